@@ -1,0 +1,157 @@
+#ifndef CKERNELS_H
+#define CKERNELS_H
+/*
+ * CKernels: the C half of SwiftOSS's BLAS backend.
+ *
+ * One thread pool: OpenBLAS (pthread flavour) is held at ONE thread; all parallelism is an LLVM libomp team
+ * (`#pragma omp parallel num_threads(n)`), whose threads call cblas_sgemm / cblas_sgemv on their own slices.
+ * Activations and accumulators are float32; weights stay in their stored dtype and are decoded in registers.
+ * Not a stable API: use it through BLASBackend. All sizes are element counts unless named *_bytes.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- weights */
+
+/** Stored weight dtypes (same order as Swift's DType). */
+typedef enum {
+    CK_F32 = 0,   /**< IEEE binary32 */
+    CK_F16 = 1,   /**< IEEE binary16 */
+    CK_BF16 = 2,  /**< bfloat16 */
+    CK_Q8_0 = 3,  /**< GGUF Q8_0: 34-byte blocks {f16 d; int8 qs[32]} */
+    CK_MXFP4 = 4  /**< gpt-oss MXFP4: 16-byte blocks (low nibble = even element), separate E8M0 scales */
+} ck_dtype;
+
+/** A row-major weight matrix `[rows, cols]` in its stored dtype. No alignment beyond one byte is assumed. */
+typedef struct {
+    int32_t dtype;          /**< ck_dtype */
+    const void *data;       /**< row r starts at data + r * ck_row_bytes(dtype, cols) */
+    const uint8_t *scales;  /**< MXFP4 only: cols/32 E8M0 bytes per row; NULL otherwise */
+    int64_t rows;           /**< output features (all stacked matrices for an expert stack) */
+    int64_t cols;           /**< input features (multiple of 32 for Q8_0/MXFP4) */
+} ck_weight;
+
+/** Bytes of one stored row of `cols` weights (MXFP4: block bytes only). */
+int64_t ck_row_bytes(int32_t dtype, int64_t cols);
+
+/** Return codes. */
+enum {
+    CK_OK = 0,
+    CK_ERR_NOMEM = 1,      /**< scratch allocation failed */
+    CK_ERR_DTYPE = 2,      /**< unknown dtype */
+    CK_ERR_ARGUMENT = 3    /**< invalid sizes (the Swift side validates first; this is a second line) */
+};
+
+/* ---------------------------------------------------------------- runtime, threads, reports */
+
+/** Holds OpenBLAS at one thread (idempotent; every kernel entry calls it). */
+void ck_init(void);
+/** 1 when the CPU (cpuid + OS xsave state) supports AVX2, FMA and F16C. */
+int ck_has_avx2_fma(void);
+/** Forces the portable scalar kernels (1) or lets AVX2 run when the CPU has it (0). Process-wide. */
+void ck_set_force_scalar(int on);
+/** Current value of the force-scalar switch. */
+int ck_get_force_scalar(void);
+/** 1 when kernels will take the AVX2+FMA path right now. */
+int ck_using_avx2(void);
+
+/** `openblas_get_config()`: build options, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Zen MAX_THREADS=64". */
+const char *ck_openblas_config(void);
+/** `openblas_get_corename()`: the kernel set OpenBLAS chose, e.g. "Zen". */
+const char *ck_openblas_corename(void);
+/** `openblas_get_num_threads()`. */
+int ck_openblas_threads(void);
+/** `openblas_get_parallel()`: 0 sequential, 1 pthreads, 2 OpenMP build. */
+int ck_openblas_parallel(void);
+/** `omp_get_max_threads()`. */
+int ck_omp_max_threads(void);
+/** `omp_get_num_procs()`. */
+int ck_omp_num_procs(void);
+/** Value of the `_OPENMP` macro the kernels were compiled with (yyyymm of the OpenMP spec), 0 without -fopenmp. */
+int ck_openmp_spec(void);
+/** Path of the shared object that provides the OpenMP runtime (e.g. /usr/lib/x86_64-linux-gnu/libomp.so.5). */
+const char *ck_openmp_library(void);
+/** Runs a parallel region of `n` threads and returns how many DISTINCT omp_get_thread_num() values ran in it. */
+int ck_omp_distinct_threads(int n);
+
+/* ---------------------------------------------------------------- context (scratch) */
+
+/** Kernel context: per-thread scratch buffers that grow on demand and are reused across calls. */
+typedef struct ck_context ck_context;
+/** New context for up to `max_threads` threads (NULL on allocation failure). Calls ck_init(). */
+ck_context *ck_context_create(int max_threads);
+void ck_context_destroy(ck_context *ctx);
+/** Bytes of scratch currently held. */
+int64_t ck_context_scratch_bytes(const ck_context *ctx);
+
+/* ---------------------------------------------------------------- direct OpenBLAS (benchmark baseline) */
+
+/** Plain `cblas_sgemm` row-major C[M,N] = A[M,K]·B[N,K]ᵀ (transB = 1) or A·B[K,N] (transB = 0), run with OpenBLAS's own
+ *  threading at `threads` threads, then OpenBLAS is put back to one thread. Baseline for benchmarks, not used by kernels. */
+void ck_sgemm_direct(int64_t M, int64_t N, int64_t K, const float *A, const float *B, int transB, float *C, int threads);
+/** Plain `cblas_sgemv` row-major y[M] = A[M,N]·x[N], OpenBLAS threading at `threads`, then back to one thread. */
+void ck_sgemv_direct(int64_t M, int64_t N, const float *A, const float *x, float *y, int threads);
+
+/* ---------------------------------------------------------------- ops (all run on `threads` OpenMP threads) */
+
+/** y[T,out] = x[T,in]·W[out,in]ᵀ + bias[out] (bias may be NULL). T = 1 (and small T) run GEMV-class kernels. */
+int ck_linear(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y, int threads);
+/** Decodes rows [row0, row0+n) of `w` to float32 `out[n, cols]`. */
+int ck_decode_rows(const ck_weight *w, int64_t row0, int64_t n, float *out);
+/** out[t] = table[tokens[t]] decoded to float32 (ids must be valid: the Swift side checks). */
+int ck_embedding(const ck_weight *table, const int32_t *tokens, int64_t T, float *out, int threads);
+
+/** Row-wise out = x / sqrt(mean(x²) + eps) · g; x, out [T, n] (out may be x). */
+void ck_rms_norm(const float *x, const float *g, float eps, int64_t T, int64_t n, float *out, int threads);
+/** Row-wise softmax of x[T, n] into out (out may be x). */
+void ck_softmax(const float *x, int64_t T, int64_t n, float *out, int threads);
+/** out = a + b, n elements (out may alias a or b). */
+void ck_add(const float *a, const float *b, int64_t n, float *out, int threads);
+/** gpt-oss clamped SwiGLU: gate_up[T, 2I] interleaved (even = gate) → out[T, I]. */
+void ck_swiglu(const float *gate_up, int64_t T, int64_t I, float limit, float alpha, float *out, int threads);
+/** Llama: out = silu(gate) · up, n elements (out may alias). */
+void ck_silu_mul(const float *gate, const float *up, int64_t n, float *out, int threads);
+
+/** RoPE styles. */
+enum { CK_ROPE_NEOX = 0, CK_ROPE_INTERLEAVED = 1 };
+/** Rotates x[T, heads·head_dim] in place; row t has position first_pos + t; cos/sin tables [max_pos, head_dim/2]. */
+void ck_rope(float *x, int64_t T, int64_t heads, int64_t head_dim, int64_t first_pos,
+             const float *cos_table, const float *sin_table, int style, int threads);
+
+/** Attention parameters (see AttentionParams in OSSCore). */
+typedef struct {
+    int64_t heads, kv_heads, head_dim;
+    float scale;
+    int64_t window;          /**< 0 = full causal; W: query p sees keys j with p − W < j ≤ p */
+    int64_t first_position;  /**< absolute position of query row 0 */
+    int64_t slots;           /**< cache rows; key j lives in row j % slots */
+} ck_attention_params;
+/** q, out [T, heads·head_dim]; keys, values [slots, kv_heads·head_dim]; sinks [heads] or NULL. */
+int ck_attention(ck_context *ctx, const float *q, int64_t T, const float *keys, const float *values,
+                 const float *sinks, const ck_attention_params *p, float *out, int threads);
+
+/** gpt-oss MoE weights: router [E, H], gate_up [E·2I, H] (interleaved rows), down [E·H, I]; biases may be NULL. */
+typedef struct {
+    ck_weight router, gate_up, down;
+    const float *router_bias;   /**< [E] */
+    const float *gate_up_bias;  /**< [E, 2I] */
+    const float *down_bias;     /**< [E, H] */
+    int64_t experts, hidden, intermediate, top_k;
+    float limit, alpha;
+} ck_moe_weights;
+/** x, out [T, H]: router → top-k → softmax over k → clamped SwiGLU experts → weighted sum. */
+int ck_moe(ck_context *ctx, const float *x, int64_t T, const ck_moe_weights *w, float *out, int threads);
+
+/** Index of the largest of x[n]; lowest index wins ties; NaNs are skipped (0 when all are NaN). */
+int64_t ck_argmax(const float *x, int64_t n);
+/** The k largest of x[n], descending, lowest index first among equals; NaNs rank lowest. Writes ids[k], values[k]. */
+void ck_topk(const float *x, int64_t n, int64_t k, int32_t *ids, float *values);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

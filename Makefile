@@ -1,0 +1,33 @@
+# SwiftOSS — `make bench` (the main job), `make test`, `make setup` (Debian packages).
+SHELL := /bin/bash
+DEB_PACKAGES := libopenblas-dev libomp-16-dev
+SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
+SWIFT_FLAGS := -c release
+BENCH_ARGS ?=
+
+.PHONY: setup build test bench clean
+
+# Installs the Debian packages the C kernels link against, only when one is missing.
+setup:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make setup: installing$$missing" >&2; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	else echo "make setup: $(DEB_PACKAGES) present" >&2; fi
+
+build: setup
+	swift build $(SWIFT_FLAGS)
+
+# Release build so SIMD kernels run at speed on big conformance shapes; -enable-testing for @testable imports.
+test: setup
+	swift build $(SWIFT_FLAGS) -Xswiftc -enable-testing --build-tests
+	swift test $(SWIFT_FLAGS) -Xswiftc -enable-testing --skip-build
+
+bench: setup
+	swift build $(SWIFT_FLAGS) --product oss
+	.build/release/oss bench --default $(BENCH_ARGS)
+
+clean:
+	rm -rf .build

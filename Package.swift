@@ -1,0 +1,68 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Swift SIMD code must be compiled for AVX2+FMA: on baseline x86-64, SIMD8<Float>.addingProduct
+// becomes a libm `fmaf` call per lane (~100x slower). `haswell` is the portable AVX2+FMA floor.
+let cpuTarget: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+let cFast: [CSetting] = [.unsafeFlags(["-O3", "-mavx2", "-mfma", "-mf16c", "-fopenmp"])]
+
+let package = Package(
+    name: "SwiftOSS",
+    platforms: [.macOS(.v14)],
+    products: [
+        // MARK: Public API
+        .library(name: "OSSCore", targets: ["OSSCore"]),
+        .library(name: "SwiftBackend", targets: ["SwiftBackend"]),
+        .library(name: "BLASBackend", targets: ["BLASBackend"]),
+        .library(name: "OSSBackends", targets: ["OSSBackends"]),
+        .library(name: "OSSFormats", targets: ["OSSFormats"]),
+        .library(name: "OSSTokenizer", targets: ["OSSTokenizer"]),
+        .library(name: "OSSModel", targets: ["OSSModel"]),
+        .library(name: "OSSBench", targets: ["OSSBench"]),
+        .executable(name: "oss", targets: ["oss"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: Public API
+        .target(name: "OSSCore", swiftSettings: cpuTarget),
+        .target(name: "SwiftBackend", dependencies: ["OSSCore"], swiftSettings: cpuTarget),
+        .target(name: "BLASBackend", dependencies: ["OSSCore", "CKernels"], swiftSettings: cpuTarget),
+        .target(name: "OSSBackends", dependencies: ["OSSCore", "SwiftBackend", "BLASBackend"], swiftSettings: cpuTarget),
+        .target(name: "OSSFormats", dependencies: ["OSSCore"], swiftSettings: cpuTarget),
+        .target(name: "OSSTokenizer", dependencies: ["OSSCore"], resources: [.copy("Resources")], swiftSettings: cpuTarget),
+        .target(name: "OSSModel", dependencies: ["OSSCore", "OSSFormats", "OSSTokenizer"], swiftSettings: cpuTarget),
+        .target(name: "OSSBench", dependencies: ["OSSCore", "OSSBackends", "OSSModel", "CKernels"], swiftSettings: cpuTarget),
+        .executableTarget(
+            name: "oss",
+            dependencies: [
+                "OSSCore", "OSSBackends", "OSSFormats", "OSSTokenizer", "OSSModel", "OSSBench",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: cpuTarget),
+
+        // MARK: Implementation details
+        // C kernels: OpenBLAS (pthread flavour, held at one thread) for GEMM/GEMV, our own OpenMP (LLVM libomp)
+        // kernels for everything else. No stable API of its own: use it through BLASBackend.
+        .target(
+            name: "CKernels",
+            path: "CModules/CKernels",
+            cSettings: cFast + [.unsafeFlags(["-idirafter", "/usr/lib/llvm-16/lib/clang/16/include"])],
+            linkerSettings: [.linkedLibrary("omp5"), .linkedLibrary("openblas"), .linkedLibrary("m")]),
+
+        // MARK: Tests
+        .testTarget(name: "OSSCoreTests", dependencies: ["OSSCore"], swiftSettings: cpuTarget),
+        .testTarget(
+            name: "BackendConformanceTests",
+            dependencies: ["OSSCore", "SwiftBackend", "BLASBackend", "OSSBackends", "CKernels"],
+            swiftSettings: cpuTarget),
+        .testTarget(name: "OSSFormatsTests", dependencies: ["OSSCore", "OSSFormats"], swiftSettings: cpuTarget),
+        .testTarget(name: "OSSTokenizerTests", dependencies: ["OSSCore", "OSSTokenizer"], swiftSettings: cpuTarget),
+        .testTarget(
+            name: "OSSModelTests",
+            dependencies: ["OSSCore", "OSSFormats", "OSSModel", "OSSBackends", "OSSTokenizer"],
+            swiftSettings: cpuTarget),
+        .testTarget(name: "OSSBenchTests", dependencies: ["OSSBench", "OSSCore", "OSSBackends"], swiftSettings: cpuTarget),
+    ]
+)

@@ -1,0 +1,90 @@
+/// Owner of a 64-byte-aligned Float32 host buffer. Freed when the last `Tensor` view goes away.
+public final class TensorStorage: @unchecked Sendable {
+    public let pointer: UnsafeMutablePointer<Float>
+    public let count: Int
+
+    public init(count: Int) {
+        let bytes = max(count, 1) * MemoryLayout<Float>.stride
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: (bytes + 63) & ~63, alignment: 64)
+        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        pointer.initialize(repeating: 0, count: max(count, 1))
+        self.count = count
+    }
+
+    deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+}
+
+/// A Float32 host tensor: a view (offset + shape) into a `TensorStorage`. Row-major, last dimension contiguous.
+///
+/// Views are cheap structs (no allocation), so the model can slice its preallocated `RunState` per token.
+public struct Tensor: @unchecked Sendable, CustomStringConvertible {
+    public let storage: TensorStorage
+    public let offset: Int
+    public let shape: Shape
+
+    /// A new zero-filled tensor.
+    public init(zeros shape: Shape) {
+        storage = TensorStorage(count: shape.count)
+        offset = 0
+        self.shape = shape
+    }
+
+    /// A new tensor holding `values` (count must equal the shape's element count).
+    public init(_ values: [Float], shape: Shape) {
+        precondition(values.count == shape.count, "Tensor(values:shape:) count \(values.count) ≠ \(shape)")
+        self.init(zeros: shape)
+        values.withUnsafeBufferPointer { storage.pointer.update(from: $0.baseAddress!, count: values.count) }
+    }
+
+    init(storage: TensorStorage, offset: Int, shape: Shape) {
+        self.storage = storage
+        self.offset = offset
+        self.shape = shape
+    }
+
+    /// First element.
+    @inlinable public var pointer: UnsafeMutablePointer<Float> { storage.pointer + offset }
+    /// Number of elements.
+    @inlinable public var count: Int { shape.count }
+    /// Rows when viewed as `[rows, last]`.
+    @inlinable public var rows: Int { shape.rows }
+    /// Size of the last dimension.
+    @inlinable public var columns: Int { shape.last }
+
+    /// The view of rows `range` of dimension 0 (keeps the other dimensions).
+    public func rows(_ range: Range<Int>) -> Tensor {
+        precondition(range.lowerBound >= 0 && range.upperBound <= shape[0], "rows \(range) out of \(shape)")
+        let rowElems = shape.rank == 0 ? 1 : shape.count / max(shape[0], 1)
+        var dims = shape.dims
+        dims[0] = range.count
+        return Tensor(storage: storage, offset: offset + range.lowerBound * rowElems, shape: Shape(dims))
+    }
+
+    /// Row `i` of a matrix view `[rows, last]`, as a rank-1 tensor.
+    public func row(_ i: Int) -> Tensor {
+        precondition(i >= 0 && i < rows, "row \(i) out of \(shape)")
+        return Tensor(storage: storage, offset: offset + i * columns, shape: Shape([columns]))
+    }
+
+    /// Same elements, another shape with the same count.
+    public func reshaped(_ newShape: Shape) throws -> Tensor {
+        guard newShape.count == shape.count else {
+            throw OSSError.invalidShape("reshape \(shape) → \(newShape): element counts differ")
+        }
+        return Tensor(storage: storage, offset: offset, shape: newShape)
+    }
+
+    /// Copies the elements out (tests and reports; not for the hot loop).
+    public func toArray() -> [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+
+    /// Fills every element with `value` (tests poison outputs with NaN this way).
+    public func fill(_ value: Float) { pointer.update(repeating: value, count: count) }
+
+    /// Copies all elements of `source` (same count) into this view.
+    public func copy(from source: Tensor) {
+        precondition(source.count == count, "copy \(source.shape) → \(shape)")
+        pointer.update(from: source.pointer, count: count)
+    }
+
+    public var description: String { "Tensor\(shape)" }
+}

@@ -1,0 +1,23 @@
+import OSSCore
+
+/// A causal language model with a KV cache, as the generator, CLI and benchmarks drive it.
+///
+/// Positions count from the first prompt token; `prefill` appends T tokens at `position`, `decode` one.
+/// The returned logits tensor is a view into the model's preallocated run state: read it before the next call.
+public protocol LanguageModel: AnyObject {
+    /// Rows of the unembedding (logits per position).
+    var vocabSize: Int { get }
+    /// Maximum positions this instance's KV cache holds.
+    var contextLength: Int { get }
+    /// Tokens already in the KV cache (the position of the next token).
+    var position: Int { get }
+    /// The backend every op runs on.
+    var backend: any Backend { get }
+    /// Empties the KV cache (position = 0).
+    func reset()
+    /// Runs T tokens through the model (batched, GEMM-class kernels) and returns the logits of the last one `[vocab]`.
+    /// Throws on an empty prompt, a token id ≥ vocab, or position + T > contextLength.
+    func prefill(_ tokens: [Int32]) throws -> Tensor
+    /// Runs one token (GEMV-class kernels) and returns its logits `[vocab]`.
+    func decode(_ token: Int32) throws -> Tensor
+}

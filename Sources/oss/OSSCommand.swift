@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// `oss`: SwiftOSS command-line tool.
+@main
+struct OSSCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "oss",
+        abstract: "SwiftOSS: local inference and benchmarking of open-weight transformer models on CPUs.",
+        subcommands: [InfoCommand.self])
+}
