@@ -37,7 +37,7 @@ let package = Package(
         .executableTarget(
             name: "oss",
             dependencies: [
-                "OSSCore", "OSSBackends", "OSSFormats", "OSSTokenizer", "OSSModel", "OSSBench",
+                "OSSCore", "OSSBackends", "OSSFormats", "OSSTokenizer", "OSSModel", "OSSBench", "SwiftBackend", "BLASBackend",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: cpuTarget),
@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "OSSTokenizerTests", dependencies: ["OSSCore", "OSSTokenizer"], swiftSettings: cpuTarget),
         .testTarget(
             name: "OSSModelTests",
-            dependencies: ["OSSCore", "OSSFormats", "OSSModel", "OSSBackends", "OSSTokenizer"],
+            dependencies: ["OSSCore", "OSSFormats", "OSSModel", "OSSBackends", "OSSTokenizer", "SwiftBackend", "BLASBackend"],
             swiftSettings: cpuTarget),
         .testTarget(name: "OSSBenchTests", dependencies: ["OSSBench", "OSSCore", "OSSBackends"], swiftSettings: cpuTarget),
     ]

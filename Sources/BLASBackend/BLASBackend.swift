@@ -1,1 +1,63 @@
-// Module BLASBackend — see README.md and ../../shared/docs/DESIGN.md for its place in the architecture.
+import CKernels
+import Foundation
+import OSSCore
+
+/// The OpenBLAS + OpenMP backend: every op runs in the C kernels of `CKernels`.
+///
+/// One thread pool: OpenBLAS is held at one thread and all parallelism is one LLVM libomp team of `threads` threads,
+/// whose threads call `cblas_sgemm` / `cblas_sgemv` on their own slices (see DESIGN.md). Weights are decoded inside
+/// the kernels (AVX2+FMA when the CPU has it, else a portable scalar path). Scratch lives in a C context owned by
+/// the backend and grows on demand; no op allocates per call once warm. Ops on one instance are serialised by the
+/// context's lock, so an instance may be shared between Swift threads.
+public final class BLASBackend: Backend, @unchecked Sendable {
+    public let name = "blas"
+    /// OpenMP threads each op runs with (≥ 1).
+    public let threads: Int
+    /// The C kernel context (per-thread scratch). nil only if its allocation failed; ops then throw.
+    let context: OpaquePointer?
+
+    /// A backend running every op on `threads` OpenMP threads (default: all online cores).
+    public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        self.threads = max(1, threads)
+        context = ck_context_create(Int32(clamping: self.threads))
+    }
+
+    deinit { ck_context_destroy(context) }
+
+    /// Forces the portable scalar kernels instead of the AVX2+FMA ones (process-wide, all BLASBackend instances),
+    /// so tests can check both paths. OpenBLAS's own kernels are not affected. Default false.
+    public static var forceScalarKernels: Bool {
+        get { ck_get_force_scalar() != 0 }
+        set { ck_set_force_scalar(newValue ? 1 : 0) }
+    }
+
+    /// Whether the kernels run their AVX2+FMA path right now (CPU support and `forceScalarKernels` off).
+    public static var usingAVX2Kernels: Bool { ck_using_avx2() != 0 }
+
+    /// Every op and weight dtype has a kernel here.
+    public func supports(_ op: OpDescriptor) -> Bool { true }
+
+    /// Bytes of kernel scratch this backend currently holds.
+    public var scratchBytes: Int { context.map { Int(ck_context_scratch_bytes($0)) } ?? 0 }
+
+    /// The context, or a typed error naming `op` when it could not be allocated.
+    func requireContext(_ op: String) throws -> OpaquePointer {
+        guard let context else {
+            throw BackendError.invalidArgument(op: op, detail: "blas backend kernel context could not be allocated")
+        }
+        return context
+    }
+
+    /// Maps a CKernels return code to a typed error naming `op` and the shapes in `detail`.
+    func check(_ rc: Int32, _ op: String, _ detail: @autoclosure () -> String) throws {
+        switch rc {
+        case Int32(CK_OK): return
+        case Int32(CK_ERR_NOMEM):
+            throw BackendError.invalidArgument(op: op, detail: "out of memory for kernel scratch (\(detail()))")
+        case Int32(CK_ERR_DTYPE):
+            throw BackendError.unsupported(op: op, detail: "weight dtype (\(detail()))")
+        default:
+            throw BackendError.invalidArgument(op: op, detail: "kernel rejected the arguments (\(detail()))")
+        }
+    }
+}

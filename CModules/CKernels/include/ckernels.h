@@ -73,8 +73,10 @@ int ck_omp_max_threads(void);
 int ck_omp_num_procs(void);
 /** Value of the `_OPENMP` macro the kernels were compiled with (yyyymm of the OpenMP spec), 0 without -fopenmp. */
 int ck_openmp_spec(void);
-/** Path of the shared object that provides the OpenMP runtime (e.g. /usr/lib/x86_64-linux-gnu/libomp.so.5). */
+/** Resolved path of the shared object providing the OpenMP runtime (e.g. /usr/lib/llvm-16/lib/libomp.so.5). */
 const char *ck_openmp_library(void);
+/** Resolved path of the OpenBLAS shared object (e.g. …/openblas-pthread/libopenblasp-r0.3.21.so). */
+const char *ck_openblas_library(void);
 /** Runs a parallel region of `n` threads and returns how many DISTINCT omp_get_thread_num() values ran in it. */
 int ck_omp_distinct_threads(int n);
 

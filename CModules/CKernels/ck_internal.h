@@ -1,0 +1,89 @@
+/* Internal helpers shared by the CKernels sources (not part of the module's headers). */
+#ifndef CK_INTERNAL_H
+#define CK_INTERNAL_H
+#include "include/ckernels.h"
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Per-thread scratch slots and shared buffers a context keeps between calls. */
+enum { CK_MAX_THREADS = 256 };
+
+typedef struct {
+    float *ptr;
+    int64_t cap;  /* floats */
+} ck_buffer;
+
+/* Named shared buffers (one owner each, so kernels never hand out overlapping scratch). */
+enum {
+    CK_SHARED_XPERM = 0,   /* linear: permuted/scaled copy of x for MXFP4 GEMV */
+    CK_SHARED_MOE = 1,     /* moe: router logits, gathered rows, expert activations */
+    CK_SHARED_MOE_IDX = 2, /* moe: token lists per expert (stored as int32 in float slots) */
+    CK_SHARED_COUNT = 3
+};
+
+struct ck_context {
+    int max_threads;
+    pthread_mutex_t lock;                 /* one op at a time per context (scratch is shared) */
+    ck_buffer thread_scratch[CK_MAX_THREADS];
+    ck_buffer shared[CK_SHARED_COUNT];
+};
+
+/* Grows `b` to hold at least `n` floats (64-byte aligned); returns NULL on failure. Contents are not kept. */
+float *ck_buffer_reserve(ck_buffer *b, int64_t n);
+
+/* 1 when the AVX2+FMA+F16C kernels should run (CPU has them and the scalar switch is off). */
+int ck_avx2_enabled(void);
+
+/* Static split of [0, n) into `parts` contiguous ranges, each starting at a multiple of `align`. */
+static inline void ck_split(int64_t n, int parts, int index, int64_t align, int64_t *lo, int64_t *hi) {
+    int64_t units = (n + align - 1) / align;
+    int64_t base = units / parts, extra = units % parts;
+    int64_t u0 = index * base + (index < extra ? index : extra);
+    int64_t u1 = u0 + base + (index < extra ? 1 : 0);
+    *lo = u0 * align < n ? u0 * align : n;
+    *hi = u1 * align < n ? u1 * align : n;
+}
+
+/* Worth opening a parallel region for this many elements of simple work? */
+static inline int ck_team(int threads, int64_t work, int64_t min_per_thread) {
+    if (threads <= 1) return 1;
+    int64_t useful = work / (min_per_thread > 0 ? min_per_thread : 1);
+    if (useful < 2) return 1;
+    return useful < threads ? (int)useful : threads;
+}
+
+/* float32 vector helpers (AVX2 or scalar, chosen at run time). */
+float ck_dot_f32(const float *a, const float *b, int64_t n);
+void ck_axpy_f32(float alpha, const float *x, float *y, int64_t n);   /* y += alpha·x */
+void ck_scale_f32(float alpha, float *y, int64_t n);                   /* y *= alpha */
+/* out[i] = exp(x[i] − shift) for i < n; returns Σ out (out may be x). */
+float ck_exp_sum(const float *x, float shift, float *out, int64_t n);
+/* gpt-oss clamped SwiGLU of n interleaved (gate, up) pairs → out[n]. */
+void ck_swiglu_span(const float *gate_up, float *out, int64_t n, float limit, float alpha);
+/* out[i] = silu(gate[i])·up[i] (out may alias). */
+void ck_silu_mul_span(const float *gate, const float *up, float *out, int64_t n);
+
+/* Decoding helpers (quant.c). */
+void ck_decode_row_any(const ck_weight *w, int64_t r, float *out, int avx2);
+/* y_k[r − row0] = dot(W row r, x_k) + bias[r] for rows [row0, row1) and nx activation vectors
+ * x_k = xp + k·xp_stride (prepared by ck_prepare_x, same length as a row), y_k = y + k·y_stride. bias may be NULL. */
+void ck_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xp_stride, int nx,
+                  const float *bias, float *y, int64_t y_stride, int avx2);
+/* Writes the prepared form of x[cols] into xp for the AVX2 (avx2 = 1) or scalar path (identity copy when none). */
+void ck_prepare_x(const ck_weight *w, const float *x, float *xp, int avx2);
+/* 1 when ck_prepare_x is not the identity for this dtype. */
+int ck_needs_prepared_x(const ck_weight *w);
+
+/* Linear on an explicit weight (also used by moe.c). */
+int ck_linear_impl(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
+                   int threads);
+
+static inline const uint8_t *ck_row_ptr(const ck_weight *w, int64_t r) {
+    return (const uint8_t *)w->data + r * ck_row_bytes(w->dtype, w->cols);
+}
+static inline const uint8_t *ck_row_scales(const ck_weight *w, int64_t r) {
+    return w->scales ? w->scales + r * (w->cols / 32) : NULL;
+}
+
+#endif

@@ -1,0 +1,150 @@
+/*
+ * Linear layers and the cblas bridge.
+ *
+ * One thread pool: OpenBLAS is held at one thread (ck_init) and every parallel region below is our libomp team, each
+ * thread calling cblas on its own slice of output columns. Paths of y[T,out] = x[T,in]·W[out,in]ᵀ + b:
+ *   f32, T = 1        cblas_sgemv per thread on a slice of W's rows (sgemm with M = 1 is ~4× slower)
+ *   any, 1 < T ≤ 4    our GEMV kernels (quant.c): each weight row decoded once in registers, dotted with all T rows
+ *   other, T = 1      same GEMV kernels
+ *   f32, T > 4        cblas_sgemm per thread on a slice of W's rows
+ *   other, T > 4      per thread: decode tiles of W rows into kept scratch, cblas_sgemm per tile
+ */
+#include "ck_internal.h"
+#include <cblas.h>
+#include <omp.h>
+
+enum {
+    GEMV_MAX_T = 4,        /* up to this many activation rows run the GEMV kernels */
+    TILE_BYTES = 8 << 20,  /* decoded float32 tile per thread in the tiled path (each sgemm call repacks x, so
+                              tiles are large: x[T, in] packing is < 3% of a T ≥ 64 tile's FLOPs) */
+    MIN_WORK_PER_THREAD = 2048, /* weight elements below which a second thread costs more than it saves */
+};
+
+static void add_bias_rows(float *y, int64_t T, int64_t ld, int64_t c0, int64_t c1, const float *bias) {
+    if (!bias) return;
+    for (int64_t t = 0; t < T; t++) {
+        float *row = y + t * ld;
+        for (int64_t c = c0; c < c1; c++) row[c] += bias[c];
+    }
+}
+
+static void linear_f32_gemv(const float *x, const ck_weight *w, const float *bias, float *y, int team) {
+    const int64_t in = w->cols, out = w->rows;
+    const float *W = (const float *)w->data;
+#pragma omp parallel num_threads(team) if (team > 1)
+    {
+        int64_t r0, r1;
+        ck_split(out, omp_get_num_threads(), omp_get_thread_num(), 16, &r0, &r1);
+        if (r1 > r0) {
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)(r1 - r0), (int)in, 1.0f, W + r0 * in, (int)in, x, 1, 0.0f,
+                        y + r0, 1);
+            add_bias_rows(y, 1, out, r0, r1, bias);
+        }
+    }
+}
+
+static void linear_f32_gemm(const float *x, int64_t T, const ck_weight *w, const float *bias, float *y, int team) {
+    const int64_t in = w->cols, out = w->rows;
+    const float *W = (const float *)w->data;
+#pragma omp parallel num_threads(team) if (team > 1)
+    {
+        int64_t r0, r1;
+        ck_split(out, omp_get_num_threads(), omp_get_thread_num(), 16, &r0, &r1);
+        if (r1 > r0) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)(r1 - r0), (int)in, 1.0f, x, (int)in,
+                        W + r0 * in, (int)in, 0.0f, y + r0, (int)out);
+            add_bias_rows(y, T, out, r0, r1, bias);
+        }
+    }
+}
+
+static int linear_gemv(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
+                       int team, int avx2) {
+    const int64_t in = w->cols, out = w->rows;
+    const float *xp = x;
+    if (avx2 && ck_needs_prepared_x(w)) {
+        float *buf = ck_buffer_reserve(&ctx->shared[CK_SHARED_XPERM], T * in);
+        if (!buf) return CK_ERR_NOMEM;
+        for (int64_t t = 0; t < T; t++) ck_prepare_x(w, x + t * in, buf + t * in, avx2);
+        xp = buf;
+    }
+#pragma omp parallel num_threads(team) if (team > 1)
+    {
+        int64_t r0, r1;
+        ck_split(out, omp_get_num_threads(), omp_get_thread_num(), 16, &r0, &r1);
+        if (r1 > r0) ck_gemv_rows(w, r0, r1, xp, in, (int)T, bias, y + r0, out, avx2);
+    }
+    return CK_OK;
+}
+
+static int linear_tiled(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
+                        int team, int avx2) {
+    const int64_t in = w->cols, out = w->rows;
+    int64_t tile = TILE_BYTES / (in * 4) / 16 * 16;
+    tile = tile < 64 ? 64 : tile;
+    const int64_t slice = ((out + team - 1) / team + 15) / 16 * 16;
+    tile = tile < slice ? tile : slice;
+    for (int i = 0; i < team; i++)
+        if (!ck_buffer_reserve(&ctx->thread_scratch[i], tile * in)) return CK_ERR_NOMEM;
+#pragma omp parallel num_threads(team) if (team > 1)
+    {
+        int id = omp_get_thread_num();
+        float *scratch = ctx->thread_scratch[id].ptr;
+        int64_t r0, r1;
+        ck_split(out, omp_get_num_threads(), id, 16, &r0, &r1);
+        for (int64_t t0 = r0; t0 < r1; t0 += tile) {
+            int64_t n = r1 - t0 < tile ? r1 - t0 : tile;
+            for (int64_t r = 0; r < n; r++) ck_decode_row_any(w, t0 + r, scratch + r * in, avx2);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)n, (int)in, 1.0f, x, (int)in, scratch,
+                        (int)in, 0.0f, y + t0, (int)out);
+        }
+        if (r1 > r0) add_bias_rows(y, T, out, r0, r1, bias);
+    }
+    return CK_OK;
+}
+
+int ck_linear_impl(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
+                   int threads) {
+    ck_init();
+    if (w->dtype < CK_F32 || w->dtype > CK_MXFP4) return CK_ERR_DTYPE;
+    if (T < 1 || w->rows < 1 || w->cols < 1) return CK_ERR_ARGUMENT;
+    if (threads > ctx->max_threads) threads = ctx->max_threads;
+    const int avx2 = ck_avx2_enabled();
+    const int team = ck_team(threads, w->rows * w->cols, MIN_WORK_PER_THREAD);
+    if (w->dtype == CK_F32 && T == 1) {
+        linear_f32_gemv(x, w, bias, y, team);
+        return CK_OK;
+    }
+    if (T <= GEMV_MAX_T) return linear_gemv(ctx, x, T, w, bias, y, team, avx2);
+    if (w->dtype == CK_F32) {
+        linear_f32_gemm(x, T, w, bias, y, team);
+        return CK_OK;
+    }
+    return linear_tiled(ctx, x, T, w, bias, y, team, avx2);
+}
+
+int ck_linear(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
+              int threads) {
+    pthread_mutex_lock(&ctx->lock);
+    int rc = ck_linear_impl(ctx, x, T, w, bias, y, threads);
+    pthread_mutex_unlock(&ctx->lock);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ direct OpenBLAS baselines */
+
+void ck_sgemm_direct(int64_t M, int64_t N, int64_t K, const float *A, const float *B, int transB, float *C,
+                     int threads) {
+    ck_init();
+    openblas_set_num_threads(threads < 1 ? 1 : threads);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, transB ? CblasTrans : CblasNoTrans, (int)M, (int)N, (int)K, 1.0f, A,
+                (int)K, B, transB ? (int)K : (int)N, 0.0f, C, (int)N);
+    openblas_set_num_threads(1);
+}
+
+void ck_sgemv_direct(int64_t M, int64_t N, const float *A, const float *x, float *y, int threads) {
+    ck_init();
+    openblas_set_num_threads(threads < 1 ? 1 : threads);
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)M, (int)N, 1.0f, A, (int)N, x, 1, 0.0f, y, 1);
+    openblas_set_num_threads(1);
+}

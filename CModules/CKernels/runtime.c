@@ -1,0 +1,152 @@
+/* Runtime set-up, CPU feature detection, thread reports and the scratch context. */
+#define _GNU_SOURCE
+#include "ck_internal.h"
+#include <cblas.h>
+#include <cpuid.h>
+#include <dlfcn.h>
+#include <omp.h>
+#include <stdatomic.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static void init_openblas(void) { openblas_set_num_threads(1); }
+
+void ck_init(void) { pthread_once(&init_once, init_openblas); }
+
+static int detect_avx2_fma(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    const unsigned fma = 1u << 12, osxsave = 1u << 27, avx = 1u << 28, f16c = 1u << 29;
+    if ((c & (fma | osxsave | avx | f16c)) != (fma | osxsave | avx | f16c)) return 0;
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    if ((lo & 6) != 6) return 0; /* OS saves XMM and YMM state */
+    if (__get_cpuid_max(0, 0) < 7) return 0;
+    __cpuid_count(7, 0, a, b, c, d);
+    return (b & (1u << 5)) != 0; /* AVX2 */
+}
+
+static atomic_int has_avx2 = -1;
+static atomic_int force_scalar = 0;
+
+int ck_has_avx2_fma(void) {
+    int v = atomic_load_explicit(&has_avx2, memory_order_relaxed);
+    if (v < 0) {
+        v = detect_avx2_fma();
+        atomic_store_explicit(&has_avx2, v, memory_order_relaxed);
+    }
+    return v;
+}
+
+void ck_set_force_scalar(int on) { atomic_store(&force_scalar, on ? 1 : 0); }
+int ck_get_force_scalar(void) { return atomic_load(&force_scalar); }
+int ck_avx2_enabled(void) { return !atomic_load_explicit(&force_scalar, memory_order_relaxed) && ck_has_avx2_fma(); }
+int ck_using_avx2(void) { return ck_avx2_enabled(); }
+
+const char *ck_openblas_config(void) { return openblas_get_config(); }
+const char *ck_openblas_corename(void) { return openblas_get_corename(); }
+int ck_openblas_threads(void) { return openblas_get_num_threads(); }
+int ck_openblas_parallel(void) { return openblas_get_parallel(); }
+int ck_omp_max_threads(void) { return omp_get_max_threads(); }
+int ck_omp_num_procs(void) { return omp_get_num_procs(); }
+
+int ck_openmp_spec(void) {
+#ifdef _OPENMP
+    return _OPENMP;
+#else
+    return 0;
+#endif
+}
+
+/* Resolved path (symlinks followed, so the versioned file shows) of the shared object defining `symbol`. */
+static void library_of(void *symbol, char *buf, size_t size) {
+    Dl_info info;
+    snprintf(buf, size, "unknown");
+    if (!dladdr(symbol, &info) || !info.dli_fname) return;
+    char resolved[PATH_MAX];
+    snprintf(buf, size, "%s", realpath(info.dli_fname, resolved) ? resolved : info.dli_fname);
+}
+
+static char omp_path[PATH_MAX], blas_path[PATH_MAX];
+static pthread_once_t paths_once = PTHREAD_ONCE_INIT;
+static void resolve_paths(void) {
+    library_of((void *)&omp_get_max_threads, omp_path, sizeof omp_path);
+    library_of((void *)&cblas_sgemm, blas_path, sizeof blas_path);
+}
+
+const char *ck_openmp_library(void) {
+    pthread_once(&paths_once, resolve_paths);
+    return omp_path;
+}
+
+const char *ck_openblas_library(void) {
+    pthread_once(&paths_once, resolve_paths);
+    return blas_path;
+}
+
+int ck_omp_distinct_threads(int n) {
+    if (n < 1) return 0;
+    if (n > CK_MAX_THREADS) n = CK_MAX_THREADS;
+    int seen[CK_MAX_THREADS] = {0};
+#pragma omp parallel num_threads(n)
+    {
+        int id = omp_get_thread_num();
+        if (id >= 0 && id < CK_MAX_THREADS) seen[id] = 1;
+        /* Keep every thread in the region a moment so a runtime that serialises would still show one id. */
+#pragma omp barrier
+    }
+    int distinct = 0;
+    for (int i = 0; i < CK_MAX_THREADS; i++) distinct += seen[i];
+    return distinct;
+}
+
+/* ------------------------------------------------------------------ context */
+
+ck_context *ck_context_create(int max_threads) {
+    ck_init();
+    ck_context *ctx = calloc(1, sizeof(ck_context));
+    if (!ctx) return NULL;
+    ctx->max_threads = max_threads < 1 ? 1 : (max_threads > CK_MAX_THREADS ? CK_MAX_THREADS : max_threads);
+    pthread_mutex_init(&ctx->lock, NULL);
+    return ctx;
+}
+
+void ck_context_destroy(ck_context *ctx) {
+    if (!ctx) return;
+    for (int i = 0; i < CK_MAX_THREADS; i++) free(ctx->thread_scratch[i].ptr);
+    for (int i = 0; i < CK_SHARED_COUNT; i++) free(ctx->shared[i].ptr);
+    pthread_mutex_destroy(&ctx->lock);
+    free(ctx);
+}
+
+int64_t ck_context_scratch_bytes(const ck_context *ctx) {
+    int64_t total = 0;
+    for (int i = 0; i < CK_MAX_THREADS; i++) total += ctx->thread_scratch[i].cap;
+    for (int i = 0; i < CK_SHARED_COUNT; i++) total += ctx->shared[i].cap;
+    return total * (int64_t)sizeof(float);
+}
+
+float *ck_buffer_reserve(ck_buffer *b, int64_t n) {
+    if (n <= b->cap) return b->ptr;
+    int64_t cap = b->cap * 2 > n ? b->cap * 2 : n;
+    size_t bytes = ((size_t)cap * sizeof(float) + 63) & ~(size_t)63;
+    float *p = aligned_alloc(64, bytes);
+    if (!p) return NULL;
+    free(b->ptr);
+    b->ptr = p;
+    b->cap = cap;
+    return p;
+}
+
+int64_t ck_row_bytes(int32_t dtype, int64_t cols) {
+    switch (dtype) {
+    case CK_F32: return cols * 4;
+    case CK_F16:
+    case CK_BF16: return cols * 2;
+    case CK_Q8_0: return cols / 32 * 34;
+    case CK_MXFP4: return cols / 32 * 16;
+    default: return 0;
+    }
+}

@@ -1,0 +1,169 @@
+/* float32 vector helpers used by the op kernels: AVX2+FMA or portable scalar, chosen at run time. */
+#include "ck_internal.h"
+#include <immintrin.h>
+
+__attribute__((target("avx2,fma"))) static float dot_avx2(const float *a, const float *b, int64_t n) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+    }
+    for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+    s0 = _mm256_add_ps(s0, s1);
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(s0), _mm256_extractf128_ps(s0, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    float r = _mm_cvtss_f32(s);
+    for (; i < n; i++) r += a[i] * b[i];
+    return r;
+}
+
+static float dot_scalar(const float *a, const float *b, int64_t n) {
+    float r = 0.f;
+    for (int64_t i = 0; i < n; i++) r += a[i] * b[i];
+    return r;
+}
+
+float ck_dot_f32(const float *a, const float *b, int64_t n) {
+    return ck_avx2_enabled() ? dot_avx2(a, b, n) : dot_scalar(a, b, n);
+}
+
+__attribute__((target("avx2,fma"))) static void axpy_avx2(float alpha, const float *x, float *y, int64_t n) {
+    __m256 a = _mm256_set1_ps(alpha);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(a, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] += alpha * x[i];
+}
+
+static void axpy_scalar(float alpha, const float *x, float *y, int64_t n) {
+    for (int64_t i = 0; i < n; i++) y[i] += alpha * x[i];
+}
+
+void ck_axpy_f32(float alpha, const float *x, float *y, int64_t n) {
+    if (ck_avx2_enabled()) axpy_avx2(alpha, x, y, n);
+    else axpy_scalar(alpha, x, y, n);
+}
+
+void ck_scale_f32(float alpha, float *y, int64_t n) {
+    for (int64_t i = 0; i < n; i++) y[i] *= alpha;
+}
+
+/* ------------------------------------------------------------------ exp and the activations built on it */
+
+#include <math.h>
+
+/* exp of 8 lanes (Cephes polynomial, ≤ 2 ulp on [−87.3, 88.72]); below −87.3 gives 0 (no subnormal results), above
+ * ln(FLT_MAX) +inf, NaN stays NaN. */
+__attribute__((target("avx2,fma"))) static inline __m256 exp256(__m256 x) {
+    const __m256 hi = _mm256_set1_ps(88.72283905206835f), lo = _mm256_set1_ps(-87.3365447505531f);
+    const __m256 log2e = _mm256_set1_ps(1.44269504088896341f);
+    const __m256 c1 = _mm256_set1_ps(0.693359375f), c2 = _mm256_set1_ps(-2.12194440e-4f);
+    __m256 under = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);      /* → 0 */
+    __m256 over = _mm256_cmp_ps(x, hi, _CMP_GT_OQ);       /* → +inf */
+    __m256 xc = _mm256_min_ps(hi, _mm256_max_ps(lo, x));  /* NaN: max/min return their 2nd operand, x: NaN propagates */
+    __m256 fx = _mm256_floor_ps(_mm256_fmadd_ps(xc, log2e, _mm256_set1_ps(0.5f)));
+    __m256 r = _mm256_fnmadd_ps(fx, c1, xc);
+    r = _mm256_fnmadd_ps(fx, c2, r);
+    __m256 y = _mm256_set1_ps(1.9875691500E-4f);
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.3981999507E-3f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(8.3334519073E-3f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(4.1665795894E-2f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.6666665459E-1f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(5.0000001201E-1f));
+    y = _mm256_fmadd_ps(y, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    /* y·2^n as y·2^(n−n/2)·2^(n/2): n reaches 128 just below ln(FLT_MAX), where one 2^n would overflow */
+    __m256i n = _mm256_cvttps_epi32(fx), n1 = _mm256_srai_epi32(n, 1), n2 = _mm256_sub_epi32(n, n1);
+    const __m256i bias = _mm256_set1_epi32(127);
+    y = _mm256_mul_ps(y, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n1, bias), 23)));
+    y = _mm256_mul_ps(y, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, bias), 23)));
+    y = _mm256_andnot_ps(under, y);
+    return _mm256_blendv_ps(y, _mm256_set1_ps(INFINITY), over);
+}
+
+__attribute__((target("avx2,fma"))) static float exp_sum_avx2(const float *x, float shift, float *out, int64_t n) {
+    const __m256 s = _mm256_set1_ps(shift);
+    __m256 acc = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 e = exp256(_mm256_sub_ps(_mm256_loadu_ps(x + i), s));
+        _mm256_storeu_ps(out + i, e);
+        acc = _mm256_add_ps(acc, e);
+    }
+    float tmp[8], sum = 0.f;
+    _mm256_storeu_ps(tmp, acc);
+    for (int k = 0; k < 8; k++) sum += tmp[k];
+    for (; i < n; i++) {
+        out[i] = expf(x[i] - shift);
+        sum += out[i];
+    }
+    return sum;
+}
+
+float ck_exp_sum(const float *x, float shift, float *out, int64_t n) {
+    if (ck_avx2_enabled()) return exp_sum_avx2(x, shift, out, n);
+    float sum = 0.f;
+    for (int64_t i = 0; i < n; i++) {
+        out[i] = expf(x[i] - shift);
+        sum += out[i];
+    }
+    return sum;
+}
+
+/* gpt-oss clamped SwiGLU on interleaved pairs: out[i] = min(g, L)·σ(α·min(g, L))·(clamp(u, ±L) + 1). */
+__attribute__((target("avx2,fma"))) static void swiglu_avx2(const float *gu, float *out, int64_t n, float limit,
+                                                           float alpha) {
+    const __m256 L = _mm256_set1_ps(limit), nL = _mm256_set1_ps(-limit), na = _mm256_set1_ps(-alpha);
+    const __m256 one = _mm256_set1_ps(1.0f);
+    const __m256i evens = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        /* 16 interleaved floats → 8 gates, 8 ups */
+        __m256 a = _mm256_permutevar8x32_ps(_mm256_loadu_ps(gu + 2 * i), evens);     /* g0 g1 g2 g3 u0 u1 u2 u3 */
+        __m256 b = _mm256_permutevar8x32_ps(_mm256_loadu_ps(gu + 2 * i + 8), evens); /* g4 … g7 u4 … u7 */
+        __m256 g = _mm256_permute2f128_ps(a, b, 0x20), u = _mm256_permute2f128_ps(a, b, 0x31);
+        g = _mm256_min_ps(g, L);
+        u = _mm256_max_ps(_mm256_min_ps(u, L), nL);
+        __m256 sig = _mm256_div_ps(one, _mm256_add_ps(one, exp256(_mm256_mul_ps(na, g))));
+        _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_mul_ps(g, sig), _mm256_add_ps(u, one)));
+    }
+    for (; i < n; i++) {
+        float g = gu[2 * i], u = gu[2 * i + 1];
+        g = g < limit ? g : limit;
+        u = u < -limit ? -limit : (u > limit ? limit : u);
+        out[i] = g / (1.0f + expf(-alpha * g)) * (u + 1.0f);
+    }
+}
+
+void ck_swiglu_span(const float *gate_up, float *out, int64_t n, float limit, float alpha) {
+    if (ck_avx2_enabled()) {
+        swiglu_avx2(gate_up, out, n, limit, alpha);
+        return;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        float g = gate_up[2 * i], u = gate_up[2 * i + 1];
+        g = g < limit ? g : limit;                         /* gate: clamped from above only */
+        u = u < -limit ? -limit : (u > limit ? limit : u); /* up: both sides */
+        out[i] = g / (1.0f + expf(-alpha * g)) * (u + 1.0f);
+    }
+}
+
+__attribute__((target("avx2,fma"))) static void silu_mul_avx2(const float *gate, const float *up, float *out,
+                                                             int64_t n) {
+    const __m256 one = _mm256_set1_ps(1.0f), neg = _mm256_set1_ps(-1.0f);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 g = _mm256_loadu_ps(gate + i);
+        __m256 s = _mm256_div_ps(g, _mm256_add_ps(one, exp256(_mm256_mul_ps(neg, g))));
+        _mm256_storeu_ps(out + i, _mm256_mul_ps(s, _mm256_loadu_ps(up + i)));
+    }
+    for (; i < n; i++) out[i] = gate[i] / (1.0f + expf(-gate[i])) * up[i];
+}
+
+void ck_silu_mul_span(const float *gate, const float *up, float *out, int64_t n) {
+    if (ck_avx2_enabled()) {
+        silu_mul_avx2(gate, up, out, n);
+        return;
+    }
+    for (int64_t i = 0; i < n; i++) out[i] = gate[i] / (1.0f + expf(-gate[i])) * up[i];
+}

@@ -1,0 +1,67 @@
+import CKernels
+
+/// What the BLAS backend runs on, for reports and benchmark records.
+public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
+    /// `openblas_get_config()`, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Zen MAX_THREADS=64".
+    public var openBLASConfig: String
+    /// `openblas_get_corename()`: the kernel set OpenBLAS picked (honours `OPENBLAS_CORETYPE`).
+    public var openBLASCoreName: String
+    /// OpenBLAS's own thread count (1 once a BLASBackend exists: one thread pool only).
+    public var openBLASThreads: Int
+    /// OpenBLAS threading model: "sequential", "pthreads" or "openmp".
+    public var openBLASThreading: String
+    /// Resolved path of the loaded OpenBLAS library (shows the flavour and version).
+    public var openBLASLibrary: String
+    /// OpenMP runtime library the kernels call (resolved path of the shared object), e.g. `/usr/lib/llvm-16/lib/libomp.so.5`.
+    public var openMPLibrary: String
+    /// OpenMP specification the kernels were compiled for, e.g. "5.0 (201811)"; "none" without -fopenmp.
+    public var openMPSpec: String
+    /// `omp_get_max_threads()`.
+    public var openMPMaxThreads: Int
+    /// `omp_get_num_procs()`.
+    public var openMPProcessors: Int
+    /// CPU supports the AVX2+FMA+F16C kernels.
+    public var cpuHasAVX2FMA: Bool
+    /// Kernels take the AVX2 path now (false when the CPU lacks it or `BLASBackend.forceScalarKernels` is set).
+    public var usingAVX2Kernels: Bool
+
+    /// Reads the figures from the loaded libraries now.
+    public static func current() -> BLASRuntimeInfo {
+        ck_init()
+        let spec = Int(ck_openmp_spec())
+        let specNames = [201107: "3.1", 201307: "4.0", 201511: "4.5", 201811: "5.0", 202011: "5.1", 202111: "5.2"]
+        let threading: String
+        switch ck_openblas_parallel() {
+        case 0: threading = "sequential"
+        case 1: threading = "pthreads"
+        case 2: threading = "openmp"
+        default: threading = "unknown"
+        }
+        return BLASRuntimeInfo(
+            openBLASConfig: String(cString: ck_openblas_config()).trimmingTrailingSpaces,
+            openBLASCoreName: String(cString: ck_openblas_corename()).trimmingTrailingSpaces,
+            openBLASThreads: Int(ck_openblas_threads()),
+            openBLASThreading: threading,
+            openBLASLibrary: String(cString: ck_openblas_library()),
+            openMPLibrary: String(cString: ck_openmp_library()),
+            openMPSpec: spec == 0 ? "none" : "\(specNames[spec] ?? "?") (\(spec))",
+            openMPMaxThreads: Int(ck_omp_max_threads()),
+            openMPProcessors: Int(ck_omp_num_procs()),
+            cpuHasAVX2FMA: ck_has_avx2_fma() != 0,
+            usingAVX2Kernels: ck_using_avx2() != 0)
+    }
+
+    /// Runs an OpenMP parallel region of `threads` threads and returns how many distinct thread ids ran in it
+    /// (proves `-fopenmp` took effect: without it the pragmas are silently ignored and this returns 1).
+    public static func distinctOpenMPThreads(_ threads: Int) -> Int {
+        Int(ck_omp_distinct_threads(Int32(clamping: threads)))
+    }
+}
+
+extension String {
+    fileprivate var trimmingTrailingSpaces: String {
+        var s = self
+        while s.last == " " || s.last == "\n" { s.removeLast() }
+        return s
+    }
+}

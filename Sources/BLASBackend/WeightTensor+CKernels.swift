@@ -1,0 +1,27 @@
+import CKernels
+import OSSCore
+
+extension DType {
+    /// The matching `ck_dtype` of CKernels.
+    var ckDType: Int32 {
+        switch self {
+        case .f32: return Int32(CK_F32.rawValue)
+        case .f16: return Int32(CK_F16.rawValue)
+        case .bf16: return Int32(CK_BF16.rawValue)
+        case .q8_0: return Int32(CK_Q8_0.rawValue)
+        case .mxfp4: return Int32(CK_MXFP4.rawValue)
+        }
+    }
+}
+
+extension WeightTensor {
+    /// This weight as a CKernels matrix `[rows, in]` (all stacked matrices of an expert stack as rows).
+    var ckWeight: ck_weight {
+        ck_weight(dtype: dtype.ckDType, data: data, scales: scales, rows: Int64(shape.rows), cols: Int64(inFeatures))
+    }
+}
+
+extension Optional where Wrapped == Tensor {
+    /// The tensor's first element, or NULL.
+    var ckPointer: UnsafePointer<Float>? { self.map { UnsafePointer($0.pointer) } }
+}

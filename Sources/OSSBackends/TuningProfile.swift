@@ -1,0 +1,93 @@
+import Foundation
+import OSSCore
+
+/// Which backend runs an op from a number of tokens (rows) upward.
+public struct RouteRule: Codable, Sendable, Equatable {
+    /// Smallest T (rows of the op's input) this rule applies to.
+    public var minTokens: Int
+    public var backend: BackendKind
+    public init(minTokens: Int, backend: BackendKind) { self.minTokens = minTokens; self.backend = backend }
+}
+
+/// A machine's measured routing and thread choices, written by `oss tune` and read by `AutoBackend`.
+///
+/// `routes` keys are `"<op>.<dtype>"` for ops that read weights (`linear.bf16`, `moe.mxfp4`, `embedding.bf16`) and
+/// `"<op>"` otherwise (`attention`, `rmsNorm`, …); op names are `OpKind` raw values. Each value is a list of rules
+/// sorted by `minTokens`; the last rule whose `minTokens ≤ T` wins. Lookup falls back from `op.dtype` to `op`, then
+/// to `fallback`.
+public struct TuningProfile: Codable, Sendable, Equatable {
+    public var schema: Int
+    /// CPU the profile was measured on (`MachineInfo` model name), informational.
+    public var cpuModel: String
+    /// ISO 8601 date of the measurement ("default" for the built-in profile).
+    public var created: String
+    /// Thread count the measurements ran with for the routing rules.
+    public var threads: Int
+    public var routes: [String: [RouteRule]]
+    /// Backend for ops without a rule.
+    public var fallback: BackendKind
+    /// Fastest thread count per op class (`gemv`, `gemm`, `attention`, `moe`, `norm`, …), as measured.
+    public var bestThreads: [String: Int]
+    /// Measured crossovers, for reports: `"linear.f32": 8` = BLAS beats Swift from T = 8 on.
+    public var crossovers: [String: Int]
+
+    public init(schema: Int = 1, cpuModel: String, created: String, threads: Int, routes: [String: [RouteRule]],
+                fallback: BackendKind, bestThreads: [String: Int] = [:], crossovers: [String: Int] = [:]) {
+        self.schema = schema; self.cpuModel = cpuModel; self.created = created; self.threads = threads
+        self.routes = routes.mapValues { $0.sorted { $0.minTokens < $1.minTokens } }
+        self.fallback = fallback; self.bestThreads = bestThreads; self.crossovers = crossovers
+    }
+
+    /// The profile used when none was measured: every op on `blas` (OpenBLAS GEMM for T > 1 in one libomp team,
+    /// AVX2 C kernels elsewhere), the layout DESIGN.md measured fastest on this class of machine. `oss tune` replaces
+    /// it with measured choices.
+    public static let `default` = TuningProfile(
+        cpuModel: "any", created: "default", threads: 0,
+        routes: ["linear": [RouteRule(minTokens: 1, backend: .blas)]], fallback: .blas)
+
+    /// The backend for `op` reading weights of `dtype` (nil for ops without weights) on `tokens` rows.
+    /// Never returns `.auto`: a rule naming auto falls back to `fallback` (or blas).
+    public func backend(for op: OpKind, dtype: DType?, tokens: Int) -> BackendKind {
+        let keys = (dtype.map { ["\(op.rawValue).\($0.rawValue)"] } ?? []) + [op.rawValue]
+        for key in keys {
+            guard let rules = routes[key], !rules.isEmpty else { continue }
+            let rule = rules.last { $0.minTokens <= tokens } ?? rules[0]
+            return concrete(rule.backend)
+        }
+        return concrete(fallback)
+    }
+
+    private func concrete(_ k: BackendKind) -> BackendKind { k == .auto ? (fallback == .auto ? .blas : fallback) : k }
+
+    /// Reads a profile file, naming the file in the error.
+    public static func load(from url: URL) throws -> TuningProfile {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw BackendError.invalidArgument(op: "auto", detail: "cannot read tuning profile \(url.path)")
+        }
+        do { return try JSONDecoder().decode(TuningProfile.self, from: data) } catch {
+            throw BackendError.invalidArgument(op: "auto", detail: "tuning profile \(url.path) is not valid: \(error)")
+        }
+    }
+
+    /// Writes the profile as pretty JSON (creating the directory).
+    public func write(to url: URL) throws {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try e.encode(self).write(to: url, options: .atomic)
+    }
+
+    /// `$SWIFTOSS_TUNING` if set, else `~/.config/swiftoss/tuning.json`.
+    public static var defaultURL: URL {
+        if let p = ProcessInfo.processInfo.environment["SWIFTOSS_TUNING"], !p.isEmpty { return URL(fileURLWithPath: p) }
+        return FileManager.default.homeDirectoryForCurrentUser
+            .appendingPathComponent(".config/swiftoss/tuning.json")
+    }
+
+    /// The profile at `defaultURL` when it exists and parses, else `default`.
+    public static func loadDefault() throws -> TuningProfile {
+        let url = defaultURL
+        guard FileManager.default.fileExists(atPath: url.path) else { return .default }
+        return try load(from: url)
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import OSSBackends
+import OSSCore
+import OSSModel
+
+/// Runs a `BenchConfiguration`: roofline probes first, then the ops suite (each cell prepared once and timed on every
+/// backend × thread count, plus the direct OpenBLAS reference), then the e2e suite. Progress goes to stderr.
+public final class BenchRunner {
+    public let configuration: BenchConfiguration
+    private let progress: BenchProgress
+    private let machine: MachineBlock
+
+    public init(configuration: BenchConfiguration, quiet: Bool = false) {
+        self.configuration = configuration
+        progress = BenchProgress(total: configuration.cellCount, quiet: quiet)
+        machine = MachineBlock.collect()
+    }
+
+    /// Measures everything and returns the run (nothing is written here; see `ResultsDirectory`).
+    public func run(command: [String]) throws -> BenchRun {
+        let c = configuration
+        progress.log("roofline probes: FMA peak and DRAM read bandwidth (\(Figures.bytes(Double(c.dramProbeBytes)))) at threads \(c.threads.map(String.init).joined(separator: ","))…")
+        var roofline = try RooflineProbe.shared.measure(threads: c.threads, dramBytes: c.dramProbeBytes)
+        logCeilings(roofline)
+        var backends: [String: any Backend] = [:]
+        func backend(_ kind: BackendKind, _ t: Int) throws -> any Backend {
+            let key = "\(kind.rawValue)/\(t)"
+            if let b = backends[key] { return b }
+            let b = try kind.make(threads: t, profile: c.profile)
+            backends[key] = b
+            return b
+        }
+        var results: [BenchResult] = []
+        if c.suites.contains(.ops) {
+            for spec in c.opSpecs {
+                let prepared = try OpsSuite.prepare(spec, cacheBytes: machine.l3Bytes)
+                for kind in c.backends {
+                    for t in c.threads {
+                        guard let ceiling = roofline.ceiling(threads: t) else { continue }
+                        let b = try backend(kind, t)
+                        progress.begin("\(spec) \(kind.rawValue) \(t)t")
+                        let samples = try measure(spec, backend: kind.rawValue) { i in try prepared.body(b, i) }
+                        results.append(result(prepared, backend: kind.rawValue, threads: t, samples: samples,
+                                              cost: prepared.cost, ceiling: ceiling))
+                        progress.end()
+                    }
+                }
+                if c.includeDirect, let direct = prepared.direct, let cost = prepared.directCost {
+                    for t in c.threads {
+                        guard let ceiling = roofline.ceiling(threads: t) else { continue }
+                        progress.begin("\(spec) cblas \(t)t")
+                        let samples = try measure(spec, backend: "cblas") { i in direct(t, i) }
+                        results.append(result(prepared, backend: "cblas", threads: t, samples: samples, cost: cost, ceiling: ceiling))
+                        progress.end()
+                    }
+                }
+            }
+        }
+        if c.suites.contains(.e2e) {
+            let (url, label) = try E2ESuite.resolveModel(c.model) { self.progress.log($0) }
+            let context = max(c.prompts.max() ?? 1, c.gens.max() ?? 1) + 1
+            for kind in c.backends {
+                for t in c.threads {
+                    guard let ceiling = roofline.ceiling(threads: t) else { continue }
+                    progress.begin("e2e \(label) pp\(c.prompts.map(String.init).joined(separator: ",")) "
+                                   + "tg\(c.gens.map(String.init).joined(separator: ",")) \(kind.rawValue) \(t)t")
+                    let model: GPTOSSModel
+                    do {
+                        model = try GPTOSSModel.load(directory: url, backend: try backend(kind, t), contextLength: context,
+                                                     prefillChunk: min(max(c.prompts.max() ?? 512, 1), 2048))
+                    } catch let e as BenchError { throw e } catch {
+                        throw BenchError.model("cannot load \(url.path): \(error)")
+                    }
+                    let cost = E2ESuite.ModelCost(model: model)
+                    results += try E2ESuite.prefill(model: model, cost: cost, prompts: c.prompts, label: label,
+                                                    backend: kind.rawValue, threads: t, reps: c.e2eReps, warmup: c.warmup,
+                                                    ceiling: ceiling, budget: 4 * c.cellBudgetSeconds)
+                    results += try E2ESuite.decode(model: model, cost: cost, gens: c.gens, label: label,
+                                                   backend: kind.rawValue, threads: t, reps: c.e2eReps, warmup: c.warmup,
+                                                   ceiling: ceiling, budget: 4 * c.cellBudgetSeconds)
+                    progress.end()
+                }
+            }
+        }
+        // Probe again and keep the better figures: load from other processes during the first probe would otherwise
+        // understate the ceilings. Results are re-derived against the final ceilings.
+        progress.log("roofline probes again (the better of the two is kept)…")
+        roofline = try RooflineProbe.shared.measure(threads: c.threads, dramBytes: c.dramProbeBytes, refresh: true)
+        logCeilings(roofline)
+        results = results.map { r in
+            guard let ceiling = roofline.ceiling(threads: r.threads) else { return r }
+            return r.rescored(under: ceiling)
+        }
+        progress.finish()
+        let header = RunHeader(runID: ResultsDirectory.runID(machine: machine), machine: machine, roofline: roofline,
+                               command: command)
+        return BenchRun(header: header, results: results)
+    }
+
+    private func logCeilings(_ roofline: Roofline) {
+        for ce in roofline.ceilings {
+            progress.log("  \(ce.threads) thread(s): FMA \(Figures.number(ce.fmaGFLOPS)) GFLOP/s, DRAM \(Figures.number(ce.dramGBps)) GB/s")
+        }
+    }
+
+    private func measure(_ spec: OpSpec, backend: String, _ body: (Int) throws -> Void) throws -> [Double] {
+        do {
+            return try Timing.measure(warmup: configuration.warmup, reps: configuration.reps,
+                                      budgetSeconds: configuration.cellBudgetSeconds, body)
+        } catch let e as BenchError { throw e } catch {
+            throw BenchError.measurement(cell: "\(spec) on \(backend)", reason: "\(error)")
+        }
+    }
+
+    private func result(_ p: OpCase, backend: String, threads: Int, samples: [Double], cost: OpCost, ceiling: Ceiling) -> BenchResult {
+        BenchResult(suite: .ops, test: p.spec.test, op: p.op.rawValue, backend: backend, threads: threads,
+                    dtype: p.spec.dtype?.rawValue ?? "-", shape: p.shape, m: p.m, n: p.n, k: p.k, reps: samples.count,
+                    warmup: configuration.warmup, samplesNs: samples, cost: cost, ceiling: ceiling, workingSetBytes: p.workingSet)
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+
+/// `summary.md`: machine block, measured ceilings, ops table and e2e table; every throughput figure carries the
+/// fraction of its roofline ceiling (FMA peak when compute-bound, DRAM read bandwidth when memory-bound).
+public enum MarkdownReporter {
+    public static func render(_ run: BenchRun) -> String {
+        let h = run.header, m = h.machine
+        var out: [String] = []
+        out.append("# SwiftOSS benchmark: \(m.cpuModel), \(m.date), \(m.gitCommit)")
+        out.append("")
+        out.append("- CPU: \(m.cpuModel), \(m.cores) logical cores, L3 \(m.l3Bytes > 0 ? Figures.bytes(Double(m.l3Bytes)) : "unknown"), flags: \(m.flags.joined(separator: " "))")
+        out.append("- OpenBLAS: \(m.openblasConfig) (core \(m.openblasCore)); OpenMP: \(m.openmpRuntime)")
+        let env = m.environment.keys.sorted().map { "\($0)=\(m.environment[$0] ?? "")" }
+        out.append("- Environment: \(env.isEmpty ? "none of the BLAS/OpenMP variables set" : env.joined(separator: " "))")
+        out.append("- Swift: \(m.swiftVersion); OS: \(m.os); command: `\(h.command.joined(separator: " "))`")
+        out.append("")
+        out.append("## Roofline ceilings (measured by this run)")
+        out.append("")
+        out.append("| threads | FP32 FMA peak GFLOP/s | DRAM read GB/s | ridge FLOP/byte |")
+        out.append("|---:|---:|---:|---:|")
+        for c in h.roofline.ceilings {
+            out.append("| \(c.threads) | \(Figures.number(c.fmaGFLOPS)) | \(Figures.number(c.dramGBps)) | \(Figures.number(c.ridgeIntensity)) |")
+        }
+        out.append("")
+        out.append("DRAM probe: \(Figures.bytes(Double(h.roofline.dramProbeBytes))) array, AVX2 loads, best of 3. "
+                   + "FMA probe: 12 independent 8-lane FMA chains per thread, best of 3.")
+
+        let ops = run.results.filter { $0.suite == .ops }
+        if !ops.isEmpty {
+            out.append("")
+            out.append("## Ops (gpt-oss-20b shapes)")
+            out.append("")
+            out.append("Roofline column: achieved ÷ ceiling — `FMA` for compute-bound cells (GFLOP/s ÷ peak), `DRAM` for "
+                       + "memory-bound cells (GB/s ÷ bandwidth). † marks cells whose working set fits in L3, so they can "
+                       + "exceed the DRAM ceiling. `vs cblas`: direct OpenBLAS time ÷ this time on the same shape and threads.")
+            out.append("")
+            out.append("| test | dtype | shape | backend | thr | median | p10 | p90 | p99 | GFLOP/s | GB/s | roofline | vs cblas |")
+            out.append("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+            let direct = Dictionary(
+                ops.filter { $0.backend == "cblas" }.map { ("\($0.test)|\($0.threads)|\($0.dtype)|\($0.shape)", $0) },
+                uniquingKeysWith: { a, _ in a })
+            for r in ops {
+                let ref = r.backend == "cblas" ? nil : direct["\(r.test)|\(r.threads)|\(r.dtype)|\(r.shape)"]
+                let vs = ref.map { Figures.percent($0.stats.median / r.stats.median) } ?? ""
+                out.append("| \(r.test) | \(r.dtype) | \(r.shape) | \(r.backend) | \(r.threads) | "
+                           + "\(Figures.duration(ns: r.stats.median)) | \(Figures.duration(ns: r.stats.p10)) | "
+                           + "\(Figures.duration(ns: r.stats.p90)) | \(Figures.duration(ns: r.stats.p99)) | "
+                           + "\(Figures.number(r.gflops)) | \(Figures.number(r.gbps)) | \(rooflineCell(r, machine: m)) | \(vs) |")
+            }
+        }
+
+        let e2e = run.results.filter { $0.suite == .e2e }
+        if !e2e.isEmpty {
+            out.append("")
+            out.append("## End to end")
+            out.append("")
+            out.append("pp: prompt processing (prefill) of n tokens, tokens/s = n ÷ median time, TTFT = that time. "
+                       + "tg: decode, one sample per generated token; tokens/s = 1 ÷ median per-token latency. Roofline: "
+                       + "prefill vs the FMA peak (counted model FLOPs), decode vs DRAM (active weight bytes per token ÷ bandwidth).")
+            out.append("")
+            out.append("| test | model | dtype | backend | thr | tokens/s | TTFT | median | p10 | p90 | p99 | GFLOP/s | GB/s | roofline |")
+            out.append("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+            for r in e2e {
+                out.append("| \(r.test) | \(r.shape) | \(r.dtype) | \(r.backend) | \(r.threads) | "
+                           + "\(r.tokensPerSecond.map(Figures.number) ?? "-") | \(r.ttftNs.map { Figures.duration(ns: $0) } ?? "-") | "
+                           + "\(Figures.duration(ns: r.stats.median)) | \(Figures.duration(ns: r.stats.p10)) | "
+                           + "\(Figures.duration(ns: r.stats.p90)) | \(Figures.duration(ns: r.stats.p99)) | "
+                           + "\(Figures.number(r.gflops)) | \(Figures.number(r.gbps)) | \(rooflineCell(r, machine: m)) |")
+            }
+        }
+
+        let autoRows = run.results.filter { $0.backend == "auto" }
+        if !autoRows.isEmpty {
+            out.append("")
+            out.append("## auto vs the better of swift and blas")
+            out.append("")
+            out.append("| test | dtype | shape | thr | auto | best other | auto ÷ best (time) |")
+            out.append("|---|---|---|---:|---:|---:|---:|")
+            for a in autoRows {
+                let others = run.results.filter {
+                    ($0.backend == "swift" || $0.backend == "blas") && $0.suite == a.suite && $0.test == a.test
+                        && $0.threads == a.threads && $0.dtype == a.dtype && $0.shape == a.shape
+                }
+                guard let best = others.min(by: { $0.stats.median < $1.stats.median }) else { continue }
+                out.append("| \(a.test) | \(a.dtype) | \(a.shape) | \(a.threads) | \(Figures.duration(ns: a.stats.median)) | "
+                           + "\(best.backend) \(Figures.duration(ns: best.stats.median)) | \(Figures.number(a.stats.median / best.stats.median)) |")
+            }
+        }
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    /// "85% DRAM", "61% FMA", with † when the working set fits in L3.
+    static func rooflineCell(_ r: BenchResult, machine: MachineBlock) -> String {
+        let inCache = r.bound == .memory && machine.l3Bytes > 0 && r.workingSetBytes < Double(machine.l3Bytes)
+        return "\(Figures.percent(r.rooflineFraction)) \(r.bound == .compute ? "FMA" : "DRAM")\(inCache ? " †" : "")"
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+
+/// Schema version of the records below (bumped when a field changes meaning).
+public let benchSchemaVersion = 1
+
+/// Which suite a result belongs to.
+public enum BenchSuite: String, Codable, Sendable, CaseIterable {
+    /// Single ops at gpt-oss-20b shapes.
+    case ops
+    /// The whole model: prefill (pp) and decode (tg).
+    case e2e
+}
+
+/// The machine and build a run was measured on (stored once per run, referenced by every result row).
+public struct MachineBlock: Codable, Sendable, Equatable {
+    public var cpuModel: String
+    /// Logical CPUs the OS offers this process.
+    public var cores: Int
+    /// CPU feature flags relevant to the kernels (avx2, fma, f16c, avx512f, …).
+    public var flags: [String]
+    /// Last-level cache size in bytes (0 when unknown).
+    public var l3Bytes: Int
+    /// `openblas_get_config()`.
+    public var openblasConfig: String
+    /// `openblas_get_corename()`: the kernel set OpenBLAS chose.
+    public var openblasCore: String
+    /// OpenMP runtime the C kernels use (spec and library).
+    public var openmpRuntime: String
+    /// Environment variables that change BLAS/OpenMP behaviour, as set for this run (absent = unset).
+    public var environment: [String: String]
+    public var swiftVersion: String
+    public var os: String
+    /// `git rev-parse --short HEAD` of the working directory ("unknown" outside a checkout), "+dirty" when modified.
+    public var gitCommit: String
+    /// ISO 8601 UTC time the run started.
+    public var date: String
+
+    public init(cpuModel: String, cores: Int, flags: [String], l3Bytes: Int, openblasConfig: String, openblasCore: String,
+                openmpRuntime: String, environment: [String: String], swiftVersion: String, os: String,
+                gitCommit: String, date: String) {
+        self.cpuModel = cpuModel; self.cores = cores; self.flags = flags; self.l3Bytes = l3Bytes
+        self.openblasConfig = openblasConfig; self.openblasCore = openblasCore; self.openmpRuntime = openmpRuntime
+        self.environment = environment; self.swiftVersion = swiftVersion; self.os = os
+        self.gitCommit = gitCommit; self.date = date
+    }
+
+    /// File-system-safe name of the CPU ("amd-epyc"), the first level of `results/`.
+    public var cpuSlug: String { Self.slug(cpuModel) }
+
+    /// Lower-case letters and digits joined by single dashes.
+    public static func slug(_ text: String) -> String {
+        var out = ""
+        for ch in text.lowercased() {
+            if ch.isASCII, ch.isLetter || ch.isNumber { out.append(ch) } else if !out.hasSuffix("-") { out.append("-") }
+        }
+        let trimmed = out.trimmingCharacters(in: CharacterSet(charactersIn: "-"))
+        return trimmed.isEmpty ? "unknown-cpu" : trimmed
+    }
+}
+
+/// One run: what was measured, where, under which ceilings. The first line of `results.jsonl`.
+public struct RunHeader: Codable, Sendable, Equatable {
+    public var schema: Int
+    /// `<date>-<commit>`, the run directory's name.
+    public var runID: String
+    public var machine: MachineBlock
+    public var roofline: Roofline
+    /// The command line that produced the run.
+    public var command: [String]
+
+    public init(schema: Int = benchSchemaVersion, runID: String, machine: MachineBlock, roofline: Roofline, command: [String]) {
+        self.schema = schema; self.runID = runID; self.machine = machine; self.roofline = roofline; self.command = command
+    }
+}
+
+/// One measured cell: a row of every output format.
+public struct BenchResult: Codable, Sendable, Equatable {
+    public var suite: BenchSuite
+    /// Case name: `linear.qkv`, `attention.full`, `moe`, … for ops; `pp512`, `tg128` for e2e.
+    public var test: String
+    /// The op kind (`linear`, `rmsNorm`, …) or `prefill` / `decode` for e2e.
+    public var op: String
+    /// `swift`, `blas`, `auto`, or `cblas` (direct OpenBLAS reference rows).
+    public var backend: String
+    public var threads: Int
+    /// Weight dtype (`f32`, `bf16`, …) or `-` for ops without weights; the model's dtypes for e2e.
+    public var dtype: String
+    /// Human-readable shape, e.g. `T=512 2880→5120`, `T=1 kv=4096 w=128`, `p=512`.
+    public var shape: String
+    /// Rows / tokens (T for ops, n_prompt or n_gen for e2e).
+    public var m: Int
+    /// Output features (ops) or 0.
+    public var n: Int
+    /// Input features / reduction length (ops) or 0.
+    public var k: Int
+    public var reps: Int
+    public var warmup: Int
+    /// Latency statistics of one rep in ns (e2e tg: one decoded token).
+    public var stats: SampleStatistics
+    /// FLOPs and fewest bytes of one rep (e2e tg: one token).
+    public var cost: OpCost
+    /// At the median: cost.flops / median, cost.bytes / median.
+    public var gflops: Double
+    public var gbps: Double
+    /// e2e: tokens per second at the median (n tokens / median time of the whole prompt or generation).
+    public var tokensPerSecond: Double?
+    /// e2e pp: time to first token (prefill of the prompt incl. its logits), ns, median.
+    public var ttftNs: Double?
+    /// Which ceiling applies and its value (GFLOP/s for compute, GB/s for memory) at this thread count.
+    public var bound: BoundKind
+    public var ceiling: Double
+    /// Achieved / ceiling in the bound's unit (GFLOP/s or GB/s).
+    public var rooflineFraction: Double
+    /// Distinct bytes the timed loop cycles through (weights × copies + activations): < L3 means cache-resident.
+    public var workingSetBytes: Double
+    /// Every timed sample, ns, in run order (warm-up excluded).
+    public var samplesNs: [Double]
+
+    public init(suite: BenchSuite, test: String, op: String, backend: String, threads: Int, dtype: String, shape: String,
+                m: Int, n: Int, k: Int, reps: Int, warmup: Int, samplesNs: [Double], cost: OpCost, ceiling: Ceiling,
+                workingSetBytes: Double, tokensPerRep: Int? = nil, ttftNs: Double? = nil, bound: BoundKind? = nil) {
+        self.suite = suite; self.test = test; self.op = op; self.backend = backend; self.threads = threads
+        self.dtype = dtype; self.shape = shape; self.m = m; self.n = n; self.k = k; self.reps = reps; self.warmup = warmup
+        self.samplesNs = samplesNs
+        self.cost = cost
+        self.workingSetBytes = workingSetBytes
+        self.ttftNs = ttftNs
+        let s = SampleStatistics(samplesNs)
+        stats = s
+        let seconds = s.median / 1e9
+        gflops = seconds > 0 ? cost.flops / seconds / 1e9 : 0
+        gbps = seconds > 0 ? cost.bytes / seconds / 1e9 : 0
+        tokensPerSecond = tokensPerRep.map { seconds > 0 ? Double($0) / seconds : 0 }
+        self.bound = bound ?? cost.bound(under: ceiling)
+        self.ceiling = 0
+        rooflineFraction = 0
+        score(under: ceiling)
+    }
+
+    /// Sets `ceiling` and `rooflineFraction` from the bound's ceiling.
+    private mutating func score(under ceiling: Ceiling) {
+        switch bound {
+        case .compute:
+            self.ceiling = ceiling.fmaGFLOPS
+            rooflineFraction = ceiling.fmaGFLOPS > 0 ? gflops / ceiling.fmaGFLOPS : 0
+        case .memory:
+            self.ceiling = ceiling.dramGBps
+            rooflineFraction = ceiling.dramGBps > 0 ? gbps / ceiling.dramGBps : 0
+        }
+    }
+
+    /// The same result scored against another ceiling (ops re-derive their bound from the new ridge point; e2e
+    /// bounds are fixed by the suite: prefill compute, decode memory).
+    public func rescored(under ceiling: Ceiling) -> BenchResult {
+        var r = self
+        if suite == .ops { r.bound = cost.bound(under: ceiling) }
+        r.score(under: ceiling)
+        return r
+    }
+
+    /// Identity of the cell across runs (for `compare`): everything but the measurements.
+    public var cellKey: String { "\(suite.rawValue)|\(test)|\(backend)|t\(threads)|\(dtype)|\(shape)" }
+
+    /// The figure the roofline fraction is about: GFLOP/s when compute-bound, GB/s when memory-bound.
+    public var boundThroughput: Double { bound == .compute ? gflops : gbps }
+}
+
+/// A whole run: header plus results (the `json` format, and what `compare` loads).
+public struct BenchRun: Codable, Sendable, Equatable {
+    public var header: RunHeader
+    public var results: [BenchResult]
+    public init(header: RunHeader, results: [BenchResult]) { self.header = header; self.results = results }
+}

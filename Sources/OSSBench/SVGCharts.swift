@@ -1,0 +1,168 @@
+import Foundation
+
+/// The charts of a run directory, drawn by our own code (no Python): each returns a standalone SVG document,
+/// or nil when the run has no results of that kind.
+public enum SVGCharts {
+    /// Series colours per backend.
+    static func color(_ backend: String) -> String {
+        switch backend {
+        case "swift": return "#e4572e"
+        case "blas": return "#1f77b4"
+        case "auto": return "#2ca02c"
+        case "cblas": return "#7f7f7f"
+        default: return "#9467bd"
+        }
+    }
+
+    static let backendOrder = ["swift", "blas", "auto", "cblas"]
+
+    private static func sortedBackends(_ names: Set<String>) -> [String] {
+        names.sorted { (backendOrder.firstIndex(of: $0) ?? 99, $0) < (backendOrder.firstIndex(of: $1) ?? 99, $1) }
+    }
+
+    /// Throughput vs threads, one panel per op cell (test, dtype, shape), one line per backend; the dashed grey line
+    /// is the applicable ceiling at each thread count (FMA peak or DRAM bandwidth).
+    public static func threadScaling(_ run: BenchRun) -> String? {
+        let ops = run.results.filter { $0.suite == .ops }
+        guard !ops.isEmpty else { return nil }
+        var panels: [String] = []
+        var byPanel: [String: [BenchResult]] = [:]
+        for r in ops {
+            let key = "\(r.test) \(r.dtype) \(r.shape)"
+            if byPanel[key] == nil { panels.append(key) }
+            byPanel[key, default: []].append(r)
+        }
+        let cols = min(3, panels.count), pw = 330.0, ph = 230.0, top = 50.0
+        let rows = (panels.count + cols - 1) / cols
+        var svg = SVGCanvas(width: Double(cols) * pw + 20, height: top + Double(rows) * ph + 10)
+        svg.text("Throughput vs threads (per op; dashed: roofline ceiling)", x: 10, y: 22, size: 15, weight: "bold")
+        let backends = sortedBackends(Set(ops.map(\.backend)))
+        legend(&svg, backends: backends, x: 10, y: 38)
+        for (i, key) in panels.enumerated() {
+            let cells = byPanel[key] ?? []
+            let ox = 10 + Double(i % cols) * pw, oy = top + Double(i / cols) * ph
+            let bound = cells.first?.bound ?? .compute
+            let unit = bound == .compute ? "GFLOP/s" : "GB/s"
+            let threads = Array(Set(cells.map(\.threads))).sorted()
+            let ceilings = threads.compactMap { t in run.header.roofline.ceiling(threads: t).map { (t, bound == .compute ? $0.fmaGFLOPS : $0.dramGBps) } }
+            let ymax = max(cells.map(\.boundThroughput).max() ?? 1, ceilings.map(\.1).max() ?? 1) * 1.1
+            let x = ChartAxis(lo: Double(threads.first ?? 1) - 0.5, hi: Double(threads.last ?? 1) + 0.5,
+                              pixelLo: ox + 50, pixelHi: ox + pw - 15, log: false)
+            let y = ChartAxis(lo: 0, hi: ymax, pixelLo: oy + ph - 40, pixelHi: oy + 25, log: false)
+            svg.text(key, x: ox + pw / 2, y: oy + 14, size: 11, anchor: "middle", weight: "bold")
+            frame(&svg, x: x, y: y)
+            for t in threads { svg.text(String(t), x: x.pixel(Double(t)), y: y.pixelLo + 14, size: 10, anchor: "middle") }
+            for v in y.ticks { svg.text(ChartAxis.label(v), x: x.pixelLo - 4, y: y.pixel(v) + 3, size: 9, anchor: "end") }
+            svg.text("threads", x: (x.pixelLo + x.pixelHi) / 2, y: y.pixelLo + 28, size: 10, anchor: "middle")
+            svg.text(unit, x: ox + 12, y: (y.pixelLo + y.pixelHi) / 2, size: 10, anchor: "middle", rotate: -90)
+            svg.polyline(ceilings.map { (x.pixel(Double($0.0)), y.pixel($0.1)) }, stroke: "#999", width: 1, dash: "5,3")
+            for b in backends {
+                let pts = cells.filter { $0.backend == b }.sorted { $0.threads < $1.threads }
+                svg.polyline(pts.map { (x.pixel(Double($0.threads)), y.pixel($0.boundThroughput)) }, stroke: color(b))
+                for p in pts {
+                    svg.circle(cx: x.pixel(Double(p.threads)), cy: y.pixel(p.boundThroughput), r: 3, fill: color(b),
+                               title: "\(b) t\(p.threads): \(Figures.number(p.boundThroughput)) \(unit), "
+                                   + "\(Figures.percent(p.rooflineFraction)) of roofline")
+                }
+            }
+        }
+        return svg.render()
+    }
+
+    /// Log-log roofline: arithmetic intensity (FLOP/byte) vs achieved GFLOP/s of every op cell, under the measured
+    /// ceilings min(FMA peak, intensity × DRAM bandwidth) of each thread count. Filled dots: 1 thread; rings: more.
+    public static func roofline(_ run: BenchRun) -> String? {
+        let ops = run.results.filter { $0.suite == .ops && $0.cost.flops > 0 && $0.cost.bytes > 0 && $0.gflops > 0 }
+        let ceilings = run.header.roofline.ceilings
+        guard !ops.isEmpty, !ceilings.isEmpty else { return nil }
+        let w = 760.0, h = 520.0
+        var svg = SVGCanvas(width: w, height: h)
+        svg.text("Roofline: achieved GFLOP/s vs arithmetic intensity (measured ceilings)", x: 10, y: 22, size: 15, weight: "bold")
+        let backends = sortedBackends(Set(ops.map(\.backend)))
+        legend(&svg, backends: backends, x: 10, y: 40)
+        let intensities = ops.map(\.cost.intensity) + ceilings.map(\.ridgeIntensity)
+        let perf = ops.map(\.gflops) + ceilings.map(\.fmaGFLOPS)
+        let x = ChartAxis(lo: (intensities.min() ?? 0.1) / 2, hi: (intensities.max() ?? 100) * 2,
+                          pixelLo: 70, pixelHi: w - 30, log: true)
+        let y = ChartAxis(lo: (perf.min() ?? 0.1) / 2, hi: (perf.max() ?? 100) * 1.5, pixelLo: h - 50, pixelHi: 60, log: true)
+        frame(&svg, x: x, y: y)
+        for v in x.ticks {
+            svg.line(x1: x.pixel(v), y1: y.pixelLo, x2: x.pixel(v), y2: y.pixelHi, stroke: "#eee")
+            svg.text(ChartAxis.label(v), x: x.pixel(v), y: y.pixelLo + 14, size: 10, anchor: "middle")
+        }
+        for v in y.ticks {
+            svg.line(x1: x.pixelLo, y1: y.pixel(v), x2: x.pixelHi, y2: y.pixel(v), stroke: "#eee")
+            svg.text(ChartAxis.label(v), x: x.pixelLo - 5, y: y.pixel(v) + 3, size: 10, anchor: "end")
+        }
+        svg.text("arithmetic intensity (FLOP/byte, counted FLOPs ÷ fewest bytes)", x: (x.pixelLo + x.pixelHi) / 2,
+                 y: h - 15, size: 11, anchor: "middle")
+        svg.text("GFLOP/s", x: 18, y: (y.pixelLo + y.pixelHi) / 2, size: 11, anchor: "middle", rotate: -90)
+        for (i, c) in ceilings.enumerated() {
+            let dash = i == 0 ? nil : "6,3"
+            let pts = [x.lo, c.ridgeIntensity, x.hi].filter { $0 >= x.lo && $0 <= x.hi }.sorted()
+                .map { (x.pixel($0), y.pixel(c.attainableGFLOPS(intensity: $0))) }
+            svg.polyline(pts, stroke: "#555", width: 1.2, dash: dash)
+            svg.text("\(c.threads)t: \(Figures.number(c.fmaGFLOPS)) GFLOP/s, \(Figures.number(c.dramGBps)) GB/s",
+                     x: x.pixelHi - 4, y: y.pixel(c.fmaGFLOPS) - 4, size: 9, anchor: "end", fill: "#555")
+        }
+        for r in ops {
+            let filled = r.threads == 1
+            svg.circle(cx: x.pixel(r.cost.intensity), cy: y.pixel(r.gflops), r: 4, fill: filled ? color(r.backend) : "none",
+                       stroke: color(r.backend),
+                       title: "\(r.test) \(r.dtype) \(r.shape) \(r.backend) t\(r.threads): \(Figures.number(r.gflops)) GFLOP/s, "
+                           + "\(Figures.number(r.gbps)) GB/s, \(Figures.percent(r.rooflineFraction)) of \(r.bound == .compute ? "FMA" : "DRAM")")
+        }
+        return svg.render()
+    }
+
+    /// End-to-end tokens/s per backend and thread count, one panel per test (pp…, tg…); the grey tick on each bar
+    /// is the roofline limit (tokens/s at 100% of the applicable ceiling).
+    public static func endToEnd(_ run: BenchRun) -> String? {
+        let e2e = run.results.filter { $0.suite == .e2e && ($0.tokensPerSecond ?? 0) > 0 }
+        guard !e2e.isEmpty else { return nil }
+        var tests: [String] = []
+        for r in e2e where !tests.contains("\(r.test) \(r.shape)") { tests.append("\(r.test) \(r.shape)") }
+        let barH = 18.0, panelGap = 40.0, w = 720.0
+        let rowsPerTest = tests.map { t in e2e.filter { "\($0.test) \($0.shape)" == t }.count }
+        let height = 60 + rowsPerTest.reduce(0) { $0 + Double($1) * (barH + 6) + panelGap }
+        var svg = SVGCanvas(width: w, height: height)
+        svg.text("End-to-end tokens/s (grey tick: roofline limit)", x: 10, y: 22, size: 15, weight: "bold")
+        legend(&svg, backends: sortedBackends(Set(e2e.map(\.backend))), x: 10, y: 40)
+        var oy = 60.0
+        for t in tests {
+            let cells = e2e.filter { "\($0.test) \($0.shape)" == t }
+            let limits = cells.map { r in r.rooflineFraction > 0 ? (r.tokensPerSecond ?? 0) / r.rooflineFraction : 0 }
+            let xmax = max(cells.compactMap(\.tokensPerSecond).max() ?? 1, limits.max() ?? 1) * 1.1
+            let x = ChartAxis(lo: 0, hi: xmax, pixelLo: 150, pixelHi: w - 70, log: false)
+            svg.text(t, x: 10, y: oy + 12, size: 12, weight: "bold")
+            oy += 20
+            for (i, r) in cells.enumerated() {
+                let tps = r.tokensPerSecond ?? 0
+                svg.text("\(r.backend) \(r.threads)t", x: x.pixelLo - 6, y: oy + barH - 5, size: 11, anchor: "end")
+                svg.rect(x: x.pixelLo, y: oy, width: x.pixel(tps) - x.pixelLo, height: barH, fill: color(r.backend))
+                if limits[i] > 0 {
+                    svg.line(x1: x.pixel(limits[i]), y1: oy - 2, x2: x.pixel(limits[i]), y2: oy + barH + 2, stroke: "#777", width: 2)
+                }
+                svg.text("\(Figures.number(tps)) t/s (\(Figures.percent(r.rooflineFraction)) \(r.bound == .compute ? "FMA" : "DRAM"))",
+                         x: x.pixel(tps) + 4, y: oy + barH - 5, size: 10)
+                oy += barH + 6
+            }
+            oy += panelGap - 20
+        }
+        return svg.render()
+    }
+
+    private static func legend(_ svg: inout SVGCanvas, backends: [String], x: Double, y: Double) {
+        var ox = x
+        for b in backends {
+            svg.rect(x: ox, y: y - 9, width: 12, height: 10, fill: color(b))
+            svg.text(b, x: ox + 16, y: y, size: 11)
+            ox += 24 + Double(b.count) * 7
+        }
+    }
+
+    private static func frame(_ svg: inout SVGCanvas, x: ChartAxis, y: ChartAxis) {
+        svg.line(x1: x.pixelLo, y1: y.pixelLo, x2: x.pixelHi, y2: y.pixelLo, stroke: "#333")
+        svg.line(x1: x.pixelLo, y1: y.pixelLo, x2: x.pixelLo, y2: y.pixelHi, stroke: "#333")
+    }
+}

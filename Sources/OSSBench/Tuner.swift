@@ -1,0 +1,144 @@
+import Foundation
+import OSSBackends
+import OSSCore
+
+/// `oss tune`: measures this machine's best thread count per op class and the crossovers between the Swift and BLAS
+/// backends (per op, per weight dtype, over a ladder of T), and turns them into a `TuningProfile` for `AutoBackend`.
+public struct Tuner {
+    /// One timed comparison: the median of each backend at one cell.
+    public struct Measurement: Codable, Sendable, Equatable {
+        public var key: String
+        public var tokens: Int
+        public var threads: Int
+        /// Median ns per backend name.
+        public var medianNs: [String: Double]
+        public var winner: String { medianNs.min { $0.value < $1.value }?.key ?? "blas" }
+    }
+
+    public var threads: [Int]
+    public var dtypes: [DType]
+    /// T ladder for linear crossovers.
+    public var linearTokens: [Int]
+    public var reps: Int
+    public var warmup: Int
+    /// Ratio within which two backends count as tied (the earlier choice is kept, so rules do not flap on noise).
+    public var tieTolerance: Double
+
+    public init(threads: [Int], dtypes: [DType] = DType.allCases, linearTokens: [Int] = [1, 2, 4, 8, 16, 32, 64, 128, 512],
+                reps: Int = 3, warmup: Int = 1, tieTolerance: Double = 0.03) {
+        self.threads = threads; self.dtypes = dtypes; self.linearTokens = linearTokens; self.reps = reps
+        self.warmup = warmup; self.tieTolerance = tieTolerance
+    }
+
+    /// Op class of a routing key, for `bestThreads`.
+    static func opClass(key: String, tokens: Int) -> String {
+        let op = key.split(separator: ".").first.map(String.init) ?? key
+        switch op {
+        case "linear": return tokens == 1 ? "gemv" : "gemm"
+        case "rmsNorm", "rope", "attention", "moe", "embedding": return op
+        case "swiglu", "add": return "elementwise"
+        default: return "sampling"
+        }
+    }
+
+    /// The cells tune measures: linear at the gpt-oss attention-output shape (4096→2880) per dtype over the T
+    /// ladder, MoE per expert dtype at T = 1 and 128, and every other op at T = 1 and 512.
+    func cells() -> [(key: String, spec: OpSpec)] {
+        var out: [(String, OpSpec)] = []
+        for d in dtypes {
+            for t in linearTokens { out.append(("linear.\(d.rawValue)", OpSpec(.attn_out, dtype: d, tokens: t))) }
+        }
+        for d in dtypes where d == .mxfp4 || d == .q8_0 || d == .bf16 {
+            for t in [1, 128] { out.append(("moe.\(d.rawValue)", OpSpec(.moe, dtype: d, tokens: t))) }
+        }
+        for t in [1, 512] {
+            out.append(("attention", OpSpec(.attention, tokens: t, kvLength: max(t, 1024))))
+            out.append(("rmsNorm", OpSpec(.rmsnorm, tokens: t)))
+            out.append(("rope", OpSpec(.rope, tokens: t)))
+            out.append(("swiglu", OpSpec(.swiglu, tokens: t)))
+            out.append(("add", OpSpec(.add, tokens: t)))
+        }
+        out.append(("softmax", OpSpec(.softmax, tokens: 1)))
+        out.append(("argmax", OpSpec(.argmax, tokens: 1)))
+        out.append(("topK", OpSpec(.topk, tokens: 1)))
+        return out
+    }
+
+    /// Runs every cell on swift and blas at every thread count. `log` receives one line per cell.
+    public func measure(cacheBytes: Int, log: (String) -> Void) throws -> [Measurement] {
+        var backends: [String: any Backend] = [:]
+        for t in threads {
+            backends["swift/\(t)"] = try BackendKind.swift.make(threads: t)
+            backends["blas/\(t)"] = try BackendKind.blas.make(threads: t)
+        }
+        var out: [Measurement] = []
+        let all = cells()
+        for (i, cell) in all.enumerated() {
+            let prepared = try OpsSuite.prepare(cell.spec, cacheBytes: cacheBytes)
+            for t in threads {
+                var medians: [String: Double] = [:]
+                for name in ["swift", "blas"] {
+                    guard let b = backends["\(name)/\(t)"] else { continue }
+                    let samples = try Timing.measure(warmup: warmup, reps: reps, budgetSeconds: 2) { try prepared.body(b, $0) }
+                    medians[name] = SampleStatistics(samples).median
+                }
+                let m = Measurement(key: cell.key, tokens: cell.spec.tokens, threads: t, medianNs: medians)
+                log("[\(i + 1)/\(all.count)] \(cell.spec) \(t)t: swift \(Figures.duration(ns: medians["swift"] ?? 0)), "
+                    + "blas \(Figures.duration(ns: medians["blas"] ?? 0)) → \(m.winner)")
+                out.append(m)
+            }
+        }
+        return out
+    }
+
+    /// Builds the profile from measurements: routing rules at `routingThreads` (default: the most threads measured),
+    /// crossovers, and the fastest thread count per op class.
+    public func profile(from measurements: [Measurement], cpuModel: String, date: String,
+                        routingThreads: Int? = nil) -> TuningProfile {
+        let rt = routingThreads ?? threads.max() ?? 1
+        var routes: [String: [RouteRule]] = [:]
+        var crossovers: [String: Int] = [:]
+        var keys: [String] = []
+        for m in measurements where !keys.contains(m.key) { keys.append(m.key) }
+        for key in keys {
+            let ladder = measurements.filter { $0.key == key && $0.threads == rt }.sorted { $0.tokens < $1.tokens }
+            var rules: [RouteRule] = []
+            for m in ladder {
+                guard let s = m.medianNs["swift"], let b = m.medianNs["blas"] else { continue }
+                let current = rules.last?.backend
+                var pick: BackendKind = s < b ? .swift : .blas
+                if let current, abs(s - b) / min(s, b) <= tieTolerance { pick = current }
+                if pick != current { rules.append(RouteRule(minTokens: rules.isEmpty ? 1 : m.tokens, backend: pick)) }
+            }
+            guard !rules.isEmpty else { continue }
+            routes[key] = rules
+            if let firstBLAS = rules.first(where: { $0.backend == .blas }) { crossovers[key] = firstBLAS.minTokens }
+        }
+        // Fastest thread count per op class: the lowest summed best-backend median over that class's cells.
+        var classTime: [String: [Int: Double]] = [:]
+        for m in measurements {
+            let best = m.medianNs.values.min() ?? .infinity
+            classTime[Self.opClass(key: m.key, tokens: m.tokens), default: [:]][m.threads, default: 0] += best
+        }
+        let bestThreads = classTime.mapValues { byT in byT.min { $0.value < $1.value || ($0.value == $1.value && $0.key < $1.key) }?.key ?? 1 }
+        return TuningProfile(cpuModel: cpuModel, created: date, threads: rt, routes: routes, fallback: .blas,
+                             bestThreads: bestThreads, crossovers: crossovers)
+    }
+
+    /// Markdown table of the measurements and the resulting rules.
+    public static func markdown(_ measurements: [Measurement], profile: TuningProfile) -> String {
+        var out = ["| cell | T | threads | swift | blas | faster |", "|---|---:|---:|---:|---:|---|"]
+        for m in measurements {
+            out.append("| \(m.key) | \(m.tokens) | \(m.threads) | \(Figures.duration(ns: m.medianNs["swift"] ?? 0)) | "
+                       + "\(Figures.duration(ns: m.medianNs["blas"] ?? 0)) | \(m.winner) |")
+        }
+        out.append("")
+        out.append("Routing at \(profile.threads) threads (first T → backend):")
+        for key in profile.routes.keys.sorted() {
+            out.append("- \(key): " + (profile.routes[key] ?? []).map { "T≥\($0.minTokens) \($0.backend.rawValue)" }.joined(separator: ", "))
+        }
+        out.append("")
+        out.append("Best threads per op class: " + profile.bestThreads.keys.sorted().map { "\($0) \(profile.bestThreads[$0]!)" }.joined(separator: ", "))
+        return out.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,1 +1,0 @@
-// Module OSSFormats — see README.md and ../../shared/docs/DESIGN.md for its place in the architecture.

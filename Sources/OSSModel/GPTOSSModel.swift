@@ -1,0 +1,104 @@
+import Foundation
+import OSSCore
+import OSSFormats
+
+/// gpt-oss (gpt-oss.md §2) on any `Backend`: every arithmetic op runs on the backend; the model only slices
+/// preallocated buffers and copies rotated keys/values into its `KVCache`.
+public final class GPTOSSModel: LanguageModel {
+    /// Context length used when `load` is not given one (the KV cache is allocated for it up front).
+    public static let defaultContextLength = 4096
+
+    public let config: ModelConfig
+    public let weights: GPTOSSWeights
+    public let backend: any Backend
+    /// YaRN cos/sin for positions `0..<contextLength`, built once.
+    public let rope: RopeTable
+    public let cache: KVCache
+    public let state: RunState
+    public let contextLength: Int
+    public internal(set) var position = 0
+    /// Keeps the mapped files alive as long as the weights are used.
+    let archive: SafetensorsArchive?
+
+    public var vocabSize: Int { config.vocabSize }
+    /// Tokens per forward step (longer prompts are processed in chunks of this many).
+    public var prefillChunk: Int { state.chunk }
+
+    /// Builds a model over already-bound weights (tests and tools that construct weights themselves).
+    public init(config: ModelConfig, weights: GPTOSSWeights, backend: any Backend, contextLength: Int? = nil,
+                prefillChunk: Int = 512, archive: SafetensorsArchive? = nil) throws {
+        let context = contextLength ?? min(config.maxPositions, Self.defaultContextLength)
+        guard context > 0, context <= config.maxPositions else {
+            throw ModelError.invalidParameter(
+                name: "contextLength", reason: "must be in 1...\(config.maxPositions) (the model's positions), got \(context)")
+        }
+        guard prefillChunk > 0 else {
+            throw ModelError.invalidParameter(name: "prefillChunk", reason: "must be > 0, got \(prefillChunk)")
+        }
+        self.config = config
+        self.weights = weights
+        self.backend = backend
+        self.contextLength = context
+        self.archive = archive
+        do {
+            if let y = config.yarn {
+                rope = try RopeTable.yarn(
+                    headDim: config.headDim, theta: config.ropeTheta, factor: y.factor, originalContext: y.originalContext,
+                    betaFast: y.betaFast, betaSlow: y.betaSlow, truncate: y.truncate, maxPositions: context)
+            } else {
+                rope = try RopeTable.plain(headDim: config.headDim, theta: config.ropeTheta, maxPositions: context)
+            }
+        } catch let error as BackendError {
+            throw ModelConfigError.invalidValue(file: "config", key: "rope_scaling", reason: error.description)
+        }
+        let chunk = min(prefillChunk, context)
+        cache = KVCache(config: config, contextLength: context, chunk: chunk)
+        state = try RunState(config: config, chunk: chunk)
+    }
+
+    /// Loads a checkpoint directory: `config.json` plus safetensors (one file, or shards with
+    /// `model.safetensors.index.json`), original or Hugging Face names. A directory whose checkpoint is in
+    /// `original/` (as downloaded from Hugging Face) is accepted too. Weights are mapped, not copied.
+    /// - Parameters:
+    ///   - contextLength: KV cache positions; nil = min(config's max positions, `defaultContextLength`).
+    ///   - prefillChunk: tokens per batched step (activation buffers are sized for it).
+    public static func load(directory: URL, backend: any Backend, contextLength: Int? = nil,
+                            prefillChunk: Int = 512) throws -> GPTOSSModel {
+        var dir = directory
+        let fm = FileManager.default
+        if !fm.fileExists(atPath: dir.appendingPathComponent("config.json").path),
+           fm.fileExists(atPath: dir.appendingPathComponent("original/config.json").path) {
+            dir = dir.appendingPathComponent("original")
+        }
+        let config = try ModelConfig.load(directory: dir)
+        let archive = try SafetensorsArchive(directory: dir)
+        let weights = try GPTOSSWeights.load(archive: archive, config: config, directory: dir)
+        return try GPTOSSModel(config: config, weights: weights, backend: backend, contextLength: contextLength,
+                               prefillChunk: prefillChunk, archive: archive)
+    }
+
+    /// Empties the KV cache (stale rows are never read: attention only sees positions < `position`).
+    public func reset() { position = 0 }
+
+    public func prefill(_ tokens: [Int32]) throws -> Tensor {
+        try run(tokens, allLogits: nil)
+        return state.logits
+    }
+
+    public func decode(_ token: Int32) throws -> Tensor {
+        try run(CollectionOfOne(token), allLogits: nil)
+        return state.logits
+    }
+
+    /// Appends `tokens` at `position` and returns logits: `[T, V]` for every position when `allLogits`,
+    /// else `[1, V]` for the last one (the `[T, V]` result is a new tensor; the last-row one is run state).
+    public func forward(tokens: [Int32], allLogits: Bool) throws -> Tensor {
+        guard allLogits else {
+            try run(tokens, allLogits: nil)
+            return state.logitsRow
+        }
+        let out = Tensor(zeros: [max(tokens.count, 1), config.vocabSize])
+        try run(tokens, allLogits: out)
+        return out
+    }
+}

@@ -1,0 +1,35 @@
+import OSSCore
+
+/// Errors of loading and running a model; each names the tensor, file or token involved.
+public enum ModelError: Error, Equatable, CustomStringConvertible {
+    /// The directory holds neither layout's tensors (or something else is wrong with it as a whole).
+    case unrecognizedCheckpoint(directory: String, reason: String)
+    /// A tensor the config requires is absent.
+    case missingTensor(name: String, directory: String)
+    /// A tensor's shape differs from what the config implies.
+    case tensorShape(name: String, expected: Shape, found: Shape)
+    /// A tensor's dtype cannot be used for its role.
+    case tensorDType(name: String, found: String, expected: String)
+    /// `prefill` / `forward` was called with no tokens.
+    case emptyPrompt
+    /// A token id outside `0..<vocab`.
+    case tokenOutOfRange(token: Int32, index: Int, vocab: Int)
+    /// The tokens do not fit in the KV cache.
+    case contextOverflow(position: Int, tokens: Int, contextLength: Int)
+    /// A load or run parameter out of range.
+    case invalidParameter(name: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .unrecognizedCheckpoint(d, r): return "\(d): not a gpt-oss checkpoint: \(r)"
+        case let .missingTensor(n, d): return "\(d): missing tensor \(n)"
+        case let .tensorShape(n, e, f): return "tensor \(n): shape \(f), expected \(e)"
+        case let .tensorDType(n, f, e): return "tensor \(n): dtype \(f), expected \(e)"
+        case .emptyPrompt: return "empty prompt: at least one token is needed"
+        case let .tokenOutOfRange(t, i, v): return "token \(t) at index \(i) is outside the vocabulary 0..<\(v)"
+        case let .contextOverflow(p, t, c):
+            return "\(t) tokens at position \(p) exceed the context length \(c)"
+        case let .invalidParameter(n, r): return "\(n): \(r)"
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+
+extension Tokenizer {
+    /// File name of the bundled o200k_base vocabulary (MIT, from OpenAI's tiktoken; see LICENSE-o200k_base.txt).
+    public static let bundledVocabularyName = "o200k_base.tiktoken"
+
+    /// The o200k_harmony tokenizer from the vocabulary bundled with this package.
+    ///
+    /// Lookup order: `$OSS_O200K_VOCAB` (a file path); the SwiftPM resource bundle next to the running executable
+    /// (`SwiftOSS_OSSTokenizer.resources/Resources/`); this source file's `Resources/` directory (a build tree).
+    /// SwiftPM's generated `Bundle.module` is not used: on Linux it aborts when the bundle is missing, e.g. after the
+    /// executable was copied elsewhere; here that is a typed `missingBundledVocabulary` error listing the paths tried.
+    public static func o200kHarmony() throws -> Tokenizer {
+        try loadTikToken(path: try bundledVocabularyPath(), specials: SpecialToken.o200kHarmony,
+                         sampleableLimit: SpecialToken.o200kHarmonySampleableLimit)
+    }
+
+    /// Path of the bundled vocabulary file (see `o200kHarmony()` for the lookup order).
+    public static func bundledVocabularyPath() throws -> String {
+        var candidates: [String] = []
+        if let env = ProcessInfo.processInfo.environment["OSS_O200K_VOCAB"], !env.isEmpty { candidates.append(env) }
+        var executableDirectories = [Bundle.main.bundleURL]
+        if let exe = Bundle.main.executableURL { executableDirectories.append(exe.deletingLastPathComponent()) }
+        for dir in executableDirectories {
+            candidates.append(dir.appendingPathComponent("SwiftOSS_OSSTokenizer.resources/Resources/\(bundledVocabularyName)").path)
+            candidates.append(dir.appendingPathComponent("SwiftOSS_OSSTokenizer.bundle/Contents/Resources/Resources/\(bundledVocabularyName)").path)
+        }
+        candidates.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Resources/\(bundledVocabularyName)").path)
+        for path in candidates where FileManager.default.isReadableFile(atPath: path) { return path }
+        throw TokenizerError.missingBundledVocabulary("no readable \(bundledVocabularyName) at: " + candidates.joined(separator: ", ")
+            + " (set OSS_O200K_VOCAB to its path)")
+    }
+}

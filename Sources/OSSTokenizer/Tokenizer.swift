@@ -1,0 +1,77 @@
+/// A byte-level BPE tokenizer with tiktoken semantics and the o200k pre-tokenizer (gpt-oss.md §5).
+///
+/// Ids `0 ..< table.rankLimit` are mergeable byte tokens (rank = id); special tokens have their own ids.
+/// Encoding: split out allowed special tokens, pre-tokenize the rest, emit whole-piece tokens directly, merge others.
+public struct Tokenizer: Sendable {
+    /// Mergeable tokens (rank = id).
+    public let table: TokenTable
+    /// Special tokens by name (a name may share an id with another, e.g. 200018).
+    public let specialIDs: [String: Int32]
+    /// The name each special id decodes to.
+    let specialNames: [Int32: [UInt8]]
+    /// Specials grouped by first byte, longest name first, for the special-token scan of `encode`.
+    let specialsByFirstByte: [[(bytes: [UInt8], id: Int32)]]
+    /// One past the largest id with a token (mergeable or special).
+    public let vocabularySize: Int
+    /// Ids at or past this limit (and ids with no token) are never sampled (200013 for o200k_harmony).
+    public let sampleableLimit: Int
+
+    /// Builds a tokenizer. Throws when a byte has no single-byte token, or a special id clashes with a mergeable one.
+    /// - Parameter sampleableLimit: ids ≥ this are masked in sampling; nil = one past the largest id of a mergeable
+    ///   token or of a special whose name is not `<|reserved_N|>` / `<|endofprompt|>`.
+    public init(table: TokenTable, specials: [SpecialToken], sampleableLimit: Int? = nil) throws {
+        for b in 0...255 where table.rank(of: [UInt8(b)]) == nil {
+            throw TokenizerError.inconsistentVocabulary("byte 0x\(String(b, radix: 16)) has no single-byte token")
+        }
+        var ids: [String: Int32] = [:]
+        var names: [Int32: [UInt8]] = [:]
+        var groups = [[(bytes: [UInt8], id: Int32)]](repeating: [], count: 256)
+        var largest = table.rankLimit - 1
+        var trained = table.rankLimit - 1
+        for s in specials {
+            guard !s.name.isEmpty, s.id >= 0 else {
+                throw TokenizerError.inconsistentVocabulary("special token '\(s.name)' with id \(s.id)")
+            }
+            if table.bytes(ofRank: Int(s.id)) != nil {
+                throw TokenizerError.inconsistentVocabulary("special token '\(s.name)' reuses mergeable id \(s.id)")
+            }
+            if let other = ids[s.name], other != s.id {
+                throw TokenizerError.inconsistentVocabulary("special token '\(s.name)' has ids \(other) and \(s.id)")
+            }
+            if ids[s.name] != nil { continue }
+            ids[s.name] = s.id
+            // The first name listed for an id is the one it decodes to, unless a later one is not a reserved placeholder.
+            if names[s.id] == nil || Tokenizer.isReservedName(String(decoding: names[s.id]!, as: UTF8.self)) {
+                names[s.id] = Array(s.name.utf8)
+            }
+            let bytes = Array(s.name.utf8)
+            groups[Int(bytes[0])].append((bytes, s.id))
+            largest = max(largest, Int(s.id))
+            if !Tokenizer.isReservedName(s.name) && s.name != SpecialToken.endOfPrompt.name { trained = max(trained, Int(s.id)) }
+        }
+        for i in 0..<256 { groups[i].sort { $0.bytes.count > $1.bytes.count } }
+        self.table = table
+        self.specialIDs = ids
+        self.specialNames = names
+        self.specialsByFirstByte = groups
+        self.vocabularySize = largest + 1
+        self.sampleableLimit = sampleableLimit ?? (trained + 1)
+    }
+
+    /// Whether `name` is a `<|reserved_N|>` placeholder.
+    static func isReservedName(_ name: String) -> Bool { name.hasPrefix("<|reserved_") && name.hasSuffix("|>") }
+
+    /// The id of a special token name. Throws `unknownSpecialToken`.
+    public func specialID(_ name: String) throws -> Int32 {
+        guard let id = specialIDs[name] else { throw TokenizerError.unknownSpecialToken(name) }
+        return id
+    }
+
+    /// Whether `id` is a special token.
+    public func isSpecial(_ id: Int32) -> Bool { specialNames[id] != nil }
+
+    /// Whether `id` decodes to something (a mergeable token or a special name).
+    public func hasToken(_ id: Int32) -> Bool {
+        table.bytes(ofRank: Int(id)) != nil || specialNames[id] != nil
+    }
+}

@@ -1,0 +1,32 @@
+/// Errors raised while loading a vocabulary or encoding/decoding text. Each case names the source and the reason.
+public enum TokenizerError: Error, Equatable, CustomStringConvertible {
+    /// A `.tiktoken` file line that is not `base64 rank` (file, 1-based line number, reason).
+    case malformedTikTokenLine(file: String, line: Int, reason: String)
+    /// A Hugging Face `tokenizer.json` that does not describe a byte-level BPE we can load (file, reason).
+    case malformedTokenizerJSON(file: String, reason: String)
+    /// A vocabulary file that could not be read (path, underlying error text).
+    case unreadableFile(path: String, reason: String)
+    /// Input bytes that are not valid UTF-8 (byte offset of the first bad sequence).
+    case invalidUTF8(offset: Int)
+    /// A special token name this tokenizer does not know.
+    case unknownSpecialToken(String)
+    /// A token id outside the tokenizer's id space.
+    case unknownTokenID(Int32)
+    /// Vocabulary contents that contradict each other (duplicate token, id clash, gap in ranks, …).
+    case inconsistentVocabulary(String)
+    /// The vocabulary file bundled with the package is missing from the built resources.
+    case missingBundledVocabulary(String)
+
+    public var description: String {
+        switch self {
+        case let .malformedTikTokenLine(file, line, reason): return "\(file):\(line): malformed .tiktoken line: \(reason)"
+        case let .malformedTokenizerJSON(file, reason): return "\(file): malformed tokenizer.json: \(reason)"
+        case let .unreadableFile(path, reason): return "\(path): cannot read: \(reason)"
+        case let .invalidUTF8(offset): return "encode: input is not valid UTF-8 (bad sequence at byte \(offset))"
+        case let .unknownSpecialToken(name): return "unknown special token '\(name)'"
+        case let .unknownTokenID(id): return "unknown token id \(id)"
+        case let .inconsistentVocabulary(detail): return "inconsistent vocabulary: \(detail)"
+        case let .missingBundledVocabulary(detail): return "bundled vocabulary missing: \(detail)"
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import OSSCore
+
+extension SwiftBackend {
+    /// Row-wise softmax, max-subtracted; `out` may be `x`.
+    public func softmax(_ x: Tensor, out: Tensor) throws {
+        try OpValidation.rowwise("softmax", x, out)
+        let n = x.columns, rows = x.count / n
+        let src = x.pointer, dst = out.pointer
+        parallelFor(rows, minPerChunk: max(1, 16384 / n)) { r, _ in
+            SwiftBackend.softmaxRow(src + r * n, dst + r * n, n)
+        }
+    }
+
+    /// Softmax of one row of `n` values (`dst` may be `src`).
+    @inline(__always)
+    static func softmaxRow(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+        var mv = SIMD8<Float>(repeating: -.infinity)
+        var i = 0
+        while i + 8 <= n { mv = pointwiseMax(mv, VectorMath.load8(src + i)); i += 8 }
+        var m = VectorMath.max(mv)
+        while i < n { m = max(m, src[i]); i += 1 }
+        if m == -.infinity { m = 0 }
+        let mvec = SIMD8<Float>(repeating: m)
+        var sv = SIMD8<Float>()
+        i = 0
+        while i + 8 <= n {
+            let e = VectorMath.exp(VectorMath.load8(src + i) - mvec)
+            VectorMath.store8(e, dst + i)
+            sv += e
+            i += 8
+        }
+        var s = VectorMath.sum(sv)
+        while i < n { let e = VectorMath.exp(src[i] - m); dst[i] = e; s += e; i += 1 }
+        let inv = 1 / s
+        let iv = SIMD8<Float>(repeating: inv)
+        i = 0
+        while i + 8 <= n { VectorMath.store8(VectorMath.load8(dst + i) * iv, dst + i); i += 8 }
+        while i < n { dst[i] *= inv; i += 1 }
+    }
+
+    public func swiglu(_ gateUp: Tensor, limit: Float, alpha: Float, out: Tensor) throws {
+        try OpValidation.swiglu(gateUp, out)
+        let width = out.columns, rows = out.rows
+        let src = gateUp.pointer, dst = out.pointer
+        parallelFor(rows, minPerChunk: max(1, 16384 / width)) { r, _ in
+            SwiftBackend.swigluRow(src + r * 2 * width, dst + r * width, width, limit: limit, alpha: alpha)
+        }
+    }
+
+    /// gpt-oss clamped SwiGLU of one interleaved row `[2n]` → `[n]`.
+    @inline(__always)
+    static func swigluRow(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int,
+                          limit: Float, alpha: Float) {
+        let lim = SIMD8<Float>(repeating: limit), nlim = SIMD8<Float>(repeating: -limit)
+        let na = SIMD8<Float>(repeating: -alpha)
+        var i = 0
+        while i + 8 <= n {
+            let pair = UnsafeRawPointer(src + 2 * i).loadUnaligned(as: SIMD16<Float>.self)
+            let g = pointwiseMin(pair.evenHalf, lim)
+            let u = pair.oddHalf.clamped(lowerBound: nlim, upperBound: lim)
+            let sig = 1 / (1 + VectorMath.exp(g * na))
+            VectorMath.store8(g * sig * (u + 1), dst + i)
+            i += 8
+        }
+        while i < n {
+            let g = min(src[2 * i], limit)
+            let u = min(max(src[2 * i + 1], -limit), limit)
+            dst[i] = g / (1 + VectorMath.exp(-alpha * g)) * (u + 1)
+            i += 1
+        }
+    }
+
+    public func siluMul(gate: Tensor, up: Tensor, out: Tensor) throws {
+        try OpValidation.elementwise("siluMul", gate, up, out)
+        let g = gate.pointer, u = up.pointer, o = out.pointer
+        parallelChunks(out.count, granule: 64, minPerChunk: 32768) { range, _ in
+            var i = range.lowerBound
+            while i + 8 <= range.upperBound {
+                let gv = VectorMath.load8(g + i)
+                VectorMath.store8(gv / (1 + VectorMath.exp(-gv)) * VectorMath.load8(u + i), o + i)
+                i += 8
+            }
+            while i < range.upperBound { o[i] = g[i] / (1 + VectorMath.exp(-g[i])) * u[i]; i += 1 }
+        }
+    }
+
+    public func add(_ a: Tensor, _ b: Tensor, out: Tensor) throws {
+        try OpValidation.elementwise("add", a, b, out)
+        let pa = a.pointer, pb = b.pointer, o = out.pointer
+        parallelChunks(out.count, granule: 64, minPerChunk: 65536) { range, _ in
+            var i = range.lowerBound
+            while i + 8 <= range.upperBound {
+                VectorMath.store8(VectorMath.load8(pa + i) + VectorMath.load8(pb + i), o + i)
+                i += 8
+            }
+            while i < range.upperBound { o[i] = pa[i] + pb[i]; i += 1 }
+        }
+    }
+}

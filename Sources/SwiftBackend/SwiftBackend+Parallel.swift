@@ -1,0 +1,43 @@
+import Dispatch
+
+/// A closure or pointer bundle handed to `DispatchQueue.concurrentPerform` workers. The caller guarantees that
+/// workers touch disjoint memory (or only read shared memory) and that everything outlives the parallel region.
+struct UnsafeSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+extension SwiftBackend {
+    /// Splits `0..<count` into at most `threads` contiguous chunks, each a multiple of `granule` long (except the
+    /// last), and runs `body(chunk, worker)` for each, in parallel when there is more than one chunk.
+    /// `minPerChunk` keeps tiny jobs on the calling thread, where a thread hand-off would cost more than the work.
+    @inline(__always)
+    func parallelChunks(_ count: Int, granule: Int = 1, minPerChunk: Int = 1,
+                        _ body: (_ range: Range<Int>, _ worker: Int) -> Void) {
+        guard count > 0 else { return }
+        let units = (count + granule - 1) / granule
+        let byWork = max(1, count / max(minPerChunk, 1))
+        let chunks = min(threads, units, byWork)
+        if chunks <= 1 {
+            body(0..<count, 0)
+            return
+        }
+        let perChunk = (units + chunks - 1) / chunks
+        withoutActuallyEscaping(body) { escapable in
+            let task = UnsafeSendable(escapable)
+            DispatchQueue.concurrentPerform(iterations: chunks) { worker in
+                let lo = worker * perChunk * granule
+                let hi = min(count, lo + perChunk * granule)
+                if lo < hi { task.value(lo..<hi, worker) }
+            }
+        }
+    }
+
+    /// Runs `body(i)` for every `i` in `0..<count`, handing out indices in contiguous chunks over the workers.
+    @inline(__always)
+    func parallelFor(_ count: Int, minPerChunk: Int = 1, _ body: (_ index: Int, _ worker: Int) -> Void) {
+        parallelChunks(count, minPerChunk: minPerChunk) { range, worker in
+            for i in range { body(i, worker) }
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import OSSBackends
+import OSSCore
+import OSSModel
+import OSSTokenizer
+
+/// `--model`, `--backend`, `--threads`, `--context`: shared by `oss generate` and `oss chat`.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: "Model directory (config.json + safetensors; tokenizer.json if present, else the bundled o200k).")
+    var model: String
+
+    @Option(name: .long, help: "Backend: swift, blas or auto.")
+    var backend: String = "blas"
+
+    @Option(name: .long, help: "Threads (default: all logical cores).")
+    var threads: Int?
+
+    @Option(name: .long, help: "KV cache positions (default: min(model's max positions, 4096)).")
+    var context: Int?
+
+    func validate() throws {
+        if let t = threads, t < 1 { throw ValidationError("--threads must be ≥ 1, got \(t)") }
+        if let c = context, c < 1 { throw ValidationError("--context must be ≥ 1, got \(c)") }
+        do { _ = try BackendKind.parse(backend) } catch { throw ValidationError("--backend: \(error)") }
+    }
+
+    /// The model on the chosen backend.
+    func loadModel() throws -> GPTOSSModel {
+        let engine = try BackendKind.parse(backend).make(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        return try GPTOSSModel.load(directory: URL(fileURLWithPath: model), backend: engine, contextLength: context)
+    }
+
+    /// `tokenizer.json` of the model directory when present, else the bundled o200k_harmony vocabulary.
+    func loadTokenizer() throws -> Tokenizer {
+        let file = URL(fileURLWithPath: model).appendingPathComponent("tokenizer.json").path
+        if FileManager.default.fileExists(atPath: file) { return try Tokenizer.loadHuggingFace(path: file) }
+        return try Tokenizer.o200kHarmony()
+    }
+}
+
+/// Rejects a prompt with ids the model has no embedding row for (e.g. harmony control tokens on the 1024-token
+/// synthetic `tiny` model), naming the first such id.
+func checkPromptFitsModel(_ ids: [Int32], model: any LanguageModel) throws {
+    if let bad = ids.first(where: { Int($0) >= model.vocabSize }) {
+        throw GenerationCommandError("prompt token \(bad) is outside the model's \(model.vocabSize)-token vocabulary "
+            + "(the tokenizer does not match this model; harmony chat needs the o200k vocabulary of 201088 rows)")
+    }
+}
+
+/// `--max-tokens`, `--temperature`, `--top-k`, `--top-p`, `--min-p`, `--seed`.
+struct SamplingOptions: ParsableArguments {
+    @Option(name: .long, help: "Most tokens to generate (per turn in chat).")
+    var maxTokens: Int = 512
+
+    @Option(name: .long, help: "Softmax temperature; 0 = greedy.")
+    var temperature: Float = 1
+
+    @Option(name: .long, help: "Keep the k most likely tokens; 0 = off.")
+    var topK: Int = 0
+
+    @Option(name: .long, help: "Nucleus sampling mass in (0, 1]; 1 = off.")
+    var topP: Float = 1
+
+    @Option(name: .long, help: "Drop tokens below min-p × the top probability; 0 = off.")
+    var minP: Float = 0
+
+    @Option(name: .long, help: "Random seed (default: random, printed on stderr).")
+    var seed: UInt64?
+
+    func validate() throws {
+        guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be ≥ 1, got \(maxTokens)") }
+        do { try parameters(seed: 0).validate() } catch { throw ValidationError("\(error)") }
+    }
+
+    func parameters(seed: UInt64) -> SamplingParameters {
+        SamplingParameters(temperature: temperature, topK: topK, topP: topP, minP: minP, seed: seed)
+    }
+
+    /// The `--seed` value, or a fresh random one.
+    var resolvedSeed: UInt64 { seed ?? UInt64.random(in: 0...UInt64.max) }
+}
+
+/// A run-time failure of `oss generate` / `oss chat` with a readable reason (no usage text).
+struct GenerationCommandError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Terminal output helpers for the generating commands.
+enum Console {
+    static func out(_ text: String) { if !text.isEmpty { FileHandle.standardOutput.write(Data(text.utf8)) } }
+    static func err(_ text: String) { if !text.isEmpty { FileHandle.standardError.write(Data(text.utf8)) } }
+    static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) != 0 }
+    static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }
+    static let dim = "\u{1B}[2m", reset = "\u{1B}[0m"
+}

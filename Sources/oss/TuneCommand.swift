@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import OSSBackends
+import OSSBench
+import OSSCore
+
+/// `oss tune`: measures this machine and writes the tuning profile the `auto` backend routes by.
+struct TuneCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tune",
+        abstract: "Measure best thread counts and swift/blas crossovers per op and dtype; write a tuning profile (JSON).")
+
+    @Option(name: .long, help: "Thread counts to measure (default 1…cores).") var threads: String?
+    @Option(name: .long, help: "Linear/MoE weight dtypes (default f32,f16,bf16,q8_0,mxfp4).") var dtype: String?
+    @Option(name: .long, help: "T ladder for linear crossovers (default 1,2,4,8,16,32,64,128,512).") var tokens: String?
+    @Option(name: .long, help: "Timed reps per cell (default 3).") var reps: Int = 3
+    @Option(name: .long, help: "Profile path (default $SWIFTOSS_TUNING or ~/.config/swiftoss/tuning.json).") var out: String?
+    @Flag(name: .long, help: "No per-cell lines on stderr.") var quiet = false
+
+    func run() throws {
+        let ts = try threads.map { try VectorParameter.integers($0, name: "threads") }
+            ?? Array(1...ProcessInfo.processInfo.activeProcessorCount)
+        let dtypes = try dtype.map { text in
+            try VectorParameter.names(text, name: "dtype").map { name -> DType in
+                guard let d = DType(name: name) else {
+                    throw BenchError.invalidParameter(name: "dtype", value: text, reason: "unknown dtype '\(name)'")
+                }
+                return d
+            }
+        } ?? DType.allCases
+        guard reps >= 1 else { throw BenchError.invalidParameter(name: "reps", value: "\(reps)", reason: "must be ≥ 1") }
+        var tuner = Tuner(threads: ts, dtypes: dtypes, reps: reps)
+        if let tokens { tuner.linearTokens = try VectorParameter.integers(tokens, name: "tokens") }
+        let machine = MachineBlock.collect()
+        let log: (String) -> Void = { line in if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) } }
+        let measurements = try tuner.measure(cacheBytes: machine.l3Bytes, log: log)
+        let profile = tuner.profile(from: measurements, cpuModel: machine.cpuModel, date: machine.date)
+        let url = out.map { URL(fileURLWithPath: $0) } ?? TuningProfile.defaultURL
+        do { try profile.write(to: url) } catch { throw BenchError.io(path: url.path, reason: "\(error)") }
+        print(Tuner.markdown(measurements, profile: profile), terminator: "")
+        print("tuning profile written to \(url.path)")
+    }
+}

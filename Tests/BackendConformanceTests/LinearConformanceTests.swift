@@ -1,0 +1,110 @@
+import OSSCore
+import XCTest
+
+/// `linear(dtype=…,T=…,in=…,out=…,bias=…)`: every weight dtype, T = 1 (GEMV path) and T > 1 (GEMM path),
+/// sizes of 1, odd and not a multiple of any SIMD width or block, plus a few real-model sizes.
+struct LinearCase: ConformanceCase {
+    let op = "linear"
+    let parameters: String
+    let x: GuardedTensor
+    let weight: WeightTensor
+    let bias: GuardedTensor?
+    let out: GuardedTensor
+    let expected: [Double]
+    let xSnapshot: InputSnapshot
+
+    /// `viewOffset` > 0: the weight is rows `viewOffset ..< viewOffset + out` of a bigger weight (as q/k/v are cut
+    /// from a fused qkv), so the data and scale pointers of a view are exercised.
+    init(dtype: DType, rows: Int, inFeatures: Int, outFeatures: Int, bias hasBias: Bool, viewOffset: Int = 0) throws {
+        var description = "dtype=\(dtype),T=\(rows),in=\(inFeatures),out=\(outFeatures),bias=\(hasBias ? 1 : 0)"
+        if viewOffset > 0 { description += ",weightRows=\(viewOffset)..<\(viewOffset + outFeatures)" }
+        let seed = SeededRandom.seed(for: "linear" + description)
+        parameters = description + ",seed=\(Conformance.hex(seed))"
+        var random = SeededRandom(seed: seed)
+        x = GuardedTensor(random.floats(rows * inFeatures), shape: [rows, inFeatures])
+        let storedRows = outFeatures + 2 * viewOffset
+        let whole = try WeightTensor.encode(random.floats(storedRows * inFeatures), shape: [storedRows, inFeatures],
+                                            dtype: dtype)
+        weight = viewOffset > 0 ? whole.rows(viewOffset..<(viewOffset + outFeatures)) : whole
+        bias = hasBias ? GuardedTensor(random.floats(outFeatures), shape: [outFeatures]) : nil
+        out = GuardedTensor(shape: [rows, outFeatures])
+        xSnapshot = InputSnapshot(x)
+        expected = Reference.linear(Reference.widen(x.view), rows: rows, weight: Reference.decoded(weight),
+                                    outFeatures: outFeatures, inFeatures: inFeatures,
+                                    bias: bias.map { Reference.widen($0.view) })
+    }
+
+    func run(on backend: any Backend) throws -> String? {
+        if let u = Conformance.unsupported(backend, OpDescriptor(.linear, dtype: weight.dtype)) { return u }
+        out.poison()
+        try backend.linear(x.view, weight: weight, bias: bias?.view, out: out.view)
+        if let problem = Comparison.check(out, expected: expected, tolerance: Tolerance.linear) { return problem }
+        return xSnapshot.changes().map { "read-only input x was modified: \($0)" }
+    }
+}
+
+final class LinearConformanceTests: XCTestCase {
+    /// (in, out) pairs for dtypes without blocks: 1, odd, not a multiple of 8/16/32.
+    static let plainShapes = [(1, 1), (7, 33), (65, 7), (33, 65)]
+    /// (in, out) pairs for block dtypes (in % 32 == 0): one and three blocks per row; odd outputs.
+    static let blockShapes = [(32, 1), (96, 7), (96, 33), (32, 65)]
+
+    static func shapes(_ dtype: DType) -> [(Int, Int)] { dtype.blockSize == 1 ? plainShapes : blockShapes }
+
+    /// T = 1: the GEMV (decode) path.
+    func testLinearGEMV() throws {
+        for dtype in DType.allCases {
+            for (n, (inFeatures, outFeatures)) in Self.shapes(dtype).enumerated() {
+                Conformance.check(try LinearCase(dtype: dtype, rows: 1, inFeatures: inFeatures,
+                                                 outFeatures: outFeatures, bias: n % 2 == 0))
+            }
+            // one long row per dtype, many outputs: 4097 = 2^12 + 1 defeats every blocking of the output dimension
+            Conformance.check(try LinearCase(dtype: dtype, rows: 1, inFeatures: dtype.blockSize == 1 ? 33 : 32,
+                                             outFeatures: 4097, bias: true))
+        }
+    }
+
+    /// T > 1: the GEMM (prefill) path, T = 2, 7, 64, 130.
+    func testLinearGEMM() throws {
+        for dtype in DType.allCases {
+            for rows in [2, 7, 64, 130] {
+                for (n, (inFeatures, outFeatures)) in Self.shapes(dtype).enumerated() where !(inFeatures == 1 && rows > 7) {
+                    Conformance.check(try LinearCase(dtype: dtype, rows: rows, inFeatures: inFeatures,
+                                                     outFeatures: outFeatures, bias: (n + rows) % 2 == 0))
+                }
+            }
+        }
+    }
+
+    /// gpt-oss sized rows (H = 2880, 90 MXFP4 blocks): GEMV with 4097 outputs and GEMM with T = 64; rows of 4097
+    /// inputs; GEMM with T = 130 and 4097 outputs.
+    func testLinearModelSizes() throws {
+        for dtype in DType.allCases {
+            Conformance.check(try LinearCase(dtype: dtype, rows: 1, inFeatures: 2880, outFeatures: 4097, bias: true))
+            Conformance.check(try LinearCase(dtype: dtype, rows: 64, inFeatures: 2880, outFeatures: 65, bias: false))
+        }
+        // 4097 = 2^12 + 1 inputs (plain dtypes only: block dtypes need in % 32 == 0): no SIMD width divides the row
+        for dtype in DType.allCases where dtype.blockSize == 1 {
+            Conformance.check(try LinearCase(dtype: dtype, rows: 1, inFeatures: 4097, outFeatures: 7, bias: false))
+            Conformance.check(try LinearCase(dtype: dtype, rows: 7, inFeatures: 4097, outFeatures: 33, bias: true))
+        }
+        // 519 = 2·256 + 7 inputs, 97 outputs, T = 200: partial blocks in every dimension of a blocked GEMM
+        for dtype in DType.allCases where dtype.blockSize == 1 {
+            Conformance.check(try LinearCase(dtype: dtype, rows: 200, inFeatures: 519, outFeatures: 97, bias: true))
+        }
+        for dtype in [DType.f32, .bf16, .mxfp4] {
+            Conformance.check(try LinearCase(dtype: dtype, rows: 130, inFeatures: 96, outFeatures: 4097, bias: true))
+        }
+    }
+
+    /// Weight views (rows 5..<38 of a bigger weight, as q/k/v are cut from a fused qkv): data and MXFP4 scale
+    /// pointers must be honoured.
+    func testLinearWeightRowView() throws {
+        for dtype in DType.allCases {
+            for rows in [1, 7] {
+                Conformance.check(try LinearCase(dtype: dtype, rows: rows, inFeatures: 96, outFeatures: 33,
+                                                 bias: true, viewOffset: 5))
+            }
+        }
+    }
+}

@@ -1,0 +1,30 @@
+/// NMSE thresholds `Σ(a−b)²/Σb²` of a backend's Float32 output `a` against the float64 reference `b`, per op.
+///
+/// One f32 rounding per element gives a relative error ≤ 2⁻²⁴ ≈ 6e-8, i.e. an NMSE ≤ 3.6e-15; every threshold
+/// below is that floor times the error growth of the op's float32 arithmetic, with a margin of ≥ 100× so that
+/// a different (valid) summation order or a vectorised exp never fails, while a wrong index, a missing term,
+/// a wrong constant or an unwritten element (≥ 1e-4 for any realistic bug) always does.
+enum Tolerance {
+    /// add: one rounded f32 addition per element (≤ 3.6e-15); 1e-10 is the usual "pure f32 elementwise" bound.
+    static let add = 1e-10
+    /// siluMul / swiglu: one exp (vectorised exp ≤ a few ulp) and 3–4 rounded products per element.
+    static let activation = 1e-10
+    /// softmax: one exp per element plus an n-term f32 sum (n ≤ 4097): relative error ≲ √n·2⁻²⁴ ≈ 4e-6 worst case.
+    static let softmax = 1e-9
+    /// rmsNorm: an n-term f32 sum of squares (n ≤ 4097), one rsqrt and two products per element.
+    static let rmsNorm = 1e-10
+    /// rope: cos/sin come from the f32 table (one rounding each), then two products and a sum per element.
+    static let rope = 1e-10
+    /// linear: f32 dot products of up to 4097 terms (error grows ~√n·2⁻²⁴, NMSE ≲ 1e-11); weights are compared
+    /// after decoding, so quantisation error is not counted. Activations must not be quantised.
+    static let linear = 1e-9
+    /// attention: headDim-term f32 dot products, exp of scores up to ~±10 (relative error of exp ≈ |score|·2⁻²⁴),
+    /// a sum over ≤ 40 keys and a weighted sum of values.
+    static let attention = 1e-9
+    /// moe: router linear → softmax over k → two chained linears of up to 2880 terms with a clamp between them
+    /// (errors of the two linears add up); cases whose k-th and (k+1)-th router logits are nearly tied are
+    /// re-drawn, so routing is unambiguous.
+    static let moe = 1e-9
+    /// embedding: a row gather; decoding is exact in f32 except Q8_0's d·q (one rounding).
+    static let embedding = 1e-14
+}

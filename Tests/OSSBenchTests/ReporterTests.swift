@@ -1,0 +1,68 @@
+import XCTest
+@testable import OSSBench
+
+final class ReporterTests: XCTestCase {
+    func testCSVIsRectangularAndEveryRowHasItsRooflineFraction() throws {
+        let run = Fixtures.run()
+        let rows = CSVReporter.parse(CSVReporter.render(run))
+        XCTAssertEqual(rows.first, CSVReporter.columns)
+        XCTAssertEqual(rows.count, run.results.count + 1)
+        let fraction = try XCTUnwrap(CSVReporter.columns.firstIndex(of: "roofline_fraction"))
+        let bound = try XCTUnwrap(CSVReporter.columns.firstIndex(of: "bound"))
+        for (row, result) in zip(rows.dropFirst(), run.results) {
+            XCTAssertEqual(row.count, CSVReporter.columns.count)
+            XCTAssertEqual(try XCTUnwrap(Double(row[fraction])), result.rooflineFraction, accuracy: 1e-5 * result.rooflineFraction)
+            XCTAssertTrue(["compute", "memory"].contains(row[bound]))
+        }
+        // The CPU name holds a comma: it must come back as one field.
+        XCTAssertEqual(rows[1][CSVReporter.columns.firstIndex(of: "cpu")!], "Test CPU, 2 cores")
+    }
+
+    func testJSONLRoundTripKeepsRawSamplesAndHeader() throws {
+        let run = Fixtures.run()
+        let text = try JSONReporter.renderLines(run)
+        let lines = text.split(separator: "\n")
+        XCTAssertEqual(lines.count, run.results.count + 1)
+        for line in lines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            XCTAssertNotNil(object?["record"])
+            if object?["record"] as? String == "result" {
+                XCTAssertNotNil(object?["rooflineFraction"] as? Double)
+                XCTAssertNotNil(object?["samplesNs"] as? [Double])
+            }
+        }
+        XCTAssertEqual(try JSONReporter.parse(text, file: "t.jsonl"), run)
+        XCTAssertEqual(try JSONReporter.parse(try JSONReporter.renderDocument(run), file: "t.json"), run)
+        XCTAssertThrowsError(try JSONReporter.parse("{\"record\":\"result\"}\n", file: "bad.jsonl"))
+        XCTAssertThrowsError(try JSONReporter.parse("not json", file: "bad.jsonl"))
+    }
+
+    func testMarkdownTablesCarryRooflineFractionOnEveryRow() {
+        let run = Fixtures.run()
+        let md = MarkdownReporter.render(run)
+        XCTAssertTrue(md.contains("## Roofline ceilings"))
+        let tableRows = md.split(separator: "\n").filter {
+            $0.hasPrefix("| linear") || $0.hasPrefix("| tg")
+        }
+        XCTAssertEqual(tableRows.count, run.results.count)
+        for row in tableRows {
+            XCTAssertTrue(row.contains("% FMA") || row.contains("% DRAM"), String(row))
+        }
+        // f32 rows of our backends show the ratio to the direct cblas row (swift is 1.2× slower in the fixture: 83%).
+        XCTAssertTrue(md.contains("| swift | 1 | ") && md.contains("| 83% |"))
+    }
+
+    func testResultsDirectoryLayout() throws {
+        let root = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let run = Fixtures.run()
+        let dir = try ResultsDirectory.write(run, root: root)
+        XCTAssertEqual(dir.path, root.appendingPathComponent("test-cpu-2-cores/2026-11-29-1000-abc1234").path)
+        for f in ["results.jsonl", "results.csv", "summary.md", "threads.svg", "roofline.svg", "e2e.svg"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent(f).path), f)
+        }
+        let latest = try String(contentsOf: root.appendingPathComponent("latest.md"), encoding: .utf8)
+        XCTAssertTrue(latest.contains("test-cpu-2-cores/2026-11-29-1000-abc1234/summary.md"))
+        XCTAssertEqual(try JSONReporter.load(path: dir.path), run)
+    }
+}

@@ -1,0 +1,87 @@
+import XCTest
+@testable import OSSBench
+import OSSBackends
+import OSSCore
+import SwiftBackend
+import BLASBackend
+
+final class TuningTests: XCTestCase {
+    private let profile = TuningProfile(
+        cpuModel: "Test CPU", created: "2026-11-29T10:00:00Z", threads: 2,
+        routes: ["linear.f32": [RouteRule(minTokens: 4, backend: .blas), RouteRule(minTokens: 1, backend: .swift)],
+                 "linear": [RouteRule(minTokens: 1, backend: .blas)],
+                 "rmsNorm": [RouteRule(minTokens: 1, backend: .swift)]],
+        fallback: .blas, bestThreads: ["gemv": 2, "gemm": 2], crossovers: ["linear.f32": 4])
+
+    func testProfileJSONRoundTrip() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("nested/tuning.json")
+        try profile.write(to: url)
+        XCTAssertEqual(try TuningProfile.load(from: url), profile)
+        XCTAssertEqual(profile.routes["linear.f32"]?.map(\.minTokens), [1, 4], "rules sorted by T")
+        try Data("{".utf8).write(to: url)
+        XCTAssertThrowsError(try TuningProfile.load(from: url))
+    }
+
+    func testRuleLookup() {
+        XCTAssertEqual(profile.backend(for: .linear, dtype: .f32, tokens: 1), .swift)
+        XCTAssertEqual(profile.backend(for: .linear, dtype: .f32, tokens: 3), .swift)
+        XCTAssertEqual(profile.backend(for: .linear, dtype: .f32, tokens: 4), .blas)
+        XCTAssertEqual(profile.backend(for: .linear, dtype: .bf16, tokens: 1), .blas, "falls back to the op rule")
+        XCTAssertEqual(profile.backend(for: .rmsNorm, dtype: nil, tokens: 7), .swift)
+        XCTAssertEqual(profile.backend(for: .attention, dtype: nil, tokens: 1), .blas, "fallback")
+        XCTAssertEqual(TuningProfile.default.backend(for: .linear, dtype: .mxfp4, tokens: 512), .blas)
+    }
+
+    func testAutoBackendFollowsTheProfileAndMatchesTheChosenBackend() throws {
+        let auto = AutoBackend(threads: 1, profile: profile)
+        XCTAssertEqual(auto.name, "auto")
+        XCTAssertTrue(auto.route(.linear, dtype: .f32, tokens: 1) === auto.swift)
+        XCTAssertTrue(auto.route(.linear, dtype: .f32, tokens: 8) === auto.blas)
+        XCTAssertTrue(auto.route(.rmsNorm, tokens: 8) === auto.swift)
+
+        let w = try WeightTensor.encode((0..<(24 * 64)).map { Float($0 % 13) * 0.01 - 0.05 }, shape: [24, 64], dtype: .f32)
+        for t in [1, 8] {
+            let x = Tensor((0..<(t * 64)).map { Float($0 % 7) * 0.1 }, shape: [t, 64])
+            let viaAuto = Tensor(zeros: [t, 24]), direct = Tensor(zeros: [t, 24])
+            try auto.linear(x, weight: w, bias: nil, out: viaAuto)
+            let chosen: any Backend = t < 4 ? SwiftBackend(threads: 1) : BLASBackend(threads: 1)
+            try chosen.linear(x, weight: w, bias: nil, out: direct)
+            XCTAssertEqual(viaAuto.toArray(), direct.toArray(), "T=\(t) must be computed by \(chosen.name)")
+        }
+        XCTAssertEqual(try BackendKind.auto.make(threads: 1, profile: profile).name, "auto")
+        XCTAssertThrowsError(try BackendKind.swift.make(threads: 0))
+    }
+
+    func testTunerDerivesCrossoversAndThreads() {
+        let tuner = Tuner(threads: [1, 2], dtypes: [.f32], linearTokens: [1, 4, 16])
+        func m(_ key: String, _ t: Int, _ threads: Int, swift: Double, blas: Double) -> Tuner.Measurement {
+            Tuner.Measurement(key: key, tokens: t, threads: threads, medianNs: ["swift": swift, "blas": blas])
+        }
+        let ms = [
+            m("linear.f32", 1, 2, swift: 100, blas: 150), m("linear.f32", 4, 2, swift: 200, blas: 201),  // tie: keep swift
+            m("linear.f32", 16, 2, swift: 800, blas: 400),
+            m("linear.f32", 1, 1, swift: 90, blas: 140), m("linear.f32", 4, 1, swift: 300, blas: 300),
+            m("linear.f32", 16, 1, swift: 1600, blas: 800),
+            m("rmsNorm", 1, 2, swift: 10, blas: 5), m("rmsNorm", 1, 1, swift: 4, blas: 6),
+        ]
+        let p = tuner.profile(from: ms, cpuModel: "cpu", date: "d")
+        XCTAssertEqual(p.threads, 2)
+        XCTAssertEqual(p.routes["linear.f32"], [RouteRule(minTokens: 1, backend: .swift), RouteRule(minTokens: 16, backend: .blas)])
+        XCTAssertEqual(p.crossovers["linear.f32"], 16)
+        XCTAssertEqual(p.routes["rmsNorm"], [RouteRule(minTokens: 1, backend: .blas)])
+        XCTAssertEqual(p.bestThreads["gemv"], 1, "T=1: 90 ns on 1 thread beats 100 ns on 2")
+        XCTAssertEqual(p.bestThreads["gemm"], 2)
+        XCTAssertEqual(p.bestThreads["rmsNorm"], 1)
+        XCTAssertTrue(Tuner.markdown(ms, profile: p).contains("linear.f32: T≥1 swift, T≥16 blas"))
+    }
+
+    func testOpsCaseRunsOnBothBackends() throws {
+        // The smallest gpt-oss op (RMSNorm over 2880) prepared by the suite and run once per backend: outputs agree.
+        let prepared = try OpsSuite.prepare(OpSpec(.rmsnorm, tokens: 2), cacheBytes: 32 << 20)
+        XCTAssertEqual(prepared.cost.flops, 4 * 2 * 2880)
+        try prepared.body(SwiftBackend(threads: 1), 0)
+        try prepared.body(BLASBackend(threads: 2), 1)
+    }
+}
