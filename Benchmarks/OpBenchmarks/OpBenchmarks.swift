@@ -60,7 +60,7 @@ let benchmarks: @Sendable () -> Void = {
                 try backend.rmsNorm(state.x, weight: state.g, eps: 1e-5, out: state.y)
             }
         } setup: {
-            (x: Inputs.tensor(64, 2880, seed: 3), g: Inputs.tensor(1, 2880, seed: 4).reshaped([2880]),
+            (x: Inputs.tensor(64, 2880, seed: 3), g: try Inputs.tensor(1, 2880, seed: 4).reshaped([2880]),
              y: Tensor(zeros: [64, 2880]))
         }
         // Decode attention with sinks over a 1024-position cache (64 query heads, 8 KV heads, head dim 64).

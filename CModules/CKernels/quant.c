@@ -372,6 +372,40 @@ row_dot_avx2(const ck_weight *w, int64_t r, const float *xp, int64_t xs, const i
     case CK_MXFP4: {
         const uint8_t *sc = ck_row_scales(w, r);
         const int64_t nb = n / 32;
+        if (NX == 1) {
+            /* Decode (T = 1): two blocks per step, each a 4-term FMA chain (no separate add) scaled into its own
+             * accumulator; the next row's bytes are prefetched one step ahead of use. */
+            const uint8_t *next = row + ck_row_bytes(CK_MXFP4, n);
+            int64_t b = 0;
+            for (; b + 2 <= nb; b += 2) {
+                _mm_prefetch((const char *)(next + 16 * b), _MM_HINT_T0);
+                __m256 p0, p1, p2, p3, q0, q1, q2, q3;
+                mxfp4_block_avx2(row + 16 * b, &p0, &p1, &p2, &p3);
+                mxfp4_block_avx2(row + 16 * b + 16, &q0, &q1, &q2, &q3);
+                const float *x = xp + 32 * b;
+                __m256 u = _mm256_mul_ps(p0, _mm256_loadu_ps(x));
+                __m256 t = _mm256_mul_ps(q0, _mm256_loadu_ps(x + 32));
+                u = _mm256_fmadd_ps(p1, _mm256_loadu_ps(x + 8), u);
+                t = _mm256_fmadd_ps(q1, _mm256_loadu_ps(x + 40), t);
+                u = _mm256_fmadd_ps(p2, _mm256_loadu_ps(x + 16), u);
+                t = _mm256_fmadd_ps(q2, _mm256_loadu_ps(x + 48), t);
+                u = _mm256_fmadd_ps(p3, _mm256_loadu_ps(x + 24), u);
+                t = _mm256_fmadd_ps(q3, _mm256_loadu_ps(x + 56), t);
+                acc[0][0] = _mm256_fmadd_ps(u, _mm256_set1_ps(e8m0_table[sc[b]]), acc[0][0]);
+                acc[0][1] = _mm256_fmadd_ps(t, _mm256_set1_ps(e8m0_table[sc[b + 1]]), acc[0][1]);
+            }
+            if (b < nb) {
+                __m256 p0, p1, p2, p3;
+                mxfp4_block_avx2(row + 16 * b, &p0, &p1, &p2, &p3);
+                const float *x = xp + 32 * b;
+                __m256 u = _mm256_mul_ps(p0, _mm256_loadu_ps(x));
+                u = _mm256_fmadd_ps(p1, _mm256_loadu_ps(x + 8), u);
+                u = _mm256_fmadd_ps(p2, _mm256_loadu_ps(x + 16), u);
+                u = _mm256_fmadd_ps(p3, _mm256_loadu_ps(x + 24), u);
+                acc[0][2] = _mm256_fmadd_ps(u, _mm256_set1_ps(e8m0_table[sc[b]]), acc[0][2]);
+            }
+            break;
+        }
         for (int64_t b = 0; b < nb; b += 2) {
             for (int h = 0; h < 2 && b + h < nb; h++) {
                 __m256 p0, p1, p2, p3;

@@ -51,6 +51,18 @@ public enum VectorParameter {
         return list
     }
 
+    /// Parses a comma list of weight dtypes (`f32,bf16,q8_0`, aliases as `DType(name:)`).
+    public static func dtypes(_ text: String, name: String) throws -> [DType] {
+        try names(text, name: name).map { item in
+            guard let d = DType(name: item) else {
+                throw BenchError.invalidParameter(
+                    name: name, value: text,
+                    reason: "unknown dtype '\(item)' (choose from \(DType.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            return d
+        }
+    }
+
     /// The cartesian product of `axes` (first axis slowest), as llama-bench expands its parameters.
     public static func product<T>(_ axes: [[T]]) -> [[T]] {
         axes.reduce([[]]) { acc, axis in acc.flatMap { prefix in axis.map { prefix + [$0] } } }
@@ -67,3 +79,4 @@ public enum VectorParameter {
 }
 
 import Foundation
+import OSSCore

@@ -5,14 +5,15 @@ import OSSCore
 /// `oss tune`: measures this machine's best thread count per op class and the crossovers between the Swift and BLAS
 /// backends (per op, per weight dtype, over a ladder of T), and turns them into a `TuningProfile` for `AutoBackend`.
 public struct Tuner {
-    /// One timed comparison: the median of each backend at one cell.
+    /// One timed comparison: the fastest rep of each backend at one cell (the minimum is the estimate least
+    /// disturbed by other load on a small machine).
     public struct Measurement: Codable, Sendable, Equatable {
         public var key: String
         public var tokens: Int
         public var threads: Int
-        /// Median ns per backend name.
-        public var medianNs: [String: Double]
-        public var winner: String { medianNs.min { $0.value < $1.value }?.key ?? "blas" }
+        /// Fastest rep in ns per backend name.
+        public var bestNs: [String: Double]
+        public var winner: String { bestNs.min { $0.value < $1.value }?.key ?? "blas" }
     }
 
     public var threads: [Int]
@@ -21,13 +22,11 @@ public struct Tuner {
     public var linearTokens: [Int]
     public var reps: Int
     public var warmup: Int
-    /// Ratio within which two backends count as tied (the earlier choice is kept, so rules do not flap on noise).
-    public var tieTolerance: Double
 
     public init(threads: [Int], dtypes: [DType] = DType.allCases, linearTokens: [Int] = [1, 2, 4, 8, 16, 32, 64, 128, 512],
-                reps: Int = 3, warmup: Int = 1, tieTolerance: Double = 0.03) {
+                reps: Int = 5, warmup: Int = 1) {
         self.threads = threads; self.dtypes = dtypes; self.linearTokens = linearTokens; self.reps = reps
-        self.warmup = warmup; self.tieTolerance = tieTolerance
+        self.warmup = warmup
     }
 
     /// Op class of a routing key, for `bestThreads`.
@@ -76,15 +75,15 @@ public struct Tuner {
         for (i, cell) in all.enumerated() {
             let prepared = try OpsSuite.prepare(cell.spec, cacheBytes: cacheBytes)
             for t in threads {
-                var medians: [String: Double] = [:]
+                var best: [String: Double] = [:]
                 for name in ["swift", "blas"] {
                     guard let b = backends["\(name)/\(t)"] else { continue }
                     let samples = try Timing.measure(warmup: warmup, reps: reps, budgetSeconds: 2) { try prepared.body(b, $0) }
-                    medians[name] = SampleStatistics(samples).median
+                    best[name] = SampleStatistics(samples).min
                 }
-                let m = Measurement(key: cell.key, tokens: cell.spec.tokens, threads: t, medianNs: medians)
-                log("[\(i + 1)/\(all.count)] \(cell.spec) \(t)t: swift \(Figures.duration(ns: medians["swift"] ?? 0)), "
-                    + "blas \(Figures.duration(ns: medians["blas"] ?? 0)) → \(m.winner)")
+                let m = Measurement(key: cell.key, tokens: cell.spec.tokens, threads: t, bestNs: best)
+                log("[\(i + 1)/\(all.count)] \(cell.spec) \(t)t: swift \(Figures.duration(ns: best["swift"] ?? 0)), "
+                    + "blas \(Figures.duration(ns: best["blas"] ?? 0)) → \(m.winner)")
                 out.append(m)
             }
         }
@@ -102,22 +101,14 @@ public struct Tuner {
         for m in measurements where !keys.contains(m.key) { keys.append(m.key) }
         for key in keys {
             let ladder = measurements.filter { $0.key == key && $0.threads == rt }.sorted { $0.tokens < $1.tokens }
-            var rules: [RouteRule] = []
-            for m in ladder {
-                guard let s = m.medianNs["swift"], let b = m.medianNs["blas"] else { continue }
-                let current = rules.last?.backend
-                var pick: BackendKind = s < b ? .swift : .blas
-                if let current, abs(s - b) / min(s, b) <= tieTolerance { pick = current }
-                if pick != current { rules.append(RouteRule(minTokens: rules.isEmpty ? 1 : m.tokens, backend: pick)) }
-            }
-            guard !rules.isEmpty else { continue }
+            guard let rules = Self.rules(ladder) else { continue }
             routes[key] = rules
             if let firstBLAS = rules.first(where: { $0.backend == .blas }) { crossovers[key] = firstBLAS.minTokens }
         }
         // Fastest thread count per op class: the lowest summed best-backend median over that class's cells.
         var classTime: [String: [Int: Double]] = [:]
         for m in measurements {
-            let best = m.medianNs.values.min() ?? .infinity
+            let best = m.bestNs.values.min() ?? .infinity
             classTime[Self.opClass(key: m.key, tokens: m.tokens), default: [:]][m.threads, default: 0] += best
         }
         let bestThreads = classTime.mapValues { byT in byT.min { $0.value < $1.value || ($0.value == $1.value && $0.key < $1.key) }?.key ?? 1 }
@@ -125,12 +116,50 @@ public struct Tuner {
                              bestThreads: bestThreads, crossovers: crossovers)
     }
 
+    /// Routing rules from one op's ladder of T. T = 1 (the GEMV-class decode path) gets the faster backend there;
+    /// for T ≥ 2 at most one crossover: one backend for every T, or backend A below T* and B from T* on, whichever
+    /// minimises the summed slowdown (time ÷ the faster backend's time) over the measured points. So a single noisy
+    /// point cannot make the routing flap back and forth; ties keep the simpler rule.
+    static func rules(_ ladder: [Measurement]) -> [RouteRule]? {
+        let points = ladder.compactMap { m -> (t: Int, swift: Double, blas: Double)? in
+            guard let s = m.bestNs["swift"], let b = m.bestNs["blas"], s > 0, b > 0 else { return nil }
+            return (m.tokens, s, b)
+        }.sorted { $0.t < $1.t }
+        guard !points.isEmpty else { return nil }
+        var rules: [RouteRule] = []
+        if let one = points.first(where: { $0.t == 1 }) {
+            rules.append(RouteRule(minTokens: 1, backend: one.swift <= one.blas ? .swift : .blas))
+        }
+        let batch = points.filter { $0.t > 1 }
+        if let first = batch.first {
+            func cost(_ pick: (Int) -> BackendKind) -> Double {
+                batch.reduce(0) { sum, p in sum + (pick(p.t) == .swift ? p.swift : p.blas) / min(p.swift, p.blas) }
+            }
+            let start = rules.isEmpty ? 1 : first.t
+            var best: (rules: [RouteRule], cost: Double)? = nil
+            for single in [BackendKind.swift, .blas] {
+                let c = cost { _ in single }
+                if best == nil || c < best!.cost - 1e-9 { best = ([RouteRule(minTokens: start, backend: single)], c) }
+            }
+            for (a, b) in [(BackendKind.swift, BackendKind.blas), (.blas, .swift)] {
+                for p in batch.dropFirst() {
+                    let c = cost { $0 < p.t ? a : b }
+                    if c < best!.cost - 1e-9 {
+                        best = ([RouteRule(minTokens: start, backend: a), RouteRule(minTokens: p.t, backend: b)], c)
+                    }
+                }
+            }
+            for r in best?.rules ?? [] where rules.last?.backend != r.backend { rules.append(r) }
+        }
+        return rules
+    }
+
     /// Markdown table of the measurements and the resulting rules.
     public static func markdown(_ measurements: [Measurement], profile: TuningProfile) -> String {
-        var out = ["| cell | T | threads | swift | blas | faster |", "|---|---:|---:|---:|---:|---|"]
+        var out = ["| cell | T | threads | swift (best rep) | blas (best rep) | faster |", "|---|---:|---:|---:|---:|---|"]
         for m in measurements {
-            out.append("| \(m.key) | \(m.tokens) | \(m.threads) | \(Figures.duration(ns: m.medianNs["swift"] ?? 0)) | "
-                       + "\(Figures.duration(ns: m.medianNs["blas"] ?? 0)) | \(m.winner) |")
+            out.append("| \(m.key) | \(m.tokens) | \(m.threads) | \(Figures.duration(ns: m.bestNs["swift"] ?? 0)) | "
+                       + "\(Figures.duration(ns: m.bestNs["blas"] ?? 0)) | \(m.winner) |")
         }
         out.append("")
         out.append("Routing at \(profile.threads) threads (first T → backend):")

@@ -17,29 +17,29 @@ extension GPTOSSModel {
             let end = min(start + state.chunk, tokens.endIndex)
             state.tokens.removeAll(keepingCapacity: true)
             state.tokens.append(contentsOf: tokens[start..<end])
-            try step(count: end - start)
-            let base = start - tokens.startIndex
+            let views = state.views(count: end - start)
+            try step(views)
             if let all = allLogits {
-                try logits(rows: 0..<(end - start), into: all.rows(base..<(base + end - start)))
+                let base = start - tokens.startIndex
+                try logits(views.x, views.normed, into: all.rows(base..<(base + views.count)))
             } else if end == tokens.endIndex {
-                try logits(rows: (end - start - 1)..<(end - start), into: state.logitsRow)
+                try logits(views.lastX, views.lastNormed, into: state.logitsRow)
             }
             start = end
         }
     }
 
-    /// One forward step over `state.tokens` (`count` ≤ chunk tokens) at `position`; leaves the final residual
-    /// stream in `state.x` and advances `position`.
-    private func step(count t: Int) throws {
-        let s = state, c = config
-        let x = s.x.rows(0..<t), normed = s.normed.rows(0..<t), sub = s.sublayer.rows(0..<t)
-        let q = s.q.rows(0..<t), k = s.k.rows(0..<t), v = s.v.rows(0..<t), attn = s.attention.rows(0..<t)
-        let p0 = position
+    /// One forward step over `state.tokens` (T = `views.count` ≤ chunk tokens) at `position`; leaves the final
+    /// residual stream in `views.x` and advances `position`.
+    private func step(_ views: StepViews) throws {
+        let c = config, t = views.count, p0 = position
+        let x = views.x, normed = views.normed, sub = views.sublayer
+        let q = views.q, k = views.k, v = views.v, attn = views.attention
         let scale = 1 / Float(c.headDim).squareRoot()
 
-        try backend.embedding(weights.embedding, tokens: s.tokens, out: x)
-        for (l, layer) in weights.layers.enumerated() {
-            let a = layer.attention
+        try backend.embedding(weights.embedding, tokens: state.tokens, out: x)
+        for l in weights.layers.indices {
+            let layer = weights.layers[l], a = layer.attention, kv = cache.layers[l]
             try backend.rmsNorm(x, weight: a.norm, eps: c.rmsNormEps, out: normed)
             try backend.linear(normed, weight: a.q, bias: a.qBias, out: q)
             try backend.linear(normed, weight: a.k, bias: a.kBias, out: k)
@@ -47,9 +47,10 @@ extension GPTOSSModel {
             try backend.rope(q, heads: c.heads, firstPosition: p0, table: rope, style: .neox)
             try backend.rope(k, heads: c.kvHeads, firstPosition: p0, table: rope, style: .neox)
             cache.store(layer: l, keys: k, values: v, at: p0)
-            let kv = cache.attended(layer: l, lastPosition: p0 + t - 1)
+            // The whole layer cache goes to attention: position j sits in row j % rows (a ring buffer for
+            // sliding layers, rows = context for full ones), and the op reads only the keys each query sees.
             let params = AttentionParams(heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, scale: scale,
-                                         window: cache.layers[l].window, firstPosition: p0)
+                                         window: kv.window, firstPosition: p0)
             try backend.attention(q: q, keys: kv.keys, values: kv.values, sinks: a.sinks, params: params, out: attn)
             try backend.linear(attn, weight: a.out, bias: a.outBias, out: sub)
             try backend.add(x, sub, out: x)
@@ -61,9 +62,8 @@ extension GPTOSSModel {
         position = p0 + t
     }
 
-    /// Final norm and unembedding of residual rows `rows` of the last step into `out` `[rows.count, V]`.
-    private func logits(rows: Range<Int>, into out: Tensor) throws {
-        let x = state.x.rows(rows), normed = state.normed.rows(rows)
+    /// Final norm and unembedding of residual rows `x` (via `normed`, same shape) into `out` `[rows, V]`.
+    private func logits(_ x: Tensor, _ normed: Tensor, into out: Tensor) throws {
         try backend.rmsNorm(x, weight: weights.finalNorm, eps: config.rmsNormEps, out: normed)
         try backend.linear(normed, weight: weights.unembedding, bias: nil, out: out)
     }

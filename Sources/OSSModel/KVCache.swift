@@ -4,7 +4,8 @@ import OSSCore
 ///
 /// Full-attention layers keep `contextLength` rows of `kvHeads·headDim`; sliding layers keep a ring buffer of
 /// `window + chunk − 1` rows (capped at `contextLength`), enough for one chunk of `chunk` queries to see its
-/// whole window. Key position j lives in row `j % rows` — the convention of `Backend.attention`.
+/// whole window. Key position j lives in row `j % rows` — the convention of `Backend.attention`, which
+/// gets a layer's whole cache and reads only the rows its queries may see.
 public final class KVCache {
     /// Keys and values of one layer, `[rows, kvHeads·headDim]` each.
     public struct Layer {
@@ -46,14 +47,5 @@ public final class KVCache {
             (cache.values.pointer + row * width).update(from: values.pointer + done * width, count: n * width)
             done += n
         }
-    }
-
-    /// The key and value rows attention must read for queries ending at `lastPosition`: the ring buffer of a
-    /// sliding layer, the prefix `0...lastPosition` of a full layer (row j = position j either way).
-    func attended(layer l: Int, lastPosition: Int) -> (keys: Tensor, values: Tensor) {
-        let cache = layers[l]
-        if cache.window > 0 && cache.rows < contextLength { return (cache.keys, cache.values) }
-        let n = lastPosition + 1
-        return (cache.keys.rows(0..<n), cache.values.rows(0..<n))
     }
 }

@@ -1,24 +1,17 @@
 import OSSCore
 
-/// Every activation buffer of the forward pass, allocated once for `chunk` tokens; per call the model takes
-/// row views (`rows(0..<T)`) so nothing is allocated per token.
+/// Every activation buffer of the forward pass, allocated once for `chunk` tokens. A step of T tokens works on
+/// the buffers' first T rows; the views for T = 1 (decode) and T = chunk are made once, so a decode step
+/// allocates nothing.
 public final class RunState {
     /// Maximum tokens per forward step (the prefill chunk).
     public let chunk: Int
     /// Token ids of the current step (capacity `chunk`; refilled in place).
     var tokens: [Int32]
-    /// Residual stream `[chunk, H]`.
-    let x: Tensor
-    /// Normed input of a sublayer `[chunk, H]`.
-    let normed: Tensor
-    /// Queries `[chunk, heads·headDim]`.
-    let q: Tensor
-    /// Keys and values of the step `[chunk, kvHeads·headDim]` (rotated keys are copied into the cache).
-    let k: Tensor, v: Tensor
-    /// Attention output `[chunk, heads·headDim]`.
-    let attention: Tensor
-    /// Sublayer output before the residual add `[chunk, H]`.
-    let sublayer: Tensor
+    /// The whole buffers (`chunk` rows each).
+    let buffers: StepViews
+    /// The first row of every buffer (decode steps).
+    let single: StepViews
     /// Logits of the last position `[1, V]`, and the same storage as `[V]`.
     let logitsRow: Tensor
     let logits: Tensor
@@ -27,19 +20,59 @@ public final class RunState {
         self.chunk = chunk
         tokens = []
         tokens.reserveCapacity(chunk)
-        x = Tensor(zeros: [chunk, c.hiddenSize])
-        normed = Tensor(zeros: [chunk, c.hiddenSize])
-        q = Tensor(zeros: [chunk, c.qWidth])
-        k = Tensor(zeros: [chunk, c.kvWidth])
-        v = Tensor(zeros: [chunk, c.kvWidth])
-        attention = Tensor(zeros: [chunk, c.qWidth])
-        sublayer = Tensor(zeros: [chunk, c.hiddenSize])
+        buffers = StepViews(
+            x: Tensor(zeros: [chunk, c.hiddenSize]), normed: Tensor(zeros: [chunk, c.hiddenSize]),
+            sublayer: Tensor(zeros: [chunk, c.hiddenSize]), q: Tensor(zeros: [chunk, c.qWidth]),
+            k: Tensor(zeros: [chunk, c.kvWidth]), v: Tensor(zeros: [chunk, c.kvWidth]),
+            attention: Tensor(zeros: [chunk, c.qWidth]))
+        single = buffers.prefix(1)
         logitsRow = Tensor(zeros: [1, c.vocabSize])
         logits = try logitsRow.reshaped([c.vocabSize])
     }
 
+    /// The buffers' first `count` rows (made once for 1 and `chunk` rows, sliced otherwise: once per chunk).
+    func views(count: Int) -> StepViews {
+        count == 1 ? single : count == chunk ? buffers : buffers.prefix(count)
+    }
+
     /// Bytes of all activation buffers.
     public var bytes: Int {
-        4 * (x.count + normed.count + q.count + k.count + v.count + attention.count + sublayer.count + logits.count)
+        let b = buffers
+        return 4 * (b.x.count + b.normed.count + b.sublayer.count + b.q.count + b.k.count + b.v.count
+                    + b.attention.count + logits.count)
+    }
+}
+
+/// Row views of the activation buffers for a step of `count` tokens.
+struct StepViews {
+    /// Residual stream `[T, H]`.
+    let x: Tensor
+    /// Normed input of a sublayer `[T, H]`.
+    let normed: Tensor
+    /// Sublayer output before the residual add `[T, H]`.
+    let sublayer: Tensor
+    /// Queries `[T, heads·headDim]`.
+    let q: Tensor
+    /// Keys and values of the step `[T, kvHeads·headDim]` (rotated keys are copied into the cache).
+    let k: Tensor, v: Tensor
+    /// Attention output `[T, heads·headDim]`.
+    let attention: Tensor
+    /// Row T − 1 of `x` and of `normed`, `[1, H]`: the position whose logits generation needs.
+    let lastX: Tensor, lastNormed: Tensor
+
+    var count: Int { x.rows }
+
+    init(x: Tensor, normed: Tensor, sublayer: Tensor, q: Tensor, k: Tensor, v: Tensor, attention: Tensor) {
+        self.x = x; self.normed = normed; self.sublayer = sublayer
+        self.q = q; self.k = k; self.v = v; self.attention = attention
+        let t = x.rows
+        lastX = x.rows((t - 1)..<t)
+        lastNormed = normed.rows((t - 1)..<t)
+    }
+
+    /// The first `t` rows of every view.
+    func prefix(_ t: Int) -> StepViews {
+        StepViews(x: x.rows(0..<t), normed: normed.rows(0..<t), sublayer: sublayer.rows(0..<t), q: q.rows(0..<t),
+                  k: k.rows(0..<t), v: v.rows(0..<t), attention: attention.rows(0..<t))
     }
 }

@@ -34,8 +34,8 @@ public struct HarmonyMessage: Equatable, Sendable {
         HarmonyMessage(role: tool, content: output, channel: "commentary", recipient: "assistant")
     }
 
-    /// An assistant message addressed to a tool: rendered ending with `<|call|>` instead of `<|end|>`.
-    public var isToolCall: Bool { role == "assistant" && recipient != nil && recipient != "all" }
+    /// An assistant message with a recipient (a tool call): rendered ending with `<|call|>` instead of `<|end|>`.
+    public var isToolCall: Bool { role == "assistant" && recipient != nil }
 }
 
 /// A function the model may call, described in the developer message's `namespace functions { … }`.
@@ -87,16 +87,20 @@ public struct HarmonyConversation: Equatable, Sendable {
 
     /// The developer message text, or nil when there are neither instructions nor tools.
     public var developerText: String? {
-        guard instructions != nil || !functionTools.isEmpty else { return nil }
-        var text = "# Instructions\n\n\(instructions ?? "")"
+        var sections: [String] = []
+        if let instructions { sections += ["# Instructions", instructions] }
         if !functionTools.isEmpty {
-            let types = functionTools.map { tool in
-                "// \(tool.description)\ntype \(tool.name) = (\(tool.parameters.map { "_: \($0)" } ?? "")) => any;"
+            // harmony's tools section: "## functions\n", "namespace functions {\n", per tool its description lines as
+            // comments and "type NAME = (…) => any;\n", then "} // namespace functions", joined by newlines.
+            var lines = ["## functions\n", "namespace functions {\n"]
+            for tool in functionTools {
+                lines += tool.description.split(separator: "\n", omittingEmptySubsequences: false).map { "// \($0)" }
+                lines.append("type \(tool.name) = (\(tool.parameters.map { "_: \($0)" } ?? "")) => any;\n")
             }
-            text += "\n\n# Tools\n\n## functions\n\nnamespace functions {\n\n" + types.joined(separator: "\n\n")
-                + "\n\n} // namespace functions"
+            lines.append("} // namespace functions")
+            sections.append("# Tools\n\n" + lines.joined(separator: "\n"))
         }
-        return text
+        return sections.isEmpty ? nil : sections.joined(separator: "\n\n")
     }
 
     /// The messages as they go into the next prompt: analysis messages before the last `final` answer are dropped

@@ -99,52 +99,45 @@ public struct HarmonyStreamParser: Sendable {
         return parser.messages
     }
 
-    /// Reads `role[:name][ to=R][<|channel|>channel[ to=R]][ type | <|constrain|>type]`.
+    /// Reads a header as openai-harmony does: `<|channel|>` + channel (up to whitespace or `<`) is cut out first;
+    /// the rest, split on whitespace (`<|constrain|>` starting a new part), is role[:name], then optionally
+    /// recipient (`to=R`, or a lone part) and content type (the last part when two remain, or a `<|constrain|>` part).
     static func parseHeader(_ text: String) throws -> HarmonyMessage {
         var m = HarmonyMessage(role: "", content: "")
         let channelMarker = SpecialToken.channel.name, constrainMarker = SpecialToken.constrain.name
-        var rest = Substring(text)
-        // `<|constrain|>type` at the end is the content type.
-        if let range = rest.range(of: constrainMarker) {
-            let type = rest[range.upperBound...].trimmingSpaces()
-            m.contentType = constrainMarker + type
-            rest = rest[..<range.lowerBound]
-        }
-        var beforeChannel = rest
+        var rest = text
         if let range = rest.range(of: channelMarker) {
-            beforeChannel = rest[..<range.lowerBound]
-            var words = rest[range.upperBound...].split(separator: " ", omittingEmptySubsequences: true)
-            guard let channel = words.first, !channel.hasPrefix("to=") else { throw HarmonyError.malformedHeader(text) }
-            m.channel = String(channel)
-            words.removeFirst()
-            for w in words {
-                if w.hasPrefix("to=") { m.recipient = String(w.dropFirst(3)) }
-                else if m.contentType == nil { m.contentType = String(w) }
-                else { throw HarmonyError.malformedHeader(text) }
-            }
+            let after = rest[range.upperBound...]
+            let end = after.firstIndex { $0.isWhitespace || $0 == "<" } ?? after.endIndex
+            guard end > after.startIndex else { throw HarmonyError.malformedHeader(text) }
+            m.channel = String(after[..<end])
+            rest = String(rest[..<range.lowerBound]) + String(after[end...])
         }
-        var words = beforeChannel.split(separator: " ", omittingEmptySubsequences: true)
-        guard let roleWord = words.first, !roleWord.hasPrefix("to=") else { throw HarmonyError.malformedHeader(text) }
-        words.removeFirst()
+        rest = rest.replacingOccurrences(of: constrainMarker, with: " " + constrainMarker)
+        var parts = rest.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }).map(String.init)
+        guard let roleWord = parts.first, !roleWord.hasPrefix("to="), !roleWord.hasPrefix(constrainMarker) else {
+            throw HarmonyError.malformedHeader(text)
+        }
+        parts.removeFirst()
         if let colon = roleWord.firstIndex(of: ":") {
             m.role = String(roleWord[..<colon])
             m.name = String(roleWord[roleWord.index(after: colon)...])
         } else {
-            m.role = String(roleWord)
+            m.role = roleWord
         }
-        for w in words {
-            if w.hasPrefix("to=") { m.recipient = String(w.dropFirst(3)) }
-            else if m.contentType == nil { m.contentType = String(w) }
-            else { throw HarmonyError.malformedHeader(text) }
+        if let last = parts.popLast() {
+            if last.hasPrefix("to=") {
+                m.recipient = String(last.dropFirst(3))
+            } else if parts.isEmpty && !last.hasPrefix(constrainMarker) {
+                m.recipient = last
+            } else {
+                m.contentType = last
+                if let recipient = parts.popLast() {
+                    m.recipient = recipient.hasPrefix("to=") ? String(recipient.dropFirst(3)) : recipient
+                }
+            }
         }
-        guard !m.role.isEmpty else { throw HarmonyError.malformedHeader(text) }
+        guard parts.isEmpty, !m.role.isEmpty else { throw HarmonyError.malformedHeader(text) }
         return m
-    }
-}
-
-extension Substring {
-    /// The text without leading and trailing spaces.
-    func trimmingSpaces() -> String {
-        String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
     }
 }

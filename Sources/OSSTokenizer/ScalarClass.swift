@@ -26,10 +26,22 @@ struct ScalarClass: OptionSet, Sendable {
     /// U+0020, the optional space before punctuation.
     static let space = ScalarClass(rawValue: 1 << 9)
 
+    /// The Unicode version of the classes: tiktoken 0.14's regex tables are Unicode 16.0 (checked: a Unicode 16.0
+    /// letter such as U+1C89 joins a word there, a 17.0 one such as U+18DCF does not). Swift's own tables are newer,
+    /// so scalars assigned after this version are classed as unassigned (Cn), as tiktoken sees them.
+    static let unicodeVersion: Unicode.Version = (major: 16, minor: 0)
+
     /// Classifies one scalar.
     static func of(_ scalar: Unicode.Scalar) -> ScalarClass {
         var c: ScalarClass = []
-        switch scalar.properties.generalCategory {
+        var category = scalar.properties.generalCategory
+        if scalar.value >= 0x80, category != .unassigned, category != .privateUse, category != .surrogate {
+            if let age = scalar.properties.age,
+               age.major > unicodeVersion.major || (age.major == unicodeVersion.major && age.minor > unicodeVersion.minor) {
+                category = .unassigned
+            }
+        }
+        switch category {
         case .uppercaseLetter, .titlecaseLetter: c = [.letter, .upperRun]
         case .lowercaseLetter: c = [.letter, .lowerRun]
         case .modifierLetter, .otherLetter: c = [.letter, .upperRun, .lowerRun]
@@ -37,7 +49,7 @@ struct ScalarClass: OptionSet, Sendable {
         case .decimalNumber, .letterNumber, .otherNumber: c = [.number]
         default: break
         }
-        if scalar.properties.isWhitespace { c.insert(.whitespace) }
+        if category != .unassigned && scalar.properties.isWhitespace { c.insert(.whitespace) }
         let v = scalar.value
         if v == 0x0D || v == 0x0A { c.formUnion([.newline, .punctuationTail]) }
         if v == 0x2F { c.insert(.punctuationTail) }

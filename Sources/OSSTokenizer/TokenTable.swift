@@ -109,6 +109,11 @@ public struct TokenTable: Sendable {
         return r < 0 ? nil : Int(r)
     }
 
+    /// Whether `rank` has a token.
+    public func hasRank(_ rank: Int) -> Bool {
+        rank >= 0 && rank < rankLimit && starts[rank] != starts[rank + 1]
+    }
+
     /// The bytes of `rank`, or nil when the rank has no token.
     public func bytes(ofRank rank: Int) -> [UInt8]? {
         guard rank >= 0, rank < rankLimit else { return nil }

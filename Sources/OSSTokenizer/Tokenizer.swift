@@ -32,7 +32,7 @@ public struct Tokenizer: Sendable {
             guard !s.name.isEmpty, s.id >= 0 else {
                 throw TokenizerError.inconsistentVocabulary("special token '\(s.name)' with id \(s.id)")
             }
-            if table.bytes(ofRank: Int(s.id)) != nil {
+            if table.hasRank(Int(s.id)) {
                 throw TokenizerError.inconsistentVocabulary("special token '\(s.name)' reuses mergeable id \(s.id)")
             }
             if let other = ids[s.name], other != s.id {
@@ -41,7 +41,9 @@ public struct Tokenizer: Sendable {
             if ids[s.name] != nil { continue }
             ids[s.name] = s.id
             // The first name listed for an id is the one it decodes to, unless a later one is not a reserved placeholder.
-            if names[s.id] == nil || Tokenizer.isReservedName(String(decoding: names[s.id]!, as: UTF8.self)) {
+            if let existing = names[s.id] {
+                if Tokenizer.isReservedName(String(decoding: existing, as: UTF8.self)) { names[s.id] = Array(s.name.utf8) }
+            } else {
                 names[s.id] = Array(s.name.utf8)
             }
             let bytes = Array(s.name.utf8)
@@ -72,6 +74,6 @@ public struct Tokenizer: Sendable {
 
     /// Whether `id` decodes to something (a mergeable token or a special name).
     public func hasToken(_ id: Int32) -> Bool {
-        table.bytes(ofRank: Int(id)) != nil || specialNames[id] != nil
+        table.hasRank(Int(id)) || specialNames[id] != nil
     }
 }

@@ -1,68 +1,236 @@
 import OSSCore
 
 extension SwiftBackend {
-    /// Causal GQA attention over a KV cache with optional sliding window and sink logits, parallel over
-    /// (query row, head); scores live in a per-worker row buffer.
+    /// Query heads handled together per KV head: their scores and outputs share every K/V load.
+    static let attentionHeadBlock = 8
+    /// Keys per block of the value pass (their value rows stay in L1 across the head block).
+    static let attentionKeyBlock = 64
+
+    /// Causal GQA attention over a KV cache with optional sliding window and sink logits. Parallel over
+    /// (query row, KV head); inside a task, the query heads that share the KV head are processed together, so
+    /// each key and value row is loaded once for all of them. Scores live in a per-worker buffer.
     public func attention(q: Tensor, keys: Tensor, values: Tensor, sinks: Tensor?, params p: AttentionParams,
                           out: Tensor) throws {
         try OpValidation.attention(q: q, keys: keys, values: values, sinks: sinks, p: p, out: out)
         withScratch { scratch in
-            let rows = q.rows, heads = p.heads, d = p.headDim, slots = keys.rows
-            let group = heads / p.kvHeads, qWidth = heads * d, kvWidth = p.kvHeads * d
-            let qp = q.pointer, kp = keys.pointer, vp = values.pointer, op = out.pointer
-            let sinkp = sinks?.pointer
-            let scale = p.scale, window = p.window, firstPosition = p.firstPosition
-            for worker in 0..<threads { _ = scratch.workerRow[worker].floats(slots) }
-            parallelFor(rows * heads) { task, worker in
-                let t = task / heads, h = task % heads
-                let pos = firstPosition + t
-                let lo = window > 0 ? max(0, pos - window + 1) : 0
-                let count = pos - lo + 1
-                let qv = UnsafePointer(qp + t * qWidth + h * d)
-                let kvOffset = (h / group) * d
-                let scores = scratch.workerRow[worker].floats(slots)
-                var slot = lo % slots
-                var m = -Float.infinity
-                for j in 0..<count {
-                    let s = scale * VectorMath.dot(qv, kp + slot * kvWidth + kvOffset, d)
-                    scores[j] = s
-                    m = max(m, s)
-                    slot += 1
-                    if slot == slots { slot = 0 }
-                }
-                let sink = sinkp?[h]
-                if let sink { m = max(m, sink) }
-                var sum: Float = 0
-                var j = 0
-                let mv = SIMD8<Float>(repeating: m)
-                var sv = SIMD8<Float>()
-                while j + 8 <= count {
-                    let e = VectorMath.exp(VectorMath.load8(scores + j) - mv)
-                    VectorMath.store8(e, scores + j)
-                    sv += e
-                    j += 8
-                }
-                sum = VectorMath.sum(sv)
-                while j < count { let e = VectorMath.exp(scores[j] - m); scores[j] = e; sum += e; j += 1 }
-                if let sink { sum += VectorMath.exp(sink - m) }
-                let inv = 1 / sum
-                let o = op + t * qWidth + h * d
-                o.update(repeating: 0, count: d)
-                slot = lo % slots
-                for j in 0..<count {
-                    let wgt = scores[j] * inv
-                    let v = vp + slot * kvWidth + kvOffset
-                    let wv = SIMD8<Float>(repeating: wgt)
-                    var i = 0
-                    while i + 8 <= d {
-                        VectorMath.store8(VectorMath.load8(o + i).addingProduct(wv, VectorMath.load8(v + i)), o + i)
-                        i += 8
-                    }
-                    while i < d { o[i] += wgt * v[i]; i += 1 }
-                    slot += 1
-                    if slot == slots { slot = 0 }
+            let rows = q.rows, heads = p.heads, kvHeads = p.kvHeads, d = p.headDim, slots = keys.rows
+            let group = heads / kvHeads, hb = SwiftBackend.attentionHeadBlock
+            let geometry = AttentionGeometry(
+                q: q.pointer, keys: keys.pointer, values: values.pointer, out: out.pointer, sinks: sinks?.pointer,
+                headDim: d, qWidth: heads * d, kvWidth: kvHeads * d, slots: slots, scale: p.scale)
+            // Per worker: scores [hb, slots], probabilities key-major [slots, hb], output accumulators [hb, d].
+            let perWorker = 2 * hb * slots + hb * d
+            for worker in 0..<threads { _ = scratch.workerRow[worker].floats(perWorker) }
+            parallelFor(rows * kvHeads) { task, worker in
+                let t = task / kvHeads, g = task % kvHeads
+                let pos = p.firstPosition + t
+                let lo = p.window > 0 ? max(0, pos - p.window + 1) : 0
+                let buffer = scratch.workerRow[worker].floats(perWorker)
+                var h0 = 0
+                while h0 < group {
+                    let count = min(hb, group - h0)
+                    geometry.headBlock(row: t, kvHead: g, firstHead: g * group + h0, heads: count,
+                                       firstKey: lo, keys: pos - lo + 1, buffer: buffer)
+                    h0 += count
                 }
             }
         }
+    }
+}
+
+/// Pointers and sizes of one attention call, and the kernel for a block of ≤ 8 query heads sharing a KV head.
+struct AttentionGeometry {
+    let q: UnsafeMutablePointer<Float>
+    let keys: UnsafeMutablePointer<Float>
+    let values: UnsafeMutablePointer<Float>
+    let out: UnsafeMutablePointer<Float>
+    let sinks: UnsafeMutablePointer<Float>?
+    let headDim: Int
+    let qWidth: Int
+    let kvWidth: Int
+    let slots: Int
+    let scale: Float
+
+    /// Heads `firstHead ..< firstHead+heads` (heads ≤ 8) of query row `row` over keys at absolute positions
+    /// `firstKey ..< firstKey+keys`, cache row = position mod slots. `buffer`: `16·slots + 8·headDim` floats.
+    @inline(__always)
+    func headBlock(row: Int, kvHead: Int, firstHead: Int, heads: Int, firstKey: Int, keys count: Int,
+                   buffer: UnsafeMutablePointer<Float>) {
+        let d = headDim, hb = SwiftBackend.attentionHeadBlock
+        let probs = buffer + hb * slots
+        let acc = probs + hb * slots
+        let kvOffset = kvHead * d
+        // 1. Scores: 8 keys at a time (their rows stay in L1 across the heads), each head's 8 dots reduced together.
+        var j = 0
+        var slot = firstKey % slots
+        while j + 8 <= count {
+            var rowsPtr: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>,
+                          UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>)
+            rowsPtr.0 = keyRow(slot, kvOffset); slot = next(slot)
+            rowsPtr.1 = keyRow(slot, kvOffset); slot = next(slot)
+            rowsPtr.2 = keyRow(slot, kvOffset); slot = next(slot)
+            rowsPtr.3 = keyRow(slot, kvOffset); slot = next(slot)
+            rowsPtr.4 = keyRow(slot, kvOffset); slot = next(slot)
+            rowsPtr.5 = keyRow(slot, kvOffset); slot = next(slot)
+            rowsPtr.6 = keyRow(slot, kvOffset); slot = next(slot)
+            rowsPtr.7 = keyRow(slot, kvOffset); slot = next(slot)
+            for h in 0..<heads {
+                let qh = UnsafePointer(q + row * qWidth + (firstHead + h) * d)
+                VectorMath.store8(AttentionGeometry.dots8(qh, rowsPtr, d) * scale, buffer + h * slots + j)
+            }
+            j += 8
+        }
+        while j < count {
+            let k = keyRow(slot, kvOffset)
+            for h in 0..<heads {
+                let qh = UnsafePointer(q + row * qWidth + (firstHead + h) * d)
+                buffer[h * slots + j] = scale * VectorMath.dot(qh, k, d)
+            }
+            slot = next(slot)
+            j += 1
+        }
+        for h in 0..<heads {
+            let sh = buffer + h * slots
+            // 2. Softmax with the sink in the denominator; probabilities stay in `sh`, normalised.
+            var mv = SIMD8<Float>(repeating: -.infinity)
+            var j = 0
+            while j + 8 <= count { mv = VectorMath.max(mv, VectorMath.load8(sh + j)); j += 8 }
+            var m = VectorMath.max(mv)
+            while j < count { m = max(m, sh[j]); j += 1 }
+            let sink = sinks?[firstHead + h]
+            if let sink { m = max(m, sink) }
+            let mvec = SIMD8<Float>(repeating: m)
+            var sv = SIMD8<Float>()
+            j = 0
+            while j + 8 <= count {
+                let e = VectorMath.exp(VectorMath.load8(sh + j) - mvec)
+                VectorMath.store8(e, sh + j)
+                sv += e
+                j += 8
+            }
+            var sum = VectorMath.sum(sv)
+            while j < count { let e = VectorMath.exp(sh[j] - m); sh[j] = e; sum += e; j += 1 }
+            if let sink { sum += VectorMath.exp(sink - m) }
+            let inv = SIMD8<Float>(repeating: 1 / sum)
+            j = 0
+            while j + 8 <= count { VectorMath.store8(VectorMath.load8(sh + j) * inv, sh + j); j += 8 }
+            while j < count { sh[j] *= inv[0]; j += 1 }
+        }
+        // 3. Values: out_h = Σ_j p_h[j]·v_j, 8 heads × 8 dims per register block, keys in L1-sized blocks.
+        //    Probabilities are transposed key-major (`probs[j·8 + h]`, 0 for padded heads) so one pointer serves
+        //    all eight broadcasts.
+        for j in 0..<count {
+            let pj = probs + j * hb
+            for h in 0..<hb { pj[h] = h < heads ? buffer[h * slots + j] : 0 }
+        }
+        acc.update(repeating: 0, count: hb * d)
+        let kb = SwiftBackend.attentionKeyBlock
+        var j0 = 0
+        var blockSlot = firstKey % slots
+        while j0 < count {
+            let jn = min(count, j0 + kb)
+            var c = 0
+            while c + 8 <= d {
+                valueBlock(probs, keys: j0..<jn, firstSlot: blockSlot, column: kvOffset + c, acc: acc + c, accStride: d,
+                           lanes: 8)
+                c += 8
+            }
+            if c < d {
+                valueBlock(probs, keys: j0..<jn, firstSlot: blockSlot, column: kvOffset + c, acc: acc + c, accStride: d,
+                           lanes: d - c)
+            }
+            for _ in j0..<jn { blockSlot = next(blockSlot) }
+            j0 = jn
+        }
+        for h in 0..<heads {
+            (out + row * qWidth + (firstHead + h) * d).update(from: acc + h * d, count: d)
+        }
+    }
+
+    /// `acc[h·accStride + 0..<lanes] += Σ_{j ∈ keys} probs[j·8 + h] · values[slot(j)][column ..< column+lanes]`
+    /// for the 8 heads of a block (lanes ≤ 8; fewer only at the end of a head).
+    @inline(__always)
+    func valueBlock(_ probs: UnsafeMutablePointer<Float>, keys: Range<Int>, firstSlot: Int, column: Int,
+                    acc: UnsafeMutablePointer<Float>, accStride: Int, lanes: Int) {
+        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+        var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
+        var slot = firstSlot
+        for j in keys {
+            let vrow = values + slot * kvWidth + column
+            let v: SIMD8<Float>
+            if lanes == 8 {
+                v = VectorMath.load8(vrow)
+            } else {
+                var t = SIMD8<Float>()
+                for i in 0..<lanes { t[i] = vrow[i] }
+                v = t
+            }
+            let pj = probs + j * 8
+            a0 = a0.addingProduct(SIMD8(repeating: pj[0]), v)
+            a1 = a1.addingProduct(SIMD8(repeating: pj[1]), v)
+            a2 = a2.addingProduct(SIMD8(repeating: pj[2]), v)
+            a3 = a3.addingProduct(SIMD8(repeating: pj[3]), v)
+            a4 = a4.addingProduct(SIMD8(repeating: pj[4]), v)
+            a5 = a5.addingProduct(SIMD8(repeating: pj[5]), v)
+            a6 = a6.addingProduct(SIMD8(repeating: pj[6]), v)
+            a7 = a7.addingProduct(SIMD8(repeating: pj[7]), v)
+            slot = next(slot)
+        }
+        @inline(__always) func addTo(_ h: Int, _ a: SIMD8<Float>) {
+            let o = acc + h * accStride
+            if lanes == 8 {
+                VectorMath.store8(VectorMath.load8(o) + a, o)
+            } else {
+                for i in 0..<lanes { o[i] += a[i] }
+            }
+        }
+        addTo(0, a0); addTo(1, a1); addTo(2, a2); addTo(3, a3)
+        addTo(4, a4); addTo(5, a5); addTo(6, a6); addTo(7, a7)
+    }
+
+    @inline(__always)
+    func keyRow(_ slot: Int, _ kvOffset: Int) -> UnsafePointer<Float> {
+        UnsafePointer(keys + slot * kvWidth + kvOffset)
+    }
+
+    @inline(__always)
+    func next(_ slot: Int) -> Int { slot + 1 == slots ? 0 : slot + 1 }
+
+    /// Dot products of `q[0..<d]` with 8 rows, as one vector (lane i = row i): eight accumulators reduced by a
+    /// pairwise transpose-add tree instead of eight horizontal sums.
+    @inline(__always)
+    static func dots8(_ q: UnsafePointer<Float>,
+                      _ r: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>,
+                            UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>),
+                      _ d: Int) -> SIMD8<Float> {
+        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+        var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
+        var i = 0
+        while i + 8 <= d {
+            let qv = VectorMath.load8(q + i)
+            a0 = a0.addingProduct(qv, VectorMath.load8(r.0 + i)); a1 = a1.addingProduct(qv, VectorMath.load8(r.1 + i))
+            a2 = a2.addingProduct(qv, VectorMath.load8(r.2 + i)); a3 = a3.addingProduct(qv, VectorMath.load8(r.3 + i))
+            a4 = a4.addingProduct(qv, VectorMath.load8(r.4 + i)); a5 = a5.addingProduct(qv, VectorMath.load8(r.5 + i))
+            a6 = a6.addingProduct(qv, VectorMath.load8(r.6 + i)); a7 = a7.addingProduct(qv, VectorMath.load8(r.7 + i))
+            i += 8
+        }
+        @inline(__always) func pairSum(_ x: SIMD8<Float>, _ y: SIMD8<Float>) -> SIMD8<Float> {
+            let z = SIMD16(lowHalf: x, highHalf: y)
+            return z.evenHalf + z.oddHalf
+        }
+        // pairSum(x, y) = (x0+x1, x2+x3, x4+x5, x6+x7, y0+y1, …): after three levels lane i holds Σ a_i.
+        let b01 = pairSum(a0, a1), b23 = pairSum(a2, a3), b45 = pairSum(a4, a5), b67 = pairSum(a6, a7)
+        let c0123 = pairSum(b01, b23), c4567 = pairSum(b45, b67)
+        var result = pairSum(c0123, c4567)
+        if i < d {
+            var tail = SIMD8<Float>()
+            while i < d {
+                let qi = q[i]
+                tail += SIMD8(r.0[i], r.1[i], r.2[i], r.3[i], r.4[i], r.5[i], r.6[i], r.7[i]) * qi
+                i += 1
+            }
+            result += tail
+        }
+        return result
     }
 }

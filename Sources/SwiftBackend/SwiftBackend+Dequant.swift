@@ -1,3 +1,6 @@
+#if arch(x86_64) && canImport(_Builtin_intrinsics)
+import _Builtin_intrinsics.intel
+#endif
 import OSSCore
 
 /// Vectorised decoders from every stored weight dtype to Float32: eight-lane loads for the float dtypes, block
@@ -30,10 +33,18 @@ enum WeightDecoder {
                       to: SIMD8<Float>.self)
     }
 
-    /// int8 ×8 → Float ×8.
+    /// int8 ×16 → Float ×8 twice (one 16-byte load, `vpmovsxbd` + `vcvtdq2ps` on x86-64).
     @inline(__always)
-    static func i8x8(_ p: UnsafeRawPointer) -> SIMD8<Float> {
-        SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: p.loadUnaligned(as: SIMD8<Int8>.self)))
+    static func i8x16(_ p: UnsafeRawPointer) -> (SIMD8<Float>, SIMD8<Float>) {
+        #if arch(x86_64) && canImport(_Builtin_intrinsics)
+        let v = unsafeBitCast(p.loadUnaligned(as: SIMD16<Int8>.self), to: __m128i.self)
+        return (_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(v)),
+                _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_unpackhi_epi64(v, v))))
+        #else
+        let v = p.loadUnaligned(as: SIMD16<Int8>.self)
+        return (SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: v.lowHalf)),
+                SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: v.highHalf)))
+        #endif
     }
 
     /// Decodes elements `from..<from+count` of row `row` (of the flattened `[rows, in]` view) into `dst`.
@@ -44,40 +55,67 @@ enum WeightDecoder {
         case .f32:
             UnsafeMutableRawPointer(dst).copyMemory(from: rowBase + 4 * from, byteCount: 4 * count)
         case .f16:
-            let p = rowBase + 2 * from
-            var i = 0
-            while i + 8 <= count { VectorMath.store8(f16x8(p + 2 * i), dst + i); i += 8 }
-            while i < count { dst[i] = Codec.f16ToFloat(p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)); i += 1 }
+            decodeLanes(F16Lanes.self, rowBase + 2 * from, count, into: dst)
         case .bf16:
-            let p = rowBase + 2 * from
-            var i = 0
-            while i + 8 <= count { VectorMath.store8(bf16x8(p + 2 * i), dst + i); i += 8 }
-            while i < count { dst[i] = Codec.bf16ToFloat(p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)); i += 1 }
+            decodeLanes(BF16Lanes.self, rowBase + 2 * from, count, into: dst)
         case .q8_0:
             let first = from / 32
             for b in 0..<(count / 32) {
                 let block = rowBase + 34 * (first + b)
                 let d = SIMD8<Float>(repeating: Codec.f16ToFloat(block.loadUnaligned(as: UInt16.self)))
                 let o = dst + 32 * b
-                VectorMath.store8(i8x8(block + 2) * d, o)
-                VectorMath.store8(i8x8(block + 10) * d, o + 8)
-                VectorMath.store8(i8x8(block + 18) * d, o + 16)
-                VectorMath.store8(i8x8(block + 26) * d, o + 24)
+                let (q0, q1) = i8x16(block + 2), (q2, q3) = i8x16(block + 18)
+                VectorMath.store8(q0 * d, o)
+                VectorMath.store8(q1 * d, o + 8)
+                VectorMath.store8(q2 * d, o + 16)
+                VectorMath.store8(q3 * d, o + 24)
             }
         case .mxfp4:
             guard let scales = w.scales else { return }
             let groupsPerRow = w.inFeatures / 32, first = from / 32
             let sc = scales + row * groupsPerRow + first
-            let bytes = (rowBase + 16 * first).assumingMemoryBound(to: UInt8.self)
-            let pairs = mxfp4PairTable, e8m0 = e8m0Table
+            let bytes = rowBase + 16 * first
             for g in 0..<(count / 32) {
-                let s = SIMD2<Float>(repeating: e8m0[Int(sc[g])])
-                let src = bytes + 16 * g
-                let o = UnsafeMutableRawPointer(dst + 32 * g)
-                for j in 0..<16 {
-                    o.storeBytes(of: pairs[Int(src[j])] * s, toByteOffset: 8 * j, as: SIMD2<Float>.self)
-                }
+                decodeMXFP4Group(bytes + 16 * g, scale: sc[g], into: dst + 32 * g)
             }
         }
+    }
+
+    /// `count` elements of a plain float dtype, eight lanes at a time.
+    @inline(__always)
+    static func decodeLanes<L: FloatLaneLoader>(_ lanes: L.Type, _ p: UnsafeRawPointer, _ count: Int,
+                                                into dst: UnsafeMutablePointer<Float>) {
+        var i = 0
+        while i + 8 <= count { VectorMath.store8(L.load8(p, i), dst + i); i += 8 }
+        while i < count { dst[i] = L.load1(p, i); i += 1 }
+    }
+
+    /// One MXFP4 group (16 bytes + E8M0 scale) → 32 floats in element order. On x86-64: nibbles → 2·value as
+    /// int8 by a byte shuffle, re-interleaved (low nibble = even element), widened, times scale/2.
+    @inline(__always)
+    static func decodeMXFP4Group(_ p: UnsafeRawPointer, scale: UInt8, into dst: UnsafeMutablePointer<Float>) {
+        #if arch(x86_64) && canImport(_Builtin_intrinsics)
+        let v = unsafeBitCast(p.loadUnaligned(as: SIMD16<UInt8>.self), to: __m128i.self)
+        let mask = unsafeBitCast(SIMD16<UInt8>(repeating: 0x0F), to: __m128i.self)
+        let table = unsafeBitCast(SIMD16<Int8>(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12),
+                                  to: __m128i.self)
+        let lo = _mm_shuffle_epi8(table, _mm_and_si128(v, mask))
+        let hi = _mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(v, 4), mask))
+        let first = _mm_unpacklo_epi8(lo, hi), second = _mm_unpackhi_epi8(lo, hi)
+        let s = SIMD8<Float>(repeating: MXFP4Rows.halfScaleTable[Int(scale)])
+        @inline(__always) func widen(_ q: __m128i) -> SIMD8<Float> { _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)) }
+        VectorMath.store8(widen(first) * s, dst)
+        VectorMath.store8(widen(_mm_unpackhi_epi64(first, first)) * s, dst + 8)
+        VectorMath.store8(widen(second) * s, dst + 16)
+        VectorMath.store8(widen(_mm_unpackhi_epi64(second, second)) * s, dst + 24)
+        #else
+        let s = SIMD2<Float>(repeating: e8m0Table[Int(scale)])
+        let pairs = mxfp4PairTable
+        let src = p.assumingMemoryBound(to: UInt8.self)
+        let o = UnsafeMutableRawPointer(dst)
+        for j in 0..<16 {
+            o.storeBytes(of: pairs[Int(src[j])] * s, toByteOffset: 8 * j, as: SIMD2<Float>.self)
+        }
+        #endif
     }
 }

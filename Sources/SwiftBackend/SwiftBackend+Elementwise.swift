@@ -16,7 +16,7 @@ extension SwiftBackend {
     static func softmaxRow(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
         var mv = SIMD8<Float>(repeating: -.infinity)
         var i = 0
-        while i + 8 <= n { mv = pointwiseMax(mv, VectorMath.load8(src + i)); i += 8 }
+        while i + 8 <= n { mv = VectorMath.max(mv, VectorMath.load8(src + i)); i += 8 }
         var m = VectorMath.max(mv)
         while i < n { m = max(m, src[i]); i += 1 }
         if m == -.infinity { m = 0 }
@@ -56,8 +56,8 @@ extension SwiftBackend {
         var i = 0
         while i + 8 <= n {
             let pair = UnsafeRawPointer(src + 2 * i).loadUnaligned(as: SIMD16<Float>.self)
-            let g = pointwiseMin(pair.evenHalf, lim)
-            let u = pair.oddHalf.clamped(lowerBound: nlim, upperBound: lim)
+            let g = VectorMath.min(pair.evenHalf, lim)
+            let u = VectorMath.min(VectorMath.max(pair.oddHalf, nlim), lim)
             let sig = 1 / (1 + VectorMath.exp(g * na))
             VectorMath.store8(g * sig * (u + 1), dst + i)
             i += 8

@@ -140,13 +140,26 @@ extension SwiftBackend {
             while pc < k {
                 let kcur = min(kc, k - pc)
                 let dst = bp + pc * strips * nr + s * nr * kcur
-                for j in 0..<nr {
-                    if j < valid {
-                        let from = rowBuffer + j * k + pc
-                        for kk in 0..<kcur { dst[kk * nr + j] = from[kk] }
-                    } else {
-                        for kk in 0..<kcur { dst[kk * nr + j] = 0 }
+                // 8×8 blocks transposed in registers; the depth tail element by element.
+                let body = kcur & ~7
+                for jb in stride(from: 0, to: nr, by: 8) {
+                    @inline(__always) func load(_ j: Int, _ kk: Int) -> SIMD8<Float> {
+                        jb + j < valid ? VectorMath.load8(rowBuffer + (jb + j) * k + pc + kk) : SIMD8()
                     }
+                    var kk = 0
+                    while kk < body {
+                        let t = GEMMKernel.transpose8x8((load(0, kk), load(1, kk), load(2, kk), load(3, kk),
+                                                         load(4, kk), load(5, kk), load(6, kk), load(7, kk)))
+                        let o = dst + kk * nr + jb
+                        VectorMath.store8(t.0, o); VectorMath.store8(t.1, o + nr)
+                        VectorMath.store8(t.2, o + 2 * nr); VectorMath.store8(t.3, o + 3 * nr)
+                        VectorMath.store8(t.4, o + 4 * nr); VectorMath.store8(t.5, o + 5 * nr)
+                        VectorMath.store8(t.6, o + 6 * nr); VectorMath.store8(t.7, o + 7 * nr)
+                        kk += 8
+                    }
+                }
+                for j in 0..<nr {
+                    for kk in body..<kcur { dst[kk * nr + j] = j < valid ? rowBuffer[j * k + pc + kk] : 0 }
                 }
                 pc += kcur
             }
@@ -156,6 +169,20 @@ extension SwiftBackend {
 
 /// The register-blocked micro-kernel: 6 rows × 16 columns held in 12 `SIMD8<Float>` accumulators.
 enum GEMMKernel {
+    typealias Rows8 = (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>,
+                       SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
+
+    /// 8×8 transpose (result i = column i) by three perfect shuffles: (r₂ₖ, r₂ₖ₊₁) → (even lanes, odd lanes).
+    @inline(__always)
+    static func transpose8x8(_ r: Rows8) -> Rows8 {
+        @inline(__always) func round(_ r: Rows8) -> Rows8 {
+            let z0 = SIMD16(lowHalf: r.0, highHalf: r.1), z1 = SIMD16(lowHalf: r.2, highHalf: r.3)
+            let z2 = SIMD16(lowHalf: r.4, highHalf: r.5), z3 = SIMD16(lowHalf: r.6, highHalf: r.7)
+            return (z0.evenHalf, z1.evenHalf, z2.evenHalf, z3.evenHalf, z0.oddHalf, z1.oddHalf, z2.oddHalf, z3.oddHalf)
+        }
+        return round(round(round(r)))
+    }
+
     /// `c[6, 16] (= or +=) a-strip · b-strip (+ bias on the first panel)`; `a` is `[kc][6]`, `b` is `[kc][16]`,
     /// `c` has row stride `ldc`.
     @inline(never)

@@ -16,12 +16,15 @@ enum VectorMath {
     }
 
     /// e^x per lane, relative error ≈ 1e-7 (Cephes polynomial after reduction by ln 2). Below −87.3 the result
-    /// is 0, above 88.7 it is +inf; NaN stays NaN.
+    /// is 0, above 88.7 it is +inf; NaN stays NaN. Only plain vector arithmetic, compares and blends (no
+    /// per-lane conversions): n = round(x·log2 e) comes from the 1.5·2²³ rounding trick, 2ⁿ from its bits.
     @inline(__always)
     static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
         let lo = SIMD8<Float>(repeating: -87.33654), hi = SIMD8<Float>(repeating: 88.72283)
-        let xc = x.clamped(lowerBound: lo, upperBound: hi)
-        let n = (xc * 1.442695041).rounded(.toNearestOrEven)
+        let xc = min(max(x, lo), hi)
+        let magic = SIMD8<Float>(repeating: 12582912)  // 1.5·2²³: adding it rounds to an integer (ties to even)
+        let t = magic.addingProduct(xc, SIMD8(repeating: 1.442695041))
+        let n = t - magic
         var r = xc.addingProduct(n, SIMD8(repeating: -0.693359375))
         r = r.addingProduct(n, SIMD8(repeating: 2.12194440e-4))
         var p = SIMD8<Float>(repeating: 1.9875691500e-4)
@@ -30,10 +33,10 @@ enum VectorMath {
         p = SIMD8(repeating: 4.1665795894e-2).addingProduct(p, r)
         p = SIMD8(repeating: 1.6666665459e-1).addingProduct(p, r)
         p = SIMD8(repeating: 5.0000001201e-1).addingProduct(p, r)
-        let r2 = r * r
-        let e = (r + 1).addingProduct(p, r2)
-        // 2^n as bits: n ∈ [−126, 128]; split so neither factor overflows at the ends.
-        let ni = SIMD8<Int32>(n)
+        let e = (r + 1).addingProduct(p, r * r)
+        // n ∈ [−126, 128] as an integer: the low mantissa bits of t. 2ⁿ = 2^⌊n/2⌋ · 2^(n−⌊n/2⌋), so neither
+        // factor leaves the normal range at the ends.
+        let ni = unsafeBitCast(t, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
         let half = ni &>> 1
         let s1 = unsafeBitCast((half &+ 127) &<< 23, to: SIMD8<Float>.self)
         let s2 = unsafeBitCast((ni &- half &+ 127) &<< 23, to: SIMD8<Float>.self)
@@ -43,6 +46,14 @@ enum VectorMath {
         result.replace(with: x, where: x .!= x)
         return result
     }
+
+    /// Lane-wise maximum (plain compare + blend; a NaN in `b` is ignored).
+    @inline(__always)
+    static func max(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a.replacing(with: b, where: b .> a) }
+
+    /// Lane-wise minimum (plain compare + blend; a NaN in `b` is ignored).
+    @inline(__always)
+    static func min(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a.replacing(with: b, where: b .< a) }
 
     /// Scalar e^x with the same accuracy class as `exp(_: SIMD8)` (lane 0 of the vector version).
     @inline(__always)
@@ -59,8 +70,8 @@ enum VectorMath {
     /// Largest lane.
     @inline(__always)
     static func max(_ v: SIMD8<Float>) -> Float {
-        let h = pointwiseMax(v.lowHalf, v.highHalf)
-        let q = pointwiseMax(h.lowHalf, h.highHalf)
+        let h = v.lowHalf.replacing(with: v.highHalf, where: v.highHalf .> v.lowHalf)
+        let q = h.lowHalf.replacing(with: h.highHalf, where: h.highHalf .> h.lowHalf)
         return Swift.max(q[0], q[1])
     }
 

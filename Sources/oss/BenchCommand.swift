@@ -64,14 +64,7 @@ struct BenchRunCommand: ParsableCommand {
             c.suites = try VectorParameter.names(suite, name: "suite", allowed: BenchSuite.allCases.map(\.rawValue))
                 .compactMap(BenchSuite.init(rawValue:))
         }
-        let dtypes = try dtype.map { text in
-            try VectorParameter.names(text, name: "dtype").map { name -> DType in
-                guard let d = DType(name: name) else {
-                    throw BenchError.invalidParameter(name: "dtype", value: text, reason: "unknown dtype '\(name)'")
-                }
-                return d
-            }
-        }
+        let dtypes = try dtype.map { try VectorParameter.dtypes($0, name: "dtype") }
         if !`default` || ops != nil || dtype != nil || tokens != nil || kv != nil {
             let opNames = try VectorParameter.names(ops ?? "linear,attention,moe,rmsnorm,rope", name: "ops",
                                                     allowed: OpsSuite.familyNames)

@@ -20,14 +20,7 @@ struct TuneCommand: ParsableCommand {
     func run() throws {
         let ts = try threads.map { try VectorParameter.integers($0, name: "threads") }
             ?? Array(1...ProcessInfo.processInfo.activeProcessorCount)
-        let dtypes = try dtype.map { text in
-            try VectorParameter.names(text, name: "dtype").map { name -> DType in
-                guard let d = DType(name: name) else {
-                    throw BenchError.invalidParameter(name: "dtype", value: text, reason: "unknown dtype '\(name)'")
-                }
-                return d
-            }
-        } ?? DType.allCases
+        let dtypes = try dtype.map { try VectorParameter.dtypes($0, name: "dtype") } ?? DType.allCases
         guard reps >= 1 else { throw BenchError.invalidParameter(name: "reps", value: "\(reps)", reason: "must be ≥ 1") }
         var tuner = Tuner(threads: ts, dtypes: dtypes, reps: reps)
         if let tokens { tuner.linearTokens = try VectorParameter.integers(tokens, name: "tokens") }

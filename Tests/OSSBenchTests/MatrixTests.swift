@@ -58,3 +58,10 @@ final class MatrixTests: XCTestCase {
         XCTAssertEqual(c.cellCount, specs.count * 4 + 2 * 2 + 4)
     }
 }
+
+final class DTypeListTests: XCTestCase {
+    func testDTypeLists() throws {
+        XCTAssertEqual(try VectorParameter.dtypes("f32,BF16,q8_0,mxfp4", name: "dtype"), [.f32, .bf16, .q8_0, .mxfp4])
+        XCTAssertThrowsError(try VectorParameter.dtypes("f32,q4_k", name: "dtype"))
+    }
+}

@@ -57,10 +57,10 @@ final class TuningTests: XCTestCase {
     func testTunerDerivesCrossoversAndThreads() {
         let tuner = Tuner(threads: [1, 2], dtypes: [.f32], linearTokens: [1, 4, 16])
         func m(_ key: String, _ t: Int, _ threads: Int, swift: Double, blas: Double) -> Tuner.Measurement {
-            Tuner.Measurement(key: key, tokens: t, threads: threads, medianNs: ["swift": swift, "blas": blas])
+            Tuner.Measurement(key: key, tokens: t, threads: threads, bestNs: ["swift": swift, "blas": blas])
         }
         let ms = [
-            m("linear.f32", 1, 2, swift: 100, blas: 150), m("linear.f32", 4, 2, swift: 200, blas: 201),  // tie: keep swift
+            m("linear.f32", 1, 2, swift: 100, blas: 150), m("linear.f32", 4, 2, swift: 200, blas: 201),
             m("linear.f32", 16, 2, swift: 800, blas: 400),
             m("linear.f32", 1, 1, swift: 90, blas: 140), m("linear.f32", 4, 1, swift: 300, blas: 300),
             m("linear.f32", 16, 1, swift: 1600, blas: 800),
@@ -75,6 +75,19 @@ final class TuningTests: XCTestCase {
         XCTAssertEqual(p.bestThreads["gemm"], 2)
         XCTAssertEqual(p.bestThreads["rmsNorm"], 1)
         XCTAssertTrue(Tuner.markdown(ms, profile: p).contains("linear.f32: T≥1 swift, T≥16 blas"))
+    }
+
+    func testNoisyLadderGivesAtMostOneCrossoverAboveT1() {
+        func m(_ t: Int, swift: Double, blas: Double) -> Tuner.Measurement {
+            Tuner.Measurement(key: "linear.q8_0", tokens: t, threads: 2, bestNs: ["swift": swift, "blas": blas])
+        }
+        // blas wins at T = 1, swift at 2…16 except one noisy point at T = 4, blas from 64 on.
+        let ladder = [m(1, swift: 120, blas: 100), m(2, swift: 100, blas: 130), m(4, swift: 105, blas: 100),
+                      m(16, swift: 100, blas: 150), m(64, swift: 300, blas: 200), m(512, swift: 3000, blas: 2000)]
+        XCTAssertEqual(Tuner.rules(ladder), [RouteRule(minTokens: 1, backend: .blas), RouteRule(minTokens: 2, backend: .swift),
+                                             RouteRule(minTokens: 64, backend: .blas)])
+        XCTAssertEqual(Tuner.rules([m(1, swift: 10, blas: 20)]), [RouteRule(minTokens: 1, backend: .swift)])
+        XCTAssertNil(Tuner.rules([]))
     }
 
     func testOpsCaseRunsOnBothBackends() throws {

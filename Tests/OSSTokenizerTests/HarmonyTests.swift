@@ -46,9 +46,25 @@ final class HarmonyTests: XCTestCase {
         XCTAssertTrue(conversation.systemText.hasSuffix(
             "every message.\nCalls to these tools must go to the commentary channel: 'functions'."))
         XCTAssertEqual(conversation.developerText, """
+        # Tools
+
+        ## functions
+
+        namespace functions {
+
+        // Gets the location of the user.
+        type get_location = () => any;
+
+        } // namespace functions
+        """)
+        conversation.instructions = "Be brief."
+        conversation.functionTools.append(HarmonyFunctionTool(
+            name: "get_current_weather", description: "Gets the current weather in the provided location.",
+            parameters: "{\n// The city and state, e.g. San Francisco, CA\nlocation: string,\n}"))
+        XCTAssertEqual(conversation.developerText, """
         # Instructions
 
-
+        Be brief.
 
         # Tools
 
@@ -58,6 +74,12 @@ final class HarmonyTests: XCTestCase {
 
         // Gets the location of the user.
         type get_location = () => any;
+
+        // Gets the current weather in the provided location.
+        type get_current_weather = (_: {
+        // The city and state, e.g. San Francisco, CA
+        location: string,
+        }) => any;
 
         } // namespace functions
         """)
@@ -109,6 +131,27 @@ final class HarmonyTests: XCTestCase {
         var rendered: [Int32] = []
         r.render(expected, into: &rendered)
         XCTAssertEqual(try HarmonyStreamParser.parse(rendered, renderer: r, role: nil), [expected])
+    }
+
+    func testHeaderParsingFollowsHarmony() throws {
+        let cases: [(String, HarmonyMessage)] = [
+            ("assistant<|channel|>analysis", .assistant("", channel: "analysis")),
+            ("assistant<|channel|>commentary to=functions.f <|constrain|>json",
+             HarmonyMessage(role: "assistant", content: "", channel: "commentary", recipient: "functions.f", contentType: "<|constrain|>json")),
+            ("assistant to=functions.f<|channel|>commentary<|constrain|>json",
+             HarmonyMessage(role: "assistant", content: "", channel: "commentary", recipient: "functions.f", contentType: "<|constrain|>json")),
+            ("assistant<|channel|>commentary functions.f",
+             HarmonyMessage(role: "assistant", content: "", channel: "commentary", recipient: "functions.f")),
+            ("functions.get_weather to=assistant<|channel|>commentary",
+             HarmonyMessage.toolResult("functions.get_weather", "")),
+            ("user:alice", HarmonyMessage(role: "user", content: "", name: "alice")),
+        ]
+        for (header, expected) in cases {
+            XCTAssertEqual(try HarmonyStreamParser.parseHeader(header), expected, header)
+        }
+        for bad in ["", "<|channel|>final", "assistant<|channel|>", "assistant a b c", "to=x"] {
+            XCTAssertThrowsError(try HarmonyStreamParser.parseHeader(bad), bad)
+        }
     }
 
     func testStreamEventsAndErrors() throws {

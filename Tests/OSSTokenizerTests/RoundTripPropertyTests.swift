@@ -19,7 +19,14 @@ final class RoundTripPropertyTests: XCTestCase {
         for _ in 0..<3000 {
             let length = rng.next(below: 24)
             var s = ""
-            for _ in 0..<length { s += Self.atoms[rng.next(below: Self.atoms.count)] }
+            for _ in 0..<length {
+                // Mostly atoms; one in four a random scalar from anywhere in the code space (surrogates excluded).
+                if rng.next(below: 4) == 0, let scalar = Unicode.Scalar(UInt32(rng.next(below: 0x110000))) {
+                    s.unicodeScalars.append(scalar)
+                } else {
+                    s += Self.atoms[rng.next(below: Self.atoms.count)]
+                }
+            }
             let ids = t.encode(s)
             XCTAssertEqual(try t.decode(ids), s)
             XCTAssertFalse(ids.contains { t.isSpecial($0) }, "specials not allowed: \(s.debugDescription)")
