@@ -10,18 +10,22 @@ public final class AutoBackend: Backend, @unchecked Sendable {
     public let profile: TuningProfile
     public let swift: SwiftBackend
     public let blas: BLASBackend
+    /// `profile` resolved once (no per-call string keys).
+    private let table: RoutingTable
 
     /// Both member backends run `threads` threads.
     public init(threads: Int, profile: TuningProfile = .default) {
         self.threads = max(1, threads)
         self.profile = profile
+        table = RoutingTable(profile)
         swift = SwiftBackend(threads: self.threads)
         blas = BLASBackend(threads: self.threads)
     }
 
     /// The member backend the profile picks for `op` on `tokens` rows.
+    @inline(__always)
     public func route(_ op: OpKind, dtype: DType? = nil, tokens: Int) -> any Backend {
-        profile.backend(for: op, dtype: dtype, tokens: tokens) == .swift ? swift : blas
+        table.backend(for: op, dtype: dtype, tokens: tokens) == .swift ? swift : blas
     }
 
     public func supports(_ op: OpDescriptor) -> Bool { swift.supports(op) && blas.supports(op) }

@@ -46,18 +46,10 @@ public struct TuningProfile: Codable, Sendable, Equatable {
         routes: ["linear": [RouteRule(minTokens: 1, backend: .blas)]], fallback: .blas)
 
     /// The backend for `op` reading weights of `dtype` (nil for ops without weights) on `tokens` rows.
-    /// Never returns `.auto`: a rule naming auto falls back to `fallback` (or blas).
+    /// Never returns `.auto`. Resolves the table on every call: hot paths keep a `RoutingTable` instead.
     public func backend(for op: OpKind, dtype: DType?, tokens: Int) -> BackendKind {
-        let keys = (dtype.map { ["\(op.rawValue).\($0.rawValue)"] } ?? []) + [op.rawValue]
-        for key in keys {
-            guard let rules = routes[key], !rules.isEmpty else { continue }
-            let rule = rules.last { $0.minTokens <= tokens } ?? rules[0]
-            return concrete(rule.backend)
-        }
-        return concrete(fallback)
+        RoutingTable(self).backend(for: op, dtype: dtype, tokens: tokens)
     }
-
-    private func concrete(_ k: BackendKind) -> BackendKind { k == .auto ? (fallback == .auto ? .blas : fallback) : k }
 
     /// Reads a profile file, naming the file in the error.
     public static func load(from url: URL) throws -> TuningProfile {

@@ -136,7 +136,7 @@ public enum E2ESuite {
                     _ = try model.decode(id)
                     if rep >= warmup { samples.append(Double(Timing.nowNs() - t0)) }
                 }
-                if rep >= warmup, rep - warmup + 1 >= 1, Double(Timing.nowNs() - start) / 1e9 > budget { break }
+                if rep >= warmup, Double(Timing.nowNs() - start) / 1e9 > budget { break }
             }
             let attention = (0..<n).reduce(0.0) { $0 + cost.attentionFLOPs(position: $1) } / Double(n)
             let c = OpCost(flops: cost.layerFLOPsPerToken + cost.unembedFLOPs + attention, bytes: cost.decodeBytesPerToken)

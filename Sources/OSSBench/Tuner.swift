@@ -41,16 +41,17 @@ public struct Tuner {
     }
 
     /// The cells tune measures: linear at the gpt-oss attention-output shape (4096→2880) per dtype over the T
-    /// ladder, MoE per expert dtype at T = 1 and 128, and every other op at T = 1 and 512.
+    /// ladder, MoE per expert dtype at T = 1, 32 and 128, and every other op at T = 1, 64 and 512 (attention over a
+    /// cache of max(T, 1024) positions), sampling ops at T = 1.
     func cells() -> [(key: String, spec: OpSpec)] {
         var out: [(String, OpSpec)] = []
         for d in dtypes {
             for t in linearTokens { out.append(("linear.\(d.rawValue)", OpSpec(.attn_out, dtype: d, tokens: t))) }
         }
         for d in dtypes where d == .mxfp4 || d == .q8_0 || d == .bf16 {
-            for t in [1, 128] { out.append(("moe.\(d.rawValue)", OpSpec(.moe, dtype: d, tokens: t))) }
+            for t in [1, 32, 128] { out.append(("moe.\(d.rawValue)", OpSpec(.moe, dtype: d, tokens: t))) }
         }
-        for t in [1, 512] {
+        for t in [1, 64, 512] {
             out.append(("attention", OpSpec(.attention, tokens: t, kvLength: max(t, 1024))))
             out.append(("rmsNorm", OpSpec(.rmsnorm, tokens: t)))
             out.append(("rope", OpSpec(.rope, tokens: t)))

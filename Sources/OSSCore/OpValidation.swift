@@ -80,7 +80,7 @@ public enum OpValidation {
         let op = "moe"
         try nonEmpty(op, x, "x")
         let e = w.experts, h = w.hidden, i = w.intermediate
-        guard w.router.shape == Shape([e, h]), w.gateUp.shape == Shape([e, 2 * i, h]), w.down.shape == Shape([e, h, i]),
+        guard w.router.shape == Shape(e, h), w.gateUp.shape == Shape(e, 2 * i, h), w.down.shape == Shape(e, h, i),
               x.columns == h, out.columns == h, out.rows == x.rows else {
             throw BackendError.shapeMismatch(
                 op: op, detail: "x \(x.shape), router \(w.router.shape), gateUp \(w.gateUp.shape), down \(w.down.shape), out \(out.shape)")

@@ -13,6 +13,25 @@ public struct Shape: Hashable, Sendable, CustomStringConvertible, ExpressibleByA
 
     public init(arrayLiteral elements: Int...) { self.init(elements) }
 
+    /// Rank-1 shape, no array involved (hot-path friendly).
+    public init(_ d0: Int) { rank = 1; d = (d0, 1, 1, 1) }
+    /// Rank-2 shape, no array involved.
+    public init(_ d0: Int, _ d1: Int) { rank = 2; d = (d0, d1, 1, 1) }
+    /// Rank-3 shape, no array involved.
+    public init(_ d0: Int, _ d1: Int, _ d2: Int) { rank = 3; d = (d0, d1, d2, 1) }
+
+    /// The same shape with dimension `i` replaced by `value` (no allocation).
+    public func replacing(dimension i: Int, with value: Int) -> Shape {
+        var s = self
+        switch i {
+        case 0: s.d.0 = value
+        case 1: s.d.1 = value
+        case 2: s.d.2 = value
+        default: s.d.3 = value
+        }
+        return s
+    }
+
     /// Dimension `i` (0 ≤ i < rank).
     public subscript(_ i: Int) -> Int {
         switch i {

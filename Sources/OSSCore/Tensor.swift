@@ -55,15 +55,14 @@ public struct Tensor: @unchecked Sendable, CustomStringConvertible {
     public func rows(_ range: Range<Int>) -> Tensor {
         precondition(range.lowerBound >= 0 && range.upperBound <= shape[0], "rows \(range) out of \(shape)")
         let rowElems = shape.rank == 0 ? 1 : shape.count / max(shape[0], 1)
-        var dims = shape.dims
-        dims[0] = range.count
-        return Tensor(storage: storage, offset: offset + range.lowerBound * rowElems, shape: Shape(dims))
+        return Tensor(storage: storage, offset: offset + range.lowerBound * rowElems,
+                      shape: shape.replacing(dimension: 0, with: range.count))
     }
 
     /// Row `i` of a matrix view `[rows, last]`, as a rank-1 tensor.
     public func row(_ i: Int) -> Tensor {
         precondition(i >= 0 && i < rows, "row \(i) out of \(shape)")
-        return Tensor(storage: storage, offset: offset + i * columns, shape: Shape([columns]))
+        return Tensor(storage: storage, offset: offset + i * columns, shape: Shape(columns))
     }
 
     /// Same elements, another shape with the same count.

@@ -51,7 +51,7 @@ public struct WeightTensor: @unchecked Sendable, CustomStringConvertible {
         precondition(shape.rank == 3 && e >= 0 && e < shape[0], "matrix \(e) of \(shape)")
         let rows = shape[1]
         return try! WeightTensor(
-            dtype: dtype, shape: Shape([rows, shape[2]]), data: data + e * rows * rowBytes,
+            dtype: dtype, shape: Shape(rows, shape[2]), data: data + e * rows * rowBytes,
             scales: scales.map { $0 + e * rows * (inFeatures / 32) }, owner: owner)
     }
 
@@ -59,7 +59,7 @@ public struct WeightTensor: @unchecked Sendable, CustomStringConvertible {
     public func rows(_ range: Range<Int>) -> WeightTensor {
         precondition(shape.rank == 2 && range.lowerBound >= 0 && range.upperBound <= shape[0], "rows \(range) of \(shape)")
         return try! WeightTensor(
-            dtype: dtype, shape: Shape([range.count, shape[1]]), data: data + range.lowerBound * rowBytes,
+            dtype: dtype, shape: Shape(range.count, shape[1]), data: data + range.lowerBound * rowBytes,
             scales: scales.map { $0 + range.lowerBound * (inFeatures / 32) }, owner: owner)
     }
 

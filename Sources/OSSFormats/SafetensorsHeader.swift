@@ -1,4 +1,5 @@
 import Foundation
+import OSSCore
 
 /// The validated content of a safetensors header: every tensor's dtype, shape and byte range, and `__metadata__`.
 ///

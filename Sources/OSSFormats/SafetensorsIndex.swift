@@ -1,4 +1,5 @@
 import Foundation
+import OSSCore
 
 /// A parsed `model.safetensors.index.json`: which shard file stores each tensor.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import OSSCore
 
 extension ModelConfig {
     /// Reads `config.json` from a model directory (Hugging Face or original key set, detected per key).
@@ -16,11 +17,11 @@ extension ModelConfig {
     /// `rope_scaling_factor`, `rope_ntk_alpha` = beta_slow, `rope_ntk_beta` = beta_fast).
     public static func decode(json data: Data, file: String) throws -> ModelConfig {
         let root: JSONValue
-        do { root = try JSONValue.parse(data) } catch {
+        do { root = try JSONValue.parse([UInt8](data)) } catch {
             throw ModelConfigError.malformed(file: file, reason: "\(error)".split(separator: "\n").first.map(String.init) ?? "")
         }
-        guard case let .object(dict) = root else {
-            throw ModelConfigError.malformed(file: file, reason: "top level is \(root.kindName), expected an object")
+        guard let dict = root.objectDictionary else {
+            throw ModelConfigError.malformed(file: file, reason: "top level is \(root.typeName), expected an object")
         }
         let r = ConfigReader(file: file, dict: dict, prefix: "")
         let layers = try r.int("num_hidden_layers")
@@ -77,7 +78,7 @@ extension ModelConfig {
         if let types = try r.optionalArray("layer_types") {
             layerTypes = try types.enumerated().map { i, v in
                 guard case let .string(s) = v else {
-                    throw ModelConfigError.wrongType(file: file, key: "layer_types[\(i)]", expected: "a string", found: v.kindName)
+                    throw ModelConfigError.wrongType(file: file, key: "layer_types[\(i)]", expected: "a string", found: v.typeName)
                 }
                 guard let t = LayerAttention(rawValue: s) else {
                     throw ModelConfigError.invalidValue(
@@ -130,10 +131,10 @@ struct ConfigReader {
 
     private func integer(_ k: String, _ v: JSONValue) throws -> Int {
         switch v {
-        case let .int(i): return i
-        case let .double(d) where d.rounded() == d && abs(d) < 9e15: return Int(d)
-        case .double: throw ModelConfigError.invalidValue(file: file, key: prefix + k, reason: "must be an integer, got \(v)")
-        default: throw ModelConfigError.wrongType(file: file, key: prefix + k, expected: "an integer", found: v.kindName)
+        case let .integer(i): return i
+        case let .number(d) where d.rounded() == d && abs(d) < 9e15: return Int(d)
+        case .number: throw ModelConfigError.invalidValue(file: file, key: prefix + k, reason: "must be an integer, got \(v)")
+        default: throw ModelConfigError.wrongType(file: file, key: prefix + k, expected: "an integer", found: v.typeName)
         }
     }
 
@@ -147,7 +148,7 @@ struct ConfigReader {
     func optionalDouble(_ keys: String...) throws -> Double? {
         guard let (k, v) = lookup(keys) else { return nil }
         guard let d = v.number else {
-            throw ModelConfigError.wrongType(file: file, key: prefix + k, expected: "a number", found: v.kindName)
+            throw ModelConfigError.wrongType(file: file, key: prefix + k, expected: "a number", found: v.typeName)
         }
         return d
     }
@@ -157,7 +158,7 @@ struct ConfigReader {
             throw ModelConfigError.missingKey(file: file, key: keys.map { prefix + $0 }.joined(separator: " or "))
         }
         guard let d = v.number else {
-            throw ModelConfigError.wrongType(file: file, key: prefix + k, expected: "a number", found: v.kindName)
+            throw ModelConfigError.wrongType(file: file, key: prefix + k, expected: "a number", found: v.typeName)
         }
         return d
     }
@@ -165,7 +166,7 @@ struct ConfigReader {
     func optionalBool(_ keys: String...) throws -> Bool? {
         guard let (k, v) = lookup(keys) else { return nil }
         guard case let .bool(b) = v else {
-            throw ModelConfigError.wrongType(file: file, key: prefix + k, expected: "a boolean", found: v.kindName)
+            throw ModelConfigError.wrongType(file: file, key: prefix + k, expected: "a boolean", found: v.typeName)
         }
         return b
     }
@@ -173,7 +174,7 @@ struct ConfigReader {
     func optionalString(_ keys: String...) throws -> String? {
         guard let (k, v) = lookup(keys) else { return nil }
         guard case let .string(s) = v else {
-            throw ModelConfigError.wrongType(file: file, key: prefix + k, expected: "a string", found: v.kindName)
+            throw ModelConfigError.wrongType(file: file, key: prefix + k, expected: "a string", found: v.typeName)
         }
         return s
     }
@@ -181,15 +182,15 @@ struct ConfigReader {
     func optionalArray(_ keys: String...) throws -> [JSONValue]? {
         guard let (k, v) = lookup(keys) else { return nil }
         guard case let .array(a) = v else {
-            throw ModelConfigError.wrongType(file: file, key: prefix + k, expected: "an array", found: v.kindName)
+            throw ModelConfigError.wrongType(file: file, key: prefix + k, expected: "an array", found: v.typeName)
         }
         return a
     }
 
     func optionalObject(_ keys: String...) throws -> ConfigReader? {
         guard let (k, v) = lookup(keys) else { return nil }
-        guard case let .object(o) = v else {
-            throw ModelConfigError.wrongType(file: file, key: prefix + k, expected: "an object", found: v.kindName)
+        guard let o = v.objectDictionary else {
+            throw ModelConfigError.wrongType(file: file, key: prefix + k, expected: "an object", found: v.typeName)
         }
         return ConfigReader(file: file, dict: o, prefix: prefix + k + ".")
     }

@@ -1,4 +1,5 @@
 import Foundation
+import OSSCore
 
 extension Tokenizer {
     /// The o200k pre-tokenizer pattern string (gpt-oss.md §5), as it appears in tokenizer.json's `Split` step.
@@ -26,9 +27,9 @@ extension Tokenizer {
         let root: JSONValue
         do {
             root = try data.withUnsafeBytes { raw in
-                try JSONValue.parse(UnsafeBufferPointer(start: raw.bindMemory(to: UInt8.self).baseAddress, count: raw.count))
+                try JSONParser.parse(UnsafeRawBufferPointer(raw))
             }
-        } catch let e as JSONParseError { throw fail("not JSON (byte \(e.offset): \(e.reason))") }
+        } catch let e as JSONSyntaxError { throw fail("not JSON (byte \(e.offset): \(e.reason))") }
         guard root.objectValue != nil else { throw fail("top level is not an object") }
         guard let model = root["model"], model.objectValue != nil else { throw fail("missing 'model' object") }
         if let type = model["type"]?.stringValue, type != "BPE" { throw fail("model.type is '\(type)', expected 'BPE'") }

@@ -32,6 +32,14 @@ final class TuningTests: XCTestCase {
         XCTAssertEqual(profile.backend(for: .rmsNorm, dtype: nil, tokens: 7), .swift)
         XCTAssertEqual(profile.backend(for: .attention, dtype: nil, tokens: 1), .blas, "fallback")
         XCTAssertEqual(TuningProfile.default.backend(for: .linear, dtype: .mxfp4, tokens: 512), .blas)
+        var odd = profile
+        odd.routes["bogus.f32"] = [RouteRule(minTokens: 1, backend: .swift)]
+        odd.routes["linear.q4_k"] = [RouteRule(minTokens: 1, backend: .swift)]
+        odd.routes["attention"] = [RouteRule(minTokens: 1, backend: .auto)]
+        let table = RoutingTable(odd)
+        XCTAssertEqual(table.backend(for: .linear, dtype: .q8_0, tokens: 1), .blas, "unknown keys are ignored")
+        XCTAssertEqual(table.backend(for: .attention, dtype: nil, tokens: 1), .blas, "auto resolves to the fallback")
+        XCTAssertEqual(table.backend(for: .linear, dtype: .f32, tokens: 100), .blas)
     }
 
     func testAutoBackendFollowsTheProfileAndMatchesTheChosenBackend() throws {

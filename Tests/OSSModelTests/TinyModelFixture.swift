@@ -4,29 +4,47 @@ import OSSModel
 import SwiftBackend
 import BLASBackend
 
-/// Temporary directories with the §6 tiny checkpoint, written once per test process per layout.
+/// Temporary directories with the §6 tiny checkpoint, written once per test process per layout, all inside one
+/// per-process scratch directory that is removed at exit.
 enum TinyModelFixture {
     /// The 12 test tokens of §6: `(37t + 11) mod 1024`.
     static let tokens: [Int32] = (0..<12).map { Int32((37 * $0 + 11) % 1024) }
 
     private static let lock = NSLock()
     nonisolated(unsafe) private static var written: [CheckpointLayout: URL] = [:]
+    nonisolated(unsafe) private static var root: URL?
+
+    /// This process's scratch directory (removed when the test process exits).
+    private static func scratchRoot() throws -> URL {
+        if let r = root { return r }
+        let r = FileManager.default.temporaryDirectory
+            .appendingPathComponent("ossmodel-tests-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: r, withIntermediateDirectories: true)
+        root = r
+        atexit { TinyModelFixture.removeScratch() }
+        return r
+    }
+
+    private static func removeScratch() {
+        if let r = root { try? FileManager.default.removeItem(at: r) }
+    }
 
     /// A directory holding the tiny preset in `layout` (written on first use, reused after).
     static func directory(_ layout: CheckpointLayout) throws -> URL {
         lock.lock()
         defer { lock.unlock() }
         if let url = written[layout] { return url }
-        let url = try temporaryDirectory("tiny-\(layout.rawValue)")
+        let url = try scratchRoot().appendingPathComponent("tiny-\(layout.rawValue)")
         try SyntheticModel.write(.tiny, to: url, layout: layout)
         written[layout] = url
         return url
     }
 
-    /// A fresh empty directory under the system temp dir.
+    /// A fresh empty directory inside this process's scratch directory.
     static func temporaryDirectory(_ tag: String) throws -> URL {
-        let url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("ossmodel-tests-\(ProcessInfo.processInfo.processIdentifier)-\(tag)-\(UUID().uuidString)")
+        lock.lock()
+        defer { lock.unlock() }
+        let url = try scratchRoot().appendingPathComponent("\(tag)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }

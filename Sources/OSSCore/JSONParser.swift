@@ -1,16 +1,16 @@
 /// A JSON syntax error at byte `offset` of the parsed text.
-struct JSONSyntaxError: Error, CustomStringConvertible {
-    let offset: Int
-    let reason: String
-    var description: String { "byte \(offset): \(reason)" }
+public struct JSONSyntaxError: Error, CustomStringConvertible {
+    public let offset: Int
+    public let reason: String
+    public var description: String { "byte \(offset): \(reason)" }
 }
 
 /// A strict RFC 8259 JSON parser over raw bytes (e.g. a view into an mmap'd header, no copy of the input).
 ///
 /// Rejects trailing data, control characters in strings, invalid UTF-8, lone surrogates and nesting deeper than
 /// `maxDepth`. Keeps duplicate object keys (see ``JSONValue``).
-struct JSONParser {
-    static let maxDepth = 64
+public struct JSONParser {
+    public static let maxDepth = 64
 
     private let bytes: UnsafeRawBufferPointer
     private var pos = 0
@@ -18,7 +18,7 @@ struct JSONParser {
     private init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
     /// Parses one JSON value filling all of `bytes` (surrounding whitespace allowed).
-    static func parse(_ bytes: UnsafeRawBufferPointer) throws -> JSONValue {
+    public static func parse(_ bytes: UnsafeRawBufferPointer) throws -> JSONValue {
         var parser = JSONParser(bytes)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
@@ -28,7 +28,7 @@ struct JSONParser {
     }
 
     /// Parses JSON text held in an array of bytes.
-    static func parse(_ bytes: [UInt8]) throws -> JSONValue {
+    public static func parse(_ bytes: [UInt8]) throws -> JSONValue {
         try bytes.withUnsafeBytes { try parse($0) }
     }
 

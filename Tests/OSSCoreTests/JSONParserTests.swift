@@ -1,5 +1,5 @@
 import XCTest
-@testable import OSSFormats
+@testable import OSSCore
 
 final class JSONParserTests: XCTestCase {
     private func parse(_ s: String) throws -> JSONValue { try JSONParser.parse(Array(s.utf8)) }
