@@ -133,7 +133,7 @@ struct ConfigReader {
         switch v {
         case let .integer(i): return i
         case let .number(d) where d.rounded() == d && abs(d) < 9e15: return Int(d)
-        case .number: throw ModelConfigError.invalidValue(file: file, key: prefix + k, reason: "must be an integer, got \(v)")
+        case let .number(d): throw ModelConfigError.invalidValue(file: file, key: prefix + k, reason: "must be an integer, got \(d)")
         default: throw ModelConfigError.wrongType(file: file, key: prefix + k, expected: "an integer", found: v.typeName)
         }
     }

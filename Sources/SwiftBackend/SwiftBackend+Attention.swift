@@ -6,7 +6,7 @@ extension SwiftBackend {
     /// Keys per block of the value pass (their value rows stay in L1 across the head block).
     static let attentionKeyBlock = 64
 
-    /// Causal GQA attention over a KV cache with optional sliding window and sink logits. Parallel over
+    /// Causal GQA attention over a KV cache with optional sliding window and sink logits. Parallel (round-robin) over
     /// (query row, KV head); inside a task, the query heads that share the KV head are processed together, so
     /// each key and value row is loaded once for all of them. Scores live in a per-worker buffer.
     public func attention(q: Tensor, keys: Tensor, values: Tensor, sinks: Tensor?, params p: AttentionParams,
@@ -21,7 +21,7 @@ extension SwiftBackend {
             // Per worker: scores [hb, slots], probabilities key-major [slots, hb], output accumulators [hb, d].
             let perWorker = 2 * hb * slots + hb * d
             for worker in 0..<threads { _ = scratch.workerRow[worker].floats(perWorker) }
-            parallelFor(rows * kvHeads) { task, worker in
+            parallelInterleaved(rows * kvHeads) { task, worker in
                 let t = task / kvHeads, g = task % kvHeads
                 let pos = p.firstPosition + t
                 let lo = p.window > 0 ? max(0, pos - p.window + 1) : 0

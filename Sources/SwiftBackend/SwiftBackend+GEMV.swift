@@ -66,6 +66,53 @@ enum FloatRows<L: FloatLaneLoader>: GEMVRowFormat {
     }
 }
 
+/// bf16 rows against an input reordered per 16-group into (8 even elements, 8 odd elements)
+/// (`BF16PairRows.reorderInput`): a 32-bit lane of the row holds `even | odd << 16`, so `lane << 16` is the
+/// even weight and `lane & 0xFFFF0000` the odd one — two integer ops decode 16 weights, no widening shuffles.
+/// Four accumulators, 32 elements per step; the tail past the last full 16-group reads the plain input.
+enum BF16PairRows: GEMVRowFormat {
+    @inline(__always)
+    static func dot(_ w: WeightTensor, row r: Int, x: UnsafePointer<Float>, n: Int) -> Float {
+        let p = UnsafeRawPointer(w.data + r * w.rowBytes)
+        let high = SIMD8<UInt32>(repeating: 0xFFFF_0000)
+        @inline(__always) func even(_ v: SIMD8<UInt32>) -> SIMD8<Float> { unsafeBitCast(v &<< 16, to: SIMD8<Float>.self) }
+        @inline(__always) func odd(_ v: SIMD8<UInt32>) -> SIMD8<Float> { unsafeBitCast(v & high, to: SIMD8<Float>.self) }
+        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+        var i = 0
+        while i + 32 <= n {
+            let v0 = p.loadUnaligned(fromByteOffset: 2 * i, as: SIMD8<UInt32>.self)
+            let v1 = p.loadUnaligned(fromByteOffset: 2 * i + 32, as: SIMD8<UInt32>.self)
+            a0 = a0.addingProduct(even(v0), VectorMath.load8(x + i))
+            a1 = a1.addingProduct(odd(v0), VectorMath.load8(x + i + 8))
+            a2 = a2.addingProduct(even(v1), VectorMath.load8(x + i + 16))
+            a3 = a3.addingProduct(odd(v1), VectorMath.load8(x + i + 24))
+            i += 32
+        }
+        if i + 16 <= n {
+            let v0 = p.loadUnaligned(fromByteOffset: 2 * i, as: SIMD8<UInt32>.self)
+            a0 = a0.addingProduct(even(v0), VectorMath.load8(x + i))
+            a1 = a1.addingProduct(odd(v0), VectorMath.load8(x + i + 8))
+            i += 16
+        }
+        var s = VectorMath.sum((a0 + a1) + (a2 + a3))
+        while i < n { s += BF16Lanes.load1(p, i) * x[i]; i += 1 }
+        return s
+    }
+
+    /// Writes `x[0..<n]` with every full 16-group reordered as (8 even elements, 8 odd elements); the tail
+    /// (n mod 16 elements) is copied as is.
+    static func reorderInput(_ x: UnsafePointer<Float>, _ n: Int, into dst: UnsafeMutablePointer<Float>) {
+        var i = 0
+        while i + 16 <= n {
+            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
+            VectorMath.store8(v.evenHalf, dst + i)
+            VectorMath.store8(v.oddHalf, dst + i + 8)
+            i += 16
+        }
+        while i < n { dst[i] = x[i]; i += 1 }
+    }
+}
+
 /// Q8_0 rows: per 32-block, int8 → float in registers, block dot, then one FMA with the block's f16 scale.
 enum Q8_0Rows: GEMVRowFormat {
     @inline(__always)
@@ -240,7 +287,10 @@ extension SwiftBackend {
         switch w.dtype {
         case .f32: gemvRows(FloatRows<F32Lanes>.self, w, x: x, tokens: tokens, bias: bias, y: y)
         case .f16: gemvRows(FloatRows<F16Lanes>.self, w, x: x, tokens: tokens, bias: bias, y: y)
-        case .bf16: gemvRows(FloatRows<BF16Lanes>.self, w, x: x, tokens: tokens, bias: bias, y: y)
+        case .bf16:
+            let reordered = scratch.gemvInput.floats(tokens * n)
+            for t in 0..<tokens { BF16PairRows.reorderInput(x + t * n, n, into: reordered + t * n) }
+            gemvRows(BF16PairRows.self, w, x: reordered, tokens: tokens, bias: bias, y: y)
         case .q8_0: gemvRows(Q8_0Rows.self, w, x: x, tokens: tokens, bias: bias, y: y)
         case .mxfp4:
             if MXFP4Rows.needsReorderedInput {

@@ -23,13 +23,10 @@ extension SwiftBackend {
             return
         }
         let perChunk = (units + chunks - 1) / chunks
-        withoutActuallyEscaping(body) { escapable in
-            let task = UnsafeSendable(escapable)
-            DispatchQueue.concurrentPerform(iterations: chunks) { worker in
-                let lo = worker * perChunk * granule
-                let hi = min(count, lo + perChunk * granule)
-                if lo < hi { task.value(lo..<hi, worker) }
-            }
+        pool.run(chunks) { worker in
+            let lo = worker * perChunk * granule
+            let hi = min(count, lo + perChunk * granule)
+            if lo < hi { body(lo..<hi, worker) }
         }
     }
 
@@ -38,6 +35,20 @@ extension SwiftBackend {
     func parallelFor(_ count: Int, minPerChunk: Int = 1, _ body: (_ index: Int, _ worker: Int) -> Void) {
         parallelChunks(count, minPerChunk: minPerChunk) { range, worker in
             for i in range { body(i, worker) }
+        }
+    }
+
+    /// Runs `body(i)` for every `i` in `0..<count`, dealt round-robin over the workers (worker w takes w, w+W,
+    /// w+2W, …): for jobs whose cost grows along the index (causal attention rows), every worker gets the same mix.
+    @inline(__always)
+    func parallelInterleaved(_ count: Int, _ body: (_ index: Int, _ worker: Int) -> Void) {
+        guard count > 0 else { return }
+        let workers = min(threads, count)
+        parallelChunks(workers) { range, _ in
+            for worker in range {
+                var i = worker
+                while i < count { body(i, worker); i += workers }
+            }
         }
     }
 }

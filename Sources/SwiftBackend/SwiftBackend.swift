@@ -16,11 +16,17 @@ public final class SwiftBackend: Backend, @unchecked Sendable {
     /// Buffers reused across calls; only touched while `scratchLock` is held.
     let scratch: SwiftBackendScratch
 
+    /// The persistent worker threads every parallel op runs on (`threads − 1` of them plus the caller).
+    let pool: WorkerPool
+
     /// - Parameter threads: worker chunks per op; defaults to the active processor count.
     public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.threads = max(1, threads)
         scratch = SwiftBackendScratch(threads: max(1, threads))
+        pool = WorkerPool(threads: max(1, threads))
     }
+
+    deinit { pool.stop() }
 
     /// Every op and every weight dtype has a kernel here.
     public func supports(_ op: OpDescriptor) -> Bool { true }

@@ -5,30 +5,23 @@ import OSSCore
 import OSSModel
 import OSSTokenizer
 
-/// `--model`, `--backend`, `--threads`, `--context`: shared by `oss generate` and `oss chat`.
+/// `--model`, `--context` and the backend options: shared by `oss generate` and `oss chat`.
 struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Model directory (config.json + safetensors; tokenizer.json if present, else the bundled o200k).")
     var model: String
 
-    @Option(name: .long, help: "Backend: swift, blas or auto.")
-    var backend: String = "blas"
-
-    @Option(name: .long, help: "Threads (default: all logical cores).")
-    var threads: Int?
+    @OptionGroup var engine: BackendOptions
 
     @Option(name: .long, help: "KV cache positions (default: min(model's max positions, 4096)).")
     var context: Int?
 
     func validate() throws {
-        if let t = threads, t < 1 { throw ValidationError("--threads must be ≥ 1, got \(t)") }
         if let c = context, c < 1 { throw ValidationError("--context must be ≥ 1, got \(c)") }
-        do { _ = try BackendKind.parse(backend) } catch { throw ValidationError("--backend: \(error)") }
     }
 
     /// The model on the chosen backend.
     func loadModel() throws -> GPTOSSModel {
-        let engine = try BackendKind.parse(backend).make(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
-        return try GPTOSSModel.load(directory: URL(fileURLWithPath: model), backend: engine, contextLength: context)
+        try GPTOSSModel.load(directory: URL(fileURLWithPath: model), backend: try engine.makeBackend(), contextLength: context)
     }
 
     /// `tokenizer.json` of the model directory when present, else the bundled o200k_harmony vocabulary.

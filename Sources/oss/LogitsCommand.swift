@@ -17,11 +17,7 @@ struct LogitsCommand: ParsableCommand {
     @Option(name: .long, help: "Comma-separated token ids, e.g. 11,48,85.")
     var tokens: String
 
-    @Option(name: .long, help: "Backend: swift, blas or auto.")
-    var backend: String = "blas"
-
-    @Option(name: .long, help: "Threads (default: all logical cores).")
-    var threads: Int?
+    @OptionGroup var backendOptions: BackendOptions
 
     @Option(name: .long, help: "Logits listed per position.")
     var top: Int = 5
@@ -30,10 +26,8 @@ struct LogitsCommand: ParsableCommand {
     var full = false
 
     func validate() throws {
-        if let t = threads, t < 1 { throw ValidationError("--threads must be ≥ 1, got \(t)") }
         guard top >= 1 else { throw ValidationError("--top must be ≥ 1, got \(top)") }
         _ = try parsedTokens()
-        do { _ = try BackendKind.parse(backend) } catch { throw ValidationError("--backend: \(error)") }
     }
 
     /// The `--tokens` list as ids (each a non-negative integer).
@@ -50,7 +44,7 @@ struct LogitsCommand: ParsableCommand {
 
     func run() throws {
         let ids = try parsedTokens()
-        let engine = try BackendKind.parse(backend).make(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let engine = try backendOptions.makeBackend()
         let model = try GPTOSSModel.load(directory: URL(fileURLWithPath: self.model), backend: engine,
                                          contextLength: ids.count)
         let logits = try model.forward(tokens: ids, allLogits: true)

@@ -100,11 +100,11 @@ final class ModelConfigTests: XCTestCase {
         assertError(with(Self.original20b, "num_attention_heads", true),
                     .wrongType(file: f, key: "num_attention_heads", expected: "an integer", found: "boolean"))
         assertError(with(Self.hf20b, "rope_scaling", 32),
-                    .wrongType(file: f, key: "rope_scaling", expected: "an object", found: "integer"))
+                    .wrongType(file: f, key: "rope_scaling", expected: "an object", found: "number"))
         assertError(with(Self.hf20b, "layer_types", "sliding_attention"),
                     .wrongType(file: f, key: "layer_types", expected: "an array", found: "string"))
         assertError(with(Self.original20b, "hidden_size", 2880.5),
-                    .invalidValue(file: f, key: "hidden_size", reason: "must be an integer, got double(2880.5)"))
+                    .invalidValue(file: f, key: "hidden_size", reason: "must be an integer, got 2880.5"))
     }
 
     func testInconsistentValues() {

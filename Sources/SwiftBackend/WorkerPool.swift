@@ -1,0 +1,150 @@
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A persistent team of `threads − 1` worker threads plus the calling thread, for the backend's parallel ops.
+///
+/// Unlike `DispatchQueue.concurrentPerform` (≈ 5 heap allocations per call: closure boxes, a `Block_copy` and
+/// dispatch continuations), `run` allocates nothing: the job closure stays on the caller's stack and is published
+/// through a generation counter. Workers spin briefly for the next job (decode issues ops microseconds apart), then
+/// sleep on a condition variable. A `run` that finds the team busy (a nested call, or a second thread using the same
+/// backend) runs every part on the calling thread instead — same results, no deadlock.
+final class WorkerPool: @unchecked Sendable {
+    /// Parts one `run` can split into (the caller plus the workers).
+    let threads: Int
+
+    /// Bumped once per job; workers wait for it to change.
+    private let generation = Atomic<Int>(0)
+    /// Workers that have not yet finished the current job.
+    private let pending = Atomic<Int>(0)
+    /// Workers asleep on `wake` (the caller broadcasts only when > 0).
+    private let sleepers = Atomic<Int>(0)
+    /// Whether the caller sleeps on `done` waiting for the last worker.
+    private let callerSleeping = Atomic<Bool>(false)
+    /// Held by the thread that owns the team for the current job.
+    private let busy = Atomic<Bool>(false)
+    private let stopping = Atomic<Bool>(false)
+
+    /// The current job and its part count; written by the caller before `generation` is bumped.
+    private var job: ((Int) -> Void)?
+    private var parts = 0
+
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let wake: UnsafeMutablePointer<pthread_cond_t>
+    private let done: UnsafeMutablePointer<pthread_cond_t>
+
+    /// Spin iterations before a worker (or the waiting caller) goes to sleep.
+    private static let spinLimit = 20_000
+
+    /// Starts `threads − 1` worker threads (none for `threads` ≤ 1).
+    init(threads: Int) {
+        self.threads = max(1, threads)
+        mutex = .allocate(capacity: 1)
+        wake = .allocate(capacity: 1)
+        done = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(wake, nil)
+        pthread_cond_init(done, nil)
+        for worker in 1..<self.threads {
+            let thread = Thread { [self] in self.workerLoop(worker) }
+            thread.name = "SwiftBackend.worker\(worker)"
+            thread.start()
+        }
+    }
+
+    deinit {
+        pthread_cond_destroy(done)
+        pthread_cond_destroy(wake)
+        pthread_mutex_destroy(mutex)
+        done.deallocate()
+        wake.deallocate()
+        mutex.deallocate()
+    }
+
+    /// Ends the worker threads (they hold the pool until they exit). Call once, when the owner goes away.
+    func stop() {
+        stopping.store(true, ordering: .sequentiallyConsistent)
+        generation.add(1, ordering: .sequentiallyConsistent)
+        pthread_mutex_lock(mutex)
+        pthread_cond_broadcast(wake)
+        pthread_mutex_unlock(mutex)
+    }
+
+    /// Runs `body(part)` for every part in `0..<parts` (≤ `threads`), part 0 on the calling thread, the others on
+    /// the workers; returns when all are done.
+    func run(_ parts: Int, _ body: (_ part: Int) -> Void) {
+        let n = min(parts, threads)
+        guard n > 1, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            for part in 0..<parts { body(part) }
+            return
+        }
+        withoutActuallyEscaping(body) { escapable in
+            job = escapable
+            self.parts = n
+            pending.store(threads - 1, ordering: .relaxed)
+            generation.add(1, ordering: .sequentiallyConsistent)
+            if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
+                pthread_mutex_lock(mutex)
+                pthread_cond_broadcast(wake)
+                pthread_mutex_unlock(mutex)
+            }
+            escapable(0)
+            waitForWorkers()
+            job = nil
+        }
+        busy.store(false, ordering: .releasing)
+    }
+
+    /// Spins, then sleeps on `done`, until every worker has finished the current job.
+    private func waitForWorkers() {
+        var spins = 0
+        while pending.load(ordering: .acquiring) > 0 {
+            spins += 1
+            if spins < WorkerPool.spinLimit { continue }
+            pthread_mutex_lock(mutex)
+            callerSleeping.store(true, ordering: .sequentiallyConsistent)
+            while pending.load(ordering: .sequentiallyConsistent) > 0 { pthread_cond_wait(done, mutex) }
+            callerSleeping.store(false, ordering: .relaxed)
+            pthread_mutex_unlock(mutex)
+            return
+        }
+    }
+
+    private func workerLoop(_ worker: Int) {
+        var seen = generation.load(ordering: .acquiring)
+        while true {
+            var spins = 0
+            var now = generation.load(ordering: .acquiring)
+            while now == seen {
+                spins += 1
+                if spins >= WorkerPool.spinLimit {
+                    pthread_mutex_lock(mutex)
+                    sleepers.add(1, ordering: .sequentiallyConsistent)
+                    while generation.load(ordering: .sequentiallyConsistent) == seen { pthread_cond_wait(wake, mutex) }
+                    sleepers.subtract(1, ordering: .sequentiallyConsistent)
+                    pthread_mutex_unlock(mutex)
+                    spins = 0
+                }
+                now = generation.load(ordering: .acquiring)
+            }
+            seen = now
+            if stopping.load(ordering: .acquiring) { return }
+            if worker < parts { runPart(worker) }
+            if pending.subtract(1, ordering: .sequentiallyConsistent).newValue == 0,
+               callerSleeping.load(ordering: .sequentiallyConsistent) {
+                pthread_mutex_lock(mutex)
+                pthread_cond_signal(done)
+                pthread_mutex_unlock(mutex)
+            }
+        }
+    }
+
+    /// Calls the published job; not inlined, so the worker's reference to the closure is gone before it reports
+    /// the part done (the caller's `withoutActuallyEscaping` checks that nothing kept it).
+    @inline(never)
+    private func runPart(_ worker: Int) {
+        job.unsafelyUnwrapped(worker)
+    }
+}

@@ -1,0 +1,23 @@
+import ArgumentParser
+import Foundation
+import OSSBackends
+import OSSCore
+
+/// `--backend` and `--threads`: shared by every command that runs a model.
+struct BackendOptions: ParsableArguments {
+    @Option(name: .long, help: "Backend: swift, blas or auto.")
+    var backend: String = "blas"
+
+    @Option(name: .long, help: "Threads (default: all logical cores).")
+    var threads: Int?
+
+    func validate() throws {
+        if let t = threads, t < 1 { throw ValidationError("--threads must be ≥ 1, got \(t)") }
+        do { _ = try BackendKind.parse(backend) } catch { throw ValidationError("--backend: \(error)") }
+    }
+
+    /// The chosen backend with the chosen thread count.
+    func makeBackend() throws -> any Backend {
+        try BackendKind.parse(backend).make(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+    }
+}
