@@ -2,37 +2,52 @@
  * Causal attention over a KV cache with GQA, optional sliding window and optional per-head sink logits
  * (gpt-oss.md §2.4): the sink joins the softmax denominator only and carries no value.
  *
- * Work is split over (query row, KV head) items, and each item handles the whole group of query heads sharing
- * that KV head: every cached key/value row is read once per group instead of once per query head (at long
- * contexts K/V do not fit in L2, so this divides the cache traffic by the group size). Each thread keeps a score
- * block of group × slots floats in the context's scratch.
+ * AVX2 path (head_dim a multiple of 8): work items are (tile of query rows, KV head). A tile gathers the query
+ * vectors that share one KV head — every query head of the group for up to TILE_VECS / group consecutive rows —
+ * transposed into Qt[d][r] with r = (row, head). Keys are then walked in blocks of KEY_BLOCK with an online
+ * (flash-attention style) softmax: per block, scores S[j][r] come from register-blocked FMA micro-kernels
+ * (broadcast a key element, multiply by 8 or 16 query lanes), so every key and value row is loaded once per tile
+ * for all its query vectors, and the max, exp and sum steps all run down columns (no horizontal reductions).
+ * Per query vector the running max starts at its sink (the sink contributes exp(S_h − m) to the denominator),
+ * out-of-range keys of the tile (causal / window edges) are masked to −inf, and the accumulated Σ p·v is rescaled
+ * by exp(m_old − m_new) when the max grows. Scratch per thread: Qt, S, accumulators: ~3·TILE_VECS·head_dim floats.
+ *
+ * Portable path (scalar switch, or head_dim not a multiple of 8): (query row, KV head) items, scores for the
+ * whole key span of the group, softmax, then Σ p·v, with the run-time-dispatched vector helpers.
  */
 #include "ck_internal.h"
+#include <float.h>
+#include <immintrin.h>
 #include <math.h>
 #include <omp.h>
 
-int ck_attention(ck_context *ctx, const float *q, int64_t T, const float *keys, const float *values,
-                 const float *sinks, const ck_attention_params *p, float *out, int threads) {
+enum {
+    TILE_VECS = 32, /* query vectors (row, head) per tile: two 16-lane score passes share each key block */
+    KEY_BLOCK = 64  /* keys per online-softmax block: the block's K and V rows and scores stay in L1 */
+};
+
+/* Window start of the query at absolute position pos. */
+static inline int64_t first_key(const ck_attention_params *p, int64_t pos) {
+    return p->window > 0 && pos - p->window + 1 > 0 ? pos - p->window + 1 : 0;
+}
+
+/* ------------------------------------------------------------------------------------------- portable path */
+
+static int attention_portable(ck_context *ctx, const float *q, int64_t T, const float *keys, const float *values,
+                              const float *sinks, const ck_attention_params *p, float *out, int threads) {
     const int64_t H = p->heads, KV = p->kv_heads, D = p->head_dim, slots = p->slots;
-    if (H < 1 || KV < 1 || D < 1 || H % KV != 0 || slots < 1 || T < 1) return CK_ERR_ARGUMENT;
     const int64_t G = H / KV, qw = H * D, kw = KV * D;
-    pthread_mutex_lock(&ctx->lock);
-    if (threads > ctx->max_threads) threads = ctx->max_threads;
     const int64_t keys_max = p->window > 0 && p->window < slots ? p->window : slots;
     const int team = ck_team(threads, T * H * keys_max * D, 16384);
-    for (int i = 0; i < team; i++) {
-        if (!ck_buffer_reserve(&ctx->thread_scratch[i], G * keys_max)) {
-            pthread_mutex_unlock(&ctx->lock);
-            return CK_ERR_NOMEM;
-        }
-    }
+    for (int i = 0; i < team; i++)
+        if (!ck_buffer_reserve(&ctx->thread_scratch[i], G * keys_max)) return CK_ERR_NOMEM;
     /* Cyclic static schedule balances the causal triangle. (Not schedule(dynamic): Swift's clang emits
        __kmpc_dispatch_deinit for it, which Debian's libomp 16 lacks, so release links fail.) */
 #pragma omp parallel for num_threads(team) if (team > 1) schedule(static, 1)
     for (int64_t item = 0; item < T * KV; item++) {
         const int64_t t = item / KV, g = item % KV;
         const int64_t pos = p->first_position + t;
-        const int64_t lo = p->window > 0 && pos - p->window + 1 > 0 ? pos - p->window + 1 : 0;
+        const int64_t lo = first_key(p, pos);
         const int64_t n = pos - lo + 1; /* ≤ keys_max: validated by the caller */
         const float *qg = q + t * qw + g * G * D;
         float *og = out + t * qw + g * G * D;
@@ -56,6 +71,281 @@ int ck_attention(ck_context *ctx, const float *q, int64_t T, const float *keys, 
             for (int64_t hh = 0; hh < G; hh++) ck_axpy_f32(score[hh * n + j], v, og + hh * D, D);
         }
     }
-    pthread_mutex_unlock(&ctx->lock);
     return CK_OK;
+}
+
+/* ------------------------------------------------------------------------------------------------ AVX2 path */
+
+/* S[j][r0 ..< r0+16] = scale · Σ_d K_j[d]·Qt[d][r0 ..< r0+16] for the nb keys of a block, 4 keys at a time. */
+__attribute__((target("avx2,fma"), always_inline)) static inline void scores16(const float *qt, int64_t mp,
+                                                                              const float *const *kp, int64_t nb,
+                                                                              int64_t D, float scale, float *s) {
+    const __m256 sc = _mm256_set1_ps(scale);
+    int64_t j = 0;
+    for (; j + 4 <= nb; j += 4) {
+        const float *k0 = kp[j], *k1 = kp[j + 1], *k2 = kp[j + 2], *k3 = kp[j + 3];
+        __m256 a00 = _mm256_setzero_ps(), a01 = _mm256_setzero_ps(), a10 = _mm256_setzero_ps();
+        __m256 a11 = _mm256_setzero_ps(), a20 = _mm256_setzero_ps(), a21 = _mm256_setzero_ps();
+        __m256 a30 = _mm256_setzero_ps(), a31 = _mm256_setzero_ps();
+        for (int64_t d = 0; d < D; d++) {
+            const __m256 q0 = _mm256_load_ps(qt + d * mp), q1 = _mm256_load_ps(qt + d * mp + 8);
+            __m256 k = _mm256_broadcast_ss(k0 + d);
+            a00 = _mm256_fmadd_ps(k, q0, a00); a01 = _mm256_fmadd_ps(k, q1, a01);
+            k = _mm256_broadcast_ss(k1 + d);
+            a10 = _mm256_fmadd_ps(k, q0, a10); a11 = _mm256_fmadd_ps(k, q1, a11);
+            k = _mm256_broadcast_ss(k2 + d);
+            a20 = _mm256_fmadd_ps(k, q0, a20); a21 = _mm256_fmadd_ps(k, q1, a21);
+            k = _mm256_broadcast_ss(k3 + d);
+            a30 = _mm256_fmadd_ps(k, q0, a30); a31 = _mm256_fmadd_ps(k, q1, a31);
+        }
+        _mm256_store_ps(s + j * mp, _mm256_mul_ps(a00, sc)); _mm256_store_ps(s + j * mp + 8, _mm256_mul_ps(a01, sc));
+        _mm256_store_ps(s + (j + 1) * mp, _mm256_mul_ps(a10, sc));
+        _mm256_store_ps(s + (j + 1) * mp + 8, _mm256_mul_ps(a11, sc));
+        _mm256_store_ps(s + (j + 2) * mp, _mm256_mul_ps(a20, sc));
+        _mm256_store_ps(s + (j + 2) * mp + 8, _mm256_mul_ps(a21, sc));
+        _mm256_store_ps(s + (j + 3) * mp, _mm256_mul_ps(a30, sc));
+        _mm256_store_ps(s + (j + 3) * mp + 8, _mm256_mul_ps(a31, sc));
+    }
+    for (; j < nb; j++) {
+        const float *k0 = kp[j];
+        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+        for (int64_t d = 0; d < D; d++) {
+            const __m256 k = _mm256_broadcast_ss(k0 + d);
+            a0 = _mm256_fmadd_ps(k, _mm256_load_ps(qt + d * mp), a0);
+            a1 = _mm256_fmadd_ps(k, _mm256_load_ps(qt + d * mp + 8), a1);
+        }
+        _mm256_store_ps(s + j * mp, _mm256_mul_ps(a0, sc));
+        _mm256_store_ps(s + j * mp + 8, _mm256_mul_ps(a1, sc));
+    }
+}
+
+/* As scores16 for 8 query lanes, 8 keys at a time (one query load serves eight key broadcasts). */
+__attribute__((target("avx2,fma"), always_inline)) static inline void scores8(const float *qt, int64_t mp,
+                                                                             const float *const *kp, int64_t nb,
+                                                                             int64_t D, float scale, float *s) {
+    const __m256 sc = _mm256_set1_ps(scale);
+    int64_t j = 0;
+    for (; j + 8 <= nb; j += 8) {
+        const float *const *k = kp + j;
+        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps();
+        __m256 a3 = _mm256_setzero_ps(), a4 = _mm256_setzero_ps(), a5 = _mm256_setzero_ps();
+        __m256 a6 = _mm256_setzero_ps(), a7 = _mm256_setzero_ps();
+        for (int64_t d = 0; d < D; d++) {
+            const __m256 qv = _mm256_load_ps(qt + d * mp);
+            a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(k[0] + d), qv, a0);
+            a1 = _mm256_fmadd_ps(_mm256_broadcast_ss(k[1] + d), qv, a1);
+            a2 = _mm256_fmadd_ps(_mm256_broadcast_ss(k[2] + d), qv, a2);
+            a3 = _mm256_fmadd_ps(_mm256_broadcast_ss(k[3] + d), qv, a3);
+            a4 = _mm256_fmadd_ps(_mm256_broadcast_ss(k[4] + d), qv, a4);
+            a5 = _mm256_fmadd_ps(_mm256_broadcast_ss(k[5] + d), qv, a5);
+            a6 = _mm256_fmadd_ps(_mm256_broadcast_ss(k[6] + d), qv, a6);
+            a7 = _mm256_fmadd_ps(_mm256_broadcast_ss(k[7] + d), qv, a7);
+        }
+        _mm256_store_ps(s + (j + 0) * mp, _mm256_mul_ps(a0, sc));
+        _mm256_store_ps(s + (j + 1) * mp, _mm256_mul_ps(a1, sc));
+        _mm256_store_ps(s + (j + 2) * mp, _mm256_mul_ps(a2, sc));
+        _mm256_store_ps(s + (j + 3) * mp, _mm256_mul_ps(a3, sc));
+        _mm256_store_ps(s + (j + 4) * mp, _mm256_mul_ps(a4, sc));
+        _mm256_store_ps(s + (j + 5) * mp, _mm256_mul_ps(a5, sc));
+        _mm256_store_ps(s + (j + 6) * mp, _mm256_mul_ps(a6, sc));
+        _mm256_store_ps(s + (j + 7) * mp, _mm256_mul_ps(a7, sc));
+    }
+    for (; j < nb; j++) {
+        __m256 a = _mm256_setzero_ps();
+        for (int64_t d = 0; d < D; d++)
+            a = _mm256_fmadd_ps(_mm256_broadcast_ss(kp[j] + d), _mm256_load_ps(qt + d * mp), a);
+        _mm256_store_ps(s + j * mp, _mm256_mul_ps(a, sc));
+    }
+}
+
+/* acc[r][c ..< c+16] = alpha[r]·acc[r][c ..< c+16] + Σ_j P[j][r]·V_j[c ..< c+16] for 4 query vectors r0 ..< r0+4
+ * (or 8 columns when c+16 > D). */
+__attribute__((target("avx2,fma"), always_inline)) static inline void values4(const float *pr, int64_t mp,
+                                                                             const float *const *vp, int64_t nb,
+                                                                             int64_t c, int64_t D, const float *alpha,
+                                                                             float *acc) {
+    if (c + 16 <= D) {
+        __m256 a00 = _mm256_setzero_ps(), a01 = _mm256_setzero_ps(), a10 = _mm256_setzero_ps();
+        __m256 a11 = _mm256_setzero_ps(), a20 = _mm256_setzero_ps(), a21 = _mm256_setzero_ps();
+        __m256 a30 = _mm256_setzero_ps(), a31 = _mm256_setzero_ps();
+        for (int64_t j = 0; j < nb; j++) {
+            const __m256 v0 = _mm256_loadu_ps(vp[j] + c), v1 = _mm256_loadu_ps(vp[j] + c + 8);
+            const float *pj = pr + j * mp;
+            __m256 w = _mm256_broadcast_ss(pj);
+            a00 = _mm256_fmadd_ps(w, v0, a00); a01 = _mm256_fmadd_ps(w, v1, a01);
+            w = _mm256_broadcast_ss(pj + 1);
+            a10 = _mm256_fmadd_ps(w, v0, a10); a11 = _mm256_fmadd_ps(w, v1, a11);
+            w = _mm256_broadcast_ss(pj + 2);
+            a20 = _mm256_fmadd_ps(w, v0, a20); a21 = _mm256_fmadd_ps(w, v1, a21);
+            w = _mm256_broadcast_ss(pj + 3);
+            a30 = _mm256_fmadd_ps(w, v0, a30); a31 = _mm256_fmadd_ps(w, v1, a31);
+        }
+        const __m256 al0 = _mm256_broadcast_ss(alpha), al1 = _mm256_broadcast_ss(alpha + 1);
+        const __m256 al2 = _mm256_broadcast_ss(alpha + 2), al3 = _mm256_broadcast_ss(alpha + 3);
+        float *o0 = acc + c, *o1 = o0 + D, *o2 = o1 + D, *o3 = o2 + D;
+        _mm256_store_ps(o0, _mm256_fmadd_ps(_mm256_load_ps(o0), al0, a00));
+        _mm256_store_ps(o0 + 8, _mm256_fmadd_ps(_mm256_load_ps(o0 + 8), al0, a01));
+        _mm256_store_ps(o1, _mm256_fmadd_ps(_mm256_load_ps(o1), al1, a10));
+        _mm256_store_ps(o1 + 8, _mm256_fmadd_ps(_mm256_load_ps(o1 + 8), al1, a11));
+        _mm256_store_ps(o2, _mm256_fmadd_ps(_mm256_load_ps(o2), al2, a20));
+        _mm256_store_ps(o2 + 8, _mm256_fmadd_ps(_mm256_load_ps(o2 + 8), al2, a21));
+        _mm256_store_ps(o3, _mm256_fmadd_ps(_mm256_load_ps(o3), al3, a30));
+        _mm256_store_ps(o3 + 8, _mm256_fmadd_ps(_mm256_load_ps(o3 + 8), al3, a31));
+    } else {
+        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+        for (int64_t j = 0; j < nb; j++) {
+            const __m256 v = _mm256_loadu_ps(vp[j] + c);
+            const float *pj = pr + j * mp;
+            a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(pj), v, a0);
+            a1 = _mm256_fmadd_ps(_mm256_broadcast_ss(pj + 1), v, a1);
+            a2 = _mm256_fmadd_ps(_mm256_broadcast_ss(pj + 2), v, a2);
+            a3 = _mm256_fmadd_ps(_mm256_broadcast_ss(pj + 3), v, a3);
+        }
+        float *o0 = acc + c, *o1 = o0 + D, *o2 = o1 + D, *o3 = o2 + D;
+        _mm256_store_ps(o0, _mm256_fmadd_ps(_mm256_load_ps(o0), _mm256_broadcast_ss(alpha), a0));
+        _mm256_store_ps(o1, _mm256_fmadd_ps(_mm256_load_ps(o1), _mm256_broadcast_ss(alpha + 1), a1));
+        _mm256_store_ps(o2, _mm256_fmadd_ps(_mm256_load_ps(o2), _mm256_broadcast_ss(alpha + 2), a2));
+        _mm256_store_ps(o3, _mm256_fmadd_ps(_mm256_load_ps(o3), _mm256_broadcast_ss(alpha + 3), a3));
+    }
+}
+
+/* Per-thread scratch layout of the AVX2 path (floats, every array 32-byte aligned; mp = padded vector count). */
+typedef struct {
+    float *qt;        /* [D][mp] transposed query vectors (0 in padded lanes) */
+    float *s;         /* [KEY_BLOCK][mp] scores, then probabilities */
+    float *acc;       /* [mp][D] running Σ p·v */
+    float *m, *l;     /* [mp] running max and denominator */
+    float *alpha;     /* [mp] rescale factor of the current block */
+    const float **kp; /* [KEY_BLOCK] key row pointers of the block */
+    const float **vp; /* [KEY_BLOCK] value row pointers of the block */
+} tile_scratch;
+
+static int64_t tile_scratch_floats(int64_t D) {
+    /* pointer arrays are counted as 2 floats per pointer */
+    return D * TILE_VECS + KEY_BLOCK * TILE_VECS + TILE_VECS * D + 3 * TILE_VECS + 4 * KEY_BLOCK + 8;
+}
+
+static tile_scratch tile_scratch_at(float *base, int64_t D) {
+    tile_scratch t;
+    t.qt = base;
+    t.s = t.qt + D * TILE_VECS;
+    t.acc = t.s + KEY_BLOCK * TILE_VECS;
+    t.m = t.acc + TILE_VECS * D;
+    t.l = t.m + TILE_VECS;
+    t.alpha = t.l + TILE_VECS;
+    t.kp = (const float **)(void *)(t.alpha + TILE_VECS);
+    t.vp = t.kp + KEY_BLOCK;
+    return t;
+}
+
+/* One tile: rows t0 ..< t0+rows, heads h0 ..< h0+nh of KV head g (nh·rows ≤ TILE_VECS). */
+__attribute__((target("avx2,fma"))) static void attention_tile(const float *q, const float *keys, const float *values,
+                                                              const float *sinks, const ck_attention_params *p,
+                                                              float *out, int64_t t0, int64_t rows, int64_t g,
+                                                              int64_t h0, int64_t nh, tile_scratch ts) {
+    const int64_t D = p->head_dim, slots = p->slots, qw = p->heads * D, kw = p->kv_heads * D;
+    const int64_t M = rows * nh, mp = (M + 7) & ~(int64_t)7;
+    const int64_t pos_first = p->first_position + t0, pos_last = pos_first + rows - 1;
+    const int64_t lo_first = first_key(p, pos_first), lo_last = first_key(p, pos_last);
+    /* Qt[d][r], r = row·nh + head; per-vector running max starts at the sink, which adds exp(S − m) = 1. */
+    for (int64_t r = 0; r < mp; r++) {
+        if (r < M) {
+            const float *qv = q + (t0 + r / nh) * qw + (h0 + r % nh) * D;
+            for (int64_t d = 0; d < D; d++) ts.qt[d * mp + r] = qv[d];
+            const float sink = sinks ? sinks[h0 + r % nh] : -INFINITY;
+            ts.m[r] = sink > -FLT_MAX ? sink : -FLT_MAX;
+            ts.l[r] = sinks ? expf(sink - ts.m[r]) : 0.f;
+        } else {
+            for (int64_t d = 0; d < D; d++) ts.qt[d * mp + r] = 0.f;
+            ts.m[r] = -FLT_MAX;
+            ts.l[r] = 1.f;
+        }
+    }
+    for (int64_t i = 0; i < mp * D; i++) ts.acc[i] = 0.f;
+    for (int64_t j0 = lo_first; j0 <= pos_last; j0 += KEY_BLOCK) {
+        const int64_t nb = pos_last + 1 - j0 < KEY_BLOCK ? pos_last + 1 - j0 : KEY_BLOCK;
+        int64_t slot = j0 % slots;
+        for (int64_t j = 0; j < nb; j++) {
+            ts.kp[j] = keys + slot * kw + g * D;
+            ts.vp[j] = values + slot * kw + g * D;
+            slot = slot + 1 == slots ? 0 : slot + 1;
+        }
+        /* 1. scores */
+        int64_t r0 = 0;
+        for (; r0 + 16 <= mp; r0 += 16) scores16(ts.qt + r0, mp, ts.kp, nb, D, p->scale, ts.s + r0);
+        if (r0 < mp) scores8(ts.qt + r0, mp, ts.kp, nb, D, p->scale, ts.s + r0);
+        /* 2. causal / window edges of the tile: keys outside lo(pos) ..= pos of a row get −inf */
+        if (j0 + nb - 1 > pos_first || j0 < lo_last) {
+            for (int64_t r = 0; r < M; r++) {
+                const int64_t pos = pos_first + r / nh, lo = first_key(p, pos);
+                for (int64_t j = 0; j < nb; j++)
+                    if (j0 + j > pos || j0 + j < lo) ts.s[j * mp + r] = -INFINITY;
+            }
+        }
+        /* 3. online softmax, 8 vectors per step, all down columns */
+        for (int64_t r = 0; r < mp; r += 8) {
+            __m256 mx = _mm256_load_ps(ts.m + r);
+            const __m256 m_old = mx;
+            for (int64_t j = 0; j < nb; j++) mx = _mm256_max_ps(mx, _mm256_load_ps(ts.s + j * mp + r));
+            __m256 sum = _mm256_setzero_ps();
+            for (int64_t j = 0; j < nb; j++) {
+                const __m256 e = ck_exp256(_mm256_sub_ps(_mm256_load_ps(ts.s + j * mp + r), mx));
+                _mm256_store_ps(ts.s + j * mp + r, e);
+                sum = _mm256_add_ps(sum, e);
+            }
+            const __m256 alpha = ck_exp256(_mm256_sub_ps(m_old, mx));
+            _mm256_store_ps(ts.alpha + r, alpha);
+            _mm256_store_ps(ts.l + r, _mm256_fmadd_ps(_mm256_load_ps(ts.l + r), alpha, sum));
+            _mm256_store_ps(ts.m + r, mx);
+        }
+        /* 4. acc = alpha·acc + P·V */
+        for (int64_t r = 0; r < mp; r += 4)
+            for (int64_t c = 0; c < D; c += 16)
+                values4(ts.s + r, mp, ts.vp, nb, c, D, ts.alpha + r, ts.acc + r * D);
+    }
+    for (int64_t r = 0; r < M; r++) {
+        float *o = out + (t0 + r / nh) * qw + (h0 + r % nh) * D;
+        const __m256 inv = _mm256_set1_ps(1.0f / ts.l[r]);
+        for (int64_t d = 0; d < D; d += 8) _mm256_storeu_ps(o + d, _mm256_mul_ps(_mm256_load_ps(ts.acc + r * D + d), inv));
+    }
+}
+
+static int attention_avx2(ck_context *ctx, const float *q, int64_t T, const float *keys, const float *values,
+                          const float *sinks, const ck_attention_params *p, float *out, int threads) {
+    const int64_t H = p->heads, KV = p->kv_heads, D = p->head_dim, slots = p->slots;
+    const int64_t G = H / KV;
+    /* heads per tile (a group larger than a tile is split) and rows per tile */
+    const int64_t nh = G < TILE_VECS ? G : TILE_VECS, head_tiles = (G + nh - 1) / nh;
+    const int64_t rows_per_tile = TILE_VECS / nh, row_tiles = (T + rows_per_tile - 1) / rows_per_tile;
+    const int64_t keys_max = p->window > 0 && p->window < slots ? p->window : slots;
+    const int team = ck_team(threads, T * H * keys_max * D, 16384);
+    const int64_t per_thread = tile_scratch_floats(D);
+    for (int i = 0; i < team; i++)
+        if (!ck_buffer_reserve(&ctx->thread_scratch[i], per_thread)) return CK_ERR_NOMEM;
+    const int64_t items = row_tiles * KV * head_tiles;
+    /* Cyclic static schedule balances the causal triangle (schedule(dynamic) would need __kmpc_dispatch_deinit,
+       which Debian's libomp 16 lacks). */
+#pragma omp parallel for num_threads(team) if (team > 1) schedule(static, 1)
+    for (int64_t item = 0; item < items; item++) {
+        const int64_t rt = item / (KV * head_tiles), rest = item % (KV * head_tiles);
+        const int64_t g = rest / head_tiles, ht = rest % head_tiles;
+        const int64_t t0 = rt * rows_per_tile, rows = T - t0 < rows_per_tile ? T - t0 : rows_per_tile;
+        const int64_t h0 = g * G + ht * nh, n_heads = G - ht * nh < nh ? G - ht * nh : nh;
+        attention_tile(q, keys, values, sinks, p, out, t0, rows, g, h0, n_heads,
+                       tile_scratch_at(ctx->thread_scratch[omp_get_thread_num()].ptr, D));
+    }
+    return CK_OK;
+}
+
+int ck_attention(ck_context *ctx, const float *q, int64_t T, const float *keys, const float *values,
+                 const float *sinks, const ck_attention_params *p, float *out, int threads) {
+    const int64_t H = p->heads, KV = p->kv_heads, D = p->head_dim, slots = p->slots;
+    if (H < 1 || KV < 1 || D < 1 || H % KV != 0 || slots < 1 || T < 1) return CK_ERR_ARGUMENT;
+    pthread_mutex_lock(&ctx->lock);
+    if (threads > ctx->max_threads) threads = ctx->max_threads;
+    const int rc = ck_avx2_enabled() && D % 8 == 0
+                       ? attention_avx2(ctx, q, T, keys, values, sinks, p, out, threads)
+                       : attention_portable(ctx, q, T, keys, values, sinks, p, out, threads);
+    pthread_mutex_unlock(&ctx->lock);
+    return rc;
 }

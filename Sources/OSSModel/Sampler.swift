@@ -59,7 +59,7 @@ public final class Sampler {
             throw SamplerError.nothingToSample("\(logits.count) logits, limit \(sampleableLimit), \(bannedBelow) banned")
         }
         // A view of the first `limit` logits: masked ids past the limit are simply not looked at.
-        let view = try logits.reshaped(Shape([logits.count, 1])).rows(0..<limit)
+        let view = try logits.reshaped(Shape(logits.count, 1)).rows(0..<limit)
         if parameters.isGreedy { return try greedy(view, limit: limit, banned: bannedBelow, backend: backend) }
         if parameters.topK > 0 { return try sampleTopK(view, limit: limit, banned: bannedBelow, backend: backend) }
         return try sampleFull(view, limit: limit, banned: bannedBelow, backend: backend)

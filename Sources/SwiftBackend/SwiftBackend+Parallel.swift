@@ -1,16 +1,9 @@
-import Dispatch
-
-/// A closure or pointer bundle handed to `DispatchQueue.concurrentPerform` workers. The caller guarantees that
-/// workers touch disjoint memory (or only read shared memory) and that everything outlives the parallel region.
-struct UnsafeSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
-}
-
 extension SwiftBackend {
     /// Splits `0..<count` into at most `threads` contiguous chunks, each a multiple of `granule` long (except the
     /// last), and runs `body(chunk, worker)` for each, in parallel when there is more than one chunk.
     /// `minPerChunk` keeps tiny jobs on the calling thread, where a thread hand-off would cost more than the work.
+    /// Chunks run on the backend's `WorkerPool` (chunk 0 on the caller); no heap allocation besides the one
+    /// `withoutActuallyEscaping` box per parallel call.
     @inline(__always)
     func parallelChunks(_ count: Int, granule: Int = 1, minPerChunk: Int = 1,
                         _ body: (_ range: Range<Int>, _ worker: Int) -> Void) {

@@ -7,8 +7,8 @@ import Glibc
 /// A persistent team of `threads − 1` worker threads plus the calling thread, for the backend's parallel ops.
 ///
 /// Unlike `DispatchQueue.concurrentPerform` (≈ 5 heap allocations per call: closure boxes, a `Block_copy` and
-/// dispatch continuations), `run` allocates nothing: the job closure stays on the caller's stack and is published
-/// through a generation counter. Workers spin briefly for the next job (decode issues ops microseconds apart), then
+/// dispatch continuations), `run` allocates one small box — the one `withoutActuallyEscaping` needs to hand the
+/// caller's closure to other threads — and publishes it through a generation counter. Workers spin briefly for the next job (decode issues ops microseconds apart), then
 /// sleep on a condition variable. A `run` that finds the team busy (a nested call, or a second thread using the same
 /// backend) runs every part on the calling thread instead — same results, no deadlock.
 final class WorkerPool: @unchecked Sendable {
@@ -27,8 +27,9 @@ final class WorkerPool: @unchecked Sendable {
     private let busy = Atomic<Bool>(false)
     private let stopping = Atomic<Bool>(false)
 
-    /// The current job and its part count; written by the caller before `generation` is bumped.
-    private var job: ((Int) -> Void)?
+    /// The current job and its part count; written by the caller before `generation` is bumped. Not optional:
+    /// an optional closure is stored generically, and converting it back costs a thunk allocation per call.
+    private var job: (Int) -> Void = WorkerPool.idle
     private var parts = 0
 
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
@@ -72,11 +73,11 @@ final class WorkerPool: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
     }
 
-    /// Runs `body(part)` for every part in `0..<parts` (≤ `threads`), part 0 on the calling thread, the others on
-    /// the workers; returns when all are done.
+    /// Runs `body(part)` for every part in `0..<parts`, part 0 on the calling thread, the others on the workers;
+    /// returns when all are done. More parts than `threads` (or a busy team) run one after another on the caller.
     func run(_ parts: Int, _ body: (_ part: Int) -> Void) {
-        let n = min(parts, threads)
-        guard n > 1, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+        let n = parts
+        guard n > 1, n <= threads, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
             for part in 0..<parts { body(part) }
             return
         }
@@ -92,7 +93,7 @@ final class WorkerPool: @unchecked Sendable {
             }
             escapable(0)
             waitForWorkers()
-            job = nil
+            job = WorkerPool.idle
         }
         busy.store(false, ordering: .releasing)
     }
@@ -113,7 +114,9 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     private func workerLoop(_ worker: Int) {
-        var seen = generation.load(ordering: .acquiring)
+        // Generation 0 is "no job yet" — not a fresh load: a job published before this thread got going must
+        // still be seen as new.
+        var seen = 0
         while true {
             var spins = 0
             var now = generation.load(ordering: .acquiring)
@@ -145,6 +148,9 @@ final class WorkerPool: @unchecked Sendable {
     /// the part done (the caller's `withoutActuallyEscaping` checks that nothing kept it).
     @inline(never)
     private func runPart(_ worker: Int) {
-        job.unsafelyUnwrapped(worker)
+        job(worker)
     }
+
+    /// The job between runs.
+    private static func idle(_ part: Int) {}
 }
