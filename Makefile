@@ -21,9 +21,13 @@ build: setup
 	swift build $(SWIFT_FLAGS)
 
 # Release build so SIMD kernels run at speed on big conformance shapes; -enable-testing for @testable imports.
+# All tests are XCTest; the last line repeats XCTest's totals as "N passed, N failed".
 test: setup
 	swift build $(SWIFT_FLAGS) -Xswiftc -enable-testing --build-tests
-	swift test $(SWIFT_FLAGS) -Xswiftc -enable-testing --skip-build
+	set -o pipefail; swift test $(SWIFT_FLAGS) -Xswiftc -enable-testing --skip-build --disable-swift-testing 2>&1 \
+	  | tee .build/test-output.log
+	@sed -n 's/.*Executed \([0-9]*\) tests\{0,1\}, with \([0-9]*\) failures\{0,1\}.*/\1 \2/p' .build/test-output.log \
+	  | tail -n 1 | awk '{ print $$1 - $$2 " passed, " $$2 " failed" }'
 
 bench: setup
 	swift build $(SWIFT_FLAGS) --product oss

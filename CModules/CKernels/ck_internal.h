@@ -7,6 +7,7 @@
 #include <string.h>
 #include <immintrin.h>
 #include <math.h>
+#include <omp.h>
 
 /* Per-thread scratch slots and shared buffers a context keeps between calls. */
 enum { CK_MAX_THREADS = 256 };
@@ -54,6 +55,39 @@ static inline int ck_team(int threads, int64_t work, int64_t min_per_thread) {
     if (useful < 2) return 1;
     return useful < threads ? (int)useful : threads;
 }
+
+/* The one parallel-region pattern of every kernel (Debian's libomp 16 allocates on each `omp for` and each
+ * serialized `parallel ... if (0)` region, so the hot loop uses neither):
+ *     CK_PARALLEL(team, nt, id, { ...ck_split(n, nt, id, align, &lo, &hi); work on [lo, hi)... });
+ * team <= 1 runs the body once on the calling thread with nt = 1, id = 0 and enters no OpenMP runtime call;
+ * otherwise one `omp parallel num_threads(team)` region runs it with nt = team size and id = thread number.
+ * Static contiguous ranges only (schedule(dynamic) needs __kmpc_dispatch_deinit, missing from libomp 16).
+ * Inside the body, synchronise with CK_BARRIER(nt), never a bare `omp barrier`. */
+#define CK_PARALLEL(team, nt, id, ...)                                                                             \
+    do {                                                                                                           \
+        const int ck_team_ = (team);                                                                               \
+        if (ck_team_ <= 1) {                                                                                       \
+            const int nt = 1, id = 0;                                                                              \
+            (void)nt;                                                                                              \
+            (void)id;                                                                                              \
+            __VA_ARGS__                                                                                            \
+        } else {                                                                                                   \
+            _Pragma("omp parallel num_threads(ck_team_)")                                                          \
+            {                                                                                                      \
+                const int nt = omp_get_num_threads(), id = omp_get_thread_num();                                   \
+                (void)nt;                                                                                          \
+                (void)id;                                                                                          \
+                __VA_ARGS__                                                                                        \
+            }                                                                                                      \
+        }                                                                                                          \
+    } while (0)
+/* Barrier of a CK_PARALLEL body (nothing when it runs serially). */
+#define CK_BARRIER(nt)                                                                                             \
+    do {                                                                                                           \
+        if ((nt) > 1) {                                                                                            \
+            _Pragma("omp barrier")                                                                                 \
+        }                                                                                                          \
+    } while (0)
 
 /* float32 vector helpers (AVX2 or scalar, chosen at run time). */
 float ck_dot_f32(const float *a, const float *b, int64_t n);

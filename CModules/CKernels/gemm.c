@@ -11,7 +11,6 @@
  */
 #include "ck_internal.h"
 #include <cblas.h>
-#include <omp.h>
 
 enum {
     GEMV_MAX_T = 4,        /* up to this many activation rows run the GEMV kernels */
@@ -31,31 +30,29 @@ static void add_bias_rows(float *y, int64_t T, int64_t ld, int64_t c0, int64_t c
 static void linear_f32_gemv(const float *x, const ck_weight *w, const float *bias, float *y, int team) {
     const int64_t in = w->cols, out = w->rows;
     const float *W = (const float *)w->data;
-#pragma omp parallel num_threads(team) if (team > 1)
-    {
+    CK_PARALLEL(team, nt, id, {
         int64_t r0, r1;
-        ck_split(out, omp_get_num_threads(), omp_get_thread_num(), 16, &r0, &r1);
+        ck_split(out, nt, id, 16, &r0, &r1);
         if (r1 > r0) {
             cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)(r1 - r0), (int)in, 1.0f, W + r0 * in, (int)in, x, 1, 0.0f,
                         y + r0, 1);
             add_bias_rows(y, 1, out, r0, r1, bias);
         }
-    }
+    });
 }
 
 static void linear_f32_gemm(const float *x, int64_t T, const ck_weight *w, const float *bias, float *y, int team) {
     const int64_t in = w->cols, out = w->rows;
     const float *W = (const float *)w->data;
-#pragma omp parallel num_threads(team) if (team > 1)
-    {
+    CK_PARALLEL(team, nt, id, {
         int64_t r0, r1;
-        ck_split(out, omp_get_num_threads(), omp_get_thread_num(), 16, &r0, &r1);
+        ck_split(out, nt, id, 16, &r0, &r1);
         if (r1 > r0) {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)(r1 - r0), (int)in, 1.0f, x, (int)in,
                         W + r0 * in, (int)in, 0.0f, y + r0, (int)out);
             add_bias_rows(y, T, out, r0, r1, bias);
         }
-    }
+    });
 }
 
 static int linear_gemv(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
@@ -68,12 +65,11 @@ static int linear_gemv(ck_context *ctx, const float *x, int64_t T, const ck_weig
         for (int64_t t = 0; t < T; t++) ck_prepare_x(w, x + t * in, buf + t * in, avx2);
         xp = buf;
     }
-#pragma omp parallel num_threads(team) if (team > 1)
-    {
+    CK_PARALLEL(team, nt, id, {
         int64_t r0, r1;
-        ck_split(out, omp_get_num_threads(), omp_get_thread_num(), 16, &r0, &r1);
+        ck_split(out, nt, id, 16, &r0, &r1);
         if (r1 > r0) ck_gemv_rows(w, r0, r1, xp, in, (int)T, bias, y + r0, out, avx2);
-    }
+    });
     return CK_OK;
 }
 
@@ -86,12 +82,10 @@ static int linear_tiled(ck_context *ctx, const float *x, int64_t T, const ck_wei
     tile = tile < slice ? tile : slice;
     for (int i = 0; i < team; i++)
         if (!ck_buffer_reserve(&ctx->thread_scratch[i], tile * in)) return CK_ERR_NOMEM;
-#pragma omp parallel num_threads(team) if (team > 1)
-    {
-        int id = omp_get_thread_num();
+    CK_PARALLEL(team, nt, id, {
         float *scratch = ctx->thread_scratch[id].ptr;
         int64_t r0, r1;
-        ck_split(out, omp_get_num_threads(), id, 16, &r0, &r1);
+        ck_split(out, nt, id, 16, &r0, &r1);
         for (int64_t t0 = r0; t0 < r1; t0 += tile) {
             int64_t n = r1 - t0 < tile ? r1 - t0 : tile;
             for (int64_t r = 0; r < n; r++) ck_decode_row_any(w, t0 + r, scratch + r * in, avx2);
@@ -99,7 +93,7 @@ static int linear_tiled(ck_context *ctx, const float *x, int64_t T, const ck_wei
                         (int)in, 0.0f, y + t0, (int)out);
         }
         if (r1 > r0) add_bias_rows(y, T, out, r0, r1, bias);
-    }
+    });
     return CK_OK;
 }
 

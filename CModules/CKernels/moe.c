@@ -10,7 +10,6 @@
  */
 #include "ck_internal.h"
 #include <math.h>
-#include <omp.h>
 
 enum { TOKEN_CHUNK = 256 }; /* tokens per expert GEMM (bounds the scratch) */
 
@@ -63,33 +62,32 @@ static int moe_decode(ck_context *ctx, const float *x, const ck_moe_weights *w, 
     ck_prepare_x(&w->gate_up, x, xp, avx2);
 
     const int team = ck_team(threads, K * 2 * I * H, 2048);
-#pragma omp parallel num_threads(team) if (team > 1)
-    {
-        const int nt = omp_get_num_threads(), id = omp_get_thread_num();
+    CK_PARALLEL(team, nt, id, {
         int64_t a, b;
         /* gate_up rows of the selected experts */
         ck_split(K * 2 * I, nt, id, 16, &a, &b);
         FOR_EXPERT_RANGES(a, b, 2 * I, ids,
                           ck_gemv_rows(&w->gate_up, abs0, abs1, xp, 0, 1, w->gate_up_bias, gu + out0, 0, avx2));
-#pragma omp barrier
+        CK_BARRIER(nt);
         /* clamped SwiGLU, then the down projection's prepared input, one expert per iteration */
-#pragma omp for schedule(static)
-        for (int64_t j = 0; j < K; j++) {
+        ck_split(K, nt, id, 1, &a, &b);
+        for (int64_t j = a; j < b; j++) {
             ck_swiglu_span(gu + j * 2 * I, act + j * I, I, w->limit, w->alpha);
             ck_prepare_x(&w->down, act + j * I, actp + j * I, avx2);
         }
-        /* down rows of the selected experts (implicit barrier above) */
+        CK_BARRIER(nt);
+        /* down rows of the selected experts */
         ck_split(K * H, nt, id, 16, &a, &b);
         FOR_EXPERT_RANGES(a, b, H, ids,
                           ck_gemv_rows(&w->down, abs0, abs1, actp + j * I, 0, 1, w->down_bias, dn + out0, 0, avx2));
-#pragma omp barrier
+        CK_BARRIER(nt);
         ck_split(H, nt, id, 16, &a, &b);
         for (int64_t h = a; h < b; h++) {
             float s = 0.f;
             for (int64_t j = 0; j < K; j++) s += wts[j] * dn[j * H + h];
             out[h] = s;
         }
-    }
+    });
     return CK_OK;
 }
 
@@ -125,8 +123,11 @@ static int moe_prefill(ck_context *ctx, const float *x, int64_t T, const ck_moe_
     offsets[0] = 0;
 
     const int copy_team = ck_team(threads, T * H, 65536);
-#pragma omp parallel for num_threads(copy_team) if (copy_team > 1) schedule(static)
-    for (int64_t i = 0; i < T * H; i++) out[i] = 0.f;
+    CK_PARALLEL(copy_team, nt, id, {
+        int64_t a, b;
+        ck_split(T * H, nt, id, 16, &a, &b);
+        for (int64_t i = a; i < b; i++) out[i] = 0.f;
+    });
 
     for (int64_t e = 0; e < E; e++) {
         const ck_weight gate_up = expert_matrix(&w->gate_up, e, 2 * I), down = expert_matrix(&w->down, e, H);
@@ -135,19 +136,25 @@ static int moe_prefill(ck_context *ctx, const float *x, int64_t T, const ck_moe_
         for (int64_t s0 = offsets[e]; s0 < offsets[e + 1]; s0 += C) {
             const int64_t n = offsets[e + 1] - s0 < C ? offsets[e + 1] - s0 : C;
             const int team = ck_team(threads, n * H, 32768);
-#pragma omp parallel for num_threads(team) if (team > 1) schedule(static)
-            for (int64_t i = 0; i < n; i++) memcpy(xg + i * H, x + (int64_t)list_tok[s0 + i] * H, (size_t)H * 4);
+            CK_PARALLEL(team, nt, id, {
+                int64_t a, b;
+                ck_split(n, nt, id, 1, &a, &b);
+                for (int64_t i = a; i < b; i++) memcpy(xg + i * H, x + (int64_t)list_tok[s0 + i] * H, (size_t)H * 4);
+            });
             if ((rc = ck_linear_impl(ctx, xg, n, &gate_up, gu_bias, gu, threads)) != CK_OK) return rc;
             ck_swiglu(gu, n, I, w->limit, w->alpha, act, threads);
             if ((rc = ck_linear_impl(ctx, act, n, &down, dn_bias, dn, threads)) != CK_OK) return rc;
             /* each token appears once per expert, so rows never collide */
-#pragma omp parallel for num_threads(team) if (team > 1) schedule(static)
-            for (int64_t i = 0; i < n; i++) {
-                float *o = out + (int64_t)list_tok[s0 + i] * H;
-                const float *d = dn + i * H;
-                const float wt = list_w[s0 + i];
-                for (int64_t h = 0; h < H; h++) o[h] += wt * d[h];
-            }
+            CK_PARALLEL(team, nt, id, {
+                int64_t a, b;
+                ck_split(n, nt, id, 1, &a, &b);
+                for (int64_t i = a; i < b; i++) {
+                    float *o = out + (int64_t)list_tok[s0 + i] * H;
+                    const float *d = dn + i * H;
+                    const float wt = list_w[s0 + i];
+                    for (int64_t h = 0; h < H; h++) o[h] += wt * d[h];
+                }
+            });
         }
     }
     return CK_OK;

@@ -1,31 +1,33 @@
 /* Rotary position embedding from precomputed cos/sin tables (RopeTable in OSSCore). */
 #include "ck_internal.h"
-#include <omp.h>
 
 void ck_rope(float *x, int64_t T, int64_t heads, int64_t head_dim, int64_t first_pos, const float *cos_table,
              const float *sin_table, int style, int threads) {
     const int64_t half = head_dim / 2, width = heads * head_dim;
     const int team = ck_team(threads, T * width, 32768);
-#pragma omp parallel for num_threads(team) if (team > 1) schedule(static)
-    for (int64_t t = 0; t < T; t++) {
-        const float *c = cos_table + (first_pos + t) * half;
-        const float *s = sin_table + (first_pos + t) * half;
-        float *row = x + t * width;
-        for (int64_t h = 0; h < heads; h++) {
-            float *v = row + h * head_dim;
-            if (style == CK_ROPE_NEOX) { /* pairs (i, i + d/2) */
-                for (int64_t i = 0; i < half; i++) {
-                    float a = v[i], b = v[i + half];
-                    v[i] = a * c[i] - b * s[i];
-                    v[i + half] = b * c[i] + a * s[i];
-                }
-            } else { /* pairs (2i, 2i + 1) */
-                for (int64_t i = 0; i < half; i++) {
-                    float a = v[2 * i], b = v[2 * i + 1];
-                    v[2 * i] = a * c[i] - b * s[i];
-                    v[2 * i + 1] = b * c[i] + a * s[i];
+    CK_PARALLEL(team, nt, id, {
+        int64_t t0, t1;
+        ck_split(T, nt, id, 1, &t0, &t1);
+        for (int64_t t = t0; t < t1; t++) {
+            const float *c = cos_table + (first_pos + t) * half;
+            const float *s = sin_table + (first_pos + t) * half;
+            float *row = x + t * width;
+            for (int64_t h = 0; h < heads; h++) {
+                float *v = row + h * head_dim;
+                if (style == CK_ROPE_NEOX) { /* pairs (i, i + d/2) */
+                    for (int64_t i = 0; i < half; i++) {
+                        float a = v[i], b = v[i + half];
+                        v[i] = a * c[i] - b * s[i];
+                        v[i + half] = b * c[i] + a * s[i];
+                    }
+                } else { /* pairs (2i, 2i + 1) */
+                    for (int64_t i = 0; i < half; i++) {
+                        float a = v[2 * i], b = v[2 * i + 1];
+                        v[2 * i] = a * c[i] - b * s[i];
+                        v[2 * i + 1] = b * c[i] + a * s[i];
+                    }
                 }
             }
         }
-    }
+    });
 }

@@ -1,14 +1,16 @@
 /* Embedding gather, argmax and top-k. */
 #include "ck_internal.h"
 #include <math.h>
-#include <omp.h>
 
 int ck_embedding(const ck_weight *table, const int32_t *tokens, int64_t T, float *out, int threads) {
     if (table->dtype < CK_F32 || table->dtype > CK_MXFP4) return CK_ERR_DTYPE;
     const int avx2 = ck_avx2_enabled();
     const int team = ck_team(threads, T * table->cols, 65536);
-#pragma omp parallel for num_threads(team) if (team > 1) schedule(static)
-    for (int64_t t = 0; t < T; t++) ck_decode_row_any(table, tokens[t], out + t * table->cols, avx2);
+    CK_PARALLEL(team, nt, id, {
+        int64_t t0, t1;
+        ck_split(T, nt, id, 1, &t0, &t1);
+        for (int64_t t = t0; t < t1; t++) ck_decode_row_any(table, tokens[t], out + t * table->cols, avx2);
+    });
     return CK_OK;
 }
 
