@@ -238,6 +238,22 @@ static tile_scratch tile_scratch_at(float *base, int64_t D) {
     return t;
 }
 
+/* Prefetches into L2 the K and V rows (KV head g) of the key block starting at absolute position j0 (≤ pos_last). */
+static inline void prefetch_block(const float *keys, const float *values, const ck_attention_params *p, int64_t g,
+                                  int64_t j0, int64_t pos_last) {
+    const int64_t D = p->head_dim, kw = p->kv_heads * D, slots = p->slots;
+    const int64_t nb = pos_last + 1 - j0 < KEY_BLOCK ? pos_last + 1 - j0 : KEY_BLOCK;
+    int64_t slot = j0 % slots;
+    for (int64_t j = 0; j < nb; j++) {
+        const char *kr = (const char *)(keys + slot * kw + g * D), *vr = (const char *)(values + slot * kw + g * D);
+        for (int64_t b = 0; b < D * 4; b += 64) {
+            _mm_prefetch(kr + b, _MM_HINT_T1);
+            _mm_prefetch(vr + b, _MM_HINT_T1);
+        }
+        slot = slot + 1 == slots ? 0 : slot + 1;
+    }
+}
+
 /* One tile: rows t0 ..< t0+rows, heads h0 ..< h0+nh of KV head g (nh·rows ≤ TILE_VECS). */
 __attribute__((target("avx2,fma"))) static void attention_tile(const float *q, const float *keys, const float *values,
                                                               const float *sinks, const ck_attention_params *p,
@@ -262,6 +278,7 @@ __attribute__((target("avx2,fma"))) static void attention_tile(const float *q, c
         }
     }
     for (int64_t i = 0; i < mp * D; i++) ts.acc[i] = 0.f;
+    prefetch_block(keys, values, p, g, lo_first, pos_last); /* all of the first block's misses in flight at once */
     for (int64_t j0 = lo_first; j0 <= pos_last; j0 += KEY_BLOCK) {
         const int64_t nb = pos_last + 1 - j0 < KEY_BLOCK ? pos_last + 1 - j0 : KEY_BLOCK;
         int64_t slot = j0 % slots;
@@ -270,6 +287,8 @@ __attribute__((target("avx2,fma"))) static void attention_tile(const float *q, c
             ts.vp[j] = values + slot * kw + g * D;
             slot = slot + 1 == slots ? 0 : slot + 1;
         }
+        /* the next block's K and V rows head for L2 while this one is computed (long decode spans stream from L3) */
+        if (j0 + KEY_BLOCK <= pos_last) prefetch_block(keys, values, p, g, j0 + KEY_BLOCK, pos_last);
         /* 1. scores */
         int64_t r0 = 0;
         for (; r0 + 16 <= mp; r0 += 16) scores16(ts.qt + r0, mp, ts.kp, nb, D, p->scale, ts.s + r0);

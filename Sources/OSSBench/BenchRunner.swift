@@ -30,6 +30,13 @@ public final class BenchRunner {
             backends[key] = b
             return b
         }
+        // Idle libomp workers spin for KMP_BLOCKTIME (200 ms by default) after a BLAS-backend call and would take a
+        // core from the next cell if it runs on another runtime; let them go to sleep whenever the runtime changes.
+        var lastRuntime: String?
+        func settle(_ runtime: String) {
+            if let last = lastRuntime, last != runtime { usleep(250_000) }
+            lastRuntime = runtime
+        }
         var results: [BenchResult] = []
         if c.suites.contains(.ops) {
             for spec in c.opSpecs {
@@ -38,6 +45,7 @@ public final class BenchRunner {
                     for t in c.threads {
                         guard let ceiling = roofline.ceiling(threads: t) else { continue }
                         let b = try backend(kind, t)
+                        settle(kind.rawValue)
                         progress.begin("\(spec) \(kind.rawValue) \(t)t")
                         let samples = try measure(spec, backend: kind.rawValue) { i in try prepared.body(b, i) }
                         results.append(result(prepared, backend: kind.rawValue, threads: t, samples: samples,
@@ -48,6 +56,7 @@ public final class BenchRunner {
                 if c.includeDirect, let direct = prepared.direct, let cost = prepared.directCost {
                     for t in c.threads {
                         guard let ceiling = roofline.ceiling(threads: t) else { continue }
+                        settle("cblas")
                         progress.begin("\(spec) cblas \(t)t")
                         let samples = try measure(spec, backend: "cblas") { i in direct(t, i) }
                         results.append(result(prepared, backend: "cblas", threads: t, samples: samples, cost: cost, ceiling: ceiling))
@@ -62,6 +71,7 @@ public final class BenchRunner {
             for kind in c.backends {
                 for t in c.threads {
                     guard let ceiling = roofline.ceiling(threads: t) else { continue }
+                    settle(kind.rawValue)
                     progress.begin("e2e \(label) pp\(c.prompts.map(String.init).joined(separator: ",")) "
                                    + "tg\(c.gens.map(String.init).joined(separator: ",")) \(kind.rawValue) \(t)t")
                     let model: GPTOSSModel
