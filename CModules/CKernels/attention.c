@@ -41,17 +41,17 @@ static int attention_portable(ck_context *ctx, const float *q, int64_t T, const 
     const int team = ck_team(threads, T * H * keys_max * D, 16384);
     for (int i = 0; i < team; i++)
         if (!ck_buffer_reserve(&ctx->thread_scratch[i], G * keys_max)) return CK_ERR_NOMEM;
-    /* Cyclic static schedule balances the causal triangle. (Not schedule(dynamic): Swift's clang emits
-       __kmpc_dispatch_deinit for it, which Debian's libomp 16 lacks, so release links fail.) */
-#pragma omp parallel for num_threads(team) if (team > 1) schedule(static, 1)
-    for (int64_t item = 0; item < T * KV; item++) {
+    /* Cyclic split (item = id, id + nt, …) balances the causal triangle; CK_PARALLEL avoids libomp's per-loop
+       allocations (see ck_internal.h). */
+    CK_PARALLEL(team, nt, id, {
+    for (int64_t item = id; item < T * KV; item += nt) {
         const int64_t t = item / KV, g = item % KV;
         const int64_t pos = p->first_position + t;
         const int64_t lo = first_key(p, pos);
         const int64_t n = pos - lo + 1; /* ≤ keys_max: validated by the caller */
         const float *qg = q + t * qw + g * G * D;
         float *og = out + t * qw + g * G * D;
-        float *score = ctx->thread_scratch[omp_get_thread_num()].ptr; /* [G, n] */
+        float *score = ctx->thread_scratch[id].ptr; /* [G, n] */
         for (int64_t j = 0; j < n; j++) {
             const float *k = keys + ((lo + j) % slots) * kw + g * D;
             for (int64_t hh = 0; hh < G; hh++) score[hh * n + j] = p->scale * ck_dot_f32(qg + hh * D, k, D);
@@ -71,6 +71,7 @@ static int attention_portable(ck_context *ctx, const float *q, int64_t T, const 
             for (int64_t hh = 0; hh < G; hh++) ck_axpy_f32(score[hh * n + j], v, og + hh * D, D);
         }
     }
+    });
     return CK_OK;
 }
 
@@ -342,17 +343,17 @@ static int attention_avx2(ck_context *ctx, const float *q, int64_t T, const floa
     for (int i = 0; i < team; i++)
         if (!ck_buffer_reserve(&ctx->thread_scratch[i], per_thread)) return CK_ERR_NOMEM;
     const int64_t items = row_tiles * KV * head_tiles;
-    /* Cyclic static schedule balances the causal triangle (schedule(dynamic) would need __kmpc_dispatch_deinit,
-       which Debian's libomp 16 lacks). */
-#pragma omp parallel for num_threads(team) if (team > 1) schedule(static, 1)
-    for (int64_t item = 0; item < items; item++) {
+    /* Cyclic split balances the causal triangle; CK_PARALLEL avoids libomp's per-loop allocations. */
+    CK_PARALLEL(team, nt, id, {
+    for (int64_t item = id; item < items; item += nt) {
         const int64_t rt = item / (KV * head_tiles), rest = item % (KV * head_tiles);
         const int64_t g = rest / head_tiles, ht = rest % head_tiles;
         const int64_t t0 = rt * rows_per_tile, rows = T - t0 < rows_per_tile ? T - t0 : rows_per_tile;
         const int64_t h0 = g * G + ht * nh, n_heads = G - ht * nh < nh ? G - ht * nh : nh;
         attention_tile(q, keys, values, sinks, p, out, t0, rows, g, h0, n_heads,
-                       tile_scratch_at(ctx->thread_scratch[omp_get_thread_num()].ptr, D));
+                       tile_scratch_at(ctx->thread_scratch[id].ptr, D));
     }
+    });
     return CK_OK;
 }
 
