@@ -99,17 +99,7 @@ struct AttentionGeometry {
             while j < count { m = max(m, sh[j]); j += 1 }
             let sink = sinks?[firstHead + h]
             if let sink { m = max(m, sink) }
-            let mvec = SIMD8<Float>(repeating: m)
-            var sv = SIMD8<Float>()
-            j = 0
-            while j + 8 <= count {
-                let e = VectorMath.exp(VectorMath.load8(sh + j) - mvec)
-                VectorMath.store8(e, sh + j)
-                sv += e
-                j += 8
-            }
-            var sum = VectorMath.sum(sv)
-            while j < count { let e = VectorMath.exp(sh[j] - m); sh[j] = e; sum += e; j += 1 }
+            var sum = VectorMath.expShiftedSum(UnsafePointer(sh), sh, count, max: m)
             if let sink { sum += VectorMath.exp(sink - m) }
             let inv = SIMD8<Float>(repeating: 1 / sum)
             j = 0

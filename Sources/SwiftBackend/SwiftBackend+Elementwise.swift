@@ -20,17 +20,7 @@ extension SwiftBackend {
         var m = VectorMath.max(mv)
         while i < n { m = max(m, src[i]); i += 1 }
         if m == -.infinity { m = 0 }
-        let mvec = SIMD8<Float>(repeating: m)
-        var sv = SIMD8<Float>()
-        i = 0
-        while i + 8 <= n {
-            let e = VectorMath.exp(VectorMath.load8(src + i) - mvec)
-            VectorMath.store8(e, dst + i)
-            sv += e
-            i += 8
-        }
-        var s = VectorMath.sum(sv)
-        while i < n { let e = VectorMath.exp(src[i] - m); dst[i] = e; s += e; i += 1 }
+        let s = VectorMath.expShiftedSum(src, dst, n, max: m)
         let inv = 1 / s
         let iv = SIMD8<Float>(repeating: inv)
         i = 0

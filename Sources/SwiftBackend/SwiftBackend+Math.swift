@@ -93,4 +93,22 @@ enum VectorMath {
         while i < n { s += a[i] * b[i]; i += 1 }
         return s
     }
+
+    /// `dst[i] = exp(src[i] − m)` for `i < n`, returning `Σ dst` (the softmax numerators). `dst` may equal `src`.
+    @inline(__always)
+    static func expShiftedSum(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int,
+                              max m: Float) -> Float {
+        let mvec = SIMD8<Float>(repeating: m)
+        var sv = SIMD8<Float>()
+        var i = 0
+        while i + 8 <= n {
+            let e = exp(load8(src + i) - mvec)
+            store8(e, dst + i)
+            sv += e
+            i += 8
+        }
+        var s = sum(sv)
+        while i < n { let e = exp(src[i] - m); dst[i] = e; s += e; i += 1 }
+        return s
+    }
 }
