@@ -130,11 +130,15 @@ void ck_silu_mul_span(const float *gate, const float *up, float *out, int64_t n)
 /* Decoding helpers (quant.c). */
 void ck_decode_row_any(const ck_weight *w, int64_t r, float *out, int avx2);
 /* y_k[r − row0] = dot(W row r, x_k) + bias[r] for rows [row0, row1) and nx activation vectors
- * x_k = xp + k·xp_stride (prepared by ck_prepare_x, same length as a row), y_k = y + k·y_stride. bias may be NULL. */
+ * x_k = xp + k·xp_stride (prepared by ck_prepare_x), y_k = y + k·y_stride. bias may be NULL. */
 void ck_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xp_stride, int nx,
                   const float *bias, float *y, int64_t y_stride, int avx2);
-/* Writes the prepared form of x[cols] into xp for the AVX2 (avx2 = 1) or scalar path (identity copy when none). */
+/* Writes the prepared form of x[cols] into xp (ck_prepared_x_floats(w) floats) for the AVX2 (avx2 = 1) or scalar
+ * path (identity copy when none). */
 void ck_prepare_x(const ck_weight *w, const float *x, float *xp, int avx2);
+/* Floats one prepared x vector takes on the AVX2 path (cols, except MXFP4's 16-bit layout); a 64-byte multiple
+ * for MXFP4, so consecutive vectors stay aligned. */
+int64_t ck_prepared_x_floats(const ck_weight *w);
 /* 1 when ck_prepare_x is not the identity for this dtype. */
 int ck_needs_prepared_x(const ck_weight *w);
 

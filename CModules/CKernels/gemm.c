@@ -59,16 +59,18 @@ static int linear_gemv(ck_context *ctx, const float *x, int64_t T, const ck_weig
                        int team, int avx2) {
     const int64_t in = w->cols, out = w->rows;
     const float *xp = x;
+    int64_t xs = in;
     if (avx2 && ck_needs_prepared_x(w)) {
-        float *buf = ck_buffer_reserve(&ctx->shared[CK_SHARED_XPERM], T * in);
+        xs = ck_prepared_x_floats(w);
+        float *buf = ck_buffer_reserve(&ctx->shared[CK_SHARED_XPERM], T * xs);
         if (!buf) return CK_ERR_NOMEM;
-        for (int64_t t = 0; t < T; t++) ck_prepare_x(w, x + t * in, buf + t * in, avx2);
+        for (int64_t t = 0; t < T; t++) ck_prepare_x(w, x + t * in, buf + t * xs, avx2);
         xp = buf;
     }
     CK_PARALLEL(team, nt, id, {
         int64_t r0, r1;
         ck_split(out, nt, id, 16, &r0, &r1);
-        if (r1 > r0) ck_gemv_rows(w, r0, r1, xp, in, (int)T, bias, y + r0, out, avx2);
+        if (r1 > r0) ck_gemv_rows(w, r0, r1, xp, xs, (int)T, bias, y + r0, out, avx2);
     });
     return CK_OK;
 }

@@ -48,9 +48,10 @@ static void route(const float *logits, int64_t E, int64_t K, int32_t *ids, float
 
 static int moe_decode(ck_context *ctx, const float *x, const ck_moe_weights *w, float *out, int threads, int avx2) {
     const int64_t E = w->experts, H = w->hidden, I = w->intermediate, K = w->top_k;
-    const int64_t xlen_gu = H, xlen_dn = I;
-    /* shared layout: logits[E] | weights[K] | xp_gu[H] | gu[K·2I] | act_prepared[K·I] | act[K·I] | dn[K·H] */
-    float *buf = ck_buffer_reserve(&ctx->shared[CK_SHARED_MOE], E + K + xlen_gu + K * 2 * I + 2 * K * I + K * H);
+    const int64_t xlen_gu = ck_prepared_x_floats(&w->gate_up), xlen_dn = ck_prepared_x_floats(&w->down);
+    /* shared layout: logits[E] | weights[K] | xp_gu[xlen_gu] | gu[K·2I] | act_prepared[K·xlen_dn] | act[K·I] | dn[K·H] */
+    float *buf =
+        ck_buffer_reserve(&ctx->shared[CK_SHARED_MOE], E + K + xlen_gu + K * 2 * I + K * xlen_dn + K * I + K * H);
     int32_t *ids = (int32_t *)ck_buffer_reserve(&ctx->shared[CK_SHARED_MOE_IDX], K);
     if (!buf || !ids) return CK_ERR_NOMEM;
     float *logits = buf, *wts = logits + E, *xp = wts + K, *gu = xp + xlen_gu, *actp = gu + K * 2 * I;
@@ -73,13 +74,13 @@ static int moe_decode(ck_context *ctx, const float *x, const ck_moe_weights *w, 
         ck_split(K, nt, id, 1, &a, &b);
         for (int64_t j = a; j < b; j++) {
             ck_swiglu_span(gu + j * 2 * I, act + j * I, I, w->limit, w->alpha);
-            ck_prepare_x(&w->down, act + j * I, actp + j * I, avx2);
+            ck_prepare_x(&w->down, act + j * I, actp + j * xlen_dn, avx2);
         }
         CK_BARRIER(nt);
         /* down rows of the selected experts */
         ck_split(K * H, nt, id, 16, &a, &b);
         FOR_EXPERT_RANGES(a, b, H, ids,
-                          ck_gemv_rows(&w->down, abs0, abs1, actp + j * I, 0, 1, w->down_bias, dn + out0, 0, avx2));
+                          ck_gemv_rows(&w->down, abs0, abs1, actp + j * xlen_dn, 0, 1, w->down_bias, dn + out0, 0, avx2));
         CK_BARRIER(nt);
         ck_split(H, nt, id, 16, &a, &b);
         for (int64_t h = a; h < b; h++) {

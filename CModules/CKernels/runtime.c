@@ -28,8 +28,21 @@ static int detect_avx2_fma(void) {
     return (b & (1u << 5)) != 0; /* AVX2 */
 }
 
+/* AVX512 VNNI + VBMI + BW + VL (256-bit vpdpbusd and vpermb) and OS-enabled opmask/ZMM state. */
+static int detect_vnni(void) {
+    if (!detect_avx2_fma()) return 0;
+    unsigned a, b, c, d, lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    if ((lo & 0xE6) != 0xE6) return 0;
+    __cpuid_count(7, 0, a, b, c, d);
+    const unsigned f = 1u << 16, bw = 1u << 30, vl = 1u << 31, vbmi = 1u << 1, vnni = 1u << 11;
+    return (b & (f | bw | vl)) == (f | bw | vl) && (c & (vbmi | vnni)) == (vbmi | vnni);
+}
+
 static atomic_int has_avx2 = -1;
+static atomic_int has_vnni = -1;
 static atomic_int force_scalar = 0;
+static atomic_int disable_vnni = 0;
 
 int ck_has_avx2_fma(void) {
     int v = atomic_load_explicit(&has_avx2, memory_order_relaxed);
@@ -44,6 +57,20 @@ void ck_set_force_scalar(int on) { atomic_store(&force_scalar, on ? 1 : 0); }
 int ck_get_force_scalar(void) { return atomic_load(&force_scalar); }
 int ck_avx2_enabled(void) { return !atomic_load_explicit(&force_scalar, memory_order_relaxed) && ck_has_avx2_fma(); }
 int ck_using_avx2(void) { return ck_avx2_enabled(); }
+
+int ck_has_vnni(void) {
+    int v = atomic_load_explicit(&has_vnni, memory_order_relaxed);
+    if (v < 0) {
+        v = detect_vnni();
+        atomic_store_explicit(&has_vnni, v, memory_order_relaxed);
+    }
+    return v;
+}
+void ck_set_disable_vnni(int on) { atomic_store(&disable_vnni, on ? 1 : 0); }
+int ck_get_disable_vnni(void) { return atomic_load(&disable_vnni); }
+int ck_vnni_enabled(void) {
+    return ck_avx2_enabled() && !atomic_load_explicit(&disable_vnni, memory_order_relaxed) && ck_has_vnni();
+}
 
 const char *ck_openblas_config(void) { return openblas_get_config(); }
 const char *ck_openblas_corename(void) { return openblas_get_corename(); }

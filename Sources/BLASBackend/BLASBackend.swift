@@ -34,6 +34,19 @@ public final class BLASBackend: Backend, @unchecked Sendable {
     /// Whether the kernels run their AVX2+FMA path right now (CPU support and `forceScalarKernels` off).
     public static var usingAVX2Kernels: Bool { ck_using_avx2() != 0 }
 
+    /// Keeps the MXFP4 GEMV on its AVX2 `vpmaddubsw` path even where AVX512 VNNI+VBMI exist (process-wide).
+    /// Both paths give bit-identical results; the switch lets tests and benchmarks run each. Default false.
+    public static var disableVNNI: Bool {
+        get { ck_get_disable_vnni() != 0 }
+        set { ck_set_disable_vnni(newValue ? 1 : 0) }
+    }
+
+    /// Whether the CPU has AVX512 VNNI, VBMI, BW and VL (the MXFP4 GEMV's `vpdpbusd`/`vpermb` path).
+    public static var cpuHasVNNI: Bool { ck_has_vnni() != 0 }
+
+    /// Whether the MXFP4 GEMV runs its VNNI path right now (AVX2 path on, VNNI present, `disableVNNI` off).
+    public static var usingVNNIKernels: Bool { ck_vnni_enabled() != 0 }
+
     /// Every op and weight dtype has a kernel here.
     public func supports(_ op: OpDescriptor) -> Bool { true }
 

@@ -24,6 +24,10 @@ public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
     public var cpuHasAVX2FMA: Bool
     /// Kernels take the AVX2 path now (false when the CPU lacks it or `BLASBackend.forceScalarKernels` is set).
     public var usingAVX2Kernels: Bool
+    /// CPU has AVX512 VNNI+VBMI+BW+VL (the MXFP4 GEMV's integer fast path).
+    public var cpuHasVNNI: Bool
+    /// The MXFP4 GEMV takes its VNNI path now (false without the CPU support or with `BLASBackend.disableVNNI`).
+    public var usingVNNIKernels: Bool
 
     /// Reads the figures from the loaded libraries now.
     public static func current() -> BLASRuntimeInfo {
@@ -48,7 +52,15 @@ public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
             openMPMaxThreads: Int(ck_omp_max_threads()),
             openMPProcessors: Int(ck_omp_num_procs()),
             cpuHasAVX2FMA: ck_has_avx2_fma() != 0,
-            usingAVX2Kernels: ck_using_avx2() != 0)
+            usingAVX2Kernels: ck_using_avx2() != 0,
+            cpuHasVNNI: ck_has_vnni() != 0,
+            usingVNNIKernels: ck_vnni_enabled() != 0)
+    }
+
+    /// The instruction paths the C kernels take now, e.g. "AVX2+FMA+F16C; MXFP4 GEMV AVX512-VNNI".
+    public var kernelPaths: String {
+        guard usingAVX2Kernels else { return "portable scalar" }
+        return "AVX2+FMA+F16C; MXFP4 GEMV \(usingVNNIKernels ? "AVX512-VNNI" : "AVX2 vpmaddubsw")"
     }
 
     /// Runs an OpenMP parallel region of `threads` threads and returns how many distinct thread ids ran in it

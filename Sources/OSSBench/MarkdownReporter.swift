@@ -10,6 +10,7 @@ public enum MarkdownReporter {
         out.append("")
         out.append("- CPU: \(m.cpuModel), \(m.cores) logical cores, L3 \(m.l3Bytes > 0 ? Figures.bytes(Double(m.l3Bytes)) : "unknown"), flags: \(m.flags.joined(separator: " "))")
         out.append("- OpenBLAS: \(m.openblasConfig) (core \(m.openblasCore)); OpenMP: \(m.openmpRuntime)")
+        if let k = m.ckernels { out.append("- C kernels: \(k)") }
         let env = m.environment.keys.sorted().map { "\($0)=\(m.environment[$0] ?? "")" }
         out.append("- Environment: \(env.isEmpty ? "none of the BLAS/OpenMP variables set" : env.joined(separator: " "))")
         out.append("- Swift: \(m.swiftVersion); OS: \(m.os); command: `\(h.command.joined(separator: " "))`")

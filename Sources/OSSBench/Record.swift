@@ -26,6 +26,8 @@ public struct MachineBlock: Codable, Sendable, Equatable {
     public var openblasCore: String
     /// OpenMP runtime the C kernels use (spec and library).
     public var openmpRuntime: String
+    /// Instruction paths the C kernels took, e.g. "AVX2+FMA+F16C; MXFP4 GEMV AVX512-VNNI" (nil in older runs).
+    public var ckernels: String?
     /// Environment variables that change BLAS/OpenMP behaviour, as set for this run (absent = unset).
     public var environment: [String: String]
     public var swiftVersion: String
@@ -37,11 +39,11 @@ public struct MachineBlock: Codable, Sendable, Equatable {
 
     public init(cpuModel: String, cores: Int, flags: [String], l3Bytes: Int, openblasConfig: String, openblasCore: String,
                 openmpRuntime: String, environment: [String: String], swiftVersion: String, os: String,
-                gitCommit: String, date: String) {
+                gitCommit: String, date: String, ckernels: String? = nil) {
         self.cpuModel = cpuModel; self.cores = cores; self.flags = flags; self.l3Bytes = l3Bytes
         self.openblasConfig = openblasConfig; self.openblasCore = openblasCore; self.openmpRuntime = openmpRuntime
         self.environment = environment; self.swiftVersion = swiftVersion; self.os = os
-        self.gitCommit = gitCommit; self.date = date
+        self.gitCommit = gitCommit; self.date = date; self.ckernels = ckernels
     }
 
     /// File-system-safe name of the CPU ("amd-epyc"), the first level of `results/`.

@@ -65,13 +65,17 @@ final class HarnessSelfTests: XCTestCase {
         }
     }
 
-    /// The `blas-scalar` runner really runs the portable kernels; `blas` runs AVX2+FMA where the CPU has it.
+    /// The `blas-scalar` runner really runs the portable kernels; `blas` runs AVX2+FMA where the CPU has it (and
+    /// VNNI for MXFP4 where the CPU has that); `blas-avx2` runs AVX2 with VNNI held off.
     func testBLASScalarSwitchTakesEffect() throws {
-        let cpuHasAVX2 = BLASRuntimeInfo.current().cpuHasAVX2FMA
+        let info = BLASRuntimeInfo.current()
         for runner in ConformanceBackends.runners where runner.label.hasPrefix("blas") {
-            let avx2 = try runner.run { _ in BLASBackend.usingAVX2Kernels }
-            XCTAssertEqual(avx2, runner.label == "blas" && cpuHasAVX2, "\(runner.label) threads=\(runner.threads)")
+            let (avx2, vnni) = try runner.run { _ in (BLASBackend.usingAVX2Kernels, BLASBackend.usingVNNIKernels) }
+            XCTAssertEqual(avx2, runner.label != "blas-scalar" && info.cpuHasAVX2FMA, "\(runner.label) threads=\(runner.threads)")
+            XCTAssertEqual(vnni, runner.label == "blas" && info.cpuHasAVX2FMA && info.cpuHasVNNI,
+                           "\(runner.label) threads=\(runner.threads)")
         }
         XCTAssertFalse(BLASBackend.forceScalarKernels, "the scalar switch must be off again after a blas-scalar run")
+        XCTAssertFalse(BLASBackend.disableVNNI, "the VNNI switch must be off again after a blas-avx2 run")
     }
 }

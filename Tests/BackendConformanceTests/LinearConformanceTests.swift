@@ -38,7 +38,7 @@ struct LinearCase: ConformanceCase {
         if let u = Conformance.unsupported(backend, OpDescriptor(.linear, dtype: weight.dtype)) { return u }
         out.poison()
         try backend.linear(x.view, weight: weight, bias: bias?.view, out: out.view)
-        if let problem = Comparison.check(out, expected: expected, tolerance: Tolerance.linear) { return problem }
+        if let problem = Comparison.check(out, expected: expected, tolerance: Tolerance.linear(weight.dtype)) { return problem }
         return xSnapshot.changes().map { "read-only input x was modified: \($0)" }
     }
 }

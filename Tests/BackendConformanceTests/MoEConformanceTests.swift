@@ -60,7 +60,7 @@ struct MoECase: ConformanceCase {
         if let u = Conformance.unsupported(backend, OpDescriptor(.moe, dtype: weights.gateUp.dtype)) { return u }
         out.poison()
         try backend.moe(x.view, weights: weights, out: out.view)
-        if let problem = Comparison.check(out, expected: expected, tolerance: Tolerance.moe) { return problem }
+        if let problem = Comparison.check(out, expected: expected, tolerance: Tolerance.moe(weights.gateUp.dtype)) { return problem }
         return xSnapshot.changes().map { "read-only input x was modified: \($0)" }
     }
 }

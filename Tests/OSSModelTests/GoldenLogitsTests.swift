@@ -18,6 +18,17 @@ final class GoldenLogitsTests: XCTestCase {
         }
     }
 
+    /// The decode path (one token per step through the KV cache, T = 1 GEMV kernels) against the same goldens.
+    func testGoldenLogitsThroughDecodeOnEveryBackend() throws {
+        for backend in TinyModelFixture.backends {
+            let model = try GPTOSSModel.load(directory: TinyModelFixture.directory(.original), backend: backend,
+                                             contextLength: 16)
+            var rows = try model.prefill([TinyModelFixture.tokens[0]]).toArray()
+            for token in TinyModelFixture.tokens.dropFirst() { rows += try model.decode(token).toArray() }
+            try Self.assertGolden(Tensor(rows, shape: [12, 1024]), backend: backend.name + " decode")
+        }
+    }
+
     /// Checks every golden figure of §6 against `[12, 1024]` logits.
     static func assertGolden(_ logits: Tensor, backend: String, file: StaticString = #filePath, line: UInt = #line) throws {
         XCTAssertEqual(logits.shape, [12, 1024], file: file, line: line)

@@ -58,6 +58,15 @@ void ck_set_force_scalar(int on);
 int ck_get_force_scalar(void);
 /** 1 when kernels will take the AVX2+FMA path right now. */
 int ck_using_avx2(void);
+/** 1 when the CPU and OS support AVX512 VNNI, VBMI, BW and VL (the MXFP4 GEMV's 256-bit vpdpbusd/vpermb path). */
+int ck_has_vnni(void);
+/** Keeps the MXFP4 GEMV on its AVX2 vpmaddubsw path (1) even where VNNI exists (0: use VNNI when present).
+ *  Both paths give bit-identical results; the switch exists to test and measure each. Process-wide. */
+void ck_set_disable_vnni(int on);
+/** Current value of the disable-VNNI switch. */
+int ck_get_disable_vnni(void);
+/** 1 when the MXFP4 GEMV will use VNNI right now (AVX2 path on, VNNI present and not disabled). */
+int ck_vnni_enabled(void);
 
 /** `openblas_get_config()`: build options, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Zen MAX_THREADS=64". */
 const char *ck_openblas_config(void);

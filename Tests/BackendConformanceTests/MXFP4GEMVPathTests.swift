@@ -1,0 +1,73 @@
+import BLASBackend
+import OSSCore
+import XCTest
+
+/// The BLAS MXFP4 GEMV's two instruction paths (AVX2 `vpmaddubsw`, AVX512 `vpdpbusd`/`vpermb`) compute the same
+/// integers, so their outputs must be bit-identical; and the 16-bit activation rounding must keep the edge cases of
+/// x right (NaN/inf propagate, all-zero and tiny blocks, one large element in a block).
+final class MXFP4GEMVPathTests: XCTestCase {
+    /// y = x·Wᵀ on the BLAS backend with 2 threads, for T rows of x.
+    private func run(_ x: [Float], rows: Int, weight: WeightTensor) throws -> [Float] {
+        let backend = BLASBackend(threads: 2)
+        let out = Tensor(zeros: Shape(rows, weight.shape[0]))
+        try backend.linear(Tensor(x, shape: Shape(rows, weight.shape[1])), weight: weight, bias: nil, out: out)
+        return out.toArray()
+    }
+
+    private func weight(rows: Int, cols: Int, seed: UInt64) throws -> WeightTensor {
+        var random = SeededRandom(seed: seed)
+        return try WeightTensor.encode(random.floats(rows * cols), shape: Shape(rows, cols), dtype: .mxfp4)
+    }
+
+    func testVNNIAndAVX2PathsAreBitIdentical() throws {
+        try XCTSkipUnless(BLASBackend.cpuHasVNNI && BLASBackend.usingAVX2Kernels, "CPU has no AVX512 VNNI+VBMI")
+        defer { BLASBackend.disableVNNI = false }
+        // 1, 3 (odd: a half pair), 8, 9 (a full group plus one), 90 (gpt-oss H) blocks; T = 1…5 (NX 1–4, then 4 + 1)
+        for (cols, outs) in [(32, 7), (96, 33), (256, 5), (288, 17), (2880, 65)] {
+            let w = try weight(rows: outs, cols: cols, seed: UInt64(cols * 31 + outs))
+            for rows in 1...5 {
+                var random = SeededRandom(seed: UInt64(rows * 1000 + cols))
+                let x = random.floats(rows * cols, scale: 3)
+                BLASBackend.disableVNNI = false
+                XCTAssertTrue(BLASBackend.usingVNNIKernels)
+                let vnni = try run(x, rows: rows, weight: w)
+                BLASBackend.disableVNNI = true
+                XCTAssertFalse(BLASBackend.usingVNNIKernels)
+                let avx2 = try run(x, rows: rows, weight: w)
+                XCTAssertEqual(vnni.map(\.bitPattern), avx2.map(\.bitPattern), "cols \(cols), T \(rows)")
+            }
+        }
+    }
+
+    func testActivationEdgeCases() throws {
+        let cols = 96, outs = 9
+        let w = try weight(rows: outs, cols: cols, seed: 7)
+        let decoded = w.decodedArray().map(Double.init)
+        func reference(_ x: [Float]) -> [Double] {
+            (0..<outs).map { r in (0..<cols).reduce(0.0) { $0 + decoded[r * cols + $1] * Double(x[$1]) } }
+        }
+        func nmse(_ a: [Float], _ b: [Double]) -> Double {
+            let num = zip(a, b).reduce(0.0) { $0 + (Double($1.0) - $1.1) * (Double($1.0) - $1.1) }
+            return num / max(b.reduce(0.0) { $0 + $1 * $1 }, .leastNonzeroMagnitude)
+        }
+        var random = SeededRandom(seed: 11)
+        // block 0 all zero, block 1 tiny (below 2^-60: rescaled before rounding), block 2 one large outlier
+        var x = [Float](repeating: 0, count: cols)
+        for i in 32..<64 { x[i] = random.floats(1)[0] * 1e-25 }
+        for i in 64..<96 { x[i] = random.floats(1)[0] }
+        x[70] = 1000
+        let tiny = Array(x[0..<64]) + [Float](repeating: 0, count: 32)
+        for input in [x, tiny] {
+            let y = try run(input, rows: 1, weight: w)
+            XCTAssertTrue(y.allSatisfy(\.isFinite))
+            XCTAssertLessThan(nmse(y, reference(input)), Tolerance.linearMXFP4, "\(input.prefix(3))")
+        }
+        // NaN or inf anywhere in x makes every output non-finite, as in float arithmetic
+        for bad in [Float.nan, .infinity] {
+            var xb = x
+            xb[40] = bad
+            let y = try run(xb, rows: 1, weight: w)
+            XCTAssertTrue(y.allSatisfy { !$0.isFinite }, "x holding \(bad) gave \(y)")
+        }
+    }
+}
