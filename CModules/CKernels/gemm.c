@@ -3,9 +3,9 @@
  *
  * One thread pool: OpenBLAS is held at one thread (ck_init) and every parallel region below is our libomp team, each
  * thread calling cblas on its own slice of output columns. Paths of y[T,out] = x[T,in]·W[out,in]ᵀ + b:
- *   f32, T = 1        cblas_sgemv per thread on a slice of W's rows (sgemm with M = 1 is ~4× slower)
- *   any, 1 < T ≤ 4    our GEMV kernels (quant.c): each weight row decoded once in registers, dotted with all T rows
- *   other, T = 1      same GEMV kernels
+ *   any, T ≤ 4        our GEMV kernels (quant.c): each weight row decoded once in registers, dotted with all T rows
+ *                     (f32 T = 1 too: sgemm with M = 1 is ~4× slower than sgemv, and our kernel measured 1.1–1.8×
+ *                     cblas_sgemv side by side in `oss bench` on a 2880-wide f32 weight larger than L3)
  *   f32, T > 4        cblas_sgemm per thread on a slice of W's rows
  *   other, T > 4      per thread: decode tiles of W rows into kept scratch, cblas_sgemm per tile
  */
@@ -25,20 +25,6 @@ static void add_bias_rows(float *y, int64_t T, int64_t ld, int64_t c0, int64_t c
         float *row = y + t * ld;
         for (int64_t c = c0; c < c1; c++) row[c] += bias[c];
     }
-}
-
-static void linear_f32_gemv(const float *x, const ck_weight *w, const float *bias, float *y, int team) {
-    const int64_t in = w->cols, out = w->rows;
-    const float *W = (const float *)w->data;
-    CK_PARALLEL(team, nt, id, {
-        int64_t r0, r1;
-        ck_split(out, nt, id, 16, &r0, &r1);
-        if (r1 > r0) {
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)(r1 - r0), (int)in, 1.0f, W + r0 * in, (int)in, x, 1, 0.0f,
-                        y + r0, 1);
-            add_bias_rows(y, 1, out, r0, r1, bias);
-        }
-    });
 }
 
 static void linear_f32_gemm(const float *x, int64_t T, const ck_weight *w, const float *bias, float *y, int team) {
@@ -107,10 +93,6 @@ int ck_linear_impl(ck_context *ctx, const float *x, int64_t T, const ck_weight *
     if (threads > ctx->max_threads) threads = ctx->max_threads;
     const int avx2 = ck_avx2_enabled();
     const int team = ck_team(threads, w->rows * w->cols, MIN_WORK_PER_THREAD);
-    if (w->dtype == CK_F32 && T == 1) {
-        linear_f32_gemv(x, w, bias, y, team);
-        return CK_OK;
-    }
     if (T <= GEMV_MAX_T) return linear_gemv(ctx, x, T, w, bias, y, team, avx2);
     if (w->dtype == CK_F32) {
         linear_f32_gemm(x, T, w, bias, y, team);

@@ -3,8 +3,9 @@
  *
  * Two paths with the same results up to float summation order: AVX2+FMA+F16C (decode in registers, stream each weight
  * byte once) and a portable scalar path. The AVX2 path reads activations in a "prepared" layout chosen so that decoding
- * needs no cross-lane shuffles (BF16: evens/odds per 16; MXFP4: 16-bit fixed point, see mxfp4_prepare_x). Weight bytes are only
- * 1-byte aligned: every load is unaligned.
+ * needs no cross-lane shuffles (BF16: evens/odds per 16); MXFP4's GEMV multiplies in integers against 16-bit
+ * fixed-point activations (see mxfp4_prepare_x), so its results differ from float by that rounding. Weight bytes are
+ * only 1-byte aligned: every load is unaligned.
  */
 #include "ck_internal.h"
 #include <immintrin.h>
@@ -472,73 +473,73 @@ mx_dot_vnni(__m256i ul, __m256i uh, const uint8_t *xq) {
 /* Pair p of group g (blocks g+2p, g+2p+1) for NX activation vectors: 2·value·q summed in int32, times the block
  * factor, into the accumulators; `last` = the pair has only its first block
  * (16 bytes are loaded, never reading past the row). */
-#define MX_PAIR_STEP(DECODE, DOT, p, last)                                                                                  \
-    do {                                                                                                             \
-        const uint8_t *wp_ = row + 16 * (g + 2 * (p));                                                               \
-        if (((p) & 1) == 0) _mm_prefetch((const char *)(wp_ + MX_PREFETCH), _MM_HINT_T0);                            \
-        __m256i v_ = (last) ? _mm256_zextsi128_si256(_mm_loadu_si128((const __m128i *)wp_))                          \
-                            : _mm256_loadu_si256((const __m256i *)wp_);                                              \
-        __m256i ul_, uh_;                                                                                            \
-        DECODE(v_, &ul_, &uh_);                                                                                      \
-        const __m256i idx_ = _mm256_setr_epi32(2 * (p), 2 * (p), 2 * (p), 2 * (p), 2 * (p) + 1, 2 * (p) + 1,         \
-                                               2 * (p) + 1, 2 * (p) + 1);                                            \
-        for (int k = 0; k < NX; k++) {                                                                               \
-            __m256i P_ = DOT(ul_, uh_, xq[k] + 128 * (g / 2 + (p)));                                      \
-            acc[k][(p) & 1] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(P_), _mm256_permutevar8x32_ps(sd[k], idx_),        \
-                                              acc[k][(p) & 1]);                                                      \
-        }                                                                                                            \
+#define MX_PAIR_STEP(DECODE, DOT, p, last)                                                                             \
+    do {                                                                                                               \
+        const uint8_t *wp_ = row + 16 * (g + 2 * (p));                                                                 \
+        if (((p) & 1) == 0) _mm_prefetch((const char *)(wp_ + MX_PREFETCH), _MM_HINT_T0);                              \
+        __m256i v_ = (last) ? _mm256_zextsi128_si256(_mm_loadu_si128((const __m128i *)wp_))                            \
+                            : _mm256_loadu_si256((const __m256i *)wp_);                                                \
+        __m256i ul_, uh_;                                                                                              \
+        DECODE(v_, &ul_, &uh_);                                                                                        \
+        const __m256i idx_ = _mm256_setr_epi32(2 * (p), 2 * (p), 2 * (p), 2 * (p), 2 * (p) + 1, 2 * (p) + 1,           \
+                                               2 * (p) + 1, 2 * (p) + 1);                                              \
+        for (int k = 0; k < NX; k++) {                                                                                 \
+            __m256i P_ = DOT(ul_, uh_, xq[k] + 128 * (g / 2 + (p)));                                                   \
+            acc[k][(p) & 1] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(P_), _mm256_permutevar8x32_ps(sd[k], idx_),           \
+                                              acc[k][(p) & 1]);                                                        \
+        }                                                                                                              \
     } while (0)
 
 /* The 8 block factors 2^(s−127)·d_b/2 of group g for each vector, and the group's correction term. */
-#define MX_GROUP_SCALES(e8)                                                                                          \
-    do {                                                                                                             \
-        __m256 s2_ = _mm256_castsi256_ps(_mm256_max_epu32(_mm256_slli_epi32(_mm256_cvtepu8_epi32(e8), 23), minsc));  \
-        for (int k = 0; k < NX; k++) {                                                                               \
-            sd[k] = _mm256_mul_ps(s2_, _mm256_loadu_ps(dsc[k] + g));                                                 \
-            cacc[k] = _mm256_fmadd_ps(sd[k], _mm256_loadu_ps(corr[k] + g), cacc[k]);                                 \
-        }                                                                                                            \
+#define MX_GROUP_SCALES(e8)                                                                                            \
+    do {                                                                                                               \
+        __m256 s2_ = _mm256_castsi256_ps(_mm256_max_epu32(_mm256_slli_epi32(_mm256_cvtepu8_epi32(e8), 23), minsc));    \
+        for (int k = 0; k < NX; k++) {                                                                                 \
+            sd[k] = _mm256_mul_ps(s2_, _mm256_loadu_ps(dsc[k] + g));                                                   \
+            cacc[k] = _mm256_fmadd_ps(sd[k], _mm256_loadu_ps(corr[k] + g), cacc[k]);                                   \
+        }                                                                                                              \
     } while (0)
 
-#define MX_ROWS(NAME, TARGET, DECODE, DOT, NX_)                                                                             \
-    __attribute__((target(TARGET))) static void NAME(const ck_weight *w, int64_t row0, int64_t row1,                 \
-                                                     const float *xp, int64_t xs, const float *bias, float *y,        \
-                                                     int64_t ys) {                                                   \
-        enum { NX = NX_ };                                                                                           \
-        const int64_t nb = w->cols / 32, pairs = mx_pairs(nb);                                                       \
-        const __m256i minsc = _mm256_set1_epi32(0x00400000); /* E8M0 0 is 2^−127, not 0 */                           \
-        const uint8_t *xq[NX];                                                                                       \
-        const float *dsc[NX], *corr[NX];                                                                             \
-        for (int k = 0; k < NX; k++) {                                                                               \
-            xq[k] = (const uint8_t *)(xp + k * xs);                                                                  \
-            dsc[k] = xp + k * xs + 32 * pairs;                                                                       \
-            corr[k] = dsc[k] + mx_pad8(nb);                                                                          \
-        }                                                                                                            \
-        for (int64_t r = row0; r < row1; r++) {                                                                      \
-            const uint8_t *row = ck_row_ptr(w, r), *sc = ck_row_scales(w, r);                                        \
-            __m256 acc[NX][2], cacc[NX], sd[NX];                                                                     \
-            for (int k = 0; k < NX; k++) acc[k][0] = acc[k][1] = cacc[k] = _mm256_setzero_ps();                      \
-            int64_t g = 0;                                                                                           \
-            for (; g + 8 <= nb; g += 8) {                                                                            \
-                MX_GROUP_SCALES(_mm_loadl_epi64((const __m128i *)(sc + g)));                                         \
-                MX_PAIR_STEP(DECODE, DOT, 0, 0);                                                                            \
-                MX_PAIR_STEP(DECODE, DOT, 1, 0);                                                                            \
-                MX_PAIR_STEP(DECODE, DOT, 2, 0);                                                                            \
-                MX_PAIR_STEP(DECODE, DOT, 3, 0);                                                                            \
-            }                                                                                                        \
-            if (g < nb) { /* 1–7 blocks left: their scales via a zero-padded copy (no read past the row) */          \
-                uint8_t e8_[8] = {0};                                                                                \
-                memcpy(e8_, sc + g, (size_t)(nb - g));                                                               \
-                MX_GROUP_SCALES(_mm_loadl_epi64((const __m128i *)e8_));                                              \
-                const int64_t left = nb - g;                                                                         \
-                if (left > 0) MX_PAIR_STEP(DECODE, DOT, 0, left == 1);                                                      \
-                if (left > 2) MX_PAIR_STEP(DECODE, DOT, 1, left == 3);                                                      \
-                if (left > 4) MX_PAIR_STEP(DECODE, DOT, 2, left == 5);                                                      \
-                if (left > 6) MX_PAIR_STEP(DECODE, DOT, 3, left == 7);                                                      \
-            }                                                                                                        \
-            const float b_ = bias ? bias[r] : 0.f;                                                                   \
-            for (int k = 0; k < NX; k++)                                                                             \
-                y[k * ys + (r - row0)] = (hsum256(_mm256_add_ps(acc[k][0], acc[k][1])) - hsum256(cacc[k])) + b_;     \
-        }                                                                                                            \
+#define MX_ROWS(NAME, TARGET, DECODE, DOT, NX_)                                                                        \
+    __attribute__((target(TARGET))) static void NAME(const ck_weight *w, int64_t row0, int64_t row1,                   \
+                                                     const float *xp, int64_t xs, const float *bias, float *y,         \
+                                                     int64_t ys) {                                                     \
+        enum { NX = NX_ };                                                                                             \
+        const int64_t nb = w->cols / 32, pairs = mx_pairs(nb);                                                         \
+        const __m256i minsc = _mm256_set1_epi32(0x00400000); /* E8M0 0 is 2^−127, not 0 */                             \
+        const uint8_t *xq[NX];                                                                                         \
+        const float *dsc[NX], *corr[NX];                                                                               \
+        for (int k = 0; k < NX; k++) {                                                                                 \
+            xq[k] = (const uint8_t *)(xp + k * xs);                                                                    \
+            dsc[k] = xp + k * xs + 32 * pairs;                                                                         \
+            corr[k] = dsc[k] + mx_pad8(nb);                                                                            \
+        }                                                                                                              \
+        for (int64_t r = row0; r < row1; r++) {                                                                        \
+            const uint8_t *row = ck_row_ptr(w, r), *sc = ck_row_scales(w, r);                                          \
+            __m256 acc[NX][2], cacc[NX], sd[NX];                                                                       \
+            for (int k = 0; k < NX; k++) acc[k][0] = acc[k][1] = cacc[k] = _mm256_setzero_ps();                        \
+            int64_t g = 0;                                                                                             \
+            for (; g + 8 <= nb; g += 8) {                                                                              \
+                MX_GROUP_SCALES(_mm_loadl_epi64((const __m128i *)(sc + g)));                                           \
+                MX_PAIR_STEP(DECODE, DOT, 0, 0);                                                                       \
+                MX_PAIR_STEP(DECODE, DOT, 1, 0);                                                                       \
+                MX_PAIR_STEP(DECODE, DOT, 2, 0);                                                                       \
+                MX_PAIR_STEP(DECODE, DOT, 3, 0);                                                                       \
+            }                                                                                                          \
+            if (g < nb) { /* 1–7 blocks left: their scales via a zero-padded copy (no read past the row) */            \
+                uint8_t e8_[8] = {0};                                                                                  \
+                memcpy(e8_, sc + g, (size_t)(nb - g));                                                                 \
+                MX_GROUP_SCALES(_mm_loadl_epi64((const __m128i *)e8_));                                                \
+                const int64_t left = nb - g;                                                                           \
+                if (left > 0) MX_PAIR_STEP(DECODE, DOT, 0, left == 1);                                                 \
+                if (left > 2) MX_PAIR_STEP(DECODE, DOT, 1, left == 3);                                                 \
+                if (left > 4) MX_PAIR_STEP(DECODE, DOT, 2, left == 5);                                                 \
+                if (left > 6) MX_PAIR_STEP(DECODE, DOT, 3, left == 7);                                                 \
+            }                                                                                                          \
+            const float b_ = bias ? bias[r] : 0.f;                                                                     \
+            for (int k = 0; k < NX; k++)                                                                               \
+                y[k * ys + (r - row0)] = (hsum256(_mm256_add_ps(acc[k][0], acc[k][1])) - hsum256(cacc[k])) + b_;       \
+        }                                                                                                              \
     }
 MX_ROWS(mxfp4_rows_avx2_1, "avx2,fma", mx_decode_avx2, mx_dot_avx2, 1)
 MX_ROWS(mxfp4_rows_avx2_2, "avx2,fma", mx_decode_avx2, mx_dot_avx2, 2)
@@ -552,16 +553,16 @@ MX_ROWS(mxfp4_rows_vnni_4, MX_VNNI_TARGET, mx_decode_vnni, mx_dot_vnni, 4)
 typedef void (*ck_rows_fn)(const ck_weight *, int64_t, int64_t, const float *, int64_t, const float *, float *,
                            int64_t);
 
-#define GEMV_ROWS_AVX2(NX)                                                                                         \
-    __attribute__((target("avx2,fma,f16c"))) static void gemv_rows_avx2_##NX(                                      \
-        const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xs, const float *bias, float *y,  \
-        int64_t ys) {                                                                                              \
-        for (int64_t r = row0; r < row1; r++) {                                                                    \
-            float res[CK_NX_MAX];                                                                                  \
-            row_dot_avx2(w, r, xp, xs, NX, res);                                                                   \
-            float b = bias ? bias[r] : 0.f;                                                                        \
-            for (int k = 0; k < NX; k++) y[k * ys + (r - row0)] = res[k] + b;                                      \
-        }                                                                                                          \
+#define GEMV_ROWS_AVX2(NX)                                                                                             \
+    __attribute__((target("avx2,fma,f16c"))) static void gemv_rows_avx2_##NX(                                          \
+        const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xs, const float *bias, float *y,      \
+        int64_t ys) {                                                                                                  \
+        for (int64_t r = row0; r < row1; r++) {                                                                        \
+            float res[CK_NX_MAX];                                                                                      \
+            row_dot_avx2(w, r, xp, xs, NX, res);                                                                       \
+            float b = bias ? bias[r] : 0.f;                                                                            \
+            for (int k = 0; k < NX; k++) y[k * ys + (r - row0)] = res[k] + b;                                          \
+        }                                                                                                              \
     }
 GEMV_ROWS_AVX2(1)
 GEMV_ROWS_AVX2(2)
