@@ -1,9 +1,12 @@
-/* Roofline probes: peak FP32 FMA rate and DRAM read bandwidth, per thread count. See include/ck_probe.h. */
+/* Roofline probes: peak FP32 FMA rate and DRAM read bandwidth, per thread count; the `read` reference of the
+ * benchmark (a streaming read of given buffers). See include/ck_probe.h. */
 #include "ck_probe.h"
+#include "ck_internal.h" /* CK_PARALLEL, ck_split, CK_MAX_THREADS */
 
 #include <omp.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 #endif
@@ -160,3 +163,63 @@ double ck_probe_dram_read_gbps(int threads, size_t bytes, int repeats) {
     return g;
 }
 
+
+/* XOR fold of bytes [lo, hi) of `base`: byte j contributes base[j] << 8·(j mod 8). `lo` is a multiple of 32, so
+ * 64-bit lane q of a 32-byte load at j holds bytes j + 8q … j + 8q + 7 in the same positions. */
+#if defined(__AVX2__)
+static uint64_t xor_bytes(const unsigned char *base, size_t lo, size_t hi) {
+    __m256i a0 = _mm256_setzero_si256(), a1 = _mm256_setzero_si256();
+    __m256i a2 = _mm256_setzero_si256(), a3 = _mm256_setzero_si256();
+    size_t j = lo;
+    for (; j + 128 <= hi; j += 128) {
+        a0 = _mm256_xor_si256(a0, _mm256_loadu_si256((const __m256i *)(base + j)));
+        a1 = _mm256_xor_si256(a1, _mm256_loadu_si256((const __m256i *)(base + j + 32)));
+        a2 = _mm256_xor_si256(a2, _mm256_loadu_si256((const __m256i *)(base + j + 64)));
+        a3 = _mm256_xor_si256(a3, _mm256_loadu_si256((const __m256i *)(base + j + 96)));
+    }
+    for (; j + 32 <= hi; j += 32) a0 = _mm256_xor_si256(a0, _mm256_loadu_si256((const __m256i *)(base + j)));
+    __m256i a = _mm256_xor_si256(_mm256_xor_si256(a0, a1), _mm256_xor_si256(a2, a3));
+    uint64_t lanes[4];
+    _mm256_storeu_si256((__m256i *)lanes, a);
+    uint64_t x = lanes[0] ^ lanes[1] ^ lanes[2] ^ lanes[3];
+    for (; j < hi; j++) x ^= (uint64_t)base[j] << (8 * (j & 7));
+    return x;
+}
+#else
+static uint64_t xor_bytes(const unsigned char *base, size_t lo, size_t hi) {
+    uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    size_t j = lo;
+    for (; j + 32 <= hi; j += 32) {
+        uint64_t w[4];
+        memcpy(w, base + j, sizeof w); /* little-endian x86: byte j + 8q + r lands at bits 8r of w[q] */
+        a0 ^= w[0]; a1 ^= w[1]; a2 ^= w[2]; a3 ^= w[3];
+    }
+    uint64_t x = a0 ^ a1 ^ a2 ^ a3;
+    for (; j < hi; j++) x ^= (uint64_t)base[j] << (8 * (j & 7));
+    return x;
+}
+#endif
+
+int ck_probe_read_bytes(const void *const *ptrs, const size_t *sizes, int count, int threads, uint64_t *checksum) {
+    if (ptrs == NULL || sizes == NULL || checksum == NULL || count < 1 || threads < 1 || threads > CK_MAX_THREADS)
+        return -1;
+    for (int r = 0; r < count; r++)
+        if (sizes[r] > 0 && ptrs[r] == NULL) return -1;
+    /* One 64-byte slot per thread (no false sharing between the partial results). */
+    uint64_t parts[CK_MAX_THREADS][8];
+    int used = 1;
+    CK_PARALLEL(threads, nt, id, {
+        if (id == 0) used = nt;
+        uint64_t x = 0;
+        for (int r = 0; r < count; r++) {
+            int64_t lo, hi;
+            ck_split((int64_t)sizes[r], nt, id, 64, &lo, &hi);
+            if (hi > lo) x ^= xor_bytes((const unsigned char *)ptrs[r], (size_t)lo, (size_t)hi);
+        }
+        parts[id][0] = x;
+    });
+    uint64_t x = 0;
+    for (int t = 0; t < used; t++) x ^= parts[t][0];
+    *checksum = x;
+    return 0;
+}

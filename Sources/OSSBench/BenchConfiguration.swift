@@ -20,7 +20,8 @@ public struct BenchConfiguration: Sendable {
     public var warmup: Int
     /// A cell stops early once it has 3 samples and this many seconds of timed work (bounds slow cells).
     public var cellBudgetSeconds: Double
-    /// Adds direct `cblas_sgemm` / `cblas_sgemv` rows for f32 linear cells.
+    /// Adds the reference rows: direct `cblas_sgemm` / `cblas_sgemv` (`cblas`) for f32 linear cells and the
+    /// streaming read of the weight bytes (`read`) for T = 1 linear cells (`--no-direct` turns both off).
     public var includeDirect: Bool
     /// Bytes of the DRAM bandwidth probe array.
     public var dramProbeBytes: Int
@@ -36,8 +37,8 @@ public struct BenchConfiguration: Sendable {
         self.dramProbeBytes = dramProbeBytes; self.profile = profile
     }
 
-    /// The `make bench` matrix: swift and blas, threads 1…cores, `OpsSuite.defaultSpecs()` with cblas reference rows,
-    /// e2e pp512 and tg128 on the `mini` preset; 10 reps per op cell, 3 per e2e test, 1 warm-up.
+    /// The `make bench` matrix: swift and blas, threads 1…cores, `OpsSuite.defaultSpecs()` with cblas and read
+    /// reference rows, e2e pp512 and tg128 on the `mini` preset; 10 reps per op cell, 3 per e2e test, 1 warm-up.
     public static func defaultMatrix(cores: Int = ProcessInfo.processInfo.activeProcessorCount) -> BenchConfiguration {
         BenchConfiguration(backends: [.swift, .blas], threads: Array(1...max(1, cores)), suites: [.ops, .e2e],
                            opSpecs: OpsSuite.defaultSpecs(), prompts: [512], gens: [128], model: "mini",
@@ -49,7 +50,11 @@ public struct BenchConfiguration: Sendable {
         var n = 0
         if suites.contains(.ops) {
             n += opSpecs.count * backends.count * threads.count
-            if includeDirect { n += opSpecs.filter { $0.family.linearShape != nil && $0.dtype == .f32 }.count * threads.count }
+            if includeDirect {
+                let linear = opSpecs.filter { $0.family.linearShape != nil }
+                n += linear.filter { $0.dtype == .f32 }.count * threads.count        // cblas
+                n += linear.filter { $0.tokens == 1 }.count * threads.count          // read
+            }
         }
         if suites.contains(.e2e) { n += backends.count * threads.count }
         return n

@@ -4,7 +4,8 @@ import OSSCore
 import OSSModel
 
 /// Runs a `BenchConfiguration`: roofline probes first, then the ops suite (each cell prepared once and timed on every
-/// backend × thread count, plus the direct OpenBLAS reference), then the e2e suite. Progress goes to stderr.
+/// backend × thread count, plus the reference rows: the direct OpenBLAS call for f32 linear, the streaming read of the
+/// weight bytes for T = 1 linear), then the e2e suite. Progress goes to stderr.
 public final class BenchRunner {
     public let configuration: BenchConfiguration
     private let progress: BenchProgress
@@ -53,13 +54,19 @@ public final class BenchRunner {
                         progress.end()
                     }
                 }
-                if c.includeDirect, let direct = prepared.direct, let cost = prepared.directCost {
+                // Reference rows (`--no-direct` leaves them out) right after the cells of the same spec, once per
+                // thread count: same weights, same copy per rep, same `measure` and settle logic as the cells. The
+                // `read` row is the same-run, seconds-apart yardstick of the T = 1 linear cells (`vs read` in the
+                // markdown), so the ratio holds even when the machine's bandwidth drifts between the roofline probe
+                // and the cell; cells and their read rows are at most one spec's timing apart.
+                for reference in c.includeDirect ? prepared.references : [] {
                     for t in c.threads {
                         guard let ceiling = roofline.ceiling(threads: t) else { continue }
-                        settle("cblas")
-                        progress.begin("\(spec) cblas \(t)t")
-                        let samples = try measure(spec, backend: "cblas") { i in direct(t, i) }
-                        results.append(result(prepared, backend: "cblas", threads: t, samples: samples, cost: cost, ceiling: ceiling))
+                        settle(reference.runtime)
+                        progress.begin("\(spec) \(reference.name) \(t)t")
+                        let samples = try measure(spec, backend: reference.name) { i in try reference.run(t, i) }
+                        results.append(result(prepared, backend: reference.name, threads: t, samples: samples,
+                                              cost: reference.cost, ceiling: ceiling, workingSet: reference.workingSet))
                         progress.end()
                     }
                 }
@@ -122,9 +129,11 @@ public final class BenchRunner {
         }
     }
 
-    private func result(_ p: OpCase, backend: String, threads: Int, samples: [Double], cost: OpCost, ceiling: Ceiling) -> BenchResult {
+    private func result(_ p: OpCase, backend: String, threads: Int, samples: [Double], cost: OpCost, ceiling: Ceiling,
+                        workingSet: Double? = nil) -> BenchResult {
         BenchResult(suite: .ops, test: p.spec.test, op: p.op.rawValue, backend: backend, threads: threads,
                     dtype: p.spec.dtype?.rawValue ?? "-", shape: p.shape, m: p.m, n: p.n, k: p.k, reps: samples.count,
-                    warmup: configuration.warmup, samplesNs: samples, cost: cost, ceiling: ceiling, workingSetBytes: p.workingSet)
+                    warmup: configuration.warmup, samplesNs: samples, cost: cost, ceiling: ceiling,
+                    workingSetBytes: workingSet ?? p.workingSet)
     }
 }

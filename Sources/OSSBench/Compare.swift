@@ -13,8 +13,10 @@ public struct RunComparison: Sendable {
         public var medianB: Double
         /// Speed of B relative to A: medianA ÷ medianB (> 1: B faster, < 1: B slower).
         public var ratio: Double
-        /// B slower than A beyond the threshold.
+        /// B slower than A beyond the threshold (never for a `read` row: it measures the machine, not our code).
         public var regressed: Bool
+        /// A `read` reference row: the machine's streaming-read speed on that cell's bytes, shown for context.
+        public var machineReference: Bool
     }
 
     public var rows: [Row]
@@ -24,7 +26,10 @@ public struct RunComparison: Sendable {
     /// Allowed slowdown before a cell counts as regressed (0.05 = 5%).
     public var threshold: Double
 
-    /// Compares by `BenchResult.cellKey`. A cell regresses when `ratio < 1 − threshold`.
+    /// Compares by `BenchResult.cellKey`. A cell regresses when `ratio < 1 − threshold`. `read` rows are compared
+    /// too but never regress: a slower pure read is the machine (other load, bandwidth drift), not a change of ours;
+    /// it tells how much of a T = 1 linear cell's change the machine explains. `cblas` rows are flagged like cells
+    /// (a linked-library change shows there).
     public init(a: BenchRun, b: BenchRun, threshold: Double = 0.05) {
         self.threshold = threshold
         let indexA = Dictionary(a.results.map { ($0.cellKey, $0) }, uniquingKeysWith: { x, _ in x })
@@ -34,9 +39,10 @@ public struct RunComparison: Sendable {
         for rb in b.results where seen.insert(rb.cellKey).inserted {
             guard let ra = indexA[rb.cellKey] else { continue }
             let ratio = rb.stats.median > 0 ? ra.stats.median / rb.stats.median : 0
+            let machine = rb.backend == OpReference.readName
             rows.append(Row(key: rb.cellKey, test: rb.test, backend: rb.backend, threads: rb.threads, dtype: rb.dtype,
                             shape: rb.shape, medianA: ra.stats.median, medianB: rb.stats.median, ratio: ratio,
-                            regressed: ratio < 1 - threshold))
+                            regressed: !machine && ratio < 1 - threshold, machineReference: machine))
         }
         self.rows = rows
         onlyInA = a.results.map(\.cellKey).filter { !keysB.contains($0) }
@@ -51,12 +57,15 @@ public struct RunComparison: Sendable {
     /// Markdown table of every common cell, regressions marked.
     public func markdown(nameA: String, nameB: String) -> String {
         var out = ["# Compare: B = \(nameB) vs A = \(nameA)", "",
-                   "ratio = median A ÷ median B (> 1: B faster). Flagged: B slower by more than \(Figures.percent(threshold)).", "",
+                   "ratio = median A ÷ median B (> 1: B faster). Flagged: B slower by more than \(Figures.percent(threshold)). "
+                       + "`read` rows (a pure read of a T = 1 linear cell's weight bytes) measure the machine: never flagged.",
+                   "",
                    "| test | backend | thr | dtype | shape | median A | median B | B/A speed | |",
                    "|---|---|---:|---|---|---:|---:|---:|---|"]
         for r in rows {
+            let flag = r.regressed ? "**REGRESSION**" : r.machineReference ? "machine" : ""
             out.append("| \(r.test) | \(r.backend) | \(r.threads) | \(r.dtype) | \(r.shape) | \(Figures.duration(ns: r.medianA)) | "
-                       + "\(Figures.duration(ns: r.medianB)) | \(Figures.number(r.ratio)) | \(r.regressed ? "**REGRESSION**" : "") |")
+                       + "\(Figures.duration(ns: r.medianB)) | \(Figures.number(r.ratio)) | \(flag) |")
         }
         out.append("")
         out.append("\(rows.count) common cells, \(regressions.count) regressed, \(onlyInA.count) only in A, \(onlyInB.count) only in B.")

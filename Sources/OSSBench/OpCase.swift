@@ -40,16 +40,16 @@ final class OpCase {
     let workingSet: Double
     /// Runs rep `i` on a backend.
     let body: (any Backend, Int) throws -> Void
-    /// The direct OpenBLAS reference (`cblas_sgemm` / `cblas_sgemv` with OpenBLAS's own threads) for f32 linear:
-    /// runs rep `i` at `threads` threads. nil for other cases.
-    let direct: ((_ threads: Int, _ rep: Int) -> Void)?
-    /// Cost of the direct call (no bias).
-    let directCost: OpCost?
+    /// Reference rows measured next to this cell (the runner's `--no-direct` leaves them out): the direct OpenBLAS
+    /// call for f32 linear (`cblas`), the streaming read of the weight bytes for T = 1 linear (`read`).
+    let references: [OpReference]
 
     init(spec: OpSpec, op: OpKind, shape: String, m: Int, n: Int, k: Int, cost: OpCost, workingSet: Double,
-         body: @escaping (any Backend, Int) throws -> Void,
-         direct: ((Int, Int) -> Void)? = nil, directCost: OpCost? = nil) {
+         body: @escaping (any Backend, Int) throws -> Void, references: [OpReference] = []) {
         self.spec = spec; self.op = op; self.shape = shape; self.m = m; self.n = n; self.k = k; self.cost = cost
-        self.workingSet = workingSet; self.body = body; self.direct = direct; self.directCost = directCost
+        self.workingSet = workingSet; self.body = body; self.references = references
     }
+
+    /// The reference named `name` (`cblas`, `read`), if this cell has one.
+    func reference(_ name: String) -> OpReference? { references.first { $0.name == name } }
 }

@@ -196,22 +196,23 @@ public enum OpsSuite {
         let bias = s.bias ? Tensor.random([n], scale: 0.1, seed: seed + 102) : nil
         let cost = OpCost.linear(tokens: T, inFeatures: k, outFeatures: n, dtype: dtype, bias: s.bias)
         let working = Double(one.storedBytes * copies) + 4 * Double(T * (k + n))
-        var direct: ((Int, Int) -> Void)? = nil
-        var directCost: OpCost? = nil
+        var references: [OpReference] = []
         if dtype == .f32 {
-            directCost = OpCost.linear(tokens: T, inFeatures: k, outFeatures: n, dtype: .f32, bias: false)
-            direct = { threads, i in
+            let directCost = OpCost.linear(tokens: T, inFeatures: k, outFeatures: n, dtype: .f32, bias: false)
+            references.append(OpReference(name: OpReference.cblasName, runtime: "cblas", cost: directCost,
+                                          workingSet: working) { threads, i in
                 let w = weights[i % weights.count].data.assumingMemoryBound(to: Float.self)
                 if T == 1 {
                     BLASBackend.directSGEMV(m: n, n: k, a: w, x: x.pointer, y: out.pointer, threads: threads)
                 } else {
                     BLASBackend.directSGEMM(m: T, n: n, k: k, a: x.pointer, bTransposed: w, c: out.pointer, threads: threads)
                 }
-            }
+            })
         }
+        if T == 1 { references.append(try OpReference.streamingRead(of: weights, cell: spec.description)) }
         return OpCase(spec: spec, op: .linear, shape: "T=\(T) \(k)→\(n)", m: T, n: n, k: k, cost: cost, workingSet: working,
                       body: { b, i in try b.linear(x, weight: weights[i % weights.count], bias: bias, out: out) },
-                      direct: direct, directCost: directCost)
+                      references: references)
     }
 
     private static func prepareAttention(_ spec: OpSpec, seed: UInt64) throws -> OpCase {

@@ -82,7 +82,8 @@ public struct BenchResult: Codable, Sendable, Equatable {
     public var test: String
     /// The op kind (`linear`, `rmsNorm`, …) or `prefill` / `decode` for e2e.
     public var op: String
-    /// `swift`, `blas`, `auto`, or `cblas` (direct OpenBLAS reference rows).
+    /// `swift`, `blas`, `auto`, or a reference row: `cblas` (direct OpenBLAS call, f32 linear) or `read` (streaming
+    /// read of the weight bytes one call reads, T = 1 linear).
     public var backend: String
     public var threads: Int
     /// Weight dtype (`f32`, `bf16`, …) or `-` for ops without weights; the model's dtypes for e2e.
@@ -162,6 +163,12 @@ public struct BenchResult: Codable, Sendable, Equatable {
 
     /// Identity of the cell across runs (for `compare`): everything but the measurements.
     public var cellKey: String { "\(suite.rawValue)|\(test)|\(backend)|t\(threads)|\(dtype)|\(shape)" }
+
+    /// Backend names of reference rows: measured next to the cells for side-by-side ratios, never routed to.
+    public static let referenceBackends: Set<String> = ["cblas", "read"]
+
+    /// True for a reference row (`cblas`, `read`) rather than a backend's cell.
+    public var isReference: Bool { Self.referenceBackends.contains(backend) }
 
     /// The figure the roofline fraction is about: GFLOP/s when compute-bound, GB/s when memory-bound.
     public var boundThroughput: Double { bound == .compute ? gflops : gbps }

@@ -10,11 +10,12 @@ public enum SVGCharts {
         case "blas": return "#1f77b4"
         case "auto": return "#2ca02c"
         case "cblas": return "#7f7f7f"
+        case "read": return "#bcbd22"
         default: return "#9467bd"
         }
     }
 
-    static let backendOrder = ["swift", "blas", "auto", "cblas"]
+    static let backendOrder = ["swift", "blas", "auto", "cblas", "read"]
 
     private static func sortedBackends(_ names: Set<String>) -> [String] {
         names.sorted { (backendOrder.firstIndex(of: $0) ?? 99, $0) < (backendOrder.firstIndex(of: $1) ?? 99, $1) }

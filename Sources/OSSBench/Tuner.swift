@@ -13,8 +13,16 @@ public struct Tuner {
         public var threads: Int
         /// Fastest rep in ns per backend name.
         public var bestNs: [String: Double]
-        public var winner: String { bestNs.min { $0.value < $1.value }?.key ?? "blas" }
+        /// The faster of the backends a profile can route to (`swift`, `blas`); reference figures (`cblas`, `read`)
+        /// in `bestNs` are never a winner.
+        public var winner: String { routable.min { $0.value < $1.value }?.key ?? "blas" }
+        /// `bestNs` restricted to `Tuner.routableBackends`.
+        var routable: [String: Double] { bestNs.filter { Tuner.routableBackends.contains($0.key) } }
     }
+
+    /// Backends a `TuningProfile` routes to; everything else (`auto`, the `cblas` / `read` reference rows of
+    /// `oss bench`) is never a routing target.
+    static let routableBackends: Set<String> = [BackendKind.swift.rawValue, BackendKind.blas.rawValue]
 
     public var threads: [Int]
     public var dtypes: [DType]
@@ -109,7 +117,7 @@ public struct Tuner {
         // Fastest thread count per op class: the lowest summed best-backend median over that class's cells.
         var classTime: [String: [Int: Double]] = [:]
         for m in measurements {
-            let best = m.bestNs.values.min() ?? .infinity
+            let best = m.routable.values.min() ?? .infinity
             classTime[Self.opClass(key: m.key, tokens: m.tokens), default: [:]][m.threads, default: 0] += best
         }
         let bestThreads = classTime.mapValues { byT in byT.min { $0.value < $1.value || ($0.value == $1.value && $0.key < $1.key) }?.key ?? 1 }

@@ -45,7 +45,11 @@ struct BenchRunCommand: ParsableCommand {
     @Option(name: .long, help: "Stdout formats: md, csv, json, jsonl (default md).") var format: String = "md"
     @Option(name: .long, help: "Results root directory (default results).") var out: String = "results"
     @Flag(name: .long, help: "Do not write a results directory.") var noSave = false
-    @Flag(name: .long, help: "Leave out the direct cblas_sgemm/cblas_sgemv reference rows.") var noDirect = false
+    @Flag(name: .long, help: """
+        Leave out the reference rows: cblas (direct cblas_sgemm/sgemv, f32 linear) and read (streaming read of the \
+        weight bytes, T=1 linear).
+        """)
+    var noDirect = false
     @Option(name: .long, help: "Tuning profile for --backend auto (default ~/.config/swiftoss/tuning.json if present).")
     var profile: String?
     @Flag(name: .long, help: "No progress on stderr.") var quiet = false

@@ -20,6 +20,19 @@ final class CompareTests: XCTestCase {
         XCTAssertTrue(RunComparison(a: a, b: Fixtures.run(slowdown: 1.03), threshold: 0.01).hasRegression)
     }
 
+    func testReadRowsAreComparedButNeverFlagged() {
+        // The machine read 30% slower in B, our cells did not change: nothing regressed, the read rows are listed.
+        let cmp = RunComparison(a: Fixtures.runWithReadRows(), b: Fixtures.runWithReadRows(slowdown: 1.3))
+        XCTAssertFalse(cmp.hasRegression)
+        let reads = cmp.rows.filter { $0.backend == "read" }
+        XCTAssertEqual(reads.count, 2)
+        for r in reads {
+            XCTAssertTrue(r.machineReference)
+            XCTAssertEqual(r.ratio, 1 / 1.3, accuracy: 1e-9)
+        }
+        XCTAssertTrue(cmp.markdown(nameA: "a", nameB: "b").contains("| machine |"))
+    }
+
     func testCompareFromFilesOnDisk() throws {
         let root = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: root) }

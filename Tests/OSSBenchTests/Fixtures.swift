@@ -1,5 +1,6 @@
 import Foundation
 @testable import OSSBench
+import OSSCore
 
 /// Synthetic runs for reporter and compare tests (no timing involved).
 enum Fixtures {
@@ -41,6 +42,20 @@ enum Fixtures {
                                roofline: Roofline(ceilings: ceilings, dramProbeBytes: 1 << 30, fmaIterations: 1000),
                                command: ["oss", "bench", "--default"])
         return BenchRun(header: header, results: results)
+    }
+
+    /// `run` plus `read` reference rows for its bf16 T = 1 qkv cells at 1 and 2 threads (median 1.2 ms; the blas
+    /// cells' median is 1.5 ms, swift's 1.8 ms).
+    static func runWithReadRows(slowdown: Double = 1) -> BenchRun {
+        var r = run()
+        for t in [1, 2] {
+            let bytes = 5120.0 * 2880 * DType.bf16.bytesPerWeight
+            r.results.append(BenchResult(suite: .ops, test: "linear.qkv", op: "linear", backend: "read", threads: t,
+                                         dtype: "bf16", shape: "T=1 2880→5120", m: 1, n: 5120, k: 2880, reps: 3, warmup: 1,
+                                         samplesNs: [1.2e6, 1.25e6, 1.15e6].map { $0 * slowdown },
+                                         cost: OpCost(flops: 0, bytes: bytes), ceiling: ceilings[t - 1], workingSetBytes: 1.5e8))
+        }
+        return r
     }
 
     static func temporaryDirectory() throws -> URL {

@@ -54,8 +54,10 @@ final class MatrixTests: XCTestCase {
         XCTAssertTrue(specs.contains(OpSpec(.qkv, dtype: .f32, tokens: 512)))
         for d in [DType.f32, .bf16, .q8_0, .mxfp4] { XCTAssertTrue(specs.contains(OpSpec(.qkv, dtype: d, tokens: 1)), "\(d)") }
         XCTAssertTrue(specs.contains(OpSpec(.moe, dtype: .mxfp4, tokens: 512)))
-        // ops × 2 backends × 2 threads + the cblas rows of the two f32 cells × 2 threads + e2e 2 × 2.
-        XCTAssertEqual(c.cellCount, specs.count * 4 + 2 * 2 + 4)
+        // ops × 2 backends × 2 threads + the cblas rows of the two f32 cells × 2 threads + the read rows of the ten
+        // T = 1 linear cells × 2 threads + e2e 2 × 2.
+        XCTAssertEqual(specs.filter { $0.family.linearShape != nil && $0.tokens == 1 }.count, 10)
+        XCTAssertEqual(c.cellCount, specs.count * 4 + 2 * 2 + 10 * 2 + 4)
     }
 }
 

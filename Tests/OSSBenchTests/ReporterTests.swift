@@ -52,6 +52,46 @@ final class ReporterTests: XCTestCase {
         XCTAssertTrue(md.contains("| swift | 1 | ") && md.contains("| 83% |"))
     }
 
+    func testMarkdownVsReadIsTheReadMedianOverTheRowMedian() throws {
+        let run = Fixtures.runWithReadRows()
+        let lines = MarkdownReporter.render(run).split(separator: "\n").map(String.init)
+        let header = try XCTUnwrap(lines.first { $0.hasPrefix("| test |") })
+        func cells(_ line: String) -> [String] {
+            line.split(separator: "|", omittingEmptySubsequences: false).dropFirst().dropLast()
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        let columns = cells(header)
+        let vsRead = try XCTUnwrap(columns.firstIndex(of: "vs read"))
+        let backend = try XCTUnwrap(columns.firstIndex(of: "backend")), threads = try XCTUnwrap(columns.firstIndex(of: "thr"))
+        let dtype = try XCTUnwrap(columns.firstIndex(of: "dtype"))
+        func row(_ b: String, _ t: Int, _ d: String) throws -> [String] {
+            try XCTUnwrap(lines.map(cells).first {
+                $0.count == columns.count && $0[backend] == b && $0[threads] == "\(t)" && $0[dtype] == d
+            })
+        }
+        func median(_ b: String, _ t: Int) throws -> Double {
+            try XCTUnwrap(run.results.first { $0.backend == b && $0.threads == t && $0.dtype == "bf16" }).stats.median
+        }
+        for t in [1, 2] {
+            // blas 1.5 ms and swift 1.8 ms against a 1.2 ms read: 80% and 67%.
+            XCTAssertEqual(try row("blas", t, "bf16")[vsRead], "80%")
+            XCTAssertEqual(try row("swift", t, "bf16")[vsRead], "67%")
+            for b in ["blas", "swift"] {
+                XCTAssertEqual(try row(b, t, "bf16")[vsRead], Figures.percent(try median("read", t) / median(b, t)))
+            }
+            let read = try row("read", t, "bf16")
+            XCTAssertEqual(read[vsRead], "", "a read row has no ratio to itself")
+            XCTAssertTrue(read[columns.firstIndex(of: "roofline")!].hasSuffix("DRAM"))
+            // No read row for T = 512 f32: empty there, while vs cblas is still filled as before.
+            let gemm = try row("swift", t, "f32")
+            XCTAssertEqual(gemm[vsRead], "")
+            XCTAssertEqual(gemm[columns.firstIndex(of: "vs cblas")!], "83%")
+        }
+        // Read rows are ordinary rows of the CSV and JSON records.
+        XCTAssertEqual(CSVReporter.parse(CSVReporter.render(run)).filter { $0.contains("read") }.count, 2)
+        XCTAssertEqual(try JSONReporter.parse(try JSONReporter.renderLines(run), file: "t.jsonl"), run)
+    }
+
     func testResultsDirectoryLayout() throws {
         let root = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: root) }

@@ -98,6 +98,18 @@ final class TuningTests: XCTestCase {
         XCTAssertNil(Tuner.rules([]))
     }
 
+    func testReferenceFiguresAreNeverARoutingTarget() {
+        // A cblas or read figure faster than both backends must not win, route or pick the thread count.
+        let m = Tuner.Measurement(key: "linear.f32", tokens: 1, threads: 1,
+                                  bestNs: ["swift": 30, "blas": 20, "cblas": 10, "read": 5])
+        XCTAssertEqual(m.winner, "blas")
+        let slow = Tuner.Measurement(key: "linear.f32", tokens: 1, threads: 2,
+                                     bestNs: ["swift": 25, "blas": 40, "cblas": 1, "read": 1])
+        XCTAssertEqual(Tuner.rules([m]), [RouteRule(minTokens: 1, backend: .blas)])
+        let profile = Tuner(threads: [1, 2]).profile(from: [m, slow], cpuModel: "Test CPU", date: "2026-11-29")
+        XCTAssertEqual(profile.bestThreads["gemv"], 1, "20 ns (blas, 1 thread) beats 25 ns (swift, 2 threads)")
+    }
+
     func testOpsCaseRunsOnBothBackends() throws {
         // The smallest gpt-oss op (RMSNorm over 2880) prepared by the suite and run once per backend: outputs agree.
         let prepared = try OpsSuite.prepare(OpSpec(.rmsnorm, tokens: 2), cacheBytes: 32 << 20)
