@@ -25,8 +25,11 @@ public final class GPTOSSModel: LanguageModel {
     public var prefillChunk: Int { state.chunk }
 
     /// Builds a model over already-bound weights (tests and tools that construct weights themselves).
+    /// - Parameter rewindRows: extra ring-buffer rows of each sliding layer (≥ 0; `rewindRows · kvWidth · 8` bytes
+    ///   per sliding layer): after `prefillChunk + rewindRows` positions written past a position p, `truncate(to: p)`
+    ///   is still possible (chat passes its per-turn token limit, so the previous prompt's end stays reachable).
     public init(config: ModelConfig, weights: GPTOSSWeights, backend: any Backend, contextLength: Int? = nil,
-                prefillChunk: Int = 512, archive: SafetensorsArchive? = nil) throws {
+                prefillChunk: Int = 512, rewindRows: Int = 0, archive: SafetensorsArchive? = nil) throws {
         let context = contextLength ?? min(config.maxPositions, Self.defaultContextLength)
         guard context > 0, context <= config.maxPositions else {
             throw ModelError.invalidParameter(
@@ -34,6 +37,9 @@ public final class GPTOSSModel: LanguageModel {
         }
         guard prefillChunk > 0 else {
             throw ModelError.invalidParameter(name: "prefillChunk", reason: "must be > 0, got \(prefillChunk)")
+        }
+        guard rewindRows >= 0 else {
+            throw ModelError.invalidParameter(name: "rewindRows", reason: "must be ≥ 0, got \(rewindRows)")
         }
         self.config = config
         self.weights = weights
@@ -52,7 +58,7 @@ public final class GPTOSSModel: LanguageModel {
             throw ModelConfigError.invalidValue(file: "config", key: "rope_scaling", reason: error.description)
         }
         let chunk = min(prefillChunk, context)
-        cache = KVCache(config: config, contextLength: context, chunk: chunk)
+        cache = KVCache(config: config, contextLength: context, chunk: chunk, rewindRows: rewindRows)
         state = try RunState(config: config, chunk: chunk)
     }
 
@@ -62,8 +68,9 @@ public final class GPTOSSModel: LanguageModel {
     /// - Parameters:
     ///   - contextLength: KV cache positions; nil = min(config's max positions, `defaultContextLength`).
     ///   - prefillChunk: tokens per batched step (activation buffers are sized for it).
+    ///   - rewindRows: extra ring-buffer rows of sliding layers, for deeper `truncate(to:)` (see `init`).
     public static func load(directory: URL, backend: any Backend, contextLength: Int? = nil,
-                            prefillChunk: Int = 512) throws -> GPTOSSModel {
+                            prefillChunk: Int = 512, rewindRows: Int = 0) throws -> GPTOSSModel {
         var dir = directory
         let fm = FileManager.default
         if !fm.fileExists(atPath: dir.appendingPathComponent("config.json").path),
@@ -74,11 +81,29 @@ public final class GPTOSSModel: LanguageModel {
         let archive = try SafetensorsArchive(directory: dir)
         let weights = try GPTOSSWeights.load(archive: archive, config: config, directory: dir)
         return try GPTOSSModel(config: config, weights: weights, backend: backend, contextLength: contextLength,
-                               prefillChunk: prefillChunk, archive: archive)
+                               prefillChunk: prefillChunk, rewindRows: rewindRows, archive: archive)
     }
 
     /// Empties the KV cache (stale rows are never read: attention only sees positions < `position`).
-    public func reset() { position = 0 }
+    public func reset() {
+        position = 0
+        cache.reset()
+    }
+
+    /// Rewinds to `position` (keeps positions `0..<position`); the next `prefill`/`decode` continues from there and
+    /// gives the logits a fresh model would give for the same token sequence. Full-attention layers hold every
+    /// position; a sliding layer's ring buffer must still hold the window before `position`, which positions written
+    /// after it may have overwritten (`KVCache.rewindError(to:)`).
+    /// - Throws: `ModelError.truncateOutOfRange` unless `0 <= position <= self.position`;
+    ///   `ModelError.rewindUnavailable` when a sliding layer lost rows the continuation needs (nothing changes then).
+    public func truncate(to position: Int) throws {
+        guard position >= 0, position <= self.position else {
+            throw ModelError.truncateOutOfRange(to: position, position: self.position)
+        }
+        if let error = cache.rewindError(to: position) { throw error }
+        cache.truncate(to: position)
+        self.position = position
+    }
 
     public func prefill(_ tokens: [Int32]) throws -> Tensor {
         try run(tokens, allLogits: nil)

@@ -24,6 +24,8 @@ public struct GenerationTiming: Equatable, Sendable, CustomStringConvertible {
     /// Seconds spent turning the prompt text into ids (0 when the caller passed ids).
     public var tokenizationSeconds: Double = 0
     public var promptTokens = 0
+    /// Prompt tokens kept in the KV cache from an earlier turn (not prefilled again; `ConversationCache`).
+    public var reusedPromptTokens = 0
     /// Seconds of the batched prompt forward pass.
     public var prefillSeconds: Double = 0
     /// From the start of prefill until the first token was sampled (prefill + first sampling).
@@ -39,15 +41,18 @@ public struct GenerationTiming: Equatable, Sendable, CustomStringConvertible {
 
     public init() {}
 
-    /// Prompt tokens per second of prefill.
-    public var prefillTokensPerSecond: Double { prefillSeconds > 0 ? Double(promptTokens) / prefillSeconds : 0 }
+    /// Prompt tokens per second of prefill (the tokens actually run: reused ones are not counted).
+    public var prefillTokensPerSecond: Double {
+        prefillSeconds > 0 ? Double(promptTokens - reusedPromptTokens) / prefillSeconds : 0
+    }
     /// Decode steps per second (forward passes only; sampling is timed apart).
     public var decodeTokensPerSecond: Double { decodeSeconds > 0 ? Double(decodeSteps) / decodeSeconds : 0 }
 
     /// One-paragraph human-readable report (the CLI writes it to stderr).
     public var description: String {
         func ms(_ s: Double) -> String { String(format: "%.1f ms", s * 1000) }
-        return "tokenize \(ms(tokenizationSeconds)); prompt \(promptTokens) tokens, prefill \(ms(prefillSeconds)) "
+        let reuse = reusedPromptTokens > 0 ? " (reused \(reusedPromptTokens) of \(promptTokens) prompt tokens)" : ""
+        return "tokenize \(ms(tokenizationSeconds)); prompt \(promptTokens) tokens\(reuse), prefill \(ms(prefillSeconds)) "
             + String(format: "(%.1f tok/s)", prefillTokensPerSecond) + ", TTFT \(ms(timeToFirstToken)); "
             + "generated \(generatedTokens) tokens, decode \(decodeSteps) steps in \(ms(decodeSeconds)) "
             + String(format: "(%.1f tok/s)", decodeTokensPerSecond) + ", sampling \(ms(samplingSeconds)); stop: \(stopReason)"

@@ -44,10 +44,13 @@ public final class Generator {
     ///   - maxTokens: most tokens to generate (a stop token counts).
     ///   - stopTokens: tokens that end the stream after being emitted (e.g. `<|return|>`, `<|call|>`).
     ///   - tokenizationSeconds: the caller's prompt tokenization time, copied into `timing`.
+    ///   - cache: when given (it must wrap this generator's model), the model is not reset: it keeps the longest
+    ///     prefix of `prompt` the cache holds (`ConversationCache.prepare`) and prefills only the rest; every token
+    ///     run is recorded in the cache. `timing.reusedPromptTokens` says how many were kept.
     public func stream(prompt: [Int32], maxTokens: Int, stopTokens: Set<Int32> = [],
-                       tokenizationSeconds: Double = 0) -> GenerationStream {
+                       tokenizationSeconds: Double = 0, cache: ConversationCache? = nil) -> GenerationStream {
         GenerationStream(generator: self, prompt: prompt, maxTokens: maxTokens, stopTokens: stopTokens,
-                         tokenizationSeconds: tokenizationSeconds)
+                         tokenizationSeconds: tokenizationSeconds, cache: cache)
     }
 
     /// Convenience: tokenizes `text` (specials allowed when `allowSpecial`) and streams its continuation.
@@ -67,10 +70,11 @@ public struct GenerationStream: AsyncSequence {
     let maxTokens: Int
     let stopTokens: Set<Int32>
     let tokenizationSeconds: Double
+    let cache: ConversationCache?
 
     public func makeAsyncIterator() -> Iterator {
         Iterator(generator: generator, prompt: prompt, maxTokens: maxTokens, stopTokens: stopTokens,
-                 tokenizationSeconds: tokenizationSeconds)
+                 tokenizationSeconds: tokenizationSeconds, cache: cache)
     }
 
     /// Runs the model on the caller's task; not shared between tasks.
@@ -80,14 +84,16 @@ public struct GenerationStream: AsyncSequence {
         let maxTokens: Int
         let stopTokens: Set<Int32>
         let tokenizationSeconds: Double
+        let cache: ConversationCache?
         var decoder: StreamingDecoder
         var lastToken: Int32 = -1
         var started = false
         var finished = false
 
-        init(generator: Generator, prompt: [Int32], maxTokens: Int, stopTokens: Set<Int32>, tokenizationSeconds: Double) {
+        init(generator: Generator, prompt: [Int32], maxTokens: Int, stopTokens: Set<Int32>, tokenizationSeconds: Double,
+             cache: ConversationCache?) {
             self.generator = generator; self.prompt = prompt; self.maxTokens = maxTokens
-            self.stopTokens = stopTokens; self.tokenizationSeconds = tokenizationSeconds
+            self.stopTokens = stopTokens; self.tokenizationSeconds = tokenizationSeconds; self.cache = cache
             decoder = StreamingDecoder(tokenizer: generator.tokenizer)
         }
 
@@ -110,13 +116,24 @@ public struct GenerationStream: AsyncSequence {
                 timing.promptTokens = prompt.count
                 generator.timing = timing
                 guard maxTokens > 0 else { return finish(.maxTokens) }
-                model.reset()
                 let t0 = clock().uptimeNanoseconds
-                logits = try model.prefill(prompt)
+                if let cache {
+                    guard cache.model === model else {
+                        throw ModelError.invalidParameter(name: "cache", reason: "the conversation cache wraps another model")
+                    }
+                    let reused = try cache.prepare(prompt).reused
+                    generator.timing.reusedPromptTokens = reused
+                    defer { cache.record(prompt[reused...]) }
+                    logits = try model.prefill(Array(prompt[reused...]))
+                } else {
+                    model.reset()
+                    logits = try model.prefill(prompt)
+                }
                 generator.timing.prefillSeconds = Double(clock().uptimeNanoseconds - t0) * 1e-9
             } else {
                 guard model.position < model.contextLength else { return finish(.contextFull) }
                 let t0 = clock().uptimeNanoseconds
+                defer { cache?.record(lastToken) }
                 logits = try model.decode(lastToken)
                 generator.timing.decodeSeconds += Double(clock().uptimeNanoseconds - t0) * 1e-9
                 generator.timing.decodeSteps += 1

@@ -3,9 +3,13 @@ import OSSCore
 /// Float32 key/value cache of every layer.
 ///
 /// Full-attention layers keep `contextLength` rows of `kvHeads·headDim`; sliding layers keep a ring buffer of
-/// `window + chunk − 1` rows (capped at `contextLength`), enough for one chunk of `chunk` queries to see its
-/// whole window. Key position j lives in row `j % rows` — the convention of `Backend.attention`, which
-/// gets a layer's whole cache and reads only the rows its queries may see.
+/// `window + chunk − 1 + rewindRows` rows (capped at `contextLength`): `window + chunk − 1` let one chunk of `chunk`
+/// queries see its whole window, `rewindRows` more let a rewind go back past that many more later positions.
+/// Key position j lives in row `j % rows` — the convention of `Backend.attention`, which gets a layer's whole cache
+/// and reads only the rows its queries may see.
+///
+/// For rewinding (`GPTOSSModel.truncate(to:)`) the cache keeps, per layer, the lowest position from which every
+/// cached position is still in its row: writing position j into a ring of R rows overwrites position j − R.
 public final class KVCache {
     /// Keys and values of one layer, `[rows, kvHeads·headDim]` each.
     public struct Layer {
@@ -19,16 +23,21 @@ public final class KVCache {
     public let layers: [Layer]
     /// Positions the cache can hold.
     public let contextLength: Int
+    /// Per layer: every position in `intactFrom[l]..<position` is still held in its row (positions below were
+    /// overwritten by later ones, or invalidated by a rewind). Always 0 for full-attention layers.
+    public private(set) var intactFrom: [Int]
 
     /// Allocates (and zero-fills) every layer's cache.
-    public init(config: ModelConfig, contextLength: Int, chunk: Int) {
+    /// - Parameter rewindRows: extra ring rows of sliding layers (≥ 0), see `GPTOSSModel.init`.
+    public init(config: ModelConfig, contextLength: Int, chunk: Int, rewindRows: Int = 0) {
         self.contextLength = contextLength
         let width = config.kvWidth
         layers = (0..<config.layers).map { l in
             let window = config.window(layer: l)
-            let rows = window > 0 ? min(window + chunk - 1, contextLength) : contextLength
+            let rows = window > 0 ? min(window + chunk - 1 + max(rewindRows, 0), contextLength) : contextLength
             return Layer(keys: Tensor(zeros: [rows, width]), values: Tensor(zeros: [rows, width]), window: window)
         }
+        intactFrom = Array(repeating: 0, count: config.layers)
     }
 
     /// Total bytes held (keys and values of all layers).
@@ -47,5 +56,34 @@ public final class KVCache {
             (cache.values.pointer + row * width).update(from: values.pointer + done * width, count: n * width)
             done += n
         }
+        // Rows of positions position+T−rows ..< position+T are this write's; positions below lost their rows.
+        // (In place: no allocation on the decode path.)
+        intactFrom[l] = max(intactFrom[l], position + t - rows)
+    }
+
+    /// Forgets every position (the model's position goes to 0).
+    func reset() {
+        for l in intactFrom.indices { intactFrom[l] = 0 }
+    }
+
+    /// Why the cache cannot keep positions `0..<position` and continue from there, or nil when it can: a sliding
+    /// layer needs the window before `position` (positions `max(0, position − window + 1)..<position`) in its ring
+    /// buffer, and later positions may have overwritten them. When a position fails, every smaller one but 0 fails
+    /// too (the held rows are the highest positions), so the caller's fallback is `reset`.
+    /// - Parameter position: the position to rewind to, `0...` the model's current position.
+    func rewindError(to position: Int) -> ModelError? {
+        for (l, layer) in layers.enumerated() where layer.window > 0 {
+            let needed = max(0, position - layer.window + 1)
+            if needed < position && needed < intactFrom[l] {
+                return .rewindUnavailable(to: position, layer: l, window: layer.window, needed: needed,
+                                          heldFrom: intactFrom[l])
+            }
+        }
+        return nil
+    }
+
+    /// Keeps positions `0..<position` (call after `rewindError(to:)` returned nil).
+    func truncate(to position: Int) {
+        for l in intactFrom.indices { intactFrom[l] = min(intactFrom[l], position) }
     }
 }

@@ -15,6 +15,12 @@ public protocol LanguageModel: AnyObject {
     var backend: any Backend { get }
     /// Empties the KV cache (position = 0).
     func reset()
+    /// Rewinds the KV cache to `position` (keeps positions `0..<position`, drops the rest) so that the next
+    /// `prefill`/`decode` gives the same logits as a fresh model that prefilled the same tokens.
+    /// `truncate(to: 0)` equals `reset()`. Throws (changing nothing) when `position` is outside `0...self.position`,
+    /// or when the cache no longer holds what continuing from `position` needs (a model with bounded per-layer
+    /// caches, e.g. sliding-window ring buffers); `reset()` and a full prefill always work.
+    func truncate(to position: Int) throws
     /// Runs T tokens through the model (batched, GEMM-class kernels) and returns the logits of the last one `[vocab]`.
     /// Throws on an empty prompt, a token id ≥ vocab, or position + T > contextLength.
     func prefill(_ tokens: [Int32]) throws -> Tensor

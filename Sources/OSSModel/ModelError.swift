@@ -18,6 +18,12 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     case contextOverflow(position: Int, tokens: Int, contextLength: Int)
     /// A load or run parameter out of range.
     case invalidParameter(name: String, reason: String)
+    /// `truncate(to:)` was asked for a position outside `0...position` (the tokens cached).
+    case truncateOutOfRange(to: Int, position: Int)
+    /// `truncate(to:)` cannot keep positions `0..<to`: sliding layer `layer` (window `window`) needs positions
+    /// `needed..<to` for the next token, but its ring buffer holds only positions from `heldFrom` on (the others were
+    /// overwritten by positions written after them). Reset and prefill instead.
+    case rewindUnavailable(to: Int, layer: Int, window: Int, needed: Int, heldFrom: Int)
 
     public var description: String {
         switch self {
@@ -30,6 +36,11 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
         case let .contextOverflow(p, t, c):
             return "\(t) tokens at position \(p) exceed the context length \(c)"
         case let .invalidParameter(n, r): return "\(n): \(r)"
+        case let .truncateOutOfRange(to, p):
+            return "cannot truncate to position \(to): the cache holds positions 0..<\(p)"
+        case let .rewindUnavailable(to, l, w, n, h):
+            return "cannot rewind to position \(to): layer \(l) (sliding window \(w)) needs positions \(n)..<\(to), "
+                + "but its ring buffer holds positions from \(h) on (the rest were overwritten by later positions)"
         }
     }
 }

@@ -6,6 +6,9 @@ import OSSTokenizer
 
 /// `oss chat`: an interactive harmony chat. The final answer prints plainly, the analysis channel dimmed (or hidden).
 /// `/reset` clears the history, `/quit` (or Ctrl-D) leaves; empty lines are ignored.
+/// Each turn renders the whole conversation, but only the part that differs from what the KV cache already holds is
+/// prefilled (`ConversationCache`): the cache is rewound to the longest common prefix, e.g. everything up to the
+/// previous turn's final answer (whose `<|return|>` the history renders as `<|end|>`, and whose analysis it drops).
 struct ChatCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chat",
@@ -28,11 +31,14 @@ struct ChatCommand: AsyncParsableCommand {
 
     func run() async throws {
         let tokenizer = try modelOptions.loadTokenizer()
-        let model = try modelOptions.loadModel()
+        // A turn writes at most --max-tokens positions past the previous prompt, so the sliding layers' ring buffers
+        // keep that many more rows: the next turn can always rewind to the previous prompt's end.
+        let model = try modelOptions.loadModel(rewindRows: sampling.maxTokens)
         let renderer = try HarmonyRenderer(tokenizer: tokenizer)
         let seed = sampling.resolvedSeed
         let sampler = try Generator.makeSampler(parameters: sampling.parameters(seed: seed), model: model, tokenizer: tokenizer)
         let generator = Generator(model: model, tokenizer: tokenizer, sampler: sampler)
+        let cache = ConversationCache(model: model)
         let system = HarmonySystemContent(reasoning: reasoning)
         var conversation = HarmonyConversation(system: system, instructions: instructions)
         try checkPromptFitsModel(renderer.renderPrompt(conversation), model: model)
@@ -67,7 +73,8 @@ struct ChatCommand: AsyncParsableCommand {
             var printer = HarmonyPrinter(renderer: renderer, showAnalysis: !hideAnalysis, analysisToStderr: false)
             do {
                 for try await event in generator.stream(prompt: prompt, maxTokens: sampling.maxTokens,
-                                                        stopTokens: renderer.stopTokens, tokenizationSeconds: tokenizeSeconds) {
+                                                        stopTokens: renderer.stopTokens, tokenizationSeconds: tokenizeSeconds,
+                                                        cache: cache) {
                     printer.show(event)
                 }
             } catch {

@@ -19,9 +19,10 @@ struct ModelOptions: ParsableArguments {
         if let c = context, c < 1 { throw ValidationError("--context must be ≥ 1, got \(c)") }
     }
 
-    /// The model on the chosen backend.
-    func loadModel() throws -> GPTOSSModel {
-        try GPTOSSModel.load(directory: URL(fileURLWithPath: model), backend: try engine.makeBackend(), contextLength: context)
+    /// The model on the chosen backend (`rewindRows`: extra sliding-window cache rows, see `GPTOSSModel.init`).
+    func loadModel(rewindRows: Int = 0) throws -> GPTOSSModel {
+        try GPTOSSModel.load(directory: URL(fileURLWithPath: model), backend: try engine.makeBackend(), contextLength: context,
+                             rewindRows: rewindRows)
     }
 
     /// `tokenizer.json` of the model directory when present, else the bundled o200k_harmony vocabulary.

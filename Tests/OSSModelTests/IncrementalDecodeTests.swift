@@ -8,15 +8,7 @@ import OSSCore
 /// logits as one full-sequence forward pass. The tiny model's window (4) is shorter than the 12 tokens,
 /// so sliding layers' ring buffers wrap.
 final class IncrementalDecodeTests: XCTestCase {
-    /// Float32 results of differently batched kernels may differ in summation order: allow 1e-4 (logits ~ 10).
-    static let tolerance: Float = 1e-4
-    /// The BLAS backend's MXFP4 GEMV (T ≤ 4: decode, short chunks) rounds its activations to 16-bit fixed point per
-    /// 32-block, its T > 4 path does not, so the two paths differ by that rounding carried through 4 layers: 1.8e-3
-    /// at most here (the decode path still meets the 2e-3 goldens, GoldenLogitsTests). A broken window, sink, YaRN
-    /// or routing changes logits by ≥ 0.5 (gpt-oss.md §6), so 3e-3 still catches every such bug.
-    static let blasTolerance: Float = 3e-3
-
-    private func tolerance(_ backend: any Backend) -> Float { backend is BLASBackend ? Self.blasTolerance : Self.tolerance }
+    private func tolerance(_ backend: any Backend) -> Float { LogitsAssertions.tolerance(backend) }
 
     func testPrefillThenDecodeMatchesFullForward() throws {
         for backend in TinyModelFixture.backends {
@@ -54,9 +46,6 @@ final class IncrementalDecodeTests: XCTestCase {
 
     private func assertRow(_ logits: Tensor, _ full: Tensor, _ p: Int, _ what: String, _ tolerance: Float,
                            file: StaticString = #filePath, line: UInt = #line) {
-        let got = logits.toArray(), want = Array(full.toArray()[(p * 1024)..<((p + 1) * 1024)])
-        XCTAssertEqual(got.count, 1024, file: file, line: line)
-        let worst = zip(got, want).map { abs($0 - $1) }.max() ?? .infinity
-        XCTAssertLessThanOrEqual(worst, tolerance, "\(what): position \(p) differs by \(worst)", file: file, line: line)
+        LogitsAssertions.assertRow(logits, full, p, what, tolerance, file: file, line: line)
     }
 }
