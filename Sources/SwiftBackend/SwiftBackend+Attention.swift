@@ -21,19 +21,40 @@ extension SwiftBackend {
             // Per worker: scores [hb, slots], probabilities key-major [slots, hb], output accumulators [hb, d].
             let perWorker = 2 * hb * slots + hb * d
             for worker in 0..<threads { _ = scratch.workerRow[worker].floats(perWorker) }
-            parallelInterleaved(rows * kvHeads) { task, worker in
-                let t = task / kvHeads, g = task % kvHeads
-                let pos = p.firstPosition + t
-                let lo = p.window > 0 ? max(0, pos - p.window + 1) : 0
-                let buffer = scratch.workerRow[worker].floats(perWorker)
-                var h0 = 0
-                while h0 < group {
-                    let count = min(hb, group - h0)
-                    geometry.headBlock(row: t, kvHead: g, firstHead: g * group + h0, heads: count,
-                                       firstKey: lo, keys: pos - lo + 1, buffer: buffer)
-                    h0 += count
-                }
-            }
+            parallelInterleaved(rows * kvHeads,
+                                AttentionTasks(geometry: geometry, kvHeads: kvHeads, group: group,
+                                               firstPosition: p.firstPosition, window: p.window,
+                                               buffers: scratch.workerRow, perWorker: perWorker))
+        }
+    }
+}
+
+/// One attention task `(query row t, KV head g)` = `t·kvHeads + g`: the query heads of the group, in blocks of
+/// ≤ 8, over the keys the causal (and sliding) window allows; scores in worker `worker`'s row buffer.
+struct AttentionTasks: IndexKernel {
+    let geometry: AttentionGeometry
+    let kvHeads: Int
+    /// Query heads per KV head.
+    let group: Int
+    let firstPosition: Int
+    let window: Int
+    /// Per-worker buffers, already sized to `perWorker` floats.
+    let buffers: [ScratchBuffer]
+    let perWorker: Int
+
+    @inline(__always)
+    func run(_ task: Int, worker: Int) {
+        let t = task / kvHeads, g = task % kvHeads
+        let pos = firstPosition + t
+        let lo = window > 0 ? max(0, pos - window + 1) : 0
+        let buffer = buffers[worker].floats(perWorker)
+        let hb = SwiftBackend.attentionHeadBlock
+        var h0 = 0
+        while h0 < group {
+            let count = min(hb, group - h0)
+            geometry.headBlock(row: t, kvHead: g, firstHead: g * group + h0, heads: count,
+                               firstKey: lo, keys: pos - lo + 1, buffer: buffer)
+            h0 += count
         }
     }
 }

@@ -5,10 +5,7 @@ extension SwiftBackend {
     public func softmax(_ x: Tensor, out: Tensor) throws {
         try OpValidation.rowwise("softmax", x, out)
         let n = x.columns, rows = x.count / n
-        let src = x.pointer, dst = out.pointer
-        parallelFor(rows, minPerChunk: max(1, 16384 / n)) { r, _ in
-            SwiftBackend.softmaxRow(src + r * n, dst + r * n, n)
-        }
+        parallelFor(rows, minPerChunk: max(1, 16384 / n), SoftmaxRows(src: x.pointer, dst: out.pointer, n: n))
     }
 
     /// Softmax of one row of `n` values (`dst` may be `src`).
@@ -31,10 +28,8 @@ extension SwiftBackend {
     public func swiglu(_ gateUp: Tensor, limit: Float, alpha: Float, out: Tensor) throws {
         try OpValidation.swiglu(gateUp, out)
         let width = out.columns, rows = out.rows
-        let src = gateUp.pointer, dst = out.pointer
-        parallelFor(rows, minPerChunk: max(1, 16384 / width)) { r, _ in
-            SwiftBackend.swigluRow(src + r * 2 * width, dst + r * width, width, limit: limit, alpha: alpha)
-        }
+        parallelFor(rows, minPerChunk: max(1, 16384 / width),
+                    SwiGLURows(src: gateUp.pointer, dst: out.pointer, width: width, limit: limit, alpha: alpha))
     }
 
     /// gpt-oss clamped SwiGLU of one interleaved row `[2n]` → `[n]`.
@@ -62,28 +57,72 @@ extension SwiftBackend {
 
     public func siluMul(gate: Tensor, up: Tensor, out: Tensor) throws {
         try OpValidation.elementwise("siluMul", gate, up, out)
-        let g = gate.pointer, u = up.pointer, o = out.pointer
-        parallelChunks(out.count, granule: 64, minPerChunk: 32768) { range, _ in
-            var i = range.lowerBound
-            while i + 8 <= range.upperBound {
-                let gv = VectorMath.load8(g + i)
-                VectorMath.store8(gv / (1 + VectorMath.exp(-gv)) * VectorMath.load8(u + i), o + i)
-                i += 8
-            }
-            while i < range.upperBound { o[i] = g[i] / (1 + VectorMath.exp(-g[i])) * u[i]; i += 1 }
-        }
+        parallelChunks(out.count, granule: 64, minPerChunk: 32768,
+                       SiLUMulChunks(gate: gate.pointer, up: up.pointer, out: out.pointer))
     }
 
     public func add(_ a: Tensor, _ b: Tensor, out: Tensor) throws {
         try OpValidation.elementwise("add", a, b, out)
-        let pa = a.pointer, pb = b.pointer, o = out.pointer
-        parallelChunks(out.count, granule: 64, minPerChunk: 65536) { range, _ in
-            var i = range.lowerBound
-            while i + 8 <= range.upperBound {
-                VectorMath.store8(VectorMath.load8(pa + i) + VectorMath.load8(pb + i), o + i)
-                i += 8
-            }
-            while i < range.upperBound { o[i] = pa[i] + pb[i]; i += 1 }
+        parallelChunks(out.count, granule: 64, minPerChunk: 65536, AddChunks(a: a.pointer, b: b.pointer, out: out.pointer))
+    }
+}
+
+/// `softmax` of row `r` of `src[rows, n]` into the same row of `dst` (may be `src`).
+struct SoftmaxRows: IndexKernel {
+    let src: UnsafeMutablePointer<Float>
+    let dst: UnsafeMutablePointer<Float>
+    let n: Int
+
+    @inline(__always)
+    func run(_ r: Int, worker _: Int) { SwiftBackend.softmaxRow(src + r * n, dst + r * n, n) }
+}
+
+/// `swiglu` of row `r`: interleaved `src[rows, 2·width]` → `dst[rows, width]`.
+struct SwiGLURows: IndexKernel {
+    let src: UnsafeMutablePointer<Float>
+    let dst: UnsafeMutablePointer<Float>
+    let width: Int
+    let limit: Float
+    let alpha: Float
+
+    @inline(__always)
+    func run(_ r: Int, worker _: Int) {
+        SwiftBackend.swigluRow(src + r * 2 * width, dst + r * width, width, limit: limit, alpha: alpha)
+    }
+}
+
+/// `out[i] = silu(gate[i]) · up[i]` over a range of elements.
+struct SiLUMulChunks: ChunkKernel {
+    let gate: UnsafeMutablePointer<Float>
+    let up: UnsafeMutablePointer<Float>
+    let out: UnsafeMutablePointer<Float>
+
+    @inline(__always)
+    func run(_ range: Range<Int>, worker _: Int) {
+        let g = gate, u = up, o = out
+        var i = range.lowerBound
+        while i + 8 <= range.upperBound {
+            let gv = VectorMath.load8(g + i)
+            VectorMath.store8(gv / (1 + VectorMath.exp(-gv)) * VectorMath.load8(u + i), o + i)
+            i += 8
         }
+        while i < range.upperBound { o[i] = g[i] / (1 + VectorMath.exp(-g[i])) * u[i]; i += 1 }
+    }
+}
+
+/// `out[i] = a[i] + b[i]` over a range of elements.
+struct AddChunks: ChunkKernel {
+    let a: UnsafeMutablePointer<Float>
+    let b: UnsafeMutablePointer<Float>
+    let out: UnsafeMutablePointer<Float>
+
+    @inline(__always)
+    func run(_ range: Range<Int>, worker _: Int) {
+        var i = range.lowerBound
+        while i + 8 <= range.upperBound {
+            VectorMath.store8(VectorMath.load8(a + i) + VectorMath.load8(b + i), out + i)
+            i += 8
+        }
+        while i < range.upperBound { out[i] = a[i] + b[i]; i += 1 }
     }
 }

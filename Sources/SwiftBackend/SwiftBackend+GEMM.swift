@@ -21,8 +21,7 @@ extension SwiftBackend {
     func gemm(_ w: WeightTensor, x: UnsafePointer<Float>, m: Int, bias: UnsafePointer<Float>?,
               y: UnsafeMutablePointer<Float>, scratch: SwiftBackendScratch) {
         let n = w.outFeatures, k = w.inFeatures
-        let kc = GEMMBlocking.kc, mc = GEMMBlocking.mc, nc = GEMMBlocking.nc
-        let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr
+        let nc = GEMMBlocking.nc, mr = GEMMBlocking.mr, nr = GEMMBlocking.nr
         // Size every worker's buffers before the parallel region (each worker then only touches its own).
         for worker in 0..<threads {
             _ = scratch.packedB[worker].floats(nc * k)
@@ -31,68 +30,11 @@ extension SwiftBackend {
         // x is packed once for all workers: block pc (KC deep) starts at pc·MS·MR, strips k-major inside.
         let mStrips = (m + mr - 1) / mr
         let ap = scratch.packedX.floats(mStrips * mr * k)
-        parallelChunks(mStrips, minPerChunk: max(1, 16384 / max(1, k))) { strips, _ in
-            var pc = 0
-            while pc < k {
-                let kcur = min(kc, k - pc)
-                let rows = strips.lowerBound * mr
-                SwiftBackend.packA(x, ld: k, rows: rows, count: min(m, strips.upperBound * mr) - rows, depth: pc,
-                                   kcur: kcur, into: ap + pc * mStrips * mr + strips.lowerBound * mr * kcur)
-                pc += kcur
-            }
-        }
+        parallelChunks(mStrips, minPerChunk: max(1, 16384 / max(1, k)),
+                       GEMMPackAStrips(x: x, m: m, k: k, mStrips: mStrips, packed: ap))
         let minColumns = max(nr, (1 << 22) / max(1, m * k))
-        parallelChunks(n, granule: nr, minPerChunk: minColumns) { columns, worker in
-            let bp = scratch.packedB[worker].floats(nc * k)
-            let rowBuffer = scratch.workerRow[worker].floats(nr * k + mr * nr)
-            let edge = rowBuffer + nr * k
-            var jc = columns.lowerBound
-            while jc < columns.upperBound {
-                let ncur = min(nc, columns.upperBound - jc)
-                let nstrips = (ncur + nr - 1) / nr
-                SwiftBackend.packB(w, columns: jc, count: ncur, into: bp, rowBuffer: rowBuffer)
-                var pc = 0
-                while pc < k {
-                    let kcur = min(kc, k - pc)
-                    let first = pc == 0
-                    let panel = bp + pc * nstrips * nr
-                    let xBlock = ap + pc * mStrips * mr
-                    var ic = 0
-                    while ic < m {
-                        let mcur = min(mc, m - ic)
-                        let mstrips = (mcur + mr - 1) / mr
-                        let aBlock = xBlock + (ic / mr) * mr * kcur
-                        for js in 0..<nstrips {
-                            let col = jc + js * nr
-                            let ncols = min(nr, jc + ncur - col)
-                            let bStrip = UnsafePointer(panel + js * nr * kcur)
-                            let stripBias = first ? bias.map { $0 + col } : nil
-                            for istrip in 0..<mstrips {
-                                let row = ic + istrip * mr
-                                let nrows = min(mr, m - row)
-                                let aStrip = UnsafePointer(aBlock + istrip * mr * kcur)
-                                if ncols == nr && nrows == mr {
-                                    GEMMKernel.tile6x16(kcur, aStrip, bStrip, y + row * n + col, n,
-                                                        accumulate: !first, bias: stripBias)
-                                } else {
-                                    GEMMKernel.tile6x16(kcur, aStrip, bStrip, edge, nr, accumulate: false, bias: nil)
-                                    for i in 0..<nrows {
-                                        let dst = y + (row + i) * n + col
-                                        for j in 0..<ncols {
-                                            let v = edge[i * nr + j]
-                                            if first { dst[j] = v + (stripBias?[j] ?? 0) } else { dst[j] += v }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                        ic += mcur
-                    }
-                    pc += kcur
-                }
-                jc += ncur
-            }
-        }
+        parallelChunks(n, granule: nr, minPerChunk: minColumns,
+                       GEMMColumns(w: w, packedX: ap, m: m, mStrips: mStrips, bias: bias, y: y, scratch: scratch))
     }
 
     /// Packs `x[rows ..< rows+count, depth ..< depth+kcur]` into strips of `MR` rows, k-major
@@ -163,6 +105,99 @@ extension SwiftBackend {
                 }
                 pc += kcur
             }
+        }
+    }
+}
+
+/// GEMM step 1, over a range of `MR`-row strips of `x[m, k]`: packs them into `packed` for every `KC` block
+/// (block `pc` starts at `pc·mStrips·MR`, strips k-major inside).
+struct GEMMPackAStrips: ChunkKernel {
+    let x: UnsafePointer<Float>
+    let m: Int
+    let k: Int
+    let mStrips: Int
+    let packed: UnsafeMutablePointer<Float>
+
+    @inline(__always)
+    func run(_ strips: Range<Int>, worker _: Int) {
+        let kc = GEMMBlocking.kc, mr = GEMMBlocking.mr, ap = packed
+        var pc = 0
+        while pc < k {
+            let kcur = min(kc, k - pc)
+            let rows = strips.lowerBound * mr
+            SwiftBackend.packA(x, ld: k, rows: rows, count: min(m, strips.upperBound * mr) - rows, depth: pc,
+                               kcur: kcur, into: ap + pc * mStrips * mr + strips.lowerBound * mr * kcur)
+            pc += kcur
+        }
+    }
+}
+
+/// GEMM step 2, over a range of output columns (weight rows, a multiple of `NR` except at the end): decodes and
+/// packs `NC` weight rows at a time into the worker's panel, then runs the micro-kernel over every row strip.
+struct GEMMColumns: ChunkKernel {
+    let w: WeightTensor
+    /// `x` packed by `GEMMPackAStrips`.
+    let packedX: UnsafeMutablePointer<Float>
+    let m: Int
+    let mStrips: Int
+    let bias: UnsafePointer<Float>?
+    let y: UnsafeMutablePointer<Float>
+    /// Per-worker panels, already sized (`packedB[worker]`: `NC·K`, `workerRow[worker]`: `NR·K + MR·NR` floats).
+    let scratch: SwiftBackendScratch
+
+    @inline(__always)
+    func run(_ columns: Range<Int>, worker: Int) {
+        let n = w.outFeatures, k = w.inFeatures, ap = packedX
+        let kc = GEMMBlocking.kc, mc = GEMMBlocking.mc, nc = GEMMBlocking.nc
+        let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr
+        let bp = scratch.packedB[worker].floats(nc * k)
+        let rowBuffer = scratch.workerRow[worker].floats(nr * k + mr * nr)
+        let edge = rowBuffer + nr * k
+        var jc = columns.lowerBound
+        while jc < columns.upperBound {
+            let ncur = min(nc, columns.upperBound - jc)
+            let nstrips = (ncur + nr - 1) / nr
+            SwiftBackend.packB(w, columns: jc, count: ncur, into: bp, rowBuffer: rowBuffer)
+            var pc = 0
+            while pc < k {
+                let kcur = min(kc, k - pc)
+                let first = pc == 0
+                let panel = bp + pc * nstrips * nr
+                let xBlock = ap + pc * mStrips * mr
+                var ic = 0
+                while ic < m {
+                    let mcur = min(mc, m - ic)
+                    let mstrips = (mcur + mr - 1) / mr
+                    let aBlock = xBlock + (ic / mr) * mr * kcur
+                    for js in 0..<nstrips {
+                        let col = jc + js * nr
+                        let ncols = min(nr, jc + ncur - col)
+                        let bStrip = UnsafePointer(panel + js * nr * kcur)
+                        let stripBias = first ? bias.map { $0 + col } : nil
+                        for istrip in 0..<mstrips {
+                            let row = ic + istrip * mr
+                            let nrows = min(mr, m - row)
+                            let aStrip = UnsafePointer(aBlock + istrip * mr * kcur)
+                            if ncols == nr && nrows == mr {
+                                GEMMKernel.tile6x16(kcur, aStrip, bStrip, y + row * n + col, n,
+                                                    accumulate: !first, bias: stripBias)
+                            } else {
+                                GEMMKernel.tile6x16(kcur, aStrip, bStrip, edge, nr, accumulate: false, bias: nil)
+                                for i in 0..<nrows {
+                                    let dst = y + (row + i) * n + col
+                                    for j in 0..<ncols {
+                                        let v = edge[i * nr + j]
+                                        if first { dst[j] = v + (stripBias?[j] ?? 0) } else { dst[j] += v }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    ic += mcur
+                }
+                pc += kcur
+            }
+            jc += ncur
         }
     }
 }

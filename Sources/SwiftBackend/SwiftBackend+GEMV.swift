@@ -307,12 +307,25 @@ extension SwiftBackend {
     private func gemvRows<F: GEMVRowFormat>(_ format: F.Type, _ w: WeightTensor, x: UnsafePointer<Float>,
                                             tokens: Int, bias: UnsafePointer<Float>?,
                                             y: UnsafeMutablePointer<Float>) {
+        parallelChunks(w.outFeatures, granule: 16, minPerChunk: max(16, 65536 / max(w.inFeatures, 1)),
+                       GEMVRows<F>(w: w, x: x, tokens: tokens, bias: bias, y: y))
+    }
+}
+
+/// GEMV over a range of output rows `r`: `y[t, r] = dot(W[r, :], x[t, :]) + bias[r]` for every input row `t`.
+struct GEMVRows<F: GEMVRowFormat>: ChunkKernel {
+    let w: WeightTensor
+    let x: UnsafePointer<Float>
+    let tokens: Int
+    let bias: UnsafePointer<Float>?
+    let y: UnsafeMutablePointer<Float>
+
+    @inline(__always)
+    func run(_ range: Range<Int>, worker _: Int) {
         let n = w.inFeatures, outRows = w.outFeatures
-        parallelChunks(outRows, granule: 16, minPerChunk: max(16, 65536 / max(n, 1))) { range, _ in
-            for r in range {
-                let b = bias?[r] ?? 0
-                for t in 0..<tokens { y[t * outRows + r] = F.dot(w, row: r, x: x + t * n, n: n) + b }
-            }
+        for r in range {
+            let b = bias?[r] ?? 0
+            for t in 0..<tokens { y[t * outRows + r] = F.dot(w, row: r, x: x + t * n, n: n) + b }
         }
     }
 }

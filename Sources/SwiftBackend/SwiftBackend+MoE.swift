@@ -26,10 +26,8 @@ extension SwiftBackend {
                 let gu = s.moeGateUp.floats(count * 2 * inter), act = s.moeAct.floats(count * inter)
                 linearKernel(mw.gateUp.matrix(expert), x: src, tokens: count,
                              bias: gateUpBias.map { $0 + expert * 2 * inter }, y: gu, scratch: s)
-                parallelFor(count, minPerChunk: max(1, 16384 / inter)) { r, _ in
-                    SwiftBackend.swigluRow(gu + r * 2 * inter, act + r * inter, inter,
-                                           limit: mw.swigluLimit, alpha: mw.swigluAlpha)
-                }
+                parallelFor(count, minPerChunk: max(1, 16384 / inter),
+                            SwiGLURows(src: gu, dst: act, width: inter, limit: mw.swigluLimit, alpha: mw.swigluAlpha))
                 linearKernel(mw.down.matrix(expert), x: act, tokens: count,
                              bias: downBias.map { $0 + expert * h }, y: dst, scratch: s)
             }

@@ -4,19 +4,10 @@ extension SwiftBackend {
     /// Rotates each head of `x[T, heads·d]` in place by the angles of position `firstPosition + t`.
     public func rope(_ x: Tensor, heads: Int, firstPosition: Int, table: RopeTable, style: RopeStyle) throws {
         try OpValidation.rope(x, heads: heads, firstPosition: firstPosition, table: table)
-        let d = table.headDim, half = d / 2, width = x.columns
-        let base = x.pointer, cosBase = table.cos.pointer, sinBase = table.sin.pointer
-        parallelFor(x.rows, minPerChunk: max(1, 16384 / width)) { t, _ in
-            let c = UnsafePointer(cosBase + (firstPosition + t) * half)
-            let s = UnsafePointer(sinBase + (firstPosition + t) * half)
-            for h in 0..<heads {
-                let v = base + t * width + h * d
-                switch style {
-                case .neox: SwiftBackend.rotateHalfSplit(v, c, s, half)
-                case .interleaved: SwiftBackend.rotateInterleaved(v, c, s, half)
-                }
-            }
-        }
+        let d = table.headDim, width = x.columns
+        parallelFor(x.rows, minPerChunk: max(1, 16384 / width),
+                    RopeRows(base: x.pointer, cos: table.cos.pointer, sin: table.sin.pointer, heads: heads,
+                             headDim: d, width: width, firstPosition: firstPosition, style: style))
     }
 
     /// NeoX pairs `(v[i], v[i+half])`.
@@ -59,6 +50,33 @@ extension SwiftBackend {
             v[2 * i] = a * c[i] - b * s[i]
             v[2 * i + 1] = b * c[i] + a * s[i]
             i += 1
+        }
+    }
+}
+
+/// `rope` of row `t` of `base[T, width]`: each of its `heads` heads (`headDim` wide) rotated by the angles of
+/// position `firstPosition + t` (`cos`/`sin` tables `[positions, headDim/2]`).
+struct RopeRows: IndexKernel {
+    let base: UnsafeMutablePointer<Float>
+    let cos: UnsafeMutablePointer<Float>
+    let sin: UnsafeMutablePointer<Float>
+    let heads: Int
+    let headDim: Int
+    let width: Int
+    let firstPosition: Int
+    let style: RopeStyle
+
+    @inline(__always)
+    func run(_ t: Int, worker _: Int) {
+        let half = headDim / 2
+        let c = UnsafePointer(cos + (firstPosition + t) * half)
+        let s = UnsafePointer(sin + (firstPosition + t) * half)
+        for h in 0..<heads {
+            let v = base + t * width + h * headDim
+            switch style {
+            case .neox: SwiftBackend.rotateHalfSplit(v, c, s, half)
+            case .interleaved: SwiftBackend.rotateInterleaved(v, c, s, half)
+            }
         }
     }
 }

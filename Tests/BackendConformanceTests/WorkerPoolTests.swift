@@ -18,6 +18,48 @@ final class WorkerPoolTests: XCTestCase {
         var values: [Int] { Array(UnsafeBufferPointer(start: slots, count: count)) }
     }
 
+    /// Pool job: part p adds `step` to slot `offset + p`.
+    private struct Bump: WorkerPoolJob {
+        let hits: Counters
+        var offset = 0
+        var step = 1
+        func runPart(_ part: Int) { hits.slots[offset + part] += step }
+    }
+
+    /// Pool job: part p records whether it ran on `caller`.
+    private struct OnCaller: WorkerPoolJob {
+        let hits: Counters
+        let caller: pthread_t
+        func runPart(_ part: Int) { hits.slots[part] = pthread_equal(pthread_self(), caller) != 0 ? 1 : 0 }
+    }
+
+    /// Pool job: part p runs a whole inner `run(2)` on the same pool, bumping slots 2p and 2p+1.
+    private struct Nested: WorkerPoolJob {
+        let pool: WorkerPool
+        let hits: Counters
+        func runPart(_ part: Int) { pool.run(2, Bump(hits: hits, offset: 2 * part)) }
+    }
+
+    /// Chunk kernel: adds the chunk length to its worker's slot and counts every index it covers.
+    private struct CountChunks: ChunkKernel {
+        let perWorker: Counters
+        let perIndex: Counters
+        func run(_ range: Range<Int>, worker: Int) {
+            perWorker.slots[worker] += range.count
+            for i in range { perIndex.slots[i] += 1 }
+        }
+    }
+
+    /// Index kernel: counts every index and remembers which worker ran it.
+    private struct CountIndices: IndexKernel {
+        let perIndex: Counters
+        let workerOf: Counters
+        func run(_ index: Int, worker: Int) {
+            perIndex.slots[index] += 1
+            workerOf.slots[index] = worker
+        }
+    }
+
     func testEveryPartRunsExactlyOncePerRun() {
         let pool = WorkerPool(threads: 4)
         defer { pool.stop() }
@@ -25,7 +67,7 @@ final class WorkerPoolTests: XCTestCase {
         // 5 and 6 parts exceed the team: they run one after another on the caller, still exactly once each.
         for parts in 1...6 {
             let hits = Counters(6)
-            for _ in 0..<runs { pool.run(parts) { hits.slots[$0] += 1 } }
+            for _ in 0..<runs { pool.run(parts, Bump(hits: hits)) }
             XCTAssertEqual(hits.values, (0..<6).map { $0 < parts ? runs : 0 }, "parts \(parts)")
         }
     }
@@ -35,7 +77,7 @@ final class WorkerPoolTests: XCTestCase {
         defer { pool.stop() }
         let caller = pthread_self()
         let onCaller = Counters(3)
-        pool.run(3) { part in onCaller.slots[part] = pthread_equal(pthread_self(), caller) != 0 ? 1 : 0 }
+        pool.run(3, OnCaller(hits: onCaller, caller: caller))
         XCTAssertEqual(onCaller.values, [1, 0, 0])
     }
 
@@ -43,9 +85,7 @@ final class WorkerPoolTests: XCTestCase {
         let pool = WorkerPool(threads: 2)
         defer { pool.stop() }
         let inner = Counters(4)
-        pool.run(2) { outer in
-            pool.run(2) { part in inner.slots[2 * outer + part] += 1 }
-        }
+        pool.run(2, Nested(pool: pool, hits: inner))
         XCTAssertEqual(inner.values, [1, 1, 1, 1])
     }
 
@@ -55,7 +95,7 @@ final class WorkerPoolTests: XCTestCase {
         let callers = 2, runs = 300
         let hits = Counters(callers * 2)
         DispatchQueue.concurrentPerform(iterations: callers) { c in
-            for _ in 0..<runs { pool.run(2) { hits.slots[2 * c + $0] += 1 } }
+            for _ in 0..<runs { pool.run(2, Bump(hits: hits, offset: 2 * c)) }
         }
         XCTAssertEqual(hits.values, [Int](repeating: runs, count: callers * 2))
     }
@@ -64,11 +104,43 @@ final class WorkerPoolTests: XCTestCase {
         // Each backend starts and stops its own team; a parallel op on each must still complete.
         for threads in [1, 2, 3, 2, 4] {
             let backend = SwiftBackend(threads: threads)
-            let hits = Counters(threads)
-            backend.parallelChunks(threads * 1000, minPerChunk: 1) { range, worker in
-                hits.slots[worker] += range.count
-            }
+            let hits = Counters(threads), indices = Counters(threads * 1000)
+            backend.parallelChunks(threads * 1000, minPerChunk: 1, CountChunks(perWorker: hits, perIndex: indices))
             XCTAssertEqual(hits.values.reduce(0, +), threads * 1000)
+            XCTAssertEqual(indices.values, [Int](repeating: 1, count: threads * 1000))
+        }
+    }
+
+    func testTheJobsStoredValuesReachEveryPartAndEveryRunSeesItsOwnJob() {
+        // The job is lent by address from the caller's stack: each run must see its own values, never a
+        // previous run's.
+        let pool = WorkerPool(threads: 3)
+        defer { pool.stop() }
+        let hits = Counters(3)
+        for step in 1...200 { pool.run(3, Bump(hits: hits, step: step)) }
+        XCTAssertEqual(hits.values, [Int](repeating: 200 * 201 / 2, count: 3))
+    }
+
+    func testParallelHelpersCoverEveryIndexExactlyOnce() {
+        let backend = SwiftBackend(threads: 3)
+        for count in [1, 2, 3, 7, 64, 100, 1001] {
+            for granule in [1, 16] {
+                let perWorker = Counters(3), perIndex = Counters(count)
+                backend.parallelChunks(count, granule: granule,
+                                       CountChunks(perWorker: perWorker, perIndex: perIndex))
+                XCTAssertEqual(perIndex.values, [Int](repeating: 1, count: count), "chunks \(count)/\(granule)")
+                XCTAssertEqual(perWorker.values.reduce(0, +), count)
+            }
+            let forIndex = Counters(count), forWorker = Counters(count)
+            backend.parallelFor(count, CountIndices(perIndex: forIndex, workerOf: forWorker))
+            XCTAssertEqual(forIndex.values, [Int](repeating: 1, count: count), "for \(count)")
+            // Contiguous chunks: the worker number never decreases along the index.
+            XCTAssertEqual(forWorker.values, forWorker.values.sorted(), "for \(count)")
+
+            let rrIndex = Counters(count), rrWorker = Counters(count)
+            backend.parallelInterleaved(count, CountIndices(perIndex: rrIndex, workerOf: rrWorker))
+            XCTAssertEqual(rrIndex.values, [Int](repeating: 1, count: count), "interleaved \(count)")
+            XCTAssertEqual(rrWorker.values, (0..<count).map { $0 % min(3, count) }, "interleaved \(count)")
         }
     }
 }
