@@ -48,9 +48,24 @@ public final class BenchRunner {
                         let b = try backend(kind, t)
                         settle(kind.rawValue)
                         progress.begin("\(spec) \(kind.rawValue) \(t)t")
-                        let samples = try measure(spec, backend: kind.rawValue) { i in try prepared.body(b, i) }
-                        results.append(result(prepared, backend: kind.rawValue, threads: t, samples: samples,
-                                              cost: prepared.cost, ceiling: ceiling))
+                        // T = 1 linear: a streaming read of another weight copy right before each rep, timed on
+                        // its own, gives the paired `readRatio` (half the cycle away, so neither warms the other).
+                        let read = c.includeDirect ? prepared.reference(OpReference.readName) : nil
+                        var readNs: [Double] = []
+                        let prelude: ((Int) throws -> Void)? = read.map { read in
+                            { i in
+                                let t0 = Timing.nowNs()
+                                try read.run(t, i + read.copies / 2)
+                                readNs.append(Double(Timing.nowNs() - t0))
+                            }
+                        }
+                        let samples = try measure(spec, backend: kind.rawValue, prelude: prelude) { i in
+                            try prepared.body(b, i)
+                        }
+                        var cell = result(prepared, backend: kind.rawValue, threads: t, samples: samples,
+                                          cost: prepared.cost, ceiling: ceiling)
+                        if read != nil { cell.readRatio = Self.pairedRatio(readNs, samples) }
+                        results.append(cell)
                         progress.end()
                     }
                 }
@@ -120,10 +135,17 @@ public final class BenchRunner {
         }
     }
 
-    private func measure(_ spec: OpSpec, backend: String, _ body: (Int) throws -> Void) throws -> [Double] {
+    /// Median of `reference[i] / samples[i]` over the reps both have (nil when none).
+    static func pairedRatio(_ reference: [Double], _ samples: [Double]) -> Double? {
+        let ratios = zip(reference, samples).filter { $0.1 > 0 }.map { $0.0 / $0.1 }
+        return ratios.isEmpty ? nil : SampleStatistics(ratios).median
+    }
+
+    private func measure(_ spec: OpSpec, backend: String, prelude: ((Int) throws -> Void)? = nil,
+                         _ body: (Int) throws -> Void) throws -> [Double] {
         do {
             return try Timing.measure(warmup: configuration.warmup, reps: configuration.reps,
-                                      budgetSeconds: configuration.cellBudgetSeconds, body)
+                                      budgetSeconds: configuration.cellBudgetSeconds, prelude: prelude, body)
         } catch let e as BenchError { throw e } catch {
             throw BenchError.measurement(cell: "\(spec) on \(backend)", reason: "\(error)")
         }

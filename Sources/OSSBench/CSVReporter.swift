@@ -6,7 +6,7 @@ public enum CSVReporter {
     public static let columns = [
         "suite", "test", "op", "backend", "threads", "dtype", "shape", "m", "n", "k", "reps", "warmup",
         "median_ns", "p10_ns", "p90_ns", "p99_ns", "min_ns", "mean_ns", "flops", "bytes", "gflops", "gbps",
-        "tokens_per_s", "ttft_ns", "bound", "ceiling", "roofline_fraction", "working_set_bytes",
+        "tokens_per_s", "ttft_ns", "bound", "ceiling", "roofline_fraction", "working_set_bytes", "read_ratio",
         "cpu", "commit", "date",
     ]
 
@@ -21,6 +21,7 @@ public enum CSVReporter {
                 num(r.cost.flops), num(r.cost.bytes), num(r.gflops), num(r.gbps),
                 r.tokensPerSecond.map(num) ?? "", r.ttftNs.map(num) ?? "",
                 r.bound.rawValue, num(r.ceiling), num(r.rooflineFraction), num(r.workingSetBytes),
+                r.readRatio.map(num) ?? "",
                 m.cpuModel, m.gitCommit, m.date,
             ]
             lines.append(fields.map(quote).joined(separator: ","))

@@ -34,12 +34,13 @@ public enum MarkdownReporter {
             out.append("Roofline column: achieved ÷ ceiling — `FMA` for compute-bound cells (GFLOP/s ÷ peak), `DRAM` for "
                        + "memory-bound cells (GB/s ÷ bandwidth). † marks cells whose working set fits in L3, so they can "
                        + "exceed the DRAM ceiling. `vs cblas`: direct OpenBLAS time ÷ this time on the same shape and threads. "
-                       + "`vs read`: for T = 1 linear, the time of the `read` row (a plain streaming read of exactly the "
-                       + "weight bytes one call reads, MXFP4 scales included, same weight copies and thread count, measured "
-                       + "seconds after the cells) ÷ this time — 90% means the kernel streams its weights at 90% of the "
-                       + "speed a pure read of the same buffers reached in this run, a ratio far less exposed than % DRAM "
-                       + "to the bandwidth drift between the roofline probe and the cell. Reference rows (`cblas`, `read`) "
-                       + "carry no ratio of their own, except `cblas` vs `read`.")
+                       + "`vs read`: for T = 1 linear, the time of a plain streaming read of exactly the weight bytes one "
+                       + "call reads (MXFP4 scales included, another copy of the same weights, same thread count), run "
+                       + "right before each rep, ÷ that rep's time, median over the reps — 90% means the kernel streams "
+                       + "its weights at 90% of the speed a pure read of the same buffers reaches at that moment, a ratio "
+                       + "far less exposed than % DRAM to this machine's bandwidth drift. The `read` rows give that "
+                       + "read's own speed; reference rows (`cblas`, `read`) carry no ratio of their own, except `cblas` "
+                       + "vs `read` (from the row medians).")
             out.append("")
             out.append("| test | dtype | shape | backend | thr | median | p10 | p90 | p99 | GFLOP/s | GB/s | roofline | vs cblas | vs read |")
             out.append("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -48,8 +49,8 @@ public enum MarkdownReporter {
             for r in ops {
                 let key = cellIdentity(r)
                 let vsDirect = r.isReference ? "" : direct[key].map { Figures.percent($0.stats.median / r.stats.median) } ?? ""
-                let vsRead = r.backend == OpReference.readName
-                    ? "" : read[key].map { Figures.percent($0.stats.median / r.stats.median) } ?? ""
+                let vsRead = r.backend == OpReference.readName ? ""
+                    : r.readRatio.map(Figures.percent) ?? read[key].map { Figures.percent($0.stats.median / r.stats.median) } ?? ""
                 out.append("| \(r.test) | \(r.dtype) | \(r.shape) | \(r.backend) | \(r.threads) | "
                            + "\(Figures.duration(ns: r.stats.median)) | \(Figures.duration(ns: r.stats.p10)) | "
                            + "\(Figures.duration(ns: r.stats.p90)) | \(Figures.duration(ns: r.stats.p99)) | "

@@ -12,6 +12,8 @@ struct OpReference {
     let cost: OpCost
     /// Distinct bytes the reference cycles through.
     let workingSet: Double
+    /// Weight copies the reference cycles through (rep `i` uses copy `i % copies`).
+    var copies: Int = 1
     /// Runs rep `rep` on `threads` threads.
     let run: (_ threads: Int, _ rep: Int) throws -> Void
 
@@ -27,6 +29,8 @@ struct OpReference {
         let read = try StreamingRead(weights: weights, cell: cell)
         let bytes = Double(read.bytesPerCopy)
         return OpReference(name: readName, runtime: "blas", cost: OpCost(flops: 0, bytes: bytes),
-                           workingSet: bytes * Double(read.copies)) { threads, i in try read.read(copy: i, threads: threads) }
+                           workingSet: bytes * Double(read.copies), copies: read.copies) { threads, i in
+            try read.read(copy: i, threads: threads)
+        }
     }
 }

@@ -117,6 +117,10 @@ public struct BenchResult: Codable, Sendable, Equatable {
     /// Distinct bytes the timed loop cycles through (weights × copies + activations): < L3 means cache-resident.
     public var workingSetBytes: Double
     /// Every timed sample, ns, in run order (warm-up excluded).
+    /// T = 1 linear cells: the median over reps of (time of a streaming read of another copy of the same weights,
+    /// run just before the rep on the same threads) ÷ (the rep's time) — the kernel's share of pure-read speed,
+    /// paired rep by rep so machine drift cancels. nil elsewhere and in older records.
+    public var readRatio: Double?
     public var samplesNs: [Double]
 
     public init(suite: BenchSuite, test: String, op: String, backend: String, threads: Int, dtype: String, shape: String,

@@ -15,13 +15,16 @@ public enum Timing {
 
     /// Runs `body(i)` `warmup` times untimed, then timed until `reps` samples are taken or, once `minReps` samples
     /// exist, `budgetSeconds` of timed work has passed (keeps slow cells bounded). Returns the samples in ns.
+    /// `prelude(i)`, when given, runs untimed right before each timed `body(i)` (a paired reference measurement).
     public static func measure(warmup: Int, reps: Int, minReps: Int = 3, budgetSeconds: Double = .infinity,
+                               prelude: ((Int) throws -> Void)? = nil,
                                _ body: (Int) throws -> Void) rethrows -> [Double] {
         for i in 0..<max(0, warmup) { try body(i) }
         var samples: [Double] = []
         samples.reserveCapacity(reps)
         var spent = 0.0
         for i in 0..<max(1, reps) {
+            try prelude?(warmup + i)
             let t0 = nowNs()
             try body(warmup + i)
             let dt = Double(nowNs() - t0)

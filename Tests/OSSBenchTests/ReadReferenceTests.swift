@@ -79,6 +79,15 @@ final class ReadReferenceTests: XCTestCase {
             XCTAssertEqual(r.bound, .memory)
             XCTAssertEqual(r.reps, 1)
         }
+        // every T = 1 linear cell also carries the paired per-rep ratio, T > 1 cells and reference rows do not
+        for r in run.results {
+            if r.backend == "blas" && r.m == 1 {
+                let ratio = try XCTUnwrap(r.readRatio, "\(r.shape) \(r.threads)t")
+                XCTAssertTrue(ratio.isFinite && ratio > 0)
+            } else {
+                XCTAssertNil(r.readRatio, "\(r.backend) \(r.shape)")
+            }
+        }
         let md = MarkdownReporter.render(run)
         let blasT1 = md.split(separator: "\n").filter { $0.hasPrefix("| linear.router | mxfp4 | T=1 2880→32 | blas |") }
         XCTAssertEqual(blasT1.count, 2)
@@ -91,5 +100,12 @@ final class ReadReferenceTests: XCTestCase {
         let bare = try BenchRunner(configuration: c, quiet: true).run(command: ["test"])
         XCTAssertEqual(bare.results.count, c.cellCount)
         XCTAssertFalse(bare.results.contains { $0.isReference }, "--no-direct: no reference rows")
+        XCTAssertFalse(bare.results.contains { $0.readRatio != nil }, "--no-direct: no paired reads")
+    }
+
+    func testPairedRatioIsTheMedianOfPerRepRatios() {
+        XCTAssertEqual(BenchRunner.pairedRatio([1, 2, 9], [2, 2, 10]), 0.9)  // 0.5, 1.0, 0.9
+        XCTAssertEqual(BenchRunner.pairedRatio([3, 3], [4, 4, 4]), 0.75, "extra samples without a pair are ignored")
+        XCTAssertNil(BenchRunner.pairedRatio([], [1]))
     }
 }

@@ -87,6 +87,14 @@ final class ReporterTests: XCTestCase {
             XCTAssertEqual(gemm[vsRead], "")
             XCTAssertEqual(gemm[columns.firstIndex(of: "vs cblas")!], "83%")
         }
+        // A paired per-rep ratio, when the cell has one, is what `vs read` shows.
+        var paired = run
+        for i in paired.results.indices where paired.results[i].backend == "blas" { paired.results[i].readRatio = 0.912 }
+        let pairedLines = MarkdownReporter.render(paired).split(separator: "\n").map(String.init)
+        let blasRow = try XCTUnwrap(pairedLines.map(cells).first {
+            $0.count == columns.count && $0[backend] == "blas" && $0[threads] == "1" && $0[dtype] == "bf16"
+        })
+        XCTAssertEqual(blasRow[vsRead], Figures.percent(0.912))
         // Read rows are ordinary rows of the CSV and JSON records.
         XCTAssertEqual(CSVReporter.parse(CSVReporter.render(run)).filter { $0.contains("read") }.count, 2)
         XCTAssertEqual(try JSONReporter.parse(try JSONReporter.renderLines(run), file: "t.jsonl"), run)
