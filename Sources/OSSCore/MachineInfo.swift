@@ -26,7 +26,7 @@ public struct MachineInfo: Sendable, Codable, Equatable {
     /// Flags reported (SIMD width, FMA, half/bf16 conversions, VNNI).
     public static let flagsOfInterest = [
         "sse4_2", "avx", "avx2", "fma", "f16c", "bmi2", "avx512f", "avx512bw", "avx512vl", "avx512_bf16",
-        "avx512_vnni", "avx512_fp16", "avx_vnni", "amx_tile", "amx_bf16",
+        "avx512_vnni", "avx512vbmi", "avx512_fp16", "avx_vnni", "amx_tile", "amx_bf16",
     ]
 
     /// Environment variables that change how OpenBLAS or the OpenMP runtime behave.
