@@ -34,11 +34,13 @@ extension MachineBlock {
         return "\(built); toolchain: \(line)"
     }
 
-    /// `git rev-parse --short HEAD` (+ "-dirty" when tracked files changed), "unknown" outside a checkout.
+    /// `git rev-parse --short HEAD` (+ "-dirty" when tracked files changed, apart from `results/`, which the
+    /// benchmark itself writes), "unknown" outside a checkout.
     static func gitCommit() -> String {
         guard let head = run(["git", "rev-parse", "--short", "HEAD"])?.trimmingCharacters(in: .whitespacesAndNewlines),
               !head.isEmpty else { return "unknown" }
-        let dirty = run(["git", "status", "--porcelain", "--untracked-files=no"])?
+        let status = ["git", "status", "--porcelain", "--untracked-files=no", "--", ":(top)", ":(top,exclude)results"]
+        let dirty = run(status)?
             .trimmingCharacters(in: .whitespacesAndNewlines).isEmpty == false
         return dirty ? head + "-dirty" : head
     }
