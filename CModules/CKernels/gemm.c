@@ -4,6 +4,7 @@
  * One thread pool: OpenBLAS is held at one thread (ck_init) and every parallel region below is our libomp team, each
  * thread calling cblas on its own slice of output columns. Paths of y[T,out] = x[T,in]·W[out,in]ᵀ + b:
  *   any, T ≤ 4        our GEMV kernels (quant.c): each weight row decoded once in registers, dotted with all T rows
+ *                     (MXFP4 with AVX2: T ≤ 64, its integer kernel is faster than float tiles + sgemm up to there)
  *                     (f32 T = 1 too: sgemm with M = 1 is ~4× slower than sgemv, and our kernel measured 1.1–1.8×
  *                     cblas_sgemv side by side in `oss bench` on a 2880-wide f32 weight larger than L3)
  *   f32, T > 4        cblas_sgemm per thread on a slice of W's rows
@@ -14,6 +15,9 @@
 
 enum {
     GEMV_MAX_T = 4,        /* up to this many activation rows run the GEMV kernels */
+    MXFP4_GEMV_MAX_T = 64, /* MXFP4 with AVX2: the integer GEMV (4 rows per pass over the weights) beats decoding
+                              float tiles for sgemm up to here — gate_up 2880→5760: T = 16 1.6×/2.4×, T = 64
+                              1.3×/1.2× faster at 1/2 threads; T = 128 equal at 1 thread, 1.3× slower at 2 */
     TILE_BYTES = 8 << 20,  /* decoded float32 tile per thread in the tiled path (each sgemm call repacks x, so
                               tiles are large: x[T, in] packing is < 3% of a T ≥ 64 tile's FLOPs) */
     MIN_WORK_PER_THREAD = 2048, /* weight elements below which a second thread costs more than it saves */
@@ -93,7 +97,8 @@ int ck_linear_impl(ck_context *ctx, const float *x, int64_t T, const ck_weight *
     if (threads > ctx->max_threads) threads = ctx->max_threads;
     const int avx2 = ck_avx2_enabled();
     const int team = ck_team(threads, w->rows * w->cols, MIN_WORK_PER_THREAD);
-    if (T <= GEMV_MAX_T) return linear_gemv(ctx, x, T, w, bias, y, team, avx2);
+    if (T <= (w->dtype == CK_MXFP4 && avx2 ? MXFP4_GEMV_MAX_T : GEMV_MAX_T))
+        return linear_gemv(ctx, x, T, w, bias, y, team, avx2);
     if (w->dtype == CK_F32) {
         linear_f32_gemm(x, T, w, bias, y, team);
         return CK_OK;

@@ -2,8 +2,9 @@ import CKernels
 import OSSCore
 
 extension BLASBackend {
-    /// `out[T, out] = x[T, in] · weight[out, in]ᵀ + bias`: cblas_sgemv (f32, T = 1), our GEMV kernels (T ≤ 4, decoded
-    /// in registers), cblas_sgemm (f32) or decoded tiles + cblas_sgemm (other dtypes) for larger T.
+    /// `out[T, out] = x[T, in] · weight[out, in]ᵀ + bias`: our GEMV kernels for T ≤ 4 (weights decoded in registers;
+    /// MXFP4 with AVX2: T ≤ 64, integer multiply-adds against 16-bit fixed-point activations), cblas_sgemm (f32) or
+    /// decoded tiles + cblas_sgemm (other dtypes) for larger T.
     public func linear(_ x: Tensor, weight: WeightTensor, bias: Tensor?, out: Tensor) throws {
         try OpValidation.linear(x, weight, bias, out)
         let ctx = try requireContext("linear")
