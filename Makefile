@@ -5,7 +5,7 @@ SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 SWIFT_FLAGS := -c release
 BENCH_ARGS ?=
 
-.PHONY: setup build test bench clean
+.PHONY: setup build test test-asan bench clean
 
 # Installs the Debian packages the C kernels link against, only when one is missing.
 setup:
@@ -29,9 +29,16 @@ test: setup
 	@sed -n 's/.*Executed \([0-9]*\) tests\{0,1\}, with \([0-9]*\) failures\{0,1\}.*/\1 \2/p' .build/test-output.log \
 	  | tail -n 1 | awk '{ print $$1 - $$2 " passed, " $$2 " failed" }'
 
+# The whole suite with AddressSanitizer on the Swift and C code (its own build directory; leak checks off, since
+# libomp and OpenBLAS keep their thread pools). Not part of `make test`: the instrumented build takes a few minutes.
+test-asan: setup
+	swift build $(SWIFT_FLAGS) -Xswiftc -enable-testing --build-tests --sanitize=address --scratch-path .build-asan
+	set -o pipefail; ASAN_OPTIONS=detect_leaks=0 swift test $(SWIFT_FLAGS) -Xswiftc -enable-testing --skip-build \
+	  --disable-swift-testing --sanitize=address --scratch-path .build-asan 2>&1 | tee .build-asan/test-output.log
+
 bench: setup
 	swift build $(SWIFT_FLAGS) --product oss
 	.build/release/oss bench --default $(BENCH_ARGS)
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-asan
