@@ -44,28 +44,24 @@ static atomic_int has_vnni = -1;
 static atomic_int force_scalar = 0;
 static atomic_int disable_vnni = 0;
 
-int ck_has_avx2_fma(void) {
-    int v = atomic_load_explicit(&has_avx2, memory_order_relaxed);
+/* A CPU feature flag, detected on first use and cached (−1 = not yet known). */
+static int cached_feature(atomic_int *slot, int (*detect)(void)) {
+    int v = atomic_load_explicit(slot, memory_order_relaxed);
     if (v < 0) {
-        v = detect_avx2_fma();
-        atomic_store_explicit(&has_avx2, v, memory_order_relaxed);
+        v = detect();
+        atomic_store_explicit(slot, v, memory_order_relaxed);
     }
     return v;
 }
+
+int ck_has_avx2_fma(void) { return cached_feature(&has_avx2, detect_avx2_fma); }
 
 void ck_set_force_scalar(int on) { atomic_store(&force_scalar, on ? 1 : 0); }
 int ck_get_force_scalar(void) { return atomic_load(&force_scalar); }
 int ck_avx2_enabled(void) { return !atomic_load_explicit(&force_scalar, memory_order_relaxed) && ck_has_avx2_fma(); }
 int ck_using_avx2(void) { return ck_avx2_enabled(); }
 
-int ck_has_vnni(void) {
-    int v = atomic_load_explicit(&has_vnni, memory_order_relaxed);
-    if (v < 0) {
-        v = detect_vnni();
-        atomic_store_explicit(&has_vnni, v, memory_order_relaxed);
-    }
-    return v;
-}
+int ck_has_vnni(void) { return cached_feature(&has_vnni, detect_vnni); }
 void ck_set_disable_vnni(int on) { atomic_store(&disable_vnni, on ? 1 : 0); }
 int ck_get_disable_vnni(void) { return atomic_load(&disable_vnni); }
 int ck_vnni_enabled(void) {

@@ -52,6 +52,7 @@ public final class BenchRunner {
                         // its own, gives the paired `readRatio` (half the cycle away, so neither warms the other).
                         let read = c.includeDirect ? prepared.reference(OpReference.readName) : nil
                         var readNs: [Double] = []
+                        readNs.reserveCapacity(c.reps)
                         let prelude: ((Int) throws -> Void)? = read.map { read in
                             { i in
                                 let t0 = Timing.nowNs()

@@ -72,30 +72,28 @@ public struct GenerationStream: AsyncSequence {
     let tokenizationSeconds: Double
     let cache: ConversationCache?
 
-    public func makeAsyncIterator() -> Iterator {
-        Iterator(generator: generator, prompt: prompt, maxTokens: maxTokens, stopTokens: stopTokens,
-                 tokenizationSeconds: tokenizationSeconds, cache: cache)
-    }
+    public func makeAsyncIterator() -> Iterator { Iterator(self) }
 
     /// Runs the model on the caller's task; not shared between tasks.
     public struct Iterator: AsyncIteratorProtocol {
-        let generator: Generator
-        let prompt: [Int32]
-        let maxTokens: Int
-        let stopTokens: Set<Int32>
-        let tokenizationSeconds: Double
-        let cache: ConversationCache?
+        /// The request being run.
+        let request: GenerationStream
         var decoder: StreamingDecoder
         var lastToken: Int32 = -1
         var started = false
         var finished = false
 
-        init(generator: Generator, prompt: [Int32], maxTokens: Int, stopTokens: Set<Int32>, tokenizationSeconds: Double,
-             cache: ConversationCache?) {
-            self.generator = generator; self.prompt = prompt; self.maxTokens = maxTokens
-            self.stopTokens = stopTokens; self.tokenizationSeconds = tokenizationSeconds; self.cache = cache
-            decoder = StreamingDecoder(tokenizer: generator.tokenizer)
+        init(_ request: GenerationStream) {
+            self.request = request
+            decoder = StreamingDecoder(tokenizer: request.generator.tokenizer)
         }
+
+        var generator: Generator { request.generator }
+        var prompt: [Int32] { request.prompt }
+        var maxTokens: Int { request.maxTokens }
+        var stopTokens: Set<Int32> { request.stopTokens }
+        var tokenizationSeconds: Double { request.tokenizationSeconds }
+        var cache: ConversationCache? { request.cache }
 
         public mutating func next() async throws -> GenerationEvent? { try step() }
 
