@@ -177,31 +177,33 @@ int ck_needs_prepared_x(const ck_weight *w) { return w->dtype == CK_BF16 || w->d
  * against ~3e-5 for the 8-bit activations of ggml), and q is split into signed bytes q = 256·h + l, l ∈ [−128, 127],
  * h ∈ [−127, 127]. The weights are looked up as u = 2·value + 12 ∈ [0, 24] (unsigned, exact), and
  *     Σ 2·value·q = 256·Σ u·h + Σ u·l − 12·Σ q
- * where both sums are u8×s8 multiply-adds (vpmaddubsw; or vpdpbusd with AVX512-VNNI, the lookup then a vpermb) and
+ * where both sums are u8×s8 multiply-adds (vpmaddubsw on 256 bits; or vpdpbusd on 512 bits with AVX512-VNNI, the
+ * lookup then a vpermb) and
  * the last term is a constant of the x block. Every integer partial is below 2²⁴, so the conversion to float is
  * exact; the block's float factor is 2^(s−127) · d_b / 2. Both instruction paths give bit-identical results.
  *
  * Prepared layout of one x vector (ck_prepared_x_floats(w) floats, a 64-byte multiple):
- *   xq   [pairs][4][32] bytes: for blocks (2p, 2p+1): l of the even elements, l of the odd elements, h of the even,
- *        h of the odd; each 32 = 16 of block 2p then 16 of block 2p+1 (zeros when nb is odd). The even/odd split
- *        matches the low/high nibbles of the weight bytes, so no shuffle is needed after the lookup.
+ *   xq   [quads][4][64] bytes: for blocks 4q … 4q+3: l of the even elements, l of the odd elements, h of the even,
+ *        h of the odd; each 64 = 16 per block in order (zeros past the last block). The even/odd split matches the
+ *        low/high nibbles of the weight bytes, so no shuffle is needed after the lookup. A 512-bit step reads a
+ *        whole quad (the 64 weight bytes of 4 blocks), a 256-bit step half of one (a pair of blocks).
  *   dsc  [pad8(nb)] floats: d_b / 2 (NaN when the block holds NaN or ±inf, so the output is NaN like the reference)
  *   corr [pad8(nb)] floats: 12 · Σ q_b
  */
 #define MX_QMAX 32639 /* = 127·256 + 127, so that h stays in [−127, 127] */
-static inline int64_t mx_pairs(int64_t nb) { return (nb + 1) / 2; }
+static inline int64_t mx_quads(int64_t nb) { return (nb + 3) / 4; }
 static inline int64_t mx_pad8(int64_t nb) { return (nb + 7) / 8 * 8; }
 
 int64_t ck_prepared_x_floats(const ck_weight *w) {
     if (w->dtype != CK_MXFP4) return w->cols;
-    const int64_t nb = w->cols / 32, packed = 32 * mx_pairs(nb) + 2 * mx_pad8(nb);
+    const int64_t nb = w->cols / 32, packed = 64 * mx_quads(nb) + 2 * mx_pad8(nb);
     return packed > w->cols ? packed : w->cols; /* also room for the scalar path's plain copy */
 }
 
 __attribute__((target("avx2,fma"))) static void mxfp4_prepare_x(const float *x, int64_t n, float *xp) {
-    const int64_t nb = n / 32, pairs = mx_pairs(nb);
+    const int64_t nb = n / 32;
     uint8_t *xq = (uint8_t *)xp;
-    float *dsc = xp + 32 * pairs, *corr = dsc + mx_pad8(nb);
+    float *dsc = xp + 64 * mx_quads(nb), *corr = dsc + mx_pad8(nb);
     /* per 128-bit lane (8 int16 = 16 bytes [l0 h0 l1 h1 …]): l of evens, l of odds, h of evens, h of odds */
     const __m256i split = _mm256_setr_epi8(0, 4, 8, 12, 2, 6, 10, 14, 1, 5, 9, 13, 3, 7, 11, 15,
                                            0, 4, 8, 12, 2, 6, 10, 14, 1, 5, 9, 13, 3, 7, 11, 15);
@@ -240,17 +242,17 @@ __attribute__((target("avx2,fma"))) static void mxfp4_prepare_x(const float *x, 
         uint32_t part[16]; /* chunk c (elements 8c…8c+7) → part[4c + kind] */
         _mm256_storeu_si256((__m256i *)part, _mm256_shuffle_epi8(q01, split));
         _mm256_storeu_si256((__m256i *)(part + 8), _mm256_shuffle_epi8(q23, split));
-        uint8_t *dst = xq + 128 * (b / 2) + 16 * (b % 2);
+        uint8_t *dst = xq + 256 * (b / 4) + 16 * (b % 4);
         for (int kind = 0; kind < 4; kind++)
-            for (int c = 0; c < 4; c++) memcpy(dst + 32 * kind + 4 * c, &part[4 * c + kind], 4);
+            for (int c = 0; c < 4; c++) memcpy(dst + 64 * kind + 4 * c, &part[4 * c + kind], 4);
         __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(qsum), _mm256_extracti128_si256(qsum, 1));
         s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
         s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
         dsc[b] = _mm256_movemask_ps(bad) ? NAN : amax / (float)MX_QMAX * 0.5f / pre;
         corr[b] = 12.f * (float)_mm_cvtsi128_si32(s4); /* |·| ≤ 12·32·32639 < 2²⁴: exact */
     }
-    if (nb % 2) /* the missing second block of the last pair */
-        for (int kind = 0; kind < 4; kind++) memset(xq + 128 * (nb / 2) + 32 * kind + 16, 0, 16);
+    if (nb % 4) /* the missing blocks of the last quad */
+        for (int kind = 0; kind < 4; kind++) memset(xq + 256 * (nb / 4) + 64 * kind + 16 * (nb % 4), 0, 16 * (4 - nb % 4));
     for (int64_t b = nb; b < mx_pad8(nb); b++) dsc[b] = corr[b] = 0.f;
 }
 
@@ -428,10 +430,90 @@ row_dot_avx2(const ck_weight *w, int64_t r, const float *xp, int64_t xs, const i
 }
 
 
-/* MXFP4 GEMV rows in 16-bit fixed point (see mxfp4_prepare_x). u = 2·value + 12 for the 16 codes: */
-/* The VNNI path: 256-bit vpdpbusd and vpermb (AVX512 VNNI, VBMI, BW and VL; ck_vnni_enabled() checks all). */
-#define MX_VNNI_TARGET "avx2,fma,avx512f,avx512bw,avx512vl,avx512vbmi,avx512vnni"
+/* MXFP4 GEMV rows in 16-bit fixed point (see mxfp4_prepare_x). A pass may cover R rows at once, each x slice then
+ * loaded once for all R; each row's arithmetic is the same whatever R is. Measured on one core (2880-wide rows, 7 MB
+ * per call, interleaved with a streaming read of the same bytes): the 512-bit path with one vector went from 75–77%
+ * of the read at R = 1 to 79–83% at R = 2 and 84–88% at R = 4; with 2 vectors R = 2 and 1 tie, with 4 vectors R = 1 is
+ * fastest (R = 4 spills). The AVX2 path (16 registers) gains nothing from R > 1. u = 2·value + 12 for the 16 codes: */
 #define MX_LUT_U 12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0
+
+/* Weight bytes this far ahead are prefetched, once per 64-byte line: into L1 a little ahead and into L2 further ahead
+ * (the hardware prefetcher alone gives a third of the bandwidth of a plain read here). Interleaved A/B runs on one
+ * core: L1 at 3 KiB + L2 at 12 KiB best; L1 2–4 KiB and L2 8–24 KiB within noise. */
+#define MX_PREFETCH_L1 3072
+#define MX_PREFETCH_L2 12288
+#define MX_PREFETCH(p)                                                                                                 \
+    do {                                                                                                               \
+        _mm_prefetch((const char *)(p) + MX_PREFETCH_L1, _MM_HINT_T0);                                                 \
+        _mm_prefetch((const char *)(p) + MX_PREFETCH_L2, _MM_HINT_T1);                                                 \
+    } while (0)
+
+/* Function head shared by both paths: the prepared x pointers of the NX vectors, then passes over RMAX (1, 2 or 4)
+ * rows, then fewer for the last ones. BODY(R) is the pass over rows r … r+R−1. */
+#define MX_ROWS_FUNCTION(NAME, TARGET, NX_, RMAX, CONSTS, BODY)                                                        \
+    __attribute__((target(TARGET))) static void NAME(const ck_weight *w, int64_t row0, int64_t row1,                   \
+                                                     const float *xp, int64_t xs, const float *bias, float *y,         \
+                                                     int64_t ys) {                                                     \
+        enum { NX = NX_ };                                                                                             \
+        const int64_t nb = w->cols / 32;                                                                               \
+        const __m256i minsc = _mm256_set1_epi32(0x00400000); /* E8M0 0 is 2^−127, not 0 */                             \
+        const uint8_t *xq[NX];                                                                                         \
+        const float *dsc[NX], *corr[NX];                                                                               \
+        for (int k = 0; k < NX; k++) {                                                                                 \
+            xq[k] = (const uint8_t *)(xp + k * xs);                                                                    \
+            dsc[k] = xp + k * xs + 64 * mx_quads(nb);                                                                  \
+            corr[k] = dsc[k] + mx_pad8(nb);                                                                            \
+        }                                                                                                              \
+        CONSTS                                                                                                         \
+        int64_t r = row0;                                                                                              \
+        if (RMAX >= 4)                                                                                                 \
+            for (; r + 4 <= row1; r += 4) BODY(4);                                                                     \
+        if (RMAX >= 2)                                                                                                 \
+            for (; r + 2 <= row1; r += 2) BODY(2);                                                                     \
+        for (; r < row1; r++) BODY(1);                                                                                 \
+    }
+
+/* Row pointers of the pass and zeroed accumulators (ACC_T acc[R][NX][NACC]). */
+#define MX_PASS_SETUP(R, ACC_T, NACC, ZERO)                                                                            \
+    const uint8_t *rowp[R], *sc[R];                                                                                    \
+    ACC_T acc[R][NX][NACC];                                                                                            \
+    __m256 cacc[R][NX], sd[R][NX];                                                                                     \
+    for (int j = 0; j < R; j++) {                                                                                      \
+        rowp[j] = ck_row_ptr(w, r + j);                                                                                \
+        sc[j] = ck_row_scales(w, r + j);                                                                               \
+        for (int k = 0; k < NX; k++) {                                                                                 \
+            for (int i = 0; i < NACC; i++) acc[j][k][i] = ZERO;                                                        \
+            cacc[j][k] = _mm256_setzero_ps();                                                                          \
+        }                                                                                                              \
+    }
+
+/* The 8 block factors 2^(s−127)·d_b/2 of group g for each row and vector (E8M0 bytes of row j: E8(j)), and the
+ * group's correction. */
+#define MX_GROUP_SCALES(R, E8)                                                                                         \
+    do {                                                                                                               \
+        for (int j = 0; j < R; j++) {                                                                                  \
+            __m256 s2_ = _mm256_castsi256_ps(_mm256_max_epu32(_mm256_slli_epi32(_mm256_cvtepu8_epi32(E8(j)), 23), minsc)); \
+            for (int k = 0; k < NX; k++) {                                                                             \
+                sd[j][k] = _mm256_mul_ps(s2_, _mm256_loadu_ps(dsc[k] + g));                                            \
+                cacc[j][k] = _mm256_fmadd_ps(sd[j][k], _mm256_loadu_ps(corr[k] + g), cacc[j][k]);                      \
+            }                                                                                                          \
+        }                                                                                                              \
+    } while (0)
+#define MX_E8_GROUP(j) _mm_loadl_epi64((const __m128i *)(sc[j] + g))
+
+/* y = Σ over the row's accumulators (already reduced to t_, 8 lanes) − corrections + bias. */
+#define MX_STORE(R, REDUCE)                                                                                            \
+    for (int j = 0; j < R; j++) {                                                                                      \
+        const float b_ = bias ? bias[r + j] : 0.f;                                                                     \
+        for (int k = 0; k < NX; k++) {                                                                                 \
+            __m256 t_ = REDUCE(acc[j][k]);                                                                             \
+            y[k * ys + (r + j - row0)] = (hsum256(t_) - hsum256(cacc[j][k])) + b_;                                     \
+        }                                                                                                              \
+    }
+
+/* ---- AVX2: 256 bits, a pair of blocks per step, vpshufb lookup and vpmaddubsw.
+ * Accumulation order (bit-identical to the 512-bit path): pair p of a group (p = 0…3) into acc[j][k][p], lanes 0–3
+ * for its first block and 4–7 for its second; the row sum is hsum((acc0 + acc2) + (acc1 + acc3)) − hsum(corrections). */
 
 /* Looks up u for the low nibbles (even elements) and high nibbles (odd elements) of 32 weight bytes. */
 __attribute__((target("avx2,fma"), always_inline)) static inline void mx_decode_avx2(__m256i v, __m256i *ul,
@@ -440,121 +522,151 @@ __attribute__((target("avx2,fma"), always_inline)) static inline void mx_decode_
     *ul = _mm256_shuffle_epi8(lut, _mm256_and_si256(v, m4));
     *uh = _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(v, 4), m4));
 }
-/* vpermb reads 5 index bits: with the table repeated twice, the bit above the nibble does not matter (no mask). */
-__attribute__((target(MX_VNNI_TARGET), always_inline)) static inline void
-mx_decode_vnni(__m256i v, __m256i *ul, __m256i *uh) {
-    const __m256i lut = _mm256_setr_epi8(MX_LUT_U, MX_LUT_U);
-    *ul = _mm256_permutexvar_epi8(v, lut);
-    *uh = _mm256_permutexvar_epi8(_mm256_srli_epi16(v, 4), lut);
-}
 
-/* 256·Σ u·h + Σ u·l over one block pair: 8 int32 partials, lanes 0–3 for the first block, 4–7 for the second. */
+/* 256·Σ u·h + Σ u·l over one block pair (x: its 32-byte slices, 64 bytes apart): 8 int32 partials. */
 __attribute__((target("avx2,fma"), always_inline)) static inline __m256i mx_dot_avx2(__m256i ul, __m256i uh,
                                                                                      const uint8_t *xq) {
     const __m256i *x = (const __m256i *)xq;
     __m256i a = _mm256_add_epi16(_mm256_maddubs_epi16(ul, _mm256_loadu_si256(x)),
-                                 _mm256_maddubs_epi16(uh, _mm256_loadu_si256(x + 1))); /* |·| ≤ 4·24·128 */
-    __m256i b = _mm256_add_epi16(_mm256_maddubs_epi16(ul, _mm256_loadu_si256(x + 2)),
-                                 _mm256_maddubs_epi16(uh, _mm256_loadu_si256(x + 3)));
+                                 _mm256_maddubs_epi16(uh, _mm256_loadu_si256(x + 2))); /* |·| ≤ 4·24·128 */
+    __m256i b = _mm256_add_epi16(_mm256_maddubs_epi16(ul, _mm256_loadu_si256(x + 4)),
+                                 _mm256_maddubs_epi16(uh, _mm256_loadu_si256(x + 6)));
     return _mm256_add_epi32(_mm256_madd_epi16(b, _mm256_set1_epi16(256)), _mm256_madd_epi16(a, _mm256_set1_epi16(1)));
 }
-__attribute__((target(MX_VNNI_TARGET), always_inline)) static inline __m256i
-mx_dot_vnni(__m256i ul, __m256i uh, const uint8_t *xq) {
-    const __m256i *x = (const __m256i *)xq;
-    __m256i b = _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), ul, _mm256_loadu_si256(x + 2)), uh,
-                                    _mm256_loadu_si256(x + 3));
-    return _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(_mm256_slli_epi32(b, 8), ul, _mm256_loadu_si256(x)), uh,
-                               _mm256_loadu_si256(x + 1));
-}
 
-/* Weight bytes this far ahead are prefetched, once per 64-byte line (every other pair): into L1 a little ahead and
- * into L2 further ahead. Interleaved A/B runs on one core (2880-wide rows, 4.5 GB of weights): no prefetch 50% of a
- * streaming read of the same bytes, L1 at 4 KiB 70–73%, L1 at 3 KiB + L2 at 12 KiB 76–77%. */
-#define MX_PREFETCH_L1 3072
-#define MX_PREFETCH_L2 12288
-
-/* Pair p of group g (blocks g+2p, g+2p+1) for NX activation vectors: 2·value·q summed in int32, times the block
- * factor, into the accumulators; `last` = the pair has only its first block
- * (16 bytes are loaded, never reading past the row). */
-#define MX_PAIR_STEP(DECODE, DOT, p, last)                                                                             \
+/* Pair p of group g (blocks g+2p, g+2p+1) for R rows and NX vectors; `last` = the pair has only its first block (16
+ * bytes are loaded, never reading past the row). */
+#define MX_PAIR_STEP(R, p, last)                                                                                       \
     do {                                                                                                               \
-        const uint8_t *wp_ = row + 16 * (g + 2 * (p));                                                                 \
-        if (((p) & 1) == 0) {                                                                                          \
-            _mm_prefetch((const char *)(wp_ + MX_PREFETCH_L1), _MM_HINT_T0);                                           \
-            _mm_prefetch((const char *)(wp_ + MX_PREFETCH_L2), _MM_HINT_T1);                                           \
+        __m256i ul_[R], uh_[R];                                                                                        \
+        for (int j = 0; j < R; j++) {                                                                                  \
+            const uint8_t *wp_ = rowp[j] + 16 * (g + 2 * (p));                                                         \
+            if (((p) & 1) == 0) MX_PREFETCH(wp_);                                                                      \
+            mx_decode_avx2((last) ? _mm256_zextsi128_si256(_mm_loadu_si128((const __m128i *)wp_))                      \
+                                  : _mm256_loadu_si256((const __m256i *)wp_),                                          \
+                           &ul_[j], &uh_[j]);                                                                          \
         }                                                                                                              \
-        __m256i v_ = (last) ? _mm256_zextsi128_si256(_mm_loadu_si128((const __m128i *)wp_))                            \
-                            : _mm256_loadu_si256((const __m256i *)wp_);                                                \
-        __m256i ul_, uh_;                                                                                              \
-        DECODE(v_, &ul_, &uh_);                                                                                        \
         const __m256i idx_ = _mm256_setr_epi32(2 * (p), 2 * (p), 2 * (p), 2 * (p), 2 * (p) + 1, 2 * (p) + 1,           \
                                                2 * (p) + 1, 2 * (p) + 1);                                              \
-        for (int k = 0; k < NX; k++) {                                                                                 \
-            __m256i P_ = DOT(ul_, uh_, xq[k] + 128 * (g / 2 + (p)));                                                   \
-            acc[k][(p) & 1] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(P_), _mm256_permutevar8x32_ps(sd[k], idx_),           \
-                                              acc[k][(p) & 1]);                                                        \
-        }                                                                                                              \
+        for (int k = 0; k < NX; k++)                                                                                   \
+            for (int j = 0; j < R; j++) {                                                                              \
+                __m256i P_ = mx_dot_avx2(ul_[j], uh_[j], xq[k] + 256 * (g / 4 + (p) / 2) + 32 * ((p) & 1));            \
+                acc[j][k][p] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(P_), _mm256_permutevar8x32_ps(sd[j][k], idx_),       \
+                                               acc[j][k][p]);                                                          \
+            }                                                                                                          \
     } while (0)
 
-/* The 8 block factors 2^(s−127)·d_b/2 of group g for each vector, and the group's correction term. */
-#define MX_GROUP_SCALES(e8)                                                                                            \
+/* The last 1–7 blocks' scales, gathered byte by byte (no read past the row). */
+#define MX_E8_TAIL_AVX2(j) _mm_cvtsi64_si128((long long)e8_[j])
+#define MX_REDUCE_AVX2(a) _mm256_add_ps(_mm256_add_ps((a)[0], (a)[2]), _mm256_add_ps((a)[1], (a)[3]))
+
+#define MX_PASS_AVX2(R)                                                                                                \
     do {                                                                                                               \
-        __m256 s2_ = _mm256_castsi256_ps(_mm256_max_epu32(_mm256_slli_epi32(_mm256_cvtepu8_epi32(e8), 23), minsc));    \
+        MX_PASS_SETUP(R, __m256, 4, _mm256_setzero_ps())                                                               \
+        int64_t g = 0;                                                                                                 \
+        for (; g + 8 <= nb; g += 8) {                                                                                  \
+            MX_GROUP_SCALES(R, MX_E8_GROUP);                                                                           \
+            MX_PAIR_STEP(R, 0, 0);                                                                                     \
+            MX_PAIR_STEP(R, 1, 0);                                                                                     \
+            MX_PAIR_STEP(R, 2, 0);                                                                                     \
+            MX_PAIR_STEP(R, 3, 0);                                                                                     \
+        }                                                                                                              \
+        if (g < nb) {                                                                                                  \
+            const int64_t left = nb - g;                                                                               \
+            uint64_t e8_[R];                                                                                           \
+            for (int j = 0; j < R; j++) {                                                                              \
+                e8_[j] = 0;                                                                                            \
+                for (int64_t i = 0; i < left; i++) e8_[j] |= (uint64_t)sc[j][g + i] << (8 * i);                        \
+            }                                                                                                          \
+            MX_GROUP_SCALES(R, MX_E8_TAIL_AVX2);                                                                       \
+            MX_PAIR_STEP(R, 0, left == 1);                                                                             \
+            if (left > 2) MX_PAIR_STEP(R, 1, left == 3);                                                               \
+            if (left > 4) MX_PAIR_STEP(R, 2, left == 5);                                                               \
+            if (left > 6) MX_PAIR_STEP(R, 3, left == 7);                                                               \
+        }                                                                                                              \
+        MX_STORE(R, MX_REDUCE_AVX2)                                                                                    \
+    } while (0)
+
+MX_ROWS_FUNCTION(mxfp4_rows_avx2_1, "avx2,fma", 1, 1, , MX_PASS_AVX2)
+MX_ROWS_FUNCTION(mxfp4_rows_avx2_2, "avx2,fma", 2, 1, , MX_PASS_AVX2)
+MX_ROWS_FUNCTION(mxfp4_rows_avx2_3, "avx2,fma", 3, 1, , MX_PASS_AVX2)
+MX_ROWS_FUNCTION(mxfp4_rows_avx2_4, "avx2,fma", 4, 1, , MX_PASS_AVX2)
+
+/* ---- AVX512 VNNI (+VBMI, BW, VL; ck_vnni_enabled() checks all and the OS's ZMM state): 512 bits, a quad of blocks
+ * per step, vpermb lookup and vpdpbusd; half the instructions of two 256-bit steps (one thread: 57–59% → 75–77% of a
+ * streaming read at R = 1). Quad q of a group holds pairs 2q (lanes 0–7) and 2q+1 (lanes 8–15), into acc[j][k][q],
+ * so the sums match the AVX2 path bit for bit. */
+#define MX_VNNI_TARGET "avx2,fma,avx512f,avx512bw,avx512vl,avx512vbmi,avx512vnni"
+
+/* Quad q of group g for R rows and NX vectors, row j's 64 weight bytes loaded by LOAD(j) (masked in the last group). */
+#define MX_QUAD_STEP(R, q, LOAD)                                                                                       \
+    do {                                                                                                               \
+        __m512i ul_[R], uh_[R];                                                                                        \
+        for (int j = 0; j < R; j++) {                                                                                  \
+            const uint8_t *wp_ = rowp[j] + 16 * (g + 4 * (q));                                                         \
+            MX_PREFETCH(wp_);                                                                                          \
+            const __m512i v_ = LOAD(j);                                                                                \
+            /* vpermb reads 6 index bits: the table is repeated four times, so bits above the nibble do not matter */  \
+            ul_[j] = _mm512_permutexvar_epi8(v_, lut);                                                                 \
+            uh_[j] = _mm512_permutexvar_epi8(_mm512_srli_epi16(v_, 4), lut);                                           \
+        }                                                                                                              \
         for (int k = 0; k < NX; k++) {                                                                                 \
-            sd[k] = _mm256_mul_ps(s2_, _mm256_loadu_ps(dsc[k] + g));                                                   \
-            cacc[k] = _mm256_fmadd_ps(sd[k], _mm256_loadu_ps(corr[k] + g), cacc[k]);                                   \
+            const __m512i *x_ = (const __m512i *)(xq[k] + 256 * (g / 4 + (q)));                                       \
+            const __m512i xl0 = _mm512_loadu_si512(x_), xl1 = _mm512_loadu_si512(x_ + 1);                              \
+            const __m512i xh0 = _mm512_loadu_si512(x_ + 2), xh1 = _mm512_loadu_si512(x_ + 3);                          \
+            for (int j = 0; j < R; j++) {                                                                              \
+                __m512i P_ = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ul_[j], xh0), uh_[j], xh1); \
+                P_ = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_slli_epi32(P_, 8), ul_[j], xl0), uh_[j], xl1);     \
+                acc[j][k][q] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(P_),                                                 \
+                                               _mm512_permutexvar_ps((q) ? idx1 : idx0, _mm512_castps256_ps512(sd[j][k])), \
+                                               acc[j][k][q]);                                                          \
+            }                                                                                                          \
         }                                                                                                              \
     } while (0)
 
-#define MX_ROWS(NAME, TARGET, DECODE, DOT, NX_)                                                                        \
-    __attribute__((target(TARGET))) static void NAME(const ck_weight *w, int64_t row0, int64_t row1,                   \
-                                                     const float *xp, int64_t xs, const float *bias, float *y,         \
-                                                     int64_t ys) {                                                     \
-        enum { NX = NX_ };                                                                                             \
-        const int64_t nb = w->cols / 32, pairs = mx_pairs(nb);                                                         \
-        const __m256i minsc = _mm256_set1_epi32(0x00400000); /* E8M0 0 is 2^−127, not 0 */                             \
-        const uint8_t *xq[NX];                                                                                         \
-        const float *dsc[NX], *corr[NX];                                                                               \
-        for (int k = 0; k < NX; k++) {                                                                                 \
-            xq[k] = (const uint8_t *)(xp + k * xs);                                                                    \
-            dsc[k] = xp + k * xs + 32 * pairs;                                                                         \
-            corr[k] = dsc[k] + mx_pad8(nb);                                                                            \
+#define MX_LOAD_FULL(j) _mm512_loadu_si512(rowp[j] + 16 * (g + 4 * q_))
+#define MX_LOAD_MASKED(j) _mm512_maskz_loadu_epi8(m_, rowp[j] + 16 * (g + 4 * q_))
+#define MX_E8_TAIL_VNNI(j) _mm_maskz_loadu_epi8(ms_, sc[j] + g)
+#define MX_REDUCE_VNNI(a)                                                                                              \
+    _mm256_add_ps(_mm512_castps512_ps256(_mm512_add_ps((a)[0], (a)[1])),                                               \
+                  _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(_mm512_add_ps((a)[0], (a)[1])), 1)))
+
+#define MX_PASS_VNNI(R)                                                                                                \
+    do {                                                                                                               \
+        MX_PASS_SETUP(R, __m512, 2, _mm512_setzero_ps())                                                               \
+        int64_t g = 0;                                                                                                 \
+        for (; g + 8 <= nb; g += 8) {                                                                                  \
+            MX_GROUP_SCALES(R, MX_E8_GROUP);                                                                           \
+            { const int q_ = 0; MX_QUAD_STEP(R, 0, MX_LOAD_FULL); }                                                    \
+            { const int q_ = 1; MX_QUAD_STEP(R, 1, MX_LOAD_FULL); }                                                    \
         }                                                                                                              \
-        for (int64_t r = row0; r < row1; r++) {                                                                        \
-            const uint8_t *row = ck_row_ptr(w, r), *sc = ck_row_scales(w, r);                                          \
-            __m256 acc[NX][2], cacc[NX], sd[NX];                                                                       \
-            for (int k = 0; k < NX; k++) acc[k][0] = acc[k][1] = cacc[k] = _mm256_setzero_ps();                        \
-            int64_t g = 0;                                                                                             \
-            for (; g + 8 <= nb; g += 8) {                                                                              \
-                MX_GROUP_SCALES(_mm_loadl_epi64((const __m128i *)(sc + g)));                                           \
-                MX_PAIR_STEP(DECODE, DOT, 0, 0);                                                                       \
-                MX_PAIR_STEP(DECODE, DOT, 1, 0);                                                                       \
-                MX_PAIR_STEP(DECODE, DOT, 2, 0);                                                                       \
-                MX_PAIR_STEP(DECODE, DOT, 3, 0);                                                                       \
+        if (g < nb) { /* 1–7 blocks left: masked loads (no read past the row; missing blocks read as zero) */          \
+            const int64_t left = nb - g;                                                                               \
+            const __mmask16 ms_ = (__mmask16)((1u << left) - 1);                                                       \
+            MX_GROUP_SCALES(R, MX_E8_TAIL_VNNI);                                                                       \
+            {                                                                                                          \
+                const int q_ = 0;                                                                                      \
+                const __mmask64 m_ = left >= 4 ? ~(__mmask64)0 : ((__mmask64)1 << (16 * left)) - 1;                    \
+                MX_QUAD_STEP(R, 0, MX_LOAD_MASKED);                                                                    \
             }                                                                                                          \
-            if (g < nb) { /* 1–7 blocks left: their scales via a zero-padded copy (no read past the row) */            \
-                uint8_t e8_[8] = {0};                                                                                  \
-                memcpy(e8_, sc + g, (size_t)(nb - g));                                                                 \
-                MX_GROUP_SCALES(_mm_loadl_epi64((const __m128i *)e8_));                                                \
-                const int64_t left = nb - g;                                                                           \
-                if (left > 0) MX_PAIR_STEP(DECODE, DOT, 0, left == 1);                                                 \
-                if (left > 2) MX_PAIR_STEP(DECODE, DOT, 1, left == 3);                                                 \
-                if (left > 4) MX_PAIR_STEP(DECODE, DOT, 2, left == 5);                                                 \
-                if (left > 6) MX_PAIR_STEP(DECODE, DOT, 3, left == 7);                                                 \
+            if (left > 4) {                                                                                            \
+                const int q_ = 1;                                                                                      \
+                const __mmask64 m_ = ((__mmask64)1 << (16 * (left - 4))) - 1;                                          \
+                MX_QUAD_STEP(R, 1, MX_LOAD_MASKED);                                                                    \
             }                                                                                                          \
-            const float b_ = bias ? bias[r] : 0.f;                                                                     \
-            for (int k = 0; k < NX; k++)                                                                               \
-                y[k * ys + (r - row0)] = (hsum256(_mm256_add_ps(acc[k][0], acc[k][1])) - hsum256(cacc[k])) + b_;       \
         }                                                                                                              \
-    }
-MX_ROWS(mxfp4_rows_avx2_1, "avx2,fma", mx_decode_avx2, mx_dot_avx2, 1)
-MX_ROWS(mxfp4_rows_avx2_2, "avx2,fma", mx_decode_avx2, mx_dot_avx2, 2)
-MX_ROWS(mxfp4_rows_avx2_3, "avx2,fma", mx_decode_avx2, mx_dot_avx2, 3)
-MX_ROWS(mxfp4_rows_avx2_4, "avx2,fma", mx_decode_avx2, mx_dot_avx2, 4)
-MX_ROWS(mxfp4_rows_vnni_1, MX_VNNI_TARGET, mx_decode_vnni, mx_dot_vnni, 1)
-MX_ROWS(mxfp4_rows_vnni_2, MX_VNNI_TARGET, mx_decode_vnni, mx_dot_vnni, 2)
-MX_ROWS(mxfp4_rows_vnni_3, MX_VNNI_TARGET, mx_decode_vnni, mx_dot_vnni, 3)
-MX_ROWS(mxfp4_rows_vnni_4, MX_VNNI_TARGET, mx_decode_vnni, mx_dot_vnni, 4)
+        MX_STORE(R, MX_REDUCE_VNNI)                                                                                    \
+    } while (0)
+
+#define MX_VNNI_CONSTS                                                                                                 \
+    const __m512i lut = _mm512_broadcast_i32x4(_mm_setr_epi8(MX_LUT_U));                                               \
+    const __m512i idx0 = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);                            \
+    const __m512i idx1 = _mm512_setr_epi32(4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7);
+
+MX_ROWS_FUNCTION(mxfp4_rows_vnni_1, MX_VNNI_TARGET, 1, 4, MX_VNNI_CONSTS, MX_PASS_VNNI)
+MX_ROWS_FUNCTION(mxfp4_rows_vnni_2, MX_VNNI_TARGET, 2, 2, MX_VNNI_CONSTS, MX_PASS_VNNI)
+MX_ROWS_FUNCTION(mxfp4_rows_vnni_3, MX_VNNI_TARGET, 3, 1, MX_VNNI_CONSTS, MX_PASS_VNNI)
+MX_ROWS_FUNCTION(mxfp4_rows_vnni_4, MX_VNNI_TARGET, 4, 1, MX_VNNI_CONSTS, MX_PASS_VNNI)
 
 typedef void (*ck_rows_fn)(const ck_weight *, int64_t, int64_t, const float *, int64_t, const float *, float *,
                            int64_t);

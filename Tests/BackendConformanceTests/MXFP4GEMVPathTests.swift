@@ -22,9 +22,10 @@ final class MXFP4GEMVPathTests: XCTestCase {
     func testVNNIAndAVX2PathsAreBitIdentical() throws {
         try XCTSkipUnless(BLASBackend.cpuHasVNNI && BLASBackend.usingAVX2Kernels, "CPU has no AVX512 VNNI+VBMI")
         defer { BLASBackend.disableVNNI = false }
-        // 1, 3 (odd: a half pair), 8, 9 (a full group plus one), 90 (gpt-oss H) blocks; T = 1…5 (NX 1–4, then 4 + 1),
-        // 63 and 64 (the last T on the integer path: 15 passes of 4 plus 3, and 16 of 4)
-        for (cols, outs) in [(32, 7), (96, 33), (256, 5), (288, 17), (2880, 65)] {
+        // 1, 3 (odd: a half pair), 5 and 7 (a quad and a partial one), 8, 9 (a full group plus one), 90 (gpt-oss H)
+        // blocks; odd and even row counts (rows run in pairs); T = 1…5 (NX 1–4, then 4 + 1), 63 and 64 (the last T on
+        // the integer path: 15 passes of 4 plus 3, and 16 of 4)
+        for (cols, outs) in [(32, 7), (96, 33), (160, 1), (224, 6), (256, 5), (288, 17), (2880, 65)] {
             let w = try weight(rows: outs, cols: cols, seed: UInt64(cols * 31 + outs))
             for rows in [1, 2, 3, 4, 5, 63, 64] {
                 var random = SeededRandom(seed: UInt64(rows * 1000 + cols))
