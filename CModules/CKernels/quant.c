@@ -501,7 +501,7 @@ row_dot_avx2(const ck_weight *w, int64_t r, const float *xp, int64_t xs, const i
     } while (0)
 #define MX_E8_GROUP(j) _mm_loadl_epi64((const __m128i *)(sc[j] + g))
 
-/* y = Σ over the row's accumulators (already reduced to t_, 8 lanes) − corrections + bias. */
+/* y = hsum(REDUCE(the row's accumulators), 8 lanes) − hsum(corrections) + bias. */
 #define MX_STORE(R, REDUCE)                                                                                            \
     for (int j = 0; j < R; j++) {                                                                                      \
         const float b_ = bias ? bias[r + j] : 0.f;                                                                     \
@@ -598,14 +598,15 @@ MX_ROWS_FUNCTION(mxfp4_rows_avx2_4, "avx2,fma", 4, 1, , MX_PASS_AVX2)
  * so the sums match the AVX2 path bit for bit. */
 #define MX_VNNI_TARGET "avx2,fma,avx512f,avx512bw,avx512vl,avx512vbmi,avx512vnni"
 
-/* Quad q of group g for R rows and NX vectors, row j's 64 weight bytes loaded by LOAD(j) (masked in the last group). */
+/* Quad q of group g for R rows and NX vectors, each row's 64 weight bytes loaded by LOAD(address) (masked in the
+ * row's last group). */
 #define MX_QUAD_STEP(R, q, LOAD)                                                                                       \
     do {                                                                                                               \
         __m512i ul_[R], uh_[R];                                                                                        \
         for (int j = 0; j < R; j++) {                                                                                  \
             const uint8_t *wp_ = rowp[j] + 16 * (g + 4 * (q));                                                         \
             MX_PREFETCH(wp_);                                                                                          \
-            const __m512i v_ = LOAD(j);                                                                                \
+            const __m512i v_ = LOAD(wp_);                                                                              \
             /* vpermb reads 6 index bits: the table is repeated four times, so bits above the nibble do not matter */  \
             ul_[j] = _mm512_permutexvar_epi8(v_, lut);                                                                 \
             uh_[j] = _mm512_permutexvar_epi8(_mm512_srli_epi16(v_, 4), lut);                                           \
@@ -624,8 +625,8 @@ MX_ROWS_FUNCTION(mxfp4_rows_avx2_4, "avx2,fma", 4, 1, , MX_PASS_AVX2)
         }                                                                                                              \
     } while (0)
 
-#define MX_LOAD_FULL(j) _mm512_loadu_si512(rowp[j] + 16 * (g + 4 * q_))
-#define MX_LOAD_MASKED(j) _mm512_maskz_loadu_epi8(m_, rowp[j] + 16 * (g + 4 * q_))
+#define MX_LOAD_FULL(p) _mm512_loadu_si512(p)
+#define MX_LOAD_MASKED(p) _mm512_maskz_loadu_epi8(m_, p) /* m_: the bytes of the blocks that exist */
 #define MX_E8_TAIL_VNNI(j) _mm_maskz_loadu_epi8(ms_, sc[j] + g)
 #define MX_REDUCE_VNNI(a)                                                                                              \
     _mm256_add_ps(_mm512_castps512_ps256(_mm512_add_ps((a)[0], (a)[1])),                                               \
@@ -637,20 +638,18 @@ MX_ROWS_FUNCTION(mxfp4_rows_avx2_4, "avx2,fma", 4, 1, , MX_PASS_AVX2)
         int64_t g = 0;                                                                                                 \
         for (; g + 8 <= nb; g += 8) {                                                                                  \
             MX_GROUP_SCALES(R, MX_E8_GROUP);                                                                           \
-            { const int q_ = 0; MX_QUAD_STEP(R, 0, MX_LOAD_FULL); }                                                    \
-            { const int q_ = 1; MX_QUAD_STEP(R, 1, MX_LOAD_FULL); }                                                    \
+            MX_QUAD_STEP(R, 0, MX_LOAD_FULL);                                                                          \
+            MX_QUAD_STEP(R, 1, MX_LOAD_FULL);                                                                          \
         }                                                                                                              \
         if (g < nb) { /* 1–7 blocks left: masked loads (no read past the row; missing blocks read as zero) */          \
             const int64_t left = nb - g;                                                                               \
             const __mmask16 ms_ = (__mmask16)((1u << left) - 1);                                                       \
             MX_GROUP_SCALES(R, MX_E8_TAIL_VNNI);                                                                       \
             {                                                                                                          \
-                const int q_ = 0;                                                                                      \
                 const __mmask64 m_ = left >= 4 ? ~(__mmask64)0 : ((__mmask64)1 << (16 * left)) - 1;                    \
                 MX_QUAD_STEP(R, 0, MX_LOAD_MASKED);                                                                    \
             }                                                                                                          \
             if (left > 4) {                                                                                            \
-                const int q_ = 1;                                                                                      \
                 const __mmask64 m_ = ((__mmask64)1 << (16 * (left - 4))) - 1;                                          \
                 MX_QUAD_STEP(R, 1, MX_LOAD_MASKED);                                                                    \
             }                                                                                                          \
