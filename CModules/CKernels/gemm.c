@@ -4,7 +4,8 @@
  * One thread pool: OpenBLAS is held at one thread (ck_init) and every parallel region below is our libomp team, each
  * thread calling cblas on its own slice of output columns. Paths of y[T,out] = x[T,in]·W[out,in]ᵀ + b:
  *   any, T ≤ 4        our GEMV kernels (quant.c): each weight row decoded once in registers, dotted with all T rows
- *                     (MXFP4 with AVX2: T ≤ 64, its integer kernel is faster than float tiles + sgemm up to there)
+ *                     (MXFP4: T ≤ 64 on the AVX2 path, T ≤ 256 on the AVX512-VNNI path; the integer kernel beats
+ *                     float tiles + sgemm up to there)
  *                     (f32 T = 1 too: sgemm with M = 1 is ~4× slower than sgemv, and our kernel measured 1.1–1.8×
  *                     cblas_sgemv side by side in `oss bench` on a 2880-wide f32 weight larger than L3)
  *   f32, T > 4        cblas_sgemm per thread on a slice of W's rows
@@ -15,9 +16,12 @@
 
 enum {
     GEMV_MAX_T = 4,        /* up to this many activation rows run the GEMV kernels */
-    MXFP4_GEMV_MAX_T = 64, /* MXFP4 with AVX2: the integer GEMV (4 rows per pass over the weights) beats decoding
-                              float tiles for sgemm up to here — gate_up 2880→5760: T = 16 1.6×/2.4×, T = 64
-                              1.3×/1.2× faster at 1/2 threads; T = 128 equal at 1 thread, 1.3× slower at 2 */
+    /* MXFP4: the integer GEMV (4 activation rows per pass over the weights) beats decoding float tiles for sgemm up
+     * to here. gate_up 2880→5760 (`oss bench`, tiled → integer, 1 / 2 threads): AVX2 path T = 32 1.1× / 1.0–1.2×,
+     * T = 64 equal, T = 128 0.85× / 0.7–0.8×; VNNI path T = 128 1.2–1.4× / 1.2–1.4×, T = 256 1.1–1.4× /
+     * 1.1–1.4×, T = 512 1.1–1.3× / equal. */
+    MXFP4_GEMV_MAX_T = 64,
+    MXFP4_VNNI_GEMV_MAX_T = 256,
     TILE_BYTES = 8 << 20,  /* decoded float32 tile per thread in the tiled path (each sgemm call repacks x, so
                               tiles are large: x[T, in] packing is < 3% of a T ≥ 64 tile's FLOPs) */
     MIN_WORK_PER_THREAD = 2048, /* weight elements below which a second thread costs more than it saves */
@@ -97,7 +101,10 @@ int ck_linear_impl(ck_context *ctx, const float *x, int64_t T, const ck_weight *
     if (threads > ctx->max_threads) threads = ctx->max_threads;
     const int avx2 = ck_avx2_enabled();
     const int team = ck_team(threads, w->rows * w->cols, MIN_WORK_PER_THREAD);
-    if (T <= (w->dtype == CK_MXFP4 && avx2 ? MXFP4_GEMV_MAX_T : GEMV_MAX_T))
+    const int64_t gemv_max_t = w->dtype != CK_MXFP4 || !avx2 ? GEMV_MAX_T
+                               : ck_vnni_enabled()            ? MXFP4_VNNI_GEMV_MAX_T
+                                                              : MXFP4_GEMV_MAX_T;
+    if (T <= gemv_max_t)
         return linear_gemv(ctx, x, T, w, bias, y, team, avx2);
     if (w->dtype == CK_F32) {
         linear_f32_gemm(x, T, w, bias, y, team);

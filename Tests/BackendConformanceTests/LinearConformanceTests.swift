@@ -95,6 +95,11 @@ final class LinearConformanceTests: XCTestCase {
         for dtype in [DType.f32, .bf16, .mxfp4] {
             Conformance.check(try LinearCase(dtype: dtype, rows: 130, inFeatures: 96, outFeatures: 4097, bias: true))
         }
+        // MXFP4 on both sides of the integer GEMV's T limits (64 on the AVX2 path, 256 on the AVX512-VNNI path)
+        for rows in [65, 256, 257] {
+            Conformance.check(try LinearCase(dtype: .mxfp4, rows: rows, inFeatures: 96, outFeatures: 33,
+                                             bias: rows % 2 == 1))
+        }
     }
 
     /// Weight views (rows 5..<38 of a bigger weight, as q/k/v are cut from a fused qkv): data and MXFP4 scale

@@ -20,7 +20,7 @@ enum Tolerance {
     /// linear: f32 dot products of up to 4097 terms (error grows ~√n·2⁻²⁴, NMSE ≲ 1e-11); weights are compared
     /// after decoding, so quantisation error is not counted. Activations must not be quantised (MXFP4: below).
     static let linear = 1e-9
-    /// linear with MXFP4 weights: the BLAS GEMV (T ≤ 64, AVX2/VNNI) rounds each 32-element block of x to 16-bit
+    /// linear with MXFP4 weights: the BLAS GEMV (T ≤ 64 AVX2, ≤ 256 VNNI) rounds each 32-element block of x to 16-bit
     /// fixed point once (error ≤ max|x_b|/65278 per element: NMSE ≈ 4e-10 on these uniform inputs) and sums the
     /// products exactly in int32. 1e-8 leaves 25× margin; 8-bit activations (ggml's, ~3e-5) or a lost term fail.
     static let linearMXFP4 = 1e-8

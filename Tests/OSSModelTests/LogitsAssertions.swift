@@ -6,7 +6,7 @@ import OSSCore
 enum LogitsAssertions {
     /// Float32 results of differently batched kernels may differ in summation order: allow 1e-4 (logits ~ 10).
     static let tolerance: Float = 1e-4
-    /// The BLAS backend's MXFP4 GEMV (T ≤ 64 with AVX2) rounds its activations to 16-bit fixed point per 32-block:
+    /// The BLAS backend's MXFP4 GEMV (T ≤ 64, 256 with VNNI) rounds its activations to 16-bit fixed point per 32-block:
     /// a last-bit difference from the other (float) kernels, which sum in a different order at different T, can move
     /// one rounding step, and 4 layers carry it to the logits: 9.2e-4 at most here (1.8e-3 while MXFP4 T > 4 still
     /// ran in float; both paths meet the 2e-3 goldens, GoldenLogitsTests). A broken window, sink, YaRN or routing
