@@ -10,7 +10,11 @@ public final class GPTOSSModel: LanguageModel {
 
     public let config: ModelConfig
     public let weights: GPTOSSWeights
+    /// Runs prompt chunks of more than one token.
     public let backend: any Backend
+    /// Runs single-token steps (decode, and one-token prompts); `backend` unless another was given, e.g. the same
+    /// kind with fewer threads when more threads stop paying for bandwidth-bound decode.
+    public let decodeBackend: any Backend
     /// YaRN cos/sin for positions `0..<contextLength`, built once.
     public let rope: RopeTable
     public let cache: KVCache
@@ -28,8 +32,10 @@ public final class GPTOSSModel: LanguageModel {
     /// - Parameter rewindRows: extra ring-buffer rows of each sliding layer (≥ 0; `rewindRows · kvWidth · 8` bytes
     ///   per sliding layer): after `prefillChunk + rewindRows` positions written past a position p, `truncate(to: p)`
     ///   is still possible (chat passes its per-turn token limit, so the previous prompt's end stays reachable).
-    public init(config: ModelConfig, weights: GPTOSSWeights, backend: any Backend, contextLength: Int? = nil,
-                prefillChunk: Int = 512, rewindRows: Int = 0, archive: SafetensorsArchive? = nil) throws {
+    /// - Parameter decodeBackend: the backend of single-token steps (nil = `backend`).
+    public init(config: ModelConfig, weights: GPTOSSWeights, backend: any Backend, decodeBackend: (any Backend)? = nil,
+                contextLength: Int? = nil, prefillChunk: Int = 512, rewindRows: Int = 0,
+                archive: SafetensorsArchive? = nil) throws {
         let context = contextLength ?? min(config.maxPositions, Self.defaultContextLength)
         guard context > 0, context <= config.maxPositions else {
             throw ModelError.invalidParameter(
@@ -44,6 +50,7 @@ public final class GPTOSSModel: LanguageModel {
         self.config = config
         self.weights = weights
         self.backend = backend
+        self.decodeBackend = decodeBackend ?? backend
         self.contextLength = context
         self.archive = archive
         do {
@@ -69,8 +76,10 @@ public final class GPTOSSModel: LanguageModel {
     ///   - contextLength: KV cache positions; nil = min(config's max positions, `defaultContextLength`).
     ///   - prefillChunk: tokens per batched step (activation buffers are sized for it).
     ///   - rewindRows: extra ring-buffer rows of sliding layers, for deeper `truncate(to:)` (see `init`).
-    public static func load(directory: URL, backend: any Backend, contextLength: Int? = nil,
-                            prefillChunk: Int = 512, rewindRows: Int = 0) throws -> GPTOSSModel {
+    ///   - decodeBackend: the backend of single-token steps (nil = `backend`).
+    public static func load(directory: URL, backend: any Backend, decodeBackend: (any Backend)? = nil,
+                            contextLength: Int? = nil, prefillChunk: Int = 512,
+                            rewindRows: Int = 0) throws -> GPTOSSModel {
         var dir = directory
         let fm = FileManager.default
         if !fm.fileExists(atPath: dir.appendingPathComponent("config.json").path),
@@ -80,8 +89,9 @@ public final class GPTOSSModel: LanguageModel {
         let config = try ModelConfig.load(directory: dir)
         let archive = try SafetensorsArchive(directory: dir)
         let weights = try GPTOSSWeights.load(archive: archive, config: config, directory: dir)
-        return try GPTOSSModel(config: config, weights: weights, backend: backend, contextLength: contextLength,
-                               prefillChunk: prefillChunk, rewindRows: rewindRows, archive: archive)
+        return try GPTOSSModel(config: config, weights: weights, backend: backend, decodeBackend: decodeBackend,
+                               contextLength: contextLength, prefillChunk: prefillChunk, rewindRows: rewindRows,
+                               archive: archive)
     }
 
     /// Empties the KV cache (stale rows are never read: attention only sees positions < `position`).

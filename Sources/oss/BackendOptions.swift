@@ -16,8 +16,11 @@ struct BackendOptions: ParsableArguments {
         do { _ = try BackendKind.parse(backend) } catch { throw ValidationError("--backend: \(error)") }
     }
 
-    /// The chosen backend with the chosen thread count.
-    func makeBackend() throws -> any Backend {
-        try BackendKind.parse(backend).make(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+    /// Threads of the chosen backend: `--threads`, else all logical cores.
+    var threadCount: Int { threads ?? ProcessInfo.processInfo.activeProcessorCount }
+
+    /// The chosen backend with the chosen thread count (or `threads` when given).
+    func makeBackend(threads: Int? = nil) throws -> any Backend {
+        try BackendKind.parse(backend).make(threads: threads ?? threadCount)
     }
 }

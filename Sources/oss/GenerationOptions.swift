@@ -12,17 +12,26 @@ struct ModelOptions: ParsableArguments {
 
     @OptionGroup var engine: BackendOptions
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Threads for single-token decode steps (default: --threads).",
+        discussion: "Decode is bound by memory bandwidth, which fewer threads than prefill needs may already reach; "
+            + "`oss bench run --suite e2e --threads …` shows tokens/s of both per thread count."))
+    var decodeThreads: Int?
+
     @Option(name: .long, help: "KV cache positions (default: min(model's max positions, 4096)).")
     var context: Int?
 
     func validate() throws {
         if let c = context, c < 1 { throw ValidationError("--context must be ≥ 1, got \(c)") }
+        if let t = decodeThreads, t < 1 { throw ValidationError("--decode-threads must be ≥ 1, got \(t)") }
     }
 
-    /// The model on the chosen backend (`rewindRows`: extra sliding-window cache rows, see `GPTOSSModel.init`).
+    /// The model on the chosen backend (`rewindRows`: extra sliding-window cache rows, see `GPTOSSModel.init`);
+    /// with `--decode-threads` other than the prompt's thread count, decode steps run on a second instance.
     func loadModel(rewindRows: Int = 0) throws -> GPTOSSModel {
-        try GPTOSSModel.load(directory: URL(fileURLWithPath: model), backend: try engine.makeBackend(), contextLength: context,
-                             rewindRows: rewindRows)
+        let decode = try decodeThreads.flatMap { $0 == engine.threadCount ? nil : try engine.makeBackend(threads: $0) }
+        return try GPTOSSModel.load(directory: URL(fileURLWithPath: model), backend: try engine.makeBackend(),
+                                    decodeBackend: decode, contextLength: context, rewindRows: rewindRows)
     }
 
     /// `tokenizer.json` of the model directory when present, else the bundled o200k_harmony vocabulary.
