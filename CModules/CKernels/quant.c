@@ -178,7 +178,7 @@ int ck_needs_prepared_x(const ck_weight *w) { return w->dtype == CK_BF16 || w->d
  * h ∈ [−127, 127]. The weights are looked up as u = 2·value + 12 ∈ [0, 24] (unsigned, exact), and
  *     Σ 2·value·q = 256·Σ u·h + Σ u·l − 12·Σ q
  * where both sums are u8×s8 multiply-adds (vpmaddubsw on 256 bits; or vpdpbusd on 512 bits with AVX512-VNNI, the
- * lookup then a vpermb) and
+ * lookup then a vpermb with VBMI, else a vpshufb) and
  * the last term is a constant of the x block. Every integer partial is below 2²⁴, so the conversion to float is
  * exact; the block's float factor is 2^(s−127) · d_b / 2. Both instruction paths give bit-identical results.
  *
@@ -592,24 +592,37 @@ MX_ROWS_FUNCTION(mxfp4_rows_avx2_2, "avx2,fma", 2, 1, , MX_PASS_AVX2)
 MX_ROWS_FUNCTION(mxfp4_rows_avx2_3, "avx2,fma", 3, 1, , MX_PASS_AVX2)
 MX_ROWS_FUNCTION(mxfp4_rows_avx2_4, "avx2,fma", 4, 1, , MX_PASS_AVX2)
 
-/* ---- AVX512 VNNI (+VBMI, BW, VL; ck_vnni_enabled() checks all and the OS's ZMM state): 512 bits, a quad of blocks
- * per step, vpermb lookup and vpdpbusd; half the instructions of two 256-bit steps (one thread: 57–59% → 75–77% of a
- * streaming read at R = 1). Quad q of a group holds pairs 2q (lanes 0–7) and 2q+1 (lanes 8–15), into acc[j][k][q],
- * so the sums match the AVX2 path bit for bit. */
-#define MX_VNNI_TARGET "avx2,fma,avx512f,avx512bw,avx512vl,avx512vbmi,avx512vnni"
+/* ---- AVX512 VNNI (+BW, VL; ck_vnni_enabled() checks them and the OS's ZMM state): 512 bits, a quad of blocks per
+ * step, vpdpbusd; half the instructions of two 256-bit steps (one thread: 57–59% → 75–77% of a streaming read at
+ * R = 1). The lookup is one vpermb with AVX512 VBMI, else vpshufb after masking the nibble (VNNI CPUs without VBMI,
+ * e.g. Cascade Lake). Quad q of a group holds pairs 2q (lanes 0–7) and 2q+1 (lanes 8–15), into acc[j][k][q], so the
+ * sums match the AVX2 path bit for bit. */
+#define MX_VNNI_TARGET "avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni"
+#define MX_VBMI_TARGET MX_VNNI_TARGET ",avx512vbmi"
+
+/* u for the low and the high nibbles of 64 weight bytes. vpermb reads 6 index bits and the table is repeated four
+ * times, so the bits above the nibble do not matter; vpshufb reads 4 bits per 128-bit lane (and zeroes on bit 7). */
+#define MX_DECODE_VBMI(v, ul, uh)                                                                                      \
+    do {                                                                                                               \
+        ul = _mm512_permutexvar_epi8(v, lut);                                                                          \
+        uh = _mm512_permutexvar_epi8(_mm512_srli_epi16(v, 4), lut);                                                    \
+    } while (0)
+#define MX_DECODE_BW(v, ul, uh)                                                                                        \
+    do {                                                                                                               \
+        ul = _mm512_shuffle_epi8(lut, _mm512_and_si512(v, m4));                                                        \
+        uh = _mm512_shuffle_epi8(lut, _mm512_and_si512(_mm512_srli_epi16(v, 4), m4));                                  \
+    } while (0)
 
 /* Quad q of group g for R rows and NX vectors, each row's 64 weight bytes loaded by LOAD(address) (masked in the
- * row's last group). */
-#define MX_QUAD_STEP(R, q, LOAD)                                                                                       \
+ * row's last group) and looked up by DECODE. */
+#define MX_QUAD_STEP(R, q, LOAD, DECODE)                                                                               \
     do {                                                                                                               \
         __m512i ul_[R], uh_[R];                                                                                        \
         for (int j = 0; j < R; j++) {                                                                                  \
             const uint8_t *wp_ = rowp[j] + 16 * (g + 4 * (q));                                                         \
             MX_PREFETCH(wp_);                                                                                          \
             const __m512i v_ = LOAD(wp_);                                                                              \
-            /* vpermb reads 6 index bits: the table is repeated four times, so bits above the nibble do not matter */  \
-            ul_[j] = _mm512_permutexvar_epi8(v_, lut);                                                                 \
-            uh_[j] = _mm512_permutexvar_epi8(_mm512_srli_epi16(v_, 4), lut);                                           \
+            DECODE(v_, ul_[j], uh_[j]);                                                                                \
         }                                                                                                              \
         for (int k = 0; k < NX; k++) {                                                                                 \
             const __m512i *x_ = (const __m512i *)(xq[k] + 256 * (g / 4 + (q)));                                       \
@@ -632,14 +645,14 @@ MX_ROWS_FUNCTION(mxfp4_rows_avx2_4, "avx2,fma", 4, 1, , MX_PASS_AVX2)
     _mm256_add_ps(_mm512_castps512_ps256(_mm512_add_ps((a)[0], (a)[1])),                                               \
                   _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(_mm512_add_ps((a)[0], (a)[1])), 1)))
 
-#define MX_PASS_VNNI(R)                                                                                                \
+#define MX_PASS_512(R, DECODE)                                                                                         \
     do {                                                                                                               \
         MX_PASS_SETUP(R, __m512, 2, _mm512_setzero_ps())                                                               \
         int64_t g = 0;                                                                                                 \
         for (; g + 8 <= nb; g += 8) {                                                                                  \
             MX_GROUP_SCALES(R, MX_E8_GROUP);                                                                           \
-            MX_QUAD_STEP(R, 0, MX_LOAD_FULL);                                                                          \
-            MX_QUAD_STEP(R, 1, MX_LOAD_FULL);                                                                          \
+            MX_QUAD_STEP(R, 0, MX_LOAD_FULL, DECODE);                                                                  \
+            MX_QUAD_STEP(R, 1, MX_LOAD_FULL, DECODE);                                                                  \
         }                                                                                                              \
         if (g < nb) { /* 1–7 blocks left: masked loads (no read past the row; missing blocks read as zero) */          \
             const int64_t left = nb - g;                                                                               \
@@ -647,25 +660,33 @@ MX_ROWS_FUNCTION(mxfp4_rows_avx2_4, "avx2,fma", 4, 1, , MX_PASS_AVX2)
             MX_GROUP_SCALES(R, MX_E8_TAIL_VNNI);                                                                       \
             {                                                                                                          \
                 const __mmask64 m_ = left >= 4 ? ~(__mmask64)0 : ((__mmask64)1 << (16 * left)) - 1;                    \
-                MX_QUAD_STEP(R, 0, MX_LOAD_MASKED);                                                                    \
+                MX_QUAD_STEP(R, 0, MX_LOAD_MASKED, DECODE);                                                            \
             }                                                                                                          \
             if (left > 4) {                                                                                            \
                 const __mmask64 m_ = ((__mmask64)1 << (16 * (left - 4))) - 1;                                          \
-                MX_QUAD_STEP(R, 1, MX_LOAD_MASKED);                                                                    \
+                MX_QUAD_STEP(R, 1, MX_LOAD_MASKED, DECODE);                                                            \
             }                                                                                                          \
         }                                                                                                              \
         MX_STORE(R, MX_REDUCE_VNNI)                                                                                    \
     } while (0)
 
-#define MX_VNNI_CONSTS                                                                                                 \
+#define MX_PASS_VBMI(R) MX_PASS_512(R, MX_DECODE_VBMI)
+#define MX_PASS_BW(R) MX_PASS_512(R, MX_DECODE_BW)
+
+#define MX_512_CONSTS                                                                                                  \
     const __m512i lut = _mm512_broadcast_i32x4(_mm_setr_epi8(MX_LUT_U));                                               \
     const __m512i idx0 = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);                            \
     const __m512i idx1 = _mm512_setr_epi32(4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7);
+#define MX_BW_CONSTS MX_512_CONSTS const __m512i m4 = _mm512_set1_epi8(0x0F);
 
-MX_ROWS_FUNCTION(mxfp4_rows_vnni_1, MX_VNNI_TARGET, 1, 4, MX_VNNI_CONSTS, MX_PASS_VNNI)
-MX_ROWS_FUNCTION(mxfp4_rows_vnni_2, MX_VNNI_TARGET, 2, 2, MX_VNNI_CONSTS, MX_PASS_VNNI)
-MX_ROWS_FUNCTION(mxfp4_rows_vnni_3, MX_VNNI_TARGET, 3, 1, MX_VNNI_CONSTS, MX_PASS_VNNI)
-MX_ROWS_FUNCTION(mxfp4_rows_vnni_4, MX_VNNI_TARGET, 4, 1, MX_VNNI_CONSTS, MX_PASS_VNNI)
+MX_ROWS_FUNCTION(mxfp4_rows_vbmi_1, MX_VBMI_TARGET, 1, 4, MX_512_CONSTS, MX_PASS_VBMI)
+MX_ROWS_FUNCTION(mxfp4_rows_vbmi_2, MX_VBMI_TARGET, 2, 2, MX_512_CONSTS, MX_PASS_VBMI)
+MX_ROWS_FUNCTION(mxfp4_rows_vbmi_3, MX_VBMI_TARGET, 3, 1, MX_512_CONSTS, MX_PASS_VBMI)
+MX_ROWS_FUNCTION(mxfp4_rows_vbmi_4, MX_VBMI_TARGET, 4, 1, MX_512_CONSTS, MX_PASS_VBMI)
+MX_ROWS_FUNCTION(mxfp4_rows_vnni_1, MX_VNNI_TARGET, 1, 4, MX_BW_CONSTS, MX_PASS_BW)
+MX_ROWS_FUNCTION(mxfp4_rows_vnni_2, MX_VNNI_TARGET, 2, 2, MX_BW_CONSTS, MX_PASS_BW)
+MX_ROWS_FUNCTION(mxfp4_rows_vnni_3, MX_VNNI_TARGET, 3, 1, MX_BW_CONSTS, MX_PASS_BW)
+MX_ROWS_FUNCTION(mxfp4_rows_vnni_4, MX_VNNI_TARGET, 4, 1, MX_BW_CONSTS, MX_PASS_BW)
 
 typedef void (*ck_rows_fn)(const ck_weight *, int64_t, int64_t, const float *, int64_t, const float *, float *,
                            int64_t);
@@ -697,7 +718,11 @@ void ck_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float *x
     static const ck_rows_fn float_fns[4] = {gemv_rows_avx2_1, gemv_rows_avx2_2, gemv_rows_avx2_3, gemv_rows_avx2_4};
     static const ck_rows_fn mx_avx2[4] = {mxfp4_rows_avx2_1, mxfp4_rows_avx2_2, mxfp4_rows_avx2_3, mxfp4_rows_avx2_4};
     static const ck_rows_fn mx_vnni[4] = {mxfp4_rows_vnni_1, mxfp4_rows_vnni_2, mxfp4_rows_vnni_3, mxfp4_rows_vnni_4};
-    const ck_rows_fn *fns = w->dtype != CK_MXFP4 ? float_fns : ck_vnni_enabled() ? mx_vnni : mx_avx2;
+    static const ck_rows_fn mx_vbmi[4] = {mxfp4_rows_vbmi_1, mxfp4_rows_vbmi_2, mxfp4_rows_vbmi_3, mxfp4_rows_vbmi_4};
+    const ck_rows_fn *fns = w->dtype != CK_MXFP4 ? float_fns
+                            : ck_vbmi_enabled()  ? mx_vbmi
+                            : ck_vnni_enabled()  ? mx_vnni
+                                                 : mx_avx2;
     while (nx > 0) {
         int step = nx > CK_NX_MAX ? CK_NX_MAX : nx;
         fns[step - 1](w, row0, row1, xp, xp_stride, bias, y, y_stride);

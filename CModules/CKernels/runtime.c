@@ -28,21 +28,31 @@ static int detect_avx2_fma(void) {
     return (b & (1u << 5)) != 0; /* AVX2 */
 }
 
-/* AVX512 VNNI + VBMI + BW + VL (256-bit vpdpbusd and vpermb) and OS-enabled opmask/ZMM state. */
+/* AVX512 F + BW + VL + VNNI (512-bit vpdpbusd, vpshufb, masked loads) and OS-enabled opmask/ZMM state. */
 static int detect_vnni(void) {
     if (!detect_avx2_fma()) return 0;
     unsigned a, b, c, d, lo, hi;
     __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
     if ((lo & 0xE6) != 0xE6) return 0;
     __cpuid_count(7, 0, a, b, c, d);
-    const unsigned f = 1u << 16, bw = 1u << 30, vl = 1u << 31, vbmi = 1u << 1, vnni = 1u << 11;
-    return (b & (f | bw | vl)) == (f | bw | vl) && (c & (vbmi | vnni)) == (vbmi | vnni);
+    const unsigned f = 1u << 16, bw = 1u << 30, vl = 1u << 31, vnni = 1u << 11;
+    return (b & (f | bw | vl)) == (f | bw | vl) && (c & vnni) == vnni;
+}
+
+/* AVX512 VBMI (vpermb) on top of detect_vnni. */
+static int detect_vbmi(void) {
+    if (!detect_vnni()) return 0;
+    unsigned a, b, c, d;
+    __cpuid_count(7, 0, a, b, c, d);
+    return (c & (1u << 1)) != 0;
 }
 
 static atomic_int has_avx2 = -1;
 static atomic_int has_vnni = -1;
+static atomic_int has_vbmi = -1;
 static atomic_int force_scalar = 0;
 static atomic_int disable_vnni = 0;
+static atomic_int disable_vbmi = 0;
 
 /* A CPU feature flag, detected on first use and cached (−1 = not yet known). */
 static int cached_feature(atomic_int *slot, int (*detect)(void)) {
@@ -66,6 +76,12 @@ void ck_set_disable_vnni(int on) { atomic_store(&disable_vnni, on ? 1 : 0); }
 int ck_get_disable_vnni(void) { return atomic_load(&disable_vnni); }
 int ck_vnni_enabled(void) {
     return ck_avx2_enabled() && !atomic_load_explicit(&disable_vnni, memory_order_relaxed) && ck_has_vnni();
+}
+int ck_has_vbmi(void) { return cached_feature(&has_vbmi, detect_vbmi); }
+void ck_set_disable_vbmi(int on) { atomic_store(&disable_vbmi, on ? 1 : 0); }
+int ck_get_disable_vbmi(void) { return atomic_load(&disable_vbmi); }
+int ck_vbmi_enabled(void) {
+    return ck_vnni_enabled() && !atomic_load_explicit(&disable_vbmi, memory_order_relaxed) && ck_has_vbmi();
 }
 
 const char *ck_openblas_config(void) { return openblas_get_config(); }

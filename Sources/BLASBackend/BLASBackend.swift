@@ -34,18 +34,31 @@ public final class BLASBackend: Backend, @unchecked Sendable {
     /// Whether the kernels run their AVX2+FMA path right now (CPU support and `forceScalarKernels` off).
     public static var usingAVX2Kernels: Bool { ck_using_avx2() != 0 }
 
-    /// Keeps the MXFP4 GEMV on its AVX2 `vpmaddubsw` path even where AVX512 VNNI+VBMI exist (process-wide).
-    /// Both paths give bit-identical results; the switch lets tests and benchmarks run each. Default false.
+    /// Keeps the MXFP4 GEMV on its AVX2 `vpmaddubsw` path even where AVX512 VNNI exists (process-wide).
+    /// All paths give bit-identical results; the switches let tests and benchmarks run each. Default false.
     public static var disableVNNI: Bool {
         get { ck_get_disable_vnni() != 0 }
         set { ck_set_disable_vnni(newValue ? 1 : 0) }
     }
 
-    /// Whether the CPU has AVX512 VNNI, VBMI, BW and VL (the MXFP4 GEMV's `vpdpbusd`/`vpermb` path).
+    /// Keeps the 512-bit MXFP4 GEMV on its `vpshufb` lookup even where AVX512 VBMI's `vpermb` exists: the path of
+    /// VNNI CPUs without VBMI (Cascade Lake, Cooper Lake). Process-wide, default false.
+    public static var disableVBMI: Bool {
+        get { ck_get_disable_vbmi() != 0 }
+        set { ck_set_disable_vbmi(newValue ? 1 : 0) }
+    }
+
+    /// Whether the CPU has AVX512 F, BW, VL and VNNI (the MXFP4 GEMV's 512-bit `vpdpbusd` path).
     public static var cpuHasVNNI: Bool { ck_has_vnni() != 0 }
+
+    /// Whether the CPU also has AVX512 VBMI (that path then looks weights up with `vpermb`).
+    public static var cpuHasVBMI: Bool { ck_has_vbmi() != 0 }
 
     /// Whether the MXFP4 GEMV runs its VNNI path right now (AVX2 path on, VNNI present, `disableVNNI` off).
     public static var usingVNNIKernels: Bool { ck_vnni_enabled() != 0 }
+
+    /// Whether the VNNI path also uses `vpermb` right now (VBMI present, `disableVBMI` off).
+    public static var usingVBMIKernels: Bool { ck_vbmi_enabled() != 0 }
 
     /// Every op and weight dtype has a kernel here.
     public func supports(_ op: OpDescriptor) -> Bool { true }

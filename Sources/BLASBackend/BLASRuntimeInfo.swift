@@ -24,10 +24,14 @@ public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
     public var cpuHasAVX2FMA: Bool
     /// Kernels take the AVX2 path now (false when the CPU lacks it or `BLASBackend.forceScalarKernels` is set).
     public var usingAVX2Kernels: Bool
-    /// CPU has AVX512 VNNI+VBMI+BW+VL (the MXFP4 GEMV's integer fast path).
+    /// CPU has AVX512 F+BW+VL+VNNI (the MXFP4 GEMV's 512-bit integer path).
     public var cpuHasVNNI: Bool
+    /// CPU also has AVX512 VBMI (that path's `vpermb` lookup).
+    public var cpuHasVBMI: Bool
     /// The MXFP4 GEMV takes its VNNI path now (false without the CPU support or with `BLASBackend.disableVNNI`).
     public var usingVNNIKernels: Bool
+    /// The VNNI path uses `vpermb` now (false without VBMI or with `BLASBackend.disableVBMI`).
+    public var usingVBMIKernels: Bool
 
     /// Reads the figures from the loaded libraries now.
     public static func current() -> BLASRuntimeInfo {
@@ -54,13 +58,16 @@ public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
             cpuHasAVX2FMA: ck_has_avx2_fma() != 0,
             usingAVX2Kernels: ck_using_avx2() != 0,
             cpuHasVNNI: ck_has_vnni() != 0,
-            usingVNNIKernels: ck_vnni_enabled() != 0)
+            cpuHasVBMI: ck_has_vbmi() != 0,
+            usingVNNIKernels: ck_vnni_enabled() != 0,
+            usingVBMIKernels: ck_vbmi_enabled() != 0)
     }
 
-    /// The instruction paths the C kernels take now, e.g. "AVX2+FMA+F16C; MXFP4 GEMV AVX512-VNNI".
+    /// The instruction paths the C kernels take now, e.g. "AVX2+FMA+F16C; MXFP4 GEMV AVX512-VNNI+VBMI".
     public var kernelPaths: String {
         guard usingAVX2Kernels else { return "portable scalar" }
-        return "AVX2+FMA+F16C; MXFP4 GEMV \(usingVNNIKernels ? "AVX512-VNNI" : "AVX2 vpmaddubsw")"
+        let mxfp4 = usingVBMIKernels ? "AVX512-VNNI+VBMI" : usingVNNIKernels ? "AVX512-VNNI vpshufb" : "AVX2 vpmaddubsw"
+        return "AVX2+FMA+F16C; MXFP4 GEMV \(mxfp4)"
     }
 
     /// Runs an OpenMP parallel region of `threads` threads and returns how many distinct thread ids ran in it

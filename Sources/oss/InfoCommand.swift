@@ -75,7 +75,7 @@ struct InfoCommand: ParsableCommand {
         lines.append("  library    \(b.openBLASLibrary)")
         lines.append("OpenMP       spec \(b.openMPSpec), runtime \(b.openMPLibrary)")
         lines.append("  threads    max \(b.openMPMaxThreads), processors \(b.openMPProcessors)")
-        lines.append("C kernels    \(b.kernelPaths) (CPU has AVX2+FMA: \(b.cpuHasAVX2FMA ? "yes" : "no"), AVX512 VNNI+VBMI: \(b.cpuHasVNNI ? "yes" : "no"))")
+        lines.append("C kernels    \(b.kernelPaths) (CPU has AVX2+FMA: \(b.cpuHasAVX2FMA ? "yes" : "no"), AVX512 VNNI: \(b.cpuHasVNNI ? "yes" : "no"), VBMI: \(b.cpuHasVBMI ? "yes" : "no"))")
         lines.append("")
         lines.append("environment")
         for name in MachineInfo.blasEnvironmentVariables {

@@ -66,16 +66,22 @@ final class HarnessSelfTests: XCTestCase {
     }
 
     /// The `blas-scalar` runner really runs the portable kernels; `blas` runs AVX2+FMA where the CPU has it (and
-    /// VNNI for MXFP4 where the CPU has that); `blas-avx2` runs AVX2 with VNNI held off.
+    /// VNNI, with VBMI, for MXFP4 where the CPU has them); `blas-avx2` runs AVX2 with VNNI held off, `blas-vpshufb`
+    /// VNNI with VBMI held off.
     func testBLASScalarSwitchTakesEffect() throws {
         let info = BLASRuntimeInfo.current()
         for runner in ConformanceBackends.runners where runner.label.hasPrefix("blas") {
-            let (avx2, vnni) = try runner.run { _ in (BLASBackend.usingAVX2Kernels, BLASBackend.usingVNNIKernels) }
-            XCTAssertEqual(avx2, runner.label != "blas-scalar" && info.cpuHasAVX2FMA, "\(runner.label) threads=\(runner.threads)")
-            XCTAssertEqual(vnni, runner.label == "blas" && info.cpuHasAVX2FMA && info.cpuHasVNNI,
-                           "\(runner.label) threads=\(runner.threads)")
+            let (avx2, vnni, vbmi) = try runner.run { _ in
+                (BLASBackend.usingAVX2Kernels, BLASBackend.usingVNNIKernels, BLASBackend.usingVBMIKernels)
+            }
+            let what = "\(runner.label) threads=\(runner.threads)"
+            XCTAssertEqual(avx2, runner.label != "blas-scalar" && info.cpuHasAVX2FMA, what)
+            XCTAssertEqual(vnni, ["blas", "blas-vpshufb"].contains(runner.label) && info.cpuHasAVX2FMA && info.cpuHasVNNI,
+                           what)
+            XCTAssertEqual(vbmi, runner.label == "blas" && info.cpuHasAVX2FMA && info.cpuHasVBMI, what)
         }
         XCTAssertFalse(BLASBackend.forceScalarKernels, "the scalar switch must be off again after a blas-scalar run")
         XCTAssertFalse(BLASBackend.disableVNNI, "the VNNI switch must be off again after a blas-avx2 run")
+        XCTAssertFalse(BLASBackend.disableVBMI, "the VBMI switch must be off again after a blas-vpshufb run")
     }
 }

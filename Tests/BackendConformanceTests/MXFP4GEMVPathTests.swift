@@ -2,8 +2,8 @@ import BLASBackend
 import OSSCore
 import XCTest
 
-/// The BLAS MXFP4 GEMV's two instruction paths (AVX2 `vpmaddubsw`, AVX512 `vpdpbusd`/`vpermb`) compute the same
-/// integers, so their outputs must be bit-identical; and the 16-bit activation rounding must keep the edge cases of
+/// The BLAS MXFP4 GEMV's instruction paths (AVX2 `vpmaddubsw`; AVX512 `vpdpbusd` with a `vpermb` or a `vpshufb`
+/// lookup) compute the same integers and sum them in the same order, so their outputs must be bit-identical; and the 16-bit activation rounding must keep the edge cases of
 /// x right (NaN/inf propagate, all-zero and tiny blocks, one large element in a block).
 final class MXFP4GEMVPathTests: XCTestCase {
     /// y = x·Wᵀ on the BLAS backend with 2 threads, for T rows of x.
@@ -20,23 +20,30 @@ final class MXFP4GEMVPathTests: XCTestCase {
     }
 
     func testVNNIAndAVX2PathsAreBitIdentical() throws {
-        try XCTSkipUnless(BLASBackend.cpuHasVNNI && BLASBackend.usingAVX2Kernels, "CPU has no AVX512 VNNI+VBMI")
-        defer { BLASBackend.disableVNNI = false }
+        try XCTSkipUnless(BLASBackend.cpuHasVNNI && BLASBackend.usingAVX2Kernels, "CPU has no AVX512 VNNI")
+        defer { BLASBackend.disableVNNI = false; BLASBackend.disableVBMI = false }
+        // (disable VNNI, disable VBMI) per path; the vpermb one only where the CPU has VBMI
+        let paths: [(name: String, noVNNI: Bool, noVBMI: Bool)] =
+            [("avx2", true, false), ("vpshufb", false, true)] + (BLASBackend.cpuHasVBMI ? [("vpermb", false, false)] : [])
         // 1, 3 (odd: a half pair), 5 and 7 (a quad and a partial one), 8, 9 (a full group plus one), 90 (gpt-oss H)
-        // blocks; odd and even row counts (rows run in pairs); T = 1…5 (NX 1–4, then 4 + 1), 63 and 64 (the last T on
-        // the integer path: 15 passes of 4 plus 3, and 16 of 4)
+        // blocks; row counts that leave 1–3 rows after passes of 4 or 2; T = 1…5 (NX 1–4, then 4 + 1), 63 and 64 (the
+        // last T on the AVX2 path's integer kernel: 15 passes of 4 plus 3, and 16 of 4)
         for (cols, outs) in [(32, 7), (96, 33), (160, 1), (224, 6), (256, 5), (288, 17), (2880, 65)] {
             let w = try weight(rows: outs, cols: cols, seed: UInt64(cols * 31 + outs))
             for rows in [1, 2, 3, 4, 5, 63, 64] {
                 var random = SeededRandom(seed: UInt64(rows * 1000 + cols))
                 let x = random.floats(rows * cols, scale: 3)
-                BLASBackend.disableVNNI = false
-                XCTAssertTrue(BLASBackend.usingVNNIKernels)
-                let vnni = try run(x, rows: rows, weight: w)
-                BLASBackend.disableVNNI = true
-                XCTAssertFalse(BLASBackend.usingVNNIKernels)
-                let avx2 = try run(x, rows: rows, weight: w)
-                XCTAssertEqual(vnni.map(\.bitPattern), avx2.map(\.bitPattern), "cols \(cols), T \(rows)")
+                var outputs: [[UInt32]] = []
+                for path in paths {
+                    BLASBackend.disableVNNI = path.noVNNI
+                    BLASBackend.disableVBMI = path.noVBMI
+                    XCTAssertEqual(BLASBackend.usingVNNIKernels, !path.noVNNI, path.name)
+                    XCTAssertEqual(BLASBackend.usingVBMIKernels, path.name == "vpermb", path.name)
+                    outputs.append(try run(x, rows: rows, weight: w).map(\.bitPattern))
+                }
+                for (path, out) in zip(paths.dropFirst(), outputs.dropFirst()) {
+                    XCTAssertEqual(out, outputs[0], "\(path.name) vs avx2: cols \(cols), T \(rows)")
+                }
             }
         }
     }

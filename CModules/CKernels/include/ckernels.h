@@ -58,15 +58,24 @@ void ck_set_force_scalar(int on);
 int ck_get_force_scalar(void);
 /** 1 when kernels will take the AVX2+FMA path right now. */
 int ck_using_avx2(void);
-/** 1 when the CPU and OS support AVX512 VNNI, VBMI, BW and VL (the MXFP4 GEMV's 256-bit vpdpbusd/vpermb path). */
+/** 1 when the CPU and OS support AVX512 F, BW, VL and VNNI with ZMM state (the MXFP4 GEMV's 512-bit vpdpbusd path). */
 int ck_has_vnni(void);
+/** 1 when the CPU also has AVX512 VBMI (the 512-bit path then looks weights up with vpermb, not vpshufb). */
+int ck_has_vbmi(void);
 /** Keeps the MXFP4 GEMV on its AVX2 vpmaddubsw path (1) even where VNNI exists (0: use VNNI when present).
- *  Both paths give bit-identical results; the switch exists to test and measure each. Process-wide. */
+ *  All paths give bit-identical results; the switches exist to test and measure each. Process-wide. */
 void ck_set_disable_vnni(int on);
 /** Current value of the disable-VNNI switch. */
 int ck_get_disable_vnni(void);
+/** Keeps the 512-bit MXFP4 GEMV on its vpshufb lookup (1) even where VBMI exists (the path of VNNI CPUs without
+ *  VBMI, e.g. Cascade Lake). Process-wide. */
+void ck_set_disable_vbmi(int on);
+/** Current value of the disable-VBMI switch. */
+int ck_get_disable_vbmi(void);
 /** 1 when the MXFP4 GEMV will use VNNI right now (AVX2 path on, VNNI present and not disabled). */
 int ck_vnni_enabled(void);
+/** 1 when the VNNI path will also use VBMI's vpermb right now. */
+int ck_vbmi_enabled(void);
 
 /** `openblas_get_config()`: build options, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Zen MAX_THREADS=64". */
 const char *ck_openblas_config(void);
