@@ -11,6 +11,8 @@ struct BackendOptions: ParsableArguments {
     @Option(name: .long, help: "Threads (default: all logical cores).")
     var threads: Int?
 
+    @OptionGroup var kernels: KernelOptions
+
     func validate() throws {
         if let t = threads, t < 1 { throw ValidationError("--threads must be ≥ 1, got \(t)") }
         do { _ = try BackendKind.parse(backend) } catch { throw ValidationError("--backend: \(error)") }
@@ -19,8 +21,9 @@ struct BackendOptions: ParsableArguments {
     /// Threads of the chosen backend: `--threads`, else all logical cores.
     var threadCount: Int { threads ?? ProcessInfo.processInfo.activeProcessorCount }
 
-    /// The chosen backend with the chosen thread count (or `threads` when given).
+    /// The chosen backend with the chosen thread count (or `threads` when given), after selecting the MXFP4 path.
     func makeBackend(threads: Int? = nil) throws -> any Backend {
-        try BackendKind.parse(backend).make(threads: threads ?? threadCount)
+        try kernels.apply()
+        return try BackendKind.parse(backend).make(threads: threads ?? threadCount)
     }
 }

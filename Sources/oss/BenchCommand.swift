@@ -53,6 +53,7 @@ struct BenchRunCommand: ParsableCommand {
     @Option(name: .long, help: "Tuning profile for --backend auto (default ~/.config/swiftoss/tuning.json if present).")
     var profile: String?
     @Flag(name: .long, help: "No progress on stderr.") var quiet = false
+    @OptionGroup var kernels: KernelOptions
 
     func configuration() throws -> BenchConfiguration {
         var c = `default` ? BenchConfiguration.defaultMatrix()
@@ -100,6 +101,7 @@ struct BenchRunCommand: ParsableCommand {
         let formats = try VectorParameter.names(format, name: "format", allowed: OutputFormat.allCases.map(\.rawValue))
             .compactMap(OutputFormat.init(rawValue:))
         let c = try configuration()
+        try kernels.apply()  // before the run: its machine block records the C kernel paths
         let run = try BenchRunner(configuration: c, quiet: quiet).run(command: CommandLine.arguments)
         for f in formats { print(try f.render(run), terminator: "") }
         if !noSave {

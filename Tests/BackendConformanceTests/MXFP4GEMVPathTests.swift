@@ -48,6 +48,28 @@ final class MXFP4GEMVPathTests: XCTestCase {
         }
     }
 
+    /// `selectMXFP4Path` sets the switches for a path the CPU has and throws, changing nothing, for one it lacks.
+    func testSelectingAPath() throws {
+        defer { BLASBackend.disableVNNI = false; BLASBackend.disableVBMI = false }
+        let avx2 = BLASBackend.usingAVX2Kernels
+        let has: [MXFP4Path: Bool] = [.auto: true, .avx2: avx2, .vpshufb: avx2 && BLASBackend.cpuHasVNNI,
+                                      .vpermb: avx2 && BLASBackend.cpuHasVBMI]
+        for path in MXFP4Path.allCases {
+            try BLASBackend.selectMXFP4Path(.auto)
+            let before = (BLASBackend.disableVNNI, BLASBackend.disableVBMI)
+            guard has[path] == true else {
+                XCTAssertThrowsError(try BLASBackend.selectMXFP4Path(path), path.rawValue)
+                XCTAssertTrue((BLASBackend.disableVNNI, BLASBackend.disableVBMI) == before, path.rawValue)
+                continue
+            }
+            try BLASBackend.selectMXFP4Path(path)
+            XCTAssertEqual(BLASBackend.usingVNNIKernels, path == .vpshufb || path == .vpermb
+                           || (path == .auto && avx2 && BLASBackend.cpuHasVNNI), path.rawValue)
+            XCTAssertEqual(BLASBackend.usingVBMIKernels, path == .vpermb
+                           || (path == .auto && avx2 && BLASBackend.cpuHasVBMI), path.rawValue)
+        }
+    }
+
     func testActivationEdgeCases() throws {
         let cols = 96, outs = 9
         let w = try weight(rows: outs, cols: cols, seed: 7)
