@@ -129,18 +129,22 @@ void ck_silu_mul_span(const float *gate, const float *up, float *out, int64_t n)
 
 /* Decoding helpers (quant.c). */
 void ck_decode_row_any(const ck_weight *w, int64_t r, float *out, int avx2);
+/* The GEMV kernel level, read once per call so that ck_prepare_x and ck_gemv_rows agree on the prepared layout:
+ * 0 portable scalar, 1 AVX2+FMA, 2 AVX512 VNNI (vpshufb lookups), 3 VNNI with VBMI (vpermb). */
+enum { CK_LEVEL_SCALAR = 0, CK_LEVEL_AVX2 = 1, CK_LEVEL_VNNI = 2, CK_LEVEL_VBMI = 3 };
+int ck_gemv_level(void);
 /* y_k[r − row0] = dot(W row r, x_k) + bias[r] for rows [row0, row1) and nx activation vectors
- * x_k = xp + k·xp_stride (prepared by ck_prepare_x), y_k = y + k·y_stride. bias may be NULL. */
+ * x_k = xp + k·xp_stride (prepared by ck_prepare_x at the same level), y_k = y + k·y_stride. bias may be NULL. */
 void ck_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xp_stride, int nx,
-                  const float *bias, float *y, int64_t y_stride, int avx2);
-/* Writes the prepared form of x[cols] into xp (ck_prepared_x_floats(w) floats) for the AVX2 (avx2 = 1) or scalar
- * path (identity copy when none). */
-void ck_prepare_x(const ck_weight *w, const float *x, float *xp, int avx2);
-/* Floats one prepared x vector takes on the AVX2 path (cols, except MXFP4's 16-bit layout); a 64-byte multiple
- * for MXFP4, so consecutive vectors stay aligned. */
+                  const float *bias, float *y, int64_t y_stride, int level);
+/* Writes the prepared form of x[cols] for `level` into xp (ck_prepared_x_floats(w) floats; identity copy when the
+ * dtype needs none there). */
+void ck_prepare_x(const ck_weight *w, const float *x, float *xp, int level);
+/* Floats one prepared x vector takes at any level (cols, or the 16-bit layouts of MXFP4 and Q8_0 when larger); a
+ * 64-byte multiple for those, so consecutive vectors stay aligned. */
 int64_t ck_prepared_x_floats(const ck_weight *w);
-/* 1 when ck_prepare_x is not the identity for this dtype. */
-int ck_needs_prepared_x(const ck_weight *w);
+/* 1 when ck_prepare_x is not the identity for this dtype at `level`. */
+int ck_needs_prepared_x(const ck_weight *w, int level);
 
 /* Linear on an explicit weight (also used by moe.c). */
 int ck_linear_impl(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,

@@ -50,21 +50,21 @@ static void linear_f32_gemm(const float *x, int64_t T, const ck_weight *w, const
 }
 
 static int linear_gemv(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
-                       int team, int avx2) {
+                       int team, int level) {
     const int64_t in = w->cols, out = w->rows;
     const float *xp = x;
     int64_t xs = in;
-    if (avx2 && ck_needs_prepared_x(w)) {
+    if (ck_needs_prepared_x(w, level)) {
         xs = ck_prepared_x_floats(w);
         float *buf = ck_buffer_reserve(&ctx->shared[CK_SHARED_XPERM], T * xs);
         if (!buf) return CK_ERR_NOMEM;
-        for (int64_t t = 0; t < T; t++) ck_prepare_x(w, x + t * in, buf + t * xs, avx2);
+        for (int64_t t = 0; t < T; t++) ck_prepare_x(w, x + t * in, buf + t * xs, level);
         xp = buf;
     }
     CK_PARALLEL(team, nt, id, {
         int64_t r0, r1;
         ck_split(out, nt, id, 16, &r0, &r1);
-        if (r1 > r0) ck_gemv_rows(w, r0, r1, xp, xs, (int)T, bias, y + r0, out, avx2);
+        if (r1 > r0) ck_gemv_rows(w, r0, r1, xp, xs, (int)T, bias, y + r0, out, level);
     });
     return CK_OK;
 }
@@ -99,13 +99,13 @@ int ck_linear_impl(ck_context *ctx, const float *x, int64_t T, const ck_weight *
     if (w->dtype < CK_F32 || w->dtype > CK_MXFP4) return CK_ERR_DTYPE;
     if (T < 1 || w->rows < 1 || w->cols < 1) return CK_ERR_ARGUMENT;
     if (threads > ctx->max_threads) threads = ctx->max_threads;
-    const int avx2 = ck_avx2_enabled();
+    const int level = ck_gemv_level(), avx2 = level >= CK_LEVEL_AVX2;
     const int team = ck_team(threads, w->rows * w->cols, MIN_WORK_PER_THREAD);
     const int64_t gemv_max_t = w->dtype != CK_MXFP4 || !avx2 ? GEMV_MAX_T
-                               : ck_vnni_enabled()            ? MXFP4_VNNI_GEMV_MAX_T
+                               : level >= CK_LEVEL_VNNI       ? MXFP4_VNNI_GEMV_MAX_T
                                                               : MXFP4_GEMV_MAX_T;
     if (T <= gemv_max_t)
-        return linear_gemv(ctx, x, T, w, bias, y, team, avx2);
+        return linear_gemv(ctx, x, T, w, bias, y, team, level);
     if (w->dtype == CK_F32) {
         linear_f32_gemm(x, T, w, bias, y, team);
         return CK_OK;

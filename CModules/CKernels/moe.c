@@ -46,7 +46,7 @@ static void route(const float *logits, int64_t E, int64_t K, int32_t *ids, float
         pos_ = end_;                                                                                               \
     }
 
-static int moe_decode(ck_context *ctx, const float *x, const ck_moe_weights *w, float *out, int threads, int avx2) {
+static int moe_decode(ck_context *ctx, const float *x, const ck_moe_weights *w, float *out, int threads, int level) {
     const int64_t E = w->experts, H = w->hidden, I = w->intermediate, K = w->top_k;
     const int64_t xlen_gu = ck_prepared_x_floats(&w->gate_up), xlen_dn = ck_prepared_x_floats(&w->down);
     /* shared layout: logits[E] | weights[K] | xp_gu[xlen_gu] | gu[K·2I] | act_prepared[K·xlen_dn] | act[K·I] | dn[K·H] */
@@ -60,7 +60,7 @@ static int moe_decode(ck_context *ctx, const float *x, const ck_moe_weights *w, 
     int rc = ck_linear_impl(ctx, x, 1, &w->router, w->router_bias, logits, threads);
     if (rc != CK_OK) return rc;
     route(logits, E, K, ids, wts);
-    ck_prepare_x(&w->gate_up, x, xp, avx2);
+    ck_prepare_x(&w->gate_up, x, xp, level);
 
     const int team = ck_team(threads, K * 2 * I * H, 2048);
     CK_PARALLEL(team, nt, id, {
@@ -68,19 +68,19 @@ static int moe_decode(ck_context *ctx, const float *x, const ck_moe_weights *w, 
         /* gate_up rows of the selected experts */
         ck_split(K * 2 * I, nt, id, 16, &a, &b);
         FOR_EXPERT_RANGES(a, b, 2 * I, ids,
-                          ck_gemv_rows(&w->gate_up, abs0, abs1, xp, 0, 1, w->gate_up_bias, gu + out0, 0, avx2));
+                          ck_gemv_rows(&w->gate_up, abs0, abs1, xp, 0, 1, w->gate_up_bias, gu + out0, 0, level));
         CK_BARRIER(nt);
         /* clamped SwiGLU, then the down projection's prepared input, one expert per iteration */
         ck_split(K, nt, id, 1, &a, &b);
         for (int64_t j = a; j < b; j++) {
             ck_swiglu_span(gu + j * 2 * I, act + j * I, I, w->limit, w->alpha);
-            ck_prepare_x(&w->down, act + j * I, actp + j * xlen_dn, avx2);
+            ck_prepare_x(&w->down, act + j * I, actp + j * xlen_dn, level);
         }
         CK_BARRIER(nt);
         /* down rows of the selected experts */
         ck_split(K * H, nt, id, 16, &a, &b);
         FOR_EXPERT_RANGES(a, b, H, ids,
-                          ck_gemv_rows(&w->down, abs0, abs1, actp + j * xlen_dn, 0, 1, w->down_bias, dn + out0, 0, avx2));
+                          ck_gemv_rows(&w->down, abs0, abs1, actp + j * xlen_dn, 0, 1, w->down_bias, dn + out0, 0, level));
         CK_BARRIER(nt);
         ck_split(H, nt, id, 16, &a, &b);
         for (int64_t h = a; h < b; h++) {
@@ -170,8 +170,7 @@ int ck_moe(ck_context *ctx, const float *x, int64_t T, const ck_moe_weights *w, 
     ck_init();
     pthread_mutex_lock(&ctx->lock);
     if (threads > ctx->max_threads) threads = ctx->max_threads;
-    const int avx2 = ck_avx2_enabled();
-    int rc = T == 1 ? moe_decode(ctx, x, w, out, threads, avx2) : moe_prefill(ctx, x, T, w, out, threads);
+    int rc = T == 1 ? moe_decode(ctx, x, w, out, threads, ck_gemv_level()) : moe_prefill(ctx, x, T, w, out, threads);
     pthread_mutex_unlock(&ctx->lock);
     return rc;
 }

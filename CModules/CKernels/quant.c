@@ -167,7 +167,10 @@ int ck_decode_rows(const ck_weight *w, int64_t row0, int64_t n, float *out) {
 
 /* ------------------------------------------------------------------ prepared activations */
 
-int ck_needs_prepared_x(const ck_weight *w) { return w->dtype == CK_BF16 || w->dtype == CK_MXFP4; }
+int ck_needs_prepared_x(const ck_weight *w, int level) {
+    return level >= CK_LEVEL_AVX2 &&
+           (w->dtype == CK_BF16 || w->dtype == CK_MXFP4 || (w->dtype == CK_Q8_0 && level >= CK_LEVEL_VNNI));
+}
 
 /* ------------------------------------------------------------------ MXFP4 × 16-bit fixed-point activations
  *
@@ -193,11 +196,56 @@ int ck_needs_prepared_x(const ck_weight *w) { return w->dtype == CK_BF16 || w->d
 #define MX_QMAX 32639 /* = 127·256 + 127, so that h stays in [−127, 127] */
 static inline int64_t mx_quads(int64_t nb) { return (nb + 3) / 4; }
 static inline int64_t mx_pad8(int64_t nb) { return (nb + 7) / 8 * 8; }
+static inline int64_t q8_pairs(int64_t nb) { return (nb + 1) / 2; }
 
 int64_t ck_prepared_x_floats(const ck_weight *w) {
-    if (w->dtype != CK_MXFP4) return w->cols;
-    const int64_t nb = w->cols / 32, packed = 64 * mx_quads(nb) + 2 * mx_pad8(nb);
-    return packed > w->cols ? packed : w->cols; /* also room for the scalar path's plain copy */
+    const int64_t nb = w->cols / 32;
+    int64_t packed = w->cols;
+    if (w->dtype == CK_MXFP4) packed = 64 * mx_quads(nb) + 2 * mx_pad8(nb);
+    if (w->dtype == CK_Q8_0) packed = 48 * q8_pairs(nb) + mx_pad8(nb);
+    return packed > w->cols ? packed : w->cols; /* also room for the plain copy of the other paths */
+}
+
+/* One 32-element block xb in 16-bit fixed point: q = round(x / d), d = max|x_b| / MX_QMAX, split into signed bytes
+ * q = 256·h + l, returned as (l, h) byte pairs in element order (hl[0]: elements 0–15, hl[1]: 16–31); *d is NaN when
+ * the block holds NaN or ±inf (so the output is NaN like the reference), *sumq = Σ q. */
+__attribute__((target("avx2,fma"))) static inline void x16_block(const float *xb, __m256i hl_out[2], float *d,
+                                                                  int32_t *sumq) {
+    const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+    const __m256i qmax = _mm256_set1_epi32(MX_QMAX), qmin = _mm256_set1_epi32(-MX_QMAX);
+    const __m256i half = _mm256_set1_epi32(128), lowbyte = _mm256_set1_epi32(255);
+    __m256 v[4], m = _mm256_setzero_ps(), bad = _mm256_setzero_ps();
+    for (int k = 0; k < 4; k++) {
+        v[k] = _mm256_loadu_ps(xb + 8 * k);
+        __m256 a = _mm256_and_ps(v[k], absmask);
+        bad = _mm256_or_ps(bad, _mm256_cmp_ps(a, _mm256_set1_ps(INFINITY), _CMP_NLT_UQ)); /* NaN or inf */
+        m = _mm256_max_ps(m, a);
+    }
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+    /* blocks below 2⁻⁶⁰ are scaled up first, so MX_QMAX / max stays finite (the factor is undone in d) */
+    const float pre = _mm_cvtss_f32(m4) < 0x1p-60f ? 0x1p64f : 1.f, amax = _mm_cvtss_f32(m4) * pre;
+    const float inv = amax > 0.f ? (float)MX_QMAX / amax : 0.f;
+    __m256i hl[4], qsum = _mm256_setzero_si256();
+    for (int k = 0; k < 4; k++) {
+        __m256 t = _mm256_mul_ps(_mm256_mul_ps(v[k], _mm256_set1_ps(pre)), _mm256_set1_ps(inv));
+        __m256i q = _mm256_min_epi32(_mm256_max_epi32(_mm256_cvtps_epi32(t), qmin), qmax); /* nearest even */
+        qsum = _mm256_add_epi32(qsum, q);
+        /* l = ((q + 128) mod 256) − 128, h = (q − l) / 256, stored as the int16 h·256 + (l mod 256) */
+        __m256i l = _mm256_sub_epi32(_mm256_and_si256(_mm256_add_epi32(q, half), lowbyte), half);
+        __m256i h = _mm256_srai_epi32(_mm256_sub_epi32(q, l), 8);
+        hl[k] = _mm256_or_si256(_mm256_slli_epi32(h, 8), _mm256_and_si256(l, lowbyte));
+    }
+    /* int16 in element order: packs interleaves 128-bit lanes, permute4x64 restores the order (|h·256 + l| ≤
+     * 32767 fits, so packs never saturates) */
+    hl_out[0] = _mm256_permute4x64_epi64(_mm256_packs_epi32(hl[0], hl[1]), 0xD8);
+    hl_out[1] = _mm256_permute4x64_epi64(_mm256_packs_epi32(hl[2], hl[3]), 0xD8);
+    __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(qsum), _mm256_extracti128_si256(qsum, 1));
+    s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
+    s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
+    *d = _mm256_movemask_ps(bad) ? NAN : amax / (float)MX_QMAX / pre;
+    *sumq = _mm_cvtsi128_si32(s4);
 }
 
 __attribute__((target("avx2,fma"))) static void mxfp4_prepare_x(const float *x, int64_t n, float *xp) {
@@ -207,58 +255,68 @@ __attribute__((target("avx2,fma"))) static void mxfp4_prepare_x(const float *x, 
     /* per 128-bit lane (8 int16 = 16 bytes [l0 h0 l1 h1 …]): l of evens, l of odds, h of evens, h of odds */
     const __m256i split = _mm256_setr_epi8(0, 4, 8, 12, 2, 6, 10, 14, 1, 5, 9, 13, 3, 7, 11, 15,
                                            0, 4, 8, 12, 2, 6, 10, 14, 1, 5, 9, 13, 3, 7, 11, 15);
-    const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
-    const __m256i qmax = _mm256_set1_epi32(MX_QMAX), qmin = _mm256_set1_epi32(-MX_QMAX);
-    const __m256i half = _mm256_set1_epi32(128), lowbyte = _mm256_set1_epi32(255);
     for (int64_t b = 0; b < nb; b++) {
-        const float *xb = x + 32 * b;
-        __m256 v[4], m = _mm256_setzero_ps(), bad = _mm256_setzero_ps();
-        for (int k = 0; k < 4; k++) {
-            v[k] = _mm256_loadu_ps(xb + 8 * k);
-            __m256 a = _mm256_and_ps(v[k], absmask);
-            bad = _mm256_or_ps(bad, _mm256_cmp_ps(a, _mm256_set1_ps(INFINITY), _CMP_NLT_UQ)); /* NaN or inf */
-            m = _mm256_max_ps(m, a);
-        }
-        __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
-        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
-        /* blocks below 2⁻⁶⁰ are scaled up first, so MX_QMAX / max stays finite (the factor is undone in dsc) */
-        const float pre = _mm_cvtss_f32(m4) < 0x1p-60f ? 0x1p64f : 1.f, amax = _mm_cvtss_f32(m4) * pre;
-        const float inv = amax > 0.f ? (float)MX_QMAX / amax : 0.f;
-        __m256i hl[4], qsum = _mm256_setzero_si256();
-        for (int k = 0; k < 4; k++) {
-            __m256 t = _mm256_mul_ps(_mm256_mul_ps(v[k], _mm256_set1_ps(pre)), _mm256_set1_ps(inv));
-            __m256i q = _mm256_min_epi32(_mm256_max_epi32(_mm256_cvtps_epi32(t), qmin), qmax); /* nearest even */
-            qsum = _mm256_add_epi32(qsum, q);
-            /* l = ((q + 128) mod 256) − 128, h = (q − l) / 256, stored as the int16 h·256 + (l mod 256) */
-            __m256i l = _mm256_sub_epi32(_mm256_and_si256(_mm256_add_epi32(q, half), lowbyte), half);
-            __m256i h = _mm256_srai_epi32(_mm256_sub_epi32(q, l), 8);
-            hl[k] = _mm256_or_si256(_mm256_slli_epi32(h, 8), _mm256_and_si256(l, lowbyte));
-        }
-        /* int16 in element order: packs interleaves 128-bit lanes, permute4x64 restores the order (|h·256 + l| ≤
-         * 32767 fits, so packs never saturates) */
-        __m256i q01 = _mm256_permute4x64_epi64(_mm256_packs_epi32(hl[0], hl[1]), 0xD8);
-        __m256i q23 = _mm256_permute4x64_epi64(_mm256_packs_epi32(hl[2], hl[3]), 0xD8);
+        __m256i hl[2];
+        float d;
+        int32_t sumq;
+        x16_block(x + 32 * b, hl, &d, &sumq);
         uint32_t part[16]; /* chunk c (elements 8c…8c+7) → part[4c + kind] */
-        _mm256_storeu_si256((__m256i *)part, _mm256_shuffle_epi8(q01, split));
-        _mm256_storeu_si256((__m256i *)(part + 8), _mm256_shuffle_epi8(q23, split));
+        _mm256_storeu_si256((__m256i *)part, _mm256_shuffle_epi8(hl[0], split));
+        _mm256_storeu_si256((__m256i *)(part + 8), _mm256_shuffle_epi8(hl[1], split));
         uint8_t *dst = xq + 256 * (b / 4) + 16 * (b % 4);
         for (int kind = 0; kind < 4; kind++)
             for (int c = 0; c < 4; c++) memcpy(dst + 64 * kind + 4 * c, &part[4 * c + kind], 4);
-        __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(qsum), _mm256_extracti128_si256(qsum, 1));
-        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
-        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
-        dsc[b] = _mm256_movemask_ps(bad) ? NAN : amax / (float)MX_QMAX * 0.5f / pre;
-        corr[b] = 12.f * (float)_mm_cvtsi128_si32(s4); /* |·| ≤ 12·32·32639 < 2²⁴: exact */
+        dsc[b] = d * 0.5f;              /* u = 2·value + 12 carries a factor 2 */
+        corr[b] = 12.f * (float)sumq;   /* |·| ≤ 12·32·32639 < 2²⁴: exact */
     }
     if (nb % 4) /* the missing blocks of the last quad */
         for (int kind = 0; kind < 4; kind++) memset(xq + 256 * (nb / 4) + 64 * kind + 16 * (nb % 4), 0, 16 * (4 - nb % 4));
     for (int64_t b = nb; b < mx_pad8(nb); b++) dsc[b] = corr[b] = 0.f;
 }
 
-void ck_prepare_x(const ck_weight *w, const float *x, float *xp, int avx2) {
+/* Q8_0 × 16-bit fixed-point activations (the 512-bit VNNI path; AVX2's vpmaddubsw would overflow int16 on 8-bit ×
+ * 8-bit products, so the AVX2 path stays in float). The weights are read as u = w + 128 ∈ [0, 255] (the sign bit
+ * flipped) and Σ w·q = 256·Σ u·h + Σ u·l − 128·Σ q.
+ * Prepared layout of one x vector (ck_prepared_x_floats(w) floats, a 64-byte multiple):
+ *   per pair of blocks (2p, 2p+1), 192 bytes: l of its 64 elements in order, then h, then 16 int32 corrections
+ *   −16·Σ q (lanes 0–7 for block 2p, 8–15 for 2p+1: a vpdpbusd lane sums 4 of a block's 32 products, so each lane
+ *   takes an eighth of the block's −128·Σ q, and the block's sum stays exact in int32); zeros past the last block.
+ *   dsc [pad8(nb)] floats: d_b (NaN when the block holds NaN or ±inf). */
+__attribute__((target("avx2,fma"))) static void q8_prepare_x(const float *x, int64_t n, float *xp) {
+    const int64_t nb = n / 32, pairs = q8_pairs(nb);
+    uint8_t *xq = (uint8_t *)xp;
+    float *dsc = xp + 48 * pairs;
+    /* per 128-bit lane [l0 h0 … l7 h7] → [l0 … l7 h0 … h7], then 64-bit lanes reordered: l0–15 low, h0–15 high */
+    const __m256i split = _mm256_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15,
+                                           0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+    for (int64_t b = 0; b < nb; b++) {
+        __m256i hl[2];
+        float d;
+        int32_t sumq;
+        x16_block(x + 32 * b, hl, &d, &sumq);
+        uint8_t *dst = xq + 192 * (b / 2) + 32 * (b % 2);
+        for (int half = 0; half < 2; half++) {
+            const __m256i lh = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(hl[half], split), 0xD8);
+            _mm_storeu_si128((__m128i *)(dst + 16 * half), _mm256_castsi256_si128(lh));           /* l */
+            _mm_storeu_si128((__m128i *)(dst + 64 + 16 * half), _mm256_extracti128_si256(lh, 1)); /* h */
+        }
+        const int32_t c = -16 * sumq; /* |·| ≤ 16·32·32639 < 2²⁴ */
+        int32_t *cq = (int32_t *)(xq + 192 * (b / 2) + 128) + 8 * (b % 2);
+        for (int i = 0; i < 8; i++) cq[i] = c;
+        dsc[b] = d;
+    }
+    if (nb % 2) { /* the missing second block of the last pair */
+        uint8_t *last = xq + 192 * (nb / 2);
+        memset(last + 32, 0, 32);
+        memset(last + 96, 0, 32);
+        memset(last + 160, 0, 32);
+    }
+    for (int64_t b = nb; b < mx_pad8(nb); b++) dsc[b] = 0.f;
+}
+
+void ck_prepare_x(const ck_weight *w, const float *x, float *xp, int level) {
     const int64_t n = w->cols;
-    if (!avx2 || !ck_needs_prepared_x(w)) {
+    if (!ck_needs_prepared_x(w, level)) {
         memcpy(xp, x, (size_t)n * 4);
         return;
     }
@@ -267,6 +325,8 @@ void ck_prepare_x(const ck_weight *w, const float *x, float *xp, int avx2) {
         for (; i + 16 <= n; i += 16)
             for (int k = 0; k < 8; k++) { xp[i + k] = x[i + 2 * k]; xp[i + 8 + k] = x[i + 2 * k + 1]; }
         for (; i < n; i++) xp[i] = x[i];
+    } else if (w->dtype == CK_Q8_0) {
+        q8_prepare_x(x, n, xp);
     } else {
         mxfp4_prepare_x(x, n, xp);
     }
@@ -437,11 +497,12 @@ row_dot_avx2(const ck_weight *w, int64_t r, const float *xp, int64_t xs, const i
  * fastest (R = 4 spills). The AVX2 path (16 registers) gains nothing from R > 1. u = 2·value + 12 for the 16 codes: */
 #define MX_LUT_U 12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0
 
-/* Weight bytes this far ahead are prefetched, once per 64-byte line: into L1 a little ahead and into L2 further ahead
- * (the hardware prefetcher alone gives a third of the bandwidth of a plain read here). Interleaved A/B runs on one
- * core: L1 at 3 KiB + L2 at 12 KiB best; L1 2–4 KiB and L2 8–24 KiB within noise. */
-#define MX_PREFETCH_L1 3072
-#define MX_PREFETCH_L2 12288
+/* Weight bytes this far ahead are prefetched, once per 64-byte line (or per 68-byte Q8_0 block pair): into L1 a
+ * little ahead and into L2 further ahead (the hardware prefetcher alone gives a third of the bandwidth of a plain
+ * read here). Interleaved A/B runs on one core against a read of the same bytes: Q8_0 67–70% at L1 3 KiB + L2 12 KiB,
+ * 84–90% at 6 KiB + 24 KiB (8 KiB no better); MXFP4 the same best time, mean ratio 84–95% against 67–90%. */
+#define MX_PREFETCH_L1 6144
+#define MX_PREFETCH_L2 24576
 #define MX_PREFETCH(p)                                                                                                 \
     do {                                                                                                               \
         _mm_prefetch((const char *)(p) + MX_PREFETCH_L1, _MM_HINT_T0);                                                 \
@@ -688,6 +749,113 @@ MX_ROWS_FUNCTION(mxfp4_rows_vnni_2, MX_VNNI_TARGET, 2, 2, MX_BW_CONSTS, MX_PASS_
 MX_ROWS_FUNCTION(mxfp4_rows_vnni_3, MX_VNNI_TARGET, 3, 1, MX_BW_CONSTS, MX_PASS_BW)
 MX_ROWS_FUNCTION(mxfp4_rows_vnni_4, MX_VNNI_TARGET, 4, 1, MX_BW_CONSTS, MX_PASS_BW)
 
+/* ---- Q8_0 on AVX512 VNNI (+BW, VL): a pair of blocks per 512-bit step (see q8_prepare_x). Block b of a row is
+ * {f16 d; int8 qs[32]} at 34·b. Measured on one core (2880-wide rows, 15 MB per call, interleaved with a streaming
+ * read of the same bytes): the float path is compute-bound at ~19 GB/s (63–71% of the read; 18 GB/s in L2), this
+ * path runs at 30–35 GB/s in L2 and 84–90% of the read from DRAM. Two rows per pass for one vector (x loaded once
+ * for both: 87–89% against 86–90%); four rows fell to 60% (their prefetches interfere at 3 KB rows). */
+#define Q8_PAIR_STEP(R, p, last)                                                                                       \
+    do {                                                                                                               \
+        __m512i u_[R];                                                                                                 \
+        for (int j = 0; j < R; j++) {                                                                                  \
+            const uint8_t *bp_ = rowp[j] + 34 * (g + 2 * (p));                                                         \
+            MX_PREFETCH(bp_);                                                                                          \
+            const __m256i lo_ = _mm256_loadu_si256((const __m256i *)(bp_ + 2));                                        \
+            const __m256i hi_ = (last) ? _mm256_setzero_si256() : _mm256_loadu_si256((const __m256i *)(bp_ + 36));    \
+            u_[j] = _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(lo_), hi_, 1), flip);                   \
+        }                                                                                                              \
+        for (int k = 0; k < NX; k++) {                                                                                 \
+            const __m512i *x_ = (const __m512i *)(xq[k] + 192 * (g / 2 + (p)));                                       \
+            const __m512i xl_ = _mm512_loadu_si512(x_), xh_ = _mm512_loadu_si512(x_ + 1);                              \
+            const __m512i cq_ = _mm512_loadu_si512(x_ + 2);                                                            \
+            for (int j = 0; j < R; j++) {                                                                              \
+                __m512i P_ = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u_[j], xh_);                                  \
+                P_ = _mm512_dpbusd_epi32(_mm512_add_epi32(_mm512_slli_epi32(P_, 8), cq_), u_[j], xl_);                 \
+                acc[j][k][(p) & 1] = _mm512_fmadd_ps(                                                                  \
+                    _mm512_cvtepi32_ps(P_), _mm512_permutexvar_ps(pidx[p], _mm512_castps256_ps512(sd[j][k])),          \
+                    acc[j][k][(p) & 1]);                                                                               \
+            }                                                                                                          \
+        }                                                                                                              \
+    } while (0)
+
+/* The 8 block factors d_w·d_x of group g (the first `n` blocks; 0 past them) for each row and vector. */
+#define Q8_GROUP_SCALES(R, n)                                                                                          \
+    do {                                                                                                               \
+        for (int j = 0; j < R; j++) {                                                                                  \
+            uint16_t h_[8] = {0};                                                                                      \
+            for (int i = 0; i < (n); i++) h_[i] = load_u16(rowp[j] + 34 * (g + i));                                    \
+            const __m256 dw_ = _mm256_cvtph_ps(_mm_setr_epi16((short)h_[0], (short)h_[1], (short)h_[2], (short)h_[3], \
+                                                              (short)h_[4], (short)h_[5], (short)h_[6], (short)h_[7])); \
+            for (int k = 0; k < NX; k++) sd[j][k] = _mm256_mul_ps(dw_, _mm256_loadu_ps(dsc[k] + g));                   \
+        }                                                                                                              \
+    } while (0)
+
+#define Q8_PASS(R)                                                                                                     \
+    do {                                                                                                               \
+        const uint8_t *rowp[R];                                                                                        \
+        __m512 acc[R][NX][2];                                                                                          \
+        __m256 sd[R][NX];                                                                                              \
+        for (int j = 0; j < R; j++) {                                                                                  \
+            rowp[j] = ck_row_ptr(w, r + j);                                                                            \
+            for (int k = 0; k < NX; k++) acc[j][k][0] = acc[j][k][1] = _mm512_setzero_ps();                            \
+        }                                                                                                              \
+        int64_t g = 0;                                                                                                 \
+        for (; g + 8 <= nb; g += 8) {                                                                                  \
+            Q8_GROUP_SCALES(R, 8);                                                                                     \
+            Q8_PAIR_STEP(R, 0, 0);                                                                                     \
+            Q8_PAIR_STEP(R, 1, 0);                                                                                     \
+            Q8_PAIR_STEP(R, 2, 0);                                                                                     \
+            Q8_PAIR_STEP(R, 3, 0);                                                                                     \
+        }                                                                                                              \
+        if (g < nb) { /* 1–7 blocks left (a missing second block is neither loaded nor counted: its x is zero) */      \
+            const int64_t left = nb - g;                                                                               \
+            Q8_GROUP_SCALES(R, left);                                                                                  \
+            Q8_PAIR_STEP(R, 0, left == 1);                                                                             \
+            if (left > 2) Q8_PAIR_STEP(R, 1, left == 3);                                                               \
+            if (left > 4) Q8_PAIR_STEP(R, 2, left == 5);                                                               \
+            if (left > 6) Q8_PAIR_STEP(R, 3, left == 7);                                                               \
+        }                                                                                                              \
+        for (int j = 0; j < R; j++) {                                                                                  \
+            const float b_ = bias ? bias[r + j] : 0.f;                                                                 \
+            for (int k = 0; k < NX; k++) {                                                                             \
+                const __m512 t_ = _mm512_add_ps(acc[j][k][0], acc[j][k][1]);                                           \
+                const __m256 h_ = _mm256_add_ps(_mm512_castps512_ps256(t_),                                            \
+                                                _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(t_), 1)));    \
+                y[k * ys + (r + j - row0)] = hsum256(h_) + b_;                                                         \
+            }                                                                                                          \
+        }                                                                                                              \
+    } while (0)
+
+#define Q8_ROWS_VNNI(NAME, NX_, RMAX)                                                                                  \
+    __attribute__((target(MX_VNNI_TARGET ",f16c"))) static void NAME(const ck_weight *w, int64_t row0, int64_t row1,   \
+                                                                     const float *xp, int64_t xs, const float *bias,   \
+                                                                     float *y, int64_t ys) {                           \
+        enum { NX = NX_ };                                                                                             \
+        const int64_t nb = w->cols / 32;                                                                               \
+        const uint8_t *xq[NX];                                                                                         \
+        const float *dsc[NX];                                                                                          \
+        for (int k = 0; k < NX; k++) {                                                                                 \
+            xq[k] = (const uint8_t *)(xp + k * xs);                                                                    \
+            dsc[k] = xp + k * xs + 48 * q8_pairs(nb);                                                                  \
+        }                                                                                                              \
+        const __m512i flip = _mm512_set1_epi8((char)0x80);                                                             \
+        const __m512i pidx[4] = {                                                                                      \
+            _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1),                                         \
+            _mm512_setr_epi32(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3),                                         \
+            _mm512_setr_epi32(4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5),                                         \
+            _mm512_setr_epi32(6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7)};                                        \
+        int64_t r = row0;                                                                                              \
+        if (RMAX >= 4)                                                                                                 \
+            for (; r + 4 <= row1; r += 4) Q8_PASS(4);                                                                  \
+        if (RMAX >= 2)                                                                                                 \
+            for (; r + 2 <= row1; r += 2) Q8_PASS(2);                                                                  \
+        for (; r < row1; r++) Q8_PASS(1);                                                                              \
+    }
+Q8_ROWS_VNNI(q8_rows_vnni_1, 1, 2)
+Q8_ROWS_VNNI(q8_rows_vnni_2, 2, 1)
+Q8_ROWS_VNNI(q8_rows_vnni_3, 3, 1)
+Q8_ROWS_VNNI(q8_rows_vnni_4, 4, 1)
+
 typedef void (*ck_rows_fn)(const ck_weight *, int64_t, int64_t, const float *, int64_t, const float *, float *,
                            int64_t);
 
@@ -708,9 +876,9 @@ GEMV_ROWS_AVX2(3)
 GEMV_ROWS_AVX2(4)
 
 void ck_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xp_stride, int nx,
-                  const float *bias, float *y, int64_t y_stride, int avx2) {
+                  const float *bias, float *y, int64_t y_stride, int level) {
     pthread_once(&table_once, init_tables);
-    if (!avx2) {
+    if (level < CK_LEVEL_AVX2) {
         gemv_rows_scalar(w, row0, row1, xp, xp_stride, nx, bias, y, y_stride);
         return;
     }
@@ -719,10 +887,12 @@ void ck_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float *x
     static const ck_rows_fn mx_avx2[4] = {mxfp4_rows_avx2_1, mxfp4_rows_avx2_2, mxfp4_rows_avx2_3, mxfp4_rows_avx2_4};
     static const ck_rows_fn mx_vnni[4] = {mxfp4_rows_vnni_1, mxfp4_rows_vnni_2, mxfp4_rows_vnni_3, mxfp4_rows_vnni_4};
     static const ck_rows_fn mx_vbmi[4] = {mxfp4_rows_vbmi_1, mxfp4_rows_vbmi_2, mxfp4_rows_vbmi_3, mxfp4_rows_vbmi_4};
-    const ck_rows_fn *fns = w->dtype != CK_MXFP4 ? float_fns
-                            : ck_vbmi_enabled()  ? mx_vbmi
-                            : ck_vnni_enabled()  ? mx_vnni
-                                                 : mx_avx2;
+    static const ck_rows_fn q8_vnni[4] = {q8_rows_vnni_1, q8_rows_vnni_2, q8_rows_vnni_3, q8_rows_vnni_4};
+    const ck_rows_fn *fns = float_fns;
+    if (w->dtype == CK_MXFP4)
+        fns = level >= CK_LEVEL_VBMI ? mx_vbmi : level >= CK_LEVEL_VNNI ? mx_vnni : mx_avx2;
+    else if (w->dtype == CK_Q8_0 && level >= CK_LEVEL_VNNI)
+        fns = q8_vnni;
     while (nx > 0) {
         int step = nx > CK_NX_MAX ? CK_NX_MAX : nx;
         fns[step - 1](w, row0, row1, xp, xp_stride, bias, y, y_stride);

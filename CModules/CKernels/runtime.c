@@ -83,6 +83,10 @@ int ck_get_disable_vbmi(void) { return atomic_load(&disable_vbmi); }
 int ck_vbmi_enabled(void) {
     return ck_vnni_enabled() && !atomic_load_explicit(&disable_vbmi, memory_order_relaxed) && ck_has_vbmi();
 }
+int ck_gemv_level(void) {
+    return ck_vbmi_enabled() ? CK_LEVEL_VBMI : ck_vnni_enabled() ? CK_LEVEL_VNNI
+                                             : ck_avx2_enabled() ? CK_LEVEL_AVX2 : CK_LEVEL_SCALAR;
+}
 
 const char *ck_openblas_config(void) { return openblas_get_config(); }
 const char *ck_openblas_corename(void) { return openblas_get_corename(); }

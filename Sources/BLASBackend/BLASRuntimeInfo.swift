@@ -63,11 +63,12 @@ public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
             usingVBMIKernels: ck_vbmi_enabled() != 0)
     }
 
-    /// The instruction paths the C kernels take now, e.g. "AVX2+FMA+F16C; MXFP4 GEMV AVX512-VNNI+VBMI".
+    /// The instruction paths the C kernels take now, e.g.
+    /// "AVX2+FMA+F16C; MXFP4 GEMV AVX512-VNNI+VBMI; Q8_0 GEMV AVX512-VNNI".
     public var kernelPaths: String {
         guard usingAVX2Kernels else { return "portable scalar" }
         let mxfp4 = usingVBMIKernels ? "AVX512-VNNI+VBMI" : usingVNNIKernels ? "AVX512-VNNI vpshufb" : "AVX2 vpmaddubsw"
-        return "AVX2+FMA+F16C; MXFP4 GEMV \(mxfp4)"
+        return "AVX2+FMA+F16C; MXFP4 GEMV \(mxfp4); Q8_0 GEMV \(usingVNNIKernels ? "AVX512-VNNI" : "float")"
     }
 
     /// Runs an OpenMP parallel region of `threads` threads and returns how many distinct thread ids ran in it

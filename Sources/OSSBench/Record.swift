@@ -26,7 +26,7 @@ public struct MachineBlock: Codable, Sendable, Equatable {
     public var openblasCore: String
     /// OpenMP runtime the C kernels use (spec and library).
     public var openmpRuntime: String
-    /// Instruction paths the C kernels took, e.g. "AVX2+FMA+F16C; MXFP4 GEMV AVX512-VNNI+VBMI" (nil in older runs).
+    /// Instruction paths the C kernels took, e.g. "AVX2+FMA+F16C; MXFP4 GEMV AVX512-VNNI+VBMI; Q8_0 GEMV AVX512-VNNI" (nil in older runs).
     public var ckernels: String?
     /// Environment variables that change BLAS/OpenMP behaviour, as set for this run (absent = unset).
     public var environment: [String: String]

@@ -1,23 +1,23 @@
 import ArgumentParser
 import BLASBackend
 
-/// `--mxfp4-path`: which instruction path the BLAS backend's MXFP4 GEMV takes (shared by `bench run` and the
-/// commands that run a model).
+/// `--gemv-path`: which instruction path the BLAS backend's integer GEMV kernels (MXFP4; Q8_0 with VNNI) take
+/// (shared by `bench run` and the commands that run a model).
 struct KernelOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "MXFP4 GEMV path of the blas backend: auto, avx2, vpshufb or vpermb (default auto: the fastest the CPU has).",
-        discussion: "All paths give bit-identical results; choosing one compares them on one machine. "
-            + "`oss info` lists what the CPU has."))
-    var mxfp4Path: String = MXFP4Path.auto.rawValue
+        "Integer GEMV path of the blas backend (MXFP4, and Q8_0 with VNNI): auto, avx2, vpshufb or vpermb (default auto: the fastest the CPU has).",
+        discussion: "The MXFP4 paths give bit-identical results (Q8_0 runs in float on avx2); choosing one compares "
+            + "them on one machine. `oss info` lists what the CPU has."))
+    var gemvPath: String = GEMVPath.auto.rawValue
 
     func validate() throws {
-        guard MXFP4Path(rawValue: mxfp4Path) != nil else {
-            throw ValidationError("--mxfp4-path must be one of \(MXFP4Path.allCases.map(\.rawValue).joined(separator: ", ")), got \(mxfp4Path)")
+        guard GEMVPath(rawValue: gemvPath) != nil else {
+            throw ValidationError("--gemv-path must be one of \(GEMVPath.allCases.map(\.rawValue).joined(separator: ", ")), got \(gemvPath)")
         }
     }
 
     /// Selects the path for this process; throws when the CPU lacks it.
     func apply() throws {
-        try BLASBackend.selectMXFP4Path(MXFP4Path(rawValue: mxfp4Path) ?? .auto)
+        try BLASBackend.selectGEMVPath(GEMVPath(rawValue: gemvPath) ?? .auto)
     }
 }

@@ -95,6 +95,16 @@ final class LinearConformanceTests: XCTestCase {
         for dtype in [DType.f32, .bf16, .mxfp4] {
             Conformance.check(try LinearCase(dtype: dtype, rows: 130, inFeatures: 96, outFeatures: 4097, bias: true))
         }
+        // the 16-bit integer GEMVs (MXFP4; Q8_0 on VNNI) at 5, 7, 8, 9 and 17 blocks per row (partial pairs, quads and
+        // groups of 8), T = 1 and 3, with 7 outputs (passes of 4 or 2 rows, then the rest)
+        for dtype in [DType.q8_0, .mxfp4] {
+            for blocks in [5, 7, 8, 9, 17] {
+                for rows in [1, 3] {
+                    Conformance.check(try LinearCase(dtype: dtype, rows: rows, inFeatures: 32 * blocks, outFeatures: 7,
+                                                     bias: blocks % 2 == 1))
+                }
+            }
+        }
         // MXFP4 on both sides of the integer GEMV's T limits (64 on the AVX2 path, 256 on the AVX512-VNNI path)
         for rows in [65, 256, 257] {
             Conformance.check(try LinearCase(dtype: .mxfp4, rows: rows, inFeatures: 96, outFeatures: 33,

@@ -14,9 +14,9 @@ final class MXFP4GEMVPathTests: XCTestCase {
         return out.toArray()
     }
 
-    private func weight(rows: Int, cols: Int, seed: UInt64) throws -> WeightTensor {
+    private func weight(rows: Int, cols: Int, seed: UInt64, dtype: DType = .mxfp4) throws -> WeightTensor {
         var random = SeededRandom(seed: seed)
-        return try WeightTensor.encode(random.floats(rows * cols), shape: Shape(rows, cols), dtype: .mxfp4)
+        return try WeightTensor.encode(random.floats(rows * cols), shape: Shape(rows, cols), dtype: dtype)
     }
 
     func testVNNIAndAVX2PathsAreBitIdentical() throws {
@@ -48,21 +48,21 @@ final class MXFP4GEMVPathTests: XCTestCase {
         }
     }
 
-    /// `selectMXFP4Path` sets the switches for a path the CPU has and throws, changing nothing, for one it lacks.
+    /// `selectGEMVPath` sets the switches for a path the CPU has and throws, changing nothing, for one it lacks.
     func testSelectingAPath() throws {
         defer { BLASBackend.disableVNNI = false; BLASBackend.disableVBMI = false }
         let avx2 = BLASBackend.usingAVX2Kernels
-        let has: [MXFP4Path: Bool] = [.auto: true, .avx2: avx2, .vpshufb: avx2 && BLASBackend.cpuHasVNNI,
+        let has: [GEMVPath: Bool] = [.auto: true, .avx2: avx2, .vpshufb: avx2 && BLASBackend.cpuHasVNNI,
                                       .vpermb: avx2 && BLASBackend.cpuHasVBMI]
-        for path in MXFP4Path.allCases {
-            try BLASBackend.selectMXFP4Path(.auto)
+        for path in GEMVPath.allCases {
+            try BLASBackend.selectGEMVPath(.auto)
             let before = (BLASBackend.disableVNNI, BLASBackend.disableVBMI)
             guard has[path] == true else {
-                XCTAssertThrowsError(try BLASBackend.selectMXFP4Path(path), path.rawValue)
+                XCTAssertThrowsError(try BLASBackend.selectGEMVPath(path), path.rawValue)
                 XCTAssertTrue((BLASBackend.disableVNNI, BLASBackend.disableVBMI) == before, path.rawValue)
                 continue
             }
-            try BLASBackend.selectMXFP4Path(path)
+            try BLASBackend.selectGEMVPath(path)
             XCTAssertEqual(BLASBackend.usingVNNIKernels, path == .vpshufb || path == .vpermb
                            || (path == .auto && avx2 && BLASBackend.cpuHasVNNI), path.rawValue)
             XCTAssertEqual(BLASBackend.usingVBMIKernels, path == .vpermb
@@ -70,9 +70,14 @@ final class MXFP4GEMVPathTests: XCTestCase {
         }
     }
 
+    /// The same edge cases through the MXFP4 GEMV and, on VNNI CPUs, the Q8_0 one (both round x the same way).
     func testActivationEdgeCases() throws {
+        for dtype in [DType.mxfp4, .q8_0] { try checkActivationEdgeCases(dtype) }
+    }
+
+    private func checkActivationEdgeCases(_ dtype: DType) throws {
         let cols = 96, outs = 9
-        let w = try weight(rows: outs, cols: cols, seed: 7)
+        let w = try weight(rows: outs, cols: cols, seed: 7, dtype: dtype)
         let decoded = w.decodedArray().map(Double.init)
         func reference(_ x: [Float]) -> [Double] {
             (0..<outs).map { r in (0..<cols).reduce(0.0) { $0 + decoded[r * cols + $1] * Double(x[$1]) } }
@@ -90,15 +95,15 @@ final class MXFP4GEMVPathTests: XCTestCase {
         let tiny = Array(x[0..<64]) + [Float](repeating: 0, count: 32)
         for input in [x, tiny] {
             let y = try run(input, rows: 1, weight: w)
-            XCTAssertTrue(y.allSatisfy(\.isFinite))
-            XCTAssertLessThan(nmse(y, reference(input)), Tolerance.linearMXFP4, "\(input.prefix(3))")
+            XCTAssertTrue(y.allSatisfy(\.isFinite), "\(dtype)")
+            XCTAssertLessThan(nmse(y, reference(input)), Tolerance.linearMXFP4, "\(dtype) \(input.prefix(3))")
         }
         // NaN or inf anywhere in x makes every output non-finite, as in float arithmetic
         for bad in [Float.nan, .infinity] {
             var xb = x
             xb[40] = bad
             let y = try run(xb, rows: 1, weight: w)
-            XCTAssertTrue(y.allSatisfy { !$0.isFinite }, "x holding \(bad) gave \(y)")
+            XCTAssertTrue(y.allSatisfy { !$0.isFinite }, "\(dtype): x holding \(bad) gave \(y)")
         }
     }
 }

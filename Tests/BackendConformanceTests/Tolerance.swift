@@ -18,14 +18,15 @@ enum Tolerance {
     /// rope: cos/sin come from the f32 table (one rounding each), then two products and a sum per element.
     static let rope = 1e-10
     /// linear: f32 dot products of up to 4097 terms (error grows ~√n·2⁻²⁴, NMSE ≲ 1e-11); weights are compared
-    /// after decoding, so quantisation error is not counted. Activations must not be quantised (MXFP4: below).
+    /// after decoding, so quantisation error is not counted. Activations must not be quantised (MXFP4, Q8_0: below).
     static let linear = 1e-9
-    /// linear with MXFP4 weights: the BLAS GEMV (T ≤ 64 AVX2, ≤ 256 VNNI) rounds each 32-element block of x to 16-bit
-    /// fixed point once (error ≤ max|x_b|/65278 per element: NMSE ≈ 4e-10 on these uniform inputs) and sums the
-    /// products exactly in int32. 1e-8 leaves 25× margin; 8-bit activations (ggml's, ~3e-5) or a lost term fail.
+    /// linear with MXFP4 weights, and with Q8_0 on the VNNI path: the BLAS GEMV (MXFP4 T ≤ 64 AVX2, ≤ 256 VNNI; Q8_0
+    /// T ≤ 4 VNNI) rounds each 32-element block of x to 16-bit fixed point once (error ≤ max|x_b|/65278 per element:
+    /// NMSE ≈ 4e-10 on these uniform inputs) and sums the products exactly in int32. 1e-8 leaves 25× margin; 8-bit
+    /// activations (ggml's, ~3e-5) or a lost term fail.
     static let linearMXFP4 = 1e-8
     /// The linear threshold for a weight dtype.
-    static func linear(_ dtype: DType) -> Double { dtype == .mxfp4 ? linearMXFP4 : linear }
+    static func linear(_ dtype: DType) -> Double { dtype == .mxfp4 || dtype == .q8_0 ? linearMXFP4 : linear }
     /// attention: headDim-term f32 dot products, exp of scores up to ~±10 (relative error of exp ≈ |score|·2⁻²⁴),
     /// a sum over ≤ 40 keys and a weighted sum of values.
     static let attention = 1e-9
@@ -33,12 +34,12 @@ enum Tolerance {
     /// (errors of the two linears add up); cases whose k-th and (k+1)-th router logits are nearly tied are
     /// re-drawn, so routing is unambiguous.
     static let moe = 1e-9
-    /// moe with MXFP4 experts: both expert linears round their input to 16-bit fixed point per 32-block (see
+    /// moe with MXFP4 experts (Q8_0 ones on the VNNI path): both expert linears round their input to 16-bit fixed point per 32-block (see
     /// `linearMXFP4`) and the errors add up; the SwiGLU output feeding `down` mixes clamped and near-zero values in
     /// one block, so its rounding is relatively coarser. Worst case seen 1.6e-9; 2e-8 leaves 12×.
     static let moeMXFP4 = 2e-8
     /// The moe threshold for an expert dtype.
-    static func moe(_ dtype: DType) -> Double { dtype == .mxfp4 ? moeMXFP4 : moe }
+    static func moe(_ dtype: DType) -> Double { dtype == .mxfp4 || dtype == .q8_0 ? moeMXFP4 : moe }
     /// embedding: a row gather; decoding is exact in f32 except Q8_0's d·q (one rounding).
     static let embedding = 1e-14
 }

@@ -1,9 +1,10 @@
 import CKernels
 import OSSCore
 
-/// The instruction path of the BLAS backend's MXFP4 GEMV. All paths compute the same integers in the same order, so
-/// they give bit-identical results; choosing one lets a benchmark compare them on one machine.
-public enum MXFP4Path: String, CaseIterable, Sendable {
+/// The instruction path of the BLAS backend's integer GEMV kernels: MXFP4 on every path, Q8_0 on the VNNI ones (on
+/// `avx2` Q8_0 runs in float). The MXFP4 paths compute the same integers in the same order, so they give
+/// bit-identical results; choosing one lets a benchmark compare them on one machine.
+public enum GEMVPath: String, CaseIterable, Sendable {
     /// The fastest the CPU has (vpermb, else vpshufb, else AVX2).
     case auto
     /// 256-bit AVX2 `vpmaddubsw` (every AVX2 CPU).
@@ -15,11 +16,11 @@ public enum MXFP4Path: String, CaseIterable, Sendable {
 }
 
 extension BLASBackend {
-    /// Selects the MXFP4 GEMV path for the whole process (`BLASBackend.disableVNNI` / `disableVBMI`).
+    /// Selects the integer GEMV path for the whole process (`BLASBackend.disableVNNI` / `disableVBMI`).
     /// - Throws: `BackendError.unsupported` when the CPU lacks the path's instructions (nothing changes then).
-    public static func selectMXFP4Path(_ path: MXFP4Path) throws {
+    public static func selectGEMVPath(_ path: GEMVPath) throws {
         func require(_ has: Bool, _ what: String) throws {
-            guard has else { throw BackendError.unsupported(op: "linear", detail: "MXFP4 path \(path.rawValue) needs \(what), which this CPU lacks") }
+            guard has else { throw BackendError.unsupported(op: "linear", detail: "GEMV path \(path.rawValue) needs \(what), which this CPU lacks") }
         }
         switch path {
         case .auto: break
