@@ -492,7 +492,8 @@ row_dot_avx2(const ck_weight *w, int64_t r, const float *xp, int64_t xs, const i
 
 /* MXFP4 GEMV rows in 16-bit fixed point (see mxfp4_prepare_x). A pass may cover R rows at once, each x slice then
  * loaded once for all R; each row's arithmetic is the same whatever R is. Measured on one core (2880-wide rows, 7 MB
- * per call, interleaved with a streaming read of the same bytes): the 512-bit path with one vector went from 75–77%
+ * per call, interleaved with a streaming read of the same bytes; prefetch then 3 / 12 KiB ahead): the 512-bit path
+ * with one vector went from 75–77%
  * of the read at R = 1 to 79–83% at R = 2 and 84–88% at R = 4; with 2 vectors R = 2 and 1 tie, with 4 vectors R = 1 is
  * fastest (R = 4 spills). The AVX2 path (16 registers) gains nothing from R > 1. u = 2·value + 12 for the 16 codes: */
 #define MX_LUT_U 12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0

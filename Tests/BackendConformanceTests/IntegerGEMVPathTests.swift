@@ -2,10 +2,11 @@ import BLASBackend
 import OSSCore
 import XCTest
 
-/// The BLAS MXFP4 GEMV's instruction paths (AVX2 `vpmaddubsw`; AVX512 `vpdpbusd` with a `vpermb` or a `vpshufb`
-/// lookup) compute the same integers and sum them in the same order, so their outputs must be bit-identical; and the 16-bit activation rounding must keep the edge cases of
-/// x right (NaN/inf propagate, all-zero and tiny blocks, one large element in a block).
-final class MXFP4GEMVPathTests: XCTestCase {
+/// The BLAS backend's integer GEMVs. The MXFP4 one's instruction paths (AVX2 `vpmaddubsw`; AVX512 `vpdpbusd` with a
+/// `vpermb` or a `vpshufb` lookup) compute the same integers and sum them in the same order, so their outputs must be
+/// bit-identical; the Q8_0 one runs on VNNI CPUs; and the 16-bit activation rounding both share must keep the edge
+/// cases of x right (NaN/inf propagate, all-zero and tiny blocks, one large element in a block).
+final class IntegerGEMVPathTests: XCTestCase {
     /// y = x·Wᵀ on the BLAS backend with 2 threads, for T rows of x.
     private func run(_ x: [Float], rows: Int, weight: WeightTensor) throws -> [Float] {
         let backend = BLASBackend(threads: 2)
@@ -68,6 +69,20 @@ final class MXFP4GEMVPathTests: XCTestCase {
             XCTAssertEqual(BLASBackend.usingVBMIKernels, path == .vpermb
                            || (path == .auto && avx2 && BLASBackend.cpuHasVBMI), path.rawValue)
         }
+    }
+
+    /// On VNNI CPUs the Q8_0 GEMV (T ≤ 4) takes its integer path, whose rounding differs from the float one in the
+    /// last bits (both are checked against the reference by the conformance suite's `blas` and `blas-avx2` runners).
+    func testQ8GEMVTakesTheIntegerPathOnVNNI() throws {
+        try XCTSkipUnless(BLASBackend.cpuHasVNNI && BLASBackend.usingAVX2Kernels, "CPU has no AVX512 VNNI")
+        defer { BLASBackend.disableVNNI = false }
+        let w = try weight(rows: 33, cols: 2880, seed: 5, dtype: .q8_0)
+        var random = SeededRandom(seed: 9)
+        let x = random.floats(2 * 2880, scale: 3)
+        let vnni = try run(x, rows: 2, weight: w).map(\.bitPattern)
+        BLASBackend.disableVNNI = true
+        let float = try run(x, rows: 2, weight: w).map(\.bitPattern)
+        XCTAssertNotEqual(vnni, float, "identical bits: the integer path did not run")
     }
 
     /// The same edge cases through the MXFP4 GEMV and, on VNNI CPUs, the Q8_0 one (both round x the same way).
