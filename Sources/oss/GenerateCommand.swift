@@ -66,7 +66,7 @@ struct GenerateCommand: AsyncParsableCommand {
             for try await event in stream where !event.isStop { Console.out(event.text) }
             Console.out("\n")
         }
-        Console.err("\(generator.timing)\n")
+        Console.err("\(generator.timing); \(engineSummary(model))\n")
     }
 }
 

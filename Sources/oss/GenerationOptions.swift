@@ -42,6 +42,13 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
+/// "blas, 8 threads (decode 4)": the backend and thread counts a model runs on, for the timing line.
+func engineSummary(_ model: GPTOSSModel) -> String {
+    let main = model.backend, decode = model.decodeBackend
+    let threads = "\(main.threads) thread\(main.threads == 1 ? "" : "s")"
+    return decode === main ? "\(main.name), \(threads)" : "\(main.name), \(threads) (decode \(decode.threads))"
+}
+
 /// Rejects a prompt with ids the model has no embedding row for (e.g. harmony control tokens on the 1024-token
 /// synthetic `tiny` model), naming the first such id.
 func checkPromptFitsModel(_ ids: [Int32], model: any LanguageModel) throws {
