@@ -527,13 +527,17 @@ row_dot_avx2(const ck_weight *w, int64_t r, const float *xp, int64_t xs, const i
             corr[k] = dsc[k] + mx_pad8(nb);                                                                            \
         }                                                                                                              \
         CONSTS                                                                                                         \
-        int64_t r = row0;                                                                                              \
-        if (RMAX >= 4)                                                                                                 \
-            for (; r + 4 <= row1; r += 4) BODY(4);                                                                     \
-        if (RMAX >= 2)                                                                                                 \
-            for (; r + 2 <= row1; r += 2) BODY(2);                                                                     \
-        for (; r < row1; r++) BODY(1);                                                                                 \
+        MX_ROW_PASSES(RMAX, BODY)                                                                                      \
     }
+
+/* Rows [row0, row1) in passes of RMAX (1, 2 or 4) rows, then fewer for the last ones: BODY(R) covers r … r+R−1. */
+#define MX_ROW_PASSES(RMAX, BODY)                                                                                      \
+    int64_t r = row0;                                                                                                  \
+    if (RMAX >= 4)                                                                                                     \
+        for (; r + 4 <= row1; r += 4) BODY(4);                                                                         \
+    if (RMAX >= 2)                                                                                                     \
+        for (; r + 2 <= row1; r += 2) BODY(2);                                                                         \
+    for (; r < row1; r++) BODY(1);
 
 /* Row pointers of the pass and zeroed accumulators (ACC_T acc[R][NX][NACC]). */
 #define MX_PASS_SETUP(R, ACC_T, NACC, ZERO)                                                                            \
@@ -818,12 +822,7 @@ MX_ROWS_FUNCTION(mxfp4_rows_vnni_4, MX_VNNI_TARGET, 4, 1, MX_BW_CONSTS, MX_PASS_
         }                                                                                                              \
         for (int j = 0; j < R; j++) {                                                                                  \
             const float b_ = bias ? bias[r + j] : 0.f;                                                                 \
-            for (int k = 0; k < NX; k++) {                                                                             \
-                const __m512 t_ = _mm512_add_ps(acc[j][k][0], acc[j][k][1]);                                           \
-                const __m256 h_ = _mm256_add_ps(_mm512_castps512_ps256(t_),                                            \
-                                                _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(t_), 1)));    \
-                y[k * ys + (r + j - row0)] = hsum256(h_) + b_;                                                         \
-            }                                                                                                          \
+            for (int k = 0; k < NX; k++) y[k * ys + (r + j - row0)] = hsum256(MX_REDUCE_VNNI(acc[j][k])) + b_;        \
         }                                                                                                              \
     } while (0)
 
@@ -845,12 +844,7 @@ MX_ROWS_FUNCTION(mxfp4_rows_vnni_4, MX_VNNI_TARGET, 4, 1, MX_BW_CONSTS, MX_PASS_
             _mm512_setr_epi32(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3),                                         \
             _mm512_setr_epi32(4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5),                                         \
             _mm512_setr_epi32(6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7)};                                        \
-        int64_t r = row0;                                                                                              \
-        if (RMAX >= 4)                                                                                                 \
-            for (; r + 4 <= row1; r += 4) Q8_PASS(4);                                                                  \
-        if (RMAX >= 2)                                                                                                 \
-            for (; r + 2 <= row1; r += 2) Q8_PASS(2);                                                                  \
-        for (; r < row1; r++) Q8_PASS(1);                                                                              \
+        MX_ROW_PASSES(RMAX, Q8_PASS)                                                                                   \
     }
 Q8_ROWS_VNNI(q8_rows_vnni_1, 1, 2)
 Q8_ROWS_VNNI(q8_rows_vnni_2, 2, 1)

@@ -24,9 +24,9 @@ enum Tolerance {
     /// T ≤ 4 VNNI) rounds each 32-element block of x to 16-bit fixed point once (error ≤ max|x_b|/65278 per element:
     /// NMSE ≈ 4e-10 on these uniform inputs) and sums the products exactly in int32. 1e-8 leaves 25× margin; 8-bit
     /// activations (ggml's, ~3e-5) or a lost term fail.
-    static let linearMXFP4 = 1e-8
+    static let linearFixedPoint = 1e-8
     /// The linear threshold for a weight dtype.
-    static func linear(_ dtype: DType) -> Double { dtype == .mxfp4 || dtype == .q8_0 ? linearMXFP4 : linear }
+    static func linear(_ dtype: DType) -> Double { dtype == .mxfp4 || dtype == .q8_0 ? linearFixedPoint : linear }
     /// attention: headDim-term f32 dot products, exp of scores up to ~±10 (relative error of exp ≈ |score|·2⁻²⁴),
     /// a sum over ≤ 40 keys and a weighted sum of values.
     static let attention = 1e-9
@@ -35,11 +35,11 @@ enum Tolerance {
     /// re-drawn, so routing is unambiguous.
     static let moe = 1e-9
     /// moe with MXFP4 experts (Q8_0 ones on the VNNI path): both expert linears round their input to 16-bit fixed point per 32-block (see
-    /// `linearMXFP4`) and the errors add up; the SwiGLU output feeding `down` mixes clamped and near-zero values in
+    /// `linearFixedPoint`) and the errors add up; the SwiGLU output feeding `down` mixes clamped and near-zero values in
     /// one block, so its rounding is relatively coarser. Worst case seen 1.6e-9; 2e-8 leaves 12×.
-    static let moeMXFP4 = 2e-8
+    static let moeFixedPoint = 2e-8
     /// The moe threshold for an expert dtype.
-    static func moe(_ dtype: DType) -> Double { dtype == .mxfp4 || dtype == .q8_0 ? moeMXFP4 : moe }
+    static func moe(_ dtype: DType) -> Double { dtype == .mxfp4 || dtype == .q8_0 ? moeFixedPoint : moe }
     /// embedding: a row gather; decoding is exact in f32 except Q8_0's d·q (one rounding).
     static let embedding = 1e-14
 }
