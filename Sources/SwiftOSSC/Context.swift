@@ -19,6 +19,8 @@ final class ContextHandle: HandleObject {
     /// The last cached position's logits (`[V]`, run state of `instance`), or nil when they are not current.
     var logits: Tensor?
     var sampler: Sampler?
+    /// Tokens run through the model since creation.
+    var tokensRun: UInt64 = 0
 
     init(model: ModelHandle, positions: Int) throws {
         self.model = model
@@ -61,6 +63,7 @@ final class ContextHandle: HandleObject {
             cached.removeSubrange(instance.position...)
         }
         let start = instance.position
+        defer { tokensRun += UInt64(instance.position - start) }
         do {
             logits = tokens.count - start == 1 ? try instance.decode(tokens[start])
                 : try instance.prefill(Array(tokens[start...]))
@@ -191,6 +194,17 @@ public func ossContextGetCounts(_ h: OpaquePointer?, _ numTokens: UnsafeMutableP
         try withContext(h) { c in
             store(c.tokens.count, numTokens)
             store(c.maxTokens, maxTokens)
+        }
+    }
+}
+
+@_cdecl("oss_context_get_cache_stats")
+public func ossContextGetCacheStats(_ h: OpaquePointer?, _ kvTokens: UnsafeMutablePointer<Int>?,
+                                    _ tokensRun: UnsafeMutablePointer<UInt64>?) -> oss_status {
+    abiCall("oss_context_get_cache_stats") {
+        try withContext(h) { c in
+            store(c.cached.count, kvTokens)
+            store(c.tokensRun, tokensRun)
         }
     }
 }

@@ -362,6 +362,13 @@ oss_status oss_context_truncate(oss_context *context, size_t count);
 /** Tokens in the context (`num_tokens`) and the most it holds (`max_tokens`); either may be NULL. */
 oss_status oss_context_get_counts(oss_context *context, size_t *num_tokens, size_t *max_tokens);
 
+/**
+ * The KV cache's state: `*kv_tokens` leading tokens have their keys and values cached (after process: all of them),
+ * `*tokens_run` counts every token run through the model since the context was created (prefix reuse shows as a
+ * count that grows by less than the tokens appended). Either may be NULL.
+ */
+oss_status oss_context_get_cache_stats(oss_context *context, size_t *kv_tokens, uint64_t *tokens_run);
+
 /** Copies the tokens (up to capacity); *count_out is the full count (OSS_ERROR_BUFFER_TOO_SMALL when larger). */
 oss_status oss_context_get_tokens(oss_context *context, int32_t *tokens_out, size_t capacity, size_t *count_out);
 
