@@ -134,8 +134,8 @@ def library_path() -> Path:
 def _declare(lib: ctypes.CDLL) -> None:
     status = c_int32
     H = c_void_p  # every handle
-    T = POINTER(Tensor)
-    W = POINTER(WeightStruct)
+    T = c_void_p  # oss_tensor *, passed as an int address (fastest conversion)
+    W = c_void_p  # oss_weight *
     signatures = {
         "oss_abi_version": (c_int32, []),
         "oss_status_name": (c_char_p, [c_int32]),

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import ctypes
+import weakref
 from ctypes import byref, c_int32, c_int64, c_void_p
-from typing import Optional, Sequence, Tuple, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from ._lib import (AttentionParams, DTypeError, Handle, InvalidArgumentError, MoEWeights, ShapeError, Tensor,
-                   WeightStruct, check, lib)
+                   WeightStruct, check, lib, raise_for)
 
 BACKEND_KINDS = {"swift": 0, "blas": 1, "auto": 2}
 DTYPES = {"f32": 0, "f16": 1, "bf16": 2, "q8_0": 3, "mxfp4": 4}
@@ -30,8 +31,30 @@ def _dtype_code(dtype: str) -> int:
         raise DTypeError(f"unknown dtype {dtype!r} (choose from {', '.join(DTYPES)})", 3) from None
 
 
-def _tensor(a: np.ndarray, what: str, writable: bool = False) -> Tensor:
-    """An oss_tensor over `a` (float32, C-contiguous, rank 1…4); no copy is made, so anything else is an error."""
+_F32 = np.dtype(np.float32)
+# oss_tensor structs of live arrays, keyed by id(array): (weak reference, shape, struct). A struct depends only on
+# the array's address and shape, and an array's address changes only with its shape (resize), so an entry whose
+# array is the same object with the same shape is exact. Entries leave when their array is collected. This keeps
+# the per-call cost of the bindings low (`ndarray.ctypes.data` alone costs microseconds).
+_tensors: Dict[int, Tuple["weakref.ref[np.ndarray]", Tuple[int, ...], Tensor, int]] = {}
+
+
+def _tensor(a: np.ndarray, what: str, writable: bool = False) -> int:
+    """The address of an oss_tensor over `a` (float32, C-contiguous, rank 1…4), kept alive by the cache while `a`
+    lives. No copy is made, so anything else is an error. (An int address converts fastest in a ctypes call.)"""
+    entry = _tensors.get(id(a))
+    if (entry is not None and entry[0]() is a and a.dtype is _F32 and entry[1] == a.shape and a.flags.c_contiguous
+            and (not writable or a.flags.writeable)):
+        return entry[3]
+    return ctypes.addressof(_tensor_struct(a, what, writable))
+
+
+def _tensor_struct(a: np.ndarray, what: str, writable: bool = False) -> Tensor:
+    """The cached oss_tensor struct of `a` (see `_tensor`), after validating `a`."""
+    entry = _tensors.get(id(a))
+    if (entry is not None and entry[0]() is a and a.dtype is _F32 and entry[1] == a.shape and a.flags.c_contiguous
+            and (not writable or a.flags.writeable)):
+        return entry[2]
     if not isinstance(a, np.ndarray):
         raise TypeError(f"{what} must be a numpy.ndarray, got {type(a).__name__}")
     if a.dtype != np.float32:
@@ -47,6 +70,8 @@ def _tensor(a: np.ndarray, what: str, writable: bool = False) -> Tensor:
     t.rank = a.ndim
     for i, d in enumerate(a.shape):
         t.shape[i] = d
+    key = id(a)
+    _tensors[key] = (weakref.ref(a, lambda _, k=key: _tensors.pop(k, None)), a.shape, t, ctypes.addressof(t))
     return t
 
 
@@ -100,6 +125,7 @@ class Weight:
             self._struct.shape[i] = d
         self._struct.data = array.ctypes.data
         self._struct.scales = scales.ctypes.data if scales is not None else None
+        self._address = ctypes.addressof(self._struct)
 
     def _logical_shape(self, array: np.ndarray, elements: int, block_bytes: int) -> Tuple[int, ...]:
         if self.dtype == "mxfp4":
@@ -161,43 +187,47 @@ class Backend(Handle):
                out: Optional[np.ndarray] = None) -> np.ndarray:
         """``out[T, out] = x[T, in] · weight[out, in]ᵀ + bias[out]``."""
         out = _out(out, (x.shape[0] if x.ndim > 1 else 1, weight.shape[-2] if len(weight.shape) > 1 else 1))
-        b = byref(_tensor(bias, "bias")) if bias is not None else None
-        check(lib.oss_linear(self, byref(_tensor(x, "x")), byref(weight._struct), b,
-                             byref(_tensor(out, "out", True))))
+        b = _tensor(bias, "bias") if bias is not None else None
+        check(lib.oss_linear(self._handle, _tensor(x, "x"), weight._address, b,
+                             _tensor(out, "out", True)))
         return out
 
     def rms_norm(self, x: np.ndarray, weight: np.ndarray, eps: float = 1e-5,
                  out: Optional[np.ndarray] = None) -> np.ndarray:
         """Row-wise ``x / sqrt(mean(x²) + eps) · weight``; ``out`` may be ``x``."""
         out = _out(out, x.shape)
-        check(lib.oss_rms_norm(self, byref(_tensor(x, "x")), byref(_tensor(weight, "weight")), eps,
-                               byref(_tensor(out, "out", True))))
+        check(lib.oss_rms_norm(self._handle, _tensor(x, "x"), _tensor(weight, "weight"), eps,
+                               _tensor(out, "out", True)))
         return out
 
     def softmax(self, x: np.ndarray, out: Optional[np.ndarray] = None) -> np.ndarray:
         """Row-wise softmax; ``out`` may be ``x``."""
         out = _out(out, x.shape)
-        check(lib.oss_softmax(self, byref(_tensor(x, "x")), byref(_tensor(out, "out", True))))
+        check(lib.oss_softmax(self._handle, _tensor(x, "x"), _tensor(out, "out", True)))
         return out
 
     def swiglu(self, gate_up: np.ndarray, limit: float = 7.0, alpha: float = 1.702,
                out: Optional[np.ndarray] = None) -> np.ndarray:
         """gpt-oss clamped SwiGLU of interleaved ``gate_up[T, 2I]`` → ``[T, I]``."""
         out = _out(out, gate_up.shape[:-1] + (gate_up.shape[-1] // 2,))
-        check(lib.oss_swiglu(self, byref(_tensor(gate_up, "gate_up")), limit, alpha, byref(_tensor(out, "out", True))))
+        check(lib.oss_swiglu(self._handle, _tensor(gate_up, "gate_up"), limit, alpha, _tensor(out, "out", True)))
         return out
 
     def silu_mul(self, gate: np.ndarray, up: np.ndarray, out: Optional[np.ndarray] = None) -> np.ndarray:
         """``silu(gate) · up``; ``out`` may alias either input."""
         out = _out(out, gate.shape)
-        check(lib.oss_silu_mul(self, byref(_tensor(gate, "gate")), byref(_tensor(up, "up")),
-                               byref(_tensor(out, "out", True))))
+        check(lib.oss_silu_mul(self._handle, _tensor(gate, "gate"), _tensor(up, "up"),
+                               _tensor(out, "out", True)))
         return out
 
     def add(self, a: np.ndarray, b: np.ndarray, out: Optional[np.ndarray] = None) -> np.ndarray:
         """``a + b``; ``out`` may alias either input."""
-        out = _out(out, a.shape)
-        check(lib.oss_add(self, byref(_tensor(a, "a")), byref(_tensor(b, "b")), byref(_tensor(out, "out", True))))
+        if out is None:
+            out = np.empty(a.shape, dtype=np.float32)
+        status = lib.oss_add(self._handle, _tensor(a, "a"), _tensor(b, "b"),
+                             _tensor(out, "out", True))
+        if status:
+            raise_for(status)
         return out
 
     def embedding(self, table: Weight, tokens: Union[Sequence[int], np.ndarray],
@@ -205,21 +235,21 @@ class Backend(Handle):
         """Rows ``table[tokens[t]]`` of a ``[V, H]`` weight of any dtype → ``[len(tokens), H]``."""
         ids = np.ascontiguousarray(tokens, dtype=np.int32).reshape(-1)
         out = _out(out, (ids.size, table.shape[-1]))
-        check(lib.oss_embedding(self, byref(table._struct), ids.ctypes.data, ids.size,
-                                byref(_tensor(out, "out", True))))
+        check(lib.oss_embedding(self._handle, table._address, ids.ctypes.data, ids.size,
+                                _tensor(out, "out", True)))
         return out
 
     def argmax(self, x: np.ndarray) -> int:
         """Index of the largest element (lowest index among equals)."""
         i = c_int64()
-        check(lib.oss_argmax(self, byref(_tensor(x, "x")), byref(i)))
+        check(lib.oss_argmax(self._handle, _tensor(x, "x"), byref(i)))
         return i.value
 
     def top_k(self, x: np.ndarray, k: int) -> Tuple[np.ndarray, np.ndarray]:
         """The ``k`` largest elements, descending: ``(ids int32[k], values float32[k])``."""
         ids = np.empty(max(k, 0), dtype=np.int32)
         values = np.empty(max(k, 0), dtype=np.float32)
-        check(lib.oss_top_k(self, byref(_tensor(x, "x")), k, ids.ctypes.data, values.ctypes.data))
+        check(lib.oss_top_k(self._handle, _tensor(x, "x"), k, ids.ctypes.data, values.ctypes.data))
         return ids, values
 
     def rope(self, x: np.ndarray, heads: int, first_position: int, table: RopeTable,
@@ -227,7 +257,7 @@ class Backend(Handle):
         """Rotates ``x[T, heads·head_dim]`` in place (row t at position ``first_position + t``) and returns it."""
         if style not in ROPE_STYLES:
             raise InvalidArgumentError(f"unknown rope style {style!r} (neox or interleaved)", 1)
-        check(lib.oss_rope(self, byref(_tensor(x, "x", True)), heads, first_position, table, ROPE_STYLES[style]))
+        check(lib.oss_rope(self._handle, _tensor(x, "x", True), heads, first_position, table, ROPE_STYLES[style]))
         return x
 
     def attention(self, q: np.ndarray, keys: np.ndarray, values: np.ndarray, *, heads: int, kv_heads: int,
@@ -239,9 +269,9 @@ class Backend(Handle):
         d = head_dim if head_dim is not None else q.shape[-1] // max(heads, 1)
         p = AttentionParams(heads, kv_heads, d, scale if scale is not None else 1 / np.sqrt(d), window, first_position)
         out = _out(out, q.shape)
-        s = byref(_tensor(sinks, "sinks")) if sinks is not None else None
-        check(lib.oss_attention(self, byref(_tensor(q, "q")), byref(_tensor(keys, "keys")),
-                                byref(_tensor(values, "values")), s, byref(p), byref(_tensor(out, "out", True))))
+        s = _tensor(sinks, "sinks") if sinks is not None else None
+        check(lib.oss_attention(self._handle, _tensor(q, "q"), _tensor(keys, "keys"),
+                                _tensor(values, "values"), s, byref(p), _tensor(out, "out", True)))
         return out
 
     def moe(self, x: np.ndarray, router: Weight, gate_up: Weight, down: Weight, *, top_k: int,
@@ -249,11 +279,11 @@ class Backend(Handle):
             down_bias: Optional[np.ndarray] = None, swiglu_limit: float = 7.0, swiglu_alpha: float = 1.702,
             out: Optional[np.ndarray] = None) -> np.ndarray:
         """gpt-oss MoE block: router ``[E, H]``, gate_up ``[E, 2I, H]`` (rows interleaved), down ``[E, H, I]``."""
-        keep = [_tensor(b, name) if b is not None else None for b, name in
+        keep = [_tensor_struct(b, name) if b is not None else None for b, name in
                 ((router_bias, "router_bias"), (gate_up_bias, "gate_up_bias"), (down_bias, "down_bias"))]
         ptr = [ctypes.pointer(t) if t is not None else None for t in keep]
         w = MoEWeights(router._struct, ptr[0], gate_up._struct, ptr[1], down._struct, ptr[2], top_k, swiglu_limit,
                        swiglu_alpha)
         out = _out(out, x.shape)
-        check(lib.oss_moe(self, byref(_tensor(x, "x")), byref(w), byref(_tensor(out, "out", True))))
+        check(lib.oss_moe(self._handle, _tensor(x, "x"), byref(w), _tensor(out, "out", True)))
         return out
