@@ -79,9 +79,11 @@ final class ContextHandle: HandleObject {
     func sample(_ parameters: SamplingParameters) throws -> Int32 {
         try process()
         guard let logits else { throw ABIError(OSS_ERROR_INVALID_STATE, "the context has no tokens to sample after") }
-        if sampler == nil || sampler!.parameters != parameters {
-            sampler = try Sampler(parameters: parameters, sampleableLimit: model.sampleableLimit,
-                                  bannedIDs: model.bannedIDs)
+        // The sampler (and its vocabulary-sized scratch) is kept while the parameters other than the seed stay.
+        var kept = parameters
+        kept.seed = 0
+        if sampler == nil || sampler!.parameters != kept {
+            sampler = try Sampler(parameters: kept, sampleableLimit: model.sampleableLimit, bannedIDs: model.bannedIDs)
         }
         let s = sampler!
         s.reseed(parameters.seed ^ (UInt64(tokens.count) &* 0x9E37_79B9_7F4A_7C15))
