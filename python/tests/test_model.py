@@ -80,3 +80,27 @@ def test_setup_model_prefix_reuse_equals_fresh_runs(tiny_dir: str) -> None:
     assert context.tokens_run - run == 3  # the common prefix of 4 was kept
     shorter = tokens[:3]
     assert infer(shorter) == fresh_next_token(reference, shorter)
+
+
+def test_contexts_on_threads_are_independent(tiny_dir: str) -> None:
+    """Four contexts of one model driven from four threads at once give the golden tokens (the model is shared
+    read-only; ctypes releases the GIL, so the calls really overlap)."""
+    import threading
+
+    model = swiftoss.Model(tiny_dir, threads=1)
+    results: dict = {}
+
+    def run(i: int) -> None:
+        ctx = swiftoss.Context(model, context_length=16)
+        got = []
+        for token in TINY_TOKENS:
+            ctx.append(token)
+            got.append(ctx.sample(temperature=0))
+        results[i] = got
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(results[i] == GOLDEN_ARGMAX for i in range(4))
