@@ -97,14 +97,15 @@ public final class BenchRunner {
                     settle(kind.rawValue)
                     progress.begin("e2e \(label) pp\(c.prompts.map(String.init).joined(separator: ",")) "
                                    + "tg\(c.gens.map(String.init).joined(separator: ",")) \(kind.rawValue) \(t)t")
-                    let model: GPTOSSModel
+                    let loaded: LoadedModel
                     do {
-                        model = try GPTOSSModel.load(directory: url, backend: try backend(kind, t), contextLength: context,
-                                                     prefillChunk: min(max(c.prompts.max() ?? 512, 1), 2048))
+                        let options = ModelLoadOptions(backend: try backend(kind, t), contextLength: context,
+                                                       prefillChunk: min(max(c.prompts.max() ?? 512, 1), 2048))
+                        loaded = try ModelLoader.load(path: url.path, options: options)
                     } catch let e as BenchError { throw e } catch {
                         throw BenchError.model("cannot load \(url.path): \(error)")
                     }
-                    let cost = E2ESuite.ModelCost(model: model)
+                    let model = loaded.model, cost = loaded.footprint
                     results += try E2ESuite.prefill(model: model, cost: cost, prompts: c.prompts, label: label,
                                                     backend: kind.rawValue, threads: t, reps: c.e2eReps, warmup: c.warmup,
                                                     ceiling: ceiling, budget: 4 * c.cellBudgetSeconds)

@@ -2,7 +2,7 @@ import Foundation
 import OSSCore
 import OSSModel
 
-/// The end-to-end suite: prefill (pp) and decode (tg) of a whole gpt-oss model, llama-bench style.
+/// The end-to-end suite: prefill (pp) and decode (tg) of a whole model, llama-bench style.
 public enum E2ESuite {
     /// Where built-in presets are generated once: `$SWIFTOSS_MODELS/<preset>` or `~/.cache/swiftoss/models/<preset>`.
     public static func cacheDirectory(for preset: SyntheticPreset) -> URL {
@@ -13,7 +13,7 @@ public enum E2ESuite {
     }
 
     /// Resolves `--model`: a preset name (`tiny`, `mini`, `20b`; generated into the cache directory on first use,
-    /// logging to `log`) or a checkpoint directory.
+    /// logging to `log`), a checkpoint directory or a GGUF file.
     public static func resolveModel(_ name: String, log: (String) -> Void) throws -> (url: URL, label: String) {
         if let preset = SyntheticPreset(rawValue: name.lowercased()) {
             let dir = cacheDirectory(for: preset)
@@ -32,65 +32,10 @@ public enum E2ESuite {
             }
             return (dir, preset.rawValue)
         }
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: name, isDirectory: &isDir), isDir.boolValue else {
-            throw BenchError.model("'\(name)' is neither a preset (\(SyntheticPreset.allCases.map(\.rawValue).joined(separator: ", "))) nor a directory")
+        guard FileManager.default.fileExists(atPath: name) else {
+            throw BenchError.model("'\(name)' is neither a preset (\(SyntheticPreset.allCases.map(\.rawValue).joined(separator: ", "))) nor a model directory or GGUF file")
         }
         return (URL(fileURLWithPath: name), URL(fileURLWithPath: name).lastPathComponent)
-    }
-
-    /// The model's cost figures for the rooflines.
-    struct ModelCost {
-        /// Weight bytes one decoded token must read (attention, router, top-k experts, unembedding, norms, biases,
-        /// one embedding row).
-        var decodeBytesPerToken: Double
-        /// Matrix FLOPs per token through the layers (2 per weight of every matrix a token meets, top-k experts).
-        var layerFLOPsPerToken: Double
-        /// FLOPs of the unembedding of one token (2·H·V).
-        var unembedFLOPs: Double
-        /// Every stored weight byte (what a prefill must read at least once).
-        var totalWeightBytes: Double
-        /// Label of the weight dtypes ("bf16+mxfp4").
-        var dtypes: String
-        let config: ModelConfig
-
-        init(model: GPTOSSModel) {
-            let c = model.config, w = model.weights
-            config = c
-            let k = c.expertsPerToken
-            var small = 4.0 * Double(c.hiddenSize)  // final norm
-            var flops = 0.0, total = Double(w.embedding.storedBytes + w.unembedding.storedBytes) + small
-            for l in w.layers {
-                let a = l.attention, m = l.moe
-                let biases = [a.qBias, a.kBias, a.vBias, a.outBias, m.routerBias].compactMap { $0 }.reduce(0) { $0 + $1.count }
-                let expertBias = (m.gateUpBias.map { $0.count } ?? 0) + (m.downBias.map { $0.count } ?? 0)
-                small += 4 * Double(a.norm.count + l.mlpNorm.count + a.sinks.count + biases)
-                small += 4 * Double(k * expertBias / max(m.experts, 1))
-                for mat in [a.q, a.k, a.v, a.out, m.router] { flops += 2 * Double(mat.shape.count) }
-                flops += 2 * Double(k) * Double(m.gateUp.shape.count + m.down.shape.count) / Double(max(m.experts, 1))
-                total += Double(a.q.storedBytes + a.k.storedBytes + a.v.storedBytes + a.out.storedBytes + m.router.storedBytes
-                                + m.gateUp.storedBytes + m.down.storedBytes)
-                total += 4 * Double(a.norm.count + l.mlpNorm.count + a.sinks.count + biases + expertBias)
-            }
-            decodeBytesPerToken = Double(w.activeBytesPerToken(expertsPerToken: k)) + small
-            layerFLOPsPerToken = flops
-            unembedFLOPs = 2 * Double(w.unembedding.shape.count)
-            totalWeightBytes = total
-            let names = Set([w.layers.first?.attention.q.dtype, w.layers.first?.moe.gateUp.dtype, w.unembedding.dtype]
-                .compactMap { $0?.rawValue })
-            dtypes = names.sorted().joined(separator: "+")
-        }
-
-        /// Attention FLOPs of the token at position p summed over layers: heads × visible keys × (4·d + 5).
-        func attentionFLOPs(position p: Int) -> Double {
-            var s = 0.0
-            for l in 0..<config.layers {
-                let w = config.window(layer: l)
-                let visible = w > 0 ? min(p + 1, w) : p + 1
-                s += Double(config.heads * visible * (4 * config.headDim + 5))
-            }
-            return s
-        }
     }
 
     /// Deterministic token ids (no tokenizer or sampler in the timed loop: those are timed apart).
@@ -99,7 +44,7 @@ public enum E2ESuite {
     }
 
     /// pp`n` for every n in `prompts`: prefill from an empty cache; one sample per rep.
-    static func prefill(model: GPTOSSModel, cost: ModelCost, prompts: [Int], label: String, backend: String, threads: Int,
+    static func prefill(model: any LanguageModel, cost: ModelFootprint, prompts: [Int], label: String, backend: String, threads: Int,
                         reps: Int, warmup: Int, ceiling: Ceiling, budget: Double) throws -> [BenchResult] {
         var out: [BenchResult] = []
         for n in prompts {
@@ -121,7 +66,7 @@ public enum E2ESuite {
     }
 
     /// tg`n` for every n in `gens`: decode n tokens from an empty cache; one sample per generated token.
-    static func decode(model: GPTOSSModel, cost: ModelCost, gens: [Int], label: String, backend: String, threads: Int,
+    static func decode(model: any LanguageModel, cost: ModelFootprint, gens: [Int], label: String, backend: String, threads: Int,
                        reps: Int, warmup: Int, ceiling: Ceiling, budget: Double) throws -> [BenchResult] {
         var out: [BenchResult] = []
         for n in gens {

@@ -15,6 +15,17 @@ public struct Tokenizer: Sendable {
     public let vocabularySize: Int
     /// Ids at or past this limit (and ids with no token) are never sampled (200013 for o200k_harmony).
     public let sampleableLimit: Int
+    /// Beginning-of-sequence id, nil when the vocabulary has none.
+    public internal(set) var bosID: Int32?
+    /// End-of-sequence id, nil when the vocabulary has none.
+    public internal(set) var eosID: Int32?
+    /// Whether `encode(_:allowSpecial:addSpecial:)` with `addSpecial` puts BOS first (GGUF `add_bos_token`).
+    public internal(set) var addBOS = false
+    /// Whether `encode(_:allowSpecial:addSpecial:)` with `addSpecial` puts EOS last (GGUF `add_eos_token`).
+    public internal(set) var addEOS = false
+    /// Ids that end a generation (llama.cpp's end-of-generation set: EOS, EOT and the end-of-turn tokens found by
+    /// name; for o200k_harmony `<|return|>`, `<|call|>` and `<|endoftext|>`, not `<|end|>`).
+    public internal(set) var endOfGeneration: Set<Int32> = []
 
     /// Builds a tokenizer. Throws when a byte has no single-byte token, or a special id clashes with a mergeable one.
     /// - Parameter sampleableLimit: ids ≥ this are masked in sampling; nil = one past the largest id of a mergeable
@@ -58,6 +69,19 @@ public struct Tokenizer: Sendable {
         self.specialsByFirstByte = groups
         self.vocabularySize = largest + 1
         self.sampleableLimit = sampleableLimit ?? (trained + 1)
+        self.endOfGeneration = Self.endOfGenerationByName(ids)
+    }
+
+    /// Names of tokens that end a generation wherever they exist (llama.cpp `llama_vocab` EOG scan).
+    static let endOfGenerationNames = ["<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<end_of_turn>",
+                                       "<|endoftext|>", "<|eom_id|>", "<EOT>", "_<EOT>", "<|end_of_text|>"]
+
+    /// The end-of-generation ids among `ids` (name → id), without `<|end|>` when `<|return|>` and `<|call|>`
+    /// exist (harmony: `<|end|>` ends one message, not the turn).
+    static func endOfGenerationByName(_ ids: [String: Int32]) -> Set<Int32> {
+        var set = Set(endOfGenerationNames.compactMap { ids[$0] })
+        if let end = ids["<|end|>"], ids["<|return|>"] != nil, ids["<|call|>"] != nil { set.remove(end) }
+        return set
     }
 
     /// Whether `name` is a `<|reserved_N|>` placeholder.
