@@ -10,7 +10,7 @@ import OSSTokenizer
 /// model's architecture comes from `general.architecture`; its tokenizer and chat template from its metadata.
 public enum ModelLoader {
     /// Architectures a GGUF file may have.
-    public static let supportedGGUFArchitectures: [String] = []
+    public static let supportedGGUFArchitectures = ["gpt-oss"]
 
     /// Loads the model at `path` (a directory or a `.gguf` file).
     /// - Throws: `ModelError` (unrecognised path, unsupported architecture, missing or misshapen tensors, bad
@@ -58,7 +58,25 @@ public enum ModelLoader {
     /// A GGUF model of a supported architecture.
     static func loadGGUF(_ archive: GGUFArchive, path: String, options: ModelLoadOptions) throws -> LoadedModel {
         let architecture = try archive.string("general.architecture")
-        throw ModelError.unsupportedArchitecture(
-            file: archive.url.path, architecture: architecture, supported: supportedGGUFArchitectures)
+        let model: any LanguageModel, footprint: ModelFootprint, info: ModelInfo
+        let name = try archive.optionalString("general.name") ?? archive.url.deletingPathExtension().lastPathComponent
+        switch architecture {
+        case "gpt-oss":
+            let m = try GPTOSSModel.load(gguf: archive, backend: options.backend, decodeBackend: options.decodeBackend,
+                                         contextLength: options.contextLength, prefillChunk: options.prefillChunk,
+                                         rewindRows: options.rewindRows)
+            model = m
+            footprint = m.footprint
+            info = ModelInfo(architecture: architecture, name: name, format: .gguf, path: path, vocabSize: m.vocabSize,
+                             contextLength: m.contextLength, trainedContextLength: m.config.maxPositions,
+                             layers: m.config.layers, hiddenSize: m.config.hiddenSize, weightDTypes: footprint.dtypes)
+        default:
+            throw ModelError.unsupportedArchitecture(
+                file: archive.url.path, architecture: architecture, supported: supportedGGUFArchitectures)
+        }
+        let vocabulary = try GGUFVocabulary(archive: archive)
+        let tokenizer = try Tokenizer.fromGGUF(vocabulary)
+        return LoadedModel(model: model, tokenizer: tokenizer, chatTemplate: vocabulary.chatTemplate, info: info,
+                           footprint: footprint, options: options, defaultChatFormat: nil)
     }
 }

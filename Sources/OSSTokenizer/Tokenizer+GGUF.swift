@@ -65,3 +65,50 @@ extension Tokenizer {
         return try Tokenizer(table: table, specials: specials, sampleableLimit: sampleableLimit)
     }
 }
+
+extension Tokenizer {
+    /// Builds the tokenizer a GGUF file describes (`tokenizer.ggml.*`), with its BOS/EOS ids, `add_bos_token` /
+    /// `add_eos_token` and end-of-generation set (EOS, EOT, EOM and the end-of-turn tokens found by name).
+    /// Throws `inconsistentVocabulary` naming what is wrong (an unknown `tokenizer.ggml.model` or `pre` included).
+    public static func fromGGUF(_ v: GGUFVocabulary) throws -> Tokenizer {
+        guard v.model == "gpt2" else {
+            throw TokenizerError.inconsistentVocabulary("GGUF tokenizer.ggml.model '\(v.model)' is not supported (supported: gpt2)")
+        }
+        var t = try fromGGUF(tokens: v.tokens, tokenTypes: v.tokenTypes, merges: v.merges, preTokenizer: v.pre,
+                             sampleableLimit: trainedLimit(v))
+        try t.applySpecialIDs(v)
+        return t
+    }
+
+    /// One past the largest id of a token that may be sampled: not of type unused, not a `<|reserved_N|>` or
+    /// `<|endofprompt|>` placeholder.
+    static func trainedLimit(_ v: GGUFVocabulary) -> Int {
+        var limit = 0
+        for (id, text) in v.tokens.enumerated() {
+            if v.tokenTypes?[id] == GGUFTokenType.unused.rawValue || isReservedName(text)
+                || text == SpecialToken.endOfPrompt.name { continue }
+            limit = id + 1
+        }
+        return limit
+    }
+
+    /// Sets BOS/EOS, their `add_*` flags and the end-of-generation set from the GGUF keys (ids outside the
+    /// vocabulary are an error, as are ids of no token).
+    mutating func applySpecialIDs(_ v: GGUFVocabulary) throws {
+        func check(_ id: Int32?, _ key: String) throws -> Int32? {
+            guard let id else { return nil }
+            guard id >= 0, Int(id) < v.tokens.count else {
+                throw TokenizerError.inconsistentVocabulary("tokenizer.ggml.\(key) \(id) is outside the \(v.tokens.count) tokens")
+            }
+            return id
+        }
+        bosID = try check(v.bosID, "bos_token_id")
+        eosID = try check(v.eosID, "eos_token_id")
+        let eot = try check(v.eotID, "eot_token_id"), eom = try check(v.eomID, "eom_token_id")
+        addBOS = v.addBOS ?? false
+        addEOS = v.addEOS ?? false
+        var eog = endOfGeneration
+        for id in [eosID, eot, eom].compactMap({ $0 }) { eog.insert(id) }
+        endOfGeneration = eog
+    }
+}

@@ -14,7 +14,7 @@ public struct Tokenizer: Sendable {
     /// One past the largest id with a token (mergeable or special).
     public let vocabularySize: Int
     /// Ids at or past this limit (and ids with no token) are never sampled (200013 for o200k_harmony).
-    public let sampleableLimit: Int
+    public internal(set) var sampleableLimit: Int
     /// Beginning-of-sequence id, nil when the vocabulary has none.
     public internal(set) var bosID: Int32?
     /// End-of-sequence id, nil when the vocabulary has none.

@@ -40,6 +40,19 @@ enum TinyModelFixture {
         return url
     }
 
+    nonisolated(unsafe) private static var ggufWritten: [Bool: URL] = [:]
+
+    /// The tiny preset as a llama.cpp gpt-oss GGUF file (gate and up split, or fused), written on first use.
+    static func gguf(fusedGateUp: Bool = false) throws -> URL {
+        lock.lock()
+        defer { lock.unlock() }
+        if let url = ggufWritten[fusedGateUp] { return url }
+        let url = try scratchRoot().appendingPathComponent("tiny\(fusedGateUp ? "-fused" : "").gguf")
+        try SyntheticModel.writeGGUF(.tiny, to: url, fusedGateUp: fusedGateUp)
+        ggufWritten[fusedGateUp] = url
+        return url
+    }
+
     /// A fresh empty directory inside this process's scratch directory.
     static func temporaryDirectory(_ tag: String) throws -> URL {
         lock.lock()
