@@ -10,7 +10,7 @@ import OSSTokenizer
 /// model's architecture comes from `general.architecture`; its tokenizer and chat template from its metadata.
 public enum ModelLoader {
     /// Architectures a GGUF file may have.
-    public static let supportedGGUFArchitectures = ["gpt-oss"]
+    public static let supportedGGUFArchitectures = ["gpt-oss"] + LlamaArchitecture.allCases.map(\.rawValue)
 
     /// Loads the model at `path` (a directory or a `.gguf` file).
     /// - Throws: `ModelError` (unrecognised path, unsupported architecture, missing or misshapen tensors, bad
@@ -69,6 +69,14 @@ public enum ModelLoader {
             footprint = m.footprint
             info = ModelInfo(architecture: architecture, name: name, format: .gguf, path: path, vocabSize: m.vocabSize,
                              contextLength: m.contextLength, trainedContextLength: m.config.maxPositions,
+                             layers: m.config.layers, hiddenSize: m.config.hiddenSize, weightDTypes: footprint.dtypes)
+        case _ where LlamaArchitecture(rawValue: architecture) != nil:
+            let m = try LlamaModel.load(gguf: archive, backend: options.backend, decodeBackend: options.decodeBackend,
+                                        contextLength: options.contextLength, prefillChunk: options.prefillChunk)
+            model = m
+            footprint = m.footprint
+            info = ModelInfo(architecture: architecture, name: name, format: .gguf, path: path, vocabSize: m.vocabSize,
+                             contextLength: m.contextLength, trainedContextLength: m.config.contextLength,
                              layers: m.config.layers, hiddenSize: m.config.hiddenSize, weightDTypes: footprint.dtypes)
         default:
             throw ModelError.unsupportedArchitecture(

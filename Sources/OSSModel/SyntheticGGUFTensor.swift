@@ -13,6 +13,8 @@ struct SyntheticGGUFTensor: Sendable {
         case mxfp4(blocks: SyntheticRecipe, scales: SyntheticRecipe)
         /// Float values quantized to Q8_0 blocks (weights of the dense synthetic models).
         case q8_0(SyntheticRecipe)
+        /// Given Float32 values (row-major), written as F32 (e.g. `rope_freqs.weight`).
+        case values([Float])
     }
 
     let name: String
@@ -52,6 +54,8 @@ struct SyntheticGGUFTensor: Sendable {
                         default: dst.storeBytes(of: v, toByteOffset: 4 * i, as: Float.self)
                         }
                     }
+                case let .values(v):
+                    for i in 0..<n { dst.storeBytes(of: v[src * n + i], toByteOffset: 4 * i, as: Float.self) }
                 case let .q8_0(recipe):
                     for i in 0..<n { row[i] = recipe.value(UInt32(truncatingIfNeeded: src * n + i)) }
                     row.withUnsafeBufferPointer { v in
