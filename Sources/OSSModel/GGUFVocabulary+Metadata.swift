@@ -1,3 +1,4 @@
+import Foundation
 import OSSFormats
 import OSSTokenizer
 
@@ -42,5 +43,12 @@ extension GGUFVocabulary {
         }
         if let chatTemplate { out.append(("tokenizer.chat_template", .string(chatTemplate))) }
         return out
+    }
+}
+
+extension Tokenizer {
+    /// The tokenizer of a GGUF file (a model, a split model by any shard, or a vocabulary-only file).
+    public static func loadGGUF(path: String) throws -> Tokenizer {
+        try fromGGUF(GGUFVocabulary(archive: GGUFArchive(url: URL(fileURLWithPath: path))))
     }
 }

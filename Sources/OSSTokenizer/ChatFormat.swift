@@ -70,11 +70,37 @@ public enum ChatFormat: String, CaseIterable, Sendable {
             if has("<<SYS>>") { return .llama2Sys }
             return .llama2
         }
-        if has("<|start_header_id|>") && has("<|end_header_id|>") { return .llama3 }
-        if has("<|start|>") && has("<|channel|>") { return .harmony }
+        // llama.cpp tests these families in this order, between the [INST] family and harmony: a template they match
+        // is theirs (so never taken for a later format here), but only llama3 and gpt-oss are rendered.
+        for (family, markers) in Self.familiesInDetectionOrder where markers.contains(where: { $0.allSatisfy(has) }) {
+            if family == ChatFormat.llama3.rawValue { return .llama3 }
+            if family == ChatFormat.harmony.rawValue { return .harmony }
+            throw ChatFormatError.unsupportedTemplate(family: family, known: names)
+        }
         let excerpt = template.count > 80 ? String(template.prefix(80)) + "…" : template
         throw ChatFormatError.unrecognizedTemplate(excerpt: excerpt, known: names)
     }
+
+    /// llama.cpp's detection rules after the [INST] family (llama-chat.cpp), in order: a family matches when all
+    /// markers of one of its marker lists occur in the template.
+    static let familiesInDetectionOrder: [(String, [[String]])] = [
+        ("phi3", [["<|assistant|>", "<|end|>"]]), ("chatglm4", [["[gMASK]<sop>"]]),
+        ("falcon3/glmedge", [["<|assistant|>", "<|user|>"], ["<|{{ item['role'] }}|>", "<|begin_of_image|>"]]),
+        ("zephyr", [["<|user|>", "<|endoftext|>"]]), ("monarch", [["bos_token + message['role']"]]),
+        ("gemma", [["<start_of_turn>"]]), ("orion", [["'\\n\\nAssistant: ' + eos_token"]]),
+        ("openchat", [["GPT4 Correct "]]), ("vicuna", [["USER: ", "ASSISTANT: "]]),
+        ("deepseek", [["### Instruction:", "<|EOT|>"]]), ("command-r", [["<|START_OF_TURN_TOKEN|>", "<|USER_TOKEN|>"]]),
+        ("llama3", [["<|start_header_id|>", "<|end_header_id|>"]]), ("chatglm3", [["[gMASK]sop"]]),
+        ("minicpm", [["<用户>"]]), ("deepseek2", [["'Assistant: ' + message['content'] + eos_token"]]),
+        ("deepseek3", [["<｜Assistant｜>", "<｜User｜>", "<｜end▁of▁sentence｜>"]]),
+        ("exaone", [["[|system|]", "[|assistant|]", "[|endofturn|]"]]),
+        ("rwkv-world", [["rwkv-world"], ["{{- 'User: ' + message['content']|trim + '\\n\\n' -}}"]]),
+        ("granite", [["<|start_of_role|>"]]),
+        ("gigachat", [["message['role'] + additional_special_tokens[0] + message['content'] + additional_special_tokens[1]"]]),
+        ("megrez", [["<|role_start|>"]]), ("yandex", [[" Ассистент:"]]), ("bailing", [["<role>ASSISTANT</role>"]]),
+        ("llama4", [["<|header_start|>", "<|header_end|>"]]), ("dots1", [["<|endofuserprompt|>"]]),
+        ("hunyuan-moe", [["<|extra_0|>", "<|extra_4|>"]]), ("gpt-oss", [["<|start|>", "<|channel|>"]]),
+    ]
 
     /// The prompt text of `messages` (special tokens by name; BOS is not written: the tokenizer adds it per its
     /// `add_bos_token`), exactly as llama.cpp's `llm_chat_apply_template` renders the format. With

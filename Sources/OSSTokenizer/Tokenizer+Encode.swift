@@ -42,6 +42,7 @@ extension Tokenizer {
 
     /// Encodes valid UTF-8: the ordinary text between allowed special tokens goes through the pre-tokenizer and BPE.
     func encodeValidated(_ bytes: UnsafeBufferPointer<UInt8>, allowSpecial: Bool) -> [Int32] {
+        if case .tiktoken = engine {} else { return encodeGGUF(bytes, parseSpecial: allowSpecial) }
         var output: [Int32] = []
         output.reserveCapacity(bytes.count / 3 + 4)
         var scratch = EncoderScratch()
@@ -127,4 +128,9 @@ struct EncoderScratch {
     var classes: [ScalarClass] = []
     var offsets: [Int32] = []
     var merger = BytePairMerger()
+    var flags: [LlamaFlags] = []
+    var ends: [Int] = []
+    var endsScratch: [Int] = []
+    var merge = BPEMergeScratch()
+    var escaped: [UInt8] = []
 }

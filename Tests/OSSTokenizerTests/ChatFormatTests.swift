@@ -89,6 +89,10 @@ final class ChatFormatTests: XCTestCase {
         XCTAssertThrowsError(try ChatFormat.detect(template: "<|im_start|><|im_sep|>")) { error in
             XCTAssertEqual(error as? ChatFormatError, .unsupportedTemplate(family: "phi4", known: ChatFormat.names))
         }
+        // TinyLlama's zephyr-style template: llama.cpp takes it for falcon3 (</s>), not for a later format.
+        XCTAssertThrowsError(try ChatFormat.detect(template: "<|user|>\n{{ m }}</s>\n<|assistant|>\n<|start_header_id|><|end_header_id|>")) { error in
+            XCTAssertEqual(error as? ChatFormatError, .unsupportedTemplate(family: "falcon3/glmedge", known: ChatFormat.names))
+        }
         XCTAssertThrowsError(try ChatFormat(name: "vicuna")) { error in
             XCTAssertTrue("\(error)".contains("unknown chat format 'vicuna'"))
         }
