@@ -44,8 +44,9 @@ public enum E2ESuite {
     }
 
     /// pp`n` for every n in `prompts`: prefill from an empty cache; one sample per rep.
-    static func prefill(model: any LanguageModel, cost: ModelFootprint, prompts: [Int], label: String, backend: String, threads: Int,
-                        reps: Int, warmup: Int, ceiling: Ceiling, budget: Double) throws -> [BenchResult] {
+    static func prefill(loaded: LoadedModel, prompts: [Int], label: String, backend: String, threads: Int,
+                        reps: Int, warmup: Int, ceiling: Ceiling, tier: MemoryTier, budget: Double) throws -> [BenchResult] {
+        let model = loaded.model, cost = loaded.footprint
         var out: [BenchResult] = []
         for n in prompts {
             let ids = tokens(n, vocab: model.vocabSize, salt: n)
@@ -60,14 +61,18 @@ public enum E2ESuite {
             out.append(BenchResult(suite: .e2e, test: "pp\(n)", op: "prefill", backend: backend, threads: threads,
                                    dtype: cost.dtypes, shape: "\(label) p=\(n)", m: n, n: 0, k: 0, reps: samples.count,
                                    warmup: warmup, samplesNs: samples, cost: c, ceiling: ceiling,
-                                   workingSetBytes: cost.totalWeightBytes, tokensPerRep: n, ttftNs: s.median, bound: .compute))
+                                   workingSetBytes: cost.totalWeightBytes, tokensPerRep: n, ttftNs: s.median, bound: .compute,
+                                   kernels: cost.shares(on: loaded.backend, rows: min(n, loaded.prefillChunk), tokens: n,
+                                                        attention: attention),
+                                   memoryTier: tier))
         }
         return out
     }
 
     /// tg`n` for every n in `gens`: decode n tokens from an empty cache; one sample per generated token.
-    static func decode(model: any LanguageModel, cost: ModelFootprint, gens: [Int], label: String, backend: String, threads: Int,
-                       reps: Int, warmup: Int, ceiling: Ceiling, budget: Double) throws -> [BenchResult] {
+    static func decode(loaded: LoadedModel, gens: [Int], label: String, backend: String, threads: Int,
+                       reps: Int, warmup: Int, ceiling: Ceiling, tier: MemoryTier, budget: Double) throws -> [BenchResult] {
+        let model = loaded.model, cost = loaded.footprint
         var out: [BenchResult] = []
         for n in gens {
             let ids = tokens(n, vocab: model.vocabSize, salt: 7)
@@ -88,8 +93,29 @@ public enum E2ESuite {
             out.append(BenchResult(suite: .e2e, test: "tg\(n)", op: "decode", backend: backend, threads: threads,
                                    dtype: cost.dtypes, shape: "\(label) g=\(n)", m: n, n: 0, k: 0, reps: samples.count / max(n, 1),
                                    warmup: warmup, samplesNs: samples, cost: c, ceiling: ceiling,
-                                   workingSetBytes: cost.totalWeightBytes, tokensPerRep: 1, bound: .memory))
+                                   workingSetBytes: cost.totalWeightBytes, tokensPerRep: 1, bound: .memory,
+                                   kernels: cost.shares(on: loaded.decodeBackend, rows: 1, tokens: 1, attention: attention),
+                                   memoryTier: tier))
         }
+        return out
+    }
+}
+
+extension ModelFootprint {
+    /// The kernels of a step of `rows` tokens (prefill chunks; 1 for decode) on `backend`, with the FLOPs each
+    /// runs for `tokens` tokens in such steps plus `attention` FLOPs and one unembedding (the last position's).
+    func shares(on backend: any Backend, rows: Int, tokens: Int, attention: Double) -> [KernelShare]? {
+        guard let r = backend as? any InstructionClassReporting else { return nil }
+        let n = Double(tokens), expertRows = max(1, rows * expertsPerToken / max(experts, 1))
+        var out: [KernelShare] = []
+        for (d, f) in denseFLOPsPerToken.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            out.append(KernelShare(r.kernelClass(for: OpDescriptor(.linear, dtype: d), rows: rows), flops: f * n))
+        }
+        for (d, f) in expertFLOPsPerToken.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            out.append(KernelShare(r.kernelClass(for: OpDescriptor(.moe, dtype: d), rows: expertRows), flops: f * n))
+        }
+        out.append(KernelShare(r.kernelClass(for: OpDescriptor(.attention), rows: rows), flops: attention))
+        out.append(KernelShare(r.kernelClass(for: OpDescriptor(.linear, dtype: unembedDType), rows: 1), flops: unembedFLOPs))
         return out
     }
 }

@@ -82,11 +82,15 @@ extension LlamaModel {
     public var footprint: ModelFootprint {
         let c = config, w = weights
         var flops = 0.0, total = Double(w.embedding.storedBytes) + 4 * Double(c.hiddenSize)
-        var small = 4.0 * Double(c.hiddenSize)
+        var small = 4.0 * Double(c.hiddenSize), dense: [DType: Double] = [:]
         if !c.tiedEmbeddings { total += Double(w.unembedding.storedBytes) }
         for l in w.layers {
             let matrices = [l.q, l.k, l.v, l.out, l.gate, l.up, l.down]
-            for m in matrices { flops += 2 * Double(m.shape.count); total += Double(m.storedBytes) }
+            for m in matrices {
+                flops += 2 * Double(m.shape.count)
+                dense[m.dtype, default: 0] += 2 * Double(m.shape.count)
+                total += Double(m.storedBytes)
+            }
             let vectors = [l.attentionNorm, l.ffnNorm] + [l.qBias, l.kBias, l.vBias, l.outBias, l.qNorm, l.kNorm,
                                                           l.gateBias, l.upBias, l.downBias].compactMap { $0 }
             let bytes = 4 * Double(vectors.reduce(0) { $0 + $1.count })
@@ -99,6 +103,7 @@ extension LlamaModel {
             unembedFLOPs: 2 * Double(w.unembedding.shape.count), totalWeightBytes: total,
             dtypes: names.sorted().joined(separator: "+"),
             attentionLayers: Array(repeating: ModelFootprint.AttentionLayer(heads: c.heads, headDim: c.headDim, window: 0),
-                                   count: c.layers))
+                                   count: c.layers),
+            denseFLOPsPerToken: dense, unembedDType: w.unembedding.dtype)
     }
 }

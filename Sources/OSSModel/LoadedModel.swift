@@ -55,6 +55,8 @@ public struct LoadedModel {
     /// The backend of prompt chunks, and the one of single-token steps (the same object unless one was given).
     public let backend: any Backend
     public let decodeBackend: any Backend
+    /// Tokens per batched prefill step (the options' chunk, capped at the context).
+    public let prefillChunk: Int
     /// `ModelLoadOptions.chatFormat`, or nil to detect.
     let forcedChatFormat: ChatFormat?
     /// The format of checkpoints that carry no template (gpt-oss safetensors: harmony).
@@ -70,6 +72,7 @@ public struct LoadedModel {
         self.footprint = footprint
         self.backend = options.backend
         self.decodeBackend = options.decodeBackend ?? options.backend
+        self.prefillChunk = max(1, min(options.prefillChunk, model.contextLength))
         self.forcedChatFormat = options.chatFormat
         self.defaultChatFormat = defaultChatFormat
     }

@@ -1,3 +1,5 @@
+import OSSCore
+
 /// Weight bytes and FLOPs a model spends per token: what benchmarks compare against the machine's ceilings.
 public struct ModelFootprint: Sendable, Equatable {
     /// One attention layer's shape, for attention FLOPs at a position.
@@ -20,12 +22,24 @@ public struct ModelFootprint: Sendable, Equatable {
     /// Label of the matrix dtypes ("bf16+mxfp4").
     public var dtypes: String
     public var attentionLayers: [AttentionLayer]
+    /// Matrix FLOPs per token through the layers by weight dtype: the dense matrices, and the top-k experts (which
+    /// run at about T·k/E rows per expert in a prefill of T tokens).
+    public var denseFLOPsPerToken: [DType: Double]
+    public var expertFLOPsPerToken: [DType: Double]
+    /// Dtype of the unembedding.
+    public var unembedDType: DType
+    /// Experts per MoE block and experts per token (0 for dense models).
+    public var experts: Int
+    public var expertsPerToken: Int
 
     public init(decodeBytesPerToken: Double, layerFLOPsPerToken: Double, unembedFLOPs: Double, totalWeightBytes: Double,
-                dtypes: String, attentionLayers: [AttentionLayer]) {
+                dtypes: String, attentionLayers: [AttentionLayer], denseFLOPsPerToken: [DType: Double],
+                expertFLOPsPerToken: [DType: Double] = [:], unembedDType: DType, experts: Int = 0, expertsPerToken: Int = 0) {
         self.decodeBytesPerToken = decodeBytesPerToken; self.layerFLOPsPerToken = layerFLOPsPerToken
         self.unembedFLOPs = unembedFLOPs; self.totalWeightBytes = totalWeightBytes; self.dtypes = dtypes
-        self.attentionLayers = attentionLayers
+        self.attentionLayers = attentionLayers; self.denseFLOPsPerToken = denseFLOPsPerToken
+        self.expertFLOPsPerToken = expertFLOPsPerToken; self.unembedDType = unembedDType
+        self.experts = experts; self.expertsPerToken = expertsPerToken
     }
 
     /// Attention FLOPs of the token at position p summed over layers: heads × visible keys × (4·d + 5).
@@ -46,14 +60,22 @@ extension GPTOSSModel {
         let k = c.expertsPerToken
         var small = 4.0 * Double(c.hiddenSize)  // final norm
         var flops = 0.0, total = Double(w.embedding.storedBytes + w.unembedding.storedBytes) + small
+        var dense: [DType: Double] = [:], expert: [DType: Double] = [:]
         for l in w.layers {
             let a = l.attention, m = l.moe
             let biases = [a.qBias, a.kBias, a.vBias, a.outBias, m.routerBias].compactMap { $0 }.reduce(0) { $0 + $1.count }
             let expertBias = (m.gateUpBias.map { $0.count } ?? 0) + (m.downBias.map { $0.count } ?? 0)
             small += 4 * Double(a.norm.count + l.mlpNorm.count + a.sinks.count + biases)
             small += 4 * Double(k * expertBias / max(m.experts, 1))
-            for mat in [a.q, a.k, a.v, a.out, m.router] { flops += 2 * Double(mat.shape.count) }
-            flops += 2 * Double(k) * Double(m.gateUp.shape.count + m.down.shape.count) / Double(max(m.experts, 1))
+            for mat in [a.q, a.k, a.v, a.out, m.router] {
+                flops += 2 * Double(mat.shape.count)
+                dense[mat.dtype, default: 0] += 2 * Double(mat.shape.count)
+            }
+            for mat in [m.gateUp, m.down] {
+                let f = 2 * Double(k) * Double(mat.shape.count) / Double(max(m.experts, 1))
+                flops += f
+                expert[mat.dtype, default: 0] += f
+            }
             total += Double(a.q.storedBytes + a.k.storedBytes + a.v.storedBytes + a.out.storedBytes + m.router.storedBytes
                             + m.gateUp.storedBytes + m.down.storedBytes)
             total += 4 * Double(a.norm.count + l.mlpNorm.count + a.sinks.count + biases + expertBias)
@@ -66,6 +88,8 @@ extension GPTOSSModel {
             dtypes: names.sorted().joined(separator: "+"),
             attentionLayers: (0..<c.layers).map {
                 ModelFootprint.AttentionLayer(heads: c.heads, headDim: c.headDim, window: c.window(layer: $0))
-            })
+            },
+            denseFLOPsPerToken: dense, expertFLOPsPerToken: expert, unembedDType: w.unembedding.dtype,
+            experts: c.experts, expertsPerToken: k)
     }
 }
