@@ -21,13 +21,14 @@ public final class GGUFArchive: @unchecked Sendable {
     public var tensors: [GGUFTensorInfo] { files.flatMap(\.tensors) }
 
     /// Opens `url` and, when it is a shard of a split model, every sibling shard.
-    public init(url: URL) throws(GGUFError) {
+    /// - Parameter residency: how the files reach memory (mapped by default; see `WeightResidency`).
+    public init(url: URL, residency: WeightResidency = .mmap) throws(GGUFError) {
         let first: GGUFFile
         let (prefix, _, countInName) = Self.splitName(url)
         if let prefix, let countInName {
-            first = try GGUFFile(url: Self.shardURL(prefix: prefix, number: 1, count: countInName))
+            first = try GGUFFile(url: Self.shardURL(prefix: prefix, number: 1, count: countInName), residency: residency)
         } else {
-            first = try GGUFFile(url: url)
+            first = try GGUFFile(url: url, residency: residency)
         }
         var files = [first]
         let count = try Self.splitInt(first, "split.count") ?? 1
@@ -47,7 +48,7 @@ public final class GGUFArchive: @unchecked Sendable {
                 guard FileManager.default.fileExists(atPath: shardURL.path) else {
                     throw .invalidSplit(file: first.url, reason: "shard \(n) of \(count) is missing: \(shardURL.path)")
                 }
-                let shard = try GGUFFile(url: shardURL)
+                let shard = try GGUFFile(url: shardURL, residency: residency)
                 guard try Self.splitInt(shard, "split.no") == n - 1, try Self.splitInt(shard, "split.count") == count else {
                     throw .invalidSplit(file: shardURL, reason: "split.no / split.count do not say shard \(n - 1) of \(count)")
                 }
@@ -106,6 +107,14 @@ public final class GGUFArchive: @unchecked Sendable {
             throw .invalidKey(file: file.url, key: key, found: "\(v.type) \(v)", expected: "a non-negative integer")
         }
         return i
+    }
+
+    /// Brings every page of every shard into memory now.
+    public func prefault() { for f in files { f.prefault() } }
+    /// Share of the shards' pages resident in memory now (weighted by size).
+    public var residentFraction: Double {
+        let sizes = files.map { Double($0.mapping.size) }, total = sizes.reduce(0, +)
+        return total > 0 ? zip(files, sizes).reduce(0) { $0 + $1.0.residentFraction * $1.1 } / total : 1
     }
 
     /// The tensor's info (and shard), nil when absent.

@@ -1,4 +1,5 @@
 import OSSCore
+import OSSFormats
 import OSSTokenizer
 
 /// How `ModelLoader` sets a model up: the backends it runs on and the sizes of its preallocated state.
@@ -16,9 +17,13 @@ public struct ModelLoadOptions: Sendable {
     public var rewindRows: Int
     /// The chat format to use instead of the one detected from the model's chat template.
     public var chatFormat: ChatFormat?
+    /// How the weight files reach memory (mapped by default; see `WeightResidency`).
+    public var residency: WeightResidency
 
     public init(backend: any Backend, decodeBackend: (any Backend)? = nil, contextLength: Int? = nil,
-                prefillChunk: Int = 512, rewindRows: Int = 0, chatFormat: ChatFormat? = nil) {
+                prefillChunk: Int = 512, rewindRows: Int = 0, chatFormat: ChatFormat? = nil,
+                residency: WeightResidency = .mmap) {
+        self.residency = residency
         self.backend = backend
         self.decodeBackend = decodeBackend
         self.contextLength = contextLength

@@ -26,7 +26,7 @@ public enum ModelLoader {
             throw ModelError.unrecognizedModelPath(
                 path: path, reason: "neither a checkpoint directory (config.json + safetensors) nor a GGUF file")
         }
-        return try loadGGUF(try GGUFArchive(url: url), path: path, options: options)
+        return try loadGGUF(try GGUFArchive(url: url, residency: options.residency), path: path, options: options)
     }
 
     /// Whether the file starts with the GGUF magic (or, when it cannot be read, is named `*.gguf`).
@@ -41,7 +41,8 @@ public enum ModelLoader {
     static func loadCheckpointDirectory(_ url: URL, options: ModelLoadOptions) throws -> LoadedModel {
         let model = try GPTOSSModel.load(
             directory: url, backend: options.backend, decodeBackend: options.decodeBackend,
-            contextLength: options.contextLength, prefillChunk: options.prefillChunk, rewindRows: options.rewindRows)
+            contextLength: options.contextLength, prefillChunk: options.prefillChunk, rewindRows: options.rewindRows,
+            residency: options.residency)
         let tokenizerFile = url.appendingPathComponent("tokenizer.json").path
         let tokenizer = FileManager.default.fileExists(atPath: tokenizerFile)
             ? try Tokenizer.loadHuggingFace(path: tokenizerFile) : try Tokenizer.o200kHarmony()
