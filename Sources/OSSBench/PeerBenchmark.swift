@@ -1,5 +1,6 @@
 import Foundation
 import OSSCore
+import OSSModel
 
 /// A peer engine measured on the same weights and thread counts as our e2e suite, its rows recorded next to ours
 /// (`backend` = its name): llama.cpp's `llama-bench` on a GGUF file of the same model.
@@ -47,7 +48,7 @@ public struct PeerBenchmark: Sendable {
     /// one sample per rep divided by the tokens generated (ns per token), so both read like ours. `cost` and
     /// `ceiling(threads)` score them against the same ceilings as our rows.
     func run(prompts: [Int], gens: [Int], depths: [Int], threads: [Int], reps: Int, label: String,
-             cost: E2ESuite.ModelCost, ceiling: (Int) -> Ceiling?, round: Int,
+             cost: ModelFootprint, ceiling: (Int) -> Ceiling?, round: Int,
              log: (String) -> Void) throws -> [BenchResult] {
         let args = arguments(prompts: prompts, gens: gens, depths: depths, threads: threads, reps: reps)
         log("peer: \(executable.lastPathComponent) \(args.joined(separator: " "))")
@@ -74,7 +75,7 @@ public struct PeerBenchmark: Sendable {
     }
 
     /// Our rows from llama-bench's JSON lines (`n_prompt`, `n_gen`, `n_depth`, `n_threads`, `samples_ns`).
-    static func rows(jsonl: String, label: String, cost: E2ESuite.ModelCost, ceiling: (Int) -> Ceiling?,
+    static func rows(jsonl: String, label: String, cost: ModelFootprint, ceiling: (Int) -> Ceiling?,
                      round: Int) throws -> [BenchResult] {
         var out: [BenchResult] = []
         for line in jsonl.split(separator: "\n") where line.hasPrefix("{") {
