@@ -182,6 +182,7 @@ public final class BenchRunner {
                 progress.begin("e2e \(label) peer \(PeerBenchmark.llamaCppName)" + (c.rounds > 1 ? " round \(round)" : ""))
                 results += try peer.run(prompts: c.prompts, gens: c.gens, depths: c.depths, threads: c.threads,
                                         reps: c.e2eReps, label: label, cost: cost,
+                                        tier: tier(cost.totalWeightBytes, c.threads.max() ?? 1),
                                         ceiling: { roofline.ceiling(threads: $0) }, round: round) { self.progress.log($0) }
                 progress.end()
             }
