@@ -8,11 +8,14 @@
  *                     float tiles + sgemm up to there)
  *                     (f32 T = 1 too: sgemm with M = 1 is ~4× slower than sgemv, and our kernel measured 1.1–1.8×
  *                     cblas_sgemv side by side in `oss bench` on a 2880-wide f32 weight larger than L3)
+ *   T > 4, path OWN   our AVX-512 GEMM (gemm512.c): W decoded straight into packed panels, threads over outputs
  *   f32, T > 4        cblas_sgemm per thread on a slice of W's rows
  *   other, T > 4      per thread: decode tiles of W rows into kept scratch, cblas_sgemm per tile
+ * ck_gemm_path_for picks OWN or cblas per context and dtype (see there).
  */
 #include "ck_internal.h"
 #include <cblas.h>
+#include <strings.h>
 
 enum {
     GEMV_MAX_T = 4,        /* up to this many activation rows run the GEMV kernels */
@@ -93,24 +96,41 @@ static int linear_tiled(ck_context *ctx, const float *x, int64_t T, const ck_wei
     return CK_OK;
 }
 
-int ck_linear_impl(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
-                   int threads) {
+/* The largest T the GEMV kernels take for `dtype` at `level`. */
+static int64_t gemv_max_t(int32_t dtype, int level) {
+    if (dtype != CK_MXFP4 || level < CK_LEVEL_AVX2) return GEMV_MAX_T;
+    return level >= CK_LEVEL_VNNI ? MXFP4_VNNI_GEMV_MAX_T : MXFP4_GEMV_MAX_T;
+}
+
+int ck_linear_uses_gemm(int32_t dtype, int64_t T) { return T > gemv_max_t(dtype, ck_gemv_level()); }
+
+int ck_linear_rounds_x_bf16(const ck_context *ctx, int32_t dtype, int64_t T) {
+    return dtype == CK_BF16 && ck_linear_uses_gemm(dtype, T) && ck_gemm_path_for(ctx, dtype) == CK_GEMM_OWN &&
+           ck_bf16_dot_enabled();
+}
+
+int ck_linear_impl_flags(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
+                         int threads, int flags) {
     ck_init();
     if (w->dtype < CK_F32 || w->dtype > CK_MXFP4) return CK_ERR_DTYPE;
     if (T < 1 || w->rows < 1 || w->cols < 1) return CK_ERR_ARGUMENT;
     if (threads > ctx->max_threads) threads = ctx->max_threads;
     const int level = ck_gemv_level(), avx2 = level >= CK_LEVEL_AVX2;
     const int team = ck_team(threads, w->rows * w->cols, MIN_WORK_PER_THREAD);
-    const int64_t gemv_max_t = w->dtype != CK_MXFP4 || !avx2 ? GEMV_MAX_T
-                               : level >= CK_LEVEL_VNNI       ? MXFP4_VNNI_GEMV_MAX_T
-                                                              : MXFP4_GEMV_MAX_T;
-    if (T <= gemv_max_t)
+    if (T <= gemv_max_t(w->dtype, level))
         return linear_gemv(ctx, x, T, w, bias, y, team, level);
+    if (ck_gemm_path_for(ctx, w->dtype) == CK_GEMM_OWN)
+        return ck_gemm512(ctx, x, T, w, bias, y, team, (flags & CK_LINEAR_EXACT_X) != 0);
     if (w->dtype == CK_F32) {
         linear_f32_gemm(x, T, w, bias, y, team);
         return CK_OK;
     }
     return linear_tiled(ctx, x, T, w, bias, y, team, avx2);
+}
+
+int ck_linear_impl(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
+                   int threads) {
+    return ck_linear_impl_flags(ctx, x, T, w, bias, y, threads, 0);
 }
 
 int ck_linear(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
@@ -119,6 +139,36 @@ int ck_linear(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, co
     int rc = ck_linear_impl(ctx, x, T, w, bias, y, threads);
     pthread_mutex_unlock(&ctx->lock);
     return rc;
+}
+
+/* ------------------------------------------------------------------ GEMM path */
+
+/* 1 when OpenBLAS's chosen core runs an AVX-512 sgemm kernel (its SkylakeX family: SkylakeX, Cooperlake,
+ * SapphireRapids). Elsewhere on an AVX-512 CPU (OPENBLAS_CORETYPE=Haswell, or a core OpenBLAS maps to Haswell/Zen)
+ * its sgemm runs at about half our microkernel's rate. */
+static int openblas_core_avx512(void) {
+    const char *core = ck_openblas_corename();
+    static const char *const avx512_cores[] = {"skylakex", "cooperlake", "sapphirerapids"};
+    for (size_t i = 0; i < sizeof avx512_cores / sizeof *avx512_cores; i++)
+        if (core && strncasecmp(core, avx512_cores[i], strlen(avx512_cores[i])) == 0) return 1;
+    return 0;
+}
+
+int ck_context_set_gemm_path(ck_context *ctx, int32_t dtype, int path) {
+    if (dtype < 0 || dtype >= CK_DTYPE_SLOTS) return CK_ERR_DTYPE;
+    if (path != CK_GEMM_AUTO && path != CK_GEMM_CBLAS && path != CK_GEMM_OWN) return CK_ERR_ARGUMENT;
+    ctx->gemm_path[dtype] = path;
+    return CK_OK;
+}
+
+int ck_gemm_path_for(const ck_context *ctx, int32_t dtype) {
+    if (!ck_avx512_enabled()) return CK_GEMM_CBLAS;
+    int path = ck_get_gemm_override();
+    if (path == CK_GEMM_AUTO && ctx && dtype >= 0 && dtype < CK_DTYPE_SLOTS) path = ctx->gemm_path[dtype];
+    if (path != CK_GEMM_AUTO) return path;
+    /* built-in rule: float32 weights keep OpenBLAS where it runs its AVX-512 kernel (equal speed, see README);
+     * every other dtype gains from decoding into our panels instead of float tiles. */
+    return dtype == CK_F32 && openblas_core_avx512() ? CK_GEMM_CBLAS : CK_GEMM_OWN;
 }
 
 /* ------------------------------------------------------------------ direct OpenBLAS baselines */

@@ -104,7 +104,7 @@ static int moe_prefill(ck_context *ctx, const float *x, int64_t T, const ck_moe_
     float *gu = xg + C * H, *act = gu + C * 2 * I, *dn = act + C * I;
     int32_t *sel_ids = ib, *list_tok = sel_ids + T * K, *offsets = list_tok + T * K;
 
-    int rc = ck_linear_impl(ctx, x, T, &w->router, w->router_bias, logits, threads);
+    int rc = ck_linear_impl_flags(ctx, x, T, &w->router, w->router_bias, logits, threads, CK_LINEAR_EXACT_X);
     if (rc != CK_OK) return rc;
     for (int64_t t = 0; t < T; t++) route(logits + t * E, E, K, sel_ids + t * K, sel_w + t * K);
 
