@@ -8,7 +8,8 @@
  *                     float tiles + sgemm up to there)
  *                     (f32 T = 1 too: sgemm with M = 1 is ~4× slower than sgemv, and our kernel measured 1.1–1.8×
  *                     cblas_sgemv side by side in `oss bench` on a 2880-wide f32 weight larger than L3)
- *   T > 4, path OWN   our AVX-512 GEMM (gemm512.c): W decoded straight into packed panels, threads over outputs
+ *   T > 4, path OWN   our AVX-512 GEMM (gemm512.c): W decoded straight into packed panels, threads over outputs;
+ *                     MXFP4 and Q8_0 on VNNI CPUs as int16 through vpdpwssd (gemm_vnni.c; MXFP4 from T = 33)
  *   f32, T > 4        cblas_sgemm per thread on a slice of W's rows
  *   other, T > 4      per thread: decode tiles of W rows into kept scratch, cblas_sgemm per tile
  * ck_gemm_path_for picks OWN or cblas per context and dtype (see there).
@@ -25,6 +26,10 @@ enum {
      * 1.1–1.4×, T = 512 1.1–1.3× / equal. */
     MXFP4_GEMV_MAX_T = 64,
     MXFP4_VNNI_GEMV_MAX_T = 256,
+    /* ... unless our GEMM takes MXFP4 (path OWN on a VNNI CPU: the VNNI GEMM tiles of gemm_vnni.c), which beats the
+     * integer GEMV from about T = 36 on (gate_up 2880→5760, one thread, interleaved; GEMV → VNNI GEMM: T = 32
+     * 0.93–0.97×, 48 1.14×, 64 1.14–1.22×, 128 1.30×, 256 1.40×). */
+    MXFP4_VNNI_GEMM_GEMV_MAX_T = 32,
     TILE_BYTES = 8 << 20,  /* decoded float32 tile per thread in the tiled path (each sgemm call repacks x, so
                               tiles are large: x[T, in] packing is < 3% of a T ≥ 64 tile's FLOPs) */
     MIN_WORK_PER_THREAD = 2048, /* weight elements below which a second thread costs more than it saves */
@@ -96,16 +101,19 @@ static int linear_tiled(ck_context *ctx, const float *x, int64_t T, const ck_wei
     return CK_OK;
 }
 
-/* The largest T the GEMV kernels take for `dtype` at `level`. */
-static int64_t gemv_max_t(int32_t dtype, int level) {
+/* The largest T the GEMV kernels take for `dtype` at `level` on this context. */
+static int64_t gemv_max_t(const ck_context *ctx, int32_t dtype, int level) {
     if (dtype != CK_MXFP4 || level < CK_LEVEL_AVX2) return GEMV_MAX_T;
-    return level >= CK_LEVEL_VNNI ? MXFP4_VNNI_GEMV_MAX_T : MXFP4_GEMV_MAX_T;
+    if (level < CK_LEVEL_VNNI) return MXFP4_GEMV_MAX_T;
+    return ck_gemm_path_for(ctx, dtype) == CK_GEMM_OWN ? MXFP4_VNNI_GEMM_GEMV_MAX_T : MXFP4_VNNI_GEMV_MAX_T;
 }
 
-int ck_linear_uses_gemm(int32_t dtype, int64_t T) { return T > gemv_max_t(dtype, ck_gemv_level()); }
+int ck_linear_uses_gemm(const ck_context *ctx, int32_t dtype, int64_t T) {
+    return T > gemv_max_t(ctx, dtype, ck_gemv_level());
+}
 
 int ck_linear_rounds_x_bf16(const ck_context *ctx, int32_t dtype, int64_t T) {
-    return dtype == CK_BF16 && ck_linear_uses_gemm(dtype, T) && ck_gemm_path_for(ctx, dtype) == CK_GEMM_OWN &&
+    return dtype == CK_BF16 && ck_linear_uses_gemm(ctx, dtype, T) && ck_gemm_path_for(ctx, dtype) == CK_GEMM_OWN &&
            ck_bf16_dot_enabled();
 }
 
@@ -117,7 +125,7 @@ int ck_linear_impl_flags(ck_context *ctx, const float *x, int64_t T, const ck_we
     if (threads > ctx->max_threads) threads = ctx->max_threads;
     const int level = ck_gemv_level(), avx2 = level >= CK_LEVEL_AVX2;
     const int team = ck_team(threads, w->rows * w->cols, MIN_WORK_PER_THREAD);
-    if (T <= gemv_max_t(w->dtype, level))
+    if (T <= gemv_max_t(ctx, w->dtype, level))
         return linear_gemv(ctx, x, T, w, bias, y, team, level);
     if (ck_gemm_path_for(ctx, w->dtype) == CK_GEMM_OWN)
         return ck_gemm512(ctx, x, T, w, bias, y, team, (flags & CK_LINEAR_EXACT_X) != 0);

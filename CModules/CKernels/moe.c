@@ -5,7 +5,8 @@
  *
  * T = 1 (decode): one parallel region streams only the selected experts' rows with the GEMV kernels.
  * T > 1 (prefill): tokens are grouped by expert; each expert runs as a GEMM over its tokens (ck_linear_impl: the
- * MXFP4 integer GEMV up to 64 tokens, 256 on the VNNI path, else decoded tiles + sgemm), then its weighted rows are
+ * MXFP4 integer GEMV up to 64 tokens on AVX2, then decoded tiles + sgemm; on VNNI CPUs the GEMV up to 32 tokens, then
+ * the VNNI GEMM tiles), then its weighted rows are
  * added to the output in expert order, so the summation order does not depend on the thread count.
  */
 #include "ck_internal.h"

@@ -81,7 +81,9 @@ extension BLASBackend {
 
     /// Whether `linear` on `rows` activation rows of a `dtype` weight runs a GEMM right now (rows past the GEMV
     /// kernels), so that `gemmPath(for:)` applies.
-    public func usesGEMM(dtype: DType, rows: Int) -> Bool { ck_linear_uses_gemm(dtype.ckDType, Int64(rows)) != 0 }
+    public func usesGEMM(dtype: DType, rows: Int) -> Bool {
+        ck_linear_uses_gemm(context, dtype.ckDType, Int64(rows)) != 0
+    }
 
     /// Whether `linear` on `rows` activation rows of a `dtype` weight rounds the activations to bf16 on this backend
     /// right now (the `vdpbf16ps` GEMM: NMSE ≈ 3e-6 per linear instead of ~1e-12; see README, Numerics).

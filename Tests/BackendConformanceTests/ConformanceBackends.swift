@@ -9,10 +9,11 @@ enum ConformanceBackends {
     /// with its portable scalar C kernels forced instead of the AVX2+FMA ones (switched on around each call only).
     /// On AVX-512 CPUs `blas` runs the 512-bit kernels, so `blas-avx2` holds every kernel on its 256-bit AVX2 path
     /// (the path of AVX2-only CPUs: AVX2 MXFP4 GEMV, OpenBLAS for every GEMM) and `blas-own` forces our GEMM for every
-    /// weight dtype (`blas` takes it for f32 only where OpenBLAS lacks an AVX-512 kernel) with the opt-in `vdpbf16ps`
-    /// BF16 GEMM where the CPU has AVX512-BF16; `blas-vpshufb` (only on VNNI+VBMI CPUs) holds the 512-bit MXFP4 GEMV
-    /// on the lookup of VNNI CPUs without VBMI. `auto` routes each op to one of the two backends by its default tuning
-    /// profile.
+    /// weight dtype (`blas` takes it for f32 only where OpenBLAS lacks an AVX-512 kernel) with VNNI held off (so MXFP4
+    /// and Q8_0 run its float32 microkernel, as on AVX-512 CPUs without VNNI, instead of the VNNI tiles `blas` runs)
+    /// and the opt-in `vdpbf16ps` BF16 GEMM where the CPU has AVX512-BF16; `blas-vpshufb` (only on VNNI+VBMI CPUs)
+    /// holds the 512-bit MXFP4 GEMV on the lookup of VNNI CPUs without VBMI. `auto` routes each op to one of the two
+    /// backends by its default tuning profile.
     static let factories: [BackendFactory] = [
         BackendFactory("swift") { SwiftBackend(threads: $0) },
         BackendFactory("blas") { BLASBackend(threads: $0) },
@@ -22,8 +23,15 @@ enum ConformanceBackends {
     ] + (BLASBackend.cpuHasAVX512 ? [
         BackendFactory("blas-avx2", enter: { BLASBackend.disableAVX512 = true },
                        leave: { BLASBackend.disableAVX512 = false }) { BLASBackend(threads: $0) },
-        BackendFactory("blas-own", enter: { BLASBackend.gemmOverride = .own; BLASBackend.bf16DotProducts = true },
-                       leave: { BLASBackend.gemmOverride = .auto; BLASBackend.bf16DotProducts = false }) {
+        BackendFactory("blas-own", enter: {
+            BLASBackend.gemmOverride = .own
+            BLASBackend.bf16DotProducts = true
+            BLASBackend.disableVNNI = true
+        }, leave: {
+            BLASBackend.gemmOverride = .auto
+            BLASBackend.bf16DotProducts = false
+            BLASBackend.disableVNNI = false
+        }) {
             BLASBackend(threads: $0)
         },
     ] : []) + (BLASBackend.cpuHasVBMI ? [

@@ -67,8 +67,8 @@ final class HarnessSelfTests: XCTestCase {
 
     /// The `blas-scalar` runner really runs the portable kernels; `blas` runs AVX2+FMA where the CPU has it, and the
     /// 512-bit kernels (VNNI with VBMI for MXFP4, our GEMM) where it has those; `blas-avx2` runs AVX2 with all of
-    /// AVX-512 held off, `blas-vpshufb` VNNI with VBMI held off, `blas-own` our GEMM for every dtype with the opt-in
-    /// vdpbf16ps BF16 GEMM.
+    /// AVX-512 held off, `blas-vpshufb` VNNI with VBMI held off, `blas-own` our GEMM for every dtype with VNNI held
+    /// off and the opt-in vdpbf16ps BF16 GEMM.
     func testBLASPathSwitchesTakeEffect() throws {
         let info = BLASRuntimeInfo.current()
         for runner in ConformanceBackends.runners where runner.label.hasPrefix("blas") {
@@ -80,8 +80,8 @@ final class HarnessSelfTests: XCTestCase {
             let wide = ["blas", "blas-vpshufb", "blas-own"].contains(runner.label) && info.cpuHasAVX2FMA
             XCTAssertEqual(avx2, runner.label != "blas-scalar" && info.cpuHasAVX2FMA, what)
             XCTAssertEqual(avx512, wide && info.cpuHasAVX512, what)
-            XCTAssertEqual(vnni, wide && info.cpuHasVNNI, what)
-            XCTAssertEqual(vbmi, wide && runner.label != "blas-vpshufb" && info.cpuHasVBMI, what)
+            XCTAssertEqual(vnni, wide && runner.label != "blas-own" && info.cpuHasVNNI, what)
+            XCTAssertEqual(vbmi, vnni && runner.label != "blas-vpshufb" && info.cpuHasVBMI, what)
             XCTAssertEqual(bf16, runner.label == "blas-own" && avx512 && info.cpuHasBF16, what)
             if runner.label == "blas-own" { XCTAssertEqual(gemm, avx512 ? .own : .cblas, what) }
             if !avx512 { XCTAssertEqual(gemm, .cblas, what) }
@@ -89,6 +89,7 @@ final class HarnessSelfTests: XCTestCase {
         XCTAssertFalse(BLASBackend.forceScalarKernels, "the scalar switch must be off again after a blas-scalar run")
         XCTAssertFalse(BLASBackend.disableAVX512, "the AVX-512 switch must be off again after a blas-avx2 run")
         XCTAssertFalse(BLASBackend.disableVBMI, "the VBMI switch must be off again after a blas-vpshufb run")
+        XCTAssertFalse(BLASBackend.disableVNNI, "the VNNI switch must be off again after a blas-own run")
         XCTAssertFalse(BLASBackend.bf16DotProducts, "the BF16-dot switch must be off again after a blas-own run")
         XCTAssertEqual(BLASBackend.gemmOverride, .auto, "the GEMM override must be off again after a blas-own run")
     }

@@ -150,8 +150,9 @@ int ck_context_set_gemm_path(ck_context *ctx, int32_t dtype, int path);
  *  the override, else the context's choice, else the built-in rule — ours where AVX-512 is on and OpenBLAS's core
  *  type has no AVX-512 kernel (e.g. OPENBLAS_CORETYPE=Haswell on an AVX-512 CPU) or the dtype is not f32. */
 int ck_gemm_path_for(const ck_context *ctx, int32_t dtype);
-/** 1 when ck_linear with T activation rows of a `dtype` weight runs a GEMM right now (T past the GEMV kernels). */
-int ck_linear_uses_gemm(int32_t dtype, int64_t T);
+/** 1 when ck_linear on this context with T activation rows of a `dtype` weight runs a GEMM right now (T past the
+ *  GEMV kernels). */
+int ck_linear_uses_gemm(const ck_context *ctx, int32_t dtype, int64_t T);
 /** 1 when ck_linear on this context with T activation rows of a `dtype` weight rounds the activations to bf16 right
  *  now (our GEMM's vdpbf16ps path), 0 when it keeps them in float32 (or 16-bit fixed point, see quant.c). */
 int ck_linear_rounds_x_bf16(const ck_context *ctx, int32_t dtype, int64_t T);
