@@ -99,6 +99,19 @@ static inline int ck_team(int threads, int64_t work, int64_t min_per_thread) {
         }                                                                                                          \
     } while (0)
 
+/* exp's range edges, ln 2 split in two, and the Cephes polynomial, shared by ck_exp256 and ck_exp512. */
+#define CK_EXP_HI 88.72283905206835f
+#define CK_EXP_LO (-87.3365447505531f)
+#define CK_EXP_LOG2E 1.44269504088896341f
+#define CK_EXP_C1 0.693359375f
+#define CK_EXP_C2 (-2.12194440e-4f)
+#define CK_EXP_P0 1.9875691500E-4f
+#define CK_EXP_P1 1.3981999507E-3f
+#define CK_EXP_P2 8.3334519073E-3f
+#define CK_EXP_P3 4.1665795894E-2f
+#define CK_EXP_P4 1.6666665459E-1f
+#define CK_EXP_P5 5.0000001201E-1f
+
 /* float32 vector helpers (AVX2 or scalar, chosen at run time). */
 float ck_dot_f32(const float *a, const float *b, int64_t n);
 void ck_axpy_f32(float alpha, const float *x, float *y, int64_t n);   /* y += alpha·x */
@@ -108,21 +121,21 @@ float ck_exp_sum(const float *x, float shift, float *out, int64_t n);
 /* exp of 8 lanes (Cephes polynomial, ≤ 2 ulp on [−87.3, 88.72]); below −87.3 gives 0 (no subnormal results), above
  * ln(FLT_MAX) +inf, NaN stays NaN. */
 __attribute__((target("avx2,fma"))) static inline __m256 ck_exp256(__m256 x) {
-    const __m256 hi = _mm256_set1_ps(88.72283905206835f), lo = _mm256_set1_ps(-87.3365447505531f);
-    const __m256 log2e = _mm256_set1_ps(1.44269504088896341f);
-    const __m256 c1 = _mm256_set1_ps(0.693359375f), c2 = _mm256_set1_ps(-2.12194440e-4f);
+    const __m256 hi = _mm256_set1_ps(CK_EXP_HI), lo = _mm256_set1_ps(CK_EXP_LO);
+    const __m256 log2e = _mm256_set1_ps(CK_EXP_LOG2E);
+    const __m256 c1 = _mm256_set1_ps(CK_EXP_C1), c2 = _mm256_set1_ps(CK_EXP_C2);
     __m256 under = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);      /* → 0 */
     __m256 over = _mm256_cmp_ps(x, hi, _CMP_GT_OQ);       /* → +inf */
     __m256 xc = _mm256_min_ps(hi, _mm256_max_ps(lo, x));  /* NaN: max/min return their 2nd operand, x: NaN propagates */
     __m256 fx = _mm256_floor_ps(_mm256_fmadd_ps(xc, log2e, _mm256_set1_ps(0.5f)));
     __m256 r = _mm256_fnmadd_ps(fx, c1, xc);
     r = _mm256_fnmadd_ps(fx, c2, r);
-    __m256 y = _mm256_set1_ps(1.9875691500E-4f);
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.3981999507E-3f));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(8.3334519073E-3f));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(4.1665795894E-2f));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.6666665459E-1f));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(5.0000001201E-1f));
+    __m256 y = _mm256_set1_ps(CK_EXP_P0);
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(CK_EXP_P1));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(CK_EXP_P2));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(CK_EXP_P3));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(CK_EXP_P4));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(CK_EXP_P5));
     y = _mm256_fmadd_ps(y, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
     /* y·2^n as y·2^(n−n/2)·2^(n/2): n reaches 128 just below ln(FLT_MAX), where one 2^n would overflow */
     __m256i n = _mm256_cvttps_epi32(fx), n1 = _mm256_srai_epi32(n, 1), n2 = _mm256_sub_epi32(n, n1);
@@ -135,24 +148,59 @@ __attribute__((target("avx2,fma"))) static inline __m256 ck_exp256(__m256 x) {
 /* exp of 16 lanes: ck_exp256's polynomial and edges (below −87.3 gives 0, above ln(FLT_MAX) +inf, NaN stays NaN), the
  * power of two applied with vscalefps. */
 __attribute__((target(CK_AVX512_TARGET))) static inline __m512 ck_exp512(__m512 x) {
-    const __m512 hi = _mm512_set1_ps(88.72283905206835f), lo = _mm512_set1_ps(-87.3365447505531f);
-    const __m512 c1 = _mm512_set1_ps(0.693359375f), c2 = _mm512_set1_ps(-2.12194440e-4f);
+    const __m512 hi = _mm512_set1_ps(CK_EXP_HI), lo = _mm512_set1_ps(CK_EXP_LO);
+    const __m512 c1 = _mm512_set1_ps(CK_EXP_C1), c2 = _mm512_set1_ps(CK_EXP_C2);
     const __mmask16 under = _mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ), over = _mm512_cmp_ps_mask(x, hi, _CMP_GT_OQ);
     const __m512 xc = _mm512_min_ps(hi, _mm512_max_ps(lo, x)); /* NaN: max/min return their 2nd operand */
-    const __m512 fx = _mm512_roundscale_ps(_mm512_fmadd_ps(xc, _mm512_set1_ps(1.44269504088896341f), _mm512_set1_ps(0.5f)),
+    const __m512 fx = _mm512_roundscale_ps(_mm512_fmadd_ps(xc, _mm512_set1_ps(CK_EXP_LOG2E), _mm512_set1_ps(0.5f)),
                                            _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
     __m512 r = _mm512_fnmadd_ps(fx, c1, xc);
     r = _mm512_fnmadd_ps(fx, c2, r);
-    __m512 y = _mm512_set1_ps(1.9875691500E-4f);
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.3981999507E-3f));
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(8.3334519073E-3f));
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(4.1665795894E-2f));
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.6666665459E-1f));
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(5.0000001201E-1f));
+    __m512 y = _mm512_set1_ps(CK_EXP_P0);
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(CK_EXP_P1));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(CK_EXP_P2));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(CK_EXP_P3));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(CK_EXP_P4));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(CK_EXP_P5));
     y = _mm512_fmadd_ps(y, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
     y = _mm512_scalef_ps(y, fx); /* y·2^fx without an intermediate overflow (fx reaches 128 below ln(FLT_MAX)) */
     y = _mm512_maskz_mov_ps((__mmask16)~under, y);
     return _mm512_mask_blend_ps(over, y, _mm512_set1_ps(INFINITY));
+}
+
+/* 16×16 transpose of 32-bit lanes: r[i] lane j ↔ r[j] lane i (64 shuffles; the packing of gemm512.c and gemm_vnni.c). */
+__attribute__((target(CK_AVX512_TARGET), always_inline)) static inline void ck_transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) { /* r[4i + c], 128-bit lane L: column 4L + c of rows 4i … 4i+3 */
+        r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int c = 0; c < 4; c++) {
+        const __m512 lo01 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x44), lo23 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x44);
+        const __m512 hi01 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xEE), hi23 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xEE);
+        t[c] = _mm512_shuffle_f32x4(lo01, lo23, 0x88);
+        t[4 + c] = _mm512_shuffle_f32x4(lo01, lo23, 0xDD);
+        t[8 + c] = _mm512_shuffle_f32x4(hi01, hi23, 0x88);
+        t[12 + c] = _mm512_shuffle_f32x4(hi01, hi23, 0xDD);
+    }
+    for (int i = 0; i < 16; i++) r[i] = t[i];
+}
+
+/* The store of one 16-output vector of a GEMM micro-tile (gemm512.c, gemm_vnni.c): lanes m of p get v (+ p's old value
+ * unless `first`, + bias lanes when bias is not NULL). */
+__attribute__((target(CK_AVX512_TARGET), always_inline)) static inline void ck_tile_store16(float *p, __m512 v,
+                                                                                          __mmask16 m, int first,
+                                                                                          const float *bias) {
+    if (!m) return;
+    if (!first) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, p));
+    if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, bias));
+    _mm512_mask_storeu_ps(p, m, v);
 }
 
 /* 512-bit spans behind ck_avx512_enabled() (vector512.c): the AVX-512 halves of the helpers above and below. */

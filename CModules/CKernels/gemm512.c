@@ -27,30 +27,6 @@ enum {
 
 /* ------------------------------------------------------------------ packing */
 
-/* 16×16 transpose of float rows r[0..15] (64 shuffles). */
-T512 __attribute__((always_inline)) static inline void transpose16(__m512 r[16]) {
-    __m512 t[16];
-    for (int i = 0; i < 8; i++) {
-        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    for (int i = 0; i < 4; i++) { /* r[4i + c], 128-bit lane L: column 4L + c of rows 4i … 4i+3 */
-        r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
-        r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
-        r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
-        r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
-    }
-    for (int c = 0; c < 4; c++) {
-        const __m512 lo01 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x44), lo23 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x44);
-        const __m512 hi01 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xEE), hi23 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xEE);
-        t[c] = _mm512_shuffle_f32x4(lo01, lo23, 0x88);
-        t[4 + c] = _mm512_shuffle_f32x4(lo01, lo23, 0xDD);
-        t[8 + c] = _mm512_shuffle_f32x4(hi01, hi23, 0x88);
-        t[12 + c] = _mm512_shuffle_f32x4(hi01, hi23, 0xDD);
-    }
-    for (int i = 0; i < 16; i++) r[i] = t[i];
-}
-
 /* Source of one panel: 16-element loads of rows [n0, n0 + nr) × [k0, k0 + kc) as float vectors. F32, F16 and BF16 rows
  * are read in place; other dtypes are first decoded row by row into `rowbuf` [NR][KC] floats. */
 typedef struct {
@@ -74,7 +50,7 @@ T512 static void pack_f32(const panel_source *s, int64_t kc, float *B) {
         for (int j0 = 0; j0 < NR; j0 += 16) {
             __m512 r[16];
             for (int i = 0; i < 16; i++) r[i] = load16(s, j0 + i, kk, m);
-            transpose16(r);
+            ck_transpose16(r);
             for (int c = 0; c < 16; c++) _mm512_store_ps(B + (kk + c) * NR + j0, r[c]);
         }
     }
@@ -125,14 +101,7 @@ T512 __attribute__((always_inline)) static inline void tile_f32(const int MRV, i
         }
     }
     for (int i = 0; i < MRV; i++)
-        for (int j = 0; j < 4; j++) {
-            if (!nm[j]) continue;
-            float *p = c + i * ldc + 16 * j;
-            __m512 v = acc[i][j];
-            if (!first) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(nm[j], p));
-            if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(nm[j], bias + 16 * j));
-            _mm512_mask_storeu_ps(p, nm[j], v);
-        }
+        for (int j = 0; j < 4; j++) ck_tile_store16(c + i * ldc + 16 * j, acc[i][j], nm[j], first, bias ? bias + 16 * j : NULL);
 }
 
 #define TILE_F32(R)                                                                                                    \
@@ -216,7 +185,7 @@ T512 static void pack_bf16_pairs(const ck_weight *w, int64_t n0, int64_t nr, int
                 r[i] = j0 + i < nr ? _mm512_castsi512_ps(_mm512_maskz_loadu_epi16(
                                          m, ck_row_ptr(w, n0 + j0 + i) + 2 * (k0 + 2 * p)))
                                    : _mm512_setzero_ps();
-            transpose16(r);
+            ck_transpose16(r);
             for (int c = 0; c < 16; c++) _mm512_store_ps((float *)(B + (p + c) * NR + j0), r[c]);
         }
     }
@@ -241,14 +210,7 @@ TBF16 __attribute__((always_inline)) static inline void tile_bf16(const int MRV,
         }
     }
     for (int i = 0; i < MRV; i++)
-        for (int j = 0; j < 4; j++) {
-            if (!nm[j]) continue;
-            float *q = c + i * ldc + 16 * j;
-            __m512 v = acc[i][j];
-            if (!first) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(nm[j], q));
-            if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(nm[j], bias + 16 * j));
-            _mm512_mask_storeu_ps(q, nm[j], v);
-        }
+        for (int j = 0; j < 4; j++) ck_tile_store16(c + i * ldc + 16 * j, acc[i][j], nm[j], first, bias ? bias + 16 * j : NULL);
 }
 
 #define TILE_BF16(R)                                                                                                   \

@@ -25,30 +25,6 @@ enum {
     VB = VKC / 32,  /* blocks per slice */
 };
 
-/* 16×16 transpose of dwords (as in gemm512.c, on integer lanes). */
-TVNNI __attribute__((always_inline)) static inline void transpose16_epi32(__m512i r[16]) {
-    __m512i t[16];
-    for (int i = 0; i < 8; i++) {
-        t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
-    }
-    for (int i = 0; i < 4; i++) {
-        r[4 * i] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
-        r[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
-        r[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
-        r[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
-    }
-    for (int c = 0; c < 4; c++) {
-        const __m512i lo01 = _mm512_shuffle_i32x4(r[c], r[4 + c], 0x44), lo23 = _mm512_shuffle_i32x4(r[8 + c], r[12 + c], 0x44);
-        const __m512i hi01 = _mm512_shuffle_i32x4(r[c], r[4 + c], 0xEE), hi23 = _mm512_shuffle_i32x4(r[8 + c], r[12 + c], 0xEE);
-        t[c] = _mm512_shuffle_i32x4(lo01, lo23, 0x88);
-        t[4 + c] = _mm512_shuffle_i32x4(lo01, lo23, 0xDD);
-        t[8 + c] = _mm512_shuffle_i32x4(hi01, hi23, 0x88);
-        t[12 + c] = _mm512_shuffle_i32x4(hi01, hi23, 0xDD);
-    }
-    for (int i = 0; i < 16; i++) r[i] = t[i];
-}
-
 /* Row r's block b as 32 int16 weights (natural order) and its float scale. */
 TVNNI __attribute__((always_inline)) static inline __m512i row_block(const ck_weight *w, int64_t r, int64_t b,
                                                                     float *scale) {
@@ -76,15 +52,15 @@ TVNNI __attribute__((always_inline)) static inline __m512i row_block(const ck_we
 TVNNI static void pack_panel(const ck_weight *w, int64_t n0, int64_t nr, int64_t b0, int64_t nbk, int32_t *P, float *S) {
     for (int64_t b = 0; b < nbk; b++) {
         for (int g = 0; g < VG; g++) {
-            __m512i r[16];
+            __m512 r[16]; /* the int16 pairs as 32-bit lanes, transposed bit for bit */
             for (int i = 0; i < 16; i++) {
                 const int64_t j = 16 * g + i;
                 float sc = 0.f;
-                r[i] = j < nr ? row_block(w, n0 + j, b0 + b, &sc) : _mm512_setzero_si512();
+                r[i] = _mm512_castsi512_ps(j < nr ? row_block(w, n0 + j, b0 + b, &sc) : _mm512_setzero_si512());
                 S[b * VR + j] = sc;
             }
-            transpose16_epi32(r);
-            for (int p = 0; p < 16; p++) _mm512_store_si512(P + (b * 16 + p) * VR + 16 * g, r[p]);
+            ck_transpose16(r);
+            for (int p = 0; p < 16; p++) _mm512_store_ps((float *)(P + (b * 16 + p) * VR + 16 * g), r[p]);
         }
     }
 }
@@ -123,14 +99,7 @@ TVNNI __attribute__((always_inline)) static inline void tile(const int RT, int64
         }
     }
     for (int t = 0; t < RT; t++)
-        for (int g = 0; g < VG; g++) {
-            if (!nm[g]) continue;
-            float *o = y + t * ldy + 16 * g;
-            __m512 v = acc[g][t];
-            if (!first) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(nm[g], o));
-            if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(nm[g], bias + 16 * g));
-            _mm512_mask_storeu_ps(o, nm[g], v);
-        }
+        for (int g = 0; g < VG; g++) ck_tile_store16(y + t * ldy + 16 * g, acc[g][t], nm[g], first, bias ? bias + 16 * g : NULL);
 }
 
 #define TILE_VNNI(R)                                                                                                   \
