@@ -168,7 +168,8 @@ __attribute__((target(CK_AVX512_TARGET))) static inline __m512 ck_exp512(__m512 
     return _mm512_mask_blend_ps(over, y, _mm512_set1_ps(INFINITY));
 }
 
-/* 16×16 transpose of 32-bit lanes: r[i] lane j ↔ r[j] lane i (64 shuffles; the packing of gemm512.c and gemm_vnni.c). */
+/* 16×16 transpose of 32-bit lanes: r[i] lane j ↔ r[j] lane i (64 shuffles; the packing of gemm512.c and
+ * gemm_vnni.c). */
 __attribute__((target(CK_AVX512_TARGET), always_inline)) static inline void ck_transpose16(__m512 r[16]) {
     __m512 t[16];
     for (int i = 0; i < 8; i++) {
@@ -182,8 +183,10 @@ __attribute__((target(CK_AVX512_TARGET), always_inline)) static inline void ck_t
         r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
     }
     for (int c = 0; c < 4; c++) {
-        const __m512 lo01 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x44), lo23 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x44);
-        const __m512 hi01 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xEE), hi23 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xEE);
+        const __m512 lo01 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x44);
+        const __m512 lo23 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x44);
+        const __m512 hi01 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xEE);
+        const __m512 hi23 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xEE);
         t[c] = _mm512_shuffle_f32x4(lo01, lo23, 0x88);
         t[4 + c] = _mm512_shuffle_f32x4(lo01, lo23, 0xDD);
         t[8 + c] = _mm512_shuffle_f32x4(hi01, hi23, 0x88);

@@ -101,7 +101,8 @@ T512 __attribute__((always_inline)) static inline void tile_f32(const int MRV, i
         }
     }
     for (int i = 0; i < MRV; i++)
-        for (int j = 0; j < 4; j++) ck_tile_store16(c + i * ldc + 16 * j, acc[i][j], nm[j], first, bias ? bias + 16 * j : NULL);
+        for (int j = 0; j < 4; j++)
+            ck_tile_store16(c + i * ldc + 16 * j, acc[i][j], nm[j], first, bias ? bias + 16 * j : NULL);
 }
 
 #define TILE_F32(R)                                                                                                    \
@@ -210,7 +211,8 @@ TBF16 __attribute__((always_inline)) static inline void tile_bf16(const int MRV,
         }
     }
     for (int i = 0; i < MRV; i++)
-        for (int j = 0; j < 4; j++) ck_tile_store16(c + i * ldc + 16 * j, acc[i][j], nm[j], first, bias ? bias + 16 * j : NULL);
+        for (int j = 0; j < 4; j++)
+            ck_tile_store16(c + i * ldc + 16 * j, acc[i][j], nm[j], first, bias ? bias + 16 * j : NULL);
 }
 
 #define TILE_BF16(R)                                                                                                   \
@@ -226,7 +228,8 @@ TILE_BF16(5)
 TILE_BF16(6)
 typedef void (*tile_bf16_fn)(int64_t, const uint32_t *, int64_t, const uint32_t *, float *, int64_t, const __mmask16 *,
                              int, const float *);
-static const tile_bf16_fn tiles_bf16[MR] = {tile_bf16_1, tile_bf16_2, tile_bf16_3, tile_bf16_4, tile_bf16_5, tile_bf16_6};
+static const tile_bf16_fn tiles_bf16[MR] = {tile_bf16_1, tile_bf16_2, tile_bf16_3,
+                                           tile_bf16_4, tile_bf16_5, tile_bf16_6};
 
 static void gemm_bf16_slice(const uint32_t *xb, int64_t KP, int64_t T, const ck_weight *w, const float *bias, float *y,
                             int64_t n_lo, int64_t n_hi, uint32_t *B) {
@@ -255,7 +258,8 @@ int64_t ck_gemm512_scratch_floats(void) { return KC * NR + NR * KC; }
 int ck_gemm512(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y, int team,
                int exact) {
     const int64_t N = w->rows, K = w->cols;
-    if ((w->dtype == CK_MXFP4 || w->dtype == CK_Q8_0) && ck_vnni_enabled()) return ck_gemm_vnni(ctx, x, T, w, bias, y, team);
+    if ((w->dtype == CK_MXFP4 || w->dtype == CK_Q8_0) && ck_vnni_enabled())
+        return ck_gemm_vnni(ctx, x, T, w, bias, y, team);
     for (int i = 0; i < team; i++)
         if (!ck_buffer_reserve(&ctx->thread_scratch[i], ck_gemm512_scratch_floats())) return CK_ERR_NOMEM;
     if (w->dtype == CK_BF16 && !exact && ck_bf16_dot_enabled()) {

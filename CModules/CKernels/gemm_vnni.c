@@ -44,12 +44,14 @@ TVNNI __attribute__((always_inline)) static inline __m512i row_block(const ck_we
     const __m128i lut2 = _mm_setr_epi8(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
     const __m128i v = _mm_loadu_si128((const __m128i *)(row + 16 * b)), m4 = _mm_set1_epi8(0x0F);
     const __m128i lo = _mm_and_si128(v, m4), hi = _mm_and_si128(_mm_srli_epi16(v, 4), m4);
-    const __m128i q0 = _mm_shuffle_epi8(lut2, _mm_unpacklo_epi8(lo, hi)), q1 = _mm_shuffle_epi8(lut2, _mm_unpackhi_epi8(lo, hi));
+    const __m128i q0 = _mm_shuffle_epi8(lut2, _mm_unpacklo_epi8(lo, hi));
+    const __m128i q1 = _mm_shuffle_epi8(lut2, _mm_unpackhi_epi8(lo, hi));
     return _mm512_cvtepi8_epi16(_mm256_set_m128i(q1, q0));
 }
 
 /* Panel of rows [n0, n0 + nr) × blocks [b0, b0 + nbk): P[b][p][VR] dwords, S[b][VR] scales (zeros past nr). */
-TVNNI static void pack_panel(const ck_weight *w, int64_t n0, int64_t nr, int64_t b0, int64_t nbk, int32_t *P, float *S) {
+TVNNI static void pack_panel(const ck_weight *w, int64_t n0, int64_t nr, int64_t b0, int64_t nbk, int32_t *P,
+                             float *S) {
     for (int64_t b = 0; b < nbk; b++) {
         for (int g = 0; g < VG; g++) {
             __m512 r[16]; /* the int16 pairs as 32-bit lanes, transposed bit for bit */
@@ -93,13 +95,15 @@ TVNNI __attribute__((always_inline)) static inline void tile(const int RT, int64
         }
         for (int t = 0; t < RT; t++) {
             const __m512 d = _mm512_set1_ps(dx[t * lddx + b]);
-            for (int g = 0; g < VG; g++)
-                acc[g][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[g][t]), _mm512_mul_ps(_mm512_load_ps(S + b * VR + 16 * g), d),
-                                            acc[g][t]);
+            for (int g = 0; g < VG; g++) {
+                const __m512 scale = _mm512_mul_ps(_mm512_load_ps(S + b * VR + 16 * g), d);
+                acc[g][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[g][t]), scale, acc[g][t]);
+            }
         }
     }
     for (int t = 0; t < RT; t++)
-        for (int g = 0; g < VG; g++) ck_tile_store16(y + t * ldy + 16 * g, acc[g][t], nm[g], first, bias ? bias + 16 * g : NULL);
+        for (int g = 0; g < VG; g++)
+            ck_tile_store16(y + t * ldy + 16 * g, acc[g][t], nm[g], first, bias ? bias + 16 * g : NULL);
 }
 
 #define TILE_VNNI(R)                                                                                                   \
@@ -141,7 +145,8 @@ static void vnni_slice(const int16_t *q, const float *dx, int64_t T, const ck_we
 
 int64_t ck_gemm_vnni_scratch_floats(void) { return VB * 16 * VR + VB * VR; }
 
-int ck_gemm_vnni(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y, int team) {
+int ck_gemm_vnni(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
+                 int team) {
     const int64_t K = w->cols, N = w->rows, nb = K / 32;
     /* shared: q[T][K] int16 (K / 2 floats per row), then dx[T][nb] */
     float *shared = ck_buffer_reserve(&ctx->shared[CK_SHARED_GEMM_X], T * (K / 2 + nb));

@@ -32,10 +32,12 @@ T512 float ck_dot_f32_512(const float *a, const float *b, int64_t n) {
 T512 void ck_axpy_f32_512(float alpha, const float *x, float *y, int64_t n) {
     const __m512 a = _mm512_set1_ps(alpha);
     int64_t i = 0;
-    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_fmadd_ps(a, _mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i)));
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(y + i, _mm512_fmadd_ps(a, _mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i)));
     if (i < n) {
         const __mmask16 m = tail_mask(n - i);
-        _mm512_mask_storeu_ps(y + i, m, _mm512_fmadd_ps(a, _mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, y + i)));
+        const __m512 v = _mm512_fmadd_ps(a, _mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, y + i));
+        _mm512_mask_storeu_ps(y + i, m, v);
     }
 }
 
@@ -126,7 +128,8 @@ T512 void ck_add_512(const float *a, const float *b, float *out, int64_t n) {
     }
     for (; i < n; i += 16) {
         const __mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : tail_mask(n - i);
-        _mm512_mask_storeu_ps(out + i, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i)));
+        const __m512 v = _mm512_add_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i));
+        _mm512_mask_storeu_ps(out + i, m, v);
     }
 }
 
@@ -164,7 +167,8 @@ T512 void ck_rope_row_512(float *v, int64_t half, const float *c, const float *s
         const __m512 x0 = _mm512_maskz_loadu_ps(m0, v + 2 * i), x1 = _mm512_maskz_loadu_ps(m1, v + 2 * i + 16);
         const __m512 a = _mm512_permutex2var_ps(x0, evens, x1), b = _mm512_permutex2var_ps(x0, odds, x1);
         const __m512 cv = _mm512_maskz_loadu_ps(mp, c + i), sv = _mm512_maskz_loadu_ps(mp, s + i);
-        const __m512 ra = _mm512_fmsub_ps(a, cv, _mm512_mul_ps(b, sv)), rb = _mm512_fmadd_ps(b, cv, _mm512_mul_ps(a, sv));
+        const __m512 ra = _mm512_fmsub_ps(a, cv, _mm512_mul_ps(b, sv));
+        const __m512 rb = _mm512_fmadd_ps(b, cv, _mm512_mul_ps(a, sv));
         _mm512_mask_storeu_ps(v + 2 * i, m0, _mm512_permutex2var_ps(ra, lo, rb));
         _mm512_mask_storeu_ps(v + 2 * i + 16, m1, _mm512_permutex2var_ps(ra, hi, rb));
     }

@@ -91,7 +91,8 @@ public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
         for path in [GEMMPath.own, .cblas] {
             let dtypes = DType.allCases.map(\.rawValue).filter { gemmPaths[$0] == path.rawValue }
             guard !dtypes.isEmpty else { continue }
-            let bf16 = path == .own && usingBF16DotKernels && dtypes.contains(DType.bf16.rawValue) ? " (bf16 vdpbf16ps)" : ""
+            let dot = path == .own && usingBF16DotKernels && dtypes.contains(DType.bf16.rawValue)
+            let bf16 = dot ? " (bf16 vdpbf16ps)" : ""
             gemm.append("\(path.rawValue)\(bf16) for \(dtypes.joined(separator: ", "))")
         }
         return "\(float); MXFP4 GEMV \(mxfp4); Q8_0 GEMV \(usingVNNIKernels ? "AVX512-VNNI" : "float"); "

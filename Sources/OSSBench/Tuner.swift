@@ -95,18 +95,24 @@ public struct Tuner {
                     best[name] = SampleStatistics(samples).min
                 }
                 // the BLAS backend's GEMM paths, where both exist (our microkernel needs AVX-512)
-                if cell.key.hasPrefix("linear."), let b = backends["blas/\(t)"], BLASBackend.usingAVX512Kernels,
-                   let dtype = cell.spec.dtype, (b as? BLASBackend)?.usesGEMM(dtype: dtype, rows: cell.spec.tokens) == true {
+                if cell.key.hasPrefix("linear."), let b = backends["blas/\(t)"] as? BLASBackend,
+                   BLASBackend.usingAVX512Kernels, let dtype = cell.spec.dtype,
+                   b.usesGEMM(dtype: dtype, rows: cell.spec.tokens) {
                     for (path, name) in Self.gemmPathNames {
                         BLASBackend.gemmOverride = path
                         defer { BLASBackend.gemmOverride = .auto }
-                        let samples = try Timing.measure(warmup: warmup, reps: reps, budgetSeconds: 2) { try prepared.body(b, $0) }
+                        let samples = try Timing.measure(warmup: warmup, reps: reps, budgetSeconds: 2) {
+                            try prepared.body(b, $0)
+                        }
                         best[name] = SampleStatistics(samples).min
                     }
                 }
                 let m = Measurement(key: cell.key, tokens: cell.spec.tokens, threads: t, bestNs: best)
+                let gemm = Self.gemmPathNames.sorted { $0.value < $1.value }.compactMap { path, name in
+                    best[name].map { ", gemm=\(path.rawValue) \(Figures.duration(ns: $0))" }
+                }.joined()
                 log("[\(i + 1)/\(all.count)] \(cell.spec) \(t)t: swift \(Figures.duration(ns: best["swift"] ?? 0)), "
-                    + "blas \(Figures.duration(ns: best["blas"] ?? 0)) → \(m.winner)")
+                    + "blas \(Figures.duration(ns: best["blas"] ?? 0))\(gemm) → \(m.winner)")
                 out.append(m)
             }
         }
@@ -145,7 +151,9 @@ public struct Tuner {
     static func gemmPaths(_ measurements: [Measurement]) -> [String: GEMMPath]? {
         var sums: [String: [GEMMPath: Double]] = [:]
         for m in measurements where m.key.hasPrefix("linear.") {
-            guard let cblas = m.bestNs[gemmPathNames[.cblas]!], let own = m.bestNs[gemmPathNames[.own]!] else { continue }
+            guard let cblas = m.bestNs[gemmPathNames[.cblas]!], let own = m.bestNs[gemmPathNames[.own]!] else {
+                continue
+            }
             let dtype = String(m.key.dropFirst("linear.".count))
             sums[dtype, default: [:]][.cblas, default: 0] += cblas
             sums[dtype, default: [:]][.own, default: 0] += own

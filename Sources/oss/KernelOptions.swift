@@ -11,7 +11,8 @@ struct KernelOptions: ParsableArguments {
     var gemvPath: String = GEMVPath.auto.rawValue
 
     @Option(name: .long, help: ArgumentHelp(
-        "Instruction width of the blas backend's kernels: auto (AVX-512 where the CPU has it) or avx2 (256 bits everywhere, as on an AVX2-only CPU).",
+        "Instruction width of the blas backend's kernels: auto (AVX-512 where the CPU has it) or avx2 (256 bits "
+            + "everywhere, as on an AVX2-only CPU).",
         discussion: "avx2 also keeps the integer GEMVs off VNNI and every GEMM on OpenBLAS."))
     var simd: String = SIMDWidth.auto.rawValue
 

@@ -48,7 +48,8 @@ enum ConformanceBackends {
 
 extension ConformanceBackends {
     /// Whether `backend` (BLAS, or auto routing `linear` of this dtype and T to BLAS) rounds the activations of a
-    /// linear on `rows` rows of a `dtype` weight to bf16 right now (the `vdpbf16ps` GEMM; see `Tolerance.linearBF16Dot`).
+    /// linear on `rows` rows of a `dtype` weight to bf16 right now (the `vdpbf16ps` GEMM; see
+    /// `Tolerance.linearBF16Dot`).
     static func roundsActivationsToBF16(_ backend: any Backend, dtype: DType, rows: Int) -> Bool {
         if let auto = backend as? AutoBackend {
             return roundsActivationsToBF16(auto.route(.linear, dtype: dtype, tokens: rows), dtype: dtype, rows: rows)

@@ -74,7 +74,8 @@ final class HarnessSelfTests: XCTestCase {
         for runner in ConformanceBackends.runners where runner.label.hasPrefix("blas") {
             let (avx2, avx512, vnni, vbmi, bf16, gemm) = try runner.run { b in
                 (BLASBackend.usingAVX2Kernels, BLASBackend.usingAVX512Kernels, BLASBackend.usingVNNIKernels,
-                 BLASBackend.usingVBMIKernels, BLASBackend.usingBF16DotKernels, (b as? BLASBackend)?.gemmPath(for: .f32))
+                 BLASBackend.usingVBMIKernels, BLASBackend.usingBF16DotKernels,
+                 (b as? BLASBackend)?.gemmPath(for: .f32))
             }
             let what = "\(runner.label) threads=\(runner.threads)"
             let wide = ["blas", "blas-vpshufb", "blas-own"].contains(runner.label) && info.cpuHasAVX2FMA

@@ -61,7 +61,8 @@ struct MoECase: ConformanceCase {
         out.poison()
         try backend.moe(x.view, weights: weights, out: out.view)
         // an expert's token group reaches the GEMM from 5 tokens on; whether it does depends on the routing
-        let bf16Dot = ConformanceBackends.roundsActivationsToBF16(backend, dtype: weights.gateUp.dtype, rows: x.view.rows)
+        let bf16Dot = ConformanceBackends.roundsActivationsToBF16(backend, dtype: weights.gateUp.dtype,
+                                                                  rows: x.view.rows)
         let tolerance = Tolerance.moe(weights.gateUp.dtype, bf16Dot: bf16Dot)
         if let problem = Comparison.check(out, expected: expected, tolerance: tolerance) { return problem }
         return xSnapshot.changes().map { "read-only input x was modified: \($0)" }

@@ -116,7 +116,8 @@ final class TuningTests: XCTestCase {
     func testTunerPicksTheGEMMPathPerDType() throws {
         let cblas = Tuner.gemmPathNames[.cblas]!, own = Tuner.gemmPathNames[.own]!
         func m(_ key: String, _ t: Int, _ threads: Int, cblas c: Double, own o: Double) -> Tuner.Measurement {
-            Tuner.Measurement(key: key, tokens: t, threads: threads, bestNs: ["swift": 900, "blas": 500, cblas: c, own: o])
+            Tuner.Measurement(key: key, tokens: t, threads: threads,
+                              bestNs: ["swift": 900, "blas": 500, cblas: c, own: o])
         }
         let ms = [m("linear.bf16", 64, 2, cblas: 100, own: 80), m("linear.bf16", 512, 2, cblas: 1000, own: 700),
                   m("linear.f32", 64, 2, cblas: 90, own: 100), m("linear.f32", 512, 2, cblas: 900, own: 950),
@@ -125,7 +126,8 @@ final class TuningTests: XCTestCase {
         let p = Tuner(threads: [1, 2]).profile(from: ms, cpuModel: "cpu", date: "d")
         XCTAssertEqual(p.gemmPaths, ["bf16": .own, "f32": .cblas])
         XCTAssertTrue(Tuner.markdown(ms, profile: p).contains("bf16 own, f32 cblas"))
-        XCTAssertNil(Tuner.gemmPaths([Tuner.Measurement(key: "linear.f32", tokens: 1, threads: 1, bestNs: ["blas": 1])]))
+        XCTAssertNil(Tuner.gemmPaths([Tuner.Measurement(key: "linear.f32", tokens: 1, threads: 1,
+                                                        bestNs: ["blas": 1])]))
 
         let auto = AutoBackend(threads: 1, profile: p)
         if BLASBackend.usingAVX512Kernels {
