@@ -15,6 +15,7 @@
  * ck_gemm_path_for picks OWN or cblas per context and dtype (see there).
  */
 #include "ck_internal.h"
+#include "ck_probe.h"
 #include <cblas.h>
 #include <strings.h>
 
@@ -108,8 +109,16 @@ static int64_t gemv_max_t(const ck_context *ctx, int32_t dtype, int level) {
     return ck_gemm_path_for(ctx, dtype) == CK_GEMM_OWN ? MXFP4_VNNI_GEMM_GEMV_MAX_T : MXFP4_VNNI_GEMV_MAX_T;
 }
 
+/* Which kernel ck_linear runs on this context for a weight of `dtype` at T activation rows and GEMV level `level`. */
+typedef enum { PATH_GEMV, PATH_OWN, PATH_F32_GEMM, PATH_TILED } linear_path_kind;
+static linear_path_kind linear_path(const ck_context *ctx, int32_t dtype, int64_t T, int level) {
+    if (T <= gemv_max_t(ctx, dtype, level)) return PATH_GEMV;
+    if (ck_gemm_path_for(ctx, dtype) == CK_GEMM_OWN) return PATH_OWN;
+    return dtype == CK_F32 ? PATH_F32_GEMM : PATH_TILED;
+}
+
 int ck_linear_uses_gemm(const ck_context *ctx, int32_t dtype, int64_t T) {
-    return T > gemv_max_t(ctx, dtype, ck_gemv_level());
+    return linear_path(ctx, dtype, T, ck_gemv_level()) != PATH_GEMV;
 }
 
 int ck_linear_rounds_x_bf16(const ck_context *ctx, int32_t dtype, int64_t T) {
@@ -125,21 +134,56 @@ int ck_linear_impl_flags(ck_context *ctx, const float *x, int64_t T, const ck_we
     if (threads > ctx->max_threads) threads = ctx->max_threads;
     const int level = ck_gemv_level(), avx2 = level >= CK_LEVEL_AVX2;
     const int team = ck_team(threads, w->rows * w->cols, MIN_WORK_PER_THREAD);
-    if (T <= gemv_max_t(ctx, w->dtype, level))
-        return linear_gemv(ctx, x, T, w, bias, y, team, level);
-    if (ck_gemm_path_for(ctx, w->dtype) == CK_GEMM_OWN)
-        return ck_gemm512(ctx, x, T, w, bias, y, team, (flags & CK_LINEAR_EXACT_X) != 0);
-    if (w->dtype == CK_F32) {
-        linear_f32_gemm(x, T, w, bias, y, team);
-        return CK_OK;
+    switch (linear_path(ctx, w->dtype, T, level)) {
+    case PATH_GEMV: return linear_gemv(ctx, x, T, w, bias, y, team, level);
+    case PATH_OWN: return ck_gemm512(ctx, x, T, w, bias, y, team, (flags & CK_LINEAR_EXACT_X) != 0);
+    case PATH_F32_GEMM: linear_f32_gemm(x, T, w, bias, y, team); return CK_OK;
+    default: return linear_tiled(ctx, x, T, w, bias, y, team, avx2);
     }
-    return linear_tiled(ctx, x, T, w, bias, y, team, avx2);
 }
 
 int ck_linear_impl(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
                    int threads) {
     return ck_linear_impl_flags(ctx, x, T, w, bias, y, threads, 0);
 }
+
+int ck_openblas_class(void) {
+    /* OpenBLAS's SGEMM kernels of these core types use 512-bit FMAs; every other x86-64 core type uses 256 bits or
+     * less (Haswell, Zen, SandyBridge, …). */
+    static const char *const avx512_cores[] = {"SkylakeX", "Cooperlake", "SapphireRapids"};
+    const char *core = openblas_get_corename();
+    for (size_t i = 0; core && i < sizeof avx512_cores / sizeof *avx512_cores; i++)
+        if (strcasecmp(core, avx512_cores[i]) == 0) return CK_ICLASS_FMA512;
+    return CK_ICLASS_FMA256;
+}
+
+int ck_linear_class(const ck_context *ctx, int32_t dtype, int64_t T, int *products_per_mac) {
+    const int level = ck_gemv_level();
+    int cls = CK_ICLASS_FMA256, products = 1;
+    const linear_path_kind path = linear_path(ctx, dtype, T, level);
+    if (path == PATH_OWN) { /* gemm512.c / gemm_vnni.c */
+        if ((dtype == CK_MXFP4 || dtype == CK_Q8_0) && ck_vnni_enabled()) cls = CK_ICLASS_INT16_VNNI512;
+        else if (dtype == CK_BF16 && ck_bf16_dot_enabled()) cls = CK_ICLASS_BF16_DOT512;
+        else cls = CK_ICLASS_FMA512;
+    } else if (path != PATH_GEMV) {
+        cls = ck_openblas_class();
+    } else if (dtype <= CK_BF16 && T >= 2 && ck_avx512_enabled()) {
+        cls = CK_ICLASS_FMA512; /* gemv512.c takes 2–4 vectors; one stays on the AVX2 loop */
+    } else if (dtype == CK_MXFP4 && level >= CK_LEVEL_VNNI) {
+        cls = CK_ICLASS_INT8_VNNI512; /* 16-bit activations as two byte halves: 2 byte products per weight */
+        products = 2;
+    } else if (dtype == CK_MXFP4 && level >= CK_LEVEL_AVX2) {
+        cls = CK_ICLASS_INT8_MADDUBS256;
+        products = 2;
+    } else if (dtype == CK_Q8_0 && level >= CK_LEVEL_VNNI) {
+        cls = CK_ICLASS_INT8_VNNI512;
+        products = 2;
+    }
+    if (products_per_mac) *products_per_mac = products;
+    return cls;
+}
+
+int ck_float_class(void) { return ck_avx512_enabled() ? CK_ICLASS_FMA512 : CK_ICLASS_FMA256; }
 
 int ck_linear(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
               int threads) {
@@ -150,17 +194,6 @@ int ck_linear(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, co
 }
 
 /* ------------------------------------------------------------------ GEMM path */
-
-/* 1 when OpenBLAS's chosen core runs an AVX-512 sgemm kernel (its SkylakeX family: SkylakeX, Cooperlake,
- * SapphireRapids). Elsewhere on an AVX-512 CPU (OPENBLAS_CORETYPE=Haswell, or a core OpenBLAS maps to Haswell/Zen)
- * its sgemm runs at about half our microkernel's rate. */
-static int openblas_core_avx512(void) {
-    const char *core = ck_openblas_corename();
-    static const char *const avx512_cores[] = {"skylakex", "cooperlake", "sapphirerapids"};
-    for (size_t i = 0; i < sizeof avx512_cores / sizeof *avx512_cores; i++)
-        if (core && strncasecmp(core, avx512_cores[i], strlen(avx512_cores[i])) == 0) return 1;
-    return 0;
-}
 
 int ck_context_set_gemm_path(ck_context *ctx, int32_t dtype, int path) {
     if (dtype < 0 || dtype >= CK_DTYPE_SLOTS) return CK_ERR_DTYPE;
@@ -174,9 +207,10 @@ int ck_gemm_path_for(const ck_context *ctx, int32_t dtype) {
     int path = ck_get_gemm_override();
     if (path == CK_GEMM_AUTO && ctx && dtype >= 0 && dtype < CK_DTYPE_SLOTS) path = ctx->gemm_path[dtype];
     if (path != CK_GEMM_AUTO) return path;
-    /* built-in rule: float32 weights keep OpenBLAS where it runs its AVX-512 kernel (equal speed, see README);
-     * every other dtype gains from decoding into our panels instead of float tiles. */
-    return dtype == CK_F32 && openblas_core_avx512() ? CK_GEMM_CBLAS : CK_GEMM_OWN;
+    /* built-in rule: float32 weights keep OpenBLAS where it runs its AVX-512 kernel (equal speed, see README; elsewhere
+     * on an AVX-512 CPU, e.g. OPENBLAS_CORETYPE=Haswell, its sgemm runs 256-bit FMAs, half the rate of two 512-bit
+     * pipes); every other dtype gains from decoding into our panels instead of float tiles. */
+    return dtype == CK_F32 && ck_openblas_class() == CK_ICLASS_FMA512 ? CK_GEMM_CBLAS : CK_GEMM_OWN;
 }
 
 /* ------------------------------------------------------------------ direct OpenBLAS baselines */

@@ -59,7 +59,7 @@ extension BLASBackend {
     public static var cpuHasAVX512: Bool { ck_has_avx512() != 0 }
 
     /// Whether the CPU also has AVX512-BF16 (`vdpbf16ps`).
-    public static var cpuHasBF16: Bool { ck_has_bf16() != 0 }
+    public static var cpuHasBF16: Bool { ck_has_avx512_bf16() != 0 }
 
     /// Whether the 512-bit kernels run right now (CPU support, `disableAVX512` and `forceScalarKernels` off).
     public static var usingAVX512Kernels: Bool { ck_avx512_enabled() != 0 }

@@ -73,7 +73,7 @@ public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
             usingVNNIKernels: ck_vnni_enabled() != 0,
             usingVBMIKernels: ck_vbmi_enabled() != 0,
             cpuHasAVX512: ck_has_avx512() != 0,
-            cpuHasBF16: ck_has_bf16() != 0,
+            cpuHasBF16: ck_has_avx512_bf16() != 0,
             usingAVX512Kernels: ck_avx512_enabled() != 0,
             usingBF16DotKernels: ck_bf16_dot_enabled() != 0,
             gemmPaths: Dictionary(uniqueKeysWithValues: DType.allCases.map {

@@ -52,15 +52,19 @@ enum {
 void ck_init(void);
 /** 1 when the CPU (cpuid + OS xsave state) supports AVX2, FMA and F16C. */
 int ck_has_avx2_fma(void);
+/** 1 when the CPU and OS support AVX512 F, DQ, BW and VL with ZMM state (the 512-bit float kernels: element-wise ops,
+ *  RMSNorm, RoPE, softmax, attention, the f32/f16/bf16 GEMVs and our GEMM microkernel; and the probes). */
+int ck_has_avx512(void);
+/** 1 when the CPU also has AVX512-BF16 (vdpbf16ps: the opt-in BF16 GEMM path and its probe). */
+int ck_has_avx512_bf16(void);
+/** 1 when the CPU has AVX-VNNI (VEX-encoded 256-bit vpdpbusd, e.g. Alder Lake; Zen 4/5 have the EVEX form only). */
+int ck_has_avx_vnni(void);
 /** Forces the portable scalar kernels (1) or lets AVX2 run when the CPU has it (0). Process-wide. */
 void ck_set_force_scalar(int on);
 /** Current value of the force-scalar switch. */
 int ck_get_force_scalar(void);
 /** 1 when kernels will take the AVX2+FMA path right now. */
 int ck_using_avx2(void);
-/** 1 when the CPU and OS support AVX512 F, BW, VL and DQ with ZMM state (the 512-bit float kernels: element-wise ops,
- *  RMSNorm, RoPE, softmax, attention, the f32/f16/bf16 GEMVs and our GEMM microkernel). */
-int ck_has_avx512(void);
 /** Keeps every kernel on its 256-bit AVX2 path (1) even where AVX-512 exists (0: use it when present): the 512-bit
  *  float kernels, the VNNI integer GEMVs and our GEMM. Process-wide; for tests and measurements. */
 void ck_set_disable_avx512(int on);
@@ -68,8 +72,6 @@ void ck_set_disable_avx512(int on);
 int ck_get_disable_avx512(void);
 /** 1 when the 512-bit kernels will run right now (AVX2 path on, AVX-512 present and not disabled). */
 int ck_avx512_enabled(void);
-/** 1 when the CPU also has AVX512-BF16 (vdpbf16ps: the BF16 GEMM's dot-product path). */
-int ck_has_bf16(void);
 /** Opt-in (1) to our BF16 GEMM through vdpbf16ps where AVX512-BF16 exists: twice the multiply-adds per instruction of
  *  the f32 microkernel, but the activations are rounded to bf16 once per call (NMSE ≈ 3e-6 per linear instead of
  *  ~1e-12; enough to move the tiny model's logits past gpt-oss.md §6's 2e-3). Default 0: float32 activations.
@@ -169,6 +171,17 @@ void ck_sgemv_direct(int64_t M, int64_t N, const float *A, const float *x, float
 
 /** y[T,out] = x[T,in]·W[out,in]ᵀ + bias[out] (bias may be NULL). T = 1 (and small T) run GEMV-class kernels. */
 int ck_linear(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y, int threads);
+/** The instruction class (ck_iclass of ck_probe.h) of the inner loop ck_linear runs right now on this context (CPU,
+ *  force switches, the context's GEMM path, OpenBLAS core type; ctx may be NULL: the built-in GEMM rule) for a weight
+ *  of `dtype` at T activation rows, for scoring it against that class's peak. `*products_per_mac` (may be NULL)
+ *  receives how many of the class's products one counted weight × activation product costs: 2 on the integer GEMVs
+ *  with 16-bit fixed-point activations split into byte halves (vpdpbusd, vpmaddubsw), else 1 (the VNNI GEMM's
+ *  vpdpwssd multiplies the 16-bit values whole). */
+int ck_linear_class(const ck_context *ctx, int32_t dtype, int64_t T, int *products_per_mac);
+/** The class of OpenBLAS's SGEMM kernels for the core type it chose (FMA512 on SkylakeX/Cooperlake/SapphireRapids). */
+int ck_openblas_class(void);
+/** The class of the float kernels of the other ops (attention, norms, RoPE, softmax, SwiGLU, add) right now. */
+int ck_float_class(void);
 /** Decodes rows [row0, row0+n) of `w` to float32 `out[n, cols]`. */
 int ck_decode_rows(const ck_weight *w, int64_t row0, int64_t n, float *out);
 /** out[t] = table[tokens[t]] decoded to float32 (ids must be valid: the Swift side checks). */
