@@ -107,13 +107,22 @@ __attribute__((target("avxvnni"))) static double chains_vnni256_vex(long iterati
     return fold256(s);
 }
 
-__attribute__((target("avx512f,avx512vnni"))) static double chains_vnni512(long iterations, float seed) {
-    const __m512i a = _mm512_set1_epi8((char)(1 + (int)seed)), b = _mm512_set1_epi8(3);
+/* vpdpbusd (u8×s8 quads, `words` 0) or vpdpwssd (s16×s16 pairs, `words` 1) on 512 bits. */
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static double chains_vnni512(long iterations, float seed,
+                                                                                  int words) {
+    const __m512i a = words ? _mm512_set1_epi16((short)(1 + (int)seed)) : _mm512_set1_epi8((char)(1 + (int)seed));
+    const __m512i b = words ? _mm512_set1_epi16(3) : _mm512_set1_epi8(3);
     __m512i c0 = _mm512_set1_epi32((int)seed), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
     __m512i c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
-#define STEP(c) c = _mm512_dpbusd_epi32(c, a, b)
-    CK_CHAINS(STEP)
-#undef STEP
+#define STEP_B(c) c = _mm512_dpbusd_epi32(c, a, b)
+#define STEP_W(c) c = _mm512_dpwssd_epi32(c, a, b)
+    if (words) {
+        CK_CHAINS(STEP_W)
+    } else {
+        CK_CHAINS(STEP_B)
+    }
+#undef STEP_B
+#undef STEP_W
     __m512i s = _mm512_add_epi32(_mm512_add_epi32(_mm512_add_epi32(c0, c1), _mm512_add_epi32(c2, c3)),
                                  _mm512_add_epi32(_mm512_add_epi32(c4, c5), _mm512_add_epi32(c6, c7)));
     s = _mm512_add_epi32(s, _mm512_add_epi32(_mm512_add_epi32(c8, c9), _mm512_add_epi32(c10, c11)));
@@ -133,19 +142,6 @@ __attribute__((target("avx512f,avx512bf16"))) static double chains_bf16dot512(lo
                              _mm512_add_ps(_mm512_add_ps(c4, c5), _mm512_add_ps(c6, c7)));
     s = _mm512_add_ps(s, _mm512_add_ps(_mm512_add_ps(c8, c9), _mm512_add_ps(c10, c11)));
     return _mm512_reduce_add_ps(s);
-}
-
-__attribute__((target("avx512f,avx512vnni"))) static double chains_vnni16_512(long iterations, float seed) {
-    const __m512i a = _mm512_set1_epi16((short)(1 + (int)seed)), b = _mm512_set1_epi16(3);
-    __m512i c0 = _mm512_set1_epi32((int)seed), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
-    __m512i c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
-#define STEP(c) c = _mm512_dpwssd_epi32(c, a, b)
-    CK_CHAINS(STEP)
-#undef STEP
-    __m512i s = _mm512_add_epi32(_mm512_add_epi32(_mm512_add_epi32(c0, c1), _mm512_add_epi32(c2, c3)),
-                                 _mm512_add_epi32(_mm512_add_epi32(c4, c5), _mm512_add_epi32(c6, c7)));
-    s = _mm512_add_epi32(s, _mm512_add_epi32(_mm512_add_epi32(c8, c9), _mm512_add_epi32(c10, c11)));
-    return (double)_mm512_reduce_add_epi32(s);
 }
 
 int ck_iclass_available(int cls) {
@@ -195,9 +191,9 @@ static double run_chains(int cls, long iterations, float seed) {
     case CK_ICLASS_INT8_MADDUBS256: return chains_maddubs256(iterations, seed);
     case CK_ICLASS_INT8_VNNI256:
         return ck_has_vnni() ? chains_vnni256_evex(iterations, seed) : chains_vnni256_vex(iterations, seed);
-    case CK_ICLASS_INT8_VNNI512: return chains_vnni512(iterations, seed);
+    case CK_ICLASS_INT8_VNNI512: return chains_vnni512(iterations, seed, 0);
     case CK_ICLASS_BF16_DOT512: return chains_bf16dot512(iterations, seed);
-    case CK_ICLASS_INT16_VNNI512: return chains_vnni16_512(iterations, seed);
+    case CK_ICLASS_INT16_VNNI512: return chains_vnni512(iterations, seed, 1);
     default: return 0;
     }
 }

@@ -101,4 +101,28 @@ final class SIMDPathTests: XCTestCase {
         XCTAssertGreaterThan(e, 1e-7, "no bf16 rounding visible: vdpbf16ps did not run")
         XCTAssertLessThan(e, Tolerance.linearBF16Dot)
     }
+
+    /// The instruction class reported for roofline scoring follows the path that runs (`ck_linear_class`).
+    func testReportedInstructionClassFollowsThePath() throws {
+        try XCTSkipUnless(BLASBackend.usingAVX512Kernels, "CPU has no AVX-512")
+        let b = BLASBackend(threads: 1)
+        func cls(_ kind: OpKind, _ dtype: DType? = nil, rows: Int) -> KernelClass {
+            b.kernelClass(for: OpDescriptor(kind, dtype: dtype), rows: rows)
+        }
+        XCTAssertEqual(cls(.linear, .bf16, rows: 1), KernelClass(.fma256), "one vector stays on the AVX2 loop")
+        XCTAssertEqual(cls(.linear, .bf16, rows: 3), KernelClass(.fma512))
+        XCTAssertEqual(cls(.linear, .bf16, rows: 64), KernelClass(.fma512), "our GEMM, float32 microkernel")
+        XCTAssertEqual(cls(.attention, rows: 64), KernelClass(.fma512))
+        if BLASBackend.usingVNNIKernels {
+            XCTAssertEqual(cls(.linear, .mxfp4, rows: 64), KernelClass(.int16VNNI512))
+            XCTAssertEqual(cls(.moe, .mxfp4, rows: 16), KernelClass(.int8VNNI512, productsPerMAC: 2), "the GEMV")
+        }
+        if BLASBackend.cpuHasBF16 {
+            BLASBackend.bf16DotProducts = true
+            XCTAssertEqual(cls(.linear, .bf16, rows: 64), KernelClass(.bf16Dot512))
+        }
+        BLASBackend.disableAVX512 = true
+        XCTAssertEqual(cls(.linear, .bf16, rows: 64), BLASBackend.openBLASKernelClass, "OpenBLAS on decoded tiles")
+        XCTAssertEqual(cls(.attention, rows: 64), KernelClass(.fma256))
+    }
 }
