@@ -12,11 +12,12 @@ public enum SVGCharts {
         case "auto": return "#2ca02c"
         case "cblas": return "#7f7f7f"
         case "read": return "#bcbd22"
+        case "llama.cpp": return "#8c564b"
         default: return "#9467bd"
         }
     }
 
-    static let backendOrder = ["swift", "blas", "auto", "cblas", "read"]
+    static let backendOrder = ["swift", "blas", "auto", "cblas", "read", "llama.cpp"]
 
     private static func sortedBackends(_ names: Set<String>) -> [String] {
         names.sorted { (backendOrder.firstIndex(of: $0) ?? 99, $0) < (backendOrder.firstIndex(of: $1) ?? 99, $1) }
