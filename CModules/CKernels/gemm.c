@@ -96,7 +96,7 @@ static int linear_tiled(ck_context *ctx, const float *x, int64_t T, const ck_wei
 int ck_linear_impl(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
                    int threads) {
     ck_init();
-    if (w->dtype < CK_F32 || w->dtype > CK_MXFP4) return CK_ERR_DTYPE;
+    if (!ck_dtype_valid(w->dtype)) return CK_ERR_DTYPE;
     if (T < 1 || w->rows < 1 || w->cols < 1) return CK_ERR_ARGUMENT;
     if (threads > ctx->max_threads) threads = ctx->max_threads;
     const int level = ck_gemv_level(), avx2 = level >= CK_LEVEL_AVX2;

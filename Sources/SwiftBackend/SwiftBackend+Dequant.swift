@@ -78,6 +78,11 @@ enum WeightDecoder {
             for g in 0..<(count / 32) {
                 decodeMXFP4Group(bytes + 16 * g, scale: sc[g], into: dst + 32 * g)
             }
+        case .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K:
+            let size = w.dtype.blockSize, bytes = w.dtype.bytesPerBlock, first = from / size
+            for b in 0..<(count / size) {
+                QuantBlocks.decode(w.dtype, rowBase + bytes * (first + b), into: dst + size * b)
+            }
         }
     }
 

@@ -292,6 +292,8 @@ extension SwiftBackend {
             for t in 0..<tokens { BF16PairRows.reorderInput(x + t * n, n, into: reordered + t * n) }
             gemvRows(BF16PairRows.self, w, x: reordered, tokens: tokens, bias: bias, y: y)
         case .q8_0: gemvRows(Q8_0Rows.self, w, x: x, tokens: tokens, bias: bias, y: y)
+        case .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K:
+            gemvRows(QuantBlockRows.self, w, x: x, tokens: tokens, bias: bias, y: y)
         case .mxfp4:
             if MXFP4Rows.needsReorderedInput {
                 let reordered = scratch.gemvInput.floats(tokens * n)
