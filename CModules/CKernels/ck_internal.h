@@ -213,7 +213,8 @@ void ck_kq_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float
                      const float *bias, float *y, int64_t ys, int level);
 /* Floats of one prepared x vector of `cols` elements (a 64-byte multiple). */
 int64_t ck_qb_prepared_floats(int64_t cols);
-void ck_qb_prepare_x(const float *x, int64_t cols, float *xp);
+/* half_order: the 32-weight types' layout (per pair, the blocks' first halves, then their second halves). */
+void ck_qb_prepare_x(const float *x, int64_t cols, float *xp, int half_order);
 /* Q8_0's prepared x on the VNNI path (quant.c): per pair of 32-blocks 192 bytes (l of the 64 elements, h, 16 int32
  * corrections), then d_x per block (pad8(nb) floats); the Q4/Q5/Q6 layout extends it. */
 void ck_q8_prepare_x(const float *x, int64_t n, float *xp);

@@ -14,7 +14,7 @@ enum { QB_NX_MAX = 4 };
 static inline int64_t qb_pairs(int64_t nb) { return (nb + 1) / 2; }
 static inline int64_t qb_pad8(int64_t nb) { return (nb + 7) / 8 * 8; }
 
-/* One prepared x vector: the byte layout, d_x per block, Σ x per block. */
+/* One prepared x vector: the byte layout, d_x per block, the sum of the block's rounded x (d_x · Σ q_x). */
 typedef struct {
     const uint8_t *xq;
     const float *dx, *sx;

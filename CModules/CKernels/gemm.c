@@ -4,8 +4,8 @@
  * One thread pool: OpenBLAS is held at one thread (ck_init) and every parallel region below is our libomp team, each
  * thread calling cblas on its own slice of output columns. Paths of y[T,out] = x[T,in]·W[out,in]ᵀ + b:
  *   any, T ≤ 4        our GEMV kernels (quant.c): each weight row decoded once in registers, dotted with all T rows
- *                     (MXFP4: T ≤ 64 on the AVX2 path, T ≤ 256 on the AVX512-VNNI path; the integer kernel beats
- *                     float tiles + sgemm up to there)
+ *                     (MXFP4: T ≤ 64 on the AVX2 path, T ≤ 256 on the AVX512-VNNI path; Q4_0 … Q5_1, Q4_K, Q5_K:
+ *                     T ≤ 64, Q6_K T ≤ 32 on both; the integer kernels beat float tiles + sgemm up to there)
  *                     (f32 T = 1 too: sgemm with M = 1 is ~4× slower than sgemv, and our kernel measured 1.1–1.8×
  *                     cblas_sgemv side by side in `oss bench` on a 2880-wide f32 weight larger than L3)
  *   f32, T > 4        cblas_sgemm per thread on a slice of W's rows
@@ -22,6 +22,12 @@ enum {
      * 1.1–1.4×, T = 512 1.1–1.3× / equal. */
     MXFP4_GEMV_MAX_T = 64,
     MXFP4_VNNI_GEMV_MAX_T = 256,
+    /* Q4_0 … Q5_1, Q4_K, Q5_K: the integer GEMV (quant_legacy.c, quant_k.c) against decoded tiles + sgemm, attn_out
+     * 4096→2880 on one thread of the VNNI path (`oss bench`, a loaded machine: ranges over 2–3 runs): T = 16 1.7–5×,
+     * T = 32 1.8–2.7×, T = 64 1.2–1.9×, T = 128 equal, T = 256 0.9×, T = 512 0.6–0.7×. */
+    QB_GEMV_MAX_T = 64,
+    /* Q6_K: T = 16 2×, T = 32 about equal, T = 64 0.9×. */
+    Q6K_GEMV_MAX_T = 32,
     TILE_BYTES = 8 << 20,  /* decoded float32 tile per thread in the tiled path (each sgemm call repacks x, so
                               tiles are large: x[T, in] packing is < 3% of a T ≥ 64 tile's FLOPs) */
     MIN_WORK_PER_THREAD = 2048, /* weight elements below which a second thread costs more than it saves */
@@ -101,9 +107,10 @@ int ck_linear_impl(ck_context *ctx, const float *x, int64_t T, const ck_weight *
     if (threads > ctx->max_threads) threads = ctx->max_threads;
     const int level = ck_gemv_level(), avx2 = level >= CK_LEVEL_AVX2;
     const int team = ck_team(threads, w->rows * w->cols, MIN_WORK_PER_THREAD);
-    const int64_t gemv_max_t = w->dtype != CK_MXFP4 || !avx2 ? GEMV_MAX_T
-                               : level >= CK_LEVEL_VNNI       ? MXFP4_VNNI_GEMV_MAX_T
-                                                              : MXFP4_GEMV_MAX_T;
+    int64_t gemv_max_t = w->dtype != CK_MXFP4 || !avx2 ? GEMV_MAX_T
+                         : level >= CK_LEVEL_VNNI       ? MXFP4_VNNI_GEMV_MAX_T
+                                                        : MXFP4_GEMV_MAX_T;
+    if (ck_is_qblock(w->dtype) && avx2) gemv_max_t = w->dtype == CK_Q6_K ? Q6K_GEMV_MAX_T : QB_GEMV_MAX_T;
     if (T <= gemv_max_t)
         return linear_gemv(ctx, x, T, w, bias, y, team, level);
     if (w->dtype == CK_F32) {

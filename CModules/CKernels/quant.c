@@ -306,7 +306,7 @@ void ck_prepare_x(const ck_weight *w, const float *x, float *xp, int level) {
             for (int k = 0; k < 8; k++) { xp[i + k] = x[i + 2 * k]; xp[i + 8 + k] = x[i + 2 * k + 1]; }
         for (; i < n; i++) xp[i] = x[i];
     } else if (ck_is_qblock(w->dtype)) {
-        ck_qb_prepare_x(x, n, xp);
+        ck_qb_prepare_x(x, n, xp, ck_is_legacy(w->dtype));
     } else if (w->dtype == CK_Q8_0) {
         ck_q8_prepare_x(x, n, xp);
     } else {

@@ -10,7 +10,7 @@
  *   y = (d·scales[k/16])·(q − 32).
  *
  * GEMV: as the 32-weight types (quant_legacy.c), against the same 16-bit prepared x, whose 32-blocks line up with the
- * sub-blocks: per sub-block j, Σ y·x = d·sc_j·d_x·(256·Σ u·h + Σ u·l) − dmin·m_j·Σ x; Q6_K's two 16-element
+ * sub-blocks: per sub-block j, Σ y·x = d·sc_j·d_x·(256·Σ u·h + Σ u·l) − dmin·m_j·Σ x_rounded; Q6_K's two 16-element
  * sub-blocks of a 32-block take the two halves of the int32 lanes (d·sc·d_x each), with z = 32. Per lane
  * |·| ≤ 4·63·32639 < 2²⁴: exact in int32 and in its conversion to float.
  */
@@ -127,76 +127,112 @@ static inline void kq_decode_block(const ck_weight *w, const uint8_t *row, int64
 }
 QB_ROWS_SCALAR(kq_rows_scalar, 256, kq_decode_block)
 
-/* ------------------------------------------------------------------ GEMV rows, AVX2 (vpmaddubsw) */
+/* ------------------------------------------------------------------ GEMV rows
+ *
+ * Per super-block (x blocks 8s … 8s+7), the 8 sub-block factors are one vector: Q4_K / Q5_K d·sc_j·d_x (scales
+ * unpacked with 32-bit masks, converted in one step), their offsets −dmin·m_j times the rounded Σ x of each 32-block
+ * accumulate as a vector (macc); Q6_K's 16 d·scales are one 512-bit vector (VNNI) or two 256-bit ones (AVX2). A
+ * 32-chunk then takes its factor by a lane permute. Q6_K subtracts 32·Σ q_x per lane in integers (its two sub-blocks of a
+ * chunk have their own scales, so the offset cannot be one term per 32-block). */
 
-/* One row against NX prepared vectors: per super-block, its 8 chunks of 32 into two accumulators per vector (even /
- * odd chunks); the Q4_K / Q5_K min terms in a scalar sum. */
+/* The 6-bit scales (bytes 0–7) and mins (bytes 0–7) of the 8 sub-blocks, from the 12 packed bytes. */
+static inline void kq_unpack(const uint8_t *b, uint64_t *sc, uint64_t *m) {
+    uint32_t w[3];
+    memcpy(w, b, 12);
+    const uint32_t lo6 = 0x3F3F3F3F, lo4 = 0x0F0F0F0F, lo2 = 0x03030303;
+    *sc = (w[0] & lo6) | (uint64_t)((w[2] & lo4) | ((w[0] >> 6) & lo2) << 4) << 32;
+    *m = (w[1] & lo6) | (uint64_t)(((w[2] >> 4) & lo4) | ((w[1] >> 6) & lo2) << 4) << 32;
+}
+
+/* 8 unsigned bytes → 8 floats. */
+__attribute__((target(QB_AVX2_TARGET), always_inline)) static inline __m256 kq_u8x8(uint64_t v) {
+    return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)v)));
+}
+
+/* sd[k] (factors of the 8 sub-blocks or, for Q6_K, nothing) and macc[k] += offsets·Σx for super-block s. */
+#define KQ45_SCALES(s, b)                                                                                              \
+    __m256 sd[QB_NX_MAX];                                                                                              \
+    do {                                                                                                               \
+        uint64_t sc8_, m8_;                                                                                            \
+        kq_unpack((b) + 4, &sc8_, &m8_);                                                                               \
+        const __m256 d_ = _mm256_mul_ps(_mm256_set1_ps(_cvtsh_ss(ck_load_u16(b))), kq_u8x8(sc8_));                     \
+        const __m256 o_ = _mm256_mul_ps(_mm256_set1_ps(-_cvtsh_ss(ck_load_u16((b) + 2))), kq_u8x8(m8_));               \
+        for (int k = 0; k < NX; k++) {                                                                                 \
+            sd[k] = _mm256_mul_ps(d_, _mm256_loadu_ps(x[k].dx + 8 * (s)));                                             \
+            macc[k] = _mm256_fmadd_ps(o_, _mm256_loadu_ps(x[k].sx + 8 * (s)), macc[k]);                                \
+        }                                                                                                              \
+    } while (0)
+
+#define KQ_PREFETCH(b)                                                                                                 \
+    do {                                                                                                               \
+        MX_PREFETCH(b);                                                                                                \
+        MX_PREFETCH((b) + 64);                                                                                         \
+        MX_PREFETCH((b) + 128);                                                                                        \
+    } while (0)
+
+/* One row against NX prepared vectors, AVX2: a 32-chunk per 256-bit step, two accumulators per vector. */
 __attribute__((target(QB_AVX2_TARGET), always_inline)) static inline void
 kq_row_avx2(const int32_t DT, const uint8_t *row, int64_t nb, const qb_x *x, const int NX, float *res) {
-    __m256 acc[QB_NX_MAX][2];
-    float macc[QB_NX_MAX];
-    for (int k = 0; k < NX; k++) {
-        acc[k][0] = acc[k][1] = _mm256_setzero_ps();
-        macc[k] = 0.f;
-    }
+    __m256 acc[QB_NX_MAX][2], macc[QB_NX_MAX];
+    for (int k = 0; k < NX; k++) acc[k][0] = acc[k][1] = macc[k] = _mm256_setzero_ps();
     const int64_t ns = nb / 8;
     for (int64_t s = 0; s < ns; s++) {
         const uint8_t *b = row + kq_bytes(DT) * s;
-        MX_PREFETCH(b);
-        MX_PREFETCH(b + 64);
-        if (kq_bytes(DT) > 128) MX_PREFETCH(b + 128);
-        float f[16], mterm[8];
-        __m256i qh[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+        KQ_PREFETCH(b);
         if (DT == CK_Q6_K) {
-            const float d = _cvtsh_ss(ck_load_u16(b + 208));
-            for (int i = 0; i < 16; i++) f[i] = d * (float)(int8_t)b[192 + i];
-            qh[0] = _mm256_loadu_si256((const __m256i *)(b + 128));
-            qh[1] = _mm256_loadu_si256((const __m256i *)(b + 160));
-        } else {
-            uint8_t sc[8], m[8];
-            kq_scale_mins(b + 4, sc, m);
-            const float d = _cvtsh_ss(ck_load_u16(b)), dmin = _cvtsh_ss(ck_load_u16(b + 2));
-            for (int j = 0; j < 8; j++) {
-                f[j] = d * (float)sc[j];
-                mterm[j] = dmin * (float)m[j];
+            const __m256 d = _mm256_set1_ps(_cvtsh_ss(ck_load_u16(b + 208)));
+            const __m128i sc8 = _mm_loadu_si128((const __m128i *)(b + 192));
+            const __m256 scs[2] = {_mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(sc8))),
+                                   _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(sc8, 8))))};
+            const __m256i qh[2] = {_mm256_loadu_si256((const __m256i *)(b + 128)),
+                                   _mm256_loadu_si256((const __m256i *)(b + 160))};
+            for (int c = 0; c < 8; c++) { /* sub-blocks 2c (lanes 0–3) and 2c+1 (4–7) */
+                const __m256i u = kq_levels_avx2(DT, b, c, qh[c / 4]);
+                const __m256i idx = _mm256_setr_epi32(2 * (c % 4), 2 * (c % 4), 2 * (c % 4), 2 * (c % 4),
+                                                      2 * (c % 4) + 1, 2 * (c % 4) + 1, 2 * (c % 4) + 1,
+                                                      2 * (c % 4) + 1);
+                const __m256 f = _mm256_permutevar8x32_ps(scs[c / 4], idx);
+                for (int k = 0; k < NX; k++) {
+                    const __m256i P = qb_dot_avx2(u, x[k].xq, 8 * s + c, 32);
+                    const __m256 fac = _mm256_mul_ps(f, _mm256_set1_ps(x[k].dx[8 * s + c]));
+                    acc[k][c & 1] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(P), fac, acc[k][c & 1]);
+                }
             }
-            if (DT == CK_Q5_K) qh[0] = _mm256_loadu_si256((const __m256i *)(b + 16));
+            continue;
         }
+        KQ45_SCALES(s, b);
+        const __m256i qh = DT == CK_Q5_K ? _mm256_loadu_si256((const __m256i *)(b + 16)) : _mm256_setzero_si256();
         for (int c = 0; c < 8; c++) {
-            const __m256i u = kq_levels_avx2(DT, b, c, qh[DT == CK_Q6_K ? c / 4 : 0]);
-            const int64_t xb = 8 * s + c;
+            const __m256i u = kq_levels_avx2(DT, b, c, qh);
             for (int k = 0; k < NX; k++) {
-                const __m256i P = qb_dot_avx2(u, x[k].xq, xb, DT == CK_Q6_K ? 32 : 0);
-                const float dx = x[k].dx[xb];
-                const __m256 fac = DT == CK_Q6_K
-                                       ? _mm256_set_m128(_mm_set1_ps(f[2 * c + 1] * dx), _mm_set1_ps(f[2 * c] * dx))
-                                       : _mm256_set1_ps(f[c] * dx);
-                acc[k][c & 1] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(P), fac, acc[k][c & 1]);
-                if (DT != CK_Q6_K) macc[k] = fmaf(mterm[c], x[k].sx[xb], macc[k]);
+                const __m256i P = qb_dot_avx2(u, x[k].xq, 8 * s + c, 0);
+                const __m256 f = _mm256_permutevar8x32_ps(sd[k], _mm256_set1_epi32(c));
+                acc[k][c & 1] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(P), f, acc[k][c & 1]);
             }
         }
     }
-    for (int k = 0; k < NX; k++) res[k] = ck_hsum256(_mm256_add_ps(acc[k][0], acc[k][1])) - macc[k];
+    for (int k = 0; k < NX; k++) res[k] = ck_hsum256(_mm256_add_ps(_mm256_add_ps(acc[k][0], acc[k][1]), macc[k]));
 }
 
-/* ------------------------------------------------------------------ GEMV rows, AVX512 VNNI (vpdpbusd) */
-
-/* One row: per super-block, its 4 pairs of 32-chunks (x pairs 4s … 4s+3), one 512-bit step each. */
+/* One row against NX prepared vectors, AVX512 VNNI: a pair of 32-chunks (x pair 4s + i) per 512-bit step. */
 __attribute__((target(QB_VNNI_TARGET), always_inline)) static inline void
 kq_row_vnni(const int32_t DT, const uint8_t *row, int64_t nb, const qb_x *x, const int NX, float *res) {
     __m512 acc[QB_NX_MAX][2];
-    float macc[QB_NX_MAX];
+    __m256 macc[QB_NX_MAX];
     for (int k = 0; k < NX; k++) {
         acc[k][0] = acc[k][1] = _mm512_setzero_ps();
-        macc[k] = 0.f;
+        macc[k] = _mm256_setzero_ps();
     }
     const __m512i m4 = _mm512_set1_epi8(0x0F);
+    /* chunk pair i: lanes 0–7 sub-block 2i, 8–15 sub-block 2i+1 (Q4_K / Q5_K) */
+    const __m512i pidx[4] = {_mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1),
+                             _mm512_setr_epi32(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3),
+                             _mm512_setr_epi32(4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5),
+                             _mm512_setr_epi32(6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7)};
     const int64_t ns = nb / 8;
     for (int64_t s = 0; s < ns; s++) {
         const uint8_t *b = row + kq_bytes(DT) * s;
-        MX_PREFETCH(b);
-        MX_PREFETCH(b + 64);
-        if (kq_bytes(DT) > 128) MX_PREFETCH(b + 128);
+        KQ_PREFETCH(b);
         if (DT == CK_Q6_K) {
             const float d = _cvtsh_ss(ck_load_u16(b + 208));
             /* the 16 scales as floats, d·sc; chunk pair i takes sub-blocks 4i … 4i+3 (4 lanes each) */
@@ -228,9 +264,7 @@ kq_row_vnni(const int32_t DT, const uint8_t *row, int64_t nb, const qb_x *x, con
             }
             continue;
         }
-        uint8_t sc[8], m[8];
-        kq_scale_mins(b + 4, sc, m);
-        const float d = _cvtsh_ss(ck_load_u16(b)), dmin = _cvtsh_ss(ck_load_u16(b + 2));
+        KQ45_SCALES(s, b);
         const __m512i qh = DT == CK_Q5_K ? _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(b + 16)))
                                          : _mm512_setzero_si512();
         for (int i = 0; i < 4; i++) { /* sub-blocks 2i (low nibbles) and 2i+1 (high) of the same 32 bytes */
@@ -242,18 +276,14 @@ kq_row_vnni(const int32_t DT, const uint8_t *row, int64_t nb, const qb_x *x, con
                 u = _mm512_or_si512(u, _mm512_and_si512(_mm512_slli_epi16(_mm512_srlv_epi16(qh, shift), 4),
                                                         _mm512_set1_epi8(0x10)));
             }
-            const int64_t xp = 4 * s + i;
             for (int k = 0; k < NX; k++) {
-                const __m512i P = qb_dot_vnni(u, x[k].xq, xp, 0);
-                const __m512 fac = qb_pair_factor(d * (float)sc[2 * i] * x[k].dx[2 * xp],
-                                                  d * (float)sc[2 * i + 1] * x[k].dx[2 * xp + 1]);
-                acc[k][i & 1] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(P), fac, acc[k][i & 1]);
-                macc[k] = fmaf(dmin * (float)m[2 * i], x[k].sx[2 * xp], macc[k]);
-                macc[k] = fmaf(dmin * (float)m[2 * i + 1], x[k].sx[2 * xp + 1], macc[k]);
+                const __m512i P = qb_dot_vnni(u, x[k].xq, 4 * s + i, 0);
+                const __m512 f = _mm512_permutexvar_ps(pidx[i], _mm512_castps256_ps512(sd[k]));
+                acc[k][i & 1] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(P), f, acc[k][i & 1]);
             }
         }
     }
-    for (int k = 0; k < NX; k++) res[k] = qb_hsum512(_mm512_add_ps(acc[k][0], acc[k][1])) - macc[k];
+    for (int k = 0; k < NX; k++) res[k] = qb_hsum512(_mm512_add_ps(acc[k][0], acc[k][1])) + ck_hsum256(macc[k]);
 }
 
 /* ------------------------------------------------------------------ dispatch */

@@ -64,11 +64,13 @@ public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
     }
 
     /// The instruction paths the C kernels take now, e.g.
-    /// "AVX2+FMA+F16C; MXFP4 GEMV AVX512-VNNI+VBMI; Q8_0 GEMV AVX512-VNNI".
+    /// "AVX2+FMA+F16C; MXFP4 GEMV AVX512-VNNI+VBMI; Q8_0 GEMV AVX512-VNNI; Q4_0…Q6_K GEMV AVX512-VNNI".
     public var kernelPaths: String {
         guard usingAVX2Kernels else { return "portable scalar" }
         let mxfp4 = usingVBMIKernels ? "AVX512-VNNI+VBMI" : usingVNNIKernels ? "AVX512-VNNI vpshufb" : "AVX2 vpmaddubsw"
-        return "AVX2+FMA+F16C; MXFP4 GEMV \(mxfp4); Q8_0 GEMV \(usingVNNIKernels ? "AVX512-VNNI" : "float")"
+        let blocks = usingVNNIKernels ? "AVX512-VNNI" : "AVX2 vpmaddubsw"
+        return "AVX2+FMA+F16C; MXFP4 GEMV \(mxfp4); Q8_0 GEMV \(usingVNNIKernels ? "AVX512-VNNI" : "float"); "
+            + "Q4_0…Q6_K GEMV \(blocks)"
     }
 
     /// Runs an OpenMP parallel region of `threads` threads and returns how many distinct thread ids ran in it

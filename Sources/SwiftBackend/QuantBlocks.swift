@@ -6,53 +6,103 @@ import OSSCore
 /// Four `SIMD8<Float>`: 32 consecutive elements.
 typealias Float8x4 = (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
 
-/// Level vectors of the GGUF 4/5/6-bit block types: 32 levels as bytes, then as floats.
+/// Level vectors of the GGUF 4/5/6-bit block types: 32 levels as bytes (`Levels`), then as floats. On x86-64 the byte
+/// operations are AVX2 intrinsics (Swift's generic SIMD byte shifts run element by element).
 enum QuantLevels {
+    #if arch(x86_64) && canImport(_Builtin_intrinsics)
+    typealias Levels = __m256i
+
     /// 32 bytes → 32 floats, as unsigned (0…255) or signed (−128…127) integers.
     @inline(__always)
-    static func widen(_ u: SIMD32<UInt8>, signed: Bool) -> Float8x4 {
-        #if arch(x86_64) && canImport(_Builtin_intrinsics)
-        let v = unsafeBitCast(u, to: __m256i.self)
+    static func widen(_ v: Levels, signed: Bool) -> Float8x4 {
         let lo = v.lowHalf, hi = v.highHalf
         @inline(__always) func cvt(_ q: __m128i) -> SIMD8<Float> {
             _mm256_cvtepi32_ps(signed ? _mm256_cvtepi8_epi32(q) : _mm256_cvtepu8_epi32(q))
         }
         return (cvt(lo), cvt(_mm_unpackhi_epi64(lo, lo)), cvt(hi), cvt(_mm_unpackhi_epi64(hi, hi)))
-        #else
+    }
+
+    /// 16 bytes → their low nibbles (elements 0…15), then their high nibbles (16…31): a legacy block's levels.
+    @inline(__always)
+    static func nibbles16(_ p: UnsafeRawPointer) -> Levels {
+        let v = unsafeBitCast(p.loadUnaligned(as: SIMD16<UInt8>.self), to: __m128i.self)
+        let m = _mm_set1_epi8(0x0F)
+        return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(v, 4), m), _mm_and_si128(v, m))
+    }
+
+    /// The low (or high) nibbles of 32 bytes.
+    @inline(__always)
+    static func nibbles32(_ p: UnsafeRawPointer, high: Bool) -> Levels {
+        let v = unsafeBitCast(p.loadUnaligned(as: SIMD32<UInt8>.self), to: __m256i.self)
+        return _mm256_and_si256(high ? _mm256_srli_epi16(v, 4) : v, _mm256_set1_epi8(0x0F))
+    }
+
+    /// 32 bytes at p.
+    @inline(__always)
+    static func load(_ p: UnsafeRawPointer) -> Levels {
+        unsafeBitCast(p.loadUnaligned(as: SIMD32<UInt8>.self), to: __m256i.self)
+    }
+
+    /// Bit k of `bits` → 0x10 in byte k (Q5_0 / Q5_1's fifth bits).
+    @inline(__always)
+    static func fifthBits(_ bits: UInt32) -> Levels {
+        let spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+                                      2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3)
+        let bit = _mm256_set1_epi64x(Int64(bitPattern: 0x8040_2010_0804_0201))
+        let v = _mm256_shuffle_epi8(_mm256_set1_epi32(Int32(bitPattern: bits)), spread)
+        return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(v, bit), bit), _mm256_set1_epi8(0x10))
+    }
+
+    /// Bits `shift … shift+width−1` of each byte of `v`, moved to bits 4… (`mask` = the moved bits, 0x10 or 0x30).
+    @inline(__always)
+    static func highBits(_ v: Levels, shift: Int32, mask: Int8) -> Levels {
+        // 16-bit shifts; the mask keeps each byte's own bits (those moved in from the other byte land below bit 4)
+        _mm256_and_si256(_mm256_slli_epi16(_mm256_srli_epi16(v, shift), 4), _mm256_set1_epi8(mask))
+    }
+
+    @inline(__always) static func or(_ a: Levels, _ b: Levels) -> Levels { _mm256_or_si256(a, b) }
+    @inline(__always) static func minus(_ a: Levels, _ z: Int8) -> Levels { _mm256_sub_epi8(a, _mm256_set1_epi8(z)) }
+    #else
+    typealias Levels = SIMD32<UInt8>
+
+    @inline(__always)
+    static func widen(_ u: Levels, signed: Bool) -> Float8x4 {
         @inline(__always) func cvt(_ q: SIMD8<UInt8>) -> SIMD8<Float> {
             signed ? SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: SIMD8<Int8>(truncatingIfNeeded: q)))
                    : SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: q))
         }
         return (cvt(u.lowHalf.lowHalf), cvt(u.lowHalf.highHalf), cvt(u.highHalf.lowHalf), cvt(u.highHalf.highHalf))
-        #endif
     }
 
-    /// 16 bytes → their low nibbles (elements 0…15), then their high nibbles (16…31): a legacy block's levels.
     @inline(__always)
-    static func nibbles16(_ p: UnsafeRawPointer) -> SIMD32<UInt8> {
+    static func nibbles16(_ p: UnsafeRawPointer) -> Levels {
         let v = p.loadUnaligned(as: SIMD16<UInt8>.self)
         return SIMD32(lowHalf: v & 0x0F, highHalf: v &>> 4)
     }
 
-    /// The low (or high) nibbles of 32 bytes.
     @inline(__always)
-    static func nibbles32(_ p: UnsafeRawPointer, high: Bool) -> SIMD32<UInt8> {
+    static func nibbles32(_ p: UnsafeRawPointer, high: Bool) -> Levels {
         let v = p.loadUnaligned(as: SIMD32<UInt8>.self)
         return high ? v &>> 4 : v & 0x0F
     }
 
-    /// Bit k of `bits` → 0x10 in byte k (Q5_0 / Q5_1's fifth bits).
+    @inline(__always) static func load(_ p: UnsafeRawPointer) -> Levels { p.loadUnaligned(as: SIMD32<UInt8>.self) }
+
     @inline(__always)
-    static func fifthBits(_ bits: UInt32) -> SIMD32<UInt8> {
-        let b0 = SIMD8<UInt8>(repeating: UInt8(truncatingIfNeeded: bits))
-        let b1 = SIMD8<UInt8>(repeating: UInt8(truncatingIfNeeded: bits >> 8))
-        let b2 = SIMD8<UInt8>(repeating: UInt8(truncatingIfNeeded: bits >> 16))
-        let b3 = SIMD8<UInt8>(repeating: UInt8(truncatingIfNeeded: bits >> 24))
-        let spread = SIMD32(lowHalf: SIMD16(lowHalf: b0, highHalf: b1), highHalf: SIMD16(lowHalf: b2, highHalf: b3))
-        let one = SIMD8<UInt8>(1, 2, 4, 8, 16, 32, 64, 128)
-        let mask = SIMD32(lowHalf: SIMD16(lowHalf: one, highHalf: one), highHalf: SIMD16(lowHalf: one, highHalf: one))
-        return SIMD32<UInt8>(repeating: 0).replacing(with: 0x10, where: (spread & mask) .== mask)
+    static func fifthBits(_ bits: UInt32) -> Levels {
+        var v = Levels()
+        for k in 0..<32 { v[k] = UInt8((bits >> UInt32(k)) & 1) << 4 }
+        return v
     }
+
+    @inline(__always)
+    static func highBits(_ v: Levels, shift: Int32, mask: Int8) -> Levels {
+        ((v &>> UInt8(shift)) &<< 4) & UInt8(bitPattern: mask)
+    }
+
+    @inline(__always) static func or(_ a: Levels, _ b: Levels) -> Levels { a | b }
+    @inline(__always) static func minus(_ a: Levels, _ z: Int8) -> Levels { a &- UInt8(z) }
+    #endif
 
     /// Σ q·x over 32 elements (four FMA chains folded at the end).
     @inline(__always)
@@ -107,20 +157,36 @@ protocol LegacyBlockLayout {
     static var m: Int? { get }
     static var qh: Int? { get }
     static var qs: Int { get }
-    static var zero: UInt8 { get }
+    static var zero: Int8 { get }
 }
 
 enum Q4_0Layout: LegacyBlockLayout {
-    static let bytes = 18, m: Int? = nil, qh: Int? = nil, qs = 2, zero: UInt8 = 8
+    static var bytes: Int { 18 }
+    static var m: Int? { nil }
+    static var qh: Int? { nil }
+    static var qs: Int { 2 }
+    static var zero: Int8 { 8 }
 }
 enum Q4_1Layout: LegacyBlockLayout {
-    static let bytes = 20, m: Int? = 2, qh: Int? = nil, qs = 4, zero: UInt8 = 0
+    static var bytes: Int { 20 }
+    static var m: Int? { 2 }
+    static var qh: Int? { nil }
+    static var qs: Int { 4 }
+    static var zero: Int8 { 0 }
 }
 enum Q5_0Layout: LegacyBlockLayout {
-    static let bytes = 22, m: Int? = nil, qh: Int? = 2, qs = 6, zero: UInt8 = 16
+    static var bytes: Int { 22 }
+    static var m: Int? { nil }
+    static var qh: Int? { 2 }
+    static var qs: Int { 6 }
+    static var zero: Int8 { 16 }
 }
 enum Q5_1Layout: LegacyBlockLayout {
-    static let bytes = 24, m: Int? = 2, qh: Int? = 4, qs = 8, zero: UInt8 = 0
+    static var bytes: Int { 24 }
+    static var m: Int? { 2 }
+    static var qh: Int? { 4 }
+    static var qs: Int { 8 }
+    static var zero: Int8 { 0 }
 }
 
 /// The 32-weight types: symmetric ones decode `d·(q − z)` from signed levels, the ones with `m` `d·q + m`.
@@ -132,15 +198,17 @@ enum LegacyBlocks<L: LegacyBlockLayout>: QuantBlockFormat {
     static func levels(_ block: UnsafeRawPointer) -> Float8x4 {
         var u = QuantLevels.nibbles16(block + L.qs)
         if let qh = L.qh {
-            u |= QuantLevels.fifthBits(UInt32(littleEndian: block.loadUnaligned(fromByteOffset: qh, as: UInt32.self)))
+            let bits = UInt32(littleEndian: block.loadUnaligned(fromByteOffset: qh, as: UInt32.self))
+            u = QuantLevels.or(u, QuantLevels.fifthBits(bits))
         }
-        return L.m == nil ? QuantLevels.widen(u &- L.zero, signed: true) : QuantLevels.widen(u, signed: false)
+        return L.m == nil ? QuantLevels.widen(QuantLevels.minus(u, L.zero), signed: true)
+                          : QuantLevels.widen(u, signed: false)
     }
 
     @inline(__always)
     static func decode(_ block: UnsafeRawPointer, into dst: UnsafeMutablePointer<Float>) {
-        QuantLevels.store(levels(block), scale: QuantLevels.half(block), offset: L.m.map { QuantLevels.half(block, $0) },
-                          dst)
+        let offset = L.m.map { QuantLevels.half(block, $0) }
+        QuantLevels.store(levels(block), scale: QuantLevels.half(block), offset: offset, dst)
     }
 
     @inline(__always)
@@ -163,8 +231,7 @@ enum K45Blocks<Five: KQuantBits>: QuantBlockFormat {
     static func levels(_ block: UnsafeRawPointer, _ j: Int) -> Float8x4 {
         var u = QuantLevels.nibbles32(block + (Five.isFive ? 48 : 16) + 32 * (j / 2), high: j % 2 == 1)
         if Five.isFive {
-            let qh = block.loadUnaligned(fromByteOffset: 16, as: SIMD32<UInt8>.self)
-            u |= ((qh &>> UInt8(j)) & 1) &<< 4
+            u = QuantLevels.or(u, QuantLevels.highBits(QuantLevels.load(block + 16), shift: Int32(j), mask: 0x10))
         }
         return QuantLevels.widen(u, signed: false)
     }
@@ -192,8 +259,8 @@ enum K45Blocks<Five: KQuantBits>: QuantBlockFormat {
 
 /// Q4_K (four bits) or Q5_K (five): a type-level flag.
 protocol KQuantBits { static var isFive: Bool { get } }
-enum FourBits: KQuantBits { static let isFive = false }
-enum FiveBits: KQuantBits { static let isFive = true }
+enum FourBits: KQuantBits { static var isFive: Bool { false } }
+enum FiveBits: KQuantBits { static var isFive: Bool { true } }
 
 /// Q6_K super-blocks: 16-element sub-block s = (d·scales[s])·(q − 32).
 enum Q6KBlocks: QuantBlockFormat {
@@ -205,9 +272,8 @@ enum Q6KBlocks: QuantBlockFormat {
     static func levels(_ block: UnsafeRawPointer, _ c: Int) -> Float8x4 {
         let h = c / 4, t = c % 4
         let low = QuantLevels.nibbles32(block + 64 * h + 32 * (t & 1), high: t >= 2)
-        let qh = block.loadUnaligned(fromByteOffset: 128 + 32 * h, as: SIMD32<UInt8>.self)
-        let u = low | ((qh &>> UInt8(2 * t)) & 3) &<< 4
-        return QuantLevels.widen(u &- 32, signed: true)
+        let high = QuantLevels.highBits(QuantLevels.load(block + 128 + 32 * h), shift: Int32(2 * t), mask: 0x30)
+        return QuantLevels.widen(QuantLevels.minus(QuantLevels.or(low, high), 32), signed: true)
     }
 
     @inline(__always)
@@ -220,7 +286,8 @@ enum Q6KBlocks: QuantBlockFormat {
         let d = QuantLevels.half(block, 208)
         for c in 0..<8 {
             let q = levels(block, c)
-            let s0 = SIMD8<Float>(repeating: scale(block, d, 2 * c)), s1 = SIMD8<Float>(repeating: scale(block, d, 2 * c + 1))
+            let s0 = SIMD8<Float>(repeating: scale(block, d, 2 * c))
+            let s1 = SIMD8<Float>(repeating: scale(block, d, 2 * c + 1))
             let o = dst + 32 * c
             VectorMath.store8(q.0 * s0, o); VectorMath.store8(q.1 * s0, o + 8)
             VectorMath.store8(q.2 * s1, o + 16); VectorMath.store8(q.3 * s1, o + 24)

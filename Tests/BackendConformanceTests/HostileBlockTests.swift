@@ -44,7 +44,8 @@ final class HostileBlockTests: XCTestCase {
                 for t in 0..<tokens {
                     for r in 0..<rows {
                         let v = y[t * rows + r]
-                        XCTAssertEqual(v.isFinite, r != bad, "\(label): linear T=\(tokens) [\(t), \(r)] = \(v) on \(runner.label)")
+                        XCTAssertEqual(v.isFinite, r != bad,
+                                       "\(label): linear T=\(tokens) [\(t), \(r)] = \(v) on \(runner.label)")
                     }
                 }
             }

@@ -138,10 +138,10 @@ final class LinearConformanceTests: XCTestCase {
                 }
             }
         }
-        // the GGUF block types at T = 65 and 512 (prefill: past every GEMV limit) with 32 / 96-wide rows (K-quants:
-        // 256 / 768) and odd outputs
+        // the GGUF block types at T = 33 (Q6_K past its integer GEMV limit of 32, the others below theirs of 64),
+        // 65 and 512 (decoded tiles + sgemm) with 32 / 96-wide rows (K-quants: 256 / 768) and odd outputs
         for dtype in Self.ggufBlockTypes {
-            for (rows, blocks) in [(65, 1), (512, 3)] {
+            for (rows, blocks) in [(33, 3), (65, 1), (512, 3)] {
                 Conformance.check(try LinearCase(dtype: dtype, rows: rows, inFeatures: blocks * dtype.blockSize,
                                                  outFeatures: 33, bias: rows % 2 == 1))
             }

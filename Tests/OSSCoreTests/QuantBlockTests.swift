@@ -26,7 +26,8 @@ final class QuantBlockTests: XCTestCase {
         let fifth = (0..<32).map { Int((qh >> UInt32($0)) & 1) << 4 }
         XCTAssertEqual(try decode(.q4_0, f16(0.5) + qs), nibble.map { 0.5 * Float($0 - 8) })
         XCTAssertEqual(try decode(.q4_1, f16(0.25) + f16(-1.25) + qs), nibble.map { 0.25 * Float($0) - 1.25 })
-        XCTAssertEqual(try decode(.q5_0, f16(2) + u32(qh) + qs), (0..<32).map { 2 * Float(nibble[$0] + fifth[$0] - 16) })
+        XCTAssertEqual(try decode(.q5_0, f16(2) + u32(qh) + qs),
+                       (0..<32).map { 2 * Float(nibble[$0] + fifth[$0] - 16) })
         XCTAssertEqual(try decode(.q5_1, f16(0.125) + f16(3) + u32(qh) + qs),
                        (0..<32).map { 0.125 * Float(nibble[$0] + fifth[$0]) + 3 })
     }
