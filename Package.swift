@@ -20,6 +20,8 @@ let package = Package(
         .library(name: "OSSModel", targets: ["OSSModel"]),
         .library(name: "OSSBench", targets: ["OSSBench"]),
         .executable(name: "oss", targets: ["oss"]),
+        // The C ABI: libswiftoss.so, declared by CModules/SwiftOSSABI/include/swiftoss.h.
+        .library(name: "swiftoss", type: .dynamic, targets: ["SwiftOSSC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -33,7 +35,8 @@ let package = Package(
         .target(name: "OSSFormats", dependencies: ["OSSCore"], swiftSettings: cpuTarget),
         .target(name: "OSSTokenizer", dependencies: ["OSSCore"], resources: [.copy("Resources")], swiftSettings: cpuTarget),
         .target(name: "OSSModel", dependencies: ["OSSCore", "OSSFormats", "OSSTokenizer"], swiftSettings: cpuTarget),
-        .target(name: "OSSBench", dependencies: ["OSSCore", "OSSBackends", "OSSModel", "CKernels"], swiftSettings: cpuTarget),
+        .target(name: "OSSBench", dependencies: ["OSSCore", "OSSBackends", "OSSFormats", "OSSModel", "CKernels"],
+                swiftSettings: cpuTarget),
         .executableTarget(
             name: "oss",
             dependencies: [
@@ -42,7 +45,15 @@ let package = Package(
             ],
             swiftSettings: cpuTarget),
 
+        // C ABI (`@_cdecl` functions) over the model and backends; its header is the module SwiftOSSABI.
+        .target(
+            name: "SwiftOSSC",
+            dependencies: ["OSSCore", "OSSBackends", "OSSFormats", "OSSTokenizer", "OSSModel", "SwiftOSSABI"],
+            swiftSettings: cpuTarget),
+
         // MARK: Implementation details
+        // swiftoss.h (the C ABI's contract) and compile-time checks of its struct layouts.
+        .target(name: "SwiftOSSABI", path: "CModules/SwiftOSSABI"),
         // C kernels: OpenBLAS (pthread flavour, held at one thread) for GEMM/GEMV, our own OpenMP (LLVM libomp)
         // kernels for everything else. No stable API of its own: use it through BLASBackend.
         .target(

@@ -1,6 +1,7 @@
 import Foundation
 import OSSBackends
 import OSSCore
+import OSSFormats
 import OSSModel
 
 /// Runs a `BenchConfiguration`: roofline probes first, then the ops suite (each cell prepared once and timed on every
@@ -20,7 +21,7 @@ public final class BenchRunner {
     /// Measures everything and returns the run (nothing is written here; see `ResultsDirectory`).
     public func run(command: [String]) throws -> BenchRun {
         let c = configuration
-        progress.log("roofline probes: FMA peak and DRAM read bandwidth (\(Figures.bytes(Double(c.dramProbeBytes)))) at threads \(c.threads.map(String.init).joined(separator: ","))…")
+        progress.log("roofline probes: instruction-class peaks and DRAM/L3/L2 read bandwidth (\(Figures.bytes(Double(c.dramProbeBytes)))) at threads \(c.threads.map(String.init).joined(separator: ","))…")
         var roofline = try RooflineProbe.shared.measure(threads: c.threads, dramBytes: c.dramProbeBytes)
         logCeilings(roofline)
         var backends: [String: any Backend] = [:]
@@ -64,7 +65,8 @@ public final class BenchRunner {
                             try prepared.body(b, i)
                         }
                         var cell = result(prepared, backend: kind.rawValue, threads: t, samples: samples,
-                                          cost: prepared.cost, ceiling: ceiling)
+                                          cost: prepared.cost, ceiling: ceiling,
+                                          kernels: (b as? any InstructionClassReporting).map(prepared.shares))
                         if read != nil { cell.readRatio = Self.pairedRatio(readNs, samples) }
                         results.append(cell)
                         progress.end()
@@ -82,38 +84,15 @@ public final class BenchRunner {
                         progress.begin("\(spec) \(reference.name) \(t)t")
                         let samples = try measure(spec, backend: reference.name) { i in try reference.run(t, i) }
                         results.append(result(prepared, backend: reference.name, threads: t, samples: samples,
-                                              cost: reference.cost, ceiling: ceiling, workingSet: reference.workingSet))
+                                              cost: reference.cost, ceiling: ceiling, workingSet: reference.workingSet,
+                                              kernels: reference.kernel.map { [KernelShare($0, flops: reference.cost.flops)] }))
                         progress.end()
                     }
                 }
             }
         }
         if c.suites.contains(.e2e) {
-            let (url, label) = try E2ESuite.resolveModel(c.model) { self.progress.log($0) }
-            let context = max(c.prompts.max() ?? 1, c.gens.max() ?? 1) + 1
-            for kind in c.backends {
-                for t in c.threads {
-                    guard let ceiling = roofline.ceiling(threads: t) else { continue }
-                    settle(kind.rawValue)
-                    progress.begin("e2e \(label) pp\(c.prompts.map(String.init).joined(separator: ",")) "
-                                   + "tg\(c.gens.map(String.init).joined(separator: ",")) \(kind.rawValue) \(t)t")
-                    let model: GPTOSSModel
-                    do {
-                        model = try GPTOSSModel.load(directory: url, backend: try backend(kind, t), contextLength: context,
-                                                     prefillChunk: min(max(c.prompts.max() ?? 512, 1), 2048))
-                    } catch let e as BenchError { throw e } catch {
-                        throw BenchError.model("cannot load \(url.path): \(error)")
-                    }
-                    let cost = E2ESuite.ModelCost(model: model)
-                    results += try E2ESuite.prefill(model: model, cost: cost, prompts: c.prompts, label: label,
-                                                    backend: kind.rawValue, threads: t, reps: c.e2eReps, warmup: c.warmup,
-                                                    ceiling: ceiling, budget: 4 * c.cellBudgetSeconds)
-                    results += try E2ESuite.decode(model: model, cost: cost, gens: c.gens, label: label,
-                                                   backend: kind.rawValue, threads: t, reps: c.e2eReps, warmup: c.warmup,
-                                                   ceiling: ceiling, budget: 4 * c.cellBudgetSeconds)
-                    progress.end()
-                }
-            }
+            results += try runE2E(roofline: roofline, backend: backend, settle: settle)
         }
         // Probe again and keep the better figures: load from other processes during the first probe would otherwise
         // understate the ceilings. Results are re-derived against the final ceilings.
@@ -124,15 +103,148 @@ public final class BenchRunner {
             guard let ceiling = roofline.ceiling(threads: r.threads) else { return r }
             return r.rescored(under: ceiling)
         }
+        for line in MarkdownReporter.overCeiling(results) {
+            progress.log("warning: above 105% of its ceiling (a wrong ceiling or count?): \(line)")
+        }
         progress.finish()
         let header = RunHeader(runID: ResultsDirectory.runID(machine: machine), machine: machine, roofline: roofline,
                                command: command)
         return BenchRun(header: header, results: results)
     }
 
+    /// The e2e block: the cold start once (if asked), then per round every backend × thread count at every depth,
+    /// then the peer on the same weights.
+    private func runE2E(roofline: Roofline, backend: (BackendKind, Int) throws -> any Backend,
+                        settle: (String) -> Void) throws -> [BenchResult] {
+        let c = configuration
+        let (url, label) = try E2ESuite.resolveModel(c.model) { self.progress.log($0) }
+        let longest = max(c.prompts.max() ?? 1, c.gens.max() ?? 1)
+        let context = (c.depths.max() ?? 0) + longest + 1
+        // Rewinding to the depth after each rep needs sliding layers to keep `longest` more ring rows.
+        func load(_ b: any Backend, residency: WeightResidency) throws -> GPTOSSModel {
+            do {
+                return try GPTOSSModel.load(directory: url, backend: b, contextLength: context,
+                                            prefillChunk: min(max(c.prompts.max() ?? 512, 1), 2048),
+                                            rewindRows: longest, residency: residency)
+            } catch let e as BenchError { throw e } catch {
+                throw BenchError.model("cannot load \(url.path): \(error)")
+            }
+        }
+        var results: [BenchResult] = []
+        var cold = c.coldStart
+        for round in 1...max(1, c.rounds) {
+            var lastCost: E2ESuite.ModelCost?
+            for kind in c.backends {
+                for t in c.threads {
+                    guard let ceiling = roofline.ceiling(threads: t) else { continue }
+                    settle(kind.rawValue)
+                    progress.begin("e2e \(label) pp\(c.prompts.map(String.init).joined(separator: ",")) "
+                                   + "tg\(c.gens.map(String.init).joined(separator: ","))"
+                                   + (c.depths == [0] ? "" : " d\(c.depths.map(String.init).joined(separator: ","))")
+                                   + " \(kind.rawValue) \(t)t" + (c.rounds > 1 ? " round \(round)" : ""))
+                    let profiler = ProfilingBackend(try backend(kind, t))
+                    var startup: [BenchResult] = []
+                    var model: GPTOSSModel
+                    if cold {
+                        cold = false
+                        (model, startup) = try coldStart(load: { try load(profiler, residency: .mmap) }, url: url,
+                                                         label: label, backend: kind.rawValue, threads: t,
+                                                         ceiling: ceiling)
+                        if c.residency.copies || c.residency == .mlock {
+                            model = try timedLoad(into: &startup, residency: c.residency, label: label,
+                                                  backend: kind.rawValue, threads: t, ceiling: ceiling) {
+                                try load(profiler, residency: c.residency)
+                            }
+                        }
+                    } else {
+                        model = try load(profiler, residency: c.residency)
+                    }
+                    let cost = E2ESuite.ModelCost(model: model)
+                    lastCost = cost
+                    let weightTier = tier(cost.totalWeightBytes, t)
+                    var rows = startup
+                    for depth in c.depths {
+                        rows += try E2ESuite.prefill(model: model, profiler: profiler, cost: cost, prompts: c.prompts,
+                                                     depth: depth, label: label, backend: kind.rawValue, threads: t,
+                                                     reps: c.e2eReps, warmup: c.warmup, ceiling: ceiling,
+                                                     tier: weightTier, budget: 4 * c.cellBudgetSeconds)
+                        rows += try E2ESuite.decode(model: model, profiler: profiler, cost: cost, gens: c.gens,
+                                                    depth: depth, label: label, backend: kind.rawValue, threads: t,
+                                                    reps: c.e2eReps, warmup: c.warmup, ceiling: ceiling,
+                                                    tier: weightTier, budget: 4 * c.cellBudgetSeconds)
+                    }
+                    if c.rounds > 1 { for i in rows.indices { rows[i].round = round } }
+                    results += rows
+                    progress.end()
+                }
+            }
+            if let peer = c.peer, let cost = lastCost {
+                settle("peer")
+                progress.begin("e2e \(label) peer \(PeerBenchmark.llamaCppName)" + (c.rounds > 1 ? " round \(round)" : ""))
+                results += try peer.run(prompts: c.prompts, gens: c.gens, depths: c.depths, threads: c.threads,
+                                        reps: c.e2eReps, label: label, cost: cost,
+                                        ceiling: { roofline.ceiling(threads: $0) }, round: round) { self.progress.log($0) }
+                progress.end()
+            }
+        }
+        return results
+    }
+
+    /// The cold start: drops the model's files from the page cache, then times the load (mapped), the first prompt
+    /// on the cold mapping (its page faults included) and the prefault of every remaining page, as rows of their own.
+    private func coldStart(load: () throws -> GPTOSSModel, url: URL, label: String, backend: String, threads: Int,
+                           ceiling: Ceiling) throws -> (GPTOSSModel, [BenchResult]) {
+        let c = configuration
+        let files = (try? FileManager.default.contentsOfDirectory(at: url, includingPropertiesForKeys: nil)) ?? []
+        WeightResidency.evictFromPageCache(files.filter { $0.pathExtension == "safetensors" })
+        var rows: [BenchResult] = []
+        let model = try timedLoad(into: &rows, residency: .mmap, label: label, backend: backend, threads: threads,
+                                  ceiling: ceiling, load)
+        let cost = E2ESuite.ModelCost(model: model)
+        let before = model.residentWeightFraction
+        let n = c.prompts.first ?? 1
+        let ids = E2ESuite.tokens(n, vocab: model.vocabSize, salt: n)
+        let t0 = Timing.nowNs()
+        _ = try model.prefill(ids)
+        let first = Double(Timing.nowNs() - t0)
+        var coldRow = E2ESuite.startupRow(test: "cold-pp\(n)", op: "prefill", ns: first, label: label,
+                                          detail: "p=\(n) cold", backend: backend, threads: threads, cost: cost,
+                                          ceiling: ceiling, tokens: n)
+        coldRow.residentFraction = before
+        rows.append(coldRow)
+        let t1 = Timing.nowNs()
+        model.prefaultWeights()
+        var prefault = E2ESuite.startupRow(test: "prefault", op: "prefault", ns: Double(Timing.nowNs() - t1),
+                                           label: label, detail: "after the cold prompt", backend: backend,
+                                           threads: threads, cost: cost, ceiling: ceiling)
+        prefault.residentFraction = model.residentWeightFraction
+        rows.append(prefault)
+        progress.log("cold start: load \(Figures.duration(ns: rows[0].stats.median)), first pp\(n) "
+                     + "\(Figures.duration(ns: first)) with \(Figures.percent(before)) of the weights resident, "
+                     + "prefault \(Figures.duration(ns: prefault.stats.median))")
+        return (model, rows)
+    }
+
+    /// Times `load` and appends a `load` row naming the residency.
+    private func timedLoad(into rows: inout [BenchResult], residency: WeightResidency, label: String, backend: String,
+                           threads: Int, ceiling: Ceiling, _ load: () throws -> GPTOSSModel) throws -> GPTOSSModel {
+        let t0 = Timing.nowNs()
+        let model = try load()
+        let ns = Double(Timing.nowNs() - t0)
+        var row = E2ESuite.startupRow(test: "load", op: "load", ns: ns, label: label, detail: residency.rawValue,
+                                      backend: backend, threads: threads, cost: E2ESuite.ModelCost(model: model),
+                                      ceiling: ceiling)
+        row.residentFraction = model.residentWeightFraction
+        rows.append(row)
+        return model
+    }
+
     private func logCeilings(_ roofline: Roofline) {
         for ce in roofline.ceilings {
-            progress.log("  \(ce.threads) thread(s): FMA \(Figures.number(ce.fmaGFLOPS)) GFLOP/s, DRAM \(Figures.number(ce.dramGBps)) GB/s")
+            let peaks = roofline.instructionClasses.compactMap { c in ce.peak(c).map { "\(c) \(Figures.number($0))" } }
+            let reads = roofline.memoryTiers.compactMap { t in ce.bandwidth(t).map { "\(t.rawValue) \(Figures.number($0))" } }
+            progress.log("  \(ce.threads) thread(s): GOP/s \(peaks.joined(separator: ", ")); read GB/s "
+                         + reads.joined(separator: ", "))
         }
     }
 
@@ -153,10 +265,16 @@ public final class BenchRunner {
     }
 
     private func result(_ p: OpCase, backend: String, threads: Int, samples: [Double], cost: OpCost, ceiling: Ceiling,
-                        workingSet: Double? = nil) -> BenchResult {
-        BenchResult(suite: .ops, test: p.spec.test, op: p.op.rawValue, backend: backend, threads: threads,
-                    dtype: p.spec.dtype?.rawValue ?? "-", shape: p.shape, m: p.m, n: p.n, k: p.k, reps: samples.count,
-                    warmup: configuration.warmup, samplesNs: samples, cost: cost, ceiling: ceiling,
-                    workingSetBytes: workingSet ?? p.workingSet)
+                        workingSet: Double? = nil, kernels: [KernelShare]?) -> BenchResult {
+        let ws = workingSet ?? p.workingSet
+        return BenchResult(suite: .ops, test: p.spec.test, op: p.op.rawValue, backend: backend, threads: threads,
+                           dtype: p.spec.dtype?.rawValue ?? "-", shape: p.shape, m: p.m, n: p.n, k: p.k,
+                           reps: samples.count, warmup: configuration.warmup, samplesNs: samples, cost: cost,
+                           ceiling: ceiling, workingSetBytes: ws, kernels: kernels, memoryTier: tier(ws, threads))
+    }
+
+    /// The memory tier of a working set at `threads` threads on this machine.
+    func tier(_ workingSet: Double, _ threads: Int) -> MemoryTier {
+        MemoryTier.of(workingSet: workingSet, threads: threads, l2Bytes: machine.l2Bytes ?? 0, l3Bytes: machine.l3Bytes)
     }
 }

@@ -39,6 +39,15 @@ public enum E2ESuite {
         return (URL(fileURLWithPath: name), URL(fileURLWithPath: name).lastPathComponent)
     }
 
+    /// The GGUF form of `--model` for a peer: a `*.gguf` file inside the checkpoint directory (for a preset, its
+    /// cache directory), nil when there is none.
+    public static func ggufForm(of model: String, log: (String) -> Void) throws -> URL? {
+        let dir = SyntheticPreset(rawValue: model.lowercased()).map { cacheDirectory(for: $0) }
+            ?? URL(fileURLWithPath: model)
+        let files = (try? FileManager.default.contentsOfDirectory(at: dir, includingPropertiesForKeys: nil)) ?? []
+        return files.filter { $0.pathExtension == "gguf" }.sorted { $0.path < $1.path }.first
+    }
+
     /// The model's cost figures for the rooflines.
     struct ModelCost {
         /// Weight bytes one decoded token must read (attention, router, top-k experts, unembedding, norms, biases,
@@ -52,6 +61,11 @@ public enum E2ESuite {
         var totalWeightBytes: Double
         /// Label of the weight dtypes ("bf16+mxfp4").
         var dtypes: String
+        /// Matrix FLOPs per token through the layers by weight dtype: the dense matrices (attention, router) and the
+        /// top-k experts (which run at about T·k/E rows per expert in a prefill of T tokens).
+        var denseFLOPsPerToken: [DType: Double] = [:], expertFLOPsPerToken: [DType: Double] = [:]
+        /// Dtype of the unembedding.
+        var unembedDType: DType
         let config: ModelConfig
 
         init(model: GPTOSSModel) {
@@ -66,8 +80,15 @@ public enum E2ESuite {
                 let expertBias = (m.gateUpBias.map { $0.count } ?? 0) + (m.downBias.map { $0.count } ?? 0)
                 small += 4 * Double(a.norm.count + l.mlpNorm.count + a.sinks.count + biases)
                 small += 4 * Double(k * expertBias / max(m.experts, 1))
-                for mat in [a.q, a.k, a.v, a.out, m.router] { flops += 2 * Double(mat.shape.count) }
-                flops += 2 * Double(k) * Double(m.gateUp.shape.count + m.down.shape.count) / Double(max(m.experts, 1))
+                for mat in [a.q, a.k, a.v, a.out, m.router] {
+                    flops += 2 * Double(mat.shape.count)
+                    denseFLOPsPerToken[mat.dtype, default: 0] += 2 * Double(mat.shape.count)
+                }
+                for mat in [m.gateUp, m.down] {
+                    let f = 2 * Double(k) * Double(mat.shape.count) / Double(max(m.experts, 1))
+                    flops += f
+                    expertFLOPsPerToken[mat.dtype, default: 0] += f
+                }
                 total += Double(a.q.storedBytes + a.k.storedBytes + a.v.storedBytes + a.out.storedBytes + m.router.storedBytes
                                 + m.gateUp.storedBytes + m.down.storedBytes)
                 total += 4 * Double(a.norm.count + l.mlpNorm.count + a.sinks.count + biases + expertBias)
@@ -75,10 +96,46 @@ public enum E2ESuite {
             decodeBytesPerToken = Double(w.activeBytesPerToken(expertsPerToken: k)) + small
             layerFLOPsPerToken = flops
             unembedFLOPs = 2 * Double(w.unembedding.shape.count)
+            unembedDType = w.unembedding.dtype
             totalWeightBytes = total
             let names = Set([w.layers.first?.attention.q.dtype, w.layers.first?.moe.gateUp.dtype, w.unembedding.dtype]
                 .compactMap { $0?.rawValue })
             dtypes = names.sorted().joined(separator: "+")
+        }
+
+        /// The kernels of a step of `rows` tokens (prefill chunks; 1 for decode) on `backend`, with the FLOPs each
+        /// runs for `tokens` tokens in such steps plus `attention` FLOPs and one unembedding (the last position's).
+        func shares(on backend: any Backend, rows: Int, tokens: Int, attention: Double) -> [KernelShare]? {
+            guard let r = backend as? any InstructionClassReporting else { return nil }
+            let n = Double(tokens), expertRows = max(1, rows * config.expertsPerToken / max(config.experts, 1))
+            var out: [KernelShare] = []
+            for (d, f) in denseFLOPsPerToken.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                out.append(KernelShare(r.kernelClass(for: OpDescriptor(.linear, dtype: d), rows: rows), flops: f * n))
+            }
+            for (d, f) in expertFLOPsPerToken.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                out.append(KernelShare(r.kernelClass(for: OpDescriptor(.moe, dtype: d), rows: expertRows), flops: f * n))
+            }
+            out.append(KernelShare(r.kernelClass(for: OpDescriptor(.attention), rows: rows), flops: attention))
+            out.append(KernelShare(r.kernelClass(for: OpDescriptor(.linear, dtype: unembedDType), rows: 1),
+                                   flops: unembedFLOPs))
+            return out
+        }
+
+        /// Counted FLOPs and bytes of a prefill of n tokens after `depth` cached ones (every weight read once).
+        func prefillCost(tokens n: Int, depth: Int) -> OpCost {
+            OpCost(flops: Double(n) * layerFLOPsPerToken + attentionFLOPs(from: depth, count: n) + unembedFLOPs,
+                   bytes: totalWeightBytes)
+        }
+
+        /// Counted FLOPs and bytes of one decoded token, averaged over n tokens after `depth` cached ones.
+        func decodeCost(tokens n: Int, depth: Int) -> OpCost {
+            OpCost(flops: layerFLOPsPerToken + unembedFLOPs + attentionFLOPs(from: depth, count: n) / Double(max(n, 1)),
+                   bytes: decodeBytesPerToken)
+        }
+
+        /// Attention FLOPs of positions `from..<from+count`.
+        func attentionFLOPs(from p0: Int, count: Int) -> Double {
+            (p0..<(p0 + count)).reduce(0.0) { $0 + attentionFLOPs(position: $1) }
         }
 
         /// Attention FLOPs of the token at position p summed over layers: heads × visible keys × (4·d + 5).
@@ -98,39 +155,76 @@ public enum E2ESuite {
         (0..<n).map { Int32((($0 + salt) &* 7919 &+ 13) % max(vocab, 1)) }
     }
 
-    /// pp`n` for every n in `prompts`: prefill from an empty cache; one sample per rep.
-    static func prefill(model: GPTOSSModel, cost: ModelCost, prompts: [Int], label: String, backend: String, threads: Int,
-                        reps: Int, warmup: Int, ceiling: Ceiling, budget: Double) throws -> [BenchResult] {
+    /// Test name at a context depth: `pp512`, `tg128@d4096` (llama-bench writes `pp512 @ d4096`).
+    static func testName(_ base: String, depth: Int) -> String { depth > 0 ? "\(base)@d\(depth)" : base }
+
+    /// Brings the model to `depth` cached tokens once (untimed): reset, then a prefill of `depth` tokens. Each rep
+    /// then rewinds to `depth` (`truncate(to:)`, exact), so the context is filled once per test, not per rep.
+    static func fillContext(_ model: GPTOSSModel, depth: Int) throws {
+        model.reset()
+        if depth > 0 { _ = try model.prefill(tokens(depth, vocab: model.vocabSize, salt: 3)) }
+    }
+
+    /// Runs `rep` once more with the profiler recording and returns each op kind's share of its time.
+    static func profile(_ profiler: ProfilingBackend?, _ rep: () throws -> Void) rethrows -> [String: Double]? {
+        guard let profiler else { return nil }
+        profiler.resetProfile()
+        profiler.recording = true
+        defer { profiler.recording = false }
+        try rep()
+        return profiler.shares
+    }
+
+    /// pp`n`(@d`depth`) for every n in `prompts`: prefill of n tokens after `depth` cached ones; one sample per rep.
+    static func prefill(model: GPTOSSModel, profiler: ProfilingBackend?, cost: ModelCost, prompts: [Int], depth: Int,
+                        label: String, backend: String, threads: Int, reps: Int, warmup: Int, ceiling: Ceiling,
+                        tier: MemoryTier, budget: Double) throws -> [BenchResult] {
         var out: [BenchResult] = []
+        try fillContext(model, depth: depth)
+        let resident = model.residentWeightFraction
         for n in prompts {
             let ids = tokens(n, vocab: model.vocabSize, salt: n)
-            let samples = try Timing.measure(warmup: warmup, reps: reps, budgetSeconds: budget) { _ in
-                model.reset()
+            let rep = {
+                try model.truncate(to: depth)
                 _ = try model.prefill(ids)
             }
-            let attention = (0..<n).reduce(0.0) { $0 + cost.attentionFLOPs(position: $1) }
-            let c = OpCost(flops: Double(n) * cost.layerFLOPsPerToken + attention + cost.unembedFLOPs,
-                           bytes: cost.totalWeightBytes)
+            let samples = try Timing.measure(warmup: warmup, reps: reps, budgetSeconds: budget) { _ in try rep() }
+            let shares = try profile(profiler, rep)
+            let attention = cost.attentionFLOPs(from: depth, count: n)
+            let c = cost.prefillCost(tokens: n, depth: depth)
             let s = SampleStatistics(samples)
-            out.append(BenchResult(suite: .e2e, test: "pp\(n)", op: "prefill", backend: backend, threads: threads,
-                                   dtype: cost.dtypes, shape: "\(label) p=\(n)", m: n, n: 0, k: 0, reps: samples.count,
-                                   warmup: warmup, samplesNs: samples, cost: c, ceiling: ceiling,
-                                   workingSetBytes: cost.totalWeightBytes, tokensPerRep: n, ttftNs: s.median, bound: .compute))
+            var r = BenchResult(suite: .e2e, test: testName("pp\(n)", depth: depth), op: "prefill", backend: backend,
+                                threads: threads, dtype: cost.dtypes,
+                                shape: "\(label) p=\(n)" + (depth > 0 ? " d=\(depth)" : ""), m: n, n: 0, k: 0,
+                                reps: samples.count, warmup: warmup, samplesNs: samples, cost: c, ceiling: ceiling,
+                                workingSetBytes: cost.totalWeightBytes, tokensPerRep: n, ttftNs: s.median,
+                                bound: .compute,
+                                kernels: cost.shares(on: model.backend, rows: min(n, model.prefillChunk), tokens: n,
+                                                     attention: attention),
+                                memoryTier: tier)
+            r.depth = depth > 0 ? depth : nil
+            r.opShares = shares
+            r.residentFraction = resident
+            out.append(r)
         }
         return out
     }
 
-    /// tg`n` for every n in `gens`: decode n tokens from an empty cache; one sample per generated token.
-    static func decode(model: GPTOSSModel, cost: ModelCost, gens: [Int], label: String, backend: String, threads: Int,
-                       reps: Int, warmup: Int, ceiling: Ceiling, budget: Double) throws -> [BenchResult] {
+    /// tg`n`(@d`depth`) for every n in `gens`: decode n tokens after `depth` cached ones; one sample per generated
+    /// token.
+    static func decode(model: GPTOSSModel, profiler: ProfilingBackend?, cost: ModelCost, gens: [Int], depth: Int,
+                       label: String, backend: String, threads: Int, reps: Int, warmup: Int, ceiling: Ceiling,
+                       tier: MemoryTier, budget: Double) throws -> [BenchResult] {
         var out: [BenchResult] = []
+        try fillContext(model, depth: depth)
+        let resident = model.residentWeightFraction
         for n in gens {
             let ids = tokens(n, vocab: model.vocabSize, salt: 7)
             var samples: [Double] = []
             samples.reserveCapacity(n * reps)
             let start = Timing.nowNs()
             for rep in 0..<(warmup + reps) {
-                model.reset()
+                try model.truncate(to: depth)
                 for id in ids {
                     let t0 = Timing.nowNs()
                     _ = try model.decode(id)
@@ -138,13 +232,35 @@ public enum E2ESuite {
                 }
                 if rep >= warmup, Double(Timing.nowNs() - start) / 1e9 > budget { break }
             }
-            let attention = (0..<n).reduce(0.0) { $0 + cost.attentionFLOPs(position: $1) } / Double(n)
-            let c = OpCost(flops: cost.layerFLOPsPerToken + cost.unembedFLOPs + attention, bytes: cost.decodeBytesPerToken)
-            out.append(BenchResult(suite: .e2e, test: "tg\(n)", op: "decode", backend: backend, threads: threads,
-                                   dtype: cost.dtypes, shape: "\(label) g=\(n)", m: n, n: 0, k: 0, reps: samples.count / max(n, 1),
-                                   warmup: warmup, samplesNs: samples, cost: c, ceiling: ceiling,
-                                   workingSetBytes: cost.totalWeightBytes, tokensPerRep: 1, bound: .memory))
+            let shares = try profile(profiler) {
+                try model.truncate(to: depth)
+                for id in ids { _ = try model.decode(id) }
+            }
+            let attention = cost.attentionFLOPs(from: depth, count: n) / Double(n)
+            let c = cost.decodeCost(tokens: n, depth: depth)
+            var r = BenchResult(suite: .e2e, test: testName("tg\(n)", depth: depth), op: "decode", backend: backend,
+                                threads: threads, dtype: cost.dtypes,
+                                shape: "\(label) g=\(n)" + (depth > 0 ? " d=\(depth)" : ""), m: n, n: 0, k: 0,
+                                reps: samples.count / max(n, 1), warmup: warmup, samplesNs: samples, cost: c,
+                                ceiling: ceiling, workingSetBytes: cost.totalWeightBytes, tokensPerRep: 1,
+                                bound: .memory,
+                                kernels: cost.shares(on: model.decodeBackend, rows: 1, tokens: 1, attention: attention),
+                                memoryTier: tier)
+            r.depth = depth > 0 ? depth : nil
+            r.opShares = shares
+            r.residentFraction = resident
+            out.append(r)
         }
         return out
+    }
+
+    /// A one-sample row of the load / cold-start block: `test` (`load`, `prefault`, `cold-pp512`) timed once.
+    static func startupRow(test: String, op: String, ns: Double, label: String, detail: String, backend: String,
+                           threads: Int, cost: ModelCost, ceiling: Ceiling, tokens: Int? = nil) -> BenchResult {
+        BenchResult(suite: .e2e, test: test, op: op, backend: backend, threads: threads, dtype: cost.dtypes,
+                    shape: "\(label) \(detail)", m: tokens ?? 0, n: 0, k: 0, reps: 1, warmup: 0, samplesNs: [ns],
+                    cost: OpCost(flops: 0, bytes: cost.totalWeightBytes), ceiling: ceiling,
+                    workingSetBytes: cost.totalWeightBytes, tokensPerRep: tokens, ttftNs: tokens.map { _ in ns },
+                    bound: .memory, memoryTier: .dram)
     }
 }
