@@ -1,0 +1,106 @@
+import OSSCore
+import OSSModel
+
+/// Typed reads of a JSON request body's members: wrong types and out-of-range values become a 400 naming the
+/// parameter.
+struct RequestFields {
+    let json: JSONValue
+    let members: [String: JSONValue]
+
+    init(_ body: [UInt8]) throws {
+        let value: JSONValue
+        do { value = try JSONValue.parse(body) } catch {
+            throw APIError.invalid("the body is not valid JSON: \(error)", code: "invalid_json")
+        }
+        guard let members = value.objectDictionary else {
+            throw APIError.invalid("the body must be a JSON object, got \(value.typeName)")
+        }
+        json = value
+        self.members = members
+    }
+
+    /// The member, with JSON null read as absent.
+    subscript(_ key: String) -> JSONValue? {
+        guard let v = members[key], !v.isNull else { return nil }
+        return v
+    }
+
+    func string(_ key: String) throws -> String? {
+        guard let v = self[key] else { return nil }
+        guard let s = v.stringValue else { throw APIError.invalid("'\(key)' must be a string, got \(v.typeName)", param: key) }
+        return s
+    }
+
+    func bool(_ key: String) throws -> Bool? {
+        guard let v = self[key] else { return nil }
+        guard case let .bool(b) = v else { throw APIError.invalid("'\(key)' must be a boolean, got \(v.typeName)", param: key) }
+        return b
+    }
+
+    func number(_ key: String, in range: ClosedRange<Double>) throws -> Double? {
+        guard let v = self[key] else { return nil }
+        guard let d = v.number else { throw APIError.invalid("'\(key)' must be a number, got \(v.typeName)", param: key) }
+        guard range.contains(d) else {
+            throw APIError.invalid("'\(key)' must be in \(range.lowerBound)...\(range.upperBound), got \(d)", param: key)
+        }
+        return d
+    }
+
+    func integer(_ key: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let v = self[key] else { return nil }
+        guard let i = v.intValue else { throw APIError.invalid("'\(key)' must be an integer, got \(v.typeName)", param: key) }
+        guard range.contains(i) else {
+            throw APIError.invalid("'\(key)' must be in \(range.lowerBound)...\(range.upperBound), got \(i)", param: key)
+        }
+        return i
+    }
+
+    func array(_ key: String) throws -> [JSONValue]? {
+        guard let v = self[key] else { return nil }
+        guard let a = v.arrayValue else { throw APIError.invalid("'\(key)' must be an array, got \(v.typeName)", param: key) }
+        return a
+    }
+
+    /// `model`: absent, or the served model's id.
+    func checkModel(_ served: String) throws {
+        guard let name = try string("model") else { return }
+        guard name == served else {
+            throw APIError(status: 400, message: "the model '\(name)' does not exist; this server serves '\(served)'",
+                           type: "invalid_request_error", param: "model", code: "model_not_found")
+        }
+    }
+
+    /// Sampling: `temperature` [0, 2], `top_p` (0, 1], `top_k` ≥ 0, `min_p` [0, 1], `seed`.
+    func sampling(defaultSeed: UInt64) throws -> SamplingParameters {
+        var p = SamplingParameters(temperature: 1, seed: defaultSeed)
+        if let t = try number("temperature", in: 0...2) { p.temperature = Float(t) }
+        if let v = try number("top_p", in: 0...1) {
+            guard v > 0 else { throw APIError.invalid("'top_p' must be in (0, 1], got 0", param: "top_p") }
+            p.topP = Float(v)
+        }
+        if let k = try integer("top_k", in: -1...1_000_000) { p.topK = max(k, 0) }
+        if let m = try number("min_p", in: 0...1) { p.minP = Float(m) }
+        if let s = self["seed"] {
+            guard let i = s.intValue else { throw APIError.invalid("'seed' must be an integer", param: "seed") }
+            p.seed = UInt64(bitPattern: Int64(i))
+        }
+        return p
+    }
+
+    /// `stop`: a string or up to 4 strings.
+    func stopStrings() throws -> [String] {
+        guard let v = self["stop"] else { return [] }
+        if let s = v.stringValue { return s.isEmpty ? [] : [s] }
+        guard let a = v.arrayValue, a.count <= 4, a.allSatisfy({ $0.stringValue != nil }) else {
+            throw APIError.invalid("'stop' must be a string or an array of at most 4 strings", param: "stop")
+        }
+        return a.compactMap(\.stringValue).filter { !$0.isEmpty }
+    }
+
+    /// `n`: only 1 is served.
+    func checkSingleChoice() throws {
+        if let n = try integer("n", in: 1...128), n != 1 {
+            throw APIError.invalid("'n' must be 1 (one choice per request)", param: "n")
+        }
+    }
+}
