@@ -27,6 +27,8 @@ public final class Sampler {
     private let blockSums: UnsafeMutablePointer<Double>
     /// Sort keys of the ids at a top-p cut (capacity sampleableLimit).
     private let keys: UnsafeMutablePointer<UInt64>
+    /// Maximum logit of each block of `SamplerKernels.maxBlock` ids (from the argmax pass; top-k skips blocks by it).
+    private let blockMax: UnsafeMutablePointer<Float>
     static let block = 1024
     /// A top-p cut stops bisecting once at most this many weights lie between its brackets (they are sorted).
     static let cutCandidates = 512
@@ -55,10 +57,11 @@ public final class Sampler {
         weights = .allocate(capacity: sampleableLimit)
         blockSums = .allocate(capacity: (sampleableLimit + Self.block - 1) / Self.block)
         keys = .allocate(capacity: sampleableLimit)
+        blockMax = .allocate(capacity: (sampleableLimit + SamplerKernels.maxBlock - 1) / SamplerKernels.maxBlock)
     }
 
     deinit {
-        ids.deallocate(); values.deallocate(); weights.deallocate(); blockSums.deallocate(); keys.deallocate()
+        ids.deallocate(); values.deallocate(); weights.deallocate(); blockSums.deallocate(); keys.deallocate(); blockMax.deallocate()
     }
 
     /// Restarts the random sequence (same seed → same choices again).
@@ -76,8 +79,8 @@ public final class Sampler {
         switch try select(logits) {
         case let .single(id): return id
         case let .candidates(count): return draw(count: count)
-        case let .threshold(threshold, extra, limit, total):
-            return drawAtLeast(threshold, extra: extra, limit: limit, total: total)
+        case let .threshold(threshold, extra, limit, total, massAbove):
+            return drawAtLeast(threshold, extra: extra, limit: limit, total: total, massAbove: massAbove)
         }
     }
 
@@ -88,7 +91,7 @@ public final class Sampler {
         case let .single(id): p[id] = 1
         case let .candidates(count):
             for i in 0..<count where weights[i] > 0 { p[ids[i]] = Double(weights[i]) }
-        case let .threshold(threshold, extra, limit, _):
+        case let .threshold(threshold, extra, limit, _, _):
             for i in 0..<limit where weights[i] >= threshold && weights[i] > 0 { p[Int32(i)] = Double(weights[i]) }
             for j in 0..<extra where values[j] > 0 { p[ids[j]] = Double(values[j]) }
         }
@@ -103,7 +106,8 @@ public final class Sampler {
         /// `ids[0..<count]` with `weights[0..<count]`.
         case candidates(count: Int)
         /// Ids i < limit with `weights[i] ≥ threshold` (and > 0), plus `ids[0..<extra]` with `values[0..<extra]`.
-        case threshold(Float, extra: Int, limit: Int, total: Double)
+        /// `massAbove`: Σ weights ≥ threshold when known (nil: summed when drawing).
+        case threshold(Float, extra: Int, limit: Int, total: Double, massAbove: Double?)
     }
 
     private func select(_ logits: Tensor) throws -> Selection {
@@ -113,11 +117,8 @@ public final class Sampler {
             throw SamplerError.nothingToSample("\(logits.count) logits, limit \(sampleableLimit), \(bannedBelow) banned")
         }
         let p = UnsafePointer(logits.pointer)
-        let (best, hasNaN) = SamplerKernels.argmax(p, limit)
-        if hasNaN {
-            let i = (0..<limit).first { p[$0].isNaN } ?? 0
-            throw SamplerError.notANumber(index: i)
-        }
+        let (best, nonFinite) = SamplerKernels.argmax(p, limit, blockMax: blockMax)
+        if nonFinite, let i = (0..<limit).first(where: { p[$0].isNaN }) { throw SamplerError.notANumber(index: i) }
         var topID = best
         if !isAllowed(best) {
             // The argmax is banned: the first largest allowed id.
@@ -172,17 +173,19 @@ public final class Sampler {
             if isAllowed(i) { ids[size] = Int32(i); values[size] = p[i]; size += 1; siftUp(size - 1) }
             i += 1
         }
+        // Blocks whose maximum does not beat the heap's smallest are skipped whole.
+        let block = SamplerKernels.maxBlock
         func offer(_ j: Int) {
             guard p[j] > values[0], isAllowed(j) else { return }
             ids[0] = Int32(j); values[0] = p[j]
             siftDown(0, size: k)
         }
-        while i + 8 <= limit {
-            let v = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
-            if any(v .> SIMD8(repeating: values[0])) { for j in i..<(i + 8) { offer(j) } }
-            i += 8
+        while i < limit && i % block != 0 { offer(i); i += 1 }
+        while i < limit {
+            let end = min(i + block, limit)
+            if blockMax[i / block] > values[0] { for j in i..<end { offer(j) } }
+            i = end
         }
-        while i < limit { offer(i); i += 1 }
         // Heap sort: the worst goes to the end each time, leaving the candidates in descending order.
         var n = k
         while n > 1 {
@@ -257,16 +260,16 @@ public final class Sampler {
             for b in 0..<((limit + block - 1) / block) { total += blockSums[b] }
         }
         // The set drawn from: weights ≥ threshold (0 = all), plus ids[0..<extra] (weights values[0..<extra]).
-        var threshold: Float = 0
+        var threshold: Float = 0, smallest: Float = 0
         var extra = 0
-        if parameters.topP < 1 { (threshold, extra) = nucleus(limit: limit, total: total) }
+        var massAbove: Double? = total
+        if parameters.topP < 1 { (threshold, extra, smallest, massAbove) = nucleus(limit: limit, total: total) }
         if parameters.minP > 0 {
             // The top allowed id has weight exactly 1 (e^0): min-p keeps weights ≥ minP, a shorter prefix than the
             // top-p set when minP exceeds that set's smallest weight.
-            let smallest = extra > 0 ? values[extra - 1] : threshold
-            if parameters.minP > smallest { threshold = parameters.minP; extra = 0 }
+            if parameters.minP > smallest { threshold = parameters.minP; extra = 0; massAbove = nil }
         }
-        return .threshold(threshold, extra: extra, limit: limit, total: total)
+        return .threshold(threshold, extra: extra, limit: limit, total: total, massAbove: massAbove)
     }
 
     private func recomputeBlock(_ b: Int, limit: Int) {
@@ -277,69 +280,84 @@ public final class Sampler {
     /// The top-p set: the shortest prefix by descending weight whose mass reaches topP·total. Bisects (in log
     /// space) a threshold pair lo < hi with mass(w ≥ hi) < target ≤ mass(w ≥ lo) until few weights lie between
     /// them, sorts those and walks them. Returns hi and the number of cut ids left in `ids`/`values`.
-    private func nucleus(limit: Int, total: Double) -> (threshold: Float, extra: Int) {
+    private func nucleus(limit: Int, total: Double) -> (threshold: Float, extra: Int, smallest: Float, massAbove: Double) {
         let w = weights
         let target = Double(parameters.topP) * total
         // Ids below (total − target)/limit cannot hold the mass that is left out, so this lo keeps ≥ target.
         var lo = max(Float((total - target) / Double(limit)), .leastNormalMagnitude)
         var hi = Float(1).nextUp  // the top weight is exactly 1: nothing is ≥ hi
         var massHi = 0.0, countHi = 0
-        var countLo = SamplerKernels.massAtLeast(w, limit, lo).count
+        var countLo = limit  // an upper bound until a pass measures it
         var rounds = 0
-        while countLo - countHi > Self.cutCandidates && rounds < 64 {
-            let mid = exp2((log2(lo) + log2(hi)) / 2)
-            guard mid > lo && mid < hi else { break }
-            let (mass, count) = SamplerKernels.massAtLeast(w, limit, mid)
-            if mass >= target { lo = mid; countLo = count } else { hi = mid; massHi = mass; countHi = count }
+        while countLo - countHi > Self.cutCandidates && rounds < 32 {
+            // four thresholds evenly spaced in log space split [lo, hi) into five parts per pass
+            let a = log2(lo), b = log2(hi)
+            let t = SIMD4<Float>((1...4).map { exp2(a + (b - a) * Float($0) / 5) })
+            guard t[0] > lo && t[3] < hi else { break }
+            let (mass, count) = SamplerKernels.massAtLeast4(w, limit, t)
+            for l in 0..<4 {  // ascending thresholds: mass and count fall
+                if mass[l] >= target { lo = t[l]; countLo = count[l] } else { hi = t[l]; massHi = mass[l]; countHi = count[l]; break }
+            }
             rounds += 1
         }
         let m = SamplerKernels.collect(w, limit, lo: lo, hi: hi, ids: ids, values: values)
-        // Descending weight, lower id first among equals (the order the cut takes them in): one UInt64 key per
-        // candidate (positive floats order as their bit patterns), heap-sorted in place.
+        // Order: descending weight, lower id first among equals — one unique UInt64 key per candidate (positive
+        // floats order as their bit patterns). The cut is found by weighted selection, not a sort.
         for j in 0..<m { keys[j] = UInt64(values[j].bitPattern) << 32 | UInt64(UInt32.max - UInt32(ids[j])) }
-        Self.sortDescending(keys, count: m)
-        var taken = 0
-        var mass = massHi
-        while mass < target && taken < m {
-            let key = keys[taken]
-            ids[taken] = Int32(UInt32.max - UInt32(truncatingIfNeeded: key))
-            values[taken] = Float(bitPattern: UInt32(key >> 32))
-            mass += Double(values[taken])
-            taken += 1
+        let taken = Self.selectPrefix(keys, count: m, mass: target - massHi)
+        var smallest = hi
+        for j in 0..<taken {
+            let key = keys[j]
+            ids[j] = Int32(UInt32.max - UInt32(truncatingIfNeeded: key))
+            values[j] = Float(bitPattern: UInt32(key >> 32))
+            smallest = min(smallest, values[j])
         }
-        return (hi, taken)
+        return (hi, taken, smallest, massHi)
     }
 
-    /// In-place heap sort of `keys[0..<count]` into descending order (no allocation).
-    static func sortDescending(_ keys: UnsafeMutablePointer<UInt64>, count n: Int) {
-        func sift(_ start: Int, _ size: Int) {  // min-heap: the smallest key at the root
-            var i = start
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < size && keys[l] < keys[m] { m = l }
-                if r < size && keys[r] < keys[m] { m = r }
-                if m == i { return }
-                keys.swapAt(i, m)
-                i = m
+    /// Weighted selection over unique keys (`weight bits << 32 | inverted id`): moves the shortest prefix, by
+    /// descending key, whose weights sum to at least `mass` to `keys[0..<n]` (in no particular order) and returns n
+    /// (all `count` when their sum falls short). Quickselect partitions; no allocation.
+    static func selectPrefix(_ keys: UnsafeMutablePointer<UInt64>, count: Int, mass: Double) -> Int {
+        @inline(__always) func weight(_ k: UInt64) -> Double { Double(Float(bitPattern: UInt32(k >> 32))) }
+        var need = mass
+        var lo = 0, hi = count  // keys[0..<lo] are taken; the cut lies in keys[lo..<hi]
+        while hi - lo > 1 {
+            // median-of-three pivot, moved to keys[lo]
+            let mid = lo + (hi - lo) / 2
+            let a = keys[lo], b = keys[mid], c = keys[hi - 1]
+            let pivotIndex = (a < b) == (b < c) ? mid : (b < a) == (a < c) ? lo : hi - 1
+            keys.swapAt(lo, pivotIndex)
+            let pivot = keys[lo]
+            // keys > pivot to keys[lo + 1 ..< s]
+            var s = lo + 1
+            var above = 0.0
+            for j in (lo + 1)..<hi where keys[j] > pivot {
+                above += weight(keys[j])
+                keys.swapAt(j, s)
+                s += 1
+            }
+            // put the pivot right after the larger keys: keys[lo..<s-1] > pivot, keys[s-1] = pivot
+            keys.swapAt(lo, s - 1)
+            if above >= need {
+                hi = s - 1
+            } else if above + weight(pivot) >= need {
+                return s
+            } else {
+                need -= above + weight(pivot)
+                lo = s
             }
         }
-        guard n > 1 else { return }
-        for i in stride(from: n / 2 - 1, through: 0, by: -1) { sift(i, n) }
-        var size = n
-        while size > 1 {
-            keys.swapAt(0, size - 1)
-            size -= 1
-            sift(0, size)
-        }
+        if hi - lo == 1 && need > 0 { return lo + 1 }
+        return lo
     }
 
     /// Draws from {i : w[i] ≥ threshold, w[i] > 0} ∪ ids[0..<extra] in proportion to the weights, walking
     /// block sums first.
-    private func drawAtLeast(_ threshold: Float, extra: Int, limit: Int, total: Double) -> Int32 {
+    private func drawAtLeast(_ threshold: Float, extra: Int, limit: Int, total: Double, massAbove: Double?) -> Int32 {
         let w = weights, block = Self.block
         let blocks = (limit + block - 1) / block
-        var mass = threshold == 0 ? total : SamplerKernels.massAtLeast(w, limit, threshold).mass
+        var mass = threshold == 0 ? total : massAbove ?? SamplerKernels.massAtLeast(w, limit, threshold).mass
         for j in 0..<extra { mass += Double(values[j]) }
         let target = rng.nextUnit() * mass
         var cumulative = 0.0

@@ -4,41 +4,55 @@ import Foundation
 enum SamplerKernels {
     typealias V = SIMD8<Float>
 
-    /// Index of the first largest element of `p[0..<n]` and whether any element is NaN.
-    static func argmax(_ p: UnsafePointer<Float>, _ n: Int) -> (index: Int, hasNaN: Bool) {
-        var m = V(repeating: -.infinity)
-        var nan = SIMDMask<SIMD8<Int32>>(repeating: false)
-        let body = n & ~7
-        var i = 0
-        while i < body {
-            let v = UnsafeRawPointer(p + i).loadUnaligned(as: V.self)
-            nan .|= v .!= v
-            m = pointwiseMax(m, v)
-            i += 8
+    /// Elements per block of `blockMax` (the per-block maxima that argmax leaves for top-k).
+    static let maxBlock = 64
+
+    /// Index of the first largest element of `p[0..<n]` (NaN-free input), and whether any element is NaN or ±∞
+    /// (`hasNonFinite`; the caller looks for a NaN then). Leaves the maximum of each block of `maxBlock` elements
+    /// in `blockMax[0..<(n + maxBlock − 1) / maxBlock]`. Selects, not `pointwiseMax` (whose NaN rules are not one
+    /// vector instruction).
+    static func argmax(_ p: UnsafePointer<Float>, _ n: Int, blockMax: UnsafeMutablePointer<Float>)
+        -> (index: Int, hasNonFinite: Bool) {
+        var best = -Float.infinity, bestBlock = -1
+        var check = V()  // v − v: 0 for finite values, NaN otherwise
+        var b = 0, start = 0
+        while start < n {
+            let end = min(start + maxBlock, n)
+            var m = V(repeating: -.infinity)
+            var i = start
+            while i + 8 <= end {
+                let v = UnsafeRawPointer(p + i).loadUnaligned(as: V.self)
+                check += v - v
+                m = m.replacing(with: v, where: v .> m)
+                i += 8
+            }
+            var blockBest = -Float.infinity
+            for l in 0..<8 where m[l] > blockBest { blockBest = m[l] }
+            while i < end {
+                let v = p[i]
+                check[0] += v - v
+                if v > blockBest { blockBest = v }
+                i += 1
+            }
+            blockMax[b] = blockBest
+            if blockBest > best || bestBlock < 0 { best = blockBest; bestBlock = b }
+            b += 1
+            start = end
         }
-        var best = m.max()
-        var hasNaN = any(nan)
-        while i < n {
-            let v = p[i]
-            if v.isNaN { hasNaN = true } else if v > best { best = v }
-            i += 1
-        }
-        if hasNaN { return (0, true) }
-        // first index holding the maximum
-        i = 0
-        let b = V(repeating: best)
-        while i < body {
-            if any(UnsafeRawPointer(p + i).loadUnaligned(as: V.self) .== b) { break }
-            i += 8
-        }
-        while i < n && p[i] != best { i += 1 }
-        return (min(i, max(n - 1, 0)), false)
+        var finite = true
+        for l in 0..<8 where check[l] != 0 { finite = false }
+        guard bestBlock >= 0 else { return (0, !finite) }
+        var i = bestBlock * maxBlock
+        while i < n - 1 && !(p[i] == best) { i += 1 }
+        return (i, !finite)
     }
 
     /// `e^x` per lane, Cephes `expf` (relative error ≈ 2e-7 over the normal range); 0 below −87.3, +∞ above 88.7.
     @inline(__always) static func exp(_ x: V) -> V {
         let tooSmall = x .< -87.3
-        let c = pointwiseMin(pointwiseMax(x, V(repeating: -87.3)), V(repeating: 88.7))
+        let lo = V(repeating: -87.3), hi = V(repeating: 88.7)
+        var c = x.replacing(with: lo, where: tooSmall)
+        c = c.replacing(with: hi, where: c .> hi)
         // n = round(x·log2 e) by the 1.5·2²³ trick: its low mantissa bits hold n
         let magic = V(repeating: 12_582_912)
         let t = magic.addingProduct(c, V(repeating: 1.442_695_04))
@@ -112,6 +126,31 @@ enum SamplerKernels {
         return (mass, c)
     }
 
+    /// `massAtLeast` for four thresholds in one pass over `w`.
+    static func massAtLeast4(_ w: UnsafePointer<Float>, _ n: Int, _ t: SIMD4<Float>)
+        -> (mass: SIMD4<Double>, count: SIMD4<Int>) {
+        let t0 = V(repeating: t[0]), t1 = V(repeating: t[1]), t2 = V(repeating: t[2]), t3 = V(repeating: t[3])
+        var a0 = V(), a1 = V(), a2 = V(), a3 = V()
+        var c0 = SIMD8<Int32>(), c1 = SIMD8<Int32>(), c2 = SIMD8<Int32>(), c3 = SIMD8<Int32>()
+        var i = 0
+        while i + 8 <= n {
+            let v = UnsafeRawPointer(w + i).loadUnaligned(as: V.self)
+            let k0 = v .>= t0, k1 = v .>= t1, k2 = v .>= t2, k3 = v .>= t3
+            a0 += v.replacing(with: 0, where: .!k0); c0 &-= unsafeBitCast(k0, to: SIMD8<Int32>.self)
+            a1 += v.replacing(with: 0, where: .!k1); c1 &-= unsafeBitCast(k1, to: SIMD8<Int32>.self)
+            a2 += v.replacing(with: 0, where: .!k2); c2 &-= unsafeBitCast(k2, to: SIMD8<Int32>.self)
+            a3 += v.replacing(with: 0, where: .!k3); c3 &-= unsafeBitCast(k3, to: SIMD8<Int32>.self)
+            i += 8
+        }
+        var mass = SIMD4<Double>(Double(a0.sum()), Double(a1.sum()), Double(a2.sum()), Double(a3.sum()))
+        var count = SIMD4<Int>(Int(c0.wrappedSum()), Int(c1.wrappedSum()), Int(c2.wrappedSum()), Int(c3.wrappedSum()))
+        while i < n {
+            for l in 0..<4 where w[i] >= t[l] { mass[l] += Double(w[i]); count[l] += 1 }
+            i += 1
+        }
+        return (mass, count)
+    }
+
     /// Σ of `w[start..<end]` with `w ≥ threshold`.
     static func blockMass(_ w: UnsafePointer<Float>, _ start: Int, _ end: Int, _ threshold: Float) -> Double {
         let t = V(repeating: threshold)
@@ -133,22 +172,25 @@ enum SamplerKernels {
 
 extension SamplerKernels {
     /// Appends the ids and values of `w[i]` with `lo ≤ w[i] < hi`, i < n, to `ids`/`values` from index 0;
-    /// returns how many.
+    /// returns how many. Blocks of 64 with no such value are skipped after one vector pass.
     static func collect(_ w: UnsafePointer<Float>, _ n: Int, lo: Float, hi: Float,
                         ids: UnsafeMutablePointer<Int32>, values: UnsafeMutablePointer<Float>) -> Int {
         let l = V(repeating: lo), h = V(repeating: hi)
         var m = 0
-        var i = 0
-        while i + 8 <= n {
-            let v = UnsafeRawPointer(w + i).loadUnaligned(as: V.self)
-            if any((v .>= l) .& (v .< h)) {
-                for j in i..<(i + 8) where w[j] >= lo && w[j] < hi { ids[m] = Int32(j); values[m] = w[j]; m += 1 }
+        var start = 0
+        while start < n {
+            let end = min(start + maxBlock, n)
+            var hits = SIMD8<Int32>()
+            var i = start
+            while i + 8 <= end {
+                let v = UnsafeRawPointer(w + i).loadUnaligned(as: V.self)
+                hits &-= unsafeBitCast((v .>= l) .& (v .< h), to: SIMD8<Int32>.self)
+                i += 8
             }
-            i += 8
-        }
-        while i < n {
-            if w[i] >= lo && w[i] < hi { ids[m] = Int32(i); values[m] = w[i]; m += 1 }
-            i += 1
+            if hits.wrappedSum() != 0 || i < end {
+                for j in start..<end where w[j] >= lo && w[j] < hi { ids[m] = Int32(j); values[m] = w[j]; m += 1 }
+            }
+            start = end
         }
         return m
     }
