@@ -39,6 +39,13 @@ public final class OSSServer: Sendable {
     public let metrics: ServerMetrics
     let logger: Logger
     let created = Int(Date().timeIntervalSince1970)
+    private let running = RunningGroup()
+
+    /// The service group of `run`, for `shutdown()`.
+    final class RunningGroup: @unchecked Sendable {
+        let lock = NSLock()
+        var group: ServiceGroup?
+    }
 
     /// Serves `model` (slots, context and rows per step already chosen) with the harmony chat format of `tokenizer`.
     public init(model: any BatchedLanguageModel, tokenizer: Tokenizer, configuration: Configuration,
@@ -65,7 +72,14 @@ public final class OSSServer: Sendable {
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: EngineService(engine: engine)), .init(service: app)],
             gracefulShutdownSignals: configuration.shutdownSignals, logger: logger))
+        running.lock.withLock { running.group = group }
         try await group.run()
+    }
+
+    /// Shuts a running server down as a signal would: it stops accepting connections, lets in-flight requests
+    /// finish, then stops the engine; `run` returns.
+    public func shutdown() async {
+        await running.lock.withLock { running.group }?.triggerGracefulShutdown()
     }
 
     /// Starts the engine's step loop with the service group and stops it after the HTTP server has shut down.

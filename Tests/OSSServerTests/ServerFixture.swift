@@ -62,8 +62,8 @@ final class ServerFixture: @unchecked Sendable {
     }
 
     func stop() async throws {
-        task.cancel()
-        _ = try? await task.value
+        await server.shutdown()
+        try await task.value
         try await client.shutdown()
     }
 

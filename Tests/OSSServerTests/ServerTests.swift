@@ -229,4 +229,20 @@ final class ServerTests: XCTestCase {
         } catch { try await s.stop(); throw error }
         try await s.stop()
     }
+
+    /// A graceful shutdown lets the request in flight finish with all its tokens.
+    func testGracefulShutdownFinishesInFlightRequests() async throws {
+        let s = try await ServerFixture(parallel: 1)
+        let inFlight = Task { try await s.json(.POST, "/v1/completions", #"{"prompt":"last words","max_tokens":40}"#) }
+        var waited = 0
+        while try await s.json(.GET, "/health").json["active"] != .integer(1) {
+            try await Task.sleep(nanoseconds: 5_000_000)
+            waited += 1
+            if waited > 2000 { break }
+        }
+        try await s.stop()
+        let (status, reply) = try await inFlight.value
+        XCTAssertEqual(status, 200, reply.serialized)
+        XCTAssertEqual(reply["usage"]?["completion_tokens"], .integer(40))
+    }
 }
