@@ -29,9 +29,12 @@ public final class GPTOSSBatch: BatchedLanguageModel {
     ///   - maxStepRows: rows per step (decode rows of all slots plus prompt chunks); sizes the activation buffers.
     ///   - rewindRows: extra ring-buffer rows of sliding layers per slot, so a slot can rewind that far back to
     ///     reuse a conversation prefix (see `GPTOSSModel.init`).
-    public init(model: GPTOSSModel, slots: Int, contextLength: Int? = nil, maxStepRows: Int, rewindRows: Int = 0) throws {
+    public init(model: GPTOSSModel, slots: Int, contextLength: Int? = nil, maxStepRows: Int,
+                rewindRows: Int = 0) throws {
         let context = contextLength ?? model.contextLength
-        guard slots >= 1 else { throw ModelError.invalidParameter(name: "slots", reason: "must be ≥ 1, got \(slots)") }
+        guard slots >= 1 else {
+            throw ModelError.invalidParameter(name: "slots", reason: "must be ≥ 1, got \(slots)")
+        }
         guard context >= 1, context <= model.contextLength else {
             throw ModelError.invalidParameter(
                 name: "contextLength", reason: "must be in 1...\(model.contextLength) (the model's), got \(context)")
@@ -84,7 +87,8 @@ public final class GPTOSSBatch: BatchedLanguageModel {
         for e in entries {
             let first = tokens.count
             tokens.append(contentsOf: e.tokens)
-            sequences.append(SequenceRows(cache: caches[e.slot], position: positions[e.slot], rows: first..<tokens.count))
+            sequences.append(SequenceRows(cache: caches[e.slot], position: positions[e.slot],
+                                          rows: first..<tokens.count))
         }
         let views = state.views(count: tokens.count)
         // single-row steps run on the decode backend, as in the single-sequence model
@@ -126,7 +130,8 @@ public final class GPTOSSBatch: BatchedLanguageModel {
             rows += e.tokens.count
         }
         guard rows >= 1, rows <= maxStepRows else {
-            throw ModelError.invalidParameter(name: "entries", reason: "\(rows) rows in one step, allowed 1...\(maxStepRows)")
+            throw ModelError.invalidParameter(name: "entries",
+                                              reason: "\(rows) rows in one step, allowed 1...\(maxStepRows)")
         }
     }
 }

@@ -61,7 +61,8 @@ public final class Sampler {
     }
 
     deinit {
-        ids.deallocate(); values.deallocate(); weights.deallocate(); blockSums.deallocate(); keys.deallocate(); blockMax.deallocate()
+        ids.deallocate(); values.deallocate(); weights.deallocate()
+        blockSums.deallocate(); keys.deallocate(); blockMax.deallocate()
     }
 
     /// Restarts the random sequence (same seed → same choices again).
@@ -280,7 +281,8 @@ public final class Sampler {
     /// The top-p set: the shortest prefix by descending weight whose mass reaches topP·total. Bisects (in log
     /// space) a threshold pair lo < hi with mass(w ≥ hi) < target ≤ mass(w ≥ lo) until few weights lie between
     /// them, sorts those and walks them. Returns hi and the number of cut ids left in `ids`/`values`.
-    private func nucleus(limit: Int, total: Double) -> (threshold: Float, extra: Int, smallest: Float, massAbove: Double) {
+    private func nucleus(limit: Int, total: Double)
+        -> (threshold: Float, extra: Int, smallest: Float, massAbove: Double) {
         let w = weights
         let target = Double(parameters.topP) * total
         // Ids below (total − target)/limit cannot hold the mass that is left out, so this lo keeps ≥ target.
@@ -296,7 +298,12 @@ public final class Sampler {
             guard t[0] > lo && t[3] < hi else { break }
             let (mass, count) = SamplerKernels.massAtLeast4(w, limit, t)
             for l in 0..<4 {  // ascending thresholds: mass and count fall
-                if mass[l] >= target { lo = t[l]; countLo = count[l] } else { hi = t[l]; massHi = mass[l]; countHi = count[l]; break }
+                if mass[l] >= target {
+                    lo = t[l]; countLo = count[l]
+                } else {
+                    hi = t[l]; massHi = mass[l]; countHi = count[l]
+                    break
+                }
             }
             rounds += 1
         }

@@ -73,8 +73,9 @@ enum SamplerKernels {
 
     /// `w[i] = e^((p[i] − top)·inverseT)` for i < n; returns Σ w in blocks of `block` (Double per block) into
     /// `blockSums` and the total.
-    static func weights(_ p: UnsafePointer<Float>, _ n: Int, top: Float, inverseT: Float, into w: UnsafeMutablePointer<Float>,
-                        blockSums: UnsafeMutablePointer<Double>, block: Int) -> Double {
+    static func weights(_ p: UnsafePointer<Float>, _ n: Int, top: Float, inverseT: Float,
+                        into w: UnsafeMutablePointer<Float>, blockSums: UnsafeMutablePointer<Double>,
+                        block: Int) -> Double {
         let topV = V(repeating: top), s = V(repeating: inverseT)
         var total = 0.0
         var b = 0

@@ -41,7 +41,8 @@ extension OSSServer {
         let id = Self.newID("cmpl-"), created = Int(Date().timeIntervalSince1970)
         let model = configuration.modelID, tokenizer = self.tokenizer
 
-        let object: @Sendable (_ text: String, _ finish: String?, _ usage: JSONValue?) -> JSONValue = { text, finish, usage in
+        let object: @Sendable (_ text: String, _ finish: String?, _ usage: JSONValue?) -> JSONValue = {
+            text, finish, usage in
             .make(["id": .string(id), "object": .string("text_completion"), "created": .integer(created),
                    "model": .string(model),
                    "choices": .array([.make(["index": .integer(0), "text": .string(text), "logprobs": .null,

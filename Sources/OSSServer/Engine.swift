@@ -202,7 +202,11 @@ public final class Engine: @unchecked Sendable {
                 else if now > job.deadline { finish(slot: s, job, .timeout) }
             }
             for job in admitted {
-                if now > job.deadline { job.continuation.yield(.finished(.timeout)); job.continuation.finish(); continue }
+                if now > job.deadline {
+                    job.continuation.yield(.finished(.timeout))
+                    job.continuation.finish()
+                    continue
+                }
                 admit(job)
             }
             updateCounts()
@@ -257,7 +261,8 @@ public final class Engine: @unchecked Sendable {
             guard let job = slots[s], job.prefilling else { continue }
             let count = min(job.job.prompt.count - job.fed, budget)
             let end = job.fed + count
-            entries.append(BatchEntry(slot: s, tokens: job.tokens[job.fed..<end], wantsLogits: end == job.job.prompt.count))
+            entries.append(BatchEntry(slot: s, tokens: job.tokens[job.fed..<end],
+                                      wantsLogits: end == job.job.prompt.count))
             entryJobs.append(s)
             budget -= count
         }
@@ -267,7 +272,12 @@ public final class Engine: @unchecked Sendable {
             logits = try model.step(entries)
         } catch {
             logger.error("step failed: \(error)")
-            for s in Set(entryJobs) { if let job = slots[s] { finish(slot: s, job, .failed("\(error)")); model.reset(slot: s); slotTokens[s].removeAll() } }
+            for s in Set(entryJobs) {
+                guard let job = slots[s] else { continue }
+                finish(slot: s, job, .failed("\(error)"))
+                model.reset(slot: s)
+                slotTokens[s].removeAll()
+            }
             return
         }
         var row = 0

@@ -58,8 +58,8 @@ enum HarmonyRequest {
         guard let messages = try fields.array("messages"), !messages.isEmpty else {
             throw APIError.invalid("'messages' must be a non-empty array", param: "messages")
         }
-        var conversation = HarmonyConversation(
-            system: HarmonySystemContent(reasoning: try effort(try fields.string("reasoning_effort"), param: "reasoning_effort")))
+        let reasoning = try effort(try fields.string("reasoning_effort"), param: "reasoning_effort")
+        var conversation = HarmonyConversation(system: HarmonySystemContent(reasoning: reasoning))
         conversation.functionTools = try functionTools(try fields.array("tools"))
         var instructions: [String] = []
         var callNames: [String: String] = [:]
@@ -74,7 +74,8 @@ enum HarmonyRequest {
             case "user":
                 conversation.messages.append(.user(try text(m["content"], where: place)))
             case "assistant":
-                if let reasoning = m["reasoning_content"]?.stringValue ?? m["reasoning"]?.stringValue, !reasoning.isEmpty {
+                let reasoning = m["reasoning_content"]?.stringValue ?? m["reasoning"]?.stringValue
+                if let reasoning, !reasoning.isEmpty {
                     conversation.messages.append(.assistant(reasoning, channel: "analysis"))
                 }
                 let content = try text(m["content"], where: place)
@@ -84,14 +85,16 @@ enum HarmonyRequest {
                 }
                 for (j, call) in calls.enumerated() {
                     guard let f = call["function"], let name = f["name"]?.stringValue else {
-                        throw APIError.invalid("\(place).tool_calls[\(j)]: 'function.name' is required", param: "messages")
+                        throw APIError.invalid("\(place).tool_calls[\(j)]: 'function.name' is required",
+                                               param: "messages")
                     }
                     let arguments = f["arguments"]?.stringValue ?? "{}"
                     if let id = call["id"]?.stringValue { callNames[id] = name }
                     conversation.messages.append(toolCall(name: name, arguments: arguments))
                 }
                 if content.isEmpty && calls.isEmpty && conversation.messages.last?.channel != "analysis" {
-                    throw APIError.invalid("\(place): an assistant message needs content or tool_calls", param: "messages")
+                    throw APIError.invalid("\(place): an assistant message needs content or tool_calls",
+                                           param: "messages")
                 }
             case "tool":
                 let id = m["tool_call_id"]?.stringValue

@@ -27,37 +27,49 @@ struct RequestFields {
 
     func string(_ key: String) throws -> String? {
         guard let v = self[key] else { return nil }
-        guard let s = v.stringValue else { throw APIError.invalid("'\(key)' must be a string, got \(v.typeName)", param: key) }
+        guard let s = v.stringValue else {
+            throw APIError.invalid("'\(key)' must be a string, got \(v.typeName)", param: key)
+        }
         return s
     }
 
     func bool(_ key: String) throws -> Bool? {
         guard let v = self[key] else { return nil }
-        guard case let .bool(b) = v else { throw APIError.invalid("'\(key)' must be a boolean, got \(v.typeName)", param: key) }
+        guard case let .bool(b) = v else {
+            throw APIError.invalid("'\(key)' must be a boolean, got \(v.typeName)", param: key)
+        }
         return b
     }
 
     func number(_ key: String, in range: ClosedRange<Double>) throws -> Double? {
         guard let v = self[key] else { return nil }
-        guard let d = v.number else { throw APIError.invalid("'\(key)' must be a number, got \(v.typeName)", param: key) }
+        guard let d = v.number else {
+            throw APIError.invalid("'\(key)' must be a number, got \(v.typeName)", param: key)
+        }
         guard range.contains(d) else {
-            throw APIError.invalid("'\(key)' must be in \(range.lowerBound)...\(range.upperBound), got \(d)", param: key)
+            throw APIError.invalid("'\(key)' must be in \(range.lowerBound)...\(range.upperBound), got \(d)",
+                                   param: key)
         }
         return d
     }
 
     func integer(_ key: String, in range: ClosedRange<Int>) throws -> Int? {
         guard let v = self[key] else { return nil }
-        guard let i = v.intValue else { throw APIError.invalid("'\(key)' must be an integer, got \(v.typeName)", param: key) }
+        guard let i = v.intValue else {
+            throw APIError.invalid("'\(key)' must be an integer, got \(v.typeName)", param: key)
+        }
         guard range.contains(i) else {
-            throw APIError.invalid("'\(key)' must be in \(range.lowerBound)...\(range.upperBound), got \(i)", param: key)
+            throw APIError.invalid("'\(key)' must be in \(range.lowerBound)...\(range.upperBound), got \(i)",
+                                   param: key)
         }
         return i
     }
 
     func array(_ key: String) throws -> [JSONValue]? {
         guard let v = self[key] else { return nil }
-        guard let a = v.arrayValue else { throw APIError.invalid("'\(key)' must be an array, got \(v.typeName)", param: key) }
+        guard let a = v.arrayValue else {
+            throw APIError.invalid("'\(key)' must be an array, got \(v.typeName)", param: key)
+        }
         return a
     }
 

@@ -12,14 +12,15 @@ extension OSSServer {
         let fields = try RequestFields(body)
         try fields.checkModel(configuration.modelID)
         if try fields.bool("stream") == true {
-            throw APIError.invalid("'stream' is not supported on /v1/responses; use /v1/chat/completions", param: "stream")
+            throw APIError.invalid("'stream' is not supported on /v1/responses; use /v1/chat/completions",
+                                   param: "stream")
         }
         let effort = fields["reasoning"]?["effort"]
         if let e = effort, e.stringValue == nil {
             throw APIError.invalid("'reasoning.effort' must be a string", param: "reasoning.effort")
         }
-        var conversation = HarmonyConversation(
-            system: HarmonySystemContent(reasoning: try HarmonyRequest.effort(effort?.stringValue, param: "reasoning.effort")))
+        let reasoning = try HarmonyRequest.effort(effort?.stringValue, param: "reasoning.effort")
+        var conversation = HarmonyConversation(system: HarmonySystemContent(reasoning: reasoning))
         conversation.functionTools = try HarmonyRequest.functionTools(try fields.array("tools"))
         var instructions: [String] = []
         if let i = try fields.string("instructions") { instructions.append(i) }
@@ -52,7 +53,8 @@ extension OSSServer {
         if !turn.content.isEmpty || turn.calls.isEmpty {
             output.append(.make(["type": .string("message"), "id": .string(Self.newID("msg_")),
                                  "role": .string("assistant"), "status": .string("completed"),
-                                 "content": .array([.make(["type": .string("output_text"), "text": .string(turn.content),
+                                 "content": .array([.make(["type": .string("output_text"),
+                                                           "text": .string(turn.content),
                                                            "annotations": .array([])])])]))
         }
         let incomplete = outcome.finishReason(toolCall: false) == "length"
@@ -89,7 +91,9 @@ extension OSSServer {
                 case "user"?: conversation.messages.append(.user(text))
                 case "system"?, "developer"?: instructions.append(text)
                 case "assistant"?: conversation.messages.append(.assistant(text, channel: "final"))
-                default: throw APIError.invalid("\(place): 'role' must be user, system, developer or assistant", param: "input")
+                default:
+                    throw APIError.invalid("\(place): 'role' must be user, system, developer or assistant",
+                                           param: "input")
                 }
             case "reasoning":
                 let text = (item["content"]?.arrayValue ?? []).compactMap { $0["text"]?.stringValue }.joined()

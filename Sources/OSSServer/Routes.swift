@@ -31,7 +31,9 @@ extension OSSServer {
             }
         }
         router.post("/v1/chat/completions") { request, _ in
-            await self.respond(route: "/v1/chat/completions") { try await self.chatCompletions(try await self.body(request)) }
+            await self.respond(route: "/v1/chat/completions") {
+                try await self.chatCompletions(try await self.body(request))
+            }
         }
         router.post("/v1/completions") { request, _ in
             await self.respond(route: "/v1/completions") { try await self.completions(try await self.body(request)) }
@@ -86,8 +88,9 @@ extension OSSServer {
 
     /// A server-sent events response: `produce` writes `data:` lines through the given function; `data: [DONE]`
     /// follows. A write that fails (the client went away) ends `produce` with its error, which cancels the job.
-    static func eventStream(_ produce: @escaping @Sendable (_ send: (JSONValue) async throws -> Void) async throws -> Void)
-        -> Response {
+    static func eventStream(
+        _ produce: @escaping @Sendable (_ send: (JSONValue) async throws -> Void) async throws -> Void
+    ) -> Response {
         Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
                  body: ResponseBody { writer in
                      do {
@@ -113,8 +116,9 @@ struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
         guard request.uri.path.hasPrefix("/v1/") else { return try await next(request, context) }
         guard request.headers[.authorization] == "Bearer \(key)" else {
             metrics.countRequest(route: request.uri.path, status: 401)
-            return OSSServer.error(APIError(status: 401, message: "a missing or wrong API key (Authorization: Bearer …)",
-                                            type: "invalid_request_error", code: "invalid_api_key"))
+            return OSSServer.error(APIError(
+                status: 401, message: "a missing or wrong API key (Authorization: Bearer …)",
+                type: "invalid_request_error", code: "invalid_api_key"))
         }
         return try await next(request, context)
     }

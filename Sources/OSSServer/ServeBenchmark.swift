@@ -31,8 +31,9 @@ public enum ServeBenchmark {
                     var rng = Xoshiro256StarStar(seed: seed)
                     seed += 1
                     let prompt = (0..<level.prompt).map { _ in Int32(rng.next() % UInt64(vocabLimit)) }
-                    let job = EngineJob(prompt: prompt, sampling: SamplingParameters(temperature: 1, topP: 0.9, seed: seed),
-                                        maxTokens: level.gen, stopTokens: [], timeout: 24 * 3600)
+                    let sampling = SamplingParameters(temperature: 1, topP: 0.9, seed: seed)
+                    let job = EngineJob(prompt: prompt, sampling: sampling, maxTokens: level.gen, stopTokens: [],
+                                        timeout: 24 * 3600)
                     let ticket = try engine.submit(job)
                     let submitted = DispatchTime.now().uptimeNanoseconds
                     group.addTask {
@@ -60,17 +61,21 @@ public enum ServeBenchmark {
                 concurrency: level.concurrency, promptTokens: level.prompt, genTokens: level.gen,
                 aggregateTokensPerSecond: wall > 0 ? Double(generated) / wall : 0,
                 decodeTokensPerSecond: itlStats.median > 0 ? Double(level.concurrency) / (itlStats.median * 1e-9) : 0,
-                ttftP50Ns: ttftStats.median, ttftP99Ns: ttftStats.p99, itlP50Ns: itlStats.median, itlP99Ns: itlStats.p99)
+                ttftP50Ns: ttftStats.median, ttftP99Ns: ttftStats.p99,
+                itlP50Ns: itlStats.median, itlP99Ns: itlStats.p99)
             var r = BenchResult(
-                suite: .serve, test: "c\(level.concurrency) p\(level.prompt) g\(level.gen)", op: "serve", backend: backend,
+                suite: .serve, test: "c\(level.concurrency) p\(level.prompt) g\(level.gen)", op: "serve",
+                backend: backend,
                 threads: threads, dtype: modelLabel, shape: "c=\(level.concurrency) p=\(level.prompt) g=\(level.gen)",
-                m: level.concurrency, n: level.prompt, k: level.gen, reps: 1, warmup: 0, samplesNs: itl.isEmpty ? [0] : itl,
+                m: level.concurrency, n: level.prompt, k: level.gen, reps: 1, warmup: 0,
+                samplesNs: itl.isEmpty ? [0] : itl,
                 cost: OpCost(flops: 0, bytes: 0), ceiling: Ceiling(threads: threads, fmaGFLOPS: 0, dramGBps: 0),
                 workingSetBytes: 0, tokensPerRep: nil, ttftNs: ttftStats.median, bound: .memory)
             r.tokensPerSecond = figures.aggregateTokensPerSecond
             r.serve = figures
             results.append(r)
-            log(String(format: "  %.1f tok/s aggregate, %.1f decode, TTFT p50 %.3f s p99 %.3f s, ITL p50 %.1f ms p99 %.1f ms",
+            log(String(format: "  %.1f tok/s aggregate, %.1f decode, TTFT p50 %.3f s p99 %.3f s, "
+                           + "ITL p50 %.1f ms p99 %.1f ms",
                        figures.aggregateTokensPerSecond, figures.decodeTokensPerSecond, ttftStats.median * 1e-9,
                        ttftStats.p99 * 1e-9, itlStats.median * 1e-6, itlStats.p99 * 1e-6))
         }

@@ -27,7 +27,8 @@ public final class ServerMetrics: Sendable {
             name: "oss_inter_token_latency_seconds", buckets: seconds, help: "Time between tokens of a stream")
         queueDepth = registry.makeGauge(name: "oss_queue_depth", help: "Requests waiting for a slot")
         activeSlots = registry.makeGauge(name: "oss_active_slots", help: "Slots running a request")
-        kvCacheUsage = registry.makeGauge(name: "oss_kv_cache_usage_ratio", help: "KV cache positions in use / capacity")
+        kvCacheUsage = registry.makeGauge(name: "oss_kv_cache_usage_ratio",
+                                          help: "KV cache positions in use / capacity")
     }
 
     /// Counts a finished HTTP request by route and status.

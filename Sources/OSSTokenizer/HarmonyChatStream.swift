@@ -63,7 +63,8 @@ public struct HarmonyChatStream: Sendable {
         case let .messageStarted(m):
             pendingHeader = ""
             if let recipient = m.recipient, recipient != "all", m.role == "assistant" {
-                let name = recipient.hasPrefix("functions.") ? String(recipient.dropFirst("functions.".count)) : recipient
+                let prefix = "functions."
+                let name = recipient.hasPrefix(prefix) ? String(recipient.dropFirst(prefix.count)) : recipient
                 toolCalls.append(ToolCall(name: name, arguments: ""))
                 current = .toolCallArguments(index: toolCalls.count - 1, "")
                 return .toolCallStarted(index: toolCalls.count - 1, name: name)

@@ -57,7 +57,8 @@ public enum HarmonyToolSchema {
             }
             if let variants = value["oneOf"]?.arrayValue {
                 let propertyDescription = value["description"]?.stringValue
-                let skip = propertyDescription != nil && variants.first?["description"]?.stringValue == propertyDescription
+                let skip = propertyDescription != nil
+                    && variants.first?["description"]?.stringValue == propertyDescription
                 var describedAbove = false
                 if !skip, let d = propertyDescription { out += "\(indent)// \(d)\n"; describedAbove = true }
                 if let d = value["default"] { out += "\(indent)// default: \(defaultText(d, of: value))\n" }

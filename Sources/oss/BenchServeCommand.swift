@@ -11,7 +11,8 @@ import OSSTokenizer
 struct BenchServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serving benchmark: concurrent requests through the batching engine (tokens/s, TTFT, ITL) and the sampler.")
+        abstract: "Serving benchmark: concurrent requests through the batching engine (tokens/s, TTFT, ITL) "
+            + "and the sampler.")
 
     @Option(name: .long, help: "Model: preset tiny-o200k|mini|20b or a checkpoint directory.") var model = "mini"
     @OptionGroup var engine: BackendOptions
@@ -28,7 +29,8 @@ struct BenchServeCommand: AsyncParsableCommand {
             let levelsC = try VectorParameter.integers(concurrency, name: "concurrency")
             let prompts = try VectorParameter.integers(prompt, name: "prompt")
             let gens = try VectorParameter.integers(gen, name: "gen")
-            guard let slots = levelsC.max(), slots >= 1, prompts.allSatisfy({ $0 >= 1 }), gens.allSatisfy({ $0 >= 1 }) else {
+            guard let slots = levelsC.max(), slots >= 1, prompts.allSatisfy({ $0 >= 1 }),
+                  gens.allSatisfy({ $0 >= 1 }) else {
                 throw ValidationError("concurrency, prompt and gen must be ≥ 1")
             }
             let log = { (s: String) in FileHandle.standardError.write(Data("oss bench serve: \(s)\n".utf8)) }
@@ -41,7 +43,8 @@ struct BenchServeCommand: AsyncParsableCommand {
             let tokenizer = try Tokenizer.o200kHarmony()
             let limit = min(base.vocabSize, tokenizer.sampleableLimit)
             let banned = (0..<Int32(limit)).filter { !tokenizer.hasToken($0) }
-            let engine = try Engine(model: batch, configuration: .init(queueCapacity: slots, prefillChunk: prefillChunk),
+            let engine = try Engine(model: batch,
+                                    configuration: .init(queueCapacity: slots, prefillChunk: prefillChunk),
                                     sampleableLimit: limit, bannedIDs: banned, metrics: nil,
                                     logger: Logger(label: "oss.bench.serve"))
             engine.start()
@@ -50,7 +53,9 @@ struct BenchServeCommand: AsyncParsableCommand {
             _ = try await ServeBenchmark.run(levels: [.init(concurrency: 1, prompt: 8, gen: 4)], engine: engine,
                                              vocabLimit: limit, backend: backend.name, threads: backend.threads,
                                              modelLabel: label, log: { _ in })
-            let levels = prompts.flatMap { p in gens.flatMap { g in levelsC.map { ServeBenchmark.Level(concurrency: $0, prompt: p, gen: g) } } }
+            let levels = prompts.flatMap { p in
+                gens.flatMap { g in levelsC.map { ServeBenchmark.Level(concurrency: $0, prompt: p, gen: g) } }
+            }
             var results = try await ServeBenchmark.run(levels: levels, engine: engine, vocabLimit: limit,
                                                        backend: backend.name, threads: backend.threads,
                                                        modelLabel: label, log: log)

@@ -41,7 +41,8 @@ struct HarmonyCommand: ParsableCommand {
 
         func run() throws {
             let renderer = try HarmonyRenderer(tokenizer: try Tokenizer.o200kHarmony())
-            guard let ids = try JSONValue.parse(try HarmonyCommand.read(tokens)).arrayValue?.compactMap(\.intValue) else {
+            let json = try JSONValue.parse(try HarmonyCommand.read(tokens))
+            guard let ids = json.arrayValue?.compactMap(\.intValue) else {
                 throw ValidationError("expected a JSON array of token ids")
             }
             var stream = HarmonyChatStream(renderer: renderer)

@@ -9,9 +9,11 @@ import OSSTokenizer
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "An OpenAI-compatible HTTP server with continuous batching (chat/completions, completions, responses).")
+        abstract: "An OpenAI-compatible HTTP server with continuous batching "
+            + "(chat/completions, completions, responses).")
 
-    @Option(name: .long, help: "Model directory (config.json + safetensors; tokenizer.json if present, else the bundled o200k).")
+    @Option(name: .long,
+            help: "Model directory (config.json + safetensors; tokenizer.json if present, else the bundled o200k).")
     var model: String
 
     @Option(name: .long, help: "Address to bind (loopback by default).")

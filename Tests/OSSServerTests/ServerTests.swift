@@ -245,4 +245,30 @@ final class ServerTests: XCTestCase {
         XCTAssertEqual(status, 200, reply.serialized)
         XCTAssertEqual(reply["usage"]?["completion_tokens"], .integer(40))
     }
+
+    /// The next turn of a conversation reuses the slot whose cache holds its start: only the new tokens are
+    /// prefilled.
+    func testNextTurnReusesTheSlotsCachePrefix() async throws {
+        let s = try await ServerFixture(parallel: 2)
+        do {
+            let first = #"{"messages":[{"role":"user","content":"Tell me about the sea."}],"max_tokens":4,"temperature":0}"#
+            let (status, reply) = try await s.json(.POST, "/v1/chat/completions", first)
+            XCTAssertEqual(status, 200, reply.serialized)
+            let firstPrompt = reply["usage"]?["prompt_tokens"]?.intValue ?? 0
+            let prefilled = try await s.metric("oss_prompt_tokens_total")
+            XCTAssertEqual(prefilled, Double(firstPrompt))
+            let next = #"""
+            {"messages":[{"role":"user","content":"Tell me about the sea."},
+              {"role":"assistant","content":"It is large."},{"role":"user","content":"And the sky?"}],
+             "max_tokens":4,"temperature":0}
+            """#
+            let (status2, reply2) = try await s.json(.POST, "/v1/chat/completions", next)
+            XCTAssertEqual(status2, 200, reply2.serialized)
+            let nextPrompt = reply2["usage"]?["prompt_tokens"]?.intValue ?? 0
+            let added = try await s.metric("oss_prompt_tokens_total") - prefilled
+            // the first prompt (it ends with <|start|>assistant) stays in the cache; only the rest is prefilled
+            XCTAssertEqual(added, Double(nextPrompt - firstPrompt))
+        } catch { try await s.stop(); throw error }
+        try await s.stop()
+    }
 }
