@@ -21,6 +21,8 @@ let package = Package(
         .library(name: "OSSBench", targets: ["OSSBench"]),
         .library(name: "OSSServer", targets: ["OSSServer"]),
         .executable(name: "oss", targets: ["oss"]),
+        // The C ABI: libswiftoss.so, declared by CModules/SwiftOSSABI/include/swiftoss.h.
+        .library(name: "swiftoss", type: .dynamic, targets: ["SwiftOSSC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -63,7 +65,15 @@ let package = Package(
             ],
             swiftSettings: cpuTarget),
 
+        // C ABI (`@_cdecl` functions) over the model and backends; its header is the module SwiftOSSABI.
+        .target(
+            name: "SwiftOSSC",
+            dependencies: ["OSSCore", "OSSBackends", "OSSFormats", "OSSTokenizer", "OSSModel", "SwiftOSSABI"],
+            swiftSettings: cpuTarget),
+
         // MARK: Implementation details
+        // swiftoss.h (the C ABI's contract) and compile-time checks of its struct layouts.
+        .target(name: "SwiftOSSABI", path: "CModules/SwiftOSSABI"),
         // C kernels: OpenBLAS (pthread flavour, held at one thread) for GEMM/GEMV, our own OpenMP (LLVM libomp)
         // kernels for everything else. No stable API of its own: use it through BLASBackend.
         .target(

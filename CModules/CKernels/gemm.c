@@ -12,7 +12,9 @@
  *   other, T > 4      per thread: decode tiles of W rows into kept scratch, cblas_sgemm per tile
  */
 #include "ck_internal.h"
+#include "ck_probe.h"
 #include <cblas.h>
+#include <strings.h>
 
 enum {
     GEMV_MAX_T = 4,        /* up to this many activation rows run the GEMV kernels */
@@ -26,6 +28,16 @@ enum {
                               tiles are large: x[T, in] packing is < 3% of a T ≥ 64 tile's FLOPs) */
     MIN_WORK_PER_THREAD = 2048, /* weight elements below which a second thread costs more than it saves */
 };
+
+/* Which kernel ck_linear runs for a weight of `dtype` at T activation rows and GEMV kernel level `level`. */
+typedef enum { PATH_GEMV, PATH_F32_GEMM, PATH_TILED } linear_path_kind;
+static linear_path_kind linear_path(int32_t dtype, int64_t T, int level) {
+    const int64_t gemv_max_t = dtype != CK_MXFP4 || level < CK_LEVEL_AVX2 ? GEMV_MAX_T
+                               : level >= CK_LEVEL_VNNI                    ? MXFP4_VNNI_GEMV_MAX_T
+                                                                           : MXFP4_GEMV_MAX_T;
+    if (T <= gemv_max_t) return PATH_GEMV;
+    return dtype == CK_F32 ? PATH_F32_GEMM : PATH_TILED;
+}
 
 static void add_bias_rows(float *y, int64_t T, int64_t ld, int64_t c0, int64_t c1, const float *bias) {
     if (!bias) return;
@@ -101,17 +113,43 @@ int ck_linear_impl(ck_context *ctx, const float *x, int64_t T, const ck_weight *
     if (threads > ctx->max_threads) threads = ctx->max_threads;
     const int level = ck_gemv_level(), avx2 = level >= CK_LEVEL_AVX2;
     const int team = ck_team(threads, w->rows * w->cols, MIN_WORK_PER_THREAD);
-    const int64_t gemv_max_t = w->dtype != CK_MXFP4 || !avx2 ? GEMV_MAX_T
-                               : level >= CK_LEVEL_VNNI       ? MXFP4_VNNI_GEMV_MAX_T
-                                                              : MXFP4_GEMV_MAX_T;
-    if (T <= gemv_max_t)
-        return linear_gemv(ctx, x, T, w, bias, y, team, level);
-    if (w->dtype == CK_F32) {
-        linear_f32_gemm(x, T, w, bias, y, team);
-        return CK_OK;
+    switch (linear_path(w->dtype, T, level)) {
+    case PATH_GEMV: return linear_gemv(ctx, x, T, w, bias, y, team, level);
+    case PATH_F32_GEMM: linear_f32_gemm(x, T, w, bias, y, team); return CK_OK;
+    default: return linear_tiled(ctx, x, T, w, bias, y, team, avx2);
     }
-    return linear_tiled(ctx, x, T, w, bias, y, team, avx2);
 }
+
+int ck_openblas_class(void) {
+    /* OpenBLAS's SGEMM kernels of these core types use 512-bit FMAs; every other x86-64 core type uses 256 bits or
+     * less (Haswell, Zen, SandyBridge, …). */
+    static const char *const avx512_cores[] = {"SkylakeX", "Cooperlake", "SapphireRapids"};
+    const char *core = openblas_get_corename();
+    for (size_t i = 0; core && i < sizeof avx512_cores / sizeof *avx512_cores; i++)
+        if (strcasecmp(core, avx512_cores[i]) == 0) return CK_ICLASS_FMA512;
+    return CK_ICLASS_FMA256;
+}
+
+int ck_linear_class(int32_t dtype, int64_t T, int *products_per_mac) {
+    const int level = ck_gemv_level();
+    int cls = CK_ICLASS_FMA256, products = 1;
+    if (linear_path(dtype, T, level) != PATH_GEMV) {
+        cls = ck_openblas_class();
+    } else if (dtype == CK_MXFP4 && level >= CK_LEVEL_VNNI) {
+        cls = CK_ICLASS_INT8_VNNI512; /* 16-bit activations as two byte halves: 2 byte products per weight */
+        products = 2;
+    } else if (dtype == CK_MXFP4 && level >= CK_LEVEL_AVX2) {
+        cls = CK_ICLASS_INT8_MADDUBS256;
+        products = 2;
+    } else if (dtype == CK_Q8_0 && level >= CK_LEVEL_VNNI) {
+        cls = CK_ICLASS_INT8_VNNI512;
+        products = 2;
+    }
+    if (products_per_mac) *products_per_mac = products;
+    return cls;
+}
+
+int ck_float_class(void) { return CK_ICLASS_FMA256; }
 
 int ck_linear(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
               int threads) {

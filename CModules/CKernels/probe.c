@@ -1,33 +1,38 @@
-/* Roofline probes: peak FP32 FMA rate and DRAM read bandwidth, per thread count; the `read` reference of the
- * benchmark (a streaming read of given buffers). See include/ck_probe.h. */
+/* Roofline probes: peak rates per instruction class and read bandwidth per memory tier, per thread count; the
+ * `read` reference of the benchmark (a streaming read of given buffers). See include/ck_probe.h. */
+#define _GNU_SOURCE
 #include "ck_probe.h"
-#include "ck_internal.h" /* CK_PARALLEL, ck_split, CK_MAX_THREADS */
+#include "ck_internal.h" /* CK_PARALLEL, ck_split, CK_MAX_THREADS, feature detection */
 
 #include <omp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__AVX2__) && defined(__FMA__)
-#include <immintrin.h>
-#endif
+#include <sys/mman.h>
 
 /* Keeps a value alive so the compiler cannot drop the work that produced it. */
 static volatile double ck_probe_sink;
 
-#if defined(__AVX2__) && defined(__FMA__)
-/* 12 independent accumulators × 8 lanes: each round is 12 vfmadd231ps = 192 FLOP. */
-static double fma_chains(long iterations, float seed) {
+/* ------------------------------------------------------------------ compute peaks */
+
+/* Each chain function runs `iterations` rounds of 12 independent accumulator updates of one instruction class and
+ * returns a value derived from every accumulator. The inputs come from `seed` (a run-time value), so nothing folds. */
+
+#define CK_CHAINS(step)                                                                                            \
+    for (long i = 0; i < iterations; i++) {                                                                        \
+        step(c0); step(c1); step(c2); step(c3); step(c4); step(c5);                                                \
+        step(c6); step(c7); step(c8); step(c9); step(c10); step(c11);                                              \
+    }
+
+__attribute__((target("avx2,fma"))) static double chains_fma256(long iterations, float seed) {
     __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f * seed);
     __m256 c0 = _mm256_set1_ps(seed), c1 = _mm256_set1_ps(seed + 1), c2 = _mm256_set1_ps(seed + 2);
     __m256 c3 = _mm256_set1_ps(seed + 3), c4 = _mm256_set1_ps(seed + 4), c5 = _mm256_set1_ps(seed + 5);
     __m256 c6 = _mm256_set1_ps(seed + 6), c7 = _mm256_set1_ps(seed + 7), c8 = _mm256_set1_ps(seed + 8);
     __m256 c9 = _mm256_set1_ps(seed + 9), c10 = _mm256_set1_ps(seed + 10), c11 = _mm256_set1_ps(seed + 11);
-    for (long i = 0; i < iterations; i++) {
-        c0 = _mm256_fmadd_ps(c0, a, b); c1 = _mm256_fmadd_ps(c1, a, b); c2 = _mm256_fmadd_ps(c2, a, b);
-        c3 = _mm256_fmadd_ps(c3, a, b); c4 = _mm256_fmadd_ps(c4, a, b); c5 = _mm256_fmadd_ps(c5, a, b);
-        c6 = _mm256_fmadd_ps(c6, a, b); c7 = _mm256_fmadd_ps(c7, a, b); c8 = _mm256_fmadd_ps(c8, a, b);
-        c9 = _mm256_fmadd_ps(c9, a, b); c10 = _mm256_fmadd_ps(c10, a, b); c11 = _mm256_fmadd_ps(c11, a, b);
-    }
+#define STEP(c) c = _mm256_fmadd_ps(c, a, b)
+    CK_CHAINS(STEP)
+#undef STEP
     __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(c0, c1), _mm256_add_ps(c2, c3)),
                              _mm256_add_ps(_mm256_add_ps(c4, c5), _mm256_add_ps(c6, c7)));
     s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(c8, c9), _mm256_add_ps(c10, c11)));
@@ -37,53 +42,152 @@ static double fma_chains(long iterations, float seed) {
     for (int k = 0; k < 8; k++) total += lanes[k];
     return total;
 }
-#define CK_FMA_FLOP_PER_ROUND 192.0
 
-static double sum_floats(const float *p, size_t n) {
-    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
-    size_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        s0 = _mm256_add_ps(s0, _mm256_load_ps(p + i));
-        s1 = _mm256_add_ps(s1, _mm256_load_ps(p + i + 8));
-        s2 = _mm256_add_ps(s2, _mm256_load_ps(p + i + 16));
-        s3 = _mm256_add_ps(s3, _mm256_load_ps(p + i + 24));
-    }
-    __m256 s = _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3));
-    float lanes[8];
-    _mm256_storeu_ps(lanes, s);
+__attribute__((target("avx512f"))) static double chains_fma512(long iterations, float seed) {
+    __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f * seed);
+    __m512 c0 = _mm512_set1_ps(seed), c1 = _mm512_set1_ps(seed + 1), c2 = _mm512_set1_ps(seed + 2);
+    __m512 c3 = _mm512_set1_ps(seed + 3), c4 = _mm512_set1_ps(seed + 4), c5 = _mm512_set1_ps(seed + 5);
+    __m512 c6 = _mm512_set1_ps(seed + 6), c7 = _mm512_set1_ps(seed + 7), c8 = _mm512_set1_ps(seed + 8);
+    __m512 c9 = _mm512_set1_ps(seed + 9), c10 = _mm512_set1_ps(seed + 10), c11 = _mm512_set1_ps(seed + 11);
+#define STEP(c) c = _mm512_fmadd_ps(c, a, b)
+    CK_CHAINS(STEP)
+#undef STEP
+    __m512 s = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(c0, c1), _mm512_add_ps(c2, c3)),
+                             _mm512_add_ps(_mm512_add_ps(c4, c5), _mm512_add_ps(c6, c7)));
+    s = _mm512_add_ps(s, _mm512_add_ps(_mm512_add_ps(c8, c9), _mm512_add_ps(c10, c11)));
+    return _mm512_reduce_add_ps(s);
+}
+
+/* Sum of the 8 int32 lanes of the 12 accumulators (wrapping): keeps every chain live. */
+#define CK_FOLD256(fold)                                                                                           \
+    __m256i fold = _mm256_add_epi32(_mm256_add_epi32(_mm256_add_epi32(c0, c1), _mm256_add_epi32(c2, c3)),          \
+                                    _mm256_add_epi32(_mm256_add_epi32(c4, c5), _mm256_add_epi32(c6, c7)));         \
+    fold = _mm256_add_epi32(fold, _mm256_add_epi32(_mm256_add_epi32(c8, c9), _mm256_add_epi32(c10, c11)))
+
+__attribute__((target("avx2"))) static double fold256(__m256i v) {
+    int32_t lanes[8];
+    _mm256_storeu_si256((__m256i *)lanes, v);
     double total = 0;
     for (int k = 0; k < 8; k++) total += lanes[k];
-    for (; i < n; i++) total += p[i];
     return total;
 }
-#else
-/* Portable fallback: 12 scalar chains (measures the scalar FMA rate of a non-AVX2 build). */
-static double fma_chains(long iterations, float seed) {
-    float c[12];
-    for (int k = 0; k < 12; k++) c[k] = seed + (float)k;
-    const float a = 0.999999f, b = 1e-7f * seed;
-    for (long i = 0; i < iterations; i++)
-        for (int k = 0; k < 12; k++) c[k] = c[k] * a + b;
-    double total = 0;
-    for (int k = 0; k < 12; k++) total += c[k];
-    return total;
-}
-#define CK_FMA_FLOP_PER_ROUND 24.0
 
-static double sum_floats(const float *p, size_t n) {
-    float s[8] = {0};
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int k = 0; k < 8; k++) s[k] += p[i + k];
-    double total = 0;
-    for (int k = 0; k < 8; k++) total += s[k];
-    for (; i < n; i++) total += p[i];
-    return total;
+__attribute__((target("avx2"))) static double chains_maddubs256(long iterations, float seed) {
+    const __m256i a = _mm256_set1_epi8((char)(1 + (int)seed)), b = _mm256_set1_epi8(3), ones = _mm256_set1_epi16(1);
+    __m256i c0 = _mm256_set1_epi32((int)seed), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+    __m256i c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
+    /* The kernels' 256-bit int8 dot: byte products to s16 pairs, to s32 quads, accumulated. `a` changes each round
+     * through the accumulator it feeds, so the three instructions cannot be hoisted out of the loop. */
+#define STEP(c) c = _mm256_add_epi32(c, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_xor_si256(a, c), b), ones))
+    CK_CHAINS(STEP)
+#undef STEP
+    CK_FOLD256(s);
+    return fold256(s);
 }
-#endif
 
-double ck_probe_fma_gflops(int threads, long iterations, int repeats) {
-    if (threads < 1 || iterations < 1 || repeats < 1) return -1;
+__attribute__((target("avx512vnni,avx512vl"))) static double chains_vnni256_evex(long iterations, float seed) {
+    const __m256i a = _mm256_set1_epi8((char)(1 + (int)seed)), b = _mm256_set1_epi8(3);
+    __m256i c0 = _mm256_set1_epi32((int)seed), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+    __m256i c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
+#define STEP(c) c = _mm256_dpbusd_epi32(c, a, b)
+    CK_CHAINS(STEP)
+#undef STEP
+    CK_FOLD256(s);
+    return fold256(s);
+}
+
+__attribute__((target("avxvnni"))) static double chains_vnni256_vex(long iterations, float seed) {
+    const __m256i a = _mm256_set1_epi8((char)(1 + (int)seed)), b = _mm256_set1_epi8(3);
+    __m256i c0 = _mm256_set1_epi32((int)seed), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+    __m256i c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
+#define STEP(c) c = _mm256_dpbusd_avx_epi32(c, a, b)
+    CK_CHAINS(STEP)
+#undef STEP
+    CK_FOLD256(s);
+    return fold256(s);
+}
+
+__attribute__((target("avx512f,avx512vnni"))) static double chains_vnni512(long iterations, float seed) {
+    const __m512i a = _mm512_set1_epi8((char)(1 + (int)seed)), b = _mm512_set1_epi8(3);
+    __m512i c0 = _mm512_set1_epi32((int)seed), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+    __m512i c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
+#define STEP(c) c = _mm512_dpbusd_epi32(c, a, b)
+    CK_CHAINS(STEP)
+#undef STEP
+    __m512i s = _mm512_add_epi32(_mm512_add_epi32(_mm512_add_epi32(c0, c1), _mm512_add_epi32(c2, c3)),
+                                 _mm512_add_epi32(_mm512_add_epi32(c4, c5), _mm512_add_epi32(c6, c7)));
+    s = _mm512_add_epi32(s, _mm512_add_epi32(_mm512_add_epi32(c8, c9), _mm512_add_epi32(c10, c11)));
+    return (double)_mm512_reduce_add_epi32(s);
+}
+
+__attribute__((target("avx512f,avx512bf16"))) static double chains_bf16dot512(long iterations, float seed) {
+    const __m512bh a = (__m512bh)_mm512_set1_epi16((short)0x3f80), b = (__m512bh)_mm512_set1_epi16((short)0x3380);
+    __m512 c0 = _mm512_set1_ps(seed), c1 = _mm512_set1_ps(seed + 1), c2 = _mm512_set1_ps(seed + 2);
+    __m512 c3 = _mm512_set1_ps(seed + 3), c4 = _mm512_set1_ps(seed + 4), c5 = _mm512_set1_ps(seed + 5);
+    __m512 c6 = _mm512_set1_ps(seed + 6), c7 = _mm512_set1_ps(seed + 7), c8 = _mm512_set1_ps(seed + 8);
+    __m512 c9 = _mm512_set1_ps(seed + 9), c10 = _mm512_set1_ps(seed + 10), c11 = _mm512_set1_ps(seed + 11);
+#define STEP(c) c = _mm512_dpbf16_ps(c, a, b)
+    CK_CHAINS(STEP)
+#undef STEP
+    __m512 s = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(c0, c1), _mm512_add_ps(c2, c3)),
+                             _mm512_add_ps(_mm512_add_ps(c4, c5), _mm512_add_ps(c6, c7)));
+    s = _mm512_add_ps(s, _mm512_add_ps(_mm512_add_ps(c8, c9), _mm512_add_ps(c10, c11)));
+    return _mm512_reduce_add_ps(s);
+}
+
+int ck_iclass_available(int cls) {
+    switch (cls) {
+    case CK_ICLASS_FMA256:
+    case CK_ICLASS_INT8_MADDUBS256: return ck_has_avx2_fma();
+    case CK_ICLASS_FMA512: return ck_has_avx512();
+    case CK_ICLASS_INT8_VNNI256: return ck_has_vnni() || ck_has_avx_vnni();
+    case CK_ICLASS_INT8_VNNI512: return ck_has_vnni();
+    case CK_ICLASS_BF16_DOT512: return ck_has_avx512_bf16();
+    default: return 0;
+    }
+}
+
+int ck_iclass_bits(int cls) {
+    switch (cls) {
+    case CK_ICLASS_FMA256:
+    case CK_ICLASS_INT8_MADDUBS256:
+    case CK_ICLASS_INT8_VNNI256: return 256;
+    case CK_ICLASS_FMA512:
+    case CK_ICLASS_INT8_VNNI512:
+    case CK_ICLASS_BF16_DOT512: return 512;
+    default: return 0;
+    }
+}
+
+/* Ops (multiplies and adds apart) of one round of 12 chains. */
+static double ops_per_round(int cls) {
+    switch (cls) {
+    case CK_ICLASS_FMA256: return 12.0 * 8 * 2;
+    case CK_ICLASS_FMA512: return 12.0 * 16 * 2;
+    case CK_ICLASS_INT8_MADDUBS256: return 12.0 * 32 * 2;
+    case CK_ICLASS_INT8_VNNI256: return 12.0 * 8 * 8;
+    case CK_ICLASS_INT8_VNNI512: return 12.0 * 16 * 8;
+    case CK_ICLASS_BF16_DOT512: return 12.0 * 16 * 4;
+    default: return 0;
+    }
+}
+
+static double run_chains(int cls, long iterations, float seed) {
+    switch (cls) {
+    case CK_ICLASS_FMA256: return chains_fma256(iterations, seed);
+    case CK_ICLASS_FMA512: return chains_fma512(iterations, seed);
+    case CK_ICLASS_INT8_MADDUBS256: return chains_maddubs256(iterations, seed);
+    case CK_ICLASS_INT8_VNNI256:
+        return ck_has_vnni() ? chains_vnni256_evex(iterations, seed) : chains_vnni256_vex(iterations, seed);
+    case CK_ICLASS_INT8_VNNI512: return chains_vnni512(iterations, seed);
+    case CK_ICLASS_BF16_DOT512: return chains_bf16dot512(iterations, seed);
+    default: return 0;
+    }
+}
+
+double ck_probe_peak_gops(int cls, int threads, long iterations, int repeats) {
+    if (threads < 1 || threads > CK_MAX_THREADS || iterations < 1 || repeats < 1) return -1;
+    if (!ck_iclass_available(cls)) return -1;
     double best = 0;
     for (int r = 0; r < repeats; r++) {
         double start = 0, elapsed = 0, total = 0;
@@ -97,77 +201,45 @@ double ck_probe_fma_gflops(int threads, long iterations, int repeats) {
                 start = omp_get_wtime();
             }
 #pragma omp barrier
-            total += fma_chains(iterations, 1.0f + (float)omp_get_thread_num());
+            total += run_chains(cls, iterations, 1.0f + (float)omp_get_thread_num());
 #pragma omp barrier
 #pragma omp master
             elapsed = omp_get_wtime() - start;
         }
         ck_probe_sink = total;
-        double gflops = CK_FMA_FLOP_PER_ROUND * (double)iterations * team / elapsed / 1e9;
-        if (gflops > best) best = gflops;
+        double gops = ops_per_round(cls) * (double)iterations * team / elapsed / 1e9;
+        if (gops > best) best = gops;
     }
     return best;
 }
 
-/* One timed read pass over data[0..<n] on `threads` threads; returns GB/s. */
-static double dram_read_pass(const float *data, size_t n, int threads) {
-    double start = 0, elapsed = 0, total = 0;
-#pragma omp parallel num_threads(threads) reduction(+ : total)
-    {
-        int t = omp_get_thread_num(), team = omp_get_num_threads();
-        size_t chunk = (n / 32 + team - 1) / team * 32;
-        size_t lo = chunk * t < n ? chunk * t : n;
-        size_t hi = lo + chunk < n ? lo + chunk : n;
-#pragma omp barrier
-#pragma omp master
-        start = omp_get_wtime();
-#pragma omp barrier
-        total += sum_floats(data + lo, hi - lo);
-#pragma omp barrier
-#pragma omp master
-        elapsed = omp_get_wtime() - start;
-    }
-    ck_probe_sink = total;
-    return (double)(n * sizeof(float)) / elapsed / 1e9;
+double ck_probe_fma_gflops(int threads, long iterations, int repeats) {
+    int cls = ck_iclass_available(CK_ICLASS_FMA512) ? CK_ICLASS_FMA512 : CK_ICLASS_FMA256;
+    return ck_probe_peak_gops(cls, threads, iterations, repeats);
 }
 
-int ck_probe_dram_read_sweep(const int *threads, int count, size_t bytes, int repeats, double *gbps) {
-    if (threads == NULL || gbps == NULL || count < 1 || repeats < 1 || bytes < 4096) return -1;
-    int most = 1;
-    for (int i = 0; i < count; i++) {
-        if (threads[i] < 1) return -1;
-        if (threads[i] > most) most = threads[i];
-    }
-    size_t n = bytes / sizeof(float);
-    n -= n % 32;
-    float *data = NULL;
-    if (posix_memalign((void **)&data, 64, n * sizeof(float)) != 0 || data == NULL) return -1;
-    /* First touch by the largest team (the static schedule the reads use). */
-#pragma omp parallel for num_threads(most) schedule(static)
-    for (size_t i = 0; i < n; i++) data[i] = (float)(i & 1023) * 1e-3f;
-    for (int i = 0; i < count; i++) {
-        double best = 0;
-        for (int r = 0; r < repeats; r++) {
-            double g = dram_read_pass(data, n, threads[i]);
-            if (g > best) best = g;
-        }
-        gbps[i] = best;
-    }
-    free(data);
-    return 0;
+/* ------------------------------------------------------------------ read bandwidth */
+
+/* XOR fold of bytes [lo, hi) of `base` (lo a multiple of 64 from the range start): byte j contributes
+ * base[j] << 8·(j mod 8). Each load width gives the same value, since a 64-bit lane at j holds bytes j … j + 7. */
+static uint64_t xor_tail(const unsigned char *base, size_t j, size_t hi) {
+    uint64_t x = 0;
+    for (; j < hi; j++) x ^= (uint64_t)base[j] << (8 * (j & 7));
+    return x;
 }
 
-double ck_probe_dram_read_gbps(int threads, size_t bytes, int repeats) {
-    double g = -1;
-    if (ck_probe_dram_read_sweep(&threads, 1, bytes, repeats, &g) != 0) return -1;
-    return g;
+static uint64_t xor_bytes_scalar(const unsigned char *base, size_t lo, size_t hi) {
+    uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    size_t j = lo;
+    for (; j + 32 <= hi; j += 32) {
+        uint64_t w[4];
+        memcpy(w, base + j, sizeof w); /* little-endian x86: byte j + 8q + r lands at bits 8r of w[q] */
+        a0 ^= w[0]; a1 ^= w[1]; a2 ^= w[2]; a3 ^= w[3];
+    }
+    return a0 ^ a1 ^ a2 ^ a3 ^ xor_tail(base, j, hi);
 }
 
-
-/* XOR fold of bytes [lo, hi) of `base`: byte j contributes base[j] << 8·(j mod 8). `lo` is a multiple of 32, so
- * 64-bit lane q of a 32-byte load at j holds bytes j + 8q … j + 8q + 7 in the same positions. */
-#if defined(__AVX2__)
-static uint64_t xor_bytes(const unsigned char *base, size_t lo, size_t hi) {
+__attribute__((target("avx2"))) static uint64_t xor_bytes_avx2(const unsigned char *base, size_t lo, size_t hi) {
     __m256i a0 = _mm256_setzero_si256(), a1 = _mm256_setzero_si256();
     __m256i a2 = _mm256_setzero_si256(), a3 = _mm256_setzero_si256();
     size_t j = lo;
@@ -181,24 +253,153 @@ static uint64_t xor_bytes(const unsigned char *base, size_t lo, size_t hi) {
     __m256i a = _mm256_xor_si256(_mm256_xor_si256(a0, a1), _mm256_xor_si256(a2, a3));
     uint64_t lanes[4];
     _mm256_storeu_si256((__m256i *)lanes, a);
-    uint64_t x = lanes[0] ^ lanes[1] ^ lanes[2] ^ lanes[3];
-    for (; j < hi; j++) x ^= (uint64_t)base[j] << (8 * (j & 7));
+    return lanes[0] ^ lanes[1] ^ lanes[2] ^ lanes[3] ^ xor_tail(base, j, hi);
+}
+
+__attribute__((target("avx512f"))) static uint64_t fold512(__m512i a) {
+    uint64_t lanes[8];
+    _mm512_storeu_si512((void *)lanes, a);
+    uint64_t x = 0;
+    for (int k = 0; k < 8; k++) x ^= lanes[k];
     return x;
 }
-#else
-static uint64_t xor_bytes(const unsigned char *base, size_t lo, size_t hi) {
-    uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+
+__attribute__((target("avx512f"))) static uint64_t xor_bytes_512(const unsigned char *base, size_t lo, size_t hi) {
+    __m512i a0 = _mm512_setzero_si512(), a1 = _mm512_setzero_si512();
+    __m512i a2 = _mm512_setzero_si512(), a3 = _mm512_setzero_si512();
     size_t j = lo;
-    for (; j + 32 <= hi; j += 32) {
-        uint64_t w[4];
-        memcpy(w, base + j, sizeof w); /* little-endian x86: byte j + 8q + r lands at bits 8r of w[q] */
-        a0 ^= w[0]; a1 ^= w[1]; a2 ^= w[2]; a3 ^= w[3];
+    for (; j + 256 <= hi; j += 256) {
+        a0 = _mm512_xor_si512(a0, _mm512_loadu_si512((const void *)(base + j)));
+        a1 = _mm512_xor_si512(a1, _mm512_loadu_si512((const void *)(base + j + 64)));
+        a2 = _mm512_xor_si512(a2, _mm512_loadu_si512((const void *)(base + j + 128)));
+        a3 = _mm512_xor_si512(a3, _mm512_loadu_si512((const void *)(base + j + 192)));
     }
-    uint64_t x = a0 ^ a1 ^ a2 ^ a3;
-    for (; j < hi; j++) x ^= (uint64_t)base[j] << (8 * (j & 7));
-    return x;
+    for (; j + 64 <= hi; j += 64) a0 = _mm512_xor_si512(a0, _mm512_loadu_si512((const void *)(base + j)));
+    return fold512(_mm512_xor_si512(_mm512_xor_si512(a0, a1), _mm512_xor_si512(a2, a3))) ^ xor_tail(base, j, hi);
 }
-#endif
+
+/* Four independent streams: the quarters of [lo, hi) (each a multiple of 64 bytes long) read side by side. */
+__attribute__((target("avx512f"))) static uint64_t xor_bytes_512_streams(const unsigned char *base, size_t lo,
+                                                                          size_t hi) {
+    size_t q = (hi - lo) / 4 / 64 * 64;
+    const unsigned char *p0 = base + lo, *p1 = p0 + q, *p2 = p1 + q, *p3 = p2 + q;
+    __m512i a0 = _mm512_setzero_si512(), a1 = _mm512_setzero_si512();
+    __m512i a2 = _mm512_setzero_si512(), a3 = _mm512_setzero_si512();
+    for (size_t j = 0; j + 128 <= q; j += 128) {
+        a0 = _mm512_xor_si512(a0, _mm512_loadu_si512((const void *)(p0 + j)));
+        a1 = _mm512_xor_si512(a1, _mm512_loadu_si512((const void *)(p1 + j)));
+        a2 = _mm512_xor_si512(a2, _mm512_loadu_si512((const void *)(p2 + j)));
+        a3 = _mm512_xor_si512(a3, _mm512_loadu_si512((const void *)(p3 + j)));
+        a0 = _mm512_xor_si512(a0, _mm512_loadu_si512((const void *)(p0 + j + 64)));
+        a1 = _mm512_xor_si512(a1, _mm512_loadu_si512((const void *)(p1 + j + 64)));
+        a2 = _mm512_xor_si512(a2, _mm512_loadu_si512((const void *)(p2 + j + 64)));
+        a3 = _mm512_xor_si512(a3, _mm512_loadu_si512((const void *)(p3 + j + 64)));
+    }
+    uint64_t x = fold512(_mm512_xor_si512(_mm512_xor_si512(a0, a1), _mm512_xor_si512(a2, a3)));
+    /* whatever the 128-byte steps of the quarters left over, and the bytes past 4·q */
+    size_t done = q / 128 * 128;
+    for (int k = 0; k < 4; k++) x ^= xor_bytes_512(base, lo + k * q + done, lo + (k + 1) * q);
+    return x ^ xor_bytes_512(base, lo + 4 * q, hi);
+}
+
+int ck_read_variant_available(int v) {
+    switch (v) {
+    case CK_READ_AVX2: return ck_has_avx2_fma();
+    case CK_READ_512:
+    case CK_READ_512_STREAMS: return ck_has_avx512();
+    default: return 0;
+    }
+}
+
+static uint64_t xor_bytes_variant(int v, const unsigned char *base, size_t lo, size_t hi) {
+    switch (v) {
+    case CK_READ_AVX2: return xor_bytes_avx2(base, lo, hi);
+    case CK_READ_512: return xor_bytes_512(base, lo, hi);
+    case CK_READ_512_STREAMS: return xor_bytes_512_streams(base, lo, hi);
+    default: return xor_bytes_scalar(base, lo, hi);
+    }
+}
+
+/* The widest read the CPU has (the `read` reference and the fallback when no vector variant exists). */
+static uint64_t xor_bytes(const unsigned char *base, size_t lo, size_t hi) {
+    if (ck_has_avx512()) return xor_bytes_512(base, lo, hi);
+    if (ck_has_avx2_fma()) return xor_bytes_avx2(base, lo, hi);
+    return xor_bytes_scalar(base, lo, hi);
+}
+
+/* One timed run of `inner` read passes over data[0..<bytes] on `threads` threads with variant `v`; returns GB/s. */
+static double read_run(const unsigned char *data, size_t bytes, int inner, int threads, int v) {
+    double start = 0, elapsed = 0;
+    uint64_t parts[CK_MAX_THREADS][8];
+#pragma omp parallel num_threads(threads)
+    {
+        int t = omp_get_thread_num(), team = omp_get_num_threads();
+        int64_t lo, hi;
+        ck_split((int64_t)bytes, team, t, 4096, &lo, &hi);
+        uint64_t x = 0;
+#pragma omp barrier
+#pragma omp master
+        start = omp_get_wtime();
+#pragma omp barrier
+        for (int k = 0; k < inner; k++) {
+            /* the memory clobber makes every pass read the bytes again (no pass may be hoisted or merged) */
+            __asm__ volatile("" ::: "memory");
+            x ^= xor_bytes_variant(v, data, (size_t)lo, (size_t)hi) + (uint64_t)k;
+        }
+#pragma omp barrier
+#pragma omp master
+        elapsed = omp_get_wtime() - start;
+        parts[t][0] = x;
+    }
+    ck_probe_sink = (double)(parts[0][0] & 0xFFFF);
+    return (double)bytes * inner / elapsed / 1e9;
+}
+
+int ck_probe_read_sweep(const int *threads, int count, size_t bytes, int inner, int repeats, int huge_pages,
+                        double *gbps, int *variant) {
+    if (threads == NULL || gbps == NULL || count < 1 || repeats < 1 || inner < 1 || bytes < 4096) return -1;
+    int most = 1;
+    for (int i = 0; i < count; i++) {
+        if (threads[i] < 1 || threads[i] > CK_MAX_THREADS) return -1;
+        if (threads[i] > most) most = threads[i];
+    }
+    bytes -= bytes % 4096;
+    unsigned char *data = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (data == MAP_FAILED) return -1;
+    if (huge_pages) madvise(data, bytes, MADV_HUGEPAGE);
+    /* First touch by the largest team, in the split the reads use (page placement). */
+#pragma omp parallel num_threads(most)
+    {
+        int64_t lo, hi;
+        ck_split((int64_t)bytes, omp_get_num_threads(), omp_get_thread_num(), 4096, &lo, &hi);
+        for (int64_t j = lo; j < hi; j++) data[j] = (unsigned char)(j * 131 + 7);
+    }
+    for (int i = 0; i < count; i++) {
+        double best = 0;
+        int winner = -1;
+        for (int r = 0; r < repeats; r++) {
+            /* interleave the variants rep by rep, so drift does not favour one */
+            for (int v = 0; v < CK_READ_VARIANTS; v++) {
+                if (!ck_read_variant_available(v)) continue;
+                double g = read_run(data, bytes, inner, threads[i], v);
+                if (g > best) { best = g; winner = v; }
+            }
+            if (winner < 0) { /* no vector variant: the scalar read */
+                best = read_run(data, bytes, inner, threads[i], -1);
+            }
+        }
+        gbps[i] = best;
+        if (variant) variant[i] = winner;
+    }
+    munmap(data, bytes);
+    return 0;
+}
+
+double ck_probe_dram_read_gbps(int threads, size_t bytes, int repeats) {
+    double g = -1;
+    if (ck_probe_read_sweep(&threads, 1, bytes, 1, repeats, 1, &g, NULL) != 0) return -1;
+    return g;
+}
 
 int ck_probe_read_bytes(const void *const *ptrs, const size_t *sizes, int count, int threads, uint64_t *checksum) {
     if (ptrs == NULL || sizes == NULL || checksum == NULL || count < 1 || threads < 1 || threads > CK_MAX_THREADS)

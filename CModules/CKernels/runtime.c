@@ -47,9 +47,39 @@ static int detect_vbmi(void) {
     return (c & (1u << 1)) != 0;
 }
 
+/* AVX512 F + DQ + BW + VL with OS-enabled opmask/ZMM state (the 512-bit float kernels and probes). */
+static int detect_avx512(void) {
+    if (!detect_avx2_fma()) return 0;
+    unsigned a, b, c, d, lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    if ((lo & 0xE6) != 0xE6) return 0;
+    __cpuid_count(7, 0, a, b, c, d);
+    const unsigned f = 1u << 16, dq = 1u << 17, bw = 1u << 30, vl = 1u << 31;
+    return (b & (f | dq | bw | vl)) == (f | dq | bw | vl);
+}
+
+/* AVX512-BF16 (vdpbf16ps) on top of detect_avx512: CPUID leaf 7 sub-leaf 1, EAX bit 5. */
+static int detect_avx512_bf16(void) {
+    if (!detect_avx512()) return 0;
+    unsigned a, b, c, d;
+    __cpuid_count(7, 1, a, b, c, d);
+    return (a & (1u << 5)) != 0;
+}
+
+/* AVX-VNNI (VEX-encoded 256-bit vpdpbusd): CPUID leaf 7 sub-leaf 1, EAX bit 4. */
+static int detect_avx_vnni(void) {
+    if (!detect_avx2_fma()) return 0;
+    unsigned a, b, c, d;
+    __cpuid_count(7, 1, a, b, c, d);
+    return (a & (1u << 4)) != 0;
+}
+
 static atomic_int has_avx2 = -1;
 static atomic_int has_vnni = -1;
 static atomic_int has_vbmi = -1;
+static atomic_int has_avx512 = -1;
+static atomic_int has_avx512_bf16 = -1;
+static atomic_int has_avx_vnni = -1;
 static atomic_int force_scalar = 0;
 static atomic_int disable_vnni = 0;
 static atomic_int disable_vbmi = 0;
@@ -65,6 +95,9 @@ static int cached_feature(atomic_int *slot, int (*detect)(void)) {
 }
 
 int ck_has_avx2_fma(void) { return cached_feature(&has_avx2, detect_avx2_fma); }
+int ck_has_avx512(void) { return cached_feature(&has_avx512, detect_avx512); }
+int ck_has_avx512_bf16(void) { return cached_feature(&has_avx512_bf16, detect_avx512_bf16); }
+int ck_has_avx_vnni(void) { return cached_feature(&has_avx_vnni, detect_avx_vnni); }
 
 void ck_set_force_scalar(int on) { atomic_store(&force_scalar, on ? 1 : 0); }
 int ck_get_force_scalar(void) { return atomic_load(&force_scalar); }

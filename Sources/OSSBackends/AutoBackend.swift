@@ -78,3 +78,11 @@ public final class AutoBackend: Backend, @unchecked Sendable {
         try route(.topK, tokens: 1).topK(x, k: k, ids: &ids, values: &values)
     }
 }
+
+extension AutoBackend: InstructionClassReporting {
+    /// The class of the member backend the profile routes `op` to at `rows` rows.
+    public func kernelClass(for op: OpDescriptor, rows: Int) -> KernelClass {
+        let member = route(op.kind, dtype: op.dtype, tokens: rows)
+        return (member as? InstructionClassReporting)?.kernelClass(for: op, rows: rows) ?? KernelClass(.fma256)
+    }
+}

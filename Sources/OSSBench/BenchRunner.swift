@@ -20,7 +20,7 @@ public final class BenchRunner {
     /// Measures everything and returns the run (nothing is written here; see `ResultsDirectory`).
     public func run(command: [String]) throws -> BenchRun {
         let c = configuration
-        progress.log("roofline probes: FMA peak and DRAM read bandwidth (\(Figures.bytes(Double(c.dramProbeBytes)))) at threads \(c.threads.map(String.init).joined(separator: ","))…")
+        progress.log("roofline probes: instruction-class peaks and DRAM/L3/L2 read bandwidth (\(Figures.bytes(Double(c.dramProbeBytes)))) at threads \(c.threads.map(String.init).joined(separator: ","))…")
         var roofline = try RooflineProbe.shared.measure(threads: c.threads, dramBytes: c.dramProbeBytes)
         logCeilings(roofline)
         var backends: [String: any Backend] = [:]
@@ -64,7 +64,8 @@ public final class BenchRunner {
                             try prepared.body(b, i)
                         }
                         var cell = result(prepared, backend: kind.rawValue, threads: t, samples: samples,
-                                          cost: prepared.cost, ceiling: ceiling)
+                                          cost: prepared.cost, ceiling: ceiling,
+                                          kernels: (b as? any InstructionClassReporting).map(prepared.shares))
                         if read != nil { cell.readRatio = Self.pairedRatio(readNs, samples) }
                         results.append(cell)
                         progress.end()
@@ -82,7 +83,8 @@ public final class BenchRunner {
                         progress.begin("\(spec) \(reference.name) \(t)t")
                         let samples = try measure(spec, backend: reference.name) { i in try reference.run(t, i) }
                         results.append(result(prepared, backend: reference.name, threads: t, samples: samples,
-                                              cost: reference.cost, ceiling: ceiling, workingSet: reference.workingSet))
+                                              cost: reference.cost, ceiling: ceiling, workingSet: reference.workingSet,
+                                              kernels: reference.kernel.map { [KernelShare($0, flops: reference.cost.flops)] }))
                         progress.end()
                     }
                 }
@@ -105,12 +107,13 @@ public final class BenchRunner {
                         throw BenchError.model("cannot load \(url.path): \(error)")
                     }
                     let cost = E2ESuite.ModelCost(model: model)
+                    let weightTier = tier(cost.totalWeightBytes, t)
                     results += try E2ESuite.prefill(model: model, cost: cost, prompts: c.prompts, label: label,
                                                     backend: kind.rawValue, threads: t, reps: c.e2eReps, warmup: c.warmup,
-                                                    ceiling: ceiling, budget: 4 * c.cellBudgetSeconds)
+                                                    ceiling: ceiling, tier: weightTier, budget: 4 * c.cellBudgetSeconds)
                     results += try E2ESuite.decode(model: model, cost: cost, gens: c.gens, label: label,
                                                    backend: kind.rawValue, threads: t, reps: c.e2eReps, warmup: c.warmup,
-                                                   ceiling: ceiling, budget: 4 * c.cellBudgetSeconds)
+                                                   ceiling: ceiling, tier: weightTier, budget: 4 * c.cellBudgetSeconds)
                     progress.end()
                 }
             }
@@ -124,6 +127,9 @@ public final class BenchRunner {
             guard let ceiling = roofline.ceiling(threads: r.threads) else { return r }
             return r.rescored(under: ceiling)
         }
+        for line in MarkdownReporter.overCeiling(results) {
+            progress.log("warning: above 105% of its ceiling (a wrong ceiling or count?): \(line)")
+        }
         progress.finish()
         let header = RunHeader(runID: ResultsDirectory.runID(machine: machine), machine: machine, roofline: roofline,
                                command: command)
@@ -132,7 +138,10 @@ public final class BenchRunner {
 
     private func logCeilings(_ roofline: Roofline) {
         for ce in roofline.ceilings {
-            progress.log("  \(ce.threads) thread(s): FMA \(Figures.number(ce.fmaGFLOPS)) GFLOP/s, DRAM \(Figures.number(ce.dramGBps)) GB/s")
+            let peaks = roofline.instructionClasses.compactMap { c in ce.peak(c).map { "\(c) \(Figures.number($0))" } }
+            let reads = roofline.memoryTiers.compactMap { t in ce.bandwidth(t).map { "\(t.rawValue) \(Figures.number($0))" } }
+            progress.log("  \(ce.threads) thread(s): GOP/s \(peaks.joined(separator: ", ")); read GB/s "
+                         + reads.joined(separator: ", "))
         }
     }
 
@@ -153,10 +162,16 @@ public final class BenchRunner {
     }
 
     private func result(_ p: OpCase, backend: String, threads: Int, samples: [Double], cost: OpCost, ceiling: Ceiling,
-                        workingSet: Double? = nil) -> BenchResult {
-        BenchResult(suite: .ops, test: p.spec.test, op: p.op.rawValue, backend: backend, threads: threads,
-                    dtype: p.spec.dtype?.rawValue ?? "-", shape: p.shape, m: p.m, n: p.n, k: p.k, reps: samples.count,
-                    warmup: configuration.warmup, samplesNs: samples, cost: cost, ceiling: ceiling,
-                    workingSetBytes: workingSet ?? p.workingSet)
+                        workingSet: Double? = nil, kernels: [KernelShare]?) -> BenchResult {
+        let ws = workingSet ?? p.workingSet
+        return BenchResult(suite: .ops, test: p.spec.test, op: p.op.rawValue, backend: backend, threads: threads,
+                           dtype: p.spec.dtype?.rawValue ?? "-", shape: p.shape, m: p.m, n: p.n, k: p.k,
+                           reps: samples.count, warmup: configuration.warmup, samplesNs: samples, cost: cost,
+                           ceiling: ceiling, workingSetBytes: ws, kernels: kernels, memoryTier: tier(ws, threads))
+    }
+
+    /// The memory tier of a working set at `threads` threads on this machine.
+    func tier(_ workingSet: Double, _ threads: Int) -> MemoryTier {
+        MemoryTier.of(workingSet: workingSet, threads: threads, l2Bytes: machine.l2Bytes ?? 0, l3Bytes: machine.l3Bytes)
     }
 }

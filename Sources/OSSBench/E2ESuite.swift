@@ -52,6 +52,11 @@ public enum E2ESuite {
         var totalWeightBytes: Double
         /// Label of the weight dtypes ("bf16+mxfp4").
         var dtypes: String
+        /// Matrix FLOPs per token through the layers by weight dtype: the dense matrices (attention, router) and the
+        /// top-k experts (which run at about T·k/E rows per expert in a prefill of T tokens).
+        var denseFLOPsPerToken: [DType: Double] = [:], expertFLOPsPerToken: [DType: Double] = [:]
+        /// Dtype of the unembedding.
+        var unembedDType: DType
         let config: ModelConfig
 
         init(model: GPTOSSModel) {
@@ -66,8 +71,15 @@ public enum E2ESuite {
                 let expertBias = (m.gateUpBias.map { $0.count } ?? 0) + (m.downBias.map { $0.count } ?? 0)
                 small += 4 * Double(a.norm.count + l.mlpNorm.count + a.sinks.count + biases)
                 small += 4 * Double(k * expertBias / max(m.experts, 1))
-                for mat in [a.q, a.k, a.v, a.out, m.router] { flops += 2 * Double(mat.shape.count) }
-                flops += 2 * Double(k) * Double(m.gateUp.shape.count + m.down.shape.count) / Double(max(m.experts, 1))
+                for mat in [a.q, a.k, a.v, a.out, m.router] {
+                    flops += 2 * Double(mat.shape.count)
+                    denseFLOPsPerToken[mat.dtype, default: 0] += 2 * Double(mat.shape.count)
+                }
+                for mat in [m.gateUp, m.down] {
+                    let f = 2 * Double(k) * Double(mat.shape.count) / Double(max(m.experts, 1))
+                    flops += f
+                    expertFLOPsPerToken[mat.dtype, default: 0] += f
+                }
                 total += Double(a.q.storedBytes + a.k.storedBytes + a.v.storedBytes + a.out.storedBytes + m.router.storedBytes
                                 + m.gateUp.storedBytes + m.down.storedBytes)
                 total += 4 * Double(a.norm.count + l.mlpNorm.count + a.sinks.count + biases + expertBias)
@@ -75,10 +87,29 @@ public enum E2ESuite {
             decodeBytesPerToken = Double(w.activeBytesPerToken(expertsPerToken: k)) + small
             layerFLOPsPerToken = flops
             unembedFLOPs = 2 * Double(w.unembedding.shape.count)
+            unembedDType = w.unembedding.dtype
             totalWeightBytes = total
             let names = Set([w.layers.first?.attention.q.dtype, w.layers.first?.moe.gateUp.dtype, w.unembedding.dtype]
                 .compactMap { $0?.rawValue })
             dtypes = names.sorted().joined(separator: "+")
+        }
+
+        /// The kernels of a step of `rows` tokens (prefill chunks; 1 for decode) on `backend`, with the FLOPs each
+        /// runs for `tokens` tokens in such steps plus `attention` FLOPs and one unembedding (the last position's).
+        func shares(on backend: any Backend, rows: Int, tokens: Int, attention: Double) -> [KernelShare]? {
+            guard let r = backend as? any InstructionClassReporting else { return nil }
+            let n = Double(tokens), expertRows = max(1, rows * config.expertsPerToken / max(config.experts, 1))
+            var out: [KernelShare] = []
+            for (d, f) in denseFLOPsPerToken.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                out.append(KernelShare(r.kernelClass(for: OpDescriptor(.linear, dtype: d), rows: rows), flops: f * n))
+            }
+            for (d, f) in expertFLOPsPerToken.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                out.append(KernelShare(r.kernelClass(for: OpDescriptor(.moe, dtype: d), rows: expertRows), flops: f * n))
+            }
+            out.append(KernelShare(r.kernelClass(for: OpDescriptor(.attention), rows: rows), flops: attention))
+            out.append(KernelShare(r.kernelClass(for: OpDescriptor(.linear, dtype: unembedDType), rows: 1),
+                                   flops: unembedFLOPs))
+            return out
         }
 
         /// Attention FLOPs of the token at position p summed over layers: heads × visible keys × (4·d + 5).
@@ -100,7 +131,7 @@ public enum E2ESuite {
 
     /// pp`n` for every n in `prompts`: prefill from an empty cache; one sample per rep.
     static func prefill(model: GPTOSSModel, cost: ModelCost, prompts: [Int], label: String, backend: String, threads: Int,
-                        reps: Int, warmup: Int, ceiling: Ceiling, budget: Double) throws -> [BenchResult] {
+                        reps: Int, warmup: Int, ceiling: Ceiling, tier: MemoryTier, budget: Double) throws -> [BenchResult] {
         var out: [BenchResult] = []
         for n in prompts {
             let ids = tokens(n, vocab: model.vocabSize, salt: n)
@@ -115,14 +146,17 @@ public enum E2ESuite {
             out.append(BenchResult(suite: .e2e, test: "pp\(n)", op: "prefill", backend: backend, threads: threads,
                                    dtype: cost.dtypes, shape: "\(label) p=\(n)", m: n, n: 0, k: 0, reps: samples.count,
                                    warmup: warmup, samplesNs: samples, cost: c, ceiling: ceiling,
-                                   workingSetBytes: cost.totalWeightBytes, tokensPerRep: n, ttftNs: s.median, bound: .compute))
+                                   workingSetBytes: cost.totalWeightBytes, tokensPerRep: n, ttftNs: s.median, bound: .compute,
+                                   kernels: cost.shares(on: model.backend, rows: min(n, model.prefillChunk), tokens: n,
+                                                        attention: attention),
+                                   memoryTier: tier))
         }
         return out
     }
 
     /// tg`n` for every n in `gens`: decode n tokens from an empty cache; one sample per generated token.
     static func decode(model: GPTOSSModel, cost: ModelCost, gens: [Int], label: String, backend: String, threads: Int,
-                       reps: Int, warmup: Int, ceiling: Ceiling, budget: Double) throws -> [BenchResult] {
+                       reps: Int, warmup: Int, ceiling: Ceiling, tier: MemoryTier, budget: Double) throws -> [BenchResult] {
         var out: [BenchResult] = []
         for n in gens {
             let ids = tokens(n, vocab: model.vocabSize, salt: 7)
@@ -143,7 +177,9 @@ public enum E2ESuite {
             out.append(BenchResult(suite: .e2e, test: "tg\(n)", op: "decode", backend: backend, threads: threads,
                                    dtype: cost.dtypes, shape: "\(label) g=\(n)", m: n, n: 0, k: 0, reps: samples.count / max(n, 1),
                                    warmup: warmup, samplesNs: samples, cost: c, ceiling: ceiling,
-                                   workingSetBytes: cost.totalWeightBytes, tokensPerRep: 1, bound: .memory))
+                                   workingSetBytes: cost.totalWeightBytes, tokensPerRep: 1, bound: .memory,
+                                   kernels: cost.shares(on: model.decodeBackend, rows: 1, tokens: 1, attention: attention),
+                                   memoryTier: tier))
         }
         return out
     }

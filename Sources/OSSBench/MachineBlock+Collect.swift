@@ -15,7 +15,7 @@ extension MachineBlock {
             openblasConfig: blas.openBLASConfig, openblasCore: blas.openBLASCoreName,
             openmpRuntime: "OpenMP \(blas.openMPSpec), \(blas.openMPLibrary)",
             environment: m.environment, swiftVersion: swiftVersion(), os: m.os,
-            gitCommit: gitCommit(), date: iso.string(from: date), ckernels: blas.kernelPaths)
+            gitCommit: gitCommit(), date: iso.string(from: date), ckernels: blas.kernelPaths, l2Bytes: m.l2Bytes)
     }
 
     /// The compiler this binary was built with (from `#if compiler`), plus `swift --version`'s first line when a

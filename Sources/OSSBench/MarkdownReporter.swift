@@ -15,25 +15,26 @@ public enum MarkdownReporter {
         out.append("- Environment: \(env.isEmpty ? "none of the BLAS/OpenMP variables set" : env.joined(separator: " "))")
         out.append("- Swift: \(m.swiftVersion); OS: \(m.os); command: `\(h.command.joined(separator: " "))`")
         out.append("")
-        out.append("## Roofline ceilings (measured by this run)")
-        out.append("")
-        out.append("| threads | FP32 FMA peak GFLOP/s | DRAM read GB/s | ridge FLOP/byte |")
-        out.append("|---:|---:|---:|---:|")
-        for c in h.roofline.ceilings {
-            out.append("| \(c.threads) | \(Figures.number(c.fmaGFLOPS)) | \(Figures.number(c.dramGBps)) | \(Figures.number(c.ridgeIntensity)) |")
+        out += ceilingsSection(h.roofline, machine: m)
+        let warnings = overCeiling(run.results)
+        if !warnings.isEmpty {
+            out.append("")
+            out.append("## Warnings: figures above 105% of their ceiling")
+            out.append("")
+            out.append("A fraction above 105% means a wrong ceiling or a wrong count (or a ceiling probe that ran while "
+                       + "something else loaded the machine). Cells:")
+            out.append("")
+            for w in warnings { out.append("- \(w)") }
         }
-        out.append("")
-        out.append("DRAM probe: \(Figures.bytes(Double(h.roofline.dramProbeBytes))) array, AVX2 loads, best of 3. "
-                   + "FMA probe: 12 independent 8-lane FMA chains per thread, best of 3.")
 
         let ops = run.results.filter { $0.suite == .ops }
         if !ops.isEmpty {
             out.append("")
             out.append("## Ops (gpt-oss-20b shapes)")
             out.append("")
-            out.append("Roofline column: achieved ÷ ceiling — `FMA` for compute-bound cells (GFLOP/s ÷ peak), `DRAM` for "
-                       + "memory-bound cells (GB/s ÷ bandwidth). † marks cells whose working set fits in L3, so they can "
-                       + "exceed the DRAM ceiling. `vs cblas`: direct OpenBLAS time ÷ this time on the same shape and threads. "
+            out.append("Roofline column: achieved ÷ the cell's own ceiling, named — an instruction class for compute-bound "
+                       + "cells (GFLOP/s ÷ the class's peak in counted FLOPs), a read tier for memory-bound cells (GB/s ÷ "
+                       + "that tier's read bandwidth). `vs cblas`: direct OpenBLAS time ÷ this time on the same shape and threads. "
                        + "`vs read`: for T = 1 linear, the time of a plain streaming read of exactly the weight bytes one "
                        + "call reads (MXFP4 scales included, another copy of the same weights, same thread count), run "
                        + "right before each rep, ÷ that rep's time, median over the reps — 90% means the kernel streams "
@@ -66,7 +67,9 @@ public enum MarkdownReporter {
             out.append("")
             out.append("pp: prompt processing (prefill) of n tokens, tokens/s = n ÷ median time, TTFT = that time. "
                        + "tg: decode, one sample per generated token; tokens/s = 1 ÷ median per-token latency. Roofline: "
-                       + "prefill vs the FMA peak (counted model FLOPs), decode vs DRAM (active weight bytes per token ÷ bandwidth).")
+                       + "prefill vs the compute ceiling of the kernels that ran its FLOPs (counted model FLOPs; each share at its own "
+                       + "class's peak), decode vs the read bandwidth of the weights' tier (active weight bytes per "
+                       + "token ÷ bandwidth).")
             out.append("")
             out.append("| test | model | dtype | backend | thr | tokens/s | TTFT | median | p10 | p90 | p99 | GFLOP/s | GB/s | roofline |")
             out.append("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -101,6 +104,57 @@ public enum MarkdownReporter {
         return out.joined(separator: "\n") + "\n"
     }
 
+    /// The ceilings table: one row per thread count, one column per instruction class (peak GOP/s) and per memory
+    /// tier (read GB/s), each column naming its instruction and width, so a probe narrower than the CPU shows.
+    static func ceilingsSection(_ roofline: Roofline, machine m: MachineBlock) -> [String] {
+        var out = ["## Roofline ceilings (measured by this run)", ""]
+        let classes = roofline.instructionClasses, tiers = roofline.memoryTiers
+        guard !classes.isEmpty else {  // an older record: FP32 FMA and DRAM only
+            out.append("| threads | FP32 FMA peak GFLOP/s | DRAM read GB/s | ridge FLOP/byte |")
+            out.append("|---:|---:|---:|---:|")
+            for c in roofline.ceilings {
+                out.append("| \(c.threads) | \(Figures.number(c.fmaGFLOPS)) | \(Figures.number(c.dramGBps)) | "
+                           + "\(Figures.number(c.ridgeIntensity)) |")
+            }
+            return out
+        }
+        let classHeads = classes.map { "\($0.rawValue) (\($0.instruction), \($0.bits)-bit) GOP/s" }
+        let tierHeads = tiers.map { "\($0.rawValue) read GB/s" }
+        out.append("| threads | " + (classHeads + tierHeads).joined(separator: " | ") + " |")
+        out.append("|---:|" + String(repeating: "---:|", count: classes.count + tiers.count))
+        for c in roofline.ceilings {
+            let peaks = classes.map { c.peak($0).map(Figures.number) ?? "—" }
+            let reads = tiers.map { t in
+                c.bandwidth(t).map { "\(Figures.number($0))\(c.readKernels?[t.rawValue].map { " (\($0))" } ?? "")" } ?? "—"
+            }
+            out.append("| \(c.threads) | " + (peaks + reads).joined(separator: " | ") + " |")
+        }
+        let widest = classes.map(\.bits).max() ?? 0
+        let cpu512 = m.flags.contains("avx512f")
+        out.append("")
+        out.append("Compute probes: 12 independent accumulator chains per thread of one instruction each, best of 3; "
+                   + "GOP/s count multiplies and adds apart (an FP32 FMA lane is 2, a vpdpbusd lane 8, a vdpbf16ps lane 4). "
+                   + "Read probes: the best of every read kernel (256-bit; 512-bit; 512-bit with 4 streams per thread) "
+                   + "and of 5 runs, over \(Figures.bytes(Double(roofline.dramProbeBytes))) (DRAM, huge pages)"
+                   + (roofline.cacheProbeBytes.map { b in
+                       b.keys.sorted().map { ", \(Figures.bytes(Double(b[$0] ?? 0))) per thread (\($0))" }.joined()
+                   } ?? "") + ". Widest probe: \(widest)-bit; the CPU \(cpu512 ? "has" : "lacks") AVX-512"
+                   + (cpu512 && widest < 512 ? " — **the probes are narrower than the CPU**." : "."))
+        out.append("Each cell is scored against the ceiling of the kernel class it ran (`ceiling` column: a class, "
+                   + "÷2 where one counted multiply-add costs two of the class's byte products) or of the memory tier "
+                   + "of its working set (`dram`/`l3`/`l2` read), whichever its arithmetic intensity hits first.")
+        return out
+    }
+
+    /// One line per result above 105% of its ceiling.
+    static func overCeiling(_ results: [BenchResult]) -> [String] {
+        results.filter { $0.rooflineFraction > 1.05 }.map { r in
+            "\(r.test) \(r.dtype) \(r.shape) \(r.backend) \(r.threads)t: \(Figures.percent(r.rooflineFraction)) of "
+                + "\(r.ceilingName ?? (r.bound == .compute ? "FMA" : "DRAM")) (\(Figures.number(r.ceiling)) "
+                + "\(r.bound == .compute ? "GFLOP/s" : "GB/s"))"
+        }
+    }
+
     /// Cell identity within one run, backend aside: the rows a reference row stands next to.
     static func cellIdentity(_ r: BenchResult) -> String { "\(r.test)|\(r.threads)|\(r.dtype)|\(r.shape)" }
 
@@ -109,8 +163,10 @@ public enum MarkdownReporter {
         Dictionary(rows.filter { $0.backend == backend }.map { (cellIdentity($0), $0) }, uniquingKeysWith: { a, _ in a })
     }
 
-    /// "85% DRAM", "61% FMA", with † when the working set fits in L3.
+    /// "85% dram read", "61% int8-vnni512÷2"; an older record without a named ceiling: "85% DRAM" / "61% FMA", with †
+    /// when the working set fits in L3.
     static func rooflineCell(_ r: BenchResult, machine: MachineBlock) -> String {
+        if let name = r.ceilingName { return "\(Figures.percent(r.rooflineFraction)) \(name)" }
         let inCache = r.bound == .memory && machine.l3Bytes > 0 && r.workingSetBytes < Double(machine.l3Bytes)
         return "\(Figures.percent(r.rooflineFraction)) \(r.bound == .compute ? "FMA" : "DRAM")\(inCache ? " †" : "")"
     }

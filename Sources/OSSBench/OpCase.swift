@@ -40,14 +40,20 @@ final class OpCase {
     let workingSet: Double
     /// Runs rep `i` on a backend.
     let body: (any Backend, Int) throws -> Void
+    /// The kernels that run the cell's counted FLOPs on a backend (its compute ceiling); by default one kernel, the
+    /// backend's class for `op` at T = `m` rows.
+    let shares: (any InstructionClassReporting) -> [KernelShare]
     /// Reference rows measured next to this cell (the runner's `--no-direct` leaves them out): the direct OpenBLAS
     /// call for f32 linear (`cblas`), the streaming read of the weight bytes for T = 1 linear (`read`).
     let references: [OpReference]
 
     init(spec: OpSpec, op: OpKind, shape: String, m: Int, n: Int, k: Int, cost: OpCost, workingSet: Double,
+         shares: ((any InstructionClassReporting) -> [KernelShare])? = nil,
          body: @escaping (any Backend, Int) throws -> Void, references: [OpReference] = []) {
         self.spec = spec; self.op = op; self.shape = shape; self.m = m; self.n = n; self.k = k; self.cost = cost
         self.workingSet = workingSet; self.body = body; self.references = references
+        let descriptor = OpDescriptor(op, dtype: spec.dtype), rows = m, flops = cost.flops
+        self.shares = shares ?? { [KernelShare($0.kernelClass(for: descriptor, rows: rows), flops: flops)] }
     }
 
     /// The reference named `name` (`cblas`, `read`), if this cell has one.

@@ -12,6 +12,8 @@ struct OpReference {
     let cost: OpCost
     /// Distinct bytes the reference cycles through.
     let workingSet: Double
+    /// The kernel of the reference's FLOPs (the direct OpenBLAS call: OpenBLAS's SGEMM class), nil for a read.
+    var kernel: KernelClass? = nil
     /// Weight copies the reference cycles through (rep `i` uses copy `i % copies`).
     var copies: Int = 1
     /// Runs rep `rep` on `threads` threads.

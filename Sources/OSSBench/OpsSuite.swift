@@ -200,7 +200,7 @@ public enum OpsSuite {
         if dtype == .f32 {
             let directCost = OpCost.linear(tokens: T, inFeatures: k, outFeatures: n, dtype: .f32, bias: false)
             references.append(OpReference(name: OpReference.cblasName, runtime: "cblas", cost: directCost,
-                                          workingSet: working) { threads, i in
+                                          workingSet: working, kernel: BLASBackend.openBLASKernelClass) { threads, i in
                 let w = weights[i % weights.count].data.assumingMemoryBound(to: Float.self)
                 if T == 1 {
                     BLASBackend.directSGEMV(m: n, n: k, a: w, x: x.pointer, y: out.pointer, threads: threads)
@@ -261,9 +261,18 @@ public enum OpsSuite {
             + slots * (2 * Double(H * 2 * I) + 2 * Double(I * H)  // gate_up and down
                 + 10 * Double(I) + 2 * Double(H))                 // SwiGLU and the weighted sum
         let bytes = Double(router.storedBytes) + 4 * Double(E) + Double(used) * expertBytes + 8 * Double(T * H)
+        // Router FLOPs run on the router's linear kernel at T rows, the experts' on theirs at the rows each expert
+        // gets on average (T·k/E, at least 1).
+        let routerFLOPs = 2 * Double(T * H * E), expertRows = max(1, T * topK / E)
+        let shares: (any InstructionClassReporting) -> [KernelShare] = { r in
+            [KernelShare(r.kernelClass(for: OpDescriptor(.linear, dtype: .bf16), rows: T), flops: routerFLOPs),
+             KernelShare(r.kernelClass(for: OpDescriptor(.moe, dtype: dtype), rows: expertRows),
+                         flops: flops - routerFLOPs)]
+        }
         return OpCase(spec: spec, op: .moe, shape: "T=\(T) E=\(E) k=\(topK) \(H)→\(I)", m: T, n: H, k: I,
                       cost: OpCost(flops: flops, bytes: bytes),
-                      workingSet: Double(router.storedBytes + gateUp.storedBytes + down.storedBytes)) { b, i in
+                      workingSet: Double(router.storedBytes + gateUp.storedBytes + down.storedBytes),
+                      shares: shares) { b, i in
             let x = T == 1 ? xPool.rows((i % poolRows)..<(i % poolRows + 1)) : xPool
             try b.moe(x, weights: weights, out: out)
         }

@@ -42,6 +42,8 @@ public struct MachineBlock: Codable, Sendable, Equatable {
     public var flags: [String]
     /// Last-level cache size in bytes (0 when unknown).
     public var l3Bytes: Int
+    /// L2 cache size of one core in bytes (0 when unknown; nil in older records).
+    public var l2Bytes: Int?
     /// `openblas_get_config()`.
     public var openblasConfig: String
     /// `openblas_get_corename()`: the kernel set OpenBLAS chose.
@@ -61,11 +63,11 @@ public struct MachineBlock: Codable, Sendable, Equatable {
 
     public init(cpuModel: String, cores: Int, flags: [String], l3Bytes: Int, openblasConfig: String, openblasCore: String,
                 openmpRuntime: String, environment: [String: String], swiftVersion: String, os: String,
-                gitCommit: String, date: String, ckernels: String? = nil) {
+                gitCommit: String, date: String, ckernels: String? = nil, l2Bytes: Int? = nil) {
         self.cpuModel = cpuModel; self.cores = cores; self.flags = flags; self.l3Bytes = l3Bytes
         self.openblasConfig = openblasConfig; self.openblasCore = openblasCore; self.openmpRuntime = openmpRuntime
         self.environment = environment; self.swiftVersion = swiftVersion; self.os = os
-        self.gitCommit = gitCommit; self.date = date; self.ckernels = ckernels
+        self.gitCommit = gitCommit; self.date = date; self.ckernels = ckernels; self.l2Bytes = l2Bytes
     }
 
     /// File-system-safe name of the CPU ("amd-epyc"), the first level of `results/`.
@@ -134,6 +136,13 @@ public struct BenchResult: Codable, Sendable, Equatable {
     /// Which ceiling applies and its value (GFLOP/s for compute, GB/s for memory) at this thread count.
     public var bound: BoundKind
     public var ceiling: Double
+    /// The kernels that ran the counted FLOPs (instruction class, products per multiply-add, FLOPs each): the compute
+    /// ceiling is theirs. nil in older records and for reference rows without one (then the widest FP32 FMA peak).
+    public var kernels: [KernelShare]?
+    /// The memory tier of the working set: the bandwidth ceiling is that tier's read. nil in older records (DRAM).
+    public var memoryTier: MemoryTier?
+    /// The applied ceiling, named: "int8-vnni512÷2", "fp32-fma512", "dram read", "l3 read".
+    public var ceilingName: String?
     /// Achieved / ceiling in the bound's unit (GFLOP/s or GB/s).
     public var rooflineFraction: Double
     /// Distinct bytes the timed loop cycles through (weights × copies + activations): < L3 means cache-resident.
@@ -149,7 +158,8 @@ public struct BenchResult: Codable, Sendable, Equatable {
 
     public init(suite: BenchSuite, test: String, op: String, backend: String, threads: Int, dtype: String, shape: String,
                 m: Int, n: Int, k: Int, reps: Int, warmup: Int, samplesNs: [Double], cost: OpCost, ceiling: Ceiling,
-                workingSetBytes: Double, tokensPerRep: Int? = nil, ttftNs: Double? = nil, bound: BoundKind? = nil) {
+                workingSetBytes: Double, tokensPerRep: Int? = nil, ttftNs: Double? = nil, bound: BoundKind? = nil,
+                kernels: [KernelShare]? = nil, memoryTier: MemoryTier? = nil) {
         self.suite = suite; self.test = test; self.op = op; self.backend = backend; self.threads = threads
         self.dtype = dtype; self.shape = shape; self.m = m; self.n = n; self.k = k; self.reps = reps; self.warmup = warmup
         self.samplesNs = samplesNs
@@ -162,21 +172,40 @@ public struct BenchResult: Codable, Sendable, Equatable {
         gflops = seconds > 0 ? cost.flops / seconds / 1e9 : 0
         gbps = seconds > 0 ? cost.bytes / seconds / 1e9 : 0
         tokensPerSecond = tokensPerRep.map { seconds > 0 ? Double($0) / seconds : 0 }
-        self.bound = bound ?? cost.bound(under: ceiling)
+        self.kernels = kernels
+        self.memoryTier = memoryTier
+        self.bound = bound ?? .memory
         self.ceiling = 0
         rooflineFraction = 0
+        if bound == nil { self.bound = boundUnder(ceiling) }
         score(under: ceiling)
     }
 
-    /// Sets `ceiling` and `rooflineFraction` from the bound's ceiling.
-    private mutating func score(under ceiling: Ceiling) {
+    /// Compute ceiling (counted GFLOP/s of this cell's kernels) and bandwidth ceiling (GB/s of its memory tier).
+    func ceilings(under c: Ceiling) -> (compute: Double, memory: Double) {
+        let tier = memoryTier ?? .dram
+        return (kernels.map { c.computeCeiling($0) } ?? c.fmaGFLOPS, c.bandwidth(tier) ?? c.dramGBps)
+    }
+
+    /// Compute-bound when the intensity reaches the ridge point of this cell's own ceilings, memory-bound otherwise.
+    func boundUnder(_ c: Ceiling) -> BoundKind {
+        let (compute, memory) = ceilings(under: c)
+        return memory > 0 && cost.intensity >= compute / memory ? .compute : .memory
+    }
+
+    /// Sets `ceiling`, `ceilingName` and `rooflineFraction` from the bound's ceiling.
+    private mutating func score(under c: Ceiling) {
+        let (compute, memory) = ceilings(under: c)
         switch bound {
         case .compute:
-            self.ceiling = ceiling.fmaGFLOPS
-            rooflineFraction = ceiling.fmaGFLOPS > 0 ? gflops / ceiling.fmaGFLOPS : 0
+            ceiling = compute
+            rooflineFraction = compute > 0 ? gflops / compute : 0
+            let names = (kernels ?? []).map(\.kernel.description)
+            ceilingName = names.isEmpty ? "fp32-fma (widest)" : Array(Set(names)).sorted().joined(separator: "+")
         case .memory:
-            self.ceiling = ceiling.dramGBps
-            rooflineFraction = ceiling.dramGBps > 0 ? gbps / ceiling.dramGBps : 0
+            ceiling = memory
+            rooflineFraction = memory > 0 ? gbps / memory : 0
+            ceilingName = "\((memoryTier ?? .dram).rawValue) read"
         }
     }
 
@@ -184,7 +213,7 @@ public struct BenchResult: Codable, Sendable, Equatable {
     /// bounds are fixed by the suite: prefill compute, decode memory).
     public func rescored(under ceiling: Ceiling) -> BenchResult {
         var r = self
-        if suite == .ops { r.bound = cost.bound(under: ceiling) }
+        if suite == .ops { r.bound = r.boundUnder(ceiling) }
         r.score(under: ceiling)
         return r
     }

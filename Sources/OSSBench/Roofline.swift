@@ -2,52 +2,127 @@ import CKernels
 import Foundation
 import OSSCore
 
-/// Which hardware ceiling limits an op: FMA throughput or DRAM read bandwidth.
+/// Which hardware ceiling limits an op: the compute peak of its kernel's instruction class, or read bandwidth.
 public enum BoundKind: String, Codable, Sendable {
-    /// Arithmetic intensity at or above the ridge point: compared with the FP32 FMA peak (GFLOP/s).
+    /// Arithmetic intensity at or above the ridge point: compared with the kernel class's peak (GFLOP/s).
     case compute
-    /// Below the ridge point: compared with the DRAM read bandwidth (GB/s).
+    /// Below the ridge point: compared with the read bandwidth of the memory tier its working set lives in (GB/s).
     case memory
+}
+
+/// Where an op's working set lives, for its bandwidth ceiling.
+public enum MemoryTier: String, Codable, CaseIterable, Sendable {
+    /// Fits in the L2 caches of the threads that run it.
+    case l2
+    /// Fits in the last-level cache.
+    case l3
+    /// Larger than the last-level cache.
+    case dram
+
+    /// The tier a working set of `bytes` falls in at `threads` threads (per-core L2 × threads, shared L3); DRAM
+    /// when the cache sizes are unknown (0).
+    public static func of(workingSet bytes: Double, threads: Int, l2Bytes: Int, l3Bytes: Int) -> MemoryTier {
+        if l2Bytes > 0, bytes <= Double(l2Bytes * max(threads, 1)) { return .l2 }
+        if l3Bytes > 0, bytes <= Double(l3Bytes) { return .l3 }
+        return .dram
+    }
+}
+
+/// One kernel's share of an op's counted FLOPs (e2e prefill mixes classes: BF16 GEMMs, integer MoE experts, …).
+public struct KernelShare: Codable, Sendable, Equatable {
+    public var kernel: KernelClass
+    public var flops: Double
+    public init(_ kernel: KernelClass, flops: Double) { self.kernel = kernel; self.flops = flops }
 }
 
 /// The measured ceilings of this machine at one thread count.
 public struct Ceiling: Codable, Sendable, Equatable {
     public var threads: Int
-    /// Peak FP32 FMA rate, GFLOP/s (1 FMA = 2 FLOP).
+    /// FP32 FMA peak at the widest width the CPU executes, GFLOP/s (1 FMA = 2 FLOP); also in `peaks`.
     public var fmaGFLOPS: Double
-    /// DRAM read bandwidth, GB/s (1e9 bytes/s).
+    /// DRAM read bandwidth, GB/s (1e9 bytes/s); also `bandwidths["dram"]`.
     public var dramGBps: Double
+    /// Peak of every instruction class the CPU has, GOP/s (multiplies and adds apart), keyed by
+    /// `InstructionClass.rawValue`. nil in older records (then only `fmaGFLOPS` is known).
+    public var peaks: [String: Double]?
+    /// Read bandwidth per `MemoryTier.rawValue`, GB/s. nil in older records (then only `dramGBps`).
+    public var bandwidths: [String: Double]?
+    /// The read kernel that reached each tier's figure ("512-bit, 4 streams"). nil in older records.
+    public var readKernels: [String: String]?
 
-    public init(threads: Int, fmaGFLOPS: Double, dramGBps: Double) {
+    public init(threads: Int, fmaGFLOPS: Double, dramGBps: Double, peaks: [String: Double]? = nil,
+                bandwidths: [String: Double]? = nil, readKernels: [String: String]? = nil) {
         self.threads = threads; self.fmaGFLOPS = fmaGFLOPS; self.dramGBps = dramGBps
+        self.peaks = peaks; self.bandwidths = bandwidths; self.readKernels = readKernels
     }
 
-    /// Ridge point in FLOP/byte: below it an op cannot reach the FMA peak even at full bandwidth.
+    /// Ridge point in FLOP/byte of the widest FP32 FMA peak over DRAM bandwidth.
     public var ridgeIntensity: Double { dramGBps > 0 ? fmaGFLOPS / dramGBps : .infinity }
 
-    /// Attainable GFLOP/s at arithmetic intensity `flopPerByte`: min(peak, intensity × bandwidth).
+    /// Attainable GFLOP/s at arithmetic intensity `flopPerByte` under the widest FP32 FMA peak and DRAM bandwidth.
     public func attainableGFLOPS(intensity flopPerByte: Double) -> Double {
         Swift.min(fmaGFLOPS, flopPerByte * dramGBps)
+    }
+
+    /// Peak of `instruction` in GOP/s: the measured figure, or for an older record without per-class peaks the FP32
+    /// FMA peak when the class is an FP32 one (nil otherwise, or when the CPU lacks the class).
+    public func peak(_ instruction: InstructionClass) -> Double? {
+        if let peaks { return peaks[instruction.rawValue] }
+        return instruction == .fma256 || instruction == .fma512 ? fmaGFLOPS : nil
+    }
+
+    /// Read bandwidth of `tier` in GB/s (an older record knows DRAM only).
+    public func bandwidth(_ tier: MemoryTier) -> Double? {
+        if let bandwidths { return bandwidths[tier.rawValue] }
+        return tier == .dram ? dramGBps : nil
+    }
+
+    /// Compute ceiling in counted GFLOP/s of `kernel`: its class's peak ÷ products per multiply-add; the widest FP32
+    /// FMA peak when the kernel is unknown or its class was not measured.
+    public func computeCeiling(_ kernel: KernelClass?) -> Double {
+        guard let kernel, let p = peak(kernel.instruction) else { return fmaGFLOPS }
+        return p / Double(kernel.productsPerMAC)
+    }
+
+    /// Compute ceiling of an op whose FLOPs run on several kernels: the rate at which all its FLOPs complete when
+    /// each share runs at its own kernel's ceiling (Σ flops ÷ Σ flopsᵢ / ceilingᵢ).
+    public func computeCeiling(_ shares: [KernelShare]) -> Double {
+        let total = shares.reduce(0) { $0 + $1.flops }
+        let time = shares.reduce(0) { $0 + $1.flops / computeCeiling($1.kernel) }
+        return total > 0 && time > 0 ? total / time : fmaGFLOPS
     }
 }
 
 /// The roofline of this machine: one `Ceiling` per measured thread count, plus how it was measured.
 public struct Roofline: Codable, Sendable, Equatable {
     public var ceilings: [Ceiling]
-    /// Size of the array the bandwidth probe streams (≫ L3).
+    /// Size of the array the DRAM bandwidth probe streams (≫ L3).
     public var dramProbeBytes: Int
-    /// FMA rounds per thread in the FMA probe (12 × 8-lane FMAs each).
+    /// Rounds of 12 independent accumulator chains per thread in each compute probe.
     public var fmaIterations: Int
+    /// Bytes the L2 and L3 tier probes stream per pass (per thread for L2, in total for L3); nil in older records.
+    public var cacheProbeBytes: [String: Int]?
 
-    public init(ceilings: [Ceiling], dramProbeBytes: Int, fmaIterations: Int) {
+    public init(ceilings: [Ceiling], dramProbeBytes: Int, fmaIterations: Int, cacheProbeBytes: [String: Int]? = nil) {
         self.ceilings = ceilings.sorted { $0.threads < $1.threads }
         self.dramProbeBytes = dramProbeBytes
         self.fmaIterations = fmaIterations
+        self.cacheProbeBytes = cacheProbeBytes
     }
 
     /// The ceiling measured at `threads`, or the nearest measured thread count below it (the first one otherwise).
     public func ceiling(threads: Int) -> Ceiling? {
         ceilings.last { $0.threads <= threads } ?? ceilings.first
+    }
+
+    /// Every instruction class measured at some thread count, in `InstructionClass` order.
+    public var instructionClasses: [InstructionClass] {
+        InstructionClass.allCases.filter { c in ceilings.contains { $0.peaks?[c.rawValue] != nil } }
+    }
+
+    /// Every memory tier measured at some thread count, nearest first.
+    public var memoryTiers: [MemoryTier] {
+        MemoryTier.allCases.filter { t in ceilings.contains { $0.bandwidth(t) != nil } }
     }
 }
 
@@ -78,7 +153,9 @@ public struct OpCost: Codable, Sendable, Equatable {
     }
 }
 
-/// Runs the C roofline probes, once per thread count per process (later runs reuse the figures).
+/// Runs the C roofline probes, once per thread count per process (later runs reuse the figures): the peak of every
+/// instruction class the CPU has, and read bandwidth from DRAM (≫ L3), from L3 (half of it) and from L2 (half of each
+/// thread's), each with the best of several read kernels (256-bit, 512-bit, 512-bit × 4 streams per thread).
 public final class RooflineProbe: @unchecked Sendable {
     /// The process-wide cache.
     public static let shared = RooflineProbe()
@@ -87,17 +164,36 @@ public final class RooflineProbe: @unchecked Sendable {
     private var cache: [Int: Ceiling] = [:]
     private var cachedBytes = 0
 
-    /// Bytes streamed by the bandwidth probe: 1 GiB (32× the 32 MiB L3 here).
+    /// Bytes streamed by the DRAM probe: 1 GiB (32× the 32 MiB L3 here).
     public static let defaultDRAMBytes = 1 << 30
-    /// FMA rounds per thread: 20 M rounds × 192 FLOP ≈ 3.8 GFLOP, ~35 ms at 100 GFLOP/s.
+    /// Rounds per thread of each compute probe: 20 M rounds of 12 instructions, ~30–70 ms per class.
     public static let defaultFMAIterations = 20_000_000
+    /// Bytes read per timed run of a cache-tier probe (passes repeat until this much is read).
+    static let cacheTierBytesPerRun = 256 << 20
+    /// The `ck_read_variant` names.
+    static let readKernelNames = ["256-bit", "512-bit", "512-bit, 4 streams per thread"]
 
-    public init() {}
+    /// L2 (per core) and L3 sizes the cache-tier probes use (0 = unknown: that tier is not probed).
+    let l2Bytes: Int, l3Bytes: Int
 
-    /// Ceilings for every thread count in `threads`, measuring those not yet cached. Best of 3 runs each.
-    /// `refresh` measures again and keeps the better figure of the two (a ceiling is the best the machine reaches, so
-    /// a run re-probes at its end in case other load depressed the first probe). Throws when the probe cannot
-    /// allocate its array.
+    public init(l2Bytes: Int? = nil, l3Bytes: Int? = nil) {
+        let m = MachineInfo.current()
+        self.l2Bytes = l2Bytes ?? m.l2Bytes
+        self.l3Bytes = l3Bytes ?? m.l3Bytes
+    }
+
+    /// Bytes each cache-tier probe streams per pass at `threads` threads: half of each thread's L2, half of L3.
+    func cacheProbeBytes(threads: Int) -> [MemoryTier: Int] {
+        var out: [MemoryTier: Int] = [:]
+        if l2Bytes >= 16 << 10 { out[.l2] = l2Bytes / 2 * threads }
+        if l3Bytes >= 1 << 20, l3Bytes / 2 > l2Bytes * threads { out[.l3] = l3Bytes / 2 }
+        return out
+    }
+
+    /// Ceilings for every thread count in `threads`, measuring those not yet cached. Compute peaks best of 3,
+    /// bandwidths best of 5 runs × every read kernel. `refresh` measures again and keeps the better figure of the
+    /// two (a ceiling is the best the machine reaches, so a run re-probes at its end in case other load depressed
+    /// the first probe). Throws when the probe cannot allocate its arrays.
     public func measure(threads: [Int], dramBytes: Int = RooflineProbe.defaultDRAMBytes,
                         fmaIterations: Int = RooflineProbe.defaultFMAIterations, refresh: Bool = false) throws -> Roofline {
         lock.lock()
@@ -105,25 +201,69 @@ public final class RooflineProbe: @unchecked Sendable {
         if cachedBytes != dramBytes { cache = [:]; cachedBytes = dramBytes }
         let missing = Array(Set(threads.filter { refresh || cache[$0] == nil })).sorted()
         if !missing.isEmpty {
-            var gbps = [Double](repeating: -1, count: missing.count)
-            let rc = missing.map(Int32.init).withUnsafeBufferPointer { t in
-                gbps.withUnsafeMutableBufferPointer { g in
-                    ck_probe_dram_read_sweep(t.baseAddress, Int32(missing.count), dramBytes, 3, g.baseAddress)
-                }
-            }
-            guard rc == 0 else {
-                throw BenchError.measurement(cell: "roofline probe", reason: "cannot allocate \(dramBytes) bytes for the DRAM probe")
-            }
+            let dram = try readSweep(threads: missing, bytes: dramBytes, inner: 1, tier: .dram)
             for (i, t) in missing.enumerated() {
-                let gflops = ck_probe_fma_gflops(Int32(t), fmaIterations, 3)
-                guard gflops > 0, gbps[i] > 0 else {
-                    throw BenchError.measurement(cell: "roofline probe", reason: "probe failed at \(t) threads")
+                var peaks: [String: Double] = [:]
+                for c in InstructionClass.allCases where ck_iclass_available(Int32(c.index)) != 0 {
+                    let gops = ck_probe_peak_gops(Int32(c.index), Int32(t), fmaIterations, 3)
+                    guard gops > 0 else {
+                        throw BenchError.measurement(cell: "roofline probe", reason: "\(c) probe failed at \(t) threads")
+                    }
+                    peaks[c.rawValue] = gops
                 }
-                let old = cache[t]
-                cache[t] = Ceiling(threads: t, fmaGFLOPS: max(gflops, old?.fmaGFLOPS ?? 0),
-                                   dramGBps: max(gbps[i], old?.dramGBps ?? 0))
+                var bandwidths = [MemoryTier.dram.rawValue: dram[i].gbps]
+                var kernels = [MemoryTier.dram.rawValue: dram[i].kernel]
+                for (tier, bytes) in cacheProbeBytes(threads: t) {
+                    let r = try readSweep(threads: [t], bytes: bytes, inner: max(1, Self.cacheTierBytesPerRun / bytes),
+                                          tier: tier)[0]
+                    bandwidths[tier.rawValue] = r.gbps
+                    kernels[tier.rawValue] = r.kernel
+                }
+                let fresh = Ceiling(threads: t, fmaGFLOPS: peaks[InstructionClass.fma512.rawValue]
+                                        ?? peaks[InstructionClass.fma256.rawValue] ?? 0,
+                                    dramGBps: dram[i].gbps, peaks: peaks, bandwidths: bandwidths, readKernels: kernels)
+                guard fresh.fmaGFLOPS > 0 else {
+                    throw BenchError.measurement(cell: "roofline probe", reason: "no FP32 FMA probe ran at \(t) threads")
+                }
+                cache[t] = cache[t].map { Self.better($0, fresh) } ?? fresh
             }
         }
-        return Roofline(ceilings: threads.compactMap { cache[$0] }, dramProbeBytes: dramBytes, fmaIterations: fmaIterations)
+        var cacheBytes: [String: Int] = [:]
+        for (tier, bytes) in cacheProbeBytes(threads: 1) { cacheBytes[tier.rawValue] = bytes }
+        return Roofline(ceilings: threads.compactMap { cache[$0] }, dramProbeBytes: dramBytes,
+                        fmaIterations: fmaIterations, cacheProbeBytes: cacheBytes)
+    }
+
+    /// Element-wise best of two measurements at the same thread count (a read kernel follows its figure).
+    static func better(_ a: Ceiling, _ b: Ceiling) -> Ceiling {
+        var peaks = a.peaks ?? [:], bandwidths = a.bandwidths ?? [:], kernels = a.readKernels ?? [:]
+        for (k, v) in b.peaks ?? [:] { peaks[k] = max(v, peaks[k] ?? 0) }
+        for (k, v) in b.bandwidths ?? [:] where v > bandwidths[k] ?? 0 {
+            bandwidths[k] = v
+            kernels[k] = b.readKernels?[k]
+        }
+        return Ceiling(threads: a.threads, fmaGFLOPS: max(a.fmaGFLOPS, b.fmaGFLOPS), dramGBps: max(a.dramGBps, b.dramGBps),
+                       peaks: peaks, bandwidths: bandwidths, readKernels: kernels)
+    }
+
+    /// `ck_probe_read_sweep` over one allocation of `bytes` (huge pages): GB/s and the winning read kernel per thread count.
+    private func readSweep(threads: [Int], bytes: Int, inner: Int, tier: MemoryTier) throws -> [(gbps: Double, kernel: String)] {
+        var gbps = [Double](repeating: -1, count: threads.count)
+        var variant = [Int32](repeating: -1, count: threads.count)
+        let rc = threads.map(Int32.init).withUnsafeBufferPointer { t in
+            gbps.withUnsafeMutableBufferPointer { g in
+                variant.withUnsafeMutableBufferPointer { v in
+                    ck_probe_read_sweep(t.baseAddress, Int32(threads.count), bytes, Int32(inner), 5, 1, g.baseAddress,
+                                        v.baseAddress)
+                }
+            }
+        }
+        guard rc == 0, gbps.allSatisfy({ $0 > 0 }) else {
+            throw BenchError.measurement(cell: "roofline probe",
+                                         reason: "cannot allocate \(bytes) bytes for the \(tier.rawValue) read probe")
+        }
+        return zip(gbps, variant).map { g, v in
+            (g, Self.readKernelNames.indices.contains(Int(v)) ? Self.readKernelNames[Int(v)] : "scalar")
+        }
     }
 }

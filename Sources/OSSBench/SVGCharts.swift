@@ -1,4 +1,5 @@
 import Foundation
+import OSSCore
 
 /// The charts of a run directory, drawn by our own code (no Python): each returns a standalone SVG document,
 /// or nil when the run has no results of that kind.
@@ -21,8 +22,11 @@ public enum SVGCharts {
         names.sorted { (backendOrder.firstIndex(of: $0) ?? 99, $0) < (backendOrder.firstIndex(of: $1) ?? 99, $1) }
     }
 
-    /// Throughput vs threads, one panel per op cell (test, dtype, shape), one line per backend; the dashed grey line
-    /// is the applicable ceiling at each thread count (FMA peak or DRAM bandwidth).
+    /// Fraction of each cell's own ceiling vs threads: one panel per op cell (test, dtype, shape), one line per
+    /// backend, every panel in the same unit (% of the ceiling that cell was scored against at that thread count —
+    /// its kernel class's peak when compute-bound, its memory tier's read when memory-bound), so a cell that crosses
+    /// the ridge between thread counts cannot switch units. The dashed line is 100%; hovering a point shows the
+    /// throughput, the time per call and the ceiling's name.
     public static func threadScaling(_ run: BenchRun) -> String? {
         let ops = run.results.filter { $0.suite == .ops }
         guard !ops.isEmpty else { return nil }
@@ -33,85 +37,139 @@ public enum SVGCharts {
             if byPanel[key] == nil { panels.append(key) }
             byPanel[key, default: []].append(r)
         }
-        let cols = min(3, panels.count), pw = 330.0, ph = 230.0, top = 50.0
+        let cols = min(3, panels.count), pw = 330.0, ph = 230.0, top = 62.0
         let rows = (panels.count + cols - 1) / cols
         var svg = SVGCanvas(width: Double(cols) * pw + 20, height: top + Double(rows) * ph + 10)
-        svg.text("Throughput vs threads (per op; dashed: roofline ceiling)", x: 10, y: 22, size: 15, weight: "bold")
+        svg.text("Share of each cell's own roofline ceiling vs threads (dashed: 100%)", x: 10, y: 22, size: 15,
+                 weight: "bold")
+        svg.text("ceiling per point: its kernel class's peak (compute-bound) or its memory tier's read (memory-bound)",
+                 x: 10, y: 38, size: 10, fill: "#555")
         let backends = sortedBackends(Set(ops.map(\.backend)))
-        legend(&svg, backends: backends, x: 10, y: 38)
+        legend(&svg, backends: backends, x: 10, y: 54)
         for (i, key) in panels.enumerated() {
             let cells = byPanel[key] ?? []
             let ox = 10 + Double(i % cols) * pw, oy = top + Double(i / cols) * ph
-            let bound = cells.first?.bound ?? .compute
-            let unit = bound == .compute ? "GFLOP/s" : "GB/s"
             let threads = Array(Set(cells.map(\.threads))).sorted()
-            let ceilings = threads.compactMap { t in run.header.roofline.ceiling(threads: t).map { (t, bound == .compute ? $0.fmaGFLOPS : $0.dramGBps) } }
-            let ymax = max(cells.map(\.boundThroughput).max() ?? 1, ceilings.map(\.1).max() ?? 1) * 1.1
+            let ymax = max(1.1, (cells.map(\.rooflineFraction).max() ?? 1) * 1.1)
             let x = ChartAxis(lo: Double(threads.first ?? 1) - 0.5, hi: Double(threads.last ?? 1) + 0.5,
                               pixelLo: ox + 50, pixelHi: ox + pw - 15, log: false)
-            let y = ChartAxis(lo: 0, hi: ymax, pixelLo: oy + ph - 40, pixelHi: oy + 25, log: false)
+            let y = ChartAxis(lo: 0, hi: ymax * 100, pixelLo: oy + ph - 40, pixelHi: oy + 25, log: false)
             svg.text(key, x: ox + pw / 2, y: oy + 14, size: 11, anchor: "middle", weight: "bold")
             frame(&svg, x: x, y: y)
             for t in threads { svg.text(String(t), x: x.pixel(Double(t)), y: y.pixelLo + 14, size: 10, anchor: "middle") }
             for v in y.ticks { svg.text(ChartAxis.label(v), x: x.pixelLo - 4, y: y.pixel(v) + 3, size: 9, anchor: "end") }
             svg.text("threads", x: (x.pixelLo + x.pixelHi) / 2, y: y.pixelLo + 28, size: 10, anchor: "middle")
-            svg.text(unit, x: ox + 12, y: (y.pixelLo + y.pixelHi) / 2, size: 10, anchor: "middle", rotate: -90)
-            svg.polyline(ceilings.map { (x.pixel(Double($0.0)), y.pixel($0.1)) }, stroke: "#999", width: 1, dash: "5,3")
+            svg.text("% of own ceiling", x: ox + 12, y: (y.pixelLo + y.pixelHi) / 2, size: 10, anchor: "middle",
+                     rotate: -90)
+            svg.line(x1: x.pixelLo, y1: y.pixel(100), x2: x.pixelHi, y2: y.pixel(100), stroke: "#999", dash: "5,3")
             for b in backends {
                 let pts = cells.filter { $0.backend == b }.sorted { $0.threads < $1.threads }
-                svg.polyline(pts.map { (x.pixel(Double($0.threads)), y.pixel($0.boundThroughput)) }, stroke: color(b))
+                svg.polyline(pts.map { (x.pixel(Double($0.threads)), y.pixel(100 * $0.rooflineFraction)) }, stroke: color(b))
                 for p in pts {
-                    svg.circle(cx: x.pixel(Double(p.threads)), cy: y.pixel(p.boundThroughput), r: 3, fill: color(b),
-                               title: "\(b) t\(p.threads): \(Figures.number(p.boundThroughput)) \(unit), "
-                                   + "\(Figures.percent(p.rooflineFraction)) of roofline")
+                    let unit = p.bound == .compute ? "GFLOP/s" : "GB/s"
+                    svg.circle(cx: x.pixel(Double(p.threads)), cy: y.pixel(100 * p.rooflineFraction), r: 3,
+                               fill: color(b),
+                               title: "\(b) t\(p.threads): \(Figures.percent(p.rooflineFraction)) of "
+                                   + "\(p.ceilingName ?? (p.bound == .compute ? "FMA" : "DRAM")) "
+                                   + "(\(Figures.number(p.boundThroughput)) of \(Figures.number(p.ceiling)) \(unit)), "
+                                   + "\(Figures.duration(ns: p.stats.median)) per call")
                 }
             }
         }
         return svg.render()
     }
 
-    /// Log-log roofline: arithmetic intensity (FLOP/byte) vs achieved GFLOP/s of every op cell, under the measured
-    /// ceilings min(FMA peak, intensity × DRAM bandwidth) of each thread count. Filled dots: 1 thread; rings: more.
+    /// Colours of the ceiling lines: compute classes (horizontal) and memory tiers (diagonal).
+    static func ceilingColor(_ name: String) -> String {
+        switch name {
+        case InstructionClass.fma256.rawValue: return "#444"
+        case InstructionClass.fma512.rawValue: return "#000"
+        case InstructionClass.int8Maddubs256.rawValue: return "#8c564b"
+        case InstructionClass.int8VNNI256.rawValue: return "#e377c2"
+        case InstructionClass.int8VNNI512.rawValue: return "#d62728"
+        case InstructionClass.bf16Dot512.rawValue: return "#17becf"
+        case MemoryTier.l2.rawValue: return "#2ca02c"
+        case MemoryTier.l3.rawValue: return "#ff7f0e"
+        default: return "#1f77b4"
+        }
+    }
+
+    /// Log-log rooflines, one panel per thread count: arithmetic intensity (counted FLOP/byte) vs achieved GFLOP/s of
+    /// every op cell at that thread count, under every measured ceiling: a horizontal line per instruction class (its
+    /// peak in GOP/s; a kernel needing two byte products per multiply-add reaches half of it in counted FLOP/s) and
+    /// a diagonal per memory tier (intensity × read bandwidth). Each point's tooltip names the ceiling it was scored
+    /// against.
     public static func roofline(_ run: BenchRun) -> String? {
         let ops = run.results.filter { $0.suite == .ops && $0.cost.flops > 0 && $0.cost.bytes > 0 && $0.gflops > 0 }
-        let ceilings = run.header.roofline.ceilings
+        let ceilings = run.header.roofline.ceilings.filter { c in ops.contains { $0.threads == c.threads } }
         guard !ops.isEmpty, !ceilings.isEmpty else { return nil }
-        let w = 760.0, h = 520.0
-        var svg = SVGCanvas(width: w, height: h)
-        svg.text("Roofline: achieved GFLOP/s vs arithmetic intensity (measured ceilings)", x: 10, y: 22, size: 15, weight: "bold")
+        let classes = run.header.roofline.instructionClasses
+        let tiers = run.header.roofline.memoryTiers
+        let pw = 620.0, ph = 440.0, top = 66.0
+        var svg = SVGCanvas(width: pw + 200, height: top + Double(ceilings.count) * (ph + 20))
+        svg.text("Roofline: achieved GFLOP/s vs arithmetic intensity, every measured ceiling", x: 10, y: 22, size: 15,
+                 weight: "bold")
+        svg.text("horizontal: instruction-class peaks; diagonal: read bandwidth per memory tier; filled dot: scored "
+                 + "compute-bound, ring: memory-bound", x: 10, y: 38, size: 10, fill: "#555")
         let backends = sortedBackends(Set(ops.map(\.backend)))
-        legend(&svg, backends: backends, x: 10, y: 40)
-        let intensities = ops.map(\.cost.intensity) + ceilings.map(\.ridgeIntensity)
-        let perf = ops.map(\.gflops) + ceilings.map(\.fmaGFLOPS)
-        let x = ChartAxis(lo: (intensities.min() ?? 0.1) / 2, hi: (intensities.max() ?? 100) * 2,
-                          pixelLo: 70, pixelHi: w - 30, log: true)
-        let y = ChartAxis(lo: (perf.min() ?? 0.1) / 2, hi: (perf.max() ?? 100) * 1.5, pixelLo: h - 50, pixelHi: 60, log: true)
-        frame(&svg, x: x, y: y)
-        for v in x.ticks {
-            svg.line(x1: x.pixel(v), y1: y.pixelLo, x2: x.pixel(v), y2: y.pixelHi, stroke: "#eee")
-            svg.text(ChartAxis.label(v), x: x.pixel(v), y: y.pixelLo + 14, size: 10, anchor: "middle")
+        legend(&svg, backends: backends, x: 10, y: 56)
+        // One scale for every panel: the points and every ceiling of every thread count.
+        let peakValues = ceilings.flatMap { c in
+            classes.compactMap { c.peak($0) } + (classes.isEmpty ? [c.fmaGFLOPS] : [])
         }
-        for v in y.ticks {
-            svg.line(x1: x.pixelLo, y1: y.pixel(v), x2: x.pixelHi, y2: y.pixel(v), stroke: "#eee")
-            svg.text(ChartAxis.label(v), x: x.pixelLo - 5, y: y.pixel(v) + 3, size: 10, anchor: "end")
-        }
-        svg.text("arithmetic intensity (FLOP/byte, counted FLOPs ÷ fewest bytes)", x: (x.pixelLo + x.pixelHi) / 2,
-                 y: h - 15, size: 11, anchor: "middle")
-        svg.text("GFLOP/s", x: 18, y: (y.pixelLo + y.pixelHi) / 2, size: 11, anchor: "middle", rotate: -90)
-        for (i, c) in ceilings.enumerated() {
-            let dash = i == 0 ? nil : "6,3"
-            let pts = [x.lo, c.ridgeIntensity, x.hi].filter { $0 >= x.lo && $0 <= x.hi }.sorted()
-                .map { (x.pixel($0), y.pixel(c.attainableGFLOPS(intensity: $0))) }
-            svg.polyline(pts, stroke: "#555", width: 1.2, dash: dash)
-            svg.text("\(c.threads)t: \(Figures.number(c.fmaGFLOPS)) GFLOP/s, \(Figures.number(c.dramGBps)) GB/s",
-                     x: x.pixelHi - 4, y: y.pixel(c.fmaGFLOPS) - 4, size: 9, anchor: "end", fill: "#555")
-        }
-        for r in ops {
-            let filled = r.threads == 1
-            svg.circle(cx: x.pixel(r.cost.intensity), cy: y.pixel(r.gflops), r: 4, fill: filled ? color(r.backend) : "none",
-                       stroke: color(r.backend),
-                       title: "\(r.test) \(r.dtype) \(r.shape) \(r.backend) t\(r.threads): \(Figures.number(r.gflops)) GFLOP/s, "
-                           + "\(Figures.number(r.gbps)) GB/s, \(Figures.percent(r.rooflineFraction)) of \(r.bound == .compute ? "FMA" : "DRAM")")
+        let intensities = ops.map(\.cost.intensity)
+        let perf = ops.map(\.gflops) + peakValues
+        let x = ChartAxis(lo: (intensities.min() ?? 0.1) / 4, hi: (intensities.max() ?? 100) * 4,
+                          pixelLo: 70, pixelHi: pw - 20, log: true)
+        for (pi, c) in ceilings.enumerated() {
+            let oy = top + Double(pi) * (ph + 20)
+            let y = ChartAxis(lo: (perf.min() ?? 0.1) / 2, hi: (perf.max() ?? 100) * 1.5, pixelLo: oy + ph - 40,
+                              pixelHi: oy + 24, log: true)
+            svg.text("\(c.threads) thread\(c.threads == 1 ? "" : "s")", x: 10, y: oy + 14, size: 13, weight: "bold")
+            frame(&svg, x: x, y: y)
+            for v in x.ticks {
+                svg.line(x1: x.pixel(v), y1: y.pixelLo, x2: x.pixel(v), y2: y.pixelHi, stroke: "#eee")
+                svg.text(ChartAxis.label(v), x: x.pixel(v), y: y.pixelLo + 14, size: 10, anchor: "middle")
+            }
+            for v in y.ticks {
+                svg.line(x1: x.pixelLo, y1: y.pixel(v), x2: x.pixelHi, y2: y.pixel(v), stroke: "#eee")
+                svg.text(ChartAxis.label(v), x: x.pixelLo - 5, y: y.pixel(v) + 3, size: 10, anchor: "end")
+            }
+            svg.text("arithmetic intensity (FLOP/byte, counted FLOPs ÷ fewest bytes)", x: (x.pixelLo + x.pixelHi) / 2,
+                     y: y.pixelLo + 30, size: 11, anchor: "middle")
+            svg.text("GFLOP/s", x: 18, y: (y.pixelLo + y.pixelHi) / 2, size: 11, anchor: "middle", rotate: -90)
+            var labelY = oy + 30
+            func key(_ text: String, _ colour: String, dash: String?) {
+                svg.line(x1: pw, y1: labelY - 4, x2: pw + 22, y2: labelY - 4, stroke: colour, width: 1.5, dash: dash)
+                svg.text(text, x: pw + 26, y: labelY, size: 9, fill: colour)
+                labelY += 14
+            }
+            let peaks: [(String, Double)] = classes.isEmpty ? [("fp32 FMA", c.fmaGFLOPS)]
+                : classes.compactMap { cl in c.peak(cl).map { (cl.rawValue, $0) } }
+            for (name, p) in peaks where p >= y.lo && p <= y.hi {
+                svg.line(x1: x.pixelLo, y1: y.pixel(p), x2: x.pixelHi, y2: y.pixel(p), stroke: ceilingColor(name),
+                         width: 1.2)
+                key("\(name) \(Figures.number(p))", ceilingColor(name), dash: nil)
+            }
+            let reads: [(String, Double)] = tiers.isEmpty ? [("dram", c.dramGBps)]
+                : tiers.compactMap { t in c.bandwidth(t).map { (t.rawValue, $0) } }
+            for (name, bw) in reads where bw > 0 {
+                // intensity × bandwidth, clipped to the plot
+                let i0 = max(x.lo, y.lo / bw), i1 = min(x.hi, y.hi / bw)
+                guard i1 > i0 else { continue }
+                svg.polyline([(x.pixel(i0), y.pixel(i0 * bw)), (x.pixel(i1), y.pixel(i1 * bw))],
+                             stroke: ceilingColor(name), width: 1.2, dash: "6,3")
+                key("\(name) read \(Figures.number(bw)) GB/s", ceilingColor(name), dash: "6,3")
+            }
+            for r in ops where r.threads == c.threads {
+                let filled = r.bound == .compute
+                svg.circle(cx: x.pixel(r.cost.intensity), cy: y.pixel(r.gflops), r: 4,
+                           fill: filled ? color(r.backend) : "none", stroke: color(r.backend),
+                           title: "\(r.test) \(r.dtype) \(r.shape) \(r.backend) t\(r.threads): "
+                               + "\(Figures.number(r.gflops)) GFLOP/s, \(Figures.number(r.gbps)) GB/s, "
+                               + "\(Figures.percent(r.rooflineFraction)) of "
+                               + "\(r.ceilingName ?? (r.bound == .compute ? "FMA" : "DRAM"))")
+            }
         }
         return svg.render()
     }
@@ -127,7 +185,7 @@ public enum SVGCharts {
         let rowsPerTest = tests.map { t in e2e.filter { "\($0.test) \($0.shape)" == t }.count }
         let height = 60 + rowsPerTest.reduce(0) { $0 + Double($1) * (barH + 6) + panelGap }
         var svg = SVGCanvas(width: w, height: height)
-        svg.text("End-to-end tokens/s (grey tick: roofline limit)", x: 10, y: 22, size: 15, weight: "bold")
+        svg.text("End-to-end tokens/s (grey tick: roofline limit of the ceiling each figure names)", x: 10, y: 22, size: 15, weight: "bold")
         legend(&svg, backends: sortedBackends(Set(e2e.map(\.backend))), x: 10, y: 40)
         var oy = 60.0
         for t in tests {
@@ -144,7 +202,8 @@ public enum SVGCharts {
                 if limits[i] > 0 {
                     svg.line(x1: x.pixel(limits[i]), y1: oy - 2, x2: x.pixel(limits[i]), y2: oy + barH + 2, stroke: "#777", width: 2)
                 }
-                svg.text("\(Figures.number(tps)) t/s (\(Figures.percent(r.rooflineFraction)) \(r.bound == .compute ? "FMA" : "DRAM"))",
+                svg.text("\(Figures.number(tps)) t/s (\(Figures.percent(r.rooflineFraction)) "
+                         + "\(r.ceilingName ?? (r.bound == .compute ? "FMA" : "DRAM")))",
                          x: x.pixel(tps) + 4, y: oy + barH - 5, size: 10)
                 oy += barH + 6
             }

@@ -1,7 +1,10 @@
-/// Owner of a 64-byte-aligned Float32 host buffer. Freed when the last `Tensor` view goes away.
+/// A Float32 host buffer: owned (64-byte aligned, freed when the last `Tensor` view goes away) or borrowed from a
+/// caller that keeps it alive (C ABI, NumPy).
 public final class TensorStorage: @unchecked Sendable {
     public let pointer: UnsafeMutablePointer<Float>
     public let count: Int
+    /// Whether `deinit` frees `pointer`.
+    private let owned: Bool
 
     public init(count: Int) {
         let bytes = max(count, 1) * MemoryLayout<Float>.stride
@@ -9,9 +12,17 @@ public final class TensorStorage: @unchecked Sendable {
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         pointer.initialize(repeating: 0, count: max(count, 1))
         self.count = count
+        owned = true
     }
 
-    deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+    /// Wraps `count` floats at `pointer` without copying; the caller keeps them alive while any view exists.
+    public init(borrowing pointer: UnsafeMutablePointer<Float>, count: Int) {
+        self.pointer = pointer
+        self.count = count
+        owned = false
+    }
+
+    deinit { if owned { UnsafeMutableRawPointer(pointer).deallocate() } }
 }
 
 /// A Float32 host tensor: a view (offset + shape) into a `TensorStorage`. Row-major, last dimension contiguous.
@@ -34,6 +45,11 @@ public struct Tensor: @unchecked Sendable, CustomStringConvertible {
         precondition(values.count == shape.count, "Tensor(values:shape:) count \(values.count) ≠ \(shape)")
         self.init(zeros: shape)
         values.withUnsafeBufferPointer { storage.pointer.update(from: $0.baseAddress!, count: values.count) }
+    }
+
+    /// A view of `shape.count` floats the caller owns at `pointer` (no copy; the caller keeps them alive).
+    public init(borrowing pointer: UnsafeMutablePointer<Float>, shape: Shape) {
+        self.init(storage: TensorStorage(borrowing: pointer, count: shape.count), offset: 0, shape: shape)
     }
 
     init(storage: TensorStorage, offset: Int, shape: Shape) {

@@ -28,14 +28,19 @@ public final class GGUFFile: @unchecked Sendable {
     /// Offset of the data section from the start of the file.
     public let dataSectionOffset: Int
 
+    /// Brings every page of the mapping into memory now (nothing to do for a copy).
+    public func prefault() { mapping.prefault() }
+    /// Share of the file's pages resident in memory now (1 for a copy).
+    public var residentFraction: Double { mapping.residentFraction }
+
     let mapping: MappedFile
     private let index: [String: Int]
 
-    /// Maps and validates `url`.
-    public init(url: URL) throws(GGUFError) {
+    /// Maps (or copies, per `residency`) and validates `url`.
+    public init(url: URL, residency: WeightResidency = .mmap) throws(GGUFError) {
         let mapping: MappedFile
         do {
-            mapping = try MappedFile(url: url)
+            mapping = try MappedFile(url: url, residency: residency)
         } catch {
             throw .cannotOpen(file: url, reason: "\(error.operation): \(error.reason)")
         }

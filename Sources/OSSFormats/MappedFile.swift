@@ -5,10 +5,11 @@ import Darwin
 #endif
 import Foundation
 
-/// A whole file mapped read-only (`PROT_READ`, `MAP_PRIVATE`). Unmapped when the last reference goes away, so
-/// views handed out (e.g. `WeightTensor.owner`) keep it alive.
+/// A whole file, read-only: mapped (`PROT_READ`, `MAP_PRIVATE`), or copied into anonymous memory, as the
+/// ``WeightResidency`` asks. Unmapped when the last reference goes away, so views handed out (e.g.
+/// `WeightTensor.owner`) keep it alive.
 ///
-/// The mapping reflects the file as it is on disk: truncating the file while it is mapped makes later reads of the
+/// A mapping reflects the file as it is on disk: truncating the file while it is mapped makes later reads of the
 /// vanished pages fault (SIGBUS); files are validated once at open and must not be modified while in use.
 final class MappedFile: @unchecked Sendable {
     let url: URL
@@ -16,11 +17,20 @@ final class MappedFile: @unchecked Sendable {
     let base: UnsafeRawPointer
     /// File size in bytes.
     let size: Int
-    private let mapped: Bool
+    /// How the bytes are held.
+    let residency: WeightResidency
+    /// The region to unmap (the copy's region is larger than `size`: aligned to 2 MiB for huge pages); nil when
+    /// nothing was mapped.
+    private let region: (start: UnsafeMutableRawPointer, length: Int)?
 
-    /// Maps `url`; throws a message for `open`/`fstat`/`mmap` failures or when it is not a regular file.
-    init(url: URL) throws(MappedFileError) {
+    /// Huge-page size the copies align to.
+    static let hugePage = 2 << 20
+
+    /// Opens `url` with `residency`; throws a message for a failed system call (`open`, `fstat`, `mmap`, `read`,
+    /// `mlock`) or when it is not a regular file.
+    init(url: URL, residency: WeightResidency = .mmap) throws(MappedFileError) {
         self.url = url
+        self.residency = residency
         let fd = open(url.path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw MappedFileError(operation: "open", reason: String(cString: strerror(errno))) }
         defer { close(fd) }
@@ -34,7 +44,13 @@ final class MappedFile: @unchecked Sendable {
         size = Int(st.st_size)
         if size == 0 {
             base = UnsafeRawPointer(MappedFile.emptyByte)
-            mapped = false
+            region = nil
+            return
+        }
+        if residency.copies {
+            let r = try Self.readCopy(fd: fd, size: size, hugePages: residency == .anonymous)
+            region = r.region
+            base = r.base
             return
         }
         let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
@@ -42,16 +58,88 @@ final class MappedFile: @unchecked Sendable {
             throw MappedFileError(operation: "mmap", reason: String(cString: strerror(errno)))
         }
         base = UnsafeRawPointer(p)
-        mapped = true
+        region = (p, size)
+        if residency == .prefault || residency == .mlock { prefault() }
+        if residency == .mlock, mlock(p, size) != 0 {
+            let reason = String(cString: strerror(errno))
+            munmap(p, size)
+            throw MappedFileError(operation: "mlock", reason: "\(reason) (pinning \(size) bytes needs `ulimit -l` ≥ that)")
+        }
+    }
+
+    /// Reads the whole file into a new anonymous region aligned to 2 MiB (huge pages when asked), dropping the page
+    /// cache behind each chunk read, then makes the region read-only.
+    private static func readCopy(fd: Int32, size: Int, hugePages: Bool) throws(MappedFileError)
+        -> (region: (start: UnsafeMutableRawPointer, length: Int), base: UnsafeRawPointer) {
+        let length = size + hugePage
+        guard let raw = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+              raw != MAP_FAILED else {
+            throw MappedFileError(operation: "mmap", reason: "anonymous copy of \(size) bytes: \(String(cString: strerror(errno)))")
+        }
+        let aligned = (Int(bitPattern: raw) + hugePage - 1) / hugePage * hugePage
+        let start = UnsafeMutableRawPointer(bitPattern: aligned)!
+        _ = madvise(start, size, hugePages ? MADV_HUGEPAGE : MADV_NOHUGEPAGE)
+        let chunk = 64 << 20
+        var done = 0
+        while done < size {
+            let n = pread(fd, start + done, min(chunk, size - done), off_t(done))
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                let reason = n == 0 ? "file ended at \(done) of \(size) bytes" : String(cString: strerror(errno))
+                munmap(raw, length)
+                throw MappedFileError(operation: "read", reason: reason)
+            }
+            _ = posix_fadvise(fd, off_t(done), off_t(n), Int32(POSIX_FADV_DONTNEED))
+            done += n
+        }
+        _ = mprotect(start, (size + 4095) / 4096 * 4096, PROT_READ)
+        return ((raw, length), UnsafeRawPointer(start))
     }
 
     /// All bytes of the file.
     var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: size) }
 
-    deinit {
-        if mapped { munmap(UnsafeMutableRawPointer(mutating: base), size) }
+    /// Brings every page of a mapping into memory now (`MADV_WILLNEED`, then `MADV_POPULATE_READ`; a read of one byte
+    /// per page where the kernel lacks it). Nothing to do for a copy.
+    func prefault() {
+        guard let region, !residency.copies else { return }
+        _ = madvise(region.start, region.length, MADV_WILLNEED)
+        if madvise(region.start, region.length, Self.madvPopulateRead) != 0 {
+            var x: UInt8 = 0
+            var i = 0
+            while i < size {
+                x ^= base.load(fromByteOffset: i, as: UInt8.self)
+                i += 4096
+            }
+            Self.sink = x
+        }
     }
 
+    /// Share of the file's pages resident in memory now (`mincore`); 1 for a copy or an empty file.
+    var residentFraction: Double {
+        guard let region, !residency.copies, size > 0 else { return 1 }
+        let pages = (size + 4095) / 4096
+        var vec = [UInt8](repeating: 0, count: pages)
+        guard mincore(region.start, size, &vec) == 0 else { return 0 }
+        return Double(vec.reduce(0) { $0 + Int($1 & 1) }) / Double(pages)
+    }
+
+    /// Drops the file's pages from the page cache where they are clean and unmapped elsewhere
+    /// (`POSIX_FADV_DONTNEED`), so the next run reads them from disk: how a cold start is measured without root.
+    static func evictFromPageCache(url: URL) {
+        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_DONTNEED))
+        close(fd)
+    }
+
+    deinit {
+        if let region { munmap(region.start, region.length) }
+    }
+
+    /// `MADV_POPULATE_READ` (Linux 5.14; not in every libc's headers).
+    private static let madvPopulateRead: Int32 = 22
+    private nonisolated(unsafe) static var sink: UInt8 = 0
     /// Stands in for the base address of an empty file (never read: the size is 0).
     private nonisolated(unsafe) static let emptyByte = UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1)
 }

@@ -15,22 +15,23 @@ public final class SafetensorsArchive: @unchecked Sendable {
 
     /// Opens a model directory: `model.safetensors.index.json` when present, else every `*.safetensors` file in it
     /// (sorted by name). `directory` may also name a single `.safetensors` file or an index `.json` file.
-    public convenience init(directory: URL) throws(SafetensorsError) {
+    /// `residency` says how the bytes reach memory (default: mapped, faulted in on first use).
+    public convenience init(directory: URL, residency: WeightResidency = .mmap) throws(SafetensorsError) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) else {
             throw .cannotOpen(file: directory, reason: "no such file or directory")
         }
         if !isDirectory.boolValue {
             if directory.pathExtension == "json" {
-                try self.init(index: directory)
+                try self.init(index: directory, residency: residency)
             } else {
-                try self.init(files: [directory])
+                try self.init(files: [directory], residency: residency)
             }
             return
         }
         let index = directory.appendingPathComponent(SafetensorsIndex.fileName)
         if FileManager.default.fileExists(atPath: index.path) {
-            try self.init(index: index)
+            try self.init(index: index, residency: residency)
             return
         }
         let names: [String]
@@ -41,20 +42,20 @@ public final class SafetensorsArchive: @unchecked Sendable {
         }
         let shards = names.filter { $0.hasSuffix(".safetensors") }.sorted()
         guard !shards.isEmpty else { throw .noSafetensorsFiles(directory: directory) }
-        try self.init(files: shards.map { directory.appendingPathComponent($0) })
+        try self.init(files: shards.map { directory.appendingPathComponent($0) }, residency: residency)
     }
 
     /// Opens the given files as one archive (a tensor stored in two of them is an error).
-    public convenience init(files urls: [URL]) throws(SafetensorsError) {
+    public convenience init(files urls: [URL], residency: WeightResidency = .mmap) throws(SafetensorsError) {
         var files: [SafetensorsFile] = []
-        for url in urls { files.append(try SafetensorsFile(url: url)) }
+        for url in urls { files.append(try SafetensorsFile(url: url, residency: residency)) }
         try self.init(opened: files, index: nil)
     }
 
     /// Opens the shards named by an index file (`model.safetensors.index.json` form). Checks that every shard
     /// exists and that every tensor of `weight_map` is in the shard it names. Tensors of a shard that the
     /// index does not list are still available.
-    public convenience init(index url: URL) throws(SafetensorsError) {
+    public convenience init(index url: URL, residency: WeightResidency = .mmap) throws(SafetensorsError) {
         let index = try SafetensorsIndex(url: url)
         let directory = url.deletingLastPathComponent()
         var shardOrder: [String] = []
@@ -64,7 +65,7 @@ public final class SafetensorsArchive: @unchecked Sendable {
             guard FileManager.default.fileExists(atPath: shardURL.path) else {
                 throw .indexMissingFile(index: url, tensor: tensor, shard: shard)
             }
-            shardFiles[shard] = try SafetensorsFile(url: shardURL)
+            shardFiles[shard] = try SafetensorsFile(url: shardURL, residency: residency)
             shardOrder.append(shard)
         }
         for (tensor, shard) in index.weightMap {
@@ -90,6 +91,16 @@ public final class SafetensorsArchive: @unchecked Sendable {
         self.indexURL = index
         self.location = location
         self.sortedNames = location.keys.sorted()
+    }
+
+    /// Brings every page of every mapped file into memory now (see ``WeightResidency/prefault``).
+    public func prefault() { for f in files { f.prefault() } }
+
+    /// Share of all files' bytes resident in memory now (1 for copies).
+    public var residentFraction: Double {
+        let total = files.reduce(0) { $0 + $1.fileSize }
+        guard total > 0 else { return 1 }
+        return files.reduce(0.0) { $0 + $1.residentFraction * Double($1.fileSize) } / Double(total)
     }
 
     /// Names of all tensors of all files, sorted.

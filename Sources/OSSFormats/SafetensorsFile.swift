@@ -15,15 +15,22 @@ public final class SafetensorsFile: @unchecked Sendable {
     /// Offset of the data section from the start of the file (8 + header length).
     public let dataSectionOffset: Int
 
+    /// Brings every page of the mapping into memory now (nothing to do for a copy).
+    public func prefault() { mapping.prefault() }
+    /// Share of the file's pages resident in memory now (1 for a copy).
+    public var residentFraction: Double { mapping.residentFraction }
+    /// How the bytes are held.
+    public var residency: WeightResidency { mapping.residency }
+
     private let mapping: MappedFile
     private let infos: [String: SafetensorsTensorInfo]
     private let sortedNames: [String]
 
-    /// Maps and validates `url`.
-    public init(url: URL) throws(SafetensorsError) {
+    /// Maps (or copies, per `residency`) and validates `url`.
+    public init(url: URL, residency: WeightResidency = .mmap) throws(SafetensorsError) {
         let mapping: MappedFile
         do {
-            mapping = try MappedFile(url: url)
+            mapping = try MappedFile(url: url, residency: residency)
         } catch {
             throw .cannotOpen(file: url, reason: "\(error.operation): \(error.reason)")
         }

@@ -77,9 +77,10 @@ public final class GPTOSSModel: LanguageModel {
     ///   - prefillChunk: tokens per batched step (activation buffers are sized for it).
     ///   - rewindRows: extra ring-buffer rows of sliding layers, for deeper `truncate(to:)` (see `init`).
     ///   - decodeBackend: the backend of single-token steps (nil = `backend`).
+    ///   - residency: how the weight files reach memory (mapped by default; see `WeightResidency`).
     public static func load(directory: URL, backend: any Backend, decodeBackend: (any Backend)? = nil,
                             contextLength: Int? = nil, prefillChunk: Int = 512,
-                            rewindRows: Int = 0) throws -> GPTOSSModel {
+                            rewindRows: Int = 0, residency: WeightResidency = .mmap) throws -> GPTOSSModel {
         var dir = directory
         let fm = FileManager.default
         if !fm.fileExists(atPath: dir.appendingPathComponent("config.json").path),
@@ -87,7 +88,7 @@ public final class GPTOSSModel: LanguageModel {
             dir = dir.appendingPathComponent("original")
         }
         let config = try ModelConfig.load(directory: dir)
-        let archive = try SafetensorsArchive(directory: dir)
+        let archive = try SafetensorsArchive(directory: dir, residency: residency)
         let weights = try GPTOSSWeights.load(archive: archive, config: config, directory: dir)
         return try GPTOSSModel(config: config, weights: weights, backend: backend, decodeBackend: decodeBackend,
                                contextLength: contextLength, prefillChunk: prefillChunk, rewindRows: rewindRows,
@@ -136,4 +137,10 @@ public final class GPTOSSModel: LanguageModel {
         try run(tokens, allLogits: out)
         return out
     }
+}
+
+extension GPTOSSModel: ResidentWeights {
+    public var weightFiles: [URL] { archive?.files.map(\.url) ?? [] }
+    public func prefaultWeights() { archive?.prefault() }
+    public var residentWeightFraction: Double { archive?.residentFraction ?? 1 }
 }

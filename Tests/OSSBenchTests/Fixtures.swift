@@ -4,7 +4,7 @@ import OSSCore
 
 /// Synthetic runs for reporter and compare tests (no timing involved).
 enum Fixtures {
-    static let ceilings = [Ceiling(threads: 1, fmaGFLOPS: 100, dramGBps: 20), Ceiling(threads: 2, fmaGFLOPS: 200, dramGBps: 35)]
+    static let ceilings = [Ceiling(threads: 1, fmaGFLOPS: 200, dramGBps: 20), Ceiling(threads: 2, fmaGFLOPS: 400, dramGBps: 35)]
 
     static func machine(commit: String = "abc1234") -> MachineBlock {
         MachineBlock(cpuModel: "Test CPU, 2 cores", cores: 2, flags: ["avx2", "fma"], l3Bytes: 32 << 20,
@@ -34,7 +34,7 @@ enum Fixtures {
                 let tg = [9e6, 9.5e6, 8.8e6, 9.1e6].map { $0 * scale }
                 results.append(BenchResult(suite: .e2e, test: "tg128", op: "decode", backend: backend, threads: t,
                                            dtype: "bf16+mxfp4", shape: "mini g=128", m: 128, n: 0, k: 0, reps: 1, warmup: 1,
-                                           samplesNs: tg, cost: OpCost(flops: 5e8, bytes: 2.3e8), ceiling: c,
+                                           samplesNs: tg, cost: OpCost(flops: 5e8, bytes: 1.5e8), ceiling: c,
                                            workingSetBytes: 4.3e8, tokensPerRep: 1, bound: .memory))
             }
         }

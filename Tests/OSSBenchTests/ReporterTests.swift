@@ -46,7 +46,7 @@ final class ReporterTests: XCTestCase {
         }
         XCTAssertEqual(tableRows.count, run.results.count)
         for row in tableRows {
-            XCTAssertTrue(row.contains("% FMA") || row.contains("% DRAM"), String(row))
+            XCTAssertTrue(row.contains("% fp32-fma") || row.contains("% dram read"), String(row))
         }
         // f32 rows of our backends show the ratio to the direct cblas row (swift is 1.2× slower in the fixture: 83%).
         XCTAssertTrue(md.contains("| swift | 1 | ") && md.contains("| 83% |"))
@@ -81,7 +81,7 @@ final class ReporterTests: XCTestCase {
             }
             let read = try row("read", t, "bf16")
             XCTAssertEqual(read[vsRead], "", "a read row has no ratio to itself")
-            XCTAssertTrue(read[columns.firstIndex(of: "roofline")!].hasSuffix("DRAM"))
+            XCTAssertTrue(read[columns.firstIndex(of: "roofline")!].hasSuffix("dram read"))
             // No read row for T = 512 f32: empty there, while vs cblas is still filled as before.
             let gemm = try row("swift", t, "f32")
             XCTAssertEqual(gemm[vsRead], "")

@@ -28,10 +28,12 @@ final class SVGTests: XCTestCase {
 
     func testThreadScalingChart() throws {
         let c = try parse(SVGCharts.threadScaling(Fixtures.run()))
-        // Panels: qkv f32 T=512 and qkv bf16 T=1; lines: swift, blas (+cblas in the f32 panel) and a ceiling each.
-        XCTAssertEqual(c.counts["polyline"], 3 + 1 + 2 + 1)
+        // Panels: qkv f32 T=512 and qkv bf16 T=1; lines: swift, blas (+cblas in the f32 panel); one unit everywhere.
+        XCTAssertEqual(c.counts["polyline"], 3 + 2)
         XCTAssertEqual(c.counts["circle"], 6 + 4)
         XCTAssertTrue(c.texts.contains("threads"))
+        XCTAssertEqual(c.texts.filter { $0 == "% of own ceiling" }.count, 2, "every panel in % of its cells' ceilings")
+        XCTAssertFalse(c.texts.contains("GB/s") || c.texts.contains("GFLOP/s"), "no panel switches to a unit of its own")
     }
 
     func testRooflineChartHasCeilingsAndPoints() throws {

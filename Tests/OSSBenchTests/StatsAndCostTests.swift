@@ -52,7 +52,7 @@ final class StatsAndCostTests: XCTestCase {
 
     func testRooflineProbesRunOnSmallSizes() throws {
         // Tiny sizes so the test stays fast; this only checks that the probes run and return positive figures.
-        let probe = RooflineProbe()
+        let probe = RooflineProbe(l2Bytes: 256 << 10, l3Bytes: 8 << 20)
         let r = try probe.measure(threads: [1, 2], dramBytes: 4 << 20, fmaIterations: 20_000)
         XCTAssertEqual(r.ceilings.map(\.threads), [1, 2])
         for c in r.ceilings {

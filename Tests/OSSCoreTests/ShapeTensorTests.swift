@@ -55,6 +55,21 @@ final class ShapeTensorTests: XCTestCase {
         XCTAssertEqual(cube.columns, 4)
     }
 
+    func testBorrowedTensorUsesCallerMemoryAndNeverFreesIt() {
+        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: 8)
+        defer { buffer.deallocate() }
+        buffer.initialize(repeating: 1, count: 8)
+        do {
+            let t = Tensor(borrowing: buffer, shape: [2, 4])
+            XCTAssertEqual(t.pointer, buffer)
+            t.row(1).fill(5)  // writes land in the caller's memory
+            XCTAssertEqual(Array(UnsafeBufferPointer(start: buffer, count: 8)), [1, 1, 1, 1, 5, 5, 5, 5])
+        }
+        // the views are gone and the memory is still the caller's (deallocated by the defer, once)
+        buffer[0] = 2
+        XCTAssertEqual(buffer[0], 2)
+    }
+
     func testReshapedKeepsElementsAndRejectsOtherCounts() throws {
         let t = Tensor((0..<12).map(Float.init), shape: [3, 4])
         let v = try t.rows(1..<3).reshaped([8])

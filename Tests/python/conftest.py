@@ -61,8 +61,3 @@ def server(oss, model_dir):
     finally:
         if proc.poll() is None:
             proc.kill()
-
-
-def oss_json(oss, args, stdin):
-    out = subprocess.run([oss, *args], input=json.dumps(stdin), capture_output=True, text=True, check=True)
-    return json.loads(out.stdout)

@@ -5,7 +5,7 @@ import pytest
 from openai_harmony import (Author, Conversation, DeveloperContent, Message, ReasoningEffort, Role, SystemContent,
                             ToolDescription)
 
-from conftest import oss_json
+from oss_cli import oss_json
 
 WEATHER = {
     "type": "function",

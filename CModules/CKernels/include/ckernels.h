@@ -52,6 +52,12 @@ enum {
 void ck_init(void);
 /** 1 when the CPU (cpuid + OS xsave state) supports AVX2, FMA and F16C. */
 int ck_has_avx2_fma(void);
+/** 1 when the CPU and OS support AVX512 F, DQ, BW and VL with ZMM state (512-bit float kernels and probes). */
+int ck_has_avx512(void);
+/** 1 when the CPU also has AVX512-BF16 (vdpbf16ps). */
+int ck_has_avx512_bf16(void);
+/** 1 when the CPU has AVX-VNNI (VEX-encoded 256-bit vpdpbusd, e.g. Alder Lake; Zen 4/5 have the EVEX form only). */
+int ck_has_avx_vnni(void);
 /** Forces the portable scalar kernels (1) or lets AVX2 run when the CPU has it (0). Process-wide. */
 void ck_set_force_scalar(int on);
 /** Current value of the force-scalar switch. */
@@ -120,6 +126,15 @@ void ck_sgemv_direct(int64_t M, int64_t N, const float *A, const float *x, float
 
 /** y[T,out] = x[T,in]·W[out,in]ᵀ + bias[out] (bias may be NULL). T = 1 (and small T) run GEMV-class kernels. */
 int ck_linear(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y, int threads);
+/** The instruction class (ck_iclass of ck_probe.h) of the inner loop ck_linear runs right now (CPU, force switches,
+ *  OpenBLAS core type) for a weight of `dtype` at T activation rows, for scoring it against that class's peak.
+ *  `*products_per_mac` (may be NULL) receives how many of the class's products one counted weight × activation
+ *  product costs: 2 on the integer paths with 16-bit fixed-point activations (two byte halves), else 1. */
+int ck_linear_class(int32_t dtype, int64_t T, int *products_per_mac);
+/** The class of OpenBLAS's SGEMM kernels for the core type it chose (FMA512 on SkylakeX/Cooperlake/SapphireRapids). */
+int ck_openblas_class(void);
+/** The class of the float kernels of the other ops (attention, norms, RoPE, softmax, SwiGLU, add) right now. */
+int ck_float_class(void);
 /** Decodes rows [row0, row0+n) of `w` to float32 `out[n, cols]`. */
 int ck_decode_rows(const ck_weight *w, int64_t row0, int64_t n, float *out);
 /** out[t] = table[tokens[t]] decoded to float32 (ids must be valid: the Swift side checks). */

@@ -1,0 +1,12 @@
+import Foundation
+
+/// A model whose weights come from files it can bring into memory and report on (benchmarks time the load, the
+/// cold first token and the prefault apart; see `WeightResidency`).
+public protocol ResidentWeights: AnyObject {
+    /// The files the weights are read from (empty for weights built in memory).
+    var weightFiles: [URL] { get }
+    /// Brings every page of the weight files into memory now (nothing to do for copies).
+    func prefaultWeights()
+    /// Share of the weight files' bytes resident in memory now, 0…1.
+    var residentWeightFraction: Double { get }
+}

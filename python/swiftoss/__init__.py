@@ -1,0 +1,15 @@
+"""SwiftOSS from Python: ops on NumPy arrays (``Backend``, ``Weight``, ``RopeTable``) and gpt-oss models
+(``Model``, ``Context``, ``Tokenizer``, ``gpt_oss.setup_model``) over ``libswiftoss.so`` (ctypes)."""
+from ._lib import (ABI_VERSION, BufferTooSmallError, ContextOverflowError, DTypeError, InvalidArgumentError,
+                   InvalidHandleError, InvalidStateError, ModelFileError, OutOfMemoryError, ShapeError,
+                   SwiftOSSError, TokenOutOfRangeError, library_path, live_handles)
+from .model import Context, Model, Tokenizer
+from .ops import Backend, RopeTable, Weight, dtype_block
+from . import gpt_oss
+
+__all__ = [
+    "ABI_VERSION", "Backend", "BufferTooSmallError", "Context", "ContextOverflowError", "DTypeError",
+    "InvalidArgumentError", "InvalidHandleError", "InvalidStateError", "Model", "ModelFileError", "OutOfMemoryError",
+    "RopeTable", "ShapeError", "SwiftOSSError", "TokenOutOfRangeError", "Tokenizer", "Weight", "dtype_block",
+    "gpt_oss", "library_path", "live_handles",
+]

@@ -1,0 +1,212 @@
+"""Every op of both backends through the Python bindings against NumPy float64 references (fresh random inputs,
+odd shapes, NaN-poisoned outputs; NMSE thresholds of Tests/BackendConformanceTests/Tolerance.swift)."""
+import numpy as np
+import pytest
+
+import swiftoss
+
+# Thresholds (NMSE Σ(a−b)²/Σb²), with the reason for each:
+ADD = 1e-10           # one rounded f32 addition per element
+ACTIVATION = 1e-10    # one exp and 3–4 rounded products per element
+SOFTMAX = 1e-9        # an exp per element and an n-term f32 sum
+RMSNORM = 1e-10       # n-term f32 sum of squares, rsqrt, two products
+ROPE = 1e-10          # f32 cos/sin table, two products and a sum
+LINEAR = 1e-9         # f32 dot products; weights compared after exact decoding
+LINEAR_FIXED = 1e-8   # blas MXFP4/Q8_0 GEMV rounds activations to 16-bit fixed point per 32-block
+ATTENTION = 1e-9      # head_dim-term dots, exp of scores, sums over the window
+MOE_FIXED = 2e-8      # two fixed-point linears (MXFP4 experts) add their errors
+EMBEDDING = 1e-14     # a row gather; decoding is exact
+
+E2M1 = np.array([0, 0.5, 1, 1.5, 2, 3, 4, 6, -0.0, -0.5, -1, -1.5, -2, -3, -4, -6])
+
+BACKENDS = ["swift", "blas"]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> swiftoss.Backend:
+    b = swiftoss.Backend(request.param, threads=2)
+    yield b
+    b.close()
+
+
+def nmse(got: np.ndarray, want: np.ndarray) -> float:
+    assert np.all(np.isfinite(got)), "NaN/Inf in the result"
+    want = np.asarray(want, dtype=np.float64)
+    return float(np.sum((got.astype(np.float64) - want) ** 2) / max(np.sum(want ** 2), 1e-300))
+
+
+def poisoned(*shape: int) -> np.ndarray:
+    return np.full(shape, np.nan, dtype=np.float32)
+
+
+def random_weight(rng: np.random.Generator, dtype: str, rows: int, inp: int):
+    """(swiftoss.Weight, exact float64 values [rows, in]) with random stored bytes."""
+    if dtype == "f32":
+        a = rng.uniform(-1, 1, (rows, inp)).astype(np.float32)
+        return swiftoss.Weight(a, "f32"), a.astype(np.float64)
+    if dtype == "f16":
+        a = rng.uniform(-1, 1, (rows, inp)).astype(np.float16)
+        return swiftoss.Weight(a, "f16"), a.astype(np.float64)
+    if dtype == "bf16":
+        bits = (rng.uniform(-1, 1, (rows, inp)).astype(np.float32).view(np.uint32) >> 16).astype(np.uint16)
+        return swiftoss.Weight(bits, "bf16"), (bits.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
+    if dtype == "q8_0":
+        blocks = inp // 32
+        d = rng.uniform(2 ** -7, 2 ** -4, (rows, blocks)).astype(np.float16)
+        q = rng.integers(-128, 128, (rows, blocks, 32), dtype=np.int8)
+        raw = np.concatenate([d.view(np.uint8).reshape(rows, blocks, 2), q.view(np.uint8)], axis=2)
+        values = d.astype(np.float64)[..., None] * q.astype(np.float64)
+        return swiftoss.Weight(np.ascontiguousarray(raw.reshape(rows, blocks * 34)), "q8_0"), values.reshape(rows, inp)
+    blocks = rng.integers(0, 256, (rows, inp // 32, 16), dtype=np.uint8)
+    scales = rng.integers(124, 129, (rows, inp // 32), dtype=np.uint8)
+    codes = np.stack([blocks & 15, blocks >> 4], axis=-1).reshape(rows, inp // 32, 32)
+    values = E2M1[codes] * np.exp2(scales.astype(np.float64) - 127)[..., None]
+    return swiftoss.Weight(blocks, "mxfp4", scales=scales), values.reshape(rows, inp)
+
+
+@pytest.mark.parametrize("dtype", ["f32", "f16", "bf16", "q8_0", "mxfp4"])
+@pytest.mark.parametrize("t", [1, 5])
+def test_linear(backend: swiftoss.Backend, dtype: str, t: int) -> None:
+    rng = np.random.default_rng(7 + t)
+    inp = 67 if dtype in ("f32", "f16", "bf16") else 96
+    w, values = random_weight(rng, dtype, 19, inp)
+    x = rng.uniform(-1, 1, (t, inp)).astype(np.float32)
+    bias = rng.uniform(-1, 1, 19).astype(np.float32)
+    out = poisoned(t, 19)
+    got = backend.linear(x, w, bias=bias, out=out)
+    assert got is out  # written in place
+    ref = x.astype(np.float64) @ values.T + bias
+    assert nmse(out, ref) < (LINEAR_FIXED if dtype in ("q8_0", "mxfp4") else LINEAR)
+
+
+def test_elementwise(backend: swiftoss.Backend) -> None:
+    rng = np.random.default_rng(3)
+    a = rng.uniform(-4, 4, (3, 37)).astype(np.float32)
+    b = rng.uniform(-4, 4, (3, 37)).astype(np.float32)
+    w = rng.uniform(0.5, 1.5, 37).astype(np.float32)
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    assert nmse(backend.add(a, b, out=poisoned(3, 37)), a64 + b64) < ADD
+    assert nmse(backend.silu_mul(a, b, out=poisoned(3, 37)), a64 / (1 + np.exp(-a64)) * b64) < ACTIVATION
+    ref = a64 / np.sqrt(np.mean(a64 ** 2, axis=1, keepdims=True) + 1e-5) * w
+    assert nmse(backend.rms_norm(a, w, eps=1e-5, out=poisoned(3, 37)), ref) < RMSNORM
+    e = np.exp(a64 - a64.max(axis=1, keepdims=True))
+    assert nmse(backend.softmax(a), e / e.sum(axis=1, keepdims=True)) < SOFTMAX
+    gu = rng.uniform(-10, 10, (3, 36)).astype(np.float32).astype(np.float64)
+    g, u = np.minimum(gu[:, 0::2], 7), np.clip(gu[:, 1::2], -7, 7)
+    got = backend.swiglu(gu.astype(np.float32), limit=7, alpha=1.702)
+    assert got.shape == (3, 18)
+    assert nmse(got, g / (1 + np.exp(-1.702 * g)) * (u + 1)) < ACTIVATION
+
+
+def test_select(backend: swiftoss.Backend) -> None:
+    x = np.random.default_rng(5).uniform(-1, 1, 1001).astype(np.float32)
+    x[417] = 3
+    assert backend.argmax(x) == 417
+    ids, values = backend.top_k(x, 7)
+    order = np.argsort(-x.astype(np.float64), kind="stable")[:7]
+    assert ids.tolist() == order.tolist()
+    assert np.array_equal(values, x[order])
+
+
+def test_embedding(backend: swiftoss.Backend) -> None:
+    rng = np.random.default_rng(11)
+    w, values = random_weight(rng, "q8_0", 50, 64)
+    tokens = [3, 49, 0, 3]
+    assert nmse(backend.embedding(w, tokens), values[tokens]) < EMBEDDING
+
+
+def rope_reference(x: np.ndarray, heads: int, first: int, inv_freq: np.ndarray, factor: float,
+                   style: str) -> np.ndarray:
+    t, d = x.shape[0], x.shape[1] // heads
+    out = x.astype(np.float64).reshape(t, heads, d).copy()
+    angle = (first + np.arange(t))[:, None] * inv_freq[None, :].astype(np.float64)
+    c, s = (factor * np.cos(angle))[:, None, :], (factor * np.sin(angle))[:, None, :]
+    x1, x2 = (out[..., : d // 2], out[..., d // 2:]) if style == "neox" else (out[..., 0::2], out[..., 1::2])
+    r1, r2 = x1 * c - x2 * s, x2 * c + x1 * s
+    if style == "neox":
+        out = np.concatenate([r1, r2], axis=-1)
+    else:
+        out[..., 0::2], out[..., 1::2] = r1, r2
+    return out.reshape(t, heads * d)
+
+
+@pytest.mark.parametrize("style", ["neox", "interleaved"])
+def test_rope_plain(backend: swiftoss.Backend, style: str) -> None:
+    x = np.random.default_rng(2).uniform(-1, 1, (3, 32)).astype(np.float32)
+    ref = rope_reference(x, 2, 5, 10000.0 ** (-np.arange(0, 16, 2) / 16), 1.0, style)
+    with swiftoss.RopeTable(16, 10000.0, 64) as table:
+        assert backend.rope(x, 2, 5, table, style=style) is x
+    assert nmse(x, ref) < ROPE
+
+
+def test_rope_yarn_matches_the_tiny_configuration(backend: swiftoss.Backend) -> None:
+    # gpt-oss.md §6: YaRN with d = 16, theta 150000, factor 32 over 4096 → these inverse frequencies, and the
+    # concentration 0.1·ln(32) + 1 on cos and sin.
+    inv = np.array([1, 0.2254180, 0.05081327, 6.794959e-3, 4.564839e-4, 1.818834e-5, 4.099978e-6, 9.242090e-7])
+    x = np.random.default_rng(4).uniform(-1, 1, (4, 16)).astype(np.float32)
+    ref = rope_reference(x, 1, 100, inv, 0.1 * np.log(32) + 1, "neox")
+    with swiftoss.RopeTable(16, 150000.0, 256, yarn_factor=32) as table:
+        backend.rope(x, 1, 100, table)
+    assert nmse(x, ref) < 1e-9  # the documented frequencies have 7 digits
+
+
+def test_attention(backend: swiftoss.Backend) -> None:
+    rng = np.random.default_rng(9)
+    t, h, kv, d, slots, window, p0 = 3, 4, 2, 16, 8, 5, 9
+    q = rng.uniform(-1, 1, (t, h * d)).astype(np.float32)
+    k = rng.uniform(-1, 1, (slots, kv * d)).astype(np.float32)
+    v = rng.uniform(-1, 1, (slots, kv * d)).astype(np.float32)
+    sinks = rng.uniform(-2, 2, h).astype(np.float32)
+    ref = np.zeros((t, h, d))
+    for r in range(t):
+        p = p0 + r
+        keys = list(range(max(0, p - window + 1), p + 1))
+        for head in range(h):
+            g = head // (h // kv)
+            qv = q[r, head * d:(head + 1) * d].astype(np.float64)
+            s = np.array([qv @ k[j % slots, g * d:(g + 1) * d] for j in keys]) * 0.25
+            m = max(s.max(), sinks[head])
+            e = np.exp(s - m)
+            z = e.sum() + np.exp(sinks[head] - m)
+            ref[r, head] = sum(e[i] / z * v[j % slots, g * d:(g + 1) * d] for i, j in enumerate(keys))
+    out = backend.attention(q, k, v, heads=h, kv_heads=kv, first_position=p0, scale=0.25, window=window,
+                            sinks=sinks, out=poisoned(t, h * d))
+    assert nmse(out, ref.reshape(t, h * d)) < ATTENTION
+
+
+def test_moe(backend: swiftoss.Backend) -> None:
+    rng = np.random.default_rng(13)
+    t, hid, e, inter, k = 3, 64, 4, 32, 2
+    router = (rng.uniform(-1, 1, (e, hid)) * 0.01).astype(np.float32)
+    router_bias = np.array([0, 3, 1.5, 4.5], dtype=np.float32)  # well separated: routing is unambiguous
+    gu_w, gu = random_weight(rng, "mxfp4", e * 2 * inter, hid)
+    dn_w, dn = random_weight(rng, "mxfp4", e * hid, inter)
+    gate_up = swiftoss.Weight(gu_w.array.reshape(e, 2 * inter, hid // 32, 16), "mxfp4",
+                              scales=gu_w.scales.reshape(e, 2 * inter, hid // 32))
+    down = swiftoss.Weight(dn_w.array.reshape(e, hid, inter // 32, 16), "mxfp4",
+                           scales=dn_w.scales.reshape(e, hid, inter // 32))
+    gu, dn = gu.reshape(e, 2 * inter, hid), dn.reshape(e, hid, inter)
+    gub = rng.uniform(-1, 1, (e, 2 * inter)).astype(np.float32)
+    dnb = rng.uniform(-1, 1, (e, hid)).astype(np.float32)
+    x = rng.uniform(-1, 1, (t, hid)).astype(np.float32)
+    ref = np.zeros((t, hid))
+    for r in range(t):
+        xv = x[r].astype(np.float64)
+        logits = router.astype(np.float64) @ xv + router_bias
+        sel = np.argsort(-logits, kind="stable")[:k]
+        w = np.exp(logits[sel] - logits[sel[0]])
+        w /= w.sum()
+        for weight, ex in zip(w, sel):
+            y = gu[ex] @ xv + gub[ex]
+            g, u = np.minimum(y[0::2], 7), np.clip(y[1::2], -7, 7)
+            ref[r] += weight * (dn[ex] @ (g / (1 + np.exp(-1.702 * g)) * (u + 1)) + dnb[ex])
+    out = backend.moe(x, swiftoss.Weight(router), gate_up, down, top_k=k, router_bias=router_bias,
+                      gate_up_bias=gub, down_bias=dnb, out=poisoned(t, hid))
+    assert nmse(out, ref) < MOE_FIXED
+
+
+def test_zero_copy_views_share_memory(backend: swiftoss.Backend) -> None:
+    a = np.ones((4, 8), dtype=np.float32)
+    b = np.full((4, 8), 2, dtype=np.float32)
+    backend.add(a, b, out=a)  # in place: the array itself changes
+    assert np.all(a == 3)
