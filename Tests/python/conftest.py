@@ -1,5 +1,4 @@
 """Shared fixtures: the `oss` binary, the tiny-o200k model, a running `oss serve`, offline openai-harmony."""
-import json
 import os
 import pathlib
 import re
