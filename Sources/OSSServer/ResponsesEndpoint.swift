@@ -7,14 +7,11 @@ extension OSSServer {
     /// `POST /v1/responses` (harmony-native): `input` items (messages, `reasoning`, `function_call`,
     /// `function_call_output`), `instructions`, `reasoning.effort`, function `tools`, `max_output_tokens`. The output
     /// lists a `reasoning` item (analysis), `function_call` items (commentary to functions.NAME) and a `message`
-    /// (final). Streaming is not offered on this endpoint (400): use chat completions for streams.
+    /// (final), in the order the model wrote them; `stream: true` sends them as Responses API events.
     func responses(_ body: [UInt8]) async throws -> Response {
         let fields = try RequestFields(body)
         try fields.checkModel(configuration.modelID)
-        if try fields.bool("stream") == true {
-            throw APIError.invalid("'stream' is not supported on /v1/responses; use /v1/chat/completions",
-                                   param: "stream")
-        }
+        let stream = try fields.bool("stream") ?? false
         let effort = fields["reasoning"]?["effort"]
         if let e = effort, e.stringValue == nil {
             throw APIError.invalid("'reasoning.effort' must be a string", param: "reasoning.effort")
@@ -31,43 +28,44 @@ extension OSSServer {
         let prompt = renderer.renderPrompt(conversation)
         let (ticket, _) = try submit(prompt: prompt, sampling: sampling, maxTokens: maxTokens,
                                      stopTokens: renderer.stopTokens)
-        var turn = ChatTurn(renderer: renderer, stops: [])
-        let outcome = await drive(ticket, promptTokens: prompt.count) { token in
-            _ = turn.process(token)
-            return true
+        let id = Self.newID("resp_"), created = Int(Date().timeIntervalSince1970)
+        let model = configuration.modelID, renderer = self.renderer
+        let response: @Sendable (_ status: String, _ output: [JSONValue], _ outcome: GenerationOutcome?) -> JSONValue = {
+            status, output, outcome in
+            .make([
+                "id": .string(id), "object": .string("response"), "created_at": .integer(created),
+                "model": .string(model), "status": .string(status),
+                "incomplete_details": status == "incomplete" ? .make(["reason": .string("max_output_tokens")]) : .null,
+                "output": .array(output),
+                "usage": outcome.map { o in
+                    .make(["input_tokens": .integer(o.promptTokens), "output_tokens": .integer(o.generatedTokens),
+                           "total_tokens": .integer(o.promptTokens + o.generatedTokens)])
+                } ?? .null,
+            ])
         }
-        _ = turn.finish()
-        if let error = outcome.error { throw error }
-        var output: [JSONValue] = []
-        if !turn.reasoning.isEmpty {
-            output.append(.make(["type": .string("reasoning"), "id": .string(Self.newID("rs_")),
-                                 "summary": .array([]),
-                                 "content": .array([.make(["type": .string("reasoning_text"),
-                                                           "text": .string(turn.reasoning)])])]))
+        /// Runs the job, passing every event to `send`; returns the final response.
+        let run: @Sendable (_ send: (JSONValue) async throws -> Void) async throws -> JSONValue = { send in
+            var turn = ChatTurn(renderer: renderer, stops: [])
+            var events = ResponsesEventStream(response: response("in_progress", [], nil))
+            for e in events.start() { try await send(e) }
+            let outcome = try await self.drive(ticket, promptTokens: prompt.count) { token in
+                if let d = turn.process(token) {
+                    for e in events.apply(d, callID: turn.calls.last?.id) { try await send(e) }
+                }
+                return true
+            }
+            for d in turn.finish() { for e in events.apply(d, callID: turn.calls.last?.id) { try await send(e) } }
+            if let error = outcome.error { throw error }
+            var final = JSONValue.null
+            let status = outcome.finishReason(toolCall: false) == "length" ? "incomplete" : "completed"
+            for e in events.finish({ output in
+                final = response(status, output, outcome)
+                return ("response.\(status)", final)
+            }) { try await send(e) }
+            return final
         }
-        for call in turn.calls {
-            output.append(.make(["type": .string("function_call"), "id": .string(Self.newID("fc_")),
-                                 "call_id": .string(call.id), "name": .string(call.name),
-                                 "arguments": .string(call.arguments), "status": .string("completed")]))
-        }
-        if !turn.content.isEmpty || turn.calls.isEmpty {
-            output.append(.make(["type": .string("message"), "id": .string(Self.newID("msg_")),
-                                 "role": .string("assistant"), "status": .string("completed"),
-                                 "content": .array([.make(["type": .string("output_text"),
-                                                           "text": .string(turn.content),
-                                                           "annotations": .array([])])])]))
-        }
-        let incomplete = outcome.finishReason(toolCall: false) == "length"
-        return Self.json(.make([
-            "id": .string(Self.newID("resp_")), "object": .string("response"),
-            "created_at": .integer(Int(Date().timeIntervalSince1970)), "model": .string(configuration.modelID),
-            "status": .string(incomplete ? "incomplete" : "completed"),
-            "incomplete_details": incomplete ? .make(["reason": .string("max_output_tokens")]) : .null,
-            "output": .array(output),
-            "usage": .make(["input_tokens": .integer(outcome.promptTokens),
-                            "output_tokens": .integer(outcome.generatedTokens),
-                            "total_tokens": .integer(outcome.promptTokens + outcome.generatedTokens)]),
-        ]))
+        if stream { return Self.eventStream { send in _ = try await run(send) } }
+        return Self.json(try await run { _ in })
     }
 
     /// `input`: a string (one user message) or an array of items.

@@ -141,7 +141,7 @@ final class ServerTests: XCTestCase {
                 ("/v1/completions", #"{"prompt":[1,-5]}"#, 400, "prompt"),
                 ("/v1/completions", #"{"prompt":{}}"#, 400, "prompt"),
                 ("/v1/responses", #"{"input":[]}"#, 400, "input"),
-                ("/v1/responses", #"{"input":"x","stream":true}"#, 400, "stream"),
+                ("/v1/responses", #"{"input":"x","stream":1}"#, 400, "stream"),
             ]
             for (path, body, status, param) in cases {
                 let (code, json) = try await s.json(.POST, path, body)
@@ -268,6 +268,54 @@ final class ServerTests: XCTestCase {
             let added = try await s.metric("oss_prompt_tokens_total") - prefilled
             // the first prompt (it ends with <|start|>assistant) stays in the cache; only the rest is prefilled
             XCTAssertEqual(added, Double(nextPrompt - firstPrompt))
+        } catch { try await s.stop(); throw error }
+        try await s.stop()
+    }
+
+    /// `/v1/responses` with `stream: true`: Responses API events whose deltas add up to the final response.
+    func testResponsesStream() async throws {
+        let s = try await ServerFixture()
+        do {
+            let body = #"{"input":[{"role":"user","content":"Hi"}],"max_output_tokens":6,"stream":true,"temperature":0}"#
+            let events = try await s.events("/v1/responses", body)
+            XCTAssertEqual(events.last, "[DONE]")
+            let parsed = try events.dropLast().map { try JSONValue.parse(Array($0.utf8)) }
+            let types = parsed.compactMap { $0["type"]?.stringValue }
+            XCTAssertEqual(types.first, "response.created")
+            XCTAssertEqual(types.last, "response.incomplete")
+            XCTAssertEqual(parsed.map { $0["sequence_number"]?.intValue ?? -1 }, Array(0..<parsed.count))
+            let final = parsed.last?["response"]
+            XCTAssertEqual(final?["usage"]?["output_tokens"], .integer(6))
+            var text = "", reasoning = ""
+            for e in parsed {
+                if e["type"] == .string("response.output_text.delta") { text += e["delta"]?.stringValue ?? "" }
+                if e["type"] == .string("response.reasoning_text.delta") { reasoning += e["delta"]?.stringValue ?? "" }
+            }
+            let output = final?["output"]?.arrayValue ?? []
+            let message = output.first { $0["type"] == .string("message") }
+            XCTAssertEqual(text, message?["content"]?.arrayValue?.first?["text"]?.stringValue ?? "")
+            let thought = output.first { $0["type"] == .string("reasoning") }
+            XCTAssertEqual(reasoning, thought?["content"]?.arrayValue?.first?["text"]?.stringValue ?? "")
+            XCTAssertEqual(types.filter { $0 == "response.output_item.added" }.count, output.count)
+            // the same request unstreamed gives the same output text
+            let plain = body.replacingOccurrences(of: #","stream":true"#, with: "")
+            let (status, reply) = try await s.json(.POST, "/v1/responses", plain)
+            XCTAssertEqual(status, 200, reply.serialized)
+            let plainMessage = reply["output"]?.arrayValue?.first { $0["type"] == .string("message") }
+            XCTAssertEqual(plainMessage?["content"]?.arrayValue?.first?["text"]?.stringValue ?? "", text)
+        } catch { try await s.stop(); throw error }
+        try await s.stop()
+    }
+
+    /// A request past `requestTimeout` is cut: 504 with an OpenAI error body, and its slot is freed.
+    func testRequestTimeout() async throws {
+        let s = try await ServerFixture(parallel: 1, timeout: 0.3)
+        do {
+            let (status, reply) = try await s.json(.POST, "/v1/completions", #"{"prompt":"on and on","max_tokens":1000000}"#)
+            XCTAssertEqual(status, 504, reply.serialized)
+            XCTAssertEqual(reply["error"]?["type"], .string("timeout_error"))
+            let (again, _) = try await s.json(.POST, "/v1/completions", #"{"prompt":"short","max_tokens":2}"#)
+            XCTAssertEqual(again, 200)
         } catch { try await s.stop(); throw error }
         try await s.stop()
     }

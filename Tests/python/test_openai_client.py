@@ -86,3 +86,11 @@ def test_bad_request_is_400(client):
     assert error.value.status_code == 400
     with pytest.raises(openai.BadRequestError):
         client.chat.completions.create(model="no-such-model", messages=[{"role": "user", "content": "x"}])
+
+
+def test_responses_stream(client):
+    stream = client.responses.create(model="tiny-o200k", input="Hi", max_output_tokens=5, stream=True,
+                                     reasoning={"effort": "low"})
+    types = [event.type for event in stream]
+    assert types[0] == "response.created"
+    assert types[-1] == "response.incomplete"
