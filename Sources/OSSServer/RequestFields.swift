@@ -25,53 +25,37 @@ struct RequestFields {
         return v
     }
 
-    func string(_ key: String) throws -> String? {
+    /// The member read as `kind` by `read` (nil when absent); a 400 naming the key when `read` fails.
+    func typed<T>(_ key: String, _ kind: String, _ read: (JSONValue) -> T?) throws -> T? {
         guard let v = self[key] else { return nil }
-        guard let s = v.stringValue else {
-            throw APIError.invalid("'\(key)' must be a string, got \(v.typeName)", param: key)
+        guard let value = read(v) else {
+            throw APIError.invalid("'\(key)' must be \(kind), got \(v.typeName)", param: key)
         }
-        return s
+        return value
     }
 
+    /// The value, when present, if it lies in `range` (a 400 naming the key and range otherwise).
+    func inRange<T: Comparable>(_ value: T?, _ key: String, _ range: ClosedRange<T>) throws -> T? {
+        guard let value, !range.contains(value) else { return value }
+        throw APIError.invalid("'\(key)' must be in \(range.lowerBound)...\(range.upperBound), got \(value)",
+                               param: key)
+    }
+
+    func string(_ key: String) throws -> String? { try typed(key, "a string", \.stringValue) }
+
     func bool(_ key: String) throws -> Bool? {
-        guard let v = self[key] else { return nil }
-        guard case let .bool(b) = v else {
-            throw APIError.invalid("'\(key)' must be a boolean, got \(v.typeName)", param: key)
-        }
-        return b
+        try typed(key, "a boolean") { if case let .bool(b) = $0 { b } else { nil } }
     }
 
     func number(_ key: String, in range: ClosedRange<Double>) throws -> Double? {
-        guard let v = self[key] else { return nil }
-        guard let d = v.number else {
-            throw APIError.invalid("'\(key)' must be a number, got \(v.typeName)", param: key)
-        }
-        guard range.contains(d) else {
-            throw APIError.invalid("'\(key)' must be in \(range.lowerBound)...\(range.upperBound), got \(d)",
-                                   param: key)
-        }
-        return d
+        try inRange(try typed(key, "a number", \.number), key, range)
     }
 
     func integer(_ key: String, in range: ClosedRange<Int>) throws -> Int? {
-        guard let v = self[key] else { return nil }
-        guard let i = v.intValue else {
-            throw APIError.invalid("'\(key)' must be an integer, got \(v.typeName)", param: key)
-        }
-        guard range.contains(i) else {
-            throw APIError.invalid("'\(key)' must be in \(range.lowerBound)...\(range.upperBound), got \(i)",
-                                   param: key)
-        }
-        return i
+        try inRange(try typed(key, "an integer", \.intValue), key, range)
     }
 
-    func array(_ key: String) throws -> [JSONValue]? {
-        guard let v = self[key] else { return nil }
-        guard let a = v.arrayValue else {
-            throw APIError.invalid("'\(key)' must be an array, got \(v.typeName)", param: key)
-        }
-        return a
-    }
+    func array(_ key: String) throws -> [JSONValue]? { try typed(key, "an array", \.arrayValue) }
 
     /// `model`: absent, or the served model's id.
     func checkModel(_ served: String) throws {
