@@ -235,7 +235,9 @@ public enum SVGCharts {
             let y = ChartAxis(lo: 0, hi: max(ymax, 1e-9), pixelLo: h - 40, pixelHi: 60, log: false)
             frame(&svg, x: x, y: y)
             svg.text(title, x: ox, y: 50, size: 12, weight: "bold")
-            svg.text(ChartAxis.label(ymax / 1.15), x: ox - 4, y: y.pixel(ymax / 1.15) + 4, size: 10, anchor: "end")
+            for v in [0, ymax / 1.15] {
+                svg.text(Figures.number(v), x: ox - 4, y: y.pixel(v) + 4, size: 10, anchor: "end")
+            }
             for c in Set(levels.map(\.1.concurrency)).sorted() {
                 svg.text("\(c)", x: x.pixel(Double(c)), y: h - 24, size: 10, anchor: "middle")
             }
