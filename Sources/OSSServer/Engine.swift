@@ -72,6 +72,7 @@ public final class Engine: @unchecked Sendable {
     private var slotTokens: [[Int32]]
     private var entries: [BatchEntry] = []
     private var entryJobs: [Int] = []
+    private var admitted: [Active] = []
 
     /// Public read-outs (guarded by `condition`).
     private var activeCount = 0
@@ -182,16 +183,22 @@ public final class Engine: @unchecked Sendable {
                 condition.unlock()
                 return
             }
-            let cancelledNow = cancelled
-            cancelled.removeAll(keepingCapacity: true)
-            var admitted: [Active] = []
-            let free = slots.indices.filter { slots[$0] == nil }.count
-            while admitted.count < free, !queue.isEmpty {
-                let job = queue.removeFirst()
-                if cancelledNow.contains(job.id) { job.continuation.finish(); continue }
-                admitted.append(job)
+            // (steady decode allocates nothing here: the sets and arrays stay empty)
+            var cancelledNow: Set<UInt64> = []
+            if !cancelled.isEmpty { swap(&cancelledNow, &cancelled) }
+            admitted.removeAll(keepingCapacity: true)
+            if !cancelledNow.isEmpty {
+                // waiting jobs whose client went away leave the queue now
+                queue.removeAll { job in
+                    guard cancelledNow.contains(job.id) else { return false }
+                    job.continuation.finish()
+                    return true
+                }
             }
-            let stillCancelled = cancelledNow.subtracting(admitted.map(\.id))
+            var free = 0
+            for s in slots where s == nil { free += 1 }
+            while admitted.count < free, !queue.isEmpty { admitted.append(queue.removeFirst()) }
+            let stillCancelled = cancelledNow
             metrics?.queueDepth.set(Int64(queue.count))
             condition.unlock()
 
