@@ -5,6 +5,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 
 import pytest
 
@@ -53,6 +54,8 @@ def server(oss, model_dir):
             url = m.group(1)
             break
     assert url, "server did not start:\n" + "".join(lines)
+    # keep reading the log so a full pipe never blocks the server
+    threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()
     yield url
     proc.terminate()
     try:
