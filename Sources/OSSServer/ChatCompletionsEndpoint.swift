@@ -10,6 +10,8 @@ extension OSSServer {
         let fields = try RequestFields(body)
         try fields.checkModel(configuration.modelID)
         try fields.checkSingleChoice()
+        try fields.rejectUnsupported(["logprobs", "top_logprobs", "logit_bias", "frequency_penalty", "presence_penalty",
+                                      "response_format"])
         let conversation = try HarmonyRequest.chat(fields)
         let maxTokens = try fields.integer("max_completion_tokens", in: 1...Int(Int32.max))
             ?? fields.integer("max_tokens", in: 1...Int(Int32.max))

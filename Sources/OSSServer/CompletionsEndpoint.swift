@@ -11,7 +11,8 @@ extension OSSServer {
         try fields.checkModel(configuration.modelID)
         try fields.checkSingleChoice()
         if try fields.bool("echo") == true { throw APIError.invalid("'echo' is not supported", param: "echo") }
-        if fields["logprobs"] != nil { throw APIError.invalid("'logprobs' is not supported", param: "logprobs") }
+        try fields.rejectUnsupported(["logprobs", "logit_bias", "frequency_penalty", "presence_penalty", "best_of",
+                                      "suffix"])
         let prompt: [Int32]
         switch fields["prompt"] {
         case let .string(text)?:

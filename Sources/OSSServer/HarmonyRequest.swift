@@ -60,7 +60,8 @@ enum HarmonyRequest {
         }
         let reasoning = try effort(try fields.string("reasoning_effort"), param: "reasoning_effort")
         var conversation = HarmonyConversation(system: HarmonySystemContent(reasoning: reasoning))
-        conversation.functionTools = try functionTools(try fields.array("tools"))
+        let tools = try functionTools(try fields.array("tools"))
+        if try fields.toolsWanted() { conversation.functionTools = tools }
         var instructions: [String] = []
         var callNames: [String: String] = [:]
         for (i, m) in messages.enumerated() {

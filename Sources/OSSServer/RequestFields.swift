@@ -93,6 +93,38 @@ struct RequestFields {
         return a.compactMap(\.stringValue).filter { !$0.isEmpty }
     }
 
+    /// Parameters this server cannot honour get a 400 rather than being ignored: log-probabilities, logit biases,
+    /// frequency/presence penalties other than 0, and structured output formats (`json_schema`, `json_object`).
+    func rejectUnsupported(_ keys: [String]) throws {
+        for key in keys {
+            guard let v = self[key] else { continue }
+            let harmless: Bool
+            switch key {
+            case "logprobs": harmless = v == .bool(false)
+            case "frequency_penalty", "presence_penalty": harmless = v.number == 0
+            case "logit_bias": harmless = v.objectValue?.isEmpty == true
+            case "response_format": harmless = v["type"]?.stringValue == "text"
+            case "text": harmless = v["format"] == nil || v["format"]?["type"]?.stringValue == "text"
+            case "best_of": harmless = v.intValue == 1
+            default: harmless = false
+            }
+            if !harmless { throw APIError.invalid("'\(key)' is not supported by this server", param: key) }
+        }
+    }
+
+    /// `tool_choice`: "auto" (the default) or "none" (the tools are left out of the prompt); forcing a call cannot
+    /// be honoured (harmony has no way to force one) and gets a 400.
+    func toolsWanted() throws -> Bool {
+        guard let v = self["tool_choice"] else { return true }
+        switch v.stringValue {
+        case "auto"?: return true
+        case "none"?: return false
+        default:
+            throw APIError.invalid("'tool_choice' must be \"auto\" or \"none\": this server cannot force a tool call",
+                                   param: "tool_choice")
+        }
+    }
+
     /// `n`: only 1 is served.
     func checkSingleChoice() throws {
         if let n = try integer("n", in: 1...128), n != 1 {

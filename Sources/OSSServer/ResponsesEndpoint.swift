@@ -12,13 +12,15 @@ extension OSSServer {
         let fields = try RequestFields(body)
         try fields.checkModel(configuration.modelID)
         let stream = try fields.bool("stream") ?? false
+        try fields.rejectUnsupported(["previous_response_id", "text", "top_logprobs", "include"])
         let effort = fields["reasoning"]?["effort"]
         if let e = effort, e.stringValue == nil {
             throw APIError.invalid("'reasoning.effort' must be a string", param: "reasoning.effort")
         }
         let reasoning = try HarmonyRequest.effort(effort?.stringValue, param: "reasoning.effort")
         var conversation = HarmonyConversation(system: HarmonySystemContent(reasoning: reasoning))
-        conversation.functionTools = try HarmonyRequest.functionTools(try fields.array("tools"))
+        let tools = try HarmonyRequest.functionTools(try fields.array("tools"))
+        if try fields.toolsWanted() { conversation.functionTools = tools }
         var instructions: [String] = []
         if let i = try fields.string("instructions") { instructions.append(i) }
         try Self.responsesInput(fields, into: &conversation, instructions: &instructions)

@@ -87,6 +87,11 @@ final class ServerTests: XCTestCase {
             XCTAssertTrue(text.contains("<|start|>assistant to=functions.get_weather<|channel|>commentary <|constrain|>json<|message|>{\"city\":\"SF\"}<|call|>"), text)
             XCTAssertTrue(text.contains("<|start|>functions.get_weather to=assistant<|channel|>commentary<|message|>{\"sunny\":true}<|end|>"), text)
             XCTAssertTrue(text.contains("# Instructions\n\nBe brief."), text)
+            // tool_choice "none" leaves the tools out of the prompt
+            let none = round.replacingOccurrences(of: #""max_tokens":3"#, with: #""max_tokens":3,"tool_choice":"none""#)
+            let plain = try s.server.tokenizer.decode(try OSSServer.chatPrompt(requestBody: Array(none.utf8),
+                                                                                renderer: s.server.renderer))
+            XCTAssertFalse(plain.contains("namespace functions"), plain)
         } catch { try await s.stop(); throw error }
         try await s.stop()
     }
@@ -138,6 +143,15 @@ final class ServerTests: XCTestCase {
                 ("/v1/chat/completions", #"{"messages":[{"role":"user","content":"x"}],"reasoning_effort":"max"}"#, 400, "reasoning_effort"),
                 ("/v1/chat/completions", #"{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"web"}]}"#, 400, "tools"),
                 ("/v1/chat/completions", #"{"messages":[{"role":"tool","tool_call_id":"nope","content":"x"}]}"#, 400, "messages"),
+                ("/v1/chat/completions", #"{"messages":[{"role":"user","content":"x"}],"logprobs":true}"#, 400, "logprobs"),
+                ("/v1/chat/completions", #"{"messages":[{"role":"user","content":"x"}],"tool_choice":"required"}"#, 400,
+                 "tool_choice"),
+                ("/v1/chat/completions", #"{"messages":[{"role":"user","content":"x"}],"presence_penalty":0.5}"#, 400,
+                 "presence_penalty"),
+                ("/v1/chat/completions", #"{"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_object"}}"#,
+                 400, "response_format"),
+                ("/v1/completions", #"{"prompt":"x","suffix":"y"}"#, 400, "suffix"),
+                ("/v1/responses", #"{"input":"x","previous_response_id":"resp_1"}"#, 400, "previous_response_id"),
                 ("/v1/completions", #"{"prompt":[1,-5]}"#, 400, "prompt"),
                 ("/v1/completions", #"{"prompt":{}}"#, 400, "prompt"),
                 ("/v1/responses", #"{"input":[]}"#, 400, "input"),
@@ -164,7 +178,7 @@ final class ServerTests: XCTestCase {
             let v5 = try await s.send(.POST, "/v1/completions", body: #"{"prompt":"ok","max_tokens":2}"#).status
             XCTAssertEqual(v5, 200)
             let v6 = try await s.metric(#"oss_requests_total{route="/v1/chat/completions",status="400"}"#)
-            XCTAssertEqual(v6, 16)
+            XCTAssertEqual(v6, 20)
         } catch { try await s.stop(); throw error }
         try await s.stop()
     }
