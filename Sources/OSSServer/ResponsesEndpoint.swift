@@ -32,8 +32,9 @@ extension OSSServer {
                                      stopTokens: renderer.stopTokens)
         let id = Self.newID("resp_"), created = Int(Date().timeIntervalSince1970)
         let model = configuration.modelID, renderer = self.renderer
-        let response: @Sendable (_ status: String, _ output: [JSONValue], _ outcome: GenerationOutcome?) -> JSONValue = {
-            status, output, outcome in
+        typealias Build = @Sendable (_ status: String, _ output: [JSONValue], _ outcome: GenerationOutcome?)
+            -> JSONValue
+        let response: Build = { status, output, outcome in
             .make([
                 "id": .string(id), "object": .string("response"), "created_at": .integer(created),
                 "model": .string(model), "status": .string(status),

@@ -34,14 +34,22 @@ struct ResponsesEventStream {
         var out: [JSONValue] = []
         switch delta {
         case let .reasoning(text):
-            if current?.kind != .reasoning { out += close(); out += open(Item(kind: .reasoning, id: OSSServer.newID("rs_"))) }
+            if current?.kind != .reasoning {
+                out += close()
+                out += open(Item(kind: .reasoning, id: OSSServer.newID("rs_")))
+            }
             current?.text += text
-            out.append(event("response.reasoning_text.delta", itemFields(["content_index": .integer(0), "delta": .string(text)])))
+            out.append(event("response.reasoning_text.delta",
+                             itemFields(["content_index": .integer(0), "delta": .string(text)])))
         case let .content(text):
-            if current?.kind != .message { out += close(); out += open(Item(kind: .message, id: OSSServer.newID("msg_"))) }
+            if current?.kind != .message {
+                out += close()
+                out += open(Item(kind: .message, id: OSSServer.newID("msg_")))
+            }
             current?.text += text
             out.append(event("response.output_text.delta",
-                             itemFields(["content_index": .integer(0), "delta": .string(text), "logprobs": .array([])])))
+                             itemFields(["content_index": .integer(0), "delta": .string(text),
+                                         "logprobs": .array([])])))
         case let .toolCallStarted(_, name):
             out += close()
             out += open(Item(kind: .functionCall, id: OSSServer.newID("fc_"), name: name, callID: callID ?? ""))
@@ -87,9 +95,11 @@ struct ResponsesEventStream {
         var out: [JSONValue] = []
         switch item.kind {
         case .reasoning:
-            out.append(event("response.reasoning_text.done", itemFields(["content_index": .integer(0), "text": .string(item.text)])))
+            out.append(event("response.reasoning_text.done",
+                             itemFields(["content_index": .integer(0), "text": .string(item.text)])))
         case .message:
-            out.append(event("response.output_text.done", itemFields(["content_index": .integer(0), "text": .string(item.text)])))
+            out.append(event("response.output_text.done",
+                             itemFields(["content_index": .integer(0), "text": .string(item.text)])))
             out.append(event("response.content_part.done", itemFields(["content_index": .integer(0),
                                                                         "part": Self.textPart(item.text)])))
         case .functionCall:
@@ -112,7 +122,8 @@ struct ResponsesEventStream {
         switch item.kind {
         case .reasoning:
             return .make(["type": .string("reasoning"), "id": .string(item.id), "summary": .array([]),
-                          "content": .array(done ? [.make(["type": .string("reasoning_text"), "text": .string(item.text)])] : [])])
+                          "content": .array(done ? [.make(["type": .string("reasoning_text"),
+                                                           "text": .string(item.text)])] : [])])
         case .message:
             return .make(["type": .string("message"), "id": .string(item.id), "role": .string("assistant"),
                           "status": status, "content": .array(done ? [textPart(item.text)] : [])])

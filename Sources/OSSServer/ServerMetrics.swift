@@ -28,7 +28,8 @@ public final class ServerMetrics: Sendable {
         timeToFirstToken = registry.makeDurationHistogram(
             descriptor: Self.name("time_to_first_token", "seconds", "Submission to first token"), buckets: seconds)
         interTokenLatency = registry.makeDurationHistogram(
-            descriptor: Self.name("inter_token_latency", "seconds", "Time between tokens of a stream"), buckets: seconds)
+            descriptor: Self.name("inter_token_latency", "seconds", "Time between tokens of a stream"),
+            buckets: seconds)
         queueDepth = registry.makeGauge(descriptor: Self.name("queue", "depth", "Requests waiting for a slot"))
         activeSlots = registry.makeGauge(descriptor: Self.name("active", "slots", "Slots running a request"))
         kvCacheUsage = registry.makeGauge(
