@@ -7,8 +7,9 @@ import OSSCore
 /// (ids the tokenizer has no token for) are never returned. The work is partial selection, never a full sort:
 /// greedy is one vectorised argmax; top-k keeps a k-element heap that a vectorised pass feeds only with values above
 /// its smallest; without top-k a vectorised softmax fills the weights, top-p finds its cut by bisecting the weight
-/// threshold with vectorised mass sums and sorts only the few weights at the cut, and min-p is a threshold. The
-/// token is drawn by block sums. All scratch is allocated once here: sampling a token allocates nothing.
+/// threshold with vectorised mass sums and selects among the few weights at the cut, and min-p alone is a logit
+/// threshold (only the ids it keeps are exponentiated). The token is drawn by block sums. All scratch is allocated
+/// once here: sampling a token allocates nothing.
 public final class Sampler {
     public let parameters: SamplingParameters
     /// Ids ≥ this are never sampled (also capped by the logits length at each call).
@@ -131,7 +132,28 @@ public final class Sampler {
         if parameters.topK > 0 && parameters.topK < limit - bannedBelow {
             return .candidates(count: selectTopK(p, limit: limit))
         }
+        if parameters.topP >= 1 && parameters.minP > 0 {
+            return .candidates(count: selectMinP(p, limit: limit, top: p[topID]))
+        }
         return selectSoftmax(p, limit: limit, top: p[topID])
+    }
+
+    /// Min-p alone needs no softmax over the vocabulary: weight ≥ minP (the top weight is 1) is logit ≥
+    /// top + T·ln(minP), so one vectorised pass collects the kept ids and only they are exponentiated.
+    private func selectMinP(_ p: UnsafePointer<Float>, limit: Int, top: Float) -> Int {
+        let inverseT = 1 / parameters.temperature
+        // a little below the exact cut, so rounding never loses an id; the weight test below is the exact one
+        let cut = top + parameters.temperature * (logf(parameters.minP) - 1e-3)
+        let found = SamplerKernels.collect(p, limit, lo: cut, hi: .infinity, ids: ids, values: values)
+        var n = 0
+        for j in 0..<found where isAllowed(Int(ids[j])) {
+            let w = expf((values[j] - top) * inverseT)
+            guard w >= parameters.minP else { continue }  // the same test as the softmax path, after rounding
+            ids[n] = ids[j]
+            weights[n] = w
+            n += 1
+        }
+        return n
     }
 
     // MARK: top-k
