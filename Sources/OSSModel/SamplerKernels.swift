@@ -47,12 +47,11 @@ enum SamplerKernels {
         return (i, !finite)
     }
 
-    /// `e^x` per lane, Cephes `expf` (relative error ≈ 2e-7 over the normal range); 0 below −87.3, +∞ above 88.7.
+    /// `e^x` per lane for x ≤ 88.7, Cephes `expf` (relative error ≈ 2e-7 over the normal range); 0 below −87.3.
+    /// The sampler only exponentiates logit − max ≤ 0 (larger values are banned ids, zeroed after).
     @inline(__always) static func exp(_ x: V) -> V {
         let tooSmall = x .< -87.3
-        let lo = V(repeating: -87.3), hi = V(repeating: 88.7)
-        var c = x.replacing(with: lo, where: tooSmall)
-        c = c.replacing(with: hi, where: c .> hi)
+        let c = x.replacing(with: V(repeating: -87.3), where: tooSmall)
         // n = round(x·log2 e) by the 1.5·2²³ trick: its low mantissa bits hold n
         let magic = V(repeating: 12_582_912)
         let t = magic.addingProduct(c, V(repeating: 1.442_695_04))
