@@ -274,6 +274,11 @@ public final class Engine: @unchecked Sendable {
             budget -= count
         }
         guard !entries.isEmpty else { return }
+        if let metrics {
+            var rows = 0
+            for e in entries { rows += e.tokens.count }
+            metrics.stepRows.record(Double(rows))
+        }
         let logits: Tensor
         do {
             logits = try model.step(entries)

@@ -14,6 +14,8 @@ public final class ServerMetrics: Sendable {
     let activeSlots: Gauge
     /// Positions held in all slots' KV caches over their capacity, 0…1.
     let kvCacheUsage: Gauge
+    /// Rows (tokens of all slots) per batched forward step.
+    let stepRows: ValueHistogram
 
     static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
         MetricNameDescriptor(namespace: "oss", metricName: metric, unitName: unit, helpText: help)
@@ -32,6 +34,9 @@ public final class ServerMetrics: Sendable {
             buckets: seconds)
         queueDepth = registry.makeGauge(descriptor: Self.name("queue", "depth", "Requests waiting for a slot"))
         activeSlots = registry.makeGauge(descriptor: Self.name("active", "slots", "Slots running a request"))
+        stepRows = registry.makeValueHistogram(
+            descriptor: Self.name("step", "rows", "Tokens of all slots per batched forward step"),
+            buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512])
         kvCacheUsage = registry.makeGauge(
             descriptor: Self.name("kv_cache_usage", "ratio", "KV cache positions in use / capacity"))
     }

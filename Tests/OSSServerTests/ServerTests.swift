@@ -103,20 +103,29 @@ final class ServerTests: XCTestCase {
             let bodies = (0..<8).map { i in
                 #"{"prompt":[\#((0..<(3 + 5 * i)).map { String(($0 * 7919 + i * 131) % 199_000) }.joined(separator: ","))],"max_tokens":12,"temperature":0}"#
             }
+            func text(_ reply: JSONValue) -> String {
+                reply["choices"]?.arrayValue?.first?["text"]?.stringValue ?? "<none>"
+            }
             var sequential: [String] = []
-            for b in bodies { sequential.append(try await s.json(.POST, "/v1/completions", b).json.serialized) }
+            for b in bodies { sequential.append(text(try await s.json(.POST, "/v1/completions", b).json)) }
+            // the same requests as 8 simultaneous streams, batched into the same steps
             let concurrent = try await withThrowingTaskGroup(of: (Int, String).self) { group in
                 for (i, b) in bodies.enumerated() {
-                    group.addTask { (i, try await s.json(.POST, "/v1/completions", b).json.serialized) }
+                    let streamed = b.replacingOccurrences(of: #""temperature":0"#, with: #""temperature":0,"stream":true"#)
+                    group.addTask {
+                        let chunks = try await s.events("/v1/completions", streamed).dropLast()
+                        return (i, try chunks.map { text(try JSONValue.parse(Array($0.utf8))) }.joined())
+                    }
                 }
                 var out = [String](repeating: "", count: 8)
                 for try await (i, text) in group { out[i] = text }
                 return out
             }
-            func texts(_ all: [String]) throws -> [String] {
-                try all.map { try JSONValue.parse(Array($0.utf8))["choices"]?.arrayValue?.first?["text"]?.stringValue ?? "<none>" }
-            }
-            XCTAssertEqual(try texts(concurrent), try texts(sequential))
+            XCTAssertEqual(concurrent, sequential)
+            // they did share steps: some steps ran more than four rows
+            let steps = try await s.metric("oss_step_rows_count")
+            let small = try await s.metric(#"oss_step_rows_bucket{le="4.0"}"#)
+            XCTAssertLessThan(small, steps)
             let v3 = try await s.metric("oss_generated_tokens_total")
             XCTAssertEqual(v3, 16 * 12)
         } catch { try await s.stop(); throw error }
