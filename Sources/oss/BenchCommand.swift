@@ -10,7 +10,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmark ops and the whole model per backend and thread count, against the measured roofline.",
-        subcommands: [BenchRunCommand.self, BenchCompareCommand.self],
+        subcommands: [BenchRunCommand.self, BenchCompareCommand.self, BenchServeCommand.self],
         defaultSubcommand: BenchRunCommand.self)
 }
 
@@ -87,7 +87,7 @@ struct BenchRunCommand: ParsableCommand {
         }
         if let threads { c.threads = try VectorParameter.integers(threads, name: "threads") }
         if let suite {
-            c.suites = try VectorParameter.names(suite, name: "suite", allowed: BenchSuite.allCases.map(\.rawValue))
+            c.suites = try VectorParameter.names(suite, name: "suite", allowed: ["ops", "e2e"])
                 .compactMap(BenchSuite.init(rawValue:))
         }
         let dtypes = try dtype.map { try VectorParameter.dtypes($0, name: "dtype") }
