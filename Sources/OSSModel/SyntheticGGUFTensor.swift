@@ -38,14 +38,17 @@ struct SyntheticGGUFTensor: Sendable {
     func fill(_ out: UnsafeMutableRawBufferPointer) {
         guard let base = out.baseAddress else { return }
         let target = RawPointerBox(pointer: base)
-        let n = rowLength, rowBytes = type.typeSize * (n / type.blockSize)
-        let chunk = max(1, (1 << 16) / max(n, 1)), chunks = (rows + chunk - 1) / chunk
+        let n = rowLength
+        let rowBytes = type.typeSize * (n / type.blockSize)
+        let chunk = max(1, (1 << 16) / max(n, 1))
+        let chunks = (rows + chunk - 1) / chunk
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
             var row = [Float](repeating: 0, count: n)
             for r in (c * chunk)..<min((c + 1) * chunk, rows) {
-                let dst = target.pointer + r * rowBytes, src = sourceRow(r)
+                let dst = target.pointer + r * rowBytes
+                let src = sourceRow(r)
                 switch source {
-                case let .float(recipe):
+                case .float(let recipe):
                     for i in 0..<n {
                         let v = recipe.value(UInt32(truncatingIfNeeded: src * n + i))
                         switch type {
@@ -54,18 +57,19 @@ struct SyntheticGGUFTensor: Sendable {
                         default: dst.storeBytes(of: v, toByteOffset: 4 * i, as: Float.self)
                         }
                     }
-                case let .values(v):
+                case .values(let v):
                     for i in 0..<n { dst.storeBytes(of: v[src * n + i], toByteOffset: 4 * i, as: Float.self) }
-                case let .q8_0(recipe):
+                case .q8_0(let recipe):
                     for i in 0..<n { row[i] = recipe.value(UInt32(truncatingIfNeeded: src * n + i)) }
                     row.withUnsafeBufferPointer { v in
                         for b in 0..<(n / 32) { Codec.encodeQ8_0Block(v.baseAddress! + 32 * b, into: dst + 34 * b) }
                     }
-                case let .mxfp4(blocks, scales):
+                case .mxfp4(let blocks, let scales):
                     let groups = n / 32
                     var hf = [UInt8](repeating: 0, count: 16)
                     for g in 0..<groups {
-                        let block = dst + 17 * g, index = src * groups + g
+                        let block = dst + 17 * g
+                        let index = src * groups + g
                         block.storeBytes(of: scales.byte(UInt32(truncatingIfNeeded: index)), as: UInt8.self)
                         for k in 0..<16 { hf[k] = blocks.byte(UInt32(truncatingIfNeeded: index * 16 + k)) }
                         hf.withUnsafeBytes { MXFP4Layout.ggufBytes(fromHF: $0.baseAddress!, into: block + 1) }

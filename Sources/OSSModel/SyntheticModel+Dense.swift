@@ -13,42 +13,61 @@ extension SyntheticModel {
     public static func writeGGUF(_ preset: SyntheticDensePreset, type: GGMLType, to url: URL) throws {
         guard denseWeightTypes.contains(type) else {
             throw ModelError.invalidParameter(
-                name: "dtype", reason: "\(type) (dense presets are written in \(denseWeightTypes.map(\.description).joined(separator: ", ")))")
+                name: "dtype",
+                reason:
+                    "\(type) (dense presets are written in \(denseWeightTypes.map(\.description).joined(separator: ", ")))"
+            )
         }
         let c = try preset.config
         let vocabulary = try preset.vocabulary()
         guard vocabulary.tokens.count == c.vocabSize else {
-            throw ModelError.invalidParameter(name: "preset", reason: "vocabulary of \(vocabulary.tokens.count) for \(c.vocabSize) rows")
+            throw ModelError.invalidParameter(
+                name: "preset", reason: "vocabulary of \(vocabulary.tokens.count) for \(c.vocabSize) rows")
         }
-        try GGUFWriter.write(metadata: denseMetadata(c, preset: preset, type: type) + vocabulary.metadata,
-                             tensors: denseTensors(c, seedBase: preset.seedBase, type: type).map(\.entry), to: url)
+        try GGUFWriter.write(
+            metadata: denseMetadata(c, preset: preset, type: type) + vocabulary.metadata,
+            tensors: denseTensors(c, seedBase: preset.seedBase, type: type).map(\.entry), to: url)
     }
 
     /// The tensors of a dense model in llama.cpp's names and order.
     static func denseTensors(_ c: LlamaConfig, seedBase: UInt32, type: GGMLType) -> [SyntheticGGUFTensor] {
-        func adjust(_ fanIn: Int, _ reference: Int) -> Int { Int((0.5 * log2(Double(fanIn) / Double(reference))).rounded()) }
-        let h = c.hiddenSize, qw = c.qWidth, kw = c.kvWidth, f = c.feedForward, d = c.headDim
+        func adjust(_ fanIn: Int, _ reference: Int) -> Int {
+            Int((0.5 * log2(Double(fanIn) / Double(reference))).rounded())
+        }
+        let h = c.hiddenSize
+        let qw = c.qWidth
+        let kw = c.kvWidth
+        let f = c.feedForward
+        let d = c.headDim
         var out: [SyntheticGGUFTensor] = []
         func matrix(_ name: String, _ rows: Int, _ columns: Int, seed: UInt32, shift: Int) {
             let recipe = SyntheticRecipe.float(seed: seed, shift: shift)
-            out.append(SyntheticGGUFTensor(name: name, type: type, ne: [columns, rows], rowLength: columns,
-                                           source: type == .q8_0 ? .q8_0(recipe) : .float(recipe), sourceRow: { $0 }))
+            out.append(
+                SyntheticGGUFTensor(
+                    name: name, type: type, ne: [columns, rows], rowLength: columns,
+                    source: type == .q8_0 ? .q8_0(recipe) : .float(recipe), sourceRow: { $0 }))
         }
         func vector(_ name: String, _ n: Int, _ recipe: SyntheticRecipe) {
-            out.append(SyntheticGGUFTensor(name: name, type: .f32, ne: [n], rowLength: n, source: .float(recipe),
-                                           sourceRow: { $0 }))
+            out.append(
+                SyntheticGGUFTensor(
+                    name: name, type: .f32, ne: [n], rowLength: n, source: .float(recipe),
+                    sourceRow: { $0 }))
         }
         // A tied embedding is also the unembedding: keep its logits near the untied scale.
         matrix("token_embd.weight", c.vocabSize, h, seed: seedBase, shift: c.tiedEmbeddings ? 7 + adjust(h, 96) : 7)
-        if case let .llama3(factor, low, high, original) = c.ropeScaling {
-            let factors = RopeTable.llama3FrequencyFactors(headDim: d, base: c.ropeTheta, factor: factor,
-                                                           lowFrequencyFactor: low, highFrequencyFactor: high,
-                                                           originalContext: original)
-            out.append(SyntheticGGUFTensor(name: "rope_freqs.weight", type: .f32, ne: [d / 2], rowLength: d / 2,
-                                           source: .values(factors), sourceRow: { $0 }))
+        if case .llama3(let factor, let low, let high, let original) = c.ropeScaling {
+            let factors = RopeTable.llama3FrequencyFactors(
+                headDim: d, base: c.ropeTheta, factor: factor,
+                lowFrequencyFactor: low, highFrequencyFactor: high,
+                originalContext: original)
+            out.append(
+                SyntheticGGUFTensor(
+                    name: "rope_freqs.weight", type: .f32, ne: [d / 2], rowLength: d / 2,
+                    source: .values(factors), sourceRow: { $0 }))
         }
         for n in 0..<c.layers {
-            let s = seedBase &+ UInt32(1 + 16 * n), b = "blk.\(n)."
+            let s = seedBase &+ UInt32(1 + 16 * n)
+            let b = "blk.\(n)."
             vector(b + "attn_norm.weight", h, .normScale(seed: s))
             matrix(b + "attn_q.weight", qw, h, seed: s &+ 1, shift: 9 + adjust(h, 96))
             matrix(b + "attn_k.weight", kw, h, seed: s &+ 2, shift: 9 + adjust(h, 96))
@@ -75,20 +94,26 @@ extension SyntheticModel {
     }
 
     /// The `general.*` and `{arch}.*` keys llama.cpp's converter writes for `c`.
-    static func denseMetadata(_ c: LlamaConfig, preset: SyntheticDensePreset, type: GGMLType) -> [(key: String, value: GGUFValue)] {
+    static func denseMetadata(_ c: LlamaConfig, preset: SyntheticDensePreset, type: GGMLType) -> [(
+        key: String, value: GGUFValue
+    )] {
         let p = c.architecture.rawValue + "."
         // llama_ftype: ALL_F32 0, MOSTLY_F16 1, MOSTLY_Q8_0 7, MOSTLY_BF16 32.
         let fileType: UInt32 = [.f32: 0, .f16: 1, .q8_0: 7, .bf16: 32][type] ?? 0
         var m: [(key: String, value: GGUFValue)] = [
             ("general.architecture", .string(c.architecture.rawValue)), ("general.type", .string("model")),
-            ("general.name", .string("SwiftOSS synthetic \(preset.rawValue)")), ("general.file_type", .uint32(fileType)),
+            ("general.name", .string("SwiftOSS synthetic \(preset.rawValue)")),
+            ("general.file_type", .uint32(fileType)),
             (p + "vocab_size", .uint32(UInt32(c.vocabSize))),
             (p + "block_count", .uint32(UInt32(c.layers))), (p + "context_length", .uint32(UInt32(c.contextLength))),
-            (p + "embedding_length", .uint32(UInt32(c.hiddenSize))), (p + "feed_forward_length", .uint32(UInt32(c.feedForward))),
-            (p + "attention.head_count", .uint32(UInt32(c.heads))), (p + "attention.head_count_kv", .uint32(UInt32(c.kvHeads))),
+            (p + "embedding_length", .uint32(UInt32(c.hiddenSize))),
+            (p + "feed_forward_length", .uint32(UInt32(c.feedForward))),
+            (p + "attention.head_count", .uint32(UInt32(c.heads))),
+            (p + "attention.head_count_kv", .uint32(UInt32(c.kvHeads))),
             (p + "rope.freq_base", .float32(Float(c.ropeTheta))),
             (p + "attention.layer_norm_rms_epsilon", .float32(c.rmsNormEps)),
-            (p + "attention.key_length", .uint32(UInt32(c.headDim))), (p + "attention.value_length", .uint32(UInt32(c.headDim))),
+            (p + "attention.key_length", .uint32(UInt32(c.headDim))),
+            (p + "attention.value_length", .uint32(UInt32(c.headDim))),
             (p + "rope.dimension_count", .uint32(UInt32(c.headDim))),
         ]
         if type == .q8_0 { m.append(("general.quantization_version", .uint32(2))) }

@@ -1,7 +1,8 @@
 import Foundation
-import XCTest
 import OSSCore
 import OSSFormats
+import XCTest
+
 @testable import OSSModel
 
 /// The dense Llama family (llama, qwen2, qwen3) from GGUF on both backends: logits against a float64 reference,
@@ -14,12 +15,14 @@ final class LlamaModelTests: XCTestCase {
     static func maxError(_ model: LlamaModel, tokens: [Int32] = tokens) throws -> (error: Double, scale: Double) {
         let logits = try model.forward(tokens: tokens, allLogits: true).toArray()
         let reference = ReferenceLlama.logits(model.config, model.weights, tokens: tokens)
-        var error = 0.0, scale = 0.0
+        var error = 0.0
+        var scale = 0.0
         for (p, row) in reference.enumerated() {
             for (i, r) in row.enumerated() {
                 let v = Double(logits[p * model.vocabSize + i])
                 XCTAssertTrue(v.isFinite)
-                error = max(error, abs(v - r)); scale = max(scale, abs(r))
+                error = max(error, abs(v - r))
+                scale = max(scale, abs(r))
             }
         }
         return (error, scale)
@@ -35,8 +38,9 @@ final class LlamaModelTests: XCTestCase {
                 let url = try TinyModelFixture.dense(preset, type)
                 for backend in TinyModelFixture.backends {
                     let model = try LlamaModel.load(gguf: GGUFArchive(url: url), backend: backend)
-                    XCTAssertEqual(model.config.architecture.rawValue, preset.rawValue.hasPrefix("llama") ? "llama" :
-                                   preset == .qwenTiny ? "qwen2" : "qwen3")
+                    XCTAssertEqual(
+                        model.config.architecture.rawValue,
+                        preset.rawValue.hasPrefix("llama") ? "llama" : preset == .qwenTiny ? "qwen2" : "qwen3")
                     let (error, scale) = try Self.maxError(model)
                     XCTAssertGreaterThan(scale, 0.5, "\(preset.rawValue): logits should not be vanishing")
                     XCTAssertLessThan(error, type == .q8_0 ? 1e-2 : 1e-3, "\(preset.rawValue) \(type) \(backend.name)")
@@ -54,13 +58,25 @@ final class LlamaModelTests: XCTestCase {
             .forward(tokens: Self.tokens, allLogits: true).toArray()
         let factors: [Float] = (0..<8).map { 1 + Float($0) * 0.75 }
         let variants: [(String, [String: GGUFValue?], [GGUFWriter.Entry], RopeScaling)] = [
-            ("linear", ["llama.rope.scaling.type": .string("linear"), "llama.rope.scaling.factor": .float32(4)], [],
-             .linear(factor: 4)),
-            ("yarn", ["llama.rope.scaling.type": .string("yarn"), "llama.rope.scaling.factor": .float32(4),
-                      "llama.rope.scaling.original_context_length": .uint32(512)], [], .yarn(factor: 4, originalContext: 512)),
-            ("llama3", ["llama.rope.scaling.type": .string("llama3"), "llama.rope.scaling.factor": .float32(8),
-                        "llama.rope.scaling.original_context_length": .uint32(64)], [],
-             .llama3(factor: 8, lowFrequencyFactor: 1, highFrequencyFactor: 4, originalContext: 64)),
+            (
+                "linear", ["llama.rope.scaling.type": .string("linear"), "llama.rope.scaling.factor": .float32(4)], [],
+                .linear(factor: 4)
+            ),
+            (
+                "yarn",
+                [
+                    "llama.rope.scaling.type": .string("yarn"), "llama.rope.scaling.factor": .float32(4),
+                    "llama.rope.scaling.original_context_length": .uint32(512),
+                ], [], .yarn(factor: 4, originalContext: 512)
+            ),
+            (
+                "llama3",
+                [
+                    "llama.rope.scaling.type": .string("llama3"), "llama.rope.scaling.factor": .float32(8),
+                    "llama.rope.scaling.original_context_length": .uint32(64),
+                ], [],
+                .llama3(factor: 8, lowFrequencyFactor: 1, highFrequencyFactor: 4, originalContext: 64)
+            ),
             ("freqs", [:], [GGUFWriter.Entry(name: "rope_freqs.weight", values: factors, ne: [8])], .none),
             ("scaled-attn", ["llama.rope.scaling.attn_factor": .float32(1.25)], [], .none),
         ]
@@ -76,11 +92,13 @@ final class LlamaModelTests: XCTestCase {
             XCTAssertNotEqual(all, plain, "\(name) should change the logits")
         }
         // Baked Llama 3 factors (llama-1b's layout) equal the computed ones.
-        let computed = RopeTable.llama3FrequencyFactors(headDim: 64, base: 500_000, factor: 32, lowFrequencyFactor: 1,
-                                                        highFrequencyFactor: 4, originalContext: 8192)
+        let computed = RopeTable.llama3FrequencyFactors(
+            headDim: 64, base: 500_000, factor: 32, lowFrequencyFactor: 1,
+            highFrequencyFactor: 4, originalContext: 8192)
         XCTAssertEqual(computed.first, 1)
         XCTAssertEqual(computed.last, 32)
-        let unsupported = try TinyModelFixture.rewrite(base, name: "longrope.gguf", metadata: ["llama.rope.scaling.type": .string("longrope")])
+        let unsupported = try TinyModelFixture.rewrite(
+            base, name: "longrope.gguf", metadata: ["llama.rope.scaling.type": .string("longrope")])
         XCTAssertThrowsError(try LlamaModel.load(gguf: GGUFArchive(url: unsupported), backend: backend)) { error in
             XCTAssertTrue("\(error)".contains("longrope"), "\(error)")
         }
@@ -93,7 +111,8 @@ final class LlamaModelTests: XCTestCase {
                 let url = try TinyModelFixture.dense(preset)
                 let full = try LlamaModel.load(gguf: GGUFArchive(url: url), backend: backend)
                     .forward(tokens: Self.tokens, allLogits: true).toArray()
-                let model = try LlamaModel.load(gguf: GGUFArchive(url: url), backend: backend, contextLength: 16, prefillChunk: 3)
+                let model = try LlamaModel.load(
+                    gguf: GGUFArchive(url: url), backend: backend, contextLength: 16, prefillChunk: 3)
                 var rows = try model.forward(tokens: Array(Self.tokens.prefix(5)), allLogits: true).toArray()
                 for t in Self.tokens.dropFirst(5) { rows += try model.decode(t).toArray() }
                 XCTAssertEqual(rows.count, full.count)
@@ -127,7 +146,8 @@ final class LlamaModelTests: XCTestCase {
         XCTAssertTrue(model.config.tiedEmbeddings)
         XCTAssertEqual(model.weights.unembedding.data, model.weights.embedding.data)
         XCTAssertEqual(model.contextLength, 4096)
-        XCTAssertThrowsError(try LlamaModel.load(gguf: GGUFArchive(url: url), backend: backend, contextLength: 32_769)) { error in
+        XCTAssertThrowsError(try LlamaModel.load(gguf: GGUFArchive(url: url), backend: backend, contextLength: 32_769))
+        { error in
             guard case ModelError.invalidParameter(name: "contextLength", _) = error else { return XCTFail("\(error)") }
         }
         let untied = try LlamaModel.load(gguf: GGUFArchive(url: TinyModelFixture.dense(.llamaTiny)), backend: backend)
@@ -138,13 +158,17 @@ final class LlamaModelTests: XCTestCase {
     /// Missing architecture-specific tensors and unsupported types are named.
     func testMissingTensorsAndUnsupportedTypesAreNamed() throws {
         let backend = TinyModelFixture.backends[0]
-        let noNorm = try TinyModelFixture.rewrite(TinyModelFixture.dense(.qwen3Tiny), name: "q3.gguf",
-                                                  dropping: ["blk.1.attn_k_norm.weight"])
+        let noNorm = try TinyModelFixture.rewrite(
+            TinyModelFixture.dense(.qwen3Tiny), name: "q3.gguf",
+            dropping: ["blk.1.attn_k_norm.weight"])
         XCTAssertThrowsError(try LlamaModel.load(gguf: GGUFArchive(url: noNorm), backend: backend)) { error in
-            guard case ModelError.missingTensor(name: "blk.1.attn_k_norm.weight", _) = error else { return XCTFail("\(error)") }
+            guard case ModelError.missingTensor(name: "blk.1.attn_k_norm.weight", _) = error else {
+                return XCTFail("\(error)")
+            }
         }
-        let noBias = try TinyModelFixture.rewrite(TinyModelFixture.dense(.qwenTiny), name: "q2.gguf",
-                                                  dropping: ["blk.0.attn_v.bias"])
+        let noBias = try TinyModelFixture.rewrite(
+            TinyModelFixture.dense(.qwenTiny), name: "q2.gguf",
+            dropping: ["blk.0.attn_v.bias"])
         XCTAssertThrowsError(try LlamaModel.load(gguf: GGUFArchive(url: noBias), backend: backend)) { error in
             guard case ModelError.missingTensor = error else { return XCTFail("\(error)") }
         }
@@ -153,8 +177,9 @@ final class LlamaModelTests: XCTestCase {
         let target = "blk.0.ffn_up.weight"
         let info = try XCTUnwrap(source.info(target))
         let q4k = GGUFWriter.Entry(name: target, type: .q4_K, ne: [256, info.ne[0] * info.ne[1] / 256]) { _ in }
-        let bad = try TinyModelFixture.rewrite(TinyModelFixture.dense(.llamaTiny), name: "q4k.gguf", dropping: [target],
-                                               adding: [q4k])
+        let bad = try TinyModelFixture.rewrite(
+            TinyModelFixture.dense(.llamaTiny), name: "q4k.gguf", dropping: [target],
+            adding: [q4k])
         XCTAssertThrowsError(try LlamaModel.load(gguf: GGUFArchive(url: bad), backend: backend)) { error in
             XCTAssertTrue("\(error)".contains(target), "\(error)")
         }
