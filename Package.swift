@@ -35,7 +35,8 @@ let package = Package(
         .target(name: "OSSFormats", dependencies: ["OSSCore"], swiftSettings: cpuTarget),
         .target(name: "OSSTokenizer", dependencies: ["OSSCore"], resources: [.copy("Resources")], swiftSettings: cpuTarget),
         .target(name: "OSSModel", dependencies: ["OSSCore", "OSSFormats", "OSSTokenizer"], swiftSettings: cpuTarget),
-        .target(name: "OSSBench", dependencies: ["OSSCore", "OSSBackends", "OSSModel", "CKernels"], swiftSettings: cpuTarget),
+        .target(name: "OSSBench", dependencies: ["OSSCore", "OSSBackends", "OSSFormats", "OSSModel", "CKernels"],
+                swiftSettings: cpuTarget),
         .executableTarget(
             name: "oss",
             dependencies: [

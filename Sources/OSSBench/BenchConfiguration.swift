@@ -1,6 +1,7 @@
 import Foundation
 import OSSBackends
 import OSSCore
+import OSSFormats
 
 /// Everything one `oss bench` run measures: the expanded matrix and how each cell is timed.
 public struct BenchConfiguration: Sendable {
@@ -27,6 +28,17 @@ public struct BenchConfiguration: Sendable {
     public var dramProbeBytes: Int
     /// Profile for the `auto` backend (nil: `TuningProfile.loadDefault()`).
     public var profile: TuningProfile?
+    /// e2e: how the weights reach memory before anything is timed (default `prefault`: every page resident first).
+    public var residency: WeightResidency = .prefault
+    /// e2e: context depths (tokens already cached, llama-bench's `-d`) each pp/tg test runs at.
+    public var depths: [Int] = [0]
+    /// e2e: measure the cold start once first (page cache of the model's files dropped; load, first prompt, prefault
+    /// timed as rows of their own).
+    public var coldStart: Bool = true
+    /// e2e: rounds of the whole e2e block; with a peer, ours and the peer's alternate round by round.
+    public var rounds: Int = 1
+    /// e2e: the peer measured on the same weights after each round of ours (nil: none).
+    public var peer: PeerBenchmark?
 
     public init(backends: [BackendKind], threads: [Int], suites: [BenchSuite], opSpecs: [OpSpec], prompts: [Int],
                 gens: [Int], model: String, reps: Int, e2eReps: Int, warmup: Int, cellBudgetSeconds: Double = 3,
@@ -56,7 +68,7 @@ public struct BenchConfiguration: Sendable {
                 n += linear.filter { $0.tokens == 1 }.count * threads.count          // read
             }
         }
-        if suites.contains(.e2e) { n += backends.count * threads.count }
+        if suites.contains(.e2e) { n += rounds * (backends.count * threads.count + (peer == nil ? 0 : 1)) }
         return n
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import OSSBackends
 import OSSCore
+import OSSFormats
 import OSSModel
 
 /// Runs a `BenchConfiguration`: roofline probes first, then the ops suite (each cell prepared once and timed on every
@@ -91,32 +92,7 @@ public final class BenchRunner {
             }
         }
         if c.suites.contains(.e2e) {
-            let (url, label) = try E2ESuite.resolveModel(c.model) { self.progress.log($0) }
-            let context = max(c.prompts.max() ?? 1, c.gens.max() ?? 1) + 1
-            for kind in c.backends {
-                for t in c.threads {
-                    guard let ceiling = roofline.ceiling(threads: t) else { continue }
-                    settle(kind.rawValue)
-                    progress.begin("e2e \(label) pp\(c.prompts.map(String.init).joined(separator: ",")) "
-                                   + "tg\(c.gens.map(String.init).joined(separator: ",")) \(kind.rawValue) \(t)t")
-                    let loaded: LoadedModel
-                    do {
-                        let options = ModelLoadOptions(backend: try backend(kind, t), contextLength: context,
-                                                       prefillChunk: min(max(c.prompts.max() ?? 512, 1), 2048))
-                        loaded = try ModelLoader.load(path: url.path, options: options)
-                    } catch let e as BenchError { throw e } catch {
-                        throw BenchError.model("cannot load \(url.path): \(error)")
-                    }
-                    let weightTier = tier(loaded.footprint.totalWeightBytes, t)
-                    results += try E2ESuite.prefill(loaded: loaded, prompts: c.prompts, label: label,
-                                                    backend: kind.rawValue, threads: t, reps: c.e2eReps, warmup: c.warmup,
-                                                    ceiling: ceiling, tier: weightTier, budget: 4 * c.cellBudgetSeconds)
-                    results += try E2ESuite.decode(loaded: loaded, gens: c.gens, label: label,
-                                                   backend: kind.rawValue, threads: t, reps: c.e2eReps, warmup: c.warmup,
-                                                   ceiling: ceiling, tier: weightTier, budget: 4 * c.cellBudgetSeconds)
-                    progress.end()
-                }
-            }
+            results += try runE2E(roofline: roofline, backend: backend, settle: settle)
         }
         // Probe again and keep the better figures: load from other processes during the first probe would otherwise
         // understate the ceilings. Results are re-derived against the final ceilings.
@@ -134,6 +110,137 @@ public final class BenchRunner {
         let header = RunHeader(runID: ResultsDirectory.runID(machine: machine), machine: machine, roofline: roofline,
                                command: command)
         return BenchRun(header: header, results: results)
+    }
+
+    /// The e2e block: the cold start once (if asked), then per round every backend × thread count at every depth,
+    /// then the peer on the same weights.
+    private func runE2E(roofline: Roofline, backend: (BackendKind, Int) throws -> any Backend,
+                        settle: (String) -> Void) throws -> [BenchResult] {
+        let c = configuration
+        let (url, label) = try E2ESuite.resolveModel(c.model) { self.progress.log($0) }
+        let longest = max(c.prompts.max() ?? 1, c.gens.max() ?? 1)
+        let context = (c.depths.max() ?? 0) + longest + 1
+        // Rewinding to the depth after each rep needs sliding layers to keep `longest` more ring rows.
+        func load(_ b: any Backend, residency: WeightResidency) throws -> LoadedModel {
+            let options = ModelLoadOptions(backend: b, contextLength: context,
+                                           prefillChunk: min(max(c.prompts.max() ?? 512, 1), 2048),
+                                           rewindRows: longest, residency: residency)
+            do { return try ModelLoader.load(path: url.path, options: options) } catch let e as BenchError { throw e } catch {
+                throw BenchError.model("cannot load \(url.path): \(error)")
+            }
+        }
+        var results: [BenchResult] = []
+        var cold = c.coldStart
+        for round in 1...max(1, c.rounds) {
+            var lastCost: ModelFootprint?
+            for kind in c.backends {
+                for t in c.threads {
+                    guard let ceiling = roofline.ceiling(threads: t) else { continue }
+                    settle(kind.rawValue)
+                    progress.begin("e2e \(label) pp\(c.prompts.map(String.init).joined(separator: ",")) "
+                                   + "tg\(c.gens.map(String.init).joined(separator: ","))"
+                                   + (c.depths == [0] ? "" : " d\(c.depths.map(String.init).joined(separator: ","))")
+                                   + " \(kind.rawValue) \(t)t" + (c.rounds > 1 ? " round \(round)" : ""))
+                    let profiler = ProfilingBackend(try backend(kind, t))
+                    var startup: [BenchResult] = []
+                    var model: LoadedModel
+                    if cold {
+                        cold = false
+                        (model, startup) = try coldStart(load: { try load(profiler, residency: .mmap) }, url: url,
+                                                         label: label, backend: kind.rawValue, threads: t,
+                                                         ceiling: ceiling)
+                        if c.residency.copies || c.residency == .mlock {
+                            model = try timedLoad(into: &startup, residency: c.residency, label: label,
+                                                  backend: kind.rawValue, threads: t, ceiling: ceiling) {
+                                try load(profiler, residency: c.residency)
+                            }
+                        }
+                    } else {
+                        model = try load(profiler, residency: c.residency)
+                    }
+                    let cost = model.footprint
+                    lastCost = cost
+                    let weightTier = tier(cost.totalWeightBytes, t)
+                    var rows = startup
+                    for depth in c.depths {
+                        rows += try E2ESuite.prefill(loaded: model, profiler: profiler, prompts: c.prompts,
+                                                     depth: depth, label: label, backend: kind.rawValue, threads: t,
+                                                     reps: c.e2eReps, warmup: c.warmup, ceiling: ceiling,
+                                                     tier: weightTier, budget: 4 * c.cellBudgetSeconds)
+                        rows += try E2ESuite.decode(loaded: model, profiler: profiler, gens: c.gens,
+                                                    depth: depth, label: label, backend: kind.rawValue, threads: t,
+                                                    reps: c.e2eReps, warmup: c.warmup, ceiling: ceiling,
+                                                    tier: weightTier, budget: 4 * c.cellBudgetSeconds)
+                    }
+                    if c.rounds > 1 { for i in rows.indices { rows[i].round = round } }
+                    results += rows
+                    progress.end()
+                }
+            }
+            if let peer = c.peer, let cost = lastCost {
+                settle("peer")
+                progress.begin("e2e \(label) peer \(PeerBenchmark.llamaCppName)" + (c.rounds > 1 ? " round \(round)" : ""))
+                results += try peer.run(prompts: c.prompts, gens: c.gens, depths: c.depths, threads: c.threads,
+                                        reps: c.e2eReps, label: label, cost: cost,
+                                        tier: tier(cost.totalWeightBytes, c.threads.max() ?? 1),
+                                        ceiling: { roofline.ceiling(threads: $0) }, round: round) { self.progress.log($0) }
+                progress.end()
+            }
+        }
+        return results
+    }
+
+    /// The cold start: drops the model's files from the page cache, then times the load (mapped), the first prompt
+    /// on the cold mapping (its page faults included) and the prefault of every remaining page, as rows of their own.
+    private func coldStart(load: () throws -> LoadedModel, url: URL, label: String, backend: String, threads: Int,
+                           ceiling: Ceiling) throws -> (LoadedModel, [BenchResult]) {
+        let c = configuration
+        let files = url.hasDirectoryPath || (try? url.resourceValues(forKeys: [.isDirectoryKey]).isDirectory) == true
+            ? ((try? FileManager.default.contentsOfDirectory(at: url, includingPropertiesForKeys: nil)) ?? [])
+                .filter { $0.pathExtension == "safetensors" }
+            : [url]
+        WeightResidency.evictFromPageCache(files)
+        var rows: [BenchResult] = []
+        let loaded = try timedLoad(into: &rows, residency: .mmap, label: label, backend: backend, threads: threads,
+                                   ceiling: ceiling, load)
+        // every shard of a split GGUF model, now that the loader found them
+        WeightResidency.evictFromPageCache((loaded.weightFiles?.weightFiles ?? []).filter { !files.contains($0) })
+        let model = loaded.model, cost = loaded.footprint
+        let before = loaded.weightFiles?.residentWeightFraction
+        let n = c.prompts.first ?? 1
+        let ids = E2ESuite.tokens(n, vocab: model.vocabSize, salt: n)
+        let t0 = Timing.nowNs()
+        _ = try model.prefill(ids)
+        let first = Double(Timing.nowNs() - t0)
+        var coldRow = E2ESuite.startupRow(test: "cold-pp\(n)", op: "prefill", ns: first, label: label,
+                                          detail: "p=\(n) cold", backend: backend, threads: threads, cost: cost,
+                                          ceiling: ceiling, tokens: n)
+        coldRow.residentFraction = before
+        rows.append(coldRow)
+        let t1 = Timing.nowNs()
+        loaded.weightFiles?.prefaultWeights()
+        var prefault = E2ESuite.startupRow(test: "prefault", op: "prefault", ns: Double(Timing.nowNs() - t1),
+                                           label: label, detail: "after the cold prompt", backend: backend,
+                                           threads: threads, cost: cost, ceiling: ceiling)
+        prefault.residentFraction = loaded.weightFiles?.residentWeightFraction
+        rows.append(prefault)
+        progress.log("cold start: load \(Figures.duration(ns: rows[0].stats.median)), first pp\(n) "
+                     + "\(Figures.duration(ns: first)) with \(before.map(Figures.percent) ?? "?") of the weights "
+                     + "resident, prefault \(Figures.duration(ns: prefault.stats.median))")
+        return (loaded, rows)
+    }
+
+    /// Times `load` and appends a `load` row naming the residency.
+    private func timedLoad(into rows: inout [BenchResult], residency: WeightResidency, label: String, backend: String,
+                           threads: Int, ceiling: Ceiling, _ load: () throws -> LoadedModel) throws -> LoadedModel {
+        let t0 = Timing.nowNs()
+        let model = try load()
+        let ns = Double(Timing.nowNs() - t0)
+        var row = E2ESuite.startupRow(test: "load", op: "load", ns: ns, label: label, detail: residency.rawValue,
+                                      backend: backend, threads: threads, cost: model.footprint, ceiling: ceiling)
+        row.residentFraction = model.weightFiles?.residentWeightFraction
+        rows.append(row)
+        return model
     }
 
     private func logCeilings(_ roofline: Roofline) {

@@ -13,7 +13,7 @@ public enum E2ESuite {
     }
 
     /// Resolves `--model`: a preset name (`tiny`, `mini`, `20b`; generated into the cache directory on first use,
-    /// logging to `log`), a checkpoint directory or a GGUF file.
+    /// logging to `log`) or a checkpoint directory.
     public static func resolveModel(_ name: String, log: (String) -> Void) throws -> (url: URL, label: String) {
         if let preset = SyntheticPreset(rawValue: name.lowercased()) {
             let dir = cacheDirectory(for: preset)
@@ -32,10 +32,40 @@ public enum E2ESuite {
             }
             return (dir, preset.rawValue)
         }
-        guard FileManager.default.fileExists(atPath: name) else {
-            throw BenchError.model("'\(name)' is neither a preset (\(SyntheticPreset.allCases.map(\.rawValue).joined(separator: ", "))) nor a model directory or GGUF file")
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: name, isDirectory: &isDir), isDir.boolValue else {
+            throw BenchError.model("'\(name)' is neither a preset (\(SyntheticPreset.allCases.map(\.rawValue).joined(separator: ", "))) nor a directory")
         }
         return (URL(fileURLWithPath: name), URL(fileURLWithPath: name).lastPathComponent)
+    }
+
+    /// The GGUF form of `--model` for a peer: the file itself for a GGUF model; for a preset, `<preset>.gguf` next to
+    /// its checkpoint, written once from the same seeded weights (`SyntheticModel.writeGGUF`); for a checkpoint
+    /// directory, a `*.gguf` file inside it. nil when there is none.
+    public static func ggufForm(of model: String, log: (String) -> Void) throws -> URL? {
+        if let preset = SyntheticPreset(rawValue: model.lowercased()) {
+            let url = cacheDirectory(for: preset).deletingLastPathComponent().appendingPathComponent("\(preset.rawValue).gguf")
+            if !FileManager.default.fileExists(atPath: url.path) {
+                log("writing the GGUF form of the '\(preset.rawValue)' preset to \(url.path) (once)…")
+                let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(preset.rawValue).gguf.partial-\(getpid())")
+                do {
+                    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(),
+                                                            withIntermediateDirectories: true)
+                    try SyntheticModel.writeGGUF(preset, to: tmp)
+                    try FileManager.default.moveItem(at: tmp, to: url)
+                } catch {
+                    try? FileManager.default.removeItem(at: tmp)
+                    throw BenchError.model("cannot write the GGUF form of '\(preset.rawValue)' to \(url.path): \(error)")
+                }
+            }
+            return url
+        }
+        let url = URL(fileURLWithPath: model)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory) else { return nil }
+        guard isDirectory.boolValue else { return url }
+        let files = (try? FileManager.default.contentsOfDirectory(at: url, includingPropertiesForKeys: nil)) ?? []
+        return files.filter { $0.pathExtension == "gguf" }.sorted { $0.path < $1.path }.first
     }
 
     /// Deterministic token ids (no tokenizer or sampler in the timed loop: those are timed apart).
@@ -43,44 +73,78 @@ public enum E2ESuite {
         (0..<n).map { Int32((($0 + salt) &* 7919 &+ 13) % max(vocab, 1)) }
     }
 
-    /// pp`n` for every n in `prompts`: prefill from an empty cache; one sample per rep.
-    static func prefill(loaded: LoadedModel, prompts: [Int], label: String, backend: String, threads: Int,
-                        reps: Int, warmup: Int, ceiling: Ceiling, tier: MemoryTier, budget: Double) throws -> [BenchResult] {
+    /// Test name at a context depth: `pp512`, `tg128@d4096` (llama-bench writes `pp512 @ d4096`).
+    static func testName(_ base: String, depth: Int) -> String { depth > 0 ? "\(base)@d\(depth)" : base }
+
+    /// Brings the model to `depth` cached tokens once (untimed): reset, then a prefill of `depth` tokens. Each rep
+    /// then rewinds to `depth` (`truncate(to:)`, exact), so the context is filled once per test, not per rep.
+    static func fillContext(_ model: any LanguageModel, depth: Int) throws {
+        model.reset()
+        if depth > 0 { _ = try model.prefill(tokens(depth, vocab: model.vocabSize, salt: 3)) }
+    }
+
+    /// Runs `rep` once more with the profiler recording and returns each op kind's share of its time.
+    static func profile(_ profiler: ProfilingBackend?, _ rep: () throws -> Void) rethrows -> [String: Double]? {
+        guard let profiler else { return nil }
+        profiler.resetProfile()
+        profiler.recording = true
+        defer { profiler.recording = false }
+        try rep()
+        return profiler.shares
+    }
+
+    /// pp`n`(@d`depth`) for every n in `prompts`: prefill of n tokens after `depth` cached ones; one sample per rep.
+    static func prefill(loaded: LoadedModel, profiler: ProfilingBackend?, prompts: [Int], depth: Int,
+                        label: String, backend: String, threads: Int, reps: Int, warmup: Int, ceiling: Ceiling,
+                        tier: MemoryTier, budget: Double) throws -> [BenchResult] {
         let model = loaded.model, cost = loaded.footprint
         var out: [BenchResult] = []
+        try fillContext(model, depth: depth)
+        let resident = loaded.weightFiles?.residentWeightFraction
         for n in prompts {
             let ids = tokens(n, vocab: model.vocabSize, salt: n)
-            let samples = try Timing.measure(warmup: warmup, reps: reps, budgetSeconds: budget) { _ in
-                model.reset()
+            let rep = {
+                try model.truncate(to: depth)
                 _ = try model.prefill(ids)
             }
-            let attention = (0..<n).reduce(0.0) { $0 + cost.attentionFLOPs(position: $1) }
-            let c = OpCost(flops: Double(n) * cost.layerFLOPsPerToken + attention + cost.unembedFLOPs,
-                           bytes: cost.totalWeightBytes)
+            let samples = try Timing.measure(warmup: warmup, reps: reps, budgetSeconds: budget) { _ in try rep() }
+            let shares = try profile(profiler, rep)
+            let attention = cost.attentionFLOPs(from: depth, count: n)
+            let c = cost.prefillCost(tokens: n, depth: depth)
             let s = SampleStatistics(samples)
-            out.append(BenchResult(suite: .e2e, test: "pp\(n)", op: "prefill", backend: backend, threads: threads,
-                                   dtype: cost.dtypes, shape: "\(label) p=\(n)", m: n, n: 0, k: 0, reps: samples.count,
-                                   warmup: warmup, samplesNs: samples, cost: c, ceiling: ceiling,
-                                   workingSetBytes: cost.totalWeightBytes, tokensPerRep: n, ttftNs: s.median, bound: .compute,
-                                   kernels: cost.shares(on: loaded.backend, rows: min(n, loaded.prefillChunk), tokens: n,
-                                                        attention: attention),
-                                   memoryTier: tier))
+            var r = BenchResult(suite: .e2e, test: testName("pp\(n)", depth: depth), op: "prefill", backend: backend,
+                                threads: threads, dtype: cost.dtypes,
+                                shape: "\(label) p=\(n)" + (depth > 0 ? " d=\(depth)" : ""), m: n, n: 0, k: 0,
+                                reps: samples.count, warmup: warmup, samplesNs: samples, cost: c, ceiling: ceiling,
+                                workingSetBytes: cost.totalWeightBytes, tokensPerRep: n, ttftNs: s.median,
+                                bound: .compute,
+                                kernels: cost.shares(on: loaded.backend, rows: min(n, loaded.prefillChunk), tokens: n,
+                                                     attention: attention),
+                                memoryTier: tier)
+            r.depth = depth > 0 ? depth : nil
+            r.opShares = shares
+            r.residentFraction = resident
+            out.append(r)
         }
         return out
     }
 
-    /// tg`n` for every n in `gens`: decode n tokens from an empty cache; one sample per generated token.
-    static func decode(loaded: LoadedModel, gens: [Int], label: String, backend: String, threads: Int,
-                       reps: Int, warmup: Int, ceiling: Ceiling, tier: MemoryTier, budget: Double) throws -> [BenchResult] {
+    /// tg`n`(@d`depth`) for every n in `gens`: decode n tokens after `depth` cached ones; one sample per generated
+    /// token.
+    static func decode(loaded: LoadedModel, profiler: ProfilingBackend?, gens: [Int], depth: Int,
+                       label: String, backend: String, threads: Int, reps: Int, warmup: Int, ceiling: Ceiling,
+                       tier: MemoryTier, budget: Double) throws -> [BenchResult] {
         let model = loaded.model, cost = loaded.footprint
         var out: [BenchResult] = []
+        try fillContext(model, depth: depth)
+        let resident = loaded.weightFiles?.residentWeightFraction
         for n in gens {
             let ids = tokens(n, vocab: model.vocabSize, salt: 7)
             var samples: [Double] = []
             samples.reserveCapacity(n * reps)
             let start = Timing.nowNs()
             for rep in 0..<(warmup + reps) {
-                model.reset()
+                try model.truncate(to: depth)
                 for id in ids {
                     let t0 = Timing.nowNs()
                     _ = try model.decode(id)
@@ -88,16 +152,36 @@ public enum E2ESuite {
                 }
                 if rep >= warmup, Double(Timing.nowNs() - start) / 1e9 > budget { break }
             }
-            let attention = (0..<n).reduce(0.0) { $0 + cost.attentionFLOPs(position: $1) } / Double(n)
-            let c = OpCost(flops: cost.layerFLOPsPerToken + cost.unembedFLOPs + attention, bytes: cost.decodeBytesPerToken)
-            out.append(BenchResult(suite: .e2e, test: "tg\(n)", op: "decode", backend: backend, threads: threads,
-                                   dtype: cost.dtypes, shape: "\(label) g=\(n)", m: n, n: 0, k: 0, reps: samples.count / max(n, 1),
-                                   warmup: warmup, samplesNs: samples, cost: c, ceiling: ceiling,
-                                   workingSetBytes: cost.totalWeightBytes, tokensPerRep: 1, bound: .memory,
-                                   kernels: cost.shares(on: loaded.decodeBackend, rows: 1, tokens: 1, attention: attention),
-                                   memoryTier: tier))
+            let shares = try profile(profiler) {
+                try model.truncate(to: depth)
+                for id in ids { _ = try model.decode(id) }
+            }
+            let attention = cost.attentionFLOPs(from: depth, count: n) / Double(n)
+            let c = cost.decodeCost(tokens: n, depth: depth)
+            var r = BenchResult(suite: .e2e, test: testName("tg\(n)", depth: depth), op: "decode", backend: backend,
+                                threads: threads, dtype: cost.dtypes,
+                                shape: "\(label) g=\(n)" + (depth > 0 ? " d=\(depth)" : ""), m: n, n: 0, k: 0,
+                                reps: samples.count / max(n, 1), warmup: warmup, samplesNs: samples, cost: c,
+                                ceiling: ceiling, workingSetBytes: cost.totalWeightBytes, tokensPerRep: 1,
+                                bound: .memory,
+                                kernels: cost.shares(on: loaded.decodeBackend, rows: 1, tokens: 1, attention: attention),
+                                memoryTier: tier)
+            r.depth = depth > 0 ? depth : nil
+            r.opShares = shares
+            r.residentFraction = resident
+            out.append(r)
         }
         return out
+    }
+
+    /// A one-sample row of the load / cold-start block: `test` (`load`, `prefault`, `cold-pp512`) timed once.
+    static func startupRow(test: String, op: String, ns: Double, label: String, detail: String, backend: String,
+                           threads: Int, cost: ModelFootprint, ceiling: Ceiling, tokens: Int? = nil) -> BenchResult {
+        BenchResult(suite: .e2e, test: test, op: op, backend: backend, threads: threads, dtype: cost.dtypes,
+                    shape: "\(label) \(detail)", m: tokens ?? 0, n: 0, k: 0, reps: 1, warmup: 0, samplesNs: [ns],
+                    cost: OpCost(flops: 0, bytes: cost.totalWeightBytes), ceiling: ceiling,
+                    workingSetBytes: cost.totalWeightBytes, tokensPerRep: tokens, ttftNs: tokens.map { _ in ns },
+                    bound: .memory, memoryTier: .dram)
     }
 }
 
@@ -117,5 +201,22 @@ extension ModelFootprint {
         out.append(KernelShare(r.kernelClass(for: OpDescriptor(.attention), rows: rows), flops: attention))
         out.append(KernelShare(r.kernelClass(for: OpDescriptor(.linear, dtype: unembedDType), rows: 1), flops: unembedFLOPs))
         return out
+    }
+
+    /// Counted FLOPs and bytes of a prefill of n tokens after `depth` cached ones (every weight read once).
+    func prefillCost(tokens n: Int, depth: Int) -> OpCost {
+        OpCost(flops: Double(n) * layerFLOPsPerToken + attentionFLOPs(from: depth, count: n) + unembedFLOPs,
+               bytes: totalWeightBytes)
+    }
+
+    /// Counted FLOPs and bytes of one decoded token, averaged over n tokens after `depth` cached ones.
+    func decodeCost(tokens n: Int, depth: Int) -> OpCost {
+        OpCost(flops: layerFLOPsPerToken + unembedFLOPs + attentionFLOPs(from: depth, count: n) / Double(max(n, 1)),
+               bytes: decodeBytesPerToken)
+    }
+
+    /// Attention FLOPs of positions `from..<from+count`.
+    func attentionFLOPs(from p0: Int, count: Int) -> Double {
+        (p0..<(p0 + count)).reduce(0.0) { $0 + attentionFLOPs(position: $1) }
     }
 }

@@ -71,14 +71,28 @@ public enum MarkdownReporter {
                        + "class's peak), decode vs the read bandwidth of the weights' tier (active weight bytes per "
                        + "token ÷ bandwidth).")
             out.append("")
-            out.append("| test | model | dtype | backend | thr | tokens/s | TTFT | median | p10 | p90 | p99 | GFLOP/s | GB/s | roofline |")
-            out.append("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+            out.append("`resident`: share of the weight files in memory when the timed reps began (load rows: right after "
+                       + "loading; cold rows: before the first prompt). `attention`: attention's share of one profiled "
+                       + "rep's time (per-op timing of an extra untimed rep). `vs llama.cpp`: our mean tokens/s ÷ the "
+                       + "peer's (llama-bench `avg_ts`) for the same test, threads, depth and round.")
+            out.append("")
+            out.append("| test | model | dtype | backend | thr | tokens/s | TTFT | median | p10 | p90 | p99 | GFLOP/s | GB/s "
+                       + "| roofline | resident | attention | vs llama.cpp |")
+            out.append("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+            let peers = Dictionary(e2e.filter { $0.backend == PeerBenchmark.llamaCppName }.map { (peerKey($0), $0) },
+                                   uniquingKeysWith: { a, _ in a })
             for r in e2e {
+                let vsPeer = r.backend == PeerBenchmark.llamaCppName ? ""
+                    : peers[peerKey(r)].flatMap { p in
+                        meanTokensPerSecond(r).flatMap { ours in meanTokensPerSecond(p).map { Figures.number(ours / $0) + "×" } }
+                    } ?? ""
                 out.append("| \(r.test) | \(r.shape) | \(r.dtype) | \(r.backend) | \(r.threads) | "
                            + "\(r.tokensPerSecond.map(Figures.number) ?? "-") | \(r.ttftNs.map { Figures.duration(ns: $0) } ?? "-") | "
                            + "\(Figures.duration(ns: r.stats.median)) | \(Figures.duration(ns: r.stats.p10)) | "
                            + "\(Figures.duration(ns: r.stats.p90)) | \(Figures.duration(ns: r.stats.p99)) | "
-                           + "\(Figures.number(r.gflops)) | \(Figures.number(r.gbps)) | \(rooflineCell(r, machine: m)) |")
+                           + "\(Figures.number(r.gflops)) | \(Figures.number(r.gbps)) | \(rooflineCell(r, machine: m)) | "
+                           + "\(r.residentFraction.map(Figures.percent) ?? "") | "
+                           + "\(r.opShares?["attention"].map(Figures.percent) ?? "") | \(vsPeer) |")
             }
         }
 
@@ -151,6 +165,16 @@ public enum MarkdownReporter {
                 + "\(r.ceilingName ?? (r.bound == .compute ? "FMA" : "DRAM")) (\(Figures.number(r.ceiling)) "
                 + "\(r.bound == .compute ? "GFLOP/s" : "GB/s"))"
         }
+    }
+
+    /// e2e identity of a row for pairing with the peer's: test (depth included), threads, round.
+    static func peerKey(_ r: BenchResult) -> String { "\(r.test)|\(r.threads)|\(r.round ?? 1)" }
+
+    /// Mean tokens per second over every sample (tokens per rep × samples ÷ total time): the statistic llama-bench
+    /// reports (`avg_ts` over reps), so ratios against the peer compare like with like.
+    static func meanTokensPerSecond(_ r: BenchResult) -> Double? {
+        guard let perRep = r.tokensPerSecond.map({ $0 * r.stats.median / 1e9 }), r.stats.mean > 0 else { return nil }
+        return perRep / (r.stats.mean / 1e9)
     }
 
     /// Cell identity within one run, backend aside: the rows a reference row stands next to.

@@ -125,6 +125,15 @@ public struct BenchResult: Codable, Sendable, Equatable {
     public var rooflineFraction: Double
     /// Distinct bytes the timed loop cycles through (weights × copies + activations): < L3 means cache-resident.
     public var workingSetBytes: Double
+    /// e2e: context depth the test ran at (tokens already in the KV cache, llama-bench's `-d`); nil = 0.
+    public var depth: Int?
+    /// e2e: round of an interleaved run (`--rounds`, ours and the peer alternating), 1-based; nil = 1.
+    public var round: Int?
+    /// e2e: each op kind's share of the time of one untimed profiling rep after the timed ones (keys `OpKind` raw
+    /// values, e.g. `attention`); nil when not profiled.
+    public var opShares: [String: Double]?
+    /// e2e: share of the weight files resident in memory when the timed reps began (1 for copies); nil elsewhere.
+    public var residentFraction: Double?
     /// Every timed sample, ns, in run order (warm-up excluded).
     /// T = 1 linear cells: the median over reps of (time of a streaming read of another copy of the same weights,
     /// run just before the rep on the same threads) ÷ (the rep's time) — the kernel's share of pure-read speed,
@@ -195,7 +204,9 @@ public struct BenchResult: Codable, Sendable, Equatable {
     }
 
     /// Identity of the cell across runs (for `compare`): everything but the measurements.
-    public var cellKey: String { "\(suite.rawValue)|\(test)|\(backend)|t\(threads)|\(dtype)|\(shape)" }
+    public var cellKey: String {
+        "\(suite.rawValue)|\(test)|\(backend)|t\(threads)|\(dtype)|\(shape)" + ((round ?? 1) > 1 ? "|r\(round!)" : "")
+    }
 
     /// Backend names of reference rows: measured next to the cells for side-by-side ratios, never routed to.
     public static let referenceBackends: Set<String> = ["cblas", "read"]

@@ -12,11 +12,12 @@ public enum SVGCharts {
         case "auto": return "#2ca02c"
         case "cblas": return "#7f7f7f"
         case "read": return "#bcbd22"
+        case "llama.cpp": return "#8c564b"
         default: return "#9467bd"
         }
     }
 
-    static let backendOrder = ["swift", "blas", "auto", "cblas", "read"]
+    static let backendOrder = ["swift", "blas", "auto", "cblas", "read", "llama.cpp"]
 
     private static func sortedBackends(_ names: Set<String>) -> [String] {
         names.sorted { (backendOrder.firstIndex(of: $0) ?? 99, $0) < (backendOrder.firstIndex(of: $1) ?? 99, $1) }
@@ -88,6 +89,7 @@ public enum SVGCharts {
         case InstructionClass.int8VNNI256.rawValue: return "#e377c2"
         case InstructionClass.int8VNNI512.rawValue: return "#d62728"
         case InstructionClass.bf16Dot512.rawValue: return "#17becf"
+        case InstructionClass.int16VNNI512.rawValue: return "#6b3fa0"
         case MemoryTier.l2.rawValue: return "#2ca02c"
         case MemoryTier.l3.rawValue: return "#ff7f0e"
         default: return "#1f77b4"

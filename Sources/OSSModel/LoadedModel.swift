@@ -66,6 +66,9 @@ public struct LoadedModel {
     public let decodeBackend: any Backend
     /// Tokens per batched prefill step (the options' chunk, capped at the context).
     public let prefillChunk: Int
+    /// The files the weights come from: resident share, prefault, page-cache eviction (nil for weights built in
+    /// memory).
+    public let weightFiles: (any ResidentWeights)?
     /// `ModelLoadOptions.chatFormat`, or nil to detect.
     let forcedChatFormat: ChatFormat?
     /// The format of checkpoints that carry no template (gpt-oss safetensors: harmony).
@@ -73,8 +76,10 @@ public struct LoadedModel {
 
     init(
         model: any LanguageModel, tokenizer: Tokenizer, chatTemplate: String?, info: ModelInfo,
-        footprint: ModelFootprint, options: ModelLoadOptions, defaultChatFormat: ChatFormat?
+        footprint: ModelFootprint, options: ModelLoadOptions, defaultChatFormat: ChatFormat?,
+        weightFiles: (any ResidentWeights)?
     ) {
+        self.weightFiles = weightFiles
         self.model = model
         self.tokenizer = tokenizer
         self.chatTemplate = chatTemplate

@@ -3,6 +3,7 @@ import Foundation
 import OSSBackends
 import OSSBench
 import OSSCore
+import OSSFormats
 
 /// `oss bench`: the benchmark matrix (default subcommand `run`) and `oss bench compare A B`.
 struct BenchCommand: ParsableCommand {
@@ -52,6 +53,20 @@ struct BenchRunCommand: ParsableCommand {
     var noDirect = false
     @Option(name: .long, help: "Tuning profile for --backend auto (default ~/.config/swiftoss/tuning.json if present).")
     var profile: String?
+    @Option(name: .long, help: "e2e context depths: tokens already cached before each pp/tg test, as llama-bench's -d (default 0).")
+    var depth: String?
+    @Option(name: .long, help: """
+        e2e weight residency before timing: mmap, prefault (default: every page made resident first), mlock, no-mmap         (anonymous copy on huge pages), no-mmap-4k.
+        """)
+    var residency: String?
+    @Flag(name: .long, help: "e2e: skip the cold-start rows (load, first prompt with the page cache dropped, prefault).")
+    var noCold = false
+    @Option(name: .long, help: "e2e: rounds of the whole e2e block; with --peer, ours and the peer's alternate (default 1).")
+    var rounds: Int?
+    @Option(name: .long, help: "e2e peer on the same weights: llama-bench=PATH (its pp/tg rows get a vs-peer ratio).")
+    var peer: String?
+    @Option(name: .long, help: "GGUF file of the same weights for --peer (default: the preset's GGUF form, written once).")
+    var peerModel: String?
     @Flag(name: .long, help: "No progress on stderr.") var quiet = false
     @OptionGroup var kernels: KernelOptions
 
@@ -89,7 +104,28 @@ struct BenchRunCommand: ParsableCommand {
         if let cellBudget { c.cellBudgetSeconds = cellBudget }
         if noDirect { c.includeDirect = false }
         if let profile { c.profile = try TuningProfile.load(from: URL(fileURLWithPath: profile)) }
+        if let depth {
+            c.depths = try VectorParameter.integers(depth, name: "depth", minimum: 0)
+        }
+        if let residency {
+            guard let r = WeightResidency(rawValue: residency) else {
+                throw BenchError.invalidParameter(name: "residency", value: residency, reason:
+                    "choose from \(WeightResidency.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            c.residency = r
+        }
+        if noCold { c.coldStart = false }
+        if let rounds { c.rounds = try positive(rounds, "rounds") }
+        if let peer {
+            c.peer = try PeerBenchmark.parse(peer, model: try peerModelURL(for: c.model))
+        }
         return c
+    }
+
+    /// `--peer-model`, or the GGUF form of a preset (written next to its checkpoint on first use).
+    private func peerModelURL(for model: String) throws -> URL? {
+        if let peerModel { return URL(fileURLWithPath: peerModel) }
+        return try E2ESuite.ggufForm(of: model) { FileHandle.standardError.write(Data("\($0)\n".utf8)) }
     }
 
     private func positive(_ v: Int, _ name: String) throws -> Int {
