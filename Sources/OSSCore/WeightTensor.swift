@@ -81,6 +81,10 @@ public struct WeightTensor: @unchecked Sendable, CustomStringConvertible {
             for b in 0..<(n / 32) {
                 Codec.decodeMXFP4Group(row.assumingMemoryBound(to: UInt8.self) + 16 * b, scale: sc[b], into: out + 32 * b)
             }
+        case .q4_0, .q4_1, .q5_0, .q5_1:
+            for b in 0..<(n / 32) { LegacyQuant.decodeBlock(dtype, row + dtype.bytesPerBlock * b, into: out + 32 * b) }
+        case .q4_K, .q5_K, .q6_K:
+            for b in 0..<(n / 256) { KQuant.decodeBlock(dtype, row + dtype.bytesPerBlock * b, into: out + 256 * b) }
         }
     }
 
@@ -110,13 +114,19 @@ public final class WeightStorage: @unchecked Sendable {
 
 extension WeightTensor {
     /// Encodes Float32 values (row-major, `shape.count` of them) into a new weight of `dtype`.
-    /// Quantizing dtypes round; f32 is exact. For tests, synthetic models and benchmarks.
+    /// Quantizing dtypes round (the GGUF block types through their scale searches, see `LegacyQuant` and `KQuant`);
+    /// f32 is exact. For tests, synthetic models, benchmarks and `oss quantize`.
+    /// - Throws: `OSSError.invalidWeight` for a count or shape mismatch, or a NaN/±inf value for a block dtype (its
+    ///   block scale would be meaningless).
     public static func encode(_ values: [Float], shape: Shape, dtype: DType) throws -> WeightTensor {
         guard values.count == shape.count else {
             throw OSSError.invalidWeight("encode: \(values.count) values for shape \(shape)")
         }
         guard shape.rank >= 1, shape.last % dtype.blockSize == 0 else {
             throw OSSError.invalidWeight("encode: \(dtype) needs last dim multiple of \(dtype.blockSize), got \(shape)")
+        }
+        if dtype.isQuantized, let bad = values.firstIndex(where: { !$0.isFinite }) {
+            throw OSSError.invalidWeight("encode: \(dtype) cannot hold the non-finite value \(values[bad]) at \(bad)")
         }
         let n = shape.last, rows = shape.rows
         let dataBytes = rows * dtype.rowBytes(n)
@@ -139,6 +149,14 @@ extension WeightTensor {
                 let scales = (p + dataBytes).assumingMemoryBound(to: UInt8.self)
                 for b in 0..<(values.count / 32) {
                     scales[b] = Codec.encodeMXFP4Group(src + 32 * b, bytes: blocks + 16 * b)
+                }
+            case .q4_0, .q4_1, .q5_0, .q5_1:
+                for b in 0..<(values.count / 32) {
+                    LegacyQuant.encodeBlock(dtype, src + 32 * b, into: p + dtype.bytesPerBlock * b)
+                }
+            case .q4_K, .q5_K, .q6_K:
+                for b in 0..<(values.count / 256) {
+                    KQuant.encodeBlock(dtype, src + 256 * b, into: p + dtype.bytesPerBlock * b)
                 }
             }
         }

@@ -30,9 +30,15 @@ struct BenchRunCommand: ParsableCommand {
     @Option(name: .long, help: "Backends: swift, blas, auto.") var backend: String?
     @Option(name: .long, help: "Thread counts, e.g. 1,2 or 1-4 (default 1…cores).") var threads: String?
     @Option(name: .long, help: "Suites: ops, e2e.") var suite: String?
-    @Option(name: .long, help: "Ops: linear (= qkv,attn_out,router,gate_up,down,unembed), attention, moe, rmsnorm, rope, swiglu, softmax, add, embedding, argmax, topk.")
+    @Option(name: .long, help: """
+        Ops: linear (= qkv,attn_out,router,gate_up,down,unembed), llama_up, llama_down (Llama-3.2-1B FFN), attention, \
+        moe, rmsnorm, rope, swiglu, softmax, add, embedding, argmax, topk.
+        """)
     var ops: String?
-    @Option(name: .long, help: "Weight dtypes for linear/moe/embedding: f32, bf16, f16, q8_0, mxfp4 (default: gpt-oss's own per op).")
+    @Option(name: .long, help: """
+        Weight dtypes for linear/moe/embedding: f32, bf16, f16, q8_0, mxfp4, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k \
+        (default: gpt-oss's own per op; the K-quants need 256-multiple rows: attn_out, llama_up, llama_down).
+        """)
     var dtype: String?
     @Option(name: .long, help: "Rows T for ops (default 1,512).") var tokens: String?
     @Option(name: .long, help: "KV lengths for attention (default 128,1024,4096).") var kv: String?
