@@ -5,11 +5,14 @@ import OSSTokenizer
 
 extension SyntheticModel {
     /// The ggml types the dense presets' matrices can be written in.
-    public static let denseWeightTypes: [GGMLType] = [.f32, .f16, .bf16, .q8_0]
+    public static let denseWeightTypes: [GGMLType] = [
+        .f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K,
+    ]
 
     /// Writes a dense preset as a GGUF file as llama.cpp's converter lays it out: `{arch}.*` keys, llama.cpp tensor
-    /// names, matrices (embedding included) in `type` (F32, F16, BF16 or Q8_0), vectors in F32, the preset's
-    /// vocabulary. Values follow the §6 hash with fan-in-adjusted scales, so activations stay in range at any size.
+    /// names, matrices (embedding included) in `type` (`denseWeightTypes`; the K-quants need widths that are multiples
+    /// of 256, as llama-1b's), vectors in F32, the preset's vocabulary. Values follow the §6 hash with fan-in-adjusted
+    /// scales, so activations stay in range at any size.
     public static func writeGGUF(_ preset: SyntheticDensePreset, type: GGMLType, to url: URL) throws {
         guard denseWeightTypes.contains(type) else {
             throw ModelError.invalidParameter(
@@ -19,6 +22,13 @@ extension SyntheticModel {
             )
         }
         let c = try preset.config
+        if let block = type.dtype?.blockSize,
+            let narrow = [c.hiddenSize, c.qWidth, c.feedForward].first(where: { $0 % block != 0 })
+        {
+            throw ModelError.invalidParameter(
+                name: "dtype",
+                reason: "\(type) needs rows of a multiple of \(block) weights; \(preset.rawValue) has \(narrow)")
+        }
         let vocabulary = try preset.vocabulary()
         guard vocabulary.tokens.count == c.vocabSize else {
             throw ModelError.invalidParameter(
@@ -45,7 +55,9 @@ extension SyntheticModel {
             out.append(
                 SyntheticGGUFTensor(
                     name: name, type: type, ne: [columns, rows], rowLength: columns,
-                    source: type == .q8_0 ? .q8_0(recipe) : .float(recipe), sourceRow: { $0 }))
+                    source: type.dtype.map { $0.isQuantized ? .quantized(recipe, $0) : .float(recipe) }
+                        ?? .float(recipe),
+                    sourceRow: { $0 }))
         }
         func vector(_ name: String, _ n: Int, _ recipe: SyntheticRecipe) {
             out.append(
@@ -98,8 +110,14 @@ extension SyntheticModel {
         key: String, value: GGUFValue
     )] {
         let p = c.architecture.rawValue + "."
-        // llama_ftype: ALL_F32 0, MOSTLY_F16 1, MOSTLY_Q8_0 7, MOSTLY_BF16 32.
-        let fileType: UInt32 = [.f32: 0, .f16: 1, .q8_0: 7, .bf16: 32][type] ?? 0
+        // llama_ftype: ALL_F32 0, MOSTLY_F16 1, Q4_0 2, Q4_1 3, Q8_0 7, Q5_0 8, Q5_1 9, Q4_K_S 14, Q5_K_S 16, Q6_K 18,
+        // BF16 32.
+        let fileType: UInt32 =
+            [
+                .f32: 0, .f16: 1, .q4_0: 2, .q4_1: 3, .q8_0: 7, .q5_0: 8, .q5_1: 9, .q4_K: 14, .q5_K: 16, .q6_K: 18,
+                .bf16: 32,
+            ][type]
+            ?? 0
         var m: [(key: String, value: GGUFValue)] = [
             ("general.architecture", .string(c.architecture.rawValue)), ("general.type", .string("model")),
             ("general.name", .string("SwiftOSS synthetic \(preset.rawValue)")),
@@ -116,7 +134,7 @@ extension SyntheticModel {
             (p + "attention.value_length", .uint32(UInt32(c.headDim))),
             (p + "rope.dimension_count", .uint32(UInt32(c.headDim))),
         ]
-        if type == .q8_0 { m.append(("general.quantization_version", .uint32(2))) }
+        if type.dtype?.isQuantized == true { m.append(("general.quantization_version", .uint32(2))) }
         return m
     }
 }
