@@ -1,39 +1,9 @@
 import OSSCore
 
-extension GPTOSSModel {
-    /// Validates the tokens, then runs them through the model in chunks of `prefillChunk`.
-    /// `allLogits` (`[T, V]`) receives every position's logits; otherwise only the last position's go to
-    /// `state.logits`.
-    func run<C: Collection<Int32>>(_ tokens: C, allLogits: Tensor?) throws where C.Index == Int {
-        guard !tokens.isEmpty else { throw ModelError.emptyPrompt }
-        guard position + tokens.count <= contextLength else {
-            throw ModelError.contextOverflow(position: position, tokens: tokens.count, contextLength: contextLength)
-        }
-        for (i, t) in zip(tokens.indices, tokens) where t < 0 || Int(t) >= config.vocabSize {
-            throw ModelError.tokenOutOfRange(token: t, index: i - tokens.startIndex, vocab: config.vocabSize)
-        }
-        var start = tokens.startIndex
-        while start < tokens.endIndex {
-            let end = min(start + state.chunk, tokens.endIndex)
-            state.tokens.removeAll(keepingCapacity: true)
-            state.tokens.append(contentsOf: tokens[start..<end])
-            let views = state.views(count: end - start)
-            // single-token steps (decode) may run on their own backend, e.g. with fewer threads
-            let engine = views.count == 1 ? decodeBackend : backend
-            try step(views, on: engine)
-            if let all = allLogits {
-                let base = start - tokens.startIndex
-                try logits(views.x, views.normed, into: all.rows(base..<(base + views.count)), on: engine)
-            } else if end == tokens.endIndex {
-                try logits(views.lastX, views.lastNormed, into: state.logitsRow, on: engine)
-            }
-            start = end
-        }
-    }
-
+extension GPTOSSModel: ChunkedForward {
     /// One forward step over `state.tokens` (T = `views.count` ≤ chunk tokens) at `position` on `backend`; leaves
     /// the final residual stream in `views.x` and advances `position`.
-    private func step(_ views: StepViews, on backend: any Backend) throws {
+    func step(_ views: StepViews, on backend: any Backend) throws {
         let sequence = SequenceRows(cache: cache, position: position, rows: 0..<views.count)
         try forwardStep(views, tokens: state.tokens, sequences: CollectionOfOne(sequence), on: backend)
         position += views.count

@@ -44,7 +44,7 @@ struct BenchRunCommand: ParsableCommand {
     @Option(name: .long, help: "KV lengths for attention (default 128,1024,4096).") var kv: String?
     @Option(name: .long, help: "e2e prompt lengths (default 512).") var prompt: String?
     @Option(name: .long, help: "e2e generation lengths (default 128).") var gen: String?
-    @Option(name: .long, help: "e2e model: preset tiny|mini|20b or a checkpoint directory (default mini).") var model: String?
+    @Option(name: .long, help: "e2e model: preset tiny|mini|20b, a checkpoint directory or a GGUF file (default mini).") var model: String?
     @Option(name: .long, help: "Timed reps per op cell (default 10).") var reps: Int?
     @Option(name: .long, help: "Timed reps per e2e test (default 3).") var e2eReps: Int?
     @Option(name: .long, help: "Untimed warm-up reps (default 1).") var warmup: Int?
