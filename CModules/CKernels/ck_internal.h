@@ -300,9 +300,11 @@ enum { CK_LEVEL_SCALAR = 0, CK_LEVEL_AVX2 = 1, CK_LEVEL_VNNI = 2, CK_LEVEL_VBMI 
 int ck_gemv_level(void);
 /* Activation vectors a GEMV kernel serves per pass over the weight rows (more are done that many at a time). */
 enum { CK_GEMV_NX_MAX = 4 };
-/* ck_gemv_rows for F32/F16/BF16 weights on 512-bit AVX-512 (gemv512.c; same prepared x as the AVX2 path). */
-void ck_gemv_rows_float512(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xs, int nx,
-                           const float *bias, float *y, int64_t ys);
+/* ck_gemv_rows for F32/F16/BF16 weights and nx ≥ 2 vectors (gemv_batch.c: register blocks of rows × vectors, each row
+ * read from memory once per call; same prepared x as the T = 1 path). wide: the AVX-512 kernel (ck_avx512_enabled()
+ * must be true), else AVX2. */
+void ck_gemv_rows_batch(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xs, int nx,
+                        const float *bias, float *y, int64_t ys, int wide);
 /* y_k[r − row0] = dot(W row r, x_k) + bias[r] for rows [row0, row1) and nx activation vectors
  * x_k = xp + k·xp_stride (prepared by ck_prepare_x at the same level), y_k = y + k·y_stride. bias may be NULL. */
 void ck_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xp_stride, int nx,

@@ -4,6 +4,8 @@
  * One thread pool: OpenBLAS is held at one thread (ck_init) and every parallel region below is our libomp team, each
  * thread calling cblas on its own slice of output columns. Paths of y[T,out] = x[T,in]·W[out,in]ᵀ + b:
  *   any, T ≤ 4        our GEMV kernels (quant.c): each weight row decoded once in registers, dotted with all T rows
+ *                     (F32/F16/BF16: T ≤ 16 on the AVX2 and AVX-512 paths, register blocks of rows × vectors in
+ *                     gemv_batch.c from T = 2: each row read from memory once per call, batched decode)
  *                     (MXFP4: T ≤ 64 on the AVX2 path, T ≤ 256 on the AVX512-VNNI path; Q4_0 … Q5_1, Q4_K, Q5_K:
  *                     T ≤ 64, Q6_K T ≤ 32 on both; the integer kernels beat float tiles + sgemm up to there)
  *                     (f32 T = 1 too: sgemm with M = 1 is ~4× slower than sgemv, and our kernel measured 1.1–1.8×
@@ -21,6 +23,7 @@
 
 enum {
     GEMV_MAX_T = 4,        /* up to this many activation rows run the GEMV kernels */
+    FLOAT_GEMV_MAX_T = 16, /* F32/F16/BF16 on the AVX2 and AVX-512 paths: the batched GEMV (gemv_batch.c) */
     /* MXFP4: the integer GEMV (4 activation rows per pass over the weights) beats decoding float tiles for sgemm up
      * to here. gate_up 2880→5760 (`oss bench`, tiled → integer, 1 / 2 threads): AVX2 path T = 32 1.1× / 1.0–1.2×,
      * T = 64 equal, T = 128 0.85× / 0.7–0.8×; VNNI path T = 128 1.2–1.4× / 1.2–1.4×, T = 256 1.1–1.4× /
@@ -110,6 +113,9 @@ static int linear_tiled(ck_context *ctx, const float *x, int64_t T, const ck_wei
 
 /* The largest T the GEMV kernels take for `dtype` at `level` on this context. */
 static int64_t gemv_max_t(const ck_context *ctx, int32_t dtype, int level) {
+    const int forced = ck_get_gemv_max_rows();
+    if (forced > 0) return forced;
+    if (dtype <= CK_BF16 && level >= CK_LEVEL_AVX2) return FLOAT_GEMV_MAX_T;
     if (ck_is_qblock(dtype) && level >= CK_LEVEL_AVX2) return dtype == CK_Q6_K ? Q6K_GEMV_MAX_T : QB_GEMV_MAX_T;
     if (dtype != CK_MXFP4 || level < CK_LEVEL_AVX2) return GEMV_MAX_T;
     if (level < CK_LEVEL_VNNI) return MXFP4_GEMV_MAX_T;
@@ -175,7 +181,7 @@ int ck_linear_class(const ck_context *ctx, int32_t dtype, int64_t T, int *produc
     } else if (path != PATH_GEMV) {
         cls = ck_openblas_class();
     } else if (dtype <= CK_BF16 && T >= 2 && ck_avx512_enabled()) {
-        cls = CK_ICLASS_FMA512; /* gemv512.c takes 2–4 vectors; one stays on the AVX2 loop */
+        cls = CK_ICLASS_FMA512; /* gemv_batch.c from 2 vectors on; one stays on the AVX2 loop */
     } else if (dtype == CK_MXFP4 && level >= CK_LEVEL_VNNI) {
         cls = CK_ICLASS_INT8_VNNI512; /* 16-bit activations as two byte halves: 2 byte products per weight */
         products = 2;

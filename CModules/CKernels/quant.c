@@ -865,10 +865,11 @@ void ck_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float *x
         gemv_rows_scalar(w, row0, row1, xp, xp_stride, nx, bias, y, y_stride);
         return;
     }
-    /* float-type weights on 512 bits (gemv512.c) from two vectors on; one vector stays on the AVX2 loop, which streams
-     * 12–15% faster from DRAM on Zen 4 (interleaved, one core: bf16 21.2 against 18.8 GB/s, f32 29.5 against 25.1) */
-    if (w->dtype <= CK_BF16 && nx >= 2 && ck_avx512_enabled()) {
-        ck_gemv_rows_float512(w, row0, row1, xp, xp_stride, nx, bias, y, y_stride);
+    /* float-type weights from two vectors on: register blocks over rows and vectors (gemv_batch.c); one vector stays
+     * on the AVX2 loop below, which streams 12–15% faster from DRAM on Zen 4 than a 512-bit one (interleaved, one
+     * core: bf16 21.2 against 18.8 GB/s, f32 29.5 against 25.1) */
+    if (w->dtype <= CK_BF16 && nx >= 2) {
+        ck_gemv_rows_batch(w, row0, row1, xp, xp_stride, nx, bias, y, y_stride, ck_avx512_enabled());
         return;
     }
     /* nx > 4 is done four vectors at a time (each pass streams the rows once more). */

@@ -86,6 +86,7 @@ static atomic_int bf16_dot = 0;
 static atomic_int gemm_override = CK_GEMM_AUTO;
 static atomic_int disable_vnni = 0;
 static atomic_int disable_vbmi = 0;
+static atomic_int gemv_max_rows = 0;
 
 /* A CPU feature flag, detected on first use and cached (−1 = not yet known). */
 static int cached_feature(atomic_int *slot, int (*detect)(void)) {
@@ -121,6 +122,8 @@ void ck_set_gemm_override(int path) {
     atomic_store(&gemm_override, path == CK_GEMM_CBLAS || path == CK_GEMM_OWN ? path : CK_GEMM_AUTO);
 }
 int ck_get_gemm_override(void) { return atomic_load(&gemm_override); }
+void ck_set_gemv_max_rows(int t) { atomic_store(&gemv_max_rows, t > 0 ? t : 0); }
+int ck_get_gemv_max_rows(void) { return atomic_load_explicit(&gemv_max_rows, memory_order_relaxed); }
 
 int ck_has_vnni(void) { return cached_feature(&has_vnni, detect_vnni); }
 void ck_set_disable_vnni(int on) { atomic_store(&disable_vnni, on ? 1 : 0); }

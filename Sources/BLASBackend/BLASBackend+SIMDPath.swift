@@ -55,6 +55,18 @@ extension BLASBackend {
         set { ck_set_gemm_override(newValue.code) }
     }
 
+    /// Largest number of activation rows T that the GEMV kernels take in `linear` for every weight dtype, past which
+    /// it runs the GEMM (process-wide; `nil`: each dtype's built-in limit, e.g. 16 for f32/f16/bf16 on the AVX2 and
+    /// AVX-512 paths, 4 on the scalar path). T = 1 always runs the GEMV. For tests and for measuring where the GEMM
+    /// overtakes the batched decode GEMV.
+    public static var gemvMaxRows: Int? {
+        get {
+            let t = Int(ck_get_gemv_max_rows())
+            return t > 0 ? t : nil
+        }
+        set { ck_set_gemv_max_rows(Int32(clamping: max(newValue ?? 0, 0))) }
+    }
+
     /// Whether the CPU and OS support AVX512 F, BW, VL and DQ (the 512-bit float kernels).
     public static var cpuHasAVX512: Bool { ck_has_avx512() != 0 }
 

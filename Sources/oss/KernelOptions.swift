@@ -1,7 +1,7 @@
 import ArgumentParser
 import BLASBackend
 
-/// `--gemv-path`, `--simd`, `--gemm-path`, `--bf16-dot`: which instruction paths the BLAS backend's C kernels take
+/// `--gemv-path`, `--simd`, `--gemm-path`, `--bf16-dot`, `--gemv-max-rows`: which instruction paths the BLAS backend's C kernels take
 /// (process-wide; shared by `bench run` and the commands that run a model).
 struct KernelOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
@@ -30,6 +30,12 @@ struct KernelOptions: ParsableArguments {
             + "multiply-adds per instruction. The MoE router keeps float32 activations either way."))
     var bf16Dot: String = "off"
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Largest T the blas backend's GEMV kernels take before linear runs the GEMM, for every dtype (default 0: the "
+            + "built-in limits, e.g. 16 for f32/f16/bf16).",
+        discussion: "For measuring where the GEMM overtakes the batched decode GEMV; 1 sends every T ≥ 2 to the GEMM."))
+    var gemvMaxRows: Int = 0
+
     func validate() throws {
         func check(_ value: String, _ flag: String, _ allowed: [String]) throws {
             guard allowed.contains(value) else {
@@ -40,6 +46,7 @@ struct KernelOptions: ParsableArguments {
         try check(simd, "simd", SIMDWidth.allCases.map(\.rawValue))
         try check(gemmPath, "gemm-path", GEMMPath.allCases.map(\.rawValue))
         try check(bf16Dot, "bf16-dot", ["off", "on"])
+        guard gemvMaxRows >= 0 else { throw ValidationError("--gemv-max-rows must be ≥ 0, got \(gemvMaxRows)") }
     }
 
     /// Selects the paths for this process; throws when the CPU lacks the GEMV path.
@@ -47,6 +54,7 @@ struct KernelOptions: ParsableArguments {
         BLASBackend.selectSIMDWidth(SIMDWidth(rawValue: simd) ?? .auto)
         BLASBackend.gemmOverride = GEMMPath(rawValue: gemmPath) ?? .auto
         BLASBackend.bf16DotProducts = bf16Dot == "on"
+        BLASBackend.gemvMaxRows = gemvMaxRows > 0 ? gemvMaxRows : nil
         try BLASBackend.selectGEMVPath(GEMVPath(rawValue: gemvPath) ?? .auto)
     }
 }

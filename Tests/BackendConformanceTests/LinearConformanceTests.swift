@@ -1,3 +1,4 @@
+import BLASBackend
 import OSSCore
 import XCTest
 
@@ -153,6 +154,36 @@ final class LinearConformanceTests: XCTestCase {
         for rows in [65, 256, 257] {
             Conformance.check(try LinearCase(dtype: .mxfp4, rows: rows, inFeatures: 96, outFeatures: 33,
                                              bias: rows % 2 == 1))
+        }
+    }
+
+    /// Batched decode (one activation row per stream): f32/f16/bf16 at T = 2 … 17 run the register-blocked GEMV
+    /// (gemv_batch.c, T ≤ 16 on the AVX2 and AVX-512 paths; T = 17 is past it). Rows of 1, 7, 31 (< 32), 33, 97 and
+    /// 1637 (K % 32 ≠ 0; 1637 crosses the kernel's K chunks of 768 f32 / 1536 f16/bf16 weights) inputs; 1, 7 and 33
+    /// outputs (blocks of 4 rows, then single rows).
+    func testLinearBatchedDecodeGEMV() throws {
+        for dtype in [DType.f32, .f16, .bf16] {
+            for rows in [2, 3, 5, 8, 13, 16, 17] {
+                for (n, (inFeatures, outFeatures)) in [(1, 7), (7, 33), (31, 1), (33, 7), (97, 33), (1637, 7)]
+                    .enumerated() {
+                    Conformance.check(try LinearCase(dtype: dtype, rows: rows, inFeatures: inFeatures,
+                                                     outFeatures: outFeatures, bias: (n + rows) % 2 == 0))
+                }
+            }
+            Conformance.check(try LinearCase(dtype: dtype, rows: 8, inFeatures: 2880, outFeatures: 65, bias: true))
+        }
+    }
+
+    /// `BLASBackend.gemvMaxRows` raised to 64 keeps T = 33 and 37 on the batched GEMV, past its 32 vectors per pass
+    /// over the rows (a second pass for the rest), on every backend and forced path.
+    func testLinearBatchedDecodeGEMVBeyondOnePass() throws {
+        BLASBackend.gemvMaxRows = 64
+        defer { BLASBackend.gemvMaxRows = nil }
+        for dtype in [DType.f32, .f16, .bf16] {
+            for (rows, inFeatures) in [(33, 97), (37, 1637)] {
+                Conformance.check(try LinearCase(dtype: dtype, rows: rows, inFeatures: inFeatures, outFeatures: 7,
+                                                 bias: rows % 2 == 1))
+            }
         }
     }
 

@@ -11,6 +11,7 @@ final class SIMDPathTests: XCTestCase {
         BLASBackend.gemmOverride = .auto
         BLASBackend.bf16DotProducts = false
         BLASBackend.disableVNNI = false
+        BLASBackend.gemvMaxRows = nil
     }
 
     /// y = x·Wᵀ on a 2-thread BLAS backend, and the float64 reference.
@@ -61,6 +62,33 @@ final class SIMDPathTests: XCTestCase {
         XCTAssertEqual(backend.gemmPath(for: .f32), .cblas)
         BLASBackend.gemmOverride = .own
         XCTAssertEqual(backend.gemmPath(for: .f32), .own, "the override wins over a backend's choice")
+    }
+
+    /// f32/f16/bf16 run the batched GEMV up to T = 16 on the AVX2 path; `gemvMaxRows` moves that limit for every dtype
+    /// (and back), and the GEMV and the GEMM it hands over to give different bits, both within the linear tolerance.
+    func testGEMVMaxRowsOverride() throws {
+        try XCTSkipUnless(BLASBackend.usingAVX2Kernels, "CPU has no AVX2")
+        let backend = BLASBackend(threads: 2)
+        XCTAssertNil(BLASBackend.gemvMaxRows)
+        for dtype in [DType.f32, .f16, .bf16] {
+            XCTAssertFalse(backend.usesGEMM(dtype: dtype, rows: 16), "\(dtype): T = 16 is a batched decode step")
+            XCTAssertTrue(backend.usesGEMM(dtype: dtype, rows: 17))
+        }
+        for dtype in [DType.f32, .bf16] {
+            var outputs: [[UInt32]] = []
+            for limit in [nil, 4] {
+                BLASBackend.gemvMaxRows = limit
+                XCTAssertEqual(backend.usesGEMM(dtype: dtype, rows: 8), limit != nil)
+                XCTAssertEqual(backend.usesGEMM(dtype: .mxfp4, rows: 8), limit != nil, "the limit holds for every dtype")
+                let (out, reference) = try linear(dtype, rows: 8, inFeatures: 2880, backend: backend)
+                XCTAssertLessThan(Comparison.nmse(out, reference), Tolerance.linear, "\(dtype) limit \(limit ?? 0)")
+                outputs.append(out.map(\.bitPattern))
+            }
+            XCTAssertNotEqual(outputs[0], outputs[1], "\(dtype): identical bits, the limit did not switch the path")
+        }
+        BLASBackend.gemvMaxRows = 0
+        XCTAssertNil(BLASBackend.gemvMaxRows, "0 restores the built-in limits")
+        XCTAssertFalse(backend.usesGEMM(dtype: .bf16, rows: 16))
     }
 
     /// On VNNI CPUs our GEMM takes MXFP4 from T = 33 (and Q8_0 past the GEMV's T = 4) with its int16 vpdpwssd tiles:

@@ -152,6 +152,12 @@ enum { CK_GEMM_AUTO = 0, CK_GEMM_CBLAS = 1, CK_GEMM_OWN = 2 };
 void ck_set_gemm_override(int path);
 /** Current value of the GEMM override. */
 int ck_get_gemm_override(void);
+/** Largest T (activation rows) the GEMV kernels take for every dtype, past which linear runs the GEMM (t ≤ 0: the
+ *  built-in limit of each dtype and path, see gemm.c). Process-wide; for tests and for measuring where the GEMM
+ *  overtakes the GEMV (T = 1 always runs the GEMV). */
+void ck_set_gemv_max_rows(int t);
+/** Current value of the GEMV row-limit override (0: none). */
+int ck_get_gemv_max_rows(void);
 /** Sets the GEMM path this context uses for weights of `dtype` (a tuning profile's choice; CK_GEMM_AUTO = the
  *  built-in rule). Returns CK_ERR_DTYPE / CK_ERR_ARGUMENT for an unknown dtype or path. */
 int ck_context_set_gemm_path(ck_context *ctx, int32_t dtype, int path);
