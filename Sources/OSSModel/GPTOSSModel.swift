@@ -78,9 +78,11 @@ public final class GPTOSSModel: LanguageModel {
     ///   - rewindRows: extra ring-buffer rows of sliding layers, for deeper `truncate(to:)` (see `init`).
     ///   - decodeBackend: the backend of single-token steps (nil = `backend`).
     ///   - residency: how the weight files reach memory (mapped by default; see `WeightResidency`).
+    ///   - requantize: converts attention and the unembedding to this dtype once at load (`DenseRequantization`).
     public static func load(directory: URL, backend: any Backend, decodeBackend: (any Backend)? = nil,
                             contextLength: Int? = nil, prefillChunk: Int = 512,
-                            rewindRows: Int = 0, residency: WeightResidency = .mmap) throws -> GPTOSSModel {
+                            rewindRows: Int = 0, residency: WeightResidency = .mmap,
+                            requantize: DType? = nil) throws -> GPTOSSModel {
         var dir = directory
         let fm = FileManager.default
         if !fm.fileExists(atPath: dir.appendingPathComponent("config.json").path),
@@ -89,7 +91,8 @@ public final class GPTOSSModel: LanguageModel {
         }
         let config = try ModelConfig.load(directory: dir)
         let archive = try SafetensorsArchive(directory: dir, residency: residency)
-        let weights = try GPTOSSWeights.load(archive: archive, config: config, directory: dir)
+        var weights = try GPTOSSWeights.load(archive: archive, config: config, directory: dir)
+        if let requantize { weights = try weights.requantized(to: requantize, threads: backend.threads) }
         return try GPTOSSModel(config: config, weights: weights, backend: backend, decodeBackend: decodeBackend,
                                contextLength: contextLength, prefillChunk: prefillChunk, rewindRows: rewindRows,
                                archive: archive)

@@ -19,13 +19,17 @@ public struct ModelLoadOptions: Sendable {
     public var chatFormat: ChatFormat?
     /// How the weight files reach memory (mapped by default; see `WeightResidency`).
     public var residency: WeightResidency
+    /// Dense float matrices converted to this dtype once at load (`--requant q8_0`; see `DenseRequantization`);
+    /// nil keeps every weight in its stored dtype.
+    public var requantize: DType?
 
     public init(
         backend: any Backend, decodeBackend: (any Backend)? = nil, contextLength: Int? = nil,
         prefillChunk: Int = 512, rewindRows: Int = 0, chatFormat: ChatFormat? = nil,
-        residency: WeightResidency = .mmap
+        residency: WeightResidency = .mmap, requantize: DType? = nil
     ) {
         self.residency = residency
+        self.requantize = requantize
         self.backend = backend
         self.decodeBackend = decodeBackend
         self.contextLength = contextLength
