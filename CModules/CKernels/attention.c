@@ -12,6 +12,9 @@
  * out-of-range keys of the tile (causal / window edges) are masked to −inf, and the accumulated Σ p·v is rescaled
  * by exp(m_old − m_new) when the max grows. Scratch per thread: Qt, S, accumulators: ~3·TILE_VECS·head_dim floats.
  *
+ * AVX-512 (ck_avx512_enabled()): the same tile with the 512-bit micro-kernels of attention512.c for scores of 16- and
+ * 32-lane groups, the softmax step and Σ p·v (an 8-lane rest of the query lanes keeps scores8).
+ *
  * Portable path (scalar switch, or head_dim not a multiple of 8): (query row, KV head) items, scores for the
  * whole key span of the group, softmax, then Σ p·v, with the run-time-dispatched vector helpers.
  */
@@ -259,7 +262,7 @@ static inline void prefetch_block(const float *keys, const float *values, const 
 __attribute__((target("avx2,fma"))) static void attention_tile(const float *q, const float *keys, const float *values,
                                                               const float *sinks, const ck_attention_params *p,
                                                               float *out, int64_t t0, int64_t rows, int64_t g,
-                                                              int64_t h0, int64_t nh, tile_scratch ts) {
+                                                              int64_t h0, int64_t nh, tile_scratch ts, int wide) {
     const int64_t D = p->head_dim, slots = p->slots, qw = p->heads * D, kw = p->kv_heads * D;
     const int64_t M = rows * nh, mp = (M + 7) & ~(int64_t)7;
     const int64_t pos_first = p->first_position + t0, pos_last = pos_first + rows - 1;
@@ -291,7 +294,7 @@ __attribute__((target("avx2,fma"))) static void attention_tile(const float *q, c
         /* the next block's K and V rows head for L2 while this one is computed (long decode spans stream from L3) */
         if (j0 + KEY_BLOCK <= pos_last) prefetch_block(keys, values, p, g, j0 + KEY_BLOCK, pos_last);
         /* 1. scores */
-        int64_t r0 = 0;
+        int64_t r0 = wide ? ck_attn_scores_512(ts.qt, mp, ts.kp, nb, D, p->scale, ts.s) : 0;
         for (; r0 + 16 <= mp; r0 += 16) scores16(ts.qt + r0, mp, ts.kp, nb, D, p->scale, ts.s + r0);
         if (r0 < mp) scores8(ts.qt + r0, mp, ts.kp, nb, D, p->scale, ts.s + r0);
         /* 2. causal / window edges of the tile: keys outside lo(pos) ..= pos of a row get −inf */
@@ -302,8 +305,8 @@ __attribute__((target("avx2,fma"))) static void attention_tile(const float *q, c
                     if (j0 + j > pos || j0 + j < lo) ts.s[j * mp + r] = -INFINITY;
             }
         }
-        /* 3. online softmax, 8 vectors per step, all down columns */
-        for (int64_t r = 0; r < mp; r += 8) {
+        /* 3. online softmax, 8 vectors per step (16 on 512 bits), all down columns */
+        for (int64_t r = wide ? ck_attn_softmax_512(ts.s, mp, nb, ts.m, ts.l, ts.alpha) : 0; r < mp; r += 8) {
             __m256 mx = _mm256_load_ps(ts.m + r);
             const __m256 m_old = mx;
             for (int64_t j = 0; j < nb; j++) mx = _mm256_max_ps(mx, _mm256_load_ps(ts.s + j * mp + r));
@@ -319,7 +322,8 @@ __attribute__((target("avx2,fma"))) static void attention_tile(const float *q, c
             _mm256_store_ps(ts.m + r, mx);
         }
         /* 4. acc = alpha·acc + P·V */
-        for (int64_t r = 0; r < mp; r += 4)
+        if (wide) ck_attn_values_512(ts.s, mp, ts.vp, nb, D, ts.alpha, ts.acc);
+        for (int64_t r = 0; !wide && r < mp; r += 4)
             for (int64_t c = 0; c < D; c += 16)
                 values4(ts.s + r, mp, ts.vp, nb, c, D, ts.alpha + r, ts.acc + r * D);
     }
@@ -343,6 +347,7 @@ static int attention_avx2(ck_context *ctx, const float *q, int64_t T, const floa
     for (int i = 0; i < team; i++)
         if (!ck_buffer_reserve(&ctx->thread_scratch[i], per_thread)) return CK_ERR_NOMEM;
     const int64_t items = row_tiles * KV * head_tiles;
+    const int wide = ck_avx512_enabled();
     /* Cyclic split balances the causal triangle; CK_PARALLEL avoids libomp's per-loop allocations. */
     CK_PARALLEL(team, nt, id, {
     for (int64_t item = id; item < items; item += nt) {
@@ -351,7 +356,7 @@ static int attention_avx2(ck_context *ctx, const float *q, int64_t T, const floa
         const int64_t t0 = rt * rows_per_tile, rows = T - t0 < rows_per_tile ? T - t0 : rows_per_tile;
         const int64_t h0 = g * G + ht * nh, n_heads = G - ht * nh < nh ? G - ht * nh : nh;
         attention_tile(q, keys, values, sinks, p, out, t0, rows, g, h0, n_heads,
-                       tile_scratch_at(ctx->thread_scratch[id].ptr, D));
+                       tile_scratch_at(ctx->thread_scratch[id].ptr, D), wide);
     }
     });
     return CK_OK;

@@ -31,11 +31,15 @@ enum {
     CK_SHARED_XPERM = 0,   /* linear: permuted/scaled copy of x for MXFP4 GEMV */
     CK_SHARED_MOE = 1,     /* moe: router logits, gathered rows, expert activations */
     CK_SHARED_MOE_IDX = 2, /* moe: token lists per expert (stored as int32 in float slots) */
-    CK_SHARED_COUNT = 3
+    CK_SHARED_GEMM_X = 3,  /* gemm512: x rounded to bf16 pairs for the vdpbf16ps path */
+    CK_SHARED_COUNT = 4
 };
+
+enum { CK_DTYPE_SLOTS = 32 }; /* per-dtype settings of a context (ck_dtype values below this) */
 
 struct ck_context {
     int max_threads;
+    int gemm_path[CK_DTYPE_SLOTS];        /* CK_GEMM_* per weight dtype (AUTO = the built-in rule) */
     pthread_mutex_t lock;                 /* one op at a time per context (scratch is shared) */
     ck_buffer thread_scratch[CK_MAX_THREADS];
     ck_buffer shared[CK_SHARED_COUNT];
@@ -46,6 +50,12 @@ float *ck_buffer_reserve(ck_buffer *b, int64_t n);
 
 /* 1 when the AVX2+FMA+F16C kernels should run (CPU has them and the scalar switch is off). */
 int ck_avx2_enabled(void);
+
+/* Target of the 512-bit float kernels (ck_avx512_enabled() checks the CPU, the OS's ZMM state and the switches); the
+ * module itself is built for AVX2, so every such function carries this attribute and is only called behind the
+ * check. The BF16 kernels add avx512bf16 (ck_bf16_dot_enabled()). */
+#define CK_AVX512_TARGET "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq"
+#define CK_BF16_TARGET CK_AVX512_TARGET ",avx512bf16"
 
 /* Static split of [0, n) into `parts` contiguous ranges, each starting at a multiple of `align`. */
 static inline void ck_split(int64_t n, int parts, int index, int64_t align, int64_t *lo, int64_t *hi) {
@@ -98,6 +108,19 @@ static inline int ck_team(int threads, int64_t work, int64_t min_per_thread) {
         }                                                                                                          \
     } while (0)
 
+/* exp's range edges, ln 2 split in two, and the Cephes polynomial, shared by ck_exp256 and ck_exp512. */
+#define CK_EXP_HI 88.72283905206835f
+#define CK_EXP_LO (-87.3365447505531f)
+#define CK_EXP_LOG2E 1.44269504088896341f
+#define CK_EXP_C1 0.693359375f
+#define CK_EXP_C2 (-2.12194440e-4f)
+#define CK_EXP_P0 1.9875691500E-4f
+#define CK_EXP_P1 1.3981999507E-3f
+#define CK_EXP_P2 8.3334519073E-3f
+#define CK_EXP_P3 4.1665795894E-2f
+#define CK_EXP_P4 1.6666665459E-1f
+#define CK_EXP_P5 5.0000001201E-1f
+
 /* float32 vector helpers (AVX2 or scalar, chosen at run time). */
 float ck_dot_f32(const float *a, const float *b, int64_t n);
 void ck_axpy_f32(float alpha, const float *x, float *y, int64_t n);   /* y += alpha·x */
@@ -107,21 +130,21 @@ float ck_exp_sum(const float *x, float shift, float *out, int64_t n);
 /* exp of 8 lanes (Cephes polynomial, ≤ 2 ulp on [−87.3, 88.72]); below −87.3 gives 0 (no subnormal results), above
  * ln(FLT_MAX) +inf, NaN stays NaN. */
 __attribute__((target("avx2,fma"))) static inline __m256 ck_exp256(__m256 x) {
-    const __m256 hi = _mm256_set1_ps(88.72283905206835f), lo = _mm256_set1_ps(-87.3365447505531f);
-    const __m256 log2e = _mm256_set1_ps(1.44269504088896341f);
-    const __m256 c1 = _mm256_set1_ps(0.693359375f), c2 = _mm256_set1_ps(-2.12194440e-4f);
+    const __m256 hi = _mm256_set1_ps(CK_EXP_HI), lo = _mm256_set1_ps(CK_EXP_LO);
+    const __m256 log2e = _mm256_set1_ps(CK_EXP_LOG2E);
+    const __m256 c1 = _mm256_set1_ps(CK_EXP_C1), c2 = _mm256_set1_ps(CK_EXP_C2);
     __m256 under = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);      /* → 0 */
     __m256 over = _mm256_cmp_ps(x, hi, _CMP_GT_OQ);       /* → +inf */
     __m256 xc = _mm256_min_ps(hi, _mm256_max_ps(lo, x));  /* NaN: max/min return their 2nd operand, x: NaN propagates */
     __m256 fx = _mm256_floor_ps(_mm256_fmadd_ps(xc, log2e, _mm256_set1_ps(0.5f)));
     __m256 r = _mm256_fnmadd_ps(fx, c1, xc);
     r = _mm256_fnmadd_ps(fx, c2, r);
-    __m256 y = _mm256_set1_ps(1.9875691500E-4f);
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.3981999507E-3f));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(8.3334519073E-3f));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(4.1665795894E-2f));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.6666665459E-1f));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(5.0000001201E-1f));
+    __m256 y = _mm256_set1_ps(CK_EXP_P0);
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(CK_EXP_P1));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(CK_EXP_P2));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(CK_EXP_P3));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(CK_EXP_P4));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(CK_EXP_P5));
     y = _mm256_fmadd_ps(y, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
     /* y·2^n as y·2^(n−n/2)·2^(n/2): n reaches 128 just below ln(FLT_MAX), where one 2^n would overflow */
     __m256i n = _mm256_cvttps_epi32(fx), n1 = _mm256_srai_epi32(n, 1), n2 = _mm256_sub_epi32(n, n1);
@@ -138,6 +161,96 @@ __attribute__((target("avx2,fma"))) static inline float ck_hsum256(__m256 v) {
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
 }
+
+/* exp of 16 lanes: ck_exp256's polynomial and edges (below −87.3 gives 0, above ln(FLT_MAX) +inf, NaN stays NaN), the
+ * power of two applied with vscalefps. */
+__attribute__((target(CK_AVX512_TARGET))) static inline __m512 ck_exp512(__m512 x) {
+    const __m512 hi = _mm512_set1_ps(CK_EXP_HI), lo = _mm512_set1_ps(CK_EXP_LO);
+    const __m512 c1 = _mm512_set1_ps(CK_EXP_C1), c2 = _mm512_set1_ps(CK_EXP_C2);
+    const __mmask16 under = _mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ), over = _mm512_cmp_ps_mask(x, hi, _CMP_GT_OQ);
+    const __m512 xc = _mm512_min_ps(hi, _mm512_max_ps(lo, x)); /* NaN: max/min return their 2nd operand */
+    const __m512 fx = _mm512_roundscale_ps(_mm512_fmadd_ps(xc, _mm512_set1_ps(CK_EXP_LOG2E), _mm512_set1_ps(0.5f)),
+                                           _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(fx, c1, xc);
+    r = _mm512_fnmadd_ps(fx, c2, r);
+    __m512 y = _mm512_set1_ps(CK_EXP_P0);
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(CK_EXP_P1));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(CK_EXP_P2));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(CK_EXP_P3));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(CK_EXP_P4));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(CK_EXP_P5));
+    y = _mm512_fmadd_ps(y, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    y = _mm512_scalef_ps(y, fx); /* y·2^fx without an intermediate overflow (fx reaches 128 below ln(FLT_MAX)) */
+    y = _mm512_maskz_mov_ps((__mmask16)~under, y);
+    return _mm512_mask_blend_ps(over, y, _mm512_set1_ps(INFINITY));
+}
+
+/* 16×16 transpose of 32-bit lanes: r[i] lane j ↔ r[j] lane i (64 shuffles; the packing of gemm512.c and
+ * gemm_vnni.c). */
+__attribute__((target(CK_AVX512_TARGET), always_inline)) static inline void ck_transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) { /* r[4i + c], 128-bit lane L: column 4L + c of rows 4i … 4i+3 */
+        r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int c = 0; c < 4; c++) {
+        const __m512 lo01 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x44);
+        const __m512 lo23 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x44);
+        const __m512 hi01 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xEE);
+        const __m512 hi23 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xEE);
+        t[c] = _mm512_shuffle_f32x4(lo01, lo23, 0x88);
+        t[4 + c] = _mm512_shuffle_f32x4(lo01, lo23, 0xDD);
+        t[8 + c] = _mm512_shuffle_f32x4(hi01, hi23, 0x88);
+        t[12 + c] = _mm512_shuffle_f32x4(hi01, hi23, 0xDD);
+    }
+    for (int i = 0; i < 16; i++) r[i] = t[i];
+}
+
+/* The store of one 16-output vector of a GEMM micro-tile (gemm512.c, gemm_vnni.c): lanes m of p get v (+ p's old value
+ * unless `first`, + bias lanes when bias is not NULL). */
+__attribute__((target(CK_AVX512_TARGET), always_inline)) static inline void ck_tile_store16(float *p, __m512 v,
+                                                                                          __mmask16 m, int first,
+                                                                                          const float *bias) {
+    if (!m) return;
+    if (!first) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, p));
+    if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, bias));
+    _mm512_mask_storeu_ps(p, m, v);
+}
+
+/* 512-bit spans behind ck_avx512_enabled() (vector512.c): the AVX-512 halves of the helpers above and below. */
+float ck_dot_f32_512(const float *a, const float *b, int64_t n);
+void ck_axpy_f32_512(float alpha, const float *x, float *y, int64_t n);
+void ck_scale_f32_512(float alpha, float *y, int64_t n);
+float ck_exp_sum_512(const float *x, float shift, float *out, int64_t n);
+float ck_max_f32_512(const float *x, int64_t n);
+void ck_swiglu_512(const float *gate_up, float *out, int64_t n, float limit, float alpha);
+void ck_silu_mul_512(const float *gate, const float *up, float *out, int64_t n);
+void ck_add_512(const float *a, const float *b, float *out, int64_t n);
+void ck_scale_mul_512(const float *x, float s, const float *g, float *out, int64_t n);
+void ck_rope_row_512(float *v, int64_t half, const float *c, const float *s, int style);
+
+/* attention512.c: the 512-bit micro-kernels of attention.c's tile (layouts there). ck_attn_scores_512 covers the
+ * leading 32- and 16-lane groups of the mp query lanes and ck_attn_softmax_512 the 16-lane ones; both return how
+ * many lanes they did (an 8-lane rest stays on 256 bits, where a half-empty 512-bit vector costs as much as a full
+ * one on double-pumped cores such as Zen 4). */
+int64_t ck_attn_scores_512(const float *qt, int64_t mp, const float *const *kp, int64_t nb, int64_t D, float scale,
+                           float *s);
+int64_t ck_attn_softmax_512(float *s, int64_t mp, int64_t nb, float *m, float *l, float *alpha);
+void ck_attn_values_512(const float *s, int64_t mp, const float *const *vp, int64_t nb, int64_t D, const float *alpha,
+                        float *acc);
+
+/* Row-wise helpers with run-time dispatch (vector.c). */
+float ck_max_f32(const float *x, int64_t n);                                    /* max (NaN-skipping as a > m) */
+void ck_add_span(const float *a, const float *b, float *out, int64_t n);       /* out = a + b */
+void ck_scale_mul_span(const float *x, float s, const float *g, float *out, int64_t n); /* out = x·s·g */
+void ck_rope_row(float *v, int64_t half, const float *c, const float *s, int style); /* one head, in place */
+
 /* gpt-oss clamped SwiGLU of n interleaved (gate, up) pairs → out[n]. */
 void ck_swiglu_span(const float *gate_up, float *out, int64_t n, float limit, float alpha);
 /* out[i] = silu(gate[i])·up[i] (out may alias). */
@@ -186,6 +299,11 @@ void ck_decode_row_any(const ck_weight *w, int64_t r, float *out, int avx2);
  * 0 portable scalar, 1 AVX2+FMA, 2 AVX512 VNNI (vpshufb lookups), 3 VNNI with VBMI (vpermb). */
 enum { CK_LEVEL_SCALAR = 0, CK_LEVEL_AVX2 = 1, CK_LEVEL_VNNI = 2, CK_LEVEL_VBMI = 3 };
 int ck_gemv_level(void);
+/* Activation vectors a GEMV kernel serves per pass over the weight rows (more are done that many at a time). */
+enum { CK_GEMV_NX_MAX = 4 };
+/* ck_gemv_rows for F32/F16/BF16 weights on 512-bit AVX-512 (gemv512.c; same prepared x as the AVX2 path). */
+void ck_gemv_rows_float512(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xs, int nx,
+                           const float *bias, float *y, int64_t ys);
 /* y_k[r − row0] = dot(W row r, x_k) + bias[r] for rows [row0, row1) and nx activation vectors
  * x_k = xp + k·xp_stride (prepared by ck_prepare_x at the same level), y_k = y + k·y_stride. bias may be NULL. */
 void ck_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xp_stride, int nx,
@@ -193,15 +311,33 @@ void ck_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float *x
 /* Writes the prepared form of x[cols] for `level` into xp (ck_prepared_x_floats(w) floats; identity copy when the
  * dtype needs none there). */
 void ck_prepare_x(const ck_weight *w, const float *x, float *xp, int level);
+/* x[n] (n % 32 == 0) rounded per 32-block to the integer GEMVs' 16-bit fixed point: q[n] int16, d[n/32] block
+ * factors (x ≈ q·d; NaN d for a block holding NaN or ±inf). quant.c; used by the VNNI GEMM. */
+void ck_x16_blocks(const float *x, int64_t n, int16_t *q, float *d);
 /* Floats one prepared x vector takes at any level (cols, or the 16-bit layouts of MXFP4 and Q8_0 when larger); a
  * 64-byte multiple for those, so consecutive vectors stay aligned. */
 int64_t ck_prepared_x_floats(const ck_weight *w);
 /* 1 when ck_prepare_x is not the identity for this dtype at `level`. */
 int ck_needs_prepared_x(const ck_weight *w, int level);
 
+/* Our AVX-512 GEMM (gemm512.c): y[T, rows] = x[T, cols]·Wᵀ + bias on `team` threads (ck_avx512_enabled() must be
+ * true); any dtype ck_decode_row_any decodes (cols a multiple of the block size). BF16 weights run vdpbf16ps on x
+ * rounded to bf16 where ck_bf16_dot_enabled(), unless `exact` (then float32 x, as every other dtype). */
+int ck_gemm512(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y, int team,
+               int exact);
+
+/* The VNNI GEMM tiles of MXFP4 and Q8_0 weights (gemm_vnni.c; ck_vnni_enabled() must be true): ck_gemm512 hands
+ * them these dtypes. x in the integer GEMVs' 16-bit fixed point, int16 weights, vpdpwssd. */
+int ck_gemm_vnni(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y, int team);
+
 /* Linear on an explicit weight (also used by moe.c). */
 int ck_linear_impl(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
                    int threads);
+/* ck_linear_impl with flags: CK_LINEAR_EXACT_X keeps float32 activations where the GEMM would round them to bf16 (the
+ * MoE router: a rounded logit could flip a near-tie in the top-k, a discrete change of the output). */
+enum { CK_LINEAR_EXACT_X = 1 };
+int ck_linear_impl_flags(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
+                         int threads, int flags);
 
 /* Q4_0 … Q6_K (quant_legacy.c, quant_k.c): row decoders, GEMV rows (same contract as ck_gemv_rows) and the 16-bit
  * fixed-point activations both families' integer GEMVs read (layout: see quant_legacy.c). */

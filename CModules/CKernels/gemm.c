@@ -8,8 +8,11 @@
  *                     T ≤ 64, Q6_K T ≤ 32 on both; the integer kernels beat float tiles + sgemm up to there)
  *                     (f32 T = 1 too: sgemm with M = 1 is ~4× slower than sgemv, and our kernel measured 1.1–1.8×
  *                     cblas_sgemv side by side in `oss bench` on a 2880-wide f32 weight larger than L3)
+ *   T > 4, path OWN   our AVX-512 GEMM (gemm512.c): W decoded straight into packed panels, threads over outputs;
+ *                     MXFP4 and Q8_0 on VNNI CPUs as int16 through vpdpwssd (gemm_vnni.c; MXFP4 from T = 33)
  *   f32, T > 4        cblas_sgemm per thread on a slice of W's rows
  *   other, T > 4      per thread: decode tiles of W rows into kept scratch, cblas_sgemm per tile
+ * ck_gemm_path_for picks OWN or cblas per context and dtype (see there).
  */
 #include "ck_internal.h"
 #include "ck_probe.h"
@@ -30,21 +33,14 @@ enum {
     QB_GEMV_MAX_T = 64,
     /* Q6_K: T = 16 2×, T = 32 about equal, T = 64 0.9×. */
     Q6K_GEMV_MAX_T = 32,
+    /* ... unless our GEMM takes MXFP4 (path OWN on a VNNI CPU: the VNNI GEMM tiles of gemm_vnni.c), which beats the
+     * integer GEMV from about T = 36 on (gate_up 2880→5760, one thread, interleaved; GEMV → VNNI GEMM: T = 32
+     * 0.93–0.97×, 48 1.14×, 64 1.14–1.22×, 128 1.30×, 256 1.40×). */
+    MXFP4_VNNI_GEMM_GEMV_MAX_T = 32,
     TILE_BYTES = 8 << 20,  /* decoded float32 tile per thread in the tiled path (each sgemm call repacks x, so
                               tiles are large: x[T, in] packing is < 3% of a T ≥ 64 tile's FLOPs) */
     MIN_WORK_PER_THREAD = 2048, /* weight elements below which a second thread costs more than it saves */
 };
-
-/* Which kernel ck_linear runs for a weight of `dtype` at T activation rows and GEMV kernel level `level`. */
-typedef enum { PATH_GEMV, PATH_F32_GEMM, PATH_TILED } linear_path_kind;
-static linear_path_kind linear_path(int32_t dtype, int64_t T, int level) {
-    int64_t gemv_max_t = dtype != CK_MXFP4 || level < CK_LEVEL_AVX2 ? GEMV_MAX_T
-                         : level >= CK_LEVEL_VNNI                    ? MXFP4_VNNI_GEMV_MAX_T
-                                                                     : MXFP4_GEMV_MAX_T;
-    if (ck_is_qblock(dtype) && level >= CK_LEVEL_AVX2) gemv_max_t = dtype == CK_Q6_K ? Q6K_GEMV_MAX_T : QB_GEMV_MAX_T;
-    if (T <= gemv_max_t) return PATH_GEMV;
-    return dtype == CK_F32 ? PATH_F32_GEMM : PATH_TILED;
-}
 
 static void add_bias_rows(float *y, int64_t T, int64_t ld, int64_t c0, int64_t c1, const float *bias) {
     if (!bias) return;
@@ -112,19 +108,50 @@ static int linear_tiled(ck_context *ctx, const float *x, int64_t T, const ck_wei
     return CK_OK;
 }
 
-int ck_linear_impl(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
-                   int threads) {
+/* The largest T the GEMV kernels take for `dtype` at `level` on this context. */
+static int64_t gemv_max_t(const ck_context *ctx, int32_t dtype, int level) {
+    if (ck_is_qblock(dtype) && level >= CK_LEVEL_AVX2) return dtype == CK_Q6_K ? Q6K_GEMV_MAX_T : QB_GEMV_MAX_T;
+    if (dtype != CK_MXFP4 || level < CK_LEVEL_AVX2) return GEMV_MAX_T;
+    if (level < CK_LEVEL_VNNI) return MXFP4_GEMV_MAX_T;
+    return ck_gemm_path_for(ctx, dtype) == CK_GEMM_OWN ? MXFP4_VNNI_GEMM_GEMV_MAX_T : MXFP4_VNNI_GEMV_MAX_T;
+}
+
+/* Which kernel ck_linear runs on this context for a weight of `dtype` at T activation rows and GEMV level `level`. */
+typedef enum { PATH_GEMV, PATH_OWN, PATH_F32_GEMM, PATH_TILED } linear_path_kind;
+static linear_path_kind linear_path(const ck_context *ctx, int32_t dtype, int64_t T, int level) {
+    if (T <= gemv_max_t(ctx, dtype, level)) return PATH_GEMV;
+    if (ck_gemm_path_for(ctx, dtype) == CK_GEMM_OWN) return PATH_OWN;
+    return dtype == CK_F32 ? PATH_F32_GEMM : PATH_TILED;
+}
+
+int ck_linear_uses_gemm(const ck_context *ctx, int32_t dtype, int64_t T) {
+    return linear_path(ctx, dtype, T, ck_gemv_level()) != PATH_GEMV;
+}
+
+int ck_linear_rounds_x_bf16(const ck_context *ctx, int32_t dtype, int64_t T) {
+    return dtype == CK_BF16 && ck_linear_uses_gemm(ctx, dtype, T) && ck_gemm_path_for(ctx, dtype) == CK_GEMM_OWN &&
+           ck_bf16_dot_enabled();
+}
+
+int ck_linear_impl_flags(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
+                         int threads, int flags) {
     ck_init();
     if (!ck_dtype_valid(w->dtype)) return CK_ERR_DTYPE;
     if (T < 1 || w->rows < 1 || w->cols < 1) return CK_ERR_ARGUMENT;
     if (threads > ctx->max_threads) threads = ctx->max_threads;
     const int level = ck_gemv_level(), avx2 = level >= CK_LEVEL_AVX2;
     const int team = ck_team(threads, w->rows * w->cols, MIN_WORK_PER_THREAD);
-    switch (linear_path(w->dtype, T, level)) {
+    switch (linear_path(ctx, w->dtype, T, level)) {
     case PATH_GEMV: return linear_gemv(ctx, x, T, w, bias, y, team, level);
+    case PATH_OWN: return ck_gemm512(ctx, x, T, w, bias, y, team, (flags & CK_LINEAR_EXACT_X) != 0);
     case PATH_F32_GEMM: linear_f32_gemm(x, T, w, bias, y, team); return CK_OK;
     default: return linear_tiled(ctx, x, T, w, bias, y, team, avx2);
     }
+}
+
+int ck_linear_impl(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
+                   int threads) {
+    return ck_linear_impl_flags(ctx, x, T, w, bias, y, threads, 0);
 }
 
 int ck_openblas_class(void) {
@@ -137,11 +164,18 @@ int ck_openblas_class(void) {
     return CK_ICLASS_FMA256;
 }
 
-int ck_linear_class(int32_t dtype, int64_t T, int *products_per_mac) {
+int ck_linear_class(const ck_context *ctx, int32_t dtype, int64_t T, int *products_per_mac) {
     const int level = ck_gemv_level();
     int cls = CK_ICLASS_FMA256, products = 1;
-    if (linear_path(dtype, T, level) != PATH_GEMV) {
+    const linear_path_kind path = linear_path(ctx, dtype, T, level);
+    if (path == PATH_OWN) { /* gemm512.c / gemm_vnni.c */
+        if ((dtype == CK_MXFP4 || dtype == CK_Q8_0) && ck_vnni_enabled()) cls = CK_ICLASS_INT16_VNNI512;
+        else if (dtype == CK_BF16 && ck_bf16_dot_enabled()) cls = CK_ICLASS_BF16_DOT512;
+        else cls = CK_ICLASS_FMA512;
+    } else if (path != PATH_GEMV) {
         cls = ck_openblas_class();
+    } else if (dtype <= CK_BF16 && T >= 2 && ck_avx512_enabled()) {
+        cls = CK_ICLASS_FMA512; /* gemv512.c takes 2–4 vectors; one stays on the AVX2 loop */
     } else if (dtype == CK_MXFP4 && level >= CK_LEVEL_VNNI) {
         cls = CK_ICLASS_INT8_VNNI512; /* 16-bit activations as two byte halves: 2 byte products per weight */
         products = 2;
@@ -160,7 +194,7 @@ int ck_linear_class(int32_t dtype, int64_t T, int *products_per_mac) {
     return cls;
 }
 
-int ck_float_class(void) { return CK_ICLASS_FMA256; }
+int ck_float_class(void) { return ck_avx512_enabled() ? CK_ICLASS_FMA512 : CK_ICLASS_FMA256; }
 
 int ck_linear(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
               int threads) {
@@ -168,6 +202,26 @@ int ck_linear(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, co
     int rc = ck_linear_impl(ctx, x, T, w, bias, y, threads);
     pthread_mutex_unlock(&ctx->lock);
     return rc;
+}
+
+/* ------------------------------------------------------------------ GEMM path */
+
+int ck_context_set_gemm_path(ck_context *ctx, int32_t dtype, int path) {
+    if (dtype < 0 || dtype >= CK_DTYPE_SLOTS) return CK_ERR_DTYPE;
+    if (path != CK_GEMM_AUTO && path != CK_GEMM_CBLAS && path != CK_GEMM_OWN) return CK_ERR_ARGUMENT;
+    ctx->gemm_path[dtype] = path;
+    return CK_OK;
+}
+
+int ck_gemm_path_for(const ck_context *ctx, int32_t dtype) {
+    if (!ck_avx512_enabled()) return CK_GEMM_CBLAS;
+    int path = ck_get_gemm_override();
+    if (path == CK_GEMM_AUTO && ctx && dtype >= 0 && dtype < CK_DTYPE_SLOTS) path = ctx->gemm_path[dtype];
+    if (path != CK_GEMM_AUTO) return path;
+    /* built-in rule: float32 weights keep OpenBLAS where it runs its AVX-512 kernel (equal speed, see README; elsewhere
+     * on an AVX-512 CPU, e.g. OPENBLAS_CORETYPE=Haswell, its sgemm runs 256-bit FMAs, half the rate of two 512-bit
+     * pipes); every other dtype gains from decoding into our panels instead of float tiles. */
+    return dtype == CK_F32 && ck_openblas_class() == CK_ICLASS_FMA512 ? CK_GEMM_CBLAS : CK_GEMM_OWN;
 }
 
 /* ------------------------------------------------------------------ direct OpenBLAS baselines */

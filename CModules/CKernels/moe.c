@@ -5,7 +5,8 @@
  *
  * T = 1 (decode): one parallel region streams only the selected experts' rows with the GEMV kernels.
  * T > 1 (prefill): tokens are grouped by expert; each expert runs as a GEMM over its tokens (ck_linear_impl: the
- * MXFP4 integer GEMV up to 64 tokens, 256 on the VNNI path, else decoded tiles + sgemm), then its weighted rows are
+ * MXFP4 integer GEMV up to 64 tokens on AVX2, then decoded tiles + sgemm; on VNNI CPUs the GEMV up to 32 tokens, then
+ * the VNNI GEMM tiles), then its weighted rows are
  * added to the output in expert order, so the summation order does not depend on the thread count.
  */
 #include "ck_internal.h"
@@ -104,7 +105,7 @@ static int moe_prefill(ck_context *ctx, const float *x, int64_t T, const ck_moe_
     float *gu = xg + C * H, *act = gu + C * 2 * I, *dn = act + C * I;
     int32_t *sel_ids = ib, *list_tok = sel_ids + T * K, *offsets = list_tok + T * K;
 
-    int rc = ck_linear_impl(ctx, x, T, &w->router, w->router_bias, logits, threads);
+    int rc = ck_linear_impl_flags(ctx, x, T, &w->router, w->router_bias, logits, threads, CK_LINEAR_EXACT_X);
     if (rc != CK_OK) return rc;
     for (int64_t t = 0; t < T; t++) route(logits + t * E, E, K, sel_ids + t * K, sel_w + t * K);
 

@@ -14,7 +14,7 @@ void ck_rms_norm(const float *x, const float *g, float eps, int64_t T, int64_t n
             float *o = out + t * n;
             float ss = ck_dot_f32(xr, xr, n);
             float inv = 1.0f / sqrtf(ss / (float)n + eps);
-            for (int64_t i = 0; i < n; i++) o[i] = xr[i] * inv * g[i];
+            ck_scale_mul_span(xr, inv, g, o, n);
         }
     });
 }
@@ -27,8 +27,7 @@ void ck_softmax(const float *x, int64_t T, int64_t n, float *out, int threads) {
         for (int64_t t = t0; t < t1; t++) {
             const float *xr = x + t * n;
             float *o = out + t * n;
-            float m = -INFINITY;
-            for (int64_t i = 0; i < n; i++) m = xr[i] > m ? xr[i] : m;
+            const float m = ck_max_f32(xr, n);
             const float inv = 1.0f / ck_exp_sum(xr, m, o, n);
             ck_scale_f32(inv, o, n);
         }
@@ -40,7 +39,7 @@ void ck_add(const float *a, const float *b, int64_t n, float *out, int threads) 
     CK_PARALLEL(team, nt, id, {
         int64_t i0, i1;
         ck_split(n, nt, id, 16, &i0, &i1);
-        for (int64_t i = i0; i < i1; i++) out[i] = a[i] + b[i];
+        if (i1 > i0) ck_add_span(a + i0, b + i0, out + i0, i1 - i0);
     });
 }
 

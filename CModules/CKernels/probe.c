@@ -107,13 +107,22 @@ __attribute__((target("avxvnni"))) static double chains_vnni256_vex(long iterati
     return fold256(s);
 }
 
-__attribute__((target("avx512f,avx512vnni"))) static double chains_vnni512(long iterations, float seed) {
-    const __m512i a = _mm512_set1_epi8((char)(1 + (int)seed)), b = _mm512_set1_epi8(3);
+/* vpdpbusd (u8×s8 quads, `words` 0) or vpdpwssd (s16×s16 pairs, `words` 1) on 512 bits. */
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static double chains_vnni512(long iterations, float seed,
+                                                                                  int words) {
+    const __m512i a = words ? _mm512_set1_epi16((short)(1 + (int)seed)) : _mm512_set1_epi8((char)(1 + (int)seed));
+    const __m512i b = words ? _mm512_set1_epi16(3) : _mm512_set1_epi8(3);
     __m512i c0 = _mm512_set1_epi32((int)seed), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
     __m512i c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
-#define STEP(c) c = _mm512_dpbusd_epi32(c, a, b)
-    CK_CHAINS(STEP)
-#undef STEP
+#define STEP_B(c) c = _mm512_dpbusd_epi32(c, a, b)
+#define STEP_W(c) c = _mm512_dpwssd_epi32(c, a, b)
+    if (words) {
+        CK_CHAINS(STEP_W)
+    } else {
+        CK_CHAINS(STEP_B)
+    }
+#undef STEP_B
+#undef STEP_W
     __m512i s = _mm512_add_epi32(_mm512_add_epi32(_mm512_add_epi32(c0, c1), _mm512_add_epi32(c2, c3)),
                                  _mm512_add_epi32(_mm512_add_epi32(c4, c5), _mm512_add_epi32(c6, c7)));
     s = _mm512_add_epi32(s, _mm512_add_epi32(_mm512_add_epi32(c8, c9), _mm512_add_epi32(c10, c11)));
@@ -141,7 +150,8 @@ int ck_iclass_available(int cls) {
     case CK_ICLASS_INT8_MADDUBS256: return ck_has_avx2_fma();
     case CK_ICLASS_FMA512: return ck_has_avx512();
     case CK_ICLASS_INT8_VNNI256: return ck_has_vnni() || ck_has_avx_vnni();
-    case CK_ICLASS_INT8_VNNI512: return ck_has_vnni();
+    case CK_ICLASS_INT8_VNNI512:
+    case CK_ICLASS_INT16_VNNI512: return ck_has_vnni();
     case CK_ICLASS_BF16_DOT512: return ck_has_avx512_bf16();
     default: return 0;
     }
@@ -154,7 +164,8 @@ int ck_iclass_bits(int cls) {
     case CK_ICLASS_INT8_VNNI256: return 256;
     case CK_ICLASS_FMA512:
     case CK_ICLASS_INT8_VNNI512:
-    case CK_ICLASS_BF16_DOT512: return 512;
+    case CK_ICLASS_BF16_DOT512:
+    case CK_ICLASS_INT16_VNNI512: return 512;
     default: return 0;
     }
 }
@@ -167,7 +178,8 @@ static double ops_per_round(int cls) {
     case CK_ICLASS_INT8_MADDUBS256: return 12.0 * 32 * 2;
     case CK_ICLASS_INT8_VNNI256: return 12.0 * 8 * 8;
     case CK_ICLASS_INT8_VNNI512: return 12.0 * 16 * 8;
-    case CK_ICLASS_BF16_DOT512: return 12.0 * 16 * 4;
+    case CK_ICLASS_BF16_DOT512:
+    case CK_ICLASS_INT16_VNNI512: return 12.0 * 16 * 4;
     default: return 0;
     }
 }
@@ -179,8 +191,9 @@ static double run_chains(int cls, long iterations, float seed) {
     case CK_ICLASS_INT8_MADDUBS256: return chains_maddubs256(iterations, seed);
     case CK_ICLASS_INT8_VNNI256:
         return ck_has_vnni() ? chains_vnni256_evex(iterations, seed) : chains_vnni256_vex(iterations, seed);
-    case CK_ICLASS_INT8_VNNI512: return chains_vnni512(iterations, seed);
+    case CK_ICLASS_INT8_VNNI512: return chains_vnni512(iterations, seed, 0);
     case CK_ICLASS_BF16_DOT512: return chains_bf16dot512(iterations, seed);
+    case CK_ICLASS_INT16_VNNI512: return chains_vnni512(iterations, seed, 1);
     default: return 0;
     }
 }

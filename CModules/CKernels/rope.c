@@ -12,22 +12,7 @@ void ck_rope(float *x, int64_t T, int64_t heads, int64_t head_dim, int64_t first
             const float *c = cos_table + (first_pos + t) * half;
             const float *s = sin_table + (first_pos + t) * half;
             float *row = x + t * width;
-            for (int64_t h = 0; h < heads; h++) {
-                float *v = row + h * head_dim;
-                if (style == CK_ROPE_NEOX) { /* pairs (i, i + d/2) */
-                    for (int64_t i = 0; i < half; i++) {
-                        float a = v[i], b = v[i + half];
-                        v[i] = a * c[i] - b * s[i];
-                        v[i + half] = b * c[i] + a * s[i];
-                    }
-                } else { /* pairs (2i, 2i + 1) */
-                    for (int64_t i = 0; i < half; i++) {
-                        float a = v[2 * i], b = v[2 * i + 1];
-                        v[2 * i] = a * c[i] - b * s[i];
-                        v[2 * i + 1] = b * c[i] + a * s[i];
-                    }
-                }
-            }
+            for (int64_t h = 0; h < heads; h++) ck_rope_row(row + h * head_dim, half, c, s, style);
         }
     });
 }

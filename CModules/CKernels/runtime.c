@@ -81,6 +81,9 @@ static atomic_int has_avx512 = -1;
 static atomic_int has_avx512_bf16 = -1;
 static atomic_int has_avx_vnni = -1;
 static atomic_int force_scalar = 0;
+static atomic_int disable_avx512 = 0;
+static atomic_int bf16_dot = 0;
+static atomic_int gemm_override = CK_GEMM_AUTO;
 static atomic_int disable_vnni = 0;
 static atomic_int disable_vbmi = 0;
 
@@ -104,11 +107,26 @@ int ck_get_force_scalar(void) { return atomic_load(&force_scalar); }
 int ck_avx2_enabled(void) { return !atomic_load_explicit(&force_scalar, memory_order_relaxed) && ck_has_avx2_fma(); }
 int ck_using_avx2(void) { return ck_avx2_enabled(); }
 
+void ck_set_disable_avx512(int on) { atomic_store(&disable_avx512, on ? 1 : 0); }
+int ck_get_disable_avx512(void) { return atomic_load(&disable_avx512); }
+int ck_avx512_enabled(void) {
+    return ck_avx2_enabled() && !atomic_load_explicit(&disable_avx512, memory_order_relaxed) && ck_has_avx512();
+}
+void ck_set_bf16_dot(int on) { atomic_store(&bf16_dot, on ? 1 : 0); }
+int ck_get_bf16_dot(void) { return atomic_load(&bf16_dot); }
+int ck_bf16_dot_enabled(void) {
+    return ck_avx512_enabled() && atomic_load_explicit(&bf16_dot, memory_order_relaxed) && ck_has_avx512_bf16();
+}
+void ck_set_gemm_override(int path) {
+    atomic_store(&gemm_override, path == CK_GEMM_CBLAS || path == CK_GEMM_OWN ? path : CK_GEMM_AUTO);
+}
+int ck_get_gemm_override(void) { return atomic_load(&gemm_override); }
+
 int ck_has_vnni(void) { return cached_feature(&has_vnni, detect_vnni); }
 void ck_set_disable_vnni(int on) { atomic_store(&disable_vnni, on ? 1 : 0); }
 int ck_get_disable_vnni(void) { return atomic_load(&disable_vnni); }
 int ck_vnni_enabled(void) {
-    return ck_avx2_enabled() && !atomic_load_explicit(&disable_vnni, memory_order_relaxed) && ck_has_vnni();
+    return ck_avx512_enabled() && !atomic_load_explicit(&disable_vnni, memory_order_relaxed) && ck_has_vnni();
 }
 int ck_has_vbmi(void) { return cached_feature(&has_vbmi, detect_vbmi); }
 void ck_set_disable_vbmi(int on) { atomic_store(&disable_vbmi, on ? 1 : 0); }

@@ -1,6 +1,8 @@
-/* float32 vector helpers used by the op kernels: AVX2+FMA or portable scalar, chosen at run time. */
+/* float32 vector helpers used by the op kernels: AVX-512 (vector512.c), AVX2+FMA or portable scalar, chosen at run
+ * time. */
 #include "ck_internal.h"
 #include <immintrin.h>
+#include <math.h>
 
 __attribute__((target("avx2,fma"))) static float dot_avx2(const float *a, const float *b, int64_t n) {
     __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
@@ -26,6 +28,7 @@ static float dot_scalar(const float *a, const float *b, int64_t n) {
 }
 
 float ck_dot_f32(const float *a, const float *b, int64_t n) {
+    if (ck_avx512_enabled()) return ck_dot_f32_512(a, b, n);
     return ck_avx2_enabled() ? dot_avx2(a, b, n) : dot_scalar(a, b, n);
 }
 
@@ -41,17 +44,65 @@ static void axpy_scalar(float alpha, const float *x, float *y, int64_t n) {
 }
 
 void ck_axpy_f32(float alpha, const float *x, float *y, int64_t n) {
-    if (ck_avx2_enabled()) axpy_avx2(alpha, x, y, n);
+    if (ck_avx512_enabled()) ck_axpy_f32_512(alpha, x, y, n);
+    else if (ck_avx2_enabled()) axpy_avx2(alpha, x, y, n);
     else axpy_scalar(alpha, x, y, n);
 }
 
+/* The plain loops below serve the AVX2 and the scalar switch alike (the compiler vectorises them at the module's AVX2
+ * baseline). */
 void ck_scale_f32(float alpha, float *y, int64_t n) {
+    if (ck_avx512_enabled()) {
+        ck_scale_f32_512(alpha, y, n);
+        return;
+    }
     for (int64_t i = 0; i < n; i++) y[i] *= alpha;
 }
 
-/* ------------------------------------------------------------------ exp and the activations built on it */
+float ck_max_f32(const float *x, int64_t n) {
+    if (ck_avx512_enabled()) return ck_max_f32_512(x, n);
+    float m = -INFINITY;
+    for (int64_t i = 0; i < n; i++) m = x[i] > m ? x[i] : m;
+    return m;
+}
 
-#include <math.h>
+void ck_add_span(const float *a, const float *b, float *out, int64_t n) {
+    if (ck_avx512_enabled()) {
+        ck_add_512(a, b, out, n);
+        return;
+    }
+    for (int64_t i = 0; i < n; i++) out[i] = a[i] + b[i];
+}
+
+void ck_scale_mul_span(const float *x, float s, const float *g, float *out, int64_t n) {
+    if (ck_avx512_enabled()) {
+        ck_scale_mul_512(x, s, g, out, n);
+        return;
+    }
+    for (int64_t i = 0; i < n; i++) out[i] = x[i] * s * g[i];
+}
+
+void ck_rope_row(float *v, int64_t half, const float *c, const float *s, int style) {
+    if (ck_avx512_enabled()) {
+        ck_rope_row_512(v, half, c, s, style);
+        return;
+    }
+    if (style == CK_ROPE_NEOX) { /* pairs (i, i + d/2) */
+        for (int64_t i = 0; i < half; i++) {
+            float a = v[i], b = v[i + half];
+            v[i] = a * c[i] - b * s[i];
+            v[i + half] = b * c[i] + a * s[i];
+        }
+    } else { /* pairs (2i, 2i + 1) */
+        for (int64_t i = 0; i < half; i++) {
+            float a = v[2 * i], b = v[2 * i + 1];
+            v[2 * i] = a * c[i] - b * s[i];
+            v[2 * i + 1] = b * c[i] + a * s[i];
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ exp and the activations built on it */
 
 __attribute__((target("avx2,fma"))) static float exp_sum_avx2(const float *x, float shift, float *out, int64_t n) {
     const __m256 s = _mm256_set1_ps(shift);
@@ -73,6 +124,7 @@ __attribute__((target("avx2,fma"))) static float exp_sum_avx2(const float *x, fl
 }
 
 float ck_exp_sum(const float *x, float shift, float *out, int64_t n) {
+    if (ck_avx512_enabled()) return ck_exp_sum_512(x, shift, out, n);
     if (ck_avx2_enabled()) return exp_sum_avx2(x, shift, out, n);
     float sum = 0.f;
     for (int64_t i = 0; i < n; i++) {
@@ -108,6 +160,10 @@ __attribute__((target("avx2,fma"))) static void swiglu_avx2(const float *gu, flo
 }
 
 void ck_swiglu_span(const float *gate_up, float *out, int64_t n, float limit, float alpha) {
+    if (ck_avx512_enabled()) {
+        ck_swiglu_512(gate_up, out, n, limit, alpha);
+        return;
+    }
     if (ck_avx2_enabled()) {
         swiglu_avx2(gate_up, out, n, limit, alpha);
         return;
@@ -133,6 +189,10 @@ __attribute__((target("avx2,fma"))) static void silu_mul_avx2(const float *gate,
 }
 
 void ck_silu_mul_span(const float *gate, const float *up, float *out, int64_t n) {
+    if (ck_avx512_enabled()) {
+        ck_silu_mul_512(gate, up, out, n);
+        return;
+    }
     if (ck_avx2_enabled()) {
         silu_mul_avx2(gate, up, out, n);
         return;

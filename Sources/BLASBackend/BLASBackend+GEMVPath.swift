@@ -22,13 +22,16 @@ extension BLASBackend {
     /// - Throws: `BackendError.unsupported` when the CPU lacks the path's instructions (nothing changes then).
     public static func selectGEMVPath(_ path: GEMVPath) throws {
         func require(_ has: Bool, _ what: String) throws {
-            guard has else { throw BackendError.unsupported(op: "linear", detail: "GEMV path \(path.rawValue) needs \(what), which this CPU lacks") }
+            guard has else {
+                throw BackendError.unsupported(op: "linear", detail: "GEMV path \(path.rawValue) needs \(what), "
+                                               + "which this CPU lacks or --simd avx2 holds off")
+            }
         }
         switch path {
         case .auto: break
         case .avx2: try require(usingAVX2Kernels, "AVX2+FMA+F16C")
-        case .vpshufb: try require(usingAVX2Kernels && cpuHasVNNI, "AVX512 F+BW+VL+VNNI")
-        case .vpermb: try require(usingAVX2Kernels && cpuHasVBMI, "AVX512 F+BW+VL+VNNI+VBMI")
+        case .vpshufb: try require(usingAVX512Kernels && cpuHasVNNI, "AVX512 F+BW+VL+VNNI")
+        case .vpermb: try require(usingAVX512Kernels && cpuHasVBMI, "AVX512 F+BW+VL+VNNI+VBMI")
         }
         disableVNNI = path == .avx2
         disableVBMI = path == .vpshufb

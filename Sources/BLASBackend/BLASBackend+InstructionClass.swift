@@ -15,7 +15,7 @@ extension BLASBackend: InstructionClassReporting {
         switch op.kind {
         case .linear, .moe:
             var products: Int32 = 1
-            let cls = ck_linear_class((op.dtype ?? .f32).ckDType, Int64(max(rows, 1)), &products)
+            let cls = ck_linear_class(context, (op.dtype ?? .f32).ckDType, Int64(max(rows, 1)), &products)
             return KernelClass(InstructionClass(index: Int(cls)) ?? .fma256, productsPerMAC: Int(products))
         default:
             return KernelClass(InstructionClass(index: Int(ck_float_class())) ?? .fma256)

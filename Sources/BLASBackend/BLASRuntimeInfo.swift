@@ -1,4 +1,5 @@
 import CKernels
+import OSSCore
 
 /// What the BLAS backend runs on, for reports and benchmark records.
 public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
@@ -32,6 +33,16 @@ public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
     public var usingVNNIKernels: Bool
     /// The VNNI path uses `vpermb` now (false without VBMI or with `BLASBackend.disableVBMI`).
     public var usingVBMIKernels: Bool
+    /// CPU has AVX512 F+BW+VL+DQ (the 512-bit float kernels and our GEMM).
+    public var cpuHasAVX512: Bool = false
+    /// CPU has AVX512-BF16 (`vdpbf16ps`).
+    public var cpuHasBF16: Bool = false
+    /// The 512-bit float kernels run now (false without the CPU support or with `BLASBackend.disableAVX512`).
+    public var usingAVX512Kernels: Bool = false
+    /// The BF16 GEMM uses `vdpbf16ps` now (`BLASBackend.bf16DotProducts` on and the CPU has AVX512-BF16).
+    public var usingBF16DotKernels: Bool = false
+    /// GEMM path per weight dtype of a default BLAS backend now (`cblas` or `own`), e.g. `["bf16": "own", …]`.
+    public var gemmPaths: [String: String] = [:]
 
     /// Reads the figures from the loaded libraries now.
     public static func current() -> BLASRuntimeInfo {
@@ -60,17 +71,34 @@ public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
             cpuHasVNNI: ck_has_vnni() != 0,
             cpuHasVBMI: ck_has_vbmi() != 0,
             usingVNNIKernels: ck_vnni_enabled() != 0,
-            usingVBMIKernels: ck_vbmi_enabled() != 0)
+            usingVBMIKernels: ck_vbmi_enabled() != 0,
+            cpuHasAVX512: ck_has_avx512() != 0,
+            cpuHasBF16: ck_has_avx512_bf16() != 0,
+            usingAVX512Kernels: ck_avx512_enabled() != 0,
+            usingBF16DotKernels: ck_bf16_dot_enabled() != 0,
+            gemmPaths: Dictionary(uniqueKeysWithValues: DType.allCases.map {
+                ($0.rawValue, GEMMPath(code: ck_gemm_path_for(nil, $0.ckDType)).rawValue)
+            }))
     }
 
-    /// The instruction paths the C kernels take now, e.g.
-    /// "AVX2+FMA+F16C; MXFP4 GEMV AVX512-VNNI+VBMI; Q8_0 GEMV AVX512-VNNI; Q4_0…Q6_K GEMV AVX512-VNNI".
+    /// The instruction paths the C kernels take now, e.g. "AVX-512 float kernels; MXFP4 GEMV AVX512-VNNI+VBMI;
+    /// Q8_0 GEMV AVX512-VNNI; Q4_0…Q6_K GEMV AVX512-VNNI; GEMM own (bf16 vdpbf16ps) for bf16, f16, q8_0, mxfp4, …,
+    /// cblas for f32".
     public var kernelPaths: String {
         guard usingAVX2Kernels else { return "portable scalar" }
+        let float = usingAVX512Kernels ? "AVX-512 float kernels" : "AVX2+FMA+F16C float kernels"
         let mxfp4 = usingVBMIKernels ? "AVX512-VNNI+VBMI" : usingVNNIKernels ? "AVX512-VNNI vpshufb" : "AVX2 vpmaddubsw"
+        var gemm: [String] = []
+        for path in [GEMMPath.own, .cblas] {
+            let dtypes = DType.allCases.map(\.rawValue).filter { gemmPaths[$0] == path.rawValue }
+            guard !dtypes.isEmpty else { continue }
+            let dot = path == .own && usingBF16DotKernels && dtypes.contains(DType.bf16.rawValue)
+            let bf16 = dot ? " (bf16 vdpbf16ps)" : ""
+            gemm.append("\(path.rawValue)\(bf16) for \(dtypes.joined(separator: ", "))")
+        }
         let blocks = usingVNNIKernels ? "AVX512-VNNI" : "AVX2 vpmaddubsw"
-        return "AVX2+FMA+F16C; MXFP4 GEMV \(mxfp4); Q8_0 GEMV \(usingVNNIKernels ? "AVX512-VNNI" : "float"); "
-            + "Q4_0…Q6_K GEMV \(blocks)"
+        return "\(float); MXFP4 GEMV \(mxfp4); Q8_0 GEMV \(usingVNNIKernels ? "AVX512-VNNI" : "float"); "
+            + "Q4_0…Q6_K GEMV \(blocks); GEMM \(gemm.joined(separator: ", "))"
     }
 
     /// Runs an OpenMP parallel region of `threads` threads and returns how many distinct thread ids ran in it

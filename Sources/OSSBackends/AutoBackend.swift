@@ -3,7 +3,8 @@ import SwiftBackend
 import BLASBackend
 
 /// Routes every op to the faster of `SwiftBackend` and `BLASBackend` according to a `TuningProfile`
-/// (per op, per weight dtype and per number of rows T). Both backends share host buffers, so routing costs no copy.
+/// (per op, per weight dtype and per number of rows T), and gives the BLAS member the profile's GEMM path per dtype
+/// (OpenBLAS or our microkernel). Both backends share host buffers, so routing costs no copy.
 public final class AutoBackend: Backend, @unchecked Sendable {
     public let name = "auto"
     public let threads: Int
@@ -20,6 +21,9 @@ public final class AutoBackend: Backend, @unchecked Sendable {
         table = RoutingTable(profile)
         swift = SwiftBackend(threads: self.threads)
         blas = BLASBackend(threads: self.threads)
+        for (name, path) in profile.gemmPaths ?? [:] {
+            if let dtype = DType(rawValue: name) { blas.setGEMMPath(path, for: dtype) }
+        }
     }
 
     /// The member backend the profile picks for `op` on `tokens` rows.

@@ -1,3 +1,4 @@
+import BLASBackend
 import Foundation
 import OSSCore
 
@@ -30,12 +31,17 @@ public struct TuningProfile: Codable, Sendable, Equatable {
     public var bestThreads: [String: Int]
     /// Measured crossovers, for reports: `"linear.f32": 8` = BLAS beats Swift from T = 8 on.
     public var crossovers: [String: Int]
+    /// The BLAS backend's prefill GEMM per weight dtype (`"bf16": .own`), as measured; dtypes without an entry (and
+    /// profiles written before this field) use the built-in rule (`GEMMPath.auto`).
+    public var gemmPaths: [String: GEMMPath]?
 
     public init(schema: Int = 1, cpuModel: String, created: String, threads: Int, routes: [String: [RouteRule]],
-                fallback: BackendKind, bestThreads: [String: Int] = [:], crossovers: [String: Int] = [:]) {
+                fallback: BackendKind, bestThreads: [String: Int] = [:], crossovers: [String: Int] = [:],
+                gemmPaths: [String: GEMMPath]? = nil) {
         self.schema = schema; self.cpuModel = cpuModel; self.created = created; self.threads = threads
         self.routes = routes.mapValues { $0.sorted { $0.minTokens < $1.minTokens } }
         self.fallback = fallback; self.bestThreads = bestThreads; self.crossovers = crossovers
+        self.gemmPaths = gemmPaths
     }
 
     /// The profile used when none was measured: every op on `blas` (OpenBLAS GEMM for T > 1 in one libomp team,

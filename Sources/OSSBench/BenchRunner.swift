@@ -121,19 +121,18 @@ public final class BenchRunner {
         let longest = max(c.prompts.max() ?? 1, c.gens.max() ?? 1)
         let context = (c.depths.max() ?? 0) + longest + 1
         // Rewinding to the depth after each rep needs sliding layers to keep `longest` more ring rows.
-        func load(_ b: any Backend, residency: WeightResidency) throws -> GPTOSSModel {
-            do {
-                return try GPTOSSModel.load(directory: url, backend: b, contextLength: context,
-                                            prefillChunk: min(max(c.prompts.max() ?? 512, 1), 2048),
-                                            rewindRows: longest, residency: residency)
-            } catch let e as BenchError { throw e } catch {
+        func load(_ b: any Backend, residency: WeightResidency) throws -> LoadedModel {
+            let options = ModelLoadOptions(backend: b, contextLength: context,
+                                           prefillChunk: min(max(c.prompts.max() ?? 512, 1), 2048),
+                                           rewindRows: longest, residency: residency)
+            do { return try ModelLoader.load(path: url.path, options: options) } catch let e as BenchError { throw e } catch {
                 throw BenchError.model("cannot load \(url.path): \(error)")
             }
         }
         var results: [BenchResult] = []
         var cold = c.coldStart
         for round in 1...max(1, c.rounds) {
-            var lastCost: E2ESuite.ModelCost?
+            var lastCost: ModelFootprint?
             for kind in c.backends {
                 for t in c.threads {
                     guard let ceiling = roofline.ceiling(threads: t) else { continue }
@@ -144,7 +143,7 @@ public final class BenchRunner {
                                    + " \(kind.rawValue) \(t)t" + (c.rounds > 1 ? " round \(round)" : ""))
                     let profiler = ProfilingBackend(try backend(kind, t))
                     var startup: [BenchResult] = []
-                    var model: GPTOSSModel
+                    var model: LoadedModel
                     if cold {
                         cold = false
                         (model, startup) = try coldStart(load: { try load(profiler, residency: .mmap) }, url: url,
@@ -159,16 +158,16 @@ public final class BenchRunner {
                     } else {
                         model = try load(profiler, residency: c.residency)
                     }
-                    let cost = E2ESuite.ModelCost(model: model)
+                    let cost = model.footprint
                     lastCost = cost
                     let weightTier = tier(cost.totalWeightBytes, t)
                     var rows = startup
                     for depth in c.depths {
-                        rows += try E2ESuite.prefill(model: model, profiler: profiler, cost: cost, prompts: c.prompts,
+                        rows += try E2ESuite.prefill(loaded: model, profiler: profiler, prompts: c.prompts,
                                                      depth: depth, label: label, backend: kind.rawValue, threads: t,
                                                      reps: c.e2eReps, warmup: c.warmup, ceiling: ceiling,
                                                      tier: weightTier, budget: 4 * c.cellBudgetSeconds)
-                        rows += try E2ESuite.decode(model: model, profiler: profiler, cost: cost, gens: c.gens,
+                        rows += try E2ESuite.decode(loaded: model, profiler: profiler, gens: c.gens,
                                                     depth: depth, label: label, backend: kind.rawValue, threads: t,
                                                     reps: c.e2eReps, warmup: c.warmup, ceiling: ceiling,
                                                     tier: weightTier, budget: 4 * c.cellBudgetSeconds)
@@ -183,6 +182,7 @@ public final class BenchRunner {
                 progress.begin("e2e \(label) peer \(PeerBenchmark.llamaCppName)" + (c.rounds > 1 ? " round \(round)" : ""))
                 results += try peer.run(prompts: c.prompts, gens: c.gens, depths: c.depths, threads: c.threads,
                                         reps: c.e2eReps, label: label, cost: cost,
+                                        tier: tier(cost.totalWeightBytes, c.threads.max() ?? 1),
                                         ceiling: { roofline.ceiling(threads: $0) }, round: round) { self.progress.log($0) }
                 progress.end()
             }
@@ -192,16 +192,21 @@ public final class BenchRunner {
 
     /// The cold start: drops the model's files from the page cache, then times the load (mapped), the first prompt
     /// on the cold mapping (its page faults included) and the prefault of every remaining page, as rows of their own.
-    private func coldStart(load: () throws -> GPTOSSModel, url: URL, label: String, backend: String, threads: Int,
-                           ceiling: Ceiling) throws -> (GPTOSSModel, [BenchResult]) {
+    private func coldStart(load: () throws -> LoadedModel, url: URL, label: String, backend: String, threads: Int,
+                           ceiling: Ceiling) throws -> (LoadedModel, [BenchResult]) {
         let c = configuration
-        let files = (try? FileManager.default.contentsOfDirectory(at: url, includingPropertiesForKeys: nil)) ?? []
-        WeightResidency.evictFromPageCache(files.filter { $0.pathExtension == "safetensors" })
+        let files = url.hasDirectoryPath || (try? url.resourceValues(forKeys: [.isDirectoryKey]).isDirectory) == true
+            ? ((try? FileManager.default.contentsOfDirectory(at: url, includingPropertiesForKeys: nil)) ?? [])
+                .filter { $0.pathExtension == "safetensors" }
+            : [url]
+        WeightResidency.evictFromPageCache(files)
         var rows: [BenchResult] = []
-        let model = try timedLoad(into: &rows, residency: .mmap, label: label, backend: backend, threads: threads,
-                                  ceiling: ceiling, load)
-        let cost = E2ESuite.ModelCost(model: model)
-        let before = model.residentWeightFraction
+        let loaded = try timedLoad(into: &rows, residency: .mmap, label: label, backend: backend, threads: threads,
+                                   ceiling: ceiling, load)
+        // every shard of a split GGUF model, now that the loader found them
+        WeightResidency.evictFromPageCache((loaded.weightFiles?.weightFiles ?? []).filter { !files.contains($0) })
+        let model = loaded.model, cost = loaded.footprint
+        let before = loaded.weightFiles?.residentWeightFraction
         let n = c.prompts.first ?? 1
         let ids = E2ESuite.tokens(n, vocab: model.vocabSize, salt: n)
         let t0 = Timing.nowNs()
@@ -213,28 +218,27 @@ public final class BenchRunner {
         coldRow.residentFraction = before
         rows.append(coldRow)
         let t1 = Timing.nowNs()
-        model.prefaultWeights()
+        loaded.weightFiles?.prefaultWeights()
         var prefault = E2ESuite.startupRow(test: "prefault", op: "prefault", ns: Double(Timing.nowNs() - t1),
                                            label: label, detail: "after the cold prompt", backend: backend,
                                            threads: threads, cost: cost, ceiling: ceiling)
-        prefault.residentFraction = model.residentWeightFraction
+        prefault.residentFraction = loaded.weightFiles?.residentWeightFraction
         rows.append(prefault)
         progress.log("cold start: load \(Figures.duration(ns: rows[0].stats.median)), first pp\(n) "
-                     + "\(Figures.duration(ns: first)) with \(Figures.percent(before)) of the weights resident, "
-                     + "prefault \(Figures.duration(ns: prefault.stats.median))")
-        return (model, rows)
+                     + "\(Figures.duration(ns: first)) with \(before.map(Figures.percent) ?? "?") of the weights "
+                     + "resident, prefault \(Figures.duration(ns: prefault.stats.median))")
+        return (loaded, rows)
     }
 
     /// Times `load` and appends a `load` row naming the residency.
     private func timedLoad(into rows: inout [BenchResult], residency: WeightResidency, label: String, backend: String,
-                           threads: Int, ceiling: Ceiling, _ load: () throws -> GPTOSSModel) throws -> GPTOSSModel {
+                           threads: Int, ceiling: Ceiling, _ load: () throws -> LoadedModel) throws -> LoadedModel {
         let t0 = Timing.nowNs()
         let model = try load()
         let ns = Double(Timing.nowNs() - t0)
         var row = E2ESuite.startupRow(test: "load", op: "load", ns: ns, label: label, detail: residency.rawValue,
-                                      backend: backend, threads: threads, cost: E2ESuite.ModelCost(model: model),
-                                      ceiling: ceiling)
-        row.residentFraction = model.residentWeightFraction
+                                      backend: backend, threads: threads, cost: model.footprint, ceiling: ceiling)
+        row.residentFraction = model.weightFiles?.residentWeightFraction
         rows.append(row)
         return model
     }

@@ -2,7 +2,7 @@ import Foundation
 import OSSCore
 import OSSModel
 
-/// The end-to-end suite: prefill (pp) and decode (tg) of a whole gpt-oss model, llama-bench style.
+/// The end-to-end suite: prefill (pp) and decode (tg) of a whole model, llama-bench style.
 public enum E2ESuite {
     /// Where built-in presets are generated once: `$SWIFTOSS_MODELS/<preset>` or `~/.cache/swiftoss/models/<preset>`.
     public static func cacheDirectory(for preset: SyntheticPreset) -> URL {
@@ -39,115 +39,33 @@ public enum E2ESuite {
         return (URL(fileURLWithPath: name), URL(fileURLWithPath: name).lastPathComponent)
     }
 
-    /// The GGUF form of `--model` for a peer: a `*.gguf` file inside the checkpoint directory (for a preset, its
-    /// cache directory), nil when there is none.
+    /// The GGUF form of `--model` for a peer: the file itself for a GGUF model; for a preset, `<preset>.gguf` next to
+    /// its checkpoint, written once from the same seeded weights (`SyntheticModel.writeGGUF`); for a checkpoint
+    /// directory, a `*.gguf` file inside it. nil when there is none.
     public static func ggufForm(of model: String, log: (String) -> Void) throws -> URL? {
-        let dir = SyntheticPreset(rawValue: model.lowercased()).map { cacheDirectory(for: $0) }
-            ?? URL(fileURLWithPath: model)
-        let files = (try? FileManager.default.contentsOfDirectory(at: dir, includingPropertiesForKeys: nil)) ?? []
+        if let preset = SyntheticPreset(rawValue: model.lowercased()) {
+            let url = cacheDirectory(for: preset).deletingLastPathComponent().appendingPathComponent("\(preset.rawValue).gguf")
+            if !FileManager.default.fileExists(atPath: url.path) {
+                log("writing the GGUF form of the '\(preset.rawValue)' preset to \(url.path) (once)…")
+                let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(preset.rawValue).gguf.partial-\(getpid())")
+                do {
+                    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(),
+                                                            withIntermediateDirectories: true)
+                    try SyntheticModel.writeGGUF(preset, to: tmp)
+                    try FileManager.default.moveItem(at: tmp, to: url)
+                } catch {
+                    try? FileManager.default.removeItem(at: tmp)
+                    throw BenchError.model("cannot write the GGUF form of '\(preset.rawValue)' to \(url.path): \(error)")
+                }
+            }
+            return url
+        }
+        let url = URL(fileURLWithPath: model)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory) else { return nil }
+        guard isDirectory.boolValue else { return url }
+        let files = (try? FileManager.default.contentsOfDirectory(at: url, includingPropertiesForKeys: nil)) ?? []
         return files.filter { $0.pathExtension == "gguf" }.sorted { $0.path < $1.path }.first
-    }
-
-    /// The model's cost figures for the rooflines.
-    struct ModelCost {
-        /// Weight bytes one decoded token must read (attention, router, top-k experts, unembedding, norms, biases,
-        /// one embedding row).
-        var decodeBytesPerToken: Double
-        /// Matrix FLOPs per token through the layers (2 per weight of every matrix a token meets, top-k experts).
-        var layerFLOPsPerToken: Double
-        /// FLOPs of the unembedding of one token (2·H·V).
-        var unembedFLOPs: Double
-        /// Every stored weight byte (what a prefill must read at least once).
-        var totalWeightBytes: Double
-        /// Label of the weight dtypes ("bf16+mxfp4").
-        var dtypes: String
-        /// Matrix FLOPs per token through the layers by weight dtype: the dense matrices (attention, router) and the
-        /// top-k experts (which run at about T·k/E rows per expert in a prefill of T tokens).
-        var denseFLOPsPerToken: [DType: Double] = [:], expertFLOPsPerToken: [DType: Double] = [:]
-        /// Dtype of the unembedding.
-        var unembedDType: DType
-        let config: ModelConfig
-
-        init(model: GPTOSSModel) {
-            let c = model.config, w = model.weights
-            config = c
-            let k = c.expertsPerToken
-            var small = 4.0 * Double(c.hiddenSize)  // final norm
-            var flops = 0.0, total = Double(w.embedding.storedBytes + w.unembedding.storedBytes) + small
-            for l in w.layers {
-                let a = l.attention, m = l.moe
-                let biases = [a.qBias, a.kBias, a.vBias, a.outBias, m.routerBias].compactMap { $0 }.reduce(0) { $0 + $1.count }
-                let expertBias = (m.gateUpBias.map { $0.count } ?? 0) + (m.downBias.map { $0.count } ?? 0)
-                small += 4 * Double(a.norm.count + l.mlpNorm.count + a.sinks.count + biases)
-                small += 4 * Double(k * expertBias / max(m.experts, 1))
-                for mat in [a.q, a.k, a.v, a.out, m.router] {
-                    flops += 2 * Double(mat.shape.count)
-                    denseFLOPsPerToken[mat.dtype, default: 0] += 2 * Double(mat.shape.count)
-                }
-                for mat in [m.gateUp, m.down] {
-                    let f = 2 * Double(k) * Double(mat.shape.count) / Double(max(m.experts, 1))
-                    flops += f
-                    expertFLOPsPerToken[mat.dtype, default: 0] += f
-                }
-                total += Double(a.q.storedBytes + a.k.storedBytes + a.v.storedBytes + a.out.storedBytes + m.router.storedBytes
-                                + m.gateUp.storedBytes + m.down.storedBytes)
-                total += 4 * Double(a.norm.count + l.mlpNorm.count + a.sinks.count + biases + expertBias)
-            }
-            decodeBytesPerToken = Double(w.activeBytesPerToken(expertsPerToken: k)) + small
-            layerFLOPsPerToken = flops
-            unembedFLOPs = 2 * Double(w.unembedding.shape.count)
-            unembedDType = w.unembedding.dtype
-            totalWeightBytes = total
-            let names = Set([w.layers.first?.attention.q.dtype, w.layers.first?.moe.gateUp.dtype, w.unembedding.dtype]
-                .compactMap { $0?.rawValue })
-            dtypes = names.sorted().joined(separator: "+")
-        }
-
-        /// The kernels of a step of `rows` tokens (prefill chunks; 1 for decode) on `backend`, with the FLOPs each
-        /// runs for `tokens` tokens in such steps plus `attention` FLOPs and one unembedding (the last position's).
-        func shares(on backend: any Backend, rows: Int, tokens: Int, attention: Double) -> [KernelShare]? {
-            guard let r = backend as? any InstructionClassReporting else { return nil }
-            let n = Double(tokens), expertRows = max(1, rows * config.expertsPerToken / max(config.experts, 1))
-            var out: [KernelShare] = []
-            for (d, f) in denseFLOPsPerToken.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-                out.append(KernelShare(r.kernelClass(for: OpDescriptor(.linear, dtype: d), rows: rows), flops: f * n))
-            }
-            for (d, f) in expertFLOPsPerToken.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-                out.append(KernelShare(r.kernelClass(for: OpDescriptor(.moe, dtype: d), rows: expertRows), flops: f * n))
-            }
-            out.append(KernelShare(r.kernelClass(for: OpDescriptor(.attention), rows: rows), flops: attention))
-            out.append(KernelShare(r.kernelClass(for: OpDescriptor(.linear, dtype: unembedDType), rows: 1),
-                                   flops: unembedFLOPs))
-            return out
-        }
-
-        /// Counted FLOPs and bytes of a prefill of n tokens after `depth` cached ones (every weight read once).
-        func prefillCost(tokens n: Int, depth: Int) -> OpCost {
-            OpCost(flops: Double(n) * layerFLOPsPerToken + attentionFLOPs(from: depth, count: n) + unembedFLOPs,
-                   bytes: totalWeightBytes)
-        }
-
-        /// Counted FLOPs and bytes of one decoded token, averaged over n tokens after `depth` cached ones.
-        func decodeCost(tokens n: Int, depth: Int) -> OpCost {
-            OpCost(flops: layerFLOPsPerToken + unembedFLOPs + attentionFLOPs(from: depth, count: n) / Double(max(n, 1)),
-                   bytes: decodeBytesPerToken)
-        }
-
-        /// Attention FLOPs of positions `from..<from+count`.
-        func attentionFLOPs(from p0: Int, count: Int) -> Double {
-            (p0..<(p0 + count)).reduce(0.0) { $0 + attentionFLOPs(position: $1) }
-        }
-
-        /// Attention FLOPs of the token at position p summed over layers: heads × visible keys × (4·d + 5).
-        func attentionFLOPs(position p: Int) -> Double {
-            var s = 0.0
-            for l in 0..<config.layers {
-                let w = config.window(layer: l)
-                let visible = w > 0 ? min(p + 1, w) : p + 1
-                s += Double(config.heads * visible * (4 * config.headDim + 5))
-            }
-            return s
-        }
     }
 
     /// Deterministic token ids (no tokenizer or sampler in the timed loop: those are timed apart).
@@ -160,7 +78,7 @@ public enum E2ESuite {
 
     /// Brings the model to `depth` cached tokens once (untimed): reset, then a prefill of `depth` tokens. Each rep
     /// then rewinds to `depth` (`truncate(to:)`, exact), so the context is filled once per test, not per rep.
-    static func fillContext(_ model: GPTOSSModel, depth: Int) throws {
+    static func fillContext(_ model: any LanguageModel, depth: Int) throws {
         model.reset()
         if depth > 0 { _ = try model.prefill(tokens(depth, vocab: model.vocabSize, salt: 3)) }
     }
@@ -176,12 +94,13 @@ public enum E2ESuite {
     }
 
     /// pp`n`(@d`depth`) for every n in `prompts`: prefill of n tokens after `depth` cached ones; one sample per rep.
-    static func prefill(model: GPTOSSModel, profiler: ProfilingBackend?, cost: ModelCost, prompts: [Int], depth: Int,
+    static func prefill(loaded: LoadedModel, profiler: ProfilingBackend?, prompts: [Int], depth: Int,
                         label: String, backend: String, threads: Int, reps: Int, warmup: Int, ceiling: Ceiling,
                         tier: MemoryTier, budget: Double) throws -> [BenchResult] {
+        let model = loaded.model, cost = loaded.footprint
         var out: [BenchResult] = []
         try fillContext(model, depth: depth)
-        let resident = model.residentWeightFraction
+        let resident = loaded.weightFiles?.residentWeightFraction
         for n in prompts {
             let ids = tokens(n, vocab: model.vocabSize, salt: n)
             let rep = {
@@ -199,7 +118,7 @@ public enum E2ESuite {
                                 reps: samples.count, warmup: warmup, samplesNs: samples, cost: c, ceiling: ceiling,
                                 workingSetBytes: cost.totalWeightBytes, tokensPerRep: n, ttftNs: s.median,
                                 bound: .compute,
-                                kernels: cost.shares(on: model.backend, rows: min(n, model.prefillChunk), tokens: n,
+                                kernels: cost.shares(on: loaded.backend, rows: min(n, loaded.prefillChunk), tokens: n,
                                                      attention: attention),
                                 memoryTier: tier)
             r.depth = depth > 0 ? depth : nil
@@ -212,12 +131,13 @@ public enum E2ESuite {
 
     /// tg`n`(@d`depth`) for every n in `gens`: decode n tokens after `depth` cached ones; one sample per generated
     /// token.
-    static func decode(model: GPTOSSModel, profiler: ProfilingBackend?, cost: ModelCost, gens: [Int], depth: Int,
+    static func decode(loaded: LoadedModel, profiler: ProfilingBackend?, gens: [Int], depth: Int,
                        label: String, backend: String, threads: Int, reps: Int, warmup: Int, ceiling: Ceiling,
                        tier: MemoryTier, budget: Double) throws -> [BenchResult] {
+        let model = loaded.model, cost = loaded.footprint
         var out: [BenchResult] = []
         try fillContext(model, depth: depth)
-        let resident = model.residentWeightFraction
+        let resident = loaded.weightFiles?.residentWeightFraction
         for n in gens {
             let ids = tokens(n, vocab: model.vocabSize, salt: 7)
             var samples: [Double] = []
@@ -244,7 +164,7 @@ public enum E2ESuite {
                                 reps: samples.count / max(n, 1), warmup: warmup, samplesNs: samples, cost: c,
                                 ceiling: ceiling, workingSetBytes: cost.totalWeightBytes, tokensPerRep: 1,
                                 bound: .memory,
-                                kernels: cost.shares(on: model.decodeBackend, rows: 1, tokens: 1, attention: attention),
+                                kernels: cost.shares(on: loaded.decodeBackend, rows: 1, tokens: 1, attention: attention),
                                 memoryTier: tier)
             r.depth = depth > 0 ? depth : nil
             r.opShares = shares
@@ -256,11 +176,47 @@ public enum E2ESuite {
 
     /// A one-sample row of the load / cold-start block: `test` (`load`, `prefault`, `cold-pp512`) timed once.
     static func startupRow(test: String, op: String, ns: Double, label: String, detail: String, backend: String,
-                           threads: Int, cost: ModelCost, ceiling: Ceiling, tokens: Int? = nil) -> BenchResult {
+                           threads: Int, cost: ModelFootprint, ceiling: Ceiling, tokens: Int? = nil) -> BenchResult {
         BenchResult(suite: .e2e, test: test, op: op, backend: backend, threads: threads, dtype: cost.dtypes,
                     shape: "\(label) \(detail)", m: tokens ?? 0, n: 0, k: 0, reps: 1, warmup: 0, samplesNs: [ns],
                     cost: OpCost(flops: 0, bytes: cost.totalWeightBytes), ceiling: ceiling,
                     workingSetBytes: cost.totalWeightBytes, tokensPerRep: tokens, ttftNs: tokens.map { _ in ns },
                     bound: .memory, memoryTier: .dram)
+    }
+}
+
+extension ModelFootprint {
+    /// The kernels of a step of `rows` tokens (prefill chunks; 1 for decode) on `backend`, with the FLOPs each
+    /// runs for `tokens` tokens in such steps plus `attention` FLOPs and one unembedding (the last position's).
+    func shares(on backend: any Backend, rows: Int, tokens: Int, attention: Double) -> [KernelShare]? {
+        guard let r = backend as? any InstructionClassReporting else { return nil }
+        let n = Double(tokens), expertRows = max(1, rows * expertsPerToken / max(experts, 1))
+        var out: [KernelShare] = []
+        for (d, f) in denseFLOPsPerToken.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            out.append(KernelShare(r.kernelClass(for: OpDescriptor(.linear, dtype: d), rows: rows), flops: f * n))
+        }
+        for (d, f) in expertFLOPsPerToken.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            out.append(KernelShare(r.kernelClass(for: OpDescriptor(.moe, dtype: d), rows: expertRows), flops: f * n))
+        }
+        out.append(KernelShare(r.kernelClass(for: OpDescriptor(.attention), rows: rows), flops: attention))
+        out.append(KernelShare(r.kernelClass(for: OpDescriptor(.linear, dtype: unembedDType), rows: 1), flops: unembedFLOPs))
+        return out
+    }
+
+    /// Counted FLOPs and bytes of a prefill of n tokens after `depth` cached ones (every weight read once).
+    func prefillCost(tokens n: Int, depth: Int) -> OpCost {
+        OpCost(flops: Double(n) * layerFLOPsPerToken + attentionFLOPs(from: depth, count: n) + unembedFLOPs,
+               bytes: totalWeightBytes)
+    }
+
+    /// Counted FLOPs and bytes of one decoded token, averaged over n tokens after `depth` cached ones.
+    func decodeCost(tokens n: Int, depth: Int) -> OpCost {
+        OpCost(flops: layerFLOPsPerToken + unembedFLOPs + attentionFLOPs(from: depth, count: n) / Double(max(n, 1)),
+               bytes: decodeBytesPerToken)
+    }
+
+    /// Attention FLOPs of positions `from..<from+count`.
+    func attentionFLOPs(from p0: Int, count: Int) -> Double {
+        (p0..<(p0 + count)).reduce(0.0) { $0 + attentionFLOPs(position: $1) }
     }
 }

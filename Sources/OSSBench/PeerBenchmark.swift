@@ -1,5 +1,6 @@
 import Foundation
 import OSSCore
+import OSSModel
 
 /// A peer engine measured on the same weights and thread counts as our e2e suite, its rows recorded next to ours
 /// (`backend` = its name): llama.cpp's `llama-bench` on a GGUF file of the same model.
@@ -47,7 +48,7 @@ public struct PeerBenchmark: Sendable {
     /// one sample per rep divided by the tokens generated (ns per token), so both read like ours. `cost` and
     /// `ceiling(threads)` score them against the same ceilings as our rows.
     func run(prompts: [Int], gens: [Int], depths: [Int], threads: [Int], reps: Int, label: String,
-             cost: E2ESuite.ModelCost, ceiling: (Int) -> Ceiling?, round: Int,
+             cost: ModelFootprint, tier: MemoryTier, ceiling: (Int) -> Ceiling?, round: Int,
              log: (String) -> Void) throws -> [BenchResult] {
         let args = arguments(prompts: prompts, gens: gens, depths: depths, threads: threads, reps: reps)
         log("peer: \(executable.lastPathComponent) \(args.joined(separator: " "))")
@@ -69,13 +70,13 @@ public struct PeerBenchmark: Sendable {
             throw BenchError.measurement(cell: "peer", reason: "llama-bench exited \(process.terminationStatus): \(tail)")
         }
         _ = errData.wait()
-        return try Self.rows(jsonl: String(decoding: data, as: UTF8.self), label: label, cost: cost,
+        return try Self.rows(jsonl: String(decoding: data, as: UTF8.self), label: label, cost: cost, tier: tier,
                              ceiling: ceiling, round: round)
     }
 
     /// Our rows from llama-bench's JSON lines (`n_prompt`, `n_gen`, `n_depth`, `n_threads`, `samples_ns`).
-    static func rows(jsonl: String, label: String, cost: E2ESuite.ModelCost, ceiling: (Int) -> Ceiling?,
-                     round: Int) throws -> [BenchResult] {
+    static func rows(jsonl: String, label: String, cost: ModelFootprint, tier: MemoryTier,
+                     ceiling: (Int) -> Ceiling?, round: Int) throws -> [BenchResult] {
         var out: [BenchResult] = []
         for line in jsonl.split(separator: "\n") where line.hasPrefix("{") {
             let value: JSONValue
@@ -85,13 +86,20 @@ public struct PeerBenchmark: Sendable {
             guard case let .object(members) = value else { continue }
             var fields: [String: JSONValue] = [:]
             for m in members { fields[m.key] = m.value }
-            func int(_ k: String) -> Int? { if case let .number(n)? = fields[k] { return Int(n) } else { return nil } }
+            func number(_ v: JSONValue?) -> Double? {
+                switch v {
+                case let .integer(i)?: return Double(i)
+                case let .number(d)?: return d
+                default: return nil
+                }
+            }
+            func int(_ k: String) -> Int? { number(fields[k]).map { Int($0) } }
             guard let prompt = int("n_prompt"), let gen = int("n_gen"), let threads = int("n_threads"),
                   case let .array(rawSamples)? = fields["samples_ns"] else {
                 throw BenchError.measurement(cell: "peer", reason: "llama-bench line without n_prompt/n_gen/n_threads/samples_ns")
             }
             let depth = int("n_depth") ?? 0
-            let samples = rawSamples.compactMap { v -> Double? in if case let .number(n) = v { return n } else { return nil } }
+            let samples = rawSamples.compactMap { number($0) }
             guard let ce = ceiling(threads), !samples.isEmpty, (prompt > 0) != (gen > 0) else { continue }
             let isPrompt = prompt > 0
             let n = isPrompt ? prompt : gen
@@ -105,7 +113,7 @@ public struct PeerBenchmark: Sendable {
                 cost: isPrompt ? cost.prefillCost(tokens: n, depth: depth) : cost.decodeCost(tokens: n, depth: depth),
                 ceiling: ce, workingSetBytes: cost.totalWeightBytes, tokensPerRep: isPrompt ? n : 1,
                 ttftNs: isPrompt ? SampleStatistics(perSample).median : nil, bound: isPrompt ? .compute : .memory,
-                memoryTier: .dram)
+                memoryTier: tier)
             r.depth = depth > 0 ? depth : nil
             r.round = round
             out.append(r)

@@ -89,6 +89,7 @@ public enum SVGCharts {
         case InstructionClass.int8VNNI256.rawValue: return "#e377c2"
         case InstructionClass.int8VNNI512.rawValue: return "#d62728"
         case InstructionClass.bf16Dot512.rawValue: return "#17becf"
+        case InstructionClass.int16VNNI512.rawValue: return "#6b3fa0"
         case MemoryTier.l2.rawValue: return "#2ca02c"
         case MemoryTier.l3.rawValue: return "#ff7f0e"
         default: return "#1f77b4"

@@ -1,3 +1,4 @@
+import BLASBackend
 import Foundation
 import OSSBackends
 import OSSCore
@@ -21,8 +22,11 @@ public struct Tuner {
     }
 
     /// Backends a `TuningProfile` routes to; everything else (`auto`, the `cblas` / `read` reference rows of
-    /// `oss bench`) is never a routing target.
+    /// `oss bench`, the `gemmPathNames` runs) is never a routing target.
     static let routableBackends: Set<String> = [BackendKind.swift.rawValue, BackendKind.blas.rawValue]
+
+    /// `bestNs` keys of the BLAS backend run with each forced GEMM path, on linear cells past the GEMV kernels.
+    static let gemmPathNames: [GEMMPath: String] = [.cblas: "blas:gemm=cblas", .own: "blas:gemm=own"]
 
     public var threads: [Int]
     public var dtypes: [DType]
@@ -90,9 +94,25 @@ public struct Tuner {
                     let samples = try Timing.measure(warmup: warmup, reps: reps, budgetSeconds: 2) { try prepared.body(b, $0) }
                     best[name] = SampleStatistics(samples).min
                 }
+                // the BLAS backend's GEMM paths, where both exist (our microkernel needs AVX-512)
+                if cell.key.hasPrefix("linear."), let b = backends["blas/\(t)"] as? BLASBackend,
+                   BLASBackend.usingAVX512Kernels, let dtype = cell.spec.dtype,
+                   b.usesGEMM(dtype: dtype, rows: cell.spec.tokens) {
+                    for (path, name) in Self.gemmPathNames {
+                        BLASBackend.gemmOverride = path
+                        defer { BLASBackend.gemmOverride = .auto }
+                        let samples = try Timing.measure(warmup: warmup, reps: reps, budgetSeconds: 2) {
+                            try prepared.body(b, $0)
+                        }
+                        best[name] = SampleStatistics(samples).min
+                    }
+                }
                 let m = Measurement(key: cell.key, tokens: cell.spec.tokens, threads: t, bestNs: best)
+                let gemm = Self.gemmPathNames.sorted { $0.value < $1.value }.compactMap { path, name in
+                    best[name].map { ", gemm=\(path.rawValue) \(Figures.duration(ns: $0))" }
+                }.joined()
                 log("[\(i + 1)/\(all.count)] \(cell.spec) \(t)t: swift \(Figures.duration(ns: best["swift"] ?? 0)), "
-                    + "blas \(Figures.duration(ns: best["blas"] ?? 0)) → \(m.winner)")
+                    + "blas \(Figures.duration(ns: best["blas"] ?? 0))\(gemm) → \(m.winner)")
                 out.append(m)
             }
         }
@@ -122,7 +142,24 @@ public struct Tuner {
         }
         let bestThreads = classTime.mapValues { byT in byT.min { $0.value < $1.value || ($0.value == $1.value && $0.key < $1.key) }?.key ?? 1 }
         return TuningProfile(cpuModel: cpuModel, created: date, threads: rt, routes: routes, fallback: .blas,
-                             bestThreads: bestThreads, crossovers: crossovers)
+                             bestThreads: bestThreads, crossovers: crossovers,
+                             gemmPaths: Self.gemmPaths(measurements.filter { $0.threads == rt }))
+    }
+
+    /// The GEMM path per linear dtype: the one with the smaller summed best time over the measured T (nil when no
+    /// cell measured both paths).
+    static func gemmPaths(_ measurements: [Measurement]) -> [String: GEMMPath]? {
+        var sums: [String: [GEMMPath: Double]] = [:]
+        for m in measurements where m.key.hasPrefix("linear.") {
+            guard let cblas = m.bestNs[gemmPathNames[.cblas]!], let own = m.bestNs[gemmPathNames[.own]!] else {
+                continue
+            }
+            let dtype = String(m.key.dropFirst("linear.".count))
+            sums[dtype, default: [:]][.cblas, default: 0] += cblas
+            sums[dtype, default: [:]][.own, default: 0] += own
+        }
+        guard !sums.isEmpty else { return nil }
+        return sums.mapValues { ($0[.own] ?? .infinity) < ($0[.cblas] ?? .infinity) ? .own : .cblas }
     }
 
     /// Routing rules from one op's ladder of T. T = 1 (the GEMV-class decode path) gets the faster backend there;
@@ -174,6 +211,11 @@ public struct Tuner {
         out.append("Routing at \(profile.threads) threads (first T → backend):")
         for key in profile.routes.keys.sorted() {
             out.append("- \(key): " + (profile.routes[key] ?? []).map { "T≥\($0.minTokens) \($0.backend.rawValue)" }.joined(separator: ", "))
+        }
+        if let paths = profile.gemmPaths, !paths.isEmpty {
+            out.append("")
+            out.append("GEMM path per dtype (T past the GEMV kernels): "
+                       + paths.keys.sorted().map { "\($0) \(paths[$0]!.rawValue)" }.joined(separator: ", "))
         }
         out.append("")
         out.append("Best threads per op class: " + profile.bestThreads.keys.sorted().map { "\($0) \(profile.bestThreads[$0]!)" }.joined(separator: ", "))

@@ -1,5 +1,6 @@
 /// The instruction class of a kernel's inner loop: what its compute ceiling is measured with. Peaks are counted in
-/// GOP/s with multiplies and adds apart (an FP32 FMA lane is 2 ops, a `vpdpbusd` 32-bit lane 8, a `vdpbf16ps` lane 4).
+/// GOP/s with multiplies and adds apart (an FP32 FMA lane is 2 ops, a `vpdpbusd` 32-bit lane 8, a `vdpbf16ps` or
+/// `vpdpwssd` lane 4).
 /// Mirrors `ck_iclass` of the C probes (same order).
 public enum InstructionClass: String, Codable, CaseIterable, Sendable, CustomStringConvertible {
     /// FP32 FMA, 8 lanes (`vfmadd231ps ymm`).
@@ -14,6 +15,8 @@ public enum InstructionClass: String, Codable, CaseIterable, Sendable, CustomStr
     case int8VNNI512 = "int8-vnni512"
     /// bf16 pair dot into FP32 on 512 bits: `vdpbf16ps zmm` (AVX512-BF16).
     case bf16Dot512 = "bf16-dot512"
+    /// s16×s16 pair dot into s32 on 512 bits: `vpdpwssd zmm` (AVX512-VNNI; the BLAS backend's VNNI GEMM tiles).
+    case int16VNNI512 = "int16-vnni512"
 
     public var description: String { rawValue }
 
@@ -21,7 +24,7 @@ public enum InstructionClass: String, Codable, CaseIterable, Sendable, CustomStr
     public var bits: Int {
         switch self {
         case .fma256, .int8Maddubs256, .int8VNNI256: return 256
-        case .fma512, .int8VNNI512, .bf16Dot512: return 512
+        case .fma512, .int8VNNI512, .bf16Dot512, .int16VNNI512: return 512
         }
     }
 
@@ -34,6 +37,7 @@ public enum InstructionClass: String, Codable, CaseIterable, Sendable, CustomStr
         case .int8VNNI256: return "vpdpbusd ymm"
         case .int8VNNI512: return "vpdpbusd zmm"
         case .bf16Dot512: return "vdpbf16ps zmm"
+        case .int16VNNI512: return "vpdpwssd zmm"
         }
     }
 

@@ -38,6 +38,12 @@ public enum GGUFError: Error, CustomStringConvertible {
     case unsupportedType(file: URL, tensor: String, type: GGMLType, operation: String, accepted: String)
     /// The tensor's shape does not fit the requested view.
     case unsupportedShape(file: URL, tensor: String, ne: [Int], reason: String)
+    /// A metadata key a reader requires is absent.
+    case missingKey(file: URL, key: String)
+    /// A metadata key holds a value of the wrong type (or an out-of-range value), `expected` says what is needed.
+    case invalidKey(file: URL, key: String, found: String, expected: String)
+    /// The shards of a split model (`name-0000i-of-0000N.gguf`) do not fit together.
+    case invalidSplit(file: URL, reason: String)
     /// A writer input that cannot be written (bad key/value, tensor name, shape or size).
     case invalidWriterInput(file: URL, name: String, reason: String)
     /// A system call failed while writing.
@@ -63,6 +69,9 @@ public enum GGUFError: Error, CustomStringConvertible {
         case let .unsupportedType(f, t, type, op, accepted):
             return "\(f.path): tensor \"\(t)\": \(op) does not accept type \(type) (accepts \(accepted))"
         case let .unsupportedShape(f, t, ne, r): return "\(f.path): tensor \"\(t)\": ne \(ne): \(r)"
+        case let .missingKey(f, k): return "\(f.path): missing metadata key \"\(k)\""
+        case let .invalidKey(f, k, found, expected): return "\(f.path): metadata key \"\(k)\" is \(found), expected \(expected)"
+        case let .invalidSplit(f, r): return "\(f.path): split model: \(r)"
         case let .invalidWriterInput(f, n, r): return "\(f.path): \"\(n)\": \(r)"
         case let .writeFailed(f, op, r): return "\(f.path): \(op) failed: \(r)"
         }

@@ -4,13 +4,13 @@
 ///   element 2j in its low nibble and element 2j+1 in its high nibble; scales in a separate tensor.
 /// - GGUF type 39 (ggml `block_mxfp4`): 17 bytes `{ e; qs[16] }`, qs[k] holds element k in its low nibble and
 ///   element k+16 in its high nibble.
-enum MXFP4Layout {
+public enum MXFP4Layout {
     /// Bytes of one GGUF block.
-    static let ggufBlockBytes = 17
+    public static let ggufBlockBytes = 17
 
     /// The 16 GGUF `qs` bytes at `qs` → 16 Hugging Face bytes at `out`.
     @inline(__always)
-    static func hfBytes(fromGGUF qs: UnsafeRawPointer, into out: UnsafeMutablePointer<UInt8>) {
+    public static func hfBytes(fromGGUF qs: UnsafeRawPointer, into out: UnsafeMutablePointer<UInt8>) {
         func code(_ i: Int) -> UInt8 {
             i < 16 ? qs.load(fromByteOffset: i, as: UInt8.self) & 0x0F : qs.load(fromByteOffset: i - 16, as: UInt8.self) >> 4
         }
@@ -19,7 +19,7 @@ enum MXFP4Layout {
 
     /// 16 Hugging Face bytes at `hf` → the 16 GGUF `qs` bytes at `out`.
     @inline(__always)
-    static func ggufBytes(fromHF hf: UnsafeRawPointer, into out: UnsafeMutableRawPointer) {
+    public static func ggufBytes(fromHF hf: UnsafeRawPointer, into out: UnsafeMutableRawPointer) {
         func code(_ i: Int) -> UInt8 {
             let b = hf.load(fromByteOffset: i / 2, as: UInt8.self)
             return i % 2 == 0 ? b & 0x0F : b >> 4

@@ -1,9 +1,15 @@
-/// Tensor naming of a gpt-oss safetensors checkpoint (gpt-oss.md §3.2).
+/// Tensor naming of a gpt-oss checkpoint: the two safetensors layouts (gpt-oss.md §3.2) and llama.cpp's GGUF (§4).
 public enum CheckpointLayout: String, Sendable, CaseIterable {
     /// OpenAI's `original/` names: `embedding.weight`, `block.N.attn.qkv.weight` (fused q/k/v rows), `block.N.mlp.*`.
     case original
     /// Hugging Face transformers names: `model.layers.N.self_attn.q_proj.weight` (separate q/k/v), `lm_head.weight`.
     case huggingFace = "hf"
+    /// llama.cpp's GGUF names: `token_embd.weight`, `blk.N.attn_q.weight`, `blk.N.ffn_gate_exps.weight` (MXFP4 blocks
+    /// of 17 bytes; gate and up split, or fused as `ffn_gate_up_exps`). Read by `GPTOSSWeights.load(gguf:config:)`.
+    case gguf
+
+    /// The safetensors layouts (what `oss synth --layout` writes; GGUF is `--format gguf`).
+    public static var allCases: [CheckpointLayout] { [.original, .huggingFace] }
 }
 
 /// Where q, k and v live: one fused `[q+2kv, H]` tensor (rows q | k | v) or three tensors.
@@ -37,15 +43,21 @@ struct CheckpointTensorNames {
     var unembedding: String
     let layout: CheckpointLayout
 
-    init(_ layout: CheckpointLayout) {
+    /// The names of a safetensors layout (nil for `.gguf`, whose experts are not blocks + scales tensors).
+    init?(_ layout: CheckpointLayout) {
         self.layout = layout
         switch layout {
         case .original:
             embedding = "embedding.weight"; finalNorm = "norm.scale"; unembedding = "unembedding.weight"
         case .huggingFace:
             embedding = "model.embed_tokens.weight"; finalNorm = "model.norm.weight"; unembedding = "lm_head.weight"
+        case .gguf:
+            return nil
         }
     }
+
+    static let original = CheckpointTensorNames(.original)!
+    static let huggingFace = CheckpointTensorNames(.huggingFace)!
 
     func layer(_ n: Int) -> LayerTensorNames {
         switch layout {
@@ -69,6 +81,8 @@ struct CheckpointTensorNames {
                 routerWeight: p + "mlp.router.weight", routerBias: p + "mlp.router.bias",
                 gateUpBlocks: x + "gate_up_proj_blocks", gateUpScales: x + "gate_up_proj_scales", gateUpBias: x + "gate_up_proj_bias",
                 downBlocks: x + "down_proj_blocks", downScales: x + "down_proj_scales", downBias: x + "down_proj_bias")
+        case .gguf:
+            preconditionFailure("CheckpointTensorNames is never made for .gguf (the initializer returns nil)")
         }
     }
 }

@@ -138,9 +138,3 @@ public final class GPTOSSModel: LanguageModel {
         return out
     }
 }
-
-extension GPTOSSModel: ResidentWeights {
-    public var weightFiles: [URL] { archive?.files.map(\.url) ?? [] }
-    public func prefaultWeights() { archive?.prefault() }
-    public var residentWeightFraction: Double { archive?.residentFraction ?? 1 }
-}

@@ -7,17 +7,17 @@ extension GPTOSSWeights {
     /// shape. Matrices are views into the mapped files; vectors are converted to Float32 once.
     public static func load(archive: SafetensorsArchive, config: ModelConfig, directory: URL) throws -> GPTOSSWeights {
         let loader = WeightLoader(archive: archive, directory: directory.path)
-        let layout: CheckpointLayout
-        if archive.contains(CheckpointTensorNames(.original).embedding) {
-            layout = .original
-        } else if archive.contains(CheckpointTensorNames(.huggingFace).embedding) {
-            layout = .huggingFace
+        let names: CheckpointTensorNames
+        if archive.contains(CheckpointTensorNames.original.embedding) {
+            names = .original
+        } else if archive.contains(CheckpointTensorNames.huggingFace.embedding) {
+            names = .huggingFace
         } else {
             throw ModelError.unrecognizedCheckpoint(
                 directory: directory.path,
-                reason: "neither \(CheckpointTensorNames(.original).embedding) nor \(CheckpointTensorNames(.huggingFace).embedding) is present")
+                reason: "neither \(CheckpointTensorNames.original.embedding) nor \(CheckpointTensorNames.huggingFace.embedding) is present")
         }
-        let names = CheckpointTensorNames(layout)
+        let layout = names.layout
         let h = config.hiddenSize, v = config.vocabSize
         let embedding = try loader.matrix(names.embedding, [v, h])
         let unembedding = try loader.matrix(names.unembedding, [v, h])

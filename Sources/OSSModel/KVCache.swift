@@ -29,15 +29,19 @@ public final class KVCache {
 
     /// Allocates (and zero-fills) every layer's cache.
     /// - Parameter rewindRows: extra ring rows of sliding layers (≥ 0), see `GPTOSSModel.init`.
-    public init(config: ModelConfig, contextLength: Int, chunk: Int, rewindRows: Int = 0) {
+    public convenience init(config: ModelConfig, contextLength: Int, chunk: Int, rewindRows: Int = 0) {
+        self.init(windows: (0..<config.layers).map { config.window(layer: $0) }, width: config.kvWidth,
+                  contextLength: contextLength, chunk: chunk, rewindRows: rewindRows)
+    }
+
+    /// A cache of one layer per entry of `windows` (0 = full causal attention), rows of `width` = kvHeads·headDim.
+    public init(windows: [Int], width: Int, contextLength: Int, chunk: Int, rewindRows: Int = 0) {
         self.contextLength = contextLength
-        let width = config.kvWidth
-        layers = (0..<config.layers).map { l in
-            let window = config.window(layer: l)
+        layers = windows.map { window in
             let rows = window > 0 ? min(window + chunk - 1 + max(rewindRows, 0), contextLength) : contextLength
             return Layer(keys: Tensor(zeros: [rows, width]), values: Tensor(zeros: [rows, width]), window: window)
         }
-        intactFrom = Array(repeating: 0, count: config.layers)
+        intactFrom = Array(repeating: 0, count: windows.count)
     }
 
     /// Total bytes held (keys and values of all layers).

@@ -26,4 +26,7 @@ public protocol LanguageModel: AnyObject {
     func prefill(_ tokens: [Int32]) throws -> Tensor
     /// Runs one token (GEMV-class kernels) and returns its logits `[vocab]`.
     func decode(_ token: Int32) throws -> Tensor
+    /// Appends `tokens` at `position` (as `prefill`) and returns logits: `[T, V]` for every position when
+    /// `allLogits` (a new tensor), else `[1, V]` for the last one (run state, valid until the next call).
+    func forward(tokens: [Int32], allLogits: Bool) throws -> Tensor
 }

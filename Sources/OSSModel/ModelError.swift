@@ -25,8 +25,17 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     /// overwritten by positions written after them). Reset and prefill instead.
     case rewindUnavailable(to: Int, layer: Int, window: Int, needed: Int, heldFrom: Int)
 
+    /// The path is neither a checkpoint directory nor a GGUF file.
+    case unrecognizedModelPath(path: String, reason: String)
+    /// A GGUF file of an architecture SwiftOSS does not run.
+    case unsupportedArchitecture(file: String, architecture: String, supported: [String])
+
     public var description: String {
         switch self {
+        case let .unrecognizedModelPath(p, r): return "\(p): cannot load a model: \(r)"
+        case let .unsupportedArchitecture(f, a, s):
+            return "\(f): architecture '\(a)' is not supported (supported: "
+                + (s.isEmpty ? "none in GGUF yet; gpt-oss checkpoint directories" : s.joined(separator: ", ")) + ")"
         case let .unrecognizedCheckpoint(d, r): return "\(d): not a gpt-oss checkpoint: \(r)"
         case let .missingTensor(n, d): return "\(d): missing tensor \(n)"
         case let .tensorShape(n, e, f): return "tensor \(n): shape \(f), expected \(e)"

@@ -1,4 +1,5 @@
 import Foundation
+import OSSFormats
 
 /// A model whose weights come from files it can bring into memory and report on (benchmarks time the load, the
 /// cold first token and the prefault apart; see `WeightResidency`).
@@ -9,4 +10,16 @@ public protocol ResidentWeights: AnyObject {
     func prefaultWeights()
     /// Share of the weight files' bytes resident in memory now, 0…1.
     var residentWeightFraction: Double { get }
+}
+
+extension SafetensorsArchive: ResidentWeights {
+    public var weightFiles: [URL] { files.map(\.url) }
+    public func prefaultWeights() { prefault() }
+    public var residentWeightFraction: Double { residentFraction }
+}
+
+extension GGUFArchive: ResidentWeights {
+    public var weightFiles: [URL] { files.map(\.url) }
+    public func prefaultWeights() { prefault() }
+    public var residentWeightFraction: Double { residentFraction }
 }

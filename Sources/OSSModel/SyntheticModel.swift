@@ -10,6 +10,9 @@ public enum SyntheticModel {
     /// - `.huggingFace`: HF `config.json`, two shards `model-0000{0,1}-of-00001.safetensors` plus
     ///   `model.safetensors.index.json`, `model.layers.N.*` names (q/k/v split from the same values).
     public static func write(_ preset: SyntheticPreset, to directory: URL, layout: CheckpointLayout = .original) throws {
+        guard layout != .gguf else {
+            throw ModelError.invalidParameter(name: "layout", reason: "gguf is a file format: use writeGGUF")
+        }
         let config = try preset.config
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let tensors = self.tensors(config: config, seedBase: preset.seedBase, layout: layout)
@@ -18,7 +21,7 @@ public enum SyntheticModel {
         case .original:
             try SafetensorsWriter.write(tensors.map(\.entry), metadata: metadata,
                                         to: directory.appendingPathComponent("model.safetensors"))
-        case .huggingFace:
+        case .huggingFace, .gguf:  // (.gguf was rejected above)
             // Two shards, split near half of the bytes, in tensor order (as HF's sharded checkpoints).
             let total = tensors.reduce(0) { $0 + $1.byteCount }
             var first: [SyntheticTensor] = [], second: [SyntheticTensor] = []
@@ -53,7 +56,8 @@ public enum SyntheticModel {
             Int((0.5 * log2(Double(fanIn) / Double(reference))).rounded())
         }
         let h = c.hiddenSize, v = c.vocabSize, e = c.experts, i2 = 2 * c.intermediateSize, qw = c.qWidth, kw = c.kvWidth
-        let names = CheckpointTensorNames(layout)
+        // Only the safetensors layouts come here (`write` rejects .gguf; GGUF files are written by `writeGGUF`).
+        let names = CheckpointTensorNames(layout) ?? .original
         var out: [SyntheticTensor] = []
         func add(_ name: String, _ shape: [Int], _ recipe: SyntheticRecipe, offset: Int = 0) {
             out.append(SyntheticTensor(name: name, shape: shape, recipe: recipe, indexOffset: offset))
@@ -111,7 +115,7 @@ public enum SyntheticModel {
             d["rope_scaling_factor"] = yarn.factor
             d["rope_ntk_alpha"] = yarn.betaSlow
             d["rope_ntk_beta"] = yarn.betaFast
-        case .huggingFace:
+        case .huggingFace, .gguf:  // (only safetensors layouts have a config.json)
             d["architectures"] = ["GptOssForCausalLM"]
             d["model_type"] = "gpt_oss"
             d["num_local_experts"] = c.experts

@@ -9,6 +9,16 @@ extension Tokenizer {
         return text.withUTF8 { encodeValidated($0, allowSpecial: allowSpecial) }
     }
 
+    /// Token ids of `text` as a model prompt: with `addSpecial`, BOS first when `addBOS` and EOS last when `addEOS`
+    /// (llama.cpp's `add_special`); `allowSpecial` as in `encode(_:allowSpecial:)` (llama.cpp's `parse_special`).
+    public func encode(_ text: String, allowSpecial: Bool, addSpecial: Bool) -> [Int32] {
+        var ids = encode(text, allowSpecial: allowSpecial)
+        guard addSpecial else { return ids }
+        if addBOS, let bos = bosID { ids.insert(bos, at: 0) }
+        if addEOS, let eos = eosID { ids.append(eos) }
+        return ids
+    }
+
     /// Token ids of UTF-8 `bytes`. Throws `TokenizerError.invalidUTF8` (with the byte offset) on malformed input.
     public func encode(utf8 bytes: [UInt8], allowSpecial: Bool = false) throws -> [Int32] {
         try bytes.withUnsafeBufferPointer { try encodeChecked($0, allowSpecial: allowSpecial) }
@@ -32,6 +42,7 @@ extension Tokenizer {
 
     /// Encodes valid UTF-8: the ordinary text between allowed special tokens goes through the pre-tokenizer and BPE.
     func encodeValidated(_ bytes: UnsafeBufferPointer<UInt8>, allowSpecial: Bool) -> [Int32] {
+        if case .tiktoken = engine {} else { return encodeGGUF(bytes, parseSpecial: allowSpecial) }
         var output: [Int32] = []
         output.reserveCapacity(bytes.count / 3 + 4)
         var scratch = EncoderScratch()
@@ -117,4 +128,9 @@ struct EncoderScratch {
     var classes: [ScalarClass] = []
     var offsets: [Int32] = []
     var merger = BytePairMerger()
+    var flags: [LlamaFlags] = []
+    var ends: [Int] = []
+    var endsScratch: [Int] = []
+    var merge = BPEMergeScratch()
+    var escaped: [UInt8] = []
 }

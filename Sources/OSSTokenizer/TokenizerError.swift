@@ -16,6 +16,10 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
     case inconsistentVocabulary(String)
     /// The vocabulary file bundled with the package is missing from the built resources.
     case missingBundledVocabulary(String)
+    /// A GGUF `tokenizer.ggml.pre` value SwiftOSS has no pre-tokenizer for (the value, the supported ones).
+    case unknownPreTokenizer(String, known: [String])
+    /// A GGUF `tokenizer.ggml.model` SwiftOSS cannot tokenize with (the value, the supported ones).
+    case unsupportedTokenizerModel(String, known: [String])
 
     public var description: String {
         switch self {
@@ -27,6 +31,10 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
         case let .unknownTokenID(id): return "unknown token id \(id)"
         case let .inconsistentVocabulary(detail): return "inconsistent vocabulary: \(detail)"
         case let .missingBundledVocabulary(detail): return "bundled vocabulary missing: \(detail)"
+        case let .unknownPreTokenizer(pre, known):
+            return "unknown tokenizer.ggml.pre '\(pre)' (supported: \(known.joined(separator: ", ")) and their llama.cpp aliases)"
+        case let .unsupportedTokenizerModel(model, known):
+            return "unsupported tokenizer.ggml.model '\(model)' (supported: \(known.joined(separator: ", ")))"
         }
     }
 }

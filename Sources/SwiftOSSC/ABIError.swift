@@ -37,7 +37,8 @@ struct ABIError: Error {
             switch e {
             case .tokenOutOfRange: return ABIError(OSS_ERROR_TOKEN_OUT_OF_RANGE, e.description)
             case .contextOverflow: return ABIError(OSS_ERROR_CONTEXT_OVERFLOW, e.description)
-            case .unrecognizedCheckpoint, .missingTensor, .tensorShape, .tensorDType:
+            case .unrecognizedCheckpoint, .missingTensor, .tensorShape, .tensorDType, .unrecognizedModelPath,
+                 .unsupportedArchitecture:
                 return ABIError(OSS_ERROR_MODEL_FILE, e.description)
             case .emptyPrompt, .invalidParameter, .truncateOutOfRange, .rewindUnavailable:
                 return ABIError(OSS_ERROR_INVALID_ARGUMENT, e.description)

@@ -5,9 +5,12 @@ import OSSCore
 import OSSModel
 import OSSTokenizer
 
-/// `--model`, `--context` and the backend options: shared by `oss generate` and `oss chat`.
+/// `--model`, `--context`, `--chat-format` and the backend options: shared by the commands that run a model.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "Model directory (config.json + safetensors; tokenizer.json if present, else the bundled o200k).")
+    @Option(name: .long, help: ArgumentHelp(
+        "Model: a GGUF file (a split model by any shard) or a gpt-oss checkpoint directory.",
+        discussion: "A directory holds config.json + safetensors (tokenizer.json if present, else the bundled o200k). "
+            + "A GGUF file brings its own tokenizer and chat template; architectures: gpt-oss, llama, qwen2, qwen3."))
     var model: String
 
     @OptionGroup var engine: BackendOptions
@@ -18,35 +21,28 @@ struct ModelOptions: ParsableArguments {
             + "`oss bench run --suite e2e --threads …` shows tokens/s of both per thread count."))
     var decodeThreads: Int?
 
-    @Option(name: .long, help: "KV cache positions (default: min(model's max positions, 4096)).")
+    @Option(name: .long, help: "KV cache positions (default: min(model's own context, 4096)).")
     var context: Int?
+
+    @Option(name: .long, help: "Chat format instead of the one detected from the model's chat template: \(ChatFormat.names).")
+    var chatFormat: String?
 
     func validate() throws {
         if let c = context, c < 1 { throw ValidationError("--context must be ≥ 1, got \(c)") }
         if let t = decodeThreads, t < 1 { throw ValidationError("--decode-threads must be ≥ 1, got \(t)") }
+        if let f = chatFormat { do { _ = try ChatFormat(name: f) } catch { throw ValidationError("--chat-format: \(error)") } }
     }
 
-    /// The model on the chosen backend (`rewindRows`: extra sliding-window cache rows, see `GPTOSSModel.init`);
-    /// with `--decode-threads` other than the prompt's thread count, decode steps run on a second instance.
-    func loadModel(rewindRows: Int = 0) throws -> GPTOSSModel {
+    /// The model on the chosen backend through `ModelLoader` (`rewindRows`: extra sliding-window cache rows, see
+    /// `GPTOSSModel.init`); with `--decode-threads` other than the prompt's thread count, decode steps run on a
+    /// second backend instance.
+    func load(rewindRows: Int = 0, contextLength: Int? = nil) throws -> LoadedModel {
         let decode = try decodeThreads.flatMap { $0 == engine.threadCount ? nil : try engine.makeBackend(threads: $0) }
-        return try GPTOSSModel.load(directory: URL(fileURLWithPath: model), backend: try engine.makeBackend(),
-                                    decodeBackend: decode, contextLength: context, rewindRows: rewindRows)
+        let options = ModelLoadOptions(backend: try engine.makeBackend(), decodeBackend: decode,
+                                       contextLength: contextLength ?? context, rewindRows: rewindRows,
+                                       chatFormat: try chatFormat.map { try ChatFormat(name: $0) })
+        return try ModelLoader.load(path: model, options: options)
     }
-
-    /// `tokenizer.json` of the model directory when present, else the bundled o200k_harmony vocabulary.
-    func loadTokenizer() throws -> Tokenizer {
-        let file = URL(fileURLWithPath: model).appendingPathComponent("tokenizer.json").path
-        if FileManager.default.fileExists(atPath: file) { return try Tokenizer.loadHuggingFace(path: file) }
-        return try Tokenizer.o200kHarmony()
-    }
-}
-
-/// "blas, 8 threads (decode 4)": the backend and thread counts a model runs on, for the timing line.
-func engineSummary(_ model: GPTOSSModel) -> String {
-    let main = model.backend, decode = model.decodeBackend
-    let threads = "\(main.threads) thread\(main.threads == 1 ? "" : "s")"
-    return decode === main ? "\(main.name), \(threads)" : "\(main.name), \(threads) (decode \(decode.threads))"
 }
 
 /// Rejects a prompt with ids the model has no embedding row for (e.g. harmony control tokens on the 1024-token

@@ -75,7 +75,10 @@ struct InfoCommand: ParsableCommand {
         lines.append("  library    \(b.openBLASLibrary)")
         lines.append("OpenMP       spec \(b.openMPSpec), runtime \(b.openMPLibrary)")
         lines.append("  threads    max \(b.openMPMaxThreads), processors \(b.openMPProcessors)")
-        lines.append("C kernels    \(b.kernelPaths) (CPU has AVX2+FMA: \(b.cpuHasAVX2FMA ? "yes" : "no"), AVX512 VNNI: \(b.cpuHasVNNI ? "yes" : "no"), VBMI: \(b.cpuHasVBMI ? "yes" : "no"))")
+        func yes(_ v: Bool) -> String { v ? "yes" : "no" }
+        lines.append("C kernels    \(b.kernelPaths)")
+        lines.append("  CPU has    AVX2+FMA \(yes(b.cpuHasAVX2FMA)), AVX-512 \(yes(b.cpuHasAVX512)), AVX512 VNNI "
+                     + "\(yes(b.cpuHasVNNI)), VBMI \(yes(b.cpuHasVBMI)), AVX512-BF16 \(yes(b.cpuHasBF16))")
         lines.append("")
         lines.append("environment")
         for name in MachineInfo.blasEnvironmentVariables {

@@ -1,8 +1,8 @@
 import ArgumentParser
 import BLASBackend
 
-/// `--gemv-path`: which instruction path the BLAS backend's integer GEMV kernels (MXFP4; Q8_0 with VNNI) take
-/// (shared by `bench run` and the commands that run a model).
+/// `--gemv-path`, `--simd`, `--gemm-path`, `--bf16-dot`: which instruction paths the BLAS backend's C kernels take
+/// (process-wide; shared by `bench run` and the commands that run a model).
 struct KernelOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "Integer GEMV path of the blas backend (MXFP4, Q4_0…Q6_K, and Q8_0 with VNNI): auto, avx2, vpshufb or vpermb "
@@ -11,14 +11,42 @@ struct KernelOptions: ParsableArguments {
             + "them on one machine. `oss info` lists what the CPU has."))
     var gemvPath: String = GEMVPath.auto.rawValue
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Instruction width of the blas backend's kernels: auto (AVX-512 where the CPU has it) or avx2 (256 bits "
+            + "everywhere, as on an AVX2-only CPU).",
+        discussion: "avx2 also keeps the integer GEMVs off VNNI and every GEMM on OpenBLAS."))
+    var simd: String = SIMDWidth.auto.rawValue
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Prefill GEMM of the blas backend's linear (T > 4): auto, cblas (OpenBLAS) or own (our AVX-512 microkernel).",
+        discussion: "auto: ours where AVX-512 is on and OpenBLAS's core type has no AVX-512 kernel or the weights "
+            + "are not f32. A tuning profile (`oss tune`) records the faster per dtype for --backend auto."))
+    var gemmPath: String = GEMMPath.auto.rawValue
+
+    @Option(name: .long, help: ArgumentHelp(
+        "BF16 GEMM through vdpbf16ps where the CPU has AVX512-BF16: off (default, float32 activations) or on.",
+        discussion: "on rounds the activations of BF16 linears past T = 4 to bf16 once per call (NMSE ≈ 3e-6 per "
+            + "linear, like BF16 storage itself; the tiny model's logits then miss gpt-oss.md §6's 2e-3) for twice the "
+            + "multiply-adds per instruction. The MoE router keeps float32 activations either way."))
+    var bf16Dot: String = "off"
+
     func validate() throws {
-        guard GEMVPath(rawValue: gemvPath) != nil else {
-            throw ValidationError("--gemv-path must be one of \(GEMVPath.allCases.map(\.rawValue).joined(separator: ", ")), got \(gemvPath)")
+        func check(_ value: String, _ flag: String, _ allowed: [String]) throws {
+            guard allowed.contains(value) else {
+                throw ValidationError("--\(flag) must be one of \(allowed.joined(separator: ", ")), got \(value)")
+            }
         }
+        try check(gemvPath, "gemv-path", GEMVPath.allCases.map(\.rawValue))
+        try check(simd, "simd", SIMDWidth.allCases.map(\.rawValue))
+        try check(gemmPath, "gemm-path", GEMMPath.allCases.map(\.rawValue))
+        try check(bf16Dot, "bf16-dot", ["off", "on"])
     }
 
-    /// Selects the path for this process; throws when the CPU lacks it.
+    /// Selects the paths for this process; throws when the CPU lacks the GEMV path.
     func apply() throws {
+        BLASBackend.selectSIMDWidth(SIMDWidth(rawValue: simd) ?? .auto)
+        BLASBackend.gemmOverride = GEMMPath(rawValue: gemmPath) ?? .auto
+        BLASBackend.bf16DotProducts = bf16Dot == "on"
         try BLASBackend.selectGEMVPath(GEMVPath(rawValue: gemvPath) ?? .auto)
     }
 }

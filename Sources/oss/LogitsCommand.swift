@@ -11,7 +11,7 @@ struct LogitsCommand: ParsableCommand {
         commandName: "logits",
         abstract: "Print per-position argmax and top-k logits of a token sequence as JSON.")
 
-    @Option(name: .long, help: "Model directory (config.json + safetensors).")
+    @Option(name: .long, help: "Model: a GGUF file or a gpt-oss checkpoint directory.")
     var model: String
 
     @Option(name: .long, help: "Comma-separated token ids, e.g. 11,48,85.")
@@ -45,8 +45,7 @@ struct LogitsCommand: ParsableCommand {
     func run() throws {
         let ids = try parsedTokens()
         let engine = try backendOptions.makeBackend()
-        let model = try GPTOSSModel.load(directory: URL(fileURLWithPath: self.model), backend: engine,
-                                         contextLength: ids.count)
+        let model = try ModelLoader.load(path: self.model, options: ModelLoadOptions(backend: engine, contextLength: ids.count)).model
         let logits = try model.forward(tokens: ids, allLogits: true)
         let k = min(top, model.vocabSize)
         var topIDs = [Int32](repeating: 0, count: k), topValues = [Float](repeating: 0, count: k)

@@ -1,15 +1,20 @@
 import ArgumentParser
 import Foundation
+import OSSModel
 import OSSTokenizer
 
 /// Where `oss tokenize` / `oss detokenize` get their vocabulary: `--tokenizer FILE` or the bundled o200k_harmony.
 struct TokenizerOptions: ParsableArguments {
-    @Option(name: .long, help: "A .tiktoken vocabulary or a tokenizer.json (default: the bundled o200k_harmony).")
+    @Option(name: .long, help: ArgumentHelp(
+        "A GGUF file (a model or vocabulary only), a .tiktoken vocabulary or a tokenizer.json (default: the bundled o200k_harmony).",
+        discussion: "GGUF tokenizers: SentencePiece (llama) and byte-level BPE (gpt2) with the pre-tokenizers "
+            + BPEPreTokenizer.allCases.map(\.rawValue).joined(separator: ", ") + "."))
     var tokenizer: String?
 
     func load() throws -> Tokenizer {
         guard let path = tokenizer else { return try Tokenizer.o200kHarmony() }
         if path.hasSuffix(".json") { return try Tokenizer.loadHuggingFace(path: path) }
+        if path.lowercased().hasSuffix(".gguf") { return try Tokenizer.loadGGUF(path: path) }
         return try Tokenizer.loadTikToken(path: path)
     }
 }
@@ -28,6 +33,9 @@ struct TokenizeCommand: ParsableCommand {
     @Flag(name: .long, help: "Special token names (<|start|>, <|end|> …) become their ids instead of ordinary text.")
     var allowSpecial = false
 
+    @Flag(name: .long, help: "Add BOS (and EOS) as the vocabulary asks (GGUF add_bos_token / add_eos_token), as for a prompt.")
+    var addSpecial = false
+
     @Option(name: .long, help: "Output: json (an array) or csv (a comma list).")
     var format: Format = .json
 
@@ -36,12 +44,12 @@ struct TokenizeCommand: ParsableCommand {
     func run() throws {
         let t = try vocabulary.load()
         let ids: [Int32]
-        if let text {
-            ids = t.encode(text, allowSpecial: allowSpecial)
-        } else {
+        let text = try self.text ?? {
             let data = FileHandle.standardInput.readDataToEndOfFile()
-            ids = try t.encode(utf8: data, allowSpecial: allowSpecial)
-        }
+            guard let s = String(data: data, encoding: .utf8) else { throw TokenizerError.invalidUTF8(offset: 0) }
+            return s
+        }()
+        ids = t.encode(text, allowSpecial: allowSpecial, addSpecial: addSpecial)
         let list = ids.map(String.init).joined(separator: format == .json ? ", " : ",")
         Console.out(format == .json ? "[\(list)]\n" : "\(list)\n")
     }

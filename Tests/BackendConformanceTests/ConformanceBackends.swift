@@ -6,20 +6,34 @@ import SwiftBackend
 /// The backends the conformance suite checks. Adding a backend is one line in `factories`.
 enum ConformanceBackends {
     /// Every backend under test, each run with every count in `threadCounts`. `blas-scalar` is the BLAS backend
-    /// with its portable scalar C kernels forced instead of the AVX2+FMA ones (switched on around each call only),
-    /// `blas-avx2` (only on AVX512-VNNI CPUs) the BLAS backend with its MXFP4 GEMV held on the AVX2 path,
-    /// `blas-vpshufb` (only on VNNI+VBMI CPUs) with its 512-bit MXFP4 GEMV held on the lookup of VNNI CPUs without VBMI;
-    /// `auto` routes each op to one of the two by its default tuning profile.
+    /// with its portable scalar C kernels forced instead of the AVX2+FMA ones (switched on around each call only).
+    /// On AVX-512 CPUs `blas` runs the 512-bit kernels, so `blas-avx2` holds every kernel on its 256-bit AVX2 path
+    /// (the path of AVX2-only CPUs: AVX2 MXFP4 GEMV, OpenBLAS for every GEMM) and `blas-own` forces our GEMM for every
+    /// weight dtype (`blas` takes it for f32 only where OpenBLAS lacks an AVX-512 kernel) with VNNI held off (so MXFP4
+    /// and Q8_0 run its float32 microkernel, as on AVX-512 CPUs without VNNI, instead of the VNNI tiles `blas` runs)
+    /// and the opt-in `vdpbf16ps` BF16 GEMM where the CPU has AVX512-BF16; `blas-vpshufb` (only on VNNI+VBMI CPUs)
+    /// holds the 512-bit MXFP4 GEMV on the lookup of VNNI CPUs without VBMI. `auto` routes each op to one of the two
+    /// backends by its default tuning profile.
     static let factories: [BackendFactory] = [
         BackendFactory("swift") { SwiftBackend(threads: $0) },
         BackendFactory("blas") { BLASBackend(threads: $0) },
         BackendFactory("blas-scalar", enter: { BLASBackend.forceScalarKernels = true },
                        leave: { BLASBackend.forceScalarKernels = false }) { BLASBackend(threads: $0) },
         BackendFactory("auto") { AutoBackend(threads: $0) },
-    ] + (BLASBackend.cpuHasVNNI ? [
-        // where the CPU has AVX512 VNNI the MXFP4 GEMV takes that path; this runs its AVX2 vpmaddubsw path too
-        BackendFactory("blas-avx2", enter: { BLASBackend.disableVNNI = true },
-                       leave: { BLASBackend.disableVNNI = false }) { BLASBackend(threads: $0) },
+    ] + (BLASBackend.cpuHasAVX512 ? [
+        BackendFactory("blas-avx2", enter: { BLASBackend.disableAVX512 = true },
+                       leave: { BLASBackend.disableAVX512 = false }) { BLASBackend(threads: $0) },
+        BackendFactory("blas-own", enter: {
+            BLASBackend.gemmOverride = .own
+            BLASBackend.bf16DotProducts = true
+            BLASBackend.disableVNNI = true
+        }, leave: {
+            BLASBackend.gemmOverride = .auto
+            BLASBackend.bf16DotProducts = false
+            BLASBackend.disableVNNI = false
+        }) {
+            BLASBackend(threads: $0)
+        },
     ] : []) + (BLASBackend.cpuHasVBMI ? [
         BackendFactory("blas-vpshufb", enter: { BLASBackend.disableVBMI = true },
                        leave: { BLASBackend.disableVBMI = false }) { BLASBackend(threads: $0) },
@@ -30,4 +44,16 @@ enum ConformanceBackends {
 
     /// One runner per factory and thread count, built once for the whole test process.
     static let runners: [BackendRunner] = factories.flatMap { f in threadCounts.map { BackendRunner(f, threads: $0) } }
+}
+
+extension ConformanceBackends {
+    /// Whether `backend` (BLAS, or auto routing `linear` of this dtype and T to BLAS) rounds the activations of a
+    /// linear on `rows` rows of a `dtype` weight to bf16 right now (the `vdpbf16ps` GEMM; see
+    /// `Tolerance.linearBF16Dot`).
+    static func roundsActivationsToBF16(_ backend: any Backend, dtype: DType, rows: Int) -> Bool {
+        if let auto = backend as? AutoBackend {
+            return roundsActivationsToBF16(auto.route(.linear, dtype: dtype, tokens: rows), dtype: dtype, rows: rows)
+        }
+        return (backend as? BLASBackend)?.linearRoundsActivationsToBF16(dtype: dtype, rows: rows) ?? false
+    }
 }

@@ -65,23 +65,33 @@ final class HarnessSelfTests: XCTestCase {
         }
     }
 
-    /// The `blas-scalar` runner really runs the portable kernels; `blas` runs AVX2+FMA where the CPU has it (and
-    /// VNNI, with VBMI, for MXFP4 where the CPU has them); `blas-avx2` runs AVX2 with VNNI held off, `blas-vpshufb`
-    /// VNNI with VBMI held off.
-    func testBLASScalarSwitchTakesEffect() throws {
+    /// The `blas-scalar` runner really runs the portable kernels; `blas` runs AVX2+FMA where the CPU has it, and the
+    /// 512-bit kernels (VNNI with VBMI for MXFP4, our GEMM) where it has those; `blas-avx2` runs AVX2 with all of
+    /// AVX-512 held off, `blas-vpshufb` VNNI with VBMI held off, `blas-own` our GEMM for every dtype with VNNI held
+    /// off and the opt-in vdpbf16ps BF16 GEMM.
+    func testBLASPathSwitchesTakeEffect() throws {
         let info = BLASRuntimeInfo.current()
         for runner in ConformanceBackends.runners where runner.label.hasPrefix("blas") {
-            let (avx2, vnni, vbmi) = try runner.run { _ in
-                (BLASBackend.usingAVX2Kernels, BLASBackend.usingVNNIKernels, BLASBackend.usingVBMIKernels)
+            let (avx2, avx512, vnni, vbmi, bf16, gemm) = try runner.run { b in
+                (BLASBackend.usingAVX2Kernels, BLASBackend.usingAVX512Kernels, BLASBackend.usingVNNIKernels,
+                 BLASBackend.usingVBMIKernels, BLASBackend.usingBF16DotKernels,
+                 (b as? BLASBackend)?.gemmPath(for: .f32))
             }
             let what = "\(runner.label) threads=\(runner.threads)"
+            let wide = ["blas", "blas-vpshufb", "blas-own"].contains(runner.label) && info.cpuHasAVX2FMA
             XCTAssertEqual(avx2, runner.label != "blas-scalar" && info.cpuHasAVX2FMA, what)
-            XCTAssertEqual(vnni, ["blas", "blas-vpshufb"].contains(runner.label) && info.cpuHasAVX2FMA && info.cpuHasVNNI,
-                           what)
-            XCTAssertEqual(vbmi, runner.label == "blas" && info.cpuHasAVX2FMA && info.cpuHasVBMI, what)
+            XCTAssertEqual(avx512, wide && info.cpuHasAVX512, what)
+            XCTAssertEqual(vnni, wide && runner.label != "blas-own" && info.cpuHasVNNI, what)
+            XCTAssertEqual(vbmi, vnni && runner.label != "blas-vpshufb" && info.cpuHasVBMI, what)
+            XCTAssertEqual(bf16, runner.label == "blas-own" && avx512 && info.cpuHasBF16, what)
+            if runner.label == "blas-own" { XCTAssertEqual(gemm, avx512 ? .own : .cblas, what) }
+            if !avx512 { XCTAssertEqual(gemm, .cblas, what) }
         }
         XCTAssertFalse(BLASBackend.forceScalarKernels, "the scalar switch must be off again after a blas-scalar run")
-        XCTAssertFalse(BLASBackend.disableVNNI, "the VNNI switch must be off again after a blas-avx2 run")
+        XCTAssertFalse(BLASBackend.disableAVX512, "the AVX-512 switch must be off again after a blas-avx2 run")
         XCTAssertFalse(BLASBackend.disableVBMI, "the VBMI switch must be off again after a blas-vpshufb run")
+        XCTAssertFalse(BLASBackend.disableVNNI, "the VNNI switch must be off again after a blas-own run")
+        XCTAssertFalse(BLASBackend.bf16DotProducts, "the BF16-dot switch must be off again after a blas-own run")
+        XCTAssertEqual(BLASBackend.gemmOverride, .auto, "the GEMM override must be off again after a blas-own run")
     }
 }

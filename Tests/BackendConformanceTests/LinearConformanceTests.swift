@@ -43,8 +43,11 @@ struct LinearCase: ConformanceCase {
         if let u = Conformance.unsupported(backend, OpDescriptor(.linear, dtype: weight.dtype)) { return u }
         out.poison()
         try backend.linear(x.view, weight: weight, bias: bias?.view, out: out.view)
-        if let problem = Comparison.check(out, expected: expected, tolerance: Tolerance.linear(weight.dtype),
-                                          normFloor: normFloor) { return problem }
+        let bf16Dot = ConformanceBackends.roundsActivationsToBF16(backend, dtype: weight.dtype, rows: x.view.rows)
+        let tolerance = Tolerance.linear(weight.dtype, bf16Dot: bf16Dot)
+        if let problem = Comparison.check(out, expected: expected, tolerance: tolerance, normFloor: normFloor) {
+            return problem
+        }
         return xSnapshot.changes().map { "read-only input x was modified: \($0)" }
     }
 }

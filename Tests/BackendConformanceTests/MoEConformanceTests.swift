@@ -60,7 +60,11 @@ struct MoECase: ConformanceCase {
         if let u = Conformance.unsupported(backend, OpDescriptor(.moe, dtype: weights.gateUp.dtype)) { return u }
         out.poison()
         try backend.moe(x.view, weights: weights, out: out.view)
-        if let problem = Comparison.check(out, expected: expected, tolerance: Tolerance.moe(weights.gateUp.dtype)) { return problem }
+        // an expert's token group reaches the GEMM from 5 tokens on; whether it does depends on the routing
+        let bf16Dot = ConformanceBackends.roundsActivationsToBF16(backend, dtype: weights.gateUp.dtype,
+                                                                  rows: x.view.rows)
+        let tolerance = Tolerance.moe(weights.gateUp.dtype, bf16Dot: bf16Dot)
+        if let problem = Comparison.check(out, expected: expected, tolerance: tolerance) { return problem }
         return xSnapshot.changes().map { "read-only input x was modified: \($0)" }
     }
 }

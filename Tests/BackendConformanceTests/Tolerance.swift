@@ -31,8 +31,18 @@ enum Tolerance {
     static let linearFixedPoint = 1e-8
     /// Weight dtypes whose BLAS GEMV rounds x to 16-bit fixed point.
     static func roundsActivations(_ dtype: DType) -> Bool { dtype != .f32 && dtype != .f16 && dtype != .bf16 }
-    /// The linear threshold for a weight dtype.
-    static func linear(_ dtype: DType) -> Double { roundsActivations(dtype) ? linearFixedPoint : linear }
+    /// linear with BF16 weights where the BLAS backend's GEMM runs `vdpbf16ps` (the opt-in
+    /// `BLASBackend.bf16DotProducts` on an AVX512-BF16 CPU, T > 4; the `blas-own` runner): x is
+    /// rounded to bf16 once per call (8 significant bits, relative error ≤ 2⁻⁸ per element), the products are exact
+    /// and summed in float32. The NMSE is then ≈ 2.5e-6 on these uniform inputs (measured 2.0–2.4e-6, the size of
+    /// BF16 weight storage's own rounding), and ≤ 2⁻¹⁶ ≈ 1.5e-5 for a single term; 3e-5 still fails a lost term in
+    /// rows of up to ~30000 inputs, a wrong index or an unwritten element.
+    static let linearBF16Dot = 3e-5
+    /// The linear threshold for a weight dtype; `bf16Dot`: the backend rounds this case's activations to bf16.
+    static func linear(_ dtype: DType, bf16Dot: Bool = false) -> Double {
+        if bf16Dot { return linearBF16Dot }
+        return roundsActivations(dtype) ? linearFixedPoint : linear
+    }
     /// attention: headDim-term f32 dot products, exp of scores up to ~±10 (relative error of exp ≈ |score|·2⁻²⁴),
     /// a sum over ≤ 40 keys and a weighted sum of values.
     static let attention = 1e-9
@@ -45,8 +55,17 @@ enum Tolerance {
     /// SwiGLU output feeding `down` mixes clamped and near-zero values in one block, so its rounding is relatively
     /// coarser. Worst case seen 1.6e-9; 2e-8 leaves 12×.
     static let moeFixedPoint = 2e-8
-    /// The moe threshold for an expert dtype.
-    static func moe(_ dtype: DType) -> Double { roundsActivations(dtype) ? moeFixedPoint : moe }
+    /// moe with BF16 experts where an expert's token group reaches the `vdpbf16ps` GEMM (T > 4 tokens on an
+    /// AVX512-BF16 CPU with `BLASBackend.bf16DotProducts` on): both expert linears round their input to bf16 (see
+    /// `linearBF16Dot`, ≈ 2.5e-6 each), the errors add up and the SwiGLU between them passes them on (the router
+    /// keeps float32 activations, so routing is exact). Measured 8.1–8.5e-6 on the tiny config's sizes at T = 33 and
+    /// 200; 1e-4 leaves 12×.
+    static let moeBF16Dot = 1e-4
+    /// The moe threshold for an expert dtype; `bf16Dot`: the backend may round this case's expert inputs to bf16.
+    static func moe(_ dtype: DType, bf16Dot: Bool = false) -> Double {
+        if bf16Dot { return moeBF16Dot }
+        return roundsActivations(dtype) ? moeFixedPoint : moe
+    }
     /// embedding: a row gather; decoding is exact in f32 except the block scales' products (Q8_0 d·q, one rounding;
     /// the Q4…Q6 types up to three, in the reference decoder's order, a kernel's fused multiply-add at most 1 ulp).
     static let embedding = 1e-14

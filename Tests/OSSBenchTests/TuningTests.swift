@@ -110,6 +110,39 @@ final class TuningTests: XCTestCase {
         XCTAssertEqual(profile.bestThreads["gemv"], 1, "20 ns (blas, 1 thread) beats 25 ns (swift, 2 threads)")
     }
 
+    /// `oss tune` keeps, per linear dtype, the BLAS GEMM path with the smaller summed best time over the measured T
+    /// (at the routing thread count); the forced-path figures never route; `AutoBackend` hands the choice to its BLAS
+    /// member, and a profile without the field decodes with the built-in rule.
+    func testTunerPicksTheGEMMPathPerDType() throws {
+        let cblas = Tuner.gemmPathNames[.cblas]!, own = Tuner.gemmPathNames[.own]!
+        func m(_ key: String, _ t: Int, _ threads: Int, cblas c: Double, own o: Double) -> Tuner.Measurement {
+            Tuner.Measurement(key: key, tokens: t, threads: threads,
+                              bestNs: ["swift": 900, "blas": 500, cblas: c, own: o])
+        }
+        let ms = [m("linear.bf16", 64, 2, cblas: 100, own: 80), m("linear.bf16", 512, 2, cblas: 1000, own: 700),
+                  m("linear.f32", 64, 2, cblas: 90, own: 100), m("linear.f32", 512, 2, cblas: 900, own: 950),
+                  m("linear.f32", 512, 1, cblas: 5000, own: 100)] // another thread count: not the routing one
+        XCTAssertEqual(ms[0].winner, "blas", "a forced-path figure is never a routing target")
+        let p = Tuner(threads: [1, 2]).profile(from: ms, cpuModel: "cpu", date: "d")
+        XCTAssertEqual(p.gemmPaths, ["bf16": .own, "f32": .cblas])
+        XCTAssertTrue(Tuner.markdown(ms, profile: p).contains("bf16 own, f32 cblas"))
+        XCTAssertNil(Tuner.gemmPaths([Tuner.Measurement(key: "linear.f32", tokens: 1, threads: 1,
+                                                        bestNs: ["blas": 1])]))
+
+        let auto = AutoBackend(threads: 1, profile: p)
+        if BLASBackend.usingAVX512Kernels {
+            XCTAssertEqual(auto.blas.gemmPath(for: .f32), .cblas)
+            XCTAssertEqual(auto.blas.gemmPath(for: .bf16), .own)
+        } else {
+            XCTAssertEqual(auto.blas.gemmPath(for: .bf16), .cblas, "our GEMM needs AVX-512")
+        }
+        let old = try JSONDecoder().decode(TuningProfile.self, from: Data(#"""
+            {"schema": 1, "cpuModel": "x", "created": "d", "threads": 1, "routes": {}, "fallback": "blas",
+             "bestThreads": {}, "crossovers": {}}
+            """#.utf8))
+        XCTAssertNil(old.gemmPaths)
+    }
+
     func testOpsCaseRunsOnBothBackends() throws {
         // The smallest gpt-oss op (RMSNorm over 2880) prepared by the suite and run once per backend: outputs agree.
         let prepared = try OpsSuite.prepare(OpSpec(.rmsnorm, tokens: 2), cacheBytes: 32 << 20)

@@ -1,5 +1,6 @@
 import Foundation
 import OSSCore
+import OSSFormats
 import OSSModel
 import SwiftBackend
 import BLASBackend
@@ -38,6 +39,51 @@ enum TinyModelFixture {
         try SyntheticModel.write(.tiny, to: url, layout: layout)
         written[layout] = url
         return url
+    }
+
+    nonisolated(unsafe) private static var ggufWritten: [Bool: URL] = [:]
+
+    /// The tiny preset as a llama.cpp gpt-oss GGUF file (gate and up split, or fused), written on first use.
+    static func gguf(fusedGateUp: Bool = false) throws -> URL {
+        lock.lock()
+        defer { lock.unlock() }
+        if let url = ggufWritten[fusedGateUp] { return url }
+        let url = try scratchRoot().appendingPathComponent("tiny\(fusedGateUp ? "-fused" : "").gguf")
+        try SyntheticModel.writeGGUF(.tiny, to: url, fusedGateUp: fusedGateUp)
+        ggufWritten[fusedGateUp] = url
+        return url
+    }
+
+    nonisolated(unsafe) private static var denseWritten: [String: URL] = [:]
+
+    /// A dense synthetic preset as GGUF with matrices in `type`, written on first use.
+    static func dense(_ preset: SyntheticDensePreset, _ type: GGMLType = .f32) throws -> URL {
+        lock.lock()
+        defer { lock.unlock() }
+        let key = "\(preset.rawValue)-\(type)"
+        if let url = denseWritten[key] { return url }
+        let url = try scratchRoot().appendingPathComponent("\(key).gguf")
+        try SyntheticModel.writeGGUF(preset, type: type, to: url)
+        denseWritten[key] = url
+        return url
+    }
+
+    /// Copies the GGUF file at `source` to `name` in a fresh directory, with metadata keys set (nil values remove
+    /// them), tensors dropped and extra tensors appended.
+    static func rewrite(_ source: URL, name: String, metadata edits: [String: GGUFValue?] = [:], dropping: Set<String> = [],
+                        adding: [GGUFWriter.Entry] = []) throws -> URL {
+        let file = try GGUFFile(url: source)
+        let out = try temporaryDirectory("rewrite").appendingPathComponent(name)
+        var metadata: [(key: String, value: GGUFValue)] = []
+        for key in file.metadataKeys {
+            if let edit = edits[key] { if let v = edit { metadata.append((key, v)) } } else { metadata.append((key, file.metadata[key]!)) }
+        }
+        for (key, value) in edits where file.metadata[key] == nil { if let value { metadata.append((key, value)) } }
+        let entries = file.tensors.filter { !dropping.contains($0.name) }.map { info in
+            GGUFWriter.Entry(name: info.name, type: info.type, ne: info.ne) { $0.copyMemory(from: try file.rawBytes(info.name)) }
+        }
+        try GGUFWriter.write(metadata: metadata, tensors: entries + adding, to: out)
+        return out
     }
 
     /// A fresh empty directory inside this process's scratch directory.

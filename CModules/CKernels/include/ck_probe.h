@@ -17,7 +17,7 @@ extern "C" {
 
 /* Compute instruction classes: what a kernel's inner loop issues, and what the probes measure the peak of.
  * Rates are counted in GOP/s with multiplies and adds apart: one FP32 FMA lane is 2 ops, one vpdpbusd 32-bit lane
- * 4 byte products + 4 adds = 8 ops, one vdpbf16ps lane 2 bf16 products + 2 adds = 4 ops, one vpmaddubsw byte pair
+ * 4 byte products + 4 adds = 8 ops, one vdpbf16ps or vpdpwssd lane 2 products + 2 adds = 4 ops, one vpmaddubsw byte pair
  * (u8×s8 products summed to s16, then vpmaddwd/vpaddd into s32) 4 ops. */
 typedef enum {
     CK_ICLASS_FMA256 = 0,         /* FP32 FMA, 8 lanes: vfmadd231ps ymm */
@@ -26,7 +26,8 @@ typedef enum {
     CK_ICLASS_INT8_VNNI256 = 3,   /* u8×s8 dot, 256-bit: vpdpbusd ymm (AVX512-VNNI + VL, or AVX-VNNI) */
     CK_ICLASS_INT8_VNNI512 = 4,   /* u8×s8 dot, 512-bit: vpdpbusd zmm (AVX512-VNNI) */
     CK_ICLASS_BF16_DOT512 = 5,    /* bf16 pair dot into FP32, 512-bit: vdpbf16ps zmm (AVX512-BF16) */
-    CK_ICLASS_COUNT = 6
+    CK_ICLASS_INT16_VNNI512 = 6,  /* s16×s16 pair dot into s32, 512-bit: vpdpwssd zmm (AVX512-VNNI; the VNNI GEMM) */
+    CK_ICLASS_COUNT = 7
 } ck_iclass;
 
 /* 1 when the CPU and OS can run instruction class `cls` (0 for an unknown class). */

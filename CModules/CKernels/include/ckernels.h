@@ -59,9 +59,10 @@ enum {
 void ck_init(void);
 /** 1 when the CPU (cpuid + OS xsave state) supports AVX2, FMA and F16C. */
 int ck_has_avx2_fma(void);
-/** 1 when the CPU and OS support AVX512 F, DQ, BW and VL with ZMM state (512-bit float kernels and probes). */
+/** 1 when the CPU and OS support AVX512 F, DQ, BW and VL with ZMM state (the 512-bit float kernels: element-wise ops,
+ *  RMSNorm, RoPE, softmax, attention, the f32/f16/bf16 GEMVs and our GEMM microkernel; and the probes). */
 int ck_has_avx512(void);
-/** 1 when the CPU also has AVX512-BF16 (vdpbf16ps). */
+/** 1 when the CPU also has AVX512-BF16 (vdpbf16ps: the opt-in BF16 GEMM path and its probe). */
 int ck_has_avx512_bf16(void);
 /** 1 when the CPU has AVX-VNNI (VEX-encoded 256-bit vpdpbusd, e.g. Alder Lake; Zen 4/5 have the EVEX form only). */
 int ck_has_avx_vnni(void);
@@ -71,11 +72,29 @@ void ck_set_force_scalar(int on);
 int ck_get_force_scalar(void);
 /** 1 when kernels will take the AVX2+FMA path right now. */
 int ck_using_avx2(void);
+/** Keeps every kernel on its 256-bit AVX2 path (1) even where AVX-512 exists (0: use it when present): the 512-bit
+ *  float kernels, the VNNI integer GEMVs and our GEMM. Process-wide; for tests and measurements. */
+void ck_set_disable_avx512(int on);
+/** Current value of the disable-AVX-512 switch. */
+int ck_get_disable_avx512(void);
+/** 1 when the 512-bit kernels will run right now (AVX2 path on, AVX-512 present and not disabled). */
+int ck_avx512_enabled(void);
+/** Opt-in (1) to our BF16 GEMM through vdpbf16ps where AVX512-BF16 exists: twice the multiply-adds per instruction of
+ *  the f32 microkernel, but the activations are rounded to bf16 once per call (NMSE ≈ 3e-6 per linear instead of
+ *  ~1e-12; enough to move the tiny model's logits past gpt-oss.md §6's 2e-3). Default 0: float32 activations.
+ *  Process-wide. */
+void ck_set_bf16_dot(int on);
+/** Current value of the BF16-dot switch. */
+int ck_get_bf16_dot(void);
+/** 1 when the BF16 GEMM will use vdpbf16ps right now (AVX-512 on, AVX512-BF16 present, the switch on). */
+int ck_bf16_dot_enabled(void);
+
 /** 1 when the CPU and OS support AVX512 F, BW, VL and VNNI with ZMM state (the MXFP4 GEMV's 512-bit vpdpbusd path). */
 int ck_has_vnni(void);
 /** 1 when the CPU also has AVX512 VBMI (the 512-bit path then looks weights up with vpermb, not vpshufb). */
 int ck_has_vbmi(void);
-/** Keeps the MXFP4 GEMV on its AVX2 vpmaddubsw path (1) even where VNNI exists (0: use VNNI when present).
+/** Keeps the MXFP4 GEMV on its AVX2 vpmaddubsw path (1) even where VNNI exists (0: use VNNI when present; VNNI also
+ *  needs AVX-512 on, see ck_set_disable_avx512).
  *  All paths give bit-identical results; the switches exist to test and measure each. Process-wide. */
 void ck_set_disable_vnni(int on);
 /** Current value of the disable-VNNI switch. */
@@ -121,6 +140,32 @@ void ck_context_destroy(ck_context *ctx);
 /** Bytes of scratch currently held. */
 int64_t ck_context_scratch_bytes(const ck_context *ctx);
 
+/* ---------------------------------------------------------------- prefill GEMM path */
+
+/** Which GEMM runs linear for T beyond the GEMV kernels: OpenBLAS's cblas_sgemm (on decoded float tiles for other
+ *  dtypes), or our own AVX-512 microkernel (gemm512.c: packed panels decoded straight from the stored dtype; BF16
+ *  through vdpbf16ps when ck_set_bf16_dot is on). AUTO picks per dtype from the CPU and OpenBLAS's core type (see
+ *  ck_gemm_path_for). */
+enum { CK_GEMM_AUTO = 0, CK_GEMM_CBLAS = 1, CK_GEMM_OWN = 2 };
+/** Forces one GEMM path for every context and dtype (CK_GEMM_AUTO: no force). Process-wide; for tests and
+ *  measurements. CK_GEMM_OWN falls back to cblas where AVX-512 is off. */
+void ck_set_gemm_override(int path);
+/** Current value of the GEMM override. */
+int ck_get_gemm_override(void);
+/** Sets the GEMM path this context uses for weights of `dtype` (a tuning profile's choice; CK_GEMM_AUTO = the
+ *  built-in rule). Returns CK_ERR_DTYPE / CK_ERR_ARGUMENT for an unknown dtype or path. */
+int ck_context_set_gemm_path(ck_context *ctx, int32_t dtype, int path);
+/** The path linear will take for `dtype` on this context right now (CK_GEMM_CBLAS or CK_GEMM_OWN; never AUTO):
+ *  the override, else the context's choice, else the built-in rule — ours where AVX-512 is on and OpenBLAS's core
+ *  type has no AVX-512 kernel (e.g. OPENBLAS_CORETYPE=Haswell on an AVX-512 CPU) or the dtype is not f32. */
+int ck_gemm_path_for(const ck_context *ctx, int32_t dtype);
+/** 1 when ck_linear on this context with T activation rows of a `dtype` weight runs a GEMM right now (T past the
+ *  GEMV kernels). */
+int ck_linear_uses_gemm(const ck_context *ctx, int32_t dtype, int64_t T);
+/** 1 when ck_linear on this context with T activation rows of a `dtype` weight rounds the activations to bf16 right
+ *  now (our GEMM's vdpbf16ps path), 0 when it keeps them in float32 (or 16-bit fixed point, see quant.c). */
+int ck_linear_rounds_x_bf16(const ck_context *ctx, int32_t dtype, int64_t T);
+
 /* ---------------------------------------------------------------- direct OpenBLAS (benchmark baseline) */
 
 /** Plain `cblas_sgemm` row-major C[M,N] = A[M,K]·B[N,K]ᵀ (transB = 1) or A·B[K,N] (transB = 0), run with OpenBLAS's own
@@ -133,11 +178,13 @@ void ck_sgemv_direct(int64_t M, int64_t N, const float *A, const float *x, float
 
 /** y[T,out] = x[T,in]·W[out,in]ᵀ + bias[out] (bias may be NULL). T = 1 (and small T) run GEMV-class kernels. */
 int ck_linear(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y, int threads);
-/** The instruction class (ck_iclass of ck_probe.h) of the inner loop ck_linear runs right now (CPU, force switches,
- *  OpenBLAS core type) for a weight of `dtype` at T activation rows, for scoring it against that class's peak.
- *  `*products_per_mac` (may be NULL) receives how many of the class's products one counted weight × activation
- *  product costs: 2 on the integer paths with 16-bit fixed-point activations (two byte halves), else 1. */
-int ck_linear_class(int32_t dtype, int64_t T, int *products_per_mac);
+/** The instruction class (ck_iclass of ck_probe.h) of the inner loop ck_linear runs right now on this context (CPU,
+ *  force switches, the context's GEMM path, OpenBLAS core type; ctx may be NULL: the built-in GEMM rule) for a weight
+ *  of `dtype` at T activation rows, for scoring it against that class's peak. `*products_per_mac` (may be NULL)
+ *  receives how many of the class's products one counted weight × activation product costs: 2 on the integer GEMVs
+ *  with 16-bit fixed-point activations split into byte halves (vpdpbusd, vpmaddubsw), else 1 (the VNNI GEMM's
+ *  vpdpwssd multiplies the 16-bit values whole). */
+int ck_linear_class(const ck_context *ctx, int32_t dtype, int64_t T, int *products_per_mac);
 /** The class of OpenBLAS's SGEMM kernels for the core type it chose (FMA512 on SkylakeX/Cooperlake/SapphireRapids). */
 int ck_openblas_class(void);
 /** The class of the float kernels of the other ops (attention, norms, RoPE, softmax, SwiGLU, add) right now. */

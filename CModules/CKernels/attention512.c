@@ -1,0 +1,118 @@
+/*
+ * The 512-bit micro-kernels of attention.c's tile (behind ck_avx512_enabled()): scores for groups of 16 and 32 query
+ * lanes, the online-softmax step down 16 lanes at a time, and Σ p·v over 64 value columns per pass. The tile, its
+ * scratch layout and the masking stay in attention.c; an 8-lane rest of the query lanes keeps the 256-bit scores
+ * kernel there (a half-empty 512-bit vector costs as much as a full one).
+ */
+#include "ck_internal.h"
+
+#define T512 __attribute__((target(CK_AVX512_TARGET)))
+
+/* S[j][r0 + 16L ..] = scale · Σ_d K_j[d]·Qt[d][r0 + 16L ..] for L < LANES (1 or 2 vectors of queries), 8 keys at a
+ * time, then one at a time. */
+T512 __attribute__((always_inline)) static inline void scores_group(const int LANES, const float *qt, int64_t mp,
+                                                                   const float *const *kp, int64_t nb, int64_t D,
+                                                                   float scale, float *s) {
+    const __m512 sc = _mm512_set1_ps(scale);
+    int64_t j = 0;
+    for (; j + 8 <= nb; j += 8) {
+        __m512 a[8][2];
+        for (int u = 0; u < 8; u++)
+            for (int L = 0; L < LANES; L++) a[u][L] = _mm512_setzero_ps();
+        for (int64_t d = 0; d < D; d++) {
+            __m512 qv[2];
+            for (int L = 0; L < LANES; L++) qv[L] = _mm512_loadu_ps(qt + d * mp + 16 * L);
+            for (int u = 0; u < 8; u++) {
+                const __m512 k = _mm512_set1_ps(kp[j + u][d]);
+                for (int L = 0; L < LANES; L++) a[u][L] = _mm512_fmadd_ps(k, qv[L], a[u][L]);
+            }
+        }
+        for (int u = 0; u < 8; u++)
+            for (int L = 0; L < LANES; L++) _mm512_storeu_ps(s + (j + u) * mp + 16 * L, _mm512_mul_ps(a[u][L], sc));
+    }
+    for (; j < nb; j++) {
+        __m512 a[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+        for (int64_t d = 0; d < D; d++) {
+            const __m512 k = _mm512_set1_ps(kp[j][d]);
+            for (int L = 0; L < LANES; L++) a[L] = _mm512_fmadd_ps(k, _mm512_loadu_ps(qt + d * mp + 16 * L), a[L]);
+        }
+        for (int L = 0; L < LANES; L++) _mm512_storeu_ps(s + j * mp + 16 * L, _mm512_mul_ps(a[L], sc));
+    }
+}
+
+T512 int64_t ck_attn_scores_512(const float *qt, int64_t mp, const float *const *kp, int64_t nb, int64_t D, float scale,
+                                float *s) {
+    int64_t r0 = 0;
+    for (; r0 + 32 <= mp; r0 += 32) scores_group(2, qt + r0, mp, kp, nb, D, scale, s + r0);
+    for (; r0 + 16 <= mp; r0 += 16) scores_group(1, qt + r0, mp, kp, nb, D, scale, s + r0);
+    return r0;
+}
+
+/* Online softmax of the block's scores S[j][r] for the leading 16-lane groups of mp lanes (returns how many lanes it
+ * did): new running max m, P = exp(S − m) in place, alpha = exp(m_old − m), l = alpha·l + Σ_j P. */
+T512 int64_t ck_attn_softmax_512(float *s, int64_t mp, int64_t nb, float *m, float *l, float *alpha) {
+    int64_t r = 0;
+    for (; r + 16 <= mp; r += 16) {
+        const __mmask16 k = (__mmask16)0xFFFF;
+        __m512 mx = _mm512_maskz_loadu_ps(k, m + r);
+        const __m512 m_old = mx;
+        for (int64_t j = 0; j < nb; j++) mx = _mm512_max_ps(mx, _mm512_maskz_loadu_ps(k, s + j * mp + r));
+        __m512 sum = _mm512_setzero_ps();
+        for (int64_t j = 0; j < nb; j++) {
+            const __m512 e = ck_exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, s + j * mp + r), mx));
+            _mm512_mask_storeu_ps(s + j * mp + r, k, e);
+            sum = _mm512_add_ps(sum, e);
+        }
+        const __m512 a = ck_exp512(_mm512_sub_ps(m_old, mx));
+        _mm512_mask_storeu_ps(alpha + r, k, a);
+        _mm512_mask_storeu_ps(l + r, k, _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, l + r), a, sum));
+        _mm512_mask_storeu_ps(m + r, k, mx);
+    }
+    return r;
+}
+
+/* acc[r][c ..< c + 16·CV] = alpha[r]·acc[r][…] + Σ_j P[j][r]·V_j[…] for 4 query vectors, CV ≤ 4 column vectors
+ * (cm: the valid columns of the last one). */
+T512 __attribute__((always_inline)) static inline void values_4rows(const int CV, const float *pr, int64_t mp,
+                                                                   const float *const *vp, int64_t nb, int64_t c,
+                                                                   __mmask16 cm, int64_t D, const float *alpha,
+                                                                   float *acc) {
+    __m512 a[4][4];
+    for (int r = 0; r < 4; r++)
+        for (int v = 0; v < CV; v++) a[r][v] = _mm512_setzero_ps();
+    for (int64_t j = 0; j < nb; j++) {
+        __m512 vv[4];
+        for (int v = 0; v < CV; v++)
+            vv[v] = v == CV - 1 ? _mm512_maskz_loadu_ps(cm, vp[j] + c + 16 * v) : _mm512_loadu_ps(vp[j] + c + 16 * v);
+        const float *pj = pr + j * mp;
+        for (int r = 0; r < 4; r++) {
+            const __m512 w = _mm512_set1_ps(pj[r]);
+            for (int v = 0; v < CV; v++) a[r][v] = _mm512_fmadd_ps(w, vv[v], a[r][v]);
+        }
+    }
+    for (int r = 0; r < 4; r++) {
+        const __m512 al = _mm512_set1_ps(alpha[r]);
+        for (int v = 0; v < CV; v++) {
+            float *o = acc + r * D + c + 16 * v;
+            const __mmask16 k = v == CV - 1 ? cm : (__mmask16)0xFFFF;
+            _mm512_mask_storeu_ps(o, k, _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, o), al, a[r][v]));
+        }
+    }
+}
+
+/* acc = alpha·acc + P·V for all mp query vectors (a multiple of 4) and all D columns. */
+T512 void ck_attn_values_512(const float *s, int64_t mp, const float *const *vp, int64_t nb, int64_t D,
+                             const float *alpha, float *acc) {
+    for (int64_t r = 0; r < mp; r += 4) {
+        for (int64_t c = 0; c < D; c += 64) {
+            const int64_t cols = D - c < 64 ? D - c : 64, cv = (cols + 15) / 16;
+            const __mmask16 cm = cols % 16 ? (__mmask16)((1u << (cols % 16)) - 1) : (__mmask16)0xFFFF;
+            switch (cv) {
+            case 1: values_4rows(1, s + r, mp, vp, nb, c, cm, D, alpha + r, acc + r * D); break;
+            case 2: values_4rows(2, s + r, mp, vp, nb, c, cm, D, alpha + r, acc + r * D); break;
+            case 3: values_4rows(3, s + r, mp, vp, nb, c, cm, D, alpha + r, acc + r * D); break;
+            default: values_4rows(4, s + r, mp, vp, nb, c, cm, D, alpha + r, acc + r * D); break;
+            }
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import CKernels
+import OSSCore
+
+/// Which GEMM runs the BLAS backend's `linear` for T beyond the GEMV kernels (T > 4; MXFP4 T > 64 on AVX2, > 256 on
+/// AVX512-VNNI).
+public enum GEMMPath: String, CaseIterable, Sendable, Codable {
+    /// The built-in rule: our microkernel where AVX-512 is on and OpenBLAS's core type has no AVX-512 kernel (e.g.
+    /// `OPENBLAS_CORETYPE=Haswell` on an AVX-512 CPU) or the weight dtype is not f32; OpenBLAS otherwise.
+    case auto
+    /// OpenBLAS `cblas_sgemm` (f32 weights directly, other dtypes on decoded float tiles).
+    case cblas
+    /// Our AVX-512 microkernel (weights decoded straight into packed panels; BF16 through `vdpbf16ps` when
+    /// `BLASBackend.bf16DotProducts` is on). Where AVX-512 is off this falls back to `cblas`.
+    case own
+
+    var code: Int32 {
+        switch self {
+        case .auto: return Int32(CK_GEMM_AUTO)
+        case .cblas: return Int32(CK_GEMM_CBLAS)
+        case .own: return Int32(CK_GEMM_OWN)
+        }
+    }
+
+    init(code: Int32) { self = code == Int32(CK_GEMM_OWN) ? .own : code == Int32(CK_GEMM_CBLAS) ? .cblas : .auto }
+}
+
+/// The instruction width the BLAS backend's float kernels use (`--simd`).
+public enum SIMDWidth: String, CaseIterable, Sendable {
+    /// The widest the CPU has (AVX-512 where present, else AVX2).
+    case auto
+    /// 256-bit AVX2 everywhere, as on an AVX2-only CPU (also keeps the integer GEMVs and the GEMM off AVX-512).
+    case avx2
+}
+
+extension BLASBackend {
+    /// Keeps every C kernel on its 256-bit AVX2 path even where AVX-512 exists (process-wide): the 512-bit float
+    /// kernels, the VNNI integer GEMVs and our GEMM (linear then uses OpenBLAS). For tests and measurements.
+    public static var disableAVX512: Bool {
+        get { ck_get_disable_avx512() != 0 }
+        set { ck_set_disable_avx512(newValue ? 1 : 0) }
+    }
+
+    /// Opt-in to `vdpbf16ps` for the BF16 GEMM where the CPU has AVX512-BF16 (process-wide, default false): twice
+    /// the multiply-adds per instruction of the f32 microkernel, but the activations are rounded to bf16 once per call
+    /// (NMSE ≈ 3e-6 per linear instead of ~1e-12: enough to move the tiny model's logits past gpt-oss.md §6's 2e-3).
+    /// Off, the BF16 GEMM keeps float32 activations.
+    public static var bf16DotProducts: Bool {
+        get { ck_get_bf16_dot() != 0 }
+        set { ck_set_bf16_dot(newValue ? 1 : 0) }
+    }
+
+    /// Forces one GEMM path for every BLAS backend and dtype (process-wide; `.auto`: each backend's own choice).
+    public static var gemmOverride: GEMMPath {
+        get { GEMMPath(code: ck_get_gemm_override()) }
+        set { ck_set_gemm_override(newValue.code) }
+    }
+
+    /// Whether the CPU and OS support AVX512 F, BW, VL and DQ (the 512-bit float kernels).
+    public static var cpuHasAVX512: Bool { ck_has_avx512() != 0 }
+
+    /// Whether the CPU also has AVX512-BF16 (`vdpbf16ps`).
+    public static var cpuHasBF16: Bool { ck_has_avx512_bf16() != 0 }
+
+    /// Whether the 512-bit kernels run right now (CPU support, `disableAVX512` and `forceScalarKernels` off).
+    public static var usingAVX512Kernels: Bool { ck_avx512_enabled() != 0 }
+
+    /// Whether the BF16 GEMM uses `vdpbf16ps` right now (AVX-512 on, AVX512-BF16 present, `bf16DotProducts` on).
+    public static var usingBF16DotKernels: Bool { ck_bf16_dot_enabled() != 0 }
+
+    /// Sets the GEMM path this backend uses for weights of `dtype` (a tuning profile's choice; `.auto`: the built-in
+    /// rule). `gemmOverride` wins over it.
+    public func setGEMMPath(_ path: GEMMPath, for dtype: DType) {
+        guard let context else { return }
+        _ = ck_context_set_gemm_path(context, dtype.ckDType, path.code)
+    }
+
+    /// The GEMM path `linear` takes for `dtype` on this backend right now (`.cblas` or `.own`, never `.auto`).
+    public func gemmPath(for dtype: DType) -> GEMMPath {
+        GEMMPath(code: ck_gemm_path_for(context, dtype.ckDType))
+    }
+
+    /// Whether `linear` on `rows` activation rows of a `dtype` weight runs a GEMM right now (rows past the GEMV
+    /// kernels), so that `gemmPath(for:)` applies.
+    public func usesGEMM(dtype: DType, rows: Int) -> Bool {
+        ck_linear_uses_gemm(context, dtype.ckDType, Int64(rows)) != 0
+    }
+
+    /// Whether `linear` on `rows` activation rows of a `dtype` weight rounds the activations to bf16 on this backend
+    /// right now (the `vdpbf16ps` GEMM: NMSE ≈ 3e-6 per linear instead of ~1e-12; see README, Numerics).
+    public func linearRoundsActivationsToBF16(dtype: DType, rows: Int) -> Bool {
+        ck_linear_rounds_x_bf16(context, dtype.ckDType, Int64(rows)) != 0
+    }
+
+    /// Selects the float kernels' instruction width for the whole process (`disableAVX512`).
+    public static func selectSIMDWidth(_ width: SIMDWidth) {
+        disableAVX512 = width == .avx2
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import OSSCore
+import OSSFormats
+import OSSTokenizer
+
+extension SyntheticModel {
+    /// The ggml types the dense presets' matrices can be written in.
+    public static let denseWeightTypes: [GGMLType] = [.f32, .f16, .bf16, .q8_0]
+
+    /// Writes a dense preset as a GGUF file as llama.cpp's converter lays it out: `{arch}.*` keys, llama.cpp tensor
+    /// names, matrices (embedding included) in `type` (F32, F16, BF16 or Q8_0), vectors in F32, the preset's
+    /// vocabulary. Values follow the §6 hash with fan-in-adjusted scales, so activations stay in range at any size.
+    public static func writeGGUF(_ preset: SyntheticDensePreset, type: GGMLType, to url: URL) throws {
+        guard denseWeightTypes.contains(type) else {
+            throw ModelError.invalidParameter(
+                name: "dtype", reason: "\(type) (dense presets are written in \(denseWeightTypes.map(\.description).joined(separator: ", ")))")
+        }
+        let c = try preset.config
+        let vocabulary = try preset.vocabulary()
+        guard vocabulary.tokens.count == c.vocabSize else {
+            throw ModelError.invalidParameter(name: "preset", reason: "vocabulary of \(vocabulary.tokens.count) for \(c.vocabSize) rows")
+        }
+        try GGUFWriter.write(metadata: denseMetadata(c, preset: preset, type: type) + vocabulary.metadata,
+                             tensors: denseTensors(c, seedBase: preset.seedBase, type: type).map(\.entry), to: url)
+    }
+
+    /// The tensors of a dense model in llama.cpp's names and order.
+    static func denseTensors(_ c: LlamaConfig, seedBase: UInt32, type: GGMLType) -> [SyntheticGGUFTensor] {
+        func adjust(_ fanIn: Int, _ reference: Int) -> Int { Int((0.5 * log2(Double(fanIn) / Double(reference))).rounded()) }
+        let h = c.hiddenSize, qw = c.qWidth, kw = c.kvWidth, f = c.feedForward, d = c.headDim
+        var out: [SyntheticGGUFTensor] = []
+        func matrix(_ name: String, _ rows: Int, _ columns: Int, seed: UInt32, shift: Int) {
+            let recipe = SyntheticRecipe.float(seed: seed, shift: shift)
+            out.append(SyntheticGGUFTensor(name: name, type: type, ne: [columns, rows], rowLength: columns,
+                                           source: type == .q8_0 ? .q8_0(recipe) : .float(recipe), sourceRow: { $0 }))
+        }
+        func vector(_ name: String, _ n: Int, _ recipe: SyntheticRecipe) {
+            out.append(SyntheticGGUFTensor(name: name, type: .f32, ne: [n], rowLength: n, source: .float(recipe),
+                                           sourceRow: { $0 }))
+        }
+        // A tied embedding is also the unembedding: keep its logits near the untied scale.
+        matrix("token_embd.weight", c.vocabSize, h, seed: seedBase, shift: c.tiedEmbeddings ? 7 + adjust(h, 96) : 7)
+        if case let .llama3(factor, low, high, original) = c.ropeScaling {
+            let factors = RopeTable.llama3FrequencyFactors(headDim: d, base: c.ropeTheta, factor: factor,
+                                                           lowFrequencyFactor: low, highFrequencyFactor: high,
+                                                           originalContext: original)
+            out.append(SyntheticGGUFTensor(name: "rope_freqs.weight", type: .f32, ne: [d / 2], rowLength: d / 2,
+                                           source: .values(factors), sourceRow: { $0 }))
+        }
+        for n in 0..<c.layers {
+            let s = seedBase &+ UInt32(1 + 16 * n), b = "blk.\(n)."
+            vector(b + "attn_norm.weight", h, .normScale(seed: s))
+            matrix(b + "attn_q.weight", qw, h, seed: s &+ 1, shift: 9 + adjust(h, 96))
+            matrix(b + "attn_k.weight", kw, h, seed: s &+ 2, shift: 9 + adjust(h, 96))
+            matrix(b + "attn_v.weight", kw, h, seed: s &+ 3, shift: 9 + adjust(h, 96))
+            if c.architecture == .qwen2 {
+                vector(b + "attn_q.bias", qw, .float(seed: s &+ 11, shift: 7))
+                vector(b + "attn_k.bias", kw, .float(seed: s &+ 12, shift: 7))
+                vector(b + "attn_v.bias", kw, .float(seed: s &+ 13, shift: 7))
+            }
+            if c.architecture == .qwen3 {
+                vector(b + "attn_q_norm.weight", d, .normScale(seed: s &+ 9))
+                vector(b + "attn_k_norm.weight", d, .normScale(seed: s &+ 10))
+            }
+            matrix(b + "attn_output.weight", h, qw, seed: s &+ 4, shift: 9 + adjust(qw, 128))
+            vector(b + "ffn_norm.weight", h, .normScale(seed: s &+ 5))
+            matrix(b + "ffn_gate.weight", f, h, seed: s &+ 6, shift: 8 + adjust(h, 96))
+            matrix(b + "ffn_up.weight", f, h, seed: s &+ 7, shift: 8 + adjust(h, 96))
+            matrix(b + "ffn_down.weight", h, f, seed: s &+ 8, shift: 9 + adjust(f, 64))
+        }
+        let tail = seedBase &+ UInt32(1 + 16 * c.layers)
+        vector("output_norm.weight", h, .normScale(seed: tail))
+        if !c.tiedEmbeddings { matrix("output.weight", c.vocabSize, h, seed: tail &+ 1, shift: 8 + adjust(h, 96)) }
+        return out
+    }
+
+    /// The `general.*` and `{arch}.*` keys llama.cpp's converter writes for `c`.
+    static func denseMetadata(_ c: LlamaConfig, preset: SyntheticDensePreset, type: GGMLType) -> [(key: String, value: GGUFValue)] {
+        let p = c.architecture.rawValue + "."
+        // llama_ftype: ALL_F32 0, MOSTLY_F16 1, MOSTLY_Q8_0 7, MOSTLY_BF16 32.
+        let fileType: UInt32 = [.f32: 0, .f16: 1, .q8_0: 7, .bf16: 32][type] ?? 0
+        var m: [(key: String, value: GGUFValue)] = [
+            ("general.architecture", .string(c.architecture.rawValue)), ("general.type", .string("model")),
+            ("general.name", .string("SwiftOSS synthetic \(preset.rawValue)")), ("general.file_type", .uint32(fileType)),
+            (p + "vocab_size", .uint32(UInt32(c.vocabSize))),
+            (p + "block_count", .uint32(UInt32(c.layers))), (p + "context_length", .uint32(UInt32(c.contextLength))),
+            (p + "embedding_length", .uint32(UInt32(c.hiddenSize))), (p + "feed_forward_length", .uint32(UInt32(c.feedForward))),
+            (p + "attention.head_count", .uint32(UInt32(c.heads))), (p + "attention.head_count_kv", .uint32(UInt32(c.kvHeads))),
+            (p + "rope.freq_base", .float32(Float(c.ropeTheta))),
+            (p + "attention.layer_norm_rms_epsilon", .float32(c.rmsNormEps)),
+            (p + "attention.key_length", .uint32(UInt32(c.headDim))), (p + "attention.value_length", .uint32(UInt32(c.headDim))),
+            (p + "rope.dimension_count", .uint32(UInt32(c.headDim))),
+        ]
+        if type == .q8_0 { m.append(("general.quantization_version", .uint32(2))) }
+        return m
+    }
+}

@@ -1,0 +1,128 @@
+import BLASBackend
+import OSSCore
+import XCTest
+
+/// The BLAS backend's AVX-512 switches and GEMM paths: each switch changes the path the kernels take (shown by the
+/// reports and by results that differ in their last bits), and every forced path stays within its op's NMSE of the
+/// float64 reference. The conformance suite runs every op on these paths too (`blas`, `blas-avx2`, `blas-own`).
+final class SIMDPathTests: XCTestCase {
+    override func tearDown() {
+        BLASBackend.disableAVX512 = false
+        BLASBackend.gemmOverride = .auto
+        BLASBackend.bf16DotProducts = false
+        BLASBackend.disableVNNI = false
+    }
+
+    /// y = x·Wᵀ on a 2-thread BLAS backend, and the float64 reference.
+    private func linear(_ dtype: DType, rows: Int, inFeatures: Int = 288, outFeatures: Int = 70,
+                        backend: BLASBackend = BLASBackend(threads: 2)) throws -> (out: [Float], reference: [Double]) {
+        var random = SeededRandom(seed: UInt64(rows * 7919 + inFeatures))
+        let w = try WeightTensor.encode(random.floats(outFeatures * inFeatures), shape: Shape(outFeatures, inFeatures),
+                                        dtype: dtype)
+        let x = random.floats(rows * inFeatures, scale: 2)
+        let out = Tensor(zeros: Shape(rows, outFeatures))
+        try backend.linear(Tensor(x, shape: Shape(rows, inFeatures)), weight: w, bias: nil, out: out)
+        let reference = Reference.linear(x.map(Double.init), rows: rows, weight: w.decodedArray().map(Double.init),
+                                         outFeatures: outFeatures, inFeatures: inFeatures, bias: nil)
+        return (out.toArray(), reference)
+    }
+
+    func testAVX512SwitchTakesEffect() throws {
+        try XCTSkipUnless(BLASBackend.cpuHasAVX512 && BLASBackend.usingAVX2Kernels, "CPU has no AVX-512")
+        XCTAssertTrue(BLASBackend.usingAVX512Kernels)
+        BLASBackend.disableAVX512 = true
+        XCTAssertFalse(BLASBackend.usingAVX512Kernels)
+        XCTAssertFalse(BLASBackend.usingVNNIKernels, "the VNNI GEMVs are 512-bit kernels too")
+        XCTAssertEqual(BLASBackend(threads: 1).gemmPath(for: .bf16), .cblas, "our GEMM needs AVX-512")
+        BLASBackend.selectSIMDWidth(.auto)
+        XCTAssertTrue(BLASBackend.usingAVX512Kernels)
+    }
+
+    /// A forced GEMM path is the one that runs: OpenBLAS and our microkernel sum in different orders, so their bits
+    /// differ, and both stay within the linear tolerance. A backend's own choice per dtype (a profile's) is honoured,
+    /// and the process-wide override wins over it.
+    func testGEMMPathsRunAndAgree() throws {
+        try XCTSkipUnless(BLASBackend.usingAVX512Kernels, "our GEMM needs AVX-512")
+        for dtype in [DType.f32, .bf16, .f16] {
+            var outputs: [GEMMPath: [UInt32]] = [:]
+            for path in [GEMMPath.cblas, .own] {
+                BLASBackend.gemmOverride = path
+                let (out, reference) = try linear(dtype, rows: 37)
+                XCTAssertLessThan(Comparison.nmse(out, reference), Tolerance.linear, "\(dtype) \(path)")
+                outputs[path] = out.map(\.bitPattern)
+            }
+            XCTAssertNotEqual(outputs[.cblas], outputs[.own], "\(dtype): identical bits, the override did not switch")
+        }
+        BLASBackend.gemmOverride = .auto
+        let backend = BLASBackend(threads: 2)
+        backend.setGEMMPath(.own, for: .f32)
+        XCTAssertEqual(backend.gemmPath(for: .f32), .own)
+        backend.setGEMMPath(.cblas, for: .f32)
+        XCTAssertEqual(backend.gemmPath(for: .f32), .cblas)
+        BLASBackend.gemmOverride = .own
+        XCTAssertEqual(backend.gemmPath(for: .f32), .own, "the override wins over a backend's choice")
+    }
+
+    /// On VNNI CPUs our GEMM takes MXFP4 from T = 33 (and Q8_0 past the GEMV's T = 4) with its int16 vpdpwssd tiles:
+    /// the same 16-bit rounding of x as the integer GEMV, so both stay within `linearFixedPoint`, in another order.
+    func testVNNIGEMMTakesMXFP4AndQ8() throws {
+        try XCTSkipUnless(BLASBackend.usingVNNIKernels, "CPU has no AVX512 VNNI")
+        let backend = BLASBackend(threads: 2)
+        XCTAssertFalse(backend.usesGEMM(dtype: .mxfp4, rows: 32))
+        XCTAssertTrue(backend.usesGEMM(dtype: .mxfp4, rows: 33))
+        XCTAssertTrue(backend.usesGEMM(dtype: .q8_0, rows: 5))
+        for dtype in [DType.mxfp4, .q8_0] {
+            var outputs: [[UInt32]] = []
+            for path in [GEMMPath.own, .cblas] { // cblas: the integer GEMV up to T = 256 (MXFP4), float tiles (Q8_0)
+                BLASBackend.gemmOverride = path
+                let (out, reference) = try linear(dtype, rows: 40, inFeatures: 2880)
+                XCTAssertLessThan(Comparison.nmse(out, reference), Tolerance.linearFixedPoint, "\(dtype) \(path)")
+                outputs.append(out.map(\.bitPattern))
+            }
+            XCTAssertNotEqual(outputs[0], outputs[1], "\(dtype): identical bits, the VNNI GEMM did not run")
+        }
+    }
+
+    /// The opt-in vdpbf16ps BF16 GEMM rounds x to bf16: its NMSE is that of the rounding (≈ 2.5e-6), above the float
+    /// path's and within `linearBF16Dot`; off, the BF16 GEMM keeps float32 activations. The GEMV (T ≤ 4) never rounds.
+    func testBF16DotIsOptInAndRoundsActivations() throws {
+        try XCTSkipUnless(BLASBackend.usingAVX512Kernels && BLASBackend.cpuHasBF16, "CPU has no AVX512-BF16")
+        let backend = BLASBackend(threads: 2)
+        XCTAssertFalse(BLASBackend.usingBF16DotKernels, "vdpbf16ps must be opt-in")
+        XCTAssertFalse(backend.linearRoundsActivationsToBF16(dtype: .bf16, rows: 64))
+        let (exact, reference) = try linear(.bf16, rows: 64, inFeatures: 2880, backend: backend)
+        XCTAssertLessThan(Comparison.nmse(exact, reference), Tolerance.linear)
+        BLASBackend.bf16DotProducts = true
+        XCTAssertTrue(backend.linearRoundsActivationsToBF16(dtype: .bf16, rows: 64))
+        XCTAssertFalse(backend.linearRoundsActivationsToBF16(dtype: .bf16, rows: 4), "the GEMV keeps float32 x")
+        XCTAssertFalse(backend.linearRoundsActivationsToBF16(dtype: .f32, rows: 64))
+        let (rounded, _) = try linear(.bf16, rows: 64, inFeatures: 2880, backend: backend)
+        let e = Comparison.nmse(rounded, reference)
+        XCTAssertGreaterThan(e, 1e-7, "no bf16 rounding visible: vdpbf16ps did not run")
+        XCTAssertLessThan(e, Tolerance.linearBF16Dot)
+    }
+
+    /// The instruction class reported for roofline scoring follows the path that runs (`ck_linear_class`).
+    func testReportedInstructionClassFollowsThePath() throws {
+        try XCTSkipUnless(BLASBackend.usingAVX512Kernels, "CPU has no AVX-512")
+        let b = BLASBackend(threads: 1)
+        func cls(_ kind: OpKind, _ dtype: DType? = nil, rows: Int) -> KernelClass {
+            b.kernelClass(for: OpDescriptor(kind, dtype: dtype), rows: rows)
+        }
+        XCTAssertEqual(cls(.linear, .bf16, rows: 1), KernelClass(.fma256), "one vector stays on the AVX2 loop")
+        XCTAssertEqual(cls(.linear, .bf16, rows: 3), KernelClass(.fma512))
+        XCTAssertEqual(cls(.linear, .bf16, rows: 64), KernelClass(.fma512), "our GEMM, float32 microkernel")
+        XCTAssertEqual(cls(.attention, rows: 64), KernelClass(.fma512))
+        if BLASBackend.usingVNNIKernels {
+            XCTAssertEqual(cls(.linear, .mxfp4, rows: 64), KernelClass(.int16VNNI512))
+            XCTAssertEqual(cls(.moe, .mxfp4, rows: 16), KernelClass(.int8VNNI512, productsPerMAC: 2), "the GEMV")
+        }
+        if BLASBackend.cpuHasBF16 {
+            BLASBackend.bf16DotProducts = true
+            XCTAssertEqual(cls(.linear, .bf16, rows: 64), KernelClass(.bf16Dot512))
+        }
+        BLASBackend.disableAVX512 = true
+        XCTAssertEqual(cls(.linear, .bf16, rows: 64), BLASBackend.openBLASKernelClass, "OpenBLAS on decoded tiles")
+        XCTAssertEqual(cls(.attention, rows: 64), KernelClass(.fma256))
+    }
+}

@@ -1,0 +1,116 @@
+import BLASBackend
+import Foundation
+import OSSCore
+import OSSModel
+import XCTest
+@testable import OSSBench
+
+/// The e2e block's parts: peer rows from llama-bench's JSON lines, the per-op profiler, depth and startup rows.
+final class E2EBlockTests: XCTestCase {
+    /// Two lines as llama-bench b8967 prints them with `-o jsonl` (trimmed to the fields it always has).
+    static let jsonl = """
+        {"build_commit": "unknown", "model_type": "gpt-oss ?B MXFP4 MoE", "n_threads": 1, "n_prompt": 16, "n_gen": 0, "n_depth": 0, "avg_ns": 7890819, "avg_ts": 9380.04, "samples_ns": [ 904742, 14876896 ],"samples_ts": [ 17684.6, 1075.49 ]}
+        {"build_commit": "unknown", "model_type": "gpt-oss ?B MXFP4 MoE", "n_threads": 2, "n_prompt": 0, "n_gen": 8, "n_depth": 64, "avg_ns": 1096262, "avg_ts": 7308.23, "samples_ns": [ 1138219, 1054305 ],"samples_ts": [ 7028.52, 7587.94 ]}
+        """
+
+    static let footprint = ModelFootprint(
+        decodeBytesPerToken: 1e6, layerFLOPsPerToken: 2e6, unembedFLOPs: 1e5, totalWeightBytes: 4e6, dtypes: "bf16+mxfp4",
+        attentionLayers: [.init(heads: 2, headDim: 16, window: 0)], denseFLOPsPerToken: [.bf16: 2e6],
+        unembedDType: .bf16)
+
+    func testPeerRowsReadLikeOurs() throws {
+        let ceiling = Ceiling(threads: 1, fmaGFLOPS: 100, dramGBps: 20)
+        let rows = try PeerBenchmark.rows(jsonl: Self.jsonl, label: "tiny", cost: Self.footprint, tier: .dram,
+                                          ceiling: { _ in ceiling }, round: 2)
+        XCTAssertEqual(rows.map(\.test), ["pp16", "tg8@d64"])
+        XCTAssertEqual(rows.map(\.backend), ["llama.cpp", "llama.cpp"])
+        XCTAssertEqual(rows.map(\.threads), [1, 2])
+        XCTAssertEqual(rows[0].samplesNs, [904742, 14876896], "pp: one sample per prompt")
+        XCTAssertEqual(rows[1].samplesNs, [1138219 / 8.0, 1054305 / 8.0], "tg: ns per generated token")
+        XCTAssertEqual(rows[1].depth, 64)
+        XCTAssertEqual(rows[1].round, 2)
+        XCTAssertEqual(rows[0].cost, Self.footprint.prefillCost(tokens: 16, depth: 0))
+        // llama-bench's avg_ts is the mean over reps of n / rep time; ours for the pair: the same statistic.
+        let mean = try XCTUnwrap(MarkdownReporter.meanTokensPerSecond(rows[1]))
+        XCTAssertEqual(mean, 8 / ((1138219.0 + 1054305.0) / 2 / 1e9), accuracy: 1e-6)
+        XCTAssertThrowsError(try PeerBenchmark.rows(jsonl: "not json at all\n", label: "x", cost: Self.footprint,
+                                                    tier: .dram, ceiling: { _ in ceiling }, round: 1))
+        XCTAssertThrowsError(try PeerBenchmark.rows(jsonl: "{\"n_prompt\": 1}\n", label: "x", cost: Self.footprint,
+                                                    tier: .dram, ceiling: { _ in ceiling }, round: 1))
+    }
+
+    func testPeerArgumentsCoverEveryTestAndAPeerSpecIsChecked() throws {
+        let peer = PeerBenchmark(executable: URL(fileURLWithPath: "/bin/true"), model: URL(fileURLWithPath: "/m.gguf"))
+        XCTAssertEqual(peer.arguments(prompts: [512], gens: [128, 32], depths: [0, 4096], threads: [1, 2], reps: 3),
+                       ["-m", "/m.gguf", "-p", "512", "-n", "128,32", "-d", "0,4096", "-t", "1,2", "-r", "3", "-o", "jsonl"])
+        XCTAssertThrowsError(try PeerBenchmark.parse("llama-bench", model: nil))
+        XCTAssertThrowsError(try PeerBenchmark.parse("llama-bench=/nonexistent/llama-bench", model: nil))
+        XCTAssertThrowsError(try PeerBenchmark.parse("llama-bench=/bin/true", model: nil), "needs a GGUF file")
+        XCTAssertNoThrow(try PeerBenchmark.parse("llama-bench=/bin/true", model: URL(fileURLWithPath: "/m.gguf")))
+    }
+
+    func testVsPeerColumnPairsSameTestThreadsAndRound() throws {
+        var run = Fixtures.run()
+        let ceiling = Fixtures.ceilings[0]
+        var ours = BenchResult(suite: .e2e, test: "tg8@d64", op: "decode", backend: "blas", threads: 2, dtype: "bf16",
+                               shape: "tiny g=8 d=64", m: 8, n: 0, k: 0, reps: 1, warmup: 0, samplesNs: [50_000, 50_000],
+                               cost: OpCost(flops: 1, bytes: 1), ceiling: ceiling, workingSetBytes: 1, tokensPerRep: 1,
+                               bound: .memory)
+        ours.round = 2
+        run.results.append(ours)
+        run.results += try PeerBenchmark.rows(jsonl: Self.jsonl, label: "tiny", cost: Self.footprint, tier: .dram,
+                                              ceiling: { _ in ceiling }, round: 2)
+        let line = try XCTUnwrap(MarkdownReporter.render(run).split(separator: "\n").first {
+            $0.hasPrefix("| tg8@d64 |") && $0.contains("| blas |")
+        })
+        // ours 20 000 tok/s ÷ the peer's 8 / 1.096 ms = 7 298 tok/s → 2.74×
+        XCTAssertTrue(line.hasSuffix("| 2.741× |"), String(line))
+    }
+
+    func testProfilerTimesOnlyWhileRecording() throws {
+        let p = ProfilingBackend(BLASBackend(threads: 1))
+        let a = Tensor.random([4, 64], seed: 1), b = Tensor.random([4, 64], seed: 2), out = Tensor(zeros: [4, 64])
+        try p.add(a, b, out: out)
+        XCTAssertTrue(p.shares.isEmpty)
+        p.recording = true
+        try p.add(a, b, out: out)
+        try p.rmsNorm(a, weight: Tensor.random([64], seed: 3), eps: 1e-5, out: out)
+        p.recording = false
+        let shares = p.shares
+        XCTAssertEqual(Set(shares.keys), ["add", "rmsNorm"])
+        XCTAssertEqual(shares.values.reduce(0, +), 1, accuracy: 1e-9)
+        XCTAssertEqual(out.pointer[0].isFinite, true)
+        p.resetProfile()
+        XCTAssertTrue(p.shares.isEmpty)
+        XCTAssertEqual(p.kernelClass(for: OpDescriptor(.add), rows: 4), BLASBackend(threads: 1).kernelClass(for: OpDescriptor(.add), rows: 4))
+    }
+
+    func testDepthRowsRewindExactlyAndCarryAttentionShares() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-depth-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try SyntheticModel.write(.tiny, to: dir)
+        let profiler = ProfilingBackend(BLASBackend(threads: 1))
+        let loaded = try ModelLoader.load(path: dir.path, options: ModelLoadOptions(
+            backend: profiler, contextLength: 64, prefillChunk: 8, rewindRows: 8, residency: .prefault))
+        let ceiling = Ceiling(threads: 1, fmaGFLOPS: 100, dramGBps: 20)
+        let pp = try E2ESuite.prefill(loaded: loaded, profiler: profiler, prompts: [8], depth: 20, label: "tiny",
+                                      backend: "blas", threads: 1, reps: 2, warmup: 0, ceiling: ceiling, tier: .l2,
+                                      budget: 10)
+        let tg = try E2ESuite.decode(loaded: loaded, profiler: profiler, gens: [4], depth: 20, label: "tiny",
+                                     backend: "blas", threads: 1, reps: 2, warmup: 0, ceiling: ceiling, tier: .l2,
+                                     budget: 10)
+        XCTAssertEqual(pp.map(\.test), ["pp8@d20"])
+        XCTAssertEqual(tg.map(\.test), ["tg4@d20"])
+        XCTAssertEqual(tg[0].samplesNs.count, 8, "4 tokens × 2 reps")
+        XCTAssertEqual(loaded.model.position, 24, "each rep rewinds to the depth: the last one ends at 20 + 4")
+        for r in pp + tg {
+            XCTAssertEqual(r.depth, 20)
+            XCTAssertGreaterThan(r.opShares?["attention"] ?? 0, 0)
+            XCTAssertEqual(r.residentFraction ?? 0, 1, accuracy: 1e-9)
+        }
+        XCTAssertFalse(profiler.recording)
+        // The depth's attention FLOPs: positions 20 … 27 for pp8@d20.
+        XCTAssertEqual(pp[0].cost.flops, loaded.footprint.prefillCost(tokens: 8, depth: 20).flops)
+        XCTAssertGreaterThan(pp[0].cost.flops, loaded.footprint.prefillCost(tokens: 8, depth: 0).flops)
+    }
+}
