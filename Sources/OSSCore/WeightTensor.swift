@@ -135,29 +135,14 @@ extension WeightTensor {
         let p = store.bytes
         values.withUnsafeBufferPointer { v in
             let src = v.baseAddress!
-            switch dtype {
-            case .f32:
-                p.copyMemory(from: src, byteCount: 4 * values.count)
-            case .f16:
-                for i in 0..<values.count { p.storeBytes(of: Codec.floatToF16(src[i]), toByteOffset: 2 * i, as: UInt16.self) }
-            case .bf16:
-                for i in 0..<values.count { p.storeBytes(of: Codec.floatToBF16(src[i]), toByteOffset: 2 * i, as: UInt16.self) }
-            case .q8_0:
-                for b in 0..<(values.count / 32) { Codec.encodeQ8_0Block(src + 32 * b, into: p + 34 * b) }
-            case .mxfp4:
+            if dtype == .mxfp4 {
                 let blocks = p.assumingMemoryBound(to: UInt8.self)
                 let scales = (p + dataBytes).assumingMemoryBound(to: UInt8.self)
                 for b in 0..<(values.count / 32) {
                     scales[b] = Codec.encodeMXFP4Group(src + 32 * b, bytes: blocks + 16 * b)
                 }
-            case .q4_0, .q4_1, .q5_0, .q5_1:
-                for b in 0..<(values.count / 32) {
-                    LegacyQuant.encodeBlock(dtype, src + 32 * b, into: p + dtype.bytesPerBlock * b)
-                }
-            case .q4_K, .q5_K, .q6_K:
-                for b in 0..<(values.count / 256) {
-                    KQuant.encodeBlock(dtype, src + 256 * b, into: p + dtype.bytesPerBlock * b)
-                }
+            } else {
+                dtype.encodeRow(src, count: values.count, into: p)
             }
         }
         let scales = dtype == .mxfp4 ? UnsafePointer((p + dataBytes).assumingMemoryBound(to: UInt8.self)) : nil
