@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import OSSCore
 import OSSFormats
+import OSSTokenizer
 
 /// Errors of `GGUFQuantizer`; each names the file and tensor.
 public enum QuantizeError: Error, Equatable, CustomStringConvertible {
@@ -14,12 +15,27 @@ public enum QuantizeError: Error, Equatable, CustomStringConvertible {
         switch self {
         case let .tensor(f, t, r): return "\(f): tensor \(t): \(r)"
         case let .requantize(f, t, from, to):
-            return "\(f): tensor \(t) is already \(from); quantizing it to \(to) loses accuracy twice (--allow-requantize)"
+            return "\(f): tensor \(t) is already \(from); quantizing it to \(to) loses accuracy twice "
+                + "(--allow-requantize)"
         }
     }
 }
 
-/// `oss quantize`: rewrites a GGUF model with its matrices in a block type (or a llama.cpp mix), everything else
+/// One tensor `GGUFQuantizer` writes: its GGUF name, dimensions and stored type, a row decoder and its bytes as
+/// stored, each made on first use (inside the output's fill, so a big tensor is touched only while it is written).
+public struct QuantizerTensor {
+    public let name: String
+    /// ggml dimensions, fastest first.
+    public let ne: [Int]
+    /// The stored type (what an unchanged copy writes).
+    public let type: GGMLType
+    /// Returns the decoder of row r (of the `[rows, ne[0]]` view) into `ne[0]` floats.
+    let rows: () throws -> (Int, UnsafeMutablePointer<Float>) -> Void
+    /// Writes the tensor unchanged, in `type`'s GGUF layout, into exactly its bytes.
+    let copy: (UnsafeMutableRawBufferPointer) throws -> Void
+}
+
+/// `oss quantize`: rewrites a model as GGUF with its matrices in a block type (or a llama.cpp mix), everything else
 /// unchanged: metadata (with `general.file_type` and `general.quantization_version` set, split keys dropped: the output
 /// is one file), tensor order, 1-D tensors, norms and routers as stored. Each tensor is decoded to Float32 and encoded
 /// row by row with the scale-search quantizers of OSSCore, in parallel over rows, straight into the output mapping.
@@ -47,85 +63,128 @@ public enum GGUFQuantizer {
     /// - Throws: `QuantizeError`, `GGUFError` (reading, writing: nothing is left at `output` then).
     public static func quantize(_ archive: GGUFArchive, to output: URL, type: QuantizationType, threads: Int,
                                 allowRequantize: Bool = false) throws -> Report {
-        let file = archive.url.path
-        let infos = archive.tensors
         let architecture = try archive.string("general.architecture")
+        let tensors = archive.tensors.map { info in
+            QuantizerTensor(name: info.name, ne: info.ne, type: info.type, rows: {
+                let weight = try archive.weight(info.name)
+                return { weight.decodeRow($0, into: $1) }
+            }, copy: { out in
+                let bytes = try archive.rawBytes(info.name)
+                guard let base = out.baseAddress, let src = bytes.baseAddress else { return }
+                base.copyMemory(from: src, byteCount: out.count)
+            })
+        }
         let layers = try archive.optionalInt(architecture + ".block_count") ?? 0
-        let plan = type.plan(tensors: infos.map { ($0.name, $0.ne) }, layers: layers)
+        return try quantize(tensors, metadata: metadata(archive), layers: layers, file: archive.url.path, to: output, type: type, threads: threads,
+                            allowRequantize: allowRequantize)
+    }
+
+    /// Quantizes a gpt-oss safetensors checkpoint directory (as `ModelLoader` reads it: original or Hugging Face
+    /// names) to a llama.cpp gpt-oss GGUF file: the tensors of `GPTOSSWeights.ggufTensors`, the `gpt-oss.*` keys and
+    /// the o200k_harmony vocabulary, as `oss synth --format gguf` writes them. The MXFP4 experts are stored in a
+    /// quantized type, so every target needs `allowRequantize` (as llama.cpp's requantization does).
+    public static func quantize(checkpoint directory: URL, to output: URL, type: QuantizationType, threads: Int,
+                                allowRequantize: Bool = false) throws -> Report {
+        var dir = directory
+        if !FileManager.default.fileExists(atPath: dir.appendingPathComponent("config.json").path),
+           FileManager.default.fileExists(atPath: dir.appendingPathComponent("original/config.json").path) {
+            dir = dir.appendingPathComponent("original")
+        }
+        let config = try ModelConfig.load(directory: dir)
+        let archive = try SafetensorsArchive(directory: dir)
+        let weights = try GPTOSSWeights.load(archive: archive, config: config, directory: dir)
+        let metadata = SyntheticModel.gptOSSMetadata(config, name: directory.lastPathComponent)
+            + (try GGUFVocabulary.o200kHarmony(size: config.vocabSize)).metadata
+        return try quantize(weights.ggufTensors(config: config), metadata: metadata, layers: config.layers,
+                            file: directory.path, to: output, type: type, threads: threads,
+                            allowRequantize: allowRequantize)
+    }
+
+    /// Writes `tensors` with the types of `type`'s plan and `metadata` (the file type and quantization version set).
+    static func quantize(_ tensors: [QuantizerTensor], metadata: [(key: String, value: GGUFValue)], layers: Int,
+                         file: String, to output: URL, type: QuantizationType, threads: Int,
+                         allowRequantize: Bool) throws -> Report {
+        let plan = type.plan(tensors: tensors.map { ($0.name, $0.ne) }, layers: layers)
         var entries: [GGUFWriter.Entry] = []
         var reports: [TensorReport] = []
-        for (info, target) in zip(infos, plan) {
-            let to = target ?? info.type
-            if to == info.type {
-                let bytes = try archive.rawBytes(info.name)
-                entries.append(GGUFWriter.Entry(name: info.name, type: info.type, ne: info.ne) { out in
-                    if let base = out.baseAddress, let src = bytes.baseAddress { base.copyMemory(from: src, byteCount: out.count) }
-                })
+        var inputBytes = 0
+        for (tensor, target) in zip(tensors, plan) {
+            let to = target ?? tensor.type
+            if to == tensor.type {
+                entries.append(GGUFWriter.Entry(name: tensor.name, type: to, ne: tensor.ne, fill: tensor.copy))
             } else {
-                guard allowRequantize || info.type.blockSize == 1 else {
-                    throw QuantizeError.requantize(file: file, tensor: info.name, from: "\(info.type)", to: "\(to)")
+                guard allowRequantize || tensor.type.blockSize == 1 else {
+                    throw QuantizeError.requantize(file: file, tensor: tensor.name, from: "\(tensor.type)", to: "\(to)")
                 }
                 guard let dtype = to.dtype else {
-                    throw QuantizeError.tensor(file: file, tensor: info.name, reason: "\(to) is not a type SwiftOSS writes")
+                    throw QuantizeError.tensor(file: file, tensor: tensor.name,
+                                               reason: "\(to) is not a type SwiftOSS writes")
                 }
-                let weight = try archive.weight(info.name)
-                entries.append(GGUFWriter.Entry(name: info.name, type: to, ne: info.ne) { out in
-                    try encode(weight, as: dtype, into: out, threads: threads, file: file, tensor: info.name)
+                entries.append(GGUFWriter.Entry(name: tensor.name, type: to, ne: tensor.ne) { out in
+                    try encode(rows: try tensor.rows(), length: tensor.ne[0], as: dtype, into: out, threads: threads,
+                               file: file, tensor: tensor.name)
                 })
             }
-            reports.append(TensorReport(name: info.name, from: info.type, to: to,
-                                        bytes: GGUFFile.byteCount(ne: info.ne, type: to) ?? 0))
+            inputBytes += GGUFFile.byteCount(ne: tensor.ne, type: tensor.type) ?? 0
+            reports.append(TensorReport(name: tensor.name, from: tensor.type, to: to,
+                                        bytes: GGUFFile.byteCount(ne: tensor.ne, type: to) ?? 0))
         }
-        try GGUFWriter.write(metadata: metadata(archive, type: type), tensors: entries, to: output)
-        return Report(tensors: reports, inputBytes: infos.reduce(0) { $0 + $1.byteCount },
-                      outputBytes: reports.reduce(0) { $0 + $1.bytes })
+        var keys = metadata.filter { !$0.key.hasPrefix("split.") && $0.key != "general.file_type"
+            && $0.key != "general.quantization_version" }
+        keys.append(("general.file_type", .uint32(type.fileType)))
+        keys.append(("general.quantization_version", .uint32(2)))
+        try GGUFWriter.write(metadata: keys, tensors: entries, to: output)
+        return Report(tensors: reports, inputBytes: inputBytes, outputBytes: reports.reduce(0) { $0 + $1.bytes })
     }
 
-    /// The input's metadata in its order, without the split keys, with the file type and quantization version set.
-    static func metadata(_ archive: GGUFArchive, type: QuantizationType) -> [(key: String, value: GGUFValue)] {
+    /// The first shard's metadata in its order.
+    static func metadata(_ archive: GGUFArchive) -> [(key: String, value: GGUFValue)] {
         let first = archive.files[0]
-        var out: [(key: String, value: GGUFValue)] = first.metadataKeys.compactMap { key in
-            guard !key.hasPrefix("split."), key != "general.file_type", key != "general.quantization_version",
-                  let value = first.metadata[key] else { return nil }
-            return (key, value)
-        }
-        out.append(("general.file_type", .uint32(type.fileType)))
-        out.append(("general.quantization_version", .uint32(2)))
-        return out
+        return first.metadataKeys.compactMap { key in first.metadata[key].map { (key, $0) } }
     }
 
-    /// Encodes every row of `weight` as `dtype` into `out` (rows of `dtype.rowBytes(in)`), `threads` workers taking
-    /// chunks of rows in turn; each worker decodes into its own row buffer.
-    static func encode(_ weight: WeightTensor, as dtype: DType, into out: UnsafeMutableRawBufferPointer, threads: Int,
-                       file: String, tensor: String) throws {
+    /// Encodes every row (`rows(r, into:)` decodes row r of `length` floats) as `dtype` into `out` (rows of
+    /// `dtype.rowBytes(length)`), `threads` workers taking chunks of rows in turn, each with its own row buffer.
+    static func encode(rows decode: (Int, UnsafeMutablePointer<Float>) -> Void, length n: Int, as dtype: DType,
+                       into out: UnsafeMutableRawBufferPointer, threads: Int, file: String, tensor: String) throws {
         guard let base = out.baseAddress else { return }
-        let n = weight.inFeatures, rows = weight.shape.rows, rowBytes = dtype.rowBytes(n)
+        let rowBytes = dtype.rowBytes(n), rows = rowBytes > 0 ? out.count / rowBytes : 0
         guard rows * rowBytes == out.count else {
-            throw QuantizeError.tensor(file: file, tensor: tensor, reason: "\(rows) rows of \(rowBytes) bytes ≠ \(out.count)")
+            throw QuantizeError.tensor(file: file, tensor: tensor,
+                                       reason: "\(out.count) bytes are not rows of \(rowBytes)")
         }
         let target = RawPointerBox(pointer: base)
         let workers = max(1, min(threads, rows)), chunk = max(1, (1 << 16) / max(n, 1))
         let chunks = (rows + chunk - 1) / chunk
         let failure = FirstFailure()
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            var values = [Float](repeating: 0, count: n)
-            values.withUnsafeMutableBufferPointer { v in
-                guard let row = v.baseAddress else { return }
-                for c in stride(from: worker, to: chunks, by: workers) where !failure.isSet {
-                    for r in (c * chunk)..<min((c + 1) * chunk, rows) {
-                        weight.decodeRow(r, into: row)
-                        if dtype.isQuantized, let bad = (0..<n).first(where: { !row[$0].isFinite }) {
-                            failure.set(QuantizeError.tensor(file: file, tensor: tensor,
-                                                             reason: "row \(r) holds \(row[bad]) at column \(bad)"))
-                            return
+        withoutActuallyEscaping(decode) { decode in
+            let rowDecoder = UncheckedBox(decode)
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                var values = [Float](repeating: 0, count: n)
+                values.withUnsafeMutableBufferPointer { v in
+                    guard let row = v.baseAddress else { return }
+                    for c in stride(from: worker, to: chunks, by: workers) where !failure.isSet {
+                        for r in (c * chunk)..<min((c + 1) * chunk, rows) {
+                            rowDecoder.value(r, row)
+                            if dtype.isQuantized, let bad = (0..<n).first(where: { !row[$0].isFinite }) {
+                                failure.set(QuantizeError.tensor(file: file, tensor: tensor,
+                                                                 reason: "row \(r) holds \(row[bad]) at column \(bad)"))
+                                return
+                            }
+                            dtype.encodeRow(row, count: n, into: target.pointer + r * rowBytes)
                         }
-                        dtype.encodeRow(row, count: n, into: target.pointer + r * rowBytes)
                     }
                 }
             }
         }
         if let error = failure.error { throw error }
     }
+}
+
+/// A closure shared by the workers of one encode (it only reads immutable weights).
+private struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }
 
 /// The first error of a parallel loop (workers stop taking work once one is set).

@@ -32,8 +32,8 @@ public enum QuantizationType: String, CaseIterable, Sendable {
         }
     }
 
-    /// `general.file_type` (llama_ftype): MOSTLY_Q4_0 2, Q4_1 3, Q8_0 7, Q5_0 8, Q5_1 9, Q4_K_S 14, Q4_K_M 15, Q5_K_S 16,
-    /// Q5_K_M 17, Q6_K 18.
+    /// `general.file_type` (llama_ftype): MOSTLY_Q4_0 2, Q4_1 3, Q8_0 7, Q5_0 8, Q5_1 9, Q4_K_S 14, Q4_K_M 15,
+    /// Q5_K_S 16, Q5_K_M 17, Q6_K 18.
     public var fileType: UInt32 {
         switch self {
         case .q4_0: return 2
