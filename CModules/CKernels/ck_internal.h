@@ -154,14 +154,6 @@ __attribute__((target("avx2,fma"))) static inline __m256 ck_exp256(__m256 x) {
     y = _mm256_andnot_ps(under, y);
     return _mm256_blendv_ps(y, _mm256_set1_ps(INFINITY), over);
 }
-/* Sum of the 8 lanes. */
-__attribute__((target("avx2,fma"))) static inline float ck_hsum256(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
 /* exp of 16 lanes: ck_exp256's polynomial and edges (below −87.3 gives 0, above ln(FLT_MAX) +inf, NaN stays NaN), the
  * power of two applied with vscalefps. */
 __attribute__((target(CK_AVX512_TARGET))) static inline __m512 ck_exp512(__m512 x) {
@@ -251,6 +243,13 @@ void ck_add_span(const float *a, const float *b, float *out, int64_t n);       /
 void ck_scale_mul_span(const float *x, float s, const float *g, float *out, int64_t n); /* out = x·s·g */
 void ck_rope_row(float *v, int64_t half, const float *c, const float *s, int style); /* one head, in place */
 
+/* Sum of the 8 lanes. */
+__attribute__((target("avx2,fma"))) static inline float ck_hsum256(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
 /* gpt-oss clamped SwiGLU of n interleaved (gate, up) pairs → out[n]. */
 void ck_swiglu_span(const float *gate_up, float *out, int64_t n, float limit, float alpha);
 /* out[i] = silu(gate[i])·up[i] (out may alias). */

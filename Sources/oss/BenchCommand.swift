@@ -10,7 +10,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmark ops and the whole model per backend and thread count, against the measured roofline.",
-        subcommands: [BenchRunCommand.self, BenchCompareCommand.self],
+        subcommands: [BenchRunCommand.self, BenchCompareCommand.self, BenchServeCommand.self],
         defaultSubcommand: BenchRunCommand.self)
 }
 
@@ -44,7 +44,7 @@ struct BenchRunCommand: ParsableCommand {
     @Option(name: .long, help: "KV lengths for attention (default 128,1024,4096).") var kv: String?
     @Option(name: .long, help: "e2e prompt lengths (default 512).") var prompt: String?
     @Option(name: .long, help: "e2e generation lengths (default 128).") var gen: String?
-    @Option(name: .long, help: "e2e model: preset tiny|mini|20b or a checkpoint directory (default mini).") var model: String?
+    @Option(name: .long, help: "e2e model: preset tiny|mini|20b, a checkpoint directory or a GGUF file (default mini).") var model: String?
     @Option(name: .long, help: "Timed reps per op cell (default 10).") var reps: Int?
     @Option(name: .long, help: "Timed reps per e2e test (default 3).") var e2eReps: Int?
     @Option(name: .long, help: "Untimed warm-up reps (default 1).") var warmup: Int?
@@ -87,7 +87,7 @@ struct BenchRunCommand: ParsableCommand {
         }
         if let threads { c.threads = try VectorParameter.integers(threads, name: "threads") }
         if let suite {
-            c.suites = try VectorParameter.names(suite, name: "suite", allowed: BenchSuite.allCases.map(\.rawValue))
+            c.suites = try VectorParameter.names(suite, name: "suite", allowed: ["ops", "e2e"])
                 .compactMap(BenchSuite.init(rawValue:))
         }
         let dtypes = try dtype.map { try VectorParameter.dtypes($0, name: "dtype") }

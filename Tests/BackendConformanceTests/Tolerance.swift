@@ -29,8 +29,6 @@ enum Tolerance {
     /// Σb², so typical cases are judged as before). 1e-8 leaves 25× margin; 8-bit activations (ggml's Q8_0 / Q8_K,
     /// ~3e-5) or a lost term fail.
     static let linearFixedPoint = 1e-8
-    /// Weight dtypes whose BLAS GEMV rounds x to 16-bit fixed point.
-    static func roundsActivations(_ dtype: DType) -> Bool { dtype != .f32 && dtype != .f16 && dtype != .bf16 }
     /// linear with BF16 weights where the BLAS backend's GEMM runs `vdpbf16ps` (the opt-in
     /// `BLASBackend.bf16DotProducts` on an AVX512-BF16 CPU, T > 4; the `blas-own` runner): x is
     /// rounded to bf16 once per call (8 significant bits, relative error ≤ 2⁻⁸ per element), the products are exact
@@ -38,6 +36,8 @@ enum Tolerance {
     /// BF16 weight storage's own rounding), and ≤ 2⁻¹⁶ ≈ 1.5e-5 for a single term; 3e-5 still fails a lost term in
     /// rows of up to ~30000 inputs, a wrong index or an unwritten element.
     static let linearBF16Dot = 3e-5
+    /// Weight dtypes whose BLAS GEMV rounds x to 16-bit fixed point.
+    static func roundsActivations(_ dtype: DType) -> Bool { dtype != .f32 && dtype != .f16 && dtype != .bf16 }
     /// The linear threshold for a weight dtype; `bf16Dot`: the backend rounds this case's activations to bf16.
     static func linear(_ dtype: DType, bf16Dot: Bool = false) -> Double {
         if bf16Dot { return linearBF16Dot }
