@@ -61,12 +61,16 @@ def fresh_next_token(model: swiftoss.Model, tokens: list) -> int:
     return ctx.sample(temperature=0.0)
 
 
-def test_setup_model_prefix_reuse_equals_fresh_runs(tiny_dir: str) -> None:
-    infer = setup_model(tiny_dir, threads=2)
-    reference = swiftoss.Model(tiny_dir, threads=2)
+@pytest.mark.parametrize("which", ["tiny_dir", "tiny_gguf", "dense_gguf"])
+def test_setup_model_prefix_reuse_equals_fresh_runs(which: str, request: pytest.FixtureRequest) -> None:
+    """On the tiny gpt-oss (directory and GGUF) and the Llama-family GGUF presets."""
+    path = request.getfixturevalue(which)
+    infer = setup_model(path, threads=2)
+    reference = swiftoss.Model(path, threads=2)
+    vocab = reference.vocabulary_size
     context = infer.context
     # a request that grows token by token (generation), then one that shares only a prefix, then a shorter one
-    tokens = list(TINY_TOKENS[:6])
+    tokens = [t % vocab for t in TINY_TOKENS[:6]]
     run = 0
     for step in range(6):
         got = infer(tokens, temperature=0.0, new_request=step == 0)
