@@ -44,13 +44,16 @@ def llama_gguf(tmp_path_factory: pytest.TempPathFactory) -> str:
     return synth_dense(tmp_path_factory, "llama-tiny", "q8_0")
 
 
-@pytest.fixture(scope="session", params=["llama-tiny", "qwen-tiny"])
-def dense_gguf(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """Each Llama-family tokenizer kind: llama-tiny (SentencePiece, Q8_0) and qwen-tiny (qwen2, byte-level BPE,
-    F16)."""
-    if request.param == "llama-tiny":
-        return str(request.getfixturevalue("llama_gguf"))
+@pytest.fixture(scope="session")
+def qwen_gguf(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """qwen-tiny in F16: qwen2 byte-level BPE vocabulary of 1024, ChatML specials, no BOS."""
     return synth_dense(tmp_path_factory, "qwen-tiny", "f16")
+
+
+@pytest.fixture(scope="session", params=["llama_gguf", "qwen_gguf"])
+def dense_gguf(request: pytest.FixtureRequest) -> str:
+    """Each Llama-family tokenizer kind: SentencePiece (llama-tiny) and byte-level BPE (qwen-tiny)."""
+    return str(request.getfixturevalue(request.param))
 
 
 # gpt-oss.md §6: input tokens (37t + 11) mod 1024 and the golden outputs per position.

@@ -62,11 +62,13 @@ def test_dense_model_info_and_tokenizer(dense_gguf: str) -> None:
     assert model.format == "gguf" and model.num_experts == 0 and model.num_active_experts == 0
     assert (model.architecture, model.vocabulary_size) == (("llama", 512) if llama else ("qwen2", 1024))
     assert model.weight_dtypes == ("q8_0" if llama else "f16")
-    assert model.chat_format == ("llama2-sys" if llama else "chatml")
+    assert model.chat_format == ("llama2-sys-bos" if llama else "chatml")
     tok = model.tokenizer
     ids = tok.encode(PROMPT, add_special=True)
     assert ids == json.loads(oss("tokenize", "--tokenizer", dense_gguf, "--add-special", "--text", PROMPT))
-    assert (tok.bos, tok.adds_bos, tok.adds_eos) == ((1, True, False) if llama else (None, False, False))
+    assert (tok.adds_bos, tok.adds_eos) == (llama, False)
+    if llama:
+        assert (tok.bos, tok.eos) == (1, 2)  # <s>, </s>
     assert tok.eos is not None and tok.eos in tok.stop_tokens
     text = tok.decode(ids[1:] if tok.adds_bos else ids)
     assert text == (b" " if llama else b"") + PROMPT.encode()  # SentencePiece adds a space prefix

@@ -31,6 +31,7 @@ def cycle(tiny_dir: str, llama_gguf: str) -> None:
 
 
 def test_create_release_loop_does_not_grow(tiny_dir: str, llama_gguf: str) -> None:
+    gc.collect()  # objects of earlier tests
     before_handles = swiftoss.live_handles()
     for _ in range(20):  # warm-up: allocator pools, thread pools, lazily built tables
         cycle(tiny_dir, llama_gguf)

@@ -61,7 +61,7 @@ def fresh_next_token(model: swiftoss.Model, tokens: list) -> int:
     return ctx.sample(temperature=0.0)
 
 
-@pytest.mark.parametrize("which", ["tiny_dir", "tiny_gguf", "dense_gguf"])
+@pytest.mark.parametrize("which", ["tiny_dir", "tiny_gguf", "llama_gguf", "qwen_gguf"])
 def test_setup_model_prefix_reuse_equals_fresh_runs(which: str, request: pytest.FixtureRequest) -> None:
     """On the tiny gpt-oss (directory and GGUF) and the Llama-family GGUF presets."""
     path = request.getfixturevalue(which)
