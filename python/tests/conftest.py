@@ -2,7 +2,9 @@
 and a GGUF file) and Llama-family GGUF presets; `oss generate` runs for reference tokens."""
 import os
 import subprocess
+import threading
 from pathlib import Path
+from typing import Callable, List
 
 import pytest
 
@@ -16,6 +18,21 @@ def oss(*args: str) -> str:
     """Runs the `oss` CLI and returns its stdout."""
     return subprocess.run([CLI, *args], check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                           text=True).stdout
+
+
+def on_threads(count: int, run: Callable[[], List[int]]) -> List[List[int]]:
+    """The results of ``run`` called on ``count`` threads at once (ctypes releases the GIL, so the calls overlap)."""
+    results: List[List[int]] = [[] for _ in range(count)]
+
+    def body(i: int) -> None:
+        results[i] = run()
+
+    threads = [threading.Thread(target=body, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,6 @@
 """GGUF models through Model / Context / Tokenizer: the tiny gpt-oss as GGUF reproduces the §6 goldens; Llama-family
 presets give the tokens `oss generate` gives at temperature 0, from independent contexts of one model."""
 import json
-import threading
 from typing import List
 
 import numpy as np
@@ -9,7 +8,7 @@ import pytest
 
 import swiftoss
 
-from conftest import GOLDEN_ARGMAX, GOLDEN_MAX, TINY_TOKENS, oss
+from conftest import GOLDEN_ARGMAX, GOLDEN_MAX, TINY_TOKENS, on_threads, oss
 
 PROMPT = "Once upon a time, in a land far away"
 MAX_TOKENS = 24
@@ -101,17 +100,11 @@ def test_dense_contexts_on_threads(llama_gguf: str) -> None:
     expected = cli_tokens(llama_gguf)
     model = swiftoss.Model(llama_gguf, threads=2)
     stop = set(model.tokenizer.stop_tokens)
-    results: dict = {}
 
-    def run(i: int) -> None:
+    def run() -> List[int]:
         ctx, out = start(model, context_length=128), []
         while greedy_step(ctx, out, stop):
             pass
-        results[i] = out
+        return out
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert all(results[i] == expected for i in range(3))
+    assert on_threads(3, run) == [expected] * 3
