@@ -7,8 +7,8 @@ import SwiftOSSABI
 
 /// A context behind an `oss_context` handle: its own model instance (KV cache and run state over the model's shared
 /// weights); `tokens` is what the caller appended; `cached` the tokens whose keys and values the instance holds
-/// (always `instance.position` of them). `process` keeps their longest common prefix
-/// and runs the rest, so reset + append of a sequence sharing a prefix, or truncate, reruns only what changed.
+/// (always `instance.position` of them). `process` keeps their longest common prefix and runs the rest, so reset +
+/// append of a sequence sharing a prefix, or truncate, reruns only what changed.
 final class ContextHandle: HandleObject {
     override class var kindName: String { "context" }
     let model: ModelHandle
