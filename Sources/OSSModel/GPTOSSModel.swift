@@ -21,6 +21,8 @@ public final class GPTOSSModel: LanguageModel {
     public let state: RunState
     public let contextLength: Int
     public internal(set) var position = 0
+    /// Extra ring-buffer rows of each sliding layer (see `init`).
+    public let rewindRows: Int
     /// Keeps the mapped files alive as long as the weights are used.
     let archive: SafetensorsArchive?
 
@@ -52,6 +54,7 @@ public final class GPTOSSModel: LanguageModel {
         self.backend = backend
         self.decodeBackend = decodeBackend ?? backend
         self.contextLength = context
+        self.rewindRows = rewindRows
         self.archive = archive
         do {
             if let y = config.yarn {
@@ -96,6 +99,18 @@ public final class GPTOSSModel: LanguageModel {
         return try GPTOSSModel(config: config, weights: weights, backend: backend, decodeBackend: decodeBackend,
                                contextLength: contextLength, prefillChunk: prefillChunk, rewindRows: rewindRows,
                                archive: archive)
+    }
+
+    /// A new instance over the same weights, backends and rewind rows (nothing is copied: the weights stay mapped
+    /// once) with its own KV cache and run state, for another independent sequence.
+    /// - Parameters:
+    ///   - contextLength: KV cache positions (nil = this instance's), at most the model's positions.
+    ///   - prefillChunk: tokens per batched step (nil = this instance's).
+    public func makeInstance(contextLength: Int? = nil, prefillChunk: Int? = nil) throws -> GPTOSSModel {
+        try GPTOSSModel(
+            config: config, weights: weights, backend: backend, decodeBackend: decodeBackend,
+            contextLength: contextLength ?? self.contextLength, prefillChunk: prefillChunk ?? self.prefillChunk,
+            rewindRows: rewindRows, archive: archive)
     }
 
     /// Empties the KV cache (stale rows are never read: attention only sees positions < `position`).

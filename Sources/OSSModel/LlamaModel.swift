@@ -91,6 +91,17 @@ public final class LlamaModel: LanguageModel {
             contextLength: contextLength, prefillChunk: prefillChunk)
     }
 
+    /// A new instance over the same weights and backends (nothing is copied: the weights stay mapped once) with its
+    /// own KV cache and run state, for another independent sequence.
+    /// - Parameters:
+    ///   - contextLength: KV cache positions (nil = this instance's), at most the model's own context.
+    ///   - prefillChunk: tokens per batched step (nil = this instance's).
+    public func makeInstance(contextLength: Int? = nil, prefillChunk: Int? = nil) throws -> LlamaModel {
+        try LlamaModel(
+            config: config, weights: weights, backend: backend, decodeBackend: decodeBackend,
+            contextLength: contextLength ?? self.contextLength, prefillChunk: prefillChunk ?? self.prefillChunk)
+    }
+
     public func reset() {
         position = 0
         cache.reset()

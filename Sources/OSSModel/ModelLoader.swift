@@ -46,7 +46,8 @@ public enum ModelLoader {
         let tokenizerFile = url.appendingPathComponent("tokenizer.json").path
         let tokenizer =
             FileManager.default.fileExists(atPath: tokenizerFile)
-            ? try Tokenizer.loadHuggingFace(path: tokenizerFile) : try Tokenizer.o200kHarmony()
+            ? try Tokenizer.loadHuggingFace(path: tokenizerFile)
+            : try Tokenizer.o200kHarmony(searching: options.vocabularyDirectories)
         let footprint = model.footprint
         let info = ModelInfo(
             architecture: "gpt-oss", name: url.lastPathComponent, format: .safetensors, path: url.path,
