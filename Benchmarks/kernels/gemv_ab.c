@@ -109,7 +109,8 @@ int main(int argc, char **argv) {
         weight w[16];
         for (int c = 0; c < copies && c < 16; c++) {
             uint16_t *d = malloc(bytes);
-            for (int64_t i = 0; i < bytes / 2; i++) d[i] = f32_to_half_bits((float)(rand() / (double)RAND_MAX) - 0.5f, s == 0);
+            for (int64_t i = 0; i < bytes / 2; i++)
+                d[i] = f32_to_half_bits((float)(rand() / (double)RAND_MAX) - 0.5f, s == 0);
             w[c] = (weight){shapes[s].dt, d, NULL, shapes[s].out, shapes[s].in};
         }
         const int nc = copies < 16 ? copies : 16;

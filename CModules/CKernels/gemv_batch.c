@@ -118,7 +118,7 @@ typedef void (*block512_fn)(const uint8_t *const *, const float *, int64_t, int6
         block512(DT, R, NX, row, x, xs, i0, i1, part, first, pf);                                                      \
     }
 #define BLOCK512_DTYPE(D, DT)                                                                                          \
-    BLOCK512(D, DT, RB, 1) BLOCK512(D, DT, RB, 2) BLOCK512(D, DT, RB, 3) BLOCK512(D, DT, RB, 4)                            \
+    BLOCK512(D, DT, RB, 1) BLOCK512(D, DT, RB, 2) BLOCK512(D, DT, RB, 3) BLOCK512(D, DT, RB, 4)                        \
     BLOCK512(D, DT, 1, 1) BLOCK512(D, DT, 1, 2) BLOCK512(D, DT, 1, 3) BLOCK512(D, DT, 1, 4)
 BLOCK512_DTYPE(f32, CK_F32)
 BLOCK512_DTYPE(f16, CK_F16)
@@ -205,7 +205,8 @@ T256 __attribute__((always_inline)) static inline void block256(const int32_t dt
                 for (int k = 0; k < NX; k++) t[j][k] += wv * x[k * xs + i];
             }
         for (int j = 0; j < R; j++)
-            for (int k = 0; k < NX; k++) acc[j][k] = _mm256_add_ps(acc[j][k], _mm256_setr_ps(t[j][k], 0, 0, 0, 0, 0, 0, 0));
+            for (int k = 0; k < NX; k++)
+                acc[j][k] = _mm256_add_ps(acc[j][k], _mm256_setr_ps(t[j][k], 0, 0, 0, 0, 0, 0, 0));
     }
     for (int j = 0; j < R; j++)
         for (int k = 0; k < NX; k++) part[j * VMAX + k] = acc[j][k];
@@ -233,59 +234,36 @@ static int64_t chunk_elems(int32_t dt, int64_t n, int nv, int nxb) {
     return c < n ? c : n;
 }
 
-/* Rows [row0, row1) × nv ≤ VMAX vectors: RB rows per block (single rows at the end), NXB512 vectors per kernel call. */
-T512 static void rows512(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xs, int nv,
-                         const float *bias, float *y, int64_t ys) {
-    static const block512_fn fns[3][2][NXB512] = {BLOCK512_TABLE(f32), BLOCK512_TABLE(f16), BLOCK512_TABLE(bf16)};
-    const int32_t dt = w->dtype;
-    const int64_t n = w->cols, kc = chunk_elems(dt, n, nv, NXB512);
-    __m512 part[RB * VMAX];
-    for (int64_t r = row0; r < row1;) {
-        const int R = row1 - r >= RB ? RB : 1;
-        const block512_fn *f = fns[dt][R == RB];
-        const uint8_t *row[RB];
-        for (int j = 0; j < R; j++) row[j] = ck_row_ptr(w, r + j);
-        for (int64_t i0 = 0; i0 < n; i0 += kc) {
-            const int64_t i1 = n - i0 > kc ? i0 + kc : n;
-            for (int g = 0; g < nv; g += NXB512) {
-                const int nx = nv - g < NXB512 ? nv - g : NXB512;
-                f[nx - 1](row, xp + g * xs, xs, i0, i1, part + g, i0 == 0, g == 0);
-            }
-        }
-        for (int j = 0; j < R; j++) {
-            const float b = bias ? bias[r + j] : 0.f;
-            for (int k = 0; k < nv; k++) y[k * ys + (r + j - row0)] = hsum512(part[j * VMAX + k]) + b;
-        }
-        r += R;
+/* Rows [row0, row1) × nv ≤ VMAX vectors: RB rows per block (single rows at the end), NXB vectors per kernel call of
+ * `table`; VEC the register type, HSUM its horizontal sum. */
+#define ROWS_FUNCTION(NAME, TARGET, VEC, FN, NXB, HSUM, TABLE)                                                        \
+    TARGET static void NAME(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xs, int nv,      \
+                            const float *bias, float *y, int64_t ys) {                                                 \
+        static const FN fns[3][2][NXB] = {TABLE(f32), TABLE(f16), TABLE(bf16)};                                       \
+        const int32_t dt = w->dtype;                                                                                   \
+        const int64_t n = w->cols, kc = chunk_elems(dt, n, nv, NXB);                                                   \
+        VEC part[RB * VMAX];                                                                                           \
+        for (int64_t r = row0; r < row1;) {                                                                            \
+            const int R = row1 - r >= RB ? RB : 1;                                                                     \
+            const FN *f = fns[dt][R == RB];                                                                            \
+            const uint8_t *row[RB];                                                                                    \
+            for (int j = 0; j < R; j++) row[j] = ck_row_ptr(w, r + j);                                                 \
+            for (int64_t i0 = 0; i0 < n; i0 += kc) {                                                                   \
+                const int64_t i1 = n - i0 > kc ? i0 + kc : n;                                                          \
+                for (int g = 0; g < nv; g += NXB) {                                                                    \
+                    const int nx = nv - g < NXB ? nv - g : NXB;                                                        \
+                    f[nx - 1](row, xp + g * xs, xs, i0, i1, part + g, i0 == 0, g == 0);                                \
+                }                                                                                                      \
+            }                                                                                                          \
+            for (int j = 0; j < R; j++) {                                                                              \
+                const float b = bias ? bias[r + j] : 0.f;                                                              \
+                for (int k = 0; k < nv; k++) y[k * ys + (r + j - row0)] = HSUM(part[j * VMAX + k]) + b;                \
+            }                                                                                                          \
+            r += R;                                                                                                    \
+        }                                                                                                              \
     }
-}
-
-/* rows512 on 8-lane vectors, NXB256 vectors per kernel call. */
-T256 static void rows256(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xs, int nv,
-                         const float *bias, float *y, int64_t ys) {
-    static const block256_fn fns[3][2][NXB256] = {BLOCK256_TABLE(f32), BLOCK256_TABLE(f16), BLOCK256_TABLE(bf16)};
-    const int32_t dt = w->dtype;
-    const int64_t n = w->cols, kc = chunk_elems(dt, n, nv, NXB256);
-    __m256 part[RB * VMAX];
-    for (int64_t r = row0; r < row1;) {
-        const int R = row1 - r >= RB ? RB : 1;
-        const block256_fn *f = fns[dt][R == RB];
-        const uint8_t *row[RB];
-        for (int j = 0; j < R; j++) row[j] = ck_row_ptr(w, r + j);
-        for (int64_t i0 = 0; i0 < n; i0 += kc) {
-            const int64_t i1 = n - i0 > kc ? i0 + kc : n;
-            for (int g = 0; g < nv; g += NXB256) {
-                const int nx = nv - g < NXB256 ? nv - g : NXB256;
-                f[nx - 1](row, xp + g * xs, xs, i0, i1, part + g, i0 == 0, g == 0);
-            }
-        }
-        for (int j = 0; j < R; j++) {
-            const float b = bias ? bias[r + j] : 0.f;
-            for (int k = 0; k < nv; k++) y[k * ys + (r + j - row0)] = ck_hsum256(part[j * VMAX + k]) + b;
-        }
-        r += R;
-    }
-}
+ROWS_FUNCTION(rows512, T512, __m512, block512_fn, NXB512, hsum512, BLOCK512_TABLE)
+ROWS_FUNCTION(rows256, T256, __m256, block256_fn, NXB256, ck_hsum256, BLOCK256_TABLE)
 
 void ck_gemv_rows_batch(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xs, int nx,
                         const float *bias, float *y, int64_t ys, int wide) {

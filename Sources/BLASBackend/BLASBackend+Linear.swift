@@ -3,6 +3,7 @@ import OSSCore
 
 extension BLASBackend {
     /// `out[T, out] = x[T, in] · weight[out, in]ᵀ + bias`: our GEMV kernels for T ≤ 4 (weights decoded in registers;
+    /// F32/F16/BF16: T ≤ 16 on the AVX2 and AVX-512 paths, each weight row read once per call for batched decode;
     /// MXFP4: integer multiply-adds against 16-bit fixed-point activations, T ≤ 64 on the AVX2 path and T ≤ 256 on
     /// the AVX512-VNNI path; Q8_0 the same on the VNNI path; Q4_0 … Q5_1, Q4_K and Q5_K the same on every AVX2 path
     /// for T ≤ 32, Q6_K for T ≤ 16), cblas_sgemm (f32) or decoded tiles + cblas_sgemm (other dtypes) for larger T.

@@ -1,8 +1,8 @@
 import CKernels
 import OSSCore
 
-/// Which GEMM runs the BLAS backend's `linear` for T beyond the GEMV kernels (T > 4; MXFP4 T > 64 on AVX2, > 256 on
-/// AVX512-VNNI).
+/// Which GEMM runs the BLAS backend's `linear` for T beyond the GEMV kernels (f32/f16/bf16 T > 16, T > 4 on the scalar
+/// path; MXFP4 T > 64 on AVX2, > 256 on AVX512-VNNI).
 public enum GEMMPath: String, CaseIterable, Sendable, Codable {
     /// The built-in rule: our microkernel where AVX-512 is on and OpenBLAS's core type has no AVX-512 kernel (e.g.
     /// `OPENBLAS_CORETYPE=Haswell` on an AVX-512 CPU) or the weight dtype is not f32; OpenBLAS otherwise.

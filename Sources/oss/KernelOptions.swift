@@ -1,8 +1,8 @@
 import ArgumentParser
 import BLASBackend
 
-/// `--gemv-path`, `--simd`, `--gemm-path`, `--bf16-dot`, `--gemv-max-rows`: which instruction paths the BLAS backend's C kernels take
-/// (process-wide; shared by `bench run` and the commands that run a model).
+/// `--gemv-path`, `--simd`, `--gemm-path`, `--bf16-dot`, `--gemv-max-rows`: which instruction paths the BLAS backend's
+/// C kernels take (process-wide; shared by `bench run` and the commands that run a model).
 struct KernelOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "Integer GEMV path of the blas backend (MXFP4, Q4_0…Q6_K, and Q8_0 with VNNI): auto, avx2, vpshufb or vpermb "
@@ -18,7 +18,8 @@ struct KernelOptions: ParsableArguments {
     var simd: String = SIMDWidth.auto.rawValue
 
     @Option(name: .long, help: ArgumentHelp(
-        "Prefill GEMM of the blas backend's linear (T > 4): auto, cblas (OpenBLAS) or own (our AVX-512 microkernel).",
+        "Prefill GEMM of the blas backend's linear (past the GEMV: T > 16 for f32/f16/bf16): auto, cblas (OpenBLAS) "
+            + "or own (our AVX-512 microkernel).",
         discussion: "auto: ours where AVX-512 is on and OpenBLAS's core type has no AVX-512 kernel or the weights "
             + "are not f32. A tuning profile (`oss tune`) records the faster per dtype for --backend auto."))
     var gemmPath: String = GEMMPath.auto.rawValue

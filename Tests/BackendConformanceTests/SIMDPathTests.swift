@@ -79,7 +79,7 @@ final class SIMDPathTests: XCTestCase {
             for limit in [nil, 4] {
                 BLASBackend.gemvMaxRows = limit
                 XCTAssertEqual(backend.usesGEMM(dtype: dtype, rows: 8), limit != nil)
-                XCTAssertEqual(backend.usesGEMM(dtype: .mxfp4, rows: 8), limit != nil, "the limit holds for every dtype")
+                XCTAssertEqual(backend.usesGEMM(dtype: .mxfp4, rows: 8), limit != nil, "the limit is for every dtype")
                 let (out, reference) = try linear(dtype, rows: 8, inFeatures: 2880, backend: backend)
                 XCTAssertLessThan(Comparison.nmse(out, reference), Tolerance.linear, "\(dtype) limit \(limit ?? 0)")
                 outputs.append(out.map(\.bitPattern))

@@ -30,7 +30,7 @@ enum Tolerance {
     /// ~3e-5) or a lost term fail.
     static let linearFixedPoint = 1e-8
     /// linear with BF16 weights where the BLAS backend's GEMM runs `vdpbf16ps` (the opt-in
-    /// `BLASBackend.bf16DotProducts` on an AVX512-BF16 CPU, T > 4; the `blas-own` runner): x is
+    /// `BLASBackend.bf16DotProducts` on an AVX512-BF16 CPU, T > 16; the `blas-own` runner): x is
     /// rounded to bf16 once per call (8 significant bits, relative error ≤ 2⁻⁸ per element), the products are exact
     /// and summed in float32. The NMSE is then ≈ 2.5e-6 on these uniform inputs (measured 2.0–2.4e-6, the size of
     /// BF16 weight storage's own rounding), and ≤ 2⁻¹⁶ ≈ 1.5e-5 for a single term; 3e-5 still fails a lost term in
@@ -55,7 +55,7 @@ enum Tolerance {
     /// SwiGLU output feeding `down` mixes clamped and near-zero values in one block, so its rounding is relatively
     /// coarser. Worst case seen 1.6e-9; 2e-8 leaves 12×.
     static let moeFixedPoint = 2e-8
-    /// moe with BF16 experts where an expert's token group reaches the `vdpbf16ps` GEMM (T > 4 tokens on an
+    /// moe with BF16 experts where an expert's token group reaches the `vdpbf16ps` GEMM (T > 16 tokens on an
     /// AVX512-BF16 CPU with `BLASBackend.bf16DotProducts` on): both expert linears round their input to bf16 (see
     /// `linearBF16Dot`, ≈ 2.5e-6 each), the errors add up and the SwiGLU between them passes them on (the router
     /// keeps float32 activations, so routing is exact). Measured 8.1–8.5e-6 on the tiny config's sizes at T = 33 and
