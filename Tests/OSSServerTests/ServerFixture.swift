@@ -10,49 +10,81 @@ import OSSServer
 import OSSTokenizer
 import XCTest
 
-/// A running server on a free loopback port over the `tiny-o200k` preset (tiny shapes, the real vocabulary).
+/// A running server on a free loopback port over a small model: the `tiny-o200k` preset (tiny shapes, the real
+/// vocabulary, harmony chat) or a Llama-family GGUF preset (its own tokenizer and chat template), written into a
+/// temporary directory.
 final class ServerFixture: @unchecked Sendable {
+    /// The model served.
+    enum Model: String {
+        /// gpt-oss shapes of §6 with the o200k vocabulary: harmony.
+        case tinyO200k = "tiny-o200k"
+        /// qwen2, byte-level BPE of 1024 tokens, ChatML.
+        case qwenTiny = "qwen-tiny"
+        /// llama, SentencePiece of 512 tokens, Llama 2 chat template.
+        case llamaTiny = "llama-tiny"
+    }
+
     let server: OSSServer
     let port: Int
     let task: Task<Void, any Error>
     let client = HTTPClient(eventLoopGroupProvider: .singleton)
 
-    nonisolated(unsafe) private static var modelDirectory: URL?
+    nonisolated(unsafe) private static var root: URL?
+    nonisolated(unsafe) private static var written: [Model: String] = [:]
     private static let lock = NSLock()
 
-    /// The preset's checkpoint, written once per test process into a temporary directory removed at exit.
-    static func directory() throws -> URL {
+    /// The model's checkpoint directory or GGUF file, written once per test process into a temporary directory
+    /// removed at exit.
+    static func path(_ model: Model) throws -> String {
         lock.lock()
         defer { lock.unlock() }
-        if let d = modelDirectory { return d }
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("oss-server-tests-\(UUID().uuidString)")
-        try SyntheticModel.write(.tinyO200k, to: d)
-        modelDirectory = d
-        atexit { if let d = ServerFixture.modelDirectory { try? FileManager.default.removeItem(at: d) } }
-        return d
+        if let p = written[model] { return p }
+        let r = root ?? FileManager.default.temporaryDirectory.appendingPathComponent("oss-server-tests-\(UUID().uuidString)")
+        if root == nil {
+            try FileManager.default.createDirectory(at: r, withIntermediateDirectories: true)
+            root = r
+            atexit { if let r = ServerFixture.root { try? FileManager.default.removeItem(at: r) } }
+        }
+        let url: URL
+        switch model {
+        case .tinyO200k:
+            url = r.appendingPathComponent("tiny-o200k")
+            try SyntheticModel.write(.tinyO200k, to: url)
+        case .qwenTiny, .llamaTiny:
+            url = r.appendingPathComponent("\(model.rawValue).gguf")
+            try SyntheticModel.writeGGUF(model == .qwenTiny ? .qwenTiny : .llamaTiny, type: .f32, to: url)
+        }
+        written[model] = url.path
+        return url.path
     }
 
-    static func model(parallel: Int, context: Int, prefillChunk: Int) throws -> GPTOSSBatch {
-        let base = try GPTOSSModel.load(directory: try directory(), backend: try BackendKind.blas.make(threads: 2),
-                                        contextLength: context, prefillChunk: 1)
-        return try GPTOSSBatch(model: base, slots: parallel, contextLength: context,
-                               maxStepRows: parallel + prefillChunk, rewindRows: 64)
+    /// The model through `ModelLoader`, as `oss serve` loads it, and its slots.
+    static func load(_ model: Model, parallel: Int, context: Int, prefillChunk: Int) throws
+        -> (LoadedModel, ModelBatch) {
+        let options = ModelLoadOptions(backend: try BackendKind.blas.make(threads: 2), contextLength: context,
+                                       prefillChunk: 1, rewindRows: 64)
+        let loaded = try ModelLoader.load(path: try path(model), options: options)
+        let batch = try ModelBatch(model: loaded.model, slots: parallel, maxStepRows: parallel + prefillChunk,
+                                   rewindRows: 64)
+        return (loaded, batch)
     }
 
-    init(parallel: Int = 4, context: Int = 1024, queue: Int = 16, apiKey: String? = nil, prefillChunk: Int = 64,
-         maxBodyBytes: Int = 64 << 10, timeout: Double = 120) async throws {
+    init(_ model: Model = .tinyO200k, parallel: Int = 4, context: Int = 1024, queue: Int = 16,
+         apiKey: String? = nil, prefillChunk: Int = 64, maxBodyBytes: Int = 64 << 10, timeout: Double = 120)
+        async throws {
         var c = OSSServer.Configuration()
         c.port = 0
         c.apiKey = apiKey
         c.maxBodyBytes = maxBodyBytes
         c.requestTimeout = timeout
         c.engine = Engine.Configuration(queueCapacity: queue, prefillChunk: prefillChunk)
-        c.modelID = "tiny-o200k"
+        c.modelID = model.rawValue
         c.shutdownSignals = []
         var logger = Logger(label: "oss.serve.test")
         logger.logLevel = .warning
-        let server = try OSSServer(model: try Self.model(parallel: parallel, context: context, prefillChunk: prefillChunk),
-                                   tokenizer: try Tokenizer.o200kHarmony(), configuration: c, logger: logger)
+        let (loaded, batch) = try Self.load(model, parallel: parallel, context: context, prefillChunk: prefillChunk)
+        let server = try OSSServer(model: batch, tokenizer: loaded.tokenizer, chatFormat: try loaded.chatFormat(),
+                                   configuration: c, logger: logger)
         self.server = server
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         task = Task { try await server.run { port in continuation.yield(port) } }

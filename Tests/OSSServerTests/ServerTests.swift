@@ -33,7 +33,7 @@ final class ServerTests: XCTestCase {
             XCTAssertEqual(choice?["finish_reason"], .string("length"))
             XCTAssertEqual(choice?["message"]?["role"], .string("assistant"))
             // usage: the prompt is exactly the harmony rendering of the request
-            let prompt = try OSSServer.chatPrompt(requestBody: Array(body.utf8), renderer: s.server.renderer)
+            let prompt = try s.server.chatPrompt(requestBody: Array(body.utf8))
             XCTAssertEqual(reply["usage"]?["prompt_tokens"], .integer(prompt.count))
             XCTAssertEqual(reply["usage"]?["completion_tokens"], .integer(7))
             XCTAssertEqual(reply["usage"]?["total_tokens"], .integer(prompt.count + 7))
@@ -81,16 +81,14 @@ final class ServerTests: XCTestCase {
             """#
             let (ts, t) = try await s.json(.POST, "/v1/chat/completions", round)
             XCTAssertEqual(ts, 200, t.serialized)
-            let text = try s.server.tokenizer.decode(try OSSServer.chatPrompt(requestBody: Array(round.utf8),
-                                                                               renderer: s.server.renderer))
+            let text = try s.server.tokenizer.decode(try s.server.chatPrompt(requestBody: Array(round.utf8)))
             XCTAssertTrue(text.contains("type get_weather = (_: {\n// City name\ncity: string,\nunit?: \"c\" | \"f\",\n}) => any;"), text)
             XCTAssertTrue(text.contains("<|start|>assistant to=functions.get_weather<|channel|>commentary <|constrain|>json<|message|>{\"city\":\"SF\"}<|call|>"), text)
             XCTAssertTrue(text.contains("<|start|>functions.get_weather to=assistant<|channel|>commentary<|message|>{\"sunny\":true}<|end|>"), text)
             XCTAssertTrue(text.contains("# Instructions\n\nBe brief."), text)
             // tool_choice "none" leaves the tools out of the prompt
             let none = round.replacingOccurrences(of: #""max_tokens":3"#, with: #""max_tokens":3,"tool_choice":"none""#)
-            let plain = try s.server.tokenizer.decode(try OSSServer.chatPrompt(requestBody: Array(none.utf8),
-                                                                                renderer: s.server.renderer))
+            let plain = try s.server.tokenizer.decode(try s.server.chatPrompt(requestBody: Array(none.utf8)))
             XCTAssertFalse(plain.contains("namespace functions"), plain)
         } catch { try await s.stop(); throw error }
         try await s.stop()
