@@ -26,8 +26,9 @@ extension Sampler {
             let width = cumulativeBound[b] - below
             guard width > 0 else { continue }
             let start = b * block, count = min(block, row.limit - start)
-            // the rest of u, uniform in the block's share, picks the id
-            let j = start + min(Int((u - below) / width * Double(count)), count - 1)
+            // The id by a draw of its own: the rest of u would pick it too, but would turn rounding differences of
+            // the running bounds (logits that differ in the last bits, as a rewound slot's do) into another id.
+            let j = start + min(Int(rng.nextUnit() * Double(count)), count - 1)
             guard isAllowed(j) else { continue }
             let accept = SamplerKernels.weight(row.p[j], top: blockMax[b], k: k)
             if rng.nextUnit() < Double(accept) { return Int32(j) }
