@@ -54,15 +54,23 @@ test: setup
 	exit $$status
 
 # The C ABI test: Tests/CABI/test_swiftoss.c compiled against swiftoss.h (C99; the header is also checked as C++)
-# and linked to libswiftoss.so, run on a freshly written tiny model (gpt-oss.md §6). Needs the library and `oss`.
+# and linked to libswiftoss.so, run on freshly written models: the tiny gpt-oss (gpt-oss.md §6) as a checkpoint
+# directory and as GGUF, and llama-tiny (Q8_0 GGUF) with the ids `oss generate` gives at temperature 0 after
+# ABI_PROMPT. Needs the library and `oss`.
+ABI_PROMPT := Once upon a time, in a land far away
 test-c:
 	@mkdir -p .build
 	$(ABI_CC) -std=c99 -O1 -Wall -Wextra -Werror -I$(ABI_INCLUDE) Tests/CABI/test_swiftoss.c \
 	  -L$(LIB_DIR) -lswiftoss -Wl,-rpath,$(LIB_DIR) -lm -o .build/test_swiftoss
 	$(ABI_CC) -x c++ -std=c++11 -fsyntax-only -Wall -Werror $(ABI_INCLUDE)/swiftoss.h
-	@tiny=$$(mktemp -d); trap 'rm -rf "$$tiny"' EXIT; \
-	.build/release/oss synth --preset tiny --out "$$tiny" >/dev/null && \
-	set -o pipefail && .build/test_swiftoss "$$tiny" 2>&1 | tee .build/test-c.log
+	@models=$$(mktemp -d); trap 'rm -rf "$$models"' EXIT; set -o pipefail; \
+	.build/release/oss synth --preset tiny --out "$$models/tiny" >/dev/null && \
+	.build/release/oss synth --preset tiny --format gguf --out "$$models/tiny.gguf" >/dev/null && \
+	.build/release/oss synth --preset llama-tiny --format gguf --dtype q8_0 --out "$$models/llama.gguf" >/dev/null && \
+	ids=$$(.build/release/oss generate --model "$$models/llama.gguf" --backend blas --threads 2 \
+	  --prompt "$(ABI_PROMPT)" --temperature 0 --max-tokens 24 --token-ids 2>/dev/null) && \
+	.build/test_swiftoss "$$models/tiny" "$$models/tiny.gguf" "$$models/llama.gguf" "$(ABI_PROMPT)" "$$ids" 2>&1 \
+	  | tee .build/test-c.log
 
 # The pytest suites, in the venv, one run each (both have a conftest.py): the Python package's (python/tests,
 # against the library just built; SWIFTOSS_LIBRARY: the package bundles that file instead of running its own

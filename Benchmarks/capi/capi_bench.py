@@ -2,7 +2,8 @@
   1. per-call cost of a small op from Python (Backend.add on 16 floats, preallocated out) per backend and threads;
   2. decode tokens/s on the `mini` model driven from Python (Context: sample → append → decode the token's bytes)
      against the `oss generate` CLI on the same model, threads and prompt, alternating runs.
-Usage: python capi_bench.py --model DIR --cli PATH [--threads 1 2] [--tokens 64] [--runs 3]
+Usage: python capi_bench.py --model PATH --cli PATH [--threads 1 2] [--tokens 64] [--runs 3]
+(PATH: a checkpoint directory or a GGUF file; the prompt gets BOS where the vocabulary asks, as in the CLI)
 """
 import argparse
 import re
@@ -35,7 +36,7 @@ def op_overhead(kind: str, threads: int, calls: int = 20000, rounds: int = 15) -
 def python_decode(model: swiftoss.Model, tokens: int) -> float:
     """Tokens/s of `tokens` decode steps (each: process the previous token, sample, append, decode its bytes)."""
     ctx = swiftoss.Context(model)
-    ctx.append(PROMPT)
+    ctx.append(PROMPT, add_special=True)
     token = ctx.sample(temperature=0.0)  # prefill + first token (not timed, as the CLI's decode figure)
     tok = model.tokenizer
     t0 = time.perf_counter()
@@ -65,7 +66,7 @@ def cli_decode(cli: str, model_dir: str, threads: int, tokens: int) -> float:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", required=True, help="the mini model directory (oss synth --preset mini --out DIR)")
+    p.add_argument("--model", required=True, help="the mini model directory (oss synth --preset mini --out DIR) or a GGUF file")
     p.add_argument("--cli", required=True, help="path of the oss executable")
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     p.add_argument("--tokens", type=int, default=64)

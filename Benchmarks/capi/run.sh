@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Issue 12's measurements: per-call overhead of a small op from C and from Python, and decode tok/s from Python
-# vs the CLI on `mini`, at 1 and 2 threads. Run from the repository root: Benchmarks/capi/run.sh [MINI_DIR]
-# (without MINI_DIR the mini preset, ~430 MB, is written to a temporary directory and removed afterwards).
+# vs the CLI on `mini`, at 1 and 2 threads. Run from the repository root: Benchmarks/capi/run.sh [MODEL]
+# (MODEL: the mini checkpoint directory, or any model the CLI takes, e.g. a GGUF file of llama-1b)
+# (without MODEL the mini preset, ~430 MB, is written to a temporary directory and removed afterwards).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 swift build -c release --product swiftoss

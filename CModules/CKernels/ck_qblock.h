@@ -96,6 +96,19 @@ static inline void qb_run_rows(const qb_rows_fn fns[4], const ck_weight *w, int6
     }
 }
 
+/* Scalar rows (plain x) below the AVX2 level, else the (path, dtype) table `avx2` or `vnni` over nx vectors. */
+typedef void (*qb_scalar_fn)(const ck_weight *, int64_t, int64_t, const float *, int64_t, int, const float *, float *,
+                             int64_t);
+static inline void qb_gemv_rows(qb_scalar_fn scalar, const qb_rows_fn avx2[4], const qb_rows_fn vnni[4],
+                                const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xs, int nx,
+                                const float *bias, float *y, int64_t ys, int level) {
+    if (level < CK_LEVEL_AVX2) {
+        scalar(w, row0, row1, xp, xs, nx, bias, y, ys);
+        return;
+    }
+    qb_run_rows(level >= CK_LEVEL_VNNI ? vnni : avx2, w, row0, row1, xp, xs, nx, bias, y, ys);
+}
+
 /* Scalar GEMV rows for plain x: each block decoded by DECODE(w, row pointer, block index, float out[BLOCK]). */
 #define QB_ROWS_SCALAR(NAME, BLOCK, DECODE)                                                                            \
     static void NAME(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xs, int nx,              \

@@ -5,7 +5,7 @@
  * thread calling cblas on its own slice of output columns. Paths of y[T,out] = x[T,in]·W[out,in]ᵀ + b:
  *   any, T ≤ 4        our GEMV kernels (quant.c): each weight row decoded once in registers, dotted with all T rows
  *                     (MXFP4: T ≤ 64 on the AVX2 path, T ≤ 256 on the AVX512-VNNI path; Q4_0 … Q5_1, Q4_K, Q5_K:
- *                     T ≤ 64, Q6_K T ≤ 32 on both; the integer kernels beat float tiles + sgemm up to there)
+ *                     T ≤ 32, Q6_K T ≤ 16 on both; the integer kernels beat the GEMM paths below up to there)
  *                     (f32 T = 1 too: sgemm with M = 1 is ~4× slower than sgemv, and our kernel measured 1.1–1.8×
  *                     cblas_sgemv side by side in `oss bench` on a 2880-wide f32 weight larger than L3)
  *   T > 4, path OWN   our AVX-512 GEMM (gemm512.c): W decoded straight into packed panels, threads over outputs;
@@ -27,16 +27,17 @@ enum {
      * 1.1–1.4×, T = 512 1.1–1.3× / equal. */
     MXFP4_GEMV_MAX_T = 64,
     MXFP4_VNNI_GEMV_MAX_T = 256,
+    /* Q4_0 … Q5_1, Q4_K, Q5_K: the integer GEMV (quant_legacy.c, quant_k.c) against the GEMM past it, attn_out
+     * 4096→2880 on one thread of the VNNI path (`oss bench`, a loaded machine, 2 runs each): against our GEMM
+     * (gemm512.c, AVX-512 CPUs) T = 16 1.7–3×, T = 32 0.9–1.4×, T = 64 about equal; against decoded tiles + sgemm
+     * (other CPUs) T = 16 1.7–5×, T = 32 1.8–2.7×, T = 64 1.2–1.9×, T = 128 equal, T = 512 0.6–0.7×. */
+    QB_GEMV_MAX_T = 32,
+    /* Q6_K: our GEMM T = 16 1.0–1.3×, T = 32 0.8–0.9×; tiles + sgemm T = 16 2×, T = 32 about equal. */
+    Q6K_GEMV_MAX_T = 16,
     /* ... unless our GEMM takes MXFP4 (path OWN on a VNNI CPU: the VNNI GEMM tiles of gemm_vnni.c), which beats the
      * integer GEMV from about T = 36 on (gate_up 2880→5760, one thread, interleaved; GEMV → VNNI GEMM: T = 32
      * 0.93–0.97×, 48 1.14×, 64 1.14–1.22×, 128 1.30×, 256 1.40×). */
     MXFP4_VNNI_GEMM_GEMV_MAX_T = 32,
-    /* Q4_0 … Q5_1, Q4_K, Q5_K: the integer GEMV (quant_legacy.c, quant_k.c) against decoded tiles + sgemm, attn_out
-     * 4096→2880 on one thread of the VNNI path (`oss bench`, a loaded machine: ranges over 2–3 runs): T = 16 1.7–5×,
-     * T = 32 1.8–2.7×, T = 64 1.2–1.9×, T = 128 equal, T = 256 0.9×, T = 512 0.6–0.7×. */
-    QB_GEMV_MAX_T = 64,
-    /* Q6_K: T = 16 2×, T = 32 about equal, T = 64 0.9×. */
-    Q6K_GEMV_MAX_T = 32,
     TILE_BYTES = 8 << 20,  /* decoded float32 tile per thread in the tiled path (each sgemm call repacks x, so
                               tiles are large: x[T, in] packing is < 3% of a T ≥ 64 tile's FLOPs) */
     MIN_WORK_PER_THREAD = 2048, /* weight elements below which a second thread costs more than it saves */

@@ -297,11 +297,8 @@ KQ_ROWS_PATH(vnni, QB_VNNI_TARGET, kq_row_vnni)
 
 void ck_kq_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xs, int nx,
                      const float *bias, float *y, int64_t ys, int level) {
-    if (level < CK_LEVEL_AVX2) {
-        kq_rows_scalar(w, row0, row1, xp, xs, nx, bias, y, ys);
-        return;
-    }
     static const qb_rows_fn avx2[3][4] = {QB_TABLE(kq_avx2_q4_K), QB_TABLE(kq_avx2_q5_K), QB_TABLE(kq_avx2_q6_K)};
     static const qb_rows_fn vnni[3][4] = {QB_TABLE(kq_vnni_q4_K), QB_TABLE(kq_vnni_q5_K), QB_TABLE(kq_vnni_q6_K)};
-    qb_run_rows((level >= CK_LEVEL_VNNI ? vnni : avx2)[w->dtype - CK_Q4_K], w, row0, row1, xp, xs, nx, bias, y, ys);
+    const int i = w->dtype - CK_Q4_K;
+    qb_gemv_rows(kq_rows_scalar, avx2[i], vnni[i], w, row0, row1, xp, xs, nx, bias, y, ys, level);
 }

@@ -189,6 +189,22 @@ __attribute__((target(QB_AVX2_TARGET), always_inline)) static inline __m256 lg_g
         macc[k] = _mm256_fmadd_ps(off_, _mm256_loadu_ps(x[k].sx + (g)), macc[k]);                                      \
     }
 
+/* The row's groups: full ones of 4 pairs, then the last 1–7 blocks (PAIR(g, p, two): pair p of the group at g). */
+#define LG_ROW_GROUPS(PAIR)                                                                                            \
+    int64_t g = 0;                                                                                                     \
+    for (; g + 8 <= nb; g += 8) {                                                                                      \
+        LG_GROUP_SCALES(g, 8)                                                                                          \
+        PAIR(g, 0, 1);                                                                                                 \
+        PAIR(g, 1, 1);                                                                                                 \
+        PAIR(g, 2, 1);                                                                                                 \
+        PAIR(g, 3, 1);                                                                                                 \
+    }                                                                                                                  \
+    if (g < nb) {                                                                                                      \
+        const int64_t left = nb - g;                                                                                   \
+        LG_GROUP_SCALES(g, left)                                                                                       \
+        for (int p = 0; 2 * p < left; p++) PAIR(g, p, 2 * p + 1 < left);                                              \
+    }
+
 /* [qs_a | qs_b] of the pair at a (b = a + bytes; `two` = 0: only a exists, nothing past the row is read). */
 __attribute__((target(QB_AVX2_TARGET), always_inline)) static inline __m256i lg_pair_bytes(const lg_layout L,
                                                                                          const uint8_t *a, int two) {
@@ -245,19 +261,7 @@ lg_row_avx2(const int32_t DT, const uint8_t *row, int64_t nb, const qb_x *x, con
                                               acc[k][(p) & 1]);                                                        \
         }                                                                                                              \
     } while (0)
-    int64_t g = 0;
-    for (; g + 8 <= nb; g += 8) {
-        LG_GROUP_SCALES(g, 8)
-        LG_PAIR_AVX2(g, 0, 1);
-        LG_PAIR_AVX2(g, 1, 1);
-        LG_PAIR_AVX2(g, 2, 1);
-        LG_PAIR_AVX2(g, 3, 1);
-    }
-    if (g < nb) {
-        const int64_t left = nb - g;
-        LG_GROUP_SCALES(g, left)
-        for (int p = 0; 2 * p < left; p++) LG_PAIR_AVX2(g, p, 2 * p + 1 < left);
-    }
+    LG_ROW_GROUPS(LG_PAIR_AVX2)
 #undef LG_PAIR_AVX2
     for (int k = 0; k < NX; k++) res[k] = ck_hsum256(_mm256_add_ps(_mm256_add_ps(acc[k][0], acc[k][1]), macc[k]));
 }
@@ -295,19 +299,7 @@ lg_row_vnni(const int32_t DT, const uint8_t *row, int64_t nb, const qb_x *x, con
             acc[k][(p) & 1] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(P_), f_, acc[k][(p) & 1]);                           \
         }                                                                                                              \
     } while (0)
-    int64_t g = 0;
-    for (; g + 8 <= nb; g += 8) {
-        LG_GROUP_SCALES(g, 8)
-        LG_PAIR_VNNI(g, 0, 1);
-        LG_PAIR_VNNI(g, 1, 1);
-        LG_PAIR_VNNI(g, 2, 1);
-        LG_PAIR_VNNI(g, 3, 1);
-    }
-    if (g < nb) {
-        const int64_t left = nb - g;
-        LG_GROUP_SCALES(g, left)
-        for (int p = 0; 2 * p < left; p++) LG_PAIR_VNNI(g, p, 2 * p + 1 < left);
-    }
+    LG_ROW_GROUPS(LG_PAIR_VNNI)
 #undef LG_PAIR_VNNI
     for (int k = 0; k < NX; k++) res[k] = qb_hsum512(_mm512_add_ps(acc[k][0], acc[k][1])) + ck_hsum256(macc[k]);
 }
@@ -324,13 +316,10 @@ LG_ROWS_PATH(vnni, QB_VNNI_TARGET, lg_row_vnni)
 
 void ck_legacy_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xs, int nx,
                          const float *bias, float *y, int64_t ys, int level) {
-    if (level < CK_LEVEL_AVX2) {
-        lg_rows_scalar(w, row0, row1, xp, xs, nx, bias, y, ys);
-        return;
-    }
     static const qb_rows_fn avx2[4][4] = {QB_TABLE(lg_avx2_q4_0), QB_TABLE(lg_avx2_q4_1), QB_TABLE(lg_avx2_q5_0),
                                           QB_TABLE(lg_avx2_q5_1)};
     static const qb_rows_fn vnni[4][4] = {QB_TABLE(lg_vnni_q4_0), QB_TABLE(lg_vnni_q4_1), QB_TABLE(lg_vnni_q5_0),
                                           QB_TABLE(lg_vnni_q5_1)};
-    qb_run_rows((level >= CK_LEVEL_VNNI ? vnni : avx2)[w->dtype - CK_Q4_0], w, row0, row1, xp, xs, nx, bias, y, ys);
+    const int i = w->dtype - CK_Q4_0;
+    qb_gemv_rows(lg_rows_scalar, avx2[i], vnni[i], w, row0, row1, xp, xs, nx, bias, y, ys, level);
 }

@@ -82,7 +82,8 @@ public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
     }
 
     /// The instruction paths the C kernels take now, e.g. "AVX-512 float kernels; MXFP4 GEMV AVX512-VNNI+VBMI;
-    /// Q8_0 GEMV AVX512-VNNI; GEMM own (bf16 vdpbf16ps) for bf16, f16, q8_0, mxfp4, cblas for f32".
+    /// Q8_0 GEMV AVX512-VNNI; Q4_0…Q6_K GEMV AVX512-VNNI; GEMM own (bf16 vdpbf16ps) for bf16, f16, q8_0, mxfp4, …,
+    /// cblas for f32".
     public var kernelPaths: String {
         guard usingAVX2Kernels else { return "portable scalar" }
         let float = usingAVX512Kernels ? "AVX-512 float kernels" : "AVX2+FMA+F16C float kernels"
@@ -95,8 +96,9 @@ public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
             let bf16 = dot ? " (bf16 vdpbf16ps)" : ""
             gemm.append("\(path.rawValue)\(bf16) for \(dtypes.joined(separator: ", "))")
         }
+        let blocks = usingVNNIKernels ? "AVX512-VNNI" : "AVX2 vpmaddubsw"
         return "\(float); MXFP4 GEMV \(mxfp4); Q8_0 GEMV \(usingVNNIKernels ? "AVX512-VNNI" : "float"); "
-            + "GEMM \(gemm.joined(separator: ", "))"
+            + "Q4_0…Q6_K GEMV \(blocks); GEMM \(gemm.joined(separator: ", "))"
     }
 
     /// Runs an OpenMP parallel region of `threads` threads and returns how many distinct thread ids ran in it

@@ -34,14 +34,34 @@ public struct TuningProfile: Codable, Sendable, Equatable {
     /// The BLAS backend's prefill GEMM per weight dtype (`"bf16": .own`), as measured; dtypes without an entry (and
     /// profiles written before this field) use the built-in rule (`GEMMPath.auto`).
     public var gemmPaths: [String: GEMMPath]?
+    /// Thread count with the most prompt tokens/s (prefill, T > 1) and the most generated tokens/s (decode, T = 1),
+    /// as measured; the model commands run with them when `--threads` / `--decode-threads` are not given. Decode is
+    /// bandwidth-bound and often peaks below the core count. nil in profiles written before this field.
+    public var prefillThreads: Int?
+    public var decodeThreads: Int?
+    /// What `prefillThreads` / `decodeThreads` were measured on: `"ops"` (the op-class cells of `oss tune`) or the
+    /// model of `oss tune --model` (its label).
+    public var threadsMeasuredOn: String?
 
     public init(schema: Int = 1, cpuModel: String, created: String, threads: Int, routes: [String: [RouteRule]],
                 fallback: BackendKind, bestThreads: [String: Int] = [:], crossovers: [String: Int] = [:],
-                gemmPaths: [String: GEMMPath]? = nil) {
+                gemmPaths: [String: GEMMPath]? = nil, prefillThreads: Int? = nil, decodeThreads: Int? = nil,
+                threadsMeasuredOn: String? = nil) {
         self.schema = schema; self.cpuModel = cpuModel; self.created = created; self.threads = threads
         self.routes = routes.mapValues { $0.sorted { $0.minTokens < $1.minTokens } }
         self.fallback = fallback; self.bestThreads = bestThreads; self.crossovers = crossovers
         self.gemmPaths = gemmPaths
+        self.prefillThreads = prefillThreads; self.decodeThreads = decodeThreads
+        self.threadsMeasuredOn = threadsMeasuredOn
+    }
+
+    /// The measured (prefill, decode) thread counts when this profile was measured on a CPU named `cpuModel` (a
+    /// profile copied from another machine says nothing about this one); nil otherwise or when not measured.
+    public func modelThreads(onCPU cpuModel: String) -> (prefill: Int, decode: Int)? {
+        guard self.cpuModel == cpuModel, let p = prefillThreads, let d = decodeThreads, p >= 1, d >= 1 else {
+            return nil
+        }
+        return (p, d)
     }
 
     /// The profile used when none was measured: every op on `blas` (OpenBLAS GEMM for T > 1 in one libomp team,

@@ -39,6 +39,8 @@ public struct BenchConfiguration: Sendable {
     public var rounds: Int = 1
     /// e2e: the peer measured on the same weights after each round of ours (nil: none).
     public var peer: PeerBenchmark?
+    /// e2e: dense float matrices converted to this dtype at load (`--requant`), nil to keep stored dtypes.
+    public var requantize: DType?
 
     public init(backends: [BackendKind], threads: [Int], suites: [BenchSuite], opSpecs: [OpSpec], prompts: [Int],
                 gens: [Int], model: String, reps: Int, e2eReps: Int, warmup: Int, cellBudgetSeconds: Double = 3,

@@ -124,7 +124,7 @@ public final class BenchRunner {
         func load(_ b: any Backend, residency: WeightResidency) throws -> LoadedModel {
             let options = ModelLoadOptions(backend: b, contextLength: context,
                                            prefillChunk: min(max(c.prompts.max() ?? 512, 1), 2048),
-                                           rewindRows: longest, residency: residency)
+                                           rewindRows: longest, residency: residency, requantize: c.requantize)
             do { return try ModelLoader.load(path: url.path, options: options) } catch let e as BenchError { throw e } catch {
                 throw BenchError.model("cannot load \(url.path): \(error)")
             }

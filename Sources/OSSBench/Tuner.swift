@@ -141,9 +141,24 @@ public struct Tuner {
             classTime[Self.opClass(key: m.key, tokens: m.tokens), default: [:]][m.threads, default: 0] += best
         }
         let bestThreads = classTime.mapValues { byT in byT.min { $0.value < $1.value || ($0.value == $1.value && $0.key < $1.key) }?.key ?? 1 }
+        let phases = Self.phaseThreads(measurements)
         return TuningProfile(cpuModel: cpuModel, created: date, threads: rt, routes: routes, fallback: .blas,
                              bestThreads: bestThreads, crossovers: crossovers,
-                             gemmPaths: Self.gemmPaths(measurements.filter { $0.threads == rt }))
+                             gemmPaths: Self.gemmPaths(measurements.filter { $0.threads == rt }),
+                             prefillThreads: phases.prefill, decodeThreads: phases.decode,
+                             threadsMeasuredOn: phases.prefill == nil ? nil : "ops")
+    }
+
+    /// The op-level estimate of the model commands' thread counts: the count with the lowest summed best time over
+    /// the prefill cells (T ≥ 64) and over the decode cells (T = 1). `oss tune --model` replaces it with end-to-end
+    /// figures (`ModelThreadSweep`).
+    static func phaseThreads(_ measurements: [Measurement]) -> (prefill: Int?, decode: Int?) {
+        func fastest(_ keep: (Measurement) -> Bool) -> Int? {
+            var sum: [Int: Double] = [:]
+            for m in measurements where keep(m) { sum[m.threads, default: 0] += m.routable.values.min() ?? .infinity }
+            return sum.min { $0.value < $1.value || ($0.value == $1.value && $0.key < $1.key) }?.key
+        }
+        return (fastest { $0.tokens >= 64 }, fastest { $0.tokens == 1 })
     }
 
     /// The GEMM path per linear dtype: the one with the smaller summed best time over the measured T (nil when no
@@ -219,6 +234,11 @@ public struct Tuner {
         }
         out.append("")
         out.append("Best threads per op class: " + profile.bestThreads.keys.sorted().map { "\($0) \(profile.bestThreads[$0]!)" }.joined(separator: ", "))
+        if let p = profile.prefillThreads, let d = profile.decodeThreads {
+            out.append("")
+            out.append("Model commands: prefill \(p) threads, decode \(d) threads "
+                       + "(measured on \(profile.threadsMeasuredOn ?? "ops"))")
+        }
         return out.joined(separator: "\n") + "\n"
     }
 }

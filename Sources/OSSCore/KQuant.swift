@@ -87,21 +87,6 @@ public enum KQuant {
         if dtype == .q6_K { encodeQ6K(x, into: block) } else { encodeQ45K(dtype, x, into: block) }
     }
 
-    /// Nearest levels 0…nmax of x[0..<n] for y = d1·q − m1 and their squared error.
-    @inline(__always)
-    static func fitLevels(_ x: UnsafePointer<Float>, _ n: Int, d1: Float, m1: Float, nmax: Int,
-                          levels: UnsafeMutablePointer<UInt8>) -> Float {
-        let id: Float = d1 > 0 ? 1 / d1 : 0, fmax = Float(nmax)
-        var sse: Float = 0
-        for i in 0..<n {
-            let q = min(max(((x[i] + m1) * id).rounded(.toNearestOrEven), 0), fmax)
-            levels[i] = UInt8(q)
-            let e = x[i] - (d1 * q - m1)
-            sse += e * e
-        }
-        return sse
-    }
-
     static func encodeQ45K(_ dtype: DType, _ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) {
         let nmax = dtype == .q5_K ? 31 : 15
         var scales = [Float](repeating: 0, count: 8), mins = [Float](repeating: 0, count: 8)
@@ -123,7 +108,9 @@ public enum KQuant {
                 var best = Float.infinity
                 for cs in max(0, sc0 - 1)...min(63, sc0 + 1) {
                     for cm in max(0, m0 - 1)...min(63, m0 + 1) {
-                        let e = fitLevels(xs, 32, d1: d * Float(cs), m1: dmin * Float(cm), nmax: nmax, levels: trial)
+                        // y = d1·q − m1 = d1·q + (−m1)
+                        let e = ScaleSearch.evaluate(xs, 32, d: d * Float(cs), m: -(dmin * Float(cm)), nmax: nmax,
+                                                     levels: trial)
                         if e < best {
                             best = e; sc[j] = UInt8(cs); mq[j] = UInt8(cm)
                             (q + 32 * j).update(from: trial, count: 32)

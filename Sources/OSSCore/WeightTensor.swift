@@ -177,26 +177,13 @@ extension WeightTensor {
         return try WeightTensor(dtype: dtype, shape: shape, data: UnsafeRawPointer(p), scales: scales, owner: store)
     }
 
-    /// Encodes one row of `n` Float32 values into `data` (and `scales`, MXFP4's E8M0 bytes).
+    /// Encodes one row of `n` Float32 values into `data` (and `scales`, MXFP4's E8M0 bytes; the other dtypes as
+    /// `DType.encodeRow`).
     static func encodeRow(_ src: UnsafePointer<Float>, count n: Int, dtype: DType, data p: UnsafeMutableRawPointer,
                           scales: UnsafeMutablePointer<UInt8>) {
-        switch dtype {
-        case .f32:
-            p.copyMemory(from: src, byteCount: 4 * n)
-        case .f16:
-            for i in 0..<n { p.storeBytes(of: Codec.floatToF16(src[i]), toByteOffset: 2 * i, as: UInt16.self) }
-        case .bf16:
-            for i in 0..<n { p.storeBytes(of: Codec.floatToBF16(src[i]), toByteOffset: 2 * i, as: UInt16.self) }
-        case .q8_0:
-            for b in 0..<(n / 32) { Codec.encodeQ8_0Block(src + 32 * b, into: p + 34 * b) }
-        case .mxfp4:
-            let blocks = p.assumingMemoryBound(to: UInt8.self)
-            for b in 0..<(n / 32) { scales[b] = Codec.encodeMXFP4Group(src + 32 * b, bytes: blocks + 16 * b) }
-        case .q4_0, .q4_1, .q5_0, .q5_1:
-            for b in 0..<(n / 32) { LegacyQuant.encodeBlock(dtype, src + 32 * b, into: p + dtype.bytesPerBlock * b) }
-        case .q4_K, .q5_K, .q6_K:
-            for b in 0..<(n / 256) { KQuant.encodeBlock(dtype, src + 256 * b, into: p + dtype.bytesPerBlock * b) }
-        }
+        guard dtype == .mxfp4 else { return dtype.encodeRow(src, count: n, into: p) }
+        let blocks = p.assumingMemoryBound(to: UInt8.self)
+        for b in 0..<(n / 32) { scales[b] = Codec.encodeMXFP4Group(src + 32 * b, bytes: blocks + 16 * b) }
     }
 }
 

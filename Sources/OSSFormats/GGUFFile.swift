@@ -168,7 +168,7 @@ public final class GGUFFile: @unchecked Sendable {
 
     /// `ne` product / block size × type size, nil on overflow (see ``ShapeMath/elementCount(_:)``; ne
     /// non-negative, ne[0] a multiple of the block size).
-    static func byteCount(ne: [Int], type: GGMLType) -> Int? {
+    public static func byteCount(ne: [Int], type: GGMLType) -> Int? {
         guard let count = ShapeMath.elementCount(ne) else { return nil }
         let (bytes, overflow) = (count / type.blockSize).multipliedReportingOverflow(by: type.typeSize)
         return overflow ? nil : bytes

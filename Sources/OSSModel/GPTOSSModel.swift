@@ -21,6 +21,8 @@ public final class GPTOSSModel: LanguageModel {
     public let state: RunState
     public let contextLength: Int
     public internal(set) var position = 0
+    /// Extra ring-buffer rows of each sliding layer (see `init`).
+    public let rewindRows: Int
     /// Keeps the mapped files alive as long as the weights are used.
     let archive: SafetensorsArchive?
 
@@ -52,6 +54,7 @@ public final class GPTOSSModel: LanguageModel {
         self.backend = backend
         self.decodeBackend = decodeBackend ?? backend
         self.contextLength = context
+        self.rewindRows = rewindRows
         self.archive = archive
         do {
             if let y = config.yarn {
@@ -78,9 +81,11 @@ public final class GPTOSSModel: LanguageModel {
     ///   - rewindRows: extra ring-buffer rows of sliding layers, for deeper `truncate(to:)` (see `init`).
     ///   - decodeBackend: the backend of single-token steps (nil = `backend`).
     ///   - residency: how the weight files reach memory (mapped by default; see `WeightResidency`).
+    ///   - requantize: converts attention and the unembedding to this dtype once at load (`DenseRequantization`).
     public static func load(directory: URL, backend: any Backend, decodeBackend: (any Backend)? = nil,
                             contextLength: Int? = nil, prefillChunk: Int = 512,
-                            rewindRows: Int = 0, residency: WeightResidency = .mmap) throws -> GPTOSSModel {
+                            rewindRows: Int = 0, residency: WeightResidency = .mmap,
+                            requantize: DType? = nil) throws -> GPTOSSModel {
         var dir = directory
         let fm = FileManager.default
         if !fm.fileExists(atPath: dir.appendingPathComponent("config.json").path),
@@ -89,10 +94,23 @@ public final class GPTOSSModel: LanguageModel {
         }
         let config = try ModelConfig.load(directory: dir)
         let archive = try SafetensorsArchive(directory: dir, residency: residency)
-        let weights = try GPTOSSWeights.load(archive: archive, config: config, directory: dir)
+        var weights = try GPTOSSWeights.load(archive: archive, config: config, directory: dir)
+        if let requantize { weights = try weights.requantized(to: requantize, threads: backend.threads) }
         return try GPTOSSModel(config: config, weights: weights, backend: backend, decodeBackend: decodeBackend,
                                contextLength: contextLength, prefillChunk: prefillChunk, rewindRows: rewindRows,
                                archive: archive)
+    }
+
+    /// A new instance over the same weights, backends and rewind rows (nothing is copied: the weights stay mapped
+    /// once) with its own KV cache and run state, for another independent sequence.
+    /// - Parameters:
+    ///   - contextLength: KV cache positions (nil = this instance's), at most the model's positions.
+    ///   - prefillChunk: tokens per batched step (nil = this instance's).
+    public func makeInstance(contextLength: Int? = nil, prefillChunk: Int? = nil) throws -> GPTOSSModel {
+        try GPTOSSModel(
+            config: config, weights: weights, backend: backend, decodeBackend: decodeBackend,
+            contextLength: contextLength ?? self.contextLength, prefillChunk: prefillChunk ?? self.prefillChunk,
+            rewindRows: rewindRows, archive: archive)
     }
 
     /// Empties the KV cache (stale rows are never read: attention only sees positions < `position`).

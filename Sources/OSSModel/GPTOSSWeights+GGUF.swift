@@ -171,7 +171,7 @@ extension GPTOSSModel {
     /// Parameters as `load(directory:…)`.
     public static func load(
         gguf archive: GGUFArchive, backend: any Backend, decodeBackend: (any Backend)? = nil,
-        contextLength: Int? = nil, prefillChunk: Int = 512, rewindRows: Int = 0
+        contextLength: Int? = nil, prefillChunk: Int = 512, rewindRows: Int = 0, requantize: DType? = nil
     ) throws -> GPTOSSModel {
         guard let embedding = archive.info("token_embd.weight") else {
             throw ModelError.missingTensor(name: "token_embd.weight", directory: archive.url.path)
@@ -182,7 +182,8 @@ extension GPTOSSModel {
                 reason: "token_embd.weight has \(embedding.ne.count) dimensions, expected 2")
         }
         let config = try ModelConfig.gptOSS(gguf: archive, vocabSize: embedding.ne[1])
-        let weights = try GPTOSSWeights.load(gguf: archive, config: config)
+        var weights = try GPTOSSWeights.load(gguf: archive, config: config)
+        if let requantize { weights = try weights.requantized(to: requantize, threads: backend.threads) }
         return try GPTOSSModel(
             config: config, weights: weights, backend: backend, decodeBackend: decodeBackend,
             contextLength: contextLength, prefillChunk: prefillChunk, rewindRows: rewindRows)

@@ -29,4 +29,8 @@ public protocol LanguageModel: AnyObject {
     /// Appends `tokens` at `position` (as `prefill`) and returns logits: `[T, V]` for every position when
     /// `allLogits` (a new tensor), else `[1, V]` for the last one (run state, valid until the next call).
     func forward(tokens: [Int32], allLogits: Bool) throws -> Tensor
+    /// A new instance over the same weights and backends (no weight copies) with its own KV cache and run state, so
+    /// several sequences of one loaded model run independently: `contextLength` KV positions and `prefillChunk`
+    /// tokens per step (nil = this instance's). Throws `ModelError.invalidParameter` for sizes the model refuses.
+    func makeInstance(contextLength: Int?, prefillChunk: Int?) throws -> Self
 }

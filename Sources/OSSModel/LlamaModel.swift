@@ -61,7 +61,7 @@ public final class LlamaModel: LanguageModel {
     /// Loads a GGUF model of architecture llama, qwen2 or qwen3 (weights mapped, not copied).
     public static func load(
         gguf archive: GGUFArchive, backend: any Backend, decodeBackend: (any Backend)? = nil,
-        contextLength: Int? = nil, prefillChunk: Int = 512
+        contextLength: Int? = nil, prefillChunk: Int = 512, requantize: DType? = nil
     ) throws -> LlamaModel {
         let name = try archive.string("general.architecture")
         guard let architecture = LlamaArchitecture(rawValue: name) else {
@@ -80,10 +80,22 @@ public final class LlamaModel: LanguageModel {
         let config = try LlamaConfig.load(
             gguf: archive, architecture: architecture, vocabSize: embedding.ne[1],
             tiedEmbeddings: !archive.contains("output.weight"))
-        let weights = try LlamaWeights.load(gguf: archive, config: config)
+        var weights = try LlamaWeights.load(gguf: archive, config: config)
+        if let requantize { weights = try weights.requantized(to: requantize, threads: backend.threads) }
         return try LlamaModel(
             config: config, weights: weights, backend: backend, decodeBackend: decodeBackend,
             contextLength: contextLength, prefillChunk: prefillChunk)
+    }
+
+    /// A new instance over the same weights and backends (nothing is copied: the weights stay mapped once) with its
+    /// own KV cache and run state, for another independent sequence.
+    /// - Parameters:
+    ///   - contextLength: KV cache positions (nil = this instance's), at most the model's own context.
+    ///   - prefillChunk: tokens per batched step (nil = this instance's).
+    public func makeInstance(contextLength: Int? = nil, prefillChunk: Int? = nil) throws -> LlamaModel {
+        try LlamaModel(
+            config: config, weights: weights, backend: backend, decodeBackend: decodeBackend,
+            contextLength: contextLength ?? self.contextLength, prefillChunk: prefillChunk ?? self.prefillChunk)
     }
 
     public func reset() {

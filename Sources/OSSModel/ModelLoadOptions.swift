@@ -1,3 +1,4 @@
+import Foundation
 import OSSCore
 import OSSFormats
 import OSSTokenizer
@@ -19,13 +20,21 @@ public struct ModelLoadOptions: Sendable {
     public var chatFormat: ChatFormat?
     /// How the weight files reach memory (mapped by default; see `WeightResidency`).
     public var residency: WeightResidency
+    /// Dense float matrices converted to this dtype once at load (`--requant q8_0`; see `DenseRequantization`);
+    /// nil keeps every weight in its stored dtype.
+    public var requantize: DType?
+    /// Directories searched first for the bundled o200k vocabulary of checkpoints without tokenizer.json (see
+    /// `Tokenizer.o200kHarmony(searching:)`), e.g. the directory of a shared library with its resources beside it.
+    public var vocabularyDirectories: [URL]
 
     public init(
         backend: any Backend, decodeBackend: (any Backend)? = nil, contextLength: Int? = nil,
         prefillChunk: Int = 512, rewindRows: Int = 0, chatFormat: ChatFormat? = nil,
-        residency: WeightResidency = .mmap
+        residency: WeightResidency = .mmap, requantize: DType? = nil, vocabularyDirectories: [URL] = []
     ) {
         self.residency = residency
+        self.requantize = requantize
+        self.vocabularyDirectories = vocabularyDirectories
         self.backend = backend
         self.decodeBackend = decodeBackend
         self.contextLength = contextLength

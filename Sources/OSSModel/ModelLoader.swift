@@ -42,11 +42,12 @@ public enum ModelLoader {
         let model = try GPTOSSModel.load(
             directory: url, backend: options.backend, decodeBackend: options.decodeBackend,
             contextLength: options.contextLength, prefillChunk: options.prefillChunk, rewindRows: options.rewindRows,
-            residency: options.residency)
+            residency: options.residency, requantize: options.requantize)
         let tokenizerFile = url.appendingPathComponent("tokenizer.json").path
         let tokenizer =
             FileManager.default.fileExists(atPath: tokenizerFile)
-            ? try Tokenizer.loadHuggingFace(path: tokenizerFile) : try Tokenizer.o200kHarmony()
+            ? try Tokenizer.loadHuggingFace(path: tokenizerFile)
+            : try Tokenizer.o200kHarmony(searching: options.vocabularyDirectories)
         let footprint = model.footprint
         let info = ModelInfo(
             architecture: "gpt-oss", name: url.lastPathComponent, format: .safetensors, path: url.path,
@@ -69,7 +70,7 @@ public enum ModelLoader {
             let m = try GPTOSSModel.load(
                 gguf: archive, backend: options.backend, decodeBackend: options.decodeBackend,
                 contextLength: options.contextLength, prefillChunk: options.prefillChunk,
-                rewindRows: options.rewindRows)
+                rewindRows: options.rewindRows, requantize: options.requantize)
             model = m
             footprint = m.footprint
             info = ModelInfo(
@@ -79,7 +80,8 @@ public enum ModelLoader {
         case _ where LlamaArchitecture(rawValue: architecture) != nil:
             let m = try LlamaModel.load(
                 gguf: archive, backend: options.backend, decodeBackend: options.decodeBackend,
-                contextLength: options.contextLength, prefillChunk: options.prefillChunk)
+                contextLength: options.contextLength, prefillChunk: options.prefillChunk,
+                requantize: options.requantize)
             model = m
             footprint = m.footprint
             info = ModelInfo(

@@ -10,11 +10,14 @@ import OSSTokenizer
 /// - `qwen-tiny`: qwen2, 2 layers, H 64, 4/2 heads of 16, FFN 128, q/k/v biases, tied; BPE `qwen2`, vocab 1024.
 /// - `qwen3-tiny`: qwen3, 2 layers, H 64, 4/2 heads of 32 (q width 128 ≠ H), FFN 96, per-head q/k norms; BPE
 ///   `qwen2`, vocab 1024.
+/// - `llama-small`: llama, 8 layers, H 256, 4/2 heads of 64, FFN 512, untied, SentencePiece vocabulary of 512: every
+///   matrix in whole 256-weight K-quant super-blocks, and layers enough for each case of llama.cpp's quantization mixes.
 public enum SyntheticDensePreset: String, CaseIterable, Sendable {
     case llamaTiny = "llama-tiny"
     case llama1B = "llama-1b"
     case qwenTiny = "qwen-tiny"
     case qwen3Tiny = "qwen3-tiny"
+    case llamaSmall = "llama-small"
 
     public var config: LlamaConfig {
         get throws {
@@ -42,6 +45,11 @@ public enum SyntheticDensePreset: String, CaseIterable, Sendable {
                     architecture: .qwen3, layers: 2, hiddenSize: 64, heads: 4, kvHeads: 2, headDim: 32,
                     feedForward: 96, vocabSize: 1024, contextLength: 40_960, ropeTheta: 1_000_000,
                     rmsNormEps: 1e-6, tiedEmbeddings: false, file: "synthetic preset")
+            case .llamaSmall:
+                return try LlamaConfig(
+                    architecture: .llama, layers: 8, hiddenSize: 256, heads: 4, kvHeads: 2, headDim: 64,
+                    feedForward: 512, vocabSize: 512, contextLength: 2048, ropeTheta: 10_000,
+                    rmsNormEps: 1e-5, tiedEmbeddings: false, file: "synthetic preset")
             }
         }
     }
@@ -53,13 +61,14 @@ public enum SyntheticDensePreset: String, CaseIterable, Sendable {
         case .llama1B: return 0x4C31_0000  // "L1"
         case .qwenTiny: return 0x5154_0000  // "QT"
         case .qwen3Tiny: return 0x5133_0000  // "Q3"
+        case .llamaSmall: return 0x4C53_0000  // "LS"
         }
     }
 
     /// The preset's tokenizer metadata.
     public func vocabulary() throws -> GGUFVocabulary {
         switch self {
-        case .llamaTiny:
+        case .llamaTiny, .llamaSmall:
             return try .syntheticSentencePiece(size: 512)
         case .llama1B:
             return try .syntheticBPE(

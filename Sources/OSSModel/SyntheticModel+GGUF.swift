@@ -81,17 +81,16 @@ extension SyntheticModel {
         add("output.weight", .bf16, [h, v], .float(try recipe(names.unembedding)))
 
         let vocabulary = try GGUFVocabulary.o200kHarmony(size: v)
-        try GGUFWriter.write(
-            metadata: gptOSSMetadata(c, preset: preset) + vocabulary.metadata,
-            tensors: out.map(\.entry), to: url)
+        let metadata = gptOSSMetadata(c, name: "SwiftOSS synthetic \(preset.rawValue)") + vocabulary.metadata
+        try GGUFWriter.write(metadata: metadata, tensors: out.map(\.entry), to: url)
     }
 
-    /// The `general.*` and `gpt-oss.*` keys llama.cpp's converter writes for `c`.
-    static func gptOSSMetadata(_ c: ModelConfig, preset: SyntheticPreset) -> [(key: String, value: GGUFValue)] {
+    /// The `general.*` and `gpt-oss.*` keys llama.cpp's converter writes for `c` (`general.name` = `name`).
+    static func gptOSSMetadata(_ c: ModelConfig, name: String) -> [(key: String, value: GGUFValue)] {
         let p = "gpt-oss."
         var m: [(key: String, value: GGUFValue)] = [
             ("general.architecture", .string("gpt-oss")), ("general.type", .string("model")),
-            ("general.name", .string("SwiftOSS synthetic \(preset.rawValue)")),
+            ("general.name", .string(name)),
             ("general.file_type", .uint32(38)),  // LLAMA_FTYPE_MOSTLY_MXFP4_MOE
             ("general.quantization_version", .uint32(2)),
             (p + "block_count", .uint32(UInt32(c.layers))), (p + "context_length", .uint32(UInt32(c.maxPositions))),

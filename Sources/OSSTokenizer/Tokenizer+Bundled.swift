@@ -6,20 +6,22 @@ extension Tokenizer {
 
     /// The o200k_harmony tokenizer from the vocabulary bundled with this package.
     ///
-    /// Lookup order: `$OSS_O200K_VOCAB` (a file path); the SwiftPM resource bundle next to the running executable
-    /// (`SwiftOSS_OSSTokenizer.resources/Resources/`); this source file's `Resources/` directory (a build tree).
+    /// Lookup order: `$OSS_O200K_VOCAB` (a file path); the SwiftPM resource bundle
+    /// (`SwiftOSS_OSSTokenizer.resources/Resources/`) in each of `directories` (e.g. the directory of a shared library
+    /// that embeds this module, whose resources were installed beside it), then next to the running executable;
+    /// this source file's `Resources/` directory (a build tree).
     /// SwiftPM's generated `Bundle.module` is not used: on Linux it aborts when the bundle is missing, e.g. after the
     /// executable was copied elsewhere; here that is a typed `missingBundledVocabulary` error listing the paths tried.
-    public static func o200kHarmony() throws -> Tokenizer {
-        try loadTikToken(path: try bundledVocabularyPath(), specials: SpecialToken.o200kHarmony,
+    public static func o200kHarmony(searching directories: [URL] = []) throws -> Tokenizer {
+        try loadTikToken(path: try bundledVocabularyPath(searching: directories), specials: SpecialToken.o200kHarmony,
                          sampleableLimit: SpecialToken.o200kHarmonySampleableLimit)
     }
 
-    /// Path of the bundled vocabulary file (see `o200kHarmony()` for the lookup order).
-    public static func bundledVocabularyPath() throws -> String {
+    /// Path of the bundled vocabulary file (see `o200kHarmony(searching:)` for the lookup order).
+    public static func bundledVocabularyPath(searching directories: [URL] = []) throws -> String {
         var candidates: [String] = []
         if let env = ProcessInfo.processInfo.environment["OSS_O200K_VOCAB"], !env.isEmpty { candidates.append(env) }
-        var executableDirectories = [Bundle.main.bundleURL]
+        var executableDirectories = directories + [Bundle.main.bundleURL]
         if let exe = Bundle.main.executableURL { executableDirectories.append(exe.deletingLastPathComponent()) }
         for dir in executableDirectories {
             candidates.append(dir.appendingPathComponent("SwiftOSS_OSSTokenizer.resources/Resources/\(bundledVocabularyName)").path)

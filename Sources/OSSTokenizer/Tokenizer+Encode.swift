@@ -12,16 +12,28 @@ extension Tokenizer {
     /// Token ids of `text` as a model prompt: with `addSpecial`, BOS first when `addBOS` and EOS last when `addEOS`
     /// (llama.cpp's `add_special`); `allowSpecial` as in `encode(_:allowSpecial:)` (llama.cpp's `parse_special`).
     public func encode(_ text: String, allowSpecial: Bool, addSpecial: Bool) -> [Int32] {
-        var ids = encode(text, allowSpecial: allowSpecial)
-        guard addSpecial else { return ids }
-        if addBOS, let bos = bosID { ids.insert(bos, at: 0) }
-        if addEOS, let eos = eosID { ids.append(eos) }
-        return ids
+        let ids = encode(text, allowSpecial: allowSpecial)
+        return addSpecial ? addingSpecials(ids) : ids
     }
 
     /// Token ids of UTF-8 `bytes`. Throws `TokenizerError.invalidUTF8` (with the byte offset) on malformed input.
     public func encode(utf8 bytes: [UInt8], allowSpecial: Bool = false) throws -> [Int32] {
         try bytes.withUnsafeBufferPointer { try encodeChecked($0, allowSpecial: allowSpecial) }
+    }
+
+    /// Token ids of UTF-8 `bytes`, with BOS / EOS added when `addSpecial` as in `encode(_:allowSpecial:addSpecial:)`.
+    /// Throws `TokenizerError.invalidUTF8` on malformed input.
+    public func encode(utf8 bytes: [UInt8], allowSpecial: Bool, addSpecial: Bool) throws -> [Int32] {
+        let ids = try encode(utf8: bytes, allowSpecial: allowSpecial)
+        return addSpecial ? addingSpecials(ids) : ids
+    }
+
+    /// `ids` with BOS first when `addBOS` and EOS last when `addEOS`.
+    private func addingSpecials(_ ids: [Int32]) -> [Int32] {
+        var ids = ids
+        if addBOS, let bos = bosID { ids.insert(bos, at: 0) }
+        if addEOS, let eos = eosID { ids.append(eos) }
+        return ids
     }
 
     /// Token ids of UTF-8 `data`. Throws `TokenizerError.invalidUTF8` on malformed input.

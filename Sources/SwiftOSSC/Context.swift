@@ -5,13 +5,14 @@ import SwiftOSSABI
 
 // Contexts: a token sequence plus the KV cache of its processed part, with longest-common-prefix reuse.
 
-/// A context behind an `oss_context` handle: `tokens` is what the caller appended; `cached` the tokens whose keys
-/// and values the instance holds (always `instance.position` of them). `process` keeps their longest common prefix
-/// and runs the rest, so reset + append of a sequence sharing a prefix, or truncate, reruns only what changed.
+/// A context behind an `oss_context` handle: its own model instance (KV cache and run state over the model's shared
+/// weights); `tokens` is what the caller appended; `cached` the tokens whose keys and values the instance holds
+/// (always `instance.position` of them). `process` keeps their longest common prefix and runs the rest, so reset +
+/// append of a sequence sharing a prefix, or truncate, reruns only what changed.
 final class ContextHandle: HandleObject {
     override class var kindName: String { "context" }
     let model: ModelHandle
-    let instance: GPTOSSModel
+    let instance: any LanguageModel
     /// Serialises calls on this context.
     let lock = NSLock()
     var tokens: [Int32]
@@ -35,7 +36,7 @@ final class ContextHandle: HandleObject {
 
     /// Appends ids after checking each against the vocabulary and the room left (nothing is appended on error).
     func append(_ ids: UnsafeBufferPointer<Int32>) throws {
-        let vocab = model.config.vocabSize
+        let vocab = model.vocabSize
         for (i, t) in ids.enumerated() where t < 0 || Int(t) >= vocab {
             throw ABIError(OSS_ERROR_TOKEN_OUT_OF_RANGE, "token \(t) at index \(i) is outside the vocabulary 0..<\(vocab)")
         }
@@ -87,7 +88,7 @@ final class ContextHandle: HandleObject {
         }
         let s = sampler!
         s.reseed(parameters.seed ^ (UInt64(tokens.count) &* 0x9E37_79B9_7F4A_7C15))
-        return try s.sample(logits, backend: instance.decodeBackend)
+        return try s.sample(logits, backend: model.decodeBackend)
     }
 }
 
@@ -105,8 +106,8 @@ public func ossContextCreate(_ h: OpaquePointer?, _ contextLength: Int64,
     abiCall("oss_context_create") {
         let m = try Handles.get(h, as: ModelHandle.self)
         try makeHandle(out, "context_out") {
-            guard contextLength >= 0, contextLength <= Int64(m.config.maxPositions) else {
-                throw ABIError.invalid("context_length \(contextLength) is not in 0…\(m.config.maxPositions) "
+            guard contextLength >= 0, contextLength <= Int64(m.maxContextLength) else {
+                throw ABIError.invalid("context_length \(contextLength) is not in 0…\(m.maxContextLength) "
                     + "(0 = the model's default \(m.contextLength))")
             }
             return try ContextHandle(model: m, positions: contextLength == 0 ? m.contextLength : Int(contextLength))
@@ -137,11 +138,11 @@ public func ossContextAppendTokens(_ h: OpaquePointer?, _ tokens: UnsafePointer<
 }
 
 @_cdecl("oss_context_append_text")
-public func ossContextAppendText(_ h: OpaquePointer?, _ text: UnsafePointer<CChar>?, _ length: Int, _ allowSpecial: Int32,
+public func ossContextAppendText(_ h: OpaquePointer?, _ text: UnsafePointer<CChar>?, _ length: Int, _ flags: Int32,
                                  _ count: UnsafeMutablePointer<Int>?) -> oss_status {
     abiCall("oss_context_append_text") {
         try withContext(h) { c in
-            let ids = try encode(c.model.tokenizer.tokenizer, text, length, allowSpecial)
+            let ids = try encode(c.model.tokenizer.tokenizer, text, length, flags)
             try ids.withUnsafeBufferPointer { try c.append($0) }
             store(ids.count, count)
         }

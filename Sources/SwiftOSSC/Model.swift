@@ -5,63 +5,89 @@ import OSSModel
 import OSSTokenizer
 import SwiftOSSABI
 
-// The model level: a loaded model (config, mapped weights, backends, tokenizer), shared read-only by its contexts.
+// The model level: a model loaded by `ModelLoader` (a gpt-oss checkpoint directory or a GGUF file of any supported
+// architecture), shared read-only by its contexts.
 
-/// A model behind an `oss_model` handle. Immutable after load; each context builds its own `GPTOSSModel` (KV cache
-/// and activation buffers) over these weights and backends.
+/// A model behind an `oss_model` handle. Immutable after load. `prototype` is a one-position instance that holds the
+/// weights and backends; each context gets its own instance from `makeInstance` (KV cache and activation buffers)
+/// over the same weights.
 final class ModelHandle: HandleObject {
     override class var kindName: String { "model" }
-    let config: ModelConfig
-    let weights: GPTOSSWeights
-    let backend: any Backend
-    let decodeBackend: any Backend
+    let loaded: LoadedModel
+    let prototype: any LanguageModel
     let tokenizer: TokenizerHandle
-    /// KV positions of a context created with context_length 0.
+    /// KV positions of a context created with context_length 0, and the most a context may have.
     let contextLength: Int
+    let maxContextLength: Int
     let prefillChunk: Int
+    /// The backend the sampler runs on (that of single-token steps).
+    let decodeBackend: any Backend
     /// Ids never sampled: ≥ `sampleableLimit`, or below it with no token (`Generator.makeSampler`'s rule).
     let sampleableLimit: Int
     let bannedIDs: [Int32]
+    /// What `oss_model_get_info` returns (its strings live as long as this object).
+    private(set) var info = oss_model_info()
+    private var strings: [UnsafeMutablePointer<CChar>] = []
 
-    nonisolated(unsafe) static let architecture = permanentCString("gpt-oss")
+    var vocabSize: Int { prototype.vocabSize }
 
     init(path: String, options o: oss_model_options) throws {
         let kind = try BackendKind(abiCode: o.backend)
         let threads = try resolveThreads(o.threads, "options.threads")
-        guard o.decode_threads >= 0 else { throw ABIError.invalid("options.decode_threads must be ≥ 0, got \(o.decode_threads)") }
-        guard o.context_length >= 0 else { throw ABIError.invalid("options.context_length must be ≥ 0, got \(o.context_length)") }
-        guard o.prefill_chunk >= 0 else { throw ABIError.invalid("options.prefill_chunk must be ≥ 0, got \(o.prefill_chunk)") }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw ABIError(OSS_ERROR_MODEL_FILE, "\(path): not a directory")
+        for (value, name) in [(o.decode_threads, "decode_threads"), (o.context_length, "context_length"),
+                              (o.prefill_chunk, "prefill_chunk")] where value < 0 {
+            throw ABIError.invalid("options.\(name) must be ≥ 0, got \(value)")
         }
-        backend = try kind.make(threads: threads)
+        let backend = try kind.make(threads: threads)
         let decodeThreads = Int(o.decode_threads)
-        decodeBackend = decodeThreads == 0 || decodeThreads == threads ? backend : try kind.make(threads: decodeThreads)
-        // A one-position instance reads and checks config and weights; contexts reuse them (the weights keep their
-        // mapped files alive).
-        let probe = try GPTOSSModel.load(directory: URL(fileURLWithPath: path), backend: backend, contextLength: 1,
-                                         prefillChunk: 1)
-        config = probe.config
-        weights = probe.weights
-        contextLength = o.context_length == 0 ? min(config.maxPositions, GPTOSSModel.defaultContextLength)
-            : Int(o.context_length)
-        guard contextLength <= config.maxPositions else {
-            throw ABIError.invalid("options.context_length \(contextLength) exceeds the model's \(config.maxPositions) positions")
+        let decode = decodeThreads == 0 || decodeThreads == threads ? nil : try kind.make(threads: decodeThreads)
+        // One position and one-token steps: the prototype reads and checks the file and binds the weights; contexts
+        // make their own instances of the sizes they need.
+        let options = ModelLoadOptions(
+            backend: backend, decodeBackend: decode, contextLength: 1, prefillChunk: 1,
+            vocabularyDirectories: TokenizerHandle.libraryDirectory.map { [URL(fileURLWithPath: $0)] } ?? [])
+        loaded = try ModelLoader.load(path: path, options: options)
+        prototype = loaded.model
+        decodeBackend = loaded.decodeBackend
+        maxContextLength = loaded.info.trainedContextLength
+        contextLength = o.context_length == 0
+            ? min(maxContextLength, GPTOSSModel.defaultContextLength) : Int(o.context_length)
+        guard contextLength <= maxContextLength else {
+            throw ABIError.invalid(
+                "options.context_length \(contextLength) exceeds the model's \(maxContextLength) positions")
         }
         prefillChunk = o.prefill_chunk == 0 ? 512 : Int(o.prefill_chunk)
-        let tok = try TokenizerHandle.load(modelDirectory: path)
+        let tok = TokenizerHandle(loaded.tokenizer)
         tokenizer = tok
-        sampleableLimit = min(config.vocabSize, tok.tokenizer.sampleableLimit)
+        sampleableLimit = min(loaded.info.vocabSize, tok.tokenizer.sampleableLimit)
         var banned: [Int32] = []
         for id in 0..<Int32(sampleableLimit) where !tok.tokenizer.hasToken(id) { banned.append(id) }
         bannedIDs = banned
+        super.init()
+        info = makeInfo()
     }
 
+    deinit { strings.forEach { free($0) } }
+
     /// A fresh model instance (own KV cache and buffers) of `positions` positions over the shared weights.
-    func makeInstance(positions: Int) throws -> GPTOSSModel {
-        try GPTOSSModel(config: config, weights: weights, backend: backend, decodeBackend: decodeBackend,
-                        contextLength: positions, prefillChunk: prefillChunk)
+    func makeInstance(positions: Int) throws -> any LanguageModel {
+        try prototype.makeInstance(contextLength: positions, prefillChunk: prefillChunk)
+    }
+
+    private func makeInfo() -> oss_model_info {
+        func keep(_ s: String?) -> UnsafePointer<CChar>? {
+            guard let s, let p = strdup(s) else { return nil }
+            strings.append(p)
+            return UnsafePointer(p)
+        }
+        let i = loaded.info
+        let moe = (prototype as? GPTOSSModel)?.config
+        return oss_model_info(
+            architecture: keep(i.architecture), vocabulary_size: Int64(i.vocabSize),
+            max_context_length: Int64(maxContextLength), context_length: Int64(contextLength),
+            layers: Int64(i.layers), hidden_size: Int64(i.hiddenSize), experts: Int64(moe?.experts ?? 0),
+            experts_per_token: Int64(moe?.expertsPerToken ?? 0), format: keep(i.format.rawValue), name: keep(i.name),
+            weight_dtypes: keep(i.weightDTypes), chat_format: keep((try? loaded.chatFormat())?.rawValue))
     }
 }
 
@@ -99,11 +125,7 @@ public func ossModelGetInfo(_ h: OpaquePointer?, _ info: UnsafeMutablePointer<os
     abiCall("oss_model_get_info") {
         let m = try Handles.get(h, as: ModelHandle.self)
         guard let info else { throw ABIError.null("info_out") }
-        let c = m.config
-        info.pointee = oss_model_info(
-            architecture: ModelHandle.architecture, vocabulary_size: Int64(c.vocabSize),
-            max_context_length: Int64(c.maxPositions), context_length: Int64(m.contextLength), layers: Int64(c.layers),
-            hidden_size: Int64(c.hiddenSize), experts: Int64(c.experts), experts_per_token: Int64(c.expertsPerToken))
+        info.pointee = m.info
     }
 }
 
@@ -111,6 +133,6 @@ public func ossModelGetInfo(_ h: OpaquePointer?, _ info: UnsafeMutablePointer<os
 public func ossModelGetTokenizer(_ h: OpaquePointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> oss_status {
     abiCall("oss_model_get_tokenizer") {
         let m = try Handles.get(h, as: ModelHandle.self)
-        try makeHandle(out, "tokenizer_out") { TokenizerHandle(m.tokenizer.tokenizer) }
+        try makeHandle(out, "tokenizer_out") { TokenizerHandle(sharing: m.tokenizer) }
     }
 }

@@ -73,6 +73,8 @@ struct BenchRunCommand: ParsableCommand {
     var peer: String?
     @Option(name: .long, help: "GGUF file of the same weights for --peer (default: the preset's GGUF form, written once).")
     var peerModel: String?
+    @Option(name: .long, help: "e2e: convert dense float matrices at load, e.g. q8_0 (gpt-oss: attention and unembedding).")
+    var requant: String?
     @Flag(name: .long, help: "No progress on stderr.") var quiet = false
     @OptionGroup var kernels: KernelOptions
 
@@ -121,6 +123,12 @@ struct BenchRunCommand: ParsableCommand {
             c.residency = r
         }
         if noCold { c.coldStart = false }
+        if let requant {
+            guard let d = DType(name: requant), d.isQuantized else {
+                throw BenchError.invalidParameter(name: "requant", value: requant, reason: "not a quantised dtype (e.g. q8_0)")
+            }
+            c.requantize = d
+        }
         if let rounds { c.rounds = try positive(rounds, "rounds") }
         if let peer {
             c.peer = try PeerBenchmark.parse(peer, model: try peerModelURL(for: c.model))

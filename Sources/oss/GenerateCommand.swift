@@ -32,6 +32,10 @@ struct GenerateCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Without --chat: special token names in the prompt (<|start|>, <|im_start|> …) become their ids.")
     var allowSpecial = false
 
+    @Flag(name: .customLong("token-ids"),
+          help: "Print the generated token ids (a JSON array, a stop token included) instead of text.")
+    var tokenIDs = false
+
     func run() async throws {
         let loaded = try modelOptions.load()
         let model = loaded.model, tokenizer = loaded.tokenizer
@@ -55,7 +59,11 @@ struct GenerateCommand: AsyncParsableCommand {
         let stream = generator.stream(prompt: ids, maxTokens: sampling.maxTokens,
                                       stopTokens: renderer?.stopTokens ?? loaded.stopTokens,
                                       tokenizationSeconds: tokenizeSeconds)
-        if let harmony = renderer?.harmony {
+        if tokenIDs {
+            var generated: [Int32] = []
+            for try await event in stream { generated.append(event.token) }
+            Console.out("[" + generated.map(String.init).joined(separator: ", ") + "]\n")
+        } else if let harmony = renderer?.harmony {
             var printer = HarmonyPrinter(renderer: harmony, showAnalysis: !hideAnalysis, analysisToStderr: true)
             for try await event in stream { printer.show(event) }
             printer.finish()

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import OSSBackends
 import OSSCore
+import OSSFormats
 import OSSModel
 import OSSTokenizer
 
@@ -16,7 +17,7 @@ struct ModelOptions: ParsableArguments {
     @OptionGroup var engine: BackendOptions
 
     @Option(name: .long, help: ArgumentHelp(
-        "Threads for single-token decode steps (default: --threads).",
+        "Threads for single-token decode steps (default: --threads, else the decode threads of `oss tune`).",
         discussion: "Decode is bound by memory bandwidth, which fewer threads than prefill needs may already reach; "
             + "`oss bench run --suite e2e --threads …` shows tokens/s of both per thread count."))
     var decodeThreads: Int?
@@ -28,10 +29,46 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Chat format instead of the one detected from the model's chat template: \(ChatFormat.names).")
     var chatFormat: String?
 
+    @Flag(name: .long, help: ArgumentHelp(
+        "Pin the mapped weights in memory (mlock; needs `ulimit -l` ≥ the model's size).",
+        discussion: "Every page is read in at load and cannot be evicted, so decode keeps its speed when other large "
+            + "files compete for the page cache."))
+    var mlock = false
+
+    @Flag(name: .long, help: ArgumentHelp(
+        "Read the weights into anonymous memory on transparent huge pages instead of mapping the file.",
+        discussion: "Costs a full read at load and the model's size in RAM; afterwards independent of the page cache "
+            + "(with no swap it cannot be evicted) and with fewer TLB misses. --no-hugepages keeps 4 KiB pages."))
+    var noMmap = false
+
+    @Flag(name: .long, help: "With --no-mmap: 4 KiB pages instead of huge pages (to measure what huge pages give).")
+    var noHugepages = false
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Convert dense float matrices once at load, e.g. q8_0 (gpt-oss: attention and unembedding).",
+        discussion: "Fewer bytes per decoded token; the accuracy cost is in the README."))
+    var requant: String?
+
+    /// How the weights reach memory: `--no-mmap` (`--no-hugepages`), `--mlock`, else mapped.
+    var residency: WeightResidency {
+        noMmap ? (noHugepages ? .anonymous4K : .anonymous) : mlock ? .mlock : .mmap
+    }
+
+    /// `--requant` as a dtype.
+    var requantDType: DType? { requant.flatMap { DType(name: $0) } }
+
     func validate() throws {
         if let c = context, c < 1 { throw ValidationError("--context must be ≥ 1, got \(c)") }
         if let t = decodeThreads, t < 1 { throw ValidationError("--decode-threads must be ≥ 1, got \(t)") }
         if let f = chatFormat { do { _ = try ChatFormat(name: f) } catch { throw ValidationError("--chat-format: \(error)") } }
+        if mlock && noMmap { throw ValidationError("--mlock and --no-mmap exclude each other (a copy is not mapped)") }
+        if noHugepages && !noMmap { throw ValidationError("--no-hugepages only applies with --no-mmap") }
+        if let r = requant {
+            guard let d = DType(name: r), d.isQuantized else {
+                throw ValidationError("--requant: '\(r)' is not a quantised dtype (e.g. q8_0, q4_0, q4_k)")
+            }
+            _ = d
+        }
     }
 
     /// The model on the chosen backend through `ModelLoader` (`rewindRows`: extra sliding-window cache rows, see
@@ -39,10 +76,12 @@ struct ModelOptions: ParsableArguments {
     /// second backend instance.
     /// `prefillChunk`: rows of the model's own forward steps (1 when a `ModelBatch` with its own buffers runs it).
     func load(rewindRows: Int = 0, contextLength: Int? = nil, prefillChunk: Int = 512) throws -> LoadedModel {
-        let decode = try decodeThreads.flatMap { $0 == engine.threadCount ? nil : try engine.makeBackend(threads: $0) }
+        let decodeCount = decodeThreads ?? engine.tunedThreads?.decode
+        let decode = try decodeCount.flatMap { $0 == engine.threadCount ? nil : try engine.makeBackend(threads: $0) }
         let options = ModelLoadOptions(backend: try engine.makeBackend(), decodeBackend: decode,
                                        contextLength: contextLength ?? context, prefillChunk: prefillChunk,
-                                       rewindRows: rewindRows, chatFormat: try chatFormat.map { try ChatFormat(name: $0) })
+                                       rewindRows: rewindRows, chatFormat: try chatFormat.map { try ChatFormat(name: $0) },
+                                       residency: residency, requantize: requantDType)
         return try ModelLoader.load(path: model, options: options)
     }
 }

@@ -141,10 +141,10 @@ final class LinearConformanceTests: XCTestCase {
                 }
             }
         }
-        // the GGUF block types at T = 33 (Q6_K past its integer GEMV limit of 32, the others below theirs of 64),
-        // 65 and 512 (decoded tiles + sgemm) with 32 / 96-wide rows (K-quants: 256 / 768) and odd outputs
+        // the GGUF block types on both sides of their integer GEMV limits (T ≤ 16 for Q6_K, ≤ 32 for the others), at
+        // 65 and 512 (the GEMM paths), with 32 / 96-wide rows (K-quants: 256 / 768) and odd outputs
         for dtype in Self.ggufBlockTypes {
-            for (rows, blocks) in [(33, 3), (65, 1), (512, 3)] {
+            for (rows, blocks) in [(16, 1), (17, 3), (32, 1), (33, 3), (65, 1), (512, 3)] {
                 Conformance.check(try LinearCase(dtype: dtype, rows: rows, inFeatures: blocks * dtype.blockSize,
                                                  outFeatures: 33, bias: rows % 2 == 1))
             }

@@ -3,8 +3,11 @@
  *   1. every op on the swift and blas backends against a float64 reference written plainly here (NMSE per op; the
  *      thresholds are those of Tests/BackendConformanceTests/Tolerance.swift, reasons beside them; NaN/Inf fail;
  *      outputs are poisoned with NaN before each call);
- *   2. the tiny gpt-oss model of gpt-oss.md §6 (directory given as argv[1]) to its golden argmaxes and max logits;
- *   3. bad arguments give statuses, never a crash.
+ *   2. the tiny gpt-oss model of gpt-oss.md §6 to its golden argmaxes and max logits, as a safetensors directory
+ *      (argv[1]) and as a GGUF file (argv[2]);
+ *   3. a Llama-family GGUF model (argv[3]): its tokenizer, and greedy generation after the prompt argv[4] in two
+ *      interleaved contexts of one model, each giving the ids `oss generate --token-ids` printed (argv[5]);
+ *   4. bad arguments and bad model files give statuses, never a crash.
  * Prints one line per check and, last, "C ABI: N passed, N failed". Exit status 1 when anything failed.
  */
 #include <math.h>
@@ -371,19 +374,22 @@ static const int32_t golden_argmax[12] = {793, 836, 177, 330, 409, 35, 780, 197,
 static const double golden_max[12] = {7.8774, 6.6111, 7.2392, 6.3994, 7.4764, 7.3034,
                                       9.1297, 7.9859, 8.6978, 9.7270, 7.4991, 7.4214};
 
-static void test_tiny_model(const char *dir, int32_t kind, const char *name) {
+static void test_tiny_model(const char *path, const char *format, int32_t kind, const char *name) {
     oss_model_options o;
     oss_model_options_default(&o);
     o.backend = kind;
     o.threads = 2;
     oss_model *model = NULL;
     char what[128];
-    snprintf(what, sizeof what, "%s tiny model load", name);
-    check_status(oss_model_load(dir, &o, &model), OSS_OK, what);
+    snprintf(what, sizeof what, "%s tiny %s model load", name, format);
+    check_status(oss_model_load(path, &o, &model), OSS_OK, what);
     if (!model) return;
     oss_model_info info;
     check_status(oss_model_get_info(model, &info), OSS_OK, "model info");
-    check(info.vocabulary_size == 1024 && info.layers == 4 && strcmp(info.architecture, "gpt-oss") == 0, "model info values");
+    snprintf(what, sizeof what, "%s tiny %s model info values", name, format);
+    check(info.vocabulary_size == 1024 && info.layers == 4 && strcmp(info.architecture, "gpt-oss") == 0
+          && info.experts == 8 && info.experts_per_token == 4 && strcmp(info.format, format) == 0
+          && strcmp(info.weight_dtypes, "bf16+mxfp4") == 0, what);
 
     oss_context *ctx = NULL;
     check_status(oss_context_create(model, 64, &ctx), OSS_OK, "context create");
@@ -402,9 +408,9 @@ static void test_tiny_model(const char *dir, int32_t kind, const char *name) {
         check_status(oss_context_sample(ctx, NULL, &sampled), OSS_OK, "greedy sample");
         argmax_ok &= sampled == golden_argmax[t];
     }
-    snprintf(what, sizeof what, "%s tiny golden argmaxes (incremental, greedy sample)", name);
+    snprintf(what, sizeof what, "%s tiny %s golden argmaxes (incremental, greedy sample)", name, format);
     check(argmax_ok, what);
-    snprintf(what, sizeof what, "%s tiny golden max logits (2e-3)", name);
+    snprintf(what, sizeof what, "%s tiny %s golden max logits (2e-3)", name, format);
     check(max_ok, what);
 
     /* reset + the same 12 tokens at once: prefix reuse must give the same last logits */
@@ -426,6 +432,147 @@ static void test_tiny_model(const char *dir, int32_t kind, const char *name) {
     oss_context_release(ctx);
     check_status(oss_context_process(ctx), OSS_ERROR_INVALID_HANDLE, "released context");
     oss_model_release(model);
+}
+
+/* ---------- a Llama-family GGUF model ---------- */
+
+/* The ids of a JSON array such as "[12, 5, 7]" (any non-digit separates). Returns the count (at most max). */
+static int parse_ids(const char *text, int32_t *ids, int max) {
+    int n = 0;
+    while (*text && n < max) {
+        if (*text >= '0' && *text <= '9') {
+            char *end;
+            ids[n++] = (int32_t)strtol(text, &end, 10);
+            text = end;
+        } else {
+            text++;
+        }
+    }
+    return n;
+}
+
+static int is_stop(const int32_t *stop, size_t n_stop, int32_t token) {
+    for (size_t i = 0; i < n_stop; i++) if (stop[i] == token) return 1;
+    return 0;
+}
+
+/* Greedy steps on two contexts of one model in turn: each appends its sampled token and goes on until a stop token
+ * (kept, as `oss generate --token-ids` prints it) or `max` tokens. */
+static void generate_interleaved(oss_context *a, oss_context *b, const int32_t *stop, size_t n_stop, int32_t *out_a,
+                                 int32_t *out_b, int *n_a, int *n_b, int max) {
+    oss_context *ctx[2] = {a, b};
+    int32_t *out[2] = {out_a, out_b};
+    int *n[2] = {n_a, n_b}, done[2] = {0, 0};
+    *n_a = *n_b = 0;
+    for (int step = 0; step < max; step++) {
+        for (int c = 0; c < 2; c++) {
+            if (done[c]) continue;
+            int32_t token = -1;
+            if (oss_context_sample(ctx[c], NULL, &token) != OSS_OK) { done[c] = 1; continue; }
+            out[c][(*n[c])++] = token;
+            if (is_stop(stop, n_stop, token) || oss_context_append_tokens(ctx[c], &token, 1) != OSS_OK) done[c] = 1;
+        }
+    }
+}
+
+static void test_llama_model(const char *path, const char *prompt, const char *expected_text) {
+    int32_t expected[64];
+    int n_expected = parse_ids(expected_text, expected, 64);
+    check(n_expected > 0, "oss generate printed token ids");
+    oss_model_options o;
+    oss_model_options_default(&o);
+    o.threads = 2;
+    oss_model *model = NULL;
+    check_status(oss_model_load(path, &o, &model), OSS_OK, "llama gguf load");
+    if (!model) return;
+    oss_model_info info;
+    check_status(oss_model_get_info(model, &info), OSS_OK, "llama model info");
+    check(strcmp(info.architecture, "llama") == 0 && strcmp(info.format, "gguf") == 0 && info.vocabulary_size == 512
+          && info.layers == 2 && info.hidden_size == 64 && info.experts == 0 && info.max_context_length == 2048
+          && info.context_length == 2048 && strcmp(info.weight_dtypes, "q8_0") == 0 && info.chat_format != NULL,
+          "llama model info values");
+
+    oss_tokenizer *tok = NULL;
+    check_status(oss_model_get_tokenizer(model, &tok), OSS_OK, "llama tokenizer");
+    int32_t bos = 0, eos = 0, adds_bos = 0, adds_eos = 1, stop[16];
+    size_t n_stop = 0;
+    check_status(oss_tokenizer_get_bos_eos(tok, &bos, &eos, &adds_bos, &adds_eos), OSS_OK, "bos/eos");
+    check(bos == 1 && eos == 2 && adds_bos == 1 && adds_eos == 0, "SentencePiece <s> 1, </s> 2, BOS added");
+    check_status(oss_tokenizer_get_stop_tokens(tok, stop, 16, &n_stop), OSS_OK, "stop tokens");
+    check(is_stop(stop, n_stop, 2), "</s> ends a generation");
+    int32_t ids[256];
+    size_t count = 0;
+    check_status(oss_tokenizer_encode(tok, prompt, strlen(prompt), OSS_ENCODE_ADD_SPECIAL, ids, 256, &count), OSS_OK,
+                 "llama encode with BOS");
+    check(count > 1 && ids[0] == 1, "the prompt starts with BOS");
+    char text[512];
+    size_t length = 0;
+    check_status(oss_tokenizer_decode(tok, ids + 1, count - 1, text, sizeof text, &length), OSS_OK, "llama decode");
+    /* SentencePiece adds a space before the text (add_space_prefix) */
+    check(length == strlen(prompt) + 1 && text[0] == ' ' && memcmp(text + 1, prompt, strlen(prompt)) == 0,
+          "llama encode/decode round trip");
+    check_status(oss_tokenizer_encode(tok, prompt, strlen(prompt), 4, ids, 256, &count), OSS_ERROR_INVALID_ARGUMENT,
+                 "unknown encode flag");
+
+    /* two contexts of one model, driven in turn: each has its own KV cache */
+    oss_context *a = NULL, *b = NULL;
+    check_status(oss_context_create(model, 0, &a), OSS_OK, "llama context a");
+    check_status(oss_context_create(model, 128, &b), OSS_OK, "llama context b");
+    if (!a || !b) return;
+    size_t appended = 0;
+    check_status(oss_context_append_text(a, prompt, strlen(prompt), OSS_ENCODE_ADD_SPECIAL, &appended), OSS_OK,
+                 "append prompt to a");
+    check_status(oss_context_append_text(b, prompt, strlen(prompt), OSS_ENCODE_ADD_SPECIAL, NULL), OSS_OK,
+                 "append prompt to b");
+    int32_t got_a[64], got_b[64];
+    int n_a = 0, n_b = 0;
+    generate_interleaved(a, b, stop, n_stop, got_a, got_b, &n_a, &n_b, n_expected);
+    check(n_a == n_expected && memcmp(got_a, expected, sizeof(int32_t) * (size_t)n_a) == 0,
+          "llama context a gives the tokens of oss generate (temperature 0)");
+    check(n_b == n_expected && memcmp(got_b, expected, sizeof(int32_t) * (size_t)n_b) == 0,
+          "llama context b, interleaved with a, gives the same tokens");
+    /* rewind b to the prompt (any truncate works on a dense model) and generate again, alone */
+    check_status(oss_context_truncate(b, appended), OSS_OK, "truncate b to the prompt");
+    size_t kv = 0;
+    uint64_t run_before = 0, run_after = 0;
+    oss_context_get_cache_stats(b, NULL, &run_before);
+    int32_t first = -1;
+    check_status(oss_context_sample(b, NULL, &first), OSS_OK, "sample after truncate");
+    oss_context_get_cache_stats(b, &kv, &run_after);
+    check(first == expected[0] && kv == appended && run_after - run_before == 1,
+          "truncate keeps the prompt's cache: only its last token runs again");
+    int32_t bad = 512;
+    check_status(oss_context_append_tokens(a, &bad, 1), OSS_ERROR_TOKEN_OUT_OF_RANGE, "token >= llama vocab");
+    oss_context *too_long = NULL;
+    check_status(oss_context_create(model, 4096, &too_long), OSS_ERROR_INVALID_ARGUMENT,
+                 "context longer than the model's 2048 positions");
+    oss_context_release(a);
+    oss_context_release(b);
+    oss_tokenizer_release(tok);
+    oss_model_release(model);
+}
+
+/* Bad GGUF paths: missing, not GGUF, truncated. */
+static void test_bad_gguf(const char *good) {
+    oss_model *m = NULL;
+    check_status(oss_model_load("/nonexistent/model.gguf", NULL, &m), OSS_ERROR_MODEL_FILE, "missing gguf file");
+    check(m == NULL && strstr(oss_last_error(), "/nonexistent/model.gguf") != NULL, "the message names the path");
+    char path[4096];
+    snprintf(path, sizeof path, "%s.bad.gguf", good);
+    FILE *in = fopen(good, "rb"), *out = fopen(path, "wb");
+    if (!in || !out) { check(0, "temp files for bad gguf"); if (in) fclose(in); if (out) fclose(out); return; }
+    char head[256];
+    size_t n = fread(head, 1, sizeof head, in);
+    fclose(in);
+    fwrite(head, 1, n, out);
+    fclose(out);
+    check_status(oss_model_load(path, NULL, &m), OSS_ERROR_MODEL_FILE, "truncated gguf (256 bytes)");
+    check(m == NULL && strlen(oss_last_error()) > 0, "truncated gguf: message, no handle");
+    out = fopen(path, "wb");
+    fputs("this is not a model file", out);
+    fclose(out);
+    check_status(oss_model_load(path, NULL, &m), OSS_ERROR_MODEL_FILE, "text file named .gguf");
+    remove(path);
 }
 
 /* ---------- bad arguments ---------- */
@@ -518,7 +665,8 @@ static void test_bad_arguments(oss_backend *b, const char *tiny) {
     check(length == 11 && memcmp(text, "hello world", 11) == 0, "encode/decode round trip");
     check_status(oss_tokenizer_decode(tok, &bad, 1, text, sizeof text, &length), OSS_ERROR_TOKEN_OUT_OF_RANGE,
                  "decode of an id with no token");
-    check_status(oss_context_append_text(ctx, "<|start|>", 9, 1, NULL), OSS_ERROR_TOKEN_OUT_OF_RANGE,
+    check_status(oss_context_append_text(ctx, "<|start|>", 9, OSS_ENCODE_ALLOW_SPECIAL, NULL),
+                 OSS_ERROR_TOKEN_OUT_OF_RANGE,
                  "text whose ids the tiny model lacks");
     check_status(oss_context_release((oss_context *)tok), OSS_ERROR_INVALID_HANDLE, "tokenizer released as context");
     oss_tokenizer_release(tok);
@@ -528,7 +676,10 @@ static void test_bad_arguments(oss_backend *b, const char *tiny) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2) { fprintf(stderr, "usage: %s TINY_MODEL_DIR\n", argv[0]); return 2; }
+    if (argc < 6) {
+        fprintf(stderr, "usage: %s TINY_MODEL_DIR TINY_GGUF LLAMA_GGUF PROMPT GENERATED_IDS\n", argv[0]);
+        return 2;
+    }
     check(oss_abi_version() == OSS_ABI_VERSION, "ABI version");
     const int32_t kinds[] = {OSS_BACKEND_SWIFT, OSS_BACKEND_BLAS};
     const char *names[] = {"swift", "blas"};
@@ -546,9 +697,12 @@ int main(int argc, char **argv) {
         test_attention(b, names[k]);
         test_moe(b, names[k]);
         if (k == 0) test_bad_arguments(b, argv[1]);
-        test_tiny_model(argv[1], kinds[k], names[k]);
+        test_tiny_model(argv[1], "safetensors", kinds[k], names[k]);
+        test_tiny_model(argv[2], "gguf", kinds[k], names[k]);
         oss_backend_release(b);
     }
+    test_llama_model(argv[3], argv[4], argv[5]);
+    test_bad_gguf(argv[3]);
     int64_t live = -1;
     oss_live_handles(&live);
     check(live == 0, "every handle released");

@@ -2,6 +2,7 @@ import XCTest
 @testable import OSSBench
 import OSSBackends
 import OSSCore
+import OSSModel
 import SwiftBackend
 import BLASBackend
 
@@ -83,6 +84,53 @@ final class TuningTests: XCTestCase {
         XCTAssertEqual(p.bestThreads["gemm"], 2)
         XCTAssertEqual(p.bestThreads["rmsNorm"], 1)
         XCTAssertTrue(Tuner.markdown(ms, profile: p).contains("linear.f32: T≥1 swift, T≥16 blas"))
+    }
+
+    func testProfileCarriesPrefillAndDecodeThreadsForItsOwnCPUOnly() throws {
+        let tuner = Tuner(threads: [1, 2], dtypes: [.bf16], linearTokens: [1, 64])
+        func m(_ key: String, _ t: Int, _ threads: Int, _ ns: Double) -> Tuner.Measurement {
+            Tuner.Measurement(key: key, tokens: t, threads: threads, bestNs: ["swift": ns * 2, "blas": ns])
+        }
+        // decode cells (T = 1) are faster on 1 thread in sum, prefill cells (T ≥ 64) on 2.
+        let ms = [m("linear.bf16", 1, 1, 100), m("linear.bf16", 1, 2, 95), m("moe.bf16", 1, 1, 300),
+                  m("moe.bf16", 1, 2, 320), m("linear.bf16", 64, 1, 1000), m("linear.bf16", 64, 2, 520)]
+        var p = tuner.profile(from: ms, cpuModel: "cpu A", date: "d")
+        XCTAssertEqual(p.prefillThreads, 2)
+        XCTAssertEqual(p.decodeThreads, 1, "395 ns on 1 thread against 415 on 2")
+        XCTAssertEqual(p.threadsMeasuredOn, "ops")
+        XCTAssertTrue(p.modelThreads(onCPU: "cpu A")! == (2, 1))
+        XCTAssertNil(p.modelThreads(onCPU: "cpu B"), "a profile from another CPU says nothing about this one")
+        XCTAssertTrue(Tuner.markdown(ms, profile: p).contains("Model commands: prefill 2 threads, decode 1 threads"))
+        // JSON round trip, and a profile written before the fields existed still reads
+        let data = try JSONEncoder().encode(p)
+        XCTAssertEqual(try JSONDecoder().decode(TuningProfile.self, from: data), p)
+        p.prefillThreads = nil
+        p.decodeThreads = nil
+        let old = try JSONDecoder().decode(TuningProfile.self, from: try JSONEncoder().encode(p))
+        XCTAssertNil(old.modelThreads(onCPU: "cpu A"))
+    }
+
+    func testModelSweepTimesEveryThreadCountAndPicksTheFastest() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sweep-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try SyntheticModel.write(.tiny, to: dir)
+        let sweep = ModelThreadSweep(threads: [1, 2], promptTokens: 8, decodeTokens: 3, reps: 1)
+        var lines: [String] = []
+        let (label, points) = try sweep.measure(model: dir.path, log: { lines.append($0) })
+        XCTAssertEqual(points.map(\.threads), [1, 2])
+        XCTAssertEqual(label, dir.lastPathComponent)
+        for p in points {
+            XCTAssertTrue(p.prefillTokensPerSecond.isFinite && p.prefillTokensPerSecond > 0)
+            XCTAssertTrue(p.decodeTokensPerSecond.isFinite && p.decodeTokensPerSecond > 0)
+        }
+        XCTAssertEqual(lines.count, 2)
+        let made = [ModelThreadSweep.Point(threads: 1, prefillTokensPerSecond: 10, decodeTokensPerSecond: 9),
+                    ModelThreadSweep.Point(threads: 2, prefillTokensPerSecond: 19, decodeTokensPerSecond: 9)]
+        let best = try XCTUnwrap(ModelThreadSweep.fastest(made))
+        XCTAssertEqual(best.prefill, 2)
+        XCTAssertEqual(best.decode, 1, "a tie keeps fewer threads")
+        XCTAssertThrowsError(try ModelThreadSweep(threads: [0]).measure(model: dir.path, log: { _ in }))
+        XCTAssertThrowsError(try sweep.measure(model: dir.appendingPathComponent("missing").path, log: { _ in }))
     }
 
     func testNoisyLadderGivesAtMostOneCrossoverAboveT1() {

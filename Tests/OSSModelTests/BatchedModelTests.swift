@@ -181,4 +181,5 @@ private final class NoBatchModel: LanguageModel {
     func prefill(_ tokens: [Int32]) throws -> Tensor { Tensor(zeros: [4]) }
     func decode(_ token: Int32) throws -> Tensor { Tensor(zeros: [4]) }
     func forward(tokens: [Int32], allLogits: Bool) throws -> Tensor { Tensor(zeros: [1, 4]) }
+    func makeInstance(contextLength: Int?, prefillChunk: Int?) throws -> NoBatchModel { NoBatchModel() }
 }

@@ -1,5 +1,6 @@
-"""SwiftOSS from Python: ops on NumPy arrays (``Backend``, ``Weight``, ``RopeTable``) and gpt-oss models
-(``Model``, ``Context``, ``Tokenizer``, ``gpt_oss.setup_model``) over ``libswiftoss.so`` (ctypes)."""
+"""SwiftOSS from Python: ops on NumPy arrays (``Backend``, ``Weight``, ``RopeTable``) and models — gpt-oss checkpoint
+directories and GGUF files of gpt-oss, llama, qwen2, qwen3 — (``Model``, ``Context``, ``Tokenizer``,
+``gpt_oss.setup_model``) over ``libswiftoss.so`` (ctypes)."""
 from ._lib import (ABI_VERSION, BufferTooSmallError, ContextOverflowError, DTypeError, InvalidArgumentError,
                    InvalidHandleError, InvalidStateError, ModelFileError, OutOfMemoryError, ShapeError,
                    SwiftOSSError, TokenOutOfRangeError, library_path, live_handles)

@@ -7,7 +7,7 @@ from ctypes import POINTER, c_char_p, c_double, c_float, c_int32, c_int64, c_siz
 from pathlib import Path
 from typing import Optional
 
-ABI_VERSION = 1
+ABI_VERSION = 2
 LIBRARY_NAME = "libswiftoss.so"
 
 
@@ -104,7 +104,8 @@ class ModelOptions(ctypes.Structure):
 class ModelInfo(ctypes.Structure):
     _fields_ = [("architecture", c_char_p), ("vocabulary_size", c_int64), ("max_context_length", c_int64),
                 ("context_length", c_int64), ("layers", c_int64), ("hidden_size", c_int64), ("experts", c_int64),
-                ("experts_per_token", c_int64)]
+                ("experts_per_token", c_int64), ("format", c_char_p), ("name", c_char_p), ("weight_dtypes", c_char_p),
+                ("chat_format", c_char_p)]
 
 
 class SamplingParams(ctypes.Structure):
@@ -176,6 +177,9 @@ def _declare(lib: ctypes.CDLL) -> None:
         "oss_tokenizer_encode": (status, [H, c_char_p, c_size_t, c_int32, c_void_p, c_size_t, POINTER(c_size_t)]),
         "oss_tokenizer_decode": (status, [H, c_void_p, c_size_t, c_void_p, c_size_t, POINTER(c_size_t)]),
         "oss_tokenizer_special_id": (status, [H, c_char_p, POINTER(c_int32)]),
+        "oss_tokenizer_get_bos_eos": (status, [H, POINTER(c_int32), POINTER(c_int32), POINTER(c_int32),
+                                               POINTER(c_int32)]),
+        "oss_tokenizer_get_stop_tokens": (status, [H, c_void_p, c_size_t, POINTER(c_size_t)]),
         "oss_context_create": (status, [H, c_int64, POINTER(H)]),
         "oss_context_retain": (status, [H]),
         "oss_context_release": (status, [H]),

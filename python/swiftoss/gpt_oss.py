@@ -8,7 +8,8 @@ from .model import Context, Model
 
 def setup_model(checkpoint: str, backend: str = "blas", threads: int = 0, context_length: int = 0,
                 seed: int = 0) -> Callable[..., int]:
-    """Loads ``checkpoint`` and returns ``infer_next_token(tokens, temperature=0.0, new_request=False) -> int``.
+    """Loads ``checkpoint`` (a gpt-oss checkpoint directory or a GGUF file: gpt-oss, llama, qwen2, qwen3) and returns
+    ``infer_next_token(tokens, temperature=0.0, new_request=False) -> int``.
 
     Each call gives the next token after ``tokens``. The KV cache is kept between calls: the context keeps the
     longest common prefix of what it processed before and ``tokens`` and runs only the rest (a growing

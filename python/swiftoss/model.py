@@ -1,6 +1,7 @@
 """Model level, mirroring the gpt-oss Metal module: ``Model(path)``, ``Context(model, context_length=…)``,
 ``context.append(text or tokens)``, ``process()``, ``sample(temperature=…)``, ``reset()``, ``tokens``,
-``model.tokenizer.decode(token)``."""
+``model.tokenizer.decode(token)``. Models: gpt-oss checkpoint directories and GGUF files (gpt-oss, llama, qwen2,
+qwen3), each with its own tokenizer."""
 from __future__ import annotations
 
 import ctypes
@@ -13,9 +14,13 @@ from ._lib import (BufferTooSmallError, Handle, InvalidArgumentError, ModelInfo,
                    check, lib)
 from .ops import BACKEND_KINDS
 
+ALLOW_SPECIAL = 1  # OSS_ENCODE_ALLOW_SPECIAL
+ADD_SPECIAL = 2  # OSS_ENCODE_ADD_SPECIAL
+
 
 class Tokenizer(Handle):
-    """A model's tokenizer (byte-level BPE; o200k_harmony for gpt-oss). Immutable, usable from any thread."""
+    """A model's tokenizer: the GGUF file's own (byte-level BPE or SentencePiece), a checkpoint's tokenizer.json, or
+    the bundled o200k_harmony. Immutable, usable from any thread."""
 
     _release_name = "oss_tokenizer_release"
 
@@ -28,15 +33,38 @@ class Tokenizer(Handle):
         self.num_tokens: int = n.value
         self.num_text_tokens: int = text.value
         self.num_special_tokens: int = special.value
+        bos, eos, adds_bos, adds_eos = c_int32(), c_int32(), c_int32(), c_int32()
+        check(lib.oss_tokenizer_get_bos_eos(self, byref(bos), byref(eos), byref(adds_bos), byref(adds_eos)))
+        #: Beginning- and end-of-sequence ids (None when the vocabulary has none).
+        self.bos: "int | None" = bos.value if bos.value >= 0 else None
+        self.eos: "int | None" = eos.value if eos.value >= 0 else None
+        #: Whether ``encode(..., add_special=True)`` puts BOS first / EOS last.
+        self.adds_bos: bool = bool(adds_bos.value)
+        self.adds_eos: bool = bool(adds_eos.value)
+        n_stop = c_size_t()
+        stop = np.empty(16, dtype=np.int32)
+        try:
+            check(lib.oss_tokenizer_get_stop_tokens(self, stop.ctypes.data, stop.size, byref(n_stop)))
+        except BufferTooSmallError:
+            stop = np.empty(n_stop.value, dtype=np.int32)
+            check(lib.oss_tokenizer_get_stop_tokens(self, stop.ctypes.data, stop.size, byref(n_stop)))
+        #: Ids that end a generation (EOS, EOT, ``<|eot_id|>``, ``<|im_end|>``; harmony ``<|return|>``, ``<|call|>`` …).
+        self.stop_tokens: List[int] = stop[: n_stop.value].tolist()
 
-    def encode(self, text: Union[str, bytes], allow_special: bool = False) -> List[int]:
-        """Token ids of ``text``; special names (``<|start|>`` …) become their ids when ``allow_special``."""
+    def encode(self, text: Union[str, bytes], allow_special: bool = False, add_special: bool = False) -> List[int]:
+        """Token ids of ``text``; special names (``<|start|>``, ``<|im_start|>`` …) become their ids when
+        ``allow_special``; ``add_special`` adds BOS (and EOS) as the vocabulary asks, as for a prompt."""
         data = text.encode("utf-8") if isinstance(text, str) else bytes(text)
+        flags = (ALLOW_SPECIAL if allow_special else 0) | (ADD_SPECIAL if add_special else 0)
         n = c_size_t()
-        capacity = len(data) + 1  # BPE never makes more tokens than bytes
-        ids = np.empty(capacity, dtype=np.int32)
-        check(lib.oss_tokenizer_encode(self, data, len(data), int(allow_special), ids.ctypes.data, capacity, byref(n)))
-        return ids[: n.value].tolist()
+        capacity = len(data) + 4  # bytes, a SentencePiece space prefix, BOS and EOS
+        while True:
+            ids = np.empty(capacity, dtype=np.int32)
+            try:
+                check(lib.oss_tokenizer_encode(self, data, len(data), flags, ids.ctypes.data, capacity, byref(n)))
+                return ids[: n.value].tolist()
+            except BufferTooSmallError:
+                capacity = n.value
 
     def decode(self, tokens: Union[int, Sequence[int]]) -> bytes:
         """The bytes of one token or of a sequence (may end inside a UTF-8 character; specials give their names)."""
@@ -59,7 +87,8 @@ class Tokenizer(Handle):
 
 
 class Model(Handle):
-    """A gpt-oss checkpoint directory (config.json + safetensors; weights are memory-mapped).
+    """A gpt-oss checkpoint directory (config.json + safetensors) or a GGUF file (a split model by any shard) of
+    architecture gpt-oss, llama, qwen2 or qwen3; weights are memory-mapped and shared by every context.
 
     ``backend``: ``"swift"``, ``"blas"`` or ``"auto"``; ``threads`` 0 = all cores; ``decode_threads`` for
     single-token steps (0 = ``threads``); ``context_length``: default KV positions of new contexts (0 = min(model's
@@ -85,6 +114,13 @@ class Model(Handle):
         self.embedding_dim: int = info.hidden_size
         self.num_experts: int = info.experts
         self.num_active_experts: int = info.experts_per_token
+        #: "safetensors" or "gguf"; the GGUF general.name (else the file name); matrix dtypes, e.g. "q4_k+q6_k".
+        self.format: str = (info.format or b"").decode()
+        self.name: str = (info.name or b"").decode()
+        self.weight_dtypes: str = (info.weight_dtypes or b"").decode()
+        #: The chat format detected from the model's chat template ("gpt-oss" = harmony, "llama3", "chatml", …), or
+        #: None. Prompts are not rendered here (as in the gpt-oss Metal module): render them in this format.
+        self.chat_format: "str | None" = info.chat_format.decode() if info.chat_format else None
         self._tokenizer: "Tokenizer | None" = None
 
     @property
@@ -111,13 +147,16 @@ class Context(Handle):
         self._token = c_int32()
         self._params = SamplingParams()
 
-    def append(self, item: Union[str, bytes, int, Iterable[int]], allow_special: bool = False) -> int:
-        """Appends text (tokenized; special names only when ``allow_special``), one token id, or a sequence of
-        ids. Returns the number of tokens appended. Tokens run at the next ``process()``/``sample()``."""
+    def append(self, item: Union[str, bytes, int, Iterable[int]], allow_special: bool = False,
+               add_special: bool = False) -> int:
+        """Appends text (tokenized; special names only when ``allow_special``; BOS as the vocabulary asks when
+        ``add_special``), one token id, or a sequence of ids. Returns the number of tokens appended. Tokens run at
+        the next ``process()``/``sample()``."""
         if isinstance(item, (str, bytes)):
             data = item.encode("utf-8") if isinstance(item, str) else item
+            flags = (ALLOW_SPECIAL if allow_special else 0) | (ADD_SPECIAL if add_special else 0)
             n = c_size_t()
-            check(lib.oss_context_append_text(self, data, len(data), int(allow_special), byref(n)))
+            check(lib.oss_context_append_text(self, data, len(data), flags, byref(n)))
             return n.value
         if isinstance(item, (int, np.integer)):
             if not -2**31 <= int(item) < 2**31:

@@ -1,4 +1,6 @@
 """Bad input gives Python exceptions carrying the library's message, never a crash."""
+import struct
+
 import numpy as np
 import pytest
 
@@ -70,3 +72,38 @@ def test_model_errors(tiny_dir: str, tmp_path) -> None:
     ctx.close()
     with pytest.raises(swiftoss.InvalidHandleError):
         ctx.process()
+
+
+def gguf_header(architecture: str) -> bytes:
+    """A GGUF v3 file with no tensors and one metadata key, general.architecture."""
+    def string(s: str) -> bytes:
+        return struct.pack("<Q", len(s.encode())) + s.encode()
+    body = b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + string("general.architecture") + struct.pack("<I", 8)
+    body += string(architecture)
+    return body + b"\0" * (-len(body) % 32)
+
+
+def test_bad_gguf_files(llama_gguf: str, tmp_path) -> None:
+    with pytest.raises(swiftoss.ModelFileError, match="missing.gguf"):
+        swiftoss.Model(str(tmp_path / "missing.gguf"))
+    truncated = tmp_path / "truncated.gguf"
+    with open(llama_gguf, "rb") as f:
+        truncated.write_bytes(f.read(300))
+    with pytest.raises(swiftoss.ModelFileError, match="truncated.gguf"):
+        swiftoss.Model(str(truncated))
+    text = tmp_path / "text.gguf"
+    text.write_text("not a model at all")
+    with pytest.raises(swiftoss.ModelFileError, match="GGUF"):
+        swiftoss.Model(str(text))
+    bert = tmp_path / "bert.gguf"
+    bert.write_bytes(gguf_header("bert"))
+    with pytest.raises(swiftoss.ModelFileError, match="bert"):
+        swiftoss.Model(str(bert))
+    model = swiftoss.Model(llama_gguf)
+    ctx = swiftoss.Context(model, context_length=8)
+    with pytest.raises(swiftoss.TokenOutOfRangeError, match="outside the vocabulary"):
+        ctx.append(512)
+    with pytest.raises(swiftoss.InvalidArgumentError):
+        swiftoss.Context(model, context_length=4096)  # the model's own context is 2048
+    with pytest.raises(swiftoss.InvalidArgumentError, match="special"):
+        model.tokenizer.encode_special_token("<|start|>")

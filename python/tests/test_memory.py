@@ -11,7 +11,7 @@ def rss_bytes() -> int:
         return int(f.read().split()[1]) * 4096
 
 
-def cycle(tiny_dir: str) -> None:
+def cycle(tiny_dir: str, llama_gguf: str) -> None:
     with swiftoss.Backend("swift", threads=1) as b:
         x = np.ones((2, 32), dtype=np.float32)
         b.add(x, x)
@@ -24,16 +24,21 @@ def cycle(tiny_dir: str) -> None:
             ctx.sample(temperature=0.7, seed=1)
     model.tokenizer.encode("hello")
     model.close()
+    with swiftoss.Model(llama_gguf, threads=1, context_length=16) as llama:
+        with swiftoss.Context(llama) as ctx:
+            ctx.append("hello", add_special=True)
+            ctx.sample(temperature=0)
 
 
-def test_create_release_loop_does_not_grow(tiny_dir: str) -> None:
+def test_create_release_loop_does_not_grow(tiny_dir: str, llama_gguf: str) -> None:
+    gc.collect()  # objects of earlier tests
     before_handles = swiftoss.live_handles()
     for _ in range(20):  # warm-up: allocator pools, thread pools, lazily built tables
-        cycle(tiny_dir)
+        cycle(tiny_dir, llama_gguf)
     gc.collect()
     start = rss_bytes()
     for _ in range(200):
-        cycle(tiny_dir)
+        cycle(tiny_dir, llama_gguf)
     gc.collect()
     grown = rss_bytes() - start
     assert swiftoss.live_handles() == before_handles

@@ -5,7 +5,7 @@ import pytest
 import swiftoss
 from swiftoss.gpt_oss import setup_model
 
-from conftest import GOLDEN_ARGMAX, GOLDEN_MAX, TINY_TOKENS
+from conftest import GOLDEN_ARGMAX, GOLDEN_MAX, TINY_TOKENS, on_threads
 
 
 @pytest.mark.parametrize("backend", ["swift", "blas"])
@@ -61,12 +61,16 @@ def fresh_next_token(model: swiftoss.Model, tokens: list) -> int:
     return ctx.sample(temperature=0.0)
 
 
-def test_setup_model_prefix_reuse_equals_fresh_runs(tiny_dir: str) -> None:
-    infer = setup_model(tiny_dir, threads=2)
-    reference = swiftoss.Model(tiny_dir, threads=2)
+@pytest.mark.parametrize("which", ["tiny_dir", "tiny_gguf", "llama_gguf", "qwen_gguf"])
+def test_setup_model_prefix_reuse_equals_fresh_runs(which: str, request: pytest.FixtureRequest) -> None:
+    """On the tiny gpt-oss (directory and GGUF) and the Llama-family GGUF presets."""
+    path = request.getfixturevalue(which)
+    infer = setup_model(path, threads=2)
+    reference = swiftoss.Model(path, threads=2)
+    vocab = reference.vocabulary_size
     context = infer.context
     # a request that grows token by token (generation), then one that shares only a prefix, then a shorter one
-    tokens = list(TINY_TOKENS[:6])
+    tokens = [t % vocab for t in TINY_TOKENS[:6]]
     run = 0
     for step in range(6):
         got = infer(tokens, temperature=0.0, new_request=step == 0)
@@ -85,22 +89,14 @@ def test_setup_model_prefix_reuse_equals_fresh_runs(tiny_dir: str) -> None:
 def test_contexts_on_threads_are_independent(tiny_dir: str) -> None:
     """Four contexts of one model driven from four threads at once give the golden tokens (the model is shared
     read-only; ctypes releases the GIL, so the calls really overlap)."""
-    import threading
-
     model = swiftoss.Model(tiny_dir, threads=1)
-    results: dict = {}
 
-    def run(i: int) -> None:
+    def run() -> list:
         ctx = swiftoss.Context(model, context_length=16)
         got = []
         for token in TINY_TOKENS:
             ctx.append(token)
             got.append(ctx.sample(temperature=0))
-        results[i] = got
+        return got
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert all(results[i] == GOLDEN_ARGMAX for i in range(4))
+    assert on_threads(4, run) == [GOLDEN_ARGMAX] * 4

@@ -3,7 +3,9 @@
  *
  * Two levels:
  *   - op level: a backend runs one transformer op on memory the caller owns (no copies);
- *   - model level: load a model, tokenize, and drive a context (append / process / sample).
+ *   - model level: load a model (a gpt-oss safetensors checkpoint directory, or a GGUF file of architecture
+ *     gpt-oss, llama, qwen2 or qwen3), tokenize with the model's own tokenizer, and drive contexts (append /
+ *     process / sample), each with its own KV cache over the model's shared weights.
  *
  * Conventions
  *   - Every function returns an oss_status; OSS_OK (0) is success. On failure, oss_last_error() gives a readable
@@ -39,7 +41,7 @@ extern "C" {
 #endif
 
 /** Version of this header's ABI; oss_abi_version() returns the library's. They must be equal. */
-#define OSS_ABI_VERSION 1
+#define OSS_ABI_VERSION 2
 
 /* ------------------------------------------------------------------------------------------------------------ */
 /* Status codes and errors                                                                                      */
@@ -59,7 +61,8 @@ typedef enum oss_status {
     OSS_ERROR_TOKEN_OUT_OF_RANGE = 5,
     /** More tokens than the context holds. */
     OSS_ERROR_CONTEXT_OVERFLOW = 6,
-    /** A file that is missing, unreadable or malformed (model directory, config, safetensors, tokenizer). */
+    /** A file that is missing, unreadable or malformed (model directory, config, safetensors, GGUF, tokenizer), or
+     *  a model of an architecture the library does not run. */
     OSS_ERROR_MODEL_FILE = 7,
     /** An output buffer too small; the *_count / *_length out-parameter says how much is needed. */
     OSS_ERROR_BUFFER_TOO_SMALL = 8,
@@ -269,25 +272,41 @@ typedef struct oss_model_options {
 void oss_model_options_default(oss_model_options *options);
 
 /**
- * Loads a model directory: config.json + safetensors (one file, or shards with model.safetensors.index.json;
- * original or Hugging Face tensor names; a checkpoint in original/ is found too). Weights are mapped, not copied.
- * The tokenizer is the directory's tokenizer.json when present, else the bundled o200k_harmony vocabulary.
- * options may be NULL (defaults).
+ * Loads a model: a gpt-oss checkpoint directory (config.json + safetensors: one file, or shards with
+ * model.safetensors.index.json; original or Hugging Face tensor names; a checkpoint in original/ is found too), or a
+ * GGUF file (a split model by any of its shards) of architecture gpt-oss, llama, qwen2 or qwen3, in any weight dtype
+ * of oss_dtype. Weights are mapped, not copied, and shared by every context of the model.
+ * The tokenizer: a GGUF file's own (byte-level BPE or SentencePiece, with its special tokens); for a directory its
+ * tokenizer.json when present, else the bundled o200k_harmony vocabulary ($OSS_O200K_VOCAB, else the
+ * SwiftOSS_OSSTokenizer.resources directory beside libswiftoss.so or beside the executable).
+ * options may be NULL (defaults). A path that is neither gives OSS_ERROR_MODEL_FILE, as do malformed files and
+ * unsupported architectures (the message names the file and the reason).
  */
 oss_status oss_model_load(const char *path, const oss_model_options *options, oss_model **model_out);
 oss_status oss_model_retain(oss_model *model);
 oss_status oss_model_release(oss_model *model);
 
-/** What a model is. */
+/** What a model is. Its strings are valid while the model lives. */
 typedef struct oss_model_info {
-    const char *architecture;  /* "gpt-oss"; valid while the model lives */
+    const char *architecture;  /* GGUF general.architecture names: "gpt-oss", "llama", "qwen2", "qwen3" */
     int64_t vocabulary_size;   /* rows of the embedding / unembedding (logits per position) */
-    int64_t max_context_length;/* the model's positions (config) */
+    int64_t max_context_length;/* the model's own positions (config, or GGUF {arch}.context_length) */
     int64_t context_length;    /* default KV positions of a new context (options.context_length resolved) */
     int64_t layers;
     int64_t hidden_size;
-    int64_t experts;
-    int64_t experts_per_token;
+    int64_t experts;           /* MoE experts per layer; 0 for dense models */
+    int64_t experts_per_token; /* 0 for dense models */
+    const char *format;        /* "safetensors" (a checkpoint directory) or "gguf" */
+    const char *name;          /* GGUF general.name, else the file or directory name */
+    const char *weight_dtypes; /* dtypes of the weight matrices joined by '+', e.g. "bf16+mxfp4", "q4_k+q6_k" */
+    /**
+     * The chat format of the model's prompts, named as llama.cpp names its built-in templates: "gpt-oss" (harmony,
+     * also for checkpoint directories), "llama3", "chatml", "llama2", "mistral-v7", …, detected from the GGUF
+     * tokenizer.chat_template; NULL when the model has no template or one of no known format. The library does not
+     * render chats (the gpt-oss Metal library does not either: use openai-harmony for gpt-oss); this names the format
+     * a caller renders, with special-token names the tokenizer turns into ids (OSS_ENCODE_ALLOW_SPECIAL).
+     */
+    const char *chat_format;
 } oss_model_info;
 
 oss_status oss_model_get_info(oss_model *model, oss_model_info *info_out);
@@ -298,16 +317,24 @@ oss_status oss_model_get_tokenizer(oss_model *model, oss_tokenizer **tokenizer_o
 oss_status oss_tokenizer_retain(oss_tokenizer *tokenizer);
 oss_status oss_tokenizer_release(oss_tokenizer *tokenizer);
 
-/** Token counts: all ids with a token (one past the largest), text (mergeable) tokens, special tokens. */
+/** Token counts: all ids (one past the largest with a token), text (non-special) tokens, special tokens. */
 oss_status oss_tokenizer_get_counts(oss_tokenizer *tokenizer, int64_t *num_tokens, int64_t *num_text_tokens,
                                     int64_t *num_special_tokens);
 
+/** Flags of oss_tokenizer_encode and oss_context_append_text (bitwise or; 0 = plain text). */
+typedef enum oss_encode_flags {
+    /** Special token names in the text (<|start|>, <|im_start|>, <s> …) become their ids. */
+    OSS_ENCODE_ALLOW_SPECIAL = 1,
+    /** BOS first (and EOS last) as the vocabulary asks (GGUF add_bos_token / add_eos_token), as for a prompt. */
+    OSS_ENCODE_ADD_SPECIAL = 2
+} oss_encode_flags;
+
 /**
- * Encodes `length` bytes of UTF-8 text. Special token names (<|start|> …) become their ids when allow_special.
+ * Encodes `length` bytes of UTF-8 text with `flags` (oss_encode_flags; other bits: OSS_ERROR_INVALID_ARGUMENT).
  * Writes up to `capacity` ids; `*count_out` is always the full count (OSS_ERROR_BUFFER_TOO_SMALL when larger than
  * capacity: call again with a larger buffer). tokens_out may be NULL when capacity is 0.
  */
-oss_status oss_tokenizer_encode(oss_tokenizer *tokenizer, const char *text, size_t length, int32_t allow_special,
+oss_status oss_tokenizer_encode(oss_tokenizer *tokenizer, const char *text, size_t length, int32_t flags,
                                 int32_t *tokens_out, size_t capacity, size_t *count_out);
 
 /**
@@ -318,12 +345,29 @@ oss_status oss_tokenizer_encode(oss_tokenizer *tokenizer, const char *text, size
 oss_status oss_tokenizer_decode(oss_tokenizer *tokenizer, const int32_t *tokens, size_t count, char *bytes_out,
                                 size_t capacity, size_t *length_out);
 
-/** The id of a special token by name ("<|start|>", "<|return|>", …); OSS_ERROR_INVALID_ARGUMENT if unknown. */
+/** The id of a special token by name ("<|start|>", "<|eot_id|>", "</s>", …); OSS_ERROR_INVALID_ARGUMENT if unknown. */
 oss_status oss_tokenizer_special_id(oss_tokenizer *tokenizer, const char *name, int32_t *id_out);
 
 /**
- * A context: a token sequence and the KV cache of the part already processed. context_length = KV positions
- * (0 = the model's default; at most the model's max_context_length).
+ * The beginning- and end-of-sequence ids (−1 when the vocabulary has none), and whether OSS_ENCODE_ADD_SPECIAL adds
+ * them (1 or 0). Any out-pointer may be NULL.
+ */
+oss_status oss_tokenizer_get_bos_eos(oss_tokenizer *tokenizer, int32_t *bos_out, int32_t *eos_out,
+                                     int32_t *adds_bos_out, int32_t *adds_eos_out);
+
+/**
+ * The ids that end a generation, ascending (llama.cpp's end-of-generation set: EOS, EOT, <|eot_id|>, <|im_end|>, …;
+ * o200k_harmony: <|endoftext|>, <|return|>, <|call|>). Copies up to capacity; *count_out is the full count
+ * (OSS_ERROR_BUFFER_TOO_SMALL when larger).
+ */
+oss_status oss_tokenizer_get_stop_tokens(oss_tokenizer *tokenizer, int32_t *tokens_out, size_t capacity,
+                                         size_t *count_out);
+
+/**
+ * A context: a token sequence and the KV cache of the part already processed, with its own model instance (KV cache
+ * and activation buffers; the weights are the model's, never copied). context_length = KV positions (0 = the
+ * model's default; at most the model's max_context_length). Memory per context: the KV cache (dense models:
+ * 2 · layers · context_length · kv_heads · head_dim floats) plus the activations of one prefill chunk.
  */
 oss_status oss_context_create(oss_model *model, int64_t context_length, oss_context **context_out);
 oss_status oss_context_retain(oss_context *context);
@@ -332,8 +376,8 @@ oss_status oss_context_release(oss_context *context);
 /** Appends tokens (checked against the vocabulary; nothing is appended on error). They run at the next process. */
 oss_status oss_context_append_tokens(oss_context *context, const int32_t *tokens, size_t count);
 
-/** Tokenizes UTF-8 text (special names allowed when allow_special) and appends it; count_out may be NULL. */
-oss_status oss_context_append_text(oss_context *context, const char *text, size_t length, int32_t allow_special,
+/** Tokenizes UTF-8 text with `flags` (oss_encode_flags) and appends it; count_out may be NULL. */
+oss_status oss_context_append_text(oss_context *context, const char *text, size_t length, int32_t flags,
                                    size_t *count_out);
 
 /**
