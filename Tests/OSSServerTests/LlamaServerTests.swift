@@ -126,37 +126,7 @@ final class LlamaServerTests: XCTestCase {
     func testConcurrentGreedyStreamsMatchSequentialRuns() async throws {
         let s = try await ServerFixture(.qwenTiny, parallel: 8, prefillChunk: 32)
         do {
-            let bodies = (0..<8).map { i in
-                #"{"prompt":[\#((0..<(3 + 5 * i)).map { String(($0 * 7919 + i * 131) % 1000) }.joined(separator: ","))],"max_tokens":12,"temperature":0}"#
-            }
-            func text(_ reply: JSONValue) -> String {
-                reply["choices"]?.arrayValue?.first?["text"]?.stringValue ?? "<none>"
-            }
-            var sequential: [String] = []
-            var generated = 0
-            for b in bodies {
-                let reply = try await s.json(.POST, "/v1/completions", b).json
-                sequential.append(text(reply))
-                generated += reply["usage"]?["completion_tokens"]?.intValue ?? 0
-            }
-            let concurrent = try await withThrowingTaskGroup(of: (Int, String).self) { group in
-                for (i, b) in bodies.enumerated() {
-                    let streamed = b.replacingOccurrences(of: #""temperature":0"#, with: #""temperature":0,"stream":true"#)
-                    group.addTask {
-                        let chunks = try await s.events("/v1/completions", streamed).dropLast()
-                        return (i, try chunks.map { text(try JSONValue.parse(Array($0.utf8))) }.joined())
-                    }
-                }
-                var out = [String](repeating: "", count: 8)
-                for try await (i, text) in group { out[i] = text }
-                return out
-            }
-            XCTAssertEqual(concurrent, sequential)
-            let steps = try await s.metric("oss_step_rows_count")
-            let small = try await s.metric(#"oss_step_rows_bucket{le="4.0"}"#)
-            XCTAssertLessThan(small, steps, "the streams never shared a step")
-            let total = try await s.metric("oss_generated_tokens_total")
-            XCTAssertEqual(total, Double(2 * generated))
+            try await s.assertConcurrentGreedyStreamsMatchSequentialRuns(vocab: 1000)
         } catch { try await s.stop(); throw error }
         try await s.stop()
     }

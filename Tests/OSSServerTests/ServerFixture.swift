@@ -140,4 +140,41 @@ final class ServerFixture: @unchecked Sendable {
         return text.split(separator: "\n").filter { $0.hasPrefix(name + " ") || $0.hasPrefix(name + "{") }
             .compactMap { Double($0.split(separator: " ").last!) }.reduce(0, +)
     }
+
+    /// 8 greedy completions of token-id prompts (ids below `vocab`, lengths 3…38) run one by one, then as 8
+    /// simultaneous streams: the texts must be equal, the streams must have shared steps (some step ran more than
+    /// four rows), and the generated-tokens metric must count both rounds. Needs a server with 8 slots.
+    func assertConcurrentGreedyStreamsMatchSequentialRuns(vocab: Int, file: StaticString = #filePath,
+                                                         line: UInt = #line) async throws {
+        let bodies = (0..<8).map { i in
+            #"{"prompt":[\#((0..<(3 + 5 * i)).map { String(($0 * 7919 + i * 131) % vocab) }.joined(separator: ","))],"max_tokens":12,"temperature":0}"#
+        }
+        func text(_ reply: JSONValue) -> String { reply["choices"]?.arrayValue?.first?["text"]?.stringValue ?? "<none>" }
+        var sequential: [String] = []
+        var generated = 0
+        for b in bodies {
+            let reply = try await json(.POST, "/v1/completions", b).json
+            sequential.append(text(reply))
+            generated += reply["usage"]?["completion_tokens"]?.intValue ?? 0
+        }
+        // the same requests as 8 simultaneous streams, batched into the same steps
+        let concurrent = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+            for (i, b) in bodies.enumerated() {
+                let streamed = b.replacingOccurrences(of: #""temperature":0"#, with: #""temperature":0,"stream":true"#)
+                group.addTask {
+                    let chunks = try await self.events("/v1/completions", streamed).dropLast()
+                    return (i, try chunks.map { text(try JSONValue.parse(Array($0.utf8))) }.joined())
+                }
+            }
+            var out = [String](repeating: "", count: 8)
+            for try await (i, text) in group { out[i] = text }
+            return out
+        }
+        XCTAssertEqual(concurrent, sequential, file: file, line: line)
+        let steps = try await metric("oss_step_rows_count")
+        let small = try await metric(#"oss_step_rows_bucket{le="4.0"}"#)
+        XCTAssertLessThan(small, steps, "the streams never shared a step", file: file, line: line)
+        let total = try await metric("oss_generated_tokens_total")
+        XCTAssertEqual(total, Double(2 * generated), file: file, line: line)
+    }
 }
