@@ -39,7 +39,7 @@ def model_dir(oss):
 
 
 def _serve(oss, model, alias, extra=()):
-    """Starts `oss serve` on a free loopback port; returns the process and its base URL."""
+    """Starts `oss serve` on a free loopback port; returns the process, its base URL and its log up to there."""
     proc = subprocess.Popen(
         [oss, "serve", "--model", model, "--port", "0", "--threads", "2", "--parallel", "4",
          "--ctx-size", "1024", "--alias", alias, *extra],
@@ -55,7 +55,7 @@ def _serve(oss, model, alias, extra=()):
     assert url, "server did not start:\n" + "".join(lines)
     # keep reading the log so a full pipe never blocks the server
     threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()
-    return proc, url
+    return proc, url, "".join(lines)
 
 
 def _stop(proc):
@@ -70,7 +70,7 @@ def _stop(proc):
 @pytest.fixture(scope="session")
 def server(oss, model_dir):
     """`oss serve` of tiny-o200k (harmony) with an API key; yields its base URL."""
-    proc, url = _serve(oss, model_dir, "tiny-o200k", ["--api-key", "test-key"])
+    proc, url, _ = _serve(oss, model_dir, "tiny-o200k", ["--api-key", "test-key"])
     yield url
     _stop(proc)
 
@@ -89,6 +89,22 @@ def llama_model(oss):
 @pytest.fixture(scope="session")
 def llama_server(oss, llama_model):
     """`oss serve` of a Llama-family GGUF (qwen-tiny); yields its base URL."""
-    proc, url = _serve(oss, llama_model, "qwen-tiny")
+    proc, url, _ = _serve(oss, llama_model, "qwen-tiny")
     yield url
     _stop(proc)
+
+
+@pytest.fixture
+def start_server(oss):
+    """Starts `oss serve` with extra flags: `start_server(model, alias, flags)` -> (base URL, startup log); every
+    server started is stopped after the test."""
+    procs = []
+
+    def start(model, alias, extra):
+        proc, url, log = _serve(oss, model, alias, extra)
+        procs.append(proc)
+        return url, log
+
+    yield start
+    for proc in procs:
+        _stop(proc)

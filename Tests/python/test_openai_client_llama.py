@@ -53,3 +53,13 @@ def test_harmony_only_features_are_400(client):
     reply = client.chat.completions.create(model="qwen-tiny", messages=[{"role": "user", "content": "x"}],
                                            tools=tools, tool_choice="none", max_tokens=2, temperature=0)
     assert reply.usage.completion_tokens <= 2
+
+
+def test_shared_model_options(start_server, llama_model):
+    """`oss serve` takes the model options of the other commands: re-quantised at load, read into anonymous memory."""
+    url, log = start_server(llama_model, "qwen-q8", ["--requant", "q8_0", "--no-mmap", "--no-hugepages"])
+    assert "serving qwen-q8 (qwen2, q8_0," in log, log
+    client = OpenAI(base_url=url + "/v1", api_key="unused", max_retries=0, timeout=120)
+    reply = client.chat.completions.create(model="qwen-q8", messages=[{"role": "user", "content": "Hi"}],
+                                           max_tokens=3, temperature=0)
+    assert reply.usage.completion_tokens <= 3
