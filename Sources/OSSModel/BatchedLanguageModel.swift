@@ -21,7 +21,7 @@ public struct BatchEntry: Sendable {
 ///
 /// A step with a single entry gives exactly the logits the single-sequence model gives for the same tokens at the
 /// same position (`LanguageModel.prefill` / `decode`). A model family adopts this protocol by running its forward
-/// pass over concatenated rows with per-slot attention (see `GPTOSSBatch`).
+/// pass over concatenated rows with per-slot attention (see `ModelBatch`, which runs every family here).
 public protocol BatchedLanguageModel: AnyObject {
     /// Logits per position.
     var vocabSize: Int { get }

@@ -1,18 +1,8 @@
 import OSSCore
 
 extension GPTOSSModel: ChunkedForward {
-    /// One forward step over `state.tokens` (T = `views.count` ≤ chunk tokens) at `position` on `backend`; leaves
-    /// the final residual stream in `views.x` and advances `position`.
-    func step(_ views: StepViews, on backend: any Backend) throws {
-        let sequence = SequenceRows(cache: cache, position: position, rows: 0..<views.count)
-        try forwardStep(views, tokens: state.tokens, sequences: CollectionOfOne(sequence), on: backend)
-        position += views.count
-    }
-
-    /// One forward step of several sequences at once: row r of the step is token `tokens[r]`; each sequence's rows
-    /// (`SequenceRows`) are consecutive positions of that sequence. Embedding, norms, linears and MoE run once over
-    /// all rows (T = total rows); RoPE, the KV-cache write and attention run per sequence on its own cache and
-    /// positions. Leaves the final residual stream in `views.x` (positions are the caller's to advance).
+    /// One forward step over the rows of `sequences` (see `ChunkedForward.forwardStep`): attention with sinks and
+    /// sliding windows per sequence, MoE over all rows.
     func forwardStep<S: Collection<SequenceRows>>(_ views: StepViews, tokens: [Int32], sequences: S,
                                                   on backend: any Backend) throws {
         let c = config
@@ -53,12 +43,12 @@ extension GPTOSSModel: ChunkedForward {
         try backend.rmsNorm(x, weight: weights.finalNorm, eps: config.rmsNormEps, out: normed)
         try backend.linear(normed, weight: weights.unembedding, bias: nil, out: out)
     }
-}
 
-/// The rows of one sequence in a forward step: step rows `rows` are positions `position..<position + rows.count`
-/// of the sequence whose keys and values `cache` holds.
-struct SequenceRows {
-    let cache: KVCache
-    let position: Int
-    let rows: Range<Int>
+    var hiddenSize: Int { config.hiddenSize }
+
+    func makeRunState(rows: Int) throws -> RunState { try RunState(config: config, chunk: rows) }
+
+    func makeCache(contextLength: Int, chunk: Int, rewindRows: Int) -> KVCache {
+        KVCache(config: config, contextLength: contextLength, chunk: chunk, rewindRows: rewindRows)
+    }
 }

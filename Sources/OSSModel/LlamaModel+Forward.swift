@@ -1,15 +1,16 @@
 import OSSCore
 
 extension LlamaModel: ChunkedForward {
-    /// One forward step over `state.tokens` (T = `views.count` ≤ chunk) at `position`; leaves the final residual
-    /// stream in `views.x` and advances `position`.
+    /// One forward step over the rows of `sequences` (see `ChunkedForward.forwardStep`).
     ///
     /// Per block: `h = x + O·Attn(RoPE(q), RoPE(k), v)` over RMSNorm(x) (qwen3: q and k RMS-normed per head first),
-    /// then `x = h + down(silu(gate·n) ⊙ up·n)` with `n = RMSNorm(h)`.
-    func step(_ views: StepViews, on backend: any Backend) throws {
+    /// then `x = h + down(silu(gate·n) ⊙ up·n)` with `n = RMSNorm(h)`. RoPE, the cache write and attention run per
+    /// sequence at its own positions; everything else once over all rows.
+    func forwardStep<S: Collection<SequenceRows>>(
+        _ views: StepViews, tokens: [Int32], sequences: S, on backend: any Backend
+    ) throws {
         let c = config
         let t = views.count
-        let p0 = position
         let x = views.x
         let normed = views.normed
         let sub = views.sublayer
@@ -19,14 +20,12 @@ extension LlamaModel: ChunkedForward {
         let attn = views.attention
         let gate = views.gate
         let up = views.up
-        let params = AttentionParams(
-            heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim,
-            scale: 1 / Float(c.headDim).squareRoot(), window: 0, firstPosition: p0)
+        let style = c.architecture.ropeStyle
+        let scale = 1 / Float(c.headDim).squareRoot()
 
-        try backend.embedding(weights.embedding, tokens: state.tokens, out: x)
+        try backend.embedding(weights.embedding, tokens: tokens, out: x)
         for l in weights.layers.indices {
             let w = weights.layers[l]
-            let kv = cache.layers[l]
             try backend.rmsNorm(x, weight: w.attentionNorm, eps: c.rmsNormEps, out: normed)
             try backend.linear(normed, weight: w.q, bias: w.qBias, out: q)
             try backend.linear(normed, weight: w.k, bias: w.kBias, out: k)
@@ -38,10 +37,17 @@ extension LlamaModel: ChunkedForward {
                 try backend.rmsNorm(qHeads, weight: qNorm, eps: c.rmsNormEps, out: qHeads)
                 try backend.rmsNorm(kHeads, weight: kNorm, eps: c.rmsNormEps, out: kHeads)
             }
-            try backend.rope(q, heads: c.heads, firstPosition: p0, table: rope, style: c.architecture.ropeStyle)
-            try backend.rope(k, heads: c.kvHeads, firstPosition: p0, table: rope, style: c.architecture.ropeStyle)
-            cache.store(layer: l, keys: k, values: v, at: p0)
-            try backend.attention(q: q, keys: kv.keys, values: kv.values, sinks: nil, params: params, out: attn)
+            for s in sequences {
+                let sq = q.rows(s.rows), sk = k.rows(s.rows), p0 = s.position, kv = s.cache.layers[l]
+                try backend.rope(sq, heads: c.heads, firstPosition: p0, table: rope, style: style)
+                try backend.rope(sk, heads: c.kvHeads, firstPosition: p0, table: rope, style: style)
+                s.cache.store(layer: l, keys: sk, values: v.rows(s.rows), at: p0)
+                let params = AttentionParams(
+                    heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, scale: scale, window: 0,
+                    firstPosition: p0)
+                try backend.attention(
+                    q: sq, keys: kv.keys, values: kv.values, sinks: nil, params: params, out: attn.rows(s.rows))
+            }
             try backend.linear(attn, weight: w.out, bias: w.outBias, out: sub)
             try backend.add(x, sub, out: x)
 
@@ -52,13 +58,31 @@ extension LlamaModel: ChunkedForward {
             try backend.linear(gate, weight: w.down, bias: w.downBias, out: sub)
             try backend.add(x, sub, out: x)
         }
-        position = p0 + t
     }
 
     /// Final norm and unembedding of residual rows `x` (via `normed`, same shape) into `out` `[rows, V]`.
     func logits(_ x: Tensor, _ normed: Tensor, into out: Tensor, on backend: any Backend) throws {
         try backend.rmsNorm(x, weight: weights.finalNorm, eps: config.rmsNormEps, out: normed)
         try backend.linear(normed, weight: weights.unembedding, bias: weights.unembeddingBias, out: out)
+    }
+
+    var hiddenSize: Int { config.hiddenSize }
+
+    func makeRunState(rows: Int) throws -> RunState { try Self.runState(config, rows: rows) }
+
+    /// Every layer keeps every position (no sliding windows), so `rewindRows` has nothing to add.
+    func makeCache(contextLength: Int, chunk: Int, rewindRows: Int) -> KVCache {
+        Self.cache(config, contextLength: contextLength, chunk: chunk)
+    }
+
+    static func runState(_ c: LlamaConfig, rows: Int) throws -> RunState {
+        try RunState(
+            hidden: c.hiddenSize, qWidth: c.qWidth, kvWidth: c.kvWidth, ffnWidth: c.feedForward, vocab: c.vocabSize,
+            chunk: rows)
+    }
+
+    static func cache(_ c: LlamaConfig, contextLength: Int, chunk: Int) -> KVCache {
+        KVCache(windows: Array(repeating: 0, count: c.layers), width: c.kvWidth, contextLength: contextLength, chunk: chunk)
     }
 
     /// Weight bytes and FLOPs per token (for rooflines): every matrix once, the unembedding, one embedding row.

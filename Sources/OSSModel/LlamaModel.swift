@@ -54,12 +54,8 @@ public final class LlamaModel: LanguageModel {
                 file: "config", key: "\(config.architecture.rawValue).rope", reason: error.description)
         }
         let chunk = min(prefillChunk, context)
-        cache = KVCache(
-            windows: Array(repeating: 0, count: config.layers), width: config.kvWidth, contextLength: context,
-            chunk: chunk)
-        state = try RunState(
-            hidden: config.hiddenSize, qWidth: config.qWidth, kvWidth: config.kvWidth,
-            ffnWidth: config.feedForward, vocab: config.vocabSize, chunk: chunk)
+        cache = Self.cache(config, contextLength: context, chunk: chunk)
+        state = try Self.runState(config, rows: chunk)
     }
 
     /// Loads a GGUF model of architecture llama, qwen2 or qwen3 (weights mapped, not copied).

@@ -4,35 +4,59 @@ import OSSCore
 /// Chooses the next token from a logits vector (see `SamplingParameters` for the rules).
 ///
 /// Ids at or past `sampleableLimit` (untrained `<|reserved_N|>` tokens of o200k: ids ≥ 200013) and `bannedIDs`
-/// (ids the tokenizer has no token for) are never returned. The work is partial selection, never a full sort:
-/// greedy is one vectorised argmax; top-k keeps a k-element heap that a vectorised pass feeds only with values above
-/// its smallest; without top-k a vectorised softmax fills the weights, top-p finds its cut by bisecting the weight
-/// threshold with vectorised mass sums and selects among the few weights at the cut, and min-p alone is a logit
-/// threshold (only the ids it keeps are exponentiated). The token is drawn by block sums. All scratch is allocated
-/// once here: sampling a token allocates nothing.
+/// (ids the tokenizer has no token for) are never returned. The work is partial selection, never a sort of the
+/// vocabulary, and mostly not even a softmax over it. One vectorised argmax pass also leaves the maximum of every
+/// block of 64 ids, which bounds every weight in the block. Then:
+/// - greedy: the argmax;
+/// - top-k: a k-element heap fed only from blocks whose maximum beats its smallest;
+/// - min-p: a logit threshold (top + T·ln minP): only blocks that reach it are read, only kept ids weighed; with
+///   top-p too, the top-p prefix is cut inside that set (it needs the softmax total only when the set's mass is
+///   not provably below top-p of it);
+/// - temperature alone: exact rejection sampling from the block bounds (a block by its bound, an id in it
+///   uniformly, accepted with its weight over the bound: at most 64 tries expected, none of the vocabulary weighed);
+/// - top-p: a draw from the tempered softmax as above, kept when it is in the top-p set: the mass of the ids before it
+///   (read from the blocks that reach its logit) below topP times the total, which block bounds often decide; the
+///   exact total (one vectorised pass) only when they do not. A draw outside the set is drawn again; accepted draws
+///   follow the top-p distribution exactly.
+/// When the tries run out (a cap far above the expected counts), or on infinite logits, a vectorised softmax over the
+/// vocabulary with the top-p cut found by bisection and weighted selection draws instead (the same distribution).
+/// All scratch is allocated once here: sampling a token allocates nothing.
 public final class Sampler {
     public let parameters: SamplingParameters
     /// Ids ≥ this are never sampled (also capped by the logits length at each call).
     public let sampleableLimit: Int
     /// Sorted ids below the limit that are never sampled.
     public let bannedIDs: [Int32]
-    /// `allowed[i]` for i < sampleableLimit; empty when nothing is banned.
-    private let allowed: [Bool]
-    private var rng: Xoshiro256StarStar
+    /// `allowed[i]` for i < sampleableLimit; nil when nothing is banned.
+    let allowed: UnsafeMutablePointer<Bool>?
+    /// Blocks of `SamplerKernels.maxBlock` ids that hold a banned id (their maxima are taken over allowed ids only).
+    let bannedBlocks: [Int]
+    /// `flagged[b]`: block b holds a banned id (nil when nothing is banned).
+    let flagged: UnsafeMutablePointer<Bool>?
+    var rng: Xoshiro256StarStar
     /// Candidate ids / logits or weights (capacity sampleableLimit): the top-k heap, or the ids at a top-p cut.
-    private let ids: UnsafeMutablePointer<Int32>
-    private let values: UnsafeMutablePointer<Float>
+    let ids: UnsafeMutablePointer<Int32>
+    let values: UnsafeMutablePointer<Float>
     /// Weights: over all ids (softmax path) or over the candidates (top-k path), capacity sampleableLimit.
-    private let weights: UnsafeMutablePointer<Float>
+    let weights: UnsafeMutablePointer<Float>
     /// Σ weights per block of `block` ids (softmax path).
-    private let blockSums: UnsafeMutablePointer<Double>
+    let blockSums: UnsafeMutablePointer<Double>
     /// Sort keys of the ids at a top-p cut (capacity sampleableLimit).
-    private let keys: UnsafeMutablePointer<UInt64>
-    /// Maximum logit of each block of `SamplerKernels.maxBlock` ids (from the argmax pass; top-k skips blocks by it).
-    private let blockMax: UnsafeMutablePointer<Float>
+    let keys: UnsafeMutablePointer<UInt64>
+    /// Maximum logit of each block of `SamplerKernels.maxBlock` allowed ids (from the argmax pass).
+    let blockMax: UnsafeMutablePointer<Float>
+    /// Per block: the weight of its maximum, and the running sum of the blocks' mass bounds (rejection sampling).
+    let blockWeight: UnsafeMutablePointer<Float>
+    let cumulativeBound: UnsafeMutablePointer<Double>
     static let block = 1024
     /// A top-p cut stops bisecting once at most this many weights lie between its brackets (they are sorted).
     static let cutCandidates = 512
+    /// Rejection-sampling tries per token before the softmax path draws instead (expected: at most 64).
+    var maxTries = 4096
+    /// Draws tested for top-p membership per token before the softmax path draws instead (expected: 1 / topP).
+    var maxNucleusDraws = 32
+    /// Tokens the softmax path drew because rejection sampling ran out of tries.
+    public private(set) var fallbacks = 0
 
     /// - Parameters:
     ///   - sampleableLimit: ids ≥ this are masked (e.g. `min(model.vocabSize, tokenizer.sampleableLimit)`).
@@ -47,10 +71,21 @@ public final class Sampler {
         self.parameters = parameters
         self.sampleableLimit = sampleableLimit
         self.bannedIDs = banned
-        if banned.isEmpty { allowed = [] } else {
-            var a = [Bool](repeating: true, count: sampleableLimit)
+        let blocks = (sampleableLimit + SamplerKernels.maxBlock - 1) / SamplerKernels.maxBlock
+        if banned.isEmpty {
+            allowed = nil
+            flagged = nil
+            bannedBlocks = []
+        } else {
+            let a = UnsafeMutablePointer<Bool>.allocate(capacity: sampleableLimit)
+            a.initialize(repeating: true, count: sampleableLimit)
             for id in banned { a[Int(id)] = false }
             allowed = a
+            bannedBlocks = Array(Set(banned.map { Int($0) / SamplerKernels.maxBlock })).sorted()
+            let f = UnsafeMutablePointer<Bool>.allocate(capacity: blocks)
+            f.initialize(repeating: false, count: blocks)
+            for b in bannedBlocks { f[b] = true }
+            flagged = f
         }
         rng = Xoshiro256StarStar(seed: parameters.seed)
         ids = .allocate(capacity: sampleableLimit)
@@ -58,18 +93,25 @@ public final class Sampler {
         weights = .allocate(capacity: sampleableLimit)
         blockSums = .allocate(capacity: (sampleableLimit + Self.block - 1) / Self.block)
         keys = .allocate(capacity: sampleableLimit)
-        blockMax = .allocate(capacity: (sampleableLimit + SamplerKernels.maxBlock - 1) / SamplerKernels.maxBlock)
+        blockMax = .allocate(capacity: blocks)
+        blockWeight = .allocate(capacity: blocks)
+        cumulativeBound = .allocate(capacity: blocks)
     }
 
     deinit {
         ids.deallocate(); values.deallocate(); weights.deallocate()
         blockSums.deallocate(); keys.deallocate(); blockMax.deallocate()
+        blockWeight.deallocate(); cumulativeBound.deallocate()
+        allowed?.deallocate(); flagged?.deallocate()
     }
 
     /// Restarts the random sequence (same seed → same choices again).
     public func reseed(_ seed: UInt64) { rng = Xoshiro256StarStar(seed: seed) }
 
-    @inline(__always) private func isAllowed(_ id: Int) -> Bool { allowed.isEmpty || allowed[id] }
+    @inline(__always) func isAllowed(_ id: Int) -> Bool { allowed?[id] ?? true }
+
+    /// log2(e)/T: weights are 2^((logit − top)·k).
+    var k: Float { SamplerKernels.log2e / parameters.temperature }
 
     /// The next token for `logits`; `backend` is not used (the sampler's loops are its own, vectorised, on the
     /// calling thread) and stays for callers written against the earlier signature.
@@ -78,31 +120,49 @@ public final class Sampler {
     /// The next token for `logits` (`[vocab]`, or any tensor whose elements are the vocabulary's logits).
     /// Throws `nothingToSample` when the logits have no allowed id, `notANumber` on a NaN logit.
     public func sample(_ logits: Tensor) throws -> Int32 {
-        switch try select(logits) {
+        switch try select(logits, exact: false) {
         case let .single(id): return id
         case let .candidates(count): return draw(count: count)
         case let .threshold(threshold, extra, limit, total, massAbove):
             return drawAtLeast(threshold, extra: extra, limit: limit, total: total, massAbove: massAbove)
+        case let .tempered(row):
+            if let id = drawTempered(row) { return id }
+        case let .nucleus(row):
+            if let id = drawNucleus(row) { return id }
         }
+        // the tries ran out: the softmax path (same distribution)
+        fallbacks += 1
+        return try sample(fromSoftmaxOf: logits)
     }
 
-    /// The ids `sample` may return for `logits` and their probabilities (tests compare it with a reference).
+    /// `sample` by the vectorised softmax over the vocabulary (the fallback of the rejection paths).
+    func sample(fromSoftmaxOf logits: Tensor) throws -> Int32 {
+        guard case let .threshold(threshold, extra, limit, total, massAbove) = try select(logits, exact: true) else {
+            preconditionFailure("the softmax path selects by threshold")
+        }
+        return drawAtLeast(threshold, extra: extra, limit: limit, total: total, massAbove: massAbove)
+    }
+
+    /// The ids `sample` may return for `logits` and their probabilities (tests compare it with a reference). For
+    /// the paths that sample by rejection this is the set and weights their accepted draws follow, computed by the
+    /// softmax path.
     func distribution(_ logits: Tensor) throws -> [Int32: Double] {
         var p: [Int32: Double] = [:]
-        switch try select(logits) {
+        switch try select(logits, exact: true) {
         case let .single(id): p[id] = 1
         case let .candidates(count):
             for i in 0..<count where weights[i] > 0 { p[ids[i]] = Double(weights[i]) }
         case let .threshold(threshold, extra, limit, _, _):
             for i in 0..<limit where weights[i] >= threshold && weights[i] > 0 { p[Int32(i)] = Double(weights[i]) }
             for j in 0..<extra where values[j] > 0 { p[ids[j]] = Double(values[j]) }
+        case .tempered, .nucleus: preconditionFailure("exact selection never samples by rejection")
         }
         let total = p.values.reduce(0, +)
         return p.mapValues { $0 / total }
     }
 
     /// What is left to draw from once the filters ran.
-    private enum Selection {
+    enum Selection {
         /// Greedy: this id.
         case single(Int32)
         /// `ids[0..<count]` with `weights[0..<count]`.
@@ -110,9 +170,25 @@ public final class Sampler {
         /// Ids i < limit with `weights[i] ≥ threshold` (and > 0), plus `ids[0..<extra]` with `values[0..<extra]`.
         /// `massAbove`: Σ weights ≥ threshold when known (nil: summed when drawing).
         case threshold(Float, extra: Int, limit: Int, total: Double, massAbove: Double?)
+        /// The tempered softmax over the allowed ids, drawn by rejection from the block bounds.
+        case tempered(Row)
+        /// Its top-p set, drawn by rejection: tempered draws tested for membership.
+        case nucleus(Row)
     }
 
-    private func select(_ logits: Tensor) throws -> Selection {
+    /// A logits row after the argmax pass: `p[0..<limit]`, its largest allowed logit `top`, block maxima in
+    /// `blockMax[0..<blocks]` (over allowed ids), block bounds in `blockWeight` / `cumulativeBound`.
+    struct Row {
+        let p: UnsafePointer<Float>
+        let limit: Int
+        let top: Float
+        let blocks: Int
+        /// Σ count_b · blockWeight_b.
+        let bound: Double
+    }
+
+    /// Runs the argmax pass and the filters. `exact`: no rejection paths (`distribution`, and the fallback).
+    func select(_ logits: Tensor, exact: Bool) throws -> Selection {
         let limit = min(sampleableLimit, logits.count)
         let bannedBelow = bannedIDs.isEmpty ? 0 : bannedIDs.prefix { Int($0) < limit }.count
         guard limit > bannedBelow else {
@@ -121,39 +197,84 @@ public final class Sampler {
         let p = UnsafePointer(logits.pointer)
         let (best, nonFinite) = SamplerKernels.argmax(p, limit, blockMax: blockMax)
         if nonFinite, let i = (0..<limit).first(where: { p[$0].isNaN }) { throw SamplerError.notANumber(index: i) }
+        let blocks = (limit + SamplerKernels.maxBlock - 1) / SamplerKernels.maxBlock
         var topID = best
-        if !isAllowed(best) {
-            // The argmax is banned: the first largest allowed id.
-            var top = -Float.infinity
-            topID = -1
-            for i in 0..<limit where isAllowed(i) && (topID < 0 || p[i] > top) { top = p[i]; topID = i }
+        if !bannedBlocks.isEmpty {
+            // block maxima over allowed ids only; the argmax, if banned: the first largest allowed id
+            for b in bannedBlocks where b < blocks {
+                var m = -Float.infinity
+                for i in (b * SamplerKernels.maxBlock)..<min((b + 1) * SamplerKernels.maxBlock, limit)
+                where isAllowed(i) && p[i] > m { m = p[i] }
+                blockMax[b] = m
+            }
+            if !isAllowed(best) {
+                var top = -Float.infinity, bestBlock = 0
+                for b in 0..<blocks where blockMax[b] > top { top = blockMax[b]; bestBlock = b }
+                topID = (bestBlock * SamplerKernels.maxBlock..<limit).first { isAllowed($0) && p[$0] == top }
+                    ?? (0..<limit).first { isAllowed($0) }!  // all allowed logits are −∞
+            }
         }
+        let top = p[topID]
         if parameters.isGreedy { return .single(Int32(topID)) }
+        if top == .infinity {
+            // The tempered softmax's limit: the allowed ids at +∞ share all the mass (weights relative to an infinite
+            // top are 0 or NaN), uniformly; no filter can cut inside a set of equal weights by logit.
+            var n = 0
+            for i in 0..<limit where p[i] == .infinity && isAllowed(i) { ids[n] = Int32(i); weights[n] = 1; n += 1 }
+            return .candidates(count: n)
+        }
         if parameters.topK > 0 && parameters.topK < limit - bannedBelow {
             return .candidates(count: selectTopK(p, limit: limit))
         }
-        if parameters.topP >= 1 && parameters.minP > 0 {
-            return .candidates(count: selectMinP(p, limit: limit, top: p[topID]))
+        if parameters.minP > 0 && !nonFinite {
+            return .candidates(count: selectMinP(p, limit: limit, top: top, blocks: blocks))
         }
-        return selectSoftmax(p, limit: limit, top: p[topID])
+        if exact || nonFinite { return selectSoftmax(p, limit: limit, top: top) }
+        let bound = SamplerKernels.blockBounds(blockMax, blocks: blocks, n: limit, top: top, k: k,
+                                               blockWeight: blockWeight, cumulative: cumulativeBound)
+        let row = Row(p: p, limit: limit, top: top, blocks: blocks, bound: bound)
+        return parameters.topP < 1 ? .nucleus(row) : .tempered(row)
     }
 
-    /// Min-p alone needs no softmax over the vocabulary: weight ≥ minP (the top weight is 1) is logit ≥
-    /// top + T·ln(minP), so one vectorised pass collects the kept ids and only they are exponentiated.
-    private func selectMinP(_ p: UnsafePointer<Float>, limit: Int, top: Float) -> Int {
-        let inverseT = 1 / parameters.temperature
+    /// Min-p needs no softmax over the vocabulary: weight ≥ minP (the top weight is 1) is logit ≥
+    /// top + T·ln(minP), so only blocks reaching that are read and only the ids kept are weighed. With top-p, the
+    /// set drawn from is the shorter of the two prefixes (by descending weight): the min-p set when its mass is
+    /// below topP of the total, else the top-p prefix inside it. Leaves the candidates in `ids`/`weights`.
+    private func selectMinP(_ p: UnsafePointer<Float>, limit: Int, top: Float, blocks: Int) -> Int {
+        let k = self.k
         // a little below the exact cut, so rounding never loses an id; the weight test below is the exact one
         let cut = top + parameters.temperature * (logf(parameters.minP) - 1e-3)
-        let found = SamplerKernels.collect(p, limit, lo: cut, hi: .infinity, ids: ids, values: values)
+        let found = SamplerKernels.collect(p, limit, lo: cut, hi: .infinity, ids: ids, values: values,
+                                           blockMax: blockMax)
         var n = 0
+        var mass = 0.0
         for j in 0..<found where isAllowed(Int(ids[j])) {
-            let w = expf((values[j] - top) * inverseT)
+            let w = SamplerKernels.weight(values[j], top: top, k: k)
             guard w >= parameters.minP else { continue }  // the same test as the softmax path, after rounding
             ids[n] = ids[j]
             weights[n] = w
+            mass += Double(w)
             n += 1
         }
-        return n
+        guard parameters.topP < 1 else { return n }
+        // The total is at least the set's mass plus each block below the cut's maximum weight.
+        _ = SamplerKernels.blockBounds(blockMax, blocks: blocks, n: limit, top: top, k: k,
+                                       blockWeight: blockWeight, cumulative: cumulativeBound)
+        let lowBlocks = SamplerKernels.blockTotals(blockMax, blockWeight, blocks: blocks, n: limit, around: cut,
+                                                   cap: 0).below
+        let target = Double(parameters.topP)
+        if mass < target * (mass + lowBlocks) { return n }
+        let total = SamplerKernels.mass(p, limit, top: top, k: k, above: .infinity, before: 0, blockMax: blockMax,
+                                        flagged: flagged, allowed: allowed, total: true).total
+        if mass < target * total { return n }
+        // the top-p prefix of the min-p set by weighted selection on unique keys (weight bits, then lower id)
+        for j in 0..<n { keys[j] = UInt64(weights[j].bitPattern) << 32 | UInt64(UInt32.max - UInt32(ids[j])) }
+        let taken = Self.selectPrefix(keys, count: n, mass: target * total)
+        for j in 0..<taken {
+            ids[j] = Int32(UInt32.max - UInt32(truncatingIfNeeded: keys[j]))
+            weights[j] = Float(bitPattern: UInt32(keys[j] >> 32))
+        }
+        return taken
     }
 
     // MARK: top-k
@@ -216,11 +337,11 @@ public final class Sampler {
             n -= 1
             siftDown(0, size: n)
         }
-        let inverseT = 1 / parameters.temperature
+        let scale = self.k
         let top = values[0]
         var total = 0.0
         for j in 0..<k {
-            weights[j] = expf((values[j] - top) * inverseT)
+            weights[j] = SamplerKernels.weight(values[j], top: top, k: scale)
             total += Double(weights[j])
         }
         return cutoff(count: k, total: total)
@@ -266,7 +387,7 @@ public final class Sampler {
     /// prefix of the ids by descending weight) described as "weight ≥ threshold" plus a few ids at the cut.
     private func selectSoftmax(_ p: UnsafePointer<Float>, limit: Int, top: Float) -> Selection {
         let w = weights, block = Self.block
-        var total = SamplerKernels.weights(p, limit, top: top, inverseT: 1 / parameters.temperature, into: w,
+        var total = SamplerKernels.weights(p, limit, top: top, k: k, into: w,
                                            blockSums: blockSums, block: block)
         if !bannedIDs.isEmpty {
             var dirty = -1

@@ -47,35 +47,43 @@ enum SamplerKernels {
         return (i, !finite)
     }
 
-    /// `e^x` per lane for x ≤ 88.7, Cephes `expf` (relative error ≈ 2e-7 over the normal range); 0 below −87.3.
-    /// The sampler only exponentiates logit − max ≤ 0 (larger values are banned ids, zeroed after).
-    @inline(__always) static func exp(_ x: V) -> V {
-        let tooSmall = x .< -87.3
-        let c = x.replacing(with: V(repeating: -87.3), where: tooSmall)
-        // n = round(x·log2 e) by the 1.5·2²³ trick: its low mantissa bits hold n
+    /// `log2(e)`: a weight e^((x − top)/T) is 2^((x − top)·k) with k = log2(e)/T.
+    static let log2e: Float = 1.442_695_04
+
+    /// `2^((x − top)·k)` per lane: the tempered softmax weight of logit x relative to logit `top` (k = log2(e)/T).
+    /// exp2 by the 1.5·2²³ rounding trick and Cephes' `exp2f` polynomial on [−½, ½] (relative error 1.7e-7 for the
+    /// rounded exponent; the exponent itself is rounded like any `(x − top)/T` in float: a relative error of about
+    /// |y|·6e-8 at y = (x − top)·k). 0 for y < −125 (and for x = −∞). For y ≤ 0, which is all the sampler asks
+    /// (banned ids above `top` are never weighed).
+    @inline(__always) static func weight(_ x: V, top: V, k: V) -> V {
+        let y = (x - top) * k
         let magic = V(repeating: 12_582_912)
-        let t = magic.addingProduct(c, V(repeating: 1.442_695_04))
-        let n = t - magic
-        var r = c.addingProduct(n, V(repeating: -0.693_359_375))
-        r = r.addingProduct(n, V(repeating: 2.121_944_4e-4))
-        var y = V(repeating: 1.987_569_15e-4)
-        y = V(repeating: 1.398_199_95e-3).addingProduct(y, r)
-        y = V(repeating: 8.333_451_9e-3).addingProduct(y, r)
-        y = V(repeating: 4.166_579_59e-2).addingProduct(y, r)
-        y = V(repeating: 1.666_666_55e-1).addingProduct(y, r)
-        y = V(repeating: 5.000_000_12e-1).addingProduct(y, r)
-        y = (r + 1).addingProduct(y, r * r)
-        let bits = unsafeBitCast(t, to: SIMD8<UInt32>.self) &- 0x4B40_0000 &+ 127
-        let scale = unsafeBitCast(bits &<< 23, to: V.self)
-        return (y * scale).replacing(with: 0, where: tooSmall)
+        let t = y + magic  // round(y) in the low mantissa bits
+        let f = y - (t - magic)  // in [−½, ½], exact
+        var q = V(repeating: 1.535_336_188_319_500e-4)
+        q = V(repeating: 1.339_887_440_266_574e-3).addingProduct(q, f)
+        q = V(repeating: 9.618_437_357_674_640e-3).addingProduct(q, f)
+        q = V(repeating: 5.550_332_471_162_809e-2).addingProduct(q, f)
+        q = V(repeating: 2.402_264_791_363_012e-1).addingProduct(q, f)
+        q = V(repeating: 6.931_472_028_550_421e-1).addingProduct(q, f)
+        q = V(repeating: 1).addingProduct(q, f)
+        // add round(y) to the exponent of q ∈ [0.7, 1.42]
+        let shift = (unsafeBitCast(t, to: SIMD8<UInt32>.self) &- 0x4B40_0000) &<< 23
+        let w = unsafeBitCast(unsafeBitCast(q, to: SIMD8<UInt32>.self) &+ shift, to: V.self)
+        return w.replacing(with: 0, where: .!(y .>= -125))
     }
 
-    /// `w[i] = e^((p[i] − top)·inverseT)` for i < n; returns Σ w in blocks of `block` (Double per block) into
-    /// `blockSums` and the total.
-    static func weights(_ p: UnsafePointer<Float>, _ n: Int, top: Float, inverseT: Float,
+    /// The scalar `weight`, with the same rounding.
+    @inline(__always) static func weight(_ x: Float, top: Float, k: Float) -> Float {
+        weight(V(repeating: x), top: V(repeating: top), k: V(repeating: k))[0]
+    }
+
+    /// `w[i] = weight(p[i])` (the tempered softmax weight relative to `top`, k = log2(e)/T) for i < n; returns Σ w in
+    /// blocks of `block` (Double per block) into `blockSums` and the total.
+    static func weights(_ p: UnsafePointer<Float>, _ n: Int, top: Float, k: Float,
                         into w: UnsafeMutablePointer<Float>, blockSums: UnsafeMutablePointer<Double>,
                         block: Int) -> Double {
-        let topV = V(repeating: top), s = V(repeating: inverseT)
+        let topV = V(repeating: top), kV = V(repeating: k)
         var total = 0.0
         var b = 0
         var start = 0
@@ -84,14 +92,14 @@ enum SamplerKernels {
             var acc = V()
             var i = start
             while i + 8 <= end {
-                let e = exp((UnsafeRawPointer(p + i).loadUnaligned(as: V.self) - topV) * s)
+                let e = weight(UnsafeRawPointer(p + i).loadUnaligned(as: V.self), top: topV, k: kV)
                 UnsafeMutableRawPointer(w + i).storeBytes(of: e, as: V.self)
                 acc += e
                 i += 8
             }
             var sum = Double(acc.sum())
             while i < end {
-                let e = expf((p[i] - top) * inverseT)
+                let e = weight(p[i], top: top, k: k)
                 w[i] = e
                 sum += Double(e)
                 i += 1
@@ -172,14 +180,20 @@ enum SamplerKernels {
 
 extension SamplerKernels {
     /// Appends the ids and values of `w[i]` with `lo ≤ w[i] < hi`, i < n, to `ids`/`values` from index 0;
-    /// returns how many. Blocks of 64 with no such value are skipped after one vector pass.
+    /// returns how many. Blocks of 64 with no such value are skipped after one vector pass, or unread when their
+    /// maximum (`blockMax`, as the argmax pass leaves it for `w`) is below `lo`.
     static func collect(_ w: UnsafePointer<Float>, _ n: Int, lo: Float, hi: Float,
-                        ids: UnsafeMutablePointer<Int32>, values: UnsafeMutablePointer<Float>) -> Int {
+                        ids: UnsafeMutablePointer<Int32>, values: UnsafeMutablePointer<Float>,
+                        blockMax: UnsafePointer<Float>? = nil) -> Int {
         let l = V(repeating: lo), h = V(repeating: hi)
         var m = 0
         var start = 0
         while start < n {
             let end = min(start + maxBlock, n)
+            if let blockMax, blockMax[start / maxBlock] < lo {
+                start = end
+                continue
+            }
             var hits = SIMD8<Int32>()
             var i = start
             while i + 8 <= end {

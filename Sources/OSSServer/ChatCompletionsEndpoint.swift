@@ -4,26 +4,28 @@ import OSSCore
 import OSSTokenizer
 
 extension OSSServer {
-    /// `POST /v1/chat/completions`: harmony prompt from the messages; the turn split into `reasoning_content`,
-    /// `content` and `tool_calls`; SSE deltas in the same split when `stream` is true.
+    /// `POST /v1/chat/completions`: the prompt from the messages in the model's chat format. Harmony (gpt-oss): the
+    /// turn split into `reasoning_content`, `content` and `tool_calls`; a text chat format (Llama family): the turn is
+    /// `content`, and tools, tool messages and `reasoning_effort` get a 400. SSE deltas in the same split when
+    /// `stream` is true.
     func chatCompletions(_ body: [UInt8]) async throws -> Response {
         let fields = try RequestFields(body)
         try fields.checkModel(configuration.modelID)
         try fields.checkSingleChoice()
         try fields.rejectUnsupported(["logprobs", "top_logprobs", "logit_bias", "frequency_penalty", "presence_penalty",
                                       "response_format"])
-        let conversation = try HarmonyRequest.chat(fields)
+        let chat = try chatRenderer()
+        let prompt = try chatPrompt(fields, chat)
         let maxTokens = try fields.integer("max_completion_tokens", in: 1...Int(Int32.max))
             ?? fields.integer("max_tokens", in: 1...Int(Int32.max))
         let stream = try fields.bool("stream") ?? false
         let includeUsage = fields["stream_options"]?["include_usage"] == .bool(true)
         let sampling = try fields.sampling(defaultSeed: UInt64.random(in: 0...UInt64.max))
         let stops = try fields.stopStrings()
-        let prompt = renderer.renderPrompt(conversation)
         let (ticket, _) = try submit(prompt: prompt, sampling: sampling, maxTokens: maxTokens,
-                                     stopTokens: renderer.stopTokens)
+                                     stopTokens: chat.stopTokens)
         let id = Self.newID("chatcmpl-"), created = Int(Date().timeIntervalSince1970)
-        let renderer = self.renderer, model = configuration.modelID
+        let model = configuration.modelID
 
         let chunk: @Sendable (_ delta: JSONValue, _ finish: String?) -> JSONValue = { delta, finish in
             .make(["id": .string(id), "object": .string("chat.completion.chunk"), "created": .integer(created),
@@ -34,7 +36,7 @@ extension OSSServer {
 
         if stream {
             return Self.eventStream { send in
-                var turn = ChatTurn(renderer: renderer, stops: stops)
+                var turn = ChatTurn(chat: chat, stops: stops)
                 try await send(chunk(.make(["role": .string("assistant"), "content": .string("")]), nil))
                 let outcome = try await self.drive(ticket, promptTokens: prompt.count) { token in
                     if let d = turn.process(token) { try await send(chunk(Self.deltaJSON(d, turn), nil)) }
@@ -51,7 +53,7 @@ extension OSSServer {
             }
         }
 
-        var turn = ChatTurn(renderer: renderer, stops: stops)
+        var turn = ChatTurn(chat: chat, stops: stops)
         let outcome = await drive(ticket, promptTokens: prompt.count) { token in
             _ = turn.process(token)
             return !turn.stop.stopped
@@ -92,5 +94,27 @@ extension OSSServer {
                 "index": .integer(index), "function": .make(["arguments": .string(text)]),
             ])])])
         }
+    }
+
+    /// The chat renderer, or the 400 of a model without a chat format.
+    func chatRenderer() throws -> ChatRenderer {
+        guard let chat else {
+            throw APIError.invalid("this model has no chat format (its GGUF has no recognised chat template): use "
+                                   + "/v1/completions, or start the server with --chat-format", param: "messages",
+                                   code: "no_chat_format")
+        }
+        return chat
+    }
+
+    /// The prompt a chat-completions request renders to in `chat`'s format (throws the request's `APIError`).
+    func chatPrompt(_ fields: RequestFields, _ chat: ChatRenderer) throws -> [Int32] {
+        if let harmony = chat.harmony { return harmony.renderPrompt(try HarmonyRequest.chat(fields)) }
+        return chat.prompt(try TextChatRequest.messages(fields, format: chat.format))
+    }
+
+    /// The prompt a chat-completions request body renders to (what the server prefills for it); throws the
+    /// `APIError` the server would answer with.
+    public func chatPrompt(requestBody: [UInt8]) throws -> [Int32] {
+        try chatPrompt(try RequestFields(requestBody), try chatRenderer())
     }
 }

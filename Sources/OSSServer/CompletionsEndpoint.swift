@@ -4,8 +4,10 @@ import OSSCore
 import OSSTokenizer
 
 extension OSSServer {
-    /// `POST /v1/completions`: raw text continuation of `prompt` (a string, or an array of token ids); generation
-    /// stops at `<|return|>`, `<|call|>`, `<|endoftext|>`, a stop string or `max_tokens` (default 16, as OpenAI's).
+    /// `POST /v1/completions`: raw text continuation of `prompt` (a string — BOS first when the tokenizer adds one —
+    /// or an array of token ids); generation stops at an end-of-generation token (`completionStopTokens`: harmony's
+    /// `<|return|>`, `<|call|>`, `<|endoftext|>`; a GGUF model's EOS / EOT / end-of-turn tokens), a stop string or
+    /// `max_tokens` (default 16, as OpenAI's).
     func completions(_ body: [UInt8]) async throws -> Response {
         let fields = try RequestFields(body)
         try fields.checkModel(configuration.modelID)
@@ -16,7 +18,7 @@ extension OSSServer {
         let prompt: [Int32]
         switch fields["prompt"] {
         case let .string(text)?:
-            prompt = tokenizer.encode(text)
+            prompt = tokenizer.encode(text, allowSpecial: false, addSpecial: true)
         case let .array(items)? where !items.isEmpty && items.allSatisfy({ $0.intValue != nil }):
             let vocab = engine.model.vocabSize
             prompt = try items.map { item in
@@ -35,9 +37,7 @@ extension OSSServer {
         let includeUsage = fields["stream_options"]?["include_usage"] == .bool(true)
         let sampling = try fields.sampling(defaultSeed: UInt64.random(in: 0...UInt64.max))
         let stops = try fields.stopStrings()
-        var endTokens = renderer.stopTokens
-        if let eot = try? tokenizer.specialID("<|endoftext|>") { endTokens.insert(eot) }
-        let stopTokens = endTokens
+        let stopTokens = completionStopTokens
         let (ticket, _) = try submit(prompt: prompt, sampling: sampling, maxTokens: maxTokens, stopTokens: stopTokens)
         let id = Self.newID("cmpl-"), created = Int(Date().timeIntervalSince1970)
         let model = configuration.modelID, tokenizer = self.tokenizer
@@ -77,21 +77,17 @@ extension OSSServer {
     }
 }
 
-/// Generated tokens as completion text: UTF-8 reassembled across tokens, stop tokens not shown, stop strings cut.
+/// Generated tokens as completion text: stop tokens not shown, stop strings cut.
 struct CompletionText {
-    var decoder: StreamingDecoder
+    var text: GeneratedText
     var stop: StopMatcher
-    let stopTokens: Set<Int32>
 
     init(tokenizer: Tokenizer, stops: [String], stopTokens: Set<Int32>) {
-        decoder = StreamingDecoder(tokenizer: tokenizer)
+        text = GeneratedText(tokenizer: tokenizer, hidden: stopTokens)
         stop = StopMatcher(stops)
-        self.stopTokens = stopTokens
     }
 
-    mutating func append(_ token: Int32) -> String {
-        stopTokens.contains(token) ? "" : stop.feed(decoder.append(token))
-    }
+    mutating func append(_ token: Int32) -> String { stop.feed(text.append(token)) }
 
-    mutating func finish() -> String { stop.feed(decoder.finish()) + stop.flush() }
+    mutating func finish() -> String { stop.feed(text.finish()) + stop.flush() }
 }

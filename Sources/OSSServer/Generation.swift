@@ -93,28 +93,40 @@ extension OSSServer {
     }
 }
 
-/// An assistant turn being generated: harmony deltas with stop strings applied to the content.
+/// An assistant turn being generated: harmony deltas (reasoning, content, tool calls) for gpt-oss, plain content for
+/// the text chat formats; stop strings applied to the content.
 struct ChatTurn {
-    var stream: HarmonyChatStream
+    /// The harmony channel parser; nil for a text chat format, whose whole turn is content.
+    var harmony: HarmonyChatStream?
+    /// Text of a text-format turn (its end-of-turn tokens not shown).
+    var text: GeneratedText
     var stop: StopMatcher
     var reasoning = ""
     var content = ""
     var calls: [(id: String, name: String, arguments: String)] = []
 
-    init(renderer: HarmonyRenderer, stops: [String]) {
-        stream = HarmonyChatStream(renderer: renderer)
+    init(chat: ChatRenderer, stops: [String]) {
+        harmony = chat.harmony.map { HarmonyChatStream(renderer: $0) }
+        text = GeneratedText(tokenizer: chat.tokenizer, hidden: chat.stopTokens)
         stop = StopMatcher(stops)
     }
 
     /// Applies one token; returns the delta it made visible (content after stop-string filtering), if any.
     mutating func process(_ token: Int32) -> HarmonyChatDelta? {
-        apply(stream.process(token))
+        if harmony != nil { return apply(harmony!.process(token)) }
+        let piece = text.append(token)
+        return piece.isEmpty ? nil : apply(.content(piece))
     }
 
     /// Ends the turn: held text (an open header, a held stop-string prefix) becomes visible.
     mutating func finish() -> [HarmonyChatDelta] {
         var out: [HarmonyChatDelta] = []
-        if let d = apply(stream.finish()) { out.append(d) }
+        if harmony != nil {
+            if let d = apply(harmony!.finish()) { out.append(d) }
+        } else {
+            let piece = text.finish()
+            if !piece.isEmpty, let d = apply(.content(piece)) { out.append(d) }
+        }
         let rest = stop.flush()
         if !rest.isEmpty { content += rest; out.append(.content(rest)) }
         return out
@@ -136,4 +148,19 @@ struct ChatTurn {
         }
         return delta
     }
+}
+
+/// Generated tokens as text: UTF-8 reassembled across tokens, `hidden` tokens (end of turn, end of text) not shown.
+struct GeneratedText {
+    var decoder: StreamingDecoder
+    let hidden: Set<Int32>
+
+    init(tokenizer: Tokenizer, hidden: Set<Int32>) {
+        decoder = StreamingDecoder(tokenizer: tokenizer)
+        self.hidden = hidden
+    }
+
+    mutating func append(_ token: Int32) -> String { hidden.contains(token) ? "" : decoder.append(token) }
+
+    mutating func finish() -> String { decoder.finish() }
 }

@@ -37,22 +37,6 @@ enum HarmonyRequest {
         return e
     }
 
-    /// Message text: a string, or an array of text parts (`text`, `input_text`, `output_text`).
-    static func text(_ content: JSONValue?, where place: String) throws -> String {
-        guard let content, !content.isNull else { return "" }
-        if let s = content.stringValue { return s }
-        guard let parts = content.arrayValue else {
-            throw APIError.invalid("\(place): content must be a string or an array of text parts", param: "messages")
-        }
-        return try parts.map { part in
-            guard let type = part["type"]?.stringValue, ["text", "input_text", "output_text"].contains(type),
-                  let t = part["text"]?.stringValue else {
-                throw APIError.invalid("\(place): only text content parts are supported", param: "messages")
-            }
-            return t
-        }.joined()
-    }
-
     /// A chat completions request's conversation.
     static func chat(_ fields: RequestFields) throws -> HarmonyConversation {
         guard let messages = try fields.array("messages"), !messages.isEmpty else {
@@ -71,15 +55,15 @@ enum HarmonyRequest {
             }
             switch role {
             case "system", "developer":
-                instructions.append(try text(m["content"], where: place))
+                instructions.append(try RequestFields.text(m["content"], where: place))
             case "user":
-                conversation.messages.append(.user(try text(m["content"], where: place)))
+                conversation.messages.append(.user(try RequestFields.text(m["content"], where: place)))
             case "assistant":
                 let reasoning = m["reasoning_content"]?.stringValue ?? m["reasoning"]?.stringValue
                 if let reasoning, !reasoning.isEmpty {
                     conversation.messages.append(.assistant(reasoning, channel: "analysis"))
                 }
-                let content = try text(m["content"], where: place)
+                let content = try RequestFields.text(m["content"], where: place)
                 let calls = m["tool_calls"]?.arrayValue ?? []
                 if !content.isEmpty {
                     conversation.messages.append(.assistant(content, channel: calls.isEmpty ? "final" : "commentary"))
@@ -102,7 +86,8 @@ enum HarmonyRequest {
                 guard let name = id.flatMap({ callNames[$0] }) ?? m["name"]?.stringValue else {
                     throw APIError.invalid("\(place): 'tool_call_id' names no earlier tool call", param: "messages")
                 }
-                conversation.messages.append(.toolResult("functions.\(name)", try text(m["content"], where: place)))
+                let result = try RequestFields.text(m["content"], where: place)
+                conversation.messages.append(.toolResult("functions.\(name)", result))
             default:
                 throw APIError.invalid("\(place): unknown role '\(role)'", param: "messages")
             }
@@ -122,9 +107,9 @@ enum HarmonyRequest {
 }
 
 extension OSSServer {
-    /// The harmony prompt a chat-completions request body renders to (what the server prefills for it); throws the
-    /// `APIError` the server would answer with.
-    public static func chatPrompt(requestBody: [UInt8], renderer: HarmonyRenderer) throws -> [Int32] {
+    /// The harmony prompt a chat-completions request body renders to (what a gpt-oss server prefills for it);
+    /// throws the `APIError` the server would answer with.
+    public static func harmonyPrompt(requestBody: [UInt8], renderer: HarmonyRenderer) throws -> [Int32] {
         renderer.renderPrompt(try HarmonyRequest.chat(try RequestFields(requestBody)))
     }
 }

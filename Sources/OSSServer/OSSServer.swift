@@ -7,10 +7,13 @@ import OSSTokenizer
 import ServiceLifecycle
 import UnixSignals
 
-/// `oss serve`: an OpenAI-compatible HTTP server over a batched model (continuous batching, harmony chat format).
+/// `oss serve`: an OpenAI-compatible HTTP server over a batched model (continuous batching), in the model's chat
+/// format: harmony for gpt-oss (reasoning, tool calls, `/v1/responses`), a text chat format (`ChatFormat`: Llama 2/3,
+/// ChatML, Mistral, …) for Llama-family models (plain content; tools and the responses API are harmony-only).
 ///
 /// The HTTP layer (this file and the endpoint files) decodes requests into plain Swift values — a harmony
-/// conversation, an `EngineJob` — and renders responses; the `Engine` owns the model, the slots and the step loop.
+/// conversation or chat messages, an `EngineJob` — and renders responses; the `Engine` owns the model, the slots and
+/// the step loop.
 public final class OSSServer: Sendable {
     /// Server settings (the CLI's flags).
     public struct Configuration: Sendable {
@@ -35,7 +38,12 @@ public final class OSSServer: Sendable {
     public let configuration: Configuration
     public let engine: Engine
     public let tokenizer: Tokenizer
-    public let renderer: HarmonyRenderer
+    /// Renders chat requests into prompts; nil when the model has no chat format (the chat endpoints answer 400,
+    /// `/v1/completions` works).
+    public let chat: ChatRenderer?
+    /// Tokens that end a `/v1/completions` generation: the tokenizer's end-of-generation set and the chat format's
+    /// end-of-turn tokens.
+    public let completionStopTokens: Set<Int32>
     public let metrics: ServerMetrics
     let logger: Logger
     let created = Int(Date().timeIntervalSince1970)
@@ -47,12 +55,15 @@ public final class OSSServer: Sendable {
         var group: ServiceGroup?
     }
 
-    /// Serves `model` (slots, context and rows per step already chosen) with the harmony chat format of `tokenizer`.
-    public init(model: any BatchedLanguageModel, tokenizer: Tokenizer, configuration: Configuration,
-                logger: Logger = Logger(label: "oss.serve")) throws {
+    /// Serves `model` (slots, context and rows per step already chosen) with `tokenizer`, rendering chats in
+    /// `chatFormat` (`.harmony` for gpt-oss; nil: no chat endpoints). Throws when the tokenizer lacks a control token
+    /// the format writes.
+    public init(model: any BatchedLanguageModel, tokenizer: Tokenizer, chatFormat: ChatFormat?,
+                configuration: Configuration, logger: Logger = Logger(label: "oss.serve")) throws {
         self.configuration = configuration
         self.tokenizer = tokenizer
-        renderer = try HarmonyRenderer(tokenizer: tokenizer)
+        chat = try chatFormat.map { try ChatRenderer(format: $0, tokenizer: tokenizer) }
+        completionStopTokens = tokenizer.endOfGeneration.union(chat?.stopTokens ?? [])
         metrics = ServerMetrics()
         self.logger = logger
         let limit = min(model.vocabSize, tokenizer.sampleableLimit)
@@ -91,6 +102,9 @@ public final class OSSServer: Sendable {
             engine.shutdown()
         }
     }
+
+    /// The harmony renderer when the chat format is harmony (gpt-oss).
+    public var harmony: HarmonyRenderer? { chat?.harmony }
 
     /// A fresh id with a prefix (`chatcmpl-…`, `call_…`).
     static func newID(_ prefix: String) -> String {

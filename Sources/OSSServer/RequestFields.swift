@@ -57,6 +57,22 @@ struct RequestFields {
 
     func array(_ key: String) throws -> [JSONValue]? { try typed(key, "an array", \.arrayValue) }
 
+    /// Message text: a string, or an array of text parts (`text`, `input_text`, `output_text`).
+    static func text(_ content: JSONValue?, where place: String) throws -> String {
+        guard let content, !content.isNull else { return "" }
+        if let s = content.stringValue { return s }
+        guard let parts = content.arrayValue else {
+            throw APIError.invalid("\(place): content must be a string or an array of text parts", param: "messages")
+        }
+        return try parts.map { part in
+            guard let type = part["type"]?.stringValue, ["text", "input_text", "output_text"].contains(type),
+                  let t = part["text"]?.stringValue else {
+                throw APIError.invalid("\(place): only text content parts are supported", param: "messages")
+            }
+            return t
+        }.joined()
+    }
+
     /// `model`: absent, or the served model's id.
     func checkModel(_ served: String) throws {
         guard let name = try string("model") else { return }

@@ -7,10 +7,16 @@ extension OSSServer {
     /// `POST /v1/responses` (harmony-native): `input` items (messages, `reasoning`, `function_call`,
     /// `function_call_output`), `instructions`, `reasoning.effort`, function `tools`, `max_output_tokens`. The output
     /// lists a `reasoning` item (analysis), `function_call` items (commentary to functions.NAME) and a `message`
-    /// (final), in the order the model wrote them; `stream: true` sends them as Responses API events.
+    /// (final), in the order the model wrote them; `stream: true` sends them as Responses API events. Models in a text
+    /// chat format (Llama family) get a 400: the API's items are harmony's.
     func responses(_ body: [UInt8]) async throws -> Response {
         let fields = try RequestFields(body)
         try fields.checkModel(configuration.modelID)
+        guard let chat, let renderer = chat.harmony else {
+            throw APIError.invalid("/v1/responses needs the harmony chat format (gpt-oss models); this model's chat "
+                                   + "format is \(chat.map { "'\($0.format.rawValue)'" } ?? "none"): use "
+                                   + "/v1/chat/completions or /v1/completions", code: "unsupported_model")
+        }
         let stream = try fields.bool("stream") ?? false
         try fields.rejectUnsupported(["previous_response_id", "text", "top_logprobs", "include"])
         let effort = fields["reasoning"]?["effort"]
@@ -31,7 +37,7 @@ extension OSSServer {
         let (ticket, _) = try submit(prompt: prompt, sampling: sampling, maxTokens: maxTokens,
                                      stopTokens: renderer.stopTokens)
         let id = Self.newID("resp_"), created = Int(Date().timeIntervalSince1970)
-        let model = configuration.modelID, renderer = self.renderer
+        let model = configuration.modelID
         typealias Build = @Sendable (_ status: String, _ output: [JSONValue], _ outcome: GenerationOutcome?)
             -> JSONValue
         let response: Build = { status, output, outcome in
@@ -48,7 +54,7 @@ extension OSSServer {
         }
         /// Runs the job, passing every event to `send`; returns the final response.
         let run: @Sendable (_ send: (JSONValue) async throws -> Void) async throws -> JSONValue = { send in
-            var turn = ChatTurn(renderer: renderer, stops: [])
+            var turn = ChatTurn(chat: chat, stops: [])
             var events = ResponsesEventStream(response: response("in_progress", [], nil))
             for e in events.start() { try await send(e) }
             let outcome = try await self.drive(ticket, promptTokens: prompt.count) { token in
@@ -87,7 +93,7 @@ extension OSSServer {
             let place = "input[\(i)]"
             switch item["type"]?.stringValue ?? (item["role"] != nil ? "message" : "") {
             case "message":
-                let text = try HarmonyRequest.text(item["content"], where: place)
+                let text = try RequestFields.text(item["content"], where: place)
                 switch item["role"]?.stringValue {
                 case "user"?: conversation.messages.append(.user(text))
                 case "system"?, "developer"?: instructions.append(text)

@@ -14,7 +14,8 @@ struct BenchServeCommand: AsyncParsableCommand {
         abstract: "Serving benchmark: concurrent requests through the batching engine (tokens/s, TTFT, ITL) "
             + "and the sampler.")
 
-    @Option(name: .long, help: "Model: preset tiny-o200k|mini|20b or a checkpoint directory.") var model = "mini"
+    @Option(name: .long, help: "Model: preset tiny-o200k|mini|20b, a checkpoint directory or a GGUF file.")
+    var model = "mini"
     @OptionGroup var engine: BackendOptions
     @Option(name: .long, help: "Concurrency levels (slots = the largest).") var concurrency = "1,2,4,8,16"
     @Option(name: .long, help: "Prompt lengths.") var prompt = "128"
@@ -34,14 +35,18 @@ struct BenchServeCommand: AsyncParsableCommand {
                 throw ValidationError("concurrency, prompt and gen must be ≥ 1")
             }
             let log = { (s: String) in FileHandle.standardError.write(Data("oss bench serve: \(s)\n".utf8)) }
-            let (url, label) = try E2ESuite.resolveModel(model, log: log)
+            var isDirectory: ObjCBool = false
+            let (url, label) = FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory)
+                && !isDirectory.boolValue
+                ? (URL(fileURLWithPath: model), URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent)
+                : try E2ESuite.resolveModel(model, log: log)
             let context = (prompts.max() ?? 1) + (gens.max() ?? 1) + 8
             let backend = try engine.makeBackend()
-            let base = try GPTOSSModel.load(directory: url, backend: backend, contextLength: context, prefillChunk: 1)
-            let batch = try GPTOSSBatch(model: base, slots: slots, contextLength: context,
-                                        maxStepRows: slots + prefillChunk)
-            let tokenizer = try Tokenizer.o200kHarmony()
-            let limit = min(base.vocabSize, tokenizer.sampleableLimit)
+            let loaded = try ModelLoader.load(
+                path: url.path, options: ModelLoadOptions(backend: backend, contextLength: context, prefillChunk: 1))
+            let batch = try ModelBatch(model: loaded.model, slots: slots, maxStepRows: slots + prefillChunk)
+            let tokenizer = loaded.tokenizer
+            let limit = min(loaded.model.vocabSize, tokenizer.sampleableLimit)
             let banned = (0..<Int32(limit)).filter { !tokenizer.hasToken($0) }
             let engine = try Engine(model: batch,
                                     configuration: .init(queueCapacity: slots, prefillChunk: prefillChunk),
@@ -59,8 +64,13 @@ struct BenchServeCommand: AsyncParsableCommand {
             var results = try await ServeBenchmark.run(levels: levels, engine: engine, vocabLimit: limit,
                                                        backend: backend.name, threads: backend.threads,
                                                        modelLabel: label, log: log)
-            // the sampler on real logits of this model
-            let logits = try base.prefill([200006, 17360, 200008]).toArray()
+            // the sampler on real logits of this model: after the start of a user message (harmony's
+            // <|start|>user<|message|>), or after a one-word chat prompt
+            let start = (try? loaded.chatFormat()) == .harmony
+                ? tokenizer.encode("<|start|>user<|message|>", allowSpecial: true)
+                : ((try? loaded.chatRenderer().prompt([.user("Hello")]))
+                    ?? tokenizer.encode("Hello", allowSpecial: false, addSpecial: true))
+            let logits = try loaded.model.prefill(start).toArray()
             results += try ServeBenchmark.samplerResults(logits: logits, sampleableLimit: limit, bannedIDs: banned,
                                                          reps: samplerReps, backend: backend.name)
             var machine = MachineBlock.collect()

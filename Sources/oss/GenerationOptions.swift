@@ -22,7 +22,8 @@ struct ModelOptions: ParsableArguments {
             + "`oss bench run --suite e2e --threads …` shows tokens/s of both per thread count."))
     var decodeThreads: Int?
 
-    @Option(name: .long, help: "KV cache positions (default: min(model's own context, 4096)).")
+    @Option(name: [.long, .customLong("ctx-size")],
+            help: "KV cache positions (per slot in `serve`; default: min(model's own context, 4096)).")
     var context: Int?
 
     @Option(name: .long, help: "Chat format instead of the one detected from the model's chat template: \(ChatFormat.names).")
@@ -73,12 +74,13 @@ struct ModelOptions: ParsableArguments {
     /// The model on the chosen backend through `ModelLoader` (`rewindRows`: extra sliding-window cache rows, see
     /// `GPTOSSModel.init`); with `--decode-threads` other than the prompt's thread count, decode steps run on a
     /// second backend instance.
-    func load(rewindRows: Int = 0, contextLength: Int? = nil) throws -> LoadedModel {
+    /// `prefillChunk`: rows of the model's own forward steps (1 when a `ModelBatch` with its own buffers runs it).
+    func load(rewindRows: Int = 0, contextLength: Int? = nil, prefillChunk: Int = 512) throws -> LoadedModel {
         let decodeCount = decodeThreads ?? engine.tunedThreads?.decode
         let decode = try decodeCount.flatMap { $0 == engine.threadCount ? nil : try engine.makeBackend(threads: $0) }
         let options = ModelLoadOptions(backend: try engine.makeBackend(), decodeBackend: decode,
-                                       contextLength: contextLength ?? context, rewindRows: rewindRows,
-                                       chatFormat: try chatFormat.map { try ChatFormat(name: $0) },
+                                       contextLength: contextLength ?? context, prefillChunk: prefillChunk,
+                                       rewindRows: rewindRows, chatFormat: try chatFormat.map { try ChatFormat(name: $0) },
                                        residency: residency, requantize: requantDType)
         return try ModelLoader.load(path: model, options: options)
     }

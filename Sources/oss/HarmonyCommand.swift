@@ -25,7 +25,7 @@ struct HarmonyCommand: ParsableCommand {
         func run() throws {
             let renderer = try HarmonyRenderer(tokenizer: try Tokenizer.o200kHarmony())
             do {
-                let ids = try OSSServer.chatPrompt(requestBody: try HarmonyCommand.read(request), renderer: renderer)
+                let ids = try OSSServer.harmonyPrompt(requestBody: try HarmonyCommand.read(request), renderer: renderer)
                 print(JSONValue.array(ids.map { .integer(Int($0)) }).serialized)
             } catch let error as APIError {
                 FileHandle.standardError.write(Data("oss harmony render: \(error.message)\n".utf8))

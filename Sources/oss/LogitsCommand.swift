@@ -25,8 +25,14 @@ struct LogitsCommand: ParsableCommand {
     @Flag(name: .long, help: "Also print every logit of every position.")
     var full = false
 
+    @Option(name: .long, help: "Convert dense float matrices once at load, e.g. q8_0 (to measure what it costs).")
+    var requant: String?
+
     func validate() throws {
         guard top >= 1 else { throw ValidationError("--top must be ≥ 1, got \(top)") }
+        if let r = requant, DType(name: r)?.isQuantized != true {
+            throw ValidationError("--requant: '\(r)' is not a quantised dtype (e.g. q8_0, q4_0, q4_k)")
+        }
         _ = try parsedTokens()
     }
 
@@ -45,7 +51,8 @@ struct LogitsCommand: ParsableCommand {
     func run() throws {
         let ids = try parsedTokens()
         let engine = try backendOptions.makeBackend()
-        let model = try ModelLoader.load(path: self.model, options: ModelLoadOptions(backend: engine, contextLength: ids.count)).model
+        let model = try ModelLoader.load(path: self.model, options: ModelLoadOptions(
+            backend: engine, contextLength: ids.count, requantize: requant.flatMap { DType(name: $0) })).model
         let logits = try model.forward(tokens: ids, allLogits: true)
         let k = min(top, model.vocabSize)
         var topIDs = [Int32](repeating: 0, count: k), topValues = [Float](repeating: 0, count: k)

@@ -5,16 +5,16 @@ import OSSModel
 import OSSServer
 import OSSTokenizer
 
-/// `oss serve`: parses the flags, loads the model and starts `OSSServer`.
+/// `oss serve`: parses the flags, loads the model through `ModelLoader` and starts `OSSServer`.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "An OpenAI-compatible HTTP server with continuous batching "
-            + "(chat/completions, completions, responses).")
+            + "(chat/completions, completions, responses).",
+        discussion: "gpt-oss models chat in harmony (reasoning, tool calls, /v1/responses); Llama-family GGUF "
+            + "models in their chat template's format (--chat-format to force one), content only.")
 
-    @Option(name: .long,
-            help: "Model directory (config.json + safetensors; tokenizer.json if present, else the bundled o200k).")
-    var model: String
+    @OptionGroup var model: ModelOptions
 
     @Option(name: .long, help: "Address to bind (loopback by default).")
     var host = "127.0.0.1"
@@ -22,13 +22,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Port (0 = any free port; the log names it).")
     var port = 8080
 
-    @OptionGroup var engine: BackendOptions
-
     @Option(name: .long, help: "Slots: sequences decoded together in one batched step.")
     var parallel = 4
-
-    @Option(name: .long, help: "KV cache positions per slot.")
-    var ctxSize = 4096
 
     @Option(name: .long, help: "Prompt tokens per step over all slots (long prompts are read in chunks this size).")
     var prefillChunk = 128
@@ -45,12 +40,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Largest request body in bytes (413 beyond).")
     var maxBodyBytes = 4 << 20
 
-    @Option(name: .long, help: "The model's name in requests and /v1/models (default: the directory's name).")
+    @Option(name: .long, help: "The model's name in requests and /v1/models (default: the directory's or file's name).")
     var alias: String?
 
     func validate() throws {
         guard parallel >= 1 else { throw ValidationError("--parallel must be ≥ 1, got \(parallel)") }
-        guard ctxSize >= 2 else { throw ValidationError("--ctx-size must be ≥ 2, got \(ctxSize)") }
+        if let c = model.context, c < 2 { throw ValidationError("--ctx-size must be ≥ 2, got \(c)") }
         guard prefillChunk >= 1 else { throw ValidationError("--prefill-chunk must be ≥ 1, got \(prefillChunk)") }
         guard queueSize >= 0 else { throw ValidationError("--queue-size must be ≥ 0, got \(queueSize)") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535, got \(port)") }
@@ -66,15 +61,16 @@ struct ServeCommand: AsyncParsableCommand {
             return l
         }()
         do {
-            let directory = URL(fileURLWithPath: model)
-            let base = try GPTOSSModel.load(directory: directory, backend: try engine.makeBackend(),
-                                            contextLength: ctxSize, prefillChunk: 1)
-            // Rewind rows let a slot keep the previous prompt of a conversation while it generated up to 256 tokens.
-            let batch = try GPTOSSBatch(model: base, slots: parallel, contextLength: ctxSize,
-                                        maxStepRows: parallel + prefillChunk, rewindRows: 256)
-            let file = directory.appendingPathComponent("tokenizer.json").path
-            let tokenizer = FileManager.default.fileExists(atPath: file)
-                ? try Tokenizer.loadHuggingFace(path: file) : try Tokenizer.o200kHarmony()
+            // The slots have their own activation buffers: the model's own are one row. Rewind rows let a slot keep
+            // the previous prompt of a conversation while it generated up to 256 tokens (sliding layers).
+            let loaded = try model.load(rewindRows: 256, prefillChunk: 1)
+            let batch = try ModelBatch(model: loaded.model, slots: parallel, maxStepRows: parallel + prefillChunk,
+                                       rewindRows: 256)
+            // A model without a recognised chat template still serves /v1/completions.
+            var chatFormat: ChatFormat?
+            do { chatFormat = try loaded.chatFormat() } catch {
+                logger.warning("no chat format, /v1/chat/completions is off (--chat-format picks one): \(error)")
+            }
             var configuration = OSSServer.Configuration()
             configuration.host = host
             configuration.port = port
@@ -82,11 +78,15 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.requestTimeout = timeout
             configuration.maxBodyBytes = maxBodyBytes
             configuration.engine = Engine.Configuration(queueCapacity: queueSize, prefillChunk: prefillChunk)
-            configuration.modelID = alias ?? directory.standardizedFileURL.lastPathComponent
-            let server = try OSSServer(model: batch, tokenizer: tokenizer, configuration: configuration, logger: logger)
+            let url = URL(fileURLWithPath: model.model).standardizedFileURL
+            configuration.modelID = alias ?? (loaded.info.format == .gguf
+                ? url.deletingPathExtension().lastPathComponent : url.lastPathComponent)
+            let server = try OSSServer(model: batch, tokenizer: loaded.tokenizer, chatFormat: chatFormat,
+                                       configuration: configuration, logger: logger)
             logger.info("""
-                serving \(configuration.modelID) on \(base.backend.name) (\(base.backend.threads) threads): \
-                \(parallel) slots × \(ctxSize) positions, KV \(batch.cacheBytes >> 20) MiB
+                serving \(configuration.modelID) (\(loaded.info.architecture), \(loaded.info.weightDTypes), chat \
+                format \(chatFormat?.rawValue ?? "none")) on \(loaded.engineSummary): \(parallel) slots × \
+                \(batch.contextLength) positions, KV \(batch.cacheBytes >> 20) MiB
                 """)
             try await server.run { port in logger.info("listening on http://\(host):\(port)") }
         } catch {

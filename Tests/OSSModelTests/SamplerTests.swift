@@ -62,6 +62,28 @@ final class SamplerTests: XCTestCase {
         }
     }
 
+    /// Logits at +∞ (a hostile or broken model) take all the mass, shared uniformly among the allowed ones, for every
+    /// setting; a banned +∞ id is never returned.
+    func testInfiniteLogitsShareTheMass() throws {
+        let x = logits(3000, seed: 77)
+        for id in [40, 1500, 2999] { x.pointer[id] = .infinity }
+        x.pointer[7] = -.infinity
+        let settings: [SamplingParameters] = [
+            .greedy, SamplingParameters(temperature: 1, seed: 1), SamplingParameters(temperature: 0.5, topP: 0.9, seed: 2),
+            SamplingParameters(temperature: 1, topK: 5, seed: 3), SamplingParameters(temperature: 1, minP: 0.1, seed: 4),
+        ]
+        for p in settings {
+            let sampler = try Sampler(parameters: p, sampleableLimit: 3000, bannedIDs: [1500])
+            var seen = Set<Int32>()
+            for _ in 0..<200 { seen.insert(try sampler.sample(x)) }
+            if p.isGreedy {
+                XCTAssertEqual(seen, [40], "\(p)")
+            } else {
+                XCTAssertEqual(seen, [40, 2999], "\(p)")
+            }
+        }
+    }
+
     func testSeededSamplingIsReproducible() throws {
         let x = logits(1000, seed: 9)
         for backend in Self.backends {

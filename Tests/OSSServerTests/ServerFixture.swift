@@ -10,49 +10,81 @@ import OSSServer
 import OSSTokenizer
 import XCTest
 
-/// A running server on a free loopback port over the `tiny-o200k` preset (tiny shapes, the real vocabulary).
+/// A running server on a free loopback port over a small model: the `tiny-o200k` preset (tiny shapes, the real
+/// vocabulary, harmony chat) or a Llama-family GGUF preset (its own tokenizer and chat template), written into a
+/// temporary directory.
 final class ServerFixture: @unchecked Sendable {
+    /// The model served.
+    enum Model: String {
+        /// gpt-oss shapes of §6 with the o200k vocabulary: harmony.
+        case tinyO200k = "tiny-o200k"
+        /// qwen2, byte-level BPE of 1024 tokens, ChatML.
+        case qwenTiny = "qwen-tiny"
+        /// llama, SentencePiece of 512 tokens, Llama 2 chat template.
+        case llamaTiny = "llama-tiny"
+    }
+
     let server: OSSServer
     let port: Int
     let task: Task<Void, any Error>
     let client = HTTPClient(eventLoopGroupProvider: .singleton)
 
-    nonisolated(unsafe) private static var modelDirectory: URL?
+    nonisolated(unsafe) private static var root: URL?
+    nonisolated(unsafe) private static var written: [Model: String] = [:]
     private static let lock = NSLock()
 
-    /// The preset's checkpoint, written once per test process into a temporary directory removed at exit.
-    static func directory() throws -> URL {
+    /// The model's checkpoint directory or GGUF file, written once per test process into a temporary directory
+    /// removed at exit.
+    static func path(_ model: Model) throws -> String {
         lock.lock()
         defer { lock.unlock() }
-        if let d = modelDirectory { return d }
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("oss-server-tests-\(UUID().uuidString)")
-        try SyntheticModel.write(.tinyO200k, to: d)
-        modelDirectory = d
-        atexit { if let d = ServerFixture.modelDirectory { try? FileManager.default.removeItem(at: d) } }
-        return d
+        if let p = written[model] { return p }
+        let r = root ?? FileManager.default.temporaryDirectory.appendingPathComponent("oss-server-tests-\(UUID().uuidString)")
+        if root == nil {
+            try FileManager.default.createDirectory(at: r, withIntermediateDirectories: true)
+            root = r
+            atexit { if let r = ServerFixture.root { try? FileManager.default.removeItem(at: r) } }
+        }
+        let url: URL
+        switch model {
+        case .tinyO200k:
+            url = r.appendingPathComponent("tiny-o200k")
+            try SyntheticModel.write(.tinyO200k, to: url)
+        case .qwenTiny, .llamaTiny:
+            url = r.appendingPathComponent("\(model.rawValue).gguf")
+            try SyntheticModel.writeGGUF(model == .qwenTiny ? .qwenTiny : .llamaTiny, type: .f32, to: url)
+        }
+        written[model] = url.path
+        return url.path
     }
 
-    static func model(parallel: Int, context: Int, prefillChunk: Int) throws -> GPTOSSBatch {
-        let base = try GPTOSSModel.load(directory: try directory(), backend: try BackendKind.blas.make(threads: 2),
-                                        contextLength: context, prefillChunk: 1)
-        return try GPTOSSBatch(model: base, slots: parallel, contextLength: context,
-                               maxStepRows: parallel + prefillChunk, rewindRows: 64)
+    /// The model through `ModelLoader`, as `oss serve` loads it, and its slots.
+    static func load(_ model: Model, parallel: Int, context: Int, prefillChunk: Int) throws
+        -> (LoadedModel, ModelBatch) {
+        let options = ModelLoadOptions(backend: try BackendKind.blas.make(threads: 2), contextLength: context,
+                                       prefillChunk: 1, rewindRows: 64)
+        let loaded = try ModelLoader.load(path: try path(model), options: options)
+        let batch = try ModelBatch(model: loaded.model, slots: parallel, maxStepRows: parallel + prefillChunk,
+                                   rewindRows: 64)
+        return (loaded, batch)
     }
 
-    init(parallel: Int = 4, context: Int = 1024, queue: Int = 16, apiKey: String? = nil, prefillChunk: Int = 64,
-         maxBodyBytes: Int = 64 << 10, timeout: Double = 120) async throws {
+    init(_ model: Model = .tinyO200k, parallel: Int = 4, context: Int = 1024, queue: Int = 16,
+         apiKey: String? = nil, prefillChunk: Int = 64, maxBodyBytes: Int = 64 << 10, timeout: Double = 120)
+        async throws {
         var c = OSSServer.Configuration()
         c.port = 0
         c.apiKey = apiKey
         c.maxBodyBytes = maxBodyBytes
         c.requestTimeout = timeout
         c.engine = Engine.Configuration(queueCapacity: queue, prefillChunk: prefillChunk)
-        c.modelID = "tiny-o200k"
+        c.modelID = model.rawValue
         c.shutdownSignals = []
         var logger = Logger(label: "oss.serve.test")
         logger.logLevel = .warning
-        let server = try OSSServer(model: try Self.model(parallel: parallel, context: context, prefillChunk: prefillChunk),
-                                   tokenizer: try Tokenizer.o200kHarmony(), configuration: c, logger: logger)
+        let (loaded, batch) = try Self.load(model, parallel: parallel, context: context, prefillChunk: prefillChunk)
+        let server = try OSSServer(model: batch, tokenizer: loaded.tokenizer, chatFormat: try loaded.chatFormat(),
+                                   configuration: c, logger: logger)
         self.server = server
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         task = Task { try await server.run { port in continuation.yield(port) } }
@@ -107,5 +139,42 @@ final class ServerFixture: @unchecked Sendable {
         let text = try await send(.GET, "/metrics").body
         return text.split(separator: "\n").filter { $0.hasPrefix(name + " ") || $0.hasPrefix(name + "{") }
             .compactMap { Double($0.split(separator: " ").last!) }.reduce(0, +)
+    }
+
+    /// 8 greedy completions of token-id prompts (ids below `vocab`, lengths 3…38) run one by one, then as 8
+    /// simultaneous streams: the texts must be equal, the streams must have shared steps (some step ran more than
+    /// four rows), and the generated-tokens metric must count both rounds. Needs a server with 8 slots.
+    func assertConcurrentGreedyStreamsMatchSequentialRuns(vocab: Int, file: StaticString = #filePath,
+                                                         line: UInt = #line) async throws {
+        let bodies = (0..<8).map { i in
+            #"{"prompt":[\#((0..<(3 + 5 * i)).map { String(($0 * 7919 + i * 131) % vocab) }.joined(separator: ","))],"max_tokens":12,"temperature":0}"#
+        }
+        func text(_ reply: JSONValue) -> String { reply["choices"]?.arrayValue?.first?["text"]?.stringValue ?? "<none>" }
+        var sequential: [String] = []
+        var generated = 0
+        for b in bodies {
+            let reply = try await json(.POST, "/v1/completions", b).json
+            sequential.append(text(reply))
+            generated += reply["usage"]?["completion_tokens"]?.intValue ?? 0
+        }
+        // the same requests as 8 simultaneous streams, batched into the same steps
+        let concurrent = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+            for (i, b) in bodies.enumerated() {
+                let streamed = b.replacingOccurrences(of: #""temperature":0"#, with: #""temperature":0,"stream":true"#)
+                group.addTask {
+                    let chunks = try await self.events("/v1/completions", streamed).dropLast()
+                    return (i, try chunks.map { text(try JSONValue.parse(Array($0.utf8))) }.joined())
+                }
+            }
+            var out = [String](repeating: "", count: 8)
+            for try await (i, text) in group { out[i] = text }
+            return out
+        }
+        XCTAssertEqual(concurrent, sequential, file: file, line: line)
+        let steps = try await metric("oss_step_rows_count")
+        let small = try await metric(#"oss_step_rows_bucket{le="4.0"}"#)
+        XCTAssertLessThan(small, steps, "the streams never shared a step", file: file, line: line)
+        let total = try await metric("oss_generated_tokens_total")
+        XCTAssertEqual(total, Double(2 * generated), file: file, line: line)
     }
 }

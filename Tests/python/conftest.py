@@ -38,12 +38,11 @@ def model_dir(oss):
     shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def server(oss, model_dir):
-    """`oss serve` on a free loopback port; yields its base URL."""
+def _serve(oss, model, alias, extra=()):
+    """Starts `oss serve` on a free loopback port; returns the process, its base URL and its log up to there."""
     proc = subprocess.Popen(
-        [oss, "serve", "--model", model_dir, "--port", "0", "--threads", "2", "--parallel", "4",
-         "--ctx-size", "1024", "--alias", "tiny-o200k", "--api-key", "test-key"],
+        [oss, "serve", "--model", model, "--port", "0", "--threads", "2", "--parallel", "4",
+         "--ctx-size", "1024", "--alias", alias, *extra],
         stderr=subprocess.PIPE, text=True)
     url = None
     lines = []
@@ -56,10 +55,56 @@ def server(oss, model_dir):
     assert url, "server did not start:\n" + "".join(lines)
     # keep reading the log so a full pipe never blocks the server
     threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()
-    yield url
+    return proc, url, "".join(lines)
+
+
+def _stop(proc):
     proc.terminate()
     try:
         proc.wait(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+@pytest.fixture(scope="session")
+def server(oss, model_dir):
+    """`oss serve` of tiny-o200k (harmony) with an API key; yields its base URL."""
+    proc, url, _ = _serve(oss, model_dir, "tiny-o200k", ["--api-key", "test-key"])
+    yield url
+    _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def llama_model(oss):
+    """The qwen-tiny preset as a GGUF file (qwen2, byte-level BPE, ChatML template)."""
+    folder = tempfile.mkdtemp(prefix="oss-qwen-tiny-")
+    path = os.path.join(folder, "qwen-tiny.gguf")
+    subprocess.run([oss, "synth", "--preset", "qwen-tiny", "--format", "gguf", "--out", path], check=True,
+                   capture_output=True)
+    yield path
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def llama_server(oss, llama_model):
+    """`oss serve` of a Llama-family GGUF (qwen-tiny); yields its base URL."""
+    proc, url, _ = _serve(oss, llama_model, "qwen-tiny")
+    yield url
+    _stop(proc)
+
+
+@pytest.fixture
+def start_server(oss):
+    """Starts `oss serve` with extra flags: `start_server(model, alias, flags)` -> (base URL, startup log); every
+    server started is stopped after the test."""
+    procs = []
+
+    def start(model, alias, extra):
+        proc, url, log = _serve(oss, model, alias, extra)
+        procs.append(proc)
+        return url, log
+
+    yield start
+    for proc in procs:
+        _stop(proc)

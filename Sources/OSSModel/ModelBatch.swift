@@ -1,10 +1,15 @@
 import OSSCore
 
-/// gpt-oss with `slots` sequences in flight (continuous batching): shares a `GPTOSSModel`'s weights, RoPE table and
-/// backends, and keeps per slot a KV cache and a position. A step runs `GPTOSSModel.forwardStep` over the entries'
-/// concatenated rows, then the final norm and unembedding over the last row of each entry that wants logits.
-public final class GPTOSSBatch: BatchedLanguageModel {
-    public let model: GPTOSSModel
+/// A model with `slots` sequences in flight (continuous batching), for every model family this package runs
+/// (gpt-oss, and the dense Llama family): shares the model's weights, RoPE table and backends, and keeps per slot a
+/// KV cache and a position. A step runs the family's forward step over the entries' concatenated rows (linears, MoE
+/// or dense FFN once over all rows; RoPE, cache writes and attention per slot), then the final norm and unembedding
+/// over the last row of each entry that wants logits.
+public final class ModelBatch: BatchedLanguageModel {
+    /// The single-sequence model whose weights the slots share (its own KV cache is not used).
+    public let model: any LanguageModel
+    /// The same model as the family's forward step.
+    let forward: any ChunkedForward
     /// One KV cache per slot.
     public let caches: [KVCache]
     public private(set) var positions: [Int]
@@ -18,19 +23,26 @@ public final class GPTOSSBatch: BatchedLanguageModel {
     private var sequences: [SequenceRows] = []
     private var seen: [Bool]
 
-    public var vocabSize: Int { model.vocabSize }
+    public var vocabSize: Int { forward.vocabSize }
     public var slotCount: Int { caches.count }
     public var maxStepRows: Int { state.chunk }
-    public var backend: any Backend { model.backend }
+    public var backend: any Backend { forward.backend }
 
     /// - Parameters:
+    ///   - model: a `GPTOSSModel` or `LlamaModel` (as `ModelLoader` returns them); load it with `prefillChunk: 1`
+    ///     to keep its own activation buffers small, since the batch has its own.
     ///   - slots: sequences in flight (≥ 1).
     ///   - contextLength: positions per slot (≤ the model's context, whose RoPE table is shared); nil = the model's.
     ///   - maxStepRows: rows per step (decode rows of all slots plus prompt chunks); sizes the activation buffers.
     ///   - rewindRows: extra ring-buffer rows of sliding layers per slot, so a slot can rewind that far back to
-    ///     reuse a conversation prefix (see `GPTOSSModel.init`).
-    public init(model: GPTOSSModel, slots: Int, contextLength: Int? = nil, maxStepRows: Int,
+    ///     reuse a conversation prefix (see `GPTOSSModel.init`; models without sliding layers ignore it).
+    /// - Throws: `ModelError.invalidParameter` for a model of another kind or a parameter out of range.
+    public init(model: any LanguageModel, slots: Int, contextLength: Int? = nil, maxStepRows: Int,
                 rewindRows: Int = 0) throws {
+        guard let forward = model as? any ChunkedForward else {
+            throw ModelError.invalidParameter(
+                name: "model", reason: "\(type(of: model)) has no batched forward step (gpt-oss and Llama-family do)")
+        }
         let context = contextLength ?? model.contextLength
         guard slots >= 1 else {
             throw ModelError.invalidParameter(name: "slots", reason: "must be ≥ 1, got \(slots)")
@@ -46,17 +58,17 @@ public final class GPTOSSBatch: BatchedLanguageModel {
             throw ModelError.invalidParameter(name: "rewindRows", reason: "must be ≥ 0, got \(rewindRows)")
         }
         self.model = model
+        self.forward = forward
         self.contextLength = context
-        let c = model.config
         caches = (0..<slots).map { _ in
-            KVCache(config: c, contextLength: context, chunk: min(maxStepRows, context), rewindRows: rewindRows)
+            forward.makeCache(contextLength: context, chunk: min(maxStepRows, context), rewindRows: rewindRows)
         }
         positions = Array(repeating: 0, count: slots)
         seen = Array(repeating: false, count: slots)
-        state = try RunState(config: c, chunk: maxStepRows)
-        lastX = Tensor(zeros: [slots, c.hiddenSize])
-        lastNormed = Tensor(zeros: [slots, c.hiddenSize])
-        logits = Tensor(zeros: [slots, c.vocabSize])
+        state = try forward.makeRunState(rows: maxStepRows)
+        lastX = Tensor(zeros: [slots, forward.hiddenSize])
+        lastNormed = Tensor(zeros: [slots, forward.hiddenSize])
+        logits = Tensor(zeros: [slots, forward.vocabSize])
         tokens.reserveCapacity(maxStepRows)
         sequences.reserveCapacity(slots)
     }
@@ -92,8 +104,8 @@ public final class GPTOSSBatch: BatchedLanguageModel {
         }
         let views = state.views(count: tokens.count)
         // single-row steps run on the decode backend, as in the single-sequence model
-        let engine = views.count == 1 ? model.decodeBackend : model.backend
-        try model.forwardStep(views, tokens: tokens, sequences: sequences, on: engine)
+        let engine = views.count == 1 ? forward.decodeBackend : forward.backend
+        try forward.forwardStep(views, tokens: tokens, sequences: sequences, on: engine)
         var n = 0
         for (e, s) in zip(entries, sequences) {
             positions[e.slot] += s.rows.count
@@ -103,7 +115,7 @@ public final class GPTOSSBatch: BatchedLanguageModel {
         }
         guard n > 0 else { return logits.rows(0..<0) }
         let out = logits.rows(0..<n)
-        try model.logits(lastX.rows(0..<n), lastNormed.rows(0..<n), into: out, on: engine)
+        try forward.logits(lastX.rows(0..<n), lastNormed.rows(0..<n), into: out, on: engine)
         return out
     }
 
