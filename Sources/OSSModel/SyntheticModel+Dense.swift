@@ -11,17 +11,23 @@ extension SyntheticModel {
     /// names, matrices (embedding included) in `type` (F32, F16, BF16 or Q8_0), vectors in F32, the preset's
     /// vocabulary. Values follow the §6 hash with fan-in-adjusted scales, so activations stay in range at any size.
     public static func writeGGUF(_ preset: SyntheticDensePreset, type: GGMLType, to url: URL) throws {
+        try writeGGUF(config: preset.config, vocabulary: preset.vocabulary(), type: type, seedBase: preset.seedBase,
+                      name: preset.rawValue, to: url)
+    }
+
+    /// Writes any dense configuration as `writeGGUF(_:type:to:)` writes a preset, with `vocabulary` (of
+    /// `c.vocabSize` tokens) and `name` in `general.name`. Small ones seed the fuzz corpora.
+    public static func writeGGUF(config c: LlamaConfig, vocabulary: GGUFVocabulary, type: GGMLType, seedBase: UInt32,
+                                 name: String, to url: URL) throws {
         guard denseWeightTypes.contains(type) else {
             throw ModelError.invalidParameter(
                 name: "dtype", reason: "\(type) (dense presets are written in \(denseWeightTypes.map(\.description).joined(separator: ", ")))")
         }
-        let c = try preset.config
-        let vocabulary = try preset.vocabulary()
         guard vocabulary.tokens.count == c.vocabSize else {
-            throw ModelError.invalidParameter(name: "preset", reason: "vocabulary of \(vocabulary.tokens.count) for \(c.vocabSize) rows")
+            throw ModelError.invalidParameter(name: "vocabulary", reason: "\(vocabulary.tokens.count) tokens for \(c.vocabSize) rows")
         }
-        try GGUFWriter.write(metadata: denseMetadata(c, preset: preset, type: type) + vocabulary.metadata,
-                             tensors: denseTensors(c, seedBase: preset.seedBase, type: type).map(\.entry), to: url)
+        try GGUFWriter.write(metadata: denseMetadata(c, name: name, type: type) + vocabulary.metadata,
+                             tensors: denseTensors(c, seedBase: seedBase, type: type).map(\.entry), to: url)
     }
 
     /// The tensors of a dense model in llama.cpp's names and order.
@@ -75,13 +81,13 @@ extension SyntheticModel {
     }
 
     /// The `general.*` and `{arch}.*` keys llama.cpp's converter writes for `c`.
-    static func denseMetadata(_ c: LlamaConfig, preset: SyntheticDensePreset, type: GGMLType) -> [(key: String, value: GGUFValue)] {
+    static func denseMetadata(_ c: LlamaConfig, name: String, type: GGMLType) -> [(key: String, value: GGUFValue)] {
         let p = c.architecture.rawValue + "."
         // llama_ftype: ALL_F32 0, MOSTLY_F16 1, MOSTLY_Q8_0 7, MOSTLY_BF16 32.
         let fileType: UInt32 = [.f32: 0, .f16: 1, .q8_0: 7, .bf16: 32][type] ?? 0
         var m: [(key: String, value: GGUFValue)] = [
             ("general.architecture", .string(c.architecture.rawValue)), ("general.type", .string("model")),
-            ("general.name", .string("SwiftOSS synthetic \(preset.rawValue)")), ("general.file_type", .uint32(fileType)),
+            ("general.name", .string("SwiftOSS synthetic \(name)")), ("general.file_type", .uint32(fileType)),
             (p + "vocab_size", .uint32(UInt32(c.vocabSize))),
             (p + "block_count", .uint32(UInt32(c.layers))), (p + "context_length", .uint32(UInt32(c.contextLength))),
             (p + "embedding_length", .uint32(UInt32(c.hiddenSize))), (p + "feed_forward_length", .uint32(UInt32(c.feedForward))),

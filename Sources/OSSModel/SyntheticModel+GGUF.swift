@@ -10,8 +10,15 @@ extension SyntheticModel {
     /// (`GGUFVocabulary.o200kHarmony(size:)`). The file is written through a mapping: the 20b preset needs no
     /// more memory than its largest tensor's page-cache traffic.
     public static func writeGGUF(_ preset: SyntheticPreset, to url: URL, fusedGateUp: Bool = false) throws {
-        let c = try preset.config
-        let source = Dictionary(uniqueKeysWithValues: tensors(config: c, seedBase: preset.seedBase, layout: .original)
+        try writeGGUF(config: preset.config, seedBase: preset.seedBase, name: preset.rawValue, to: url,
+                      fusedGateUp: fusedGateUp)
+    }
+
+    /// Writes any gpt-oss configuration as `writeGGUF(_:to:fusedGateUp:)` writes a preset (`name` in `general.name`;
+    /// the vocabulary is `o200kHarmony(size: vocabSize)`, so vocabSize ≥ 265). Small ones seed the fuzz corpora.
+    public static func writeGGUF(config c: ModelConfig, seedBase: UInt32, name: String, to url: URL,
+                                 fusedGateUp: Bool = false) throws {
+        let source = Dictionary(uniqueKeysWithValues: tensors(config: c, seedBase: seedBase, layout: .original)
             .map { ($0.name, $0.recipe) })
         let names = CheckpointTensorNames.original
         func recipe(_ name: String) throws -> SyntheticRecipe {
@@ -65,16 +72,16 @@ extension SyntheticModel {
         add("output.weight", .bf16, [h, v], .float(try recipe(names.unembedding)))
 
         let vocabulary = try GGUFVocabulary.o200kHarmony(size: v)
-        try GGUFWriter.write(metadata: gptOSSMetadata(c, preset: preset) + vocabulary.metadata,
+        try GGUFWriter.write(metadata: gptOSSMetadata(c, name: name) + vocabulary.metadata,
                              tensors: out.map(\.entry), to: url)
     }
 
     /// The `general.*` and `gpt-oss.*` keys llama.cpp's converter writes for `c`.
-    static func gptOSSMetadata(_ c: ModelConfig, preset: SyntheticPreset) -> [(key: String, value: GGUFValue)] {
+    static func gptOSSMetadata(_ c: ModelConfig, name: String) -> [(key: String, value: GGUFValue)] {
         let p = "gpt-oss."
         var m: [(key: String, value: GGUFValue)] = [
             ("general.architecture", .string("gpt-oss")), ("general.type", .string("model")),
-            ("general.name", .string("SwiftOSS synthetic \(preset.rawValue)")),
+            ("general.name", .string("SwiftOSS synthetic \(name)")),
             ("general.file_type", .uint32(38)),  // LLAMA_FTYPE_MOSTLY_MXFP4_MOE
             ("general.quantization_version", .uint32(2)),
             (p + "block_count", .uint32(UInt32(c.layers))), (p + "context_length", .uint32(UInt32(c.maxPositions))),
