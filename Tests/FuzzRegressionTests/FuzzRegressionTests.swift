@@ -3,7 +3,8 @@ import OSSFuzz
 import XCTest
 
 /// Replays every committed fuzz input through its target's properties (the same code libFuzzer runs in `make fuzz`):
-/// the seed corpus `Fuzz/corpus/<target>/` and the inputs of fixed crashes, `Fuzz/regressions/<target>/`.
+/// the seed corpus `Fuzz/corpus/<target>/` and the inputs of fixed crashes, `Fuzz/regressions/<target>/` (a name
+/// ending in `-rejected` / `-accepted` also fixes the outcome).
 final class FuzzRegressionTests: XCTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Fuzz")
@@ -18,8 +19,18 @@ final class FuzzRegressionTests: XCTestCase {
             for name in names.sorted() where !name.hasPrefix(".") {
                 let url = dir.appendingPathComponent(name)
                 inputs += 1
-                do { try runner.run([UInt8](try Data(contentsOf: url))) } catch {
+                let outcome: FuzzOutcome
+                do { outcome = try runner.run([UInt8](try Data(contentsOf: url))) } catch {
                     XCTFail("\(kind)/\(target)/\(name): \(error)", file: file, line: line)
+                    continue
+                }
+                // A regression named *-rejected must get a typed error (*-accepted a valid result): what the fix made
+                // of it, checked even where the heap is not measured (plain builds).
+                if name.hasSuffix("-rejected"), outcome == .accepted {
+                    XCTFail("\(kind)/\(target)/\(name): accepted, the fix rejects it", file: file, line: line)
+                }
+                if name.hasSuffix("-accepted"), outcome != .accepted {
+                    XCTFail("\(kind)/\(target)/\(name): \(outcome), the fix accepts it", file: file, line: line)
                 }
             }
         }
