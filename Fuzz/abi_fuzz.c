@@ -121,7 +121,7 @@ static int64_t claimed(int32_t rank, const int64_t *shape, int32_t max_rank) {
 }
 
 /* The last dimension and the rows (elements / last) of a tensor the library accepted. */
-static int64_t last(const oss_tensor *t) { return t->rank >= 1 ? t->shape[t->rank - 1] : -1; }
+static int64_t last(const oss_tensor *t) { return t->rank >= 1 && t->rank <= 4 ? t->shape[t->rank - 1] : -1; }
 static int64_t rows(const oss_tensor *t) {
     int64_t n = claimed(t->rank, t->shape, 4), l = last(t);
     return n >= 0 && l > 0 ? n / l : -1;
@@ -157,9 +157,10 @@ static oss_weight weight(reader *r) {
     w.dtype = (int32_t)(u8(r) % 7) - (u8(r) == 0xFF ? 100 : 0);
     w.rank = (int32_t)(u8(r) % 5);
     for (int i = 0; i < 3; i++) w.shape[i] = i < w.rank ? dimension(r) : 0;
-    if (w.rank >= 1 && u8(r) % 2) w.shape[w.rank - 1] = 32 * (1 + u8(r) % 2); /* a whole block */
+    int valid_rank = w.rank >= 1 && w.rank <= 3;
+    if (valid_rank && u8(r) % 2) w.shape[w.rank - 1] = 32 * (1 + u8(r) % 2); /* a whole block */
     int64_t n = claimed(w.rank, w.shape, 3);
-    int64_t in = w.rank >= 1 ? w.shape[w.rank - 1] : 0, rows = (n > 0 && in > 0) ? n / in : 0;
+    int64_t in = valid_rank ? w.shape[w.rank - 1] : 0, rows = (n > 0 && in > 0) ? n / in : 0;
     int64_t scale_bytes = 0, bytes = n >= 0 ? weight_bytes(w.dtype, rows, in, &scale_bytes) : -1;
     uint8_t mode = u8(r) % 8;
     if (mode != 0) {

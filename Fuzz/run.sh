@@ -45,7 +45,8 @@ for t in $TARGETS; do
     SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=0} \
         LSAN_OPTIONS=suppressions=$PWD/Tests/Sanitizers/lsan.supp:print_suppressions=0 \
         "${cmd[@]}" "${limits[@]}" -timeout=25 -rss_limit_mb=4096 -malloc_limit_mb=2048 -print_final_stats=1 \
-        -artifact_prefix="$artifacts/" ${FUZZ_FLAGS:-} "$corpus" "Fuzz/corpus/$t" > "$log" 2>&1
+        -artifact_prefix="$artifacts/" ${FUZZ_FLAGS:-} "$corpus" $([ -d "Fuzz/corpus/$t" ] && echo "Fuzz/corpus/$t") \
+        > "$log" 2>&1
     rc=$?
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
