@@ -72,12 +72,21 @@ test-c:
 	SWIFTOSS_FUZZ_MODEL="$$tiny" .build/abi_replay Fuzz/corpus/abi Fuzz/regressions/abi 2>.build/test-c-fuzz.err \
 	  | tee .build/test-c-fuzz.log || { tail -n 20 .build/test-c-fuzz.err; exit 1; }
 
-# The Python package's pytest suite, in the venv, against the library just built (SWIFTOSS_LIBRARY: the package
-# bundles that file instead of running its own `swift build`).
+# The pytest suites, in the venv, one run each (both have a conftest.py): the Python package's (python/tests,
+# against the library just built; SWIFTOSS_LIBRARY: the package bundles that file instead of running its own
+# `swift build`) and the server's (Tests/python: `oss serve` driven by the openai client, harmony checked against
+# openai-harmony; OSS_BIN). The last line of .build/test-python.log adds both: "pytest: N passed, N failed".
 test-python: venv
 	SWIFTOSS_LIBRARY=$(LIB_DIR)/libswiftoss.so $(VENV)/bin/pip install -q --no-build-isolation ./python
-	set -o pipefail; SWIFTOSS_CLI=$(LIB_DIR)/oss $(VENV)/bin/python -m pytest -q python/tests 2>&1 \
-	  | tee .build/test-python.log
+	@status=0; \
+	( set -o pipefail; SWIFTOSS_CLI=$(LIB_DIR)/oss $(VENV)/bin/python -m pytest -q python/tests 2>&1 \
+	  | tee .build/test-python-package.log ) || status=1; \
+	( set -o pipefail; OSS_BIN=$(LIB_DIR)/oss $(VENV)/bin/python -m pytest -q -p no:cacheprovider Tests/python 2>&1 \
+	  | tee .build/test-python-server.log ) || status=1; \
+	for f in .build/test-python-package.log .build/test-python-server.log; do tail -n 1 $$f; done \
+	  | awk '{ for (i = 2; i <= NF; i++) { if ($$i ~ /^passed/) p += $$(i-1); if ($$i ~ /^(failed|errors?)/) f += $$(i-1) } } \
+	    END { print "pytest: " p + 0 " passed, " f + 0 " failed" }' | tee .build/test-python.log; \
+	exit $$status
 
 # The virtual environment under .build with every Python test dependency (rebuilt when the list changes).
 venv: $(VENV)/.requirements-installed

@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "OSSTokenizer", targets: ["OSSTokenizer"]),
         .library(name: "OSSModel", targets: ["OSSModel"]),
         .library(name: "OSSBench", targets: ["OSSBench"]),
+        .library(name: "OSSServer", targets: ["OSSServer"]),
         .executable(name: "oss", targets: ["oss"]),
         // The C ABI: libswiftoss.so, declared by CModules/SwiftOSSABI/include/swiftoss.h.
         .library(name: "swiftoss", type: .dynamic, targets: ["SwiftOSSC"]),
@@ -27,6 +28,13 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // The server (OSSServer): HTTP, logging, graceful shutdown, metrics; AsyncHTTPClient drives it in tests.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // MARK: Public API
@@ -39,11 +47,24 @@ let package = Package(
         .target(name: "OSSModel", dependencies: ["OSSCore", "OSSFormats", "OSSTokenizer"], swiftSettings: cpuTarget),
         .target(name: "OSSBench", dependencies: ["OSSCore", "OSSBackends", "OSSFormats", "OSSModel", "CKernels"],
                 swiftSettings: cpuTarget),
+        .target(
+            name: "OSSServer",
+            dependencies: [
+                "OSSCore", "OSSBackends", "OSSTokenizer", "OSSModel", "OSSBench",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: cpuTarget),
         .executableTarget(
             name: "oss",
             dependencies: [
-                "OSSCore", "OSSBackends", "OSSFormats", "OSSTokenizer", "OSSModel", "OSSBench", "SwiftBackend", "BLASBackend",
+                "OSSCore", "OSSBackends", "OSSFormats", "OSSTokenizer", "OSSModel", "OSSBench", "OSSServer",
+                "SwiftBackend", "BLASBackend",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: cpuTarget),
 
@@ -85,6 +106,16 @@ let package = Package(
         .testTarget(
             name: "OSSModelTests",
             dependencies: ["OSSCore", "OSSFormats", "OSSModel", "OSSBackends", "OSSTokenizer", "SwiftBackend", "BLASBackend"],
+            swiftSettings: cpuTarget),
+        .testTarget(
+            name: "OSSServerTests",
+            dependencies: [
+                "OSSServer", "OSSModel", "OSSTokenizer", "OSSBackends", "OSSCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: cpuTarget),
         .testTarget(name: "OSSBenchTests", dependencies: ["OSSBench", "OSSCore", "OSSBackends"], swiftSettings: cpuTarget),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["OSSFuzz"], swiftSettings: cpuTarget),

@@ -4,8 +4,8 @@
  * One thread pool: OpenBLAS is held at one thread (ck_init) and every parallel region below is our libomp team, each
  * thread calling cblas on its own slice of output columns. Paths of y[T,out] = x[T,in]·W[out,in]ᵀ + b:
  *   any, T ≤ 4        our GEMV kernels (quant.c): each weight row decoded once in registers, dotted with all T rows
- *                     (MXFP4: T ≤ 64 on the AVX2 path, T ≤ 256 on the AVX512-VNNI path; the integer kernel beats
- *                     float tiles + sgemm up to there)
+ *                     (MXFP4: T ≤ 64 on the AVX2 path, T ≤ 256 on the AVX512-VNNI path; Q4_0 … Q5_1, Q4_K, Q5_K:
+ *                     T ≤ 64, Q6_K T ≤ 32 on both; the integer kernels beat float tiles + sgemm up to there)
  *                     (f32 T = 1 too: sgemm with M = 1 is ~4× slower than sgemv, and our kernel measured 1.1–1.8×
  *                     cblas_sgemv side by side in `oss bench` on a 2880-wide f32 weight larger than L3)
  *   T > 4, path OWN   our AVX-512 GEMM (gemm512.c): W decoded straight into packed panels, threads over outputs;
@@ -31,6 +31,12 @@ enum {
      * integer GEMV from about T = 36 on (gate_up 2880→5760, one thread, interleaved; GEMV → VNNI GEMM: T = 32
      * 0.93–0.97×, 48 1.14×, 64 1.14–1.22×, 128 1.30×, 256 1.40×). */
     MXFP4_VNNI_GEMM_GEMV_MAX_T = 32,
+    /* Q4_0 … Q5_1, Q4_K, Q5_K: the integer GEMV (quant_legacy.c, quant_k.c) against decoded tiles + sgemm, attn_out
+     * 4096→2880 on one thread of the VNNI path (`oss bench`, a loaded machine: ranges over 2–3 runs): T = 16 1.7–5×,
+     * T = 32 1.8–2.7×, T = 64 1.2–1.9×, T = 128 equal, T = 256 0.9×, T = 512 0.6–0.7×. */
+    QB_GEMV_MAX_T = 64,
+    /* Q6_K: T = 16 2×, T = 32 about equal, T = 64 0.9×. */
+    Q6K_GEMV_MAX_T = 32,
     TILE_BYTES = 8 << 20,  /* decoded float32 tile per thread in the tiled path (each sgemm call repacks x, so
                               tiles are large: x[T, in] packing is < 3% of a T ≥ 64 tile's FLOPs) */
     MIN_WORK_PER_THREAD = 2048, /* weight elements below which a second thread costs more than it saves */
@@ -104,6 +110,7 @@ static int linear_tiled(ck_context *ctx, const float *x, int64_t T, const ck_wei
 
 /* The largest T the GEMV kernels take for `dtype` at `level` on this context. */
 static int64_t gemv_max_t(const ck_context *ctx, int32_t dtype, int level) {
+    if (ck_is_qblock(dtype) && level >= CK_LEVEL_AVX2) return dtype == CK_Q6_K ? Q6K_GEMV_MAX_T : QB_GEMV_MAX_T;
     if (dtype != CK_MXFP4 || level < CK_LEVEL_AVX2) return GEMV_MAX_T;
     if (level < CK_LEVEL_VNNI) return MXFP4_GEMV_MAX_T;
     return ck_gemm_path_for(ctx, dtype) == CK_GEMM_OWN ? MXFP4_VNNI_GEMM_GEMV_MAX_T : MXFP4_VNNI_GEMV_MAX_T;
@@ -129,7 +136,7 @@ int ck_linear_rounds_x_bf16(const ck_context *ctx, int32_t dtype, int64_t T) {
 int ck_linear_impl_flags(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
                          int threads, int flags) {
     ck_init();
-    if (w->dtype < CK_F32 || w->dtype > CK_MXFP4) return CK_ERR_DTYPE;
+    if (!ck_dtype_valid(w->dtype)) return CK_ERR_DTYPE;
     if (T < 1 || w->rows < 1 || w->cols < 1) return CK_ERR_ARGUMENT;
     if (threads > ctx->max_threads) threads = ctx->max_threads;
     const int level = ck_gemv_level(), avx2 = level >= CK_LEVEL_AVX2;
@@ -177,6 +184,10 @@ int ck_linear_class(const ck_context *ctx, int32_t dtype, int64_t T, int *produc
         products = 2;
     } else if (dtype == CK_Q8_0 && level >= CK_LEVEL_VNNI) {
         cls = CK_ICLASS_INT8_VNNI512;
+        products = 2;
+    } else if (ck_is_qblock(dtype) && level >= CK_LEVEL_AVX2) {
+        /* Q4_0 … Q6_K (quant_legacy.c, quant_k.c): 16-bit activations as two byte halves, like MXFP4 */
+        cls = level >= CK_LEVEL_VNNI ? CK_ICLASS_INT8_VNNI512 : CK_ICLASS_INT8_MADDUBS256;
         products = 2;
     }
     if (products_per_mac) *products_per_mac = products;

@@ -165,8 +165,7 @@ static int moe_prefill(ck_context *ctx, const float *x, int64_t T, const ck_moe_
 int ck_moe(ck_context *ctx, const float *x, int64_t T, const ck_moe_weights *w, float *out, int threads) {
     if (T < 1 || w->experts < 1 || w->top_k < 1 || w->top_k > w->experts || w->hidden < 1 || w->intermediate < 1)
         return CK_ERR_ARGUMENT;
-    if (w->gate_up.dtype < CK_F32 || w->gate_up.dtype > CK_MXFP4 || w->down.dtype < CK_F32 ||
-        w->down.dtype > CK_MXFP4 || w->router.dtype < CK_F32 || w->router.dtype > CK_MXFP4)
+    if (!ck_dtype_valid(w->gate_up.dtype) || !ck_dtype_valid(w->down.dtype) || !ck_dtype_valid(w->router.dtype))
         return CK_ERR_DTYPE;
     ck_init();
     pthread_mutex_lock(&ctx->lock);

@@ -31,29 +31,6 @@ static inline float bf16_to_float(uint16_t h) {
     return f;
 }
 
-/* IEEE half → float, portable (normals, subnormals, inf, NaN). */
-static inline float f16_to_float(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
-    uint32_t exp = (h >> 10) & 0x1F, man = h & 0x3FF, bits;
-    if (exp == 0) {
-        if (man == 0) {
-            bits = sign;
-        } else { /* subnormal: normalise */
-            int e = -1;
-            do { e++; man <<= 1; } while (!(man & 0x400));
-            bits = sign | ((uint32_t)(127 - 15 - e) << 23) | ((man & 0x3FF) << 13);
-        }
-    } else if (exp == 31) {
-        bits = sign | 0x7F800000u | (man << 13);
-    } else {
-        bits = sign | ((exp + 127 - 15) << 23) | (man << 13);
-    }
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
-
-static inline uint16_t load_u16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
 static inline float load_f32(const uint8_t *p) { float v; memcpy(&v, p, 4); return v; }
 
 static void decode_row_scalar(const ck_weight *w, int64_t r, float *out) {
@@ -64,15 +41,15 @@ static void decode_row_scalar(const ck_weight *w, int64_t r, float *out) {
         memcpy(out, row, (size_t)n * 4);
         break;
     case CK_F16:
-        for (int64_t i = 0; i < n; i++) out[i] = f16_to_float(load_u16(row + 2 * i));
+        for (int64_t i = 0; i < n; i++) out[i] = ck_f16_to_float(ck_load_u16(row + 2 * i));
         break;
     case CK_BF16:
-        for (int64_t i = 0; i < n; i++) out[i] = bf16_to_float(load_u16(row + 2 * i));
+        for (int64_t i = 0; i < n; i++) out[i] = bf16_to_float(ck_load_u16(row + 2 * i));
         break;
     case CK_Q8_0:
         for (int64_t b = 0; b < n / 32; b++) {
             const uint8_t *blk = row + 34 * b;
-            float d = f16_to_float(load_u16(blk));
+            float d = ck_f16_to_float(ck_load_u16(blk));
             for (int k = 0; k < 32; k++) out[32 * b + k] = d * (float)(int8_t)blk[2 + k];
         }
         break;
@@ -111,19 +88,19 @@ __attribute__((target("avx2,fma,f16c"))) static void decode_row_avx2(const ck_we
     case CK_F16:
         for (; i + 8 <= n; i += 8)
             _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(row + 2 * i))));
-        for (; i < n; i++) out[i] = _cvtsh_ss(load_u16(row + 2 * i));
+        for (; i < n; i++) out[i] = _cvtsh_ss(ck_load_u16(row + 2 * i));
         return;
     case CK_BF16:
         for (; i + 8 <= n; i += 8) {
             __m256i h = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(row + 2 * i)));
             _mm256_storeu_ps(out + i, _mm256_castsi256_ps(_mm256_slli_epi32(h, 16)));
         }
-        for (; i < n; i++) out[i] = bf16_to_float(load_u16(row + 2 * i));
+        for (; i < n; i++) out[i] = bf16_to_float(ck_load_u16(row + 2 * i));
         return;
     case CK_Q8_0:
         for (int64_t b = 0; b < n / 32; b++) {
             const uint8_t *blk = row + 34 * b;
-            __m256 d = _mm256_set1_ps(_cvtsh_ss(load_u16(blk)));
+            __m256 d = _mm256_set1_ps(_cvtsh_ss(ck_load_u16(blk)));
             for (int k = 0; k < 4; k++) {
                 __m256i q = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(blk + 2 + 8 * k)));
                 _mm256_storeu_ps(out + 32 * b + 8 * k, _mm256_mul_ps(_mm256_cvtepi32_ps(q), d));
@@ -153,13 +130,15 @@ __attribute__((target("avx2,fma,f16c"))) static void decode_row_avx2(const ck_we
 }
 
 void ck_decode_row_any(const ck_weight *w, int64_t r, float *out, int avx2) {
+    if (ck_is_legacy(w->dtype)) { ck_legacy_decode_row(w, r, out, avx2); return; }
+    if (ck_is_kquant(w->dtype)) { ck_kq_decode_row(w, r, out, avx2); return; }
     pthread_once(&table_once, init_tables);
     if (avx2) decode_row_avx2(w, r, out);
     else decode_row_scalar(w, r, out);
 }
 
 int ck_decode_rows(const ck_weight *w, int64_t row0, int64_t n, float *out) {
-    if (w->dtype < CK_F32 || w->dtype > CK_MXFP4) return CK_ERR_DTYPE;
+    if (!ck_dtype_valid(w->dtype)) return CK_ERR_DTYPE;
     int avx2 = ck_avx2_enabled();
     for (int64_t r = 0; r < n; r++) ck_decode_row_any(w, row0 + r, out + r * w->cols, avx2);
     return CK_OK;
@@ -168,8 +147,8 @@ int ck_decode_rows(const ck_weight *w, int64_t row0, int64_t n, float *out) {
 /* ------------------------------------------------------------------ prepared activations */
 
 int ck_needs_prepared_x(const ck_weight *w, int level) {
-    return level >= CK_LEVEL_AVX2 &&
-           (w->dtype == CK_BF16 || w->dtype == CK_MXFP4 || (w->dtype == CK_Q8_0 && level >= CK_LEVEL_VNNI));
+    return level >= CK_LEVEL_AVX2 && (w->dtype == CK_BF16 || w->dtype == CK_MXFP4 || ck_is_qblock(w->dtype) ||
+                                      (w->dtype == CK_Q8_0 && level >= CK_LEVEL_VNNI));
 }
 
 /* ------------------------------------------------------------------ MXFP4 × 16-bit fixed-point activations
@@ -203,6 +182,7 @@ int64_t ck_prepared_x_floats(const ck_weight *w) {
     int64_t packed = w->cols;
     if (w->dtype == CK_MXFP4) packed = 64 * mx_quads(nb) + 2 * mx_pad8(nb);
     if (w->dtype == CK_Q8_0) packed = 48 * q8_pairs(nb) + mx_pad8(nb);
+    if (ck_is_qblock(w->dtype)) packed = ck_qb_prepared_floats(w->cols);
     return packed > w->cols ? packed : w->cols; /* also room for the plain copy of the other paths */
 }
 
@@ -282,7 +262,7 @@ __attribute__((target("avx2,fma"))) static void mxfp4_prepare_x(const float *x, 
  *   −16·Σ q (lanes 0–7 for block 2p, 8–15 for 2p+1: a vpdpbusd lane sums 4 of a block's 32 products, so each lane
  *   takes an eighth of the block's −128·Σ q, and the block's sum stays exact in int32); zeros past the last block.
  *   dsc [pad8(nb)] floats: d_b (NaN when the block holds NaN or ±inf). */
-__attribute__((target("avx2,fma"))) static void q8_prepare_x(const float *x, int64_t n, float *xp) {
+__attribute__((target("avx2,fma"))) void ck_q8_prepare_x(const float *x, int64_t n, float *xp) {
     const int64_t nb = n / 32, pairs = q8_pairs(nb);
     uint8_t *xq = (uint8_t *)xp;
     float *dsc = xp + 48 * pairs;
@@ -341,8 +321,10 @@ void ck_prepare_x(const ck_weight *w, const float *x, float *xp, int level) {
         for (; i + 32 <= n; i += 32)
             for (int k = 0; k < 16; k++) { xp[i + k] = x[i + 2 * k]; xp[i + 16 + k] = x[i + 2 * k + 1]; }
         for (; i < n; i++) xp[i] = x[i];
+    } else if (ck_is_qblock(w->dtype)) {
+        ck_qb_prepare_x(x, n, xp, ck_is_legacy(w->dtype));
     } else if (w->dtype == CK_Q8_0) {
-        q8_prepare_x(x, n, xp);
+        ck_q8_prepare_x(x, n, xp);
     } else {
         mxfp4_prepare_x(x, n, xp);
     }
@@ -363,17 +345,17 @@ static void gemv_rows_scalar(const ck_weight *w, int64_t row0, int64_t row1, con
                 for (int64_t i = 0; i < n; i++) acc += load_f32(row + 4 * i) * x[i];
                 break;
             case CK_F16:
-                for (int64_t i = 0; i < n; i++) acc += f16_to_float(load_u16(row + 2 * i)) * x[i];
+                for (int64_t i = 0; i < n; i++) acc += ck_f16_to_float(ck_load_u16(row + 2 * i)) * x[i];
                 break;
             case CK_BF16:
-                for (int64_t i = 0; i < n; i++) acc += bf16_to_float(load_u16(row + 2 * i)) * x[i];
+                for (int64_t i = 0; i < n; i++) acc += bf16_to_float(ck_load_u16(row + 2 * i)) * x[i];
                 break;
             case CK_Q8_0:
                 for (int64_t b = 0; b < n / 32; b++) {
                     const uint8_t *blk = row + 34 * b;
                     float s = 0.f;
                     for (int j = 0; j < 32; j++) s += (float)(int8_t)blk[2 + j] * x[32 * b + j];
-                    acc += s * f16_to_float(load_u16(blk));
+                    acc += s * ck_f16_to_float(ck_load_u16(blk));
                 }
                 break;
             case CK_MXFP4: {
@@ -396,12 +378,6 @@ static void gemv_rows_scalar(const ck_weight *w, int64_t row0, int64_t row1, con
 
 /* ------------------------------------------------------------------ GEMV rows, AVX2 */
 
-__attribute__((target("avx2,fma"))) static inline float hsum256(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
 
 /* 32 weights of a float-type row starting at element i, as four float vectors that match x + i + 0, 8, 16, 24 of the
  * prepared layout (f32/f16: natural order; bf16: a dword holds [even | odd << 16], x is prepared per 32 as the 16
@@ -426,8 +402,8 @@ load32_float_type(int32_t dtype, const uint8_t *row, int64_t i, __m256 wv[4]) {
 static inline float scalar_weight(int32_t dtype, const uint8_t *row, int64_t i) {
     switch (dtype) {
     case CK_F32: return load_f32(row + 4 * i);
-    case CK_F16: return f16_to_float(load_u16(row + 2 * i));
-    default: return bf16_to_float(load_u16(row + 2 * i));
+    case CK_F16: return ck_f16_to_float(ck_load_u16(row + 2 * i));
+    default: return bf16_to_float(ck_load_u16(row + 2 * i));
     }
 }
 
@@ -477,7 +453,7 @@ row_dot_avx2(const ck_weight *w, int64_t r, const float *xp, int64_t xs, const i
         for (int64_t b = 0; b < nb; b += 2) { /* two blocks per step, one accumulator each */
             for (int h = 0; h < 2 && b + h < nb; h++) {
                 const uint8_t *blk = row + 34 * (b + h);
-                __m256 d = _mm256_set1_ps(_cvtsh_ss(load_u16(blk)));
+                __m256 d = _mm256_set1_ps(_cvtsh_ss(ck_load_u16(blk)));
                 __m256 q0 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(blk + 2))));
                 __m256 q1 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(blk + 10))));
                 __m256 q2 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(blk + 18))));
@@ -500,7 +476,7 @@ row_dot_avx2(const ck_weight *w, int64_t r, const float *xp, int64_t xs, const i
     }
     for (int k = 0; k < NX; k++) {
         __m256 t = _mm256_add_ps(_mm256_add_ps(acc[k][0], acc[k][1]), _mm256_add_ps(acc[k][2], acc[k][3]));
-        res[k] = hsum256(t) + tail[k];
+        res[k] = ck_hsum256(t) + tail[k];
     }
 }
 
@@ -513,17 +489,6 @@ row_dot_avx2(const ck_weight *w, int64_t r, const float *xp, int64_t xs, const i
  * fastest (R = 4 spills). The AVX2 path (16 registers) gains nothing from R > 1. u = 2·value + 12 for the 16 codes: */
 #define MX_LUT_U 12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0
 
-/* Weight bytes this far ahead are prefetched, once per 64-byte line (or per 68-byte Q8_0 block pair): into L1 a
- * little ahead and into L2 further ahead (the hardware prefetcher alone gives a third of the bandwidth of a plain
- * read here). Interleaved A/B runs on one core against a read of the same bytes: Q8_0 67–70% at L1 3 KiB + L2 12 KiB,
- * 84–90% at 6 KiB + 24 KiB (8 KiB no better); MXFP4 the same best time, mean ratio 84–95% against 67–90%. */
-#define MX_PREFETCH_L1 6144
-#define MX_PREFETCH_L2 24576
-#define MX_PREFETCH(p)                                                                                                 \
-    do {                                                                                                               \
-        _mm_prefetch((const char *)(p) + MX_PREFETCH_L1, _MM_HINT_T0);                                                 \
-        _mm_prefetch((const char *)(p) + MX_PREFETCH_L2, _MM_HINT_T1);                                                 \
-    } while (0)
 
 /* Function head shared by both paths: the prepared x pointers of the NX vectors, then passes over RMAX (1, 2 or 4)
  * rows, then fewer for the last ones. BODY(R) is the pass over rows r … r+R−1. */
@@ -588,7 +553,7 @@ row_dot_avx2(const ck_weight *w, int64_t r, const float *xp, int64_t xs, const i
         const float b_ = bias ? bias[r + j] : 0.f;                                                                     \
         for (int k = 0; k < NX; k++) {                                                                                 \
             __m256 t_ = REDUCE(acc[j][k]);                                                                             \
-            y[k * ys + (r + j - row0)] = (hsum256(t_) - hsum256(cacc[j][k])) + b_;                                     \
+            y[k * ys + (r + j - row0)] = (ck_hsum256(t_) - ck_hsum256(cacc[j][k])) + b_;                               \
         }                                                                                                              \
     }
 
@@ -803,7 +768,7 @@ MX_ROWS_FUNCTION(mxfp4_rows_vnni_4, MX_VNNI_TARGET, 4, 1, MX_BW_CONSTS, MX_PASS_
     do {                                                                                                               \
         for (int j = 0; j < R; j++) {                                                                                  \
             uint16_t h_[8] = {0};                                                                                      \
-            for (int i = 0; i < (n); i++) h_[i] = load_u16(rowp[j] + 34 * (g + i));                                    \
+            for (int i = 0; i < (n); i++) h_[i] = ck_load_u16(rowp[j] + 34 * (g + i));                                 \
             const __m256 dw_ = _mm256_cvtph_ps(_mm_setr_epi16((short)h_[0], (short)h_[1], (short)h_[2], (short)h_[3], \
                                                               (short)h_[4], (short)h_[5], (short)h_[6], (short)h_[7])); \
             for (int k = 0; k < NX; k++) sd[j][k] = _mm256_mul_ps(dw_, _mm256_loadu_ps(dsc[k] + g));                   \
@@ -837,7 +802,7 @@ MX_ROWS_FUNCTION(mxfp4_rows_vnni_4, MX_VNNI_TARGET, 4, 1, MX_BW_CONSTS, MX_PASS_
         }                                                                                                              \
         for (int j = 0; j < R; j++) {                                                                                  \
             const float b_ = bias ? bias[r + j] : 0.f;                                                                 \
-            for (int k = 0; k < NX; k++) y[k * ys + (r + j - row0)] = hsum256(MX_REDUCE_VNNI(acc[j][k])) + b_;        \
+            for (int k = 0; k < NX; k++) y[k * ys + (r + j - row0)] = ck_hsum256(MX_REDUCE_VNNI(acc[j][k])) + b_;      \
         }                                                                                                              \
     } while (0)
 
@@ -887,6 +852,14 @@ GEMV_ROWS_AVX2(4)
 
 void ck_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xp_stride, int nx,
                   const float *bias, float *y, int64_t y_stride, int level) {
+    if (ck_is_legacy(w->dtype)) {
+        ck_legacy_gemv_rows(w, row0, row1, xp, xp_stride, nx, bias, y, y_stride, level);
+        return;
+    }
+    if (ck_is_kquant(w->dtype)) {
+        ck_kq_gemv_rows(w, row0, row1, xp, xp_stride, nx, bias, y, y_stride, level);
+        return;
+    }
     pthread_once(&table_once, init_tables);
     if (level < CK_LEVEL_AVX2) {
         gemv_rows_scalar(w, row0, row1, xp, xp_stride, nx, bias, y, y_stride);

@@ -241,6 +241,13 @@ int64_t ck_row_bytes(int32_t dtype, int64_t cols) {
     case CK_BF16: return cols * 2;
     case CK_Q8_0: return cols / 32 * 34;
     case CK_MXFP4: return cols / 32 * 16;
+    case CK_Q4_0: return cols / 32 * 18;
+    case CK_Q4_1: return cols / 32 * 20;
+    case CK_Q5_0: return cols / 32 * 22;
+    case CK_Q5_1: return cols / 32 * 24;
+    case CK_Q4_K: return cols / 256 * 144;
+    case CK_Q5_K: return cols / 256 * 176;
+    case CK_Q6_K: return cols / 256 * 210;
     default: return 0;
     }
 }

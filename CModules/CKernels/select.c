@@ -3,7 +3,7 @@
 #include <math.h>
 
 int ck_embedding(const ck_weight *table, const int32_t *tokens, int64_t T, float *out, int threads) {
-    if (table->dtype < CK_F32 || table->dtype > CK_MXFP4) return CK_ERR_DTYPE;
+    if (!ck_dtype_valid(table->dtype)) return CK_ERR_DTYPE;
     const int avx2 = ck_avx2_enabled();
     const int team = ck_team(threads, T * table->cols, 65536);
     CK_PARALLEL(team, nt, id, {

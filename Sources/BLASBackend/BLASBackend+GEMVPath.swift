@@ -1,9 +1,11 @@
 import CKernels
 import OSSCore
 
-/// The instruction path of the BLAS backend's integer GEMV kernels: MXFP4 on every path, Q8_0 on the VNNI ones (on
-/// `avx2` Q8_0 runs in float). The MXFP4 paths compute the same integers in the same order, so they give
-/// bit-identical results; choosing one lets a benchmark compare them on one machine.
+/// The instruction path of the BLAS backend's integer GEMV kernels: MXFP4 and the GGUF block types (Q4_0 … Q6_K) on
+/// every path, Q8_0 on the VNNI ones (on `avx2` Q8_0 runs in float). The MXFP4 paths compute the same integers in the
+/// same order, so they give bit-identical results (the block types' 256- and 512-bit paths sum in different orders);
+/// choosing one lets a benchmark compare them on one machine. The block types have one 512-bit path (`vpshufb` and
+/// `vpermb` run the same code for them).
 public enum GEMVPath: String, CaseIterable, Sendable {
     /// The fastest the CPU has (vpermb, else vpshufb, else AVX2).
     case auto

@@ -4,8 +4,8 @@ import OSSCore
 extension BLASBackend {
     /// `out[T, out] = x[T, in] · weight[out, in]ᵀ + bias`: our GEMV kernels for T ≤ 4 (weights decoded in registers;
     /// MXFP4: integer multiply-adds against 16-bit fixed-point activations, T ≤ 64 on the AVX2 path and T ≤ 256 on
-    /// the AVX512-VNNI path; Q8_0 the same on the VNNI path), cblas_sgemm (f32) or decoded tiles + cblas_sgemm (other
-    /// dtypes) for larger T.
+    /// the AVX512-VNNI path; Q8_0 the same on the VNNI path; Q4_0 … Q5_1, Q4_K and Q5_K the same on every AVX2 path
+    /// for T ≤ 64, Q6_K for T ≤ 32), cblas_sgemm (f32) or decoded tiles + cblas_sgemm (other dtypes) for larger T.
     public func linear(_ x: Tensor, weight: WeightTensor, bias: Tensor?, out: Tensor) throws {
         try OpValidation.linear(x, weight, bias, out)
         let ctx = try requireContext("linear")

@@ -96,6 +96,8 @@ public enum MarkdownReporter {
             }
         }
 
+        out += serveSection(run)
+
         let autoRows = run.results.filter { $0.backend == "auto" }
         if !autoRows.isEmpty {
             out.append("")
@@ -191,5 +193,36 @@ public enum MarkdownReporter {
         if let name = r.ceilingName { return "\(Figures.percent(r.rooflineFraction)) \(name)" }
         let inCache = r.bound == .memory && machine.l3Bytes > 0 && r.workingSetBytes < Double(machine.l3Bytes)
         return "\(Figures.percent(r.rooflineFraction)) \(r.bound == .compute ? "FMA" : "DRAM")\(inCache ? " †" : "")"
+    }
+
+    /// `oss bench serve`: one row per level, then the sampler's time per token per setting.
+    static func serveSection(_ run: BenchRun) -> [String] {
+        let levels = run.results.filter { $0.suite == .serve && $0.serve != nil }
+        let sampler = run.results.filter { $0.suite == .serve && $0.op == "sample" }
+        var out: [String] = []
+        if !levels.isEmpty {
+            out += ["", "## Serving (continuous batching)", "",
+                    "c requests of p prompt + g generated tokens submitted at once. Aggregate: all generated tokens ÷ "
+                    + "wall time (first submission to last token). Decode: c ÷ median inter-token latency (ITL). "
+                    + "TTFT: submission to first token, so it includes queueing behind other prompts.", "",
+                    "| model | backend | thr | c | p | g | aggregate tok/s | decode tok/s | TTFT p50 | TTFT p99 | ITL p50 | ITL p99 |",
+                    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            for r in levels {
+                guard let f = r.serve else { continue }
+                out.append("| \(r.dtype) | \(r.backend) | \(r.threads) | \(f.concurrency) | \(f.promptTokens) | \(f.genTokens) | "
+                           + "\(Figures.number(f.aggregateTokensPerSecond)) | \(Figures.number(f.decodeTokensPerSecond)) | "
+                           + "\(Figures.duration(ns: f.ttftP50Ns)) | \(Figures.duration(ns: f.ttftP99Ns)) | "
+                           + "\(Figures.duration(ns: f.itlP50Ns)) | \(Figures.duration(ns: f.itlP99Ns)) |")
+            }
+        }
+        if !sampler.isEmpty {
+            out += ["", "## Sampler (one stream, per token)", "", "| setting | vocab | median | p10 | p90 | p99 |",
+                    "|---|---:|---:|---:|---:|---:|"]
+            for r in sampler {
+                out.append("| \(r.test) | \(r.n) | \(Figures.duration(ns: r.stats.median)) | \(Figures.duration(ns: r.stats.p10)) | "
+                           + "\(Figures.duration(ns: r.stats.p90)) | \(Figures.duration(ns: r.stats.p99)) |")
+            }
+        }
+        return out
     }
 }

@@ -2,9 +2,10 @@ import BLASBackend
 import Foundation
 import OSSCore
 
-/// Op families of the ops suite (`--ops`). `linear` expands to the six gpt-oss matrices below.
+/// Op families of the ops suite (`--ops`). `linear` expands to the six gpt-oss matrices below; `llama_up` and
+/// `llama_down` are Llama-3.2-1B's FFN matrices (rows of 2048 and 8192: whole K-quant super-blocks).
 public enum OpFamily: String, CaseIterable, Sendable {
-    case qkv, attn_out, router, gate_up, down, unembed
+    case qkv, attn_out, router, gate_up, down, unembed, llama_up, llama_down
     case attention, moe, rmsnorm, rope, swiglu, softmax, add, embedding, argmax, topk
 
     /// The gpt-oss-20b linear shapes: (in, out, natural dtype, has bias).
@@ -17,6 +18,8 @@ public enum OpFamily: String, CaseIterable, Sendable {
         case .gate_up: return (g.hidden, 2 * g.intermediate, .mxfp4, true)
         case .down: return (g.intermediate, g.hidden, .mxfp4, true)
         case .unembed: return (g.hidden, g.vocab, .bf16, false)
+        case .llama_up: return (g.llamaHidden, g.llamaIntermediate, .q4_K, false)
+        case .llama_down: return (g.llamaIntermediate, g.llamaHidden, .q4_K, false)
         default: return nil
         }
     }
@@ -41,6 +44,8 @@ public enum OpsSuite {
     // gpt-oss-20b dimensions (gpt-oss.md §1).
     static let hidden = 2880, heads = 64, kvHeads = 8, headDim = 64, experts = 32, topK = 4
     static let intermediate = 2880, vocab = 201_088, slidingWindow = 128
+    // Llama-3.2-1B's FFN (hidden 2048, intermediate 8192), for the GGUF block types.
+    static let llamaHidden = 2048, llamaIntermediate = 8192
 
     /// Every family name `--ops` accepts (`linear` = qkv, attn_out, router, gate_up, down, unembed).
     public static var familyNames: [String] { ["linear"] + OpFamily.allCases.map(\.rawValue) }

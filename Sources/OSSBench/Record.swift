@@ -9,6 +9,28 @@ public enum BenchSuite: String, Codable, Sendable, CaseIterable {
     case ops
     /// The whole model: prefill (pp) and decode (tg).
     case e2e
+    /// Serving: concurrent requests through the continuous-batching engine (`oss bench serve`), and the sampler.
+    case serve
+}
+
+/// Figures of one serving level (`oss bench serve`): `concurrency` requests of `promptTokens` + `genTokens` each,
+/// submitted at once. Latencies in ns.
+public struct ServeFigures: Codable, Sendable, Equatable {
+    public var concurrency: Int
+    public var promptTokens: Int
+    public var genTokens: Int
+    /// Generated tokens of all requests ÷ wall time from the first submission to the last token.
+    public var aggregateTokensPerSecond: Double
+    /// Decode tokens/s over all streams: concurrency ÷ median inter-token latency.
+    public var decodeTokensPerSecond: Double
+    public var ttftP50Ns: Double, ttftP99Ns: Double
+    public var itlP50Ns: Double, itlP99Ns: Double
+    public init(concurrency: Int, promptTokens: Int, genTokens: Int, aggregateTokensPerSecond: Double,
+                decodeTokensPerSecond: Double, ttftP50Ns: Double, ttftP99Ns: Double, itlP50Ns: Double, itlP99Ns: Double) {
+        self.concurrency = concurrency; self.promptTokens = promptTokens; self.genTokens = genTokens
+        self.aggregateTokensPerSecond = aggregateTokensPerSecond; self.decodeTokensPerSecond = decodeTokensPerSecond
+        self.ttftP50Ns = ttftP50Ns; self.ttftP99Ns = ttftP99Ns; self.itlP50Ns = itlP50Ns; self.itlP99Ns = itlP99Ns
+    }
 }
 
 /// The machine and build a run was measured on (stored once per run, referenced by every result row).
@@ -139,6 +161,8 @@ public struct BenchResult: Codable, Sendable, Equatable {
     /// run just before the rep on the same threads) ÷ (the rep's time) — the kernel's share of pure-read speed,
     /// paired rep by rep so machine drift cancels. nil elsewhere and in older records.
     public var readRatio: Double?
+    /// Serving levels (suite `serve`, op `serve`): throughput and latency percentiles; nil elsewhere.
+    public var serve: ServeFigures?
     public var samplesNs: [Double]
 
     public init(suite: BenchSuite, test: String, op: String, backend: String, threads: Int, dtype: String, shape: String,

@@ -4,7 +4,7 @@ import Foundation
 /// `results/latest.md` pointing to the newest run.
 public enum ResultsDirectory {
     /// Chart files of a run directory.
-    public static let charts = ["threads.svg", "roofline.svg", "e2e.svg"]
+    public static let charts = ["threads.svg", "roofline.svg", "e2e.svg", "serve.svg"]
 
     /// `<yyyy-MM-dd-HHmmss>-<commit>` from the machine block's date (UTC).
     public static func runID(machine: MachineBlock) -> String {
@@ -29,6 +29,7 @@ public enum ResultsDirectory {
             ("threads.svg", SVGCharts.threadScaling(run)),
             ("roofline.svg", SVGCharts.roofline(run)),
             ("e2e.svg", SVGCharts.endToEnd(run)),
+            ("serve.svg", SVGCharts.serving(run)),
         ]
         do {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -55,6 +56,7 @@ public enum ResultsDirectory {
         if SVGCharts.threadScaling(run) != nil { out += "![throughput vs threads](\(prefix)threads.svg)\n\n" }
         if SVGCharts.roofline(run) != nil { out += "![roofline](\(prefix)roofline.svg)\n\n" }
         if SVGCharts.endToEnd(run) != nil { out += "![end-to-end tokens/s](\(prefix)e2e.svg)\n" }
+        if SVGCharts.serving(run) != nil { out += "![serving: tokens/s and TTFT p99 vs concurrency](\(prefix)serve.svg)\n" }
         return out
     }
 }

@@ -214,6 +214,49 @@ public enum SVGCharts {
         return svg.render()
     }
 
+    /// Serving: aggregate tokens/s (left) and TTFT p99 (right) against concurrency, one line per prompt/gen shape.
+    public static func serving(_ run: BenchRun) -> String? {
+        let levels = run.results.compactMap { r in r.serve.map { (r, $0) } }
+        guard !levels.isEmpty else { return nil }
+        var shapes: [String] = []
+        for (_, f) in levels where !shapes.contains("p\(f.promptTokens) g\(f.genTokens)") {
+            shapes.append("p\(f.promptTokens) g\(f.genTokens)")
+        }
+        let palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
+        let w = 820.0, h = 340.0, panel = (w - 60) / 2
+        var svg = SVGCanvas(width: w, height: h)
+        svg.text("Serving: aggregate tokens/s and TTFT p99 vs concurrent requests", x: 10, y: 22, size: 15, weight: "bold")
+        let cmax = Double(levels.map(\.1.concurrency).max() ?? 1)
+        let panels: [(String, (ServeFigures) -> Double)] = [
+            ("aggregate tokens/s", { $0.aggregateTokensPerSecond }), ("TTFT p99 (s)", { $0.ttftP99Ns / 1e9 }),
+        ]
+        for (pi, (title, value)) in panels.enumerated() {
+            let ox = 50 + Double(pi) * (panel + 20)
+            let ymax = (levels.map { value($0.1) }.max() ?? 1) * 1.15
+            let x = ChartAxis(lo: 1, hi: max(cmax, 2), pixelLo: ox, pixelHi: ox + panel - 20, log: true)
+            let y = ChartAxis(lo: 0, hi: max(ymax, 1e-9), pixelLo: h - 40, pixelHi: 60, log: false)
+            frame(&svg, x: x, y: y)
+            svg.text(title, x: ox, y: 50, size: 12, weight: "bold")
+            for v in [0, ymax / 1.15] {
+                svg.text(Figures.number(v), x: ox - 4, y: y.pixel(v) + 4, size: 10, anchor: "end")
+            }
+            for c in Set(levels.map(\.1.concurrency)).sorted() {
+                svg.text("\(c)", x: x.pixel(Double(c)), y: h - 24, size: 10, anchor: "middle")
+            }
+            for (si, shape) in shapes.enumerated() {
+                let points = levels.filter { "p\($0.1.promptTokens) g\($0.1.genTokens)" == shape }
+                    .sorted { $0.1.concurrency < $1.1.concurrency }
+                    .map { (x.pixel(Double($0.1.concurrency)), y.pixel(value($0.1))) }
+                let colour = palette[si % palette.count]
+                svg.polyline(points, stroke: colour)
+                for (px, py) in points { svg.circle(cx: px, cy: py, r: 3, fill: colour) }
+                if pi == 0 { svg.text(shape, x: ox + 8, y: 76 + Double(si) * 14, size: 10, fill: colour) }
+            }
+        }
+        svg.text("concurrent requests", x: w / 2, y: h - 6, size: 11, anchor: "middle")
+        return svg.render()
+    }
+
     private static func legend(_ svg: inout SVGCanvas, backends: [String], x: Double, y: Double) {
         var ox = x
         for b in backends {

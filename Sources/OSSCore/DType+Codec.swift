@@ -44,15 +44,14 @@ public enum Codec {
         for k in 0..<32 { out[k] = d * Float(qs[k]) }
     }
 
-    /// Encodes 32 floats as one Q8_0 block (d = max|x|/127, q = round(x/d)), as ggml's reference quantizer.
+    /// Encodes 32 floats as one Q8_0 block (q ∈ −127…127, value d·q): the scale search of `ScaleSearch.symmetric`,
+    /// which includes ggml's reference choice d = max|x|/127, so the block's squared error is never above it.
     public static func encodeQ8_0Block(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) {
         var amax: Float = 0
         for k in 0..<32 { amax = max(amax, abs(x[k])) }
-        let d = amax / 127
-        let id: Float = d != 0 ? 1 / d : 0
-        block.storeBytes(of: floatToF16(d), as: UInt16.self)
         let qs = (block + 2).assumingMemoryBound(to: Int8.self)
-        for k in 0..<32 { qs[k] = Int8(clamping: Int((x[k] * id).rounded(.toNearestOrEven))) }
+        let r = ScaleSearch.symmetric(x, 32, lo: -127, hi: 127, storage: .f16, levels: qs, extra: amax / 127)
+        block.storeBytes(of: floatToF16(r.d).littleEndian, as: UInt16.self)
     }
 
     /// Encodes 32 floats as one MXFP4 group: scale chosen so the largest magnitude fits ±6, codes by nearest value.

@@ -9,7 +9,10 @@ public struct RopeYaRN: Sendable, Equatable {
     public var betaFast: Double
     public var betaSlow: Double
     public init(originalContext: Int, extFactor: Double = 1, betaFast: Double = 32, betaSlow: Double = 1) {
-        self.originalContext = originalContext; self.extFactor = extFactor; self.betaFast = betaFast; self.betaSlow = betaSlow
+        self.originalContext = originalContext
+        self.extFactor = extFactor
+        self.betaFast = betaFast
+        self.betaSlow = betaSlow
     }
 }
 
@@ -22,9 +25,12 @@ extension RopeTable {
     /// - Parameters:
     ///   - freqScale: 1/factor for linear and YaRN scaling, 1 without.
     ///   - freqFactors: `f_i`, `headDim/2` of them (`rope_freqs.weight`, Llama 3's scaling), nil = all 1.
-    public static func ggml(headDim: Int, base: Double, freqScale: Double = 1, freqFactors: [Float]? = nil,
-                            yarn: RopeYaRN? = nil, attnFactor: Double = 1, maxPositions: Int) throws -> RopeTable {
-        let half = headDim / 2, d = Double(headDim)
+    public static func ggml(
+        headDim: Int, base: Double, freqScale: Double = 1, freqFactors: [Float]? = nil,
+        yarn: RopeYaRN? = nil, attnFactor: Double = 1, maxPositions: Int
+    ) throws -> RopeTable {
+        let half = headDim / 2
+        let d = Double(headDim)
         guard base.isFinite, base > 1, freqScale.isFinite, freqScale > 0, attnFactor.isFinite, attnFactor > 0 else {
             throw BackendError.invalidArgument(
                 op: "rope", detail: "base \(base), freq scale \(freqScale), attention factor \(attnFactor)")
@@ -39,10 +45,14 @@ extension RopeTable {
         var factor = attnFactor
         if let y = yarn, y.extFactor != 0 {
             guard y.originalContext > 0, y.betaFast > 0, y.betaSlow > 0 else {
-                throw BackendError.invalidArgument(op: "rope", detail: "YaRN original context \(y.originalContext), β \(y.betaFast)/\(y.betaSlow)")
+                throw BackendError.invalidArgument(
+                    op: "rope", detail: "YaRN original context \(y.originalContext), β \(y.betaFast)/\(y.betaSlow)")
             }
-            func corr(_ beta: Double) -> Double { d * log(Double(y.originalContext) / (beta * 2 * Double.pi)) / (2 * log(base)) }
-            let low = max(0, corr(y.betaFast).rounded(.down)), high = min(d - 1, corr(y.betaSlow).rounded(.up))
+            func corr(_ beta: Double) -> Double {
+                d * log(Double(y.originalContext) / (beta * 2 * Double.pi)) / (2 * log(base))
+            }
+            let low = max(0, corr(y.betaFast).rounded(.down))
+            let high = min(d - 1, corr(y.betaSlow).rounded(.up))
             for i in 0..<half {
                 let ramp = 1 - min(1, max(0, (Double(i) - low) / max(0.001, high - low)))
                 mix[i] = ramp * y.extFactor
@@ -59,9 +69,12 @@ extension RopeTable {
     /// Llama 3's frequency factors (what llama.cpp's converter bakes into `rope_freqs.weight`, gguf.md §2):
     /// with `λ_i = 2π·base^(2i/d)`, `f_i = 1` when `λ_i < L/high`, `factor` when `λ_i > L/low`, else
     /// `1/((1 − s)/factor + s)` with `s = (L/λ_i − low)/(high − low)`.
-    public static func llama3FrequencyFactors(headDim: Int, base: Double, factor: Double, lowFrequencyFactor low: Double,
-                                              highFrequencyFactor high: Double, originalContext: Int) -> [Float] {
-        let d = Double(headDim), l = Double(originalContext)
+    public static func llama3FrequencyFactors(
+        headDim: Int, base: Double, factor: Double, lowFrequencyFactor low: Double,
+        highFrequencyFactor high: Double, originalContext: Int
+    ) -> [Float] {
+        let d = Double(headDim)
+        let l = Double(originalContext)
         return (0..<(headDim / 2)).map { i in
             let lambda = 2 * Double.pi * pow(base, 2 * Double(i) / d)
             if lambda < l / high { return 1 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A weight matrix (or stack of matrices) in its stored dtype: raw bytes, possibly a view into an mmap'd file.
 ///
 /// Logical shape is `[out, in]` for a matrix or `[E, out, in]` for a stack of expert matrices; `in` is the
@@ -81,6 +83,10 @@ public struct WeightTensor: @unchecked Sendable, CustomStringConvertible {
             for b in 0..<(n / 32) {
                 Codec.decodeMXFP4Group(row.assumingMemoryBound(to: UInt8.self) + 16 * b, scale: sc[b], into: out + 32 * b)
             }
+        case .q4_0, .q4_1, .q5_0, .q5_1:
+            for b in 0..<(n / 32) { LegacyQuant.decodeBlock(dtype, row + dtype.bytesPerBlock * b, into: out + 32 * b) }
+        case .q4_K, .q5_K, .q6_K:
+            for b in 0..<(n / 256) { KQuant.decodeBlock(dtype, row + dtype.bytesPerBlock * b, into: out + 256 * b) }
         }
     }
 
@@ -110,39 +116,100 @@ public final class WeightStorage: @unchecked Sendable {
 
 extension WeightTensor {
     /// Encodes Float32 values (row-major, `shape.count` of them) into a new weight of `dtype`.
-    /// Quantizing dtypes round; f32 is exact. For tests, synthetic models and benchmarks.
+    /// Quantizing dtypes round (the GGUF block types through their scale searches, see `LegacyQuant` and `KQuant`);
+    /// f32 is exact. For tests, synthetic models, benchmarks and `oss quantize`.
+    /// - Throws: `OSSError.invalidWeight` for a count or shape mismatch, or a NaN/±inf value for a block dtype (its
+    ///   block scale would be meaningless).
     public static func encode(_ values: [Float], shape: Shape, dtype: DType) throws -> WeightTensor {
         guard values.count == shape.count else {
             throw OSSError.invalidWeight("encode: \(values.count) values for shape \(shape)")
         }
+        return try values.withUnsafeBufferPointer { v in
+            try build(shape: shape, dtype: dtype) { r, row in
+                row.update(from: v.baseAddress! + r * shape.last, count: shape.last)
+            }
+        }
+    }
+
+    /// This weight in another dtype, converted one row at a time (decode to Float32, encode), rows spread over
+    /// `threads` threads: no whole-matrix Float32 copy, so a 2.3 GB BF16 unembedding converts in a few MB of scratch.
+    /// A one-time load step (`ModelLoadOptions.requantize`, `oss quantize`), never per token.
+    /// - Throws: as `encode` (a non-finite value into a block dtype names the row).
+    public func converted(to target: DType, threads: Int = 1) throws -> WeightTensor {
+        if target == dtype { return self }
+        return try Self.build(shape: shape, dtype: target, threads: threads) { r, row in decodeRow(r, into: row) }
+    }
+
+    /// Builds a weight of `dtype` and `shape` whose row r (of the flattened `[rows, in]` view) is what `fill(r, row)`
+    /// writes into a Float32 scratch row, encoded row by row on up to `threads` threads.
+    static func build(shape: Shape, dtype: DType, threads: Int = 1,
+                      _ fill: (Int, UnsafeMutablePointer<Float>) -> Void) throws -> WeightTensor {
         guard shape.rank >= 1, shape.last % dtype.blockSize == 0 else {
             throw OSSError.invalidWeight("encode: \(dtype) needs last dim multiple of \(dtype.blockSize), got \(shape)")
         }
         let n = shape.last, rows = shape.rows
         let dataBytes = rows * dtype.rowBytes(n)
-        let scaleBytes = rows * dtype.rowScaleBytes(n)
-        let store = WeightStorage(count: dataBytes + scaleBytes)
+        let store = WeightStorage(count: dataBytes + rows * dtype.rowScaleBytes(n))
         let p = store.bytes
-        values.withUnsafeBufferPointer { v in
-            let src = v.baseAddress!
-            switch dtype {
-            case .f32:
-                p.copyMemory(from: src, byteCount: 4 * values.count)
-            case .f16:
-                for i in 0..<values.count { p.storeBytes(of: Codec.floatToF16(src[i]), toByteOffset: 2 * i, as: UInt16.self) }
-            case .bf16:
-                for i in 0..<values.count { p.storeBytes(of: Codec.floatToBF16(src[i]), toByteOffset: 2 * i, as: UInt16.self) }
-            case .q8_0:
-                for b in 0..<(values.count / 32) { Codec.encodeQ8_0Block(src + 32 * b, into: p + 34 * b) }
-            case .mxfp4:
-                let blocks = p.assumingMemoryBound(to: UInt8.self)
-                let scales = (p + dataBytes).assumingMemoryBound(to: UInt8.self)
-                for b in 0..<(values.count / 32) {
-                    scales[b] = Codec.encodeMXFP4Group(src + 32 * b, bytes: blocks + 16 * b)
+        let parts = max(1, min(threads, rows))
+        let failedRow = ManagedAtomicRow()
+        withoutActuallyEscaping(fill) { fill in
+            let task = RowTask(fill: fill, bytes: p)
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                let p = task.bytes
+                let row = UnsafeMutablePointer<Float>.allocate(capacity: n)
+                defer { row.deallocate() }
+                for r in stride(from: part, to: rows, by: parts) {
+                    task.fill(r, row)
+                    if dtype.isQuantized, (0..<n).contains(where: { !row[$0].isFinite }) {
+                        failedRow.record(r)
+                        continue
+                    }
+                    encodeRow(row, count: n, dtype: dtype, data: p + r * dtype.rowBytes(n),
+                              scales: (p + dataBytes).assumingMemoryBound(to: UInt8.self) + r * dtype.rowScaleBytes(n))
                 }
             }
+        }
+        if let r = failedRow.first {
+            throw OSSError.invalidWeight("encode: \(dtype) cannot hold a non-finite value (row \(r) of \(shape))")
         }
         let scales = dtype == .mxfp4 ? UnsafePointer((p + dataBytes).assumingMemoryBound(to: UInt8.self)) : nil
         return try WeightTensor(dtype: dtype, shape: shape, data: UnsafeRawPointer(p), scales: scales, owner: store)
     }
+
+    /// Encodes one row of `n` Float32 values into `data` (and `scales`, MXFP4's E8M0 bytes).
+    static func encodeRow(_ src: UnsafePointer<Float>, count n: Int, dtype: DType, data p: UnsafeMutableRawPointer,
+                          scales: UnsafeMutablePointer<UInt8>) {
+        switch dtype {
+        case .f32:
+            p.copyMemory(from: src, byteCount: 4 * n)
+        case .f16:
+            for i in 0..<n { p.storeBytes(of: Codec.floatToF16(src[i]), toByteOffset: 2 * i, as: UInt16.self) }
+        case .bf16:
+            for i in 0..<n { p.storeBytes(of: Codec.floatToBF16(src[i]), toByteOffset: 2 * i, as: UInt16.self) }
+        case .q8_0:
+            for b in 0..<(n / 32) { Codec.encodeQ8_0Block(src + 32 * b, into: p + 34 * b) }
+        case .mxfp4:
+            let blocks = p.assumingMemoryBound(to: UInt8.self)
+            for b in 0..<(n / 32) { scales[b] = Codec.encodeMXFP4Group(src + 32 * b, bytes: blocks + 16 * b) }
+        case .q4_0, .q4_1, .q5_0, .q5_1:
+            for b in 0..<(n / 32) { LegacyQuant.encodeBlock(dtype, src + 32 * b, into: p + dtype.bytesPerBlock * b) }
+        case .q4_K, .q5_K, .q6_K:
+            for b in 0..<(n / 256) { KQuant.encodeBlock(dtype, src + 256 * b, into: p + dtype.bytesPerBlock * b) }
+        }
+    }
+}
+
+/// The fill closure of `WeightTensor.build`, shared by its worker threads (each writes its own rows).
+private struct RowTask: @unchecked Sendable {
+    let fill: (Int, UnsafeMutablePointer<Float>) -> Void
+    let bytes: UnsafeMutableRawPointer
+}
+
+/// The lowest row a `build` worker found a non-finite value in (thread-safe).
+private final class ManagedAtomicRow: @unchecked Sendable {
+    private let lock = NSLock()
+    private var row: Int?
+    func record(_ r: Int) { lock.lock(); row = min(row ?? r, r); lock.unlock() }
+    var first: Int? { lock.lock(); defer { lock.unlock() }; return row }
 }

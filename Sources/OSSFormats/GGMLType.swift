@@ -1,7 +1,8 @@
 import OSSCore
 
 /// Tensor storage types of ggml, as numbered in GGUF tensor infos. Every type ggml can read from a GGUF file is
-/// known (so any file's layout can be validated); ``GGUFFile/weight(_:)`` decodes F32, F16, BF16, Q8_0 and MXFP4.
+/// known (so any file's layout can be validated); ``GGUFFile/weight(_:)`` reads F32, F16, BF16, Q8_0, MXFP4,
+/// Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K and Q6_K.
 public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
     case f32 = 0, f16 = 1, q4_0 = 2, q4_1 = 3, q5_0 = 6, q5_1 = 7, q8_0 = 8, q8_1 = 9
     case q2_K = 10, q3_K = 11, q4_K = 12, q5_K = 13, q6_K = 14, q8_K = 15
@@ -57,6 +58,13 @@ public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
         case .bf16: return .bf16
         case .q8_0: return .q8_0
         case .mxfp4: return .mxfp4
+        case .q4_0: return .q4_0
+        case .q4_1: return .q4_1
+        case .q5_0: return .q5_0
+        case .q5_1: return .q5_1
+        case .q4_K: return .q4_K
+        case .q5_K: return .q5_K
+        case .q6_K: return .q6_K
         default: return nil
         }
     }
@@ -69,6 +77,13 @@ public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
         case .bf16: self = .bf16
         case .q8_0: self = .q8_0
         case .mxfp4: self = .mxfp4
+        case .q4_0: self = .q4_0
+        case .q4_1: self = .q4_1
+        case .q5_0: self = .q5_0
+        case .q5_1: self = .q5_1
+        case .q4_K: self = .q4_K
+        case .q5_K: self = .q5_K
+        case .q6_K: self = .q6_K
         }
     }
 

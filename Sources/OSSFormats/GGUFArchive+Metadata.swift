@@ -67,7 +67,7 @@ extension GGUFArchive {
     /// An array of numbers (float or integer elements) as Float, nil when absent.
     public func optionalFloatArray(_ key: String) throws(GGUFError) -> [Float]? {
         guard let v = metadata[key] else { return nil }
-        guard case let .array(type, items) = v, type != .string, type != .array, type != .bool else {
+        guard case .array(let type, let items) = v, type != .string, type != .array, type != .bool else {
             throw wrong(key, v, "an array of numbers")
         }
         return items.map { Float($0.doubleValue ?? 0) }
@@ -76,11 +76,13 @@ extension GGUFArchive {
     /// An array of integers as Int32 (values outside Int32 are an error), nil when absent.
     public func optionalInt32Array(_ key: String) throws(GGUFError) -> [Int32]? {
         guard let v = metadata[key] else { return nil }
-        guard case let .array(_, items) = v else { throw wrong(key, v, "an array of integers") }
+        guard case .array(_, let items) = v else { throw wrong(key, v, "an array of integers") }
         var out: [Int32] = []
         out.reserveCapacity(items.count)
         for item in items {
-            guard let i = item.intValue, let small = Int32(exactly: i) else { throw wrong(key, v, "an array of 32-bit integers") }
+            guard let i = item.intValue, let small = Int32(exactly: i) else {
+                throw wrong(key, v, "an array of 32-bit integers")
+            }
             out.append(small)
         }
         return out
@@ -91,7 +93,7 @@ extension GGUFArchive {
     public func optionalPerLayerInt(_ key: String, layers: Int) throws(GGUFError) -> [Int]? {
         guard let v = metadata[key] else { return nil }
         if let i = v.intValue { return Array(repeating: i, count: layers) }
-        guard case let .array(_, items) = v else { throw wrong(key, v, "an integer or an array of integers") }
+        guard case .array(_, let items) = v else { throw wrong(key, v, "an integer or an array of integers") }
         guard items.count == layers else { throw wrong(key, v, "\(layers) entries (one per layer)") }
         var out: [Int] = []
         for item in items {

@@ -26,7 +26,8 @@ public final class GGUFArchive: @unchecked Sendable {
         let first: GGUFFile
         let (prefix, _, countInName) = Self.splitName(url)
         if let prefix, let countInName {
-            first = try GGUFFile(url: Self.shardURL(prefix: prefix, number: 1, count: countInName), residency: residency)
+            first = try GGUFFile(
+                url: Self.shardURL(prefix: prefix, number: 1, count: countInName), residency: residency)
         } else {
             first = try GGUFFile(url: url, residency: residency)
         }
@@ -34,14 +35,19 @@ public final class GGUFArchive: @unchecked Sendable {
         let count = try Self.splitInt(first, "split.count") ?? 1
         if count > 1 {
             guard let prefix, let countInName else {
-                throw .invalidSplit(file: url, reason: "split.count is \(count) but the file name is not "
-                    + "<prefix>-00001-of-\(String(format: "%05d", count)).gguf")
+                throw .invalidSplit(
+                    file: url,
+                    reason: "split.count is \(count) but the file name is not "
+                        + "<prefix>-00001-of-\(String(format: "%05d", count)).gguf")
             }
             guard countInName == count else {
-                throw .invalidSplit(file: first.url, reason: "split.count is \(count) but the name says \(countInName) shards")
+                throw .invalidSplit(
+                    file: first.url, reason: "split.count is \(count) but the name says \(countInName) shards")
             }
             guard try Self.splitInt(first, "split.no") ?? 0 == 0 else {
-                throw .invalidSplit(file: first.url, reason: "the first shard has split.no \(try Self.splitInt(first, "split.no") ?? 0)")
+                throw .invalidSplit(
+                    file: first.url, reason: "the first shard has split.no \(try Self.splitInt(first, "split.no") ?? 0)"
+                )
             }
             for n in 2...count {
                 let shardURL = Self.shardURL(prefix: prefix, number: n, count: count)
@@ -49,8 +55,10 @@ public final class GGUFArchive: @unchecked Sendable {
                     throw .invalidSplit(file: first.url, reason: "shard \(n) of \(count) is missing: \(shardURL.path)")
                 }
                 let shard = try GGUFFile(url: shardURL, residency: residency)
-                guard try Self.splitInt(shard, "split.no") == n - 1, try Self.splitInt(shard, "split.count") == count else {
-                    throw .invalidSplit(file: shardURL, reason: "split.no / split.count do not say shard \(n - 1) of \(count)")
+                guard try Self.splitInt(shard, "split.no") == n - 1, try Self.splitInt(shard, "split.count") == count
+                else {
+                    throw .invalidSplit(
+                        file: shardURL, reason: "split.no / split.count do not say shard \(n - 1) of \(count)")
                 }
                 files.append(shard)
             }
@@ -59,12 +67,16 @@ public final class GGUFArchive: @unchecked Sendable {
         for (i, file) in files.enumerated() {
             for info in file.tensors {
                 if let previous = location.updateValue((i, info), forKey: info.name) {
-                    throw .invalidSplit(file: file.url, reason: "tensor \"\(info.name)\" is also in \(files[previous.file].url.lastPathComponent)")
+                    throw .invalidSplit(
+                        file: file.url,
+                        reason: "tensor \"\(info.name)\" is also in \(files[previous.file].url.lastPathComponent)")
                 }
             }
         }
         if count > 1, let expected = try Self.splitInt(first, "split.tensors.count"), expected != location.count {
-            throw .invalidSplit(file: first.url, reason: "split.tensors.count is \(expected), the shards hold \(location.count) tensors")
+            throw .invalidSplit(
+                file: first.url, reason: "split.tensors.count is \(expected), the shards hold \(location.count) tensors"
+            )
         }
         self.files = files
         self.location = location
@@ -88,7 +100,8 @@ public final class GGUFArchive: @unchecked Sendable {
             return v
         }
         guard t[0] == 0x2D, t[6] == 0x2D, t[7] == 0x6F, t[8] == 0x66, t[9] == 0x2D,
-              let number = digits(1..<6), let count = digits(10..<15), number >= 1, count >= 1, number <= count else {
+            let number = digits(1..<6), let count = digits(10..<15), number >= 1, count >= 1, number <= count
+        else {
             return (nil, nil, nil)
         }
         let prefix = url.deletingLastPathComponent()
@@ -113,7 +126,8 @@ public final class GGUFArchive: @unchecked Sendable {
     public func prefault() { for f in files { f.prefault() } }
     /// Share of the shards' pages resident in memory now (weighted by size).
     public var residentFraction: Double {
-        let sizes = files.map { Double($0.mapping.size) }, total = sizes.reduce(0, +)
+        let sizes = files.map { Double($0.mapping.size) }
+        let total = sizes.reduce(0, +)
         return total > 0 ? zip(files, sizes).reduce(0) { $0 + $1.0.residentFraction * $1.1 } / total : 1
     }
 

@@ -5,15 +5,16 @@ import OSSCore
 extension GGUFFile {
     /// A weight of rank 1–3 with `shape` = `ne` reversed (`[out, in]`, `[E, out, in]`).
     ///
-    /// F32, F16, BF16 and Q8_0 view the mapping without a copy (`owner` keeps the file mapped). MXFP4 (type 39)
-    /// stores 17-byte blocks that `DType.mxfp4` does not compute with, so it is repacked **once, here** into the
+    /// F32, F16, BF16, Q8_0 and the Q4/Q5/Q6 block types (Q4_0 … Q5_1, Q4_K … Q6_K) view the mapping without a
+    /// copy (`owner` keeps the file mapped); their block scales are not inspected here (a NaN or ±inf scale decodes to
+    /// non-finite weights and outputs, as in ggml). MXFP4 (type 39) stores 17-byte blocks that `DType.mxfp4` does not compute with, so it is repacked **once, here** into the
     /// Hugging Face layout (separate blocks and scales, see ``MXFP4Layout``) in new memory owned by the result:
     /// a one-time copy of the tensor's size, done at load, never per token.
     public func weight(_ name: String) throws(GGUFError) -> WeightTensor {
         guard let info = info(name) else { throw .tensorNotFound(file: url, tensor: name) }
         guard let dtype = info.type.dtype else {
             throw .unsupportedType(file: url, tensor: name, type: info.type, operation: "weight()",
-                                   accepted: "F32, F16, BF16, Q8_0, MXFP4")
+                                   accepted: "F32, F16, BF16, Q8_0, MXFP4, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K")
         }
         guard (1...3).contains(info.ne.count) else {
             throw .unsupportedShape(file: url, tensor: name, ne: info.ne, reason: "weight() needs 1…3 dimensions")

@@ -22,7 +22,8 @@ struct GGUFWeightLoader {
     func matrix(_ name: String, _ shape: Shape) throws -> WeightTensor {
         let i = try info(name, shape)
         guard i.type.dtype != nil else {
-            throw ModelError.tensorDType(name: name, found: i.type.description, expected: GGUFWeightLoader.computedTypes)
+            throw ModelError.tensorDType(
+                name: name, found: i.type.description, expected: GGUFWeightLoader.computedTypes)
         }
         return try archive.weight(name)
     }
@@ -39,6 +40,33 @@ struct GGUFWeightLoader {
     /// `vector` when the tensor exists, else nil.
     func optionalVector(_ name: String, _ shape: Shape) throws -> Tensor? {
         contains(name) ? try vector(name, shape) : nil
+    }
+
+    /// q, k, v projections of block `b` (`blk.N.`): separate `attn_q/k/v` or one fused `attn_qkv` (rows q | k | v),
+    /// with their biases: required when `biases` is true, none when false, as present when nil.
+    func qkv(_ b: String, qWidth qw: Int, kvWidth kw: Int, hidden h: Int, biases: Bool?) throws
+        -> (q: WeightTensor, k: WeightTensor, v: WeightTensor, qBias: Tensor?, kBias: Tensor?, vBias: Tensor?)
+    {
+        func bias(_ name: String, _ n: Int) throws -> Tensor? {
+            switch biases {
+            case true?: return try vector(name, [n])
+            case false?: return nil
+            case nil: return try optionalVector(name, [n])
+            }
+        }
+        if contains(b + "attn_qkv.weight") {
+            let w = try matrix(b + "attn_qkv.weight", [qw + 2 * kw, h])
+            let fused = try bias(b + "attn_qkv.bias", qw + 2 * kw)
+            return (
+                w.rows(0..<qw), w.rows(qw..<(qw + kw)), w.rows((qw + kw)..<(qw + 2 * kw)), fused?.rows(0..<qw),
+                fused?.rows(qw..<(qw + kw)), fused?.rows((qw + kw)..<(qw + 2 * kw))
+            )
+        }
+        return (
+            try matrix(b + "attn_q.weight", [qw, h]), try matrix(b + "attn_k.weight", [kw, h]),
+            try matrix(b + "attn_v.weight", [kw, h]), try bias(b + "attn_q.bias", qw), try bias(b + "attn_k.bias", kw),
+            try bias(b + "attn_v.bias", kw)
+        )
     }
 
     /// The ggml types matrices may have.

@@ -49,13 +49,25 @@ public struct LlamaConfig: Sendable, Equatable {
     /// The unembedding is the embedding (`output.weight` absent).
     public var tiedEmbeddings: Bool
 
-    public init(architecture: LlamaArchitecture, layers: Int, hiddenSize: Int, heads: Int, kvHeads: Int, headDim: Int,
-                feedForward: Int, vocabSize: Int, contextLength: Int, ropeTheta: Double, ropeScaling: RopeScaling = .none,
-                ropeAttentionFactor: Double = 1, rmsNormEps: Float, tiedEmbeddings: Bool, file: String = "config") throws {
-        self.architecture = architecture; self.layers = layers; self.hiddenSize = hiddenSize; self.heads = heads
-        self.kvHeads = kvHeads; self.headDim = headDim; self.feedForward = feedForward; self.vocabSize = vocabSize
-        self.contextLength = contextLength; self.ropeTheta = ropeTheta; self.ropeScaling = ropeScaling
-        self.ropeAttentionFactor = ropeAttentionFactor; self.rmsNormEps = rmsNormEps; self.tiedEmbeddings = tiedEmbeddings
+    public init(
+        architecture: LlamaArchitecture, layers: Int, hiddenSize: Int, heads: Int, kvHeads: Int, headDim: Int,
+        feedForward: Int, vocabSize: Int, contextLength: Int, ropeTheta: Double, ropeScaling: RopeScaling = .none,
+        ropeAttentionFactor: Double = 1, rmsNormEps: Float, tiedEmbeddings: Bool, file: String = "config"
+    ) throws {
+        self.architecture = architecture
+        self.layers = layers
+        self.hiddenSize = hiddenSize
+        self.heads = heads
+        self.kvHeads = kvHeads
+        self.headDim = headDim
+        self.feedForward = feedForward
+        self.vocabSize = vocabSize
+        self.contextLength = contextLength
+        self.ropeTheta = ropeTheta
+        self.ropeScaling = ropeScaling
+        self.ropeAttentionFactor = ropeAttentionFactor
+        self.rmsNormEps = rmsNormEps
+        self.tiedEmbeddings = tiedEmbeddings
         try validate(file: file)
     }
 
@@ -79,34 +91,42 @@ public struct LlamaConfig: Sendable, Equatable {
         try positive(vocabSize, "vocab_size", max: Int(Int32.max))
         try positive(contextLength, "context_length", max: 1 << 26)
         guard heads % kvHeads == 0 else {
-            throw ModelConfigError.invalidValue(file: file, key: p + "attention.head_count_kv",
-                                                reason: "head_count \(heads) is not a multiple of head_count_kv \(kvHeads)")
+            throw ModelConfigError.invalidValue(
+                file: file, key: p + "attention.head_count_kv",
+                reason: "head_count \(heads) is not a multiple of head_count_kv \(kvHeads)")
         }
         guard headDim % 2 == 0 else {
-            throw ModelConfigError.invalidValue(file: file, key: p + "attention.key_length", reason: "RoPE needs an even head dim, got \(headDim)")
+            throw ModelConfigError.invalidValue(
+                file: file, key: p + "attention.key_length", reason: "RoPE needs an even head dim, got \(headDim)")
         }
         guard ropeTheta.isFinite, ropeTheta > 1 else {
-            throw ModelConfigError.invalidValue(file: file, key: p + "rope.freq_base", reason: "must be > 1, got \(ropeTheta)")
+            throw ModelConfigError.invalidValue(
+                file: file, key: p + "rope.freq_base", reason: "must be > 1, got \(ropeTheta)")
         }
         guard rmsNormEps.isFinite, rmsNormEps > 0 else {
-            throw ModelConfigError.invalidValue(file: file, key: p + "attention.layer_norm_rms_epsilon", reason: "must be > 0, got \(rmsNormEps)")
+            throw ModelConfigError.invalidValue(
+                file: file, key: p + "attention.layer_norm_rms_epsilon", reason: "must be > 0, got \(rmsNormEps)")
         }
         guard ropeAttentionFactor.isFinite, ropeAttentionFactor > 0 else {
             throw ModelConfigError.invalidValue(file: file, key: p + "rope.scaling.attn_factor", reason: "must be > 0")
         }
         switch ropeScaling {
         case .none: break
-        case let .linear(f), let .yarn(f, _), let .llama3(f, _, _, _):
+        case .linear(let f), .yarn(let f, _), .llama3(let f, _, _, _):
             guard f.isFinite, f >= 1 else {
-                throw ModelConfigError.invalidValue(file: file, key: p + "rope.scaling.factor", reason: "must be ≥ 1, got \(f)")
+                throw ModelConfigError.invalidValue(
+                    file: file, key: p + "rope.scaling.factor", reason: "must be ≥ 1, got \(f)")
             }
         }
-        if case let .yarn(_, original) = ropeScaling { try positive(original, "rope.scaling.original_context_length", max: 1 << 26) }
-        if case let .llama3(_, low, high, original) = ropeScaling {
+        if case .yarn(_, let original) = ropeScaling {
+            try positive(original, "rope.scaling.original_context_length", max: 1 << 26)
+        }
+        if case .llama3(_, let low, let high, let original) = ropeScaling {
             try positive(original, "rope.scaling.original_context_length", max: 1 << 26)
             guard low > 0, high > low else {
-                throw ModelConfigError.invalidValue(file: file, key: p + "rope.scaling.high_freq_factor",
-                                                    reason: "need high_freq_factor > low_freq_factor > 0, got \(high), \(low)")
+                throw ModelConfigError.invalidValue(
+                    file: file, key: p + "rope.scaling.high_freq_factor",
+                    reason: "need high_freq_factor > low_freq_factor > 0, got \(high), \(low)")
             }
         }
     }
@@ -115,20 +135,27 @@ public struct LlamaConfig: Sendable, Equatable {
     func ropeTable(positions: Int, freqFactors: [Float]?) throws -> RopeTable {
         switch ropeScaling {
         case .none:
-            return try .ggml(headDim: headDim, base: ropeTheta, freqFactors: freqFactors, attnFactor: ropeAttentionFactor,
-                             maxPositions: positions)
-        case let .linear(factor):
-            return try .ggml(headDim: headDim, base: ropeTheta, freqScale: 1 / factor, freqFactors: freqFactors,
-                             attnFactor: ropeAttentionFactor, maxPositions: positions)
-        case let .yarn(factor, original):
-            return try .ggml(headDim: headDim, base: ropeTheta, freqScale: 1 / factor, freqFactors: freqFactors,
-                             yarn: RopeYaRN(originalContext: original), attnFactor: ropeAttentionFactor, maxPositions: positions)
-        case let .llama3(factor, low, high, original):
-            let factors = freqFactors ?? RopeTable.llama3FrequencyFactors(
-                headDim: headDim, base: ropeTheta, factor: factor, lowFrequencyFactor: low, highFrequencyFactor: high,
-                originalContext: original)
-            return try .ggml(headDim: headDim, base: ropeTheta, freqFactors: factors, attnFactor: ropeAttentionFactor,
-                             maxPositions: positions)
+            return try .ggml(
+                headDim: headDim, base: ropeTheta, freqFactors: freqFactors, attnFactor: ropeAttentionFactor,
+                maxPositions: positions)
+        case .linear(let factor):
+            return try .ggml(
+                headDim: headDim, base: ropeTheta, freqScale: 1 / factor, freqFactors: freqFactors,
+                attnFactor: ropeAttentionFactor, maxPositions: positions)
+        case .yarn(let factor, let original):
+            return try .ggml(
+                headDim: headDim, base: ropeTheta, freqScale: 1 / factor, freqFactors: freqFactors,
+                yarn: RopeYaRN(originalContext: original), attnFactor: ropeAttentionFactor, maxPositions: positions)
+        case .llama3(let factor, let low, let high, let original):
+            let factors =
+                freqFactors
+                ?? RopeTable.llama3FrequencyFactors(
+                    headDim: headDim, base: ropeTheta, factor: factor, lowFrequencyFactor: low,
+                    highFrequencyFactor: high,
+                    originalContext: original)
+            return try .ggml(
+                headDim: headDim, base: ropeTheta, freqFactors: factors, attnFactor: ropeAttentionFactor,
+                maxPositions: positions)
         }
     }
 }

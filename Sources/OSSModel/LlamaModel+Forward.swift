@@ -1,57 +1,40 @@
 import OSSCore
 
-extension LlamaModel {
-    /// Validates the tokens, then runs them through the model in chunks of `prefillChunk`.
-    /// `allLogits` (`[T, V]`) receives every position's logits; otherwise only the last position's go to
-    /// `state.logits`.
-    func run<C: Collection<Int32>>(_ tokens: C, allLogits: Tensor?) throws where C.Index == Int {
-        guard !tokens.isEmpty else { throw ModelError.emptyPrompt }
-        guard position + tokens.count <= contextLength else {
-            throw ModelError.contextOverflow(position: position, tokens: tokens.count, contextLength: contextLength)
-        }
-        for (i, t) in zip(tokens.indices, tokens) where t < 0 || Int(t) >= config.vocabSize {
-            throw ModelError.tokenOutOfRange(token: t, index: i - tokens.startIndex, vocab: config.vocabSize)
-        }
-        var start = tokens.startIndex
-        while start < tokens.endIndex {
-            let end = min(start + state.chunk, tokens.endIndex)
-            state.tokens.removeAll(keepingCapacity: true)
-            state.tokens.append(contentsOf: tokens[start..<end])
-            let views = state.views(count: end - start)
-            let engine = views.count == 1 ? decodeBackend : backend
-            try step(views, on: engine)
-            if let all = allLogits {
-                let base = start - tokens.startIndex
-                try logits(views.x, views.normed, into: all.rows(base..<(base + views.count)), on: engine)
-            } else if end == tokens.endIndex {
-                try logits(views.lastX, views.lastNormed, into: state.logitsRow, on: engine)
-            }
-            start = end
-        }
-    }
-
+extension LlamaModel: ChunkedForward {
     /// One forward step over `state.tokens` (T = `views.count` ≤ chunk) at `position`; leaves the final residual
     /// stream in `views.x` and advances `position`.
     ///
     /// Per block: `h = x + O·Attn(RoPE(q), RoPE(k), v)` over RMSNorm(x) (qwen3: q and k RMS-normed per head first),
     /// then `x = h + down(silu(gate·n) ⊙ up·n)` with `n = RMSNorm(h)`.
-    private func step(_ views: StepViews, on backend: any Backend) throws {
-        let c = config, t = views.count, p0 = position
-        let x = views.x, normed = views.normed, sub = views.sublayer
-        let q = views.q, k = views.k, v = views.v, attn = views.attention, gate = views.gate, up = views.up
-        let params = AttentionParams(heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim,
-                                     scale: 1 / Float(c.headDim).squareRoot(), window: 0, firstPosition: p0)
+    func step(_ views: StepViews, on backend: any Backend) throws {
+        let c = config
+        let t = views.count
+        let p0 = position
+        let x = views.x
+        let normed = views.normed
+        let sub = views.sublayer
+        let q = views.q
+        let k = views.k
+        let v = views.v
+        let attn = views.attention
+        let gate = views.gate
+        let up = views.up
+        let params = AttentionParams(
+            heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim,
+            scale: 1 / Float(c.headDim).squareRoot(), window: 0, firstPosition: p0)
 
         try backend.embedding(weights.embedding, tokens: state.tokens, out: x)
         for l in weights.layers.indices {
-            let w = weights.layers[l], kv = cache.layers[l]
+            let w = weights.layers[l]
+            let kv = cache.layers[l]
             try backend.rmsNorm(x, weight: w.attentionNorm, eps: c.rmsNormEps, out: normed)
             try backend.linear(normed, weight: w.q, bias: w.qBias, out: q)
             try backend.linear(normed, weight: w.k, bias: w.kBias, out: k)
             try backend.linear(normed, weight: w.v, bias: w.vBias, out: v)
             if let qNorm = w.qNorm, let kNorm = w.kNorm {
                 // Each head's d-vector is a row of the [T·heads, d] view.
-                let qHeads = try q.reshaped([t * c.heads, c.headDim]), kHeads = try k.reshaped([t * c.kvHeads, c.headDim])
+                let qHeads = try q.reshaped([t * c.heads, c.headDim])
+                let kHeads = try k.reshaped([t * c.kvHeads, c.headDim])
                 try backend.rmsNorm(qHeads, weight: qNorm, eps: c.rmsNormEps, out: qHeads)
                 try backend.rmsNorm(kHeads, weight: kNorm, eps: c.rmsNormEps, out: kHeads)
             }
@@ -73,16 +56,19 @@ extension LlamaModel {
     }
 
     /// Final norm and unembedding of residual rows `x` (via `normed`, same shape) into `out` `[rows, V]`.
-    private func logits(_ x: Tensor, _ normed: Tensor, into out: Tensor, on backend: any Backend) throws {
+    func logits(_ x: Tensor, _ normed: Tensor, into out: Tensor, on backend: any Backend) throws {
         try backend.rmsNorm(x, weight: weights.finalNorm, eps: config.rmsNormEps, out: normed)
         try backend.linear(normed, weight: weights.unembedding, bias: weights.unembeddingBias, out: out)
     }
 
     /// Weight bytes and FLOPs per token (for rooflines): every matrix once, the unembedding, one embedding row.
     public var footprint: ModelFootprint {
-        let c = config, w = weights
-        var flops = 0.0, total = Double(w.embedding.storedBytes) + 4 * Double(c.hiddenSize)
-        var small = 4.0 * Double(c.hiddenSize), dense: [DType: Double] = [:]
+        let c = config
+        let w = weights
+        var flops = 0.0
+        var total = Double(w.embedding.storedBytes) + 4 * Double(c.hiddenSize)
+        var small = 4.0 * Double(c.hiddenSize)
+        var dense: [DType: Double] = [:]
         if !c.tiedEmbeddings { total += Double(w.unembedding.storedBytes) }
         for l in w.layers {
             let matrices = [l.q, l.k, l.v, l.out, l.gate, l.up, l.down]
@@ -91,19 +77,25 @@ extension LlamaModel {
                 dense[m.dtype, default: 0] += 2 * Double(m.shape.count)
                 total += Double(m.storedBytes)
             }
-            let vectors = [l.attentionNorm, l.ffnNorm] + [l.qBias, l.kBias, l.vBias, l.outBias, l.qNorm, l.kNorm,
-                                                          l.gateBias, l.upBias, l.downBias].compactMap { $0 }
+            let vectors =
+                [l.attentionNorm, l.ffnNorm]
+                + [
+                    l.qBias, l.kBias, l.vBias, l.outBias, l.qNorm, l.kNorm,
+                    l.gateBias, l.upBias, l.downBias,
+                ].compactMap { $0 }
             let bytes = 4 * Double(vectors.reduce(0) { $0 + $1.count })
             small += bytes
             total += bytes
         }
-        let names = Set([w.layers.first?.q.dtype, w.layers.first?.gate.dtype, w.unembedding.dtype].compactMap { $0?.rawValue })
+        let names = Set(
+            [w.layers.first?.q.dtype, w.layers.first?.gate.dtype, w.unembedding.dtype].compactMap { $0?.rawValue })
         return ModelFootprint(
             decodeBytesPerToken: Double(w.activeBytesPerToken) + small, layerFLOPsPerToken: flops,
             unembedFLOPs: 2 * Double(w.unembedding.shape.count), totalWeightBytes: total,
             dtypes: names.sorted().joined(separator: "+"),
-            attentionLayers: Array(repeating: ModelFootprint.AttentionLayer(heads: c.heads, headDim: c.headDim, window: 0),
-                                   count: c.layers),
+            attentionLayers: Array(
+                repeating: ModelFootprint.AttentionLayer(heads: c.heads, headDim: c.headDim, window: 0),
+                count: c.layers),
             denseFLOPsPerToken: dense, unembedDType: w.unembedding.dtype)
     }
 }

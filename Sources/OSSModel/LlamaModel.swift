@@ -29,12 +29,15 @@ public final class LlamaModel: LanguageModel {
     /// - Parameters:
     ///   - contextLength: KV cache positions, at most the model's own context; nil = min(own, 4096).
     ///   - prefillChunk: tokens per batched step (> 0).
-    public init(config: LlamaConfig, weights: LlamaWeights, backend: any Backend, decodeBackend: (any Backend)? = nil,
-                contextLength: Int? = nil, prefillChunk: Int = 512) throws {
+    public init(
+        config: LlamaConfig, weights: LlamaWeights, backend: any Backend, decodeBackend: (any Backend)? = nil,
+        contextLength: Int? = nil, prefillChunk: Int = 512
+    ) throws {
         let context = contextLength ?? min(config.contextLength, Self.defaultContextLength)
         guard context > 0, context <= config.contextLength else {
             throw ModelError.invalidParameter(
-                name: "contextLength", reason: "must be in 1...\(config.contextLength) (the model's context), got \(context)")
+                name: "contextLength",
+                reason: "must be in 1...\(config.contextLength) (the model's context), got \(context)")
         }
         guard prefillChunk > 0 else {
             throw ModelError.invalidParameter(name: "prefillChunk", reason: "must be > 0, got \(prefillChunk)")
@@ -47,35 +50,44 @@ public final class LlamaModel: LanguageModel {
         do {
             rope = try config.ropeTable(positions: context, freqFactors: weights.ropeFrequencyFactors)
         } catch let error as BackendError {
-            throw ModelConfigError.invalidValue(file: "config", key: "\(config.architecture.rawValue).rope", reason: error.description)
+            throw ModelConfigError.invalidValue(
+                file: "config", key: "\(config.architecture.rawValue).rope", reason: error.description)
         }
         let chunk = min(prefillChunk, context)
-        cache = KVCache(windows: Array(repeating: 0, count: config.layers), width: config.kvWidth, contextLength: context,
-                        chunk: chunk)
-        state = try RunState(hidden: config.hiddenSize, qWidth: config.qWidth, kvWidth: config.kvWidth,
-                             ffnWidth: config.feedForward, vocab: config.vocabSize, chunk: chunk)
+        cache = KVCache(
+            windows: Array(repeating: 0, count: config.layers), width: config.kvWidth, contextLength: context,
+            chunk: chunk)
+        state = try RunState(
+            hidden: config.hiddenSize, qWidth: config.qWidth, kvWidth: config.kvWidth,
+            ffnWidth: config.feedForward, vocab: config.vocabSize, chunk: chunk)
     }
 
     /// Loads a GGUF model of architecture llama, qwen2 or qwen3 (weights mapped, not copied).
-    public static func load(gguf archive: GGUFArchive, backend: any Backend, decodeBackend: (any Backend)? = nil,
-                            contextLength: Int? = nil, prefillChunk: Int = 512) throws -> LlamaModel {
+    public static func load(
+        gguf archive: GGUFArchive, backend: any Backend, decodeBackend: (any Backend)? = nil,
+        contextLength: Int? = nil, prefillChunk: Int = 512
+    ) throws -> LlamaModel {
         let name = try archive.string("general.architecture")
         guard let architecture = LlamaArchitecture(rawValue: name) else {
-            throw ModelError.unsupportedArchitecture(file: archive.url.path, architecture: name,
-                                                     supported: LlamaArchitecture.allCases.map(\.rawValue))
+            throw ModelError.unsupportedArchitecture(
+                file: archive.url.path, architecture: name,
+                supported: LlamaArchitecture.allCases.map(\.rawValue))
         }
         guard let embedding = archive.info("token_embd.weight") else {
             throw ModelError.missingTensor(name: "token_embd.weight", directory: archive.url.path)
         }
         guard embedding.ne.count == 2 else {
             throw ModelError.unrecognizedCheckpoint(
-                directory: archive.url.path, reason: "token_embd.weight has \(embedding.ne.count) dimensions, expected 2")
+                directory: archive.url.path,
+                reason: "token_embd.weight has \(embedding.ne.count) dimensions, expected 2")
         }
-        let config = try LlamaConfig.load(gguf: archive, architecture: architecture, vocabSize: embedding.ne[1],
-                                          tiedEmbeddings: !archive.contains("output.weight"))
+        let config = try LlamaConfig.load(
+            gguf: archive, architecture: architecture, vocabSize: embedding.ne[1],
+            tiedEmbeddings: !archive.contains("output.weight"))
         let weights = try LlamaWeights.load(gguf: archive, config: config)
-        return try LlamaModel(config: config, weights: weights, backend: backend, decodeBackend: decodeBackend,
-                              contextLength: contextLength, prefillChunk: prefillChunk)
+        return try LlamaModel(
+            config: config, weights: weights, backend: backend, decodeBackend: decodeBackend,
+            contextLength: contextLength, prefillChunk: prefillChunk)
     }
 
     public func reset() {

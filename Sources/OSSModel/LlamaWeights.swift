@@ -40,42 +40,37 @@ public struct LlamaWeights: Sendable {
     /// Binds the tensors of a llama / qwen2 / qwen3 GGUF (gguf.md §1) for `config`, checking each shape.
     static func load(gguf archive: GGUFArchive, config c: LlamaConfig) throws -> LlamaWeights {
         let g = GGUFWeightLoader(archive: archive)
-        let h = c.hiddenSize, qw = c.qWidth, kw = c.kvWidth, f = c.feedForward, d = c.headDim
+        let h = c.hiddenSize
+        let qw = c.qWidth
+        let kw = c.kvWidth
+        let f = c.feedForward
+        let d = c.headDim
         var layers: [LlamaLayerWeights] = []
         layers.reserveCapacity(c.layers)
         for n in 0..<c.layers {
             let b = "blk.\(n)."
-            let q: WeightTensor, k: WeightTensor, v: WeightTensor
-            var qb: Tensor?, kb: Tensor?, vb: Tensor?
-            if g.contains(b + "attn_qkv.weight") {
-                let w = try g.matrix(b + "attn_qkv.weight", [qw + 2 * kw, h])
-                q = w.rows(0..<qw); k = w.rows(qw..<(qw + kw)); v = w.rows((qw + kw)..<(qw + 2 * kw))
-                if let bias = try g.optionalVector(b + "attn_qkv.bias", [qw + 2 * kw]) {
-                    qb = bias.rows(0..<qw); kb = bias.rows(qw..<(qw + kw)); vb = bias.rows((qw + kw)..<(qw + 2 * kw))
-                }
-            } else {
-                q = try g.matrix(b + "attn_q.weight", [qw, h])
-                k = try g.matrix(b + "attn_k.weight", [kw, h])
-                v = try g.matrix(b + "attn_v.weight", [kw, h])
-                qb = try g.optionalVector(b + "attn_q.bias", [qw])
-                kb = try g.optionalVector(b + "attn_k.bias", [kw])
-                vb = try g.optionalVector(b + "attn_v.bias", [kw])
-            }
-            if c.architecture == .qwen2, qb == nil || kb == nil || vb == nil {
-                throw ModelError.missingTensor(name: b + "attn_q.bias / attn_k.bias / attn_v.bias", directory: g.file)
-            }
-            var qNorm: Tensor?, kNorm: Tensor?
+            // qwen2 requires q/k/v biases; llama's are optional.
+            let (q, k, v, qb, kb, vb) = try g.qkv(
+                b, qWidth: qw, kvWidth: kw, hidden: h,
+                biases: c.architecture == .qwen2 ? true : nil)
+            var qNorm: Tensor?
+            var kNorm: Tensor?
             if c.architecture == .qwen3 {
                 qNorm = try g.vector(b + "attn_q_norm.weight", [d])
                 kNorm = try g.vector(b + "attn_k_norm.weight", [d])
             }
-            layers.append(LlamaLayerWeights(
-                attentionNorm: try g.vector(b + "attn_norm.weight", [h]), q: q, k: k, v: v, qBias: qb, kBias: kb, vBias: vb,
-                out: try g.matrix(b + "attn_output.weight", [h, qw]), outBias: try g.optionalVector(b + "attn_output.bias", [h]),
-                qNorm: qNorm, kNorm: kNorm, ffnNorm: try g.vector(b + "ffn_norm.weight", [h]),
-                gate: try g.matrix(b + "ffn_gate.weight", [f, h]), up: try g.matrix(b + "ffn_up.weight", [f, h]),
-                down: try g.matrix(b + "ffn_down.weight", [h, f]), gateBias: try g.optionalVector(b + "ffn_gate.bias", [f]),
-                upBias: try g.optionalVector(b + "ffn_up.bias", [f]), downBias: try g.optionalVector(b + "ffn_down.bias", [h])))
+            layers.append(
+                LlamaLayerWeights(
+                    attentionNorm: try g.vector(b + "attn_norm.weight", [h]), q: q, k: k, v: v, qBias: qb, kBias: kb,
+                    vBias: vb,
+                    out: try g.matrix(b + "attn_output.weight", [h, qw]),
+                    outBias: try g.optionalVector(b + "attn_output.bias", [h]),
+                    qNorm: qNorm, kNorm: kNorm, ffnNorm: try g.vector(b + "ffn_norm.weight", [h]),
+                    gate: try g.matrix(b + "ffn_gate.weight", [f, h]), up: try g.matrix(b + "ffn_up.weight", [f, h]),
+                    down: try g.matrix(b + "ffn_down.weight", [h, f]),
+                    gateBias: try g.optionalVector(b + "ffn_gate.bias", [f]),
+                    upBias: try g.optionalVector(b + "ffn_up.bias", [f]),
+                    downBias: try g.optionalVector(b + "ffn_down.bias", [h])))
         }
         let embedding = try g.matrix("token_embd.weight", [c.vocabSize, h])
         return LlamaWeights(

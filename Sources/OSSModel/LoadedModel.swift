@@ -29,11 +29,20 @@ public struct ModelInfo: Sendable, Equatable {
     /// Weight dtypes of the matrices, e.g. "bf16+mxfp4".
     public var weightDTypes: String
 
-    public init(architecture: String, name: String, format: ModelFileFormat, path: String, vocabSize: Int,
-                contextLength: Int, trainedContextLength: Int, layers: Int, hiddenSize: Int, weightDTypes: String) {
-        self.architecture = architecture; self.name = name; self.format = format; self.path = path
-        self.vocabSize = vocabSize; self.contextLength = contextLength; self.trainedContextLength = trainedContextLength
-        self.layers = layers; self.hiddenSize = hiddenSize; self.weightDTypes = weightDTypes
+    public init(
+        architecture: String, name: String, format: ModelFileFormat, path: String, vocabSize: Int,
+        contextLength: Int, trainedContextLength: Int, layers: Int, hiddenSize: Int, weightDTypes: String
+    ) {
+        self.architecture = architecture
+        self.name = name
+        self.format = format
+        self.path = path
+        self.vocabSize = vocabSize
+        self.contextLength = contextLength
+        self.trainedContextLength = trainedContextLength
+        self.layers = layers
+        self.hiddenSize = hiddenSize
+        self.weightDTypes = weightDTypes
     }
 }
 
@@ -65,9 +74,11 @@ public struct LoadedModel {
     /// The format of checkpoints that carry no template (gpt-oss safetensors: harmony).
     let defaultChatFormat: ChatFormat?
 
-    init(model: any LanguageModel, tokenizer: Tokenizer, chatTemplate: String?, info: ModelInfo,
-         footprint: ModelFootprint, options: ModelLoadOptions, defaultChatFormat: ChatFormat?,
-         weightFiles: (any ResidentWeights)?) {
+    init(
+        model: any LanguageModel, tokenizer: Tokenizer, chatTemplate: String?, info: ModelInfo,
+        footprint: ModelFootprint, options: ModelLoadOptions, defaultChatFormat: ChatFormat?,
+        weightFiles: (any ResidentWeights)?
+    ) {
         self.weightFiles = weightFiles
         self.model = model
         self.tokenizer = tokenizer
@@ -99,7 +110,8 @@ public struct LoadedModel {
     /// "blas, 8 threads (decode 4)": the backends and thread counts the model runs on.
     public var engineSummary: String {
         let threads = "\(backend.threads) thread\(backend.threads == 1 ? "" : "s")"
-        return decodeBackend === backend ? "\(backend.name), \(threads)"
+        return decodeBackend === backend
+            ? "\(backend.name), \(threads)"
             : "\(backend.name), \(threads) (decode \(decodeBackend.threads))"
     }
 }

@@ -8,7 +8,11 @@ public struct ModelFootprint: Sendable, Equatable {
         public var headDim: Int
         /// Sliding window (0 = full causal attention).
         public var window: Int
-        public init(heads: Int, headDim: Int, window: Int) { self.heads = heads; self.headDim = headDim; self.window = window }
+        public init(heads: Int, headDim: Int, window: Int) {
+            self.heads = heads
+            self.headDim = headDim
+            self.window = window
+        }
     }
 
     /// Weight bytes one decoded token must read (every matrix it meets, norms, biases, one embedding row).
@@ -32,14 +36,22 @@ public struct ModelFootprint: Sendable, Equatable {
     public var experts: Int
     public var expertsPerToken: Int
 
-    public init(decodeBytesPerToken: Double, layerFLOPsPerToken: Double, unembedFLOPs: Double, totalWeightBytes: Double,
-                dtypes: String, attentionLayers: [AttentionLayer], denseFLOPsPerToken: [DType: Double],
-                expertFLOPsPerToken: [DType: Double] = [:], unembedDType: DType, experts: Int = 0, expertsPerToken: Int = 0) {
-        self.decodeBytesPerToken = decodeBytesPerToken; self.layerFLOPsPerToken = layerFLOPsPerToken
-        self.unembedFLOPs = unembedFLOPs; self.totalWeightBytes = totalWeightBytes; self.dtypes = dtypes
-        self.attentionLayers = attentionLayers; self.denseFLOPsPerToken = denseFLOPsPerToken
-        self.expertFLOPsPerToken = expertFLOPsPerToken; self.unembedDType = unembedDType
-        self.experts = experts; self.expertsPerToken = expertsPerToken
+    public init(
+        decodeBytesPerToken: Double, layerFLOPsPerToken: Double, unembedFLOPs: Double, totalWeightBytes: Double,
+        dtypes: String, attentionLayers: [AttentionLayer], denseFLOPsPerToken: [DType: Double],
+        expertFLOPsPerToken: [DType: Double] = [:], unembedDType: DType, experts: Int = 0, expertsPerToken: Int = 0
+    ) {
+        self.decodeBytesPerToken = decodeBytesPerToken
+        self.layerFLOPsPerToken = layerFLOPsPerToken
+        self.unembedFLOPs = unembedFLOPs
+        self.totalWeightBytes = totalWeightBytes
+        self.dtypes = dtypes
+        self.attentionLayers = attentionLayers
+        self.denseFLOPsPerToken = denseFLOPsPerToken
+        self.expertFLOPsPerToken = expertFLOPsPerToken
+        self.unembedDType = unembedDType
+        self.experts = experts
+        self.expertsPerToken = expertsPerToken
     }
 
     /// Attention FLOPs of the token at position p summed over layers: heads × visible keys × (4·d + 5).
@@ -56,14 +68,20 @@ public struct ModelFootprint: Sendable, Equatable {
 extension GPTOSSModel {
     /// The gpt-oss footprint: attention, router and top-k experts per layer, the unembedding, one embedding row.
     public var footprint: ModelFootprint {
-        let c = config, w = weights
+        let c = config
+        let w = weights
         let k = c.expertsPerToken
         var small = 4.0 * Double(c.hiddenSize)  // final norm
-        var flops = 0.0, total = Double(w.embedding.storedBytes + w.unembedding.storedBytes) + small
-        var dense: [DType: Double] = [:], expert: [DType: Double] = [:]
+        var flops = 0.0
+        var total = Double(w.embedding.storedBytes + w.unembedding.storedBytes) + small
+        var dense: [DType: Double] = [:]
+        var expert: [DType: Double] = [:]
         for l in w.layers {
-            let a = l.attention, m = l.moe
-            let biases = [a.qBias, a.kBias, a.vBias, a.outBias, m.routerBias].compactMap { $0 }.reduce(0) { $0 + $1.count }
+            let a = l.attention
+            let m = l.moe
+            let biases = [a.qBias, a.kBias, a.vBias, a.outBias, m.routerBias].compactMap { $0 }.reduce(0) {
+                $0 + $1.count
+            }
             let expertBias = (m.gateUpBias.map { $0.count } ?? 0) + (m.downBias.map { $0.count } ?? 0)
             small += 4 * Double(a.norm.count + l.mlpNorm.count + a.sinks.count + biases)
             small += 4 * Double(k * expertBias / max(m.experts, 1))
@@ -76,12 +94,14 @@ extension GPTOSSModel {
                 flops += f
                 expert[mat.dtype, default: 0] += f
             }
-            total += Double(a.q.storedBytes + a.k.storedBytes + a.v.storedBytes + a.out.storedBytes + m.router.storedBytes
-                            + m.gateUp.storedBytes + m.down.storedBytes)
+            total += Double(
+                a.q.storedBytes + a.k.storedBytes + a.v.storedBytes + a.out.storedBytes + m.router.storedBytes
+                    + m.gateUp.storedBytes + m.down.storedBytes)
             total += 4 * Double(a.norm.count + l.mlpNorm.count + a.sinks.count + biases + expertBias)
         }
-        let names = Set([w.layers.first?.attention.q.dtype, w.layers.first?.moe.gateUp.dtype, w.unembedding.dtype]
-            .compactMap { $0?.rawValue })
+        let names = Set(
+            [w.layers.first?.attention.q.dtype, w.layers.first?.moe.gateUp.dtype, w.unembedding.dtype]
+                .compactMap { $0?.rawValue })
         return ModelFootprint(
             decodeBytesPerToken: Double(w.activeBytesPerToken(expertsPerToken: k)) + small,
             layerFLOPsPerToken: flops, unembedFLOPs: 2 * Double(w.unembedding.shape.count), totalWeightBytes: total,

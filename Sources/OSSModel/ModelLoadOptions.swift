@@ -20,9 +20,11 @@ public struct ModelLoadOptions: Sendable {
     /// How the weight files reach memory (mapped by default; see `WeightResidency`).
     public var residency: WeightResidency
 
-    public init(backend: any Backend, decodeBackend: (any Backend)? = nil, contextLength: Int? = nil,
-                prefillChunk: Int = 512, rewindRows: Int = 0, chatFormat: ChatFormat? = nil,
-                residency: WeightResidency = .mmap) {
+    public init(
+        backend: any Backend, decodeBackend: (any Backend)? = nil, contextLength: Int? = nil,
+        prefillChunk: Int = 512, rewindRows: Int = 0, chatFormat: ChatFormat? = nil,
+        residency: WeightResidency = .mmap
+    ) {
         self.residency = residency
         self.backend = backend
         self.decodeBackend = decodeBackend

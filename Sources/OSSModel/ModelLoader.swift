@@ -44,7 +44,8 @@ public enum ModelLoader {
             contextLength: options.contextLength, prefillChunk: options.prefillChunk, rewindRows: options.rewindRows,
             residency: options.residency)
         let tokenizerFile = url.appendingPathComponent("tokenizer.json").path
-        let tokenizer = FileManager.default.fileExists(atPath: tokenizerFile)
+        let tokenizer =
+            FileManager.default.fileExists(atPath: tokenizerFile)
             ? try Tokenizer.loadHuggingFace(path: tokenizerFile) : try Tokenizer.o200kHarmony()
         let footprint = model.footprint
         let info = ModelInfo(
@@ -59,26 +60,32 @@ public enum ModelLoader {
     /// A GGUF model of a supported architecture.
     static func loadGGUF(_ archive: GGUFArchive, path: String, options: ModelLoadOptions) throws -> LoadedModel {
         let architecture = try archive.string("general.architecture")
-        let model: any LanguageModel, footprint: ModelFootprint, info: ModelInfo
+        let model: any LanguageModel
+        let footprint: ModelFootprint
+        let info: ModelInfo
         let name = try archive.optionalString("general.name") ?? archive.url.deletingPathExtension().lastPathComponent
         switch architecture {
         case "gpt-oss":
-            let m = try GPTOSSModel.load(gguf: archive, backend: options.backend, decodeBackend: options.decodeBackend,
-                                         contextLength: options.contextLength, prefillChunk: options.prefillChunk,
-                                         rewindRows: options.rewindRows)
+            let m = try GPTOSSModel.load(
+                gguf: archive, backend: options.backend, decodeBackend: options.decodeBackend,
+                contextLength: options.contextLength, prefillChunk: options.prefillChunk,
+                rewindRows: options.rewindRows)
             model = m
             footprint = m.footprint
-            info = ModelInfo(architecture: architecture, name: name, format: .gguf, path: path, vocabSize: m.vocabSize,
-                             contextLength: m.contextLength, trainedContextLength: m.config.maxPositions,
-                             layers: m.config.layers, hiddenSize: m.config.hiddenSize, weightDTypes: footprint.dtypes)
+            info = ModelInfo(
+                architecture: architecture, name: name, format: .gguf, path: path, vocabSize: m.vocabSize,
+                contextLength: m.contextLength, trainedContextLength: m.config.maxPositions,
+                layers: m.config.layers, hiddenSize: m.config.hiddenSize, weightDTypes: footprint.dtypes)
         case _ where LlamaArchitecture(rawValue: architecture) != nil:
-            let m = try LlamaModel.load(gguf: archive, backend: options.backend, decodeBackend: options.decodeBackend,
-                                        contextLength: options.contextLength, prefillChunk: options.prefillChunk)
+            let m = try LlamaModel.load(
+                gguf: archive, backend: options.backend, decodeBackend: options.decodeBackend,
+                contextLength: options.contextLength, prefillChunk: options.prefillChunk)
             model = m
             footprint = m.footprint
-            info = ModelInfo(architecture: architecture, name: name, format: .gguf, path: path, vocabSize: m.vocabSize,
-                             contextLength: m.contextLength, trainedContextLength: m.config.contextLength,
-                             layers: m.config.layers, hiddenSize: m.config.hiddenSize, weightDTypes: footprint.dtypes)
+            info = ModelInfo(
+                architecture: architecture, name: name, format: .gguf, path: path, vocabSize: m.vocabSize,
+                contextLength: m.contextLength, trainedContextLength: m.config.contextLength,
+                layers: m.config.layers, hiddenSize: m.config.hiddenSize, weightDTypes: footprint.dtypes)
         default:
             throw ModelError.unsupportedArchitecture(
                 file: archive.url.path, architecture: architecture, supported: supportedGGUFArchitectures)

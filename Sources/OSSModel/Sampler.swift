@@ -4,8 +4,12 @@ import OSSCore
 /// Chooses the next token from a logits vector (see `SamplingParameters` for the rules).
 ///
 /// Ids at or past `sampleableLimit` (untrained `<|reserved_N|>` tokens of o200k: ids ≥ 200013) and `bannedIDs`
-/// (ids the tokenizer has no token for) are never returned. Greedy uses `backend.argmax`, top-k `backend.topK`.
-/// All scratch is allocated once here: sampling a token allocates nothing.
+/// (ids the tokenizer has no token for) are never returned. The work is partial selection, never a full sort:
+/// greedy is one vectorised argmax; top-k keeps a k-element heap that a vectorised pass feeds only with values above
+/// its smallest; without top-k a vectorised softmax fills the weights, top-p finds its cut by bisecting the weight
+/// threshold with vectorised mass sums and selects among the few weights at the cut, and min-p alone is a logit
+/// threshold (only the ids it keeps are exponentiated). The token is drawn by block sums. All scratch is allocated
+/// once here: sampling a token allocates nothing.
 public final class Sampler {
     public let parameters: SamplingParameters
     /// Ids ≥ this are never sampled (also capped by the logits length at each call).
@@ -15,11 +19,20 @@ public final class Sampler {
     /// `allowed[i]` for i < sampleableLimit; empty when nothing is banned.
     private let allowed: [Bool]
     private var rng: Xoshiro256StarStar
-    /// Candidate ids / logits from `topK` (capacity sampleableLimit).
-    private var ids: [Int32]
-    private var values: [Float]
-    /// Unnormalised probabilities: over all ids (full path) or over the candidates (top-k path).
-    private var weights: [Float]
+    /// Candidate ids / logits or weights (capacity sampleableLimit): the top-k heap, or the ids at a top-p cut.
+    private let ids: UnsafeMutablePointer<Int32>
+    private let values: UnsafeMutablePointer<Float>
+    /// Weights: over all ids (softmax path) or over the candidates (top-k path), capacity sampleableLimit.
+    private let weights: UnsafeMutablePointer<Float>
+    /// Σ weights per block of `block` ids (softmax path).
+    private let blockSums: UnsafeMutablePointer<Double>
+    /// Sort keys of the ids at a top-p cut (capacity sampleableLimit).
+    private let keys: UnsafeMutablePointer<UInt64>
+    /// Maximum logit of each block of `SamplerKernels.maxBlock` ids (from the argmax pass; top-k skips blocks by it).
+    private let blockMax: UnsafeMutablePointer<Float>
+    static let block = 1024
+    /// A top-p cut stops bisecting once at most this many weights lie between its brackets (they are sorted).
+    static let cutCandidates = 512
 
     /// - Parameters:
     ///   - sampleableLimit: ids ≥ this are masked (e.g. `min(model.vocabSize, tokenizer.sampleableLimit)`).
@@ -40,9 +53,17 @@ public final class Sampler {
             allowed = a
         }
         rng = Xoshiro256StarStar(seed: parameters.seed)
-        ids = [Int32](repeating: 0, count: sampleableLimit)
-        values = [Float](repeating: 0, count: sampleableLimit)
-        weights = [Float](repeating: 0, count: sampleableLimit)
+        ids = .allocate(capacity: sampleableLimit)
+        values = .allocate(capacity: sampleableLimit)
+        weights = .allocate(capacity: sampleableLimit)
+        blockSums = .allocate(capacity: (sampleableLimit + Self.block - 1) / Self.block)
+        keys = .allocate(capacity: sampleableLimit)
+        blockMax = .allocate(capacity: (sampleableLimit + SamplerKernels.maxBlock - 1) / SamplerKernels.maxBlock)
+    }
+
+    deinit {
+        ids.deallocate(); values.deallocate(); weights.deallocate()
+        blockSums.deallocate(); keys.deallocate(); blockMax.deallocate()
     }
 
     /// Restarts the random sequence (same seed → same choices again).
@@ -50,101 +71,159 @@ public final class Sampler {
 
     @inline(__always) private func isAllowed(_ id: Int) -> Bool { allowed.isEmpty || allowed[id] }
 
+    /// The next token for `logits`; `backend` is not used (the sampler's loops are its own, vectorised, on the
+    /// calling thread) and stays for callers written against the earlier signature.
+    public func sample(_ logits: Tensor, backend: any Backend) throws -> Int32 { try sample(logits) }
+
     /// The next token for `logits` (`[vocab]`, or any tensor whose elements are the vocabulary's logits).
     /// Throws `nothingToSample` when the logits have no allowed id, `notANumber` on a NaN logit.
-    public func sample(_ logits: Tensor, backend: any Backend) throws -> Int32 {
+    public func sample(_ logits: Tensor) throws -> Int32 {
+        switch try select(logits) {
+        case let .single(id): return id
+        case let .candidates(count): return draw(count: count)
+        case let .threshold(threshold, extra, limit, total, massAbove):
+            return drawAtLeast(threshold, extra: extra, limit: limit, total: total, massAbove: massAbove)
+        }
+    }
+
+    /// The ids `sample` may return for `logits` and their probabilities (tests compare it with a reference).
+    func distribution(_ logits: Tensor) throws -> [Int32: Double] {
+        var p: [Int32: Double] = [:]
+        switch try select(logits) {
+        case let .single(id): p[id] = 1
+        case let .candidates(count):
+            for i in 0..<count where weights[i] > 0 { p[ids[i]] = Double(weights[i]) }
+        case let .threshold(threshold, extra, limit, _, _):
+            for i in 0..<limit where weights[i] >= threshold && weights[i] > 0 { p[Int32(i)] = Double(weights[i]) }
+            for j in 0..<extra where values[j] > 0 { p[ids[j]] = Double(values[j]) }
+        }
+        let total = p.values.reduce(0, +)
+        return p.mapValues { $0 / total }
+    }
+
+    /// What is left to draw from once the filters ran.
+    private enum Selection {
+        /// Greedy: this id.
+        case single(Int32)
+        /// `ids[0..<count]` with `weights[0..<count]`.
+        case candidates(count: Int)
+        /// Ids i < limit with `weights[i] ≥ threshold` (and > 0), plus `ids[0..<extra]` with `values[0..<extra]`.
+        /// `massAbove`: Σ weights ≥ threshold when known (nil: summed when drawing).
+        case threshold(Float, extra: Int, limit: Int, total: Double, massAbove: Double?)
+    }
+
+    private func select(_ logits: Tensor) throws -> Selection {
         let limit = min(sampleableLimit, logits.count)
         let bannedBelow = bannedIDs.isEmpty ? 0 : bannedIDs.prefix { Int($0) < limit }.count
         guard limit > bannedBelow else {
             throw SamplerError.nothingToSample("\(logits.count) logits, limit \(sampleableLimit), \(bannedBelow) banned")
         }
-        // A view of the first `limit` logits: masked ids past the limit are simply not looked at.
-        let view = try logits.reshaped(Shape(logits.count, 1)).rows(0..<limit)
-        if parameters.isGreedy { return try greedy(view, limit: limit, banned: bannedBelow, backend: backend) }
-        if parameters.topK > 0 { return try sampleTopK(view, limit: limit, banned: bannedBelow, backend: backend) }
-        return try sampleFull(view, limit: limit, banned: bannedBelow, backend: backend)
+        let p = UnsafePointer(logits.pointer)
+        let (best, nonFinite) = SamplerKernels.argmax(p, limit, blockMax: blockMax)
+        if nonFinite, let i = (0..<limit).first(where: { p[$0].isNaN }) { throw SamplerError.notANumber(index: i) }
+        var topID = best
+        if !isAllowed(best) {
+            // The argmax is banned: the first largest allowed id.
+            var top = -Float.infinity
+            topID = -1
+            for i in 0..<limit where isAllowed(i) && (topID < 0 || p[i] > top) { top = p[i]; topID = i }
+        }
+        if parameters.isGreedy { return .single(Int32(topID)) }
+        if parameters.topK > 0 && parameters.topK < limit - bannedBelow {
+            return .candidates(count: selectTopK(p, limit: limit))
+        }
+        if parameters.topP >= 1 && parameters.minP > 0 {
+            return .candidates(count: selectMinP(p, limit: limit, top: p[topID]))
+        }
+        return selectSoftmax(p, limit: limit, top: p[topID])
     }
 
-    private func greedy(_ view: Tensor, limit: Int, banned: Int, backend: any Backend) throws -> Int32 {
-        let best = try backend.argmax(view)
-        if view.pointer[best].isNaN { throw SamplerError.notANumber(index: best) }
-        if isAllowed(best) { return Int32(best) }
-        // The argmax is banned: the best allowed id is among the top banned + 1.
-        try backend.topK(view, k: banned + 1, ids: &ids, values: &values)
-        for i in 0...banned where isAllowed(Int(ids[i])) { return ids[i] }
-        throw SamplerError.nothingToSample("no allowed id among the top \(banned + 1)")
-    }
-
-    /// Top-k path: candidates from `backend.topK` (descending), tempered softmax over them, then top-p and min-p.
-    private func sampleTopK(_ view: Tensor, limit: Int, banned: Int, backend: any Backend) throws -> Int32 {
-        let k = min(parameters.topK + banned, limit)
-        try backend.topK(view, k: k, ids: &ids, values: &values)
-        // Compact the allowed candidates to the front, at most topK of them.
+    /// Min-p alone needs no softmax over the vocabulary: weight ≥ minP (the top weight is 1) is logit ≥
+    /// top + T·ln(minP), so one vectorised pass collects the kept ids and only they are exponentiated.
+    private func selectMinP(_ p: UnsafePointer<Float>, limit: Int, top: Float) -> Int {
+        let inverseT = 1 / parameters.temperature
+        // a little below the exact cut, so rounding never loses an id; the weight test below is the exact one
+        let cut = top + parameters.temperature * (logf(parameters.minP) - 1e-3)
+        let found = SamplerKernels.collect(p, limit, lo: cut, hi: .infinity, ids: ids, values: values)
         var n = 0
-        for i in 0..<k where isAllowed(Int(ids[i])) && n < parameters.topK {
-            if values[i].isNaN { throw SamplerError.notANumber(index: Int(ids[i])) }
-            ids[n] = ids[i]; values[n] = values[i]; n += 1
+        for j in 0..<found where isAllowed(Int(ids[j])) {
+            let w = expf((values[j] - top) * inverseT)
+            guard w >= parameters.minP else { continue }  // the same test as the softmax path, after rounding
+            ids[n] = ids[j]
+            weights[n] = w
+            n += 1
+        }
+        return n
+    }
+
+    // MARK: top-k
+
+    /// Heap order: whether candidate a is worse than b (smaller logit; among equals the larger id).
+    @inline(__always) private func worse(_ a: Int, _ b: Int) -> Bool {
+        values[a] < values[b] || (values[a] == values[b] && ids[a] > ids[b])
+    }
+
+    private func siftDown(_ start: Int, size: Int) {
+        var i = start
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var m = i
+            if l < size && worse(l, m) { m = l }
+            if r < size && worse(r, m) { m = r }
+            if m == i { return }
+            ids.swapAt(i, m); values.swapAt(i, m)
+            i = m
+        }
+    }
+
+    private func siftUp(_ start: Int) {
+        var i = start
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard worse(i, parent) else { return }
+            ids.swapAt(i, parent); values.swapAt(i, parent)
+            i = parent
+        }
+    }
+
+    /// Top-k: the k largest allowed logits by a min-heap (a vectorised pass skips every 8 values that do not beat
+    /// the heap's smallest), sorted descending; tempered softmax over them, then top-p and min-p.
+    private func selectTopK(_ p: UnsafePointer<Float>, limit: Int) -> Int {
+        let k = parameters.topK
+        var size = 0
+        var i = 0
+        while i < limit && size < k {
+            if isAllowed(i) { ids[size] = Int32(i); values[size] = p[i]; size += 1; siftUp(size - 1) }
+            i += 1
+        }
+        // Blocks whose maximum does not beat the heap's smallest are skipped whole.
+        let block = SamplerKernels.maxBlock
+        func offer(_ j: Int) {
+            guard p[j] > values[0], isAllowed(j) else { return }
+            ids[0] = Int32(j); values[0] = p[j]
+            siftDown(0, size: k)
+        }
+        while i < limit && i % block != 0 { offer(i); i += 1 }
+        while i < limit {
+            let end = min(i + block, limit)
+            if blockMax[i / block] > values[0] { for j in i..<end { offer(j) } }
+            i = end
+        }
+        // Heap sort: the worst goes to the end each time, leaving the candidates in descending order.
+        var n = k
+        while n > 1 {
+            ids.swapAt(0, n - 1); values.swapAt(0, n - 1)
+            n -= 1
+            siftDown(0, size: n)
         }
         let inverseT = 1 / parameters.temperature
         let top = values[0]
         var total = 0.0
-        for i in 0..<n {
-            weights[i] = expf((values[i] - top) * inverseT)
-            total += Double(weights[i])
+        for j in 0..<k {
+            weights[j] = expf((values[j] - top) * inverseT)
+            total += Double(weights[j])
         }
-        n = cutoff(count: n, total: total)
-        return draw(count: n) { ids[$0] }
-    }
-
-    /// Without top-k: tempered softmax over every allowed id; top-p finds its prefix with growing `backend.topK`.
-    private func sampleFull(_ view: Tensor, limit: Int, banned: Int, backend: any Backend) throws -> Int32 {
-        let p = view.pointer
-        var top = -Float.infinity
-        for i in 0..<limit where isAllowed(i) {
-            let v = p[i]
-            if v.isNaN { throw SamplerError.notANumber(index: i) }
-            if v > top { top = v }
-        }
-        let inverseT = 1 / parameters.temperature
-        var total = 0.0
-        weights.withUnsafeMutableBufferPointer { w in
-            for i in 0..<limit {
-                let e = isAllowed(i) ? expf((p[i] - top) * inverseT) : 0
-                w[i] = e
-                total += Double(e)
-            }
-        }
-        if parameters.topP < 1 {
-            // Grow k until the top-k mass reaches top-p (or every id is included).
-            var k = min(64 + banned, limit)
-            while true {
-                try backend.topK(view, k: k, ids: &ids, values: &values)
-                var n = 0
-                var mass = 0.0
-                let target = Double(parameters.topP) * total
-                for i in 0..<k where isAllowed(Int(ids[i])) {
-                    ids[n] = ids[i]; n += 1
-                    mass += Double(weights[Int(ids[n - 1])])
-                    if mass >= target { break }
-                }
-                if mass >= target || k == limit {
-                    // Candidates ids[0..<n], descending; move their weights to the front for the common tail.
-                    for i in 0..<n { values[i] = weights[Int(ids[i])] }
-                    for i in 0..<n { weights[i] = values[i] }
-                    let m = minPCount(count: n)
-                    return draw(count: m) { ids[$0] }
-                }
-                k = min(k * 4, limit)
-            }
-        }
-        if parameters.minP > 0 {
-            // The top allowed id has weight exactly 1 (exp(0)); keep weights ≥ minP.
-            let threshold = parameters.minP
-            weights.withUnsafeMutableBufferPointer { w in
-                for i in 0..<limit where w[i] < threshold { w[i] = 0 }
-            }
-        }
-        return draw(count: limit) { Int32($0) }
+        return cutoff(count: k, total: total)
     }
 
     /// Applies top-p then min-p to candidates sorted by descending weight; returns how many remain.
@@ -158,20 +237,15 @@ public final class Sampler {
                 if mass >= target { m = i + 1; break }
             }
         }
-        return minPCount(count: m)
-    }
-
-    /// Number of leading candidates (sorted descending by weight) with weight ≥ minP × the first one's.
-    private func minPCount(count n: Int) -> Int {
-        guard parameters.minP > 0, n > 0 else { return n }
+        guard parameters.minP > 0, m > 0 else { return m }
         let threshold = parameters.minP * weights[0]
-        var m = 1
-        while m < n && weights[m] >= threshold { m += 1 }
-        return m
+        var kept = 1
+        while kept < m && weights[kept] >= threshold { kept += 1 }
+        return kept
     }
 
-    /// Draws index i < count with probability weights[i] / Σ weights, returning `id(i)`.
-    private func draw(count n: Int, id: (Int) -> Int32) -> Int32 {
+    /// Draws candidate i < count with probability weights[i] / Σ weights.
+    private func draw(count n: Int) -> Int32 {
         var total = 0.0
         for i in 0..<n { total += Double(weights[i]) }
         let target = rng.nextUnit() * total
@@ -180,9 +254,163 @@ public final class Sampler {
         for i in 0..<n where weights[i] > 0 {
             cumulative += Double(weights[i])
             last = i
-            if target < cumulative { return id(i) }
+            if target < cumulative { return ids[i] }
         }
         // Rounding left the target at the very top: the last non-zero candidate.
-        return id(last)
+        return ids[last]
+    }
+
+    // MARK: softmax over the whole vocabulary
+
+    /// Without top-k: vectorised tempered softmax over every allowed id, then the top-p and min-p sets (each a
+    /// prefix of the ids by descending weight) described as "weight ≥ threshold" plus a few ids at the cut.
+    private func selectSoftmax(_ p: UnsafePointer<Float>, limit: Int, top: Float) -> Selection {
+        let w = weights, block = Self.block
+        var total = SamplerKernels.weights(p, limit, top: top, inverseT: 1 / parameters.temperature, into: w,
+                                           blockSums: blockSums, block: block)
+        if !bannedIDs.isEmpty {
+            var dirty = -1
+            for id in bannedIDs where Int(id) < limit {
+                w[Int(id)] = 0
+                let b = Int(id) / block
+                if b != dirty {
+                    if dirty >= 0 { recomputeBlock(dirty, limit: limit) }
+                    dirty = b
+                }
+            }
+            if dirty >= 0 { recomputeBlock(dirty, limit: limit) }
+            total = 0
+            for b in 0..<((limit + block - 1) / block) { total += blockSums[b] }
+        }
+        // The set drawn from: weights ≥ threshold (0 = all), plus ids[0..<extra] (weights values[0..<extra]).
+        var threshold: Float = 0, smallest: Float = 0
+        var extra = 0
+        var massAbove: Double? = total
+        if parameters.topP < 1 { (threshold, extra, smallest, massAbove) = nucleus(limit: limit, total: total) }
+        if parameters.minP > 0 {
+            // The top allowed id has weight exactly 1 (e^0): min-p keeps weights ≥ minP, a shorter prefix than the
+            // top-p set when minP exceeds that set's smallest weight.
+            if parameters.minP > smallest { threshold = parameters.minP; extra = 0; massAbove = nil }
+        }
+        return .threshold(threshold, extra: extra, limit: limit, total: total, massAbove: massAbove)
+    }
+
+    private func recomputeBlock(_ b: Int, limit: Int) {
+        let start = b * Self.block
+        blockSums[b] = SamplerKernels.blockMass(weights, start, min(start + Self.block, limit), 0)
+    }
+
+    /// The top-p set: the shortest prefix by descending weight whose mass reaches topP·total. Bisects (in log
+    /// space) a threshold pair lo < hi with mass(w ≥ hi) < target ≤ mass(w ≥ lo) until few weights lie between
+    /// them, sorts those and walks them. Returns hi and the number of cut ids left in `ids`/`values`.
+    private func nucleus(limit: Int, total: Double)
+        -> (threshold: Float, extra: Int, smallest: Float, massAbove: Double) {
+        let w = weights
+        let target = Double(parameters.topP) * total
+        // Ids below (total − target)/limit cannot hold the mass that is left out, so this lo keeps ≥ target.
+        var lo = max(Float((total - target) / Double(limit)), .leastNormalMagnitude)
+        var hi = Float(1).nextUp  // the top weight is exactly 1: nothing is ≥ hi
+        var massHi = 0.0, countHi = 0
+        var countLo = limit  // an upper bound until a pass measures it
+        var rounds = 0
+        while countLo - countHi > Self.cutCandidates && rounds < 32 {
+            // four thresholds evenly spaced in log space split [lo, hi) into five parts per pass
+            let a = log2(lo), b = log2(hi)
+            let t = SIMD4<Float>((1...4).map { exp2(a + (b - a) * Float($0) / 5) })
+            guard t[0] > lo && t[3] < hi else { break }
+            let (mass, count) = SamplerKernels.massAtLeast4(w, limit, t)
+            for l in 0..<4 {  // ascending thresholds: mass and count fall
+                if mass[l] >= target {
+                    lo = t[l]; countLo = count[l]
+                } else {
+                    hi = t[l]; massHi = mass[l]; countHi = count[l]
+                    break
+                }
+            }
+            rounds += 1
+        }
+        let m = SamplerKernels.collect(w, limit, lo: lo, hi: hi, ids: ids, values: values)
+        // Order: descending weight, lower id first among equals — one unique UInt64 key per candidate (positive
+        // floats order as their bit patterns). The cut is found by weighted selection, not a sort.
+        for j in 0..<m { keys[j] = UInt64(values[j].bitPattern) << 32 | UInt64(UInt32.max - UInt32(ids[j])) }
+        let taken = Self.selectPrefix(keys, count: m, mass: target - massHi)
+        var smallest = hi
+        for j in 0..<taken {
+            let key = keys[j]
+            ids[j] = Int32(UInt32.max - UInt32(truncatingIfNeeded: key))
+            values[j] = Float(bitPattern: UInt32(key >> 32))
+            smallest = min(smallest, values[j])
+        }
+        return (hi, taken, smallest, massHi)
+    }
+
+    /// Weighted selection over unique keys (`weight bits << 32 | inverted id`): moves the shortest prefix, by
+    /// descending key, whose weights sum to at least `mass` to `keys[0..<n]` (in no particular order) and returns n
+    /// (all `count` when their sum falls short). Quickselect partitions; no allocation.
+    static func selectPrefix(_ keys: UnsafeMutablePointer<UInt64>, count: Int, mass: Double) -> Int {
+        @inline(__always) func weight(_ k: UInt64) -> Double { Double(Float(bitPattern: UInt32(k >> 32))) }
+        var need = mass
+        var lo = 0, hi = count  // keys[0..<lo] are taken; the cut lies in keys[lo..<hi]
+        while hi - lo > 1 {
+            // median-of-three pivot, moved to keys[lo]
+            let mid = lo + (hi - lo) / 2
+            let a = keys[lo], b = keys[mid], c = keys[hi - 1]
+            let pivotIndex = (a < b) == (b < c) ? mid : (b < a) == (a < c) ? lo : hi - 1
+            keys.swapAt(lo, pivotIndex)
+            let pivot = keys[lo]
+            // keys > pivot to keys[lo + 1 ..< s]
+            var s = lo + 1
+            var above = 0.0
+            for j in (lo + 1)..<hi where keys[j] > pivot {
+                above += weight(keys[j])
+                keys.swapAt(j, s)
+                s += 1
+            }
+            // put the pivot right after the larger keys: keys[lo..<s-1] > pivot, keys[s-1] = pivot
+            keys.swapAt(lo, s - 1)
+            if above >= need {
+                hi = s - 1
+            } else if above + weight(pivot) >= need {
+                return s
+            } else {
+                need -= above + weight(pivot)
+                lo = s
+            }
+        }
+        if hi - lo == 1 && need > 0 { return lo + 1 }
+        return lo
+    }
+
+    /// Draws from {i : w[i] ≥ threshold, w[i] > 0} ∪ ids[0..<extra] in proportion to the weights, walking
+    /// block sums first.
+    private func drawAtLeast(_ threshold: Float, extra: Int, limit: Int, total: Double, massAbove: Double?) -> Int32 {
+        let w = weights, block = Self.block
+        let blocks = (limit + block - 1) / block
+        var mass = threshold == 0 ? total : massAbove ?? SamplerKernels.massAtLeast(w, limit, threshold).mass
+        for j in 0..<extra { mass += Double(values[j]) }
+        let target = rng.nextUnit() * mass
+        var cumulative = 0.0
+        var last = -1
+        for b in 0..<blocks {
+            let start = b * block, end = min(start + block, limit)
+            let s = threshold == 0 ? blockSums[b] : SamplerKernels.blockMass(w, start, end, threshold)
+            guard s > 0 else { continue }
+            if cumulative + s <= target { cumulative += s; last = b; continue }
+            for i in start..<end where w[i] >= threshold && w[i] > 0 {
+                cumulative += Double(w[i])
+                if target < cumulative { return Int32(i) }
+            }
+            last = b
+        }
+        for j in 0..<extra where values[j] > 0 {
+            cumulative += Double(values[j])
+            if target < cumulative { return ids[j] }
+        }
+        // Rounding left the target at the very top: the last candidate with weight.
+        if extra > 0 { return ids[extra - 1] }
+        let b = max(last, 0)
+        var i = min((b + 1) * block, limit) - 1
+        while i > b * block && !(w[i] >= threshold && w[i] > 0) { i -= 1 }
+        return Int32(i)
     }
 }

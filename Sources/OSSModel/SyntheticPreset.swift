@@ -1,11 +1,13 @@
 /// Synthetic gpt-oss checkpoints, generated from the §6 hash (seeded, reproducible, any size).
 ///
 /// - `tiny`: gpt-oss.md §6 exactly (4 layers, H 96, 8 experts, vocab 1024); reproduces the golden logits.
+/// - `tiny-o200k`: `tiny`'s shapes with the real vocabulary (201088 rows, ≈ 80 MB, written in seconds), so harmony's
+///   control tokens have embeddings: the server tests' model.
 /// - `mini`: gpt-oss-shaped with the real vocabulary (201088): 4 layers, H 512, 8×64 query heads, 2 KV heads,
 ///   8 experts (top 4) of I 512, window 128, BF16 + MXFP4 — about 430 MB; the default `make bench` model.
 /// - `twentyB` ("20b"): the exact gpt-oss-20b shapes and dtypes (≈ 13.8 GB).
 public enum SyntheticPreset: String, CaseIterable, Sendable {
-    case tiny, mini, twentyB = "20b"
+    case tiny, tinyO200k = "tiny-o200k", mini, twentyB = "20b"
 
     /// The model hyper-parameters of the preset.
     public var config: ModelConfig {
@@ -14,6 +16,9 @@ public enum SyntheticPreset: String, CaseIterable, Sendable {
             case .tiny:
                 return try Self.gptOSS(layers: 4, hidden: 96, heads: 8, kvHeads: 2, headDim: 16, experts: 8,
                                        intermediate: 64, vocab: 1024, window: 4)
+            case .tinyO200k:
+                return try Self.gptOSS(layers: 4, hidden: 96, heads: 8, kvHeads: 2, headDim: 16, experts: 8,
+                                       intermediate: 64, vocab: 201_088, window: 4)
             case .mini:
                 return try Self.gptOSS(layers: 4, hidden: 512, heads: 8, kvHeads: 2, headDim: 64, experts: 8,
                                        intermediate: 512, vocab: 201_088, window: 128)
@@ -28,6 +33,7 @@ public enum SyntheticPreset: String, CaseIterable, Sendable {
     var seedBase: UInt32 {
         switch self {
         case .tiny: return 0
+        case .tinyO200k: return 0x5449_4F32  // "TIO2"
         case .mini: return 0x4D49_4E49  // "MINI"
         case .twentyB: return 0x3230_6200  // "20b"
         }

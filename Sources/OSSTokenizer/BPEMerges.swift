@@ -47,10 +47,12 @@ final class BPEMerges: Sendable {
             let utf8 = Array(merge.utf8)
             // llama.cpp splits at the first space at index ≥ 1.
             guard utf8.count >= 3, let space = utf8[1...].firstIndex(of: 0x20),
-                  let left = GPT2ByteMap.bytes(of: String(decoding: utf8[..<space], as: UTF8.self)),
-                  let right = GPT2ByteMap.bytes(of: String(decoding: utf8[(space + 1)...], as: UTF8.self)),
-                  !left.isEmpty, !right.isEmpty else {
-                throw TokenizerError.inconsistentVocabulary("GGUF merge \(rank) '\(merge)' is not 'left right' in the GPT-2 byte alphabet")
+                let left = GPT2ByteMap.bytes(of: String(decoding: utf8[..<space], as: UTF8.self)),
+                let right = GPT2ByteMap.bytes(of: String(decoding: utf8[(space + 1)...], as: UTF8.self)),
+                !left.isEmpty, !right.isEmpty
+            else {
+                throw TokenizerError.inconsistentVocabulary(
+                    "GGUF merge \(rank) '\(merge)' is not 'left right' in the GPT-2 byte alphabet")
             }
             let key = UInt64(UInt32(symbol(left))) << 32 | UInt64(UInt32(symbol(right)))
             // The first (lowest) rank of a pair wins, as std::unordered_map::emplace keeps the first.
@@ -67,28 +69,13 @@ final class BPEMerges: Sendable {
         let n = piece.count
         guard n > 0 else { return }
         scratch.reset(n)
-        for i in 0..<n {
-            scratch.symbol[i] = byteSymbol[Int(piece[i])]
-            scratch.length[i] = 1
-            scratch.next[i] = i + 1 < n ? Int32(i + 1) : -1
-            scratch.previous[i] = Int32(i - 1)
-        }
+        for i in 0..<n { scratch.symbol[i] = byteSymbol[Int(piece[i])] }
         for i in 0..<(n - 1) { push(i, i + 1, &scratch) }
         while let top = scratch.pop() {
-            let left = Int(top.left)
-            let right = Int(scratch.next[left])
-            // Stale: one side merged away, or the pair's text is no longer what was queued.
-            guard scratch.length[left] > 0, right >= 0, scratch.length[right] > 0,
-                  scratch.length[left] + scratch.length[right] == top.size else { continue }
-            scratch.symbol[left] = top.result
-            scratch.length[left] += scratch.length[right]
-            scratch.length[right] = 0
-            let after = scratch.next[right]
-            scratch.next[left] = after
-            if after >= 0 { scratch.previous[Int(after)] = Int32(left) }
-            let before = Int(scratch.previous[left])
-            if before >= 0 { push(before, left, &scratch) }
-            if after >= 0 { push(left, Int(after), &scratch) }
+            guard let (before, after) = scratch.merge(top) else { continue }
+            scratch.symbol[Int(top.left)] = top.result
+            if before >= 0 { push(before, Int(top.left), &scratch) }
+            if after >= 0 { push(Int(top.left), after, &scratch) }
         }
         var i = 0
         while i >= 0 {
@@ -104,69 +91,69 @@ final class BPEMerges: Sendable {
     }
 
     private func push(_ left: Int, _ right: Int, _ scratch: inout BPEMergeScratch) {
-        let key = UInt64(UInt32(bitPattern: scratch.symbol[left])) << 32 | UInt64(UInt32(bitPattern: scratch.symbol[right]))
+        let key =
+            UInt64(UInt32(bitPattern: scratch.symbol[left])) << 32 | UInt64(UInt32(bitPattern: scratch.symbol[right]))
         guard let value = pairs[key] else { return }
-        scratch.push(rank: Int32(truncatingIfNeeded: value >> 32), left: Int32(left),
-                     size: scratch.length[left] + scratch.length[right], result: Int32(truncatingIfNeeded: value & 0xFFFF_FFFF))
+        scratch.push(
+            priority: Double(value >> 32), left: left, size: scratch.length[left] + scratch.length[right],
+            result: Int32(truncatingIfNeeded: value & 0xFFFF_FFFF))
     }
 }
 
-/// Reused buffers of one `BPEMerges.encode` call chain: parts as a linked list and a min-heap of candidate pairs.
+/// Reused buffers of the merge loops (`BPEMerges`, `SentencePieceModel`): parts of a piece as a linked list and a
+/// min-heap of candidate pairs.
 struct BPEMergeScratch {
-    struct Candidate {
-        var rank: Int32
+    /// A pair of adjacent parts that may merge: lower `priority` first (a merge rank, or a negated score),
+    /// leftmost among equals; `size` is the pair's byte length when queued, `result` the merged symbol.
+    struct Candidate: HeapElement {
+        var priority: Double
         var left: Int32
         var size: Int32
         var result: Int32
-        /// Lower rank first; equal ranks: leftmost first.
-        func before(_ o: Candidate) -> Bool { rank < o.rank || (rank == o.rank && left < o.left) }
+        func before(_ o: Candidate) -> Bool { priority < o.priority || (priority == o.priority && left < o.left) }
     }
 
+    /// Per part: its symbol (BPE) or byte offset (SentencePiece), byte length (0 once merged away), neighbours.
     var symbol: [Int32] = []
     var length: [Int32] = []
     var next: [Int32] = []
     var previous: [Int32] = []
-    private var heap: [Candidate] = []
-    /// The SentencePiece candidates (see `SentencePieceModel`).
-    var scored: [ScoredCandidate] = []
+    private var heap = MinHeap<Candidate>()
 
+    /// `n` parts of one byte (or character) each, linked in order, and no candidates.
     mutating func reset(_ n: Int) {
         for a in [\BPEMergeScratch.symbol, \.length, \.next, \.previous] {
             self[keyPath: a].removeAll(keepingCapacity: true)
             self[keyPath: a].append(contentsOf: repeatElement(0, count: n))
         }
-        heap.removeAll(keepingCapacity: true)
-        scored.removeAll(keepingCapacity: true)
+        for i in 0..<n {
+            length[i] = 1
+            next[i] = i + 1 < n ? Int32(i + 1) : -1
+            previous[i] = Int32(i - 1)
+        }
+        heap.removeAll()
     }
 
-    mutating func push(rank: Int32, left: Int32, size: Int32, result: Int32) {
-        let c = Candidate(rank: rank, left: left, size: size, result: result)
-        heap.append(c)
-        var i = heap.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            guard c.before(heap[parent]) else { break }
-            heap[i] = heap[parent]
-            i = parent
-        }
-        heap[i] = c
+    mutating func push(priority: Double, left: Int, size: Int32, result: Int32) {
+        heap.push(Candidate(priority: priority, left: Int32(left), size: size, result: result))
     }
 
-    mutating func pop() -> Candidate? {
-        guard let last = heap.popLast() else { return nil }
-        guard !heap.isEmpty else { return last }
-        let top = heap[0]
-        var i = 0
-        let n = heap.count
-        while true {
-            var child = 2 * i + 1
-            if child >= n { break }
-            if child + 1 < n && heap[child + 1].before(heap[child]) { child += 1 }
-            guard heap[child].before(last) else { break }
-            heap[i] = heap[child]
-            i = child
+    mutating func pop() -> Candidate? { heap.pop() }
+
+    /// Merges the right neighbour of `c.left` into it when `c` is still current (both parts alive and their bytes
+    /// still the queued pair's, i.e. their lengths sum to `c.size`), returning the new neighbours (-1 = none);
+    /// nil for a stale candidate.
+    mutating func merge(_ c: Candidate) -> (before: Int, after: Int)? {
+        let left = Int(c.left)
+        let right = Int(next[left])
+        guard length[left] > 0, right >= 0, length[right] > 0, length[left] + length[right] == c.size else {
+            return nil
         }
-        heap[i] = last
-        return top
+        length[left] += length[right]
+        length[right] = 0
+        let after = next[right]
+        next[left] = after
+        if after >= 0 { previous[Int(after)] = Int32(left) }
+        return (Int(previous[left]), Int(after))
     }
 }

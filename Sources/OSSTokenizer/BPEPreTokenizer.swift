@@ -42,7 +42,9 @@ public enum BPEPreTokenizer: String, Sendable, CaseIterable {
         ends.append(s.count)
         switch self {
         case .defaultSplit:
-            Self.refine(&ends, &scratch) { a, b, out in s.runs(a, b, &out) { s.isPunctuationP($0) || s.isDefaultSymbol($0) } }
+            Self.refine(&ends, &scratch) { a, b, out in
+                s.runs(a, b, &out) { s.isPunctuationP($0) || s.isDefaultSymbol($0) }
+            }
             Self.refine(&ends, &scratch) { a, b, out in s.gpt2(a, b, &out) }
             Self.refine(&ends, &scratch) { a, b, out in s.runs(a, b, &out) { s.flags[$0].contains(.number) } }
             Self.refine(&ends, &scratch) { a, b, out in s.asciiDigitTriples(a, b, &out) }
@@ -53,12 +55,15 @@ public enum BPEPreTokenizer: String, Sendable, CaseIterable {
         case .qwen2:
             Self.refine(&ends, &scratch) { a, b, out in s.llama3(a, b, &out, maxDigits: 1) }
         case .smollm:
-            Self.refine(&ends, &scratch) { a, b, out in s.runs(a, b, &out, maxLength: 1) { s.flags[$0].contains(.number) } }
+            Self.refine(&ends, &scratch) { a, b, out in
+                s.runs(a, b, &out, maxLength: 1) { s.flags[$0].contains(.number) }
+            }
             Self.refine(&ends, &scratch) { a, b, out in s.gpt2(a, b, &out) }
         case .gpt4o:
             Self.refine(&ends, &scratch) { a, b, out in
-                let splitter = PreTokenizer(classes: UnsafeBufferPointer(rebasing: s.classes[a..<b]),
-                                            scalars: UnsafeBufferPointer(rebasing: s.scalars[a..<b]))
+                let splitter = PreTokenizer(
+                    classes: UnsafeBufferPointer(rebasing: s.classes[a..<b]),
+                    scalars: UnsafeBufferPointer(rebasing: s.scalars[a..<b]))
                 var i = 0
                 while i < b - a {
                     i += splitter.matchLength(at: i)
@@ -99,14 +104,19 @@ struct ScalarView {
 
     /// Maximal runs of scalars with `inClass` (at most `maxLength` each) as pieces; the text between them too.
     func runs(_ a: Int, _ b: Int, _ out: inout [Int], maxLength: Int = .max, _ inClass: (Int) -> Bool) {
-        var i = a, last = a
+        var i = a
+        var last = a
         while i < b {
-            guard inClass(i) else { i += 1; continue }
+            guard inClass(i) else {
+                i += 1
+                continue
+            }
             if i > last { out.append(i) }
             var j = i + 1
             while j < b && j - i < maxLength && inClass(j) { j += 1 }
             out.append(j)
-            i = j; last = j
+            i = j
+            last = j
         }
         if last < b { out.append(b) }
     }
@@ -114,12 +124,14 @@ struct ScalarView {
     /// `[0-9][0-9][0-9]` matches left to right; the text between them as pieces.
     func asciiDigitTriples(_ a: Int, _ b: Int, _ out: inout [Int]) {
         func digit(_ k: Int) -> Bool { scalars[k] >= 0x30 && scalars[k] <= 0x39 }
-        var i = a, last = a
+        var i = a
+        var last = a
         while i + 3 <= b {
             if digit(i) && digit(i + 1) && digit(i + 2) {
                 if i > last { out.append(i) }
                 out.append(i + 3)
-                i += 3; last = i
+                i += 3
+                last = i
             } else {
                 i += 1
             }
@@ -155,23 +167,33 @@ struct ScalarView {
     func gpt2(_ a: Int, _ b: Int, _ out: inout [Int]) {
         var pos = a
         while pos < b {
-            if let end = contraction(pos, b, anyCase: false) { out.append(end); pos = end; continue }
+            if let end = contraction(pos, b, anyCase: false) {
+                out.append(end)
+                pos = end
+                continue
+            }
             let isSpace = scalars[pos] == 0x20
             let probe = isSpace ? pos + 1 : pos
             if letter(probe, b) {
                 var k = probe
                 while letter(k, b) { k += 1 }
-                out.append(k); pos = k; continue
+                out.append(k)
+                pos = k
+                continue
             }
             if number(probe, b) {
                 var k = probe
                 while number(k, b) { k += 1 }
-                out.append(k); pos = k; continue
+                out.append(k)
+                pos = k
+                continue
             }
             if other(probe, b) {
                 var k = probe
                 while other(k, b) { k += 1 }
-                out.append(k); pos = k; continue
+                out.append(k)
+                pos = k
+                continue
             }
             var n = 0
             while space(pos + n, b) { n += 1 }
@@ -190,19 +212,27 @@ struct ScalarView {
     func llama3(_ a: Int, _ b: Int, _ out: inout [Int], maxDigits: Int) {
         var pos = a
         while pos < b {
-            if let end = contraction(pos, b, anyCase: true) { out.append(end); pos = end; continue }
+            if let end = contraction(pos, b, anyCase: true) {
+                out.append(end)
+                pos = end
+                continue
+            }
             let c = scalars[pos]
             // [^\r\n\p{L}\p{N}]?\p{L}+
             if c != 0x0D && c != 0x0A && !number(pos, b) && (letter(pos, b) || letter(pos + 1, b)) {
                 var k = pos + 1
                 while letter(k, b) { k += 1 }
-                out.append(k); pos = k; continue
+                out.append(k)
+                pos = k
+                continue
             }
             // \p{N}{1,maxDigits}
             if number(pos, b) {
                 var k = pos
                 while number(k, b) && k - pos < maxDigits { k += 1 }
-                out.append(k); pos = k; continue
+                out.append(k)
+                pos = k
+                continue
             }
             // ' ?[^\s\p{L}\p{N}]+[\r\n]*' (llama.cpp tests the first scalar's own flags for being defined)
             let probe = c == 0x20 ? pos + 1 : pos
@@ -210,9 +240,12 @@ struct ScalarView {
                 var k = probe
                 while other(k, b) { k += 1 }
                 while k < b && (scalars[k] == 0x0D || scalars[k] == 0x0A) { k += 1 }
-                out.append(k); pos = k; continue
+                out.append(k)
+                pos = k
+                continue
             }
-            var n = 0, lastNewline = -1
+            var n = 0
+            var lastNewline = -1
             while space(pos + n, b) {
                 if scalars[pos + n] == 0x0D || scalars[pos + n] == 0x0A { lastNewline = pos + n + 1 }
                 n += 1
@@ -252,7 +285,7 @@ struct LlamaFlags: OptionSet, Sendable {
             switch s.properties.generalCategory {
             case .unassigned: break
             case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation, .initialPunctuation,
-                 .finalPunctuation, .otherPunctuation:
+                .finalPunctuation, .otherPunctuation:
                 f.formUnion([.punctuation, .defined])
             default: f.insert(.defined)
             }
@@ -269,7 +302,7 @@ struct LlamaFlags: OptionSet, Sendable {
         if c.contains(.whitespace) { f.insert(.whitespace) }
         switch s.properties.generalCategory {
         case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation, .initialPunctuation,
-             .finalPunctuation, .otherPunctuation:
+            .finalPunctuation, .otherPunctuation:
             f.insert(.punctuation)
         default: break
         }
@@ -280,12 +313,15 @@ struct LlamaFlags: OptionSet, Sendable {
 extension BPEPreTokenizer {
     /// The pieces of `text` (for tests and inspection; tokenizing does not build strings).
     public func pieces(_ text: String) -> [String] {
-        var scalars: [UInt32] = [], classes: [ScalarClass] = [], offsets: [Int32] = []
+        var scalars: [UInt32] = []
+        var classes: [ScalarClass] = []
+        var offsets: [Int32] = []
         var text = text
         return text.withUTF8 { bytes -> [String] in
             _ = UTF8Scanner.scan(bytes, scalars: &scalars, classes: &classes, offsets: &offsets)
             let flags = zip(scalars, classes).map { LlamaFlags.of($0, $1) }
-            var ends: [Int] = [], scratch: [Int] = []
+            var ends: [Int] = []
+            var scratch: [Int] = []
             scalars.withUnsafeBufferPointer { s in
                 classes.withUnsafeBufferPointer { c in
                     flags.withUnsafeBufferPointer { f in

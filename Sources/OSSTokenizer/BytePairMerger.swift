@@ -16,7 +16,7 @@ struct BytePairMerger {
     private var previous: [Int32] = []
     private var pairRanks: [Int32] = []
     /// Min-heap of (rank << 32 | start); stale entries are skipped when popped.
-    private var heap: [UInt64] = []
+    private var heap = MinHeap<UInt64>()
 
     /// Appends the tokens of `piece[0..<count]` (which is not itself a token, count ≥ 2) to `output`.
     mutating func merge(_ piece: UnsafePointer<UInt8>, count: Int, table: TokenTable, into output: inout [Int32]) {
@@ -71,7 +71,7 @@ struct BytePairMerger {
         next.removeAll(keepingCapacity: true)
         previous.removeAll(keepingCapacity: true)
         pairRanks.removeAll(keepingCapacity: true)
-        heap.removeAll(keepingCapacity: true)
+        heap.removeAll()
         for i in 0..<count {
             next.append(Int32(i + 1 < count ? i + 1 : -1))
             previous.append(Int32(i - 1))
@@ -85,9 +85,9 @@ struct BytePairMerger {
         }
         for i in 0..<(count - 1) {
             pairRanks[i] = computeRank(i)
-            if pairRanks[i] != Int32.max { heapPush((UInt64(pairRanks[i]) << 32) | UInt64(i)) }
+            if pairRanks[i] != Int32.max { heap.push((UInt64(pairRanks[i]) << 32) | UInt64(i)) }
         }
-        while let top = heapPop() {
+        while let top = heap.pop() {
             let rank = Int32(truncatingIfNeeded: top >> 32)
             let s = Int(top & 0xFFFF_FFFF)
             // Stale entry: the part was absorbed (its rank reset to max) or its pair changed.
@@ -98,11 +98,11 @@ struct BytePairMerger {
             if after >= 0 { previous[Int(after)] = Int32(s) }
             pairRanks[absorbed] = Int32.max
             pairRanks[s] = computeRank(s)
-            if pairRanks[s] != Int32.max { heapPush((UInt64(pairRanks[s]) << 32) | UInt64(s)) }
+            if pairRanks[s] != Int32.max { heap.push((UInt64(pairRanks[s]) << 32) | UInt64(s)) }
             let p = Int(previous[s])
             if p >= 0 {
                 pairRanks[p] = computeRank(p)
-                if pairRanks[p] != Int32.max { heapPush((UInt64(pairRanks[p]) << 32) | UInt64(p)) }
+                if pairRanks[p] != Int32.max { heap.push((UInt64(pairRanks[p]) << 32) | UInt64(p)) }
             }
         }
         var s = 0
@@ -111,34 +111,8 @@ struct BytePairMerger {
             s = Int(next[s])
         }
     }
+}
 
-    private mutating func heapPush(_ key: UInt64) {
-        heap.append(key)
-        var i = heap.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            if heap[parent] <= key { break }
-            heap[i] = heap[parent]
-            i = parent
-        }
-        heap[i] = key
-    }
-
-    private mutating func heapPop() -> UInt64? {
-        guard let last = heap.popLast() else { return nil }
-        guard !heap.isEmpty else { return last }
-        let top = heap[0]
-        var i = 0
-        let n = heap.count
-        while true {
-            var child = 2 * i + 1
-            if child >= n { break }
-            if child + 1 < n && heap[child + 1] < heap[child] { child += 1 }
-            if heap[child] >= last { break }
-            heap[i] = heap[child]
-            i = child
-        }
-        heap[i] = last
-        return top
-    }
+extension UInt64: HeapElement {
+    func before(_ other: UInt64) -> Bool { self < other }
 }

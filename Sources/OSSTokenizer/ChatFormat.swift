@@ -2,7 +2,10 @@
 public struct ChatMessage: Equatable, Sendable {
     public var role: String
     public var content: String
-    public init(role: String, content: String) { self.role = role; self.content = content }
+    public init(role: String, content: String) {
+        self.role = role
+        self.content = content
+    }
 
     public static func system(_ text: String) -> ChatMessage { ChatMessage(role: "system", content: text) }
     public static func user(_ text: String) -> ChatMessage { ChatMessage(role: "user", content: text) }
@@ -42,8 +45,13 @@ public enum ChatFormat: String, CaseIterable, Sendable {
 
     /// The format called `name` (one of ``names``; `harmony` is accepted for `gpt-oss`).
     public init(name: String) throws {
-        if name == "harmony" { self = .harmony; return }
-        guard let f = ChatFormat(rawValue: name) else { throw ChatFormatError.unknownName(name, known: ChatFormat.names) }
+        if name == "harmony" {
+            self = .harmony
+            return
+        }
+        guard let f = ChatFormat(rawValue: name) else {
+            throw ChatFormatError.unknownName(name, known: ChatFormat.names)
+        }
         self = f
     }
 
@@ -89,14 +97,18 @@ public enum ChatFormat: String, CaseIterable, Sendable {
         ("zephyr", [["<|user|>", "<|endoftext|>"]]), ("monarch", [["bos_token + message['role']"]]),
         ("gemma", [["<start_of_turn>"]]), ("orion", [["'\\n\\nAssistant: ' + eos_token"]]),
         ("openchat", [["GPT4 Correct "]]), ("vicuna", [["USER: ", "ASSISTANT: "]]),
-        ("deepseek", [["### Instruction:", "<|EOT|>"]]), ("command-r", [["<|START_OF_TURN_TOKEN|>", "<|USER_TOKEN|>"]]),
+        ("deepseek", [["### Instruction:", "<|EOT|>"]]),
+        ("command-r", [["<|START_OF_TURN_TOKEN|>", "<|USER_TOKEN|>"]]),
         ("llama3", [["<|start_header_id|>", "<|end_header_id|>"]]), ("chatglm3", [["[gMASK]sop"]]),
         ("minicpm", [["<用户>"]]), ("deepseek2", [["'Assistant: ' + message['content'] + eos_token"]]),
         ("deepseek3", [["<｜Assistant｜>", "<｜User｜>", "<｜end▁of▁sentence｜>"]]),
         ("exaone", [["[|system|]", "[|assistant|]", "[|endofturn|]"]]),
         ("rwkv-world", [["rwkv-world"], ["{{- 'User: ' + message['content']|trim + '\\n\\n' -}}"]]),
         ("granite", [["<|start_of_role|>"]]),
-        ("gigachat", [["message['role'] + additional_special_tokens[0] + message['content'] + additional_special_tokens[1]"]]),
+        (
+            "gigachat",
+            [["message['role'] + additional_special_tokens[0] + message['content'] + additional_special_tokens[1]"]]
+        ),
         ("megrez", [["<|role_start|>"]]), ("yandex", [[" Ассистент:"]]), ("bailing", [["<role>ASSISTANT</role>"]]),
         ("llama4", [["<|header_start|>", "<|header_end|>"]]), ("dots1", [["<|endofuserprompt|>"]]),
         ("hunyuan-moe", [["<|extra_0|>", "<|extra_4|>"]]), ("gpt-oss", [["<|start|>", "<|channel|>"]]),
@@ -123,7 +135,9 @@ public enum ChatFormat: String, CaseIterable, Sendable {
             }
             if addAssistantPrompt { s += "<|start_header_id|>assistant<|end_header_id|>\n\n" }
         case .llama2, .llama2Sys, .llama2SysBOS, .llama2SysStrip:
-            let systemBlock = self != .llama2, bosInHistory = self == .llama2SysBOS, strip = self == .llama2SysStrip
+            let systemBlock = self != .llama2
+            let bosInHistory = self == .llama2SysBOS
+            let strip = self == .llama2SysStrip
             var insideTurn = true
             s += "[INST] "
             for m in messages {
@@ -141,7 +155,8 @@ public enum ChatFormat: String, CaseIterable, Sendable {
                 }
             }
         case .mistralV1, .mistralV3, .mistralV3Tekken:
-            let leading = self == .mistralV1 ? " " : "", trailing = self == .mistralV3Tekken ? "" : " "
+            let leading = self == .mistralV1 ? " " : ""
+            let trailing = self == .mistralV3Tekken ? "" : " "
             let trimAssistant = self == .mistralV3
             var insideTurn = false
             for m in messages {
@@ -173,7 +188,8 @@ public enum ChatFormat: String, CaseIterable, Sendable {
     static func trim(_ text: String) -> String {
         let bytes = Array(text.utf8)
         func isSpace(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0D) }
-        var start = 0, end = bytes.count
+        var start = 0
+        var end = bytes.count
         while start < end && isSpace(bytes[start]) { start += 1 }
         while end > start && isSpace(bytes[end - 1]) { end -= 1 }
         return String(decoding: bytes[start..<end], as: UTF8.self)
@@ -195,14 +211,15 @@ public enum ChatFormatError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .unknownName(n, known): return "unknown chat format '\(n)' (known: \(known))"
-        case let .unrecognizedTemplate(e, known):
+        case .unknownName(let n, let known): return "unknown chat format '\(n)' (known: \(known))"
+        case .unrecognizedTemplate(let e, let known):
             return "unrecognised chat template \"\(e)\"; choose one with --chat-format (known: \(known))"
-        case let .unsupportedTemplate(family, known):
-            return "the chat template is \(family), which SwiftOSS does not render; choose one with --chat-format (known: \(known))"
-        case let .noTemplate(model, known):
+        case .unsupportedTemplate(let family, let known):
+            return
+                "the chat template is \(family), which SwiftOSS does not render; choose one with --chat-format (known: \(known))"
+        case .noTemplate(let model, let known):
             return "\(model) has no chat template; choose one with --chat-format (known: \(known))"
-        case let .missingToken(format, token):
+        case .missingToken(let format, let token):
             return "chat format \(format) needs the token \(token), which this tokenizer does not have"
         }
     }

@@ -12,7 +12,9 @@ public struct ChatRenderer: Sendable {
     public var harmonySystem: HarmonySystemContent
 
     /// Throws when the tokenizer lacks a control token the format writes (e.g. `<|im_start|>` for chatml).
-    public init(format: ChatFormat, tokenizer: Tokenizer, harmonySystem: HarmonySystemContent = HarmonySystemContent()) throws {
+    public init(format: ChatFormat, tokenizer: Tokenizer, harmonySystem: HarmonySystemContent = HarmonySystemContent())
+        throws
+    {
         self.format = format
         self.tokenizer = tokenizer
         self.harmonySystem = harmonySystem
@@ -31,11 +33,13 @@ public struct ChatRenderer: Sendable {
         if let harmony {
             let system = messages.filter { $0.role == "system" || $0.role == "developer" }.map(\.content)
             let rest = messages.filter { $0.role != "system" && $0.role != "developer" }.map { m in
-                m.role == "assistant" ? HarmonyMessage.assistant(m.content, channel: "final")
+                m.role == "assistant"
+                    ? HarmonyMessage.assistant(m.content, channel: "final")
                     : HarmonyMessage(role: m.role, content: m.content)
             }
             let conversation = HarmonyConversation(
-                system: harmonySystem, instructions: system.isEmpty ? nil : system.joined(separator: "\n\n"), messages: rest)
+                system: harmonySystem, instructions: system.isEmpty ? nil : system.joined(separator: "\n\n"),
+                messages: rest)
             return harmony.renderPrompt(conversation)
         }
         return tokenizer.encode(format.render(messages, addAssistantPrompt: true), allowSpecial: true, addSpecial: true)

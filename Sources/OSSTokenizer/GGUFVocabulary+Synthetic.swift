@@ -7,11 +7,14 @@ extension GGUFVocabulary {
     /// order; scores fall by one per piece (earlier = merged first). BOS added, space prefix on, Llama 2 chat template.
     public static func syntheticSentencePiece(size: Int) throws -> GGUFVocabulary {
         guard size >= 3 + 256 + 96 else {
-            throw TokenizerError.inconsistentVocabulary("a synthetic SentencePiece vocabulary needs ≥ 355 tokens, got \(size)")
+            throw TokenizerError.inconsistentVocabulary(
+                "a synthetic SentencePiece vocabulary needs ≥ 355 tokens, got \(size)")
         }
         var tokens = ["<unk>", "<s>", "</s>"]
-        var types: [Int32] = [Tokenizer.GGUFTokenType.unknown.rawValue, Tokenizer.GGUFTokenType.control.rawValue,
-                              Tokenizer.GGUFTokenType.control.rawValue]
+        var types: [Int32] = [
+            Tokenizer.GGUFTokenType.unknown.rawValue, Tokenizer.GGUFTokenType.control.rawValue,
+            Tokenizer.GGUFTokenType.control.rawValue,
+        ]
         for b in 0..<256 {
             tokens.append("<0x" + String(b, radix: 16, uppercase: true).leftPadded(to: 2) + ">")
             types.append(Tokenizer.GGUFTokenType.byte.rawValue)
@@ -23,7 +26,8 @@ extension GGUFVocabulary {
         while tokens.count + pieces.count < size && rank < SpecialToken.o200kMergeableCount {
             defer { rank += 1 }
             guard let bytes = o200k.table.bytes(ofRank: rank), let text = String(validating: bytes, as: UTF8.self),
-                  !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { continue }
+                !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+            else { continue }
             let piece = text.replacingOccurrences(of: " ", with: "\u{2581}")
             if !seen.contains(piece) && !pieces.contains(piece) { pieces.append(piece) }
         }
@@ -39,14 +43,18 @@ extension GGUFVocabulary {
 
     /// A byte-level BPE (`gpt2`) vocabulary: the first `size − specials.count` o200k tokens (GPT-2 byte strings,
     /// merges recovered from the ranks) and `specials` (type control) as the last ids.
-    public static func syntheticBPE(size: Int, pre: String, specials: [String], bos: String?, eos: String, eot: String?,
-                                    addBOS: Bool, chatTemplate: String) throws -> GGUFVocabulary {
+    public static func syntheticBPE(
+        size: Int, pre: String, specials: [String], bos: String?, eos: String, eot: String?,
+        addBOS: Bool, chatTemplate: String
+    ) throws -> GGUFVocabulary {
         let mergeable = size - specials.count
         guard mergeable >= 256, mergeable <= SpecialToken.o200kMergeableCount else {
-            throw TokenizerError.inconsistentVocabulary("a synthetic BPE vocabulary of \(size) tokens with \(specials.count) specials")
+            throw TokenizerError.inconsistentVocabulary(
+                "a synthetic BPE vocabulary of \(size) tokens with \(specials.count) specials")
         }
         let o200k = try Tokenizer.o200kHarmony()
-        var tokens: [String] = [], types: [Int32] = []
+        var tokens: [String] = []
+        var types: [Int32] = []
         tokens.reserveCapacity(size)
         for r in 0..<mergeable {
             guard let bytes = o200k.table.bytes(ofRank: r) else {
@@ -57,19 +65,27 @@ extension GGUFVocabulary {
         }
         tokens += specials
         types += Array(repeating: Tokenizer.GGUFTokenType.control.rawValue, count: specials.count)
-        func id(_ name: String?) -> Int32? { name.flatMap { specials.firstIndex(of: $0) }.map { Int32(mergeable + $0) } }
+        func id(_ name: String?) -> Int32? {
+            name.flatMap { specials.firstIndex(of: $0) }.map { Int32(mergeable + $0) }
+        }
         return GGUFVocabulary(
-            model: "gpt2", pre: pre, tokens: tokens, tokenTypes: types, merges: try merges(o200k.table, below: mergeable),
+            model: "gpt2", pre: pre, tokens: tokens, tokenTypes: types,
+            merges: try merges(o200k.table, below: mergeable),
             bosID: id(bos), eosID: id(eos), eotID: id(eot), addBOS: addBOS, chatTemplate: chatTemplate)
     }
 
     /// Llama 3's 256 special tokens (ids 128000…128255 of its vocabulary).
     public static let llama3Specials: [String] = {
-        var s = ["<|begin_of_text|>", "<|end_of_text|>", "<|reserved_special_token_0|>", "<|reserved_special_token_1|>",
-                 "<|finetune_right_pad_id|>", "<|reserved_special_token_2|>", "<|start_header_id|>", "<|end_header_id|>",
-                 "<|eom_id|>", "<|eot_id|>", "<|python_tag|>"]
+        var s = [
+            "<|begin_of_text|>", "<|end_of_text|>", "<|reserved_special_token_0|>", "<|reserved_special_token_1|>",
+            "<|finetune_right_pad_id|>", "<|reserved_special_token_2|>", "<|start_header_id|>", "<|end_header_id|>",
+            "<|eom_id|>", "<|eot_id|>", "<|python_tag|>",
+        ]
         var n = 3
-        while s.count < 256 { s.append("<|reserved_special_token_\(n)|>"); n += 1 }
+        while s.count < 256 {
+            s.append("<|reserved_special_token_\(n)|>")
+            n += 1
+        }
         return s
     }()
 
@@ -105,5 +121,7 @@ extension GGUFVocabulary {
 
 extension String {
     /// The string with zeros in front up to `width` characters.
-    func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
 }

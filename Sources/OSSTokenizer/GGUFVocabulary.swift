@@ -25,14 +25,28 @@ public struct GGUFVocabulary: Sendable, Equatable {
     /// `tokenizer.chat_template`.
     public var chatTemplate: String?
 
-    public init(model: String, pre: String? = nil, tokens: [String], scores: [Float]? = nil, tokenTypes: [Int32]? = nil,
-                merges: [String]? = nil, bosID: Int32? = nil, eosID: Int32? = nil, eotID: Int32? = nil,
-                eomID: Int32? = nil, unknownID: Int32? = nil, paddingID: Int32? = nil, addBOS: Bool? = nil,
-                addEOS: Bool? = nil, addSpacePrefix: Bool? = nil, chatTemplate: String? = nil) {
-        self.model = model; self.pre = pre; self.tokens = tokens; self.scores = scores; self.tokenTypes = tokenTypes
-        self.merges = merges; self.bosID = bosID; self.eosID = eosID; self.eotID = eotID; self.eomID = eomID
-        self.unknownID = unknownID; self.paddingID = paddingID; self.addBOS = addBOS; self.addEOS = addEOS
-        self.addSpacePrefix = addSpacePrefix; self.chatTemplate = chatTemplate
+    public init(
+        model: String, pre: String? = nil, tokens: [String], scores: [Float]? = nil, tokenTypes: [Int32]? = nil,
+        merges: [String]? = nil, bosID: Int32? = nil, eosID: Int32? = nil, eotID: Int32? = nil,
+        eomID: Int32? = nil, unknownID: Int32? = nil, paddingID: Int32? = nil, addBOS: Bool? = nil,
+        addEOS: Bool? = nil, addSpacePrefix: Bool? = nil, chatTemplate: String? = nil
+    ) {
+        self.model = model
+        self.pre = pre
+        self.tokens = tokens
+        self.scores = scores
+        self.tokenTypes = tokenTypes
+        self.merges = merges
+        self.bosID = bosID
+        self.eosID = eosID
+        self.eotID = eotID
+        self.eomID = eomID
+        self.unknownID = unknownID
+        self.paddingID = paddingID
+        self.addBOS = addBOS
+        self.addEOS = addEOS
+        self.addSpacePrefix = addSpacePrefix
+        self.chatTemplate = chatTemplate
     }
 }
 
@@ -68,7 +82,8 @@ extension GGUFVocabulary {
         }
         let t = try Tokenizer.o200kHarmony()
         let mergeable = size >= full ? SpecialToken.o200kMergeableCount : size - compactHarmonySpecials.count
-        var tokens: [String] = [], types: [Int32] = []
+        var tokens: [String] = []
+        var types: [Int32] = []
         tokens.reserveCapacity(size)
         types.reserveCapacity(size)
         for r in 0..<mergeable {
@@ -84,7 +99,8 @@ extension GGUFVocabulary {
                 let name = id <= 200_018 ? String(decoding: t.tokenBytes(Int32(id)) ?? [], as: UTF8.self) : "[PAD\(id)]"
                 ids[name] = Int32(id)
                 tokens.append(name)
-                types.append(id <= 200_018 ? Tokenizer.GGUFTokenType.control.rawValue : Tokenizer.GGUFTokenType.unused.rawValue)
+                types.append(
+                    id <= 200_018 ? Tokenizer.GGUFTokenType.control.rawValue : Tokenizer.GGUFTokenType.unused.rawValue)
             }
         } else {
             for name in compactHarmonySpecials {
@@ -94,7 +110,8 @@ extension GGUFVocabulary {
             }
         }
         return GGUFVocabulary(
-            model: "gpt2", pre: "gpt-4o", tokens: tokens, tokenTypes: types, merges: try Self.merges(t.table, below: mergeable),
+            model: "gpt2", pre: "gpt-4o", tokens: tokens, tokenTypes: types,
+            merges: try Self.merges(t.table, below: mergeable),
             bosID: ids[SpecialToken.startOfText.name], eosID: ids[SpecialToken.returnToken.name],
             paddingID: ids[SpecialToken.endOfText.name], addBOS: false, chatTemplate: harmonyTemplate)
     }
@@ -109,16 +126,21 @@ extension GGUFVocabulary {
             guard let bytes = table.bytes(ofRank: rank), bytes.count >= 2 else { continue }
             parts = bytes.map { [$0] }
             while parts.count > 2 {
-                var best = Int.max, at = -1
+                var best = Int.max
+                var at = -1
                 for i in 0..<(parts.count - 1) {
-                    if let r = table.rank(of: parts[i] + parts[i + 1]), r < rank, r < best { best = r; at = i }
+                    if let r = table.rank(of: parts[i] + parts[i + 1]), r < rank, r < best {
+                        best = r
+                        at = i
+                    }
                 }
                 if at < 0 { break }
                 parts[at] += parts[at + 1]
                 parts.remove(at: at + 1)
             }
             guard parts.count == 2 else {
-                throw TokenizerError.inconsistentVocabulary("rank \(rank) cannot be made by merging two lower-ranked tokens")
+                throw TokenizerError.inconsistentVocabulary(
+                    "rank \(rank) cannot be made by merging two lower-ranked tokens")
             }
             out.append(GPT2ByteMap.string(of: parts[0]) + " " + GPT2ByteMap.string(of: parts[1]))
         }

@@ -24,13 +24,16 @@ final class SentencePieceModel: Sendable {
         var byteToken = [Int32](repeating: -1, count: 256)
         for b in 0..<256 {
             let hex = "<0x" + String(b, radix: 16, uppercase: true).leftPadded(to: 2) + ">"
-            if let id = texts.rank(of: Array(hex.utf8)) { byteToken[b] = Int32(id) } else if let id = texts.rank(of: [UInt8(b)]) {
+            if let id = texts.rank(of: Array(hex.utf8)) {
+                byteToken[b] = Int32(id)
+            } else if let id = texts.rank(of: [UInt8(b)]) {
                 byteToken[b] = Int32(id)
             } else if let unknown {
                 byteToken[b] = unknown
             } else {
                 throw TokenizerError.inconsistentVocabulary(
-                    "SentencePiece vocabulary has neither \(hex) nor a one-byte token for byte 0x\(String(b, radix: 16)), and no unknown token")
+                    "SentencePiece vocabulary has neither \(hex) nor a one-byte token for byte 0x\(String(b, radix: 16)), and no unknown token"
+                )
             }
         }
         self.byteToken = byteToken
@@ -41,7 +44,10 @@ final class SentencePieceModel: Sendable {
             case .byte:
                 let u = Array(text.utf8)
                 if u.count == 6, u[0] == 0x3C, u[1] == 0x30, u[2] == 0x78, u[5] == 0x3E,
-                   let v = UInt8(String(decoding: u[3..<5], as: UTF8.self), radix: 16) { return [v] }
+                    let v = UInt8(String(decoding: u[3..<5], as: UTF8.self), radix: 16)
+                {
+                    return [v]
+                }
                 return Array(text.utf8)
             case .control, .userDefined, .unknown:
                 return Array(text.utf8)
@@ -68,34 +74,25 @@ final class SentencePieceModel: Sendable {
         for p in 0..<parts {
             scratch.symbol[p] = Int32(starts[p])
             scratch.length[p] = Int32((p + 1 < parts ? starts[p + 1] : n) - starts[p])
-            scratch.next[p] = p + 1 < parts ? Int32(p + 1) : -1
-            scratch.previous[p] = Int32(p - 1)
         }
-        // Scores are pushed negated so the min-heap pops the highest score (leftmost among equals) first.
+        // Scores are queued negated: the highest score (leftmost among equals) merges first.
         func push(_ left: Int, _ right: Int) {
-            let start = Int(scratch.symbol[left]), size = Int(scratch.length[left] + scratch.length[right])
+            let start = Int(scratch.symbol[left])
+            let size = Int(scratch.length[left] + scratch.length[right])
             let id = texts.rank(base + start, size)
             guard id >= 0 else { return }
-            scratch.push(score: -scores[Int(id)], left: Int32(left), size: Int32(size), result: id)
+            scratch.push(priority: -Double(scores[Int(id)]), left: left, size: Int32(size), result: id)
         }
         for p in 0..<(parts - 1) { push(p, p + 1) }
-        while let top = scratch.popScored() {
-            let left = Int(top.left)
-            let right = Int(scratch.next[left])
-            guard scratch.length[left] > 0, right >= 0, scratch.length[right] > 0,
-                  scratch.length[left] + scratch.length[right] == top.size else { continue }
-            scratch.length[left] += scratch.length[right]
-            scratch.length[right] = 0
-            let after = scratch.next[right]
-            scratch.next[left] = after
-            if after >= 0 { scratch.previous[Int(after)] = Int32(left) }
-            let before = Int(scratch.previous[left])
-            if before >= 0 { push(before, left) }
-            if after >= 0 { push(left, Int(after)) }
+        while let top = scratch.pop() {
+            guard let (before, after) = scratch.merge(top) else { continue }
+            if before >= 0 { push(before, Int(top.left)) }
+            if after >= 0 { push(Int(top.left), after) }
         }
         var p = 0
         while p >= 0 {
-            let start = Int(scratch.symbol[p]), size = Int(scratch.length[p])
+            let start = Int(scratch.symbol[p])
+            let size = Int(scratch.length[p])
             let id = texts.rank(base + start, size)
             if id >= 0 {
                 output.append(id)
@@ -105,48 +102,4 @@ final class SentencePieceModel: Sendable {
             p = Int(scratch.next[p])
         }
     }
-}
-
-extension BPEMergeScratch {
-    /// A SentencePiece candidate: score (negated, so lower first), left part, byte size, token id.
-    mutating func push(score: Float, left: Int32, size: Int32, result: Int32) {
-        scored.append(ScoredCandidate(score: score, left: left, size: size, result: result))
-        var i = scored.count - 1
-        let c = scored[i]
-        while i > 0 {
-            let parent = (i - 1) / 2
-            guard c.before(scored[parent]) else { break }
-            scored[i] = scored[parent]
-            i = parent
-        }
-        scored[i] = c
-    }
-
-    mutating func popScored() -> ScoredCandidate? {
-        guard let last = scored.popLast() else { return nil }
-        guard !scored.isEmpty else { return last }
-        let top = scored[0]
-        var i = 0
-        let n = scored.count
-        while true {
-            var child = 2 * i + 1
-            if child >= n { break }
-            if child + 1 < n && scored[child + 1].before(scored[child]) { child += 1 }
-            guard scored[child].before(last) else { break }
-            scored[i] = scored[child]
-            i = child
-        }
-        scored[i] = last
-        return top
-    }
-}
-
-/// A SentencePiece merge candidate (see `BPEMergeScratch.push(score:…)`).
-struct ScoredCandidate {
-    var score: Float
-    var left: Int32
-    var size: Int32
-    var result: Int32
-    /// Lower (negated) score first; equal scores: leftmost first.
-    func before(_ o: ScoredCandidate) -> Bool { score < o.score || (score == o.score && left < o.left) }
 }

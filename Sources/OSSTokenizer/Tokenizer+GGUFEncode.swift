@@ -15,21 +15,23 @@ extension Tokenizer {
         var previousWasSpecial = true  // SentencePiece: a space prefix before the first fragment
         for fragment in partitioned(bytes, parseSpecial: parseSpecial) {
             switch fragment {
-            case let .token(id):
+            case .token(let id):
                 output.append(id)
                 previousWasSpecial = true
-            case let .text(start, end):
+            case .text(let start, let end):
                 let text = UnsafeBufferPointer(rebasing: bytes[start..<end])
                 switch engine {
                 case .tiktoken:
                     break
-                case let .bpe(merges, splitter, ignoreMerges):
+                case .bpe(let merges, let splitter, let ignoreMerges):
                     encodeBPE(text, merges, splitter, ignoreMerges, &scratch, &output)
-                case let .sentencePiece(model, addSpacePrefix):
+                case .sentencePiece(let model, let addSpacePrefix):
                     // Spaces become ▁ (U+2581), with one in front when asked.
                     scratch.escaped.removeAll(keepingCapacity: true)
                     if addSpacePrefix && previousWasSpecial { scratch.escaped += [0xE2, 0x96, 0x81] }
-                    for b in text { if b == 0x20 { scratch.escaped += [0xE2, 0x96, 0x81] } else { scratch.escaped.append(b) } }
+                    for b in text {
+                        if b == 0x20 { scratch.escaped += [0xE2, 0x96, 0x81] } else { scratch.escaped.append(b) }
+                    }
                     let escaped = scratch.escaped
                     escaped.withUnsafeBufferPointer { model.encode($0, scratch: &scratch.merge, into: &output) }
                 }
@@ -40,8 +42,10 @@ extension Tokenizer {
     }
 
     /// One text fragment through the pre-tokenizer and the ranked merges.
-    private func encodeBPE(_ text: UnsafeBufferPointer<UInt8>, _ merges: BPEMerges, _ splitter: BPEPreTokenizer,
-                           _ ignoreMerges: Bool, _ scratch: inout EncoderScratch, _ output: inout [Int32]) {
+    private func encodeBPE(
+        _ text: UnsafeBufferPointer<UInt8>, _ merges: BPEMerges, _ splitter: BPEPreTokenizer,
+        _ ignoreMerges: Bool, _ scratch: inout EncoderScratch, _ output: inout [Int32]
+    ) {
         guard !text.isEmpty, let base = text.baseAddress else { return }
         _ = UTF8Scanner.scan(text, scalars: &scratch.scalars, classes: &scratch.classes, offsets: &scratch.offsets)
         scratch.flags.removeAll(keepingCapacity: true)
@@ -56,12 +60,16 @@ extension Tokenizer {
         }
         var start = 0
         for end in scratch.ends {
-            let s = Int(scratch.offsets[start]), e = Int(scratch.offsets[end])
+            let s = Int(scratch.offsets[start])
+            let e = Int(scratch.offsets[end])
             start = end
             guard e > s else { continue }
             if ignoreMerges {
                 let whole = table.rank(base + s, e - s)
-                if whole >= 0 { output.append(whole); continue }
+                if whole >= 0 {
+                    output.append(whole)
+                    continue
+                }
             }
             merges.encode(UnsafeBufferPointer(start: base + s, count: e - s), scratch: &scratch.merge, into: &output)
         }
@@ -72,13 +80,18 @@ extension Tokenizer {
         var fragments: [Fragment] = bytes.isEmpty ? [] : [.text(0, bytes.count)]
         guard let base = bytes.baseAddress else { return fragments }
         for special in partition where parseSpecial || special.always {
-            let pattern = special.bytes, m = pattern.count
+            let pattern = special.bytes
+            let m = pattern.count
             guard m > 0 else { continue }
             var next: [Fragment] = []
             next.reserveCapacity(fragments.count)
             for fragment in fragments {
-                guard case let .text(start, end) = fragment else { next.append(fragment); continue }
-                var i = start, last = start
+                guard case .text(let start, let end) = fragment else {
+                    next.append(fragment)
+                    continue
+                }
+                var i = start
+                var last = start
                 pattern.withUnsafeBufferPointer { p in
                     while i + m <= end {
                         if base[i] == p[0] && memoryEqual(base + i, p.baseAddress!, m) {

@@ -4,7 +4,7 @@ import _Builtin_intrinsics.intel
 import OSSCore
 
 /// Vectorised decoders from every stored weight dtype to Float32: eight-lane loads for the float dtypes, block
-/// decoders for Q8_0 and MXFP4. Used for GEMM weight tiles and embedding rows (the GEMV kernels decode in registers).
+/// decoders for Q8_0 and MXFP4 (and the GGUF 4/5/6-bit block types, see `QuantBlocks.swift`). Used for GEMM weight tiles and embedding rows (the GEMV kernels decode in registers).
 enum WeightDecoder {
     /// MXFP4 byte → (value of low nibble, value of high nibble), unscaled; 256 entries, built once.
     nonisolated(unsafe) static let mxfp4PairTable: UnsafeMutablePointer<SIMD2<Float>> = {
@@ -48,7 +48,7 @@ enum WeightDecoder {
     }
 
     /// Decodes elements `from..<from+count` of row `row` (of the flattened `[rows, in]` view) into `dst`.
-    /// For Q8_0 and MXFP4, `from` and `count` are multiples of 32.
+    /// For block dtypes, `from` and `count` are multiples of the block size (32, or 256 for the K-quants).
     static func decode(_ w: WeightTensor, row: Int, from: Int, count: Int, into dst: UnsafeMutablePointer<Float>) {
         let rowBase = w.data + row * w.rowBytes
         switch w.dtype {
@@ -78,6 +78,9 @@ enum WeightDecoder {
             for g in 0..<(count / 32) {
                 decodeMXFP4Group(bytes + 16 * g, scale: sc[g], into: dst + 32 * g)
             }
+        case .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K:
+            decodeQuantBlocks(w.dtype, rowBase + from / w.dtype.blockSize * w.dtype.bytesPerBlock, count: count,
+                              into: dst)
         }
     }
 

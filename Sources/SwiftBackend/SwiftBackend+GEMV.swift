@@ -292,6 +292,13 @@ extension SwiftBackend {
             for t in 0..<tokens { BF16PairRows.reorderInput(x + t * n, n, into: reordered + t * n) }
             gemvRows(BF16PairRows.self, w, x: reordered, tokens: tokens, bias: bias, y: y)
         case .q8_0: gemvRows(Q8_0Rows.self, w, x: x, tokens: tokens, bias: bias, y: y)
+        case .q4_0: gemvRows(QuantBlockRows<LegacyBlocks<Q4_0Layout>>.self, w, x: x, tokens: tokens, bias: bias, y: y)
+        case .q4_1: gemvRows(QuantBlockRows<LegacyBlocks<Q4_1Layout>>.self, w, x: x, tokens: tokens, bias: bias, y: y)
+        case .q5_0: gemvRows(QuantBlockRows<LegacyBlocks<Q5_0Layout>>.self, w, x: x, tokens: tokens, bias: bias, y: y)
+        case .q5_1: gemvRows(QuantBlockRows<LegacyBlocks<Q5_1Layout>>.self, w, x: x, tokens: tokens, bias: bias, y: y)
+        case .q4_K: gemvRows(QuantBlockRows<K45Blocks<FourBits>>.self, w, x: x, tokens: tokens, bias: bias, y: y)
+        case .q5_K: gemvRows(QuantBlockRows<K45Blocks<FiveBits>>.self, w, x: x, tokens: tokens, bias: bias, y: y)
+        case .q6_K: gemvRows(QuantBlockRows<Q6KBlocks>.self, w, x: x, tokens: tokens, bias: bias, y: y)
         case .mxfp4:
             if MXFP4Rows.needsReorderedInput {
                 let reordered = scratch.gemvInput.floats(tokens * n)

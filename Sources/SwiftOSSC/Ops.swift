@@ -41,6 +41,13 @@ extension DType {
         case .bf16: return Int32(OSS_DTYPE_BF16.rawValue)
         case .q8_0: return Int32(OSS_DTYPE_Q8_0.rawValue)
         case .mxfp4: return Int32(OSS_DTYPE_MXFP4.rawValue)
+        case .q4_0: return Int32(OSS_DTYPE_Q4_0.rawValue)
+        case .q4_1: return Int32(OSS_DTYPE_Q4_1.rawValue)
+        case .q5_0: return Int32(OSS_DTYPE_Q5_0.rawValue)
+        case .q5_1: return Int32(OSS_DTYPE_Q5_1.rawValue)
+        case .q4_K: return Int32(OSS_DTYPE_Q4_K.rawValue)
+        case .q5_K: return Int32(OSS_DTYPE_Q5_K.rawValue)
+        case .q6_K: return Int32(OSS_DTYPE_Q6_K.rawValue)
         }
     }
 

@@ -10,7 +10,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmark ops and the whole model per backend and thread count, against the measured roofline.",
-        subcommands: [BenchRunCommand.self, BenchCompareCommand.self],
+        subcommands: [BenchRunCommand.self, BenchCompareCommand.self, BenchServeCommand.self],
         defaultSubcommand: BenchRunCommand.self)
 }
 
@@ -30,15 +30,21 @@ struct BenchRunCommand: ParsableCommand {
     @Option(name: .long, help: "Backends: swift, blas, auto.") var backend: String?
     @Option(name: .long, help: "Thread counts, e.g. 1,2 or 1-4 (default 1…cores).") var threads: String?
     @Option(name: .long, help: "Suites: ops, e2e.") var suite: String?
-    @Option(name: .long, help: "Ops: linear (= qkv,attn_out,router,gate_up,down,unembed), attention, moe, rmsnorm, rope, swiglu, softmax, add, embedding, argmax, topk.")
+    @Option(name: .long, help: """
+        Ops: linear (= qkv,attn_out,router,gate_up,down,unembed), llama_up, llama_down (Llama-3.2-1B FFN), attention, \
+        moe, rmsnorm, rope, swiglu, softmax, add, embedding, argmax, topk.
+        """)
     var ops: String?
-    @Option(name: .long, help: "Weight dtypes for linear/moe/embedding: f32, bf16, f16, q8_0, mxfp4 (default: gpt-oss's own per op).")
+    @Option(name: .long, help: """
+        Weight dtypes for linear/moe/embedding: f32, bf16, f16, q8_0, mxfp4, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k \
+        (default: gpt-oss's own per op; the K-quants need 256-multiple rows: attn_out, llama_up, llama_down).
+        """)
     var dtype: String?
     @Option(name: .long, help: "Rows T for ops (default 1,512).") var tokens: String?
     @Option(name: .long, help: "KV lengths for attention (default 128,1024,4096).") var kv: String?
     @Option(name: .long, help: "e2e prompt lengths (default 512).") var prompt: String?
     @Option(name: .long, help: "e2e generation lengths (default 128).") var gen: String?
-    @Option(name: .long, help: "e2e model: preset tiny|mini|20b or a checkpoint directory (default mini).") var model: String?
+    @Option(name: .long, help: "e2e model: preset tiny|mini|20b, a checkpoint directory or a GGUF file (default mini).") var model: String?
     @Option(name: .long, help: "Timed reps per op cell (default 10).") var reps: Int?
     @Option(name: .long, help: "Timed reps per e2e test (default 3).") var e2eReps: Int?
     @Option(name: .long, help: "Untimed warm-up reps (default 1).") var warmup: Int?
@@ -81,7 +87,7 @@ struct BenchRunCommand: ParsableCommand {
         }
         if let threads { c.threads = try VectorParameter.integers(threads, name: "threads") }
         if let suite {
-            c.suites = try VectorParameter.names(suite, name: "suite", allowed: BenchSuite.allCases.map(\.rawValue))
+            c.suites = try VectorParameter.names(suite, name: "suite", allowed: ["ops", "e2e"])
                 .compactMap(BenchSuite.init(rawValue:))
         }
         let dtypes = try dtype.map { try VectorParameter.dtypes($0, name: "dtype") }

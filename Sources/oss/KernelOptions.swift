@@ -5,7 +5,8 @@ import BLASBackend
 /// (process-wide; shared by `bench run` and the commands that run a model).
 struct KernelOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "Integer GEMV path of the blas backend (MXFP4, and Q8_0 with VNNI): auto, avx2, vpshufb or vpermb (default auto: the fastest the CPU has).",
+        "Integer GEMV path of the blas backend (MXFP4, Q4_0…Q6_K, and Q8_0 with VNNI): auto, avx2, vpshufb or vpermb "
+            + "(default auto: the fastest the CPU has).",
         discussion: "The MXFP4 paths give bit-identical results (Q8_0 runs in float on avx2); choosing one compares "
             + "them on one machine. `oss info` lists what the CPU has."))
     var gemvPath: String = GEMVPath.auto.rawValue

@@ -7,5 +7,6 @@ struct OSSCommand: AsyncParsableCommand {
         commandName: "oss",
         abstract: "SwiftOSS: local inference and benchmarking of open-weight transformer models on CPUs.",
         subcommands: [InfoCommand.self, BenchCommand.self, TuneCommand.self, SynthCommand.self, LogitsCommand.self,
-                      GenerateCommand.self, ChatCommand.self, TokenizeCommand.self, DetokenizeCommand.self])
+                      GenerateCommand.self, ChatCommand.self, ServeCommand.self, HarmonyCommand.self,
+                      TokenizeCommand.self, DetokenizeCommand.self])
 }

@@ -2,7 +2,7 @@ import OSSCore
 import XCTest
 
 /// embedding: row gather from every weight dtype, one token and several (first and last id, repeats),
-/// widths 1/odd for plain dtypes, 1/3/90 blocks for block dtypes.
+/// widths 1/odd for plain dtypes, 1/3/90 blocks for block dtypes, 1/3/8 super-blocks for the K-quants.
 final class EmbeddingConformanceTests: XCTestCase {
     static let vocabulary = 50
 
@@ -20,7 +20,8 @@ final class EmbeddingConformanceTests: XCTestCase {
     func testEmbedding() throws {
         let tokenLists: [[Int32]] = [[7], [Int32(Self.vocabulary - 1), 0, 17, 17, 3, Int32(Self.vocabulary - 1), 42]]
         for dtype in DType.allCases {
-            for hidden in dtype.blockSize == 1 ? [1, 33, 2880] : [32, 96, 2880] {
+            let widths = dtype.blockSize == 1 ? [1, 33, 2880] : dtype.blockSize == 32 ? [32, 96, 2880] : [256, 768, 2048]
+            for hidden in widths {
                 for tokens in tokenLists {
                     Conformance.check(try Self.embeddingCase(dtype: dtype, hidden: hidden, tokens: tokens))
                 }

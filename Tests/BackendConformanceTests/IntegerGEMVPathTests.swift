@@ -87,13 +87,20 @@ final class IntegerGEMVPathTests: XCTestCase {
         XCTAssertNotEqual(vnni, float, "identical bits: the integer path did not run")
     }
 
-    /// The same edge cases through the MXFP4 GEMV and, on VNNI CPUs, the Q8_0 one (both round x the same way).
+    /// The same edge cases through the MXFP4 GEMV, on VNNI CPUs the Q8_0 one, and the GGUF block types' (all round x
+    /// the same way), on the default path and the AVX2 one.
     func testActivationEdgeCases() throws {
-        for dtype in [DType.mxfp4, .q8_0] { try checkActivationEdgeCases(dtype) }
+        defer { BLASBackend.disableVNNI = false }
+        for disableVNNI in [false, true] {
+            BLASBackend.disableVNNI = disableVNNI
+            for dtype in [DType.mxfp4, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K] {
+                try checkActivationEdgeCases(dtype)
+            }
+        }
     }
 
     private func checkActivationEdgeCases(_ dtype: DType) throws {
-        let cols = 96, outs = 9
+        let cols = max(96, dtype.blockSize), outs = 9
         let w = try weight(rows: outs, cols: cols, seed: 7, dtype: dtype)
         let decoded = w.decodedArray().map(Double.init)
         func reference(_ x: [Float]) -> [Double] {
@@ -107,9 +114,9 @@ final class IntegerGEMVPathTests: XCTestCase {
         // block 0 all zero, block 1 tiny (below 2^-60: rescaled before rounding), block 2 one large outlier
         var x = [Float](repeating: 0, count: cols)
         for i in 32..<64 { x[i] = random.floats(1)[0] * 1e-25 }
-        for i in 64..<96 { x[i] = random.floats(1)[0] }
+        for i in 64..<cols { x[i] = random.floats(1)[0] }
         x[70] = 1000
-        let tiny = Array(x[0..<64]) + [Float](repeating: 0, count: 32)
+        let tiny = Array(x[0..<64]) + [Float](repeating: 0, count: cols - 64)
         for input in [x, tiny] {
             let y = try run(input, rows: 1, weight: w)
             XCTAssertTrue(y.allSatisfy(\.isFinite), "\(dtype)")

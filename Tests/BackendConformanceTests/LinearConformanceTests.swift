@@ -11,6 +11,8 @@ struct LinearCase: ConformanceCase {
     let bias: GuardedTensor?
     let out: GuardedTensor
     let expected: [Double]
+    /// NMSE denominator floor: Σ (x·w)² over every product, for the dtypes whose BLAS GEMV rounds x.
+    let normFloor: Double
     let xSnapshot: InputSnapshot
 
     /// `viewOffset` > 0: the weight is rows `viewOffset ..< viewOffset + out` of a bigger weight (as q/k/v are cut
@@ -29,9 +31,12 @@ struct LinearCase: ConformanceCase {
         bias = hasBias ? GuardedTensor(random.floats(outFeatures), shape: [outFeatures]) : nil
         out = GuardedTensor(shape: [rows, outFeatures])
         xSnapshot = InputSnapshot(x)
-        expected = Reference.linear(Reference.widen(x.view), rows: rows, weight: Reference.decoded(weight),
-                                    outFeatures: outFeatures, inFeatures: inFeatures,
+        let xs = Reference.widen(x.view), ws = Reference.decoded(weight)
+        expected = Reference.linear(xs, rows: rows, weight: ws, outFeatures: outFeatures, inFeatures: inFeatures,
                                     bias: bias.map { Reference.widen($0.view) })
+        normFloor = Tolerance.roundsActivations(dtype)
+            ? Reference.linearTermSquares(xs, rows: rows, weight: ws, outFeatures: outFeatures, inFeatures: inFeatures)
+            : 0
     }
 
     func run(on backend: any Backend) throws -> String? {
@@ -40,7 +45,9 @@ struct LinearCase: ConformanceCase {
         try backend.linear(x.view, weight: weight, bias: bias?.view, out: out.view)
         let bf16Dot = ConformanceBackends.roundsActivationsToBF16(backend, dtype: weight.dtype, rows: x.view.rows)
         let tolerance = Tolerance.linear(weight.dtype, bf16Dot: bf16Dot)
-        if let problem = Comparison.check(out, expected: expected, tolerance: tolerance) { return problem }
+        if let problem = Comparison.check(out, expected: expected, tolerance: tolerance, normFloor: normFloor) {
+            return problem
+        }
         return xSnapshot.changes().map { "read-only input x was modified: \($0)" }
     }
 }
@@ -50,8 +57,23 @@ final class LinearConformanceTests: XCTestCase {
     static let plainShapes = [(1, 1), (7, 33), (65, 7), (33, 65)]
     /// (in, out) pairs for block dtypes (in % 32 == 0): one and three blocks per row; odd outputs.
     static let blockShapes = [(32, 1), (96, 7), (96, 33), (32, 65)]
+    /// (in, out) pairs for the K-quants (in % 256 == 0): one, three and seven super-blocks per row; odd outputs.
+    static let superBlockShapes = [(256, 1), (768, 7), (256, 33), (1792, 65)]
 
-    static func shapes(_ dtype: DType) -> [(Int, Int)] { dtype.blockSize == 1 ? plainShapes : blockShapes }
+    static func shapes(_ dtype: DType) -> [(Int, Int)] {
+        switch dtype.blockSize {
+        case 1: return plainShapes
+        case 32: return blockShapes
+        default: return superBlockShapes
+        }
+    }
+
+    /// A model-sized row of each dtype: gpt-oss's 2880 (90 blocks), or for the K-quants 2048 (Llama-3.2-1B's hidden
+    /// size, 8 super-blocks).
+    static func modelWidth(_ dtype: DType) -> Int { dtype.blockSize == 256 ? 2048 : 2880 }
+
+    /// The GGUF 4/5/6-bit block types (integer GEMVs against 16-bit activations on the BLAS backend).
+    static let ggufBlockTypes: [DType] = [.q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K]
 
     /// T = 1: the GEMV (decode) path.
     func testLinearGEMV() throws {
@@ -61,7 +83,8 @@ final class LinearConformanceTests: XCTestCase {
                                                  outFeatures: outFeatures, bias: n % 2 == 0))
             }
             // one long row per dtype, many outputs: 4097 = 2^12 + 1 defeats every blocking of the output dimension
-            Conformance.check(try LinearCase(dtype: dtype, rows: 1, inFeatures: dtype.blockSize == 1 ? 33 : 32,
+            Conformance.check(try LinearCase(dtype: dtype, rows: 1,
+                                             inFeatures: dtype.blockSize == 1 ? 33 : dtype.blockSize,
                                              outFeatures: 4097, bias: true))
         }
     }
@@ -82,8 +105,9 @@ final class LinearConformanceTests: XCTestCase {
     /// inputs; GEMM with T = 130 and 4097 outputs.
     func testLinearModelSizes() throws {
         for dtype in DType.allCases {
-            Conformance.check(try LinearCase(dtype: dtype, rows: 1, inFeatures: 2880, outFeatures: 4097, bias: true))
-            Conformance.check(try LinearCase(dtype: dtype, rows: 64, inFeatures: 2880, outFeatures: 65, bias: false))
+            let width = Self.modelWidth(dtype)
+            Conformance.check(try LinearCase(dtype: dtype, rows: 1, inFeatures: width, outFeatures: 4097, bias: true))
+            Conformance.check(try LinearCase(dtype: dtype, rows: 64, inFeatures: width, outFeatures: 65, bias: false))
         }
         // 4097 = 2^12 + 1 inputs (plain dtypes only: block dtypes need in % 32 == 0): no SIMD width divides the row
         for dtype in DType.allCases where dtype.blockSize == 1 {
@@ -94,17 +118,35 @@ final class LinearConformanceTests: XCTestCase {
         for dtype in DType.allCases where dtype.blockSize == 1 {
             Conformance.check(try LinearCase(dtype: dtype, rows: 200, inFeatures: 519, outFeatures: 97, bias: true))
         }
-        for dtype in [DType.f32, .bf16, .mxfp4] {
-            Conformance.check(try LinearCase(dtype: dtype, rows: 130, inFeatures: 96, outFeatures: 4097, bias: true))
+        for dtype in [DType.f32, .bf16, .mxfp4, .q4_1, .q6_K] {
+            Conformance.check(try LinearCase(dtype: dtype, rows: 130, inFeatures: dtype.blockSize == 256 ? 256 : 96,
+                                             outFeatures: 4097, bias: true))
         }
         // the 16-bit integer GEMVs (MXFP4; Q8_0 on VNNI) at 5, 7, 8, 9 and 17 blocks per row (partial pairs, quads and
         // groups of 8), T = 1 and 3, with 7 outputs (passes of 4 or 2 rows, then the rest)
-        for dtype in [DType.q8_0, .mxfp4] {
+        for dtype in [DType.q8_0, .mxfp4, .q4_0, .q4_1, .q5_0, .q5_1] {
             for blocks in [5, 7, 8, 9, 17] {
                 for rows in [1, 3] {
                     Conformance.check(try LinearCase(dtype: dtype, rows: rows, inFeatures: 32 * blocks, outFeatures: 7,
                                                      bias: blocks % 2 == 1))
                 }
+            }
+        }
+        // the K-quants' GEMVs at 1, 7 and 33 super-blocks per row, T = 1 and 3, 7 outputs
+        for dtype in [DType.q4_K, .q5_K, .q6_K] {
+            for superBlocks in [1, 7, 33] {
+                for rows in [1, 3] {
+                    Conformance.check(try LinearCase(dtype: dtype, rows: rows, inFeatures: 256 * superBlocks,
+                                                     outFeatures: 7, bias: superBlocks % 2 == 1))
+                }
+            }
+        }
+        // the GGUF block types at T = 33 (Q6_K past its integer GEMV limit of 32, the others below theirs of 64),
+        // 65 and 512 (decoded tiles + sgemm) with 32 / 96-wide rows (K-quants: 256 / 768) and odd outputs
+        for dtype in Self.ggufBlockTypes {
+            for (rows, blocks) in [(33, 3), (65, 1), (512, 3)] {
+                Conformance.check(try LinearCase(dtype: dtype, rows: rows, inFeatures: blocks * dtype.blockSize,
+                                                 outFeatures: 33, bias: rows % 2 == 1))
             }
         }
         // MXFP4 on both sides of the integer GEMV's T limits (64 on the AVX2 path, 256 on the AVX512-VNNI path)
@@ -119,8 +161,8 @@ final class LinearConformanceTests: XCTestCase {
     func testLinearWeightRowView() throws {
         for dtype in DType.allCases {
             for rows in [1, 7] {
-                Conformance.check(try LinearCase(dtype: dtype, rows: rows, inFeatures: 96, outFeatures: 33,
-                                                 bias: true, viewOffset: 5))
+                Conformance.check(try LinearCase(dtype: dtype, rows: rows, inFeatures: 3 * max(dtype.blockSize, 32),
+                                                 outFeatures: 33, bias: true, viewOffset: 5))
             }
         }
     }

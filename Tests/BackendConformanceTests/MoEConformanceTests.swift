@@ -71,16 +71,27 @@ struct MoECase: ConformanceCase {
 
 final class MoEConformanceTests: XCTestCase {
     /// Router dtype paired with each expert dtype (gpt-oss: MXFP4 experts, BF16 router).
-    static let routerDType: [DType: DType] = [.mxfp4: .bf16, .bf16: .bf16, .f32: .f32, .f16: .f16, .q8_0: .f32]
+    /// Router dtype paired with each expert dtype (gpt-oss: MXFP4 experts, BF16 router; the GGUF block types:
+    /// their own dtype, as llama.cpp's quantized MoE files hold).
+    static func routerDType(_ experts: DType) -> DType {
+        switch experts {
+        case .mxfp4, .bf16: return .bf16
+        case .f32, .q8_0: return .f32
+        default: return experts
+        }
+    }
 
-    /// Every expert dtype × T = 1, 5, 33 × k = 4, 1 on the tiny config's sizes (E 8, H 96, I 64).
+    /// Every expert dtype × T = 1, 5, 33 × k = 4, 1 on the tiny config's sizes (E 8, H 96, I 64; the K-quants,
+    /// whose rows are 256-wide super-blocks: H 256, I 256).
     func testMoE() throws {
         var gatesClamped = 0, upsClamped = 0
         for expertDType in DType.allCases {
+            let width = expertDType.blockSize == 256 ? 256 : 0
             for rows in [1, 5, 33] {
                 for topK in [4, 1] {
-                    let c = try MoECase(expertDType: expertDType, routerDType: Self.routerDType[expertDType]!,
-                                        topK: topK, hidden: 96, rows: rows)
+                    let c = try MoECase(expertDType: expertDType, routerDType: Self.routerDType(expertDType),
+                                        topK: topK, hidden: width > 0 ? width : 96,
+                                        intermediate: width > 0 ? width : 64, rows: rows)
                     gatesClamped += c.statistics.gatesClamped
                     upsClamped += c.statistics.upsClamped
                     Conformance.check(c)

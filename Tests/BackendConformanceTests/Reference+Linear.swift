@@ -12,4 +12,20 @@ extension Reference {
         }
         return y
     }
+
+    /// `Σ_t Σ_o Σ_i (x[t][i]·w[o][i])²`: the scale of the error that rounding x gives a dot product
+    /// (`Tolerance.linearFixedPoint`).
+    static func linearTermSquares(_ x: [Double], rows: Int, weight w: [Double], outFeatures: Int,
+                                  inFeatures: Int) -> Double {
+        var sum = 0.0
+        for t in 0..<rows {
+            for o in 0..<outFeatures {
+                for i in 0..<inFeatures {
+                    let p = x[t * inFeatures + i] * w[o * inFeatures + i]
+                    sum += p * p
+                }
+            }
+        }
+        return sum
+    }
 }

@@ -20,10 +20,14 @@ enum Tolerance {
     /// linear: f32 dot products of up to 4097 terms (error grows ~√n·2⁻²⁴, NMSE ≲ 1e-11); weights are compared
     /// after decoding, so quantisation error is not counted. Activations must not be quantised (MXFP4, Q8_0: below).
     static let linear = 1e-9
-    /// linear with MXFP4 weights, and with Q8_0 on the VNNI path: the BLAS GEMV (MXFP4 T ≤ 64 AVX2, ≤ 256 VNNI; Q8_0
-    /// T ≤ 4 VNNI) rounds each 32-element block of x to 16-bit fixed point once (error ≤ max|x_b|/65278 per element:
-    /// NMSE ≈ 4e-10 on these uniform inputs) and sums the products exactly in int32. 1e-8 leaves 25× margin; 8-bit
-    /// activations (ggml's, ~3e-5) or a lost term fail.
+    /// linear with MXFP4 weights, with Q8_0 on the VNNI path, and with the GGUF 4/5/6-bit block types (Q4_0 … Q5_1,
+    /// Q4_K … Q6_K) on every AVX2 path: the BLAS GEMV (MXFP4 T ≤ 64 AVX2, ≤ 256 VNNI; Q8_0 T ≤ 4 VNNI; the block types
+    /// as `BLASBackend` documents) rounds each 32-element block of x to 16-bit fixed point once (error ≤
+    /// max|x_b|/65278 per element: NMSE ≈ 4e-10 on these uniform inputs) and sums the products exactly in int32.
+    /// That error scales with the products x·w, not with their sum: a dot product that cancels to near zero keeps
+    /// it, so the NMSE denominator is at least Σ(x·w)² over all products (on uniform inputs the expected value of
+    /// Σb², so typical cases are judged as before). 1e-8 leaves 25× margin; 8-bit activations (ggml's Q8_0 / Q8_K,
+    /// ~3e-5) or a lost term fail.
     static let linearFixedPoint = 1e-8
     /// linear with BF16 weights where the BLAS backend's GEMM runs `vdpbf16ps` (the opt-in
     /// `BLASBackend.bf16DotProducts` on an AVX512-BF16 CPU, T > 4; the `blas-own` runner): x is
@@ -32,10 +36,12 @@ enum Tolerance {
     /// BF16 weight storage's own rounding), and ≤ 2⁻¹⁶ ≈ 1.5e-5 for a single term; 3e-5 still fails a lost term in
     /// rows of up to ~30000 inputs, a wrong index or an unwritten element.
     static let linearBF16Dot = 3e-5
+    /// Weight dtypes whose BLAS GEMV rounds x to 16-bit fixed point.
+    static func roundsActivations(_ dtype: DType) -> Bool { dtype != .f32 && dtype != .f16 && dtype != .bf16 }
     /// The linear threshold for a weight dtype; `bf16Dot`: the backend rounds this case's activations to bf16.
     static func linear(_ dtype: DType, bf16Dot: Bool = false) -> Double {
         if bf16Dot { return linearBF16Dot }
-        return dtype == .mxfp4 || dtype == .q8_0 ? linearFixedPoint : linear
+        return roundsActivations(dtype) ? linearFixedPoint : linear
     }
     /// attention: headDim-term f32 dot products, exp of scores up to ~±10 (relative error of exp ≈ |score|·2⁻²⁴),
     /// a sum over ≤ 40 keys and a weighted sum of values.
@@ -44,9 +50,10 @@ enum Tolerance {
     /// (errors of the two linears add up); cases whose k-th and (k+1)-th router logits are nearly tied are
     /// re-drawn, so routing is unambiguous.
     static let moe = 1e-9
-    /// moe with MXFP4 experts (Q8_0 ones on the VNNI path): both expert linears round their input to 16-bit fixed point per 32-block (see
-    /// `linearFixedPoint`) and the errors add up; the SwiGLU output feeding `down` mixes clamped and near-zero values in
-    /// one block, so its rounding is relatively coarser. Worst case seen 1.6e-9; 2e-8 leaves 12×.
+    /// moe with MXFP4 experts (Q8_0 ones on the VNNI path, the GGUF block types everywhere): both expert linears
+    /// round their input to 16-bit fixed point per 32-block (see `linearFixedPoint`) and the errors add up; the
+    /// SwiGLU output feeding `down` mixes clamped and near-zero values in one block, so its rounding is relatively
+    /// coarser. Worst case seen 1.6e-9; 2e-8 leaves 12×.
     static let moeFixedPoint = 2e-8
     /// moe with BF16 experts where an expert's token group reaches the `vdpbf16ps` GEMM (T > 4 tokens on an
     /// AVX512-BF16 CPU with `BLASBackend.bf16DotProducts` on): both expert linears round their input to bf16 (see
@@ -57,8 +64,9 @@ enum Tolerance {
     /// The moe threshold for an expert dtype; `bf16Dot`: the backend may round this case's expert inputs to bf16.
     static func moe(_ dtype: DType, bf16Dot: Bool = false) -> Double {
         if bf16Dot { return moeBF16Dot }
-        return dtype == .mxfp4 || dtype == .q8_0 ? moeFixedPoint : moe
+        return roundsActivations(dtype) ? moeFixedPoint : moe
     }
-    /// embedding: a row gather; decoding is exact in f32 except Q8_0's d·q (one rounding).
+    /// embedding: a row gather; decoding is exact in f32 except the block scales' products (Q8_0 d·q, one rounding;
+    /// the Q4…Q6 types up to three, in the reference decoder's order, a kernel's fused multiply-add at most 1 ulp).
     static let embedding = 1e-14
 }

@@ -64,6 +64,6 @@ final class MatrixTests: XCTestCase {
 final class DTypeListTests: XCTestCase {
     func testDTypeLists() throws {
         XCTAssertEqual(try VectorParameter.dtypes("f32,BF16,q8_0,mxfp4", name: "dtype"), [.f32, .bf16, .q8_0, .mxfp4])
-        XCTAssertThrowsError(try VectorParameter.dtypes("f32,q4_k", name: "dtype"))
+        XCTAssertThrowsError(try VectorParameter.dtypes("f32,q3_k", name: "dtype"))
     }
 }

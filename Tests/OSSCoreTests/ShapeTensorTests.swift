@@ -90,17 +90,20 @@ final class ShapeTensorTests: XCTestCase {
     }
 
     func testWeightTensorViewsAndValidation() throws {
-        // [E 2, out 3, in 64] stack: matrix(e) and rows(range) address the right rows of every dtype
-        let values: [Float] = (0..<(2 * 3 * 64)).map { (i: Int) -> Float in Float((i * 37) % 29 - 14) / 4 }
+        // [E 2, out 3, in n] stack (n = 64, or 256 for the K-quants): matrix(e) and rows(range) address the right rows
+        // of every dtype
         for dtype in DType.allCases {
-            let w = try WeightTensor.encode(values, shape: [2, 3, 64], dtype: dtype)
+            let n = max(64, dtype.blockSize)
+            let values: [Float] = (0..<(2 * 3 * n)).map { (i: Int) -> Float in Float((i * 37) % 29 - 14) / 4 }
+            let w = try WeightTensor.encode(values, shape: [2, 3, n], dtype: dtype)
             XCTAssertEqual(w.matrices, 2)
             XCTAssertEqual(w.outFeatures, 3)
-            XCTAssertEqual(w.inFeatures, 64)
+            XCTAssertEqual(w.inFeatures, n)
             let all = w.decodedArray()
-            XCTAssertEqual(w.matrix(1).decodedArray(), Array(all[(3 * 64)...]), "\(dtype) matrix(1)")
-            XCTAssertEqual(w.matrix(1).rows(1..<3).decodedArray(), Array(all[(4 * 64)...]), "\(dtype) matrix(1).rows(1..<3)")
-            XCTAssertEqual(w.storedBytes, 6 * (dtype.rowBytes(64) + dtype.rowScaleBytes(64)))
+            XCTAssertEqual(w.matrix(1).decodedArray(), Array(all[(3 * n)...]), "\(dtype) matrix(1)")
+            XCTAssertEqual(w.matrix(1).rows(1..<3).decodedArray(), Array(all[(4 * n)...]),
+                           "\(dtype) matrix(1).rows(1..<3)")
+            XCTAssertEqual(w.storedBytes, 6 * (dtype.rowBytes(n) + dtype.rowScaleBytes(n)))
         }
         XCTAssertThrowsError(try WeightTensor.encode([Float](repeating: 0, count: 48), shape: [48], dtype: .q8_0),
                              "48 is not a multiple of the Q8_0 block")

@@ -203,6 +203,23 @@ final class GGUFValidationTests: TemporaryDirectoryTestCase {
         }
     }
 
+    /// The K-quants' 256-weight super-blocks: a row of 300 is rejected, a tensor one super-block short of its
+    /// rows is past the end of the file; a well-formed Q6_K tensor opens and views as `q6_K`.
+    func testKQuantBlocksAndTruncation() throws {
+        assertGGUFError(try self.open(oneTensor(ne: [300], type: 12, dataBytes: 144 * 2))) {
+            if case let .invalidTensorInfo(_, "t", reason) = $0 { return reason.contains("block size 256") }
+            return false
+        }
+        assertGGUFError(try self.open(oneTensor(ne: [256, 2], type: 13, dataBytes: 176))) {
+            if case let .tensorPastEnd(_, "t", end, size) = $0 { return end == size + 176 }
+            return false
+        }
+        let file = try open(oneTensor(ne: [512, 3], type: 14, dataBytes: 210 * 6))
+        let w = try file.weight("t")
+        XCTAssertEqual(w.dtype, .q6_K)
+        XCTAssertEqual(w.shape, [3, 512])
+    }
+
     func testUnknownTensorType() throws {
         for type: UInt32 in [4, 36, 40, 1000] {
             assertGGUFError(try self.open(oneTensor(type: type))) {
@@ -237,14 +254,14 @@ final class GGUFValidationTests: TemporaryDirectoryTestCase {
 
     func testViewsRejectUnsupportedTypesAndShapes() throws {
         var b = GGUFBytes(tensors: 3, kvs: 0)
-        b.tensor("q4", ne: [32], type: 2, offset: 0)
+        b.tensor("iq4", ne: [32], type: 20, offset: 0)  // IQ4_NL: a type the kernels do not run
         b.tensor("r4", ne: [2, 1, 1, 1], type: 0, offset: 32)
         b.tensor("i32", ne: [2], type: 26, offset: 64)
         b.pad(to: 32)
         b.bytes += [UInt8](repeating: 0, count: 96)
         let file = try open(b)
-        assertGGUFError(try file.weight("q4")) {
-            if case .unsupportedType(_, "q4", .q4_0, _, _) = $0 { return true }
+        assertGGUFError(try file.weight("iq4")) {
+            if case .unsupportedType(_, "iq4", .iq4_nl, _, _) = $0 { return true }
             return false
         }
         assertGGUFError(try file.weight("r4")) {

@@ -1,7 +1,8 @@
 import Foundation
-import XCTest
 import OSSCore
 import OSSTokenizer
+import XCTest
+
 @testable import OSSModel
 
 /// Every family's chat format from its GGUF template, rendered to exact token ids, and a short chat generation.
@@ -29,7 +30,8 @@ final class ChatFamilyTests: XCTestCase {
             }
             switch format {
             case .chatml:
-                let start = try t.specialID("<|im_start|>"), end = try t.specialID("<|im_end|>")
+                let start = try t.specialID("<|im_start|>")
+                let end = try t.specialID("<|im_end|>")
                 XCTAssertEqual(ids.first, start)
                 XCTAssertEqual(ids.filter { $0 == start }.count, 5)  // four messages and the assistant header
                 XCTAssertEqual(ids.filter { $0 == end }.count, 4)
@@ -48,23 +50,29 @@ final class ChatFamilyTests: XCTestCase {
         XCTAssertEqual(try ChatFormat.detect(template: try XCTUnwrap(vocabulary.chatTemplate)), .llama3)
         let llama3 = try Tokenizer.fromGGUF(vocabulary)
         let ids = try ChatRenderer(format: .llama3, tokenizer: llama3).prompt([.user(" hi ")])
-        XCTAssertEqual(ids, [128_000, 128_006] + llama3.encode("user") + [128_007] + llama3.encode("\n\nhi")
-                       + [128_009, 128_006] + llama3.encode("assistant") + [128_007] + llama3.encode("\n\n"))
+        XCTAssertEqual(
+            ids,
+            [128_000, 128_006] + llama3.encode("user") + [128_007] + llama3.encode("\n\nhi")
+                + [128_009, 128_006] + llama3.encode("assistant") + [128_007] + llama3.encode("\n\n"))
         XCTAssertEqual(try ChatRenderer(format: .llama3, tokenizer: llama3).stopTokens, [128_001, 128_008, 128_009])
     }
 
     /// `Generator` on each dense family with its chat prompt: greedy tokens come out and stop tokens end the turn.
     func testGenerationRunsOnEveryFamily() async throws {
         for preset in [SyntheticDensePreset.llamaTiny, .qwenTiny, .qwen3Tiny] {
-            let loaded = try ModelLoader.load(path: try TinyModelFixture.dense(preset).path,
-                                              options: ModelLoadOptions(backend: TinyModelFixture.backends[0], contextLength: 64))
+            let loaded = try ModelLoader.load(
+                path: try TinyModelFixture.dense(preset).path,
+                options: ModelLoadOptions(backend: TinyModelFixture.backends[0], contextLength: 64))
             let renderer = try loaded.chatRenderer()
-            let sampler = try Generator.makeSampler(parameters: SamplingParameters(temperature: 0), model: loaded.model,
-                                                    tokenizer: loaded.tokenizer)
+            let sampler = try Generator.makeSampler(
+                parameters: SamplingParameters(temperature: 0), model: loaded.model,
+                tokenizer: loaded.tokenizer)
             let generator = Generator(model: loaded.model, tokenizer: loaded.tokenizer, sampler: sampler)
             var tokens: [Int32] = []
-            for try await event in generator.stream(prompt: renderer.prompt([.user("hello")]), maxTokens: 8,
-                                                    stopTokens: renderer.stopTokens) {
+            for try await event in generator.stream(
+                prompt: renderer.prompt([.user("hello")]), maxTokens: 8,
+                stopTokens: renderer.stopTokens)
+            {
                 tokens.append(event.token)
             }
             XCTAssertFalse(tokens.isEmpty, preset.rawValue)

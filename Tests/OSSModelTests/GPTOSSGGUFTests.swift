@@ -1,8 +1,9 @@
 import Foundation
-import XCTest
 import OSSCore
 import OSSFormats
 import OSSTokenizer
+import XCTest
+
 @testable import OSSModel
 
 /// gpt-oss from llama.cpp's GGUF layout: the tiny preset written as GGUF (gate/up split, and fused) gives exactly
@@ -13,8 +14,9 @@ final class GPTOSSGGUFTests: XCTestCase {
             let reference = try GPTOSSModel.load(directory: TinyModelFixture.directory(.original), backend: backend)
                 .forward(tokens: TinyModelFixture.tokens, allLogits: true)
             for fused in [false, true] {
-                let model = try GPTOSSModel.load(gguf: GGUFArchive(url: TinyModelFixture.gguf(fusedGateUp: fused)),
-                                                 backend: backend)
+                let model = try GPTOSSModel.load(
+                    gguf: GGUFArchive(url: TinyModelFixture.gguf(fusedGateUp: fused)),
+                    backend: backend)
                 XCTAssertEqual(model.weights.layout, .gguf)
                 XCTAssertEqual(model.config, try SyntheticPreset.tiny.config)
                 let logits = try model.forward(tokens: TinyModelFixture.tokens, allLogits: true)
@@ -30,7 +32,8 @@ final class GPTOSSGGUFTests: XCTestCase {
         let url = try TinyModelFixture.gguf()
         let full = try GPTOSSModel.load(gguf: GGUFArchive(url: url), backend: backend)
             .forward(tokens: TinyModelFixture.tokens, allLogits: true).toArray()
-        let model = try GPTOSSModel.load(gguf: GGUFArchive(url: url), backend: backend, contextLength: 16, prefillChunk: 4)
+        let model = try GPTOSSModel.load(
+            gguf: GGUFArchive(url: url), backend: backend, contextLength: 16, prefillChunk: 4)
         var rows = try model.prefill(Array(TinyModelFixture.tokens.prefix(5))).toArray()
         for t in TinyModelFixture.tokens.dropFirst(5) { rows += try model.decode(t).toArray() }
         let tail = Array(full[(4 * 1024)...])
@@ -41,7 +44,8 @@ final class GPTOSSGGUFTests: XCTestCase {
     /// Through `ModelLoader`: the tokenizer, chat format and stop tokens come from the GGUF metadata.
     func testLoaderReadsTokenizerAndChatTemplate() throws {
         let url = try TinyModelFixture.gguf()
-        let loaded = try ModelLoader.load(path: url.path, options: ModelLoadOptions(backend: TinyModelFixture.backends[0]))
+        let loaded = try ModelLoader.load(
+            path: url.path, options: ModelLoadOptions(backend: TinyModelFixture.backends[0]))
         XCTAssertEqual(loaded.info.architecture, "gpt-oss")
         XCTAssertEqual(loaded.info.format, .gguf)
         XCTAssertEqual(loaded.info.name, "SwiftOSS synthetic tiny")
@@ -88,13 +92,23 @@ final class GPTOSSGGUFTests: XCTestCase {
             return out
         }
         let backend = TinyModelFixture.backends[0]
-        XCTAssertThrowsError(try GPTOSSModel.load(gguf: GGUFArchive(url: rewrite("a.gguf", dropping: "blk.2.ffn_up_exps.weight")),
-                                                  backend: backend)) { error in
-            XCTAssertEqual(error as? ModelError, .missingTensor(name: "blk.2.ffn_up_exps.weight", directory: dir.appendingPathComponent("a.gguf").path))
+        XCTAssertThrowsError(
+            try GPTOSSModel.load(
+                gguf: GGUFArchive(url: rewrite("a.gguf", dropping: "blk.2.ffn_up_exps.weight")),
+                backend: backend)
+        ) { error in
+            XCTAssertEqual(
+                error as? ModelError,
+                .missingTensor(name: "blk.2.ffn_up_exps.weight", directory: dir.appendingPathComponent("a.gguf").path))
         }
-        XCTAssertThrowsError(try GPTOSSModel.load(gguf: GGUFArchive(url: rewrite("b.gguf", reshaping: "blk.1.attn_k.weight")),
-                                                  backend: backend)) { error in
-            guard case let ModelError.tensorShape(name, expected, found) = error else { return XCTFail("\(error)") }
+        XCTAssertThrowsError(
+            try GPTOSSModel.load(
+                gguf: GGUFArchive(url: rewrite("b.gguf", reshaping: "blk.1.attn_k.weight")),
+                backend: backend)
+        ) { error in
+            guard case ModelError.tensorShape(let name, let expected, let found) = error else {
+                return XCTFail("\(error)")
+            }
             XCTAssertEqual(name, "blk.1.attn_k.weight")
             XCTAssertEqual(expected, [32, 96])
             XCTAssertEqual(found, [3072])
@@ -113,13 +127,20 @@ final class SplitGGUFTests: XCTestCase {
         var urls: [URL] = []
         for s in 0..<count {
             let url = directory.appendingPathComponent(String(format: "\(prefix)-%05d-of-%05d.gguf", s + 1, count))
-            var metadata: [(key: String, value: GGUFValue)] = s == 0 ? file.metadataKeys.map { ($0, file.metadata[$0]!) } : []
-            metadata += [("split.no", .uint16(UInt16(s))), ("split.count", .uint16(UInt16(count))),
-                         ("split.tensors.count", .int32(Int32(tensors.count)))]
+            var metadata: [(key: String, value: GGUFValue)] =
+                s == 0 ? file.metadataKeys.map { ($0, file.metadata[$0]!) } : []
+            metadata += [
+                ("split.no", .uint16(UInt16(s))), ("split.count", .uint16(UInt16(count))),
+                ("split.tensors.count", .int32(Int32(tensors.count))),
+            ]
             let mine = tensors[min(s * per, tensors.count)..<min((s + 1) * per, tensors.count)]
-            try GGUFWriter.write(metadata: metadata, tensors: mine.map { info in
-                GGUFWriter.Entry(name: info.name, type: info.type, ne: info.ne) { $0.copyMemory(from: try file.rawBytes(info.name)) }
-            }, to: url)
+            try GGUFWriter.write(
+                metadata: metadata,
+                tensors: mine.map { info in
+                    GGUFWriter.Entry(name: info.name, type: info.type, ne: info.ne) {
+                        $0.copyMemory(from: try file.rawBytes(info.name))
+                    }
+                }, to: url)
             urls.append(url)
         }
         return urls
@@ -129,8 +150,10 @@ final class SplitGGUFTests: XCTestCase {
         let dir = try TinyModelFixture.temporaryDirectory("split")
         let shards = try Self.split(try TinyModelFixture.gguf(), into: 3, directory: dir, prefix: "tiny")
         let backend = TinyModelFixture.backends[1]
-        let whole = try ModelLoader.load(path: try TinyModelFixture.gguf().path, options: ModelLoadOptions(backend: backend))
-            .model.forward(tokens: TinyModelFixture.tokens, allLogits: true).toArray()
+        let whole = try ModelLoader.load(
+            path: try TinyModelFixture.gguf().path, options: ModelLoadOptions(backend: backend)
+        )
+        .model.forward(tokens: TinyModelFixture.tokens, allLogits: true).toArray()
         for shard in shards {
             let loaded = try ModelLoader.load(path: shard.path, options: ModelLoadOptions(backend: backend))
             XCTAssertEqual(try loaded.model.forward(tokens: TinyModelFixture.tokens, allLogits: true).toArray(), whole)
@@ -146,22 +169,25 @@ final class SplitGGUFTests: XCTestCase {
         let shards = try Self.split(try TinyModelFixture.gguf(), into: 3, directory: dir, prefix: "m")
         try FileManager.default.removeItem(at: shards[1])
         XCTAssertThrowsError(try GGUFArchive(url: shards[0])) { error in
-            guard case let GGUFError.invalidSplit(_, reason) = error else { return XCTFail("\(error)") }
+            guard case GGUFError.invalidSplit(_, let reason) = error else { return XCTFail("\(error)") }
             XCTAssertTrue(reason.contains("shard 2 of 3 is missing"), reason)
         }
         // A shard that repeats another's tensor.
         let dup = try TinyModelFixture.temporaryDirectory("split-dup")
         let a = try Self.split(try TinyModelFixture.gguf(), into: 2, directory: dup, prefix: "d")
-        let first = try GGUFFile(url: a[0]), second = try GGUFFile(url: a[1])
+        let first = try GGUFFile(url: a[0])
+        let second = try GGUFFile(url: a[1])
         let extra = first.tensors[0]
         try GGUFWriter.write(
             metadata: second.metadataKeys.map { ($0, second.metadata[$0]!) },
             tensors: (second.tensors + [extra]).map { info in
                 let owner = info.name == extra.name ? first : second
-                return GGUFWriter.Entry(name: info.name, type: info.type, ne: info.ne) { $0.copyMemory(from: try owner.rawBytes(info.name)) }
+                return GGUFWriter.Entry(name: info.name, type: info.type, ne: info.ne) {
+                    $0.copyMemory(from: try owner.rawBytes(info.name))
+                }
             }, to: a[1])
         XCTAssertThrowsError(try GGUFArchive(url: a[0])) { error in
-            guard case let GGUFError.invalidSplit(_, reason) = error else { return XCTFail("\(error)") }
+            guard case GGUFError.invalidSplit(_, let reason) = error else { return XCTFail("\(error)") }
             XCTAssertTrue(reason.contains(extra.name), reason)
         }
     }
@@ -179,10 +205,12 @@ final class O200kGGUFVocabularyTests: XCTestCase {
         XCTAssertEqual(vocabulary.tokens[201_087], "[PAD201087]")
         XCTAssertEqual(vocabulary.tokenTypes?[201_087], Tokenizer.GGUFTokenType.unused.rawValue)
         let url = try TinyModelFixture.temporaryDirectory("vocab").appendingPathComponent("o200k.gguf")
-        try GGUFWriter.write(metadata: [("general.architecture", .string("gpt-oss"))] + vocabulary.metadata, tensors: [], to: url)
+        try GGUFWriter.write(
+            metadata: [("general.architecture", .string("gpt-oss"))] + vocabulary.metadata, tensors: [], to: url)
         let read = try GGUFVocabulary(archive: GGUFArchive(url: url))
         XCTAssertEqual(read, vocabulary)
-        let t = try Tokenizer.fromGGUF(read), o200k = try Tokenizer.o200kHarmony()
+        let t = try Tokenizer.fromGGUF(read)
+        let o200k = try Tokenizer.o200kHarmony()
         XCTAssertEqual(t.sampleableLimit, 200_013)
         XCTAssertEqual(t.bosID, 199_998)
         XCTAssertEqual(t.eosID, 200_002)

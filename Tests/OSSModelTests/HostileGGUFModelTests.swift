@@ -1,8 +1,9 @@
 import Foundation
-import XCTest
 import OSSCore
 import OSSFormats
 import OSSTokenizer
+import XCTest
+
 @testable import OSSModel
 
 /// Valid GGUF containers that are bad models: missing required keys, keys of the wrong type, impossible values,
@@ -14,8 +15,10 @@ final class HostileGGUFModelTests: XCTestCase {
     }
 
     /// Loads a rewritten `base` and returns the error's description (failing when it loads).
-    private func failure(_ base: URL, _ name: String, metadata: [String: GGUFValue?] = [:], dropping: Set<String> = [],
-                         line: UInt = #line) throws -> String {
+    private func failure(
+        _ base: URL, _ name: String, metadata: [String: GGUFValue?] = [:], dropping: Set<String> = [],
+        line: UInt = #line
+    ) throws -> String {
         let url = try TinyModelFixture.rewrite(base, name: name, metadata: metadata, dropping: dropping)
         do {
             _ = try load(url)
@@ -30,10 +33,13 @@ final class HostileGGUFModelTests: XCTestCase {
     }
 
     func testMissingRequiredKeysAreNamed() throws {
-        let llama = try TinyModelFixture.dense(.llamaTiny), gptOSS = try TinyModelFixture.gguf()
-        for key in ["llama.block_count", "llama.embedding_length", "llama.attention.head_count", "llama.context_length",
-                    "llama.attention.layer_norm_rms_epsilon", "llama.feed_forward_length", "general.architecture",
-                    "tokenizer.ggml.model", "tokenizer.ggml.tokens"] {
+        let llama = try TinyModelFixture.dense(.llamaTiny)
+        let gptOSS = try TinyModelFixture.gguf()
+        for key in [
+            "llama.block_count", "llama.embedding_length", "llama.attention.head_count", "llama.context_length",
+            "llama.attention.layer_norm_rms_epsilon", "llama.feed_forward_length", "general.architecture",
+            "tokenizer.ggml.model", "tokenizer.ggml.tokens",
+        ] {
             let text = try failure(llama, "missing.gguf", metadata: [key: nil])
             XCTAssertTrue(text.contains("missing metadata key \"\(key)\""), text)
         }
@@ -95,7 +101,9 @@ final class HostileGGUFModelTests: XCTestCase {
     /// The `oss` executable (built beside the test bundle by `make test`) prints one line and exits non-zero.
     func testCLIPrintsOneLine() throws {
         let bundle = Bundle(for: Self.self).bundleURL
-        let candidates = [bundle.appendingPathComponent("oss"), bundle.deletingLastPathComponent().appendingPathComponent("oss")]
+        let candidates = [
+            bundle.appendingPathComponent("oss"), bundle.deletingLastPathComponent().appendingPathComponent("oss"),
+        ]
         guard let oss = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
             throw XCTSkip("no oss executable beside \(bundle.path) (make test builds it)")
         }
@@ -105,13 +113,16 @@ final class HostileGGUFModelTests: XCTestCase {
         try Data(try Data(contentsOf: llama).prefix(777)).write(to: truncated)
         let files = [
             truncated, try TinyModelFixture.rewrite(llama, name: "nokey.gguf", metadata: ["llama.block_count": nil]),
-            try TinyModelFixture.rewrite(llama, name: "arch.gguf", metadata: ["general.architecture": .string("mamba")]),
+            try TinyModelFixture.rewrite(
+                llama, name: "arch.gguf", metadata: ["general.architecture": .string("mamba")]),
             try TinyModelFixture.rewrite(llama, name: "tensor.gguf", dropping: ["blk.1.ffn_down.weight"]),
         ]
         for file in files {
-            for arguments in [["logits", "--model", file.path, "--tokens", "1,2"],
-                              ["generate", "--model", file.path, "--prompt", "hi", "--max-tokens", "2"],
-                              ["tokenize", "--tokenizer", file.path, "--text", "hi"]] {
+            for arguments in [
+                ["logits", "--model", file.path, "--tokens", "1,2"],
+                ["generate", "--model", file.path, "--prompt", "hi", "--max-tokens", "2"],
+                ["tokenize", "--tokenizer", file.path, "--text", "hi"],
+            ] {
                 let process = Process()
                 process.executableURL = oss
                 process.arguments = arguments

@@ -1,7 +1,8 @@
 import Foundation
-import XCTest
 import OSSCore
 import OSSFormats
+import XCTest
+
 @testable import OSSModel
 
 /// The dense Llama family (llama, qwen2, qwen3) from GGUF on both backends: logits against a float64 reference,
@@ -14,12 +15,14 @@ final class LlamaModelTests: XCTestCase {
     static func maxError(_ model: LlamaModel, tokens: [Int32] = tokens) throws -> (error: Double, scale: Double) {
         let logits = try model.forward(tokens: tokens, allLogits: true).toArray()
         let reference = ReferenceLlama.logits(model.config, model.weights, tokens: tokens)
-        var error = 0.0, scale = 0.0
+        var error = 0.0
+        var scale = 0.0
         for (p, row) in reference.enumerated() {
             for (i, r) in row.enumerated() {
                 let v = Double(logits[p * model.vocabSize + i])
                 XCTAssertTrue(v.isFinite)
-                error = max(error, abs(v - r)); scale = max(scale, abs(r))
+                error = max(error, abs(v - r))
+                scale = max(scale, abs(r))
             }
         }
         return (error, scale)
@@ -28,18 +31,20 @@ final class LlamaModelTests: XCTestCase {
     /// Every architecture and weight type, both backends: within float32 rounding of the float64 reference.
     /// Tolerances: weights are decoded exactly by both sides, so only activation rounding differs (float32 sums of
     /// ≤ 128 products: 1e-3 absolute at logits of a few units); Q8_0 runs integer GEMVs with 16-bit fixed-point
-    /// activations on VNNI CPUs (≤ 2⁻¹⁶ of each block's maximum): 1e-2.
+    /// activations on VNNI CPUs (≤ 2⁻¹⁶ of each block's maximum), and so do the Q4_0…Q5_1 GEMVs: 1e-2.
     func testLogitsMatchTheFloat64Reference() throws {
         for preset in Self.presets {
-            for type in SyntheticModel.denseWeightTypes {
+            // The tiny presets are 64 wide: every type of 32-weight blocks (the K-quants need 256).
+            for type in SyntheticModel.denseWeightTypes where type.blockSize <= 32 {
                 let url = try TinyModelFixture.dense(preset, type)
                 for backend in TinyModelFixture.backends {
                     let model = try LlamaModel.load(gguf: GGUFArchive(url: url), backend: backend)
-                    XCTAssertEqual(model.config.architecture.rawValue, preset.rawValue.hasPrefix("llama") ? "llama" :
-                                   preset == .qwenTiny ? "qwen2" : "qwen3")
+                    XCTAssertEqual(
+                        model.config.architecture.rawValue,
+                        preset.rawValue.hasPrefix("llama") ? "llama" : preset == .qwenTiny ? "qwen2" : "qwen3")
                     let (error, scale) = try Self.maxError(model)
                     XCTAssertGreaterThan(scale, 0.5, "\(preset.rawValue): logits should not be vanishing")
-                    XCTAssertLessThan(error, type == .q8_0 ? 1e-2 : 1e-3, "\(preset.rawValue) \(type) \(backend.name)")
+                    XCTAssertLessThan(error, type.blockSize > 1 ? 1e-2 : 1e-3, "\(preset.rawValue) \(type) \(backend.name)")
                 }
             }
         }
@@ -54,13 +59,25 @@ final class LlamaModelTests: XCTestCase {
             .forward(tokens: Self.tokens, allLogits: true).toArray()
         let factors: [Float] = (0..<8).map { 1 + Float($0) * 0.75 }
         let variants: [(String, [String: GGUFValue?], [GGUFWriter.Entry], RopeScaling)] = [
-            ("linear", ["llama.rope.scaling.type": .string("linear"), "llama.rope.scaling.factor": .float32(4)], [],
-             .linear(factor: 4)),
-            ("yarn", ["llama.rope.scaling.type": .string("yarn"), "llama.rope.scaling.factor": .float32(4),
-                      "llama.rope.scaling.original_context_length": .uint32(512)], [], .yarn(factor: 4, originalContext: 512)),
-            ("llama3", ["llama.rope.scaling.type": .string("llama3"), "llama.rope.scaling.factor": .float32(8),
-                        "llama.rope.scaling.original_context_length": .uint32(64)], [],
-             .llama3(factor: 8, lowFrequencyFactor: 1, highFrequencyFactor: 4, originalContext: 64)),
+            (
+                "linear", ["llama.rope.scaling.type": .string("linear"), "llama.rope.scaling.factor": .float32(4)], [],
+                .linear(factor: 4)
+            ),
+            (
+                "yarn",
+                [
+                    "llama.rope.scaling.type": .string("yarn"), "llama.rope.scaling.factor": .float32(4),
+                    "llama.rope.scaling.original_context_length": .uint32(512),
+                ], [], .yarn(factor: 4, originalContext: 512)
+            ),
+            (
+                "llama3",
+                [
+                    "llama.rope.scaling.type": .string("llama3"), "llama.rope.scaling.factor": .float32(8),
+                    "llama.rope.scaling.original_context_length": .uint32(64),
+                ], [],
+                .llama3(factor: 8, lowFrequencyFactor: 1, highFrequencyFactor: 4, originalContext: 64)
+            ),
             ("freqs", [:], [GGUFWriter.Entry(name: "rope_freqs.weight", values: factors, ne: [8])], .none),
             ("scaled-attn", ["llama.rope.scaling.attn_factor": .float32(1.25)], [], .none),
         ]
@@ -76,11 +93,13 @@ final class LlamaModelTests: XCTestCase {
             XCTAssertNotEqual(all, plain, "\(name) should change the logits")
         }
         // Baked Llama 3 factors (llama-1b's layout) equal the computed ones.
-        let computed = RopeTable.llama3FrequencyFactors(headDim: 64, base: 500_000, factor: 32, lowFrequencyFactor: 1,
-                                                        highFrequencyFactor: 4, originalContext: 8192)
+        let computed = RopeTable.llama3FrequencyFactors(
+            headDim: 64, base: 500_000, factor: 32, lowFrequencyFactor: 1,
+            highFrequencyFactor: 4, originalContext: 8192)
         XCTAssertEqual(computed.first, 1)
         XCTAssertEqual(computed.last, 32)
-        let unsupported = try TinyModelFixture.rewrite(base, name: "longrope.gguf", metadata: ["llama.rope.scaling.type": .string("longrope")])
+        let unsupported = try TinyModelFixture.rewrite(
+            base, name: "longrope.gguf", metadata: ["llama.rope.scaling.type": .string("longrope")])
         XCTAssertThrowsError(try LlamaModel.load(gguf: GGUFArchive(url: unsupported), backend: backend)) { error in
             XCTAssertTrue("\(error)".contains("longrope"), "\(error)")
         }
@@ -93,7 +112,8 @@ final class LlamaModelTests: XCTestCase {
                 let url = try TinyModelFixture.dense(preset)
                 let full = try LlamaModel.load(gguf: GGUFArchive(url: url), backend: backend)
                     .forward(tokens: Self.tokens, allLogits: true).toArray()
-                let model = try LlamaModel.load(gguf: GGUFArchive(url: url), backend: backend, contextLength: 16, prefillChunk: 3)
+                let model = try LlamaModel.load(
+                    gguf: GGUFArchive(url: url), backend: backend, contextLength: 16, prefillChunk: 3)
                 var rows = try model.forward(tokens: Array(Self.tokens.prefix(5)), allLogits: true).toArray()
                 for t in Self.tokens.dropFirst(5) { rows += try model.decode(t).toArray() }
                 XCTAssertEqual(rows.count, full.count)
@@ -120,6 +140,14 @@ final class LlamaModelTests: XCTestCase {
         }
     }
 
+    /// A K-quant needs rows of 256 weights: the 64-wide presets refuse it by name.
+    func testKQuantsNeedWideRows() throws {
+        let url = try TinyModelFixture.temporaryDirectory("kquant").appendingPathComponent("k.gguf")
+        XCTAssertThrowsError(try SyntheticModel.writeGGUF(.llamaTiny, type: .q4_K, to: url)) { error in
+            XCTAssertTrue("\(error)".contains("256"), "\(error)")
+        }
+    }
+
     func testTiedEmbeddingsAndContextCap() throws {
         let url = try TinyModelFixture.dense(.qwenTiny)
         let backend = TinyModelFixture.backends[0]
@@ -127,7 +155,8 @@ final class LlamaModelTests: XCTestCase {
         XCTAssertTrue(model.config.tiedEmbeddings)
         XCTAssertEqual(model.weights.unembedding.data, model.weights.embedding.data)
         XCTAssertEqual(model.contextLength, 4096)
-        XCTAssertThrowsError(try LlamaModel.load(gguf: GGUFArchive(url: url), backend: backend, contextLength: 32_769)) { error in
+        XCTAssertThrowsError(try LlamaModel.load(gguf: GGUFArchive(url: url), backend: backend, contextLength: 32_769))
+        { error in
             guard case ModelError.invalidParameter(name: "contextLength", _) = error else { return XCTFail("\(error)") }
         }
         let untied = try LlamaModel.load(gguf: GGUFArchive(url: TinyModelFixture.dense(.llamaTiny)), backend: backend)
@@ -138,13 +167,17 @@ final class LlamaModelTests: XCTestCase {
     /// Missing architecture-specific tensors and unsupported types are named.
     func testMissingTensorsAndUnsupportedTypesAreNamed() throws {
         let backend = TinyModelFixture.backends[0]
-        let noNorm = try TinyModelFixture.rewrite(TinyModelFixture.dense(.qwen3Tiny), name: "q3.gguf",
-                                                  dropping: ["blk.1.attn_k_norm.weight"])
+        let noNorm = try TinyModelFixture.rewrite(
+            TinyModelFixture.dense(.qwen3Tiny), name: "q3.gguf",
+            dropping: ["blk.1.attn_k_norm.weight"])
         XCTAssertThrowsError(try LlamaModel.load(gguf: GGUFArchive(url: noNorm), backend: backend)) { error in
-            guard case ModelError.missingTensor(name: "blk.1.attn_k_norm.weight", _) = error else { return XCTFail("\(error)") }
+            guard case ModelError.missingTensor(name: "blk.1.attn_k_norm.weight", _) = error else {
+                return XCTFail("\(error)")
+            }
         }
-        let noBias = try TinyModelFixture.rewrite(TinyModelFixture.dense(.qwenTiny), name: "q2.gguf",
-                                                  dropping: ["blk.0.attn_v.bias"])
+        let noBias = try TinyModelFixture.rewrite(
+            TinyModelFixture.dense(.qwenTiny), name: "q2.gguf",
+            dropping: ["blk.0.attn_v.bias"])
         XCTAssertThrowsError(try LlamaModel.load(gguf: GGUFArchive(url: noBias), backend: backend)) { error in
             guard case ModelError.missingTensor = error else { return XCTFail("\(error)") }
         }
@@ -153,10 +186,40 @@ final class LlamaModelTests: XCTestCase {
         let target = "blk.0.ffn_up.weight"
         let info = try XCTUnwrap(source.info(target))
         let q4k = GGUFWriter.Entry(name: target, type: .q4_K, ne: [256, info.ne[0] * info.ne[1] / 256]) { _ in }
-        let bad = try TinyModelFixture.rewrite(TinyModelFixture.dense(.llamaTiny), name: "q4k.gguf", dropping: [target],
-                                               adding: [q4k])
+        let bad = try TinyModelFixture.rewrite(
+            TinyModelFixture.dense(.llamaTiny), name: "q4k.gguf", dropping: [target],
+            adding: [q4k])
         XCTAssertThrowsError(try LlamaModel.load(gguf: GGUFArchive(url: bad), backend: backend)) { error in
             XCTAssertTrue("\(error)".contains(target), "\(error)")
+        }
+    }
+}
+
+/// The dense presets' block-typed weights are written from the hash without a quantizer: Q8_0 holds exactly the
+/// float recipe's values `(b − 128)·2^−shift`, the Q4 and Q5 types b rounded to a multiple of 16 or 8.
+final class SyntheticBlockTests: XCTestCase {
+    func testNativeBlocksDecodeToTheRecipe() throws {
+        let f32 = try LlamaModel.load(gguf: GGUFArchive(url: TinyModelFixture.dense(.llamaTiny)),
+                                      backend: TinyModelFixture.backends[0])
+        let reference = f32.weights.layers[1].down.decodedArray()
+        let unit = reference.lazy.filter { $0 != 0 }.map { abs($0) }.min()!  // 2^−shift
+        for (type, bits) in [(GGMLType.q8_0, 8), (.q4_0, 4), (.q4_1, 4), (.q5_0, 5), (.q5_1, 5)] {
+            let model = try LlamaModel.load(gguf: GGUFArchive(url: TinyModelFixture.dense(.llamaTiny, type)),
+                                            backend: TinyModelFixture.backends[0])
+            let w = model.weights.layers[1].down
+            XCTAssertEqual(w.dtype, type.dtype)
+            let expected = reference.map { v -> Float in
+                let b = Int((v / unit).rounded()) + 128
+                guard bits < 8 else { return v }
+                let q = min((1 << bits) - 1, (b + (1 << (7 - bits))) >> (8 - bits))
+                return Float(q - (1 << (bits - 1))) * unit * Float(1 << (8 - bits))
+            }
+            let decoded = w.decodedArray()
+            XCTAssertEqual(decoded.count, expected.count)
+            XCTAssertEqual(zip(decoded, expected).filter { $0 != $1 }.count, 0, "\(type): elements that differ")
+            // Unbiased: the mean weight stays near the float recipe's.
+            let mean = decoded.reduce(0, +) / Float(decoded.count), referenceMean = reference.reduce(0, +) / Float(decoded.count)
+            XCTAssertEqual(mean, referenceMean, accuracy: 2 * unit, "\(type)")
         }
     }
 }

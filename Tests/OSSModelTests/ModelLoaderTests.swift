@@ -1,8 +1,9 @@
 import Foundation
-import XCTest
 import OSSCore
 import OSSFormats
 import OSSTokenizer
+import XCTest
+
 @testable import OSSModel
 
 /// `ModelLoader`: one entry point for checkpoint directories and GGUF files.
@@ -10,7 +11,8 @@ final class ModelLoaderTests: XCTestCase {
     func testCheckpointDirectoryLoadsLikeGPTOSSModel() throws {
         let dir = try TinyModelFixture.directory(.original)
         let backend = TinyModelFixture.backends[1]
-        let loaded = try ModelLoader.load(path: dir.path, options: ModelLoadOptions(backend: backend, contextLength: 32))
+        let loaded = try ModelLoader.load(
+            path: dir.path, options: ModelLoadOptions(backend: backend, contextLength: 32))
         XCTAssertEqual(loaded.info.architecture, "gpt-oss")
         XCTAssertEqual(loaded.info.format, .safetensors)
         XCTAssertEqual(loaded.info.vocabSize, 1024)
@@ -42,7 +44,9 @@ final class ModelLoaderTests: XCTestCase {
         let text = dir.appendingPathComponent("notes.txt")
         try Data("hello".utf8).write(to: text)
         XCTAssertThrowsError(try ModelLoader.load(path: text.path, options: options)) { error in
-            guard case let ModelError.unrecognizedModelPath(path, reason) = error else { return XCTFail("\(error)") }
+            guard case ModelError.unrecognizedModelPath(let path, let reason) = error else {
+                return XCTFail("\(error)")
+            }
             XCTAssertEqual(path, text.path)
             XCTAssertTrue(reason.contains("GGUF"))
         }
@@ -51,8 +55,12 @@ final class ModelLoaderTests: XCTestCase {
     func testUnsupportedArchitectureNamesItAndTheSupportedOnes() throws {
         let url = try TinyModelFixture.temporaryDirectory("arch").appendingPathComponent("bert.gguf")
         try GGUFWriter.write(metadata: [("general.architecture", .string("bert"))], tensors: [], to: url)
-        XCTAssertThrowsError(try ModelLoader.load(path: url.path, options: ModelLoadOptions(backend: TinyModelFixture.backends[0]))) { error in
-            guard case let ModelError.unsupportedArchitecture(file, architecture, supported) = error else { return XCTFail("\(error)") }
+        XCTAssertThrowsError(
+            try ModelLoader.load(path: url.path, options: ModelLoadOptions(backend: TinyModelFixture.backends[0]))
+        ) { error in
+            guard case ModelError.unsupportedArchitecture(let file, let architecture, let supported) = error else {
+                return XCTFail("\(error)")
+            }
             XCTAssertEqual(file, url.path)
             XCTAssertEqual(architecture, "bert")
             XCTAssertEqual(supported, ModelLoader.supportedGGUFArchitectures)
@@ -63,8 +71,10 @@ final class ModelLoaderTests: XCTestCase {
     func testMissingArchitectureKeyIsATypedError() throws {
         let url = try TinyModelFixture.temporaryDirectory("arch").appendingPathComponent("none.gguf")
         try GGUFWriter.write(metadata: [("general.name", .string("x"))], tensors: [], to: url)
-        XCTAssertThrowsError(try ModelLoader.load(path: url.path, options: ModelLoadOptions(backend: TinyModelFixture.backends[0]))) { error in
-            guard case let GGUFError.missingKey(_, key) = error else { return XCTFail("\(error)") }
+        XCTAssertThrowsError(
+            try ModelLoader.load(path: url.path, options: ModelLoadOptions(backend: TinyModelFixture.backends[0]))
+        ) { error in
+            guard case GGUFError.missingKey(_, let key) = error else { return XCTFail("\(error)") }
             XCTAssertEqual(key, "general.architecture")
         }
     }

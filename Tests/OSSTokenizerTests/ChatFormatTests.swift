@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import OSSTokenizer
 
 /// Chat formats: llama.cpp's template detection (gguf.md §6) and exact rendering of one conversation per format
@@ -52,11 +53,14 @@ final class ChatFormatTests: XCTestCase {
     /// gguf.md §6's short conversation (S, U, A, U2) for the formats it spells out.
     func testGGUFDocumentExamples() {
         let chat: [ChatMessage] = [.system("S"), .user("U"), .assistant("A"), .user("U2")]
-        XCTAssertEqual(ChatFormat.chatml.render(chat),
-                       "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nU<|im_end|>\n<|im_start|>assistant\nA<|im_end|>\n"
-                       + "<|im_start|>user\nU2<|im_end|>\n<|im_start|>assistant\n")
-        XCTAssertEqual(ChatFormat.llama2Sys.render(chat), "[INST] <<SYS>>\nS\n<</SYS>>\n\nU [/INST]A</s>[INST] U2 [/INST]")
-        XCTAssertEqual(ChatFormat.chatml.render([.user("U")], addAssistantPrompt: false), "<|im_start|>user\nU<|im_end|>\n")
+        XCTAssertEqual(
+            ChatFormat.chatml.render(chat),
+            "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nU<|im_end|>\n<|im_start|>assistant\nA<|im_end|>\n"
+                + "<|im_start|>user\nU2<|im_end|>\n<|im_start|>assistant\n")
+        XCTAssertEqual(
+            ChatFormat.llama2Sys.render(chat), "[INST] <<SYS>>\nS\n<</SYS>>\n\nU [/INST]A</s>[INST] U2 [/INST]")
+        XCTAssertEqual(
+            ChatFormat.chatml.render([.user("U")], addAssistantPrompt: false), "<|im_start|>user\nU<|im_end|>\n")
     }
 
     func testDetectionFollowsLlamaCppOrder() throws {
@@ -82,7 +86,9 @@ final class ChatFormatTests: XCTestCase {
 
     func testUnknownTemplatesAndNamesAreClearErrors() {
         XCTAssertThrowsError(try ChatFormat.detect(template: "{{ '### Human: ' + content }}")) { error in
-            guard case let ChatFormatError.unrecognizedTemplate(excerpt, known) = error else { return XCTFail("\(error)") }
+            guard case ChatFormatError.unrecognizedTemplate(let excerpt, let known) = error else {
+                return XCTFail("\(error)")
+            }
             XCTAssertTrue(excerpt.contains("### Human"))
             XCTAssertTrue(known.contains("chatml") && known.contains("llama3") && known.contains("gpt-oss"))
         }
@@ -90,8 +96,12 @@ final class ChatFormatTests: XCTestCase {
             XCTAssertEqual(error as? ChatFormatError, .unsupportedTemplate(family: "phi4", known: ChatFormat.names))
         }
         // TinyLlama's zephyr-style template: llama.cpp takes it for falcon3 (</s>), not for a later format.
-        XCTAssertThrowsError(try ChatFormat.detect(template: "<|user|>\n{{ m }}</s>\n<|assistant|>\n<|start_header_id|><|end_header_id|>")) { error in
-            XCTAssertEqual(error as? ChatFormatError, .unsupportedTemplate(family: "falcon3/glmedge", known: ChatFormat.names))
+        XCTAssertThrowsError(
+            try ChatFormat.detect(
+                template: "<|user|>\n{{ m }}</s>\n<|assistant|>\n<|start_header_id|><|end_header_id|>")
+        ) { error in
+            XCTAssertEqual(
+                error as? ChatFormatError, .unsupportedTemplate(family: "falcon3/glmedge", known: ChatFormat.names))
         }
         XCTAssertThrowsError(try ChatFormat(name: "vicuna")) { error in
             XCTAssertTrue("\(error)".contains("unknown chat format 'vicuna'"))
@@ -104,8 +114,9 @@ final class ChatFormatTests: XCTestCase {
         let t = try TokenizerFixture.o200k()
         let r = try ChatRenderer(format: .harmony, tokenizer: t, harmonySystem: HarmonySystemContent(reasoning: .low))
         let ids = r.prompt([.system("Answer like a robot."), .user("Hi")])
-        let conversation = HarmonyConversation(system: HarmonySystemContent(reasoning: .low),
-                                               instructions: "Answer like a robot.", messages: [.user("Hi")])
+        let conversation = HarmonyConversation(
+            system: HarmonySystemContent(reasoning: .low),
+            instructions: "Answer like a robot.", messages: [.user("Hi")])
         XCTAssertEqual(ids, try HarmonyRenderer(tokenizer: t).renderPrompt(conversation))
         XCTAssertEqual(r.stopTokens, [200_002, 200_012])
         XCTAssertThrowsError(try ChatRenderer(format: .llama3, tokenizer: t)) { error in

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import OSSTokenizer
 
 /// GGUF tokenizers (gguf.md §5) on small vocabularies whose results are worked out by hand in the comments.
@@ -9,13 +10,18 @@ final class GGUFTokenizerTests: XCTestCase {
     static func sentencePiece(addSpacePrefix: Bool? = nil) throws -> Tokenizer {
         var tokens = ["<unk>", "<s>", "</s>"]
         var types: [Int32] = [2, 3, 3]
-        for b in 0..<256 { tokens.append(String(format: "<0x%02X>", b)); types.append(6) }
+        for b in 0..<256 {
+            tokens.append(String(format: "<0x%02X>", b))
+            types.append(6)
+        }
         let pieces = ["▁", "h", "e", "l", "o", "▁h", "ll", "he", "llo", "▁hello", "▁he", "w"]
         tokens += pieces
         types += Array(repeating: 1, count: pieces.count)
         let scores = tokens.indices.map { $0 < 259 ? Float(0) : -Float($0 - 258) }
-        return try Tokenizer.fromGGUF(GGUFVocabulary(model: "llama", tokens: tokens, scores: scores, tokenTypes: types,
-                                                     addSpacePrefix: addSpacePrefix))
+        return try Tokenizer.fromGGUF(
+            GGUFVocabulary(
+                model: "llama", tokens: tokens, scores: scores, tokenTypes: types,
+                addSpacePrefix: addSpacePrefix))
     }
 
     func testSentencePieceMergesByScore() throws {
@@ -50,9 +56,10 @@ final class GGUFTokenizerTests: XCTestCase {
         var tokens = (0..<256).map { GPT2ByteMap.string(of: [UInt8($0)]) }
         tokens += ["he", "ll", "hell", "hello", "Ġh", "Ġhe", "<|eot|>", "<x>"]
         let types = Array(repeating: Int32(1), count: 262) + [3, 4]
-        return try Tokenizer.fromGGUF(GGUFVocabulary(
-            model: "gpt2", pre: pre, tokens: tokens, tokenTypes: types,
-            merges: ["h e", "l l", "he ll", "hell o", "Ġ h", "Ġh e"], eotID: 262))
+        return try Tokenizer.fromGGUF(
+            GGUFVocabulary(
+                model: "gpt2", pre: pre, tokens: tokens, tokenTypes: types,
+                merges: ["h e", "l l", "he ll", "hell o", "Ġ h", "Ġh e"], eotID: 262))
     }
 
     func testBytePairFollowsMergeRanks() throws {
@@ -78,7 +85,9 @@ final class GGUFTokenizerTests: XCTestCase {
 
     func testUnknownPreTokenizerAndModelAreNamed() throws {
         XCTAssertThrowsError(try Self.bytePair(pre: "tekken")) { error in
-            guard case let TokenizerError.unknownPreTokenizer(pre, known) = error else { return XCTFail("\(error)") }
+            guard case TokenizerError.unknownPreTokenizer(let pre, let known) = error else {
+                return XCTFail("\(error)")
+            }
             XCTAssertEqual(pre, "tekken")
             XCTAssertTrue(known.contains("llama-bpe") && known.contains("qwen2"))
             XCTAssertTrue("\(error)".contains("'tekken'"))
@@ -96,8 +105,9 @@ final class GGUFTokenizerTests: XCTestCase {
             }
         }
         fails(GGUFVocabulary(model: "gpt2", tokens: tokens, tokenTypes: [1]), "256 tokens but 1 token types")
-        fails(GGUFVocabulary(model: "gpt2", tokens: tokens, tokenTypes: Array(repeating: 9, count: 256), merges: []),
-              "unknown token type 9")
+        fails(
+            GGUFVocabulary(model: "gpt2", tokens: tokens, tokenTypes: Array(repeating: 9, count: 256), merges: []),
+            "unknown token type 9")
         fails(GGUFVocabulary(model: "gpt2", tokens: tokens, merges: ["abc"]), "merge 0")
         fails(GGUFVocabulary(model: "gpt2", tokens: tokens), "without tokenizer.ggml.merges")
         fails(GGUFVocabulary(model: "gpt2", tokens: tokens, merges: [], eosID: 999), "eos_token_id 999")

@@ -12,7 +12,8 @@ from ._lib import (AttentionParams, DTypeError, Handle, InvalidArgumentError, Mo
                    WeightStruct, check, lib, raise_for)
 
 BACKEND_KINDS = {"swift": 0, "blas": 1, "auto": 2}
-DTYPES = {"f32": 0, "f16": 1, "bf16": 2, "q8_0": 3, "mxfp4": 4}
+DTYPES = {"f32": 0, "f16": 1, "bf16": 2, "q8_0": 3, "mxfp4": 4,
+          "q4_0": 16, "q4_1": 17, "q5_0": 18, "q5_1": 19, "q4_k": 20, "q5_k": 21, "q6_k": 22}
 ROPE_STYLES = {"neox": 0, "interleaved": 1}
 
 
@@ -85,6 +86,8 @@ class Weight:
     - ``f32``: float32 ``[out, in]`` / ``[E, out, in]``; ``f16``: float16 or uint16 bits; ``bf16``: uint16 bits.
     - ``q8_0``: uint8 rows of ``in/32`` blocks of 34 bytes (``{f16 d; int8 q[32]}``), shape ``[..., in/32*34]``.
     - ``mxfp4``: uint8 blocks ``[..., in/32, 16]`` (gpt-oss ``*.blocks``) and ``scales`` uint8 ``[..., in/32]``.
+    - ``q4_0``, ``q4_1``, ``q5_0``, ``q5_1``, ``q4_k``, ``q5_k``, ``q6_k``: uint8 rows of whole GGUF blocks (18, 20,
+      22, 24 bytes per 32 weights; 144, 176, 210 per 256), shape ``[..., blocks*bytes]``.
 
     ``shape`` (the logical ``[out, in]`` or ``[E, out, in]``) is derived from the arrays unless given.
     """
@@ -132,10 +135,11 @@ class Weight:
             if array.ndim < 3 or array.shape[-1] != 16:
                 raise ShapeError(f"mxfp4 blocks must be [..., groups, 16], got {array.shape} (or pass shape=)", 2)
             return tuple(array.shape[:-2]) + (array.shape[-2] * 32,)
-        if self.dtype == "q8_0":
-            if array.shape[-1] % 34:
-                raise ShapeError(f"q8_0 rows must be whole 34-byte blocks, got {array.shape} (or pass shape=)", 2)
-            return tuple(array.shape[:-1]) + (array.shape[-1] // 34 * 32,)
+        if elements > 1:  # q8_0 and the GGUF block types: rows of whole blocks
+            if array.shape[-1] % block_bytes:
+                raise ShapeError(f"{self.dtype} rows must be whole {block_bytes}-byte blocks, got {array.shape} "
+                                 "(or pass shape=)", 2)
+            return tuple(array.shape[:-1]) + (array.shape[-1] // block_bytes * elements,)
         return tuple(array.shape)
 
     def __repr__(self) -> str:

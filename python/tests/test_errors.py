@@ -37,7 +37,9 @@ def test_weight_errors() -> None:
     with pytest.raises(swiftoss.DTypeError):
         swiftoss.Weight(np.zeros((2, 32), dtype=np.uint16), "bf16", scales=np.zeros(2, dtype=np.uint8))
     with pytest.raises(swiftoss.DTypeError):
-        swiftoss.Weight(np.zeros((2, 32), dtype=np.uint16), "q4_k")
+        swiftoss.Weight(np.zeros((2, 32), dtype=np.uint16), "q3_k")
+    with pytest.raises(swiftoss.ShapeError, match="144-byte blocks"):
+        swiftoss.Weight(np.zeros((2, 100), dtype=np.uint8), "q4_k")
     with pytest.raises(swiftoss.ShapeError, match="needs"):
         swiftoss.Weight(np.zeros((2, 68), dtype=np.uint8), "q8_0", shape=(2, 96))
 

@@ -12,7 +12,7 @@ SOFTMAX = 1e-9        # an exp per element and an n-term f32 sum
 RMSNORM = 1e-10       # n-term f32 sum of squares, rsqrt, two products
 ROPE = 1e-10          # f32 cos/sin table, two products and a sum
 LINEAR = 1e-9         # f32 dot products; weights compared after exact decoding
-LINEAR_FIXED = 1e-8   # blas MXFP4/Q8_0 GEMV rounds activations to 16-bit fixed point per 32-block
+LINEAR_FIXED = 1e-8   # blas MXFP4/Q8_0/Q4_0…Q6_K GEMVs round activations to 16-bit fixed point per 32-block
 ATTENTION = 1e-9      # head_dim-term dots, exp of scores, sums over the window
 MOE_FIXED = 2e-8      # two fixed-point linears (MXFP4 experts) add their errors
 EMBEDDING = 1e-14     # a row gather; decoding is exact
@@ -39,8 +39,68 @@ def poisoned(*shape: int) -> np.ndarray:
     return np.full(shape, np.nan, dtype=np.float32)
 
 
+# The GGUF block types (docs/gguf.md §3), decoded here from the byte layout independently of the Swift and C decoders.
+LEGACY = {"q4_0": (18, None, None, 2, 8), "q4_1": (20, 2, None, 4, 0),  # bytes, m, qh, qs offsets; level offset z
+          "q5_0": (22, None, 2, 6, 16), "q5_1": (24, 2, 4, 8, 0)}
+K_BYTES = {"q4_k": 144, "q5_k": 176, "q6_k": 210}
+GGUF_BLOCK_TYPES = list(LEGACY) + list(K_BYTES)
+
+
+def f16_field(raw: np.ndarray, offset: int) -> np.ndarray:
+    return np.ascontiguousarray(raw[..., offset:offset + 2]).view(np.float16)[..., 0].astype(np.float64)
+
+
+def gguf_block_values(raw: np.ndarray, dtype: str) -> np.ndarray:
+    """Exact values of raw blocks [rows, blocks, bytes] → [rows, blocks·elements]."""
+    rows = raw.shape[0]
+    if dtype in LEGACY:
+        _, m, qh, qs, z = LEGACY[dtype]
+        q = raw[..., qs:qs + 16].astype(np.int64)
+        level = np.concatenate([q & 15, q >> 4], axis=-1)  # element k < 16: low nibble of qs[k]; else high of qs[k−16]
+        if qh is not None:
+            bits = np.ascontiguousarray(raw[..., qh:qh + 4]).view("<u4").astype(np.int64)
+            level |= ((bits >> np.arange(32)) & 1) << 4
+        d = f16_field(raw, 0)[..., None]
+        values = d * level + f16_field(raw, m)[..., None] if m is not None else d * (level - z)
+        return values.reshape(rows, -1)
+    k = np.arange(256)
+    if dtype == "q6_k":
+        h, t, lane = k // 128, (k % 128) // 32, k % 32
+        low = raw[..., 64 * h + 32 * (t & 1) + lane].astype(np.int64)
+        low = np.where(t < 2, low & 15, low >> 4)
+        high = (raw[..., 128 + 32 * h + lane].astype(np.int64) >> (2 * t)) & 3
+        scales = raw[..., 192:208].view(np.int8).astype(np.float64)[..., k // 16]
+        return (f16_field(raw, 208)[..., None] * scales * ((low | high << 4) - 32)).reshape(rows, -1)
+    b = raw[..., 4:16].astype(np.int64)
+    sc, mn = np.empty(b.shape[:-1] + (8,), np.int64), np.empty(b.shape[:-1] + (8,), np.int64)
+    for j in range(4):
+        sc[..., j], mn[..., j] = b[..., j] & 63, b[..., j + 4] & 63
+        sc[..., j + 4] = (b[..., j + 8] & 15) | (b[..., j] >> 6) << 4
+        mn[..., j + 4] = (b[..., j + 8] >> 4) | (b[..., j + 4] >> 6) << 4
+    qs = 48 if dtype == "q5_k" else 16
+    byte = raw[..., qs + 32 * (k // 64) + k % 32].astype(np.int64)
+    level = np.where(k % 64 < 32, byte & 15, byte >> 4)
+    if dtype == "q5_k":
+        level |= ((raw[..., 16 + k % 32].astype(np.int64) >> (k // 32)) & 1) << 4
+    values = f16_field(raw, 0)[..., None] * sc[..., k // 32] * level - f16_field(raw, 2)[..., None] * mn[..., k // 32]
+    return values.reshape(rows, -1)
+
+
+def random_gguf_blocks(rng: np.random.Generator, dtype: str, rows: int, inp: int):
+    """Random GGUF block bytes (scales small positive f16s, everything else random) and their exact values."""
+    size, elements = (LEGACY[dtype][0], 32) if dtype in LEGACY else (K_BYTES[dtype], 256)
+    raw = rng.integers(0, 256, (rows, inp // elements, size), dtype=np.uint8)
+    scale_fields = [208] if dtype == "q6_k" else [0, 2] if dtype in K_BYTES or LEGACY[dtype][1] else [0]
+    for offset in scale_fields:
+        d = rng.uniform(2 ** -9, 2 ** -6, raw.shape[:2]).astype(np.float16)
+        raw[..., offset:offset + 2] = d.view(np.uint8).reshape(raw.shape[:2] + (2,))
+    return swiftoss.Weight(np.ascontiguousarray(raw.reshape(rows, -1)), dtype), gguf_block_values(raw, dtype)
+
+
 def random_weight(rng: np.random.Generator, dtype: str, rows: int, inp: int):
     """(swiftoss.Weight, exact float64 values [rows, in]) with random stored bytes."""
+    if dtype in GGUF_BLOCK_TYPES:
+        return random_gguf_blocks(rng, dtype, rows, inp)
     if dtype == "f32":
         a = rng.uniform(-1, 1, (rows, inp)).astype(np.float32)
         return swiftoss.Weight(a, "f32"), a.astype(np.float64)
@@ -64,11 +124,11 @@ def random_weight(rng: np.random.Generator, dtype: str, rows: int, inp: int):
     return swiftoss.Weight(blocks, "mxfp4", scales=scales), values.reshape(rows, inp)
 
 
-@pytest.mark.parametrize("dtype", ["f32", "f16", "bf16", "q8_0", "mxfp4"])
+@pytest.mark.parametrize("dtype", ["f32", "f16", "bf16", "q8_0", "mxfp4"] + GGUF_BLOCK_TYPES)
 @pytest.mark.parametrize("t", [1, 5])
 def test_linear(backend: swiftoss.Backend, dtype: str, t: int) -> None:
     rng = np.random.default_rng(7 + t)
-    inp = 67 if dtype in ("f32", "f16", "bf16") else 96
+    inp = 67 if dtype in ("f32", "f16", "bf16") else 512 if dtype in K_BYTES else 96
     w, values = random_weight(rng, dtype, 19, inp)
     x = rng.uniform(-1, 1, (t, inp)).astype(np.float32)
     bias = rng.uniform(-1, 1, 19).astype(np.float32)
@@ -76,7 +136,7 @@ def test_linear(backend: swiftoss.Backend, dtype: str, t: int) -> None:
     got = backend.linear(x, w, bias=bias, out=out)
     assert got is out  # written in place
     ref = x.astype(np.float64) @ values.T + bias
-    assert nmse(out, ref) < (LINEAR_FIXED if dtype in ("q8_0", "mxfp4") else LINEAR)
+    assert nmse(out, ref) < (LINEAR if dtype in ("f32", "f16", "bf16") else LINEAR_FIXED)
 
 
 def test_elementwise(backend: swiftoss.Backend) -> None:
@@ -108,9 +168,10 @@ def test_select(backend: swiftoss.Backend) -> None:
     assert np.array_equal(values, x[order])
 
 
-def test_embedding(backend: swiftoss.Backend) -> None:
+@pytest.mark.parametrize("dtype", ["q8_0"] + GGUF_BLOCK_TYPES)
+def test_embedding(backend: swiftoss.Backend, dtype: str) -> None:
     rng = np.random.default_rng(11)
-    w, values = random_weight(rng, "q8_0", 50, 64)
+    w, values = random_weight(rng, dtype, 50, 512 if dtype in K_BYTES else 64)
     tokens = [3, 49, 0, 3]
     assert nmse(backend.embedding(w, tokens), values[tokens]) < EMBEDDING
 

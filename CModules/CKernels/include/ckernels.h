@@ -23,7 +23,14 @@ typedef enum {
     CK_F16 = 1,   /**< IEEE binary16 */
     CK_BF16 = 2,  /**< bfloat16 */
     CK_Q8_0 = 3,  /**< GGUF Q8_0: 34-byte blocks {f16 d; int8 qs[32]} */
-    CK_MXFP4 = 4  /**< gpt-oss MXFP4: 16-byte blocks (low nibble = even element), separate E8M0 scales */
+    CK_MXFP4 = 4, /**< gpt-oss MXFP4: 16-byte blocks (low nibble = even element), separate E8M0 scales */
+    CK_Q4_0 = 5,  /**< GGUF Q4_0: 18-byte blocks of 32 {f16 d; u8 qs[16]}, y = d(q − 8) */
+    CK_Q4_1 = 6,  /**< GGUF Q4_1: 20-byte blocks of 32 {f16 d, m; u8 qs[16]}, y = d·q + m */
+    CK_Q5_0 = 7,  /**< GGUF Q5_0: 22-byte blocks of 32 {f16 d; u8 qh[4], qs[16]}, y = d(q − 16) */
+    CK_Q5_1 = 8,  /**< GGUF Q5_1: 24-byte blocks of 32 {f16 d, m; u8 qh[4], qs[16]}, y = d·q + m */
+    CK_Q4_K = 9,  /**< GGUF Q4_K: 144-byte super-blocks of 256 {f16 d, dmin; u8 scales[12], qs[128]} */
+    CK_Q5_K = 10, /**< GGUF Q5_K: 176-byte super-blocks of 256 {f16 d, dmin; u8 scales[12], qh[32], qs[128]} */
+    CK_Q6_K = 11  /**< GGUF Q6_K: 210-byte super-blocks of 256 {u8 ql[128], qh[64]; i8 scales[16]; f16 d} */
 } ck_dtype;
 
 /** A row-major weight matrix `[rows, cols]` in its stored dtype. No alignment beyond one byte is assumed. */
@@ -32,10 +39,10 @@ typedef struct {
     const void *data;       /**< row r starts at data + r * ck_row_bytes(dtype, cols) */
     const uint8_t *scales;  /**< MXFP4 only: cols/32 E8M0 bytes per row; NULL otherwise */
     int64_t rows;           /**< output features (all stacked matrices for an expert stack) */
-    int64_t cols;           /**< input features (multiple of 32 for Q8_0/MXFP4) */
+    int64_t cols;           /**< input features (multiple of the dtype's block: 32, or 256 for the K-quants) */
 } ck_weight;
 
-/** Bytes of one stored row of `cols` weights (MXFP4: block bytes only). */
+/** Bytes of one stored row of `cols` weights (MXFP4: block bytes only); 0 for an unknown dtype. */
 int64_t ck_row_bytes(int32_t dtype, int64_t cols);
 
 /** Return codes. */

@@ -91,13 +91,15 @@ oss_status oss_live_handles(int64_t *count_out);
 /* ------------------------------------------------------------------------------------------------------------ */
 
 /**
- * Storage type of a weight. Values are stable; new dtypes get new values (16…63 are kept for the GGUF block types
- * Q4_0 … Q6_K as they are added). Layout of `data` per row of `in` weights (in must be a multiple of the block):
+ * Storage type of a weight. Values are stable; new dtypes get new values (16…63: the GGUF block types). Layout of
+ * `data` per row of `in` weights (in must be a multiple of the block):
  *   F32   : in × float32                          F16 : in × IEEE binary16        BF16 : in × bfloat16
  *   Q8_0  : in/32 blocks of 34 bytes { f16 d; int8 q[32] }, value = d·q[k] (GGUF layout)
  *   MXFP4 : in/32 blocks of 16 bytes (E2M1 codes, low nibble = even element, high nibble = odd element);
  *           scales: a separate buffer of in/32 E8M0 bytes per row, value = code · 2^(scale − 127)
  *           (the gpt-oss safetensors layout: `*.blocks` and `*.scales`).
+ *   Q4_0, Q4_1, Q5_0, Q5_1 : in/32 blocks of 18, 20, 22, 24 bytes; Q4_K, Q5_K, Q6_K : in/256 super-blocks of 144,
+ *           176, 210 bytes — ggml's GGUF layouts, byte for byte (value formulas: docs/gguf.md §3).
  * oss_dtype_block() gives the block size and bytes of any dtype.
  */
 typedef enum oss_dtype {
@@ -105,7 +107,14 @@ typedef enum oss_dtype {
     OSS_DTYPE_F16 = 1,
     OSS_DTYPE_BF16 = 2,
     OSS_DTYPE_Q8_0 = 3,
-    OSS_DTYPE_MXFP4 = 4
+    OSS_DTYPE_MXFP4 = 4,
+    OSS_DTYPE_Q4_0 = 16,
+    OSS_DTYPE_Q4_1 = 17,
+    OSS_DTYPE_Q5_0 = 18,
+    OSS_DTYPE_Q5_1 = 19,
+    OSS_DTYPE_Q4_K = 20,
+    OSS_DTYPE_Q5_K = 21,
+    OSS_DTYPE_Q6_K = 22
 } oss_dtype;
 
 /**

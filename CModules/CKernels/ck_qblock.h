@@ -1,0 +1,120 @@
+/* Shared pieces of the integer GEMVs of the GGUF block types Q4_0 … Q6_K (quant_legacy.c, quant_k.c): the prepared
+ * activations (ck_qb_prepare_x, layout in quant_legacy.c), the integer block dot products, and the per-(dtype, NX)
+ * row functions with their dispatch. Internal to CKernels. */
+#ifndef CK_QBLOCK_H
+#define CK_QBLOCK_H
+#include "ck_internal.h"
+
+/* Vectors per pass over the weight rows (as CK_NX_MAX of quant.c). */
+enum { QB_NX_MAX = 4 };
+
+#define QB_AVX2_TARGET "avx2,fma,f16c"
+#define QB_VNNI_TARGET "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni"
+
+static inline int64_t qb_pairs(int64_t nb) { return (nb + 1) / 2; }
+static inline int64_t qb_pad8(int64_t nb) { return (nb + 7) / 8 * 8; }
+
+/* One prepared x vector: the byte layout, d_x per block, the sum of the block's rounded x (d_x · Σ q_x). */
+typedef struct {
+    const uint8_t *xq;
+    const float *dx, *sx;
+} qb_x;
+
+static inline qb_x qb_x_at(const float *xp, int64_t nb) {
+    qb_x v = {(const uint8_t *)xp, xp + 48 * qb_pairs(nb), xp + 48 * qb_pairs(nb) + qb_pad8(nb)};
+    return v;
+}
+
+/* 256·Σ u·h + Σ u·l − z·Σ q_x over 32-block b of x, as 8 int32 lanes of 4 elements (u: 32 unsigned levels ≤ 63). */
+__attribute__((target("avx2,fma"), always_inline)) static inline __m256i qb_dot_avx2(__m256i u, const uint8_t *xq,
+                                                                                    int64_t b, int z) {
+    const uint8_t *p = xq + 192 * (b / 2) + 32 * (b % 2);
+    const __m256i xl = _mm256_loadu_si256((const __m256i *)p), xh = _mm256_loadu_si256((const __m256i *)(p + 64));
+    __m256i P = _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(u, xh), _mm256_set1_epi16(256)),
+                                 _mm256_madd_epi16(_mm256_maddubs_epi16(u, xl), _mm256_set1_epi16(1)));
+    if (z) {
+        const __m256i s = _mm256_loadu_si256((const __m256i *)(p + 128));
+        P = _mm256_sub_epi32(P, _mm256_mullo_epi32(s, _mm256_set1_epi32(z)));
+    }
+    return P;
+}
+
+/* The same over the pair of 32-blocks p (16 lanes: 0–7 its first block, 8–15 its second). */
+__attribute__((target(QB_VNNI_TARGET), always_inline)) static inline __m512i qb_dot_vnni(__m512i u, const uint8_t *xq,
+                                                                                       int64_t p, int z) {
+    const __m512i *x = (const __m512i *)(xq + 192 * p);
+    __m512i P = _mm512_slli_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), u, _mm512_loadu_si512(x + 1)), 8);
+    if (z) P = _mm512_sub_epi32(P, _mm512_mullo_epi32(_mm512_loadu_si512(x + 2), _mm512_set1_epi32(z)));
+    return _mm512_dpbusd_epi32(P, u, _mm512_loadu_si512(x));
+}
+
+/* Lanes 0–7 = a, 8–15 = b. */
+__attribute__((target(QB_VNNI_TARGET), always_inline)) static inline __m512 qb_pair_factor(float a, float b) {
+    return _mm512_mask_broadcastss_ps(_mm512_set1_ps(a), (__mmask16)0xFF00, _mm_set_ss(b));
+}
+
+/* Sum of 16 lanes. */
+__attribute__((target(QB_VNNI_TARGET), always_inline)) static inline float qb_hsum512(__m512 s) {
+    return ck_hsum256(_mm256_add_ps(_mm512_castps512_ps256(s),
+                                    _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(s), 1))));
+}
+
+/* Rows [row0, row1) of w against NX prepared vectors: ROW(DT, row pointer, nb, x, NX, res) computes one row's NX dot
+ * products; one function per (path, dtype, NX) so that the dtype and NX are constants inside. */
+typedef void (*qb_rows_fn)(const ck_weight *, int64_t, int64_t, const float *, int64_t, const float *, float *,
+                           int64_t);
+#define QB_ROWS_FN(NAME, TARGET, ROW, DT, NX_)                                                                         \
+    __attribute__((target(TARGET))) static void NAME(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, \
+                                                     int64_t xs, const float *bias, float *y, int64_t ys) {            \
+        const int64_t nb = w->cols / 32;                                                                               \
+        qb_x x[NX_];                                                                                                   \
+        for (int k = 0; k < NX_; k++) x[k] = qb_x_at(xp + k * xs, nb);                                                 \
+        for (int64_t r = row0; r < row1; r++) {                                                                        \
+            float res[NX_];                                                                                            \
+            ROW(DT, ck_row_ptr(w, r), nb, x, NX_, res);                                                                \
+            const float b = bias ? bias[r] : 0.f;                                                                      \
+            for (int k = 0; k < NX_; k++) y[k * ys + (r - row0)] = res[k] + b;                                         \
+        }                                                                                                              \
+    }
+/* The four NX functions of a (path, dtype), and their table. */
+#define QB_ROWS_DTYPE(PREFIX, TARGET, ROW, DT)                                                                         \
+    QB_ROWS_FN(PREFIX##_1, TARGET, ROW, DT, 1)                                                                         \
+    QB_ROWS_FN(PREFIX##_2, TARGET, ROW, DT, 2)                                                                         \
+    QB_ROWS_FN(PREFIX##_3, TARGET, ROW, DT, 3)                                                                         \
+    QB_ROWS_FN(PREFIX##_4, TARGET, ROW, DT, 4)
+#define QB_TABLE(PREFIX) {PREFIX##_1, PREFIX##_2, PREFIX##_3, PREFIX##_4}
+
+/* Runs `fns` (a QB_TABLE) over nx vectors, four per pass over the rows. */
+static inline void qb_run_rows(const qb_rows_fn fns[4], const ck_weight *w, int64_t row0, int64_t row1,
+                               const float *xp, int64_t xs, int nx, const float *bias, float *y, int64_t ys) {
+    while (nx > 0) {
+        const int step = nx > QB_NX_MAX ? QB_NX_MAX : nx;
+        fns[step - 1](w, row0, row1, xp, xs, bias, y, ys);
+        nx -= step;
+        xp += step * xs;
+        y += step * ys;
+    }
+}
+
+/* Scalar GEMV rows for plain x: each block decoded by DECODE(w, row pointer, block index, float out[BLOCK]). */
+#define QB_ROWS_SCALAR(NAME, BLOCK, DECODE)                                                                            \
+    static void NAME(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xs, int nx,              \
+                     const float *bias, float *y, int64_t ys) {                                                        \
+        const int64_t nb = w->cols / (BLOCK);                                                                          \
+        float blk[BLOCK];                                                                                              \
+        for (int64_t r = row0; r < row1; r++) {                                                                        \
+            const uint8_t *row = ck_row_ptr(w, r);                                                                     \
+            for (int k = 0; k < nx; k++) {                                                                             \
+                float acc = 0.f;                                                                                       \
+                for (int64_t b = 0; b < nb; b++) {                                                                     \
+                    DECODE(w, row, b, blk);                                                                            \
+                    const float *x = xp + k * xs + (BLOCK) * b;                                                        \
+                    float s = 0.f;                                                                                     \
+                    for (int j = 0; j < (BLOCK); j++) s += blk[j] * x[j];                                              \
+                    acc += s;                                                                                          \
+                }                                                                                                      \
+                y[k * ys + (r - row0)] = acc + (bias ? bias[r] : 0.f);                                                 \
+            }                                                                                                          \
+        }                                                                                                              \
+    }
+#endif

@@ -1,0 +1,96 @@
+import Foundation
+import Hummingbird
+import OSSCore
+import OSSTokenizer
+
+extension OSSServer {
+    /// `POST /v1/chat/completions`: harmony prompt from the messages; the turn split into `reasoning_content`,
+    /// `content` and `tool_calls`; SSE deltas in the same split when `stream` is true.
+    func chatCompletions(_ body: [UInt8]) async throws -> Response {
+        let fields = try RequestFields(body)
+        try fields.checkModel(configuration.modelID)
+        try fields.checkSingleChoice()
+        try fields.rejectUnsupported(["logprobs", "top_logprobs", "logit_bias", "frequency_penalty", "presence_penalty",
+                                      "response_format"])
+        let conversation = try HarmonyRequest.chat(fields)
+        let maxTokens = try fields.integer("max_completion_tokens", in: 1...Int(Int32.max))
+            ?? fields.integer("max_tokens", in: 1...Int(Int32.max))
+        let stream = try fields.bool("stream") ?? false
+        let includeUsage = fields["stream_options"]?["include_usage"] == .bool(true)
+        let sampling = try fields.sampling(defaultSeed: UInt64.random(in: 0...UInt64.max))
+        let stops = try fields.stopStrings()
+        let prompt = renderer.renderPrompt(conversation)
+        let (ticket, _) = try submit(prompt: prompt, sampling: sampling, maxTokens: maxTokens,
+                                     stopTokens: renderer.stopTokens)
+        let id = Self.newID("chatcmpl-"), created = Int(Date().timeIntervalSince1970)
+        let renderer = self.renderer, model = configuration.modelID
+
+        let chunk: @Sendable (_ delta: JSONValue, _ finish: String?) -> JSONValue = { delta, finish in
+            .make(["id": .string(id), "object": .string("chat.completion.chunk"), "created": .integer(created),
+                   "model": .string(model),
+                   "choices": .array([.make(["index": .integer(0), "delta": delta,
+                                             "finish_reason": finish.map(JSONValue.string) ?? .null])])])
+        }
+
+        if stream {
+            return Self.eventStream { send in
+                var turn = ChatTurn(renderer: renderer, stops: stops)
+                try await send(chunk(.make(["role": .string("assistant"), "content": .string("")]), nil))
+                let outcome = try await self.drive(ticket, promptTokens: prompt.count) { token in
+                    if let d = turn.process(token) { try await send(chunk(Self.deltaJSON(d, turn), nil)) }
+                    return !turn.stop.stopped
+                }
+                for d in turn.finish() { try await send(chunk(Self.deltaJSON(d, turn), nil)) }
+                if let error = outcome.error { throw error }
+                try await send(chunk(.make([:]), outcome.finishReason(toolCall: !turn.calls.isEmpty)))
+                if includeUsage {
+                    try await send(.make(["id": .string(id), "object": .string("chat.completion.chunk"),
+                                          "created": .integer(created), "model": .string(model),
+                                          "choices": .array([]), "usage": outcome.usage]))
+                }
+            }
+        }
+
+        var turn = ChatTurn(renderer: renderer, stops: stops)
+        let outcome = await drive(ticket, promptTokens: prompt.count) { token in
+            _ = turn.process(token)
+            return !turn.stop.stopped
+        }
+        _ = turn.finish()
+        if let error = outcome.error { throw error }
+        let calls: [JSONValue] = turn.calls.map { call in
+            .make(["id": .string(call.id), "type": .string("function"),
+                   "function": .make(["name": .string(call.name), "arguments": .string(call.arguments)])])
+        }
+        let message = JSONValue.make([
+            "role": .string("assistant"),
+            "content": turn.content.isEmpty && !calls.isEmpty ? .null : .string(turn.content),
+            "reasoning_content": turn.reasoning.isEmpty ? nil : .string(turn.reasoning),
+            "tool_calls": calls.isEmpty ? nil : .array(calls),
+        ])
+        return Self.json(.make([
+            "id": .string(id), "object": .string("chat.completion"), "created": .integer(created),
+            "model": .string(model),
+            "choices": .array([.make(["index": .integer(0), "message": message,
+                                      "finish_reason": .string(outcome.finishReason(toolCall: !calls.isEmpty))])]),
+            "usage": outcome.usage,
+        ]))
+    }
+
+    /// A chat-completion chunk's `delta` for one harmony delta.
+    static func deltaJSON(_ delta: HarmonyChatDelta, _ turn: ChatTurn) -> JSONValue {
+        switch delta {
+        case let .content(text): return .make(["content": .string(text)])
+        case let .reasoning(text): return .make(["reasoning_content": .string(text)])
+        case let .toolCallStarted(index, name):
+            return .make(["tool_calls": .array([.make([
+                "index": .integer(index), "id": .string(turn.calls[index].id), "type": .string("function"),
+                "function": .make(["name": .string(name), "arguments": .string("")]),
+            ])])])
+        case let .toolCallArguments(index, text):
+            return .make(["tool_calls": .array([.make([
+                "index": .integer(index), "function": .make(["arguments": .string(text)]),
+            ])])])
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import Hummingbird
+import OSSCore
+import OSSTokenizer
+
+extension OSSServer {
+    /// `POST /v1/completions`: raw text continuation of `prompt` (a string, or an array of token ids); generation
+    /// stops at `<|return|>`, `<|call|>`, `<|endoftext|>`, a stop string or `max_tokens` (default 16, as OpenAI's).
+    func completions(_ body: [UInt8]) async throws -> Response {
+        let fields = try RequestFields(body)
+        try fields.checkModel(configuration.modelID)
+        try fields.checkSingleChoice()
+        if try fields.bool("echo") == true { throw APIError.invalid("'echo' is not supported", param: "echo") }
+        try fields.rejectUnsupported(["logprobs", "logit_bias", "frequency_penalty", "presence_penalty", "best_of",
+                                      "suffix"])
+        let prompt: [Int32]
+        switch fields["prompt"] {
+        case let .string(text)?:
+            prompt = tokenizer.encode(text)
+        case let .array(items)? where !items.isEmpty && items.allSatisfy({ $0.intValue != nil }):
+            let vocab = engine.model.vocabSize
+            prompt = try items.map { item in
+                let id = item.intValue!
+                guard id >= 0 && id < vocab else {
+                    throw APIError.invalid("prompt token \(id) is outside the vocabulary 0..<\(vocab)", param: "prompt")
+                }
+                return Int32(id)
+            }
+        default:
+            throw APIError.invalid("'prompt' must be a string or a non-empty array of token ids", param: "prompt")
+        }
+        guard !prompt.isEmpty else { throw APIError.invalid("'prompt' is empty", param: "prompt") }
+        let maxTokens = try fields.integer("max_tokens", in: 1...Int(Int32.max)) ?? 16
+        let stream = try fields.bool("stream") ?? false
+        let includeUsage = fields["stream_options"]?["include_usage"] == .bool(true)
+        let sampling = try fields.sampling(defaultSeed: UInt64.random(in: 0...UInt64.max))
+        let stops = try fields.stopStrings()
+        var endTokens = renderer.stopTokens
+        if let eot = try? tokenizer.specialID("<|endoftext|>") { endTokens.insert(eot) }
+        let stopTokens = endTokens
+        let (ticket, _) = try submit(prompt: prompt, sampling: sampling, maxTokens: maxTokens, stopTokens: stopTokens)
+        let id = Self.newID("cmpl-"), created = Int(Date().timeIntervalSince1970)
+        let model = configuration.modelID, tokenizer = self.tokenizer
+
+        let object: @Sendable (_ text: String, _ finish: String?, _ usage: JSONValue?) -> JSONValue = {
+            text, finish, usage in
+            .make(["id": .string(id), "object": .string("text_completion"), "created": .integer(created),
+                   "model": .string(model),
+                   "choices": .array([.make(["index": .integer(0), "text": .string(text), "logprobs": .null,
+                                             "finish_reason": finish.map(JSONValue.string) ?? .null])]),
+                   "usage": usage])
+        }
+
+        if stream {
+            return Self.eventStream { send in
+                var text = CompletionText(tokenizer: tokenizer, stops: stops, stopTokens: stopTokens)
+                let outcome = try await self.drive(ticket, promptTokens: prompt.count) { token in
+                    let piece = text.append(token)
+                    if !piece.isEmpty { try await send(object(piece, nil, nil)) }
+                    return !text.stop.stopped
+                }
+                let rest = text.finish()
+                if !rest.isEmpty { try await send(object(rest, nil, nil)) }
+                if let error = outcome.error { throw error }
+                try await send(object("", outcome.finishReason(toolCall: false), includeUsage ? outcome.usage : nil))
+            }
+        }
+        var text = CompletionText(tokenizer: tokenizer, stops: stops, stopTokens: stopTokens)
+        var all = ""
+        let outcome = await drive(ticket, promptTokens: prompt.count) { token in
+            all += text.append(token)
+            return !text.stop.stopped
+        }
+        all += text.finish()
+        if let error = outcome.error { throw error }
+        return Self.json(object(all, outcome.finishReason(toolCall: false), outcome.usage))
+    }
+}
+
+/// Generated tokens as completion text: UTF-8 reassembled across tokens, stop tokens not shown, stop strings cut.
+struct CompletionText {
+    var decoder: StreamingDecoder
+    var stop: StopMatcher
+    let stopTokens: Set<Int32>
+
+    init(tokenizer: Tokenizer, stops: [String], stopTokens: Set<Int32>) {
+        decoder = StreamingDecoder(tokenizer: tokenizer)
+        stop = StopMatcher(stops)
+        self.stopTokens = stopTokens
+    }
+
+    mutating func append(_ token: Int32) -> String {
+        stopTokens.contains(token) ? "" : stop.feed(decoder.append(token))
+    }
+
+    mutating func finish() -> String { stop.feed(decoder.finish()) + stop.flush() }
+}

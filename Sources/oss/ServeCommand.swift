@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import Logging
+import OSSModel
+import OSSServer
+import OSSTokenizer
+
+/// `oss serve`: parses the flags, loads the model and starts `OSSServer`.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "An OpenAI-compatible HTTP server with continuous batching "
+            + "(chat/completions, completions, responses).")
+
+    @Option(name: .long,
+            help: "Model directory (config.json + safetensors; tokenizer.json if present, else the bundled o200k).")
+    var model: String
+
+    @Option(name: .long, help: "Address to bind (loopback by default).")
+    var host = "127.0.0.1"
+
+    @Option(name: .long, help: "Port (0 = any free port; the log names it).")
+    var port = 8080
+
+    @OptionGroup var engine: BackendOptions
+
+    @Option(name: .long, help: "Slots: sequences decoded together in one batched step.")
+    var parallel = 4
+
+    @Option(name: .long, help: "KV cache positions per slot.")
+    var ctxSize = 4096
+
+    @Option(name: .long, help: "Prompt tokens per step over all slots (long prompts are read in chunks this size).")
+    var prefillChunk = 128
+
+    @Option(name: .long, help: "Requests that may wait for a slot; more get 429.")
+    var queueSize = 64
+
+    @Option(name: .long, help: "Require 'Authorization: Bearer KEY' on /v1/* requests.")
+    var apiKey: String?
+
+    @Option(name: .long, help: "Seconds a request may run before it is cut.")
+    var timeout: Double = 600
+
+    @Option(name: .long, help: "Largest request body in bytes (413 beyond).")
+    var maxBodyBytes = 4 << 20
+
+    @Option(name: .long, help: "The model's name in requests and /v1/models (default: the directory's name).")
+    var alias: String?
+
+    func validate() throws {
+        guard parallel >= 1 else { throw ValidationError("--parallel must be ≥ 1, got \(parallel)") }
+        guard ctxSize >= 2 else { throw ValidationError("--ctx-size must be ≥ 2, got \(ctxSize)") }
+        guard prefillChunk >= 1 else { throw ValidationError("--prefill-chunk must be ≥ 1, got \(prefillChunk)") }
+        guard queueSize >= 0 else { throw ValidationError("--queue-size must be ≥ 0, got \(queueSize)") }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535, got \(port)") }
+        guard timeout > 0 else { throw ValidationError("--timeout must be > 0, got \(timeout)") }
+        guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be ≥ 1024") }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let logger: Logger = {
+            var l = Logger(label: "oss.serve")
+            l.logLevel = .info
+            return l
+        }()
+        do {
+            let directory = URL(fileURLWithPath: model)
+            let base = try GPTOSSModel.load(directory: directory, backend: try engine.makeBackend(),
+                                            contextLength: ctxSize, prefillChunk: 1)
+            // Rewind rows let a slot keep the previous prompt of a conversation while it generated up to 256 tokens.
+            let batch = try GPTOSSBatch(model: base, slots: parallel, contextLength: ctxSize,
+                                        maxStepRows: parallel + prefillChunk, rewindRows: 256)
+            let file = directory.appendingPathComponent("tokenizer.json").path
+            let tokenizer = FileManager.default.fileExists(atPath: file)
+                ? try Tokenizer.loadHuggingFace(path: file) : try Tokenizer.o200kHarmony()
+            var configuration = OSSServer.Configuration()
+            configuration.host = host
+            configuration.port = port
+            configuration.apiKey = apiKey
+            configuration.requestTimeout = timeout
+            configuration.maxBodyBytes = maxBodyBytes
+            configuration.engine = Engine.Configuration(queueCapacity: queueSize, prefillChunk: prefillChunk)
+            configuration.modelID = alias ?? directory.standardizedFileURL.lastPathComponent
+            let server = try OSSServer(model: batch, tokenizer: tokenizer, configuration: configuration, logger: logger)
+            logger.info("""
+                serving \(configuration.modelID) on \(base.backend.name) (\(base.backend.threads) threads): \
+                \(parallel) slots × \(ctxSize) positions, KV \(batch.cacheBytes >> 20) MiB
+                """)
+            try await server.run { port in logger.info("listening on http://\(host):\(port)") }
+        } catch {
+            FileHandle.standardError.write(Data("oss serve: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}
