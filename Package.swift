@@ -78,7 +78,8 @@ let package = Package(
         // of the committed corpus and regression inputs in `make test` (FuzzRegressionTests).
         .target(
             name: "OSSFuzz",
-            dependencies: ["OSSCore", "OSSFormats", "OSSTokenizer", "OSSModel", "SwiftBackend", "FuzzSupport"],
+            dependencies: ["OSSCore", "OSSFormats", "OSSTokenizer", "OSSModel", "OSSServer", "SwiftBackend",
+                           "FuzzSupport"],
             swiftSettings: cpuTarget),
         .executableTarget(name: "oss-fuzz", dependencies: ["OSSFuzz"], swiftSettings: cpuTarget),
 

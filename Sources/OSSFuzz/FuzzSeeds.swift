@@ -138,6 +138,64 @@ public enum FuzzSeeds {
             + ChatFormat.allCases.map({ ("name-\($0.rawValue)", $0.rawValue) }) {
             try seed("chat-template", name, Array(template.utf8) + chat)
         }
+        // Server requests (recorded from the server's tests and the OpenAI API reference): 0 chat, 1 completions,
+        // 2 responses, then the body.
+        let requests: [(String, UInt8, String)] = [
+            ("chat-minimal", 0, #"""
+                {"model":"fuzz-model","messages":[{"role":"user","content":"Hello there"}],"max_tokens":7,
+                 "temperature":0,"reasoning_effort":"low"}
+                """#),
+            ("chat-stream", 0, #"""
+                {"messages":[{"role":"user","content":[{"type":"text","text":"Hi"}]}],"stream":true,
+                 "stream_options":{"include_usage":true},"top_p":0.9,"top_k":40,"min_p":0.05,"seed":7,
+                 "stop":["\n\n","END"]}
+                """#),
+            ("chat-tools", 0, #"""
+                {"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Weather in SF?"},
+                 {"role":"assistant","content":null,"reasoning_content":"Use the tool.",
+                  "tool_calls":[{"id":"call_1","type":"function",
+                   "function":{"name":"get_weather","arguments":"{\"city\":\"SF\"}"}}]},
+                 {"role":"tool","tool_call_id":"call_1","content":"{\"sunny\":true}"},
+                 {"role":"assistant","content":"Sunny."}],
+                 "tools":[{"type":"function","function":{"name":"get_weather","description":"Current weather\nin a city",
+                   "parameters":{"type":"object","properties":{"city":{"type":"string","description":"City name"},
+                   "unit":{"type":"string","enum":["c","f"]},"days":{"type":"array","items":{"type":"integer"}},
+                   "opts":{"anyOf":[{"type":"number"},{"type":"null"}],"default":null}},"required":["city"]}}}],
+                 "tool_choice":"auto","max_completion_tokens":3,"temperature":0}
+                """#),
+            ("completions-text", 1, #"{"prompt":"Once upon","max_tokens":5,"temperature":0,"stop":"."}"#),
+            ("completions-ids", 1, #"""
+                {"model":"fuzz-model","prompt":[200006,1428,200008,12194],"max_tokens":2,"stream":true}
+                """#),
+            ("responses-text", 2, #"""
+                {"model":"fuzz-model","input":"Hi","max_output_tokens":4,"reasoning":{"effort":"high"},
+                 "instructions":"Answer in French."}
+                """#),
+            ("responses-items", 2, #"""
+                {"input":[{"role":"developer","content":"Be terse."},
+                 {"type":"message","role":"user","content":[{"type":"input_text","text":"Weather?"}]},
+                 {"type":"reasoning","content":[{"type":"reasoning_text","text":"Call it."}]},
+                 {"type":"function_call","call_id":"c1","name":"get_weather","arguments":"{}"},
+                 {"type":"function_call_output","call_id":"c1","output":{"temp":21}},
+                 {"role":"assistant","content":"It is 21."}],
+                 "tools":[{"type":"function","name":"get_weather","description":"Weather",
+                   "parameters":{"type":"object","properties":{}}}],
+                 "stream":true}
+                """#),
+        ]
+        // Bad requests of the server's tests (each a 400 naming its parameter).
+        let rejected: [(String, UInt8, String)] = [
+            ("chat-bad-tool-call-id", 0, #"{"messages":[{"role":"tool","tool_call_id":"nope","content":"x"}]}"#),
+            ("chat-bad-tool", 0, #"{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"web"}]}"#),
+            ("chat-response-format", 0, #"""
+                {"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_object"}}
+                """#),
+            ("completions-bad-id", 1, #"{"prompt":[1,-5]}"#),
+            ("responses-previous-id", 2, #"{"input":"x","previous_response_id":"resp_1"}"#),
+        ]
+        for (name, endpoint, body) in requests + rejected {
+            try seed("server-request", name, [endpoint] + Array(body.utf8))
+        }
         return counts
     }
 

@@ -24,7 +24,7 @@ public enum FuzzTargets {
     static var all: [any FuzzHarness.Type] { [
         SafetensorsFuzz.self, SafetensorsIndexFuzz.self, GGUFFuzz.self, ConfigJSONFuzz.self, TikTokenFuzz.self,
         TokenizerJSONFuzz.self, GGUFTokenizerFuzz.self, EncodeFuzz.self, HarmonyFuzz.self, ChatTemplateFuzz.self,
-        ModelGGUFFuzz.self, ModelDirectoryFuzz.self,
+        ModelGGUFFuzz.self, ModelDirectoryFuzz.self, ServerRequestFuzz.self,
     ] }
 
     /// Every target's name, in `make fuzz` order.

@@ -7,20 +7,10 @@ extension OSSServer {
     /// `POST /v1/chat/completions`: harmony prompt from the messages; the turn split into `reasoning_content`,
     /// `content` and `tool_calls`; SSE deltas in the same split when `stream` is true.
     func chatCompletions(_ body: [UInt8]) async throws -> Response {
-        let fields = try RequestFields(body)
-        try fields.checkModel(configuration.modelID)
-        try fields.checkSingleChoice()
-        try fields.rejectUnsupported(["logprobs", "top_logprobs", "logit_bias", "frequency_penalty", "presence_penalty",
-                                      "response_format"])
-        let conversation = try HarmonyRequest.chat(fields)
-        let maxTokens = try fields.integer("max_completion_tokens", in: 1...Int(Int32.max))
-            ?? fields.integer("max_tokens", in: 1...Int(Int32.max))
-        let stream = try fields.bool("stream") ?? false
-        let includeUsage = fields["stream_options"]?["include_usage"] == .bool(true)
-        let sampling = try fields.sampling(defaultSeed: UInt64.random(in: 0...UInt64.max))
-        let stops = try fields.stopStrings()
-        let prompt = renderer.renderPrompt(conversation)
-        let (ticket, _) = try submit(prompt: prompt, sampling: sampling, maxTokens: maxTokens,
+        let request = try ChatCompletionsRequest(body: body, modelID: configuration.modelID)
+        let (stream, includeUsage, stops) = (request.stream, request.includeUsage, request.stops)
+        let prompt = renderer.renderPrompt(request.conversation)
+        let (ticket, _) = try submit(prompt: prompt, sampling: request.sampling, maxTokens: request.maxTokens,
                                      stopTokens: renderer.stopTokens)
         let id = Self.newID("chatcmpl-"), created = Int(Date().timeIntervalSince1970)
         let renderer = self.renderer, model = configuration.modelID

@@ -41,7 +41,7 @@ final class FuzzRegressionTests: XCTestCase {
     func testEveryTargetIsReplayed() {
         XCTAssertEqual(FuzzTargets.names.sorted(), [
             "chat-template", "config-json", "encode", "gguf", "gguf-tokenizer", "harmony", "model-dir", "model-gguf",
-            "safetensors", "safetensors-index", "tiktoken", "tokenizer-json",
+            "safetensors", "safetensors-index", "server-request", "tiktoken", "tokenizer-json",
         ])
     }
 
@@ -57,4 +57,5 @@ final class FuzzRegressionTests: XCTestCase {
     func testChatTemplate() throws { try replay("chat-template") }
     func testModelGGUF() throws { try replay("model-gguf") }
     func testModelDirectory() throws { try replay("model-dir") }
+    func testServerRequest() throws { try replay("server-request") }
 }
