@@ -13,7 +13,8 @@ ABI_CC ?= clang
 ABI_INCLUDE := CModules/SwiftOSSABI/include
 LIB_DIR := $(CURDIR)/.build/release
 
-.PHONY: setup build test test-asan test-c test-python venv bench clean fuzz fuzz-build fuzz-run fuzz-seeds
+.PHONY: setup build test test-asan test-ubsan test-tsan test-c test-python venv bench clean fuzz fuzz-build fuzz-run \
+  fuzz-seeds fuzz-smoke
 
 # Installs the Debian packages the C kernels link against, only when one is missing.
 setup:
@@ -105,6 +106,36 @@ test-asan: setup
 	set -o pipefail; ASAN_OPTIONS=detect_leaks=0 swift test $(SWIFT_FLAGS) -Xswiftc -enable-testing --skip-build \
 	  --disable-swift-testing --sanitize=address --scratch-path .build-asan 2>&1 | tee .build-asan/test-output.log
 
+# UndefinedBehaviorSanitizer on the C kernels (and Swift), in its own build directory: the backend conformance suite
+# runs every op with every CPU path forced in turn (scalar, AVX2, AVX-512, VNNI/VBMI lookups, our GEMM / OpenBLAS,
+# bf16 dot products; ConformanceBackends.swift), the SIMD and integer GEMV path tests, the quant block codecs
+# (OSSCoreTests) and the models. The first report stops the run (halt_on_error) and any `runtime error:` in the log
+# fails it. UBSAN_FILTER picks other suites.
+UBSAN_FILTER ?= BackendConformanceTests|OSSCoreTests|OSSModelTests
+UBSAN_OPTIONS_ALL := halt_on_error=1:print_stacktrace=1:suppressions=$(CURDIR)/Tests/Sanitizers/ubsan.supp
+test-ubsan: setup
+	swift build $(SWIFT_FLAGS) -Xswiftc -enable-testing --build-tests --sanitize=undefined --scratch-path .build-ubsan
+	set -o pipefail; UBSAN_OPTIONS=$(UBSAN_OPTIONS_ALL) swift test $(SWIFT_FLAGS) -Xswiftc -enable-testing --skip-build \
+	  --disable-swift-testing --sanitize=undefined --scratch-path .build-ubsan --filter '$(UBSAN_FILTER)' 2>&1 \
+	  | tee .build-ubsan/test-output.log
+	@! grep -n 'runtime error:' .build-ubsan/test-output.log || { echo "test-ubsan: undefined behaviour" >&2; exit 1; }
+
+# ThreadSanitizer, in its own build directory: the Swift worker pool (WorkerPoolTests, the multi-threaded Swift
+# backend in the conformance suite), the OpenMP handoff (the BLAS backend's libomp team around OpenBLAS:
+# OpenMPThreadTests, SIMD paths, linear/MoE conformance at 2 threads) and the server's concurrent slots
+# (OSSServerTests: concurrent streams, queue, disconnects, shutdown). libomp is not instrumented: LLVM's Archer
+# OMPT tool (OMP_TOOL_LIBRARIES) tells TSan about its barriers and tasks. Suppressions with their reasons:
+# Tests/Sanitizers/tsan.supp. TSAN_FILTER picks other suites.
+TSAN_FILTER ?= WorkerPoolTests|OpenMPThreadTests|SIMDPathTests|LinearConformanceTests|MoEConformanceTests|OSSServerTests
+ARCHER := /usr/lib/llvm-16/lib/libarcher.so
+test-tsan: setup
+	swift build $(SWIFT_FLAGS) -Xswiftc -enable-testing --build-tests --sanitize=thread --scratch-path .build-tsan
+	set -o pipefail; OMP_TOOL_LIBRARIES=$(ARCHER) ARCHER_OPTIONS=verbose=1 \
+	  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/Tests/Sanitizers/tsan.supp" \
+	  swift test $(SWIFT_FLAGS) -Xswiftc -enable-testing --skip-build --disable-swift-testing --sanitize=thread \
+	  --scratch-path .build-tsan --filter '$(TSAN_FILTER)' 2>&1 | tee .build-tsan/test-output.log
+	@! grep -n 'WARNING: ThreadSanitizer' .build-tsan/test-output.log || { echo "test-tsan: data race" >&2; exit 1; }
+
 # Fuzzing (Fuzz/README.md), not part of `make test`: every parser that takes outside bytes, libFuzzer + ASan, in its
 # own build directory. `make fuzz FUZZ_SECONDS=60` runs each target for a minute and prints executions, exec/s,
 # coverage and crashes; `make fuzz FUZZ_SECONDS=0 FUZZ_RUNS=1000000` is the documented run (≥ 1,000,000 executions
@@ -117,6 +148,16 @@ FUZZ_SECONDS ?= 60
 FUZZ_RUNS ?= 0
 FUZZ_TARGETS ?=
 FUZZ_FLAGS ?=
+FUZZ_TIMEOUT ?= 25
+FUZZ_REPORT ?= $(FUZZ_BUILD)/fuzz-report.txt
+# `make fuzz-run RUNS=1000000`: the documented run, counted in executions (libFuzzer -runs=), no time limit, and a
+# per-input hang limit of an hour, so the run can be paused (kill -STOP / -CONT on oss-fuzz) for that long without
+# the pause counting as a hang. The table goes to FUZZ_REPORT as well.
+ifdef RUNS
+FUZZ_RUNS := $(RUNS)
+FUZZ_SECONDS := 0
+FUZZ_TIMEOUT := 3600
+endif
 FUZZ_SWIFT_FLAGS := -c release --scratch-path $(FUZZ_BUILD) --sanitize=fuzzer --sanitize=address \
   -Xswiftc -sanitize=fuzzer,address -Xswiftc -DSWIFTOSS_LIBFUZZER
 
@@ -134,7 +175,13 @@ fuzz: fuzz-build
 
 fuzz-run:
 	FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_RUNS=$(FUZZ_RUNS) FUZZ_TARGETS="$(FUZZ_TARGETS)" \
-	  FUZZ_FLAGS="$(FUZZ_FLAGS)" nice -n $${FUZZ_NICE:-0} Fuzz/run.sh
+	  FUZZ_FLAGS="$(FUZZ_FLAGS)" FUZZ_TIMEOUT=$(FUZZ_TIMEOUT) FUZZ_REPORT=$(FUZZ_REPORT) \
+	  nice -n $${FUZZ_NICE:-0} Fuzz/run.sh
+
+# The CI smoke (.ci/run, after `make test`): every target for FUZZ_SMOKE_SECONDS (default 15) from the committed seeds.
+FUZZ_SMOKE_SECONDS ?= 15
+fuzz-smoke: fuzz-build
+	@$(MAKE) --no-print-directory fuzz-run FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) FUZZ_RUNS=0
 
 # Rewrites the committed seed corpora (Fuzz/corpus/<target>) from the project's writers (see FuzzSeeds.swift).
 fuzz-seeds: setup
@@ -146,4 +193,4 @@ bench: setup
 	.build/release/oss bench --default $(BENCH_ARGS)
 
 clean:
-	rm -rf .build .build-asan $(FUZZ_BUILD)
+	rm -rf .build .build-asan .build-ubsan .build-tsan $(FUZZ_BUILD)
