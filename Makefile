@@ -106,18 +106,21 @@ test-asan: setup
 	set -o pipefail; ASAN_OPTIONS=detect_leaks=0 swift test $(SWIFT_FLAGS) -Xswiftc -enable-testing --skip-build \
 	  --disable-swift-testing --sanitize=address --scratch-path .build-asan 2>&1 | tee .build-asan/test-output.log
 
-# UndefinedBehaviorSanitizer on the C kernels (and Swift), in its own build directory: the backend conformance suite
+# UndefinedBehaviorSanitizer on the C code (kernels, ABI), in its own build directory (swiftc has no -sanitize=undefined;
+# Swift checks overflow and bounds itself in release builds): the backend conformance suite
 # runs every op with every CPU path forced in turn (scalar, AVX2, AVX-512, VNNI/VBMI lookups, our GEMM / OpenBLAS,
 # bf16 dot products; ConformanceBackends.swift), the SIMD and integer GEMV path tests, the quant block codecs
 # (OSSCoreTests) and the models. The first report stops the run (halt_on_error) and any `runtime error:` in the log
 # fails it. UBSAN_FILTER picks other suites.
 UBSAN_FILTER ?= BackendConformanceTests|OSSCoreTests|OSSModelTests
+UBSAN_SWIFT_FLAGS := $(SWIFT_FLAGS) -Xswiftc -enable-testing --scratch-path .build-ubsan -Xcc -fsanitize=undefined \
+  -Xcc -fno-sanitize=vptr \
+  -Xswiftc -Xclang-linker -Xswiftc -fsanitize=undefined
 UBSAN_OPTIONS_ALL := halt_on_error=1:print_stacktrace=1:suppressions=$(CURDIR)/Tests/Sanitizers/ubsan.supp
 test-ubsan: setup
-	swift build $(SWIFT_FLAGS) -Xswiftc -enable-testing --build-tests --sanitize=undefined --scratch-path .build-ubsan
-	set -o pipefail; UBSAN_OPTIONS=$(UBSAN_OPTIONS_ALL) swift test $(SWIFT_FLAGS) -Xswiftc -enable-testing --skip-build \
-	  --disable-swift-testing --sanitize=undefined --scratch-path .build-ubsan --filter '$(UBSAN_FILTER)' 2>&1 \
-	  | tee .build-ubsan/test-output.log
+	swift build $(UBSAN_SWIFT_FLAGS) --build-tests
+	set -o pipefail; UBSAN_OPTIONS=$(UBSAN_OPTIONS_ALL) swift test $(UBSAN_SWIFT_FLAGS) --skip-build \
+	  --disable-swift-testing --filter '$(UBSAN_FILTER)' 2>&1 | tee .build-ubsan/test-output.log
 	@! grep -n 'runtime error:' .build-ubsan/test-output.log || { echo "test-ubsan: undefined behaviour" >&2; exit 1; }
 
 # ThreadSanitizer, in its own build directory: the Swift worker pool (WorkerPoolTests, the multi-threaded Swift
@@ -164,7 +167,7 @@ FUZZ_SWIFT_FLAGS := -c release --scratch-path $(FUZZ_BUILD) --sanitize=fuzzer --
 fuzz-build: setup
 	swift build $(FUZZ_SWIFT_FLAGS) --product oss-fuzz
 	swift build $(FUZZ_SWIFT_FLAGS) --product swiftoss
-	swift build $(SWIFT_FLAGS) --product oss
+	swift build $(SWIFT_FLAGS) -Xswiftc -enable-testing --product oss
 	$(ABI_CC) -std=c99 -g -O1 -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	  -I$(ABI_INCLUDE) Fuzz/abi_fuzz.c -L$(FUZZ_BUILD)/release -lswiftoss -Wl,-rpath,$(CURDIR)/$(FUZZ_BUILD)/release -lm \
 	  -o $(FUZZ_BUILD)/abi-fuzz
