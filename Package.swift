@@ -23,6 +23,8 @@ let package = Package(
         .executable(name: "oss", targets: ["oss"]),
         // The C ABI: libswiftoss.so, declared by CModules/SwiftOSSABI/include/swiftoss.h.
         .library(name: "swiftoss", type: .dynamic, targets: ["SwiftOSSC"]),
+        // The fuzz targets (Fuzz/README.md): a libFuzzer binary in `make fuzz`, a replay tool otherwise.
+        .executable(name: "oss-fuzz", targets: ["oss-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -72,7 +74,18 @@ let package = Package(
             dependencies: ["OSSCore", "OSSBackends", "OSSFormats", "OSSTokenizer", "OSSModel", "SwiftOSSABI"],
             swiftSettings: cpuTarget),
 
+        // Fuzz targets: each parser's properties (Sources/OSSFuzz), shared by libFuzzer (`make fuzz`) and the replay
+        // of the committed corpus and regression inputs in `make test` (FuzzRegressionTests).
+        .target(
+            name: "OSSFuzz",
+            dependencies: ["OSSCore", "OSSFormats", "OSSTokenizer", "OSSModel", "OSSServer", "SwiftBackend",
+                           "FuzzSupport"],
+            swiftSettings: cpuTarget),
+        .executableTarget(name: "oss-fuzz", dependencies: ["OSSFuzz"], swiftSettings: cpuTarget),
+
         // MARK: Implementation details
+        // Peak heap of one fuzz input, through the sanitizer allocator's hooks (nothing without a sanitizer).
+        .target(name: "FuzzSupport", path: "CModules/FuzzSupport"),
         // swiftoss.h (the C ABI's contract) and compile-time checks of its struct layouts.
         .target(name: "SwiftOSSABI", path: "CModules/SwiftOSSABI"),
         // C kernels: OpenBLAS (pthread flavour, held at one thread) for GEMM/GEMV, our own OpenMP (LLVM libomp)
@@ -106,5 +119,6 @@ let package = Package(
             ],
             swiftSettings: cpuTarget),
         .testTarget(name: "OSSBenchTests", dependencies: ["OSSBench", "OSSCore", "OSSBackends"], swiftSettings: cpuTarget),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["OSSFuzz"], swiftSettings: cpuTarget),
     ]
 )

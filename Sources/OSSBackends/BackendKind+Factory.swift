@@ -3,11 +3,17 @@ import SwiftBackend
 import BLASBackend
 
 extension BackendKind {
+    /// Most threads a backend may run: each thread costs a worker (and scratch buffers) at creation, so a count from
+    /// a flag or a C caller (INT32_MAX) must not become a million threads. Far above any CPU's count.
+    public static let maxThreads = 1024
+
     /// A backend of this kind running `threads` threads. `auto` routes by `profile` (nil: the profile at
-    /// `TuningProfile.defaultURL` if present, else `TuningProfile.default`). Throws on threads < 1 or an unreadable profile.
+    /// `TuningProfile.defaultURL` if present, else `TuningProfile.default`). Throws on threads outside
+    /// 1...`maxThreads` or an unreadable profile.
     public func make(threads: Int, profile: TuningProfile? = nil) throws -> any Backend {
-        guard threads >= 1 else {
-            throw BackendError.invalidArgument(op: "backend", detail: "\(rawValue): threads must be ≥ 1, got \(threads)")
+        guard threads >= 1, threads <= Self.maxThreads else {
+            throw BackendError.invalidArgument(
+                op: "backend", detail: "\(rawValue): threads must be in 1...\(Self.maxThreads), got \(threads)")
         }
         switch self {
         case .swift: return SwiftBackend(threads: threads)

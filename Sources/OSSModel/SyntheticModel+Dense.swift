@@ -14,6 +14,16 @@ extension SyntheticModel {
     /// of 256, as llama-1b's), vectors in F32, the preset's vocabulary. Values follow the §6 hash with fan-in-adjusted
     /// scales, so activations stay in range at any size.
     public static func writeGGUF(_ preset: SyntheticDensePreset, type: GGMLType, to url: URL) throws {
+        try writeGGUF(
+            config: preset.config, vocabulary: preset.vocabulary(), type: type, seedBase: preset.seedBase,
+            name: preset.rawValue, to: url)
+    }
+
+    /// Writes any dense configuration as `writeGGUF(_:type:to:)` writes a preset, with `vocabulary` (of
+    /// `c.vocabSize` tokens) and `name` in `general.name`. Small ones seed the fuzz corpora.
+    public static func writeGGUF(
+        config c: LlamaConfig, vocabulary: GGUFVocabulary, type: GGMLType, seedBase: UInt32, name: String, to url: URL
+    ) throws {
         guard denseWeightTypes.contains(type) else {
             throw ModelError.invalidParameter(
                 name: "dtype",
@@ -21,22 +31,20 @@ extension SyntheticModel {
                     "\(type) (dense presets are written in \(denseWeightTypes.map(\.description).joined(separator: ", ")))"
             )
         }
-        let c = try preset.config
         if let block = type.dtype?.blockSize,
             let narrow = [c.hiddenSize, c.qWidth, c.feedForward].first(where: { $0 % block != 0 })
         {
             throw ModelError.invalidParameter(
                 name: "dtype",
-                reason: "\(type) needs rows of a multiple of \(block) weights; \(preset.rawValue) has \(narrow)")
+                reason: "\(type) needs rows of a multiple of \(block) weights; \(name) has \(narrow)")
         }
-        let vocabulary = try preset.vocabulary()
         guard vocabulary.tokens.count == c.vocabSize else {
             throw ModelError.invalidParameter(
-                name: "preset", reason: "vocabulary of \(vocabulary.tokens.count) for \(c.vocabSize) rows")
+                name: "vocabulary", reason: "\(vocabulary.tokens.count) tokens for \(c.vocabSize) rows")
         }
         try GGUFWriter.write(
-            metadata: denseMetadata(c, preset: preset, type: type) + vocabulary.metadata,
-            tensors: denseTensors(c, seedBase: preset.seedBase, type: type).map(\.entry), to: url)
+            metadata: denseMetadata(c, name: name, type: type) + vocabulary.metadata,
+            tensors: denseTensors(c, seedBase: seedBase, type: type).map(\.entry), to: url)
     }
 
     /// The tensors of a dense model in llama.cpp's names and order.
@@ -106,9 +114,7 @@ extension SyntheticModel {
     }
 
     /// The `general.*` and `{arch}.*` keys llama.cpp's converter writes for `c`.
-    static func denseMetadata(_ c: LlamaConfig, preset: SyntheticDensePreset, type: GGMLType) -> [(
-        key: String, value: GGUFValue
-    )] {
+    static func denseMetadata(_ c: LlamaConfig, name: String, type: GGMLType) -> [(key: String, value: GGUFValue)] {
         let p = c.architecture.rawValue + "."
         // llama_ftype: ALL_F32 0, MOSTLY_F16 1, Q4_0 2, Q4_1 3, Q8_0 7, Q5_0 8, Q5_1 9, Q4_K_S 14, Q5_K_S 16, Q6_K 18,
         // BF16 32.
@@ -120,7 +126,7 @@ extension SyntheticModel {
             ?? 0
         var m: [(key: String, value: GGUFValue)] = [
             ("general.architecture", .string(c.architecture.rawValue)), ("general.type", .string("model")),
-            ("general.name", .string("SwiftOSS synthetic \(preset.rawValue)")),
+            ("general.name", .string("SwiftOSS synthetic \(name)")),
             ("general.file_type", .uint32(fileType)),
             (p + "vocab_size", .uint32(UInt32(c.vocabSize))),
             (p + "block_count", .uint32(UInt32(c.layers))), (p + "context_length", .uint32(UInt32(c.contextLength))),

@@ -10,9 +10,17 @@ extension SyntheticModel {
     /// (`GGUFVocabulary.o200kHarmony(size:)`). The file is written through a mapping: the 20b preset needs no
     /// more memory than its largest tensor's page-cache traffic.
     public static func writeGGUF(_ preset: SyntheticPreset, to url: URL, fusedGateUp: Bool = false) throws {
-        let c = try preset.config
+        try writeGGUF(
+            config: preset.config, seedBase: preset.seedBase, name: preset.rawValue, to: url, fusedGateUp: fusedGateUp)
+    }
+
+    /// Writes any gpt-oss configuration as `writeGGUF(_:to:fusedGateUp:)` writes a preset (`name` in `general.name`;
+    /// the vocabulary is `o200kHarmony(size: vocabSize)`, so vocabSize ≥ 265). Small ones seed the fuzz corpora.
+    public static func writeGGUF(
+        config c: ModelConfig, seedBase: UInt32, name: String, to url: URL, fusedGateUp: Bool = false
+    ) throws {
         let source = Dictionary(
-            uniqueKeysWithValues: tensors(config: c, seedBase: preset.seedBase, layout: .original)
+            uniqueKeysWithValues: tensors(config: c, seedBase: seedBase, layout: .original)
                 .map { ($0.name, $0.recipe) })
         let names = CheckpointTensorNames.original
         func recipe(_ name: String) throws -> SyntheticRecipe {
@@ -81,7 +89,7 @@ extension SyntheticModel {
         add("output.weight", .bf16, [h, v], .float(try recipe(names.unembedding)))
 
         let vocabulary = try GGUFVocabulary.o200kHarmony(size: v)
-        let metadata = gptOSSMetadata(c, name: "SwiftOSS synthetic \(preset.rawValue)") + vocabulary.metadata
+        let metadata = gptOSSMetadata(c, name: "SwiftOSS synthetic \(name)") + vocabulary.metadata
         try GGUFWriter.write(metadata: metadata, tensors: out.map(\.entry), to: url)
     }
 

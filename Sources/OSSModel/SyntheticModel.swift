@@ -10,13 +10,19 @@ public enum SyntheticModel {
     /// - `.huggingFace`: HF `config.json`, two shards `model-0000{0,1}-of-00001.safetensors` plus
     ///   `model.safetensors.index.json`, `model.layers.N.*` names (q/k/v split from the same values).
     public static func write(_ preset: SyntheticPreset, to directory: URL, layout: CheckpointLayout = .original) throws {
+        try write(config: preset.config, seedBase: preset.seedBase, name: preset.rawValue, to: directory, layout: layout)
+    }
+
+    /// Writes a checkpoint of any gpt-oss configuration as `write(_:to:layout:)` writes a preset (weights from the §6
+    /// recipes offset by `seedBase`; `name` goes to the files' metadata). Small ones seed the fuzz corpora.
+    public static func write(config: ModelConfig, seedBase: UInt32, name: String, to directory: URL,
+                             layout: CheckpointLayout = .original) throws {
         guard layout != .gguf else {
             throw ModelError.invalidParameter(name: "layout", reason: "gguf is a file format: use writeGGUF")
         }
-        let config = try preset.config
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let tensors = self.tensors(config: config, seedBase: preset.seedBase, layout: layout)
-        let metadata = ["format": "pt", "swiftoss_preset": preset.rawValue]
+        let tensors = self.tensors(config: config, seedBase: seedBase, layout: layout)
+        let metadata = ["format": "pt", "swiftoss_preset": name]
         switch layout {
         case .original:
             try SafetensorsWriter.write(tensors.map(\.entry), metadata: metadata,

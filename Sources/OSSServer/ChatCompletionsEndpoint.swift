@@ -9,20 +9,11 @@ extension OSSServer {
     /// `content`, and tools, tool messages and `reasoning_effort` get a 400. SSE deltas in the same split when
     /// `stream` is true.
     func chatCompletions(_ body: [UInt8]) async throws -> Response {
-        let fields = try RequestFields(body)
-        try fields.checkModel(configuration.modelID)
-        try fields.checkSingleChoice()
-        try fields.rejectUnsupported(["logprobs", "top_logprobs", "logit_bias", "frequency_penalty", "presence_penalty",
-                                      "response_format"])
         let chat = try chatRenderer()
-        let prompt = try chatPrompt(fields, chat)
-        let maxTokens = try fields.integer("max_completion_tokens", in: 1...Int(Int32.max))
-            ?? fields.integer("max_tokens", in: 1...Int(Int32.max))
-        let stream = try fields.bool("stream") ?? false
-        let includeUsage = fields["stream_options"]?["include_usage"] == .bool(true)
-        let sampling = try fields.sampling(defaultSeed: UInt64.random(in: 0...UInt64.max))
-        let stops = try fields.stopStrings()
-        let (ticket, _) = try submit(prompt: prompt, sampling: sampling, maxTokens: maxTokens,
+        let request = try ChatCompletionsRequest(body: body, modelID: configuration.modelID, format: chat.format)
+        let (stream, includeUsage, stops) = (request.stream, request.includeUsage, request.stops)
+        let prompt = chatPrompt(request, chat)
+        let (ticket, _) = try submit(prompt: prompt, sampling: request.sampling, maxTokens: request.maxTokens,
                                      stopTokens: chat.stopTokens)
         let id = Self.newID("chatcmpl-"), created = Int(Date().timeIntervalSince1970)
         let model = configuration.modelID
@@ -106,15 +97,19 @@ extension OSSServer {
         return chat
     }
 
-    /// The prompt a chat-completions request renders to in `chat`'s format (throws the request's `APIError`).
-    func chatPrompt(_ fields: RequestFields, _ chat: ChatRenderer) throws -> [Int32] {
-        if let harmony = chat.harmony { return harmony.renderPrompt(try HarmonyRequest.chat(fields)) }
-        return chat.prompt(try TextChatRequest.messages(fields, format: chat.format))
+    /// The prompt a chat-completions request (decoded for `chat`'s format) renders to.
+    func chatPrompt(_ request: ChatCompletionsRequest, _ chat: ChatRenderer) -> [Int32] {
+        if let harmony = chat.harmony, let conversation = request.conversation {
+            return harmony.renderPrompt(conversation)
+        }
+        return chat.prompt(request.textMessages ?? [])
     }
 
     /// The prompt a chat-completions request body renders to (what the server prefills for it); throws the
     /// `APIError` the server would answer with.
     public func chatPrompt(requestBody: [UInt8]) throws -> [Int32] {
-        try chatPrompt(try RequestFields(requestBody), try chatRenderer())
+        let chat = try chatRenderer()
+        return chatPrompt(try ChatCompletionsRequest(body: requestBody, modelID: configuration.modelID,
+                                                     format: chat.format), chat)
     }
 }

@@ -9,36 +9,13 @@ extension OSSServer {
     /// `<|return|>`, `<|call|>`, `<|endoftext|>`; a GGUF model's EOS / EOT / end-of-turn tokens), a stop string or
     /// `max_tokens` (default 16, as OpenAI's).
     func completions(_ body: [UInt8]) async throws -> Response {
-        let fields = try RequestFields(body)
-        try fields.checkModel(configuration.modelID)
-        try fields.checkSingleChoice()
-        if try fields.bool("echo") == true { throw APIError.invalid("'echo' is not supported", param: "echo") }
-        try fields.rejectUnsupported(["logprobs", "logit_bias", "frequency_penalty", "presence_penalty", "best_of",
-                                      "suffix"])
-        let prompt: [Int32]
-        switch fields["prompt"] {
-        case let .string(text)?:
-            prompt = tokenizer.encode(text, allowSpecial: false, addSpecial: true)
-        case let .array(items)? where !items.isEmpty && items.allSatisfy({ $0.intValue != nil }):
-            let vocab = engine.model.vocabSize
-            prompt = try items.map { item in
-                let id = item.intValue!
-                guard id >= 0 && id < vocab else {
-                    throw APIError.invalid("prompt token \(id) is outside the vocabulary 0..<\(vocab)", param: "prompt")
-                }
-                return Int32(id)
-            }
-        default:
-            throw APIError.invalid("'prompt' must be a string or a non-empty array of token ids", param: "prompt")
-        }
-        guard !prompt.isEmpty else { throw APIError.invalid("'prompt' is empty", param: "prompt") }
-        let maxTokens = try fields.integer("max_tokens", in: 1...Int(Int32.max)) ?? 16
-        let stream = try fields.bool("stream") ?? false
-        let includeUsage = fields["stream_options"]?["include_usage"] == .bool(true)
-        let sampling = try fields.sampling(defaultSeed: UInt64.random(in: 0...UInt64.max))
-        let stops = try fields.stopStrings()
+        let request = try CompletionsRequest(body: body, modelID: configuration.modelID, tokenizer: tokenizer,
+                                             vocabularySize: engine.model.vocabSize)
+        let (prompt, stream) = (request.prompt, request.stream)
+        let (includeUsage, stops) = (request.includeUsage, request.stops)
         let stopTokens = completionStopTokens
-        let (ticket, _) = try submit(prompt: prompt, sampling: sampling, maxTokens: maxTokens, stopTokens: stopTokens)
+        let (ticket, _) = try submit(prompt: prompt, sampling: request.sampling, maxTokens: request.maxTokens,
+                                     stopTokens: stopTokens)
         let id = Self.newID("cmpl-"), created = Int(Date().timeIntervalSince1970)
         let model = configuration.modelID, tokenizer = self.tokenizer
 

@@ -10,31 +10,15 @@ extension OSSServer {
     /// (final), in the order the model wrote them; `stream: true` sends them as Responses API events. Models in a text
     /// chat format (Llama family) get a 400: the API's items are harmony's.
     func responses(_ body: [UInt8]) async throws -> Response {
-        let fields = try RequestFields(body)
-        try fields.checkModel(configuration.modelID)
+        let request = try ResponsesRequest(body: body, modelID: configuration.modelID)
         guard let chat, let renderer = chat.harmony else {
             throw APIError.invalid("/v1/responses needs the harmony chat format (gpt-oss models); this model's chat "
                                    + "format is \(chat.map { "'\($0.format.rawValue)'" } ?? "none"): use "
                                    + "/v1/chat/completions or /v1/completions", code: "unsupported_model")
         }
-        let stream = try fields.bool("stream") ?? false
-        try fields.rejectUnsupported(["previous_response_id", "text", "top_logprobs", "include"])
-        let effort = fields["reasoning"]?["effort"]
-        if let e = effort, e.stringValue == nil {
-            throw APIError.invalid("'reasoning.effort' must be a string", param: "reasoning.effort")
-        }
-        let reasoning = try HarmonyRequest.effort(effort?.stringValue, param: "reasoning.effort")
-        var conversation = HarmonyConversation(system: HarmonySystemContent(reasoning: reasoning))
-        let tools = try HarmonyRequest.functionTools(try fields.array("tools"))
-        if try fields.toolsWanted() { conversation.functionTools = tools }
-        var instructions: [String] = []
-        if let i = try fields.string("instructions") { instructions.append(i) }
-        try Self.responsesInput(fields, into: &conversation, instructions: &instructions)
-        if !instructions.isEmpty { conversation.instructions = instructions.joined(separator: "\n\n") }
-        let maxTokens = try fields.integer("max_output_tokens", in: 1...Int(Int32.max))
-        let sampling = try fields.sampling(defaultSeed: UInt64.random(in: 0...UInt64.max))
-        let prompt = renderer.renderPrompt(conversation)
-        let (ticket, _) = try submit(prompt: prompt, sampling: sampling, maxTokens: maxTokens,
+        let stream = request.stream
+        let prompt = renderer.renderPrompt(request.conversation)
+        let (ticket, _) = try submit(prompt: prompt, sampling: request.sampling, maxTokens: request.maxTokens,
                                      stopTokens: renderer.stopTokens)
         let id = Self.newID("resp_"), created = Int(Date().timeIntervalSince1970)
         let model = configuration.modelID

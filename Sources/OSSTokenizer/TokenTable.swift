@@ -17,7 +17,12 @@ public struct TokenTable: Sendable {
     /// Ranks `0 ..< rankLimit` (some may be missing).
     public var rankLimit: Int { starts.count - 1 }
 
-    /// Builds the table from (bytes, rank) pairs. Throws on an empty token, a duplicate token or a duplicate rank.
+    /// Most ranks below the largest that may have no token. The tables are sized by the largest rank, so without a
+    /// bound one line `QQ== 2000000000` would cost 16 GB; real vocabularies leave at most a few special ids out.
+    public static let maxMissingRanks = 1 << 16
+
+    /// Builds the table from (bytes, rank) pairs. Throws on an empty token, a duplicate token or a duplicate rank, or
+    /// ranks that leave more than `maxMissingRanks` ranks without a token.
     public init(tokens: [(bytes: [UInt8], rank: Int)]) throws {
         var limit = 0
         for t in tokens {
@@ -25,6 +30,10 @@ public struct TokenTable: Sendable {
                 throw TokenizerError.inconsistentVocabulary("rank \(t.rank) out of range")
             }
             limit = max(limit, t.rank + 1)
+        }
+        guard limit - tokens.count <= Self.maxMissingRanks else {
+            throw TokenizerError.inconsistentVocabulary(
+                "ranks up to \(limit - 1) for \(tokens.count) tokens: more than \(Self.maxMissingRanks) ranks have no token")
         }
         var lengths = [Int32](repeating: -1, count: limit)
         var totalBytes = 0

@@ -16,7 +16,8 @@ extension Tokenizer {
         return try Tokenizer(table: table, specials: specials, sampleableLimit: sampleableLimit)
     }
 
-    /// Parses `.tiktoken` contents. `file` names the source in errors. Blank lines are ignored; `\r\n` is accepted.
+    /// Parses `.tiktoken` contents. `file` names the source in errors (a duplicate token or rank too). Blank lines are
+    /// ignored; `\r\n` is accepted.
     public static func parseTikToken(_ bytes: UnsafeBufferPointer<UInt8>, file: String) throws -> TokenTable {
         var arena: [UInt8] = []
         arena.reserveCapacity(bytes.count / 2)
@@ -62,12 +63,16 @@ extension Tokenizer {
             ranks.append(rank)
             starts.append(Int32(arena.count))
         }
-        if inOrder { return try TokenTable(arena: arena, starts: starts, count: ranks.count) }
-        // Ranks out of file order (or with gaps): rebuild in rank order.
-        var tokens: [(bytes: [UInt8], rank: Int)] = []
-        tokens.reserveCapacity(ranks.count)
-        for (k, r) in ranks.enumerated() { tokens.append((Array(arena[Int(starts[k])..<Int(starts[k + 1])]), r)) }
-        return try TokenTable(tokens: tokens)
+        do {
+            if inOrder { return try TokenTable(arena: arena, starts: starts, count: ranks.count) }
+            // Ranks out of file order (or with gaps): rebuild in rank order.
+            var tokens: [(bytes: [UInt8], rank: Int)] = []
+            tokens.reserveCapacity(ranks.count)
+            for (k, r) in ranks.enumerated() { tokens.append((Array(arena[Int(starts[k])..<Int(starts[k + 1])]), r)) }
+            return try TokenTable(tokens: tokens)
+        } catch let TokenizerError.inconsistentVocabulary(detail) {
+            throw TokenizerError.inconsistentVocabulary("\(file): \(detail)")
+        }
     }
 
     /// The `.tiktoken` text of a token table (ranks in order), as tiktoken writes it.

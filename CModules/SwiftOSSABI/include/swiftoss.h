@@ -158,7 +158,7 @@ typedef enum oss_backend_kind {
 
 typedef struct oss_backend oss_backend;
 
-/** A backend of `kind` running each op on `threads` threads (0 = all online cores). */
+/** A backend of `kind` running each op on `threads` threads (0 = all online cores; at most 1024). */
 oss_status oss_backend_create(int32_t kind, int32_t threads, oss_backend **backend_out);
 oss_status oss_backend_retain(oss_backend *backend);
 oss_status oss_backend_release(oss_backend *backend);
@@ -263,7 +263,7 @@ typedef struct oss_context oss_context;
 /** Load options; oss_model_options_default() fills the defaults. */
 typedef struct oss_model_options {
     int32_t backend;         /* oss_backend_kind; default OSS_BACKEND_BLAS */
-    int32_t threads;         /* 0 = all online cores */
+    int32_t threads;         /* 0 = all online cores; at most 1024 */
     int32_t decode_threads;  /* threads of single-token steps; 0 = threads */
     int32_t context_length;  /* default KV positions of new contexts; 0 = min(model's positions, 4096) */
     int32_t prefill_chunk;   /* tokens per batched forward step; 0 = 512 */
