@@ -13,7 +13,7 @@ public enum E2ESuite {
     }
 
     /// Resolves `--model`: a preset name (`tiny`, `mini`, `20b`; generated into the cache directory on first use,
-    /// logging to `log`) or a checkpoint directory.
+    /// logging to `log`), a checkpoint directory or a GGUF file.
     public static func resolveModel(_ name: String, log: (String) -> Void) throws -> (url: URL, label: String) {
         if let preset = SyntheticPreset(rawValue: name.lowercased()) {
             let dir = cacheDirectory(for: preset)
@@ -33,10 +33,12 @@ public enum E2ESuite {
             return (dir, preset.rawValue)
         }
         var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: name, isDirectory: &isDir), isDir.boolValue else {
-            throw BenchError.model("'\(name)' is neither a preset (\(SyntheticPreset.allCases.map(\.rawValue).joined(separator: ", "))) nor a directory")
+        guard FileManager.default.fileExists(atPath: name, isDirectory: &isDir) else {
+            throw BenchError.model("'\(name)' is neither a preset (\(SyntheticPreset.allCases.map(\.rawValue).joined(separator: ", "))), a checkpoint directory nor a GGUF file")
         }
-        return (URL(fileURLWithPath: name), URL(fileURLWithPath: name).lastPathComponent)
+        let url = URL(fileURLWithPath: name)
+        // a GGUF file (a split model by any shard) is labelled by its name without the extension
+        return (url, isDir.boolValue ? url.lastPathComponent : url.deletingPathExtension().lastPathComponent)
     }
 
     /// The GGUF form of `--model` for a peer: the file itself for a GGUF model; for a preset, `<preset>.gguf` next to

@@ -85,6 +85,19 @@ final class E2EBlockTests: XCTestCase {
         XCTAssertEqual(p.kernelClass(for: OpDescriptor(.add), rows: 4), BLASBackend(threads: 1).kernelClass(for: OpDescriptor(.add), rows: 4))
     }
 
+    func testE2EModelIsAPresetADirectoryOrAGGUFFile() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-model-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let gguf = dir.appendingPathComponent("tiny-copy.gguf")
+        try SyntheticModel.writeGGUF(.tiny, to: gguf)
+        let resolved = try E2ESuite.resolveModel(gguf.path, log: { _ in })
+        XCTAssertEqual(resolved.label, "tiny-copy")
+        XCTAssertEqual(resolved.url.path, gguf.path)
+        XCTAssertEqual(try E2ESuite.resolveModel(dir.path, log: { _ in }).label, dir.lastPathComponent)
+        XCTAssertThrowsError(try E2ESuite.resolveModel(dir.appendingPathComponent("missing.gguf").path, log: { _ in }))
+    }
+
     func testDepthRowsRewindExactlyAndCarryAttentionShares() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-depth-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
