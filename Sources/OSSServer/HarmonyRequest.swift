@@ -17,8 +17,7 @@ enum HarmonyRequest {
                 throw APIError.invalid("tools[\(i)]: only tools of type 'function' are supported", param: "tools")
             }
             let f = tool["function"] ?? tool
-            guard let name = f["name"]?.stringValue, !name.isEmpty,
-                  name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else {
+            guard let name = f["name"]?.stringValue, isFunctionName(name) else {
                 throw APIError.invalid("tools[\(i)]: 'name' must be a non-empty identifier", param: "tools")
             }
             if let p = f["parameters"], !p.isNull, p.objectValue == nil {
@@ -69,9 +68,9 @@ enum HarmonyRequest {
                     conversation.messages.append(.assistant(content, channel: calls.isEmpty ? "final" : "commentary"))
                 }
                 for (j, call) in calls.enumerated() {
-                    guard let f = call["function"], let name = f["name"]?.stringValue else {
-                        throw APIError.invalid("\(place).tool_calls[\(j)]: 'function.name' is required",
-                                               param: "messages")
+                    guard let f = call["function"], let name = f["name"]?.stringValue, isFunctionName(name) else {
+                        throw APIError.invalid("\(place).tool_calls[\(j)]: 'function.name' must be a non-empty "
+                                               + "identifier", param: "messages")
                     }
                     let arguments = f["arguments"]?.stringValue ?? "{}"
                     if let id = call["id"]?.stringValue { callNames[id] = name }
@@ -83,7 +82,7 @@ enum HarmonyRequest {
                 }
             case "tool":
                 let id = m["tool_call_id"]?.stringValue
-                guard let name = id.flatMap({ callNames[$0] }) ?? m["name"]?.stringValue else {
+                guard let name = id.flatMap({ callNames[$0] }) ?? m["name"]?.stringValue, isFunctionName(name) else {
                     throw APIError.invalid("\(place): 'tool_call_id' names no earlier tool call", param: "messages")
                 }
                 let result = try RequestFields.text(m["content"], where: place)
@@ -100,6 +99,12 @@ enum HarmonyRequest {
     }
 
     /// An assistant tool call as harmony writes it.
+    /// A function name harmony's `to=functions.NAME` header can carry: non-empty letters, digits, `_` and `-` (a
+    /// space or `<|` would break the header: the server-request fuzz target found a `function_call` item that did).
+    static func isFunctionName(_ name: String) -> Bool {
+        !name.isEmpty && name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }
+    }
+
     static func toolCall(name: String, arguments: String) -> HarmonyMessage {
         HarmonyMessage(role: "assistant", content: arguments, channel: "commentary", recipient: "functions.\(name)",
                        contentType: "<|constrain|>json")

@@ -90,8 +90,10 @@ extension OSSServer {
                 let text = (item["content"]?.arrayValue ?? []).compactMap { $0["text"]?.stringValue }.joined()
                 conversation.messages.append(.assistant(text, channel: "analysis"))
             case "function_call":
-                guard let name = item["name"]?.stringValue, let arguments = item["arguments"]?.stringValue else {
-                    throw APIError.invalid("\(place): a function_call needs 'name' and 'arguments'", param: "input")
+                guard let name = item["name"]?.stringValue, HarmonyRequest.isFunctionName(name),
+                      let arguments = item["arguments"]?.stringValue else {
+                    throw APIError.invalid("\(place): a function_call needs 'name' (an identifier) and 'arguments'",
+                                           param: "input")
                 }
                 if let id = item["call_id"]?.stringValue { callNames[id] = name }
                 conversation.messages.append(HarmonyRequest.toolCall(name: name, arguments: arguments))
