@@ -134,13 +134,9 @@ public struct Tuner {
             routes[key] = rules
             if let firstBLAS = rules.first(where: { $0.backend == .blas }) { crossovers[key] = firstBLAS.minTokens }
         }
-        // Fastest thread count per op class: the lowest summed best-backend median over that class's cells.
-        var classTime: [String: [Int: Double]] = [:]
-        for m in measurements {
-            let best = m.routable.values.min() ?? .infinity
-            classTime[Self.opClass(key: m.key, tokens: m.tokens), default: [:]][m.threads, default: 0] += best
-        }
-        let bestThreads = classTime.mapValues { byT in byT.min { $0.value < $1.value || ($0.value == $1.value && $0.key < $1.key) }?.key ?? 1 }
+        // Fastest thread count per op class: the lowest summed best-backend time over that class's cells.
+        let bestThreads = Dictionary(grouping: measurements) { Self.opClass(key: $0.key, tokens: $0.tokens) }
+            .mapValues { Self.fastestThreads($0) ?? 1 }
         let phases = Self.phaseThreads(measurements)
         return TuningProfile(cpuModel: cpuModel, created: date, threads: rt, routes: routes, fallback: .blas,
                              bestThreads: bestThreads, crossovers: crossovers,
@@ -153,12 +149,15 @@ public struct Tuner {
     /// the prefill cells (T ≥ 64) and over the decode cells (T = 1). `oss tune --model` replaces it with end-to-end
     /// figures (`ModelThreadSweep`).
     static func phaseThreads(_ measurements: [Measurement]) -> (prefill: Int?, decode: Int?) {
-        func fastest(_ keep: (Measurement) -> Bool) -> Int? {
-            var sum: [Int: Double] = [:]
-            for m in measurements where keep(m) { sum[m.threads, default: 0] += m.routable.values.min() ?? .infinity }
-            return sum.min { $0.value < $1.value || ($0.value == $1.value && $0.key < $1.key) }?.key
-        }
-        return (fastest { $0.tokens >= 64 }, fastest { $0.tokens == 1 })
+        (fastestThreads(measurements.filter { $0.tokens >= 64 }), fastestThreads(measurements.filter { $0.tokens == 1 }))
+    }
+
+    /// The thread count with the lowest summed best-backend time over `measurements` (ties: fewer threads); nil when
+    /// there are none.
+    static func fastestThreads(_ measurements: [Measurement]) -> Int? {
+        var sum: [Int: Double] = [:]
+        for m in measurements { sum[m.threads, default: 0] += m.routable.values.min() ?? .infinity }
+        return sum.min { $0.value < $1.value || ($0.value == $1.value && $0.key < $1.key) }?.key
     }
 
     /// The GEMM path per linear dtype: the one with the smaller summed best time over the measured T (nil when no

@@ -57,18 +57,20 @@ struct ModelOptions: ParsableArguments {
     /// `--requant` as a dtype.
     var requantDType: DType? { requant.flatMap { DType(name: $0) } }
 
+    /// `--requant NAME` checked: a quantised dtype, else a ValidationError naming it (shared with `oss logits`).
+    static func checkRequant(_ name: String?) throws {
+        if let r = name, DType(name: r)?.isQuantized != true {
+            throw ValidationError("--requant: '\(r)' is not a quantised dtype (e.g. q8_0, q4_0, q4_k)")
+        }
+    }
+
     func validate() throws {
         if let c = context, c < 1 { throw ValidationError("--context must be ≥ 1, got \(c)") }
         if let t = decodeThreads, t < 1 { throw ValidationError("--decode-threads must be ≥ 1, got \(t)") }
         if let f = chatFormat { do { _ = try ChatFormat(name: f) } catch { throw ValidationError("--chat-format: \(error)") } }
         if mlock && noMmap { throw ValidationError("--mlock and --no-mmap exclude each other (a copy is not mapped)") }
         if noHugepages && !noMmap { throw ValidationError("--no-hugepages only applies with --no-mmap") }
-        if let r = requant {
-            guard let d = DType(name: r), d.isQuantized else {
-                throw ValidationError("--requant: '\(r)' is not a quantised dtype (e.g. q8_0, q4_0, q4_k)")
-            }
-            _ = d
-        }
+        try Self.checkRequant(requant)
     }
 
     /// The model on the chosen backend through `ModelLoader` (`rewindRows`: extra sliding-window cache rows, see

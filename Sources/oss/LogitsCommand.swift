@@ -30,9 +30,7 @@ struct LogitsCommand: ParsableCommand {
 
     func validate() throws {
         guard top >= 1 else { throw ValidationError("--top must be ≥ 1, got \(top)") }
-        if let r = requant, DType(name: r)?.isQuantized != true {
-            throw ValidationError("--requant: '\(r)' is not a quantised dtype (e.g. q8_0, q4_0, q4_k)")
-        }
+        try ModelOptions.checkRequant(requant)
         _ = try parsedTokens()
     }
 

@@ -104,9 +104,8 @@ final class HostileGGUFModelTests: XCTestCase {
         let candidates = [
             bundle.appendingPathComponent("oss"), bundle.deletingLastPathComponent().appendingPathComponent("oss"),
         ]
-        guard let oss = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            throw XCTSkip("no oss executable beside \(bundle.path) (make test builds it)")
-        }
+        let oss = try XCTUnwrap(candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }),
+                                "no oss executable beside \(bundle.path) (swift build --build-tests builds it)")
         let llama = try TinyModelFixture.dense(.llamaTiny)
         let dir = try TinyModelFixture.temporaryDirectory("cli")
         let truncated = dir.appendingPathComponent("truncated.gguf")

@@ -89,8 +89,8 @@ final class ServerFixture: @unchecked Sendable {
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         task = Task { try await server.run { port in continuation.yield(port) } }
         var it = ports.makeAsyncIterator()
-        guard let p = await it.next() else { throw XCTSkip("server did not start") }
-        port = p
+        let bound = await it.next()
+        port = try XCTUnwrap(bound, "the server stopped before it bound a port")
     }
 
     func stop() async throws {
