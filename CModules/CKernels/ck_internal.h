@@ -313,8 +313,9 @@ void ck_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float *x
  * dtype needs none there). */
 void ck_prepare_x(const ck_weight *w, const float *x, float *xp, int level);
 /* x[n] (n % 32 == 0) rounded per 32-block to the integer GEMVs' 16-bit fixed point: q[n] int16, d[n/32] block
- * factors (x ≈ q·d; NaN d for a block holding NaN or ±inf). quant.c; used by the VNNI GEMM. */
-void ck_x16_blocks(const float *x, int64_t n, int16_t *q, float *d);
+ * factors (x ≈ q·d; NaN d for a block holding NaN or ±inf), sx[n/32] (unless NULL) the rounded block sums d·Σq.
+ * quant.c; used by the VNNI GEMM. */
+void ck_x16_blocks(const float *x, int64_t n, int16_t *q, float *d, float *sx);
 /* Floats one prepared x vector takes at any level (cols, or the 16-bit layouts of MXFP4 and Q8_0 when larger); a
  * 64-byte multiple for those, so consecutive vectors stay aligned. */
 int64_t ck_prepared_x_floats(const ck_weight *w);
@@ -327,8 +328,10 @@ int ck_needs_prepared_x(const ck_weight *w, int level);
 int ck_gemm512(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y, int team,
                int exact);
 
-/* The VNNI GEMM tiles of MXFP4 and Q8_0 weights (gemm_vnni.c; ck_vnni_enabled() must be true): ck_gemm512 hands
- * them these dtypes. x in the integer GEMVs' 16-bit fixed point, int16 weights, vpdpwssd. */
+/* The VNNI GEMM tiles of MXFP4, Q8_0 and the GGUF block types Q4_0 … Q6_K (gemm_vnni.c; ck_vnni_enabled() must be
+ * true): ck_gemm512 hands them the dtypes ck_gemm_vnni_takes. x in the integer GEMVs' 16-bit fixed point, int16
+ * weight levels, vpdpwssd. */
+int ck_gemm_vnni_takes(int32_t dtype);
 int ck_gemm_vnni(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y, int team);
 
 /* Linear on an explicit weight (also used by moe.c). */

@@ -14,6 +14,77 @@ enum { QB_NX_MAX = 4 };
 static inline int64_t qb_pairs(int64_t nb) { return (nb + 1) / 2; }
 static inline int64_t qb_pad8(int64_t nb) { return (nb + 7) / 8 * 8; }
 
+/* ------------------------------------------------------------------ block layouts and levels (the GEMVs of
+ * quant_legacy.c / quant_k.c and the VNNI GEMM tiles of gemm_vnni.c) */
+
+/* Q4_0 … Q5_1 (quant_legacy.c's header has the layouts). */
+/* Field offsets of a block: d at 0, then m (Q4_1, Q5_1), qh (Q5_0, Q5_1), qs; z = the level offset. */
+typedef struct {
+    int bytes, m, qh, qs, z;
+} lg_layout;
+
+static inline lg_layout lg_layout_of(int32_t dt) {
+    switch (dt) {
+    case CK_Q4_0: return (lg_layout){18, -1, -1, 2, 8};
+    case CK_Q4_1: return (lg_layout){20, 2, -1, 4, 0};
+    case CK_Q5_0: return (lg_layout){22, -1, 2, 6, 16};
+    default: return (lg_layout){24, 2, 4, 8, 0};
+    }
+}
+
+static inline uint32_t lg_load_u32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+
+/* The 32 unsigned levels of a block, in element order. */
+__attribute__((target("avx2,fma,f16c"), always_inline)) static inline __m256i lg_levels_avx2(const lg_layout L,
+                                                                                          const uint8_t *b) {
+    const __m128i v = _mm_loadu_si128((const __m128i *)(b + L.qs));
+    __m256i u = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(v, 4), v), _mm256_set1_epi8(0x0F));
+    if (L.qh >= 0) { /* byte k ← byte k/8 of qh, then its bit k mod 8 → 0x10 */
+        const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+                                                2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+        const __m256i bit = _mm256_set1_epi64x(0x8040201008040201LL);
+        __m256i h = _mm256_shuffle_epi8(_mm256_set1_epi32((int)lg_load_u32(b + L.qh)), spread);
+        h = _mm256_cmpeq_epi8(_mm256_and_si256(h, bit), bit);
+        u = _mm256_or_si256(u, _mm256_and_si256(h, _mm256_set1_epi8(0x10)));
+    }
+    return u;
+}
+
+/* Q4_K, Q5_K, Q6_K (quant_k.c's header has the layouts). */
+static inline int kq_bytes(int32_t dt) { return dt == CK_Q4_K ? 144 : dt == CK_Q5_K ? 176 : 210; }
+static inline int kq_qs(int32_t dt) { return dt == CK_Q5_K ? 48 : 16; }
+
+/* The 6-bit scales and mins of the 8 sub-blocks from the 12 packed bytes. */
+static inline void kq_scale_mins(const uint8_t *b, uint8_t sc[8], uint8_t m[8]) {
+    for (int j = 0; j < 4; j++) {
+        sc[j] = b[j] & 63;
+        m[j] = b[j + 4] & 63;
+        sc[j + 4] = (uint8_t)((b[j + 8] & 0x0F) | (b[j] >> 6) << 4);
+        m[j + 4] = (uint8_t)((b[j + 8] >> 4) | (b[j + 4] >> 6) << 4);
+    }
+}
+
+/* The 32 unsigned levels of 32-chunk c (0…7) of a super-block, in element order; qh = the super-block's 32 qh bytes
+ * (Q5_K) or its 32 qh bytes of half c/4 (Q6_K). */
+__attribute__((target("avx2,fma"), always_inline)) static inline __m256i kq_levels_avx2(int32_t dt, const uint8_t *b,
+                                                                                       int c, __m256i qh) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    if (dt == CK_Q6_K) {
+        const int h = c / 4, t = c % 4;
+        const __m256i v = _mm256_loadu_si256((const __m256i *)(b + 64 * h + 32 * (t & 1)));
+        const __m256i lo = _mm256_and_si256(t < 2 ? v : _mm256_srli_epi16(v, 4), m4);
+        /* bits 2t, 2t+1 of each qh byte → bits 4, 5 (16-bit shifts: the mask keeps each byte's own bits) */
+        const __m256i hi = _mm256_and_si256(_mm256_slli_epi16(_mm256_srli_epi16(qh, 2 * t), 4), _mm256_set1_epi8(0x30));
+        return _mm256_or_si256(lo, hi);
+    }
+    const __m256i v = _mm256_loadu_si256((const __m256i *)(b + kq_qs(dt) + 32 * (c / 2)));
+    __m256i u = _mm256_and_si256(c % 2 ? _mm256_srli_epi16(v, 4) : v, m4);
+    if (dt == CK_Q5_K) /* bit c of each qh byte → bit 4 */
+        u = _mm256_or_si256(u, _mm256_and_si256(_mm256_slli_epi16(_mm256_srli_epi16(qh, c), 4),
+                                                _mm256_set1_epi8(0x10)));
+    return u;
+}
+
 /* One prepared x vector: the byte layout, d_x per block, the sum of the block's rounded x (d_x · Σ q_x). */
 typedef struct {
     const uint8_t *xq;

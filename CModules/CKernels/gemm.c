@@ -11,7 +11,8 @@
  *                     (f32 T = 1 too: sgemm with M = 1 is ~4× slower than sgemv, and our kernel measured 1.1–1.8×
  *                     cblas_sgemv side by side in `oss bench` on a 2880-wide f32 weight larger than L3)
  *   T > 4, path OWN   our AVX-512 GEMM (gemm512.c): W decoded straight into packed panels, threads over outputs;
- *                     MXFP4 and Q8_0 on VNNI CPUs as int16 through vpdpwssd (gemm_vnni.c; MXFP4 from T = 33)
+ *                     MXFP4, Q8_0 and the GGUF block types on VNNI CPUs as int16 through vpdpwssd (gemm_vnni.c;
+ *                     MXFP4 from T = 33)
  *   f32, T > 4        cblas_sgemm per thread on a slice of W's rows
  *   other, T > 4      per thread: decode tiles of W rows into kept scratch, cblas_sgemm per tile
  * ck_gemm_path_for picks OWN or cblas per context and dtype (see there).
@@ -176,7 +177,7 @@ int ck_linear_class(const ck_context *ctx, int32_t dtype, int64_t T, int *produc
     int cls = CK_ICLASS_FMA256, products = 1;
     const linear_path_kind path = linear_path(ctx, dtype, T, level);
     if (path == PATH_OWN) { /* gemm512.c / gemm_vnni.c */
-        if ((dtype == CK_MXFP4 || dtype == CK_Q8_0) && ck_vnni_enabled()) cls = CK_ICLASS_INT16_VNNI512;
+        if (ck_gemm_vnni_takes(dtype) && ck_vnni_enabled()) cls = CK_ICLASS_INT16_VNNI512;
         else if (dtype == CK_BF16 && ck_bf16_dot_enabled()) cls = CK_ICLASS_BF16_DOT512;
         else cls = CK_ICLASS_FMA512;
     } else if (path != PATH_GEMV) {

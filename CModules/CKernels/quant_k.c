@@ -18,19 +18,6 @@
 
 /* ------------------------------------------------------------------ layouts and decoding */
 
-static inline int kq_bytes(int32_t dt) { return dt == CK_Q4_K ? 144 : dt == CK_Q5_K ? 176 : 210; }
-static inline int kq_qs(int32_t dt) { return dt == CK_Q5_K ? 48 : 16; }
-
-/* The 6-bit scales and mins of the 8 sub-blocks from the 12 packed bytes. */
-static inline void kq_scale_mins(const uint8_t *b, uint8_t sc[8], uint8_t m[8]) {
-    for (int j = 0; j < 4; j++) {
-        sc[j] = b[j] & 63;
-        m[j] = b[j + 4] & 63;
-        sc[j + 4] = (uint8_t)((b[j + 8] & 0x0F) | (b[j] >> 6) << 4);
-        m[j + 4] = (uint8_t)((b[j + 8] >> 4) | (b[j + 4] >> 6) << 4);
-    }
-}
-
 /* Unsigned level of element k (0…255) of a super-block. */
 static inline int kq_level(int32_t dt, const uint8_t *b, int k) {
     if (dt == CK_Q6_K) {
@@ -54,27 +41,6 @@ static void kq_block_scalar(int32_t dt, const uint8_t *b, float *out) {
     uint8_t sc[8], m[8];
     kq_scale_mins(b + 4, sc, m);
     for (int k = 0; k < 256; k++) out[k] = d * (float)sc[k / 32] * (float)kq_level(dt, b, k) - dmin * (float)m[k / 32];
-}
-
-/* The 32 unsigned levels of 32-chunk c (0…7) of a super-block, in element order; qh = the super-block's 32 qh bytes
- * (Q5_K) or its 32 qh bytes of half c/4 (Q6_K). */
-__attribute__((target("avx2,fma"), always_inline)) static inline __m256i kq_levels_avx2(int32_t dt, const uint8_t *b,
-                                                                                       int c, __m256i qh) {
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
-    if (dt == CK_Q6_K) {
-        const int h = c / 4, t = c % 4;
-        const __m256i v = _mm256_loadu_si256((const __m256i *)(b + 64 * h + 32 * (t & 1)));
-        const __m256i lo = _mm256_and_si256(t < 2 ? v : _mm256_srli_epi16(v, 4), m4);
-        /* bits 2t, 2t+1 of each qh byte → bits 4, 5 (16-bit shifts: the mask keeps each byte's own bits) */
-        const __m256i hi = _mm256_and_si256(_mm256_slli_epi16(_mm256_srli_epi16(qh, 2 * t), 4), _mm256_set1_epi8(0x30));
-        return _mm256_or_si256(lo, hi);
-    }
-    const __m256i v = _mm256_loadu_si256((const __m256i *)(b + kq_qs(dt) + 32 * (c / 2)));
-    __m256i u = _mm256_and_si256(c % 2 ? _mm256_srli_epi16(v, 4) : v, m4);
-    if (dt == CK_Q5_K) /* bit c of each qh byte → bit 4 */
-        u = _mm256_or_si256(u, _mm256_and_si256(_mm256_slli_epi16(_mm256_srli_epi16(qh, c), 4),
-                                                _mm256_set1_epi8(0x10)));
-    return u;
 }
 
 __attribute__((target("avx2,fma,f16c"))) static void kq_decode_row_avx2(int32_t dt, const uint8_t *row, int64_t ns,

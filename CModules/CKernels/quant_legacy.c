@@ -15,22 +15,6 @@
  */
 #include "ck_qblock.h"
 
-/* Field offsets of a block: d at 0, then m (Q4_1, Q5_1), qh (Q5_0, Q5_1), qs; z = the level offset. */
-typedef struct {
-    int bytes, m, qh, qs, z;
-} lg_layout;
-
-static inline lg_layout lg_layout_of(int32_t dt) {
-    switch (dt) {
-    case CK_Q4_0: return (lg_layout){18, -1, -1, 2, 8};
-    case CK_Q4_1: return (lg_layout){20, 2, -1, 4, 0};
-    case CK_Q5_0: return (lg_layout){22, -1, 2, 6, 16};
-    default: return (lg_layout){24, 2, 4, 8, 0};
-    }
-}
-
-static inline uint32_t lg_load_u32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-
 /* ------------------------------------------------------------------ decoding */
 
 static void lg_block_scalar(const lg_layout L, const uint8_t *b, float *out) {
@@ -42,22 +26,6 @@ static void lg_block_scalar(const lg_layout L, const uint8_t *b, float *out) {
         const int q = (k < 16 ? byte & 15 : byte >> 4) | (int)((qh >> k) & 1) << 4;
         out[k] = L.m >= 0 ? d * (float)q + m : d * (float)(q - L.z);
     }
-}
-
-/* The 32 unsigned levels of a block, in element order. */
-__attribute__((target("avx2,fma,f16c"), always_inline)) static inline __m256i lg_levels_avx2(const lg_layout L,
-                                                                                          const uint8_t *b) {
-    const __m128i v = _mm_loadu_si128((const __m128i *)(b + L.qs));
-    __m256i u = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(v, 4), v), _mm256_set1_epi8(0x0F));
-    if (L.qh >= 0) { /* byte k ← byte k/8 of qh, then its bit k mod 8 → 0x10 */
-        const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
-                                                2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
-        const __m256i bit = _mm256_set1_epi64x(0x8040201008040201LL);
-        __m256i h = _mm256_shuffle_epi8(_mm256_set1_epi32((int)lg_load_u32(b + L.qh)), spread);
-        h = _mm256_cmpeq_epi8(_mm256_and_si256(h, bit), bit);
-        u = _mm256_or_si256(u, _mm256_and_si256(h, _mm256_set1_epi8(0x10)));
-    }
-    return u;
 }
 
 __attribute__((target("avx2,fma,f16c"))) static void lg_decode_row_avx2(const lg_layout L, const uint8_t *row,

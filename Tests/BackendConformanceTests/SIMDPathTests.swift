@@ -91,23 +91,33 @@ final class SIMDPathTests: XCTestCase {
         XCTAssertFalse(backend.usesGEMM(dtype: .bf16, rows: 16))
     }
 
-    /// On VNNI CPUs our GEMM takes MXFP4 from T = 33 (and Q8_0 past the GEMV's T = 4) with its int16 vpdpwssd tiles:
-    /// the same 16-bit rounding of x as the integer GEMV, so both stay within `linearFixedPoint`, in another order.
-    func testVNNIGEMMTakesMXFP4AndQ8() throws {
+    /// On VNNI CPUs our GEMM takes MXFP4 from T = 33, Q8_0 past the GEMV's T = 4, and the GGUF block types past
+    /// their GEMVs (T = 32, Q6_K 16) with its int16 vpdpwssd tiles: the same 16-bit rounding of x as the integer GEMV,
+    /// so both stay within `linearFixedPoint`, in another order. The cblas path decodes float tiles for sgemm.
+    /// Odd shapes: 70 outputs (a partial 48-row panel), 9 or 11 super-blocks of K (a partial 256 slice), T = 37 and
+    /// 65 (partial 4-token tiles).
+    func testVNNIGEMMTakesMXFP4Q8AndBlockTypes() throws {
         try XCTSkipUnless(BLASBackend.usingVNNIKernels, "CPU has no AVX512 VNNI")
         let backend = BLASBackend(threads: 2)
         XCTAssertFalse(backend.usesGEMM(dtype: .mxfp4, rows: 32))
         XCTAssertTrue(backend.usesGEMM(dtype: .mxfp4, rows: 33))
         XCTAssertTrue(backend.usesGEMM(dtype: .q8_0, rows: 5))
-        for dtype in [DType.mxfp4, .q8_0] {
-            var outputs: [[UInt32]] = []
-            for path in [GEMMPath.own, .cblas] { // cblas: the integer GEMV up to T = 256 (MXFP4), float tiles (Q8_0)
-                BLASBackend.gemmOverride = path
-                let (out, reference) = try linear(dtype, rows: 40, inFeatures: 2880)
-                XCTAssertLessThan(Comparison.nmse(out, reference), Tolerance.linearFixedPoint, "\(dtype) \(path)")
-                outputs.append(out.map(\.bitPattern))
+        let blockTypes: [DType] = [.q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K]
+        for dtype in [DType.mxfp4, .q8_0] + blockTypes {
+            for rows in [37, 65] {
+                var outputs: [[UInt32]] = []
+                // cblas: the integer GEMV up to T = 256 (MXFP4), float tiles + sgemm (the others)
+                for path in [GEMMPath.own, .cblas] {
+                    BLASBackend.gemmOverride = path
+                    let inFeatures = blockTypes.contains(dtype) ? (rows == 37 ? 2304 : 2816) : 2880
+                    let (out, reference) = try linear(dtype, rows: rows, inFeatures: inFeatures)
+                    XCTAssertLessThan(Comparison.nmse(out, reference), Tolerance.linearFixedPoint,
+                                      "\(dtype) T=\(rows) \(path)")
+                    XCTAssertFalse(out.contains { !$0.isFinite }, "\(dtype) T=\(rows) \(path)")
+                    outputs.append(out.map(\.bitPattern))
+                }
+                XCTAssertNotEqual(outputs[0], outputs[1], "\(dtype) T=\(rows): identical bits, the VNNI GEMM did not run")
             }
-            XCTAssertNotEqual(outputs[0], outputs[1], "\(dtype): identical bits, the VNNI GEMM did not run")
         }
     }
 
