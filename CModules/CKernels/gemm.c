@@ -34,7 +34,9 @@ enum {
     /* Q4_0 … Q5_1, Q4_K, Q5_K: the integer GEMV (quant_legacy.c, quant_k.c) against the GEMM past it, attn_out
      * 4096→2880 on one thread of the VNNI path (`oss bench`, a loaded machine, 2 runs each): against our GEMM
      * (gemm512.c, AVX-512 CPUs) T = 16 1.7–3×, T = 32 0.9–1.4×, T = 64 about equal; against decoded tiles + sgemm
-     * (other CPUs) T = 16 1.7–5×, T = 32 1.8–2.7×, T = 64 1.2–1.9×, T = 128 equal, T = 512 0.6–0.7×. */
+     * (other CPUs) T = 16 1.7–5×, T = 32 1.8–2.7×, T = 64 1.2–1.9×, T = 128 equal, T = 512 0.6–0.7×. Against the
+     * VNNI GEMM that took these types over on VNNI CPUs (gemm_vnni.c; llama_up 2048→8192, one thread, a loaded
+     * machine, 2 runs): Q4_K T = 16 1.4×, T = 24 1.1–1.2×, T = 32 0.97–1.0×; Q4_0 T = 32 0.75×; Q6_K T = 16 0.97×. */
     QB_GEMV_MAX_T = 32,
     /* Q6_K: our GEMM T = 16 1.0–1.3×, T = 32 0.8–0.9×; tiles + sgemm T = 16 2×, T = 32 about equal. */
     Q6K_GEMV_MAX_T = 16,
