@@ -3,6 +3,7 @@
 #define CK_INTERNAL_H
 #include "include/ckernels.h"
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 #include <immintrin.h>
@@ -332,6 +333,11 @@ int ck_gemm512(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, c
  * true): ck_gemm512 hands them the dtypes ck_gemm_vnni_takes. x in the integer GEMVs' 16-bit fixed point, int16
  * weight levels, vpdpwssd. */
 int ck_gemm_vnni_takes(int32_t dtype);
+/* The 8-bit-activation VNNI GEMM tiles of the block types (gemm_vnni8.c; ck_vnni_enabled() must be true): ck_gemm512
+ * hands them the dtypes ck_gemm_vnni8_takes (before ck_gemm_vnni). */
+int ck_gemm_vnni8_takes(int32_t dtype);
+int ck_gemm_vnni8(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
+                  int team);
 int ck_gemm_vnni(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y, int team);
 
 /* Linear on an explicit weight (also used by moe.c). */

@@ -12,7 +12,8 @@
  *                     cblas_sgemv side by side in `oss bench` on a 2880-wide f32 weight larger than L3)
  *   T > 4, path OWN   our AVX-512 GEMM (gemm512.c): W decoded straight into packed panels, threads over outputs;
  *                     MXFP4, Q8_0 and the GGUF block types on VNNI CPUs as int16 through vpdpwssd (gemm_vnni.c;
- *                     MXFP4 from T = 33)
+ *                     MXFP4 from T = 33), the block types by default with int8 activations through vpdpbusd
+ *                     (gemm_vnni8.c)
  *   f32, T > 4        cblas_sgemm per thread on a slice of W's rows
  *   other, T > 4      per thread: decode tiles of W rows into kept scratch, cblas_sgemm per tile
  * ck_gemm_path_for picks OWN or cblas per context and dtype (see there).
@@ -143,6 +144,11 @@ int ck_linear_rounds_x_bf16(const ck_context *ctx, int32_t dtype, int64_t T) {
            ck_bf16_dot_enabled();
 }
 
+int ck_linear_rounds_x_int8(const ck_context *ctx, int32_t dtype, int64_t T) {
+    return ck_linear_uses_gemm(ctx, dtype, T) && ck_gemm_path_for(ctx, dtype) == CK_GEMM_OWN &&
+           ck_gemm_vnni8_takes(dtype) && ck_vnni_enabled();
+}
+
 int ck_linear_impl_flags(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
                          int threads, int flags) {
     ck_init();
@@ -179,7 +185,8 @@ int ck_linear_class(const ck_context *ctx, int32_t dtype, int64_t T, int *produc
     int cls = CK_ICLASS_FMA256, products = 1;
     const linear_path_kind path = linear_path(ctx, dtype, T, level);
     if (path == PATH_OWN) { /* gemm512.c / gemm_vnni.c */
-        if (ck_gemm_vnni_takes(dtype) && ck_vnni_enabled()) cls = CK_ICLASS_INT16_VNNI512;
+        if (ck_gemm_vnni8_takes(dtype) && ck_vnni_enabled()) cls = CK_ICLASS_INT8_VNNI512;
+        else if (ck_gemm_vnni_takes(dtype) && ck_vnni_enabled()) cls = CK_ICLASS_INT16_VNNI512;
         else if (dtype == CK_BF16 && ck_bf16_dot_enabled()) cls = CK_ICLASS_BF16_DOT512;
         else cls = CK_ICLASS_FMA512;
     } else if (path != PATH_GEMV) {

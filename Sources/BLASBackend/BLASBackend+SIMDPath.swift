@@ -49,6 +49,14 @@ extension BLASBackend {
         set { ck_set_bf16_dot(newValue ? 1 : 0) }
     }
 
+    /// 8-bit activations in our GEMM for the GGUF block types Q4_0 … Q6_K on AVX512-VNNI CPUs (process-wide, default
+    /// true): `vpdpbusd` on x rounded per 32-block to int8 (NMSE ≈ 2e-5 per linear, as ggml's Q8_0 activations), 1.5–1.7×
+    /// the 16-bit fixed-point tiles that run when it is false (NMSE ≈ 4e-10). See README, Numerics.
+    public static var int8GEMM: Bool {
+        get { ck_int8_gemm_enabled() != 0 }
+        set { ck_set_int8_gemm(newValue ? 1 : 0) }
+    }
+
     /// Forces one GEMM path for every BLAS backend and dtype (process-wide; `.auto`: each backend's own choice).
     public static var gemmOverride: GEMMPath {
         get { GEMMPath(code: ck_get_gemm_override()) }
@@ -101,6 +109,12 @@ extension BLASBackend {
     /// right now (the `vdpbf16ps` GEMM: NMSE ≈ 3e-6 per linear instead of ~1e-12; see README, Numerics).
     public func linearRoundsActivationsToBF16(dtype: DType, rows: Int) -> Bool {
         ck_linear_rounds_x_bf16(context, dtype.ckDType, Int64(rows)) != 0
+    }
+
+    /// Whether `linear` on `rows` activation rows of a `dtype` weight rounds the activations to int8 per 32-block on
+    /// this backend right now (the block types' 8-bit VNNI GEMM, `int8GEMM`).
+    public func linearRoundsActivationsToInt8(dtype: DType, rows: Int) -> Bool {
+        ck_linear_rounds_x_int8(context, dtype.ckDType, Int64(rows)) != 0
     }
 
     /// Selects the float kernels' instruction width for the whole process (`disableAVX512`).

@@ -12,7 +12,8 @@ enum ConformanceBackends {
     /// weight dtype (`blas` takes it for f32 only where OpenBLAS lacks an AVX-512 kernel) with VNNI held off (so MXFP4
     /// and Q8_0 run its float32 microkernel, as on AVX-512 CPUs without VNNI, instead of the VNNI tiles `blas` runs)
     /// and the opt-in `vdpbf16ps` BF16 GEMM where the CPU has AVX512-BF16; `blas-vpshufb` (only on VNNI+VBMI CPUs)
-    /// holds the 512-bit MXFP4 GEMV on the lookup of VNNI CPUs without VBMI. `auto` routes each op to one of the two
+    /// holds the 512-bit MXFP4 GEMV on the lookup of VNNI CPUs without VBMI; `blas-int16` (VNNI CPUs) runs the GGUF
+    /// block types' GEMM on the 16-bit fixed-point tiles instead of the default 8-bit ones. `auto` routes each op to one of the two
     /// backends by its default tuning profile.
     static let factories: [BackendFactory] = [
         BackendFactory("swift") { SwiftBackend(threads: $0) },
@@ -34,6 +35,9 @@ enum ConformanceBackends {
         }) {
             BLASBackend(threads: $0)
         },
+    ] : []) + (BLASBackend.usingVNNIKernels ? [
+        BackendFactory("blas-int16", enter: { BLASBackend.int8GEMM = false },
+                       leave: { BLASBackend.int8GEMM = true }) { BLASBackend(threads: $0) },
     ] : []) + (BLASBackend.cpuHasVBMI ? [
         BackendFactory("blas-vpshufb", enter: { BLASBackend.disableVBMI = true },
                        leave: { BLASBackend.disableVBMI = false }) { BLASBackend(threads: $0) },
@@ -55,5 +59,15 @@ extension ConformanceBackends {
             return roundsActivationsToBF16(auto.route(.linear, dtype: dtype, tokens: rows), dtype: dtype, rows: rows)
         }
         return (backend as? BLASBackend)?.linearRoundsActivationsToBF16(dtype: dtype, rows: rows) ?? false
+    }
+
+    /// Whether `backend` (BLAS, or auto routing `linear` of this dtype and T to BLAS) rounds the activations of a
+    /// linear on `rows` rows of a `dtype` weight to int8 right now (the block types' 8-bit VNNI GEMM; see
+    /// `Tolerance.linearInt8`).
+    static func roundsActivationsToInt8(_ backend: any Backend, dtype: DType, rows: Int) -> Bool {
+        if let auto = backend as? AutoBackend {
+            return roundsActivationsToInt8(auto.route(.linear, dtype: dtype, tokens: rows), dtype: dtype, rows: rows)
+        }
+        return (backend as? BLASBackend)?.linearRoundsActivationsToInt8(dtype: dtype, rows: rows) ?? false
     }
 }

@@ -68,23 +68,26 @@ final class HarnessSelfTests: XCTestCase {
     /// The `blas-scalar` runner really runs the portable kernels; `blas` runs AVX2+FMA where the CPU has it, and the
     /// 512-bit kernels (VNNI with VBMI for MXFP4, our GEMM) where it has those; `blas-avx2` runs AVX2 with all of
     /// AVX-512 held off, `blas-vpshufb` VNNI with VBMI held off, `blas-own` our GEMM for every dtype with VNNI held
-    /// off and the opt-in vdpbf16ps BF16 GEMM.
+    /// off and the opt-in vdpbf16ps BF16 GEMM, `blas-int16` the block types' 16-bit GEMM tiles instead of the 8-bit
+    /// ones.
     func testBLASPathSwitchesTakeEffect() throws {
         let info = BLASRuntimeInfo.current()
         for runner in ConformanceBackends.runners where runner.label.hasPrefix("blas") {
-            let (avx2, avx512, vnni, vbmi, bf16, gemm) = try runner.run { b in
+            let (avx2, avx512, vnni, vbmi, bf16, gemm, int8) = try runner.run { b in
                 (BLASBackend.usingAVX2Kernels, BLASBackend.usingAVX512Kernels, BLASBackend.usingVNNIKernels,
                  BLASBackend.usingVBMIKernels, BLASBackend.usingBF16DotKernels,
-                 (b as? BLASBackend)?.gemmPath(for: .f32))
+                 (b as? BLASBackend)?.gemmPath(for: .f32),
+                 (b as? BLASBackend)?.linearRoundsActivationsToInt8(dtype: .q4_K, rows: 512) ?? false)
             }
             let what = "\(runner.label) threads=\(runner.threads)"
-            let wide = ["blas", "blas-vpshufb", "blas-own"].contains(runner.label) && info.cpuHasAVX2FMA
+            let wide = ["blas", "blas-vpshufb", "blas-own", "blas-int16"].contains(runner.label) && info.cpuHasAVX2FMA
             XCTAssertEqual(avx2, runner.label != "blas-scalar" && info.cpuHasAVX2FMA, what)
             XCTAssertEqual(avx512, wide && info.cpuHasAVX512, what)
             XCTAssertEqual(vnni, wide && runner.label != "blas-own" && info.cpuHasVNNI, what)
             XCTAssertEqual(vbmi, vnni && runner.label != "blas-vpshufb" && info.cpuHasVBMI, what)
             XCTAssertEqual(bf16, runner.label == "blas-own" && avx512 && info.cpuHasBF16, what)
             if runner.label == "blas-own" { XCTAssertEqual(gemm, avx512 ? .own : .cblas, what) }
+            XCTAssertEqual(int8, vnni && runner.label != "blas-int16", what)
             if !avx512 { XCTAssertEqual(gemm, .cblas, what) }
         }
         XCTAssertFalse(BLASBackend.forceScalarKernels, "the scalar switch must be off again after a blas-scalar run")
@@ -93,5 +96,6 @@ final class HarnessSelfTests: XCTestCase {
         XCTAssertFalse(BLASBackend.disableVNNI, "the VNNI switch must be off again after a blas-own run")
         XCTAssertFalse(BLASBackend.bf16DotProducts, "the BF16-dot switch must be off again after a blas-own run")
         XCTAssertEqual(BLASBackend.gemmOverride, .auto, "the GEMM override must be off again after a blas-own run")
+        XCTAssertTrue(BLASBackend.int8GEMM, "the 8-bit GEMM switch must be on again after a blas-int16 run")
     }
 }

@@ -93,7 +93,8 @@ final class SIMDPathTests: XCTestCase {
 
     /// On VNNI CPUs our GEMM takes MXFP4 from T = 33, Q8_0 past the GEMV's T = 4, and the GGUF block types past
     /// their GEMVs (T = 32, Q6_K 16) with its int16 vpdpwssd tiles: the same 16-bit rounding of x as the integer GEMV,
-    /// so both stay within `linearFixedPoint`, in another order. The cblas path decodes float tiles for sgemm.
+    /// so both stay within `linearFixedPoint`, in another order; the block types' default 8-bit tiles (`int8GEMM`)
+    /// stay within `linearInt8`. The cblas path decodes float tiles for sgemm.
     /// Odd shapes: 70 outputs (a partial 48-row panel), 9 or 11 super-blocks of K (a partial 256 slice), T = 37 and
     /// 65 (partial 4-token tiles).
     func testVNNIGEMMTakesMXFP4Q8AndBlockTypes() throws {
@@ -107,16 +108,25 @@ final class SIMDPathTests: XCTestCase {
             for rows in [37, 65] {
                 var outputs: [[UInt32]] = []
                 // cblas: the integer GEMV up to T = 256 (MXFP4), float tiles + sgemm (the others)
-                for path in [GEMMPath.own, .cblas] {
+                // own with the 16-bit tiles, own with the block types' default 8-bit tiles (int8GEMM), cblas
+                for (path, int8) in [(GEMMPath.own, false), (.own, true), (.cblas, true)] {
                     BLASBackend.gemmOverride = path
+                    BLASBackend.int8GEMM = int8
+                    defer { BLASBackend.int8GEMM = true }
                     let inFeatures = blockTypes.contains(dtype) ? (rows == 37 ? 2304 : 2816) : 2880
+                    let rounds8 = backend.linearRoundsActivationsToInt8(dtype: dtype, rows: rows)
+                    XCTAssertEqual(rounds8, int8 && path == .own && blockTypes.contains(dtype), "\(dtype) \(path)")
                     let (out, reference) = try linear(dtype, rows: rows, inFeatures: inFeatures)
-                    XCTAssertLessThan(Comparison.nmse(out, reference), Tolerance.linearFixedPoint,
-                                      "\(dtype) T=\(rows) \(path)")
+                    XCTAssertLessThan(Comparison.nmse(out, reference),
+                                      rounds8 ? Tolerance.linearInt8 : Tolerance.linearFixedPoint,
+                                      "\(dtype) T=\(rows) \(path) int8 \(int8)")
                     XCTAssertFalse(out.contains { !$0.isFinite }, "\(dtype) T=\(rows) \(path)")
                     outputs.append(out.map(\.bitPattern))
                 }
-                XCTAssertNotEqual(outputs[0], outputs[1], "\(dtype) T=\(rows): identical bits, the VNNI GEMM did not run")
+                XCTAssertNotEqual(outputs[0], outputs[2], "\(dtype) T=\(rows): identical bits, the VNNI GEMM did not run")
+                if blockTypes.contains(dtype) {
+                    XCTAssertNotEqual(outputs[0], outputs[1], "\(dtype) T=\(rows): identical bits, int8 tiles did not run")
+                }
             }
         }
     }

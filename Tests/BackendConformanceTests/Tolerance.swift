@@ -36,11 +36,22 @@ enum Tolerance {
     /// BF16 weight storage's own rounding), and ≤ 2⁻¹⁶ ≈ 1.5e-5 for a single term; 3e-5 still fails a lost term in
     /// rows of up to ~30000 inputs, a wrong index or an unwritten element.
     static let linearBF16Dot = 3e-5
+    /// linear with the GGUF block types (Q4_0 … Q6_K) where the BLAS backend's GEMM runs its 8-bit tiles (AVX512-VNNI
+    /// CPUs, T past the GEMV, `BLASBackend.int8GEMM` on, the default): each 32-element block of x is rounded to int8
+    /// once per call (q = round(x / d), d = max|x_b| / 127: error ≤ max|x_b| / 254 per element, ggml's Q8_0
+    /// activations), the products are exact in int32. Measured 1.4–1.5e-5 for every block type at T = 37 and 65
+    /// (SIMDPathTests, K = 2304 / 2816), with the same floor as `linearFixedPoint` (the error scales with the
+    /// products, not their sum). 3e-4 leaves 20×; a lost term, a wrong block or offset factor, a wrong token or an
+    /// unwritten element fails (≥ 1e-2). Subtler decoding slips (a 6-bit scale one step off: ~3e-5) would pass here,
+    /// but the 8-bit tiles read the levels and scales through the same decoders (ck_qblock.h) as the 16-bit tiles
+    /// (`blas-int16` runner) and the GEMVs, which are held to `linearFixedPoint`.
+    static let linearInt8 = 3e-4
     /// Weight dtypes whose BLAS GEMV rounds x to 16-bit fixed point.
     static func roundsActivations(_ dtype: DType) -> Bool { dtype != .f32 && dtype != .f16 && dtype != .bf16 }
     /// The linear threshold for a weight dtype; `bf16Dot`: the backend rounds this case's activations to bf16.
-    static func linear(_ dtype: DType, bf16Dot: Bool = false) -> Double {
+    static func linear(_ dtype: DType, bf16Dot: Bool = false, int8: Bool = false) -> Double {
         if bf16Dot { return linearBF16Dot }
+        if int8 { return linearInt8 }
         return roundsActivations(dtype) ? linearFixedPoint : linear
     }
     /// attention: headDim-term f32 dot products, exp of scores up to ~±10 (relative error of exp ≈ |score|·2⁻²⁴),
@@ -61,9 +72,15 @@ enum Tolerance {
     /// keeps float32 activations, so routing is exact). Measured 8.1–8.5e-6 on the tiny config's sizes at T = 33 and
     /// 200; 1e-4 leaves 12×.
     static let moeBF16Dot = 1e-4
-    /// The moe threshold for an expert dtype; `bf16Dot`: the backend may round this case's expert inputs to bf16.
-    static func moe(_ dtype: DType, bf16Dot: Bool = false) -> Double {
+    /// moe with GGUF block-type experts where an expert's token group reaches the 8-bit GEMM (T past the GEMV on an
+    /// AVX512-VNNI CPU, `BLASBackend.int8GEMM` on): both expert linears round their input to int8 per 32-block (see
+    /// `linearInt8`), the errors add up and the SwiGLU passes them on (the router keeps float32 activations); 6e-4.
+    static let moeInt8 = 6e-4
+    /// The moe threshold for an expert dtype; `bf16Dot`: the backend may round this case's expert inputs to bf16;
+    /// `int8`: to int8.
+    static func moe(_ dtype: DType, bf16Dot: Bool = false, int8: Bool = false) -> Double {
         if bf16Dot { return moeBF16Dot }
+        if int8 { return moeInt8 }
         return roundsActivations(dtype) ? moeFixedPoint : moe
     }
     /// embedding: a row gather; decoding is exact in f32 except the block scales' products (Q8_0 d·q, one rounding;
