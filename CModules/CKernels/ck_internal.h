@@ -205,6 +205,27 @@ __attribute__((target(CK_AVX512_TARGET), always_inline)) static inline void ck_t
     for (int i = 0; i < 16; i++) r[i] = t[i];
 }
 
+/* The 32 floats of an activation block xb (v[4]), its max |x| scaled by *pre (2⁶⁴ for blocks below 2⁻⁶⁰, so that
+ * QMAX / max stays finite; the factor is undone in d) and whether it holds NaN or ±inf (then d is NaN, so the output
+ * is NaN like the reference). Shared by the 16-bit (quant.c) and 8-bit (gemm_vnni.c) activation roundings. */
+__attribute__((target("avx2,fma"), always_inline)) static inline float ck_x32_absmax(const float *xb, __m256 v[4],
+                                                                                  float *pre, int *bad) {
+    const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+    __m256 m = _mm256_setzero_ps(), nonfinite = _mm256_setzero_ps();
+    for (int k = 0; k < 4; k++) {
+        v[k] = _mm256_loadu_ps(xb + 8 * k);
+        const __m256 a = _mm256_and_ps(v[k], absmask);
+        nonfinite = _mm256_or_ps(nonfinite, _mm256_cmp_ps(a, _mm256_set1_ps(INFINITY), _CMP_NLT_UQ));
+        m = _mm256_max_ps(m, a);
+    }
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+    *pre = _mm_cvtss_f32(m4) < 0x1p-60f ? 0x1p64f : 1.f;
+    *bad = _mm256_movemask_ps(nonfinite) != 0;
+    return _mm_cvtss_f32(m4) * *pre;
+}
+
 /* The store of one 16-output vector of a GEMM micro-tile (gemm512.c, gemm_vnni.c): lanes m of p get v (+ p's old value
  * unless `first`, + bias lanes when bias is not NULL). */
 __attribute__((target(CK_AVX512_TARGET), always_inline)) static inline void ck_tile_store16(float *p, __m512 v,
@@ -333,11 +354,8 @@ int ck_gemm512(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, c
  * true): ck_gemm512 hands them the dtypes ck_gemm_vnni_takes. x in the integer GEMVs' 16-bit fixed point, int16
  * weight levels, vpdpwssd. */
 int ck_gemm_vnni_takes(int32_t dtype);
-/* The 8-bit-activation VNNI GEMM tiles of the block types (gemm_vnni8.c; ck_vnni_enabled() must be true): ck_gemm512
- * hands them the dtypes ck_gemm_vnni8_takes (before ck_gemm_vnni). */
+/* Whether ck_gemm_vnni runs `dtype` on 8-bit activations (the block types while ck_int8_gemm_enabled()). */
 int ck_gemm_vnni8_takes(int32_t dtype);
-int ck_gemm_vnni8(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
-                  int team);
 int ck_gemm_vnni(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y, int team);
 
 /* Linear on an explicit weight (also used by moe.c). */

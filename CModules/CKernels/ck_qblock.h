@@ -1,6 +1,7 @@
-/* Shared pieces of the integer GEMVs of the GGUF block types Q4_0 … Q6_K (quant_legacy.c, quant_k.c): the prepared
- * activations (ck_qb_prepare_x, layout in quant_legacy.c), the integer block dot products, and the per-(dtype, NX)
- * row functions with their dispatch. Internal to CKernels. */
+/* Shared pieces of the integer kernels of the GGUF block types Q4_0 … Q6_K: their layouts and level decoders (the
+ * GEMVs of quant_legacy.c / quant_k.c and the VNNI GEMM of gemm_vnni.c), the GEMVs' prepared activations
+ * (ck_qb_prepare_x, layout in quant_legacy.c), the integer block dot products, and the per-(dtype, NX) row functions
+ * with their dispatch. Internal to CKernels. */
 #ifndef CK_QBLOCK_H
 #define CK_QBLOCK_H
 #include "ck_internal.h"
@@ -83,6 +84,40 @@ __attribute__((target("avx2,fma"), always_inline)) static inline __m256i kq_leve
         u = _mm256_or_si256(u, _mm256_and_si256(_mm256_slli_epi16(_mm256_srli_epi16(qh, c), 4),
                                                 _mm256_set1_epi8(0x10)));
     return u;
+}
+
+/* Block b (32 weights) of a row of a block type: its 32 unsigned levels u (element order) and f[4] = {s_0, s_1, m, z}
+ * such that weight k = s_h·(u_k − z) + m, h = k / 16 (s_0 = s_1 except for Q6_K, whose sub-blocks are 16 wide). */
+__attribute__((target(QB_AVX2_TARGET), always_inline)) static inline __m256i qb_block_levels(int32_t dt,
+                                                                                           const uint8_t *row,
+                                                                                           int64_t b, float f[4]) {
+    if (dt == CK_Q4_K || dt == CK_Q5_K) {
+        const uint8_t *sb = row + kq_bytes(dt) * (b / 8);
+        const int c = (int)(b % 8);
+        uint8_t sc[8], m[8];
+        kq_scale_mins(sb + 4, sc, m);
+        f[0] = f[1] = _cvtsh_ss(ck_load_u16(sb)) * (float)sc[c];
+        f[2] = -(_cvtsh_ss(ck_load_u16(sb + 2)) * (float)m[c]);
+        f[3] = 0.f;
+        return kq_levels_avx2(dt, sb, c, dt == CK_Q5_K ? _mm256_loadu_si256((const __m256i *)(sb + 16))
+                                                       : _mm256_setzero_si256());
+    }
+    if (dt == CK_Q6_K) {
+        const uint8_t *sb = row + kq_bytes(CK_Q6_K) * (b / 8);
+        const int c = (int)(b % 8);
+        const float d = _cvtsh_ss(ck_load_u16(sb + 208));
+        f[0] = d * (float)(int8_t)sb[192 + 2 * c];
+        f[1] = d * (float)(int8_t)sb[193 + 2 * c];
+        f[2] = 0.f;
+        f[3] = 32.f;
+        return kq_levels_avx2(CK_Q6_K, sb, c, _mm256_loadu_si256((const __m256i *)(sb + 128 + 32 * (c / 4))));
+    }
+    const lg_layout L = lg_layout_of(dt); /* Q4_0, Q4_1, Q5_0, Q5_1 */
+    const uint8_t *blk = row + L.bytes * b;
+    f[0] = f[1] = _cvtsh_ss(ck_load_u16(blk));
+    f[2] = L.m >= 0 ? _cvtsh_ss(ck_load_u16(blk + L.m)) : 0.f;
+    f[3] = (float)L.z;
+    return lg_levels_avx2(L, blk);
 }
 
 /* One prepared x vector: the byte layout, d_x per block, the sum of the block's rounded x (d_x · Σ q_x). */

@@ -11,9 +11,8 @@
  *                     (f32 T = 1 too: sgemm with M = 1 is ~4× slower than sgemv, and our kernel measured 1.1–1.8×
  *                     cblas_sgemv side by side in `oss bench` on a 2880-wide f32 weight larger than L3)
  *   T > 4, path OWN   our AVX-512 GEMM (gemm512.c): W decoded straight into packed panels, threads over outputs;
- *                     MXFP4, Q8_0 and the GGUF block types on VNNI CPUs as int16 through vpdpwssd (gemm_vnni.c;
- *                     MXFP4 from T = 33), the block types by default with int8 activations through vpdpbusd
- *                     (gemm_vnni8.c)
+ *                     MXFP4, Q8_0 and the GGUF block types on VNNI CPUs as integers (gemm_vnni.c: int16 through
+ *                     vpdpwssd, the block types by default int8 through vpdpbusd; MXFP4 from T = 33)
  *   f32, T > 4        cblas_sgemm per thread on a slice of W's rows
  *   other, T > 4      per thread: decode tiles of W rows into kept scratch, cblas_sgemm per tile
  * ck_gemm_path_for picks OWN or cblas per context and dtype (see there).

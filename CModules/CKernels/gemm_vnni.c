@@ -1,107 +1,112 @@
 /*
  * VNNI GEMM tiles for the integer-decodable weight dtypes (MXFP4, Q8_0, and GGUF's block types Q4_0 … Q5_1, Q4_K,
- * Q5_K, Q6_K): y[T, N] = x[T, K]·W[N, K]ᵀ + bias with the weights as int16 levels and x in the integer GEMVs' 16-bit
- * fixed point (ck_x16_blocks: q = round(x / d_b) per 32-block), multiplied with vpdpwssd (int16 × int16 pairs summed
- * into int32 lanes, exact) and scaled once per block in float:
- *     y[t][n] += float(Σ_{k ∈ b} w[n][k]·q[t][k]) · (s_w[n][b] · d_x[t][b]) + m_w[n][b] · (d_x[t][b]·Σ_{k ∈ b} q[t][k])
- * per 32-block b of K, with
+ * Q5_K, Q6_K): y[T, N] = x[T, K]·W[N, K]ᵀ + bias with the weights as integer levels and x rounded per 32-block to
+ * integers, multiplied exactly in int32 lanes and scaled once per block in float:
+ *     y[t][n] += float(Σ_{k ∈ b} w[n][k]·q[t][k]) · (s_w[n][b] · d_x[t][b]) + c_w[n][b] · (d_x[t][b]·Σ_{k ∈ b} q[t][k])
+ * Two activation roundings:
+ *   16-bit  the integer GEMVs' fixed point (ck_x16_blocks: |q| ≤ 32639; NMSE ~4e-10 per linear), int16 weights
+ *           w = u − z, vpdpwssd (int16 pairs; a block's sum is below 32·128·32639 < 2³¹). MXFP4 and Q8_0 always, the
+ *           block types when ck_set_int8_gemm(0).
+ *   8-bit   int8 (d_x = max|x_b| / 127, ggml's Q8_0 activations; NMSE ~1.5e-5 per linear), the unsigned levels u as
+ *           bytes, vpdpbusd (u8 × s8 quads: 64 multiply-adds per instruction where vpdpwssd does 32, at the same
+ *           instruction rate on Zen 4; a block's sum is ≤ 32·63·127). The block types by default.
+ * per dtype (u the stored level, z its offset, see ck_qblock.h; the offset moves into c_w on the 8-bit path):
  *     MXFP4  w = 2·value ∈ [−12, 12], s_w = 2^(e−127)/2          Q8_0  w ∈ [−128, 127], s_w = d
- *     Q4_0   w = q − 8, s_w = d                                    Q5_0  w = q − 16, s_w = d
- *     Q4_1   w = q, s_w = d, m_w = m                               Q5_1  the same
- *     Q4_K   w = q, s_w = d·sc_j, m_w = −dmin·m_j (sub-block j = b mod 8 of the super-block)   Q5_K  the same
- *     Q6_K   w = q − 32, s_w = d·scales[2j] for the block's first 16 elements, d·scales[2j + 1] for the last 16
- *            (its sub-blocks are 16 wide: the int32 sums are scaled and restarted at the half)
- * (the offset term m_w·Σx uses the block's rounded x, as the GEMVs do). |w| ≤ 128, so a block's sum is below
- * 32·128·32639 < 2³¹ and the int32 lanes never overflow. The numerics are those of the integer GEMVs (rounding of x ≤
- * 2⁻¹⁶ of each block's maximum: NMSE ~4e-10 per linear); only the float summation order differs.
+ *     Q4_0   s_w = d, z = 8       Q5_0  s_w = d, z = 16          Q4_1 / Q5_1  s_w = d, c_w = m
+ *     Q4_K / Q5_K  s_w = d·sc_j, c_w = −dmin·m_j (sub-block j = b mod 8 of the super-block)
+ *     Q6_K   z = 32; s_w = d·scales[2j + h] for the block's 16-element half h (its sub-blocks are 16 wide: the int32
+ *            sums are scaled and restarted at the half, the 8-bit offsets use the halves' sums)
+ *     8-bit: c_w = m − z·s_w (per half for Q6_K)
+ * (the offsets use the block's rounded x, as the GEMVs do). Only the float summation order differs from the GEMVs.
  *
- * Lanes are output rows: a panel of VR = 48 rows over a KC slice is packed as W[block][pair][48 rows] dwords (the
- * int16 pair of k = 2p, 2p + 1), 24 KB for KC = 256, so it stays in L1 while every group of VT = 4 tokens streams
- * past it; per pair a tile loads 3 weight vectors and broadcasts 4 dwords of q for 12 vpdpwssd. vpdpwssd retires
- * 1.7 per cycle on Zen 4 against one 512-bit FMA (200 G int16 MACs/s per core against 58 G float ones measured here),
- * which is what makes this faster than decoding to float for the f32 microkernel (see README). The block types'
- * levels are decoded once per panel and slice (the GEMVs' decoders, ck_qblock.h), not per token.
+ * Lanes are output rows: a panel of VR = 48 rows over a 256-wide K slice is packed as W[block][step][48 rows] dwords
+ * (16-bit: the int16 pair of k = 2p, 2p + 1, 24 KB; 8-bit: the 4 levels of k = 4p … 4p + 3, 12 KB), so it stays in L1
+ * while every group of VT = 4 tokens streams past it; per step a tile loads 3 weight vectors and broadcasts 4 dwords
+ * of x for 12 multiply-add instructions. The levels are decoded once per panel and slice, not per token.
  */
 #include "ck_qblock.h"
 
 #define TVNNI __attribute__((target(CK_AVX512_TARGET ",avx512vnni")))
 
 enum {
-    VR = 48,        /* rows per panel (3 zmm of lanes) */
-    VG = VR / 16,   /* zmm per panel row group */
-    VT = 4,         /* tokens per tile */
-    VKC = 256,      /* K per packed slice */
-    VB = VKC / 32,  /* blocks per slice */
+    VR = 48,       /* rows per panel (3 zmm of lanes) */
+    VG = VR / 16,  /* zmm per panel row group */
+    VT = 4,        /* tokens per tile */
+    VKC = 256,     /* K per packed slice */
+    VB = VKC / 32, /* blocks per slice */
+    VF = 4,        /* factors per row and block: s_w of halves 0 and 1, c_w of halves 0 and 1 */
 };
 
-/* How a dtype's blocks enter y (the table above): one factor per block, two (Q6_K), or one plus an offset term. */
-enum { VK_PLAIN, VK_SPLIT, VK_MIN, VK_KINDS };
+/* Which offsets a tile adds: none, c_w·(d_x·Σq) per block, or per 16-element half (Q6_K on 8 bits). */
+enum { OFF_NONE, OFF_BLOCK, OFF_HALF };
 
-static int vnni_kind(int32_t dt) {
-    switch (dt) {
-    case CK_Q4_1:
-    case CK_Q5_1:
-    case CK_Q4_K:
-    case CK_Q5_K: return VK_MIN;
-    case CK_Q6_K: return VK_SPLIT;
-    default: return VK_PLAIN;
+static atomic_int int8_gemm_off = 0;
+void ck_set_int8_gemm(int on) { atomic_store(&int8_gemm_off, on ? 0 : 1); }
+int ck_int8_gemm_enabled(void) { return !atomic_load_explicit(&int8_gemm_off, memory_order_relaxed); }
+
+int ck_gemm_vnni_takes(int32_t dtype) { return dtype == CK_MXFP4 || dtype == CK_Q8_0 || ck_is_qblock(dtype); }
+int ck_gemm_vnni8_takes(int32_t dtype) { return ck_is_qblock(dtype) && ck_int8_gemm_enabled(); }
+
+/* ------------------------------------------------------------------ activations */
+
+/* x[K] → q[K] int8 per 32-block, d[K/32] (NaN when the block holds NaN or ±inf), s[K/32] = d·Σq and sh[K/16] = d·Σq
+ * over each 16-element half. */
+__attribute__((target("avx2,fma"))) static void x8_blocks(const float *x, int64_t K, int8_t *q, float *d, float *s,
+                                                          float *sh) {
+    for (int64_t b = 0; b < K / 32; b++) {
+        __m256 v[4];
+        float pre;
+        int bad;
+        const float amax = ck_x32_absmax(x + 32 * b, v, &pre, &bad), inv = amax > 0.f ? 127.f / amax : 0.f;
+        __m256i qi[4];
+        for (int k = 0; k < 4; k++) {
+            const __m256 t = _mm256_mul_ps(_mm256_mul_ps(v[k], _mm256_set1_ps(pre)), _mm256_set1_ps(inv));
+            qi[k] = _mm256_min_epi32(_mm256_max_epi32(_mm256_cvtps_epi32(t), _mm256_set1_epi32(-127)),
+                                     _mm256_set1_epi32(127)); /* nearest even */
+        }
+        const float db = bad ? NAN : amax / 127.f / pre;
+        for (int h = 0; h < 2; h++) {
+            const __m256i sum = _mm256_add_epi32(qi[2 * h], qi[2 * h + 1]);
+            __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
+            s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
+            s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
+            sh[2 * b + h] = db * (float)_mm_cvtsi128_si32(s4);
+        }
+        s[b] = sh[2 * b] + sh[2 * b + 1];
+        /* int32 → int8 in element order (packs interleave 128-bit lanes; the permute restores the order) */
+        const __m256i w16a = _mm256_packs_epi32(qi[0], qi[1]), w16b = _mm256_packs_epi32(qi[2], qi[3]);
+        const __m256i b8 = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(w16a, w16b),
+                                                        _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i *)(q + 32 * b), b8);
+        d[b] = db;
     }
 }
 
-/* 32 unsigned levels (bytes) less z, as int16. */
-TVNNI __attribute__((always_inline)) static inline __m512i levels16(__m256i u, int z) {
-    return _mm512_sub_epi16(_mm512_cvtepu8_epi16(u), _mm512_set1_epi16((short)z));
-}
+/* ------------------------------------------------------------------ weights */
 
-/* Row r's block b as 32 int16 weights (natural order) and its factors: f[0] = s_w (Q6_K: of elements 0–15), f[1] =
- * Q6_K's s_w of elements 16–31, f[2] = m_w (0 where unused). */
-TVNNI __attribute__((always_inline)) static inline __m512i row_block(const ck_weight *w, int64_t r, int64_t b,
-                                                                    float f[3]) {
+/* Row r's block b for the 16-bit tiles: 32 int16 weights (natural order) and f[VF] (c_w = m only). */
+TVNNI __attribute__((always_inline)) static inline __m512i row_block16(const ck_weight *w, int64_t r, int64_t b,
+                                                                      float f[VF]) {
     const uint8_t *row = ck_row_ptr(w, r);
-    f[1] = f[2] = 0.f;
-    switch (w->dtype) {
-    case CK_Q8_0: {
+    f[1] = f[2] = f[3] = 0.f;
+    if (ck_is_qblock(w->dtype)) {
+        float g[4];
+        const __m256i u = qb_block_levels(w->dtype, row, b, g);
+        f[0] = g[0];
+        f[1] = g[1];
+        f[2] = g[2];
+        return _mm512_sub_epi16(_mm512_cvtepu8_epi16(u), _mm512_set1_epi16((short)g[3]));
+    }
+    if (w->dtype == CK_Q8_0) {
         const uint8_t *blk = row + 34 * b;
-        f[0] = _cvtsh_ss(ck_load_u16(blk));
+        f[0] = f[1] = _cvtsh_ss(ck_load_u16(blk));
         return _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(blk + 2)));
     }
-    case CK_Q4_0:
-    case CK_Q4_1:
-    case CK_Q5_0:
-    case CK_Q5_1: {
-        const lg_layout L = lg_layout_of(w->dtype);
-        const uint8_t *blk = row + L.bytes * b;
-        f[0] = _cvtsh_ss(ck_load_u16(blk));
-        if (L.m >= 0) f[2] = _cvtsh_ss(ck_load_u16(blk + L.m));
-        return levels16(lg_levels_avx2(L, blk), L.z);
-    }
-    case CK_Q4_K:
-    case CK_Q5_K: {
-        const uint8_t *sb = row + kq_bytes(w->dtype) * (b / 8);
-        const int c = (int)(b % 8);
-        uint8_t sc[8], m[8];
-        kq_scale_mins(sb + 4, sc, m);
-        f[0] = _cvtsh_ss(ck_load_u16(sb)) * (float)sc[c];
-        f[2] = -(_cvtsh_ss(ck_load_u16(sb + 2)) * (float)m[c]);
-        const __m256i qh = w->dtype == CK_Q5_K ? _mm256_loadu_si256((const __m256i *)(sb + 16)) : _mm256_setzero_si256();
-        return levels16(kq_levels_avx2(w->dtype, sb, c, qh), 0);
-    }
-    case CK_Q6_K: {
-        const uint8_t *sb = row + kq_bytes(CK_Q6_K) * (b / 8);
-        const int c = (int)(b % 8);
-        const float d = _cvtsh_ss(ck_load_u16(sb + 208));
-        f[0] = d * (float)(int8_t)sb[192 + 2 * c];
-        f[1] = d * (float)(int8_t)sb[193 + 2 * c];
-        const __m256i qh = _mm256_loadu_si256((const __m256i *)(sb + 128 + 32 * (c / 4)));
-        return levels16(kq_levels_avx2(CK_Q6_K, sb, c, qh), 32);
-    }
-    default: break; /* MXFP4 */
-    }
-    const uint8_t e = ck_row_scales(w, r)[b];
+    const uint8_t e = ck_row_scales(w, r)[b]; /* MXFP4 */
     const uint32_t bits = e ? (uint32_t)e << 23 : 0x00400000u; /* 2^(e−127); e = 0 is 2^−127 */
     float s;
     memcpy(&s, &bits, 4);
-    f[0] = s * 0.5f; /* w = 2·value */
+    f[0] = f[1] = s * 0.5f; /* w = 2·value */
     const __m128i lut2 = _mm_setr_epi8(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
     const __m128i v = _mm_loadu_si128((const __m128i *)(row + 16 * b)), m4 = _mm_set1_epi8(0x0F);
     const __m128i lo = _mm_and_si128(v, m4), hi = _mm_and_si128(_mm_srli_epi16(v, 4), m4);
@@ -110,18 +115,18 @@ TVNNI __attribute__((always_inline)) static inline __m512i row_block(const ck_we
     return _mm512_cvtepi8_epi16(_mm256_set_m128i(q1, q0));
 }
 
-/* Panel of rows [n0, n0 + nr) × blocks [b0, b0 + nbk): P[b][p][VR] dwords, F[b][3][VR] the factors of row_block
+/* Panel of rows [n0, n0 + nr) × blocks [b0, b0 + nbk) for the 16-bit tiles: P[b][pair][VR] dwords, F[b][VF][VR]
  * (zeros past nr). */
-TVNNI static void pack_panel(const ck_weight *w, int64_t n0, int64_t nr, int64_t b0, int64_t nbk, int32_t *P,
-                             float *F) {
+TVNNI static void pack_panel16(const ck_weight *w, int64_t n0, int64_t nr, int64_t b0, int64_t nbk, uint32_t *P,
+                               float *F) {
     for (int64_t b = 0; b < nbk; b++) {
         for (int g = 0; g < VG; g++) {
             __m512 r[16]; /* the int16 pairs as 32-bit lanes, transposed bit for bit */
             for (int i = 0; i < 16; i++) {
                 const int64_t j = 16 * g + i;
-                float f[3] = {0.f, 0.f, 0.f};
-                r[i] = _mm512_castsi512_ps(j < nr ? row_block(w, n0 + j, b0 + b, f) : _mm512_setzero_si512());
-                for (int k = 0; k < 3; k++) F[(3 * b + k) * VR + j] = f[k];
+                float f[VF] = {0.f, 0.f, 0.f, 0.f};
+                r[i] = _mm512_castsi512_ps(j < nr ? row_block16(w, n0 + j, b0 + b, f) : _mm512_setzero_si512());
+                for (int k = 0; k < VF; k++) F[(VF * b + k) * VR + j] = f[k];
             }
             ck_transpose16(r);
             for (int p = 0; p < 16; p++) _mm512_store_ps((float *)(P + (b * 16 + p) * VR + 16 * g), r[p]);
@@ -129,22 +134,53 @@ TVNNI static void pack_panel(const ck_weight *w, int64_t n0, int64_t nr, int64_t
     }
 }
 
-/* The tokens' side of a tile: int16 x from the slice's first block (row stride ldq), the block factors d_x and the
- * rounded block sums d_x·Σq (VK_MIN only; row stride lddx). */
+/* The same for the 8-bit tiles (block types): P[b][quad][VR] dwords of unsigned levels, F with c_w = m − z·s_w. */
+TVNNI static void pack_panel8(const ck_weight *w, int64_t n0, int64_t nr, int64_t b0, int64_t nbk, uint32_t *P,
+                              float *F) {
+    for (int64_t b = 0; b < nbk; b++) {
+        for (int64_t j = 0; j < VR; j++) {
+            float f[VF] = {0.f, 0.f, 0.f, 0.f};
+            uint32_t quads[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+            if (j < nr) {
+                float g[4];
+                _mm256_storeu_si256((__m256i *)quads, qb_block_levels(w->dtype, ck_row_ptr(w, n0 + j), b0 + b, g));
+                f[0] = g[0];
+                f[1] = g[1];
+                f[2] = g[2] - g[3] * g[0];
+                f[3] = g[2] - g[3] * g[1];
+            }
+            for (int p = 0; p < 8; p++) P[(b * 8 + p) * VR + j] = quads[p];
+            for (int k = 0; k < VF; k++) F[(VF * b + k) * VR + j] = f[k];
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ tiles */
+
+/* The tokens' side of a tile, from the slice's first block: x (int16 or int8; row stride ldq bytes), block factors
+ * d_x, block sums d_x·Σq and (8-bit) half sums (row strides lddx, lddx, 2·lddx). */
 typedef struct {
-    const int16_t *q;
-    const float *dx, *sx;
+    const uint8_t *q;
+    const float *dx, *s, *sh;
     int64_t ldq, lddx;
 } vnni_x;
 
-/* acc[g][t] += float(s[g][t]) · (F[g] · d_x[t]) for block b. */
-#define VNNI_FLUSH(Fb)                                                                                                     for (int t = 0; t < RT; t++) {                                                                                             const __m512 d = _mm512_set1_ps(x.dx[t * x.lddx + b]);                                                                 for (int g = 0; g < VG; g++) {                                                                                             const __m512 scale = _mm512_mul_ps(_mm512_load_ps((Fb) + 16 * g), d);                                                  acc[g][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[g][t]), scale, acc[g][t]);                                        }                                                                                                                  }
+/* acc[g][t] += float(s[g][t]) · (S[g] · d_x[t]) for block b. */
+#define VNNI_FLUSH(S)                                                                                                  \
+    for (int t = 0; t < RT; t++) {                                                                                     \
+        const __m512 d = _mm512_set1_ps(x.dx[t * x.lddx + b]);                                                         \
+        for (int g = 0; g < VG; g++)                                                                                   \
+            acc[g][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[g][t]), _mm512_mul_ps(_mm512_load_ps((S) + 16 * g), d),   \
+                                        acc[g][t]);                                                                    \
+    }
 
-/* y[RT tokens][VR outputs] (+)= over the nbk blocks of the panel, blocks of kind KIND; nm[VG] the valid outputs of
- * each zmm. */
-TVNNI __attribute__((always_inline)) static inline void tile(const int RT, const int KIND, int64_t nbk, vnni_x x,
-                                                            const int32_t *P, const float *F, float *y, int64_t ldy,
+/* y[RT tokens][VR outputs] (+)= over the nbk blocks of the panel. BYTES: 2 (int16 pairs, vpdpwssd) or 1 (int8 quads,
+ * vpdpbusd); SPLIT: per-half factors (Q6_K); OFF: which offsets (OFF_*). nm[VG]: the valid outputs of each zmm. */
+TVNNI __attribute__((always_inline)) static inline void tile(const int RT, const int BYTES, const int SPLIT,
+                                                            const int OFF, int64_t nbk, vnni_x x, const uint32_t *P,
+                                                            const float *F, float *y, int64_t ldy,
                                                             const __mmask16 nm[VG], int first, const float *bias) {
+    const int steps = 8 * BYTES; /* dwords per 32-block */
     __m512 acc[VG][VT];
     for (int g = 0; g < VG; g++)
         for (int t = 0; t < RT; t++) acc[g][t] = _mm512_setzero_ps();
@@ -152,10 +188,10 @@ TVNNI __attribute__((always_inline)) static inline void tile(const int RT, const
         __m512i s[VG][VT];
         for (int g = 0; g < VG; g++)
             for (int t = 0; t < RT; t++) s[g][t] = _mm512_setzero_si512();
-        const int32_t *pb = P + b * 16 * VR;
-        const float *Fb = F + 3 * b * VR;
-        for (int p = 0; p < 16; p++) {
-            if (KIND == VK_SPLIT && p == 8) { /* Q6_K: the first 16-element sub-block is complete */
+        const uint32_t *pb = P + b * steps * VR;
+        const float *Fb = F + VF * b * VR;
+        for (int p = 0; p < steps; p++) {
+            if (SPLIT && p == steps / 2) { /* Q6_K: the first 16-element sub-block is complete */
                 VNNI_FLUSH(Fb)
                 for (int g = 0; g < VG; g++)
                     for (int t = 0; t < RT; t++) s[g][t] = _mm512_setzero_si512();
@@ -163,20 +199,35 @@ TVNNI __attribute__((always_inline)) static inline void tile(const int RT, const
             const __m512i w0 = _mm512_load_si512(pb + p * VR), w1 = _mm512_load_si512(pb + p * VR + 16);
             const __m512i w2 = _mm512_load_si512(pb + p * VR + 32);
             for (int t = 0; t < RT; t++) {
-                int32_t pair;
-                memcpy(&pair, x.q + t * x.ldq + 32 * b + 2 * p, 4);
-                const __m512i xv = _mm512_set1_epi32(pair);
-                s[0][t] = _mm512_dpwssd_epi32(s[0][t], w0, xv);
-                s[1][t] = _mm512_dpwssd_epi32(s[1][t], w1, xv);
-                s[2][t] = _mm512_dpwssd_epi32(s[2][t], w2, xv);
+                int32_t dword;
+                memcpy(&dword, x.q + t * x.ldq + 32 * BYTES * b + 4 * p, 4);
+                const __m512i xv = _mm512_set1_epi32(dword);
+                if (BYTES == 2) {
+                    s[0][t] = _mm512_dpwssd_epi32(s[0][t], w0, xv);
+                    s[1][t] = _mm512_dpwssd_epi32(s[1][t], w1, xv);
+                    s[2][t] = _mm512_dpwssd_epi32(s[2][t], w2, xv);
+                } else {
+                    s[0][t] = _mm512_dpbusd_epi32(s[0][t], w0, xv);
+                    s[1][t] = _mm512_dpbusd_epi32(s[1][t], w1, xv);
+                    s[2][t] = _mm512_dpbusd_epi32(s[2][t], w2, xv);
+                }
             }
         }
-        VNNI_FLUSH(KIND == VK_SPLIT ? Fb + VR : Fb)
-        if (KIND == VK_MIN)
+        VNNI_FLUSH(SPLIT ? Fb + VR : Fb)
+        if (OFF == OFF_BLOCK)
             for (int t = 0; t < RT; t++) {
-                const __m512 sum = _mm512_set1_ps(x.sx[t * x.lddx + b]);
+                const __m512 sum = _mm512_set1_ps(x.s[t * x.lddx + b]);
                 for (int g = 0; g < VG; g++)
                     acc[g][t] = _mm512_fmadd_ps(_mm512_load_ps(Fb + 2 * VR + 16 * g), sum, acc[g][t]);
+            }
+        if (OFF == OFF_HALF)
+            for (int t = 0; t < RT; t++) {
+                const __m512 lo = _mm512_set1_ps(x.sh[2 * (t * x.lddx + b)]);
+                const __m512 hi = _mm512_set1_ps(x.sh[2 * (t * x.lddx + b) + 1]);
+                for (int g = 0; g < VG; g++) {
+                    acc[g][t] = _mm512_fmadd_ps(_mm512_load_ps(Fb + 2 * VR + 16 * g), lo, acc[g][t]);
+                    acc[g][t] = _mm512_fmadd_ps(_mm512_load_ps(Fb + 3 * VR + 16 * g), hi, acc[g][t]);
+                }
             }
     }
     for (int t = 0; t < RT; t++)
@@ -184,23 +235,44 @@ TVNNI __attribute__((always_inline)) static inline void tile(const int RT, const
             ck_tile_store16(y + t * ldy + 16 * g, acc[g][t], nm[g], first, bias ? bias + 16 * g : NULL);
 }
 
-typedef void (*tile_fn)(int64_t, vnni_x, const int32_t *, const float *, float *, int64_t, const __mmask16 *, int,
+/* The tile kinds: (bytes, split, offsets) of each dtype family on each path. */
+enum { K16_PLAIN, K16_MIN, K16_SPLIT, K8, K8_SPLIT, KINDS };
+
+typedef void (*tile_fn)(int64_t, vnni_x, const uint32_t *, const float *, float *, int64_t, const __mmask16 *, int,
                         const float *);
-#define TILE_VNNI(R, KIND)                                                                                                 TVNNI static void tile_##KIND##_##R(int64_t nbk, vnni_x x, const int32_t *P, const float *F, float *y,                                                    int64_t ldy, const __mmask16 nm[VG], int first, const float *bias) {                   tile(R, KIND, nbk, x, P, F, y, ldy, nm, first, bias);                                                              }
-#define TILES_VNNI(KIND) TILE_VNNI(1, KIND) TILE_VNNI(2, KIND) TILE_VNNI(3, KIND) TILE_VNNI(4, KIND)
-TILES_VNNI(VK_PLAIN)
-TILES_VNNI(VK_SPLIT)
-TILES_VNNI(VK_MIN)
-static const tile_fn tiles[VK_KINDS][VT] = {
-    [VK_PLAIN] = {tile_VK_PLAIN_1, tile_VK_PLAIN_2, tile_VK_PLAIN_3, tile_VK_PLAIN_4},
-    [VK_SPLIT] = {tile_VK_SPLIT_1, tile_VK_SPLIT_2, tile_VK_SPLIT_3, tile_VK_SPLIT_4},
-    [VK_MIN] = {tile_VK_MIN_1, tile_VK_MIN_2, tile_VK_MIN_3, tile_VK_MIN_4},
+#define TILE_VNNI(NAME, R, BYTES, SPLIT, OFF)                                                                          \
+    TVNNI static void NAME##_##R(int64_t nbk, vnni_x x, const uint32_t *P, const float *F, float *y, int64_t ldy,     \
+                                 const __mmask16 nm[VG], int first, const float *bias) {                               \
+        tile(R, BYTES, SPLIT, OFF, nbk, x, P, F, y, ldy, nm, first, bias);                                             \
+    }
+#define TILES_VNNI(NAME, BYTES, SPLIT, OFF)                                                                            \
+    TILE_VNNI(NAME, 1, BYTES, SPLIT, OFF)                                                                              \
+    TILE_VNNI(NAME, 2, BYTES, SPLIT, OFF)                                                                              \
+    TILE_VNNI(NAME, 3, BYTES, SPLIT, OFF)                                                                              \
+    TILE_VNNI(NAME, 4, BYTES, SPLIT, OFF)
+TILES_VNNI(t16_plain, 2, 0, OFF_NONE)
+TILES_VNNI(t16_min, 2, 0, OFF_BLOCK)
+TILES_VNNI(t16_split, 2, 1, OFF_NONE)
+TILES_VNNI(t8, 1, 0, OFF_BLOCK)
+TILES_VNNI(t8_split, 1, 1, OFF_HALF)
+#define TILE_ROW(NAME) {NAME##_1, NAME##_2, NAME##_3, NAME##_4}
+static const tile_fn tiles[KINDS][VT] = {
+    [K16_PLAIN] = TILE_ROW(t16_plain), [K16_MIN] = TILE_ROW(t16_min), [K16_SPLIT] = TILE_ROW(t16_split),
+    [K8] = TILE_ROW(t8),               [K8_SPLIT] = TILE_ROW(t8_split),
 };
 
-static void vnni_slice(const int16_t *q, const float *dx, const float *sx, int64_t T, const ck_weight *w,
-                       const float *bias, float *y, int64_t n_lo, int64_t n_hi, int32_t *P, float *F) {
+static int tile_kind(int32_t dt, int int8) {
+    if (int8) return dt == CK_Q6_K ? K8_SPLIT : K8;
+    if (dt == CK_Q6_K) return K16_SPLIT;
+    return dt == CK_Q4_1 || dt == CK_Q5_1 || dt == CK_Q4_K || dt == CK_Q5_K ? K16_MIN : K16_PLAIN;
+}
+
+/* ------------------------------------------------------------------ driver */
+
+static void vnni_slice(vnni_x xs, int64_t T, const ck_weight *w, int int8, const float *bias, float *y, int64_t n_lo,
+                       int64_t n_hi, uint32_t *P, float *F) {
     const int64_t K = w->cols, N = w->rows, nb = K / 32;
-    const tile_fn *kind = tiles[vnni_kind(w->dtype)];
+    const tile_fn *kind = tiles[tile_kind(w->dtype, int8)];
     for (int64_t n0 = n_lo; n0 < n_hi; n0 += VR) {
         const int64_t nr = n_hi - n0 < VR ? n_hi - n0 : VR;
         __mmask16 nm[VG];
@@ -210,40 +282,44 @@ static void vnni_slice(const int16_t *q, const float *dx, const float *sx, int64
         }
         for (int64_t b0 = 0; b0 < nb; b0 += VB) {
             const int64_t nbk = nb - b0 < VB ? nb - b0 : VB;
-            pack_panel(w, n0, nr, b0, nbk, P, F);
+            (int8 ? pack_panel8 : pack_panel16)(w, n0, nr, b0, nbk, P, F);
             const int first = b0 == 0, last = b0 + nbk >= nb;
             for (int64_t m0 = 0; m0 < T; m0 += VT) {
-                const int64_t mt = T - m0 < VT ? T - m0 : VT;
-                const vnni_x x = {q + m0 * K + 32 * b0, dx + m0 * nb + b0, sx ? sx + m0 * nb + b0 : NULL, K, nb};
+                const int64_t mt = T - m0 < VT ? T - m0 : VT, blk = m0 * nb + b0;
+                const vnni_x x = {xs.q + m0 * xs.ldq + 32 * (int8 ? 1 : 2) * b0, xs.dx + blk, xs.s + blk,
+                                  xs.sh + 2 * blk, xs.ldq, nb};
                 kind[mt - 1](nbk, x, P, F, y + m0 * N + n0, N, nm, first, last && bias ? bias + n0 : NULL);
             }
         }
     }
 }
 
-int64_t ck_gemm_vnni_scratch_floats(void) { return VB * 16 * VR + 3 * VB * VR; }
-
-int ck_gemm_vnni_takes(int32_t dtype) { return dtype == CK_MXFP4 || dtype == CK_Q8_0 || ck_is_qblock(dtype); }
+int64_t ck_gemm_vnni_scratch_floats(void) { return VB * 16 * VR + VF * VB * VR; }
 
 int ck_gemm_vnni(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
                  int team) {
     const int64_t K = w->cols, N = w->rows, nb = K / 32;
-    const int sums = vnni_kind(w->dtype) == VK_MIN;
-    /* shared: q[T][K] int16 (K / 2 floats per row), then dx[T][nb], then (VK_MIN) sx[T][nb] */
-    float *shared = ck_buffer_reserve(&ctx->shared[CK_SHARED_GEMM_X], T * (K / 2 + (sums ? 2 : 1) * nb));
+    const int int8 = ck_gemm_vnni8_takes(w->dtype);
+    const int64_t ldq = int8 ? K : 2 * K; /* bytes per token row of x */
+    /* shared: x[T][ldq bytes], then d_x[T][nb], the block sums [T][nb], the half sums [T][2·nb] */
+    float *shared = ck_buffer_reserve(&ctx->shared[CK_SHARED_GEMM_X], T * (ldq / 4 + 4 * nb));
     if (!shared) return CK_ERR_NOMEM;
-    int16_t *q = (int16_t *)shared;
-    float *dx = shared + T * K / 2, *sx = sums ? dx + T * nb : NULL;
+    float *dx = shared + T * ldq / 4, *s = dx + T * nb, *sh = s + T * nb;
+    const vnni_x xs = {(const uint8_t *)shared, dx, s, sh, ldq, nb};
     for (int i = 0; i < team; i++)
         if (!ck_buffer_reserve(&ctx->thread_scratch[i], ck_gemm_vnni_scratch_floats())) return CK_ERR_NOMEM;
     CK_PARALLEL(team, nt, id, {
         int64_t lo, hi;
         ck_split(T, nt, id, 1, &lo, &hi);
-        for (int64_t t = lo; t < hi; t++) ck_x16_blocks(x + t * K, K, q + t * K, dx + t * nb, sx ? sx + t * nb : NULL);
+        for (int64_t t = lo; t < hi; t++) {
+            uint8_t *qt = (uint8_t *)shared + t * ldq;
+            if (int8) x8_blocks(x + t * K, K, (int8_t *)qt, dx + t * nb, s + t * nb, sh + 2 * t * nb);
+            else ck_x16_blocks(x + t * K, K, (int16_t *)qt, dx + t * nb, s + t * nb);
+        }
         CK_BARRIER(nt);
         ck_split(N, nt, id, 16, &lo, &hi);
         float *scratch = ctx->thread_scratch[id].ptr;
-        if (hi > lo) vnni_slice(q, dx, sx, T, w, bias, y, lo, hi, (int32_t *)scratch, scratch + VB * 16 * VR);
+        if (hi > lo) vnni_slice(xs, T, w, int8, bias, y, lo, hi, (uint32_t *)scratch, scratch + VB * 16 * VR);
     });
     return CK_OK;
 }

@@ -191,21 +191,12 @@ int64_t ck_prepared_x_floats(const ck_weight *w) {
  * the block holds NaN or ±inf (so the output is NaN like the reference), *sumq = Σ q. */
 __attribute__((target("avx2,fma"))) static inline void x16_block(const float *xb, __m256i hl_out[2], float *d,
                                                                   int32_t *sumq) {
-    const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
     const __m256i qmax = _mm256_set1_epi32(MX_QMAX), qmin = _mm256_set1_epi32(-MX_QMAX);
     const __m256i half = _mm256_set1_epi32(128), lowbyte = _mm256_set1_epi32(255);
-    __m256 v[4], m = _mm256_setzero_ps(), bad = _mm256_setzero_ps();
-    for (int k = 0; k < 4; k++) {
-        v[k] = _mm256_loadu_ps(xb + 8 * k);
-        __m256 a = _mm256_and_ps(v[k], absmask);
-        bad = _mm256_or_ps(bad, _mm256_cmp_ps(a, _mm256_set1_ps(INFINITY), _CMP_NLT_UQ)); /* NaN or inf */
-        m = _mm256_max_ps(m, a);
-    }
-    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
-    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-    m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
-    /* blocks below 2⁻⁶⁰ are scaled up first, so MX_QMAX / max stays finite (the factor is undone in d) */
-    const float pre = _mm_cvtss_f32(m4) < 0x1p-60f ? 0x1p64f : 1.f, amax = _mm_cvtss_f32(m4) * pre;
+    __m256 v[4];
+    float pre;
+    int bad;
+    const float amax = ck_x32_absmax(xb, v, &pre, &bad);
     const float inv = amax > 0.f ? (float)MX_QMAX / amax : 0.f;
     __m256i hl[4], qsum = _mm256_setzero_si256();
     for (int k = 0; k < 4; k++) {
@@ -224,7 +215,7 @@ __attribute__((target("avx2,fma"))) static inline void x16_block(const float *xb
     __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(qsum), _mm256_extracti128_si256(qsum, 1));
     s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
     s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
-    *d = _mm256_movemask_ps(bad) ? NAN : amax / (float)MX_QMAX / pre;
+    *d = bad ? NAN : amax / (float)MX_QMAX / pre;
     *sumq = _mm_cvtsi128_si32(s4);
 }
 

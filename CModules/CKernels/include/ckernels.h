@@ -171,14 +171,14 @@ int ck_linear_uses_gemm(const ck_context *ctx, int32_t dtype, int64_t T);
 /** 1 when ck_linear on this context with T activation rows of a `dtype` weight rounds the activations to bf16 right
  *  now (our GEMM's vdpbf16ps path), 0 when it keeps them in float32 (or 16-bit fixed point, see quant.c). */
 int ck_linear_rounds_x_bf16(const ck_context *ctx, int32_t dtype, int64_t T);
-/** 8-bit activations in our GEMM for GGUF's block types Q4_0 … Q6_K on AVX512-VNNI CPUs (gemm_vnni8.c: vpdpbusd,
+/** 8-bit activations in our GEMM for GGUF's block types Q4_0 … Q6_K on AVX512-VNNI CPUs (gemm_vnni.c: vpdpbusd,
  *  x rounded per 32-block to int8; on by default). Off (0), those GEMMs run the 16-bit fixed-point tiles of
- *  gemm_vnni.c (NMSE ~4e-10 instead of ~2e-5 per linear, 1.5–1.7× slower). Process-wide. */
+ *  gemm_vnni.c (NMSE ~4e-10 instead of ~2e-5 per linear, 1.1–1.7× slower). Process-wide. */
 void ck_set_int8_gemm(int on);
 /** Current value of the 8-bit GEMM switch (1 on). */
 int ck_int8_gemm_enabled(void);
 /** 1 when ck_linear on this context with T activation rows of a `dtype` weight rounds the activations to int8 per
- *  32-block right now (gemm_vnni8.c). */
+ *  32-block right now (gemm_vnni.c). */
 int ck_linear_rounds_x_int8(const ck_context *ctx, int32_t dtype, int64_t T);
 
 /* ---------------------------------------------------------------- direct OpenBLAS (benchmark baseline) */
