@@ -50,8 +50,8 @@ extension BLASBackend {
     }
 
     /// 8-bit activations in our GEMM for the GGUF block types Q4_0 … Q6_K on AVX512-VNNI CPUs (process-wide, default
-    /// true): `vpdpbusd` on x rounded per 32-block to int8 (NMSE ≈ 2e-5 per linear, as ggml's Q8_0 activations), 1.1–1.7×
-    /// the 16-bit fixed-point tiles that run when it is false (NMSE ≈ 4e-10). See README, Numerics.
+    /// true): `vpdpbusd` on x rounded per 32-block to int8 (NMSE ≈ 2e-5 per linear, as ggml's Q8_0 activations),
+    /// 1.1–1.7× the 16-bit fixed-point tiles that run when it is false (NMSE ≈ 4e-10). See README, Numerics.
     public static var int8GEMM: Bool {
         get { ck_int8_gemm_enabled() != 0 }
         set { ck_set_int8_gemm(newValue ? 1 : 0) }

@@ -1,8 +1,8 @@
 import ArgumentParser
 import BLASBackend
 
-/// `--gemv-path`, `--simd`, `--gemm-path`, `--bf16-dot`, `--int8-gemm`, `--gemv-max-rows`: which instruction paths the BLAS backend's
-/// C kernels take (process-wide; shared by `bench run` and the commands that run a model).
+/// `--gemv-path`, `--simd`, `--gemm-path`, `--bf16-dot`, `--int8-gemm`, `--gemv-max-rows`: which instruction paths
+/// the BLAS backend's C kernels take (process-wide; shared by `bench run` and the commands that run a model).
 struct KernelOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "Integer GEMV path of the blas backend (MXFP4, Q4_0…Q6_K, and Q8_0 with VNNI): auto, avx2, vpshufb or vpermb "

@@ -13,8 +13,8 @@ enum ConformanceBackends {
     /// and Q8_0 run its float32 microkernel, as on AVX-512 CPUs without VNNI, instead of the VNNI tiles `blas` runs)
     /// and the opt-in `vdpbf16ps` BF16 GEMM where the CPU has AVX512-BF16; `blas-vpshufb` (only on VNNI+VBMI CPUs)
     /// holds the 512-bit MXFP4 GEMV on the lookup of VNNI CPUs without VBMI; `blas-int16` (VNNI CPUs) runs the GGUF
-    /// block types' GEMM on the 16-bit fixed-point tiles instead of the default 8-bit ones. `auto` routes each op to one of the two
-    /// backends by its default tuning profile.
+    /// block types' GEMM on the 16-bit fixed-point tiles instead of the default 8-bit ones. `auto` routes each op to
+    /// one of the two backends by its default tuning profile.
     static let factories: [BackendFactory] = [
         BackendFactory("swift") { SwiftBackend(threads: $0) },
         BackendFactory("blas") { BLASBackend(threads: $0) },

@@ -123,9 +123,11 @@ final class SIMDPathTests: XCTestCase {
                     XCTAssertFalse(out.contains { !$0.isFinite }, "\(dtype) T=\(rows) \(path)")
                     outputs.append(out.map(\.bitPattern))
                 }
-                XCTAssertNotEqual(outputs[0], outputs[2], "\(dtype) T=\(rows): identical bits, the VNNI GEMM did not run")
+                XCTAssertNotEqual(outputs[0], outputs[2],
+                                  "\(dtype) T=\(rows): identical bits, the VNNI GEMM did not run")
                 if blockTypes.contains(dtype) {
-                    XCTAssertNotEqual(outputs[0], outputs[1], "\(dtype) T=\(rows): identical bits, int8 tiles did not run")
+                    XCTAssertNotEqual(outputs[0], outputs[1],
+                                      "\(dtype) T=\(rows): identical bits, the int8 tiles did not run")
                 }
             }
         }
