@@ -41,6 +41,8 @@ public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
     public var usingAVX512Kernels: Bool = false
     /// The BF16 GEMM uses `vdpbf16ps` now (`BLASBackend.bf16DotProducts` on and the CPU has AVX512-BF16).
     public var usingBF16DotKernels: Bool = false
+    /// Our GEMM runs the GGUF block types on 8-bit activations now (`BLASBackend.int8GEMM` on and VNNI in use).
+    public var usingInt8GEMMKernels: Bool = false
     /// GEMM path per weight dtype of a default BLAS backend now (`cblas` or `own`), e.g. `["bf16": "own", …]`.
     public var gemmPaths: [String: String] = [:]
 
@@ -76,13 +78,14 @@ public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
             cpuHasBF16: ck_has_avx512_bf16() != 0,
             usingAVX512Kernels: ck_avx512_enabled() != 0,
             usingBF16DotKernels: ck_bf16_dot_enabled() != 0,
+            usingInt8GEMMKernels: ck_vnni_enabled() != 0 && ck_int8_gemm_enabled() != 0,
             gemmPaths: Dictionary(uniqueKeysWithValues: DType.allCases.map {
                 ($0.rawValue, GEMMPath(code: ck_gemm_path_for(nil, $0.ckDType)).rawValue)
             }))
     }
 
     /// The instruction paths the C kernels take now, e.g. "AVX-512 float kernels; MXFP4 GEMV AVX512-VNNI+VBMI;
-    /// Q8_0 GEMV AVX512-VNNI; Q4_0…Q6_K GEMV AVX512-VNNI; GEMM own (bf16 vdpbf16ps) for bf16, f16, q8_0, mxfp4, …,
+    /// Q8_0 GEMV AVX512-VNNI; Q4_0…Q6_K GEMV AVX512-VNNI; GEMM own (Q4_0…Q6_K int8 vpdpbusd) for bf16, f16, q8_0, …,
     /// cblas for f32".
     public var kernelPaths: String {
         guard usingAVX2Kernels else { return "portable scalar" }
@@ -92,9 +95,15 @@ public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
         for path in [GEMMPath.own, .cblas] {
             let dtypes = DType.allCases.map(\.rawValue).filter { gemmPaths[$0] == path.rawValue }
             guard !dtypes.isEmpty else { continue }
-            let dot = path == .own && usingBF16DotKernels && dtypes.contains(DType.bf16.rawValue)
-            let bf16 = dot ? " (bf16 vdpbf16ps)" : ""
-            gemm.append("\(path.rawValue)\(bf16) for \(dtypes.joined(separator: ", "))")
+            var notes: [String] = []
+            if path == .own && usingBF16DotKernels && dtypes.contains(DType.bf16.rawValue) {
+                notes.append("bf16 vdpbf16ps")
+            }
+            if path == .own && usingVNNIKernels {
+                notes.append(usingInt8GEMMKernels ? "Q4_0…Q6_K int8 vpdpbusd" : "Q4_0…Q6_K int16 vpdpwssd")
+            }
+            let extra = notes.isEmpty ? "" : " (\(notes.joined(separator: "; ")))"
+            gemm.append("\(path.rawValue)\(extra) for \(dtypes.joined(separator: ", "))")
         }
         let blocks = usingVNNIKernels ? "AVX512-VNNI" : "AVX2 vpmaddubsw"
         return "\(float); MXFP4 GEMV \(mxfp4); Q8_0 GEMV \(usingVNNIKernels ? "AVX512-VNNI" : "float"); "
