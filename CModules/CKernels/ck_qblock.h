@@ -1,4 +1,4 @@
-/* Shared pieces of the integer GEMVs of the GGUF block types Q4_0 … Q6_K (quant_legacy.c, quant_k.c): the prepared
+/* Shared pieces of the integer GEMVs of the GGUF block types Q4_0 … Q6_K (quant_legacy.c, quant_k.c, quant_k8.c): the prepared
  * activations (ck_qb_prepare_x, layout in quant_legacy.c), the integer block dot products, and the per-(dtype, NX)
  * row functions with their dispatch. Internal to CKernels. */
 #ifndef CK_QBLOCK_H
@@ -84,6 +84,14 @@ __attribute__((target("avx2,fma"), always_inline)) static inline __m256i kq_leve
                                                 _mm256_set1_epi8(0x10)));
     return u;
 }
+
+/* Prefetch of a K-quant super-block's bytes (up to 210). */
+#define KQ_PREFETCH(b)                                                                                                 \
+    do {                                                                                                               \
+        MX_PREFETCH(b);                                                                                                \
+        MX_PREFETCH((b) + 64);                                                                                         \
+        MX_PREFETCH((b) + 128);                                                                                        \
+    } while (0)
 
 /* One prepared x vector: the byte layout, d_x per block, the sum of the block's rounded x (d_x · Σ q_x). */
 typedef struct {

@@ -141,13 +141,20 @@ int ck_linear_rounds_x_bf16(const ck_context *ctx, int32_t dtype, int64_t T) {
            ck_bf16_dot_enabled();
 }
 
+int ck_linear_rounds_x_int8(const ck_context *ctx, int32_t dtype, int64_t T) {
+    return ck_is_kquant(dtype) && ck_gemv_level() >= CK_LEVEL_VNNI && !ck_linear_uses_gemm(ctx, dtype, T);
+}
+
 int ck_linear_impl_flags(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
                          int threads, int flags) {
     ck_init();
     if (!ck_dtype_valid(w->dtype)) return CK_ERR_DTYPE;
     if (T < 1 || w->rows < 1 || w->cols < 1) return CK_ERR_ARGUMENT;
     if (threads > ctx->max_threads) threads = ctx->max_threads;
-    const int level = ck_gemv_level(), avx2 = level >= CK_LEVEL_AVX2;
+    int level = ck_gemv_level();
+    /* the K-quants' VNNI GEMV rounds x to 8 bits (quant_k8.c): exact-x callers take their 16-bit AVX2 GEMV */
+    if ((flags & CK_LINEAR_EXACT_X) && ck_is_kquant(w->dtype) && level > CK_LEVEL_AVX2) level = CK_LEVEL_AVX2;
+    const int avx2 = level >= CK_LEVEL_AVX2;
     const int team = ck_team(threads, w->rows * w->cols, MIN_WORK_PER_THREAD);
     switch (linear_path(ctx, w->dtype, T, level)) {
     case PATH_GEMV: return linear_gemv(ctx, x, T, w, bias, y, team, level);
@@ -194,7 +201,8 @@ int ck_linear_class(const ck_context *ctx, int32_t dtype, int64_t T, int *produc
         cls = CK_ICLASS_INT8_VNNI512;
         products = 2;
     } else if (ck_is_qblock(dtype) && level >= CK_LEVEL_AVX2) {
-        /* Q4_0 … Q6_K (quant_legacy.c, quant_k.c): 16-bit activations as two byte halves, like MXFP4 */
+        /* Q4_0 … Q6_K (quant_legacy.c, quant_k.c): 16-bit activations as two byte halves, like MXFP4; the K-quants'
+         * 8-bit ones on VNNI (quant_k8.c) also take two instructions per 64 products (vpmaddubsw, vpdpwssd) */
         cls = level >= CK_LEVEL_VNNI ? CK_ICLASS_INT8_VNNI512 : CK_ICLASS_INT8_MADDUBS256;
         products = 2;
     }

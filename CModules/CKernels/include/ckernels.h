@@ -171,6 +171,10 @@ int ck_linear_uses_gemm(const ck_context *ctx, int32_t dtype, int64_t T);
 /** 1 when ck_linear on this context with T activation rows of a `dtype` weight rounds the activations to bf16 right
  *  now (our GEMM's vdpbf16ps path), 0 when it keeps them in float32 (or 16-bit fixed point, see quant.c). */
 int ck_linear_rounds_x_bf16(const ck_context *ctx, int32_t dtype, int64_t T);
+/** 1 when ck_linear on this context with T activation rows of a `dtype` weight rounds the activations to 8 bits per
+ *  256 elements right now (the K-quants' GEMV on the AVX512-VNNI path, quant_k8.c), 0 when it keeps at least 16-bit
+ *  fixed point. */
+int ck_linear_rounds_x_int8(const ck_context *ctx, int32_t dtype, int64_t T);
 
 /* ---------------------------------------------------------------- direct OpenBLAS (benchmark baseline) */
 
