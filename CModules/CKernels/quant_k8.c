@@ -174,8 +174,12 @@ k8_row(const int32_t DT, const uint8_t *row, int64_t ns, const k8_x *x, const in
             const __m256i bsum = _mm256_loadu_si256((const __m256i *)(x[k].bs + 16 * s));
             /* Q6_K: −32·Σ_j sc_j·Σ q_j in the same int32 sum */
             __m512i sumi = DT == CK_Q6_K ? _mm512_zextsi256_si512(_mm256_madd_epi16(sm, bsum)) : _mm512_setzero_si512();
-            for (int c = 0; c < 4; c++)
-                sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(u[c], _mm512_loadu_si512(xq + 64 * c)), S[c]);
+            for (int c = 0; c < 4; c++) {
+                const __m512i p = _mm512_maddubs_epi16(u[c], _mm512_loadu_si512(xq + 64 * c));
+                /* sumi += p·S[c] pairwise; as asm, since clang splits a vpdpwssd chain into vpmaddwd + vpaddd (to
+                 * shorten it; the super-blocks' chains overlap anyway): 6% fewer cycles per super-block */
+                __asm__("vpdpwssd %2, %1, %0" : "+v"(sumi) : "v"(p), "v"(S[c]));
+            }
             const float dx = x[k].dx[s];
             acc[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi), _mm512_set1_ps(d * dx), acc[k]);
             if (DT != CK_Q6_K) /* lanes 0–3 are sc·0 */

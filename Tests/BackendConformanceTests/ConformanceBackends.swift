@@ -56,4 +56,14 @@ extension ConformanceBackends {
         }
         return (backend as? BLASBackend)?.linearRoundsActivationsToBF16(dtype: dtype, rows: rows) ?? false
     }
+
+    /// Whether `backend` (BLAS, or auto routing `op` of this dtype and T to BLAS) rounds the activations of a linear
+    /// on `rows` rows of a `dtype` weight to 8 bits right now (the K-quants' VNNI GEMV; see `Tolerance.linearInt8`).
+    /// For `moe`, pass rows = 1: its expert groups run that GEMV whenever a group is small enough.
+    static func roundsActivationsToInt8(_ backend: any Backend, op: OpKind = .linear, dtype: DType, rows: Int) -> Bool {
+        if let auto = backend as? AutoBackend {
+            return roundsActivationsToInt8(auto.route(op, dtype: dtype, tokens: rows), op: op, dtype: dtype, rows: rows)
+        }
+        return (backend as? BLASBackend)?.linearRoundsActivationsToInt8(dtype: dtype, rows: rows) ?? false
+    }
 }

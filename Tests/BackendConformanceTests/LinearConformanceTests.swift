@@ -45,7 +45,8 @@ struct LinearCase: ConformanceCase {
         out.poison()
         try backend.linear(x.view, weight: weight, bias: bias?.view, out: out.view)
         let bf16Dot = ConformanceBackends.roundsActivationsToBF16(backend, dtype: weight.dtype, rows: x.view.rows)
-        let tolerance = Tolerance.linear(weight.dtype, bf16Dot: bf16Dot)
+        let int8 = ConformanceBackends.roundsActivationsToInt8(backend, dtype: weight.dtype, rows: x.view.rows)
+        let tolerance = Tolerance.linear(weight.dtype, bf16Dot: bf16Dot, int8: int8)
         if let problem = Comparison.check(out, expected: expected, tolerance: tolerance, normFloor: normFloor) {
             return problem
         }

@@ -63,7 +63,8 @@ struct MoECase: ConformanceCase {
         // an expert's token group reaches the GEMM from 5 tokens on; whether it does depends on the routing
         let bf16Dot = ConformanceBackends.roundsActivationsToBF16(backend, dtype: weights.gateUp.dtype,
                                                                   rows: x.view.rows)
-        let tolerance = Tolerance.moe(weights.gateUp.dtype, bf16Dot: bf16Dot)
+        let int8 = ConformanceBackends.roundsActivationsToInt8(backend, op: .moe, dtype: weights.gateUp.dtype, rows: 1)
+        let tolerance = Tolerance.moe(weights.gateUp.dtype, bf16Dot: bf16Dot, int8: int8)
         if let problem = Comparison.check(out, expected: expected, tolerance: tolerance) { return problem }
         return xSnapshot.changes().map { "read-only input x was modified: \($0)" }
     }

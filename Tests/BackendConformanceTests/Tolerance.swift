@@ -36,11 +36,23 @@ enum Tolerance {
     /// BF16 weight storage's own rounding), and ≤ 2⁻¹⁶ ≈ 1.5e-5 for a single term; 3e-5 still fails a lost term in
     /// rows of up to ~30000 inputs, a wrong index or an unwritten element.
     static let linearBF16Dot = 3e-5
-    /// Weight dtypes whose BLAS GEMV rounds x to 16-bit fixed point.
+    /// linear with Q4_K, Q5_K, Q6_K weights where the BLAS backend's GEMV runs on AVX512-VNNI (T ≤ 32, Q6_K ≤ 16;
+    /// see `BLASBackend.linearRoundsActivationsToInt8`): x is rounded to 8 bits per 256-element super-block as ggml's
+    /// Q8_K does (q = round(127·x/max|x|), error ≤ max|x|/254 per element) and the products are summed exactly in
+    /// int32. Expected NMSE on these uniform inputs (1/127)²/12 ÷ 1/3 ≈ 1.6e-5; measured over the 73 int8 cases of
+    /// the conformance suite (each at 1 and 2 threads): median 1.5e-5, 90th percentile 1.8e-5, worst 6.2e-5 (a
+    /// one-output case: its error is one squared sum, so its spread is wide; the denominator is floored at Σ(x·w)² as
+    /// for `linearFixedPoint`); the edge cases of `IntegerGEMVPathTests` (one outlier of 1000 in a super-block of ±1)
+    /// 3.3e-5. 2e-4 leaves 3× over the worst case and still fails a lost sub-block (≥ 3.8e-3 even in the widest row,
+    /// 33 super-blocks), a wrong scale, a lost element of a 256-wide row (≈ 4e-3) or an unwritten element.
+    static let linearInt8 = 2e-4
+    /// Weight dtypes whose BLAS GEMV rounds x (16-bit fixed point, or 8 bits: `linearInt8`).
     static func roundsActivations(_ dtype: DType) -> Bool { dtype != .f32 && dtype != .f16 && dtype != .bf16 }
-    /// The linear threshold for a weight dtype; `bf16Dot`: the backend rounds this case's activations to bf16.
-    static func linear(_ dtype: DType, bf16Dot: Bool = false) -> Double {
+    /// The linear threshold for a weight dtype; `bf16Dot`: the backend rounds this case's activations to bf16; `int8`:
+    /// to 8 bits.
+    static func linear(_ dtype: DType, bf16Dot: Bool = false, int8: Bool = false) -> Double {
         if bf16Dot { return linearBF16Dot }
+        if int8 { return linearInt8 }
         return roundsActivations(dtype) ? linearFixedPoint : linear
     }
     /// attention: headDim-term f32 dot products, exp of scores up to ~±10 (relative error of exp ≈ |score|·2⁻²⁴),
@@ -61,9 +73,16 @@ enum Tolerance {
     /// keeps float32 activations, so routing is exact). Measured 8.1–8.5e-6 on the tiny config's sizes at T = 33 and
     /// 200; 1e-4 leaves 12×.
     static let moeBF16Dot = 1e-4
-    /// The moe threshold for an expert dtype; `bf16Dot`: the backend may round this case's expert inputs to bf16.
-    static func moe(_ dtype: DType, bf16Dot: Bool = false) -> Double {
+    /// moe with K-quant experts where the BLAS backend's expert GEMVs round their input to 8 bits (`linearInt8`,
+    /// ≈ 1.6e-5 each; the router keeps 16-bit activations, so routing is unchanged): the errors of gate_up and down
+    /// add up and the clamped SwiGLU between them passes them on. Measured 3.3e-5 … 8.2e-5 over the K-quant cases of
+    /// `testMoE` (H = I = 256); 5e-4 leaves 6×.
+    static let moeInt8 = 5e-4
+    /// The moe threshold for an expert dtype; `bf16Dot`: the backend may round this case's expert inputs to bf16;
+    /// `int8`: to 8 bits.
+    static func moe(_ dtype: DType, bf16Dot: Bool = false, int8: Bool = false) -> Double {
         if bf16Dot { return moeBF16Dot }
+        if int8 { return moeInt8 }
         return roundsActivations(dtype) ? moeFixedPoint : moe
     }
     /// embedding: a row gather; decoding is exact in f32 except the block scales' products (Q8_0 d·q, one rounding;
