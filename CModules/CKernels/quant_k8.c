@@ -195,12 +195,13 @@ k8_row(const int32_t DT, const uint8_t *row, int64_t ns, const k8_x *x, const in
     __attribute__((target(QB_VNNI_TARGET))) static void NAME(const ck_weight *w, int64_t row0, int64_t row1,          \
                                                              const float *xp, int64_t xs, const float *bias, float *y, \
                                                              int64_t ys) {                                             \
-        const int64_t ns = w->cols / 256;                                                                              \
+        const int64_t ns = w->cols / 256, stride = kq_bytes(DT) * ns;                                                  \
         k8_x x[NX_];                                                                                                   \
         for (int k = 0; k < NX_; k++) x[k] = k8_x_at(xp + k * xs, ns);                                                 \
-        for (int64_t r = row0; r < row1; r++) {                                                                        \
+        const uint8_t *row = (const uint8_t *)w->data + row0 * stride;                                                 \
+        for (int64_t r = row0; r < row1; r++, row += stride) {                                                         \
             float res[NX_];                                                                                            \
-            k8_row(DT, ck_row_ptr(w, r), ns, x, NX_, res);                                                             \
+            k8_row(DT, row, ns, x, NX_, res);                                                                          \
             const float b = bias ? bias[r] : 0.f;                                                                      \
             for (int k = 0; k < NX_; k++) y[k * ys + (r - row0)] = res[k] + b;                                         \
         }                                                                                                              \
