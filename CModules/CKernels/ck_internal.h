@@ -338,7 +338,7 @@ void ck_prepare_x(const ck_weight *w, const float *x, float *xp, int level);
  * factors (x ≈ q·d; NaN d for a block holding NaN or ±inf), sx[n/32] (unless NULL) the rounded block sums d·Σq.
  * quant.c; used by the VNNI GEMM. */
 void ck_x16_blocks(const float *x, int64_t n, int16_t *q, float *d, float *sx);
-/* Floats one prepared x vector takes at any level (cols, or the 16-bit layouts of MXFP4 and Q8_0 when larger); a
+/* Floats one prepared x vector takes at any level (cols, or the layouts of MXFP4, Q8_0 and Q4_0 … Q6_K when larger); a
  * 64-byte multiple for those, so consecutive vectors stay aligned. */
 int64_t ck_prepared_x_floats(const ck_weight *w);
 /* 1 when ck_prepare_x is not the identity for this dtype at `level`. */
@@ -351,24 +351,28 @@ int ck_gemm512(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, c
                int exact);
 
 /* The VNNI GEMM tiles of MXFP4, Q8_0 and the GGUF block types Q4_0 … Q6_K (gemm_vnni.c; ck_vnni_enabled() must be
- * true): ck_gemm512 hands them the dtypes ck_gemm_vnni_takes. x in the integer GEMVs' 16-bit fixed point, int16
- * weight levels, vpdpwssd. */
+ * true): ck_gemm512 hands them the dtypes ck_gemm_vnni_takes. x in the integer GEMVs' 16-bit fixed point with int16
+ * weight levels (vpdpwssd), or for the block types by default int8 x with byte levels (vpdpbusd); `exact` (the MoE
+ * router, CK_LINEAR_EXACT_X) keeps 16 bits. */
 int ck_gemm_vnni_takes(int32_t dtype);
 /* Whether ck_gemm_vnni runs `dtype` on 8-bit activations (the block types while ck_int8_gemm_enabled()). */
 int ck_gemm_vnni8_takes(int32_t dtype);
-int ck_gemm_vnni(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y, int team);
+int ck_gemm_vnni(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y, int team,
+                 int exact);
 
 /* Linear on an explicit weight (also used by moe.c). */
 int ck_linear_impl(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
                    int threads);
-/* ck_linear_impl with flags: CK_LINEAR_EXACT_X keeps float32 activations where the GEMM would round them to bf16 (the
- * MoE router: a rounded logit could flip a near-tie in the top-k, a discrete change of the output). */
+/* ck_linear_impl with flags: CK_LINEAR_EXACT_X keeps float32 activations where the GEMM would round them to bf16, and
+ * 16-bit ones where the K-quants' VNNI GEMV would round them to 8 bits (the MoE router: a rounded logit could flip a
+ * near-tie in the top-k, a discrete change of the output). */
 enum { CK_LINEAR_EXACT_X = 1 };
 int ck_linear_impl_flags(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
                          int threads, int flags);
 
 /* Q4_0 … Q6_K (quant_legacy.c, quant_k.c): row decoders, GEMV rows (same contract as ck_gemv_rows) and the 16-bit
- * fixed-point activations both families' integer GEMVs read (layout: see quant_legacy.c). */
+ * fixed-point activations both families' integer GEMVs read (layout: see quant_legacy.c) below the VNNI level (the
+ * K-quants read 8-bit x there, below). */
 void ck_legacy_decode_row(const ck_weight *w, int64_t r, float *out, int avx2);
 void ck_kq_decode_row(const ck_weight *w, int64_t r, float *out, int avx2);
 void ck_legacy_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xs, int nx,
@@ -379,6 +383,12 @@ void ck_kq_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float
 int64_t ck_qb_prepared_floats(int64_t cols);
 /* half_order: the 32-weight types' layout (per pair, the blocks' first halves, then their second halves). */
 void ck_qb_prepare_x(const float *x, int64_t cols, float *xp, int half_order);
+/* The K-quants' prepared x on the VNNI path (quant_k8.c: 8-bit, one d_x per 256 elements, layout there) in
+ * ck_kq8_prepared_floats(cols) floats (a 64-byte multiple), and their GEMV rows against it. */
+int64_t ck_kq8_prepared_floats(int64_t cols);
+void ck_kq8_prepare_x(const float *x, int64_t cols, float *xp, int32_t dtype);
+void ck_kq8_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xs, int nx,
+                      const float *bias, float *y, int64_t ys);
 /* Q8_0's prepared x on the VNNI path (quant.c): per pair of 32-blocks 192 bytes (l of the 64 elements, h, 16 int32
  * corrections), then d_x per block (pad8(nb) floats); the Q4/Q5/Q6 layout extends it. */
 void ck_q8_prepare_x(const float *x, int64_t n, float *xp);

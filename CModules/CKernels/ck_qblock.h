@@ -1,5 +1,5 @@
 /* Shared pieces of the integer kernels of the GGUF block types Q4_0 … Q6_K: their layouts and level decoders (the
- * GEMVs of quant_legacy.c / quant_k.c and the VNNI GEMM of gemm_vnni.c), the GEMVs' prepared activations
+ * GEMVs of quant_legacy.c, quant_k.c, quant_k8.c and the VNNI GEMM of gemm_vnni.c), the GEMVs' prepared activations
  * (ck_qb_prepare_x, layout in quant_legacy.c), the integer block dot products, and the per-(dtype, NX) row functions
  * with their dispatch. Internal to CKernels. */
 #ifndef CK_QBLOCK_H
@@ -119,6 +119,14 @@ __attribute__((target(QB_AVX2_TARGET), always_inline)) static inline __m256i qb_
     f[3] = (float)L.z;
     return lg_levels_avx2(L, blk);
 }
+
+/* Prefetch of a K-quant super-block's bytes (up to 210). */
+#define KQ_PREFETCH(b)                                                                                                 \
+    do {                                                                                                               \
+        MX_PREFETCH(b);                                                                                                \
+        MX_PREFETCH((b) + 64);                                                                                         \
+        MX_PREFETCH((b) + 128);                                                                                        \
+    } while (0)
 
 /* One prepared x vector: the byte layout, d_x per block, the sum of the block's rounded x (d_x · Σ q_x). */
 typedef struct {

@@ -144,8 +144,10 @@ int ck_linear_rounds_x_bf16(const ck_context *ctx, int32_t dtype, int64_t T) {
 }
 
 int ck_linear_rounds_x_int8(const ck_context *ctx, int32_t dtype, int64_t T) {
-    return ck_linear_uses_gemm(ctx, dtype, T) && ck_gemm_path_for(ctx, dtype) == CK_GEMM_OWN &&
-           ck_gemm_vnni8_takes(dtype) && ck_vnni_enabled();
+    /* the K-quants' GEMV on VNNI (quant_k8.c, per 256) or the block types' 8-bit GEMM tiles (gemm_vnni.c, per 32) */
+    if (ck_linear_uses_gemm(ctx, dtype, T))
+        return ck_gemm_path_for(ctx, dtype) == CK_GEMM_OWN && ck_gemm_vnni8_takes(dtype) && ck_vnni_enabled();
+    return ck_is_kquant(dtype) && ck_gemv_level() >= CK_LEVEL_VNNI;
 }
 
 int ck_linear_impl_flags(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
@@ -154,7 +156,10 @@ int ck_linear_impl_flags(ck_context *ctx, const float *x, int64_t T, const ck_we
     if (!ck_dtype_valid(w->dtype)) return CK_ERR_DTYPE;
     if (T < 1 || w->rows < 1 || w->cols < 1) return CK_ERR_ARGUMENT;
     if (threads > ctx->max_threads) threads = ctx->max_threads;
-    const int level = ck_gemv_level(), avx2 = level >= CK_LEVEL_AVX2;
+    int level = ck_gemv_level();
+    /* the K-quants' VNNI GEMV rounds x to 8 bits (quant_k8.c): exact-x callers take their 16-bit AVX2 GEMV */
+    if ((flags & CK_LINEAR_EXACT_X) && ck_is_kquant(w->dtype) && level > CK_LEVEL_AVX2) level = CK_LEVEL_AVX2;
+    const int avx2 = level >= CK_LEVEL_AVX2;
     const int team = ck_team(threads, w->rows * w->cols, MIN_WORK_PER_THREAD);
     switch (linear_path(ctx, w->dtype, T, level)) {
     case PATH_GEMV: return linear_gemv(ctx, x, T, w, bias, y, team, level);
@@ -202,7 +207,8 @@ int ck_linear_class(const ck_context *ctx, int32_t dtype, int64_t T, int *produc
         cls = CK_ICLASS_INT8_VNNI512;
         products = 2;
     } else if (ck_is_qblock(dtype) && level >= CK_LEVEL_AVX2) {
-        /* Q4_0 … Q6_K (quant_legacy.c, quant_k.c): 16-bit activations as two byte halves, like MXFP4 */
+        /* Q4_0 … Q6_K (quant_legacy.c, quant_k.c): 16-bit activations as two byte halves, like MXFP4; the K-quants'
+         * 8-bit ones on VNNI (quant_k8.c) also take two instructions per 64 products (vpmaddubsw, vpdpwssd) */
         cls = level >= CK_LEVEL_VNNI ? CK_ICLASS_INT8_VNNI512 : CK_ICLASS_INT8_MADDUBS256;
         products = 2;
     }

@@ -258,7 +258,7 @@ int64_t ck_gemm512_scratch_floats(void) { return KC * NR + NR * KC; }
 int ck_gemm512(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y, int team,
                int exact) {
     const int64_t N = w->rows, K = w->cols;
-    if (ck_gemm_vnni_takes(w->dtype) && ck_vnni_enabled()) return ck_gemm_vnni(ctx, x, T, w, bias, y, team);
+    if (ck_gemm_vnni_takes(w->dtype) && ck_vnni_enabled()) return ck_gemm_vnni(ctx, x, T, w, bias, y, team, exact);
     for (int i = 0; i < team; i++)
         if (!ck_buffer_reserve(&ctx->thread_scratch[i], ck_gemm512_scratch_floats())) return CK_ERR_NOMEM;
     if (w->dtype == CK_BF16 && !exact && ck_bf16_dot_enabled()) {

@@ -297,9 +297,9 @@ static void vnni_slice(vnni_x xs, int64_t T, const ck_weight *w, int int8, const
 int64_t ck_gemm_vnni_scratch_floats(void) { return VB * 16 * VR + VF * VB * VR; }
 
 int ck_gemm_vnni(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
-                 int team) {
+                 int team, int exact) {
     const int64_t K = w->cols, N = w->rows, nb = K / 32;
-    const int int8 = ck_gemm_vnni8_takes(w->dtype);
+    const int int8 = !exact && ck_gemm_vnni8_takes(w->dtype); /* exact: the MoE router keeps 16 bits */
     const int64_t ldq = int8 ? K : 2 * K; /* bytes per token row of x */
     /* shared: x[T][ldq bytes], then d_x[T][nb], the block sums [T][nb], the half sums [T][2·nb] */
     float *shared = ck_buffer_reserve(&ctx->shared[CK_SHARED_GEMM_X], T * (ldq / 4 + 4 * nb));

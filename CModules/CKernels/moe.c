@@ -58,7 +58,7 @@ static int moe_decode(ck_context *ctx, const float *x, const ck_moe_weights *w, 
     float *logits = buf, *wts = logits + E, *xp = wts + K, *gu = xp + xlen_gu, *actp = gu + K * 2 * I;
     float *act = actp + K * xlen_dn, *dn = act + K * I;
 
-    int rc = ck_linear_impl(ctx, x, 1, &w->router, w->router_bias, logits, threads);
+    int rc = ck_linear_impl_flags(ctx, x, 1, &w->router, w->router_bias, logits, threads, CK_LINEAR_EXACT_X);
     if (rc != CK_OK) return rc;
     route(logits, E, K, ids, wts);
     ck_prepare_x(&w->gate_up, x, xp, level);

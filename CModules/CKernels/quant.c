@@ -183,6 +183,7 @@ int64_t ck_prepared_x_floats(const ck_weight *w) {
     if (w->dtype == CK_MXFP4) packed = 64 * mx_quads(nb) + 2 * mx_pad8(nb);
     if (w->dtype == CK_Q8_0) packed = 48 * q8_pairs(nb) + mx_pad8(nb);
     if (ck_is_qblock(w->dtype)) packed = ck_qb_prepared_floats(w->cols);
+    if (ck_is_kquant(w->dtype) && ck_kq8_prepared_floats(w->cols) > packed) packed = ck_kq8_prepared_floats(w->cols);
     return packed > w->cols ? packed : w->cols; /* also room for the plain copy of the other paths */
 }
 
@@ -314,6 +315,8 @@ void ck_prepare_x(const ck_weight *w, const float *x, float *xp, int level) {
         for (; i + 32 <= n; i += 32)
             for (int k = 0; k < 16; k++) { xp[i + k] = x[i + 2 * k]; xp[i + 16 + k] = x[i + 2 * k + 1]; }
         for (; i < n; i++) xp[i] = x[i];
+    } else if (ck_is_kquant(w->dtype) && level >= CK_LEVEL_VNNI) {
+        ck_kq8_prepare_x(x, n, xp, w->dtype);
     } else if (ck_is_qblock(w->dtype)) {
         ck_qb_prepare_x(x, n, xp, ck_is_legacy(w->dtype));
     } else if (w->dtype == CK_Q8_0) {

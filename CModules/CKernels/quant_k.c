@@ -9,8 +9,9 @@
  *   l = k%32, low 4 bits from ql[64h + 32(t&1) + l] (high nibble when t ≥ 2), high 2 bits (qh[32h + l] >> 2t) & 3;
  *   y = (d·scales[k/16])·(q − 32).
  *
- * GEMV: as the 32-weight types (quant_legacy.c), against the same 16-bit prepared x, whose 32-blocks line up with the
- * sub-blocks: per sub-block j, Σ y·x = d·sc_j·d_x·(256·Σ u·h + Σ u·l) − dmin·m_j·Σ x_rounded; Q6_K's two 16-element
+ * GEMV on the AVX2 path (and wherever x must stay unrounded, CK_LINEAR_EXACT_X; the AVX512-VNNI path rounds x to 8
+ * bits, quant_k8.c): as the 32-weight types (quant_legacy.c), against the same 16-bit prepared x, whose 32-blocks line
+ * up with the sub-blocks: per sub-block j, Σ y·x = d·sc_j·d_x·(256·Σ u·h + Σ u·l) − dmin·m_j·Σ x_rounded; Q6_K's two 16-element
  * sub-blocks of a 32-block take the two halves of the int32 lanes (d·sc·d_x each), with z = 32. Per lane
  * |·| ≤ 4·63·32639 < 2²⁴: exact in int32 and in its conversion to float.
  */
@@ -97,7 +98,7 @@ QB_ROWS_SCALAR(kq_rows_scalar, 256, kq_decode_block)
  *
  * Per super-block (x blocks 8s … 8s+7), the 8 sub-block factors are one vector: Q4_K / Q5_K d·sc_j·d_x (scales
  * unpacked with 32-bit masks, converted in one step), their offsets −dmin·m_j times the rounded Σ x of each 32-block
- * accumulate as a vector (macc); Q6_K's 16 d·scales are one 512-bit vector (VNNI) or two 256-bit ones (AVX2). A
+ * accumulate as a vector (macc); Q6_K's 16 d·scales are two 256-bit vectors. A
  * 32-chunk then takes its factor by a lane permute. Q6_K subtracts 32·Σ q_x per lane in integers (its two sub-blocks of a
  * chunk have their own scales, so the offset cannot be one term per 32-block). */
 
@@ -127,13 +128,6 @@ __attribute__((target(QB_AVX2_TARGET), always_inline)) static inline __m256 kq_u
             sd[k] = _mm256_mul_ps(d_, _mm256_loadu_ps(x[k].dx + 8 * (s)));                                             \
             macc[k] = _mm256_fmadd_ps(o_, _mm256_loadu_ps(x[k].sx + 8 * (s)), macc[k]);                                \
         }                                                                                                              \
-    } while (0)
-
-#define KQ_PREFETCH(b)                                                                                                 \
-    do {                                                                                                               \
-        MX_PREFETCH(b);                                                                                                \
-        MX_PREFETCH((b) + 64);                                                                                         \
-        MX_PREFETCH((b) + 128);                                                                                        \
     } while (0)
 
 /* One row against NX prepared vectors, AVX2: a 32-chunk per 256-bit step, two accumulators per vector. */
@@ -180,78 +174,6 @@ kq_row_avx2(const int32_t DT, const uint8_t *row, int64_t nb, const qb_x *x, con
     for (int k = 0; k < NX; k++) res[k] = ck_hsum256(_mm256_add_ps(_mm256_add_ps(acc[k][0], acc[k][1]), macc[k]));
 }
 
-/* One row against NX prepared vectors, AVX512 VNNI: a pair of 32-chunks (x pair 4s + i) per 512-bit step. */
-__attribute__((target(QB_VNNI_TARGET), always_inline)) static inline void
-kq_row_vnni(const int32_t DT, const uint8_t *row, int64_t nb, const qb_x *x, const int NX, float *res) {
-    __m512 acc[QB_NX_MAX][2];
-    __m256 macc[QB_NX_MAX];
-    for (int k = 0; k < NX; k++) {
-        acc[k][0] = acc[k][1] = _mm512_setzero_ps();
-        macc[k] = _mm256_setzero_ps();
-    }
-    const __m512i m4 = _mm512_set1_epi8(0x0F);
-    /* chunk pair i: lanes 0–7 sub-block 2i, 8–15 sub-block 2i+1 (Q4_K / Q5_K) */
-    const __m512i pidx[4] = {_mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1),
-                             _mm512_setr_epi32(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3),
-                             _mm512_setr_epi32(4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5),
-                             _mm512_setr_epi32(6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7)};
-    const int64_t ns = nb / 8;
-    for (int64_t s = 0; s < ns; s++) {
-        const uint8_t *b = row + kq_bytes(DT) * s;
-        KQ_PREFETCH(b);
-        if (DT == CK_Q6_K) {
-            const float d = _cvtsh_ss(ck_load_u16(b + 208));
-            /* the 16 scales as floats, d·sc; chunk pair i takes sub-blocks 4i … 4i+3 (4 lanes each) */
-            const __m128i sc8 = _mm_loadu_si128((const __m128i *)(b + 192));
-            const __m512 sc = _mm512_mul_ps(_mm512_set1_ps(d), _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(sc8)));
-            for (int h = 0; h < 2; h++) {
-                const __m512i v = _mm512_loadu_si512(b + 64 * h); /* chunks 4h, 4h+1 (low nibbles), 4h+2, 4h+3 (high) */
-                const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(b + 128 + 32 * h)));
-                for (int half = 0; half < 2; half++) {
-                    const int i = 2 * h + half; /* chunk pair: chunks 2i, 2i+1 */
-                    const __m512i lo = _mm512_and_si512(half ? _mm512_srli_epi16(v, 4) : v, m4);
-                    const __m512i shift = _mm512_inserti64x4(_mm512_set1_epi16((short)(4 * half)),
-                                                             _mm256_set1_epi16((short)(4 * half + 2)), 1);
-                    const __m512i hi = _mm512_and_si512(_mm512_slli_epi16(_mm512_srlv_epi16(qh, shift), 4),
-                                                        _mm512_set1_epi8(0x30));
-                    const __m512i u = _mm512_or_si512(lo, hi);
-                    const __m512 scs = _mm512_permutexvar_ps(
-                        _mm512_setr_epi32(4 * i, 4 * i, 4 * i, 4 * i, 4 * i + 1, 4 * i + 1, 4 * i + 1, 4 * i + 1,
-                                          4 * i + 2, 4 * i + 2, 4 * i + 2, 4 * i + 2, 4 * i + 3, 4 * i + 3, 4 * i + 3,
-                                          4 * i + 3),
-                        sc);
-                    const int64_t xp = 4 * s + i;
-                    for (int k = 0; k < NX; k++) {
-                        const __m512i P = qb_dot_vnni(u, x[k].xq, xp, 32);
-                        const __m512 fac = _mm512_mul_ps(scs, qb_pair_factor(x[k].dx[2 * xp], x[k].dx[2 * xp + 1]));
-                        acc[k][half] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(P), fac, acc[k][half]);
-                    }
-                }
-            }
-            continue;
-        }
-        KQ45_SCALES(s, b);
-        const __m512i qh = DT == CK_Q5_K ? _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(b + 16)))
-                                         : _mm512_setzero_si512();
-        for (int i = 0; i < 4; i++) { /* sub-blocks 2i (low nibbles) and 2i+1 (high) of the same 32 bytes */
-            const __m512i v = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(b + kq_qs(DT) + 32 * i)));
-            __m512i u = _mm512_and_si512(_mm512_mask_srli_epi16(v, (__mmask32)0xFFFF0000u, v, 4), m4);
-            if (DT == CK_Q5_K) {
-                const __m512i shift = _mm512_inserti64x4(_mm512_set1_epi16((short)(2 * i)),
-                                                         _mm256_set1_epi16((short)(2 * i + 1)), 1);
-                u = _mm512_or_si512(u, _mm512_and_si512(_mm512_slli_epi16(_mm512_srlv_epi16(qh, shift), 4),
-                                                        _mm512_set1_epi8(0x10)));
-            }
-            for (int k = 0; k < NX; k++) {
-                const __m512i P = qb_dot_vnni(u, x[k].xq, 4 * s + i, 0);
-                const __m512 f = _mm512_permutexvar_ps(pidx[i], _mm512_castps256_ps512(sd[k]));
-                acc[k][i & 1] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(P), f, acc[k][i & 1]);
-            }
-        }
-    }
-    for (int k = 0; k < NX; k++) res[k] = qb_hsum512(_mm512_add_ps(acc[k][0], acc[k][1])) + ck_hsum256(macc[k]);
-}
-
 /* ------------------------------------------------------------------ dispatch */
 
 #define KQ_ROWS_PATH(PATH, TARGET, ROW)                                                                                \
@@ -259,12 +181,14 @@ kq_row_vnni(const int32_t DT, const uint8_t *row, int64_t nb, const qb_x *x, con
     QB_ROWS_DTYPE(kq_##PATH##_q5_K, TARGET, ROW, CK_Q5_K)                                                              \
     QB_ROWS_DTYPE(kq_##PATH##_q6_K, TARGET, ROW, CK_Q6_K)
 KQ_ROWS_PATH(avx2, QB_AVX2_TARGET, kq_row_avx2)
-KQ_ROWS_PATH(vnni, QB_VNNI_TARGET, kq_row_vnni)
 
 void ck_kq_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xs, int nx,
                      const float *bias, float *y, int64_t ys, int level) {
+    if (level >= CK_LEVEL_VNNI) { /* 8-bit x (quant_k8.c) */
+        ck_kq8_gemv_rows(w, row0, row1, xp, xs, nx, bias, y, ys);
+        return;
+    }
     static const qb_rows_fn avx2[3][4] = {QB_TABLE(kq_avx2_q4_K), QB_TABLE(kq_avx2_q5_K), QB_TABLE(kq_avx2_q6_K)};
-    static const qb_rows_fn vnni[3][4] = {QB_TABLE(kq_vnni_q4_K), QB_TABLE(kq_vnni_q5_K), QB_TABLE(kq_vnni_q6_K)};
     const int i = w->dtype - CK_Q4_K;
-    qb_gemv_rows(kq_rows_scalar, avx2[i], vnni[i], w, row0, row1, xp, xs, nx, bias, y, ys, level);
+    qb_gemv_rows(kq_rows_scalar, avx2[i], avx2[i], w, row0, row1, xp, xs, nx, bias, y, ys, level);
 }

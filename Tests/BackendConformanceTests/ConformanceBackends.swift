@@ -61,12 +61,13 @@ extension ConformanceBackends {
         return (backend as? BLASBackend)?.linearRoundsActivationsToBF16(dtype: dtype, rows: rows) ?? false
     }
 
-    /// Whether `backend` (BLAS, or auto routing `linear` of this dtype and T to BLAS) rounds the activations of a
-    /// linear on `rows` rows of a `dtype` weight to int8 right now (the block types' 8-bit VNNI GEMM; see
-    /// `Tolerance.linearInt8`).
-    static func roundsActivationsToInt8(_ backend: any Backend, dtype: DType, rows: Int) -> Bool {
+    /// Whether `backend` (BLAS, or auto routing `op` of this dtype and T to BLAS) rounds the activations of a linear
+    /// on `rows` rows of a `dtype` weight to 8 bits right now (the K-quants' VNNI GEMV, the block types' 8-bit VNNI
+    /// GEMM; see `Tolerance.linearInt8`). For `moe`, ask for rows = 1 (its expert groups run the GEMV whenever a group
+    /// is small enough) and for the whole T (a group as large reaches the GEMM).
+    static func roundsActivationsToInt8(_ backend: any Backend, op: OpKind = .linear, dtype: DType, rows: Int) -> Bool {
         if let auto = backend as? AutoBackend {
-            return roundsActivationsToInt8(auto.route(.linear, dtype: dtype, tokens: rows), dtype: dtype, rows: rows)
+            return roundsActivationsToInt8(auto.route(op, dtype: dtype, tokens: rows), op: op, dtype: dtype, rows: rows)
         }
         return (backend as? BLASBackend)?.linearRoundsActivationsToInt8(dtype: dtype, rows: rows) ?? false
     }

@@ -11,21 +11,24 @@ final class LlamaModelTests: XCTestCase {
     static let tokens: [Int32] = [1, 17, 300, 45, 211, 6, 99, 400, 3, 250, 12]
     static let presets: [SyntheticDensePreset] = [.llamaTiny, .qwenTiny, .qwen3Tiny]
 
-    /// Largest |model − reference| over all positions and logits.
-    static func maxError(_ model: LlamaModel, tokens: [Int32] = tokens) throws -> (error: Double, scale: Double) {
+    /// Largest |model − reference| over all positions and logits, the largest |reference|, and the NMSE
+    /// Σ(model − reference)² / Σ reference².
+    static func maxError(_ model: LlamaModel, tokens: [Int32] = tokens) throws
+        -> (error: Double, scale: Double, nmse: Double) {
         let logits = try model.forward(tokens: tokens, allLogits: true).toArray()
         let reference = ReferenceLlama.logits(model.config, model.weights, tokens: tokens)
-        var error = 0.0
-        var scale = 0.0
+        var error = 0.0, scale = 0.0, squares = 0.0, norm = 0.0
         for (p, row) in reference.enumerated() {
             for (i, r) in row.enumerated() {
                 let v = Double(logits[p * model.vocabSize + i])
                 XCTAssertTrue(v.isFinite)
                 error = max(error, abs(v - r))
                 scale = max(scale, abs(r))
+                squares += (v - r) * (v - r)
+                norm += r * r
             }
         }
-        return (error, scale)
+        return (error, scale, squares / max(norm, .leastNonzeroMagnitude))
     }
 
     /// Every architecture and weight type, both backends: within float32 rounding of the float64 reference.
@@ -42,7 +45,7 @@ final class LlamaModelTests: XCTestCase {
                     XCTAssertEqual(
                         model.config.architecture.rawValue,
                         preset.rawValue.hasPrefix("llama") ? "llama" : preset == .qwenTiny ? "qwen2" : "qwen3")
-                    let (error, scale) = try Self.maxError(model)
+                    let (error, scale, _) = try Self.maxError(model)
                     XCTAssertGreaterThan(scale, 0.5, "\(preset.rawValue): logits should not be vanishing")
                     XCTAssertLessThan(error, type.blockSize > 1 ? 1e-2 : 1e-3, "\(preset.rawValue) \(type) \(backend.name)")
                 }
@@ -86,7 +89,7 @@ final class LlamaModelTests: XCTestCase {
             let model = try LlamaModel.load(gguf: GGUFArchive(url: url), backend: backend)
             XCTAssertEqual(model.config.ropeScaling, expected, name)
             if name == "freqs" { XCTAssertEqual(model.weights.ropeFrequencyFactors, factors) }
-            let (error, _) = try Self.maxError(model)
+            let (error, _, _) = try Self.maxError(model)
             XCTAssertLessThan(error, 1e-3, name)
             model.reset()
             let all = try model.forward(tokens: Self.tokens, allLogits: true).toArray()

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import OSSCore
 import OSSFormats
+import BLASBackend
 @testable import OSSModel
 
 /// `GGUFQuantizer` (`oss quantize`): llama.cpp's per-tensor mixes, exact bytes, metadata, typed errors, and the
@@ -88,11 +89,19 @@ final class QuantizeTests: XCTestCase {
         for key in kept { XCTAssertEqual(file.metadata[key], source.metadata[key], key) }
     }
 
+    /// Logit NMSE against the float64 reference allowed per matrix whose linear rounds its activations to 8 bits (the
+    /// K-quants' GEMV on AVX512-VNNI CPUs, `BLASBackend.linearRoundsActivationsToInt8`, `Tolerance.linearInt8`): each
+    /// such linear adds about 5e-5 on this model's activations (heavier-tailed than the conformance suite's uniform
+    /// ones: 4.8–5.5e-5 measured with the Q6_K output matrix alone, in the Q4_0 … Q5_1 files), and they add up (the
+    /// 57 of the K-quant files: 3.0–3.2e-3, still 1/4 of Q6_K's own weight error below); 1.5e-4 each leaves about 3×.
+    static let int8NMSEPerMatrix = 1.5e-4
+
     /// Every type loads and runs on both backends: logits within the fixed-point tolerance of the float64 reference
-    /// computed from the quantized (decoded) weights, and near the F32 model's by the quantization error itself. The
-    /// synthetic weights are uniform (the worst case for a uniform grid: relative RMS error ≈ 1/levels) and 8 layers
-    /// compound it; measured logit NMSE against F32: Q8_0 3e-4, Q6_K 1.1e-2, 5-bit 3.4–4.5e-2, 4-bit 0.14–0.22.
-    /// Bounds at about 2× those, and more bits must come closer within each family.
+    /// computed from the quantized (decoded) weights (or `int8NMSEPerMatrix` where K-quant matrices meet 8-bit
+    /// activations), and near the F32 model's by the quantization error itself. The synthetic weights are uniform (the
+    /// worst case for a uniform grid: relative RMS error ≈ 1/levels) and 8 layers compound it; measured logit NMSE
+    /// against F32: Q8_0 3e-4, Q6_K 1.1e-2, 5-bit 3.4–4.5e-2, 4-bit 0.14–0.22. Bounds at about 2× those, and more bits
+    /// must come closer within each family.
     func testEveryTypeRunsOnBothBackends() throws {
         let tokens = LlamaModelTests.tokens
         let float = try LlamaModel.load(gguf: GGUFArchive(url: TinyModelFixture.dense(.llamaSmall, .f32)),
@@ -101,11 +110,20 @@ final class QuantizeTests: XCTestCase {
         var nmse: [QuantizationType: Double] = [:]
         for type in QuantizationType.allCases {
             let url = try Self.quantized(type)
+            let matrices = try GGUFFile(url: url).tensors.filter { $0.name != "token_embd.weight" }.compactMap(\.type.dtype)
             for backend in TinyModelFixture.backends {
                 let model = try LlamaModel.load(gguf: GGUFArchive(url: url), backend: backend)
-                let (error, scale) = try LlamaModelTests.maxError(model, tokens: tokens)
+                let (error, scale, nmseReference) = try LlamaModelTests.maxError(model, tokens: tokens)
                 XCTAssertGreaterThan(scale, 0.5, "\(type.rawValue)")
-                XCTAssertLessThan(error, 1e-2, "\(type.rawValue) \(backend.name): against the float64 reference")
+                let int8 = matrices.filter {
+                    (backend as? BLASBackend)?.linearRoundsActivationsToInt8(dtype: $0, rows: tokens.count) == true
+                }.count
+                if int8 > 0 {
+                    XCTAssertLessThan(nmseReference, Self.int8NMSEPerMatrix * Double(int8),
+                                      "\(type.rawValue) \(backend.name): against the float64 reference, \(int8) int8 linears")
+                } else {
+                    XCTAssertLessThan(error, 1e-2, "\(type.rawValue) \(backend.name): against the float64 reference")
+                }
                 model.reset()
                 let logits = try model.forward(tokens: tokens, allLogits: true).toArray()
                 var num = 0.0, den = 0.0

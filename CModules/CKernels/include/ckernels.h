@@ -177,8 +177,9 @@ int ck_linear_rounds_x_bf16(const ck_context *ctx, int32_t dtype, int64_t T);
 void ck_set_int8_gemm(int on);
 /** Current value of the 8-bit GEMM switch (1 on). */
 int ck_int8_gemm_enabled(void);
-/** 1 when ck_linear on this context with T activation rows of a `dtype` weight rounds the activations to int8 per
- *  32-block right now (gemm_vnni.c). */
+/** 1 when ck_linear on this context with T activation rows of a `dtype` weight rounds the activations to 8 bits right
+ *  now: per 256 elements in the K-quants' GEMV on the AVX512-VNNI path (quant_k8.c), per 32 in the block types'
+ *  8-bit GEMM tiles (gemm_vnni.c); 0 when it keeps at least 16-bit fixed point. */
 int ck_linear_rounds_x_int8(const ck_context *ctx, int32_t dtype, int64_t T);
 
 /* ---------------------------------------------------------------- direct OpenBLAS (benchmark baseline) */
