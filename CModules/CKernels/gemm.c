@@ -7,7 +7,8 @@
  *                     (F32/F16/BF16: T ≤ 16 on the AVX2 and AVX-512 paths, register blocks of rows × vectors in
  *                     gemv_batch.c from T = 2: each row read from memory once per call, batched decode)
  *                     (MXFP4: T ≤ 64 on the AVX2 path, T ≤ 256 on the AVX512-VNNI path; Q4_0 … Q5_1, Q4_K, Q5_K:
- *                     T ≤ 32, Q6_K T ≤ 16 on both; the integer kernels beat the GEMM paths below up to there)
+ *                     T ≤ 32, Q6_K T ≤ 16 on AVX2 and 32 on VNNI; the integer kernels beat the GEMM paths below up
+ *                     to there)
  *                     (f32 T = 1 too: sgemm with M = 1 is ~4× slower than sgemv, and our kernel measured 1.1–1.8×
  *                     cblas_sgemv side by side in `oss bench` on a 2880-wide f32 weight larger than L3)
  *   T > 4, path OWN   our AVX-512 GEMM (gemm512.c): W decoded straight into packed panels, threads over outputs;
@@ -40,6 +41,8 @@ enum {
     QB_GEMV_MAX_T = 32,
     /* Q6_K: our GEMM T = 16 1.0–1.3×, T = 32 0.8–0.9×; tiles + sgemm T = 16 2×, T = 32 about equal. */
     Q6K_GEMV_MAX_T = 16,
+    /* ... on the AVX2 path; on the VNNI one its 8-bit GEMV (quant_k8.c) against the 8-bit VNNI GEMM (llama_up /
+     * llama_down, one thread, a loaded machine, 2 runs): T = 24 1.2–1.5×, T = 32 0.9–1.1×, so QB_GEMV_MAX_T there. */
     /* ... unless our GEMM takes MXFP4 (path OWN on a VNNI CPU: the VNNI GEMM tiles of gemm_vnni.c), which beats the
      * integer GEMV from about T = 36 on (gate_up 2880→5760, one thread, interleaved; GEMV → VNNI GEMM: T = 32
      * 0.93–0.97×, 48 1.14×, 64 1.14–1.22×, 128 1.30×, 256 1.40×). */
@@ -120,7 +123,8 @@ static int64_t gemv_max_t(const ck_context *ctx, int32_t dtype, int level) {
     const int forced = ck_get_gemv_max_rows();
     if (forced > 0) return forced;
     if (dtype <= CK_BF16 && level >= CK_LEVEL_AVX2) return FLOAT_GEMV_MAX_T;
-    if (ck_is_qblock(dtype) && level >= CK_LEVEL_AVX2) return dtype == CK_Q6_K ? Q6K_GEMV_MAX_T : QB_GEMV_MAX_T;
+    if (ck_is_qblock(dtype) && level >= CK_LEVEL_AVX2)
+        return dtype == CK_Q6_K && level < CK_LEVEL_VNNI ? Q6K_GEMV_MAX_T : QB_GEMV_MAX_T;
     if (dtype != CK_MXFP4 || level < CK_LEVEL_AVX2) return GEMV_MAX_T;
     if (level < CK_LEVEL_VNNI) return MXFP4_GEMV_MAX_T;
     return ck_gemm_path_for(ctx, dtype) == CK_GEMM_OWN ? MXFP4_VNNI_GEMM_GEMV_MAX_T : MXFP4_VNNI_GEMV_MAX_T;

@@ -33,7 +33,7 @@ struct KernelOptions: ParsableArguments {
 
     @Option(name: .long, help: ArgumentHelp(
         "8-bit activations in the blas backend's GEMM for Q4_0…Q6_K weights on AVX512-VNNI CPUs: on (default) or off.",
-        discussion: "on rounds the activations of those linears past their GEMV (T > 32, Q6_K 16) to int8 per "
+        discussion: "on rounds the activations of those linears past their GEMV (T > 32) to int8 per "
             + "32-block (NMSE ≈ 2e-5 per linear, as llama.cpp's Q8_0 activations); off keeps the 16-bit fixed point of "
             + "the GEMVs (≈ 4e-10), 1.1–1.7× slower."))
     var int8Gemm: String = "on"

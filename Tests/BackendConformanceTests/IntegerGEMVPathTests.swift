@@ -87,7 +87,7 @@ final class IntegerGEMVPathTests: XCTestCase {
         XCTAssertNotEqual(vnni, float, "identical bits: the integer path did not run")
     }
 
-    /// On VNNI CPUs the K-quants' GEMV (T ≤ 32, Q6_K ≤ 16) rounds x to 8 bits per 256 elements (quant_k8.c):
+    /// On VNNI CPUs the K-quants' GEMV (T ≤ 32) rounds x to 8 bits per 256 elements (quant_k8.c):
     /// `linearRoundsActivationsToInt8` says so exactly there (not with VNNI held off, not for the 32-weight types'
     /// GEMVs; past those T it is the GEMM's 8-bit tiles that round, per 32, unless `int8GEMM` is off), and its outputs
     /// differ in the last bits from the 16-bit AVX2 path's (both are checked against
@@ -102,7 +102,7 @@ final class IntegerGEMVPathTests: XCTestCase {
         XCTAssertFalse(backend.linearRoundsActivationsToInt8(dtype: .q4_0, rows: 1))
         XCTAssertFalse(backend.linearRoundsActivationsToInt8(dtype: .q8_0, rows: 1))
         for dtype in [DType.q4_K, .q5_K, .q6_K] {
-            let limit = dtype == .q6_K ? 16 : 32
+            let limit = 32
             XCTAssertTrue(backend.linearRoundsActivationsToInt8(dtype: dtype, rows: 1), "\(dtype)")
             XCTAssertTrue(backend.linearRoundsActivationsToInt8(dtype: dtype, rows: limit), "\(dtype)")
             XCTAssertTrue(backend.linearRoundsActivationsToInt8(dtype: dtype, rows: limit + 1), "\(dtype) GEMM")

@@ -92,7 +92,7 @@ final class SIMDPathTests: XCTestCase {
     }
 
     /// On VNNI CPUs our GEMM takes MXFP4 from T = 33, Q8_0 past the GEMV's T = 4, and the GGUF block types past
-    /// their GEMVs (T = 32, Q6_K 16) with its int16 vpdpwssd tiles: the same 16-bit rounding of x as the integer GEMV,
+    /// their GEMVs (T = 32; Q6_K 16 on AVX2) with its int16 vpdpwssd tiles: the same 16-bit rounding of x as the integer GEMV,
     /// so both stay within `linearFixedPoint`, in another order; the block types' default 8-bit tiles (`int8GEMM`)
     /// stay within `linearInt8`. The cblas path decodes float tiles for sgemm.
     /// Odd shapes: 70 outputs (a partial 48-row panel), 9 or 11 super-blocks of K (a partial 256 slice), T = 37 and

@@ -37,7 +37,7 @@ enum Tolerance {
     /// rows of up to ~30000 inputs, a wrong index or an unwritten element.
     static let linearBF16Dot = 3e-5
     /// linear with 8-bit activations (see `BLASBackend.linearRoundsActivationsToInt8`), two places:
-    /// - Q4_K, Q5_K, Q6_K where the BLAS backend's GEMV runs on AVX512-VNNI (T ≤ 32, Q6_K ≤ 16): x rounded to 8 bits
+    /// - Q4_K, Q5_K, Q6_K where the BLAS backend's GEMV runs on AVX512-VNNI (T ≤ 32): x rounded to 8 bits
     ///   per 256-element super-block as ggml's Q8_K does (q = round(127·x/max|x|), error ≤ max|x|/254 per element);
     /// - the GGUF block types Q4_0 … Q6_K where the GEMM runs its 8-bit tiles (AVX512-VNNI, T past the GEMV,
     ///   `BLASBackend.int8GEMM` on, the default): x rounded per 32-element block, as ggml's Q8_0 activations.
