@@ -93,7 +93,8 @@ final class QuantizeTests: XCTestCase {
     /// K-quants' GEMV on AVX512-VNNI CPUs, `BLASBackend.linearRoundsActivationsToInt8`, `Tolerance.linearInt8`): each
     /// such linear adds about 5e-5 on this model's activations (heavier-tailed than the conformance suite's uniform
     /// ones: 4.8–5.5e-5 measured with the Q6_K output matrix alone, in the Q4_0 … Q5_1 files), and they add up (the
-    /// 57 of the K-quant files: 3.0–3.2e-3, still 1/4 of Q6_K's own weight error below); 1.5e-4 each leaves about 3×.
+    /// 57 of the K-quant files: 3.0–3.2e-3, a quarter of Q6_K's weight error against F32, below); 1.5e-4 each
+    /// leaves about 3×.
     static let int8NMSEPerMatrix = 1.5e-4
 
     /// Every type loads and runs on both backends: logits within the fixed-point tolerance of the float64 reference
