@@ -14,12 +14,17 @@ final class SentencePieceModel: Sendable {
     /// nothing for unused ones.
     let pieces: [[UInt8]]
 
+    /// Unused tokens (no piece: they decode to nothing) take no part in encoding, not even as the unknown token, so
+    /// every id `encode` gives has a token.
     init(tokens: [String], types: [Tokenizer.GGUFTokenType], scores: [Float], unknown: Int32?) throws {
         var entries: [(bytes: [UInt8], rank: Int)] = []
         entries.reserveCapacity(tokens.count)
-        for (id, t) in tokens.enumerated() where !t.isEmpty { entries.append((Array(t.utf8), id)) }
+        for (id, t) in tokens.enumerated() where !t.isEmpty && types[id] != .unused {
+            entries.append((Array(t.utf8), id))
+        }
         texts = try TokenTable(tokens: entries)
         self.scores = scores
+        let unknown = unknown.flatMap { types[Int($0)] == .unused ? nil : $0 }
         self.unknown = unknown
         var byteToken = [Int32](repeating: -1, count: 256)
         for b in 0..<256 {

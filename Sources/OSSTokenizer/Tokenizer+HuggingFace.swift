@@ -58,10 +58,15 @@ extension Tokenizer {
         var specials: [SpecialToken] = []
         if let added = root["added_tokens"], !added.isNull {
             guard let list = added.arrayValue else { throw fail("'added_tokens' is not a list") }
+            // Each id names one token: two contents for one id would encode the second and decode it as the first.
+            var contentOfID: [Int: String] = [:]
             for (k, entry) in list.enumerated() {
                 guard let name = entry["content"]?.stringValue, !name.isEmpty, let id = entry["id"]?.intValue,
                       id >= 0, id < Int(Int32.max) else {
                     throw fail("added_tokens[\(k)] lacks a string 'content' or an integer 'id'")
+                }
+                if let other = contentOfID.updateValue(name, forKey: id), other != name {
+                    throw fail("added_tokens[\(k)] ('\(name)') reuses id \(id) of '\(other)'")
                 }
                 // An added token that is an ordinary vocab entry (same id, same bytes) is not a special.
                 if let bytes = table.bytes(ofRank: id), GPT2ByteMap.bytes(of: name) == bytes { continue }

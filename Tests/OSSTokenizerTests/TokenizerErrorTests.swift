@@ -88,6 +88,9 @@ final class TokenizerErrorTests: XCTestCase {
             ("{\"model\": {\"type\": \"BPE\", \"vocab\": {\(bytesVocab)}, \"merges\": [[\"a\", \"zz\"]]}}", "does not join two vocab tokens"),
             ("{\"model\": {\"type\": \"BPE\", \"vocab\": {\(bytesVocab)}, \"merges\": [7]}}", "is neither"),
             ("{\"added_tokens\": [{\"id\": 300}], \"model\": {\"type\": \"BPE\", \"vocab\": {\(bytesVocab)}}}", "added_tokens[0]"),
+            ("{\"added_tokens\": [{\"id\": 300, \"content\": \"<|a|>\"}, {\"id\": 300, \"content\": \"<|b|>\"}], "
+                + "\"model\": {\"type\": \"BPE\", \"vocab\": {\(bytesVocab)}}}",
+             "added_tokens[1] ('<|b|>') reuses id 300 of '<|a|>'"),
             ("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}}}", "has no single-byte token"),
             (#"{"pre_tokenizer": {"type": "Split", "pattern": {"Regex": "\\w+"}}, "model": {"type": "BPE", "vocab": {}}}"#,
              "not the o200k pattern"),
