@@ -50,8 +50,9 @@ public struct Shape: Hashable, Sendable, CustomStringConvertible, ExpressibleByA
     /// Size of the last (contiguous) dimension, 1 for rank 0.
     public var last: Int { rank == 0 ? 1 : self[rank - 1] }
 
-    /// Number of rows when viewed as a matrix `[count / last, last]`.
-    public var rows: Int { rank <= 1 ? 1 : count / last }
+    /// Number of rows when viewed as a matrix `[rows, last]`: the product of every dimension but the last (so a
+    /// zero-width `[3, 0]` has 3 rows, not a division by zero).
+    public var rows: Int { rank <= 1 ? 1 : (0..<(rank - 1)).reduce(1) { $0 * self[$1] } }
 
     public static func == (a: Shape, b: Shape) -> Bool {
         a.rank == b.rank && (0..<a.rank).allSatisfy { a[$0] == b[$0] }
