@@ -335,7 +335,7 @@ void ck_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float *x
  * dtype needs none there). */
 void ck_prepare_x(const ck_weight *w, const float *x, float *xp, int level);
 /* x[n] (n % 32 == 0) rounded per 32-block to the integer GEMVs' 16-bit fixed point: q[n] int16, d[n/32] block
- * factors (x ≈ q·d; NaN d for a block holding NaN or ±inf), sx[n/32] (unless NULL) the rounded block sums d·Σq.
+ * factors (x ≈ q·d; NaN d for a block holding NaN or ±inf), sx[n/32] the rounded block sums d·Σq.
  * quant.c; used by the VNNI GEMM. */
 void ck_x16_blocks(const float *x, int64_t n, int16_t *q, float *d, float *sx);
 /* Floats one prepared x vector takes at any level (cols, or the layouts of MXFP4, Q8_0 and Q4_0 … Q6_K when larger); a

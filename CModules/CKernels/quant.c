@@ -287,16 +287,17 @@ __attribute__((target("avx2,fma"))) void ck_q8_prepare_x(const float *x, int64_t
 }
 
 /* x[n] (n a multiple of 32) in the 16-bit fixed point above, for the VNNI GEMM (gemm_vnni.c): q[n] int16 in element
- * order, d[n / 32] the block factors (NaN for a block holding NaN or ±inf), sx[n / 32] (unless NULL) the blocks'
- * rounded sums d·Σq. x16_block stores each q as the byte pair
+ * order, d[n / 32] the block factors (NaN for a block holding NaN or ±inf), sx[n / 32] the blocks' rounded sums
+ * d·Σq. x16_block stores each q as the byte pair
  * (l mod 256, h); q = 256·h + l is that int16 less 256 where l < 0 (bit 7 of the low byte set). */
-__attribute__((target("avx2,fma"))) void ck_x16_blocks(const float *x, int64_t n, int16_t *q, float *d, float *sx) {
+__attribute__((target("avx2,fma"))) void ck_x16_blocks(const float *x, int64_t n, int16_t *q, float *d,
+                                                         float *sx) {
     const __m256i bit7 = _mm256_set1_epi16(0x80);
     for (int64_t b = 0; b < n / 32; b++) {
         __m256i hl[2];
         int32_t sumq;
         x16_block(x + 32 * b, hl, d + b, &sumq);
-        if (sx) sx[b] = d[b] * (float)sumq;
+        sx[b] = d[b] * (float)sumq;
         for (int k = 0; k < 2; k++)
             _mm256_storeu_si256((__m256i *)(q + 32 * b + 16 * k),
                                 _mm256_sub_epi16(hl[k], _mm256_slli_epi16(_mm256_and_si256(hl[k], bit7), 1)));
