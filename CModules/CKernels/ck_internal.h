@@ -383,6 +383,12 @@ void ck_kq_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float
 int64_t ck_qb_prepared_floats(int64_t cols);
 /* half_order: the 32-weight types' layout (per pair, the blocks' first halves, then their second halves). */
 void ck_qb_prepare_x(const float *x, int64_t cols, float *xp, int half_order);
+/* The 32-weight types' prepared x on the VNNI path (quant_legacy.c: 8-bit per 32-block, layout there), in at most
+ * ck_qb_prepared_floats(cols) floats. */
+void ck_lg8_prepare_x(const float *x, int64_t cols, float *xp);
+/* x[K] → int8 q[K] per 32-block (d = max|x_b| / 127, NaN for a block holding NaN or ±inf), d[K/32], s[K/32] = d·Σq,
+ * and sh[K/16] = d·Σq per 16-element half unless sh is NULL (gemm_vnni.c). */
+void ck_x8_blocks(const float *x, int64_t K, int8_t *q, float *d, float *s, float *sh);
 /* The K-quants' prepared x on the VNNI path (quant_k8.c: 8-bit, one d_x per 256 elements, layout there) in
  * ck_kq8_prepared_floats(cols) floats (a 64-byte multiple), and their GEMV rows against it. */
 int64_t ck_kq8_prepared_floats(int64_t cols);

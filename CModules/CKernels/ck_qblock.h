@@ -174,15 +174,16 @@ __attribute__((target(QB_VNNI_TARGET), always_inline)) static inline float qb_hs
 }
 
 /* Rows [row0, row1) of w against NX prepared vectors: ROW(DT, row pointer, nb, x, NX, res) computes one row's NX dot
- * products; one function per (path, dtype, NX) so that the dtype and NX are constants inside. */
+ * products against the vectors XAT(prepared x, nb) gives (qb_x_at: ck_qb_prepare_x's layout); one function per
+ * (path, dtype, NX) so that the dtype and NX are constants inside. */
 typedef void (*qb_rows_fn)(const ck_weight *, int64_t, int64_t, const float *, int64_t, const float *, float *,
                            int64_t);
-#define QB_ROWS_FN(NAME, TARGET, ROW, DT, NX_)                                                                         \
+#define QB_ROWS_FN(NAME, TARGET, ROW, DT, NX_, XAT)                                                                    \
     __attribute__((target(TARGET))) static void NAME(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, \
                                                      int64_t xs, const float *bias, float *y, int64_t ys) {            \
         const int64_t nb = w->cols / 32;                                                                               \
         qb_x x[NX_];                                                                                                   \
-        for (int k = 0; k < NX_; k++) x[k] = qb_x_at(xp + k * xs, nb);                                                 \
+        for (int k = 0; k < NX_; k++) x[k] = XAT(xp + k * xs, nb);                                                     \
         for (int64_t r = row0; r < row1; r++) {                                                                        \
             float res[NX_];                                                                                            \
             ROW(DT, ck_row_ptr(w, r), nb, x, NX_, res);                                                                \
@@ -191,11 +192,11 @@ typedef void (*qb_rows_fn)(const ck_weight *, int64_t, int64_t, const float *, i
         }                                                                                                              \
     }
 /* The four NX functions of a (path, dtype), and their table. */
-#define QB_ROWS_DTYPE(PREFIX, TARGET, ROW, DT)                                                                         \
-    QB_ROWS_FN(PREFIX##_1, TARGET, ROW, DT, 1)                                                                         \
-    QB_ROWS_FN(PREFIX##_2, TARGET, ROW, DT, 2)                                                                         \
-    QB_ROWS_FN(PREFIX##_3, TARGET, ROW, DT, 3)                                                                         \
-    QB_ROWS_FN(PREFIX##_4, TARGET, ROW, DT, 4)
+#define QB_ROWS_DTYPE(PREFIX, TARGET, ROW, DT, XAT)                                                                    \
+    QB_ROWS_FN(PREFIX##_1, TARGET, ROW, DT, 1, XAT)                                                                    \
+    QB_ROWS_FN(PREFIX##_2, TARGET, ROW, DT, 2, XAT)                                                                    \
+    QB_ROWS_FN(PREFIX##_3, TARGET, ROW, DT, 3, XAT)                                                                    \
+    QB_ROWS_FN(PREFIX##_4, TARGET, ROW, DT, 4, XAT)
 #define QB_TABLE(PREFIX) {PREFIX##_1, PREFIX##_2, PREFIX##_3, PREFIX##_4}
 
 /* Runs `fns` (a QB_TABLE) over nx vectors, four per pass over the rows. */

@@ -49,10 +49,10 @@ int ck_gemm_vnni8_takes(int32_t dtype) { return ck_is_qblock(dtype) && ck_int8_g
 
 /* ------------------------------------------------------------------ activations */
 
-/* x[K] → q[K] int8 per 32-block, d[K/32] (NaN when the block holds NaN or ±inf), s[K/32] = d·Σq and sh[K/16] = d·Σq
- * over each 16-element half. */
-__attribute__((target("avx2,fma"))) static void x8_blocks(const float *x, int64_t K, int8_t *q, float *d, float *s,
-                                                          float *sh) {
+/* x[K] → q[K] int8 per 32-block, d[K/32] (NaN when the block holds NaN or ±inf), s[K/32] = d·Σq and, unless sh is
+ * NULL, sh[K/16] = d·Σq over each 16-element half. Also the 32-weight types' 8-bit GEMV activations (quant_legacy.c). */
+__attribute__((target("avx2,fma"))) void ck_x8_blocks(const float *x, int64_t K, int8_t *q, float *d, float *s,
+                                                      float *sh) {
     for (int64_t b = 0; b < K / 32; b++) {
         __m256 v[4];
         float pre;
@@ -65,14 +65,16 @@ __attribute__((target("avx2,fma"))) static void x8_blocks(const float *x, int64_
                                      _mm256_set1_epi32(127)); /* nearest even */
         }
         const float db = bad ? NAN : amax / 127.f / pre;
+        float half[2];
         for (int h = 0; h < 2; h++) {
             const __m256i sum = _mm256_add_epi32(qi[2 * h], qi[2 * h + 1]);
             __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
             s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
             s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
-            sh[2 * b + h] = db * (float)_mm_cvtsi128_si32(s4);
+            half[h] = db * (float)_mm_cvtsi128_si32(s4);
+            if (sh) sh[2 * b + h] = half[h];
         }
-        s[b] = sh[2 * b] + sh[2 * b + 1];
+        s[b] = half[0] + half[1];
         /* int32 → int8 in element order (packs interleave 128-bit lanes; the permute restores the order) */
         const __m256i w16a = _mm256_packs_epi32(qi[0], qi[1]), w16b = _mm256_packs_epi32(qi[2], qi[3]);
         const __m256i b8 = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(w16a, w16b),
@@ -313,7 +315,7 @@ int ck_gemm_vnni(ck_context *ctx, const float *x, int64_t T, const ck_weight *w,
         ck_split(T, nt, id, 1, &lo, &hi);
         for (int64_t t = lo; t < hi; t++) {
             uint8_t *qt = (uint8_t *)shared + t * ldq;
-            if (int8) x8_blocks(x + t * K, K, (int8_t *)qt, dx + t * nb, s + t * nb, sh + 2 * t * nb);
+            if (int8) ck_x8_blocks(x + t * K, K, (int8_t *)qt, dx + t * nb, s + t * nb, sh + 2 * t * nb);
             else ck_x16_blocks(x + t * K, K, (int16_t *)qt, dx + t * nb, s + t * nb);
         }
         CK_BARRIER(nt);

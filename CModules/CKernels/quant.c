@@ -318,6 +318,8 @@ void ck_prepare_x(const ck_weight *w, const float *x, float *xp, int level) {
         for (; i < n; i++) xp[i] = x[i];
     } else if (ck_is_kquant(w->dtype) && level >= CK_LEVEL_VNNI) {
         ck_kq8_prepare_x(x, n, xp, w->dtype);
+    } else if (ck_is_legacy(w->dtype) && level >= CK_LEVEL_VNNI) {
+        ck_lg8_prepare_x(x, n, xp);
     } else if (ck_is_qblock(w->dtype)) {
         ck_qb_prepare_x(x, n, xp, ck_is_legacy(w->dtype));
     } else if (w->dtype == CK_Q8_0) {

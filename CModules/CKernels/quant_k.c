@@ -177,9 +177,9 @@ kq_row_avx2(const int32_t DT, const uint8_t *row, int64_t nb, const qb_x *x, con
 /* ------------------------------------------------------------------ dispatch */
 
 #define KQ_ROWS_PATH(PATH, TARGET, ROW)                                                                                \
-    QB_ROWS_DTYPE(kq_##PATH##_q4_K, TARGET, ROW, CK_Q4_K)                                                              \
-    QB_ROWS_DTYPE(kq_##PATH##_q5_K, TARGET, ROW, CK_Q5_K)                                                              \
-    QB_ROWS_DTYPE(kq_##PATH##_q6_K, TARGET, ROW, CK_Q6_K)
+    QB_ROWS_DTYPE(kq_##PATH##_q4_K, TARGET, ROW, CK_Q4_K, qb_x_at)                                                     \
+    QB_ROWS_DTYPE(kq_##PATH##_q5_K, TARGET, ROW, CK_Q5_K, qb_x_at)                                                     \
+    QB_ROWS_DTYPE(kq_##PATH##_q6_K, TARGET, ROW, CK_Q6_K, qb_x_at)
 KQ_ROWS_PATH(avx2, QB_AVX2_TARGET, kq_row_avx2)
 
 void ck_kq_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xs, int nx,

@@ -10,8 +10,11 @@
  * q_x = 256·h + l, see quant.c's x16_block; NMSE ≈ 4e-10, the tolerance `linearFixedPoint` of MXFP4 and Q8_0):
  *     Σ_k y_k x_k = d_w·d_x·(256·Σ u·h + Σ u·l − z·Σ q_x) + m·Σ x      (z = 8, 16 or 0; m only for Q4_1 / Q5_1)
  * The integer part is exact in int32 per lane (each lane sums 4 elements: |·| ≤ 4·31·32639 < 2²⁴, so its conversion to
- * float is exact too); u·h and u·l are u8 × s8 multiply-adds (vpmaddubsw on 256 bits, |pair| ≤ 2·31·128; vpdpbusd on
- * 512 bits with AVX512-VNNI). The scalar path decodes blocks to float and multiplies by the plain x.
+ * float is exact too); u·h and u·l are u8 × s8 multiply-adds (vpmaddubsw on 256 bits, |pair| ≤ 2·31·128).
+ * On AVX512-VNNI CPUs x is rounded to 8 bits per 32-block instead (ggml's Q8_0 activations, as llama.cpp's
+ * Q4_0 × Q8_0 dot products; NMSE ≈ 1.5e-5 per dot product, Tolerance.linearInt8): Σ u·q_x is one vpdpbusd per pair of
+ * blocks, half the multiply-adds and a third of the x bytes of the 16-bit form. Callers that need x unrounded (the MoE
+ * router, CK_LINEAR_EXACT_X) take the AVX2 path. The scalar path decodes blocks to float and multiplies by the plain x.
  */
 #include "ck_qblock.h"
 
@@ -101,6 +104,32 @@ void ck_qb_prepare_x(const float *x, int64_t n, float *xp, int half_order) {
             memcpy(v + 16, v + 32, 16);
             memcpy(v + 32, t, 16);
         }
+}
+
+/* The 8-bit form (AVX512-VNNI path), in 16·pairs(nb) + 2·pad8(nb) ≤ ck_qb_prepared_floats(n) floats:
+ *   q  [pairs][64] int8 per pair of blocks (a, b) in the half order a0–15, b0–15, a16–31, b16–31
+ *   dx [pad8(nb)] d_x = max|x_b| / 127 per block (NaN when the block holds NaN or ±inf)
+ *   sx [pad8(nb)] d_x·Σ q_x per block (the offsets' rounded Σ x, as above)
+ * Zeros past the last block. */
+static inline qb_x lg8_x_at(const float *xp, int64_t nb) {
+    qb_x v = {(const uint8_t *)xp, xp + 16 * qb_pairs(nb), xp + 16 * qb_pairs(nb) + qb_pad8(nb)};
+    return v;
+}
+
+void ck_lg8_prepare_x(const float *x, int64_t n, float *xp) {
+    const int64_t nb = n / 32;
+    const qb_x v = lg8_x_at(xp, nb);
+    uint8_t *q = (uint8_t *)xp;
+    float *dx = (float *)v.dx, *sx = (float *)v.sx;
+    ck_x8_blocks(x, n, (int8_t *)q, dx, sx, NULL); /* blocks in element order, 32 bytes each */
+    memset(q + 32 * nb, 0, (size_t)(64 * qb_pairs(nb) - 32 * nb));
+    for (int64_t b = nb; b < qb_pad8(nb); b++) dx[b] = sx[b] = 0.f;
+    for (int64_t p = 0; p < qb_pairs(nb); p++) { /* swap a16–31 and b0–15 */
+        uint8_t *v8 = q + 64 * p, t[16];
+        memcpy(t, v8 + 16, 16);
+        memcpy(v8 + 16, v8 + 32, 16);
+        memcpy(v8 + 32, t, 16);
+    }
 }
 
 /* ------------------------------------------------------------------ GEMV rows, scalar (plain x) */
@@ -234,9 +263,10 @@ lg_row_avx2(const int32_t DT, const uint8_t *row, int64_t nb, const qb_x *x, con
     for (int k = 0; k < NX; k++) res[k] = ck_hsum256(_mm256_add_ps(_mm256_add_ps(acc[k][0], acc[k][1]), macc[k]));
 }
 
-/* One row against NX vectors, AVX512 VNNI: a pair per 512-bit step, [low nibbles | high nibbles] of [qs_a | qs_b]. */
+/* One row against NX vectors of 8-bit x (lg8_x_at), AVX512 VNNI: a pair per 512-bit step, [low nibbles | high
+ * nibbles] of [qs_a | qs_b] in one vpdpbusd with the pair's 64 x bytes. */
 __attribute__((target(QB_VNNI_TARGET), always_inline)) static inline void
-lg_row_vnni(const int32_t DT, const uint8_t *row, int64_t nb, const qb_x *x, const int NX, float *res) {
+lg_row_vnni8(const int32_t DT, const uint8_t *row, int64_t nb, const qb_x *x, const int NX, float *res) {
     const lg_layout L = lg_layout_of(DT);
     /* lanes 0–3 and 8–11 block a (2p), 4–7 and 12–15 block b (2p+1) */
     const __m512i pidx[4] = {_mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1),
@@ -260,9 +290,8 @@ lg_row_vnni(const int32_t DT, const uint8_t *row, int64_t nb, const qb_x *x, con
         if (L.qh >= 0)                                                                                                 \
             u_ = _mm512_or_si512(u_, _mm512_maskz_mov_epi8((__mmask64)lg_pair_fifth_bits(L, a_, (two)), sixteen));     \
         for (int k = 0; k < NX; k++) {                                                                                 \
-            const __m512i *xv_ = (const __m512i *)(x[k].xq + 192 * ((g) / 2 + (p)));                                   \
-            __m512i P_ = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u_, _mm512_loadu_si512(xv_ + 1));                 \
-            P_ = _mm512_dpbusd_epi32(_mm512_slli_epi32(P_, 8), u_, _mm512_loadu_si512(xv_));                          \
+            const __m512i P_ = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u_,                                         \
+                                                   _mm512_loadu_si512(x[k].xq + 64 * ((g) / 2 + (p))));                \
             const __m512 f_ = _mm512_permutexvar_ps(pidx[p], _mm512_castps256_ps512(sd[k]));                           \
             acc[k][(p) & 1] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(P_), f_, acc[k][(p) & 1]);                           \
         }                                                                                                              \
@@ -274,13 +303,13 @@ lg_row_vnni(const int32_t DT, const uint8_t *row, int64_t nb, const qb_x *x, con
 
 /* ------------------------------------------------------------------ dispatch */
 
-#define LG_ROWS_PATH(PATH, TARGET, ROW)                                                                                \
-    QB_ROWS_DTYPE(lg_##PATH##_q4_0, TARGET, ROW, CK_Q4_0)                                                              \
-    QB_ROWS_DTYPE(lg_##PATH##_q4_1, TARGET, ROW, CK_Q4_1)                                                              \
-    QB_ROWS_DTYPE(lg_##PATH##_q5_0, TARGET, ROW, CK_Q5_0)                                                              \
-    QB_ROWS_DTYPE(lg_##PATH##_q5_1, TARGET, ROW, CK_Q5_1)
-LG_ROWS_PATH(avx2, QB_AVX2_TARGET, lg_row_avx2)
-LG_ROWS_PATH(vnni, QB_VNNI_TARGET, lg_row_vnni)
+#define LG_ROWS_PATH(PATH, TARGET, ROW, XAT)                                                                           \
+    QB_ROWS_DTYPE(lg_##PATH##_q4_0, TARGET, ROW, CK_Q4_0, XAT)                                                         \
+    QB_ROWS_DTYPE(lg_##PATH##_q4_1, TARGET, ROW, CK_Q4_1, XAT)                                                         \
+    QB_ROWS_DTYPE(lg_##PATH##_q5_0, TARGET, ROW, CK_Q5_0, XAT)                                                         \
+    QB_ROWS_DTYPE(lg_##PATH##_q5_1, TARGET, ROW, CK_Q5_1, XAT)
+LG_ROWS_PATH(avx2, QB_AVX2_TARGET, lg_row_avx2, qb_x_at)
+LG_ROWS_PATH(vnni, QB_VNNI_TARGET, lg_row_vnni8, lg8_x_at)
 
 void ck_legacy_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xs, int nx,
                          const float *bias, float *y, int64_t ys, int level) {

@@ -87,32 +87,36 @@ final class IntegerGEMVPathTests: XCTestCase {
         XCTAssertNotEqual(vnni, float, "identical bits: the integer path did not run")
     }
 
-    /// On VNNI CPUs the K-quants' GEMV (T ≤ 32) rounds x to 8 bits per 256 elements (quant_k8.c):
-    /// `linearRoundsActivationsToInt8` says so exactly there (not with VNNI held off, not for the 32-weight types'
-    /// GEMVs; past those T it is the GEMM's 8-bit tiles that round, per 32, unless `int8GEMM` is off), and its outputs
-    /// differ in the last bits from the 16-bit AVX2 path's (both are checked against
-    /// the reference by the conformance suite's `blas` and `blas-avx2` runners).
-    func testKQuantGEMVRoundsToInt8OnVNNI() throws {
+    /// On VNNI CPUs the block types' GEMVs round x to 8 bits: the K-quants (T ≤ 32) per 256 elements (quant_k8.c), the
+    /// 32-weight types per 32 (quant_legacy.c). `linearRoundsActivationsToInt8` says so exactly there (not with VNNI
+    /// held off, not for Q8_0's GEMV; past the GEMV's T it is the GEMM's 8-bit tiles that round, per 32, unless
+    /// `int8GEMM` is off), and the outputs differ in the last bits from the 16-bit AVX2 path's (both are checked
+    /// against the reference by the conformance suite's `blas` and `blas-avx2` runners).
+    func testBlockTypeGEMVRoundsToInt8OnVNNI() throws {
         try XCTSkipUnless(BLASBackend.cpuHasVNNI && BLASBackend.usingAVX2Kernels, "CPU has no AVX512 VNNI")
         defer {
             BLASBackend.disableVNNI = false
             BLASBackend.int8GEMM = true
         }
         let backend = BLASBackend(threads: 2)
-        XCTAssertFalse(backend.linearRoundsActivationsToInt8(dtype: .q4_0, rows: 1))
         XCTAssertFalse(backend.linearRoundsActivationsToInt8(dtype: .q8_0, rows: 1))
-        for dtype in [DType.q4_K, .q5_K, .q6_K] {
-            let limit = 32
+        XCTAssertFalse(backend.linearRoundsActivationsToInt8(dtype: .mxfp4, rows: 1))
+        for dtype in [DType.q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K] {
             XCTAssertTrue(backend.linearRoundsActivationsToInt8(dtype: dtype, rows: 1), "\(dtype)")
-            XCTAssertTrue(backend.linearRoundsActivationsToInt8(dtype: dtype, rows: limit), "\(dtype)")
-            XCTAssertTrue(backend.linearRoundsActivationsToInt8(dtype: dtype, rows: limit + 1), "\(dtype) GEMM")
-            BLASBackend.int8GEMM = false
-            XCTAssertFalse(backend.linearRoundsActivationsToInt8(dtype: dtype, rows: limit + 1), "\(dtype) 16-bit GEMM")
-            XCTAssertTrue(backend.linearRoundsActivationsToInt8(dtype: dtype, rows: limit), "\(dtype)")
-            BLASBackend.int8GEMM = true
-            let w = try weight(rows: 33, cols: 768, seed: 5, dtype: dtype)
+            if dtype.blockSize == 256 {
+                let limit = 32
+                XCTAssertTrue(backend.linearRoundsActivationsToInt8(dtype: dtype, rows: limit), "\(dtype)")
+                XCTAssertTrue(backend.linearRoundsActivationsToInt8(dtype: dtype, rows: limit + 1), "\(dtype) GEMM")
+                BLASBackend.int8GEMM = false
+                XCTAssertFalse(backend.linearRoundsActivationsToInt8(dtype: dtype, rows: limit + 1),
+                               "\(dtype) 16-bit GEMM")
+                XCTAssertTrue(backend.linearRoundsActivationsToInt8(dtype: dtype, rows: limit), "\(dtype)")
+                BLASBackend.int8GEMM = true
+            }
+            let cols = dtype.blockSize == 256 ? 768 : 160  // an odd number of 32-blocks: a half-filled last pair
+            let w = try weight(rows: 33, cols: cols, seed: 5, dtype: dtype)
             var random = SeededRandom(seed: 9)
-            let x = random.floats(3 * 768, scale: 3)
+            let x = random.floats(3 * cols, scale: 3)
             let int8 = try run(x, rows: 3, weight: w).map(\.bitPattern)
             BLASBackend.disableVNNI = true
             XCTAssertFalse(backend.linearRoundsActivationsToInt8(dtype: dtype, rows: 1), "\(dtype)")
@@ -123,8 +127,8 @@ final class IntegerGEMVPathTests: XCTestCase {
     }
 
     /// The same edge cases through the MXFP4 GEMV, on VNNI CPUs the Q8_0 one, and the GGUF block types' (all round x
-    /// the same way, but the K-quants on VNNI CPUs: 8 bits per 256, `linearInt8`), on the default path and the AVX2
-    /// one.
+    /// the same way, but the block types on VNNI CPUs: 8 bits per 256 or per 32, `linearInt8`), on the default path
+    /// and the AVX2 one.
     func testActivationEdgeCases() throws {
         defer { BLASBackend.disableVNNI = false }
         for disableVNNI in [false, true] {
@@ -153,7 +157,7 @@ final class IntegerGEMVPathTests: XCTestCase {
         for i in 64..<cols { x[i] = random.floats(1)[0] }
         x[70] = 1000
         let tiny = Array(x[0..<64]) + [Float](repeating: 0, count: cols - 64)
-        // the K-quants' VNNI GEMV rounds x to 8 bits per 256 (`linearInt8`)
+        // the block types' VNNI GEMVs round x to 8 bits (`linearInt8`)
         let int8 = BLASBackend(threads: 2).linearRoundsActivationsToInt8(dtype: dtype, rows: 1)
         for input in [x, tiny] {
             let y = try run(input, rows: 1, weight: w)
