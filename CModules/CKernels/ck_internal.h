@@ -395,8 +395,8 @@ int64_t ck_kq8_prepared_floats(int64_t cols);
 void ck_kq8_prepare_x(const float *x, int64_t cols, float *xp, int32_t dtype);
 void ck_kq8_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xs, int nx,
                       const float *bias, float *y, int64_t ys);
-/* Q8_0's prepared x on the VNNI path (quant.c): per pair of 32-blocks 192 bytes (l of the 64 elements, h, 16 int32
- * corrections), then d_x per block (pad8(nb) floats); the Q4/Q5/Q6 layout extends it. */
+/* 16-bit activations in pairs of 32-blocks (quant.c): per pair 192 bytes (l of the 64 elements, h, 16 int32
+ * corrections), then d_x per block (pad8(nb) floats); the block types' AVX2 layout (ck_qb_prepare_x) extends it. */
 void ck_q8_prepare_x(const float *x, int64_t n, float *xp);
 
 static inline const uint8_t *ck_row_ptr(const ck_weight *w, int64_t r) {

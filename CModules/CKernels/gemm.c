@@ -148,11 +148,11 @@ int ck_linear_rounds_x_bf16(const ck_context *ctx, int32_t dtype, int64_t T) {
 }
 
 int ck_linear_rounds_x_int8(const ck_context *ctx, int32_t dtype, int64_t T) {
-    /* the block types' GEMV on VNNI (K-quants per 256: quant_k8.c; 32-weight types per 32: quant_legacy.c) or their
-     * 8-bit GEMM tiles (gemm_vnni.c, per 32) */
+    /* the GEMV on VNNI of Q8_0 and the block types (K-quants per 256: quant_k8.c; the others per 32: quant.c,
+     * quant_legacy.c) or the block types' 8-bit GEMM tiles (gemm_vnni.c, per 32) */
     if (ck_linear_uses_gemm(ctx, dtype, T))
         return ck_gemm_path_for(ctx, dtype) == CK_GEMM_OWN && ck_gemm_vnni8_takes(dtype) && ck_vnni_enabled();
-    return ck_is_qblock(dtype) && ck_gemv_level() >= CK_LEVEL_VNNI;
+    return (ck_is_qblock(dtype) || dtype == CK_Q8_0) && ck_gemv_level() >= CK_LEVEL_VNNI;
 }
 
 int ck_linear_impl_flags(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
@@ -162,9 +162,10 @@ int ck_linear_impl_flags(ck_context *ctx, const float *x, int64_t T, const ck_we
     if (T < 1 || w->rows < 1 || w->cols < 1) return CK_ERR_ARGUMENT;
     if (threads > ctx->max_threads) threads = ctx->max_threads;
     int level = ck_gemv_level();
-    /* the block types' VNNI GEMVs round x to 8 bits (quant_k8.c, quant_legacy.c): exact-x callers take their 16-bit
-     * AVX2 GEMV */
-    if ((flags & CK_LINEAR_EXACT_X) && ck_is_qblock(w->dtype) && level > CK_LEVEL_AVX2) level = CK_LEVEL_AVX2;
+    /* the VNNI GEMVs of Q8_0 and the block types round x to 8 bits: exact-x callers take their AVX2 GEMV (float x for
+     * Q8_0, 16-bit for the block types) */
+    if ((flags & CK_LINEAR_EXACT_X) && (ck_is_qblock(w->dtype) || w->dtype == CK_Q8_0) && level > CK_LEVEL_AVX2)
+        level = CK_LEVEL_AVX2;
     const int avx2 = level >= CK_LEVEL_AVX2;
     const int team = ck_team(threads, w->rows * w->cols, MIN_WORK_PER_THREAD);
     switch (linear_path(ctx, w->dtype, T, level)) {

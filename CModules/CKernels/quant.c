@@ -246,10 +246,8 @@ __attribute__((target("avx2,fma"))) static void mxfp4_prepare_x(const float *x, 
     for (int64_t b = nb; b < mx_pad8(nb); b++) dsc[b] = corr[b] = 0.f;
 }
 
-/* Q8_0 × 16-bit fixed-point activations (the 512-bit VNNI path; AVX2's vpmaddubsw would overflow int16 on 8-bit ×
- * 8-bit products, so the AVX2 path stays in float). The weights are read as u = w + 128 ∈ [0, 255] (the sign bit
- * flipped) and Σ w·q = 256·Σ u·h + Σ u·l − 128·Σ q.
- * Prepared layout of one x vector (ck_prepared_x_floats(w) floats, a 64-byte multiple):
+/* 16-bit fixed-point activations in pairs of 32-blocks: the block types' AVX2 GEMVs read them (ck_qb_prepare_x
+ * rewrites the corrections). Layout of one x vector (a 64-byte multiple):
  *   per pair of blocks (2p, 2p+1), 192 bytes: l of its 64 elements in order, then h, then 16 int32 corrections
  *   −16·Σ q (lanes 0–7 for block 2p, 8–15 for 2p+1: a vpdpbusd lane sums 4 of a block's 32 products, so each lane
  *   takes an eighth of the block's −128·Σ q, and the block's sum stays exact in int32); zeros past the last block.
@@ -282,6 +280,36 @@ __attribute__((target("avx2,fma"))) void ck_q8_prepare_x(const float *x, int64_t
         memset(last + 32, 0, 32);
         memset(last + 96, 0, 32);
         memset(last + 160, 0, 32);
+    }
+    for (int64_t b = nb; b < mx_pad8(nb); b++) dsc[b] = 0.f;
+}
+
+/* Q8_0 × 8-bit activations (the 512-bit VNNI path; AVX2's vpmaddubsw would overflow int16 on 8-bit × 8-bit products,
+ * so the AVX2 path stays in float): x rounded per 32-block to q ∈ [−127, 127], d_b = max|x_b| / 127 (ggml's Q8_0
+ * activations, llama.cpp's Q8_0 × Q8_0 dot product; NMSE ≈ 1.5e-5 per dot product, Tolerance.linearInt8). The weights
+ * are read as u = w + 128 ∈ [0, 255] (the sign bit flipped) and Σ w·q = Σ u·q − 128·Σ q, one vpdpbusd per pair of
+ * blocks whose accumulator starts at the corrections. Callers that need x unrounded (CK_LINEAR_EXACT_X) take the
+ * AVX2 float path. Prepared layout of one x vector (a 64-byte multiple, within ck_prepared_x_floats(w)):
+ *   per pair of blocks (2p, 2p+1), 128 bytes: q of its 64 elements in order, then 16 int32 corrections −16·Σ q
+ *   (lanes 0–7 for block 2p, 8–15 for 2p+1, as above); zeros past the last block.
+ *   dsc [pad8(nb)] floats: d_b (NaN when the block holds NaN or ±inf). */
+static void q8_prepare_x8(const float *x, int64_t n, float *xp) {
+    const int64_t nb = n / 32, pairs = q8_pairs(nb);
+    uint8_t *xq = (uint8_t *)xp;
+    float *dsc = xp + 32 * pairs;
+    for (int64_t b = 0; b < nb; b++) {
+        int8_t *q = (int8_t *)(xq + 128 * (b / 2) + 32 * (b % 2));
+        float s;
+        ck_x8_blocks(x + 32 * b, 32, q, dsc + b, &s, NULL);
+        int32_t sumq = 0;
+        for (int i = 0; i < 32; i++) sumq += q[i];
+        int32_t *cq = (int32_t *)(xq + 128 * (b / 2) + 64) + 8 * (b % 2);
+        for (int i = 0; i < 8; i++) cq[i] = -16 * sumq; /* |·| ≤ 16·32·127 */
+    }
+    if (nb % 2) { /* the missing second block of the last pair */
+        uint8_t *last = xq + 128 * (nb / 2);
+        memset(last + 32, 0, 32);
+        memset(last + 96, 0, 32);
     }
     for (int64_t b = nb; b < mx_pad8(nb); b++) dsc[b] = 0.f;
 }
@@ -323,7 +351,7 @@ void ck_prepare_x(const ck_weight *w, const float *x, float *xp, int level) {
     } else if (ck_is_qblock(w->dtype)) {
         ck_qb_prepare_x(x, n, xp, ck_is_legacy(w->dtype));
     } else if (w->dtype == CK_Q8_0) {
-        ck_q8_prepare_x(x, n, xp);
+        q8_prepare_x8(x, n, xp);
     } else {
         mxfp4_prepare_x(x, n, xp);
     }
@@ -733,11 +761,13 @@ MX_ROWS_FUNCTION(mxfp4_rows_vnni_2, MX_VNNI_TARGET, 2, 2, MX_BW_CONSTS, MX_PASS_
 MX_ROWS_FUNCTION(mxfp4_rows_vnni_3, MX_VNNI_TARGET, 3, 1, MX_BW_CONSTS, MX_PASS_BW)
 MX_ROWS_FUNCTION(mxfp4_rows_vnni_4, MX_VNNI_TARGET, 4, 1, MX_BW_CONSTS, MX_PASS_BW)
 
-/* ---- Q8_0 on AVX512 VNNI (+BW, VL): a pair of blocks per 512-bit step (see q8_prepare_x). Block b of a row is
+/* ---- Q8_0 on AVX512 VNNI (+BW, VL): a pair of blocks per 512-bit step (see q8_prepare_x8). Block b of a row is
  * {f16 d; int8 qs[32]} at 34·b. Measured on one core (2880-wide rows, 15 MB per call, interleaved with a streaming
  * read of the same bytes): the float path is compute-bound at ~19 GB/s (63–71% of the read; 18 GB/s in L2), this
- * path runs at 30–35 GB/s in L2 and 84–90% of the read from DRAM. Two rows per pass for one vector (x loaded once
- * for both: 87–89% against 86–90%); four rows fell to 60% (their prefetches interfere at 3 KB rows). */
+ * path on 16-bit x ran at 30–35 GB/s in L2 and 84–90% of the read from DRAM; on 8-bit x (one vpdpbusd per pair
+ * instead of two, a shift and an add) it is 1.2–1.4× that at T = 1 on one thread (llama-1b's 2048 × 8192 shapes,
+ * L3-resident). Two rows per pass for one vector (x loaded once for both: 87–89% against 86–90%); four rows fell to
+ * 60% (their prefetches interfere at 3 KB rows). */
 #define Q8_PAIR_STEP(R, p, last)                                                                                       \
     do {                                                                                                               \
         __m512i u_[R];                                                                                                 \
@@ -749,12 +779,10 @@ MX_ROWS_FUNCTION(mxfp4_rows_vnni_4, MX_VNNI_TARGET, 4, 1, MX_BW_CONSTS, MX_PASS_
             u_[j] = _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(lo_), hi_, 1), flip);                   \
         }                                                                                                              \
         for (int k = 0; k < NX; k++) {                                                                                 \
-            const __m512i *x_ = (const __m512i *)(xq[k] + 192 * (g / 2 + (p)));                                       \
-            const __m512i xl_ = _mm512_loadu_si512(x_), xh_ = _mm512_loadu_si512(x_ + 1);                              \
-            const __m512i cq_ = _mm512_loadu_si512(x_ + 2);                                                            \
+            const __m512i *x_ = (const __m512i *)(xq[k] + 128 * (g / 2 + (p)));                                       \
+            const __m512i q_ = _mm512_loadu_si512(x_), cq_ = _mm512_loadu_si512(x_ + 1);                               \
             for (int j = 0; j < R; j++) {                                                                              \
-                __m512i P_ = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u_[j], xh_);                                  \
-                P_ = _mm512_dpbusd_epi32(_mm512_add_epi32(_mm512_slli_epi32(P_, 8), cq_), u_[j], xl_);                 \
+                const __m512i P_ = _mm512_dpbusd_epi32(cq_, u_[j], q_);                                                \
                 acc[j][k][(p) & 1] = _mm512_fmadd_ps(                                                                  \
                     _mm512_cvtepi32_ps(P_), _mm512_permutexvar_ps(pidx[p], _mm512_castps256_ps512(sd[j][k])),          \
                     acc[j][k][(p) & 1]);                                                                               \
@@ -815,7 +843,7 @@ MX_ROWS_FUNCTION(mxfp4_rows_vnni_4, MX_VNNI_TARGET, 4, 1, MX_BW_CONSTS, MX_PASS_
         const float *dsc[NX];                                                                                          \
         for (int k = 0; k < NX; k++) {                                                                                 \
             xq[k] = (const uint8_t *)(xp + k * xs);                                                                    \
-            dsc[k] = xp + k * xs + 48 * q8_pairs(nb);                                                                  \
+            dsc[k] = xp + k * xs + 32 * q8_pairs(nb);                                                                  \
         }                                                                                                              \
         const __m512i flip = _mm512_set1_epi8((char)0x80);                                                             \
         const __m512i pidx[4] = {                                                                                      \

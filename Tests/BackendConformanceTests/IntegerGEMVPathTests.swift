@@ -87,11 +87,11 @@ final class IntegerGEMVPathTests: XCTestCase {
         XCTAssertNotEqual(vnni, float, "identical bits: the integer path did not run")
     }
 
-    /// On VNNI CPUs the block types' GEMVs round x to 8 bits: the K-quants (T ≤ 32) per 256 elements (quant_k8.c), the
-    /// 32-weight types per 32 (quant_legacy.c). `linearRoundsActivationsToInt8` says so exactly there (not with VNNI
-    /// held off, not for Q8_0's GEMV; past the GEMV's T it is the GEMM's 8-bit tiles that round, per 32, unless
-    /// `int8GEMM` is off), and the outputs differ in the last bits from the 16-bit AVX2 path's (both are checked
-    /// against the reference by the conformance suite's `blas` and `blas-avx2` runners).
+    /// On VNNI CPUs the GEMVs of Q8_0 and the block types round x to 8 bits: the K-quants (T ≤ 32) per 256 elements
+    /// (quant_k8.c), Q8_0 and the 32-weight types per 32 (quant.c, quant_legacy.c). `linearRoundsActivationsToInt8`
+    /// says so exactly there (not with VNNI held off, not for MXFP4's GEMV; past the GEMV's T it is the GEMM's 8-bit
+    /// tiles that round, per 32, unless `int8GEMM` is off), and the outputs differ in the last bits from the AVX2
+    /// path's (both are checked against the reference by the conformance suite's `blas` and `blas-avx2` runners).
     func testBlockTypeGEMVRoundsToInt8OnVNNI() throws {
         try XCTSkipUnless(BLASBackend.cpuHasVNNI && BLASBackend.usingAVX2Kernels, "CPU has no AVX512 VNNI")
         defer {
@@ -99,9 +99,8 @@ final class IntegerGEMVPathTests: XCTestCase {
             BLASBackend.int8GEMM = true
         }
         let backend = BLASBackend(threads: 2)
-        XCTAssertFalse(backend.linearRoundsActivationsToInt8(dtype: .q8_0, rows: 1))
         XCTAssertFalse(backend.linearRoundsActivationsToInt8(dtype: .mxfp4, rows: 1))
-        for dtype in [DType.q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K] {
+        for dtype in [DType.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K] {
             XCTAssertTrue(backend.linearRoundsActivationsToInt8(dtype: dtype, rows: 1), "\(dtype)")
             if dtype.blockSize == 256 {
                 let limit = 32

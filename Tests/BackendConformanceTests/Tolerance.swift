@@ -20,9 +20,8 @@ enum Tolerance {
     /// linear: f32 dot products of up to 4097 terms (error grows ~√n·2⁻²⁴, NMSE ≲ 1e-11); weights are compared
     /// after decoding, so quantisation error is not counted. Activations must not be quantised (MXFP4, Q8_0: below).
     static let linear = 1e-9
-    /// linear with MXFP4 weights, with Q8_0 on the VNNI path, and with the GGUF 4/5/6-bit block types (Q4_0 … Q5_1,
-    /// Q4_K … Q6_K) on every AVX2 path: the BLAS GEMV (MXFP4 T ≤ 64 AVX2, ≤ 256 VNNI; Q8_0 T ≤ 4 VNNI; the block types
-    /// as `BLASBackend` documents) rounds each 32-element block of x to 16-bit fixed point once (error ≤
+    /// linear with MXFP4 weights, and with the GGUF 4/5/6-bit block types (Q4_0 … Q5_1, Q4_K … Q6_K) on every AVX2
+    /// path: the BLAS GEMV (MXFP4 T ≤ 64 AVX2, ≤ 256 VNNI; the block types as `BLASBackend` documents) rounds each 32-element block of x to 16-bit fixed point once (error ≤
     /// max|x_b|/65278 per element: NMSE ≈ 4e-10 on these uniform inputs) and sums the products exactly in int32.
     /// That error scales with the products x·w, not with their sum: a dot product that cancels to near zero keeps
     /// it, so the NMSE denominator is at least Σ(x·w)² over all products (on uniform inputs the expected value of
@@ -39,7 +38,7 @@ enum Tolerance {
     /// linear with 8-bit activations (see `BLASBackend.linearRoundsActivationsToInt8`), two places:
     /// - Q4_K, Q5_K, Q6_K where the BLAS backend's GEMV runs on AVX512-VNNI (T ≤ 32): x rounded to 8 bits
     ///   per 256-element super-block as ggml's Q8_K does (q = round(127·x/max|x|), error ≤ max|x|/254 per element);
-    ///   Q4_0, Q4_1, Q5_0, Q5_1 there: per 32-element block, as ggml's Q8_0 activations;
+    ///   Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 there: per 32-element block, as ggml's Q8_0 activations;
     /// - the GGUF block types Q4_0 … Q6_K where the GEMM runs its 8-bit tiles (AVX512-VNNI, T past the GEMV,
     ///   `BLASBackend.int8GEMM` on, the default): x rounded per 32-element block, as ggml's Q8_0 activations.
     /// The products are summed exactly in int32. Expected NMSE on these uniform inputs (1/127)²/12 ÷ 1/3 ≈ 1.6e-5;
@@ -48,7 +47,7 @@ enum Tolerance {
     /// denominator is floored at Σ(x·w)² as for `linearFixedPoint`); the edge cases of `IntegerGEMVPathTests` (one
     /// outlier of 1000 in a super-block of ±1) 3.3e-5; the GEMM tiles 1.4–1.5e-5 for every block type at T = 37 and
     /// 65 (SIMDPathTests, K = 2304 / 2816); the 32-weight types' GEMV, against float64 over 300 random shapes per
-    /// type (NumPy, same denominator floor): median 0.9–1.3e-5, worst 2.8e-5 for Q4_0 / Q5_0 and 6.1e-5 / 1.16e-4 for
+    /// type (NumPy, same denominator floor): median 0.9–1.3e-5, worst 2.8e-5 for Q4_0 / Q5_0 / Q8_0 and 6.1e-5 / 1.16e-4 for
     /// Q4_1 / Q5_1, whose offset m multiplies each block's rounded Σ x. 2e-4 leaves 3× over the worst case of the
     /// suite's own cases (1.7× over that random tail) and still fails a lost sub-block
     /// (≥ 3.8e-3 even in the widest row, 33 super-blocks), a wrong scale or offset factor, a lost element of a
@@ -72,7 +71,7 @@ enum Tolerance {
     /// (errors of the two linears add up); cases whose k-th and (k+1)-th router logits are nearly tied are
     /// re-drawn, so routing is unambiguous.
     static let moe = 1e-9
-    /// moe with MXFP4 experts (Q8_0 ones on the VNNI path, the GGUF block types everywhere): both expert linears
+    /// moe with MXFP4 experts (the GGUF block types on the AVX2 path): both expert linears
     /// round their input to 16-bit fixed point per 32-block (see `linearFixedPoint`) and the errors add up; the
     /// SwiGLU output feeding `down` mixes clamped and near-zero values in one block, so its rounding is relatively
     /// coarser. Worst case seen 1.6e-9; 2e-8 leaves 12×.
