@@ -92,14 +92,18 @@ static oss_status checked(oss_status s, const char *call) {
 }
 
 /* ---------- buffers owned by one input ---------- */
-#define MAX_BUFFERS 64
-static void *buffers[MAX_BUFFERS];
-static int buffer_count;
+/* Zeroed allocations freed after the input; never NULL (the list grows: one input may make any number of calls). */
+static void **buffers;
+static int buffer_count, buffer_capacity;
 
 static void *scratch(size_t bytes) {
-    if (buffer_count == MAX_BUFFERS) return NULL;
-    void *p = malloc(bytes ? bytes : 1);
-    memset(p, 0, bytes ? bytes : 1);
+    if (buffer_count == buffer_capacity) {
+        buffer_capacity = buffer_capacity ? 2 * buffer_capacity : 64;
+        buffers = realloc(buffers, (size_t)buffer_capacity * sizeof *buffers);
+        if (!buffers) abort();
+    }
+    void *p = calloc(1, bytes ? bytes : 1);
+    if (!p) abort();
     buffers[buffer_count++] = p;
     return p;
 }

@@ -50,7 +50,8 @@ int ck_gemm_vnni8_takes(int32_t dtype) { return ck_is_qblock(dtype) && ck_int8_g
 /* ------------------------------------------------------------------ activations */
 
 /* x[K] → q[K] int8 per 32-block, d[K/32] (NaN when the block holds NaN or ±inf), s[K/32] = d·Σq and, unless sh is
- * NULL, sh[K/16] = d·Σq over each 16-element half. Also the 32-weight types' 8-bit GEMV activations (quant_legacy.c). */
+ * NULL, sh[K/16] = d·Σq over each 16-element half. Also the 8-bit GEMV activations of Q8_0 and the 32-weight types
+ * (quant.c, quant_legacy.c). */
 __attribute__((target("avx2,fma"))) void ck_x8_blocks(const float *x, int64_t K, int8_t *q, float *d, float *s,
                                                       float *sh) {
     for (int64_t b = 0; b < K / 32; b++) {

@@ -21,8 +21,9 @@ enum Tolerance {
     /// after decoding, so quantisation error is not counted. Activations must not be quantised (MXFP4, Q8_0: below).
     static let linear = 1e-9
     /// linear with MXFP4 weights, and with the GGUF 4/5/6-bit block types (Q4_0 … Q5_1, Q4_K … Q6_K) on every AVX2
-    /// path: the BLAS GEMV (MXFP4 T ≤ 64 AVX2, ≤ 256 VNNI; the block types as `BLASBackend` documents) rounds each 32-element block of x to 16-bit fixed point once (error ≤
-    /// max|x_b|/65278 per element: NMSE ≈ 4e-10 on these uniform inputs) and sums the products exactly in int32.
+    /// path: the BLAS GEMV (MXFP4 T ≤ 64 AVX2, ≤ 256 VNNI; the block types as `BLASBackend` documents) rounds each
+    /// 32-element block of x to 16-bit fixed point once (error ≤ max|x_b|/65278 per element: NMSE ≈ 4e-10 on these
+    /// uniform inputs) and sums the products exactly in int32.
     /// That error scales with the products x·w, not with their sum: a dot product that cancels to near zero keeps
     /// it, so the NMSE denominator is at least Σ(x·w)² over all products (on uniform inputs the expected value of
     /// Σb², so typical cases are judged as before). 1e-8 leaves 25× margin; 8-bit activations (ggml's Q8_0 / Q8_K,
@@ -36,24 +37,24 @@ enum Tolerance {
     /// rows of up to ~30000 inputs, a wrong index or an unwritten element.
     static let linearBF16Dot = 3e-5
     /// linear with 8-bit activations (see `BLASBackend.linearRoundsActivationsToInt8`), two places:
-    /// - Q4_K, Q5_K, Q6_K where the BLAS backend's GEMV runs on AVX512-VNNI (T ≤ 32): x rounded to 8 bits
-    ///   per 256-element super-block as ggml's Q8_K does (q = round(127·x/max|x|), error ≤ max|x|/254 per element);
-    ///   Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 there: per 32-element block, as ggml's Q8_0 activations;
+    /// - the BLAS backend's GEMVs on AVX512-VNNI: Q4_K, Q5_K, Q6_K (T ≤ 32) with x rounded to 8 bits per 256-element
+    ///   super-block as ggml's Q8_K does (q = round(127·x/max|x|), error ≤ max|x|/254 per element); Q8_0, Q4_0, Q4_1,
+    ///   Q5_0, Q5_1 per 32-element block, as ggml's Q8_0 activations;
     /// - the GGUF block types Q4_0 … Q6_K where the GEMM runs its 8-bit tiles (AVX512-VNNI, T past the GEMV,
     ///   `BLASBackend.int8GEMM` on, the default): x rounded per 32-element block, as ggml's Q8_0 activations.
     /// The products are summed exactly in int32. Expected NMSE on these uniform inputs (1/127)²/12 ÷ 1/3 ≈ 1.6e-5;
-    /// measured over the 73 K-quant GEMV int8 cases of the conformance suite (each at 1 and 2 threads): median 1.5e-5, 90th
-    /// percentile 1.8e-5, worst 6.2e-5 (a one-output case: its error is one squared sum, so its spread is wide; the
-    /// denominator is floored at Σ(x·w)² as for `linearFixedPoint`); the edge cases of `IntegerGEMVPathTests` (one
-    /// outlier of 1000 in a super-block of ±1) 3.3e-5; the GEMM tiles 1.4–1.5e-5 for every block type at T = 37 and
-    /// 65 (SIMDPathTests, K = 2304 / 2816); the 32-weight types' GEMV, against float64 over 300 random shapes per
-    /// type (NumPy, same denominator floor): median 0.9–1.3e-5, worst 2.8e-5 for Q4_0 / Q5_0 / Q8_0 and 6.1e-5 / 1.16e-4 for
-    /// Q4_1 / Q5_1, whose offset m multiplies each block's rounded Σ x. 2e-4 leaves 3× over the worst case of the
-    /// suite's own cases (1.7× over that random tail) and still fails a lost sub-block
-    /// (≥ 3.8e-3 even in the widest row, 33 super-blocks), a wrong scale or offset factor, a lost element of a
-    /// 256-wide row (≈ 4e-3) or an unwritten element. Subtler decoding slips (a 6-bit scale one step off: ~3e-5) would
-    /// pass here, but the 8-bit kernels read levels and scales through the same decoders (ck_qblock.h) as the 16-bit
-    /// ones (`blas-int16` runner, the AVX2 GEMVs), which are held to `linearFixedPoint`.
+    /// measured over the 73 K-quant GEMV int8 cases of the conformance suite (each at 1 and 2 threads): median 1.5e-5,
+    /// 90th percentile 1.8e-5, worst 6.2e-5 (a one-output case: its error is one squared sum, so its spread is wide;
+    /// the denominator is floored at Σ(x·w)² as for `linearFixedPoint`); the edge cases of `IntegerGEMVPathTests` (one
+    /// outlier of 1000 in a super-block of ±1) 3.3e-5; the GEMM tiles 1.4–1.5e-5 for every block type at T = 37 and 65
+    /// (SIMDPathTests, K = 2304 / 2816); the 32-weight GEMVs against float64 over 300 random shapes per type (NumPy,
+    /// the same denominator floor): median 0.9–1.3e-5, worst 2.8e-5 for Q8_0, Q4_0 and Q5_0, 6.1e-5 and 1.16e-4 for
+    /// Q4_1 and Q5_1 (their offset m multiplies each block's rounded Σ x). 2e-4 leaves 3× over the worst of the suite's
+    /// own cases (1.7× over that random tail) and still fails a lost sub-block (≥ 3.8e-3 even in the widest row, 33
+    /// super-blocks), a wrong scale or offset factor, a lost element of a 256-wide row (≈ 4e-3) or an unwritten
+    /// element. Subtler decoding slips (a 6-bit scale one step off: ~3e-5) would pass here, but the 8-bit kernels read
+    /// levels and scales through the same decoders (ck_qblock.h) as the 16-bit ones (`blas-int16` runner, the AVX2
+    /// GEMVs), which are held to `linearFixedPoint`.
     static let linearInt8 = 2e-4
     /// Weight dtypes whose BLAS GEMV rounds x (16-bit fixed point, or 8 bits: `linearInt8`).
     static func roundsActivations(_ dtype: DType) -> Bool { dtype != .f32 && dtype != .f16 && dtype != .bf16 }

@@ -90,11 +90,11 @@ final class QuantizeTests: XCTestCase {
     }
 
     /// Logit NMSE against the float64 reference allowed per matrix whose linear rounds its activations to 8 bits (the
-    /// K-quants' GEMV on AVX512-VNNI CPUs, `BLASBackend.linearRoundsActivationsToInt8`, `Tolerance.linearInt8`): each
-    /// such linear adds about 5e-5 on this model's activations (heavier-tailed than the conformance suite's uniform
-    /// ones: 4.8–5.5e-5 measured with the Q6_K output matrix alone, in the Q4_0 … Q5_1 files), and they add up (the
-    /// 57 of the K-quant files: 3.0–3.2e-3, a quarter of Q6_K's weight error against F32, below); 1.5e-4 each
-    /// leaves about 3×.
+    /// integer GEMVs of Q8_0 and the block types on AVX512-VNNI CPUs, `BLASBackend.linearRoundsActivationsToInt8`,
+    /// `Tolerance.linearInt8`): each such linear adds about 5e-5 on this model's activations (heavier-tailed than the
+    /// conformance suite's uniform ones: 4.8–5.5e-5 measured with the Q6_K output matrix alone, in the Q4_0 … Q5_1
+    /// files), and they add up (the 57 of the K-quant files: 3.0–3.2e-3, a quarter of Q6_K's weight error against
+    /// F32, below); 1.5e-4 each leaves about 3×.
     static let int8NMSEPerMatrix = 1.5e-4
 
     /// Every type loads and runs on both backends: logits within the fixed-point tolerance of the float64 reference
@@ -111,14 +111,11 @@ final class QuantizeTests: XCTestCase {
         var nmse: [QuantizationType: Double] = [:]
         for type in QuantizationType.allCases {
             let url = try Self.quantized(type)
-            let matrices = try GGUFFile(url: url).tensors.filter { $0.name != "token_embd.weight" }.compactMap(\.type.dtype)
             for backend in TinyModelFixture.backends {
                 let model = try LlamaModel.load(gguf: GGUFArchive(url: url), backend: backend)
                 let (error, scale, nmseReference) = try LlamaModelTests.maxError(model, tokens: tokens)
                 XCTAssertGreaterThan(scale, 0.5, "\(type.rawValue)")
-                let int8 = matrices.filter {
-                    (backend as? BLASBackend)?.linearRoundsActivationsToInt8(dtype: $0, rows: tokens.count) == true
-                }.count
+                let int8 = try LlamaModelTests.int8Linears(url, backend: backend, rows: tokens.count)
                 if int8 > 0 {
                     XCTAssertLessThan(nmseReference, Self.int8NMSEPerMatrix * Double(int8),
                                       "\(type.rawValue) \(backend.name): against the float64 reference, \(int8) int8 linears")

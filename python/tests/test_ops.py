@@ -12,14 +12,15 @@ SOFTMAX = 1e-9        # an exp per element and an n-term f32 sum
 RMSNORM = 1e-10       # n-term f32 sum of squares, rsqrt, two products
 ROPE = 1e-10          # f32 cos/sin table, two products and a sum
 LINEAR = 1e-9         # f32 dot products; weights compared after exact decoding
-LINEAR_FIXED = 1e-8   # blas MXFP4/Q8_0/Q4_0…Q6_K GEMVs round activations to 16-bit fixed point per 32-block
-LINEAR_INT8 = 2e-4    # blas Q4_K…Q6_K GEMV on AVX512-VNNI CPUs: 8 bits per 256 (ggml's Q8_K), NMSE ≈ 1.6e-5
+LINEAR_FIXED = 1e-8   # blas MXFP4 GEMV and the block types' AVX2 ones round activations to 16-bit fixed point
+LINEAR_INT8 = 2e-4    # blas Q8_0 and block-type GEMVs on AVX512-VNNI CPUs: 8 bits (ggml's Q8_0 / Q8_K), NMSE ≈ 1.6e-5
 ATTENTION = 1e-9      # head_dim-term dots, exp of scores, sums over the window
 MOE_FIXED = 2e-8      # two fixed-point linears (MXFP4 experts) add their errors
 EMBEDDING = 1e-14     # a row gather; decoding is exact
 
 def cpu_has_vnni() -> bool:
-    """Whether the blas backend's K-quant GEMV runs its 8-bit path here (the CPU flags the OS reports)."""
+    """Whether the blas backend's Q8_0 and block-type GEMVs run their 8-bit paths here (the CPU flags the OS
+    reports)."""
     try:
         with open("/proc/cpuinfo") as f:
             flags = next((line for line in f if line.startswith("flags")), "").split()
@@ -147,7 +148,7 @@ def test_linear(backend: swiftoss.Backend, dtype: str, t: int) -> None:
     got = backend.linear(x, w, bias=bias, out=out)
     assert got is out  # written in place
     ref = x.astype(np.float64) @ values.T + bias
-    int8 = backend.name == "blas" and dtype in K_BYTES and cpu_has_vnni()
+    int8 = backend.name == "blas" and dtype in ["q8_0"] + GGUF_BLOCK_TYPES and cpu_has_vnni()
     assert nmse(out, ref) < (LINEAR if dtype in ("f32", "f16", "bf16") else LINEAR_INT8 if int8 else LINEAR_FIXED)
 
 
