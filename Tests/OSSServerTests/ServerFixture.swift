@@ -94,10 +94,18 @@ final class ServerFixture: @unchecked Sendable {
     }
 
     func stop() async throws {
-        await server.shutdown()
-        try await task.value
+        try await stopServer()
         try await client.shutdown()
     }
+
+    /// Shuts the server down gracefully (its in-flight requests finish) and waits for it; the client stays up, so a
+    /// request still reading its response is not cancelled by the client's own shutdown. Then call `stopClient()`.
+    func stopServer() async throws {
+        await server.shutdown()
+        try await task.value
+    }
+
+    func stopClient() async throws { try await client.shutdown() }
 
     /// Sends a request; returns status and body text.
     func send(_ method: HTTPMethod, _ path: String, body: String? = nil, headers: [(String, String)] = [])

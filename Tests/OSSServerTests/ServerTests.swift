@@ -237,8 +237,11 @@ final class ServerTests: XCTestCase {
             waited += 1
             if waited > 2000 { break }
         }
-        try await s.stop()
-        let (status, reply) = try await inFlight.value
+        try await s.stopServer()
+        // the response may still be on its way to the client: shut the client down only once it has arrived
+        let result = await inFlight.result
+        try await s.stopClient()
+        let (status, reply) = try result.get()
         XCTAssertEqual(status, 200, reply.serialized)
         XCTAssertEqual(reply["usage"]?["completion_tokens"], .integer(40))
     }
