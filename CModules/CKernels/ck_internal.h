@@ -18,6 +18,9 @@ static inline int ck_is_legacy(int32_t d) { return d >= CK_Q4_0 && d <= CK_Q5_1;
 static inline int ck_is_kquant(int32_t d) { return d >= CK_Q4_K && d <= CK_Q6_K; }
 /* Either family: the block types whose GEMVs share the activations of ck_qb_prepare_x. */
 static inline int ck_is_qblock(int32_t d) { return d >= CK_Q4_0 && d <= CK_Q6_K; }
+/* The dtypes whose GEMV rounds x to 8 bits on the AVX512-VNNI level (Q8_0 and the block types; quant.c, quant_k8.c,
+ * quant_legacy.c): exact-x callers must run them at the AVX2 level. */
+static inline int ck_gemv_rounds_x_int8(int32_t d) { return d == CK_Q8_0 || ck_is_qblock(d); }
 
 /* Per-thread scratch slots and shared buffers a context keeps between calls. */
 enum { CK_MAX_THREADS = 256 };

@@ -152,7 +152,7 @@ int ck_linear_rounds_x_int8(const ck_context *ctx, int32_t dtype, int64_t T) {
      * quant_legacy.c) or the block types' 8-bit GEMM tiles (gemm_vnni.c, per 32) */
     if (ck_linear_uses_gemm(ctx, dtype, T))
         return ck_gemm_path_for(ctx, dtype) == CK_GEMM_OWN && ck_gemm_vnni8_takes(dtype) && ck_vnni_enabled();
-    return (ck_is_qblock(dtype) || dtype == CK_Q8_0) && ck_gemv_level() >= CK_LEVEL_VNNI;
+    return ck_gemv_rounds_x_int8(dtype) && ck_gemv_level() >= CK_LEVEL_VNNI;
 }
 
 int ck_linear_impl_flags(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
@@ -164,8 +164,7 @@ int ck_linear_impl_flags(ck_context *ctx, const float *x, int64_t T, const ck_we
     int level = ck_gemv_level();
     /* the VNNI GEMVs of Q8_0 and the block types round x to 8 bits: exact-x callers take their AVX2 GEMV (float x for
      * Q8_0, 16-bit for the block types) */
-    if ((flags & CK_LINEAR_EXACT_X) && (ck_is_qblock(w->dtype) || w->dtype == CK_Q8_0) && level > CK_LEVEL_AVX2)
-        level = CK_LEVEL_AVX2;
+    if ((flags & CK_LINEAR_EXACT_X) && ck_gemv_rounds_x_int8(w->dtype) && level > CK_LEVEL_AVX2) level = CK_LEVEL_AVX2;
     const int avx2 = level >= CK_LEVEL_AVX2;
     const int team = ck_team(threads, w->rows * w->cols, MIN_WORK_PER_THREAD);
     switch (linear_path(ctx, w->dtype, T, level)) {

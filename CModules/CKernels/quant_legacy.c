@@ -73,6 +73,14 @@ void ck_legacy_decode_row(const ck_weight *w, int64_t r, float *out, int avx2) {
  * `half_order` (the 32-weight types): l and h of each pair (blocks a, b) hold a0–15, b0–15, a16–31, b16–31, the
  * order in which a 256-bit load of both blocks' nibble bytes ([qs_a | qs_b]) gives their low nibbles, then their high
  * nibbles, with no shuffle. The int32 sums follow the element order (Q6_K reads them; the 32-weight types do not). */
+/* 64 bytes of a pair of blocks (a, b) in element order a0–31, b0–31 → the half order a0–15, b0–15, a16–31, b16–31. */
+static inline void lg_half_order(uint8_t *v) {
+    uint8_t t[16];
+    memcpy(t, v + 16, 16);
+    memcpy(v + 16, v + 32, 16);
+    memcpy(v + 32, t, 16);
+}
+
 int64_t ck_qb_prepared_floats(int64_t cols) {
     const int64_t nb = cols / 32;
     return 48 * qb_pairs(nb) + 2 * qb_pad8(nb);
@@ -97,13 +105,10 @@ void ck_qb_prepare_x(const float *x, int64_t n, float *xp, int half_order) {
     }
     for (int64_t b = nb; b < qb_pad8(nb); b++) sx[b] = 0.f;
     if (!half_order) return;
-    for (int64_t p = 0; p < qb_pairs(nb); p++) /* swap a16–31 and b0–15 in l and in h */
-        for (int part = 0; part < 2; part++) {
-            uint8_t *v = xq + 192 * p + 64 * part, t[16];
-            memcpy(t, v + 16, 16);
-            memcpy(v + 16, v + 32, 16);
-            memcpy(v + 32, t, 16);
-        }
+    for (int64_t p = 0; p < qb_pairs(nb); p++) { /* l and h */
+        lg_half_order(xq + 192 * p);
+        lg_half_order(xq + 192 * p + 64);
+    }
 }
 
 /* The 8-bit form (AVX512-VNNI path), in 16·pairs(nb) + 2·pad8(nb) ≤ ck_qb_prepared_floats(n) floats:
@@ -124,12 +129,7 @@ void ck_lg8_prepare_x(const float *x, int64_t n, float *xp) {
     ck_x8_blocks(x, n, (int8_t *)q, dx, sx, NULL); /* blocks in element order, 32 bytes each */
     memset(q + 32 * nb, 0, (size_t)(64 * qb_pairs(nb) - 32 * nb));
     for (int64_t b = nb; b < qb_pad8(nb); b++) dx[b] = sx[b] = 0.f;
-    for (int64_t p = 0; p < qb_pairs(nb); p++) { /* swap a16–31 and b0–15 */
-        uint8_t *v8 = q + 64 * p, t[16];
-        memcpy(t, v8 + 16, 16);
-        memcpy(v8 + 16, v8 + 32, 16);
-        memcpy(v8 + 32, t, 16);
-    }
+    for (int64_t p = 0; p < qb_pairs(nb); p++) lg_half_order(q + 64 * p);
 }
 
 /* ------------------------------------------------------------------ GEMV rows, scalar (plain x) */
