@@ -111,7 +111,7 @@ let package = Package(
         .testTarget(
             name: "OSSServerTests",
             dependencies: [
-                "OSSServer", "OSSModel", "OSSTokenizer", "OSSBackends", "OSSCore",
+                "OSSServer", "OSSModel", "OSSTokenizer", "OSSBackends", "OSSCore", "BLASBackend",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -13,7 +13,8 @@
  *                     cblas_sgemv side by side in `oss bench` on a 2880-wide f32 weight larger than L3)
  *   T > 4, path OWN   our AVX-512 GEMM (gemm512.c): W decoded straight into packed panels, threads over outputs;
  *                     MXFP4, Q8_0 and the GGUF block types on VNNI CPUs as integers (gemm_vnni.c: int16 through
- *                     vpdpwssd, the block types by default int8 through vpdpbusd; MXFP4 from T = 33)
+ *                     vpdpwssd, MXFP4 and the block types by default int8 through vpdpbusd; MXFP4 from T = 13,
+ *                     or 33 on 16 bits)
  *   f32, T > 4        cblas_sgemm per thread on a slice of W's rows
  *   other, T > 4      per thread: decode tiles of W rows into kept scratch, cblas_sgemm per tile
  * ck_gemm_path_for picks OWN or cblas per context and dtype (see there).
@@ -47,6 +48,9 @@ enum {
      * integer GEMV from about T = 36 on (gate_up 2880→5760, one thread, interleaved; GEMV → VNNI GEMM: T = 32
      * 0.93–0.97×, 48 1.14×, 64 1.14–1.22×, 128 1.30×, 256 1.40×). */
     MXFP4_VNNI_GEMM_GEMV_MAX_T = 32,
+    /* ... and with its 8-bit tiles (the default, ck_set_int8_gemm): from about T = 14 on (same shapes; GEMV → 8-bit
+     * GEMM, 2 runs: T = 8 0.73–0.74×, 12 0.93–0.97×, 16 1.08–1.18×, 24 1.38–1.44×, 32 1.43–2.06×). */
+    MXFP4_VNNI8_GEMM_GEMV_MAX_T = 12,
     TILE_BYTES = 8 << 20,  /* decoded float32 tile per thread in the tiled path (each sgemm call repacks x, so
                               tiles are large: x[T, in] packing is < 3% of a T ≥ 64 tile's FLOPs) */
     MIN_WORK_PER_THREAD = 2048, /* weight elements below which a second thread costs more than it saves */
@@ -127,7 +131,8 @@ static int64_t gemv_max_t(const ck_context *ctx, int32_t dtype, int level) {
         return dtype == CK_Q6_K && level < CK_LEVEL_VNNI ? Q6K_GEMV_MAX_T : QB_GEMV_MAX_T;
     if (dtype != CK_MXFP4 || level < CK_LEVEL_AVX2) return GEMV_MAX_T;
     if (level < CK_LEVEL_VNNI) return MXFP4_GEMV_MAX_T;
-    return ck_gemm_path_for(ctx, dtype) == CK_GEMM_OWN ? MXFP4_VNNI_GEMM_GEMV_MAX_T : MXFP4_VNNI_GEMV_MAX_T;
+    if (ck_gemm_path_for(ctx, dtype) != CK_GEMM_OWN) return MXFP4_VNNI_GEMV_MAX_T;
+    return ck_gemm_vnni8_takes(dtype) ? MXFP4_VNNI8_GEMM_GEMV_MAX_T : MXFP4_VNNI_GEMM_GEMV_MAX_T;
 }
 
 /* Which kernel ck_linear runs on this context for a weight of `dtype` at T activation rows and GEMV level `level`. */

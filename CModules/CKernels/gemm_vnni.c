@@ -37,15 +37,19 @@ enum {
     VF = 4,        /* factors per row and block: s_w of halves 0 and 1, c_w of halves 0 and 1 */
 };
 
-/* Which offsets a tile adds: none, c_w·(d_x·Σq) per block, or per 16-element half (Q6_K on 8 bits). */
-enum { OFF_NONE, OFF_BLOCK, OFF_HALF };
+/* Which offsets a tile adds: none, c_w·(d_x·Σq) per block, or per 16-element half (Q6_K on 8 bits); or, for the 8-bit
+ * types whose only offset is a constant level z (MXFP4, Q4_0, Q5_0), −z·Σq in the integers: each block's int32 sums
+ * start from it, so w = u − z costs no float work. */
+enum { OFF_NONE, OFF_BLOCK, OFF_HALF, OFF_ZINIT };
 
 static atomic_int int8_gemm_off = 0;
 void ck_set_int8_gemm(int on) { atomic_store(&int8_gemm_off, on ? 0 : 1); }
 int ck_int8_gemm_enabled(void) { return !atomic_load_explicit(&int8_gemm_off, memory_order_relaxed); }
 
 int ck_gemm_vnni_takes(int32_t dtype) { return dtype == CK_MXFP4 || dtype == CK_Q8_0 || ck_is_qblock(dtype); }
-int ck_gemm_vnni8_takes(int32_t dtype) { return ck_is_qblock(dtype) && ck_int8_gemm_enabled(); }
+int ck_gemm_vnni8_takes(int32_t dtype) {
+    return (ck_is_qblock(dtype) || dtype == CK_MXFP4) && ck_int8_gemm_enabled();
+}
 
 /* ------------------------------------------------------------------ activations */
 
@@ -137,23 +141,57 @@ TVNNI static void pack_panel16(const ck_weight *w, int64_t n0, int64_t nr, int64
     }
 }
 
-/* The same for the 8-bit tiles (block types): P[b][quad][VR] dwords of unsigned levels, F with c_w = m − z·s_w. */
+/* Block b of a row for the 8-bit tiles: 32 unsigned levels u (element order) and g = {s_0, s_1, m, z} with weight
+ * k = s_h·(u_k − z) + m (qb_block_levels; MXFP4, whose E8M0 scales sc are apart: u = 2·value + 12 ∈ [0, 24],
+ * s = 2^(e−127)/2, z = 12). */
+TVNNI __attribute__((always_inline)) static inline __m256i row_block8(int32_t dtype, const uint8_t *row,
+                                                                     const uint8_t *sc, int64_t b, float g[4]) {
+    if (dtype != CK_MXFP4) return qb_block_levels(dtype, row, b, g);
+    const uint32_t bits = sc[b] ? (uint32_t)sc[b] << 23 : 0x00400000u; /* 2^(e−127); e = 0 is 2^−127 */
+    float s;
+    memcpy(&s, &bits, 4);
+    g[0] = g[1] = s * 0.5f;
+    g[2] = 0.f;
+    g[3] = 12.f;
+    const __m128i lutu = _mm_setr_epi8(12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0);
+    const __m128i v = _mm_loadu_si128((const __m128i *)(row + 16 * b)), m4 = _mm_set1_epi8(0x0F);
+    const __m128i lo = _mm_and_si128(v, m4), hi = _mm_and_si128(_mm_srli_epi16(v, 4), m4);
+    return _mm256_set_m128i(_mm_shuffle_epi8(lutu, _mm_unpackhi_epi8(lo, hi)),
+                            _mm_shuffle_epi8(lutu, _mm_unpacklo_epi8(lo, hi)));
+}
+
+/* The same for the 8-bit tiles (block types, MXFP4): P[b][quad][VR] dwords of unsigned levels, F with
+ * c_w = m − z·s_w. Two blocks of 16 rows per transpose (a row's 8 + 8 dwords of levels are one zmm). */
 TVNNI static void pack_panel8(const ck_weight *w, int64_t n0, int64_t nr, int64_t b0, int64_t nbk, uint32_t *P,
                               float *F) {
-    for (int64_t b = 0; b < nbk; b++) {
-        for (int64_t j = 0; j < VR; j++) {
-            float f[VF] = {0.f, 0.f, 0.f, 0.f};
-            uint32_t quads[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-            if (j < nr) {
-                float g[4];
-                _mm256_storeu_si256((__m256i *)quads, qb_block_levels(w->dtype, ck_row_ptr(w, n0 + j), b0 + b, g));
-                f[0] = g[0];
-                f[1] = g[1];
-                f[2] = g[2] - g[3] * g[0];
-                f[3] = g[2] - g[3] * g[1];
+    const uint8_t *rows[VR], *scs[VR];
+    for (int64_t j = 0; j < nr; j++) {
+        rows[j] = ck_row_ptr(w, n0 + j);
+        scs[j] = ck_row_scales(w, n0 + j);
+    }
+    for (int g = 0; g < VG; g++) {
+        for (int64_t b = 0; b < nbk; b += 2) {
+            const int pair = b + 1 < nbk; /* a second block in this step */
+            __m512 r[16];
+            for (int i = 0; i < 16; i++) {
+                const int64_t j = 16 * g + i;
+                float f[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
+                __m256i u0 = _mm256_setzero_si256(), u1 = _mm256_setzero_si256();
+                if (j < nr) {
+                    u0 = row_block8(w->dtype, rows[j], scs[j], b0 + b, f[0]);
+                    if (pair) u1 = row_block8(w->dtype, rows[j], scs[j], b0 + b + 1, f[1]);
+                }
+                r[i] = _mm512_castsi512_ps(_mm512_inserti64x4(_mm512_castsi256_si512(u0), u1, 1));
+                for (int h = 0; h <= pair; h++) {
+                    float *Fb = F + VF * (b + h) * VR + j;
+                    Fb[0] = f[h][0];
+                    Fb[VR] = f[h][1];
+                    Fb[2 * VR] = f[h][2] - f[h][3] * f[h][0];
+                    Fb[3 * VR] = f[h][2] - f[h][3] * f[h][1];
+                }
             }
-            for (int p = 0; p < 8; p++) P[(b * 8 + p) * VR + j] = quads[p];
-            for (int k = 0; k < VF; k++) F[(VF * b + k) * VR + j] = f[k];
+            ck_transpose16(r); /* r[p]: dword p of the 16 rows (p < 8: block b, else b + 1) */
+            for (int p = 0; p < 8 * (1 + pair); p++) _mm512_store_ps((float *)(P + (b * 8 + p) * VR + 16 * g), r[p]);
         }
     }
 }
@@ -165,6 +203,7 @@ TVNNI static void pack_panel8(const ck_weight *w, int64_t n0, int64_t nr, int64_
 typedef struct {
     const uint8_t *q;
     const float *dx, *s, *sh;
+    const int32_t *zq; /* 8-bit, OFF_ZINIT: −z·Σq per block (row stride lddx) */
     int64_t ldq, lddx;
 } vnni_x;
 
@@ -189,8 +228,10 @@ TVNNI __attribute__((always_inline)) static inline void tile(const int RT, const
         for (int t = 0; t < RT; t++) acc[g][t] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nbk; b++) {
         __m512i s[VG][VT];
-        for (int g = 0; g < VG; g++)
-            for (int t = 0; t < RT; t++) s[g][t] = _mm512_setzero_si512();
+        for (int t = 0; t < RT; t++) {
+            const __m512i s0 = OFF == OFF_ZINIT ? _mm512_set1_epi32(x.zq[t * x.lddx + b]) : _mm512_setzero_si512();
+            for (int g = 0; g < VG; g++) s[g][t] = s0;
+        }
         const uint32_t *pb = P + b * steps * VR;
         const float *Fb = F + VF * b * VR;
         for (int p = 0; p < steps; p++) {
@@ -239,7 +280,7 @@ TVNNI __attribute__((always_inline)) static inline void tile(const int RT, const
 }
 
 /* The tile kinds: (bytes, split, offsets) of each dtype family on each path. */
-enum { K16_PLAIN, K16_MIN, K16_SPLIT, K8, K8_SPLIT, KINDS };
+enum { K16_PLAIN, K16_MIN, K16_SPLIT, K8, K8_Z, K8_SPLIT, KINDS };
 
 typedef void (*tile_fn)(int64_t, vnni_x, const uint32_t *, const float *, float *, int64_t, const __mmask16 *, int,
                         const float *);
@@ -257,20 +298,39 @@ TILES_VNNI(t16_plain, 2, 0, OFF_NONE)
 TILES_VNNI(t16_min, 2, 0, OFF_BLOCK)
 TILES_VNNI(t16_split, 2, 1, OFF_NONE)
 TILES_VNNI(t8, 1, 0, OFF_BLOCK)
+TILES_VNNI(t8_z, 1, 0, OFF_ZINIT)
 TILES_VNNI(t8_split, 1, 1, OFF_HALF)
 #define TILE_ROW(NAME) {NAME##_1, NAME##_2, NAME##_3, NAME##_4}
 static const tile_fn tiles[KINDS][VT] = {
     [K16_PLAIN] = TILE_ROW(t16_plain), [K16_MIN] = TILE_ROW(t16_min), [K16_SPLIT] = TILE_ROW(t16_split),
-    [K8] = TILE_ROW(t8),               [K8_SPLIT] = TILE_ROW(t8_split),
+    [K8] = TILE_ROW(t8),               [K8_Z] = TILE_ROW(t8_z),           [K8_SPLIT] = TILE_ROW(t8_split),
 };
 
+/* The constant level offset z of the 8-bit types whose weights are s·(u − z) and nothing else (K8_Z tiles), else 0. */
+static int zinit_level(int32_t dt) {
+    if (dt == CK_MXFP4) return 12; /* u = 2·value + 12, see row_block8 */
+    return dt == CK_Q4_0 || dt == CK_Q5_0 ? lg_layout_of(dt).z : 0;
+}
+
 static int tile_kind(int32_t dt, int int8) {
-    if (int8) return dt == CK_Q6_K ? K8_SPLIT : K8;
+    if (int8) return dt == CK_Q6_K ? K8_SPLIT : zinit_level(dt) ? K8_Z : K8;
     if (dt == CK_Q6_K) return K16_SPLIT;
     return dt == CK_Q4_1 || dt == CK_Q5_1 || dt == CK_Q4_K || dt == CK_Q5_K ? K16_MIN : K16_PLAIN;
 }
 
 /* ------------------------------------------------------------------ driver */
+
+/* Prefetch into L2 of what packing rows [n0, n0 + nr) × blocks [b0, b0 + nbk) reads (weight bytes, E8M0 scales): issued
+ * one pack ahead, so the 48 row streams (too many for the hardware prefetcher) arrive while the tiles run. */
+static void prefetch_panel(const ck_weight *w, int64_t n0, int64_t nr, int64_t b0, int64_t nbk) {
+    const int64_t nb = w->cols / 32, rb = ck_row_bytes(w->dtype, w->cols);
+    const int64_t lo = rb * b0 / nb & ~(int64_t)63, hi = (rb * (b0 + nbk) + nb - 1) / nb;
+    for (int64_t j = 0; j < nr; j++) {
+        const char *row = (const char *)w->data + (n0 + j) * rb;
+        for (int64_t o = lo; o < hi; o += 64) _mm_prefetch(row + o, _MM_HINT_T1);
+        if (w->scales) _mm_prefetch((const char *)w->scales + (n0 + j) * nb + b0, _MM_HINT_T1);
+    }
+}
 
 static void vnni_slice(vnni_x xs, int64_t T, const ck_weight *w, int int8, const float *bias, float *y, int64_t n_lo,
                        int64_t n_hi, uint32_t *P, float *F) {
@@ -286,11 +346,13 @@ static void vnni_slice(vnni_x xs, int64_t T, const ck_weight *w, int int8, const
         for (int64_t b0 = 0; b0 < nb; b0 += VB) {
             const int64_t nbk = nb - b0 < VB ? nb - b0 : VB;
             (int8 ? pack_panel8 : pack_panel16)(w, n0, nr, b0, nbk, P, F);
+            if (b0 + VB < nb) prefetch_panel(w, n0, nr, b0 + VB, nb - b0 - VB < VB ? nb - b0 - VB : VB);
+            else if (n0 + VR < n_hi) prefetch_panel(w, n0 + VR, n_hi - n0 - VR < VR ? n_hi - n0 - VR : VR, 0, nb < VB ? nb : VB);
             const int first = b0 == 0, last = b0 + nbk >= nb;
             for (int64_t m0 = 0; m0 < T; m0 += VT) {
                 const int64_t mt = T - m0 < VT ? T - m0 : VT, blk = m0 * nb + b0;
                 const vnni_x x = {xs.q + m0 * xs.ldq + 32 * (int8 ? 1 : 2) * b0, xs.dx + blk, xs.s + blk,
-                                  xs.sh + 2 * blk, xs.ldq, nb};
+                                  xs.sh + 2 * blk, xs.zq + blk, xs.ldq, nb};
                 kind[mt - 1](nbk, x, P, F, y + m0 * N + n0, N, nm, first, last && bias ? bias + n0 : NULL);
             }
         }
@@ -304,11 +366,13 @@ int ck_gemm_vnni(ck_context *ctx, const float *x, int64_t T, const ck_weight *w,
     const int64_t K = w->cols, N = w->rows, nb = K / 32;
     const int int8 = !exact && ck_gemm_vnni8_takes(w->dtype); /* exact: the MoE router keeps 16 bits */
     const int64_t ldq = int8 ? K : 2 * K; /* bytes per token row of x */
-    /* shared: x[T][ldq bytes], then d_x[T][nb], the block sums [T][nb], the half sums [T][2·nb] */
-    float *shared = ck_buffer_reserve(&ctx->shared[CK_SHARED_GEMM_X], T * (ldq / 4 + 4 * nb));
+    const int z = int8 ? zinit_level(w->dtype) : 0;
+    /* shared: x[T][ldq bytes], then d_x[T][nb], the block sums [T][nb], the half sums [T][2·nb], −z·Σq [T][nb] */
+    float *shared = ck_buffer_reserve(&ctx->shared[CK_SHARED_GEMM_X], T * (ldq / 4 + 5 * nb));
     if (!shared) return CK_ERR_NOMEM;
     float *dx = shared + T * ldq / 4, *s = dx + T * nb, *sh = s + T * nb;
-    const vnni_x xs = {(const uint8_t *)shared, dx, s, sh, ldq, nb};
+    int32_t *zq = (int32_t *)(sh + 2 * T * nb);
+    const vnni_x xs = {(const uint8_t *)shared, dx, s, sh, zq, ldq, nb};
     for (int i = 0; i < team; i++)
         if (!ck_buffer_reserve(&ctx->thread_scratch[i], ck_gemm_vnni_scratch_floats())) return CK_ERR_NOMEM;
     CK_PARALLEL(team, nt, id, {
@@ -318,6 +382,11 @@ int ck_gemm_vnni(ck_context *ctx, const float *x, int64_t T, const ck_weight *w,
             uint8_t *qt = (uint8_t *)shared + t * ldq;
             if (int8) ck_x8_blocks(x + t * K, K, (int8_t *)qt, dx + t * nb, s + t * nb, sh + 2 * t * nb);
             else ck_x16_blocks(x + t * K, K, (int16_t *)qt, dx + t * nb, s + t * nb);
+            for (int64_t b = 0; z && b < nb; b++) {
+                int32_t sum = 0;
+                for (int k = 0; k < 32; k++) sum += ((const int8_t *)qt)[32 * b + k];
+                zq[t * nb + b] = -z * sum;
+            }
         }
         CK_BARRIER(nt);
         ck_split(N, nt, id, 16, &lo, &hi);

@@ -49,9 +49,10 @@ extension BLASBackend {
         set { ck_set_bf16_dot(newValue ? 1 : 0) }
     }
 
-    /// 8-bit activations in our GEMM for the GGUF block types Q4_0 … Q6_K on AVX512-VNNI CPUs (process-wide, default
-    /// true): `vpdpbusd` on x rounded per 32-block to int8 (NMSE ≈ 2e-5 per linear, as ggml's Q8_0 activations),
-    /// 1.1–1.7× the 16-bit fixed-point tiles that run when it is false (NMSE ≈ 4e-10). See README, Numerics.
+    /// 8-bit activations in our GEMM for MXFP4 and the GGUF block types Q4_0 … Q6_K on AVX512-VNNI CPUs (process-wide,
+    /// default true): `vpdpbusd` on x rounded per 32-block to int8 (NMSE ≈ 2e-5 per linear, as ggml's Q8_0
+    /// activations), 1.1–1.7× the 16-bit fixed-point tiles that run when it is false (NMSE ≈ 4e-10). See README,
+    /// Numerics.
     public static var int8GEMM: Bool {
         get { ck_int8_gemm_enabled() != 0 }
         set { ck_set_int8_gemm(newValue ? 1 : 0) }
@@ -112,8 +113,8 @@ extension BLASBackend {
     }
 
     /// Whether `linear` on `rows` activation rows of a `dtype` weight rounds the activations to 8 bits on this backend
-    /// right now: per 256 elements in the K-quants' GEMV on AVX512-VNNI CPUs (as ggml's Q8_K), per 32 in the block
-    /// types' 8-bit VNNI GEMM (`int8GEMM`, as ggml's Q8_0 activations). NMSE ≈ 1.5e-5 per linear either way instead
+    /// right now: per 256 elements in the K-quants' GEMV on AVX512-VNNI CPUs (as ggml's Q8_K), per 32 in the 8-bit VNNI
+    /// GEMM of MXFP4 and the block types (`int8GEMM`, as ggml's Q8_0 activations). NMSE ≈ 1.5e-5 per linear either way instead
     /// of ~4e-10 for the 16-bit fixed point of the other integer kernels; see README, Numerics.
     public func linearRoundsActivationsToInt8(dtype: DType, rows: Int) -> Bool {
         ck_linear_rounds_x_int8(context, dtype.ckDType, Int64(rows)) != 0

@@ -41,7 +41,7 @@ public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
     public var usingAVX512Kernels: Bool = false
     /// The BF16 GEMM uses `vdpbf16ps` now (`BLASBackend.bf16DotProducts` on and the CPU has AVX512-BF16).
     public var usingBF16DotKernels: Bool = false
-    /// Our GEMM runs the GGUF block types on 8-bit activations now (`BLASBackend.int8GEMM` on and VNNI in use).
+    /// Our GEMM runs MXFP4 and the GGUF block types on 8-bit activations now (`BLASBackend.int8GEMM` on and VNNI in use).
     public var usingInt8GEMMKernels: Bool = false
     /// GEMM path per weight dtype of a default BLAS backend now (`cblas` or `own`), e.g. `["bf16": "own", …]`.
     public var gemmPaths: [String: String] = [:]
@@ -85,7 +85,7 @@ public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
     }
 
     /// The instruction paths the C kernels take now, e.g. "AVX-512 float kernels; MXFP4 GEMV AVX512-VNNI+VBMI;
-    /// Q8_0 GEMV AVX512-VNNI; Q4_0…Q6_K GEMV AVX512-VNNI; GEMM own (Q4_0…Q6_K int8 vpdpbusd) for bf16, f16, q8_0, …,
+    /// Q8_0 GEMV AVX512-VNNI; Q4_0…Q6_K GEMV AVX512-VNNI; GEMM own (MXFP4, Q4_0…Q6_K int8 vpdpbusd) for bf16, f16, …,
     /// cblas for f32".
     public var kernelPaths: String {
         guard usingAVX2Kernels else { return "portable scalar" }
@@ -100,7 +100,7 @@ public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
                 notes.append("bf16 vdpbf16ps")
             }
             if path == .own && usingVNNIKernels {
-                notes.append(usingInt8GEMMKernels ? "Q4_0…Q6_K int8 vpdpbusd" : "Q4_0…Q6_K int16 vpdpwssd")
+                notes.append(usingInt8GEMMKernels ? "MXFP4, Q4_0…Q6_K int8 vpdpbusd" : "MXFP4, Q4_0…Q6_K int16 vpdpwssd")
             }
             let extra = notes.isEmpty ? "" : " (\(notes.joined(separator: "; ")))"
             gemm.append("\(path.rawValue)\(extra) for \(dtypes.joined(separator: ", "))")

@@ -32,10 +32,11 @@ struct KernelOptions: ParsableArguments {
     var bf16Dot: String = "off"
 
     @Option(name: .long, help: ArgumentHelp(
-        "8-bit activations in the blas backend's GEMM for Q4_0…Q6_K weights on AVX512-VNNI CPUs: on (default) or off.",
-        discussion: "on rounds the activations of those linears past their GEMV (T > 32) to int8 per "
-            + "32-block (NMSE ≈ 2e-5 per linear, as llama.cpp's Q8_0 activations); off keeps the 16-bit fixed point of "
-            + "the GEMVs (≈ 4e-10), 1.1–1.7× slower."))
+        "8-bit activations in the blas backend's GEMM for MXFP4 and Q4_0…Q6_K weights on AVX512-VNNI CPUs: on "
+            + "(default) or off.",
+        discussion: "on rounds the activations of those linears past their GEMV (MXFP4: T > 12; the others: T > 32) "
+            + "to int8 per 32-block (NMSE ≈ 2e-5 per linear, as llama.cpp's Q8_0 activations); off keeps the 16-bit "
+            + "fixed point of the GEMVs (≈ 4e-10), 1.1–1.7× slower (MXFP4's experts 1.6–1.7×)."))
     var int8Gemm: String = "on"
 
     @Option(name: .long, help: ArgumentHelp(

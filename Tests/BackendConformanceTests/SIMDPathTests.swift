@@ -91,17 +91,21 @@ final class SIMDPathTests: XCTestCase {
         XCTAssertFalse(backend.usesGEMM(dtype: .bf16, rows: 16))
     }
 
-    /// On VNNI CPUs our GEMM takes MXFP4 from T = 33, Q8_0 past the GEMV's T = 4, and the GGUF block types past
-    /// their GEMVs (T = 32; Q6_K 16 on AVX2) with its int16 vpdpwssd tiles: the same 16-bit rounding of x as the integer GEMV,
-    /// so both stay within `linearFixedPoint`, in another order; the block types' default 8-bit tiles (`int8GEMM`)
-    /// stay within `linearInt8`. The cblas path decodes float tiles for sgemm.
+    /// On VNNI CPUs our GEMM takes MXFP4 from T = 13 (T = 33 on 16 bits), Q8_0 past the GEMV's T = 4, and the GGUF
+    /// block types past their GEMVs (T = 32; Q6_K 16 on AVX2). Its int16 vpdpwssd tiles round x as the integer GEMV
+    /// does, so they stay within `linearFixedPoint`, in another order; the default 8-bit tiles of MXFP4 and the block
+    /// types (`int8GEMM`) stay within `linearInt8`. The cblas path decodes float tiles for sgemm.
     /// Odd shapes: 70 outputs (a partial 48-row panel), 9 or 11 super-blocks of K (a partial 256 slice), T = 37 and
     /// 65 (partial 4-token tiles).
     func testVNNIGEMMTakesMXFP4Q8AndBlockTypes() throws {
         try XCTSkipUnless(BLASBackend.usingVNNIKernels, "CPU has no AVX512 VNNI")
         let backend = BLASBackend(threads: 2)
+        XCTAssertFalse(backend.usesGEMM(dtype: .mxfp4, rows: 12))
+        XCTAssertTrue(backend.usesGEMM(dtype: .mxfp4, rows: 13), "the 8-bit tiles from T = 13")
+        BLASBackend.int8GEMM = false
         XCTAssertFalse(backend.usesGEMM(dtype: .mxfp4, rows: 32))
-        XCTAssertTrue(backend.usesGEMM(dtype: .mxfp4, rows: 33))
+        XCTAssertTrue(backend.usesGEMM(dtype: .mxfp4, rows: 33), "the 16-bit tiles from T = 33")
+        BLASBackend.int8GEMM = true
         XCTAssertTrue(backend.usesGEMM(dtype: .q8_0, rows: 5))
         let blockTypes: [DType] = [.q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K]
         for dtype in [DType.mxfp4, .q8_0] + blockTypes {
@@ -115,7 +119,7 @@ final class SIMDPathTests: XCTestCase {
                     defer { BLASBackend.int8GEMM = true }
                     let inFeatures = blockTypes.contains(dtype) ? (rows == 37 ? 2304 : 2816) : 2880
                     let rounds8 = backend.linearRoundsActivationsToInt8(dtype: dtype, rows: rows)
-                    XCTAssertEqual(rounds8, int8 && path == .own && blockTypes.contains(dtype), "\(dtype) \(path)")
+                    XCTAssertEqual(rounds8, int8 && path == .own && dtype != .q8_0, "\(dtype) \(path)")
                     let (out, reference) = try linear(dtype, rows: rows, inFeatures: inFeatures)
                     XCTAssertLessThan(Comparison.nmse(out, reference),
                                       rounds8 ? Tolerance.linearInt8 : Tolerance.linearFixedPoint,
@@ -125,7 +129,7 @@ final class SIMDPathTests: XCTestCase {
                 }
                 XCTAssertNotEqual(outputs[0], outputs[2],
                                   "\(dtype) T=\(rows): identical bits, the VNNI GEMM did not run")
-                if blockTypes.contains(dtype) {
+                if dtype != .q8_0 {
                     XCTAssertNotEqual(outputs[0], outputs[1],
                                       "\(dtype) T=\(rows): identical bits, the int8 tiles did not run")
                 }
@@ -164,8 +168,11 @@ final class SIMDPathTests: XCTestCase {
         XCTAssertEqual(cls(.linear, .bf16, rows: 64), KernelClass(.fma512), "our GEMM, float32 microkernel")
         XCTAssertEqual(cls(.attention, rows: 64), KernelClass(.fma512))
         if BLASBackend.usingVNNIKernels {
+            XCTAssertEqual(cls(.linear, .mxfp4, rows: 64), KernelClass(.int8VNNI512), "the 8-bit GEMM tiles")
+            BLASBackend.int8GEMM = false
             XCTAssertEqual(cls(.linear, .mxfp4, rows: 64), KernelClass(.int16VNNI512))
-            XCTAssertEqual(cls(.moe, .mxfp4, rows: 16), KernelClass(.int8VNNI512, productsPerMAC: 2), "the GEMV")
+            BLASBackend.int8GEMM = true
+            XCTAssertEqual(cls(.moe, .mxfp4, rows: 8), KernelClass(.int8VNNI512, productsPerMAC: 2), "the GEMV")
         }
         if BLASBackend.cpuHasBF16 {
             BLASBackend.bf16DotProducts = true
