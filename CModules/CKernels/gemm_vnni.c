@@ -5,24 +5,27 @@
  *     y[t][n] += float(Σ_{k ∈ b} w[n][k]·q[t][k]) · (s_w[n][b] · d_x[t][b]) + c_w[n][b] · (d_x[t][b]·Σ_{k ∈ b} q[t][k])
  * Two activation roundings:
  *   16-bit  the integer GEMVs' fixed point (ck_x16_blocks: |q| ≤ 32639; NMSE ~4e-10 per linear), int16 weights
- *           w = u − z, vpdpwssd (int16 pairs; a block's sum is below 32·128·32639 < 2³¹). MXFP4 and Q8_0 always, the
+ *           w = u − z, vpdpwssd (int16 pairs; a block's sum is below 32·128·32639 < 2³¹). Q8_0 always, MXFP4 and the
  *           block types when ck_set_int8_gemm(0).
  *   8-bit   int8 (d_x = max|x_b| / 127, ggml's Q8_0 activations; NMSE ~1.5e-5 per linear), the unsigned levels u as
  *           bytes, vpdpbusd (u8 × s8 quads: 64 multiply-adds per instruction where vpdpwssd does 32, at the same
- *           instruction rate on Zen 4; a block's sum is ≤ 32·63·127). The block types by default.
+ *           instruction rate on Zen 4; a block's sum is ≤ 32·63·127). MXFP4 (u = 2·value + 12 ∈ [0, 24]) and the
+ *           block types by default.
  * per dtype (u the stored level, z its offset, see ck_qblock.h; the offset moves into c_w on the 8-bit path):
  *     MXFP4  w = 2·value ∈ [−12, 12], s_w = 2^(e−127)/2          Q8_0  w ∈ [−128, 127], s_w = d
  *     Q4_0   s_w = d, z = 8       Q5_0  s_w = d, z = 16          Q4_1 / Q5_1  s_w = d, c_w = m
  *     Q4_K / Q5_K  s_w = d·sc_j, c_w = −dmin·m_j (sub-block j = b mod 8 of the super-block)
  *     Q6_K   z = 32; s_w = d·scales[2j + h] for the block's 16-element half h (its sub-blocks are 16 wide: the int32
  *            sums are scaled and restarted at the half, the 8-bit offsets use the halves' sums)
- *     8-bit: c_w = m − z·s_w (per half for Q6_K)
+ *     8-bit: c_w = m − z·s_w (per half for Q6_K); MXFP4 (z = 12), Q4_0 and Q5_0 have no m, and their −z·Σq
+ *            starts each block's int32 sums instead (OFF_ZINIT)
  * (the offsets use the block's rounded x, as the GEMVs do). Only the float summation order differs from the GEMVs.
  *
  * Lanes are output rows: a panel of VR = 48 rows over a 256-wide K slice is packed as W[block][step][48 rows] dwords
  * (16-bit: the int16 pair of k = 2p, 2p + 1, 24 KB; 8-bit: the 4 levels of k = 4p … 4p + 3, 12 KB), so it stays in L1
  * while every group of VT = 4 tokens streams past it; per step a tile loads 3 weight vectors and broadcasts 4 dwords
- * of x for 12 multiply-add instructions. The levels are decoded once per panel and slice, not per token.
+ * of x for 12 multiply-add instructions. The levels are decoded once per panel and slice, not per token; the next
+ * panel's weight rows are prefetched while the tiles run (48 row streams are too many for the hardware prefetcher).
  */
 #include "ck_qblock.h"
 
@@ -141,34 +144,12 @@ TVNNI static void pack_panel16(const ck_weight *w, int64_t n0, int64_t nr, int64
     }
 }
 
-/* Block b of a row for the 8-bit tiles: 32 unsigned levels u (element order) and g = {s_0, s_1, m, z} with weight
- * k = s_h·(u_k − z) + m (qb_block_levels; MXFP4, whose E8M0 scales sc are apart: u = 2·value + 12 ∈ [0, 24],
- * s = 2^(e−127)/2, z = 12). */
-TVNNI __attribute__((always_inline)) static inline __m256i row_block8(int32_t dtype, const uint8_t *row,
-                                                                     const uint8_t *sc, int64_t b, float g[4]) {
-    if (dtype != CK_MXFP4) return qb_block_levels(dtype, row, b, g);
-    const uint32_t bits = sc[b] ? (uint32_t)sc[b] << 23 : 0x00400000u; /* 2^(e−127); e = 0 is 2^−127 */
-    float s;
-    memcpy(&s, &bits, 4);
-    g[0] = g[1] = s * 0.5f;
-    g[2] = 0.f;
-    g[3] = 12.f;
-    const __m128i lutu = _mm_setr_epi8(12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0);
-    const __m128i v = _mm_loadu_si128((const __m128i *)(row + 16 * b)), m4 = _mm_set1_epi8(0x0F);
-    const __m128i lo = _mm_and_si128(v, m4), hi = _mm_and_si128(_mm_srli_epi16(v, 4), m4);
-    return _mm256_set_m128i(_mm_shuffle_epi8(lutu, _mm_unpackhi_epi8(lo, hi)),
-                            _mm_shuffle_epi8(lutu, _mm_unpacklo_epi8(lo, hi)));
-}
-
-/* The same for the 8-bit tiles (block types, MXFP4): P[b][quad][VR] dwords of unsigned levels, F with
- * c_w = m − z·s_w. Two blocks of 16 rows per transpose (a row's 8 + 8 dwords of levels are one zmm). */
+/* The same for the 8-bit tiles (block types; MXFP4 below): P[b][quad][VR] dwords of unsigned levels (qb_block_levels),
+ * F with c_w = m − z·s_w. Two blocks of 16 rows per transpose (a row's 8 + 8 dwords of levels are one zmm). */
 TVNNI static void pack_panel8(const ck_weight *w, int64_t n0, int64_t nr, int64_t b0, int64_t nbk, uint32_t *P,
                               float *F) {
-    const uint8_t *rows[VR], *scs[VR];
-    for (int64_t j = 0; j < nr; j++) {
-        rows[j] = ck_row_ptr(w, n0 + j);
-        scs[j] = ck_row_scales(w, n0 + j);
-    }
+    const uint8_t *rows[VR];
+    for (int64_t j = 0; j < nr; j++) rows[j] = ck_row_ptr(w, n0 + j);
     for (int g = 0; g < VG; g++) {
         for (int64_t b = 0; b < nbk; b += 2) {
             const int pair = b + 1 < nbk; /* a second block in this step */
@@ -178,8 +159,8 @@ TVNNI static void pack_panel8(const ck_weight *w, int64_t n0, int64_t nr, int64_
                 float f[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
                 __m256i u0 = _mm256_setzero_si256(), u1 = _mm256_setzero_si256();
                 if (j < nr) {
-                    u0 = row_block8(w->dtype, rows[j], scs[j], b0 + b, f[0]);
-                    if (pair) u1 = row_block8(w->dtype, rows[j], scs[j], b0 + b + 1, f[1]);
+                    u0 = qb_block_levels(w->dtype, rows[j], b0 + b, f[0]);
+                    if (pair) u1 = qb_block_levels(w->dtype, rows[j], b0 + b + 1, f[1]);
                 }
                 r[i] = _mm512_castsi512_ps(_mm512_inserti64x4(_mm512_castsi256_si512(u0), u1, 1));
                 for (int h = 0; h <= pair; h++) {
@@ -192,6 +173,52 @@ TVNNI static void pack_panel8(const ck_weight *w, int64_t n0, int64_t nr, int64_
             }
             ck_transpose16(r); /* r[p]: dword p of the 16 rows (p < 8: block b, else b + 1) */
             for (int p = 0; p < 8 * (1 + pair); p++) _mm512_store_ps((float *)(P + (b * 8 + p) * VR + 16 * g), r[p]);
+        }
+    }
+}
+
+/* MXFP4's 8-bit panel, pack_panel8's layout with levels u = 2·value + 12 ∈ [0, 24] (z = 12) and F holding s_w =
+ * 2^(e−127)/2 only (its K8_Z tiles read nothing else): two blocks of a row are 32 weight bytes, looked up with 256-bit
+ * ops; the 16 rows' E8M0 scales are converted in one vector. */
+TVNNI static void pack_panel8_mxfp4(const ck_weight *w, int64_t n0, int64_t nr, int64_t b0, int64_t nbk, uint32_t *P,
+                                    float *F) {
+    const int64_t nb = w->cols / 32;
+    const __m256i lut = _mm256_setr_epi8(12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0,
+                                         12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0);
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    for (int g = 0; g < VG; g++) {
+        const int64_t live = nr - 16 * g < 0 ? 0 : nr - 16 * g > 16 ? 16 : nr - 16 * g; /* rows of this zmm */
+        const __mmask16 lm = (__mmask16)((1u << live) - 1);
+        for (int64_t b = 0; b < nbk; b += 2) {
+            const int pair = b + 1 < nbk;
+            __m512 r[16];
+            uint32_t e[2][16];
+            for (int i = 0; i < 16; i++) {
+                __m256i v = _mm256_setzero_si256();
+                e[0][i] = e[1][i] = 0;
+                if (i < live) {
+                    const int64_t row = n0 + 16 * g + i;
+                    const uint8_t *wp = ck_row_ptr(w, row) + 16 * (b0 + b), *sp = w->scales + row * nb + b0 + b;
+                    v = pair ? _mm256_loadu_si256((const __m256i *)wp)
+                             : _mm256_zextsi128_si256(_mm_loadu_si128((const __m128i *)wp));
+                    e[0][i] = sp[0];
+                    if (pair) e[1][i] = sp[1];
+                }
+                const __m256i lo = _mm256_and_si256(v, m4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+                /* per 128-bit lane (block b, then b + 1): elements 0–15 from unpacklo, 16–31 from unpackhi */
+                const __m256i a = _mm256_shuffle_epi8(lut, _mm256_unpacklo_epi8(lo, hi));
+                const __m256i c = _mm256_shuffle_epi8(lut, _mm256_unpackhi_epi8(lo, hi));
+                const __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(a), c, 1);
+                r[i] = _mm512_castsi512_ps(_mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(3, 1, 2, 0)));
+            }
+            ck_transpose16(r); /* r[p]: dword p of the 16 rows (p < 8: block b, else b + 1) */
+            for (int p = 0; p < 8 * (1 + pair); p++) _mm512_store_ps((float *)(P + (b * 8 + p) * VR + 16 * g), r[p]);
+            for (int h = 0; h <= pair; h++) { /* s_w = 2^(e−127)/2; e = 0 is 2^−127 */
+                const __m512i bits = _mm512_max_epu32(_mm512_slli_epi32(_mm512_loadu_si512(e[h]), 23),
+                                                      _mm512_set1_epi32(0x00400000));
+                _mm512_store_ps(F + VF * (b + h) * VR + 16 * g,
+                                _mm512_maskz_mul_ps(lm, _mm512_castsi512_ps(bits), _mm512_set1_ps(0.5f)));
+            }
         }
     }
 }
@@ -308,7 +335,7 @@ static const tile_fn tiles[KINDS][VT] = {
 
 /* The constant level offset z of the 8-bit types whose weights are s·(u − z) and nothing else (K8_Z tiles), else 0. */
 static int zinit_level(int32_t dt) {
-    if (dt == CK_MXFP4) return 12; /* u = 2·value + 12, see row_block8 */
+    if (dt == CK_MXFP4) return 12; /* u = 2·value + 12, see pack_panel8_mxfp4 */
     return dt == CK_Q4_0 || dt == CK_Q5_0 ? lg_layout_of(dt).z : 0;
 }
 
@@ -345,7 +372,9 @@ static void vnni_slice(vnni_x xs, int64_t T, const ck_weight *w, int int8, const
         }
         for (int64_t b0 = 0; b0 < nb; b0 += VB) {
             const int64_t nbk = nb - b0 < VB ? nb - b0 : VB;
-            (int8 ? pack_panel8 : pack_panel16)(w, n0, nr, b0, nbk, P, F);
+            if (!int8) pack_panel16(w, n0, nr, b0, nbk, P, F);
+            else if (w->dtype == CK_MXFP4) pack_panel8_mxfp4(w, n0, nr, b0, nbk, P, F);
+            else pack_panel8(w, n0, nr, b0, nbk, P, F);
             if (b0 + VB < nb) prefetch_panel(w, n0, nr, b0 + VB, nb - b0 - VB < VB ? nb - b0 - VB : VB);
             else if (n0 + VR < n_hi) prefetch_panel(w, n0 + VR, n_hi - n0 - VR < VR ? n_hi - n0 - VR : VR, 0, nb < VB ? nb : VB);
             const int first = b0 == 0, last = b0 + nbk >= nb;

@@ -95,8 +95,8 @@ final class SIMDPathTests: XCTestCase {
     /// block types past their GEMVs (T = 32; Q6_K 16 on AVX2). Its int16 vpdpwssd tiles round x as the integer GEMV
     /// does, so they stay within `linearFixedPoint`, in another order; the default 8-bit tiles of MXFP4 and the block
     /// types (`int8GEMM`) stay within `linearInt8`. The cblas path decodes float tiles for sgemm.
-    /// Odd shapes: 70 outputs (a partial 48-row panel), 9 or 11 super-blocks of K (a partial 256 slice), T = 37 and
-    /// 65 (partial 4-token tiles).
+    /// Odd shapes: 70 outputs (a partial 48-row panel), 9 or 11 super-blocks of K (a partial 256 slice), 89 blocks
+    /// (MXFP4, Q8_0: a slice of one block), T = 37 and 65 (partial 4-token tiles).
     func testVNNIGEMMTakesMXFP4Q8AndBlockTypes() throws {
         try XCTSkipUnless(BLASBackend.usingVNNIKernels, "CPU has no AVX512 VNNI")
         let backend = BLASBackend(threads: 2)
@@ -117,7 +117,7 @@ final class SIMDPathTests: XCTestCase {
                     BLASBackend.gemmOverride = path
                     BLASBackend.int8GEMM = int8
                     defer { BLASBackend.int8GEMM = true }
-                    let inFeatures = blockTypes.contains(dtype) ? (rows == 37 ? 2304 : 2816) : 2880
+                    let inFeatures = blockTypes.contains(dtype) ? (rows == 37 ? 2304 : 2816) : (rows == 37 ? 2880 : 2848)
                     let rounds8 = backend.linearRoundsActivationsToInt8(dtype: dtype, rows: rows)
                     XCTAssertEqual(rounds8, int8 && path == .own && dtype != .q8_0, "\(dtype) \(path)")
                     let (out, reference) = try linear(dtype, rows: rows, inFeatures: inFeatures)
