@@ -10,7 +10,7 @@
  * of x) and loads 4 vectors of B per k: 24 FMAs per 10 loads. C accumulates across KC-slices in memory (the tile of
  * one panel, T × NR floats, stays in L2).
  *
- * BF16 weights with the opt-in BF16-dot switch on an AVX512-BF16 CPU: B holds bf16 pairs [KC/2][NR][2] and the
+ * BF16 weights with the BF16-dot switch on (the default) on an AVX512-BF16 CPU: B holds bf16 pairs [KC/2][NR][2] and the
  * micro-tile runs vdpbf16ps (two products per lane and instruction) against x rounded to bf16 once per call — see the
  * vdpbf16ps section below.
  */

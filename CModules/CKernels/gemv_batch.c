@@ -14,7 +14,7 @@
  * Weight bytes are prefetched ahead of the stream by the first vector group of each chunk only.
  *
  * vdpbf16ps is not used here: it would round the activations to bf16 (NMSE ~1e-6 per linear instead of ~1e-12); the
- * opt-in bf16 products live in our GEMM (gemm512.c).
+ * bf16 products (vdpbf16ps, default on AVX512-BF16 CPUs) live in our GEMM (gemm512.c).
  */
 #include "ck_internal.h"
 

@@ -40,10 +40,11 @@ extension BLASBackend {
         set { ck_set_disable_avx512(newValue ? 1 : 0) }
     }
 
-    /// Opt-in to `vdpbf16ps` for the BF16 GEMM where the CPU has AVX512-BF16 (process-wide, default false): twice
-    /// the multiply-adds per instruction of the f32 microkernel, but the activations are rounded to bf16 once per call
-    /// (NMSE ≈ 3e-6 per linear instead of ~1e-12: enough to move the tiny model's logits past gpt-oss.md §6's 2e-3).
-    /// Off, the BF16 GEMM keeps float32 activations.
+    /// `vdpbf16ps` for the BF16 GEMM (T > 16) where the CPU has AVX512-BF16 (process-wide, default true): twice the
+    /// multiply-adds per instruction of the f32 microkernel (1.9–2.0× at T = 512), the activations rounded to bf16
+    /// once per call and the products summed in float32, as the official BF16 reference and ggml compute (NMSE ≈ 3e-6
+    /// per linear instead of ~1e-12). Off, the BF16 GEMM keeps float32 activations; the GEMV (decode, T ≤ 16) and the
+    /// MoE router always do. See README, Numerics.
     public static var bf16DotProducts: Bool {
         get { ck_get_bf16_dot() != 0 }
         set { ck_set_bf16_dot(newValue ? 1 : 0) }

@@ -11,9 +11,10 @@ enum ConformanceBackends {
     /// (the path of AVX2-only CPUs: AVX2 MXFP4 GEMV, OpenBLAS for every GEMM) and `blas-own` forces our GEMM for every
     /// weight dtype (`blas` takes it for f32 only where OpenBLAS lacks an AVX-512 kernel) with VNNI held off (so MXFP4
     /// and Q8_0 run its float32 microkernel, as on AVX-512 CPUs without VNNI, instead of the VNNI tiles `blas` runs)
-    /// and the opt-in `vdpbf16ps` BF16 GEMM where the CPU has AVX512-BF16; `blas-vpshufb` (only on VNNI+VBMI CPUs)
-    /// holds the 512-bit MXFP4 GEMV on the lookup of VNNI CPUs without VBMI; `blas-int16` (VNNI CPUs) runs the GGUF
-    /// block types' GEMM on the 16-bit fixed-point tiles instead of the default 8-bit ones. `auto` routes each op to
+    /// and BF16 on the float32 microkernel too, where `blas` runs the default `vdpbf16ps` GEMM on AVX512-BF16 CPUs;
+    /// `blas-vpshufb` (only on VNNI+VBMI CPUs) holds the 512-bit MXFP4 GEMV on the lookup of VNNI CPUs without VBMI;
+    /// `blas-int16` (VNNI CPUs) runs the GEMM of MXFP4 and the GGUF block types on the 16-bit fixed-point tiles
+    /// instead of the default 8-bit ones. `auto` routes each op to
     /// one of the two backends by its default tuning profile.
     static let factories: [BackendFactory] = [
         BackendFactory("swift") { SwiftBackend(threads: $0) },
@@ -26,11 +27,11 @@ enum ConformanceBackends {
                        leave: { BLASBackend.disableAVX512 = false }) { BLASBackend(threads: $0) },
         BackendFactory("blas-own", enter: {
             BLASBackend.gemmOverride = .own
-            BLASBackend.bf16DotProducts = true
+            BLASBackend.bf16DotProducts = false
             BLASBackend.disableVNNI = true
         }, leave: {
             BLASBackend.gemmOverride = .auto
-            BLASBackend.bf16DotProducts = false
+            BLASBackend.bf16DotProducts = true
             BLASBackend.disableVNNI = false
         }) {
             BLASBackend(threads: $0)

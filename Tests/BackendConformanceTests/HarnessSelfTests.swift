@@ -68,8 +68,8 @@ final class HarnessSelfTests: XCTestCase {
     /// The `blas-scalar` runner really runs the portable kernels; `blas` runs AVX2+FMA where the CPU has it, and the
     /// 512-bit kernels (VNNI with VBMI for MXFP4, our GEMM) where it has those; `blas-avx2` runs AVX2 with all of
     /// AVX-512 held off, `blas-vpshufb` VNNI with VBMI held off, `blas-own` our GEMM for every dtype with VNNI held
-    /// off and the opt-in vdpbf16ps BF16 GEMM, `blas-int16` the block types' 16-bit GEMM tiles instead of the 8-bit
-    /// ones.
+    /// off and BF16 on the float32 microkernel instead of the default vdpbf16ps one, `blas-int16` the 16-bit GEMM
+    /// tiles of MXFP4 and the block types instead of the 8-bit ones.
     func testBLASPathSwitchesTakeEffect() throws {
         let info = BLASRuntimeInfo.current()
         for runner in ConformanceBackends.runners where runner.label.hasPrefix("blas") {
@@ -85,7 +85,7 @@ final class HarnessSelfTests: XCTestCase {
             XCTAssertEqual(avx512, wide && info.cpuHasAVX512, what)
             XCTAssertEqual(vnni, wide && runner.label != "blas-own" && info.cpuHasVNNI, what)
             XCTAssertEqual(vbmi, vnni && runner.label != "blas-vpshufb" && info.cpuHasVBMI, what)
-            XCTAssertEqual(bf16, runner.label == "blas-own" && avx512 && info.cpuHasBF16, what)
+            XCTAssertEqual(bf16, runner.label != "blas-own" && avx512 && info.cpuHasBF16, what)
             if runner.label == "blas-own" { XCTAssertEqual(gemm, avx512 ? .own : .cblas, what) }
             XCTAssertEqual(int8, vnni && runner.label != "blas-int16", what)
             if !avx512 { XCTAssertEqual(gemm, .cblas, what) }
@@ -94,7 +94,7 @@ final class HarnessSelfTests: XCTestCase {
         XCTAssertFalse(BLASBackend.disableAVX512, "the AVX-512 switch must be off again after a blas-avx2 run")
         XCTAssertFalse(BLASBackend.disableVBMI, "the VBMI switch must be off again after a blas-vpshufb run")
         XCTAssertFalse(BLASBackend.disableVNNI, "the VNNI switch must be off again after a blas-own run")
-        XCTAssertFalse(BLASBackend.bf16DotProducts, "the BF16-dot switch must be off again after a blas-own run")
+        XCTAssertTrue(BLASBackend.bf16DotProducts, "the BF16-dot switch must be on again after a blas-own run")
         XCTAssertEqual(BLASBackend.gemmOverride, .auto, "the GEMM override must be off again after a blas-own run")
         XCTAssertTrue(BLASBackend.int8GEMM, "the 8-bit GEMM switch must be on again after a blas-int16 run")
     }

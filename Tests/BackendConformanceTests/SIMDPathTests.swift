@@ -9,7 +9,7 @@ final class SIMDPathTests: XCTestCase {
     override func tearDown() {
         BLASBackend.disableAVX512 = false
         BLASBackend.gemmOverride = .auto
-        BLASBackend.bf16DotProducts = false
+        BLASBackend.bf16DotProducts = true
         BLASBackend.disableVNNI = false
         BLASBackend.gemvMaxRows = nil
     }
@@ -49,7 +49,9 @@ final class SIMDPathTests: XCTestCase {
             for path in [GEMMPath.cblas, .own] {
                 BLASBackend.gemmOverride = path
                 let (out, reference) = try linear(dtype, rows: 37)
-                XCTAssertLessThan(Comparison.nmse(out, reference), Tolerance.linear, "\(dtype) \(path)")
+                let bf16 = BLASBackend(threads: 2).linearRoundsActivationsToBF16(dtype: dtype, rows: 37)
+                XCTAssertLessThan(Comparison.nmse(out, reference), bf16 ? Tolerance.linearBF16Dot : Tolerance.linear,
+                                  "\(dtype) \(path)")
                 outputs[path] = out.map(\.bitPattern)
             }
             XCTAssertNotEqual(outputs[.cblas], outputs[.own], "\(dtype): identical bits, the override did not switch")
@@ -81,7 +83,9 @@ final class SIMDPathTests: XCTestCase {
                 XCTAssertEqual(backend.usesGEMM(dtype: dtype, rows: 8), limit != nil)
                 XCTAssertEqual(backend.usesGEMM(dtype: .mxfp4, rows: 8), limit != nil, "the limit is for every dtype")
                 let (out, reference) = try linear(dtype, rows: 8, inFeatures: 2880, backend: backend)
-                XCTAssertLessThan(Comparison.nmse(out, reference), Tolerance.linear, "\(dtype) limit \(limit ?? 0)")
+                let bf16 = backend.linearRoundsActivationsToBF16(dtype: dtype, rows: 8)
+                XCTAssertLessThan(Comparison.nmse(out, reference), bf16 ? Tolerance.linearBF16Dot : Tolerance.linear,
+                                  "\(dtype) limit \(limit ?? 0)")
                 outputs.append(out.map(\.bitPattern))
             }
             XCTAssertNotEqual(outputs[0], outputs[1], "\(dtype): identical bits, the limit did not switch the path")
@@ -137,18 +141,20 @@ final class SIMDPathTests: XCTestCase {
         }
     }
 
-    /// The opt-in vdpbf16ps BF16 GEMM rounds x to bf16: its NMSE is that of the rounding (≈ 2.5e-6), above the float
-    /// path's and within `linearBF16Dot`; off, the BF16 GEMM keeps float32 activations. The GEMV (T ≤ 4) never rounds.
-    func testBF16DotIsOptInAndRoundsActivations() throws {
+    /// The vdpbf16ps BF16 GEMM (default on) rounds x to bf16: its NMSE is that of the rounding (≈ 2.5e-6), above the
+    /// float path's and within `linearBF16Dot`; off, the BF16 GEMM keeps float32 activations. The GEMV (T ≤ 16)
+    /// never rounds.
+    func testBF16DotRoundsActivationsPastTheGEMV() throws {
         try XCTSkipUnless(BLASBackend.usingAVX512Kernels && BLASBackend.cpuHasBF16, "CPU has no AVX512-BF16")
         let backend = BLASBackend(threads: 2)
-        XCTAssertFalse(BLASBackend.usingBF16DotKernels, "vdpbf16ps must be opt-in")
+        XCTAssertTrue(BLASBackend.usingBF16DotKernels, "vdpbf16ps is the default where the CPU has it")
+        BLASBackend.bf16DotProducts = false
         XCTAssertFalse(backend.linearRoundsActivationsToBF16(dtype: .bf16, rows: 64))
         let (exact, reference) = try linear(.bf16, rows: 64, inFeatures: 2880, backend: backend)
         XCTAssertLessThan(Comparison.nmse(exact, reference), Tolerance.linear)
         BLASBackend.bf16DotProducts = true
         XCTAssertTrue(backend.linearRoundsActivationsToBF16(dtype: .bf16, rows: 64))
-        XCTAssertFalse(backend.linearRoundsActivationsToBF16(dtype: .bf16, rows: 4), "the GEMV keeps float32 x")
+        XCTAssertFalse(backend.linearRoundsActivationsToBF16(dtype: .bf16, rows: 16), "the GEMV keeps float32 x")
         XCTAssertFalse(backend.linearRoundsActivationsToBF16(dtype: .f32, rows: 64))
         let (rounded, _) = try linear(.bf16, rows: 64, inFeatures: 2880, backend: backend)
         let e = Comparison.nmse(rounded, reference)
@@ -165,7 +171,9 @@ final class SIMDPathTests: XCTestCase {
         }
         XCTAssertEqual(cls(.linear, .bf16, rows: 1), KernelClass(.fma256), "one vector stays on the AVX2 loop")
         XCTAssertEqual(cls(.linear, .bf16, rows: 3), KernelClass(.fma512))
+        BLASBackend.bf16DotProducts = false
         XCTAssertEqual(cls(.linear, .bf16, rows: 64), KernelClass(.fma512), "our GEMM, float32 microkernel")
+        BLASBackend.bf16DotProducts = true
         XCTAssertEqual(cls(.attention, rows: 64), KernelClass(.fma512))
         if BLASBackend.usingVNNIKernels {
             XCTAssertEqual(cls(.linear, .mxfp4, rows: 64), KernelClass(.int8VNNI512), "the 8-bit GEMM tiles")
@@ -175,8 +183,7 @@ final class SIMDPathTests: XCTestCase {
             XCTAssertEqual(cls(.moe, .mxfp4, rows: 8), KernelClass(.int8VNNI512, productsPerMAC: 2), "the GEMV")
         }
         if BLASBackend.cpuHasBF16 {
-            BLASBackend.bf16DotProducts = true
-            XCTAssertEqual(cls(.linear, .bf16, rows: 64), KernelClass(.bf16Dot512))
+            XCTAssertEqual(cls(.linear, .bf16, rows: 64), KernelClass(.bf16Dot512), "the default vdpbf16ps GEMM")
         }
         BLASBackend.disableAVX512 = true
         XCTAssertEqual(cls(.linear, .bf16, rows: 64), BLASBackend.openBLASKernelClass, "OpenBLAS on decoded tiles")

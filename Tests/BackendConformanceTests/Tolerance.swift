@@ -29,8 +29,8 @@ enum Tolerance {
     /// Σb², so typical cases are judged as before). 1e-8 leaves 25× margin; 8-bit activations (ggml's Q8_0 / Q8_K,
     /// ~3e-5) or a lost term fail.
     static let linearFixedPoint = 1e-8
-    /// linear with BF16 weights where the BLAS backend's GEMM runs `vdpbf16ps` (the opt-in
-    /// `BLASBackend.bf16DotProducts` on an AVX512-BF16 CPU, T > 16; the `blas-own` runner): x is
+    /// linear with BF16 weights where the BLAS backend's GEMM runs `vdpbf16ps` (`BLASBackend.bf16DotProducts`, on
+    /// by default, on an AVX512-BF16 CPU, T > 16; every BLAS runner but `blas-own`): x is
     /// rounded to bf16 once per call (8 significant bits, relative error ≤ 2⁻⁸ per element), the products are exact
     /// and summed in float32. The NMSE is then ≈ 2.5e-6 on these uniform inputs (measured 2.0–2.4e-6, the size of
     /// BF16 weight storage's own rounding), and ≤ 2⁻¹⁶ ≈ 1.5e-5 for a single term; 3e-5 still fails a lost term in

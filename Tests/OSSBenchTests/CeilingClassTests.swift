@@ -169,6 +169,9 @@ final class CeilingClassTests: XCTestCase {
         }
         // Large T on a float weight goes to OpenBLAS: its core type's class.
         XCTAssertEqual(blas.kernelClass(for: OpDescriptor(.linear, dtype: .f32), rows: 512), BLASBackend.openBLASKernelClass)
-        XCTAssertEqual(blas.kernelClass(for: OpDescriptor(.linear, dtype: .bf16), rows: 512), BLASBackend.openBLASKernelClass)
+        // BF16 at large T: our GEMM on AVX-512 CPUs (vdpbf16ps where the CPU has AVX512-BF16), OpenBLAS elsewhere.
+        let bf16 = BLASBackend.usingBF16DotKernels ? KernelClass(.bf16Dot512)
+            : BLASBackend.usingAVX512Kernels ? KernelClass(.fma512) : BLASBackend.openBLASKernelClass
+        XCTAssertEqual(blas.kernelClass(for: OpDescriptor(.linear, dtype: .bf16), rows: 512), bf16)
     }
 }

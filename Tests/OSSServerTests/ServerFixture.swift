@@ -156,12 +156,16 @@ final class ServerFixture: @unchecked Sendable {
     func assertConcurrentGreedyStreamsMatchSequentialRuns(vocab: Int, file: StaticString = #filePath,
                                                          line: UInt = #line) async throws {
         // Batch invariance holds where every linear rounds its activations the same way at any T. With the default 8-bit
-        // VNNI GEMM tiles (MXFP4 past T = 12, the GGUF block types past 32) a step's rounding depends on how many rows
-        // an expert or linear gets, and 8- against 16-bit activations can flip a near-tie of these models' flat logits;
-        // `oss serve --int8-gemm off` keeps 16 bits at every T, as here.
-        let int8 = BLASBackend.int8GEMM
+        // VNNI GEMM tiles (MXFP4 past T = 12, the GGUF block types past 32) and bf16 GEMM (BF16 past T = 16) a step's
+        // rounding depends on how many rows an expert or linear gets, and that can flip a near-tie of these models' flat
+        // logits; `oss serve --int8-gemm off --bf16-dot off` keeps the GEMVs' rounding at every T, as here.
+        let int8 = BLASBackend.int8GEMM, bf16 = BLASBackend.bf16DotProducts
         BLASBackend.int8GEMM = false
-        defer { BLASBackend.int8GEMM = int8 }
+        BLASBackend.bf16DotProducts = false
+        defer {
+            BLASBackend.int8GEMM = int8
+            BLASBackend.bf16DotProducts = bf16
+        }
         let bodies = (0..<8).map { i in
             #"{"prompt":[\#((0..<(3 + 5 * i)).map { String(($0 * 7919 + i * 131) % vocab) }.joined(separator: ","))],"max_tokens":12,"temperature":0}"#
         }

@@ -62,7 +62,7 @@ int ck_has_avx2_fma(void);
 /** 1 when the CPU and OS support AVX512 F, DQ, BW and VL with ZMM state (the 512-bit float kernels: element-wise ops,
  *  RMSNorm, RoPE, softmax, attention, the f32/f16/bf16 GEMVs and our GEMM microkernel; and the probes). */
 int ck_has_avx512(void);
-/** 1 when the CPU also has AVX512-BF16 (vdpbf16ps: the opt-in BF16 GEMM path and its probe). */
+/** 1 when the CPU also has AVX512-BF16 (vdpbf16ps: the default BF16 GEMM path and its probe). */
 int ck_has_avx512_bf16(void);
 /** 1 when the CPU has AVX-VNNI (VEX-encoded 256-bit vpdpbusd, e.g. Alder Lake; Zen 4/5 have the EVEX form only). */
 int ck_has_avx_vnni(void);
@@ -79,10 +79,9 @@ void ck_set_disable_avx512(int on);
 int ck_get_disable_avx512(void);
 /** 1 when the 512-bit kernels will run right now (AVX2 path on, AVX-512 present and not disabled). */
 int ck_avx512_enabled(void);
-/** Opt-in (1) to our BF16 GEMM through vdpbf16ps where AVX512-BF16 exists: twice the multiply-adds per instruction of
- *  the f32 microkernel, but the activations are rounded to bf16 once per call (NMSE ≈ 3e-6 per linear instead of
- *  ~1e-12; enough to move the tiny model's logits past gpt-oss.md §6's 2e-3). Default 0: float32 activations.
- *  Process-wide. */
+/** Our BF16 GEMM (past the GEMV) through vdpbf16ps where AVX512-BF16 exists (1, the default): twice the multiply-adds
+ *  per instruction of the f32 microkernel, the activations rounded to bf16 once per call as the official BF16
+ *  reference does (NMSE ≈ 3e-6 per linear instead of ~1e-12). 0: float32 activations. Process-wide. */
 void ck_set_bf16_dot(int on);
 /** Current value of the BF16-dot switch. */
 int ck_get_bf16_dot(void);
