@@ -71,7 +71,7 @@ let package = Package(
         // C ABI (`@_cdecl` functions) over the model and backends; its header is the module SwiftOSSABI.
         .target(
             name: "SwiftOSSC",
-            dependencies: ["OSSCore", "OSSBackends", "OSSFormats", "OSSTokenizer", "OSSModel", "SwiftOSSABI"],
+            dependencies: ["OSSCore", "OSSBackends", "OSSFormats", "OSSTokenizer", "OSSModel", "SwiftOSSABI", "BLASBackend"],
             swiftSettings: cpuTarget),
 
         // Fuzz targets: each parser's properties (Sources/OSSFuzz), shared by libFuzzer (`make fuzz`) and the replay

@@ -1,3 +1,4 @@
+import BLASBackend
 import Foundation
 import OSSBackends
 import OSSCore
@@ -200,6 +201,26 @@ public func ossBackendInfo(_ h: OpaquePointer?, _ name: UnsafeMutablePointer<Uns
         let b = try Handles.get(h, as: BackendHandle.self)
         store(UnsafePointer(b.name), name)
         store(Int32(clamping: b.backend.threads), threads)
+    }
+}
+
+@_cdecl("oss_set_gemm_roundings")
+public func ossSetGEMMRoundings(_ int8GEMM: Int32, _ bf16Dot: Int32) -> oss_status {
+    abiCall("oss_set_gemm_roundings") {
+        for (value, name) in [(int8GEMM, "int8_gemm"), (bf16Dot, "bf16_dot")] where value != 0 && value != 1 {
+            throw ABIError.invalid("\(name) must be 0 or 1, got \(value)")
+        }
+        BLASBackend.int8GEMM = int8GEMM == 1
+        BLASBackend.bf16DotProducts = bf16Dot == 1
+    }
+}
+
+@_cdecl("oss_get_gemm_roundings")
+public func ossGetGEMMRoundings(_ int8GEMM: UnsafeMutablePointer<Int32>?, _ bf16Dot: UnsafeMutablePointer<Int32>?)
+    -> oss_status {
+    abiCall("oss_get_gemm_roundings") {
+        store(BLASBackend.int8GEMM ? 1 : 0, int8GEMM)
+        store(BLASBackend.bf16DotProducts ? 1 : 0, bf16Dot)
     }
 }
 

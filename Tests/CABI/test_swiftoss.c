@@ -181,6 +181,40 @@ static void test_linear(oss_backend *b, const char *name) {
     }
 }
 
+/* oss_set_gemm_roundings: default on, bad values refused, and on a VNNI CPU an MXFP4 linear past its GEMV (T = 40) gives
+ * other bits with 8-bit activations than without, each within its tolerance of the float64 reference. */
+static void test_gemm_roundings(oss_backend *b) {
+    int32_t i8 = -1, bf = -1;
+    check_status(oss_get_gemm_roundings(&i8, &bf), OSS_OK, "gemm roundings get");
+    check(i8 == 1 && bf == 1, "gemm roundings default on");
+    check_status(oss_set_gemm_roundings(2, 1), OSS_ERROR_INVALID_ARGUMENT, "gemm roundings int8_gemm = 2");
+    check_status(oss_set_gemm_roundings(1, -1), OSS_ERROR_INVALID_ARGUMENT, "gemm roundings bf16_dot = -1");
+    check_status(oss_get_gemm_roundings(NULL, NULL), OSS_OK, "gemm roundings get NULL");
+    const int64_t t = 40, in = 96, out = 13;
+    weight_data w = random_weight(OSS_DTYPE_MXFP4, out, in);
+    float *x = random_floats((size_t)(t * in), -1, 1), *y[2] = {poisoned((size_t)(t * out)), poisoned((size_t)(t * out))};
+    double *ref = malloc((size_t)(t * out) * sizeof(double));
+    for (int64_t r = 0; r < t; r++) for (int64_t o = 0; o < out; o++) {
+        double s = 0;
+        for (int64_t i = 0; i < in; i++) s += (double)x[r * in + i] * w.values[o * in + i];
+        ref[r * out + o] = s;
+    }
+    oss_tensor xt = t2(x, t, in);
+    oss_weight wt = w2(OSS_DTYPE_MXFP4, w.data, w.scales, out, in);
+    for (int on = 0; on < 2; on++) {
+        check_status(oss_set_gemm_roundings(on, on), OSS_OK, "gemm roundings set");
+        check_status(oss_get_gemm_roundings(&i8, &bf), OSS_OK, "gemm roundings get after set");
+        check(i8 == on && bf == on, "gemm roundings read back");
+        oss_tensor yt = t2(y[on], t, out);
+        check_status(oss_linear(b, &xt, &wt, NULL, &yt), OSS_OK, "gemm roundings mxfp4 linear T=40");
+        close_enough(y[on], ref, (size_t)(t * out), on && cpu_has_vnni() ? TOL_LINEAR_INT8 : TOL_LINEAR_FIXED,
+                     on ? "mxfp4 T=40 8-bit GEMM" : "mxfp4 T=40 16-bit GEMM");
+    }
+    if (cpu_has_vnni())
+        check(memcmp(y[0], y[1], (size_t)(t * out) * sizeof(float)) != 0, "8-bit GEMM changes the bits");
+    free_weight(w); free(x); free(y[0]); free(y[1]); free(ref);
+}
+
 static void test_elementwise(oss_backend *b, const char *name) {
     const int64_t rows = 3, n = 37;
     const size_t count = (size_t)(rows * n);
@@ -708,6 +742,7 @@ int main(int argc, char **argv) {
         test_attention(b, names[k]);
         test_moe(b, names[k]);
         if (k == 0) test_bad_arguments(b, argv[1]);
+        if (k == 1) test_gemm_roundings(b);
         test_tiny_model(argv[1], "safetensors", kinds[k], names[k]);
         test_tiny_model(argv[2], "gguf", kinds[k], names[k]);
         oss_backend_release(b);

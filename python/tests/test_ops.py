@@ -152,6 +152,43 @@ def test_linear(backend: swiftoss.Backend, dtype: str, t: int) -> None:
     assert nmse(out, ref) < (LINEAR if dtype in ("f32", "f16", "bf16") else LINEAR_INT8 if int8 else LINEAR_FIXED)
 
 
+def cpu_has_bf16() -> bool:
+    """Whether the blas backend's BF16 GEMM runs vdpbf16ps here (AVX-512 with AVX512-BF16)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line for line in f if line.startswith("flags")), "").split()
+    except OSError:
+        return False
+    return {"avx512f", "avx512bw", "avx512vl", "avx512_bf16"} <= set(flags)
+
+
+def test_gemm_roundings() -> None:
+    """Default on; off keeps the GEMVs' rounding past them (MXFP4 16-bit, BF16 float32), each within its tolerance;
+    where the CPU has the instructions the switch changes the bits. Bad values are refused by the C ABI."""
+    assert swiftoss.gemm_roundings() == (True, True)
+    backend = swiftoss.Backend("blas", threads=2)
+    rng = np.random.default_rng(11)
+    cases = [("mxfp4", 96, cpu_has_vnni(), LINEAR_INT8, LINEAR_FIXED), ("bf16", 67, cpu_has_bf16(), 3e-5, LINEAR)]
+    try:
+        for dtype, inp, has, tol_on, tol_off in cases:
+            w, values = random_weight(rng, dtype, 21, inp)
+            x = rng.uniform(-1, 1, (40, inp)).astype(np.float32)
+            ref = x.astype(np.float64) @ values.T
+            outs = []
+            for on in (False, True):
+                swiftoss.set_gemm_roundings(int8_gemm=on, bf16_dot=on)
+                assert swiftoss.gemm_roundings() == (on, on)
+                out = backend.linear(x, w)
+                assert nmse(out, ref) < (tol_on if on and has else tol_off), (dtype, on)
+                outs.append(out)
+            assert (not np.array_equal(outs[0], outs[1])) == has, dtype
+    finally:
+        swiftoss.set_gemm_roundings()
+    from swiftoss._lib import lib
+    assert lib.oss_set_gemm_roundings(2, 1) == 1  # OSS_ERROR_INVALID_ARGUMENT
+    assert swiftoss.gemm_roundings() == (True, True)
+
+
 def test_elementwise(backend: swiftoss.Backend) -> None:
     rng = np.random.default_rng(3)
     a = rng.uniform(-4, 4, (3, 37)).astype(np.float32)
