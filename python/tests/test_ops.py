@@ -153,13 +153,13 @@ def test_linear(backend: swiftoss.Backend, dtype: str, t: int) -> None:
 
 
 def cpu_has_bf16() -> bool:
-    """Whether the blas backend's BF16 GEMM runs vdpbf16ps here (AVX-512 with AVX512-BF16)."""
+    """Whether the blas backend's BF16 GEMM runs vdpbf16ps here (AVX-512 F/DQ/BW/VL with AVX512-BF16)."""
     try:
         with open("/proc/cpuinfo") as f:
             flags = next((line for line in f if line.startswith("flags")), "").split()
     except OSError:
         return False
-    return {"avx512f", "avx512bw", "avx512vl", "avx512_bf16"} <= set(flags)
+    return {"avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512_bf16"} <= set(flags)
 
 
 def test_gemm_roundings() -> None:
