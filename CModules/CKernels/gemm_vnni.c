@@ -182,7 +182,7 @@ TVNNI static void pack_panel8(const ck_weight *w, int64_t n0, int64_t nr, int64_
  * ops; the 16 rows' E8M0 scales are converted in one vector. */
 TVNNI static void pack_panel8_mxfp4(const ck_weight *w, int64_t n0, int64_t nr, int64_t b0, int64_t nbk, uint32_t *P,
                                     float *F) {
-    const int64_t nb = w->cols / 32;
+    const int64_t nb = w->cols / 32, rb = ck_row_bytes(w->dtype, w->cols);
     const __m256i lut = _mm256_setr_epi8(12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0,
                                          12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0);
     const __m256i m4 = _mm256_set1_epi8(0x0F);
@@ -198,7 +198,8 @@ TVNNI static void pack_panel8_mxfp4(const ck_weight *w, int64_t n0, int64_t nr, 
                 e[0][i] = e[1][i] = 0;
                 if (i < live) {
                     const int64_t row = n0 + 16 * g + i;
-                    const uint8_t *wp = ck_row_ptr(w, row) + 16 * (b0 + b), *sp = w->scales + row * nb + b0 + b;
+                    const uint8_t *wp = (const uint8_t *)w->data + row * rb + 16 * (b0 + b);
+                    const uint8_t *sp = w->scales + row * nb + b0 + b;
                     v = pair ? _mm256_loadu_si256((const __m256i *)wp)
                              : _mm256_zextsi128_si256(_mm_loadu_si128((const __m128i *)wp));
                     e[0][i] = sp[0];
@@ -351,11 +352,15 @@ static int tile_kind(int32_t dt, int int8) {
  * one pack ahead, so the 48 row streams (too many for the hardware prefetcher) arrive while the tiles run. */
 static void prefetch_panel(const ck_weight *w, int64_t n0, int64_t nr, int64_t b0, int64_t nbk) {
     const int64_t nb = w->cols / 32, rb = ck_row_bytes(w->dtype, w->cols);
-    const int64_t lo = rb * b0 / nb & ~(int64_t)63, hi = (rb * (b0 + nbk) + nb - 1) / nb;
-    for (int64_t j = 0; j < nr; j++) {
-        const char *row = (const char *)w->data + (n0 + j) * rb;
-        for (int64_t o = lo; o < hi; o += 64) _mm_prefetch(row + o, _MM_HINT_T1);
-        if (w->scales) _mm_prefetch((const char *)w->scales + (n0 + j) * nb + b0, _MM_HINT_T1);
+    const int64_t lo = rb * b0 / nb, hi = (rb * (b0 + nbk) + nb - 1) / nb; /* the slice's bytes within a row */
+    for (int64_t j = 0; j < nr; j++) { /* every cache line the range touches (rows need not be line-aligned) */
+        const uintptr_t row = (uintptr_t)w->data + (uintptr_t)((n0 + j) * rb);
+        for (uintptr_t a = (row + lo) & ~(uintptr_t)63; a < row + hi; a += 64) _mm_prefetch((const char *)a, _MM_HINT_T1);
+        if (w->scales) {
+            const uintptr_t sc = (uintptr_t)w->scales + (uintptr_t)((n0 + j) * nb + b0);
+            _mm_prefetch((const char *)sc, _MM_HINT_T1);
+            if (((sc + nbk - 1) ^ sc) >= 64) _mm_prefetch((const char *)(sc + nbk - 1), _MM_HINT_T1);
+        }
     }
 }
 
