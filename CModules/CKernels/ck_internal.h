@@ -304,6 +304,11 @@ static inline float ck_f16_to_float(uint16_t h) {
 
 static inline uint16_t ck_load_u16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
 
+/* MXFP4's E2M1 codes as unsigned integer levels u = 2·value + MX_LEVEL_Z ∈ [0, 24] (the integer GEMVs of quant.c and
+ * the 8-bit GEMM tiles of gemm_vnni.c): a byte table for vpshufb / vpermb, code c at index c. */
+#define MX_LEVEL_Z 12
+#define MX_LUT_U 12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0
+
 /* GEMV weight prefetch (quant.c, quant_legacy.c, quant_k.c). */
 /* Weight bytes this far ahead are prefetched, once per 64-byte line (or per 68-byte Q8_0 block pair): into L1 a
  * little ahead and into L2 further ahead (the hardware prefetcher alone gives a third of the bandwidth of a plain
@@ -390,8 +395,8 @@ void ck_qb_prepare_x(const float *x, int64_t cols, float *xp, int half_order);
  * ck_qb_prepared_floats(cols) floats. */
 void ck_lg8_prepare_x(const float *x, int64_t cols, float *xp);
 /* x[K] → int8 q[K] per 32-block (d = max|x_b| / 127, NaN for a block holding NaN or ±inf), d[K/32], s[K/32] = d·Σq,
- * and sh[K/16] = d·Σq per 16-element half unless sh is NULL (gemm_vnni.c). */
-void ck_x8_blocks(const float *x, int64_t K, int8_t *q, float *d, float *s, float *sh);
+ * sh[K/16] = d·Σq per 16-element half unless sh is NULL, sq[K/32] = Σq (int32) unless sq is NULL (gemm_vnni.c). */
+void ck_x8_blocks(const float *x, int64_t K, int8_t *q, float *d, float *s, float *sh, int32_t *sq);
 /* The K-quants' prepared x on the VNNI path (quant_k8.c: 8-bit, one d_x per 256 elements, layout there) in
  * ck_kq8_prepared_floats(cols) floats (a 64-byte multiple), and their GEMV rows against it. */
 int64_t ck_kq8_prepared_floats(int64_t cols);

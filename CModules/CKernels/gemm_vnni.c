@@ -56,11 +56,11 @@ int ck_gemm_vnni8_takes(int32_t dtype) {
 
 /* ------------------------------------------------------------------ activations */
 
-/* x[K] → q[K] int8 per 32-block, d[K/32] (NaN when the block holds NaN or ±inf), s[K/32] = d·Σq and, unless sh is
- * NULL, sh[K/16] = d·Σq over each 16-element half. Also the 8-bit GEMV activations of Q8_0 and the 32-weight types
- * (quant.c, quant_legacy.c). */
+/* x[K] → q[K] int8 per 32-block, d[K/32] (NaN when the block holds NaN or ±inf), s[K/32] = d·Σq, unless sh is NULL
+ * sh[K/16] = d·Σq over each 16-element half, and unless sq is NULL sq[K/32] = Σq. Also the 8-bit GEMV activations of
+ * Q8_0 and the 32-weight types (quant.c, quant_legacy.c). */
 __attribute__((target("avx2,fma"))) void ck_x8_blocks(const float *x, int64_t K, int8_t *q, float *d, float *s,
-                                                      float *sh) {
+                                                      float *sh, int32_t *sq) {
     for (int64_t b = 0; b < K / 32; b++) {
         __m256 v[4];
         float pre;
@@ -74,15 +74,18 @@ __attribute__((target("avx2,fma"))) void ck_x8_blocks(const float *x, int64_t K,
         }
         const float db = bad ? NAN : amax / 127.f / pre;
         float half[2];
+        int32_t isum = 0;
         for (int h = 0; h < 2; h++) {
             const __m256i sum = _mm256_add_epi32(qi[2 * h], qi[2 * h + 1]);
             __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
             s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
             s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
+            isum += _mm_cvtsi128_si32(s4);
             half[h] = db * (float)_mm_cvtsi128_si32(s4);
             if (sh) sh[2 * b + h] = half[h];
         }
         s[b] = half[0] + half[1];
+        if (sq) sq[b] = isum;
         /* int32 → int8 in element order (packs interleave 128-bit lanes; the permute restores the order) */
         const __m256i w16a = _mm256_packs_epi32(qi[0], qi[1]), w16b = _mm256_packs_epi32(qi[2], qi[3]);
         const __m256i b8 = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(w16a, w16b),
@@ -183,8 +186,7 @@ TVNNI static void pack_panel8(const ck_weight *w, int64_t n0, int64_t nr, int64_
 TVNNI static void pack_panel8_mxfp4(const ck_weight *w, int64_t n0, int64_t nr, int64_t b0, int64_t nbk, uint32_t *P,
                                     float *F) {
     const int64_t nb = w->cols / 32, rb = ck_row_bytes(w->dtype, w->cols);
-    const __m256i lut = _mm256_setr_epi8(12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0,
-                                         12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0);
+    const __m256i lut = _mm256_setr_epi8(MX_LUT_U, MX_LUT_U);
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     for (int g = 0; g < VG; g++) {
         const int64_t live = nr - 16 * g < 0 ? 0 : nr - 16 * g > 16 ? 16 : nr - 16 * g; /* rows of this zmm */
@@ -336,7 +338,7 @@ static const tile_fn tiles[KINDS][VT] = {
 
 /* The constant level offset z of the 8-bit types whose weights are s·(u − z) and nothing else (K8_Z tiles), else 0. */
 static int zinit_level(int32_t dt) {
-    if (dt == CK_MXFP4) return 12; /* u = 2·value + 12, see pack_panel8_mxfp4 */
+    if (dt == CK_MXFP4) return MX_LEVEL_Z; /* u = 2·value + 12, see pack_panel8_mxfp4 */
     return dt == CK_Q4_0 || dt == CK_Q5_0 ? lg_layout_of(dt).z : 0;
 }
 
@@ -355,7 +357,8 @@ static void prefetch_panel(const ck_weight *w, int64_t n0, int64_t nr, int64_t b
     const int64_t lo = rb * b0 / nb, hi = (rb * (b0 + nbk) + nb - 1) / nb; /* the slice's bytes within a row */
     for (int64_t j = 0; j < nr; j++) { /* every cache line the range touches (rows need not be line-aligned) */
         const uintptr_t row = (uintptr_t)w->data + (uintptr_t)((n0 + j) * rb);
-        for (uintptr_t a = (row + lo) & ~(uintptr_t)63; a < row + hi; a += 64) _mm_prefetch((const char *)a, _MM_HINT_T1);
+        for (uintptr_t a = (row + lo) & ~(uintptr_t)63; a < row + hi; a += 64)
+            _mm_prefetch((const char *)a, _MM_HINT_T1);
         if (w->scales) {
             const uintptr_t sc = (uintptr_t)w->scales + (uintptr_t)((n0 + j) * nb + b0);
             _mm_prefetch((const char *)sc, _MM_HINT_T1);
@@ -380,8 +383,10 @@ static void vnni_slice(vnni_x xs, int64_t T, const ck_weight *w, int int8, const
             if (!int8) pack_panel16(w, n0, nr, b0, nbk, P, F);
             else if (w->dtype == CK_MXFP4) pack_panel8_mxfp4(w, n0, nr, b0, nbk, P, F);
             else pack_panel8(w, n0, nr, b0, nbk, P, F);
-            if (b0 + VB < nb) prefetch_panel(w, n0, nr, b0 + VB, nb - b0 - VB < VB ? nb - b0 - VB : VB);
-            else if (n0 + VR < n_hi) prefetch_panel(w, n0 + VR, n_hi - n0 - VR < VR ? n_hi - n0 - VR : VR, 0, nb < VB ? nb : VB);
+            if (b0 + VB < nb) /* the next pack: this panel's next slice, or the next panel's first */
+                prefetch_panel(w, n0, nr, b0 + VB, nb - b0 - VB < VB ? nb - b0 - VB : VB);
+            else if (n0 + VR < n_hi)
+                prefetch_panel(w, n0 + VR, n_hi - n0 - VR < VR ? n_hi - n0 - VR : VR, 0, nb < VB ? nb : VB);
             const int first = b0 == 0, last = b0 + nbk >= nb;
             for (int64_t m0 = 0; m0 < T; m0 += VT) {
                 const int64_t mt = T - m0 < VT ? T - m0 : VT, blk = m0 * nb + b0;
@@ -414,13 +419,10 @@ int ck_gemm_vnni(ck_context *ctx, const float *x, int64_t T, const ck_weight *w,
         ck_split(T, nt, id, 1, &lo, &hi);
         for (int64_t t = lo; t < hi; t++) {
             uint8_t *qt = (uint8_t *)shared + t * ldq;
-            if (int8) ck_x8_blocks(x + t * K, K, (int8_t *)qt, dx + t * nb, s + t * nb, sh + 2 * t * nb);
+            if (int8) ck_x8_blocks(x + t * K, K, (int8_t *)qt, dx + t * nb, s + t * nb, sh + 2 * t * nb,
+                                   z ? zq + t * nb : NULL);
             else ck_x16_blocks(x + t * K, K, (int16_t *)qt, dx + t * nb, s + t * nb);
-            for (int64_t b = 0; z && b < nb; b++) {
-                int32_t sum = 0;
-                for (int k = 0; k < 32; k++) sum += ((const int8_t *)qt)[32 * b + k];
-                zq[t * nb + b] = -z * sum;
-            }
+            for (int64_t b = 0; z && b < nb; b++) zq[t * nb + b] *= -z; /* Σq → −z·Σq */
         }
         CK_BARRIER(nt);
         ck_split(N, nt, id, 16, &lo, &hi);

@@ -239,7 +239,7 @@ __attribute__((target("avx2,fma"))) static void mxfp4_prepare_x(const float *x, 
         for (int kind = 0; kind < 4; kind++)
             for (int c = 0; c < 4; c++) memcpy(dst + 64 * kind + 4 * c, &part[4 * c + kind], 4);
         dsc[b] = d * 0.5f;              /* u = 2·value + 12 carries a factor 2 */
-        corr[b] = 12.f * (float)sumq;   /* |·| ≤ 12·32·32639 < 2²⁴: exact */
+        corr[b] = (float)MX_LEVEL_Z * (float)sumq; /* |·| ≤ 12·32·32639 < 2²⁴: exact */
     }
     if (nb % 4) /* the missing blocks of the last quad */
         for (int kind = 0; kind < 4; kind++) memset(xq + 256 * (nb / 4) + 64 * kind + 16 * (nb % 4), 0, 16 * (4 - nb % 4));
@@ -300,9 +300,8 @@ static void q8_prepare_x8(const float *x, int64_t n, float *xp) {
     for (int64_t b = 0; b < nb; b++) {
         int8_t *q = (int8_t *)(xq + 128 * (b / 2) + 32 * (b % 2));
         float s;
-        ck_x8_blocks(x + 32 * b, 32, q, dsc + b, &s, NULL);
-        int32_t sumq = 0;
-        for (int i = 0; i < 32; i++) sumq += q[i];
+        int32_t sumq;
+        ck_x8_blocks(x + 32 * b, 32, q, dsc + b, &s, NULL, &sumq);
         int32_t *cq = (int32_t *)(xq + 128 * (b / 2) + 64) + 8 * (b % 2);
         for (int i = 0; i < 8; i++) cq[i] = -16 * sumq; /* |·| ≤ 16·32·127 */
     }
@@ -513,8 +512,8 @@ row_dot_avx2(const ck_weight *w, int64_t r, const float *xp, int64_t xs, const i
  * per call, interleaved with a streaming read of the same bytes; prefetch then 3 / 12 KiB ahead): the 512-bit path
  * with one vector went from 75–77%
  * of the read at R = 1 to 79–83% at R = 2 and 84–88% at R = 4; with 2 vectors R = 2 and 1 tie, with 4 vectors R = 1 is
- * fastest (R = 4 spills). The AVX2 path (16 registers) gains nothing from R > 1. u = 2·value + 12 for the 16 codes: */
-#define MX_LUT_U 12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0
+ * fastest (R = 4 spills). The AVX2 path (16 registers) gains nothing from R > 1. The codes are looked up as u
+ * (MX_LUT_U, ck_internal.h). */
 
 
 /* Function head shared by both paths: the prepared x pointers of the NX vectors, then passes over RMAX (1, 2 or 4)

@@ -126,7 +126,7 @@ void ck_lg8_prepare_x(const float *x, int64_t n, float *xp) {
     const qb_x v = lg8_x_at(xp, nb);
     uint8_t *q = (uint8_t *)xp;
     float *dx = (float *)v.dx, *sx = (float *)v.sx;
-    ck_x8_blocks(x, n, (int8_t *)q, dx, sx, NULL); /* blocks in element order, 32 bytes each */
+    ck_x8_blocks(x, n, (int8_t *)q, dx, sx, NULL, NULL); /* blocks in element order, 32 bytes each */
     memset(q + 32 * nb, 0, (size_t)(64 * qb_pairs(nb) - 32 * nb));
     for (int64_t b = nb; b < qb_pad8(nb); b++) dx[b] = sx[b] = 0.f;
     for (int64_t p = 0; p < qb_pairs(nb); p++) lg_half_order(q + 64 * p);

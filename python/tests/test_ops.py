@@ -18,15 +18,18 @@ ATTENTION = 1e-9      # head_dim-term dots, exp of scores, sums over the window
 MOE_FIXED = 2e-8      # two fixed-point linears (MXFP4 experts) add their errors
 EMBEDDING = 1e-14     # a row gather; decoding is exact
 
-def cpu_has_vnni() -> bool:
-    """Whether the blas backend's Q8_0 and block-type GEMVs run their 8-bit paths here (the CPU flags the OS
-    reports)."""
+def cpu_flags() -> set:
+    """The CPU flags the OS reports (empty where /proc/cpuinfo cannot be read)."""
     try:
         with open("/proc/cpuinfo") as f:
-            flags = next((line for line in f if line.startswith("flags")), "").split()
+            return set(next((line for line in f if line.startswith("flags")), "").split())
     except OSError:
-        return False
-    return all(flag in flags for flag in ("avx512f", "avx512bw", "avx512vl", "avx512_vnni"))
+        return set()
+
+
+def cpu_has_vnni() -> bool:
+    """Whether the blas backend's Q8_0 and block-type GEMVs run their 8-bit paths here."""
+    return {"avx512f", "avx512bw", "avx512vl", "avx512_vnni"} <= cpu_flags()
 
 
 E2M1 = np.array([0, 0.5, 1, 1.5, 2, 3, 4, 6, -0.0, -0.5, -1, -1.5, -2, -3, -4, -6])
@@ -154,12 +157,7 @@ def test_linear(backend: swiftoss.Backend, dtype: str, t: int) -> None:
 
 def cpu_has_bf16() -> bool:
     """Whether the blas backend's BF16 GEMM runs vdpbf16ps here (AVX-512 F/DQ/BW/VL with AVX512-BF16)."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = next((line for line in f if line.startswith("flags")), "").split()
-    except OSError:
-        return False
-    return {"avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512_bf16"} <= set(flags)
+    return {"avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512_bf16"} <= cpu_flags()
 
 
 def test_gemm_roundings() -> None:
