@@ -133,6 +133,8 @@ public final class BenchRunner {
         var cold = c.coldStart
         for round in 1...max(1, c.rounds) {
             var lastCost: ModelFootprint?
+            // held through our cells only: a peer loads its own copy of the weights
+            var pairedRead: PairedRead? = c.gens.isEmpty ? nil : try PairedRead()
             for kind in c.backends {
                 for t in c.threads {
                     guard let ceiling = roofline.ceiling(threads: t) else { continue }
@@ -170,20 +172,31 @@ public final class BenchRunner {
                         rows += try E2ESuite.decode(loaded: model, profiler: profiler, gens: c.gens,
                                                     depth: depth, label: label, backend: kind.rawValue, threads: t,
                                                     reps: c.e2eReps, warmup: c.warmup, ceiling: ceiling,
-                                                    tier: weightTier, budget: 4 * c.cellBudgetSeconds)
+                                                    tier: weightTier, budget: 4 * c.cellBudgetSeconds,
+                                                    pairedRead: pairedRead)
                     }
                     if c.rounds > 1 { for i in rows.indices { rows[i].round = round } }
                     results += rows
                     progress.end()
                 }
             }
+            pairedRead = nil
             if let peer = c.peer, let cost = lastCost {
                 settle("peer")
                 progress.begin("e2e \(label) peer \(PeerBenchmark.llamaCppName)" + (c.rounds > 1 ? " round \(round)" : ""))
-                results += try peer.run(prompts: c.prompts, gens: c.gens, depths: c.depths, threads: c.threads,
+                let before = try readsAround(threads: c.threads)
+                var rows = try peer.run(prompts: c.prompts, gens: c.gens, depths: c.depths, threads: c.threads,
                                         reps: c.e2eReps, label: label, cost: cost,
                                         tier: tier(cost.totalWeightBytes, c.threads.max() ?? 1),
                                         ceiling: { roofline.ceiling(threads: $0) }, round: round) { self.progress.log($0) }
+                let after = try readsAround(threads: c.threads)
+                for i in rows.indices where rows[i].op == "decode" {
+                    guard let b = before[rows[i].threads], let a = after[rows[i].threads] else { continue }
+                    let read = (a + b) / 2
+                    rows[i].pairedReadGBps = read
+                    rows[i].readRatio = rows[i].gbps / read
+                }
+                results += rows
                 progress.end()
             }
         }
@@ -207,6 +220,7 @@ public final class BenchRunner {
         WeightResidency.evictFromPageCache((loaded.weightFiles?.weightFiles ?? []).filter { !files.contains($0) })
         let model = loaded.model, cost = loaded.footprint
         let before = loaded.weightFiles?.residentWeightFraction
+        let hugeBefore = loaded.weightFiles?.hugePageWeightFraction
         let n = c.prompts.first ?? 1
         let ids = E2ESuite.tokens(n, vocab: model.vocabSize, salt: n)
         let t0 = Timing.nowNs()
@@ -216,6 +230,7 @@ public final class BenchRunner {
                                           detail: "p=\(n) cold", backend: backend, threads: threads, cost: cost,
                                           ceiling: ceiling, tokens: n)
         coldRow.residentFraction = before
+        coldRow.hugePageFraction = hugeBefore
         rows.append(coldRow)
         let t1 = Timing.nowNs()
         loaded.weightFiles?.prefaultWeights()
@@ -223,11 +238,22 @@ public final class BenchRunner {
                                            label: label, detail: "after the cold prompt", backend: backend,
                                            threads: threads, cost: cost, ceiling: ceiling)
         prefault.residentFraction = loaded.weightFiles?.residentWeightFraction
+        prefault.hugePageFraction = loaded.weightFiles?.hugePageWeightFraction
         rows.append(prefault)
         progress.log("cold start: load \(Figures.duration(ns: rows[0].stats.median)), first pp\(n) "
                      + "\(Figures.duration(ns: first)) with \(before.map(Figures.percent) ?? "?") of the weights "
                      + "resident, prefault \(Figures.duration(ns: prefault.stats.median))")
         return (loaded, rows)
+    }
+
+    /// The median of three paired reads at each thread count (for a peer's decode rows: taken just before and just
+    /// after its run, the buffer freed in between so the peer has the memory).
+    private func readsAround(threads: [Int]) throws -> [Int: Double] {
+        guard !configuration.gens.isEmpty else { return [:] }
+        let read = try PairedRead()
+        var out: [Int: Double] = [:]
+        for t in threads { out[t] = try read.medianGBps(threads: t, count: 3) }
+        return out
     }
 
     /// Times `load` and appends a `load` row naming the residency.
@@ -239,6 +265,7 @@ public final class BenchRunner {
         var row = E2ESuite.startupRow(test: "load", op: "load", ns: ns, label: label, detail: residency.rawValue,
                                       backend: backend, threads: threads, cost: model.footprint, ceiling: ceiling)
         row.residentFraction = model.weightFiles?.residentWeightFraction
+        row.hugePageFraction = model.weightFiles?.hugePageWeightFraction
         rows.append(row)
         return model
     }

@@ -103,6 +103,7 @@ public enum E2ESuite {
         var out: [BenchResult] = []
         try fillContext(model, depth: depth)
         let resident = loaded.weightFiles?.residentWeightFraction
+        let huge = loaded.weightFiles?.hugePageWeightFraction
         for n in prompts {
             let ids = tokens(n, vocab: model.vocabSize, salt: n)
             let rep = {
@@ -126,32 +127,41 @@ public enum E2ESuite {
             r.depth = depth > 0 ? depth : nil
             r.opShares = shares
             r.residentFraction = resident
+            r.hugePageFraction = huge
             out.append(r)
         }
         return out
     }
 
     /// tg`n`(@d`depth`) for every n in `gens`: decode n tokens after `depth` cached ones; one sample per generated
-    /// token.
+    /// token. With `pairedRead`, each timed rep follows one read of it on the same threads, and the row's `readRatio`
+    /// is the median over reps of (the rep's weight GB/s ÷ that read's GB/s).
     static func decode(loaded: LoadedModel, profiler: ProfilingBackend?, gens: [Int], depth: Int,
                        label: String, backend: String, threads: Int, reps: Int, warmup: Int, ceiling: Ceiling,
-                       tier: MemoryTier, budget: Double) throws -> [BenchResult] {
+                       tier: MemoryTier, budget: Double, pairedRead: PairedRead? = nil) throws -> [BenchResult] {
         let model = loaded.model, cost = loaded.footprint
         var out: [BenchResult] = []
         try fillContext(model, depth: depth)
         let resident = loaded.weightFiles?.residentWeightFraction
+        let huge = loaded.weightFiles?.hugePageWeightFraction
         for n in gens {
             let ids = tokens(n, vocab: model.vocabSize, salt: 7)
             var samples: [Double] = []
             samples.reserveCapacity(n * reps)
+            var reads: [Double] = [], repNs: [Double] = []
             let start = Timing.nowNs()
             for rep in 0..<(warmup + reps) {
                 try model.truncate(to: depth)
+                if rep >= warmup, let pairedRead { reads.append(try pairedRead.gbps(threads: threads)) }
+                var total = 0.0
                 for id in ids {
                     let t0 = Timing.nowNs()
                     _ = try model.decode(id)
-                    if rep >= warmup { samples.append(Double(Timing.nowNs() - t0)) }
+                    let ns = Double(Timing.nowNs() - t0)
+                    total += ns
+                    if rep >= warmup { samples.append(ns) }
                 }
+                if rep >= warmup { repNs.append(total) }
                 if rep >= warmup, Double(Timing.nowNs() - start) / 1e9 > budget { break }
             }
             let shares = try profile(profiler) {
@@ -171,6 +181,15 @@ public enum E2ESuite {
             r.depth = depth > 0 ? depth : nil
             r.opShares = shares
             r.residentFraction = resident
+            r.hugePageFraction = huge
+            if !reads.isEmpty {
+                // rep GB/s = bytes per token × n / rep time; read GB/s as measured just before the rep
+                let repBytes = c.bytes * Double(n)
+                var ratios: [Double] = []
+                for (read, ns) in zip(reads, repNs) where read > 0 && ns > 0 { ratios.append(repBytes / ns / read) }
+                r.readRatio = ratios.isEmpty ? nil : SampleStatistics(ratios).median
+                r.pairedReadGBps = SampleStatistics(reads).median
+            }
             out.append(r)
         }
         return out

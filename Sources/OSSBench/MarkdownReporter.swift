@@ -71,14 +71,18 @@ public enum MarkdownReporter {
                        + "class's peak), decode vs the read bandwidth of the weights' tier (active weight bytes per "
                        + "token ÷ bandwidth).")
             out.append("")
+            out.append("`vs read` (decode): the weight bytes' GB/s as a share of a 1 GiB DRAM read (huge pages, same "
+                       + "threads) taken just before each rep, median over reps, and that read's median GB/s; for "
+                       + "llama.cpp, reads just before and after its run. Paired so the machine's drift cancels.")
+            out.append("")
             out.append("`resident`: share of the weight files in memory when the timed reps began (load rows: right after "
-                       + "loading; cold rows: before the first prompt). `attention`: attention's share of one profiled "
+                       + "loading; cold rows: before the first prompt), with the share of them mapped through 2 MiB pages (`huge`) where the kernel reports it. `attention`: attention's share of one profiled "
                        + "rep's time (per-op timing of an extra untimed rep). `vs llama.cpp`: our mean tokens/s ÷ the "
                        + "peer's (llama-bench `avg_ts`) for the same test, threads, depth and round.")
             out.append("")
             out.append("| test | model | dtype | backend | thr | tokens/s | TTFT | median | p10 | p90 | p99 | GFLOP/s | GB/s "
-                       + "| roofline | resident | attention | vs llama.cpp |")
-            out.append("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+                       + "| roofline | vs read | resident | attention | vs llama.cpp |")
+            out.append("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
             let peers = Dictionary(e2e.filter { $0.backend == PeerBenchmark.llamaCppName }.map { (peerKey($0), $0) },
                                    uniquingKeysWith: { a, _ in a })
             for r in e2e {
@@ -91,7 +95,7 @@ public enum MarkdownReporter {
                            + "\(Figures.duration(ns: r.stats.median)) | \(Figures.duration(ns: r.stats.p10)) | "
                            + "\(Figures.duration(ns: r.stats.p90)) | \(Figures.duration(ns: r.stats.p99)) | "
                            + "\(Figures.number(r.gflops)) | \(Figures.number(r.gbps)) | \(rooflineCell(r, machine: m)) | "
-                           + "\(r.residentFraction.map(Figures.percent) ?? "") | "
+                           + "\(pairedReadCell(r)) | \(residentCell(r)) | "
                            + "\(r.opShares?["attention"].map(Figures.percent) ?? "") | \(vsPeer) |")
             }
         }
@@ -189,6 +193,18 @@ public enum MarkdownReporter {
     /// The `backend` reference rows of `rows` by cell identity (first one wins).
     static func referenceIndex(_ rows: [BenchResult], backend: String) -> [String: BenchResult] {
         Dictionary(rows.filter { $0.backend == backend }.map { (cellIdentity($0), $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// "86% of 58.2 GB/s": a decode row's paired share of the DRAM read and that read's median; empty elsewhere.
+    static func pairedReadCell(_ r: BenchResult) -> String {
+        guard let ratio = r.readRatio, let read = r.pairedReadGBps else { return "" }
+        return "\(Figures.percent(ratio)) of \(Figures.number(read)) GB/s"
+    }
+
+    /// "100%, huge 97%": resident share, then the share on 2 MiB pages where recorded; empty for rows without either.
+    static func residentCell(_ r: BenchResult) -> String {
+        guard let resident = r.residentFraction else { return "" }
+        return Figures.percent(resident) + (r.hugePageFraction.map { ", huge " + Figures.percent($0) } ?? "")
     }
 
     /// "85% dram read", "61% int8-vnni512÷2"; an older record without a named ceiling: "85% DRAM" / "61% FMA", with †

@@ -156,13 +156,21 @@ public struct BenchResult: Codable, Sendable, Equatable {
     public var opShares: [String: Double]?
     /// e2e: share of the weight files resident in memory when the timed reps began (1 for copies); nil elsewhere.
     public var residentFraction: Double?
-    /// Every timed sample, ns, in run order (warm-up excluded).
+    /// e2e: share of the weight files' bytes mapped through 2 MiB pages at the same moment (page-cache folios mapped
+    /// whole, or a copy's transparent huge pages); nil elsewhere and where the kernel does not report it.
+    public var hugePageFraction: Double?
     /// T = 1 linear cells: the median over reps of (time of a streaming read of another copy of the same weights,
     /// run just before the rep on the same threads) ÷ (the rep's time) — the kernel's share of pure-read speed,
-    /// paired rep by rep so machine drift cancels. nil elsewhere and in older records.
+    /// paired rep by rep so machine drift cancels. e2e decode rows: the median over reps of (the rep's weight GB/s ÷
+    /// the GB/s of a DRAM read just before it), a peer's rows against reads around its run. nil elsewhere and in
+    /// older records.
     public var readRatio: Double?
+    /// e2e decode rows: the median GB/s of the paired reads behind `readRatio` (a 1 GiB read on huge pages just
+    /// before each rep, on the row's threads; for a peer's rows, reads just before and after its run). nil elsewhere.
+    public var pairedReadGBps: Double?
     /// Serving levels (suite `serve`, op `serve`): throughput and latency percentiles; nil elsewhere.
     public var serve: ServeFigures?
+    /// Every timed sample, ns, in run order (warm-up excluded).
     public var samplesNs: [Double]
 
     public init(suite: BenchSuite, test: String, op: String, backend: String, threads: Int, dtype: String, shape: String,

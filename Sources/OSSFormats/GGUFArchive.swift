@@ -125,11 +125,9 @@ public final class GGUFArchive: @unchecked Sendable {
     /// Brings every page of every shard into memory now.
     public func prefault() { for f in files { f.prefault() } }
     /// Share of the shards' pages resident in memory now (weighted by size).
-    public var residentFraction: Double {
-        let sizes = files.map { Double($0.mapping.size) }
-        let total = sizes.reduce(0, +)
-        return total > 0 ? zip(files, sizes).reduce(0) { $0 + $1.0.residentFraction * $1.1 } / total : 1
-    }
+    public var residentFraction: Double { sizeWeightedShare(files.map { ($0.residentFraction, $0.mapping.size) }) ?? 1 }
+    /// Share of the shards' bytes on 2 MiB pages now (weighted by size); nil where the kernel does not say.
+    public var hugePageFraction: Double? { sizeWeightedShare(files.map { ($0.hugePageFraction, $0.mapping.size) }) }
 
     /// The tensor's info (and shard), nil when absent.
     public func info(_ name: String) -> GGUFTensorInfo? { location[name]?.info }

@@ -32,6 +32,8 @@ public final class GGUFFile: @unchecked Sendable {
     public func prefault() { mapping.prefault() }
     /// Share of the file's pages resident in memory now (1 for a copy).
     public var residentFraction: Double { mapping.residentFraction }
+    /// Share of the file's bytes on 2 MiB pages now; nil where the kernel does not say.
+    public var hugePageFraction: Double? { mapping.hugePageFraction }
 
     let mapping: MappedFile
     private let index: [String: Int]

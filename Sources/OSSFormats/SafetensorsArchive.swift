@@ -97,11 +97,10 @@ public final class SafetensorsArchive: @unchecked Sendable {
     public func prefault() { for f in files { f.prefault() } }
 
     /// Share of all files' bytes resident in memory now (1 for copies).
-    public var residentFraction: Double {
-        let total = files.reduce(0) { $0 + $1.fileSize }
-        guard total > 0 else { return 1 }
-        return files.reduce(0.0) { $0 + $1.residentFraction * Double($1.fileSize) } / Double(total)
-    }
+    public var residentFraction: Double { sizeWeightedShare(files.map { ($0.residentFraction, $0.fileSize) }) ?? 1 }
+
+    /// Share of all files' bytes on 2 MiB pages now (see ``MappedFile``); nil where the kernel does not say.
+    public var hugePageFraction: Double? { sizeWeightedShare(files.map { ($0.hugePageFraction, $0.fileSize) }) }
 
     /// Names of all tensors of all files, sorted.
     public var tensorNames: [String] { sortedNames }

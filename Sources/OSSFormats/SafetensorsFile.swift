@@ -19,6 +19,8 @@ public final class SafetensorsFile: @unchecked Sendable {
     public func prefault() { mapping.prefault() }
     /// Share of the file's pages resident in memory now (1 for a copy).
     public var residentFraction: Double { mapping.residentFraction }
+    /// Share of the file's bytes on 2 MiB pages now; nil where the kernel does not say.
+    public var hugePageFraction: Double? { mapping.hugePageFraction }
     /// How the bytes are held.
     public var residency: WeightResidency { mapping.residency }
 

@@ -10,16 +10,20 @@ public protocol ResidentWeights: AnyObject {
     func prefaultWeights()
     /// Share of the weight files' bytes resident in memory now, 0…1.
     var residentWeightFraction: Double { get }
+    /// Share of the weight files' bytes mapped through 2 MiB pages now, 0…1; nil where the kernel does not say.
+    var hugePageWeightFraction: Double? { get }
 }
 
 extension SafetensorsArchive: ResidentWeights {
     public var weightFiles: [URL] { files.map(\.url) }
     public func prefaultWeights() { prefault() }
     public var residentWeightFraction: Double { residentFraction }
+    public var hugePageWeightFraction: Double? { hugePageFraction }
 }
 
 extension GGUFArchive: ResidentWeights {
     public var weightFiles: [URL] { files.map(\.url) }
     public func prefaultWeights() { prefault() }
     public var residentWeightFraction: Double { residentFraction }
+    public var hugePageWeightFraction: Double? { hugePageFraction }
 }

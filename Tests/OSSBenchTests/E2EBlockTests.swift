@@ -125,5 +125,30 @@ final class E2EBlockTests: XCTestCase {
         // The depth's attention FLOPs: positions 20 … 27 for pp8@d20.
         XCTAssertEqual(pp[0].cost.flops, loaded.footprint.prefillCost(tokens: 8, depth: 20).flops)
         XCTAssertGreaterThan(pp[0].cost.flops, loaded.footprint.prefillCost(tokens: 8, depth: 0).flops)
+        XCTAssertNil(tg[0].readRatio, "no paired read asked")
+    }
+
+    func testPairedReadGivesDecodeRowsTheirShareOfAReadTakenBeforeEachRep() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-paired-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try SyntheticModel.write(.tiny, to: dir)
+        let loaded = try ModelLoader.load(path: dir.path, options: ModelLoadOptions(
+            backend: BLASBackend(threads: 1), contextLength: 32, prefillChunk: 8, rewindRows: 8, residency: .prefault))
+        let read = try PairedRead(bytes: 8 << 20)
+        XCTAssertGreaterThan(try read.gbps(threads: 1), 0)
+        XCTAssertThrowsError(try read.gbps(threads: 0))
+        let tg = try E2ESuite.decode(loaded: loaded, profiler: nil, gens: [3], depth: 0, label: "tiny",
+                                     backend: "blas", threads: 1, reps: 3, warmup: 1,
+                                     ceiling: Ceiling(threads: 1, fmaGFLOPS: 100, dramGBps: 20), tier: .l2, budget: 10,
+                                     pairedRead: read)
+        let r = try XCTUnwrap(tg.first)
+        let ratio = try XCTUnwrap(r.readRatio), gbps = try XCTUnwrap(r.pairedReadGBps)
+        XCTAssertTrue(ratio.isFinite && ratio > 0, "\(ratio)")
+        XCTAssertTrue(gbps.isFinite && gbps > 0, "\(gbps)")
+        // the table shows it as "<share> of <read> GB/s"
+        XCTAssertEqual(MarkdownReporter.pairedReadCell(r), "\(Figures.percent(ratio)) of \(Figures.number(gbps)) GB/s")
+        XCTAssertEqual(MarkdownReporter.pairedReadCell(try E2ESuite.prefill(
+            loaded: loaded, profiler: nil, prompts: [4], depth: 0, label: "tiny", backend: "blas", threads: 1, reps: 1,
+            warmup: 0, ceiling: Ceiling(threads: 1, fmaGFLOPS: 100, dramGBps: 20), tier: .l2, budget: 10)[0]), "")
     }
 }

@@ -48,6 +48,35 @@ final class WeightResidencyTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(copy.residentFraction, 1)
     }
 
+    func testMappingsStartAtAHugePageBoundaryAndReportTheirHugePageShare() throws {
+        let (url, bytes) = try patternFile()
+        for residency in WeightResidency.allCases where residency != .mlock {
+            let file = try MappedFile(url: url, residency: residency)
+            // file offset 0 at a 2 MiB boundary: 2 MiB page-cache folios can be mapped whole
+            XCTAssertEqual(Int(bitPattern: file.base) % MappedFile.hugePage, 0, "\(residency)")
+            XCTAssertTrue(file.bytes.elementsEqual(bytes), "\(residency)")
+            file.prefault()
+            if let share = file.hugePageFraction {  // nil only where /proc/self/smaps is missing
+                XCTAssertGreaterThanOrEqual(share, 0, "\(residency)")
+                XCTAssertLessThanOrEqual(share, 1, "\(residency)")
+                if residency == .anonymous4K { XCTAssertEqual(share, 0, "a 4 KiB copy reports huge pages") }
+            } else {
+                XCTAssertFalse(FileManager.default.fileExists(atPath: "/proc/self/smaps"))
+            }
+        }
+        // the address space reserved for the alignment is returned: mapping and dropping many files leaks nothing
+        // (a leak of 2 MiB + size per file would be visible as a growing count of mappings)
+        let before = (MappedFile.readProcFile("/proc/self/maps") ?? "").split(separator: "\n").count
+        for _ in 0..<32 { _ = try MappedFile(url: url, residency: .mmap) }
+        let after = (MappedFile.readProcFile("/proc/self/maps") ?? "").split(separator: "\n").count
+        XCTAssertLessThan(after - before, 4)
+    }
+
+    func testEmptyFileHasNoHugePages() throws {
+        let url = try writeRaw([], name: "empty.bin")
+        XCTAssertEqual(try MappedFile(url: url, residency: .prefault).hugePageFraction, 0)
+    }
+
     func testEvictionDropsPagesAndPrefaultBringsThemBack() throws {
         let (url, _) = try patternFile()
         WeightResidency.evictFromPageCache([url])

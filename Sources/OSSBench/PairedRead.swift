@@ -1,0 +1,59 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CKernels
+
+/// The DRAM read taken next to each e2e decode rep, so a decode's share of the machine's read speed is measured
+/// side by side rather than against a probe from minutes before (this VM's bandwidth moves 2× within minutes): one
+/// streaming read (`ck_probe_read_bytes`, widest loads, our libomp team) of a fixed anonymous buffer far larger
+/// than any cache, on transparent huge pages as the DRAM probe's. Allocated and touched once; a read allocates
+/// nothing.
+final class PairedRead {
+    /// Bytes read per call.
+    let bytes: Int
+    private let raw: UnsafeMutableRawPointer
+    private let length: Int
+    private let start: UnsafeRawPointer
+
+    /// Allocates and touches `bytes` (1 GiB by default, at least 4 KiB) on 2 MiB-aligned huge pages where the kernel
+    /// gives them; throws `BenchError.measurement` when the memory cannot be had.
+    init(bytes: Int = 1 << 30) throws {
+        let huge = 2 << 20
+        self.bytes = max(bytes, 4096)
+        length = self.bytes + huge
+        guard let p = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), p != MAP_FAILED
+        else { throw BenchError.measurement(cell: "paired read", reason: "cannot map \(self.bytes) bytes") }
+        raw = p
+        let aligned = UnsafeMutableRawPointer(bitPattern: (Int(bitPattern: p) + huge - 1) / huge * huge)!
+        #if os(Linux)
+        _ = madvise(aligned, self.bytes, MADV_HUGEPAGE)
+        #endif
+        // distinct bytes on every page (a zero page, or pages the kernel could merge, would not come from DRAM)
+        let words = aligned.bindMemory(to: UInt64.self, capacity: self.bytes / 8)
+        for i in 0..<(self.bytes / 8) { words[i] = UInt64(truncatingIfNeeded: i) &* 0x9E37_79B9_7F4A_7C15 }
+        start = UnsafeRawPointer(aligned)
+    }
+
+    deinit { munmap(raw, length) }
+
+    /// One read of the whole buffer on `threads` threads: GB/s (1e9 bytes/s). Throws for `threads` outside 1…256.
+    func gbps(threads: Int) throws -> Double {
+        var ptr: UnsafeRawPointer? = start
+        var size = bytes
+        var checksum: UInt64 = 0
+        let t0 = Timing.nowNs()
+        let rc = ck_probe_read_bytes(&ptr, &size, 1, Int32(clamping: threads), &checksum)
+        let ns = Double(Timing.nowNs() - t0)
+        guard rc == 0 else {
+            throw BenchError.invalidParameter(name: "threads", value: "\(threads)", reason: "the read takes 1…256 threads")
+        }
+        return Double(bytes) / max(ns, 1)
+    }
+
+    /// Median GB/s of `count` reads on `threads` threads.
+    func medianGBps(threads: Int, count: Int) throws -> Double {
+        SampleStatistics(try (0..<max(count, 1)).map { _ in try gbps(threads: threads) }).median
+    }
+}
