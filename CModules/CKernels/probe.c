@@ -414,6 +414,12 @@ double ck_probe_dram_read_gbps(int threads, size_t bytes, int repeats) {
     return g;
 }
 
+double ck_probe_read_once(const void *data, size_t bytes, int threads, int variant) {
+    if (data == NULL || bytes < 4096 || threads < 1 || threads > CK_MAX_THREADS) return -1;
+    if (variant < 0 || variant >= CK_READ_VARIANTS || !ck_read_variant_available(variant)) return -1;
+    return read_run((const unsigned char *)data, bytes, 1, threads, variant);
+}
+
 int ck_probe_read_bytes(const void *const *ptrs, const size_t *sizes, int count, int threads, uint64_t *checksum) {
     if (ptrs == NULL || sizes == NULL || checksum == NULL || count < 1 || threads < 1 || threads > CK_MAX_THREADS)
         return -1;

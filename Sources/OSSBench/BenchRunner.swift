@@ -135,6 +135,9 @@ public final class BenchRunner {
             var lastCost: ModelFootprint?
             // held through our cells only: a peer loads its own copy of the weights
             var pairedRead: PairedRead? = c.gens.isEmpty ? nil : try PairedRead()
+            if let share = pairedRead?.hugePageFraction {
+                progress.log("paired read: \(Figures.percent(share)) of its 1 GiB on 2 MiB pages")
+            }
             for kind in c.backends {
                 for t in c.threads {
                     guard let ceiling = roofline.ceiling(threads: t) else { continue }

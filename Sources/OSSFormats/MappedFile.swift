@@ -150,38 +150,8 @@ final class MappedFile: @unchecked Sendable {
     /// copy, from `/proc/self/smaps`); nil where the kernel does not report it, 0 for an empty file.
     var hugePageFraction: Double? {
         guard let region else { return 0 }
-        guard let smaps = Self.readProcFile("/proc/self/smaps") else { return nil }
-        let lo = UInt(bitPattern: region.start), hi = lo + UInt((region.length + 4095) / 4096 * 4096)
-        var inside = false, kB = 0, seen = false
-        for line in smaps.split(separator: "\n", omittingEmptySubsequences: true) {
-            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard let key = fields.first else { continue }
-            if !key.hasSuffix(":"), let dash = key.firstIndex(of: "-"),
-               let start = UInt(key[..<dash], radix: 16), let stop = UInt(key[key.index(after: dash)...], radix: 16) {
-                inside = start >= lo && stop <= hi
-            } else if inside, key == "FilePmdMapped:" || key == "AnonHugePages:", fields.count >= 2,
-                      let v = Int(fields[1]) {
-                kB += v
-                seen = true
-            }
-        }
-        return seen ? min(1, Double(kB) * 1024 / Double(size)) : nil
-    }
-
-    /// The whole text of a /proc file (which reports size 0, so it is read until EOF); nil when it cannot be opened.
-    static func readProcFile(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var data = [UInt8]()
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { break }
-            data += chunk[0..<n]
-        }
-        return String(decoding: data, as: UTF8.self)
+        return HugePages.mappedBytes(start: UnsafeRawPointer(region.start), length: region.length)
+            .map { min(1, Double($0) / Double(size)) }
     }
 
     /// Drops the file's pages from the page cache where they are clean and unmapped elsewhere

@@ -137,6 +137,7 @@ final class E2EBlockTests: XCTestCase {
         let read = try PairedRead(bytes: 8 << 20)
         XCTAssertGreaterThan(try read.gbps(threads: 1), 0)
         XCTAssertThrowsError(try read.gbps(threads: 0))
+        if let share = read.hugePageFraction { XCTAssertTrue((0...1).contains(share), "\(share)") }
         let tg = try E2ESuite.decode(loaded: loaded, profiler: nil, gens: [3], depth: 0, label: "tiny",
                                      backend: "blas", threads: 1, reps: 3, warmup: 1,
                                      ceiling: Ceiling(threads: 1, fmaGFLOPS: 100, dramGBps: 20), tier: .l2, budget: 10,

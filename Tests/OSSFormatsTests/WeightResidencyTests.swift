@@ -66,9 +66,9 @@ final class WeightResidencyTests: TemporaryDirectoryTestCase {
         }
         // the address space reserved for the alignment is returned: mapping and dropping many files leaks nothing
         // (a leak of 2 MiB + size per file would be visible as a growing count of mappings)
-        let before = (MappedFile.readProcFile("/proc/self/maps") ?? "").split(separator: "\n").count
+        let before = (HugePages.readProcFile("/proc/self/maps") ?? "").split(separator: "\n").count
         for _ in 0..<32 { _ = try MappedFile(url: url, residency: .mmap) }
-        let after = (MappedFile.readProcFile("/proc/self/maps") ?? "").split(separator: "\n").count
+        let after = (HugePages.readProcFile("/proc/self/maps") ?? "").split(separator: "\n").count
         XCTAssertLessThan(after - before, 4)
     }
 

@@ -67,6 +67,11 @@ int ck_probe_read_sweep(const int *threads, int count, size_t bytes, int inner, 
 /* DRAM read bandwidth at one thread count (ck_probe_read_sweep with inner 1, huge pages). */
 double ck_probe_dram_read_gbps(int threads, size_t bytes, int repeats);
 
+/* One timed streaming read of data[0..<bytes] (bytes ≥ 4096) on `threads` threads with read variant `variant`
+ * (ck_read_variant), split as ck_probe_read_sweep splits it: GB/s, or a negative value for a bad argument or a variant
+ * the CPU lacks. For reads paired with other measurements (the benchmark's decode reps) on a caller's buffer. */
+double ck_probe_read_once(const void *data, size_t bytes, int threads, int variant);
+
 /* One streaming read of `count` byte ranges (`ptrs[i]`, `sizes[i]` bytes; any alignment) on `threads` threads of
  * our libomp team (CK_PARALLEL): each range is split statically into contiguous 64-byte-aligned slices, one per
  * thread, read with the widest loads the CPU has (512-bit, else 256-bit; scalar 64-bit loads in a non-AVX2 build)
