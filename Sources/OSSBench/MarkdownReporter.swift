@@ -83,13 +83,9 @@ public enum MarkdownReporter {
             out.append("| test | model | dtype | backend | thr | tokens/s | TTFT | median | p10 | p90 | p99 | GFLOP/s | GB/s "
                        + "| roofline | vs read | resident | attention | vs llama.cpp |")
             out.append("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-            let peers = Dictionary(e2e.filter { $0.backend == PeerBenchmark.llamaCppName }.map { (peerKey($0), $0) },
-                                   uniquingKeysWith: { a, _ in a })
-            for r in e2e {
-                let vsPeer = r.backend == PeerBenchmark.llamaCppName ? ""
-                    : peers[peerKey(r)].flatMap { p in
-                        meanTokensPerSecond(r).flatMap { ours in meanTokensPerSecond(p).map { Figures.number(ours / $0) + "×" } }
-                    } ?? ""
+            let ratios = peerRatios(e2e)
+            for (i, r) in e2e.enumerated() {
+                let vsPeer = ratios[i].map { Figures.number($0) + "×" } ?? ""
                 out.append("| \(r.test) | \(r.shape) | \(r.dtype) | \(r.backend) | \(r.threads) | "
                            + "\(r.tokensPerSecond.map(Figures.number) ?? "-") | \(r.ttftNs.map { Figures.duration(ns: $0) } ?? "-") | "
                            + "\(Figures.duration(ns: r.stats.median)) | \(Figures.duration(ns: r.stats.p10)) | "
@@ -179,6 +175,18 @@ public enum MarkdownReporter {
 
     /// e2e identity of a row for pairing with the peer's: test (depth included), threads, round.
     static func peerKey(_ r: BenchResult) -> String { "\(r.test)|\(r.threads)|\(r.round ?? 1)" }
+
+    /// For each of `rows`: our mean tokens/s ÷ the peer's row of the same test, threads, depth and round (nil for
+    /// the peer's own rows and rows without one).
+    static func peerRatios(_ rows: [BenchResult]) -> [Double?] {
+        let peers = Dictionary(rows.filter { $0.backend == PeerBenchmark.llamaCppName }.map { (peerKey($0), $0) },
+                               uniquingKeysWith: { a, _ in a })
+        return rows.map { r in
+            guard r.backend != PeerBenchmark.llamaCppName, let p = peers[peerKey(r)],
+                  let ours = meanTokensPerSecond(r), let theirs = meanTokensPerSecond(p), theirs > 0 else { return nil }
+            return ours / theirs
+        }
+    }
 
     /// Mean tokens per second over every sample (tokens per rep × samples ÷ total time): the statistic llama-bench
     /// reports (`avg_ts` over reps), so ratios against the peer compare like with like.

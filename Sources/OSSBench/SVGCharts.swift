@@ -177,24 +177,29 @@ public enum SVGCharts {
     }
 
     /// End-to-end tokens/s per backend and thread count, one panel per test (pp…, tg…); the grey tick on each bar
-    /// is the roofline limit (tokens/s at 100% of the applicable ceiling).
+    /// is the roofline limit (tokens/s at 100% of the applicable ceiling). Each bar's figures stand in a column of
+    /// their own right of the bars (never under a tick): tokens/s, the share of the ceiling (decode: of the paired
+    /// read where measured) and our ratio to the peer's row of the same test, threads and round.
     public static func endToEnd(_ run: BenchRun) -> String? {
         let e2e = run.results.filter { $0.suite == .e2e && ($0.tokensPerSecond ?? 0) > 0 }
         guard !e2e.isEmpty else { return nil }
+        let ratios = MarkdownReporter.peerRatios(e2e)
         var tests: [String] = []
         for r in e2e where !tests.contains("\(r.test) \(r.shape)") { tests.append("\(r.test) \(r.shape)") }
-        let barH = 18.0, panelGap = 40.0, w = 720.0
+        let barH = 18.0, panelGap = 40.0, w = 900.0, barsEnd = 560.0
         let rowsPerTest = tests.map { t in e2e.filter { "\($0.test) \($0.shape)" == t }.count }
         let height = 60 + rowsPerTest.reduce(0) { $0 + Double($1) * (barH + 6) + panelGap }
         var svg = SVGCanvas(width: w, height: height)
-        svg.text("End-to-end tokens/s (grey tick: roofline limit of the ceiling each figure names)", x: 10, y: 22, size: 15, weight: "bold")
+        svg.text("End-to-end tokens/s (grey tick: roofline limit, 100% of the ceiling summary.md names)", x: 10, y: 22,
+                 size: 15, weight: "bold")
         legend(&svg, backends: sortedBackends(Set(e2e.map(\.backend))), x: 10, y: 40)
         var oy = 60.0
         for t in tests {
-            let cells = e2e.filter { "\($0.test) \($0.shape)" == t }
+            let indices = e2e.indices.filter { "\(e2e[$0].test) \(e2e[$0].shape)" == t }
+            let cells = indices.map { e2e[$0] }
             let limits = cells.map { r in r.rooflineFraction > 0 ? (r.tokensPerSecond ?? 0) / r.rooflineFraction : 0 }
-            let xmax = max(cells.compactMap(\.tokensPerSecond).max() ?? 1, limits.max() ?? 1) * 1.1
-            let x = ChartAxis(lo: 0, hi: xmax, pixelLo: 150, pixelHi: w - 70, log: false)
+            let xmax = max(cells.compactMap(\.tokensPerSecond).max() ?? 1, limits.max() ?? 1) * 1.05
+            let x = ChartAxis(lo: 0, hi: xmax, pixelLo: 150, pixelHi: barsEnd, log: false)
             svg.text(t, x: 10, y: oy + 12, size: 12, weight: "bold")
             oy += 20
             for (i, r) in cells.enumerated() {
@@ -204,14 +209,26 @@ public enum SVGCharts {
                 if limits[i] > 0 {
                     svg.line(x1: x.pixel(limits[i]), y1: oy - 2, x2: x.pixel(limits[i]), y2: oy + barH + 2, stroke: "#777", width: 2)
                 }
-                svg.text("\(Figures.number(tps)) t/s (\(Figures.percent(r.rooflineFraction)) "
-                         + "\(r.ceilingName ?? (r.bound == .compute ? "FMA" : "DRAM")))",
-                         x: x.pixel(tps) + 4, y: oy + barH - 5, size: 10)
+                svg.text(endToEndLabel(r, vsPeer: ratios[indices[i]]), x: barsEnd + 12, y: oy + barH - 5, size: 10)
                 oy += barH + 6
             }
             oy += panelGap - 20
         }
         return svg.render()
+    }
+
+    /// "286.2 t/s · 86% of paired read · 1.62× llama.cpp": the figures printed beside one e2e bar.
+    static func endToEndLabel(_ r: BenchResult, vsPeer: Double?) -> String {
+        let share: String
+        if let paired = r.readRatio {
+            share = "\(Figures.percent(paired)) of paired read"
+        } else if r.bound == .compute {
+            share = "\(Figures.percent(r.rooflineFraction)) of compute peak"
+        } else {
+            share = "\(Figures.percent(r.rooflineFraction)) of \(r.ceilingName ?? "DRAM")"
+        }
+        let peer = vsPeer.map { " · \(Figures.number($0))× \(PeerBenchmark.llamaCppName)" } ?? ""
+        return "\(Figures.number(r.tokensPerSecond ?? 0)) t/s · \(share)\(peer)"
     }
 
     /// Serving: aggregate tokens/s (left) and TTFT p99 (right) against concurrency, one line per prompt/gen shape.

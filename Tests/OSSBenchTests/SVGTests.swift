@@ -53,4 +53,35 @@ final class SVGTests: XCTestCase {
         XCTAssertTrue(c.texts.joined().contains("a<b & \"c\""))
         XCTAssertNil(SVGCharts.endToEnd(BenchRun(header: run.header, results: [])))
     }
+
+    /// Our decode bar names its paired-read share and its ratio to the peer's row of the same threads (the peer's
+    /// time is 1.5× ours); every figure sits right of every bar and tick, so no tick crosses a label.
+    func testEndToEndLabelsBesideTheBars() throws {
+        var run = Fixtures.run()
+        run.results = run.results.filter { $0.suite == .e2e && $0.backend == "blas" }
+        run.results[0].readRatio = 0.86
+        run.results[0].pairedReadGBps = 72.8
+        var peer = run.results[0]
+        peer.backend = PeerBenchmark.llamaCppName
+        peer.readRatio = nil
+        peer.samplesNs = peer.samplesNs.map { $0 * 1.5 }
+        peer.stats = SampleStatistics(peer.samplesNs)
+        peer.tokensPerSecond = peer.tokensPerSecond.map { $0 / 1.5 }
+        run.results.append(peer)
+        let svg = try XCTUnwrap(SVGCharts.endToEnd(run))
+        let c = try parse(svg)
+        let ours = try XCTUnwrap(c.texts.first { $0.contains("× llama.cpp") })
+        XCTAssertTrue(ours.contains("86% of paired read · 1.500× llama.cpp"), ours)
+        XCTAssertEqual(c.texts.filter { $0.contains("×") }.count, 1, "only our row with a peer row gets a ratio")
+        func numbers(_ attribute: String, of element: String) -> [Double] {
+            svg.components(separatedBy: "<\(element) ").dropFirst().compactMap { e in
+                e.range(of: "\(attribute)=\"").flatMap { r in Double(e[r.upperBound...].prefix { $0 != "\"" }) }
+            }
+        }
+        let barEnds = zip(numbers("x", of: "rect"), numbers("width", of: "rect")).filter { $0.0 > 0 }.map { $0 + $1 }
+        let rightmost = (barEnds + numbers("x1", of: "line")).max() ?? 0
+        let labels = numbers("x", of: "text").filter { $0 > 150 }
+        XCTAssertEqual(labels.count, run.results.count)
+        XCTAssertTrue(labels.allSatisfy { $0 > rightmost }, "labels \(labels) vs bars and ticks up to \(rightmost)")
+    }
 }
