@@ -78,14 +78,17 @@ public enum MarkdownReporter {
             out.append("`resident`: share of the weight files in memory when the timed reps began (load rows: right after "
                        + "loading; cold rows: before the first prompt), with the share of them mapped through 2 MiB pages (`huge`) where the kernel reports it. `attention`: attention's share of one profiled "
                        + "rep's time (per-op timing of an extra untimed rep). `vs llama.cpp`: our mean tokens/s ÷ the "
-                       + "peer's (llama-bench `avg_ts`) for the same test, threads, depth and round.")
+                       + "peer's (llama-bench `avg_ts`) for the same test, threads, depth and round; for decode, "
+                       + "then `at equal read`: our `vs read` ÷ the peer's, the ratio had both halves of the round met "
+                       + "the same DRAM bandwidth (this VM's moves by up to 2× within minutes).")
             out.append("")
             out.append("| test | model | dtype | backend | thr | tokens/s | TTFT | median | p10 | p90 | p99 | GFLOP/s | GB/s "
                        + "| roofline | vs read | resident | attention | vs llama.cpp |")
             out.append("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-            let ratios = peerRatios(e2e)
+            let ratios = peerRatios(e2e), readRatios = peerRatios(e2e, atEqualRead: true)
             for (i, r) in e2e.enumerated() {
-                let vsPeer = ratios[i].map { Figures.number($0) + "×" } ?? ""
+                let vsPeer = (ratios[i].map { Figures.number($0) + "×" } ?? "")
+                    + (readRatios[i].map { " (at equal read \(Figures.number($0))×)" } ?? "")
                 out.append("| \(r.test) | \(r.shape) | \(r.dtype) | \(r.backend) | \(r.threads) | "
                            + "\(r.tokensPerSecond.map(Figures.number) ?? "-") | \(r.ttftNs.map { Figures.duration(ns: $0) } ?? "-") | "
                            + "\(Figures.duration(ns: r.stats.median)) | \(Figures.duration(ns: r.stats.p10)) | "
@@ -177,13 +180,19 @@ public enum MarkdownReporter {
     static func peerKey(_ r: BenchResult) -> String { "\(r.test)|\(r.threads)|\(r.round ?? 1)" }
 
     /// For each of `rows`: our mean tokens/s ÷ the peer's row of the same test, threads, depth and round (nil for
-    /// the peer's own rows and rows without one).
-    static func peerRatios(_ rows: [BenchResult]) -> [Double?] {
+    /// the peer's own rows and rows without one). `atEqualRead`: our paired `readRatio` ÷ the peer's instead (the
+    /// same weight bytes per token on both sides, so this is the ratio of tokens/s at equal DRAM bandwidth; nil where
+    /// either side lacks a paired read).
+    static func peerRatios(_ rows: [BenchResult], atEqualRead: Bool = false) -> [Double?] {
         let peers = Dictionary(rows.filter { $0.backend == PeerBenchmark.llamaCppName }.map { (peerKey($0), $0) },
                                uniquingKeysWith: { a, _ in a })
         return rows.map { r in
-            guard r.backend != PeerBenchmark.llamaCppName, let p = peers[peerKey(r)],
-                  let ours = meanTokensPerSecond(r), let theirs = meanTokensPerSecond(p), theirs > 0 else { return nil }
+            guard r.backend != PeerBenchmark.llamaCppName, let p = peers[peerKey(r)] else { return nil }
+            if atEqualRead {
+                guard let ours = r.readRatio, let theirs = p.readRatio, theirs > 0 else { return nil }
+                return ours / theirs
+            }
+            guard let ours = meanTokensPerSecond(r), let theirs = meanTokensPerSecond(p), theirs > 0 else { return nil }
             return ours / theirs
         }
     }

@@ -177,7 +177,8 @@ public enum SVGCharts {
     }
 
     /// End-to-end tokens/s per backend and thread count, one panel per test (pp…, tg…); the grey tick on each bar
-    /// is the roofline limit (tokens/s at 100% of the applicable ceiling). Each bar's figures stand in a column of
+    /// is the roofline limit (tokens/s at 100% of the applicable ceiling; for decode rows with a paired read, at 100%
+    /// of that read, the share the label gives). Each bar's figures stand in a column of
     /// their own right of the bars (never under a tick): tokens/s, the share of the ceiling (decode: of the paired
     /// read where measured) and our ratio to the peer's row of the same test, threads and round.
     public static func endToEnd(_ run: BenchRun) -> String? {
@@ -190,14 +191,17 @@ public enum SVGCharts {
         let rowsPerTest = tests.map { t in e2e.filter { "\($0.test) \($0.shape)" == t }.count }
         let height = 60 + rowsPerTest.reduce(0) { $0 + Double($1) * (barH + 6) + panelGap }
         var svg = SVGCanvas(width: w, height: height)
-        svg.text("End-to-end tokens/s (grey tick: roofline limit, 100% of the ceiling summary.md names)", x: 10, y: 22,
+        svg.text("End-to-end tokens/s (grey tick: 100% of the ceiling; decode: of its paired read)", x: 10, y: 22,
                  size: 15, weight: "bold")
         legend(&svg, backends: sortedBackends(Set(e2e.map(\.backend))), x: 10, y: 40)
         var oy = 60.0
         for t in tests {
             let indices = e2e.indices.filter { "\(e2e[$0].test) \(e2e[$0].shape)" == t }
             let cells = indices.map { e2e[$0] }
-            let limits = cells.map { r in r.rooflineFraction > 0 ? (r.tokensPerSecond ?? 0) / r.rooflineFraction : 0 }
+            let limits = cells.map { r in
+                let share = r.readRatio ?? r.rooflineFraction
+                return share > 0 ? (r.tokensPerSecond ?? 0) / share : 0
+            }
             let xmax = max(cells.compactMap(\.tokensPerSecond).max() ?? 1, limits.max() ?? 1) * 1.05
             let x = ChartAxis(lo: 0, hi: xmax, pixelLo: 150, pixelHi: barsEnd, log: false)
             svg.text(t, x: 10, y: oy + 12, size: 12, weight: "bold")

@@ -65,6 +65,18 @@ final class E2EBlockTests: XCTestCase {
         })
         // ours 20 000 tok/s ÷ the peer's 8 / 1.096 ms = 7 298 tok/s → 2.74×
         XCTAssertTrue(line.hasSuffix("| 2.741× |"), String(line))
+
+        // With a paired read on both sides: our share of our read ÷ the peer's share of its own.
+        let peerIndex = try XCTUnwrap(run.results.firstIndex {
+            $0.backend == PeerBenchmark.llamaCppName && $0.test == "tg8@d64" && $0.threads == 2
+        })
+        run.results[peerIndex].readRatio = 0.6
+        let oursIndex = try XCTUnwrap(run.results.firstIndex { $0.backend == "blas" && $0.test == "tg8@d64" })
+        run.results[oursIndex].readRatio = 0.9
+        let paired = try XCTUnwrap(MarkdownReporter.render(run).split(separator: "\n").first {
+            $0.hasPrefix("| tg8@d64 |") && $0.contains("| blas |")
+        })
+        XCTAssertTrue(paired.hasSuffix("| 2.741× (at equal read 1.500×) |"), String(paired))
     }
 
     func testProfilerTimesOnlyWhileRecording() throws {
