@@ -134,9 +134,9 @@ public final class BenchRunner {
         for round in 1...max(1, c.rounds) {
             var lastCost: ModelFootprint?
             // held through our cells only: a peer loads its own copy of the weights
-            var pairedRead: PairedRead? = c.gens.isEmpty ? nil : try PairedRead()
+            var pairedRead: PairedRead? = c.gens.isEmpty ? nil : try PairedRead(bytes: c.dramProbeBytes)
             if let share = pairedRead?.hugePageFraction {
-                progress.log("paired read: \(Figures.percent(share)) of its 1 GiB on 2 MiB pages")
+                progress.log("paired read: \(Figures.percent(share)) of its \(Figures.bytes(Double(c.dramProbeBytes))) on 2 MiB pages")
             }
             for kind in c.backends {
                 for t in c.threads {
@@ -187,19 +187,26 @@ public final class BenchRunner {
             if let peer = c.peer, let cost = lastCost {
                 settle("peer")
                 progress.begin("e2e \(label) peer \(PeerBenchmark.llamaCppName)" + (c.rounds > 1 ? " round \(round)" : ""))
-                let before = try readsAround(threads: c.threads)
-                var rows = try peer.run(prompts: c.prompts, gens: c.gens, depths: c.depths, threads: c.threads,
-                                        reps: c.e2eReps, label: label, cost: cost,
-                                        tier: tier(cost.totalWeightBytes, c.threads.max() ?? 1),
-                                        ceiling: { roofline.ceiling(threads: $0) }, round: round) { self.progress.log($0) }
-                let after = try readsAround(threads: c.threads)
-                for i in rows.indices where rows[i].op == "decode" {
-                    guard let b = before[rows[i].threads], let a = after[rows[i].threads] else { continue }
-                    let read = (a + b) / 2
-                    rows[i].pairedReadGBps = read
-                    rows[i].readRatio = rows[i].gbps / read
+                func peerRows(prompts: [Int], gens: [Int], threads: [Int]) throws -> [BenchResult] {
+                    try peer.run(prompts: prompts, gens: gens, depths: c.depths, threads: threads, reps: c.e2eReps,
+                                 label: label, cost: cost, tier: tier(cost.totalWeightBytes, c.threads.max() ?? 1),
+                                 ceiling: { roofline.ceiling(threads: $0) }, round: round) { self.progress.log($0) }
                 }
-                results += rows
+                // Prefill in one llama-bench run (-n 0); decode in a run per thread count (-p 0) between two paired
+                // reads, so the reads stand seconds from its decode, not minutes (a 20b pp512 takes the peer minutes)
+                if !c.prompts.isEmpty { results += try peerRows(prompts: c.prompts, gens: [0], threads: c.threads) }
+                for t in c.gens.isEmpty ? [] : c.threads {
+                    let before = try readsAround(threads: [t])
+                    var rows = try peerRows(prompts: [0], gens: c.gens, threads: [t])
+                    let after = try readsAround(threads: [t])
+                    for i in rows.indices where rows[i].op == "decode" {
+                        guard let b = before[t], let a = after[t] else { continue }
+                        let read = (a + b) / 2
+                        rows[i].pairedReadGBps = read
+                        rows[i].readRatio = rows[i].gbps / read
+                    }
+                    results += rows
+                }
                 progress.end()
             }
         }
@@ -253,7 +260,7 @@ public final class BenchRunner {
     /// after its run, the buffer freed in between so the peer has the memory).
     private func readsAround(threads: [Int]) throws -> [Int: Double] {
         guard !configuration.gens.isEmpty else { return [:] }
-        let read = try PairedRead()
+        let read = try PairedRead(bytes: configuration.dramProbeBytes)
         var out: [Int: Double] = [:]
         for t in threads { out[t] = try read.medianGBps(threads: t, count: 3) }
         return out

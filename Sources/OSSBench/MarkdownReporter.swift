@@ -71,9 +71,11 @@ public enum MarkdownReporter {
                        + "class's peak), decode vs the read bandwidth of the weights' tier (active weight bytes per "
                        + "token ÷ bandwidth).")
             out.append("")
-            out.append("`vs read` (decode): the weight bytes' GB/s as a share of a 1 GiB DRAM read (huge pages, same "
+            out.append("`vs read` (decode): the weight bytes' GB/s as a share of a "
+                       + "\(Figures.bytes(Double(run.header.roofline.dramProbeBytes))) DRAM read (huge pages, same "
                        + "threads) taken just before each rep, median over reps, and that read's median GB/s; for "
-                       + "llama.cpp, reads just before and after its run. Paired so the machine's drift cancels.")
+                       + "llama.cpp, reads just before and after its decode run (one llama-bench run per thread count). "
+                       + "Paired so the machine's drift cancels.")
             out.append("")
             out.append("`resident`: share of the weight files in memory when the timed reps began (load rows: right after "
                        + "loading; cold rows: before the first prompt), with the share of them mapped through 2 MiB pages (`huge`) where the kernel reports it. `attention`: attention's share of one profiled "

@@ -166,7 +166,7 @@ public struct BenchResult: Codable, Sendable, Equatable {
     /// older records.
     public var readRatio: Double?
     /// e2e decode rows: the median GB/s of the paired reads behind `readRatio` (a 1 GiB read on huge pages just
-    /// before each rep, on the row's threads; for a peer's rows, reads just before and after its run). nil elsewhere.
+    /// before each rep, on the row's threads; for a peer's rows, reads just before and after its decode run). nil elsewhere.
     public var pairedReadGBps: Double?
     /// Serving levels (suite `serve`, op `serve`): throughput and latency percentiles; nil elsewhere.
     public var serve: ServeFigures?

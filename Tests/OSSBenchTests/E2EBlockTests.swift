@@ -79,6 +79,52 @@ final class E2EBlockTests: XCTestCase {
         XCTAssertTrue(paired.hasSuffix("| 2.741× (at equal read 1.500×) |"), String(paired))
     }
 
+    /// The runner calls the peer once for prefill (`-n 0`) and once per thread count for decode (`-p 0 -t T`), so
+    /// the paired reads around a decode run stand seconds from it; every peer decode row carries its read, and the
+    /// rows pair with ours in summary.md. The peer is a shell script that logs its arguments and answers as
+    /// llama-bench does.
+    func testPeerDecodeRunsPerThreadCountBetweenPairedReads() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-peer-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let calls = dir.appendingPathComponent("calls.txt"), script = dir.appendingPathComponent("llama-bench")
+        let line = #"{"n_threads": %s, "n_prompt": %s, "n_gen": %s, "n_depth": 0, "samples_ns": [%s]}"#
+        try """
+            #!/bin/sh
+            echo "$@" >> '\(calls.path)'
+            while [ $# -gt 0 ]; do case "$1" in -t) t="$2";; -n) n="$2";; -p) p="$2";; esac; shift; done
+            if [ "$n" = "0" ]; then
+              for x in $(echo "$t" | tr , ' '); do printf '\(line)\n' "$x" "$p" 0 4000000; done
+            else
+              printf '\(line)\n' "$t" 0 "$n" 8000000
+            fi
+
+            """.write(to: script, atomically: true, encoding: .utf8)
+        XCTAssertEqual(chmod(script.path, 0o755), 0)
+        var c = BenchConfiguration(backends: [.blas], threads: [1, 2], suites: [.e2e], opSpecs: [], prompts: [4],
+                                   gens: [2], model: "tiny", reps: 1, e2eReps: 1, warmup: 0, dramProbeBytes: 4 << 20)
+        c.coldStart = false
+        c.peer = PeerBenchmark(executable: script, model: dir.appendingPathComponent("tiny.gguf"))
+        let run = try BenchRunner(configuration: c, quiet: true).run(command: ["test"])
+        let args = try String(contentsOf: calls, encoding: .utf8).split(separator: "\n").map(String.init)
+        XCTAssertEqual(args.count, 3, "\(args)")
+        XCTAssertTrue(args[0].contains("-p 4 -n 0") && args[0].contains("-t 1,2"), args[0])
+        XCTAssertTrue(args[1].contains("-p 0 -n 2") && args[1].contains("-t 1 "), args[1])
+        XCTAssertTrue(args[2].contains("-p 0 -n 2") && args[2].contains("-t 2 "), args[2])
+        let peer = run.results.filter { $0.backend == PeerBenchmark.llamaCppName }
+        XCTAssertEqual(peer.map(\.test), ["pp4", "pp4", "tg2", "tg2"])
+        XCTAssertEqual(peer.map(\.threads), [1, 2, 1, 2])
+        for r in peer where r.op == "decode" {
+            let read = try XCTUnwrap(r.pairedReadGBps, "\(r.threads)t")
+            XCTAssertGreaterThan(read, 0)
+            XCTAssertEqual(try XCTUnwrap(r.readRatio), r.gbps / read, accuracy: 1e-12)
+        }
+        let md = MarkdownReporter.render(run).split(separator: "\n")
+        let ours = md.filter { $0.hasPrefix("| tg2 |") && $0.contains("| blas |") }
+        XCTAssertEqual(ours.count, 2)
+        for row in ours { XCTAssertTrue(row.contains("× (at equal read ") && row.hasSuffix("×) |"), String(row)) }
+    }
+
     func testProfilerTimesOnlyWhileRecording() throws {
         let p = ProfilingBackend(BLASBackend(threads: 1))
         let a = Tensor.random([4, 64], seed: 1), b = Tensor.random([4, 64], seed: 2), out = Tensor(zeros: [4, 64])
