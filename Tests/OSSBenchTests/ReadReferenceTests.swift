@@ -108,4 +108,34 @@ final class ReadReferenceTests: XCTestCase {
         XCTAssertEqual(BenchRunner.pairedRatio([3, 3], [4, 4, 4]), 0.75, "extra samples without a pair are ignored")
         XCTAssertNil(BenchRunner.pairedRatio([], [1]))
     }
+
+    /// A run's own long reads raise the DRAM ceiling of their thread count when they beat the probe (a paired read of
+    /// 60 GB/s at 2 threads over the probe's 35), and the source is named; short read rows (here 29 MB) never do.
+    func testDRAMCeilingRisesToTheRunsOwnLongReads() {
+        var run = Fixtures.run()
+        let e2e = run.results.firstIndex { $0.suite == .e2e && $0.threads == 2 }!
+        run.results[e2e].pairedReadGBps = 60
+        var short = run.results[e2e]
+        short.backend = "read"
+        short.gbps = 90
+        short.cost = OpCost(flops: 0, bytes: 29e6)
+        run.results.append(short)
+        let roofline = Roofline(ceilings: Fixtures.ceilings.map { c in
+            var c = c
+            c.bandwidths = ["dram": c.dramGBps]
+            c.readKernels = ["dram": "256-bit"]
+            return c
+        }, dramProbeBytes: 1 << 30, fmaIterations: 1)
+        let raised = RooflineProbe.raisingDRAM(roofline, toReadsIn: run.results, minimumBytes: Double(1 << 28))
+        XCTAssertEqual(raised.ceilings[0], roofline.ceilings[0], "1 thread: no read above its probe")
+        XCTAssertEqual(raised.ceilings[1].dramGBps, 60)
+        XCTAssertEqual(raised.ceilings[1].bandwidths?["dram"], 60)
+        XCTAssertEqual(raised.ceilings[1].readKernels?["dram"], "a paired read of the run")
+        var long = short
+        long.cost = OpCost(flops: 0, bytes: 1.16e9)
+        run.results.append(long)
+        let byRow = RooflineProbe.raisingDRAM(roofline, toReadsIn: run.results, minimumBytes: Double(1 << 28))
+        XCTAssertEqual(byRow.ceilings[1].dramGBps, 90)
+        XCTAssertEqual(byRow.ceilings[1].readKernels?["dram"], "a read row of the run")
+    }
 }
