@@ -368,17 +368,40 @@ static double read_run(const unsigned char *data, size_t bytes, int inner, int t
     return (double)bytes * inner / elapsed / 1e9;
 }
 
+static int cmp_double(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* One timed run of the sweep: the whole array `inner` times, or (burst > 0) reads of `burst` bytes walking it, as
+ * the median of their GB/s (`rates`: room for bytes / burst figures). */
+static double sweep_run(const unsigned char *data, size_t bytes, int inner, size_t burst, int threads, int v,
+                        double *rates) {
+    if (burst == 0) return read_run(data, bytes, inner, threads, v);
+    size_t n = bytes / burst;
+    for (size_t c = 0; c < n; c++) rates[c] = read_run(data + c * burst, burst, 1, threads, v);
+    qsort(rates, n, sizeof(double), cmp_double);
+    return n % 2 ? rates[n / 2] : (rates[n / 2 - 1] + rates[n / 2]) / 2;
+}
+
 int ck_probe_read_sweep(const int *threads, int count, size_t bytes, int inner, int repeats, int huge_pages,
-                        double *gbps, int *variant) {
+                        size_t burst, double *gbps, int *variant) {
     if (threads == NULL || gbps == NULL || count < 1 || repeats < 1 || inner < 1 || bytes < 4096) return -1;
+    burst -= burst % 4096;
+    if (burst > 0 && (inner != 1 || burst > bytes)) return -1;
     int most = 1;
     for (int i = 0; i < count; i++) {
         if (threads[i] < 1 || threads[i] > CK_MAX_THREADS) return -1;
         if (threads[i] > most) most = threads[i];
     }
     bytes -= bytes % 4096;
+    double *rates = burst ? malloc(sizeof(double) * (bytes / burst)) : NULL;
+    if (burst && rates == NULL) return -1;
     unsigned char *data = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (data == MAP_FAILED) return -1;
+    if (data == MAP_FAILED) {
+        free(rates);
+        return -1;
+    }
     if (huge_pages) madvise(data, bytes, MADV_HUGEPAGE);
     /* First touch by the largest team, in the split the reads use (page placement). */
 #pragma omp parallel num_threads(most)
@@ -394,23 +417,24 @@ int ck_probe_read_sweep(const int *threads, int count, size_t bytes, int inner, 
             /* interleave the variants rep by rep, so drift does not favour one */
             for (int v = 0; v < CK_READ_VARIANTS; v++) {
                 if (!ck_read_variant_available(v)) continue;
-                double g = read_run(data, bytes, inner, threads[i], v);
+                double g = sweep_run(data, bytes, inner, burst, threads[i], v, rates);
                 if (g > best) { best = g; winner = v; }
             }
             if (winner < 0) { /* no vector variant: the scalar read */
-                best = read_run(data, bytes, inner, threads[i], -1);
+                best = sweep_run(data, bytes, inner, burst, threads[i], -1, rates);
             }
         }
         gbps[i] = best;
         if (variant) variant[i] = winner;
     }
     munmap(data, bytes);
+    free(rates);
     return 0;
 }
 
 double ck_probe_dram_read_gbps(int threads, size_t bytes, int repeats) {
     double g = -1;
-    if (ck_probe_read_sweep(&threads, 1, bytes, 1, repeats, 1, &g, NULL) != 0) return -1;
+    if (ck_probe_read_sweep(&threads, 1, bytes, 1, repeats, 1, 0, &g, NULL) != 0) return -1;
     return g;
 }
 

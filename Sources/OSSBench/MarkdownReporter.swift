@@ -154,7 +154,9 @@ public enum MarkdownReporter {
         out.append("Compute probes: 12 independent accumulator chains per thread of one instruction each, best of 3; "
                    + "GOP/s count multiplies and adds apart (an FP32 FMA lane is 2, a vpdpbusd lane 8, a vdpbf16ps lane 4). "
                    + "Read probes: the best of every read kernel (256-bit; 512-bit; 512-bit with 4 streams per thread) "
-                   + "and of 5 runs, over \(Figures.bytes(Double(roofline.dramProbeBytes))) (DRAM, huge pages)"
+                   + "and of 5 runs, over \(Figures.bytes(Double(roofline.dramProbeBytes))) (DRAM, huge pages; in one "
+                   + "pass, or as the median of \(Figures.bytes(Double(RooflineProbe.dramBurstBytes))) reads walking it, "
+                   + "whichever is faster)"
                    + (roofline.cacheProbeBytes.map { b in
                        b.keys.sorted().map { ", \(Figures.bytes(Double(b[$0] ?? 0))) per thread (\($0))" }.joined()
                    } ?? "") + "; the DRAM figure is raised to the best long read the run took itself (e2e paired "

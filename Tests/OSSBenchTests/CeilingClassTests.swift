@@ -121,6 +121,16 @@ final class CeilingClassTests: XCTestCase {
         XCTAssertLessThan(ck_probe_peak_gops(0, 0, 10, 1), 0)
     }
 
+    /// The read sweep in bursts: a positive median figure for 1 and 2 threads over 16 reads of 1 MiB; a burst with
+    /// inner passes, or larger than the array, is refused.
+    func testReadSweepInBurstsGivesAMedianAndRefusesBadArguments() {
+        var threads: [Int32] = [1, 2], gbps = [Double](repeating: -1, count: 2), variant: [Int32] = [-1, -1]
+        XCTAssertEqual(ck_probe_read_sweep(&threads, 2, 16 << 20, 1, 1, 1, 1 << 20, &gbps, &variant), 0)
+        XCTAssertTrue(gbps.allSatisfy { $0 > 0 && $0.isFinite }, "\(gbps)")
+        XCTAssertEqual(ck_probe_read_sweep(&threads, 2, 16 << 20, 2, 1, 1, 1 << 20, &gbps, nil), -1)
+        XCTAssertEqual(ck_probe_read_sweep(&threads, 2, 1 << 20, 1, 1, 1, 2 << 20, &gbps, nil), -1)
+    }
+
     func testReadProbeCoversEveryTierAndNamesItsKernel() throws {
         let r = try RooflineProbe(l2Bytes: 256 << 10, l3Bytes: 8 << 20)
             .measure(threads: [1, 2], dramBytes: 4 << 20, fmaIterations: 2000)

@@ -58,11 +58,13 @@ int ck_read_variant_available(int v);
 /* Read bandwidth in GB/s (1e9 bytes/s) of streaming `bytes` bytes split over `threads` threads, for each thread count
  * in `threads[0..<count]`, over one allocation (first touched by the largest team, as the reads split it):
  * `inner` passes per timed run (use > 1 for cache-resident sizes, so one run is long enough to time), best of
- * `repeats` runs and of every available read variant. Writes GB/s into `gbps[i]` and the winning ck_read_variant
- * into `variant[i]` (may be NULL). `huge_pages` asks the kernel for transparent huge pages (madvise) on the array.
- * Returns 0, or −1 when the allocation fails or an argument is bad. */
+ * `repeats` runs and of every available read variant. `burst` > 0 (with inner 1) times the run in reads of `burst`
+ * bytes walking the array instead, and takes the median of their GB/s: the pattern of a memory-bound op that
+ * streams a few MB per call from DRAM. Writes GB/s into `gbps[i]` and the winning ck_read_variant into `variant[i]`
+ * (may be NULL). `huge_pages` asks the kernel for transparent huge pages (madvise) on the array. Returns 0, or −1
+ * when the allocation fails or an argument is bad. */
 int ck_probe_read_sweep(const int *threads, int count, size_t bytes, int inner, int repeats, int huge_pages,
-                        double *gbps, int *variant);
+                        size_t burst, double *gbps, int *variant);
 
 /* DRAM read bandwidth at one thread count (ck_probe_read_sweep with inner 1, huge pages). */
 double ck_probe_dram_read_gbps(int threads, size_t bytes, int repeats);
