@@ -148,20 +148,16 @@ public enum E2ESuite {
             let ids = tokens(n, vocab: model.vocabSize, salt: 7)
             var samples: [Double] = []
             samples.reserveCapacity(n * reps)
-            var reads: [Double] = [], repNs: [Double] = []
+            var reads: [Double] = []
             let start = Timing.nowNs()
             for rep in 0..<(warmup + reps) {
                 try model.truncate(to: depth)
                 if rep >= warmup, let pairedRead { reads.append(try pairedRead.gbps(threads: threads)) }
-                var total = 0.0
                 for id in ids {
                     let t0 = Timing.nowNs()
                     _ = try model.decode(id)
-                    let ns = Double(Timing.nowNs() - t0)
-                    total += ns
-                    if rep >= warmup { samples.append(ns) }
+                    if rep >= warmup { samples.append(Double(Timing.nowNs() - t0)) }
                 }
-                if rep >= warmup { repNs.append(total) }
                 if rep >= warmup, Double(Timing.nowNs() - start) / 1e9 > budget { break }
             }
             let shares = try profile(profiler) {
@@ -183,8 +179,11 @@ public enum E2ESuite {
             r.residentFraction = resident
             r.hugePageFraction = huge
             if !reads.isEmpty {
-                // rep GB/s = bytes per token × n / rep time; read GB/s as measured just before the rep
+                // rep GB/s = bytes per token × n / rep time (its n samples); read GB/s as measured just before the rep
                 let repBytes = c.bytes * Double(n)
+                let repNs = stride(from: 0, to: samples.count, by: max(n, 1)).map {
+                    samples[$0..<min($0 + max(n, 1), samples.count)].reduce(0, +)
+                }
                 var ratios: [Double] = []
                 for (read, ns) in zip(reads, repNs) where read > 0 && ns > 0 { ratios.append(repBytes / ns / read) }
                 r.readRatio = ratios.isEmpty ? nil : SampleStatistics(ratios).median

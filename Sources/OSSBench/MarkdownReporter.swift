@@ -78,7 +78,8 @@ public enum MarkdownReporter {
                        + "Paired so the machine's drift cancels.")
             out.append("")
             out.append("`resident`: share of the weight files in memory when the timed reps began (load rows: right after "
-                       + "loading; cold rows: before the first prompt), with the share of them mapped through 2 MiB pages (`huge`) where the kernel reports it. `attention`: attention's share of one profiled "
+                       + "loading; cold rows: before the first prompt), with the share of them mapped through 2 MiB "
+                       + "pages (`huge`) where the kernel reports it. `attention`: attention's share of one profiled "
                        + "rep's time (per-op timing of an extra untimed rep). `vs llama.cpp`: our mean tokens/s ÷ the "
                        + "peer's (llama-bench `avg_ts`) for the same test, threads, depth and round; for decode, "
                        + "then `at equal read`: our `vs read` ÷ the peer's, the ratio had both halves of the round met "

@@ -8,9 +8,9 @@ import OSSFormats
 
 /// The DRAM read taken next to each e2e decode rep, so a decode's share of the machine's read speed is measured
 /// side by side rather than against a probe from minutes before (this VM's bandwidth moves 2× within minutes): one
-/// streaming read (`ck_probe_read_bytes`, widest loads, our libomp team) of a fixed anonymous buffer far larger
-/// than any cache, on transparent huge pages as the DRAM probe's (collapsed into them when the first touch got
-/// 4 KiB pages). Allocated and touched once; a read allocates nothing.
+/// streaming read (`ck_probe_read_once`, the DRAM probe's fastest read kernel at that thread count, our libomp team)
+/// of a fixed anonymous buffer far larger than any cache, on transparent huge pages as the DRAM probe's (collapsed
+/// into them when the first touch got 4 KiB pages). Allocated and touched once; a read allocates nothing.
 final class PairedRead {
     /// Bytes read per call.
     let bytes: Int

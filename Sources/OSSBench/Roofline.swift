@@ -270,11 +270,10 @@ public final class RooflineProbe: @unchecked Sendable {
             let reads = rows.filter { $0.backend == "read" && $0.cost.bytes >= minimumBytes }.map(\.gbps).max() ?? 0
             let best = max(paired, reads)
             guard best > out.ceilings[i].dramGBps else { continue }
-            out.ceilings[i].dramGBps = best
-            if out.ceilings[i].bandwidths != nil { out.ceilings[i].bandwidths?[MemoryTier.dram.rawValue] = best }
-            var kernels = out.ceilings[i].readKernels ?? [:]
-            kernels[MemoryTier.dram.rawValue] = paired >= reads ? "a paired read of the run" : "a read row of the run"
-            out.ceilings[i].readKernels = kernels
+            let dram = MemoryTier.dram.rawValue
+            let read = Ceiling(threads: t, fmaGFLOPS: 0, dramGBps: best, bandwidths: [dram: best],
+                               readKernels: [dram: paired >= reads ? "a paired read of the run" : "a read row of the run"])
+            out.ceilings[i] = Self.better(out.ceilings[i], read)
         }
         return out
     }
