@@ -19,8 +19,11 @@ static inline int ck_is_kquant(int32_t d) { return d >= CK_Q4_K && d <= CK_Q6_K;
 /* Either family: the block types whose GEMVs share the activations of ck_qb_prepare_x. */
 static inline int ck_is_qblock(int32_t d) { return d >= CK_Q4_0 && d <= CK_Q6_K; }
 /* The dtypes whose GEMV rounds x to 8 bits on the AVX512-VNNI level (Q8_0 and the block types; quant.c, quant_k8.c,
- * quant_legacy.c): exact-x callers must run them at the AVX2 level. */
-static inline int ck_gemv_rounds_x_int8(int32_t d) { return d == CK_Q8_0 || ck_is_qblock(d); }
+ * quant_legacy.c; MXFP4 while ck_set_int8_gemv is on, quant_mx8.c): exact-x callers must run them at the AVX2
+ * level. */
+static inline int ck_gemv_rounds_x_int8(int32_t d) {
+    return d == CK_Q8_0 || ck_is_qblock(d) || (d == CK_MXFP4 && ck_int8_gemv_enabled());
+}
 
 /* Per-thread scratch slots and shared buffers a context keeps between calls. */
 enum { CK_MAX_THREADS = 256 };
@@ -401,6 +404,12 @@ void ck_x8_blocks(const float *x, int64_t K, int8_t *q, float *d, float *s, floa
  * ck_kq8_prepared_floats(cols) floats (a 64-byte multiple), and their GEMV rows against it. */
 int64_t ck_kq8_prepared_floats(int64_t cols);
 void ck_kq8_prepare_x(const float *x, int64_t cols, float *xp, int32_t dtype);
+/* MXFP4's GEMV on 8-bit activations (quant_mx8.c): whether it runs at GEMV level `level` (VNNI and the switch on),
+ * x's prepared form for it, and the rows (levels CK_LEVEL_VNNI and CK_LEVEL_VBMI). */
+int ck_mx8_gemv_active(int level);
+void ck_mx8_prepare_x(const float *x, int64_t n, float *xp);
+void ck_mx8_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xp_stride, int nx,
+                      const float *bias, float *y, int64_t y_stride, int level);
 void ck_kq8_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xs, int nx,
                       const float *bias, float *y, int64_t ys);
 /* 16-bit activations in pairs of 32-blocks (quant.c): per pair 192 bytes (l of the 64 elements, h, 16 int32

@@ -8,6 +8,7 @@
  * only 1-byte aligned: every load is unaligned.
  */
 #include "ck_internal.h"
+#include "mx_gemv.h"
 #include <immintrin.h>
 #include <math.h>
 
@@ -173,8 +174,6 @@ int ck_needs_prepared_x(const ck_weight *w, int level) {
  *   corr [pad8(nb)] floats: 12 · Σ q_b
  */
 #define MX_QMAX 32639 /* = 127·256 + 127, so that h stays in [−127, 127] */
-static inline int64_t mx_quads(int64_t nb) { return (nb + 3) / 4; }
-static inline int64_t mx_pad8(int64_t nb) { return (nb + 7) / 8 * 8; }
 static inline int64_t q8_pairs(int64_t nb) { return (nb + 1) / 2; }
 
 int64_t ck_prepared_x_floats(const ck_weight *w) {
@@ -351,6 +350,8 @@ void ck_prepare_x(const ck_weight *w, const float *x, float *xp, int level) {
         ck_qb_prepare_x(x, n, xp, ck_is_legacy(w->dtype));
     } else if (w->dtype == CK_Q8_0) {
         q8_prepare_x8(x, n, xp);
+    } else if (ck_mx8_gemv_active(level)) {
+        ck_mx8_prepare_x(x, n, xp);
     } else {
         mxfp4_prepare_x(x, n, xp);
     }
@@ -516,72 +517,6 @@ row_dot_avx2(const ck_weight *w, int64_t r, const float *xp, int64_t xs, const i
  * (MX_LUT_U, ck_internal.h). */
 
 
-/* Function head shared by both paths: the prepared x pointers of the NX vectors, then passes over RMAX (1, 2 or 4)
- * rows, then fewer for the last ones. BODY(R) is the pass over rows r … r+R−1. */
-#define MX_ROWS_FUNCTION(NAME, TARGET, NX_, RMAX, CONSTS, BODY)                                                        \
-    __attribute__((target(TARGET))) static void NAME(const ck_weight *w, int64_t row0, int64_t row1,                   \
-                                                     const float *xp, int64_t xs, const float *bias, float *y,         \
-                                                     int64_t ys) {                                                     \
-        enum { NX = NX_ };                                                                                             \
-        const int64_t nb = w->cols / 32;                                                                               \
-        const __m256i minsc = _mm256_set1_epi32(0x00400000); /* E8M0 0 is 2^−127, not 0 */                             \
-        const uint8_t *xq[NX];                                                                                         \
-        const float *dsc[NX], *corr[NX];                                                                               \
-        for (int k = 0; k < NX; k++) {                                                                                 \
-            xq[k] = (const uint8_t *)(xp + k * xs);                                                                    \
-            dsc[k] = xp + k * xs + 64 * mx_quads(nb);                                                                  \
-            corr[k] = dsc[k] + mx_pad8(nb);                                                                            \
-        }                                                                                                              \
-        CONSTS                                                                                                         \
-        MX_ROW_PASSES(RMAX, BODY)                                                                                      \
-    }
-
-/* Rows [row0, row1) in passes of RMAX (1, 2 or 4) rows, then fewer for the last ones: BODY(R) covers r … r+R−1. */
-#define MX_ROW_PASSES(RMAX, BODY)                                                                                      \
-    int64_t r = row0;                                                                                                  \
-    if (RMAX >= 4)                                                                                                     \
-        for (; r + 4 <= row1; r += 4) BODY(4);                                                                         \
-    if (RMAX >= 2)                                                                                                     \
-        for (; r + 2 <= row1; r += 2) BODY(2);                                                                         \
-    for (; r < row1; r++) BODY(1);
-
-/* Row pointers of the pass and zeroed accumulators (ACC_T acc[R][NX][NACC]). */
-#define MX_PASS_SETUP(R, ACC_T, NACC, ZERO)                                                                            \
-    const uint8_t *rowp[R], *sc[R];                                                                                    \
-    ACC_T acc[R][NX][NACC];                                                                                            \
-    __m256 cacc[R][NX], sd[R][NX];                                                                                     \
-    for (int j = 0; j < R; j++) {                                                                                      \
-        rowp[j] = ck_row_ptr(w, r + j);                                                                                \
-        sc[j] = ck_row_scales(w, r + j);                                                                               \
-        for (int k = 0; k < NX; k++) {                                                                                 \
-            for (int i = 0; i < NACC; i++) acc[j][k][i] = ZERO;                                                        \
-            cacc[j][k] = _mm256_setzero_ps();                                                                          \
-        }                                                                                                              \
-    }
-
-/* The 8 block factors 2^(s−127)·d_b/2 of group g for each row and vector (E8M0 bytes of row j: E8(j)), and the
- * group's correction. */
-#define MX_GROUP_SCALES(R, E8)                                                                                         \
-    do {                                                                                                               \
-        for (int j = 0; j < R; j++) {                                                                                  \
-            __m256 s2_ = _mm256_castsi256_ps(_mm256_max_epu32(_mm256_slli_epi32(_mm256_cvtepu8_epi32(E8(j)), 23), minsc)); \
-            for (int k = 0; k < NX; k++) {                                                                             \
-                sd[j][k] = _mm256_mul_ps(s2_, _mm256_loadu_ps(dsc[k] + g));                                            \
-                cacc[j][k] = _mm256_fmadd_ps(sd[j][k], _mm256_loadu_ps(corr[k] + g), cacc[j][k]);                      \
-            }                                                                                                          \
-        }                                                                                                              \
-    } while (0)
-#define MX_E8_GROUP(j) _mm_loadl_epi64((const __m128i *)(sc[j] + g))
-
-/* y = hsum(REDUCE(the row's accumulators), 8 lanes) − hsum(corrections) + bias. */
-#define MX_STORE(R, REDUCE)                                                                                            \
-    for (int j = 0; j < R; j++) {                                                                                      \
-        const float b_ = bias ? bias[r + j] : 0.f;                                                                     \
-        for (int k = 0; k < NX; k++) {                                                                                 \
-            __m256 t_ = REDUCE(acc[j][k]);                                                                             \
-            y[k * ys + (r + j - row0)] = (ck_hsum256(t_) - ck_hsum256(cacc[j][k])) + b_;                               \
-        }                                                                                                              \
-    }
 
 /* ---- AVX2: 256 bits, a pair of blocks per step, vpshufb lookup and vpmaddubsw.
  * Accumulation order (bit-identical to the 512-bit path): pair p of a group (p = 0…3) into acc[j][k][p], lanes 0–3
@@ -659,106 +594,43 @@ __attribute__((target("avx2,fma"), always_inline)) static inline __m256i mx_dot_
         MX_STORE(R, MX_REDUCE_AVX2)                                                                                    \
     } while (0)
 
-MX_ROWS_FUNCTION(mxfp4_rows_avx2_1, "avx2,fma", 1, 1, , MX_PASS_AVX2)
-MX_ROWS_FUNCTION(mxfp4_rows_avx2_2, "avx2,fma", 2, 1, , MX_PASS_AVX2)
-MX_ROWS_FUNCTION(mxfp4_rows_avx2_3, "avx2,fma", 3, 1, , MX_PASS_AVX2)
-MX_ROWS_FUNCTION(mxfp4_rows_avx2_4, "avx2,fma", 4, 1, , MX_PASS_AVX2)
+MX_ROWS_FUNCTION(mxfp4_rows_avx2_1, "avx2,fma", 1, 1, 64, , MX_PASS_AVX2)
+MX_ROWS_FUNCTION(mxfp4_rows_avx2_2, "avx2,fma", 2, 1, 64, , MX_PASS_AVX2)
+MX_ROWS_FUNCTION(mxfp4_rows_avx2_3, "avx2,fma", 3, 1, 64, , MX_PASS_AVX2)
+MX_ROWS_FUNCTION(mxfp4_rows_avx2_4, "avx2,fma", 4, 1, 64, , MX_PASS_AVX2)
 
 /* ---- AVX512 VNNI (+BW, VL; ck_vnni_enabled() checks them and the OS's ZMM state): 512 bits, a quad of blocks per
  * step, vpdpbusd; half the instructions of two 256-bit steps (one thread: 57–59% → 75–77% of a streaming read at
  * R = 1). The lookup is one vpermb with AVX512 VBMI, else vpshufb after masking the nibble (VNNI CPUs without VBMI,
  * e.g. Cascade Lake). Quad q of a group holds pairs 2q (lanes 0–7) and 2q+1 (lanes 8–15), into acc[j][k][q], so the
  * sums match the AVX2 path bit for bit. */
-#define MX_VNNI_TARGET "avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni"
-#define MX_VBMI_TARGET MX_VNNI_TARGET ",avx512vbmi"
 
-/* u for the low and the high nibbles of 64 weight bytes. vpermb reads 6 index bits and the table is repeated four
- * times, so the bits above the nibble do not matter; vpshufb reads 4 bits per 128-bit lane (and zeroes on bit 7). */
-#define MX_DECODE_VBMI(v, ul, uh)                                                                                      \
-    do {                                                                                                               \
-        ul = _mm512_permutexvar_epi8(v, lut);                                                                          \
-        uh = _mm512_permutexvar_epi8(_mm512_srli_epi16(v, 4), lut);                                                    \
-    } while (0)
-#define MX_DECODE_BW(v, ul, uh)                                                                                        \
-    do {                                                                                                               \
-        ul = _mm512_shuffle_epi8(lut, _mm512_and_si512(v, m4));                                                        \
-        uh = _mm512_shuffle_epi8(lut, _mm512_and_si512(_mm512_srli_epi16(v, 4), m4));                                  \
-    } while (0)
+/* The 16-bit form's part of a quad step (MX_QUAD_STEP, mx_gemv.h): the quad's l and h slices of x for the even and
+ * the odd elements, and row j's 256·Σ u·h + Σ u·l in four vpdpbusd. */
+#define MX16_XLOAD(k, q)                                                                                               \
+    const __m512i *x_ = (const __m512i *)(xq[k] + 256 * (g / 4 + (q)));                                               \
+    const __m512i xl0 = _mm512_loadu_si512(x_), xl1 = _mm512_loadu_si512(x_ + 1);                                      \
+    const __m512i xh0 = _mm512_loadu_si512(x_ + 2), xh1 = _mm512_loadu_si512(x_ + 3)
+#define MX16_XDOT(j)                                                                                                   \
+    _mm512_dpbusd_epi32(                                                                                               \
+        _mm512_dpbusd_epi32(                                                                                           \
+            _mm512_slli_epi32(                                                                                         \
+                _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ul_[j], xh0), uh_[j], xh1), 8),        \
+            ul_[j], xl0),                                                                                              \
+        uh_[j], xl1)
 
-/* Quad q of group g for R rows and NX vectors, each row's 64 weight bytes loaded by LOAD(address) (masked in the
- * row's last group) and looked up by DECODE. */
-#define MX_QUAD_STEP(R, q, LOAD, DECODE)                                                                               \
-    do {                                                                                                               \
-        __m512i ul_[R], uh_[R];                                                                                        \
-        for (int j = 0; j < R; j++) {                                                                                  \
-            const uint8_t *wp_ = rowp[j] + 16 * (g + 4 * (q));                                                         \
-            MX_PREFETCH(wp_);                                                                                          \
-            const __m512i v_ = LOAD(wp_);                                                                              \
-            DECODE(v_, ul_[j], uh_[j]);                                                                                \
-        }                                                                                                              \
-        for (int k = 0; k < NX; k++) {                                                                                 \
-            const __m512i *x_ = (const __m512i *)(xq[k] + 256 * (g / 4 + (q)));                                       \
-            const __m512i xl0 = _mm512_loadu_si512(x_), xl1 = _mm512_loadu_si512(x_ + 1);                              \
-            const __m512i xh0 = _mm512_loadu_si512(x_ + 2), xh1 = _mm512_loadu_si512(x_ + 3);                          \
-            for (int j = 0; j < R; j++) {                                                                              \
-                __m512i P_ = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ul_[j], xh0), uh_[j], xh1); \
-                P_ = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_slli_epi32(P_, 8), ul_[j], xl0), uh_[j], xl1);     \
-                acc[j][k][q] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(P_),                                                 \
-                                               _mm512_permutexvar_ps((q) ? idx1 : idx0, _mm512_castps256_ps512(sd[j][k])), \
-                                               acc[j][k][q]);                                                          \
-            }                                                                                                          \
-        }                                                                                                              \
-    } while (0)
+#define MX_PASS_VBMI(R) MX_PASS_512(R, MX_DECODE_VBMI, MX16_XLOAD, MX16_XDOT)
+#define MX_PASS_BW(R) MX_PASS_512(R, MX_DECODE_BW, MX16_XLOAD, MX16_XDOT)
 
-#define MX_LOAD_FULL(p) _mm512_loadu_si512(p)
-#define MX_LOAD_MASKED(p) _mm512_maskz_loadu_epi8(m_, p) /* m_: the bytes of the blocks that exist */
-#define MX_E8_TAIL_VNNI(j) _mm_maskz_loadu_epi8(ms_, sc[j] + g)
-#define MX_REDUCE_VNNI(a)                                                                                              \
-    _mm256_add_ps(_mm512_castps512_ps256(_mm512_add_ps((a)[0], (a)[1])),                                               \
-                  _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(_mm512_add_ps((a)[0], (a)[1])), 1)))
 
-#define MX_PASS_512(R, DECODE)                                                                                         \
-    do {                                                                                                               \
-        MX_PASS_SETUP(R, __m512, 2, _mm512_setzero_ps())                                                               \
-        int64_t g = 0;                                                                                                 \
-        for (; g + 8 <= nb; g += 8) {                                                                                  \
-            MX_GROUP_SCALES(R, MX_E8_GROUP);                                                                           \
-            MX_QUAD_STEP(R, 0, MX_LOAD_FULL, DECODE);                                                                  \
-            MX_QUAD_STEP(R, 1, MX_LOAD_FULL, DECODE);                                                                  \
-        }                                                                                                              \
-        if (g < nb) { /* 1–7 blocks left: masked loads (no read past the row; missing blocks read as zero) */          \
-            const int64_t left = nb - g;                                                                               \
-            const __mmask16 ms_ = (__mmask16)((1u << left) - 1);                                                       \
-            MX_GROUP_SCALES(R, MX_E8_TAIL_VNNI);                                                                       \
-            {                                                                                                          \
-                const __mmask64 m_ = left >= 4 ? ~(__mmask64)0 : ((__mmask64)1 << (16 * left)) - 1;                    \
-                MX_QUAD_STEP(R, 0, MX_LOAD_MASKED, DECODE);                                                            \
-            }                                                                                                          \
-            if (left > 4) {                                                                                            \
-                const __mmask64 m_ = ((__mmask64)1 << (16 * (left - 4))) - 1;                                          \
-                MX_QUAD_STEP(R, 1, MX_LOAD_MASKED, DECODE);                                                            \
-            }                                                                                                          \
-        }                                                                                                              \
-        MX_STORE(R, MX_REDUCE_VNNI)                                                                                    \
-    } while (0)
-
-#define MX_PASS_VBMI(R) MX_PASS_512(R, MX_DECODE_VBMI)
-#define MX_PASS_BW(R) MX_PASS_512(R, MX_DECODE_BW)
-
-#define MX_512_CONSTS                                                                                                  \
-    const __m512i lut = _mm512_broadcast_i32x4(_mm_setr_epi8(MX_LUT_U));                                               \
-    const __m512i idx0 = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);                            \
-    const __m512i idx1 = _mm512_setr_epi32(4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7);
-#define MX_BW_CONSTS MX_512_CONSTS const __m512i m4 = _mm512_set1_epi8(0x0F);
-
-MX_ROWS_FUNCTION(mxfp4_rows_vbmi_1, MX_VBMI_TARGET, 1, 4, MX_512_CONSTS, MX_PASS_VBMI)
-MX_ROWS_FUNCTION(mxfp4_rows_vbmi_2, MX_VBMI_TARGET, 2, 2, MX_512_CONSTS, MX_PASS_VBMI)
-MX_ROWS_FUNCTION(mxfp4_rows_vbmi_3, MX_VBMI_TARGET, 3, 1, MX_512_CONSTS, MX_PASS_VBMI)
-MX_ROWS_FUNCTION(mxfp4_rows_vbmi_4, MX_VBMI_TARGET, 4, 1, MX_512_CONSTS, MX_PASS_VBMI)
-MX_ROWS_FUNCTION(mxfp4_rows_vnni_1, MX_VNNI_TARGET, 1, 4, MX_BW_CONSTS, MX_PASS_BW)
-MX_ROWS_FUNCTION(mxfp4_rows_vnni_2, MX_VNNI_TARGET, 2, 2, MX_BW_CONSTS, MX_PASS_BW)
-MX_ROWS_FUNCTION(mxfp4_rows_vnni_3, MX_VNNI_TARGET, 3, 1, MX_BW_CONSTS, MX_PASS_BW)
-MX_ROWS_FUNCTION(mxfp4_rows_vnni_4, MX_VNNI_TARGET, 4, 1, MX_BW_CONSTS, MX_PASS_BW)
+MX_ROWS_FUNCTION(mxfp4_rows_vbmi_1, MX_VBMI_TARGET, 1, 4, 64, MX_512_CONSTS, MX_PASS_VBMI)
+MX_ROWS_FUNCTION(mxfp4_rows_vbmi_2, MX_VBMI_TARGET, 2, 2, 64, MX_512_CONSTS, MX_PASS_VBMI)
+MX_ROWS_FUNCTION(mxfp4_rows_vbmi_3, MX_VBMI_TARGET, 3, 1, 64, MX_512_CONSTS, MX_PASS_VBMI)
+MX_ROWS_FUNCTION(mxfp4_rows_vbmi_4, MX_VBMI_TARGET, 4, 1, 64, MX_512_CONSTS, MX_PASS_VBMI)
+MX_ROWS_FUNCTION(mxfp4_rows_vnni_1, MX_VNNI_TARGET, 1, 4, 64, MX_BW_CONSTS, MX_PASS_BW)
+MX_ROWS_FUNCTION(mxfp4_rows_vnni_2, MX_VNNI_TARGET, 2, 2, 64, MX_BW_CONSTS, MX_PASS_BW)
+MX_ROWS_FUNCTION(mxfp4_rows_vnni_3, MX_VNNI_TARGET, 3, 1, 64, MX_BW_CONSTS, MX_PASS_BW)
+MX_ROWS_FUNCTION(mxfp4_rows_vnni_4, MX_VNNI_TARGET, 4, 1, 64, MX_BW_CONSTS, MX_PASS_BW)
 
 /* ---- Q8_0 on AVX512 VNNI (+BW, VL): a pair of blocks per 512-bit step (see q8_prepare_x8). Block b of a row is
  * {f16 d; int8 qs[32]} at 34·b. Measured on one core (2880-wide rows, 15 MB per call, interleaved with a streaming
@@ -904,6 +776,10 @@ void ck_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float *x
     static const ck_rows_fn mx_vnni[4] = {mxfp4_rows_vnni_1, mxfp4_rows_vnni_2, mxfp4_rows_vnni_3, mxfp4_rows_vnni_4};
     static const ck_rows_fn mx_vbmi[4] = {mxfp4_rows_vbmi_1, mxfp4_rows_vbmi_2, mxfp4_rows_vbmi_3, mxfp4_rows_vbmi_4};
     static const ck_rows_fn q8_vnni[4] = {q8_rows_vnni_1, q8_rows_vnni_2, q8_rows_vnni_3, q8_rows_vnni_4};
+    if (w->dtype == CK_MXFP4 && ck_mx8_gemv_active(level)) {
+        ck_mx8_gemv_rows(w, row0, row1, xp, xp_stride, nx, bias, y, y_stride, level);
+        return;
+    }
     const ck_rows_fn *fns = float_fns;
     if (w->dtype == CK_MXFP4)
         fns = level >= CK_LEVEL_VBMI ? mx_vbmi : level >= CK_LEVEL_VNNI ? mx_vnni : mx_avx2;

@@ -59,6 +59,16 @@ extension BLASBackend {
         set { ck_set_int8_gemm(newValue ? 1 : 0) }
     }
 
+    /// 8-bit activations in MXFP4's GEMV (T ≤ 12: decode and small expert groups) on AVX512-VNNI CPUs (process-wide,
+    /// default false): x rounded per 32-block to int8 as ggml's Q8_0 activations (llama.cpp's arithmetic for every
+    /// MXFP4 product; NMSE ≈ 1.5e-5 per linear instead of ~1e-10), two `vpdpbusd` per four blocks instead of four, so
+    /// the expert GEMVs stream at the memory's pace instead of the multiply-adds'. The other quantised types' GEMVs
+    /// round x to 8 bits on these CPUs either way. See README, Numerics.
+    public static var int8GEMV: Bool {
+        get { ck_int8_gemv_enabled() != 0 }
+        set { ck_set_int8_gemv(newValue ? 1 : 0) }
+    }
+
     /// Forces one GEMM path for every BLAS backend and dtype (process-wide; `.auto`: each backend's own choice).
     public static var gemmOverride: GEMMPath {
         get { GEMMPath(code: ck_get_gemm_override()) }
@@ -115,7 +125,8 @@ extension BLASBackend {
 
     /// Whether `linear` on `rows` activation rows of a `dtype` weight rounds the activations to 8 bits on this backend
     /// right now: per 256 elements in the K-quants' GEMV on AVX512-VNNI CPUs (as ggml's Q8_K), per 32 in the 8-bit VNNI
-    /// GEMM of MXFP4 and the block types (`int8GEMM`, as ggml's Q8_0 activations). NMSE ≈ 1.5e-5 per linear either way instead
+    /// GEMM of MXFP4 and the block types (`int8GEMM`, as ggml's Q8_0 activations) and in the GEMVs of Q8_0, Q4_0 …
+    /// Q5_1 and (`int8GEMV`) MXFP4. NMSE ≈ 1.5e-5 per linear either way instead
     /// of ~4e-10 for the 16-bit fixed point of the other integer kernels; see README, Numerics.
     public func linearRoundsActivationsToInt8(dtype: DType, rows: Int) -> Bool {
         ck_linear_rounds_x_int8(context, dtype.ckDType, Int64(rows)) != 0

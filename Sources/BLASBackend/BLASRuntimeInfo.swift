@@ -43,6 +43,8 @@ public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
     public var usingBF16DotKernels: Bool = false
     /// Our GEMM runs MXFP4 and the GGUF block types on 8-bit activations now (`BLASBackend.int8GEMM` on and VNNI in use).
     public var usingInt8GEMMKernels: Bool = false
+    /// MXFP4's GEMV runs on 8-bit activations now (`BLASBackend.int8GEMV` on and VNNI in use).
+    public var usingInt8GEMVKernels: Bool = false
     /// GEMM path per weight dtype of a default BLAS backend now (`cblas` or `own`), e.g. `["bf16": "own", …]`.
     public var gemmPaths: [String: String] = [:]
 
@@ -79,18 +81,21 @@ public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
             usingAVX512Kernels: ck_avx512_enabled() != 0,
             usingBF16DotKernels: ck_bf16_dot_enabled() != 0,
             usingInt8GEMMKernels: ck_vnni_enabled() != 0 && ck_int8_gemm_enabled() != 0,
+            usingInt8GEMVKernels: ck_vnni_enabled() != 0 && ck_int8_gemv_enabled() != 0,
             gemmPaths: Dictionary(uniqueKeysWithValues: DType.allCases.map {
                 ($0.rawValue, GEMMPath(code: ck_gemm_path_for(nil, $0.ckDType)).rawValue)
             }))
     }
 
-    /// The instruction paths the C kernels take now, e.g. "AVX-512 float kernels; MXFP4 GEMV AVX512-VNNI+VBMI;
+    /// The instruction paths the C kernels take now, e.g. "AVX-512 float kernels; MXFP4 GEMV AVX512-VNNI+VBMI (with
+    /// " int8" while `BLASBackend.int8GEMV` is on);
     /// Q8_0 GEMV AVX512-VNNI; Q4_0…Q6_K GEMV AVX512-VNNI; GEMM own (MXFP4, Q4_0…Q6_K int8 vpdpbusd) for bf16, f16, …,
     /// cblas for f32".
     public var kernelPaths: String {
         guard usingAVX2Kernels else { return "portable scalar" }
         let float = usingAVX512Kernels ? "AVX-512 float kernels" : "AVX2+FMA+F16C float kernels"
-        let mxfp4 = usingVBMIKernels ? "AVX512-VNNI+VBMI" : usingVNNIKernels ? "AVX512-VNNI vpshufb" : "AVX2 vpmaddubsw"
+        let mxfp4 = (usingVBMIKernels ? "AVX512-VNNI+VBMI" : usingVNNIKernels ? "AVX512-VNNI vpshufb" : "AVX2 vpmaddubsw")
+            + (usingInt8GEMVKernels ? " int8" : "")
         var gemm: [String] = []
         for path in [GEMMPath.own, .cblas] {
             let dtypes = DType.allCases.map(\.rawValue).filter { gemmPaths[$0] == path.rawValue }

@@ -1,7 +1,9 @@
 import OSSCore
 
 /// Weight matrices for op benchmarks, built fast at any size: a block of random rows is encoded once in the target
-/// dtype and tiled over the whole matrix (distinct memory, so the bytes stream from DRAM as real weights do).
+/// dtype and tiled over the whole matrix (distinct memory, so the bytes stream from DRAM as real weights do), on
+/// 2 MiB pages as a model's mapped weights (`HugePageBuffer`), so T = 1 cells and their `read` rows stream at the
+/// bandwidth decode sees and the DRAM probe measures.
 enum BenchWeights {
     /// Rows encoded per template (tiled to fill the matrix).
     static let templateRows = 64
@@ -14,8 +16,8 @@ enum BenchWeights {
         let template = try WeightTensor.encode(rng.floats(tRows * cols, scale: scale), shape: Shape([tRows, cols]), dtype: dtype)
         let rowBytes = dtype.rowBytes(cols), scaleBytes = dtype.rowScaleBytes(cols)
         let dataBytes = totalRows * rowBytes
-        let store = WeightStorage(count: dataBytes + totalRows * scaleBytes)
-        let base = store.bytes
+        let store = try HugePageBuffer(count: dataBytes + totalRows * scaleBytes, what: "bench weights \(dtype)")
+        let base = store.start
         for r in 0..<totalRows {
             (base + r * rowBytes).copyMemory(from: template.data + (r % tRows) * rowBytes, byteCount: rowBytes)
         }
@@ -27,6 +29,7 @@ enum BenchWeights {
             }
             scales = UnsafePointer(dst)
         }
+        store.collapseIfFragmented()
         let shape = experts > 0 ? Shape([experts, rows, cols]) : Shape([rows, cols])
         return try WeightTensor(dtype: dtype, shape: shape, data: UnsafeRawPointer(base), scales: scales, owner: store)
     }

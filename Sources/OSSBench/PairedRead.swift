@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CKernels
-import OSSFormats
 
 /// The DRAM read taken next to each e2e decode rep, so a decode's share of the machine's read speed is measured
 /// side by side rather than against a probe from minutes before (this VM's bandwidth moves 2× within minutes): one
@@ -14,38 +8,24 @@ import OSSFormats
 final class PairedRead {
     /// Bytes read per call.
     let bytes: Int
-    private let raw: UnsafeMutableRawPointer
-    private let length: Int
-    private let start: UnsafeRawPointer
+    private let buffer: HugePageBuffer
+    private var start: UnsafeRawPointer { UnsafeRawPointer(buffer.start) }
 
     /// Allocates and touches `bytes` (1 GiB by default, at least 4 KiB) on 2 MiB-aligned huge pages where the kernel
     /// gives them; throws `BenchError.measurement` when the memory cannot be had.
     init(bytes: Int = 1 << 30) throws {
-        let huge = 2 << 20
         self.bytes = max(bytes, 4096)
-        length = self.bytes + huge
-        guard let p = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), p != MAP_FAILED
-        else { throw BenchError.measurement(cell: "paired read", reason: "cannot map \(self.bytes) bytes") }
-        raw = p
-        let aligned = UnsafeMutableRawPointer(bitPattern: (Int(bitPattern: p) + huge - 1) / huge * huge)!
-        #if os(Linux)
-        _ = madvise(aligned, self.bytes, MADV_HUGEPAGE)
-        #endif
+        buffer = try HugePageBuffer(count: self.bytes, what: "paired read")
         // distinct bytes on every page (a zero page, or pages the kernel could merge, would not come from DRAM)
-        let words = aligned.bindMemory(to: UInt64.self, capacity: self.bytes / 8)
+        let words = buffer.start.bindMemory(to: UInt64.self, capacity: self.bytes / 8)
         for i in 0..<(self.bytes / 8) { words[i] = UInt64(truncatingIfNeeded: i) &* 0x9E37_79B9_7F4A_7C15 }
-        start = UnsafeRawPointer(aligned)
         // with memory full of page cache the faults may have got 4 KiB pages (read 20–30% slower on a VM): ask for
         // the collapse into 2 MiB pages the probe's buffer has
-        if let share = hugePageFraction, share < 0.9 { HugePages.collapse(start: aligned, length: self.bytes) }
+        buffer.collapseIfFragmented()
     }
 
     /// Share of the buffer on 2 MiB pages now; nil where the kernel does not report it.
-    var hugePageFraction: Double? {
-        HugePages.mappedBytes(start: UnsafeRawPointer(raw), length: length).map { min(1, Double($0) / Double(bytes)) }
-    }
-
-    deinit { munmap(raw, length) }
+    var hugePageFraction: Double? { buffer.hugePageFraction }
 
     /// One read of the whole buffer on `threads` threads with the read kernel that streams fastest at that thread
     /// count (as the DRAM probe keeps the best kernel: on Zen 4, 256-bit loads outrun 512-bit ones by ~8%; the first

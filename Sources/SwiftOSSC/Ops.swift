@@ -224,6 +224,19 @@ public func ossGetGEMMRoundings(_ int8GEMM: UnsafeMutablePointer<Int32>?, _ bf16
     }
 }
 
+@_cdecl("oss_set_int8_gemv")
+public func ossSetInt8GEMV(_ on: Int32) -> oss_status {
+    abiCall("oss_set_int8_gemv") {
+        guard on == 0 || on == 1 else { throw ABIError.invalid("on must be 0 or 1, got \(on)") }
+        BLASBackend.int8GEMV = on == 1
+    }
+}
+
+@_cdecl("oss_get_int8_gemv")
+public func ossGetInt8GEMV(_ on: UnsafeMutablePointer<Int32>?) -> oss_status {
+    abiCall("oss_get_int8_gemv") { store(BLASBackend.int8GEMV ? 1 : 0, on) }
+}
+
 // MARK: - ops
 
 @_cdecl("oss_linear")

@@ -1,7 +1,7 @@
 import ArgumentParser
 import BLASBackend
 
-/// `--gemv-path`, `--simd`, `--gemm-path`, `--bf16-dot`, `--int8-gemm`, `--gemv-max-rows`: which instruction paths
+/// `--gemv-path`, `--simd`, `--gemm-path`, `--bf16-dot`, `--int8-gemm`, `--int8-gemv`, `--gemv-max-rows`: which instruction paths
 /// the BLAS backend's C kernels take (process-wide; shared by `bench run` and the commands that run a model).
 struct KernelOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
@@ -41,6 +41,15 @@ struct KernelOptions: ParsableArguments {
     var int8Gemm: String = "on"
 
     @Option(name: .long, help: ArgumentHelp(
+        "8-bit activations in the blas backend's MXFP4 GEMV (decode, T ≤ 12) on AVX512-VNNI CPUs: off (default) or on.",
+        discussion: "on rounds the activations of MXFP4 linears at T ≤ 12 (gpt-oss's experts in decode) to int8 per "
+            + "32-block as llama.cpp does for every MXFP4 product (NMSE ≈ 1.5e-5 per linear against ~1e-10): two "
+            + "vpdpbusd per four blocks instead of four, so the expert GEMVs stream at the memory's pace. The other "
+            + "quantised types' GEMVs round to 8 bits on these CPUs either way. README, Numerics, states what it "
+            + "costs the logits."))
+    var int8Gemv: String = "off"
+
+    @Option(name: .long, help: ArgumentHelp(
         "Largest T the blas backend's GEMV kernels take before linear runs the GEMM, for every dtype (default 0: the "
             + "built-in limits, e.g. 16 for f32/f16/bf16).",
         discussion: "For measuring where the GEMM overtakes the batched decode GEMV; 1 sends every T ≥ 2 to the GEMM."))
@@ -57,6 +66,7 @@ struct KernelOptions: ParsableArguments {
         try check(gemmPath, "gemm-path", GEMMPath.allCases.map(\.rawValue))
         try check(bf16Dot, "bf16-dot", ["off", "on"])
         try check(int8Gemm, "int8-gemm", ["off", "on"])
+        try check(int8Gemv, "int8-gemv", ["off", "on"])
         guard gemvMaxRows >= 0 else { throw ValidationError("--gemv-max-rows must be ≥ 0, got \(gemvMaxRows)") }
     }
 
@@ -66,6 +76,7 @@ struct KernelOptions: ParsableArguments {
         BLASBackend.gemmOverride = GEMMPath(rawValue: gemmPath) ?? .auto
         BLASBackend.bf16DotProducts = bf16Dot == "on"
         BLASBackend.int8GEMM = int8Gemm == "on"
+        BLASBackend.int8GEMV = int8Gemv == "on"
         BLASBackend.gemvMaxRows = gemvMaxRows > 0 ? gemvMaxRows : nil
         try BLASBackend.selectGEMVPath(GEMVPath(rawValue: gemvPath) ?? .auto)
     }

@@ -14,7 +14,8 @@ enum ConformanceBackends {
     /// and BF16 on the float32 microkernel too, where `blas` runs the default `vdpbf16ps` GEMM on AVX512-BF16 CPUs;
     /// `blas-vpshufb` (only on VNNI+VBMI CPUs) holds the 512-bit MXFP4 GEMV on the lookup of VNNI CPUs without VBMI;
     /// `blas-int16` (VNNI CPUs) runs the GEMM of MXFP4 and the GGUF block types on the 16-bit fixed-point tiles
-    /// instead of the default 8-bit ones. `auto` routes each op to
+    /// instead of the default 8-bit ones; `blas-int8-gemv` (VNNI CPUs) runs MXFP4's GEMV on 8-bit activations
+    /// (`BLASBackend.int8GEMV`, opt-in) instead of the default 16-bit fixed point. `auto` routes each op to
     /// one of the two backends by its default tuning profile.
     static let factories: [BackendFactory] = [
         BackendFactory("swift") { SwiftBackend(threads: $0) },
@@ -39,6 +40,8 @@ enum ConformanceBackends {
     ] : []) + (BLASBackend.usingVNNIKernels ? [
         BackendFactory("blas-int16", enter: { BLASBackend.int8GEMM = false },
                        leave: { BLASBackend.int8GEMM = true }) { BLASBackend(threads: $0) },
+        BackendFactory("blas-int8-gemv", enter: { BLASBackend.int8GEMV = true },
+                       leave: { BLASBackend.int8GEMV = false }) { BLASBackend(threads: $0) },
     ] : []) + (BLASBackend.cpuHasVBMI ? [
         BackendFactory("blas-vpshufb", enter: { BLASBackend.disableVBMI = true },
                        leave: { BLASBackend.disableVBMI = false }) { BLASBackend(threads: $0) },

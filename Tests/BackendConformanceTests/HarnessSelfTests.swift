@@ -69,18 +69,21 @@ final class HarnessSelfTests: XCTestCase {
     /// 512-bit kernels (VNNI with VBMI for MXFP4, our GEMM) where it has those; `blas-avx2` runs AVX2 with all of
     /// AVX-512 held off, `blas-vpshufb` VNNI with VBMI held off, `blas-own` our GEMM for every dtype with VNNI held
     /// off and BF16 on the float32 microkernel instead of the default vdpbf16ps one, `blas-int16` the 16-bit GEMM
-    /// tiles of MXFP4 and the block types instead of the 8-bit ones.
+    /// tiles of MXFP4 and the block types instead of the 8-bit ones, `blas-int8-gemv` MXFP4's GEMV on 8-bit
+    /// activations (only it).
     func testBLASPathSwitchesTakeEffect() throws {
         let info = BLASRuntimeInfo.current()
         for runner in ConformanceBackends.runners where runner.label.hasPrefix("blas") {
-            let (avx2, avx512, vnni, vbmi, bf16, gemm, int8) = try runner.run { b in
+            let (avx2, avx512, vnni, vbmi, bf16, gemm, int8, mx8) = try runner.run { b in
                 (BLASBackend.usingAVX2Kernels, BLASBackend.usingAVX512Kernels, BLASBackend.usingVNNIKernels,
                  BLASBackend.usingVBMIKernels, BLASBackend.usingBF16DotKernels,
                  (b as? BLASBackend)?.gemmPath(for: .f32),
-                 (b as? BLASBackend)?.linearRoundsActivationsToInt8(dtype: .q4_K, rows: 512) ?? false)
+                 (b as? BLASBackend)?.linearRoundsActivationsToInt8(dtype: .q4_K, rows: 512) ?? false,
+                 (b as? BLASBackend)?.linearRoundsActivationsToInt8(dtype: .mxfp4, rows: 1) ?? false)
             }
             let what = "\(runner.label) threads=\(runner.threads)"
-            let wide = ["blas", "blas-vpshufb", "blas-own", "blas-int16"].contains(runner.label) && info.cpuHasAVX2FMA
+            let wide = ["blas", "blas-vpshufb", "blas-own", "blas-int16", "blas-int8-gemv"].contains(runner.label)
+                && info.cpuHasAVX2FMA
             XCTAssertEqual(avx2, runner.label != "blas-scalar" && info.cpuHasAVX2FMA, what)
             XCTAssertEqual(avx512, wide && info.cpuHasAVX512, what)
             XCTAssertEqual(vnni, wide && runner.label != "blas-own" && info.cpuHasVNNI, what)
@@ -88,6 +91,7 @@ final class HarnessSelfTests: XCTestCase {
             XCTAssertEqual(bf16, runner.label != "blas-own" && avx512 && info.cpuHasBF16, what)
             if runner.label == "blas-own" { XCTAssertEqual(gemm, avx512 ? .own : .cblas, what) }
             XCTAssertEqual(int8, vnni && runner.label != "blas-int16", what)
+            XCTAssertEqual(mx8, vnni && runner.label == "blas-int8-gemv", what)
             if !avx512 { XCTAssertEqual(gemm, .cblas, what) }
         }
         XCTAssertFalse(BLASBackend.forceScalarKernels, "the scalar switch must be off again after a blas-scalar run")
@@ -97,5 +101,6 @@ final class HarnessSelfTests: XCTestCase {
         XCTAssertTrue(BLASBackend.bf16DotProducts, "the BF16-dot switch must be on again after a blas-own run")
         XCTAssertEqual(BLASBackend.gemmOverride, .auto, "the GEMM override must be off again after a blas-own run")
         XCTAssertTrue(BLASBackend.int8GEMM, "the 8-bit GEMM switch must be on again after a blas-int16 run")
+        XCTAssertFalse(BLASBackend.int8GEMV, "the 8-bit GEMV switch must be off again after a blas-int8-gemv run")
     }
 }

@@ -215,6 +215,39 @@ static void test_gemm_roundings(oss_backend *b) {
     free_weight(w); free(x); free(y[0]); free(y[1]); free(ref);
 }
 
+/* oss_set_int8_gemv: default off, bad values refused, and on a VNNI CPU an MXFP4 GEMV (T = 1) gives other bits with 8-bit
+ * activations than with the default 16-bit ones, each within its tolerance of the float64 reference. */
+static void test_int8_gemv(oss_backend *b) {
+    int32_t on_now = -1;
+    check_status(oss_get_int8_gemv(&on_now), OSS_OK, "int8 gemv get");
+    check(on_now == 0, "int8 gemv default off");
+    check_status(oss_set_int8_gemv(2), OSS_ERROR_INVALID_ARGUMENT, "int8 gemv on = 2");
+    check_status(oss_get_int8_gemv(NULL), OSS_OK, "int8 gemv get NULL");
+    const int64_t in = 160, out = 21;
+    weight_data w = random_weight(OSS_DTYPE_MXFP4, out, in);
+    float *x = random_floats((size_t)in, -1, 1), *y[2] = {poisoned((size_t)out), poisoned((size_t)out)};
+    double *ref = malloc((size_t)out * sizeof(double));
+    for (int64_t o = 0; o < out; o++) {
+        double s = 0;
+        for (int64_t i = 0; i < in; i++) s += (double)x[i] * w.values[o * in + i];
+        ref[o] = s;
+    }
+    oss_tensor xt = t2(x, 1, in);
+    oss_weight wt = w2(OSS_DTYPE_MXFP4, w.data, w.scales, out, in);
+    for (int on = 0; on < 2; on++) {
+        check_status(oss_set_int8_gemv(on), OSS_OK, "int8 gemv set");
+        check_status(oss_get_int8_gemv(&on_now), OSS_OK, "int8 gemv get after set");
+        check(on_now == on, "int8 gemv read back");
+        oss_tensor yt = t2(y[on], 1, out);
+        check_status(oss_linear(b, &xt, &wt, NULL, &yt), OSS_OK, "int8 gemv mxfp4 linear T=1");
+        close_enough(y[on], ref, (size_t)out, on && cpu_has_vnni() ? TOL_LINEAR_INT8 : TOL_LINEAR_FIXED,
+                     on ? "mxfp4 T=1 8-bit GEMV" : "mxfp4 T=1 16-bit GEMV");
+    }
+    check_status(oss_set_int8_gemv(0), OSS_OK, "int8 gemv reset");
+    if (cpu_has_vnni()) check(memcmp(y[0], y[1], (size_t)out * sizeof(float)) != 0, "8-bit GEMV changes the bits");
+    free_weight(w); free(x); free(y[0]); free(y[1]); free(ref);
+}
+
 static void test_elementwise(oss_backend *b, const char *name) {
     const int64_t rows = 3, n = 37;
     const size_t count = (size_t)(rows * n);
@@ -743,6 +776,7 @@ int main(int argc, char **argv) {
         test_moe(b, names[k]);
         if (k == 0) test_bad_arguments(b, argv[1]);
         if (k == 1) test_gemm_roundings(b);
+        if (k == 1) test_int8_gemv(b);
         test_tiny_model(argv[1], "safetensors", kinds[k], names[k]);
         test_tiny_model(argv[2], "gguf", kinds[k], names[k]);
         oss_backend_release(b);

@@ -67,6 +67,32 @@ final class GoldenLogitsTests: XCTestCase {
         }
     }
 
+    /// MXFP4's GEMV on 8-bit activations (`BLASBackend.int8GEMV`, opt-in) through the decode path, where every expert
+    /// linear is a T = 1 GEMV: the logits move away from the exact 16-bit run, within the bounds of the GEMMs' roundings
+    /// above, and every max logit stays within 0.25 of its golden.
+    func testInt8GEMVStaysNearTheGoldens() throws {
+        try XCTSkipUnless(BLASBackend.usingVNNIKernels, "CPU has no AVX512-VNNI")
+        func logits() throws -> [Float] {
+            let model = try GPTOSSModel.load(directory: TinyModelFixture.directory(.original),
+                                             backend: BLASBackend(threads: 2), contextLength: 16)
+            var rows = try model.prefill([TinyModelFixture.tokens[0]]).toArray()
+            for token in TinyModelFixture.tokens.dropFirst() { rows += try model.decode(token).toArray() }
+            return rows
+        }
+        defer { BLASBackend.int8GEMV = false }
+        let exact = try logits()
+        BLASBackend.int8GEMV = true
+        let rounded = try logits()
+        XCTAssertFalse(rounded.contains { !$0.isFinite })
+        let drift = zip(exact, rounded).map { abs($0 - $1) }.max() ?? 0
+        XCTAssertGreaterThan(drift, 1e-3, "no rounding visible: the 8-bit GEMV did not run")
+        XCTAssertLessThan(drift, 0.8)
+        for p in 0..<12 {
+            let best = rounded[(p * 1024)..<((p + 1) * 1024)].max() ?? .nan
+            XCTAssertEqual(best, Self.maxLogit[p], accuracy: 0.25, "max logit at \(p)")
+        }
+    }
+
     /// Checks every golden figure of §6 against `[12, 1024]` logits.
     static func assertGolden(_ logits: Tensor, backend: String, file: StaticString = #filePath, line: UInt = #line) throws {
         XCTAssertEqual(logits.shape, [12, 1024], file: file, line: line)

@@ -5,12 +5,13 @@ from ._lib import (ABI_VERSION, BufferTooSmallError, ContextOverflowError, DType
                    InvalidHandleError, InvalidStateError, ModelFileError, OutOfMemoryError, ShapeError,
                    SwiftOSSError, TokenOutOfRangeError, library_path, live_handles)
 from .model import Context, Model, Tokenizer
-from .ops import Backend, RopeTable, Weight, dtype_block, gemm_roundings, set_gemm_roundings
+from .ops import (Backend, RopeTable, Weight, dtype_block, gemm_roundings, int8_gemv, set_gemm_roundings,
+                  set_int8_gemv)
 from . import gpt_oss
 
 __all__ = [
     "ABI_VERSION", "Backend", "BufferTooSmallError", "Context", "ContextOverflowError", "DTypeError",
     "InvalidArgumentError", "InvalidHandleError", "InvalidStateError", "Model", "ModelFileError", "OutOfMemoryError",
     "RopeTable", "ShapeError", "SwiftOSSError", "TokenOutOfRangeError", "Tokenizer", "Weight", "dtype_block",
-    "gemm_roundings", "gpt_oss", "library_path", "live_handles", "set_gemm_roundings",
+    "gemm_roundings", "gpt_oss", "int8_gemv", "library_path", "live_handles", "set_gemm_roundings", "set_int8_gemv",
 ]

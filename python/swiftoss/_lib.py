@@ -149,6 +149,8 @@ def _declare(lib: ctypes.CDLL) -> None:
         "oss_backend_release": (status, [H]),
         "oss_backend_info": (status, [H, POINTER(c_char_p), POINTER(c_int32)]),
         "oss_set_gemm_roundings": (status, [c_int32, c_int32]),
+        "oss_set_int8_gemv": (status, [c_int32]),
+        "oss_get_int8_gemv": (status, [POINTER(c_int32)]),
         "oss_get_gemm_roundings": (status, [POINTER(c_int32), POINTER(c_int32)]),
         "oss_linear": (status, [H, T, W, T, T]),
         "oss_rms_norm": (status, [H, T, T, c_float, T]),

@@ -187,6 +187,31 @@ def test_gemm_roundings() -> None:
     assert swiftoss.gemm_roundings() == (True, True)
 
 
+def test_int8_gemv() -> None:
+    """Default off; on, an MXFP4 GEMV (T = 1) rounds x to 8 bits where the CPU has AVX512-VNNI (other bits, within the
+    8-bit tolerance), else keeps 16 bits. Bad values are refused by the C ABI."""
+    assert swiftoss.int8_gemv() is False
+    backend = swiftoss.Backend("blas", threads=2)
+    rng = np.random.default_rng(12)
+    w, values = random_weight(rng, "mxfp4", 21, 160)
+    x = rng.uniform(-1, 1, (1, 160)).astype(np.float32)
+    ref = x.astype(np.float64) @ values.T
+    outs = []
+    try:
+        for on in (False, True):
+            swiftoss.set_int8_gemv(on)
+            assert swiftoss.int8_gemv() is on
+            out = backend.linear(x, w)
+            assert nmse(out, ref) < (LINEAR_INT8 if on and cpu_has_vnni() else LINEAR_FIXED), on
+            outs.append(out)
+        assert (not np.array_equal(outs[0], outs[1])) == cpu_has_vnni()
+    finally:
+        swiftoss.set_int8_gemv(False)
+    from swiftoss._lib import lib
+    assert lib.oss_set_int8_gemv(2) == 1  # OSS_ERROR_INVALID_ARGUMENT
+    assert swiftoss.int8_gemv() is False
+
+
 def test_elementwise(backend: swiftoss.Backend) -> None:
     rng = np.random.default_rng(3)
     a = rng.uniform(-4, 4, (3, 37)).astype(np.float32)

@@ -176,6 +176,13 @@ int ck_linear_rounds_x_bf16(const ck_context *ctx, int32_t dtype, int64_t T);
 void ck_set_int8_gemm(int on);
 /** Current value of the 8-bit GEMM switch (1 on). */
 int ck_int8_gemm_enabled(void);
+/** 8-bit activations in MXFP4's GEMV (T ≤ 12: decode and short expert groups) on AVX512-VNNI CPUs (quant_mx8.c:
+ *  x rounded per 32-block to int8 as ggml's Q8_0 activations, two vpdpbusd per 4 blocks instead of four). Off (0,
+ *  the default) it keeps the 16-bit fixed point (NMSE ~1e-10 instead of ~1.5e-5 per linear). The other quantised
+ *  types' GEMVs round x to 8 bits on these CPUs either way. Process-wide. */
+void ck_set_int8_gemv(int on);
+/** Current value of the MXFP4 8-bit GEMV switch (1 on). */
+int ck_int8_gemv_enabled(void);
 /** 1 when ck_linear on this context with T activation rows of a `dtype` weight rounds the activations to 8 bits right
  *  now: per 256 elements in the K-quants' GEMV on the AVX512-VNNI path (quant_k8.c), per 32 in the block types'
  *  8-bit GEMM tiles (gemm_vnni.c); 0 when it keeps at least 16-bit fixed point. */
