@@ -34,7 +34,8 @@ public enum MarkdownReporter {
             out.append("")
             out.append("Roofline column: achieved ÷ the cell's own ceiling, named — an instruction class for compute-bound "
                        + "cells (GFLOP/s ÷ the class's peak in counted FLOPs), a read tier for memory-bound cells (GB/s ÷ "
-                       + "that tier's read bandwidth). `vs cblas`: direct OpenBLAS time ÷ this time on the same shape and threads. "
+                       + "that tier's read bandwidth; in L2 and L3, whose reads and write-backs travel opposite ways at "
+                       + "once, the GB/s of the larger of the bytes read and the bytes written). `vs cblas`: direct OpenBLAS time ÷ this time on the same shape and threads. "
                        + "`vs read`: for T = 1 linear, the time of a plain streaming read of exactly the weight bytes one "
                        + "call reads (MXFP4 scales included, another copy of the same weights, same thread count), run "
                        + "right before each rep, ÷ that rep's time, median over the reps — 90% means the kernel streams "

@@ -128,7 +128,7 @@ public enum OpsSuite {
         case .rmsnorm:
             let n = hidden
             let x = Tensor.random([T, n], seed: seed), w = Tensor.random([n], seed: seed + 1), out = Tensor(zeros: [T, n])
-            let cost = OpCost(flops: 4 * Double(T * n), bytes: 4 * Double(2 * T * n + n))
+            let cost = OpCost(flops: 4 * Double(T * n), bytes: 4 * Double(2 * T * n + n), writtenBytes: 4 * Double(T * n))
             return OpCase(spec: spec, op: .rmsNorm, shape: "T=\(T) n=\(n)", m: T, n: n, k: 0, cost: cost,
                           workingSet: cost.bytes) { b, _ in try b.rmsNorm(x, weight: w, eps: 1e-5, out: out) }
         case .rope:
@@ -136,9 +136,10 @@ public enum OpsSuite {
             let x = Tensor.random([T, width], seed: seed)
             let table = try RopeTable.yarn(headDim: headDim, theta: 150_000, factor: 32, originalContext: 4096,
                                            betaFast: 32, betaSlow: 1, maxPositions: T)
-            // Per pair: 4 multiplies + 2 adds; bytes: x read and written, cos/sin rows read.
+            // Per pair: 4 multiplies + 2 adds; bytes: x read and written (in place), cos/sin rows read.
             let cost = OpCost(flops: 6 * Double(T * heads * headDim / 2),
-                              bytes: 8 * Double(T * width) + 8 * Double(T * headDim / 2))
+                              bytes: 8 * Double(T * width) + 8 * Double(T * headDim / 2),
+                              writtenBytes: 4 * Double(T * width))
             return OpCase(spec: spec, op: .rope, shape: "T=\(T) heads=\(heads)×\(headDim)", m: T, n: width, k: 0,
                           cost: cost, workingSet: cost.bytes) { b, _ in
                 try b.rope(x, heads: heads, firstPosition: 0, table: table, style: .neox)
@@ -146,19 +147,20 @@ public enum OpsSuite {
         case .swiglu:
             let gu = Tensor.random([T, 2 * intermediate], scale: 4, seed: seed), out = Tensor(zeros: [T, intermediate])
             // Per output: clamp 3, α·g 1, exp 1, 1+e 1, divide 1, ·g 1, u+1 1, product 1 ≈ 10 FLOPs (exp counted as one).
-            let cost = OpCost(flops: 10 * Double(T * intermediate), bytes: 4 * Double(3 * T * intermediate))
+            let cost = OpCost(flops: 10 * Double(T * intermediate), bytes: 4 * Double(3 * T * intermediate),
+                              writtenBytes: 4 * Double(T * intermediate))
             return OpCase(spec: spec, op: .swiglu, shape: "T=\(T) I=\(intermediate)", m: T, n: intermediate, k: 0,
                           cost: cost, workingSet: cost.bytes) { b, _ in try b.swiglu(gu, limit: 7, alpha: 1.702, out: out) }
         case .add:
             let a = Tensor.random([T, hidden], seed: seed), c = Tensor.random([T, hidden], seed: seed + 1)
             let out = Tensor(zeros: [T, hidden])
-            let cost = OpCost(flops: Double(T * hidden), bytes: 12 * Double(T * hidden))
+            let cost = OpCost(flops: Double(T * hidden), bytes: 12 * Double(T * hidden), writtenBytes: 4 * Double(T * hidden))
             return OpCase(spec: spec, op: .add, shape: "T=\(T) n=\(hidden)", m: T, n: hidden, k: 0, cost: cost,
                           workingSet: cost.bytes) { b, _ in try b.add(a, c, out: out) }
         case .softmax:
             let x = Tensor.random([1, vocab], scale: 8, seed: seed), out = Tensor(zeros: [1, vocab])
             // max, subtract, exp, sum, divide: 5 FLOPs per element (exp counted as one).
-            let cost = OpCost(flops: 5 * Double(vocab), bytes: 8 * Double(vocab))
+            let cost = OpCost(flops: 5 * Double(vocab), bytes: 8 * Double(vocab), writtenBytes: 4 * Double(vocab))
             return OpCase(spec: spec, op: .softmax, shape: "n=\(vocab)", m: 1, n: vocab, k: 0, cost: cost,
                           workingSet: cost.bytes) { b, _ in try b.softmax(x, out: out) }
         case .argmax:
@@ -178,7 +180,8 @@ public enum OpsSuite {
             var rng = BenchRandom(seed: seed + 3)
             let pools = (0..<16).map { _ in (0..<T).map { _ in Int32(rng.next() % UInt64(vocab)) } }
             let out = Tensor(zeros: [T, hidden])
-            let cost = OpCost(flops: 0, bytes: Double(T * hidden) * (dtype.bytesPerWeight + 4))
+            let cost = OpCost(flops: 0, bytes: Double(T * hidden) * (dtype.bytesPerWeight + 4),
+                              writtenBytes: 4 * Double(T * hidden))
             return OpCase(spec: spec, op: .embedding, shape: "T=\(T) \(vocab)×\(hidden)", m: T, n: hidden, k: vocab,
                           cost: cost, workingSet: Double(table.storedBytes)) { b, i in
                 try b.embedding(table, tokens: pools[i % pools.count], out: out)
@@ -239,7 +242,7 @@ public enum OpsSuite {
         let touched = Double(kv - lowest)
         let bytes = 4 * (2 * Double(T * qWidth) + 2 * touched * Double(kvWidth) + Double(heads))
         let label = "T=\(T) kv=\(kv)\(w > 0 ? " w=\(w)" : "")"
-        return OpCase(spec: spec, op: .attention, shape: label, m: T, n: qWidth, k: kv, cost: OpCost(flops: flops, bytes: bytes),
+        return OpCase(spec: spec, op: .attention, shape: label, m: T, n: qWidth, k: kv, cost: OpCost(flops: flops, bytes: bytes, writtenBytes: 4 * Double(T * qWidth)),
                       workingSet: 4 * Double(2 * T * qWidth + 2 * kv * kvWidth)) { b, _ in
             try b.attention(q: q, keys: keys, values: values, sinks: sinks, params: params, out: out)
         }
@@ -275,7 +278,7 @@ public enum OpsSuite {
                          flops: flops - routerFLOPs)]
         }
         return OpCase(spec: spec, op: .moe, shape: "T=\(T) E=\(E) k=\(topK) \(H)→\(I)", m: T, n: H, k: I,
-                      cost: OpCost(flops: flops, bytes: bytes),
+                      cost: OpCost(flops: flops, bytes: bytes, writtenBytes: 4 * Double(T * H)),
                       workingSet: Double(router.storedBytes + gateUp.storedBytes + down.storedBytes),
                       shares: shares) { b, i in
             let x = T == 1 ? xPool.rows((i % poolRows)..<(i % poolRows + 1)) : xPool

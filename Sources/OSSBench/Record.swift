@@ -204,10 +204,15 @@ public struct BenchResult: Codable, Sendable, Equatable {
         return (kernels.map { c.computeCeiling($0) } ?? c.fmaGFLOPS, c.bandwidth(tier) ?? c.dramGBps)
     }
 
-    /// Compute-bound when the intensity reaches the ridge point of this cell's own ceilings, memory-bound otherwise.
+    /// Bytes that bound this cell in its memory tier (`OpCost.limitingBytes`).
+    var limitingBytes: Double { cost.limitingBytes(in: memoryTier ?? .dram) }
+
+    /// Compute-bound when the intensity (FLOPs per limiting byte) reaches the ridge point of this cell's own
+    /// ceilings, memory-bound otherwise.
     func boundUnder(_ c: Ceiling) -> BoundKind {
         let (compute, memory) = ceilings(under: c)
-        return memory > 0 && cost.intensity >= compute / memory ? .compute : .memory
+        let intensity = limitingBytes > 0 ? cost.flops / limitingBytes : .infinity
+        return memory > 0 && intensity >= compute / memory ? .compute : .memory
     }
 
     /// Sets `ceiling`, `ceilingName` and `rooflineFraction` from the bound's ceiling.
@@ -221,7 +226,8 @@ public struct BenchResult: Codable, Sendable, Equatable {
             ceilingName = names.isEmpty ? "fp32-fma (widest)" : Array(Set(names)).sorted().joined(separator: "+")
         case .memory:
             ceiling = memory
-            rooflineFraction = memory > 0 ? gbps / memory : 0
+            // the limiting bytes' rate (all bytes from DRAM; the larger direction in a cache) against the tier's read
+            rooflineFraction = memory > 0 && cost.bytes > 0 ? gbps * (limitingBytes / cost.bytes) / memory : 0
             ceilingName = "\((memoryTier ?? .dram).rawValue) read"
         }
     }

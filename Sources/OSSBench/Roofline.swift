@@ -132,11 +132,25 @@ public struct OpCost: Codable, Sendable, Equatable {
     public var flops: Double
     /// Fewest bytes one run must move between memory and the core (each input read once, each output written once).
     public var bytes: Double
+    /// The part of `bytes` that is written (outputs); nil where the cost does not split them (counted as reads).
+    public var writtenBytes: Double?
 
-    public init(flops: Double, bytes: Double) { self.flops = flops; self.bytes = bytes }
+    public init(flops: Double, bytes: Double, writtenBytes: Double? = nil) {
+        self.flops = flops
+        self.bytes = bytes
+        self.writtenBytes = writtenBytes
+    }
 
     /// FLOP per byte.
     public var intensity: Double { bytes > 0 ? flops / bytes : .infinity }
+
+    /// The bytes that bound a memory-bound run whose working set lies in `tier`, against that tier's read bandwidth:
+    /// from DRAM all of them (reads and write-backs share the memory bus); in a cache the reads and the write-backs
+    /// of the lines written travel the two directions of the core's link to it at once, so the larger of the two.
+    public func limitingBytes(in tier: MemoryTier) -> Double {
+        guard tier != .dram, let written = writtenBytes, written > 0 else { return bytes }
+        return max(bytes - written, written)
+    }
 
     /// Compute-bound when the intensity reaches the ridge point of `ceiling`, memory-bound otherwise.
     public func bound(under ceiling: Ceiling) -> BoundKind {
@@ -149,7 +163,7 @@ public struct OpCost: Codable, Sendable, Equatable {
         let T = Double(t), K = Double(k), N = Double(n)
         let flops = 2 * T * K * N + (bias ? T * N : 0)
         let bytes = N * K * dtype.bytesPerWeight + 4 * (T * K + T * N) + (bias ? 4 * N : 0)
-        return OpCost(flops: flops, bytes: bytes)
+        return OpCost(flops: flops, bytes: bytes, writtenBytes: 4 * T * N)
     }
 }
 

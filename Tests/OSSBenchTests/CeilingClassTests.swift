@@ -69,6 +69,17 @@ final class CeilingClassTests: XCTestCase {
         XCTAssertEqual(read.rooflineFraction, 0.5, accuracy: 1e-12)
         XCTAssertEqual(read.ceilingName, "l3 read")
         XCTAssertEqual(read.rescored(under: c), read)
+        // The same bytes, half of them written back (an in-place update): in L3 the larger direction, 0.5 GB in
+        // 10 ms against 200 GB/s; from DRAM (reads and writes share the bus) all of them against 20 GB/s.
+        func inPlace(_ tier: MemoryTier) -> BenchResult {
+            BenchResult(suite: .ops, test: "z", op: "rope", backend: "blas", threads: 1, dtype: "-", shape: "s", m: 1,
+                        n: 1, k: 1, reps: 1, warmup: 0, samplesNs: [1e7],
+                        cost: OpCost(flops: 1e7, bytes: 1e9, writtenBytes: 5e8), ceiling: c, workingSetBytes: 5e8,
+                        kernels: [KernelShare(KernelClass(.fma256), flops: 1e7)], memoryTier: tier)
+        }
+        XCTAssertEqual(inPlace(.l3).rooflineFraction, 0.25, accuracy: 1e-12)
+        XCTAssertEqual(inPlace(.l3).gbps, 100, accuracy: 1e-9)
+        XCTAssertEqual(inPlace(.dram).rooflineFraction, Double(100) / c.dramGBps, accuracy: 1e-12)
     }
 
     func testFiguresAboveTheirCeilingAreFlaggedInTheSummary() {
