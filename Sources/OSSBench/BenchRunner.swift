@@ -243,12 +243,17 @@ public final class BenchRunner {
         coldRow.residentFraction = before
         coldRow.hugePageFraction = hugeBefore
         rows.append(coldRow)
+        let residentBefore = loaded.weightFiles?.residentWeightFraction ?? 0
         let t1 = Timing.nowNs()
         loaded.weightFiles?.prefaultWeights()
-        var prefault = E2ESuite.startupRow(test: "prefault", op: "prefault", ns: Double(Timing.nowNs() - t1),
-                                           label: label, detail: "after the cold prompt", backend: backend,
-                                           threads: threads, cost: cost, ceiling: ceiling)
-        prefault.residentFraction = loaded.weightFiles?.residentWeightFraction
+        let ns = Double(Timing.nowNs() - t1)
+        let residentAfter = loaded.weightFiles?.residentWeightFraction
+        // the pages it brought in (mapping the resident ones moves no bytes)
+        let brought = max(0, (residentAfter ?? residentBefore) - residentBefore) * cost.totalWeightBytes
+        var prefault = E2ESuite.startupRow(test: "prefault", op: "prefault", ns: ns, label: label,
+                                           detail: "after the cold prompt", backend: backend, threads: threads,
+                                           cost: cost, ceiling: ceiling, bytes: brought)
+        prefault.residentFraction = residentAfter
         prefault.hugePageFraction = loaded.weightFiles?.hugePageWeightFraction
         rows.append(prefault)
         progress.log("cold start: load \(Figures.duration(ns: rows[0].stats.median)), first pp\(n) "
@@ -273,8 +278,11 @@ public final class BenchRunner {
         let t0 = Timing.nowNs()
         let model = try load()
         let ns = Double(Timing.nowNs() - t0)
+        // a copy moves every weight byte; a mapping moves none itself (pages it faults in come from the page cache or
+        // the disk, not as a read stream)
         var row = E2ESuite.startupRow(test: "load", op: "load", ns: ns, label: label, detail: residency.rawValue,
-                                      backend: backend, threads: threads, cost: model.footprint, ceiling: ceiling)
+                                      backend: backend, threads: threads, cost: model.footprint, ceiling: ceiling,
+                                      bytes: residency.copies ? model.footprint.totalWeightBytes : 0)
         row.residentFraction = model.weightFiles?.residentWeightFraction
         row.hugePageFraction = model.weightFiles?.hugePageWeightFraction
         rows.append(row)

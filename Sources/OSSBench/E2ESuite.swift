@@ -195,11 +195,14 @@ public enum E2ESuite {
     }
 
     /// A one-sample row of the load / cold-start block: `test` (`load`, `prefault`, `cold-pp512`) timed once.
+    /// `bytes`: the weight bytes the step moves through memory (default all of them, as a prompt reads every weight);
+    /// a load that maps the files moves none itself, a prefault only the pages it brings in.
     static func startupRow(test: String, op: String, ns: Double, label: String, detail: String, backend: String,
-                           threads: Int, cost: ModelFootprint, ceiling: Ceiling, tokens: Int? = nil) -> BenchResult {
+                           threads: Int, cost: ModelFootprint, ceiling: Ceiling, tokens: Int? = nil,
+                           bytes: Double? = nil) -> BenchResult {
         BenchResult(suite: .e2e, test: test, op: op, backend: backend, threads: threads, dtype: cost.dtypes,
                     shape: "\(label) \(detail)", m: tokens ?? 0, n: 0, k: 0, reps: 1, warmup: 0, samplesNs: [ns],
-                    cost: OpCost(flops: 0, bytes: cost.totalWeightBytes), ceiling: ceiling,
+                    cost: OpCost(flops: 0, bytes: bytes ?? cost.totalWeightBytes), ceiling: ceiling,
                     workingSetBytes: cost.totalWeightBytes, tokensPerRep: tokens, ttftNs: tokens.map { _ in ns },
                     bound: .memory, memoryTier: .dram)
     }
