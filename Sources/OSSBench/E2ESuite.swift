@@ -85,14 +85,32 @@ public enum E2ESuite {
         if depth > 0 { _ = try model.prefill(tokens(depth, vocab: model.vocabSize, salt: 3)) }
     }
 
-    /// Runs `rep` once more with the profiler recording and returns each op kind's share of its time.
-    static func profile(_ profiler: ProfilingBackend?, _ rep: () throws -> Void) rethrows -> [String: Double]? {
+    /// What one profiled rep shows: each op kind's share of the time inside ops, the share of the rep's wall time
+    /// spent inside ops at all (the rest is the model's own code between them), and the GB/s at which each kind
+    /// streamed its weights.
+    struct OpProfile {
+        var shares: [String: Double]
+        var coverage: Double?
+        var weightGBps: [String: Double]
+
+        func apply(to r: inout BenchResult) {
+            r.opShares = shares
+            r.opCoverage = coverage
+            r.opWeightGBps = weightGBps.isEmpty ? nil : weightGBps
+        }
+    }
+
+    /// Runs `rep` once more with the profiler recording and returns what it recorded.
+    static func profile(_ profiler: ProfilingBackend?, _ rep: () throws -> Void) rethrows -> OpProfile? {
         guard let profiler else { return nil }
         profiler.resetProfile()
         profiler.recording = true
         defer { profiler.recording = false }
+        let t0 = Timing.nowNs()
         try rep()
-        return profiler.shares
+        let wall = Double(Timing.nowNs() - t0)
+        return OpProfile(shares: profiler.shares, coverage: wall > 0 ? min(1, profiler.opNanoseconds / wall) : nil,
+                         weightGBps: profiler.weightGBps)
     }
 
     /// pp`n`(@d`depth`) for every n in `prompts`: prefill of n tokens after `depth` cached ones; one sample per rep.
@@ -125,7 +143,7 @@ public enum E2ESuite {
                                                      attention: attention),
                                 memoryTier: tier)
             r.depth = depth > 0 ? depth : nil
-            r.opShares = shares
+            shares?.apply(to: &r)
             r.residentFraction = resident
             r.hugePageFraction = huge
             out.append(r)
@@ -175,7 +193,7 @@ public enum E2ESuite {
                                 kernels: cost.shares(on: loaded.decodeBackend, rows: 1, tokens: 1, attention: attention),
                                 memoryTier: tier)
             r.depth = depth > 0 ? depth : nil
-            r.opShares = shares
+            shares?.apply(to: &r)
             r.residentFraction = resident
             r.hugePageFraction = huge
             if !reads.isEmpty {

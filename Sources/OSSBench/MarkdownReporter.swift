@@ -101,6 +101,7 @@ public enum MarkdownReporter {
                            + "\(pairedReadCell(r)) | \(residentCell(r)) | "
                            + "\(r.opShares?["attention"].map(Figures.percent) ?? "") | \(vsPeer) |")
             }
+            out += decodeProfileSection(e2e)
         }
 
         out += serveSection(run)
@@ -221,6 +222,33 @@ public enum MarkdownReporter {
     }
 
     /// "86% of 58.2 GB/s": a decode row's paired share of the DRAM read and that read's median; empty elsewhere.
+    /// Where a decoded token's time goes, from each decode row's profiled rep: the share spent inside backend ops, the
+    /// time per token between them, and the GB/s at which the weight-streaming kinds ran, each beside the row's
+    /// paired read. Empty when no decode row was profiled.
+    static func decodeProfileSection(_ e2e: [BenchResult]) -> [String] {
+        let rows = e2e.filter { $0.op == "decode" && $0.opCoverage != nil }
+        guard !rows.isEmpty else { return [] }
+        var out = ["", "### Where a decoded token's time goes", "",
+                   "From the untimed profiled rep after each decode row: `in ops` is the share of its wall time spent "
+                   + "inside backend calls; `between ops` that time's remainder per token at the row's median; linear "
+                   + "and moe GB/s are the weight bytes each kind streamed (a linear's whole matrix, the router and the "
+                   + "k selected experts) ÷ its time inside those calls, then as a share of the row's paired read.",
+                   "",
+                   "| model | test | backend | thr | round | in ops | between ops / token | linear GB/s | moe GB/s |",
+                   "|---|---|---|---:|---:|---:|---:|---:|---:|"]
+        func kind(_ r: BenchResult, _ key: String) -> String {
+            guard let g = r.opWeightGBps?[key] else { return "" }
+            return Figures.number(g) + (r.pairedReadGBps.map { " (\(Figures.percent(g / $0)) of read)" } ?? "")
+        }
+        for r in rows {
+            let coverage = r.opCoverage ?? 1
+            out.append("| \(r.shape) | \(r.test) | \(r.backend) | \(r.threads) | \(r.round ?? 1) | "
+                       + "\(Figures.percent(coverage)) | \(Figures.duration(ns: (1 - coverage) * r.stats.median)) | "
+                       + "\(kind(r, "linear")) | \(kind(r, "moe")) |")
+        }
+        return out
+    }
+
     static func pairedReadCell(_ r: BenchResult) -> String {
         guard let ratio = r.readRatio, let read = r.pairedReadGBps else { return "" }
         return "\(Figures.percent(ratio)) of \(Figures.number(read)) GB/s"

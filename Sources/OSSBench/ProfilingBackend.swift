@@ -11,11 +11,32 @@ public final class ProfilingBackend: Backend, InstructionClassReporting, @unchec
     public var recording = false
     /// Nanoseconds spent per op kind while recording.
     public private(set) var nanoseconds: [OpKind: Double] = [:]
+    /// Weight bytes the recorded calls streamed per op kind (linear: the whole matrix; moe at one token: the router
+    /// and the selected experts' rows). A kind with a call whose bytes are not known (moe over several tokens, which
+    /// reads the union of their experts) is absent.
+    public private(set) var weightBytes: [OpKind: Double] = [:]
+    private var unknownBytes: Set<OpKind> = []
 
     public init(_ inner: any Backend) { self.inner = inner }
 
-    /// Clears the recorded times.
-    public func resetProfile() { nanoseconds = [:] }
+    /// Clears the recorded times and bytes.
+    public func resetProfile() {
+        nanoseconds = [:]
+        weightBytes = [:]
+        unknownBytes = []
+    }
+
+    /// The GB/s at which each op kind streamed its weight bytes while recording (keys: `OpKind` raw values).
+    public var weightGBps: [String: Double] {
+        var out: [String: Double] = [:]
+        for (op, b) in weightBytes where !unknownBytes.contains(op) {
+            if let ns = nanoseconds[op], ns > 0 { out[op.rawValue] = b / ns }
+        }
+        return out
+    }
+
+    /// Nanoseconds inside backend ops while recording, all kinds together.
+    public var opNanoseconds: Double { nanoseconds.values.reduce(0, +) }
 
     /// Each op kind's share of the recorded time (keys: `OpKind` raw values), empty when nothing was recorded.
     public var shares: [String: Double] {
@@ -24,10 +45,13 @@ public final class ProfilingBackend: Backend, InstructionClassReporting, @unchec
         return Dictionary(uniqueKeysWithValues: nanoseconds.map { ($0.key.rawValue, $0.value / total) })
     }
 
-    @inline(__always) private func timed<R>(_ op: OpKind, _ body: () throws -> R) rethrows -> R {
+    @inline(__always) private func timed<R>(_ op: OpKind, bytes: Double? = nil, _ body: () throws -> R) rethrows -> R {
         guard recording else { return try body() }
         let t0 = Timing.nowNs()
-        defer { nanoseconds[op, default: 0] += Double(Timing.nowNs() - t0) }
+        defer {
+            nanoseconds[op, default: 0] += Double(Timing.nowNs() - t0)
+            if let bytes { weightBytes[op, default: 0] += bytes } else { unknownBytes.insert(op) }
+        }
         return try body()
     }
 
@@ -38,7 +62,7 @@ public final class ProfilingBackend: Backend, InstructionClassReporting, @unchec
     public func supports(_ op: OpDescriptor) -> Bool { inner.supports(op) }
 
     public func linear(_ x: Tensor, weight: WeightTensor, bias: Tensor?, out: Tensor) throws {
-        try timed(.linear) { try inner.linear(x, weight: weight, bias: bias, out: out) }
+        try timed(.linear, bytes: Double(weight.storedBytes)) { try inner.linear(x, weight: weight, bias: bias, out: out) }
     }
 
     public func rmsNorm(_ x: Tensor, weight: Tensor, eps: Float, out: Tensor) throws {
@@ -59,7 +83,16 @@ public final class ProfilingBackend: Backend, InstructionClassReporting, @unchec
     public func softmax(_ x: Tensor, out: Tensor) throws { try timed(.softmax) { try inner.softmax(x, out: out) } }
 
     public func moe(_ x: Tensor, weights: MoEWeights, out: Tensor) throws {
-        try timed(.moe) { try inner.moe(x, weights: weights, out: out) }
+        try timed(.moe, bytes: Self.decodeBytes(x, weights)) { try inner.moe(x, weights: weights, out: out) }
+    }
+
+    /// Weight bytes a one-token MoE call streams: the router and the top-k experts' gate_up and down matrices; nil
+    /// for several tokens (the union of their experts is not known here).
+    static func decodeBytes(_ x: Tensor, _ w: MoEWeights) -> Double? {
+        guard x.shape.rows == 1 else { return nil }
+        let experts = Double(max(w.gateUp.matrices, 1))
+        return Double(w.router.storedBytes)
+            + Double(w.topK) * Double(w.gateUp.storedBytes + w.down.storedBytes) / experts
     }
 
     public func swiglu(_ gateUp: Tensor, limit: Float, alpha: Float, out: Tensor) throws {

@@ -154,6 +154,12 @@ public struct BenchResult: Codable, Sendable, Equatable {
     /// e2e: each op kind's share of the time of one untimed profiling rep after the timed ones (keys `OpKind` raw
     /// values, e.g. `attention`); nil when not profiled.
     public var opShares: [String: Double]?
+    /// e2e: share of that profiled rep's wall time spent inside backend ops (the rest ran between them: the model's
+    /// own code, cache bookkeeping, sampling); nil when not profiled.
+    public var opCoverage: Double?
+    /// e2e: GB/s at which each op kind with known weight bytes streamed them in that rep (`linear`; `moe` at one
+    /// token: router and selected experts), to set beside the paired read; nil when not profiled.
+    public var opWeightGBps: [String: Double]?
     /// e2e: share of the weight files resident in memory when the timed reps began (1 for copies); nil elsewhere.
     public var residentFraction: Double?
     /// e2e: share of the weight files' bytes mapped through 2 MiB pages at the same moment (page-cache folios mapped

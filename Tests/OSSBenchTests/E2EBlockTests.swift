@@ -143,6 +143,35 @@ final class E2EBlockTests: XCTestCase {
         XCTAssertEqual(p.kernelClass(for: OpDescriptor(.add), rows: 4), BLASBackend(threads: 1).kernelClass(for: OpDescriptor(.add), rows: 4))
     }
 
+    func testProfilerCountsTheWeightBytesEachKindStreams() throws {
+        let p = ProfilingBackend(BLASBackend(threads: 1))
+        func w(_ shape: Shape, _ dtype: DType, seed: UInt64) throws -> WeightTensor {
+            try WeightTensor.encode(Tensor.random(shape.dims, seed: seed).toArray(), shape: shape, dtype: dtype)
+        }
+        let dense = try w([48, 64], .bf16, seed: 1)
+        let moe = MoEWeights(router: try w([8, 64], .bf16, seed: 2), routerBias: nil,
+                             gateUp: try w([8, 64, 64], .mxfp4, seed: 3), gateUpBias: nil,
+                             down: try w([8, 64, 32], .mxfp4, seed: 4), downBias: nil, topK: 2)
+        let one = Tensor.random([1, 64], seed: 5), two = Tensor.random([2, 64], seed: 6)
+        p.recording = true
+        try p.linear(one, weight: dense, bias: nil, out: Tensor(zeros: [1, 48]))
+        try p.linear(two, weight: dense, bias: nil, out: Tensor(zeros: [2, 48]))
+        try p.moe(one, weights: moe, out: Tensor(zeros: [1, 64]))
+        p.recording = false
+        XCTAssertEqual(p.weightBytes[.linear], Double(2 * dense.storedBytes), "a linear reads its matrix once per call")
+        let experts = Double(moe.gateUp.storedBytes + moe.down.storedBytes) / 8
+        XCTAssertEqual(p.weightBytes[.moe], Double(moe.router.storedBytes) + 2 * experts, "router and top-2 experts")
+        XCTAssertEqual(Set(p.weightGBps.keys), ["linear", "moe"])
+        XCTAssertTrue(p.weightGBps.values.allSatisfy { $0 > 0 && $0.isFinite })
+        XCTAssertGreaterThan(p.opNanoseconds, 0)
+        p.recording = true
+        try p.moe(two, weights: moe, out: Tensor(zeros: [2, 64]))
+        p.recording = false
+        XCTAssertNil(p.weightGBps["moe"], "two tokens read the union of their experts: no figure")
+        p.resetProfile()
+        XCTAssertTrue(p.weightBytes.isEmpty && p.weightGBps.isEmpty)
+    }
+
     func testE2EModelIsAPresetADirectoryOrAGGUFFile() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-model-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -177,9 +206,20 @@ final class E2EBlockTests: XCTestCase {
         for r in pp + tg {
             XCTAssertEqual(r.depth, 20)
             XCTAssertGreaterThan(r.opShares?["attention"] ?? 0, 0)
+            let coverage = try XCTUnwrap(r.opCoverage)
+            XCTAssertTrue(coverage > 0 && coverage <= 1, "\(coverage)")
+            XCTAssertGreaterThan(r.opWeightGBps?["linear"] ?? 0, 0)
             XCTAssertEqual(r.residentFraction ?? 0, 1, accuracy: 1e-9)
         }
+        XCTAssertNil(pp[0].opWeightGBps?["moe"], "a prompt's experts are a union: no moe figure")
+        XCTAssertGreaterThan(tg[0].opWeightGBps?["moe"] ?? 0, 0)
         XCTAssertFalse(profiler.recording)
+        var run = Fixtures.run()
+        run.results = pp + tg
+        let md = MarkdownReporter.render(run).split(separator: "\n")
+        let profileRow = try XCTUnwrap(md.first { $0.hasPrefix("| tiny g=4 d=20 | tg4@d20 | blas | 1 | 1 |") })
+        XCTAssertTrue(md.contains("### Where a decoded token's time goes"))
+        XCTAssertEqual(profileRow.split(separator: "|").count, 9, String(profileRow))
         // The depth's attention FLOPs: positions 20 … 27 for pp8@d20.
         XCTAssertEqual(pp[0].cost.flops, loaded.footprint.prefillCost(tokens: 8, depth: 20).flops)
         XCTAssertGreaterThan(pp[0].cost.flops, loaded.footprint.prefillCost(tokens: 8, depth: 0).flops)
