@@ -206,8 +206,8 @@ int ck_linear_class(const ck_context *ctx, int32_t dtype, int64_t T, int *produc
         else cls = CK_ICLASS_FMA512;
     } else if (path != PATH_GEMV) {
         cls = ck_openblas_class();
-    } else if (dtype <= CK_BF16 && T >= 2 && ck_avx512_enabled()) {
-        cls = CK_ICLASS_FMA512; /* gemv_batch.c from 2 vectors on; one stays on the AVX2 loop */
+    } else if (dtype <= CK_BF16 && (T >= 2 || ck_float_gemv_512_enabled()) && ck_avx512_enabled()) {
+        cls = CK_ICLASS_FMA512; /* gemv_batch.c from 2 vectors on, one too where ck_float_gemv_512_enabled() */
     } else if (dtype == CK_MXFP4 && level >= CK_LEVEL_VNNI) {
         cls = CK_ICLASS_INT8_VNNI512; /* 16-bit activations as two byte halves: 2 byte products per weight */
         products = 2;

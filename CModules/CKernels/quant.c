@@ -763,10 +763,11 @@ void ck_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float *x
         gemv_rows_scalar(w, row0, row1, xp, xp_stride, nx, bias, y, y_stride);
         return;
     }
-    /* float-type weights from two vectors on: register blocks over rows and vectors (gemv_batch.c); one vector stays
-     * on the AVX2 loop below, which streams 12–15% faster from DRAM on Zen 4 than a 512-bit one (interleaved, one
-     * core: bf16 21.2 against 18.8 GB/s, f32 29.5 against 25.1) */
-    if (w->dtype <= CK_BF16 && nx >= 2) {
+    /* float-type weights from two vectors on: register blocks over rows and vectors (gemv_batch.c); one vector too
+     * where ck_float_gemv_512_enabled() (CPUs with full-width 512-bit units), else it stays on the AVX2 loop below,
+     * which streams 12–15% faster from DRAM on Zen 4 than a 512-bit one (interleaved, one core: bf16 21.2 against
+     * 18.8 GB/s, f32 29.5 against 25.1) */
+    if (w->dtype <= CK_BF16 && (nx >= 2 || ck_float_gemv_512_enabled())) {
         ck_gemv_rows_batch(w, row0, row1, xp, xp_stride, nx, bias, y, y_stride, ck_avx512_enabled());
         return;
     }

@@ -69,6 +69,25 @@ extension BLASBackend {
         set { ck_set_int8_gemv(newValue ? 1 : 0) }
     }
 
+    /// Which kernel runs the one-vector GEMV (decode, T = 1) of f32/f16/bf16 weights (process-wide): `true` the
+    /// 512-bit blocks of four rows with prefetch, `false` one row at a time on 256-bit AVX2, `nil` (default) by the CPU:
+    /// the blocks where it runs 512-bit loads at full width (every AVX-512 CPU but AMD Zen 4, where the 256-bit rows
+    /// stream 12–15% faster; on Zen 5 the blocks reach 79–91% of a read of the same bytes on one core against 64–81%).
+    /// Both keep float32 activations; without AVX-512 the AVX2 loop runs whatever this says.
+    public static var floatGEMV512: Bool? {
+        get {
+            let mode = ck_get_float_gemv_512()
+            return mode < 0 ? nil : mode != 0
+        }
+        set { ck_set_float_gemv_512(newValue.map { $0 ? 1 : 0 } ?? -1) }
+    }
+
+    /// Whether the one-vector float GEMV runs the 512-bit row blocks right now (`floatGEMV512`, AVX-512 on).
+    public static var usingFloatGEMV512: Bool { ck_float_gemv_512_enabled() != 0 }
+
+    /// Whether the CPU runs 512-bit loads and FMAs at full width (AVX-512 and not AMD Zen 4).
+    public static var cpuHasFullWidth512: Bool { ck_has_full_width_512() != 0 }
+
     /// Forces one GEMM path for every BLAS backend and dtype (process-wide; `.auto`: each backend's own choice).
     public static var gemmOverride: GEMMPath {
         get { GEMMPath(code: ck_get_gemm_override()) }

@@ -37,6 +37,8 @@ public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
     public var cpuHasAVX512: Bool = false
     /// CPU has AVX512-BF16 (`vdpbf16ps`).
     public var cpuHasBF16: Bool = false
+    /// CPU runs 512-bit loads and FMAs at full width (AVX-512 and not AMD Zen 4).
+    public var cpuHasFullWidth512: Bool = false
     /// The 512-bit float kernels run now (false without the CPU support or with `BLASBackend.disableAVX512`).
     public var usingAVX512Kernels: Bool = false
     /// The BF16 GEMM uses `vdpbf16ps` now (`BLASBackend.bf16DotProducts` on and the CPU has AVX512-BF16).
@@ -45,6 +47,8 @@ public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
     public var usingInt8GEMMKernels: Bool = false
     /// MXFP4's GEMV runs on 8-bit activations now (`BLASBackend.int8GEMV` on and VNNI in use).
     public var usingInt8GEMVKernels: Bool = false
+    /// The one-vector float GEMV runs 512-bit blocks of four rows now (`BLASBackend.floatGEMV512`), not 256-bit rows.
+    public var usingFloatGEMV512: Bool = false
     /// GEMM path per weight dtype of a default BLAS backend now (`cblas` or `own`), e.g. `["bf16": "own", …]`.
     public var gemmPaths: [String: String] = [:]
 
@@ -78,22 +82,26 @@ public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
             usingVBMIKernels: ck_vbmi_enabled() != 0,
             cpuHasAVX512: ck_has_avx512() != 0,
             cpuHasBF16: ck_has_avx512_bf16() != 0,
+            cpuHasFullWidth512: ck_has_full_width_512() != 0,
             usingAVX512Kernels: ck_avx512_enabled() != 0,
             usingBF16DotKernels: ck_bf16_dot_enabled() != 0,
             usingInt8GEMMKernels: ck_vnni_enabled() != 0 && ck_int8_gemm_enabled() != 0,
             usingInt8GEMVKernels: ck_vnni_enabled() != 0 && ck_int8_gemv_enabled() != 0,
+            usingFloatGEMV512: ck_float_gemv_512_enabled() != 0,
             gemmPaths: Dictionary(uniqueKeysWithValues: DType.allCases.map {
                 ($0.rawValue, GEMMPath(code: ck_gemm_path_for(nil, $0.ckDType)).rawValue)
             }))
     }
 
-    /// The instruction paths the C kernels take now, e.g. "AVX-512 float kernels; MXFP4 GEMV AVX512-VNNI+VBMI (with
+    /// The instruction paths the C kernels take now, e.g. "AVX-512 float kernels (T = 1 GEMV 512-bit 4-row blocks); MXFP4 GEMV AVX512-VNNI+VBMI (with
     /// " int8" while `BLASBackend.int8GEMV` is on);
     /// Q8_0 GEMV AVX512-VNNI; Q4_0…Q6_K GEMV AVX512-VNNI; GEMM own (MXFP4, Q4_0…Q6_K int8 vpdpbusd) for bf16, f16, …,
     /// cblas for f32".
     public var kernelPaths: String {
         guard usingAVX2Kernels else { return "portable scalar" }
-        let float = usingAVX512Kernels ? "AVX-512 float kernels" : "AVX2+FMA+F16C float kernels"
+        let float = usingAVX512Kernels
+            ? "AVX-512 float kernels (T = 1 GEMV \(usingFloatGEMV512 ? "512-bit 4-row blocks" : "256-bit rows"))"
+            : "AVX2+FMA+F16C float kernels"
         let mxfp4 = (usingVBMIKernels ? "AVX512-VNNI+VBMI" : usingVNNIKernels ? "AVX512-VNNI vpshufb" : "AVX2 vpmaddubsw")
             + (usingInt8GEMVKernels ? " int8" : "")
         var gemm: [String] = []

@@ -1,7 +1,7 @@
 import ArgumentParser
 import BLASBackend
 
-/// `--gemv-path`, `--simd`, `--gemm-path`, `--bf16-dot`, `--int8-gemm`, `--int8-gemv`, `--gemv-max-rows`: which instruction paths
+/// `--gemv-path`, `--simd`, `--gemm-path`, `--bf16-dot`, `--int8-gemm`, `--int8-gemv`, `--float-gemv`, `--gemv-max-rows`: which instruction paths
 /// the BLAS backend's C kernels take (process-wide; shared by `bench run` and the commands that run a model).
 struct KernelOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
@@ -50,6 +50,13 @@ struct KernelOptions: ParsableArguments {
     var int8Gemv: String = "off"
 
     @Option(name: .long, help: ArgumentHelp(
+        "One-vector GEMV (decode) of the blas backend's f32/f16/bf16 weights: auto (default), 512 or 256.",
+        discussion: "512: blocks of four rows on 512-bit loads with prefetch; 256: one row at a time on AVX2. auto "
+            + "takes 512 where the CPU runs 512-bit loads at full width (every AVX-512 CPU but AMD Zen 4, where the "
+            + "256-bit rows stream faster). Both keep float32 activations."))
+    var floatGemv: String = "auto"
+
+    @Option(name: .long, help: ArgumentHelp(
         "Largest T the blas backend's GEMV kernels take before linear runs the GEMM, for every dtype (default 0: the "
             + "built-in limits, e.g. 16 for f32/f16/bf16).",
         discussion: "For measuring where the GEMM overtakes the batched decode GEMV; 1 sends every T ≥ 2 to the GEMM."))
@@ -67,6 +74,7 @@ struct KernelOptions: ParsableArguments {
         try check(bf16Dot, "bf16-dot", ["off", "on"])
         try check(int8Gemm, "int8-gemm", ["off", "on"])
         try check(int8Gemv, "int8-gemv", ["off", "on"])
+        try check(floatGemv, "float-gemv", ["auto", "512", "256"])
         guard gemvMaxRows >= 0 else { throw ValidationError("--gemv-max-rows must be ≥ 0, got \(gemvMaxRows)") }
     }
 
@@ -77,6 +85,7 @@ struct KernelOptions: ParsableArguments {
         BLASBackend.bf16DotProducts = bf16Dot == "on"
         BLASBackend.int8GEMM = int8Gemm == "on"
         BLASBackend.int8GEMV = int8Gemv == "on"
+        BLASBackend.floatGEMV512 = floatGemv == "auto" ? nil : floatGemv == "512"
         BLASBackend.gemvMaxRows = gemvMaxRows > 0 ? gemvMaxRows : nil
         try BLASBackend.selectGEMVPath(GEMVPath(rawValue: gemvPath) ?? .auto)
     }

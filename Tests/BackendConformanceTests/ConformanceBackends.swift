@@ -12,7 +12,8 @@ enum ConformanceBackends {
     /// weight dtype (`blas` takes it for f32 only where OpenBLAS lacks an AVX-512 kernel) with VNNI held off (so MXFP4
     /// and Q8_0 run its float32 microkernel, as on AVX-512 CPUs without VNNI, instead of the VNNI tiles `blas` runs)
     /// and BF16 on the float32 microkernel too, where `blas` runs the default `vdpbf16ps` GEMM on AVX512-BF16 CPUs;
-    /// `blas-vpshufb` (only on VNNI+VBMI CPUs) holds the 512-bit MXFP4 GEMV on the lookup of VNNI CPUs without VBMI;
+    /// `blas-gemv256` / `blas-gemv512` (AVX-512 CPUs) run the one-vector float GEMV on the path the CPU does not take
+    /// by default (`BLASBackend.floatGEMV512`); `blas-vpshufb` (only on VNNI+VBMI CPUs) holds the 512-bit MXFP4 GEMV on the lookup of VNNI CPUs without VBMI;
     /// `blas-int16` (VNNI CPUs) runs the GEMM of MXFP4 and the GGUF block types on the 16-bit fixed-point tiles
     /// instead of the default 8-bit ones; `blas-int8-gemv` (VNNI CPUs) runs MXFP4's GEMV on 8-bit activations
     /// (`BLASBackend.int8GEMV`, opt-in) instead of the default 16-bit fixed point. `auto` routes each op to
@@ -37,6 +38,11 @@ enum ConformanceBackends {
         }) {
             BLASBackend(threads: $0)
         },
+        // the one-vector float GEMV path the CPU does not take by default (Zen 4: the 512-bit row blocks; others: the
+        // 256-bit rows), so both run wherever AVX-512 exists
+        BackendFactory(BLASBackend.usingFloatGEMV512 ? "blas-gemv256" : "blas-gemv512",
+                       enter: { BLASBackend.floatGEMV512 = !BLASBackend.cpuHasFullWidth512 },
+                       leave: { BLASBackend.floatGEMV512 = nil }) { BLASBackend(threads: $0) },
     ] : []) + (BLASBackend.usingVNNIKernels ? [
         BackendFactory("blas-int16", enter: { BLASBackend.int8GEMM = false },
                        leave: { BLASBackend.int8GEMM = true }) { BLASBackend(threads: $0) },

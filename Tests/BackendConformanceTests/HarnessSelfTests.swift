@@ -70,20 +70,26 @@ final class HarnessSelfTests: XCTestCase {
     /// AVX-512 held off, `blas-vpshufb` VNNI with VBMI held off, `blas-own` our GEMM for every dtype with VNNI held
     /// off and BF16 on the float32 microkernel instead of the default vdpbf16ps one, `blas-int16` the 16-bit GEMM
     /// tiles of MXFP4 and the block types instead of the 8-bit ones, `blas-int8-gemv` MXFP4's GEMV on 8-bit
-    /// activations (only it).
+    /// activations (only it), `blas-gemv256` / `blas-gemv512` the one-vector float GEMV on the other path (only it).
     func testBLASPathSwitchesTakeEffect() throws {
         let info = BLASRuntimeInfo.current()
         for runner in ConformanceBackends.runners where runner.label.hasPrefix("blas") {
-            let (avx2, avx512, vnni, vbmi, bf16, gemm, int8, mx8) = try runner.run { b in
+            let (avx2, avx512, vnni, vbmi, bf16, gemm, int8, mx8, gemv512) = try runner.run { b in
                 (BLASBackend.usingAVX2Kernels, BLASBackend.usingAVX512Kernels, BLASBackend.usingVNNIKernels,
                  BLASBackend.usingVBMIKernels, BLASBackend.usingBF16DotKernels,
                  (b as? BLASBackend)?.gemmPath(for: .f32),
                  (b as? BLASBackend)?.linearRoundsActivationsToInt8(dtype: .q4_K, rows: 512) ?? false,
-                 (b as? BLASBackend)?.linearRoundsActivationsToInt8(dtype: .mxfp4, rows: 1) ?? false)
+                 (b as? BLASBackend)?.linearRoundsActivationsToInt8(dtype: .mxfp4, rows: 1) ?? false,
+                 BLASBackend.usingFloatGEMV512)
             }
             let what = "\(runner.label) threads=\(runner.threads)"
-            let wide = ["blas", "blas-vpshufb", "blas-own", "blas-int16", "blas-int8-gemv"].contains(runner.label)
-                && info.cpuHasAVX2FMA
+            let flipped = ["blas-gemv256", "blas-gemv512"].contains(runner.label)
+            let wide = (["blas", "blas-vpshufb", "blas-own", "blas-int16", "blas-int8-gemv"].contains(runner.label)
+                        || flipped) && info.cpuHasAVX2FMA
+            // the one-vector float GEMV: 512-bit blocks by default where the units are full width, the other path
+            // under blas-gemv256 / blas-gemv512
+            XCTAssertEqual(gemv512, avx512 && (info.cpuHasFullWidth512 != flipped), what)
+            if flipped { XCTAssertEqual(runner.label == "blas-gemv512", gemv512, what) }
             XCTAssertEqual(avx2, runner.label != "blas-scalar" && info.cpuHasAVX2FMA, what)
             XCTAssertEqual(avx512, wide && info.cpuHasAVX512, what)
             XCTAssertEqual(vnni, wide && runner.label != "blas-own" && info.cpuHasVNNI, what)
@@ -102,5 +108,6 @@ final class HarnessSelfTests: XCTestCase {
         XCTAssertEqual(BLASBackend.gemmOverride, .auto, "the GEMM override must be off again after a blas-own run")
         XCTAssertTrue(BLASBackend.int8GEMM, "the 8-bit GEMM switch must be on again after a blas-int16 run")
         XCTAssertFalse(BLASBackend.int8GEMV, "the 8-bit GEMV switch must be off again after a blas-int8-gemv run")
+        XCTAssertNil(BLASBackend.floatGEMV512, "the float GEMV switch must be back on auto after a blas-gemv run")
     }
 }

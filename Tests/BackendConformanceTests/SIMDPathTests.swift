@@ -169,7 +169,13 @@ final class SIMDPathTests: XCTestCase {
         func cls(_ kind: OpKind, _ dtype: DType? = nil, rows: Int) -> KernelClass {
             b.kernelClass(for: OpDescriptor(kind, dtype: dtype), rows: rows)
         }
-        XCTAssertEqual(cls(.linear, .bf16, rows: 1), KernelClass(.fma256), "one vector stays on the AVX2 loop")
+        XCTAssertEqual(cls(.linear, .bf16, rows: 1), KernelClass(BLASBackend.usingFloatGEMV512 ? .fma512 : .fma256),
+                       "one vector: the 512-bit row blocks on full-width CPUs, else the AVX2 loop")
+        BLASBackend.floatGEMV512 = false
+        XCTAssertEqual(cls(.linear, .bf16, rows: 1), KernelClass(.fma256), "one vector held on the AVX2 loop")
+        BLASBackend.floatGEMV512 = true
+        XCTAssertEqual(cls(.linear, .bf16, rows: 1), KernelClass(.fma512), "one vector forced on the row blocks")
+        BLASBackend.floatGEMV512 = nil
         XCTAssertEqual(cls(.linear, .bf16, rows: 3), KernelClass(.fma512))
         BLASBackend.bf16DotProducts = false
         XCTAssertEqual(cls(.linear, .bf16, rows: 64), KernelClass(.fma512), "our GEMM, float32 microkernel")
