@@ -246,6 +246,17 @@ public enum MarkdownReporter {
                        + "\(Figures.percent(coverage)) | \(Figures.duration(ns: (1 - coverage) * r.stats.median)) | "
                        + "\(kind(r, "linear")) | \(kind(r, "moe")) |")
         }
+        // the same rows, linear split by weight shape
+        let shapes = Set(rows.flatMap { $0.opWeightGBps?.keys.filter { $0.hasPrefix("linear ") } ?? [] }).sorted()
+        guard !shapes.isEmpty else { return out }
+        out += ["", "Linear GB/s by weight shape (dtype in→out), same profiled reps:", "",
+                "| model | test | thr | round | " + shapes.map { $0.dropFirst("linear ".count) }.joined(separator: " | ")
+                    + " |",
+                "|---|---|---:|---:|" + String(repeating: "---:|", count: shapes.count)]
+        for r in rows {
+            out.append("| \(r.shape) | \(r.test) | \(r.threads) | \(r.round ?? 1) | "
+                       + shapes.map { kind(r, $0) }.joined(separator: " | ") + " |")
+        }
         return out
     }
 

@@ -16,6 +16,9 @@ public final class ProfilingBackend: Backend, InstructionClassReporting, @unchec
     /// reads the union of their experts) is absent.
     public private(set) var weightBytes: [OpKind: Double] = [:]
     private var unknownBytes: Set<OpKind> = []
+    /// Per linear weight shape ("bf16 2880→4096"): nanoseconds and weight bytes of its calls while recording, so a
+    /// matrix that streams slower than the others shows by name.
+    public private(set) var linearByShape: [String: (ns: Double, bytes: Double)] = [:]
 
     public init(_ inner: any Backend) { self.inner = inner }
 
@@ -24,14 +27,17 @@ public final class ProfilingBackend: Backend, InstructionClassReporting, @unchec
         nanoseconds = [:]
         weightBytes = [:]
         unknownBytes = []
+        linearByShape = [:]
     }
 
-    /// The GB/s at which each op kind streamed its weight bytes while recording (keys: `OpKind` raw values).
+    /// The GB/s at which each op kind streamed its weight bytes while recording (keys: `OpKind` raw values), and each
+    /// linear weight shape (keys "linear bf16 2880→4096").
     public var weightGBps: [String: Double] {
         var out: [String: Double] = [:]
         for (op, b) in weightBytes where !unknownBytes.contains(op) {
             if let ns = nanoseconds[op], ns > 0 { out[op.rawValue] = b / ns }
         }
+        for (shape, v) in linearByShape where v.ns > 0 { out["linear " + shape] = v.bytes / v.ns }
         return out
     }
 
@@ -62,7 +68,12 @@ public final class ProfilingBackend: Backend, InstructionClassReporting, @unchec
     public func supports(_ op: OpDescriptor) -> Bool { inner.supports(op) }
 
     public func linear(_ x: Tensor, weight: WeightTensor, bias: Tensor?, out: Tensor) throws {
+        guard recording else { return try inner.linear(x, weight: weight, bias: bias, out: out) }
+        let t0 = Timing.nowNs()
         try timed(.linear, bytes: Double(weight.storedBytes)) { try inner.linear(x, weight: weight, bias: bias, out: out) }
+        let key = "\(weight.dtype.rawValue) \(weight.inFeatures)→\(weight.outFeatures)"
+        let prior = linearByShape[key] ?? (0, 0)
+        linearByShape[key] = (prior.ns + Double(Timing.nowNs() - t0), prior.bytes + Double(weight.storedBytes))
     }
 
     public func rmsNorm(_ x: Tensor, weight: Tensor, eps: Float, out: Tensor) throws {

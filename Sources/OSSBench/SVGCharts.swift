@@ -96,7 +96,8 @@ public enum SVGCharts {
         }
     }
 
-    /// Log-log rooflines, one panel per thread count: arithmetic intensity (counted FLOP/byte) vs achieved GFLOP/s of
+    /// Log-log rooflines, one panel per thread count: arithmetic intensity (counted FLOPs per byte the cell is scored
+    /// on: in L2 and L3 the larger of its bytes read and written, from DRAM all) vs achieved GFLOP/s of
     /// every op cell at that thread count, under every measured ceiling: a horizontal line per instruction class (its
     /// peak in GOP/s; a kernel needing two byte products per multiply-add reaches half of it in counted FLOP/s) and
     /// a diagonal per memory tier (intensity × read bandwidth). Each point's tooltip names the ceiling it was scored
@@ -119,7 +120,13 @@ public enum SVGCharts {
         let peakValues = ceilings.flatMap { c in
             classes.compactMap { c.peak($0) } + (classes.isEmpty ? [c.fmaGFLOPS] : [])
         }
-        let intensities = ops.map(\.cost.intensity)
+        // A cell sits at the intensity it is scored on: counted FLOPs ÷ the bytes of its tier (in L2/L3 the larger
+        // of read and written, from DRAM all; see OpCost.limitingBytes), so a point on a diagonal is at 100%.
+        func intensity(_ r: BenchResult) -> Double {
+            let b = r.cost.limitingBytes(in: r.memoryTier ?? .dram)
+            return b > 0 ? r.cost.flops / b : r.cost.intensity
+        }
+        let intensities = ops.map(intensity)
         let perf = ops.map(\.gflops) + peakValues
         let x = ChartAxis(lo: (intensities.min() ?? 0.1) / 4, hi: (intensities.max() ?? 100) * 4,
                           pixelLo: 70, pixelHi: pw - 20, log: true)
@@ -137,7 +144,8 @@ public enum SVGCharts {
                 svg.line(x1: x.pixelLo, y1: y.pixel(v), x2: x.pixelHi, y2: y.pixel(v), stroke: "#eee")
                 svg.text(ChartAxis.label(v), x: x.pixelLo - 5, y: y.pixel(v) + 3, size: 10, anchor: "end")
             }
-            svg.text("arithmetic intensity (FLOP/byte, counted FLOPs ÷ fewest bytes)", x: (x.pixelLo + x.pixelHi) / 2,
+            svg.text("arithmetic intensity (FLOP/byte: counted FLOPs ÷ the bytes the cell is scored on)",
+                     x: (x.pixelLo + x.pixelHi) / 2,
                      y: y.pixelLo + 30, size: 11, anchor: "middle")
             svg.text("GFLOP/s", x: 18, y: (y.pixelLo + y.pixelHi) / 2, size: 11, anchor: "middle", rotate: -90)
             var labelY = oy + 30
@@ -165,7 +173,7 @@ public enum SVGCharts {
             }
             for r in ops where r.threads == c.threads {
                 let filled = r.bound == .compute
-                svg.circle(cx: x.pixel(r.cost.intensity), cy: y.pixel(r.gflops), r: 4,
+                svg.circle(cx: x.pixel(intensity(r)), cy: y.pixel(r.gflops), r: 4,
                            fill: filled ? color(r.backend) : "none", stroke: color(r.backend),
                            title: "\(r.test) \(r.dtype) \(r.shape) \(r.backend) t\(r.threads): "
                                + "\(Figures.number(r.gflops)) GFLOP/s, \(Figures.number(r.gbps)) GB/s, "

@@ -161,7 +161,8 @@ final class E2EBlockTests: XCTestCase {
         XCTAssertEqual(p.weightBytes[.linear], Double(2 * dense.storedBytes), "a linear reads its matrix once per call")
         let experts = Double(moe.gateUp.storedBytes + moe.down.storedBytes) / 8
         XCTAssertEqual(p.weightBytes[.moe], Double(moe.router.storedBytes) + 2 * experts, "router and top-2 experts")
-        XCTAssertEqual(Set(p.weightGBps.keys), ["linear", "moe"])
+        XCTAssertEqual(Set(p.weightGBps.keys), ["linear", "moe", "linear bf16 64→48"], "kinds, and linear by shape")
+        XCTAssertEqual(p.linearByShape["bf16 64→48"]?.bytes, Double(2 * dense.storedBytes))
         XCTAssertTrue(p.weightGBps.values.allSatisfy { $0 > 0 && $0.isFinite })
         XCTAssertGreaterThan(p.opNanoseconds, 0)
         p.recording = true
@@ -220,6 +221,8 @@ final class E2EBlockTests: XCTestCase {
         let profileRow = try XCTUnwrap(md.first { $0.hasPrefix("| tiny g=4 d=20 | tg4@d20 | blas | 1 | 1 |") })
         XCTAssertTrue(md.contains("### Where a decoded token's time goes"))
         XCTAssertEqual(profileRow.split(separator: "|").count, 9, String(profileRow))
+        XCTAssertTrue(md.contains { $0.hasPrefix("| model | test | thr | round | ") && $0.contains("→") },
+                      "linear by weight shape")
         // The depth's attention FLOPs: positions 20 … 27 for pp8@d20.
         XCTAssertEqual(pp[0].cost.flops, loaded.footprint.prefillCost(tokens: 8, depth: 20).flops)
         XCTAssertGreaterThan(pp[0].cost.flops, loaded.footprint.prefillCost(tokens: 8, depth: 0).flops)

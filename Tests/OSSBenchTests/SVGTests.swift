@@ -44,6 +44,32 @@ final class SVGTests: XCTestCase {
         XCTAssertEqual(c.counts["title"], c.counts["circle"])
     }
 
+    /// A cache-resident cell sits at the intensity it is scored on: its reads and write-backs counted once each way
+    /// (the larger of the two), so an in-place op in L3 moves right of the same op counted on all its bytes; from
+    /// DRAM every byte counts and the two points coincide.
+    func testRooflinePointsUseTheBytesTheCellIsScoredOn() throws {
+        var run = Fixtures.run()
+        let base = try XCTUnwrap(run.results.first { $0.suite == .ops && $0.cost.flops > 0 && $0.threads == 1 })
+        // The axis spans the points, so each case is measured against a second point at the plain intensity.
+        func offset(_ tier: MemoryTier, written: Double?) throws -> Double {
+            var r = base
+            r.memoryTier = tier
+            r.cost = OpCost(flops: base.cost.flops, bytes: base.cost.bytes, writtenBytes: written)
+            var plain = base
+            plain.memoryTier = .dram
+            run.results = [plain, r]
+            let svg = try XCTUnwrap(SVGCharts.roofline(run))
+            let xs = svg.components(separatedBy: "<circle ").dropFirst().compactMap { e in
+                e.range(of: "cx=\"").flatMap { Double(e[$0.upperBound...].prefix { $0 != "\"" }) }
+            }
+            XCTAssertEqual(xs.count, 2)
+            return xs[1] - xs[0]
+        }
+        XCTAssertEqual(try offset(.dram, written: base.cost.bytes / 2), 0, accuracy: 1e-9, "DRAM: all bytes count")
+        XCTAssertGreaterThan(try offset(.l3, written: base.cost.bytes / 2), 1, "L3 in place: half the bytes limit")
+        XCTAssertEqual(try offset(.l3, written: nil), 0, accuracy: 1e-9, "no written bytes: all bytes")
+    }
+
     func testEndToEndChartAndEscaping() throws {
         var run = Fixtures.run()
         let lastE2E = try XCTUnwrap(run.results.lastIndex { $0.suite == .e2e })
