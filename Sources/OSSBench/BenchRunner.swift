@@ -98,7 +98,7 @@ public final class BenchRunner {
         // understate the ceilings. Results are re-derived against the final ceilings.
         progress.log("roofline probes again (the better of the two is kept)…")
         roofline = try RooflineProbe.shared.measure(threads: c.threads, dramBytes: c.dramProbeBytes, refresh: true)
-        roofline = RooflineProbe.raisingDRAM(roofline, toReadsIn: results, minimumBytes: Double(c.dramProbeBytes) / 4)
+        roofline = RooflineProbe.raisingDRAM(roofline, toReadsIn: results)
         logCeilings(roofline)
         results = results.map { r in
             guard let ceiling = roofline.ceiling(threads: r.threads) else { return r }

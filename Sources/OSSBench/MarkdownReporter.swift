@@ -162,8 +162,8 @@ public enum MarkdownReporter {
                    + "whichever is faster)"
                    + (roofline.cacheProbeBytes.map { b in
                        b.keys.sorted().map { ", \(Figures.bytes(Double(b[$0] ?? 0))) per thread (\($0))" }.joined()
-                   } ?? "") + "; the DRAM figure is raised to the best long read the run took itself (e2e paired "
-                   + "reads, read rows of ≥ ¼ of the probe's size) where that is higher, and then names it"
+                   } ?? "") + "; the DRAM figure is raised to the best DRAM read the run took itself (e2e paired "
+                   + "reads, read rows whose working set lies beyond L3) where that is higher, and then names it"
                    + ". Widest probe: \(widest)-bit; the CPU \(cpu512 ? "has" : "lacks") AVX-512"
                    + (cpu512 && widest < 512 ? " — **the probes are narrower than the CPU**." : "."))
         out.append("Each cell is scored against the ceiling of the kernel class it ran (`ceiling` column: a class, "

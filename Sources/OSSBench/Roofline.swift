@@ -271,17 +271,19 @@ public final class RooflineProbe: @unchecked Sendable {
                        peaks: peaks, bandwidths: bandwidths, readKernels: kernels)
     }
 
-    /// `roofline` with each thread count's DRAM read raised to the best long streaming read the run took itself when
-    /// that is higher: e2e decode rows' paired reads (the probe's size, on huge pages) and `read` reference rows of at
-    /// least `minimumBytes`. This VM's bandwidth moves by up to 2× within minutes; a cell that ran in a faster phase
-    /// than both probes would otherwise read above 100% of its ceiling. The kernel note names the source.
-    static func raisingDRAM(_ roofline: Roofline, toReadsIn results: [BenchResult], minimumBytes: Double) -> Roofline {
+    /// `roofline` with each thread count's DRAM read raised to the best streaming read from DRAM the run took itself
+    /// when that is higher: e2e decode rows' paired reads (the probe's size, on huge pages) and `read` reference rows
+    /// whose working set lies beyond L3 (each rep another copy of the weights, however few bytes one call reads: the
+    /// probe itself takes 8 MiB bursts where they are faster). This VM's bandwidth moves by up to 2× within minutes; a
+    /// read row or cell that ran in a faster phase than both probes would otherwise read above 100% of its ceiling
+    /// (in one make bench on the Zen 5: a 4.4 MB read row at 110%). The kernel note names the source.
+    static func raisingDRAM(_ roofline: Roofline, toReadsIn results: [BenchResult]) -> Roofline {
         var out = roofline
         for i in out.ceilings.indices {
             let t = out.ceilings[i].threads
             let rows = results.filter { $0.threads == t }
             let paired = rows.compactMap(\.pairedReadGBps).max() ?? 0
-            let reads = rows.filter { $0.backend == "read" && $0.cost.bytes >= minimumBytes }.map(\.gbps).max() ?? 0
+            let reads = rows.filter { $0.backend == "read" && ($0.memoryTier ?? .dram) == .dram }.map(\.gbps).max() ?? 0
             let best = max(paired, reads)
             guard best > out.ceilings[i].dramGBps else { continue }
             let dram = MemoryTier.dram.rawValue

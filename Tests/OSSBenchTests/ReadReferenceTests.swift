@@ -109,32 +109,36 @@ final class ReadReferenceTests: XCTestCase {
         XCTAssertNil(BenchRunner.pairedRatio([], [1]))
     }
 
-    /// A run's own long reads raise the DRAM ceiling of their thread count when they beat the probe (a paired read of
-    /// 60 GB/s at 2 threads over the probe's 35), and the source is named; short read rows (here 29 MB) never do.
-    func testDRAMCeilingRisesToTheRunsOwnLongReads() {
+    /// A run's own reads from DRAM raise the DRAM ceiling of their thread count when they beat the probe (a paired
+    /// read of 60 GB/s at 2 threads over the probe's 35, then a read row), and the source is named; a read row whose
+    /// working set stays in L3 never does.
+    func testDRAMCeilingRisesToTheRunsOwnDRAMReads() {
         var run = Fixtures.run()
         let e2e = run.results.firstIndex { $0.suite == .e2e && $0.threads == 2 }!
         run.results[e2e].pairedReadGBps = 60
-        var short = run.results[e2e]
-        short.backend = "read"
-        short.gbps = 90
-        short.cost = OpCost(flops: 0, bytes: 29e6)
-        run.results.append(short)
+        var cached = run.results[e2e]
+        cached.backend = "read"
+        cached.gbps = 200
+        cached.cost = OpCost(flops: 0, bytes: 29e6)
+        cached.memoryTier = .l3
+        run.results.append(cached)
         let roofline = Roofline(ceilings: Fixtures.ceilings.map { c in
             var c = c
             c.bandwidths = ["dram": c.dramGBps]
             c.readKernels = ["dram": "256-bit"]
             return c
         }, dramProbeBytes: 1 << 30, fmaIterations: 1)
-        let raised = RooflineProbe.raisingDRAM(roofline, toReadsIn: run.results, minimumBytes: Double(1 << 28))
+        let raised = RooflineProbe.raisingDRAM(roofline, toReadsIn: run.results)
         XCTAssertEqual(raised.ceilings[0], roofline.ceilings[0], "1 thread: no read above its probe")
         XCTAssertEqual(raised.ceilings[1].dramGBps, 60)
         XCTAssertEqual(raised.ceilings[1].bandwidths?["dram"], 60)
         XCTAssertEqual(raised.ceilings[1].readKernels?["dram"], "a paired read of the run")
-        var long = short
-        long.cost = OpCost(flops: 0, bytes: 1.16e9)
-        run.results.append(long)
-        let byRow = RooflineProbe.raisingDRAM(roofline, toReadsIn: run.results, minimumBytes: Double(1 << 28))
+        var fromDRAM = cached
+        fromDRAM.gbps = 90
+        fromDRAM.cost = OpCost(flops: 0, bytes: 4.4e6)
+        fromDRAM.memoryTier = .dram
+        run.results.append(fromDRAM)
+        let byRow = RooflineProbe.raisingDRAM(roofline, toReadsIn: run.results)
         XCTAssertEqual(byRow.ceilings[1].dramGBps, 90)
         XCTAssertEqual(byRow.ceilings[1].readKernels?["dram"], "a read row of the run")
     }
