@@ -122,10 +122,11 @@ public final class BenchRunner {
         let longest = max(c.prompts.max() ?? 1, c.gens.max() ?? 1)
         let context = (c.depths.max() ?? 0) + longest + 1
         // Rewinding to the depth after each rep needs sliding layers to keep `longest` more ring rows.
-        func load(_ b: any Backend, residency: WeightResidency) throws -> LoadedModel {
+        func load(_ b: any Backend, residency: WeightResidency, stored: Bool = false) throws -> LoadedModel {
             let options = ModelLoadOptions(backend: b, contextLength: context,
                                            prefillChunk: min(max(c.prompts.max() ?? 512, 1), 2048),
-                                           rewindRows: longest, residency: residency, requantize: c.requantize)
+                                           rewindRows: longest, residency: residency,
+                                           requantize: stored ? nil : c.requantize)
             do { return try ModelLoader.load(path: url.path, options: options) } catch let e as BenchError { throw e } catch {
                 throw BenchError.model("cannot load \(url.path): \(error)")
             }
@@ -185,7 +186,11 @@ public final class BenchRunner {
                 }
             }
             pairedRead = nil
-            if let peer = c.peer, let cost = lastCost {
+            if let peer = c.peer, var cost = lastCost {
+                // The peer reads the weights as stored (its GGUF form): with --requant our footprint is not its own.
+                if c.requantize != nil, let kind = c.backends.first {
+                    cost = try load(try backend(kind, 1), residency: .mmap, stored: true).footprint
+                }
                 settle("peer")
                 progress.begin("e2e \(label) peer \(PeerBenchmark.llamaCppName)" + (c.rounds > 1 ? " round \(round)" : ""))
                 func peerRows(prompts: [Int], gens: [Int], threads: [Int]) throws -> [BenchResult] {

@@ -123,6 +123,17 @@ final class E2EBlockTests: XCTestCase {
         let ours = md.filter { $0.hasPrefix("| tg2 |") && $0.contains("| blas |") }
         XCTAssertEqual(ours.count, 2)
         for row in ours { XCTAssertTrue(row.contains("× (at equal read ") && row.hasSuffix("×) |"), String(row)) }
+
+        // With --requant our dense matrices shrink; the peer still reads the weights as stored, and its rows count
+        // those bytes, not ours.
+        c.requantize = .q8_0
+        c.threads = [1]
+        let requantized = try BenchRunner(configuration: c, quiet: true).run(command: ["test"])
+        let stored = try XCTUnwrap(peer.first { $0.op == "decode" }).cost.bytes
+        let oursRQ = try XCTUnwrap(requantized.results.first { $0.op == "decode" && $0.backend == "blas" })
+        let peerRQ = try XCTUnwrap(requantized.results.first { $0.op == "decode" && $0.backend == PeerBenchmark.llamaCppName })
+        XCTAssertLessThan(oursRQ.cost.bytes, stored, "q8_0 moves fewer bytes than the stored dense matrices")
+        XCTAssertEqual(peerRQ.cost.bytes, stored, "the peer's bytes per token are those of the stored weights")
     }
 
     func testProfilerTimesOnlyWhileRecording() throws {
