@@ -41,12 +41,15 @@ let package = Package(
         .target(name: "OSSCore", swiftSettings: cpuTarget),
         .target(name: "SwiftBackend", dependencies: ["OSSCore"], swiftSettings: cpuTarget),
         .target(name: "BLASBackend", dependencies: ["OSSCore", "CKernels"], swiftSettings: cpuTarget),
-        .target(name: "OSSBackends", dependencies: ["OSSCore", "SwiftBackend", "BLASBackend"], swiftSettings: cpuTarget),
+        .target(
+            name: "OSSBackends", dependencies: ["OSSCore", "SwiftBackend", "BLASBackend"], swiftSettings: cpuTarget),
         .target(name: "OSSFormats", dependencies: ["OSSCore"], swiftSettings: cpuTarget),
-        .target(name: "OSSTokenizer", dependencies: ["OSSCore"], resources: [.copy("Resources")], swiftSettings: cpuTarget),
+        .target(
+            name: "OSSTokenizer", dependencies: ["OSSCore"], resources: [.copy("Resources")], swiftSettings: cpuTarget),
         .target(name: "OSSModel", dependencies: ["OSSCore", "OSSFormats", "OSSTokenizer"], swiftSettings: cpuTarget),
-        .target(name: "OSSBench", dependencies: ["OSSCore", "OSSBackends", "OSSFormats", "OSSModel", "CKernels"],
-                swiftSettings: cpuTarget),
+        .target(
+            name: "OSSBench", dependencies: ["OSSCore", "OSSBackends", "OSSFormats", "OSSModel", "CKernels"],
+            swiftSettings: cpuTarget),
         .target(
             name: "OSSServer",
             dependencies: [
@@ -71,15 +74,19 @@ let package = Package(
         // C ABI (`@_cdecl` functions) over the model and backends; its header is the module SwiftOSSABI.
         .target(
             name: "SwiftOSSC",
-            dependencies: ["OSSCore", "OSSBackends", "OSSFormats", "OSSTokenizer", "OSSModel", "SwiftOSSABI", "BLASBackend"],
+            dependencies: [
+                "OSSCore", "OSSBackends", "OSSFormats", "OSSTokenizer", "OSSModel", "SwiftOSSABI", "BLASBackend",
+            ],
             swiftSettings: cpuTarget),
 
         // Fuzz targets: each parser's properties (Sources/OSSFuzz), shared by libFuzzer (`make fuzz`) and the replay
         // of the committed corpus and regression inputs in `make test` (FuzzRegressionTests).
         .target(
             name: "OSSFuzz",
-            dependencies: ["OSSCore", "OSSFormats", "OSSTokenizer", "OSSModel", "OSSServer", "SwiftBackend",
-                           "FuzzSupport"],
+            dependencies: [
+                "OSSCore", "OSSFormats", "OSSTokenizer", "OSSModel", "OSSServer", "SwiftBackend",
+                "FuzzSupport",
+            ],
             swiftSettings: cpuTarget),
         .executableTarget(name: "oss-fuzz", dependencies: ["OSSFuzz"], swiftSettings: cpuTarget),
 
@@ -106,7 +113,9 @@ let package = Package(
         .testTarget(name: "OSSTokenizerTests", dependencies: ["OSSCore", "OSSTokenizer"], swiftSettings: cpuTarget),
         .testTarget(
             name: "OSSModelTests",
-            dependencies: ["OSSCore", "OSSFormats", "OSSModel", "OSSBackends", "OSSTokenizer", "SwiftBackend", "BLASBackend"],
+            dependencies: [
+                "OSSCore", "OSSFormats", "OSSModel", "OSSBackends", "OSSTokenizer", "SwiftBackend", "BLASBackend",
+            ],
             swiftSettings: cpuTarget),
         .testTarget(
             name: "OSSServerTests",
@@ -118,7 +127,8 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: cpuTarget),
-        .testTarget(name: "OSSBenchTests", dependencies: ["OSSBench", "OSSCore", "OSSBackends"], swiftSettings: cpuTarget),
+        .testTarget(
+            name: "OSSBenchTests", dependencies: ["OSSBench", "OSSCore", "OSSBackends"], swiftSettings: cpuTarget),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["OSSFuzz"], swiftSettings: cpuTarget),
     ]
 )

@@ -5,8 +5,9 @@ extension BLASBackend {
     /// gpt-oss clamped SwiGLU on interleaved `gateUp[T, 2I]` → `out[T, I]`.
     public func swiglu(_ gateUp: Tensor, limit: Float, alpha: Float, out: Tensor) throws {
         try OpValidation.swiglu(gateUp, out)
-        ck_swiglu(gateUp.pointer, Int64(gateUp.rows), Int64(out.columns), limit, alpha, out.pointer,
-                  Int32(clamping: threads))
+        ck_swiglu(
+            gateUp.pointer, Int64(gateUp.rows), Int64(out.columns), limit, alpha, out.pointer,
+            Int32(clamping: threads))
     }
 
     /// `out = silu(gate) · up`; `out` may alias either input.

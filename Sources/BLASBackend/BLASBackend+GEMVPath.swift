@@ -23,8 +23,10 @@ extension BLASBackend {
     public static func selectGEMVPath(_ path: GEMVPath) throws {
         func require(_ has: Bool, _ what: String) throws {
             guard has else {
-                throw BackendError.unsupported(op: "linear", detail: "GEMV path \(path.rawValue) needs \(what), "
-                                               + "which this CPU lacks or --simd avx2 holds off")
+                throw BackendError.unsupported(
+                    op: "linear",
+                    detail: "GEMV path \(path.rawValue) needs \(what), "
+                        + "which this CPU lacks or --simd avx2 holds off")
             }
         }
         switch path {

@@ -5,7 +5,8 @@ extension BLASBackend {
     /// Row-wise RMSNorm; `out` may be `x`.
     public func rmsNorm(_ x: Tensor, weight: Tensor, eps: Float, out: Tensor) throws {
         try OpValidation.rmsNorm(x, weight, out)
-        ck_rms_norm(x.pointer, weight.pointer, eps, Int64(x.rows), Int64(x.columns), out.pointer, Int32(clamping: threads))
+        ck_rms_norm(
+            x.pointer, weight.pointer, eps, Int64(x.rows), Int64(x.columns), out.pointer, Int32(clamping: threads))
     }
 
     /// Row-wise softmax; `out` may be `x`.

@@ -88,9 +88,10 @@ public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
             usingInt8GEMMKernels: ck_vnni_enabled() != 0 && ck_int8_gemm_enabled() != 0,
             usingInt8GEMVKernels: ck_vnni_enabled() != 0 && ck_int8_gemv_enabled() != 0,
             usingFloatGEMV512: ck_float_gemv_512_enabled() != 0,
-            gemmPaths: Dictionary(uniqueKeysWithValues: DType.allCases.map {
-                ($0.rawValue, GEMMPath(code: ck_gemm_path_for(nil, $0.ckDType)).rawValue)
-            }))
+            gemmPaths: Dictionary(
+                uniqueKeysWithValues: DType.allCases.map {
+                    ($0.rawValue, GEMMPath(code: ck_gemm_path_for(nil, $0.ckDType)).rawValue)
+                }))
     }
 
     /// The instruction paths the C kernels take now, e.g. "AVX-512 float kernels (T = 1 GEMV 512-bit 4-row blocks); MXFP4 GEMV AVX512-VNNI+VBMI (with
@@ -99,10 +100,12 @@ public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
     /// cblas for f32".
     public var kernelPaths: String {
         guard usingAVX2Kernels else { return "portable scalar" }
-        let float = usingAVX512Kernels
+        let float =
+            usingAVX512Kernels
             ? "AVX-512 float kernels (T = 1 GEMV \(usingFloatGEMV512 ? "512-bit 4-row blocks" : "256-bit rows"))"
             : "AVX2+FMA+F16C float kernels"
-        let mxfp4 = (usingVBMIKernels ? "AVX512-VNNI+VBMI" : usingVNNIKernels ? "AVX512-VNNI vpshufb" : "AVX2 vpmaddubsw")
+        let mxfp4 =
+            (usingVBMIKernels ? "AVX512-VNNI+VBMI" : usingVNNIKernels ? "AVX512-VNNI vpshufb" : "AVX2 vpmaddubsw")
             + (usingInt8GEMVKernels ? " int8" : "")
         var gemm: [String] = []
         for path in [GEMMPath.own, .cblas] {
@@ -113,7 +116,8 @@ public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
                 notes.append("bf16 vdpbf16ps")
             }
             if path == .own && usingVNNIKernels {
-                notes.append(usingInt8GEMMKernels ? "MXFP4, Q4_0…Q6_K int8 vpdpbusd" : "MXFP4, Q4_0…Q6_K int16 vpdpwssd")
+                notes.append(
+                    usingInt8GEMMKernels ? "MXFP4, Q4_0…Q6_K int8 vpdpbusd" : "MXFP4, Q4_0…Q6_K int16 vpdpwssd")
             }
             let extra = notes.isEmpty ? "" : " (\(notes.joined(separator: "; ")))"
             gemm.append("\(path.rawValue)\(extra) for \(dtypes.joined(separator: ", "))")

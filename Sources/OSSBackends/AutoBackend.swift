@@ -1,6 +1,6 @@
+import BLASBackend
 import OSSCore
 import SwiftBackend
-import BLASBackend
 
 /// Routes every op to the faster of `SwiftBackend` and `BLASBackend` according to a `TuningProfile`
 /// (per op, per weight dtype and per number of rows T), and gives the BLAS member the profile's GEMM path per dtype
@@ -46,8 +46,11 @@ public final class AutoBackend: Backend, @unchecked Sendable {
         try route(.rope, tokens: x.rows).rope(x, heads: heads, firstPosition: firstPosition, table: table, style: style)
     }
 
-    public func attention(q: Tensor, keys: Tensor, values: Tensor, sinks: Tensor?, params: AttentionParams, out: Tensor) throws {
-        try route(.attention, tokens: q.rows).attention(q: q, keys: keys, values: values, sinks: sinks, params: params, out: out)
+    public func attention(q: Tensor, keys: Tensor, values: Tensor, sinks: Tensor?, params: AttentionParams, out: Tensor)
+        throws
+    {
+        try route(.attention, tokens: q.rows).attention(
+            q: q, keys: keys, values: values, sinks: sinks, params: params, out: out)
     }
 
     public func softmax(_ x: Tensor, out: Tensor) throws {

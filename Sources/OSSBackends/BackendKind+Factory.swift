@@ -1,6 +1,6 @@
+import BLASBackend
 import OSSCore
 import SwiftBackend
-import BLASBackend
 
 extension BackendKind {
     /// Most threads a backend may run: each thread costs a worker (and scratch buffers) at creation, so a count from

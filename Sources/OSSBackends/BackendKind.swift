@@ -1,6 +1,6 @@
+import BLASBackend
 import OSSCore
 import SwiftBackend
-import BLASBackend
 
 /// The built-in backends, selectable with one argument (`--backend swift|blas|auto`).
 public enum BackendKind: String, CaseIterable, Sendable, Codable {
@@ -15,7 +15,8 @@ public enum BackendKind: String, CaseIterable, Sendable, Codable {
     public static func parse(_ name: String) throws -> BackendKind {
         guard let k = BackendKind(rawValue: name.lowercased()) else {
             throw BackendError.invalidArgument(
-                op: "backend", detail: "unknown backend '\(name)' (choose from \(allCases.map(\.rawValue).joined(separator: ", ")))")
+                op: "backend",
+                detail: "unknown backend '\(name)' (choose from \(allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         return k
     }

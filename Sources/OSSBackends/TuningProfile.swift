@@ -7,7 +7,10 @@ public struct RouteRule: Codable, Sendable, Equatable {
     /// Smallest T (rows of the op's input) this rule applies to.
     public var minTokens: Int
     public var backend: BackendKind
-    public init(minTokens: Int, backend: BackendKind) { self.minTokens = minTokens; self.backend = backend }
+    public init(minTokens: Int, backend: BackendKind) {
+        self.minTokens = minTokens
+        self.backend = backend
+    }
 }
 
 /// A machine's measured routing and thread choices, written by `oss tune` and read by `AutoBackend`.
@@ -43,15 +46,23 @@ public struct TuningProfile: Codable, Sendable, Equatable {
     /// model of `oss tune --model` (its label).
     public var threadsMeasuredOn: String?
 
-    public init(schema: Int = 1, cpuModel: String, created: String, threads: Int, routes: [String: [RouteRule]],
-                fallback: BackendKind, bestThreads: [String: Int] = [:], crossovers: [String: Int] = [:],
-                gemmPaths: [String: GEMMPath]? = nil, prefillThreads: Int? = nil, decodeThreads: Int? = nil,
-                threadsMeasuredOn: String? = nil) {
-        self.schema = schema; self.cpuModel = cpuModel; self.created = created; self.threads = threads
+    public init(
+        schema: Int = 1, cpuModel: String, created: String, threads: Int, routes: [String: [RouteRule]],
+        fallback: BackendKind, bestThreads: [String: Int] = [:], crossovers: [String: Int] = [:],
+        gemmPaths: [String: GEMMPath]? = nil, prefillThreads: Int? = nil, decodeThreads: Int? = nil,
+        threadsMeasuredOn: String? = nil
+    ) {
+        self.schema = schema
+        self.cpuModel = cpuModel
+        self.created = created
+        self.threads = threads
         self.routes = routes.mapValues { $0.sorted { $0.minTokens < $1.minTokens } }
-        self.fallback = fallback; self.bestThreads = bestThreads; self.crossovers = crossovers
+        self.fallback = fallback
+        self.bestThreads = bestThreads
+        self.crossovers = crossovers
         self.gemmPaths = gemmPaths
-        self.prefillThreads = prefillThreads; self.decodeThreads = decodeThreads
+        self.prefillThreads = prefillThreads
+        self.decodeThreads = decodeThreads
         self.threadsMeasuredOn = threadsMeasuredOn
     }
 

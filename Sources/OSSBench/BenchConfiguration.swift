@@ -42,21 +42,34 @@ public struct BenchConfiguration: Sendable {
     /// e2e: dense float matrices converted to this dtype at load (`--requant`), nil to keep stored dtypes.
     public var requantize: DType?
 
-    public init(backends: [BackendKind], threads: [Int], suites: [BenchSuite], opSpecs: [OpSpec], prompts: [Int],
-                gens: [Int], model: String, reps: Int, e2eReps: Int, warmup: Int, cellBudgetSeconds: Double = 3,
-                includeDirect: Bool = true, dramProbeBytes: Int = RooflineProbe.defaultDRAMBytes, profile: TuningProfile? = nil) {
-        self.backends = backends; self.threads = threads; self.suites = suites; self.opSpecs = opSpecs
-        self.prompts = prompts; self.gens = gens; self.model = model; self.reps = reps; self.e2eReps = e2eReps
-        self.warmup = warmup; self.cellBudgetSeconds = cellBudgetSeconds; self.includeDirect = includeDirect
-        self.dramProbeBytes = dramProbeBytes; self.profile = profile
+    public init(
+        backends: [BackendKind], threads: [Int], suites: [BenchSuite], opSpecs: [OpSpec], prompts: [Int],
+        gens: [Int], model: String, reps: Int, e2eReps: Int, warmup: Int, cellBudgetSeconds: Double = 3,
+        includeDirect: Bool = true, dramProbeBytes: Int = RooflineProbe.defaultDRAMBytes, profile: TuningProfile? = nil
+    ) {
+        self.backends = backends
+        self.threads = threads
+        self.suites = suites
+        self.opSpecs = opSpecs
+        self.prompts = prompts
+        self.gens = gens
+        self.model = model
+        self.reps = reps
+        self.e2eReps = e2eReps
+        self.warmup = warmup
+        self.cellBudgetSeconds = cellBudgetSeconds
+        self.includeDirect = includeDirect
+        self.dramProbeBytes = dramProbeBytes
+        self.profile = profile
     }
 
     /// The `make bench` matrix: swift and blas, threads 1…cores, `OpsSuite.defaultSpecs()` with cblas and read
     /// reference rows, e2e pp512 and tg128 on the `mini` preset; 10 reps per op cell, 3 per e2e test, 1 warm-up.
     public static func defaultMatrix(cores: Int = ProcessInfo.processInfo.activeProcessorCount) -> BenchConfiguration {
-        BenchConfiguration(backends: [.swift, .blas], threads: Array(1...max(1, cores)), suites: [.ops, .e2e],
-                           opSpecs: OpsSuite.defaultSpecs(), prompts: [512], gens: [128], model: "mini",
-                           reps: 10, e2eReps: 3, warmup: 1)
+        BenchConfiguration(
+            backends: [.swift, .blas], threads: Array(1...max(1, cores)), suites: [.ops, .e2e],
+            opSpecs: OpsSuite.defaultSpecs(), prompts: [512], gens: [128], model: "mini",
+            reps: 10, e2eReps: 3, warmup: 1)
     }
 
     /// Number of cells the run will measure (for progress and ETA).
@@ -66,8 +79,8 @@ public struct BenchConfiguration: Sendable {
             n += opSpecs.count * backends.count * threads.count
             if includeDirect {
                 let linear = opSpecs.filter { $0.family.linearShape != nil }
-                n += linear.filter { $0.dtype == .f32 }.count * threads.count        // cblas
-                n += linear.filter { $0.tokens == 1 }.count * threads.count          // read
+                n += linear.filter { $0.dtype == .f32 }.count * threads.count  // cblas
+                n += linear.filter { $0.tokens == 1 }.count * threads.count  // read
             }
         }
         if suites.contains(.e2e) { n += rounds * (backends.count * threads.count + (peer == nil ? 0 : 1)) }

@@ -13,11 +13,11 @@ public enum BenchError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .invalidParameter(name, value, reason): return "--\(name) '\(value)': \(reason)"
-        case let .invalidResults(file, reason): return "\(file): \(reason)"
-        case let .model(reason): return "model: \(reason)"
-        case let .measurement(cell, reason): return "\(cell): \(reason)"
-        case let .io(path, reason): return "\(path): \(reason)"
+        case .invalidParameter(let name, let value, let reason): return "--\(name) '\(value)': \(reason)"
+        case .invalidResults(let file, let reason): return "\(file): \(reason)"
+        case .model(let reason): return "model: \(reason)"
+        case .measurement(let cell, let reason): return "\(cell): \(reason)"
+        case .io(let path, let reason): return "\(path): \(reason)"
         }
     }
 }

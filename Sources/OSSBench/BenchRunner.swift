@@ -21,7 +21,9 @@ public final class BenchRunner {
     /// Measures everything and returns the run (nothing is written here; see `ResultsDirectory`).
     public func run(command: [String]) throws -> BenchRun {
         let c = configuration
-        progress.log("roofline probes: instruction-class peaks and DRAM/L3/L2 read bandwidth (\(Figures.bytes(Double(c.dramProbeBytes)))) at threads \(c.threads.map(String.init).joined(separator: ","))…")
+        progress.log(
+            "roofline probes: instruction-class peaks and DRAM/L3/L2 read bandwidth (\(Figures.bytes(Double(c.dramProbeBytes)))) at threads \(c.threads.map(String.init).joined(separator: ","))…"
+        )
         var roofline = try RooflineProbe.shared.measure(threads: c.threads, dramBytes: c.dramProbeBytes)
         logCeilings(roofline)
         var backends: [String: any Backend] = [:]
@@ -64,9 +66,10 @@ public final class BenchRunner {
                         let samples = try measure(spec, backend: kind.rawValue, prelude: prelude) { i in
                             try prepared.body(b, i)
                         }
-                        var cell = result(prepared, backend: kind.rawValue, threads: t, samples: samples,
-                                          cost: prepared.cost, ceiling: ceiling,
-                                          kernels: (b as? any InstructionClassReporting).map(prepared.shares))
+                        var cell = result(
+                            prepared, backend: kind.rawValue, threads: t, samples: samples,
+                            cost: prepared.cost, ceiling: ceiling,
+                            kernels: (b as? any InstructionClassReporting).map(prepared.shares))
                         if read != nil { cell.readRatio = Self.pairedRatio(readNs, samples) }
                         results.append(cell)
                         progress.end()
@@ -83,9 +86,11 @@ public final class BenchRunner {
                         settle(reference.runtime)
                         progress.begin("\(spec) \(reference.name) \(t)t")
                         let samples = try measure(spec, backend: reference.name) { i in try reference.run(t, i) }
-                        results.append(result(prepared, backend: reference.name, threads: t, samples: samples,
-                                              cost: reference.cost, ceiling: ceiling, workingSet: reference.workingSet,
-                                              kernels: reference.kernel.map { [KernelShare($0, flops: reference.cost.flops)] }))
+                        results.append(
+                            result(
+                                prepared, backend: reference.name, threads: t, samples: samples,
+                                cost: reference.cost, ceiling: ceiling, workingSet: reference.workingSet,
+                                kernels: reference.kernel.map { [KernelShare($0, flops: reference.cost.flops)] }))
                         progress.end()
                     }
                 }
@@ -108,26 +113,32 @@ public final class BenchRunner {
             progress.log("warning: above 105% of its ceiling (a wrong ceiling or count?): \(line)")
         }
         progress.finish()
-        let header = RunHeader(runID: ResultsDirectory.runID(machine: machine), machine: machine, roofline: roofline,
-                               command: command)
+        let header = RunHeader(
+            runID: ResultsDirectory.runID(machine: machine), machine: machine, roofline: roofline,
+            command: command)
         return BenchRun(header: header, results: results)
     }
 
     /// The e2e block: the cold start once (if asked), then per round every backend × thread count at every depth,
     /// then the peer on the same weights.
-    private func runE2E(roofline: Roofline, backend: (BackendKind, Int) throws -> any Backend,
-                        settle: (String) -> Void) throws -> [BenchResult] {
+    private func runE2E(
+        roofline: Roofline, backend: (BackendKind, Int) throws -> any Backend,
+        settle: (String) -> Void
+    ) throws -> [BenchResult] {
         let c = configuration
         let (url, label) = try E2ESuite.resolveModel(c.model) { self.progress.log($0) }
         let longest = max(c.prompts.max() ?? 1, c.gens.max() ?? 1)
         let context = (c.depths.max() ?? 0) + longest + 1
         // Rewinding to the depth after each rep needs sliding layers to keep `longest` more ring rows.
         func load(_ b: any Backend, residency: WeightResidency, stored: Bool = false) throws -> LoadedModel {
-            let options = ModelLoadOptions(backend: b, contextLength: context,
-                                           prefillChunk: min(max(c.prompts.max() ?? 512, 1), 2048),
-                                           rewindRows: longest, residency: residency,
-                                           requantize: stored ? nil : c.requantize)
-            do { return try ModelLoader.load(path: url.path, options: options) } catch let e as BenchError { throw e } catch {
+            let options = ModelLoadOptions(
+                backend: b, contextLength: context,
+                prefillChunk: min(max(c.prompts.max() ?? 512, 1), 2048),
+                rewindRows: longest, residency: residency,
+                requantize: stored ? nil : c.requantize)
+            do { return try ModelLoader.load(path: url.path, options: options) } catch let e as BenchError {
+                throw e
+            } catch {
                 throw BenchError.model("cannot load \(url.path): \(error)")
             }
         }
@@ -138,27 +149,33 @@ public final class BenchRunner {
             // held through our cells only: a peer loads its own copy of the weights
             var pairedRead: PairedRead? = c.gens.isEmpty ? nil : try PairedRead(bytes: c.dramProbeBytes)
             if let share = pairedRead?.hugePageFraction {
-                progress.log("paired read: \(Figures.percent(share)) of its \(Figures.bytes(Double(c.dramProbeBytes))) on 2 MiB pages")
+                progress.log(
+                    "paired read: \(Figures.percent(share)) of its \(Figures.bytes(Double(c.dramProbeBytes))) on 2 MiB pages"
+                )
             }
             for kind in c.backends {
                 for t in c.threads {
                     guard let ceiling = roofline.ceiling(threads: t) else { continue }
                     settle(kind.rawValue)
-                    progress.begin("e2e \(label) pp\(c.prompts.map(String.init).joined(separator: ",")) "
-                                   + "tg\(c.gens.map(String.init).joined(separator: ","))"
-                                   + (c.depths == [0] ? "" : " d\(c.depths.map(String.init).joined(separator: ","))")
-                                   + " \(kind.rawValue) \(t)t" + (c.rounds > 1 ? " round \(round)" : ""))
+                    progress.begin(
+                        "e2e \(label) pp\(c.prompts.map(String.init).joined(separator: ",")) "
+                            + "tg\(c.gens.map(String.init).joined(separator: ","))"
+                            + (c.depths == [0] ? "" : " d\(c.depths.map(String.init).joined(separator: ","))")
+                            + " \(kind.rawValue) \(t)t" + (c.rounds > 1 ? " round \(round)" : ""))
                     let profiler = ProfilingBackend(try backend(kind, t))
                     var startup: [BenchResult] = []
                     var model: LoadedModel
                     if cold {
                         cold = false
-                        (model, startup) = try coldStart(load: { try load(profiler, residency: .mmap) }, url: url,
-                                                         label: label, backend: kind.rawValue, threads: t,
-                                                         ceiling: ceiling)
+                        (model, startup) = try coldStart(
+                            load: { try load(profiler, residency: .mmap) }, url: url,
+                            label: label, backend: kind.rawValue, threads: t,
+                            ceiling: ceiling)
                         if c.residency.copies || c.residency == .mlock {
-                            model = try timedLoad(into: &startup, residency: c.residency, label: label,
-                                                  backend: kind.rawValue, threads: t, ceiling: ceiling) {
+                            model = try timedLoad(
+                                into: &startup, residency: c.residency, label: label,
+                                backend: kind.rawValue, threads: t, ceiling: ceiling
+                            ) {
                                 try load(profiler, residency: c.residency)
                             }
                         }
@@ -170,15 +187,17 @@ public final class BenchRunner {
                     let weightTier = tier(cost.totalWeightBytes, t)
                     var rows = startup
                     for depth in c.depths {
-                        rows += try E2ESuite.prefill(loaded: model, profiler: profiler, prompts: c.prompts,
-                                                     depth: depth, label: label, backend: kind.rawValue, threads: t,
-                                                     reps: c.e2eReps, warmup: c.warmup, ceiling: ceiling,
-                                                     tier: weightTier, budget: 4 * c.cellBudgetSeconds)
-                        rows += try E2ESuite.decode(loaded: model, profiler: profiler, gens: c.gens,
-                                                    depth: depth, label: label, backend: kind.rawValue, threads: t,
-                                                    reps: c.e2eReps, warmup: c.warmup, ceiling: ceiling,
-                                                    tier: weightTier, budget: 4 * c.cellBudgetSeconds,
-                                                    pairedRead: pairedRead)
+                        rows += try E2ESuite.prefill(
+                            loaded: model, profiler: profiler, prompts: c.prompts,
+                            depth: depth, label: label, backend: kind.rawValue, threads: t,
+                            reps: c.e2eReps, warmup: c.warmup, ceiling: ceiling,
+                            tier: weightTier, budget: 4 * c.cellBudgetSeconds)
+                        rows += try E2ESuite.decode(
+                            loaded: model, profiler: profiler, gens: c.gens,
+                            depth: depth, label: label, backend: kind.rawValue, threads: t,
+                            reps: c.e2eReps, warmup: c.warmup, ceiling: ceiling,
+                            tier: weightTier, budget: 4 * c.cellBudgetSeconds,
+                            pairedRead: pairedRead)
                     }
                     if c.rounds > 1 { for i in rows.indices { rows[i].round = round } }
                     results += rows
@@ -192,11 +211,14 @@ public final class BenchRunner {
                     cost = try load(try backend(kind, 1), residency: .mmap, stored: true).footprint
                 }
                 settle("peer")
-                progress.begin("e2e \(label) peer \(PeerBenchmark.llamaCppName)" + (c.rounds > 1 ? " round \(round)" : ""))
+                progress.begin(
+                    "e2e \(label) peer \(PeerBenchmark.llamaCppName)" + (c.rounds > 1 ? " round \(round)" : ""))
                 func peerRows(prompts: [Int], gens: [Int], threads: [Int]) throws -> [BenchResult] {
-                    try peer.run(prompts: prompts, gens: gens, depths: c.depths, threads: threads, reps: c.e2eReps,
-                                 label: label, cost: cost, tier: tier(cost.totalWeightBytes, c.threads.max() ?? 1),
-                                 ceiling: { roofline.ceiling(threads: $0) }, round: round) { self.progress.log($0) }
+                    try peer.run(
+                        prompts: prompts, gens: gens, depths: c.depths, threads: threads, reps: c.e2eReps,
+                        label: label, cost: cost, tier: tier(cost.totalWeightBytes, c.threads.max() ?? 1),
+                        ceiling: { roofline.ceiling(threads: $0) }, round: round
+                    ) { self.progress.log($0) }
                 }
                 // Prefill in one llama-bench run (-n 0); decode in a run per thread count (-p 0) between two paired
                 // reads, so the reads stand seconds from its decode, not minutes (a 20b pp512 takes the peer minutes)
@@ -221,20 +243,25 @@ public final class BenchRunner {
 
     /// The cold start: drops the model's files from the page cache, then times the load (mapped), the first prompt
     /// on the cold mapping (its page faults included) and the prefault of every remaining page, as rows of their own.
-    private func coldStart(load: () throws -> LoadedModel, url: URL, label: String, backend: String, threads: Int,
-                           ceiling: Ceiling) throws -> (LoadedModel, [BenchResult]) {
+    private func coldStart(
+        load: () throws -> LoadedModel, url: URL, label: String, backend: String, threads: Int,
+        ceiling: Ceiling
+    ) throws -> (LoadedModel, [BenchResult]) {
         let c = configuration
-        let files = url.hasDirectoryPath || (try? url.resourceValues(forKeys: [.isDirectoryKey]).isDirectory) == true
+        let files =
+            url.hasDirectoryPath || (try? url.resourceValues(forKeys: [.isDirectoryKey]).isDirectory) == true
             ? ((try? FileManager.default.contentsOfDirectory(at: url, includingPropertiesForKeys: nil)) ?? [])
                 .filter { $0.pathExtension == "safetensors" }
             : [url]
         WeightResidency.evictFromPageCache(files)
         var rows: [BenchResult] = []
-        let loaded = try timedLoad(into: &rows, residency: .mmap, label: label, backend: backend, threads: threads,
-                                   ceiling: ceiling, load)
+        let loaded = try timedLoad(
+            into: &rows, residency: .mmap, label: label, backend: backend, threads: threads,
+            ceiling: ceiling, load)
         // every shard of a split GGUF model, now that the loader found them
         WeightResidency.evictFromPageCache((loaded.weightFiles?.weightFiles ?? []).filter { !files.contains($0) })
-        let model = loaded.model, cost = loaded.footprint
+        let model = loaded.model
+        let cost = loaded.footprint
         let before = loaded.weightFiles?.residentWeightFraction
         let hugeBefore = loaded.weightFiles?.hugePageWeightFraction
         let n = c.prompts.first ?? 1
@@ -242,9 +269,10 @@ public final class BenchRunner {
         let t0 = Timing.nowNs()
         _ = try model.prefill(ids)
         let first = Double(Timing.nowNs() - t0)
-        var coldRow = E2ESuite.startupRow(test: "cold-pp\(n)", op: "prefill", ns: first, label: label,
-                                          detail: "p=\(n) cold", backend: backend, threads: threads, cost: cost,
-                                          ceiling: ceiling, tokens: n)
+        var coldRow = E2ESuite.startupRow(
+            test: "cold-pp\(n)", op: "prefill", ns: first, label: label,
+            detail: "p=\(n) cold", backend: backend, threads: threads, cost: cost,
+            ceiling: ceiling, tokens: n)
         coldRow.residentFraction = before
         coldRow.hugePageFraction = hugeBefore
         rows.append(coldRow)
@@ -255,15 +283,17 @@ public final class BenchRunner {
         let residentAfter = loaded.weightFiles?.residentWeightFraction
         // the pages it brought in (mapping the resident ones moves no bytes)
         let brought = max(0, (residentAfter ?? residentBefore) - residentBefore) * cost.totalWeightBytes
-        var prefault = E2ESuite.startupRow(test: "prefault", op: "prefault", ns: ns, label: label,
-                                           detail: "after the cold prompt", backend: backend, threads: threads,
-                                           cost: cost, ceiling: ceiling, bytes: brought)
+        var prefault = E2ESuite.startupRow(
+            test: "prefault", op: "prefault", ns: ns, label: label,
+            detail: "after the cold prompt", backend: backend, threads: threads,
+            cost: cost, ceiling: ceiling, bytes: brought)
         prefault.residentFraction = residentAfter
         prefault.hugePageFraction = loaded.weightFiles?.hugePageWeightFraction
         rows.append(prefault)
-        progress.log("cold start: load \(Figures.duration(ns: rows[0].stats.median)), first pp\(n) "
-                     + "\(Figures.duration(ns: first)) with \(before.map(Figures.percent) ?? "?") of the weights "
-                     + "resident, prefault \(Figures.duration(ns: prefault.stats.median))")
+        progress.log(
+            "cold start: load \(Figures.duration(ns: rows[0].stats.median)), first pp\(n) "
+                + "\(Figures.duration(ns: first)) with \(before.map(Figures.percent) ?? "?") of the weights "
+                + "resident, prefault \(Figures.duration(ns: prefault.stats.median))")
         return (loaded, rows)
     }
 
@@ -278,16 +308,19 @@ public final class BenchRunner {
     }
 
     /// Times `load` and appends a `load` row naming the residency.
-    private func timedLoad(into rows: inout [BenchResult], residency: WeightResidency, label: String, backend: String,
-                           threads: Int, ceiling: Ceiling, _ load: () throws -> LoadedModel) throws -> LoadedModel {
+    private func timedLoad(
+        into rows: inout [BenchResult], residency: WeightResidency, label: String, backend: String,
+        threads: Int, ceiling: Ceiling, _ load: () throws -> LoadedModel
+    ) throws -> LoadedModel {
         let t0 = Timing.nowNs()
         let model = try load()
         let ns = Double(Timing.nowNs() - t0)
         // a copy moves every weight byte; a mapping moves none itself (pages it faults in come from the page cache or
         // the disk, not as a read stream)
-        var row = E2ESuite.startupRow(test: "load", op: "load", ns: ns, label: label, detail: residency.rawValue,
-                                      backend: backend, threads: threads, cost: model.footprint, ceiling: ceiling,
-                                      bytes: residency.copies ? model.footprint.totalWeightBytes : 0)
+        var row = E2ESuite.startupRow(
+            test: "load", op: "load", ns: ns, label: label, detail: residency.rawValue,
+            backend: backend, threads: threads, cost: model.footprint, ceiling: ceiling,
+            bytes: residency.copies ? model.footprint.totalWeightBytes : 0)
         row.residentFraction = model.weightFiles?.residentWeightFraction
         row.hugePageFraction = model.weightFiles?.hugePageWeightFraction
         rows.append(row)
@@ -297,9 +330,12 @@ public final class BenchRunner {
     private func logCeilings(_ roofline: Roofline) {
         for ce in roofline.ceilings {
             let peaks = roofline.instructionClasses.compactMap { c in ce.peak(c).map { "\(c) \(Figures.number($0))" } }
-            let reads = roofline.memoryTiers.compactMap { t in ce.bandwidth(t).map { "\(t.rawValue) \(Figures.number($0))" } }
-            progress.log("  \(ce.threads) thread(s): GOP/s \(peaks.joined(separator: ", ")); read GB/s "
-                         + reads.joined(separator: ", "))
+            let reads = roofline.memoryTiers.compactMap { t in
+                ce.bandwidth(t).map { "\(t.rawValue) \(Figures.number($0))" }
+            }
+            progress.log(
+                "  \(ce.threads) thread(s): GOP/s \(peaks.joined(separator: ", ")); read GB/s "
+                    + reads.joined(separator: ", "))
         }
     }
 
@@ -309,23 +345,29 @@ public final class BenchRunner {
         return ratios.isEmpty ? nil : SampleStatistics(ratios).median
     }
 
-    private func measure(_ spec: OpSpec, backend: String, prelude: ((Int) throws -> Void)? = nil,
-                         _ body: (Int) throws -> Void) throws -> [Double] {
+    private func measure(
+        _ spec: OpSpec, backend: String, prelude: ((Int) throws -> Void)? = nil,
+        _ body: (Int) throws -> Void
+    ) throws -> [Double] {
         do {
-            return try Timing.measure(warmup: configuration.warmup, reps: configuration.reps,
-                                      budgetSeconds: configuration.cellBudgetSeconds, prelude: prelude, body)
+            return try Timing.measure(
+                warmup: configuration.warmup, reps: configuration.reps,
+                budgetSeconds: configuration.cellBudgetSeconds, prelude: prelude, body)
         } catch let e as BenchError { throw e } catch {
             throw BenchError.measurement(cell: "\(spec) on \(backend)", reason: "\(error)")
         }
     }
 
-    private func result(_ p: OpCase, backend: String, threads: Int, samples: [Double], cost: OpCost, ceiling: Ceiling,
-                        workingSet: Double? = nil, kernels: [KernelShare]?) -> BenchResult {
+    private func result(
+        _ p: OpCase, backend: String, threads: Int, samples: [Double], cost: OpCost, ceiling: Ceiling,
+        workingSet: Double? = nil, kernels: [KernelShare]?
+    ) -> BenchResult {
         let ws = workingSet ?? p.workingSet
-        return BenchResult(suite: .ops, test: p.spec.test, op: p.op.rawValue, backend: backend, threads: threads,
-                           dtype: p.spec.dtype?.rawValue ?? "-", shape: p.shape, m: p.m, n: p.n, k: p.k,
-                           reps: samples.count, warmup: configuration.warmup, samplesNs: samples, cost: cost,
-                           ceiling: ceiling, workingSetBytes: ws, kernels: kernels, memoryTier: tier(ws, threads))
+        return BenchResult(
+            suite: .ops, test: p.spec.test, op: p.op.rawValue, backend: backend, threads: threads,
+            dtype: p.spec.dtype?.rawValue ?? "-", shape: p.shape, m: p.m, n: p.n, k: p.k,
+            reps: samples.count, warmup: configuration.warmup, samplesNs: samples, cost: cost,
+            ceiling: ceiling, workingSetBytes: ws, kernels: kernels, memoryTier: tier(ws, threads))
     }
 
     /// The memory tier of a working set at `threads` threads on this machine.

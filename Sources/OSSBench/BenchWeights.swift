@@ -9,12 +9,16 @@ enum BenchWeights {
     static let templateRows = 64
 
     /// A `[rows, cols]` (or `[E, rows, cols]` when `experts` > 0) weight of `dtype`, values uniform in ±`scale`.
-    static func make(dtype: DType, rows: Int, cols: Int, experts: Int = 0, scale: Float = 0.05, seed: UInt64) throws -> WeightTensor {
+    static func make(dtype: DType, rows: Int, cols: Int, experts: Int = 0, scale: Float = 0.05, seed: UInt64) throws
+        -> WeightTensor
+    {
         let totalRows = rows * max(experts, 1)
         let tRows = min(templateRows, totalRows)
         var rng = BenchRandom(seed: seed)
-        let template = try WeightTensor.encode(rng.floats(tRows * cols, scale: scale), shape: Shape([tRows, cols]), dtype: dtype)
-        let rowBytes = dtype.rowBytes(cols), scaleBytes = dtype.rowScaleBytes(cols)
+        let template = try WeightTensor.encode(
+            rng.floats(tRows * cols, scale: scale), shape: Shape([tRows, cols]), dtype: dtype)
+        let rowBytes = dtype.rowBytes(cols)
+        let scaleBytes = dtype.rowScaleBytes(cols)
         let dataBytes = totalRows * rowBytes
         let store = try HugePageBuffer(count: dataBytes + totalRows * scaleBytes, what: "bench weights \(dtype)")
         let base = store.start

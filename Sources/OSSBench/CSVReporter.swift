@@ -17,7 +17,8 @@ public enum CSVReporter {
             let fields: [String] = [
                 r.suite.rawValue, r.test, r.op, r.backend, String(r.threads), r.dtype, r.shape,
                 String(r.m), String(r.n), String(r.k), String(r.reps), String(r.warmup),
-                num(r.stats.median), num(r.stats.p10), num(r.stats.p90), num(r.stats.p99), num(r.stats.min), num(r.stats.mean),
+                num(r.stats.median), num(r.stats.p10), num(r.stats.p90), num(r.stats.p99), num(r.stats.min),
+                num(r.stats.mean),
                 num(r.cost.flops), num(r.cost.bytes), num(r.gflops), num(r.gbps),
                 r.tokensPerSecond.map(num) ?? "", r.ttftNs.map(num) ?? "",
                 r.bound.rawValue, num(r.ceiling), num(r.rooflineFraction), num(r.workingSetBytes),
@@ -39,8 +40,11 @@ public enum CSVReporter {
 
     /// Splits CSV text into rows of fields (RFC 4180: quoted fields, doubled quotes). Used by tests and `compare`.
     public static func parse(_ text: String) -> [[String]] {
-        var rows: [[String]] = [], row: [String] = [], field = ""
-        var inQuotes = false, atFieldStart = true
+        var rows: [[String]] = []
+        var row: [String] = []
+        var field = ""
+        var inQuotes = false
+        var atFieldStart = true
         var it = Array(text).makeIterator()
         var pending: Character? = nil
         while let ch = pending ?? it.next() {
@@ -48,21 +52,44 @@ public enum CSVReporter {
             if inQuotes {
                 if ch == "\"" {
                     if let next = it.next() {
-                        if next == "\"" { field.append("\"") } else { inQuotes = false; pending = next }
-                    } else { inQuotes = false }
-                } else { field.append(ch) }
+                        if next == "\"" {
+                            field.append("\"")
+                        } else {
+                            inQuotes = false
+                            pending = next
+                        }
+                    } else {
+                        inQuotes = false
+                    }
+                } else {
+                    field.append(ch)
+                }
                 continue
             }
             switch ch {
-            case "\"" where atFieldStart: inQuotes = true; atFieldStart = false
-            case ",": row.append(field); field = ""; atFieldStart = true
+            case "\"" where atFieldStart:
+                inQuotes = true
+                atFieldStart = false
+            case ",":
+                row.append(field)
+                field = ""
+                atFieldStart = true
             case "\n":
-                row.append(field); rows.append(row); row = []; field = ""; atFieldStart = true
+                row.append(field)
+                rows.append(row)
+                row = []
+                field = ""
+                atFieldStart = true
             case "\r": break
-            default: field.append(ch); atFieldStart = false
+            default:
+                field.append(ch)
+                atFieldStart = false
             }
         }
-        if !field.isEmpty || !row.isEmpty { row.append(field); rows.append(row) }
+        if !field.isEmpty || !row.isEmpty {
+            row.append(field)
+            rows.append(row)
+        }
         return rows
     }
 }

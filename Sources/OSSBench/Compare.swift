@@ -40,9 +40,11 @@ public struct RunComparison: Sendable {
             guard let ra = indexA[rb.cellKey] else { continue }
             let ratio = rb.stats.median > 0 ? ra.stats.median / rb.stats.median : 0
             let machine = rb.backend == OpReference.readName
-            rows.append(Row(key: rb.cellKey, test: rb.test, backend: rb.backend, threads: rb.threads, dtype: rb.dtype,
-                            shape: rb.shape, medianA: ra.stats.median, medianB: rb.stats.median, ratio: ratio,
-                            regressed: !machine && ratio < 1 - threshold, machineReference: machine))
+            rows.append(
+                Row(
+                    key: rb.cellKey, test: rb.test, backend: rb.backend, threads: rb.threads, dtype: rb.dtype,
+                    shape: rb.shape, medianA: ra.stats.median, medianB: rb.stats.median, ratio: ratio,
+                    regressed: !machine && ratio < 1 - threshold, machineReference: machine))
         }
         self.rows = rows
         onlyInA = a.results.map(\.cellKey).filter { !keysB.contains($0) }
@@ -56,19 +58,24 @@ public struct RunComparison: Sendable {
 
     /// Markdown table of every common cell, regressions marked.
     public func markdown(nameA: String, nameB: String) -> String {
-        var out = ["# Compare: B = \(nameB) vs A = \(nameA)", "",
-                   "ratio = median A ÷ median B (> 1: B faster). Flagged: B slower by more than \(Figures.percent(threshold)). "
-                       + "`read` rows (a pure read of a T = 1 linear cell's weight bytes) measure the machine: never flagged.",
-                   "",
-                   "| test | backend | thr | dtype | shape | median A | median B | B/A speed | |",
-                   "|---|---|---:|---|---|---:|---:|---:|---|"]
+        var out = [
+            "# Compare: B = \(nameB) vs A = \(nameA)", "",
+            "ratio = median A ÷ median B (> 1: B faster). Flagged: B slower by more than \(Figures.percent(threshold)). "
+                + "`read` rows (a pure read of a T = 1 linear cell's weight bytes) measure the machine: never flagged.",
+            "",
+            "| test | backend | thr | dtype | shape | median A | median B | B/A speed | |",
+            "|---|---|---:|---|---|---:|---:|---:|---|",
+        ]
         for r in rows {
             let flag = r.regressed ? "**REGRESSION**" : r.machineReference ? "machine" : ""
-            out.append("| \(r.test) | \(r.backend) | \(r.threads) | \(r.dtype) | \(r.shape) | \(Figures.duration(ns: r.medianA)) | "
-                       + "\(Figures.duration(ns: r.medianB)) | \(Figures.number(r.ratio)) | \(flag) |")
+            out.append(
+                "| \(r.test) | \(r.backend) | \(r.threads) | \(r.dtype) | \(r.shape) | \(Figures.duration(ns: r.medianA)) | "
+                    + "\(Figures.duration(ns: r.medianB)) | \(Figures.number(r.ratio)) | \(flag) |")
         }
         out.append("")
-        out.append("\(rows.count) common cells, \(regressions.count) regressed, \(onlyInA.count) only in A, \(onlyInB.count) only in B.")
+        out.append(
+            "\(rows.count) common cells, \(regressions.count) regressed, \(onlyInA.count) only in A, \(onlyInB.count) only in B."
+        )
         return out.joined(separator: "\n") + "\n"
     }
 }

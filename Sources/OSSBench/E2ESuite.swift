@@ -7,7 +7,8 @@ public enum E2ESuite {
     /// Where built-in presets are generated once: `$SWIFTOSS_MODELS/<preset>` or `~/.cache/swiftoss/models/<preset>`.
     public static func cacheDirectory(for preset: SyntheticPreset) -> URL {
         let env = ProcessInfo.processInfo.environment["SWIFTOSS_MODELS"]
-        let root = env.map { URL(fileURLWithPath: $0) }
+        let root =
+            env.map { URL(fileURLWithPath: $0) }
             ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/swiftoss/models")
         return root.appendingPathComponent(preset.rawValue)
     }
@@ -18,7 +19,8 @@ public enum E2ESuite {
         if let preset = SyntheticPreset(rawValue: name.lowercased()) {
             let dir = cacheDirectory(for: preset)
             if !FileManager.default.fileExists(atPath: dir.appendingPathComponent("config.json").path) {
-                let tmp = dir.deletingLastPathComponent().appendingPathComponent(".\(preset.rawValue).partial-\(getpid())")
+                let tmp = dir.deletingLastPathComponent().appendingPathComponent(
+                    ".\(preset.rawValue).partial-\(getpid())")
                 log("generating the '\(preset.rawValue)' preset into \(dir.path) (once)…")
                 do {
                     try? FileManager.default.removeItem(at: tmp)
@@ -34,7 +36,9 @@ public enum E2ESuite {
         }
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: name, isDirectory: &isDir) else {
-            throw BenchError.model("'\(name)' is neither a preset (\(SyntheticPreset.allCases.map(\.rawValue).joined(separator: ", "))), a checkpoint directory nor a GGUF file")
+            throw BenchError.model(
+                "'\(name)' is neither a preset (\(SyntheticPreset.allCases.map(\.rawValue).joined(separator: ", "))), a checkpoint directory nor a GGUF file"
+            )
         }
         let url = URL(fileURLWithPath: name)
         // a GGUF file (a split model by any shard) is labelled by its name without the extension
@@ -46,18 +50,22 @@ public enum E2ESuite {
     /// directory, a `*.gguf` file inside it. nil when there is none.
     public static func ggufForm(of model: String, log: (String) -> Void) throws -> URL? {
         if let preset = SyntheticPreset(rawValue: model.lowercased()) {
-            let url = cacheDirectory(for: preset).deletingLastPathComponent().appendingPathComponent("\(preset.rawValue).gguf")
+            let url = cacheDirectory(for: preset).deletingLastPathComponent().appendingPathComponent(
+                "\(preset.rawValue).gguf")
             if !FileManager.default.fileExists(atPath: url.path) {
                 log("writing the GGUF form of the '\(preset.rawValue)' preset to \(url.path) (once)…")
-                let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(preset.rawValue).gguf.partial-\(getpid())")
+                let tmp = url.deletingLastPathComponent().appendingPathComponent(
+                    ".\(preset.rawValue).gguf.partial-\(getpid())")
                 do {
-                    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(),
-                                                            withIntermediateDirectories: true)
+                    try FileManager.default.createDirectory(
+                        at: url.deletingLastPathComponent(),
+                        withIntermediateDirectories: true)
                     try SyntheticModel.writeGGUF(preset, to: tmp)
                     try FileManager.default.moveItem(at: tmp, to: url)
                 } catch {
                     try? FileManager.default.removeItem(at: tmp)
-                    throw BenchError.model("cannot write the GGUF form of '\(preset.rawValue)' to \(url.path): \(error)")
+                    throw BenchError.model(
+                        "cannot write the GGUF form of '\(preset.rawValue)' to \(url.path): \(error)")
                 }
             }
             return url
@@ -109,15 +117,19 @@ public enum E2ESuite {
         let t0 = Timing.nowNs()
         try rep()
         let wall = Double(Timing.nowNs() - t0)
-        return OpProfile(shares: profiler.shares, coverage: wall > 0 ? min(1, profiler.opNanoseconds / wall) : nil,
-                         weightGBps: profiler.weightGBps)
+        return OpProfile(
+            shares: profiler.shares, coverage: wall > 0 ? min(1, profiler.opNanoseconds / wall) : nil,
+            weightGBps: profiler.weightGBps)
     }
 
     /// pp`n`(@d`depth`) for every n in `prompts`: prefill of n tokens after `depth` cached ones; one sample per rep.
-    static func prefill(loaded: LoadedModel, profiler: ProfilingBackend?, prompts: [Int], depth: Int,
-                        label: String, backend: String, threads: Int, reps: Int, warmup: Int, ceiling: Ceiling,
-                        tier: MemoryTier, budget: Double) throws -> [BenchResult] {
-        let model = loaded.model, cost = loaded.footprint
+    static func prefill(
+        loaded: LoadedModel, profiler: ProfilingBackend?, prompts: [Int], depth: Int,
+        label: String, backend: String, threads: Int, reps: Int, warmup: Int, ceiling: Ceiling,
+        tier: MemoryTier, budget: Double
+    ) throws -> [BenchResult] {
+        let model = loaded.model
+        let cost = loaded.footprint
         var out: [BenchResult] = []
         try fillContext(model, depth: depth)
         let resident = loaded.weightFiles?.residentWeightFraction
@@ -133,15 +145,17 @@ public enum E2ESuite {
             let attention = cost.attentionFLOPs(from: depth, count: n)
             let c = cost.prefillCost(tokens: n, depth: depth)
             let s = SampleStatistics(samples)
-            var r = BenchResult(suite: .e2e, test: testName("pp\(n)", depth: depth), op: "prefill", backend: backend,
-                                threads: threads, dtype: cost.dtypes,
-                                shape: "\(label) p=\(n)" + (depth > 0 ? " d=\(depth)" : ""), m: n, n: 0, k: 0,
-                                reps: samples.count, warmup: warmup, samplesNs: samples, cost: c, ceiling: ceiling,
-                                workingSetBytes: cost.totalWeightBytes, tokensPerRep: n, ttftNs: s.median,
-                                bound: .compute,
-                                kernels: cost.shares(on: loaded.backend, rows: min(n, loaded.prefillChunk), tokens: n,
-                                                     attention: attention),
-                                memoryTier: tier)
+            var r = BenchResult(
+                suite: .e2e, test: testName("pp\(n)", depth: depth), op: "prefill", backend: backend,
+                threads: threads, dtype: cost.dtypes,
+                shape: "\(label) p=\(n)" + (depth > 0 ? " d=\(depth)" : ""), m: n, n: 0, k: 0,
+                reps: samples.count, warmup: warmup, samplesNs: samples, cost: c, ceiling: ceiling,
+                workingSetBytes: cost.totalWeightBytes, tokensPerRep: n, ttftNs: s.median,
+                bound: .compute,
+                kernels: cost.shares(
+                    on: loaded.backend, rows: min(n, loaded.prefillChunk), tokens: n,
+                    attention: attention),
+                memoryTier: tier)
             r.depth = depth > 0 ? depth : nil
             shares?.apply(to: &r)
             r.residentFraction = resident
@@ -154,10 +168,13 @@ public enum E2ESuite {
     /// tg`n`(@d`depth`) for every n in `gens`: decode n tokens after `depth` cached ones; one sample per generated
     /// token. With `pairedRead`, each timed rep follows one read of it on the same threads, and the row's `readRatio`
     /// is the median over reps of (the rep's weight GB/s ÷ that read's GB/s).
-    static func decode(loaded: LoadedModel, profiler: ProfilingBackend?, gens: [Int], depth: Int,
-                       label: String, backend: String, threads: Int, reps: Int, warmup: Int, ceiling: Ceiling,
-                       tier: MemoryTier, budget: Double, pairedRead: PairedRead? = nil) throws -> [BenchResult] {
-        let model = loaded.model, cost = loaded.footprint
+    static func decode(
+        loaded: LoadedModel, profiler: ProfilingBackend?, gens: [Int], depth: Int,
+        label: String, backend: String, threads: Int, reps: Int, warmup: Int, ceiling: Ceiling,
+        tier: MemoryTier, budget: Double, pairedRead: PairedRead? = nil
+    ) throws -> [BenchResult] {
+        let model = loaded.model
+        let cost = loaded.footprint
         var out: [BenchResult] = []
         try fillContext(model, depth: depth)
         let resident = loaded.weightFiles?.residentWeightFraction
@@ -184,14 +201,15 @@ public enum E2ESuite {
             }
             let attention = cost.attentionFLOPs(from: depth, count: n) / Double(n)
             let c = cost.decodeCost(tokens: n, depth: depth)
-            var r = BenchResult(suite: .e2e, test: testName("tg\(n)", depth: depth), op: "decode", backend: backend,
-                                threads: threads, dtype: cost.dtypes,
-                                shape: "\(label) g=\(n)" + (depth > 0 ? " d=\(depth)" : ""), m: n, n: 0, k: 0,
-                                reps: samples.count / max(n, 1), warmup: warmup, samplesNs: samples, cost: c,
-                                ceiling: ceiling, workingSetBytes: cost.totalWeightBytes, tokensPerRep: 1,
-                                bound: .memory,
-                                kernels: cost.shares(on: loaded.decodeBackend, rows: 1, tokens: 1, attention: attention),
-                                memoryTier: tier)
+            var r = BenchResult(
+                suite: .e2e, test: testName("tg\(n)", depth: depth), op: "decode", backend: backend,
+                threads: threads, dtype: cost.dtypes,
+                shape: "\(label) g=\(n)" + (depth > 0 ? " d=\(depth)" : ""), m: n, n: 0, k: 0,
+                reps: samples.count / max(n, 1), warmup: warmup, samplesNs: samples, cost: c,
+                ceiling: ceiling, workingSetBytes: cost.totalWeightBytes, tokensPerRep: 1,
+                bound: .memory,
+                kernels: cost.shares(on: loaded.decodeBackend, rows: 1, tokens: 1, attention: attention),
+                memoryTier: tier)
             r.depth = depth > 0 ? depth : nil
             shares?.apply(to: &r)
             r.residentFraction = resident
@@ -215,14 +233,17 @@ public enum E2ESuite {
     /// A one-sample row of the load / cold-start block: `test` (`load`, `prefault`, `cold-pp512`) timed once.
     /// `bytes`: the weight bytes the step moves through memory (default all of them, as a prompt reads every weight);
     /// a load that maps the files moves none itself, a prefault only the pages it brings in.
-    static func startupRow(test: String, op: String, ns: Double, label: String, detail: String, backend: String,
-                           threads: Int, cost: ModelFootprint, ceiling: Ceiling, tokens: Int? = nil,
-                           bytes: Double? = nil) -> BenchResult {
-        BenchResult(suite: .e2e, test: test, op: op, backend: backend, threads: threads, dtype: cost.dtypes,
-                    shape: "\(label) \(detail)", m: tokens ?? 0, n: 0, k: 0, reps: 1, warmup: 0, samplesNs: [ns],
-                    cost: OpCost(flops: 0, bytes: bytes ?? cost.totalWeightBytes), ceiling: ceiling,
-                    workingSetBytes: cost.totalWeightBytes, tokensPerRep: tokens, ttftNs: tokens.map { _ in ns },
-                    bound: .memory, memoryTier: .dram)
+    static func startupRow(
+        test: String, op: String, ns: Double, label: String, detail: String, backend: String,
+        threads: Int, cost: ModelFootprint, ceiling: Ceiling, tokens: Int? = nil,
+        bytes: Double? = nil
+    ) -> BenchResult {
+        BenchResult(
+            suite: .e2e, test: test, op: op, backend: backend, threads: threads, dtype: cost.dtypes,
+            shape: "\(label) \(detail)", m: tokens ?? 0, n: 0, k: 0, reps: 1, warmup: 0, samplesNs: [ns],
+            cost: OpCost(flops: 0, bytes: bytes ?? cost.totalWeightBytes), ceiling: ceiling,
+            workingSetBytes: cost.totalWeightBytes, tokensPerRep: tokens, ttftNs: tokens.map { _ in ns },
+            bound: .memory, memoryTier: .dram)
     }
 }
 
@@ -231,7 +252,8 @@ extension ModelFootprint {
     /// runs for `tokens` tokens in such steps plus `attention` FLOPs and one unembedding (the last position's).
     func shares(on backend: any Backend, rows: Int, tokens: Int, attention: Double) -> [KernelShare]? {
         guard let r = backend as? any InstructionClassReporting else { return nil }
-        let n = Double(tokens), expertRows = max(1, rows * expertsPerToken / max(experts, 1))
+        let n = Double(tokens)
+        let expertRows = max(1, rows * expertsPerToken / max(experts, 1))
         var out: [KernelShare] = []
         for (d, f) in denseFLOPsPerToken.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             out.append(KernelShare(r.kernelClass(for: OpDescriptor(.linear, dtype: d), rows: rows), flops: f * n))
@@ -240,20 +262,23 @@ extension ModelFootprint {
             out.append(KernelShare(r.kernelClass(for: OpDescriptor(.moe, dtype: d), rows: expertRows), flops: f * n))
         }
         out.append(KernelShare(r.kernelClass(for: OpDescriptor(.attention), rows: rows), flops: attention))
-        out.append(KernelShare(r.kernelClass(for: OpDescriptor(.linear, dtype: unembedDType), rows: 1), flops: unembedFLOPs))
+        out.append(
+            KernelShare(r.kernelClass(for: OpDescriptor(.linear, dtype: unembedDType), rows: 1), flops: unembedFLOPs))
         return out
     }
 
     /// Counted FLOPs and bytes of a prefill of n tokens after `depth` cached ones (every weight read once).
     func prefillCost(tokens n: Int, depth: Int) -> OpCost {
-        OpCost(flops: Double(n) * layerFLOPsPerToken + attentionFLOPs(from: depth, count: n) + unembedFLOPs,
-               bytes: totalWeightBytes)
+        OpCost(
+            flops: Double(n) * layerFLOPsPerToken + attentionFLOPs(from: depth, count: n) + unembedFLOPs,
+            bytes: totalWeightBytes)
     }
 
     /// Counted FLOPs and bytes of one decoded token, averaged over n tokens after `depth` cached ones.
     func decodeCost(tokens n: Int, depth: Int) -> OpCost {
-        OpCost(flops: layerFLOPsPerToken + unembedFLOPs + attentionFLOPs(from: depth, count: n) / Double(max(n, 1)),
-               bytes: decodeBytesPerToken)
+        OpCost(
+            flops: layerFLOPsPerToken + unembedFLOPs + attentionFLOPs(from: depth, count: n) / Double(max(n, 1)),
+            bytes: decodeBytesPerToken)
     }
 
     /// Attention FLOPs of positions `from..<from+count`.

@@ -40,6 +40,7 @@ enum Figures {
 
     /// Bytes as MiB/GiB.
     static func bytes(_ b: Double) -> String {
-        b >= Double(1 << 30) ? String(format: "%.2f GiB", b / Double(1 << 30)) : String(format: "%.1f MiB", b / Double(1 << 20))
+        b >= Double(1 << 30)
+            ? String(format: "%.2f GiB", b / Double(1 << 30)) : String(format: "%.1f MiB", b / Double(1 << 20))
     }
 }

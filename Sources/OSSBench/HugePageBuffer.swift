@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import OSSFormats
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Zeroed anonymous memory starting at a 2 MiB boundary and asking for transparent huge pages (`MADV_HUGEPAGE`), the
 /// pages that mapped model weights, the DRAM probe's buffer and the paired read sit on: a benchmark's weights and
@@ -26,7 +27,7 @@ final class HugePageBuffer: @unchecked Sendable {
         raw = p
         start = UnsafeMutableRawPointer(bitPattern: (Int(bitPattern: p) + huge - 1) / huge * huge)!
         #if os(Linux)
-        _ = madvise(start, self.count, MADV_HUGEPAGE)
+            _ = madvise(start, self.count, MADV_HUGEPAGE)
         #endif
     }
 

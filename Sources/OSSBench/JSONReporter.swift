@@ -7,7 +7,10 @@ public enum JSONReporter {
     struct Tagged<Body: Codable>: Codable {
         var record: String
         var body: Body
-        init(record: String, body: Body) { self.record = record; self.body = body }
+        init(record: String, body: Body) {
+            self.record = record
+            self.body = body
+        }
         enum Key: String, CodingKey { case record }
         func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: Key.self)
@@ -23,13 +26,15 @@ public enum JSONReporter {
     private static func encoder(pretty: Bool) -> JSONEncoder {
         let e = JSONEncoder()
         e.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted] : [.sortedKeys]
-        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        e.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return e
     }
 
     private static var decoder: JSONDecoder {
         let d = JSONDecoder()
-        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        d.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return d
     }
 
@@ -56,14 +61,16 @@ public enum JSONReporter {
         }
         var header: RunHeader?
         var results: [BenchResult] = []
-        for (i, line) in trimmed.split(separator: "\n").enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+        for (i, line) in trimmed.split(separator: "\n").enumerated()
+        where !line.trimmingCharacters(in: .whitespaces).isEmpty {
             let data = Data(line.utf8)
             do {
                 struct Kind: Decodable { var record: String }
                 switch try d.decode(Kind.self, from: data).record {
                 case "run": header = try d.decode(Tagged<RunHeader>.self, from: data).body
                 case "result": results.append(try d.decode(Tagged<BenchResult>.self, from: data).body)
-                case let other: throw BenchError.invalidResults(file: file, reason: "line \(i + 1): unknown record '\(other)'")
+                case let other:
+                    throw BenchError.invalidResults(file: file, reason: "line \(i + 1): unknown record '\(other)'")
                 }
             } catch let e as BenchError {
                 throw e
@@ -71,7 +78,9 @@ public enum JSONReporter {
                 throw BenchError.invalidResults(file: file, reason: "line \(i + 1): \(error)")
             }
         }
-        guard let header else { throw BenchError.invalidResults(file: file, reason: "no {\"record\":\"run\"} header line") }
+        guard let header else {
+            throw BenchError.invalidResults(file: file, reason: "no {\"record\":\"run\"} header line")
+        }
         return BenchRun(header: header, results: results)
     }
 

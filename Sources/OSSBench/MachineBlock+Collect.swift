@@ -22,13 +22,13 @@ extension MachineBlock {
     /// toolchain is on PATH at run time.
     static func swiftVersion() -> String {
         #if compiler(>=6.4)
-        let built = "built with Swift ≥ 6.4"
+            let built = "built with Swift ≥ 6.4"
         #elseif compiler(>=6.3)
-        let built = "built with Swift 6.3"
+            let built = "built with Swift 6.3"
         #elseif compiler(>=6.2)
-        let built = "built with Swift 6.2"
+            let built = "built with Swift 6.2"
         #else
-        let built = "built with Swift < 6.2"
+            let built = "built with Swift < 6.2"
         #endif
         guard let line = run(["swift", "--version"])?.split(separator: "\n").first else { return built }
         return "\(built); toolchain: \(line)"
@@ -38,9 +38,11 @@ extension MachineBlock {
     /// benchmark itself writes), "unknown" outside a checkout.
     static func gitCommit() -> String {
         guard let head = run(["git", "rev-parse", "--short", "HEAD"])?.trimmingCharacters(in: .whitespacesAndNewlines),
-              !head.isEmpty else { return "unknown" }
+            !head.isEmpty
+        else { return "unknown" }
         let status = ["git", "status", "--porcelain", "--untracked-files=no", "--", ":(top)", ":(top,exclude)results"]
-        let dirty = run(status)?
+        let dirty =
+            run(status)?
             .trimmingCharacters(in: .whitespacesAndNewlines).isEmpty == false
         return dirty ? head + "-dirty" : head
     }

@@ -1,3 +1,6 @@
+import Foundation
+import OSSCore
+
 /// llama-bench style vector parameters: comma lists and inclusive ranges, expanded to the full matrix.
 ///
 /// `"1,2"` → [1, 2]; `"1-4"` → [1, 2, 3, 4]; `"1-8*2"` → [1, 2, 4, 8] (geometric); `"0-12+4"` → [0, 4, 8, 12];
@@ -18,7 +21,8 @@ public enum VectorParameter {
             }
             let bounds = item.split(separator: "-", omittingEmptySubsequences: false)
             guard (1...2).contains(bounds.count), let lo = Int(bounds[0]), let hi = Int(bounds.last!) else {
-                throw BenchError.invalidParameter(name: name, value: text, reason: "'\(raw)' is not N, A-B, A-B+S or A-B*S")
+                throw BenchError.invalidParameter(
+                    name: name, value: text, reason: "'\(raw)' is not N, A-B, A-B+S or A-B*S")
             }
             guard lo >= minimum, hi >= lo else {
                 throw BenchError.invalidParameter(
@@ -28,8 +32,8 @@ public enum VectorParameter {
             while v <= hi {
                 out.append(v)
                 switch step {
-                case let ("*", s)?: v *= s
-                case let (_, s)?: v += s
+                case ("*", let s)?: v *= s
+                case (_, let s)?: v += s
                 case nil: v += 1
                 }
             }
@@ -45,7 +49,8 @@ public enum VectorParameter {
         if let allowed {
             for item in list where !allowed.contains(item) {
                 throw BenchError.invalidParameter(
-                    name: name, value: text, reason: "unknown '\(item)' (choose from \(allowed.joined(separator: ", ")))")
+                    name: name, value: text,
+                    reason: "unknown '\(item)' (choose from \(allowed.joined(separator: ", ")))")
             }
         }
         return list
@@ -57,7 +62,9 @@ public enum VectorParameter {
             guard let d = DType(name: item) else {
                 throw BenchError.invalidParameter(
                     name: name, value: text,
-                    reason: "unknown dtype '\(item)' (choose from \(DType.allCases.map(\.rawValue).joined(separator: ", ")))")
+                    reason:
+                        "unknown dtype '\(item)' (choose from \(DType.allCases.map(\.rawValue).joined(separator: ", ")))"
+                )
             }
             return d
         }
@@ -77,6 +84,3 @@ public enum VectorParameter {
         return xs.filter { seen.insert($0).inserted }
     }
 }
-
-import Foundation
-import OSSCore

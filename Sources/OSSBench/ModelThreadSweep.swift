@@ -22,18 +22,24 @@ public struct ModelThreadSweep {
     public var decodeTokens: Int
     public var reps: Int
 
-    public init(threads: [Int], backend: BackendKind = .blas, promptTokens: Int = 128, decodeTokens: Int = 16,
-                reps: Int = 3) {
-        self.threads = threads; self.backend = backend; self.promptTokens = promptTokens
-        self.decodeTokens = decodeTokens; self.reps = reps
+    public init(
+        threads: [Int], backend: BackendKind = .blas, promptTokens: Int = 128, decodeTokens: Int = 16,
+        reps: Int = 3
+    ) {
+        self.threads = threads
+        self.backend = backend
+        self.promptTokens = promptTokens
+        self.decodeTokens = decodeTokens
+        self.reps = reps
     }
 
     /// Measures `model` (a preset name, a checkpoint directory or a GGUF file); returns the points in `threads`
     /// order and the model's label.
     public func measure(model: String, log: (String) -> Void) throws -> (label: String, points: [Point]) {
         guard promptTokens >= 1, decodeTokens >= 1, reps >= 1, !threads.isEmpty, threads.allSatisfy({ $0 >= 1 }) else {
-            throw BenchError.invalidParameter(name: "model sweep", value: "\(threads) p=\(promptTokens) g=\(decodeTokens)",
-                                              reason: "thread counts, tokens and reps must be ≥ 1")
+            throw BenchError.invalidParameter(
+                name: "model sweep", value: "\(threads) p=\(promptTokens) g=\(decodeTokens)",
+                reason: "thread counts, tokens and reps must be ≥ 1")
         }
         let (path, label): (String, String)
         if SyntheticPreset(rawValue: model.lowercased()) != nil {
@@ -69,12 +75,14 @@ public struct ModelThreadSweep {
             }
         }
         let points = threads.indices.map { i in
-            Point(threads: threads[i], prefillTokensPerSecond: Double(promptTokens) / prefillNs[i] * 1e9,
-                  decodeTokensPerSecond: Double(decodeTokens) / decodeNs[i] * 1e9)
+            Point(
+                threads: threads[i], prefillTokensPerSecond: Double(promptTokens) / prefillNs[i] * 1e9,
+                decodeTokensPerSecond: Double(decodeTokens) / decodeNs[i] * 1e9)
         }
         for p in points {
-            log("\(label) \(p.threads)t: pp\(promptTokens) \(Figures.number(p.prefillTokensPerSecond)) tok/s, "
-                + "tg\(decodeTokens) \(Figures.number(p.decodeTokensPerSecond)) tok/s")
+            log(
+                "\(label) \(p.threads)t: pp\(promptTokens) \(Figures.number(p.prefillTokensPerSecond)) tok/s, "
+                    + "tg\(decodeTokens) \(Figures.number(p.decodeTokensPerSecond)) tok/s")
         }
         return (label, points)
     }
@@ -90,9 +98,11 @@ public struct ModelThreadSweep {
 
     /// Markdown table of the sweep.
     public static func markdown(_ points: [Point], label: String, promptTokens: Int, decodeTokens: Int) -> String {
-        var out = "\n## Threads on \(label)\n\n| threads | pp\(promptTokens) tok/s | tg\(decodeTokens) tok/s |\n|---|---|---|\n"
+        var out =
+            "\n## Threads on \(label)\n\n| threads | pp\(promptTokens) tok/s | tg\(decodeTokens) tok/s |\n|---|---|---|\n"
         for p in points {
-            out += "| \(p.threads) | \(Figures.number(p.prefillTokensPerSecond)) | \(Figures.number(p.decodeTokensPerSecond)) |\n"
+            out +=
+                "| \(p.threads) | \(Figures.number(p.prefillTokensPerSecond)) | \(Figures.number(p.decodeTokensPerSecond)) |\n"
         }
         return out
     }

@@ -14,7 +14,11 @@ public struct OpSpec: Hashable, Sendable, CustomStringConvertible {
     public var window: Int
 
     public init(_ family: OpFamily, dtype: DType? = nil, tokens: Int, kvLength: Int = 0, window: Int = 0) {
-        self.family = family; self.dtype = dtype; self.tokens = tokens; self.kvLength = kvLength; self.window = window
+        self.family = family
+        self.dtype = dtype
+        self.tokens = tokens
+        self.kvLength = kvLength
+        self.window = window
     }
 
     /// Case name in records: `linear.qkv`, `attention.sliding`, `moe`, `rmsnorm`, ….
@@ -25,7 +29,9 @@ public struct OpSpec: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    public var description: String { "\(test) \(dtype?.rawValue ?? "-") T=\(tokens)\(kvLength > 0 ? " kv=\(kvLength)" : "")" }
+    public var description: String {
+        "\(test) \(dtype?.rawValue ?? "-") T=\(tokens)\(kvLength > 0 ? " kv=\(kvLength)" : "")"
+    }
 }
 
 /// A prepared op: buffers allocated, cost counted, ready to time on any backend and thread count.
@@ -47,12 +53,24 @@ final class OpCase {
     /// call for f32 linear (`cblas`), the streaming read of the weight bytes for T = 1 linear (`read`).
     let references: [OpReference]
 
-    init(spec: OpSpec, op: OpKind, shape: String, m: Int, n: Int, k: Int, cost: OpCost, workingSet: Double,
-         shares: ((any InstructionClassReporting) -> [KernelShare])? = nil,
-         body: @escaping (any Backend, Int) throws -> Void, references: [OpReference] = []) {
-        self.spec = spec; self.op = op; self.shape = shape; self.m = m; self.n = n; self.k = k; self.cost = cost
-        self.workingSet = workingSet; self.body = body; self.references = references
-        let descriptor = OpDescriptor(op, dtype: spec.dtype), rows = m, flops = cost.flops
+    init(
+        spec: OpSpec, op: OpKind, shape: String, m: Int, n: Int, k: Int, cost: OpCost, workingSet: Double,
+        shares: ((any InstructionClassReporting) -> [KernelShare])? = nil,
+        body: @escaping (any Backend, Int) throws -> Void, references: [OpReference] = []
+    ) {
+        self.spec = spec
+        self.op = op
+        self.shape = shape
+        self.m = m
+        self.n = n
+        self.k = k
+        self.cost = cost
+        self.workingSet = workingSet
+        self.body = body
+        self.references = references
+        let descriptor = OpDescriptor(op, dtype: spec.dtype)
+        let rows = m
+        let flops = cost.flops
         self.shares = shares ?? { [KernelShare($0.kernelClass(for: descriptor, rows: rows), flops: flops)] }
     }
 

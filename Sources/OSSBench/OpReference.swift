@@ -30,8 +30,10 @@ struct OpReference {
     static func streamingRead(of weights: [WeightTensor], cell: String) throws -> OpReference {
         let read = try StreamingRead(weights: weights, cell: cell)
         let bytes = Double(read.bytesPerCopy)
-        return OpReference(name: readName, runtime: "blas", cost: OpCost(flops: 0, bytes: bytes),
-                           workingSet: bytes * Double(read.copies), copies: read.copies) { threads, i in
+        return OpReference(
+            name: readName, runtime: "blas", cost: OpCost(flops: 0, bytes: bytes),
+            workingSet: bytes * Double(read.copies), copies: read.copies
+        ) { threads, i in
             try read.read(copy: i, threads: threads)
         }
     }

@@ -33,7 +33,8 @@ final class PairedRead {
     /// outside 1…256.
     func gbps(threads: Int) throws -> Double {
         guard (1...256).contains(threads) else {
-            throw BenchError.invalidParameter(name: "threads", value: "\(threads)", reason: "the read takes 1…256 threads")
+            throw BenchError.invalidParameter(
+                name: "threads", value: "\(threads)", reason: "the read takes 1…256 threads")
         }
         if let v = variant[threads] { return ck_probe_read_once(start, bytes, Int32(threads), v) }
         var best = (gbps: -1.0, variant: Int32(-1))

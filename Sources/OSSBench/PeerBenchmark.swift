@@ -16,7 +16,9 @@ public struct PeerBenchmark: Sendable {
     public var extraArguments: [String]
 
     public init(executable: URL, model: URL, extraArguments: [String] = []) {
-        self.executable = executable; self.model = model; self.extraArguments = extraArguments
+        self.executable = executable
+        self.model = model
+        self.extraArguments = extraArguments
     }
 
     /// Parses `--peer llama-bench=PATH`.
@@ -27,11 +29,15 @@ public struct PeerBenchmark: Sendable {
         }
         let exe = URL(fileURLWithPath: parts[1])
         guard FileManager.default.isExecutableFile(atPath: exe.path) else {
-            throw BenchError.invalidParameter(name: "peer", value: spec, reason: "\(exe.path) is not an executable file")
+            throw BenchError.invalidParameter(
+                name: "peer", value: spec, reason: "\(exe.path) is not an executable file")
         }
         guard let model else {
-            throw BenchError.invalidParameter(name: "peer-model", value: "", reason:
-                "the peer needs a GGUF file of the same weights (--peer-model FILE.gguf, or a preset whose GGUF form can be written)")
+            throw BenchError.invalidParameter(
+                name: "peer-model", value: "",
+                reason:
+                    "the peer needs a GGUF file of the same weights (--peer-model FILE.gguf, or a preset whose GGUF form can be written)"
+            )
         }
         return PeerBenchmark(executable: exe, model: model)
     }
@@ -40,22 +46,27 @@ public struct PeerBenchmark: Sendable {
     /// a tg test, at every thread count and depth, `reps` repetitions, JSON lines on stdout.
     func arguments(prompts: [Int], gens: [Int], depths: [Int], threads: [Int], reps: Int) -> [String] {
         func list(_ v: [Int]) -> String { v.map(String.init).joined(separator: ",") }
-        return ["-m", model.path, "-p", list(prompts), "-n", list(gens), "-d", list(depths), "-t", list(threads),
-                "-r", String(reps), "-o", "jsonl"] + extraArguments
+        return [
+            "-m", model.path, "-p", list(prompts), "-n", list(gens), "-d", list(depths), "-t", list(threads),
+            "-r", String(reps), "-o", "jsonl",
+        ] + extraArguments
     }
 
     /// Runs the peer and returns its rows: pp rows with one sample per rep (ns for the whole prompt), tg rows with
     /// one sample per rep divided by the tokens generated (ns per token), so both read like ours. `cost` and
     /// `ceiling(threads)` score them against the same ceilings as our rows.
-    func run(prompts: [Int], gens: [Int], depths: [Int], threads: [Int], reps: Int, label: String,
-             cost: ModelFootprint, tier: MemoryTier, ceiling: (Int) -> Ceiling?, round: Int,
-             log: (String) -> Void) throws -> [BenchResult] {
+    func run(
+        prompts: [Int], gens: [Int], depths: [Int], threads: [Int], reps: Int, label: String,
+        cost: ModelFootprint, tier: MemoryTier, ceiling: (Int) -> Ceiling?, round: Int,
+        log: (String) -> Void
+    ) throws -> [BenchResult] {
         let args = arguments(prompts: prompts, gens: gens, depths: depths, threads: threads, reps: reps)
         log("peer: \(executable.lastPathComponent) \(args.joined(separator: " "))")
         let process = Process()
         process.executableURL = executable
         process.arguments = args
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         do { try process.run() } catch {
@@ -67,36 +78,43 @@ public struct PeerBenchmark: Sendable {
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             let tail = String(decoding: errData.wait().suffix(2000), as: UTF8.self)
-            throw BenchError.measurement(cell: "peer", reason: "llama-bench exited \(process.terminationStatus): \(tail)")
+            throw BenchError.measurement(
+                cell: "peer", reason: "llama-bench exited \(process.terminationStatus): \(tail)")
         }
         _ = errData.wait()
-        return try Self.rows(jsonl: String(decoding: data, as: UTF8.self), label: label, cost: cost, tier: tier,
-                             ceiling: ceiling, round: round)
+        return try Self.rows(
+            jsonl: String(decoding: data, as: UTF8.self), label: label, cost: cost, tier: tier,
+            ceiling: ceiling, round: round)
     }
 
     /// Our rows from llama-bench's JSON lines (`n_prompt`, `n_gen`, `n_depth`, `n_threads`, `samples_ns`).
-    static func rows(jsonl: String, label: String, cost: ModelFootprint, tier: MemoryTier,
-                     ceiling: (Int) -> Ceiling?, round: Int) throws -> [BenchResult] {
+    static func rows(
+        jsonl: String, label: String, cost: ModelFootprint, tier: MemoryTier,
+        ceiling: (Int) -> Ceiling?, round: Int
+    ) throws -> [BenchResult] {
         var out: [BenchResult] = []
         for line in jsonl.split(separator: "\n") where line.hasPrefix("{") {
             let value: JSONValue
             do { value = try JSONParser.parse(Array(line.utf8)) } catch {
-                throw BenchError.measurement(cell: "peer", reason: "llama-bench printed a line that is not JSON: \(error)")
+                throw BenchError.measurement(
+                    cell: "peer", reason: "llama-bench printed a line that is not JSON: \(error)")
             }
-            guard case let .object(members) = value else { continue }
+            guard case .object(let members) = value else { continue }
             var fields: [String: JSONValue] = [:]
             for m in members { fields[m.key] = m.value }
             func number(_ v: JSONValue?) -> Double? {
                 switch v {
-                case let .integer(i)?: return Double(i)
-                case let .number(d)?: return d
+                case .integer(let i)?: return Double(i)
+                case .number(let d)?: return d
                 default: return nil
                 }
             }
             func int(_ k: String) -> Int? { number(fields[k]).map { Int($0) } }
             guard let prompt = int("n_prompt"), let gen = int("n_gen"), let threads = int("n_threads"),
-                  case let .array(rawSamples)? = fields["samples_ns"] else {
-                throw BenchError.measurement(cell: "peer", reason: "llama-bench line without n_prompt/n_gen/n_threads/samples_ns")
+                case .array(let rawSamples)? = fields["samples_ns"]
+            else {
+                throw BenchError.measurement(
+                    cell: "peer", reason: "llama-bench line without n_prompt/n_gen/n_threads/samples_ns")
             }
             let depth = int("n_depth") ?? 0
             let samples = rawSamples.compactMap { number($0) }

@@ -70,7 +70,9 @@ public final class ProfilingBackend: Backend, InstructionClassReporting, @unchec
     public func linear(_ x: Tensor, weight: WeightTensor, bias: Tensor?, out: Tensor) throws {
         guard recording else { return try inner.linear(x, weight: weight, bias: bias, out: out) }
         let t0 = Timing.nowNs()
-        try timed(.linear, bytes: Double(weight.storedBytes)) { try inner.linear(x, weight: weight, bias: bias, out: out) }
+        try timed(.linear, bytes: Double(weight.storedBytes)) {
+            try inner.linear(x, weight: weight, bias: bias, out: out)
+        }
         let key = "\(weight.dtype.rawValue) \(weight.inFeatures)→\(weight.outFeatures)"
         let prior = linearByShape[key] ?? (0, 0)
         linearByShape[key] = (prior.ns + Double(Timing.nowNs() - t0), prior.bytes + Double(weight.storedBytes))
@@ -84,8 +86,10 @@ public final class ProfilingBackend: Backend, InstructionClassReporting, @unchec
         try timed(.rope) { try inner.rope(x, heads: heads, firstPosition: firstPosition, table: table, style: style) }
     }
 
-    public func attention(q: Tensor, keys: Tensor, values: Tensor, sinks: Tensor?, params: AttentionParams,
-                          out: Tensor) throws {
+    public func attention(
+        q: Tensor, keys: Tensor, values: Tensor, sinks: Tensor?, params: AttentionParams,
+        out: Tensor
+    ) throws {
         try timed(.attention) {
             try inner.attention(q: q, keys: keys, values: values, sinks: sinks, params: params, out: out)
         }

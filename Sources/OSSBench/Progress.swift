@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Progress of a benchmark run on stderr: a redrawn bar with the current cell and ETA on a terminal, plain lines
@@ -24,8 +25,10 @@ public final class BenchProgress: @unchecked Sendable {
     public func begin(_ cell: String) {
         guard !quiet else { return }
         if isTTY {
-            let width = 24, filled = width * done / total
-            let bar = String(repeating: "=", count: filled) + (filled < width ? ">" : "")
+            let width = 24
+            let filled = width * done / total
+            let bar =
+                String(repeating: "=", count: filled) + (filled < width ? ">" : "")
                 + String(repeating: " ", count: max(0, width - filled - 1))
             var line = "[\(bar)] \(done)/\(total) \(cell)  ETA \(eta())"
             if line.count > 118 { line = String(line.prefix(118)) }

@@ -25,11 +25,19 @@ public struct ServeFigures: Codable, Sendable, Equatable {
     public var decodeTokensPerSecond: Double
     public var ttftP50Ns: Double, ttftP99Ns: Double
     public var itlP50Ns: Double, itlP99Ns: Double
-    public init(concurrency: Int, promptTokens: Int, genTokens: Int, aggregateTokensPerSecond: Double,
-                decodeTokensPerSecond: Double, ttftP50Ns: Double, ttftP99Ns: Double, itlP50Ns: Double, itlP99Ns: Double) {
-        self.concurrency = concurrency; self.promptTokens = promptTokens; self.genTokens = genTokens
-        self.aggregateTokensPerSecond = aggregateTokensPerSecond; self.decodeTokensPerSecond = decodeTokensPerSecond
-        self.ttftP50Ns = ttftP50Ns; self.ttftP99Ns = ttftP99Ns; self.itlP50Ns = itlP50Ns; self.itlP99Ns = itlP99Ns
+    public init(
+        concurrency: Int, promptTokens: Int, genTokens: Int, aggregateTokensPerSecond: Double,
+        decodeTokensPerSecond: Double, ttftP50Ns: Double, ttftP99Ns: Double, itlP50Ns: Double, itlP99Ns: Double
+    ) {
+        self.concurrency = concurrency
+        self.promptTokens = promptTokens
+        self.genTokens = genTokens
+        self.aggregateTokensPerSecond = aggregateTokensPerSecond
+        self.decodeTokensPerSecond = decodeTokensPerSecond
+        self.ttftP50Ns = ttftP50Ns
+        self.ttftP99Ns = ttftP99Ns
+        self.itlP50Ns = itlP50Ns
+        self.itlP99Ns = itlP99Ns
     }
 }
 
@@ -61,13 +69,25 @@ public struct MachineBlock: Codable, Sendable, Equatable {
     /// ISO 8601 UTC time the run started.
     public var date: String
 
-    public init(cpuModel: String, cores: Int, flags: [String], l3Bytes: Int, openblasConfig: String, openblasCore: String,
-                openmpRuntime: String, environment: [String: String], swiftVersion: String, os: String,
-                gitCommit: String, date: String, ckernels: String? = nil, l2Bytes: Int? = nil) {
-        self.cpuModel = cpuModel; self.cores = cores; self.flags = flags; self.l3Bytes = l3Bytes
-        self.openblasConfig = openblasConfig; self.openblasCore = openblasCore; self.openmpRuntime = openmpRuntime
-        self.environment = environment; self.swiftVersion = swiftVersion; self.os = os
-        self.gitCommit = gitCommit; self.date = date; self.ckernels = ckernels; self.l2Bytes = l2Bytes
+    public init(
+        cpuModel: String, cores: Int, flags: [String], l3Bytes: Int, openblasConfig: String, openblasCore: String,
+        openmpRuntime: String, environment: [String: String], swiftVersion: String, os: String,
+        gitCommit: String, date: String, ckernels: String? = nil, l2Bytes: Int? = nil
+    ) {
+        self.cpuModel = cpuModel
+        self.cores = cores
+        self.flags = flags
+        self.l3Bytes = l3Bytes
+        self.openblasConfig = openblasConfig
+        self.openblasCore = openblasCore
+        self.openmpRuntime = openmpRuntime
+        self.environment = environment
+        self.swiftVersion = swiftVersion
+        self.os = os
+        self.gitCommit = gitCommit
+        self.date = date
+        self.ckernels = ckernels
+        self.l2Bytes = l2Bytes
     }
 
     /// File-system-safe name of the CPU ("amd-epyc"), the first level of `results/`.
@@ -94,8 +114,14 @@ public struct RunHeader: Codable, Sendable, Equatable {
     /// The command line that produced the run.
     public var command: [String]
 
-    public init(schema: Int = benchSchemaVersion, runID: String, machine: MachineBlock, roofline: Roofline, command: [String]) {
-        self.schema = schema; self.runID = runID; self.machine = machine; self.roofline = roofline; self.command = command
+    public init(
+        schema: Int = benchSchemaVersion, runID: String, machine: MachineBlock, roofline: Roofline, command: [String]
+    ) {
+        self.schema = schema
+        self.runID = runID
+        self.machine = machine
+        self.roofline = roofline
+        self.command = command
     }
 }
 
@@ -179,12 +205,24 @@ public struct BenchResult: Codable, Sendable, Equatable {
     /// Every timed sample, ns, in run order (warm-up excluded).
     public var samplesNs: [Double]
 
-    public init(suite: BenchSuite, test: String, op: String, backend: String, threads: Int, dtype: String, shape: String,
-                m: Int, n: Int, k: Int, reps: Int, warmup: Int, samplesNs: [Double], cost: OpCost, ceiling: Ceiling,
-                workingSetBytes: Double, tokensPerRep: Int? = nil, ttftNs: Double? = nil, bound: BoundKind? = nil,
-                kernels: [KernelShare]? = nil, memoryTier: MemoryTier? = nil) {
-        self.suite = suite; self.test = test; self.op = op; self.backend = backend; self.threads = threads
-        self.dtype = dtype; self.shape = shape; self.m = m; self.n = n; self.k = k; self.reps = reps; self.warmup = warmup
+    public init(
+        suite: BenchSuite, test: String, op: String, backend: String, threads: Int, dtype: String, shape: String,
+        m: Int, n: Int, k: Int, reps: Int, warmup: Int, samplesNs: [Double], cost: OpCost, ceiling: Ceiling,
+        workingSetBytes: Double, tokensPerRep: Int? = nil, ttftNs: Double? = nil, bound: BoundKind? = nil,
+        kernels: [KernelShare]? = nil, memoryTier: MemoryTier? = nil
+    ) {
+        self.suite = suite
+        self.test = test
+        self.op = op
+        self.backend = backend
+        self.threads = threads
+        self.dtype = dtype
+        self.shape = shape
+        self.m = m
+        self.n = n
+        self.k = k
+        self.reps = reps
+        self.warmup = warmup
         self.samplesNs = samplesNs
         self.cost = cost
         self.workingSetBytes = workingSetBytes
@@ -266,5 +304,8 @@ public struct BenchResult: Codable, Sendable, Equatable {
 public struct BenchRun: Codable, Sendable, Equatable {
     public var header: RunHeader
     public var results: [BenchResult]
-    public init(header: RunHeader, results: [BenchResult]) { self.header = header; self.results = results }
+    public init(header: RunHeader, results: [BenchResult]) {
+        self.header = header
+        self.results = results
+    }
 }

@@ -38,11 +38,13 @@ public enum ResultsDirectory {
                 try text.write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8)
             }
             let rel = "\(run.header.machine.cpuSlug)/\(run.header.runID)"
-            let latest = "# Latest benchmark run\n\n[\(rel)](\(rel)/summary.md) — \(run.header.machine.cpuModel), "
+            let latest =
+                "# Latest benchmark run\n\n[\(rel)](\(rel)/summary.md) — \(run.header.machine.cpuModel), "
                 + "\(run.header.machine.date), commit \(run.header.machine.gitCommit). Files: "
                 + ["results.jsonl", "results.csv", "summary.md"].map { "[\($0)](\(rel)/\($0))" }.joined(separator: ", ")
-                + "\n\n" + MarkdownReporter.render(run).split(separator: "\n", omittingEmptySubsequences: false)
-                    .dropFirst().joined(separator: "\n")
+                + "\n\n"
+                + MarkdownReporter.render(run).split(separator: "\n", omittingEmptySubsequences: false)
+                .dropFirst().joined(separator: "\n")
                 + chartLinks(run, prefix: rel + "/")
             try latest.write(to: root.appendingPathComponent("latest.md"), atomically: true, encoding: .utf8)
         } catch {
@@ -56,7 +58,9 @@ public enum ResultsDirectory {
         if SVGCharts.threadScaling(run) != nil { out += "![throughput vs threads](\(prefix)threads.svg)\n\n" }
         if SVGCharts.roofline(run) != nil { out += "![roofline](\(prefix)roofline.svg)\n\n" }
         if SVGCharts.endToEnd(run) != nil { out += "![end-to-end tokens/s](\(prefix)e2e.svg)\n" }
-        if SVGCharts.serving(run) != nil { out += "![serving: tokens/s and TTFT p99 vs concurrency](\(prefix)serve.svg)\n" }
+        if SVGCharts.serving(run) != nil {
+            out += "![serving: tokens/s and TTFT p99 vs concurrency](\(prefix)serve.svg)\n"
+        }
         return out
     }
 }

@@ -32,7 +32,10 @@ public enum MemoryTier: String, Codable, CaseIterable, Sendable {
 public struct KernelShare: Codable, Sendable, Equatable {
     public var kernel: KernelClass
     public var flops: Double
-    public init(_ kernel: KernelClass, flops: Double) { self.kernel = kernel; self.flops = flops }
+    public init(_ kernel: KernelClass, flops: Double) {
+        self.kernel = kernel
+        self.flops = flops
+    }
 }
 
 /// The measured ceilings of this machine at one thread count.
@@ -50,10 +53,16 @@ public struct Ceiling: Codable, Sendable, Equatable {
     /// The read kernel that reached each tier's figure ("512-bit, 4 streams"). nil in older records.
     public var readKernels: [String: String]?
 
-    public init(threads: Int, fmaGFLOPS: Double, dramGBps: Double, peaks: [String: Double]? = nil,
-                bandwidths: [String: Double]? = nil, readKernels: [String: String]? = nil) {
-        self.threads = threads; self.fmaGFLOPS = fmaGFLOPS; self.dramGBps = dramGBps
-        self.peaks = peaks; self.bandwidths = bandwidths; self.readKernels = readKernels
+    public init(
+        threads: Int, fmaGFLOPS: Double, dramGBps: Double, peaks: [String: Double]? = nil,
+        bandwidths: [String: Double]? = nil, readKernels: [String: String]? = nil
+    ) {
+        self.threads = threads
+        self.fmaGFLOPS = fmaGFLOPS
+        self.dramGBps = dramGBps
+        self.peaks = peaks
+        self.bandwidths = bandwidths
+        self.readKernels = readKernels
     }
 
     /// Ridge point in FLOP/byte of the widest FP32 FMA peak over DRAM bandwidth.
@@ -159,8 +168,11 @@ public struct OpCost: Codable, Sendable, Equatable {
 
     /// Cost of `y[T, out] = x[T, in]·Wᵀ + b` with W stored in `dtype`: 2·T·in·out FLOPs (+T·out for the bias);
     /// bytes = the weight once in its stored dtype (MXFP4 scales included) + x + y (+ bias), Float32 activations.
-    public static func linear(tokens t: Int, inFeatures k: Int, outFeatures n: Int, dtype: DType, bias: Bool) -> OpCost {
-        let T = Double(t), K = Double(k), N = Double(n)
+    public static func linear(tokens t: Int, inFeatures k: Int, outFeatures n: Int, dtype: DType, bias: Bool) -> OpCost
+    {
+        let T = Double(t)
+        let K = Double(k)
+        let N = Double(n)
         let flops = 2 * T * K * N + (bias ? T * N : 0)
         let bytes = N * K * dtype.bytesPerWeight + 4 * (T * K + T * N) + (bias ? 4 * N : 0)
         return OpCost(flops: flops, bytes: bytes, writtenBytes: 4 * T * N)
@@ -210,65 +222,81 @@ public final class RooflineProbe: @unchecked Sendable {
     /// bandwidths best of 5 runs × every read kernel. `refresh` measures again and keeps the better figure of the
     /// two (a ceiling is the best the machine reaches, so a run re-probes at its end in case other load depressed
     /// the first probe). Throws when the probe cannot allocate its arrays.
-    public func measure(threads: [Int], dramBytes: Int = RooflineProbe.defaultDRAMBytes,
-                        fmaIterations: Int = RooflineProbe.defaultFMAIterations, refresh: Bool = false) throws -> Roofline {
+    public func measure(
+        threads: [Int], dramBytes: Int = RooflineProbe.defaultDRAMBytes,
+        fmaIterations: Int = RooflineProbe.defaultFMAIterations, refresh: Bool = false
+    ) throws -> Roofline {
         lock.lock()
         defer { lock.unlock() }
-        if cachedBytes != dramBytes { cache = [:]; cachedBytes = dramBytes }
+        if cachedBytes != dramBytes {
+            cache = [:]
+            cachedBytes = dramBytes
+        }
         let missing = Array(Set(threads.filter { refresh || cache[$0] == nil })).sorted()
         if !missing.isEmpty {
             // The DRAM read two ways, the better kept: one pass over the array, and reads of a T = 1 linear's size
             // walking it (median; this VM serves such reads up to ~1.3× faster than a 1 GiB pass when its
             // bandwidth is low, and the T = 1 cells stream a few MB per call)
             let pass = try readSweep(threads: missing, bytes: dramBytes, inner: 1, tier: .dram)
-            let bursts = dramBytes >= 16 * Self.dramBurstBytes
+            let bursts =
+                dramBytes >= 16 * Self.dramBurstBytes
                 ? try readSweep(threads: missing, bytes: dramBytes, inner: 1, tier: .dram, burst: Self.dramBurstBytes)
                 : pass
             let dram = zip(pass, bursts).map { p, b in
-                b.gbps > p.gbps ? (gbps: b.gbps, kernel: "\(b.kernel), \(Figures.bytes(Double(Self.dramBurstBytes))) reads") : p
+                b.gbps > p.gbps
+                    ? (gbps: b.gbps, kernel: "\(b.kernel), \(Figures.bytes(Double(Self.dramBurstBytes))) reads") : p
             }
             for (i, t) in missing.enumerated() {
                 var peaks: [String: Double] = [:]
                 for c in InstructionClass.allCases where ck_iclass_available(Int32(c.index)) != 0 {
                     let gops = ck_probe_peak_gops(Int32(c.index), Int32(t), fmaIterations, 3)
                     guard gops > 0 else {
-                        throw BenchError.measurement(cell: "roofline probe", reason: "\(c) probe failed at \(t) threads")
+                        throw BenchError.measurement(
+                            cell: "roofline probe", reason: "\(c) probe failed at \(t) threads")
                     }
                     peaks[c.rawValue] = gops
                 }
                 var bandwidths = [MemoryTier.dram.rawValue: dram[i].gbps]
                 var kernels = [MemoryTier.dram.rawValue: dram[i].kernel]
                 for (tier, bytes) in cacheProbeBytes(threads: t) {
-                    let r = try readSweep(threads: [t], bytes: bytes, inner: max(1, Self.cacheTierBytesPerRun / bytes),
-                                          tier: tier)[0]
+                    let r = try readSweep(
+                        threads: [t], bytes: bytes, inner: max(1, Self.cacheTierBytesPerRun / bytes),
+                        tier: tier)[0]
                     bandwidths[tier.rawValue] = r.gbps
                     kernels[tier.rawValue] = r.kernel
                 }
-                let fresh = Ceiling(threads: t, fmaGFLOPS: peaks[InstructionClass.fma512.rawValue]
-                                        ?? peaks[InstructionClass.fma256.rawValue] ?? 0,
-                                    dramGBps: dram[i].gbps, peaks: peaks, bandwidths: bandwidths, readKernels: kernels)
+                let fresh = Ceiling(
+                    threads: t,
+                    fmaGFLOPS: peaks[InstructionClass.fma512.rawValue]
+                        ?? peaks[InstructionClass.fma256.rawValue] ?? 0,
+                    dramGBps: dram[i].gbps, peaks: peaks, bandwidths: bandwidths, readKernels: kernels)
                 guard fresh.fmaGFLOPS > 0 else {
-                    throw BenchError.measurement(cell: "roofline probe", reason: "no FP32 FMA probe ran at \(t) threads")
+                    throw BenchError.measurement(
+                        cell: "roofline probe", reason: "no FP32 FMA probe ran at \(t) threads")
                 }
                 cache[t] = cache[t].map { Self.better($0, fresh) } ?? fresh
             }
         }
         var cacheBytes: [String: Int] = [:]
         for (tier, bytes) in cacheProbeBytes(threads: 1) { cacheBytes[tier.rawValue] = bytes }
-        return Roofline(ceilings: threads.compactMap { cache[$0] }, dramProbeBytes: dramBytes,
-                        fmaIterations: fmaIterations, cacheProbeBytes: cacheBytes)
+        return Roofline(
+            ceilings: threads.compactMap { cache[$0] }, dramProbeBytes: dramBytes,
+            fmaIterations: fmaIterations, cacheProbeBytes: cacheBytes)
     }
 
     /// Element-wise best of two measurements at the same thread count (a read kernel follows its figure).
     static func better(_ a: Ceiling, _ b: Ceiling) -> Ceiling {
-        var peaks = a.peaks ?? [:], bandwidths = a.bandwidths ?? [:], kernels = a.readKernels ?? [:]
+        var peaks = a.peaks ?? [:]
+        var bandwidths = a.bandwidths ?? [:]
+        var kernels = a.readKernels ?? [:]
         for (k, v) in b.peaks ?? [:] { peaks[k] = max(v, peaks[k] ?? 0) }
         for (k, v) in b.bandwidths ?? [:] where v > bandwidths[k] ?? 0 {
             bandwidths[k] = v
             kernels[k] = b.readKernels?[k]
         }
-        return Ceiling(threads: a.threads, fmaGFLOPS: max(a.fmaGFLOPS, b.fmaGFLOPS), dramGBps: max(a.dramGBps, b.dramGBps),
-                       peaks: peaks, bandwidths: bandwidths, readKernels: kernels)
+        return Ceiling(
+            threads: a.threads, fmaGFLOPS: max(a.fmaGFLOPS, b.fmaGFLOPS), dramGBps: max(a.dramGBps, b.dramGBps),
+            peaks: peaks, bandwidths: bandwidths, readKernels: kernels)
     }
 
     /// `roofline` with each thread count's DRAM read raised to the best streaming read from DRAM the run took itself
@@ -287,29 +315,34 @@ public final class RooflineProbe: @unchecked Sendable {
             let best = max(paired, reads)
             guard best > out.ceilings[i].dramGBps else { continue }
             let dram = MemoryTier.dram.rawValue
-            let read = Ceiling(threads: t, fmaGFLOPS: 0, dramGBps: best, bandwidths: [dram: best],
-                               readKernels: [dram: paired >= reads ? "a paired read of the run" : "a read row of the run"])
+            let read = Ceiling(
+                threads: t, fmaGFLOPS: 0, dramGBps: best, bandwidths: [dram: best],
+                readKernels: [dram: paired >= reads ? "a paired read of the run" : "a read row of the run"])
             out.ceilings[i] = Self.better(out.ceilings[i], read)
         }
         return out
     }
 
     /// `ck_probe_read_sweep` over one allocation of `bytes` (huge pages): GB/s and the winning read kernel per thread count.
-    private func readSweep(threads: [Int], bytes: Int, inner: Int, tier: MemoryTier,
-                           burst: Int = 0) throws -> [(gbps: Double, kernel: String)] {
+    private func readSweep(
+        threads: [Int], bytes: Int, inner: Int, tier: MemoryTier,
+        burst: Int = 0
+    ) throws -> [(gbps: Double, kernel: String)] {
         var gbps = [Double](repeating: -1, count: threads.count)
         var variant = [Int32](repeating: -1, count: threads.count)
         let rc = threads.map(Int32.init).withUnsafeBufferPointer { t in
             gbps.withUnsafeMutableBufferPointer { g in
                 variant.withUnsafeMutableBufferPointer { v in
-                    ck_probe_read_sweep(t.baseAddress, Int32(threads.count), bytes, Int32(inner), 5, 1, burst,
-                                        g.baseAddress, v.baseAddress)
+                    ck_probe_read_sweep(
+                        t.baseAddress, Int32(threads.count), bytes, Int32(inner), 5, 1, burst,
+                        g.baseAddress, v.baseAddress)
                 }
             }
         }
         guard rc == 0, gbps.allSatisfy({ $0 > 0 }) else {
-            throw BenchError.measurement(cell: "roofline probe",
-                                         reason: "cannot allocate \(bytes) bytes for the \(tier.rawValue) read probe")
+            throw BenchError.measurement(
+                cell: "roofline probe",
+                reason: "cannot allocate \(bytes) bytes for the \(tier.rawValue) read probe")
         }
         return zip(gbps, variant).map { g, v in
             (g, Self.readKernelNames.indices.contains(Int(v)) ? Self.readKernelNames[Int(v)] : "scalar")

@@ -38,42 +38,56 @@ public enum SVGCharts {
             if byPanel[key] == nil { panels.append(key) }
             byPanel[key, default: []].append(r)
         }
-        let cols = min(3, panels.count), pw = 330.0, ph = 230.0, top = 62.0
+        let cols = min(3, panels.count)
+        let pw = 330.0
+        let ph = 230.0
+        let top = 62.0
         let rows = (panels.count + cols - 1) / cols
         var svg = SVGCanvas(width: Double(cols) * pw + 20, height: top + Double(rows) * ph + 10)
-        svg.text("Share of each cell's own roofline ceiling vs threads (dashed: 100%)", x: 10, y: 22, size: 15,
-                 weight: "bold")
-        svg.text("ceiling per point: its kernel class's peak (compute-bound) or its memory tier's read (memory-bound)",
-                 x: 10, y: 38, size: 10, fill: "#555")
+        svg.text(
+            "Share of each cell's own roofline ceiling vs threads (dashed: 100%)", x: 10, y: 22, size: 15,
+            weight: "bold")
+        svg.text(
+            "ceiling per point: its kernel class's peak (compute-bound) or its memory tier's read (memory-bound)",
+            x: 10, y: 38, size: 10, fill: "#555")
         let backends = sortedBackends(Set(ops.map(\.backend)))
         legend(&svg, backends: backends, x: 10, y: 54)
         for (i, key) in panels.enumerated() {
             let cells = byPanel[key] ?? []
-            let ox = 10 + Double(i % cols) * pw, oy = top + Double(i / cols) * ph
+            let ox = 10 + Double(i % cols) * pw
+            let oy = top + Double(i / cols) * ph
             let threads = Array(Set(cells.map(\.threads))).sorted()
             let ymax = max(1.1, (cells.map(\.rooflineFraction).max() ?? 1) * 1.1)
-            let x = ChartAxis(lo: Double(threads.first ?? 1) - 0.5, hi: Double(threads.last ?? 1) + 0.5,
-                              pixelLo: ox + 50, pixelHi: ox + pw - 15, log: false)
+            let x = ChartAxis(
+                lo: Double(threads.first ?? 1) - 0.5, hi: Double(threads.last ?? 1) + 0.5,
+                pixelLo: ox + 50, pixelHi: ox + pw - 15, log: false)
             let y = ChartAxis(lo: 0, hi: ymax * 100, pixelLo: oy + ph - 40, pixelHi: oy + 25, log: false)
             svg.text(key, x: ox + pw / 2, y: oy + 14, size: 11, anchor: "middle", weight: "bold")
             frame(&svg, x: x, y: y)
-            for t in threads { svg.text(String(t), x: x.pixel(Double(t)), y: y.pixelLo + 14, size: 10, anchor: "middle") }
-            for v in y.ticks { svg.text(ChartAxis.label(v), x: x.pixelLo - 4, y: y.pixel(v) + 3, size: 9, anchor: "end") }
+            for t in threads {
+                svg.text(String(t), x: x.pixel(Double(t)), y: y.pixelLo + 14, size: 10, anchor: "middle")
+            }
+            for v in y.ticks {
+                svg.text(ChartAxis.label(v), x: x.pixelLo - 4, y: y.pixel(v) + 3, size: 9, anchor: "end")
+            }
             svg.text("threads", x: (x.pixelLo + x.pixelHi) / 2, y: y.pixelLo + 28, size: 10, anchor: "middle")
-            svg.text("% of own ceiling", x: ox + 12, y: (y.pixelLo + y.pixelHi) / 2, size: 10, anchor: "middle",
-                     rotate: -90)
+            svg.text(
+                "% of own ceiling", x: ox + 12, y: (y.pixelLo + y.pixelHi) / 2, size: 10, anchor: "middle",
+                rotate: -90)
             svg.line(x1: x.pixelLo, y1: y.pixel(100), x2: x.pixelHi, y2: y.pixel(100), stroke: "#999", dash: "5,3")
             for b in backends {
                 let pts = cells.filter { $0.backend == b }.sorted { $0.threads < $1.threads }
-                svg.polyline(pts.map { (x.pixel(Double($0.threads)), y.pixel(100 * $0.rooflineFraction)) }, stroke: color(b))
+                svg.polyline(
+                    pts.map { (x.pixel(Double($0.threads)), y.pixel(100 * $0.rooflineFraction)) }, stroke: color(b))
                 for p in pts {
                     let unit = p.bound == .compute ? "GFLOP/s" : "GB/s"
-                    svg.circle(cx: x.pixel(Double(p.threads)), cy: y.pixel(100 * p.rooflineFraction), r: 3,
-                               fill: color(b),
-                               title: "\(b) t\(p.threads): \(Figures.percent(p.rooflineFraction)) of "
-                                   + "\(p.ceilingName ?? (p.bound == .compute ? "FMA" : "DRAM")) "
-                                   + "(\(Figures.number(p.boundThroughput)) of \(Figures.number(p.ceiling)) \(unit)), "
-                                   + "\(Figures.duration(ns: p.stats.median)) per call")
+                    svg.circle(
+                        cx: x.pixel(Double(p.threads)), cy: y.pixel(100 * p.rooflineFraction), r: 3,
+                        fill: color(b),
+                        title: "\(b) t\(p.threads): \(Figures.percent(p.rooflineFraction)) of "
+                            + "\(p.ceilingName ?? (p.bound == .compute ? "FMA" : "DRAM")) "
+                            + "(\(Figures.number(p.boundThroughput)) of \(Figures.number(p.ceiling)) \(unit)), "
+                            + "\(Figures.duration(ns: p.stats.median)) per call")
                 }
             }
         }
@@ -108,12 +122,16 @@ public enum SVGCharts {
         guard !ops.isEmpty, !ceilings.isEmpty else { return nil }
         let classes = run.header.roofline.instructionClasses
         let tiers = run.header.roofline.memoryTiers
-        let pw = 620.0, ph = 440.0, top = 66.0
+        let pw = 620.0
+        let ph = 440.0
+        let top = 66.0
         var svg = SVGCanvas(width: pw + 200, height: top + Double(ceilings.count) * (ph + 20))
-        svg.text("Roofline: achieved GFLOP/s vs arithmetic intensity, every measured ceiling", x: 10, y: 22, size: 15,
-                 weight: "bold")
-        svg.text("horizontal: instruction-class peaks; diagonal: read bandwidth per memory tier; filled dot: scored "
-                 + "compute-bound, ring: memory-bound", x: 10, y: 38, size: 10, fill: "#555")
+        svg.text(
+            "Roofline: achieved GFLOP/s vs arithmetic intensity, every measured ceiling", x: 10, y: 22, size: 15,
+            weight: "bold")
+        svg.text(
+            "horizontal: instruction-class peaks; diagonal: read bandwidth per memory tier; filled dot: scored "
+                + "compute-bound, ring: memory-bound", x: 10, y: 38, size: 10, fill: "#555")
         let backends = sortedBackends(Set(ops.map(\.backend)))
         legend(&svg, backends: backends, x: 10, y: 56)
         // One scale for every panel: the points and every ceiling of every thread count.
@@ -128,12 +146,14 @@ public enum SVGCharts {
         }
         let intensities = ops.map(intensity)
         let perf = ops.map(\.gflops) + peakValues
-        let x = ChartAxis(lo: (intensities.min() ?? 0.1) / 4, hi: (intensities.max() ?? 100) * 4,
-                          pixelLo: 70, pixelHi: pw - 20, log: true)
+        let x = ChartAxis(
+            lo: (intensities.min() ?? 0.1) / 4, hi: (intensities.max() ?? 100) * 4,
+            pixelLo: 70, pixelHi: pw - 20, log: true)
         for (pi, c) in ceilings.enumerated() {
             let oy = top + Double(pi) * (ph + 20)
-            let y = ChartAxis(lo: (perf.min() ?? 0.1) / 2, hi: (perf.max() ?? 100) * 1.5, pixelLo: oy + ph - 40,
-                              pixelHi: oy + 24, log: true)
+            let y = ChartAxis(
+                lo: (perf.min() ?? 0.1) / 2, hi: (perf.max() ?? 100) * 1.5, pixelLo: oy + ph - 40,
+                pixelHi: oy + 24, log: true)
             svg.text("\(c.threads) thread\(c.threads == 1 ? "" : "s")", x: 10, y: oy + 14, size: 13, weight: "bold")
             frame(&svg, x: x, y: y)
             for v in x.ticks {
@@ -144,9 +164,10 @@ public enum SVGCharts {
                 svg.line(x1: x.pixelLo, y1: y.pixel(v), x2: x.pixelHi, y2: y.pixel(v), stroke: "#eee")
                 svg.text(ChartAxis.label(v), x: x.pixelLo - 5, y: y.pixel(v) + 3, size: 10, anchor: "end")
             }
-            svg.text("arithmetic intensity (FLOP/byte: counted FLOPs ÷ the bytes the cell is scored on)",
-                     x: (x.pixelLo + x.pixelHi) / 2,
-                     y: y.pixelLo + 30, size: 11, anchor: "middle")
+            svg.text(
+                "arithmetic intensity (FLOP/byte: counted FLOPs ÷ the bytes the cell is scored on)",
+                x: (x.pixelLo + x.pixelHi) / 2,
+                y: y.pixelLo + 30, size: 11, anchor: "middle")
             svg.text("GFLOP/s", x: 18, y: (y.pixelLo + y.pixelHi) / 2, size: 11, anchor: "middle", rotate: -90)
             var labelY = oy + 30
             func key(_ text: String, _ colour: String, dash: String?) {
@@ -154,31 +175,39 @@ public enum SVGCharts {
                 svg.text(text, x: pw + 26, y: labelY, size: 9, fill: colour)
                 labelY += 14
             }
-            let peaks: [(String, Double)] = classes.isEmpty ? [("fp32 FMA", c.fmaGFLOPS)]
+            let peaks: [(String, Double)] =
+                classes.isEmpty
+                ? [("fp32 FMA", c.fmaGFLOPS)]
                 : classes.compactMap { cl in c.peak(cl).map { (cl.rawValue, $0) } }
             for (name, p) in peaks where p >= y.lo && p <= y.hi {
-                svg.line(x1: x.pixelLo, y1: y.pixel(p), x2: x.pixelHi, y2: y.pixel(p), stroke: ceilingColor(name),
-                         width: 1.2)
+                svg.line(
+                    x1: x.pixelLo, y1: y.pixel(p), x2: x.pixelHi, y2: y.pixel(p), stroke: ceilingColor(name),
+                    width: 1.2)
                 key("\(name) \(Figures.number(p))", ceilingColor(name), dash: nil)
             }
-            let reads: [(String, Double)] = tiers.isEmpty ? [("dram", c.dramGBps)]
+            let reads: [(String, Double)] =
+                tiers.isEmpty
+                ? [("dram", c.dramGBps)]
                 : tiers.compactMap { t in c.bandwidth(t).map { (t.rawValue, $0) } }
             for (name, bw) in reads where bw > 0 {
                 // intensity × bandwidth, clipped to the plot
-                let i0 = max(x.lo, y.lo / bw), i1 = min(x.hi, y.hi / bw)
+                let i0 = max(x.lo, y.lo / bw)
+                let i1 = min(x.hi, y.hi / bw)
                 guard i1 > i0 else { continue }
-                svg.polyline([(x.pixel(i0), y.pixel(i0 * bw)), (x.pixel(i1), y.pixel(i1 * bw))],
-                             stroke: ceilingColor(name), width: 1.2, dash: "6,3")
+                svg.polyline(
+                    [(x.pixel(i0), y.pixel(i0 * bw)), (x.pixel(i1), y.pixel(i1 * bw))],
+                    stroke: ceilingColor(name), width: 1.2, dash: "6,3")
                 key("\(name) read \(Figures.number(bw)) GB/s", ceilingColor(name), dash: "6,3")
             }
             for r in ops where r.threads == c.threads {
                 let filled = r.bound == .compute
-                svg.circle(cx: x.pixel(intensity(r)), cy: y.pixel(r.gflops), r: 4,
-                           fill: filled ? color(r.backend) : "none", stroke: color(r.backend),
-                           title: "\(r.test) \(r.dtype) \(r.shape) \(r.backend) t\(r.threads): "
-                               + "\(Figures.number(r.gflops)) GFLOP/s, \(Figures.number(r.gbps)) GB/s, "
-                               + "\(Figures.percent(r.rooflineFraction)) of "
-                               + "\(r.ceilingName ?? (r.bound == .compute ? "FMA" : "DRAM"))")
+                svg.circle(
+                    cx: x.pixel(intensity(r)), cy: y.pixel(r.gflops), r: 4,
+                    fill: filled ? color(r.backend) : "none", stroke: color(r.backend),
+                    title: "\(r.test) \(r.dtype) \(r.shape) \(r.backend) t\(r.threads): "
+                        + "\(Figures.number(r.gflops)) GFLOP/s, \(Figures.number(r.gbps)) GB/s, "
+                        + "\(Figures.percent(r.rooflineFraction)) of "
+                        + "\(r.ceilingName ?? (r.bound == .compute ? "FMA" : "DRAM"))")
             }
         }
         return svg.render()
@@ -195,12 +224,16 @@ public enum SVGCharts {
         let ratios = MarkdownReporter.peerRatios(e2e)
         var tests: [String] = []
         for r in e2e where !tests.contains("\(r.test) \(r.shape)") { tests.append("\(r.test) \(r.shape)") }
-        let barH = 18.0, panelGap = 40.0, w = 900.0, barsEnd = 560.0
+        let barH = 18.0
+        let panelGap = 40.0
+        let w = 900.0
+        let barsEnd = 560.0
         let rowsPerTest = tests.map { t in e2e.filter { "\($0.test) \($0.shape)" == t }.count }
         let height = 60 + rowsPerTest.reduce(0) { $0 + Double($1) * (barH + 6) + panelGap }
         var svg = SVGCanvas(width: w, height: height)
-        svg.text("End-to-end tokens/s (grey tick: 100% of the ceiling; decode: of its paired read)", x: 10, y: 22,
-                 size: 15, weight: "bold")
+        svg.text(
+            "End-to-end tokens/s (grey tick: 100% of the ceiling; decode: of its paired read)", x: 10, y: 22,
+            size: 15, weight: "bold")
         legend(&svg, backends: sortedBackends(Set(e2e.map(\.backend))), x: 10, y: 40)
         var oy = 60.0
         for t in tests {
@@ -219,7 +252,9 @@ public enum SVGCharts {
                 svg.text("\(r.backend) \(r.threads)t", x: x.pixelLo - 6, y: oy + barH - 5, size: 11, anchor: "end")
                 svg.rect(x: x.pixelLo, y: oy, width: x.pixel(tps) - x.pixelLo, height: barH, fill: color(r.backend))
                 if limits[i] > 0 {
-                    svg.line(x1: x.pixel(limits[i]), y1: oy - 2, x2: x.pixel(limits[i]), y2: oy + barH + 2, stroke: "#777", width: 2)
+                    svg.line(
+                        x1: x.pixel(limits[i]), y1: oy - 2, x2: x.pixel(limits[i]), y2: oy + barH + 2, stroke: "#777",
+                        width: 2)
                 }
                 svg.text(endToEndLabel(r, vsPeer: ratios[indices[i]]), x: barsEnd + 12, y: oy + barH - 5, size: 10)
                 oy += barH + 6
@@ -252,9 +287,12 @@ public enum SVGCharts {
             shapes.append("p\(f.promptTokens) g\(f.genTokens)")
         }
         let palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
-        let w = 820.0, h = 340.0, panel = (w - 60) / 2
+        let w = 820.0
+        let h = 340.0
+        let panel = (w - 60) / 2
         var svg = SVGCanvas(width: w, height: h)
-        svg.text("Serving: aggregate tokens/s and TTFT p99 vs concurrent requests", x: 10, y: 22, size: 15, weight: "bold")
+        svg.text(
+            "Serving: aggregate tokens/s and TTFT p99 vs concurrent requests", x: 10, y: 22, size: 15, weight: "bold")
         let cmax = Double(levels.map(\.1.concurrency).max() ?? 1)
         let panels: [(String, (ServeFigures) -> Double)] = [
             ("aggregate tokens/s", { $0.aggregateTokensPerSecond }), ("TTFT p99 (s)", { $0.ttftP99Ns / 1e9 }),

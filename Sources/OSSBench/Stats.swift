@@ -15,7 +15,13 @@ public struct SampleStatistics: Codable, Sendable, Equatable {
         let s = samples.sorted()
         count = s.count
         guard let first = s.first, let last = s.last else {
-            min = 0; max = 0; mean = 0; median = 0; p10 = 0; p90 = 0; p99 = 0
+            min = 0
+            max = 0
+            mean = 0
+            median = 0
+            p10 = 0
+            p90 = 0
+            p99 = 0
             return
         }
         min = first
@@ -31,7 +37,8 @@ public struct SampleStatistics: Codable, Sendable, Equatable {
     public static func percentile(sorted: [Double], _ p: Double) -> Double {
         guard !sorted.isEmpty else { return 0 }
         let rank = Swift.min(Swift.max(p, 0), 1) * Double(sorted.count - 1)
-        let lo = Int(rank.rounded(.down)), hi = Swift.min(lo + 1, sorted.count - 1)
+        let lo = Int(rank.rounded(.down))
+        let hi = Swift.min(lo + 1, sorted.count - 1)
         let frac = rank - Double(lo)
         return sorted[lo] + (sorted[hi] - sorted[lo]) * frac
     }

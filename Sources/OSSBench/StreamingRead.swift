@@ -48,13 +48,15 @@ struct StreamingRead {
         var checksum: UInt64 = 0
         let rc = pointers.withUnsafeBufferPointer { p in
             sizes.withUnsafeBufferPointer { s in
-                ck_probe_read_bytes(p.baseAddress! + base, s.baseAddress! + base, Int32(rangesPerCopy),
-                                    Int32(clamping: threads), &checksum)
+                ck_probe_read_bytes(
+                    p.baseAddress! + base, s.baseAddress! + base, Int32(rangesPerCopy),
+                    Int32(clamping: threads), &checksum)
             }
         }
         guard rc == 0 else {
-            throw BenchError.invalidParameter(name: "threads", value: "\(threads)",
-                                              reason: "the read reference takes 1…256 threads")
+            throw BenchError.invalidParameter(
+                name: "threads", value: "\(threads)",
+                reason: "the read reference takes 1…256 threads")
         }
         return checksum
     }

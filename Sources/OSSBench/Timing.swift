@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Monotonic time and the timed loop every cell runs.
@@ -16,9 +16,11 @@ public enum Timing {
     /// Runs `body(i)` `warmup` times untimed, then timed until `reps` samples are taken or, once `minReps` samples
     /// exist, `budgetSeconds` of timed work has passed (keeps slow cells bounded). Returns the samples in ns.
     /// `prelude(i)`, when given, runs untimed right before each timed `body(i)` (a paired reference measurement).
-    public static func measure(warmup: Int, reps: Int, minReps: Int = 3, budgetSeconds: Double = .infinity,
-                               prelude: ((Int) throws -> Void)? = nil,
-                               _ body: (Int) throws -> Void) rethrows -> [Double] {
+    public static func measure(
+        warmup: Int, reps: Int, minReps: Int = 3, budgetSeconds: Double = .infinity,
+        prelude: ((Int) throws -> Void)? = nil,
+        _ body: (Int) throws -> Void
+    ) rethrows -> [Double] {
         for i in 0..<max(0, warmup) { try body(i) }
         var samples: [Double] = []
         samples.reserveCapacity(reps)
@@ -57,4 +59,3 @@ struct BenchRandom {
     mutating func floats(_ n: Int, scale: Float = 1) -> [Float] { (0..<n).map { _ in float(scale: scale) } }
 
 }
-

@@ -35,9 +35,14 @@ public struct Tuner {
     public var reps: Int
     public var warmup: Int
 
-    public init(threads: [Int], dtypes: [DType] = DType.allCases, linearTokens: [Int] = [1, 2, 4, 8, 16, 32, 64, 128, 512],
-                reps: Int = 5, warmup: Int = 1) {
-        self.threads = threads; self.dtypes = dtypes; self.linearTokens = linearTokens; self.reps = reps
+    public init(
+        threads: [Int], dtypes: [DType] = DType.allCases, linearTokens: [Int] = [1, 2, 4, 8, 16, 32, 64, 128, 512],
+        reps: Int = 5, warmup: Int = 1
+    ) {
+        self.threads = threads
+        self.dtypes = dtypes
+        self.linearTokens = linearTokens
+        self.reps = reps
         self.warmup = warmup
     }
 
@@ -91,13 +96,16 @@ public struct Tuner {
                 var best: [String: Double] = [:]
                 for name in ["swift", "blas"] {
                     guard let b = backends["\(name)/\(t)"] else { continue }
-                    let samples = try Timing.measure(warmup: warmup, reps: reps, budgetSeconds: 2) { try prepared.body(b, $0) }
+                    let samples = try Timing.measure(warmup: warmup, reps: reps, budgetSeconds: 2) {
+                        try prepared.body(b, $0)
+                    }
                     best[name] = SampleStatistics(samples).min
                 }
                 // the BLAS backend's GEMM paths, where both exist (our microkernel needs AVX-512)
                 if cell.key.hasPrefix("linear."), let b = backends["blas/\(t)"] as? BLASBackend,
-                   BLASBackend.usingAVX512Kernels, let dtype = cell.spec.dtype,
-                   b.usesGEMM(dtype: dtype, rows: cell.spec.tokens) {
+                    BLASBackend.usingAVX512Kernels, let dtype = cell.spec.dtype,
+                    b.usesGEMM(dtype: dtype, rows: cell.spec.tokens)
+                {
                     for (path, name) in Self.gemmPathNames {
                         BLASBackend.gemmOverride = path
                         defer { BLASBackend.gemmOverride = .auto }
@@ -111,8 +119,9 @@ public struct Tuner {
                 let gemm = Self.gemmPathNames.sorted { $0.value < $1.value }.compactMap { path, name in
                     best[name].map { ", gemm=\(path.rawValue) \(Figures.duration(ns: $0))" }
                 }.joined()
-                log("[\(i + 1)/\(all.count)] \(cell.spec) \(t)t: swift \(Figures.duration(ns: best["swift"] ?? 0)), "
-                    + "blas \(Figures.duration(ns: best["blas"] ?? 0))\(gemm) → \(m.winner)")
+                log(
+                    "[\(i + 1)/\(all.count)] \(cell.spec) \(t)t: swift \(Figures.duration(ns: best["swift"] ?? 0)), "
+                        + "blas \(Figures.duration(ns: best["blas"] ?? 0))\(gemm) → \(m.winner)")
                 out.append(m)
             }
         }
@@ -121,8 +130,10 @@ public struct Tuner {
 
     /// Builds the profile from measurements: routing rules at `routingThreads` (default: the most threads measured),
     /// crossovers, and the fastest thread count per op class.
-    public func profile(from measurements: [Measurement], cpuModel: String, date: String,
-                        routingThreads: Int? = nil) -> TuningProfile {
+    public func profile(
+        from measurements: [Measurement], cpuModel: String, date: String,
+        routingThreads: Int? = nil
+    ) -> TuningProfile {
         let rt = routingThreads ?? threads.max() ?? 1
         var routes: [String: [RouteRule]] = [:]
         var crossovers: [String: Int] = [:]
@@ -138,18 +149,22 @@ public struct Tuner {
         let bestThreads = Dictionary(grouping: measurements) { Self.opClass(key: $0.key, tokens: $0.tokens) }
             .mapValues { Self.fastestThreads($0) ?? 1 }
         let phases = Self.phaseThreads(measurements)
-        return TuningProfile(cpuModel: cpuModel, created: date, threads: rt, routes: routes, fallback: .blas,
-                             bestThreads: bestThreads, crossovers: crossovers,
-                             gemmPaths: Self.gemmPaths(measurements.filter { $0.threads == rt }),
-                             prefillThreads: phases.prefill, decodeThreads: phases.decode,
-                             threadsMeasuredOn: phases.prefill == nil ? nil : "ops")
+        return TuningProfile(
+            cpuModel: cpuModel, created: date, threads: rt, routes: routes, fallback: .blas,
+            bestThreads: bestThreads, crossovers: crossovers,
+            gemmPaths: Self.gemmPaths(measurements.filter { $0.threads == rt }),
+            prefillThreads: phases.prefill, decodeThreads: phases.decode,
+            threadsMeasuredOn: phases.prefill == nil ? nil : "ops")
     }
 
     /// The op-level estimate of the model commands' thread counts: the count with the lowest summed best time over
     /// the prefill cells (T ≥ 64) and over the decode cells (T = 1). `oss tune --model` replaces it with end-to-end
     /// figures (`ModelThreadSweep`).
     static func phaseThreads(_ measurements: [Measurement]) -> (prefill: Int?, decode: Int?) {
-        (fastestThreads(measurements.filter { $0.tokens >= 64 }), fastestThreads(measurements.filter { $0.tokens == 1 }))
+        (
+            fastestThreads(measurements.filter { $0.tokens >= 64 }),
+            fastestThreads(measurements.filter { $0.tokens == 1 })
+        )
     }
 
     /// The thread count with the lowest summed best-backend time over `measurements` (ties: fewer threads); nil when
@@ -216,27 +231,37 @@ public struct Tuner {
 
     /// Markdown table of the measurements and the resulting rules.
     public static func markdown(_ measurements: [Measurement], profile: TuningProfile) -> String {
-        var out = ["| cell | T | threads | swift (best rep) | blas (best rep) | faster |", "|---|---:|---:|---:|---:|---|"]
+        var out = [
+            "| cell | T | threads | swift (best rep) | blas (best rep) | faster |", "|---|---:|---:|---:|---:|---|",
+        ]
         for m in measurements {
-            out.append("| \(m.key) | \(m.tokens) | \(m.threads) | \(Figures.duration(ns: m.bestNs["swift"] ?? 0)) | "
-                       + "\(Figures.duration(ns: m.bestNs["blas"] ?? 0)) | \(m.winner) |")
+            out.append(
+                "| \(m.key) | \(m.tokens) | \(m.threads) | \(Figures.duration(ns: m.bestNs["swift"] ?? 0)) | "
+                    + "\(Figures.duration(ns: m.bestNs["blas"] ?? 0)) | \(m.winner) |")
         }
         out.append("")
         out.append("Routing at \(profile.threads) threads (first T → backend):")
         for key in profile.routes.keys.sorted() {
-            out.append("- \(key): " + (profile.routes[key] ?? []).map { "T≥\($0.minTokens) \($0.backend.rawValue)" }.joined(separator: ", "))
+            out.append(
+                "- \(key): "
+                    + (profile.routes[key] ?? []).map { "T≥\($0.minTokens) \($0.backend.rawValue)" }.joined(
+                        separator: ", "))
         }
         if let paths = profile.gemmPaths, !paths.isEmpty {
             out.append("")
-            out.append("GEMM path per dtype (T past the GEMV kernels): "
-                       + paths.keys.sorted().map { "\($0) \(paths[$0]!.rawValue)" }.joined(separator: ", "))
+            out.append(
+                "GEMM path per dtype (T past the GEMV kernels): "
+                    + paths.keys.sorted().map { "\($0) \(paths[$0]!.rawValue)" }.joined(separator: ", "))
         }
         out.append("")
-        out.append("Best threads per op class: " + profile.bestThreads.keys.sorted().map { "\($0) \(profile.bestThreads[$0]!)" }.joined(separator: ", "))
+        out.append(
+            "Best threads per op class: "
+                + profile.bestThreads.keys.sorted().map { "\($0) \(profile.bestThreads[$0]!)" }.joined(separator: ", "))
         if let p = profile.prefillThreads, let d = profile.decodeThreads {
             out.append("")
-            out.append("Model commands: prefill \(p) threads, decode \(d) threads "
-                       + "(measured on \(profile.threadsMeasuredOn ?? "ops"))")
+            out.append(
+                "Model commands: prefill \(p) threads, decode \(d) threads "
+                    + "(measured on \(profile.threadsMeasuredOn ?? "ops"))")
         }
         return out.joined(separator: "\n") + "\n"
     }

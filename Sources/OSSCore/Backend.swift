@@ -8,7 +8,10 @@ public enum OpKind: String, CaseIterable, Sendable, Codable {
 public struct OpDescriptor: Hashable, Sendable, CustomStringConvertible {
     public var kind: OpKind
     public var dtype: DType?
-    public init(_ kind: OpKind, dtype: DType? = nil) { self.kind = kind; self.dtype = dtype }
+    public init(_ kind: OpKind, dtype: DType? = nil) {
+        self.kind = kind
+        self.dtype = dtype
+    }
     public var description: String { dtype.map { "\(kind.rawValue)(\($0))" } ?? kind.rawValue }
 }
 
@@ -32,8 +35,12 @@ public struct AttentionParams: Sendable, Equatable {
     public var firstPosition: Int
 
     public init(heads: Int, kvHeads: Int, headDim: Int, scale: Float, window: Int = 0, firstPosition: Int) {
-        self.heads = heads; self.kvHeads = kvHeads; self.headDim = headDim
-        self.scale = scale; self.window = window; self.firstPosition = firstPosition
+        self.heads = heads
+        self.kvHeads = kvHeads
+        self.headDim = headDim
+        self.scale = scale
+        self.window = window
+        self.firstPosition = firstPosition
     }
 }
 
@@ -58,11 +65,19 @@ public struct MoEWeights: Sendable {
     /// Sigmoid slope; 1.702 for gpt-oss.
     public var swigluAlpha: Float
 
-    public init(router: WeightTensor, routerBias: Tensor?, gateUp: WeightTensor, gateUpBias: Tensor?,
-                down: WeightTensor, downBias: Tensor?, topK: Int, swigluLimit: Float = 7, swigluAlpha: Float = 1.702) {
-        self.router = router; self.routerBias = routerBias; self.gateUp = gateUp; self.gateUpBias = gateUpBias
-        self.down = down; self.downBias = downBias; self.topK = topK
-        self.swigluLimit = swigluLimit; self.swigluAlpha = swigluAlpha
+    public init(
+        router: WeightTensor, routerBias: Tensor?, gateUp: WeightTensor, gateUpBias: Tensor?,
+        down: WeightTensor, downBias: Tensor?, topK: Int, swigluLimit: Float = 7, swigluAlpha: Float = 1.702
+    ) {
+        self.router = router
+        self.routerBias = routerBias
+        self.gateUp = gateUp
+        self.gateUpBias = gateUpBias
+        self.down = down
+        self.downBias = downBias
+        self.topK = topK
+        self.swigluLimit = swigluLimit
+        self.swigluAlpha = swigluAlpha
     }
 
     public var experts: Int { router.outFeatures }

@@ -27,8 +27,10 @@ public enum Codec {
     }
 
     /// Decodes one MXFP4 group: 16 packed bytes + one scale → 32 floats (low nibble = even element).
-    @inlinable public static func decodeMXFP4Group(_ bytes: UnsafePointer<UInt8>, scale: UInt8,
-                                                   into out: UnsafeMutablePointer<Float>) {
+    @inlinable public static func decodeMXFP4Group(
+        _ bytes: UnsafePointer<UInt8>, scale: UInt8,
+        into out: UnsafeMutablePointer<Float>
+    ) {
         let s = e8m0ToFloat(scale)
         for j in 0..<16 {
             let b = bytes[j]
@@ -68,7 +70,10 @@ public enum Codec {
             let a = abs(v) / s
             var best = 0
             var bestErr = Float.infinity
-            for c in 0..<8 where abs(fp4Values[c] - a) < bestErr { bestErr = abs(fp4Values[c] - a); best = c }
+            for c in 0..<8 where abs(fp4Values[c] - a) < bestErr {
+                bestErr = abs(fp4Values[c] - a)
+                best = c
+            }
             return UInt8(best) | (v < 0 && best != 0 ? 8 : 0)
         }
         for j in 0..<16 { bytes[j] = code(x[2 * j]) | (code(x[2 * j + 1]) << 4) }

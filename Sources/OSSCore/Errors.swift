@@ -11,10 +11,10 @@ public enum BackendError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .shapeMismatch(op, d): return "\(op): shape mismatch: \(d)"
-        case let .unsupported(op, d): return "\(op): unsupported: \(d)"
-        case let .emptyInput(op, d): return "\(op): empty input: \(d)"
-        case let .invalidArgument(op, d): return "\(op): invalid argument: \(d)"
+        case .shapeMismatch(let op, let d): return "\(op): shape mismatch: \(d)"
+        case .unsupported(let op, let d): return "\(op): unsupported: \(d)"
+        case .emptyInput(let op, let d): return "\(op): empty input: \(d)"
+        case .invalidArgument(let op, let d): return "\(op): invalid argument: \(d)"
         }
     }
 }
@@ -26,8 +26,8 @@ public enum OSSError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .invalidShape(s): return "invalid shape: \(s)"
-        case let .invalidWeight(s): return "invalid weight: \(s)"
+        case .invalidShape(let s): return "invalid shape: \(s)"
+        case .invalidWeight(let s): return "invalid weight: \(s)"
         }
     }
 }

@@ -52,9 +52,15 @@ public struct JSONParser {
         case UInt8(ascii: "{"): return try parseObject(depth: depth)
         case UInt8(ascii: "["): return try parseArray(depth: depth)
         case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
-        case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
-        case UInt8(ascii: "n"): try expectLiteral("null"); return .null
+        case UInt8(ascii: "t"):
+            try expectLiteral("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try expectLiteral("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try expectLiteral("null")
+            return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
         default: throw error("unexpected character \(describe(bytes[pos]))")
         }
@@ -83,7 +89,10 @@ public struct JSONParser {
         pos += 1  // {
         var members: [JSONMember] = []
         skipWhitespace()
-        if !atEnd, bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object(members) }
+        if !atEnd, bytes[pos] == UInt8(ascii: "}") {
+            pos += 1
+            return .object(members)
+        }
         while true {
             skipWhitespace()
             guard !atEnd, bytes[pos] == UInt8(ascii: "\"") else {
@@ -97,7 +106,10 @@ public struct JSONParser {
             members.append(JSONMember(key: key, value: value))
             skipWhitespace()
             guard !atEnd else { throw error("unexpected end of input in object") }
-            if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
+            if bytes[pos] == UInt8(ascii: ",") {
+                pos += 1
+                continue
+            }
             try expect(UInt8(ascii: "}"), "',' or '}'")
             return .object(members)
         }
@@ -107,13 +119,19 @@ public struct JSONParser {
         pos += 1  // [
         var items: [JSONValue] = []
         skipWhitespace()
-        if !atEnd, bytes[pos] == UInt8(ascii: "]") { pos += 1; return .array(items) }
+        if !atEnd, bytes[pos] == UInt8(ascii: "]") {
+            pos += 1
+            return .array(items)
+        }
         while true {
             skipWhitespace()
             items.append(try parseValue(depth: depth + 1))
             skipWhitespace()
             guard !atEnd else { throw error("unexpected end of input in array") }
-            if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
+            if bytes[pos] == UInt8(ascii: ",") {
+                pos += 1
+                continue
+            }
             try expect(UInt8(ascii: "]"), "',' or ']'")
             return .array(items)
         }
@@ -132,7 +150,10 @@ public struct JSONParser {
                 break
             }
             if b < 0x20 { throw error("control character \(describe(b)) in string") }
-            if b != UInt8(ascii: "\\") { pos += 1; continue }
+            if b != UInt8(ascii: "\\") {
+                pos += 1
+                continue
+            }
             utf8.append(contentsOf: bytes[runStart..<pos])
             pos += 1
             guard !atEnd else { throw error("unterminated escape") }
@@ -226,7 +247,10 @@ public struct JSONParser {
                 let d = Int(bytes[i] - UInt8(ascii: "0"))
                 let (m, o1) = value.multipliedReportingOverflow(by: 10)
                 let (s, o2) = m.subtractingReportingOverflow(d)
-                if o1 || o2 { fits = false; break }
+                if o1 || o2 {
+                    fits = false
+                    break
+                }
                 value = s
             }
             if fits {

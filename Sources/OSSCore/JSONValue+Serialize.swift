@@ -9,7 +9,7 @@ extension JSONValue {
 
     public func serialize(into out: inout String) {
         switch self {
-        case let .object(members):
+        case .object(let members):
             out += "{"
             for (i, m) in members.enumerated() {
                 if i > 0 { out += "," }
@@ -18,17 +18,17 @@ extension JSONValue {
                 m.value.serialize(into: &out)
             }
             out += "}"
-        case let .array(items):
+        case .array(let items):
             out += "["
             for (i, v) in items.enumerated() {
                 if i > 0 { out += "," }
                 v.serialize(into: &out)
             }
             out += "]"
-        case let .string(s): out += JSONValue.quoted(s)
-        case let .integer(i): out += String(i)
-        case let .number(d): out += d.isFinite ? "\(d)" : "null"
-        case let .bool(b): out += b ? "true" : "false"
+        case .string(let s): out += JSONValue.quoted(s)
+        case .integer(let i): out += String(i)
+        case .number(let d): out += d.isFinite ? "\(d)" : "null"
+        case .bool(let b): out += b ? "true" : "false"
         case .null: out += "null"
         }
     }

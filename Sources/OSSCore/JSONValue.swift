@@ -48,22 +48,25 @@ public enum JSONValue: Sendable, Equatable {
 public struct JSONMember: Sendable, Equatable {
     public let key: String
     public let value: JSONValue
-    public init(key: String, value: JSONValue) { self.key = key; self.value = value }
+    public init(key: String, value: JSONValue) {
+        self.key = key
+        self.value = value
+    }
 }
 
 extension JSONValue {
     /// The value as a real number (integers widen; nil for every other kind).
     public var number: Double? {
         switch self {
-        case let .integer(i): return Double(i)
-        case let .number(d): return d
+        case .integer(let i): return Double(i)
+        case .number(let d): return d
         default: return nil
         }
     }
 
     /// Object members as a dictionary (the last of duplicate keys wins), nil if not an object.
     public var objectDictionary: [String: JSONValue]? {
-        guard case let .object(members) = self else { return nil }
+        guard case .object(let members) = self else { return nil }
         var d: [String: JSONValue] = [:]
         for m in members { d[m.key] = m.value }
         return d
@@ -71,19 +74,19 @@ extension JSONValue {
 
     /// The member `key` of an object (first occurrence), nil otherwise.
     public subscript(key: String) -> JSONValue? {
-        guard case let .object(members) = self else { return nil }
+        guard case .object(let members) = self else { return nil }
         return members.first { $0.key == key }?.value
     }
 
-    public var stringValue: String? { if case let .string(s) = self { return s } else { return nil } }
-    public var arrayValue: [JSONValue]? { if case let .array(a) = self { return a } else { return nil } }
-    public var objectValue: [JSONMember]? { if case let .object(o) = self { return o } else { return nil } }
+    public var stringValue: String? { if case .string(let s) = self { return s } else { return nil } }
+    public var arrayValue: [JSONValue]? { if case .array(let a) = self { return a } else { return nil } }
+    public var objectValue: [JSONMember]? { if case .object(let o) = self { return o } else { return nil } }
     public var isNull: Bool { if case .null = self { return true } else { return false } }
     /// The value as an integer, when it is a number with no fractional part.
     public var intValue: Int? {
         switch self {
-        case let .integer(i): return i
-        case let .number(d) where d == d.rounded() && abs(d) < 9.0e15: return Int(d)
+        case .integer(let i): return i
+        case .number(let d) where d == d.rounded() && abs(d) < 9.0e15: return Int(d)
         default: return nil
         }
     }

@@ -49,7 +49,10 @@ public enum KQuant {
 
     /// The 6-bit level (0…63) of element k of a Q6_K super-block.
     public static func q6Level(_ block: UnsafeRawPointer, _ k: Int) -> Int {
-        let h = k / 128, r = k % 128, t = r / 32, l = r % 32
+        let h = k / 128
+        let r = k % 128
+        let t = r / 32
+        let l = r % 32
         let low = block.load(fromByteOffset: 64 * h + 32 * (t & 1) + l, as: UInt8.self)
         let high = block.load(fromByteOffset: 128 + 32 * h + l, as: UInt8.self)
         return Int(t < 2 ? low & 0x0F : low >> 4) | Int(high >> UInt8(2 * t) & 3) << 4
@@ -69,7 +72,8 @@ public enum KQuant {
         let dmin = Codec.f16ToFloat(UInt16(littleEndian: block.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
         for j in 0..<8 {
             let (sc, m) = scaleMin(block + 4, j)
-            let d1 = d * Float(sc), m1 = dmin * Float(m)
+            let d1 = d * Float(sc)
+            let m1 = dmin * Float(m)
             for k in (32 * j)..<(32 * j + 32) { out[k] = d1 * Float(level(dtype, block, k)) - m1 }
         }
     }
@@ -89,18 +93,22 @@ public enum KQuant {
 
     static func encodeQ45K(_ dtype: DType, _ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) {
         let nmax = dtype == .q5_K ? 31 : 15
-        var scales = [Float](repeating: 0, count: 8), mins = [Float](repeating: 0, count: 8)
+        var scales = [Float](repeating: 0, count: 8)
+        var mins = [Float](repeating: 0, count: 8)
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 512) { buffer in
-            let q = buffer.baseAddress!, trial = q + 256
+            let q = buffer.baseAddress!
+            let trial = q + 256
             for j in 0..<8 {
-                let r = ScaleSearch.affine(x + 32 * j, 32, nmax: nmax, storage: .float, nonPositiveMin: true,
-                                           levels: q + 32 * j)
+                let r = ScaleSearch.affine(
+                    x + 32 * j, 32, nmax: nmax, storage: .float, nonPositiveMin: true,
+                    levels: q + 32 * j)
                 scales[j] = r.d
                 mins[j] = -r.m
             }
             let d = Codec.f16ToFloat(Codec.floatToF16(scales.max()! / 63))
             let dmin = Codec.f16ToFloat(Codec.floatToF16(mins.max()! / 63))
-            var sc = [UInt8](repeating: 0, count: 8), mq = [UInt8](repeating: 0, count: 8)
+            var sc = [UInt8](repeating: 0, count: 8)
+            var mq = [UInt8](repeating: 0, count: 8)
             for j in 0..<8 {
                 let xs = x + 32 * j
                 let sc0 = d > 0 ? min(max(Int((scales[j] / d).rounded()), 0), 63) : 0
@@ -109,10 +117,13 @@ public enum KQuant {
                 for cs in max(0, sc0 - 1)...min(63, sc0 + 1) {
                     for cm in max(0, m0 - 1)...min(63, m0 + 1) {
                         // y = d1·q − m1 = d1·q + (−m1)
-                        let e = ScaleSearch.evaluate(xs, 32, d: d * Float(cs), m: -(dmin * Float(cm)), nmax: nmax,
-                                                     levels: trial)
+                        let e = ScaleSearch.evaluate(
+                            xs, 32, d: d * Float(cs), m: -(dmin * Float(cm)), nmax: nmax,
+                            levels: trial)
                         if e < best {
-                            best = e; sc[j] = UInt8(cs); mq[j] = UInt8(cm)
+                            best = e
+                            sc[j] = UInt8(cs)
+                            mq[j] = UInt8(cm)
                             (q + 32 * j).update(from: trial, count: 32)
                         }
                     }
@@ -123,9 +134,10 @@ public enum KQuant {
             packScaleMins(sc, mq, into: block + 4)
             let qs = qsOffset(dtype)
             for i in 0..<(qs == 48 ? 32 : 0) { block.storeBytes(of: UInt8(0), toByteOffset: 16 + i, as: UInt8.self) }
-            for c in 0..<4 { // 64 elements per 32 bytes: k%64 < 32 low nibble, else high
+            for c in 0..<4 {  // 64 elements per 32 bytes: k%64 < 32 low nibble, else high
                 for l in 0..<32 {
-                    let lo = q[64 * c + l], hi = q[64 * c + 32 + l]
+                    let lo = q[64 * c + l]
+                    let hi = q[64 * c + 32 + l]
                     block.storeBytes(of: (lo & 0x0F) | (hi & 0x0F) << 4, toByteOffset: qs + 32 * c + l, as: UInt8.self)
                 }
             }
@@ -142,16 +154,22 @@ public enum KQuant {
     static func encodeQ6K(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) {
         var scales = [Float](repeating: 0, count: 16)
         withUnsafeTemporaryAllocation(of: Int8.self, capacity: 16 * 3 + 256 * 2) { buffer in
-            let levels = buffer.baseAddress!, bestLevels = levels + 256, trial = levels + 512
+            let levels = buffer.baseAddress!
+            let bestLevels = levels + 256
+            let trial = levels + 512
             let scSigned = trial + 16
             var bestSc = [Int8](repeating: 0, count: 16)
             for s in 0..<16 {
-                scales[s] = ScaleSearch.symmetric(x + 16 * s, 16, lo: -32, hi: 31, storage: .float,
-                                                  levels: levels + 16 * s).d
+                scales[s] =
+                    ScaleSearch.symmetric(
+                        x + 16 * s, 16, lo: -32, hi: 31, storage: .float,
+                        levels: levels + 16 * s
+                    ).d
             }
             var smax: Float = 0
             for s in scales where abs(s) > abs(smax) { smax = s }
-            var bestTotal = Float.infinity, bestD: Float = 0
+            var bestTotal = Float.infinity
+            var bestD: Float = 0
             // the largest-magnitude scale as −128 or as 127
             for target: Float in [-128, 127] {
                 let d = Codec.f16ToFloat(Codec.floatToF16(smax / target))
@@ -160,8 +178,9 @@ public enum KQuant {
                     let sc0 = d != 0 ? min(max(Int((scales[s] / d).rounded()), -128), 127) : 0
                     var best = Float.infinity
                     for c in max(-128, sc0 - 2)...min(127, sc0 + 2) {
-                        let e = ScaleSearch.evaluate(x + 16 * s, 16, d: d * Float(c), lo: -32, hi: 31,
-                                                     levels: trial + 32)
+                        let e = ScaleSearch.evaluate(
+                            x + 16 * s, 16, d: d * Float(c), lo: -32, hi: 31,
+                            levels: trial + 32)
                         if e < best {
                             best = e
                             scSigned[s] = Int8(c)
@@ -171,7 +190,8 @@ public enum KQuant {
                     total += best
                 }
                 if total < bestTotal {
-                    bestTotal = total; bestD = d
+                    bestTotal = total
+                    bestD = d
                     bestLevels.update(from: levels, count: 256)
                     for s in 0..<16 { bestSc[s] = scSigned[s] }
                 }
@@ -179,8 +199,12 @@ public enum KQuant {
             for i in 0..<192 { block.storeBytes(of: UInt8(0), toByteOffset: i, as: UInt8.self) }
             for k in 0..<256 {
                 let q = UInt8(Int(bestLevels[k]) + 32)
-                let h = k / 128, r = k % 128, t = r / 32, l = r % 32
-                let lo = 64 * h + 32 * (t & 1) + l, hi = 128 + 32 * h + l
+                let h = k / 128
+                let r = k % 128
+                let t = r / 32
+                let l = r % 32
+                let lo = 64 * h + 32 * (t & 1) + l
+                let hi = 128 + 32 * h + l
                 let oldLo = block.load(fromByteOffset: lo, as: UInt8.self)
                 block.storeBytes(of: oldLo | (t < 2 ? q & 0x0F : (q & 0x0F) << 4), toByteOffset: lo, as: UInt8.self)
                 let oldHi = block.load(fromByteOffset: hi, as: UInt8.self)

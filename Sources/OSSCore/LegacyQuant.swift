@@ -26,7 +26,12 @@ public enum LegacyQuant {
             }
         }
 
-        init(m: Int?, qh: Int?, qs: Int, zero: Int) { self.m = m; self.qh = qh; self.qs = qs; self.zero = zero }
+        init(m: Int?, qh: Int?, qs: Int, zero: Int) {
+            self.m = m
+            self.qh = qh
+            self.qs = qs
+            self.zero = zero
+        }
     }
 
     /// The dtypes of this family.
@@ -65,27 +70,38 @@ public enum LegacyQuant {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { buffer in
             let q = buffer.baseAddress!
             if let mo = layout.m {
-                var mn = x[0], mx = x[0]
-                for k in 0..<32 { mn = min(mn, x[k]); mx = max(mx, x[k]) }
-                let r = ScaleSearch.affine(x, 32, nmax: nmax, storage: .f16, nonPositiveMin: false, levels: q,
-                                           extra: ((mx - mn) / Float(nmax), mn))
+                var mn = x[0]
+                var mx = x[0]
+                for k in 0..<32 {
+                    mn = min(mn, x[k])
+                    mx = max(mx, x[k])
+                }
+                let r = ScaleSearch.affine(
+                    x, 32, nmax: nmax, storage: .f16, nonPositiveMin: false, levels: q,
+                    extra: ((mx - mn) / Float(nmax), mn))
                 block.storeBytes(of: Codec.floatToF16(r.d).littleEndian, as: UInt16.self)
                 block.storeBytes(of: Codec.floatToF16(r.m).littleEndian, toByteOffset: mo, as: UInt16.self)
             } else {
-                var amax: Float = 0, xmax: Float = 0
-                for k in 0..<32 where abs(x[k]) > amax { amax = abs(x[k]); xmax = x[k] }
+                var amax: Float = 0
+                var xmax: Float = 0
+                for k in 0..<32 where abs(x[k]) > amax {
+                    amax = abs(x[k])
+                    xmax = x[k]
+                }
                 let zero = layout.zero
                 withUnsafeTemporaryAllocation(of: Int8.self, capacity: 32) { signed in
                     let l = signed.baseAddress!
-                    let r = ScaleSearch.symmetric(x, 32, lo: -zero, hi: zero - 1, storage: .f16, levels: l,
-                                                  extra: xmax / Float(-zero))
+                    let r = ScaleSearch.symmetric(
+                        x, 32, lo: -zero, hi: zero - 1, storage: .f16, levels: l,
+                        extra: xmax / Float(-zero))
                     for k in 0..<32 { q[k] = UInt8(Int(l[k]) + zero) }
                     block.storeBytes(of: Codec.floatToF16(r.d).littleEndian, as: UInt16.self)
                 }
             }
             for j in 0..<16 {
-                block.storeBytes(of: (q[j] & 0x0F) | (q[j + 16] & 0x0F) << 4, toByteOffset: layout.qs + j,
-                                 as: UInt8.self)
+                block.storeBytes(
+                    of: (q[j] & 0x0F) | (q[j + 16] & 0x0F) << 4, toByteOffset: layout.qs + j,
+                    as: UInt8.self)
             }
             if let qh = layout.qh {
                 var bits: UInt32 = 0

@@ -36,11 +36,19 @@ public struct MachineInfo: Sendable, Codable, Equatable {
         "KMP_BLOCKTIME", "KMP_AFFINITY",
     ]
 
-    public init(cpuModel: String, logicalCores: Int, physicalCores: Int, flags: [String], l2Bytes: Int, l3Bytes: Int,
-                memoryBytes: UInt64, os: String, environment: [String: String]) {
-        self.cpuModel = cpuModel; self.logicalCores = logicalCores; self.physicalCores = physicalCores
-        self.flags = flags; self.l2Bytes = l2Bytes; self.l3Bytes = l3Bytes; self.memoryBytes = memoryBytes
-        self.os = os; self.environment = environment
+    public init(
+        cpuModel: String, logicalCores: Int, physicalCores: Int, flags: [String], l2Bytes: Int, l3Bytes: Int,
+        memoryBytes: UInt64, os: String, environment: [String: String]
+    ) {
+        self.cpuModel = cpuModel
+        self.logicalCores = logicalCores
+        self.physicalCores = physicalCores
+        self.flags = flags
+        self.l2Bytes = l2Bytes
+        self.l3Bytes = l3Bytes
+        self.memoryBytes = memoryBytes
+        self.os = os
+        self.environment = environment
     }
 
     /// Reads the current machine and process environment.
@@ -85,10 +93,11 @@ public struct MachineInfo: Sendable, Codable, Equatable {
         for index in 0..<8 {
             let dir = "\(base)/index\(index)"
             guard let lv = try? String(contentsOfFile: "\(dir)/level", encoding: .utf8),
-                  Int(lv.trimmingCharacters(in: .whitespacesAndNewlines)) == level,
-                  let type = try? String(contentsOfFile: "\(dir)/type", encoding: .utf8),
-                  type.trimmingCharacters(in: .whitespacesAndNewlines) != "Instruction",
-                  let size = try? String(contentsOfFile: "\(dir)/size", encoding: .utf8) else { continue }
+                Int(lv.trimmingCharacters(in: .whitespacesAndNewlines)) == level,
+                let type = try? String(contentsOfFile: "\(dir)/type", encoding: .utf8),
+                type.trimmingCharacters(in: .whitespacesAndNewlines) != "Instruction",
+                let size = try? String(contentsOfFile: "\(dir)/size", encoding: .utf8)
+            else { continue }
             return parseSize(size)
         }
         return 0

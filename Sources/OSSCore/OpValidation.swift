@@ -14,7 +14,8 @@ public enum OpValidation {
         guard w.shape[0] > 0, w.shape[1] > 0 else { throw BackendError.emptyInput(op: op, detail: "weight \(w.shape)") }
         guard x.columns == w.inFeatures, out.columns == w.outFeatures, x.rows == out.rows else {
             throw BackendError.shapeMismatch(
-                op: op, detail: "x \(x.shape) · weight \(w.shape)ᵀ → out \(out.shape) (expected [\(x.rows), \(w.outFeatures)])")
+                op: op,
+                detail: "x \(x.shape) · weight \(w.shape)ᵀ → out \(out.shape) (expected [\(x.rows), \(w.outFeatures)])")
         }
         if let b = bias, b.count != w.outFeatures {
             throw BackendError.shapeMismatch(op: op, detail: "bias \(b.shape) for weight \(w.shape)")
@@ -24,7 +25,8 @@ public enum OpValidation {
     public static func rmsNorm(_ x: Tensor, _ weight: Tensor, _ out: Tensor) throws {
         try nonEmpty("rmsNorm", x, "x")
         guard weight.count == x.columns, out.shape.count == x.shape.count, out.columns == x.columns else {
-            throw BackendError.shapeMismatch(op: "rmsNorm", detail: "x \(x.shape), weight \(weight.shape), out \(out.shape)")
+            throw BackendError.shapeMismatch(
+                op: "rmsNorm", detail: "x \(x.shape), weight \(weight.shape), out \(out.shape)")
         }
     }
 
@@ -36,22 +38,31 @@ public enum OpValidation {
         }
         guard firstPosition >= 0, firstPosition + x.rows <= table.maxPositions else {
             throw BackendError.invalidArgument(
-                op: "rope", detail: "positions \(firstPosition)..<\(firstPosition + x.rows) beyond table of \(table.maxPositions)")
+                op: "rope",
+                detail: "positions \(firstPosition)..<\(firstPosition + x.rows) beyond table of \(table.maxPositions)")
         }
     }
 
-    public static func attention(q: Tensor, keys: Tensor, values: Tensor, sinks: Tensor?, p: AttentionParams,
-                                 out: Tensor) throws {
+    public static func attention(
+        q: Tensor, keys: Tensor, values: Tensor, sinks: Tensor?, p: AttentionParams,
+        out: Tensor
+    ) throws {
         let op = "attention"
         try nonEmpty(op, q, "q")
         guard p.heads > 0, p.kvHeads > 0, p.headDim > 0, p.heads % p.kvHeads == 0 else {
-            throw BackendError.invalidArgument(op: op, detail: "heads \(p.heads), kvHeads \(p.kvHeads), headDim \(p.headDim)")
+            throw BackendError.invalidArgument(
+                op: op, detail: "heads \(p.heads), kvHeads \(p.kvHeads), headDim \(p.headDim)")
         }
-        let qw = p.heads * p.headDim, kw = p.kvHeads * p.headDim
+        let qw = p.heads * p.headDim
+        let kw = p.kvHeads * p.headDim
         guard q.columns == qw, out.columns == qw, out.rows == q.rows,
-              keys.columns == kw, values.columns == kw, keys.rows == values.rows, keys.rows > 0 else {
+            keys.columns == kw, values.columns == kw, keys.rows == values.rows, keys.rows > 0
+        else {
             throw BackendError.shapeMismatch(
-                op: op, detail: "q \(q.shape), keys \(keys.shape), values \(values.shape), out \(out.shape) for \(p.heads)×\(p.headDim) q, \(p.kvHeads) kv heads")
+                op: op,
+                detail:
+                    "q \(q.shape), keys \(keys.shape), values \(values.shape), out \(out.shape) for \(p.heads)×\(p.headDim) q, \(p.kvHeads) kv heads"
+            )
         }
         if let s = sinks, s.count != p.heads {
             throw BackendError.shapeMismatch(op: op, detail: "sinks \(s.shape) for \(p.heads) heads")
@@ -65,7 +76,8 @@ public enum OpValidation {
         let oldest = p.window > 0 ? max(0, p.firstPosition - p.window + 1) : 0
         guard last - oldest + 1 <= keys.rows else {
             throw BackendError.invalidArgument(
-                op: op, detail: "positions \(oldest)...\(last) need \(last - oldest + 1) cache rows, cache has \(keys.rows)")
+                op: op,
+                detail: "positions \(oldest)...\(last) need \(last - oldest + 1) cache rows, cache has \(keys.rows)")
         }
     }
 
@@ -79,14 +91,21 @@ public enum OpValidation {
     public static func moe(_ x: Tensor, _ w: MoEWeights, _ out: Tensor) throws {
         let op = "moe"
         try nonEmpty(op, x, "x")
-        let e = w.experts, h = w.hidden, i = w.intermediate
+        let e = w.experts
+        let h = w.hidden
+        let i = w.intermediate
         guard w.router.shape == Shape(e, h), w.gateUp.shape == Shape(e, 2 * i, h), w.down.shape == Shape(e, h, i),
-              x.columns == h, out.columns == h, out.rows == x.rows else {
+            x.columns == h, out.columns == h, out.rows == x.rows
+        else {
             throw BackendError.shapeMismatch(
-                op: op, detail: "x \(x.shape), router \(w.router.shape), gateUp \(w.gateUp.shape), down \(w.down.shape), out \(out.shape)")
+                op: op,
+                detail:
+                    "x \(x.shape), router \(w.router.shape), gateUp \(w.gateUp.shape), down \(w.down.shape), out \(out.shape)"
+            )
         }
         guard w.routerBias.map({ $0.count == e }) ?? true, w.gateUpBias.map({ $0.count == e * 2 * i }) ?? true,
-              w.downBias.map({ $0.count == e * h }) ?? true else {
+            w.downBias.map({ $0.count == e * h }) ?? true
+        else {
             throw BackendError.shapeMismatch(op: op, detail: "bias shapes do not match \(e) experts, H \(h), I \(i)")
         }
         guard w.topK >= 1, w.topK <= e else {
@@ -114,10 +133,12 @@ public enum OpValidation {
         }
         guard !tokens.isEmpty else { throw BackendError.emptyInput(op: "embedding", detail: "no tokens") }
         guard out.rows == tokens.count, out.columns == table.inFeatures else {
-            throw BackendError.shapeMismatch(op: "embedding", detail: "\(tokens.count) tokens of table \(table.shape) → out \(out.shape)")
+            throw BackendError.shapeMismatch(
+                op: "embedding", detail: "\(tokens.count) tokens of table \(table.shape) → out \(out.shape)")
         }
         for t in tokens where t < 0 || Int(t) >= table.outFeatures {
-            throw BackendError.invalidArgument(op: "embedding", detail: "token id \(t) outside vocab 0..<\(table.outFeatures)")
+            throw BackendError.invalidArgument(
+                op: "embedding", detail: "token id \(t) outside vocab 0..<\(table.outFeatures)")
         }
     }
 
@@ -127,7 +148,8 @@ public enum OpValidation {
             throw BackendError.invalidArgument(op: "topK", detail: "k \(k) for \(x.count) elements")
         }
         guard ids.count >= k, values.count >= k else {
-            throw BackendError.shapeMismatch(op: "topK", detail: "output arrays hold \(ids.count)/\(values.count) < k \(k)")
+            throw BackendError.shapeMismatch(
+                op: "topK", detail: "output arrays hold \(ids.count)/\(values.count) < k \(k)")
         }
     }
 }

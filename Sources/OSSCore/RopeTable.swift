@@ -19,7 +19,8 @@ public final class RopeTable: @unchecked Sendable {
     public init(headDim: Int, invFreq: [Float], attentionFactor: Float, maxPositions: Int) throws {
         guard headDim > 0, headDim % 2 == 0, invFreq.count == headDim / 2, maxPositions > 0 else {
             throw BackendError.invalidArgument(
-                op: "rope", detail: "RopeTable headDim \(headDim), \(invFreq.count) freqs, maxPositions \(maxPositions)")
+                op: "rope", detail: "RopeTable headDim \(headDim), \(invFreq.count) freqs, maxPositions \(maxPositions)"
+            )
         }
         self.headDim = headDim
         self.invFreq = invFreq
@@ -46,26 +47,34 @@ public final class RopeTable: @unchecked Sendable {
 
     /// YaRN as in the gpt-oss torch reference (gpt-oss.md §2.3): ramp between `low` and `high` correction dims
     /// (not floored/ceiled unless `truncate`), concentration `0.1·ln(factor) + 1`.
-    public static func yarn(headDim: Int, theta: Double, factor: Double, originalContext: Int,
-                            betaFast: Double, betaSlow: Double, truncate: Bool = false,
-                            maxPositions: Int) throws -> RopeTable {
+    public static func yarn(
+        headDim: Int, theta: Double, factor: Double, originalContext: Int,
+        betaFast: Double, betaSlow: Double, truncate: Bool = false,
+        maxPositions: Int
+    ) throws -> RopeTable {
         let d = Double(headDim)
         let half = headDim / 2
         let freq = (0..<half).map { pow(theta, Double(2 * $0) / d) }
         guard factor > 1 else {
-            return try RopeTable(headDim: headDim, invFreq: freq.map { Float(1 / $0) }, attentionFactor: 1,
-                                 maxPositions: maxPositions)
+            return try RopeTable(
+                headDim: headDim, invFreq: freq.map { Float(1 / $0) }, attentionFactor: 1,
+                maxPositions: maxPositions)
         }
         let oc = Double(originalContext)
         var low = d / 2 * log(oc / (betaFast * 2 * Double.pi)) / log(theta)
         var high = d / 2 * log(oc / (betaSlow * 2 * Double.pi)) / log(theta)
-        if truncate { low = low.rounded(.down); high = high.rounded(.up) }
+        if truncate {
+            low = low.rounded(.down)
+            high = high.rounded(.up)
+        }
         guard 0 < low, low < high, high < d / 2 - 1 else {
-            throw BackendError.invalidArgument(op: "rope", detail: "YaRN needs 0 < low < high < d/2−1, got low \(low), high \(high)")
+            throw BackendError.invalidArgument(
+                op: "rope", detail: "YaRN needs 0 < low < high < d/2−1, got low \(low), high \(high)")
         }
         let inv = (0..<half).map { i -> Float in
             let ramp = min(max((Double(i) - low) / (high - low), 0), 1)
-            let interp = 1 / (factor * freq[i]), extrap = 1 / freq[i]
+            let interp = 1 / (factor * freq[i])
+            let extrap = 1 / freq[i]
             return Float((1 - ramp) * extrap + ramp * interp)
         }
         let c = 0.1 * log(factor) + 1

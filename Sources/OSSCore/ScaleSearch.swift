@@ -19,22 +19,31 @@ enum ScaleSearch {
     /// Levels `lo...hi` (lo < 0 < hi), value = d·L. Writes the levels to `levels` and returns d (as stored) with the
     /// squared error. Candidates: the element of largest magnitude mapped to `lo − 0.1·i` and to `hi + 0.1·i`
     /// (i = −9…9), each refit by least squares; plus `extra` (a caller's candidate, e.g. ggml's reference choice).
-    static func symmetric(_ x: UnsafePointer<Float>, _ n: Int, lo: Int, hi: Int, storage: Storage,
-                          levels: UnsafeMutablePointer<Int8>, extra: Float? = nil) -> (d: Float, sse: Float) {
-        var amax: Float = 0, xmax: Float = 0
-        for i in 0..<n where abs(x[i]) > amax { amax = abs(x[i]); xmax = x[i] }
+    static func symmetric(
+        _ x: UnsafePointer<Float>, _ n: Int, lo: Int, hi: Int, storage: Storage,
+        levels: UnsafeMutablePointer<Int8>, extra: Float? = nil
+    ) -> (d: Float, sse: Float) {
+        var amax: Float = 0
+        var xmax: Float = 0
+        for i in 0..<n where abs(x[i]) > amax {
+            amax = abs(x[i])
+            xmax = x[i]
+        }
         guard amax > 0 else {
             for i in 0..<n { levels[i] = 0 }
             return (0, 0)
         }
-        let flo = Float(lo), fhi = Float(hi)
+        let flo = Float(lo)
+        let fhi = Float(hi)
         // Least-squares d for the levels of each candidate; the best by Σx² − (ΣxL)²/ΣL² (exact for that d).
-        var bestD: Float = xmax / flo, bestScore = Float.infinity
+        var bestD: Float = xmax / flo
+        var bestScore = Float.infinity
         for side in 0..<2 {
             for step in -9...9 {
                 let target = side == 0 ? flo - 0.1 * Float(step) : fhi + 0.1 * Float(step)
                 let id = target / xmax
-                var sxl: Float = 0, sll: Float = 0
+                var sxl: Float = 0
+                var sll: Float = 0
                 for i in 0..<n {
                     let l = min(max((x[i] * id).rounded(.toNearestOrEven), flo), fhi)
                     sxl += x[i] * l
@@ -42,14 +51,22 @@ enum ScaleSearch {
                 }
                 guard sll > 0 else { continue }
                 let score = -sxl * sxl / sll
-                if score < bestScore { bestScore = score; bestD = sxl / sll }
+                if score < bestScore {
+                    bestScore = score
+                    bestD = sxl / sll
+                }
             }
         }
         var d = storage.round(bestD)
         var best = evaluate(x, n, d: d, lo: lo, hi: hi, levels: levels)
         // one more least-squares refit on the final levels, and the caller's candidate: kept when better as stored
-        var sxl: Float = 0, sll: Float = 0
-        for i in 0..<n { let l = Float(levels[i]); sxl += x[i] * l; sll += l * l }
+        var sxl: Float = 0
+        var sll: Float = 0
+        for i in 0..<n {
+            let l = Float(levels[i])
+            sxl += x[i] * l
+            sll += l * l
+        }
         let refit: Float? = sll > 0 ? sxl / sll : nil
         withUnsafeTemporaryAllocation(of: Int8.self, capacity: n) { buffer in
             let s = buffer.baseAddress!
@@ -68,10 +85,13 @@ enum ScaleSearch {
 
     /// Nearest levels for a stored `d` (value = d·L) and their squared error.
     @inline(__always)
-    static func evaluate(_ x: UnsafePointer<Float>, _ n: Int, d: Float, lo: Int, hi: Int,
-                         levels: UnsafeMutablePointer<Int8>) -> Float {
+    static func evaluate(
+        _ x: UnsafePointer<Float>, _ n: Int, d: Float, lo: Int, hi: Int,
+        levels: UnsafeMutablePointer<Int8>
+    ) -> Float {
         let id: Float = d != 0 ? 1 / d : 0
-        let flo = Float(lo), fhi = Float(hi)
+        let flo = Float(lo)
+        let fhi = Float(hi)
         var sse: Float = 0
         for i in 0..<n {
             let l = min(max((x[i] * id).rounded(.toNearestOrEven), flo), fhi)
@@ -85,16 +105,25 @@ enum ScaleSearch {
     /// Levels `0...nmax`, value = d·q + m. Writes q to `levels` and returns (d, m) as stored with the squared error.
     /// `nonPositiveMin` keeps m ≤ 0 (the K-quants store −m as an unsigned 6-bit multiple of dmin). Candidates: the
     /// range [min, max] mapped to `nmax + 0.1·i` levels (i = −10…10), each refit by least squares; plus `extra`.
-    static func affine(_ x: UnsafePointer<Float>, _ n: Int, nmax: Int, storage: Storage, nonPositiveMin: Bool,
-                       levels: UnsafeMutablePointer<UInt8>, extra: (d: Float, m: Float)? = nil)
-        -> (d: Float, m: Float, sse: Float) {
-        var mn = x[0], mx = x[0], sx: Float = 0, sxx: Float = 0
+    static func affine(
+        _ x: UnsafePointer<Float>, _ n: Int, nmax: Int, storage: Storage, nonPositiveMin: Bool,
+        levels: UnsafeMutablePointer<UInt8>, extra: (d: Float, m: Float)? = nil
+    )
+        -> (d: Float, m: Float, sse: Float)
+    {
+        var mn = x[0]
+        var mx = x[0]
+        var sx: Float = 0
+        var sxx: Float = 0
         for i in 0..<n {
-            mn = min(mn, x[i]); mx = max(mx, x[i])
-            sx += x[i]; sxx += x[i] * x[i]
+            mn = min(mn, x[i])
+            mx = max(mx, x[i])
+            sx += x[i]
+            sxx += x[i] * x[i]
         }
         if nonPositiveMin { mn = min(mn, 0) }
-        let fmax = Float(nmax), fn = Float(n)
+        let fmax = Float(nmax)
+        let fn = Float(n)
         guard mx > mn else {
             for i in 0..<n { levels[i] = 0 }
             let m = storage.round(mn)
@@ -103,36 +132,57 @@ enum ScaleSearch {
             return (0, m, sse)
         }
         // Least-squares (d, m) for the levels of each candidate; the best by its exact error at that (d, m).
-        var bestD = (mx - mn) / fmax, bestM = mn, bestScore = Float.infinity
+        var bestD = (mx - mn) / fmax
+        var bestM = mn
+        var bestScore = Float.infinity
         for step in -10...10 {
             let iscale = (fmax + 0.1 * Float(step)) / (mx - mn)
-            var sl: Float = 0, sll: Float = 0, sxl: Float = 0
+            var sl: Float = 0
+            var sll: Float = 0
+            var sxl: Float = 0
             for i in 0..<n {
                 let l = min(max(((x[i] - mn) * iscale).rounded(.toNearestOrEven), 0), fmax)
-                sl += l; sll += l * l; sxl += x[i] * l
+                sl += l
+                sll += l * l
+                sxl += x[i] * l
             }
             guard let (d, m) = fit(sl: sl, sll: sll, sxl: sxl, sx: sx, n: fn, nonPositiveMin: nonPositiveMin) else {
                 continue
             }
             // Σ(x − dL − m)² expanded
             let score = sxx - 2 * d * sxl - 2 * m * sx + d * d * sll + 2 * d * m * sl + m * m * fn
-            if score < bestScore { bestScore = score; bestD = d; bestM = m }
+            if score < bestScore {
+                bestScore = score
+                bestD = d
+                bestM = m
+            }
         }
-        var d = storage.round(bestD), m = storage.round(bestM)
+        var d = storage.round(bestD)
+        var m = storage.round(bestM)
         var best = evaluate(x, n, d: d, m: m, nmax: nmax, levels: levels)
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: n) { buffer in
             let s = buffer.baseAddress!
             // a refit on the final levels, and the caller's candidate: kept when better as stored
-            var sl: Float = 0, sll: Float = 0, sxl: Float = 0
-            for i in 0..<n { let l = Float(levels[i]); sl += l; sll += l * l; sxl += x[i] * l }
+            var sl: Float = 0
+            var sll: Float = 0
+            var sxl: Float = 0
+            for i in 0..<n {
+                let l = Float(levels[i])
+                sl += l
+                sll += l * l
+                sxl += x[i] * l
+            }
             let refit = fit(sl: sl, sll: sll, sxl: sxl, sx: sx, n: fn, nonPositiveMin: nonPositiveMin)
             for candidate in [refit, extra] {
                 guard let (cd, cm) = candidate else { continue }
-                let rd = storage.round(cd), rm = storage.round(cm)
+                let rd = storage.round(cd)
+                let rm = storage.round(cm)
                 guard rd.isFinite, rm.isFinite, rd > 0 else { continue }
                 let e = evaluate(x, n, d: rd, m: rm, nmax: nmax, levels: s)
                 if e < best {
-                    best = e; d = rd; m = rm
+                    best = e
+                    d = rd
+                    m = rm
                     levels.update(from: s, count: n)
                 }
             }
@@ -145,7 +195,8 @@ enum ScaleSearch {
     static func fit(sl: Float, sll: Float, sxl: Float, sx: Float, n: Float, nonPositiveMin: Bool) -> (Float, Float)? {
         let det = sll * n - sl * sl
         guard det > 0 else { return nil }
-        var d = (n * sxl - sl * sx) / det, m = (sll * sx - sl * sxl) / det
+        var d = (n * sxl - sl * sx) / det
+        var m = (sll * sx - sl * sxl) / det
         if nonPositiveMin && m > 0 {
             m = 0
             d = sxl / sll
@@ -156,9 +207,12 @@ enum ScaleSearch {
 
     /// Nearest levels for stored (d, m) (value = d·q + m, d > 0) and their squared error.
     @inline(__always)
-    static func evaluate(_ x: UnsafePointer<Float>, _ n: Int, d: Float, m: Float, nmax: Int,
-                         levels: UnsafeMutablePointer<UInt8>) -> Float {
-        let id: Float = d > 0 ? 1 / d : 0, fmax = Float(nmax)
+    static func evaluate(
+        _ x: UnsafePointer<Float>, _ n: Int, d: Float, m: Float, nmax: Int,
+        levels: UnsafeMutablePointer<UInt8>
+    ) -> Float {
+        let id: Float = d > 0 ? 1 / d : 0
+        let fmax = Float(nmax)
         var sse: Float = 0
         for i in 0..<n {
             let q = min(max(((x[i] - m) * id).rounded(.toNearestOrEven), 0), fmax)

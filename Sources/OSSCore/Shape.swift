@@ -7,18 +7,29 @@ public struct Shape: Hashable, Sendable, CustomStringConvertible, ExpressibleByA
     public init(_ dims: [Int]) {
         precondition(dims.count <= 4, "Shape supports rank ≤ 4")
         rank = dims.count
-        d = (dims.count > 0 ? dims[0] : 1, dims.count > 1 ? dims[1] : 1,
-             dims.count > 2 ? dims[2] : 1, dims.count > 3 ? dims[3] : 1)
+        d = (
+            dims.count > 0 ? dims[0] : 1, dims.count > 1 ? dims[1] : 1,
+            dims.count > 2 ? dims[2] : 1, dims.count > 3 ? dims[3] : 1
+        )
     }
 
     public init(arrayLiteral elements: Int...) { self.init(elements) }
 
     /// Rank-1 shape, no array involved (hot-path friendly).
-    public init(_ d0: Int) { rank = 1; d = (d0, 1, 1, 1) }
+    public init(_ d0: Int) {
+        rank = 1
+        d = (d0, 1, 1, 1)
+    }
     /// Rank-2 shape, no array involved.
-    public init(_ d0: Int, _ d1: Int) { rank = 2; d = (d0, d1, 1, 1) }
+    public init(_ d0: Int, _ d1: Int) {
+        rank = 2
+        d = (d0, d1, 1, 1)
+    }
     /// Rank-3 shape, no array involved.
-    public init(_ d0: Int, _ d1: Int, _ d2: Int) { rank = 3; d = (d0, d1, d2, 1) }
+    public init(_ d0: Int, _ d1: Int, _ d2: Int) {
+        rank = 3
+        d = (d0, d1, d2, 1)
+    }
 
     /// The same shape with dimension `i` replaced by `value` (no allocation).
     public func replacing(dimension i: Int, with value: Int) -> Shape {
@@ -67,7 +78,9 @@ extension Shape {
     /// Validating initialiser for shapes that come from files or users: rank ≤ 4, no negative dimension.
     public static func checked(_ dims: [Int], context: String) throws -> Shape {
         guard dims.count <= 4 else { throw OSSError.invalidShape("\(context): rank \(dims.count) > 4 (\(dims))") }
-        guard dims.allSatisfy({ $0 >= 0 }) else { throw OSSError.invalidShape("\(context): negative dimension in \(dims)") }
+        guard dims.allSatisfy({ $0 >= 0 }) else {
+            throw OSSError.invalidShape("\(context): negative dimension in \(dims)")
+        }
         var total = 1
         for d in dims {
             let (p, o) = total.multipliedReportingOverflow(by: d)

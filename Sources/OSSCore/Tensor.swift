@@ -71,8 +71,9 @@ public struct Tensor: @unchecked Sendable, CustomStringConvertible {
     public func rows(_ range: Range<Int>) -> Tensor {
         precondition(range.lowerBound >= 0 && range.upperBound <= shape[0], "rows \(range) out of \(shape)")
         let rowElems = shape.rank == 0 ? 1 : shape.count / max(shape[0], 1)
-        return Tensor(storage: storage, offset: offset + range.lowerBound * rowElems,
-                      shape: shape.replacing(dimension: 0, with: range.count))
+        return Tensor(
+            storage: storage, offset: offset + range.lowerBound * rowElems,
+            shape: shape.replacing(dimension: 0, with: range.count))
     }
 
     /// Row `i` of a matrix view `[rows, last]`, as a rank-1 tensor.

@@ -17,16 +17,20 @@ public struct WeightTensor: @unchecked Sendable, CustomStringConvertible {
     public let owner: AnyObject?
 
     /// Wraps stored bytes. Throws when the last dimension is not a multiple of the dtype's block, or MXFP4 lacks scales.
-    public init(dtype: DType, shape: Shape, data: UnsafeRawPointer, scales: UnsafePointer<UInt8>? = nil,
-                owner: AnyObject?) throws {
+    public init(
+        dtype: DType, shape: Shape, data: UnsafeRawPointer, scales: UnsafePointer<UInt8>? = nil,
+        owner: AnyObject?
+    ) throws {
         guard shape.rank >= 1, shape.rank <= 3 else {
             throw OSSError.invalidWeight("weight rank must be 1…3, got \(shape)")
         }
         guard shape.last % dtype.blockSize == 0 else {
-            throw OSSError.invalidWeight("\(dtype) needs the input dimension to be a multiple of \(dtype.blockSize), got \(shape)")
+            throw OSSError.invalidWeight(
+                "\(dtype) needs the input dimension to be a multiple of \(dtype.blockSize), got \(shape)")
         }
         guard (dtype == .mxfp4) == (scales != nil) else {
-            throw OSSError.invalidWeight(dtype == .mxfp4 ? "mxfp4 weight without scales" : "\(dtype) weight with scales")
+            throw OSSError.invalidWeight(
+                dtype == .mxfp4 ? "mxfp4 weight without scales" : "\(dtype) weight with scales")
         }
         self.dtype = dtype
         self.shape = shape
@@ -59,7 +63,8 @@ public struct WeightTensor: @unchecked Sendable, CustomStringConvertible {
 
     /// Rows `range` of a `[out, in]` matrix as a view (e.g. q/k/v out of a fused qkv weight).
     public func rows(_ range: Range<Int>) -> WeightTensor {
-        precondition(shape.rank == 2 && range.lowerBound >= 0 && range.upperBound <= shape[0], "rows \(range) of \(shape)")
+        precondition(
+            shape.rank == 2 && range.lowerBound >= 0 && range.upperBound <= shape[0], "rows \(range) of \(shape)")
         return try! WeightTensor(
             dtype: dtype, shape: Shape(range.count, shape[1]), data: data + range.lowerBound * rowBytes,
             scales: scales.map { $0 + range.lowerBound * (inFeatures / 32) }, owner: owner)
@@ -81,7 +86,8 @@ public struct WeightTensor: @unchecked Sendable, CustomStringConvertible {
         case .mxfp4:
             let sc = scales! + r * (n / 32)
             for b in 0..<(n / 32) {
-                Codec.decodeMXFP4Group(row.assumingMemoryBound(to: UInt8.self) + 16 * b, scale: sc[b], into: out + 32 * b)
+                Codec.decodeMXFP4Group(
+                    row.assumingMemoryBound(to: UInt8.self) + 16 * b, scale: sc[b], into: out + 32 * b)
             }
         case .q4_0, .q4_1, .q5_0, .q5_1:
             for b in 0..<(n / 32) { LegacyQuant.decodeBlock(dtype, row + dtype.bytesPerBlock * b, into: out + 32 * b) }
@@ -142,12 +148,15 @@ extension WeightTensor {
 
     /// Builds a weight of `dtype` and `shape` whose row r (of the flattened `[rows, in]` view) is what `fill(r, row)`
     /// writes into a Float32 scratch row, encoded row by row on up to `threads` threads.
-    static func build(shape: Shape, dtype: DType, threads: Int = 1,
-                      _ fill: (Int, UnsafeMutablePointer<Float>) -> Void) throws -> WeightTensor {
+    static func build(
+        shape: Shape, dtype: DType, threads: Int = 1,
+        _ fill: (Int, UnsafeMutablePointer<Float>) -> Void
+    ) throws -> WeightTensor {
         guard shape.rank >= 1, shape.last % dtype.blockSize == 0 else {
             throw OSSError.invalidWeight("encode: \(dtype) needs last dim multiple of \(dtype.blockSize), got \(shape)")
         }
-        let n = shape.last, rows = shape.rows
+        let n = shape.last
+        let rows = shape.rows
         let dataBytes = rows * dtype.rowBytes(n)
         let store = WeightStorage(count: dataBytes + rows * dtype.rowScaleBytes(n))
         let p = store.bytes
@@ -165,8 +174,9 @@ extension WeightTensor {
                         failedRow.record(r)
                         continue
                     }
-                    encodeRow(row, count: n, dtype: dtype, data: p + r * dtype.rowBytes(n),
-                              scales: (p + dataBytes).assumingMemoryBound(to: UInt8.self) + r * dtype.rowScaleBytes(n))
+                    encodeRow(
+                        row, count: n, dtype: dtype, data: p + r * dtype.rowBytes(n),
+                        scales: (p + dataBytes).assumingMemoryBound(to: UInt8.self) + r * dtype.rowScaleBytes(n))
                 }
             }
         }
@@ -179,8 +189,10 @@ extension WeightTensor {
 
     /// Encodes one row of `n` Float32 values into `data` (and `scales`, MXFP4's E8M0 bytes; the other dtypes as
     /// `DType.encodeRow`).
-    static func encodeRow(_ src: UnsafePointer<Float>, count n: Int, dtype: DType, data p: UnsafeMutableRawPointer,
-                          scales: UnsafeMutablePointer<UInt8>) {
+    static func encodeRow(
+        _ src: UnsafePointer<Float>, count n: Int, dtype: DType, data p: UnsafeMutableRawPointer,
+        scales: UnsafeMutablePointer<UInt8>
+    ) {
         guard dtype == .mxfp4 else { return dtype.encodeRow(src, count: n, into: p) }
         let blocks = p.assumingMemoryBound(to: UInt8.self)
         for b in 0..<(n / 32) { scales[b] = Codec.encodeMXFP4Group(src + 32 * b, bytes: blocks + 16 * b) }
@@ -197,6 +209,14 @@ private struct RowTask: @unchecked Sendable {
 private final class ManagedAtomicRow: @unchecked Sendable {
     private let lock = NSLock()
     private var row: Int?
-    func record(_ r: Int) { lock.lock(); row = min(row ?? r, r); lock.unlock() }
-    var first: Int? { lock.lock(); defer { lock.unlock() }; return row }
+    func record(_ r: Int) {
+        lock.lock()
+        row = min(row ?? r, r)
+        lock.unlock()
+    }
+    var first: Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        return row
+    }
 }

@@ -12,19 +12,19 @@ struct GGUFByteWriter {
     /// Appends the encoding of `value` (without its type tag); `invalid` builds the error for a bad array.
     mutating func value(_ value: GGUFValue, depth: Int, invalid: (String) -> Error) throws {
         switch value {
-        case let .uint8(v): bytes.append(v)
-        case let .int8(v): bytes.append(UInt8(bitPattern: v))
-        case let .uint16(v): withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
-        case let .int16(v): withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
-        case let .uint32(v): u32(v)
-        case let .int32(v): u32(UInt32(bitPattern: v))
-        case let .uint64(v): u64(v)
-        case let .int64(v): u64(UInt64(bitPattern: v))
-        case let .float32(v): u32(v.bitPattern)
-        case let .float64(v): u64(v.bitPattern)
-        case let .bool(v): bytes.append(v ? 1 : 0)
-        case let .string(s): string(s)
-        case let .array(elementType, items):
+        case .uint8(let v): bytes.append(v)
+        case .int8(let v): bytes.append(UInt8(bitPattern: v))
+        case .uint16(let v): withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
+        case .int16(let v): withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
+        case .uint32(let v): u32(v)
+        case .int32(let v): u32(UInt32(bitPattern: v))
+        case .uint64(let v): u64(v)
+        case .int64(let v): u64(UInt64(bitPattern: v))
+        case .float32(let v): u32(v.bitPattern)
+        case .float64(let v): u64(v.bitPattern)
+        case .bool(let v): bytes.append(v ? 1 : 0)
+        case .string(let s): string(s)
+        case .array(let elementType, let items):
             guard elementType != .array || depth + 1 < GGUFFile.maxArrayDepth else {
                 throw invalid("arrays nested deeper than \(GGUFFile.maxArrayDepth)")
             }

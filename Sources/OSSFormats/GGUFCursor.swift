@@ -31,7 +31,8 @@ struct GGUFCursor {
         let start = offset
         let length = try read(UInt64.self, what())
         guard length <= UInt64(Self.maxStringLength) else {
-            throw .invalidString(file: file, offset: start, reason: "length \(length) exceeds \(Self.maxStringLength) bytes")
+            throw .invalidString(
+                file: file, offset: start, reason: "length \(length) exceeds \(Self.maxStringLength) bytes")
         }
         let n = Int(length)
         guard remaining >= n else { throw .truncated(file: file, offset: bytes.count, reading: what()) }

@@ -51,29 +51,32 @@ public enum GGUFError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .cannotOpen(f, r): return "\(f.path): cannot open: \(r)"
-        case let .truncated(f, o, what): return "\(f.path): file ends at byte \(o) while reading \(what)"
-        case let .badMagic(f, m): return "\(f.path): not a GGUF file (magic \(m.map { String($0, radix: 16) }))"
-        case let .unsupportedVersion(f, v): return "\(f.path): unsupported GGUF version \(v) (supported: 2, 3)"
-        case let .implausibleCount(f, what, n): return "\(f.path): \(what) count \(n) cannot fit in the file"
-        case let .invalidString(f, o, r): return "\(f.path): string at byte \(o): \(r)"
-        case let .duplicateKey(f, k): return "\(f.path): metadata key \"\(k)\" appears more than once"
-        case let .invalidValueType(f, k, t): return "\(f.path): metadata key \"\(k)\": invalid value type \(t)"
-        case let .invalidAlignment(f, r): return "\(f.path): invalid general.alignment: \(r)"
-        case let .duplicateTensor(f, t): return "\(f.path): tensor \"\(t)\" appears more than once"
-        case let .invalidTensorInfo(f, t, r): return "\(f.path): tensor \"\(t)\": \(r)"
-        case let .unknownTensorType(f, t, type): return "\(f.path): tensor \"\(t)\": unknown ggml type \(type)"
-        case let .misplacedTensor(f, t, o, e): return "\(f.path): tensor \"\(t)\": data offset \(o), expected \(e)"
-        case let .tensorPastEnd(f, t, e, s): return "\(f.path): tensor \"\(t)\": data ends at byte \(e), past the \(s)-byte file"
-        case let .tensorNotFound(f, t): return "\(f.path): no tensor \"\(t)\""
-        case let .unsupportedType(f, t, type, op, accepted):
+        case .cannotOpen(let f, let r): return "\(f.path): cannot open: \(r)"
+        case .truncated(let f, let o, let what): return "\(f.path): file ends at byte \(o) while reading \(what)"
+        case .badMagic(let f, let m): return "\(f.path): not a GGUF file (magic \(m.map { String($0, radix: 16) }))"
+        case .unsupportedVersion(let f, let v): return "\(f.path): unsupported GGUF version \(v) (supported: 2, 3)"
+        case .implausibleCount(let f, let what, let n): return "\(f.path): \(what) count \(n) cannot fit in the file"
+        case .invalidString(let f, let o, let r): return "\(f.path): string at byte \(o): \(r)"
+        case .duplicateKey(let f, let k): return "\(f.path): metadata key \"\(k)\" appears more than once"
+        case .invalidValueType(let f, let k, let t): return "\(f.path): metadata key \"\(k)\": invalid value type \(t)"
+        case .invalidAlignment(let f, let r): return "\(f.path): invalid general.alignment: \(r)"
+        case .duplicateTensor(let f, let t): return "\(f.path): tensor \"\(t)\" appears more than once"
+        case .invalidTensorInfo(let f, let t, let r): return "\(f.path): tensor \"\(t)\": \(r)"
+        case .unknownTensorType(let f, let t, let type): return "\(f.path): tensor \"\(t)\": unknown ggml type \(type)"
+        case .misplacedTensor(let f, let t, let o, let e):
+            return "\(f.path): tensor \"\(t)\": data offset \(o), expected \(e)"
+        case .tensorPastEnd(let f, let t, let e, let s):
+            return "\(f.path): tensor \"\(t)\": data ends at byte \(e), past the \(s)-byte file"
+        case .tensorNotFound(let f, let t): return "\(f.path): no tensor \"\(t)\""
+        case .unsupportedType(let f, let t, let type, let op, let accepted):
             return "\(f.path): tensor \"\(t)\": \(op) does not accept type \(type) (accepts \(accepted))"
-        case let .unsupportedShape(f, t, ne, r): return "\(f.path): tensor \"\(t)\": ne \(ne): \(r)"
-        case let .missingKey(f, k): return "\(f.path): missing metadata key \"\(k)\""
-        case let .invalidKey(f, k, found, expected): return "\(f.path): metadata key \"\(k)\" is \(found), expected \(expected)"
-        case let .invalidSplit(f, r): return "\(f.path): split model: \(r)"
-        case let .invalidWriterInput(f, n, r): return "\(f.path): \"\(n)\": \(r)"
-        case let .writeFailed(f, op, r): return "\(f.path): \(op) failed: \(r)"
+        case .unsupportedShape(let f, let t, let ne, let r): return "\(f.path): tensor \"\(t)\": ne \(ne): \(r)"
+        case .missingKey(let f, let k): return "\(f.path): missing metadata key \"\(k)\""
+        case .invalidKey(let f, let k, let found, let expected):
+            return "\(f.path): metadata key \"\(k)\" is \(found), expected \(expected)"
+        case .invalidSplit(let f, let r): return "\(f.path): split model: \(r)"
+        case .invalidWriterInput(let f, let n, let r): return "\(f.path): \"\(n)\": \(r)"
+        case .writeFailed(let f, let op, let r): return "\(f.path): \(op) failed: \(r)"
         }
     }
 }

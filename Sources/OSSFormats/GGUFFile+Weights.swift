@@ -13,8 +13,9 @@ extension GGUFFile {
     public func weight(_ name: String) throws(GGUFError) -> WeightTensor {
         guard let info = info(name) else { throw .tensorNotFound(file: url, tensor: name) }
         guard let dtype = info.type.dtype else {
-            throw .unsupportedType(file: url, tensor: name, type: info.type, operation: "weight()",
-                                   accepted: "F32, F16, BF16, Q8_0, MXFP4, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K")
+            throw .unsupportedType(
+                file: url, tensor: name, type: info.type, operation: "weight()",
+                accepted: "F32, F16, BF16, Q8_0, MXFP4, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K")
         }
         guard (1...3).contains(info.ne.count) else {
             throw .unsupportedShape(file: url, tensor: name, ne: info.ne, reason: "weight() needs 1…3 dimensions")
@@ -34,8 +35,9 @@ extension GGUFFile {
                 scales[b] = block.load(as: UInt8.self)
                 MXFP4Layout.hfBytes(fromGGUF: block + 1, into: blocks + 16 * b)
             }
-            return try WeightTensor(dtype: .mxfp4, shape: shape, data: UnsafeRawPointer(blocks),
-                                    scales: UnsafePointer(scales), owner: store)
+            return try WeightTensor(
+                dtype: .mxfp4, shape: shape, data: UnsafeRawPointer(blocks),
+                scales: UnsafePointer(scales), owner: store)
         } catch {
             throw .unsupportedShape(file: url, tensor: name, ne: info.ne, reason: "\(error)")
         }
@@ -46,8 +48,9 @@ extension GGUFFile {
     public func floatTensor(_ name: String) throws(GGUFError) -> Tensor {
         guard let info = info(name) else { throw .tensorNotFound(file: url, tensor: name) }
         guard let dtype = info.type.dtype, dtype.blockSize == 1 else {
-            throw .unsupportedType(file: url, tensor: name, type: info.type, operation: "floatTensor()",
-                                   accepted: "F32, F16, BF16")
+            throw .unsupportedType(
+                file: url, tensor: name, type: info.type, operation: "floatTensor()",
+                accepted: "F32, F16, BF16")
         }
         let tensor = Tensor(zeros: Shape(info.shape))
         FloatConversion.decode(dtype, from: pointer(info), count: tensor.count, into: tensor.pointer)

@@ -76,7 +76,7 @@ public final class GGUFFile: @unchecked Sendable {
 
         var alignment = Self.defaultAlignment
         if let a = metadata["general.alignment"] {
-            guard case let .uint32(v) = a else {
+            guard case .uint32(let v) = a else {
                 throw .invalidAlignment(file: url, reason: "type \(a.type), expected u32")
             }
             guard v > 0, v & (v - 1) == 0, Int(v) <= Self.maxAlignment else {
@@ -85,7 +85,13 @@ public final class GGUFFile: @unchecked Sendable {
             alignment = Int(v)
         }
 
-        struct RawInfo { let name: String; let type: GGMLType; let ne: [Int]; let offset: UInt64; let bytes: Int }
+        struct RawInfo {
+            let name: String
+            let type: GGMLType
+            let ne: [Int]
+            let offset: UInt64
+            let bytes: Int
+        }
         var raw: [RawInfo] = []
         raw.reserveCapacity(Int(tensorCount))
         var index: [String: Int] = [:]
@@ -109,8 +115,9 @@ public final class GGUFFile: @unchecked Sendable {
                 throw .unknownTensorType(file: url, tensor: name, type: rawType)
             }
             guard (ne.first ?? 1) % type.blockSize == 0 else {
-                throw .invalidTensorInfo(file: url, tensor: name,
-                                         reason: "ne[0] = \(ne.first ?? 1) is not a multiple of the \(type) block size \(type.blockSize)")
+                throw .invalidTensorInfo(
+                    file: url, tensor: name,
+                    reason: "ne[0] = \(ne.first ?? 1) is not a multiple of the \(type) block size \(type.blockSize)")
             }
             guard let bytes = Self.byteCount(ne: ne, type: type) else {
                 throw .invalidTensorInfo(file: url, tensor: name, reason: "size of ne \(ne) overflows")
@@ -134,8 +141,10 @@ public final class GGUFFile: @unchecked Sendable {
             guard !o1, end <= mapping.size else {
                 throw .tensorPastEnd(file: url, tensor: r.name, end: o1 ? Int.max : end, fileSize: mapping.size)
             }
-            infos.append(GGUFTensorInfo(name: r.name, type: r.type, ne: r.ne, file: url, offset: expected,
-                                        fileOffset: dataStart + expected, byteCount: r.bytes))
+            infos.append(
+                GGUFTensorInfo(
+                    name: r.name, type: r.type, ne: r.ne, file: url, offset: expected,
+                    fileOffset: dataStart + expected, byteCount: r.bytes))
             guard let next = Self.padded(expected + r.bytes, to: alignment) else {
                 throw .tensorPastEnd(file: url, tensor: r.name, end: Int.max, fileSize: mapping.size)
             }
@@ -182,8 +191,10 @@ public final class GGUFFile: @unchecked Sendable {
         return o ? nil : s & ~(alignment - 1)
     }
 
-    private static func readValue(_ rawType: UInt32, key: String, depth: Int,
-                                  cursor: inout GGUFCursor) throws(GGUFError) -> GGUFValue {
+    private static func readValue(
+        _ rawType: UInt32, key: String, depth: Int,
+        cursor: inout GGUFCursor
+    ) throws(GGUFError) -> GGUFValue {
         guard let type = GGUFValueType(rawValue: rawType) else {
             throw .invalidValueType(file: cursor.file, key: key, type: rawType)
         }
@@ -204,7 +215,8 @@ public final class GGUFFile: @unchecked Sendable {
         case .array:
             let elementRaw = try cursor.read(UInt32.self, "the element type of \"\(key)\"")
             guard let elementType = GGUFValueType(rawValue: elementRaw),
-                  elementType != .array || depth + 1 < maxArrayDepth else {
+                elementType != .array || depth + 1 < maxArrayDepth
+            else {
                 throw .invalidValueType(file: cursor.file, key: key, type: elementRaw)
             }
             let count = try cursor.read(UInt64.self, "the length of \"\(key)\"")

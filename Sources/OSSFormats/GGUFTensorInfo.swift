@@ -17,5 +17,7 @@ public struct GGUFTensorInfo: Sendable, CustomStringConvertible {
     /// Dimensions slowest first (PyTorch / safetensors order): `ne` reversed, e.g. `[out, in]`.
     public var shape: [Int] { ne.reversed() }
 
-    public var description: String { "\(name): \(type) ne \(ne) (\(byteCount) B at \(file.lastPathComponent)+\(fileOffset))" }
+    public var description: String {
+        "\(name): \(type) ne \(ne) (\(byteCount) B at \(file.lastPathComponent)+\(fileOffset))"
+    }
 }

@@ -1,7 +1,18 @@
 /// Type tags of GGUF metadata values (the u32 written before each value).
 public enum GGUFValueType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
-    case uint8 = 0, int8 = 1, uint16 = 2, int16 = 3, uint32 = 4, int32 = 5, float32 = 6, bool = 7, string = 8
-    case array = 9, uint64 = 10, int64 = 11, float64 = 12
+    case uint8 = 0
+    case int8 = 1
+    case uint16 = 2
+    case int16 = 3
+    case uint32 = 4
+    case int32 = 5
+    case float32 = 6
+    case bool = 7
+    case string = 8
+    case array = 9
+    case uint64 = 10
+    case int64 = 11
+    case float64 = 12
 
     /// Bytes of a fixed-size value, nil for strings and arrays.
     public var fixedSize: Int? {
@@ -44,8 +55,18 @@ public enum GGUFValueType: UInt32, Sendable, CaseIterable, CustomStringConvertib
 
 /// A GGUF metadata value: one of the 13 value types; arrays carry their element type (all elements share it).
 public enum GGUFValue: Sendable, Equatable, CustomStringConvertible {
-    case uint8(UInt8), int8(Int8), uint16(UInt16), int16(Int16), uint32(UInt32), int32(Int32)
-    case uint64(UInt64), int64(Int64), float32(Float), float64(Double), bool(Bool), string(String)
+    case uint8(UInt8)
+    case int8(Int8)
+    case uint16(UInt16)
+    case int16(Int16)
+    case uint32(UInt32)
+    case int32(Int32)
+    case uint64(UInt64)
+    case int64(Int64)
+    case float32(Float)
+    case float64(Double)
+    case bool(Bool)
+    case string(String)
     case array(GGUFValueType, [GGUFValue])
 
     public var type: GGUFValueType {
@@ -69,14 +90,14 @@ public enum GGUFValue: Sendable, Equatable, CustomStringConvertible {
     /// The value of any integer type as `Int` (nil for other types or a u64 above `Int.max`).
     public var intValue: Int? {
         switch self {
-        case let .uint8(v): return Int(v)
-        case let .int8(v): return Int(v)
-        case let .uint16(v): return Int(v)
-        case let .int16(v): return Int(v)
-        case let .uint32(v): return Int(v)
-        case let .int32(v): return Int(v)
-        case let .uint64(v): return Int(exactly: v)
-        case let .int64(v): return Int(v)
+        case .uint8(let v): return Int(v)
+        case .int8(let v): return Int(v)
+        case .uint16(let v): return Int(v)
+        case .int16(let v): return Int(v)
+        case .uint32(let v): return Int(v)
+        case .int32(let v): return Int(v)
+        case .uint64(let v): return Int(exactly: v)
+        case .int64(let v): return Int(v)
         default: return nil
         }
     }
@@ -84,39 +105,39 @@ public enum GGUFValue: Sendable, Equatable, CustomStringConvertible {
     /// The value of any numeric type as `Double` (integers converted).
     public var doubleValue: Double? {
         switch self {
-        case let .float32(v): return Double(v)
-        case let .float64(v): return v
+        case .float32(let v): return Double(v)
+        case .float64(let v): return v
         default: return intValue.map(Double.init)
         }
     }
 
-    public var stringValue: String? { if case let .string(s) = self { return s } else { return nil } }
-    public var boolValue: Bool? { if case let .bool(b) = self { return b } else { return nil } }
+    public var stringValue: String? { if case .string(let s) = self { return s } else { return nil } }
+    public var boolValue: Bool? { if case .bool(let b) = self { return b } else { return nil } }
     /// Elements of an array value.
-    public var arrayValue: [GGUFValue]? { if case let .array(_, items) = self { return items } else { return nil } }
+    public var arrayValue: [GGUFValue]? { if case .array(_, let items) = self { return items } else { return nil } }
     /// Elements of an array of strings.
     public var stringArray: [String]? {
-        guard case let .array(.string, items) = self else { return nil }
+        guard case .array(.string, let items) = self else { return nil }
         return items.compactMap(\.stringValue)
     }
 
     public var description: String {
         switch self {
-        case let .string(s): return "\"\(s)\""
-        case let .array(t, items):
+        case .string(let s): return "\"\(s)\""
+        case .array(let t, let items):
             let shown = items.prefix(8).map(\.description).joined(separator: ", ")
             return "[\(t) × \(items.count): \(shown)\(items.count > 8 ? ", …" : "")]"
-        case let .bool(b): return String(b)
-        case let .float32(v): return String(v)
-        case let .float64(v): return String(v)
-        case let .uint64(v): return String(v)
-        case let .int64(v): return String(v)
-        case let .uint32(v): return String(v)
-        case let .int32(v): return String(v)
-        case let .uint16(v): return String(v)
-        case let .int16(v): return String(v)
-        case let .uint8(v): return String(v)
-        case let .int8(v): return String(v)
+        case .bool(let b): return String(b)
+        case .float32(let v): return String(v)
+        case .float64(let v): return String(v)
+        case .uint64(let v): return String(v)
+        case .int64(let v): return String(v)
+        case .uint32(let v): return String(v)
+        case .int32(let v): return String(v)
+        case .uint16(let v): return String(v)
+        case .int16(let v): return String(v)
+        case .uint8(let v): return String(v)
+        case .int8(let v): return String(v)
         }
     }
 }

@@ -16,12 +16,16 @@ public struct GGUFWriter {
         /// Set by the convenience initialisers when the given data cannot fill the tensor; reported by `write`.
         let problem: String?
 
-        public init(name: String, type: GGMLType, ne: [Int], fill: @escaping (UnsafeMutableRawBufferPointer) throws -> Void) {
+        public init(
+            name: String, type: GGMLType, ne: [Int], fill: @escaping (UnsafeMutableRawBufferPointer) throws -> Void
+        ) {
             self.init(name: name, type: type, ne: ne, problem: nil, fill: fill)
         }
 
-        private init(name: String, type: GGMLType, ne: [Int], problem: String?,
-                     fill: @escaping (UnsafeMutableRawBufferPointer) throws -> Void) {
+        private init(
+            name: String, type: GGMLType, ne: [Int], problem: String?,
+            fill: @escaping (UnsafeMutableRawBufferPointer) throws -> Void
+        ) {
             self.name = name
             self.type = type
             self.ne = ne
@@ -82,17 +86,21 @@ public struct GGUFWriter {
         var alignment = GGUFFile.defaultAlignment
         for (key, value) in metadata {
             guard !key.isEmpty, keys.insert(key).inserted else {
-                throw GGUFError.invalidWriterInput(file: url, name: key, reason: key.isEmpty ? "empty key" : "duplicate key")
+                throw GGUFError.invalidWriterInput(
+                    file: url, name: key, reason: key.isEmpty ? "empty key" : "duplicate key")
             }
             if key == "general.alignment" {
-                guard case let .uint32(a) = value, a > 0, a & (a - 1) == 0, Int(a) <= GGUFFile.maxAlignment else {
-                    throw GGUFError.invalidWriterInput(file: url, name: key, reason: "must be a u32 power of two ≤ 1 MiB, got \(value)")
+                guard case .uint32(let a) = value, a > 0, a & (a - 1) == 0, Int(a) <= GGUFFile.maxAlignment else {
+                    throw GGUFError.invalidWriterInput(
+                        file: url, name: key, reason: "must be a u32 power of two ≤ 1 MiB, got \(value)")
                 }
                 alignment = Int(a)
             }
             header.string(key)
             header.u32(value.type.rawValue)
-            try header.value(value, depth: 0) { reason in GGUFError.invalidWriterInput(file: url, name: key, reason: reason) }
+            try header.value(value, depth: 0) { reason in
+                GGUFError.invalidWriterInput(file: url, name: key, reason: reason)
+            }
         }
 
         var names = Set<String>()
@@ -103,7 +111,9 @@ public struct GGUFWriter {
             func invalid(_ reason: String) -> GGUFError { .invalidWriterInput(file: url, name: t.name, reason: reason) }
             guard names.insert(t.name).inserted else { throw invalid("duplicate tensor name") }
             if let problem = t.problem { throw invalid(problem) }
-            guard t.name.utf8.count < 64 else { throw invalid("tensor names must be shorter than 64 bytes (ggml's limit)") }
+            guard t.name.utf8.count < 64 else {
+                throw invalid("tensor names must be shorter than 64 bytes (ggml's limit)")
+            }
             guard (1...4).contains(t.ne.count), t.ne.allSatisfy({ $0 >= 0 }) else {
                 throw invalid("ne \(t.ne) must have 1…4 non-negative dimensions")
             }
@@ -111,7 +121,8 @@ public struct GGUFWriter {
                 throw invalid("ne[0] = \(t.ne[0]) is not a multiple of the \(t.type) block size \(t.type.blockSize)")
             }
             guard let bytes = GGUFFile.byteCount(ne: t.ne, type: t.type),
-                  let next = GGUFFile.padded(dataSize + bytes, to: alignment) else { throw invalid("size overflows") }
+                let next = GGUFFile.padded(dataSize + bytes, to: alignment)
+            else { throw invalid("size overflows") }
             header.string(t.name)
             header.u32(UInt32(t.ne.count))
             for d in t.ne { header.u64(UInt64(d)) }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// What the kernel says about 2 MiB pages in this process (`/proc/self/smaps`, Linux).
@@ -11,16 +11,21 @@ public enum HugePages {
     /// pages (`AnonHugePages`). nil where the kernel does not report them (no smaps, or no mapping in the range).
     public static func mappedBytes(start: UnsafeRawPointer, length: Int) -> Int? {
         guard let smaps = readProcFile("/proc/self/smaps") else { return nil }
-        let lo = UInt(bitPattern: start), hi = lo + UInt((length + 4095) / 4096 * 4096)
-        var inside = false, kB = 0, seen = false
+        let lo = UInt(bitPattern: start)
+        let hi = lo + UInt((length + 4095) / 4096 * 4096)
+        var inside = false
+        var kB = 0
+        var seen = false
         for line in smaps.split(separator: "\n", omittingEmptySubsequences: true) {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             guard let key = fields.first else { continue }
             if !key.hasSuffix(":"), let dash = key.firstIndex(of: "-"),
-               let first = UInt(key[..<dash], radix: 16), let end = UInt(key[key.index(after: dash)...], radix: 16) {
+                let first = UInt(key[..<dash], radix: 16), let end = UInt(key[key.index(after: dash)...], radix: 16)
+            {
                 inside = first >= lo && end <= hi  // a mapping header line: "start-end perms offset dev inode path"
             } else if inside, key == "FilePmdMapped:" || key == "AnonHugePages:", fields.count >= 2,
-                      let v = Int(fields[1]) {
+                let v = Int(fields[1])
+            {
                 kB += v
                 seen = true
             }
@@ -33,9 +38,10 @@ public enum HugePages {
     @discardableResult
     public static func collapse(start: UnsafeMutableRawPointer, length: Int) -> Bool {
         #if os(Linux)
-        return madvise(start, length, 25 /* MADV_COLLAPSE */) == 0
+            let madvCollapse: Int32 = 25  // MADV_COLLAPSE (Linux 6.1)
+            return madvise(start, length, madvCollapse) == 0
         #else
-        return false
+            return false
         #endif
     }
 

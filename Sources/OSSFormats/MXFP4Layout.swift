@@ -12,7 +12,9 @@ public enum MXFP4Layout {
     @inline(__always)
     public static func hfBytes(fromGGUF qs: UnsafeRawPointer, into out: UnsafeMutablePointer<UInt8>) {
         func code(_ i: Int) -> UInt8 {
-            i < 16 ? qs.load(fromByteOffset: i, as: UInt8.self) & 0x0F : qs.load(fromByteOffset: i - 16, as: UInt8.self) >> 4
+            i < 16
+                ? qs.load(fromByteOffset: i, as: UInt8.self) & 0x0F
+                : qs.load(fromByteOffset: i - 16, as: UInt8.self) >> 4
         }
         for j in 0..<16 { out[j] = code(2 * j) | code(2 * j + 1) << 4 }
     }

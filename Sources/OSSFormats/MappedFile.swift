@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// A whole file, read-only: mapped (`PROT_READ`, `MAP_PRIVATE`), or copied into anonymous memory, as the
 /// ``WeightResidency`` asks. Unmapped when the last reference goes away, so views handed out (e.g.
@@ -63,7 +64,8 @@ final class MappedFile: @unchecked Sendable {
         if residency == .mlock, mlock(p, size) != 0 {
             let reason = String(cString: strerror(errno))
             munmap(p, size)
-            throw MappedFileError(operation: "mlock", reason: "\(reason) (pinning \(size) bytes needs `ulimit -l` ≥ that)")
+            throw MappedFileError(
+                operation: "mlock", reason: "\(reason) (pinning \(size) bytes needs `ulimit -l` ≥ that)")
         }
     }
 
@@ -73,12 +75,17 @@ final class MappedFile: @unchecked Sendable {
     private static func mapAligned(fd: Int32, size: Int) throws(MappedFileError) -> UnsafeMutableRawPointer {
         let length = size + hugePage
         guard let raw = mmap(nil, length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0),
-              raw != MAP_FAILED else {
-            throw MappedFileError(operation: "mmap", reason: "reserving \(length) bytes: \(String(cString: strerror(errno)))")
+            raw != MAP_FAILED
+        else {
+            throw MappedFileError(
+                operation: "mmap", reason: "reserving \(length) bytes: \(String(cString: strerror(errno)))")
         }
-        let first = Int(bitPattern: raw), aligned = (first + hugePage - 1) / hugePage * hugePage
-        guard let p = mmap(UnsafeMutableRawPointer(bitPattern: aligned), size, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0),
-              p != MAP_FAILED else {
+        let first = Int(bitPattern: raw)
+        let aligned = (first + hugePage - 1) / hugePage * hugePage
+        guard
+            let p = mmap(UnsafeMutableRawPointer(bitPattern: aligned), size, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0),
+            p != MAP_FAILED
+        else {
             let reason = String(cString: strerror(errno))
             munmap(raw, length)
             throw MappedFileError(operation: "mmap", reason: reason)
@@ -92,11 +99,14 @@ final class MappedFile: @unchecked Sendable {
     /// Reads the whole file into a new anonymous region aligned to 2 MiB (huge pages when asked), dropping the page
     /// cache behind each chunk read, then makes the region read-only.
     private static func readCopy(fd: Int32, size: Int, hugePages: Bool) throws(MappedFileError)
-        -> (region: (start: UnsafeMutableRawPointer, length: Int), base: UnsafeRawPointer) {
+        -> (region: (start: UnsafeMutableRawPointer, length: Int), base: UnsafeRawPointer)
+    {
         let length = size + hugePage
         guard let raw = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
-              raw != MAP_FAILED else {
-            throw MappedFileError(operation: "mmap", reason: "anonymous copy of \(size) bytes: \(String(cString: strerror(errno)))")
+            raw != MAP_FAILED
+        else {
+            throw MappedFileError(
+                operation: "mmap", reason: "anonymous copy of \(size) bytes: \(String(cString: strerror(errno)))")
         }
         let aligned = (Int(bitPattern: raw) + hugePage - 1) / hugePage * hugePage
         let start = UnsafeMutableRawPointer(bitPattern: aligned)!

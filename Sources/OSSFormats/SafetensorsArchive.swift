@@ -70,8 +70,9 @@ public final class SafetensorsArchive: @unchecked Sendable {
         }
         for (tensor, shard) in index.weightMap {
             guard let file = shardFiles[shard], file.info(tensor) != nil else {
-                throw .indexTensorMissingFromShard(index: url, tensor: tensor,
-                                                   shard: directory.appendingPathComponent(shard))
+                throw .indexTensorMissingFromShard(
+                    index: url, tensor: tensor,
+                    shard: directory.appendingPathComponent(shard))
             }
         }
         let files = shardOrder.compactMap { shardFiles[$0] }

@@ -2,11 +2,21 @@ import OSSCore
 
 /// Element types of the safetensors format, spelled as in the file header.
 public enum SafetensorsDType: String, Sendable, CaseIterable, CustomStringConvertible {
-    case f64 = "F64", f32 = "F32", f16 = "F16", bf16 = "BF16"
-    case i64 = "I64", i32 = "I32", i16 = "I16", i8 = "I8"
-    case u64 = "U64", u32 = "U32", u16 = "U16", u8 = "U8"
+    case f64 = "F64"
+    case f32 = "F32"
+    case f16 = "F16"
+    case bf16 = "BF16"
+    case i64 = "I64"
+    case i32 = "I32"
+    case i16 = "I16"
+    case i8 = "I8"
+    case u64 = "U64"
+    case u32 = "U32"
+    case u16 = "U16"
+    case u8 = "U8"
     case bool = "BOOL"
-    case f8e4m3 = "F8_E4M3", f8e5m2 = "F8_E5M2"
+    case f8e4m3 = "F8_E4M3"
+    case f8e5m2 = "F8_E5M2"
 
     /// Bytes per element.
     public var size: Int {

@@ -57,55 +57,56 @@ public enum SafetensorsError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .cannotOpen(f, r):
+        case .cannotOpen(let f, let r):
             return "\(f.path): cannot open: \(r)"
-        case let .fileTooSmall(f, size):
+        case .fileTooSmall(let f, let size):
             return "\(f.path): file is \(size) bytes, a safetensors file needs at least 8"
-        case let .headerTooLarge(f, n, limit):
+        case .headerTooLarge(let f, let n, let limit):
             return "\(f.path): header length \(n) exceeds the limit of \(limit) bytes"
-        case let .headerExceedsFile(f, n, size):
+        case .headerExceedsFile(let f, let n, let size):
             return "\(f.path): header length \(n) runs past the end of the \(size)-byte file"
-        case let .malformedHeader(f, r):
+        case .malformedHeader(let f, let r):
             return "\(f.path): malformed JSON header: \(r)"
-        case let .headerNotObject(f, found):
+        case .headerNotObject(let f, let found):
             return "\(f.path): header is a JSON \(found), not an object"
-        case let .duplicateTensor(f, t):
+        case .duplicateTensor(let f, let t):
             return "\(f.path): tensor \"\(t)\" appears more than once"
-        case let .invalidEntry(f, t, r):
+        case .invalidEntry(let f, let t, let r):
             return "\(f.path): tensor \"\(t)\": \(r)"
-        case let .unknownDType(f, t, d):
+        case .unknownDType(let f, let t, let d):
             return "\(f.path): tensor \"\(t)\": unknown dtype \"\(d)\""
-        case let .negativeDimension(f, t, s):
+        case .negativeDimension(let f, let t, let s):
             return "\(f.path): tensor \"\(t)\": negative dimension in shape \(s)"
-        case let .sizeOverflow(f, t, s):
+        case .sizeOverflow(let f, let t, let s):
             return "\(f.path): tensor \"\(t)\": size of shape \(s) overflows"
-        case let .byteCountMismatch(f, t, s, d, expected, actual):
-            return "\(f.path): tensor \"\(t)\": shape \(s) × \(d) (\(d.size) B) = \(expected) bytes, data_offsets span \(actual)"
-        case let .invalidOffsets(f, t, b, e):
+        case .byteCountMismatch(let f, let t, let s, let d, let expected, let actual):
+            return
+                "\(f.path): tensor \"\(t)\": shape \(s) × \(d) (\(d.size) B) = \(expected) bytes, data_offsets span \(actual)"
+        case .invalidOffsets(let f, let t, let b, let e):
             return "\(f.path): tensor \"\(t)\": invalid data_offsets [\(b), \(e)] (need 0 ≤ begin ≤ end)"
-        case let .offsetsOutOfBounds(f, t, b, e, size):
+        case .offsetsOutOfBounds(let f, let t, let b, let e, let size):
             return "\(f.path): tensor \"\(t)\": data_offsets [\(b), \(e)] past the end of the \(size)-byte data section"
-        case let .overlappingTensors(f, a, b):
+        case .overlappingTensors(let f, let a, let b):
             return "\(f.path): tensors \"\(a)\" and \"\(b)\" overlap"
-        case let .invalidMetadata(f, r):
+        case .invalidMetadata(let f, let r):
             return "\(f.path): invalid __metadata__: \(r)"
-        case let .tensorNotFound(f, t):
+        case .tensorNotFound(let f, let t):
             return f.map { "\($0.path): no tensor \"\(t)\"" } ?? "no tensor \"\(t)\" in any file"
-        case let .noSafetensorsFiles(d):
+        case .noSafetensorsFiles(let d):
             return "\(d.path): no model.safetensors.index.json and no *.safetensors file"
-        case let .indexMalformed(i, r):
+        case .indexMalformed(let i, let r):
             return "\(i.path): malformed index: \(r)"
-        case let .indexMissingFile(i, t, s):
+        case .indexMissingFile(let i, let t, let s):
             return "\(i.path): tensor \"\(t)\" maps to missing file \"\(s)\""
-        case let .indexTensorMissingFromShard(i, t, s):
+        case .indexTensorMissingFromShard(let i, let t, let s):
             return "\(i.path): tensor \"\(t)\" is not in its shard \(s.path)"
-        case let .tensorInMultipleFiles(t, a, b):
+        case .tensorInMultipleFiles(let t, let a, let b):
             return "tensor \"\(t)\" is stored in both \(a.path) and \(b.path)"
-        case let .unsupportedDType(f, t, d, op, accepted):
+        case .unsupportedDType(let f, let t, let d, let op, let accepted):
             return "\(f.path): tensor \"\(t)\": \(op) does not accept dtype \(d) (accepts \(accepted))"
-        case let .unsupportedShape(f, t, s, r):
+        case .unsupportedShape(let f, let t, let s, let r):
             return "\(f.path): tensor \"\(t)\": shape \(s): \(r)"
-        case let .writeFailed(f, op, r):
+        case .writeFailed(let f, let op, let r):
             return "\(f.path): \(op) failed: \(r)"
         }
     }

@@ -45,12 +45,14 @@ public final class SafetensorsFile: @unchecked Sendable {
         let n = Int(headerLength)
         guard n <= size - 8 else { throw .headerExceedsFile(file: url, headerLength: headerLength, fileSize: size) }
         let dataStart = 8 + n
-        let header = try SafetensorsHeader(json: UnsafeRawBufferPointer(start: mapping.base + 8, count: n),
-                                           dataSize: size - dataStart, file: url)
+        let header = try SafetensorsHeader(
+            json: UnsafeRawBufferPointer(start: mapping.base + 8, count: n),
+            dataSize: size - dataStart, file: url)
         var infos = [String: SafetensorsTensorInfo](minimumCapacity: header.entries.count)
         for e in header.entries {
-            infos[e.name] = SafetensorsTensorInfo(name: e.name, dtype: e.dtype, shape: e.shape, file: url,
-                                                  byteCount: e.end - e.begin, fileOffset: dataStart + e.begin)
+            infos[e.name] = SafetensorsTensorInfo(
+                name: e.name, dtype: e.dtype, shape: e.shape, file: url,
+                byteCount: e.end - e.begin, fileOffset: dataStart + e.begin)
         }
         self.url = url
         self.mapping = mapping

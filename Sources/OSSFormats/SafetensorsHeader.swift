@@ -35,14 +35,15 @@ struct SafetensorsHeader {
         } catch {
             throw .malformedHeader(file: file, reason: "\(error)")
         }
-        guard case let .object(members) = root else { throw .headerNotObject(file: file, found: root.typeName) }
+        guard case .object(let members) = root else { throw .headerNotObject(file: file, found: root.typeName) }
 
         var entries: [Entry] = []
         entries.reserveCapacity(members.count)
         var seen = Set<String>(minimumCapacity: members.count)
         var metadata: [String: String] = [:]
         for member in members {
-            let name = member.key, value = member.value
+            let name = member.key
+            let value = member.value
             guard seen.insert(name).inserted else {
                 if name == Self.metadataKey { throw .invalidMetadata(file: file, reason: "\(name) appears twice") }
                 throw .duplicateTensor(file: file, tensor: name)
@@ -59,13 +60,14 @@ struct SafetensorsHeader {
     }
 
     private static func parseMetadata(_ value: JSONValue, file: URL) throws(SafetensorsError) -> [String: String] {
-        guard case let .object(members) = value else {
+        guard case .object(let members) = value else {
             throw .invalidMetadata(file: file, reason: "is a JSON \(value.typeName), not an object")
         }
         var result: [String: String] = [:]
         for member in members {
-            let key = member.key, v = member.value
-            guard case let .string(s) = v else {
+            let key = member.key
+            let v = member.value
+            guard case .string(let s) = v else {
                 throw .invalidMetadata(file: file, reason: "value of \"\(key)\" is a JSON \(v.typeName), not a string")
             }
             guard result.updateValue(s, forKey: key) == nil else {
@@ -75,18 +77,23 @@ struct SafetensorsHeader {
         return result
     }
 
-    private static func parseEntry(name: String, value: JSONValue, dataSize: Int,
-                                   file: URL) throws(SafetensorsError) -> Entry {
+    private static func parseEntry(
+        name: String, value: JSONValue, dataSize: Int,
+        file: URL
+    ) throws(SafetensorsError) -> Entry {
         func invalid(_ reason: String) -> SafetensorsError { .invalidEntry(file: file, tensor: name, reason: reason) }
-        guard case let .object(members) = value else { throw invalid("entry is a JSON \(value.typeName), not an object") }
+        guard case .object(let members) = value else {
+            throw invalid("entry is a JSON \(value.typeName), not an object")
+        }
         var fields: [String: JSONValue] = [:]
         for member in members {
-            let key = member.key, v = member.value
+            let key = member.key
+            let v = member.value
             guard fields.updateValue(v, forKey: key) == nil else { throw invalid("field \"\(key)\" appears twice") }
         }
 
         guard let dtypeValue = fields["dtype"] else { throw invalid("missing \"dtype\"") }
-        guard case let .string(dtypeName) = dtypeValue else {
+        guard case .string(let dtypeName) = dtypeValue else {
             throw invalid("\"dtype\" is a JSON \(dtypeValue.typeName), not a string")
         }
         guard let dtype = SafetensorsDType(rawValue: dtypeName) else {
@@ -94,22 +101,22 @@ struct SafetensorsHeader {
         }
 
         guard let shapeValue = fields["shape"] else { throw invalid("missing \"shape\"") }
-        guard case let .array(shapeItems) = shapeValue else {
+        guard case .array(let shapeItems) = shapeValue else {
             throw invalid("\"shape\" is a JSON \(shapeValue.typeName), not an array")
         }
         var shape: [Int] = []
         shape.reserveCapacity(shapeItems.count)
         for item in shapeItems {
-            guard case let .integer(d) = item else { throw invalid("\"shape\" holds a non-integer (\(item))") }
+            guard case .integer(let d) = item else { throw invalid("\"shape\" holds a non-integer (\(item))") }
             shape.append(d)
         }
         guard shape.allSatisfy({ $0 >= 0 }) else { throw .negativeDimension(file: file, tensor: name, shape: shape) }
 
         guard let offsetsValue = fields["data_offsets"] else { throw invalid("missing \"data_offsets\"") }
-        guard case let .array(offsetItems) = offsetsValue, offsetItems.count == 2 else {
+        guard case .array(let offsetItems) = offsetsValue, offsetItems.count == 2 else {
             throw invalid("\"data_offsets\" is not an array of two integers")
         }
-        guard case let .integer(begin) = offsetItems[0], case let .integer(end) = offsetItems[1] else {
+        guard case .integer(let begin) = offsetItems[0], case .integer(let end) = offsetItems[1] else {
             throw invalid("\"data_offsets\" holds a non-integer or one out of range")
         }
         guard begin >= 0, begin <= end else { throw .invalidOffsets(file: file, tensor: name, begin: begin, end: end) }
@@ -121,8 +128,9 @@ struct SafetensorsHeader {
             throw .sizeOverflow(file: file, tensor: name, shape: shape)
         }
         guard expected == end - begin else {
-            throw .byteCountMismatch(file: file, tensor: name, shape: shape, dtype: dtype,
-                                     expected: expected, actual: end - begin)
+            throw .byteCountMismatch(
+                file: file, tensor: name, shape: shape, dtype: dtype,
+                expected: expected, actual: end - begin)
         }
         return Entry(name: name, dtype: dtype, shape: shape, begin: begin, end: end)
     }

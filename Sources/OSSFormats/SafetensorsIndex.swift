@@ -24,7 +24,8 @@ struct SafetensorsIndex {
             throw .indexMalformed(index: url, reason: "cannot read: \(error.operation): \(error.reason)")
         }
         guard mapping.size <= Self.maxIndexLength else {
-            throw .indexMalformed(index: url, reason: "\(mapping.size) bytes exceeds the \(Self.maxIndexLength)-byte limit")
+            throw .indexMalformed(
+                index: url, reason: "\(mapping.size) bytes exceeds the \(Self.maxIndexLength)-byte limit")
         }
         let root: JSONValue
         do {
@@ -32,7 +33,7 @@ struct SafetensorsIndex {
         } catch {
             throw .indexMalformed(index: url, reason: "\(error)")
         }
-        guard case let .object(topMembers) = root else {
+        guard case .object(let topMembers) = root else {
             throw .indexMalformed(index: url, reason: "top level is a JSON \(root.typeName), not an object")
         }
         var top: [String: JSONValue] = [:]
@@ -42,7 +43,7 @@ struct SafetensorsIndex {
             }
         }
         guard let map = top["weight_map"] else { throw .indexMalformed(index: url, reason: "no \"weight_map\"") }
-        guard case let .object(members) = map else {
+        guard case .object(let members) = map else {
             throw .indexMalformed(index: url, reason: "\"weight_map\" is a JSON \(map.typeName), not an object")
         }
         var seen = Set<String>(minimumCapacity: members.count)
@@ -52,12 +53,15 @@ struct SafetensorsIndex {
             guard seen.insert(m.key).inserted else {
                 throw .indexMalformed(index: url, reason: "tensor \"\(m.key)\" appears twice in weight_map")
             }
-            guard case let .string(shard) = m.value else {
-                throw .indexMalformed(index: url,
-                                      reason: "tensor \"\(m.key)\" maps to a JSON \(m.value.typeName), not a file name")
+            guard case .string(let shard) = m.value else {
+                throw .indexMalformed(
+                    index: url,
+                    reason: "tensor \"\(m.key)\" maps to a JSON \(m.value.typeName), not a file name")
             }
             guard Self.isSafeRelativePath(shard) else {
-                throw .indexMalformed(index: url, reason: "tensor \"\(m.key)\" maps to \"\(shard)\", not a file name inside the directory")
+                throw .indexMalformed(
+                    index: url, reason: "tensor \"\(m.key)\" maps to \"\(shard)\", not a file name inside the directory"
+                )
             }
             weightMap.append((m.key, shard))
         }

@@ -17,5 +17,7 @@ public struct SafetensorsTensorInfo: Sendable, CustomStringConvertible {
     /// Number of elements (product of `shape`, 1 for a scalar).
     public var elementCount: Int { shape.reduce(1, *) }
 
-    public var description: String { "\(name): \(dtype) \(shape) (\(byteCount) B at \(file.lastPathComponent)+\(fileOffset))" }
+    public var description: String {
+        "\(name): \(dtype) \(shape) (\(byteCount) B at \(file.lastPathComponent)+\(fileOffset))"
+    }
 }

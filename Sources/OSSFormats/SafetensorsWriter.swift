@@ -15,13 +15,17 @@ public struct SafetensorsWriter {
         /// Set by the convenience initialisers when the given data cannot fill the shape; reported by `write`.
         let problem: String?
 
-        public init(name: String, dtype: SafetensorsDType, shape: [Int],
-                    fill: @escaping (UnsafeMutableRawBufferPointer) throws -> Void) {
+        public init(
+            name: String, dtype: SafetensorsDType, shape: [Int],
+            fill: @escaping (UnsafeMutableRawBufferPointer) throws -> Void
+        ) {
             self.init(name: name, dtype: dtype, shape: shape, problem: nil, fill: fill)
         }
 
-        private init(name: String, dtype: SafetensorsDType, shape: [Int], problem: String?,
-                     fill: @escaping (UnsafeMutableRawBufferPointer) throws -> Void) {
+        private init(
+            name: String, dtype: SafetensorsDType, shape: [Int], problem: String?,
+            fill: @escaping (UnsafeMutableRawBufferPointer) throws -> Void
+        ) {
             self.name = name
             self.dtype = dtype
             self.shape = shape
@@ -32,8 +36,10 @@ public struct SafetensorsWriter {
         /// A tensor given as its little-endian bytes (count must equal shape product × dtype size; checked by `write`).
         public init(name: String, dtype: SafetensorsDType, shape: [Int], bytes: [UInt8]) {
             let expected = SafetensorsHeader.byteCount(shape: shape, dtype: dtype)
-            self.init(name: name, dtype: dtype, shape: shape,
-                      problem: expected == bytes.count ? nil : "\(bytes.count) bytes given for shape \(shape) of \(dtype)") {
+            self.init(
+                name: name, dtype: dtype, shape: shape,
+                problem: expected == bytes.count ? nil : "\(bytes.count) bytes given for shape \(shape) of \(dtype)"
+            ) {
                 if $0.count == bytes.count { $0.copyBytes(from: bytes) }
             }
         }
@@ -69,16 +75,21 @@ public struct SafetensorsWriter {
         var sizes: [Int] = []
         for e in entries {
             guard e.name != SafetensorsHeader.metadataKey else {
-                throw SafetensorsError.invalidEntry(file: url, tensor: e.name, reason: "the name is reserved for metadata")
+                throw SafetensorsError.invalidEntry(
+                    file: url, tensor: e.name, reason: "the name is reserved for metadata")
             }
-            guard seen.insert(e.name).inserted else { throw SafetensorsError.duplicateTensor(file: url, tensor: e.name) }
+            guard seen.insert(e.name).inserted else {
+                throw SafetensorsError.duplicateTensor(file: url, tensor: e.name)
+            }
             guard e.shape.allSatisfy({ $0 >= 0 }) else {
                 throw SafetensorsError.negativeDimension(file: url, tensor: e.name, shape: e.shape)
             }
             guard let n = SafetensorsHeader.byteCount(shape: e.shape, dtype: e.dtype) else {
                 throw SafetensorsError.sizeOverflow(file: url, tensor: e.name, shape: e.shape)
             }
-            if let problem = e.problem { throw SafetensorsError.invalidEntry(file: url, tensor: e.name, reason: problem) }
+            if let problem = e.problem {
+                throw SafetensorsError.invalidEntry(file: url, tensor: e.name, reason: problem)
+            }
             sizes.append(n)
         }
         let order = entries.indices.sorted {
@@ -89,7 +100,9 @@ public struct SafetensorsWriter {
         for i in order {
             offsets[i] = dataSize
             let (next, overflow) = dataSize.addingReportingOverflow(sizes[i])
-            guard !overflow else { throw SafetensorsError.sizeOverflow(file: url, tensor: entries[i].name, shape: entries[i].shape) }
+            guard !overflow else {
+                throw SafetensorsError.sizeOverflow(file: url, tensor: entries[i].name, shape: entries[i].shape)
+            }
             dataSize = next
         }
 
@@ -110,12 +123,15 @@ public struct SafetensorsWriter {
         var headerBytes = Array(header.utf8)
         headerBytes += [UInt8](repeating: 0x20, count: (8 - headerBytes.count % 8) % 8)
         guard headerBytes.count <= SafetensorsHeader.maxHeaderLength else {
-            throw SafetensorsError.headerTooLarge(file: url, headerLength: UInt64(headerBytes.count),
-                                                  limit: SafetensorsHeader.maxHeaderLength)
+            throw SafetensorsError.headerTooLarge(
+                file: url, headerLength: UInt64(headerBytes.count),
+                limit: SafetensorsHeader.maxHeaderLength)
         }
         let dataStart = 8 + headerBytes.count
         let (total, overflow) = dataStart.addingReportingOverflow(dataSize)
-        guard !overflow else { throw SafetensorsError.writeFailed(file: url, operation: "layout", reason: "file size overflows") }
+        guard !overflow else {
+            throw SafetensorsError.writeFailed(file: url, operation: "layout", reason: "file size overflows")
+        }
 
         let output: WritableMappedFile
         do {
@@ -127,8 +143,10 @@ public struct SafetensorsWriter {
         UnsafeMutableRawBufferPointer(start: output.base + 8, count: headerBytes.count).copyBytes(from: headerBytes)
         do {
             for i in order {
-                try entries[i].fill(UnsafeMutableRawBufferPointer(start: output.base + dataStart + offsets[i],
-                                                                  count: sizes[i]))
+                try entries[i].fill(
+                    UnsafeMutableRawBufferPointer(
+                        start: output.base + dataStart + offsets[i],
+                        count: sizes[i]))
             }
         } catch {
             output.discard()
@@ -146,12 +164,14 @@ public struct SafetensorsWriter {
     /// without `..` (as the reader requires).
     public static func writeIndex(weightMap: [String: String], metadata: [String: String], to url: URL) throws {
         for (tensor, shard) in weightMap where !SafetensorsIndex.isSafeRelativePath(shard) {
-            throw SafetensorsError.invalidEntry(file: url, tensor: tensor,
-                                                reason: "shard \"\(shard)\" is not a relative file name inside the directory")
+            throw SafetensorsError.invalidEntry(
+                file: url, tensor: tensor,
+                reason: "shard \"\(shard)\" is not a relative file name inside the directory")
         }
         func object(_ d: [String: String]) -> String {
             guard !d.isEmpty else { return "{}" }
-            return "{\n" + d.keys.sorted().map { "    " + JSONValue.quoted($0) + ": " + JSONValue.quoted(d[$0] ?? "") }
+            return "{\n"
+                + d.keys.sorted().map { "    " + JSONValue.quoted($0) + ": " + JSONValue.quoted(d[$0] ?? "") }
                 .joined(separator: ",\n") + "\n  }"
         }
         let text = "{\n  \"metadata\": \(object(metadata)),\n  \"weight_map\": \(object(weightMap))\n}\n"

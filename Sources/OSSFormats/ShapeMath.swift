@@ -6,7 +6,10 @@ enum ShapeMath {
         var product = 1
         var hasZero = false
         for d in dims {
-            if d == 0 { hasZero = true; continue }
+            if d == 0 {
+                hasZero = true
+                continue
+            }
             let (p, overflow) = product.multipliedReportingOverflow(by: d)
             if overflow { return nil }
             product = p

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// An output file of known size written through a shared read-write mapping, so multi-GB files never sit in
 /// process memory. Written to a temporary name next to the target and renamed into place by ``commit()``;
@@ -32,8 +33,8 @@ final class WritableMappedFile {
             return MappedFileError(operation: operation, reason: reason)
         }
         #if os(Linux)
-        let rc = posix_fallocate(fd, 0, off_t(size))
-        if rc != 0 && rc != EOPNOTSUPP && rc != EINVAL { throw fail("posix_fallocate(\(size) bytes)", rc) }
+            let rc = posix_fallocate(fd, 0, off_t(size))
+            if rc != 0 && rc != EOPNOTSUPP && rc != EINVAL { throw fail("posix_fallocate(\(size) bytes)", rc) }
         #endif
         guard ftruncate(fd, off_t(size)) == 0 else { throw fail("ftruncate(\(size) bytes)", errno) }
         let p = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
@@ -80,8 +81,14 @@ final class WritableMappedFile {
 
     private func cleanUp() {
         guard !finished else { return }
-        if mapped { munmap(base, size); mapped = false }
-        if fd >= 0 { close(fd); fd = -1 }
+        if mapped {
+            munmap(base, size)
+            mapped = false
+        }
+        if fd >= 0 {
+            close(fd)
+            fd = -1
+        }
         unlink(temporaryPath)
         finished = true
     }

@@ -9,7 +9,8 @@ import OSSTokenizer
 /// for harmony it parses back to the chat's messages in order, after the system and developer messages.
 struct ChatTemplateFuzz: FuzzHarness {
     static let name = "chat-template"
-    static let summary = "chat template detection + rendering: ChatFormatError, or a prompt that decodes to the "
+    static let summary =
+        "chat template detection + rendering: ChatFormatError, or a prompt that decodes to the "
         + "rendered text (harmony: parses back to the chat)"
     static let maxLength = 4 << 10
     static let allocationBound = (perInputByte: 1024, fixed: 1 << 20)
@@ -19,12 +20,15 @@ struct ChatTemplateFuzz: FuzzHarness {
 
     init() throws {
         o200k = try Tokenizer.o200kHarmony()
-        chatml = try Tokenizer.fromGGUF(.syntheticBPE(
-            size: 1024, pre: "qwen2", specials: GGUFVocabulary.qwenSpecials, bos: nil, eos: "<|im_end|>", eot: "<|im_end|>",
-            addBOS: false, chatTemplate: GGUFVocabulary.chatMLTemplate))
-        llama3 = try Tokenizer.fromGGUF(.syntheticBPE(
-            size: 1024, pre: "llama-bpe", specials: GGUFVocabulary.llama3Specials, bos: "<|begin_of_text|>",
-            eos: "<|eot_id|>", eot: "<|eot_id|>", addBOS: true, chatTemplate: GGUFVocabulary.llama3Template))
+        chatml = try Tokenizer.fromGGUF(
+            .syntheticBPE(
+                size: 1024, pre: "qwen2", specials: GGUFVocabulary.qwenSpecials, bos: nil, eos: "<|im_end|>",
+                eot: "<|im_end|>",
+                addBOS: false, chatTemplate: GGUFVocabulary.chatMLTemplate))
+        llama3 = try Tokenizer.fromGGUF(
+            .syntheticBPE(
+                size: 1024, pre: "llama-bpe", specials: GGUFVocabulary.llama3Specials, bos: "<|begin_of_text|>",
+                eos: "<|eot_id|>", eot: "<|eot_id|>", addBOS: true, chatTemplate: GGUFVocabulary.llama3Template))
         sentencePiece = try Tokenizer.fromGGUF(.syntheticSentencePiece(size: 512))
     }
 
@@ -33,7 +37,9 @@ struct ChatTemplateFuzz: FuzzHarness {
         let parts = input.split(separator: 0, omittingEmptySubsequences: false)
         let template = String(decoding: parts.first ?? [], as: UTF8.self)
         let messages = parts.dropFirst().map { p in
-            ChatMessage(role: Self.roles[Int(p.first ?? 0) % Self.roles.count], content: String(decoding: p.dropFirst(), as: UTF8.self))
+            ChatMessage(
+                role: Self.roles[Int(p.first ?? 0) % Self.roles.count],
+                content: String(decoding: p.dropFirst(), as: UTF8.self))
         }
         let format: ChatFormat
         do {
@@ -41,7 +47,9 @@ struct ChatTemplateFuzz: FuzzHarness {
         } catch {
             return try check.typedError(error, allowed: [ChatFormatError.self], naming: nil)
         }
-        try check.require((try? ChatFormat.detect(template: format.rawValue)) == format, "\(format.rawValue) does not detect as itself")
+        try check.require(
+            (try? ChatFormat.detect(template: format.rawValue)) == format,
+            "\(format.rawValue) does not detect as itself")
         let tokenizer: Tokenizer
         switch format {
         case .harmony: tokenizer = o200k
@@ -62,7 +70,9 @@ struct ChatTemplateFuzz: FuzzHarness {
             let bos = tokenizer.addBOS ? tokenizer.bosID.flatMap { tokenizer.tokenBytes($0) } ?? [] : []
             let expected = bos + Array(format.render(messages, addAssistantPrompt: true).utf8)
             let decoded = (try? tokenizer.decodeBytes(prompt)) ?? []
-            try check.require(decoded == expected, "\(format): prompt decodes to \(TokenizerRoundTrip.debug(String(decoding: decoded, as: UTF8.self)))")
+            try check.require(
+                decoded == expected,
+                "\(format): prompt decodes to \(TokenizerRoundTrip.debug(String(decoding: decoded, as: UTF8.self)))")
         default:
             break
         }
@@ -73,17 +83,25 @@ struct ChatTemplateFuzz: FuzzHarness {
     /// `<|start|>assistant`.
     private func checkHarmony(_ prompt: [Int32], _ chat: [ChatMessage], _ check: FuzzCheck) throws(FuzzFailure) {
         let tail = [try? o200k.specialID("<|start|>")].compactMap { $0 } + o200k.encode("assistant")
-        try check.require(prompt.count >= tail.count && Array(prompt.suffix(tail.count)) == tail, "harmony prompt does not end with <|start|>assistant")
+        try check.require(
+            prompt.count >= tail.count && Array(prompt.suffix(tail.count)) == tail,
+            "harmony prompt does not end with <|start|>assistant")
         let parsed: [HarmonyMessage]
-        do { parsed = try HarmonyStreamParser.parse(Array(prompt.dropLast(tail.count)), renderer: HarmonyRenderer(tokenizer: o200k), role: nil) } catch {
+        do {
+            parsed = try HarmonyStreamParser.parse(
+                Array(prompt.dropLast(tail.count)), renderer: HarmonyRenderer(tokenizer: o200k), role: nil)
+        } catch {
             throw FuzzFailure(target: Self.name, property: "harmony prompt does not parse: \(error)")
         }
         let hasDeveloper = chat.contains { $0.role == "system" || $0.role == "developer" }
         let rest = chat.filter { $0.role != "system" && $0.role != "developer" }
-        try check.require(parsed.count == 1 + (hasDeveloper ? 1 : 0) + rest.count, "harmony prompt has \(parsed.count) messages for \(chat.count)")
+        try check.require(
+            parsed.count == 1 + (hasDeveloper ? 1 : 0) + rest.count,
+            "harmony prompt has \(parsed.count) messages for \(chat.count)")
         for (m, c) in zip(parsed.suffix(rest.count), rest) {
-            try check.require(m.role == c.role && m.content == c.content && m.channel == (c.role == "assistant" ? "final" : nil),
-                              "harmony prompt message \(m) ≠ \(c)")
+            try check.require(
+                m.role == c.role && m.content == c.content && m.channel == (c.role == "assistant" ? "final" : nil),
+                "harmony prompt message \(m) ≠ \(c)")
         }
     }
 }

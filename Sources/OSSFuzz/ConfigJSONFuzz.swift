@@ -28,9 +28,12 @@ struct ConfigJSONFuzz: FuzzHarness {
         do { try config.validate(file: file) } catch {
             throw FuzzFailure(target: Self.name, property: "decoded config does not validate: \(error)")
         }
-        try check.require(config.layerTypes.count == config.layers, "\(config.layerTypes.count) layer types for \(config.layers) layers")
-        try check.require(config.expertsPerToken <= config.experts && config.heads % config.kvHeads == 0,
-                          "inconsistent config accepted: \(config)")
+        try check.require(
+            config.layerTypes.count == config.layers,
+            "\(config.layerTypes.count) layer types for \(config.layers) layers")
+        try check.require(
+            config.expertsPerToken <= config.experts && config.heads % config.kvHeads == 0,
+            "inconsistent config accepted: \(config)")
         return .accepted
     }
 }

@@ -10,7 +10,8 @@ import OSSTokenizer
 /// leads) and a streaming decode equal to decode.
 struct EncodeFuzz: FuzzHarness {
     static let name = "encode"
-    static let summary = "tokenizer encode on arbitrary bytes (tiktoken, BPE × every pre-tokenizer, SentencePiece): "
+    static let summary =
+        "tokenizer encode on arbitrary bytes (tiktoken, BPE × every pre-tokenizer, SentencePiece): "
         + "invalidUTF8 at the right offset, or decode(encode(s)) == s"
     static let maxLength = 4 << 10
     // Per-scalar arrays (scalars, classes, offsets, flags), merge parts and output ids: a few words per byte.
@@ -20,14 +21,21 @@ struct EncodeFuzz: FuzzHarness {
     let tokenizers: [(name: String, tokenizer: Tokenizer, spelling: TokenizerRoundTrip.Spelling)]
 
     init() throws {
-        var list: [(String, Tokenizer, TokenizerRoundTrip.Spelling)] = [("o200k_harmony", try Tokenizer.o200kHarmony(), .exact)]
+        var list: [(String, Tokenizer, TokenizerRoundTrip.Spelling)] = [
+            ("o200k_harmony", try Tokenizer.o200kHarmony(), .exact)
+        ]
         for pre in ["default", "llama-bpe", "qwen2", "gpt-2", "smollm", "gpt-4o"] {
-            let v = try GGUFVocabulary.syntheticBPE(size: 1024, pre: pre, specials: GGUFVocabulary.qwenSpecials, bos: nil,
-                                                    eos: "<|endoftext|>", eot: "<|im_end|>", addBOS: false,
-                                                    chatTemplate: GGUFVocabulary.chatMLTemplate)
+            let v = try GGUFVocabulary.syntheticBPE(
+                size: 1024, pre: pre, specials: GGUFVocabulary.qwenSpecials, bos: nil,
+                eos: "<|endoftext|>", eot: "<|im_end|>", addBOS: false,
+                chatTemplate: GGUFVocabulary.chatMLTemplate)
             list.append(("bpe \(pre)", try Tokenizer.fromGGUF(v), .exact))
         }
-        list.append(("sentencepiece", try Tokenizer.fromGGUF(.syntheticSentencePiece(size: 512)), .sentencePiece(spacePrefix: true)))
+        list.append(
+            (
+                "sentencepiece", try Tokenizer.fromGGUF(.syntheticSentencePiece(size: 512)),
+                .sentencePiece(spacePrefix: true)
+            ))
         tokenizers = list
     }
 
@@ -41,8 +49,10 @@ struct EncodeFuzz: FuzzHarness {
         do {
             ids = try tokenizer.encode(utf8: bytes, allowSpecial: allowSpecial)
         } catch let TokenizerError.invalidUTF8(offset) {
-            try check.require(offset == Self.firstInvalidUTF8(bytes), "\(name): invalidUTF8 at \(offset), the first bad "
-                + "sequence starts at \(Self.firstInvalidUTF8(bytes).map(String.init) ?? "none")")
+            try check.require(
+                offset == Self.firstInvalidUTF8(bytes),
+                "\(name): invalidUTF8 at \(offset), the first bad "
+                    + "sequence starts at \(Self.firstInvalidUTF8(bytes).map(String.init) ?? "none")")
             return .rejected("invalid UTF-8 at byte \(offset)")
         } catch {
             throw FuzzFailure(target: Self.name, property: "\(name): encode threw \(error)")
@@ -50,7 +60,8 @@ struct EncodeFuzz: FuzzHarness {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw FuzzFailure(target: Self.name, property: "\(name): invalid UTF-8 accepted (\(ids.count) ids)")
         }
-        try check.require(ids == tokenizer.encode(text, allowSpecial: allowSpecial), "\(name): encode(utf8:) ≠ encode(String)")
+        try check.require(
+            ids == tokenizer.encode(text, allowSpecial: allowSpecial), "\(name): encode(utf8:) ≠ encode(String)")
         if case .sentencePiece = spelling, allowSpecial {
             // Specials split the text into fragments, each with its own leading space: the ids are checked.
             for id in ids { try check.require(tokenizer.hasToken(id), "\(name): id \(id) has no token") }
@@ -67,7 +78,7 @@ struct EncodeFuzz: FuzzHarness {
         var offset = 0
         while true {
             switch parser.parseScalar(from: &iterator) {
-            case let .valid(scalar): offset += scalar.count
+            case .valid(let scalar): offset += scalar.count
             case .emptyInput: return nil
             case .error: return offset
             }

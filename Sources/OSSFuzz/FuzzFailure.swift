@@ -31,9 +31,12 @@ struct FuzzCheck {
     /// An input's error must be one of the target's typed errors, with a non-empty message naming `file` (when the
     /// API takes one): never a stray error of another layer.
     @discardableResult
-    func typedError(_ error: any Error, allowed: [any Error.Type], naming file: String?) throws(FuzzFailure) -> FuzzOutcome {
-        try require(allowed.contains { ObjectIdentifier($0) == ObjectIdentifier(type(of: error)) },
-                    "error of type \(type(of: error)), not one of \(allowed.map { "\($0)" }): \(error)")
+    func typedError(_ error: any Error, allowed: [any Error.Type], naming file: String?) throws(FuzzFailure)
+        -> FuzzOutcome
+    {
+        try require(
+            allowed.contains { ObjectIdentifier($0) == ObjectIdentifier(type(of: error)) },
+            "error of type \(type(of: error)), not one of \(allowed.map { "\($0)" }): \(error)")
         let message = "\(error)"
         try require(!message.isEmpty, "empty error message (\(type(of: error)))")
         if let file { try require(message.contains(file), "error does not name the file \(file): \(message)") }

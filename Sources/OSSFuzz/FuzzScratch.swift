@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A private directory for the file-based targets (a parser that maps a file reads the input from there), in
@@ -11,7 +12,8 @@ final class FuzzScratch: @unchecked Sendable {
 
     private init() {
         let base = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
-        directory = URL(fileURLWithPath: base).appendingPathComponent("swiftoss-fuzz-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        directory = URL(fileURLWithPath: base).appendingPathComponent(
+            "swiftoss-fuzz-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         atexit { try? FileManager.default.removeItem(at: FuzzScratch.shared.directory) }
     }

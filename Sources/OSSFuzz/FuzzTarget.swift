@@ -21,11 +21,13 @@ protocol FuzzHarness {
 
 /// The registry of targets and the runner the fuzzer and the tests share.
 public enum FuzzTargets {
-    static var all: [any FuzzHarness.Type] { [
-        SafetensorsFuzz.self, SafetensorsIndexFuzz.self, GGUFFuzz.self, ConfigJSONFuzz.self, TikTokenFuzz.self,
-        TokenizerJSONFuzz.self, GGUFTokenizerFuzz.self, EncodeFuzz.self, HarmonyFuzz.self, ChatTemplateFuzz.self,
-        ModelGGUFFuzz.self, ModelDirectoryFuzz.self, ServerRequestFuzz.self,
-    ] }
+    static var all: [any FuzzHarness.Type] {
+        [
+            SafetensorsFuzz.self, SafetensorsIndexFuzz.self, GGUFFuzz.self, ConfigJSONFuzz.self, TikTokenFuzz.self,
+            TokenizerJSONFuzz.self, GGUFTokenizerFuzz.self, EncodeFuzz.self, HarmonyFuzz.self, ChatTemplateFuzz.self,
+            ModelGGUFFuzz.self, ModelDirectoryFuzz.self, ServerRequestFuzz.self,
+        ]
+    }
 
     /// Every target's name, in `make fuzz` order.
     public static var names: [String] { all.map { $0.name } }
@@ -60,8 +62,10 @@ public final class FuzzRunner {
         let peak = fuzz_allocation_peak()
         let limit = Int64(allocationBound.perInputByte) * Int64(input.count) + Int64(allocationBound.fixed)
         guard peak <= limit else {
-            throw FuzzFailure(target: name, property: "peak heap \(peak) bytes for a \(input.count)-byte input exceeds "
-                + "\(allocationBound.perInputByte) × input + \(allocationBound.fixed) = \(limit)")
+            throw FuzzFailure(
+                target: name,
+                property: "peak heap \(peak) bytes for a \(input.count)-byte input exceeds "
+                    + "\(allocationBound.perInputByte) × input + \(allocationBound.fixed) = \(limit)")
         }
         return outcome
     }

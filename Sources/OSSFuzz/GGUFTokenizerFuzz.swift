@@ -12,7 +12,8 @@ import OSSTokenizer
 /// the chat template is detected or gives a `ChatFormatError`.
 struct GGUFTokenizerFuzz: FuzzHarness {
     static let name = "gguf-tokenizer"
-    static let summary = "GGUF tokenizer metadata (gpt2 BPE / llama SentencePiece): typed error, or a tokenizer "
+    static let summary =
+        "GGUF tokenizer metadata (gpt2 BPE / llama SentencePiece): typed error, or a tokenizer "
         + "whose special ids exist and whose encoding decodes back"
     static let maxLength = 64 << 10
     // GGUF values (see gguf), then the token table, merges map and per-token pieces.
@@ -25,15 +26,17 @@ struct GGUFTokenizerFuzz: FuzzHarness {
     func run(_ input: [UInt8]) throws(FuzzFailure) -> FuzzOutcome {
         let check = FuzzCheck(target: Self.name)
         try FuzzScratch.shared.write(input, to: file)
-        let vocabulary: GGUFVocabulary, tokenizer: Tokenizer
+        let vocabulary: GGUFVocabulary
+        let tokenizer: Tokenizer
         do {
             vocabulary = try GGUFVocabulary(archive: GGUFArchive(url: file))
             tokenizer = try Tokenizer.fromGGUF(vocabulary)
         } catch {
             return try check.typedError(error, allowed: [GGUFError.self, TokenizerError.self], naming: nil)
         }
-        try check.require(tokenizer.vocabularySize == vocabulary.tokens.count,
-                          "vocabulary size \(tokenizer.vocabularySize) for \(vocabulary.tokens.count) tokens")
+        try check.require(
+            tokenizer.vocabularySize == vocabulary.tokens.count,
+            "vocabulary size \(tokenizer.vocabularySize) for \(vocabulary.tokens.count) tokens")
         for id in [tokenizer.bosID, tokenizer.eosID].compactMap({ $0 }) + tokenizer.endOfGeneration.sorted() {
             try check.require(id >= 0 && Int(id) < vocabulary.tokens.count, "special id \(id) outside the vocabulary")
         }

@@ -8,7 +8,8 @@ import OSSTokenizer
 /// the `content` pieces concatenated, `messageEnded`), that render back to tokens parsing to the same messages.
 struct HarmonyFuzz: FuzzHarness {
     static let name = "harmony"
-    static let summary = "harmony parser on token streams: HarmonyError, or messages equal to the streamed events "
+    static let summary =
+        "harmony parser on token streams: HarmonyError, or messages equal to the streamed events "
         + "that render and parse back to themselves"
     static let maxLength = 1 << 10
     static let allocationBound = (perInputByte: 1024, fixed: 1 << 20)
@@ -20,11 +21,15 @@ struct HarmonyFuzz: FuzzHarness {
     init() throws {
         let t = try Tokenizer.o200kHarmony()
         renderer = try HarmonyRenderer(tokenizer: t)
-        var ids: [Int32] = ["<|start|>", "<|end|>", "<|message|>", "<|channel|>", "<|constrain|>", "<|call|>",
-                            "<|return|>", "<|endoftext|>"].map { try! t.specialID($0) }
-        for word in ["assistant", "user", "system", "developer", "functions.get_weather", "analysis", "commentary",
-                     "final", " to=", "to=", " json", "json", ":", " ", "\n", "<", "Hello", " world", "é", "\u{1F600}",
-                     "{\"x\": 1}", "browser.search", "all", "<|channel|>"] {
+        var ids: [Int32] = [
+            "<|start|>", "<|end|>", "<|message|>", "<|channel|>", "<|constrain|>", "<|call|>",
+            "<|return|>", "<|endoftext|>",
+        ].map { try! t.specialID($0) }
+        for word in [
+            "assistant", "user", "system", "developer", "functions.get_weather", "analysis", "commentary",
+            "final", " to=", "to=", " json", "json", ":", " ", "\n", "<", "Hello", " world", "é", "\u{1F600}",
+            "{\"x\": 1}", "browser.search", "all", "<|channel|>",
+        ] {
             ids += t.encode(word)
         }
         ids += [0xC3, 0xA9, 0xF0, 0x9F, 0x98, 0x80].compactMap { b in t.table.rank(of: [UInt8(b)]).map(Int32.init) }
@@ -45,7 +50,9 @@ struct HarmonyFuzz: FuzzHarness {
         }
         // The streamed events tell the same story.
         var parser = HarmonyStreamParser(renderer: renderer, role: role)
-        var streamed: [HarmonyMessage] = [], content = "", header: HarmonyMessage?
+        var streamed: [HarmonyMessage] = []
+        var content = ""
+        var header: HarmonyMessage?
         for t in tokens {
             let event: HarmonyStreamEvent
             do { event = try parser.process(t) } catch {
@@ -53,11 +60,14 @@ struct HarmonyFuzz: FuzzHarness {
             }
             switch event {
             case .none: break
-            case let .messageStarted(m): header = m; content = ""
-            case let .content(text): content += text
-            case let .messageEnded(m, _):
-                try check.require(m.role == header?.role && m.channel == header?.channel && m.recipient == header?.recipient
-                                  && m.content.hasPrefix(content), "messageEnded \(m) does not match its stream")
+            case .messageStarted(let m):
+                header = m
+                content = ""
+            case .content(let text): content += text
+            case .messageEnded(let m, _):
+                try check.require(
+                    m.role == header?.role && m.channel == header?.channel && m.recipient == header?.recipient
+                        && m.content.hasPrefix(content), "messageEnded \(m) does not match its stream")
                 streamed.append(m)
             }
         }
@@ -66,7 +76,10 @@ struct HarmonyFuzz: FuzzHarness {
         // token as text re-parses as that token, so those are left out).
         let markers = [SpecialToken.channel.name, SpecialToken.constrain.name]
         let plain = messages.filter { m in
-            let fields = [m.role, m.name, m.recipient, m.channel, m.contentType.map { $0.hasPrefix(markers[1]) ? String($0.dropFirst(markers[1].count)) : $0 }]
+            let fields = [
+                m.role, m.name, m.recipient, m.channel,
+                m.contentType.map { $0.hasPrefix(markers[1]) ? String($0.dropFirst(markers[1].count)) : $0 },
+            ]
             return !fields.contains { f in markers.contains { f?.contains($0) == true } } && m.recipient != "all"
         }
         var rendered: [Int32] = []

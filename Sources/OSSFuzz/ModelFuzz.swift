@@ -14,18 +14,22 @@ enum ModelRun {
     }
 
     /// Every error `ModelLoader.load` may throw for a bad file.
-    static let loadErrors: [any Error.Type] = [ModelError.self, GGUFError.self, SafetensorsError.self,
-                                               ModelConfigError.self, TokenizerError.self, OSSError.self]
+    static let loadErrors: [any Error.Type] = [
+        ModelError.self, GGUFError.self, SafetensorsError.self,
+        ModelConfigError.self, TokenizerError.self, OSSError.self,
+    ]
 
     static func check(_ loaded: LoadedModel, _ check: FuzzCheck) throws(FuzzFailure) {
         let m = loaded.model
-        try check.require(m.vocabSize > 0 && m.contextLength > 0 && m.contextLength <= 16,
-                          "loaded model with vocab \(m.vocabSize), context \(m.contextLength)")
+        try check.require(
+            m.vocabSize > 0 && m.contextLength > 0 && m.contextLength <= 16,
+            "loaded model with vocab \(m.vocabSize), context \(m.contextLength)")
         let ids = loaded.tokenizer.encode("Hi!", allowSpecial: false).filter { Int($0) < m.vocabSize }
         let prompt = Array((ids.isEmpty ? [0] : ids).prefix(5))
         do {
             let logits = try m.prefill(prompt)
-            try check.require(logits.count == m.vocabSize, "prefill gave \(logits.count) logits for vocab \(m.vocabSize)")
+            try check.require(
+                logits.count == m.vocabSize, "prefill gave \(logits.count) logits for vocab \(m.vocabSize)")
             let next = try m.decode(prompt[0])
             try check.require(next.count == m.vocabSize, "decode gave \(next.count) logits for vocab \(m.vocabSize)")
         } catch {
@@ -44,7 +48,8 @@ enum ModelRun {
 /// that runs a prompt and a decode step (see ``ModelRun``); heap proportional to the file.
 struct ModelGGUFFuzz: FuzzHarness {
     static let name = "model-gguf"
-    static let summary = "ModelLoader on a GGUF model: typed error, or a model that runs prefill + decode with "
+    static let summary =
+        "ModelLoader on a GGUF model: typed error, or a model that runs prefill + decode with "
         + "vocabulary-sized logits"
     static let maxLength = 128 << 10
     // Float copies of vectors, MXFP4 repacks, KV cache and run state for 16 positions, tokenizer tables.
@@ -74,7 +79,8 @@ struct ModelGGUFFuzz: FuzzHarness {
 /// Properties: as ``ModelGGUFFuzz``.
 struct ModelDirectoryFuzz: FuzzHarness {
     static let name = "model-dir"
-    static let summary = "ModelLoader on a checkpoint directory (config.json + safetensors): typed error, or a "
+    static let summary =
+        "ModelLoader on a checkpoint directory (config.json + safetensors): typed error, or a "
         + "model that runs prefill + decode"
     static let maxLength = 128 << 10
     static let allocationBound = (perInputByte: 256, fixed: 8 << 20)

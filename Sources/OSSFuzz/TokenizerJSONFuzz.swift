@@ -8,7 +8,8 @@ import OSSTokenizer
 /// decodes back exactly.
 struct TokenizerJSONFuzz: FuzzHarness {
     static let name = "tokenizer-json"
-    static let summary = "tokenizer.json loading: TokenizerError naming the file, or a tokenizer with "
+    static let summary =
+        "tokenizer.json loading: TokenizerError naming the file, or a tokenizer with "
         + "decode(encode(s)) == s"
     static let maxLength = 16 << 10
     // JSON values of the file, the token table (up to 65,536 missing ranks: 512 KB), specials, merges check.

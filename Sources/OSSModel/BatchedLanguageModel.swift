@@ -11,7 +11,9 @@ public struct BatchEntry: Sendable {
     public var wantsLogits: Bool
 
     public init(slot: Int, tokens: ArraySlice<Int32>, wantsLogits: Bool = true) {
-        self.slot = slot; self.tokens = tokens; self.wantsLogits = wantsLogits
+        self.slot = slot
+        self.tokens = tokens
+        self.wantsLogits = wantsLogits
     }
 }
 

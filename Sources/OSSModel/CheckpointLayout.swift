@@ -15,7 +15,8 @@ public enum CheckpointLayout: String, Sendable, CaseIterable {
 /// Where q, k and v live: one fused `[q+2kv, H]` tensor (rows q | k | v) or three tensors.
 enum QKVNames {
     case fused(weight: String, bias: String)
-    case separate(q: (weight: String, bias: String), k: (weight: String, bias: String), v: (weight: String, bias: String))
+    case separate(
+        q: (weight: String, bias: String), k: (weight: String, bias: String), v: (weight: String, bias: String))
 }
 
 /// Names of one transformer block's tensors in a layout.
@@ -48,9 +49,13 @@ struct CheckpointTensorNames {
         self.layout = layout
         switch layout {
         case .original:
-            embedding = "embedding.weight"; finalNorm = "norm.scale"; unembedding = "unembedding.weight"
+            embedding = "embedding.weight"
+            finalNorm = "norm.scale"
+            unembedding = "unembedding.weight"
         case .huggingFace:
-            embedding = "model.embed_tokens.weight"; finalNorm = "model.norm.weight"; unembedding = "lm_head.weight"
+            embedding = "model.embed_tokens.weight"
+            finalNorm = "model.norm.weight"
+            unembedding = "lm_head.weight"
         case .gguf:
             return nil
         }
@@ -62,24 +67,30 @@ struct CheckpointTensorNames {
     func layer(_ n: Int) -> LayerTensorNames {
         switch layout {
         case .original:
-            let a = "block.\(n).attn.", m = "block.\(n).mlp."
+            let a = "block.\(n).attn."
+            let m = "block.\(n).mlp."
             return LayerTensorNames(
                 attentionNorm: a + "norm.scale",
                 qkv: .fused(weight: a + "qkv.weight", bias: a + "qkv.bias"),
                 sinks: a + "sinks", outWeight: a + "out.weight", outBias: a + "out.bias",
                 mlpNorm: m + "norm.scale", routerWeight: m + "gate.weight", routerBias: m + "gate.bias",
-                gateUpBlocks: m + "mlp1_weight.blocks", gateUpScales: m + "mlp1_weight.scales", gateUpBias: m + "mlp1_bias",
+                gateUpBlocks: m + "mlp1_weight.blocks", gateUpScales: m + "mlp1_weight.scales",
+                gateUpBias: m + "mlp1_bias",
                 downBlocks: m + "mlp2_weight.blocks", downScales: m + "mlp2_weight.scales", downBias: m + "mlp2_bias")
         case .huggingFace:
-            let p = "model.layers.\(n).", a = p + "self_attn.", x = p + "mlp.experts."
+            let p = "model.layers.\(n)."
+            let a = p + "self_attn."
+            let x = p + "mlp.experts."
             return LayerTensorNames(
                 attentionNorm: p + "input_layernorm.weight",
-                qkv: .separate(q: (a + "q_proj.weight", a + "q_proj.bias"), k: (a + "k_proj.weight", a + "k_proj.bias"),
-                               v: (a + "v_proj.weight", a + "v_proj.bias")),
+                qkv: .separate(
+                    q: (a + "q_proj.weight", a + "q_proj.bias"), k: (a + "k_proj.weight", a + "k_proj.bias"),
+                    v: (a + "v_proj.weight", a + "v_proj.bias")),
                 sinks: a + "sinks", outWeight: a + "o_proj.weight", outBias: a + "o_proj.bias",
                 mlpNorm: p + "post_attention_layernorm.weight",
                 routerWeight: p + "mlp.router.weight", routerBias: p + "mlp.router.bias",
-                gateUpBlocks: x + "gate_up_proj_blocks", gateUpScales: x + "gate_up_proj_scales", gateUpBias: x + "gate_up_proj_bias",
+                gateUpBlocks: x + "gate_up_proj_blocks", gateUpScales: x + "gate_up_proj_scales",
+                gateUpBias: x + "gate_up_proj_bias",
                 downBlocks: x + "down_proj_blocks", downScales: x + "down_proj_scales", downBias: x + "down_proj_bias")
         case .gguf:
             preconditionFailure("CheckpointTensorNames is never made for .gguf (the initializer returns nil)")

@@ -38,7 +38,8 @@ extension LlamaWeights {
         for l in w.layers.indices {
             var layer = w.layers[l]
             for path in [\LlamaLayerWeights.q, \.k, \.v, \.out, \.gate, \.up, \.down] {
-                layer[keyPath: path] = try DenseRequantization.convert(layer[keyPath: path], to: target, threads: threads)
+                layer[keyPath: path] = try DenseRequantization.convert(
+                    layer[keyPath: path], to: target, threads: threads)
             }
             w.layers[l] = layer
         }

@@ -13,8 +13,8 @@ public enum QuantizeError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .tensor(f, t, r): return "\(f): tensor \(t): \(r)"
-        case let .requantize(f, t, from, to):
+        case .tensor(let f, let t, let r): return "\(f): tensor \(t): \(r)"
+        case .requantize(let f, let t, let from, let to):
             return "\(f): tensor \(t) is already \(from); quantizing it to \(to) loses accuracy twice "
                 + "(--allow-requantize)"
         }
@@ -61,49 +61,63 @@ public enum GGUFQuantizer {
     ///   - allowRequantize: lets a tensor already in a quantized type (Q8_0, MXFP4, Q4_K …) be decoded and quantized
     ///     to another one; without it that is an error, as in llama.cpp.
     /// - Throws: `QuantizeError`, `GGUFError` (reading, writing: nothing is left at `output` then).
-    public static func quantize(_ archive: GGUFArchive, to output: URL, type: QuantizationType, threads: Int,
-                                allowRequantize: Bool = false) throws -> Report {
+    public static func quantize(
+        _ archive: GGUFArchive, to output: URL, type: QuantizationType, threads: Int,
+        allowRequantize: Bool = false
+    ) throws -> Report {
         let architecture = try archive.string("general.architecture")
         let tensors = archive.tensors.map { info in
-            QuantizerTensor(name: info.name, ne: info.ne, type: info.type, rows: {
-                let weight = try archive.weight(info.name)
-                return { weight.decodeRow($0, into: $1) }
-            }, copy: { out in
-                let bytes = try archive.rawBytes(info.name)
-                guard let base = out.baseAddress, let src = bytes.baseAddress else { return }
-                base.copyMemory(from: src, byteCount: out.count)
-            })
+            QuantizerTensor(
+                name: info.name, ne: info.ne, type: info.type,
+                rows: {
+                    let weight = try archive.weight(info.name)
+                    return { weight.decodeRow($0, into: $1) }
+                },
+                copy: { out in
+                    let bytes = try archive.rawBytes(info.name)
+                    guard let base = out.baseAddress, let src = bytes.baseAddress else { return }
+                    base.copyMemory(from: src, byteCount: out.count)
+                })
         }
         let layers = try archive.optionalInt(architecture + ".block_count") ?? 0
-        return try quantize(tensors, metadata: metadata(archive), layers: layers, file: archive.url.path, to: output, type: type, threads: threads,
-                            allowRequantize: allowRequantize)
+        return try quantize(
+            tensors, metadata: metadata(archive), layers: layers, file: archive.url.path, to: output, type: type,
+            threads: threads,
+            allowRequantize: allowRequantize)
     }
 
     /// Quantizes a gpt-oss safetensors checkpoint directory (as `ModelLoader` reads it: original or Hugging Face
     /// names) to a llama.cpp gpt-oss GGUF file: the tensors of `GPTOSSWeights.ggufTensors`, the `gpt-oss.*` keys and
     /// the o200k_harmony vocabulary, as `oss synth --format gguf` writes them. The MXFP4 experts are stored in a
     /// quantized type, so every target needs `allowRequantize` (as llama.cpp's requantization does).
-    public static func quantize(checkpoint directory: URL, to output: URL, type: QuantizationType, threads: Int,
-                                allowRequantize: Bool = false) throws -> Report {
+    public static func quantize(
+        checkpoint directory: URL, to output: URL, type: QuantizationType, threads: Int,
+        allowRequantize: Bool = false
+    ) throws -> Report {
         var dir = directory
         if !FileManager.default.fileExists(atPath: dir.appendingPathComponent("config.json").path),
-           FileManager.default.fileExists(atPath: dir.appendingPathComponent("original/config.json").path) {
+            FileManager.default.fileExists(atPath: dir.appendingPathComponent("original/config.json").path)
+        {
             dir = dir.appendingPathComponent("original")
         }
         let config = try ModelConfig.load(directory: dir)
         let archive = try SafetensorsArchive(directory: dir)
         let weights = try GPTOSSWeights.load(archive: archive, config: config, directory: dir)
-        let metadata = SyntheticModel.gptOSSMetadata(config, name: directory.lastPathComponent)
+        let metadata =
+            SyntheticModel.gptOSSMetadata(config, name: directory.lastPathComponent)
             + (try GGUFVocabulary.o200kHarmony(size: config.vocabSize)).metadata
-        return try quantize(weights.ggufTensors(config: config), metadata: metadata, layers: config.layers,
-                            file: directory.path, to: output, type: type, threads: threads,
-                            allowRequantize: allowRequantize)
+        return try quantize(
+            weights.ggufTensors(config: config), metadata: metadata, layers: config.layers,
+            file: directory.path, to: output, type: type, threads: threads,
+            allowRequantize: allowRequantize)
     }
 
     /// Writes `tensors` with the types of `type`'s plan and `metadata` (the file type and quantization version set).
-    static func quantize(_ tensors: [QuantizerTensor], metadata: [(key: String, value: GGUFValue)], layers: Int,
-                         file: String, to output: URL, type: QuantizationType, threads: Int,
-                         allowRequantize: Bool) throws -> Report {
+    static func quantize(
+        _ tensors: [QuantizerTensor], metadata: [(key: String, value: GGUFValue)], layers: Int,
+        file: String, to output: URL, type: QuantizationType, threads: Int,
+        allowRequantize: Bool
+    ) throws -> Report {
         let plan = type.plan(tensors: tensors.map { ($0.name, $0.ne) }, layers: layers)
         var entries: [GGUFWriter.Entry] = []
         var reports: [TensorReport] = []
@@ -117,20 +131,27 @@ public enum GGUFQuantizer {
                     throw QuantizeError.requantize(file: file, tensor: tensor.name, from: "\(tensor.type)", to: "\(to)")
                 }
                 guard let dtype = to.dtype else {
-                    throw QuantizeError.tensor(file: file, tensor: tensor.name,
-                                               reason: "\(to) is not a type SwiftOSS writes")
+                    throw QuantizeError.tensor(
+                        file: file, tensor: tensor.name,
+                        reason: "\(to) is not a type SwiftOSS writes")
                 }
-                entries.append(GGUFWriter.Entry(name: tensor.name, type: to, ne: tensor.ne) { out in
-                    try encode(rows: try tensor.rows(), length: tensor.ne[0], as: dtype, into: out, threads: threads,
-                               file: file, tensor: tensor.name)
-                })
+                entries.append(
+                    GGUFWriter.Entry(name: tensor.name, type: to, ne: tensor.ne) { out in
+                        try encode(
+                            rows: try tensor.rows(), length: tensor.ne[0], as: dtype, into: out, threads: threads,
+                            file: file, tensor: tensor.name)
+                    })
             }
             inputBytes += GGUFFile.byteCount(ne: tensor.ne, type: tensor.type) ?? 0
-            reports.append(TensorReport(name: tensor.name, from: tensor.type, to: to,
-                                        bytes: GGUFFile.byteCount(ne: tensor.ne, type: to) ?? 0))
+            reports.append(
+                TensorReport(
+                    name: tensor.name, from: tensor.type, to: to,
+                    bytes: GGUFFile.byteCount(ne: tensor.ne, type: to) ?? 0))
         }
-        var keys = metadata.filter { !$0.key.hasPrefix("split.") && $0.key != "general.file_type"
-            && $0.key != "general.quantization_version" }
+        var keys = metadata.filter {
+            !$0.key.hasPrefix("split.") && $0.key != "general.file_type"
+                && $0.key != "general.quantization_version"
+        }
         keys.append(("general.file_type", .uint32(type.fileType)))
         keys.append(("general.quantization_version", .uint32(2)))
         try GGUFWriter.write(metadata: keys, tensors: entries, to: output)
@@ -145,16 +166,21 @@ public enum GGUFQuantizer {
 
     /// Encodes every row (`rows(r, into:)` decodes row r of `length` floats) as `dtype` into `out` (rows of
     /// `dtype.rowBytes(length)`), `threads` workers taking chunks of rows in turn, each with its own row buffer.
-    static func encode(rows decode: (Int, UnsafeMutablePointer<Float>) -> Void, length n: Int, as dtype: DType,
-                       into out: UnsafeMutableRawBufferPointer, threads: Int, file: String, tensor: String) throws {
+    static func encode(
+        rows decode: (Int, UnsafeMutablePointer<Float>) -> Void, length n: Int, as dtype: DType,
+        into out: UnsafeMutableRawBufferPointer, threads: Int, file: String, tensor: String
+    ) throws {
         guard let base = out.baseAddress else { return }
-        let rowBytes = dtype.rowBytes(n), rows = rowBytes > 0 ? out.count / rowBytes : 0
+        let rowBytes = dtype.rowBytes(n)
+        let rows = rowBytes > 0 ? out.count / rowBytes : 0
         guard rows * rowBytes == out.count else {
-            throw QuantizeError.tensor(file: file, tensor: tensor,
-                                       reason: "\(out.count) bytes are not rows of \(rowBytes)")
+            throw QuantizeError.tensor(
+                file: file, tensor: tensor,
+                reason: "\(out.count) bytes are not rows of \(rowBytes)")
         }
         let target = RawPointerBox(pointer: base)
-        let workers = max(1, min(threads, rows)), chunk = max(1, (1 << 16) / max(n, 1))
+        let workers = max(1, min(threads, rows))
+        let chunk = max(1, (1 << 16) / max(n, 1))
         let chunks = (rows + chunk - 1) / chunk
         let failure = FirstFailure()
         withoutActuallyEscaping(decode) { decode in
@@ -167,8 +193,10 @@ public enum GGUFQuantizer {
                         for r in (c * chunk)..<min((c + 1) * chunk, rows) {
                             rowDecoder.value(r, row)
                             if dtype.isQuantized, let bad = (0..<n).first(where: { !row[$0].isFinite }) {
-                                failure.set(QuantizeError.tensor(file: file, tensor: tensor,
-                                                                 reason: "row \(r) holds \(row[bad]) at column \(bad)"))
+                                failure.set(
+                                    QuantizeError.tensor(
+                                        file: file, tensor: tensor,
+                                        reason: "row \(r) holds \(row[bad]) at column \(bad)"))
                                 return
                             }
                             dtype.encodeRow(row, count: n, into: target.pointer + r * rowBytes)

@@ -35,13 +35,16 @@ public final class GPTOSSModel: LanguageModel {
     ///   per sliding layer): after `prefillChunk + rewindRows` positions written past a position p, `truncate(to: p)`
     ///   is still possible (chat passes its per-turn token limit, so the previous prompt's end stays reachable).
     /// - Parameter decodeBackend: the backend of single-token steps (nil = `backend`).
-    public init(config: ModelConfig, weights: GPTOSSWeights, backend: any Backend, decodeBackend: (any Backend)? = nil,
-                contextLength: Int? = nil, prefillChunk: Int = 512, rewindRows: Int = 0,
-                archive: SafetensorsArchive? = nil) throws {
+    public init(
+        config: ModelConfig, weights: GPTOSSWeights, backend: any Backend, decodeBackend: (any Backend)? = nil,
+        contextLength: Int? = nil, prefillChunk: Int = 512, rewindRows: Int = 0,
+        archive: SafetensorsArchive? = nil
+    ) throws {
         let context = contextLength ?? min(config.maxPositions, Self.defaultContextLength)
         guard context > 0, context <= config.maxPositions else {
             throw ModelError.invalidParameter(
-                name: "contextLength", reason: "must be in 1...\(config.maxPositions) (the model's positions), got \(context)")
+                name: "contextLength",
+                reason: "must be in 1...\(config.maxPositions) (the model's positions), got \(context)")
         }
         guard prefillChunk > 0 else {
             throw ModelError.invalidParameter(name: "prefillChunk", reason: "must be > 0, got \(prefillChunk)")
@@ -59,7 +62,8 @@ public final class GPTOSSModel: LanguageModel {
         do {
             if let y = config.yarn {
                 rope = try RopeTable.yarn(
-                    headDim: config.headDim, theta: config.ropeTheta, factor: y.factor, originalContext: y.originalContext,
+                    headDim: config.headDim, theta: config.ropeTheta, factor: y.factor,
+                    originalContext: y.originalContext,
                     betaFast: y.betaFast, betaSlow: y.betaSlow, truncate: y.truncate, maxPositions: context)
             } else {
                 rope = try RopeTable.plain(headDim: config.headDim, theta: config.ropeTheta, maxPositions: context)
@@ -82,23 +86,27 @@ public final class GPTOSSModel: LanguageModel {
     ///   - decodeBackend: the backend of single-token steps (nil = `backend`).
     ///   - residency: how the weight files reach memory (mapped by default; see `WeightResidency`).
     ///   - requantize: converts attention and the unembedding to this dtype once at load (`DenseRequantization`).
-    public static func load(directory: URL, backend: any Backend, decodeBackend: (any Backend)? = nil,
-                            contextLength: Int? = nil, prefillChunk: Int = 512,
-                            rewindRows: Int = 0, residency: WeightResidency = .mmap,
-                            requantize: DType? = nil) throws -> GPTOSSModel {
+    public static func load(
+        directory: URL, backend: any Backend, decodeBackend: (any Backend)? = nil,
+        contextLength: Int? = nil, prefillChunk: Int = 512,
+        rewindRows: Int = 0, residency: WeightResidency = .mmap,
+        requantize: DType? = nil
+    ) throws -> GPTOSSModel {
         var dir = directory
         let fm = FileManager.default
         if !fm.fileExists(atPath: dir.appendingPathComponent("config.json").path),
-           fm.fileExists(atPath: dir.appendingPathComponent("original/config.json").path) {
+            fm.fileExists(atPath: dir.appendingPathComponent("original/config.json").path)
+        {
             dir = dir.appendingPathComponent("original")
         }
         let config = try ModelConfig.load(directory: dir)
         let archive = try SafetensorsArchive(directory: dir, residency: residency)
         var weights = try GPTOSSWeights.load(archive: archive, config: config, directory: dir)
         if let requantize { weights = try weights.requantized(to: requantize, threads: backend.threads) }
-        return try GPTOSSModel(config: config, weights: weights, backend: backend, decodeBackend: decodeBackend,
-                               contextLength: contextLength, prefillChunk: prefillChunk, rewindRows: rewindRows,
-                               archive: archive)
+        return try GPTOSSModel(
+            config: config, weights: weights, backend: backend, decodeBackend: decodeBackend,
+            contextLength: contextLength, prefillChunk: prefillChunk, rewindRows: rewindRows,
+            archive: archive)
     }
 
     /// A new instance over the same weights, backends and rewind rows (nothing is copied: the weights stay mapped

@@ -9,7 +9,9 @@ extension GPTOSSWeights {
     func ggufTensors(config c: ModelConfig) -> [QuantizerTensor] {
         var out = [Self.matrix("token_embd.weight", embedding)]
         for (n, layer) in layers.enumerated() {
-            let b = "blk.\(n).", a = layer.attention, moe = layer.moe
+            let b = "blk.\(n)."
+            let a = layer.attention
+            let moe = layer.moe
             out.append(Self.vector(b + "attn_norm.weight", a.norm))
             for (part, w, bias) in [("q", a.q, a.qBias), ("k", a.k, a.kBias), ("v", a.v, a.vBias)] {
                 out.append(Self.matrix(b + "attn_\(part).weight", w))
@@ -37,52 +39,62 @@ extension GPTOSSWeights {
 
     /// A weight as stored (`ne` = its shape reversed).
     static func matrix(_ name: String, _ w: WeightTensor) -> QuantizerTensor {
-        QuantizerTensor(name: name, ne: w.shape.dims.reversed(), type: GGMLType(w.dtype),
-                        rows: { { w.decodeRow($0, into: $1) } },
-                        copy: GGUFWriter.Entry(name: name, weight: w).fill)
+        QuantizerTensor(
+            name: name, ne: w.shape.dims.reversed(), type: GGMLType(w.dtype),
+            rows: { { w.decodeRow($0, into: $1) } },
+            copy: GGUFWriter.Entry(name: name, weight: w).fill)
     }
 
     /// A Float32 vector or matrix of `Tensor` (`ne` = its shape reversed), written as F32.
     static func vector(_ name: String, _ t: Tensor) -> QuantizerTensor {
         let n = t.shape.last
-        return QuantizerTensor(name: name, ne: t.shape.dims.reversed(), type: .f32, rows: {
-            { r, out in out.update(from: t.pointer + r * n, count: n) }
-        }, copy: { out in
-            out.baseAddress?.copyMemory(from: t.pointer, byteCount: min(out.count, 4 * t.count))
-        })
+        return QuantizerTensor(
+            name: name, ne: t.shape.dims.reversed(), type: .f32,
+            rows: {
+                { r, out in out.update(from: t.pointer + r * n, count: n) }
+            },
+            copy: { out in
+                out.baseAddress?.copyMemory(from: t.pointer, byteCount: min(out.count, 4 * t.count))
+            })
     }
 
     /// The gate (half 0) or up (half 1) experts `[E, I, H]` of the interleaved `[E, 2I, H]` stack: row r is stack
     /// row (r / I)·2I + 2(r mod I) + half.
     static func expertHalf(_ name: String, _ gateUp: WeightTensor, half: Int) -> QuantizerTensor {
-        let i = gateUp.outFeatures / 2, n = gateUp.inFeatures, rowBytes = gateUp.rowBytes
+        let i = gateUp.outFeatures / 2
+        let n = gateUp.inFeatures
+        let rowBytes = gateUp.rowBytes
         @Sendable func source(_ r: Int) -> Int { (r / i) * 2 * i + 2 * (r % i) + half }
         let rows = gateUp.matrices * i
-        return QuantizerTensor(name: name, ne: [n, i, gateUp.matrices], type: GGMLType(gateUp.dtype), rows: {
-            { gateUp.decodeRow(source($0), into: $1) }
-        }, copy: { out in
-            guard let base = out.baseAddress else { return }
-            guard gateUp.dtype == .mxfp4, let scales = gateUp.scales else {
+        return QuantizerTensor(
+            name: name, ne: [n, i, gateUp.matrices], type: GGMLType(gateUp.dtype),
+            rows: {
+                { gateUp.decodeRow(source($0), into: $1) }
+            },
+            copy: { out in
+                guard let base = out.baseAddress else { return }
+                guard gateUp.dtype == .mxfp4, let scales = gateUp.scales else {
+                    for r in 0..<rows {
+                        (base + r * rowBytes).copyMemory(from: gateUp.data + source(r) * rowBytes, byteCount: rowBytes)
+                    }
+                    return
+                }
+                let groups = n / 32
                 for r in 0..<rows {
-                    (base + r * rowBytes).copyMemory(from: gateUp.data + source(r) * rowBytes, byteCount: rowBytes)
+                    let src = source(r)
+                    for g in 0..<groups {
+                        let block = base + MXFP4Layout.ggufBlockBytes * (r * groups + g)
+                        block.storeBytes(of: scales[src * groups + g], as: UInt8.self)
+                        MXFP4Layout.ggufBytes(fromHF: gateUp.data + src * rowBytes + 16 * g, into: block + 1)
+                    }
                 }
-                return
-            }
-            let groups = n / 32
-            for r in 0..<rows {
-                let src = source(r)
-                for g in 0..<groups {
-                    let block = base + MXFP4Layout.ggufBlockBytes * (r * groups + g)
-                    block.storeBytes(of: scales[src * groups + g], as: UInt8.self)
-                    MXFP4Layout.ggufBytes(fromHF: gateUp.data + src * rowBytes + 16 * g, into: block + 1)
-                }
-            }
-        })
+            })
     }
 
     /// The gate (even columns) or up (odd columns) half of the interleaved `[E, 2I]` biases, as `[E, I]` F32.
     static func biasHalf(_ name: String, _ bias: Tensor, half: Int) -> QuantizerTensor {
-        let experts = bias.rows, i = bias.columns / 2
+        let experts = bias.rows
+        let i = bias.columns / 2
         var values = [Float](repeating: 0, count: experts * i)
         for e in 0..<experts {
             for j in 0..<i { values[e * i + j] = bias.pointer[e * 2 * i + 2 * j + half] }

@@ -15,38 +15,56 @@ extension GPTOSSWeights {
         } else {
             throw ModelError.unrecognizedCheckpoint(
                 directory: directory.path,
-                reason: "neither \(CheckpointTensorNames.original.embedding) nor \(CheckpointTensorNames.huggingFace.embedding) is present")
+                reason:
+                    "neither \(CheckpointTensorNames.original.embedding) nor \(CheckpointTensorNames.huggingFace.embedding) is present"
+            )
         }
         let layout = names.layout
-        let h = config.hiddenSize, v = config.vocabSize
+        let h = config.hiddenSize
+        let v = config.vocabSize
         let embedding = try loader.matrix(names.embedding, [v, h])
         let unembedding = try loader.matrix(names.unembedding, [v, h])
         let finalNorm = try loader.vector(names.finalNorm, [h])
         let layers = try (0..<config.layers).map { try loadLayer(names.layer($0), config: config, loader: loader) }
-        return GPTOSSWeights(embedding: embedding, layers: layers, finalNorm: finalNorm, unembedding: unembedding,
-                             layout: layout)
+        return GPTOSSWeights(
+            embedding: embedding, layers: layers, finalNorm: finalNorm, unembedding: unembedding,
+            layout: layout)
     }
 
-    private static func loadLayer(_ n: LayerTensorNames, config c: ModelConfig, loader: WeightLoader) throws -> LayerWeights {
-        let h = c.hiddenSize, qw = c.qWidth, kw = c.kvWidth
+    private static func loadLayer(_ n: LayerTensorNames, config c: ModelConfig, loader: WeightLoader) throws
+        -> LayerWeights
+    {
+        let h = c.hiddenSize
+        let qw = c.qWidth
+        let kw = c.kvWidth
         let bias = c.attentionBias
         var attention: AttentionWeights
-        let q: WeightTensor, k: WeightTensor, v: WeightTensor
-        var qb: Tensor?, kb: Tensor?, vb: Tensor?
+        let q: WeightTensor
+        let k: WeightTensor
+        let v: WeightTensor
+        var qb: Tensor?
+        var kb: Tensor?
+        var vb: Tensor?
         switch n.qkv {
-        case let .fused(weightName, biasName):
+        case .fused(let weightName, let biasName):
             let w = try loader.matrix(weightName, [qw + 2 * kw, h])
-            q = w.rows(0..<qw); k = w.rows(qw..<(qw + kw)); v = w.rows((qw + kw)..<(qw + 2 * kw))
+            q = w.rows(0..<qw)
+            k = w.rows(qw..<(qw + kw))
+            v = w.rows((qw + kw)..<(qw + 2 * kw))
             if bias {
                 let b = try loader.vector(biasName, [qw + 2 * kw])
-                qb = b.rows(0..<qw); kb = b.rows(qw..<(qw + kw)); vb = b.rows((qw + kw)..<(qw + 2 * kw))
+                qb = b.rows(0..<qw)
+                kb = b.rows(qw..<(qw + kw))
+                vb = b.rows((qw + kw)..<(qw + 2 * kw))
             }
-        case let .separate(qn, kn, vn):
+        case .separate(let qn, let kn, let vn):
             q = try loader.matrix(qn.weight, [qw, h])
             k = try loader.matrix(kn.weight, [kw, h])
             v = try loader.matrix(vn.weight, [kw, h])
             if bias {
-                qb = try loader.vector(qn.bias, [qw]); kb = try loader.vector(kn.bias, [kw]); vb = try loader.vector(vn.bias, [kw])
+                qb = try loader.vector(qn.bias, [qw])
+                kb = try loader.vector(kn.bias, [kw])
+                vb = try loader.vector(vn.bias, [kw])
             }
         }
         attention = AttentionWeights(
@@ -54,7 +72,8 @@ extension GPTOSSWeights {
             out: try loader.matrix(n.outWeight, [h, qw]), outBias: bias ? try loader.vector(n.outBias, [h]) : nil,
             sinks: try loader.vector(n.sinks, [c.heads]))
 
-        let e = c.experts, i = c.intermediateSize
+        let e = c.experts
+        let i = c.intermediateSize
         let moe = MoEWeights(
             router: try loader.matrix(n.routerWeight, [e, h]),
             routerBias: try loader.vector(n.routerBias, [e]),

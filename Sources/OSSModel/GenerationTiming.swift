@@ -11,7 +11,7 @@ public enum GenerationStopReason: Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .stopToken(id): return "stop token \(id)"
+        case .stopToken(let id): return "stop token \(id)"
         case .maxTokens: return "max tokens"
         case .contextFull: return "context full"
         case .running: return "running"
@@ -52,9 +52,11 @@ public struct GenerationTiming: Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         func ms(_ s: Double) -> String { String(format: "%.1f ms", s * 1000) }
         let reuse = reusedPromptTokens > 0 ? " (reused \(reusedPromptTokens) of \(promptTokens) prompt tokens)" : ""
-        return "tokenize \(ms(tokenizationSeconds)); prompt \(promptTokens) tokens\(reuse), prefill \(ms(prefillSeconds)) "
+        return
+            "tokenize \(ms(tokenizationSeconds)); prompt \(promptTokens) tokens\(reuse), prefill \(ms(prefillSeconds)) "
             + String(format: "(%.1f tok/s)", prefillTokensPerSecond) + ", TTFT \(ms(timeToFirstToken)); "
             + "generated \(generatedTokens) tokens, decode \(decodeSteps) steps in \(ms(decodeSeconds)) "
-            + String(format: "(%.1f tok/s)", decodeTokensPerSecond) + ", sampling \(ms(samplingSeconds)); stop: \(stopReason)"
+            + String(format: "(%.1f tok/s)", decodeTokensPerSecond)
+            + ", sampling \(ms(samplingSeconds)); stop: \(stopReason)"
     }
 }

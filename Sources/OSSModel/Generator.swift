@@ -32,7 +32,9 @@ public final class Generator {
 
     /// A sampler for `model` and `tokenizer`: ids ≥ min(model vocab, tokenizer's sampleable limit) and ids below it
     /// with no token are masked (for o200k_harmony on gpt-oss: ids ≥ 200013).
-    public static func makeSampler(parameters: SamplingParameters, model: any LanguageModel, tokenizer: Tokenizer) throws -> Sampler {
+    public static func makeSampler(parameters: SamplingParameters, model: any LanguageModel, tokenizer: Tokenizer)
+        throws -> Sampler
+    {
         let limit = min(model.vocabSize, tokenizer.sampleableLimit)
         var banned: [Int32] = []
         for id in 0..<Int32(limit) where !tokenizer.hasToken(id) { banned.append(id) }
@@ -47,14 +49,19 @@ public final class Generator {
     ///   - cache: when given (it must wrap this generator's model), the model is not reset: it keeps the longest
     ///     prefix of `prompt` the cache holds (`ConversationCache.prepare`) and prefills only the rest; every token
     ///     run is recorded in the cache. `timing.reusedPromptTokens` says how many were kept.
-    public func stream(prompt: [Int32], maxTokens: Int, stopTokens: Set<Int32> = [],
-                       tokenizationSeconds: Double = 0, cache: ConversationCache? = nil) -> GenerationStream {
-        GenerationStream(generator: self, prompt: prompt, maxTokens: maxTokens, stopTokens: stopTokens,
-                         tokenizationSeconds: tokenizationSeconds, cache: cache)
+    public func stream(
+        prompt: [Int32], maxTokens: Int, stopTokens: Set<Int32> = [],
+        tokenizationSeconds: Double = 0, cache: ConversationCache? = nil
+    ) -> GenerationStream {
+        GenerationStream(
+            generator: self, prompt: prompt, maxTokens: maxTokens, stopTokens: stopTokens,
+            tokenizationSeconds: tokenizationSeconds, cache: cache)
     }
 
     /// Convenience: tokenizes `text` (specials allowed when `allowSpecial`) and streams its continuation.
-    public func stream(text: String, allowSpecial: Bool = false, maxTokens: Int, stopTokens: Set<Int32> = []) -> GenerationStream {
+    public func stream(text: String, allowSpecial: Bool = false, maxTokens: Int, stopTokens: Set<Int32> = [])
+        -> GenerationStream
+    {
         let start = DispatchTime.now().uptimeNanoseconds
         let ids = tokenizer.encode(text, allowSpecial: allowSpecial)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
@@ -117,7 +124,8 @@ public struct GenerationStream: AsyncSequence {
                 let t0 = clock().uptimeNanoseconds
                 if let cache {
                     guard cache.model === model else {
-                        throw ModelError.invalidParameter(name: "cache", reason: "the conversation cache wraps another model")
+                        throw ModelError.invalidParameter(
+                            name: "cache", reason: "the conversation cache wraps another model")
                     }
                     let reused = try cache.prepare(prompt).reused
                     generator.timing.reusedPromptTokens = reused

@@ -30,8 +30,9 @@ public final class KVCache {
     /// Allocates (and zero-fills) every layer's cache.
     /// - Parameter rewindRows: extra ring rows of sliding layers (≥ 0), see `GPTOSSModel.init`.
     public convenience init(config: ModelConfig, contextLength: Int, chunk: Int, rewindRows: Int = 0) {
-        self.init(windows: (0..<config.layers).map { config.window(layer: $0) }, width: config.kvWidth,
-                  contextLength: contextLength, chunk: chunk, rewindRows: rewindRows)
+        self.init(
+            windows: (0..<config.layers).map { config.window(layer: $0) }, width: config.kvWidth,
+            contextLength: contextLength, chunk: chunk, rewindRows: rewindRows)
     }
 
     /// A cache of one layer per entry of `windows` (0 = full causal attention), rows of `width` = kvHeads·headDim.
@@ -51,7 +52,9 @@ public final class KVCache {
     /// (rows `p % rows`; at most two contiguous copies per tensor when a ring buffer wraps).
     func store(layer l: Int, keys: Tensor, values: Tensor, at position: Int) {
         let cache = layers[l]
-        let t = keys.rows, rows = cache.rows, width = keys.columns
+        let t = keys.rows
+        let rows = cache.rows
+        let width = keys.columns
         var done = 0
         while done < t {
             let row = (position + done) % rows
@@ -79,8 +82,9 @@ public final class KVCache {
         for (l, layer) in layers.enumerated() where layer.window > 0 {
             let needed = max(0, position - layer.window + 1)
             if needed < position && needed < intactFrom[l] {
-                return .rewindUnavailable(to: position, layer: l, window: layer.window, needed: needed,
-                                          heldFrom: intactFrom[l])
+                return .rewindUnavailable(
+                    to: position, layer: l, window: layer.window, needed: needed,
+                    heldFrom: intactFrom[l])
             }
         }
         return nil

@@ -38,7 +38,10 @@ extension LlamaModel: ChunkedForward {
                 try backend.rmsNorm(kHeads, weight: kNorm, eps: c.rmsNormEps, out: kHeads)
             }
             for s in sequences {
-                let sq = q.rows(s.rows), sk = k.rows(s.rows), p0 = s.position, kv = s.cache.layers[l]
+                let sq = q.rows(s.rows)
+                let sk = k.rows(s.rows)
+                let p0 = s.position
+                let kv = s.cache.layers[l]
                 try backend.rope(sq, heads: c.heads, firstPosition: p0, table: rope, style: style)
                 try backend.rope(sk, heads: c.kvHeads, firstPosition: p0, table: rope, style: style)
                 s.cache.store(layer: l, keys: sk, values: v.rows(s.rows), at: p0)
@@ -82,7 +85,8 @@ extension LlamaModel: ChunkedForward {
     }
 
     static func cache(_ c: LlamaConfig, contextLength: Int, chunk: Int) -> KVCache {
-        KVCache(windows: Array(repeating: 0, count: c.layers), width: c.kvWidth, contextLength: contextLength, chunk: chunk)
+        KVCache(
+            windows: Array(repeating: 0, count: c.layers), width: c.kvWidth, contextLength: contextLength, chunk: chunk)
     }
 
     /// Weight bytes and FLOPs per token (for rooflines): every matrix once, the unembedding, one embedding row.

@@ -37,8 +37,10 @@ public final class ModelBatch: BatchedLanguageModel {
     ///   - rewindRows: extra ring-buffer rows of sliding layers per slot, so a slot can rewind that far back to
     ///     reuse a conversation prefix (see `GPTOSSModel.init`; models without sliding layers ignore it).
     /// - Throws: `ModelError.invalidParameter` for a model of another kind or a parameter out of range.
-    public init(model: any LanguageModel, slots: Int, contextLength: Int? = nil, maxStepRows: Int,
-                rewindRows: Int = 0) throws {
+    public init(
+        model: any LanguageModel, slots: Int, contextLength: Int? = nil, maxStepRows: Int,
+        rewindRows: Int = 0
+    ) throws {
         guard let forward = model as? any ChunkedForward else {
             throw ModelError.invalidParameter(
                 name: "model", reason: "\(type(of: model)) has no batched forward step (gpt-oss and Llama-family do)")
@@ -99,8 +101,10 @@ public final class ModelBatch: BatchedLanguageModel {
         for e in entries {
             let first = tokens.count
             tokens.append(contentsOf: e.tokens)
-            sequences.append(SequenceRows(cache: caches[e.slot], position: positions[e.slot],
-                                          rows: first..<tokens.count))
+            sequences.append(
+                SequenceRows(
+                    cache: caches[e.slot], position: positions[e.slot],
+                    rows: first..<tokens.count))
         }
         let views = state.views(count: tokens.count)
         // single-row steps run on the decode backend, as in the single-sequence model
@@ -133,8 +137,9 @@ public final class ModelBatch: BatchedLanguageModel {
             seen[e.slot] = true
             guard !e.tokens.isEmpty else { throw ModelError.emptyPrompt }
             guard positions[e.slot] + e.tokens.count <= contextLength else {
-                throw ModelError.contextOverflow(position: positions[e.slot], tokens: e.tokens.count,
-                                                 contextLength: contextLength)
+                throw ModelError.contextOverflow(
+                    position: positions[e.slot], tokens: e.tokens.count,
+                    contextLength: contextLength)
             }
             for (i, t) in e.tokens.enumerated() where t < 0 || Int(t) >= vocabSize {
                 throw ModelError.tokenOutOfRange(token: t, index: i, vocab: vocabSize)
@@ -142,8 +147,9 @@ public final class ModelBatch: BatchedLanguageModel {
             rows += e.tokens.count
         }
         guard rows >= 1, rows <= maxStepRows else {
-            throw ModelError.invalidParameter(name: "entries",
-                                              reason: "\(rows) rows in one step, allowed 1...\(maxStepRows)")
+            throw ModelError.invalidParameter(
+                name: "entries",
+                reason: "\(rows) rows in one step, allowed 1...\(maxStepRows)")
         }
     }
 }

@@ -18,7 +18,8 @@ extension ModelConfig {
     public static func decode(json data: Data, file: String) throws -> ModelConfig {
         let root: JSONValue
         do { root = try JSONValue.parse([UInt8](data)) } catch {
-            throw ModelConfigError.malformed(file: file, reason: "\(error)".split(separator: "\n").first.map(String.init) ?? "")
+            throw ModelConfigError.malformed(
+                file: file, reason: "\(error)".split(separator: "\n").first.map(String.init) ?? "")
         }
         guard let dict = root.objectDictionary else {
             throw ModelConfigError.malformed(file: file, reason: "top level is \(root.typeName), expected an object")
@@ -40,23 +41,26 @@ extension ModelConfig {
                     throw ModelConfigError.missingKey(
                         file: file, key: "\(rope.prefix)original_max_position_embeddings or initial_context_length")
                 }
-                yarn = YaRNScaling(factor: factor, originalContext: original,
-                                   betaFast: try rope.optionalDouble("beta_fast") ?? 32,
-                                   betaSlow: try rope.optionalDouble("beta_slow") ?? 1,
-                                   truncate: try rope.optionalBool("truncate") ?? false)
+                yarn = YaRNScaling(
+                    factor: factor, originalContext: original,
+                    betaFast: try rope.optionalDouble("beta_fast") ?? 32,
+                    betaSlow: try rope.optionalDouble("beta_slow") ?? 1,
+                    truncate: try rope.optionalBool("truncate") ?? false)
             case "default":
                 yarn = nil
             default:
                 throw ModelConfigError.invalidValue(
-                    file: file, key: "\(rope.prefix)rope_type", reason: "unsupported RoPE scaling '\(type)' (gpt-oss uses yarn)")
+                    file: file, key: "\(rope.prefix)rope_type",
+                    reason: "unsupported RoPE scaling '\(type)' (gpt-oss uses yarn)")
             }
         } else if let factor = try r.optionalDouble("rope_scaling_factor") {
             guard let original = initialContext else {
                 throw ModelConfigError.missingKey(file: file, key: "initial_context_length")
             }
-            yarn = YaRNScaling(factor: factor, originalContext: original,
-                               betaFast: try r.optionalDouble("rope_ntk_beta") ?? 32,
-                               betaSlow: try r.optionalDouble("rope_ntk_alpha") ?? 1)
+            yarn = YaRNScaling(
+                factor: factor, originalContext: original,
+                betaFast: try r.optionalDouble("rope_ntk_beta") ?? 32,
+                betaSlow: try r.optionalDouble("rope_ntk_alpha") ?? 1)
         }
         guard let ropeTheta = theta else { throw ModelConfigError.missingKey(file: file, key: "rope_theta") }
 
@@ -66,8 +70,9 @@ extension ModelConfig {
         } else if let ic = initialContext {
             let scaled = Double(ic) * (yarn?.factor ?? 1)
             guard scaled.isFinite, scaled < Double(Int32.max) else {
-                throw ModelConfigError.invalidValue(file: file, key: "initial_context_length",
-                                                    reason: "context \(scaled) after RoPE scaling is too large")
+                throw ModelConfigError.invalidValue(
+                    file: file, key: "initial_context_length",
+                    reason: "context \(scaled) after RoPE scaling is too large")
             }
             maxPositions = Int(scaled)
         } else {
@@ -77,8 +82,9 @@ extension ModelConfig {
         var layerTypes: [LayerAttention]?
         if let types = try r.optionalArray("layer_types") {
             layerTypes = try types.enumerated().map { i, v in
-                guard case let .string(s) = v else {
-                    throw ModelConfigError.wrongType(file: file, key: "layer_types[\(i)]", expected: "a string", found: v.typeName)
+                guard case .string(let s) = v else {
+                    throw ModelConfigError.wrongType(
+                        file: file, key: "layer_types[\(i)]", expected: "a string", found: v.typeName)
                 }
                 guard let t = LayerAttention(rawValue: s) else {
                     throw ModelConfigError.invalidValue(
@@ -131,10 +137,12 @@ struct ConfigReader {
 
     private func integer(_ k: String, _ v: JSONValue) throws -> Int {
         switch v {
-        case let .integer(i): return i
-        case let .number(d) where d.rounded() == d && abs(d) < 9e15: return Int(d)
-        case let .number(d): throw ModelConfigError.invalidValue(file: file, key: prefix + k, reason: "must be an integer, got \(d)")
-        default: throw ModelConfigError.wrongType(file: file, key: prefix + k, expected: "an integer", found: v.typeName)
+        case .integer(let i): return i
+        case .number(let d) where d.rounded() == d && abs(d) < 9e15: return Int(d)
+        case .number(let d):
+            throw ModelConfigError.invalidValue(file: file, key: prefix + k, reason: "must be an integer, got \(d)")
+        default:
+            throw ModelConfigError.wrongType(file: file, key: prefix + k, expected: "an integer", found: v.typeName)
         }
     }
 
@@ -165,7 +173,7 @@ struct ConfigReader {
 
     func optionalBool(_ keys: String...) throws -> Bool? {
         guard let (k, v) = lookup(keys) else { return nil }
-        guard case let .bool(b) = v else {
+        guard case .bool(let b) = v else {
             throw ModelConfigError.wrongType(file: file, key: prefix + k, expected: "a boolean", found: v.typeName)
         }
         return b
@@ -173,7 +181,7 @@ struct ConfigReader {
 
     func optionalString(_ keys: String...) throws -> String? {
         guard let (k, v) = lookup(keys) else { return nil }
-        guard case let .string(s) = v else {
+        guard case .string(let s) = v else {
             throw ModelConfigError.wrongType(file: file, key: prefix + k, expected: "a string", found: v.typeName)
         }
         return s
@@ -181,7 +189,7 @@ struct ConfigReader {
 
     func optionalArray(_ keys: String...) throws -> [JSONValue]? {
         guard let (k, v) = lookup(keys) else { return nil }
-        guard case let .array(a) = v else {
+        guard case .array(let a) = v else {
             throw ModelConfigError.wrongType(file: file, key: prefix + k, expected: "an array", found: v.typeName)
         }
         return a

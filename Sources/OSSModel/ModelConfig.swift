@@ -18,8 +18,11 @@ public struct YaRNScaling: Sendable, Equatable {
     public var truncate: Bool
 
     public init(factor: Double, originalContext: Int, betaFast: Double, betaSlow: Double, truncate: Bool = false) {
-        self.factor = factor; self.originalContext = originalContext
-        self.betaFast = betaFast; self.betaSlow = betaSlow; self.truncate = truncate
+        self.factor = factor
+        self.originalContext = originalContext
+        self.betaFast = betaFast
+        self.betaSlow = betaSlow
+        self.truncate = truncate
     }
 }
 
@@ -65,18 +68,31 @@ public struct ModelConfig: Sendable, Equatable {
     public var attentionBias: Bool
 
     /// Validating initialiser; `file` names the source in errors.
-    public init(layers: Int, hiddenSize: Int, heads: Int, kvHeads: Int, headDim: Int, experts: Int,
-                expertsPerToken: Int, intermediateSize: Int, vocabSize: Int, maxPositions: Int, slidingWindow: Int,
-                layerTypes: [LayerAttention]? = nil, ropeTheta: Double, yarn: YaRNScaling?, rmsNormEps: Float = 1e-5,
-                swigluLimit: Float = 7, swigluAlpha: Float = 1.702, attentionBias: Bool = true,
-                file: String = "config") throws {
-        self.layers = layers; self.hiddenSize = hiddenSize; self.heads = heads; self.kvHeads = kvHeads
-        self.headDim = headDim; self.experts = experts; self.expertsPerToken = expertsPerToken
-        self.intermediateSize = intermediateSize; self.vocabSize = vocabSize; self.maxPositions = maxPositions
+    public init(
+        layers: Int, hiddenSize: Int, heads: Int, kvHeads: Int, headDim: Int, experts: Int,
+        expertsPerToken: Int, intermediateSize: Int, vocabSize: Int, maxPositions: Int, slidingWindow: Int,
+        layerTypes: [LayerAttention]? = nil, ropeTheta: Double, yarn: YaRNScaling?, rmsNormEps: Float = 1e-5,
+        swigluLimit: Float = 7, swigluAlpha: Float = 1.702, attentionBias: Bool = true,
+        file: String = "config"
+    ) throws {
+        self.layers = layers
+        self.hiddenSize = hiddenSize
+        self.heads = heads
+        self.kvHeads = kvHeads
+        self.headDim = headDim
+        self.experts = experts
+        self.expertsPerToken = expertsPerToken
+        self.intermediateSize = intermediateSize
+        self.vocabSize = vocabSize
+        self.maxPositions = maxPositions
         self.slidingWindow = slidingWindow
         self.layerTypes = layerTypes ?? (0..<max(layers, 0)).map { $0 % 2 == 0 ? .sliding : .full }
-        self.ropeTheta = ropeTheta; self.yarn = yarn; self.rmsNormEps = rmsNormEps
-        self.swigluLimit = swigluLimit; self.swigluAlpha = swigluAlpha; self.attentionBias = attentionBias
+        self.ropeTheta = ropeTheta
+        self.yarn = yarn
+        self.rmsNormEps = rmsNormEps
+        self.swigluLimit = swigluLimit
+        self.swigluAlpha = swigluAlpha
+        self.attentionBias = attentionBias
         try validate(file: file)
     }
 
@@ -90,7 +106,9 @@ public struct ModelConfig: Sendable, Equatable {
     /// Checks every value and every relation between values.
     public func validate(file: String) throws {
         func positive(_ v: Int, _ key: String) throws {
-            guard v > 0 else { throw ModelConfigError.invalidValue(file: file, key: key, reason: "must be > 0, got \(v)") }
+            guard v > 0 else {
+                throw ModelConfigError.invalidValue(file: file, key: key, reason: "must be > 0, got \(v)")
+            }
         }
         try positive(layers, "num_hidden_layers")
         try positive(hiddenSize, "hidden_size")
@@ -103,10 +121,12 @@ public struct ModelConfig: Sendable, Equatable {
         try positive(vocabSize, "vocab_size")
         try positive(maxPositions, "max_position_embeddings")
         guard vocabSize <= Int(Int32.max) else {
-            throw ModelConfigError.invalidValue(file: file, key: "vocab_size", reason: "\(vocabSize) exceeds Int32 token ids")
+            throw ModelConfigError.invalidValue(
+                file: file, key: "vocab_size", reason: "\(vocabSize) exceeds Int32 token ids")
         }
         guard slidingWindow >= 0 else {
-            throw ModelConfigError.invalidValue(file: file, key: "sliding_window", reason: "must be ≥ 0, got \(slidingWindow)")
+            throw ModelConfigError.invalidValue(
+                file: file, key: "sliding_window", reason: "must be ≥ 0, got \(slidingWindow)")
         }
         guard heads % kvHeads == 0 else {
             throw ModelConfigError.invalidValue(
@@ -114,11 +134,13 @@ public struct ModelConfig: Sendable, Equatable {
                 reason: "num_attention_heads \(heads) is not divisible by num_key_value_heads \(kvHeads)")
         }
         guard headDim % 2 == 0 else {
-            throw ModelConfigError.invalidValue(file: file, key: "head_dim", reason: "RoPE needs an even head_dim, got \(headDim)")
+            throw ModelConfigError.invalidValue(
+                file: file, key: "head_dim", reason: "RoPE needs an even head_dim, got \(headDim)")
         }
         guard expertsPerToken <= experts else {
             throw ModelConfigError.invalidValue(
-                file: file, key: "num_experts_per_tok", reason: "\(expertsPerToken) selected of only \(experts) experts")
+                file: file, key: "num_experts_per_tok", reason: "\(expertsPerToken) selected of only \(experts) experts"
+            )
         }
         guard hiddenSize % 32 == 0 else {
             throw ModelConfigError.invalidValue(
@@ -126,7 +148,8 @@ public struct ModelConfig: Sendable, Equatable {
         }
         guard intermediateSize % 32 == 0 else {
             throw ModelConfigError.invalidValue(
-                file: file, key: "intermediate_size", reason: "MXFP4 experts need a multiple of 32, got \(intermediateSize)")
+                file: file, key: "intermediate_size",
+                reason: "MXFP4 experts need a multiple of 32, got \(intermediateSize)")
         }
         guard layerTypes.count == layers else {
             throw ModelConfigError.invalidValue(
@@ -136,14 +159,17 @@ public struct ModelConfig: Sendable, Equatable {
             throw ModelConfigError.invalidValue(file: file, key: "rope_theta", reason: "must be > 1, got \(ropeTheta)")
         }
         guard rmsNormEps.isFinite, rmsNormEps > 0 else {
-            throw ModelConfigError.invalidValue(file: file, key: "rms_norm_eps", reason: "must be > 0, got \(rmsNormEps)")
+            throw ModelConfigError.invalidValue(
+                file: file, key: "rms_norm_eps", reason: "must be > 0, got \(rmsNormEps)")
         }
         guard swigluLimit.isFinite, swigluLimit > 0 else {
-            throw ModelConfigError.invalidValue(file: file, key: "swiglu_limit", reason: "must be > 0, got \(swigluLimit)")
+            throw ModelConfigError.invalidValue(
+                file: file, key: "swiglu_limit", reason: "must be > 0, got \(swigluLimit)")
         }
         if let y = yarn {
             guard y.factor.isFinite, y.factor >= 1 else {
-                throw ModelConfigError.invalidValue(file: file, key: "rope_scaling.factor", reason: "must be ≥ 1, got \(y.factor)")
+                throw ModelConfigError.invalidValue(
+                    file: file, key: "rope_scaling.factor", reason: "must be ≥ 1, got \(y.factor)")
             }
             try positive(y.originalContext, "rope_scaling.original_max_position_embeddings")
             guard y.betaFast.isFinite, y.betaSlow.isFinite, y.betaSlow > 0, y.betaFast > y.betaSlow else {

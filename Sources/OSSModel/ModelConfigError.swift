@@ -13,11 +13,11 @@ public enum ModelConfigError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .unreadable(f, r): return "\(f): cannot read config: \(r)"
-        case let .malformed(f, r): return "\(f): malformed config JSON: \(r)"
-        case let .missingKey(f, k): return "\(f): missing key \(k)"
-        case let .wrongType(f, k, e, found): return "\(f): key \(k) must be \(e), found \(found)"
-        case let .invalidValue(f, k, r): return "\(f): key \(k): \(r)"
+        case .unreadable(let f, let r): return "\(f): cannot read config: \(r)"
+        case .malformed(let f, let r): return "\(f): malformed config JSON: \(r)"
+        case .missingKey(let f, let k): return "\(f): missing key \(k)"
+        case .wrongType(let f, let k, let e, let found): return "\(f): key \(k) must be \(e), found \(found)"
+        case .invalidValue(let f, let k, let r): return "\(f): key \(k): \(r)"
         }
     }
 }

@@ -32,22 +32,22 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .unrecognizedModelPath(p, r): return "\(p): cannot load a model: \(r)"
-        case let .unsupportedArchitecture(f, a, s):
+        case .unrecognizedModelPath(let p, let r): return "\(p): cannot load a model: \(r)"
+        case .unsupportedArchitecture(let f, let a, let s):
             return "\(f): architecture '\(a)' is not supported (supported: "
                 + (s.isEmpty ? "none in GGUF yet; gpt-oss checkpoint directories" : s.joined(separator: ", ")) + ")"
-        case let .unrecognizedCheckpoint(d, r): return "\(d): not a gpt-oss checkpoint: \(r)"
-        case let .missingTensor(n, d): return "\(d): missing tensor \(n)"
-        case let .tensorShape(n, e, f): return "tensor \(n): shape \(f), expected \(e)"
-        case let .tensorDType(n, f, e): return "tensor \(n): dtype \(f), expected \(e)"
+        case .unrecognizedCheckpoint(let d, let r): return "\(d): not a gpt-oss checkpoint: \(r)"
+        case .missingTensor(let n, let d): return "\(d): missing tensor \(n)"
+        case .tensorShape(let n, let e, let f): return "tensor \(n): shape \(f), expected \(e)"
+        case .tensorDType(let n, let f, let e): return "tensor \(n): dtype \(f), expected \(e)"
         case .emptyPrompt: return "empty prompt: at least one token is needed"
-        case let .tokenOutOfRange(t, i, v): return "token \(t) at index \(i) is outside the vocabulary 0..<\(v)"
-        case let .contextOverflow(p, t, c):
+        case .tokenOutOfRange(let t, let i, let v): return "token \(t) at index \(i) is outside the vocabulary 0..<\(v)"
+        case .contextOverflow(let p, let t, let c):
             return "\(t) tokens at position \(p) exceed the context length \(c)"
-        case let .invalidParameter(n, r): return "\(n): \(r)"
-        case let .truncateOutOfRange(to, p):
+        case .invalidParameter(let n, let r): return "\(n): \(r)"
+        case .truncateOutOfRange(let to, let p):
             return "cannot truncate to position \(to): the cache holds positions 0..<\(p)"
-        case let .rewindUnavailable(to, l, w, n, h):
+        case .rewindUnavailable(let to, let l, let w, let n, let h):
             return "cannot rewind to position \(to): layer \(l) (sliding window \(w)) needs positions \(n)..<\(to), "
                 + "but its ring buffer holds positions from \(h) on (the rest were overwritten by later positions)"
         }

@@ -54,8 +54,9 @@ public enum ModelLoader {
             vocabSize: model.vocabSize, contextLength: model.contextLength,
             trainedContextLength: model.config.maxPositions, layers: model.config.layers,
             hiddenSize: model.config.hiddenSize, weightDTypes: footprint.dtypes)
-        return LoadedModel(model: model, tokenizer: tokenizer, chatTemplate: nil, info: info, footprint: footprint,
-                           options: options, defaultChatFormat: .harmony, weightFiles: model.archive)
+        return LoadedModel(
+            model: model, tokenizer: tokenizer, chatTemplate: nil, info: info, footprint: footprint,
+            options: options, defaultChatFormat: .harmony, weightFiles: model.archive)
     }
 
     /// A GGUF model of a supported architecture.
@@ -94,7 +95,8 @@ public enum ModelLoader {
         }
         let vocabulary = try GGUFVocabulary(archive: archive)
         let tokenizer = try Tokenizer.fromGGUF(vocabulary)
-        return LoadedModel(model: model, tokenizer: tokenizer, chatTemplate: vocabulary.chatTemplate, info: info,
-                           footprint: footprint, options: options, defaultChatFormat: nil, weightFiles: archive)
+        return LoadedModel(
+            model: model, tokenizer: tokenizer, chatTemplate: vocabulary.chatTemplate, info: info,
+            footprint: footprint, options: options, defaultChatFormat: nil, weightFiles: archive)
     }
 }

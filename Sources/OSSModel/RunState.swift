@@ -18,8 +18,9 @@ public final class RunState {
 
     /// Buffers of a gpt-oss step (its MoE op keeps its own scratch, so no FFN buffers).
     convenience init(config c: ModelConfig, chunk: Int) throws {
-        try self.init(hidden: c.hiddenSize, qWidth: c.qWidth, kvWidth: c.kvWidth, ffnWidth: 0, vocab: c.vocabSize,
-                      chunk: chunk)
+        try self.init(
+            hidden: c.hiddenSize, qWidth: c.qWidth, kvWidth: c.kvWidth, ffnWidth: 0, vocab: c.vocabSize,
+            chunk: chunk)
     }
 
     /// Buffers for `chunk` tokens of a model of these widths (`ffnWidth` 0 = no dense FFN buffers).
@@ -46,8 +47,9 @@ public final class RunState {
     /// Bytes of all activation buffers.
     public var bytes: Int {
         let b = buffers
-        return 4 * (b.x.count + b.normed.count + b.sublayer.count + b.q.count + b.k.count + b.v.count
-                    + b.attention.count + b.gate.count + b.up.count + logits.count)
+        return 4
+            * (b.x.count + b.normed.count + b.sublayer.count + b.q.count + b.k.count + b.v.count
+                + b.attention.count + b.gate.count + b.up.count + logits.count)
     }
 }
 
@@ -72,10 +74,19 @@ struct StepViews {
 
     var count: Int { x.rows }
 
-    init(x: Tensor, normed: Tensor, sublayer: Tensor, q: Tensor, k: Tensor, v: Tensor, attention: Tensor,
-         gate: Tensor, up: Tensor) {
-        self.x = x; self.normed = normed; self.sublayer = sublayer
-        self.q = q; self.k = k; self.v = v; self.attention = attention; self.gate = gate; self.up = up
+    init(
+        x: Tensor, normed: Tensor, sublayer: Tensor, q: Tensor, k: Tensor, v: Tensor, attention: Tensor,
+        gate: Tensor, up: Tensor
+    ) {
+        self.x = x
+        self.normed = normed
+        self.sublayer = sublayer
+        self.q = q
+        self.k = k
+        self.v = v
+        self.attention = attention
+        self.gate = gate
+        self.up = up
         let t = x.rows
         lastX = x.rows((t - 1)..<t)
         lastNormed = normed.rows((t - 1)..<t)
@@ -83,8 +94,9 @@ struct StepViews {
 
     /// The first `t` rows of every view.
     func prefix(_ t: Int) -> StepViews {
-        StepViews(x: x.rows(0..<t), normed: normed.rows(0..<t), sublayer: sublayer.rows(0..<t), q: q.rows(0..<t),
-                  k: k.rows(0..<t), v: v.rows(0..<t), attention: attention.rows(0..<t), gate: gate.rows(0..<t),
-                  up: up.rows(0..<t))
+        StepViews(
+            x: x.rows(0..<t), normed: normed.rows(0..<t), sublayer: sublayer.rows(0..<t), q: q.rows(0..<t),
+            k: k.rows(0..<t), v: v.rows(0..<t), attention: attention.rows(0..<t), gate: gate.rows(0..<t),
+            up: up.rows(0..<t))
     }
 }

@@ -16,7 +16,8 @@ extension Sampler {
         for _ in 0..<maxTries {
             let u = rng.nextUnit() * row.bound
             // the first block whose running bound exceeds u
-            var lo = 0, hi = row.blocks - 1
+            var lo = 0
+            var hi = row.blocks - 1
             while lo < hi {
                 let mid = (lo + hi) / 2
                 if cumulativeBound[mid] > u { hi = mid } else { lo = mid + 1 }
@@ -25,7 +26,8 @@ extension Sampler {
             let below = b == 0 ? 0 : cumulativeBound[b - 1]
             let width = cumulativeBound[b] - below
             guard width > 0 else { continue }
-            let start = b * block, count = min(block, row.limit - start)
+            let start = b * block
+            let count = min(block, row.limit - start)
             // The id by a draw of its own: the rest of u would pick it too, but would turn rounding differences of
             // the running bounds (logits that differ in the last bits, as a rewound slot's do) into another id.
             let j = start + min(Int(rng.nextUnit() * Double(count)), count - 1)
@@ -55,20 +57,26 @@ extension Sampler {
     /// vocabulary only when the bounds do not decide (once per token: `total` keeps it), in the same pass as A when
     /// the blocks to read for A are most of them anyway.
     func inNucleus(_ i: Int, _ row: Row, total: inout Double?) -> Bool {
-        let k = self.k, x = row.p[i], target = Double(parameters.topP)
+        let k = self.k
+        let x = row.p[i]
+        let target = Double(parameters.topP)
         let w = Double(SamplerKernels.weight(x, top: row.top, k: k))
-        let bounds = SamplerKernels.blockTotals(blockMax, blockWeight, blocks: row.blocks, n: row.limit, around: x,
-                                                cap: Float(w))
+        let bounds = SamplerKernels.blockTotals(
+            blockMax, blockWeight, blocks: row.blocks, n: row.limit, around: x,
+            cap: Float(w))
         if let z = total, bounds.above >= target * z { return false }
         let both = total == nil && bounds.reaching * 4 > row.blocks
-        let (above, sum) = SamplerKernels.mass(row.p, row.limit, top: row.top, k: k, above: x, before: i,
-                                               blockMax: blockMax, flagged: flagged, allowed: allowed, total: both)
+        let (above, sum) = SamplerKernels.mass(
+            row.p, row.limit, top: row.top, k: k, above: x, before: i,
+            blockMax: blockMax, flagged: flagged, allowed: allowed, total: both)
         if both { total = sum }
         if let z = total { return above < target * z }
         if above < target * (above + w + bounds.below) { return true }
         if above >= target * (above + bounds.capped) { return false }
-        let z = SamplerKernels.mass(row.p, row.limit, top: row.top, k: k, above: .infinity, before: 0,
-                                    blockMax: blockMax, flagged: flagged, allowed: allowed, total: true).total
+        let z = SamplerKernels.mass(
+            row.p, row.limit, top: row.top, k: k, above: .infinity, before: 0,
+            blockMax: blockMax, flagged: flagged, allowed: allowed, total: true
+        ).total
         total = z
         return above < target * z
     }
@@ -76,13 +84,16 @@ extension Sampler {
     /// Test hook: whether `sample` would keep id `id` of `logits` as a top-p member (`forceTotal`: sum Z first, so
     /// the bounds are not used).
     func keepsInNucleus(_ id: Int32, of logits: Tensor, forceTotal: Bool = false) throws -> Bool {
-        guard case let .nucleus(row) = try select(logits, exact: false) else {
+        guard case .nucleus(let row) = try select(logits, exact: false) else {
             preconditionFailure("not a top-p sampler without top-k and min-p")
         }
         var total: Double?
         if forceTotal {
-            total = SamplerKernels.mass(row.p, row.limit, top: row.top, k: k, above: .infinity, before: 0,
-                                        blockMax: blockMax, flagged: flagged, allowed: allowed, total: true).total
+            total =
+                SamplerKernels.mass(
+                    row.p, row.limit, top: row.top, k: k, above: .infinity, before: 0,
+                    blockMax: blockMax, flagged: flagged, allowed: allowed, total: true
+                ).total
         }
         return isAllowed(Int(id)) && inNucleus(Int(id), row, total: &total)
     }

@@ -63,7 +63,9 @@ public final class Sampler {
     ///   - bannedIDs: further ids below the limit to mask (ids with no token bytes).
     public init(parameters: SamplingParameters, sampleableLimit: Int, bannedIDs: [Int32] = []) throws {
         try parameters.validate()
-        guard sampleableLimit >= 1 else { throw SamplerError.invalidParameter("sampleable limit must be ≥ 1, got \(sampleableLimit)") }
+        guard sampleableLimit >= 1 else {
+            throw SamplerError.invalidParameter("sampleable limit must be ≥ 1, got \(sampleableLimit)")
+        }
         let banned = Array(Set(bannedIDs.filter { $0 >= 0 && Int($0) < sampleableLimit })).sorted()
         guard banned.count < sampleableLimit else {
             throw SamplerError.nothingToSample("all \(sampleableLimit) ids below the limit are banned")
@@ -99,10 +101,16 @@ public final class Sampler {
     }
 
     deinit {
-        ids.deallocate(); values.deallocate(); weights.deallocate()
-        blockSums.deallocate(); keys.deallocate(); blockMax.deallocate()
-        blockWeight.deallocate(); cumulativeBound.deallocate()
-        allowed?.deallocate(); flagged?.deallocate()
+        ids.deallocate()
+        values.deallocate()
+        weights.deallocate()
+        blockSums.deallocate()
+        keys.deallocate()
+        blockMax.deallocate()
+        blockWeight.deallocate()
+        cumulativeBound.deallocate()
+        allowed?.deallocate()
+        flagged?.deallocate()
     }
 
     /// Restarts the random sequence (same seed → same choices again).
@@ -121,13 +129,13 @@ public final class Sampler {
     /// Throws `nothingToSample` when the logits have no allowed id, `notANumber` on a NaN logit.
     public func sample(_ logits: Tensor) throws -> Int32 {
         switch try select(logits, exact: false) {
-        case let .single(id): return id
-        case let .candidates(count): return draw(count: count)
-        case let .threshold(threshold, extra, limit, total, massAbove):
+        case .single(let id): return id
+        case .candidates(let count): return draw(count: count)
+        case .threshold(let threshold, let extra, let limit, let total, let massAbove):
             return drawAtLeast(threshold, extra: extra, limit: limit, total: total, massAbove: massAbove)
-        case let .tempered(row):
+        case .tempered(let row):
             if let id = drawTempered(row) { return id }
-        case let .nucleus(row):
+        case .nucleus(let row):
             if let id = drawNucleus(row) { return id }
         }
         // the tries ran out: the softmax path (same distribution)
@@ -137,7 +145,10 @@ public final class Sampler {
 
     /// `sample` by the vectorised softmax over the vocabulary (the fallback of the rejection paths).
     func sample(fromSoftmaxOf logits: Tensor) throws -> Int32 {
-        guard case let .threshold(threshold, extra, limit, total, massAbove) = try select(logits, exact: true) else {
+        guard
+            case .threshold(let threshold, let extra, let limit, let total, let massAbove) = try select(
+                logits, exact: true)
+        else {
             preconditionFailure("the softmax path selects by threshold")
         }
         return drawAtLeast(threshold, extra: extra, limit: limit, total: total, massAbove: massAbove)
@@ -149,10 +160,10 @@ public final class Sampler {
     func distribution(_ logits: Tensor) throws -> [Int32: Double] {
         var p: [Int32: Double] = [:]
         switch try select(logits, exact: true) {
-        case let .single(id): p[id] = 1
-        case let .candidates(count):
+        case .single(let id): p[id] = 1
+        case .candidates(let count):
             for i in 0..<count where weights[i] > 0 { p[ids[i]] = Double(weights[i]) }
-        case let .threshold(threshold, extra, limit, _, _):
+        case .threshold(let threshold, let extra, let limit, _, _):
             for i in 0..<limit where weights[i] >= threshold && weights[i] > 0 { p[Int32(i)] = Double(weights[i]) }
             for j in 0..<extra where values[j] > 0 { p[ids[j]] = Double(values[j]) }
         case .tempered, .nucleus: preconditionFailure("exact selection never samples by rejection")
@@ -192,7 +203,8 @@ public final class Sampler {
         let limit = min(sampleableLimit, logits.count)
         let bannedBelow = bannedIDs.isEmpty ? 0 : bannedIDs.prefix { Int($0) < limit }.count
         guard limit > bannedBelow else {
-            throw SamplerError.nothingToSample("\(logits.count) logits, limit \(sampleableLimit), \(bannedBelow) banned")
+            throw SamplerError.nothingToSample(
+                "\(logits.count) logits, limit \(sampleableLimit), \(bannedBelow) banned")
         }
         let p = UnsafePointer(logits.pointer)
         let (best, nonFinite) = SamplerKernels.argmax(p, limit, blockMax: blockMax)
@@ -208,9 +220,14 @@ public final class Sampler {
                 blockMax[b] = m
             }
             if !isAllowed(best) {
-                var top = -Float.infinity, bestBlock = 0
-                for b in 0..<blocks where blockMax[b] > top { top = blockMax[b]; bestBlock = b }
-                topID = (bestBlock * SamplerKernels.maxBlock..<limit).first { isAllowed($0) && p[$0] == top }
+                var top = -Float.infinity
+                var bestBlock = 0
+                for b in 0..<blocks where blockMax[b] > top {
+                    top = blockMax[b]
+                    bestBlock = b
+                }
+                topID =
+                    (bestBlock * SamplerKernels.maxBlock..<limit).first { isAllowed($0) && p[$0] == top }
                     ?? (0..<limit).first { isAllowed($0) }!  // all allowed logits are −∞
             }
         }
@@ -220,7 +237,11 @@ public final class Sampler {
             // The tempered softmax's limit: the allowed ids at +∞ share all the mass (weights relative to an infinite
             // top are 0 or NaN), uniformly; no filter can cut inside a set of equal weights by logit.
             var n = 0
-            for i in 0..<limit where p[i] == .infinity && isAllowed(i) { ids[n] = Int32(i); weights[n] = 1; n += 1 }
+            for i in 0..<limit where p[i] == .infinity && isAllowed(i) {
+                ids[n] = Int32(i)
+                weights[n] = 1
+                n += 1
+            }
             return .candidates(count: n)
         }
         if parameters.topK > 0 && parameters.topK < limit - bannedBelow {
@@ -230,8 +251,9 @@ public final class Sampler {
             return .candidates(count: selectMinP(p, limit: limit, top: top, blocks: blocks))
         }
         if exact || nonFinite { return selectSoftmax(p, limit: limit, top: top) }
-        let bound = SamplerKernels.blockBounds(blockMax, blocks: blocks, n: limit, top: top, k: k,
-                                               blockWeight: blockWeight, cumulative: cumulativeBound)
+        let bound = SamplerKernels.blockBounds(
+            blockMax, blocks: blocks, n: limit, top: top, k: k,
+            blockWeight: blockWeight, cumulative: cumulativeBound)
         let row = Row(p: p, limit: limit, top: top, blocks: blocks, bound: bound)
         return parameters.topP < 1 ? .nucleus(row) : .tempered(row)
     }
@@ -244,8 +266,9 @@ public final class Sampler {
         let k = self.k
         // a little below the exact cut, so rounding never loses an id; the weight test below is the exact one
         let cut = top + parameters.temperature * (logf(parameters.minP) - 1e-3)
-        let found = SamplerKernels.collect(p, limit, lo: cut, hi: .infinity, ids: ids, values: values,
-                                           blockMax: blockMax)
+        let found = SamplerKernels.collect(
+            p, limit, lo: cut, hi: .infinity, ids: ids, values: values,
+            blockMax: blockMax)
         var n = 0
         var mass = 0.0
         for j in 0..<found where isAllowed(Int(ids[j])) {
@@ -258,14 +281,19 @@ public final class Sampler {
         }
         guard parameters.topP < 1 else { return n }
         // The total is at least the set's mass plus each block below the cut's maximum weight.
-        _ = SamplerKernels.blockBounds(blockMax, blocks: blocks, n: limit, top: top, k: k,
-                                       blockWeight: blockWeight, cumulative: cumulativeBound)
-        let lowBlocks = SamplerKernels.blockTotals(blockMax, blockWeight, blocks: blocks, n: limit, around: cut,
-                                                   cap: 0).below
+        _ = SamplerKernels.blockBounds(
+            blockMax, blocks: blocks, n: limit, top: top, k: k,
+            blockWeight: blockWeight, cumulative: cumulativeBound)
+        let lowBlocks = SamplerKernels.blockTotals(
+            blockMax, blockWeight, blocks: blocks, n: limit, around: cut,
+            cap: 0
+        ).below
         let target = Double(parameters.topP)
         if mass < target * (mass + lowBlocks) { return n }
-        let total = SamplerKernels.mass(p, limit, top: top, k: k, above: .infinity, before: 0, blockMax: blockMax,
-                                        flagged: flagged, allowed: allowed, total: true).total
+        let total = SamplerKernels.mass(
+            p, limit, top: top, k: k, above: .infinity, before: 0, blockMax: blockMax,
+            flagged: flagged, allowed: allowed, total: true
+        ).total
         if mass < target * total { return n }
         // the top-p prefix of the min-p set by weighted selection on unique keys (weight bits, then lower id)
         for j in 0..<n { keys[j] = UInt64(weights[j].bitPattern) << 32 | UInt64(UInt32.max - UInt32(ids[j])) }
@@ -287,12 +315,14 @@ public final class Sampler {
     private func siftDown(_ start: Int, size: Int) {
         var i = start
         while true {
-            let l = 2 * i + 1, r = l + 1
+            let l = 2 * i + 1
+            let r = l + 1
             var m = i
             if l < size && worse(l, m) { m = l }
             if r < size && worse(r, m) { m = r }
             if m == i { return }
-            ids.swapAt(i, m); values.swapAt(i, m)
+            ids.swapAt(i, m)
+            values.swapAt(i, m)
             i = m
         }
     }
@@ -302,7 +332,8 @@ public final class Sampler {
         while i > 0 {
             let parent = (i - 1) / 2
             guard worse(i, parent) else { return }
-            ids.swapAt(i, parent); values.swapAt(i, parent)
+            ids.swapAt(i, parent)
+            values.swapAt(i, parent)
             i = parent
         }
     }
@@ -314,17 +345,26 @@ public final class Sampler {
         var size = 0
         var i = 0
         while i < limit && size < k {
-            if isAllowed(i) { ids[size] = Int32(i); values[size] = p[i]; size += 1; siftUp(size - 1) }
+            if isAllowed(i) {
+                ids[size] = Int32(i)
+                values[size] = p[i]
+                size += 1
+                siftUp(size - 1)
+            }
             i += 1
         }
         // Blocks whose maximum does not beat the heap's smallest are skipped whole.
         let block = SamplerKernels.maxBlock
         func offer(_ j: Int) {
             guard p[j] > values[0], isAllowed(j) else { return }
-            ids[0] = Int32(j); values[0] = p[j]
+            ids[0] = Int32(j)
+            values[0] = p[j]
             siftDown(0, size: k)
         }
-        while i < limit && i % block != 0 { offer(i); i += 1 }
+        while i < limit && i % block != 0 {
+            offer(i)
+            i += 1
+        }
         while i < limit {
             let end = min(i + block, limit)
             if blockMax[i / block] > values[0] { for j in i..<end { offer(j) } }
@@ -333,7 +373,8 @@ public final class Sampler {
         // Heap sort: the worst goes to the end each time, leaving the candidates in descending order.
         var n = k
         while n > 1 {
-            ids.swapAt(0, n - 1); values.swapAt(0, n - 1)
+            ids.swapAt(0, n - 1)
+            values.swapAt(0, n - 1)
             n -= 1
             siftDown(0, size: n)
         }
@@ -355,7 +396,10 @@ public final class Sampler {
             var mass = 0.0
             for i in 0..<n {
                 mass += Double(weights[i])
-                if mass >= target { m = i + 1; break }
+                if mass >= target {
+                    m = i + 1
+                    break
+                }
             }
         }
         guard parameters.minP > 0, m > 0 else { return m }
@@ -386,9 +430,11 @@ public final class Sampler {
     /// Without top-k: vectorised tempered softmax over every allowed id, then the top-p and min-p sets (each a
     /// prefix of the ids by descending weight) described as "weight ≥ threshold" plus a few ids at the cut.
     private func selectSoftmax(_ p: UnsafePointer<Float>, limit: Int, top: Float) -> Selection {
-        let w = weights, block = Self.block
-        var total = SamplerKernels.weights(p, limit, top: top, k: k, into: w,
-                                           blockSums: blockSums, block: block)
+        let w = weights
+        let block = Self.block
+        var total = SamplerKernels.weights(
+            p, limit, top: top, k: k, into: w,
+            blockSums: blockSums, block: block)
         if !bannedIDs.isEmpty {
             var dirty = -1
             for id in bannedIDs where Int(id) < limit {
@@ -404,14 +450,19 @@ public final class Sampler {
             for b in 0..<((limit + block - 1) / block) { total += blockSums[b] }
         }
         // The set drawn from: weights ≥ threshold (0 = all), plus ids[0..<extra] (weights values[0..<extra]).
-        var threshold: Float = 0, smallest: Float = 0
+        var threshold: Float = 0
+        var smallest: Float = 0
         var extra = 0
         var massAbove: Double? = total
         if parameters.topP < 1 { (threshold, extra, smallest, massAbove) = nucleus(limit: limit, total: total) }
         if parameters.minP > 0 {
             // The top allowed id has weight exactly 1 (e^0): min-p keeps weights ≥ minP, a shorter prefix than the
             // top-p set when minP exceeds that set's smallest weight.
-            if parameters.minP > smallest { threshold = parameters.minP; extra = 0; massAbove = nil }
+            if parameters.minP > smallest {
+                threshold = parameters.minP
+                extra = 0
+                massAbove = nil
+            }
         }
         return .threshold(threshold, extra: extra, limit: limit, total: total, massAbove: massAbove)
     }
@@ -425,26 +476,32 @@ public final class Sampler {
     /// space) a threshold pair lo < hi with mass(w ≥ hi) < target ≤ mass(w ≥ lo) until few weights lie between
     /// them, sorts those and walks them. Returns hi and the number of cut ids left in `ids`/`values`.
     private func nucleus(limit: Int, total: Double)
-        -> (threshold: Float, extra: Int, smallest: Float, massAbove: Double) {
+        -> (threshold: Float, extra: Int, smallest: Float, massAbove: Double)
+    {
         let w = weights
         let target = Double(parameters.topP) * total
         // Ids below (total − target)/limit cannot hold the mass that is left out, so this lo keeps ≥ target.
         var lo = max(Float((total - target) / Double(limit)), .leastNormalMagnitude)
         var hi = Float(1).nextUp  // the top weight is exactly 1: nothing is ≥ hi
-        var massHi = 0.0, countHi = 0
+        var massHi = 0.0
+        var countHi = 0
         var countLo = limit  // an upper bound until a pass measures it
         var rounds = 0
         while countLo - countHi > Self.cutCandidates && rounds < 32 {
             // four thresholds evenly spaced in log space split [lo, hi) into five parts per pass
-            let a = log2(lo), b = log2(hi)
+            let a = log2(lo)
+            let b = log2(hi)
             let t = SIMD4<Float>((1...4).map { exp2(a + (b - a) * Float($0) / 5) })
             guard t[0] > lo && t[3] < hi else { break }
             let (mass, count) = SamplerKernels.massAtLeast4(w, limit, t)
             for l in 0..<4 {  // ascending thresholds: mass and count fall
                 if mass[l] >= target {
-                    lo = t[l]; countLo = count[l]
+                    lo = t[l]
+                    countLo = count[l]
                 } else {
-                    hi = t[l]; massHi = mass[l]; countHi = count[l]
+                    hi = t[l]
+                    massHi = mass[l]
+                    countHi = count[l]
                     break
                 }
             }
@@ -471,11 +528,14 @@ public final class Sampler {
     static func selectPrefix(_ keys: UnsafeMutablePointer<UInt64>, count: Int, mass: Double) -> Int {
         @inline(__always) func weight(_ k: UInt64) -> Double { Double(Float(bitPattern: UInt32(k >> 32))) }
         var need = mass
-        var lo = 0, hi = count  // keys[0..<lo] are taken; the cut lies in keys[lo..<hi]
+        var lo = 0
+        var hi = count  // keys[0..<lo] are taken; the cut lies in keys[lo..<hi]
         while hi - lo > 1 {
             // median-of-three pivot, moved to keys[lo]
             let mid = lo + (hi - lo) / 2
-            let a = keys[lo], b = keys[mid], c = keys[hi - 1]
+            let a = keys[lo]
+            let b = keys[mid]
+            let c = keys[hi - 1]
             let pivotIndex = (a < b) == (b < c) ? mid : (b < a) == (a < c) ? lo : hi - 1
             keys.swapAt(lo, pivotIndex)
             let pivot = keys[lo]
@@ -505,7 +565,8 @@ public final class Sampler {
     /// Draws from {i : w[i] ≥ threshold, w[i] > 0} ∪ ids[0..<extra] in proportion to the weights, walking
     /// block sums first.
     private func drawAtLeast(_ threshold: Float, extra: Int, limit: Int, total: Double, massAbove: Double?) -> Int32 {
-        let w = weights, block = Self.block
+        let w = weights
+        let block = Self.block
         let blocks = (limit + block - 1) / block
         var mass = threshold == 0 ? total : massAbove ?? SamplerKernels.massAtLeast(w, limit, threshold).mass
         for j in 0..<extra { mass += Double(values[j]) }
@@ -513,10 +574,15 @@ public final class Sampler {
         var cumulative = 0.0
         var last = -1
         for b in 0..<blocks {
-            let start = b * block, end = min(start + block, limit)
+            let start = b * block
+            let end = min(start + block, limit)
             let s = threshold == 0 ? blockSums[b] : SamplerKernels.blockMass(w, start, end, threshold)
             guard s > 0 else { continue }
-            if cumulative + s <= target { cumulative += s; last = b; continue }
+            if cumulative + s <= target {
+                cumulative += s
+                last = b
+                continue
+            }
             for i in start..<end where w[i] >= threshold && w[i] > 0 {
                 cumulative += Double(w[i])
                 if target < cumulative { return Int32(i) }

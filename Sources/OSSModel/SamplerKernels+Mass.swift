@@ -5,9 +5,12 @@ extension SamplerKernels {
     /// For blocks b < `blocks` of a row of `n` ids: `blockWeight[b] = weight(blockMax[b])` (the largest weight the
     /// block can hold) and `cumulative[b]` = Σ over blocks ≤ b of `count_b · blockWeight_b` (an upper bound of the
     /// blocks' mass, `count_b` = the block's ids). Returns the last cumulative value.
-    static func blockBounds(_ blockMax: UnsafePointer<Float>, blocks: Int, n: Int, top: Float, k: Float,
-                            blockWeight: UnsafeMutablePointer<Float>, cumulative: UnsafeMutablePointer<Double>) -> Double {
-        let topV = V(repeating: top), kV = V(repeating: k)
+    static func blockBounds(
+        _ blockMax: UnsafePointer<Float>, blocks: Int, n: Int, top: Float, k: Float,
+        blockWeight: UnsafeMutablePointer<Float>, cumulative: UnsafeMutablePointer<Double>
+    ) -> Double {
+        let topV = V(repeating: top)
+        let kV = V(repeating: k)
         var b = 0
         while b + 8 <= blocks {
             let w = weight(UnsafeRawPointer(blockMax + b).loadUnaligned(as: V.self), top: topV, k: kV)
@@ -30,10 +33,15 @@ extension SamplerKernels {
     /// (each such block holds at least its maximum's weight, all of it below x) and of those whose maximum is above
     /// x (at least that much weight lies above x), Σ `count_b · min(blockWeight_b, cap)` (a bound of the mass of ids
     /// whose weight is ≤ cap), and how many blocks reach x.
-    static func blockTotals(_ blockMax: UnsafePointer<Float>, _ blockWeight: UnsafePointer<Float>, blocks: Int, n: Int,
-                            around x: Float, cap: Float) -> (below: Double, above: Double, capped: Double, reaching: Int) {
-        let xV = V(repeating: x), capV = V(repeating: cap)
-        var below = V(), above = V(), capped = V()
+    static func blockTotals(
+        _ blockMax: UnsafePointer<Float>, _ blockWeight: UnsafePointer<Float>, blocks: Int, n: Int,
+        around x: Float, cap: Float
+    ) -> (below: Double, above: Double, capped: Double, reaching: Int) {
+        let xV = V(repeating: x)
+        let capV = V(repeating: cap)
+        var below = V()
+        var above = V()
+        var capped = V()
         var reaching = SIMD8<Int32>()
         var b = 0
         while b + 8 <= blocks {
@@ -46,7 +54,8 @@ extension SamplerKernels {
             capped += w.replacing(with: capV, where: w .> capV)
             b += 8
         }
-        var belowSum = Double(below.sum()), aboveSum = Double(above.sum())
+        var belowSum = Double(below.sum())
+        var aboveSum = Double(above.sum())
         var cappedSum = Double(capped.sum()) * Double(maxBlock)
         var count = Int(reaching.wrappedSum())
         while b < blocks {
@@ -68,25 +77,36 @@ extension SamplerKernels {
     /// and, with `total`, of every allowed id, in the same pass. Without `total`, blocks whose maximum is below x
     /// are skipped unread and vectors with no id above x are not weighed. `flagged[b]`: block b holds ids that are
     /// not allowed (`allowed[j]` false), read one by one; nil = every id is allowed. x = +∞ gives the total alone.
-    static func mass(_ p: UnsafePointer<Float>, _ n: Int, top: Float, k: Float, above x: Float, before i: Int,
-                     blockMax: UnsafePointer<Float>, flagged: UnsafePointer<Bool>?, allowed: UnsafePointer<Bool>?,
-                     total wantTotal: Bool) -> (above: Double, total: Double) {
-        let topV = V(repeating: top), kV = V(repeating: k), xV = V(repeating: x)
-        var above = 0.0, total = 0.0
-        var b = 0, start = 0
+    static func mass(
+        _ p: UnsafePointer<Float>, _ n: Int, top: Float, k: Float, above x: Float, before i: Int,
+        blockMax: UnsafePointer<Float>, flagged: UnsafePointer<Bool>?, allowed: UnsafePointer<Bool>?,
+        total wantTotal: Bool
+    ) -> (above: Double, total: Double) {
+        let topV = V(repeating: top)
+        let kV = V(repeating: k)
+        let xV = V(repeating: x)
+        var above = 0.0
+        var total = 0.0
+        var b = 0
+        var start = 0
         while start < n {
             let end = min(start + maxBlock, n)
-            defer { b += 1; start = end }
+            defer {
+                b += 1
+                start = end
+            }
             if !wantTotal && blockMax[b] < x { continue }
             if let flagged, let allowed, flagged[b] {
                 for j in start..<end where allowed[j] {
-                    let v = p[j], e = Double(weight(v, top: top, k: k))
+                    let v = p[j]
+                    let e = Double(weight(v, top: top, k: k))
                     total += e
                     if v > x || (v == x && j < i) { above += e }
                 }
                 continue
             }
-            var accAbove = V(), accTotal = V()
+            var accAbove = V()
+            var accTotal = V()
             var j = start
             while j + 8 <= end {
                 let v = UnsafeRawPointer(p + j).loadUnaligned(as: V.self)
@@ -104,7 +124,8 @@ extension SamplerKernels {
                 j += 8
             }
             while j < end {
-                let v = p[j], e = Double(weight(v, top: top, k: k))
+                let v = p[j]
+                let e = Double(weight(v, top: top, k: k))
                 total += e
                 if v > x || (v == x && j < i) { above += e }
                 j += 1

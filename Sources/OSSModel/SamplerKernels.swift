@@ -12,10 +12,13 @@ enum SamplerKernels {
     /// in `blockMax[0..<(n + maxBlock − 1) / maxBlock]`. Selects, not `pointwiseMax` (whose NaN rules are not one
     /// vector instruction).
     static func argmax(_ p: UnsafePointer<Float>, _ n: Int, blockMax: UnsafeMutablePointer<Float>)
-        -> (index: Int, hasNonFinite: Bool) {
-        var best = -Float.infinity, bestBlock = -1
+        -> (index: Int, hasNonFinite: Bool)
+    {
+        var best = -Float.infinity
+        var bestBlock = -1
         var check = V()  // v − v: 0 for finite values, NaN otherwise
-        var b = 0, start = 0
+        var b = 0
+        var start = 0
         while start < n {
             let end = min(start + maxBlock, n)
             var m = V(repeating: -.infinity)
@@ -35,7 +38,10 @@ enum SamplerKernels {
                 i += 1
             }
             blockMax[b] = blockBest
-            if blockBest > best || bestBlock < 0 { best = blockBest; bestBlock = b }
+            if blockBest > best || bestBlock < 0 {
+                best = blockBest
+                bestBlock = b
+            }
             b += 1
             start = end
         }
@@ -80,10 +86,13 @@ enum SamplerKernels {
 
     /// `w[i] = weight(p[i])` (the tempered softmax weight relative to `top`, k = log2(e)/T) for i < n; returns Σ w in
     /// blocks of `block` (Double per block) into `blockSums` and the total.
-    static func weights(_ p: UnsafePointer<Float>, _ n: Int, top: Float, k: Float,
-                        into w: UnsafeMutablePointer<Float>, blockSums: UnsafeMutablePointer<Double>,
-                        block: Int) -> Double {
-        let topV = V(repeating: top), kV = V(repeating: k)
+    static func weights(
+        _ p: UnsafePointer<Float>, _ n: Int, top: Float, k: Float,
+        into w: UnsafeMutablePointer<Float>, blockSums: UnsafeMutablePointer<Double>,
+        block: Int
+    ) -> Double {
+        let topV = V(repeating: top)
+        let kV = V(repeating: k)
         var total = 0.0
         var b = 0
         var start = 0
@@ -128,7 +137,10 @@ enum SamplerKernels {
         var mass = Double(acc.sum())
         var c = Int(count.wrappedSum())
         while i < n {
-            if w[i] >= threshold { mass += Double(w[i]); c += 1 }
+            if w[i] >= threshold {
+                mass += Double(w[i])
+                c += 1
+            }
             i += 1
         }
         return (mass, c)
@@ -136,24 +148,44 @@ enum SamplerKernels {
 
     /// `massAtLeast` for four thresholds in one pass over `w`.
     static func massAtLeast4(_ w: UnsafePointer<Float>, _ n: Int, _ t: SIMD4<Float>)
-        -> (mass: SIMD4<Double>, count: SIMD4<Int>) {
-        let t0 = V(repeating: t[0]), t1 = V(repeating: t[1]), t2 = V(repeating: t[2]), t3 = V(repeating: t[3])
-        var a0 = V(), a1 = V(), a2 = V(), a3 = V()
-        var c0 = SIMD8<Int32>(), c1 = SIMD8<Int32>(), c2 = SIMD8<Int32>(), c3 = SIMD8<Int32>()
+        -> (mass: SIMD4<Double>, count: SIMD4<Int>)
+    {
+        let t0 = V(repeating: t[0])
+        let t1 = V(repeating: t[1])
+        let t2 = V(repeating: t[2])
+        let t3 = V(repeating: t[3])
+        var a0 = V()
+        var a1 = V()
+        var a2 = V()
+        var a3 = V()
+        var c0 = SIMD8<Int32>()
+        var c1 = SIMD8<Int32>()
+        var c2 = SIMD8<Int32>()
+        var c3 = SIMD8<Int32>()
         var i = 0
         while i + 8 <= n {
             let v = UnsafeRawPointer(w + i).loadUnaligned(as: V.self)
-            let k0 = v .>= t0, k1 = v .>= t1, k2 = v .>= t2, k3 = v .>= t3
-            a0 += v.replacing(with: 0, where: .!k0); c0 &-= unsafeBitCast(k0, to: SIMD8<Int32>.self)
-            a1 += v.replacing(with: 0, where: .!k1); c1 &-= unsafeBitCast(k1, to: SIMD8<Int32>.self)
-            a2 += v.replacing(with: 0, where: .!k2); c2 &-= unsafeBitCast(k2, to: SIMD8<Int32>.self)
-            a3 += v.replacing(with: 0, where: .!k3); c3 &-= unsafeBitCast(k3, to: SIMD8<Int32>.self)
+            let k0 = v .>= t0
+            let k1 = v .>= t1
+            let k2 = v .>= t2
+            let k3 = v .>= t3
+            a0 += v.replacing(with: 0, where: .!k0)
+            c0 &-= unsafeBitCast(k0, to: SIMD8<Int32>.self)
+            a1 += v.replacing(with: 0, where: .!k1)
+            c1 &-= unsafeBitCast(k1, to: SIMD8<Int32>.self)
+            a2 += v.replacing(with: 0, where: .!k2)
+            c2 &-= unsafeBitCast(k2, to: SIMD8<Int32>.self)
+            a3 += v.replacing(with: 0, where: .!k3)
+            c3 &-= unsafeBitCast(k3, to: SIMD8<Int32>.self)
             i += 8
         }
         var mass = SIMD4<Double>(Double(a0.sum()), Double(a1.sum()), Double(a2.sum()), Double(a3.sum()))
         var count = SIMD4<Int>(Int(c0.wrappedSum()), Int(c1.wrappedSum()), Int(c2.wrappedSum()), Int(c3.wrappedSum()))
         while i < n {
-            for l in 0..<4 where w[i] >= t[l] { mass[l] += Double(w[i]); count[l] += 1 }
+            for l in 0..<4 where w[i] >= t[l] {
+                mass[l] += Double(w[i])
+                count[l] += 1
+            }
             i += 1
         }
         return (mass, count)
@@ -182,10 +214,13 @@ extension SamplerKernels {
     /// Appends the ids and values of `w[i]` with `lo ≤ w[i] < hi`, i < n, to `ids`/`values` from index 0;
     /// returns how many. Blocks of 64 with no such value are skipped after one vector pass, or unread when their
     /// maximum (`blockMax`, as the argmax pass leaves it for `w`) is below `lo`.
-    static func collect(_ w: UnsafePointer<Float>, _ n: Int, lo: Float, hi: Float,
-                        ids: UnsafeMutablePointer<Int32>, values: UnsafeMutablePointer<Float>,
-                        blockMax: UnsafePointer<Float>? = nil) -> Int {
-        let l = V(repeating: lo), h = V(repeating: hi)
+    static func collect(
+        _ w: UnsafePointer<Float>, _ n: Int, lo: Float, hi: Float,
+        ids: UnsafeMutablePointer<Int32>, values: UnsafeMutablePointer<Float>,
+        blockMax: UnsafePointer<Float>? = nil
+    ) -> Int {
+        let l = V(repeating: lo)
+        let h = V(repeating: hi)
         var m = 0
         var start = 0
         while start < n {
@@ -202,7 +237,11 @@ extension SamplerKernels {
                 i += 8
             }
             if hits.wrappedSum() != 0 || i < end {
-                for j in start..<end where w[j] >= lo && w[j] < hi { ids[m] = Int32(j); values[m] = w[j]; m += 1 }
+                for j in start..<end where w[j] >= lo && w[j] < hi {
+                    ids[m] = Int32(j)
+                    values[m] = w[j]
+                    m += 1
+                }
             }
             start = end
         }

@@ -16,7 +16,11 @@ public struct SamplingParameters: Sendable, Equatable {
     public var seed: UInt64
 
     public init(temperature: Float = 1, topK: Int = 0, topP: Float = 1, minP: Float = 0, seed: UInt64 = 0) {
-        self.temperature = temperature; self.topK = topK; self.topP = topP; self.minP = minP; self.seed = seed
+        self.temperature = temperature
+        self.topK = topK
+        self.topP = topP
+        self.minP = minP
+        self.seed = seed
     }
 
     /// Always the most likely token.
@@ -27,7 +31,9 @@ public struct SamplingParameters: Sendable, Equatable {
 
     /// Throws a `SamplerError.invalidParameter` for values outside the ranges above.
     public func validate() throws {
-        guard temperature.isFinite else { throw SamplerError.invalidParameter("temperature must be finite, got \(temperature)") }
+        guard temperature.isFinite else {
+            throw SamplerError.invalidParameter("temperature must be finite, got \(temperature)")
+        }
         guard topK >= 0 else { throw SamplerError.invalidParameter("top-k must be ≥ 0, got \(topK)") }
         guard topP > 0, topP <= 1 else { throw SamplerError.invalidParameter("top-p must be in (0, 1], got \(topP)") }
         guard minP >= 0, minP <= 1 else { throw SamplerError.invalidParameter("min-p must be in [0, 1], got \(minP)") }
@@ -44,9 +50,9 @@ public enum SamplerError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .invalidParameter(d): return "sampler: invalid parameter: \(d)"
-        case let .nothingToSample(d): return "sampler: nothing to sample: \(d)"
-        case let .notANumber(i): return "sampler: logit \(i) is NaN"
+        case .invalidParameter(let d): return "sampler: invalid parameter: \(d)"
+        case .nothingToSample(let d): return "sampler: nothing to sample: \(d)"
+        case .notANumber(let i): return "sampler: logit \(i) is NaN"
         }
     }
 }

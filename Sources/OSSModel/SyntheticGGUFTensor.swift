@@ -62,8 +62,9 @@ struct SyntheticGGUFTensor: Sendable {
                 case .quantized(let recipe, let dtype):
                     if case .float(let seed, let shift) = recipe, Self.writesNatively(dtype) {
                         for b in 0..<(n / 32) {
-                            Self.nativeBlock(dtype, seed: seed, shift: shift, first: src * n + 32 * b,
-                                             into: dst + dtype.bytesPerBlock * b)
+                            Self.nativeBlock(
+                                dtype, seed: seed, shift: shift, first: src * n + 32 * b,
+                                into: dst + dtype.bytesPerBlock * b)
                         }
                         continue
                     }
@@ -109,14 +110,17 @@ extension SyntheticGGUFTensor {
     /// Layouts as gguf.md §3 (element k < 16 in the low nibble of qs[k], k ≥ 16 in the high nibble of qs[k − 16];
     /// Q5's fifth bits in the little-endian u32 qh).
     static func nativeBlock(_ dtype: DType, seed: UInt32, shift: Int, first: Int, into block: UnsafeMutableRawPointer) {
-        func byte(_ k: Int) -> Int { Int(SyntheticHash.h32(seed: seed, index: UInt32(truncatingIfNeeded: first + k)) >> 24) }
+        func byte(_ k: Int) -> Int {
+            Int(SyntheticHash.h32(seed: seed, index: UInt32(truncatingIfNeeded: first + k)) >> 24)
+        }
         func f16(_ exponent: Int) -> UInt16 { Codec.floatToF16(Float(sign: .plus, exponent: exponent, significand: 1)) }
         switch dtype {
         case .q8_0:
             block.storeBytes(of: f16(-shift).littleEndian, as: UInt16.self)
             for k in 0..<32 { block.storeBytes(of: Int8(byte(k) - 128), toByteOffset: 2 + k, as: Int8.self) }
         default:
-            let fiveBit = dtype == .q5_0 || dtype == .q5_1, affine = dtype == .q4_1 || dtype == .q5_1
+            let fiveBit = dtype == .q5_0 || dtype == .q5_1
+            let affine = dtype == .q4_1 || dtype == .q5_1
             let bits = fiveBit ? 5 : 4
             let dExponent = (8 - bits) - shift
             block.storeBytes(of: f16(dExponent).littleEndian, as: UInt16.self)

@@ -30,10 +30,10 @@ public enum SyntheticRecipe: Sendable, Equatable {
     @inlinable
     public func value(_ i: UInt32) -> Float {
         switch self {
-        case let .float(seed, shift):
+        case .float(let seed, let shift):
             let b = Int(SyntheticHash.h32(seed: seed, index: i) >> 24)
             return Float(b - 128) * Float(sign: .plus, exponent: -shift, significand: 1)
-        case let .normScale(seed):
+        case .normScale(let seed):
             return Float(192 + (SyntheticHash.h32(seed: seed, index: i) >> 26)) / 256
         case .fp4Blocks, .e8m0Scales:
             return Float(byte(i))
@@ -44,9 +44,9 @@ public enum SyntheticRecipe: Sendable, Equatable {
     @inlinable
     public func byte(_ i: UInt32) -> UInt8 {
         switch self {
-        case let .fp4Blocks(seed):
+        case .fp4Blocks(let seed):
             return UInt8(truncatingIfNeeded: SyntheticHash.h32(seed: seed, index: i) >> 24)
-        case let .e8m0Scales(seed, base):
+        case .e8m0Scales(let seed, let base):
             return base &+ UInt8(truncatingIfNeeded: (SyntheticHash.h32(seed: seed, index: i) >> 24) % 3)
         case .float, .normScale:
             return 0

@@ -9,14 +9,18 @@ public enum SyntheticModel {
     /// - `.original`: original `config.json` keys, one `model.safetensors` with `block.N.*` names (fused qkv).
     /// - `.huggingFace`: HF `config.json`, two shards `model-0000{0,1}-of-00001.safetensors` plus
     ///   `model.safetensors.index.json`, `model.layers.N.*` names (q/k/v split from the same values).
-    public static func write(_ preset: SyntheticPreset, to directory: URL, layout: CheckpointLayout = .original) throws {
-        try write(config: preset.config, seedBase: preset.seedBase, name: preset.rawValue, to: directory, layout: layout)
+    public static func write(_ preset: SyntheticPreset, to directory: URL, layout: CheckpointLayout = .original) throws
+    {
+        try write(
+            config: preset.config, seedBase: preset.seedBase, name: preset.rawValue, to: directory, layout: layout)
     }
 
     /// Writes a checkpoint of any gpt-oss configuration as `write(_:to:layout:)` writes a preset (weights from the §6
     /// recipes offset by `seedBase`; `name` goes to the files' metadata). Small ones seed the fuzz corpora.
-    public static func write(config: ModelConfig, seedBase: UInt32, name: String, to directory: URL,
-                             layout: CheckpointLayout = .original) throws {
+    public static func write(
+        config: ModelConfig, seedBase: UInt32, name: String, to directory: URL,
+        layout: CheckpointLayout = .original
+    ) throws {
         guard layout != .gguf else {
             throw ModelError.invalidParameter(name: "layout", reason: "gguf is a file format: use writeGGUF")
         }
@@ -25,12 +29,14 @@ public enum SyntheticModel {
         let metadata = ["format": "pt", "swiftoss_preset": name]
         switch layout {
         case .original:
-            try SafetensorsWriter.write(tensors.map(\.entry), metadata: metadata,
-                                        to: directory.appendingPathComponent("model.safetensors"))
+            try SafetensorsWriter.write(
+                tensors.map(\.entry), metadata: metadata,
+                to: directory.appendingPathComponent("model.safetensors"))
         case .huggingFace, .gguf:  // (.gguf was rejected above)
             // Two shards, split near half of the bytes, in tensor order (as HF's sharded checkpoints).
             let total = tensors.reduce(0) { $0 + $1.byteCount }
-            var first: [SyntheticTensor] = [], second: [SyntheticTensor] = []
+            var first: [SyntheticTensor] = []
+            var second: [SyntheticTensor] = []
             var running = 0
             for t in tensors {
                 if running < total / 2 { first.append(t) } else { second.append(t) }
@@ -39,14 +45,17 @@ public enum SyntheticModel {
             let names = ["model-00000-of-00001.safetensors", "model-00001-of-00001.safetensors"]
             var weightMap: [String: String] = [:]
             for (shard, name) in zip([first, second], names) {
-                try SafetensorsWriter.write(shard.map(\.entry), metadata: metadata,
-                                            to: directory.appendingPathComponent(name))
+                try SafetensorsWriter.write(
+                    shard.map(\.entry), metadata: metadata,
+                    to: directory.appendingPathComponent(name))
                 for t in shard { weightMap[t.name] = name }
             }
-            try SafetensorsWriter.writeIndex(weightMap: weightMap, metadata: ["total_size": "\(total)"],
-                                             to: directory.appendingPathComponent("model.safetensors.index.json"))
+            try SafetensorsWriter.writeIndex(
+                weightMap: weightMap, metadata: ["total_size": "\(total)"],
+                to: directory.appendingPathComponent("model.safetensors.index.json"))
         }
-        try configJSON(config, layout: layout).write(to: directory.appendingPathComponent("config.json"), options: .atomic)
+        try configJSON(config, layout: layout).write(
+            to: directory.appendingPathComponent("config.json"), options: .atomic)
     }
 
     /// Bytes of tensor data `preset` writes (headers excluded).
@@ -61,7 +70,12 @@ public enum SyntheticModel {
         func adjust(_ fanIn: Int, _ reference: Int) -> Int {
             Int((0.5 * log2(Double(fanIn) / Double(reference))).rounded())
         }
-        let h = c.hiddenSize, v = c.vocabSize, e = c.experts, i2 = 2 * c.intermediateSize, qw = c.qWidth, kw = c.kvWidth
+        let h = c.hiddenSize
+        let v = c.vocabSize
+        let e = c.experts
+        let i2 = 2 * c.intermediateSize
+        let qw = c.qWidth
+        let kw = c.kvWidth
         // Only the safetensors layouts come here (`write` rejects .gguf; GGUF files are written by `writeGGUF`).
         let names = CheckpointTensorNames(layout) ?? .original
         var out: [SyntheticTensor] = []
@@ -76,10 +90,10 @@ public enum SyntheticModel {
             let qkvW = SyntheticRecipe.float(seed: s &+ 1, shift: 9 + adjust(h, 96))
             let qkvB = SyntheticRecipe.float(seed: s &+ 2, shift: 7)
             switch l.qkv {
-            case let .fused(weight, bias):
+            case .fused(let weight, let bias):
                 add(weight, [qw + 2 * kw, h], qkvW)
                 add(bias, [qw + 2 * kw], qkvB)
-            case let .separate(q, k, vv):
+            case .separate(let q, let k, let vv):
                 for (part, rows, start) in [(q, qw, 0), (k, kw, qw), (vv, kw, qw + kw)] {
                     add(part.weight, [rows, h], qkvW, offset: start * h)
                     add(part.bias, [rows], qkvB, offset: start)
@@ -95,7 +109,8 @@ public enum SyntheticModel {
             add(l.gateUpScales, [e, i2, h / 32], .e8m0Scales(seed: s &+ 10, base: UInt8(123 - adjust(h, 96))))
             add(l.gateUpBias, [e, i2], .float(seed: s &+ 11, shift: 4))
             add(l.downBlocks, [e, h, c.intermediateSize / 32, 16], .fp4Blocks(seed: s &+ 12))
-            add(l.downScales, [e, h, c.intermediateSize / 32],
+            add(
+                l.downScales, [e, h, c.intermediateSize / 32],
                 .e8m0Scales(seed: s &+ 13, base: UInt8(121 - adjust(c.intermediateSize, 64))))
             add(l.downBias, [e, h], .float(seed: s &+ 14, shift: 6))
         }
@@ -133,15 +148,19 @@ public enum SyntheticModel {
             d["tie_word_embeddings"] = false
             d["hidden_act"] = "silu"
             d["layer_types"] = c.layerTypes.map(\.rawValue)
-            d["rope_scaling"] = [
-                "rope_type": "yarn", "factor": yarn.factor, "beta_fast": yarn.betaFast, "beta_slow": yarn.betaSlow,
-                "original_max_position_embeddings": yarn.originalContext, "truncate": yarn.truncate,
-            ] as [String: Any]
-            d["quantization_config"] = [
-                "quant_method": "mxfp4",
-                "modules_to_not_convert": ["model.layers.*.self_attn", "model.layers.*.mlp.router",
-                                           "model.embed_tokens", "lm_head"],
-            ] as [String: Any]
+            d["rope_scaling"] =
+                [
+                    "rope_type": "yarn", "factor": yarn.factor, "beta_fast": yarn.betaFast, "beta_slow": yarn.betaSlow,
+                    "original_max_position_embeddings": yarn.originalContext, "truncate": yarn.truncate,
+                ] as [String: Any]
+            d["quantization_config"] =
+                [
+                    "quant_method": "mxfp4",
+                    "modules_to_not_convert": [
+                        "model.layers.*.self_attn", "model.layers.*.mlp.router",
+                        "model.embed_tokens", "lm_head",
+                    ],
+                ] as [String: Any]
         }
         return try JSONSerialization.data(withJSONObject: d, options: [.prettyPrinted, .sortedKeys])
     }

@@ -7,24 +7,31 @@
 ///   8 experts (top 4) of I 512, window 128, BF16 + MXFP4 — about 430 MB; the default `make bench` model.
 /// - `twentyB` ("20b"): the exact gpt-oss-20b shapes and dtypes (≈ 13.8 GB).
 public enum SyntheticPreset: String, CaseIterable, Sendable {
-    case tiny, tinyO200k = "tiny-o200k", mini, twentyB = "20b"
+    case tiny
+    case tinyO200k = "tiny-o200k"
+    case mini
+    case twentyB = "20b"
 
     /// The model hyper-parameters of the preset.
     public var config: ModelConfig {
         get throws {
             switch self {
             case .tiny:
-                return try Self.gptOSS(layers: 4, hidden: 96, heads: 8, kvHeads: 2, headDim: 16, experts: 8,
-                                       intermediate: 64, vocab: 1024, window: 4)
+                return try Self.gptOSS(
+                    layers: 4, hidden: 96, heads: 8, kvHeads: 2, headDim: 16, experts: 8,
+                    intermediate: 64, vocab: 1024, window: 4)
             case .tinyO200k:
-                return try Self.gptOSS(layers: 4, hidden: 96, heads: 8, kvHeads: 2, headDim: 16, experts: 8,
-                                       intermediate: 64, vocab: 201_088, window: 4)
+                return try Self.gptOSS(
+                    layers: 4, hidden: 96, heads: 8, kvHeads: 2, headDim: 16, experts: 8,
+                    intermediate: 64, vocab: 201_088, window: 4)
             case .mini:
-                return try Self.gptOSS(layers: 4, hidden: 512, heads: 8, kvHeads: 2, headDim: 64, experts: 8,
-                                       intermediate: 512, vocab: 201_088, window: 128)
+                return try Self.gptOSS(
+                    layers: 4, hidden: 512, heads: 8, kvHeads: 2, headDim: 64, experts: 8,
+                    intermediate: 512, vocab: 201_088, window: 128)
             case .twentyB:
-                return try Self.gptOSS(layers: 24, hidden: 2880, heads: 64, kvHeads: 8, headDim: 64, experts: 32,
-                                       intermediate: 2880, vocab: 201_088, window: 128)
+                return try Self.gptOSS(
+                    layers: 24, hidden: 2880, heads: 64, kvHeads: 8, headDim: 64, experts: 32,
+                    intermediate: 2880, vocab: 201_088, window: 128)
             }
         }
     }
@@ -40,8 +47,10 @@ public enum SyntheticPreset: String, CaseIterable, Sendable {
     }
 
     /// A gpt-oss config with the real model's fixed parts (top-4 routing, YaRN ×32 over 4096, θ 150000, limit 7).
-    private static func gptOSS(layers: Int, hidden: Int, heads: Int, kvHeads: Int, headDim: Int, experts: Int,
-                               intermediate: Int, vocab: Int, window: Int) throws -> ModelConfig {
+    private static func gptOSS(
+        layers: Int, hidden: Int, heads: Int, kvHeads: Int, headDim: Int, experts: Int,
+        intermediate: Int, vocab: Int, window: Int
+    ) throws -> ModelConfig {
         try ModelConfig(
             layers: layers, hiddenSize: hidden, heads: heads, kvHeads: kvHeads, headDim: headDim, experts: experts,
             expertsPerToken: 4, intermediateSize: intermediate, vocabSize: vocab, maxPositions: 131_072,

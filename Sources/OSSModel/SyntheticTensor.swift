@@ -22,17 +22,24 @@ struct SyntheticTensor {
     func fill(_ out: UnsafeMutableRawBufferPointer) {
         guard let base = out.baseAddress else { return }
         let target = RawPointerBox(pointer: base)
-        let count = elementCount, chunk = 1 << 18
+        let count = elementCount
+        let chunk = 1 << 18
         let chunks = (count + chunk - 1) / chunk
-        let recipe = self.recipe, offset = self.indexOffset
+        let recipe = self.recipe
+        let offset = self.indexOffset
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            let lo = c * chunk, hi = min(lo + chunk, count)
+            let lo = c * chunk
+            let hi = min(lo + chunk, count)
             let p = target.pointer
             if recipe.isBytes {
-                for i in lo..<hi { p.storeBytes(of: recipe.byte(UInt32(truncatingIfNeeded: i + offset)), toByteOffset: i, as: UInt8.self) }
+                for i in lo..<hi {
+                    p.storeBytes(
+                        of: recipe.byte(UInt32(truncatingIfNeeded: i + offset)), toByteOffset: i, as: UInt8.self)
+                }
             } else {
                 for i in lo..<hi {
-                    let bits = UInt16(truncatingIfNeeded: recipe.value(UInt32(truncatingIfNeeded: i + offset)).bitPattern >> 16)
+                    let bits = UInt16(
+                        truncatingIfNeeded: recipe.value(UInt32(truncatingIfNeeded: i + offset)).bitPattern >> 16)
                     p.storeBytes(of: bits.littleEndian, toByteOffset: 2 * i, as: UInt16.self)
                 }
             }

@@ -9,7 +9,11 @@ public struct APIError: Error, Equatable, Sendable, CustomStringConvertible {
     public var code: String?
 
     public init(status: Int, message: String, type: String, param: String? = nil, code: String? = nil) {
-        self.status = status; self.message = message; self.type = type; self.param = param; self.code = code
+        self.status = status
+        self.message = message
+        self.type = type
+        self.param = param
+        self.code = code
     }
 
     /// 400: a malformed or invalid request (names the parameter).
@@ -18,10 +22,12 @@ public struct APIError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 
     public var body: JSONValue {
-        .make(["error": .make([
-            "message": .string(message), "type": .string(type),
-            "param": param.map(JSONValue.string) ?? .null, "code": code.map(JSONValue.string) ?? .null,
-        ])])
+        .make([
+            "error": .make([
+                "message": .string(message), "type": .string(type),
+                "param": param.map(JSONValue.string) ?? .null, "code": code.map(JSONValue.string) ?? .null,
+            ])
+        ])
     }
 
     public var description: String { "\(status) \(type): \(message)" }

@@ -27,14 +27,17 @@ public struct ChatCompletionsRequest: Sendable {
         let fields = try RequestFields(body)
         try fields.checkModel(modelID)
         try fields.checkSingleChoice()
-        try fields.rejectUnsupported(["logprobs", "top_logprobs", "logit_bias", "frequency_penalty", "presence_penalty",
-                                      "response_format"])
+        try fields.rejectUnsupported([
+            "logprobs", "top_logprobs", "logit_bias", "frequency_penalty", "presence_penalty",
+            "response_format",
+        ])
         if format == .harmony {
             conversation = try HarmonyRequest.chat(fields)
         } else {
             textMessages = try TextChatRequest.messages(fields, format: format)
         }
-        maxTokens = try fields.integer("max_completion_tokens", in: 1...Int(Int32.max))
+        maxTokens =
+            try fields.integer("max_completion_tokens", in: 1...Int(Int32.max))
             ?? fields.integer("max_tokens", in: 1...Int(Int32.max))
         stream = try fields.bool("stream") ?? false
         includeUsage = fields["stream_options"]?["include_usage"] == .bool(true)
@@ -61,17 +64,20 @@ public struct CompletionsRequest: Sendable {
         try fields.checkModel(modelID)
         try fields.checkSingleChoice()
         if try fields.bool("echo") == true { throw APIError.invalid("'echo' is not supported", param: "echo") }
-        try fields.rejectUnsupported(["logprobs", "logit_bias", "frequency_penalty", "presence_penalty", "best_of",
-                                      "suffix"])
+        try fields.rejectUnsupported([
+            "logprobs", "logit_bias", "frequency_penalty", "presence_penalty", "best_of",
+            "suffix",
+        ])
         switch fields["prompt"] {
-        case let .string(text)?:
+        case .string(let text)?:
             prompt = tokenizer.encode(text, allowSpecial: false, addSpecial: true)
-        case let .array(items)? where !items.isEmpty && items.allSatisfy({ $0.intValue != nil }):
+        case .array(let items)? where !items.isEmpty && items.allSatisfy({ $0.intValue != nil }):
             prompt = try items.map { item in
                 let id = item.intValue!
                 guard id >= 0 && id < vocabularySize else {
-                    throw APIError.invalid("prompt token \(id) is outside the vocabulary 0..<\(vocabularySize)",
-                                           param: "prompt")
+                    throw APIError.invalid(
+                        "prompt token \(id) is outside the vocabulary 0..<\(vocabularySize)",
+                        param: "prompt")
                 }
                 return Int32(id)
             }

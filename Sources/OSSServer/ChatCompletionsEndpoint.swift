@@ -13,16 +13,24 @@ extension OSSServer {
         let request = try ChatCompletionsRequest(body: body, modelID: configuration.modelID, format: chat.format)
         let (stream, includeUsage, stops) = (request.stream, request.includeUsage, request.stops)
         let prompt = chatPrompt(request, chat)
-        let (ticket, _) = try submit(prompt: prompt, sampling: request.sampling, maxTokens: request.maxTokens,
-                                     stopTokens: chat.stopTokens)
-        let id = Self.newID("chatcmpl-"), created = Int(Date().timeIntervalSince1970)
+        let (ticket, _) = try submit(
+            prompt: prompt, sampling: request.sampling, maxTokens: request.maxTokens,
+            stopTokens: chat.stopTokens)
+        let id = Self.newID("chatcmpl-")
+        let created = Int(Date().timeIntervalSince1970)
         let model = configuration.modelID
 
         let chunk: @Sendable (_ delta: JSONValue, _ finish: String?) -> JSONValue = { delta, finish in
-            .make(["id": .string(id), "object": .string("chat.completion.chunk"), "created": .integer(created),
-                   "model": .string(model),
-                   "choices": .array([.make(["index": .integer(0), "delta": delta,
-                                             "finish_reason": finish.map(JSONValue.string) ?? .null])])])
+            .make([
+                "id": .string(id), "object": .string("chat.completion.chunk"), "created": .integer(created),
+                "model": .string(model),
+                "choices": .array([
+                    .make([
+                        "index": .integer(0), "delta": delta,
+                        "finish_reason": finish.map(JSONValue.string) ?? .null,
+                    ])
+                ]),
+            ])
         }
 
         if stream {
@@ -37,9 +45,12 @@ extension OSSServer {
                 if let error = outcome.error { throw error }
                 try await send(chunk(.make([:]), outcome.finishReason(toolCall: !turn.calls.isEmpty)))
                 if includeUsage {
-                    try await send(.make(["id": .string(id), "object": .string("chat.completion.chunk"),
-                                          "created": .integer(created), "model": .string(model),
-                                          "choices": .array([]), "usage": outcome.usage]))
+                    try await send(
+                        .make([
+                            "id": .string(id), "object": .string("chat.completion.chunk"),
+                            "created": .integer(created), "model": .string(model),
+                            "choices": .array([]), "usage": outcome.usage,
+                        ]))
                 }
             }
         }
@@ -52,8 +63,10 @@ extension OSSServer {
         _ = turn.finish()
         if let error = outcome.error { throw error }
         let calls: [JSONValue] = turn.calls.map { call in
-            .make(["id": .string(call.id), "type": .string("function"),
-                   "function": .make(["name": .string(call.name), "arguments": .string(call.arguments)])])
+            .make([
+                "id": .string(call.id), "type": .string("function"),
+                "function": .make(["name": .string(call.name), "arguments": .string(call.arguments)]),
+            ])
         }
         let message = JSONValue.make([
             "role": .string("assistant"),
@@ -61,38 +74,52 @@ extension OSSServer {
             "reasoning_content": turn.reasoning.isEmpty ? nil : .string(turn.reasoning),
             "tool_calls": calls.isEmpty ? nil : .array(calls),
         ])
-        return Self.json(.make([
-            "id": .string(id), "object": .string("chat.completion"), "created": .integer(created),
-            "model": .string(model),
-            "choices": .array([.make(["index": .integer(0), "message": message,
-                                      "finish_reason": .string(outcome.finishReason(toolCall: !calls.isEmpty))])]),
-            "usage": outcome.usage,
-        ]))
+        return Self.json(
+            .make([
+                "id": .string(id), "object": .string("chat.completion"), "created": .integer(created),
+                "model": .string(model),
+                "choices": .array([
+                    .make([
+                        "index": .integer(0), "message": message,
+                        "finish_reason": .string(outcome.finishReason(toolCall: !calls.isEmpty)),
+                    ])
+                ]),
+                "usage": outcome.usage,
+            ]))
     }
 
     /// A chat-completion chunk's `delta` for one harmony delta.
     static func deltaJSON(_ delta: HarmonyChatDelta, _ turn: ChatTurn) -> JSONValue {
         switch delta {
-        case let .content(text): return .make(["content": .string(text)])
-        case let .reasoning(text): return .make(["reasoning_content": .string(text)])
-        case let .toolCallStarted(index, name):
-            return .make(["tool_calls": .array([.make([
-                "index": .integer(index), "id": .string(turn.calls[index].id), "type": .string("function"),
-                "function": .make(["name": .string(name), "arguments": .string("")]),
-            ])])])
-        case let .toolCallArguments(index, text):
-            return .make(["tool_calls": .array([.make([
-                "index": .integer(index), "function": .make(["arguments": .string(text)]),
-            ])])])
+        case .content(let text): return .make(["content": .string(text)])
+        case .reasoning(let text): return .make(["reasoning_content": .string(text)])
+        case .toolCallStarted(let index, let name):
+            return .make([
+                "tool_calls": .array([
+                    .make([
+                        "index": .integer(index), "id": .string(turn.calls[index].id), "type": .string("function"),
+                        "function": .make(["name": .string(name), "arguments": .string("")]),
+                    ])
+                ])
+            ])
+        case .toolCallArguments(let index, let text):
+            return .make([
+                "tool_calls": .array([
+                    .make([
+                        "index": .integer(index), "function": .make(["arguments": .string(text)]),
+                    ])
+                ])
+            ])
         }
     }
 
     /// The chat renderer, or the 400 of a model without a chat format.
     func chatRenderer() throws -> ChatRenderer {
         guard let chat else {
-            throw APIError.invalid("this model has no chat format (its GGUF has no recognised chat template): use "
-                                   + "/v1/completions, or start the server with --chat-format", param: "messages",
-                                   code: "no_chat_format")
+            throw APIError.invalid(
+                "this model has no chat format (its GGUF has no recognised chat template): use "
+                    + "/v1/completions, or start the server with --chat-format", param: "messages",
+                code: "no_chat_format")
         }
         return chat
     }
@@ -109,7 +136,9 @@ extension OSSServer {
     /// `APIError` the server would answer with.
     public func chatPrompt(requestBody: [UInt8]) throws -> [Int32] {
         let chat = try chatRenderer()
-        return chatPrompt(try ChatCompletionsRequest(body: requestBody, modelID: configuration.modelID,
-                                                     format: chat.format), chat)
+        return chatPrompt(
+            try ChatCompletionsRequest(
+                body: requestBody, modelID: configuration.modelID,
+                format: chat.format), chat)
     }
 }

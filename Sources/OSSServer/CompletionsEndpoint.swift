@@ -9,23 +9,33 @@ extension OSSServer {
     /// `<|return|>`, `<|call|>`, `<|endoftext|>`; a GGUF model's EOS / EOT / end-of-turn tokens), a stop string or
     /// `max_tokens` (default 16, as OpenAI's).
     func completions(_ body: [UInt8]) async throws -> Response {
-        let request = try CompletionsRequest(body: body, modelID: configuration.modelID, tokenizer: tokenizer,
-                                             vocabularySize: engine.model.vocabSize)
+        let request = try CompletionsRequest(
+            body: body, modelID: configuration.modelID, tokenizer: tokenizer,
+            vocabularySize: engine.model.vocabSize)
         let (prompt, stream) = (request.prompt, request.stream)
         let (includeUsage, stops) = (request.includeUsage, request.stops)
         let stopTokens = completionStopTokens
-        let (ticket, _) = try submit(prompt: prompt, sampling: request.sampling, maxTokens: request.maxTokens,
-                                     stopTokens: stopTokens)
-        let id = Self.newID("cmpl-"), created = Int(Date().timeIntervalSince1970)
-        let model = configuration.modelID, tokenizer = self.tokenizer
+        let (ticket, _) = try submit(
+            prompt: prompt, sampling: request.sampling, maxTokens: request.maxTokens,
+            stopTokens: stopTokens)
+        let id = Self.newID("cmpl-")
+        let created = Int(Date().timeIntervalSince1970)
+        let model = configuration.modelID
+        let tokenizer = self.tokenizer
 
         let object: @Sendable (_ text: String, _ finish: String?, _ usage: JSONValue?) -> JSONValue = {
             text, finish, usage in
-            .make(["id": .string(id), "object": .string("text_completion"), "created": .integer(created),
-                   "model": .string(model),
-                   "choices": .array([.make(["index": .integer(0), "text": .string(text), "logprobs": .null,
-                                             "finish_reason": finish.map(JSONValue.string) ?? .null])]),
-                   "usage": usage])
+            .make([
+                "id": .string(id), "object": .string("text_completion"), "created": .integer(created),
+                "model": .string(model),
+                "choices": .array([
+                    .make([
+                        "index": .integer(0), "text": .string(text), "logprobs": .null,
+                        "finish_reason": finish.map(JSONValue.string) ?? .null,
+                    ])
+                ]),
+                "usage": usage,
+            ])
         }
 
         if stream {

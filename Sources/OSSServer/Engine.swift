@@ -19,7 +19,8 @@ public final class Engine: @unchecked Sendable {
         /// Prompt rows per step (over all admitted prompts), besides one decode row per slot.
         public var prefillChunk: Int
         public init(queueCapacity: Int = 64, prefillChunk: Int = 128) {
-            self.queueCapacity = queueCapacity; self.prefillChunk = prefillChunk
+            self.queueCapacity = queueCapacity
+            self.prefillChunk = prefillChunk
         }
     }
 
@@ -37,9 +38,14 @@ public final class Engine: @unchecked Sendable {
         var fed: Int
         var generated = 0
         var lastTokenTime: UInt64 = 0
-        init(id: UInt64, job: EngineJob, continuation: AsyncStream<EngineEvent>.Continuation, sampler: Sampler,
-             now: UInt64) {
-            self.id = id; self.job = job; self.continuation = continuation; self.sampler = sampler
+        init(
+            id: UInt64, job: EngineJob, continuation: AsyncStream<EngineEvent>.Continuation, sampler: Sampler,
+            now: UInt64
+        ) {
+            self.id = id
+            self.job = job
+            self.continuation = continuation
+            self.sampler = sampler
             submitted = now
             deadline = now &+ UInt64(max(job.timeout, 0) * 1e9)
             tokens = job.prompt
@@ -77,8 +83,10 @@ public final class Engine: @unchecked Sendable {
     /// Public read-outs (guarded by `condition`).
     private var activeCount = 0
 
-    public init(model: any BatchedLanguageModel, configuration: Configuration, sampleableLimit: Int,
-                bannedIDs: [Int32], metrics: ServerMetrics?, logger: Logger) throws {
+    public init(
+        model: any BatchedLanguageModel, configuration: Configuration, sampleableLimit: Int,
+        bannedIDs: [Int32], metrics: ServerMetrics?, logger: Logger
+    ) throws {
         guard configuration.queueCapacity >= 0 else {
             throw ModelError.invalidParameter(name: "queueCapacity", reason: "must be ≥ 0")
         }
@@ -87,7 +95,8 @@ public final class Engine: @unchecked Sendable {
         }
         guard model.maxStepRows > model.slotCount else {
             throw ModelError.invalidParameter(
-                name: "maxStepRows", reason: "the model takes \(model.maxStepRows) rows per step, fewer than its "
+                name: "maxStepRows",
+                reason: "the model takes \(model.maxStepRows) rows per step, fewer than its "
                     + "\(model.slotCount) slots plus one prompt row")
         }
         self.model = model
@@ -146,8 +155,10 @@ public final class Engine: @unchecked Sendable {
         }
         let id = nextID
         nextID += 1
-        queue.append(Active(id: id, job: job, continuation: continuation, sampler: sampler,
-                            now: DispatchTime.now().uptimeNanoseconds))
+        queue.append(
+            Active(
+                id: id, job: job, continuation: continuation, sampler: sampler,
+                now: DispatchTime.now().uptimeNanoseconds))
         metrics?.queueDepth.set(Int64(queue.count))
         continuation.onTermination = { [weak self] reason in
             guard case .cancelled = reason else { return }
@@ -175,7 +186,10 @@ public final class Engine: @unchecked Sendable {
                 let waiting = queue
                 queue.removeAll()
                 condition.unlock()
-                for job in waiting { job.continuation.yield(.finished(.shutdown)); job.continuation.finish() }
+                for job in waiting {
+                    job.continuation.yield(.finished(.shutdown))
+                    job.continuation.finish()
+                }
                 for s in slots.indices { if let job = slots[s] { finish(slot: s, job, .shutdown) } }
                 condition.lock()
                 stopped = true
@@ -205,8 +219,11 @@ public final class Engine: @unchecked Sendable {
             let now = DispatchTime.now().uptimeNanoseconds
             for s in slots.indices {
                 guard let job = slots[s] else { continue }
-                if stillCancelled.contains(job.id) { finish(slot: s, job, .cancelled) }
-                else if now > job.deadline { finish(slot: s, job, .timeout) }
+                if stillCancelled.contains(job.id) {
+                    finish(slot: s, job, .cancelled)
+                } else if now > job.deadline {
+                    finish(slot: s, job, .timeout)
+                }
             }
             for job in admitted {
                 if now > job.deadline {
@@ -235,15 +252,22 @@ public final class Engine: @unchecked Sendable {
     /// Puts a job into the free slot whose cache shares the longest prefix with its prompt (rewinding it there, or
     /// resetting it when the rewind is impossible).
     private func admit(_ job: Active) {
-        var best = -1, bestKeep = -1
+        var best = -1
+        var bestKeep = -1
         for s in slots.indices where slots[s] == nil {
             let keep = ConversationCache.reusableCount(cached: slotTokens[s], prompt: job.job.prompt)
-            if keep > bestKeep { best = s; bestKeep = keep }
+            if keep > bestKeep {
+                best = s
+                bestKeep = keep
+            }
         }
         precondition(best >= 0, "admit without a free slot")
         var keep = bestKeep
         if keep < model.position(ofSlot: best) || slotTokens[best].count != model.position(ofSlot: best) {
-            do { try model.truncate(slot: best, to: keep) } catch { model.reset(slot: best); keep = 0 }
+            do { try model.truncate(slot: best, to: keep) } catch {
+                model.reset(slot: best)
+                keep = 0
+            }
         }
         if keep == 0 { model.reset(slot: best) }
         slotTokens[best].removeSubrange(keep...)
@@ -268,8 +292,10 @@ public final class Engine: @unchecked Sendable {
             guard let job = slots[s], job.prefilling else { continue }
             let count = min(job.job.prompt.count - job.fed, budget)
             let end = job.fed + count
-            entries.append(BatchEntry(slot: s, tokens: job.tokens[job.fed..<end],
-                                      wantsLogits: end == job.job.prompt.count))
+            entries.append(
+                BatchEntry(
+                    slot: s, tokens: job.tokens[job.fed..<end],
+                    wantsLogits: end == job.job.prompt.count))
             entryJobs.append(s)
             budget -= count
         }
@@ -319,9 +345,13 @@ public final class Engine: @unchecked Sendable {
             }
             job.lastTokenTime = now
             job.continuation.yield(.token(token))
-            if job.job.stopTokens.contains(token) { finish(slot: s, job, .stopToken(token)) }
-            else if job.generated >= job.job.maxTokens { finish(slot: s, job, .length) }
-            else if model.position(ofSlot: s) >= model.contextLength { finish(slot: s, job, .contextFull) }
+            if job.job.stopTokens.contains(token) {
+                finish(slot: s, job, .stopToken(token))
+            } else if job.generated >= job.job.maxTokens {
+                finish(slot: s, job, .length)
+            } else if model.position(ofSlot: s) >= model.contextLength {
+                finish(slot: s, job, .contextFull)
+            }
         }
     }
 

@@ -11,10 +11,15 @@ public struct EngineJob: Sendable {
     /// Seconds from submission until the job is cut with `.timeout`.
     public var timeout: Double
 
-    public init(prompt: [Int32], sampling: SamplingParameters, maxTokens: Int, stopTokens: Set<Int32>,
-                timeout: Double) {
-        self.prompt = prompt; self.sampling = sampling; self.maxTokens = maxTokens
-        self.stopTokens = stopTokens; self.timeout = timeout
+    public init(
+        prompt: [Int32], sampling: SamplingParameters, maxTokens: Int, stopTokens: Set<Int32>,
+        timeout: Double
+    ) {
+        self.prompt = prompt
+        self.sampling = sampling
+        self.maxTokens = maxTokens
+        self.stopTokens = stopTokens
+        self.timeout = timeout
     }
 }
 

@@ -25,39 +25,46 @@ struct GenerationOutcome {
         switch finish {
         case .timeout: return APIError(status: 504, message: "the request timed out", type: "timeout_error")
         case .shutdown: return APIError(status: 503, message: "the server is shutting down", type: "server_error")
-        case let .failed(m): return APIError(status: 500, message: "generation failed: \(m)", type: "server_error")
+        case .failed(let m): return APIError(status: 500, message: "generation failed: \(m)", type: "server_error")
         default: return nil
         }
     }
 
     var usage: JSONValue {
-        .make(["prompt_tokens": .integer(promptTokens), "completion_tokens": .integer(generatedTokens),
-               "total_tokens": .integer(promptTokens + generatedTokens)])
+        .make([
+            "prompt_tokens": .integer(promptTokens), "completion_tokens": .integer(generatedTokens),
+            "total_tokens": .integer(promptTokens + generatedTokens),
+        ])
     }
 }
 
 extension OSSServer {
     /// Queues a job, mapping refusals to HTTP errors (429 for a full queue, 400 for a prompt over the context).
     func submit(prompt: [Int32], sampling: SamplingParameters, maxTokens: Int?, stopTokens: Set<Int32>) throws
-        -> (EngineTicket, maxTokens: Int) {
+        -> (EngineTicket, maxTokens: Int)
+    {
         let context = engine.model.contextLength
         guard prompt.count < context else {
-            throw APIError.invalid("the prompt has \(prompt.count) tokens, the context holds \(context) "
-                                   + "(at least one must be left to generate)", code: "context_length_exceeded")
+            throw APIError.invalid(
+                "the prompt has \(prompt.count) tokens, the context holds \(context) "
+                    + "(at least one must be left to generate)", code: "context_length_exceeded")
         }
         let limit = min(maxTokens ?? context, context - prompt.count)
-        let job = EngineJob(prompt: prompt, sampling: sampling, maxTokens: limit, stopTokens: stopTokens,
-                            timeout: configuration.requestTimeout)
+        let job = EngineJob(
+            prompt: prompt, sampling: sampling, maxTokens: limit, stopTokens: stopTokens,
+            timeout: configuration.requestTimeout)
         do {
             return (try engine.submit(job), limit)
         } catch let rejection as EngineRejection {
             switch rejection {
-            case let .queueFull(capacity):
-                throw APIError(status: 429, message: "the server is busy: \(capacity) requests are already waiting",
-                               type: "rate_limit_error", code: "queue_full")
-            case let .promptTooLong(tokens, context):
-                throw APIError.invalid("the prompt has \(tokens) tokens, the context holds \(context)",
-                                       code: "context_length_exceeded")
+            case .queueFull(let capacity):
+                throw APIError(
+                    status: 429, message: "the server is busy: \(capacity) requests are already waiting",
+                    type: "rate_limit_error", code: "queue_full")
+            case .promptTooLong(let tokens, let context):
+                throw APIError.invalid(
+                    "the prompt has \(tokens) tokens, the context holds \(context)",
+                    code: "context_length_exceeded")
             case .emptyPrompt: throw APIError.invalid("the prompt is empty")
             case .shuttingDown:
                 throw APIError(status: 503, message: "the server is shutting down", type: "server_error")
@@ -70,20 +77,21 @@ extension OSSServer {
     /// Feeds the job's tokens to `onToken` until the job ends, or until `onToken` returns false (a stop string:
     /// the job is cancelled). Cancels the job when the caller throws (a client that went away).
     func drive(_ ticket: EngineTicket, promptTokens: Int, onToken: (Int32) async throws -> Bool) async rethrows
-        -> GenerationOutcome {
+        -> GenerationOutcome
+    {
         var outcome = GenerationOutcome(promptTokens: promptTokens)
         var finished = false
         defer { if !finished { ticket.cancel() } }
         for await event in ticket.events {
             switch event {
             case .admitted: continue
-            case let .token(t):
+            case .token(let t):
                 outcome.generatedTokens += 1
                 if try await !onToken(t) {
                     outcome.stoppedByString = true
                     return outcome
                 }
-            case let .finished(f):
+            case .finished(let f):
                 outcome.finish = f
                 finished = true
             }
@@ -128,22 +136,25 @@ struct ChatTurn {
             if !piece.isEmpty, let d = apply(.content(piece)) { out.append(d) }
         }
         let rest = stop.flush()
-        if !rest.isEmpty { content += rest; out.append(.content(rest)) }
+        if !rest.isEmpty {
+            content += rest
+            out.append(.content(rest))
+        }
         return out
     }
 
     private mutating func apply(_ delta: HarmonyChatDelta?) -> HarmonyChatDelta? {
         guard let delta else { return nil }
         switch delta {
-        case let .content(text):
+        case .content(let text):
             let shown = stop.feed(text)
             content += shown
             return shown.isEmpty ? nil : .content(shown)
-        case let .reasoning(text):
+        case .reasoning(let text):
             reasoning += text
-        case let .toolCallStarted(_, name):
+        case .toolCallStarted(_, let name):
             calls.append((OSSServer.newID("call_"), name, ""))
-        case let .toolCallArguments(index, text):
+        case .toolCallArguments(let index, let text):
             calls[index].arguments += text
         }
         return delta

@@ -23,8 +23,9 @@ enum HarmonyRequest {
             if let p = f["parameters"], !p.isNull, p.objectValue == nil {
                 throw APIError.invalid("tools[\(i)]: 'parameters' must be a JSON Schema object", param: "tools")
             }
-            return HarmonyFunctionTool(name: name, description: f["description"]?.stringValue ?? "",
-                                       parametersSchema: f["parameters"])
+            return HarmonyFunctionTool(
+                name: name, description: f["description"]?.stringValue ?? "",
+                parametersSchema: f["parameters"])
         }
     }
 
@@ -69,16 +70,18 @@ enum HarmonyRequest {
                 }
                 for (j, call) in calls.enumerated() {
                     guard let f = call["function"], let name = f["name"]?.stringValue, isFunctionName(name) else {
-                        throw APIError.invalid("\(place).tool_calls[\(j)]: 'function.name' must be a non-empty "
-                                               + "identifier", param: "messages")
+                        throw APIError.invalid(
+                            "\(place).tool_calls[\(j)]: 'function.name' must be a non-empty "
+                                + "identifier", param: "messages")
                     }
                     let arguments = f["arguments"]?.stringValue ?? "{}"
                     if let id = call["id"]?.stringValue { callNames[id] = name }
                     conversation.messages.append(toolCall(name: name, arguments: arguments))
                 }
                 if content.isEmpty && calls.isEmpty && conversation.messages.last?.channel != "analysis" {
-                    throw APIError.invalid("\(place): an assistant message needs content or tool_calls",
-                                           param: "messages")
+                    throw APIError.invalid(
+                        "\(place): an assistant message needs content or tool_calls",
+                        param: "messages")
                 }
             case "tool":
                 let id = m["tool_call_id"]?.stringValue
@@ -106,8 +109,9 @@ enum HarmonyRequest {
     }
 
     static func toolCall(name: String, arguments: String) -> HarmonyMessage {
-        HarmonyMessage(role: "assistant", content: arguments, channel: "commentary", recipient: "functions.\(name)",
-                       contentType: "<|constrain|>json")
+        HarmonyMessage(
+            role: "assistant", content: arguments, channel: "commentary", recipient: "functions.\(name)",
+            contentType: "<|constrain|>json")
     }
 }
 

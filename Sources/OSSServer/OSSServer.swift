@@ -58,8 +58,10 @@ public final class OSSServer: Sendable {
     /// Serves `model` (slots, context and rows per step already chosen) with `tokenizer`, rendering chats in
     /// `chatFormat` (`.harmony` for gpt-oss; nil: no chat endpoints). Throws when the tokenizer lacks a control token
     /// the format writes.
-    public init(model: any BatchedLanguageModel, tokenizer: Tokenizer, chatFormat: ChatFormat?,
-                configuration: Configuration, logger: Logger = Logger(label: "oss.serve")) throws {
+    public init(
+        model: any BatchedLanguageModel, tokenizer: Tokenizer, chatFormat: ChatFormat?,
+        configuration: Configuration, logger: Logger = Logger(label: "oss.serve")
+    ) throws {
         self.configuration = configuration
         self.tokenizer = tokenizer
         chat = try chatFormat.map { try ChatRenderer(format: $0, tokenizer: tokenizer) }
@@ -68,8 +70,9 @@ public final class OSSServer: Sendable {
         self.logger = logger
         let limit = min(model.vocabSize, tokenizer.sampleableLimit)
         let banned = (0..<Int32(limit)).filter { !tokenizer.hasToken($0) }
-        engine = try Engine(model: model, configuration: configuration.engine, sampleableLimit: limit,
-                            bannedIDs: banned, metrics: metrics, logger: logger)
+        engine = try Engine(
+            model: model, configuration: configuration.engine, sampleableLimit: limit,
+            bannedIDs: banned, metrics: metrics, logger: logger)
     }
 
     /// Runs until a shutdown signal (or the task is cancelled): in-flight streams finish first, then the engine ends
@@ -80,9 +83,10 @@ public final class OSSServer: Sendable {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "oss"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: EngineService(engine: engine)), .init(service: app)],
-            gracefulShutdownSignals: configuration.shutdownSignals, logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: EngineService(engine: engine)), .init(service: app)],
+                gracefulShutdownSignals: configuration.shutdownSignals, logger: logger))
         running.lock.withLock { running.group = group }
         try await group.run()
     }

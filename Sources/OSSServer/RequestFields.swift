@@ -37,14 +37,15 @@ struct RequestFields {
     /// The value, when present, if it lies in `range` (a 400 naming the key and range otherwise).
     func inRange<T: Comparable>(_ value: T?, _ key: String, _ range: ClosedRange<T>) throws -> T? {
         guard let value, !range.contains(value) else { return value }
-        throw APIError.invalid("'\(key)' must be in \(range.lowerBound)...\(range.upperBound), got \(value)",
-                               param: key)
+        throw APIError.invalid(
+            "'\(key)' must be in \(range.lowerBound)...\(range.upperBound), got \(value)",
+            param: key)
     }
 
     func string(_ key: String) throws -> String? { try typed(key, "a string", \.stringValue) }
 
     func bool(_ key: String) throws -> Bool? {
-        try typed(key, "a boolean") { if case let .bool(b) = $0 { b } else { nil } }
+        try typed(key, "a boolean") { if case .bool(let b) = $0 { b } else { nil } }
     }
 
     func number(_ key: String, in range: ClosedRange<Double>) throws -> Double? {
@@ -66,7 +67,8 @@ struct RequestFields {
         }
         return try parts.map { part in
             guard let type = part["type"]?.stringValue, ["text", "input_text", "output_text"].contains(type),
-                  let t = part["text"]?.stringValue else {
+                let t = part["text"]?.stringValue
+            else {
                 throw APIError.invalid("\(place): only text content parts are supported", param: "messages")
             }
             return t
@@ -77,8 +79,9 @@ struct RequestFields {
     func checkModel(_ served: String) throws {
         guard let name = try string("model") else { return }
         guard name == served else {
-            throw APIError(status: 400, message: "the model '\(name)' does not exist; this server serves '\(served)'",
-                           type: "invalid_request_error", param: "model", code: "model_not_found")
+            throw APIError(
+                status: 400, message: "the model '\(name)' does not exist; this server serves '\(served)'",
+                type: "invalid_request_error", param: "model", code: "model_not_found")
         }
     }
 
@@ -136,8 +139,9 @@ struct RequestFields {
         case "auto"?: return true
         case "none"?: return false
         default:
-            throw APIError.invalid("'tool_choice' must be \"auto\" or \"none\": this server cannot force a tool call",
-                                   param: "tool_choice")
+            throw APIError.invalid(
+                "'tool_choice' must be \"auto\" or \"none\": this server cannot force a tool call",
+                param: "tool_choice")
         }
     }
 

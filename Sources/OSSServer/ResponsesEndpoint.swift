@@ -12,17 +12,21 @@ extension OSSServer {
     func responses(_ body: [UInt8]) async throws -> Response {
         let request = try ResponsesRequest(body: body, modelID: configuration.modelID)
         guard let chat, let renderer = chat.harmony else {
-            throw APIError.invalid("/v1/responses needs the harmony chat format (gpt-oss models); this model's chat "
-                                   + "format is \(chat.map { "'\($0.format.rawValue)'" } ?? "none"): use "
-                                   + "/v1/chat/completions or /v1/completions", code: "unsupported_model")
+            throw APIError.invalid(
+                "/v1/responses needs the harmony chat format (gpt-oss models); this model's chat "
+                    + "format is \(chat.map { "'\($0.format.rawValue)'" } ?? "none"): use "
+                    + "/v1/chat/completions or /v1/completions", code: "unsupported_model")
         }
         let stream = request.stream
         let prompt = renderer.renderPrompt(request.conversation)
-        let (ticket, _) = try submit(prompt: prompt, sampling: request.sampling, maxTokens: request.maxTokens,
-                                     stopTokens: renderer.stopTokens)
-        let id = Self.newID("resp_"), created = Int(Date().timeIntervalSince1970)
+        let (ticket, _) = try submit(
+            prompt: prompt, sampling: request.sampling, maxTokens: request.maxTokens,
+            stopTokens: renderer.stopTokens)
+        let id = Self.newID("resp_")
+        let created = Int(Date().timeIntervalSince1970)
         let model = configuration.modelID
-        typealias Build = @Sendable (_ status: String, _ output: [JSONValue], _ outcome: GenerationOutcome?)
+        typealias Build =
+            @Sendable (_ status: String, _ output: [JSONValue], _ outcome: GenerationOutcome?)
             -> JSONValue
         let response: Build = { status, output, outcome in
             .make([
@@ -31,8 +35,10 @@ extension OSSServer {
                 "incomplete_details": status == "incomplete" ? .make(["reason": .string("max_output_tokens")]) : .null,
                 "output": .array(output),
                 "usage": outcome.map { o in
-                    .make(["input_tokens": .integer(o.promptTokens), "output_tokens": .integer(o.generatedTokens),
-                           "total_tokens": .integer(o.promptTokens + o.generatedTokens)])
+                    .make([
+                        "input_tokens": .integer(o.promptTokens), "output_tokens": .integer(o.generatedTokens),
+                        "total_tokens": .integer(o.promptTokens + o.generatedTokens),
+                    ])
                 } ?? .null,
             ])
         }
@@ -62,8 +68,10 @@ extension OSSServer {
     }
 
     /// `input`: a string (one user message) or an array of items.
-    static func responsesInput(_ fields: RequestFields, into conversation: inout HarmonyConversation,
-                               instructions: inout [String]) throws {
+    static func responsesInput(
+        _ fields: RequestFields, into conversation: inout HarmonyConversation,
+        instructions: inout [String]
+    ) throws {
         guard let input = fields["input"] else { throw APIError.invalid("'input' is required", param: "input") }
         if let text = input.stringValue {
             conversation.messages.append(.user(text))
@@ -83,17 +91,20 @@ extension OSSServer {
                 case "system"?, "developer"?: instructions.append(text)
                 case "assistant"?: conversation.messages.append(.assistant(text, channel: "final"))
                 default:
-                    throw APIError.invalid("\(place): 'role' must be user, system, developer or assistant",
-                                           param: "input")
+                    throw APIError.invalid(
+                        "\(place): 'role' must be user, system, developer or assistant",
+                        param: "input")
                 }
             case "reasoning":
                 let text = (item["content"]?.arrayValue ?? []).compactMap { $0["text"]?.stringValue }.joined()
                 conversation.messages.append(.assistant(text, channel: "analysis"))
             case "function_call":
                 guard let name = item["name"]?.stringValue, HarmonyRequest.isFunctionName(name),
-                      let arguments = item["arguments"]?.stringValue else {
-                    throw APIError.invalid("\(place): a function_call needs 'name' (an identifier) and 'arguments'",
-                                           param: "input")
+                    let arguments = item["arguments"]?.stringValue
+                else {
+                    throw APIError.invalid(
+                        "\(place): a function_call needs 'name' (an identifier) and 'arguments'",
+                        param: "input")
                 }
                 if let id = item["call_id"]?.stringValue { callNames[id] = name }
                 conversation.messages.append(HarmonyRequest.toolCall(name: name, arguments: arguments))

@@ -33,27 +33,33 @@ struct ResponsesEventStream {
     mutating func apply(_ delta: HarmonyChatDelta, callID: String?) -> [JSONValue] {
         var out: [JSONValue] = []
         switch delta {
-        case let .reasoning(text):
+        case .reasoning(let text):
             if current?.kind != .reasoning {
                 out += close()
                 out += open(Item(kind: .reasoning, id: OSSServer.newID("rs_")))
             }
             current?.text += text
-            out.append(event("response.reasoning_text.delta",
-                             itemFields(["content_index": .integer(0), "delta": .string(text)])))
-        case let .content(text):
+            out.append(
+                event(
+                    "response.reasoning_text.delta",
+                    itemFields(["content_index": .integer(0), "delta": .string(text)])))
+        case .content(let text):
             if current?.kind != .message {
                 out += close()
                 out += open(Item(kind: .message, id: OSSServer.newID("msg_")))
             }
             current?.text += text
-            out.append(event("response.output_text.delta",
-                             itemFields(["content_index": .integer(0), "delta": .string(text),
-                                         "logprobs": .array([])])))
-        case let .toolCallStarted(_, name):
+            out.append(
+                event(
+                    "response.output_text.delta",
+                    itemFields([
+                        "content_index": .integer(0), "delta": .string(text),
+                        "logprobs": .array([]),
+                    ])))
+        case .toolCallStarted(_, let name):
             out += close()
             out += open(Item(kind: .functionCall, id: OSSServer.newID("fc_"), name: name, callID: callID ?? ""))
-        case let .toolCallArguments(_, text):
+        case .toolCallArguments(_, let text):
             current?.text += text
             out.append(event("response.function_call_arguments.delta", itemFields(["delta": .string(text)])))
         }
@@ -80,12 +86,21 @@ struct ResponsesEventStream {
 
     private mutating func open(_ item: Item) -> [JSONValue] {
         current = item
-        var out = [event("response.output_item.added", ["output_index": .integer(outputIndex),
-                                                       "item": Self.json(item, done: false)])]
+        var out = [
+            event(
+                "response.output_item.added",
+                [
+                    "output_index": .integer(outputIndex),
+                    "item": Self.json(item, done: false),
+                ])
+        ]
         if item.kind == .message {
-            out.append(event("response.content_part.added", itemFields([
-                "content_index": .integer(0), "part": Self.textPart(""),
-            ])))
+            out.append(
+                event(
+                    "response.content_part.added",
+                    itemFields([
+                        "content_index": .integer(0), "part": Self.textPart(""),
+                    ])))
         }
         return out
     }
@@ -95,13 +110,22 @@ struct ResponsesEventStream {
         var out: [JSONValue] = []
         switch item.kind {
         case .reasoning:
-            out.append(event("response.reasoning_text.done",
-                             itemFields(["content_index": .integer(0), "text": .string(item.text)])))
+            out.append(
+                event(
+                    "response.reasoning_text.done",
+                    itemFields(["content_index": .integer(0), "text": .string(item.text)])))
         case .message:
-            out.append(event("response.output_text.done",
-                             itemFields(["content_index": .integer(0), "text": .string(item.text)])))
-            out.append(event("response.content_part.done", itemFields(["content_index": .integer(0),
-                                                                        "part": Self.textPart(item.text)])))
+            out.append(
+                event(
+                    "response.output_text.done",
+                    itemFields(["content_index": .integer(0), "text": .string(item.text)])))
+            out.append(
+                event(
+                    "response.content_part.done",
+                    itemFields([
+                        "content_index": .integer(0),
+                        "part": Self.textPart(item.text),
+                    ])))
         case .functionCall:
             out.append(event("response.function_call_arguments.done", itemFields(["arguments": .string(item.text)])))
         }
@@ -121,21 +145,35 @@ struct ResponsesEventStream {
         let status = JSONValue.string(done ? "completed" : "in_progress")
         switch item.kind {
         case .reasoning:
-            return .make(["type": .string("reasoning"), "id": .string(item.id), "summary": .array([]),
-                          "content": .array(done ? [.make(["type": .string("reasoning_text"),
-                                                           "text": .string(item.text)])] : [])])
+            return .make([
+                "type": .string("reasoning"), "id": .string(item.id), "summary": .array([]),
+                "content": .array(
+                    done
+                        ? [
+                            .make([
+                                "type": .string("reasoning_text"),
+                                "text": .string(item.text),
+                            ])
+                        ] : []),
+            ])
         case .message:
-            return .make(["type": .string("message"), "id": .string(item.id), "role": .string("assistant"),
-                          "status": status, "content": .array(done ? [textPart(item.text)] : [])])
+            return .make([
+                "type": .string("message"), "id": .string(item.id), "role": .string("assistant"),
+                "status": status, "content": .array(done ? [textPart(item.text)] : []),
+            ])
         case .functionCall:
-            return .make(["type": .string("function_call"), "id": .string(item.id), "call_id": .string(item.callID),
-                          "name": .string(item.name), "arguments": .string(done ? item.text : ""), "status": status])
+            return .make([
+                "type": .string("function_call"), "id": .string(item.id), "call_id": .string(item.callID),
+                "name": .string(item.name), "arguments": .string(done ? item.text : ""), "status": status,
+            ])
         }
     }
 
     private mutating func event(_ type: String, _ fields: [String: JSONValue]) -> JSONValue {
-        var members = [JSONMember(key: "type", value: .string(type)),
-                       JSONMember(key: "sequence_number", value: .integer(sequence))]
+        var members = [
+            JSONMember(key: "type", value: .string(type)),
+            JSONMember(key: "sequence_number", value: .integer(sequence)),
+        ]
         for key in fields.keys.sorted() { members.append(JSONMember(key: key, value: fields[key]!)) }
         sequence += 1
         return .object(members)

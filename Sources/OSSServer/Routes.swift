@@ -9,12 +9,16 @@ extension OSSServer {
         if let key = configuration.apiKey { router.add(middleware: APIKeyMiddleware(key: key, metrics: metrics)) }
         router.get("/health") { _, _ in
             let load = self.engine.load
-            return Self.json(.make(["status": .string("ok"), "slots": .integer(self.engine.model.slotCount),
-                                    "active": .integer(load.active), "queued": .integer(load.queued)]))
+            return Self.json(
+                .make([
+                    "status": .string("ok"), "slots": .integer(self.engine.model.slotCount),
+                    "active": .integer(load.active), "queued": .integer(load.queued),
+                ]))
         }
         router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                     body: .init(byteBuffer: ByteBuffer(string: self.metrics.exposition())))
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(string: self.metrics.exposition())))
         }
         router.get("/v1/models") { _, _ in
             await self.respond(route: "/v1/models") {
@@ -24,8 +28,9 @@ extension OSSServer {
         router.get("/v1/models/:id") { _, context in
             await self.respond(route: "/v1/models") {
                 guard context.parameters.get("id") == self.configuration.modelID else {
-                    throw APIError(status: 404, message: "no model '\(context.parameters.get("id") ?? "")'",
-                                   type: "invalid_request_error", param: "model", code: "model_not_found")
+                    throw APIError(
+                        status: 404, message: "no model '\(context.parameters.get("id") ?? "")'",
+                        type: "invalid_request_error", param: "model", code: "model_not_found")
                 }
                 return Self.json(self.modelObject)
             }
@@ -45,8 +50,10 @@ extension OSSServer {
     }
 
     var modelObject: JSONValue {
-        .make(["id": .string(configuration.modelID), "object": .string("model"), "created": .integer(created),
-               "owned_by": .string("swiftoss"), "context_length": .integer(engine.model.contextLength)])
+        .make([
+            "id": .string(configuration.modelID), "object": .string("model"), "created": .integer(created),
+            "owned_by": .string("swiftoss"), "context_length": .integer(engine.model.contextLength),
+        ])
     }
 
     /// Runs a handler; an `APIError` becomes its JSON error response. Counts the request by status.
@@ -66,8 +73,9 @@ extension OSSServer {
     /// The request body, at most `maxBodyBytes` (413 beyond, before reading it all when Content-Length says so).
     func body(_ request: Request) async throws -> [UInt8] {
         let limit = configuration.maxBodyBytes
-        let tooLarge = APIError(status: 413, message: "the request body exceeds \(limit) bytes",
-                                type: "invalid_request_error", code: "request_too_large")
+        let tooLarge = APIError(
+            status: 413, message: "the request body exceeds \(limit) bytes",
+            type: "invalid_request_error", code: "request_too_large")
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit { throw tooLarge }
         var bytes: [UInt8] = []
         for try await buffer in request.body {
@@ -78,8 +86,9 @@ extension OSSServer {
     }
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"],
-                 body: .init(byteBuffer: ByteBuffer(string: value.serialized)))
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: value.serialized)))
     }
 
     static func error(_ error: APIError) -> Response {
@@ -91,18 +100,19 @@ extension OSSServer {
     static func eventStream(
         _ produce: @escaping @Sendable (_ send: (JSONValue) async throws -> Void) async throws -> Void
     ) -> Response {
-        Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
-                 body: ResponseBody { writer in
-                     do {
-                         try await produce { value in
-                             try await writer.write(ByteBuffer(string: "data: \(value.serialized)\n\n"))
-                         }
-                         try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
-                     } catch let error as APIError {
-                         try await writer.write(ByteBuffer(string: "data: \(error.body.serialized)\n\n"))
-                     }
-                     try await writer.finish(nil)
-                 })
+        Response(
+            status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            body: ResponseBody { writer in
+                do {
+                    try await produce { value in
+                        try await writer.write(ByteBuffer(string: "data: \(value.serialized)\n\n"))
+                    }
+                    try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+                } catch let error as APIError {
+                    try await writer.write(ByteBuffer(string: "data: \(error.body.serialized)\n\n"))
+                }
+                try await writer.finish(nil)
+            })
     }
 }
 
@@ -111,14 +121,17 @@ struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
     let key: String
     let metrics: ServerMetrics
 
-    func handle(_ request: Request, context: Context,
-                next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         guard request.uri.path.hasPrefix("/v1/") else { return try await next(request, context) }
         guard request.headers[.authorization] == "Bearer \(key)" else {
             metrics.countRequest(route: request.uri.path, status: 401)
-            return OSSServer.error(APIError(
-                status: 401, message: "a missing or wrong API key (Authorization: Bearer …)",
-                type: "invalid_request_error", code: "invalid_api_key"))
+            return OSSServer.error(
+                APIError(
+                    status: 401, message: "a missing or wrong API key (Authorization: Bearer …)",
+                    type: "invalid_request_error", code: "invalid_api_key"))
         }
         return try await next(request, context)
     }

@@ -12,15 +12,19 @@ public enum ServeBenchmark {
     public struct Level: Sendable {
         public var concurrency: Int, prompt: Int, gen: Int
         public init(concurrency: Int, prompt: Int, gen: Int) {
-            self.concurrency = concurrency; self.prompt = prompt; self.gen = gen
+            self.concurrency = concurrency
+            self.prompt = prompt
+            self.gen = gen
         }
     }
 
     /// Runs every level on `engine` (started, with at least max concurrency slots and queue room) and returns one
     /// record per level. Prompts are random ids (below `vocabLimit`, seeded per request) so no cache prefix is
     /// shared; sampling is temperature 1, top-p 0.9, and stop tokens are off so each request generates `gen`.
-    public static func run(levels: [Level], engine: Engine, vocabLimit: Int, backend: String, threads: Int,
-                           modelLabel: String, log: (String) -> Void) async throws -> [BenchResult] {
+    public static func run(
+        levels: [Level], engine: Engine, vocabLimit: Int, backend: String, threads: Int,
+        modelLabel: String, log: (String) -> Void
+    ) async throws -> [BenchResult] {
         var results: [BenchResult] = []
         var seed: UInt64 = 1
         for level in levels {
@@ -32,15 +36,16 @@ public enum ServeBenchmark {
                     seed += 1
                     let prompt = (0..<level.prompt).map { _ in Int32(rng.next() % UInt64(vocabLimit)) }
                     let sampling = SamplingParameters(temperature: 1, topP: 0.9, seed: seed)
-                    let job = EngineJob(prompt: prompt, sampling: sampling, maxTokens: level.gen, stopTokens: [],
-                                        timeout: 24 * 3600)
+                    let job = EngineJob(
+                        prompt: prompt, sampling: sampling, maxTokens: level.gen, stopTokens: [],
+                        timeout: 24 * 3600)
                     let ticket = try engine.submit(job)
                     let submitted = DispatchTime.now().uptimeNanoseconds
                     group.addTask {
                         var times = [submitted]
                         for await event in ticket.events {
                             if case .token = event { times.append(DispatchTime.now().uptimeNanoseconds) }
-                            if case let .finished(reason) = event, reason != .length {
+                            if case .finished(let reason) = event, reason != .length {
                                 throw BenchError.model("a serving request ended with \(reason)")
                             }
                         }
@@ -56,7 +61,8 @@ public enum ServeBenchmark {
             let itl = traces.flatMap { t in t.count > 2 ? (2..<t.count).map { Double(t[$0] - t[$0 - 1]) } : [] }
             let generated = traces.reduce(0) { $0 + $1.count - 1 }
             let wall = Double(end - start) * 1e-9
-            let ttftStats = SampleStatistics(ttft), itlStats = SampleStatistics(itl.isEmpty ? [0] : itl)
+            let ttftStats = SampleStatistics(ttft)
+            let itlStats = SampleStatistics(itl.isEmpty ? [0] : itl)
             let figures = ServeFigures(
                 concurrency: level.concurrency, promptTokens: level.prompt, genTokens: level.gen,
                 aggregateTokensPerSecond: wall > 0 ? Double(generated) / wall : 0,
@@ -74,10 +80,12 @@ public enum ServeBenchmark {
             r.tokensPerSecond = figures.aggregateTokensPerSecond
             r.serve = figures
             results.append(r)
-            log(String(format: "  %.1f tok/s aggregate, %.1f decode, TTFT p50 %.3f s p99 %.3f s, "
-                           + "ITL p50 %.1f ms p99 %.1f ms",
-                       figures.aggregateTokensPerSecond, figures.decodeTokensPerSecond, ttftStats.median * 1e-9,
-                       ttftStats.p99 * 1e-9, itlStats.median * 1e-6, itlStats.p99 * 1e-6))
+            log(
+                String(
+                    format: "  %.1f tok/s aggregate, %.1f decode, TTFT p50 %.3f s p99 %.3f s, "
+                        + "ITL p50 %.1f ms p99 %.1f ms",
+                    figures.aggregateTokensPerSecond, figures.decodeTokensPerSecond, ttftStats.median * 1e-9,
+                    ttftStats.p99 * 1e-9, itlStats.median * 1e-6, itlStats.p99 * 1e-6))
         }
         return results
     }
@@ -93,8 +101,10 @@ public enum ServeBenchmark {
     ]
 
     /// Time per token of every sampler setting on `logits` (one row of the model's output), `reps` samples each.
-    public static func samplerResults(logits: [Float], sampleableLimit: Int, bannedIDs: [Int32], reps: Int,
-                                      backend: String) throws -> [BenchResult] {
+    public static func samplerResults(
+        logits: [Float], sampleableLimit: Int, bannedIDs: [Int32], reps: Int,
+        backend: String
+    ) throws -> [BenchResult] {
         let tensor = Tensor(logits, shape: [logits.count])
         return try samplerSettings.map { name, parameters in
             let sampler = try Sampler(parameters: parameters, sampleableLimit: sampleableLimit, bannedIDs: bannedIDs)
@@ -105,11 +115,12 @@ public enum ServeBenchmark {
                 _ = try sampler.sample(tensor)
                 samples.append(Double(DispatchTime.now().uptimeNanoseconds - t0))
             }
-            return BenchResult(suite: .serve, test: name, op: "sample", backend: backend, threads: 1, dtype: "-",
-                               shape: "V=\(logits.count)", m: 1, n: logits.count, k: 0, reps: reps, warmup: 3,
-                               samplesNs: samples, cost: OpCost(flops: 0, bytes: Double(logits.count * 4)),
-                               ceiling: Ceiling(threads: 1, fmaGFLOPS: 0, dramGBps: 0), workingSetBytes: 0,
-                               bound: .memory)
+            return BenchResult(
+                suite: .serve, test: name, op: "sample", backend: backend, threads: 1, dtype: "-",
+                shape: "V=\(logits.count)", m: 1, n: logits.count, k: 0, reps: reps, warmup: 3,
+                samplesNs: samples, cost: OpCost(flops: 0, bytes: Double(logits.count * 4)),
+                ceiling: Ceiling(threads: 1, fmaGFLOPS: 0, dramGBps: 0), workingSetBytes: 0,
+                bound: .memory)
         }
     }
 }

@@ -43,8 +43,10 @@ public final class ServerMetrics: Sendable {
 
     /// Counts a finished HTTP request by route and status.
     func countRequest(route: String, status: Int) {
-        registry.makeCounter(descriptor: Self.name("requests", "total", "HTTP requests by route and status"),
-                             labels: [("route", route), ("status", String(status))]).increment()
+        registry.makeCounter(
+            descriptor: Self.name("requests", "total", "HTTP requests by route and status"),
+            labels: [("route", route), ("status", String(status))]
+        ).increment()
     }
 
     /// The text exposition of every metric.

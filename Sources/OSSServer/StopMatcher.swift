@@ -26,7 +26,10 @@ struct StopMatcher {
         for s in stops {
             var n = min(s.count - 1, buffer.count)
             while n > keep {
-                if buffer.hasSuffix(s.prefix(n)) { keep = n; break }
+                if buffer.hasSuffix(s.prefix(n)) {
+                    keep = n
+                    break
+                }
                 n -= 1
             }
         }

@@ -9,7 +9,8 @@ import OSSTokenizer
 /// reasoning content and `reasoning_effort`.
 enum TextChatRequest {
     static func messages(_ fields: RequestFields, format: ChatFormat) throws -> [ChatMessage] {
-        let unsupported = "needs the harmony chat format (gpt-oss); this model's chat format '\(format.rawValue)' "
+        let unsupported =
+            "needs the harmony chat format (gpt-oss); this model's chat format '\(format.rawValue)' "
             + "has no way to express it"
         guard let messages = try fields.array("messages"), !messages.isEmpty else {
             throw APIError.invalid("'messages' must be a non-empty array", param: "messages")

@@ -15,8 +15,14 @@ enum Base64Decoder {
         var n = input.count
         guard n > 0, n % 4 == 0 else { return false }
         var padding = 0
-        if input[n - 1] == UInt8(ascii: "=") { padding += 1; n -= 1 }
-        if input[n - 1] == UInt8(ascii: "=") { padding += 1; n -= 1 }
+        if input[n - 1] == UInt8(ascii: "=") {
+            padding += 1
+            n -= 1
+        }
+        if input[n - 1] == UInt8(ascii: "=") {
+            padding += 1
+            n -= 1
+        }
         var accumulator: UInt32 = 0
         var bits = 0
         return table.withUnsafeBufferPointer { t in

@@ -48,7 +48,8 @@ struct BytePairMerger {
             if i > 0 { ranks[i - 1] = pairRank(piece, i - 1, table) }
         }
         for i in 0..<(starts.count - 1) {
-            let s = Int(starts[i]), e = Int(starts[i + 1])
+            let s = Int(starts[i])
+            let e = Int(starts[i + 1])
             // Every final part is a token: single bytes are tokens in a byte-level vocabulary, larger parts were merged.
             output.append(table.rank(piece + s, e - s))
         }
@@ -58,7 +59,8 @@ struct BytePairMerger {
     @inline(__always)
     private func pairRank(_ piece: UnsafePointer<UInt8>, _ i: Int, _ table: TokenTable) -> Int32 {
         guard i + 2 < starts.count else { return Int32.max }
-        let s = Int(starts[i]), e = Int(starts[i + 2])
+        let s = Int(starts[i])
+        let e = Int(starts[i + 2])
         return rankOrMax(table.rank(piece + s, e - s))
     }
 
@@ -67,7 +69,9 @@ struct BytePairMerger {
 
     /// The same merge order as `merge` (lowest rank first, leftmost among equal ranks) over a linked list of parts
     /// and a min-heap keyed by (rank, start), for long pieces where the quadratic scan would dominate.
-    private mutating func mergeLong(_ piece: UnsafePointer<UInt8>, count: Int, table: TokenTable, into output: inout [Int32]) {
+    private mutating func mergeLong(
+        _ piece: UnsafePointer<UInt8>, count: Int, table: TokenTable, into output: inout [Int32]
+    ) {
         next.removeAll(keepingCapacity: true)
         previous.removeAll(keepingCapacity: true)
         pairRanks.removeAll(keepingCapacity: true)

@@ -19,10 +19,16 @@ public struct HarmonyMessage: Equatable, Sendable {
     public var contentType: String?
     public var content: String
 
-    public init(role: String, content: String, channel: String? = nil, recipient: String? = nil,
-                contentType: String? = nil, name: String? = nil) {
-        self.role = role; self.content = content; self.channel = channel
-        self.recipient = recipient; self.contentType = contentType; self.name = name
+    public init(
+        role: String, content: String, channel: String? = nil, recipient: String? = nil,
+        contentType: String? = nil, name: String? = nil
+    ) {
+        self.role = role
+        self.content = content
+        self.channel = channel
+        self.recipient = recipient
+        self.contentType = contentType
+        self.name = name
     }
 
     public static func user(_ text: String) -> HarmonyMessage { HarmonyMessage(role: "user", content: text) }
@@ -45,7 +51,9 @@ public struct HarmonyFunctionTool: Equatable, Sendable {
     /// The parameter type in harmony's TypeScript-like notation (e.g. `{\n// City\nlocation: string,\n}`); nil = none.
     public var parameters: String?
     public init(name: String, description: String, parameters: String? = nil) {
-        self.name = name; self.description = description; self.parameters = parameters
+        self.name = name
+        self.description = description
+        self.parameters = parameters
     }
 }
 
@@ -58,7 +66,8 @@ public struct HarmonySystemContent: Equatable, Sendable {
     public var reasoning: ReasoningEffort = .medium
     public var validChannels = ["analysis", "commentary", "final"]
     public init(reasoning: ReasoningEffort = .medium, currentDate: String? = nil) {
-        self.reasoning = reasoning; self.currentDate = currentDate
+        self.reasoning = reasoning
+        self.currentDate = currentDate
     }
 }
 
@@ -71,17 +80,25 @@ public struct HarmonyConversation: Equatable, Sendable {
     /// User, assistant and tool messages in order.
     public var messages: [HarmonyMessage]
 
-    public init(system: HarmonySystemContent = HarmonySystemContent(), instructions: String? = nil,
-                functionTools: [HarmonyFunctionTool] = [], messages: [HarmonyMessage] = []) {
-        self.system = system; self.instructions = instructions; self.functionTools = functionTools; self.messages = messages
+    public init(
+        system: HarmonySystemContent = HarmonySystemContent(), instructions: String? = nil,
+        functionTools: [HarmonyFunctionTool] = [], messages: [HarmonyMessage] = []
+    ) {
+        self.system = system
+        self.instructions = instructions
+        self.functionTools = functionTools
+        self.messages = messages
     }
 
     /// The system message text (sections joined by a blank line).
     public var systemText: String {
         var identity = "\(system.identity)\nKnowledge cutoff: \(system.knowledgeCutoff)"
         if let date = system.currentDate { identity += "\nCurrent date: \(date)" }
-        var channels = "# Valid channels: \(system.validChannels.joined(separator: ", ")). Channel must be included for every message."
-        if !functionTools.isEmpty { channels += "\nCalls to these tools must go to the commentary channel: 'functions'." }
+        var channels =
+            "# Valid channels: \(system.validChannels.joined(separator: ", ")). Channel must be included for every message."
+        if !functionTools.isEmpty {
+            channels += "\nCalls to these tools must go to the commentary channel: 'functions'."
+        }
         return [identity, "Reasoning: \(system.reasoning.rawValue)", channels].joined(separator: "\n\n")
     }
 

@@ -60,7 +60,7 @@ public struct HarmonyChatStream: Sendable {
         case .none:
             pendingHeader += text
             return nil
-        case let .messageStarted(m):
+        case .messageStarted(let m):
             pendingHeader = ""
             if let recipient = m.recipient, recipient != "all", m.role == "assistant" {
                 let prefix = "functions."
@@ -71,20 +71,20 @@ public struct HarmonyChatStream: Sendable {
             }
             current = m.channel == "analysis" ? .reasoning("") : .content("")
             return nil
-        case let .content(piece):
+        case .content(let piece):
             guard !piece.isEmpty, let current else { return nil }
             switch current {
             case .reasoning:
                 reasoning += piece
                 return .reasoning(piece)
-            case let .toolCallArguments(index, _):
+            case .toolCallArguments(let index, _):
                 toolCalls[index].arguments += piece
                 return .toolCallArguments(index: index, piece)
             default:
                 content += piece
                 return .content(piece)
             }
-        case let .messageEnded(_, endsTurn):
+        case .messageEnded(_, let endsTurn):
             current = nil
             if endsTurn {
                 turnEnded = true

@@ -9,9 +9,9 @@ public enum HarmonyError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .unexpectedToken(id, expected): return "harmony: unexpected token \(id), expected \(expected)"
-        case let .malformedHeader(h): return "harmony: malformed message header '\(h)'"
-        case let .truncated(h): return "harmony: tokens end inside a message ('\(h)')"
+        case .unexpectedToken(let id, let expected): return "harmony: unexpected token \(id), expected \(expected)"
+        case .malformedHeader(let h): return "harmony: malformed message header '\(h)'"
+        case .truncated(let h): return "harmony: tokens end inside a message ('\(h)')"
         }
     }
 }
@@ -47,7 +47,12 @@ public struct HarmonyStreamParser: Sendable {
     public init(renderer: HarmonyRenderer, role: String? = "assistant") {
         self.renderer = renderer
         decoder = StreamingDecoder(tokenizer: renderer.tokenizer)
-        if let role { state = .header; header = role } else { state = .expectStart }
+        if let role {
+            state = .header
+            header = role
+        } else {
+            state = .expectStart
+        }
     }
 
     /// Feeds one generated token.
@@ -64,10 +69,17 @@ public struct HarmonyStreamParser: Sendable {
                 state = .content
                 return .messageStarted(current)
             }
-            if id == renderer.channel { header += SpecialToken.channel.name; return .none }
-            if id == renderer.constrain { header += SpecialToken.constrain.name; return .none }
+            if id == renderer.channel {
+                header += SpecialToken.channel.name
+                return .none
+            }
+            if id == renderer.constrain {
+                header += SpecialToken.constrain.name
+                return .none
+            }
             guard !renderer.tokenizer.isSpecial(id) else {
-                throw HarmonyError.unexpectedToken(id: id, expected: "header text, <|channel|>, <|constrain|> or <|message|>")
+                throw HarmonyError.unexpectedToken(
+                    id: id, expected: "header text, <|channel|>, <|constrain|> or <|message|>")
             }
             header += String(decoding: renderer.tokenizer.tokenBytes(id) ?? [], as: UTF8.self)
             return .none
@@ -92,7 +104,9 @@ public struct HarmonyStreamParser: Sendable {
 
     /// Parses a complete token sequence (e.g. a generated turn) into messages.
     /// Throws when it ends inside a message or breaks the grammar.
-    public static func parse(_ tokens: [Int32], renderer: HarmonyRenderer, role: String? = "assistant") throws -> [HarmonyMessage] {
+    public static func parse(_ tokens: [Int32], renderer: HarmonyRenderer, role: String? = "assistant") throws
+        -> [HarmonyMessage]
+    {
         var parser = HarmonyStreamParser(renderer: renderer, role: role)
         for t in tokens { _ = try parser.process(t) }
         guard parser.isAtMessageBoundary else { throw HarmonyError.truncated(parser.header) }
@@ -104,7 +118,8 @@ public struct HarmonyStreamParser: Sendable {
     /// recipient (`to=R`, or a lone part) and content type (the last part when two remain, or a `<|constrain|>` part).
     static func parseHeader(_ text: String) throws -> HarmonyMessage {
         var m = HarmonyMessage(role: "", content: "")
-        let channelMarker = SpecialToken.channel.name, constrainMarker = SpecialToken.constrain.name
+        let channelMarker = SpecialToken.channel.name
+        let constrainMarker = SpecialToken.constrain.name
         var rest = text
         if let range = rest.range(of: channelMarker) {
             let after = rest[range.upperBound...]

@@ -25,14 +25,18 @@ public struct HarmonyRenderer: Sendable {
     /// `final` message ends with `<|end|>`, not the `<|return|>` the model produced).
     public func render(_ m: HarmonyMessage, into out: inout [Int32]) {
         out.append(start)
-        renderHeader(role: m.role, name: m.name, recipient: m.recipient, channel: m.channel, contentType: m.contentType, into: &out)
+        renderHeader(
+            role: m.role, name: m.name, recipient: m.recipient, channel: m.channel, contentType: m.contentType,
+            into: &out)
         out.append(message)
         out += tokenizer.encode(m.content)
         out.append(m.isToolCall ? call : end)
     }
 
-    private func renderHeader(role: String, name: String?, recipient: String?, channel ch: String?, contentType: String?,
-                              into out: inout [Int32]) {
+    private func renderHeader(
+        role: String, name: String?, recipient: String?, channel ch: String?, contentType: String?,
+        into out: inout [Int32]
+    ) {
         out += tokenizer.encode(role)
         if let name { out += tokenizer.encode(":\(name)") }
         if let recipient, recipient != "all" { out += tokenizer.encode(" to=\(recipient)") }
@@ -57,7 +61,9 @@ public struct HarmonyRenderer: Sendable {
     public func renderPrompt(_ conversation: HarmonyConversation) -> [Int32] {
         var out: [Int32] = []
         render(HarmonyMessage(role: "system", content: conversation.systemText), into: &out)
-        if let developer = conversation.developerText { render(HarmonyMessage(role: "developer", content: developer), into: &out) }
+        if let developer = conversation.developerText {
+            render(HarmonyMessage(role: "developer", content: developer), into: &out)
+        }
         for m in conversation.messagesForPrompt { render(m, into: &out) }
         out.append(start)
         out += tokenizer.encode("assistant")

@@ -45,7 +45,8 @@ public enum HarmonyToolSchema {
         out += "{\n"
         let required = Set(schema["required"]?.arrayValue?.compactMap(\.stringValue) ?? [])
         for member in schema["properties"]?.objectValue ?? [] {
-            let key = member.key, value = member.value
+            let key = member.key
+            let value = member.value
             let optional = required.contains(key) ? "" : "?"
             if let title = value["title"]?.stringValue { out += "\(indent)// \(title)\n\(indent)//\n" }
             if value["oneOf"] == nil, let description = value["description"]?.stringValue {
@@ -57,17 +58,22 @@ public enum HarmonyToolSchema {
             }
             if let variants = value["oneOf"]?.arrayValue {
                 let propertyDescription = value["description"]?.stringValue
-                let skip = propertyDescription != nil
+                let skip =
+                    propertyDescription != nil
                     && variants.first?["description"]?.stringValue == propertyDescription
                 var describedAbove = false
-                if !skip, let d = propertyDescription { out += "\(indent)// \(d)\n"; describedAbove = true }
+                if !skip, let d = propertyDescription {
+                    out += "\(indent)// \(d)\n"
+                    describedAbove = true
+                }
                 if let d = value["default"] { out += "\(indent)// default: \(defaultText(d, of: value))\n" }
                 out += "\(indent)\(key)\(optional):\n"
                 for (i, variant) in variants.enumerated() {
                     out += "\(indent) | "
                     out += nullable(variant, typeScript(variant, indent: indent + "   "))
-                    let comments = trailingComments(variant, skipDescription: i == 0 && describedAbove,
-                                                    propertyDescription: propertyDescription)
+                    let comments = trailingComments(
+                        variant, skipDescription: i == 0 && describedAbove,
+                        propertyDescription: propertyDescription)
                     if !comments.isEmpty { out += " // " + comments.joined(separator: " ") }
                     out += "\n"
                 }
@@ -100,8 +106,10 @@ public enum HarmonyToolSchema {
         return value.serialized
     }
 
-    private static func trailingComments(_ variant: JSONValue, skipDescription: Bool,
-                                         propertyDescription: String?) -> [String] {
+    private static func trailingComments(
+        _ variant: JSONValue, skipDescription: Bool,
+        propertyDescription: String?
+    ) -> [String] {
         var comments: [String] = []
         if !skipDescription, let d = variant["description"]?.stringValue, d != propertyDescription {
             comments.append(d)

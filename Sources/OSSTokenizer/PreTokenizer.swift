@@ -39,8 +39,11 @@ struct PreTokenizer {
         }
         // 4: ` ?[^\s\p{L}\p{N}]+[\r\n/]*`
         var start4 = -1
-        if c.contains(.space) && i + 1 < n && classes[i + 1].contains(.punctuation) { start4 = i + 1 }
-        else if c.contains(.punctuation) { start4 = i }
+        if c.contains(.space) && i + 1 < n && classes[i + 1].contains(.punctuation) {
+            start4 = i + 1
+        } else if c.contains(.punctuation) {
+            start4 = i
+        }
         if start4 >= 0 {
             var j = start4
             while j < n && classes[j].contains(.punctuation) { j += 1 }
@@ -113,7 +116,8 @@ struct PreTokenizer {
         if scalars[e + 1] == 0x17F { return e + 2 }  // ſ folds to s
         if e + 2 < n, scalars[e + 1] < 0x80, scalars[e + 2] < 0x80 {
             let b = scalars[e + 2] | 0x20
-            if (a == 0x72 && b == 0x65) || (a == 0x76 && b == 0x65) || (a == 0x6C && b == 0x6C) { return e + 3 }  // re ve ll
+            // re ve ll
+            if (a == 0x72 && b == 0x65) || (a == 0x76 && b == 0x65) || (a == 0x6C && b == 0x6C) { return e + 3 }
         }
         return e
     }

@@ -37,7 +37,9 @@ struct ScalarClass: OptionSet, Sendable {
         var category = scalar.properties.generalCategory
         if scalar.value >= 0x80, category != .unassigned, category != .privateUse, category != .surrogate {
             if let age = scalar.properties.age,
-               age.major > unicodeVersion.major || (age.major == unicodeVersion.major && age.minor > unicodeVersion.minor) {
+                age.major > unicodeVersion.major
+                    || (age.major == unicodeVersion.major && age.minor > unicodeVersion.minor)
+            {
                 category = .unassigned
             }
         }

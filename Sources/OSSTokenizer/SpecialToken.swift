@@ -2,7 +2,10 @@
 public struct SpecialToken: Hashable, Sendable {
     public let name: String
     public let id: Int32
-    public init(name: String, id: Int32) { self.name = name; self.id = id }
+    public init(name: String, id: Int32) {
+        self.name = name
+        self.id = id
+    }
 
     /// The harmony control tokens by id (o200k_harmony).
     public static let startOfText = SpecialToken(name: "<|startoftext|>", id: 199_998)
@@ -28,8 +31,10 @@ public struct SpecialToken: Hashable, Sendable {
     /// 200000–200001, 200004, 200009–200011 and every id from 200013 to 201087, and `<|endofprompt|>` (200018)
     /// as a second name of 200018 (decoding 200018 gives `<|endofprompt|>`, as the Hugging Face tokenizer does).
     public static let o200kHarmony: [SpecialToken] = {
-        var list: [SpecialToken] = [startOfText, endOfText, returnToken, constrain, channel, start, end, message, call,
-                                    endOfPrompt]
+        var list: [SpecialToken] = [
+            startOfText, endOfText, returnToken, constrain, channel, start, end, message, call,
+            endOfPrompt,
+        ]
         for id in [200_000, 200_001, 200_004, 200_009, 200_010, 200_011] + Array(200_013..<201_088) {
             list.append(SpecialToken(name: "<|reserved_\(id)|>", id: Int32(id)))
         }

@@ -43,9 +43,21 @@ public struct StreamingDecoder: Sendable {
         var continuation = 0
         while k >= 0 && k >= n - 4 {
             let b = bytes[k]
-            if b & 0xC0 == 0x80 { continuation += 1; k -= 1; continue }
+            if b & 0xC0 == 0x80 {
+                continuation += 1
+                k -= 1
+                continue
+            }
             let needed: Int
-            if b & 0xE0 == 0xC0 { needed = 1 } else if b & 0xF0 == 0xE0 { needed = 2 } else if b & 0xF8 == 0xF0 { needed = 3 } else { return n }
+            if b & 0xE0 == 0xC0 {
+                needed = 1
+            } else if b & 0xF0 == 0xE0 {
+                needed = 2
+            } else if b & 0xF8 == 0xF0 {
+                needed = 3
+            } else {
+                return n
+            }
             return continuation < needed ? k : n
         }
         return n

@@ -33,13 +33,16 @@ public struct TokenTable: Sendable {
         }
         guard limit - tokens.count <= Self.maxMissingRanks else {
             throw TokenizerError.inconsistentVocabulary(
-                "ranks up to \(limit - 1) for \(tokens.count) tokens: more than \(Self.maxMissingRanks) ranks have no token")
+                "ranks up to \(limit - 1) for \(tokens.count) tokens: more than \(Self.maxMissingRanks) ranks have no token"
+            )
         }
         var lengths = [Int32](repeating: -1, count: limit)
         var totalBytes = 0
         for t in tokens {
             guard !t.bytes.isEmpty else { throw TokenizerError.inconsistentVocabulary("empty token at rank \(t.rank)") }
-            guard lengths[t.rank] < 0 else { throw TokenizerError.inconsistentVocabulary("rank \(t.rank) appears twice") }
+            guard lengths[t.rank] < 0 else {
+                throw TokenizerError.inconsistentVocabulary("rank \(t.rank) appears twice")
+            }
             lengths[t.rank] = Int32(t.bytes.count)
             totalBytes += t.bytes.count
         }
@@ -64,12 +67,14 @@ public struct TokenTable: Sendable {
         let mask = capacity - 1
         try arena.withUnsafeBufferPointer { a in
             for r in 0..<(starts.count - 1) {
-                let s = Int(starts[r]), e = Int(starts[r + 1])
+                let s = Int(starts[r])
+                let e = Int(starts[r + 1])
                 if s == e { continue }
                 var slot = Int(truncatingIfNeeded: TokenTable.hash(a.baseAddress! + s, e - s)) & mask
                 while slots[slot] >= 0 {
                     let other = Int(slots[slot])
-                    let os = Int(starts[other]), oe = Int(starts[other + 1])
+                    let os = Int(starts[other])
+                    let oe = Int(starts[other + 1])
                     if oe - os == e - s && memoryEqual(a.baseAddress! + os, a.baseAddress! + s, e - s) {
                         throw TokenizerError.inconsistentVocabulary("token bytes of rank \(r) repeat rank \(other)")
                     }
@@ -102,7 +107,8 @@ public struct TokenTable: Sendable {
                     while true {
                         let r = sl[slot]
                         if r < 0 { return -1 }
-                        let s = Int(st[Int(r)]), e = Int(st[Int(r) + 1])
+                        let s = Int(st[Int(r)])
+                        let e = Int(st[Int(r) + 1])
                         if e - s == n && memoryEqual(a.baseAddress! + s, p, n) { return r }
                         slot = (slot + 1) & slotMask
                     }
@@ -126,7 +132,8 @@ public struct TokenTable: Sendable {
     /// The bytes of `rank`, or nil when the rank has no token.
     public func bytes(ofRank rank: Int) -> [UInt8]? {
         guard rank >= 0, rank < rankLimit else { return nil }
-        let s = Int(starts[rank]), e = Int(starts[rank + 1])
+        let s = Int(starts[rank])
+        let e = Int(starts[rank + 1])
         return s == e ? nil : Array(arena[s..<e])
     }
 
@@ -134,7 +141,8 @@ public struct TokenTable: Sendable {
     @inline(__always)
     func appendBytes(ofRank rank: Int, to output: inout [UInt8]) -> Bool {
         guard rank >= 0, rank < rankLimit else { return false }
-        let s = Int(starts[rank]), e = Int(starts[rank + 1])
+        let s = Int(starts[rank])
+        let e = Int(starts[rank + 1])
         if s == e { return false }
         output.append(contentsOf: arena[s..<e])
         return true

@@ -19,8 +19,9 @@ extension Tokenizer {
     public static func o200kHarmony(searching directories: [URL] = []) throws -> Tokenizer {
         let path = try bundledVocabularyPath(searching: directories)
         return try BundledVocabularyCache.shared.tokenizer(path: path) {
-            try loadTikToken(path: path, specials: SpecialToken.o200kHarmony,
-                             sampleableLimit: SpecialToken.o200kHarmonySampleableLimit)
+            try loadTikToken(
+                path: path, specials: SpecialToken.o200kHarmony,
+                sampleableLimit: SpecialToken.o200kHarmonySampleableLimit)
         }
     }
 
@@ -31,14 +32,20 @@ extension Tokenizer {
         var executableDirectories = directories + [Bundle.main.bundleURL]
         if let exe = Bundle.main.executableURL { executableDirectories.append(exe.deletingLastPathComponent()) }
         for dir in executableDirectories {
-            candidates.append(dir.appendingPathComponent("SwiftOSS_OSSTokenizer.resources/Resources/\(bundledVocabularyName)").path)
-            candidates.append(dir.appendingPathComponent("SwiftOSS_OSSTokenizer.bundle/Contents/Resources/Resources/\(bundledVocabularyName)").path)
+            candidates.append(
+                dir.appendingPathComponent("SwiftOSS_OSSTokenizer.resources/Resources/\(bundledVocabularyName)").path)
+            candidates.append(
+                dir.appendingPathComponent(
+                    "SwiftOSS_OSSTokenizer.bundle/Contents/Resources/Resources/\(bundledVocabularyName)"
+                ).path)
         }
-        candidates.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("Resources/\(bundledVocabularyName)").path)
+        candidates.append(
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+                .appendingPathComponent("Resources/\(bundledVocabularyName)").path)
         for path in candidates where FileManager.default.isReadableFile(atPath: path) { return path }
-        throw TokenizerError.missingBundledVocabulary("no readable \(bundledVocabularyName) at: " + candidates.joined(separator: ", ")
-            + " (set OSS_O200K_VOCAB to its path)")
+        throw TokenizerError.missingBundledVocabulary(
+            "no readable \(bundledVocabularyName) at: " + candidates.joined(separator: ", ")
+                + " (set OSS_O200K_VOCAB to its path)")
     }
 }
 

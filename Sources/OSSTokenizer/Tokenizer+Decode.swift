@@ -20,13 +20,16 @@ extension Tokenizer {
     /// Appends the bytes of `id` to `output`; false (nothing appended) when the id has no token.
     @inline(__always)
     func appendBytes(of id: Int32, to output: inout [UInt8]) -> Bool {
-        if case let .sentencePiece(m, _) = engine {
+        if case .sentencePiece(let m, _) = engine {
             guard id >= 0, Int(id) < m.pieces.count, !m.pieces[Int(id)].isEmpty else { return false }
             output.append(contentsOf: m.pieces[Int(id)])
             return true
         }
         if table.appendBytes(ofRank: Int(id), to: &output) { return true }
-        if let name = specialNames[id] { output.append(contentsOf: name); return true }
+        if let name = specialNames[id] {
+            output.append(contentsOf: name)
+            return true
+        }
         return false
     }
 }

@@ -45,7 +45,9 @@ extension Tokenizer {
     public func encodeSpecial(_ name: String) throws -> Int32 { try specialID(name) }
 
     private func encodeChecked(_ bytes: UnsafeBufferPointer<UInt8>, allowSpecial: Bool) throws -> [Int32] {
-        var scalars: [UInt32] = [], classes: [ScalarClass] = [], offsets: [Int32] = []
+        var scalars: [UInt32] = []
+        var classes: [ScalarClass] = []
+        var offsets: [Int32] = []
         if let bad = UTF8Scanner.scan(bytes, scalars: &scalars, classes: &classes, offsets: &offsets) {
             throw TokenizerError.invalidUTF8(offset: bad)
         }
@@ -67,9 +69,14 @@ extension Tokenizer {
         let n = bytes.count
         while i < n {
             let candidates = specialsByFirstByte[Int(bytes[i])]
-            if !candidates.isEmpty, let match = candidates.first(where: { c in
-                c.bytes.count <= n - i && c.bytes.withUnsafeBufferPointer { memoryEqual($0.baseAddress!, bytes.baseAddress! + i, c.bytes.count) }
-            }) {
+            if !candidates.isEmpty,
+                let match = candidates.first(where: { c in
+                    c.bytes.count <= n - i
+                        && c.bytes.withUnsafeBufferPointer {
+                            memoryEqual($0.baseAddress!, bytes.baseAddress! + i, c.bytes.count)
+                        }
+                })
+            {
                 encodeOrdinary(UnsafeBufferPointer(rebasing: bytes[segmentStart..<i]), scratch: &scratch, into: &output)
                 output.append(match.id)
                 i += match.bytes.count
@@ -83,7 +90,9 @@ extension Tokenizer {
     }
 
     /// Pre-tokenizes and BPE-encodes valid UTF-8 with no special tokens.
-    private func encodeOrdinary(_ bytes: UnsafeBufferPointer<UInt8>, scratch: inout EncoderScratch, into output: inout [Int32]) {
+    private func encodeOrdinary(
+        _ bytes: UnsafeBufferPointer<UInt8>, scratch: inout EncoderScratch, into output: inout [Int32]
+    ) {
         guard bytes.count > 0 else { return }
         // The bytes are valid UTF-8 (checked by the caller or guaranteed by String), so the scan cannot fail.
         _ = UTF8Scanner.scan(bytes, scalars: &scratch.scalars, classes: &scratch.classes, offsets: &scratch.offsets)
@@ -96,7 +105,8 @@ extension Tokenizer {
                     let n = classes.count
                     while i < n {
                         let length = splitter.matchLength(at: i)
-                        let s = Int(offsets[i]), e = Int(offsets[i + length])
+                        let s = Int(offsets[i])
+                        let e = Int(offsets[i + length])
                         let whole = e - s == 0 ? -1 : table.rank(base + s, e - s)
                         if whole >= 0 {
                             output.append(whole)
@@ -112,7 +122,9 @@ extension Tokenizer {
 
     /// The pre-tokenizer's pieces of `text` (no special-token handling): the split tiktoken's regex produces.
     public func pieces(_ text: String) -> [String] {
-        var scalars: [UInt32] = [], classes: [ScalarClass] = [], offsets: [Int32] = []
+        var scalars: [UInt32] = []
+        var classes: [ScalarClass] = []
+        var offsets: [Int32] = []
         var text = text
         return text.withUTF8 { bytes -> [String] in
             _ = UTF8Scanner.scan(bytes, scalars: &scalars, classes: &classes, offsets: &offsets)

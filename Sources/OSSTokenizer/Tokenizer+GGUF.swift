@@ -1,7 +1,13 @@
 extension Tokenizer {
     /// GGUF `tokenizer.ggml.token_type` values (llama.cpp `llama_token_type`).
     public enum GGUFTokenType: Int32, Sendable {
-        case undefined = 0, normal = 1, unknown = 2, control = 3, userDefined = 4, unused = 5, byte = 6
+        case undefined = 0
+        case normal = 1
+        case unknown = 2
+        case control = 3
+        case userDefined = 4
+        case unused = 5
+        case byte = 6
     }
 
     /// Builds a tokenizer from GGUF vocabulary arrays (`tokenizer.ggml.tokens`, `.token_type`, `.merges`, `.pre`).
@@ -14,13 +20,17 @@ extension Tokenizer {
     /// general BPE engine otherwise.
     /// - Parameter preTokenizer: `tokenizer.ggml.pre`: `gpt-4o` (or its alias `llama4`) or nil.
     /// Throws `inconsistentVocabulary` naming the offending entry.
-    public static func fromGGUF(tokens: [String], tokenTypes: [Int32]?, merges: [String]?, preTokenizer: String?,
-                                sampleableLimit: Int? = nil) throws -> Tokenizer {
+    public static func fromGGUF(
+        tokens: [String], tokenTypes: [Int32]?, merges: [String]?, preTokenizer: String?,
+        sampleableLimit: Int? = nil
+    ) throws -> Tokenizer {
         if let pre = preTokenizer, pre != "gpt-4o", pre != "llama4" {
-            throw TokenizerError.inconsistentVocabulary("GGUF tokenizer.ggml.pre '\(pre)': the tiktoken engine runs 'gpt-4o' (o200k) only")
+            throw TokenizerError.inconsistentVocabulary(
+                "GGUF tokenizer.ggml.pre '\(pre)': the tiktoken engine runs 'gpt-4o' (o200k) only")
         }
         if let types = tokenTypes, types.count != tokens.count {
-            throw TokenizerError.inconsistentVocabulary("GGUF has \(tokens.count) tokens but \(types.count) token types")
+            throw TokenizerError.inconsistentVocabulary(
+                "GGUF has \(tokens.count) tokens but \(types.count) token types")
         }
         var mergeable: [(bytes: [UInt8], rank: Int)] = []
         var specials: [SpecialToken] = []
@@ -33,11 +43,14 @@ extension Tokenizer {
             switch type {
             case .normal, .byte, .undefined:
                 guard let bytes = GPT2ByteMap.bytes(of: text), !bytes.isEmpty else {
-                    throw TokenizerError.inconsistentVocabulary("GGUF token \(id) '\(text)' is not in the GPT-2 byte alphabet")
+                    throw TokenizerError.inconsistentVocabulary(
+                        "GGUF token \(id) '\(text)' is not in the GPT-2 byte alphabet")
                 }
                 mergeable.append((bytes, id))
             case .control, .userDefined, .unused, .unknown:
-                guard !text.isEmpty else { throw TokenizerError.inconsistentVocabulary("GGUF special token \(id) is empty") }
+                guard !text.isEmpty else {
+                    throw TokenizerError.inconsistentVocabulary("GGUF special token \(id) is empty")
+                }
                 specials.append(SpecialToken(name: text, id: Int32(id)))
             }
         }
@@ -50,17 +63,21 @@ extension Tokenizer {
                     throw TokenizerError.inconsistentVocabulary("GGUF merge \(k) '\(merge)' is not 'a b'")
                 }
                 joined.removeAll(keepingCapacity: true)
-                let left = String(merge[..<space]), right = String(merge[merge.index(after: space)...])
+                let left = String(merge[..<space])
+                let right = String(merge[merge.index(after: space)...])
                 let leftOK = GPT2ByteMap.appendBytes(of: left, to: &joined) && table.rank(of: joined) != nil
                 let split = joined.count
-                let rightOK = GPT2ByteMap.appendBytes(of: right, to: &joined) && split < joined.count
+                let rightOK =
+                    GPT2ByteMap.appendBytes(of: right, to: &joined) && split < joined.count
                     && table.rank(of: Array(joined[split...])) != nil
                 let merged = table.rank(of: joined).map { Int32($0) } ?? -1
                 guard leftOK, rightOK, split > 0, merged >= 0 else {
-                    throw TokenizerError.inconsistentVocabulary("GGUF merge \(k) '\(merge)' does not join two tokens into one")
+                    throw TokenizerError.inconsistentVocabulary(
+                        "GGUF merge \(k) '\(merge)' does not join two tokens into one")
                 }
                 guard merged >= previous else {
-                    throw TokenizerError.inconsistentVocabulary("GGUF merge \(k) produces id \(merged), out of rank order")
+                    throw TokenizerError.inconsistentVocabulary(
+                        "GGUF merge \(k) produces id \(merged), out of rank order")
                 }
                 previous = merged
             }
@@ -77,7 +94,9 @@ extension Tokenizer {
     /// Throws `unknownPreTokenizer`, `unsupportedTokenizerModel` or `inconsistentVocabulary` naming what is wrong.
     public static func fromGGUF(_ v: GGUFVocabulary) throws -> Tokenizer {
         let n = v.tokens.count
-        guard n > 0, n <= Int(Int32.max) else { throw TokenizerError.inconsistentVocabulary("GGUF vocabulary of \(n) tokens") }
+        guard n > 0, n <= Int(Int32.max) else {
+            throw TokenizerError.inconsistentVocabulary("GGUF vocabulary of \(n) tokens")
+        }
         if let t = v.tokenTypes, t.count != n {
             throw TokenizerError.inconsistentVocabulary("GGUF has \(n) tokens but \(t.count) token types")
         }
@@ -94,9 +113,12 @@ extension Tokenizer {
             types.append(type)
         }
         // Specials llama.cpp splits out of text: control, user-defined and unknown tokens, longest text first.
-        var specials: [SpecialToken] = [], partition: [SpecialEntry] = []
+        var specials: [SpecialToken] = []
+        var partition: [SpecialEntry] = []
         for (id, text) in v.tokens.enumerated() where [.control, .userDefined, .unknown].contains(types[id]) {
-            guard !text.isEmpty else { throw TokenizerError.inconsistentVocabulary("GGUF special token \(id) is empty") }
+            guard !text.isEmpty else {
+                throw TokenizerError.inconsistentVocabulary("GGUF special token \(id) is empty")
+            }
             specials.append(SpecialToken(name: text, id: Int32(id)))
             partition.append(SpecialEntry(bytes: Array(text.utf8), id: Int32(id), always: types[id] == .userDefined))
         }
@@ -108,8 +130,11 @@ extension Tokenizer {
         case "gpt2":
             let (splitter, ignoreMerges, addBOS) = try BPEPreTokenizer.named(v.pre)
             defaults = (11, 11, addBOS)
-            if splitter == .gpt4o, let o200k = try? fromGGUF(tokens: v.tokens, tokenTypes: v.tokenTypes, merges: v.merges,
-                                                             preTokenizer: v.pre, sampleableLimit: trainedLimit(v)) {
+            if splitter == .gpt4o,
+                let o200k = try? fromGGUF(
+                    tokens: v.tokens, tokenTypes: v.tokenTypes, merges: v.merges,
+                    preTokenizer: v.pre, sampleableLimit: trainedLimit(v))
+            {
                 t = o200k
             } else {
                 guard let merges = v.merges else {
@@ -119,24 +144,29 @@ extension Tokenizer {
                 mergeable.reserveCapacity(n)
                 for (id, text) in v.tokens.enumerated() where [.normal, .byte, .undefined].contains(types[id]) {
                     guard let bytes = GPT2ByteMap.bytes(of: text), !bytes.isEmpty else {
-                        throw TokenizerError.inconsistentVocabulary("GGUF token \(id) '\(text)' is not in the GPT-2 byte alphabet")
+                        throw TokenizerError.inconsistentVocabulary(
+                            "GGUF token \(id) '\(text)' is not in the GPT-2 byte alphabet")
                     }
                     mergeable.append((bytes, id))
                 }
                 let table = try TokenTable(tokens: mergeable)
-                let engine = TokenizerEngine.bpe(try BPEMerges(merges: merges, table: table, tokenCount: n), splitter,
-                                                 ignoreMerges: ignoreMerges)
-                t = try Tokenizer(table: table, specials: specials, sampleableLimit: trainedLimit(v), engine: engine,
-                                  partition: partition)
+                let engine = TokenizerEngine.bpe(
+                    try BPEMerges(merges: merges, table: table, tokenCount: n), splitter,
+                    ignoreMerges: ignoreMerges)
+                t = try Tokenizer(
+                    table: table, specials: specials, sampleableLimit: trainedLimit(v), engine: engine,
+                    partition: partition)
             }
         case "llama":
             defaults = (1, 2, true)
             let unknown = v.unknownID ?? (n > 0 ? 0 : nil)
-            let model = try SentencePieceModel(tokens: v.tokens, types: types,
-                                               scores: v.scores ?? Array(repeating: 0, count: n),
-                                               unknown: unknown.flatMap { Int($0) < n && $0 >= 0 ? $0 : nil })
-            t = try Tokenizer(table: model.texts, specials: specials, sampleableLimit: trainedLimit(v),
-                              engine: .sentencePiece(model, addSpacePrefix: v.addSpacePrefix ?? true), partition: partition)
+            let model = try SentencePieceModel(
+                tokens: v.tokens, types: types,
+                scores: v.scores ?? Array(repeating: 0, count: n),
+                unknown: unknown.flatMap { Int($0) < n && $0 >= 0 ? $0 : nil })
+            t = try Tokenizer(
+                table: model.texts, specials: specials, sampleableLimit: trainedLimit(v),
+                engine: .sentencePiece(model, addSpacePrefix: v.addSpacePrefix ?? true), partition: partition)
         default:
             throw TokenizerError.unsupportedTokenizerModel(v.model, known: ["gpt2", "llama"])
         }
@@ -151,7 +181,10 @@ extension Tokenizer {
         var limit = 0
         for (id, text) in v.tokens.enumerated() {
             if v.tokenTypes?[id] == GGUFTokenType.unused.rawValue || isReservedName(text)
-                || text == SpecialToken.endOfPrompt.name { continue }
+                || text == SpecialToken.endOfPrompt.name
+            {
+                continue
+            }
             limit = id + 1
         }
         return limit
@@ -171,7 +204,8 @@ extension Tokenizer {
         func fallback(_ id: Int32?) -> Int32? { id.flatMap { $0 >= 0 && Int($0) < n ? $0 : nil } }
         bosID = try check(v.bosID, "bos_token_id") ?? fallback(defaults.bos)
         eosID = try check(v.eosID, "eos_token_id") ?? fallback(defaults.eos)
-        let eot = try check(v.eotID, "eot_token_id"), eom = try check(v.eomID, "eom_token_id")
+        let eot = try check(v.eotID, "eot_token_id")
+        let eom = try check(v.eomID, "eom_token_id")
         _ = try check(v.unknownID, "unknown_token_id")
         _ = try check(v.paddingID, "padding_token_id")
         addBOS = v.addBOS ?? defaults.addBOS

@@ -32,16 +32,20 @@ extension Tokenizer {
         } catch let e as JSONSyntaxError { throw fail("not JSON (byte \(e.offset): \(e.reason))") }
         guard root.objectValue != nil else { throw fail("top level is not an object") }
         guard let model = root["model"], model.objectValue != nil else { throw fail("missing 'model' object") }
-        if let type = model["type"]?.stringValue, type != "BPE" { throw fail("model.type is '\(type)', expected 'BPE'") }
+        if let type = model["type"]?.stringValue, type != "BPE" {
+            throw fail("model.type is '\(type)', expected 'BPE'")
+        }
         guard let vocab = model["vocab"]?.objectValue else { throw fail("missing 'model.vocab' object") }
         if let pre = root["pre_tokenizer"], let pattern = splitPattern(pre), pattern != o200kPattern {
-            throw fail("pre-tokenizer pattern is not the o200k pattern (only o200k's is implemented): \(pattern.prefix(80))…")
+            throw fail(
+                "pre-tokenizer pattern is not the o200k pattern (only o200k's is implemented): \(pattern.prefix(80))…")
         }
 
         var tokens: [(bytes: [UInt8], rank: Int)] = []
         tokens.reserveCapacity(vocab.count)
         for member in vocab {
-            let string = member.key, value = member.value
+            let string = member.key
+            let value = member.value
             guard let id = value.intValue, id >= 0, id < Int(Int32.max) else {
                 throw fail("model.vocab['\(string)'] is not a non-negative integer")
             }
@@ -62,7 +66,8 @@ extension Tokenizer {
             var contentOfID: [Int: String] = [:]
             for (k, entry) in list.enumerated() {
                 guard let name = entry["content"]?.stringValue, !name.isEmpty, let id = entry["id"]?.intValue,
-                      id >= 0, id < Int(Int32.max) else {
+                    id >= 0, id < Int(Int32.max)
+                else {
                     throw fail("added_tokens[\(k)] lacks a string 'content' or an integer 'id'")
                 }
                 if let other = contentOfID.updateValue(name, forKey: id), other != name {
@@ -79,16 +84,22 @@ extension Tokenizer {
             var previous: Int32 = -1
             var joined: [UInt8] = []
             for (k, merge) in list.enumerated() {
-                let left: String, right: String
-                if let pair = merge.arrayValue, pair.count == 2, let a = pair[0].stringValue, let b = pair[1].stringValue {
+                let left: String
+                let right: String
+                if let pair = merge.arrayValue, pair.count == 2, let a = pair[0].stringValue,
+                    let b = pair[1].stringValue
+                {
                     (left, right) = (a, b)
                 } else if let text = merge.stringValue, let space = text.firstIndex(of: " ") {
                     (left, right) = (String(text[..<space]), String(text[text.index(after: space)...]))
-                } else { throw fail("model.merges[\(k)] is neither [\"a\", \"b\"] nor \"a b\"") }
+                } else {
+                    throw fail("model.merges[\(k)] is neither [\"a\", \"b\"] nor \"a b\"")
+                }
                 joined.removeAll(keepingCapacity: true)
                 let leftOK = GPT2ByteMap.appendBytes(of: left, to: &joined) && table.rank(of: joined) != nil
                 let split = joined.count
-                let rightOK = GPT2ByteMap.appendBytes(of: right, to: &joined)
+                let rightOK =
+                    GPT2ByteMap.appendBytes(of: right, to: &joined)
                     && joined[split...].withUnsafeBufferPointer { table.rank($0.baseAddress!, $0.count) >= 0 }
                 let rm = joined.withUnsafeBufferPointer { table.rank($0.baseAddress!, $0.count) }
                 guard leftOK, rightOK, split > 0, split < joined.count, rm >= 0 else {
@@ -100,7 +111,9 @@ extension Tokenizer {
                 previous = Int32(rm)
             }
         }
-        do { return try Tokenizer(table: table, specials: specials, sampleableLimit: sampleableLimit) } catch let TokenizerError.inconsistentVocabulary(detail) {
+        do { return try Tokenizer(table: table, specials: specials, sampleableLimit: sampleableLimit) } catch let
+            TokenizerError.inconsistentVocabulary(detail)
+        {
             throw fail(detail)
         }
     }

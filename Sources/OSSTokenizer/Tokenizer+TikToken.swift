@@ -3,15 +3,18 @@ import Foundation
 extension Tokenizer {
     /// Loads a `.tiktoken` vocabulary (`base64(token bytes) rank` per line) plus `specials`.
     /// Throws `unreadableFile`, `malformedTikTokenLine` or `inconsistentVocabulary`.
-    public static func loadTikToken(path: String, specials: [SpecialToken] = SpecialToken.o200kHarmony,
-                                    sampleableLimit: Int? = nil) throws -> Tokenizer {
+    public static func loadTikToken(
+        path: String, specials: [SpecialToken] = SpecialToken.o200kHarmony,
+        sampleableLimit: Int? = nil
+    ) throws -> Tokenizer {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe) } catch {
             throw TokenizerError.unreadableFile(path: path, reason: "\(error.localizedDescription)")
         }
         let table = try data.withUnsafeBytes { raw in
-            try parseTikToken(UnsafeBufferPointer(start: raw.bindMemory(to: UInt8.self).baseAddress, count: raw.count),
-                              file: path)
+            try parseTikToken(
+                UnsafeBufferPointer(start: raw.bindMemory(to: UInt8.self).baseAddress, count: raw.count),
+                file: path)
         }
         return try Tokenizer(table: table, specials: specials, sampleableLimit: sampleableLimit)
     }
@@ -51,13 +54,15 @@ extension Tokenizer {
             for k in (space + 1)..<lineEnd {
                 let d = bytes[k] &- 0x30
                 guard d < 10, digits < 10 else {
-                    throw TokenizerError.malformedTikTokenLine(file: file, line: line, reason: "rank is not a decimal number")
+                    throw TokenizerError.malformedTikTokenLine(
+                        file: file, line: line, reason: "rank is not a decimal number")
                 }
                 rank = rank * 10 + Int(d)
                 digits += 1
             }
             guard digits > 0, rank < Int(Int32.max) else {
-                throw TokenizerError.malformedTikTokenLine(file: file, line: line, reason: "missing or out-of-range rank")
+                throw TokenizerError.malformedTikTokenLine(
+                    file: file, line: line, reason: "missing or out-of-range rank")
             }
             if rank != ranks.count { inOrder = false }
             ranks.append(rank)
@@ -79,7 +84,9 @@ extension Tokenizer {
     public static func tikTokenText(_ table: TokenTable) -> String {
         var lines: [String] = []
         lines.reserveCapacity(table.count)
-        for r in 0..<table.rankLimit { if let b = table.bytes(ofRank: r) { lines.append("\(Base64Decoder.encode(b)) \(r)") } }
+        for r in 0..<table.rankLimit {
+            if let b = table.bytes(ofRank: r) { lines.append("\(Base64Decoder.encode(b)) \(r)") }
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 }

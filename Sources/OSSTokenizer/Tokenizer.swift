@@ -43,13 +43,16 @@ public struct Tokenizer: Sendable {
     /// - Parameter sampleableLimit: ids ≥ this are masked in sampling; nil = one past the largest id of a mergeable
     ///   token or of a special whose name is not `<|reserved_N|>` / `<|endofprompt|>`.
     public init(table: TokenTable, specials: [SpecialToken], sampleableLimit: Int? = nil) throws {
-        try self.init(table: table, specials: specials, sampleableLimit: sampleableLimit, engine: .tiktoken, partition: [])
+        try self.init(
+            table: table, specials: specials, sampleableLimit: sampleableLimit, engine: .tiktoken, partition: [])
     }
 
     /// The designated initializer: every engine's specials, table and partition. Byte-level engines need a
     /// one-byte token for every byte.
-    init(table: TokenTable, specials: [SpecialToken], sampleableLimit: Int?, engine: TokenizerEngine,
-         partition: [SpecialEntry]) throws {
+    init(
+        table: TokenTable, specials: [SpecialToken], sampleableLimit: Int?, engine: TokenizerEngine,
+        partition: [SpecialEntry]
+    ) throws {
         if !engine.isSentencePiece {
             for b in 0...255 where table.rank(of: [UInt8(b)]) == nil {
                 throw TokenizerError.inconsistentVocabulary("byte 0x\(String(b, radix: 16)) has no single-byte token")
@@ -76,14 +79,18 @@ public struct Tokenizer: Sendable {
             ids[s.name] = s.id
             // The first name listed for an id is the one it decodes to, unless a later one is not a reserved placeholder.
             if let existing = names[s.id] {
-                if Tokenizer.isReservedName(String(decoding: existing, as: UTF8.self)) { names[s.id] = Array(s.name.utf8) }
+                if Tokenizer.isReservedName(String(decoding: existing, as: UTF8.self)) {
+                    names[s.id] = Array(s.name.utf8)
+                }
             } else {
                 names[s.id] = Array(s.name.utf8)
             }
             let bytes = Array(s.name.utf8)
             groups[Int(bytes[0])].append((bytes, s.id))
             largest = max(largest, Int(s.id))
-            if !Tokenizer.isReservedName(s.name) && s.name != SpecialToken.endOfPrompt.name { trained = max(trained, Int(s.id)) }
+            if !Tokenizer.isReservedName(s.name) && s.name != SpecialToken.endOfPrompt.name {
+                trained = max(trained, Int(s.id))
+            }
         }
         for i in 0..<256 { groups[i].sort { $0.bytes.count > $1.bytes.count } }
         self.table = table
@@ -96,8 +103,10 @@ public struct Tokenizer: Sendable {
     }
 
     /// Names of tokens that end a generation wherever they exist (llama.cpp `llama_vocab` EOG scan).
-    static let endOfGenerationNames = ["<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<end_of_turn>",
-                                       "<|endoftext|>", "<|eom_id|>", "<EOT>", "_<EOT>", "<|end_of_text|>"]
+    static let endOfGenerationNames = [
+        "<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<end_of_turn>",
+        "<|endoftext|>", "<|eom_id|>", "<EOT>", "_<EOT>", "<|end_of_text|>",
+    ]
 
     /// The end-of-generation ids among `ids` (name → id), without `<|end|>` when `<|return|>` and `<|call|>`
     /// exist (harmony: `<|end|>` ends one message, not the turn).
@@ -121,7 +130,9 @@ public struct Tokenizer: Sendable {
 
     /// Whether `id` decodes to something (a mergeable token, a piece or a special name).
     public func hasToken(_ id: Int32) -> Bool {
-        if case let .sentencePiece(m, _) = engine { return id >= 0 && Int(id) < m.pieces.count && !m.pieces[Int(id)].isEmpty }
+        if case .sentencePiece(let m, _) = engine {
+            return id >= 0 && Int(id) < m.pieces.count && !m.pieces[Int(id)].isEmpty
+        }
         return table.hasRank(Int(id)) || specialNames[id] != nil
     }
 }

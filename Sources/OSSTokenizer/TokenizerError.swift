@@ -23,17 +23,19 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .malformedTikTokenLine(file, line, reason): return "\(file):\(line): malformed .tiktoken line: \(reason)"
-        case let .malformedTokenizerJSON(file, reason): return "\(file): malformed tokenizer.json: \(reason)"
-        case let .unreadableFile(path, reason): return "\(path): cannot read: \(reason)"
-        case let .invalidUTF8(offset): return "encode: input is not valid UTF-8 (bad sequence at byte \(offset))"
-        case let .unknownSpecialToken(name): return "unknown special token '\(name)'"
-        case let .unknownTokenID(id): return "unknown token id \(id)"
-        case let .inconsistentVocabulary(detail): return "inconsistent vocabulary: \(detail)"
-        case let .missingBundledVocabulary(detail): return "bundled vocabulary missing: \(detail)"
-        case let .unknownPreTokenizer(pre, known):
-            return "unknown tokenizer.ggml.pre '\(pre)' (supported: \(known.joined(separator: ", ")) and their llama.cpp aliases)"
-        case let .unsupportedTokenizerModel(model, known):
+        case .malformedTikTokenLine(let file, let line, let reason):
+            return "\(file):\(line): malformed .tiktoken line: \(reason)"
+        case .malformedTokenizerJSON(let file, let reason): return "\(file): malformed tokenizer.json: \(reason)"
+        case .unreadableFile(let path, let reason): return "\(path): cannot read: \(reason)"
+        case .invalidUTF8(let offset): return "encode: input is not valid UTF-8 (bad sequence at byte \(offset))"
+        case .unknownSpecialToken(let name): return "unknown special token '\(name)'"
+        case .unknownTokenID(let id): return "unknown token id \(id)"
+        case .inconsistentVocabulary(let detail): return "inconsistent vocabulary: \(detail)"
+        case .missingBundledVocabulary(let detail): return "bundled vocabulary missing: \(detail)"
+        case .unknownPreTokenizer(let pre, let known):
+            return
+                "unknown tokenizer.ggml.pre '\(pre)' (supported: \(known.joined(separator: ", ")) and their llama.cpp aliases)"
+        case .unsupportedTokenizerModel(let model, let known):
             return "unsupported tokenizer.ggml.model '\(model)' (supported: \(known.joined(separator: ", ")))"
         }
     }

@@ -1,7 +1,8 @@
-#if arch(x86_64) && canImport(_Builtin_intrinsics)
-import _Builtin_intrinsics.intel
-#endif
 import OSSCore
+
+#if arch(x86_64) && canImport(_Builtin_intrinsics)
+    import _Builtin_intrinsics.intel
+#endif
 
 /// Four `SIMD8<Float>`: 32 consecutive elements.
 typealias Float8x4 = (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
@@ -10,98 +11,103 @@ typealias Float8x4 = (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
 /// operations are AVX2 intrinsics (Swift's generic SIMD byte shifts run element by element).
 enum QuantLevels {
     #if arch(x86_64) && canImport(_Builtin_intrinsics)
-    typealias Levels = __m256i
+        typealias Levels = __m256i
 
-    /// 32 bytes → 32 floats, as unsigned (0…255) or signed (−128…127) integers.
-    @inline(__always)
-    static func widen(_ v: Levels, signed: Bool) -> Float8x4 {
-        let lo = v.lowHalf, hi = v.highHalf
-        @inline(__always) func cvt(_ q: __m128i) -> SIMD8<Float> {
-            _mm256_cvtepi32_ps(signed ? _mm256_cvtepi8_epi32(q) : _mm256_cvtepu8_epi32(q))
+        /// 32 bytes → 32 floats, as unsigned (0…255) or signed (−128…127) integers.
+        @inline(__always)
+        static func widen(_ v: Levels, signed: Bool) -> Float8x4 {
+            let lo = v.lowHalf
+            let hi = v.highHalf
+            @inline(__always) func cvt(_ q: __m128i) -> SIMD8<Float> {
+                _mm256_cvtepi32_ps(signed ? _mm256_cvtepi8_epi32(q) : _mm256_cvtepu8_epi32(q))
+            }
+            return (cvt(lo), cvt(_mm_unpackhi_epi64(lo, lo)), cvt(hi), cvt(_mm_unpackhi_epi64(hi, hi)))
         }
-        return (cvt(lo), cvt(_mm_unpackhi_epi64(lo, lo)), cvt(hi), cvt(_mm_unpackhi_epi64(hi, hi)))
-    }
 
-    /// 16 bytes → their low nibbles (elements 0…15), then their high nibbles (16…31): a legacy block's levels.
-    @inline(__always)
-    static func nibbles16(_ p: UnsafeRawPointer) -> Levels {
-        let v = unsafeBitCast(p.loadUnaligned(as: SIMD16<UInt8>.self), to: __m128i.self)
-        let m = _mm_set1_epi8(0x0F)
-        return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(v, 4), m), _mm_and_si128(v, m))
-    }
+        /// 16 bytes → their low nibbles (elements 0…15), then their high nibbles (16…31): a legacy block's levels.
+        @inline(__always)
+        static func nibbles16(_ p: UnsafeRawPointer) -> Levels {
+            let v = unsafeBitCast(p.loadUnaligned(as: SIMD16<UInt8>.self), to: __m128i.self)
+            let m = _mm_set1_epi8(0x0F)
+            return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(v, 4), m), _mm_and_si128(v, m))
+        }
 
-    /// The low (or high) nibbles of 32 bytes.
-    @inline(__always)
-    static func nibbles32(_ p: UnsafeRawPointer, high: Bool) -> Levels {
-        let v = unsafeBitCast(p.loadUnaligned(as: SIMD32<UInt8>.self), to: __m256i.self)
-        return _mm256_and_si256(high ? _mm256_srli_epi16(v, 4) : v, _mm256_set1_epi8(0x0F))
-    }
+        /// The low (or high) nibbles of 32 bytes.
+        @inline(__always)
+        static func nibbles32(_ p: UnsafeRawPointer, high: Bool) -> Levels {
+            let v = unsafeBitCast(p.loadUnaligned(as: SIMD32<UInt8>.self), to: __m256i.self)
+            return _mm256_and_si256(high ? _mm256_srli_epi16(v, 4) : v, _mm256_set1_epi8(0x0F))
+        }
 
-    /// 32 bytes at p.
-    @inline(__always)
-    static func load(_ p: UnsafeRawPointer) -> Levels {
-        unsafeBitCast(p.loadUnaligned(as: SIMD32<UInt8>.self), to: __m256i.self)
-    }
+        /// 32 bytes at p.
+        @inline(__always)
+        static func load(_ p: UnsafeRawPointer) -> Levels {
+            unsafeBitCast(p.loadUnaligned(as: SIMD32<UInt8>.self), to: __m256i.self)
+        }
 
-    /// Bit k of `bits` → 0x10 in byte k (Q5_0 / Q5_1's fifth bits).
-    @inline(__always)
-    static func fifthBits(_ bits: UInt32) -> Levels {
-        let spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
-                                      2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3)
-        let bit = _mm256_set1_epi64x(Int64(bitPattern: 0x8040_2010_0804_0201))
-        let v = _mm256_shuffle_epi8(_mm256_set1_epi32(Int32(bitPattern: bits)), spread)
-        return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(v, bit), bit), _mm256_set1_epi8(0x10))
-    }
+        /// Bit k of `bits` → 0x10 in byte k (Q5_0 / Q5_1's fifth bits).
+        @inline(__always)
+        static func fifthBits(_ bits: UInt32) -> Levels {
+            let spread = _mm256_setr_epi8(
+                0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+                2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3)
+            let bit = _mm256_set1_epi64x(Int64(bitPattern: 0x8040_2010_0804_0201))
+            let v = _mm256_shuffle_epi8(_mm256_set1_epi32(Int32(bitPattern: bits)), spread)
+            return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(v, bit), bit), _mm256_set1_epi8(0x10))
+        }
 
-    /// Bits `shift … shift+width−1` of each byte of `v`, moved to bits 4… (`mask` = the moved bits, 0x10 or 0x30).
-    @inline(__always)
-    static func highBits(_ v: Levels, shift: Int32, mask: Int8) -> Levels {
-        // 16-bit shifts; the mask keeps each byte's own bits (those moved in from the other byte land below bit 4)
-        _mm256_and_si256(_mm256_slli_epi16(_mm256_srli_epi16(v, shift), 4), _mm256_set1_epi8(mask))
-    }
+        /// Bits `shift … shift+width−1` of each byte of `v`, moved to bits 4… (`mask` = the moved bits, 0x10 or 0x30).
+        @inline(__always)
+        static func highBits(_ v: Levels, shift: Int32, mask: Int8) -> Levels {
+            // 16-bit shifts; the mask keeps each byte's own bits (those moved in from the other byte land below bit 4)
+            _mm256_and_si256(_mm256_slli_epi16(_mm256_srli_epi16(v, shift), 4), _mm256_set1_epi8(mask))
+        }
 
-    @inline(__always) static func or(_ a: Levels, _ b: Levels) -> Levels { _mm256_or_si256(a, b) }
-    @inline(__always) static func minus(_ a: Levels, _ z: Int8) -> Levels { _mm256_sub_epi8(a, _mm256_set1_epi8(z)) }
+        @inline(__always) static func or(_ a: Levels, _ b: Levels) -> Levels { _mm256_or_si256(a, b) }
+        @inline(__always) static func minus(_ a: Levels, _ z: Int8) -> Levels {
+            _mm256_sub_epi8(a, _mm256_set1_epi8(z))
+        }
     #else
-    typealias Levels = SIMD32<UInt8>
+        typealias Levels = SIMD32<UInt8>
 
-    @inline(__always)
-    static func widen(_ u: Levels, signed: Bool) -> Float8x4 {
-        @inline(__always) func cvt(_ q: SIMD8<UInt8>) -> SIMD8<Float> {
-            signed ? SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: SIMD8<Int8>(truncatingIfNeeded: q)))
-                   : SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: q))
+        @inline(__always)
+        static func widen(_ u: Levels, signed: Bool) -> Float8x4 {
+            @inline(__always) func cvt(_ q: SIMD8<UInt8>) -> SIMD8<Float> {
+                signed
+                    ? SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: SIMD8<Int8>(truncatingIfNeeded: q)))
+                    : SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: q))
+            }
+            return (cvt(u.lowHalf.lowHalf), cvt(u.lowHalf.highHalf), cvt(u.highHalf.lowHalf), cvt(u.highHalf.highHalf))
         }
-        return (cvt(u.lowHalf.lowHalf), cvt(u.lowHalf.highHalf), cvt(u.highHalf.lowHalf), cvt(u.highHalf.highHalf))
-    }
 
-    @inline(__always)
-    static func nibbles16(_ p: UnsafeRawPointer) -> Levels {
-        let v = p.loadUnaligned(as: SIMD16<UInt8>.self)
-        return SIMD32(lowHalf: v & 0x0F, highHalf: v &>> 4)
-    }
+        @inline(__always)
+        static func nibbles16(_ p: UnsafeRawPointer) -> Levels {
+            let v = p.loadUnaligned(as: SIMD16<UInt8>.self)
+            return SIMD32(lowHalf: v & 0x0F, highHalf: v &>> 4)
+        }
 
-    @inline(__always)
-    static func nibbles32(_ p: UnsafeRawPointer, high: Bool) -> Levels {
-        let v = p.loadUnaligned(as: SIMD32<UInt8>.self)
-        return high ? v &>> 4 : v & 0x0F
-    }
+        @inline(__always)
+        static func nibbles32(_ p: UnsafeRawPointer, high: Bool) -> Levels {
+            let v = p.loadUnaligned(as: SIMD32<UInt8>.self)
+            return high ? v &>> 4 : v & 0x0F
+        }
 
-    @inline(__always) static func load(_ p: UnsafeRawPointer) -> Levels { p.loadUnaligned(as: SIMD32<UInt8>.self) }
+        @inline(__always) static func load(_ p: UnsafeRawPointer) -> Levels { p.loadUnaligned(as: SIMD32<UInt8>.self) }
 
-    @inline(__always)
-    static func fifthBits(_ bits: UInt32) -> Levels {
-        var v = Levels()
-        for k in 0..<32 { v[k] = UInt8((bits >> UInt32(k)) & 1) << 4 }
-        return v
-    }
+        @inline(__always)
+        static func fifthBits(_ bits: UInt32) -> Levels {
+            var v = Levels()
+            for k in 0..<32 { v[k] = UInt8((bits >> UInt32(k)) & 1) << 4 }
+            return v
+        }
 
-    @inline(__always)
-    static func highBits(_ v: Levels, shift: Int32, mask: Int8) -> Levels {
-        ((v &>> UInt8(shift)) &<< 4) & UInt8(bitPattern: mask)
-    }
+        @inline(__always)
+        static func highBits(_ v: Levels, shift: Int32, mask: Int8) -> Levels {
+            ((v &>> UInt8(shift)) &<< 4) & UInt8(bitPattern: mask)
+        }
 
-    @inline(__always) static func or(_ a: Levels, _ b: Levels) -> Levels { a | b }
-    @inline(__always) static func minus(_ a: Levels, _ z: Int8) -> Levels { a &- UInt8(z) }
+        @inline(__always) static func or(_ a: Levels, _ b: Levels) -> Levels { a | b }
+        @inline(__always) static func minus(_ a: Levels, _ z: Int8) -> Levels { a &- UInt8(z) }
     #endif
 
     /// Σ q·x over 32 elements (four FMA chains folded at the end).
@@ -123,11 +129,15 @@ enum QuantLevels {
         let s = SIMD8<Float>(repeating: scale)
         if let offset {
             let o = SIMD8<Float>(repeating: offset)
-            VectorMath.store8(q.0 * s + o, dst); VectorMath.store8(q.1 * s + o, dst + 8)
-            VectorMath.store8(q.2 * s + o, dst + 16); VectorMath.store8(q.3 * s + o, dst + 24)
+            VectorMath.store8(q.0 * s + o, dst)
+            VectorMath.store8(q.1 * s + o, dst + 8)
+            VectorMath.store8(q.2 * s + o, dst + 16)
+            VectorMath.store8(q.3 * s + o, dst + 24)
         } else {
-            VectorMath.store8(q.0 * s, dst); VectorMath.store8(q.1 * s, dst + 8)
-            VectorMath.store8(q.2 * s, dst + 16); VectorMath.store8(q.3 * s, dst + 24)
+            VectorMath.store8(q.0 * s, dst)
+            VectorMath.store8(q.1 * s, dst + 8)
+            VectorMath.store8(q.2 * s, dst + 16)
+            VectorMath.store8(q.3 * s, dst + 24)
         }
     }
 
@@ -147,8 +157,9 @@ protocol QuantBlockFormat {
     static func decode(_ block: UnsafeRawPointer, into dst: UnsafeMutablePointer<Float>)
     /// Adds the block's Σ y·x, as lane sums, to `acc` and `second` (a second chain: the offset·Σx terms, or
     /// Q6_K's odd sub-blocks).
-    static func accumulate(_ block: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ acc: inout SIMD8<Float>,
-                           _ second: inout SIMD8<Float>)
+    static func accumulate(
+        _ block: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ acc: inout SIMD8<Float>,
+        _ second: inout SIMD8<Float>)
 }
 
 /// Q4_0, Q4_1, Q5_0, Q5_1: `qh` / `m` offsets and the level offset z, as constants of the type.
@@ -201,8 +212,9 @@ enum LegacyBlocks<L: LegacyBlockLayout>: QuantBlockFormat {
             let bits = UInt32(littleEndian: block.loadUnaligned(fromByteOffset: qh, as: UInt32.self))
             u = QuantLevels.or(u, QuantLevels.fifthBits(bits))
         }
-        return L.m == nil ? QuantLevels.widen(QuantLevels.minus(u, L.zero), signed: true)
-                          : QuantLevels.widen(u, signed: false)
+        return L.m == nil
+            ? QuantLevels.widen(QuantLevels.minus(u, L.zero), signed: true)
+            : QuantLevels.widen(u, signed: false)
     }
 
     @inline(__always)
@@ -212,8 +224,10 @@ enum LegacyBlocks<L: LegacyBlockLayout>: QuantBlockFormat {
     }
 
     @inline(__always)
-    static func accumulate(_ block: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ acc: inout SIMD8<Float>,
-                           _ offsets: inout SIMD8<Float>) {
+    static func accumulate(
+        _ block: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ acc: inout SIMD8<Float>,
+        _ offsets: inout SIMD8<Float>
+    ) {
         acc = acc.addingProduct(QuantLevels.dot(levels(block), x), SIMD8(repeating: QuantLevels.half(block)))
         if let m = L.m {
             offsets = offsets.addingProduct(QuantLevels.sum(x), SIMD8(repeating: QuantLevels.half(block, m)))
@@ -238,7 +252,8 @@ enum K45Blocks<Five: KQuantBits>: QuantBlockFormat {
 
     @inline(__always)
     static func decode(_ block: UnsafeRawPointer, into dst: UnsafeMutablePointer<Float>) {
-        let d = QuantLevels.half(block), dmin = QuantLevels.half(block, 2)
+        let d = QuantLevels.half(block)
+        let dmin = QuantLevels.half(block, 2)
         for j in 0..<8 {
             let (sc, m) = KQuant.scaleMin(block + 4, j)
             QuantLevels.store(levels(block, j), scale: d * Float(sc), offset: -(dmin * Float(m)), dst + 32 * j)
@@ -246,9 +261,12 @@ enum K45Blocks<Five: KQuantBits>: QuantBlockFormat {
     }
 
     @inline(__always)
-    static func accumulate(_ block: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ acc: inout SIMD8<Float>,
-                           _ offsets: inout SIMD8<Float>) {
-        let d = QuantLevels.half(block), dmin = QuantLevels.half(block, 2)
+    static func accumulate(
+        _ block: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ acc: inout SIMD8<Float>,
+        _ offsets: inout SIMD8<Float>
+    ) {
+        let d = QuantLevels.half(block)
+        let dmin = QuantLevels.half(block, 2)
         for j in 0..<8 {
             let (sc, m) = KQuant.scaleMin(block + 4, j)
             acc = acc.addingProduct(QuantLevels.dot(levels(block, j), x + 32 * j), SIMD8(repeating: d * Float(sc)))
@@ -270,7 +288,8 @@ enum Q6KBlocks: QuantBlockFormat {
     /// Signed levels q − 32 of the 32-element chunk c (sub-blocks 2c, 2c+1).
     @inline(__always)
     static func levels(_ block: UnsafeRawPointer, _ c: Int) -> Float8x4 {
-        let h = c / 4, t = c % 4
+        let h = c / 4
+        let t = c % 4
         let low = QuantLevels.nibbles32(block + 64 * h + 32 * (t & 1), high: t >= 2)
         let high = QuantLevels.highBits(QuantLevels.load(block + 128 + 32 * h), shift: Int32(2 * t), mask: 0x30)
         return QuantLevels.widen(QuantLevels.minus(QuantLevels.or(low, high), 32), signed: true)
@@ -289,17 +308,22 @@ enum Q6KBlocks: QuantBlockFormat {
             let s0 = SIMD8<Float>(repeating: scale(block, d, 2 * c))
             let s1 = SIMD8<Float>(repeating: scale(block, d, 2 * c + 1))
             let o = dst + 32 * c
-            VectorMath.store8(q.0 * s0, o); VectorMath.store8(q.1 * s0, o + 8)
-            VectorMath.store8(q.2 * s1, o + 16); VectorMath.store8(q.3 * s1, o + 24)
+            VectorMath.store8(q.0 * s0, o)
+            VectorMath.store8(q.1 * s0, o + 8)
+            VectorMath.store8(q.2 * s1, o + 16)
+            VectorMath.store8(q.3 * s1, o + 24)
         }
     }
 
     @inline(__always)
-    static func accumulate(_ block: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ acc: inout SIMD8<Float>,
-                           _ offsets: inout SIMD8<Float>) {
+    static func accumulate(
+        _ block: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ acc: inout SIMD8<Float>,
+        _ offsets: inout SIMD8<Float>
+    ) {
         let d = QuantLevels.half(block, 208)
         for c in 0..<8 {
-            let q = levels(block, c), xc = x + 32 * c
+            let q = levels(block, c)
+            let xc = x + 32 * c
             let first = (q.0 * VectorMath.load8(xc)).addingProduct(q.1, VectorMath.load8(xc + 8))
             let second = (q.2 * VectorMath.load8(xc + 16)).addingProduct(q.3, VectorMath.load8(xc + 24))
             acc = acc.addingProduct(first, SIMD8(repeating: scale(block, d, 2 * c)))
@@ -315,7 +339,10 @@ enum QuantBlockRows<F: QuantBlockFormat>: GEMVRowFormat {
     static func dot(_ w: WeightTensor, row r: Int, x: UnsafePointer<Float>, n: Int) -> Float {
         let p = w.data + r * w.rowBytes
         let blocks = n / F.elements
-        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), o0 = SIMD8<Float>(), o1 = SIMD8<Float>()
+        var a0 = SIMD8<Float>()
+        var a1 = SIMD8<Float>()
+        var o0 = SIMD8<Float>()
+        var o1 = SIMD8<Float>()
         var b = 0
         while b + 2 <= blocks {
             F.accumulate(p + F.bytes * b, x + F.elements * b, &a0, &o0)
@@ -330,14 +357,18 @@ enum QuantBlockRows<F: QuantBlockFormat>: GEMVRowFormat {
 extension WeightDecoder {
     /// Decodes `blocks` consecutive blocks of format F at `p` into `dst`.
     @inline(__always)
-    static func decodeBlocks<F: QuantBlockFormat>(_ format: F.Type, _ p: UnsafeRawPointer, _ blocks: Int,
-                                                  into dst: UnsafeMutablePointer<Float>) {
+    static func decodeBlocks<F: QuantBlockFormat>(
+        _ format: F.Type, _ p: UnsafeRawPointer, _ blocks: Int,
+        into dst: UnsafeMutablePointer<Float>
+    ) {
         for b in 0..<blocks { F.decode(p + F.bytes * b, into: dst + F.elements * b) }
     }
 
     /// Decodes `count` elements of a GGUF block type from `p` (a block boundary) into `dst`.
-    static func decodeQuantBlocks(_ dtype: DType, _ p: UnsafeRawPointer, count: Int,
-                                  into dst: UnsafeMutablePointer<Float>) {
+    static func decodeQuantBlocks(
+        _ dtype: DType, _ p: UnsafeRawPointer, count: Int,
+        into dst: UnsafeMutablePointer<Float>
+    ) {
         switch dtype {
         case .q4_0: decodeBlocks(LegacyBlocks<Q4_0Layout>.self, p, count / 32, into: dst)
         case .q4_1: decodeBlocks(LegacyBlocks<Q4_1Layout>.self, p, count / 32, into: dst)

@@ -9,22 +9,31 @@ extension SwiftBackend {
     /// Causal GQA attention over a KV cache with optional sliding window and sink logits. Parallel (round-robin) over
     /// (query row, KV head); inside a task, the query heads that share the KV head are processed together, so
     /// each key and value row is loaded once for all of them. Scores live in a per-worker buffer.
-    public func attention(q: Tensor, keys: Tensor, values: Tensor, sinks: Tensor?, params p: AttentionParams,
-                          out: Tensor) throws {
+    public func attention(
+        q: Tensor, keys: Tensor, values: Tensor, sinks: Tensor?, params p: AttentionParams,
+        out: Tensor
+    ) throws {
         try OpValidation.attention(q: q, keys: keys, values: values, sinks: sinks, p: p, out: out)
         withScratch { scratch in
-            let rows = q.rows, heads = p.heads, kvHeads = p.kvHeads, d = p.headDim, slots = keys.rows
-            let group = heads / kvHeads, hb = SwiftBackend.attentionHeadBlock
+            let rows = q.rows
+            let heads = p.heads
+            let kvHeads = p.kvHeads
+            let d = p.headDim
+            let slots = keys.rows
+            let group = heads / kvHeads
+            let hb = SwiftBackend.attentionHeadBlock
             let geometry = AttentionGeometry(
                 q: q.pointer, keys: keys.pointer, values: values.pointer, out: out.pointer, sinks: sinks?.pointer,
                 headDim: d, qWidth: heads * d, kvWidth: kvHeads * d, slots: slots, scale: p.scale)
             // Per worker: scores [hb, slots], probabilities key-major [slots, hb], output accumulators [hb, d].
             let perWorker = 2 * hb * slots + hb * d
             for worker in 0..<threads { _ = scratch.workerRow[worker].floats(perWorker) }
-            parallelInterleaved(rows * kvHeads,
-                                AttentionTasks(geometry: geometry, kvHeads: kvHeads, group: group,
-                                               firstPosition: p.firstPosition, window: p.window,
-                                               buffers: scratch.workerRow, perWorker: perWorker))
+            parallelInterleaved(
+                rows * kvHeads,
+                AttentionTasks(
+                    geometry: geometry, kvHeads: kvHeads, group: group,
+                    firstPosition: p.firstPosition, window: p.window,
+                    buffers: scratch.workerRow, perWorker: perWorker))
         }
     }
 }
@@ -44,7 +53,8 @@ struct AttentionTasks: IndexKernel {
 
     @inline(__always)
     func run(_ task: Int, worker: Int) {
-        let t = task / kvHeads, g = task % kvHeads
+        let t = task / kvHeads
+        let g = task % kvHeads
         let pos = firstPosition + t
         let lo = window > 0 ? max(0, pos - window + 1) : 0
         let buffer = buffers[worker].floats(perWorker)
@@ -52,8 +62,9 @@ struct AttentionTasks: IndexKernel {
         var h0 = 0
         while h0 < group {
             let count = min(hb, group - h0)
-            geometry.headBlock(row: t, kvHead: g, firstHead: g * group + h0, heads: count,
-                               firstKey: lo, keys: pos - lo + 1, buffer: buffer)
+            geometry.headBlock(
+                row: t, kvHead: g, firstHead: g * group + h0, heads: count,
+                firstKey: lo, keys: pos - lo + 1, buffer: buffer)
             h0 += count
         }
     }
@@ -75,9 +86,12 @@ struct AttentionGeometry {
     /// Heads `firstHead ..< firstHead+heads` (heads ≤ 8) of query row `row` over keys at absolute positions
     /// `firstKey ..< firstKey+keys`, cache row = position mod slots. `buffer`: `16·slots + 8·headDim` floats.
     @inline(__always)
-    func headBlock(row: Int, kvHead: Int, firstHead: Int, heads: Int, firstKey: Int, keys count: Int,
-                   buffer: UnsafeMutablePointer<Float>) {
-        let d = headDim, hb = SwiftBackend.attentionHeadBlock
+    func headBlock(
+        row: Int, kvHead: Int, firstHead: Int, heads: Int, firstKey: Int, keys count: Int,
+        buffer: UnsafeMutablePointer<Float>
+    ) {
+        let d = headDim
+        let hb = SwiftBackend.attentionHeadBlock
         let probs = buffer + hb * slots
         let acc = probs + hb * slots
         let kvOffset = kvHead * d
@@ -85,16 +99,27 @@ struct AttentionGeometry {
         var j = 0
         var slot = firstKey % slots
         while j + 8 <= count {
-            var rowsPtr: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>,
-                          UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>)
-            rowsPtr.0 = keyRow(slot, kvOffset); slot = next(slot)
-            rowsPtr.1 = keyRow(slot, kvOffset); slot = next(slot)
-            rowsPtr.2 = keyRow(slot, kvOffset); slot = next(slot)
-            rowsPtr.3 = keyRow(slot, kvOffset); slot = next(slot)
-            rowsPtr.4 = keyRow(slot, kvOffset); slot = next(slot)
-            rowsPtr.5 = keyRow(slot, kvOffset); slot = next(slot)
-            rowsPtr.6 = keyRow(slot, kvOffset); slot = next(slot)
-            rowsPtr.7 = keyRow(slot, kvOffset); slot = next(slot)
+            var rowsPtr:
+                (
+                    UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>,
+                    UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>
+                )
+            rowsPtr.0 = keyRow(slot, kvOffset)
+            slot = next(slot)
+            rowsPtr.1 = keyRow(slot, kvOffset)
+            slot = next(slot)
+            rowsPtr.2 = keyRow(slot, kvOffset)
+            slot = next(slot)
+            rowsPtr.3 = keyRow(slot, kvOffset)
+            slot = next(slot)
+            rowsPtr.4 = keyRow(slot, kvOffset)
+            slot = next(slot)
+            rowsPtr.5 = keyRow(slot, kvOffset)
+            slot = next(slot)
+            rowsPtr.6 = keyRow(slot, kvOffset)
+            slot = next(slot)
+            rowsPtr.7 = keyRow(slot, kvOffset)
+            slot = next(slot)
             for h in 0..<heads {
                 let qh = UnsafePointer(q + row * qWidth + (firstHead + h) * d)
                 VectorMath.store8(AttentionGeometry.dots8(qh, rowsPtr, d) * scale, buffer + h * slots + j)
@@ -115,17 +140,29 @@ struct AttentionGeometry {
             // 2. Softmax with the sink in the denominator; probabilities stay in `sh`, normalised.
             var mv = SIMD8<Float>(repeating: -.infinity)
             var j = 0
-            while j + 8 <= count { mv = VectorMath.max(mv, VectorMath.load8(sh + j)); j += 8 }
+            while j + 8 <= count {
+                mv = VectorMath.max(mv, VectorMath.load8(sh + j))
+                j += 8
+            }
             var m = VectorMath.max(mv)
-            while j < count { m = max(m, sh[j]); j += 1 }
+            while j < count {
+                m = max(m, sh[j])
+                j += 1
+            }
             let sink = sinks?[firstHead + h]
             if let sink { m = max(m, sink) }
             var sum = VectorMath.expShiftedSum(UnsafePointer(sh), sh, count, max: m)
             if let sink { sum += VectorMath.exp(sink - m) }
             let inv = SIMD8<Float>(repeating: 1 / sum)
             j = 0
-            while j + 8 <= count { VectorMath.store8(VectorMath.load8(sh + j) * inv, sh + j); j += 8 }
-            while j < count { sh[j] *= inv[0]; j += 1 }
+            while j + 8 <= count {
+                VectorMath.store8(VectorMath.load8(sh + j) * inv, sh + j)
+                j += 8
+            }
+            while j < count {
+                sh[j] *= inv[0]
+                j += 1
+            }
         }
         // 3. Values: out_h = Σ_j p_h[j]·v_j, 8 heads × 8 dims per register block, keys in L1-sized blocks.
         //    Probabilities are transposed key-major (`probs[j·8 + h]`, 0 for padded heads) so one pointer serves
@@ -142,13 +179,15 @@ struct AttentionGeometry {
             let jn = min(count, j0 + kb)
             var c = 0
             while c + 8 <= d {
-                valueBlock(probs, keys: j0..<jn, firstSlot: blockSlot, column: kvOffset + c, acc: acc + c, accStride: d,
-                           lanes: 8)
+                valueBlock(
+                    probs, keys: j0..<jn, firstSlot: blockSlot, column: kvOffset + c, acc: acc + c, accStride: d,
+                    lanes: 8)
                 c += 8
             }
             if c < d {
-                valueBlock(probs, keys: j0..<jn, firstSlot: blockSlot, column: kvOffset + c, acc: acc + c, accStride: d,
-                           lanes: d - c)
+                valueBlock(
+                    probs, keys: j0..<jn, firstSlot: blockSlot, column: kvOffset + c, acc: acc + c, accStride: d,
+                    lanes: d - c)
             }
             for _ in j0..<jn { blockSlot = next(blockSlot) }
             j0 = jn
@@ -161,10 +200,18 @@ struct AttentionGeometry {
     /// `acc[h·accStride + 0..<lanes] += Σ_{j ∈ keys} probs[j·8 + h] · values[slot(j)][column ..< column+lanes]`
     /// for the 8 heads of a block (lanes ≤ 8; fewer only at the end of a head).
     @inline(__always)
-    func valueBlock(_ probs: UnsafeMutablePointer<Float>, keys: Range<Int>, firstSlot: Int, column: Int,
-                    acc: UnsafeMutablePointer<Float>, accStride: Int, lanes: Int) {
-        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
-        var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
+    func valueBlock(
+        _ probs: UnsafeMutablePointer<Float>, keys: Range<Int>, firstSlot: Int, column: Int,
+        acc: UnsafeMutablePointer<Float>, accStride: Int, lanes: Int
+    ) {
+        var a0 = SIMD8<Float>()
+        var a1 = SIMD8<Float>()
+        var a2 = SIMD8<Float>()
+        var a3 = SIMD8<Float>()
+        var a4 = SIMD8<Float>()
+        var a5 = SIMD8<Float>()
+        var a6 = SIMD8<Float>()
+        var a7 = SIMD8<Float>()
         var slot = firstSlot
         for j in keys {
             let vrow = values + slot * kvWidth + column
@@ -195,8 +242,14 @@ struct AttentionGeometry {
                 for i in 0..<lanes { o[i] += a[i] }
             }
         }
-        addTo(0, a0); addTo(1, a1); addTo(2, a2); addTo(3, a3)
-        addTo(4, a4); addTo(5, a5); addTo(6, a6); addTo(7, a7)
+        addTo(0, a0)
+        addTo(1, a1)
+        addTo(2, a2)
+        addTo(3, a3)
+        addTo(4, a4)
+        addTo(5, a5)
+        addTo(6, a6)
+        addTo(7, a7)
     }
 
     @inline(__always)
@@ -210,19 +263,33 @@ struct AttentionGeometry {
     /// Dot products of `q[0..<d]` with 8 rows, as one vector (lane i = row i): eight accumulators reduced by a
     /// pairwise transpose-add tree instead of eight horizontal sums.
     @inline(__always)
-    static func dots8(_ q: UnsafePointer<Float>,
-                      _ r: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>,
-                            UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>),
-                      _ d: Int) -> SIMD8<Float> {
-        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
-        var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
+    static func dots8(
+        _ q: UnsafePointer<Float>,
+        _ r: (
+            UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>,
+            UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>
+        ),
+        _ d: Int
+    ) -> SIMD8<Float> {
+        var a0 = SIMD8<Float>()
+        var a1 = SIMD8<Float>()
+        var a2 = SIMD8<Float>()
+        var a3 = SIMD8<Float>()
+        var a4 = SIMD8<Float>()
+        var a5 = SIMD8<Float>()
+        var a6 = SIMD8<Float>()
+        var a7 = SIMD8<Float>()
         var i = 0
         while i + 8 <= d {
             let qv = VectorMath.load8(q + i)
-            a0 = a0.addingProduct(qv, VectorMath.load8(r.0 + i)); a1 = a1.addingProduct(qv, VectorMath.load8(r.1 + i))
-            a2 = a2.addingProduct(qv, VectorMath.load8(r.2 + i)); a3 = a3.addingProduct(qv, VectorMath.load8(r.3 + i))
-            a4 = a4.addingProduct(qv, VectorMath.load8(r.4 + i)); a5 = a5.addingProduct(qv, VectorMath.load8(r.5 + i))
-            a6 = a6.addingProduct(qv, VectorMath.load8(r.6 + i)); a7 = a7.addingProduct(qv, VectorMath.load8(r.7 + i))
+            a0 = a0.addingProduct(qv, VectorMath.load8(r.0 + i))
+            a1 = a1.addingProduct(qv, VectorMath.load8(r.1 + i))
+            a2 = a2.addingProduct(qv, VectorMath.load8(r.2 + i))
+            a3 = a3.addingProduct(qv, VectorMath.load8(r.3 + i))
+            a4 = a4.addingProduct(qv, VectorMath.load8(r.4 + i))
+            a5 = a5.addingProduct(qv, VectorMath.load8(r.5 + i))
+            a6 = a6.addingProduct(qv, VectorMath.load8(r.6 + i))
+            a7 = a7.addingProduct(qv, VectorMath.load8(r.7 + i))
             i += 8
         }
         @inline(__always) func pairSum(_ x: SIMD8<Float>, _ y: SIMD8<Float>) -> SIMD8<Float> {
@@ -230,8 +297,12 @@ struct AttentionGeometry {
             return z.evenHalf + z.oddHalf
         }
         // pairSum(x, y) = (x0+x1, x2+x3, x4+x5, x6+x7, y0+y1, …): after three levels lane i holds Σ a_i.
-        let b01 = pairSum(a0, a1), b23 = pairSum(a2, a3), b45 = pairSum(a4, a5), b67 = pairSum(a6, a7)
-        let c0123 = pairSum(b01, b23), c4567 = pairSum(b45, b67)
+        let b01 = pairSum(a0, a1)
+        let b23 = pairSum(a2, a3)
+        let b45 = pairSum(a4, a5)
+        let b67 = pairSum(a6, a7)
+        let c0123 = pairSum(b01, b23)
+        let c4567 = pairSum(b45, b67)
         var result = pairSum(c0123, c4567)
         if i < d {
             var tail = SIMD8<Float>()

@@ -1,7 +1,8 @@
-#if arch(x86_64) && canImport(_Builtin_intrinsics)
-import _Builtin_intrinsics.intel
-#endif
 import OSSCore
+
+#if arch(x86_64) && canImport(_Builtin_intrinsics)
+    import _Builtin_intrinsics.intel
+#endif
 
 /// Vectorised decoders from every stored weight dtype to Float32: eight-lane loads for the float dtypes, block
 /// decoders for Q8_0 and MXFP4 (and the GGUF 4/5/6-bit block types, see `QuantBlocks.swift`). Used for GEMM weight tiles and embedding rows (the GEMV kernels decode in registers).
@@ -29,21 +30,26 @@ enum WeightDecoder {
     /// bf16 ×8 → Float ×8 (`bits << 16`).
     @inline(__always)
     static func bf16x8(_ p: UnsafeRawPointer) -> SIMD8<Float> {
-        unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: p.loadUnaligned(as: SIMD8<UInt16>.self)) &<< 16,
-                      to: SIMD8<Float>.self)
+        unsafeBitCast(
+            SIMD8<UInt32>(truncatingIfNeeded: p.loadUnaligned(as: SIMD8<UInt16>.self)) &<< 16,
+            to: SIMD8<Float>.self)
     }
 
     /// int8 ×16 → Float ×8 twice (one 16-byte load, `vpmovsxbd` + `vcvtdq2ps` on x86-64).
     @inline(__always)
     static func i8x16(_ p: UnsafeRawPointer) -> (SIMD8<Float>, SIMD8<Float>) {
         #if arch(x86_64) && canImport(_Builtin_intrinsics)
-        let v = unsafeBitCast(p.loadUnaligned(as: SIMD16<Int8>.self), to: __m128i.self)
-        return (_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(v)),
-                _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_unpackhi_epi64(v, v))))
+            let v = unsafeBitCast(p.loadUnaligned(as: SIMD16<Int8>.self), to: __m128i.self)
+            return (
+                _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(v)),
+                _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_unpackhi_epi64(v, v)))
+            )
         #else
-        let v = p.loadUnaligned(as: SIMD16<Int8>.self)
-        return (SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: v.lowHalf)),
-                SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: v.highHalf)))
+            let v = p.loadUnaligned(as: SIMD16<Int8>.self)
+            return (
+                SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: v.lowHalf)),
+                SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: v.highHalf))
+            )
         #endif
     }
 
@@ -64,7 +70,8 @@ enum WeightDecoder {
                 let block = rowBase + 34 * (first + b)
                 let d = SIMD8<Float>(repeating: Codec.f16ToFloat(block.loadUnaligned(as: UInt16.self)))
                 let o = dst + 32 * b
-                let (q0, q1) = i8x16(block + 2), (q2, q3) = i8x16(block + 18)
+                let (q0, q1) = i8x16(block + 2)
+                let (q2, q3) = i8x16(block + 18)
                 VectorMath.store8(q0 * d, o)
                 VectorMath.store8(q1 * d, o + 8)
                 VectorMath.store8(q2 * d, o + 16)
@@ -72,25 +79,35 @@ enum WeightDecoder {
             }
         case .mxfp4:
             guard let scales = w.scales else { return }
-            let groupsPerRow = w.inFeatures / 32, first = from / 32
+            let groupsPerRow = w.inFeatures / 32
+            let first = from / 32
             let sc = scales + row * groupsPerRow + first
             let bytes = rowBase + 16 * first
             for g in 0..<(count / 32) {
                 decodeMXFP4Group(bytes + 16 * g, scale: sc[g], into: dst + 32 * g)
             }
         case .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K:
-            decodeQuantBlocks(w.dtype, rowBase + from / w.dtype.blockSize * w.dtype.bytesPerBlock, count: count,
-                              into: dst)
+            decodeQuantBlocks(
+                w.dtype, rowBase + from / w.dtype.blockSize * w.dtype.bytesPerBlock, count: count,
+                into: dst)
         }
     }
 
     /// `count` elements of a plain float dtype, eight lanes at a time.
     @inline(__always)
-    static func decodeLanes<L: FloatLaneLoader>(_ lanes: L.Type, _ p: UnsafeRawPointer, _ count: Int,
-                                                into dst: UnsafeMutablePointer<Float>) {
+    static func decodeLanes<L: FloatLaneLoader>(
+        _ lanes: L.Type, _ p: UnsafeRawPointer, _ count: Int,
+        into dst: UnsafeMutablePointer<Float>
+    ) {
         var i = 0
-        while i + 8 <= count { VectorMath.store8(L.load8(p, i), dst + i); i += 8 }
-        while i < count { dst[i] = L.load1(p, i); i += 1 }
+        while i + 8 <= count {
+            VectorMath.store8(L.load8(p, i), dst + i)
+            i += 8
+        }
+        while i < count {
+            dst[i] = L.load1(p, i)
+            i += 1
+        }
     }
 
     /// One MXFP4 group (16 bytes + E8M0 scale) → 32 floats in element order. On x86-64: nibbles → 2·value as
@@ -98,27 +115,29 @@ enum WeightDecoder {
     @inline(__always)
     static func decodeMXFP4Group(_ p: UnsafeRawPointer, scale: UInt8, into dst: UnsafeMutablePointer<Float>) {
         #if arch(x86_64) && canImport(_Builtin_intrinsics)
-        let v = unsafeBitCast(p.loadUnaligned(as: SIMD16<UInt8>.self), to: __m128i.self)
-        let mask = unsafeBitCast(SIMD16<UInt8>(repeating: 0x0F), to: __m128i.self)
-        let table = unsafeBitCast(SIMD16<Int8>(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12),
-                                  to: __m128i.self)
-        let lo = _mm_shuffle_epi8(table, _mm_and_si128(v, mask))
-        let hi = _mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(v, 4), mask))
-        let first = _mm_unpacklo_epi8(lo, hi), second = _mm_unpackhi_epi8(lo, hi)
-        let s = SIMD8<Float>(repeating: MXFP4Rows.halfScaleTable[Int(scale)])
-        @inline(__always) func widen(_ q: __m128i) -> SIMD8<Float> { _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)) }
-        VectorMath.store8(widen(first) * s, dst)
-        VectorMath.store8(widen(_mm_unpackhi_epi64(first, first)) * s, dst + 8)
-        VectorMath.store8(widen(second) * s, dst + 16)
-        VectorMath.store8(widen(_mm_unpackhi_epi64(second, second)) * s, dst + 24)
+            let v = unsafeBitCast(p.loadUnaligned(as: SIMD16<UInt8>.self), to: __m128i.self)
+            let mask = unsafeBitCast(SIMD16<UInt8>(repeating: 0x0F), to: __m128i.self)
+            let table = unsafeBitCast(
+                SIMD16<Int8>(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12),
+                to: __m128i.self)
+            let lo = _mm_shuffle_epi8(table, _mm_and_si128(v, mask))
+            let hi = _mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(v, 4), mask))
+            let first = _mm_unpacklo_epi8(lo, hi)
+            let second = _mm_unpackhi_epi8(lo, hi)
+            let s = SIMD8<Float>(repeating: MXFP4Rows.halfScaleTable[Int(scale)])
+            @inline(__always) func widen(_ q: __m128i) -> SIMD8<Float> { _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)) }
+            VectorMath.store8(widen(first) * s, dst)
+            VectorMath.store8(widen(_mm_unpackhi_epi64(first, first)) * s, dst + 8)
+            VectorMath.store8(widen(second) * s, dst + 16)
+            VectorMath.store8(widen(_mm_unpackhi_epi64(second, second)) * s, dst + 24)
         #else
-        let s = SIMD2<Float>(repeating: e8m0Table[Int(scale)])
-        let pairs = mxfp4PairTable
-        let src = p.assumingMemoryBound(to: UInt8.self)
-        let o = UnsafeMutableRawPointer(dst)
-        for j in 0..<16 {
-            o.storeBytes(of: pairs[Int(src[j])] * s, toByteOffset: 8 * j, as: SIMD2<Float>.self)
-        }
+            let s = SIMD2<Float>(repeating: e8m0Table[Int(scale)])
+            let pairs = mxfp4PairTable
+            let src = p.assumingMemoryBound(to: UInt8.self)
+            let o = UnsafeMutableRawPointer(dst)
+            for j in 0..<16 {
+                o.storeBytes(of: pairs[Int(src[j])] * s, toByteOffset: 8 * j, as: SIMD2<Float>.self)
+            }
         #endif
     }
 }

@@ -4,7 +4,8 @@ extension SwiftBackend {
     /// Row-wise softmax, max-subtracted; `out` may be `x`.
     public func softmax(_ x: Tensor, out: Tensor) throws {
         try OpValidation.rowwise("softmax", x, out)
-        let n = x.columns, rows = x.count / n
+        let n = x.columns
+        let rows = x.count / n
         parallelFor(rows, minPerChunk: max(1, 16384 / n), SoftmaxRows(src: x.pointer, dst: out.pointer, n: n))
     }
 
@@ -13,30 +14,47 @@ extension SwiftBackend {
     static func softmaxRow(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
         var mv = SIMD8<Float>(repeating: -.infinity)
         var i = 0
-        while i + 8 <= n { mv = VectorMath.max(mv, VectorMath.load8(src + i)); i += 8 }
+        while i + 8 <= n {
+            mv = VectorMath.max(mv, VectorMath.load8(src + i))
+            i += 8
+        }
         var m = VectorMath.max(mv)
-        while i < n { m = max(m, src[i]); i += 1 }
+        while i < n {
+            m = max(m, src[i])
+            i += 1
+        }
         if m == -.infinity { m = 0 }
         let s = VectorMath.expShiftedSum(src, dst, n, max: m)
         let inv = 1 / s
         let iv = SIMD8<Float>(repeating: inv)
         i = 0
-        while i + 8 <= n { VectorMath.store8(VectorMath.load8(dst + i) * iv, dst + i); i += 8 }
-        while i < n { dst[i] *= inv; i += 1 }
+        while i + 8 <= n {
+            VectorMath.store8(VectorMath.load8(dst + i) * iv, dst + i)
+            i += 8
+        }
+        while i < n {
+            dst[i] *= inv
+            i += 1
+        }
     }
 
     public func swiglu(_ gateUp: Tensor, limit: Float, alpha: Float, out: Tensor) throws {
         try OpValidation.swiglu(gateUp, out)
-        let width = out.columns, rows = out.rows
-        parallelFor(rows, minPerChunk: max(1, 16384 / width),
-                    SwiGLURows(src: gateUp.pointer, dst: out.pointer, width: width, limit: limit, alpha: alpha))
+        let width = out.columns
+        let rows = out.rows
+        parallelFor(
+            rows, minPerChunk: max(1, 16384 / width),
+            SwiGLURows(src: gateUp.pointer, dst: out.pointer, width: width, limit: limit, alpha: alpha))
     }
 
     /// gpt-oss clamped SwiGLU of one interleaved row `[2n]` → `[n]`.
     @inline(__always)
-    static func swigluRow(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int,
-                          limit: Float, alpha: Float) {
-        let lim = SIMD8<Float>(repeating: limit), nlim = SIMD8<Float>(repeating: -limit)
+    static func swigluRow(
+        _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int,
+        limit: Float, alpha: Float
+    ) {
+        let lim = SIMD8<Float>(repeating: limit)
+        let nlim = SIMD8<Float>(repeating: -limit)
         let na = SIMD8<Float>(repeating: -alpha)
         var i = 0
         while i + 8 <= n {
@@ -57,13 +75,15 @@ extension SwiftBackend {
 
     public func siluMul(gate: Tensor, up: Tensor, out: Tensor) throws {
         try OpValidation.elementwise("siluMul", gate, up, out)
-        parallelChunks(out.count, granule: 64, minPerChunk: 32768,
-                       SiLUMulChunks(gate: gate.pointer, up: up.pointer, out: out.pointer))
+        parallelChunks(
+            out.count, granule: 64, minPerChunk: 32768,
+            SiLUMulChunks(gate: gate.pointer, up: up.pointer, out: out.pointer))
     }
 
     public func add(_ a: Tensor, _ b: Tensor, out: Tensor) throws {
         try OpValidation.elementwise("add", a, b, out)
-        parallelChunks(out.count, granule: 64, minPerChunk: 65536, AddChunks(a: a.pointer, b: b.pointer, out: out.pointer))
+        parallelChunks(
+            out.count, granule: 64, minPerChunk: 65536, AddChunks(a: a.pointer, b: b.pointer, out: out.pointer))
     }
 }
 
@@ -99,14 +119,19 @@ struct SiLUMulChunks: ChunkKernel {
 
     @inline(__always)
     func run(_ range: Range<Int>, worker _: Int) {
-        let g = gate, u = up, o = out
+        let g = gate
+        let u = up
+        let o = out
         var i = range.lowerBound
         while i + 8 <= range.upperBound {
             let gv = VectorMath.load8(g + i)
             VectorMath.store8(gv / (1 + VectorMath.exp(-gv)) * VectorMath.load8(u + i), o + i)
             i += 8
         }
-        while i < range.upperBound { o[i] = g[i] / (1 + VectorMath.exp(-g[i])) * u[i]; i += 1 }
+        while i < range.upperBound {
+            o[i] = g[i] / (1 + VectorMath.exp(-g[i])) * u[i]
+            i += 1
+        }
     }
 }
 
@@ -123,6 +148,9 @@ struct AddChunks: ChunkKernel {
             VectorMath.store8(VectorMath.load8(a + i) + VectorMath.load8(b + i), out + i)
             i += 8
         }
-        while i < range.upperBound { out[i] = a[i] + b[i]; i += 1 }
+        while i < range.upperBound {
+            out[i] = a[i] + b[i]
+            i += 1
+        }
     }
 }

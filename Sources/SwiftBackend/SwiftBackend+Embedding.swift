@@ -4,11 +4,13 @@ extension SwiftBackend {
     /// `out[t] = table[tokens[t]]`, decoding the stored dtype.
     public func embedding(_ table: WeightTensor, tokens: [Int32], out: Tensor) throws {
         try OpValidation.embedding(table, tokens, out)
-        let width = table.inFeatures, dst = out.pointer
+        let width = table.inFeatures
+        let dst = out.pointer
         tokens.withUnsafeBufferPointer { ids in
             guard let idp = ids.baseAddress else { return }
-            parallelFor(ids.count, minPerChunk: max(1, 65536 / width),
-                        EmbeddingRows(table: table, ids: idp, width: width, out: dst))
+            parallelFor(
+                ids.count, minPerChunk: max(1, 65536 / width),
+                EmbeddingRows(table: table, ids: idp, width: width, out: dst))
         }
     }
 }

@@ -18,10 +18,15 @@ extension SwiftBackend {
     /// `y[m, N] = x[m, K] · Wᵀ + bias` for any weight dtype: weight tiles are decoded and packed into per-worker
     /// panels (each weight element decoded once per call), then a 6×16 register-blocked FMA micro-kernel runs
     /// over them. Workers own disjoint column (weight-row) ranges.
-    func gemm(_ w: WeightTensor, x: UnsafePointer<Float>, m: Int, bias: UnsafePointer<Float>?,
-              y: UnsafeMutablePointer<Float>, scratch: SwiftBackendScratch) {
-        let n = w.outFeatures, k = w.inFeatures
-        let nc = GEMMBlocking.nc, mr = GEMMBlocking.mr, nr = GEMMBlocking.nr
+    func gemm(
+        _ w: WeightTensor, x: UnsafePointer<Float>, m: Int, bias: UnsafePointer<Float>?,
+        y: UnsafeMutablePointer<Float>, scratch: SwiftBackendScratch
+    ) {
+        let n = w.outFeatures
+        let k = w.inFeatures
+        let nc = GEMMBlocking.nc
+        let mr = GEMMBlocking.mr
+        let nr = GEMMBlocking.nr
         // Size every worker's buffers before the parallel region (each worker then only touches its own).
         for worker in 0..<threads {
             _ = scratch.packedB[worker].floats(nc * k)
@@ -30,18 +35,22 @@ extension SwiftBackend {
         // x is packed once for all workers: block pc (KC deep) starts at pc·MS·MR, strips k-major inside.
         let mStrips = (m + mr - 1) / mr
         let ap = scratch.packedX.floats(mStrips * mr * k)
-        parallelChunks(mStrips, minPerChunk: max(1, 16384 / max(1, k)),
-                       GEMMPackAStrips(x: x, m: m, k: k, mStrips: mStrips, packed: ap))
+        parallelChunks(
+            mStrips, minPerChunk: max(1, 16384 / max(1, k)),
+            GEMMPackAStrips(x: x, m: m, k: k, mStrips: mStrips, packed: ap))
         let minColumns = max(nr, (1 << 22) / max(1, m * k))
-        parallelChunks(n, granule: nr, minPerChunk: minColumns,
-                       GEMMColumns(w: w, packedX: ap, m: m, mStrips: mStrips, bias: bias, y: y, scratch: scratch))
+        parallelChunks(
+            n, granule: nr, minPerChunk: minColumns,
+            GEMMColumns(w: w, packedX: ap, m: m, mStrips: mStrips, bias: bias, y: y, scratch: scratch))
     }
 
     /// Packs `x[rows ..< rows+count, depth ..< depth+kcur]` into strips of `MR` rows, k-major
     /// (`ap[s·MR·kcur + kk·MR + i]`); rows past the end are zero.
     @inline(__always)
-    static func packA(_ x: UnsafePointer<Float>, ld: Int, rows: Int, count: Int, depth: Int, kcur: Int,
-                      into ap: UnsafeMutablePointer<Float>) {
+    static func packA(
+        _ x: UnsafePointer<Float>, ld: Int, rows: Int, count: Int, depth: Int, kcur: Int,
+        into ap: UnsafeMutablePointer<Float>
+    ) {
         let mr = GEMMBlocking.mr
         let strips = (count + mr - 1) / mr
         for s in 0..<strips {
@@ -49,10 +58,19 @@ extension SwiftBackend {
             let valid = min(mr, count - s * mr)
             if valid == mr {
                 let r0 = x + (rows + s * mr) * ld + depth
-                let r1 = r0 + ld, r2 = r1 + ld, r3 = r2 + ld, r4 = r3 + ld, r5 = r4 + ld
+                let r1 = r0 + ld
+                let r2 = r1 + ld
+                let r3 = r2 + ld
+                let r4 = r3 + ld
+                let r5 = r4 + ld
                 for kk in 0..<kcur {
                     let o = dst + kk * mr
-                    o[0] = r0[kk]; o[1] = r1[kk]; o[2] = r2[kk]; o[3] = r3[kk]; o[4] = r4[kk]; o[5] = r5[kk]
+                    o[0] = r0[kk]
+                    o[1] = r1[kk]
+                    o[2] = r2[kk]
+                    o[3] = r3[kk]
+                    o[4] = r4[kk]
+                    o[5] = r5[kk]
                 }
             } else {
                 for kk in 0..<kcur {
@@ -69,9 +87,13 @@ extension SwiftBackend {
     /// are zero. The `NR` rows of a strip are first decoded (or copied) front to back into `rowBuffer`
     /// (`NR·K` floats), so the weight streams from memory sequentially, then transposed block by block in cache.
     @inline(__always)
-    static func packB(_ w: WeightTensor, columns: Int, count: Int, into bp: UnsafeMutablePointer<Float>,
-                      rowBuffer: UnsafeMutablePointer<Float>) {
-        let nr = GEMMBlocking.nr, kc = GEMMBlocking.kc, k = w.inFeatures
+    static func packB(
+        _ w: WeightTensor, columns: Int, count: Int, into bp: UnsafeMutablePointer<Float>,
+        rowBuffer: UnsafeMutablePointer<Float>
+    ) {
+        let nr = GEMMBlocking.nr
+        let kc = GEMMBlocking.kc
+        let k = w.inFeatures
         let strips = (count + nr - 1) / nr
         for s in 0..<strips {
             let valid = min(nr, count - s * nr)
@@ -90,13 +112,20 @@ extension SwiftBackend {
                     }
                     var kk = 0
                     while kk < body {
-                        let t = GEMMKernel.transpose8x8((load(0, kk), load(1, kk), load(2, kk), load(3, kk),
-                                                         load(4, kk), load(5, kk), load(6, kk), load(7, kk)))
+                        let t = GEMMKernel.transpose8x8(
+                            (
+                                load(0, kk), load(1, kk), load(2, kk), load(3, kk),
+                                load(4, kk), load(5, kk), load(6, kk), load(7, kk)
+                            ))
                         let o = dst + kk * nr + jb
-                        VectorMath.store8(t.0, o); VectorMath.store8(t.1, o + nr)
-                        VectorMath.store8(t.2, o + 2 * nr); VectorMath.store8(t.3, o + 3 * nr)
-                        VectorMath.store8(t.4, o + 4 * nr); VectorMath.store8(t.5, o + 5 * nr)
-                        VectorMath.store8(t.6, o + 6 * nr); VectorMath.store8(t.7, o + 7 * nr)
+                        VectorMath.store8(t.0, o)
+                        VectorMath.store8(t.1, o + nr)
+                        VectorMath.store8(t.2, o + 2 * nr)
+                        VectorMath.store8(t.3, o + 3 * nr)
+                        VectorMath.store8(t.4, o + 4 * nr)
+                        VectorMath.store8(t.5, o + 5 * nr)
+                        VectorMath.store8(t.6, o + 6 * nr)
+                        VectorMath.store8(t.7, o + 7 * nr)
                         kk += 8
                     }
                 }
@@ -120,13 +149,16 @@ struct GEMMPackAStrips: ChunkKernel {
 
     @inline(__always)
     func run(_ strips: Range<Int>, worker _: Int) {
-        let kc = GEMMBlocking.kc, mr = GEMMBlocking.mr, ap = packed
+        let kc = GEMMBlocking.kc
+        let mr = GEMMBlocking.mr
+        let ap = packed
         var pc = 0
         while pc < k {
             let kcur = min(kc, k - pc)
             let rows = strips.lowerBound * mr
-            SwiftBackend.packA(x, ld: k, rows: rows, count: min(m, strips.upperBound * mr) - rows, depth: pc,
-                               kcur: kcur, into: ap + pc * mStrips * mr + strips.lowerBound * mr * kcur)
+            SwiftBackend.packA(
+                x, ld: k, rows: rows, count: min(m, strips.upperBound * mr) - rows, depth: pc,
+                kcur: kcur, into: ap + pc * mStrips * mr + strips.lowerBound * mr * kcur)
             pc += kcur
         }
     }
@@ -147,9 +179,14 @@ struct GEMMColumns: ChunkKernel {
 
     @inline(__always)
     func run(_ columns: Range<Int>, worker: Int) {
-        let n = w.outFeatures, k = w.inFeatures, ap = packedX
-        let kc = GEMMBlocking.kc, mc = GEMMBlocking.mc, nc = GEMMBlocking.nc
-        let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr
+        let n = w.outFeatures
+        let k = w.inFeatures
+        let ap = packedX
+        let kc = GEMMBlocking.kc
+        let mc = GEMMBlocking.mc
+        let nc = GEMMBlocking.nc
+        let mr = GEMMBlocking.mr
+        let nr = GEMMBlocking.nr
         let bp = scratch.packedB[worker].floats(nc * k)
         let rowBuffer = scratch.workerRow[worker].floats(nr * k + mr * nr)
         let edge = rowBuffer + nr * k
@@ -179,8 +216,9 @@ struct GEMMColumns: ChunkKernel {
                             let nrows = min(mr, m - row)
                             let aStrip = UnsafePointer(aBlock + istrip * mr * kcur)
                             if ncols == nr && nrows == mr {
-                                GEMMKernel.tile6x16(kcur, aStrip, bStrip, y + row * n + col, n,
-                                                    accumulate: !first, bias: stripBias)
+                                GEMMKernel.tile6x16(
+                                    kcur, aStrip, bStrip, y + row * n + col, n,
+                                    accumulate: !first, bias: stripBias)
                             } else {
                                 GEMMKernel.tile6x16(kcur, aStrip, bStrip, edge, nr, accumulate: false, bias: nil)
                                 for i in 0..<nrows {
@@ -204,15 +242,19 @@ struct GEMMColumns: ChunkKernel {
 
 /// The register-blocked micro-kernel: 6 rows × 16 columns held in 12 `SIMD8<Float>` accumulators.
 enum GEMMKernel {
-    typealias Rows8 = (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>,
-                       SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
+    typealias Rows8 = (
+        SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>,
+        SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>
+    )
 
     /// 8×8 transpose (result i = column i) by three perfect shuffles: (r₂ₖ, r₂ₖ₊₁) → (even lanes, odd lanes).
     @inline(__always)
     static func transpose8x8(_ r: Rows8) -> Rows8 {
         @inline(__always) func round(_ r: Rows8) -> Rows8 {
-            let z0 = SIMD16(lowHalf: r.0, highHalf: r.1), z1 = SIMD16(lowHalf: r.2, highHalf: r.3)
-            let z2 = SIMD16(lowHalf: r.4, highHalf: r.5), z3 = SIMD16(lowHalf: r.6, highHalf: r.7)
+            let z0 = SIMD16(lowHalf: r.0, highHalf: r.1)
+            let z1 = SIMD16(lowHalf: r.2, highHalf: r.3)
+            let z2 = SIMD16(lowHalf: r.4, highHalf: r.5)
+            let z3 = SIMD16(lowHalf: r.6, highHalf: r.7)
             return (z0.evenHalf, z1.evenHalf, z2.evenHalf, z3.evenHalf, z0.oddHalf, z1.oddHalf, z2.oddHalf, z3.oddHalf)
         }
         return round(round(round(r)))
@@ -221,27 +263,45 @@ enum GEMMKernel {
     /// `c[6, 16] (= or +=) a-strip · b-strip (+ bias on the first panel)`; `a` is `[kc][6]`, `b` is `[kc][16]`,
     /// `c` has row stride `ldc`.
     @inline(never)
-    static func tile6x16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
-                         _ c: UnsafeMutablePointer<Float>, _ ldc: Int, accumulate: Bool, bias: UnsafePointer<Float>?) {
-        var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
-        var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c30 = SIMD8<Float>(), c31 = SIMD8<Float>()
-        var c40 = SIMD8<Float>(), c41 = SIMD8<Float>(), c50 = SIMD8<Float>(), c51 = SIMD8<Float>()
-        var pa = a, pb = UnsafeRawPointer(b)
+    static func tile6x16(
+        _ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, accumulate: Bool, bias: UnsafePointer<Float>?
+    ) {
+        var c00 = SIMD8<Float>()
+        var c01 = SIMD8<Float>()
+        var c10 = SIMD8<Float>()
+        var c11 = SIMD8<Float>()
+        var c20 = SIMD8<Float>()
+        var c21 = SIMD8<Float>()
+        var c30 = SIMD8<Float>()
+        var c31 = SIMD8<Float>()
+        var c40 = SIMD8<Float>()
+        var c41 = SIMD8<Float>()
+        var c50 = SIMD8<Float>()
+        var c51 = SIMD8<Float>()
+        var pa = a
+        var pb = UnsafeRawPointer(b)
         for _ in 0..<kc {
             let b0 = pb.loadUnaligned(as: SIMD8<Float>.self)
             let b1 = pb.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
             var av = SIMD8<Float>(repeating: pa[0])
-            c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1)
+            c00 = c00.addingProduct(av, b0)
+            c01 = c01.addingProduct(av, b1)
             av = SIMD8<Float>(repeating: pa[1])
-            c10 = c10.addingProduct(av, b0); c11 = c11.addingProduct(av, b1)
+            c10 = c10.addingProduct(av, b0)
+            c11 = c11.addingProduct(av, b1)
             av = SIMD8<Float>(repeating: pa[2])
-            c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1)
+            c20 = c20.addingProduct(av, b0)
+            c21 = c21.addingProduct(av, b1)
             av = SIMD8<Float>(repeating: pa[3])
-            c30 = c30.addingProduct(av, b0); c31 = c31.addingProduct(av, b1)
+            c30 = c30.addingProduct(av, b0)
+            c31 = c31.addingProduct(av, b1)
             av = SIMD8<Float>(repeating: pa[4])
-            c40 = c40.addingProduct(av, b0); c41 = c41.addingProduct(av, b1)
+            c40 = c40.addingProduct(av, b0)
+            c41 = c41.addingProduct(av, b1)
             av = SIMD8<Float>(repeating: pa[5])
-            c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1)
+            c50 = c50.addingProduct(av, b0)
+            c51 = c51.addingProduct(av, b1)
             pa += 6
             pb += 64
         }
@@ -258,7 +318,11 @@ enum GEMMKernel {
                 VectorMath.store8(v1, p + 8)
             }
         }
-        put(0, c00, c01); put(1, c10, c11); put(2, c20, c21)
-        put(3, c30, c31); put(4, c40, c41); put(5, c50, c51)
+        put(0, c00, c01)
+        put(1, c10, c11)
+        put(2, c20, c21)
+        put(3, c30, c31)
+        put(4, c40, c41)
+        put(5, c50, c51)
     }
 }

@@ -1,7 +1,8 @@
-#if arch(x86_64) && canImport(_Builtin_intrinsics)
-import _Builtin_intrinsics.intel
-#endif
 import OSSCore
+
+#if arch(x86_64) && canImport(_Builtin_intrinsics)
+    import _Builtin_intrinsics.intel
+#endif
 
 /// A stored row format the GEMV kernels read directly: the dot product of one weight row with an input row,
 /// decoding the dtype in registers, with several independent accumulators. Rows are read one after another,
@@ -50,7 +51,10 @@ enum FloatRows<L: FloatLaneLoader>: GEMVRowFormat {
     @inline(__always)
     static func dot(_ w: WeightTensor, row r: Int, x: UnsafePointer<Float>, n: Int) -> Float {
         let p = w.data + r * w.rowBytes
-        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+        var a0 = SIMD8<Float>()
+        var a1 = SIMD8<Float>()
+        var a2 = SIMD8<Float>()
+        var a3 = SIMD8<Float>()
         var i = 0
         while i + 32 <= n {
             a0 = a0.addingProduct(L.load8(p, i), VectorMath.load8(x + i))
@@ -59,9 +63,15 @@ enum FloatRows<L: FloatLaneLoader>: GEMVRowFormat {
             a3 = a3.addingProduct(L.load8(p, i + 24), VectorMath.load8(x + i + 24))
             i += 32
         }
-        while i + 8 <= n { a0 = a0.addingProduct(L.load8(p, i), VectorMath.load8(x + i)); i += 8 }
+        while i + 8 <= n {
+            a0 = a0.addingProduct(L.load8(p, i), VectorMath.load8(x + i))
+            i += 8
+        }
         var s = VectorMath.sum((a0 + a1) + (a2 + a3))
-        while i < n { s += L.load1(p, i) * x[i]; i += 1 }
+        while i < n {
+            s += L.load1(p, i) * x[i]
+            i += 1
+        }
         return s
     }
 }
@@ -75,9 +85,16 @@ enum BF16PairRows: GEMVRowFormat {
     static func dot(_ w: WeightTensor, row r: Int, x: UnsafePointer<Float>, n: Int) -> Float {
         let p = UnsafeRawPointer(w.data + r * w.rowBytes)
         let high = SIMD8<UInt32>(repeating: 0xFFFF_0000)
-        @inline(__always) func even(_ v: SIMD8<UInt32>) -> SIMD8<Float> { unsafeBitCast(v &<< 16, to: SIMD8<Float>.self) }
-        @inline(__always) func odd(_ v: SIMD8<UInt32>) -> SIMD8<Float> { unsafeBitCast(v & high, to: SIMD8<Float>.self) }
-        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+        @inline(__always) func even(_ v: SIMD8<UInt32>) -> SIMD8<Float> {
+            unsafeBitCast(v &<< 16, to: SIMD8<Float>.self)
+        }
+        @inline(__always) func odd(_ v: SIMD8<UInt32>) -> SIMD8<Float> {
+            unsafeBitCast(v & high, to: SIMD8<Float>.self)
+        }
+        var a0 = SIMD8<Float>()
+        var a1 = SIMD8<Float>()
+        var a2 = SIMD8<Float>()
+        var a3 = SIMD8<Float>()
         var i = 0
         while i + 32 <= n {
             let v0 = p.loadUnaligned(fromByteOffset: 2 * i, as: SIMD8<UInt32>.self)
@@ -95,7 +112,10 @@ enum BF16PairRows: GEMVRowFormat {
             i += 16
         }
         var s = VectorMath.sum((a0 + a1) + (a2 + a3))
-        while i < n { s += BF16Lanes.load1(p, i) * x[i]; i += 1 }
+        while i < n {
+            s += BF16Lanes.load1(p, i) * x[i]
+            i += 1
+        }
         return s
     }
 
@@ -109,16 +129,22 @@ enum BF16PairRows: GEMVRowFormat {
             VectorMath.store8(v.oddHalf, dst + i + 8)
             i += 16
         }
-        while i < n { dst[i] = x[i]; i += 1 }
+        while i < n {
+            dst[i] = x[i]
+            i += 1
+        }
     }
 }
 
 /// Q8_0 rows: per 32-block, int8 → float in registers, block dot, then one FMA with the block's f16 scale.
 enum Q8_0Rows: GEMVRowFormat {
     @inline(__always)
-    static func block(_ q: UnsafeRawPointer, _ x0: SIMD8<Float>, _ x1: SIMD8<Float>, _ x2: SIMD8<Float>,
-                      _ x3: SIMD8<Float>) -> SIMD8<Float> {
-        let (q0, q1) = WeightDecoder.i8x16(q + 2), (q2, q3) = WeightDecoder.i8x16(q + 18)
+    static func block(
+        _ q: UnsafeRawPointer, _ x0: SIMD8<Float>, _ x1: SIMD8<Float>, _ x2: SIMD8<Float>,
+        _ x3: SIMD8<Float>
+    ) -> SIMD8<Float> {
+        let (q0, q1) = WeightDecoder.i8x16(q + 2)
+        let (q2, q3) = WeightDecoder.i8x16(q + 18)
         return (q0 * x0).addingProduct(q1, x1).addingProduct(q2, x2).addingProduct(q3, x3)
     }
 
@@ -132,19 +158,28 @@ enum Q8_0Rows: GEMVRowFormat {
         let p = w.data + r * w.rowBytes
         let blocks = n / 32
         @inline(__always) func term(_ b: Int) -> (SIMD8<Float>, SIMD8<Float>) {
-            let xb = x + 32 * b, q = p + 34 * b
-            return (block(q, VectorMath.load8(xb), VectorMath.load8(xb + 8), VectorMath.load8(xb + 16),
-                          VectorMath.load8(xb + 24)), scale(q))
+            let xb = x + 32 * b
+            let q = p + 34 * b
+            return (
+                block(
+                    q, VectorMath.load8(xb), VectorMath.load8(xb + 8), VectorMath.load8(xb + 16),
+                    VectorMath.load8(xb + 24)), scale(q)
+            )
         }
-        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
+        var a0 = SIMD8<Float>()
+        var a1 = SIMD8<Float>()
         var b = 0
         while b + 2 <= blocks {
-            let t0 = term(b), t1 = term(b + 1)
+            let t0 = term(b)
+            let t1 = term(b + 1)
             a0 = a0.addingProduct(t0.0, t0.1)
             a1 = a1.addingProduct(t1.0, t1.1)
             b += 2
         }
-        if b < blocks { let t = term(b); a0 = a0.addingProduct(t.0, t.1) }
+        if b < blocks {
+            let t = term(b)
+            a0 = a0.addingProduct(t.0, t.1)
+        }
         return VectorMath.sum(a0 + a1)
     }
 }
@@ -162,105 +197,119 @@ enum MXFP4Rows: GEMVRowFormat {
     }()
 
     #if arch(x86_64) && canImport(_Builtin_intrinsics)
-    /// The input must be reordered (`reorderInput`) before `dot`.
-    static let needsReorderedInput = true
+        /// The input must be reordered (`reorderInput`) before `dot`.
+        static let needsReorderedInput = true
 
-    /// E2M1 code → 2·value as int8 (bit 3 = sign), in both 128-bit lanes.
-    @inline(__always)
-    static var codeTable: __m256i {
-        unsafeBitCast(SIMD32<Int8>(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12,
-                                   0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12), to: __m256i.self)
-    }
-
-    /// Low 8 int8 → 8 floats.
-    @inline(__always)
-    static func widen(_ q: __m128i) -> SIMD8<Float> { _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)) }
-
-    /// High 8 int8 → 8 floats.
-    @inline(__always)
-    static func widenHigh(_ q: __m128i) -> SIMD8<Float> { widen(_mm_unpackhi_epi64(q, q)) }
-
-    /// Two consecutive groups (32 bytes) → 2·values, per group (even 0..<8, even 8..<16, odd 0..<8, odd 8..<16):
-    /// one nibble-indexed byte shuffle per nibble half covers both groups.
-    @inline(__always)
-    static func groupPair(_ p: UnsafeRawPointer, _ table: __m256i)
-        -> (a: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>),
-            b: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)) {
-        let v = unsafeBitCast(p.loadUnaligned(as: SIMD32<UInt8>.self), to: __m256i.self)
-        let mask = unsafeBitCast(SIMD32<UInt8>(repeating: 0x0F), to: __m256i.self)
-        let lo = _mm256_shuffle_epi8(table, _mm256_and_si256(v, mask))
-        let hi = _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(v, 4), mask))
-        return ((widen(lo.lowHalf), widenHigh(lo.lowHalf), widen(hi.lowHalf), widenHigh(hi.lowHalf)),
-                (widen(lo.highHalf), widenHigh(lo.highHalf), widen(hi.highHalf), widenHigh(hi.highHalf)))
-    }
-
-    /// One group (16 bytes) → 2·values (even 0..<8, even 8..<16, odd 0..<8, odd 8..<16).
-    @inline(__always)
-    static func group(_ p: UnsafeRawPointer, _ table: __m256i)
-        -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
-        let v = unsafeBitCast(p.loadUnaligned(as: SIMD16<UInt8>.self), to: __m128i.self)
-        let mask = unsafeBitCast(SIMD16<UInt8>(repeating: 0x0F), to: __m128i.self)
-        let lo = _mm_shuffle_epi8(table.lowHalf, _mm_and_si128(v, mask))
-        let hi = _mm_shuffle_epi8(table.lowHalf, _mm_and_si128(_mm_srli_epi16(v, 4), mask))
-        return (widen(lo), widenHigh(lo), widen(hi), widenHigh(hi))
-    }
-
-    /// Σ 2·value·x over one group, from its decoded vectors and the reordered input of that group.
-    @inline(__always)
-    static func groupSum(_ w: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>),
-                         _ x: UnsafePointer<Float>) -> SIMD8<Float> {
-        (w.0 * VectorMath.load8(x)).addingProduct(w.1, VectorMath.load8(x + 8))
-            .addingProduct(w.2, VectorMath.load8(x + 16)).addingProduct(w.3, VectorMath.load8(x + 24))
-    }
-
-    @inline(__always)
-    static func dot(_ w: WeightTensor, row r: Int, x: UnsafePointer<Float>, n: Int) -> Float {
-        let groups = n / 32
-        let p = w.data + r * w.rowBytes
-        guard let scales = w.scales else { return 0 }
-        let s = scales + r * groups
-        let half = halfScaleTable, table = codeTable
-        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
-        var g = 0
-        while g + 2 <= groups {
-            let d = groupPair(p + 16 * g, table)
-            a0 = a0.addingProduct(groupSum(d.a, x + 32 * g), SIMD8(repeating: half[Int(s[g])]))
-            a1 = a1.addingProduct(groupSum(d.b, x + 32 * g + 32), SIMD8(repeating: half[Int(s[g + 1])]))
-            g += 2
+        /// E2M1 code → 2·value as int8 (bit 3 = sign), in both 128-bit lanes.
+        @inline(__always)
+        static var codeTable: __m256i {
+            unsafeBitCast(
+                SIMD32<Int8>(
+                    0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12,
+                    0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12), to: __m256i.self)
         }
-        if g < groups {
-            a0 = a0.addingProduct(groupSum(group(p + 16 * g, table), x + 32 * g), SIMD8(repeating: half[Int(s[g])]))
+
+        /// Low 8 int8 → 8 floats.
+        @inline(__always)
+        static func widen(_ q: __m128i) -> SIMD8<Float> { _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)) }
+
+        /// High 8 int8 → 8 floats.
+        @inline(__always)
+        static func widenHigh(_ q: __m128i) -> SIMD8<Float> { widen(_mm_unpackhi_epi64(q, q)) }
+
+        /// Two consecutive groups (32 bytes) → 2·values, per group (even 0..<8, even 8..<16, odd 0..<8, odd 8..<16):
+        /// one nibble-indexed byte shuffle per nibble half covers both groups.
+        @inline(__always)
+        static func groupPair(_ p: UnsafeRawPointer, _ table: __m256i)
+            -> (
+                a: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>),
+                b: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
+            )
+        {
+            let v = unsafeBitCast(p.loadUnaligned(as: SIMD32<UInt8>.self), to: __m256i.self)
+            let mask = unsafeBitCast(SIMD32<UInt8>(repeating: 0x0F), to: __m256i.self)
+            let lo = _mm256_shuffle_epi8(table, _mm256_and_si256(v, mask))
+            let hi = _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(v, 4), mask))
+            return (
+                (widen(lo.lowHalf), widenHigh(lo.lowHalf), widen(hi.lowHalf), widenHigh(hi.lowHalf)),
+                (widen(lo.highHalf), widenHigh(lo.highHalf), widen(hi.highHalf), widenHigh(hi.highHalf))
+            )
         }
-        return VectorMath.sum(a0 + a1)
-    }
+
+        /// One group (16 bytes) → 2·values (even 0..<8, even 8..<16, odd 0..<8, odd 8..<16).
+        @inline(__always)
+        static func group(_ p: UnsafeRawPointer, _ table: __m256i)
+            -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
+        {
+            let v = unsafeBitCast(p.loadUnaligned(as: SIMD16<UInt8>.self), to: __m128i.self)
+            let mask = unsafeBitCast(SIMD16<UInt8>(repeating: 0x0F), to: __m128i.self)
+            let lo = _mm_shuffle_epi8(table.lowHalf, _mm_and_si128(v, mask))
+            let hi = _mm_shuffle_epi8(table.lowHalf, _mm_and_si128(_mm_srli_epi16(v, 4), mask))
+            return (widen(lo), widenHigh(lo), widen(hi), widenHigh(hi))
+        }
+
+        /// Σ 2·value·x over one group, from its decoded vectors and the reordered input of that group.
+        @inline(__always)
+        static func groupSum(
+            _ w: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>),
+            _ x: UnsafePointer<Float>
+        ) -> SIMD8<Float> {
+            (w.0 * VectorMath.load8(x)).addingProduct(w.1, VectorMath.load8(x + 8))
+                .addingProduct(w.2, VectorMath.load8(x + 16)).addingProduct(w.3, VectorMath.load8(x + 24))
+        }
+
+        @inline(__always)
+        static func dot(_ w: WeightTensor, row r: Int, x: UnsafePointer<Float>, n: Int) -> Float {
+            let groups = n / 32
+            let p = w.data + r * w.rowBytes
+            guard let scales = w.scales else { return 0 }
+            let s = scales + r * groups
+            let half = halfScaleTable
+            let table = codeTable
+            var a0 = SIMD8<Float>()
+            var a1 = SIMD8<Float>()
+            var g = 0
+            while g + 2 <= groups {
+                let d = groupPair(p + 16 * g, table)
+                a0 = a0.addingProduct(groupSum(d.a, x + 32 * g), SIMD8(repeating: half[Int(s[g])]))
+                a1 = a1.addingProduct(groupSum(d.b, x + 32 * g + 32), SIMD8(repeating: half[Int(s[g + 1])]))
+                g += 2
+            }
+            if g < groups {
+                a0 = a0.addingProduct(groupSum(group(p + 16 * g, table), x + 32 * g), SIMD8(repeating: half[Int(s[g])]))
+            }
+            return VectorMath.sum(a0 + a1)
+        }
     #else
-    static let needsReorderedInput = false
+        static let needsReorderedInput = false
 
-    @inline(__always)
-    static func groupDot(_ p: UnsafePointer<UInt8>, _ x: UnsafePointer<Float>) -> SIMD8<Float> {
-        let pairs = WeightDecoder.mxfp4PairTable
-        var acc = SIMD8<Float>()
-        for q in 0..<4 {
-            let b = p + 4 * q
-            let v = SIMD8<Float>(lowHalf: SIMD4(lowHalf: pairs[Int(b[0])], highHalf: pairs[Int(b[1])]),
-                                 highHalf: SIMD4(lowHalf: pairs[Int(b[2])], highHalf: pairs[Int(b[3])]))
-            acc = acc.addingProduct(v, VectorMath.load8(x + 8 * q))
+        @inline(__always)
+        static func groupDot(_ p: UnsafePointer<UInt8>, _ x: UnsafePointer<Float>) -> SIMD8<Float> {
+            let pairs = WeightDecoder.mxfp4PairTable
+            var acc = SIMD8<Float>()
+            for q in 0..<4 {
+                let b = p + 4 * q
+                let v = SIMD8<Float>(
+                    lowHalf: SIMD4(lowHalf: pairs[Int(b[0])], highHalf: pairs[Int(b[1])]),
+                    highHalf: SIMD4(lowHalf: pairs[Int(b[2])], highHalf: pairs[Int(b[3])]))
+                acc = acc.addingProduct(v, VectorMath.load8(x + 8 * q))
+            }
+            return acc
         }
-        return acc
-    }
 
-    static func dot(_ w: WeightTensor, row r: Int, x: UnsafePointer<Float>, n: Int) -> Float {
-        let groups = n / 32
-        let p = (w.data + r * w.rowBytes).assumingMemoryBound(to: UInt8.self)
-        guard let scales = w.scales else { return 0 }
-        let s = scales + r * groups
-        var a = SIMD8<Float>()
-        for g in 0..<groups {
-            a = a.addingProduct(groupDot(p + 16 * g, x + 32 * g),
-                                SIMD8(repeating: WeightDecoder.e8m0Table[Int(s[g])]))
+        static func dot(_ w: WeightTensor, row r: Int, x: UnsafePointer<Float>, n: Int) -> Float {
+            let groups = n / 32
+            let p = (w.data + r * w.rowBytes).assumingMemoryBound(to: UInt8.self)
+            guard let scales = w.scales else { return 0 }
+            let s = scales + r * groups
+            var a = SIMD8<Float>()
+            for g in 0..<groups {
+                a = a.addingProduct(
+                    groupDot(p + 16 * g, x + 32 * g),
+                    SIMD8(repeating: WeightDecoder.e8m0Table[Int(s[g])]))
+            }
+            return VectorMath.sum(a)
         }
-        return VectorMath.sum(a)
-    }
     #endif
 
     /// Writes `x[0..<n]` (n a multiple of 32) reordered per 32-group: 16 even elements, then 16 odd ones.
@@ -281,8 +330,10 @@ extension SwiftBackend {
     /// GEMV-class linear for a few input rows: `y[t, :] = W·x[t, :] + b`, parallel over output rows; all
     /// `tokens` input rows are applied to a weight row while it is in L1, so the weight streams from memory once
     /// per call.
-    func gemv(_ w: WeightTensor, x: UnsafePointer<Float>, tokens: Int, bias: UnsafePointer<Float>?,
-              y: UnsafeMutablePointer<Float>, scratch: SwiftBackendScratch) {
+    func gemv(
+        _ w: WeightTensor, x: UnsafePointer<Float>, tokens: Int, bias: UnsafePointer<Float>?,
+        y: UnsafeMutablePointer<Float>, scratch: SwiftBackendScratch
+    ) {
         let n = w.inFeatures
         switch w.dtype {
         case .f32: gemvRows(FloatRows<F32Lanes>.self, w, x: x, tokens: tokens, bias: bias, y: y)
@@ -311,11 +362,14 @@ extension SwiftBackend {
     }
 
     @inline(__always)
-    private func gemvRows<F: GEMVRowFormat>(_ format: F.Type, _ w: WeightTensor, x: UnsafePointer<Float>,
-                                            tokens: Int, bias: UnsafePointer<Float>?,
-                                            y: UnsafeMutablePointer<Float>) {
-        parallelChunks(w.outFeatures, granule: 16, minPerChunk: max(16, 65536 / max(w.inFeatures, 1)),
-                       GEMVRows<F>(w: w, x: x, tokens: tokens, bias: bias, y: y))
+    private func gemvRows<F: GEMVRowFormat>(
+        _ format: F.Type, _ w: WeightTensor, x: UnsafePointer<Float>,
+        tokens: Int, bias: UnsafePointer<Float>?,
+        y: UnsafeMutablePointer<Float>
+    ) {
+        parallelChunks(
+            w.outFeatures, granule: 16, minPerChunk: max(16, 65536 / max(w.inFeatures, 1)),
+            GEMVRows<F>(w: w, x: x, tokens: tokens, bias: bias, y: y))
     }
 }
 
@@ -329,7 +383,8 @@ struct GEMVRows<F: GEMVRowFormat>: ChunkKernel {
 
     @inline(__always)
     func run(_ range: Range<Int>, worker _: Int) {
-        let n = w.inFeatures, outRows = w.outFeatures
+        let n = w.inFeatures
+        let outRows = w.outFeatures
         for r in range {
             let b = bias?[r] ?? 0
             for t in 0..<tokens { y[t * outRows + r] = F.dot(w, row: r, x: x + t * n, n: n) + b }

@@ -9,14 +9,17 @@ extension SwiftBackend {
     public func linear(_ x: Tensor, weight: WeightTensor, bias: Tensor?, out: Tensor) throws {
         try OpValidation.linear(x, weight, bias, out)
         withScratch { scratch in
-            linearKernel(weight, x: x.pointer, tokens: x.rows, bias: bias.map { UnsafePointer($0.pointer) },
-                         y: out.pointer, scratch: scratch)
+            linearKernel(
+                weight, x: x.pointer, tokens: x.rows, bias: bias.map { UnsafePointer($0.pointer) },
+                y: out.pointer, scratch: scratch)
         }
     }
 
     /// The dispatch behind `linear` (and the MoE experts); the caller holds the scratch lock.
-    func linearKernel(_ w: WeightTensor, x: UnsafePointer<Float>, tokens: Int, bias: UnsafePointer<Float>?,
-                      y: UnsafeMutablePointer<Float>, scratch: SwiftBackendScratch) {
+    func linearKernel(
+        _ w: WeightTensor, x: UnsafePointer<Float>, tokens: Int, bias: UnsafePointer<Float>?,
+        y: UnsafeMutablePointer<Float>, scratch: SwiftBackendScratch
+    ) {
         if tokens <= SwiftBackend.gemvMaxTokens {
             gemv(w, x: x, tokens: tokens, bias: bias, y: y, scratch: scratch)
         } else {

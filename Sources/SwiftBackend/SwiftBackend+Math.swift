@@ -20,9 +20,10 @@ enum VectorMath {
     /// per-lane conversions): n = round(x·log2 e) comes from the 1.5·2²³ rounding trick, 2ⁿ from its bits.
     @inline(__always)
     static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        let lo = SIMD8<Float>(repeating: -87.33654), hi = SIMD8<Float>(repeating: 88.72283)
+        let lo = SIMD8<Float>(repeating: -87.33654)
+        let hi = SIMD8<Float>(repeating: 88.72283)
         let xc = min(max(x, lo), hi)
-        let magic = SIMD8<Float>(repeating: 12582912)  // 1.5·2²³: adding it rounds to an integer (ties to even)
+        let magic = SIMD8<Float>(repeating: 12_582_912)  // 1.5·2²³: adding it rounds to an integer (ties to even)
         let t = magic.addingProduct(xc, SIMD8(repeating: 1.442695041))
         let n = t - magic
         var r = xc.addingProduct(n, SIMD8(repeating: -0.693359375))
@@ -78,7 +79,8 @@ enum VectorMath {
     /// Dot product of two Float vectors of length `n` (any n).
     @inline(__always)
     static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-        var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
+        var acc0 = SIMD8<Float>()
+        var acc1 = SIMD8<Float>()
         var i = 0
         while i + 16 <= n {
             acc0 = acc0.addingProduct(load8(a + i), load8(b + i))
@@ -90,14 +92,19 @@ enum VectorMath {
             i += 8
         }
         var s = sum(acc0 + acc1)
-        while i < n { s += a[i] * b[i]; i += 1 }
+        while i < n {
+            s += a[i] * b[i]
+            i += 1
+        }
         return s
     }
 
     /// `dst[i] = exp(src[i] − m)` for `i < n`, returning `Σ dst` (the softmax numerators). `dst` may equal `src`.
     @inline(__always)
-    static func expShiftedSum(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int,
-                              max m: Float) -> Float {
+    static func expShiftedSum(
+        _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int,
+        max m: Float
+    ) -> Float {
         let mvec = SIMD8<Float>(repeating: m)
         var sv = SIMD8<Float>()
         var i = 0
@@ -108,7 +115,12 @@ enum VectorMath {
             i += 8
         }
         var s = sum(sv)
-        while i < n { let e = exp(src[i] - m); dst[i] = e; s += e; i += 1 }
+        while i < n {
+            let e = exp(src[i] - m)
+            dst[i] = e
+            s += e
+            i += 1
+        }
         return s
     }
 }

@@ -7,12 +7,19 @@ extension SwiftBackend {
     public func moe(_ x: Tensor, weights mw: MoEWeights, out: Tensor) throws {
         try OpValidation.moe(x, mw, out)
         withScratch { s in
-            let rows = x.rows, h = mw.hidden, e = mw.experts, inter = mw.intermediate, k = mw.topK
-            let xp = UnsafePointer(x.pointer), op = out.pointer
+            let rows = x.rows
+            let h = mw.hidden
+            let e = mw.experts
+            let inter = mw.intermediate
+            let k = mw.topK
+            let xp = UnsafePointer(x.pointer)
+            let op = out.pointer
             let logits = s.moeLogits.floats(rows * e)
-            linearKernel(mw.router, x: xp, tokens: rows, bias: mw.routerBias.map { UnsafePointer($0.pointer) },
-                         y: logits, scratch: s)
-            let ids = s.moeIds.int32s(rows * k), gates = s.moeWeights.floats(rows * k)
+            linearKernel(
+                mw.router, x: xp, tokens: rows, bias: mw.routerBias.map { UnsafePointer($0.pointer) },
+                y: logits, scratch: s)
+            let ids = s.moeIds.int32s(rows * k)
+            let gates = s.moeWeights.floats(rows * k)
             for t in 0..<rows {
                 SwiftBackend.selectTopK(logits + t * e, e, k, ids: ids + t * k, values: gates + t * k)
                 SwiftBackend.softmaxRow(gates + t * k, gates + t * k, k)
@@ -22,14 +29,19 @@ extension SwiftBackend {
             op.update(repeating: 0, count: rows * h)
 
             // One expert over `count` gathered rows `src` → `dst[count, H]`.
-            func runExpert(_ expert: Int, _ src: UnsafePointer<Float>, _ count: Int, _ dst: UnsafeMutablePointer<Float>) {
-                let gu = s.moeGateUp.floats(count * 2 * inter), act = s.moeAct.floats(count * inter)
-                linearKernel(mw.gateUp.matrix(expert), x: src, tokens: count,
-                             bias: gateUpBias.map { $0 + expert * 2 * inter }, y: gu, scratch: s)
-                parallelFor(count, minPerChunk: max(1, 16384 / inter),
-                            SwiGLURows(src: gu, dst: act, width: inter, limit: mw.swigluLimit, alpha: mw.swigluAlpha))
-                linearKernel(mw.down.matrix(expert), x: act, tokens: count,
-                             bias: downBias.map { $0 + expert * h }, y: dst, scratch: s)
+            func runExpert(_ expert: Int, _ src: UnsafePointer<Float>, _ count: Int, _ dst: UnsafeMutablePointer<Float>)
+            {
+                let gu = s.moeGateUp.floats(count * 2 * inter)
+                let act = s.moeAct.floats(count * inter)
+                linearKernel(
+                    mw.gateUp.matrix(expert), x: src, tokens: count,
+                    bias: gateUpBias.map { $0 + expert * 2 * inter }, y: gu, scratch: s)
+                parallelFor(
+                    count, minPerChunk: max(1, 16384 / inter),
+                    SwiGLURows(src: gu, dst: act, width: inter, limit: mw.swigluLimit, alpha: mw.swigluAlpha))
+                linearKernel(
+                    mw.down.matrix(expert), x: act, tokens: count,
+                    bias: downBias.map { $0 + expert * h }, y: dst, scratch: s)
             }
 
             if rows == 1 {
@@ -42,7 +54,9 @@ extension SwiftBackend {
             }
             // Counting sort of the (token, slot) pairs by expert.
             let table = s.moeTokens.int32s(2 * (e + 1) + rows * k)
-            let start = table, fill = table + (e + 1), order = table + 2 * (e + 1)
+            let start = table
+            let fill = table + (e + 1)
+            let order = table + 2 * (e + 1)
             start.update(repeating: 0, count: e + 1)
             for i in 0..<(rows * k) { start[Int(ids[i]) + 1] += 1 }
             for i in 0..<e { start[i + 1] += start[i] }
@@ -54,9 +68,11 @@ extension SwiftBackend {
             }
             var maxGroup = 0
             for ex in 0..<e { maxGroup = max(maxGroup, Int(start[ex + 1] - start[ex])) }
-            let gathered = s.moeGather.floats(maxGroup * h), y = s.moeOut.floats(maxGroup * h)
+            let gathered = s.moeGather.floats(maxGroup * h)
+            let y = s.moeOut.floats(maxGroup * h)
             for ex in 0..<e {
-                let first = Int(start[ex]), count = Int(start[ex + 1]) - first
+                let first = Int(start[ex])
+                let count = Int(start[ex + 1]) - first
                 guard count > 0 else { continue }
                 for r in 0..<count {
                     let t = Int(order[first + r]) / k
@@ -76,7 +92,13 @@ extension SwiftBackend {
     static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         let av = SIMD8<Float>(repeating: a)
         var i = 0
-        while i + 8 <= n { VectorMath.store8(VectorMath.load8(y + i).addingProduct(av, VectorMath.load8(x + i)), y + i); i += 8 }
-        while i < n { y[i] += a * x[i]; i += 1 }
+        while i + 8 <= n {
+            VectorMath.store8(VectorMath.load8(y + i).addingProduct(av, VectorMath.load8(x + i)), y + i)
+            i += 8
+        }
+        while i < n {
+            y[i] += a * x[i]
+            i += 1
+        }
     }
 }

@@ -83,7 +83,10 @@ struct InterleavedRun<Kernel: IndexKernel>: ChunkKernel {
     func run(_ range: Range<Int>, worker _: Int) {
         for worker in range {
             var i = worker
-            while i < count { kernel.run(i, worker: worker); i += workers }
+            while i < count {
+                kernel.run(i, worker: worker)
+                i += workers
+            }
         }
     }
 }

@@ -4,26 +4,34 @@ extension SwiftBackend {
     /// Rotates each head of `x[T, heads·d]` in place by the angles of position `firstPosition + t`.
     public func rope(_ x: Tensor, heads: Int, firstPosition: Int, table: RopeTable, style: RopeStyle) throws {
         try OpValidation.rope(x, heads: heads, firstPosition: firstPosition, table: table)
-        let d = table.headDim, width = x.columns
-        parallelFor(x.rows, minPerChunk: max(1, 16384 / width),
-                    RopeRows(base: x.pointer, cos: table.cos.pointer, sin: table.sin.pointer, heads: heads,
-                             headDim: d, width: width, firstPosition: firstPosition, style: style))
+        let d = table.headDim
+        let width = x.columns
+        parallelFor(
+            x.rows, minPerChunk: max(1, 16384 / width),
+            RopeRows(
+                base: x.pointer, cos: table.cos.pointer, sin: table.sin.pointer, heads: heads,
+                headDim: d, width: width, firstPosition: firstPosition, style: style))
     }
 
     /// NeoX pairs `(v[i], v[i+half])`.
     @inline(__always)
-    static func rotateHalfSplit(_ v: UnsafeMutablePointer<Float>, _ c: UnsafePointer<Float>,
-                                _ s: UnsafePointer<Float>, _ half: Int) {
+    static func rotateHalfSplit(
+        _ v: UnsafeMutablePointer<Float>, _ c: UnsafePointer<Float>,
+        _ s: UnsafePointer<Float>, _ half: Int
+    ) {
         var i = 0
         while i + 8 <= half {
-            let a = VectorMath.load8(v + i), b = VectorMath.load8(v + half + i)
-            let cv = VectorMath.load8(c + i), sv = VectorMath.load8(s + i)
+            let a = VectorMath.load8(v + i)
+            let b = VectorMath.load8(v + half + i)
+            let cv = VectorMath.load8(c + i)
+            let sv = VectorMath.load8(s + i)
             VectorMath.store8(a * cv - b * sv, v + i)
             VectorMath.store8(b * cv + a * sv, v + half + i)
             i += 8
         }
         while i < half {
-            let a = v[i], b = v[half + i]
+            let a = v[i]
+            let b = v[half + i]
             v[i] = a * c[i] - b * s[i]
             v[half + i] = b * c[i] + a * s[i]
             i += 1
@@ -32,13 +40,17 @@ extension SwiftBackend {
 
     /// Interleaved pairs `(v[2i], v[2i+1])`.
     @inline(__always)
-    static func rotateInterleaved(_ v: UnsafeMutablePointer<Float>, _ c: UnsafePointer<Float>,
-                                  _ s: UnsafePointer<Float>, _ half: Int) {
+    static func rotateInterleaved(
+        _ v: UnsafeMutablePointer<Float>, _ c: UnsafePointer<Float>,
+        _ s: UnsafePointer<Float>, _ half: Int
+    ) {
         var i = 0
         while i + 8 <= half {
             let p = UnsafeRawPointer(v + 2 * i).loadUnaligned(as: SIMD16<Float>.self)
-            let a = p.evenHalf, b = p.oddHalf
-            let cv = VectorMath.load8(c + i), sv = VectorMath.load8(s + i)
+            let a = p.evenHalf
+            let b = p.oddHalf
+            let cv = VectorMath.load8(c + i)
+            let sv = VectorMath.load8(s + i)
             var r = SIMD16<Float>()
             r.evenHalf = a * cv - b * sv
             r.oddHalf = b * cv + a * sv
@@ -46,7 +58,8 @@ extension SwiftBackend {
             i += 8
         }
         while i < half {
-            let a = v[2 * i], b = v[2 * i + 1]
+            let a = v[2 * i]
+            let b = v[2 * i + 1]
             v[2 * i] = a * c[i] - b * s[i]
             v[2 * i + 1] = b * c[i] + a * s[i]
             i += 1

@@ -4,7 +4,8 @@ extension SwiftBackend {
     /// Index of the largest element (lowest index among equals).
     public func argmax(_ x: Tensor) throws -> Int {
         guard x.count > 0 else { throw BackendError.emptyInput(op: "argmax", detail: "x \(x.shape) is empty") }
-        let p = x.pointer, n = x.count
+        let p = x.pointer
+        let n = x.count
         var best = 0
         var bestValue = p[0]
         for i in 0..<n where p[i] > bestValue {
@@ -18,7 +19,8 @@ extension SwiftBackend {
     /// `ids`/`values` themselves (no allocation), then sorts it.
     public func topK(_ x: Tensor, k: Int, ids: inout [Int32], values: inout [Float]) throws {
         try OpValidation.topK(x, k: k, ids: ids, values: values)
-        let p = x.pointer, n = x.count
+        let p = x.pointer
+        let n = x.count
         ids.withUnsafeMutableBufferPointer { idb in
             values.withUnsafeMutableBufferPointer { vb in
                 SwiftBackend.selectTopK(p, n, k, ids: idb.baseAddress!, values: vb.baseAddress!)
@@ -27,8 +29,10 @@ extension SwiftBackend {
     }
 
     /// Writes the k largest of `src[0..<n]` to `ids`/`values`, descending, lowest index first among equals.
-    static func selectTopK(_ src: UnsafePointer<Float>, _ n: Int, _ k: Int,
-                           ids: UnsafeMutablePointer<Int32>, values: UnsafeMutablePointer<Float>) {
+    static func selectTopK(
+        _ src: UnsafePointer<Float>, _ n: Int, _ k: Int,
+        ids: UnsafeMutablePointer<Int32>, values: UnsafeMutablePointer<Float>
+    ) {
         // "a ranks below b": smaller value, or equal value and larger index.
         @inline(__always) func below(_ va: Float, _ ia: Int32, _ vb: Float, _ ib: Int32) -> Bool {
             va < vb || (va == vb && ia > ib)
@@ -36,7 +40,8 @@ extension SwiftBackend {
         @inline(__always) func siftDown(_ start: Int, _ count: Int) {
             var i = start
             while true {
-                let l = 2 * i + 1, r = l + 1
+                let l = 2 * i + 1
+                let r = l + 1
                 var m = i
                 if l < count, below(values[l], ids[l], values[m], ids[m]) { m = l }
                 if r < count, below(values[r], ids[r], values[m], ids[m]) { m = r }
@@ -46,9 +51,15 @@ extension SwiftBackend {
                 i = m
             }
         }
-        for i in 0..<k { values[i] = src[i]; ids[i] = Int32(i) }
+        for i in 0..<k {
+            values[i] = src[i]
+            ids[i] = Int32(i)
+        }
         var i = k / 2
-        while i > 0 { i -= 1; siftDown(i, k) }
+        while i > 0 {
+            i -= 1
+            siftDown(i, k)
+        }
         if k < n {
             for j in k..<n where src[j] > values[0] {
                 values[0] = src[j]

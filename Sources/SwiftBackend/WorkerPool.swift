@@ -1,7 +1,8 @@
 import Foundation
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Work that `WorkerPool.run` splits into parts: `runPart(part)` is called once for every part in `0..<parts`,
@@ -96,7 +97,8 @@ final class WorkerPool: @unchecked Sendable {
     /// caller. Allocates nothing.
     func run<Job: WorkerPoolJob>(_ parts: Int, _ job: Job) {
         guard parts > 1, parts <= threads,
-              busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
+        else {
             for part in 0..<parts { job.runPart(part) }
             return
         }
@@ -166,7 +168,8 @@ final class WorkerPool: @unchecked Sendable {
             if stopping.load(ordering: .acquiring) { return }
             if worker < parts { runPart(worker) }
             if pending.subtract(1, ordering: .sequentiallyConsistent).newValue == 0,
-               callerSleeping.load(ordering: .sequentiallyConsistent) {
+                callerSleeping.load(ordering: .sequentiallyConsistent)
+            {
                 pthread_mutex_lock(mutex)
                 pthread_cond_signal(done)
                 pthread_mutex_unlock(mutex)

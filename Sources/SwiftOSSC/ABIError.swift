@@ -38,7 +38,7 @@ struct ABIError: Error {
             case .tokenOutOfRange: return ABIError(OSS_ERROR_TOKEN_OUT_OF_RANGE, e.description)
             case .contextOverflow: return ABIError(OSS_ERROR_CONTEXT_OVERFLOW, e.description)
             case .unrecognizedCheckpoint, .missingTensor, .tensorShape, .tensorDType, .unrecognizedModelPath,
-                 .unsupportedArchitecture:
+                .unsupportedArchitecture:
                 return ABIError(OSS_ERROR_MODEL_FILE, e.description)
             case .emptyPrompt, .invalidParameter, .truncateOutOfRange, .rewindUnavailable:
                 return ABIError(OSS_ERROR_INVALID_ARGUMENT, e.description)

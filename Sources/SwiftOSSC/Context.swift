@@ -38,11 +38,13 @@ final class ContextHandle: HandleObject {
     func append(_ ids: UnsafeBufferPointer<Int32>) throws {
         let vocab = model.vocabSize
         for (i, t) in ids.enumerated() where t < 0 || Int(t) >= vocab {
-            throw ABIError(OSS_ERROR_TOKEN_OUT_OF_RANGE, "token \(t) at index \(i) is outside the vocabulary 0..<\(vocab)")
+            throw ABIError(
+                OSS_ERROR_TOKEN_OUT_OF_RANGE, "token \(t) at index \(i) is outside the vocabulary 0..<\(vocab)")
         }
         guard tokens.count + ids.count <= maxTokens else {
-            throw ABIError(OSS_ERROR_CONTEXT_OVERFLOW,
-                           "\(ids.count) tokens after \(tokens.count) exceed the context's \(maxTokens) positions")
+            throw ABIError(
+                OSS_ERROR_CONTEXT_OVERFLOW,
+                "\(ids.count) tokens after \(tokens.count) exceed the context's \(maxTokens) positions")
         }
         tokens.append(contentsOf: ids)
     }
@@ -66,7 +68,9 @@ final class ContextHandle: HandleObject {
         let start = instance.position
         defer { tokensRun += UInt64(instance.position - start) }
         do {
-            logits = tokens.count - start == 1 ? try instance.decode(tokens[start])
+            logits =
+                tokens.count - start == 1
+                ? try instance.decode(tokens[start])
                 : try instance.prefill(Array(tokens[start...]))
         } catch {
             // Chunks that ran before the failure are in the cache: keep the record in step.
@@ -101,14 +105,17 @@ func withContext<R>(_ h: OpaquePointer?, _ body: (ContextHandle) throws -> R) th
 }
 
 @_cdecl("oss_context_create")
-public func ossContextCreate(_ h: OpaquePointer?, _ contextLength: Int64,
-                             _ out: UnsafeMutablePointer<OpaquePointer?>?) -> oss_status {
+public func ossContextCreate(
+    _ h: OpaquePointer?, _ contextLength: Int64,
+    _ out: UnsafeMutablePointer<OpaquePointer?>?
+) -> oss_status {
     abiCall("oss_context_create") {
         let m = try Handles.get(h, as: ModelHandle.self)
         try makeHandle(out, "context_out") {
             guard contextLength >= 0, contextLength <= Int64(m.maxContextLength) else {
-                throw ABIError.invalid("context_length \(contextLength) is not in 0…\(m.maxContextLength) "
-                    + "(0 = the model's default \(m.contextLength))")
+                throw ABIError.invalid(
+                    "context_length \(contextLength) is not in 0…\(m.maxContextLength) "
+                        + "(0 = the model's default \(m.contextLength))")
             }
             return try ContextHandle(model: m, positions: contextLength == 0 ? m.contextLength : Int(contextLength))
         }
@@ -138,8 +145,10 @@ public func ossContextAppendTokens(_ h: OpaquePointer?, _ tokens: UnsafePointer<
 }
 
 @_cdecl("oss_context_append_text")
-public func ossContextAppendText(_ h: OpaquePointer?, _ text: UnsafePointer<CChar>?, _ length: Int, _ flags: Int32,
-                                 _ count: UnsafeMutablePointer<Int>?) -> oss_status {
+public func ossContextAppendText(
+    _ h: OpaquePointer?, _ text: UnsafePointer<CChar>?, _ length: Int, _ flags: Int32,
+    _ count: UnsafeMutablePointer<Int>?
+) -> oss_status {
     abiCall("oss_context_append_text") {
         try withContext(h) { c in
             let ids = try encode(c.model.tokenizer.tokenizer, text, length, flags)
@@ -160,14 +169,17 @@ public func ossSamplingParamsDefault(_ p: UnsafeMutablePointer<oss_sampling_para
 }
 
 @_cdecl("oss_context_sample")
-public func ossContextSample(_ h: OpaquePointer?, _ params: UnsafePointer<oss_sampling_params>?,
-                             _ token: UnsafeMutablePointer<Int32>?) -> oss_status {
+public func ossContextSample(
+    _ h: OpaquePointer?, _ params: UnsafePointer<oss_sampling_params>?,
+    _ token: UnsafeMutablePointer<Int32>?
+) -> oss_status {
     abiCall("oss_context_sample") {
         guard let token else { throw ABIError.null("token_out") }
         token.pointee = -1
         let p = params?.pointee ?? oss_sampling_params(temperature: 0, top_k: 0, top_p: 1, min_p: 0, seed: 0)
-        let parameters = SamplingParameters(temperature: p.temperature, topK: Int(p.top_k), topP: p.top_p,
-                                            minP: p.min_p, seed: p.seed)
+        let parameters = SamplingParameters(
+            temperature: p.temperature, topK: Int(p.top_k), topP: p.top_p,
+            minP: p.min_p, seed: p.seed)
         try parameters.validate()
         token.pointee = try withContext(h) { try $0.sample(parameters) }
     }
@@ -191,8 +203,10 @@ public func ossContextTruncate(_ h: OpaquePointer?, _ count: Int) -> oss_status 
 }
 
 @_cdecl("oss_context_get_counts")
-public func ossContextGetCounts(_ h: OpaquePointer?, _ numTokens: UnsafeMutablePointer<Int>?,
-                                _ maxTokens: UnsafeMutablePointer<Int>?) -> oss_status {
+public func ossContextGetCounts(
+    _ h: OpaquePointer?, _ numTokens: UnsafeMutablePointer<Int>?,
+    _ maxTokens: UnsafeMutablePointer<Int>?
+) -> oss_status {
     abiCall("oss_context_get_counts") {
         try withContext(h) { c in
             store(c.tokens.count, numTokens)
@@ -202,8 +216,10 @@ public func ossContextGetCounts(_ h: OpaquePointer?, _ numTokens: UnsafeMutableP
 }
 
 @_cdecl("oss_context_get_cache_stats")
-public func ossContextGetCacheStats(_ h: OpaquePointer?, _ kvTokens: UnsafeMutablePointer<Int>?,
-                                    _ tokensRun: UnsafeMutablePointer<UInt64>?) -> oss_status {
+public func ossContextGetCacheStats(
+    _ h: OpaquePointer?, _ kvTokens: UnsafeMutablePointer<Int>?,
+    _ tokensRun: UnsafeMutablePointer<UInt64>?
+) -> oss_status {
     abiCall("oss_context_get_cache_stats") {
         try withContext(h) { c in
             store(c.cached.count, kvTokens)
@@ -213,8 +229,10 @@ public func ossContextGetCacheStats(_ h: OpaquePointer?, _ kvTokens: UnsafeMutab
 }
 
 @_cdecl("oss_context_get_tokens")
-public func ossContextGetTokens(_ h: OpaquePointer?, _ tokens: UnsafeMutablePointer<Int32>?, _ capacity: Int,
-                                _ count: UnsafeMutablePointer<Int>?) -> oss_status {
+public func ossContextGetTokens(
+    _ h: OpaquePointer?, _ tokens: UnsafeMutablePointer<Int32>?, _ capacity: Int,
+    _ count: UnsafeMutablePointer<Int>?
+) -> oss_status {
     abiCall("oss_context_get_tokens") {
         try withContext(h) { c in
             try c.tokens.withUnsafeBufferPointer {
@@ -225,8 +243,10 @@ public func ossContextGetTokens(_ h: OpaquePointer?, _ tokens: UnsafeMutablePoin
 }
 
 @_cdecl("oss_context_get_logits")
-public func ossContextGetLogits(_ h: OpaquePointer?, _ logits: UnsafeMutablePointer<UnsafePointer<Float>?>?,
-                                _ count: UnsafeMutablePointer<Int>?) -> oss_status {
+public func ossContextGetLogits(
+    _ h: OpaquePointer?, _ logits: UnsafeMutablePointer<UnsafePointer<Float>?>?,
+    _ count: UnsafeMutablePointer<Int>?
+) -> oss_status {
     abiCall("oss_context_get_logits") {
         guard let logits else { throw ABIError.null("logits_out") }
         logits.pointee = nil

@@ -34,12 +34,14 @@ enum Handles {
         lock.lock()
         defer { lock.unlock() }
         guard live.contains(raw) else {
-            throw ABIError(OSS_ERROR_INVALID_HANDLE, "\(T.kindName) handle \(raw) is not live (released, or never created)")
+            throw ABIError(
+                OSS_ERROR_INVALID_HANDLE, "\(T.kindName) handle \(raw) is not live (released, or never created)")
         }
         let object = Unmanaged<HandleObject>.fromOpaque(raw).takeUnretainedValue()
         guard let typed = object as? T else {
-            throw ABIError(OSS_ERROR_INVALID_HANDLE,
-                           "handle \(raw) is a \(type(of: object).kindName), expected a \(T.kindName)")
+            throw ABIError(
+                OSS_ERROR_INVALID_HANDLE,
+                "handle \(raw) is a \(type(of: object).kindName), expected a \(T.kindName)")
         }
         return typed
     }
@@ -73,8 +75,10 @@ enum Handles {
 }
 
 /// Writes a new handle through `out` after checking `out` is not NULL (set to NULL first on every path).
-func makeHandle(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ what: String,
-                _ create: () throws -> HandleObject) throws {
+func makeHandle(
+    _ out: UnsafeMutablePointer<OpaquePointer?>?, _ what: String,
+    _ create: () throws -> HandleObject
+) throws {
     guard let out else { throw ABIError.null(what) }
     out.pointee = nil
     out.pointee = Handles.make(try create())

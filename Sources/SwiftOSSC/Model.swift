@@ -34,8 +34,10 @@ final class ModelHandle: HandleObject {
     init(path: String, options o: oss_model_options) throws {
         let kind = try BackendKind(abiCode: o.backend)
         let threads = try resolveThreads(o.threads, "options.threads")
-        for (value, name) in [(o.decode_threads, "decode_threads"), (o.context_length, "context_length"),
-                              (o.prefill_chunk, "prefill_chunk")] where value < 0 {
+        for (value, name) in [
+            (o.decode_threads, "decode_threads"), (o.context_length, "context_length"),
+            (o.prefill_chunk, "prefill_chunk"),
+        ] where value < 0 {
             throw ABIError.invalid("options.\(name) must be ≥ 0, got \(value)")
         }
         let backend = try kind.make(threads: threads)
@@ -50,7 +52,8 @@ final class ModelHandle: HandleObject {
         prototype = loaded.model
         decodeBackend = loaded.decodeBackend
         maxContextLength = loaded.info.trainedContextLength
-        contextLength = o.context_length == 0
+        contextLength =
+            o.context_length == 0
             ? min(maxContextLength, GPTOSSModel.defaultContextLength) : Int(o.context_length)
         guard contextLength <= maxContextLength else {
             throw ABIError.invalid(
@@ -67,7 +70,7 @@ final class ModelHandle: HandleObject {
         info = makeInfo()
     }
 
-    deinit { strings.forEach { free($0) } }
+    deinit { for s in strings { free(s) } }
 
     /// A fresh model instance (own KV cache and buffers) of `positions` positions over the shared weights.
     func makeInstance(positions: Int) throws -> any LanguageModel {
@@ -93,13 +96,16 @@ final class ModelHandle: HandleObject {
 
 @_cdecl("oss_model_options_default")
 public func ossModelOptionsDefault(_ options: UnsafeMutablePointer<oss_model_options>?) {
-    options?.pointee = oss_model_options(backend: Int32(OSS_BACKEND_BLAS.rawValue), threads: 0, decode_threads: 0,
-                                         context_length: 0, prefill_chunk: 0)
+    options?.pointee = oss_model_options(
+        backend: Int32(OSS_BACKEND_BLAS.rawValue), threads: 0, decode_threads: 0,
+        context_length: 0, prefill_chunk: 0)
 }
 
 @_cdecl("oss_model_load")
-public func ossModelLoad(_ path: UnsafePointer<CChar>?, _ options: UnsafePointer<oss_model_options>?,
-                         _ out: UnsafeMutablePointer<OpaquePointer?>?) -> oss_status {
+public func ossModelLoad(
+    _ path: UnsafePointer<CChar>?, _ options: UnsafePointer<oss_model_options>?,
+    _ out: UnsafeMutablePointer<OpaquePointer?>?
+) -> oss_status {
     abiCall("oss_model_load") {
         try makeHandle(out, "model_out") {
             guard let path else { throw ABIError.null("path") }

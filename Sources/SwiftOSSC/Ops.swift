@@ -78,11 +78,15 @@ func resolveThreads(_ requested: Int32, _ what: String) throws -> Int {
 
 /// A validated shape of `rank` dimensions from a C array: each ≥ 0, element count without overflow.
 func checkedShape(_ dims: UnsafePointer<Int64>, rank: Int32, maxRank: Int32, _ what: String) throws -> Shape {
-    guard rank >= 1, rank <= maxRank else { throw ABIError(OSS_ERROR_SHAPE, "\(what): rank \(rank) is not 1…\(maxRank)") }
+    guard rank >= 1, rank <= maxRank else {
+        throw ABIError(OSS_ERROR_SHAPE, "\(what): rank \(rank) is not 1…\(maxRank)")
+    }
     var total = 1
     for i in 0..<Int(rank) {
         let d = dims[i]
-        guard d >= 0, d <= Int64(Int32.max) * 4 else { throw ABIError(OSS_ERROR_SHAPE, "\(what): dimension \(i) is \(d)") }
+        guard d >= 0, d <= Int64(Int32.max) * 4 else {
+            throw ABIError(OSS_ERROR_SHAPE, "\(what): dimension \(i) is \(d)")
+        }
         let (p, overflow) = total.multipliedReportingOverflow(by: Int(d))
         guard !overflow, p <= Int.max / 16 else { throw ABIError(OSS_ERROR_SHAPE, "\(what): element count overflows") }
         total = p
@@ -127,8 +131,10 @@ func borrowWeight(_ w: oss_weight, _ what: String) throws -> WeightTensor {
         try $0.withMemoryRebound(to: Int64.self, capacity: 3) { try checkedShape($0, rank: w.rank, maxRank: 3, what) }
     }
     guard shape.last % dtype.blockSize == 0 else {
-        throw ABIError(OSS_ERROR_SHAPE, "\(what): \(dtype) needs the input dimension to be a multiple of "
-            + "\(dtype.blockSize), got \(shape)")
+        throw ABIError(
+            OSS_ERROR_SHAPE,
+            "\(what): \(dtype) needs the input dimension to be a multiple of "
+                + "\(dtype.blockSize), got \(shape)")
     }
     if dtype == .mxfp4 && w.scales == nil { throw ABIError(OSS_ERROR_DTYPE, "\(what): mxfp4 weight without scales") }
     if dtype != .mxfp4 && w.scales != nil { throw ABIError(OSS_ERROR_DTYPE, "\(what): \(dtype) weight with scales") }
@@ -149,10 +155,14 @@ func finite(_ value: Float, _ what: String) throws -> Float {
 // MARK: - dtypes
 
 @_cdecl("oss_dtype_block")
-public func ossDTypeBlock(_ dtype: Int32, _ elements: UnsafeMutablePointer<Int64>?, _ bytes: UnsafeMutablePointer<Int64>?,
-                          _ scaleBytes: UnsafeMutablePointer<Int64>?) -> oss_status {
+public func ossDTypeBlock(
+    _ dtype: Int32, _ elements: UnsafeMutablePointer<Int64>?, _ bytes: UnsafeMutablePointer<Int64>?,
+    _ scaleBytes: UnsafeMutablePointer<Int64>?
+) -> oss_status {
     abiCall("oss_dtype_block") {
-        guard let d = DType(abiCode: dtype) else { throw ABIError(OSS_ERROR_DTYPE, "dtype \(dtype) is not an oss_dtype") }
+        guard let d = DType(abiCode: dtype) else {
+            throw ABIError(OSS_ERROR_DTYPE, "dtype \(dtype) is not an oss_dtype")
+        }
         store(Int64(d.blockSize), elements)
         store(Int64(d.bytesPerBlock), bytes)
         store(Int64(d.rowScaleBytes(d.blockSize)), scaleBytes)
@@ -176,7 +186,9 @@ public func ossLiveHandles(_ count: UnsafeMutablePointer<Int64>?) -> oss_status 
 // MARK: - backends
 
 @_cdecl("oss_backend_create")
-public func ossBackendCreate(_ kind: Int32, _ threads: Int32, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> oss_status {
+public func ossBackendCreate(_ kind: Int32, _ threads: Int32, _ out: UnsafeMutablePointer<OpaquePointer?>?)
+    -> oss_status
+{
     abiCall("oss_backend_create") {
         try makeHandle(out, "backend_out") {
             BackendHandle(try BackendKind(abiCode: kind).make(threads: try resolveThreads(threads, "threads")))
@@ -195,8 +207,10 @@ public func ossBackendRelease(_ h: OpaquePointer?) -> oss_status {
 }
 
 @_cdecl("oss_backend_info")
-public func ossBackendInfo(_ h: OpaquePointer?, _ name: UnsafeMutablePointer<UnsafePointer<CChar>?>?,
-                           _ threads: UnsafeMutablePointer<Int32>?) -> oss_status {
+public func ossBackendInfo(
+    _ h: OpaquePointer?, _ name: UnsafeMutablePointer<UnsafePointer<CChar>?>?,
+    _ threads: UnsafeMutablePointer<Int32>?
+) -> oss_status {
     abiCall("oss_backend_info") {
         let b = try Handles.get(h, as: BackendHandle.self)
         store(UnsafePointer(b.name), name)
@@ -217,7 +231,8 @@ public func ossSetGEMMRoundings(_ int8GEMM: Int32, _ bf16Dot: Int32) -> oss_stat
 
 @_cdecl("oss_get_gemm_roundings")
 public func ossGetGEMMRoundings(_ int8GEMM: UnsafeMutablePointer<Int32>?, _ bf16Dot: UnsafeMutablePointer<Int32>?)
-    -> oss_status {
+    -> oss_status
+{
     abiCall("oss_get_gemm_roundings") {
         store(BLASBackend.int8GEMM ? 1 : 0, int8GEMM)
         store(BLASBackend.bf16DotProducts ? 1 : 0, bf16Dot)
@@ -240,28 +255,36 @@ public func ossGetInt8GEMV(_ on: UnsafeMutablePointer<Int32>?) -> oss_status {
 // MARK: - ops
 
 @_cdecl("oss_linear")
-public func ossLinear(_ h: OpaquePointer?, _ x: UnsafePointer<oss_tensor>?, _ w: UnsafePointer<oss_weight>?,
-                      _ bias: UnsafePointer<oss_tensor>?, _ out: UnsafePointer<oss_tensor>?) -> oss_status {
+public func ossLinear(
+    _ h: OpaquePointer?, _ x: UnsafePointer<oss_tensor>?, _ w: UnsafePointer<oss_weight>?,
+    _ bias: UnsafePointer<oss_tensor>?, _ out: UnsafePointer<oss_tensor>?
+) -> oss_status {
     abiCall("oss_linear") {
         let b = try Handles.get(h, as: BackendHandle.self)
-        try b.backend.linear(try borrowTensor(x, "x"), weight: try borrowWeight(w, "w"),
-                             bias: try borrowOptionalTensor(bias, "bias"), out: try borrowTensor(out, "out"))
+        try b.backend.linear(
+            try borrowTensor(x, "x"), weight: try borrowWeight(w, "w"),
+            bias: try borrowOptionalTensor(bias, "bias"), out: try borrowTensor(out, "out"))
     }
 }
 
 @_cdecl("oss_rms_norm")
-public func ossRMSNorm(_ h: OpaquePointer?, _ x: UnsafePointer<oss_tensor>?, _ weight: UnsafePointer<oss_tensor>?,
-                       _ eps: Float, _ out: UnsafePointer<oss_tensor>?) -> oss_status {
+public func ossRMSNorm(
+    _ h: OpaquePointer?, _ x: UnsafePointer<oss_tensor>?, _ weight: UnsafePointer<oss_tensor>?,
+    _ eps: Float, _ out: UnsafePointer<oss_tensor>?
+) -> oss_status {
     abiCall("oss_rms_norm") {
         let b = try Handles.get(h, as: BackendHandle.self)
         guard eps.isFinite, eps >= 0 else { throw ABIError.invalid("eps must be finite and ≥ 0, got \(eps)") }
-        try b.backend.rmsNorm(try borrowTensor(x, "x"), weight: try borrowTensor(weight, "weight"), eps: eps,
-                              out: try borrowTensor(out, "out"))
+        try b.backend.rmsNorm(
+            try borrowTensor(x, "x"), weight: try borrowTensor(weight, "weight"), eps: eps,
+            out: try borrowTensor(out, "out"))
     }
 }
 
 @_cdecl("oss_softmax")
-public func ossSoftmax(_ h: OpaquePointer?, _ x: UnsafePointer<oss_tensor>?, _ out: UnsafePointer<oss_tensor>?) -> oss_status {
+public func ossSoftmax(_ h: OpaquePointer?, _ x: UnsafePointer<oss_tensor>?, _ out: UnsafePointer<oss_tensor>?)
+    -> oss_status
+{
     abiCall("oss_softmax") {
         let b = try Handles.get(h, as: BackendHandle.self)
         try b.backend.softmax(try borrowTensor(x, "x"), out: try borrowTensor(out, "out"))
@@ -269,28 +292,36 @@ public func ossSoftmax(_ h: OpaquePointer?, _ x: UnsafePointer<oss_tensor>?, _ o
 }
 
 @_cdecl("oss_swiglu")
-public func ossSwiGLU(_ h: OpaquePointer?, _ gateUp: UnsafePointer<oss_tensor>?, _ limit: Float, _ alpha: Float,
-                      _ out: UnsafePointer<oss_tensor>?) -> oss_status {
+public func ossSwiGLU(
+    _ h: OpaquePointer?, _ gateUp: UnsafePointer<oss_tensor>?, _ limit: Float, _ alpha: Float,
+    _ out: UnsafePointer<oss_tensor>?
+) -> oss_status {
     abiCall("oss_swiglu") {
         let b = try Handles.get(h, as: BackendHandle.self)
-        try b.backend.swiglu(try borrowTensor(gateUp, "gate_up"), limit: try finite(limit, "limit"),
-                             alpha: try finite(alpha, "alpha"), out: try borrowTensor(out, "out"))
+        try b.backend.swiglu(
+            try borrowTensor(gateUp, "gate_up"), limit: try finite(limit, "limit"),
+            alpha: try finite(alpha, "alpha"), out: try borrowTensor(out, "out"))
     }
 }
 
 @_cdecl("oss_silu_mul")
-public func ossSiLUMul(_ h: OpaquePointer?, _ gate: UnsafePointer<oss_tensor>?, _ up: UnsafePointer<oss_tensor>?,
-                       _ out: UnsafePointer<oss_tensor>?) -> oss_status {
+public func ossSiLUMul(
+    _ h: OpaquePointer?, _ gate: UnsafePointer<oss_tensor>?, _ up: UnsafePointer<oss_tensor>?,
+    _ out: UnsafePointer<oss_tensor>?
+) -> oss_status {
     abiCall("oss_silu_mul") {
         let b = try Handles.get(h, as: BackendHandle.self)
-        try b.backend.siluMul(gate: try borrowTensor(gate, "gate"), up: try borrowTensor(up, "up"),
-                              out: try borrowTensor(out, "out"))
+        try b.backend.siluMul(
+            gate: try borrowTensor(gate, "gate"), up: try borrowTensor(up, "up"),
+            out: try borrowTensor(out, "out"))
     }
 }
 
 @_cdecl("oss_add")
-public func ossAdd(_ h: OpaquePointer?, _ a: UnsafePointer<oss_tensor>?, _ bt: UnsafePointer<oss_tensor>?,
-                   _ out: UnsafePointer<oss_tensor>?) -> oss_status {
+public func ossAdd(
+    _ h: OpaquePointer?, _ a: UnsafePointer<oss_tensor>?, _ bt: UnsafePointer<oss_tensor>?,
+    _ out: UnsafePointer<oss_tensor>?
+) -> oss_status {
     abiCall("oss_add") {
         let b = try Handles.get(h, as: BackendHandle.self)
         try b.backend.add(try borrowTensor(a, "a"), try borrowTensor(bt, "b"), out: try borrowTensor(out, "out"))
@@ -298,13 +329,16 @@ public func ossAdd(_ h: OpaquePointer?, _ a: UnsafePointer<oss_tensor>?, _ bt: U
 }
 
 @_cdecl("oss_embedding")
-public func ossEmbedding(_ h: OpaquePointer?, _ table: UnsafePointer<oss_weight>?, _ tokens: UnsafePointer<Int32>?,
-                         _ count: Int, _ out: UnsafePointer<oss_tensor>?) -> oss_status {
+public func ossEmbedding(
+    _ h: OpaquePointer?, _ table: UnsafePointer<oss_weight>?, _ tokens: UnsafePointer<Int32>?,
+    _ count: Int, _ out: UnsafePointer<oss_tensor>?
+) -> oss_status {
     abiCall("oss_embedding") {
         let b = try Handles.get(h, as: BackendHandle.self)
         guard let tokens else { throw ABIError.null("tokens") }
         guard count > 0 else { throw ABIError(OSS_ERROR_SHAPE, "count is 0: at least one token is needed") }
-        let w = try borrowWeight(table, "table"), o = try borrowTensor(out, "out")
+        let w = try borrowWeight(table, "table")
+        let o = try borrowTensor(out, "out")
         b.lock.lock()
         defer { b.lock.unlock() }
         b.tokens.removeAll(keepingCapacity: true)
@@ -318,7 +352,9 @@ public func ossEmbedding(_ h: OpaquePointer?, _ table: UnsafePointer<oss_weight>
 }
 
 @_cdecl("oss_argmax")
-public func ossArgmax(_ h: OpaquePointer?, _ x: UnsafePointer<oss_tensor>?, _ index: UnsafeMutablePointer<Int64>?) -> oss_status {
+public func ossArgmax(_ h: OpaquePointer?, _ x: UnsafePointer<oss_tensor>?, _ index: UnsafeMutablePointer<Int64>?)
+    -> oss_status
+{
     abiCall("oss_argmax") {
         let b = try Handles.get(h, as: BackendHandle.self)
         guard let index else { throw ABIError.null("index_out") }
@@ -327,8 +363,10 @@ public func ossArgmax(_ h: OpaquePointer?, _ x: UnsafePointer<oss_tensor>?, _ in
 }
 
 @_cdecl("oss_top_k")
-public func ossTopK(_ h: OpaquePointer?, _ x: UnsafePointer<oss_tensor>?, _ k: Int64, _ idsOut: UnsafeMutablePointer<Int32>?,
-                    _ valuesOut: UnsafeMutablePointer<Float>?) -> oss_status {
+public func ossTopK(
+    _ h: OpaquePointer?, _ x: UnsafePointer<oss_tensor>?, _ k: Int64, _ idsOut: UnsafeMutablePointer<Int32>?,
+    _ valuesOut: UnsafeMutablePointer<Float>?
+) -> oss_status {
     abiCall("oss_top_k") {
         let b = try Handles.get(h, as: BackendHandle.self)
         guard let idsOut else { throw ABIError.null("ids_out") }
@@ -353,39 +391,52 @@ public func ossTopK(_ h: OpaquePointer?, _ x: UnsafePointer<oss_tensor>?, _ k: I
 /// Refuses tables over 2^28 floats per array (1 GiB): an allocation that large is a mistake, not a request.
 func checkRopeSize(headDim: Int32, maxPositions: Int32) throws {
     guard headDim >= 2, headDim % 2 == 0, maxPositions >= 1,
-          Int(maxPositions) * Int(headDim / 2) <= 1 << 28 else {
-        throw ABIError.invalid("head_dim \(headDim) (even, ≥ 2) × max_positions \(maxPositions) (≥ 1) out of range "
-            + "(at most 2^28 cos values)")
+        Int(maxPositions) * Int(headDim / 2) <= 1 << 28
+    else {
+        throw ABIError.invalid(
+            "head_dim \(headDim) (even, ≥ 2) × max_positions \(maxPositions) (≥ 1) out of range "
+                + "(at most 2^28 cos values)")
     }
 }
 
 @_cdecl("oss_rope_table_create")
-public func ossRopeTableCreate(_ headDim: Int32, _ theta: Double, _ maxPositions: Int32,
-                               _ out: UnsafeMutablePointer<OpaquePointer?>?) -> oss_status {
+public func ossRopeTableCreate(
+    _ headDim: Int32, _ theta: Double, _ maxPositions: Int32,
+    _ out: UnsafeMutablePointer<OpaquePointer?>?
+) -> oss_status {
     abiCall("oss_rope_table_create") {
         try makeHandle(out, "table_out") {
-            guard theta.isFinite, theta > 0 else { throw ABIError.invalid("theta must be finite and > 0, got \(theta)") }
+            guard theta.isFinite, theta > 0 else {
+                throw ABIError.invalid("theta must be finite and > 0, got \(theta)")
+            }
             try checkRopeSize(headDim: headDim, maxPositions: maxPositions)
-            return RopeTableHandle(try RopeTable.plain(headDim: Int(headDim), theta: theta, maxPositions: Int(maxPositions)))
+            return RopeTableHandle(
+                try RopeTable.plain(headDim: Int(headDim), theta: theta, maxPositions: Int(maxPositions)))
         }
     }
 }
 
 @_cdecl("oss_rope_table_create_yarn")
-public func ossRopeTableCreateYaRN(_ headDim: Int32, _ theta: Double, _ factor: Double, _ originalContext: Int32,
-                                   _ betaFast: Double, _ betaSlow: Double, _ truncate: Int32, _ maxPositions: Int32,
-                                   _ out: UnsafeMutablePointer<OpaquePointer?>?) -> oss_status {
+public func ossRopeTableCreateYaRN(
+    _ headDim: Int32, _ theta: Double, _ factor: Double, _ originalContext: Int32,
+    _ betaFast: Double, _ betaSlow: Double, _ truncate: Int32, _ maxPositions: Int32,
+    _ out: UnsafeMutablePointer<OpaquePointer?>?
+) -> oss_status {
     abiCall("oss_rope_table_create_yarn") {
         try makeHandle(out, "table_out") {
             guard theta.isFinite, theta > 1, factor.isFinite, factor >= 1, originalContext > 0,
-                  betaFast.isFinite, betaSlow.isFinite, betaFast > 0, betaSlow > 0 else {
-                throw ABIError.invalid("YaRN theta \(theta), factor \(factor), original context \(originalContext), "
-                    + "beta fast \(betaFast), beta slow \(betaSlow): need theta > 1, factor ≥ 1, positive context and betas")
+                betaFast.isFinite, betaSlow.isFinite, betaFast > 0, betaSlow > 0
+            else {
+                throw ABIError.invalid(
+                    "YaRN theta \(theta), factor \(factor), original context \(originalContext), "
+                        + "beta fast \(betaFast), beta slow \(betaSlow): need theta > 1, factor ≥ 1, positive context and betas"
+                )
             }
             try checkRopeSize(headDim: headDim, maxPositions: maxPositions)
-            return RopeTableHandle(try RopeTable.yarn(
-                headDim: Int(headDim), theta: theta, factor: factor, originalContext: Int(originalContext),
-                betaFast: betaFast, betaSlow: betaSlow, truncate: truncate != 0, maxPositions: Int(maxPositions)))
+            return RopeTableHandle(
+                try RopeTable.yarn(
+                    headDim: Int(headDim), theta: theta, factor: factor, originalContext: Int(originalContext),
+                    betaFast: betaFast, betaSlow: betaSlow, truncate: truncate != 0, maxPositions: Int(maxPositions)))
         }
     }
 }
@@ -401,8 +452,10 @@ public func ossRopeTableRelease(_ h: OpaquePointer?) -> oss_status {
 }
 
 @_cdecl("oss_rope")
-public func ossRope(_ h: OpaquePointer?, _ x: UnsafePointer<oss_tensor>?, _ heads: Int32, _ firstPosition: Int64,
-                    _ table: OpaquePointer?, _ style: Int32) -> oss_status {
+public func ossRope(
+    _ h: OpaquePointer?, _ x: UnsafePointer<oss_tensor>?, _ heads: Int32, _ firstPosition: Int64,
+    _ table: OpaquePointer?, _ style: Int32
+) -> oss_status {
     abiCall("oss_rope") {
         let b = try Handles.get(h, as: BackendHandle.self)
         let t = try Handles.get(table, as: RopeTableHandle.self)
@@ -415,35 +468,42 @@ public func ossRope(_ h: OpaquePointer?, _ x: UnsafePointer<oss_tensor>?, _ head
         guard firstPosition >= 0, firstPosition < Int64(Int32.max) else {
             throw ABIError.invalid("first_position \(firstPosition) out of range")
         }
-        try b.backend.rope(try borrowTensor(x, "x"), heads: Int(heads), firstPosition: Int(firstPosition),
-                           table: t.table, style: s)
+        try b.backend.rope(
+            try borrowTensor(x, "x"), heads: Int(heads), firstPosition: Int(firstPosition),
+            table: t.table, style: s)
     }
 }
 
 // MARK: - attention and MoE
 
 @_cdecl("oss_attention")
-public func ossAttention(_ h: OpaquePointer?, _ q: UnsafePointer<oss_tensor>?, _ keys: UnsafePointer<oss_tensor>?,
-                         _ values: UnsafePointer<oss_tensor>?, _ sinks: UnsafePointer<oss_tensor>?,
-                         _ params: UnsafePointer<oss_attention_params>?, _ out: UnsafePointer<oss_tensor>?) -> oss_status {
+public func ossAttention(
+    _ h: OpaquePointer?, _ q: UnsafePointer<oss_tensor>?, _ keys: UnsafePointer<oss_tensor>?,
+    _ values: UnsafePointer<oss_tensor>?, _ sinks: UnsafePointer<oss_tensor>?,
+    _ params: UnsafePointer<oss_attention_params>?, _ out: UnsafePointer<oss_tensor>?
+) -> oss_status {
     abiCall("oss_attention") {
         let b = try Handles.get(h, as: BackendHandle.self)
         guard let p = params?.pointee else { throw ABIError.null("params") }
         guard p.first_position >= 0, p.first_position < Int64(Int32.max) else {
             throw ABIError.invalid("first_position \(p.first_position) out of range")
         }
-        let ap = AttentionParams(heads: Int(p.heads), kvHeads: Int(p.kv_heads), headDim: Int(p.head_dim),
-                                 scale: try finite(p.scale, "scale"), window: Int(p.window),
-                                 firstPosition: Int(p.first_position))
-        try b.backend.attention(q: try borrowTensor(q, "q"), keys: try borrowTensor(keys, "keys"),
-                                values: try borrowTensor(values, "values"), sinks: try borrowOptionalTensor(sinks, "sinks"),
-                                params: ap, out: try borrowTensor(out, "out"))
+        let ap = AttentionParams(
+            heads: Int(p.heads), kvHeads: Int(p.kv_heads), headDim: Int(p.head_dim),
+            scale: try finite(p.scale, "scale"), window: Int(p.window),
+            firstPosition: Int(p.first_position))
+        try b.backend.attention(
+            q: try borrowTensor(q, "q"), keys: try borrowTensor(keys, "keys"),
+            values: try borrowTensor(values, "values"), sinks: try borrowOptionalTensor(sinks, "sinks"),
+            params: ap, out: try borrowTensor(out, "out"))
     }
 }
 
 @_cdecl("oss_moe")
-public func ossMoE(_ h: OpaquePointer?, _ x: UnsafePointer<oss_tensor>?, _ weights: UnsafePointer<oss_moe_weights>?,
-                   _ out: UnsafePointer<oss_tensor>?) -> oss_status {
+public func ossMoE(
+    _ h: OpaquePointer?, _ x: UnsafePointer<oss_tensor>?, _ weights: UnsafePointer<oss_moe_weights>?,
+    _ out: UnsafePointer<oss_tensor>?
+) -> oss_status {
     abiCall("oss_moe") {
         let b = try Handles.get(h, as: BackendHandle.self)
         guard let w = weights?.pointee else { throw ABIError.null("weights") }
@@ -451,8 +511,10 @@ public func ossMoE(_ h: OpaquePointer?, _ x: UnsafePointer<oss_tensor>?, _ weigh
         let gateUp = try borrowWeight(w.gate_up, "weights.gate_up")
         let down = try borrowWeight(w.down, "weights.down")
         guard router.shape.rank == 2, gateUp.shape.rank == 3, down.shape.rank == 3 else {
-            throw ABIError(OSS_ERROR_SHAPE, "moe: router must be [E, H], gate_up [E, 2I, H], down [E, H, I]; got "
-                + "\(router.shape), \(gateUp.shape), \(down.shape)")
+            throw ABIError(
+                OSS_ERROR_SHAPE,
+                "moe: router must be [E, H], gate_up [E, 2I, H], down [E, H, I]; got "
+                    + "\(router.shape), \(gateUp.shape), \(down.shape)")
         }
         let moe = MoEWeights(
             router: router, routerBias: try borrowOptionalTensor(w.router_bias, "weights.router_bias"),

@@ -41,8 +41,10 @@ final class TokenizerHandle: HandleObject {
 }
 
 /// Copies `count` elements into `out` when they fit in `capacity`; `*countOut` always gets `count`.
-func copyOut<T>(_ source: UnsafeBufferPointer<T>, to out: UnsafeMutablePointer<T>?, capacity: Int,
-                countOut: UnsafeMutablePointer<Int>?, _ what: String) throws {
+func copyOut<T>(
+    _ source: UnsafeBufferPointer<T>, to out: UnsafeMutablePointer<T>?, capacity: Int,
+    countOut: UnsafeMutablePointer<Int>?, _ what: String
+) throws {
     store(source.count, countOut)
     guard source.count <= capacity else {
         throw ABIError(OSS_ERROR_BUFFER_TOO_SMALL, "\(what): \(source.count) needed, capacity \(capacity)")
@@ -63,8 +65,10 @@ public func ossTokenizerRelease(_ h: OpaquePointer?) -> oss_status {
 }
 
 @_cdecl("oss_tokenizer_get_counts")
-public func ossTokenizerGetCounts(_ h: OpaquePointer?, _ all: UnsafeMutablePointer<Int64>?,
-                                  _ text: UnsafeMutablePointer<Int64>?, _ special: UnsafeMutablePointer<Int64>?) -> oss_status {
+public func ossTokenizerGetCounts(
+    _ h: OpaquePointer?, _ all: UnsafeMutablePointer<Int64>?,
+    _ text: UnsafeMutablePointer<Int64>?, _ special: UnsafeMutablePointer<Int64>?
+) -> oss_status {
     abiCall("oss_tokenizer_get_counts") {
         let t = try Handles.get(h, as: TokenizerHandle.self)
         store(Int64(t.tokenizer.vocabularySize), all)
@@ -74,13 +78,17 @@ public func ossTokenizerGetCounts(_ h: OpaquePointer?, _ all: UnsafeMutablePoint
 }
 
 @_cdecl("oss_tokenizer_encode")
-public func ossTokenizerEncode(_ h: OpaquePointer?, _ text: UnsafePointer<CChar>?, _ length: Int, _ flags: Int32,
-                               _ tokens: UnsafeMutablePointer<Int32>?, _ capacity: Int,
-                               _ count: UnsafeMutablePointer<Int>?) -> oss_status {
+public func ossTokenizerEncode(
+    _ h: OpaquePointer?, _ text: UnsafePointer<CChar>?, _ length: Int, _ flags: Int32,
+    _ tokens: UnsafeMutablePointer<Int32>?, _ capacity: Int,
+    _ count: UnsafeMutablePointer<Int>?
+) -> oss_status {
     abiCall("oss_tokenizer_encode") {
         let t = try Handles.get(h, as: TokenizerHandle.self)
         let ids = try encode(t.tokenizer, text, length, flags)
-        try ids.withUnsafeBufferPointer { try copyOut($0, to: tokens, capacity: capacity, countOut: count, "tokens_out") }
+        try ids.withUnsafeBufferPointer {
+            try copyOut($0, to: tokens, capacity: capacity, countOut: count, "tokens_out")
+        }
     }
 }
 
@@ -93,14 +101,17 @@ func encode(_ tokenizer: Tokenizer, _ text: UnsafePointer<CChar>?, _ length: Int
     guard length >= 0 else { throw ABIError.invalid("length \(length) < 0") }
     guard length == 0 || text != nil else { throw ABIError.null("text") }
     let bytes = length == 0 ? [] : Array(UnsafeRawBufferPointer(start: text, count: length))
-    return try tokenizer.encode(utf8: bytes, allowSpecial: flags & Int32(OSS_ENCODE_ALLOW_SPECIAL.rawValue) != 0,
-                                addSpecial: flags & Int32(OSS_ENCODE_ADD_SPECIAL.rawValue) != 0)
+    return try tokenizer.encode(
+        utf8: bytes, allowSpecial: flags & Int32(OSS_ENCODE_ALLOW_SPECIAL.rawValue) != 0,
+        addSpecial: flags & Int32(OSS_ENCODE_ADD_SPECIAL.rawValue) != 0)
 }
 
 @_cdecl("oss_tokenizer_decode")
-public func ossTokenizerDecode(_ h: OpaquePointer?, _ tokens: UnsafePointer<Int32>?, _ count: Int,
-                               _ bytesOut: UnsafeMutablePointer<CChar>?, _ capacity: Int,
-                               _ length: UnsafeMutablePointer<Int>?) -> oss_status {
+public func ossTokenizerDecode(
+    _ h: OpaquePointer?, _ tokens: UnsafePointer<Int32>?, _ count: Int,
+    _ bytesOut: UnsafeMutablePointer<CChar>?, _ capacity: Int,
+    _ length: UnsafeMutablePointer<Int>?
+) -> oss_status {
     abiCall("oss_tokenizer_decode") {
         let t = try Handles.get(h, as: TokenizerHandle.self)
         guard count >= 0 else { throw ABIError.invalid("count \(count) < 0") }
@@ -116,8 +127,10 @@ public func ossTokenizerDecode(_ h: OpaquePointer?, _ tokens: UnsafePointer<Int3
 }
 
 @_cdecl("oss_tokenizer_special_id")
-public func ossTokenizerSpecialID(_ h: OpaquePointer?, _ name: UnsafePointer<CChar>?,
-                                  _ id: UnsafeMutablePointer<Int32>?) -> oss_status {
+public func ossTokenizerSpecialID(
+    _ h: OpaquePointer?, _ name: UnsafePointer<CChar>?,
+    _ id: UnsafeMutablePointer<Int32>?
+) -> oss_status {
     abiCall("oss_tokenizer_special_id") {
         let t = try Handles.get(h, as: TokenizerHandle.self)
         guard let name else { throw ABIError.null("name") }
@@ -127,9 +140,11 @@ public func ossTokenizerSpecialID(_ h: OpaquePointer?, _ name: UnsafePointer<CCh
 }
 
 @_cdecl("oss_tokenizer_get_bos_eos")
-public func ossTokenizerGetBOSEOS(_ h: OpaquePointer?, _ bos: UnsafeMutablePointer<Int32>?,
-                                  _ eos: UnsafeMutablePointer<Int32>?, _ addsBOS: UnsafeMutablePointer<Int32>?,
-                                  _ addsEOS: UnsafeMutablePointer<Int32>?) -> oss_status {
+public func ossTokenizerGetBOSEOS(
+    _ h: OpaquePointer?, _ bos: UnsafeMutablePointer<Int32>?,
+    _ eos: UnsafeMutablePointer<Int32>?, _ addsBOS: UnsafeMutablePointer<Int32>?,
+    _ addsEOS: UnsafeMutablePointer<Int32>?
+) -> oss_status {
     abiCall("oss_tokenizer_get_bos_eos") {
         let t = try Handles.get(h, as: TokenizerHandle.self).tokenizer
         store(t.bosID ?? -1, bos)
@@ -140,8 +155,10 @@ public func ossTokenizerGetBOSEOS(_ h: OpaquePointer?, _ bos: UnsafeMutablePoint
 }
 
 @_cdecl("oss_tokenizer_get_stop_tokens")
-public func ossTokenizerGetStopTokens(_ h: OpaquePointer?, _ tokens: UnsafeMutablePointer<Int32>?, _ capacity: Int,
-                                      _ count: UnsafeMutablePointer<Int>?) -> oss_status {
+public func ossTokenizerGetStopTokens(
+    _ h: OpaquePointer?, _ tokens: UnsafeMutablePointer<Int32>?, _ capacity: Int,
+    _ count: UnsafeMutablePointer<Int>?
+) -> oss_status {
     abiCall("oss_tokenizer_get_stop_tokens") {
         let t = try Handles.get(h, as: TokenizerHandle.self)
         try t.stopTokens.withUnsafeBufferPointer {

@@ -8,7 +8,8 @@ struct BackendOptions: ParsableArguments {
     @Option(name: .long, help: "Backend: swift, blas or auto.")
     var backend: String = "blas"
 
-    @Option(name: .long, help: "Threads (default: the prefill threads of `oss tune` on this CPU, else all logical cores).")
+    @Option(
+        name: .long, help: "Threads (default: the prefill threads of `oss tune` on this CPU, else all logical cores).")
     var threads: Int?
 
     @OptionGroup var kernels: KernelOptions

@@ -25,67 +25,91 @@ struct BenchRunCommand: ParsableCommand {
             (results.jsonl with raw samples, results.csv, summary.md, SVG charts); progress goes to stderr.
             """)
 
-    @Flag(name: .long, help: "The make-bench matrix: swift,blas × threads 1…cores, key op shapes, e2e pp512/tg128 on mini.")
+    @Flag(
+        name: .long,
+        help: "The make-bench matrix: swift,blas × threads 1…cores, key op shapes, e2e pp512/tg128 on mini.")
     var `default` = false
     @Option(name: .long, help: "Backends: swift, blas, auto.") var backend: String?
     @Option(name: .long, help: "Thread counts, e.g. 1,2 or 1-4 (default 1…cores).") var threads: String?
     @Option(name: .long, help: "Suites: ops, e2e.") var suite: String?
-    @Option(name: .long, help: """
-        Ops: linear (= qkv,attn_out,router,gate_up,down,unembed), llama_up, llama_down (Llama-3.2-1B FFN), attention, \
-        moe, rmsnorm, rope, swiglu, softmax, add, embedding, argmax, topk.
-        """)
+    @Option(
+        name: .long,
+        help: """
+            Ops: linear (= qkv,attn_out,router,gate_up,down,unembed), llama_up, llama_down (Llama-3.2-1B FFN), attention, \
+            moe, rmsnorm, rope, swiglu, softmax, add, embedding, argmax, topk.
+            """)
     var ops: String?
-    @Option(name: .long, help: """
-        Weight dtypes for linear/moe/embedding: f32, bf16, f16, q8_0, mxfp4, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k \
-        (default: gpt-oss's own per op; the K-quants need 256-multiple rows: attn_out, llama_up, llama_down).
-        """)
+    @Option(
+        name: .long,
+        help: """
+            Weight dtypes for linear/moe/embedding: f32, bf16, f16, q8_0, mxfp4, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k \
+            (default: gpt-oss's own per op; the K-quants need 256-multiple rows: attn_out, llama_up, llama_down).
+            """)
     var dtype: String?
     @Option(name: .long, help: "Rows T for ops (default 1,512).") var tokens: String?
     @Option(name: .long, help: "KV lengths for attention (default 128,1024,4096).") var kv: String?
     @Option(name: .long, help: "e2e prompt lengths (default 512).") var prompt: String?
     @Option(name: .long, help: "e2e generation lengths (default 128).") var gen: String?
-    @Option(name: .long, help: "e2e model: preset tiny|mini|20b, a checkpoint directory or a GGUF file (default mini).") var model: String?
+    @Option(name: .long, help: "e2e model: preset tiny|mini|20b, a checkpoint directory or a GGUF file (default mini).")
+    var model: String?
     @Option(name: .long, help: "Timed reps per op cell (default 10).") var reps: Int?
     @Option(name: .long, help: "Timed reps per e2e test (default 3).") var e2eReps: Int?
     @Option(name: .long, help: "Untimed warm-up reps (default 1).") var warmup: Int?
-    @Option(name: .long, help: "Stop a cell after this many seconds once it has 3 samples (default 3).") var cellBudget: Double?
+    @Option(name: .long, help: "Stop a cell after this many seconds once it has 3 samples (default 3).") var cellBudget:
+        Double?
     @Option(name: .long, help: "Stdout formats: md, csv, json, jsonl (default md).") var format: String = "md"
     @Option(name: .long, help: "Results root directory (default results).") var out: String = "results"
     @Flag(name: .long, help: "Do not write a results directory.") var noSave = false
-    @Flag(name: .long, help: """
-        Leave out the reference rows: cblas (direct cblas_sgemm/sgemv, f32 linear) and read (streaming read of the \
-        weight bytes, T=1 linear).
-        """)
+    @Flag(
+        name: .long,
+        help: """
+            Leave out the reference rows: cblas (direct cblas_sgemm/sgemv, f32 linear) and read (streaming read of the \
+            weight bytes, T=1 linear).
+            """)
     var noDirect = false
     @Option(name: .long, help: "Tuning profile for --backend auto (default ~/.config/swiftoss/tuning.json if present).")
     var profile: String?
-    @Option(name: .long, help: "e2e context depths: tokens already cached before each pp/tg test, as llama-bench's -d (default 0).")
+    @Option(
+        name: .long,
+        help: "e2e context depths: tokens already cached before each pp/tg test, as llama-bench's -d (default 0).")
     var depth: String?
-    @Option(name: .long, help: """
-        e2e weight residency before timing: mmap, prefault (default: every page made resident first), mlock, no-mmap         (anonymous copy on huge pages), no-mmap-4k.
-        """)
+    @Option(
+        name: .long,
+        help: """
+            e2e weight residency before timing: mmap, prefault (default: every page made resident first), mlock, no-mmap         (anonymous copy on huge pages), no-mmap-4k.
+            """)
     var residency: String?
-    @Flag(name: .long, help: "e2e: skip the cold-start rows (load, first prompt with the page cache dropped, prefault).")
+    @Flag(
+        name: .long, help: "e2e: skip the cold-start rows (load, first prompt with the page cache dropped, prefault).")
     var noCold = false
-    @Option(name: .long, help: "e2e: rounds of the whole e2e block; with --peer, ours and the peer's alternate (default 1).")
+    @Option(
+        name: .long, help: "e2e: rounds of the whole e2e block; with --peer, ours and the peer's alternate (default 1)."
+    )
     var rounds: Int?
     @Option(name: .long, help: "e2e peer on the same weights: llama-bench=PATH (its pp/tg rows get a vs-peer ratio).")
     var peer: String?
-    @Option(name: .long, help: "GGUF file of the same weights for --peer (default: the preset's GGUF form, written once).")
+    @Option(
+        name: .long, help: "GGUF file of the same weights for --peer (default: the preset's GGUF form, written once).")
     var peerModel: String?
-    @Option(name: .long, help: "e2e: convert dense float matrices at load, e.g. q8_0 (gpt-oss: attention and unembedding).")
+    @Option(
+        name: .long, help: "e2e: convert dense float matrices at load, e.g. q8_0 (gpt-oss: attention and unembedding).")
     var requant: String?
     @Flag(name: .long, help: "No progress on stderr.") var quiet = false
     @OptionGroup var kernels: KernelOptions
 
     func configuration() throws -> BenchConfiguration {
-        var c = `default` ? BenchConfiguration.defaultMatrix()
-            : BenchConfiguration(backends: [.swift, .blas], threads: Array(1...ProcessInfo.processInfo.activeProcessorCount),
-                                 suites: [.ops], opSpecs: [], prompts: [512], gens: [128], model: "mini",
-                                 reps: 10, e2eReps: 3, warmup: 1)
+        var c =
+            `default`
+            ? BenchConfiguration.defaultMatrix()
+            : BenchConfiguration(
+                backends: [.swift, .blas], threads: Array(1...ProcessInfo.processInfo.activeProcessorCount),
+                suites: [.ops], opSpecs: [], prompts: [512], gens: [128], model: "mini",
+                reps: 10, e2eReps: 3, warmup: 1)
         if let backend {
-            c.backends = try VectorParameter.names(backend, name: "backend", allowed: BackendKind.allCases.map(\.rawValue))
-                .map(BackendKind.parse)
+            c.backends = try VectorParameter.names(
+                backend, name: "backend", allowed: BackendKind.allCases.map(\.rawValue)
+            )
+            .map(BackendKind.parse)
         }
         if let threads { c.threads = try VectorParameter.integers(threads, name: "threads") }
         if let suite {
@@ -94,8 +118,9 @@ struct BenchRunCommand: ParsableCommand {
         }
         let dtypes = try dtype.map { try VectorParameter.dtypes($0, name: "dtype") }
         if !`default` || ops != nil || dtype != nil || tokens != nil || kv != nil {
-            let opNames = try VectorParameter.names(ops ?? "linear,attention,moe,rmsnorm,rope", name: "ops",
-                                                    allowed: OpsSuite.familyNames)
+            let opNames = try VectorParameter.names(
+                ops ?? "linear,attention,moe,rmsnorm,rope", name: "ops",
+                allowed: OpsSuite.familyNames)
             c.opSpecs = try OpsSuite.specs(
                 ops: opNames, dtypes: dtypes, tokens: try VectorParameter.integers(tokens ?? "1,512", name: "tokens"),
                 kvLengths: try VectorParameter.integers(kv ?? "128,1024,4096", name: "kv"))
@@ -106,7 +131,9 @@ struct BenchRunCommand: ParsableCommand {
         if let reps { c.reps = try positive(reps, "reps") }
         if let e2eReps { c.e2eReps = try positive(e2eReps, "e2e-reps") }
         if let warmup {
-            guard warmup >= 0 else { throw BenchError.invalidParameter(name: "warmup", value: "\(warmup)", reason: "must be ≥ 0") }
+            guard warmup >= 0 else {
+                throw BenchError.invalidParameter(name: "warmup", value: "\(warmup)", reason: "must be ≥ 0")
+            }
             c.warmup = warmup
         }
         if let cellBudget { c.cellBudgetSeconds = cellBudget }
@@ -117,15 +144,18 @@ struct BenchRunCommand: ParsableCommand {
         }
         if let residency {
             guard let r = WeightResidency(rawValue: residency) else {
-                throw BenchError.invalidParameter(name: "residency", value: residency, reason:
-                    "choose from \(WeightResidency.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw BenchError.invalidParameter(
+                    name: "residency", value: residency,
+                    reason:
+                        "choose from \(WeightResidency.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             c.residency = r
         }
         if noCold { c.coldStart = false }
         if let requant {
             guard let d = DType(name: requant), d.isQuantized else {
-                throw BenchError.invalidParameter(name: "requant", value: requant, reason: "not a quantised dtype (e.g. q8_0)")
+                throw BenchError.invalidParameter(
+                    name: "requant", value: requant, reason: "not a quantised dtype (e.g. q8_0)")
             }
             c.requantize = d
         }
@@ -176,7 +206,8 @@ struct BenchCompareCommand: ParsableCommand {
         guard threshold >= 0, threshold < 1 else {
             throw BenchError.invalidParameter(name: "threshold", value: "\(threshold)", reason: "must be in [0, 1)")
         }
-        let cmp = RunComparison(a: try JSONReporter.load(path: a), b: try JSONReporter.load(path: b), threshold: threshold)
+        let cmp = RunComparison(
+            a: try JSONReporter.load(path: a), b: try JSONReporter.load(path: b), threshold: threshold)
         print(cmp.markdown(nameA: a, nameB: b), terminator: "")
         if cmp.hasRegression { throw ExitCode(1) }
     }

@@ -34,11 +34,13 @@ struct ChatCommand: AsyncParsableCommand {
         // A turn writes at most --max-tokens positions past the previous prompt, so the sliding layers' ring buffers
         // keep that many more rows: the next turn can always rewind to the previous prompt's end.
         let loaded = try modelOptions.load(rewindRows: sampling.maxTokens)
-        let model = loaded.model, tokenizer = loaded.tokenizer
+        let model = loaded.model
+        let tokenizer = loaded.tokenizer
         let system = HarmonySystemContent(reasoning: reasoning)
         let renderer = try loaded.chatRenderer(harmonySystem: system)
         let seed = sampling.resolvedSeed
-        let sampler = try Generator.makeSampler(parameters: sampling.parameters(seed: seed), model: model, tokenizer: tokenizer)
+        let sampler = try Generator.makeSampler(
+            parameters: sampling.parameters(seed: seed), model: model, tokenizer: tokenizer)
         let generator = Generator(model: model, tokenizer: tokenizer, sampler: sampler)
         let cache = ConversationCache(model: model)
         let opening: [ChatMessage] = instructions.map { [.system($0)] } ?? []
@@ -47,9 +49,11 @@ struct ChatCommand: AsyncParsableCommand {
         try checkPromptFitsModel(renderer.prompt(opening), model: model)
         let interactive = isatty(STDIN_FILENO) != 0
         if interactive {
-            Console.err("oss chat: \(loaded.info.architecture) (\(renderer.format.rawValue) format), \(model.vocabSize)-token "
-                + "vocabulary, context \(model.contextLength), backend \(model.backend.name)"
-                + (sampling.seed == nil && sampling.temperature > 0 ? ", seed \(seed)" : "") + ". /reset, /quit, Ctrl-D.\n")
+            Console.err(
+                "oss chat: \(loaded.info.architecture) (\(renderer.format.rawValue) format), \(model.vocabSize)-token "
+                    + "vocabulary, context \(model.contextLength), backend \(model.backend.name)"
+                    + (sampling.seed == nil && sampling.temperature > 0 ? ", seed \(seed)" : "")
+                    + ". /reset, /quit, Ctrl-D.\n")
         }
         while true {
             if interactive { Console.out("> ") }
@@ -77,12 +81,14 @@ struct ChatCommand: AsyncParsableCommand {
             }
             let tokenizeSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
             guard prompt.count < model.contextLength else {
-                Console.err("(the conversation has \(prompt.count) tokens, the context holds \(model.contextLength): /reset)\n")
+                Console.err(
+                    "(the conversation has \(prompt.count) tokens, the context holds \(model.contextLength): /reset)\n")
                 if renderer.harmony != nil { harmonyConversation.messages.removeLast() } else { messages.removeLast() }
                 continue
             }
-            let stream = generator.stream(prompt: prompt, maxTokens: sampling.maxTokens, stopTokens: renderer.stopTokens,
-                                          tokenizationSeconds: tokenizeSeconds, cache: cache)
+            let stream = generator.stream(
+                prompt: prompt, maxTokens: sampling.maxTokens, stopTokens: renderer.stopTokens,
+                tokenizationSeconds: tokenizeSeconds, cache: cache)
             if let harmony = renderer.harmony {
                 var printer = HarmonyPrinter(renderer: harmony, showAnalysis: !hideAnalysis, analysisToStderr: false)
                 do {

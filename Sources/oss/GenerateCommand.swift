@@ -17,7 +17,9 @@ struct GenerateCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Prompt text.")
     var prompt: String
 
-    @Flag(name: .long, help: "Wrap the prompt as a user turn in the model's chat format (harmony: print the final channel to stdout).")
+    @Flag(
+        name: .long,
+        help: "Wrap the prompt as a user turn in the model's chat format (harmony: print the final channel to stdout).")
     var chat = false
 
     @Option(name: .long, help: "Reasoning effort for --chat: low, medium or high.")
@@ -29,19 +31,24 @@ struct GenerateCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "With --chat: do not show the analysis channel (shown dimmed on stderr otherwise).")
     var hideAnalysis = false
 
-    @Flag(name: .long, help: "Without --chat: special token names in the prompt (<|start|>, <|im_start|> …) become their ids.")
+    @Flag(
+        name: .long,
+        help: "Without --chat: special token names in the prompt (<|start|>, <|im_start|> …) become their ids.")
     var allowSpecial = false
 
-    @Flag(name: .customLong("token-ids"),
-          help: "Print the generated token ids (a JSON array, a stop token included) instead of text.")
+    @Flag(
+        name: .customLong("token-ids"),
+        help: "Print the generated token ids (a JSON array, a stop token included) instead of text.")
     var tokenIDs = false
 
     func run() async throws {
         let loaded = try modelOptions.load()
-        let model = loaded.model, tokenizer = loaded.tokenizer
+        let model = loaded.model
+        let tokenizer = loaded.tokenizer
         let seed = sampling.resolvedSeed
         if sampling.seed == nil && sampling.temperature > 0 { Console.err("seed: \(seed)\n") }
-        let sampler = try Generator.makeSampler(parameters: sampling.parameters(seed: seed), model: model, tokenizer: tokenizer)
+        let sampler = try Generator.makeSampler(
+            parameters: sampling.parameters(seed: seed), model: model, tokenizer: tokenizer)
         let generator = Generator(model: model, tokenizer: tokenizer, sampler: sampler)
 
         let t0 = DispatchTime.now().uptimeNanoseconds
@@ -56,9 +63,10 @@ struct GenerateCommand: AsyncParsableCommand {
         }
         let tokenizeSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
         try checkPromptFitsModel(ids, model: model)
-        let stream = generator.stream(prompt: ids, maxTokens: sampling.maxTokens,
-                                      stopTokens: renderer?.stopTokens ?? loaded.stopTokens,
-                                      tokenizationSeconds: tokenizeSeconds)
+        let stream = generator.stream(
+            prompt: ids, maxTokens: sampling.maxTokens,
+            stopTokens: renderer?.stopTokens ?? loaded.stopTokens,
+            tokenizationSeconds: tokenizeSeconds)
         if tokenIDs {
             var generated: [Int32] = []
             for try await event in stream { generated.append(event.token) }

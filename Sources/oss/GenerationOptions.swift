@@ -8,45 +8,63 @@ import OSSTokenizer
 
 /// `--model`, `--context`, `--chat-format` and the backend options: shared by the commands that run a model.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp(
-        "Model: a GGUF file (a split model by any shard) or a gpt-oss checkpoint directory.",
-        discussion: "A directory holds config.json + safetensors (tokenizer.json if present, else the bundled o200k). "
-            + "A GGUF file brings its own tokenizer and chat template; architectures: gpt-oss, llama, qwen2, qwen3."))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Model: a GGUF file (a split model by any shard) or a gpt-oss checkpoint directory.",
+            discussion:
+                "A directory holds config.json + safetensors (tokenizer.json if present, else the bundled o200k). "
+                + "A GGUF file brings its own tokenizer and chat template; architectures: gpt-oss, llama, qwen2, qwen3."
+        ))
     var model: String
 
     @OptionGroup var engine: BackendOptions
 
-    @Option(name: .long, help: ArgumentHelp(
-        "Threads for single-token decode steps (default: --threads, else the decode threads of `oss tune`).",
-        discussion: "Decode is bound by memory bandwidth, which fewer threads than prefill needs may already reach; "
-            + "`oss bench run --suite e2e --threads …` shows tokens/s of both per thread count."))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Threads for single-token decode steps (default: --threads, else the decode threads of `oss tune`).",
+            discussion:
+                "Decode is bound by memory bandwidth, which fewer threads than prefill needs may already reach; "
+                + "`oss bench run --suite e2e --threads …` shows tokens/s of both per thread count."))
     var decodeThreads: Int?
 
-    @Option(name: [.long, .customLong("ctx-size")],
-            help: "KV cache positions (per slot in `serve`; default: min(model's own context, 4096)).")
+    @Option(
+        name: [.long, .customLong("ctx-size")],
+        help: "KV cache positions (per slot in `serve`; default: min(model's own context, 4096)).")
     var context: Int?
 
-    @Option(name: .long, help: "Chat format instead of the one detected from the model's chat template: \(ChatFormat.names).")
+    @Option(
+        name: .long,
+        help: "Chat format instead of the one detected from the model's chat template: \(ChatFormat.names).")
     var chatFormat: String?
 
-    @Flag(name: .long, help: ArgumentHelp(
-        "Pin the mapped weights in memory (mlock; needs `ulimit -l` ≥ the model's size).",
-        discussion: "Every page is read in at load and cannot be evicted, so decode keeps its speed when other large "
-            + "files compete for the page cache."))
+    @Flag(
+        name: .long,
+        help: ArgumentHelp(
+            "Pin the mapped weights in memory (mlock; needs `ulimit -l` ≥ the model's size).",
+            discussion:
+                "Every page is read in at load and cannot be evicted, so decode keeps its speed when other large "
+                + "files compete for the page cache."))
     var mlock = false
 
-    @Flag(name: .long, help: ArgumentHelp(
-        "Read the weights into anonymous memory on transparent huge pages instead of mapping the file.",
-        discussion: "Costs a full read at load and the model's size in RAM; afterwards independent of the page cache "
-            + "(with no swap it cannot be evicted) and with fewer TLB misses. --no-hugepages keeps 4 KiB pages."))
+    @Flag(
+        name: .long,
+        help: ArgumentHelp(
+            "Read the weights into anonymous memory on transparent huge pages instead of mapping the file.",
+            discussion:
+                "Costs a full read at load and the model's size in RAM; afterwards independent of the page cache "
+                + "(with no swap it cannot be evicted) and with fewer TLB misses. --no-hugepages keeps 4 KiB pages."))
     var noMmap = false
 
     @Flag(name: .long, help: "With --no-mmap: 4 KiB pages instead of huge pages (to measure what huge pages give).")
     var noHugepages = false
 
-    @Option(name: .long, help: ArgumentHelp(
-        "Convert dense float matrices once at load, e.g. q8_0 (gpt-oss: attention and unembedding).",
-        discussion: "Fewer bytes per decoded token; the accuracy cost is in the README."))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Convert dense float matrices once at load, e.g. q8_0 (gpt-oss: attention and unembedding).",
+            discussion: "Fewer bytes per decoded token; the accuracy cost is in the README."))
     var requant: String?
 
     /// How the weights reach memory: `--no-mmap` (`--no-hugepages`), `--mlock`, else mapped.
@@ -67,7 +85,9 @@ struct ModelOptions: ParsableArguments {
     func validate() throws {
         if let c = context, c < 1 { throw ValidationError("--context must be ≥ 1, got \(c)") }
         if let t = decodeThreads, t < 1 { throw ValidationError("--decode-threads must be ≥ 1, got \(t)") }
-        if let f = chatFormat { do { _ = try ChatFormat(name: f) } catch { throw ValidationError("--chat-format: \(error)") } }
+        if let f = chatFormat {
+            do { _ = try ChatFormat(name: f) } catch { throw ValidationError("--chat-format: \(error)") }
+        }
         if mlock && noMmap { throw ValidationError("--mlock and --no-mmap exclude each other (a copy is not mapped)") }
         if noHugepages && !noMmap { throw ValidationError("--no-hugepages only applies with --no-mmap") }
         try Self.checkRequant(requant)
@@ -80,10 +100,11 @@ struct ModelOptions: ParsableArguments {
     func load(rewindRows: Int = 0, contextLength: Int? = nil, prefillChunk: Int = 512) throws -> LoadedModel {
         let decodeCount = decodeThreads ?? engine.tunedThreads?.decode
         let decode = try decodeCount.flatMap { $0 == engine.threadCount ? nil : try engine.makeBackend(threads: $0) }
-        let options = ModelLoadOptions(backend: try engine.makeBackend(), decodeBackend: decode,
-                                       contextLength: contextLength ?? context, prefillChunk: prefillChunk,
-                                       rewindRows: rewindRows, chatFormat: try chatFormat.map { try ChatFormat(name: $0) },
-                                       residency: residency, requantize: requantDType)
+        let options = ModelLoadOptions(
+            backend: try engine.makeBackend(), decodeBackend: decode,
+            contextLength: contextLength ?? context, prefillChunk: prefillChunk,
+            rewindRows: rewindRows, chatFormat: try chatFormat.map { try ChatFormat(name: $0) },
+            residency: residency, requantize: requantDType)
         return try ModelLoader.load(path: model, options: options)
     }
 }
@@ -92,8 +113,9 @@ struct ModelOptions: ParsableArguments {
 /// synthetic `tiny` model), naming the first such id.
 func checkPromptFitsModel(_ ids: [Int32], model: any LanguageModel) throws {
     if let bad = ids.first(where: { Int($0) >= model.vocabSize }) {
-        throw GenerationCommandError("prompt token \(bad) is outside the model's \(model.vocabSize)-token vocabulary "
-            + "(the tokenizer does not match this model; harmony chat needs the o200k vocabulary of 201088 rows)")
+        throw GenerationCommandError(
+            "prompt token \(bad) is outside the model's \(model.vocabSize)-token vocabulary "
+                + "(the tokenizer does not match this model; harmony chat needs the o200k vocabulary of 201088 rows)")
     }
 }
 

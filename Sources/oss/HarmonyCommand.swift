@@ -12,7 +12,9 @@ struct HarmonyCommand: ParsableCommand {
 
     /// Reads a file, or standard input for "-".
     static func read(_ path: String) throws -> [UInt8] {
-        let data = path == "-" ? FileHandle.standardInput.readDataToEndOfFile()
+        let data =
+            path == "-"
+            ? FileHandle.standardInput.readDataToEndOfFile()
             : try Data(contentsOf: URL(fileURLWithPath: path))
         return [UInt8](data)
     }
@@ -51,10 +53,11 @@ struct HarmonyCommand: ParsableCommand {
             let calls: [JSONValue] = stream.toolCalls.map {
                 .make(["name": .string($0.name), "arguments": .string($0.arguments)])
             }
-            print(JSONValue.make([
-                "reasoning_content": .string(stream.reasoning), "content": .string(stream.content),
-                "tool_calls": .array(calls), "ended_with_call": .bool(stream.endedWithCall),
-            ]).serialized)
+            print(
+                JSONValue.make([
+                    "reasoning_content": .string(stream.reasoning), "content": .string(stream.content),
+                    "tool_calls": .array(calls), "ended_with_call": .bool(stream.endedWithCall),
+                ]).serialized)
         }
     }
 }

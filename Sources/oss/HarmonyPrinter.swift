@@ -25,18 +25,21 @@ struct HarmonyPrinter {
     var messages: [HarmonyMessage] { parser.messages }
 
     mutating func show(_ event: GenerationEvent) {
-        if raw { if !event.isStop { Console.out(event.text) }; return }
+        if raw {
+            if !event.isStop { Console.out(event.text) }
+            return
+        }
         do {
             switch try parser.process(event.token) {
             case .none: unshown += event.text
-            case let .messageStarted(m):
+            case .messageStarted(let m):
                 unshown = ""
                 channel = m.channel
                 if m.channel != "final" && showAnalysis {
                     let label = m.recipient.map { "[\(m.channel ?? "?") to=\($0)] " } ?? "[\(m.channel ?? "?")] "
                     side(label)
                 }
-            case let .content(text):
+            case .content(let text):
                 if channel == "final" { Console.out(text) } else if showAnalysis { side(text) }
             case .messageEnded:
                 if channel != "final" && showAnalysis { side("\n") }

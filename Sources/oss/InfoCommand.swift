@@ -42,8 +42,11 @@ struct InfoCommand: ParsableCommand {
             machine: machine,
             backends: [
                 .init(name: swift.name, threads: swift.threads, detail: "pure Swift, SIMD (-target-cpu haswell)"),
-                .init(name: blas.name, threads: blas.threads,
-                      detail: "OpenBLAS \(info.openBLASCoreName) at \(info.openBLASThreads) thread + OpenMP team of \(blas.threads)"),
+                .init(
+                    name: blas.name, threads: blas.threads,
+                    detail:
+                        "OpenBLAS \(info.openBLASCoreName) at \(info.openBLASThreads) thread + OpenMP team of \(blas.threads)"
+                ),
             ],
             blas: info)
         if json {
@@ -56,7 +59,8 @@ struct InfoCommand: ParsableCommand {
     }
 
     static func text(_ r: Report) -> String {
-        let m = r.machine, b = r.blas
+        let m = r.machine
+        let b = r.blas
         var lines: [String] = []
         lines.append("CPU          \(m.cpuModel)")
         let physical = m.physicalCores > 0 ? ", \(m.physicalCores) physical" : ""
@@ -67,7 +71,10 @@ struct InfoCommand: ParsableCommand {
         lines.append("os           \(m.os)")
         lines.append("")
         lines.append("backends")
-        for e in r.backends { lines.append("  \(e.name.padding(toLength: 6, withPad: " ", startingAt: 0)) threads \(e.threads)  \(e.detail)") }
+        for e in r.backends {
+            lines.append(
+                "  \(e.name.padding(toLength: 6, withPad: " ", startingAt: 0)) threads \(e.threads)  \(e.detail)")
+        }
         lines.append("")
         lines.append("OpenBLAS     \(b.openBLASConfig)")
         lines.append("  core       \(b.openBLASCoreName)")
@@ -77,12 +84,14 @@ struct InfoCommand: ParsableCommand {
         lines.append("  threads    max \(b.openMPMaxThreads), processors \(b.openMPProcessors)")
         func yes(_ v: Bool) -> String { v ? "yes" : "no" }
         lines.append("C kernels    \(b.kernelPaths)")
-        lines.append("  CPU has    AVX2+FMA \(yes(b.cpuHasAVX2FMA)), AVX-512 \(yes(b.cpuHasAVX512)), AVX512 VNNI "
-                     + "\(yes(b.cpuHasVNNI)), VBMI \(yes(b.cpuHasVBMI)), AVX512-BF16 \(yes(b.cpuHasBF16))")
+        lines.append(
+            "  CPU has    AVX2+FMA \(yes(b.cpuHasAVX2FMA)), AVX-512 \(yes(b.cpuHasAVX512)), AVX512 VNNI "
+                + "\(yes(b.cpuHasVNNI)), VBMI \(yes(b.cpuHasVBMI)), AVX512-BF16 \(yes(b.cpuHasBF16))")
         lines.append("")
         lines.append("environment")
         for name in MachineInfo.blasEnvironmentVariables {
-            lines.append("  \(name.padding(toLength: 22, withPad: " ", startingAt: 0)) \(m.environment[name] ?? "(unset)")")
+            lines.append(
+                "  \(name.padding(toLength: 22, withPad: " ", startingAt: 0)) \(m.environment[name] ?? "(unset)")")
         }
         return lines.joined(separator: "\n")
     }

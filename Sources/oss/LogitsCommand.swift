@@ -49,13 +49,18 @@ struct LogitsCommand: ParsableCommand {
     func run() throws {
         let ids = try parsedTokens()
         let engine = try backendOptions.makeBackend()
-        let model = try ModelLoader.load(path: self.model, options: ModelLoadOptions(
-            backend: engine, contextLength: ids.count, requantize: requant.flatMap { DType(name: $0) })).model
+        let model = try ModelLoader.load(
+            path: self.model,
+            options: ModelLoadOptions(
+                backend: engine, contextLength: ids.count, requantize: requant.flatMap { DType(name: $0) })
+        ).model
         let logits = try model.forward(tokens: ids, allLogits: true)
         let k = min(top, model.vocabSize)
-        var topIDs = [Int32](repeating: 0, count: k), topValues = [Float](repeating: 0, count: k)
+        var topIDs = [Int32](repeating: 0, count: k)
+        var topValues = [Float](repeating: 0, count: k)
         // Written by hand to keep the documented key order: backend, tokens, positions[pos, argmax, top, logits].
-        var json = "{\"backend\":\"\(engine.name)\",\"tokens\":[\(ids.map(String.init).joined(separator: ","))],\"positions\":["
+        var json =
+            "{\"backend\":\"\(engine.name)\",\"tokens\":[\(ids.map(String.init).joined(separator: ","))],\"positions\":["
         for p in 0..<ids.count {
             let row = try logits.rows(p..<(p + 1)).reshaped([model.vocabSize])
             try engine.topK(row, k: k, ids: &topIDs, values: &topValues)

@@ -39,18 +39,24 @@ struct QuantizeCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else {
             throw ModelError.unrecognizedModelPath(path: input, reason: "no such file or directory")
         }
-        let inputURL = URL(fileURLWithPath: input), outputURL = URL(fileURLWithPath: output)
-        let report = isDirectory.boolValue
-            ? try GGUFQuantizer.quantize(checkpoint: inputURL, to: outputURL, type: type, threads: threads,
-                                         allowRequantize: allowRequantize)
-            : try GGUFQuantizer.quantize(GGUFArchive(url: inputURL), to: outputURL, type: type, threads: threads,
-                                         allowRequantize: allowRequantize)
+        let inputURL = URL(fileURLWithPath: input)
+        let outputURL = URL(fileURLWithPath: output)
+        let report =
+            isDirectory.boolValue
+            ? try GGUFQuantizer.quantize(
+                checkpoint: inputURL, to: outputURL, type: type, threads: threads,
+                allowRequantize: allowRequantize)
+            : try GGUFQuantizer.quantize(
+                GGUFArchive(url: inputURL), to: outputURL, type: type, threads: threads,
+                allowRequantize: allowRequantize)
         var counts: [String: Int] = [:]
         for t in report.tensors { counts["\(t.to)", default: 0] += 1 }
         let types = counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
         let seconds = Date().timeIntervalSince(start)
         let time = String(format: "%.2f", seconds)
-        FileHandle.standardError.write(Data(("oss quantize: \(input) → \(output) (\(type.rawValue)): \(types); "
-            + "\(report.inputBytes) → \(report.outputBytes) tensor bytes in \(time) s\n").utf8))
+        FileHandle.standardError.write(
+            Data(
+                ("oss quantize: \(input) → \(output) (\(type.rawValue)): \(types); "
+                    + "\(report.inputBytes) → \(report.outputBytes) tensor bytes in \(time) s\n").utf8))
     }
 }

@@ -64,8 +64,9 @@ struct ServeCommand: AsyncParsableCommand {
             // The slots have their own activation buffers: the model's own are one row. Rewind rows let a slot keep
             // the previous prompt of a conversation while it generated up to 256 tokens (sliding layers).
             let loaded = try model.load(rewindRows: 256, prefillChunk: 1)
-            let batch = try ModelBatch(model: loaded.model, slots: parallel, maxStepRows: parallel + prefillChunk,
-                                       rewindRows: 256)
+            let batch = try ModelBatch(
+                model: loaded.model, slots: parallel, maxStepRows: parallel + prefillChunk,
+                rewindRows: 256)
             // A model without a recognised chat template still serves /v1/completions.
             var chatFormat: ChatFormat?
             do { chatFormat = try loaded.chatFormat() } catch {
@@ -79,11 +80,15 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.maxBodyBytes = maxBodyBytes
             configuration.engine = Engine.Configuration(queueCapacity: queueSize, prefillChunk: prefillChunk)
             let url = URL(fileURLWithPath: model.model).standardizedFileURL
-            configuration.modelID = alias ?? (loaded.info.format == .gguf
-                ? url.deletingPathExtension().lastPathComponent : url.lastPathComponent)
-            let server = try OSSServer(model: batch, tokenizer: loaded.tokenizer, chatFormat: chatFormat,
-                                       configuration: configuration, logger: logger)
-            logger.info("""
+            configuration.modelID =
+                alias
+                ?? (loaded.info.format == .gguf
+                    ? url.deletingPathExtension().lastPathComponent : url.lastPathComponent)
+            let server = try OSSServer(
+                model: batch, tokenizer: loaded.tokenizer, chatFormat: chatFormat,
+                configuration: configuration, logger: logger)
+            logger.info(
+                """
                 serving \(configuration.modelID) (\(loaded.info.architecture), \(loaded.info.weightDTypes), chat \
                 format \(chatFormat?.rawValue ?? "none")) on \(loaded.engineSummary): \(parallel) slots × \
                 \(batch.contextLength) positions, KV \(batch.cacheBytes >> 20) MiB

@@ -5,10 +5,12 @@ import OSSTokenizer
 
 /// Where `oss tokenize` / `oss detokenize` get their vocabulary: `--tokenizer FILE` or the bundled o200k_harmony.
 struct TokenizerOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp(
-        "A GGUF file (a model or vocabulary only), a .tiktoken vocabulary or a tokenizer.json (default: the bundled o200k_harmony).",
-        discussion: "GGUF tokenizers: SentencePiece (llama) and byte-level BPE (gpt2) with the pre-tokenizers "
-            + BPEPreTokenizer.allCases.map(\.rawValue).joined(separator: ", ") + "."))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A GGUF file (a model or vocabulary only), a .tiktoken vocabulary or a tokenizer.json (default: the bundled o200k_harmony).",
+            discussion: "GGUF tokenizers: SentencePiece (llama) and byte-level BPE (gpt2) with the pre-tokenizers "
+                + BPEPreTokenizer.allCases.map(\.rawValue).joined(separator: ", ") + "."))
     var tokenizer: String?
 
     func load() throws -> Tokenizer {
@@ -33,7 +35,9 @@ struct TokenizeCommand: ParsableCommand {
     @Flag(name: .long, help: "Special token names (<|start|>, <|end|> …) become their ids instead of ordinary text.")
     var allowSpecial = false
 
-    @Flag(name: .long, help: "Add BOS (and EOS) as the vocabulary asks (GGUF add_bos_token / add_eos_token), as for a prompt.")
+    @Flag(
+        name: .long,
+        help: "Add BOS (and EOS) as the vocabulary asks (GGUF add_bos_token / add_eos_token), as for a prompt.")
     var addSpecial = false
 
     @Option(name: .long, help: "Output: json (an array) or csv (a comma list).")
@@ -44,11 +48,13 @@ struct TokenizeCommand: ParsableCommand {
     func run() throws {
         let t = try vocabulary.load()
         let ids: [Int32]
-        let text = try self.text ?? {
-            let data = FileHandle.standardInput.readDataToEndOfFile()
-            guard let s = String(data: data, encoding: .utf8) else { throw TokenizerError.invalidUTF8(offset: 0) }
-            return s
-        }()
+        let text =
+            try self.text
+            ?? {
+                let data = FileHandle.standardInput.readDataToEndOfFile()
+                guard let s = String(data: data, encoding: .utf8) else { throw TokenizerError.invalidUTF8(offset: 0) }
+                return s
+            }()
         ids = t.encode(text, allowSpecial: allowSpecial, addSpecial: addSpecial)
         let list = ids.map(String.init).joined(separator: format == .json ? ", " : ",")
         Console.out(format == .json ? "[\(list)]\n" : "\(list)\n")

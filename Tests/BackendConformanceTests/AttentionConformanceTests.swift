@@ -18,42 +18,50 @@ struct AttentionScenario {
     }
 
     static let all: [AttentionScenario] = [
-        .init(rows: 1, window: 0, firstPosition: 0, cache: .full),   // first token
-        .init(rows: 7, window: 0, firstPosition: 0, cache: .full),   // prefill, full causal
+        .init(rows: 1, window: 0, firstPosition: 0, cache: .full),  // first token
+        .init(rows: 7, window: 0, firstPosition: 0, cache: .full),  // prefill, full causal
         .init(rows: 1, window: 0, firstPosition: 20, cache: .full),  // decode step, full layer
         .init(rows: 33, window: 0, firstPosition: 3, cache: .full),  // long chunk after a prefix
-        .init(rows: 7, window: 4, firstPosition: 0, cache: .full),   // prefill, T > window
-        .init(rows: 7, window: 4, firstPosition: 9, cache: .full),   // chunk after a prefix, full cache
-        .init(rows: 1, window: 4, firstPosition: 9, cache: .ring),   // decode step, 4-slot ring buffer
-        .init(rows: 7, window: 4, firstPosition: 5, cache: .ring),   // chunk over a ring of window + T − 1 slots
-        .init(rows: 33, window: 4, firstPosition: 40, cache: .ring), // long chunk whose positions wrap around the ring
+        .init(rows: 7, window: 4, firstPosition: 0, cache: .full),  // prefill, T > window
+        .init(rows: 7, window: 4, firstPosition: 9, cache: .full),  // chunk after a prefix, full cache
+        .init(rows: 1, window: 4, firstPosition: 9, cache: .ring),  // decode step, 4-slot ring buffer
+        .init(rows: 7, window: 4, firstPosition: 5, cache: .ring),  // chunk over a ring of window + T − 1 slots
+        .init(rows: 33, window: 4, firstPosition: 40, cache: .ring),  // long chunk whose positions wrap around the ring
     ]
 }
 
 final class AttentionConformanceTests: XCTestCase {
     /// `scale` nil: 1/√headDim, as gpt-oss.
-    static func attentionCase(heads: Int, kvHeads: Int, headDim: Int, scenario s: AttentionScenario,
-                              sinks hasSinks: Bool, scale: Float? = nil) -> TensorOpCase {
+    static func attentionCase(
+        heads: Int, kvHeads: Int, headDim: Int, scenario s: AttentionScenario,
+        sinks hasSinks: Bool, scale: Float? = nil
+    ) -> TensorOpCase {
         let scoreScale = scale ?? 1 / Float(headDim).squareRoot()
         var (random, parameters) = SeededRandom.forCase(
             "attention",
-            "heads=\(heads),kvHeads=\(kvHeads),headDim=\(headDim),T=\(s.rows),window=\(s.window)," +
-                "firstPosition=\(s.firstPosition),slots=\(s.slots),sinks=\(hasSinks ? 1 : 0),scale=\(scoreScale)")
-        let params = AttentionParams(heads: heads, kvHeads: kvHeads, headDim: headDim,
-                                     scale: scoreScale, window: s.window,
-                                     firstPosition: s.firstPosition)
+            "heads=\(heads),kvHeads=\(kvHeads),headDim=\(headDim),T=\(s.rows),window=\(s.window),"
+                + "firstPosition=\(s.firstPosition),slots=\(s.slots),sinks=\(hasSinks ? 1 : 0),scale=\(scoreScale)")
+        let params = AttentionParams(
+            heads: heads, kvHeads: kvHeads, headDim: headDim,
+            scale: scoreScale, window: s.window,
+            firstPosition: s.firstPosition)
         let q = GuardedTensor(random.floats(s.rows * heads * headDim, scale: 2), shape: [s.rows, heads * headDim])
-        let keys = GuardedTensor(random.floats(s.slots * kvHeads * headDim, scale: 2), shape: [s.slots, kvHeads * headDim])
+        let keys = GuardedTensor(
+            random.floats(s.slots * kvHeads * headDim, scale: 2), shape: [s.slots, kvHeads * headDim])
         let values = GuardedTensor(random.floats(s.slots * kvHeads * headDim), shape: [s.slots, kvHeads * headDim])
         let sinks = hasSinks ? GuardedTensor(random.floats(heads, scale: 4), shape: [heads]) : nil
-        let expected = Reference.attention(q: Reference.widen(q.view), rows: s.rows, keys: Reference.widen(keys.view),
-                                           values: Reference.widen(values.view), slots: s.slots,
-                                           sinks: sinks.map { Reference.widen($0.view) }, params: params)
+        let expected = Reference.attention(
+            q: Reference.widen(q.view), rows: s.rows, keys: Reference.widen(keys.view),
+            values: Reference.widen(values.view), slots: s.slots,
+            sinks: sinks.map { Reference.widen($0.view) }, params: params)
         let out = GuardedTensor(shape: [s.rows, heads * headDim])
-        return TensorOpCase(OpDescriptor(.attention), parameters, output: out, expected: expected,
-                            tolerance: Tolerance.attention, inputs: [q, keys, values] + (sinks.map { [$0] } ?? [])) {
-            try $0.attention(q: q.view, keys: keys.view, values: values.view, sinks: sinks?.view, params: params,
-                             out: out.view)
+        return TensorOpCase(
+            OpDescriptor(.attention), parameters, output: out, expected: expected,
+            tolerance: Tolerance.attention, inputs: [q, keys, values] + (sinks.map { [$0] } ?? [])
+        ) {
+            try $0.attention(
+                q: q.view, keys: keys.view, values: values.view, sinks: sinks?.view, params: params,
+                out: out.view)
         }
     }
 
@@ -63,8 +71,10 @@ final class AttentionConformanceTests: XCTestCase {
             for headDim in [16, 64] {
                 for scenario in AttentionScenario.all {
                     for sinks in [false, true] {
-                        Conformance.check(Self.attentionCase(heads: heads, kvHeads: kvHeads, headDim: headDim,
-                                                             scenario: scenario, sinks: sinks))
+                        Conformance.check(
+                            Self.attentionCase(
+                                heads: heads, kvHeads: kvHeads, headDim: headDim,
+                                scenario: scenario, sinks: sinks))
                     }
                 }
             }
@@ -72,28 +82,35 @@ final class AttentionConformanceTests: XCTestCase {
         // head sizes that are not a power of two (24) and llama's 128
         for headDim in [24, 128] {
             for scenario in [AttentionScenario.all[1], AttentionScenario.all[7]] {
-                Conformance.check(Self.attentionCase(heads: 4, kvHeads: 2, headDim: headDim, scenario: scenario, sinks: true))
+                Conformance.check(
+                    Self.attentionCase(heads: 4, kvHeads: 2, headDim: headDim, scenario: scenario, sinks: true))
             }
         }
         // a scale other than 1/√headDim: a kernel computing its own scale fails here
-        Conformance.check(Self.attentionCase(heads: 8, kvHeads: 2, headDim: 16, scenario: AttentionScenario.all[5],
-                                             sinks: true, scale: 0.6))
+        Conformance.check(
+            Self.attentionCase(
+                heads: 8, kvHeads: 2, headDim: 16, scenario: AttentionScenario.all[5],
+                sinks: true, scale: 0.6))
     }
 
     /// gpt-oss's real head layout (64 query heads, 8 KV heads, head_dim 64) on a sliding-window decode step
     /// (128-slot ring) and a full-layer chunk; a 130-row prefill with window 128 and without.
     func testAttentionModelSize() {
-        Conformance.check(Self.attentionCase(
-            heads: 64, kvHeads: 8, headDim: 64,
-            scenario: AttentionScenario(rows: 1, window: 128, firstPosition: 300, cache: .ring), sinks: true))
-        Conformance.check(Self.attentionCase(
-            heads: 64, kvHeads: 8, headDim: 64,
-            scenario: AttentionScenario(rows: 7, window: 0, firstPosition: 130, cache: .full), sinks: true))
+        Conformance.check(
+            Self.attentionCase(
+                heads: 64, kvHeads: 8, headDim: 64,
+                scenario: AttentionScenario(rows: 1, window: 128, firstPosition: 300, cache: .ring), sinks: true))
+        Conformance.check(
+            Self.attentionCase(
+                heads: 64, kvHeads: 8, headDim: 64,
+                scenario: AttentionScenario(rows: 7, window: 0, firstPosition: 130, cache: .full), sinks: true))
         // a 130-row prefill chunk (longer than gpt-oss's window of 128), sliding and full
         for window in [128, 0] {
-            Conformance.check(Self.attentionCase(
-                heads: 8, kvHeads: 1, headDim: 64,
-                scenario: AttentionScenario(rows: 130, window: window, firstPosition: 0, cache: .full), sinks: true))
+            Conformance.check(
+                Self.attentionCase(
+                    heads: 8, kvHeads: 1, headDim: 64,
+                    scenario: AttentionScenario(rows: 130, window: window, firstPosition: 0, cache: .full), sinks: true)
+            )
         }
     }
 }

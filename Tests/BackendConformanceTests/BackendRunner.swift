@@ -8,9 +8,14 @@ struct BackendFactory: Sendable {
     let enter: @Sendable () -> Void
     let leave: @Sendable () -> Void
 
-    init(_ label: String, enter: @escaping @Sendable () -> Void = {}, leave: @escaping @Sendable () -> Void = {},
-         make: @escaping @Sendable (_ threads: Int) throws -> any Backend) {
-        self.label = label; self.make = make; self.enter = enter; self.leave = leave
+    init(
+        _ label: String, enter: @escaping @Sendable () -> Void = {}, leave: @escaping @Sendable () -> Void = {},
+        make: @escaping @Sendable (_ threads: Int) throws -> any Backend
+    ) {
+        self.label = label
+        self.make = make
+        self.enter = enter
+        self.leave = leave
     }
 }
 

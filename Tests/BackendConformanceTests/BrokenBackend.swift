@@ -68,13 +68,15 @@ final class BrokenBackend: Backend {
         damage(x)
     }
 
-    func attention(q: Tensor, keys: Tensor, values: Tensor, sinks: Tensor?, params: AttentionParams, out: Tensor) throws {
+    func attention(q: Tensor, keys: Tensor, values: Tensor, sinks: Tensor?, params: AttentionParams, out: Tensor) throws
+    {
         var p = params
         if fault == .windowOffByOne, p.window > 0 { p.window += 1 }
         // a wider window may need one more cache row than the caller has: fall back to the caller's params then
         do {
-            try base.attention(q: q, keys: keys, values: values, sinks: fault == .ignoresSinks ? nil : sinks,
-                               params: p, out: out)
+            try base.attention(
+                q: q, keys: keys, values: values, sinks: fault == .ignoresSinks ? nil : sinks,
+                params: p, out: out)
         } catch BackendError.invalidArgument {
             try base.attention(q: q, keys: keys, values: values, sinks: sinks, params: params, out: out)
         }
@@ -129,6 +131,9 @@ final class BrokenBackend: Backend {
         guard fault == .highestIndexWinsTies else { return }
         let v = x.toArray()
         let order = v.indices.sorted { v[$0] != v[$1] ? v[$0] > v[$1] : $0 > $1 }
-        for n in 0..<k { ids[n] = Int32(order[n]); values[n] = v[order[n]] }
+        for n in 0..<k {
+            ids[n] = Int32(order[n])
+            values[n] = v[order[n]]
+        }
     }
 }

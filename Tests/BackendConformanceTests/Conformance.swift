@@ -24,7 +24,9 @@ enum Conformance {
         var found: [String] = []
         for runner in runners {
             do {
-                if let problem = try runner.run({ try c.run(on: $0) }) { found.append("\(name(c, runner)): \(problem)") }
+                if let problem = try runner.run({ try c.run(on: $0) }) {
+                    found.append("\(name(c, runner)): \(problem)")
+                }
             } catch {
                 found.append("\(name(c, runner)): threw \(error)")
             }
@@ -33,8 +35,10 @@ enum Conformance {
     }
 
     /// Runs `c` on every backend runner of the suite and records each failure with XCTFail.
-    static func check(_ c: some ConformanceCase, runners: [BackendRunner] = ConformanceBackends.runners,
-                      file: StaticString = #filePath, line: UInt = #line) {
+    static func check(
+        _ c: some ConformanceCase, runners: [BackendRunner] = ConformanceBackends.runners,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         for problem in problems(c, runners: runners) { XCTFail(problem, file: file, line: line) }
     }
 

@@ -18,40 +18,63 @@ enum ConformanceBackends {
     /// instead of the default 8-bit ones; `blas-int8-gemv` (VNNI CPUs) runs MXFP4's GEMV on 8-bit activations
     /// (`BLASBackend.int8GEMV`, opt-in) instead of the default 16-bit fixed point. `auto` routes each op to
     /// one of the two backends by its default tuning profile.
-    static let factories: [BackendFactory] = [
-        BackendFactory("swift") { SwiftBackend(threads: $0) },
-        BackendFactory("blas") { BLASBackend(threads: $0) },
-        BackendFactory("blas-scalar", enter: { BLASBackend.forceScalarKernels = true },
-                       leave: { BLASBackend.forceScalarKernels = false }) { BLASBackend(threads: $0) },
-        BackendFactory("auto") { AutoBackend(threads: $0) },
-    ] + (BLASBackend.cpuHasAVX512 ? [
-        BackendFactory("blas-avx2", enter: { BLASBackend.disableAVX512 = true },
-                       leave: { BLASBackend.disableAVX512 = false }) { BLASBackend(threads: $0) },
-        BackendFactory("blas-own", enter: {
-            BLASBackend.gemmOverride = .own
-            BLASBackend.bf16DotProducts = false
-            BLASBackend.disableVNNI = true
-        }, leave: {
-            BLASBackend.gemmOverride = .auto
-            BLASBackend.bf16DotProducts = true
-            BLASBackend.disableVNNI = false
-        }) {
-            BLASBackend(threads: $0)
-        },
-        // the one-vector float GEMV path the CPU does not take by default (Zen 4: the 512-bit row blocks; others: the
-        // 256-bit rows), so both run wherever AVX-512 exists
-        BackendFactory(BLASBackend.usingFloatGEMV512 ? "blas-gemv256" : "blas-gemv512",
-                       enter: { BLASBackend.floatGEMV512 = !BLASBackend.cpuHasFullWidth512 },
-                       leave: { BLASBackend.floatGEMV512 = nil }) { BLASBackend(threads: $0) },
-    ] : []) + (BLASBackend.usingVNNIKernels ? [
-        BackendFactory("blas-int16", enter: { BLASBackend.int8GEMM = false },
-                       leave: { BLASBackend.int8GEMM = true }) { BLASBackend(threads: $0) },
-        BackendFactory("blas-int8-gemv", enter: { BLASBackend.int8GEMV = true },
-                       leave: { BLASBackend.int8GEMV = false }) { BLASBackend(threads: $0) },
-    ] : []) + (BLASBackend.cpuHasVBMI ? [
-        BackendFactory("blas-vpshufb", enter: { BLASBackend.disableVBMI = true },
-                       leave: { BLASBackend.disableVBMI = false }) { BLASBackend(threads: $0) },
-    ] : [])
+    static let factories: [BackendFactory] =
+        [
+            BackendFactory("swift") { SwiftBackend(threads: $0) },
+            BackendFactory("blas") { BLASBackend(threads: $0) },
+            BackendFactory(
+                "blas-scalar", enter: { BLASBackend.forceScalarKernels = true },
+                leave: { BLASBackend.forceScalarKernels = false }
+            ) { BLASBackend(threads: $0) },
+            BackendFactory("auto") { AutoBackend(threads: $0) },
+        ]
+        + (BLASBackend.cpuHasAVX512
+            ? [
+                BackendFactory(
+                    "blas-avx2", enter: { BLASBackend.disableAVX512 = true },
+                    leave: { BLASBackend.disableAVX512 = false }
+                ) { BLASBackend(threads: $0) },
+                BackendFactory(
+                    "blas-own",
+                    enter: {
+                        BLASBackend.gemmOverride = .own
+                        BLASBackend.bf16DotProducts = false
+                        BLASBackend.disableVNNI = true
+                    },
+                    leave: {
+                        BLASBackend.gemmOverride = .auto
+                        BLASBackend.bf16DotProducts = true
+                        BLASBackend.disableVNNI = false
+                    }
+                ) {
+                    BLASBackend(threads: $0)
+                },
+                // the one-vector float GEMV path the CPU does not take by default (Zen 4: the 512-bit row blocks; others: the
+                // 256-bit rows), so both run wherever AVX-512 exists
+                BackendFactory(
+                    BLASBackend.usingFloatGEMV512 ? "blas-gemv256" : "blas-gemv512",
+                    enter: { BLASBackend.floatGEMV512 = !BLASBackend.cpuHasFullWidth512 },
+                    leave: { BLASBackend.floatGEMV512 = nil }
+                ) { BLASBackend(threads: $0) },
+            ] : [])
+        + (BLASBackend.usingVNNIKernels
+            ? [
+                BackendFactory(
+                    "blas-int16", enter: { BLASBackend.int8GEMM = false },
+                    leave: { BLASBackend.int8GEMM = true }
+                ) { BLASBackend(threads: $0) },
+                BackendFactory(
+                    "blas-int8-gemv", enter: { BLASBackend.int8GEMV = true },
+                    leave: { BLASBackend.int8GEMV = false }
+                ) { BLASBackend(threads: $0) },
+            ] : [])
+        + (BLASBackend.cpuHasVBMI
+            ? [
+                BackendFactory(
+                    "blas-vpshufb", enter: { BLASBackend.disableVBMI = true },
+                    leave: { BLASBackend.disableVBMI = false }
+                ) { BLASBackend(threads: $0) }
+            ] : [])
 
     /// Thread counts every backend is run with.
     static let threadCounts = [1, 2]

@@ -8,8 +8,9 @@ import XCTest
 final class HarnessSelfTests: XCTestCase {
     /// One small case per op, plus the ones the semantic faults need (window, sinks, bias, ties).
     static func sampleCases() throws -> [any ConformanceCase] {
-        let table = try RopeTable.yarn(headDim: 16, theta: 150_000, factor: 32, originalContext: 4096, betaFast: 32,
-                                       betaSlow: 1, maxPositions: 64)
+        let table = try RopeTable.yarn(
+            headDim: 16, theta: 150_000, factor: 32, originalContext: 4096, betaFast: 32,
+            betaSlow: 1, maxPositions: 64)
         return [
             try LinearCase(dtype: .mxfp4, rows: 7, inFeatures: 96, outFeatures: 33, bias: true),
             NormConformanceTests.rmsNormCase(rows: 3, n: 33, inPlace: false),
@@ -41,9 +42,15 @@ final class HarnessSelfTests: XCTestCase {
 
     /// Which ops of `sampleCases` each fault must be caught on.
     static let expectedCatches: [BrokenBackend.Fault: Set<String>] = [
-        .skipsLastElement: ["linear", "rmsNorm", "rope", "attention", "softmax", "moe", "swiglu", "siluMul", "add", "embedding"],
-        .writesPastEnd: ["linear", "rmsNorm", "rope", "attention", "softmax", "moe", "swiglu", "siluMul", "add", "embedding"],
-        .perturbsFirstElement: ["linear", "rmsNorm", "rope", "attention", "softmax", "moe", "swiglu", "siluMul", "add", "embedding"],
+        .skipsLastElement: [
+            "linear", "rmsNorm", "rope", "attention", "softmax", "moe", "swiglu", "siluMul", "add", "embedding",
+        ],
+        .writesPastEnd: [
+            "linear", "rmsNorm", "rope", "attention", "softmax", "moe", "swiglu", "siluMul", "add", "embedding",
+        ],
+        .perturbsFirstElement: [
+            "linear", "rmsNorm", "rope", "attention", "softmax", "moe", "swiglu", "siluMul", "add", "embedding",
+        ],
         .windowOffByOne: ["attention"],
         .ignoresSinks: ["attention"],
         .dropsBias: ["linear"],
@@ -59,8 +66,9 @@ final class HarnessSelfTests: XCTestCase {
             let must = Self.expectedCatches[fault] ?? []
             for c in cases {
                 let caught = !Conformance.problems(c, runners: runners).isEmpty
-                XCTAssertEqual(caught, must.contains(c.op),
-                               "fault \(fault.rawValue) on \(c.op)(\(c.parameters)): caught \(caught)")
+                XCTAssertEqual(
+                    caught, must.contains(c.op),
+                    "fault \(fault.rawValue) on \(c.op)(\(c.parameters)): caught \(caught)")
             }
         }
     }
@@ -75,17 +83,20 @@ final class HarnessSelfTests: XCTestCase {
         let info = BLASRuntimeInfo.current()
         for runner in ConformanceBackends.runners where runner.label.hasPrefix("blas") {
             let (avx2, avx512, vnni, vbmi, bf16, gemm, int8, mx8, gemv512) = try runner.run { b in
-                (BLASBackend.usingAVX2Kernels, BLASBackend.usingAVX512Kernels, BLASBackend.usingVNNIKernels,
-                 BLASBackend.usingVBMIKernels, BLASBackend.usingBF16DotKernels,
-                 (b as? BLASBackend)?.gemmPath(for: .f32),
-                 (b as? BLASBackend)?.linearRoundsActivationsToInt8(dtype: .q4_K, rows: 512) ?? false,
-                 (b as? BLASBackend)?.linearRoundsActivationsToInt8(dtype: .mxfp4, rows: 1) ?? false,
-                 BLASBackend.usingFloatGEMV512)
+                (
+                    BLASBackend.usingAVX2Kernels, BLASBackend.usingAVX512Kernels, BLASBackend.usingVNNIKernels,
+                    BLASBackend.usingVBMIKernels, BLASBackend.usingBF16DotKernels,
+                    (b as? BLASBackend)?.gemmPath(for: .f32),
+                    (b as? BLASBackend)?.linearRoundsActivationsToInt8(dtype: .q4_K, rows: 512) ?? false,
+                    (b as? BLASBackend)?.linearRoundsActivationsToInt8(dtype: .mxfp4, rows: 1) ?? false,
+                    BLASBackend.usingFloatGEMV512
+                )
             }
             let what = "\(runner.label) threads=\(runner.threads)"
             let flipped = ["blas-gemv256", "blas-gemv512"].contains(runner.label)
-            let wide = (["blas", "blas-vpshufb", "blas-own", "blas-int16", "blas-int8-gemv"].contains(runner.label)
-                        || flipped) && info.cpuHasAVX2FMA
+            let wide =
+                (["blas", "blas-vpshufb", "blas-own", "blas-int16", "blas-int8-gemv"].contains(runner.label)
+                    || flipped) && info.cpuHasAVX2FMA
             // the one-vector float GEMV: 512-bit blocks by default where the units are full width, the other path
             // under blas-gemv256 / blas-gemv512
             XCTAssertEqual(gemv512, avx512 && (info.cpuHasFullWidth512 != flipped), what)

@@ -16,7 +16,8 @@ final class HostileBlockTests: XCTestCase {
     }
 
     func testNonFiniteBlockScales() throws {
-        let rows = 5, bad = 3
+        let rows = 5
+        let bad = 3
         for dtype in [DType.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K] {
             let cols = 2 * max(dtype.blockSize, 32)
             for offset in Self.scaleOffsets(dtype) {
@@ -44,14 +45,16 @@ final class HostileBlockTests: XCTestCase {
                 for t in 0..<tokens {
                     for r in 0..<rows {
                         let v = y[t * rows + r]
-                        XCTAssertEqual(v.isFinite, r != bad,
-                                       "\(label): linear T=\(tokens) [\(t), \(r)] = \(v) on \(runner.label)")
+                        XCTAssertEqual(
+                            v.isFinite, r != bad,
+                            "\(label): linear T=\(tokens) [\(t), \(r)] = \(v) on \(runner.label)")
                     }
                 }
             }
             let embedded = Tensor(zeros: [2, cols])
             try runner.run { try $0.embedding(w, tokens: [Int32(bad), 0], out: embedded) }
-            let e = embedded.toArray(), size = w.dtype.blockSize
+            let e = embedded.toArray()
+            let size = w.dtype.blockSize
             XCTAssertTrue(e[0..<size].allSatisfy(\.isFinite), "\(label): embedding first block on \(runner.label)")
             XCTAssertTrue(e[size..<cols].contains { !$0.isFinite }, "\(label): embedding bad block on \(runner.label)")
             XCTAssertTrue(e[cols...].allSatisfy(\.isFinite), "\(label): embedding row 0 on \(runner.label)")

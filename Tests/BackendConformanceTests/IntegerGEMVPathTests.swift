@@ -24,10 +24,15 @@ final class IntegerGEMVPathTests: XCTestCase {
         try XCTSkipUnless(BLASBackend.cpuHasVNNI && BLASBackend.usingAVX2Kernels, "CPU has no AVX512 VNNI")
         // OpenBLAS as the GEMM keeps the VNNI GEMV up to T = 256 (with our GEMM, its VNNI tiles take over from T = 33)
         BLASBackend.gemmOverride = .cblas
-        defer { BLASBackend.disableVNNI = false; BLASBackend.disableVBMI = false; BLASBackend.gemmOverride = .auto }
+        defer {
+            BLASBackend.disableVNNI = false
+            BLASBackend.disableVBMI = false
+            BLASBackend.gemmOverride = .auto
+        }
         // (disable VNNI, disable VBMI) per path; the vpermb one only where the CPU has VBMI
         let paths: [(name: String, noVNNI: Bool, noVBMI: Bool)] =
-            [("avx2", true, false), ("vpshufb", false, true)] + (BLASBackend.cpuHasVBMI ? [("vpermb", false, false)] : [])
+            [("avx2", true, false), ("vpshufb", false, true)]
+            + (BLASBackend.cpuHasVBMI ? [("vpermb", false, false)] : [])
         // 1, 3 (odd: a half pair), 5 and 7 (a quad and a partial one), 8, 9 (a full group plus one), 90 (gpt-oss H)
         // blocks; row counts that leave 1–3 rows after passes of 4 or 2; T = 1…5 (NX 1–4, then 4 + 1), 63 and 64 (the
         // last T on the AVX2 path's integer kernel: 15 passes of 4 plus 3, and 16 of 4)
@@ -53,10 +58,15 @@ final class IntegerGEMVPathTests: XCTestCase {
 
     /// `selectGEMVPath` sets the switches for a path the CPU has and throws, changing nothing, for one it lacks.
     func testSelectingAPath() throws {
-        defer { BLASBackend.disableVNNI = false; BLASBackend.disableVBMI = false }
+        defer {
+            BLASBackend.disableVNNI = false
+            BLASBackend.disableVBMI = false
+        }
         let avx2 = BLASBackend.usingAVX2Kernels
-        let has: [GEMVPath: Bool] = [.auto: true, .avx2: avx2, .vpshufb: avx2 && BLASBackend.cpuHasVNNI,
-                                      .vpermb: avx2 && BLASBackend.cpuHasVBMI]
+        let has: [GEMVPath: Bool] = [
+            .auto: true, .avx2: avx2, .vpshufb: avx2 && BLASBackend.cpuHasVNNI,
+            .vpermb: avx2 && BLASBackend.cpuHasVBMI,
+        ]
         for path in GEMVPath.allCases {
             try BLASBackend.selectGEMVPath(.auto)
             let before = (BLASBackend.disableVNNI, BLASBackend.disableVBMI)
@@ -66,10 +76,14 @@ final class IntegerGEMVPathTests: XCTestCase {
                 continue
             }
             try BLASBackend.selectGEMVPath(path)
-            XCTAssertEqual(BLASBackend.usingVNNIKernels, path == .vpshufb || path == .vpermb
-                           || (path == .auto && avx2 && BLASBackend.cpuHasVNNI), path.rawValue)
-            XCTAssertEqual(BLASBackend.usingVBMIKernels, path == .vpermb
-                           || (path == .auto && avx2 && BLASBackend.cpuHasVBMI), path.rawValue)
+            XCTAssertEqual(
+                BLASBackend.usingVNNIKernels,
+                path == .vpshufb || path == .vpermb
+                    || (path == .auto && avx2 && BLASBackend.cpuHasVNNI), path.rawValue)
+            XCTAssertEqual(
+                BLASBackend.usingVBMIKernels,
+                path == .vpermb
+                    || (path == .auto && avx2 && BLASBackend.cpuHasVBMI), path.rawValue)
         }
     }
 
@@ -107,8 +121,9 @@ final class IntegerGEMVPathTests: XCTestCase {
                 XCTAssertTrue(backend.linearRoundsActivationsToInt8(dtype: dtype, rows: limit), "\(dtype)")
                 XCTAssertTrue(backend.linearRoundsActivationsToInt8(dtype: dtype, rows: limit + 1), "\(dtype) GEMM")
                 BLASBackend.int8GEMM = false
-                XCTAssertFalse(backend.linearRoundsActivationsToInt8(dtype: dtype, rows: limit + 1),
-                               "\(dtype) 16-bit GEMM")
+                XCTAssertFalse(
+                    backend.linearRoundsActivationsToInt8(dtype: dtype, rows: limit + 1),
+                    "\(dtype) 16-bit GEMM")
                 XCTAssertTrue(backend.linearRoundsActivationsToInt8(dtype: dtype, rows: limit), "\(dtype)")
                 BLASBackend.int8GEMM = true
             }
@@ -139,7 +154,8 @@ final class IntegerGEMVPathTests: XCTestCase {
     }
 
     private func checkActivationEdgeCases(_ dtype: DType) throws {
-        let cols = max(96, dtype.blockSize), outs = 9
+        let cols = max(96, dtype.blockSize)
+        let outs = 9
         let w = try weight(rows: outs, cols: cols, seed: 7, dtype: dtype)
         let decoded = w.decodedArray().map(Double.init)
         func reference(_ x: [Float]) -> [Double] {
@@ -161,8 +177,9 @@ final class IntegerGEMVPathTests: XCTestCase {
         for input in [x, tiny] {
             let y = try run(input, rows: 1, weight: w)
             XCTAssertTrue(y.allSatisfy(\.isFinite), "\(dtype)")
-            XCTAssertLessThan(nmse(y, reference(input)), int8 ? Tolerance.linearInt8 : Tolerance.linearFixedPoint,
-                              "\(dtype) \(input.prefix(3)) int8 \(int8)")
+            XCTAssertLessThan(
+                nmse(y, reference(input)), int8 ? Tolerance.linearInt8 : Tolerance.linearFixedPoint,
+                "\(dtype) \(input.prefix(3)) int8 \(int8)")
         }
         // NaN or inf anywhere in x makes every output non-finite, as in float arithmetic
         for bad in [Float.nan, .infinity] {

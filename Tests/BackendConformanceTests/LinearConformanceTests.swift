@@ -26,16 +26,20 @@ struct LinearCase: ConformanceCase {
         var random = SeededRandom(seed: seed)
         x = GuardedTensor(random.floats(rows * inFeatures), shape: [rows, inFeatures])
         let storedRows = outFeatures + 2 * viewOffset
-        let whole = try WeightTensor.encode(random.floats(storedRows * inFeatures), shape: [storedRows, inFeatures],
-                                            dtype: dtype)
+        let whole = try WeightTensor.encode(
+            random.floats(storedRows * inFeatures), shape: [storedRows, inFeatures],
+            dtype: dtype)
         weight = viewOffset > 0 ? whole.rows(viewOffset..<(viewOffset + outFeatures)) : whole
         bias = hasBias ? GuardedTensor(random.floats(outFeatures), shape: [outFeatures]) : nil
         out = GuardedTensor(shape: [rows, outFeatures])
         xSnapshot = InputSnapshot(x)
-        let xs = Reference.widen(x.view), ws = Reference.decoded(weight)
-        expected = Reference.linear(xs, rows: rows, weight: ws, outFeatures: outFeatures, inFeatures: inFeatures,
-                                    bias: bias.map { Reference.widen($0.view) })
-        normFloor = Tolerance.roundsActivations(dtype)
+        let xs = Reference.widen(x.view)
+        let ws = Reference.decoded(weight)
+        expected = Reference.linear(
+            xs, rows: rows, weight: ws, outFeatures: outFeatures, inFeatures: inFeatures,
+            bias: bias.map { Reference.widen($0.view) })
+        normFloor =
+            Tolerance.roundsActivations(dtype)
             ? Reference.linearTermSquares(xs, rows: rows, weight: ws, outFeatures: outFeatures, inFeatures: inFeatures)
             : 0
     }
@@ -81,13 +85,17 @@ final class LinearConformanceTests: XCTestCase {
     func testLinearGEMV() throws {
         for dtype in DType.allCases {
             for (n, (inFeatures, outFeatures)) in Self.shapes(dtype).enumerated() {
-                Conformance.check(try LinearCase(dtype: dtype, rows: 1, inFeatures: inFeatures,
-                                                 outFeatures: outFeatures, bias: n % 2 == 0))
+                Conformance.check(
+                    try LinearCase(
+                        dtype: dtype, rows: 1, inFeatures: inFeatures,
+                        outFeatures: outFeatures, bias: n % 2 == 0))
             }
             // one long row per dtype, many outputs: 4097 = 2^12 + 1 defeats every blocking of the output dimension
-            Conformance.check(try LinearCase(dtype: dtype, rows: 1,
-                                             inFeatures: dtype.blockSize == 1 ? 33 : dtype.blockSize,
-                                             outFeatures: 4097, bias: true))
+            Conformance.check(
+                try LinearCase(
+                    dtype: dtype, rows: 1,
+                    inFeatures: dtype.blockSize == 1 ? 33 : dtype.blockSize,
+                    outFeatures: 4097, bias: true))
         }
     }
 
@@ -95,9 +103,12 @@ final class LinearConformanceTests: XCTestCase {
     func testLinearGEMM() throws {
         for dtype in DType.allCases {
             for rows in [2, 7, 64, 130] {
-                for (n, (inFeatures, outFeatures)) in Self.shapes(dtype).enumerated() where !(inFeatures == 1 && rows > 7) {
-                    Conformance.check(try LinearCase(dtype: dtype, rows: rows, inFeatures: inFeatures,
-                                                     outFeatures: outFeatures, bias: (n + rows) % 2 == 0))
+                for (n, (inFeatures, outFeatures)) in Self.shapes(dtype).enumerated()
+                where !(inFeatures == 1 && rows > 7) {
+                    Conformance.check(
+                        try LinearCase(
+                            dtype: dtype, rows: rows, inFeatures: inFeatures,
+                            outFeatures: outFeatures, bias: (n + rows) % 2 == 0))
                 }
             }
         }
@@ -121,16 +132,20 @@ final class LinearConformanceTests: XCTestCase {
             Conformance.check(try LinearCase(dtype: dtype, rows: 200, inFeatures: 519, outFeatures: 97, bias: true))
         }
         for dtype in [DType.f32, .bf16, .mxfp4, .q4_1, .q6_K] {
-            Conformance.check(try LinearCase(dtype: dtype, rows: 130, inFeatures: dtype.blockSize == 256 ? 256 : 96,
-                                             outFeatures: 4097, bias: true))
+            Conformance.check(
+                try LinearCase(
+                    dtype: dtype, rows: 130, inFeatures: dtype.blockSize == 256 ? 256 : 96,
+                    outFeatures: 4097, bias: true))
         }
         // the 16-bit integer GEMVs (MXFP4; Q8_0 on VNNI) at 5, 7, 8, 9 and 17 blocks per row (partial pairs, quads and
         // groups of 8), T = 1 and 3, with 7 outputs (passes of 4 or 2 rows, then the rest)
         for dtype in [DType.q8_0, .mxfp4, .q4_0, .q4_1, .q5_0, .q5_1] {
             for blocks in [5, 7, 8, 9, 17] {
                 for rows in [1, 3] {
-                    Conformance.check(try LinearCase(dtype: dtype, rows: rows, inFeatures: 32 * blocks, outFeatures: 7,
-                                                     bias: blocks % 2 == 1))
+                    Conformance.check(
+                        try LinearCase(
+                            dtype: dtype, rows: rows, inFeatures: 32 * blocks, outFeatures: 7,
+                            bias: blocks % 2 == 1))
                 }
             }
         }
@@ -138,8 +153,10 @@ final class LinearConformanceTests: XCTestCase {
         for dtype in [DType.q4_K, .q5_K, .q6_K] {
             for superBlocks in [1, 7, 33] {
                 for rows in [1, 3] {
-                    Conformance.check(try LinearCase(dtype: dtype, rows: rows, inFeatures: 256 * superBlocks,
-                                                     outFeatures: 7, bias: superBlocks % 2 == 1))
+                    Conformance.check(
+                        try LinearCase(
+                            dtype: dtype, rows: rows, inFeatures: 256 * superBlocks,
+                            outFeatures: 7, bias: superBlocks % 2 == 1))
                 }
             }
         }
@@ -147,14 +164,18 @@ final class LinearConformanceTests: XCTestCase {
         // 65 and 512 (the GEMM paths), with 32 / 96-wide rows (K-quants: 256 / 768) and odd outputs
         for dtype in Self.ggufBlockTypes {
             for (rows, blocks) in [(16, 1), (17, 3), (32, 1), (33, 3), (65, 1), (512, 3)] {
-                Conformance.check(try LinearCase(dtype: dtype, rows: rows, inFeatures: blocks * dtype.blockSize,
-                                                 outFeatures: 33, bias: rows % 2 == 1))
+                Conformance.check(
+                    try LinearCase(
+                        dtype: dtype, rows: rows, inFeatures: blocks * dtype.blockSize,
+                        outFeatures: 33, bias: rows % 2 == 1))
             }
         }
         // MXFP4 on both sides of the integer GEMV's T limits (64 on the AVX2 path, 256 on the AVX512-VNNI path)
         for rows in [65, 256, 257] {
-            Conformance.check(try LinearCase(dtype: .mxfp4, rows: rows, inFeatures: 96, outFeatures: 33,
-                                             bias: rows % 2 == 1))
+            Conformance.check(
+                try LinearCase(
+                    dtype: .mxfp4, rows: rows, inFeatures: 96, outFeatures: 33,
+                    bias: rows % 2 == 1))
         }
     }
 
@@ -166,9 +187,12 @@ final class LinearConformanceTests: XCTestCase {
         for dtype in [DType.f32, .f16, .bf16] {
             for rows in [2, 3, 5, 8, 13, 16, 17] {
                 for (n, (inFeatures, outFeatures)) in [(1, 7), (7, 33), (31, 1), (33, 7), (97, 33), (1637, 7)]
-                    .enumerated() {
-                    Conformance.check(try LinearCase(dtype: dtype, rows: rows, inFeatures: inFeatures,
-                                                     outFeatures: outFeatures, bias: (n + rows) % 2 == 0))
+                    .enumerated()
+                {
+                    Conformance.check(
+                        try LinearCase(
+                            dtype: dtype, rows: rows, inFeatures: inFeatures,
+                            outFeatures: outFeatures, bias: (n + rows) % 2 == 0))
                 }
             }
             Conformance.check(try LinearCase(dtype: dtype, rows: 8, inFeatures: 2880, outFeatures: 65, bias: true))
@@ -182,8 +206,10 @@ final class LinearConformanceTests: XCTestCase {
         defer { BLASBackend.gemvMaxRows = nil }
         for dtype in [DType.f32, .f16, .bf16] {
             for (rows, inFeatures) in [(33, 97), (37, 1637)] {
-                Conformance.check(try LinearCase(dtype: dtype, rows: rows, inFeatures: inFeatures, outFeatures: 7,
-                                                 bias: rows % 2 == 1))
+                Conformance.check(
+                    try LinearCase(
+                        dtype: dtype, rows: rows, inFeatures: inFeatures, outFeatures: 7,
+                        bias: rows % 2 == 1))
             }
         }
     }
@@ -193,8 +219,10 @@ final class LinearConformanceTests: XCTestCase {
     func testLinearWeightRowView() throws {
         for dtype in DType.allCases {
             for rows in [1, 7] {
-                Conformance.check(try LinearCase(dtype: dtype, rows: rows, inFeatures: 3 * max(dtype.blockSize, 32),
-                                                 outFeatures: 33, bias: true, viewOffset: 5))
+                Conformance.check(
+                    try LinearCase(
+                        dtype: dtype, rows: rows, inFeatures: 3 * max(dtype.blockSize, 32),
+                        outFeatures: 33, bias: true, viewOffset: 5))
             }
         }
     }

@@ -17,10 +17,13 @@ struct MoECase: ConformanceCase {
     /// so a closer pair could legitimately route differently. Such draws are replaced by the next seed.
     static let minimumSelectionGap = 1e-3
 
-    init(expertDType: DType, routerDType: DType, experts: Int = 8, topK: Int, hidden: Int, intermediate: Int = 64,
-         rows: Int, biases: Bool = true, limit: Float = 7, alpha: Float = 1.702) throws {
-        let description = "experts=\(expertDType),router=\(routerDType),E=\(experts),k=\(topK),H=\(hidden)," +
-            "I=\(intermediate),T=\(rows),biases=\(biases ? 1 : 0),limit=\(limit),alpha=\(alpha)"
+    init(
+        expertDType: DType, routerDType: DType, experts: Int = 8, topK: Int, hidden: Int, intermediate: Int = 64,
+        rows: Int, biases: Bool = true, limit: Float = 7, alpha: Float = 1.702
+    ) throws {
+        let description =
+            "experts=\(expertDType),router=\(routerDType),E=\(experts),k=\(topK),H=\(hidden),"
+            + "I=\(intermediate),T=\(rows),biases=\(biases ? 1 : 0),limit=\(limit),alpha=\(alpha)"
         var seed = SeededRandom.seed(for: "moe" + description)
         // Every dot product is a sum of H (or I) terms x·w with w uniform in ±1: x in ±21/√H gives a standard
         // deviation of about 7 for gate/up, so a good share of the selected gates and ups is clamped.
@@ -31,16 +34,20 @@ struct MoECase: ConformanceCase {
             let w = MoEWeights(
                 router: try .encode(random.floats(experts * hidden), shape: [experts, hidden], dtype: routerDType),
                 routerBias: biases ? Tensor(random.floats(experts), shape: [experts]) : nil,
-                gateUp: try .encode(random.floats(experts * 2 * intermediate * hidden),
-                                    shape: [experts, 2 * intermediate, hidden], dtype: expertDType),
-                gateUpBias: biases ? Tensor(random.floats(experts * 2 * intermediate), shape: [experts, 2 * intermediate]) : nil,
-                down: try .encode(random.floats(experts * hidden * intermediate, scale: 0.25),
-                                  shape: [experts, hidden, intermediate], dtype: expertDType),
+                gateUp: try .encode(
+                    random.floats(experts * 2 * intermediate * hidden),
+                    shape: [experts, 2 * intermediate, hidden], dtype: expertDType),
+                gateUpBias: biases
+                    ? Tensor(random.floats(experts * 2 * intermediate), shape: [experts, 2 * intermediate]) : nil,
+                down: try .encode(
+                    random.floats(experts * hidden * intermediate, scale: 0.25),
+                    shape: [experts, hidden, intermediate], dtype: expertDType),
                 downBias: biases ? Tensor(random.floats(experts * hidden), shape: [experts, hidden]) : nil,
                 topK: topK, swigluLimit: limit, swigluAlpha: alpha)
             var statistics = Reference.MoEStatistics()
-            let expected = Reference.moe(Reference.widen(xValues), rows: rows, weights: Reference.DecodedMoE(w),
-                                         statistics: &statistics)
+            let expected = Reference.moe(
+                Reference.widen(xValues), rows: rows, weights: Reference.DecodedMoE(w),
+                statistics: &statistics)
             if statistics.smallestSelectionGap < Self.minimumSelectionGap {
                 seed &+= 1
                 continue
@@ -61,8 +68,9 @@ struct MoECase: ConformanceCase {
         out.poison()
         try backend.moe(x.view, weights: weights, out: out.view)
         // an expert's token group reaches the GEMM from 5 tokens on; whether it does depends on the routing
-        let bf16Dot = ConformanceBackends.roundsActivationsToBF16(backend, dtype: weights.gateUp.dtype,
-                                                                  rows: x.view.rows)
+        let bf16Dot = ConformanceBackends.roundsActivationsToBF16(
+            backend, dtype: weights.gateUp.dtype,
+            rows: x.view.rows)
         let int8 = [1, x.view.rows].contains {
             ConformanceBackends.roundsActivationsToInt8(backend, op: .moe, dtype: weights.gateUp.dtype, rows: $0)
         }
@@ -87,14 +95,16 @@ final class MoEConformanceTests: XCTestCase {
     /// Every expert dtype × T = 1, 5, 33 × k = 4, 1 on the tiny config's sizes (E 8, H 96, I 64; the K-quants,
     /// whose rows are 256-wide super-blocks: H 256, I 256).
     func testMoE() throws {
-        var gatesClamped = 0, upsClamped = 0
+        var gatesClamped = 0
+        var upsClamped = 0
         for expertDType in DType.allCases {
             let width = expertDType.blockSize == 256 ? 256 : 0
             for rows in [1, 5, 33] {
                 for topK in [4, 1] {
-                    let c = try MoECase(expertDType: expertDType, routerDType: Self.routerDType(expertDType),
-                                        topK: topK, hidden: width > 0 ? width : 96,
-                                        intermediate: width > 0 ? width : 64, rows: rows)
+                    let c = try MoECase(
+                        expertDType: expertDType, routerDType: Self.routerDType(expertDType),
+                        topK: topK, hidden: width > 0 ? width : 96,
+                        intermediate: width > 0 ? width : 64, rows: rows)
                     gatesClamped += c.statistics.gatesClamped
                     upsClamped += c.statistics.upsClamped
                     Conformance.check(c)
@@ -109,9 +119,12 @@ final class MoEConformanceTests: XCTestCase {
     /// No biases at all; k = E (every expert selected); another clamp limit and sigmoid slope (a kernel
     /// hard-coding 7 and 1.702 fails); gpt-oss's hidden size 2880 (90 MXFP4 groups per row).
     func testMoEVariants() throws {
-        Conformance.check(try MoECase(expertDType: .mxfp4, routerDType: .bf16, topK: 4, hidden: 96, rows: 5,
-                                      limit: 4, alpha: 1.2))
-        Conformance.check(try MoECase(expertDType: .mxfp4, routerDType: .bf16, topK: 4, hidden: 96, rows: 5, biases: false))
+        Conformance.check(
+            try MoECase(
+                expertDType: .mxfp4, routerDType: .bf16, topK: 4, hidden: 96, rows: 5,
+                limit: 4, alpha: 1.2))
+        Conformance.check(
+            try MoECase(expertDType: .mxfp4, routerDType: .bf16, topK: 4, hidden: 96, rows: 5, biases: false))
         Conformance.check(try MoECase(expertDType: .mxfp4, routerDType: .bf16, topK: 8, hidden: 96, rows: 3))
         Conformance.check(try MoECase(expertDType: .mxfp4, routerDType: .bf16, topK: 4, hidden: 2880, rows: 1))
         Conformance.check(try MoECase(expertDType: .mxfp4, routerDType: .bf16, topK: 4, hidden: 2880, rows: 5))

@@ -31,8 +31,9 @@ final class OpenMPThreadTests: XCTestCase {
         a.withUnsafeBufferPointer { ap in
             b.withUnsafeBufferPointer { bp in
                 c.withUnsafeMutableBufferPointer { cp in
-                    BLASBackend.directSGEMM(m: 2, n: 3, k: 4, a: ap.baseAddress!, bTransposed: bp.baseAddress!,
-                                            c: cp.baseAddress!, threads: 2)
+                    BLASBackend.directSGEMM(
+                        m: 2, n: 3, k: 4, a: ap.baseAddress!, bTransposed: bp.baseAddress!,
+                        c: cp.baseAddress!, threads: 2)
                 }
             }
         }
@@ -44,7 +45,8 @@ final class OpenMPThreadTests: XCTestCase {
         let info = BLASRuntimeInfo.current()
         XCTAssertFalse(info.openBLASCoreName.isEmpty)
         XCTAssertTrue(info.openBLASConfig.contains("OpenBLAS"), info.openBLASConfig)
-        XCTAssertNotEqual(info.openBLASThreading, "openmp", "the OpenMP flavour of OpenBLAS only works by link-order luck")
+        XCTAssertNotEqual(
+            info.openBLASThreading, "openmp", "the OpenMP flavour of OpenBLAS only works by link-order luck")
     }
 
     func testForceScalarSwitchTurnsOffTheAVX2Path() {

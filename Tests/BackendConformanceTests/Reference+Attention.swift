@@ -6,10 +6,14 @@ extension Reference {
     /// q, result `[rows, heads·headDim]`; keys, values `[slots, kvHeads·headDim]`; position j lives in slot j % slots.
     /// Query row t (position p = firstPosition + t) of head h reads KV head h / (heads / kvHeads) at positions j with
     /// j ≤ p and, when window W > 0, p − j < W. The sink adds exp(S_h − m) to the denominator only.
-    static func attention(q: [Double], rows: Int, keys: [Double], values: [Double], slots: Int, sinks: [Double]?,
-                          params p: AttentionParams) -> [Double] {
-        let d = p.headDim, group = p.heads / p.kvHeads
-        let qWidth = p.heads * d, kvWidth = p.kvHeads * d
+    static func attention(
+        q: [Double], rows: Int, keys: [Double], values: [Double], slots: Int, sinks: [Double]?,
+        params p: AttentionParams
+    ) -> [Double] {
+        let d = p.headDim
+        let group = p.heads / p.kvHeads
+        let qWidth = p.heads * d
+        let kvWidth = p.kvHeads * d
         let scale = Double(p.scale)
         var out = [Double](repeating: 0, count: rows * qWidth)
         for t in 0..<rows {

@@ -13,19 +13,37 @@ extension Reference {
         var down: [Double], downBias: [Double]?
         var limit: Double, alpha: Double
 
-        init(experts: Int, hidden: Int, intermediate: Int, topK: Int, router: [Double], routerBias: [Double]?,
-             gateUp: [Double], gateUpBias: [Double]?, down: [Double], downBias: [Double]?, limit: Double, alpha: Double) {
-            self.experts = experts; self.hidden = hidden; self.intermediate = intermediate; self.topK = topK
-            self.router = router; self.routerBias = routerBias; self.gateUp = gateUp; self.gateUpBias = gateUpBias
-            self.down = down; self.downBias = downBias; self.limit = limit; self.alpha = alpha
+        init(
+            experts: Int, hidden: Int, intermediate: Int, topK: Int, router: [Double], routerBias: [Double]?,
+            gateUp: [Double], gateUpBias: [Double]?, down: [Double], downBias: [Double]?, limit: Double, alpha: Double
+        ) {
+            self.experts = experts
+            self.hidden = hidden
+            self.intermediate = intermediate
+            self.topK = topK
+            self.router = router
+            self.routerBias = routerBias
+            self.gateUp = gateUp
+            self.gateUpBias = gateUpBias
+            self.down = down
+            self.downBias = downBias
+            self.limit = limit
+            self.alpha = alpha
         }
 
         init(_ w: MoEWeights) {
-            experts = w.experts; hidden = w.hidden; intermediate = w.intermediate; topK = w.topK
-            router = Reference.decoded(w.router); routerBias = w.routerBias.map(Reference.widen)
-            gateUp = Reference.decoded(w.gateUp); gateUpBias = w.gateUpBias.map(Reference.widen)
-            down = Reference.decoded(w.down); downBias = w.downBias.map(Reference.widen)
-            limit = Double(w.swigluLimit); alpha = Double(w.swigluAlpha)
+            experts = w.experts
+            hidden = w.hidden
+            intermediate = w.intermediate
+            topK = w.topK
+            router = Reference.decoded(w.router)
+            routerBias = w.routerBias.map(Reference.widen)
+            gateUp = Reference.decoded(w.gateUp)
+            gateUpBias = w.gateUpBias.map(Reference.widen)
+            down = Reference.decoded(w.down)
+            downBias = w.downBias.map(Reference.widen)
+            limit = Double(w.swigluLimit)
+            alpha = Double(w.swigluAlpha)
         }
     }
 
@@ -43,7 +61,9 @@ extension Reference {
     /// first among equals) → softmax over the k → per expert z = W1·x + b1, g = min(z_even, L),
     /// u = clamp(z_odd, ±L), a = g·σ(α·g)·(u + 1), y = W2·a + b2 → Σ weight·y.
     static func moe(_ x: [Double], rows: Int, weights w: DecodedMoE, statistics: inout MoEStatistics) -> [Double] {
-        let e = w.experts, h = w.hidden, inter = w.intermediate
+        let e = w.experts
+        let h = w.hidden
+        let inter = w.intermediate
         var out = [Double](repeating: 0, count: rows * h)
         for t in 0..<rows {
             let token = Array(x[(t * h)..<((t + 1) * h)])
@@ -51,14 +71,16 @@ extension Reference {
             let order = (0..<e).sorted { logits[$0] != logits[$1] ? logits[$0] > logits[$1] : $0 < $1 }
             let selected = Array(order.prefix(w.topK))
             if w.topK < e {
-                statistics.smallestSelectionGap = min(statistics.smallestSelectionGap,
-                                                      logits[order[w.topK - 1]] - logits[order[w.topK]])
+                statistics.smallestSelectionGap = min(
+                    statistics.smallestSelectionGap,
+                    logits[order[w.topK - 1]] - logits[order[w.topK]])
             }
             let routing = softmax(selected.map { logits[$0] }, rows: 1, n: w.topK)
             for (n, expert) in selected.enumerated() {
-                let z = linear(token, rows: 1, weight: Array(w.gateUp[(expert * 2 * inter * h)..<((expert + 1) * 2 * inter * h)]),
-                               outFeatures: 2 * inter, inFeatures: h,
-                               bias: w.gateUpBias.map { Array($0[(expert * 2 * inter)..<((expert + 1) * 2 * inter)]) })
+                let z = linear(
+                    token, rows: 1, weight: Array(w.gateUp[(expert * 2 * inter * h)..<((expert + 1) * 2 * inter * h)]),
+                    outFeatures: 2 * inter, inFeatures: h,
+                    bias: w.gateUpBias.map { Array($0[(expert * 2 * inter)..<((expert + 1) * 2 * inter)]) })
                 var activation = [Double](repeating: 0, count: inter)
                 for j in 0..<inter {
                     if z[2 * j] > w.limit { statistics.gatesClamped += 1 }
@@ -67,9 +89,10 @@ extension Reference {
                     let u = min(max(z[2 * j + 1], -w.limit), w.limit)
                     activation[j] = g * sigmoid(w.alpha * g) * (u + 1)
                 }
-                let y = linear(activation, rows: 1, weight: Array(w.down[(expert * h * inter)..<((expert + 1) * h * inter)]),
-                               outFeatures: h, inFeatures: inter,
-                               bias: w.downBias.map { Array($0[(expert * h)..<((expert + 1) * h)]) })
+                let y = linear(
+                    activation, rows: 1, weight: Array(w.down[(expert * h * inter)..<((expert + 1) * h * inter)]),
+                    outFeatures: h, inFeatures: inter,
+                    bias: w.downBias.map { Array($0[(expert * h)..<((expert + 1) * h)]) })
                 for i in 0..<h { out[t * h + i] += routing[n] * y[i] }
             }
         }

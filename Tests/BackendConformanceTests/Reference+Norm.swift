@@ -1,4 +1,5 @@
 import Foundation
+
 extension Reference {
     /// Row-wise `y_i = x_i / sqrt(mean_j x_j² + eps) · g_i` (gpt-oss.md §2.1) for x `[rows, n]`.
     static func rmsNorm(_ x: [Double], rows: Int, n: Int, weight g: [Double], eps: Double) -> [Double] {

@@ -17,29 +17,38 @@ final class ReferenceBackend: Backend {
 
     func linear(_ x: Tensor, weight: WeightTensor, bias: Tensor?, out: Tensor) throws {
         try OpValidation.linear(x, weight, bias, out)
-        store(Reference.linear(Reference.widen(x), rows: x.rows, weight: Reference.decoded(weight),
-                               outFeatures: weight.outFeatures, inFeatures: weight.inFeatures,
-                               bias: bias.map(Reference.widen)), into: out)
+        store(
+            Reference.linear(
+                Reference.widen(x), rows: x.rows, weight: Reference.decoded(weight),
+                outFeatures: weight.outFeatures, inFeatures: weight.inFeatures,
+                bias: bias.map(Reference.widen)), into: out)
     }
 
     func rmsNorm(_ x: Tensor, weight: Tensor, eps: Float, out: Tensor) throws {
         try OpValidation.rmsNorm(x, weight, out)
-        store(Reference.rmsNorm(Reference.widen(x), rows: x.rows, n: x.columns, weight: Reference.widen(weight),
-                                eps: Double(eps)), into: out)
+        store(
+            Reference.rmsNorm(
+                Reference.widen(x), rows: x.rows, n: x.columns, weight: Reference.widen(weight),
+                eps: Double(eps)), into: out)
     }
 
     func rope(_ x: Tensor, heads: Int, firstPosition: Int, table: RopeTable, style: RopeStyle) throws {
         try OpValidation.rope(x, heads: heads, firstPosition: firstPosition, table: table)
-        store(Reference.rope(Reference.widen(x), rows: x.rows, heads: heads, headDim: table.headDim,
-                             firstPosition: firstPosition, invFreq: table.invFreq,
-                             attentionFactor: table.attentionFactor, style: style), into: x)
+        store(
+            Reference.rope(
+                Reference.widen(x), rows: x.rows, heads: heads, headDim: table.headDim,
+                firstPosition: firstPosition, invFreq: table.invFreq,
+                attentionFactor: table.attentionFactor, style: style), into: x)
     }
 
-    func attention(q: Tensor, keys: Tensor, values: Tensor, sinks: Tensor?, params: AttentionParams, out: Tensor) throws {
+    func attention(q: Tensor, keys: Tensor, values: Tensor, sinks: Tensor?, params: AttentionParams, out: Tensor) throws
+    {
         try OpValidation.attention(q: q, keys: keys, values: values, sinks: sinks, p: params, out: out)
-        store(Reference.attention(q: Reference.widen(q), rows: q.rows, keys: Reference.widen(keys),
-                                  values: Reference.widen(values), slots: keys.rows,
-                                  sinks: sinks.map(Reference.widen), params: params), into: out)
+        store(
+            Reference.attention(
+                q: Reference.widen(q), rows: q.rows, keys: Reference.widen(keys),
+                values: Reference.widen(values), slots: keys.rows,
+                sinks: sinks.map(Reference.widen), params: params), into: out)
     }
 
     func softmax(_ x: Tensor, out: Tensor) throws {
@@ -50,14 +59,18 @@ final class ReferenceBackend: Backend {
     func moe(_ x: Tensor, weights: MoEWeights, out: Tensor) throws {
         try OpValidation.moe(x, weights, out)
         var statistics = Reference.MoEStatistics()
-        store(Reference.moe(Reference.widen(x), rows: x.rows, weights: Reference.DecodedMoE(weights),
-                            statistics: &statistics), into: out)
+        store(
+            Reference.moe(
+                Reference.widen(x), rows: x.rows, weights: Reference.DecodedMoE(weights),
+                statistics: &statistics), into: out)
     }
 
     func swiglu(_ gateUp: Tensor, limit: Float, alpha: Float, out: Tensor) throws {
         try OpValidation.swiglu(gateUp, out)
-        store(Reference.swiglu(Reference.widen(gateUp), rows: gateUp.rows, intermediate: out.columns,
-                               limit: Double(limit), alpha: Double(alpha)), into: out)
+        store(
+            Reference.swiglu(
+                Reference.widen(gateUp), rows: gateUp.rows, intermediate: out.columns,
+                limit: Double(limit), alpha: Double(alpha)), into: out)
     }
 
     func siluMul(gate: Tensor, up: Tensor, out: Tensor) throws {

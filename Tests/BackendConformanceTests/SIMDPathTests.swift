@@ -15,16 +15,20 @@ final class SIMDPathTests: XCTestCase {
     }
 
     /// y = x·Wᵀ on a 2-thread BLAS backend, and the float64 reference.
-    private func linear(_ dtype: DType, rows: Int, inFeatures: Int = 288, outFeatures: Int = 70,
-                        backend: BLASBackend = BLASBackend(threads: 2)) throws -> (out: [Float], reference: [Double]) {
+    private func linear(
+        _ dtype: DType, rows: Int, inFeatures: Int = 288, outFeatures: Int = 70,
+        backend: BLASBackend = BLASBackend(threads: 2)
+    ) throws -> (out: [Float], reference: [Double]) {
         var random = SeededRandom(seed: UInt64(rows * 7919 + inFeatures))
-        let w = try WeightTensor.encode(random.floats(outFeatures * inFeatures), shape: Shape(outFeatures, inFeatures),
-                                        dtype: dtype)
+        let w = try WeightTensor.encode(
+            random.floats(outFeatures * inFeatures), shape: Shape(outFeatures, inFeatures),
+            dtype: dtype)
         let x = random.floats(rows * inFeatures, scale: 2)
         let out = Tensor(zeros: Shape(rows, outFeatures))
         try backend.linear(Tensor(x, shape: Shape(rows, inFeatures)), weight: w, bias: nil, out: out)
-        let reference = Reference.linear(x.map(Double.init), rows: rows, weight: w.decodedArray().map(Double.init),
-                                         outFeatures: outFeatures, inFeatures: inFeatures, bias: nil)
+        let reference = Reference.linear(
+            x.map(Double.init), rows: rows, weight: w.decodedArray().map(Double.init),
+            outFeatures: outFeatures, inFeatures: inFeatures, bias: nil)
         return (out.toArray(), reference)
     }
 
@@ -50,8 +54,9 @@ final class SIMDPathTests: XCTestCase {
                 BLASBackend.gemmOverride = path
                 let (out, reference) = try linear(dtype, rows: 37)
                 let bf16 = BLASBackend(threads: 2).linearRoundsActivationsToBF16(dtype: dtype, rows: 37)
-                XCTAssertLessThan(Comparison.nmse(out, reference), bf16 ? Tolerance.linearBF16Dot : Tolerance.linear,
-                                  "\(dtype) \(path)")
+                XCTAssertLessThan(
+                    Comparison.nmse(out, reference), bf16 ? Tolerance.linearBF16Dot : Tolerance.linear,
+                    "\(dtype) \(path)")
                 outputs[path] = out.map(\.bitPattern)
             }
             XCTAssertNotEqual(outputs[.cblas], outputs[.own], "\(dtype): identical bits, the override did not switch")
@@ -84,8 +89,9 @@ final class SIMDPathTests: XCTestCase {
                 XCTAssertEqual(backend.usesGEMM(dtype: .mxfp4, rows: 8), limit != nil, "the limit is for every dtype")
                 let (out, reference) = try linear(dtype, rows: 8, inFeatures: 2880, backend: backend)
                 let bf16 = backend.linearRoundsActivationsToBF16(dtype: dtype, rows: 8)
-                XCTAssertLessThan(Comparison.nmse(out, reference), bf16 ? Tolerance.linearBF16Dot : Tolerance.linear,
-                                  "\(dtype) limit \(limit ?? 0)")
+                XCTAssertLessThan(
+                    Comparison.nmse(out, reference), bf16 ? Tolerance.linearBF16Dot : Tolerance.linear,
+                    "\(dtype) limit \(limit ?? 0)")
                 outputs.append(out.map(\.bitPattern))
             }
             XCTAssertNotEqual(outputs[0], outputs[1], "\(dtype): identical bits, the limit did not switch the path")
@@ -121,21 +127,25 @@ final class SIMDPathTests: XCTestCase {
                     BLASBackend.gemmOverride = path
                     BLASBackend.int8GEMM = int8
                     defer { BLASBackend.int8GEMM = true }
-                    let inFeatures = blockTypes.contains(dtype) ? (rows == 37 ? 2304 : 2816) : (rows == 37 ? 2880 : 2848)
+                    let inFeatures =
+                        blockTypes.contains(dtype) ? (rows == 37 ? 2304 : 2816) : (rows == 37 ? 2880 : 2848)
                     let rounds8 = backend.linearRoundsActivationsToInt8(dtype: dtype, rows: rows)
                     XCTAssertEqual(rounds8, int8 && path == .own && dtype != .q8_0, "\(dtype) \(path)")
                     let (out, reference) = try linear(dtype, rows: rows, inFeatures: inFeatures)
-                    XCTAssertLessThan(Comparison.nmse(out, reference),
-                                      rounds8 ? Tolerance.linearInt8 : Tolerance.linearFixedPoint,
-                                      "\(dtype) T=\(rows) \(path) int8 \(int8)")
+                    XCTAssertLessThan(
+                        Comparison.nmse(out, reference),
+                        rounds8 ? Tolerance.linearInt8 : Tolerance.linearFixedPoint,
+                        "\(dtype) T=\(rows) \(path) int8 \(int8)")
                     XCTAssertFalse(out.contains { !$0.isFinite }, "\(dtype) T=\(rows) \(path)")
                     outputs.append(out.map(\.bitPattern))
                 }
-                XCTAssertNotEqual(outputs[0], outputs[2],
-                                  "\(dtype) T=\(rows): identical bits, the VNNI GEMM did not run")
+                XCTAssertNotEqual(
+                    outputs[0], outputs[2],
+                    "\(dtype) T=\(rows): identical bits, the VNNI GEMM did not run")
                 if dtype != .q8_0 {
-                    XCTAssertNotEqual(outputs[0], outputs[1],
-                                      "\(dtype) T=\(rows): identical bits, the int8 tiles did not run")
+                    XCTAssertNotEqual(
+                        outputs[0], outputs[1],
+                        "\(dtype) T=\(rows): identical bits, the int8 tiles did not run")
                 }
             }
         }
@@ -169,8 +179,9 @@ final class SIMDPathTests: XCTestCase {
         func cls(_ kind: OpKind, _ dtype: DType? = nil, rows: Int) -> KernelClass {
             b.kernelClass(for: OpDescriptor(kind, dtype: dtype), rows: rows)
         }
-        XCTAssertEqual(cls(.linear, .bf16, rows: 1), KernelClass(BLASBackend.usingFloatGEMV512 ? .fma512 : .fma256),
-                       "one vector: the 512-bit row blocks on full-width CPUs, else the AVX2 loop")
+        XCTAssertEqual(
+            cls(.linear, .bf16, rows: 1), KernelClass(BLASBackend.usingFloatGEMV512 ? .fma512 : .fma256),
+            "one vector: the 512-bit row blocks on full-width CPUs, else the AVX2 loop")
         BLASBackend.floatGEMV512 = false
         XCTAssertEqual(cls(.linear, .bf16, rows: 1), KernelClass(.fma256), "one vector held on the AVX2 loop")
         BLASBackend.floatGEMV512 = true

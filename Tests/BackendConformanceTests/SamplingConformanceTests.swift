@@ -47,7 +47,8 @@ struct SamplingCase: ConformanceCase {
         if let u = Conformance.unsupported(backend, OpDescriptor(.argmax)) { return u }
         let got = try backend.argmax(x.view)
         let want = expected[0]
-        return got == want.id ? nil
+        return got == want.id
+            ? nil
             : "got index \(got) (value \(values.indices.contains(got) ? values[got] : .nan)), reference \(want.id) (value \(want.value))"
     }
 }
@@ -64,7 +65,9 @@ final class SamplingConformanceTests: XCTestCase {
     func testArgmaxTieAtKnownPositions() {
         // maximum 5 at indices 3 and 40 (and a smaller value after): index 3 must win
         var v = [Float](repeating: 1, count: 65)
-        v[3] = 5; v[40] = 5; v[64] = 4
+        v[3] = 5
+        v[40] = 5
+        v[64] = 4
         let x = GuardedTensor(v, shape: [65])
         for runner in ConformanceBackends.runners {
             let name = "argmax(n=65,tie=3:40,threads=\(runner.threads),backend=\(runner.label))"
@@ -77,7 +80,9 @@ final class SamplingConformanceTests: XCTestCase {
             for k in [1, 4, 40] where k <= n { Conformance.check(SamplingCase(op: "topK", n: n, k: k)) }
         }
         // ties everywhere: equal values in ascending index order
-        for (n, k) in [(33, 10), (4097, 40), (65, 65)] { Conformance.check(SamplingCase(op: "topK", n: n, k: k, levels: 4)) }
+        for (n, k) in [(33, 10), (4097, 40), (65, 65)] {
+            Conformance.check(SamplingCase(op: "topK", n: n, k: k, levels: 4))
+        }
         Conformance.check(SamplingCase(op: "topK", n: 7, k: 7))
         Conformance.check(SamplingCase(op: "topK", n: 1, k: 1))
         Conformance.check(SamplingCase(op: "topK", n: 65, k: 5, negative: true))

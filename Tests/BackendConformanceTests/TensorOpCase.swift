@@ -16,16 +16,21 @@ struct TensorOpCase: ConformanceCase {
     let inputs: [InputSnapshot]
 
     /// A case writing into a separate, poisoned `output`; `inputs` are the tensors the op must only read.
-    init(_ descriptor: OpDescriptor, _ parameters: String, output: GuardedTensor, expected: [Double],
-         tolerance: Double, inputs: [GuardedTensor] = [], call: @escaping (any Backend) throws -> Void) {
-        self.init(descriptor, parameters, output: output, expected: expected, tolerance: tolerance, inputs: inputs,
-                  reset: { output.poison() }, call: call)
+    init(
+        _ descriptor: OpDescriptor, _ parameters: String, output: GuardedTensor, expected: [Double],
+        tolerance: Double, inputs: [GuardedTensor] = [], call: @escaping (any Backend) throws -> Void
+    ) {
+        self.init(
+            descriptor, parameters, output: output, expected: expected, tolerance: tolerance, inputs: inputs,
+            reset: { output.poison() }, call: call)
     }
 
     /// A case with its own `reset` (in-place ops: `output` aliases an input that `reset` refills).
-    init(_ descriptor: OpDescriptor, _ parameters: String, output: GuardedTensor, expected: [Double],
-         tolerance: Double, inputs: [GuardedTensor] = [], reset: @escaping () -> Void,
-         call: @escaping (any Backend) throws -> Void) {
+    init(
+        _ descriptor: OpDescriptor, _ parameters: String, output: GuardedTensor, expected: [Double],
+        tolerance: Double, inputs: [GuardedTensor] = [], reset: @escaping () -> Void,
+        call: @escaping (any Backend) throws -> Void
+    ) {
         op = descriptor.kind.rawValue
         self.parameters = parameters
         self.descriptor = descriptor
@@ -38,15 +43,18 @@ struct TensorOpCase: ConformanceCase {
     }
 
     /// An in-place case: `tensor` holds `input` before every run and the result afterwards.
-    static func inPlace(_ descriptor: OpDescriptor, _ parameters: String, tensor: GuardedTensor, input: [Float],
-                        expected: [Double], tolerance: Double, inputs: [GuardedTensor] = [],
-                        call: @escaping (any Backend) throws -> Void) -> TensorOpCase {
-        TensorOpCase(descriptor, parameters, output: tensor, expected: expected, tolerance: tolerance, inputs: inputs,
-                     reset: {
-                         tensor.poison()
-                         input.withUnsafeBufferPointer { tensor.view.pointer.update(from: $0.baseAddress!, count: input.count) }
-                     },
-                     call: call)
+    static func inPlace(
+        _ descriptor: OpDescriptor, _ parameters: String, tensor: GuardedTensor, input: [Float],
+        expected: [Double], tolerance: Double, inputs: [GuardedTensor] = [],
+        call: @escaping (any Backend) throws -> Void
+    ) -> TensorOpCase {
+        TensorOpCase(
+            descriptor, parameters, output: tensor, expected: expected, tolerance: tolerance, inputs: inputs,
+            reset: {
+                tensor.poison()
+                input.withUnsafeBufferPointer { tensor.view.pointer.update(from: $0.baseAddress!, count: input.count) }
+            },
+            call: call)
     }
 
     func run(on backend: any Backend) throws -> String? {
@@ -75,8 +83,9 @@ struct InputSnapshot {
     func changes() -> String? {
         let now = tensor.whole.toArray()
         guard let i = now.indices.first(where: { now[$0].bitPattern != bits[$0] }) else { return nil }
-        return "element \(i - (tensor.view.offset - tensor.whole.offset)) (relative to the view of \(tensor.view.count)) " +
-            "was \(Float(bitPattern: bits[i])), now \(now[i])"
+        return
+            "element \(i - (tensor.view.offset - tensor.whole.offset)) (relative to the view of \(tensor.view.count)) "
+            + "was \(Float(bitPattern: bits[i])), now \(now[i])"
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import SwiftBackend
 
 /// The SwiftBackend worker team: every part runs exactly once per `run`, on distinct threads, and busy or nested
@@ -92,7 +93,8 @@ final class WorkerPoolTests: XCTestCase {
     func testConcurrentCallersEachGetAllTheirParts() {
         let pool = WorkerPool(threads: 2)
         defer { pool.stop() }
-        let callers = 2, runs = 300
+        let callers = 2
+        let runs = 300
         let hits = Counters(callers * 2)
         DispatchQueue.concurrentPerform(iterations: callers) { c in
             for _ in 0..<runs { pool.run(2, Bump(hits: hits, offset: 2 * c)) }
@@ -104,7 +106,8 @@ final class WorkerPoolTests: XCTestCase {
         // Each backend starts and stops its own team; a parallel op on each must still complete.
         for threads in [1, 2, 3, 2, 4] {
             let backend = SwiftBackend(threads: threads)
-            let hits = Counters(threads), indices = Counters(threads * 1000)
+            let hits = Counters(threads)
+            let indices = Counters(threads * 1000)
             backend.parallelChunks(threads * 1000, minPerChunk: 1, CountChunks(perWorker: hits, perIndex: indices))
             XCTAssertEqual(hits.values.reduce(0, +), threads * 1000)
             XCTAssertEqual(indices.values, [Int](repeating: 1, count: threads * 1000))
@@ -125,19 +128,23 @@ final class WorkerPoolTests: XCTestCase {
         let backend = SwiftBackend(threads: 3)
         for count in [1, 2, 3, 7, 64, 100, 1001] {
             for granule in [1, 16] {
-                let perWorker = Counters(3), perIndex = Counters(count)
-                backend.parallelChunks(count, granule: granule,
-                                       CountChunks(perWorker: perWorker, perIndex: perIndex))
+                let perWorker = Counters(3)
+                let perIndex = Counters(count)
+                backend.parallelChunks(
+                    count, granule: granule,
+                    CountChunks(perWorker: perWorker, perIndex: perIndex))
                 XCTAssertEqual(perIndex.values, [Int](repeating: 1, count: count), "chunks \(count)/\(granule)")
                 XCTAssertEqual(perWorker.values.reduce(0, +), count)
             }
-            let forIndex = Counters(count), forWorker = Counters(count)
+            let forIndex = Counters(count)
+            let forWorker = Counters(count)
             backend.parallelFor(count, CountIndices(perIndex: forIndex, workerOf: forWorker))
             XCTAssertEqual(forIndex.values, [Int](repeating: 1, count: count), "for \(count)")
             // Contiguous chunks: the worker number never decreases along the index.
             XCTAssertEqual(forWorker.values, forWorker.values.sorted(), "for \(count)")
 
-            let rrIndex = Counters(count), rrWorker = Counters(count)
+            let rrIndex = Counters(count)
+            let rrWorker = Counters(count)
             backend.parallelInterleaved(count, CountIndices(perIndex: rrIndex, workerOf: rrWorker))
             XCTAssertEqual(rrIndex.values, [Int](repeating: 1, count: count), "interleaved \(count)")
             XCTAssertEqual(rrWorker.values, (0..<count).map { $0 % min(3, count) }, "interleaved \(count)")

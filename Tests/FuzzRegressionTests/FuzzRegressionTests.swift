@@ -11,7 +11,9 @@ final class FuzzRegressionTests: XCTestCase {
 
     /// Runs every input of `target`'s corpus and regression directories; fails per broken property.
     func replay(_ target: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        guard let runner = try FuzzRunner(name: target) else { return XCTFail("unknown fuzz target \(target)", file: file, line: line) }
+        guard let runner = try FuzzRunner(name: target) else {
+            return XCTFail("unknown fuzz target \(target)", file: file, line: line)
+        }
         var inputs = 0
         for kind in ["corpus", "regressions"] {
             let dir = Self.root.appendingPathComponent(kind).appendingPathComponent(target)
@@ -39,10 +41,13 @@ final class FuzzRegressionTests: XCTestCase {
 
     /// Each target has its test below (a new target needs one).
     func testEveryTargetIsReplayed() {
-        XCTAssertEqual(FuzzTargets.names.sorted(), [
-            "chat-template", "config-json", "encode", "gguf", "gguf-tokenizer", "harmony", "model-dir", "model-gguf",
-            "safetensors", "safetensors-index", "server-request", "tiktoken", "tokenizer-json",
-        ])
+        XCTAssertEqual(
+            FuzzTargets.names.sorted(),
+            [
+                "chat-template", "config-json", "encode", "gguf", "gguf-tokenizer", "harmony", "model-dir",
+                "model-gguf",
+                "safetensors", "safetensors-index", "server-request", "tiktoken", "tokenizer-json",
+            ])
     }
 
     func testSafetensors() throws { try replay("safetensors") }

@@ -3,6 +3,7 @@ import CKernels
 import OSSCore
 import SwiftBackend
 import XCTest
+
 @testable import OSSBench
 
 /// Ceilings per instruction class and memory tier: the probes, the kernel classes backends report, and how a cell is
@@ -18,10 +19,14 @@ final class CeilingClassTests: XCTestCase {
         let c = Self.ceiling
         XCTAssertEqual(c.computeCeiling(KernelClass(.fma256)), 100)
         XCTAssertEqual(c.computeCeiling(KernelClass(.int8VNNI512, productsPerMAC: 2)), 400)
-        XCTAssertEqual(c.computeCeiling(KernelClass(.bf16Dot512)), 200, "an unmeasured class falls back to the widest FMA")
+        XCTAssertEqual(
+            c.computeCeiling(KernelClass(.bf16Dot512)), 200, "an unmeasured class falls back to the widest FMA")
         XCTAssertEqual(c.computeCeiling(nil as KernelClass?), 200)
         // Half the FLOPs at 100, half at 400: total time 1/200 + 1/800 per 2 units → 2 / (5/800) = 320.
-        let mix = [KernelShare(KernelClass(.fma256), flops: 1), KernelShare(KernelClass(.int8VNNI512, productsPerMAC: 2), flops: 1)]
+        let mix = [
+            KernelShare(KernelClass(.fma256), flops: 1),
+            KernelShare(KernelClass(.int8VNNI512, productsPerMAC: 2), flops: 1),
+        ]
         XCTAssertEqual(c.computeCeiling(mix), 160, accuracy: 1e-9)
     }
 
@@ -36,7 +41,8 @@ final class CeilingClassTests: XCTestCase {
     }
 
     func testMemoryTierOfAWorkingSet() {
-        let l2 = 1 << 20, l3 = 32 << 20
+        let l2 = 1 << 20
+        let l3 = 32 << 20
         XCTAssertEqual(MemoryTier.of(workingSet: 1.5e6, threads: 2, l2Bytes: l2, l3Bytes: l3), .l2)
         XCTAssertEqual(MemoryTier.of(workingSet: 1.5e6, threads: 1, l2Bytes: l2, l3Bytes: l3), .l3)
         XCTAssertEqual(MemoryTier.of(workingSet: 4e7, threads: 2, l2Bytes: l2, l3Bytes: l3), .dram)
@@ -48,9 +54,10 @@ final class CeilingClassTests: XCTestCase {
         // 1 GFLOP over 1 MB in 10 ms: 100 GFLOP/s, 0.1 GB/s, intensity 1000 → compute-bound on any class here.
         let cost = OpCost(flops: 1e9, bytes: 1e6)
         func cell(_ k: KernelClass, tier: MemoryTier) -> BenchResult {
-            BenchResult(suite: .ops, test: "x", op: "linear", backend: "blas", threads: 1, dtype: "mxfp4", shape: "s",
-                        m: 512, n: 1, k: 1, reps: 1, warmup: 0, samplesNs: [1e7], cost: cost, ceiling: c,
-                        workingSetBytes: 1e6, kernels: [KernelShare(k, flops: cost.flops)], memoryTier: tier)
+            BenchResult(
+                suite: .ops, test: "x", op: "linear", backend: "blas", threads: 1, dtype: "mxfp4", shape: "s",
+                m: 512, n: 1, k: 1, reps: 1, warmup: 0, samplesNs: [1e7], cost: cost, ceiling: c,
+                workingSetBytes: 1e6, kernels: [KernelShare(k, flops: cost.flops)], memoryTier: tier)
         }
         let fma = cell(KernelClass(.fma256), tier: .dram)
         XCTAssertEqual(fma.bound, .compute)
@@ -60,10 +67,11 @@ final class CeilingClassTests: XCTestCase {
         XCTAssertEqual(vnni.rooflineFraction, 0.25, accuracy: 1e-12)
         XCTAssertEqual(vnni.ceilingName, "int8-vnni512÷2")
         // A memory-bound cell in L3: 1 GB/s over 10 ms = 10 MB … at 1 FLOP/byte it is memory-bound under 200 GB/s.
-        let read = BenchResult(suite: .ops, test: "y", op: "rmsNorm", backend: "blas", threads: 1, dtype: "-", shape: "s",
-                               m: 1, n: 1, k: 1, reps: 1, warmup: 0, samplesNs: [1e7], cost: OpCost(flops: 1e7, bytes: 1e9),
-                               ceiling: c, workingSetBytes: 1e7, kernels: [KernelShare(KernelClass(.fma256), flops: 1e7)],
-                               memoryTier: .l3)
+        let read = BenchResult(
+            suite: .ops, test: "y", op: "rmsNorm", backend: "blas", threads: 1, dtype: "-", shape: "s",
+            m: 1, n: 1, k: 1, reps: 1, warmup: 0, samplesNs: [1e7], cost: OpCost(flops: 1e7, bytes: 1e9),
+            ceiling: c, workingSetBytes: 1e7, kernels: [KernelShare(KernelClass(.fma256), flops: 1e7)],
+            memoryTier: .l3)
         XCTAssertEqual(read.bound, .memory)
         XCTAssertEqual(read.ceiling, 200)
         XCTAssertEqual(read.rooflineFraction, 0.5, accuracy: 1e-12)
@@ -72,10 +80,11 @@ final class CeilingClassTests: XCTestCase {
         // The same bytes, half of them written back (an in-place update): in L3 the larger direction, 0.5 GB in
         // 10 ms against 200 GB/s; from DRAM (reads and writes share the bus) all of them against 20 GB/s.
         func inPlace(_ tier: MemoryTier) -> BenchResult {
-            BenchResult(suite: .ops, test: "z", op: "rope", backend: "blas", threads: 1, dtype: "-", shape: "s", m: 1,
-                        n: 1, k: 1, reps: 1, warmup: 0, samplesNs: [1e7],
-                        cost: OpCost(flops: 1e7, bytes: 1e9, writtenBytes: 5e8), ceiling: c, workingSetBytes: 5e8,
-                        kernels: [KernelShare(KernelClass(.fma256), flops: 1e7)], memoryTier: tier)
+            BenchResult(
+                suite: .ops, test: "z", op: "rope", backend: "blas", threads: 1, dtype: "-", shape: "s", m: 1,
+                n: 1, k: 1, reps: 1, warmup: 0, samplesNs: [1e7],
+                cost: OpCost(flops: 1e7, bytes: 1e9, writtenBytes: 5e8), ceiling: c, workingSetBytes: 5e8,
+                kernels: [KernelShare(KernelClass(.fma256), flops: 1e7)], memoryTier: tier)
         }
         XCTAssertEqual(inPlace(.l3).rooflineFraction, 0.25, accuracy: 1e-12)
         XCTAssertEqual(inPlace(.l3).gbps, 100, accuracy: 1e-9)
@@ -85,15 +94,19 @@ final class CeilingClassTests: XCTestCase {
     func testFiguresAboveTheirCeilingAreFlaggedInTheSummary() {
         var run = Fixtures.run()
         // A 1 GB read in 10 ms is 100 GB/s against a 20 GB/s ceiling: 500%.
-        run.results.append(BenchResult(suite: .ops, test: "linear.too-fast", op: "linear", backend: "blas", threads: 1,
-                                       dtype: "bf16", shape: "T=1 s", m: 1, n: 1, k: 1, reps: 1, warmup: 0,
-                                       samplesNs: [1e7], cost: OpCost(flops: 1e9, bytes: 1e9), ceiling: Fixtures.ceilings[0],
-                                       workingSetBytes: 1e9))
+        run.results.append(
+            BenchResult(
+                suite: .ops, test: "linear.too-fast", op: "linear", backend: "blas", threads: 1,
+                dtype: "bf16", shape: "T=1 s", m: 1, n: 1, k: 1, reps: 1, warmup: 0,
+                samplesNs: [1e7], cost: OpCost(flops: 1e9, bytes: 1e9), ceiling: Fixtures.ceilings[0],
+                workingSetBytes: 1e9))
         // A prefault of pages already in the page cache is as fast as it is: shown, never warned about.
-        run.results.append(BenchResult(suite: .e2e, test: "prefault", op: "prefault", backend: "blas", threads: 1,
-                                       dtype: "bf16", shape: "m", m: 0, n: 0, k: 0, reps: 1, warmup: 0,
-                                       samplesNs: [1e7], cost: OpCost(flops: 0, bytes: 1e9), ceiling: Fixtures.ceilings[0],
-                                       workingSetBytes: 1e9))
+        run.results.append(
+            BenchResult(
+                suite: .e2e, test: "prefault", op: "prefault", backend: "blas", threads: 1,
+                dtype: "bf16", shape: "m", m: 0, n: 0, k: 0, reps: 1, warmup: 0,
+                samplesNs: [1e7], cost: OpCost(flops: 0, bytes: 1e9), ceiling: Fixtures.ceilings[0],
+                workingSetBytes: 1e9))
         let warnings = MarkdownReporter.overCeiling(run.results)
         XCTAssertEqual(warnings.count, 1)
         XCTAssertTrue(warnings[0].contains("linear.too-fast"))
@@ -112,9 +125,13 @@ final class CeilingClassTests: XCTestCase {
         XCTAssertTrue(md.contains("int8-vnni512 (vpdpbusd zmm, 512-bit) GOP/s"))
         XCTAssertTrue(md.contains("| 20.00 (512-bit) |") || md.contains("(512-bit)"))
         XCTAssertTrue(md.contains("Widest probe: 512-bit; the CPU has AVX-512."))
-        run.header.roofline = Roofline(ceilings: [Ceiling(threads: 1, fmaGFLOPS: 100, dramGBps: 20,
-                                                          peaks: ["fp32-fma256": 100], bandwidths: ["dram": 20])],
-                                       dramProbeBytes: 1 << 30, fmaIterations: 10)
+        run.header.roofline = Roofline(
+            ceilings: [
+                Ceiling(
+                    threads: 1, fmaGFLOPS: 100, dramGBps: 20,
+                    peaks: ["fp32-fma256": 100], bandwidths: ["dram": 20])
+            ],
+            dramProbeBytes: 1 << 30, fmaIterations: 10)
         XCTAssertTrue(MarkdownReporter.render(run).contains("the probes are narrower than the CPU"))
     }
 
@@ -135,7 +152,9 @@ final class CeilingClassTests: XCTestCase {
     /// The read sweep in bursts: a positive median figure for 1 and 2 threads over 16 reads of 1 MiB; a burst with
     /// inner passes, or larger than the array, is refused.
     func testReadSweepInBurstsGivesAMedianAndRefusesBadArguments() {
-        var threads: [Int32] = [1, 2], gbps = [Double](repeating: -1, count: 2), variant: [Int32] = [-1, -1]
+        var threads: [Int32] = [1, 2]
+        var gbps = [Double](repeating: -1, count: 2)
+        var variant: [Int32] = [-1, -1]
         XCTAssertEqual(ck_probe_read_sweep(&threads, 2, 16 << 20, 1, 1, 1, 1 << 20, &gbps, &variant), 0)
         XCTAssertTrue(gbps.allSatisfy { $0 > 0 && $0.isFinite }, "\(gbps)")
         XCTAssertEqual(ck_probe_read_sweep(&threads, 2, 16 << 20, 2, 1, 1, 1 << 20, &gbps, nil), -1)
@@ -176,15 +195,17 @@ final class CeilingClassTests: XCTestCase {
     }
 
     func testBackendsReportTheClassTheirKernelsRun() {
-        let blas = BLASBackend(threads: 1), swift = SwiftBackend(threads: 1)
+        let blas = BLASBackend(threads: 1)
+        let swift = SwiftBackend(threads: 1)
         XCTAssertEqual(swift.kernelClass(for: OpDescriptor(.linear, dtype: .mxfp4), rows: 1), KernelClass(.fma256))
         let mx = blas.kernelClass(for: OpDescriptor(.linear, dtype: .mxfp4), rows: 1)
         if BLASBackend.usingVNNIKernels {
             XCTAssertEqual(mx, KernelClass(.int8VNNI512, productsPerMAC: 2))
             BLASBackend.disableVNNI = true
             defer { BLASBackend.disableVNNI = false }
-            XCTAssertEqual(blas.kernelClass(for: OpDescriptor(.linear, dtype: .mxfp4), rows: 1),
-                           KernelClass(.int8Maddubs256, productsPerMAC: 2))
+            XCTAssertEqual(
+                blas.kernelClass(for: OpDescriptor(.linear, dtype: .mxfp4), rows: 1),
+                KernelClass(.int8Maddubs256, productsPerMAC: 2))
         } else {
             XCTAssertEqual(mx, KernelClass(.int8Maddubs256, productsPerMAC: 2))
         }
@@ -193,7 +214,9 @@ final class CeilingClassTests: XCTestCase {
         let f32 = blas.gemmPath(for: .f32) == .own ? KernelClass(.fma512) : BLASBackend.openBLASKernelClass
         XCTAssertEqual(blas.kernelClass(for: OpDescriptor(.linear, dtype: .f32), rows: 512), f32)
         // BF16 at large T: our GEMM on AVX-512 CPUs (vdpbf16ps where the CPU has AVX512-BF16), OpenBLAS elsewhere.
-        let bf16 = BLASBackend.usingBF16DotKernels ? KernelClass(.bf16Dot512)
+        let bf16 =
+            BLASBackend.usingBF16DotKernels
+            ? KernelClass(.bf16Dot512)
             : BLASBackend.usingAVX512Kernels ? KernelClass(.fma512) : BLASBackend.openBLASKernelClass
         XCTAssertEqual(blas.kernelClass(for: OpDescriptor(.linear, dtype: .bf16), rows: 512), bf16)
     }

@@ -1,9 +1,11 @@
 import XCTest
+
 @testable import OSSBench
 
 final class CompareTests: XCTestCase {
     func testInjectedSlowdownIsFlagged() throws {
-        let a = Fixtures.run(), b = Fixtures.run(slowdown: 1.10, commit: "def5678")
+        let a = Fixtures.run()
+        let b = Fixtures.run(slowdown: 1.10, commit: "def5678")
         let cmp = RunComparison(a: a, b: b, threshold: 0.05)
         XCTAssertTrue(cmp.hasRegression)
         XCTAssertEqual(Set(cmp.regressions.map(\.test)), ["linear.qkv"])
@@ -36,7 +38,8 @@ final class CompareTests: XCTestCase {
     func testCompareFromFilesOnDisk() throws {
         let root = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: root) }
-        let fa = root.appendingPathComponent("a.jsonl"), fb = root.appendingPathComponent("b.json")
+        let fa = root.appendingPathComponent("a.jsonl")
+        let fb = root.appendingPathComponent("b.json")
         try JSONReporter.renderLines(Fixtures.run()).write(to: fa, atomically: true, encoding: .utf8)
         var slow = Fixtures.run(slowdown: 1.10, slowCell: "linear.qkv.bf16")
         slow.results.removeLast()

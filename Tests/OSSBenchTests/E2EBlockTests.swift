@@ -3,6 +3,7 @@ import Foundation
 import OSSCore
 import OSSModel
 import XCTest
+
 @testable import OSSBench
 
 /// The e2e block's parts: peer rows from llama-bench's JSON lines, the per-op profiler, depth and startup rows.
@@ -14,35 +15,42 @@ final class E2EBlockTests: XCTestCase {
         """
 
     static let footprint = ModelFootprint(
-        decodeBytesPerToken: 1e6, layerFLOPsPerToken: 2e6, unembedFLOPs: 1e5, totalWeightBytes: 4e6, dtypes: "bf16+mxfp4",
+        decodeBytesPerToken: 1e6, layerFLOPsPerToken: 2e6, unembedFLOPs: 1e5, totalWeightBytes: 4e6,
+        dtypes: "bf16+mxfp4",
         attentionLayers: [.init(heads: 2, headDim: 16, window: 0)], denseFLOPsPerToken: [.bf16: 2e6],
         unembedDType: .bf16)
 
     func testPeerRowsReadLikeOurs() throws {
         let ceiling = Ceiling(threads: 1, fmaGFLOPS: 100, dramGBps: 20)
-        let rows = try PeerBenchmark.rows(jsonl: Self.jsonl, label: "tiny", cost: Self.footprint, tier: .dram,
-                                          ceiling: { _ in ceiling }, round: 2)
+        let rows = try PeerBenchmark.rows(
+            jsonl: Self.jsonl, label: "tiny", cost: Self.footprint, tier: .dram,
+            ceiling: { _ in ceiling }, round: 2)
         XCTAssertEqual(rows.map(\.test), ["pp16", "tg8@d64"])
         XCTAssertEqual(rows.map(\.backend), ["llama.cpp", "llama.cpp"])
         XCTAssertEqual(rows.map(\.threads), [1, 2])
-        XCTAssertEqual(rows[0].samplesNs, [904742, 14876896], "pp: one sample per prompt")
-        XCTAssertEqual(rows[1].samplesNs, [1138219 / 8.0, 1054305 / 8.0], "tg: ns per generated token")
+        XCTAssertEqual(rows[0].samplesNs, [904742, 14_876_896], "pp: one sample per prompt")
+        XCTAssertEqual(rows[1].samplesNs, [1_138_219 / 8.0, 1_054_305 / 8.0], "tg: ns per generated token")
         XCTAssertEqual(rows[1].depth, 64)
         XCTAssertEqual(rows[1].round, 2)
         XCTAssertEqual(rows[0].cost, Self.footprint.prefillCost(tokens: 16, depth: 0))
         // llama-bench's avg_ts is the mean over reps of n / rep time; ours for the pair: the same statistic.
         let mean = try XCTUnwrap(MarkdownReporter.meanTokensPerSecond(rows[1]))
         XCTAssertEqual(mean, 8 / ((1138219.0 + 1054305.0) / 2 / 1e9), accuracy: 1e-6)
-        XCTAssertThrowsError(try PeerBenchmark.rows(jsonl: "not json at all\n", label: "x", cost: Self.footprint,
-                                                    tier: .dram, ceiling: { _ in ceiling }, round: 1))
-        XCTAssertThrowsError(try PeerBenchmark.rows(jsonl: "{\"n_prompt\": 1}\n", label: "x", cost: Self.footprint,
-                                                    tier: .dram, ceiling: { _ in ceiling }, round: 1))
+        XCTAssertThrowsError(
+            try PeerBenchmark.rows(
+                jsonl: "not json at all\n", label: "x", cost: Self.footprint,
+                tier: .dram, ceiling: { _ in ceiling }, round: 1))
+        XCTAssertThrowsError(
+            try PeerBenchmark.rows(
+                jsonl: "{\"n_prompt\": 1}\n", label: "x", cost: Self.footprint,
+                tier: .dram, ceiling: { _ in ceiling }, round: 1))
     }
 
     func testPeerArgumentsCoverEveryTestAndAPeerSpecIsChecked() throws {
         let peer = PeerBenchmark(executable: URL(fileURLWithPath: "/bin/true"), model: URL(fileURLWithPath: "/m.gguf"))
-        XCTAssertEqual(peer.arguments(prompts: [512], gens: [128, 32], depths: [0, 4096], threads: [1, 2], reps: 3),
-                       ["-m", "/m.gguf", "-p", "512", "-n", "128,32", "-d", "0,4096", "-t", "1,2", "-r", "3", "-o", "jsonl"])
+        XCTAssertEqual(
+            peer.arguments(prompts: [512], gens: [128, 32], depths: [0, 4096], threads: [1, 2], reps: 3),
+            ["-m", "/m.gguf", "-p", "512", "-n", "128,32", "-d", "0,4096", "-t", "1,2", "-r", "3", "-o", "jsonl"])
         XCTAssertThrowsError(try PeerBenchmark.parse("llama-bench", model: nil))
         XCTAssertThrowsError(try PeerBenchmark.parse("llama-bench=/nonexistent/llama-bench", model: nil))
         XCTAssertThrowsError(try PeerBenchmark.parse("llama-bench=/bin/true", model: nil), "needs a GGUF file")
@@ -52,30 +60,35 @@ final class E2EBlockTests: XCTestCase {
     func testVsPeerColumnPairsSameTestThreadsAndRound() throws {
         var run = Fixtures.run()
         let ceiling = Fixtures.ceilings[0]
-        var ours = BenchResult(suite: .e2e, test: "tg8@d64", op: "decode", backend: "blas", threads: 2, dtype: "bf16",
-                               shape: "tiny g=8 d=64", m: 8, n: 0, k: 0, reps: 1, warmup: 0, samplesNs: [50_000, 50_000],
-                               cost: OpCost(flops: 1, bytes: 1), ceiling: ceiling, workingSetBytes: 1, tokensPerRep: 1,
-                               bound: .memory)
+        var ours = BenchResult(
+            suite: .e2e, test: "tg8@d64", op: "decode", backend: "blas", threads: 2, dtype: "bf16",
+            shape: "tiny g=8 d=64", m: 8, n: 0, k: 0, reps: 1, warmup: 0, samplesNs: [50_000, 50_000],
+            cost: OpCost(flops: 1, bytes: 1), ceiling: ceiling, workingSetBytes: 1, tokensPerRep: 1,
+            bound: .memory)
         ours.round = 2
         run.results.append(ours)
-        run.results += try PeerBenchmark.rows(jsonl: Self.jsonl, label: "tiny", cost: Self.footprint, tier: .dram,
-                                              ceiling: { _ in ceiling }, round: 2)
-        let line = try XCTUnwrap(MarkdownReporter.render(run).split(separator: "\n").first {
-            $0.hasPrefix("| tg8@d64 |") && $0.contains("| blas |")
-        })
+        run.results += try PeerBenchmark.rows(
+            jsonl: Self.jsonl, label: "tiny", cost: Self.footprint, tier: .dram,
+            ceiling: { _ in ceiling }, round: 2)
+        let line = try XCTUnwrap(
+            MarkdownReporter.render(run).split(separator: "\n").first {
+                $0.hasPrefix("| tg8@d64 |") && $0.contains("| blas |")
+            })
         // ours 20 000 tok/s ÷ the peer's 8 / 1.096 ms = 7 298 tok/s → 2.74×
         XCTAssertTrue(line.hasSuffix("| 2.741× |"), String(line))
 
         // With a paired read on both sides: our share of our read ÷ the peer's share of its own.
-        let peerIndex = try XCTUnwrap(run.results.firstIndex {
-            $0.backend == PeerBenchmark.llamaCppName && $0.test == "tg8@d64" && $0.threads == 2
-        })
+        let peerIndex = try XCTUnwrap(
+            run.results.firstIndex {
+                $0.backend == PeerBenchmark.llamaCppName && $0.test == "tg8@d64" && $0.threads == 2
+            })
         run.results[peerIndex].readRatio = 0.6
         let oursIndex = try XCTUnwrap(run.results.firstIndex { $0.backend == "blas" && $0.test == "tg8@d64" })
         run.results[oursIndex].readRatio = 0.9
-        let paired = try XCTUnwrap(MarkdownReporter.render(run).split(separator: "\n").first {
-            $0.hasPrefix("| tg8@d64 |") && $0.contains("| blas |")
-        })
+        let paired = try XCTUnwrap(
+            MarkdownReporter.render(run).split(separator: "\n").first {
+                $0.hasPrefix("| tg8@d64 |") && $0.contains("| blas |")
+            })
         XCTAssertTrue(paired.hasSuffix("| 2.741× (at equal read 1.500×) |"), String(paired))
     }
 
@@ -87,22 +100,24 @@ final class E2EBlockTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-peer-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let calls = dir.appendingPathComponent("calls.txt"), script = dir.appendingPathComponent("llama-bench")
+        let calls = dir.appendingPathComponent("calls.txt")
+        let script = dir.appendingPathComponent("llama-bench")
         let line = #"{"n_threads": %s, "n_prompt": %s, "n_gen": %s, "n_depth": 0, "samples_ns": [%s]}"#
         try """
-            #!/bin/sh
-            echo "$@" >> '\(calls.path)'
-            while [ $# -gt 0 ]; do case "$1" in -t) t="$2";; -n) n="$2";; -p) p="$2";; esac; shift; done
-            if [ "$n" = "0" ]; then
-              for x in $(echo "$t" | tr , ' '); do printf '\(line)\n' "$x" "$p" 0 4000000; done
-            else
-              printf '\(line)\n' "$t" 0 "$n" 8000000
-            fi
+        #!/bin/sh
+        echo "$@" >> '\(calls.path)'
+        while [ $# -gt 0 ]; do case "$1" in -t) t="$2";; -n) n="$2";; -p) p="$2";; esac; shift; done
+        if [ "$n" = "0" ]; then
+          for x in $(echo "$t" | tr , ' '); do printf '\(line)\n' "$x" "$p" 0 4000000; done
+        else
+          printf '\(line)\n' "$t" 0 "$n" 8000000
+        fi
 
-            """.write(to: script, atomically: true, encoding: .utf8)
+        """.write(to: script, atomically: true, encoding: .utf8)
         XCTAssertEqual(chmod(script.path, 0o755), 0)
-        var c = BenchConfiguration(backends: [.blas], threads: [1, 2], suites: [.e2e], opSpecs: [], prompts: [4],
-                                   gens: [2], model: "tiny", reps: 1, e2eReps: 1, warmup: 0, dramProbeBytes: 4 << 20)
+        var c = BenchConfiguration(
+            backends: [.blas], threads: [1, 2], suites: [.e2e], opSpecs: [], prompts: [4],
+            gens: [2], model: "tiny", reps: 1, e2eReps: 1, warmup: 0, dramProbeBytes: 4 << 20)
         c.coldStart = false
         c.peer = PeerBenchmark(executable: script, model: dir.appendingPathComponent("tiny.gguf"))
         let run = try BenchRunner(configuration: c, quiet: true).run(command: ["test"])
@@ -131,14 +146,17 @@ final class E2EBlockTests: XCTestCase {
         let requantized = try BenchRunner(configuration: c, quiet: true).run(command: ["test"])
         let stored = try XCTUnwrap(peer.first { $0.op == "decode" }).cost.bytes
         let oursRQ = try XCTUnwrap(requantized.results.first { $0.op == "decode" && $0.backend == "blas" })
-        let peerRQ = try XCTUnwrap(requantized.results.first { $0.op == "decode" && $0.backend == PeerBenchmark.llamaCppName })
+        let peerRQ = try XCTUnwrap(
+            requantized.results.first { $0.op == "decode" && $0.backend == PeerBenchmark.llamaCppName })
         XCTAssertLessThan(oursRQ.cost.bytes, stored, "q8_0 moves fewer bytes than the stored dense matrices")
         XCTAssertEqual(peerRQ.cost.bytes, stored, "the peer's bytes per token are those of the stored weights")
     }
 
     func testProfilerTimesOnlyWhileRecording() throws {
         let p = ProfilingBackend(BLASBackend(threads: 1))
-        let a = Tensor.random([4, 64], seed: 1), b = Tensor.random([4, 64], seed: 2), out = Tensor(zeros: [4, 64])
+        let a = Tensor.random([4, 64], seed: 1)
+        let b = Tensor.random([4, 64], seed: 2)
+        let out = Tensor(zeros: [4, 64])
         try p.add(a, b, out: out)
         XCTAssertTrue(p.shares.isEmpty)
         p.recording = true
@@ -151,7 +169,9 @@ final class E2EBlockTests: XCTestCase {
         XCTAssertEqual(out.pointer[0].isFinite, true)
         p.resetProfile()
         XCTAssertTrue(p.shares.isEmpty)
-        XCTAssertEqual(p.kernelClass(for: OpDescriptor(.add), rows: 4), BLASBackend(threads: 1).kernelClass(for: OpDescriptor(.add), rows: 4))
+        XCTAssertEqual(
+            p.kernelClass(for: OpDescriptor(.add), rows: 4),
+            BLASBackend(threads: 1).kernelClass(for: OpDescriptor(.add), rows: 4))
     }
 
     func testProfilerCountsTheWeightBytesEachKindStreams() throws {
@@ -160,10 +180,12 @@ final class E2EBlockTests: XCTestCase {
             try WeightTensor.encode(Tensor.random(shape.dims, seed: seed).toArray(), shape: shape, dtype: dtype)
         }
         let dense = try w([48, 64], .bf16, seed: 1)
-        let moe = MoEWeights(router: try w([8, 64], .bf16, seed: 2), routerBias: nil,
-                             gateUp: try w([8, 64, 64], .mxfp4, seed: 3), gateUpBias: nil,
-                             down: try w([8, 64, 32], .mxfp4, seed: 4), downBias: nil, topK: 2)
-        let one = Tensor.random([1, 64], seed: 5), two = Tensor.random([2, 64], seed: 6)
+        let moe = MoEWeights(
+            router: try w([8, 64], .bf16, seed: 2), routerBias: nil,
+            gateUp: try w([8, 64, 64], .mxfp4, seed: 3), gateUpBias: nil,
+            down: try w([8, 64, 32], .mxfp4, seed: 4), downBias: nil, topK: 2)
+        let one = Tensor.random([1, 64], seed: 5)
+        let two = Tensor.random([2, 64], seed: 6)
         p.recording = true
         try p.linear(one, weight: dense, bias: nil, out: Tensor(zeros: [1, 48]))
         try p.linear(two, weight: dense, bias: nil, out: Tensor(zeros: [2, 48]))
@@ -202,15 +224,19 @@ final class E2EBlockTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         try SyntheticModel.write(.tiny, to: dir)
         let profiler = ProfilingBackend(BLASBackend(threads: 1))
-        let loaded = try ModelLoader.load(path: dir.path, options: ModelLoadOptions(
-            backend: profiler, contextLength: 64, prefillChunk: 8, rewindRows: 8, residency: .prefault))
+        let loaded = try ModelLoader.load(
+            path: dir.path,
+            options: ModelLoadOptions(
+                backend: profiler, contextLength: 64, prefillChunk: 8, rewindRows: 8, residency: .prefault))
         let ceiling = Ceiling(threads: 1, fmaGFLOPS: 100, dramGBps: 20)
-        let pp = try E2ESuite.prefill(loaded: loaded, profiler: profiler, prompts: [8], depth: 20, label: "tiny",
-                                      backend: "blas", threads: 1, reps: 2, warmup: 0, ceiling: ceiling, tier: .l2,
-                                      budget: 10)
-        let tg = try E2ESuite.decode(loaded: loaded, profiler: profiler, gens: [4], depth: 20, label: "tiny",
-                                     backend: "blas", threads: 1, reps: 2, warmup: 0, ceiling: ceiling, tier: .l2,
-                                     budget: 10)
+        let pp = try E2ESuite.prefill(
+            loaded: loaded, profiler: profiler, prompts: [8], depth: 20, label: "tiny",
+            backend: "blas", threads: 1, reps: 2, warmup: 0, ceiling: ceiling, tier: .l2,
+            budget: 10)
+        let tg = try E2ESuite.decode(
+            loaded: loaded, profiler: profiler, gens: [4], depth: 20, label: "tiny",
+            backend: "blas", threads: 1, reps: 2, warmup: 0, ceiling: ceiling, tier: .l2,
+            budget: 10)
         XCTAssertEqual(pp.map(\.test), ["pp8@d20"])
         XCTAssertEqual(tg.map(\.test), ["tg4@d20"])
         XCTAssertEqual(tg[0].samplesNs.count, 8, "4 tokens × 2 reps")
@@ -232,8 +258,9 @@ final class E2EBlockTests: XCTestCase {
         let profileRow = try XCTUnwrap(md.first { $0.hasPrefix("| tiny g=4 d=20 | tg4@d20 | blas | 1 | 1 |") })
         XCTAssertTrue(md.contains("### Where a decoded token's time goes"))
         XCTAssertEqual(profileRow.split(separator: "|").count, 9, String(profileRow))
-        XCTAssertTrue(md.contains { $0.hasPrefix("| model | test | thr | round | ") && $0.contains("→") },
-                      "linear by weight shape")
+        XCTAssertTrue(
+            md.contains { $0.hasPrefix("| model | test | thr | round | ") && $0.contains("→") },
+            "linear by weight shape")
         // The depth's attention FLOPs: positions 20 … 27 for pp8@d20.
         XCTAssertEqual(pp[0].cost.flops, loaded.footprint.prefillCost(tokens: 8, depth: 20).flops)
         XCTAssertGreaterThan(pp[0].cost.flops, loaded.footprint.prefillCost(tokens: 8, depth: 0).flops)
@@ -244,24 +271,33 @@ final class E2EBlockTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-paired-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         try SyntheticModel.write(.tiny, to: dir)
-        let loaded = try ModelLoader.load(path: dir.path, options: ModelLoadOptions(
-            backend: BLASBackend(threads: 1), contextLength: 32, prefillChunk: 8, rewindRows: 8, residency: .prefault))
+        let loaded = try ModelLoader.load(
+            path: dir.path,
+            options: ModelLoadOptions(
+                backend: BLASBackend(threads: 1), contextLength: 32, prefillChunk: 8, rewindRows: 8,
+                residency: .prefault))
         let read = try PairedRead(bytes: 8 << 20)
         XCTAssertGreaterThan(try read.gbps(threads: 1), 0)
         XCTAssertThrowsError(try read.gbps(threads: 0))
         if let share = read.hugePageFraction { XCTAssertTrue((0...1).contains(share), "\(share)") }
-        let tg = try E2ESuite.decode(loaded: loaded, profiler: nil, gens: [3], depth: 0, label: "tiny",
-                                     backend: "blas", threads: 1, reps: 3, warmup: 1,
-                                     ceiling: Ceiling(threads: 1, fmaGFLOPS: 100, dramGBps: 20), tier: .l2, budget: 10,
-                                     pairedRead: read)
+        let tg = try E2ESuite.decode(
+            loaded: loaded, profiler: nil, gens: [3], depth: 0, label: "tiny",
+            backend: "blas", threads: 1, reps: 3, warmup: 1,
+            ceiling: Ceiling(threads: 1, fmaGFLOPS: 100, dramGBps: 20), tier: .l2, budget: 10,
+            pairedRead: read)
         let r = try XCTUnwrap(tg.first)
-        let ratio = try XCTUnwrap(r.readRatio), gbps = try XCTUnwrap(r.pairedReadGBps)
+        let ratio = try XCTUnwrap(r.readRatio)
+        let gbps = try XCTUnwrap(r.pairedReadGBps)
         XCTAssertTrue(ratio.isFinite && ratio > 0, "\(ratio)")
         XCTAssertTrue(gbps.isFinite && gbps > 0, "\(gbps)")
         // the table shows it as "<share> of <read> GB/s"
         XCTAssertEqual(MarkdownReporter.pairedReadCell(r), "\(Figures.percent(ratio)) of \(Figures.number(gbps)) GB/s")
-        XCTAssertEqual(MarkdownReporter.pairedReadCell(try E2ESuite.prefill(
-            loaded: loaded, profiler: nil, prompts: [4], depth: 0, label: "tiny", backend: "blas", threads: 1, reps: 1,
-            warmup: 0, ceiling: Ceiling(threads: 1, fmaGFLOPS: 100, dramGBps: 20), tier: .l2, budget: 10)[0]), "")
+        XCTAssertEqual(
+            MarkdownReporter.pairedReadCell(
+                try E2ESuite.prefill(
+                    loaded: loaded, profiler: nil, prompts: [4], depth: 0, label: "tiny", backend: "blas", threads: 1,
+                    reps: 1,
+                    warmup: 0, ceiling: Ceiling(threads: 1, fmaGFLOPS: 100, dramGBps: 20), tier: .l2, budget: 10)[0]),
+            "")
     }
 }

@@ -1,6 +1,7 @@
-import XCTest
-@testable import OSSBench
 import OSSCore
+import XCTest
+
+@testable import OSSBench
 
 final class MatrixTests: XCTestCase {
     func testCommaListsAndRanges() throws {
@@ -15,14 +16,16 @@ final class MatrixTests: XCTestCase {
     func testBadIntegerListsThrowNamingTheParameter() {
         for bad in ["", "x", "4-1", "0", "1-", "1-4*1", "1-4+0"] {
             XCTAssertThrowsError(try VectorParameter.integers(bad, name: "threads"), bad) { error in
-                guard case let BenchError.invalidParameter(name, _, _) = error else { return XCTFail("\(error)") }
+                guard case BenchError.invalidParameter(let name, _, _) = error else { return XCTFail("\(error)") }
                 XCTAssertEqual(name, "threads")
             }
         }
     }
 
     func testNamesAndProduct() throws {
-        XCTAssertEqual(try VectorParameter.names("swift,blas", name: "backend", allowed: ["swift", "blas", "auto"]), ["swift", "blas"])
+        XCTAssertEqual(
+            try VectorParameter.names("swift,blas", name: "backend", allowed: ["swift", "blas", "auto"]),
+            ["swift", "blas"])
         XCTAssertEqual(try VectorParameter.names(" Swift , BLAS ", name: "backend"), ["swift", "blas"])
         XCTAssertThrowsError(try VectorParameter.names("swift,cuda", name: "backend", allowed: ["swift", "blas"]))
         let p = VectorParameter.product([["swift", "blas"], ["1", "2", "3"]])
@@ -38,7 +41,9 @@ final class MatrixTests: XCTestCase {
         XCTAssertEqual(linear.first(where: { $0.family == .gate_up })?.dtype, .mxfp4, "natural dtype")
         XCTAssertEqual(linear.filter { $0.family == .unembed }.map(\.tokens), [1])
         let typed = try OpsSuite.specs(ops: ["qkv"], dtypes: [.f32, .q8_0], tokens: [1, 512], kvLengths: [128])
-        XCTAssertEqual(typed.map(\.description), ["linear.qkv f32 T=1", "linear.qkv f32 T=512", "linear.qkv q8_0 T=1", "linear.qkv q8_0 T=512"])
+        XCTAssertEqual(
+            typed.map(\.description),
+            ["linear.qkv f32 T=1", "linear.qkv f32 T=512", "linear.qkv q8_0 T=1", "linear.qkv q8_0 T=512"])
         let attention = try OpsSuite.specs(ops: ["attention"], dtypes: nil, tokens: [1, 512], kvLengths: [128, 1024])
         // T = 512 does not fit a 128-position cache: 2 × (1 @128, 1 @1024, 512 @1024).
         XCTAssertEqual(attention.count, 6)
@@ -52,7 +57,9 @@ final class MatrixTests: XCTestCase {
         XCTAssertEqual(c.suites, [.ops, .e2e])
         let specs = c.opSpecs
         XCTAssertTrue(specs.contains(OpSpec(.qkv, dtype: .f32, tokens: 512)))
-        for d in [DType.f32, .bf16, .q8_0, .mxfp4] { XCTAssertTrue(specs.contains(OpSpec(.qkv, dtype: d, tokens: 1)), "\(d)") }
+        for d in [DType.f32, .bf16, .q8_0, .mxfp4] {
+            XCTAssertTrue(specs.contains(OpSpec(.qkv, dtype: d, tokens: 1)), "\(d)")
+        }
         XCTAssertTrue(specs.contains(OpSpec(.moe, dtype: .mxfp4, tokens: 512)))
         // ops × 2 backends × 2 threads + the cblas rows of the two f32 cells × 2 threads + the read rows of the ten
         // T = 1 linear cells × 2 threads + e2e 2 × 2.

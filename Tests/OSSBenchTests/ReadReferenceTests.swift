@@ -1,7 +1,8 @@
-import XCTest
-@testable import OSSBench
 import OSSBackends
 import OSSCore
+import XCTest
+
+@testable import OSSBench
 
 /// The `read` reference rows: the C streaming read, the reference each T = 1 linear cell gets, and a tiny real run.
 final class ReadReferenceTests: XCTestCase {
@@ -28,8 +29,9 @@ final class ReadReferenceTests: XCTestCase {
         XCTAssertEqual(StreamingRead.ranges(of: weights[0]).map(\.bytes), [37 * 48, 37 * 3], "blocks, then scales")
         for threads in [1, 2, 3, 8] {
             for copy in 0..<4 {
-                XCTAssertEqual(try read.read(copy: copy, threads: threads), expectedChecksum(weights[copy % 2]),
-                               "copy \(copy) at \(threads) threads")
+                XCTAssertEqual(
+                    try read.read(copy: copy, threads: threads), expectedChecksum(weights[copy % 2]),
+                    "copy \(copy) at \(threads) threads")
             }
         }
         XCTAssertNotEqual(expectedChecksum(weights[0]), expectedChecksum(weights[1]), "the checksum sees the bytes")
@@ -53,22 +55,28 @@ final class ReadReferenceTests: XCTestCase {
         // Router 2880 → 32 in MXFP4: 16 block bytes + 1 scale byte per 32 weights, nothing else.
         XCTAssertEqual(read.cost.bytes, Double(32 * 2880 / 32 * 17))
         XCTAssertEqual(read.cost.flops, 0)
-        XCTAssertEqual(read.cost.bytes, OpCost.linear(tokens: 1, inFeatures: 2880, outFeatures: 32, dtype: .mxfp4,
-                                                      bias: false).bytes - 4 * (2880 + 32), "the weight part of the cell's bytes")
+        XCTAssertEqual(
+            read.cost.bytes,
+            OpCost.linear(
+                tokens: 1, inFeatures: 2880, outFeatures: 32, dtype: .mxfp4,
+                bias: false
+            ).bytes - 4 * (2880 + 32), "the weight part of the cell's bytes")
         try read.run(2, 0)
         let f32 = try OpsSuite.prepare(OpSpec(.router, dtype: .f32, tokens: 1), cacheBytes: cache)
         XCTAssertEqual(f32.references.map(\.name), ["cblas", "read"])
         XCTAssertEqual(f32.reference("read")?.cost.bytes, Double(32 * 2880 * 4))
-        XCTAssertEqual(try OpsSuite.prepare(OpSpec(.router, dtype: .f32, tokens: 2), cacheBytes: cache).references.map(\.name),
-                       ["cblas"], "T > 1: no read reference")
+        XCTAssertEqual(
+            try OpsSuite.prepare(OpSpec(.router, dtype: .f32, tokens: 2), cacheBytes: cache).references.map(\.name),
+            ["cblas"], "T > 1: no read reference")
         XCTAssertTrue(try OpsSuite.prepare(OpSpec(.rmsnorm, tokens: 1), cacheBytes: cache).references.isEmpty)
     }
 
     func testRunMeasuresReadRowsForT1LinearOnly() throws {
         // One rep of the router (the smallest linear) at T = 1 and 2, two thread counts, a 4 MiB DRAM probe.
         let specs = [OpSpec(.router, dtype: .mxfp4, tokens: 1), OpSpec(.router, dtype: .mxfp4, tokens: 2)]
-        var c = BenchConfiguration(backends: [.blas], threads: [1, 2], suites: [.ops], opSpecs: specs, prompts: [1],
-                                   gens: [1], model: "tiny", reps: 1, e2eReps: 1, warmup: 0, dramProbeBytes: 4 << 20)
+        var c = BenchConfiguration(
+            backends: [.blas], threads: [1, 2], suites: [.ops], opSpecs: specs, prompts: [1],
+            gens: [1], model: "tiny", reps: 1, e2eReps: 1, warmup: 0, dramProbeBytes: 4 << 20)
         let run = try BenchRunner(configuration: c, quiet: true).run(command: ["test"])
         XCTAssertEqual(run.results.count, c.cellCount)
         let reads = run.results.filter { $0.backend == "read" }
@@ -122,12 +130,13 @@ final class ReadReferenceTests: XCTestCase {
         cached.cost = OpCost(flops: 0, bytes: 29e6)
         cached.memoryTier = .l3
         run.results.append(cached)
-        let roofline = Roofline(ceilings: Fixtures.ceilings.map { c in
-            var c = c
-            c.bandwidths = ["dram": c.dramGBps]
-            c.readKernels = ["dram": "256-bit"]
-            return c
-        }, dramProbeBytes: 1 << 30, fmaIterations: 1)
+        let roofline = Roofline(
+            ceilings: Fixtures.ceilings.map { c in
+                var c = c
+                c.bandwidths = ["dram": c.dramGBps]
+                c.readKernels = ["dram": "256-bit"]
+                return c
+            }, dramProbeBytes: 1 << 30, fmaIterations: 1)
         let raised = RooflineProbe.raisingDRAM(roofline, toReadsIn: run.results)
         XCTAssertEqual(raised.ceilings[0], roofline.ceilings[0], "1 thread: no read above its probe")
         XCTAssertEqual(raised.ceilings[1].dramGBps, 60)

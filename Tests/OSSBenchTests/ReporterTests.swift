@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import OSSBench
 
 final class ReporterTests: XCTestCase {
@@ -11,7 +12,8 @@ final class ReporterTests: XCTestCase {
         let bound = try XCTUnwrap(CSVReporter.columns.firstIndex(of: "bound"))
         for (row, result) in zip(rows.dropFirst(), run.results) {
             XCTAssertEqual(row.count, CSVReporter.columns.count)
-            XCTAssertEqual(try XCTUnwrap(Double(row[fraction])), result.rooflineFraction, accuracy: 1e-5 * result.rooflineFraction)
+            XCTAssertEqual(
+                try XCTUnwrap(Double(row[fraction])), result.rooflineFraction, accuracy: 1e-5 * result.rooflineFraction)
             XCTAssertTrue(["compute", "memory"].contains(row[bound]))
         }
         // The CPU name holds a comma: it must come back as one field.
@@ -62,12 +64,14 @@ final class ReporterTests: XCTestCase {
         }
         let columns = cells(header)
         let vsRead = try XCTUnwrap(columns.firstIndex(of: "vs read"))
-        let backend = try XCTUnwrap(columns.firstIndex(of: "backend")), threads = try XCTUnwrap(columns.firstIndex(of: "thr"))
+        let backend = try XCTUnwrap(columns.firstIndex(of: "backend"))
+        let threads = try XCTUnwrap(columns.firstIndex(of: "thr"))
         let dtype = try XCTUnwrap(columns.firstIndex(of: "dtype"))
         func row(_ b: String, _ t: Int, _ d: String) throws -> [String] {
-            try XCTUnwrap(lines.map(cells).first {
-                $0.count == columns.count && $0[backend] == b && $0[threads] == "\(t)" && $0[dtype] == d
-            })
+            try XCTUnwrap(
+                lines.map(cells).first {
+                    $0.count == columns.count && $0[backend] == b && $0[threads] == "\(t)" && $0[dtype] == d
+                })
         }
         func median(_ b: String, _ t: Int) throws -> Double {
             try XCTUnwrap(run.results.first { $0.backend == b && $0.threads == t && $0.dtype == "bf16" }).stats.median
@@ -89,11 +93,14 @@ final class ReporterTests: XCTestCase {
         }
         // A paired per-rep ratio, when the cell has one, is what `vs read` shows.
         var paired = run
-        for i in paired.results.indices where paired.results[i].backend == "blas" { paired.results[i].readRatio = 0.912 }
+        for i in paired.results.indices where paired.results[i].backend == "blas" {
+            paired.results[i].readRatio = 0.912
+        }
         let pairedLines = MarkdownReporter.render(paired).split(separator: "\n").map(String.init)
-        let blasRow = try XCTUnwrap(pairedLines.map(cells).first {
-            $0.count == columns.count && $0[backend] == "blas" && $0[threads] == "1" && $0[dtype] == "bf16"
-        })
+        let blasRow = try XCTUnwrap(
+            pairedLines.map(cells).first {
+                $0.count == columns.count && $0[backend] == "blas" && $0[threads] == "1" && $0[dtype] == "bf16"
+            })
         XCTAssertEqual(blasRow[vsRead], Figures.percent(0.912))
         // Read rows are ordinary rows of the CSV and JSON records.
         XCTAssertEqual(CSVReporter.parse(CSVReporter.render(run)).filter { $0.contains("read") }.count, 2)

@@ -1,15 +1,19 @@
 import XCTest
+
 @testable import OSSBench
+
 #if canImport(FoundationXML)
-import FoundationXML
+    import FoundationXML
 #endif
 
 /// Counts element names while parsing; a parse error fails the test.
 private final class ElementCounter: NSObject, XMLParserDelegate {
     var counts: [String: Int] = [:]
     var texts: [String] = []
-    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-                attributes: [String: String] = [:]) {
+    func parser(
+        _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+        attributes: [String: String] = [:]
+    ) {
         counts[name, default: 0] += 1
     }
     func parser(_ parser: XMLParser, foundCharacters string: String) { texts.append(string) }
@@ -21,7 +25,8 @@ final class SVGTests: XCTestCase {
         let parser = XMLParser(data: Data(text.utf8))
         let counter = ElementCounter()
         parser.delegate = counter
-        XCTAssertTrue(parser.parse(), "not well-formed: \(String(describing: parser.parserError))", file: file, line: line)
+        XCTAssertTrue(
+            parser.parse(), "not well-formed: \(String(describing: parser.parserError))", file: file, line: line)
         XCTAssertEqual(counter.counts["svg"], 1, file: file, line: line)
         return counter
     }
@@ -33,7 +38,8 @@ final class SVGTests: XCTestCase {
         XCTAssertEqual(c.counts["circle"], 6 + 4)
         XCTAssertTrue(c.texts.contains("threads"))
         XCTAssertEqual(c.texts.filter { $0 == "% of own ceiling" }.count, 2, "every panel in % of its cells' ceilings")
-        XCTAssertFalse(c.texts.contains("GB/s") || c.texts.contains("GFLOP/s"), "no panel switches to a unit of its own")
+        XCTAssertFalse(
+            c.texts.contains("GB/s") || c.texts.contains("GFLOP/s"), "no panel switches to a unit of its own")
     }
 
     func testRooflineChartHasCeilingsAndPoints() throws {

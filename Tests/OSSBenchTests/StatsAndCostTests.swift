@@ -1,6 +1,7 @@
-import XCTest
-@testable import OSSBench
 import OSSCore
+import XCTest
+
+@testable import OSSBench
 
 final class StatsAndCostTests: XCTestCase {
     func testPercentilesOfKnownSamples() {
@@ -10,7 +11,7 @@ final class StatsAndCostTests: XCTestCase {
         XCTAssertEqual(s.max, 100)
         XCTAssertEqual(s.mean, 50.5, accuracy: 1e-12)
         XCTAssertEqual(s.median, 50.5, accuracy: 1e-12)
-        XCTAssertEqual(s.p10, 10.9, accuracy: 1e-9)   // rank 0.1·99 = 9.9 → 10 + 0.9
+        XCTAssertEqual(s.p10, 10.9, accuracy: 1e-9)  // rank 0.1·99 = 9.9 → 10 + 0.9
         XCTAssertEqual(s.p90, 90.1, accuracy: 1e-9)
         XCTAssertEqual(s.p99, 99.01, accuracy: 1e-9)
         let odd = SampleStatistics([5, 1, 3])
@@ -41,9 +42,10 @@ final class StatsAndCostTests: XCTestCase {
         XCTAssertEqual(c.attainableGFLOPS(intensity: 1), 20)
         XCTAssertEqual(c.attainableGFLOPS(intensity: 50), 100)
         // 1 GB in 0.1 s = 10 GB/s = 50% of 20 GB/s.
-        let r = BenchResult(suite: .ops, test: "x", op: "linear", backend: "blas", threads: 1, dtype: "f32", shape: "s",
-                            m: 1, n: 1, k: 1, reps: 1, warmup: 0, samplesNs: [1e8], cost: OpCost(flops: 1e8, bytes: 1e9),
-                            ceiling: c, workingSetBytes: 1e9)
+        let r = BenchResult(
+            suite: .ops, test: "x", op: "linear", backend: "blas", threads: 1, dtype: "f32", shape: "s",
+            m: 1, n: 1, k: 1, reps: 1, warmup: 0, samplesNs: [1e8], cost: OpCost(flops: 1e8, bytes: 1e9),
+            ceiling: c, workingSetBytes: 1e9)
         XCTAssertEqual(r.bound, .memory)
         XCTAssertEqual(r.gbps, 10, accuracy: 1e-9)
         XCTAssertEqual(r.rooflineFraction, 0.5, accuracy: 1e-12)
@@ -59,8 +61,9 @@ final class StatsAndCostTests: XCTestCase {
             XCTAssertGreaterThan(c.fmaGFLOPS, 0)
             XCTAssertGreaterThan(c.dramGBps, 0)
         }
-        XCTAssertEqual(try probe.measure(threads: [2], dramBytes: 4 << 20, fmaIterations: 20_000).ceilings.first, r.ceilings[1],
-                       "second call reuses the cached figure")
+        XCTAssertEqual(
+            try probe.measure(threads: [2], dramBytes: 4 << 20, fmaIterations: 20_000).ceilings.first, r.ceilings[1],
+            "second call reuses the cached figure")
         XCTAssertEqual(r.ceiling(threads: 3)?.threads, 2, "nearest measured thread count below")
     }
 
@@ -70,8 +73,10 @@ final class StatsAndCostTests: XCTestCase {
         for e in 0..<4 { w[e * 32 + e] = 1 }
         let router = try WeightTensor.encode(w, shape: [4, 32], dtype: .f32)
         var xs = [Float](repeating: 0, count: 2 * 32)
-        xs[0] = 3; xs[1] = 2      // token 0 → experts 0, 1
-        xs[32 + 1] = 5; xs[32 + 3] = 4  // token 1 → experts 1, 3
+        xs[0] = 3
+        xs[1] = 2  // token 0 → experts 0, 1
+        xs[32 + 1] = 5
+        xs[32 + 3] = 4  // token 1 → experts 1, 3
         let n = OpsSuite.distinctExperts(router: router, bias: Tensor(zeros: [4]), x: Tensor(xs, shape: [2, 32]), k: 2)
         XCTAssertEqual(n, 3)
     }
@@ -79,10 +84,12 @@ final class StatsAndCostTests: XCTestCase {
 
 final class RescoreTests: XCTestCase {
     func testRescoringFollowsTheNewCeiling() {
-        let low = Ceiling(threads: 1, fmaGFLOPS: 50, dramGBps: 10), high = Ceiling(threads: 1, fmaGFLOPS: 100, dramGBps: 20)
-        let r = BenchResult(suite: .ops, test: "x", op: "linear", backend: "blas", threads: 1, dtype: "f32", shape: "s",
-                            m: 1, n: 1, k: 1, reps: 1, warmup: 0, samplesNs: [1e8], cost: OpCost(flops: 1e8, bytes: 1e9),
-                            ceiling: low, workingSetBytes: 1e9)
+        let low = Ceiling(threads: 1, fmaGFLOPS: 50, dramGBps: 10)
+        let high = Ceiling(threads: 1, fmaGFLOPS: 100, dramGBps: 20)
+        let r = BenchResult(
+            suite: .ops, test: "x", op: "linear", backend: "blas", threads: 1, dtype: "f32", shape: "s",
+            m: 1, n: 1, k: 1, reps: 1, warmup: 0, samplesNs: [1e8], cost: OpCost(flops: 1e8, bytes: 1e9),
+            ceiling: low, workingSetBytes: 1e9)
         XCTAssertEqual(r.rooflineFraction, 1.0, accuracy: 1e-12)
         let again = r.rescored(under: high)
         XCTAssertEqual(again.rooflineFraction, 0.5, accuracy: 1e-12)

@@ -1,17 +1,20 @@
-import XCTest
-@testable import OSSBench
+import BLASBackend
 import OSSBackends
 import OSSCore
 import OSSModel
 import SwiftBackend
-import BLASBackend
+import XCTest
+
+@testable import OSSBench
 
 final class TuningTests: XCTestCase {
     private let profile = TuningProfile(
         cpuModel: "Test CPU", created: "2026-11-29T10:00:00Z", threads: 2,
-        routes: ["linear.f32": [RouteRule(minTokens: 4, backend: .blas), RouteRule(minTokens: 1, backend: .swift)],
-                 "linear": [RouteRule(minTokens: 1, backend: .blas)],
-                 "rmsNorm": [RouteRule(minTokens: 1, backend: .swift)]],
+        routes: [
+            "linear.f32": [RouteRule(minTokens: 4, backend: .blas), RouteRule(minTokens: 1, backend: .swift)],
+            "linear": [RouteRule(minTokens: 1, backend: .blas)],
+            "rmsNorm": [RouteRule(minTokens: 1, backend: .swift)],
+        ],
         fallback: .blas, bestThreads: ["gemv": 2, "gemm": 2], crossovers: ["linear.f32": 4])
 
     func testProfileJSONRoundTrip() throws {
@@ -50,10 +53,12 @@ final class TuningTests: XCTestCase {
         XCTAssertTrue(auto.route(.linear, dtype: .f32, tokens: 8) === auto.blas)
         XCTAssertTrue(auto.route(.rmsNorm, tokens: 8) === auto.swift)
 
-        let w = try WeightTensor.encode((0..<(24 * 64)).map { Float($0 % 13) * 0.01 - 0.05 }, shape: [24, 64], dtype: .f32)
+        let w = try WeightTensor.encode(
+            (0..<(24 * 64)).map { Float($0 % 13) * 0.01 - 0.05 }, shape: [24, 64], dtype: .f32)
         for t in [1, 8] {
             let x = Tensor((0..<(t * 64)).map { Float($0 % 7) * 0.1 }, shape: [t, 64])
-            let viaAuto = Tensor(zeros: [t, 24]), direct = Tensor(zeros: [t, 24])
+            let viaAuto = Tensor(zeros: [t, 24])
+            let direct = Tensor(zeros: [t, 24])
             try auto.linear(x, weight: w, bias: nil, out: viaAuto)
             let chosen: any Backend = t < 4 ? SwiftBackend(threads: 1) : BLASBackend(threads: 1)
             try chosen.linear(x, weight: w, bias: nil, out: direct)
@@ -77,7 +82,9 @@ final class TuningTests: XCTestCase {
         ]
         let p = tuner.profile(from: ms, cpuModel: "cpu", date: "d")
         XCTAssertEqual(p.threads, 2)
-        XCTAssertEqual(p.routes["linear.f32"], [RouteRule(minTokens: 1, backend: .swift), RouteRule(minTokens: 16, backend: .blas)])
+        XCTAssertEqual(
+            p.routes["linear.f32"],
+            [RouteRule(minTokens: 1, backend: .swift), RouteRule(minTokens: 16, backend: .blas)])
         XCTAssertEqual(p.crossovers["linear.f32"], 16)
         XCTAssertEqual(p.routes["rmsNorm"], [RouteRule(minTokens: 1, backend: .blas)])
         XCTAssertEqual(p.bestThreads["gemv"], 1, "T=1: 90 ns on 1 thread beats 100 ns on 2")
@@ -92,8 +99,10 @@ final class TuningTests: XCTestCase {
             Tuner.Measurement(key: key, tokens: t, threads: threads, bestNs: ["swift": ns * 2, "blas": ns])
         }
         // decode cells (T = 1) are faster on 1 thread in sum, prefill cells (T ≥ 64) on 2.
-        let ms = [m("linear.bf16", 1, 1, 100), m("linear.bf16", 1, 2, 95), m("moe.bf16", 1, 1, 300),
-                  m("moe.bf16", 1, 2, 320), m("linear.bf16", 64, 1, 1000), m("linear.bf16", 64, 2, 520)]
+        let ms = [
+            m("linear.bf16", 1, 1, 100), m("linear.bf16", 1, 2, 95), m("moe.bf16", 1, 1, 300),
+            m("moe.bf16", 1, 2, 320), m("linear.bf16", 64, 1, 1000), m("linear.bf16", 64, 2, 520),
+        ]
         var p = tuner.profile(from: ms, cpuModel: "cpu A", date: "d")
         XCTAssertEqual(p.prefillThreads, 2)
         XCTAssertEqual(p.decodeThreads, 1, "395 ns on 1 thread against 415 on 2")
@@ -124,8 +133,10 @@ final class TuningTests: XCTestCase {
             XCTAssertTrue(p.decodeTokensPerSecond.isFinite && p.decodeTokensPerSecond > 0)
         }
         XCTAssertEqual(lines.count, 2)
-        let made = [ModelThreadSweep.Point(threads: 1, prefillTokensPerSecond: 10, decodeTokensPerSecond: 9),
-                    ModelThreadSweep.Point(threads: 2, prefillTokensPerSecond: 19, decodeTokensPerSecond: 9)]
+        let made = [
+            ModelThreadSweep.Point(threads: 1, prefillTokensPerSecond: 10, decodeTokensPerSecond: 9),
+            ModelThreadSweep.Point(threads: 2, prefillTokensPerSecond: 19, decodeTokensPerSecond: 9),
+        ]
         let best = try XCTUnwrap(ModelThreadSweep.fastest(made))
         XCTAssertEqual(best.prefill, 2)
         XCTAssertEqual(best.decode, 1, "a tie keeps fewer threads")
@@ -138,21 +149,29 @@ final class TuningTests: XCTestCase {
             Tuner.Measurement(key: "linear.q8_0", tokens: t, threads: 2, bestNs: ["swift": swift, "blas": blas])
         }
         // blas wins at T = 1, swift at 2…16 except one noisy point at T = 4, blas from 64 on.
-        let ladder = [m(1, swift: 120, blas: 100), m(2, swift: 100, blas: 130), m(4, swift: 105, blas: 100),
-                      m(16, swift: 100, blas: 150), m(64, swift: 300, blas: 200), m(512, swift: 3000, blas: 2000)]
-        XCTAssertEqual(Tuner.rules(ladder), [RouteRule(minTokens: 1, backend: .blas), RouteRule(minTokens: 2, backend: .swift),
-                                             RouteRule(minTokens: 64, backend: .blas)])
+        let ladder = [
+            m(1, swift: 120, blas: 100), m(2, swift: 100, blas: 130), m(4, swift: 105, blas: 100),
+            m(16, swift: 100, blas: 150), m(64, swift: 300, blas: 200), m(512, swift: 3000, blas: 2000),
+        ]
+        XCTAssertEqual(
+            Tuner.rules(ladder),
+            [
+                RouteRule(minTokens: 1, backend: .blas), RouteRule(minTokens: 2, backend: .swift),
+                RouteRule(minTokens: 64, backend: .blas),
+            ])
         XCTAssertEqual(Tuner.rules([m(1, swift: 10, blas: 20)]), [RouteRule(minTokens: 1, backend: .swift)])
         XCTAssertNil(Tuner.rules([]))
     }
 
     func testReferenceFiguresAreNeverARoutingTarget() {
         // A cblas or read figure faster than both backends must not win, route or pick the thread count.
-        let m = Tuner.Measurement(key: "linear.f32", tokens: 1, threads: 1,
-                                  bestNs: ["swift": 30, "blas": 20, "cblas": 10, "read": 5])
+        let m = Tuner.Measurement(
+            key: "linear.f32", tokens: 1, threads: 1,
+            bestNs: ["swift": 30, "blas": 20, "cblas": 10, "read": 5])
         XCTAssertEqual(m.winner, "blas")
-        let slow = Tuner.Measurement(key: "linear.f32", tokens: 1, threads: 2,
-                                     bestNs: ["swift": 25, "blas": 40, "cblas": 1, "read": 1])
+        let slow = Tuner.Measurement(
+            key: "linear.f32", tokens: 1, threads: 2,
+            bestNs: ["swift": 25, "blas": 40, "cblas": 1, "read": 1])
         XCTAssertEqual(Tuner.rules([m]), [RouteRule(minTokens: 1, backend: .blas)])
         let profile = Tuner(threads: [1, 2]).profile(from: [m, slow], cpuModel: "Test CPU", date: "2026-11-29")
         XCTAssertEqual(profile.bestThreads["gemv"], 1, "20 ns (blas, 1 thread) beats 25 ns (swift, 2 threads)")
@@ -162,20 +181,28 @@ final class TuningTests: XCTestCase {
     /// (at the routing thread count); the forced-path figures never route; `AutoBackend` hands the choice to its BLAS
     /// member, and a profile without the field decodes with the built-in rule.
     func testTunerPicksTheGEMMPathPerDType() throws {
-        let cblas = Tuner.gemmPathNames[.cblas]!, own = Tuner.gemmPathNames[.own]!
+        let cblas = Tuner.gemmPathNames[.cblas]!
+        let own = Tuner.gemmPathNames[.own]!
         func m(_ key: String, _ t: Int, _ threads: Int, cblas c: Double, own o: Double) -> Tuner.Measurement {
-            Tuner.Measurement(key: key, tokens: t, threads: threads,
-                              bestNs: ["swift": 900, "blas": 500, cblas: c, own: o])
+            Tuner.Measurement(
+                key: key, tokens: t, threads: threads,
+                bestNs: ["swift": 900, "blas": 500, cblas: c, own: o])
         }
-        let ms = [m("linear.bf16", 64, 2, cblas: 100, own: 80), m("linear.bf16", 512, 2, cblas: 1000, own: 700),
-                  m("linear.f32", 64, 2, cblas: 90, own: 100), m("linear.f32", 512, 2, cblas: 900, own: 950),
-                  m("linear.f32", 512, 1, cblas: 5000, own: 100)] // another thread count: not the routing one
+        let ms = [
+            m("linear.bf16", 64, 2, cblas: 100, own: 80), m("linear.bf16", 512, 2, cblas: 1000, own: 700),
+            m("linear.f32", 64, 2, cblas: 90, own: 100), m("linear.f32", 512, 2, cblas: 900, own: 950),
+            m("linear.f32", 512, 1, cblas: 5000, own: 100),
+        ]  // another thread count: not the routing one
         XCTAssertEqual(ms[0].winner, "blas", "a forced-path figure is never a routing target")
         let p = Tuner(threads: [1, 2]).profile(from: ms, cpuModel: "cpu", date: "d")
         XCTAssertEqual(p.gemmPaths, ["bf16": .own, "f32": .cblas])
         XCTAssertTrue(Tuner.markdown(ms, profile: p).contains("bf16 own, f32 cblas"))
-        XCTAssertNil(Tuner.gemmPaths([Tuner.Measurement(key: "linear.f32", tokens: 1, threads: 1,
-                                                        bestNs: ["blas": 1])]))
+        XCTAssertNil(
+            Tuner.gemmPaths([
+                Tuner.Measurement(
+                    key: "linear.f32", tokens: 1, threads: 1,
+                    bestNs: ["blas": 1])
+            ]))
 
         let auto = AutoBackend(threads: 1, profile: p)
         if BLASBackend.usingAVX512Kernels {
@@ -184,10 +211,13 @@ final class TuningTests: XCTestCase {
         } else {
             XCTAssertEqual(auto.blas.gemmPath(for: .bf16), .cblas, "our GEMM needs AVX-512")
         }
-        let old = try JSONDecoder().decode(TuningProfile.self, from: Data(#"""
-            {"schema": 1, "cpuModel": "x", "created": "d", "threads": 1, "routes": {}, "fallback": "blas",
-             "bestThreads": {}, "crossovers": {}}
-            """#.utf8))
+        let old = try JSONDecoder().decode(
+            TuningProfile.self,
+            from: Data(
+                #"""
+                {"schema": 1, "cpuModel": "x", "created": "d", "threads": 1, "routes": {}, "fallback": "blas",
+                 "bestThreads": {}, "crossovers": {}}
+                """#.utf8))
         XCTAssertNil(old.gemmPaths)
     }
 

@@ -11,7 +11,8 @@ final class FloatCodecTests: XCTestCase {
             if f.isNaN {
                 XCTAssertTrue(Codec.bf16ToFloat(Codec.floatToBF16(f)).isNaN, "NaN 0x\(String(b, radix: 16)) stays NaN")
             } else if Codec.floatToBF16(f) != b {
-                XCTFail("bf16 0x\(String(b, radix: 16)) = \(f) re-encodes as 0x\(String(Codec.floatToBF16(f), radix: 16))")
+                XCTFail(
+                    "bf16 0x\(String(b, radix: 16)) = \(f) re-encodes as 0x\(String(Codec.floatToBF16(f), radix: 16))")
             }
         }
     }
@@ -46,8 +47,10 @@ final class FloatCodecTests: XCTestCase {
         var bits: UInt32 = 0
         while bits < 0x7F7F_0000 {
             let f = Float(bitPattern: bits)
-            let low = Float(bitPattern: bits & 0xFFFF_0000), high = Float(bitPattern: (bits & 0xFFFF_0000) &+ 0x1_0000)
-            let dl = Double(f) - Double(low), dh = Double(high) - Double(f)
+            let low = Float(bitPattern: bits & 0xFFFF_0000)
+            let high = Float(bitPattern: (bits & 0xFFFF_0000) &+ 0x1_0000)
+            let dl = Double(f) - Double(low)
+            let dh = Double(high) - Double(f)
             let lowIsEven = (bits >> 16) & 1 == 0
             let want: Float = dl < dh ? low : (dh < dl ? high : (lowIsEven ? low : high))
             XCTAssertEqual(Codec.bf16ToFloat(Codec.floatToBF16(f)), want, "0x\(String(bits, radix: 16))")

@@ -12,7 +12,9 @@ final class MXFP4Tests: XCTestCase {
         let bytes = [UInt8](repeating: byte, count: 16)
         var out = [Float](repeating: .nan, count: 32)
         bytes.withUnsafeBufferPointer { b in
-            out.withUnsafeMutableBufferPointer { Codec.decodeMXFP4Group(b.baseAddress!, scale: scale, into: $0.baseAddress!) }
+            out.withUnsafeMutableBufferPointer {
+                Codec.decodeMXFP4Group(b.baseAddress!, scale: scale, into: $0.baseAddress!)
+            }
         }
         return out
     }
@@ -38,7 +40,10 @@ final class MXFP4Tests: XCTestCase {
         let v = decodeGroup(byte: 0x2F, scale: 126)
         XCTAssertEqual(v[0], -3.0)
         XCTAssertEqual(v[1], 0.5)
-        for j in 0..<16 { XCTAssertEqual(v[2 * j], -3.0); XCTAssertEqual(v[2 * j + 1], 0.5) }
+        for j in 0..<16 {
+            XCTAssertEqual(v[2 * j], -3.0)
+            XCTAssertEqual(v[2 * j + 1], 0.5)
+        }
     }
 
     func testE8M0Decode() {
@@ -51,25 +56,36 @@ final class MXFP4Tests: XCTestCase {
         XCTAssertEqual(Codec.e8m0ToFloat(0), 0x1p-127, "s = 0 is 2^-127 (subnormal), as ldexp in the reference")
         XCTAssertEqual(Codec.e8m0ToFloat(254), 0x1p127)
         XCTAssertEqual(Codec.e8m0ToFloat(255), .infinity, "s = 255 is 2^128 = +inf, as ldexp in the reference")
-        for s in 1...254 { XCTAssertEqual(Codec.e8m0ToFloat(UInt8(s)), Float(sign: .plus, exponent: s - 127, significand: 1)) }
+        for s in 1...254 {
+            XCTAssertEqual(Codec.e8m0ToFloat(UInt8(s)), Float(sign: .plus, exponent: s - 127, significand: 1))
+        }
     }
 
     /// Element (e, o, i) of a `[E, out, in]` stack lives in byte `((e·out + o)·(in/32) + i/32)·16 + (i%32)/2`
     /// (low nibble for even i), its scale at `(e·out + o)·(in/32) + i/32`; `matrix(e)` and `decodeRow` follow it.
     func testElementAndByteAddressing() throws {
-        let e = 3, out = 5, inFeatures = 96
+        let e = 3
+        let out = 5
+        let inFeatures = 96
         let groups = inFeatures / 32
         var bytes = [UInt8](repeating: 0, count: e * out * groups * 16)
         var scales = [UInt8](repeating: 0, count: e * out * groups)
         var state: UInt32 = 12345
-        for i in bytes.indices { state = state &* 1_664_525 &+ 1_013_904_223; bytes[i] = UInt8(state >> 24) }
-        for i in scales.indices { state = state &* 1_664_525 &+ 1_013_904_223; scales[i] = 120 + UInt8(state >> 29) }
+        for i in bytes.indices {
+            state = state &* 1_664_525 &+ 1_013_904_223
+            bytes[i] = UInt8(state >> 24)
+        }
+        for i in scales.indices {
+            state = state &* 1_664_525 &+ 1_013_904_223
+            scales[i] = 120 + UInt8(state >> 29)
+        }
         let storage = WeightStorage(count: bytes.count + scales.count)
         storage.bytes.copyMemory(from: bytes, byteCount: bytes.count)
         (storage.bytes + bytes.count).copyMemory(from: scales, byteCount: scales.count)
-        let w = try WeightTensor(dtype: .mxfp4, shape: [e, out, inFeatures], data: storage.bytes,
-                                 scales: UnsafePointer((storage.bytes + bytes.count).assumingMemoryBound(to: UInt8.self)),
-                                 owner: storage)
+        let w = try WeightTensor(
+            dtype: .mxfp4, shape: [e, out, inFeatures], data: storage.bytes,
+            scales: UnsafePointer((storage.bytes + bytes.count).assumingMemoryBound(to: UInt8.self)),
+            owner: storage)
         XCTAssertEqual(w.storedBytes, bytes.count + scales.count)
         var row = [Float](repeating: .nan, count: inFeatures)
         for ei in 0..<e {

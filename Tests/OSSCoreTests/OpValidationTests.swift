@@ -4,9 +4,11 @@ import XCTest
 /// The shared shape checks every backend calls first: exact boundaries of the KV-cache rule and typed errors.
 final class OpValidationTests: XCTestCase {
     func attention(rows: Int, slots: Int, window: Int, firstPosition: Int) throws {
-        let p = AttentionParams(heads: 4, kvHeads: 2, headDim: 8, scale: 0.35, window: window, firstPosition: firstPosition)
-        try OpValidation.attention(q: Tensor(zeros: [rows, 32]), keys: Tensor(zeros: [slots, 16]),
-                                   values: Tensor(zeros: [slots, 16]), sinks: nil, p: p, out: Tensor(zeros: [rows, 32]))
+        let p = AttentionParams(
+            heads: 4, kvHeads: 2, headDim: 8, scale: 0.35, window: window, firstPosition: firstPosition)
+        try OpValidation.attention(
+            q: Tensor(zeros: [rows, 32]), keys: Tensor(zeros: [slots, 16]),
+            values: Tensor(zeros: [slots, 16]), sinks: nil, p: p, out: Tensor(zeros: [rows, 32]))
     }
 
     func testAttentionCacheBoundaries() throws {
@@ -26,13 +28,13 @@ final class OpValidationTests: XCTestCase {
     func testErrorsNameTheOpAndShapes() throws {
         let w = try WeightTensor.encode([Float](repeating: 1, count: 7 * 32), shape: [7, 32], dtype: .bf16)
         XCTAssertThrowsError(try OpValidation.linear(Tensor(zeros: [2, 33]), w, nil, Tensor(zeros: [2, 7]))) { error in
-            guard case let BackendError.shapeMismatch(op, detail) = error else { return XCTFail("\(error)") }
+            guard case BackendError.shapeMismatch(let op, let detail) = error else { return XCTFail("\(error)") }
             XCTAssertEqual(op, "linear")
             XCTAssertTrue(detail.contains("[2, 33]") && detail.contains("[7, 32]"), detail)
             XCTAssertTrue("\(error)".hasPrefix("linear: shape mismatch"), "\(error)")
         }
         XCTAssertThrowsError(try OpValidation.embedding(w, [7], Tensor(zeros: [1, 32]))) { error in
-            guard case let BackendError.invalidArgument(op, detail) = error else { return XCTFail("\(error)") }
+            guard case BackendError.invalidArgument(let op, let detail) = error else { return XCTFail("\(error)") }
             XCTAssertEqual(op, "embedding")
             XCTAssertTrue(detail.contains("7"), detail)
         }

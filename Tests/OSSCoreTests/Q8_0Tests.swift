@@ -6,10 +6,13 @@ final class Q8_0Tests: XCTestCase {
     func testBlockLayoutAndDecode() throws {
         var block = [UInt8](repeating: 0, count: 34)
         let d = Codec.floatToF16(0.25)
-        block[0] = UInt8(d & 0xFF); block[1] = UInt8(d >> 8)
+        block[0] = UInt8(d & 0xFF)
+        block[1] = UInt8(d >> 8)
         for k in 0..<32 { block[2 + k] = UInt8(bitPattern: Int8(k * 8 - 127)) }
         var out = [Float](repeating: .nan, count: 32)
-        block.withUnsafeBytes { b in out.withUnsafeMutableBufferPointer { Codec.decodeQ8_0Block(b.baseAddress!, into: $0.baseAddress!) } }
+        block.withUnsafeBytes { b in
+            out.withUnsafeMutableBufferPointer { Codec.decodeQ8_0Block(b.baseAddress!, into: $0.baseAddress!) }
+        }
         for k in 0..<32 { XCTAssertEqual(out[k], 0.25 * Float(k * 8 - 127)) }
         XCTAssertEqual(DType.q8_0.rowBytes(96), 3 * 34)
     }
@@ -28,8 +31,10 @@ final class Q8_0Tests: XCTestCase {
                 let block = Array(values[(32 * b)..<(32 * b + 32)])
                 let amax = block.map(abs).max()!
                 // ggml's reference choice: d = max|x|/127 stored as f16, q = round(x/d)
-                let d = amax / 127, dh = Codec.f16ToFloat(Codec.floatToF16(d))
-                var reference: Float = 0, ours: Float = 0
+                let d = amax / 127
+                let dh = Codec.f16ToFloat(Codec.floatToF16(d))
+                var reference: Float = 0
+                var ours: Float = 0
                 for k in 0..<32 {
                     let r = dh * (block[k] / d).rounded(.toNearestOrEven) - block[k]
                     reference += r * r
@@ -44,7 +49,8 @@ final class Q8_0Tests: XCTestCase {
             }
         }
         // an all-zero block decodes to zeros (d = 0, no division by zero)
-        XCTAssertEqual(try WeightTensor.encode([Float](repeating: 0, count: 32), shape: [32], dtype: .q8_0).decodedArray(),
-                       [Float](repeating: 0, count: 32))
+        XCTAssertEqual(
+            try WeightTensor.encode([Float](repeating: 0, count: 32), shape: [32], dtype: .q8_0).decodedArray(),
+            [Float](repeating: 0, count: 32))
     }
 }

@@ -26,10 +26,12 @@ final class QuantBlockTests: XCTestCase {
         let fifth = (0..<32).map { Int((qh >> UInt32($0)) & 1) << 4 }
         XCTAssertEqual(try decode(.q4_0, f16(0.5) + qs), nibble.map { 0.5 * Float($0 - 8) })
         XCTAssertEqual(try decode(.q4_1, f16(0.25) + f16(-1.25) + qs), nibble.map { 0.25 * Float($0) - 1.25 })
-        XCTAssertEqual(try decode(.q5_0, f16(2) + u32(qh) + qs),
-                       (0..<32).map { 2 * Float(nibble[$0] + fifth[$0] - 16) })
-        XCTAssertEqual(try decode(.q5_1, f16(0.125) + f16(3) + u32(qh) + qs),
-                       (0..<32).map { 0.125 * Float(nibble[$0] + fifth[$0]) + 3 })
+        XCTAssertEqual(
+            try decode(.q5_0, f16(2) + u32(qh) + qs),
+            (0..<32).map { 2 * Float(nibble[$0] + fifth[$0] - 16) })
+        XCTAssertEqual(
+            try decode(.q5_1, f16(0.125) + f16(3) + u32(qh) + qs),
+            (0..<32).map { 0.125 * Float(nibble[$0] + fifth[$0]) + 3 })
     }
 
     /// Sub-block scales and mins using all six bits, with distinct low and high parts in every slot.
@@ -75,17 +77,20 @@ final class QuantBlockTests: XCTestCase {
             for l in 0..<32 { qs[32 * c + l] = UInt8((l + c) % 16) | UInt8((l + 3 * c) % 16) << 4 }
         }
         func nibble(_ k: Int) -> Int {
-            let c = k / 64, l = k % 32
+            let c = k / 64
+            let l = k % 32
             return k % 64 < 32 ? (l + c) % 16 : (l + 3 * c) % 16
         }
         // qh[l]: bit j set when (l + j) is odd, the fifth bit of element 32j + l
         let qh = (0..<32).map { l in UInt8((0..<8).reduce(0) { $0 | ((l + $1) % 2) << $1 }) }
-        let d: Float = 0.0625, dmin: Float = 0.5
+        let d: Float = 0.0625
+        let dmin: Float = 0.5
         let q4 = try decode(.q4_K, f16(d) + f16(dmin) + packedScales + qs)
         let q5 = try decode(.q5_K, f16(d) + f16(dmin) + packedScales + qh + qs)
         for k in 0..<256 {
             let j = k / 32
-            let d1 = d * Float(sc[j]), m1 = dmin * Float(mins[j])
+            let d1 = d * Float(sc[j])
+            let m1 = dmin * Float(mins[j])
             XCTAssertEqual(q4[k], d1 * Float(nibble(k)) - m1, "q4_K element \(k)")
             let q = nibble(k) | ((k % 32 + j) % 2) << 4
             XCTAssertEqual(q5[k], d1 * Float(q) - m1, "q5_K element \(k)")
@@ -96,9 +101,12 @@ final class QuantBlockTests: XCTestCase {
         // element k: h = k/128, t = (k%128)/32, l = k%32; q = 6-bit value chosen per element, written into
         // ql[64h + 32(t&1) + l] (low nibble for t < 2) and qh[32h + l] bits 2t, 2t+1
         func q(_ k: Int) -> Int { (k * 37 + 11) % 64 }
-        var ql = [UInt8](repeating: 0, count: 128), qh = [UInt8](repeating: 0, count: 64)
+        var ql = [UInt8](repeating: 0, count: 128)
+        var qh = [UInt8](repeating: 0, count: 64)
         for k in 0..<256 {
-            let h = k / 128, t = (k % 128) / 32, l = k % 32
+            let h = k / 128
+            let t = (k % 128) / 32
+            let l = k % 32
             ql[64 * h + 32 * (t & 1) + l] |= UInt8(q(k) & 15) << (t < 2 ? 0 : 4)
             qh[32 * h + l] |= UInt8(q(k) >> 4) << (2 * t)
         }
@@ -138,16 +146,20 @@ final class QuantBlockTests: XCTestCase {
             var decoded = [Float](repeating: 0, count: 32)
             if dtype == .q4_0 || dtype == .q5_0 {
                 let xmax = x.max { abs($0) < abs($1) }!
-                let d = xmax / -((nmax + 1) / 2), id: Float = d != 0 ? 1 / d : 0
+                let d = xmax / -((nmax + 1) / 2)
+                let id: Float = d != 0 ? 1 / d : 0
                 let dh = Codec.f16ToFloat(Codec.floatToF16(d))
                 for k in 0..<32 {
                     let q = min(nmax, Float(Int8(x[k] * id + (nmax + 1) / 2 + 0.5)))
                     decoded[k] = dh * (q - (nmax + 1) / 2)
                 }
             } else {
-                let mn = x.min()!, mx = x.max()!
-                let d = (mx - mn) / nmax, id: Float = d != 0 ? 1 / d : 0
-                let dh = Codec.f16ToFloat(Codec.floatToF16(d)), mh = Codec.f16ToFloat(Codec.floatToF16(mn))
+                let mn = x.min()!
+                let mx = x.max()!
+                let d = (mx - mn) / nmax
+                let id: Float = d != 0 ? 1 / d : 0
+                let dh = Codec.f16ToFloat(Codec.floatToF16(d))
+                let mh = Codec.f16ToFloat(Codec.floatToF16(mn))
                 for k in 0..<32 {
                     let q = min(nmax, Float(UInt8((x[k] - mn) * id + 0.5)))
                     decoded[k] = dh * q + mh
@@ -172,11 +184,13 @@ final class QuantBlockTests: XCTestCase {
         ]
         for dtype in LegacyQuant.dtypes {
             for (r, row) in rows.enumerated() {
-                let ours = try blockErrors(row, dtype), ggml = ggmlReferenceErrors(row, dtype)
+                let ours = try blockErrors(row, dtype)
+                let ggml = ggmlReferenceErrors(row, dtype)
                 for b in ours.indices {
                     XCTAssertLessThanOrEqual(ours[b], ggml[b] * (1 + 1e-5) + 1e-12, "\(dtype) row \(r) block \(b)")
                 }
-                let total = ours.reduce(0, +), reference = ggml.reduce(0, +)
+                let total = ours.reduce(0, +)
+                let reference = ggml.reduce(0, +)
                 XCTAssertLessThan(total, reference, "\(dtype) row \(r)")
             }
         }
@@ -197,8 +211,9 @@ final class QuantBlockTests: XCTestCase {
             let errors = try blockErrors(row, dtype)
             let rmse = (errors.reduce(0, +) / Float(row.count)).squareRoot()
             XCTAssertLessThan(rmse / rms, bound, "\(dtype)")
-            XCTAssertEqual(try WeightTensor.encode([Float](repeating: 0, count: 256), shape: [256], dtype: dtype)
-                .decodedArray(), [Float](repeating: 0, count: 256), "\(dtype) zero block")
+            XCTAssertEqual(
+                try WeightTensor.encode([Float](repeating: 0, count: 256), shape: [256], dtype: dtype)
+                    .decodedArray(), [Float](repeating: 0, count: 256), "\(dtype) zero block")
             let constant = try WeightTensor.encode([Float](repeating: 0.75, count: 256), shape: [256], dtype: dtype)
             for v in constant.decodedArray() { XCTAssertEqual(v, 0.75, accuracy: 0.75 / 64, "\(dtype) constant block") }
             var spike = [Float](repeating: 0.01, count: 256)

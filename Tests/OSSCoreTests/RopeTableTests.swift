@@ -6,8 +6,9 @@ import XCTest
 /// and the cos/sin entries against Double.
 final class RopeTableTests: XCTestCase {
     static func gptOSS(headDim: Int, maxPositions: Int = 8) throws -> RopeTable {
-        try RopeTable.yarn(headDim: headDim, theta: 150_000, factor: 32, originalContext: 4096, betaFast: 32,
-                           betaSlow: 1, maxPositions: maxPositions)
+        try RopeTable.yarn(
+            headDim: headDim, theta: 150_000, factor: 32, originalContext: 4096, betaFast: 32,
+            betaSlow: 1, maxPositions: maxPositions)
     }
 
     func assertClose(_ a: Float, _ b: Double, relative: Double = 2e-6, _ message: String) {
@@ -17,12 +18,16 @@ final class RopeTableTests: XCTestCase {
     func testYaRNInverseFrequenciesHeadDim64() throws {
         let t = try Self.gptOSS(headDim: 64)
         XCTAssertEqual(t.invFreq.count, 32)
-        let check: [(Int, Double)] = [(0, 1.0), (1, 0.6890443), (8, 0.05081327), (9, 0.03170570), (12, 6.794959e-3),
-                                      (16, 4.564839e-4), (17, 1.293187e-4), (18, 3.830881e-5), (31, 3.023511e-7)]
+        let check: [(Int, Double)] = [
+            (0, 1.0), (1, 0.6890443), (8, 0.05081327), (9, 0.03170570), (12, 6.794959e-3),
+            (16, 4.564839e-4), (17, 1.293187e-4), (18, 3.830881e-5), (31, 3.023511e-7),
+        ]
         for (i, want) in check { assertClose(t.invFreq[i], want, "inv_freq[\(i)]") }
         // i ≤ 8 unchanged, i ≥ 18 divided by 32
         for i in 0...8 { assertClose(t.invFreq[i], pow(150_000, -Double(2 * i) / 64), relative: 1e-7, "original \(i)") }
-        for i in 18..<32 { assertClose(t.invFreq[i], pow(150_000, -Double(2 * i) / 64) / 32, relative: 1e-7, "÷32 \(i)") }
+        for i in 18..<32 {
+            assertClose(t.invFreq[i], pow(150_000, -Double(2 * i) / 64) / 32, relative: 1e-7, "÷32 \(i)")
+        }
         assertClose(t.attentionFactor, 1.3465735902799727, relative: 1e-7, "concentration 0.1·ln 32 + 1")
     }
 
@@ -57,7 +62,9 @@ final class RopeTableTests: XCTestCase {
         XCTAssertThrowsError(try RopeTable(headDim: 8, invFreq: [1, 1], attentionFactor: 1, maxPositions: 4))
         XCTAssertThrowsError(try RopeTable(headDim: 8, invFreq: [1, 1, 1, 1], attentionFactor: 1, maxPositions: 0))
         // YaRN's ramp must satisfy 0 < low < high < d/2 − 1 (the torch reference asserts it)
-        XCTAssertThrowsError(try RopeTable.yarn(headDim: 4, theta: 150_000, factor: 32, originalContext: 4096,
-                                                betaFast: 32, betaSlow: 1, maxPositions: 4))
+        XCTAssertThrowsError(
+            try RopeTable.yarn(
+                headDim: 4, theta: 150_000, factor: 32, originalContext: 4096,
+                betaFast: 32, betaSlow: 1, maxPositions: 4))
     }
 }

@@ -75,7 +75,9 @@ final class ShapeTensorTests: XCTestCase {
         let v = try t.rows(1..<3).reshaped([8])
         XCTAssertEqual(v.toArray(), (4..<12).map(Float.init))
         XCTAssertThrowsError(try t.reshaped([5, 2])) { error in
-            guard case OSSError.invalidShape = error else { return XCTFail("expected OSSError.invalidShape, got \(error)") }
+            guard case OSSError.invalidShape = error else {
+                return XCTFail("expected OSSError.invalidShape, got \(error)")
+            }
         }
     }
 
@@ -101,18 +103,22 @@ final class ShapeTensorTests: XCTestCase {
             XCTAssertEqual(w.inFeatures, n)
             let all = w.decodedArray()
             XCTAssertEqual(w.matrix(1).decodedArray(), Array(all[(3 * n)...]), "\(dtype) matrix(1)")
-            XCTAssertEqual(w.matrix(1).rows(1..<3).decodedArray(), Array(all[(4 * n)...]),
-                           "\(dtype) matrix(1).rows(1..<3)")
+            XCTAssertEqual(
+                w.matrix(1).rows(1..<3).decodedArray(), Array(all[(4 * n)...]),
+                "\(dtype) matrix(1).rows(1..<3)")
             XCTAssertEqual(w.storedBytes, 6 * (dtype.rowBytes(n) + dtype.rowScaleBytes(n)))
         }
-        XCTAssertThrowsError(try WeightTensor.encode([Float](repeating: 0, count: 48), shape: [48], dtype: .q8_0),
-                             "48 is not a multiple of the Q8_0 block")
+        XCTAssertThrowsError(
+            try WeightTensor.encode([Float](repeating: 0, count: 48), shape: [48], dtype: .q8_0),
+            "48 is not a multiple of the Q8_0 block")
         XCTAssertThrowsError(try WeightTensor.encode([0, 1], shape: [3], dtype: .f32), "value count ≠ shape")
         let storage = WeightStorage(count: 64)
-        XCTAssertThrowsError(try WeightTensor(dtype: .mxfp4, shape: [1, 32], data: storage.bytes, scales: nil, owner: storage),
-                             "mxfp4 without scales")
-        XCTAssertThrowsError(try WeightTensor(dtype: .f32, shape: [1, 2, 3, 4], data: storage.bytes, owner: storage),
-                             "rank 4")
+        XCTAssertThrowsError(
+            try WeightTensor(dtype: .mxfp4, shape: [1, 32], data: storage.bytes, scales: nil, owner: storage),
+            "mxfp4 without scales")
+        XCTAssertThrowsError(
+            try WeightTensor(dtype: .f32, shape: [1, 2, 3, 4], data: storage.bytes, owner: storage),
+            "rank 4")
     }
 
     func testDTypeSizes() {

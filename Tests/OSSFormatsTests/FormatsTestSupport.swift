@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import OSSFormats
 
 /// A fresh temporary directory per test case, removed in `tearDown`.
@@ -29,8 +30,10 @@ class TemporaryDirectoryTestCase: XCTestCase {
 
     /// Writes a hand-made safetensors file: u64 LE length (declared, default the real header length), header, data.
     @discardableResult
-    func craftSafetensors(header: String, data: [UInt8] = [], declaredLength: UInt64? = nil,
-                          name: String = "crafted.safetensors") throws -> URL {
+    func craftSafetensors(
+        header: String, data: [UInt8] = [], declaredLength: UInt64? = nil,
+        name: String = "crafted.safetensors"
+    ) throws -> URL {
         let json = Array(header.utf8)
         let n = declaredLength ?? UInt64(json.count)
         let prefix = (0..<8).map { UInt8(truncatingIfNeeded: n >> (8 * UInt64($0))) }
@@ -38,9 +41,11 @@ class TemporaryDirectoryTestCase: XCTestCase {
     }
 
     /// Asserts that `body` throws a `SafetensorsError` for which `matches` is true.
-    func assertSafetensorsError<T>(_ body: @autoclosure () throws -> T,
-                                   _ matches: (SafetensorsError) -> Bool,
-                                   file: StaticString = #filePath, line: UInt = #line) {
+    func assertSafetensorsError<T>(
+        _ body: @autoclosure () throws -> T,
+        _ matches: (SafetensorsError) -> Bool,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         do {
             let value = try body()
             XCTFail("expected a SafetensorsError, got \(value)", file: file, line: line)
@@ -94,13 +99,17 @@ struct GGUFBytes {
         u64(offset)
     }
     /// Zero bytes up to a multiple of `alignment`.
-    mutating func pad(to alignment: Int) { bytes += [UInt8](repeating: 0, count: (alignment - bytes.count % alignment) % alignment) }
+    mutating func pad(to alignment: Int) {
+        bytes += [UInt8](repeating: 0, count: (alignment - bytes.count % alignment) % alignment)
+    }
 }
 
 extension TemporaryDirectoryTestCase {
     /// Asserts that `body` throws a `GGUFError` for which `matches` is true.
-    func assertGGUFError<T>(_ body: @autoclosure () throws -> T, _ matches: (GGUFError) -> Bool,
-                            file: StaticString = #filePath, line: UInt = #line) {
+    func assertGGUFError<T>(
+        _ body: @autoclosure () throws -> T, _ matches: (GGUFError) -> Bool,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         do {
             let value = try body()
             XCTFail("expected a GGUFError, got \(value)", file: file, line: line)

@@ -1,6 +1,7 @@
 import Foundation
 import OSSCore
 import XCTest
+
 @testable import OSSFormats
 
 final class GGUFRoundTripTests: TemporaryDirectoryTestCase {
@@ -29,8 +30,9 @@ final class GGUFRoundTripTests: TemporaryDirectoryTestCase {
         XCTAssertNil(file.metadata["u64"]?.intValue, "u64 max does not fit Int")
         XCTAssertEqual(file.metadata["f32"]?.doubleValue, Double(Float(1.5e-3)))
         XCTAssertEqual(file.tensors.count, 0)
-        XCTAssertEqual(Set(GGUFValueType.allCases.map(\.rawValue)), Set(metadata.map { $0.value.type.rawValue }),
-                       "every value type is covered")
+        XCTAssertEqual(
+            Set(GGUFValueType.allCases.map(\.rawValue)), Set(metadata.map { $0.value.type.rawValue }),
+            "every value type is covered")
     }
 
     func testTensorsRoundTripInTheirTypes() throws {
@@ -42,13 +44,15 @@ final class GGUFRoundTripTests: TemporaryDirectoryTestCase {
         let mxSource: [Float] = (0..<(2 * 3 * 64)).map { (i: Int) -> Float in Float((i * 7919) % 97) / 8 - 6 }
         let mx = try WeightTensor.encode(mxSource, shape: [2, 3, 64], dtype: .mxfp4)
         let url = path("model.gguf")
-        try GGUFWriter.write(metadata: [("general.alignment", .uint32(64))], tensors: [
-            .init(name: "norm", values: f32, ne: [4, 3]),
-            .init(name: "half", values: f16, ne: [4], type: .f16),
-            .init(name: "brain", values: bf16, ne: [2, 2], type: .bf16),
-            .init(name: "q8", weight: q8),
-            .init(name: "experts", weight: mx),
-        ], to: url)
+        try GGUFWriter.write(
+            metadata: [("general.alignment", .uint32(64))],
+            tensors: [
+                .init(name: "norm", values: f32, ne: [4, 3]),
+                .init(name: "half", values: f16, ne: [4], type: .f16),
+                .init(name: "brain", values: bf16, ne: [2, 2], type: .bf16),
+                .init(name: "q8", weight: q8),
+                .init(name: "experts", weight: mx),
+            ], to: url)
 
         let file = try GGUFFile(url: url)
         XCTAssertEqual(file.alignment, 64)
@@ -85,8 +89,9 @@ final class GGUFRoundTripTests: TemporaryDirectoryTestCase {
         let lut: [Float] = [0, 0.5, 1, 1.5, 2, 3, 4, 6, -0.0, -0.5, -1, -1.5, -2, -3, -4, -6]
         let block: [UInt8] = [128] + (0..<16).map { UInt8($0) | UInt8(15 - $0) << 4 }
         let url = path("block.gguf")
-        try GGUFWriter.write(metadata: [], tensors: [.init(name: "w", type: .mxfp4, ne: [32]) { $0.copyBytes(from: block) }],
-                             to: url)
+        try GGUFWriter.write(
+            metadata: [], tensors: [.init(name: "w", type: .mxfp4, ne: [32]) { $0.copyBytes(from: block) }],
+            to: url)
         let values = try GGUFFile(url: url).weight("w").decodedArray()
         let expected: [Float] = (0..<32).map { (i: Int) -> Float in lut[i < 16 ? i : 31 - i] * 2 }
         XCTAssertEqual(values, expected)
@@ -97,7 +102,8 @@ final class GGUFRoundTripTests: TemporaryDirectoryTestCase {
     func testWriterProducesWhatGGMLExpects() throws {
         // Hand-check the byte layout of a one-tensor file against the format description.
         let url = path("tiny.gguf")
-        try GGUFWriter.write(metadata: [("k", .uint32(7))], tensors: [.init(name: "t", values: [1, 2], ne: [2])], to: url)
+        try GGUFWriter.write(
+            metadata: [("k", .uint32(7))], tensors: [.init(name: "t", values: [1, 2], ne: [2])], to: url)
         var expected = GGUFBytes(tensors: 1, kvs: 1)
         expected.kvU32("k", 7)
         expected.tensor("t", ne: [2], type: 0, offset: 0)

@@ -1,6 +1,7 @@
 import Foundation
 import OSSCore
 import XCTest
+
 @testable import OSSFormats
 
 /// One crafted bad GGUF file per validation rule; each asserts the specific typed error.
@@ -10,8 +11,10 @@ final class GGUFValidationTests: TemporaryDirectoryTestCase {
     }
 
     /// A valid file with one F32 tensor `t` of ne [4] after `prepare` has added key-value pairs.
-    private func oneTensor(kvs: UInt64 = 0, ne: [Int64] = [4], type: UInt32 = 0, offset: UInt64 = 0, dataBytes: Int = 16,
-                           prepare: (inout GGUFBytes) -> Void = { _ in }) -> GGUFBytes {
+    private func oneTensor(
+        kvs: UInt64 = 0, ne: [Int64] = [4], type: UInt32 = 0, offset: UInt64 = 0, dataBytes: Int = 16,
+        prepare: (inout GGUFBytes) -> Void = { _ in }
+    ) -> GGUFBytes {
         var b = GGUFBytes(tensors: 1, kvs: kvs)
         prepare(&b)
         b.tensor("t", ne: ne, type: type, offset: offset)
@@ -29,14 +32,14 @@ final class GGUFValidationTests: TemporaryDirectoryTestCase {
     func testTruncatedHeader() throws {
         let url = try writeRaw(Array("GGUF".utf8) + [3, 0], name: "short.gguf")
         assertGGUFError(try GGUFFile(url: url)) {
-            if case let .truncated(f, 6, _) = $0 { return f == url }
+            if case .truncated(let f, 6, _) = $0 { return f == url }
             return false
         }
     }
 
     func testBadMagic() throws {
         assertGGUFError(try self.open(GGUFBytes(magic: Array("GGML".utf8), tensors: 0, kvs: 0))) {
-            if case let .badMagic(_, found) = $0 { return found == Array("GGML".utf8) }
+            if case .badMagic(_, let found) = $0 { return found == Array("GGML".utf8) }
             return false
         }
     }
@@ -85,7 +88,7 @@ final class GGUFValidationTests: TemporaryDirectoryTestCase {
         b.u64(1 << 40)
         b.bytes += [UInt8](repeating: 0x61, count: 32)
         assertGGUFError(try self.open(b)) {
-            if case let .invalidString(_, 24, reason) = $0 { return reason.contains("exceeds") }
+            if case .invalidString(_, 24, let reason) = $0 { return reason.contains("exceeds") }
             return false
         }
     }
@@ -96,7 +99,7 @@ final class GGUFValidationTests: TemporaryDirectoryTestCase {
         b.u32(4)
         b.u32(1)
         assertGGUFError(try self.open(b)) {
-            if case let .invalidString(_, 24, reason) = $0 { return reason.contains("UTF-8") }
+            if case .invalidString(_, 24, let reason) = $0 { return reason.contains("UTF-8") }
             return false
         }
     }
@@ -140,7 +143,7 @@ final class GGUFValidationTests: TemporaryDirectoryTestCase {
     func testAlignmentNotPowerOfTwo() throws {
         let b = oneTensor(kvs: 1) { $0.kvU32("general.alignment", 24) }
         assertGGUFError(try self.open(b)) {
-            if case let .invalidAlignment(_, reason) = $0 { return reason.contains("24") }
+            if case .invalidAlignment(_, let reason) = $0 { return reason.contains("24") }
             return false
         }
     }
@@ -151,7 +154,7 @@ final class GGUFValidationTests: TemporaryDirectoryTestCase {
         b.u32(10)
         b.u64(32)
         assertGGUFError(try self.open(b)) {
-            if case let .invalidAlignment(_, reason) = $0 { return reason.contains("u64") }
+            if case .invalidAlignment(_, let reason) = $0 { return reason.contains("u64") }
             return false
         }
     }
@@ -170,35 +173,35 @@ final class GGUFValidationTests: TemporaryDirectoryTestCase {
 
     func testTooManyDimensions() throws {
         assertGGUFError(try self.open(oneTensor(ne: [4, 1, 1, 1, 1]))) {
-            if case let .invalidTensorInfo(_, "t", reason) = $0 { return reason.contains("5 dimensions") }
+            if case .invalidTensorInfo(_, "t", let reason) = $0 { return reason.contains("5 dimensions") }
             return false
         }
     }
 
     func testNegativeDimension() throws {
         assertGGUFError(try self.open(oneTensor(ne: [4, -1]))) {
-            if case let .invalidTensorInfo(_, "t", reason) = $0 { return reason.contains("negative") }
+            if case .invalidTensorInfo(_, "t", let reason) = $0 { return reason.contains("negative") }
             return false
         }
     }
 
     func testSizeOverflow() throws {
         assertGGUFError(try self.open(oneTensor(ne: [4, Int64.max / 2]))) {
-            if case let .invalidTensorInfo(_, "t", reason) = $0 { return reason.contains("overflow") }
+            if case .invalidTensorInfo(_, "t", let reason) = $0 { return reason.contains("overflow") }
             return false
         }
     }
 
     func testZeroSizedTensorWithOverflowingDimensions() throws {
         assertGGUFError(try self.open(oneTensor(ne: [0, Int64.max, Int64.max], dataBytes: 0))) {
-            if case let .invalidTensorInfo(_, "t", reason) = $0 { return reason.contains("overflow") }
+            if case .invalidTensorInfo(_, "t", let reason) = $0 { return reason.contains("overflow") }
             return false
         }
     }
 
     func testRowNotMultipleOfBlockSize() throws {
         assertGGUFError(try self.open(oneTensor(ne: [40], type: 8, dataBytes: 68))) {
-            if case let .invalidTensorInfo(_, "t", reason) = $0 { return reason.contains("block size 32") }
+            if case .invalidTensorInfo(_, "t", let reason) = $0 { return reason.contains("block size 32") }
             return false
         }
     }
@@ -207,11 +210,11 @@ final class GGUFValidationTests: TemporaryDirectoryTestCase {
     /// rows is past the end of the file; a well-formed Q6_K tensor opens and views as `q6_K`.
     func testKQuantBlocksAndTruncation() throws {
         assertGGUFError(try self.open(oneTensor(ne: [300], type: 12, dataBytes: 144 * 2))) {
-            if case let .invalidTensorInfo(_, "t", reason) = $0 { return reason.contains("block size 256") }
+            if case .invalidTensorInfo(_, "t", let reason) = $0 { return reason.contains("block size 256") }
             return false
         }
         assertGGUFError(try self.open(oneTensor(ne: [256, 2], type: 13, dataBytes: 176))) {
-            if case let .tensorPastEnd(_, "t", end, size) = $0 { return end == size + 176 }
+            if case .tensorPastEnd(_, "t", let end, let size) = $0 { return end == size + 176 }
             return false
         }
         let file = try open(oneTensor(ne: [512, 3], type: 14, dataBytes: 210 * 6))
@@ -238,7 +241,7 @@ final class GGUFValidationTests: TemporaryDirectoryTestCase {
 
     func testTensorDataPastEndOfFile() throws {
         assertGGUFError(try self.open(oneTensor(dataBytes: 12))) {
-            if case let .tensorPastEnd(_, "t", end, size) = $0 { return end == size + 4 }
+            if case .tensorPastEnd(_, "t", let end, let size) = $0 { return end == size + 4 }
             return false
         }
     }
@@ -281,12 +284,16 @@ final class GGUFValidationTests: TemporaryDirectoryTestCase {
 
     func testWriterRejectsBadInputAndLeavesNoFile() throws {
         let url = path("w.gguf")
-        func rejects(_ metadata: [(key: String, value: GGUFValue)], _ tensors: [GGUFWriter.Entry], _ name: String,
-                     line: UInt = #line) {
-            assertGGUFError(try GGUFWriter.write(metadata: metadata, tensors: tensors, to: url), {
-                if case .invalidWriterInput(_, name, _) = $0 { return true }
-                return false
-            }, line: line)
+        func rejects(
+            _ metadata: [(key: String, value: GGUFValue)], _ tensors: [GGUFWriter.Entry], _ name: String,
+            line: UInt = #line
+        ) {
+            assertGGUFError(
+                try GGUFWriter.write(metadata: metadata, tensors: tensors, to: url),
+                {
+                    if case .invalidWriterInput(_, name, _) = $0 { return true }
+                    return false
+                }, line: line)
         }
         rejects([("k", .uint8(1)), ("k", .uint8(2))], [], "k")
         rejects([("", .uint8(1))], [], "")
@@ -294,15 +301,20 @@ final class GGUFValidationTests: TemporaryDirectoryTestCase {
         rejects([("general.alignment", .uint32(48))], [], "general.alignment")
         rejects([("general.alignment", .uint64(64))], [], "general.alignment")
         rejects([], [.init(name: "a", values: [1], ne: [1]), .init(name: "a", values: [1], ne: [1])], "a")
-        rejects([], [.init(name: String(repeating: "n", count: 64), values: [1], ne: [1])], String(repeating: "n", count: 64))
+        rejects(
+            [], [.init(name: String(repeating: "n", count: 64), values: [1], ne: [1])],
+            String(repeating: "n", count: 64))
         rejects([], [.init(name: "q", type: .q8_0, ne: [33]) { _ in }], "q")
         rejects([], [.init(name: "r5", type: .f32, ne: [1, 1, 1, 1, 1]) { _ in }], "r5")
         rejects([], [.init(name: "neg", type: .f32, ne: [-1]) { _ in }], "neg")
         rejects([], [.init(name: "count", values: [1, 2, 3], ne: [2])], "count")
         rejects([], [.init(name: "i8", values: [1], ne: [1], type: .i8)], "i8")
         struct FillFailed: Error {}
-        XCTAssertThrowsError(try GGUFWriter.write(metadata: [], tensors: [.init(name: "f", type: .f32, ne: [1]) { _ in throw FillFailed() }],
-                                                  to: url)) { XCTAssertTrue($0 is FillFailed) }
+        XCTAssertThrowsError(
+            try GGUFWriter.write(
+                metadata: [], tensors: [.init(name: "f", type: .f32, ne: [1]) { _ in throw FillFailed() }],
+                to: url)
+        ) { XCTAssertTrue($0 is FillFailed) }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), [], "no file, no temporary")
     }
 }

@@ -1,14 +1,17 @@
 import Foundation
 import OSSCore
 import XCTest
+
 @testable import OSSFormats
 
 final class SafetensorsRoundTripTests: TemporaryDirectoryTestCase {
     func testRoundTripOfSeveralDTypesAndShapes() throws {
         let f32 = (0..<12).map { Float($0) * 0.25 - 1 }
         let f16 = [Float](arrayLiteral: 1, -2.5, 0.125, 65504, -0.0009765625)  // all exact in binary16
-        let bf16 = [Float](arrayLiteral: 1, -3, 0.5, 256, -0.0078125, 1e30)    // 1e30 rounds
-        let f64Bytes = [1.5, -2.0, 3.25, 1e300].flatMap { d in (0..<8).map { UInt8(truncatingIfNeeded: d.bitPattern >> (8 * UInt64($0))) } }
+        let bf16 = [Float](arrayLiteral: 1, -3, 0.5, 256, -0.0078125, 1e30)  // 1e30 rounds
+        let f64Bytes = [1.5, -2.0, 3.25, 1e300].flatMap { d in
+            (0..<8).map { UInt8(truncatingIfNeeded: d.bitPattern >> (8 * UInt64($0))) }
+        }
         let i32Bytes: [UInt8] = [1, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0x78, 0x56, 0x34, 0x12]
         let u8Bytes: [UInt8] = [0, 1, 2, 127, 128, 254, 255]
         let i8Bytes: [UInt8] = (0..<32).map { UInt8($0 * 7 % 256) }
@@ -53,7 +56,8 @@ final class SafetensorsRoundTripTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(try archive.weight("a.f32").decodedArray(), f32)
         XCTAssertEqual(try archive.weight("a.f32").shape, Shape([3, 4]))
         XCTAssertEqual(try archive.weight("b.f16").decodedArray(), f16)
-        XCTAssertEqual(try archive.weight("c.bf16").decodedArray(), bf16.map { Codec.bf16ToFloat(Codec.floatToBF16($0)) })
+        XCTAssertEqual(
+            try archive.weight("c.bf16").decodedArray(), bf16.map { Codec.bf16ToFloat(Codec.floatToBF16($0)) })
         XCTAssertEqual(try archive.weight("c.bf16").dtype, .bf16)
         XCTAssertEqual(try archive.floatTensor("c.bf16").shape, Shape([2, 3]))
         XCTAssertEqual(try archive.floatTensor("b.f16").toArray(), f16)
@@ -65,12 +69,16 @@ final class SafetensorsRoundTripTests: TemporaryDirectoryTestCase {
 
     func testHeaderIsReadableByFoundationWithSameLayout() throws {
         let url = path("x.safetensors")
-        try SafetensorsWriter.write([.init(name: "w", values: [1, 2, 3, 4], shape: [2, 2], dtype: .bf16),
-                                     .init(name: "b", values: [5], shape: [1])], metadata: ["k": "v"], to: url)
+        try SafetensorsWriter.write(
+            [
+                .init(name: "w", values: [1, 2, 3, 4], shape: [2, 2], dtype: .bf16),
+                .init(name: "b", values: [5], shape: [1]),
+            ], metadata: ["k": "v"], to: url)
         let data = try Data(contentsOf: url)
         let n = data.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
         XCTAssertEqual(n % 8, 0)
-        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + n))) as? [String: Any])
+        let json = try XCTUnwrap(
+            try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + n))) as? [String: Any])
         XCTAssertEqual(json["__metadata__"] as? [String: String], ["k": "v"])
         let w = try XCTUnwrap(json["w"] as? [String: Any])
         XCTAssertEqual(w["dtype"] as? String, "BF16")
@@ -86,7 +94,8 @@ final class SafetensorsRoundTripTests: TemporaryDirectoryTestCase {
         let f32: [Float] = [1.5, -2.25, 1e-3]
         let bf16: [UInt16] = [Codec.floatToBF16(3.5), Codec.floatToBF16(-0.75)]
         let bf16Bytes = bf16.flatMap { [UInt8(truncatingIfNeeded: $0), UInt8(truncatingIfNeeded: $0 >> 8)] }
-        var header = #"{"pad":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"#
+        var header =
+            #"{"pad":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"#
             + #""w32":{"dtype":"F32","shape":[1,3],"data_offsets":[1,13]},"#
             + #""w16":{"dtype":"BF16","shape":[2],"data_offsets":[13,17]}}"#
         header += String(repeating: " ", count: (8 - header.utf8.count % 8) % 8)
@@ -102,14 +111,20 @@ final class SafetensorsRoundTripTests: TemporaryDirectoryTestCase {
     }
 
     func testShardsThroughIndex() throws {
-        try SafetensorsWriter.write([.init(name: "layer.0.w", values: [1, 2, 3, 4], shape: [2, 2]),
-                                     .init(name: "layer.0.b", values: [9], shape: [1], dtype: .bf16)],
-                                    to: path("model-00001-of-00002.safetensors"))
-        try SafetensorsWriter.write([.init(name: "layer.1.w", values: [5, 6], shape: [1, 2], dtype: .f16)],
-                                    to: path("model-00002-of-00002.safetensors"))
+        try SafetensorsWriter.write(
+            [
+                .init(name: "layer.0.w", values: [1, 2, 3, 4], shape: [2, 2]),
+                .init(name: "layer.0.b", values: [9], shape: [1], dtype: .bf16),
+            ],
+            to: path("model-00001-of-00002.safetensors"))
+        try SafetensorsWriter.write(
+            [.init(name: "layer.1.w", values: [5, 6], shape: [1, 2], dtype: .f16)],
+            to: path("model-00002-of-00002.safetensors"))
         try SafetensorsWriter.writeIndex(
-            weightMap: ["layer.0.w": "model-00001-of-00002.safetensors", "layer.0.b": "model-00001-of-00002.safetensors",
-                        "layer.1.w": "model-00002-of-00002.safetensors"],
+            weightMap: [
+                "layer.0.w": "model-00001-of-00002.safetensors", "layer.0.b": "model-00001-of-00002.safetensors",
+                "layer.1.w": "model-00002-of-00002.safetensors",
+            ],
             metadata: ["total_size": "22"], to: path(SafetensorsIndex.fileName))
         // A stray file next to the index must not be read when the index exists.
         try writeRaw([1, 2, 3], name: "stray.safetensors")
@@ -128,7 +143,7 @@ final class SafetensorsRoundTripTests: TemporaryDirectoryTestCase {
         // The same directory without the index: every *.safetensors (the stray file is then an error).
         try FileManager.default.removeItem(at: path(SafetensorsIndex.fileName))
         assertSafetensorsError(try SafetensorsArchive(directory: self.directory)) {
-            if case let .fileTooSmall(f, 3) = $0 { return f.lastPathComponent == "stray.safetensors" }
+            if case .fileTooSmall(let f, 3) = $0 { return f.lastPathComponent == "stray.safetensors" }
             return false
         }
         try FileManager.default.removeItem(at: path("stray.safetensors"))
@@ -152,7 +167,10 @@ final class SafetensorsRoundTripTests: TemporaryDirectoryTestCase {
 
     func testMXFP4WeightDecodesToWrittenValues() throws {
         let lut: [Float] = [0, 0.5, 1, 1.5, 2, 3, 4, 6, -0.0, -0.5, -1, -1.5, -2, -3, -4, -6]
-        let experts = 2, out = 3, groups = 2, inFeatures = groups * 32
+        let experts = 2
+        let out = 3
+        let groups = 2
+        let inFeatures = groups * 32
         // Deterministic bytes covering all 16 codes in both nibbles; scales 120…131.
         var blocks = [UInt8](repeating: 0, count: experts * out * groups * 16)
         for i in blocks.indices { blocks[i] = UInt8((i * 37 + 11) % 256) }
@@ -160,10 +178,11 @@ final class SafetensorsRoundTripTests: TemporaryDirectoryTestCase {
         var scales = [UInt8](repeating: 0, count: experts * out * groups)
         for i in scales.indices { scales[i] = UInt8(120 + i % 12) }
         scales[0] = 126
-        try SafetensorsWriter.write([
-            .init(name: "e.blocks", dtype: .u8, shape: [experts, out, groups, 16], bytes: blocks),
-            .init(name: "e.scales", dtype: .u8, shape: [experts, out, groups], bytes: scales),
-        ], to: path("moe.safetensors"))
+        try SafetensorsWriter.write(
+            [
+                .init(name: "e.blocks", dtype: .u8, shape: [experts, out, groups, 16], bytes: blocks),
+                .init(name: "e.scales", dtype: .u8, shape: [experts, out, groups], bytes: scales),
+            ], to: path("moe.safetensors"))
         let archive = try SafetensorsArchive(directory: directory)
         let w = try archive.mxfp4Weight(blocks: "e.blocks", scales: "e.scales")
         XCTAssertEqual(w.dtype, .mxfp4)
@@ -191,9 +210,11 @@ final class SafetensorsRoundTripTests: TemporaryDirectoryTestCase {
     }
 
     func testMXFP4BlocksAndScalesInDifferentShards() throws {
-        try SafetensorsWriter.write([.init(name: "blocks", dtype: .u8, shape: [1, 1, 16], bytes: [UInt8](repeating: 0x71, count: 16))],
-                                    to: path("a.safetensors"))
-        try SafetensorsWriter.write([.init(name: "scales", dtype: .u8, shape: [1, 1], bytes: [128])], to: path("b.safetensors"))
+        try SafetensorsWriter.write(
+            [.init(name: "blocks", dtype: .u8, shape: [1, 1, 16], bytes: [UInt8](repeating: 0x71, count: 16))],
+            to: path("a.safetensors"))
+        try SafetensorsWriter.write(
+            [.init(name: "scales", dtype: .u8, shape: [1, 1], bytes: [128])], to: path("b.safetensors"))
         var weight: WeightTensor?
         do { weight = try SafetensorsArchive(directory: directory).mxfp4Weight(blocks: "blocks", scales: "scales") }
         let values = try XCTUnwrap(weight).decodedArray()
@@ -203,40 +224,61 @@ final class SafetensorsRoundTripTests: TemporaryDirectoryTestCase {
 
     func testWriterRejectsBadEntriesAndLeavesNoFile() throws {
         let url = path("bad.safetensors")
-        assertSafetensorsError(try SafetensorsWriter.write([.init(name: "a", values: [1], shape: [1]),
-                                                            .init(name: "a", values: [2], shape: [1])], to: url)) {
+        assertSafetensorsError(
+            try SafetensorsWriter.write(
+                [
+                    .init(name: "a", values: [1], shape: [1]),
+                    .init(name: "a", values: [2], shape: [1]),
+                ], to: url)
+        ) {
             if case .duplicateTensor(_, "a") = $0 { return true }
             return false
         }
-        assertSafetensorsError(try SafetensorsWriter.write([.init(name: "__metadata__", values: [1], shape: [1])], to: url)) {
+        assertSafetensorsError(
+            try SafetensorsWriter.write([.init(name: "__metadata__", values: [1], shape: [1])], to: url)
+        ) {
             if case .invalidEntry(_, "__metadata__", _) = $0 { return true }
             return false
         }
-        assertSafetensorsError(try SafetensorsWriter.write([.init(name: "n", dtype: .f32, shape: [2, -1]) { _ in }], to: url)) {
+        assertSafetensorsError(
+            try SafetensorsWriter.write([.init(name: "n", dtype: .f32, shape: [2, -1]) { _ in }], to: url)
+        ) {
             if case .negativeDimension(_, "n", [2, -1]) = $0 { return true }
             return false
         }
-        assertSafetensorsError(try SafetensorsWriter.write([.init(name: "o", dtype: .f64, shape: [Int.max / 4, 3]) { _ in }], to: url)) {
+        assertSafetensorsError(
+            try SafetensorsWriter.write([.init(name: "o", dtype: .f64, shape: [Int.max / 4, 3]) { _ in }], to: url)
+        ) {
             if case .sizeOverflow(_, "o", _) = $0 { return true }
             return false
         }
-        assertSafetensorsError(try SafetensorsWriter.write([.init(name: "c", values: [1, 2, 3], shape: [2, 2])], to: url)) {
+        assertSafetensorsError(
+            try SafetensorsWriter.write([.init(name: "c", values: [1, 2, 3], shape: [2, 2])], to: url)
+        ) {
             if case .invalidEntry(_, "c", _) = $0 { return true }
             return false
         }
-        assertSafetensorsError(try SafetensorsWriter.write([.init(name: "u", values: [1], shape: [1], dtype: .u8)], to: url)) {
+        assertSafetensorsError(
+            try SafetensorsWriter.write([.init(name: "u", values: [1], shape: [1], dtype: .u8)], to: url)
+        ) {
             if case .invalidEntry(_, "u", _) = $0 { return true }
             return false
         }
-        assertSafetensorsError(try SafetensorsWriter.write([.init(name: "r", dtype: .u8, shape: [3], bytes: [1, 2])], to: url)) {
+        assertSafetensorsError(
+            try SafetensorsWriter.write([.init(name: "r", dtype: .u8, shape: [3], bytes: [1, 2])], to: url)
+        ) {
             if case .invalidEntry(_, "r", _) = $0 { return true }
             return false
         }
         struct FillFailed: Error {}
-        XCTAssertThrowsError(try SafetensorsWriter.write([.init(name: "f", dtype: .u8, shape: [4]) { _ in throw FillFailed() }],
-                                                         to: url)) { XCTAssertTrue($0 is FillFailed) }
+        XCTAssertThrowsError(
+            try SafetensorsWriter.write(
+                [.init(name: "f", dtype: .u8, shape: [4]) { _ in throw FillFailed() }],
+                to: url)
+        ) { XCTAssertTrue($0 is FillFailed) }
         XCTAssertFalse(FileManager.default.fileExists(atPath: url.path))
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), [], "no temporary file left")
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: directory.path), [], "no temporary file left")
     }
 
     func testEmptyFileAndMetadataOnly() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import OSSFormats
 
 /// One crafted bad file per validation rule; each asserts the specific typed error.
@@ -9,7 +10,7 @@ final class SafetensorsValidationTests: TemporaryDirectoryTestCase {
     func testFileShorterThanEightBytes() throws {
         let url = try writeRaw([1, 0, 0], name: "short.safetensors")
         assertSafetensorsError(try self.open(url)) {
-            if case let .fileTooSmall(f, 3) = $0 { return f == url }
+            if case .fileTooSmall(let f, 3) = $0 { return f == url }
             return false
         }
     }
@@ -25,7 +26,7 @@ final class SafetensorsValidationTests: TemporaryDirectoryTestCase {
     func testHeaderLongerThanFile() throws {
         let url = try craftSafetensors(header: "{}", declaredLength: 3)
         assertSafetensorsError(try self.open(url)) {
-            if case let .headerExceedsFile(f, 3, 10) = $0 { return f == url }
+            if case .headerExceedsFile(let f, 3, 10) = $0 { return f == url }
             return false
         }
     }
@@ -39,9 +40,10 @@ final class SafetensorsValidationTests: TemporaryDirectoryTestCase {
     }
 
     func testMalformedJSON() throws {
-        let url = try craftSafetensors(header: #"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}"#, data: [0, 0, 0, 0])
+        let url = try craftSafetensors(
+            header: #"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}"#, data: [0, 0, 0, 0])
         assertSafetensorsError(try self.open(url)) {
-            if case let .malformedHeader(f, reason) = $0 { return f == url && reason.contains("end of input") }
+            if case .malformedHeader(let f, let reason) = $0 { return f == url && reason.contains("end of input") }
             return false
         }
     }
@@ -52,10 +54,11 @@ final class SafetensorsValidationTests: TemporaryDirectoryTestCase {
         let i = try XCTUnwrap(bytes.firstIndex(of: 0xEF))
         bytes.replaceSubrange(i..<(i + 3), with: [0xC3, 0x28, 0x20])  // invalid two-byte sequence
         let n = UInt64(bytes.count)
-        let url = try writeRaw((0..<8).map { UInt8(truncatingIfNeeded: n >> (8 * UInt64($0))) } + bytes + [7],
-                               name: "utf8.safetensors")
+        let url = try writeRaw(
+            (0..<8).map { UInt8(truncatingIfNeeded: n >> (8 * UInt64($0))) } + bytes + [7],
+            name: "utf8.safetensors")
         assertSafetensorsError(try self.open(url)) {
-            if case let .malformedHeader(_, reason) = $0 { return reason.contains("UTF-8") }
+            if case .malformedHeader(_, let reason) = $0 { return reason.contains("UTF-8") }
             return false
         }
     }
@@ -71,23 +74,25 @@ final class SafetensorsValidationTests: TemporaryDirectoryTestCase {
     func testNonObjectJSON() throws {
         let url = try craftSafetensors(header: "[1,2]   ")
         assertSafetensorsError(try self.open(url)) {
-            if case let .headerNotObject(f, "array") = $0 { return f == url }
+            if case .headerNotObject(let f, "array") = $0 { return f == url }
             return false
         }
     }
 
     func testUnknownDType() throws {
-        let url = try craftSafetensors(header: #"{"w":{"dtype":"F7","shape":[1],"data_offsets":[0,4]}}"#, data: [0, 0, 0, 0])
+        let url = try craftSafetensors(
+            header: #"{"w":{"dtype":"F7","shape":[1],"data_offsets":[0,4]}}"#, data: [0, 0, 0, 0])
         assertSafetensorsError(try self.open(url)) {
-            if case let .unknownDType(f, "w", "F7") = $0 { return f == url }
+            if case .unknownDType(let f, "w", "F7") = $0 { return f == url }
             return false
         }
     }
 
     func testDTypeOfWrongJSONType() throws {
-        let url = try craftSafetensors(header: #"{"w":{"dtype":4,"shape":[1],"data_offsets":[0,4]}}"#, data: [0, 0, 0, 0])
+        let url = try craftSafetensors(
+            header: #"{"w":{"dtype":4,"shape":[1],"data_offsets":[0,4]}}"#, data: [0, 0, 0, 0])
         assertSafetensorsError(try self.open(url)) {
-            if case let .invalidEntry(_, "w", reason) = $0 { return reason.contains("dtype") }
+            if case .invalidEntry(_, "w", let reason) = $0 { return reason.contains("dtype") }
             return false
         }
     }
@@ -95,7 +100,7 @@ final class SafetensorsValidationTests: TemporaryDirectoryTestCase {
     func testMissingField() throws {
         let url = try craftSafetensors(header: #"{"w":{"dtype":"F32","shape":[1]}}"#, data: [0, 0, 0, 0])
         assertSafetensorsError(try self.open(url)) {
-            if case let .invalidEntry(_, "w", reason) = $0 { return reason.contains("data_offsets") }
+            if case .invalidEntry(_, "w", let reason) = $0 { return reason.contains("data_offsets") }
             return false
         }
     }
@@ -103,39 +108,43 @@ final class SafetensorsValidationTests: TemporaryDirectoryTestCase {
     func testEntryNotAnObject() throws {
         let url = try craftSafetensors(header: #"{"w":[1,2]}"#)
         assertSafetensorsError(try self.open(url)) {
-            if case let .invalidEntry(_, "w", reason) = $0 { return reason.contains("not an object") }
+            if case .invalidEntry(_, "w", let reason) = $0 { return reason.contains("not an object") }
             return false
         }
     }
 
     func testNonIntegerShape() throws {
-        let url = try craftSafetensors(header: #"{"w":{"dtype":"F32","shape":[1.0],"data_offsets":[0,4]}}"#, data: [0, 0, 0, 0])
+        let url = try craftSafetensors(
+            header: #"{"w":{"dtype":"F32","shape":[1.0],"data_offsets":[0,4]}}"#, data: [0, 0, 0, 0])
         assertSafetensorsError(try self.open(url)) {
-            if case let .invalidEntry(_, "w", reason) = $0 { return reason.contains("shape") }
+            if case .invalidEntry(_, "w", let reason) = $0 { return reason.contains("shape") }
             return false
         }
     }
 
     func testNegativeShape() throws {
-        let url = try craftSafetensors(header: #"{"w":{"dtype":"F32","shape":[-1,-4],"data_offsets":[0,16]}}"#,
-                                       data: [UInt8](repeating: 0, count: 16))
+        let url = try craftSafetensors(
+            header: #"{"w":{"dtype":"F32","shape":[-1,-4],"data_offsets":[0,16]}}"#,
+            data: [UInt8](repeating: 0, count: 16))
         assertSafetensorsError(try self.open(url)) {
-            if case let .negativeDimension(f, "w", [-1, -4]) = $0 { return f == url }
+            if case .negativeDimension(let f, "w", [-1, -4]) = $0 { return f == url }
             return false
         }
     }
 
     func testShapeTimesSizeDiffersFromByteRange() throws {
-        let url = try craftSafetensors(header: #"{"w":{"dtype":"F32","shape":[2,3],"data_offsets":[0,20]}}"#,
-                                       data: [UInt8](repeating: 0, count: 24))
+        let url = try craftSafetensors(
+            header: #"{"w":{"dtype":"F32","shape":[2,3],"data_offsets":[0,20]}}"#,
+            data: [UInt8](repeating: 0, count: 24))
         assertSafetensorsError(try self.open(url)) {
-            if case let .byteCountMismatch(f, "w", [2, 3], .f32, 24, 20) = $0 { return f == url }
+            if case .byteCountMismatch(let f, "w", [2, 3], .f32, 24, 20) = $0 { return f == url }
             return false
         }
     }
 
     func testShapeSizeOverflow() throws {
-        let url = try craftSafetensors(header: #"{"w":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,0]}}"#)
+        let url = try craftSafetensors(
+            header: #"{"w":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,0]}}"#)
         assertSafetensorsError(try self.open(url)) {
             if case .sizeOverflow(_, "w", [4_611_686_018_427_387_904, 4]) = $0 { return true }
             return false
@@ -144,7 +153,8 @@ final class SafetensorsValidationTests: TemporaryDirectoryTestCase {
 
     func testZeroSizedShapeWithOverflowingDimensions() throws {
         // 0 elements, but a view computing the element count in another order would overflow: rejected.
-        let url = try craftSafetensors(header: #"{"w":{"dtype":"F32","shape":[0,4611686018427387904,4],"data_offsets":[0,0]}}"#)
+        let url = try craftSafetensors(
+            header: #"{"w":{"dtype":"F32","shape":[0,4611686018427387904,4],"data_offsets":[0,0]}}"#)
         assertSafetensorsError(try self.open(url)) {
             if case .sizeOverflow(_, "w", _) = $0 { return true }
             return false
@@ -152,33 +162,37 @@ final class SafetensorsValidationTests: TemporaryDirectoryTestCase {
     }
 
     func testOffsetsPastTheEnd() throws {
-        let url = try craftSafetensors(header: #"{"w":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#,
-                                       data: [UInt8](repeating: 0, count: 10))
+        let url = try craftSafetensors(
+            header: #"{"w":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#,
+            data: [UInt8](repeating: 0, count: 10))
         assertSafetensorsError(try self.open(url)) {
-            if case let .offsetsOutOfBounds(f, "w", 4, 12, 10) = $0 { return f == url }
+            if case .offsetsOutOfBounds(let f, "w", 4, 12, 10) = $0 { return f == url }
             return false
         }
     }
 
     func testOffsetBeyondIntRange() throws {
-        let url = try craftSafetensors(header: #"{"w":{"dtype":"U8","shape":[1],"data_offsets":[0,18446744073709551615]}}"#)
+        let url = try craftSafetensors(
+            header: #"{"w":{"dtype":"U8","shape":[1],"data_offsets":[0,18446744073709551615]}}"#)
         assertSafetensorsError(try self.open(url)) {
-            if case let .invalidEntry(_, "w", reason) = $0 { return reason.contains("data_offsets") }
+            if case .invalidEntry(_, "w", let reason) = $0 { return reason.contains("data_offsets") }
             return false
         }
     }
 
     func testBeginAfterEnd() throws {
-        let url = try craftSafetensors(header: #"{"w":{"dtype":"U8","shape":[0],"data_offsets":[8,4]}}"#,
-                                       data: [UInt8](repeating: 0, count: 8))
+        let url = try craftSafetensors(
+            header: #"{"w":{"dtype":"U8","shape":[0],"data_offsets":[8,4]}}"#,
+            data: [UInt8](repeating: 0, count: 8))
         assertSafetensorsError(try self.open(url)) {
-            if case let .invalidOffsets(f, "w", 8, 4) = $0 { return f == url }
+            if case .invalidOffsets(let f, "w", 8, 4) = $0 { return f == url }
             return false
         }
     }
 
     func testNegativeBegin() throws {
-        let url = try craftSafetensors(header: #"{"w":{"dtype":"U8","shape":[2],"data_offsets":[-1,1]}}"#, data: [0, 0])
+        let url = try craftSafetensors(
+            header: #"{"w":{"dtype":"U8","shape":[2],"data_offsets":[-1,1]}}"#, data: [0, 0])
         assertSafetensorsError(try self.open(url)) {
             if case .invalidOffsets(_, "w", -1, 1) = $0 { return true }
             return false
@@ -187,17 +201,19 @@ final class SafetensorsValidationTests: TemporaryDirectoryTestCase {
 
     func testOverlappingTensors() throws {
         let url = try craftSafetensors(
-            header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"U8","shape":[4],"data_offsets":[6,10]}}"#,
+            header:
+                #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"U8","shape":[4],"data_offsets":[6,10]}}"#,
             data: [UInt8](repeating: 0, count: 10))
         assertSafetensorsError(try self.open(url)) {
-            if case let .overlappingTensors(f, "a", "b") = $0 { return f == url }
+            if case .overlappingTensors(let f, "a", "b") = $0 { return f == url }
             return false
         }
     }
 
     func testTensorInsideAnother() throws {
         let url = try craftSafetensors(
-            header: #"{"big":{"dtype":"U8","shape":[16],"data_offsets":[0,16]},"a":{"dtype":"U8","shape":[2],"data_offsets":[2,4]},"b":{"dtype":"U8","shape":[2],"data_offsets":[8,10]}}"#,
+            header:
+                #"{"big":{"dtype":"U8","shape":[16],"data_offsets":[0,16]},"a":{"dtype":"U8","shape":[2],"data_offsets":[2,4]},"b":{"dtype":"U8","shape":[2],"data_offsets":[8,10]}}"#,
             data: [UInt8](repeating: 0, count: 16))
         assertSafetensorsError(try self.open(url)) {
             if case .overlappingTensors(_, "big", "a") = $0 { return true }
@@ -207,7 +223,8 @@ final class SafetensorsValidationTests: TemporaryDirectoryTestCase {
 
     func testZeroSizeTensorsDoNotOverlap() throws {
         let url = try craftSafetensors(
-            header: #"{"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},"z":{"dtype":"F32","shape":[0,3],"data_offsets":[2,2]}}"#,
+            header:
+                #"{"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},"z":{"dtype":"F32","shape":[0,3],"data_offsets":[2,2]}}"#,
             data: [1, 2, 3, 4])
         let file = try self.open(url)
         XCTAssertEqual(file.info("z")?.byteCount, 0)
@@ -216,18 +233,20 @@ final class SafetensorsValidationTests: TemporaryDirectoryTestCase {
 
     func testDuplicateNames() throws {
         let url = try craftSafetensors(
-            header: #"{"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"w":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}}"#,
+            header:
+                #"{"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"w":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}}"#,
             data: [0, 0])
         assertSafetensorsError(try self.open(url)) {
-            if case let .duplicateTensor(f, "w") = $0 { return f == url }
+            if case .duplicateTensor(let f, "w") = $0 { return f == url }
             return false
         }
     }
 
     func testDuplicateFieldInEntry() throws {
-        let url = try craftSafetensors(header: #"{"w":{"dtype":"U8","dtype":"F32","shape":[1],"data_offsets":[0,1]}}"#, data: [0])
+        let url = try craftSafetensors(
+            header: #"{"w":{"dtype":"U8","dtype":"F32","shape":[1],"data_offsets":[0,1]}}"#, data: [0])
         assertSafetensorsError(try self.open(url)) {
-            if case let .invalidEntry(_, "w", reason) = $0 { return reason.contains("twice") }
+            if case .invalidEntry(_, "w", let reason) = $0 { return reason.contains("twice") }
             return false
         }
     }
@@ -235,7 +254,7 @@ final class SafetensorsValidationTests: TemporaryDirectoryTestCase {
     func testMetadataWithNonStringValue() throws {
         let url = try craftSafetensors(header: #"{"__metadata__":{"format":"pt","total":12}}"#)
         assertSafetensorsError(try self.open(url)) {
-            if case let .invalidMetadata(f, reason) = $0 { return f == url && reason.contains("total") }
+            if case .invalidMetadata(let f, let reason) = $0 { return f == url && reason.contains("total") }
             return false
         }
     }
@@ -243,7 +262,7 @@ final class SafetensorsValidationTests: TemporaryDirectoryTestCase {
     func testMetadataNotAnObject() throws {
         let url = try craftSafetensors(header: #"{"__metadata__":"pt"}"#)
         assertSafetensorsError(try self.open(url)) {
-            if case let .invalidMetadata(_, reason) = $0 { return reason.contains("not an object") }
+            if case .invalidMetadata(_, let reason) = $0 { return reason.contains("not an object") }
             return false
         }
     }
@@ -251,7 +270,7 @@ final class SafetensorsValidationTests: TemporaryDirectoryTestCase {
     func testMissingFile() throws {
         let url = path("absent.safetensors")
         assertSafetensorsError(try self.open(url)) {
-            if case let .cannotOpen(f, _) = $0 { return f == url }
+            if case .cannotOpen(let f, _) = $0 { return f == url }
             return false
         }
     }
@@ -277,10 +296,13 @@ final class SafetensorsValidationTests: TemporaryDirectoryTestCase {
 
     func testIndexReferencingMissingFile() throws {
         try writeShard("s1.safetensors", tensors: ["a"])
-        try SafetensorsWriter.writeIndex(weightMap: ["a": "s1.safetensors", "b": "s2.safetensors"], metadata: [:],
-                                         to: path(SafetensorsIndex.fileName))
+        try SafetensorsWriter.writeIndex(
+            weightMap: ["a": "s1.safetensors", "b": "s2.safetensors"], metadata: [:],
+            to: path(SafetensorsIndex.fileName))
         assertSafetensorsError(try SafetensorsArchive(directory: self.directory)) {
-            if case let .indexMissingFile(i, "b", "s2.safetensors") = $0 { return i.lastPathComponent == SafetensorsIndex.fileName }
+            if case .indexMissingFile(let i, "b", "s2.safetensors") = $0 {
+                return i.lastPathComponent == SafetensorsIndex.fileName
+            }
             return false
         }
     }
@@ -288,10 +310,13 @@ final class SafetensorsValidationTests: TemporaryDirectoryTestCase {
     func testIndexNamingTensorMissingFromShard() throws {
         try writeShard("s1.safetensors", tensors: ["a"])
         try writeShard("s2.safetensors", tensors: ["b"])
-        try SafetensorsWriter.writeIndex(weightMap: ["a": "s1.safetensors", "b": "s1.safetensors"], metadata: [:],
-                                         to: path(SafetensorsIndex.fileName))
+        try SafetensorsWriter.writeIndex(
+            weightMap: ["a": "s1.safetensors", "b": "s1.safetensors"], metadata: [:],
+            to: path(SafetensorsIndex.fileName))
         assertSafetensorsError(try SafetensorsArchive(directory: self.directory)) {
-            if case let .indexTensorMissingFromShard(_, "b", shard) = $0 { return shard.lastPathComponent == "s1.safetensors" }
+            if case .indexTensorMissingFromShard(_, "b", let shard) = $0 {
+                return shard.lastPathComponent == "s1.safetensors"
+            }
             return false
         }
     }
@@ -299,16 +324,19 @@ final class SafetensorsValidationTests: TemporaryDirectoryTestCase {
     func testTensorInTwoShards() throws {
         try writeShard("s1.safetensors", tensors: ["a", "shared"])
         try writeShard("s2.safetensors", tensors: ["b", "shared"])
-        try SafetensorsWriter.writeIndex(weightMap: ["a": "s1.safetensors", "b": "s2.safetensors", "shared": "s1.safetensors"],
-                                         metadata: [:], to: path(SafetensorsIndex.fileName))
+        try SafetensorsWriter.writeIndex(
+            weightMap: ["a": "s1.safetensors", "b": "s2.safetensors", "shared": "s1.safetensors"],
+            metadata: [:], to: path(SafetensorsIndex.fileName))
         assertSafetensorsError(try SafetensorsArchive(directory: self.directory)) {
-            if case let .tensorInMultipleFiles("shared", a, b) = $0 {
+            if case .tensorInMultipleFiles("shared", let a, let b) = $0 {
                 return a.lastPathComponent == "s1.safetensors" && b.lastPathComponent == "s2.safetensors"
             }
             return false
         }
         // Without the index the same two files are still one archive with a duplicate.
-        assertSafetensorsError(try SafetensorsArchive(files: [self.path("s1.safetensors"), self.path("s2.safetensors")])) {
+        assertSafetensorsError(
+            try SafetensorsArchive(files: [self.path("s1.safetensors"), self.path("s2.safetensors")])
+        ) {
             if case .tensorInMultipleFiles("shared", _, _) = $0 { return true }
             return false
         }
@@ -330,7 +358,7 @@ final class SafetensorsValidationTests: TemporaryDirectoryTestCase {
         for (text, reasonPart) in cases {
             try Data(text.utf8).write(to: index)
             assertSafetensorsError(try SafetensorsArchive(directory: self.directory)) {
-                if case let .indexMalformed(i, reason) = $0 { return i == index && reason.contains(reasonPart) }
+                if case .indexMalformed(let i, let reason) = $0 { return i == index && reason.contains(reasonPart) }
                 return false
             }
         }
@@ -347,8 +375,11 @@ final class SafetensorsValidationTests: TemporaryDirectoryTestCase {
     // MARK: typed views
 
     func testWeightRejectsNonFloatDTypes() throws {
-        try SafetensorsWriter.write([.init(name: "u", dtype: .u8, shape: [4], bytes: [1, 2, 3, 4]),
-                                     .init(name: "i", dtype: .i32, shape: [1], bytes: [1, 0, 0, 0])], to: path("m.safetensors"))
+        try SafetensorsWriter.write(
+            [
+                .init(name: "u", dtype: .u8, shape: [4], bytes: [1, 2, 3, 4]),
+                .init(name: "i", dtype: .i32, shape: [1], bytes: [1, 0, 0, 0]),
+            ], to: path("m.safetensors"))
         let archive = try SafetensorsArchive(directory: directory)
         assertSafetensorsError(try archive.weight("u")) {
             if case .unsupportedDType(_, "u", .u8, _, _) = $0 { return true }
@@ -365,8 +396,11 @@ final class SafetensorsValidationTests: TemporaryDirectoryTestCase {
     }
 
     func testWeightRejectsRankOutsideOneToThree() throws {
-        try SafetensorsWriter.write([.init(name: "s", values: [1], shape: []),
-                                     .init(name: "r4", values: [1], shape: [1, 1, 1, 1])], to: path("m.safetensors"))
+        try SafetensorsWriter.write(
+            [
+                .init(name: "s", values: [1], shape: []),
+                .init(name: "r4", values: [1], shape: [1, 1, 1, 1]),
+            ], to: path("m.safetensors"))
         let archive = try SafetensorsArchive(directory: directory)
         for name in ["s", "r4"] {
             assertSafetensorsError(try archive.weight(name)) {
@@ -378,13 +412,14 @@ final class SafetensorsValidationTests: TemporaryDirectoryTestCase {
     }
 
     func testMXFP4ShapeAndDTypeChecks() throws {
-        try SafetensorsWriter.write([
-            .init(name: "blocks", dtype: .u8, shape: [2, 3, 16], bytes: [UInt8](repeating: 0, count: 96)),
-            .init(name: "scales", dtype: .u8, shape: [2, 3], bytes: [UInt8](repeating: 127, count: 6)),
-            .init(name: "scalesWrong", dtype: .u8, shape: [2, 2], bytes: [UInt8](repeating: 127, count: 4)),
-            .init(name: "blocks15", dtype: .u8, shape: [2, 3, 15], bytes: [UInt8](repeating: 0, count: 90)),
-            .init(name: "scalesF16", values: [1, 1, 1, 1, 1, 1], shape: [2, 3], dtype: .f16),
-        ], to: path("m.safetensors"))
+        try SafetensorsWriter.write(
+            [
+                .init(name: "blocks", dtype: .u8, shape: [2, 3, 16], bytes: [UInt8](repeating: 0, count: 96)),
+                .init(name: "scales", dtype: .u8, shape: [2, 3], bytes: [UInt8](repeating: 127, count: 6)),
+                .init(name: "scalesWrong", dtype: .u8, shape: [2, 2], bytes: [UInt8](repeating: 127, count: 4)),
+                .init(name: "blocks15", dtype: .u8, shape: [2, 3, 15], bytes: [UInt8](repeating: 0, count: 90)),
+                .init(name: "scalesF16", values: [1, 1, 1, 1, 1, 1], shape: [2, 3], dtype: .f16),
+            ], to: path("m.safetensors"))
         let archive = try SafetensorsArchive(directory: directory)
         XCTAssertEqual(try archive.mxfp4Weight(blocks: "blocks", scales: "scales").shape, [2, 96])
         assertSafetensorsError(try archive.mxfp4Weight(blocks: "blocks", scales: "scalesWrong")) {

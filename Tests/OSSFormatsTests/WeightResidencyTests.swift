@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import OSSFormats
 
 /// Every `WeightResidency` gives the same bytes; prefault and copies leave the file resident; copies stand apart
@@ -9,7 +10,9 @@ final class WeightResidencyTests: TemporaryDirectoryTestCase {
     func patternFile() throws -> (URL, [UInt8]) {
         var x: UInt32 = 0x1234_5678
         let bytes = (0..<(3 << 20) + 5).map { _ -> UInt8 in
-            x ^= x << 13; x ^= x >> 17; x ^= x << 5
+            x ^= x << 13
+            x ^= x >> 17
+            x ^= x << 5
             return UInt8(truncatingIfNeeded: x)
         }
         return (try writeRaw(bytes, name: "pattern.bin"), bytes)
@@ -18,10 +21,12 @@ final class WeightResidencyTests: TemporaryDirectoryTestCase {
     func testEveryResidencyReadsTheSameBytes() throws {
         let (url, bytes) = try patternFile()
         for residency in WeightResidency.allCases {
-            let opened = Result { () throws(MappedFileError) -> MappedFile in try MappedFile(url: url, residency: residency) }
-            guard case let .success(file) = opened else {
+            let opened = Result { () throws(MappedFileError) -> MappedFile in
+                try MappedFile(url: url, residency: residency)
+            }
+            guard case .success(let file) = opened else {
                 // RLIMIT_MEMLOCK may be small on some machines: a typed error naming the limit, never a crash.
-                if case let .failure(e) = opened {
+                if case .failure(let e) = opened {
                     XCTAssertEqual(residency, .mlock, "\(residency): \(e.operation) \(e.reason)")
                     XCTAssertEqual(e.operation, "mlock")
                     XCTAssertTrue(e.reason.contains("ulimit -l"), e.reason)

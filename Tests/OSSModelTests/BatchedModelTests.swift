@@ -18,17 +18,21 @@ final class BatchedModelTests: XCTestCase {
         let load: @Sendable (any Backend, Int, Int) throws -> any LanguageModel
     }
 
-    static let families: [Family] = [
-        Family(name: "gpt-oss tiny", vocab: 1024) { backend, context, chunk in
-            try GPTOSSModel.load(directory: TinyModelFixture.directory(.original), backend: backend,
-                                 contextLength: context, prefillChunk: chunk)
-        },
-    ] + [SyntheticDensePreset.llamaTiny, .qwenTiny, .qwen3Tiny].map { preset in
-        Family(name: preset.rawValue, vocab: try! preset.config.vocabSize) { backend, context, chunk in
-            try LlamaModel.load(gguf: GGUFArchive(url: TinyModelFixture.dense(preset)), backend: backend,
-                                contextLength: context, prefillChunk: chunk)
+    static let families: [Family] =
+        [
+            Family(name: "gpt-oss tiny", vocab: 1024) { backend, context, chunk in
+                try GPTOSSModel.load(
+                    directory: TinyModelFixture.directory(.original), backend: backend,
+                    contextLength: context, prefillChunk: chunk)
+            }
+        ]
+        + [SyntheticDensePreset.llamaTiny, .qwenTiny, .qwen3Tiny].map { preset in
+            Family(name: preset.rawValue, vocab: try! preset.config.vocabSize) { backend, context, chunk in
+                try LlamaModel.load(
+                    gguf: GGUFArchive(url: TinyModelFixture.dense(preset)), backend: backend,
+                    contextLength: context, prefillChunk: chunk)
+            }
         }
-    }
 
     /// The §6 test tokens, inside the family's vocabulary.
     func tokens(_ f: Family) -> [Int32] { TinyModelFixture.tokens.map { $0 % Int32(f.vocab) } }
@@ -47,8 +51,9 @@ final class BatchedModelTests: XCTestCase {
                 XCTAssertEqual(bits(got), expected, "\(what): prefill of one slot")
                 for p in 7..<12 {
                     let e = bits(try single.decode(tokens[p]))
-                    XCTAssertEqual(bits(try batch.step([BatchEntry(slot: 2, tokens: tokens[p...p])])), e,
-                                   "\(what): decode at \(p)")
+                    XCTAssertEqual(
+                        bits(try batch.step([BatchEntry(slot: 2, tokens: tokens[p...p])])), e,
+                        "\(what): decode at \(p)")
                 }
                 XCTAssertEqual(batch.position(ofSlot: 2), 12)
                 XCTAssertEqual(batch.position(ofSlot: 0), 0)
@@ -71,7 +76,8 @@ final class BatchedModelTests: XCTestCase {
                 for prompt in prompts {
                     let m = try f.load(backend, 32, 512)
                     var logits = try m.prefill(prompt)
-                    var out: [Int32] = [], rows: [[Float]] = []
+                    var out: [Int32] = []
+                    var rows: [[Float]] = []
                     for _ in 0..<steps {
                         rows.append(logits.toArray())
                         let t = Int32(try backend.argmax(logits))
@@ -91,8 +97,10 @@ final class BatchedModelTests: XCTestCase {
                         if fed[s] < prompts[s].count {
                             let n = min(prompts[s].count - fed[s], 3, budget)  // prompt chunks of ≤ 3
                             guard n > 0 else { continue }
-                            entries.append(BatchEntry(slot: s, tokens: prompts[s][fed[s]..<(fed[s] + n)],
-                                                      wantsLogits: fed[s] + n == prompts[s].count))
+                            entries.append(
+                                BatchEntry(
+                                    slot: s, tokens: prompts[s][fed[s]..<(fed[s] + n)],
+                                    wantsLogits: fed[s] + n == prompts[s].count))
                             fed[s] += n
                             budget -= n
                         } else {
@@ -131,7 +139,8 @@ final class BatchedModelTests: XCTestCase {
                 [BatchEntry(slot: 1, tokens: [Int32(f.vocab)][...])],
             ]
             for entries in cases {
-                XCTAssertThrowsError(try batch.step(entries), "\(f.name) \(entries.map { ($0.slot, Array($0.tokens)) })")
+                XCTAssertThrowsError(
+                    try batch.step(entries), "\(f.name) \(entries.map { ($0.slot, Array($0.tokens)) })")
             }
             XCTAssertEqual(batch.position(ofSlot: 0), 0)
             XCTAssertEqual(batch.position(ofSlot: 1), 0)
@@ -165,7 +174,8 @@ final class BatchedModelTests: XCTestCase {
             try batch.truncate(slot: 0, to: 6)
             let again = try batch.step([BatchEntry(slot: 0, tokens: [7, 8][...])]).toArray()
             let fresh = try batch.step([BatchEntry(slot: 1, tokens: t[0..<6] + [7, 8])]).toArray()
-            XCTAssertLessThan(zip(again, fresh).map { abs($0 - $1) }.max()!, LogitsAssertions.tolerance(backend), f.name)
+            XCTAssertLessThan(
+                zip(again, fresh).map { abs($0 - $1) }.max()!, LogitsAssertions.tolerance(backend), f.name)
         }
     }
 }

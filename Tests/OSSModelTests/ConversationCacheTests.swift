@@ -1,8 +1,9 @@
 import Foundation
-import XCTest
 import OSSCore
 import OSSTokenizer
 import SwiftBackend
+import XCTest
+
 @testable import OSSModel
 
 /// `ConversationCache`: a new prompt keeps the longest common prefix with the cached tokens (rewinding the model, or
@@ -40,8 +41,10 @@ final class ConversationCacheTests: XCTestCase {
         let tokenizer = try Tokenizer.o200kHarmony()
         let renderer = try HarmonyRenderer(tokenizer: tokenizer)
         func special(_ t: SpecialToken) throws -> Int32 { try tokenizer.specialID(t.name) }
-        let (start, channel, message, end, stop) = (try special(.start), try special(.channel), try special(.message),
-                                                    try special(.end), try special(.returnToken))
+        let (start, channel, message, end, stop) = (
+            try special(.start), try special(.channel), try special(.message),
+            try special(.end), try special(.returnToken)
+        )
         func output(_ channelName: String, _ text: String, last: Bool) -> [Int32] {
             [channel] + tokenizer.encode(channelName) + [message] + tokenizer.encode(text) + [last ? stop : end]
         }
@@ -61,10 +64,13 @@ final class ConversationCacheTests: XCTestCase {
         // With analysis first: reused up to the assistant turn's <|channel|>.
         let thinking = output("analysis", "Add them.", last: false) + [start] + tokenizer.encode("assistant") + direct
         next = conversation
-        next.messages += [.assistant("Add them.", channel: "analysis"), .assistant("It is 4.", channel: "final"),
-                          .user("And 3+3?")]
-        XCTAssertEqual(ConversationCache.reusableCount(cached: first + thinking.dropLast(), prompt: renderer.renderPrompt(next)),
-                       first.count + 1)
+        next.messages += [
+            .assistant("Add them.", channel: "analysis"), .assistant("It is 4.", channel: "final"),
+            .user("And 3+3?"),
+        ]
+        XCTAssertEqual(
+            ConversationCache.reusableCount(cached: first + thinking.dropLast(), prompt: renderer.renderPrompt(next)),
+            first.count + 1)
     }
 
     func testNextPromptReusesCommonPrefix() throws {
@@ -75,7 +81,10 @@ final class ConversationCacheTests: XCTestCase {
             let (r1, _) = try run(first, cache)
             XCTAssertEqual(r1, .init(reused: 0, promptTokens: 10, rewindFailed: false))
             // Three generated tokens were decoded after it.
-            for t in Self.b[0..<3] { _ = try m.decode(t); cache.record(t) }
+            for t in Self.b[0..<3] {
+                _ = try m.decode(t)
+                cache.record(t)
+            }
             XCTAssertEqual(cache.tokens, first + Self.b[0..<3])
             // The next prompt shares the first 12 tokens, then differs (as a re-rendered history does).
             let second = first + Self.b[0..<2] + Self.b[10..<16]
@@ -84,7 +93,8 @@ final class ConversationCacheTests: XCTestCase {
             XCTAssertEqual(cache.tokens, second)
             XCTAssertEqual(m.position, 18)
             let calls = [first, [Self.b[0]], [Self.b[1]], Array(second[12..<18])]
-            try TruncateTests.assertClose(logits2, try TruncateTests.fresh(calls, backend)[3], "\(backend.name) second prompt", backend)
+            try TruncateTests.assertClose(
+                logits2, try TruncateTests.fresh(calls, backend)[3], "\(backend.name) second prompt", backend)
             // The same prompt again: everything but its last token is kept.
             let (r3, logits3) = try run(second, cache)
             XCTAssertEqual(r3.reused, 17)
@@ -103,8 +113,9 @@ final class ConversationCacheTests: XCTestCase {
             let (reuse, logits) = try run(prompt, cache)
             XCTAssertEqual(reuse, .init(reused: 0, promptTokens: 14, rewindFailed: true))
             XCTAssertEqual(cache.tokens, prompt)
-            try TruncateTests.assertClose(logits, try TruncateTests.fresh([prompt], backend)[0], "\(backend.name) after fallback",
-                                          backend)
+            try TruncateTests.assertClose(
+                logits, try TruncateTests.fresh([prompt], backend)[0], "\(backend.name) after fallback",
+                backend)
         }
     }
 
@@ -114,8 +125,9 @@ final class ConversationCacheTests: XCTestCase {
         let tokenizer = try Tokenizer.o200kHarmony()
         let backend = SwiftBackend(threads: 2)
         let m = try model(backend)
-        let generator = Generator(model: m, tokenizer: tokenizer,
-                                  sampler: try Generator.makeSampler(parameters: .greedy, model: m, tokenizer: tokenizer))
+        let generator = Generator(
+            model: m, tokenizer: tokenizer,
+            sampler: try Generator.makeSampler(parameters: .greedy, model: m, tokenizer: tokenizer))
         let cache = ConversationCache(model: m)
         let first = Array(Self.a[0..<8])
         var turn1: [Int32] = []
@@ -130,11 +142,13 @@ final class ConversationCacheTests: XCTestCase {
         for try await e in generator.stream(prompt: second, maxTokens: 4, cache: cache) { turn2.append(e.token) }
         XCTAssertEqual(generator.timing.reusedPromptTokens, 11)
         XCTAssertEqual(generator.timing.promptTokens, 16)
-        XCTAssertTrue(generator.timing.description.contains("reused 11 of 16 prompt tokens"), generator.timing.description)
+        XCTAssertTrue(
+            generator.timing.description.contains("reused 11 of 16 prompt tokens"), generator.timing.description)
 
         let fresh = try model(backend)
-        let plain = Generator(model: fresh, tokenizer: tokenizer,
-                              sampler: try Generator.makeSampler(parameters: .greedy, model: fresh, tokenizer: tokenizer))
+        let plain = Generator(
+            model: fresh, tokenizer: tokenizer,
+            sampler: try Generator.makeSampler(parameters: .greedy, model: fresh, tokenizer: tokenizer))
         var expected: [Int32] = []
         for try await e in plain.stream(prompt: second, maxTokens: 4) { expected.append(e.token) }
         XCTAssertEqual(turn2, expected)

@@ -1,7 +1,8 @@
-import XCTest
 import BLASBackend
 import OSSCore
 import SwiftBackend
+import XCTest
+
 @testable import OSSModel
 
 /// `decodeBackend`: single-token steps run on it, longer prompt chunks on `backend`. The two backend kinds give
@@ -11,15 +12,17 @@ final class DecodeBackendTests: XCTestCase {
     private let tokens = TinyModelFixture.tokens
 
     private func load(_ backend: any Backend, decode: (any Backend)? = nil) throws -> GPTOSSModel {
-        try GPTOSSModel.load(directory: try TinyModelFixture.directory(.original), backend: backend, decodeBackend: decode,
-                             contextLength: 16, prefillChunk: 8)
+        try GPTOSSModel.load(
+            directory: try TinyModelFixture.directory(.original), backend: backend, decodeBackend: decode,
+            contextLength: 16, prefillChunk: 8)
     }
 
     private func bits(_ t: Tensor) -> [UInt32] { t.toArray().map(\.bitPattern) }
 
     func testSingleTokenStepsRunOnTheDecodeBackend() throws {
         let split = try load(SwiftBackend(threads: 2), decode: BLASBackend(threads: 1))
-        let blas = try load(BLASBackend(threads: 1)), swift = try load(SwiftBackend(threads: 2))
+        let blas = try load(BLASBackend(threads: 1))
+        let swift = try load(SwiftBackend(threads: 2))
         XCTAssertEqual(split.decodeBackend.name, "blas")
         XCTAssertEqual(split.backend.name, "swift")
         var differsFromSwift = false
@@ -39,8 +42,9 @@ final class DecodeBackendTests: XCTestCase {
         XCTAssertEqual(bits(try split.prefill(prompt)), bits(try swift.prefill(prompt)))
         let full = try load(SwiftBackend(threads: 2)).forward(tokens: tokens, allLogits: true)
         for p in 5..<tokens.count {
-            LogitsAssertions.assertRow(try split.decode(tokens[p]), full, p, "decode on blas after a swift prompt",
-                                       LogitsAssertions.blasTolerance)
+            LogitsAssertions.assertRow(
+                try split.decode(tokens[p]), full, p, "decode on blas after a swift prompt",
+                LogitsAssertions.blasTolerance)
         }
     }
 

@@ -1,9 +1,9 @@
-import XCTest
+import BLASBackend
 import OSSCore
 import OSSModel
 import OSSTokenizer
 import SwiftBackend
-import BLASBackend
+import XCTest
 
 /// Generator over the §6 tiny model (vocab 1024) with the bundled o200k tokenizer: the stream reproduces a manual
 /// prefill/decode/argmax loop, stops on stop tokens, max tokens and a full context, and keeps its counters.
@@ -16,7 +16,8 @@ final class GeneratorTests: XCTestCase {
         Self.lock.lock()
         defer { Self.lock.unlock() }
         if Self.directory == nil {
-            let url = FileManager.default.temporaryDirectory.appendingPathComponent("oss-generator-tests-\(UUID().uuidString)")
+            let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "oss-generator-tests-\(UUID().uuidString)")
             try SyntheticModel.write(.tiny, to: url, layout: .original)
             Self.directory = url
         }
@@ -63,8 +64,9 @@ final class GeneratorTests: XCTestCase {
     func testStopTokenEndsTheStream() async throws {
         let tokenizer = try Tokenizer.o200kHarmony()
         let model = try tinyModel()
-        let generator = Generator(model: model, tokenizer: tokenizer,
-                                  sampler: try Generator.makeSampler(parameters: .greedy, model: model, tokenizer: tokenizer))
+        let generator = Generator(
+            model: model, tokenizer: tokenizer,
+            sampler: try Generator.makeSampler(parameters: .greedy, model: model, tokenizer: tokenizer))
         let free = try await collect(generator.stream(prompt: Self.prompt, maxTokens: 8)).map(\.token)
         let stop = free[3]
         let firstStop = free.firstIndex(of: stop)!
@@ -80,8 +82,9 @@ final class GeneratorTests: XCTestCase {
     func testFullContextStops() async throws {
         let tokenizer = try Tokenizer.o200kHarmony()
         let model = try tinyModel(contextLength: 14)
-        let generator = Generator(model: model, tokenizer: tokenizer,
-                                  sampler: try Generator.makeSampler(parameters: .greedy, model: model, tokenizer: tokenizer))
+        let generator = Generator(
+            model: model, tokenizer: tokenizer,
+            sampler: try Generator.makeSampler(parameters: .greedy, model: model, tokenizer: tokenizer))
         let events = try await collect(generator.stream(prompt: Self.prompt, maxTokens: 100))
         // Prefill fills 12 positions; two decodes fill the cache; the third token is sampled from the last logits.
         XCTAssertEqual(events.count, 3)
@@ -94,8 +97,9 @@ final class GeneratorTests: XCTestCase {
         let p = SamplingParameters(temperature: 1.5, topK: 50, topP: 0.95, seed: 2026)
         var runs: [[Int32]] = []
         for _ in 0..<2 {
-            let generator = Generator(model: model, tokenizer: tokenizer,
-                                      sampler: try Generator.makeSampler(parameters: p, model: model, tokenizer: tokenizer))
+            let generator = Generator(
+                model: model, tokenizer: tokenizer,
+                sampler: try Generator.makeSampler(parameters: p, model: model, tokenizer: tokenizer))
             runs.append(try await collect(generator.stream(prompt: Self.prompt, maxTokens: 12)).map(\.token))
         }
         XCTAssertEqual(runs[0], runs[1])
@@ -105,8 +109,9 @@ final class GeneratorTests: XCTestCase {
     func testTextPromptAndEmptyPromptError() async throws {
         let tokenizer = try Tokenizer.o200kHarmony()
         let model = try tinyModel()
-        let generator = Generator(model: model, tokenizer: tokenizer,
-                                  sampler: try Generator.makeSampler(parameters: .greedy, model: model, tokenizer: tokenizer))
+        let generator = Generator(
+            model: model, tokenizer: tokenizer,
+            sampler: try Generator.makeSampler(parameters: .greedy, model: model, tokenizer: tokenizer))
         // o200k ids of "hello" exceed the tiny vocab: the model rejects them with a typed error, no crash.
         do {
             _ = try await collect(generator.stream(text: "hello", maxTokens: 2))

@@ -1,14 +1,17 @@
-import Foundation
-import XCTest
 import BLASBackend
+import Foundation
 import OSSCore
+import XCTest
+
 @testable import OSSModel
 
 /// gpt-oss.md §6: the tiny model's logits (float64 torch reference) on every backend.
 final class GoldenLogitsTests: XCTestCase {
     static let argmax = [793, 836, 177, 330, 409, 35, 780, 197, 562, 139, 367, 899]
-    static let maxLogit: [Float] = [7.8774, 6.6111, 7.2392, 6.3994, 7.4764, 7.3034, 9.1297, 7.9859, 8.6978, 9.7270,
-                                    7.4991, 7.4214]
+    static let maxLogit: [Float] = [
+        7.8774, 6.6111, 7.2392, 6.3994, 7.4764, 7.3034, 9.1297, 7.9859, 8.6978, 9.7270,
+        7.4991, 7.4214,
+    ]
     static let tolerance: Float = 2e-3
 
     func testGoldenLogitsOnEveryBackend() throws {
@@ -22,8 +25,9 @@ final class GoldenLogitsTests: XCTestCase {
     /// The decode path (one token per step through the KV cache, T = 1 GEMV kernels) against the same goldens.
     func testGoldenLogitsThroughDecodeOnEveryBackend() throws {
         for backend in TinyModelFixture.backends {
-            let model = try GPTOSSModel.load(directory: TinyModelFixture.directory(.original), backend: backend,
-                                             contextLength: 16)
+            let model = try GPTOSSModel.load(
+                directory: TinyModelFixture.directory(.original), backend: backend,
+                contextLength: 16)
             var rows = try model.prefill([TinyModelFixture.tokens[0]]).toArray()
             for token in TinyModelFixture.tokens.dropFirst() { rows += try model.decode(token).toArray() }
             try Self.assertGolden(Tensor(rows, shape: [12, 1024]), backend: backend.name + " decode")
@@ -38,8 +42,9 @@ final class GoldenLogitsTests: XCTestCase {
     func testLowPrecisionGEMMsStayNearTheGoldens() throws {
         try XCTSkipUnless(BLASBackend.usingVNNIKernels && BLASBackend.usingBF16DotKernels, "CPU has no VNNI / BF16")
         func logits() throws -> [Float] {
-            let model = try GPTOSSModel.load(directory: TinyModelFixture.directory(.original),
-                                             backend: BLASBackend(threads: 2))
+            let model = try GPTOSSModel.load(
+                directory: TinyModelFixture.directory(.original),
+                backend: BLASBackend(threads: 2))
             return try model.forward(tokens: TinyModelFixture.tokens, allLogits: true).toArray()
         }
         defer {
@@ -73,8 +78,9 @@ final class GoldenLogitsTests: XCTestCase {
     func testInt8GEMVStaysNearTheGoldens() throws {
         try XCTSkipUnless(BLASBackend.usingVNNIKernels, "CPU has no AVX512-VNNI")
         func logits() throws -> [Float] {
-            let model = try GPTOSSModel.load(directory: TinyModelFixture.directory(.original),
-                                             backend: BLASBackend(threads: 2), contextLength: 16)
+            let model = try GPTOSSModel.load(
+                directory: TinyModelFixture.directory(.original),
+                backend: BLASBackend(threads: 2), contextLength: 16)
             var rows = try model.prefill([TinyModelFixture.tokens[0]]).toArray()
             for token in TinyModelFixture.tokens.dropFirst() { rows += try model.decode(token).toArray() }
             return rows
@@ -94,7 +100,9 @@ final class GoldenLogitsTests: XCTestCase {
     }
 
     /// Checks every golden figure of §6 against `[12, 1024]` logits.
-    static func assertGolden(_ logits: Tensor, backend: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    static func assertGolden(_ logits: Tensor, backend: String, file: StaticString = #filePath, line: UInt = #line)
+        throws
+    {
         XCTAssertEqual(logits.shape, [12, 1024], file: file, line: line)
         let all = logits.toArray()
         XCTAssertFalse(all.contains { !$0.isFinite }, "\(backend): non-finite logit", file: file, line: line)
@@ -103,13 +111,17 @@ final class GoldenLogitsTests: XCTestCase {
             let r = row(p)
             let best = try XCTUnwrap(r.indices.max { r[$0] < r[$1] || (r[$0] == r[$1] && $0 > $1) }) - p * 1024
             XCTAssertEqual(best, argmax[p], "\(backend): argmax at position \(p)", file: file, line: line)
-            XCTAssertEqual(try XCTUnwrap(r.max()), maxLogit[p], accuracy: tolerance, "\(backend): max logit at \(p)",
-                           file: file, line: line)
+            XCTAssertEqual(
+                try XCTUnwrap(r.max()), maxLogit[p], accuracy: tolerance, "\(backend): max logit at \(p)",
+                file: file, line: line)
         }
-        let first: [Float] = [3.43866, 1.41271, 2.28663, 0.79025], last: [Float] = [1.93029, 1.13739, 0.88098, 3.64172]
+        let first: [Float] = [3.43866, 1.41271, 2.28663, 0.79025]
+        let last: [Float] = [1.93029, 1.13739, 0.88098, 3.64172]
         for i in 0..<4 {
             XCTAssertEqual(all[i], first[i], accuracy: tolerance, "\(backend): logits[0][\(i)]", file: file, line: line)
-            XCTAssertEqual(all[11 * 1024 + i], last[i], accuracy: tolerance, "\(backend): logits[11][\(i)]", file: file, line: line)
+            XCTAssertEqual(
+                all[11 * 1024 + i], last[i], accuracy: tolerance, "\(backend): logits[11][\(i)]", file: file, line: line
+            )
         }
         let r11 = Array(row(11))
         let top5 = r11.indices.sorted { r11[$0] > r11[$1] }.prefix(5)
@@ -118,8 +130,10 @@ final class GoldenLogitsTests: XCTestCase {
             XCTAssertEqual(r11[id], value, accuracy: tolerance, "\(backend): logit \(id) at 11", file: file, line: line)
         }
         // Sums over 1024 logits accumulate 1024 per-element errors (each ≲ 1e-4 in float32): allow 2e-2.
-        XCTAssertEqual(Double(r11.reduce(0, +)), 39.1498, accuracy: 2e-2, "\(backend): Σ logits[11]", file: file, line: line)
-        XCTAssertEqual(Double(r11.reduce(0) { $0 + abs($1) }), 2044.7128, accuracy: 2e-2, "\(backend): Σ|logits[11]|",
-                       file: file, line: line)
+        XCTAssertEqual(
+            Double(r11.reduce(0, +)), 39.1498, accuracy: 2e-2, "\(backend): Σ logits[11]", file: file, line: line)
+        XCTAssertEqual(
+            Double(r11.reduce(0) { $0 + abs($1) }), 2044.7128, accuracy: 2e-2, "\(backend): Σ|logits[11]|",
+            file: file, line: line)
     }
 }

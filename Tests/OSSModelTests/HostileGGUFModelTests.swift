@@ -104,8 +104,9 @@ final class HostileGGUFModelTests: XCTestCase {
         let candidates = [
             bundle.appendingPathComponent("oss"), bundle.deletingLastPathComponent().appendingPathComponent("oss"),
         ]
-        let oss = try XCTUnwrap(candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }),
-                                "no oss executable beside \(bundle.path) (swift build --build-tests builds it)")
+        let oss = try XCTUnwrap(
+            candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }),
+            "no oss executable beside \(bundle.path) (swift build --build-tests builds it)")
         let llama = try TinyModelFixture.dense(.llamaTiny)
         let dir = try TinyModelFixture.temporaryDirectory("cli")
         let truncated = dir.appendingPathComponent("truncated.gguf")
@@ -131,7 +132,8 @@ final class HostileGGUFModelTests: XCTestCase {
                 try process.run()
                 let text = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
                 process.waitUntilExit()
-                if arguments[0] == "tokenize" && file.lastPathComponent != "truncated.gguf" { continue }  // vocabulary intact
+                // vocabulary intact
+                if arguments[0] == "tokenize" && file.lastPathComponent != "truncated.gguf" { continue }
                 XCTAssertNotEqual(process.terminationStatus, 0, "\(arguments)")
                 let lines = text.split(separator: "\n")
                 XCTAssertEqual(lines.count, 1, "\(arguments): \(text)")

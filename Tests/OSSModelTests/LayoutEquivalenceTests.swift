@@ -1,6 +1,7 @@
 import Foundation
-import XCTest
 import OSSCore
+import XCTest
+
 @testable import OSSModel
 
 /// The original layout (fused qkv, one file) and the Hugging Face layout (separate q/k/v, two shards with an

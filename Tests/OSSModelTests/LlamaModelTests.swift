@@ -15,10 +15,14 @@ final class LlamaModelTests: XCTestCase {
     /// Largest |model − reference| over all positions and logits, the largest |reference|, and the NMSE
     /// Σ(model − reference)² / Σ reference².
     static func maxError(_ model: LlamaModel, tokens: [Int32] = tokens) throws
-        -> (error: Double, scale: Double, nmse: Double) {
+        -> (error: Double, scale: Double, nmse: Double)
+    {
         let logits = try model.forward(tokens: tokens, allLogits: true).toArray()
         let reference = ReferenceLlama.logits(model.config, model.weights, tokens: tokens)
-        var error = 0.0, scale = 0.0, squares = 0.0, norm = 0.0
+        var error = 0.0
+        var scale = 0.0
+        var squares = 0.0
+        var norm = 0.0
         for (p, row) in reference.enumerated() {
             for (i, r) in row.enumerated() {
                 let v = Double(logits[p * model.vocabSize + i])
@@ -63,8 +67,9 @@ final class LlamaModelTests: XCTestCase {
                     let what = "\(preset.rawValue) \(type) \(backend.name)"
                     let int8 = try Self.int8Linears(url, backend: backend, rows: Self.tokens.count)
                     if int8 > 0 {
-                        XCTAssertLessThan(nmse, QuantizeTests.int8NMSEPerMatrix * Double(int8),
-                                          "\(what): \(int8) int8 linears")
+                        XCTAssertLessThan(
+                            nmse, QuantizeTests.int8NMSEPerMatrix * Double(int8),
+                            "\(what): \(int8) int8 linears")
                     } else {
                         XCTAssertLessThan(error, type.blockSize > 1 ? 1e-2 : 1e-3, what)
                     }
@@ -222,13 +227,15 @@ final class LlamaModelTests: XCTestCase {
 /// float recipe's values `(b − 128)·2^−shift`, the Q4 and Q5 types b rounded to a multiple of 16 or 8.
 final class SyntheticBlockTests: XCTestCase {
     func testNativeBlocksDecodeToTheRecipe() throws {
-        let f32 = try LlamaModel.load(gguf: GGUFArchive(url: TinyModelFixture.dense(.llamaTiny)),
-                                      backend: TinyModelFixture.backends[0])
+        let f32 = try LlamaModel.load(
+            gguf: GGUFArchive(url: TinyModelFixture.dense(.llamaTiny)),
+            backend: TinyModelFixture.backends[0])
         let reference = f32.weights.layers[1].down.decodedArray()
         let unit = reference.lazy.filter { $0 != 0 }.map { abs($0) }.min()!  // 2^−shift
         for (type, bits) in [(GGMLType.q8_0, 8), (.q4_0, 4), (.q4_1, 4), (.q5_0, 5), (.q5_1, 5)] {
-            let model = try LlamaModel.load(gguf: GGUFArchive(url: TinyModelFixture.dense(.llamaTiny, type)),
-                                            backend: TinyModelFixture.backends[0])
+            let model = try LlamaModel.load(
+                gguf: GGUFArchive(url: TinyModelFixture.dense(.llamaTiny, type)),
+                backend: TinyModelFixture.backends[0])
             let w = model.weights.layers[1].down
             XCTAssertEqual(w.dtype, type.dtype)
             let expected = reference.map { v -> Float in
@@ -241,7 +248,8 @@ final class SyntheticBlockTests: XCTestCase {
             XCTAssertEqual(decoded.count, expected.count)
             XCTAssertEqual(zip(decoded, expected).filter { $0 != $1 }.count, 0, "\(type): elements that differ")
             // Unbiased: the mean weight stays near the float recipe's.
-            let mean = decoded.reduce(0, +) / Float(decoded.count), referenceMean = reference.reduce(0, +) / Float(decoded.count)
+            let mean = decoded.reduce(0, +) / Float(decoded.count)
+            let referenceMean = reference.reduce(0, +) / Float(decoded.count)
             XCTAssertEqual(mean, referenceMean, accuracy: 2 * unit, "\(type)")
         }
     }

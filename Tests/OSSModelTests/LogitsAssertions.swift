@@ -1,6 +1,6 @@
-import XCTest
 import BLASBackend
 import OSSCore
+import XCTest
 
 /// Logits comparisons of the KV-cache tests (incremental decode, truncation) against a full forward pass.
 enum LogitsAssertions {
@@ -17,10 +17,13 @@ enum LogitsAssertions {
     static func tolerance(_ backend: any Backend) -> Float { backend is BLASBackend ? blasTolerance : tolerance }
 
     /// Asserts that `logits` (`[V]` or `[1, V]`) equals row `p` of `full` (`[T, V]`) within `tolerance`.
-    static func assertRow(_ logits: Tensor, _ full: Tensor, _ p: Int, _ what: String, _ tolerance: Float,
-                          file: StaticString = #filePath, line: UInt = #line) {
+    static func assertRow(
+        _ logits: Tensor, _ full: Tensor, _ p: Int, _ what: String, _ tolerance: Float,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         let v = full.columns
-        let got = logits.toArray(), want = Array(full.toArray()[(p * v)..<((p + 1) * v)])
+        let got = logits.toArray()
+        let want = Array(full.toArray()[(p * v)..<((p + 1) * v)])
         XCTAssertEqual(got.count, v, "\(what): logits count", file: file, line: line)
         let worst = zip(got, want).map { abs($0 - $1) }.max() ?? .infinity
         XCTAssertLessThanOrEqual(worst, tolerance, "\(what): position \(p) differs by \(worst)", file: file, line: line)

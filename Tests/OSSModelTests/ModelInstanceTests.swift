@@ -37,7 +37,8 @@ final class ModelInstanceTests: XCTestCase {
             let fresh = try ModelLoader.load(path: path, options: ModelLoadOptions(backend: backend, contextLength: 32))
             let reference = try fresh.model.forward(tokens: tokens, allLogits: true).toArray()
             // a runs the sequence in chunks, b one token at a time, in turn: neither disturbs the other.
-            var fromA: [Float] = [], fromB: [Float] = []
+            var fromA: [Float] = []
+            var fromB: [Float] = []
             var t = 0
             while t < tokens.count {
                 let chunk = Array(tokens[t..<min(t + 3, tokens.count)])

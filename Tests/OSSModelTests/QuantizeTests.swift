@@ -1,8 +1,9 @@
+import BLASBackend
 import Foundation
-import XCTest
 import OSSCore
 import OSSFormats
-import BLASBackend
+import XCTest
+
 @testable import OSSModel
 
 /// `GGUFQuantizer` (`oss quantize`): llama.cpp's per-tensor mixes, exact bytes, metadata, typed errors, and the
@@ -32,7 +33,8 @@ final class QuantizeTests: XCTestCase {
         for type in QuantizationType.allCases {
             let file = try GGUFFile(url: try Self.quantized(type))
             for info in file.tensors {
-                let name = info.name, layer = QuantizationType.layer(of: name)
+                let name = info.name
+                let layer = QuantizationType.layer(of: name)
                 var expected = type.baseType
                 if info.ne.count == 1 {
                     expected = .f32
@@ -72,8 +74,10 @@ final class QuantizeTests: XCTestCase {
                 XCTAssertEqual(Array(raw), Array(try source.rawBytes(info.name)), info.name)
                 continue
             }
-            let n = src.inFeatures, rowBytes = dtype.rowBytes(n)
-            var row = [Float](repeating: 0, count: n), expected = [UInt8](repeating: 0, count: rowBytes)
+            let n = src.inFeatures
+            let rowBytes = dtype.rowBytes(n)
+            var row = [Float](repeating: 0, count: n)
+            var expected = [UInt8](repeating: 0, count: rowBytes)
             for r in [0, src.shape.rows / 2, src.shape.rows - 1] {
                 row.withUnsafeMutableBufferPointer { src.decodeRow(r, into: $0.baseAddress!) }
                 expected.withUnsafeMutableBytes { out in
@@ -105,8 +109,9 @@ final class QuantizeTests: XCTestCase {
     /// must come closer within each family.
     func testEveryTypeRunsOnBothBackends() throws {
         let tokens = LlamaModelTests.tokens
-        let float = try LlamaModel.load(gguf: GGUFArchive(url: TinyModelFixture.dense(.llamaSmall, .f32)),
-                                        backend: TinyModelFixture.backends[1])
+        let float = try LlamaModel.load(
+            gguf: GGUFArchive(url: TinyModelFixture.dense(.llamaSmall, .f32)),
+            backend: TinyModelFixture.backends[1])
         let reference = try float.forward(tokens: tokens, allLogits: true).toArray()
         var nmse: [QuantizationType: Double] = [:]
         for type in QuantizationType.allCases {
@@ -117,28 +122,35 @@ final class QuantizeTests: XCTestCase {
                 XCTAssertGreaterThan(scale, 0.5, "\(type.rawValue)")
                 let int8 = try LlamaModelTests.int8Linears(url, backend: backend, rows: tokens.count)
                 if int8 > 0 {
-                    XCTAssertLessThan(nmseReference, Self.int8NMSEPerMatrix * Double(int8),
-                                      "\(type.rawValue) \(backend.name): against the float64 reference, \(int8) int8 linears")
+                    XCTAssertLessThan(
+                        nmseReference, Self.int8NMSEPerMatrix * Double(int8),
+                        "\(type.rawValue) \(backend.name): against the float64 reference, \(int8) int8 linears")
                 } else {
                     XCTAssertLessThan(error, 1e-2, "\(type.rawValue) \(backend.name): against the float64 reference")
                 }
                 model.reset()
                 let logits = try model.forward(tokens: tokens, allLogits: true).toArray()
-                var num = 0.0, den = 0.0
+                var num = 0.0
+                var den = 0.0
                 for (a, b) in zip(logits, reference) {
                     num += Double(a - b) * Double(a - b)
                     den += Double(b) * Double(b)
                 }
                 nmse[type] = num / den
-                let bound = [.q4_0, .q4_1, .q4_k, .q4_k_m].contains(type) ? 0.45
+                let bound =
+                    [.q4_0, .q4_1, .q4_k, .q4_k_m].contains(type)
+                    ? 0.45
                     : [.q5_0, .q5_1, .q5_k, .q5_k_m].contains(type) ? 0.1 : type == .q6_k ? 2.5e-2 : 1e-3
                 XCTAssertLessThan(num / den, bound, "\(type.rawValue) \(backend.name): against the F32 model")
             }
         }
-        let pairs: [(QuantizationType, QuantizationType)] = [(.q5_0, .q4_0), (.q5_1, .q4_1), (.q8_0, .q5_0), (.q5_k, .q4_k),
-                                                              (.q6_k, .q5_k), (.q5_k_m, .q4_k_m), (.q4_k_m, .q4_k)]
+        let pairs: [(QuantizationType, QuantizationType)] = [
+            (.q5_0, .q4_0), (.q5_1, .q4_1), (.q8_0, .q5_0), (.q5_k, .q4_k),
+            (.q6_k, .q5_k), (.q5_k_m, .q4_k_m), (.q4_k_m, .q4_k),
+        ]
         for (more, fewer) in pairs {
-            XCTAssertLessThan(nmse[more]!, nmse[fewer]!, "\(more.rawValue) should be closer to F32 than \(fewer.rawValue)")
+            XCTAssertLessThan(
+                nmse[more]!, nmse[fewer]!, "\(more.rawValue) should be closer to F32 than \(fewer.rawValue)")
         }
     }
 
@@ -165,8 +177,9 @@ final class QuantizeTests: XCTestCase {
             adding: [GGUFWriter.Entry(name: "extra.weight", values: values, ne: [256, 3])])
         let out = try TinyModelFixture.temporaryDirectory("nan").appendingPathComponent("q.gguf")
         XCTAssertThrowsError(try GGUFQuantizer.quantize(GGUFArchive(url: source), to: out, type: .q4_k_m, threads: 2)) {
-            XCTAssertEqual($0 as? QuantizeError,
-                           .tensor(file: source.path, tensor: "extra.weight", reason: "row 1 holds nan at column 17"))
+            XCTAssertEqual(
+                $0 as? QuantizeError,
+                .tensor(file: source.path, tensor: "extra.weight", reason: "row 1 holds nan at column 17"))
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
     }
@@ -179,8 +192,9 @@ final class QuantizeTests: XCTestCase {
     func testGPTOSSCheckpointToGGUF() throws {
         let fromSynthetic = try TinyModelFixture.temporaryDirectory("checkpoint")
             .appendingPathComponent("synthetic.gguf")
-        _ = try GGUFQuantizer.quantize(GGUFArchive(url: TinyModelFixture.gguf()), to: fromSynthetic, type: .q8_0,
-                                       threads: 2, allowRequantize: true)
+        _ = try GGUFQuantizer.quantize(
+            GGUFArchive(url: TinyModelFixture.gguf()), to: fromSynthetic, type: .q8_0,
+            threads: 2, allowRequantize: true)
         let expected = try GGUFFile(url: fromSynthetic)
         for layout in [CheckpointLayout.original, .huggingFace] {
             let dir = try TinyModelFixture.directory(layout)
@@ -194,16 +208,21 @@ final class QuantizeTests: XCTestCase {
             XCTAssertEqual(file.tensors.map(\.name), expected.tensors.map(\.name), layout.rawValue)
             for info in file.tensors {
                 XCTAssertEqual(info.type, expected.info(info.name)?.type, "\(layout.rawValue) \(info.name)")
-                XCTAssertEqual(Array(try file.rawBytes(info.name)), Array(try expected.rawBytes(info.name)),
-                               "\(layout.rawValue) \(info.name)")
+                XCTAssertEqual(
+                    Array(try file.rawBytes(info.name)), Array(try expected.rawBytes(info.name)),
+                    "\(layout.rawValue) \(info.name)")
             }
             let options = ModelLoadOptions(backend: TinyModelFixture.backends[1])
             let a = try ModelLoader.load(path: out.path, options: options).model
                 .forward(tokens: TinyModelFixture.tokens, allLogits: true).toArray()
             let b = try ModelLoader.load(path: dir.path, options: options).model
                 .forward(tokens: TinyModelFixture.tokens, allLogits: true).toArray()
-            var num = 0.0, den = 0.0
-            for (x, y) in zip(a, b) { num += Double(x - y) * Double(x - y); den += Double(y) * Double(y) }
+            var num = 0.0
+            var den = 0.0
+            for (x, y) in zip(a, b) {
+                num += Double(x - y) * Double(x - y)
+                den += Double(y) * Double(y)
+            }
             XCTAssertLessThan(num / den, 3e-3, "\(layout.rawValue)")
         }
     }

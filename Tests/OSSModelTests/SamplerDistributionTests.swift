@@ -1,6 +1,7 @@
 import Foundation
-import XCTest
 import OSSCore
+import XCTest
+
 @testable import OSSModel
 
 /// The partial-selection sampler keeps the distribution of the plain definition (`SamplingParameters`): every
@@ -8,26 +9,37 @@ import OSSCore
 /// with a full sort. Same support, same probabilities (to Float rounding), for every setting.
 final class SamplerDistributionTests: XCTestCase {
     /// The reference distribution.
-    static func reference(_ logits: [Float], _ p: SamplingParameters, limit: Int, banned: Set<Int32>) -> [Int32: Double] {
+    static func reference(_ logits: [Float], _ p: SamplingParameters, limit: Int, banned: Set<Int32>) -> [Int32: Double]
+    {
         let n = min(limit, logits.count)
         let allowed: [Int32] = (0..<Int32(n)).filter { !banned.contains($0) }
         let ids = allowed.sorted { (a: Int32, b: Int32) -> Bool in
-            let x = logits[Int(a)], y = logits[Int(b)]
+            let x = logits[Int(a)]
+            let y = logits[Int(b)]
             return x > y || (x == y && a < b)
         }
         if p.isGreedy { return [ids[0]: 1] }
         var kept = p.topK > 0 ? Array(ids.prefix(p.topK)) : ids
         let top = Double(logits[Int(kept[0])])
-        var w: [Double] = kept.map { (id: Int32) -> Double in Foundation.exp((Double(logits[Int(id)]) - top) / Double(p.temperature)) }
+        var w: [Double] = kept.map { (id: Int32) -> Double in
+            Foundation.exp((Double(logits[Int(id)]) - top) / Double(p.temperature))
+        }
         if p.topP < 1 {
             let target: Double = Double(p.topP) * w.reduce(0, +)
-            var mass = 0.0, n = 0
-            while n < w.count { mass += w[n]; n += 1; if mass >= target { break } }
-            kept = Array(kept.prefix(n)); w = Array(w.prefix(n))
+            var mass = 0.0
+            var n = 0
+            while n < w.count {
+                mass += w[n]
+                n += 1
+                if mass >= target { break }
+            }
+            kept = Array(kept.prefix(n))
+            w = Array(w.prefix(n))
         }
         if p.minP > 0 {
             let n = w.prefix { $0 >= Double(p.minP) * w[0] }.count
-            kept = Array(kept.prefix(n)); w = Array(w.prefix(n))
+            kept = Array(kept.prefix(n))
+            w = Array(w.prefix(n))
         }
         let total: Double = w.reduce(0, +)
         var out: [Int32: Double] = [:]
@@ -86,16 +98,30 @@ final class SamplerDistributionTests: XCTestCase {
 
     /// χ² of `draws` samples against `want` (bins with expected count ≥ 20, the rest pooled): below dof + 5σ.
     func assertDrawsFollow(_ sampler: Sampler, _ tensor: Tensor, _ want: [Int32: Double], draws: Int, _ what: String)
-        throws {
+        throws
+    {
         var counts: [Int32: Int] = [:]
         for _ in 0..<draws { counts[try sampler.sample(tensor), default: 0] += 1 }
         for id in counts.keys { XCTAssertNotNil(want[id], "\(what): drew \(id), outside the distribution") }
-        var chi = 0.0, bins = 0, restExpected = 0.0, restSeen = 0
+        var chi = 0.0
+        var bins = 0
+        var restExpected = 0.0
+        var restSeen = 0
         for (id, q) in want {
-            let e = q * Double(draws), o = Double(counts[id] ?? 0)
-            if e >= 20 { chi += (o - e) * (o - e) / e; bins += 1 } else { restExpected += e; restSeen += Int(o) }
+            let e = q * Double(draws)
+            let o = Double(counts[id] ?? 0)
+            if e >= 20 {
+                chi += (o - e) * (o - e) / e
+                bins += 1
+            } else {
+                restExpected += e
+                restSeen += Int(o)
+            }
         }
-        if restExpected > 0 { chi += pow(Double(restSeen) - restExpected, 2) / restExpected; bins += 1 }
+        if restExpected > 0 {
+            chi += pow(Double(restSeen) - restExpected, 2) / restExpected
+            bins += 1
+        }
         let dof = Double(max(bins - 1, 1))
         XCTAssertLessThan(chi, dof + 5 * (2 * dof).squareRoot(), "\(what): χ² \(chi) over \(bins) bins")
     }
@@ -106,7 +132,8 @@ final class SamplerDistributionTests: XCTestCase {
     func testDrawsFollowTheDistribution() throws {
         let settings = [
             SamplingParameters(temperature: 1, seed: 3), SamplingParameters(temperature: 0.6, seed: 13),
-            SamplingParameters(temperature: 1, topP: 0.8, seed: 4), SamplingParameters(temperature: 1.5, topP: 0.3, seed: 6),
+            SamplingParameters(temperature: 1, topP: 0.8, seed: 4),
+            SamplingParameters(temperature: 1.5, topP: 0.3, seed: 6),
             SamplingParameters(temperature: 1, topK: 20, seed: 5),
         ]
         for (n, scale) in [(3000, 1.5), (3001, 4.0)] {
@@ -117,7 +144,10 @@ final class SamplerDistributionTests: XCTestCase {
                 let want = Self.reference(x, p, limit: n, banned: banned)
                 for fallback in [false, true] {
                     let sampler = try Sampler(parameters: p, sampleableLimit: n, bannedIDs: Array(banned))
-                    if fallback { sampler.maxTries = 0; sampler.maxNucleusDraws = 0 }
+                    if fallback {
+                        sampler.maxTries = 0
+                        sampler.maxNucleusDraws = 0
+                    }
                     try assertDrawsFollow(sampler, tensor, want, draws: 20000, "n \(n) \(p) fallback \(fallback)")
                     if !fallback { XCTAssertLessThan(sampler.fallbacks, 20, "n \(n) \(p): rejection ran out often") }
                 }
@@ -133,7 +163,8 @@ final class SamplerDistributionTests: XCTestCase {
         let x = logits(n, seed: 21, scale: 1.0)
         var noise = Xoshiro256StarStar(seed: 22)
         let y = x.map { $0 * Float(1 + (noise.nextUnit() - 0.5) * 2e-5) }
-        let a = Tensor(x, shape: [n]), b = Tensor(y, shape: [n])
+        let a = Tensor(x, shape: [n])
+        let b = Tensor(y, shape: [n])
         for p in [SamplingParameters(temperature: 0.9), SamplingParameters(temperature: 0.9, topP: 0.9)] {
             let first = try Sampler(parameters: p, sampleableLimit: 200_013)
             let second = try Sampler(parameters: p, sampleableLimit: 200_013)
@@ -178,7 +209,8 @@ final class SamplerDistributionTests: XCTestCase {
                         let kept = try sampler.keepsInNucleus(id, of: tensor, forceTotal: forceTotal)
                         guard kept != (support[id] != nil) else { continue }
                         wrong += 1
-                        XCTAssertLessThanOrEqual(abs(position[id]! - cut), slack, "n \(n) \(p): id \(id) at \(position[id]!)")
+                        XCTAssertLessThanOrEqual(
+                            abs(position[id]! - cut), slack, "n \(n) \(p): id \(id) at \(position[id]!)")
                     }
                     XCTAssertLessThanOrEqual(wrong, slack, "n \(n) \(p) forceTotal \(forceTotal)")
                     for id in banned { XCTAssertFalse(try sampler.keepsInNucleus(id, of: tensor)) }
@@ -199,7 +231,10 @@ final class SamplerDistributionTests: XCTestCase {
                 let w = Double(SamplerKernels.weight(top + x, top: top, k: k))
                 let exact = Foundation.exp(Double((top + x) - top) / Double(t))
                 let y = Double(x) / Double(t) * 1.4426950408889634
-                guard y > -124 else { x += 0.0137; continue }
+                guard y > -124 else {
+                    x += 0.0137
+                    continue
+                }
                 worst = max(worst, abs(w - exact) / exact / (3e-7 + 1.5e-7 * abs(y)))
                 x += 0.0137
             }

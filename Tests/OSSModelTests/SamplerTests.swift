@@ -1,8 +1,8 @@
-import XCTest
+import BLASBackend
 import OSSCore
 import OSSModel
 import SwiftBackend
-import BLASBackend
+import XCTest
 
 /// Sampler: greedy = argmax, temperature 0 = greedy, seeded reproducibility, masking under every filter.
 final class SamplerTests: XCTestCase {
@@ -22,8 +22,9 @@ final class SamplerTests: XCTestCase {
                 let expected = x.toArray().indices.max { x.toArray()[$0] < x.toArray()[$1] }!
                 let greedy = try Sampler(parameters: .greedy, sampleableLimit: 1000)
                 XCTAssertEqual(try greedy.sample(x, backend: backend), Int32(expected))
-                let zero = try Sampler(parameters: SamplingParameters(temperature: 0, topK: 5, topP: 0.5, minP: 0.2, seed: seed),
-                                       sampleableLimit: 1000)
+                let zero = try Sampler(
+                    parameters: SamplingParameters(temperature: 0, topK: 5, topP: 0.5, minP: 0.2, seed: seed),
+                    sampleableLimit: 1000)
                 XCTAssertEqual(try zero.sample(x, backend: backend), Int32(expected))
             }
         }
@@ -69,8 +70,10 @@ final class SamplerTests: XCTestCase {
         for id in [40, 1500, 2999] { x.pointer[id] = .infinity }
         x.pointer[7] = -.infinity
         let settings: [SamplingParameters] = [
-            .greedy, SamplingParameters(temperature: 1, seed: 1), SamplingParameters(temperature: 0.5, topP: 0.9, seed: 2),
-            SamplingParameters(temperature: 1, topK: 5, seed: 3), SamplingParameters(temperature: 1, minP: 0.1, seed: 4),
+            .greedy, SamplingParameters(temperature: 1, seed: 1),
+            SamplingParameters(temperature: 0.5, topP: 0.9, seed: 2),
+            SamplingParameters(temperature: 1, topK: 5, seed: 3),
+            SamplingParameters(temperature: 1, minP: 0.1, seed: 4),
         ]
         for p in settings {
             let sampler = try Sampler(parameters: p, sampleableLimit: 3000, bannedIDs: [1500])
@@ -87,8 +90,11 @@ final class SamplerTests: XCTestCase {
     func testSeededSamplingIsReproducible() throws {
         let x = logits(1000, seed: 9)
         for backend in Self.backends {
-            for p in [SamplingParameters(temperature: 1.3, seed: 1234), SamplingParameters(temperature: 0.8, topK: 40, topP: 0.9, seed: 99),
-                      SamplingParameters(temperature: 1, topP: 0.7, minP: 0.01, seed: 5)] {
+            for p in [
+                SamplingParameters(temperature: 1.3, seed: 1234),
+                SamplingParameters(temperature: 0.8, topK: 40, topP: 0.9, seed: 99),
+                SamplingParameters(temperature: 1, topP: 0.7, minP: 0.01, seed: 5),
+            ] {
                 let a = try Sampler(parameters: p, sampleableLimit: 1000)
                 let b = try Sampler(parameters: p, sampleableLimit: 1000)
                 let runA = try (0..<100).map { _ in try a.sample(x, backend: backend) }
@@ -118,16 +124,18 @@ final class SamplerTests: XCTestCase {
         }
         XCTAssertEqual(try seen(SamplingParameters(topK: 2, seed: 1)), [0, 1])
         XCTAssertEqual(try seen(SamplingParameters(topK: 1, seed: 1)), [0])
-        XCTAssertEqual(try seen(SamplingParameters(topP: 0.75, seed: 2)), [0, 1])       // 0.5 + 0.3 ≥ 0.75
+        XCTAssertEqual(try seen(SamplingParameters(topP: 0.75, seed: 2)), [0, 1])  // 0.5 + 0.3 ≥ 0.75
         XCTAssertEqual(try seen(SamplingParameters(topK: 4, topP: 0.9, seed: 2)), [0, 1, 2])
-        XCTAssertEqual(try seen(SamplingParameters(minP: 0.25, seed: 3)), [0, 1, 2])    // ≥ 0.125
-        XCTAssertEqual(try seen(SamplingParameters(topK: 4, minP: 0.5, seed: 3)), [0, 1]) // ≥ 0.25
+        XCTAssertEqual(try seen(SamplingParameters(minP: 0.25, seed: 3)), [0, 1, 2])  // ≥ 0.125
+        XCTAssertEqual(try seen(SamplingParameters(topK: 4, minP: 0.5, seed: 3)), [0, 1])  // ≥ 0.25
         XCTAssertEqual(try seen(SamplingParameters(seed: 4)), [0, 1, 2, 3])
         // Frequencies follow the probabilities (loose bound: 4000 draws, 4 σ ≈ 0.03).
         let s = try Sampler(parameters: SamplingParameters(seed: 11), sampleableLimit: 4)
         var counts = [0, 0, 0, 0]
         for _ in 0..<4000 { counts[Int(try s.sample(x, backend: backend))] += 1 }
-        for (i, p) in [0.5, 0.3, 0.15, 0.05].enumerated() { XCTAssertEqual(Double(counts[i]) / 4000, p, accuracy: 0.035) }
+        for (i, p) in [0.5, 0.3, 0.15, 0.05].enumerated() {
+            XCTAssertEqual(Double(counts[i]) / 4000, p, accuracy: 0.035)
+        }
     }
 
     func testBadParametersAndInputsAreTypedErrors() throws {

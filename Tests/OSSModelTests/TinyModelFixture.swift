@@ -1,9 +1,9 @@
+import BLASBackend
 import Foundation
 import OSSCore
 import OSSFormats
 import OSSModel
 import SwiftBackend
-import BLASBackend
 
 /// Temporary directories with the §6 tiny checkpoint, written once per test process per layout, all inside one
 /// per-process scratch directory that is removed at exit.
@@ -70,17 +70,25 @@ enum TinyModelFixture {
 
     /// Copies the GGUF file at `source` to `name` in a fresh directory, with metadata keys set (nil values remove
     /// them), tensors dropped and extra tensors appended.
-    static func rewrite(_ source: URL, name: String, metadata edits: [String: GGUFValue?] = [:], dropping: Set<String> = [],
-                        adding: [GGUFWriter.Entry] = []) throws -> URL {
+    static func rewrite(
+        _ source: URL, name: String, metadata edits: [String: GGUFValue?] = [:], dropping: Set<String> = [],
+        adding: [GGUFWriter.Entry] = []
+    ) throws -> URL {
         let file = try GGUFFile(url: source)
         let out = try temporaryDirectory("rewrite").appendingPathComponent(name)
         var metadata: [(key: String, value: GGUFValue)] = []
         for key in file.metadataKeys {
-            if let edit = edits[key] { if let v = edit { metadata.append((key, v)) } } else { metadata.append((key, file.metadata[key]!)) }
+            if let edit = edits[key] {
+                if let v = edit { metadata.append((key, v)) }
+            } else {
+                metadata.append((key, file.metadata[key]!))
+            }
         }
         for (key, value) in edits where file.metadata[key] == nil { if let value { metadata.append((key, value)) } }
         let entries = file.tensors.filter { !dropping.contains($0.name) }.map { info in
-            GGUFWriter.Entry(name: info.name, type: info.type, ne: info.ne) { $0.copyMemory(from: try file.rawBytes(info.name)) }
+            GGUFWriter.Entry(name: info.name, type: info.type, ne: info.ne) {
+                $0.copyMemory(from: try file.rawBytes(info.name))
+            }
         }
         try GGUFWriter.write(metadata: metadata, tensors: entries + adding, to: out)
         return out

@@ -11,7 +11,8 @@ import XCTest
 /// `oss serve` of Llama-family GGUF models (their own tokenizer, chat template and stop tokens) over HTTP: chat in
 /// the model's text format, completions, batching equivalence, and a 400 for what only harmony can express.
 final class LlamaServerTests: XCTestCase {
-    static let chat = #"{"model":"qwen-tiny","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hello there"}],"#
+    static let chat =
+        #"{"model":"qwen-tiny","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hello there"}],"#
 
     func testChatInTheModelsFormatAndCompletions() async throws {
         let s = try await ServerFixture(.qwenTiny)
@@ -29,9 +30,10 @@ final class LlamaServerTests: XCTestCase {
             let body = Self.chat + #""max_tokens":6,"temperature":0}"#
             let prompt = try s.server.chatPrompt(requestBody: Array(body.utf8))
             XCTAssertEqual(prompt, chat.prompt([.system("Be brief."), .user("Hello there")]))
-            XCTAssertEqual(try s.server.tokenizer.decode(prompt),
-                           "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHello there<|im_end|>\n"
-                           + "<|im_start|>assistant\n")
+            XCTAssertEqual(
+                try s.server.tokenizer.decode(prompt),
+                "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHello there<|im_end|>\n"
+                    + "<|im_start|>assistant\n")
             let (status, reply) = try await s.json(.POST, "/v1/chat/completions", body)
             XCTAssertEqual(status, 200, reply.serialized)
             let choice = reply["choices"]?.arrayValue?.first
@@ -45,8 +47,9 @@ final class LlamaServerTests: XCTestCase {
             XCTAssertLessThanOrEqual(generated, 6)
 
             // streaming gives the same content
-            let events = try await s.events("/v1/chat/completions",
-                                            Self.chat + #""max_tokens":6,"temperature":0,"stream":true}"#)
+            let events = try await s.events(
+                "/v1/chat/completions",
+                Self.chat + #""max_tokens":6,"temperature":0,"stream":true}"#)
             XCTAssertEqual(events.last, "[DONE]")
             var content = ""
             var finishes: [String] = []
@@ -61,17 +64,22 @@ final class LlamaServerTests: XCTestCase {
             XCTAssertEqual(finishes, [choice?["finish_reason"]?.stringValue ?? ""])
 
             // completions: the same greedy continuation as the model run alone
-            let (cs, c) = try await s.json(.POST, "/v1/completions",
-                                           #"{"prompt":"Once upon","max_tokens":5,"temperature":0}"#)
+            let (cs, c) = try await s.json(
+                .POST, "/v1/completions",
+                #"{"prompt":"Once upon","max_tokens":5,"temperature":0}"#)
             XCTAssertEqual(cs, 200, c.serialized)
             let ids = s.server.tokenizer.encode("Once upon", allowSpecial: false, addSpecial: true)
             let expected = try Self.greedy(.qwenTiny, prompt: ids, count: 5, stop: s.server.completionStopTokens)
             XCTAssertEqual(c["usage"]?["completion_tokens"], .integer(expected.count))
             var decoder = StreamingDecoder(tokenizer: s.server.tokenizer)
-            let text = expected.filter { !s.server.completionStopTokens.contains($0) }.map { decoder.append($0) }
+            let text =
+                expected.filter { !s.server.completionStopTokens.contains($0) }.map { decoder.append($0) }
                 .joined() + decoder.finish()
             XCTAssertEqual(c["choices"]?.arrayValue?.first?["text"]?.stringValue, text)
-        } catch { try await s.stop(); throw error }
+        } catch {
+            try await s.stop()
+            throw error
+        }
         try await s.stop()
     }
 
@@ -83,8 +91,16 @@ final class LlamaServerTests: XCTestCase {
             let cases: [(String, String, String?)] = [
                 ("/v1/chat/completions", Self.chat + tools + "}", "tools"),
                 ("/v1/chat/completions", Self.chat + #""reasoning_effort":"low"}"#, "reasoning_effort"),
-                ("/v1/chat/completions", #"{"messages":[{"role":"user","content":"x"},{"role":"assistant","content":null,"tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]}]}"#, "messages"),
-                ("/v1/chat/completions", #"{"messages":[{"role":"user","content":"x"},{"role":"tool","tool_call_id":"c","content":"1"}]}"#, "messages"),
+                (
+                    "/v1/chat/completions",
+                    #"{"messages":[{"role":"user","content":"x"},{"role":"assistant","content":null,"tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]}]}"#,
+                    "messages"
+                ),
+                (
+                    "/v1/chat/completions",
+                    #"{"messages":[{"role":"user","content":"x"},{"role":"tool","tool_call_id":"c","content":"1"}]}"#,
+                    "messages"
+                ),
                 ("/v1/chat/completions", #"{"messages":[{"role":"assistant","content":"x"}]}"#, "messages"),
                 ("/v1/responses", #"{"input":"x"}"#, nil),
             ]
@@ -101,7 +117,10 @@ final class LlamaServerTests: XCTestCase {
             let none = Self.chat + tools + #","tool_choice":"none","max_tokens":2,"temperature":0}"#
             let (code, json) = try await s.json(.POST, "/v1/chat/completions", none)
             XCTAssertEqual(code, 200, json.serialized)
-        } catch { try await s.stop(); throw error }
+        } catch {
+            try await s.stop()
+            throw error
+        }
         try await s.stop()
     }
 
@@ -118,7 +137,10 @@ final class LlamaServerTests: XCTestCase {
             let (status, reply) = try await s.json(.POST, "/v1/chat/completions", body)
             XCTAssertEqual(status, 200, reply.serialized)
             XCTAssertEqual(reply["usage"]?["prompt_tokens"], .integer(prompt.count))
-        } catch { try await s.stop(); throw error }
+        } catch {
+            try await s.stop()
+            throw error
+        }
         try await s.stop()
     }
 
@@ -127,7 +149,10 @@ final class LlamaServerTests: XCTestCase {
         let s = try await ServerFixture(.qwenTiny, parallel: 8, prefillChunk: 32)
         do {
             try await s.assertConcurrentGreedyStreamsMatchSequentialRuns(vocab: 1000)
-        } catch { try await s.stop(); throw error }
+        } catch {
+            try await s.stop()
+            throw error
+        }
         try await s.stop()
     }
 
@@ -136,8 +161,9 @@ final class LlamaServerTests: XCTestCase {
         let (loaded, _) = try ServerFixture.load(model, parallel: 1, context: 256, prefillChunk: 8)
         let tokenizer = loaded.tokenizer
         let limit = min(loaded.model.vocabSize, tokenizer.sampleableLimit)
-        let sampler = try Sampler(parameters: .greedy, sampleableLimit: limit,
-                                  bannedIDs: (0..<Int32(limit)).filter { !tokenizer.hasToken($0) })
+        let sampler = try Sampler(
+            parameters: .greedy, sampleableLimit: limit,
+            bannedIDs: (0..<Int32(limit)).filter { !tokenizer.hasToken($0) })
         var logits = try loaded.model.prefill(prompt)
         var out: [Int32] = []
         while out.count < count {

@@ -40,7 +40,9 @@ final class ServerFixture: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let p = written[model] { return p }
-        let r = root ?? FileManager.default.temporaryDirectory.appendingPathComponent("oss-server-tests-\(UUID().uuidString)")
+        let r =
+            root
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("oss-server-tests-\(UUID().uuidString)")
         if root == nil {
             try FileManager.default.createDirectory(at: r, withIntermediateDirectories: true)
             root = r
@@ -61,18 +63,24 @@ final class ServerFixture: @unchecked Sendable {
 
     /// The model through `ModelLoader`, as `oss serve` loads it, and its slots.
     static func load(_ model: Model, parallel: Int, context: Int, prefillChunk: Int) throws
-        -> (LoadedModel, ModelBatch) {
-        let options = ModelLoadOptions(backend: try BackendKind.blas.make(threads: 2), contextLength: context,
-                                       prefillChunk: 1, rewindRows: 64)
+        -> (LoadedModel, ModelBatch)
+    {
+        let options = ModelLoadOptions(
+            backend: try BackendKind.blas.make(threads: 2), contextLength: context,
+            prefillChunk: 1, rewindRows: 64)
         let loaded = try ModelLoader.load(path: try path(model), options: options)
-        let batch = try ModelBatch(model: loaded.model, slots: parallel, maxStepRows: parallel + prefillChunk,
-                                   rewindRows: 64)
+        let batch = try ModelBatch(
+            model: loaded.model, slots: parallel, maxStepRows: parallel + prefillChunk,
+            rewindRows: 64)
         return (loaded, batch)
     }
 
-    init(_ model: Model = .tinyO200k, parallel: Int = 4, context: Int = 1024, queue: Int = 16,
-         apiKey: String? = nil, prefillChunk: Int = 64, maxBodyBytes: Int = 64 << 10, timeout: Double = 120)
-        async throws {
+    init(
+        _ model: Model = .tinyO200k, parallel: Int = 4, context: Int = 1024, queue: Int = 16,
+        apiKey: String? = nil, prefillChunk: Int = 64, maxBodyBytes: Int = 64 << 10, timeout: Double = 120
+    )
+        async throws
+    {
         var c = OSSServer.Configuration()
         c.port = 0
         c.apiKey = apiKey
@@ -84,8 +92,9 @@ final class ServerFixture: @unchecked Sendable {
         var logger = Logger(label: "oss.serve.test")
         logger.logLevel = .warning
         let (loaded, batch) = try Self.load(model, parallel: parallel, context: context, prefillChunk: prefillChunk)
-        let server = try OSSServer(model: batch, tokenizer: loaded.tokenizer, chatFormat: try loaded.chatFormat(),
-                                   configuration: c, logger: logger)
+        let server = try OSSServer(
+            model: batch, tokenizer: loaded.tokenizer, chatFormat: try loaded.chatFormat(),
+            configuration: c, logger: logger)
         self.server = server
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         task = Task { try await server.run { port in continuation.yield(port) } }
@@ -110,7 +119,8 @@ final class ServerFixture: @unchecked Sendable {
 
     /// Sends a request; returns status and body text.
     func send(_ method: HTTPMethod, _ path: String, body: String? = nil, headers: [(String, String)] = [])
-        async throws -> (status: Int, body: String) {
+        async throws -> (status: Int, body: String)
+    {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         request.method = method
         request.headers.add(name: "Content-Type", value: "application/json")
@@ -122,7 +132,8 @@ final class ServerFixture: @unchecked Sendable {
     }
 
     func json(_ method: HTTPMethod, _ path: String, _ body: String? = nil, headers: [(String, String)] = [])
-        async throws -> (status: Int, json: JSONValue) {
+        async throws -> (status: Int, json: JSONValue)
+    {
         let (status, text) = try await send(method, path, body: body, headers: headers)
         return (status, try JSONValue.parse(Array(text.utf8)))
     }
@@ -153,13 +164,16 @@ final class ServerFixture: @unchecked Sendable {
     /// 8 greedy completions of token-id prompts (ids below `vocab`, lengths 3…38) run one by one, then as 8
     /// simultaneous streams: the texts must be equal, the streams must have shared steps (some step ran more than
     /// four rows), and the generated-tokens metric must count both rounds. Needs a server with 8 slots.
-    func assertConcurrentGreedyStreamsMatchSequentialRuns(vocab: Int, file: StaticString = #filePath,
-                                                         line: UInt = #line) async throws {
+    func assertConcurrentGreedyStreamsMatchSequentialRuns(
+        vocab: Int, file: StaticString = #filePath,
+        line: UInt = #line
+    ) async throws {
         // Batch invariance holds where every linear rounds its activations the same way at any T. With the default 8-bit
         // VNNI GEMM tiles (MXFP4 past T = 12, the GGUF block types past 32) and bf16 GEMM (BF16 past T = 16) a step's
         // rounding depends on how many rows an expert or linear gets, and that can flip a near-tie of these models' flat
         // logits; `oss serve --int8-gemm off --bf16-dot off` keeps the GEMVs' rounding at every T, as here.
-        let int8 = BLASBackend.int8GEMM, bf16 = BLASBackend.bf16DotProducts
+        let int8 = BLASBackend.int8GEMM
+        let bf16 = BLASBackend.bf16DotProducts
         BLASBackend.int8GEMM = false
         BLASBackend.bf16DotProducts = false
         defer {
@@ -169,7 +183,9 @@ final class ServerFixture: @unchecked Sendable {
         let bodies = (0..<8).map { i in
             #"{"prompt":[\#((0..<(3 + 5 * i)).map { String(($0 * 7919 + i * 131) % vocab) }.joined(separator: ","))],"max_tokens":12,"temperature":0}"#
         }
-        func text(_ reply: JSONValue) -> String { reply["choices"]?.arrayValue?.first?["text"]?.stringValue ?? "<none>" }
+        func text(_ reply: JSONValue) -> String {
+            reply["choices"]?.arrayValue?.first?["text"]?.stringValue ?? "<none>"
+        }
         var sequential: [String] = []
         var generated = 0
         for b in bodies {

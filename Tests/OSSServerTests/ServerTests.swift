@@ -39,12 +39,16 @@ final class ServerTests: XCTestCase {
             XCTAssertEqual(reply["usage"]?["total_tokens"], .integer(prompt.count + 7))
 
             // streaming at temperature 0 gives the same split text as the non-streaming reply
-            let events = try await s.events("/v1/chat/completions",
-                                            Self.chat + #""max_tokens":7,"temperature":0,"reasoning_effort":"low","stream":true,"stream_options":{"include_usage":true}}"#)
+            let events = try await s.events(
+                "/v1/chat/completions",
+                Self.chat
+                    + #""max_tokens":7,"temperature":0,"reasoning_effort":"low","stream":true,"stream_options":{"include_usage":true}}"#
+            )
             XCTAssertEqual(events.last, "[DONE]")
             let chunks = try events.dropLast().map { try JSONValue.parse(Array($0.utf8)) }
             XCTAssertEqual(chunks.first?["choices"]?.arrayValue?.first?["delta"]?["role"], .string("assistant"))
-            var content = "", reasoning = ""
+            var content = ""
+            var reasoning = ""
             for c in chunks {
                 guard let d = c["choices"]?.arrayValue?.first?["delta"] else { continue }
                 content += d["content"]?.stringValue ?? ""
@@ -58,39 +62,52 @@ final class ServerTests: XCTestCase {
             XCTAssertEqual(chunks.last?["usage"]?["completion_tokens"], .integer(7))
 
             // responses and completions
-            let (rs, r) = try await s.json(.POST, "/v1/responses",
-                                           #"{"model":"tiny-o200k","input":"Hi","max_output_tokens":4,"reasoning":{"effort":"high"}}"#)
+            let (rs, r) = try await s.json(
+                .POST, "/v1/responses",
+                #"{"model":"tiny-o200k","input":"Hi","max_output_tokens":4,"reasoning":{"effort":"high"}}"#)
             XCTAssertEqual(rs, 200, r.serialized)
             XCTAssertEqual(r["object"], .string("response"))
             XCTAssertEqual(r["status"], .string("incomplete"))
             XCTAssertEqual(r["usage"]?["output_tokens"], .integer(4))
-            let (cs, c) = try await s.json(.POST, "/v1/completions", #"{"prompt":"Once upon","max_tokens":5,"temperature":0}"#)
+            let (cs, c) = try await s.json(
+                .POST, "/v1/completions", #"{"prompt":"Once upon","max_tokens":5,"temperature":0}"#)
             XCTAssertEqual(cs, 200, c.serialized)
             XCTAssertEqual(c["usage"]?["completion_tokens"], .integer(5))
 
             // a tool-call round trip: tools, the assistant's call and the tool's answer go into the prompt
             let round = #"""
-            {"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Weather in SF?"},
-             {"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function",
-               "function":{"name":"get_weather","arguments":"{\"city\":\"SF\"}"}}]},
-             {"role":"tool","tool_call_id":"call_1","content":"{\"sunny\":true}"}],
-             "tools":[{"type":"function","function":{"name":"get_weather","description":"Current weather",
-               "parameters":{"type":"object","properties":{"city":{"type":"string","description":"City name"},
-               "unit":{"type":"string","enum":["c","f"]}},"required":["city"]}}}],
-             "max_tokens":3,"temperature":0}
-            """#
+                {"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Weather in SF?"},
+                 {"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function",
+                   "function":{"name":"get_weather","arguments":"{\"city\":\"SF\"}"}}]},
+                 {"role":"tool","tool_call_id":"call_1","content":"{\"sunny\":true}"}],
+                 "tools":[{"type":"function","function":{"name":"get_weather","description":"Current weather",
+                   "parameters":{"type":"object","properties":{"city":{"type":"string","description":"City name"},
+                   "unit":{"type":"string","enum":["c","f"]}},"required":["city"]}}}],
+                 "max_tokens":3,"temperature":0}
+                """#
             let (ts, t) = try await s.json(.POST, "/v1/chat/completions", round)
             XCTAssertEqual(ts, 200, t.serialized)
             let text = try s.server.tokenizer.decode(try s.server.chatPrompt(requestBody: Array(round.utf8)))
-            XCTAssertTrue(text.contains("type get_weather = (_: {\n// City name\ncity: string,\nunit?: \"c\" | \"f\",\n}) => any;"), text)
-            XCTAssertTrue(text.contains("<|start|>assistant to=functions.get_weather<|channel|>commentary <|constrain|>json<|message|>{\"city\":\"SF\"}<|call|>"), text)
-            XCTAssertTrue(text.contains("<|start|>functions.get_weather to=assistant<|channel|>commentary<|message|>{\"sunny\":true}<|end|>"), text)
+            XCTAssertTrue(
+                text.contains(
+                    "type get_weather = (_: {\n// City name\ncity: string,\nunit?: \"c\" | \"f\",\n}) => any;"), text)
+            XCTAssertTrue(
+                text.contains(
+                    "<|start|>assistant to=functions.get_weather<|channel|>commentary <|constrain|>json<|message|>{\"city\":\"SF\"}<|call|>"
+                ), text)
+            XCTAssertTrue(
+                text.contains(
+                    "<|start|>functions.get_weather to=assistant<|channel|>commentary<|message|>{\"sunny\":true}<|end|>"
+                ), text)
             XCTAssertTrue(text.contains("# Instructions\n\nBe brief."), text)
             // tool_choice "none" leaves the tools out of the prompt
             let none = round.replacingOccurrences(of: #""max_tokens":3"#, with: #""max_tokens":3,"tool_choice":"none""#)
             let plain = try s.server.tokenizer.decode(try s.server.chatPrompt(requestBody: Array(none.utf8)))
             XCTAssertFalse(plain.contains("namespace functions"), plain)
-        } catch { try await s.stop(); throw error }
+        } catch {
+            try await s.stop()
+            throw error
+        }
         try await s.stop()
     }
 
@@ -102,7 +119,10 @@ final class ServerTests: XCTestCase {
             // tiny-o200k never ends a completion early: all 16 ran their 12 tokens
             let generated = try await s.metric("oss_generated_tokens_total")
             XCTAssertEqual(generated, 16 * 12)
-        } catch { try await s.stop(); throw error }
+        } catch {
+            try await s.stop()
+            throw error
+        }
         try await s.stop()
     }
 
@@ -115,24 +135,63 @@ final class ServerTests: XCTestCase {
                 ("/v1/chat/completions", #"{"messages":[]}"#, 400, "messages"),
                 ("/v1/chat/completions", #"{"messages":"hi"}"#, 400, "messages"),
                 ("/v1/chat/completions", #"{"messages":[{"role":"wizard","content":"x"}]}"#, 400, "messages"),
-                ("/v1/chat/completions", #"{"model":"gpt-5","messages":[{"role":"user","content":"x"}]}"#, 400, "model"),
-                ("/v1/chat/completions", #"{"messages":[{"role":"user","content":"x"}],"max_tokens":-3}"#, 400, "max_tokens"),
-                ("/v1/chat/completions", #"{"messages":[{"role":"user","content":"x"}],"max_tokens":1e12}"#, 400, "max_tokens"),
-                ("/v1/chat/completions", #"{"messages":[{"role":"user","content":"x"}],"max_tokens":"5"}"#, 400, "max_tokens"),
-                ("/v1/chat/completions", #"{"messages":[{"role":"user","content":"x"}],"temperature":9}"#, 400, "temperature"),
+                (
+                    "/v1/chat/completions", #"{"model":"gpt-5","messages":[{"role":"user","content":"x"}]}"#, 400,
+                    "model"
+                ),
+                (
+                    "/v1/chat/completions", #"{"messages":[{"role":"user","content":"x"}],"max_tokens":-3}"#, 400,
+                    "max_tokens"
+                ),
+                (
+                    "/v1/chat/completions", #"{"messages":[{"role":"user","content":"x"}],"max_tokens":1e12}"#, 400,
+                    "max_tokens"
+                ),
+                (
+                    "/v1/chat/completions", #"{"messages":[{"role":"user","content":"x"}],"max_tokens":"5"}"#, 400,
+                    "max_tokens"
+                ),
+                (
+                    "/v1/chat/completions", #"{"messages":[{"role":"user","content":"x"}],"temperature":9}"#, 400,
+                    "temperature"
+                ),
                 ("/v1/chat/completions", #"{"messages":[{"role":"user","content":"x"}],"top_p":0}"#, 400, "top_p"),
-                ("/v1/chat/completions", #"{"messages":[{"role":"user","content":"x"}],"stream":"yes"}"#, 400, "stream"),
+                (
+                    "/v1/chat/completions", #"{"messages":[{"role":"user","content":"x"}],"stream":"yes"}"#, 400,
+                    "stream"
+                ),
                 ("/v1/chat/completions", #"{"messages":[{"role":"user","content":"x"}],"n":2}"#, 400, "n"),
-                ("/v1/chat/completions", #"{"messages":[{"role":"user","content":"x"}],"reasoning_effort":"max"}"#, 400, "reasoning_effort"),
-                ("/v1/chat/completions", #"{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"web"}]}"#, 400, "tools"),
-                ("/v1/chat/completions", #"{"messages":[{"role":"tool","tool_call_id":"nope","content":"x"}]}"#, 400, "messages"),
-                ("/v1/chat/completions", #"{"messages":[{"role":"user","content":"x"}],"logprobs":true}"#, 400, "logprobs"),
-                ("/v1/chat/completions", #"{"messages":[{"role":"user","content":"x"}],"tool_choice":"required"}"#, 400,
-                 "tool_choice"),
-                ("/v1/chat/completions", #"{"messages":[{"role":"user","content":"x"}],"presence_penalty":0.5}"#, 400,
-                 "presence_penalty"),
-                ("/v1/chat/completions", #"{"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_object"}}"#,
-                 400, "response_format"),
+                (
+                    "/v1/chat/completions", #"{"messages":[{"role":"user","content":"x"}],"reasoning_effort":"max"}"#,
+                    400, "reasoning_effort"
+                ),
+                (
+                    "/v1/chat/completions", #"{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"web"}]}"#,
+                    400, "tools"
+                ),
+                (
+                    "/v1/chat/completions", #"{"messages":[{"role":"tool","tool_call_id":"nope","content":"x"}]}"#, 400,
+                    "messages"
+                ),
+                (
+                    "/v1/chat/completions", #"{"messages":[{"role":"user","content":"x"}],"logprobs":true}"#, 400,
+                    "logprobs"
+                ),
+                (
+                    "/v1/chat/completions", #"{"messages":[{"role":"user","content":"x"}],"tool_choice":"required"}"#,
+                    400,
+                    "tool_choice"
+                ),
+                (
+                    "/v1/chat/completions", #"{"messages":[{"role":"user","content":"x"}],"presence_penalty":0.5}"#,
+                    400,
+                    "presence_penalty"
+                ),
+                (
+                    "/v1/chat/completions",
+                    #"{"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_object"}}"#,
+                    400, "response_format"
+                ),
                 ("/v1/completions", #"{"prompt":"x","suffix":"y"}"#, 400, "suffix"),
                 ("/v1/responses", #"{"input":"x","previous_response_id":"resp_1"}"#, 400, "previous_response_id"),
                 ("/v1/completions", #"{"prompt":[1,-5]}"#, 400, "prompt"),
@@ -162,7 +221,10 @@ final class ServerTests: XCTestCase {
             XCTAssertEqual(v5, 200)
             let v6 = try await s.metric(#"oss_requests_total{route="/v1/chat/completions",status="400"}"#)
             XCTAssertEqual(v6, 20)
-        } catch { try await s.stop(); throw error }
+        } catch {
+            try await s.stop()
+            throw error
+        }
         try await s.stop()
     }
 
@@ -177,7 +239,10 @@ final class ServerTests: XCTestCase {
             XCTAssertEqual(v9, 200)
             let v10 = try await s.send(.GET, "/health").status
             XCTAssertEqual(v10, 200)
-        } catch { try await s.stop(); throw error }
+        } catch {
+            try await s.stop()
+            throw error
+        }
         try await s.stop()
     }
 
@@ -223,7 +288,10 @@ final class ServerTests: XCTestCase {
             XCTAssertEqual(v12, 0)
             let v13 = try await s.metric("oss_time_to_first_token_seconds_count")
             XCTAssertGreaterThan(v13, 1)
-        } catch { try await s.stop(); throw error }
+        } catch {
+            try await s.stop()
+            throw error
+        }
         try await s.stop()
     }
 
@@ -251,24 +319,28 @@ final class ServerTests: XCTestCase {
     func testNextTurnReusesTheSlotsCachePrefix() async throws {
         let s = try await ServerFixture(parallel: 2)
         do {
-            let first = #"{"messages":[{"role":"user","content":"Tell me about the sea."}],"max_tokens":4,"temperature":0}"#
+            let first =
+                #"{"messages":[{"role":"user","content":"Tell me about the sea."}],"max_tokens":4,"temperature":0}"#
             let (status, reply) = try await s.json(.POST, "/v1/chat/completions", first)
             XCTAssertEqual(status, 200, reply.serialized)
             let firstPrompt = reply["usage"]?["prompt_tokens"]?.intValue ?? 0
             let prefilled = try await s.metric("oss_prompt_tokens_total")
             XCTAssertEqual(prefilled, Double(firstPrompt))
             let next = #"""
-            {"messages":[{"role":"user","content":"Tell me about the sea."},
-              {"role":"assistant","content":"It is large."},{"role":"user","content":"And the sky?"}],
-             "max_tokens":4,"temperature":0}
-            """#
+                {"messages":[{"role":"user","content":"Tell me about the sea."},
+                  {"role":"assistant","content":"It is large."},{"role":"user","content":"And the sky?"}],
+                 "max_tokens":4,"temperature":0}
+                """#
             let (status2, reply2) = try await s.json(.POST, "/v1/chat/completions", next)
             XCTAssertEqual(status2, 200, reply2.serialized)
             let nextPrompt = reply2["usage"]?["prompt_tokens"]?.intValue ?? 0
             let added = try await s.metric("oss_prompt_tokens_total") - prefilled
             // the first prompt (it ends with <|start|>assistant) stays in the cache; only the rest is prefilled
             XCTAssertEqual(added, Double(nextPrompt - firstPrompt))
-        } catch { try await s.stop(); throw error }
+        } catch {
+            try await s.stop()
+            throw error
+        }
         try await s.stop()
     }
 
@@ -276,7 +348,8 @@ final class ServerTests: XCTestCase {
     func testResponsesStream() async throws {
         let s = try await ServerFixture()
         do {
-            let body = #"{"input":[{"role":"user","content":"Hi"}],"max_output_tokens":6,"stream":true,"temperature":0}"#
+            let body =
+                #"{"input":[{"role":"user","content":"Hi"}],"max_output_tokens":6,"stream":true,"temperature":0}"#
             let events = try await s.events("/v1/responses", body)
             XCTAssertEqual(events.last, "[DONE]")
             let parsed = try events.dropLast().map { try JSONValue.parse(Array($0.utf8)) }
@@ -286,7 +359,8 @@ final class ServerTests: XCTestCase {
             XCTAssertEqual(parsed.map { $0["sequence_number"]?.intValue ?? -1 }, Array(0..<parsed.count))
             let final = parsed.last?["response"]
             XCTAssertEqual(final?["usage"]?["output_tokens"], .integer(6))
-            var text = "", reasoning = ""
+            var text = ""
+            var reasoning = ""
             for e in parsed {
                 if e["type"] == .string("response.output_text.delta") { text += e["delta"]?.stringValue ?? "" }
                 if e["type"] == .string("response.reasoning_text.delta") { reasoning += e["delta"]?.stringValue ?? "" }
@@ -303,7 +377,10 @@ final class ServerTests: XCTestCase {
             XCTAssertEqual(status, 200, reply.serialized)
             let plainMessage = reply["output"]?.arrayValue?.first { $0["type"] == .string("message") }
             XCTAssertEqual(plainMessage?["content"]?.arrayValue?.first?["text"]?.stringValue ?? "", text)
-        } catch { try await s.stop(); throw error }
+        } catch {
+            try await s.stop()
+            throw error
+        }
         try await s.stop()
     }
 
@@ -311,12 +388,16 @@ final class ServerTests: XCTestCase {
     func testRequestTimeout() async throws {
         let s = try await ServerFixture(parallel: 1, timeout: 0.3)
         do {
-            let (status, reply) = try await s.json(.POST, "/v1/completions", #"{"prompt":"on and on","max_tokens":1000000}"#)
+            let (status, reply) = try await s.json(
+                .POST, "/v1/completions", #"{"prompt":"on and on","max_tokens":1000000}"#)
             XCTAssertEqual(status, 504, reply.serialized)
             XCTAssertEqual(reply["error"]?["type"], .string("timeout_error"))
             let (again, _) = try await s.json(.POST, "/v1/completions", #"{"prompt":"short","max_tokens":2}"#)
             XCTAssertEqual(again, 200)
-        } catch { try await s.stop(); throw error }
+        } catch {
+            try await s.stop()
+            throw error
+        }
         try await s.stop()
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import OSSTokenizer
 
 /// The process-wide cache behind `Tokenizer.o200kHarmony`: a file parsed once is reused while its path, size and
@@ -35,7 +36,8 @@ final class BundledVocabularyCacheTests: XCTestCase {
     }
 
     func testBundledTokenizerIsTheSameOnEveryCall() throws {
-        let a = try Tokenizer.o200kHarmony(), b = try Tokenizer.o200kHarmony()
+        let a = try Tokenizer.o200kHarmony()
+        let b = try Tokenizer.o200kHarmony()
         XCTAssertEqual(a.table.count, b.table.count)
         XCTAssertEqual(a.encode("Hello, world!"), b.encode("Hello, world!"))
     }

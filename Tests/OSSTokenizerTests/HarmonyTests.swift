@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import OSSTokenizer
 
 /// Harmony rendering (gpt-oss.md §5, harmony's test data) and parsing of generated tokens.
@@ -12,17 +13,17 @@ final class HarmonyTests: XCTestCase {
             instructions: "Answer the user's questions like a robot.",
             messages: [.user("What is the capital of the largest country in the world?")])
         let literal = """
-        <|start|>system<|message|>You are ChatGPT, a large language model trained by OpenAI.
-        Knowledge cutoff: 2024-06
+            <|start|>system<|message|>You are ChatGPT, a large language model trained by OpenAI.
+            Knowledge cutoff: 2024-06
 
-        Reasoning: low
+            Reasoning: low
 
-        # Valid channels: analysis, commentary, final. Channel must be included for every message.<|end|>\
-        <|start|>developer<|message|># Instructions
+            # Valid channels: analysis, commentary, final. Channel must be included for every message.<|end|>\
+            <|start|>developer<|message|># Instructions
 
-        Answer the user's questions like a robot.<|end|><|start|>user<|message|>What is the capital of the largest \
-        country in the world?<|end|><|start|>assistant
-        """
+            Answer the user's questions like a robot.<|end|><|start|>user<|message|>What is the capital of the largest \
+            country in the world?<|end|><|start|>assistant
+            """
         let tokens = r.renderPrompt(conversation)
         XCTAssertEqual(tokens, r.tokenizer.encode(literal, allowSpecial: true))
         XCTAssertEqual(try r.tokenizer.decode(tokens), literal)
@@ -31,58 +32,69 @@ final class HarmonyTests: XCTestCase {
     }
 
     func testSystemWithDateAndEffortAndTools() throws {
-        var conversation = HarmonyConversation(system: HarmonySystemContent(reasoning: .high, currentDate: "2026-11-29"))
-        XCTAssertEqual(conversation.systemText, """
-        You are ChatGPT, a large language model trained by OpenAI.
-        Knowledge cutoff: 2024-06
-        Current date: 2026-11-29
+        var conversation = HarmonyConversation(
+            system: HarmonySystemContent(reasoning: .high, currentDate: "2026-11-29"))
+        XCTAssertEqual(
+            conversation.systemText,
+            """
+            You are ChatGPT, a large language model trained by OpenAI.
+            Knowledge cutoff: 2024-06
+            Current date: 2026-11-29
 
-        Reasoning: high
+            Reasoning: high
 
-        # Valid channels: analysis, commentary, final. Channel must be included for every message.
-        """)
+            # Valid channels: analysis, commentary, final. Channel must be included for every message.
+            """)
         XCTAssertNil(conversation.developerText)
-        conversation.functionTools = [HarmonyFunctionTool(name: "get_location", description: "Gets the location of the user.")]
-        XCTAssertTrue(conversation.systemText.hasSuffix(
-            "every message.\nCalls to these tools must go to the commentary channel: 'functions'."))
-        XCTAssertEqual(conversation.developerText, """
-        # Tools
+        conversation.functionTools = [
+            HarmonyFunctionTool(name: "get_location", description: "Gets the location of the user.")
+        ]
+        XCTAssertTrue(
+            conversation.systemText.hasSuffix(
+                "every message.\nCalls to these tools must go to the commentary channel: 'functions'."))
+        XCTAssertEqual(
+            conversation.developerText,
+            """
+            # Tools
 
-        ## functions
+            ## functions
 
-        namespace functions {
+            namespace functions {
 
-        // Gets the location of the user.
-        type get_location = () => any;
+            // Gets the location of the user.
+            type get_location = () => any;
 
-        } // namespace functions
-        """)
+            } // namespace functions
+            """)
         conversation.instructions = "Be brief."
-        conversation.functionTools.append(HarmonyFunctionTool(
-            name: "get_current_weather", description: "Gets the current weather in the provided location.",
-            parameters: "{\n// The city and state, e.g. San Francisco, CA\nlocation: string,\n}"))
-        XCTAssertEqual(conversation.developerText, """
-        # Instructions
+        conversation.functionTools.append(
+            HarmonyFunctionTool(
+                name: "get_current_weather", description: "Gets the current weather in the provided location.",
+                parameters: "{\n// The city and state, e.g. San Francisco, CA\nlocation: string,\n}"))
+        XCTAssertEqual(
+            conversation.developerText,
+            """
+            # Instructions
 
-        Be brief.
+            Be brief.
 
-        # Tools
+            # Tools
 
-        ## functions
+            ## functions
 
-        namespace functions {
+            namespace functions {
 
-        // Gets the location of the user.
-        type get_location = () => any;
+            // Gets the location of the user.
+            type get_location = () => any;
 
-        // Gets the current weather in the provided location.
-        type get_current_weather = (_: {
-        // The city and state, e.g. San Francisco, CA
-        location: string,
-        }) => any;
+            // Gets the current weather in the provided location.
+            type get_current_weather = (_: {
+            // The city and state, e.g. San Francisco, CA
+            location: string,
+            }) => any;
 
-        } // namespace functions
-        """)
+            } // namespace functions
+            """)
     }
 
     func testToolMessagesRender() throws {
@@ -90,13 +102,18 @@ final class HarmonyTests: XCTestCase {
         let t = r.tokenizer
         var out: [Int32] = []
         r.render(.toolResult("functions.get_weather", #"{"sunny": true}"#), into: &out)
-        XCTAssertEqual(try t.decode(out),
-                       #"<|start|>functions.get_weather to=assistant<|channel|>commentary<|message|>{"sunny": true}<|end|>"#)
+        XCTAssertEqual(
+            try t.decode(out),
+            #"<|start|>functions.get_weather to=assistant<|channel|>commentary<|message|>{"sunny": true}<|end|>"#)
         out = []
-        r.render(HarmonyMessage(role: "assistant", content: #"{"location":"SF"}"#, channel: "commentary",
-                                recipient: "functions.get_weather", contentType: "<|constrain|>json"), into: &out)
-        XCTAssertEqual(try t.decode(out), "<|start|>assistant to=functions.get_weather<|channel|>commentary <|constrain|>json"
-                       + #"<|message|>{"location":"SF"}<|call|>"#)
+        r.render(
+            HarmonyMessage(
+                role: "assistant", content: #"{"location":"SF"}"#, channel: "commentary",
+                recipient: "functions.get_weather", contentType: "<|constrain|>json"), into: &out)
+        XCTAssertEqual(
+            try t.decode(out),
+            "<|start|>assistant to=functions.get_weather<|channel|>commentary <|constrain|>json"
+                + #"<|message|>{"location":"SF"}<|call|>"#)
         XCTAssertTrue(out.contains(200003))
         XCTAssertEqual(out.last, 200012)
     }
@@ -105,24 +122,29 @@ final class HarmonyTests: XCTestCase {
         let r = try renderer()
         let generated = r.tokenizer.encode(
             "<|channel|>analysis<|message|>User asks: \"What is 2 + 2?\" Simple arithmetic. Provide answer.<|end|>"
-            + "<|start|>assistant<|channel|>final<|message|>2 + 2 = 4.<|return|>", allowSpecial: true)
+                + "<|start|>assistant<|channel|>final<|message|>2 + 2 = 4.<|return|>", allowSpecial: true)
         let messages = try HarmonyStreamParser.parse(generated, renderer: r)
-        XCTAssertEqual(messages, [
-            .assistant(#"User asks: "What is 2 + 2?" Simple arithmetic. Provide answer."#, channel: "analysis"),
-            .assistant("2 + 2 = 4.", channel: "final"),
-        ])
+        XCTAssertEqual(
+            messages,
+            [
+                .assistant(#"User asks: "What is 2 + 2?" Simple arithmetic. Provide answer."#, channel: "analysis"),
+                .assistant("2 + 2 = 4.", channel: "final"),
+            ])
         XCTAssertTrue(r.stopTokens.contains(generated.last!))
         XCTAssertFalse(r.stopTokens.contains(200007))
     }
 
     func testParseRecipientBeforeOrAfterChannelAndConstrain() throws {
         let r = try renderer()
-        let after = r.tokenizer.encode("<|start|>assistant<|channel|>commentary to=functions.get_weather <|constrain|>json"
-            + #"<|message|>{"location":"SF"}<|call|>"#, allowSpecial: true)
-        let before = r.tokenizer.encode("<|start|>assistant to=functions.get_weather<|channel|>commentary json"
-            + #"<|message|>{"location":"SF"}<|call|>"#, allowSpecial: true)
-        let expected = HarmonyMessage(role: "assistant", content: #"{"location":"SF"}"#, channel: "commentary",
-                                      recipient: "functions.get_weather", contentType: "<|constrain|>json")
+        let after = r.tokenizer.encode(
+            "<|start|>assistant<|channel|>commentary to=functions.get_weather <|constrain|>json"
+                + #"<|message|>{"location":"SF"}<|call|>"#, allowSpecial: true)
+        let before = r.tokenizer.encode(
+            "<|start|>assistant to=functions.get_weather<|channel|>commentary json"
+                + #"<|message|>{"location":"SF"}<|call|>"#, allowSpecial: true)
+        let expected = HarmonyMessage(
+            role: "assistant", content: #"{"location":"SF"}"#, channel: "commentary",
+            recipient: "functions.get_weather", contentType: "<|constrain|>json")
         XCTAssertEqual(try HarmonyStreamParser.parse(after, renderer: r, role: nil), [expected])
         var plain = expected
         plain.contentType = "json"
@@ -136,14 +158,26 @@ final class HarmonyTests: XCTestCase {
     func testHeaderParsingFollowsHarmony() throws {
         let cases: [(String, HarmonyMessage)] = [
             ("assistant<|channel|>analysis", .assistant("", channel: "analysis")),
-            ("assistant<|channel|>commentary to=functions.f <|constrain|>json",
-             HarmonyMessage(role: "assistant", content: "", channel: "commentary", recipient: "functions.f", contentType: "<|constrain|>json")),
-            ("assistant to=functions.f<|channel|>commentary<|constrain|>json",
-             HarmonyMessage(role: "assistant", content: "", channel: "commentary", recipient: "functions.f", contentType: "<|constrain|>json")),
-            ("assistant<|channel|>commentary functions.f",
-             HarmonyMessage(role: "assistant", content: "", channel: "commentary", recipient: "functions.f")),
-            ("functions.get_weather to=assistant<|channel|>commentary",
-             HarmonyMessage.toolResult("functions.get_weather", "")),
+            (
+                "assistant<|channel|>commentary to=functions.f <|constrain|>json",
+                HarmonyMessage(
+                    role: "assistant", content: "", channel: "commentary", recipient: "functions.f",
+                    contentType: "<|constrain|>json")
+            ),
+            (
+                "assistant to=functions.f<|channel|>commentary<|constrain|>json",
+                HarmonyMessage(
+                    role: "assistant", content: "", channel: "commentary", recipient: "functions.f",
+                    contentType: "<|constrain|>json")
+            ),
+            (
+                "assistant<|channel|>commentary functions.f",
+                HarmonyMessage(role: "assistant", content: "", channel: "commentary", recipient: "functions.f")
+            ),
+            (
+                "functions.get_weather to=assistant<|channel|>commentary",
+                HarmonyMessage.toolResult("functions.get_weather", "")
+            ),
             ("user:alice", HarmonyMessage(role: "user", content: "", name: "alice")),
         ]
         for (header, expected) in cases {
@@ -166,16 +200,25 @@ final class HarmonyTests: XCTestCase {
         XCTAssertEqual(events.last, .messageEnded(.assistant("Hi", channel: "final"), endsTurn: true))
 
         // `<|end|>` inside a header, a missing `<|start|>`, an empty header, and truncation are typed errors.
-        XCTAssertThrowsError(try HarmonyStreamParser.parse(r.tokenizer.encode("<|channel|><|end|>", allowSpecial: true), renderer: r))
-        XCTAssertThrowsError(try HarmonyStreamParser.parse(r.tokenizer.encode("<|end|>x", allowSpecial: true), renderer: r, role: nil)) {
+        XCTAssertThrowsError(
+            try HarmonyStreamParser.parse(r.tokenizer.encode("<|channel|><|end|>", allowSpecial: true), renderer: r))
+        XCTAssertThrowsError(
+            try HarmonyStreamParser.parse(r.tokenizer.encode("<|end|>x", allowSpecial: true), renderer: r, role: nil)
+        ) {
             XCTAssertEqual($0 as? HarmonyError, .unexpectedToken(id: 200007, expected: "<|start|>"))
         }
-        XCTAssertThrowsError(try HarmonyStreamParser.parse(r.tokenizer.encode("<|start|><|message|>x<|end|>", allowSpecial: true),
-                                                           renderer: r, role: nil)) {
+        XCTAssertThrowsError(
+            try HarmonyStreamParser.parse(
+                r.tokenizer.encode("<|start|><|message|>x<|end|>", allowSpecial: true),
+                renderer: r, role: nil)
+        ) {
             XCTAssertEqual($0 as? HarmonyError, .malformedHeader(""))
         }
-        XCTAssertThrowsError(try HarmonyStreamParser.parse(r.tokenizer.encode("<|channel|>final<|message|>Hi", allowSpecial: true),
-                                                           renderer: r)) {
+        XCTAssertThrowsError(
+            try HarmonyStreamParser.parse(
+                r.tokenizer.encode("<|channel|>final<|message|>Hi", allowSpecial: true),
+                renderer: r)
+        ) {
             guard case .truncated = $0 as? HarmonyError else { return XCTFail("\($0)") }
         }
     }
@@ -185,8 +228,9 @@ final class HarmonyTests: XCTestCase {
         var conversation = HarmonyConversation(messages: [
             .user("Q1"), .assistant("think 1", channel: "analysis"), .assistant("A1", channel: "final"),
             .user("Q2"), .assistant("think 2", channel: "analysis"),
-            HarmonyMessage(role: "assistant", content: "{}", channel: "commentary", recipient: "functions.f",
-                           contentType: "<|constrain|>json"),
+            HarmonyMessage(
+                role: "assistant", content: "{}", channel: "commentary", recipient: "functions.f",
+                contentType: "<|constrain|>json"),
             .toolResult("functions.f", "42"),
         ])
         XCTAssertEqual(conversation.messagesForPrompt.map(\.content), ["Q1", "A1", "Q2", "think 2", "{}", "42"])

@@ -1,17 +1,21 @@
 import XCTest
+
 @testable import OSSTokenizer
 
 /// decode(encode(s)) == s for thousands of random strings mixing scripts, digits, whitespace runs, contractions,
 /// emoji (with ZWJ sequences and modifiers) and combining marks; also for the byte API and with specials allowed.
 final class RoundTripPropertyTests: XCTestCase {
-    static let atoms: [String] = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789").map(String.init)
+    static let atoms: [String] =
+        Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789").map(String.init)
         + Array(" \t\n\r.,;:!?-_/\\'\"()[]{}<>@#$%^&*+=|~`").map(String.init)
-        + [" ", "   ", "\r\n", "\n\n", "\u{a0}", "\u{3000}", "\u{2028}", "\u{b}", "\u{c}", "\u{85}",
-           "'s", "'S", "'t", "'T", "'re", "'RE", "'ve", "'VE", "'m", "'M", "'ll", "'LL", "'d", "'D", "'\u{17f}",
-           "你", "好", "世界", "日本", "の", "テ", "한국어", "Привет", "Ελληνικά", "مرحبا", "٣٤٥", "हिन्दी", "नमस्ते", "ไทย",
-           "\u{301}", "\u{308}", "\u{20dd}", "ǅ", "ʰ", "ᾈ", "Ⅻ", "²", "½", "１２３", "Ａ", "😀", "👍🏽", "👨‍👩‍👧", "🏳️‍🌈",
-           "❤️", "€", "—", "…", "\u{200d}", "\u{feff}", "ß", "İ", "ﬁ", "<|end|>", "<|start|>", "<|reserved_200999|>",
-           "hello", "The", "don't", "I'M", "HTTPServer", "3.14159", "https://x.org/a/b"]
+        + [
+            " ", "   ", "\r\n", "\n\n", "\u{a0}", "\u{3000}", "\u{2028}", "\u{b}", "\u{c}", "\u{85}",
+            "'s", "'S", "'t", "'T", "'re", "'RE", "'ve", "'VE", "'m", "'M", "'ll", "'LL", "'d", "'D", "'\u{17f}",
+            "你", "好", "世界", "日本", "の", "テ", "한국어", "Привет", "Ελληνικά", "مرحبا", "٣٤٥", "हिन्दी", "नमस्ते", "ไทย",
+            "\u{301}", "\u{308}", "\u{20dd}", "ǅ", "ʰ", "ᾈ", "Ⅻ", "²", "½", "１２３", "Ａ", "😀", "👍🏽", "👨‍👩‍👧", "🏳️‍🌈",
+            "❤️", "€", "—", "…", "\u{200d}", "\u{feff}", "ß", "İ", "ﬁ", "<|end|>", "<|start|>", "<|reserved_200999|>",
+            "hello", "The", "don't", "I'M", "HTTPServer", "3.14159", "https://x.org/a/b",
+        ]
 
     func testRandomStringsRoundTrip() throws {
         let t = try TokenizerFixture.o200k()
@@ -67,8 +71,10 @@ final class RoundTripPropertyTests: XCTestCase {
     func testLongPieceMergeMatchesQuadraticMerge() throws {
         let t = try TokenizerFixture.o200k()
         var rng = TestRandom(seed: 7)
-        let alphabets: [[UInt8]] = [Array("ab".utf8), Array("aeiouxyz".utf8), Array("abcdefghijklmnopqrstuvwxyz".utf8),
-                                    Array("é你a".utf8), Array("0!".utf8)]
+        let alphabets: [[UInt8]] = [
+            Array("ab".utf8), Array("aeiouxyz".utf8), Array("abcdefghijklmnopqrstuvwxyz".utf8),
+            Array("é你a".utf8), Array("0!".utf8),
+        ]
         for k in 0..<40 {
             let alphabet = alphabets[k % alphabets.count]
             let bytes = (0..<(2 + rng.next(below: 600))).map { _ in alphabet[rng.next(below: alphabet.count)] }
@@ -76,7 +82,8 @@ final class RoundTripPropertyTests: XCTestCase {
             quadratic.longPieceThreshold = Int.max
             var heap = BytePairMerger()
             heap.longPieceThreshold = 0
-            var a: [Int32] = [], b: [Int32] = []
+            var a: [Int32] = []
+            var b: [Int32] = []
             bytes.withUnsafeBufferPointer { p in
                 quadratic.merge(p.baseAddress!, count: p.count, table: t.table, into: &a)
                 heap.merge(p.baseAddress!, count: p.count, table: t.table, into: &b)

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import OSSTokenizer
 
 /// The bundled o200k_harmony tokenizer, loaded once for all tests of this target.
@@ -17,7 +18,8 @@ enum TokenizerFixture {
 
     /// A fresh temporary directory for files a test writes.
     static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("oss-tokenizer-tests-\(UUID().uuidString)")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "oss-tokenizer-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import OSSTokenizer
 
 /// Test vectors of gpt-oss.md §5 and splits/ids produced by tiktoken 0.14 with the o200k pattern.
@@ -6,8 +7,9 @@ final class TokenizerVectorTests: XCTestCase {
     func testSpecVectors() throws {
         let t = try TokenizerFixture.o200k()
         XCTAssertEqual(t.encode("hello world"), [24912, 2375])
-        XCTAssertEqual(t.encode(#"User asks: "What is 2 + 2?" Simple arithmetic. Provide answer."#),
-                       [1844, 31064, 25, 392, 4827, 382, 220, 17, 659, 220, 17, 16842, 12295, 81645, 13, 51441, 6052, 13])
+        XCTAssertEqual(
+            t.encode(#"User asks: "What is 2 + 2?" Simple arithmetic. Provide answer."#),
+            [1844, 31064, 25, 392, 4827, 382, 220, 17, 659, 220, 17, 16842, 12295, 81645, 13, 51441, 6052, 13])
         XCTAssertEqual(t.encode("2 + 2 = 4."), [17, 659, 220, 17, 314, 220, 19, 13])
         XCTAssertEqual(t.encode("analysis"), [35644])
         XCTAssertEqual(t.encode("final"), [17196])
@@ -16,8 +18,9 @@ final class TokenizerVectorTests: XCTestCase {
 
     func testSpecialTokenIDs() throws {
         let t = try TokenizerFixture.o200k()
-        XCTAssertEqual(t.encode("<|start|>assistant<|channel|>final<|message|>hi<|return|>", allowSpecial: true),
-                       [200006, 173781, 200005, 17196, 200008, 3686, 200002])
+        XCTAssertEqual(
+            t.encode("<|start|>assistant<|channel|>final<|message|>hi<|return|>", allowSpecial: true),
+            [200006, 173781, 200005, 17196, 200008, 3686, 200002])
         XCTAssertEqual(try t.specialID("<|call|>"), 200012)
         XCTAssertEqual(try t.specialID("<|constrain|>"), 200003)
         XCTAssertEqual(try t.specialID("<|endofprompt|>"), 200018)
