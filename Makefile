@@ -13,7 +13,7 @@ ABI_CC ?= clang
 ABI_INCLUDE := CModules/SwiftOSSABI/include
 LIB_DIR := $(CURDIR)/.build/release
 
-.PHONY: setup build test test-asan test-ubsan test-tsan test-c test-python venv bench clean fuzz fuzz-build fuzz-run \
+.PHONY: setup build lint test test-asan test-ubsan test-tsan test-c test-python venv bench clean fuzz fuzz-build fuzz-run \
   fuzz-seeds fuzz-smoke
 
 # Installs the Debian packages the C kernels link against, only when one is missing.
@@ -28,6 +28,10 @@ setup:
 
 build: setup
 	swift build $(SWIFT_FLAGS)
+
+# The house style (.swift-format: 4-space indent, 120 columns); `swift format -i -r Sources Tests Package.swift` fixes it.
+lint:
+	swift format lint --strict -r Sources Tests Package.swift
 
 # Release build so SIMD kernels run at speed on big conformance shapes; -enable-testing for @testable imports.
 # Suites: XCTest (FuzzRegressionTests replays Fuzz/corpus and Fuzz/regressions), the C ABI test (Tests/CABI) with
