@@ -143,6 +143,7 @@ public final class BenchRunner {
             }
         }
         var results: [BenchResult] = []
+        var storedFootprint: ModelFootprint?  // the peer's, with --requant
         var cold = c.coldStart
         for round in 1...max(1, c.rounds) {
             var lastCost: ModelFootprint?
@@ -206,9 +207,13 @@ public final class BenchRunner {
             }
             pairedRead = nil
             if let peer = c.peer, var cost = lastCost {
-                // The peer reads the weights as stored (its GGUF form): with --requant our footprint is not its own.
+                // The peer reads the weights as stored (its GGUF form): with --requant our footprint is not its own
+                // (measured once: a mapped load of the stored weights).
                 if c.requantize != nil, let kind = c.backends.first {
-                    cost = try load(try backend(kind, 1), residency: .mmap, stored: true).footprint
+                    if storedFootprint == nil {
+                        storedFootprint = try load(try backend(kind, 1), residency: .mmap, stored: true).footprint
+                    }
+                    cost = storedFootprint ?? cost
                 }
                 settle("peer")
                 progress.begin(

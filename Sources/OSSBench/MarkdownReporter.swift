@@ -251,7 +251,6 @@ public enum MarkdownReporter {
             rows.filter { $0.backend == backend }.map { (cellIdentity($0), $0) }, uniquingKeysWith: { a, _ in a })
     }
 
-    /// "86% of 58.2 GB/s": a decode row's paired share of the DRAM read and that read's median; empty elsewhere.
     /// Where a decoded token's time goes, from each decode row's profiled rep: the share spent inside backend ops, the
     /// time per token between them, and the GB/s at which the weight-streaming kinds ran, each beside the row's
     /// paired read. Empty when no decode row was profiled.
@@ -296,6 +295,7 @@ public enum MarkdownReporter {
         return out
     }
 
+    /// "86% of 58.2 GB/s": a decode row's paired share of the DRAM read and that read's median; empty elsewhere.
     static func pairedReadCell(_ r: BenchResult) -> String {
         guard let ratio = r.readRatio, let read = r.pairedReadGBps else { return "" }
         return "\(Figures.percent(ratio)) of \(Figures.number(read)) GB/s"

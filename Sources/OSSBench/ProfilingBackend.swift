@@ -51,12 +51,21 @@ public final class ProfilingBackend: Backend, InstructionClassReporting, @unchec
         return Dictionary(uniqueKeysWithValues: nanoseconds.map { ($0.key.rawValue, $0.value / total) })
     }
 
-    @inline(__always) private func timed<R>(_ op: OpKind, bytes: Double? = nil, _ body: () throws -> R) rethrows -> R {
+    /// Runs `body`, and while recording adds its time (and `bytes`, or marks them unknown) to `op`, and to the linear
+    /// weight shape `shape` where given.
+    @inline(__always) private func timed<R>(
+        _ op: OpKind, bytes: Double? = nil, shape: String? = nil, _ body: () throws -> R
+    ) rethrows -> R {
         guard recording else { return try body() }
         let t0 = Timing.nowNs()
         defer {
-            nanoseconds[op, default: 0] += Double(Timing.nowNs() - t0)
+            let ns = Double(Timing.nowNs() - t0)
+            nanoseconds[op, default: 0] += ns
             if let bytes { weightBytes[op, default: 0] += bytes } else { unknownBytes.insert(op) }
+            if let shape {
+                let prior = linearByShape[shape] ?? (0, 0)
+                linearByShape[shape] = (prior.ns + ns, prior.bytes + (bytes ?? 0))
+            }
         }
         return try body()
     }
@@ -68,14 +77,10 @@ public final class ProfilingBackend: Backend, InstructionClassReporting, @unchec
     public func supports(_ op: OpDescriptor) -> Bool { inner.supports(op) }
 
     public func linear(_ x: Tensor, weight: WeightTensor, bias: Tensor?, out: Tensor) throws {
-        guard recording else { return try inner.linear(x, weight: weight, bias: bias, out: out) }
-        let t0 = Timing.nowNs()
-        try timed(.linear, bytes: Double(weight.storedBytes)) {
+        let shape = recording ? "\(weight.dtype.rawValue) \(weight.inFeatures)→\(weight.outFeatures)" : nil
+        try timed(.linear, bytes: Double(weight.storedBytes), shape: shape) {
             try inner.linear(x, weight: weight, bias: bias, out: out)
         }
-        let key = "\(weight.dtype.rawValue) \(weight.inFeatures)→\(weight.outFeatures)"
-        let prior = linearByShape[key] ?? (0, 0)
-        linearByShape[key] = (prior.ns + Double(Timing.nowNs() - t0), prior.bytes + Double(weight.storedBytes))
     }
 
     public func rmsNorm(_ x: Tensor, weight: Tensor, eps: Float, out: Tensor) throws {

@@ -251,12 +251,14 @@ public struct BenchResult: Codable, Sendable, Equatable {
     /// Bytes that bound this cell in its memory tier (`OpCost.limitingBytes`).
     var limitingBytes: Double { cost.limitingBytes(in: memoryTier ?? .dram) }
 
-    /// Compute-bound when the intensity (FLOPs per limiting byte) reaches the ridge point of this cell's own
-    /// ceilings, memory-bound otherwise.
+    /// The intensity the cell is scored on: counted FLOPs per limiting byte (the roofline chart's x axis).
+    var scoredIntensity: Double { limitingBytes > 0 ? cost.flops / limitingBytes : .infinity }
+
+    /// Compute-bound when the scored intensity reaches the ridge point of this cell's own ceilings, memory-bound
+    /// otherwise.
     func boundUnder(_ c: Ceiling) -> BoundKind {
         let (compute, memory) = ceilings(under: c)
-        let intensity = limitingBytes > 0 ? cost.flops / limitingBytes : .infinity
-        return memory > 0 && intensity >= compute / memory ? .compute : .memory
+        return memory > 0 && scoredIntensity >= compute / memory ? .compute : .memory
     }
 
     /// Sets `ceiling`, `ceilingName` and `rooflineFraction` from the bound's ceiling.

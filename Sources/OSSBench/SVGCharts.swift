@@ -138,13 +138,9 @@ public enum SVGCharts {
         let peakValues = ceilings.flatMap { c in
             classes.compactMap { c.peak($0) } + (classes.isEmpty ? [c.fmaGFLOPS] : [])
         }
-        // A cell sits at the intensity it is scored on: counted FLOPs ÷ the bytes of its tier (in L2/L3 the larger
-        // of read and written, from DRAM all; see OpCost.limitingBytes), so a point on a diagonal is at 100%.
-        func intensity(_ r: BenchResult) -> Double {
-            let b = r.cost.limitingBytes(in: r.memoryTier ?? .dram)
-            return b > 0 ? r.cost.flops / b : r.cost.intensity
-        }
-        let intensities = ops.map(intensity)
+        // A cell sits at the intensity it is scored on (BenchResult.scoredIntensity: in L2/L3 the larger of its
+        // bytes read and written, from DRAM all), so a point on a diagonal is at 100%.
+        let intensities = ops.map(\.scoredIntensity)
         let perf = ops.map(\.gflops) + peakValues
         let x = ChartAxis(
             lo: (intensities.min() ?? 0.1) / 4, hi: (intensities.max() ?? 100) * 4,
@@ -202,7 +198,7 @@ public enum SVGCharts {
             for r in ops where r.threads == c.threads {
                 let filled = r.bound == .compute
                 svg.circle(
-                    cx: x.pixel(intensity(r)), cy: y.pixel(r.gflops), r: 4,
+                    cx: x.pixel(r.scoredIntensity), cy: y.pixel(r.gflops), r: 4,
                     fill: filled ? color(r.backend) : "none", stroke: color(r.backend),
                     title: "\(r.test) \(r.dtype) \(r.shape) \(r.backend) t\(r.threads): "
                         + "\(Figures.number(r.gflops)) GFLOP/s, \(Figures.number(r.gbps)) GB/s, "
