@@ -146,7 +146,7 @@ final class LlamaServerTests: XCTestCase {
 
     /// 8 simultaneous streams at temperature 0 give the same tokens as 8 sequential runs (Llama family).
     func testConcurrentGreedyStreamsMatchSequentialRuns() async throws {
-        let s = try await ServerFixture(.qwenTiny, parallel: 8, prefillChunk: 32)
+        let s = try await ServerFixture(.qwenTiny, parallel: 8, prefillChunk: 8)
         do {
             try await s.assertConcurrentGreedyStreamsMatchSequentialRuns(vocab: 1000)
         } catch {

@@ -171,7 +171,11 @@ final class ServerFixture: @unchecked Sendable {
         // Batch invariance holds where every linear rounds its activations the same way at any T. With the default 8-bit
         // VNNI GEMM tiles (MXFP4 past T = 12, the GGUF block types past 32) and bf16 GEMM (BF16 past T = 16) a step's
         // rounding depends on how many rows an expert or linear gets, and that can flip a near-tie of these models' flat
-        // logits; `oss serve --int8-gemm off --bf16-dot off` keeps the GEMVs' rounding at every T, as here.
+        // logits; `oss serve --int8-gemm off --bf16-dot off` keeps the GEMVs' rounding at every T, as here. Float
+        // weights also need every step within the batched GEMV's range (T ≤ 16): past it a GEMM sums in another order,
+        // so the callers' servers take `prefillChunk: 8` (at most 7 decode rows + 8 prompt rows per step; with 32 a
+        // stream's rows met a GEMM in some steps and not in others, depending on timing, and a near-tie flipped once
+        // under load).
         let int8 = BLASBackend.int8GEMM
         let bf16 = BLASBackend.bf16DotProducts
         BLASBackend.int8GEMM = false

@@ -113,7 +113,7 @@ final class ServerTests: XCTestCase {
 
     /// 8 simultaneous streams at temperature 0 give the same tokens as 8 sequential runs.
     func testConcurrentGreedyStreamsMatchSequentialRuns() async throws {
-        let s = try await ServerFixture(parallel: 8, prefillChunk: 32)
+        let s = try await ServerFixture(parallel: 8, prefillChunk: 8)
         do {
             try await s.assertConcurrentGreedyStreamsMatchSequentialRuns(vocab: 199_000)
             // tiny-o200k never ends a completion early: all 16 ran their 12 tokens
