@@ -252,6 +252,28 @@ public func ossGetInt8GEMV(_ on: UnsafeMutablePointer<Int32>?) -> oss_status {
     abiCall("oss_get_int8_gemv") { store(BLASBackend.int8GEMV ? 1 : 0, on) }
 }
 
+@_cdecl("oss_set_float_gemv")
+public func ossSetFloatGEMV(_ width: Int32) -> oss_status {
+    abiCall("oss_set_float_gemv") {
+        switch width {
+        case 0: BLASBackend.floatGEMV512 = nil
+        case 256: BLASBackend.floatGEMV512 = false
+        case 512: BLASBackend.floatGEMV512 = true
+        default: throw ABIError.invalid("width must be 0 (by the CPU), 256 or 512, got \(width)")
+        }
+    }
+}
+
+@_cdecl("oss_get_float_gemv")
+public func ossGetFloatGEMV(_ width: UnsafeMutablePointer<Int32>?, _ active: UnsafeMutablePointer<Int32>?)
+    -> oss_status
+{
+    abiCall("oss_get_float_gemv") {
+        store(BLASBackend.floatGEMV512.map { $0 ? 512 : 256 } ?? 0, width)
+        store(BLASBackend.usingFloatGEMV512 ? 512 : 256, active)
+    }
+}
+
 // MARK: - ops
 
 @_cdecl("oss_linear")

@@ -154,6 +154,13 @@ static int cpu_has_vnni(void) {
            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
 }
 
+/* Whether the blas backend's AVX-512 kernels run here (F, DQ, BW, VL: the library's run-time dispatch). */
+static int cpu_has_avx512(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+}
+
 /* ---------- ops ---------- */
 static void test_linear(oss_backend *b, const char *name) {
     const int32_t dtypes[] = {OSS_DTYPE_F32, OSS_DTYPE_F16, OSS_DTYPE_BF16, OSS_DTYPE_Q8_0, OSS_DTYPE_MXFP4};
@@ -213,6 +220,46 @@ static void test_gemm_roundings(oss_backend *b) {
     if (cpu_has_vnni())
         check(memcmp(y[0], y[1], (size_t)(t * out) * sizeof(float)) != 0, "8-bit GEMM changes the bits");
     free_weight(w); free(x); free(y[0]); free(y[1]); free(ref);
+}
+
+/* oss_set_float_gemv: default 0 (by the CPU), bad widths refused; a BF16 and an F32 GEMV (T = 1) each within f32
+ * rounding of the float64 reference on the 256-bit rows and the 512-bit blocks, which run where the CPU has AVX-512
+ * (other bits there: another summation order). */
+static void test_float_gemv(oss_backend *b) {
+    int32_t width = -1, active = -1;
+    check_status(oss_get_float_gemv(&width, &active), OSS_OK, "float gemv get");
+    check(width == 0 && (active == 256 || active == 512), "float gemv default by the CPU");
+    check(cpu_has_avx512() || active == 256, "float gemv 256-bit without AVX-512");
+    const int32_t bad[] = {1, -1, 255, 1024};
+    for (int i = 0; i < 4; i++) check_status(oss_set_float_gemv(bad[i]), OSS_ERROR_INVALID_ARGUMENT, "float gemv bad");
+    check_status(oss_get_float_gemv(NULL, NULL), OSS_OK, "float gemv get NULL");
+    const int32_t dtypes[] = {OSS_DTYPE_BF16, OSS_DTYPE_F32};
+    const int64_t in = 203, out = 23; /* K % 32 = 11: the natural-order rest; 23 rows: five blocks of four and 3 rows */
+    for (int d = 0; d < 2; d++) {
+        weight_data w = random_weight(dtypes[d], out, in);
+        float *x = random_floats((size_t)in, -1, 1), *y[2] = {poisoned((size_t)out), poisoned((size_t)out)};
+        double *ref = malloc((size_t)out * sizeof(double));
+        for (int64_t o = 0; o < out; o++) {
+            double s = 0;
+            for (int64_t i = 0; i < in; i++) s += (double)x[i] * w.values[o * in + i];
+            ref[o] = s;
+        }
+        oss_tensor xt = t2(x, 1, in);
+        oss_weight wt = w2(dtypes[d], w.data, w.scales, out, in);
+        const int32_t widths[] = {256, 512};
+        for (int k = 0; k < 2; k++) {
+            check_status(oss_set_float_gemv(widths[k]), OSS_OK, "float gemv set");
+            check_status(oss_get_float_gemv(&width, &active), OSS_OK, "float gemv get after set");
+            check(width == widths[k] && active == (k == 1 && cpu_has_avx512() ? 512 : 256), "float gemv read back");
+            oss_tensor yt = t2(y[k], 1, out);
+            check_status(oss_linear(b, &xt, &wt, NULL, &yt), OSS_OK, "float gemv linear T=1");
+            close_enough(y[k], ref, (size_t)out, TOL_LINEAR, k ? "float T=1 512-bit blocks" : "float T=1 256-bit rows");
+        }
+        if (cpu_has_avx512())
+            check(memcmp(y[0], y[1], (size_t)out * sizeof(float)) != 0, "512-bit blocks sum in another order");
+        free_weight(w); free(x); free(y[0]); free(y[1]); free(ref);
+    }
+    check_status(oss_set_float_gemv(0), OSS_OK, "float gemv reset");
 }
 
 /* oss_set_int8_gemv: default off, bad values refused, and on a VNNI CPU an MXFP4 GEMV (T = 1) gives other bits with 8-bit
@@ -777,6 +824,7 @@ int main(int argc, char **argv) {
         if (k == 0) test_bad_arguments(b, argv[1]);
         if (k == 1) test_gemm_roundings(b);
         if (k == 1) test_int8_gemv(b);
+        if (k == 1) test_float_gemv(b);
         test_tiny_model(argv[1], "safetensors", kinds[k], names[k]);
         test_tiny_model(argv[2], "gguf", kinds[k], names[k]);
         oss_backend_release(b);

@@ -54,6 +54,21 @@ def int8_gemv() -> bool:
     return bool(on.value)
 
 
+def set_float_gemv(width: int = 0) -> None:
+    """Process-wide: the kernel of the one-vector GEMV (T = 1: decode) of f32/f16/bf16 weights. ``512``: blocks of four
+    rows with 512-bit loads (AVX-512 CPUs); ``256``: one row at a time with 256-bit loads; ``0`` (default): by the CPU,
+    the blocks where it runs 512-bit loads at full width (not AMD Zen 4). Both keep float32 activations
+    (``oss_set_float_gemv``; other widths raise)."""
+    check(lib.oss_set_float_gemv(int(width)))
+
+
+def float_gemv() -> Tuple[int, int]:
+    """``(setting, active)``: the switch of :func:`set_float_gemv` (0, 256 or 512) and the width the GEMV runs now."""
+    width, active = c_int32(), c_int32()
+    check(lib.oss_get_float_gemv(byref(width), byref(active)))
+    return width.value, active.value
+
+
 def _dtype_code(dtype: str) -> int:
     try:
         return DTYPES[dtype.lower()]

@@ -212,6 +212,39 @@ def test_int8_gemv() -> None:
     assert swiftoss.int8_gemv() is False
 
 
+def cpu_has_avx512() -> bool:
+    """Whether the blas backend's AVX-512 kernels run here."""
+    return {"avx512f", "avx512dq", "avx512bw", "avx512vl"} <= cpu_flags()
+
+
+@pytest.mark.parametrize("dtype", ["bf16", "f32"])
+def test_float_gemv(dtype: str) -> None:
+    """Default 0 (by the CPU); 256 and 512 each give a T = 1 GEMV within f32 rounding of the float64 reference, the
+    512-bit blocks running (other bits) where the CPU has AVX-512. Bad widths are refused by the C ABI."""
+    width, active = swiftoss.float_gemv()
+    assert width == 0 and active in (256, 512)
+    backend = swiftoss.Backend("blas", threads=2)
+    rng = np.random.default_rng(13)
+    w, values = random_weight(rng, dtype, 23, 203)
+    x = rng.uniform(-1, 1, (1, 203)).astype(np.float32)
+    ref = x.astype(np.float64) @ values.T
+    outs = []
+    try:
+        for width in (256, 512):
+            swiftoss.set_float_gemv(width)
+            assert swiftoss.float_gemv() == (width, 512 if width == 512 and cpu_has_avx512() else 256)
+            out = backend.linear(x, w)
+            assert np.isfinite(out).all() and nmse(out, ref) < LINEAR, width
+            outs.append(out)
+        assert (not np.array_equal(outs[0], outs[1])) == cpu_has_avx512()
+        for bad in (1, -1, 1024):
+            with pytest.raises(swiftoss.InvalidArgumentError):
+                swiftoss.set_float_gemv(bad)
+    finally:
+        swiftoss.set_float_gemv(0)
+    assert swiftoss.float_gemv()[0] == 0
+
+
 def test_elementwise(backend: swiftoss.Backend) -> None:
     rng = np.random.default_rng(3)
     a = rng.uniform(-4, 4, (3, 37)).astype(np.float32)

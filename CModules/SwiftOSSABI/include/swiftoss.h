@@ -185,6 +185,17 @@ oss_status oss_get_gemm_roundings(int32_t *int8_gemm_out, int32_t *bf16_dot_out)
 oss_status oss_set_int8_gemv(int32_t on);
 /** The current switch of oss_set_int8_gemv (0 or 1); the out-pointer may be NULL. */
 oss_status oss_get_int8_gemv(int32_t *on_out);
+/**
+ * Process-wide: which kernel runs the one-vector GEMV (T = 1: decode) of F32, F16 and BF16 weights. width = 512: blocks
+ * of four rows with 512-bit loads (AVX-512 CPUs); 256: one row at a time with 256-bit loads; 0 (default): by the CPU,
+ * the blocks where it runs 512-bit loads at full width (every AVX-512 CPU but AMD Zen 4, where the 256-bit rows stream
+ * faster). Both keep float32 activations (the bits differ, each within f32 rounding of the exact sum); without AVX-512
+ * the 256-bit loop runs whatever this says. Other values: OSS_ERROR_INVALID_ARGUMENT.
+ */
+oss_status oss_set_float_gemv(int32_t width);
+/** The switch of oss_set_float_gemv (0, 256 or 512) and the width the GEMV runs now (256 or 512); either out-pointer
+ * may be NULL. */
+oss_status oss_get_float_gemv(int32_t *width_out, int32_t *active_out);
 
 /** `out[T, out] = x[T, in] · w[out, in]ᵀ + bias[out]` (bias may be NULL). T = 1 runs the GEMV kernels. */
 oss_status oss_linear(oss_backend *backend, const oss_tensor *x, const oss_weight *w, const oss_tensor *bias,
