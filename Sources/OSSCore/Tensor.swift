@@ -1,5 +1,7 @@
-/// A Float32 host buffer: owned (64-byte aligned, freed when the last `Tensor` view goes away) or borrowed from a
-/// caller that keeps it alive (C ABI, NumPy).
+import Glibc
+
+/// A Float32 host buffer: owned (64-byte aligned; from `hugePageMinimum` bytes 2 MiB aligned on huge pages; freed when
+/// the last `Tensor` view goes away) or borrowed from a caller that keeps it alive (C ABI, NumPy).
 public final class TensorStorage: @unchecked Sendable {
     public let pointer: UnsafeMutablePointer<Float>
     public let count: Int
@@ -8,7 +10,14 @@ public final class TensorStorage: @unchecked Sendable {
 
     public init(count: Int) {
         let bytes = max(count, 1) * MemoryLayout<Float>.stride
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: (bytes + 63) & ~63, alignment: 64)
+        let raw: UnsafeMutableRawPointer
+        if bytes >= TensorStorage.hugePageMinimum {
+            let size = (bytes + TensorStorage.hugePage - 1) & ~(TensorStorage.hugePage - 1)
+            raw = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: TensorStorage.hugePage)
+            _ = madvise(raw, size, MADV_HUGEPAGE)  // a hint: without THP the pages stay 4 KiB
+        } else {
+            raw = UnsafeMutableRawPointer.allocate(byteCount: (bytes + 63) & ~63, alignment: 64)
+        }
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         pointer.initialize(repeating: 0, count: max(count, 1))
         self.count = count
@@ -23,6 +32,12 @@ public final class TensorStorage: @unchecked Sendable {
     }
 
     deinit { if owned { UnsafeMutableRawPointer(pointer).deallocate() } }
+
+    /// Owned buffers of at least this many bytes (a long context's KV cache, logits of a prompt) start at a 2 MiB
+    /// boundary and ask for transparent huge pages: attention reads one KV head's slice of every cache row, a page
+    /// per row or two on 4 KiB pages.
+    static let hugePageMinimum = 4 << 20
+    static let hugePage = 2 << 20
 }
 
 /// A Float32 host tensor: a view (offset + shape) into a `TensorStorage`. Row-major, last dimension contiguous.
