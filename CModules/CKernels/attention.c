@@ -283,6 +283,9 @@ __attribute__((target("avx2,fma"))) static void attention_tile(const float *q, c
         }
     }
     for (int64_t i = 0; i < mp * D; i++) ts.acc[i] = 0.f;
+    /* 8 lanes (decode): Q in dim pairs after Qt (the tile's Qt holds TILE_VECS·D floats, this one uses 8·D + 8·D) */
+    float *const q2 = wide && mp == 8 ? ts.qt + 8 * D : NULL;
+    if (q2) ck_attn_pack_q8(ts.qt, D, q2);
     prefetch_keys(keys, values, p, g, lo_first, KEY_BLOCK, pos_last); /* the first block's misses at once */
     for (int64_t j0 = lo_first; j0 <= pos_last; j0 += KEY_BLOCK) {
         const int64_t nb = pos_last + 1 - j0 < KEY_BLOCK ? pos_last + 1 - j0 : KEY_BLOCK;
@@ -301,6 +304,11 @@ __attribute__((target("avx2,fma"))) static void attention_tile(const float *q, c
             const int64_t ns = nb - js < PF_KEYS ? nb - js : PF_KEYS;
             float *sj = ts.s + js * mp;
             prefetch_keys(keys, values, p, g, j0 + KEY_BLOCK + js, ns, pos_last);
+            if (q2) {
+                const int64_t done = ck_attn_scores8_512(q2, ts.kp + js, ns, D, p->scale, sj);
+                if (done < ns) scores8(ts.qt, mp, ts.kp + js + done, ns - done, D, p->scale, sj + done * mp);
+                continue;
+            }
             int64_t r0 = wide ? ck_attn_scores_512(ts.qt, mp, ts.kp + js, ns, D, p->scale, sj) : 0;
             for (; r0 + 16 <= mp; r0 += 16) scores16(ts.qt + r0, mp, ts.kp + js, ns, D, p->scale, sj + r0);
             if (r0 < mp) scores8(ts.qt + r0, mp, ts.kp + js, ns, D, p->scale, sj + r0);

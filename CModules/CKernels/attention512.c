@@ -2,7 +2,8 @@
  * The 512-bit micro-kernels of attention.c's tile (behind ck_avx512_enabled()): scores for groups of 16 and 32 query
  * lanes, the online-softmax step down 16 lanes at a time, and Σ p·v over 64 value columns per pass. The tile, its
  * scratch layout and the masking stay in attention.c; an 8-lane rest of the query lanes keeps the 256-bit scores
- * kernel there (a half-empty 512-bit vector costs as much as a full one).
+ * kernel there (a half-empty 512-bit vector costs as much as a full one), except a tile of exactly 8 lanes (decode),
+ * whose scores take two dims per 16-lane FMA (ck_attn_scores8_512).
  */
 #include "ck_internal.h"
 
@@ -38,6 +39,46 @@ T512 __attribute__((always_inline)) static inline void scores_group(const int LA
         }
         for (int L = 0; L < LANES; L++) _mm512_storeu_ps(s + j * mp + 16 * L, _mm512_mul_ps(a[L], sc));
     }
+}
+
+/* Q of an 8-lane tile (mp = 8: decode with up to 8 query heads per KV head) for ck_attn_scores8_512: for each pair of
+ * dims p, lanes 2r and 2r + 1 hold Qt[2p][r] and Qt[2p + 1][r]. q2 takes 8·D floats (D even). */
+void ck_attn_pack_q8(const float *qt, int64_t D, float *q2) {
+    for (int64_t p = 0; p < D / 2; p++)
+        for (int r = 0; r < 8; r++) {
+            q2[16 * p + 2 * r] = qt[(2 * p) * 8 + r];
+            q2[16 * p + 2 * r + 1] = qt[(2 * p + 1) * 8 + r];
+        }
+}
+
+/* S[j][0 ..< 8] = scale · Σ_d K_j[d]·Qt[d][·] for 8 query lanes, 8 keys at a time (returns how many keys it did; the
+ * rest, nb % 8, stays with the 8-lane kernel). One 64-bit broadcast puts a key's dims 2p and 2p + 1 into alternate
+ * lanes against q2 (ck_attn_pack_q8), so a 16-lane FMA serves two dims of 8 query lanes: half the multiply-adds and
+ * loads of broadcasting one element against 8 lanes. The even and odd dims are summed apart, then added. */
+T512 int64_t ck_attn_scores8_512(const float *q2, const float *const *kp, int64_t nb, int64_t D, float scale,
+                                 float *s) {
+    const __m512 sc = _mm512_set1_ps(scale);
+    /* from two accumulators: lanes 0–7 the pair sums of the first, lanes 8–15 those of the second */
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    int64_t j = 0;
+    for (; j + 8 <= nb; j += 8) {
+        __m512 a[8];
+        for (int u = 0; u < 8; u++) a[u] = _mm512_setzero_ps();
+        for (int64_t p = 0; p < D / 2; p++) {
+            const __m512 q = _mm512_loadu_ps(q2 + 16 * p);
+            for (int u = 0; u < 8; u++) {
+                const __m512 k = _mm512_castpd_ps(_mm512_broadcastsd_pd(_mm_load_sd((const double *)(kp[j + u] + 2 * p))));
+                a[u] = _mm512_fmadd_ps(k, q, a[u]);
+            }
+        }
+        for (int u = 0; u < 8; u += 2) {
+            const __m512 sum = _mm512_add_ps(_mm512_permutex2var_ps(a[u], even, a[u + 1]),
+                                             _mm512_permutex2var_ps(a[u], odd, a[u + 1]));
+            _mm512_storeu_ps(s + (j + u) * 8, _mm512_mul_ps(sum, sc));
+        }
+    }
+    return j;
 }
 
 T512 int64_t ck_attn_scores_512(const float *qt, int64_t mp, const float *const *kp, int64_t nb, int64_t D, float scale,

@@ -262,6 +262,11 @@ void ck_rope_row_512(float *v, int64_t half, const float *c, const float *s, int
 int64_t ck_attn_scores_512(const float *qt, int64_t mp, const float *const *kp, int64_t nb, int64_t D, float scale,
                            float *s);
 int64_t ck_attn_softmax_512(float *s, int64_t mp, int64_t nb, float *m, float *l, float *alpha);
+/* An 8-lane tile's Q packed in dim pairs (8·D floats, D even), and its scores from that, 8 keys at a time (returns the
+ * keys done). */
+void ck_attn_pack_q8(const float *qt, int64_t D, float *q2);
+int64_t ck_attn_scores8_512(const float *q2, const float *const *kp, int64_t nb, int64_t D, float scale, float *s);
+
 void ck_attn_values_512(const float *s, int64_t mp, const float *const *vp, int64_t nb, int64_t D, const float *alpha,
                         float *acc);
 
