@@ -258,7 +258,7 @@ void ck_rope_row_512(float *v, int64_t half, const float *c, const float *s, int
 /* attention512.c: the 512-bit micro-kernels of attention.c's tile (layouts there). ck_attn_scores_512 covers the
  * leading 32- and 16-lane groups of the mp query lanes and ck_attn_softmax_512 the 16-lane ones; both return how
  * many lanes they did (an 8-lane rest stays on 256 bits, where a half-empty 512-bit vector costs as much as a full
- * one on double-pumped cores such as Zen 4). */
+ * one on double-pumped cores such as Zen 4; a tile of exactly 8 lanes takes ck_attn_scores8_512). */
 int64_t ck_attn_scores_512(const float *qt, int64_t mp, const float *const *kp, int64_t nb, int64_t D, float scale,
                            float *s);
 int64_t ck_attn_softmax_512(float *s, int64_t mp, int64_t nb, float *m, float *l, float *alpha);
