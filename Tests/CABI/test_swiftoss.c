@@ -119,6 +119,18 @@ static weight_data random_weight(int32_t dtype, int64_t rows, int64_t in) {
 }
 static void free_weight(weight_data w) { free(w.data); free(w.scales); free(w.values); }
 
+/* The float64 reference of a linear: ref[t, out] = x[t, in] · wᵀ (exact decoded values) + bias (NULL: none); malloc'd. */
+static double *reference_linear(const float *x, int64_t t, const weight_data *w, const float *bias, int64_t out,
+                                int64_t in) {
+    double *ref = malloc((size_t)(t * out) * sizeof(double));
+    for (int64_t r = 0; r < t; r++) for (int64_t o = 0; o < out; o++) {
+        double s = bias ? bias[o] : 0;
+        for (int64_t i = 0; i < in; i++) s += (double)x[r * in + i] * w->values[o * in + i];
+        ref[r * out + o] = s;
+    }
+    return ref;
+}
+
 /* NMSE Σ(a−b)²/Σb² of float32 results against the float64 reference; any NaN/Inf fails. */
 static int close_enough(const float *got, const double *want, size_t n, double threshold, const char *what) {
     double num = 0, den = 0;
@@ -170,12 +182,7 @@ static void test_linear(oss_backend *b, const char *name) {
         weight_data w = random_weight(dtypes[d], out, in);
         float *x = random_floats((size_t)(t * in), -1, 1), *bias = random_floats((size_t)out, -1, 1);
         float *y = poisoned((size_t)(t * out));
-        double *ref = malloc((size_t)(t * out) * sizeof(double));
-        for (int64_t r = 0; r < t; r++) for (int64_t o = 0; o < out; o++) {
-            double s = bias[o];
-            for (int64_t i = 0; i < in; i++) s += (double)x[r * in + i] * w.values[o * in + i];
-            ref[r * out + o] = s;
-        }
+        double *ref = reference_linear(x, t, &w, bias, out, in);
         oss_tensor xt = t2(x, t, in), bt = t1(bias, out), yt = t2(y, t, out);
         oss_weight wt = w2(dtypes[d], w.data, w.scales, out, in);
         char what[96];
@@ -200,12 +207,7 @@ static void test_gemm_roundings(oss_backend *b) {
     const int64_t t = 40, in = 96, out = 13;
     weight_data w = random_weight(OSS_DTYPE_MXFP4, out, in);
     float *x = random_floats((size_t)(t * in), -1, 1), *y[2] = {poisoned((size_t)(t * out)), poisoned((size_t)(t * out))};
-    double *ref = malloc((size_t)(t * out) * sizeof(double));
-    for (int64_t r = 0; r < t; r++) for (int64_t o = 0; o < out; o++) {
-        double s = 0;
-        for (int64_t i = 0; i < in; i++) s += (double)x[r * in + i] * w.values[o * in + i];
-        ref[r * out + o] = s;
-    }
+    double *ref = reference_linear(x, t, &w, NULL, out, in);
     oss_tensor xt = t2(x, t, in);
     oss_weight wt = w2(OSS_DTYPE_MXFP4, w.data, w.scales, out, in);
     for (int on = 0; on < 2; on++) {
@@ -238,12 +240,7 @@ static void test_float_gemv(oss_backend *b) {
     for (int d = 0; d < 2; d++) {
         weight_data w = random_weight(dtypes[d], out, in);
         float *x = random_floats((size_t)in, -1, 1), *y[2] = {poisoned((size_t)out), poisoned((size_t)out)};
-        double *ref = malloc((size_t)out * sizeof(double));
-        for (int64_t o = 0; o < out; o++) {
-            double s = 0;
-            for (int64_t i = 0; i < in; i++) s += (double)x[i] * w.values[o * in + i];
-            ref[o] = s;
-        }
+        double *ref = reference_linear(x, 1, &w, NULL, out, in);
         oss_tensor xt = t2(x, 1, in);
         oss_weight wt = w2(dtypes[d], w.data, w.scales, out, in);
         const int32_t widths[] = {256, 512};
@@ -273,12 +270,7 @@ static void test_int8_gemv(oss_backend *b) {
     const int64_t in = 160, out = 21;
     weight_data w = random_weight(OSS_DTYPE_MXFP4, out, in);
     float *x = random_floats((size_t)in, -1, 1), *y[2] = {poisoned((size_t)out), poisoned((size_t)out)};
-    double *ref = malloc((size_t)out * sizeof(double));
-    for (int64_t o = 0; o < out; o++) {
-        double s = 0;
-        for (int64_t i = 0; i < in; i++) s += (double)x[i] * w.values[o * in + i];
-        ref[o] = s;
-    }
+    double *ref = reference_linear(x, 1, &w, NULL, out, in);
     oss_tensor xt = t2(x, 1, in);
     oss_weight wt = w2(OSS_DTYPE_MXFP4, w.data, w.scales, out, in);
     for (int on = 0; on < 2; on++) {

@@ -32,6 +32,14 @@ def cpu_has_vnni() -> bool:
     return {"avx512f", "avx512bw", "avx512vl", "avx512_vnni"} <= cpu_flags()
 
 
+AVX512 = {"avx512f", "avx512dq", "avx512bw", "avx512vl"}  # the blas backend's AVX-512 kernels need all four
+
+
+def cpu_has_avx512() -> bool:
+    """Whether the blas backend's AVX-512 kernels run here."""
+    return AVX512 <= cpu_flags()
+
+
 E2M1 = np.array([0, 0.5, 1, 1.5, 2, 3, 4, 6, -0.0, -0.5, -1, -1.5, -2, -3, -4, -6])
 
 BACKENDS = ["swift", "blas"]
@@ -157,7 +165,7 @@ def test_linear(backend: swiftoss.Backend, dtype: str, t: int) -> None:
 
 def cpu_has_bf16() -> bool:
     """Whether the blas backend's BF16 GEMM runs vdpbf16ps here (AVX-512 F/DQ/BW/VL with AVX512-BF16)."""
-    return {"avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512_bf16"} <= cpu_flags()
+    return (AVX512 | {"avx512_bf16"}) <= cpu_flags()
 
 
 def test_gemm_roundings() -> None:
@@ -210,11 +218,6 @@ def test_int8_gemv() -> None:
     from swiftoss._lib import lib
     assert lib.oss_set_int8_gemv(2) == 1  # OSS_ERROR_INVALID_ARGUMENT
     assert swiftoss.int8_gemv() is False
-
-
-def cpu_has_avx512() -> bool:
-    """Whether the blas backend's AVX-512 kernels run here."""
-    return {"avx512f", "avx512dq", "avx512bw", "avx512vl"} <= cpu_flags()
 
 
 @pytest.mark.parametrize("dtype", ["bf16", "f32"])
