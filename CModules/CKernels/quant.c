@@ -563,7 +563,7 @@ __attribute__((target("avx2,fma"), always_inline)) static inline __m256i mx_dot_
             }                                                                                                          \
     } while (0)
 
-/* The last 1–7 blocks' scales, gathered byte by byte (no read past the row). */
+/* The last 1–7 blocks' scales, gathered byte by byte (no read past the row); 127 (2^0) past it, never subnormal. */
 #define MX_E8_TAIL_AVX2(j) _mm_cvtsi64_si128((long long)e8_[j])
 #define MX_REDUCE_AVX2(a) _mm256_add_ps(_mm256_add_ps((a)[0], (a)[2]), _mm256_add_ps((a)[1], (a)[3]))
 
@@ -584,6 +584,7 @@ __attribute__((target("avx2,fma"), always_inline)) static inline __m256i mx_dot_
             for (int j = 0; j < R; j++) {                                                                              \
                 e8_[j] = 0;                                                                                            \
                 for (int64_t i = 0; i < left; i++) e8_[j] |= (uint64_t)sc[j][g + i] << (8 * i);                        \
+                e8_[j] |= 0x7F7F7F7F7F7F7F7Full << (8 * left); /* 2^0 past the row (MX_E8_TAIL_VNNI) */               \
             }                                                                                                          \
             MX_GROUP_SCALES(R, MX_E8_TAIL_AVX2);                                                                       \
             MX_PAIR_STEP(R, 0, left == 1);                                                                             \
