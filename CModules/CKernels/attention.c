@@ -13,7 +13,8 @@
  * by exp(m_old − m_new) when the max grows. Scratch per thread: Qt, S, accumulators: ~3·TILE_VECS·head_dim floats.
  *
  * AVX-512 (ck_avx512_enabled()): the same tile with the 512-bit micro-kernels of attention512.c for scores of 16- and
- * 32-lane groups, the softmax step and Σ p·v (an 8-lane rest of the query lanes keeps scores8).
+ * 32-lane groups, the softmax step and Σ p·v (an 8-lane rest of the query lanes keeps scores8; decode tiles of 8
+ * and of at most 4 query vectors take the dim-pair and dim-quad kernels).
  *
  * Portable path (scalar switch, or head_dim not a multiple of 8): (query row, KV head) items, scores for the
  * whole key span of the group, softmax, then Σ p·v, with the run-time-dispatched vector helpers.
@@ -283,9 +284,13 @@ __attribute__((target("avx2,fma"))) static void attention_tile(const float *q, c
         }
     }
     for (int64_t i = 0; i < mp * D; i++) ts.acc[i] = 0.f;
-    /* 8 lanes (decode): Q in dim pairs after Qt (the tile's Qt holds TILE_VECS·D floats, this one uses 8·D + 8·D) */
-    float *const q2 = wide && mp == 8 ? ts.qt + 8 * D : NULL;
+    /* 8 lanes (decode): Q in dim pairs after Qt (the tile's Qt holds TILE_VECS·D floats, this one uses 8·D + 8·D), or
+     * in dim quads where at most 4 lanes are real (8·D + 4·D); Σ p·v then skips the empty rows 4–7 as well */
+    const int64_t m4 = (M + 3) & ~(int64_t)3;
+    float *const q2 = wide && mp == 8 && M > 4 ? ts.qt + 8 * D : NULL;
+    float *const q4 = wide && M <= 4 ? ts.qt + 8 * D : NULL;
     if (q2) ck_attn_pack_q8(ts.qt, D, q2);
+    if (q4) ck_attn_pack_q4(ts.qt, D, q4);
     prefetch_keys(keys, values, p, g, lo_first, KEY_BLOCK, pos_last); /* the first block's misses at once */
     for (int64_t j0 = lo_first; j0 <= pos_last; j0 += KEY_BLOCK) {
         const int64_t nb = pos_last + 1 - j0 < KEY_BLOCK ? pos_last + 1 - j0 : KEY_BLOCK;
@@ -304,8 +309,9 @@ __attribute__((target("avx2,fma"))) static void attention_tile(const float *q, c
             const int64_t ns = nb - js < PF_KEYS ? nb - js : PF_KEYS;
             float *sj = ts.s + js * mp;
             prefetch_keys(keys, values, p, g, j0 + KEY_BLOCK + js, ns, pos_last);
-            if (q2) {
-                const int64_t done = ck_attn_scores8_512(q2, ts.kp + js, ns, D, p->scale, sj);
+            if (q2 || q4) {
+                const int64_t done = q2 ? ck_attn_scores8_512(q2, ts.kp + js, ns, D, p->scale, sj)
+                                        : ck_attn_scores4_512(q4, ts.kp + js, ns, D, p->scale, sj);
                 if (done < ns) scores8(ts.qt, mp, ts.kp + js + done, ns - done, D, p->scale, sj + done * mp);
                 continue;
             }
@@ -338,8 +344,8 @@ __attribute__((target("avx2,fma"))) static void attention_tile(const float *q, c
             _mm256_store_ps(ts.m + r, mx);
         }
         /* 4. acc = alpha·acc + P·V */
-        if (wide) ck_attn_values_512(ts.s, mp, ts.vp, nb, D, ts.alpha, ts.acc);
-        for (int64_t r = 0; !wide && r < mp; r += 4)
+        if (wide) ck_attn_values_512(ts.s, mp, m4, ts.vp, nb, D, ts.alpha, ts.acc);
+        for (int64_t r = 0; !wide && r < m4; r += 4)
             for (int64_t c = 0; c < D; c += 16)
                 values4(ts.s + r, mp, ts.vp, nb, c, D, ts.alpha + r, ts.acc + r * D);
     }

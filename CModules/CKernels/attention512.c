@@ -2,10 +2,12 @@
  * The 512-bit micro-kernels of attention.c's tile (behind ck_avx512_enabled()): scores for groups of 16 and 32 query
  * lanes, the online-softmax step down 16 lanes at a time, and Σ p·v over 64 value columns per pass. The tile, its
  * scratch layout and the masking stay in attention.c; an 8-lane rest of the query lanes keeps the 256-bit scores
- * kernel there (a half-empty 512-bit vector costs as much as a full one), except a tile of exactly 8 lanes (decode),
- * whose scores take two dims per 16-lane FMA (ck_attn_scores8_512).
+ * kernel there (a half-empty 512-bit vector costs as much as a full one), except decode tiles of 8 lanes, whose
+ * scores take two dims per 16-lane FMA (ck_attn_scores8_512), and of at most 4 query vectors, four dims
+ * (ck_attn_scores4_512).
  */
 #include "ck_internal.h"
+#include <float.h>
 
 #define T512 __attribute__((target(CK_AVX512_TARGET)))
 
@@ -81,6 +83,54 @@ T512 int64_t ck_attn_scores8_512(const float *q2, const float *const *kp, int64_
     return j;
 }
 
+/* Q of a tile with at most 4 query vectors (decode with up to 4 query heads per KV head; the tile's lanes are still 8
+ * wide, lanes 4–7 empty) for ck_attn_scores4_512: for each quad of dims p, lane 4r + i holds Qt[4p + i][r]. q4 takes
+ * 4·D floats (D a multiple of 4). */
+void ck_attn_pack_q4(const float *qt, int64_t D, float *q4) {
+    for (int64_t p = 0; p < D / 4; p++)
+        for (int r = 0; r < 4; r++)
+            for (int i = 0; i < 4; i++) q4[16 * p + 4 * r + i] = qt[(4 * p + i) * 8 + r];
+}
+
+/* S[j][0 ..< 4] = scale · Σ_d K_j[d]·Qt[d][·] for 4 query lanes of an 8-lane tile (lanes 4–7 of S[j] get 0), 8 keys
+ * at a time (returns how many keys it did; the rest, nb % 8, stays with the 8-lane kernel). One 128-bit broadcast
+ * puts a key's dims 4p … 4p + 3 into each quad of lanes against q4 (ck_attn_pack_q4), so a 16-lane FMA serves four
+ * dims of the 4 query lanes: a quarter of the multiply-adds and loads of broadcasting one element against 8 lanes.
+ * Each lane sums its dim over p; the four dims are then added as (d0 + d1) + (d2 + d3). */
+T512 int64_t ck_attn_scores4_512(const float *q4, const float *const *kp, int64_t nb, int64_t D, float scale,
+                                 float *s) {
+    const __m512 sc = _mm512_set1_ps(scale);
+    /* pair sums of two accumulators: lanes 0–7 from the first, 8–15 from the second */
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    /* 4 keys × 4 lanes → two 8-float S rows per 256 bits, lanes 4–7 of each row zero */
+    const __m512i spread = _mm512_setr_epi32(0, 1, 2, 3, 0, 0, 0, 0, 4, 5, 6, 7, 0, 0, 0, 0);
+    const __m512i spread_hi = _mm512_add_epi32(spread, _mm512_set1_epi32(8));
+    int64_t j = 0;
+    for (; j + 8 <= nb; j += 8) {
+        __m512 a[8];
+        for (int u = 0; u < 8; u++) a[u] = _mm512_setzero_ps();
+        for (int64_t p = 0; p < D / 4; p++) {
+            const __m512 q = _mm512_loadu_ps(q4 + 16 * p);
+            for (int u = 0; u < 8; u++)
+                a[u] = _mm512_fmadd_ps(_mm512_broadcast_f32x4(_mm_loadu_ps(kp[j + u] + 4 * p)), q, a[u]);
+        }
+        for (int u = 0; u < 8; u += 4) {
+            /* lanes 4r + i of a[u + k] → x: lanes 8k' + 2r + h (h: dims 2h, 2h + 1) → y: lane 4k + r */
+            const __m512 x01 = _mm512_add_ps(_mm512_permutex2var_ps(a[u], even, a[u + 1]),
+                                             _mm512_permutex2var_ps(a[u], odd, a[u + 1]));
+            const __m512 x23 = _mm512_add_ps(_mm512_permutex2var_ps(a[u + 2], even, a[u + 3]),
+                                             _mm512_permutex2var_ps(a[u + 2], odd, a[u + 3]));
+            const __m512 y = _mm512_mul_ps(_mm512_add_ps(_mm512_permutex2var_ps(x01, even, x23),
+                                                         _mm512_permutex2var_ps(x01, odd, x23)),
+                                           sc);
+            _mm512_storeu_ps(s + (j + u) * 8, _mm512_maskz_permutexvar_ps(0x0F0F, spread, y));
+            _mm512_storeu_ps(s + (j + u + 2) * 8, _mm512_maskz_permutexvar_ps(0x0F0F, spread_hi, y));
+        }
+    }
+    return j;
+}
+
 T512 int64_t ck_attn_scores_512(const float *qt, int64_t mp, const float *const *kp, int64_t nb, int64_t D, float scale,
                                 float *s) {
     int64_t r0 = 0;
@@ -89,9 +139,53 @@ T512 int64_t ck_attn_scores_512(const float *qt, int64_t mp, const float *const 
     return r0;
 }
 
-/* Online softmax of the block's scores S[j][r] for the leading 16-lane groups of mp lanes (returns how many lanes it
- * did): new running max m, P = exp(S − m) in place, alpha = exp(m_old − m), l = alpha·l + Σ_j P. */
+/* The online-softmax step of an 8-lane tile (decode): keys j and j + 1 share one 16-lane vector (S rows are 8 floats
+ * apart), so max, exp and sum take half the steps of the 8-lane loop; even and odd keys are summed apart, then
+ * added. */
+T512 static void softmax8(float *s, int64_t nb, float *m, float *l, float *alpha) {
+    const __m256 m_old = _mm256_loadu_ps(m);
+    const __m512 lowest = _mm512_set1_ps(-FLT_MAX);
+    __m512 mx2 = _mm512_castps256_ps512(m_old);
+    mx2 = _mm512_shuffle_f32x4(mx2, mx2, 0x44);
+    int64_t j = 0;
+    for (; j + 2 <= nb; j += 2) mx2 = _mm512_max_ps(mx2, _mm512_loadu_ps(s + j * 8));
+    if (j < nb) mx2 = _mm512_max_ps(mx2, _mm512_mask_loadu_ps(lowest, 0x00FF, s + j * 8));
+    const __m256 mx = _mm256_max_ps(_mm512_castps512_ps256(mx2),
+                                    _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(mx2), 1)));
+    mx2 = _mm512_castps256_ps512(mx);
+    mx2 = _mm512_shuffle_f32x4(mx2, mx2, 0x44);
+    __m512 sum0 = _mm512_setzero_ps(), sum1 = _mm512_setzero_ps();
+    for (j = 0; j + 4 <= nb; j += 4) {
+        const __m512 e0 = ck_exp512(_mm512_sub_ps(_mm512_loadu_ps(s + j * 8), mx2));
+        const __m512 e1 = ck_exp512(_mm512_sub_ps(_mm512_loadu_ps(s + j * 8 + 16), mx2));
+        _mm512_storeu_ps(s + j * 8, e0);
+        _mm512_storeu_ps(s + j * 8 + 16, e1);
+        sum0 = _mm512_add_ps(sum0, e0);
+        sum1 = _mm512_add_ps(sum1, e1);
+    }
+    for (; j < nb; j += 2) { /* the last 1–3 keys */
+        const __mmask16 k = nb - j >= 2 ? (__mmask16)0xFFFF : (__mmask16)0x00FF;
+        const __m512 e = ck_exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, s + j * 8), mx2));
+        _mm512_mask_storeu_ps(s + j * 8, k, e);
+        sum0 = _mm512_add_ps(sum0, _mm512_maskz_mov_ps(k, e));
+    }
+    const __m512 sum2 = _mm512_add_ps(sum0, sum1);
+    const __m256 sum = _mm256_add_ps(_mm512_castps512_ps256(sum2),
+                                     _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(sum2), 1)));
+    const __m256 a = ck_exp256(_mm256_sub_ps(m_old, mx));
+    _mm256_storeu_ps(alpha, a);
+    _mm256_storeu_ps(l, _mm256_fmadd_ps(_mm256_loadu_ps(l), a, sum));
+    _mm256_storeu_ps(m, mx);
+}
+
+/* Online softmax of the block's scores S[j][r] for the leading 16-lane groups of mp lanes, or all 8 of an 8-lane tile
+ * (returns how many lanes it did): new running max m, P = exp(S − m) in place, alpha = exp(m_old − m),
+ * l = alpha·l + Σ_j P. */
 T512 int64_t ck_attn_softmax_512(float *s, int64_t mp, int64_t nb, float *m, float *l, float *alpha) {
+    if (mp == 8) {
+        softmax8(s, nb, m, l, alpha);
+        return 8;
+    }
     int64_t r = 0;
     for (; r + 16 <= mp; r += 16) {
         const __mmask16 k = (__mmask16)0xFFFF;
@@ -141,10 +235,10 @@ T512 __attribute__((always_inline)) static inline void values_4rows(const int CV
     }
 }
 
-/* acc = alpha·acc + P·V for all mp query vectors (a multiple of 4) and all D columns. */
-T512 void ck_attn_values_512(const float *s, int64_t mp, const float *const *vp, int64_t nb, int64_t D,
+/* acc = alpha·acc + P·V for the first `rows` of the mp query vectors (both multiples of 4) and all D columns. */
+T512 void ck_attn_values_512(const float *s, int64_t mp, int64_t rows, const float *const *vp, int64_t nb, int64_t D,
                              const float *alpha, float *acc) {
-    for (int64_t r = 0; r < mp; r += 4) {
+    for (int64_t r = 0; r < rows; r += 4) {
         for (int64_t c = 0; c < D; c += 64) {
             const int64_t cols = D - c < 64 ? D - c : 64, cv = (cols + 15) / 16;
             const __mmask16 cm = cols % 16 ? (__mmask16)((1u << (cols % 16)) - 1) : (__mmask16)0xFFFF;

@@ -266,9 +266,13 @@ int64_t ck_attn_softmax_512(float *s, int64_t mp, int64_t nb, float *m, float *l
  * keys done). */
 void ck_attn_pack_q8(const float *qt, int64_t D, float *q2);
 int64_t ck_attn_scores8_512(const float *q2, const float *const *kp, int64_t nb, int64_t D, float scale, float *s);
-
-void ck_attn_values_512(const float *s, int64_t mp, const float *const *vp, int64_t nb, int64_t D, const float *alpha,
-                        float *acc);
+/* A tile of at most 4 query vectors (lanes 4–7 empty): Q packed in dim quads (4·D floats, D a multiple of 4), and its
+ * scores from that, 8 keys at a time (lanes 4–7 of S get 0; returns the keys done). */
+void ck_attn_pack_q4(const float *qt, int64_t D, float *q4);
+int64_t ck_attn_scores4_512(const float *q4, const float *const *kp, int64_t nb, int64_t D, float scale, float *s);
+/* Σ p·v for the first `rows` of the mp query vectors (the rest are a tile's empty lanes). */
+void ck_attn_values_512(const float *s, int64_t mp, int64_t rows, const float *const *vp, int64_t nb, int64_t D,
+                        const float *alpha, float *acc);
 
 /* Row-wise helpers with run-time dispatch (vector.c). */
 float ck_max_f32(const float *x, int64_t n);                                    /* max (NaN-skipping as a > m) */

@@ -94,7 +94,8 @@ final class AttentionConformanceTests: XCTestCase {
     }
 
     /// gpt-oss's real head layout (64 query heads, 8 KV heads, head_dim 64) on a sliding-window decode step
-    /// (128-slot ring) and a full-layer chunk; a 130-row prefill with window 128 and without.
+    /// (128-slot ring) and a full-layer chunk; 301-key decode steps with groups of 4 and 3; a 130-row prefill with
+    /// window 128 and without.
     func testAttentionModelSize() {
         Conformance.check(
             Self.attentionCase(
@@ -104,6 +105,15 @@ final class AttentionConformanceTests: XCTestCase {
             Self.attentionCase(
                 heads: 64, kvHeads: 8, headDim: 64,
                 scenario: AttentionScenario(rows: 7, window: 0, firstPosition: 130, cache: .full), sinks: true))
+        // decode over several key blocks with at most 4 query heads per KV head (the dim-quad score kernel): mini's
+        // 8/2 heads, Llama's 32/8 at head_dim 128, and a group of 3 (lanes 3–7 of the tile empty)
+        for (heads, kvHeads, headDim) in [(8, 2, 64), (32, 8, 128), (6, 2, 64)] {
+            Conformance.check(
+                Self.attentionCase(
+                    heads: heads, kvHeads: kvHeads, headDim: headDim,
+                    scenario: AttentionScenario(rows: 1, window: 0, firstPosition: 300, cache: .full),
+                    sinks: heads == 8))
+        }
         // a 130-row prefill chunk (longer than gpt-oss's window of 128), sliding and full
         for window in [128, 0] {
             Conformance.check(
