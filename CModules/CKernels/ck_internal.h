@@ -39,7 +39,8 @@ enum {
     CK_SHARED_MOE = 1,     /* moe: router logits, gathered rows, expert activations */
     CK_SHARED_MOE_IDX = 2, /* moe: token lists per expert (stored as int32 in float slots) */
     CK_SHARED_GEMM_X = 3,  /* gemm512: x rounded to bf16 pairs for the vdpbf16ps path */
-    CK_SHARED_COUNT = 4
+    CK_SHARED_ATTN = 4,    /* attention: per-chunk partial results of a split decode span */
+    CK_SHARED_COUNT = 5
 };
 
 enum { CK_DTYPE_SLOTS = 32 }; /* per-dtype settings of a context (ck_dtype values below this) */

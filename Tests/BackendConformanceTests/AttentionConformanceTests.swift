@@ -94,8 +94,8 @@ final class AttentionConformanceTests: XCTestCase {
     }
 
     /// gpt-oss's real head layout (64 query heads, 8 KV heads, head_dim 64) on a sliding-window decode step
-    /// (128-slot ring) and a full-layer chunk; 301-key decode steps with groups of 4 and 3; a 130-row prefill with
-    /// window 128 and without.
+    /// (128-slot ring) and a full-layer chunk; 301-key decode steps with groups of 4 and 3; decode spans of 8192+
+    /// keys (the split into chunks); a 130-row prefill with window 128 and without.
     func testAttentionModelSize() {
         Conformance.check(
             Self.attentionCase(
@@ -114,6 +114,20 @@ final class AttentionConformanceTests: XCTestCase {
                     scenario: AttentionScenario(rows: 1, window: 0, firstPosition: 300, cache: .full),
                     sinks: heads == 8))
         }
+        // decode spans of 8192 keys and more, split into chunks of 1024 merged after: a partial last chunk with sinks,
+        // a ring of 8500 slots whose positions wrap, and the threshold itself with groups of 4 at head_dim 128
+        Conformance.check(
+            Self.attentionCase(
+                heads: 8, kvHeads: 2, headDim: 64,
+                scenario: AttentionScenario(rows: 1, window: 0, firstPosition: 9000, cache: .full), sinks: true))
+        Conformance.check(
+            Self.attentionCase(
+                heads: 64, kvHeads: 8, headDim: 64,
+                scenario: AttentionScenario(rows: 1, window: 8500, firstPosition: 9000, cache: .ring), sinks: true))
+        Conformance.check(
+            Self.attentionCase(
+                heads: 32, kvHeads: 8, headDim: 128,
+                scenario: AttentionScenario(rows: 1, window: 0, firstPosition: 8191, cache: .full), sinks: false))
         // a 130-row prefill chunk (longer than gpt-oss's window of 128), sliding and full
         for window in [128, 0] {
             Conformance.check(
