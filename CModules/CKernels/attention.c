@@ -250,32 +250,16 @@ static tile_scratch tile_scratch_at(float *base, int64_t D) {
     return t;
 }
 
-/* Prefetches into L2 the K and V rows (KV head g) of up to n keys from absolute position j0 (none past pos_last). */
-static inline void prefetch_keys(const float *keys, const float *values, const ck_attention_params *p, int64_t g,
-                                 int64_t j0, int64_t n, int64_t pos_last) {
-    const int64_t D = p->head_dim, kw = p->kv_heads * D, slots = p->slots;
-    const int64_t nb = pos_last + 1 - j0 < n ? pos_last + 1 - j0 : n;
-    int64_t slot = j0 % slots;
-    for (int64_t j = 0; j < nb; j++) {
-        const char *kr = (const char *)(keys + slot * kw + g * D), *vr = (const char *)(values + slot * kw + g * D);
-        for (int64_t b = 0; b < D * 4; b += 64) {
-            _mm_prefetch(kr + b, _MM_HINT_T1);
-            _mm_prefetch(vr + b, _MM_HINT_T1);
-        }
-        slot = slot + 1 == slots ? 0 : slot + 1;
-    }
-}
-
-/* Prefetches into L2 whole K and V rows (every KV head) of the keys from absolute position j0, n of them, none past
- * j_end (the decode split's pattern: consecutive lines, so the hardware prefetcher can follow). */
-static inline void prefetch_rows(const float *keys, const float *values, const ck_attention_params *p, int64_t j0,
-                                 int64_t n, int64_t j_end) {
+/* Prefetches into L2 the bytes [col, col + width) floats of the K and V rows of up to n keys from absolute position j0
+ * (none past j_end): one KV head's slice (col = g·D, width = D) or whole rows (col = 0, width = kv_heads·D). */
+static inline void prefetch_keys(const float *keys, const float *values, const ck_attention_params *p, int64_t col,
+                                 int64_t width, int64_t j0, int64_t n, int64_t j_end) {
     const int64_t kw = p->kv_heads * p->head_dim, slots = p->slots;
     const int64_t nb = j_end + 1 - j0 < n ? j_end + 1 - j0 : n;
     int64_t slot = j0 % slots;
     for (int64_t j = 0; j < nb; j++) {
-        const char *kr = (const char *)(keys + slot * kw), *vr = (const char *)(values + slot * kw);
-        for (int64_t b = 0; b < kw * 4; b += 64) {
+        const char *kr = (const char *)(keys + slot * kw + col), *vr = (const char *)(values + slot * kw + col);
+        for (int64_t b = 0; b < width * 4; b += 64) {
             _mm_prefetch(kr + b, _MM_HINT_T1);
             _mm_prefetch(vr + b, _MM_HINT_T1);
         }
@@ -283,19 +267,17 @@ static inline void prefetch_rows(const float *keys, const float *values, const c
     }
 }
 
-/* A tile's query vectors: rows t0 ..< t0+rows of heads h0 ..< h0+nh, all of KV head g (M = rows·nh ≤ TILE_VECS,
- * padded to mp lanes; Σ p·v runs the first m4). */
+/* A tile's query vectors: nh heads of KV head g for some rows (M = rows·nh ≤ TILE_VECS, padded to mp lanes; Σ p·v
+ * runs the first m4). */
 typedef struct {
-    int64_t t0, rows, g, h0, nh, M, mp, m4;
+    int64_t g, nh, M, mp, m4;
     float *q2, *q4; /* Q packed in dim pairs (8-lane tiles) or dim quads (≤ 4 vectors), else NULL */
 } tile_shape;
 
-/* Prefetch during a key block's scores: before score group i (PF_KEYS keys from js = i·PF_KEYS), either KV head g's
- * slice of keys base + js … (rows = 0), or whole rows of keys base + i·step … base + (i+1)·step − 1 (rows = 1); none
- * past `end`. */
+/* Prefetch during a key block's scores: before score group i (PF_KEYS keys) the columns [col, col + width) of keys
+ * base + i·step … base + (i+1)·step − 1, none past `end`. */
 typedef struct {
-    int64_t base, step, end;
-    int rows;
+    int64_t base, step, end, col, width;
 } tile_prefetch;
 
 /* Starts a tile: Qt[d][r] with r = row·nh + head, the running max at the sink (which adds exp(S − m) = 1 to the
@@ -305,7 +287,7 @@ __attribute__((target("avx2,fma"))) static tile_shape tile_begin(const float *q,
                                                                int64_t g, int64_t h0, int64_t nh, tile_scratch ts,
                                                                int wide) {
     const int64_t D = p->head_dim, qw = p->heads * D;
-    tile_shape sh = {t0, rows, g, h0, nh, rows * nh, 0, 0, NULL, NULL};
+    tile_shape sh = {g, nh, rows * nh, 0, 0, NULL, NULL};
     sh.mp = (sh.M + 7) & ~(int64_t)7;
     sh.m4 = (sh.M + 3) & ~(int64_t)3;
     for (int64_t r = 0; r < sh.mp; r++) {
@@ -358,10 +340,7 @@ __attribute__((target("avx2,fma"))) static void tile_block(const float *keys, co
     for (int64_t js = 0; js < nb; js += PF_KEYS) {
         const int64_t ns = nb - js < PF_KEYS ? nb - js : PF_KEYS;
         float *sj = ts.s + js * mp;
-        if (pf.rows)
-            prefetch_rows(keys, values, p, pf.base + js / PF_KEYS * pf.step, pf.step, pf.end);
-        else
-            prefetch_keys(keys, values, p, g, pf.base + js, ns, pf.end);
+        prefetch_keys(keys, values, p, pf.col, pf.width, pf.base + js / PF_KEYS * pf.step, pf.step, pf.end);
         if (sh->q2 || sh->q4) {
             const int64_t done = sh->q2 ? ck_attn_scores8_512(sh->q2, ts.kp + js, ns, D, p->scale, sj)
                                         : ck_attn_scores4_512(sh->q4, ts.kp + js, ns, D, p->scale, sj);
@@ -412,10 +391,10 @@ __attribute__((target("avx2,fma"))) static void attention_tile(const float *q, c
     const int64_t pos_first = p->first_position + t0, pos_last = pos_first + rows - 1;
     const int64_t lo_first = first_key(p, pos_first), lo_last = first_key(p, pos_last);
     const tile_shape sh = tile_begin(q, sinks, p, t0, rows, g, h0, nh, ts, wide);
-    prefetch_keys(keys, values, p, g, lo_first, KEY_BLOCK, pos_last); /* the first block's misses at once */
+    prefetch_keys(keys, values, p, g * D, D, lo_first, KEY_BLOCK, pos_last); /* the first block's misses at once */
     for (int64_t j0 = lo_first; j0 <= pos_last; j0 += KEY_BLOCK) {
         const int64_t nb = pos_last + 1 - j0 < KEY_BLOCK ? pos_last + 1 - j0 : KEY_BLOCK;
-        const tile_prefetch pf = {j0 + KEY_BLOCK, 0, pos_last, 0};
+        const tile_prefetch pf = {j0 + KEY_BLOCK, PF_KEYS, pos_last, g * D, D}; /* this head's slice, same keys */
         tile_block(keys, values, p, ts, &sh, j0, nb, pos_first, lo_last, pf, wide);
     }
     for (int64_t r = 0; r < sh.M; r++) {
@@ -447,30 +426,26 @@ __attribute__((target("avx2,fma"))) static int attention_decode_split(ck_context
     float *part = ck_buffer_reserve(&ctx->shared[CK_SHARED_ATTN], chunks * H * part_floats);
     if (!part) return CK_ERR_NOMEM;
     CK_PARALLEL(team, nt, id, {
-        float *base = ctx->thread_scratch[id].ptr;
-        tile_shape sh[KV]; /* KV head g's tile: scratch at base + g · tile_scratch_floats(D) */
+        tile_scratch ts[KV]; /* KV head g's tile */
+        tile_shape sh[KV];
+        for (int64_t g = 0; g < KV; g++) ts[g] = tile_scratch_at(ctx->thread_scratch[id].ptr + g * tile_scratch_floats(D), D);
         for (int64_t c = id; c < chunks; c += nt) {
             const int64_t c0 = lo + c * SPLIT_CHUNK, c1 = c0 + SPLIT_CHUNK < pos + 1 ? c0 + SPLIT_CHUNK : pos + 1;
-            for (int64_t g = 0; g < KV; g++)
-                sh[g] = tile_begin(q, c == 0 ? sinks : NULL, p, 0, 1, g, g * G, G,
-                                   tile_scratch_at(base + g * tile_scratch_floats(D), D), wide);
+            for (int64_t g = 0; g < KV; g++) sh[g] = tile_begin(q, c == 0 ? sinks : NULL, p, 0, 1, g, g * G, G, ts[g], wide);
             for (int64_t j0 = c0; j0 < c1; j0 += KEY_BLOCK) {
                 const int64_t nb = c1 - j0 < KEY_BLOCK ? c1 - j0 : KEY_BLOCK;
-                for (int64_t g = 0; g < KV; g++) {
-                    const tile_prefetch pf = {j0 + KEY_BLOCK + g * groups * kpp, kpp, c1 - 1, 1};
-                    tile_block(keys, values, p, tile_scratch_at(base + g * tile_scratch_floats(D), D), &sh[g], j0,
-                               nb, pos, lo, pf, wide);
+                for (int64_t g = 0; g < KV; g++) { /* whole rows of the next block, kpp keys per score group */
+                    const tile_prefetch pf = {j0 + KEY_BLOCK + g * groups * kpp, kpp, c1 - 1, 0, KV * D};
+                    tile_block(keys, values, p, ts[g], &sh[g], j0, nb, pos, lo, pf, wide);
                 }
             }
-            for (int64_t g = 0; g < KV; g++) {
-                const tile_scratch ts = tile_scratch_at(base + g * tile_scratch_floats(D), D);
+            for (int64_t g = 0; g < KV; g++)
                 for (int64_t r = 0; r < G; r++) {
                     float *dst = part + (c * H + g * G + r) * part_floats;
-                    dst[0] = ts.m[r];
-                    dst[1] = ts.l[r];
-                    memcpy(dst + 2, ts.acc + r * D, (size_t)D * sizeof(float));
+                    dst[0] = ts[g].m[r];
+                    dst[1] = ts[g].l[r];
+                    memcpy(dst + 2, ts[g].acc + r * D, (size_t)D * sizeof(float));
                 }
-            }
         }
         CK_BARRIER(nt);
         int64_t a, b;
@@ -496,6 +471,11 @@ static int attention_avx2(ck_context *ctx, const float *q, int64_t T, const floa
                           const float *sinks, const ck_attention_params *p, float *out, int threads) {
     const int64_t H = p->heads, KV = p->kv_heads, D = p->head_dim, slots = p->slots;
     const int64_t G = H / KV;
+    const int wide = ck_avx512_enabled();
+    /* from 8 chunks: 16384 keys, ms per layer on two threads: 20b 3.2–3.8 → 2.5–2.7, mini 0.79–0.85 → 0.56–0.57;
+     * one thread within noise; 20b at 4096 keys one thread 8% slower, hence not below 8192 */
+    if (T == 1 && G <= TILE_VECS && p->first_position + 1 - first_key(p, p->first_position) >= SPLIT_MIN_CHUNKS * SPLIT_CHUNK)
+        return attention_decode_split(ctx, q, keys, values, sinks, p, out, threads, wide);
     /* heads per tile (a group larger than a tile is split) and rows per tile */
     const int64_t nh = G < TILE_VECS ? G : TILE_VECS, head_tiles = (G + nh - 1) / nh;
     const int64_t rows_per_tile = TILE_VECS / nh, row_tiles = (T + rows_per_tile - 1) / rows_per_tile;
@@ -505,11 +485,6 @@ static int attention_avx2(ck_context *ctx, const float *q, int64_t T, const floa
     for (int i = 0; i < team; i++)
         if (!ck_buffer_reserve(&ctx->thread_scratch[i], per_thread)) return CK_ERR_NOMEM;
     const int64_t items = row_tiles * KV * head_tiles;
-    const int wide = ck_avx512_enabled();
-    /* from 8 chunks: 16384 keys, ms per layer on two threads: 20b 3.2–3.8 → 2.5–2.7, mini 0.79–0.85 → 0.56–0.57;
-     * one thread within noise; 20b at 4096 keys one thread 8% slower, hence not below 8192 */
-    if (T == 1 && G <= TILE_VECS && p->first_position + 1 - first_key(p, p->first_position) >= SPLIT_MIN_CHUNKS * SPLIT_CHUNK)
-        return attention_decode_split(ctx, q, keys, values, sinks, p, out, threads, wide);
     /* Cyclic split balances the causal triangle; CK_PARALLEL avoids libomp's per-loop allocations. */
     CK_PARALLEL(team, nt, id, {
     for (int64_t item = id; item < items; item += nt) {

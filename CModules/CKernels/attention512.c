@@ -43,6 +43,13 @@ T512 __attribute__((always_inline)) static inline void scores_group(const int LA
     }
 }
 
+/* Pair sums of two vectors: lanes 0–7 a[0]+a[1], a[2]+a[3], … of a, lanes 8–15 those of b. */
+T512 __attribute__((always_inline)) static inline __m512 pair_sums(__m512 a, __m512 b) {
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    return _mm512_add_ps(_mm512_permutex2var_ps(a, even, b), _mm512_permutex2var_ps(a, odd, b));
+}
+
 /* Q of an 8-lane tile (mp = 8: decode with up to 8 query heads per KV head) for ck_attn_scores8_512: for each pair of
  * dims p, lanes 2r and 2r + 1 hold Qt[2p][r] and Qt[2p + 1][r]. q2 takes 8·D floats (D even). */
 void ck_attn_pack_q8(const float *qt, int64_t D, float *q2) {
@@ -60,9 +67,6 @@ void ck_attn_pack_q8(const float *qt, int64_t D, float *q2) {
 T512 int64_t ck_attn_scores8_512(const float *q2, const float *const *kp, int64_t nb, int64_t D, float scale,
                                  float *s) {
     const __m512 sc = _mm512_set1_ps(scale);
-    /* from two accumulators: lanes 0–7 the pair sums of the first, lanes 8–15 those of the second */
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
     int64_t j = 0;
     for (; j + 8 <= nb; j += 8) {
         __m512 a[8];
@@ -74,11 +78,7 @@ T512 int64_t ck_attn_scores8_512(const float *q2, const float *const *kp, int64_
                 a[u] = _mm512_fmadd_ps(k, q, a[u]);
             }
         }
-        for (int u = 0; u < 8; u += 2) {
-            const __m512 sum = _mm512_add_ps(_mm512_permutex2var_ps(a[u], even, a[u + 1]),
-                                             _mm512_permutex2var_ps(a[u], odd, a[u + 1]));
-            _mm512_storeu_ps(s + (j + u) * 8, _mm512_mul_ps(sum, sc));
-        }
+        for (int u = 0; u < 8; u += 2) _mm512_storeu_ps(s + (j + u) * 8, _mm512_mul_ps(pair_sums(a[u], a[u + 1]), sc));
     }
     return j;
 }
@@ -100,9 +100,6 @@ void ck_attn_pack_q4(const float *qt, int64_t D, float *q4) {
 T512 int64_t ck_attn_scores4_512(const float *q4, const float *const *kp, int64_t nb, int64_t D, float scale,
                                  float *s) {
     const __m512 sc = _mm512_set1_ps(scale);
-    /* pair sums of two accumulators: lanes 0–7 from the first, 8–15 from the second */
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
     /* 4 keys × 4 lanes → two 8-float S rows per 256 bits, lanes 4–7 of each row zero */
     const __m512i spread = _mm512_setr_epi32(0, 1, 2, 3, 0, 0, 0, 0, 4, 5, 6, 7, 0, 0, 0, 0);
     const __m512i spread_hi = _mm512_add_epi32(spread, _mm512_set1_epi32(8));
@@ -117,13 +114,7 @@ T512 int64_t ck_attn_scores4_512(const float *q4, const float *const *kp, int64_
         }
         for (int u = 0; u < 8; u += 4) {
             /* lanes 4r + i of a[u + k] → x: lanes 8k' + 2r + h (h: dims 2h, 2h + 1) → y: lane 4k + r */
-            const __m512 x01 = _mm512_add_ps(_mm512_permutex2var_ps(a[u], even, a[u + 1]),
-                                             _mm512_permutex2var_ps(a[u], odd, a[u + 1]));
-            const __m512 x23 = _mm512_add_ps(_mm512_permutex2var_ps(a[u + 2], even, a[u + 3]),
-                                             _mm512_permutex2var_ps(a[u + 2], odd, a[u + 3]));
-            const __m512 y = _mm512_mul_ps(_mm512_add_ps(_mm512_permutex2var_ps(x01, even, x23),
-                                                         _mm512_permutex2var_ps(x01, odd, x23)),
-                                           sc);
+            const __m512 y = _mm512_mul_ps(pair_sums(pair_sums(a[u], a[u + 1]), pair_sums(a[u + 2], a[u + 3])), sc);
             _mm512_storeu_ps(s + (j + u) * 8, _mm512_maskz_permutexvar_ps(0x0F0F, spread, y));
             _mm512_storeu_ps(s + (j + u + 2) * 8, _mm512_maskz_permutexvar_ps(0x0F0F, spread_hi, y));
         }

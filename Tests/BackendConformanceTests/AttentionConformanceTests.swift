@@ -116,18 +116,17 @@ final class AttentionConformanceTests: XCTestCase {
         }
         // decode spans of 8192 keys and more, split into chunks of 1024 merged after: a partial last chunk with sinks,
         // a ring of 8500 slots whose positions wrap, and the threshold itself with groups of 4 at head_dim 128
-        Conformance.check(
-            Self.attentionCase(
-                heads: 8, kvHeads: 2, headDim: 64,
-                scenario: AttentionScenario(rows: 1, window: 0, firstPosition: 9000, cache: .full), sinks: true))
-        Conformance.check(
-            Self.attentionCase(
-                heads: 64, kvHeads: 8, headDim: 64,
-                scenario: AttentionScenario(rows: 1, window: 8500, firstPosition: 9000, cache: .ring), sinks: true))
-        Conformance.check(
-            Self.attentionCase(
-                heads: 32, kvHeads: 8, headDim: 128,
-                scenario: AttentionScenario(rows: 1, window: 0, firstPosition: 8191, cache: .full), sinks: false))
+        let splitCases:
+            [(heads: Int, kvHeads: Int, headDim: Int, window: Int, position: Int, cache: AttentionScenario.Cache)] = [
+                (8, 2, 64, 0, 9000, .full), (64, 8, 64, 8500, 9000, .ring), (32, 8, 128, 0, 8191, .full),
+            ]
+        for c in splitCases {
+            Conformance.check(
+                Self.attentionCase(
+                    heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim,
+                    scenario: AttentionScenario(rows: 1, window: c.window, firstPosition: c.position, cache: c.cache),
+                    sinks: c.headDim == 64))
+        }
         // a 130-row prefill chunk (longer than gpt-oss's window of 128), sliding and full
         for window in [128, 0] {
             Conformance.check(
