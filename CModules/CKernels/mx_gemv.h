@@ -101,7 +101,7 @@ static inline int64_t mx_pad8(int64_t nb) { return (nb + 7) / 8 * 8; }
         __m512i ul_[R], uh_[R];                                                                                        \
         for (int j = 0; j < R; j++) {                                                                                  \
             const uint8_t *wp_ = rowp[j] + 16 * (g + 4 * (q));                                                         \
-            MX_PREFETCH(wp_);                                                                                          \
+            MX_PREFETCH_ROW(wp_);                                                                                          \
             const __m512i v_ = LOAD(wp_);                                                                              \
             DECODE(v_, ul_[j], uh_[j]);                                                                                \
         }                                                                                                              \

@@ -94,7 +94,7 @@ public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
                 }))
     }
 
-    /// The instruction paths the C kernels take now, e.g. "AVX-512 float kernels (T = 1 GEMV 512-bit 4-row blocks); MXFP4 GEMV AVX512-VNNI+VBMI (with
+    /// The instruction paths the C kernels take now, e.g. "AVX-512 float kernels (T = 1 GEMV 512-bit single rows); MXFP4 GEMV AVX512-VNNI+VBMI (with
     /// " int8" while `BLASBackend.int8GEMV` is on);
     /// Q8_0 GEMV AVX512-VNNI; Q4_0…Q6_K GEMV AVX512-VNNI; GEMM own (MXFP4, Q4_0…Q6_K int8 vpdpbusd) for bf16, f16, …,
     /// cblas for f32".
@@ -102,7 +102,7 @@ public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
         guard usingAVX2Kernels else { return "portable scalar" }
         let float =
             usingAVX512Kernels
-            ? "AVX-512 float kernels (T = 1 GEMV \(usingFloatGEMV512 ? "512-bit 4-row blocks" : "256-bit rows"))"
+            ? "AVX-512 float kernels (T = 1 GEMV \(usingFloatGEMV512 ? "512-bit single rows" : "256-bit rows"))"
             : "AVX2+FMA+F16C float kernels"
         let mxfp4 =
             (usingVBMIKernels ? "AVX512-VNNI+VBMI" : usingVNNIKernels ? "AVX512-VNNI vpshufb" : "AVX2 vpmaddubsw")
