@@ -334,10 +334,12 @@ static inline uint16_t ck_load_u16(const uint8_t *p) { uint16_t v; memcpy(&v, p,
         _mm_prefetch((const char *)(p) + MX_PREFETCH_L1, _MM_HINT_T0);                                                 \
         _mm_prefetch((const char *)(p) + MX_PREFETCH_L2, _MM_HINT_T1);                                                 \
     } while (0)
-/* The MXFP4 512-bit GEMVs' prefetch (mx_gemv.h): into L1 only, a single row streaming per pass. Zen 5, 2880-wide rows
- * (1530 bytes with scales), 268 MB per call, interleaved with a plain read of the same bytes, median of 25: four rows
- * per pass with both prefetches 75–77% of the read (one and two threads), one row with both 87–93%, one row with
- * only this one 96–100% (with only the L2 one 94–98%); in L2 one row is ~7% slower than four. */
+/* The 512-bit integer GEMVs' prefetch (MXFP4 in mx_gemv.h, Q8_0, Q4_0…Q5_1, the K-quants): into L1 only, one row
+ * streaming per pass (the AVX2 paths, compute-bound, keep MX_PREFETCH). Zen 5, MXFP4 2880-wide rows (1530 bytes with
+ * scales), 268 MB per call, interleaved with a plain read of the same bytes, median of 25: four rows per pass with
+ * both prefetches 75–77% of the read (one and two threads), one row with both 87–93%, one row with only this one
+ * 96–100% (with only the L2 one 94–98%); in L2 one row is ~7% slower than four. Ops suite, 4096 → 2880, T = 1, one /
+ * two threads: Q8_0 (two rows per pass before) 74–75% / 82–86% → 92–94% / 92–100%, Q4_K…Q6_K 82–90% → 90–105%. */
 #define MX_PREFETCH_ROW(p) _mm_prefetch((const char *)(p) + MX_PREFETCH_L1, _MM_HINT_T0)
 
 /* Decoding helpers (quant.c). */

@@ -120,12 +120,12 @@ __attribute__((target(QB_AVX2_TARGET), always_inline)) static inline __m256i qb_
     return lg_levels_avx2(L, blk);
 }
 
-/* Prefetch of a K-quant super-block's bytes (up to 210). */
-#define KQ_PREFETCH(b)                                                                                                 \
+/* Prefetch of a K-quant super-block's bytes (up to 210) with PF (MX_PREFETCH on AVX2, MX_PREFETCH_ROW on VNNI). */
+#define KQ_PREFETCH(PF, b)                                                                                             \
     do {                                                                                                               \
-        MX_PREFETCH(b);                                                                                                \
-        MX_PREFETCH((b) + 64);                                                                                         \
-        MX_PREFETCH((b) + 128);                                                                                        \
+        PF(b);                                                                                                         \
+        PF((b) + 64);                                                                                                  \
+        PF((b) + 128);                                                                                                 \
     } while (0)
 
 /* One prepared x vector: the byte layout, d_x per block, the sum of the block's rounded x (d_x · Σ q_x). */

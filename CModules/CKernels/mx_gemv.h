@@ -1,5 +1,5 @@
 /* The MXFP4 GEMV's row-pass machinery, shared by its 16-bit (quant.c) and 8-bit (quant_mx8.c) activation forms:
- * a rows function over NX prepared x vectors in passes of R rows, each row's E8M0 block scales met once per group of
+ * a rows function over NX prepared x vectors, one row per pass, each row's E8M0 block scales met once per group of
  * 8 blocks with the vectors' block factors and corrections, and on AVX512-VNNI a 512-bit step per quad of blocks
  * (64 weight bytes) whose lookup is a vpermb (VBMI) or a vpshufb. The two forms differ only in their prepared x
  * layout (XQF floats of it per quad) and their quad step. Include after ck_internal.h. */
@@ -9,9 +9,9 @@
 static inline int64_t mx_quads(int64_t nb) { return (nb + 3) / 4; }
 static inline int64_t mx_pad8(int64_t nb) { return (nb + 7) / 8 * 8; }
 
-/* Function head shared by both paths: the prepared x pointers of the NX vectors, then passes over RMAX (1, 2 or 4)
- * rows, then fewer for the last ones. BODY(R) is the pass over rows r … r+R−1. */
-#define MX_ROWS_FUNCTION(NAME, TARGET, NX_, RMAX, XQF, CONSTS, BODY)                                                   \
+/* Function head shared by both paths: the prepared x pointers of the NX vectors, then one pass per row (BODY(1); the
+ * pass macros take a row count R, and one row per pass streams best: see MX_PREFETCH_ROW, ck_internal.h). */
+#define MX_ROWS_FUNCTION(NAME, TARGET, NX_, XQF, CONSTS, BODY)                                                         \
     __attribute__((target(TARGET))) static void NAME(const ck_weight *w, int64_t row0, int64_t row1,                   \
                                                      const float *xp, int64_t xs, const float *bias, float *y,         \
                                                      int64_t ys) {                                                     \
@@ -26,17 +26,12 @@ static inline int64_t mx_pad8(int64_t nb) { return (nb + 7) / 8 * 8; }
             corr[k] = dsc[k] + mx_pad8(nb);                                                                            \
         }                                                                                                              \
         CONSTS                                                                                                         \
-        MX_ROW_PASSES(RMAX, BODY)                                                                                      \
+        MX_ROW_PASSES(BODY)                                                                                            \
     }
 
-/* Rows [row0, row1) in passes of RMAX (1, 2 or 4) rows, then fewer for the last ones: BODY(R) covers r … r+R−1. */
-#define MX_ROW_PASSES(RMAX, BODY)                                                                                      \
-    int64_t r = row0;                                                                                                  \
-    if (RMAX >= 4)                                                                                                     \
-        for (; r + 4 <= row1; r += 4) BODY(4);                                                                         \
-    if (RMAX >= 2)                                                                                                     \
-        for (; r + 2 <= row1; r += 2) BODY(2);                                                                         \
-    for (; r < row1; r++) BODY(1);
+/* Rows [row0, row1) one pass each: BODY(1) covers row r. */
+#define MX_ROW_PASSES(BODY)                                                                                            \
+    for (int64_t r = row0; r < row1; r++) BODY(1);
 
 /* Row pointers of the pass and zeroed accumulators (ACC_T acc[R][NX][NACC]). */
 #define MX_PASS_SETUP(R, ACC_T, NACC, ZERO)                                                                            \

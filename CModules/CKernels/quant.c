@@ -595,10 +595,10 @@ __attribute__((target("avx2,fma"), always_inline)) static inline __m256i mx_dot_
         MX_STORE(R, MX_REDUCE_AVX2)                                                                                    \
     } while (0)
 
-MX_ROWS_FUNCTION(mxfp4_rows_avx2_1, "avx2,fma", 1, 1, 64, , MX_PASS_AVX2)
-MX_ROWS_FUNCTION(mxfp4_rows_avx2_2, "avx2,fma", 2, 1, 64, , MX_PASS_AVX2)
-MX_ROWS_FUNCTION(mxfp4_rows_avx2_3, "avx2,fma", 3, 1, 64, , MX_PASS_AVX2)
-MX_ROWS_FUNCTION(mxfp4_rows_avx2_4, "avx2,fma", 4, 1, 64, , MX_PASS_AVX2)
+MX_ROWS_FUNCTION(mxfp4_rows_avx2_1, "avx2,fma", 1, 64, , MX_PASS_AVX2)
+MX_ROWS_FUNCTION(mxfp4_rows_avx2_2, "avx2,fma", 2, 64, , MX_PASS_AVX2)
+MX_ROWS_FUNCTION(mxfp4_rows_avx2_3, "avx2,fma", 3, 64, , MX_PASS_AVX2)
+MX_ROWS_FUNCTION(mxfp4_rows_avx2_4, "avx2,fma", 4, 64, , MX_PASS_AVX2)
 
 /* ---- AVX512 VNNI (+BW, VL; ck_vnni_enabled() checks them and the OS's ZMM state): 512 bits, a quad of blocks per
  * step, vpdpbusd; half the instructions of two 256-bit steps (one thread: 57–59% → 75–77% of a streaming read at
@@ -624,28 +624,28 @@ MX_ROWS_FUNCTION(mxfp4_rows_avx2_4, "avx2,fma", 4, 1, 64, , MX_PASS_AVX2)
 #define MX_PASS_BW(R) MX_PASS_512(R, MX_DECODE_BW, MX16_XLOAD, MX16_XDOT)
 
 
-MX_ROWS_FUNCTION(mxfp4_rows_vbmi_1, MX_VBMI_TARGET, 1, 1, 64, MX_512_CONSTS, MX_PASS_VBMI)
-MX_ROWS_FUNCTION(mxfp4_rows_vbmi_2, MX_VBMI_TARGET, 2, 1, 64, MX_512_CONSTS, MX_PASS_VBMI)
-MX_ROWS_FUNCTION(mxfp4_rows_vbmi_3, MX_VBMI_TARGET, 3, 1, 64, MX_512_CONSTS, MX_PASS_VBMI)
-MX_ROWS_FUNCTION(mxfp4_rows_vbmi_4, MX_VBMI_TARGET, 4, 1, 64, MX_512_CONSTS, MX_PASS_VBMI)
-MX_ROWS_FUNCTION(mxfp4_rows_vnni_1, MX_VNNI_TARGET, 1, 1, 64, MX_BW_CONSTS, MX_PASS_BW)
-MX_ROWS_FUNCTION(mxfp4_rows_vnni_2, MX_VNNI_TARGET, 2, 1, 64, MX_BW_CONSTS, MX_PASS_BW)
-MX_ROWS_FUNCTION(mxfp4_rows_vnni_3, MX_VNNI_TARGET, 3, 1, 64, MX_BW_CONSTS, MX_PASS_BW)
-MX_ROWS_FUNCTION(mxfp4_rows_vnni_4, MX_VNNI_TARGET, 4, 1, 64, MX_BW_CONSTS, MX_PASS_BW)
+MX_ROWS_FUNCTION(mxfp4_rows_vbmi_1, MX_VBMI_TARGET, 1, 64, MX_512_CONSTS, MX_PASS_VBMI)
+MX_ROWS_FUNCTION(mxfp4_rows_vbmi_2, MX_VBMI_TARGET, 2, 64, MX_512_CONSTS, MX_PASS_VBMI)
+MX_ROWS_FUNCTION(mxfp4_rows_vbmi_3, MX_VBMI_TARGET, 3, 64, MX_512_CONSTS, MX_PASS_VBMI)
+MX_ROWS_FUNCTION(mxfp4_rows_vbmi_4, MX_VBMI_TARGET, 4, 64, MX_512_CONSTS, MX_PASS_VBMI)
+MX_ROWS_FUNCTION(mxfp4_rows_vnni_1, MX_VNNI_TARGET, 1, 64, MX_BW_CONSTS, MX_PASS_BW)
+MX_ROWS_FUNCTION(mxfp4_rows_vnni_2, MX_VNNI_TARGET, 2, 64, MX_BW_CONSTS, MX_PASS_BW)
+MX_ROWS_FUNCTION(mxfp4_rows_vnni_3, MX_VNNI_TARGET, 3, 64, MX_BW_CONSTS, MX_PASS_BW)
+MX_ROWS_FUNCTION(mxfp4_rows_vnni_4, MX_VNNI_TARGET, 4, 64, MX_BW_CONSTS, MX_PASS_BW)
 
 /* ---- Q8_0 on AVX512 VNNI (+BW, VL): a pair of blocks per 512-bit step (see q8_prepare_x8). Block b of a row is
  * {f16 d; int8 qs[32]} at 34·b. Measured on one core (2880-wide rows, 15 MB per call, interleaved with a streaming
  * read of the same bytes): the float path is compute-bound at ~19 GB/s (63–71% of the read; 18 GB/s in L2), this
  * path on 16-bit x ran at 30–35 GB/s in L2 and 84–90% of the read from DRAM; on 8-bit x (one vpdpbusd per pair
  * instead of two, a shift and an add) it is 1.2–1.4× that at T = 1 on one thread (llama-1b's 2048 × 8192 shapes,
- * L3-resident). Two rows per pass for one vector (x loaded once for both: 87–89% against 86–90%); four rows fell to
- * 60% (their prefetches interfere at 3 KB rows). */
+ * L3-resident). One row per pass with the L1 prefetch alone (MX_PREFETCH_ROW): two rows with both prefetches, the
+ * earlier choice, streamed 74–86% of the read, four rows 60%. */
 #define Q8_PAIR_STEP(R, p, last)                                                                                       \
     do {                                                                                                               \
         __m512i u_[R];                                                                                                 \
         for (int j = 0; j < R; j++) {                                                                                  \
             const uint8_t *bp_ = rowp[j] + 34 * (g + 2 * (p));                                                         \
-            MX_PREFETCH(bp_);                                                                                          \
+            MX_PREFETCH_ROW(bp_);                                                                                      \
             const __m256i lo_ = _mm256_loadu_si256((const __m256i *)(bp_ + 2));                                        \
             const __m256i hi_ = (last) ? _mm256_setzero_si256() : _mm256_loadu_si256((const __m256i *)(bp_ + 36));    \
             u_[j] = _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(lo_), hi_, 1), flip);                   \
@@ -705,7 +705,7 @@ MX_ROWS_FUNCTION(mxfp4_rows_vnni_4, MX_VNNI_TARGET, 4, 1, 64, MX_BW_CONSTS, MX_P
         }                                                                                                              \
     } while (0)
 
-#define Q8_ROWS_VNNI(NAME, NX_, RMAX)                                                                                  \
+#define Q8_ROWS_VNNI(NAME, NX_)                                                                                        \
     __attribute__((target(MX_VNNI_TARGET ",f16c"))) static void NAME(const ck_weight *w, int64_t row0, int64_t row1,   \
                                                                      const float *xp, int64_t xs, const float *bias,   \
                                                                      float *y, int64_t ys) {                           \
@@ -723,12 +723,12 @@ MX_ROWS_FUNCTION(mxfp4_rows_vnni_4, MX_VNNI_TARGET, 4, 1, 64, MX_BW_CONSTS, MX_P
             _mm512_setr_epi32(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3),                                         \
             _mm512_setr_epi32(4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5),                                         \
             _mm512_setr_epi32(6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7)};                                        \
-        MX_ROW_PASSES(RMAX, Q8_PASS)                                                                                   \
+        MX_ROW_PASSES(Q8_PASS)                                                                                         \
     }
-Q8_ROWS_VNNI(q8_rows_vnni_1, 1, 2)
-Q8_ROWS_VNNI(q8_rows_vnni_2, 2, 1)
-Q8_ROWS_VNNI(q8_rows_vnni_3, 3, 1)
-Q8_ROWS_VNNI(q8_rows_vnni_4, 4, 1)
+Q8_ROWS_VNNI(q8_rows_vnni_1, 1)
+Q8_ROWS_VNNI(q8_rows_vnni_2, 2)
+Q8_ROWS_VNNI(q8_rows_vnni_3, 3)
+Q8_ROWS_VNNI(q8_rows_vnni_4, 4)
 
 typedef void (*ck_rows_fn)(const ck_weight *, int64_t, int64_t, const float *, int64_t, const float *, float *,
                            int64_t);

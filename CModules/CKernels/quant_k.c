@@ -138,7 +138,7 @@ kq_row_avx2(const int32_t DT, const uint8_t *row, int64_t nb, const qb_x *x, con
     const int64_t ns = nb / 8;
     for (int64_t s = 0; s < ns; s++) {
         const uint8_t *b = row + kq_bytes(DT) * s;
-        KQ_PREFETCH(b);
+        KQ_PREFETCH(MX_PREFETCH, b);
         if (DT == CK_Q6_K) {
             const __m256 d = _mm256_set1_ps(_cvtsh_ss(ck_load_u16(b + 208)));
             const __m128i sc8 = _mm_loadu_si128((const __m128i *)(b + 192));

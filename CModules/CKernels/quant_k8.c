@@ -129,7 +129,7 @@ k8_row(const int32_t DT, const uint8_t *row, int64_t ns, const k8_x *x, const in
     for (int c = 0; c < 4; c++) sidx[c] = k8_scale_index(DT, c);
     for (int64_t s = 0; s < ns; s++) {
         const uint8_t *b = row + kq_bytes(DT) * s;
-        KQ_PREFETCH(b);
+        KQ_PREFETCH(MX_PREFETCH_ROW, b);
         __m512i u[4], S[4];
         __m256i sm = _mm256_setzero_si256(); /* Q4_K / Q5_K: [sc, m]; Q6_K: −32·sc */
         float d, dmin = 0.f;

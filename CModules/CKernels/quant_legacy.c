@@ -149,18 +149,18 @@ QB_ROWS_SCALAR(lg_rows_scalar, 32, lg_decode_block)
  * accumulator (macc). A step's lanes 0–3 belong to block a and 4–7 to b (AVX2: both 256-bit halves add into the same
  * lanes; VNNI: lanes 8–15 repeat the pattern), so a lane permute of sd gives their factors. */
 
-/* Weight prefetch (MX_PREFETCH distances) once per 64-byte line: pair p of a group covers bytes 2p·B … 2p·B + 2B. */
+/* VNNI weight prefetch (MX_PREFETCH_ROW) once per 64-byte line: pair p of a group covers bytes 2p·B … 2p·B + 2B. */
 #ifndef LG_PREFETCH_MODE
 #define LG_PREFETCH_MODE 1
 #endif
 #if LG_PREFETCH_MODE == 0
 #define LG_PREFETCH(a, p) ((void)0)
 #elif LG_PREFETCH_MODE == 1
-#define LG_PREFETCH(a, p) MX_PREFETCH(a)
+#define LG_PREFETCH(a, p) MX_PREFETCH_ROW(a)
 #else
 #define LG_PREFETCH(a, p)                                                                                              \
     do {                                                                                                               \
-        if ((p) < 3) MX_PREFETCH(gb_ + 64 * (p));                                                                      \
+        if ((p) < 3) MX_PREFETCH_ROW(gb_ + 64 * (p));                                                                  \
     } while (0)
 #endif
 
