@@ -322,7 +322,7 @@ static inline uint16_t ck_load_u16(const uint8_t *p) { uint16_t v; memcpy(&v, p,
 #define MX_LEVEL_Z 12
 #define MX_LUT_U 12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0
 
-/* GEMV weight prefetch (quant.c, quant_legacy.c, quant_k.c). */
+/* GEMV weight prefetch of the AVX2 paths (quant.c, quant_legacy.c, quant_k.c); the VNNI paths take MX_PREFETCH_ROW. */
 /* Weight bytes this far ahead are prefetched, once per 64-byte line (or per 68-byte Q8_0 block pair): into L1 a
  * little ahead and into L2 further ahead (the hardware prefetcher alone gives a third of the bandwidth of a plain
  * read here). Interleaved A/B runs on one core against a read of the same bytes: Q8_0 67–70% at L1 3 KiB + L2 12 KiB,
