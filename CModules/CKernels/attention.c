@@ -250,8 +250,11 @@ static tile_scratch tile_scratch_at(float *base, int64_t D) {
     return t;
 }
 
-/* Prefetches into L2 the bytes [col, col + width) floats of the K and V rows of up to n keys from absolute position j0
- * (none past j_end): one KV head's slice (col = g·D, width = D) or whole rows (col = 0, width = kv_heads·D). */
+/* Prefetches the bytes [col, col + width) floats of the K and V rows of up to n keys from absolute position j0 (none
+ * past j_end): one KV head's slice (col = g·D, width = D) or whole rows (col = 0, width = kv_heads·D). With the T0 hint
+ * (L1 and L2) rather than T1 (L2): ck_attention T = 1, 20b's 64/8 heads × 64, 8 layers cycled from DRAM, 2 threads,
+ * interleaved, best / mean of 10: 16384 keys 2.43–2.67 / 2.65–3.21 ms against 2.50–3.86 / 3.16–4.21 ms, 4096 keys
+ * 0.64 / 0.72–0.75 against 0.67–0.68 / 0.73–0.83; mini's 8/2 heads the same within noise. */
 static inline void prefetch_keys(const float *keys, const float *values, const ck_attention_params *p, int64_t col,
                                  int64_t width, int64_t j0, int64_t n, int64_t j_end) {
     const int64_t kw = p->kv_heads * p->head_dim, slots = p->slots;
@@ -260,8 +263,8 @@ static inline void prefetch_keys(const float *keys, const float *values, const c
     for (int64_t j = 0; j < nb; j++) {
         const char *kr = (const char *)(keys + slot * kw + col), *vr = (const char *)(values + slot * kw + col);
         for (int64_t b = 0; b < width * 4; b += 64) {
-            _mm_prefetch(kr + b, _MM_HINT_T1);
-            _mm_prefetch(vr + b, _MM_HINT_T1);
+            _mm_prefetch(kr + b, _MM_HINT_T0);
+            _mm_prefetch(vr + b, _MM_HINT_T0);
         }
         slot = slot + 1 == slots ? 0 : slot + 1;
     }
@@ -332,7 +335,7 @@ __attribute__((target("avx2,fma"))) static void tile_block(const float *keys, co
         ts.vp[j] = values + slot * kw + g * D;
         slot = slot + 1 == slots ? 0 : slot + 1;
     }
-    /* 1. scores, PF_KEYS keys at a time. Before each group the same keys of the next block head for L2, so the
+    /* 1. scores, PF_KEYS keys at a time. Before each group the same keys of the next block head for L1/L2, so the
      * misses of a long decode span (one KV head's 4-line slice of every 2 KB row: no stream for the hardware
      * prefetcher) are spread over the block's compute; issued as one burst per block they stalled on the miss
      * buffers (20b, T = 1, 16384 keys, two interleaved pairs: 9.1–11.2 → 5.9–7.6 ms per layer on one thread,
