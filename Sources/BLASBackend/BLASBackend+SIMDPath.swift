@@ -70,9 +70,9 @@ extension BLASBackend {
     }
 
     /// Which kernel runs the one-vector GEMV (decode, T = 1) of f32/f16/bf16 weights (process-wide): `true` the
-    /// 512-bit blocks of four rows with prefetch, `false` one row at a time on 256-bit AVX2, `nil` (default) by the CPU:
-    /// the blocks where it runs 512-bit loads at full width (every AVX-512 CPU but AMD Zen 4, where the 256-bit rows
-    /// stream 12–15% faster; on Zen 5 the blocks reach 79–91% of a read of the same bytes on one core against 64–81%).
+    /// 512-bit rows (four accumulator chains, one L1 prefetch), `false` one row at a time on 256-bit AVX2, `nil`
+    /// (default) by the CPU: 512 bits where it runs 512-bit loads at full width (every AVX-512 CPU but AMD Zen 4, where
+    /// the 256-bit rows stream 12–15% faster; on Zen 5 the 512-bit rows reach 85–103% of a read of the same bytes).
     /// Both keep float32 activations; without AVX-512 the AVX2 loop runs whatever this says.
     public static var floatGEMV512: Bool? {
         get {
@@ -82,7 +82,7 @@ extension BLASBackend {
         set { ck_set_float_gemv_512(newValue.map { $0 ? 1 : 0 } ?? -1) }
     }
 
-    /// Whether the one-vector float GEMV runs the 512-bit row blocks right now (`floatGEMV512`, AVX-512 on).
+    /// Whether the one-vector float GEMV runs the 512-bit single rows right now (`floatGEMV512`, AVX-512 on).
     public static var usingFloatGEMV512: Bool { ck_float_gemv_512_enabled() != 0 }
 
     /// Whether the CPU runs 512-bit loads and FMAs at full width (AVX-512 and not AMD Zen 4).

@@ -47,7 +47,7 @@ public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
     public var usingInt8GEMMKernels: Bool = false
     /// MXFP4's GEMV runs on 8-bit activations now (`BLASBackend.int8GEMV` on and VNNI in use).
     public var usingInt8GEMVKernels: Bool = false
-    /// The one-vector float GEMV runs 512-bit blocks of four rows now (`BLASBackend.floatGEMV512`), not 256-bit rows.
+    /// The one-vector float GEMV runs 512-bit single rows now (`BLASBackend.floatGEMV512`), not 256-bit rows.
     public var usingFloatGEMV512: Bool = false
     /// GEMM path per weight dtype of a default BLAS backend now (`cblas` or `own`), e.g. `["bf16": "own", …]`.
     public var gemmPaths: [String: String] = [:]

@@ -69,7 +69,7 @@ struct KernelOptions: ParsableArguments {
         name: .long,
         help: ArgumentHelp(
             "One-vector GEMV (decode) of the blas backend's f32/f16/bf16 weights: auto (default), 512 or 256.",
-            discussion: "512: blocks of four rows on 512-bit loads with prefetch; 256: one row at a time on AVX2. auto "
+            discussion: "512: one row at a time on 512-bit loads with prefetch; 256: one row at a time on AVX2. auto "
                 + "takes 512 where the CPU runs 512-bit loads at full width (every AVX-512 CPU but AMD Zen 4, where the "
                 + "256-bit rows stream faster). Both keep float32 activations."))
     var floatGemv: String = "auto"

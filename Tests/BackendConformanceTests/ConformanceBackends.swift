@@ -49,7 +49,7 @@ enum ConformanceBackends {
                 ) {
                     BLASBackend(threads: $0)
                 },
-                // the one-vector float GEMV path the CPU does not take by default (Zen 4: the 512-bit row blocks; others: the
+                // the one-vector float GEMV path the CPU does not take by default (Zen 4: the 512-bit single rows; others: the
                 // 256-bit rows), so both run wherever AVX-512 exists
                 BackendFactory(
                     BLASBackend.usingFloatGEMV512 ? "blas-gemv256" : "blas-gemv512",

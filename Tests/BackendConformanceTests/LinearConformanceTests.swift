@@ -182,7 +182,7 @@ final class LinearConformanceTests: XCTestCase {
     /// Batched decode (one activation row per stream): f32/f16/bf16 at T = 2 … 17 run the register-blocked GEMV
     /// (gemv_batch.c, T ≤ 16 on the AVX2 and AVX-512 paths; T = 17 is past it). Rows of 1, 7, 31 (< 32), 33, 97 and
     /// 1637 (K % 32 ≠ 0; 1637 crosses the kernel's K chunks of 768 f32 / 1536 f16/bf16 weights) inputs; 1, 7 and 33
-    /// outputs (blocks of 4 rows, then single rows).
+    /// outputs (T = 2 one row at a time; from T = 3 blocks of 4 rows, then single rows).
     func testLinearBatchedDecodeGEMV() throws {
         for dtype in [DType.f32, .f16, .bf16] {
             for rows in [2, 3, 5, 8, 13, 16, 17] {

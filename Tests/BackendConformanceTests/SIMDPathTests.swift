@@ -181,11 +181,11 @@ final class SIMDPathTests: XCTestCase {
         }
         XCTAssertEqual(
             cls(.linear, .bf16, rows: 1), KernelClass(BLASBackend.usingFloatGEMV512 ? .fma512 : .fma256),
-            "one vector: the 512-bit row blocks on full-width CPUs, else the AVX2 loop")
+            "one vector: the 512-bit rows on full-width CPUs, else the AVX2 loop")
         BLASBackend.floatGEMV512 = false
         XCTAssertEqual(cls(.linear, .bf16, rows: 1), KernelClass(.fma256), "one vector held on the AVX2 loop")
         BLASBackend.floatGEMV512 = true
-        XCTAssertEqual(cls(.linear, .bf16, rows: 1), KernelClass(.fma512), "one vector forced on the row blocks")
+        XCTAssertEqual(cls(.linear, .bf16, rows: 1), KernelClass(.fma512), "one vector forced on the 512-bit rows")
         BLASBackend.floatGEMV512 = nil
         XCTAssertEqual(cls(.linear, .bf16, rows: 3), KernelClass(.fma512))
         BLASBackend.bf16DotProducts = false

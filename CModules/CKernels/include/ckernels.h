@@ -186,14 +186,14 @@ int ck_int8_gemv_enabled(void);
 /** 1 when the CPU runs 512-bit loads and FMAs at full width: AVX-512 present and not AMD family 19h (Zen 4, which
  *  splits them into 256-bit halves). */
 int ck_has_full_width_512(void);
-/** Which kernel runs the one-vector GEMV (decode, T = 1) of f32/f16/bf16 weights: 1 = 512-bit blocks of 4 rows with
- *  prefetch (gemv_batch.c), 0 = one row at a time on 256-bit AVX2 (quant.c), −1 (default) = by the CPU: the blocks
- *  where ck_has_full_width_512(). Both keep float32 activations. Without AVX-512 (or with it disabled) the AVX2 loop
+/** Which kernel runs the one-vector GEMV (decode, T = 1) of f32/f16/bf16 weights: 1 = 512-bit single rows, four
+ *  accumulator chains, one L1 prefetch (gemv_batch.c), 0 = one row at a time on 256-bit AVX2 (quant.c), −1 (default)
+ *  = by the CPU: the 512-bit rows where ck_has_full_width_512(). Both keep float32 activations. Without AVX-512 (or with it disabled) the AVX2 loop
  *  runs whatever this says. Process-wide. */
 void ck_set_float_gemv_512(int mode);
 /** Current value of the one-vector float GEMV switch (−1, 0 or 1). */
 int ck_get_float_gemv_512(void);
-/** 1 when the one-vector float GEMV runs the 512-bit row blocks right now. */
+/** 1 when the one-vector float GEMV runs the 512-bit path (gemv_batch.c) right now. */
 int ck_float_gemv_512_enabled(void);
 /** 1 when ck_linear on this context with T activation rows of a `dtype` weight rounds the activations to 8 bits right
  *  now: per 256 elements in the K-quants' GEMV on the AVX512-VNNI path (quant_k8.c), per 32 in the block types'
