@@ -2,15 +2,16 @@
  * GEMV rows of float-type weights (F32, F16, BF16) against several activation vectors: the path of ck_gemv_rows for
  * these dtypes from two vectors on (batched decode: one row of x per stream), on AVX-512 and on AVX2.
  *
- * Register blocks of RB weight rows × NX vectors: per step of 32 weights each of the RB rows is loaded (and widened)
- * once and each x slice once, for RB·NX multiply-adds, so the loads stay well below the FMA rate and x — which lives in
- * L2 once T·K·4 bytes outgrow L1 — is read once per RB rows. All T vectors are served while the block's rows are hot:
- * the rows come from DRAM once per call (for up to VMAX vectors; more are done VMAX at a time), the later vector groups
- * re-read them from L1. With more than one group, K is cut in chunks of ~CHUNK_BYTES of the block's rows, so those
- * re-reads stay in L1; the partial sums of each (row, vector) stay 16 (8) float lanes wide in a stack array between
- * chunks and are summed once per row block. Activations stay float32 (x in the prepared layout of quant.c: natural
- * order for f32 and f16; per 32 elements the 16 even ones, then the 16 odd ones for bf16, so a bf16 dword
- * [even | odd << 16] widens to two float vectors with one shift and one mask; the last K % 32 in natural order).
+ * One or two vectors on AVX-512 run one row at a time (a single stream per thread streams from DRAM at the read; see
+ * rows512). From three on, register blocks of RB weight rows × NX vectors: per step of 32 weights each of the RB rows
+ * is loaded (and widened) once and each x slice once, for RB·NX multiply-adds, so the loads stay well below the FMA
+ * rate and x — which lives in L2 once T·K·4 bytes outgrow L1 — is read once per RB rows. All T vectors are served while
+ * the block's rows are hot: the rows come from DRAM once per call (for up to VMAX vectors; more are done VMAX at a
+ * time), the later vector groups re-read them from L1. With more than one group, K is cut in chunks of ~CHUNK_BYTES of
+ * the block's rows, so those re-reads stay in L1; the partial sums of each (row, vector) stay 16 (8) float lanes wide
+ * in a stack array between chunks and are summed once per row block. Activations stay float32 (x in the prepared layout
+ * of quant.c: natural order for f32 and f16; per 32 elements the 16 even ones, then the 16 odd ones for bf16, so a bf16
+ * dword [even | odd << 16] widens to two float vectors with one shift and one mask; the last K % 32 in natural order).
  * Weight bytes are prefetched ahead of the stream by the first vector group of each chunk only.
  *
  * vdpbf16ps is not used here: it would round the activations to bf16 (NMSE ~1e-6 per linear instead of ~1e-12); the

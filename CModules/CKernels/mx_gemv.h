@@ -29,6 +29,21 @@ static inline int64_t mx_pad8(int64_t nb) { return (nb + 7) / 8 * 8; }
         MX_ROW_PASSES(BODY)                                                                                            \
     }
 
+/* The 512-bit rows functions of one form for 1…4 vectors (MX_ROWS_FUNCTION): PREFIX_vbmi_NX with the vpermb lookup
+ * (PASS_VBMI) and PREFIX_vnni_NX with the vpshufb one (PASS_BW). Define after the form's pass macros. */
+#define MX_ROWS_512(PREFIX, XQF, PASS_VBMI, PASS_BW)                                                                  \
+    MX_ROWS_FUNCTION(PREFIX##_vbmi_1, MX_VBMI_TARGET, 1, XQF, MX_512_CONSTS, PASS_VBMI)                                \
+    MX_ROWS_FUNCTION(PREFIX##_vbmi_2, MX_VBMI_TARGET, 2, XQF, MX_512_CONSTS, PASS_VBMI)                                \
+    MX_ROWS_FUNCTION(PREFIX##_vbmi_3, MX_VBMI_TARGET, 3, XQF, MX_512_CONSTS, PASS_VBMI)                                \
+    MX_ROWS_FUNCTION(PREFIX##_vbmi_4, MX_VBMI_TARGET, 4, XQF, MX_512_CONSTS, PASS_VBMI)                                \
+    MX_ROWS_FUNCTION(PREFIX##_vnni_1, MX_VNNI_TARGET, 1, XQF, MX_BW_CONSTS, PASS_BW)                                   \
+    MX_ROWS_FUNCTION(PREFIX##_vnni_2, MX_VNNI_TARGET, 2, XQF, MX_BW_CONSTS, PASS_BW)                                   \
+    MX_ROWS_FUNCTION(PREFIX##_vnni_3, MX_VNNI_TARGET, 3, XQF, MX_BW_CONSTS, PASS_BW)                                   \
+    MX_ROWS_FUNCTION(PREFIX##_vnni_4, MX_VNNI_TARGET, 4, XQF, MX_BW_CONSTS, PASS_BW)
+
+/* {NAME_1, …, NAME_4}: a table of rows functions by vector count (index NX − 1). */
+#define MX_ROWS_TABLE(NAME) {NAME##_1, NAME##_2, NAME##_3, NAME##_4}
+
 /* Rows [row0, row1) one pass each: BODY(1) covers row r. */
 #define MX_ROW_PASSES(BODY)                                                                                            \
     for (int64_t r = row0; r < row1; r++) BODY(1);

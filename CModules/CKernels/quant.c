@@ -624,14 +624,7 @@ MX_ROWS_FUNCTION(mxfp4_rows_avx2_4, "avx2,fma", 4, 64, , MX_PASS_AVX2)
 #define MX_PASS_BW(R) MX_PASS_512(R, MX_DECODE_BW, MX16_XLOAD, MX16_XDOT)
 
 
-MX_ROWS_FUNCTION(mxfp4_rows_vbmi_1, MX_VBMI_TARGET, 1, 64, MX_512_CONSTS, MX_PASS_VBMI)
-MX_ROWS_FUNCTION(mxfp4_rows_vbmi_2, MX_VBMI_TARGET, 2, 64, MX_512_CONSTS, MX_PASS_VBMI)
-MX_ROWS_FUNCTION(mxfp4_rows_vbmi_3, MX_VBMI_TARGET, 3, 64, MX_512_CONSTS, MX_PASS_VBMI)
-MX_ROWS_FUNCTION(mxfp4_rows_vbmi_4, MX_VBMI_TARGET, 4, 64, MX_512_CONSTS, MX_PASS_VBMI)
-MX_ROWS_FUNCTION(mxfp4_rows_vnni_1, MX_VNNI_TARGET, 1, 64, MX_BW_CONSTS, MX_PASS_BW)
-MX_ROWS_FUNCTION(mxfp4_rows_vnni_2, MX_VNNI_TARGET, 2, 64, MX_BW_CONSTS, MX_PASS_BW)
-MX_ROWS_FUNCTION(mxfp4_rows_vnni_3, MX_VNNI_TARGET, 3, 64, MX_BW_CONSTS, MX_PASS_BW)
-MX_ROWS_FUNCTION(mxfp4_rows_vnni_4, MX_VNNI_TARGET, 4, 64, MX_BW_CONSTS, MX_PASS_BW)
+MX_ROWS_512(mxfp4_rows, 64, MX_PASS_VBMI, MX_PASS_BW)
 
 /* ---- Q8_0 on AVX512 VNNI (+BW, VL): a pair of blocks per 512-bit step (see q8_prepare_x8). Block b of a row is
  * {f16 d; int8 qs[32]} at 34·b. Measured on one core (2880-wide rows, 15 MB per call, interleaved with a streaming
@@ -773,11 +766,11 @@ void ck_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float *x
         return;
     }
     /* nx > 4 is done four vectors at a time (each pass streams the rows once more). */
-    static const ck_rows_fn float_fns[4] = {gemv_rows_avx2_1, gemv_rows_avx2_2, gemv_rows_avx2_3, gemv_rows_avx2_4};
-    static const ck_rows_fn mx_avx2[4] = {mxfp4_rows_avx2_1, mxfp4_rows_avx2_2, mxfp4_rows_avx2_3, mxfp4_rows_avx2_4};
-    static const ck_rows_fn mx_vnni[4] = {mxfp4_rows_vnni_1, mxfp4_rows_vnni_2, mxfp4_rows_vnni_3, mxfp4_rows_vnni_4};
-    static const ck_rows_fn mx_vbmi[4] = {mxfp4_rows_vbmi_1, mxfp4_rows_vbmi_2, mxfp4_rows_vbmi_3, mxfp4_rows_vbmi_4};
-    static const ck_rows_fn q8_vnni[4] = {q8_rows_vnni_1, q8_rows_vnni_2, q8_rows_vnni_3, q8_rows_vnni_4};
+    static const ck_rows_fn float_fns[4] = MX_ROWS_TABLE(gemv_rows_avx2);
+    static const ck_rows_fn mx_avx2[4] = MX_ROWS_TABLE(mxfp4_rows_avx2);
+    static const ck_rows_fn mx_vnni[4] = MX_ROWS_TABLE(mxfp4_rows_vnni);
+    static const ck_rows_fn mx_vbmi[4] = MX_ROWS_TABLE(mxfp4_rows_vbmi);
+    static const ck_rows_fn q8_vnni[4] = MX_ROWS_TABLE(q8_rows_vnni);
     if (w->dtype == CK_MXFP4 && ck_mx8_gemv_active(level)) {
         ck_mx8_gemv_rows(w, row0, row1, xp, xp_stride, nx, bias, y, y_stride, level);
         return;

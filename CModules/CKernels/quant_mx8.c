@@ -64,22 +64,15 @@ __attribute__((target("avx2,fma"))) void ck_mx8_prepare_x(const float *x, int64_
 
 /* One row per pass for every vector count (MX_PREFETCH_ROW, ck_internal.h: from DRAM a single row stream per thread
  * with one L1 prefetch keeps up with a plain read where four rows fell to 75%; row sums do not depend on the pass). */
-MX_ROWS_FUNCTION(mx8_rows_vbmi_1, MX_VBMI_TARGET, 1, 32, MX_512_CONSTS, MX8_PASS_VBMI)
-MX_ROWS_FUNCTION(mx8_rows_vbmi_2, MX_VBMI_TARGET, 2, 32, MX_512_CONSTS, MX8_PASS_VBMI)
-MX_ROWS_FUNCTION(mx8_rows_vbmi_3, MX_VBMI_TARGET, 3, 32, MX_512_CONSTS, MX8_PASS_VBMI)
-MX_ROWS_FUNCTION(mx8_rows_vbmi_4, MX_VBMI_TARGET, 4, 32, MX_512_CONSTS, MX8_PASS_VBMI)
-MX_ROWS_FUNCTION(mx8_rows_vnni_1, MX_VNNI_TARGET, 1, 32, MX_BW_CONSTS, MX8_PASS_BW)
-MX_ROWS_FUNCTION(mx8_rows_vnni_2, MX_VNNI_TARGET, 2, 32, MX_BW_CONSTS, MX8_PASS_BW)
-MX_ROWS_FUNCTION(mx8_rows_vnni_3, MX_VNNI_TARGET, 3, 32, MX_BW_CONSTS, MX8_PASS_BW)
-MX_ROWS_FUNCTION(mx8_rows_vnni_4, MX_VNNI_TARGET, 4, 32, MX_BW_CONSTS, MX8_PASS_BW)
+MX_ROWS_512(mx8_rows, 32, MX8_PASS_VBMI, MX8_PASS_BW)
 
 typedef void (*mx8_rows_fn)(const ck_weight *, int64_t, int64_t, const float *, int64_t, const float *, float *,
                             int64_t);
 
 void ck_mx8_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xp_stride, int nx,
                       const float *bias, float *y, int64_t y_stride, int level) {
-    static const mx8_rows_fn vbmi[4] = {mx8_rows_vbmi_1, mx8_rows_vbmi_2, mx8_rows_vbmi_3, mx8_rows_vbmi_4};
-    static const mx8_rows_fn vnni[4] = {mx8_rows_vnni_1, mx8_rows_vnni_2, mx8_rows_vnni_3, mx8_rows_vnni_4};
+    static const mx8_rows_fn vbmi[4] = MX_ROWS_TABLE(mx8_rows_vbmi);
+    static const mx8_rows_fn vnni[4] = MX_ROWS_TABLE(mx8_rows_vnni);
     const mx8_rows_fn *fns = level >= CK_LEVEL_VBMI ? vbmi : vnni;
     while (nx > 0) { /* CK_GEMV_NX_MAX vectors per pass over the rows */
         const int step = nx > CK_GEMV_NX_MAX ? CK_GEMV_NX_MAX : nx;
