@@ -225,10 +225,14 @@ public final class BenchRunner {
                         ceiling: { roofline.ceiling(threads: $0) }, round: round
                     ) { self.progress.log($0) }
                 }
-                // Prefill in one llama-bench run (-n 0); decode in a run per thread count (-p 0) between two paired
-                // reads, so the reads stand seconds from its decode, not minutes (a 20b pp512 takes the peer minutes)
-                if !c.prompts.isEmpty { results += try peerRows(prompts: c.prompts, gens: [0], threads: c.threads) }
-                for t in c.gens.isEmpty ? [] : c.threads {
+                // The round's first peer run starts from a dropped page cache too when ours did.
+                if round == 1 && c.coldStart { WeightResidency.evictFromPageCache([peer.model]) }
+                // Decode first, in a run per thread count (-p 0) from the most threads down, so each stands as near
+                // in time to our decode at that count as the order allows (this VM's bandwidth moves within
+                // minutes; a 20b pp512 takes the peer minutes), between two paired reads; then prefill in one
+                // llama-bench run (-n 0).
+                var decodeRows: [BenchResult] = []
+                for t in c.gens.isEmpty ? [] : c.threads.sorted(by: >) {
                     let before = try readsAround(threads: [t])
                     var rows = try peerRows(prompts: [0], gens: c.gens, threads: [t])
                     let after = try readsAround(threads: [t])
@@ -238,8 +242,10 @@ public final class BenchRunner {
                         rows[i].pairedReadGBps = read
                         rows[i].readRatio = rows[i].gbps / read
                     }
-                    results += rows
+                    decodeRows = rows + decodeRows
                 }
+                if !c.prompts.isEmpty { results += try peerRows(prompts: c.prompts, gens: [0], threads: c.threads) }
+                results += decodeRows  // recorded as ours are: prefill, then decode by thread count
                 progress.end()
             }
         }

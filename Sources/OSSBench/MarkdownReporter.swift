@@ -91,7 +91,8 @@ public enum MarkdownReporter {
                 "`vs read` (decode): the weight bytes' GB/s as a share of a "
                     + "\(Figures.bytes(Double(run.header.roofline.dramProbeBytes))) DRAM read (huge pages, same "
                     + "threads) taken just before each rep, median over reps, and that read's median GB/s; for "
-                    + "llama.cpp, reads just before and after its decode run (one llama-bench run per thread count). "
+                    + "llama.cpp, reads just before and after its decode run (one llama-bench run per thread count, "
+                    + "right after our cells, the most threads first; its prefill after). "
                     + "Paired so the machine's drift cancels.")
             out.append("")
             out.append(

@@ -80,7 +80,11 @@ struct BenchRunCommand: ParsableCommand {
             """)
     var residency: String?
     @Flag(
-        name: .long, help: "e2e: skip the cold-start rows (load, first prompt with the page cache dropped, prefault).")
+        name: .long,
+        help: """
+            e2e: skip the cold start (rows load, first prompt with the page cache dropped, prefault; without this \
+            flag the peer's first run also starts with its GGUF file dropped from the page cache).
+            """)
     var noCold = false
     @Option(
         name: .long, help: "e2e: rounds of the whole e2e block; with --peer, ours and the peer's alternate (default 1)."

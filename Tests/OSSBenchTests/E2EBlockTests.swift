@@ -92,9 +92,10 @@ final class E2EBlockTests: XCTestCase {
         XCTAssertTrue(paired.hasSuffix("| 2.741× (at equal read 1.500×) |"), String(paired))
     }
 
-    /// The runner calls the peer once for prefill (`-n 0`) and once per thread count for decode (`-p 0 -t T`), so
-    /// the paired reads around a decode run stand seconds from it; every peer decode row carries its read, and the
-    /// rows pair with ours in summary.md. The peer is a shell script that logs its arguments and answers as
+    /// The runner calls the peer once per thread count for decode (`-p 0 -t T`), the most threads first, right after
+    /// our cells, then once for prefill (`-n 0`), so the paired reads around a decode run stand seconds from it and
+    /// that run stands as near to our decode as the order allows; every peer decode row carries its read, the rows
+    /// are recorded prefill first as ours are, and they pair with ours in summary.md. The peer is a shell script that logs its arguments and answers as
     /// llama-bench does.
     func testPeerDecodeRunsPerThreadCountBetweenPairedReads() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-peer-\(UUID().uuidString)")
@@ -123,9 +124,9 @@ final class E2EBlockTests: XCTestCase {
         let run = try BenchRunner(configuration: c, quiet: true).run(command: ["test"])
         let args = try String(contentsOf: calls, encoding: .utf8).split(separator: "\n").map(String.init)
         XCTAssertEqual(args.count, 3, "\(args)")
-        XCTAssertTrue(args[0].contains("-p 4 -n 0") && args[0].contains("-t 1,2"), args[0])
+        XCTAssertTrue(args[0].contains("-p 0 -n 2") && args[0].contains("-t 2 "), args[0])
         XCTAssertTrue(args[1].contains("-p 0 -n 2") && args[1].contains("-t 1 "), args[1])
-        XCTAssertTrue(args[2].contains("-p 0 -n 2") && args[2].contains("-t 2 "), args[2])
+        XCTAssertTrue(args[2].contains("-p 4 -n 0") && args[2].contains("-t 1,2"), args[2])
         let peer = run.results.filter { $0.backend == PeerBenchmark.llamaCppName }
         XCTAssertEqual(peer.map(\.test), ["pp4", "pp4", "tg2", "tg2"])
         XCTAssertEqual(peer.map(\.threads), [1, 2, 1, 2])
