@@ -313,6 +313,9 @@ public final class BenchRunner {
     private func readsAround(threads: [Int]) throws -> [Int: Double] {
         guard !configuration.gens.isEmpty else { return [:] }
         let read = try PairedRead(bytes: configuration.dramProbeBytes)
+        if let share = read.hugePageFraction, share < 1 {
+            progress.log("peer's paired read: \(Figures.percent(share)) of its buffer on 2 MiB pages")
+        }
         var out: [Int: Double] = [:]
         for t in threads { out[t] = try read.medianGBps(threads: t, count: 3) }
         return out
