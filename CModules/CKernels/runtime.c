@@ -15,6 +15,18 @@ static void init_openblas(void) { openblas_set_num_threads(1); }
 
 void ck_init(void) { pthread_once(&init_once, init_openblas); }
 
+void ck_quiet_workers(int threads) {
+    if (threads < 2) return;
+    if (threads > CK_MAX_THREADS) threads = CK_MAX_THREADS;
+    /* the workers wait after a region with the blocktime its team was forked with */
+    const int blocktime = kmp_get_blocktime();
+    kmp_set_blocktime(0);
+    CK_PARALLEL(threads, nt, id, {});
+    kmp_set_blocktime(blocktime);
+}
+
+int ck_worker_blocktime(void) { return kmp_get_blocktime(); }
+
 static int detect_avx2_fma(void) {
     unsigned a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;

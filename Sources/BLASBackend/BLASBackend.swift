@@ -24,6 +24,16 @@ public final class BLASBackend: Backend, @unchecked Sendable {
 
     deinit { ck_context_destroy(context) }
 
+    /// Puts the kernels' idle OpenMP workers (a team of up to `threads`) to sleep now. After each call they otherwise
+    /// spin for KMP_BLOCKTIME (200 ms by default) and take cores from work on another threading runtime that runs
+    /// next: the Swift backend's worker pool ran a 2-thread MXFP4 GEMV no faster than on one thread there. The next
+    /// call wakes them (tens of µs, once). Process-wide.
+    public static func quietIdleWorkers(threads: Int) { ck_quiet_workers(Int32(clamping: threads)) }
+
+    /// How long idle OpenMP workers spin after a call before they sleep, in ms (libomp's blocktime: KMP_BLOCKTIME,
+    /// 200 by default).
+    public static var idleSpinMilliseconds: Int { Int(ck_worker_blocktime()) }
+
     /// Forces the portable scalar kernels instead of the AVX2+FMA ones (process-wide, all BLASBackend instances),
     /// so tests can check both paths. OpenBLAS's own kernels are not affected. Default false.
     public static var forceScalarKernels: Bool {

@@ -1,3 +1,4 @@
+import BLASBackend
 import Foundation
 import OSSBackends
 import OSSCore
@@ -34,11 +35,19 @@ public final class BenchRunner {
             backends[key] = b
             return b
         }
-        // Idle libomp workers spin for KMP_BLOCKTIME (200 ms by default) after a BLAS-backend call and would take a
-        // core from the next cell if it runs on another runtime; let them go to sleep whenever the runtime changes.
-        var lastRuntime: String?
+        // Idle libomp workers spin for KMP_BLOCKTIME (200 ms by default) after a BLAS-backend call (and after the
+        // roofline probes, which just ran on the same team) and would take a core from the next cell if it runs on
+        // another runtime: put them to sleep whenever the runtime changes from ours; other runtimes' workers (OpenBLAS
+        // threads of the cblas rows) get time to go to sleep.
+        let quietThreads = c.threads.max() ?? 1
+        var lastRuntime = BackendKind.blas.rawValue
         func settle(_ runtime: String) {
-            if let last = lastRuntime, last != runtime { usleep(250_000) }
+            guard runtime != lastRuntime else { return }
+            if lastRuntime == BackendKind.blas.rawValue {
+                BLASBackend.quietIdleWorkers(threads: quietThreads)
+            } else {
+                usleep(250_000)
+            }
             lastRuntime = runtime
         }
         var results: [BenchResult] = []
@@ -61,6 +70,8 @@ public final class BenchRunner {
                                 let t0 = Timing.nowNs()
                                 try read.run(t, i + read.copies / 2)
                                 readNs.append(Double(Timing.nowNs() - t0))
+                                // the read ran on our libomp team: a cell on another runtime needs the cores now
+                                if kind != .blas { BLASBackend.quietIdleWorkers(threads: quietThreads) }
                             }
                         }
                         let samples = try measure(spec, backend: kind.rawValue, prelude: prelude) { i in
@@ -318,6 +329,7 @@ public final class BenchRunner {
         }
         var out: [Int: Double] = [:]
         for t in threads { out[t] = try read.medianGBps(threads: t, count: 3) }
+        BLASBackend.quietIdleWorkers(threads: threads.max() ?? 1)  // the peer runs next, or ours after a settle
         return out
     }
 

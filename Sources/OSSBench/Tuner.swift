@@ -96,6 +96,8 @@ public struct Tuner {
                 var best: [String: Double] = [:]
                 for name in ["swift", "blas"] {
                     guard let b = backends["\(name)/\(t)"] else { continue }
+                    // the BLAS calls just before leave libomp workers spinning on the cores Swift's pool needs
+                    if name == "swift" { BLASBackend.quietIdleWorkers(threads: threads.max() ?? t) }
                     let samples = try Timing.measure(warmup: warmup, reps: reps, budgetSeconds: 2) {
                         try prepared.body(b, $0)
                     }

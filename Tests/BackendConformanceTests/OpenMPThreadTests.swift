@@ -1,4 +1,5 @@
 import BLASBackend
+import OSSCore
 import XCTest
 
 /// The BLAS backend's threading set-up: a real libomp team (the pragmas are silently ignored without `-fopenmp`),
@@ -47,6 +48,24 @@ final class OpenMPThreadTests: XCTestCase {
         XCTAssertTrue(info.openBLASConfig.contains("OpenBLAS"), info.openBLASConfig)
         XCTAssertNotEqual(
             info.openBLASThreading, "openmp", "the OpenMP flavour of OpenBLAS only works by link-order luck")
+    }
+
+    /// Quieting the idle workers (for the Swift pool or a peer running next) leaves the team whole: the next region
+    /// runs on as many threads, a BLAS-backend op gives the same bits, and the blocktime is back as it was.
+    func testQuietingIdleWorkersKeepsTheTeamAndItsBlocktime() throws {
+        let backend = BLASBackend(threads: 2)
+        let spin = BLASBackend.idleSpinMilliseconds
+        let x = Tensor((0..<64).map { Float($0 % 7) - 3 }, shape: [1, 64])
+        let w = try WeightTensor.encode((0..<(48 * 64)).map { Float($0 % 11) - 5 }, shape: [48, 64], dtype: .bf16)
+        let before = Tensor(zeros: [1, 48])
+        let after = Tensor(zeros: [1, 48])
+        try backend.linear(x, weight: w, bias: nil, out: before)
+        for threads in [0, 1, 2, 3] { BLASBackend.quietIdleWorkers(threads: threads) }
+        XCTAssertEqual(BLASBackend.idleSpinMilliseconds, spin)
+        XCTAssertEqual(BLASRuntimeInfo.distinctOpenMPThreads(2), 2)
+        try backend.linear(x, weight: w, bias: nil, out: after)
+        XCTAssertEqual(after.toArray(), before.toArray())
+        XCTAssertTrue(before.toArray().contains { $0 != 0 })
     }
 
     func testForceScalarSwitchTurnsOffTheAVX2Path() {

@@ -57,6 +57,13 @@ enum {
 
 /** Holds OpenBLAS at one thread (idempotent; every kernel entry calls it). */
 void ck_init(void);
+/** Puts the idle workers of our OpenMP team (up to `threads` of them) to sleep now: one empty parallel region with
+ *  libomp's blocktime at 0, then the blocktime back. After each region they otherwise spin for KMP_BLOCKTIME (200 ms
+ *  by default) and take the cores of another runtime's threads that run next (the Swift backend's worker pool, a
+ *  peer process). The next parallel region wakes them (tens of µs, once). */
+void ck_quiet_workers(int threads);
+/** libomp's blocktime for regions this thread starts: how long idle workers spin before they sleep, in ms. */
+int ck_worker_blocktime(void);
 /** 1 when the CPU (cpuid + OS xsave state) supports AVX2, FMA and F16C. */
 int ck_has_avx2_fma(void);
 /** 1 when the CPU and OS support AVX512 F, DQ, BW and VL with ZMM state (the 512-bit float kernels: element-wise ops,
