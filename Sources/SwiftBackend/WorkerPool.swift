@@ -22,8 +22,8 @@ protocol WorkerPoolJob {
 /// dispatch continuations), `run` allocates nothing: it publishes the address of the caller's job (on the caller's
 /// stack) and an entry function specialised for the job's type through a generation counter, and does not return
 /// before every worker is done with the job.
-/// Workers spin briefly for the next job (decode issues ops microseconds apart), then sleep on a condition
-/// variable. A `run` that finds the team busy (a nested call, or a second thread using the same backend) runs
+/// Workers spin up to `spinNanoseconds` for the next job (decode issues ops microseconds apart), then sleep on a
+/// condition variable. A `run` that finds the team busy (a nested call, or a second thread using the same backend) runs
 /// every part on the calling thread instead — same results, no deadlock.
 final class WorkerPool: @unchecked Sendable {
     /// Parts one `run` can split into (the caller plus the workers).
@@ -55,8 +55,14 @@ final class WorkerPool: @unchecked Sendable {
     private let wake: UnsafeMutablePointer<pthread_cond_t>
     private let done: UnsafeMutablePointer<pthread_cond_t>
 
-    /// Spin iterations before a worker (or the waiting caller) goes to sleep.
-    private static let spinLimit = 20_000
+    /// How long a worker (or the waiting caller) spins before it goes to sleep, in ns. Decode issues ops
+    /// microseconds apart, but the caller's serial steps between two parallel ones can take a few hundred µs, and a
+    /// sleeping worker costs a futex wake-up per op (worse on a VM): with 20 000 spins (a few µs) mini's 2-thread
+    /// decode on this backend ran at 63–70% of a paired DRAM read, with ~0.1–2 ms of spinning at 79–91%.
+    static let spinNanoseconds: UInt64 = 1_000_000
+
+    /// Workers asleep now (for tests: idle workers stop spinning after `spinNanoseconds`).
+    var sleepingWorkers: Int { sleepers.load(ordering: .sequentiallyConsistent) }
 
     /// Starts `threads − 1` worker threads (none for `threads` ≤ 1).
     init(threads: Int) {
@@ -132,10 +138,9 @@ final class WorkerPool: @unchecked Sendable {
 
     /// Spins, then sleeps on `done`, until every worker has finished the current job.
     private func waitForWorkers() {
-        var spins = 0
+        var spin = SpinDeadline()
         while pending.load(ordering: .acquiring) > 0 {
-            spins += 1
-            if spins < WorkerPool.spinLimit { continue }
+            if !spin.expired() { continue }
             pthread_mutex_lock(mutex)
             callerSleeping.store(true, ordering: .sequentiallyConsistent)
             while pending.load(ordering: .sequentiallyConsistent) > 0 { pthread_cond_wait(done, mutex) }
@@ -150,17 +155,16 @@ final class WorkerPool: @unchecked Sendable {
         // still be seen as new.
         var seen = 0
         while true {
-            var spins = 0
+            var spin = SpinDeadline()
             var now = generation.load(ordering: .acquiring)
             while now == seen {
-                spins += 1
-                if spins >= WorkerPool.spinLimit {
+                if spin.expired() {
                     pthread_mutex_lock(mutex)
                     sleepers.add(1, ordering: .sequentiallyConsistent)
                     while generation.load(ordering: .sequentiallyConsistent) == seen { pthread_cond_wait(wake, mutex) }
                     sleepers.subtract(1, ordering: .sequentiallyConsistent)
                     pthread_mutex_unlock(mutex)
-                    spins = 0
+                    spin = SpinDeadline()
                 }
                 now = generation.load(ordering: .acquiring)
             }
@@ -185,4 +189,24 @@ final class WorkerPool: @unchecked Sendable {
 
     /// The entry between runs (never called: `jobAddress` is nil then).
     private static func idle(_ address: UnsafeRawPointer, _ part: Int) {}
+}
+
+/// A spin-wait's time budget (`WorkerPool.spinNanoseconds`), read off the monotonic clock once every 256 spins.
+private struct SpinDeadline {
+    private var spins = 0
+    private var start: UInt64 = 0
+
+    /// Counts one spin; true once the wait has spun for the budget.
+    mutating func expired() -> Bool {
+        spins &+= 1
+        guard spins & 255 == 0 else { return false }
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        let now = UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+        if start == 0 {
+            start = now
+            return false
+        }
+        return now &- start >= WorkerPool.spinNanoseconds
+    }
 }

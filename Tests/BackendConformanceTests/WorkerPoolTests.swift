@@ -73,6 +73,21 @@ final class WorkerPoolTests: XCTestCase {
         }
     }
 
+    /// Idle workers spin for the next job (ops come microseconds apart in decode), but only for `spinNanoseconds`:
+    /// then they sleep, and a job after that wakes them and still runs every part.
+    func testIdleWorkersSleepAfterTheirSpinAndWakeForTheNextJob() {
+        let pool = WorkerPool(threads: 3)
+        defer { pool.stop() }
+        let hits = Counters(3)
+        pool.run(3, Bump(hits: hits))
+        let spin = Double(WorkerPool.spinNanoseconds) / 1e9
+        let deadline = Date().addingTimeInterval(max(2, 1000 * spin))
+        while pool.sleepingWorkers < 2, Date() < deadline { usleep(1000) }
+        XCTAssertEqual(pool.sleepingWorkers, 2, "idle workers still spinning long after their budget")
+        pool.run(3, Bump(hits: hits))
+        XCTAssertEqual(hits.values, [2, 2, 2])
+    }
+
     func testPartsRunOnTheCallerAndOnWorkerThreads() {
         let pool = WorkerPool(threads: 3)
         defer { pool.stop() }
