@@ -75,6 +75,8 @@ public struct ModelConfig: Sendable, Equatable {
         swigluLimit: Float = 7, swigluAlpha: Float = 1.702, attentionBias: Bool = true,
         file: String = "config"
     ) throws {
+        // before the per-layer default below allocates `layers` entries
+        try Self.checkLayerCount(layers, file: file)
         self.layers = layers
         self.hiddenSize = hiddenSize
         self.heads = heads
@@ -103,6 +105,17 @@ public struct ModelConfig: Sendable, Equatable {
     /// Attention window of layer `l`: `slidingWindow` for sliding layers, 0 (full causal) otherwise.
     public func window(layer l: Int) -> Int { layerTypes[l] == .sliding ? slidingWindow : 0 }
 
+    /// Layer counts a config may name (as the GGUF loaders' `block_count`).
+    public static let layerCountRange = 1...4096
+
+    private static func checkLayerCount(_ layers: Int, file: String) throws {
+        guard layerCountRange.contains(layers) else {
+            throw ModelConfigError.invalidValue(
+                file: file, key: "num_hidden_layers",
+                reason: "must be in \(layerCountRange.lowerBound)...\(layerCountRange.upperBound), got \(layers)")
+        }
+    }
+
     /// Checks every value and every relation between values.
     public func validate(file: String) throws {
         func positive(_ v: Int, _ key: String) throws {
@@ -110,7 +123,7 @@ public struct ModelConfig: Sendable, Equatable {
                 throw ModelConfigError.invalidValue(file: file, key: key, reason: "must be > 0, got \(v)")
             }
         }
-        try positive(layers, "num_hidden_layers")
+        try Self.checkLayerCount(layers, file: file)
         try positive(hiddenSize, "hidden_size")
         try positive(heads, "num_attention_heads")
         try positive(kvHeads, "num_key_value_heads")

@@ -141,7 +141,12 @@ final class ModelConfigTests: XCTestCase {
                 reason: "num_attention_heads 64 is not divisible by num_key_value_heads 7"))
         assertError(
             with(Self.original20b, "num_hidden_layers", 0),
-            .invalidValue(file: f, key: "num_hidden_layers", reason: "must be > 0, got 0"))
+            .invalidValue(file: f, key: "num_hidden_layers", reason: "must be in 1...4096, got 0"))
+        // refused before the per-layer defaults are built (the fuzzer's 122 222 222 222 222 layers asked for 7e14 bytes)
+        assertError(
+            with(Self.original20b, "num_hidden_layers", 122_222_222_222_222),
+            .invalidValue(
+                file: f, key: "num_hidden_layers", reason: "must be in 1...4096, got 122222222222222"))
         assertError(
             with(Self.original20b, "vocab_size", -5),
             .invalidValue(file: f, key: "vocab_size", reason: "must be > 0, got -5"))
