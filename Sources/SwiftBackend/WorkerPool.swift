@@ -57,8 +57,8 @@ final class WorkerPool: @unchecked Sendable {
 
     /// How long a worker (or the waiting caller) spins before it goes to sleep, in ns. Decode issues ops
     /// microseconds apart, but the caller's serial steps between two parallel ones can take a few hundred µs, and a
-    /// sleeping worker costs a futex wake-up per op (worse on a VM): with 20 000 spins (a few µs) mini's 2-thread
-    /// decode on this backend ran at 63–70% of a paired DRAM read, with ~0.1–2 ms of spinning at 79–91%.
+    /// sleeping worker costs a futex wake-up per op (worse on a VM). mini, 2-thread tg64 on this backend, alternated
+    /// runs: 20 000 spins (a few µs) 124–148 tok/s (60–70% of a paired DRAM read), this 1 ms 183–186 (92–99%).
     static let spinNanoseconds: UInt64 = 1_000_000
 
     /// Workers asleep now (for tests: idle workers stop spinning after `spinNanoseconds`).
