@@ -345,9 +345,17 @@ static inline uint16_t ck_load_u16(const uint8_t *p) { uint16_t v; memcpy(&v, p,
 /* Decoding helpers (quant.c). */
 void ck_decode_row_any(const ck_weight *w, int64_t r, float *out, int avx2);
 /* The GEMV kernel level, read once per call so that ck_prepare_x and ck_gemv_rows agree on the prepared layout:
- * 0 portable scalar, 1 AVX2+FMA, 2 AVX512 VNNI (vpshufb lookups), 3 VNNI with VBMI (vpermb). */
-enum { CK_LEVEL_SCALAR = 0, CK_LEVEL_AVX2 = 1, CK_LEVEL_VNNI = 2, CK_LEVEL_VBMI = 3 };
+ * 0 portable scalar, 1 AVX2+FMA (16-bit fixed-point x for the integer GEMVs, float x for Q8_0), 2 AVX2+FMA with x
+ * rounded to 8 bits for Q8_0 and the block types (vpmaddubsw; the default on CPUs without AVX512-VNNI, see
+ * ck_set_avx2_int8_gemv; MXFP4 runs as at level 1), 3 AVX512 VNNI (vpshufb lookups), 4 VNNI with VBMI (vpermb). */
+enum { CK_LEVEL_SCALAR = 0, CK_LEVEL_AVX2 = 1, CK_LEVEL_AVX2_INT8 = 2, CK_LEVEL_VNNI = 3, CK_LEVEL_VBMI = 4 };
 int ck_gemv_level(void);
+/* Whether the GEMV of a `d` weight rounds x to 8 bits at `level`: on VNNI every ck_gemv_rounds_x_int8 dtype, at
+ * CK_LEVEL_AVX2_INT8 Q8_0 and the block types (MXFP4 keeps 16 bits there). */
+static inline int ck_level_rounds_x_int8(int32_t d, int level) {
+    if (level >= CK_LEVEL_VNNI) return ck_gemv_rounds_x_int8(d);
+    return level == CK_LEVEL_AVX2_INT8 && (d == CK_Q8_0 || ck_is_qblock(d));
+}
 /* Activation vectors a GEMV kernel serves per pass over the weight rows (more are done that many at a time). */
 enum { CK_GEMV_NX_MAX = 4 };
 /* ck_gemv_rows for F32/F16/BF16 weights and nx ≥ 2 vectors (gemv_batch.c: register blocks of rows × vectors, each row
@@ -417,8 +425,9 @@ void ck_lg8_prepare_x(const float *x, int64_t cols, float *xp);
 /* x[K] → int8 q[K] per 32-block (d = max|x_b| / 127, NaN for a block holding NaN or ±inf), d[K/32], s[K/32] = d·Σq,
  * sh[K/16] = d·Σq per 16-element half unless sh is NULL, sq[K/32] = Σq (int32) unless sq is NULL (gemm_vnni.c). */
 void ck_x8_blocks(const float *x, int64_t K, int8_t *q, float *d, float *s, float *sh, int32_t *sq);
-/* The K-quants' prepared x on the VNNI path (quant_k8.c: 8-bit, one d_x per 256 elements, layout there) in
- * ck_kq8_prepared_floats(cols) floats (a 64-byte multiple), and their GEMV rows against it. */
+/* The K-quants' prepared x on the 8-bit paths (quant_k8.c: 8-bit, one d_x per 256 elements, layout there) in
+ * ck_kq8_prepared_floats(cols) floats (a 64-byte multiple), and their GEMV rows against it (the VNNI levels, or
+ * CK_LEVEL_AVX2_INT8's vpmaddubsw rows). */
 int64_t ck_kq8_prepared_floats(int64_t cols);
 void ck_kq8_prepare_x(const float *x, int64_t cols, float *xp, int32_t dtype);
 /* MXFP4's GEMV on 8-bit activations (quant_mx8.c): whether it runs at GEMV level `level` (VNNI and the switch on),
@@ -428,7 +437,12 @@ void ck_mx8_prepare_x(const float *x, int64_t n, float *xp);
 void ck_mx8_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xp_stride, int nx,
                       const float *bias, float *y, int64_t y_stride, int level);
 void ck_kq8_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xs, int nx,
-                      const float *bias, float *y, int64_t ys);
+                      const float *bias, float *y, int64_t ys, int level);
+/* Q8_0's GEMV rows at CK_LEVEL_AVX2_INT8 (quant_q8_avx2.c) against the 8-bit x of the VNNI path (quant.c's
+ * q8_prepare_x8 layout: per pair of blocks 64 q bytes and 64 bytes of corrections, then d_x per block at
+ * 32·pairs floats). */
+void ck_q8_gemv_rows_avx2_int8(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xs, int nx,
+                               const float *bias, float *y, int64_t ys);
 /* 16-bit activations in pairs of 32-blocks (quant.c): per pair 192 bytes (l of the 64 elements, h, 16 int32
  * corrections), then d_x per block (pad8(nb) floats); the block types' AVX2 layout (ck_qb_prepare_x) extends it. */
 void ck_q8_prepare_x(const float *x, int64_t n, float *xp);

@@ -51,6 +51,14 @@ enum {
     /* ... and with its 8-bit tiles (the default, ck_set_int8_gemm): from about T = 14 on (same shapes; GEMV → 8-bit
      * GEMM, 2 runs: T = 8 0.73–0.74×, 12 0.93–0.97×, 16 1.08–1.18×, 24 1.38–1.44×, 32 1.43–2.06×). */
     MXFP4_VNNI8_GEMM_GEMV_MAX_T = 12,
+    /* The 8-bit AVX2 GEMVs (CK_LEVEL_AVX2_INT8, four vectors per pass over a thread's rows, which stay in L2/L3)
+     * against decoded float tiles + OpenBLAS sgemm (core Haswell), `--simd avx2`, llama_up / llama_down 2048↔8192, two
+     * threads (Zen 5 VM, 5 reps): Q4_0 T = 64 1.5–1.7×, T = 128 1.2–1.4×; Q4_1 T = 128 1.3–1.4×; Q4_K 1.25–1.36× /
+     * 1.25×; Q5_K T = 64 1.2×, 128 1.1×; Q6_K T = 24–32 1.4–1.8×, 64 1.2×, 128 1.16×; Q8_0 T = 64 1.17–1.19×, 128
+     * 1.0×; Q5_0 / Q5_1 (their fifth bits cost a lookup per pair) T = 64 0.94×, 128 0.9–1.0×; every type at T = 512
+     * 0.5–0.8×. One thread, T = 128: Q4_0 1.36×, Q6_K 1.22×. */
+    AVX2_INT8_GEMV_MAX_T = 128, /* Q4_0, Q4_1, Q4_K, Q5_K, Q6_K */
+    AVX2_INT8_Q8_GEMV_MAX_T = 64,
     TILE_BYTES = 8 << 20,  /* decoded float32 tile per thread in the tiled path (each sgemm call repacks x, so
                               tiles are large: x[T, in] packing is < 3% of a T ≥ 64 tile's FLOPs) */
     MIN_WORK_PER_THREAD = 2048, /* weight elements below which a second thread costs more than it saves */
@@ -127,6 +135,9 @@ static int64_t gemv_max_t(const ck_context *ctx, int32_t dtype, int level) {
     const int forced = ck_get_gemv_max_rows();
     if (forced > 0) return forced;
     if (dtype <= CK_BF16 && level >= CK_LEVEL_AVX2) return FLOAT_GEMV_MAX_T;
+    if (level == CK_LEVEL_AVX2_INT8 && dtype == CK_Q8_0) return AVX2_INT8_Q8_GEMV_MAX_T;
+    if (level == CK_LEVEL_AVX2_INT8 && ck_is_qblock(dtype) && dtype != CK_Q5_0 && dtype != CK_Q5_1)
+        return AVX2_INT8_GEMV_MAX_T;
     if (ck_is_qblock(dtype) && level >= CK_LEVEL_AVX2)
         return dtype == CK_Q6_K && level < CK_LEVEL_VNNI ? Q6K_GEMV_MAX_T : QB_GEMV_MAX_T;
     if (dtype != CK_MXFP4 || level < CK_LEVEL_AVX2) return GEMV_MAX_T;
@@ -157,7 +168,7 @@ int ck_linear_rounds_x_int8(const ck_context *ctx, int32_t dtype, int64_t T) {
      * quant_legacy.c) or the block types' 8-bit GEMM tiles (gemm_vnni.c, per 32) */
     if (ck_linear_uses_gemm(ctx, dtype, T))
         return ck_gemm_path_for(ctx, dtype) == CK_GEMM_OWN && ck_gemm_vnni8_takes(dtype) && ck_vnni_enabled();
-    return ck_gemv_rounds_x_int8(dtype) && ck_gemv_level() >= CK_LEVEL_VNNI;
+    return ck_level_rounds_x_int8(dtype, ck_gemv_level());
 }
 
 int ck_linear_impl_flags(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
@@ -167,9 +178,9 @@ int ck_linear_impl_flags(ck_context *ctx, const float *x, int64_t T, const ck_we
     if (T < 1 || w->rows < 1 || w->cols < 1) return CK_ERR_ARGUMENT;
     if (threads > ctx->max_threads) threads = ctx->max_threads;
     int level = ck_gemv_level();
-    /* the VNNI GEMVs of Q8_0 and the block types round x to 8 bits: exact-x callers take their AVX2 GEMV (float x for
-     * Q8_0, 16-bit for the block types) */
-    if ((flags & CK_LINEAR_EXACT_X) && ck_gemv_rounds_x_int8(w->dtype) && level > CK_LEVEL_AVX2) level = CK_LEVEL_AVX2;
+    /* the 8-bit GEMVs of Q8_0 and the block types (VNNI, AVX2_INT8) round x: exact-x callers take their AVX2 GEMV
+     * (float x for Q8_0, 16-bit for the block types) */
+    if ((flags & CK_LINEAR_EXACT_X) && ck_level_rounds_x_int8(w->dtype, level)) level = CK_LEVEL_AVX2;
     const int avx2 = level >= CK_LEVEL_AVX2;
     const int team = ck_team(threads, w->rows * w->cols, MIN_WORK_PER_THREAD);
     switch (linear_path(ctx, w->dtype, T, level)) {
@@ -217,6 +228,8 @@ int ck_linear_class(const ck_context *ctx, int32_t dtype, int64_t T, int *produc
     } else if (dtype == CK_Q8_0 && level >= CK_LEVEL_VNNI) {
         cls = CK_ICLASS_INT8_VNNI512;
         products = 2;
+    } else if ((dtype == CK_Q8_0 || ck_is_qblock(dtype)) && level == CK_LEVEL_AVX2_INT8) {
+        cls = CK_ICLASS_INT8_MADDUBS256; /* 8-bit x: one vpmaddubsw + vpmaddwd pair per 32 products, as the probe */
     } else if (ck_is_qblock(dtype) && level >= CK_LEVEL_AVX2) {
         /* Q4_0 … Q6_K (quant_legacy.c, quant_k.c): 16-bit activations as two byte halves, like MXFP4; the K-quants'
          * 8-bit ones on VNNI (quant_k8.c) also take two instructions per 64 products (vpmaddubsw, vpdpwssd) */

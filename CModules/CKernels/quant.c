@@ -149,7 +149,7 @@ int ck_decode_rows(const ck_weight *w, int64_t row0, int64_t n, float *out) {
 
 int ck_needs_prepared_x(const ck_weight *w, int level) {
     return level >= CK_LEVEL_AVX2 && (w->dtype == CK_BF16 || w->dtype == CK_MXFP4 || ck_is_qblock(w->dtype) ||
-                                      (w->dtype == CK_Q8_0 && level >= CK_LEVEL_VNNI));
+                                      (w->dtype == CK_Q8_0 && level >= CK_LEVEL_AVX2_INT8));
 }
 
 /* ------------------------------------------------------------------ MXFP4 × 16-bit fixed-point activations
@@ -283,8 +283,8 @@ __attribute__((target("avx2,fma"))) void ck_q8_prepare_x(const float *x, int64_t
     for (int64_t b = nb; b < mx_pad8(nb); b++) dsc[b] = 0.f;
 }
 
-/* Q8_0 × 8-bit activations (the 512-bit VNNI path; AVX2's vpmaddubsw would overflow int16 on 8-bit × 8-bit products,
- * so the AVX2 path stays in float): x rounded per 32-block to q ∈ [−127, 127], d_b = max|x_b| / 127 (ggml's Q8_0
+/* Q8_0 × 8-bit activations (the 512-bit VNNI path; the AVX2_INT8 level reads the same layout, quant_q8_avx2.c;
+ * the AVX2 level stays in float): x rounded per 32-block to q ∈ [−127, 127], d_b = max|x_b| / 127 (ggml's Q8_0
  * activations, llama.cpp's Q8_0 × Q8_0 dot product; NMSE ≈ 1.5e-5 per dot product, Tolerance.linearInt8). The weights
  * are read as u = w + 128 ∈ [0, 255] (the sign bit flipped) and Σ w·q = Σ u·q − 128·Σ q, one vpdpbusd per pair of
  * blocks whose accumulator starts at the corrections. Callers that need x unrounded (CK_LINEAR_EXACT_X) take the
@@ -342,9 +342,9 @@ void ck_prepare_x(const ck_weight *w, const float *x, float *xp, int level) {
         for (; i + 32 <= n; i += 32)
             for (int k = 0; k < 16; k++) { xp[i + k] = x[i + 2 * k]; xp[i + 16 + k] = x[i + 2 * k + 1]; }
         for (; i < n; i++) xp[i] = x[i];
-    } else if (ck_is_kquant(w->dtype) && level >= CK_LEVEL_VNNI) {
+    } else if (ck_is_kquant(w->dtype) && level >= CK_LEVEL_AVX2_INT8) {
         ck_kq8_prepare_x(x, n, xp, w->dtype);
-    } else if (ck_is_legacy(w->dtype) && level >= CK_LEVEL_VNNI) {
+    } else if (ck_is_legacy(w->dtype) && level >= CK_LEVEL_AVX2_INT8) {
         ck_lg8_prepare_x(x, n, xp);
     } else if (ck_is_qblock(w->dtype)) {
         ck_qb_prepare_x(x, n, xp, ck_is_legacy(w->dtype));
@@ -780,6 +780,10 @@ void ck_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float *x
         fns = level >= CK_LEVEL_VBMI ? mx_vbmi : level >= CK_LEVEL_VNNI ? mx_vnni : mx_avx2;
     else if (w->dtype == CK_Q8_0 && level >= CK_LEVEL_VNNI)
         fns = q8_vnni;
+    else if (w->dtype == CK_Q8_0 && level == CK_LEVEL_AVX2_INT8) {
+        ck_q8_gemv_rows_avx2_int8(w, row0, row1, xp, xp_stride, nx, bias, y, y_stride);
+        return;
+    }
     while (nx > 0) {
         int step = nx > CK_NX_MAX ? CK_NX_MAX : nx;
         fns[step - 1](w, row0, row1, xp, xp_stride, bias, y, y_stride);

@@ -184,8 +184,8 @@ KQ_ROWS_PATH(avx2, QB_AVX2_TARGET, kq_row_avx2)
 
 void ck_kq_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xs, int nx,
                      const float *bias, float *y, int64_t ys, int level) {
-    if (level >= CK_LEVEL_VNNI) { /* 8-bit x (quant_k8.c) */
-        ck_kq8_gemv_rows(w, row0, row1, xp, xs, nx, bias, y, ys);
+    if (level >= CK_LEVEL_AVX2_INT8) { /* 8-bit x (quant_k8.c) */
+        ck_kq8_gemv_rows(w, row0, row1, xp, xs, nx, bias, y, ys, level);
         return;
     }
     static const qb_rows_fn avx2[3][4] = {QB_TABLE(kq_avx2_q4_K), QB_TABLE(kq_avx2_q5_K), QB_TABLE(kq_avx2_q6_K)};

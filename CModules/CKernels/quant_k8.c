@@ -1,5 +1,6 @@
 /*
- * The K-quants' (Q4_K, Q5_K, Q6_K; layouts in quant_k.c) GEMV on the AVX512-VNNI path, against x rounded to 8 bits
+ * The K-quants' (Q4_K, Q5_K, Q6_K; layouts in quant_k.c) GEMV on the AVX512-VNNI path (and its 256-bit form on AVX2,
+ * CK_LEVEL_AVX2_INT8: vpmaddubsw, then vpmaddwd for vpdpwssd), against x rounded to 8 bits
  * per 256-element super-block (ggml's Q8_K): x ≈ d_x·q, d_x = max|x| / 127, q ∈ [−127, 127]. Per super-block of a
  * row the products are summed in int32 with the sub-block scales applied in integers,
  *     Σ_k y_k x_k = d·d_x·Σ_j sc_j·Σ_{k∈j} u_k·q_k − dmin·d_x·Σ_j m_j·Σ_{k∈j} q_k          (Q4_K, Q5_K)
@@ -36,35 +37,49 @@ int64_t ck_kq8_prepared_floats(int64_t cols) {
     return 64 * ns + 8 * k8_pad2(ns) + k8_pad16(ns);
 }
 
-__attribute__((target(QB_VNNI_TARGET))) void ck_kq8_prepare_x(const float *x, int64_t n, float *xp, int32_t dtype) {
+/* 256-bit code (both 8-bit levels read it; the same arithmetic per element as a 512-bit pass would be). */
+__attribute__((target(QB_AVX2_TARGET))) void ck_kq8_prepare_x(const float *x, int64_t n, float *xp, int32_t dtype) {
     const int64_t ns = n / 256;
     const int q6 = dtype == CK_Q6_K;
     int8_t *q = (int8_t *)xp;
     int16_t *bs = (int16_t *)(xp + 64 * ns);
     float *dx = xp + 64 * ns + 8 * k8_pad2(ns);
-    const __m512i qmax = _mm512_set1_epi32(127), qmin = _mm512_set1_epi32(-127);
+    const __m256 sign = _mm256_set1_ps(-0.f), inf = _mm256_set1_ps(INFINITY);
+    const __m256i qmax = _mm256_set1_epi32(127), qmin = _mm256_set1_epi32(-127);
     for (int64_t s = 0; s < ns; s++) {
         const float *xs = x + 256 * s;
-        __m512 m = _mm512_setzero_ps();
-        __mmask16 bad = 0;
-        for (int i = 0; i < 16; i++) {
-            const __m512 a = _mm512_abs_ps(_mm512_loadu_ps(xs + 16 * i));
-            bad |= _mm512_cmp_ps_mask(a, _mm512_set1_ps(INFINITY), _CMP_NLT_UQ); /* NaN or inf */
-            m = _mm512_max_ps(m, a);
+        __m256 m = _mm256_setzero_ps();
+        int bad = 0;
+        for (int i = 0; i < 32; i++) {
+            const __m256 a = _mm256_andnot_ps(sign, _mm256_loadu_ps(xs + 8 * i));
+            bad |= _mm256_movemask_ps(_mm256_cmp_ps(a, inf, _CMP_NLT_UQ)); /* NaN or inf */
+            m = _mm256_max_ps(m, a);
         }
+        __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
         /* super-blocks below 2⁻⁶⁰ are scaled up first, so 127 / max stays finite (the factor is undone in d_x) */
-        const float m0 = bad ? 0.f : _mm512_reduce_max_ps(m);
+        const float m0 = bad ? 0.f : _mm_cvtss_f32(m4);
         const float pre = m0 < 0x1p-60f ? 0x1p64f : 1.f, amax = m0 * pre;
-        const __m512 vpre = _mm512_set1_ps(pre), inv = _mm512_set1_ps(amax > 0.f ? 127.f / amax : 0.f);
+        const __m256 vpre = _mm256_set1_ps(pre), inv = _mm256_set1_ps(amax > 0.f ? 127.f / amax : 0.f);
         int32_t sum16[16];
         for (int i = 0; i < 16; i++) { /* 16 elements: half i%2 of 32-element group g = i/2 */
-            const __m512 t = _mm512_mul_ps(_mm512_mul_ps(_mm512_loadu_ps(xs + 16 * i), vpre), inv);
-            /* nearest even; NaN converts to INT_MIN and is clamped (its super-block's d_x is NaN) */
-            const __m512i qi = _mm512_min_epi32(_mm512_max_epi32(_mm512_cvtps_epi32(t), qmin), qmax);
+            __m256i qi[2];
+            for (int h = 0; h < 2; h++) {
+                const __m256 t = _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(xs + 16 * i + 8 * h), vpre), inv);
+                /* nearest even; NaN converts to INT_MIN and is clamped (its super-block's d_x is NaN) */
+                qi[h] = _mm256_min_epi32(_mm256_max_epi32(_mm256_cvtps_epi32(t), qmin), qmax);
+            }
+            const __m256i w16 = _mm256_permute4x64_epi64(_mm256_packs_epi32(qi[0], qi[1]), 0xD8); /* in order */
+            const __m128i b8 = _mm_packs_epi16(_mm256_castsi256_si128(w16), _mm256_extracti128_si256(w16, 1));
             const int g = i / 2, t4 = g % 4;
             const int slot = q6 ? g : (g & 4) | (t4 & 1) << 1 | t4 >> 1; /* 0, 2, 1, 3 within a half */
-            _mm_storeu_si128((__m128i *)(q + 256 * s + 32 * slot + 16 * (i % 2)), _mm512_cvtepi32_epi8(qi));
-            sum16[i] = _mm512_reduce_add_epi32(qi);
+            _mm_storeu_si128((__m128i *)(q + 256 * s + 32 * slot + 16 * (i % 2)), b8);
+            const __m256i sum = _mm256_add_epi32(qi[0], qi[1]);
+            __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
+            s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
+            s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
+            sum16[i] = _mm_cvtsi128_si32(s4);
         }
         int16_t *b = bs + 16 * s;
         for (int j = 0; j < 8; j++) {
@@ -93,7 +108,7 @@ static inline k8_x k8_x_at(const float *xp, int64_t ns) {
 
 /* Q4_K / Q5_K: [sc0…sc7, m0…m7] as 16 int16 from the 12 packed bytes at p (kq_scale_mins on dwords w0, w1, w2:
  * sc0–3 = w0 & 63, sc4–7 = (w2 & 15) | (w0 >> 6) << 4, m0–3 = w1 & 63, m4–7 = (w2 >> 4) | (w1 >> 6) << 4 per byte). */
-__attribute__((target(QB_VNNI_TARGET), always_inline)) static inline __m256i k8_scale_mins(const uint8_t *p) {
+__attribute__((target(QB_AVX2_TARGET), always_inline)) static inline __m256i k8_scale_mins(const uint8_t *p) {
     const __m128i v = _mm_loadu_si128((const __m128i *)p);
     const __m128i a = _mm_shuffle_epi32(v, _MM_SHUFFLE(2, 1, 2, 0)); /* w0 w2 w1 w2 */
     const __m128i lo = _mm_and_si128(_mm_srlv_epi32(a, _mm_setr_epi32(0, 0, 0, 4)),
@@ -190,33 +205,95 @@ k8_row(const int32_t DT, const uint8_t *row, int64_t ns, const k8_x *x, const in
     for (int k = 0; k < NX; k++) res[k] = qb_hsum512(acc[k]) + (DT == CK_Q6_K ? 0.f : ck_hsum256(macc[k]));
 }
 
-/* Rows [row0, row1) against NX prepared vectors, one function per (dtype, NX). */
-#define K8_ROWS_FN(NAME, DT, NX_)                                                                                      \
-    __attribute__((target(QB_VNNI_TARGET))) static void NAME(const ck_weight *w, int64_t row0, int64_t row1,          \
-                                                             const float *xp, int64_t xs, const float *bias, float *y, \
-                                                             int64_t ys) {                                             \
+/* One row against NX prepared vectors on AVX2 (CK_LEVEL_AVX2_INT8): per 32-element group its 32 levels
+ * (kq_levels_avx2), then per vector one vpmaddubsw and one vpmaddwd with the group's int16 scale(s) (Q6_K: one per
+ * 16-element half) into the super-block's int32 sum: the same integers as k8_row, 8 lanes instead of 16. */
+__attribute__((target(QB_AVX2_TARGET), always_inline)) static inline void
+k8_row_avx2(const int32_t DT, const uint8_t *row, int64_t ns, const k8_x *x, const int NX, float *res) {
+    __m256 acc[QB_NX_MAX], macc[QB_NX_MAX]; /* macc: Q4_K / Q5_K's mins (lanes 4–7) */
+    for (int k = 0; k < NX; k++) acc[k] = macc[k] = _mm256_setzero_ps();
+    for (int64_t s = 0; s < ns; s++) {
+        const uint8_t *b = row + kq_bytes(DT) * s;
+        KQ_PREFETCH(MX_PREFETCH_ROW, b);
+        __m256i S[8], sm, qh[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+        float d, dmin = 0.f;
+        if (DT == CK_Q6_K) {
+            d = _cvtsh_ss(ck_load_u16(b + 208));
+            const __m256i sc = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + 192)));
+            sm = _mm256_mullo_epi16(sc, _mm256_set1_epi16(-32));
+            /* sc_2c in the low 128 bits, sc_2c+1 in the high ones: dword c (the pair) everywhere, then its word 0 in
+             * the low lane and word 1 in the high one */
+            const __m256i pick = _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1,
+                                                  2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3);
+            for (int c = 0; c < 8; c++)
+                S[c] = _mm256_shuffle_epi8(_mm256_permutevar8x32_epi32(sc, _mm256_set1_epi32(c)), pick);
+            qh[0] = _mm256_loadu_si256((const __m256i *)(b + 128));
+            qh[1] = _mm256_loadu_si256((const __m256i *)(b + 160));
+        } else {
+            d = _cvtsh_ss(ck_load_u16(b));
+            dmin = _cvtsh_ss(ck_load_u16(b + 2));
+            sm = k8_scale_mins(b + 4);
+            const __m256i lo = _mm256_permute2x128_si256(sm, sm, 0x00); /* sc0…sc7 in both lanes */
+            for (int c = 0; c < 8; c++)
+                S[c] = _mm256_shuffle_epi8(lo, _mm256_set1_epi16((short)(2 * c | (2 * c + 1) << 8)));
+            if (DT == CK_Q5_K) qh[0] = _mm256_loadu_si256((const __m256i *)(b + 16));
+        }
+        __m256i sumi[QB_NX_MAX];
+        for (int k = 0; k < NX; k++) /* Q6_K: −32·Σ_j sc_j·Σ q_j in the same int32 sum */
+            sumi[k] = DT == CK_Q6_K ? _mm256_madd_epi16(sm, _mm256_loadu_si256((const __m256i *)(x[k].bs + 16 * s)))
+                                    : _mm256_setzero_si256();
+        for (int c = 0; c < 8; c++) {
+            const __m256i u = kq_levels_avx2(DT, b, c, DT == CK_Q6_K ? qh[c / 4] : qh[0]);
+            const int t4 = c % 4, slot = DT == CK_Q6_K ? c : (c & 4) | (t4 & 1) << 1 | t4 >> 1;
+            for (int k = 0; k < NX; k++) {
+                const __m256i xq = _mm256_loadu_si256((const __m256i *)(x[k].q + 256 * s + 32 * slot));
+                sumi[k] = _mm256_add_epi32(sumi[k], _mm256_madd_epi16(_mm256_maddubs_epi16(u, xq), S[c]));
+            }
+        }
+        for (int k = 0; k < NX; k++) {
+            const float dx = x[k].dx[s];
+            acc[k] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi[k]), _mm256_set1_ps(d * dx), acc[k]);
+            if (DT != CK_Q6_K) {
+                const __m256i bsum = _mm256_loadu_si256((const __m256i *)(x[k].bs + 16 * s));
+                macc[k] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(sm, bsum)), _mm256_set1_ps(-dmin * dx),
+                                          macc[k]);
+            }
+        }
+    }
+    for (int k = 0; k < NX; k++) res[k] = ck_hsum256(_mm256_add_ps(acc[k], macc[k]));
+}
+
+/* Rows [row0, row1) against NX prepared vectors, one function per (path, dtype, NX). */
+#define K8_ROWS_FN(NAME, TARGET, ROW, DT, NX_)                                                                         \
+    __attribute__((target(TARGET))) static void NAME(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, \
+                                                     int64_t xs, const float *bias, float *y, int64_t ys) {            \
         const int64_t ns = w->cols / 256, stride = kq_bytes(DT) * ns;                                                  \
         k8_x x[NX_];                                                                                                   \
         for (int k = 0; k < NX_; k++) x[k] = k8_x_at(xp + k * xs, ns);                                                 \
         const uint8_t *row = (const uint8_t *)w->data + row0 * stride;                                                 \
         for (int64_t r = row0; r < row1; r++, row += stride) {                                                         \
             float res[NX_];                                                                                            \
-            k8_row(DT, row, ns, x, NX_, res);                                                                          \
+            ROW(DT, row, ns, x, NX_, res);                                                                             \
             const float b = bias ? bias[r] : 0.f;                                                                      \
             for (int k = 0; k < NX_; k++) y[k * ys + (r - row0)] = res[k] + b;                                         \
         }                                                                                                              \
     }
-#define K8_ROWS_DTYPE(PREFIX, DT)                                                                                      \
-    K8_ROWS_FN(PREFIX##_1, DT, 1)                                                                                      \
-    K8_ROWS_FN(PREFIX##_2, DT, 2)                                                                                      \
-    K8_ROWS_FN(PREFIX##_3, DT, 3)                                                                                      \
-    K8_ROWS_FN(PREFIX##_4, DT, 4)
-K8_ROWS_DTYPE(k8_q4_K, CK_Q4_K)
-K8_ROWS_DTYPE(k8_q5_K, CK_Q5_K)
-K8_ROWS_DTYPE(k8_q6_K, CK_Q6_K)
+#define K8_ROWS_DTYPE(PREFIX, TARGET, ROW, DT)                                                                         \
+    K8_ROWS_FN(PREFIX##_1, TARGET, ROW, DT, 1)                                                                         \
+    K8_ROWS_FN(PREFIX##_2, TARGET, ROW, DT, 2)                                                                         \
+    K8_ROWS_FN(PREFIX##_3, TARGET, ROW, DT, 3)                                                                         \
+    K8_ROWS_FN(PREFIX##_4, TARGET, ROW, DT, 4)
+K8_ROWS_DTYPE(k8_q4_K, QB_VNNI_TARGET, k8_row, CK_Q4_K)
+K8_ROWS_DTYPE(k8_q5_K, QB_VNNI_TARGET, k8_row, CK_Q5_K)
+K8_ROWS_DTYPE(k8_q6_K, QB_VNNI_TARGET, k8_row, CK_Q6_K)
+K8_ROWS_DTYPE(k8_avx2_q4_K, QB_AVX2_TARGET, k8_row_avx2, CK_Q4_K)
+K8_ROWS_DTYPE(k8_avx2_q5_K, QB_AVX2_TARGET, k8_row_avx2, CK_Q5_K)
+K8_ROWS_DTYPE(k8_avx2_q6_K, QB_AVX2_TARGET, k8_row_avx2, CK_Q6_K)
 
 void ck_kq8_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xs, int nx,
-                      const float *bias, float *y, int64_t ys) {
-    static const qb_rows_fn fns[3][4] = {QB_TABLE(k8_q4_K), QB_TABLE(k8_q5_K), QB_TABLE(k8_q6_K)};
-    qb_run_rows(fns[w->dtype - CK_Q4_K], w, row0, row1, xp, xs, nx, bias, y, ys);
+                      const float *bias, float *y, int64_t ys, int level) {
+    static const qb_rows_fn vnni[3][4] = {QB_TABLE(k8_q4_K), QB_TABLE(k8_q5_K), QB_TABLE(k8_q6_K)};
+    static const qb_rows_fn avx2[3][4] = {QB_TABLE(k8_avx2_q4_K), QB_TABLE(k8_avx2_q5_K), QB_TABLE(k8_avx2_q6_K)};
+    const int i = w->dtype - CK_Q4_K;
+    qb_run_rows(level >= CK_LEVEL_VNNI ? vnni[i] : avx2[i], w, row0, row1, xp, xs, nx, bias, y, ys);
 }

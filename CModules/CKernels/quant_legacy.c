@@ -13,8 +13,9 @@
  * float is exact too); u·h and u·l are u8 × s8 multiply-adds (vpmaddubsw on 256 bits, |pair| ≤ 2·31·128).
  * On AVX512-VNNI CPUs x is rounded to 8 bits per 32-block instead (ggml's Q8_0 activations, as llama.cpp's
  * Q4_0 × Q8_0 dot products; NMSE ≈ 1.5e-5 per dot product, Tolerance.linearInt8): Σ u·q_x is one vpdpbusd per pair of
- * blocks, half the multiply-adds and a third of the x bytes of the 16-bit form. Callers that need x unrounded (the MoE
- * router, CK_LINEAR_EXACT_X) take the AVX2 path. The scalar path decodes blocks to float and multiplies by the plain x.
+ * blocks, half the multiply-adds and a third of the x bytes of the 16-bit form; AVX2 CPUs without VNNI run the same
+ * 8-bit x through vpmaddubsw (CK_LEVEL_AVX2_INT8). Callers that need x unrounded (the MoE router, CK_LINEAR_EXACT_X)
+ * take the AVX2 path. The scalar path decodes blocks to float and multiplies by the plain x.
  */
 #include "ck_qblock.h"
 
@@ -226,6 +227,20 @@ __attribute__((target(QB_AVX2_TARGET), always_inline)) static inline __m256i lg_
     return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(h, bit), bit), _mm256_set1_epi8(0x10));
 }
 
+/* The levels of the pair at a: lo = the low nibbles (a0–15 b0–15), hi = the high ones (a16–31 b16–31), with the Q5
+ * fifth bits. */
+__attribute__((target(QB_AVX2_TARGET), always_inline)) static inline void
+lg_pair_levels_avx2(const lg_layout L, const uint8_t *a, int two, __m256i *lo, __m256i *hi) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F), v = lg_pair_bytes(L, a, two);
+    *lo = _mm256_and_si256(v, m4);
+    *hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+    if (L.qh >= 0) {
+        const uint64_t bits = lg_pair_fifth_bits(L, a, two);
+        *lo = _mm256_or_si256(*lo, lg_bits_to_bytes((uint32_t)bits));
+        *hi = _mm256_or_si256(*hi, lg_bits_to_bytes((uint32_t)(bits >> 32)));
+    }
+}
+
 /* One row against NX vectors, AVX2: a pair per step as two 256-bit halves (low nibbles: a0–15 b0–15; high: a16–31
  * b16–31) whose vpmaddubsw products add in int16 (|·| ≤ 2·2·31·128 < 2¹⁵) before widening. */
 __attribute__((target(QB_AVX2_TARGET), always_inline)) static inline void
@@ -233,18 +248,13 @@ lg_row_avx2(const int32_t DT, const uint8_t *row, int64_t nb, const qb_x *x, con
     const lg_layout L = lg_layout_of(DT);
     __m256 acc[QB_NX_MAX][2], macc[QB_NX_MAX];
     for (int k = 0; k < NX; k++) acc[k][0] = acc[k][1] = macc[k] = _mm256_setzero_ps();
-    const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi16(1), k256 = _mm256_set1_epi16(256);
+    const __m256i one = _mm256_set1_epi16(1), k256 = _mm256_set1_epi16(256);
 #define LG_PAIR_AVX2(g, p, two)                                                                                        \
     do {                                                                                                               \
         const uint8_t *a_ = gb_ + L.bytes * 2 * (p);                                                                   \
         MX_PREFETCH(a_);                                                                                               \
-        const __m256i v_ = lg_pair_bytes(L, a_, (two));                                                                \
-        __m256i lo_ = _mm256_and_si256(v_, m4), hi_ = _mm256_and_si256(_mm256_srli_epi16(v_, 4), m4);                  \
-        if (L.qh >= 0) {                                                                                               \
-            const uint64_t bits_ = lg_pair_fifth_bits(L, a_, (two));                                                   \
-            lo_ = _mm256_or_si256(lo_, lg_bits_to_bytes((uint32_t)bits_));                                            \
-            hi_ = _mm256_or_si256(hi_, lg_bits_to_bytes((uint32_t)(bits_ >> 32)));                                    \
-        }                                                                                                              \
+        __m256i lo_, hi_;                                                                                              \
+        lg_pair_levels_avx2(L, a_, (two), &lo_, &hi_);                                                                 \
         const __m256i idx_ = _mm256_setr_epi32(2 * (p), 2 * (p), 2 * (p), 2 * (p), 2 * (p) + 1, 2 * (p) + 1,          \
                                                2 * (p) + 1, 2 * (p) + 1);                                              \
         for (int k = 0; k < NX; k++) {                                                                                 \
@@ -260,6 +270,36 @@ lg_row_avx2(const int32_t DT, const uint8_t *row, int64_t nb, const qb_x *x, con
     } while (0)
     LG_ROW_GROUPS(LG_PAIR_AVX2)
 #undef LG_PAIR_AVX2
+    for (int k = 0; k < NX; k++) res[k] = ck_hsum256(_mm256_add_ps(_mm256_add_ps(acc[k][0], acc[k][1]), macc[k]));
+}
+
+/* One row against NX vectors of 8-bit x (lg8_x_at) on AVX2 (CK_LEVEL_AVX2_INT8): a pair per step, low nibbles
+ * (a0–15 b0–15) against x bytes 0–31 and high ones (a16–31 b16–31) against 32–63, the two vpmaddubsw sums added in
+ * int16 (|·| ≤ 2·2·31·127 < 2¹⁵), then one vpmaddwd: lanes 0–3 block a, 4–7 block b, as lg_row_avx2. */
+__attribute__((target(QB_AVX2_TARGET), always_inline)) static inline void
+lg_row_avx2_8(const int32_t DT, const uint8_t *row, int64_t nb, const qb_x *x, const int NX, float *res) {
+    const lg_layout L = lg_layout_of(DT);
+    __m256 acc[QB_NX_MAX][2], macc[QB_NX_MAX];
+    for (int k = 0; k < NX; k++) acc[k][0] = acc[k][1] = macc[k] = _mm256_setzero_ps();
+    const __m256i one = _mm256_set1_epi16(1);
+#define LG_PAIR_AVX2_8(g, p, two)                                                                                      \
+    do {                                                                                                               \
+        const uint8_t *a_ = gb_ + L.bytes * 2 * (p);                                                                   \
+        LG_PREFETCH(a_, p);                                                                                            \
+        __m256i lo_, hi_;                                                                                              \
+        lg_pair_levels_avx2(L, a_, (two), &lo_, &hi_);                                                                 \
+        const __m256i idx_ = _mm256_setr_epi32(2 * (p), 2 * (p), 2 * (p), 2 * (p), 2 * (p) + 1, 2 * (p) + 1,          \
+                                               2 * (p) + 1, 2 * (p) + 1);                                              \
+        for (int k = 0; k < NX; k++) {                                                                                 \
+            const __m256i *xv_ = (const __m256i *)(x[k].xq + 64 * ((g) / 2 + (p)));                                    \
+            const __m256i s_ = _mm256_add_epi16(_mm256_maddubs_epi16(lo_, _mm256_loadu_si256(xv_)),                    \
+                                                _mm256_maddubs_epi16(hi_, _mm256_loadu_si256(xv_ + 1)));               \
+            acc[k][(p) & 1] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(s_, one)),                          \
+                                              _mm256_permutevar8x32_ps(sd[k], idx_), acc[k][(p) & 1]);                 \
+        }                                                                                                              \
+    } while (0)
+    LG_ROW_GROUPS(LG_PAIR_AVX2_8)
+#undef LG_PAIR_AVX2_8
     for (int k = 0; k < NX; k++) res[k] = ck_hsum256(_mm256_add_ps(_mm256_add_ps(acc[k][0], acc[k][1]), macc[k]));
 }
 
@@ -310,6 +350,7 @@ lg_row_vnni8(const int32_t DT, const uint8_t *row, int64_t nb, const qb_x *x, co
     QB_ROWS_DTYPE(lg_##PATH##_q5_1, TARGET, ROW, CK_Q5_1, XAT)
 LG_ROWS_PATH(avx2, QB_AVX2_TARGET, lg_row_avx2, qb_x_at)
 LG_ROWS_PATH(vnni, QB_VNNI_TARGET, lg_row_vnni8, lg8_x_at)
+LG_ROWS_PATH(avx2_8, QB_AVX2_TARGET, lg_row_avx2_8, lg8_x_at)
 
 void ck_legacy_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xs, int nx,
                          const float *bias, float *y, int64_t ys, int level) {
@@ -317,6 +358,9 @@ void ck_legacy_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const f
                                           QB_TABLE(lg_avx2_q5_1)};
     static const qb_rows_fn vnni[4][4] = {QB_TABLE(lg_vnni_q4_0), QB_TABLE(lg_vnni_q4_1), QB_TABLE(lg_vnni_q5_0),
                                           QB_TABLE(lg_vnni_q5_1)};
+    static const qb_rows_fn avx2_8[4][4] = {QB_TABLE(lg_avx2_8_q4_0), QB_TABLE(lg_avx2_8_q4_1),
+                                            QB_TABLE(lg_avx2_8_q5_0), QB_TABLE(lg_avx2_8_q5_1)};
     const int i = w->dtype - CK_Q4_0;
-    qb_gemv_rows(lg_rows_scalar, avx2[i], vnni[i], w, row0, row1, xp, xs, nx, bias, y, ys, level);
+    qb_gemv_rows(lg_rows_scalar, level == CK_LEVEL_AVX2_INT8 ? avx2_8[i] : avx2[i], vnni[i], w, row0, row1, xp, xs, nx,
+                 bias, y, ys, level);
 }

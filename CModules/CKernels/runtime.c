@@ -112,6 +112,7 @@ static atomic_int bf16_dot = 1; /* vdpbf16ps in the BF16 GEMM by default (ck_set
 static atomic_int gemm_override = CK_GEMM_AUTO;
 static atomic_int disable_vnni = 0;
 static atomic_int disable_vbmi = 0;
+static atomic_int avx2_int8_gemv = 1; /* 8-bit x in the AVX2 GEMVs of Q8_0 and the block types (ck_set_avx2_int8_gemv) */
 static atomic_int gemv_max_rows = 0;
 static atomic_int has_full_width_512 = -1;
 static atomic_int float_gemv_512 = -1; /* −1: by the CPU (ck_set_float_gemv_512) */
@@ -174,9 +175,13 @@ int ck_get_disable_vbmi(void) { return atomic_load(&disable_vbmi); }
 int ck_vbmi_enabled(void) {
     return ck_vnni_enabled() && !atomic_load_explicit(&disable_vbmi, memory_order_relaxed) && ck_has_vbmi();
 }
+void ck_set_avx2_int8_gemv(int on) { atomic_store(&avx2_int8_gemv, on ? 1 : 0); }
+int ck_avx2_int8_gemv_enabled(void) { return atomic_load_explicit(&avx2_int8_gemv, memory_order_relaxed); }
 int ck_gemv_level(void) {
-    return ck_vbmi_enabled() ? CK_LEVEL_VBMI : ck_vnni_enabled() ? CK_LEVEL_VNNI
-                                             : ck_avx2_enabled() ? CK_LEVEL_AVX2 : CK_LEVEL_SCALAR;
+    if (ck_vbmi_enabled()) return CK_LEVEL_VBMI;
+    if (ck_vnni_enabled()) return CK_LEVEL_VNNI;
+    if (!ck_avx2_enabled()) return CK_LEVEL_SCALAR;
+    return ck_avx2_int8_gemv_enabled() ? CK_LEVEL_AVX2_INT8 : CK_LEVEL_AVX2;
 }
 
 const char *ck_openblas_config(void) { return openblas_get_config(); }

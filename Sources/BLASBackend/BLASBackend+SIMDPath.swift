@@ -69,6 +69,16 @@ extension BLASBackend {
         set { ck_set_int8_gemv(newValue ? 1 : 0) }
     }
 
+    /// 8-bit activations in the GEMVs (decode) of Q8_0 and Q4_0 … Q6_K where the VNNI kernels do not run them (AVX2
+    /// CPUs without AVX512-VNNI, `--simd avx2`, `disableVNNI`): x rounded as on VNNI (ggml's Q8_0 / Q8_K activations,
+    /// NMSE ≈ 1.5e-5 per linear) and multiplied through `vpmaddubsw`, 2–4× the speed of the 16-bit fixed point (float
+    /// for Q8_0) that `false` keeps (NMSE ~1e-10). MXFP4 keeps 16 bits on AVX2 either way. Process-wide, default true;
+    /// `GEMVPath.avx2` turns it off, `.avx2Int8` on.
+    public static var avx2Int8GEMV: Bool {
+        get { ck_avx2_int8_gemv_enabled() != 0 }
+        set { ck_set_avx2_int8_gemv(newValue ? 1 : 0) }
+    }
+
     /// Which kernel runs the one-vector GEMV (decode, T = 1) of f32/f16/bf16 weights (process-wide): `true` the
     /// 512-bit rows (four accumulator chains, one L1 prefetch), `false` one row at a time on 256-bit AVX2, `nil`
     /// (default) by the CPU: 512 bits where it runs 512-bit loads at full width (every AVX-512 CPU but AMD Zen 4, where

@@ -47,6 +47,9 @@ public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
     public var usingInt8GEMMKernels: Bool = false
     /// MXFP4's GEMV runs on 8-bit activations now (`BLASBackend.int8GEMV` on and VNNI in use).
     public var usingInt8GEMVKernels: Bool = false
+    /// Q8_0's and the block types' GEMVs run on 8-bit activations through AVX2 `vpmaddubsw` now (VNNI not in use,
+    /// `BLASBackend.avx2Int8GEMV` on); nil in records written before it existed.
+    public var usingAVX2Int8GEMVKernels: Bool? = false
     /// The one-vector float GEMV runs 512-bit single rows now (`BLASBackend.floatGEMV512`), not 256-bit rows.
     public var usingFloatGEMV512: Bool = false
     /// GEMM path per weight dtype of a default BLAS backend now (`cblas` or `own`), e.g. `["bf16": "own", …]`.
@@ -87,6 +90,8 @@ public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
             usingBF16DotKernels: ck_bf16_dot_enabled() != 0,
             usingInt8GEMMKernels: ck_vnni_enabled() != 0 && ck_int8_gemm_enabled() != 0,
             usingInt8GEMVKernels: ck_vnni_enabled() != 0 && ck_int8_gemv_enabled() != 0,
+            usingAVX2Int8GEMVKernels: ck_vnni_enabled() == 0 && ck_using_avx2() != 0
+                && ck_avx2_int8_gemv_enabled() != 0,
             usingFloatGEMV512: ck_float_gemv_512_enabled() != 0,
             gemmPaths: Dictionary(
                 uniqueKeysWithValues: DType.allCases.map {
@@ -122,8 +127,10 @@ public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
             let extra = notes.isEmpty ? "" : " (\(notes.joined(separator: "; ")))"
             gemm.append("\(path.rawValue)\(extra) for \(dtypes.joined(separator: ", "))")
         }
-        let blocks = usingVNNIKernels ? "AVX512-VNNI" : "AVX2 vpmaddubsw"
-        return "\(float); MXFP4 GEMV \(mxfp4); Q8_0 GEMV \(usingVNNIKernels ? "AVX512-VNNI" : "float"); "
+        let avx2Int8 = usingAVX2Int8GEMVKernels == true
+        let blocks = usingVNNIKernels ? "AVX512-VNNI" : avx2Int8 ? "AVX2 vpmaddubsw int8" : "AVX2 vpmaddubsw"
+        let q8 = usingVNNIKernels ? "AVX512-VNNI" : avx2Int8 ? "AVX2 vpmaddubsw int8" : "float"
+        return "\(float); MXFP4 GEMV \(mxfp4); Q8_0 GEMV \(q8); "
             + "Q4_0…Q6_K GEMV \(blocks); GEMM \(gemm.joined(separator: ", "))"
     }
 

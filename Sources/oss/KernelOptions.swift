@@ -7,11 +7,13 @@ struct KernelOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "Integer GEMV path of the blas backend (MXFP4, Q4_0…Q6_K, and Q8_0 with VNNI): auto, avx2, vpshufb or vpermb "
+            "Integer GEMV path of the blas backend (MXFP4, Q8_0, Q4_0…Q6_K): auto, avx2, avx2-int8, vpshufb or vpermb "
                 + "(default auto: the fastest the CPU has).",
             discussion:
-                "The MXFP4 paths give bit-identical results (Q8_0 runs in float on avx2); choosing one compares "
-                + "them on one machine. `oss info` lists what the CPU has."))
+                "The MXFP4 paths give bit-identical results. avx2 keeps Q8_0 (in float) and Q4_0…Q6_K (16-bit fixed "
+                + "point) on unrounded activations; avx2-int8, vpshufb and vpermb round them to 8 bits as llama.cpp "
+                + "does (avx2-int8 is auto's choice on AVX2 CPUs without AVX512-VNNI). Choosing one compares them on "
+                + "one machine. `oss info` lists what the CPU has."))
     var gemvPath: String = GEMVPath.auto.rawValue
 
     @Option(

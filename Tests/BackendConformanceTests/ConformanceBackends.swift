@@ -8,7 +8,9 @@ enum ConformanceBackends {
     /// Every backend under test, each run with every count in `threadCounts`. `blas-scalar` is the BLAS backend
     /// with its portable scalar C kernels forced instead of the AVX2+FMA ones (switched on around each call only).
     /// On AVX-512 CPUs `blas` runs the 512-bit kernels, so `blas-avx2` holds every kernel on its 256-bit AVX2 path
-    /// (the path of AVX2-only CPUs: AVX2 MXFP4 GEMV, OpenBLAS for every GEMM) and `blas-own` forces our GEMM for every
+    /// (the path of AVX2-only CPUs: AVX2 MXFP4 GEMV, the 8-bit `vpmaddubsw` GEMVs of Q8_0 and the block types, OpenBLAS
+    /// for every GEMM); `blas-avx2-x16` (every AVX2 CPU) also keeps those GEMVs on unrounded activations (16-bit fixed
+    /// point, Q8_0 in float: `BLASBackend.avx2Int8GEMV` off, the path exact-x callers and `--gemv-path avx2` take); and `blas-own` forces our GEMM for every
     /// weight dtype (`blas` takes it for f32 only where OpenBLAS lacks an AVX-512 kernel) with VNNI held off (so MXFP4
     /// and Q8_0 run its float32 microkernel, as on AVX-512 CPUs without VNNI, instead of the VNNI tiles `blas` runs)
     /// and BF16 on the float32 microkernel too, where `blas` runs the default `vdpbf16ps` GEMM on AVX512-BF16 CPUs;
@@ -28,6 +30,20 @@ enum ConformanceBackends {
             ) { BLASBackend(threads: $0) },
             BackendFactory("auto") { AutoBackend(threads: $0) },
         ]
+        + (BLASBackend.usingAVX2Kernels
+            ? [
+                BackendFactory(
+                    "blas-avx2-x16",
+                    enter: {
+                        BLASBackend.disableAVX512 = true
+                        BLASBackend.avx2Int8GEMV = false
+                    },
+                    leave: {
+                        BLASBackend.disableAVX512 = false
+                        BLASBackend.avx2Int8GEMV = true
+                    }
+                ) { BLASBackend(threads: $0) }
+            ] : [])
         + (BLASBackend.cpuHasAVX512
             ? [
                 BackendFactory(

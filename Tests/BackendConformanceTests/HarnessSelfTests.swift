@@ -78,18 +78,20 @@ final class HarnessSelfTests: XCTestCase {
     /// AVX-512 held off, `blas-vpshufb` VNNI with VBMI held off, `blas-own` our GEMM for every dtype with VNNI held
     /// off and BF16 on the float32 microkernel instead of the default vdpbf16ps one, `blas-int16` the 16-bit GEMM
     /// tiles of MXFP4 and the block types instead of the 8-bit ones, `blas-int8-gemv` MXFP4's GEMV on 8-bit
-    /// activations (only it), `blas-gemv256` / `blas-gemv512` the one-vector float GEMV on the other path (only it).
+    /// activations (only it), `blas-gemv256` / `blas-gemv512` the one-vector float GEMV on the other path (only it);
+    /// the block types' GEMVs round x to 8 bits on every AVX2 runner but `blas-avx2-x16`.
     func testBLASPathSwitchesTakeEffect() throws {
         let info = BLASRuntimeInfo.current()
         for runner in ConformanceBackends.runners where runner.label.hasPrefix("blas") {
-            let (avx2, avx512, vnni, vbmi, bf16, gemm, int8, mx8, gemv512) = try runner.run { b in
+            let (avx2, avx512, vnni, vbmi, bf16, gemm, int8, mx8, gemv512, gemvInt8) = try runner.run { b in
                 (
                     BLASBackend.usingAVX2Kernels, BLASBackend.usingAVX512Kernels, BLASBackend.usingVNNIKernels,
                     BLASBackend.usingVBMIKernels, BLASBackend.usingBF16DotKernels,
                     (b as? BLASBackend)?.gemmPath(for: .f32),
                     (b as? BLASBackend)?.linearRoundsActivationsToInt8(dtype: .q4_K, rows: 512) ?? false,
                     (b as? BLASBackend)?.linearRoundsActivationsToInt8(dtype: .mxfp4, rows: 1) ?? false,
-                    BLASBackend.usingFloatGEMV512
+                    BLASBackend.usingFloatGEMV512,
+                    (b as? BLASBackend)?.linearRoundsActivationsToInt8(dtype: .q4_K, rows: 1) ?? false
                 )
             }
             let what = "\(runner.label) threads=\(runner.threads)"
@@ -109,6 +111,7 @@ final class HarnessSelfTests: XCTestCase {
             if runner.label == "blas-own" { XCTAssertEqual(gemm, avx512 ? .own : .cblas, what) }
             XCTAssertEqual(int8, vnni && runner.label != "blas-int16", what)
             XCTAssertEqual(mx8, vnni && runner.label == "blas-int8-gemv", what)
+            XCTAssertEqual(gemvInt8, avx2 && runner.label != "blas-avx2-x16", what)
             if !avx512 { XCTAssertEqual(gemm, .cblas, what) }
         }
         XCTAssertFalse(BLASBackend.forceScalarKernels, "the scalar switch must be off again after a blas-scalar run")
@@ -119,6 +122,7 @@ final class HarnessSelfTests: XCTestCase {
         XCTAssertEqual(BLASBackend.gemmOverride, .auto, "the GEMM override must be off again after a blas-own run")
         XCTAssertTrue(BLASBackend.int8GEMM, "the 8-bit GEMM switch must be on again after a blas-int16 run")
         XCTAssertFalse(BLASBackend.int8GEMV, "the 8-bit GEMV switch must be off again after a blas-int8-gemv run")
+        XCTAssertTrue(BLASBackend.avx2Int8GEMV, "the AVX2 8-bit GEMV switch must be on again after a blas-avx2-x16 run")
         XCTAssertNil(BLASBackend.floatGEMV512, "the float GEMV switch must be back on auto after a blas-gemv run")
     }
 }

@@ -61,21 +61,29 @@ final class IntegerGEMVPathTests: XCTestCase {
         defer {
             BLASBackend.disableVNNI = false
             BLASBackend.disableVBMI = false
+            BLASBackend.avx2Int8GEMV = true
         }
         let avx2 = BLASBackend.usingAVX2Kernels
         let has: [GEMVPath: Bool] = [
-            .auto: true, .avx2: avx2, .vpshufb: avx2 && BLASBackend.cpuHasVNNI,
+            .auto: true, .avx2: avx2, .avx2Int8: avx2, .vpshufb: avx2 && BLASBackend.cpuHasVNNI,
             .vpermb: avx2 && BLASBackend.cpuHasVBMI,
         ]
         for path in GEMVPath.allCases {
             try BLASBackend.selectGEMVPath(.auto)
-            let before = (BLASBackend.disableVNNI, BLASBackend.disableVBMI)
+            let before = (BLASBackend.disableVNNI, BLASBackend.disableVBMI, BLASBackend.avx2Int8GEMV)
             guard has[path] == true else {
                 XCTAssertThrowsError(try BLASBackend.selectGEMVPath(path), path.rawValue)
-                XCTAssertTrue((BLASBackend.disableVNNI, BLASBackend.disableVBMI) == before, path.rawValue)
+                XCTAssertTrue(
+                    (BLASBackend.disableVNNI, BLASBackend.disableVBMI, BLASBackend.avx2Int8GEMV) == before,
+                    path.rawValue)
                 continue
             }
             try BLASBackend.selectGEMVPath(path)
+            XCTAssertEqual(BLASBackend.avx2Int8GEMV, path != .avx2, path.rawValue)
+            // Q8_0's GEMV rounds x to 8 bits on every path but avx2 (where it runs in float)
+            XCTAssertEqual(
+                BLASBackend(threads: 1).linearRoundsActivationsToInt8(dtype: .q8_0, rows: 1), avx2 && path != .avx2,
+                path.rawValue)
             XCTAssertEqual(
                 BLASBackend.usingVNNIKernels,
                 path == .vpshufb || path == .vpermb
@@ -87,18 +95,60 @@ final class IntegerGEMVPathTests: XCTestCase {
         }
     }
 
-    /// On VNNI CPUs the Q8_0 GEMV (T ≤ 4) takes its integer path, whose rounding differs from the float one in the
-    /// last bits (both are checked against the reference by the conformance suite's `blas` and `blas-avx2` runners).
-    func testQ8GEMVTakesTheIntegerPathOnVNNI() throws {
-        try XCTSkipUnless(BLASBackend.cpuHasVNNI && BLASBackend.usingAVX2Kernels, "CPU has no AVX512 VNNI")
-        defer { BLASBackend.disableVNNI = false }
+    /// The Q8_0 GEMV (T ≤ 4) takes an integer path on 8-bit x (VNNI; AVX2 `vpmaddubsw` without it), whose rounding
+    /// differs from the float one of `avx2Int8GEMV` off in the last bits (all are checked against the reference by the
+    /// conformance suite's `blas`, `blas-avx2` and `blas-avx2-x16` runners).
+    func testQ8GEMVTakesAnIntegerPath() throws {
+        try XCTSkipUnless(BLASBackend.usingAVX2Kernels, "CPU has no AVX2")
+        defer {
+            BLASBackend.disableVNNI = false
+            BLASBackend.avx2Int8GEMV = true
+        }
         let w = try weight(rows: 33, cols: 2880, seed: 5, dtype: .q8_0)
         var random = SeededRandom(seed: 9)
         let x = random.floats(2 * 2880, scale: 3)
-        let vnni = try run(x, rows: 2, weight: w).map(\.bitPattern)
+        let integer = try run(x, rows: 2, weight: w).map(\.bitPattern)
         BLASBackend.disableVNNI = true
+        let avx2Int8 = try run(x, rows: 2, weight: w).map(\.bitPattern)
+        BLASBackend.avx2Int8GEMV = false
         let float = try run(x, rows: 2, weight: w).map(\.bitPattern)
-        XCTAssertNotEqual(vnni, float, "identical bits: the integer path did not run")
+        XCTAssertNotEqual(integer, float, "identical bits: the integer path did not run")
+        XCTAssertNotEqual(avx2Int8, float, "identical bits: the AVX2 8-bit path did not run")
+    }
+
+    /// The AVX2 8-bit GEMVs of Q8_0 and the block types compute the same integer sums from the same rounded x as the
+    /// VNNI ones (only the float accumulation differs: 8 lanes instead of 16), so their outputs agree to float
+    /// rounding: odd block counts (a half pair, a short last group), K-quant rows of 1–3 super-blocks, 1, 3 and 4
+    /// vectors (Q8_0's GEMV takes T ≤ 4).
+    func testAVX2Int8GEMVsMatchTheVNNIOnes() throws {
+        try XCTSkipUnless(BLASBackend.cpuHasVNNI && BLASBackend.usingAVX2Kernels, "CPU has no AVX512 VNNI")
+        BLASBackend.gemmOverride = .cblas  // keeps T ≤ 4 on the GEMVs of every dtype
+        defer {
+            BLASBackend.disableVNNI = false
+            BLASBackend.gemmOverride = .auto
+        }
+        for dtype in [DType.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K] {
+            let shapes =
+                dtype.blockSize == 256 ? [(256, 5), (512, 17), (768, 3)] : [(32, 7), (96, 9), (224, 6), (2880, 33)]
+            for (cols, outs) in shapes {
+                let w = try weight(rows: outs, cols: cols, seed: UInt64(cols + outs), dtype: dtype)
+                for rows in [1, 3, 4] {
+                    var random = SeededRandom(seed: UInt64(rows * 100 + cols))
+                    let x = random.floats(rows * cols, scale: 3)
+                    BLASBackend.disableVNNI = false
+                    let vnni = try run(x, rows: rows, weight: w)
+                    BLASBackend.disableVNNI = true
+                    XCTAssertTrue(
+                        BLASBackend(threads: 1).linearRoundsActivationsToInt8(dtype: dtype, rows: rows),
+                        "\(dtype) T \(rows)")
+                    let avx2 = try run(x, rows: rows, weight: w)
+                    let scale = vnni.reduce(Float(0)) { max($0, abs($1)) }
+                    for (a, b) in zip(avx2, vnni) {
+                        XCTAssertEqual(a, b, accuracy: 1e-5 * scale, "\(dtype) cols \(cols) T \(rows)")
+                    }
+                }
+            }
+        }
     }
 
     /// On VNNI CPUs the GEMVs of Q8_0 and the block types round x to 8 bits: the K-quants (T ≤ 32) per 256 elements
@@ -111,6 +161,7 @@ final class IntegerGEMVPathTests: XCTestCase {
         defer {
             BLASBackend.disableVNNI = false
             BLASBackend.int8GEMM = true
+            BLASBackend.avx2Int8GEMV = true
         }
         let backend = BLASBackend(threads: 2)
         XCTAssertFalse(backend.linearRoundsActivationsToInt8(dtype: .mxfp4, rows: 1))
@@ -133,20 +184,27 @@ final class IntegerGEMVPathTests: XCTestCase {
             let x = random.floats(3 * cols, scale: 3)
             let int8 = try run(x, rows: 3, weight: w).map(\.bitPattern)
             BLASBackend.disableVNNI = true
+            XCTAssertTrue(backend.linearRoundsActivationsToInt8(dtype: dtype, rows: 1), "\(dtype) AVX2 8-bit")
+            BLASBackend.avx2Int8GEMV = false
             XCTAssertFalse(backend.linearRoundsActivationsToInt8(dtype: dtype, rows: 1), "\(dtype)")
             let fixed16 = try run(x, rows: 3, weight: w).map(\.bitPattern)
+            BLASBackend.avx2Int8GEMV = true
             BLASBackend.disableVNNI = false
             XCTAssertNotEqual(int8, fixed16, "\(dtype): identical bits, the 8-bit path did not run")
         }
     }
 
     /// The same edge cases through the MXFP4 GEMV, on VNNI CPUs the Q8_0 one, and the GGUF block types' (all round x
-    /// the same way, but the block types on VNNI CPUs: 8 bits per 256 or per 32, `linearInt8`), on the default path
-    /// and the AVX2 one.
+    /// the same way, but the 8-bit GEMVs of Q8_0 and the block types: 8 bits per 256 or per 32, `linearInt8`), on the
+    /// default path, the AVX2 8-bit one and the AVX2 one on unrounded x.
     func testActivationEdgeCases() throws {
-        defer { BLASBackend.disableVNNI = false }
-        for disableVNNI in [false, true] {
+        defer {
+            BLASBackend.disableVNNI = false
+            BLASBackend.avx2Int8GEMV = true
+        }
+        for (disableVNNI, avx2Int8) in [(false, true), (true, true), (true, false)] {
             BLASBackend.disableVNNI = disableVNNI
+            BLASBackend.avx2Int8GEMV = avx2Int8
             for dtype in [DType.mxfp4, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K] {
                 try checkActivationEdgeCases(dtype)
             }

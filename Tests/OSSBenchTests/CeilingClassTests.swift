@@ -206,6 +206,9 @@ final class CeilingClassTests: XCTestCase {
             XCTAssertEqual(
                 blas.kernelClass(for: OpDescriptor(.linear, dtype: .mxfp4), rows: 1),
                 KernelClass(.int8Maddubs256, productsPerMAC: 2))
+            // Q8_0 on the AVX2 8-bit GEMV: one vpmaddubsw + vpmaddwd pair per 32 products, as the probe counts them
+            XCTAssertEqual(
+                blas.kernelClass(for: OpDescriptor(.linear, dtype: .q8_0), rows: 1), KernelClass(.int8Maddubs256))
         } else {
             XCTAssertEqual(mx, KernelClass(.int8Maddubs256, productsPerMAC: 2))
         }

@@ -190,6 +190,14 @@ int ck_int8_gemm_enabled(void);
 void ck_set_int8_gemv(int on);
 /** Current value of the MXFP4 8-bit GEMV switch (1 on). */
 int ck_int8_gemv_enabled(void);
+/** 8-bit activations in the GEMVs of Q8_0 and the block types Q4_0 … Q6_K where VNNI does not run them (AVX2 CPUs
+ *  without AVX512-VNNI, or VNNI held off): x rounded as on the VNNI path (per 32-block; the K-quants per 256, as
+ *  ggml's Q8_0 / Q8_K activations) and multiplied with vpmaddubsw (on by default). Off (0), the AVX2 GEMVs keep
+ *  16-bit fixed-point x (Q8_0: float x), NMSE ~1e-10 instead of ~1.5e-5 per linear, 2–4× slower. MXFP4 keeps 16
+ *  bits on AVX2 either way. Process-wide. */
+void ck_set_avx2_int8_gemv(int on);
+/** Current value of the AVX2 8-bit GEMV switch (1 on). */
+int ck_avx2_int8_gemv_enabled(void);
 /** 1 when the CPU runs 512-bit loads and FMAs at full width: AVX-512 present and not AMD family 19h (Zen 4, which
  *  splits them into 256-bit halves). */
 int ck_has_full_width_512(void);
