@@ -760,8 +760,12 @@ void ck_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float *x
     /* float-type weights from two vectors on: register blocks over rows and vectors (gemv_batch.c); one vector too
      * where ck_float_gemv_512_enabled() (CPUs with full-width 512-bit units), else it stays on the AVX2 loop below,
      * which streams 12–15% faster from DRAM on Zen 4 than a 512-bit one (interleaved, one core: bf16 21.2 against
-     * 18.8 GB/s, f32 29.5 against 25.1) */
-    if (w->dtype <= CK_BF16 && (nx >= 2 || ck_float_gemv_512_enabled())) {
+     * 18.8 GB/s, f32 29.5 against 25.1). Without AVX-512, f16/bf16 rows longer than 4096 take the batch kernel too:
+     * their x (> 16 KB of floats) no longer stays in L1 beside the streamed row, and its row blocks read each x slice
+     * once for four rows (`--simd avx2`, Zen 5, llama_down 8192→2048, f16/bf16: one thread 1.79–1.90 → 1.17–1.32 ms,
+     * two 0.92–1.56 → 0.80–0.97 ms; f32 equal; 4096-wide attn_out and 2880-wide qkv 10–25% faster on single rows). */
+    const int long_half_rows = !ck_avx512_enabled() && w->dtype != CK_F32 && w->cols > 4096;
+    if (w->dtype <= CK_BF16 && (nx >= 2 || ck_float_gemv_512_enabled() || long_half_rows)) {
         ck_gemv_rows_batch(w, row0, row1, xp, xp_stride, nx, bias, y, y_stride, ck_avx512_enabled());
         return;
     }

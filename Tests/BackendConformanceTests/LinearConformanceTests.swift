@@ -96,6 +96,12 @@ final class LinearConformanceTests: XCTestCase {
                     dtype: dtype, rows: 1,
                     inFeatures: dtype.blockSize == 1 ? 33 : dtype.blockSize,
                     outFeatures: 4097, bias: true))
+            // rows longer than 4096 (AVX2: f16/bf16 take the batch kernel's row blocks there), 7 outputs (blocks of
+            // 4 rows plus 3), an odd block count
+            Conformance.check(
+                try LinearCase(
+                    dtype: dtype, rows: 1, inFeatures: dtype.blockSize == 1 ? 4131 : 4096 + dtype.blockSize,
+                    outFeatures: 7, bias: false))
         }
     }
 
