@@ -239,17 +239,32 @@ public func ossGetGEMMRoundings(_ int8GEMM: UnsafeMutablePointer<Int32>?, _ bf16
     }
 }
 
+/// A process-wide on/off kernel switch from C: `on` must be 0 or 1.
+private func setSwitch(_ function: StaticString, _ on: Int32, _ apply: (Bool) -> Void) -> oss_status {
+    abiCall(function) {
+        guard on == 0 || on == 1 else { throw ABIError.invalid("on must be 0 or 1, got \(on)") }
+        apply(on == 1)
+    }
+}
+
 @_cdecl("oss_set_int8_gemv")
 public func ossSetInt8GEMV(_ on: Int32) -> oss_status {
-    abiCall("oss_set_int8_gemv") {
-        guard on == 0 || on == 1 else { throw ABIError.invalid("on must be 0 or 1, got \(on)") }
-        BLASBackend.int8GEMV = on == 1
-    }
+    setSwitch("oss_set_int8_gemv", on) { BLASBackend.int8GEMV = $0 }
 }
 
 @_cdecl("oss_get_int8_gemv")
 public func ossGetInt8GEMV(_ on: UnsafeMutablePointer<Int32>?) -> oss_status {
     abiCall("oss_get_int8_gemv") { store(BLASBackend.int8GEMV ? 1 : 0, on) }
+}
+
+@_cdecl("oss_set_avx2_int8_gemv")
+public func ossSetAVX2Int8GEMV(_ on: Int32) -> oss_status {
+    setSwitch("oss_set_avx2_int8_gemv", on) { BLASBackend.avx2Int8GEMV = $0 }
+}
+
+@_cdecl("oss_get_avx2_int8_gemv")
+public func ossGetAVX2Int8GEMV(_ on: UnsafeMutablePointer<Int32>?) -> oss_status {
+    abiCall("oss_get_avx2_int8_gemv") { store(BLASBackend.avx2Int8GEMV ? 1 : 0, on) }
 }
 
 @_cdecl("oss_set_float_gemv")

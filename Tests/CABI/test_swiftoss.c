@@ -153,7 +153,7 @@ static const double TOL_RMSNORM = 1e-10;    /* n-term f32 sum of squares, rsqrt,
 static const double TOL_ROPE = 1e-10;       /* f32 cos/sin table, two products and a sum */
 static const double TOL_LINEAR = 1e-9;      /* f32 dot products; weights compared after exact decoding */
 static const double TOL_LINEAR_FIXED = 1e-8;/* blas MXFP4 GEMV: activations rounded to 16-bit fixed point */
-static const double TOL_LINEAR_INT8 = 2e-4; /* blas Q8_0 GEMV on AVX512-VNNI CPUs: 8 bits per 32-block (ggml's Q8_0) */
+static const double TOL_LINEAR_INT8 = 2e-4; /* blas Q8_0 GEMV on AVX2 / AVX512-VNNI CPUs: 8 bits per 32-block (ggml's Q8_0) */
 static const double TOL_ATTENTION = 1e-9;   /* head_dim-term dots, exp of scores, sums over ≤ 40 keys */
 static const double TOL_MOE = 2e-8;         /* two fixed-point linears (MXFP4 experts) add their errors */
 static const double TOL_EMBEDDING = 1e-14;  /* a row gather, decoding exact in f32 */
@@ -164,6 +164,13 @@ static int cpu_has_vnni(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+}
+
+/* Whether the blas backend's Q8_0 GEMV rounds activations to 8 bits here by default: wherever its AVX2 kernels run (VNNI,
+ * or vpmaddubsw with oss_set_avx2_int8_gemv on; AVX2 + FMA + F16C, the library's run-time dispatch). */
+static int cpu_has_avx2(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
 }
 
 /* Whether the blas backend's AVX-512 kernels run here (F, DQ, BW, VL: the library's run-time dispatch). */
@@ -188,7 +195,7 @@ static void test_linear(oss_backend *b, const char *name) {
         char what[96];
         snprintf(what, sizeof what, "%s linear %s T=%lld", name, oss_dtype_name(dtypes[d]), (long long)t);
         check_status(oss_linear(b, &xt, &wt, &bt, &yt), OSS_OK, what);
-        const int int8 = dtypes[d] == OSS_DTYPE_Q8_0 && strcmp(name, "swift") != 0 && cpu_has_vnni();
+        const int int8 = dtypes[d] == OSS_DTYPE_Q8_0 && strcmp(name, "swift") != 0 && cpu_has_avx2();
         close_enough(y, ref, (size_t)(t * out),
                      int8 ? TOL_LINEAR_INT8 : dtypes[d] >= OSS_DTYPE_Q8_0 ? TOL_LINEAR_FIXED : TOL_LINEAR, what);
         free_weight(w); free(x); free(bias); free(y); free(ref);
@@ -284,6 +291,37 @@ static void test_int8_gemv(oss_backend *b) {
     }
     check_status(oss_set_int8_gemv(0), OSS_OK, "int8 gemv reset");
     if (cpu_has_vnni()) check(memcmp(y[0], y[1], (size_t)out * sizeof(float)) != 0, "8-bit GEMV changes the bits");
+    free_weight(w); free(x); free(y[0]); free(y[1]); free(ref);
+}
+
+/* oss_set_avx2_int8_gemv: default on, bad values refused; on a CPU without VNNI (the switch's only reach) a Q8_0 GEMV
+ * (T = 1) gives other bits with 8-bit activations than with float ones, each within its tolerance of the float64
+ * reference; where VNNI runs it the switch changes nothing. */
+static void test_avx2_int8_gemv(oss_backend *b) {
+    int32_t on_now = -1;
+    check_status(oss_get_avx2_int8_gemv(&on_now), OSS_OK, "avx2 int8 gemv get");
+    check(on_now == 1, "avx2 int8 gemv default on");
+    check_status(oss_set_avx2_int8_gemv(-1), OSS_ERROR_INVALID_ARGUMENT, "avx2 int8 gemv on = -1");
+    check_status(oss_get_avx2_int8_gemv(NULL), OSS_OK, "avx2 int8 gemv get NULL");
+    const int64_t in = 160, out = 21;
+    weight_data w = random_weight(OSS_DTYPE_Q8_0, out, in);
+    float *x = random_floats((size_t)in, -1, 1), *y[2] = {poisoned((size_t)out), poisoned((size_t)out)};
+    double *ref = reference_linear(x, 1, &w, NULL, out, in);
+    oss_tensor xt = t2(x, 1, in);
+    oss_weight wt = w2(OSS_DTYPE_Q8_0, w.data, w.scales, out, in);
+    for (int on = 0; on < 2; on++) {
+        check_status(oss_set_avx2_int8_gemv(on), OSS_OK, "avx2 int8 gemv set");
+        check_status(oss_get_avx2_int8_gemv(&on_now), OSS_OK, "avx2 int8 gemv get after set");
+        check(on_now == on, "avx2 int8 gemv read back");
+        oss_tensor yt = t2(y[on], 1, out);
+        check_status(oss_linear(b, &xt, &wt, NULL, &yt), OSS_OK, "avx2 int8 gemv q8_0 linear T=1");
+        close_enough(y[on], ref, (size_t)out, (on && cpu_has_avx2()) || cpu_has_vnni() ? TOL_LINEAR_INT8 : TOL_LINEAR,
+                     on ? "q8_0 T=1 8-bit GEMV" : "q8_0 T=1 GEMV, AVX2 8-bit switch off");
+    }
+    check_status(oss_set_avx2_int8_gemv(1), OSS_OK, "avx2 int8 gemv reset");
+    const int differ = memcmp(y[0], y[1], (size_t)out * sizeof(float)) != 0;
+    if (cpu_has_vnni()) check(!differ, "VNNI runs Q8_0 whatever the AVX2 switch says");
+    else if (cpu_has_avx2()) check(differ, "the AVX2 8-bit GEMV changes the bits");
     free_weight(w); free(x); free(y[0]); free(y[1]); free(ref);
 }
 
@@ -816,6 +854,7 @@ int main(int argc, char **argv) {
         if (k == 0) test_bad_arguments(b, argv[1]);
         if (k == 1) test_gemm_roundings(b);
         if (k == 1) test_int8_gemv(b);
+        if (k == 1) test_avx2_int8_gemv(b);
         if (k == 1) test_float_gemv(b);
         test_tiny_model(argv[1], "safetensors", kinds[k], names[k]);
         test_tiny_model(argv[2], "gguf", kinds[k], names[k]);

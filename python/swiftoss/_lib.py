@@ -151,6 +151,8 @@ def _declare(lib: ctypes.CDLL) -> None:
         "oss_set_gemm_roundings": (status, [c_int32, c_int32]),
         "oss_set_int8_gemv": (status, [c_int32]),
         "oss_get_int8_gemv": (status, [POINTER(c_int32)]),
+        "oss_set_avx2_int8_gemv": (status, [c_int32]),
+        "oss_get_avx2_int8_gemv": (status, [POINTER(c_int32)]),
         "oss_set_float_gemv": (status, [c_int32]),
         "oss_get_float_gemv": (status, [POINTER(c_int32), POINTER(c_int32)]),
         "oss_get_gemm_roundings": (status, [POINTER(c_int32), POINTER(c_int32)]),

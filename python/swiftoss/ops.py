@@ -54,6 +54,20 @@ def int8_gemv() -> bool:
     return bool(on.value)
 
 
+def set_avx2_int8_gemv(on: bool = True) -> None:
+    """Process-wide: on CPUs without AVX512-VNNI, ``on`` (default) runs the GEMVs (decode) of Q8_0 and Q4_0 … Q6_K on x
+    rounded to int8 as the VNNI path and llama.cpp do (NMSE ≈ 1.5e-5 per linear); off keeps 16-bit fixed-point x (Q8_0:
+    float x), slower. No effect where VNNI runs them (``oss_set_avx2_int8_gemv``)."""
+    check(lib.oss_set_avx2_int8_gemv(int(bool(on))))
+
+
+def avx2_int8_gemv() -> bool:
+    """The current switch of :func:`set_avx2_int8_gemv`."""
+    on = c_int32()
+    check(lib.oss_get_avx2_int8_gemv(byref(on)))
+    return bool(on.value)
+
+
 def set_float_gemv(width: int = 0) -> None:
     """Process-wide: the kernel of the one-vector GEMV (T = 1: decode) of f32/f16/bf16 weights. ``512``: blocks of four
     rows with 512-bit loads (AVX-512 CPUs); ``256``: one row at a time with 256-bit loads; ``0`` (default): by the CPU,

@@ -13,7 +13,7 @@ RMSNORM = 1e-10       # n-term f32 sum of squares, rsqrt, two products
 ROPE = 1e-10          # f32 cos/sin table, two products and a sum
 LINEAR = 1e-9         # f32 dot products; weights compared after exact decoding
 LINEAR_FIXED = 1e-8   # blas MXFP4 GEMV and the block types' AVX2 ones round activations to 16-bit fixed point
-LINEAR_INT8 = 2e-4    # blas Q8_0 and block-type GEMVs on AVX512-VNNI CPUs: 8 bits (ggml's Q8_0 / Q8_K), NMSE ≈ 1.6e-5
+LINEAR_INT8 = 2e-4    # blas Q8_0 and block-type GEMVs on AVX2 / AVX512-VNNI CPUs: 8 bits (ggml's Q8_0 / Q8_K), NMSE ≈ 1.6e-5
 ATTENTION = 1e-9      # head_dim-term dots, exp of scores, sums over the window
 MOE_FIXED = 2e-8      # two fixed-point linears (MXFP4 experts) add their errors
 EMBEDDING = 1e-14     # a row gather; decoding is exact
@@ -28,8 +28,14 @@ def cpu_flags() -> set:
 
 
 def cpu_has_vnni() -> bool:
-    """Whether the blas backend's Q8_0 and block-type GEMVs run their 8-bit paths here."""
+    """Whether the blas backend's 512-bit VNNI kernels run here (MXFP4's opt-in 8-bit GEMV needs them)."""
     return {"avx512f", "avx512bw", "avx512vl", "avx512_vnni"} <= cpu_flags()
+
+
+def cpu_has_avx2() -> bool:
+    """Whether the blas backend's Q8_0 and block-type GEMVs run their 8-bit paths here by default (VNNI, or AVX2's
+    vpmaddubsw while ``set_avx2_int8_gemv`` is on)."""
+    return {"avx2", "fma", "f16c"} <= cpu_flags()
 
 
 AVX512 = {"avx512f", "avx512dq", "avx512bw", "avx512vl"}  # the blas backend's AVX-512 kernels need all four
@@ -159,7 +165,7 @@ def test_linear(backend: swiftoss.Backend, dtype: str, t: int) -> None:
     got = backend.linear(x, w, bias=bias, out=out)
     assert got is out  # written in place
     ref = x.astype(np.float64) @ values.T + bias
-    int8 = backend.name == "blas" and dtype in ["q8_0"] + GGUF_BLOCK_TYPES and cpu_has_vnni()
+    int8 = backend.name == "blas" and dtype in ["q8_0"] + GGUF_BLOCK_TYPES and cpu_has_avx2()
     assert nmse(out, ref) < (LINEAR if dtype in ("f32", "f16", "bf16") else LINEAR_INT8 if int8 else LINEAR_FIXED)
 
 
@@ -193,6 +199,35 @@ def test_gemm_roundings() -> None:
     from swiftoss._lib import lib
     assert lib.oss_set_gemm_roundings(2, 1) == 1  # OSS_ERROR_INVALID_ARGUMENT
     assert swiftoss.gemm_roundings() == (True, True)
+
+
+def test_avx2_int8_gemv() -> None:
+    """Default on; off, a Q8_0 GEMV (T = 1) keeps float activations where the AVX2 kernels run it (no VNNI), else
+    nothing changes. Bad values are refused by the C ABI."""
+    assert swiftoss.avx2_int8_gemv() is True
+    backend = swiftoss.Backend("blas", threads=2)
+    rng = np.random.default_rng(13)
+    w, values = random_weight(rng, "q8_0", 21, 160)
+    x = rng.uniform(-1, 1, (1, 160)).astype(np.float32)
+    ref = x.astype(np.float64) @ values.T
+    outs = []
+    try:
+        for on in (False, True):
+            swiftoss.set_avx2_int8_gemv(on)
+            assert swiftoss.avx2_int8_gemv() is on
+            out = backend.linear(x, w)
+            int8 = cpu_has_vnni() or (on and cpu_has_avx2())
+            assert nmse(out, ref) < (LINEAR_INT8 if int8 else LINEAR), on
+            outs.append(out)
+        if cpu_has_vnni() or not cpu_has_avx2():
+            assert np.array_equal(outs[0], outs[1])
+        else:
+            assert not np.array_equal(outs[0], outs[1])
+    finally:
+        swiftoss.set_avx2_int8_gemv(True)
+    from swiftoss._lib import lib
+    assert lib.oss_set_avx2_int8_gemv(2) == 1  # OSS_ERROR_INVALID_ARGUMENT
+    assert swiftoss.avx2_int8_gemv() is True
 
 
 def test_int8_gemv() -> None:

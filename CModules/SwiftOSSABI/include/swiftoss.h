@@ -186,6 +186,15 @@ oss_status oss_set_int8_gemv(int32_t on);
 /** The current switch of oss_set_int8_gemv (0 or 1); the out-pointer may be NULL. */
 oss_status oss_get_int8_gemv(int32_t *on_out);
 /**
+ * Process-wide: on CPUs without AVX512-VNNI (AVX2), on = 1 (default) runs the GEMVs (decode) of Q8_0 and Q4_0 … Q6_K
+ * on x rounded to int8 as the VNNI path and llama.cpp do (per 32-block; the K-quants per 256; NMSE ≈ 1.5e-5 per
+ * linear); 0 keeps 16-bit fixed-point x (Q8_0: float x; ~1e-10), 1.3–3× slower. No effect where VNNI runs them. Other
+ * values: OSS_ERROR_INVALID_ARGUMENT.
+ */
+oss_status oss_set_avx2_int8_gemv(int32_t on);
+/** The current switch of oss_set_avx2_int8_gemv (0 or 1); the out-pointer may be NULL. */
+oss_status oss_get_avx2_int8_gemv(int32_t *on_out);
+/**
  * Process-wide: which kernel runs the one-vector GEMV (T = 1: decode) of F32, F16 and BF16 weights. width = 512: blocks
  * of four rows with 512-bit loads (AVX-512 CPUs); 256: one row at a time with 256-bit loads; 0 (default): by the CPU,
  * the blocks where it runs 512-bit loads at full width (every AVX-512 CPU but AMD Zen 4, where the 256-bit rows stream
