@@ -228,7 +228,7 @@ int ck_linear_class(const ck_context *ctx, int32_t dtype, int64_t T, int *produc
     } else if (dtype == CK_Q8_0 && level >= CK_LEVEL_VNNI) {
         cls = CK_ICLASS_INT8_VNNI512;
         products = 2;
-    } else if ((dtype == CK_Q8_0 || ck_is_qblock(dtype)) && level == CK_LEVEL_AVX2_INT8) {
+    } else if (level == CK_LEVEL_AVX2_INT8 && ck_level_rounds_x_int8(dtype, level)) {
         cls = CK_ICLASS_INT8_MADDUBS256; /* 8-bit x: one vpmaddubsw + vpmaddwd pair per 32 products, as the probe */
     } else if (ck_is_qblock(dtype) && level >= CK_LEVEL_AVX2) {
         /* Q4_0 … Q6_K (quant_legacy.c, quant_k.c): 16-bit activations as two byte halves, like MXFP4; the K-quants'

@@ -764,8 +764,8 @@ void ck_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float *x
      * their x (> 16 KB of floats) no longer stays in L1 beside the streamed row, and its row blocks read each x slice
      * once for four rows (`--simd avx2`, Zen 5, llama_down 8192→2048, f16/bf16: one thread 1.79–1.90 → 1.17–1.32 ms,
      * two 0.92–1.56 → 0.80–0.97 ms; f32 equal; 4096-wide attn_out and 2880-wide qkv 10–25% faster on single rows). */
-    const int long_half_rows = !ck_avx512_enabled() && w->dtype != CK_F32 && w->cols > 4096;
-    if (w->dtype <= CK_BF16 && (nx >= 2 || ck_float_gemv_512_enabled() || long_half_rows)) {
+    if (w->dtype <= CK_BF16 &&
+        (nx >= 2 || ck_float_gemv_512_enabled() || (w->dtype != CK_F32 && w->cols > 4096 && !ck_avx512_enabled()))) {
         ck_gemv_rows_batch(w, row0, row1, xp, xp_stride, nx, bias, y, y_stride, ck_avx512_enabled());
         return;
     }

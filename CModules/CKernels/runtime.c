@@ -177,6 +177,7 @@ int ck_vbmi_enabled(void) {
 }
 void ck_set_avx2_int8_gemv(int on) { atomic_store(&avx2_int8_gemv, on ? 1 : 0); }
 int ck_avx2_int8_gemv_enabled(void) { return atomic_load_explicit(&avx2_int8_gemv, memory_order_relaxed); }
+int ck_avx2_int8_gemv_active(void) { return ck_gemv_level() == CK_LEVEL_AVX2_INT8; }
 int ck_gemv_level(void) {
     if (ck_vbmi_enabled()) return CK_LEVEL_VBMI;
     if (ck_vnni_enabled()) return CK_LEVEL_VNNI;

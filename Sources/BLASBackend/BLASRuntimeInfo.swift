@@ -90,8 +90,7 @@ public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
             usingBF16DotKernels: ck_bf16_dot_enabled() != 0,
             usingInt8GEMMKernels: ck_vnni_enabled() != 0 && ck_int8_gemm_enabled() != 0,
             usingInt8GEMVKernels: ck_vnni_enabled() != 0 && ck_int8_gemv_enabled() != 0,
-            usingAVX2Int8GEMVKernels: ck_vnni_enabled() == 0 && ck_using_avx2() != 0
-                && ck_avx2_int8_gemv_enabled() != 0,
+            usingAVX2Int8GEMVKernels: ck_avx2_int8_gemv_active() != 0,
             usingFloatGEMV512: ck_float_gemv_512_enabled() != 0,
             gemmPaths: Dictionary(
                 uniqueKeysWithValues: DType.allCases.map {

@@ -198,6 +198,8 @@ int ck_int8_gemv_enabled(void);
 void ck_set_avx2_int8_gemv(int on);
 /** Current value of the AVX2 8-bit GEMV switch (1 on). */
 int ck_avx2_int8_gemv_enabled(void);
+/** 1 when those AVX2 8-bit GEMVs run now (AVX2 kernels on, VNNI not in use, the switch on). */
+int ck_avx2_int8_gemv_active(void);
 /** 1 when the CPU runs 512-bit loads and FMAs at full width: AVX-512 present and not AMD family 19h (Zen 4, which
  *  splits them into 256-bit halves). */
 int ck_has_full_width_512(void);
