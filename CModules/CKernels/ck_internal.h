@@ -396,6 +396,37 @@ int ck_gemm_vnni8_takes(int32_t dtype);
 int ck_gemm_vnni(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y, int team,
                  int exact);
 
+/* The tokens' side of an integer GEMM tile (gemm_vnni.c, gemm_avx2_int8.c), from the slice's first block: x (int16
+ * or int8; row stride ldq bytes), block factors d_x, block sums d_x·Σq and (8-bit) half sums (row strides lddx, lddx,
+ * 2·lddx), and for the types with a constant level offset z only (ck_gemm_zinit_level) −z·Σq per block. */
+typedef struct {
+    const uint8_t *q;
+    const float *dx, *s, *sh;
+    const int32_t *zq;
+    int64_t ldq, lddx;
+} ck_tile_x;
+/* One thread's output rows [n_lo, n_hi) of an integer GEMM, with per-thread scratch P (packed weights) and F (block
+ * factors) of ck_gemm_vnni_scratch_floats() floats in all. */
+typedef void (*ck_tile_slice_fn)(ck_tile_x xs, int64_t T, const ck_weight *w, int int8, const float *bias, float *y,
+                                 int64_t n_lo, int64_t n_hi, uint32_t *P, float *F);
+/* The integer GEMMs' driver (gemm_vnni.c): rounds x once (int8 per 32-block, ck_x8_blocks, or the 16-bit fixed
+ * point), then runs `slice` on each thread's share of the outputs. */
+int ck_gemm_int_tiles(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
+                      int team, int int8, ck_tile_slice_fn slice);
+int64_t ck_gemm_vnni_scratch_floats(void);
+/* The constant level offset z of the 8-bit types whose weights are s·(u − z) and nothing else (MXFP4, Q4_0, Q5_0:
+ * their tiles start each block's int32 sums from −z·Σq), else 0. */
+int ck_gemm_zinit_level(int32_t dt);
+/* Prefetch into L2 of what packing rows [n0, n0 + nr) × blocks [b0, b0 + nbk) of w reads (weight bytes, E8M0
+ * scales): issued one pack ahead, so the panel's row streams (too many for the hardware prefetcher) arrive while
+ * the tiles run. */
+void ck_gemm_prefetch_panel(const ck_weight *w, int64_t n0, int64_t nr, int64_t b0, int64_t nbk);
+/* The AVX2 8-bit GEMM tiles of MXFP4 and Q4_0 … Q6_K (gemm_avx2_int8.c; level CK_LEVEL_AVX2_INT8): gemm_vnni.c's
+ * 8-bit arithmetic through vpmaddubsw, or vpdpbusd ymm where AVX-VNNI runs (ck_avx_vnni_enabled). */
+int ck_gemm_avx2_int8_takes(int32_t dtype);
+int ck_gemm_avx2_int8(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
+                      int team);
+
 /* Linear on an explicit weight (also used by moe.c). */
 int ck_linear_impl(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
                    int threads);

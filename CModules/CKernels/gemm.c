@@ -15,6 +15,8 @@
  *                     MXFP4, Q8_0 and the GGUF block types on VNNI CPUs as integers (gemm_vnni.c: int16 through
  *                     vpdpwssd, MXFP4 and the block types by default int8 through vpdpbusd; MXFP4 from T = 13,
  *                     or 33 on 16 bits)
+ *   no AVX-512        MXFP4 and the block types on 8-bit activations past the GEMV limits (level AVX2_INT8): the
+ *                     AVX2 8-bit tiles (gemm_avx2_int8.c, vpmaddubsw or AVX-VNNI's vpdpbusd ymm)
  *   f32, T > 4        cblas_sgemm per thread on a slice of W's rows
  *   other, T > 4      per thread: decode tiles of W rows into kept scratch, cblas_sgemm per tile
  * ck_gemm_path_for picks OWN or cblas per context and dtype (see there).
@@ -59,6 +61,14 @@ enum {
      * 0.5–0.8×. One thread, T = 128: Q4_0 1.36×, Q6_K 1.22×. */
     AVX2_INT8_GEMV_MAX_T = 128, /* Q4_0, Q4_1, Q4_K, Q5_K, Q6_K */
     AVX2_INT8_Q8_GEMV_MAX_T = 64,
+    /* ... unless the AVX2 8-bit GEMM tiles take the GEMM (gemm_avx2_int8.c; AVX-512 off): against them (llama_up
+     * 2048→8192, `--simd avx2` / `avx-vnni`, two threads, 2 runs each, a noisy VM) the GEMV of Q4_0 / Q4_K / Q6_K is
+     * 2× faster at T = 16, about equal at T = 64 on vpmaddubsw (0.9–1.5×) and at T = 32 on AVX-VNNI, 0.8–0.9× at
+     * T = 128 on vpmaddubsw and T = 48 on AVX-VNNI; MXFP4 (gate_up 2880→5760, 16-bit GEMV) about equal at T = 32,
+     * 0.6–0.7× at T = 64 on either. */
+    AVX2_TILES_GEMV_MAX_T = 64,
+    AVX_VNNI_TILES_GEMV_MAX_T = 32,
+    AVX2_TILES_MXFP4_GEMV_MAX_T = 32,
     TILE_BYTES = 8 << 20,  /* decoded float32 tile per thread in the tiled path (each sgemm call repacks x, so
                               tiles are large: x[T, in] packing is < 3% of a T ≥ 64 tile's FLOPs) */
     MIN_WORK_PER_THREAD = 2048, /* weight elements below which a second thread costs more than it saves */
@@ -130,14 +140,33 @@ static int linear_tiled(ck_context *ctx, const float *x, int64_t T, const ck_wei
     return CK_OK;
 }
 
+/* The GEMM path asked for `dtype` on this context: the process-wide override, else the context's (tuning) choice. */
+static int gemm_choice(const ck_context *ctx, int32_t dtype) {
+    const int path = ck_get_gemm_override();
+    if (path == CK_GEMM_AUTO && ctx && dtype >= 0 && dtype < CK_DTYPE_SLOTS) return ctx->gemm_path[dtype];
+    return path;
+}
+
+/* Whether the AVX2 8-bit tiles (gemm_avx2_int8.c) run `dtype`'s GEMM at GEMV level `level`: AVX-512 off (our AVX-512
+ * GEMM runs it otherwise), 8-bit activations on at that level (off for exact-x callers and `--gemv-path avx2`), and
+ * OpenBLAS not asked for. */
+static int avx2_int8_tiles(const ck_context *ctx, int32_t dtype, int level) {
+    return level == CK_LEVEL_AVX2_INT8 && !ck_avx512_enabled() && ck_gemm_avx2_int8_takes(dtype) &&
+           gemm_choice(ctx, dtype) != CK_GEMM_CBLAS;
+}
+
 /* The largest T the GEMV kernels take for `dtype` at `level` on this context. */
 static int64_t gemv_max_t(const ck_context *ctx, int32_t dtype, int level) {
     const int forced = ck_get_gemv_max_rows();
     if (forced > 0) return forced;
     if (dtype <= CK_BF16 && level >= CK_LEVEL_AVX2) return FLOAT_GEMV_MAX_T;
     if (level == CK_LEVEL_AVX2_INT8 && dtype == CK_Q8_0) return AVX2_INT8_Q8_GEMV_MAX_T;
+    const int tiles = avx2_int8_tiles(ctx, dtype, level);
+    if (tiles && dtype == CK_MXFP4) return AVX2_TILES_MXFP4_GEMV_MAX_T;
     if (level == CK_LEVEL_AVX2_INT8 && ck_is_qblock(dtype) && dtype != CK_Q5_0 && dtype != CK_Q5_1)
-        return AVX2_INT8_GEMV_MAX_T;
+        return !tiles                 ? AVX2_INT8_GEMV_MAX_T
+               : ck_avx_vnni_enabled() ? AVX_VNNI_TILES_GEMV_MAX_T
+                                       : AVX2_TILES_GEMV_MAX_T;
     if (ck_is_qblock(dtype) && level >= CK_LEVEL_AVX2)
         return dtype == CK_Q6_K && level < CK_LEVEL_VNNI ? Q6K_GEMV_MAX_T : QB_GEMV_MAX_T;
     if (dtype != CK_MXFP4 || level < CK_LEVEL_AVX2) return GEMV_MAX_T;
@@ -147,11 +176,16 @@ static int64_t gemv_max_t(const ck_context *ctx, int32_t dtype, int level) {
 }
 
 /* Which kernel ck_linear runs on this context for a weight of `dtype` at T activation rows and GEMV level `level`. */
-typedef enum { PATH_GEMV, PATH_OWN, PATH_F32_GEMM, PATH_TILED } linear_path_kind;
+typedef enum { PATH_GEMV, PATH_OWN, PATH_AVX2_INT8, PATH_F32_GEMM, PATH_TILED } linear_path_kind;
 static linear_path_kind linear_path(const ck_context *ctx, int32_t dtype, int64_t T, int level) {
     if (T <= gemv_max_t(ctx, dtype, level)) return PATH_GEMV;
-    if (ck_gemm_path_for(ctx, dtype) == CK_GEMM_OWN) return PATH_OWN;
+    if (avx2_int8_tiles(ctx, dtype, level)) return PATH_AVX2_INT8;
+    if (ck_avx512_enabled() && ck_gemm_path_for(ctx, dtype) == CK_GEMM_OWN) return PATH_OWN;
     return dtype == CK_F32 ? PATH_F32_GEMM : PATH_TILED;
+}
+
+int ck_avx2_int8_gemm_active(void) {
+    return ck_gemv_level() == CK_LEVEL_AVX2_INT8 && !ck_avx512_enabled() && ck_int8_gemm_enabled();
 }
 
 int ck_linear_uses_gemm(const ck_context *ctx, int32_t dtype, int64_t T) {
@@ -166,9 +200,11 @@ int ck_linear_rounds_x_bf16(const ck_context *ctx, int32_t dtype, int64_t T) {
 int ck_linear_rounds_x_int8(const ck_context *ctx, int32_t dtype, int64_t T) {
     /* the GEMV on VNNI of Q8_0 and the block types (K-quants per 256: quant_k8.c; the others per 32: quant.c,
      * quant_legacy.c) or the block types' 8-bit GEMM tiles (gemm_vnni.c, per 32) */
-    if (ck_linear_uses_gemm(ctx, dtype, T))
-        return ck_gemm_path_for(ctx, dtype) == CK_GEMM_OWN && ck_gemm_vnni8_takes(dtype) && ck_vnni_enabled();
-    return ck_level_rounds_x_int8(dtype, ck_gemv_level());
+    const int level = ck_gemv_level();
+    const linear_path_kind path = linear_path(ctx, dtype, T, level);
+    if (path == PATH_AVX2_INT8) return 1;
+    if (path != PATH_GEMV) return path == PATH_OWN && ck_gemm_vnni8_takes(dtype) && ck_vnni_enabled();
+    return ck_level_rounds_x_int8(dtype, level);
 }
 
 int ck_linear_impl_flags(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
@@ -186,6 +222,7 @@ int ck_linear_impl_flags(ck_context *ctx, const float *x, int64_t T, const ck_we
     switch (linear_path(ctx, w->dtype, T, level)) {
     case PATH_GEMV: return linear_gemv(ctx, x, T, w, bias, y, team, level);
     case PATH_OWN: return ck_gemm512(ctx, x, T, w, bias, y, team, (flags & CK_LINEAR_EXACT_X) != 0);
+    case PATH_AVX2_INT8: return ck_gemm_avx2_int8(ctx, x, T, w, bias, y, team);
     case PATH_F32_GEMM: linear_f32_gemm(x, T, w, bias, y, team); return CK_OK;
     default: return linear_tiled(ctx, x, T, w, bias, y, team, avx2);
     }
@@ -210,7 +247,9 @@ int ck_linear_class(const ck_context *ctx, int32_t dtype, int64_t T, int *produc
     const int level = ck_gemv_level();
     int cls = CK_ICLASS_FMA256, products = 1;
     const linear_path_kind path = linear_path(ctx, dtype, T, level);
-    if (path == PATH_OWN) { /* gemm512.c / gemm_vnni.c */
+    if (path == PATH_AVX2_INT8) { /* gemm_avx2_int8.c */
+        cls = ck_avx_vnni_enabled() ? CK_ICLASS_INT8_VNNI256 : CK_ICLASS_INT8_MADDUBS256;
+    } else if (path == PATH_OWN) { /* gemm512.c / gemm_vnni.c */
         if (ck_gemm_vnni8_takes(dtype) && ck_vnni_enabled()) cls = CK_ICLASS_INT8_VNNI512;
         else if (ck_gemm_vnni_takes(dtype) && ck_vnni_enabled()) cls = CK_ICLASS_INT16_VNNI512;
         else if (dtype == CK_BF16 && ck_bf16_dot_enabled()) cls = CK_ICLASS_BF16_DOT512;
@@ -260,9 +299,9 @@ int ck_context_set_gemm_path(ck_context *ctx, int32_t dtype, int path) {
 }
 
 int ck_gemm_path_for(const ck_context *ctx, int32_t dtype) {
-    if (!ck_avx512_enabled()) return CK_GEMM_CBLAS;
-    int path = ck_get_gemm_override();
-    if (path == CK_GEMM_AUTO && ctx && dtype >= 0 && dtype < CK_DTYPE_SLOTS) path = ctx->gemm_path[dtype];
+    /* without AVX-512 ours is the AVX2 8-bit tiles, for MXFP4 and the block types only */
+    if (!ck_avx512_enabled()) return avx2_int8_tiles(ctx, dtype, ck_gemv_level()) ? CK_GEMM_OWN : CK_GEMM_CBLAS;
+    const int path = gemm_choice(ctx, dtype);
     if (path != CK_GEMM_AUTO) return path;
     /* built-in rule: float32 weights keep OpenBLAS where it runs its AVX-512 kernel (equal speed, see README; elsewhere
      * on an AVX-512 CPU, e.g. OPENBLAS_CORETYPE=Haswell, its sgemm runs 256-bit FMAs, half the rate of two 512-bit

@@ -228,15 +228,6 @@ TVNNI static void pack_panel8_mxfp4(const ck_weight *w, int64_t n0, int64_t nr, 
 
 /* ------------------------------------------------------------------ tiles */
 
-/* The tokens' side of a tile, from the slice's first block: x (int16 or int8; row stride ldq bytes), block factors
- * d_x, block sums d_x·Σq and (8-bit) half sums (row strides lddx, lddx, 2·lddx). */
-typedef struct {
-    const uint8_t *q;
-    const float *dx, *s, *sh;
-    const int32_t *zq; /* 8-bit, OFF_ZINIT: −z·Σq per block (row stride lddx) */
-    int64_t ldq, lddx;
-} vnni_x;
-
 /* acc[g][t] += float(s[g][t]) · (S[g] · d_x[t]) for block b. */
 #define VNNI_FLUSH(S)                                                                                                  \
     for (int t = 0; t < RT; t++) {                                                                                     \
@@ -249,7 +240,7 @@ typedef struct {
 /* y[RT tokens][VR outputs] (+)= over the nbk blocks of the panel. BYTES: 2 (int16 pairs, vpdpwssd) or 1 (int8 quads,
  * vpdpbusd); SPLIT: per-half factors (Q6_K); OFF: which offsets (OFF_*). nm[VG]: the valid outputs of each zmm. */
 TVNNI __attribute__((always_inline)) static inline void tile(const int RT, const int BYTES, const int SPLIT,
-                                                            const int OFF, int64_t nbk, vnni_x x, const uint32_t *P,
+                                                            const int OFF, int64_t nbk, ck_tile_x x, const uint32_t *P,
                                                             const float *F, float *y, int64_t ldy,
                                                             const __mmask16 nm[VG], int first, const float *bias) {
     const int steps = 8 * BYTES; /* dwords per 32-block */
@@ -312,10 +303,10 @@ TVNNI __attribute__((always_inline)) static inline void tile(const int RT, const
 /* The tile kinds: (bytes, split, offsets) of each dtype family on each path. */
 enum { K16_PLAIN, K16_MIN, K16_SPLIT, K8, K8_Z, K8_SPLIT, KINDS };
 
-typedef void (*tile_fn)(int64_t, vnni_x, const uint32_t *, const float *, float *, int64_t, const __mmask16 *, int,
+typedef void (*tile_fn)(int64_t, ck_tile_x, const uint32_t *, const float *, float *, int64_t, const __mmask16 *, int,
                         const float *);
 #define TILE_VNNI(NAME, R, BYTES, SPLIT, OFF)                                                                          \
-    TVNNI static void NAME##_##R(int64_t nbk, vnni_x x, const uint32_t *P, const float *F, float *y, int64_t ldy,     \
+    TVNNI static void NAME##_##R(int64_t nbk, ck_tile_x x, const uint32_t *P, const float *F, float *y, int64_t ldy,  \
                                  const __mmask16 nm[VG], int first, const float *bias) {                               \
         tile(R, BYTES, SPLIT, OFF, nbk, x, P, F, y, ldy, nm, first, bias);                                             \
     }
@@ -336,23 +327,20 @@ static const tile_fn tiles[KINDS][VT] = {
     [K8] = TILE_ROW(t8),               [K8_Z] = TILE_ROW(t8_z),           [K8_SPLIT] = TILE_ROW(t8_split),
 };
 
-/* The constant level offset z of the 8-bit types whose weights are s·(u − z) and nothing else (K8_Z tiles), else 0. */
-static int zinit_level(int32_t dt) {
+int ck_gemm_zinit_level(int32_t dt) {
     if (dt == CK_MXFP4) return MX_LEVEL_Z; /* u = 2·value + 12, see pack_panel8_mxfp4 */
     return dt == CK_Q4_0 || dt == CK_Q5_0 ? lg_layout_of(dt).z : 0;
 }
 
 static int tile_kind(int32_t dt, int int8) {
-    if (int8) return dt == CK_Q6_K ? K8_SPLIT : zinit_level(dt) ? K8_Z : K8;
+    if (int8) return dt == CK_Q6_K ? K8_SPLIT : ck_gemm_zinit_level(dt) ? K8_Z : K8;
     if (dt == CK_Q6_K) return K16_SPLIT;
     return dt == CK_Q4_1 || dt == CK_Q5_1 || dt == CK_Q4_K || dt == CK_Q5_K ? K16_MIN : K16_PLAIN;
 }
 
 /* ------------------------------------------------------------------ driver */
 
-/* Prefetch into L2 of what packing rows [n0, n0 + nr) × blocks [b0, b0 + nbk) reads (weight bytes, E8M0 scales): issued
- * one pack ahead, so the 48 row streams (too many for the hardware prefetcher) arrive while the tiles run. */
-static void prefetch_panel(const ck_weight *w, int64_t n0, int64_t nr, int64_t b0, int64_t nbk) {
+void ck_gemm_prefetch_panel(const ck_weight *w, int64_t n0, int64_t nr, int64_t b0, int64_t nbk) {
     const int64_t nb = w->cols / 32, rb = ck_row_bytes(w->dtype, w->cols);
     const int64_t lo = rb * b0 / nb, hi = (rb * (b0 + nbk) + nb - 1) / nb; /* the slice's bytes within a row */
     for (int64_t j = 0; j < nr; j++) { /* every cache line the range touches (rows need not be line-aligned) */
@@ -367,8 +355,8 @@ static void prefetch_panel(const ck_weight *w, int64_t n0, int64_t nr, int64_t b
     }
 }
 
-static void vnni_slice(vnni_x xs, int64_t T, const ck_weight *w, int int8, const float *bias, float *y, int64_t n_lo,
-                       int64_t n_hi, uint32_t *P, float *F) {
+static void vnni_slice(ck_tile_x xs, int64_t T, const ck_weight *w, int int8, const float *bias, float *y,
+                       int64_t n_lo, int64_t n_hi, uint32_t *P, float *F) {
     const int64_t K = w->cols, N = w->rows, nb = K / 32;
     const tile_fn *kind = tiles[tile_kind(w->dtype, int8)];
     for (int64_t n0 = n_lo; n0 < n_hi; n0 += VR) {
@@ -384,13 +372,13 @@ static void vnni_slice(vnni_x xs, int64_t T, const ck_weight *w, int int8, const
             else if (w->dtype == CK_MXFP4) pack_panel8_mxfp4(w, n0, nr, b0, nbk, P, F);
             else pack_panel8(w, n0, nr, b0, nbk, P, F);
             if (b0 + VB < nb) /* the next pack: this panel's next slice, or the next panel's first */
-                prefetch_panel(w, n0, nr, b0 + VB, nb - b0 - VB < VB ? nb - b0 - VB : VB);
+                ck_gemm_prefetch_panel(w, n0, nr, b0 + VB, nb - b0 - VB < VB ? nb - b0 - VB : VB);
             else if (n0 + VR < n_hi)
-                prefetch_panel(w, n0 + VR, n_hi - n0 - VR < VR ? n_hi - n0 - VR : VR, 0, nb < VB ? nb : VB);
+                ck_gemm_prefetch_panel(w, n0 + VR, n_hi - n0 - VR < VR ? n_hi - n0 - VR : VR, 0, nb < VB ? nb : VB);
             const int first = b0 == 0, last = b0 + nbk >= nb;
             for (int64_t m0 = 0; m0 < T; m0 += VT) {
                 const int64_t mt = T - m0 < VT ? T - m0 : VT, blk = m0 * nb + b0;
-                const vnni_x x = {xs.q + m0 * xs.ldq + 32 * (int8 ? 1 : 2) * b0, xs.dx + blk, xs.s + blk,
+                const ck_tile_x x = {xs.q + m0 * xs.ldq + 32 * (int8 ? 1 : 2) * b0, xs.dx + blk, xs.s + blk,
                                   xs.sh + 2 * blk, xs.zq + blk, xs.ldq, nb};
                 kind[mt - 1](nbk, x, P, F, y + m0 * N + n0, N, nm, first, last && bias ? bias + n0 : NULL);
             }
@@ -400,18 +388,17 @@ static void vnni_slice(vnni_x xs, int64_t T, const ck_weight *w, int int8, const
 
 int64_t ck_gemm_vnni_scratch_floats(void) { return VB * 16 * VR + VF * VB * VR; }
 
-int ck_gemm_vnni(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
-                 int team, int exact) {
+int ck_gemm_int_tiles(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
+                      int team, int int8, ck_tile_slice_fn slice) {
     const int64_t K = w->cols, N = w->rows, nb = K / 32;
-    const int int8 = !exact && ck_gemm_vnni8_takes(w->dtype); /* exact: the MoE router keeps 16 bits */
     const int64_t ldq = int8 ? K : 2 * K; /* bytes per token row of x */
-    const int z = int8 ? zinit_level(w->dtype) : 0;
+    const int z = int8 ? ck_gemm_zinit_level(w->dtype) : 0;
     /* shared: x[T][ldq bytes], then d_x[T][nb], the block sums [T][nb], the half sums [T][2·nb], −z·Σq [T][nb] */
     float *shared = ck_buffer_reserve(&ctx->shared[CK_SHARED_GEMM_X], T * (ldq / 4 + 5 * nb));
     if (!shared) return CK_ERR_NOMEM;
     float *dx = shared + T * ldq / 4, *s = dx + T * nb, *sh = s + T * nb;
     int32_t *zq = (int32_t *)(sh + 2 * T * nb);
-    const vnni_x xs = {(const uint8_t *)shared, dx, s, sh, zq, ldq, nb};
+    const ck_tile_x xs = {(const uint8_t *)shared, dx, s, sh, zq, ldq, nb};
     for (int i = 0; i < team; i++)
         if (!ck_buffer_reserve(&ctx->thread_scratch[i], ck_gemm_vnni_scratch_floats())) return CK_ERR_NOMEM;
     CK_PARALLEL(team, nt, id, {
@@ -427,7 +414,13 @@ int ck_gemm_vnni(ck_context *ctx, const float *x, int64_t T, const ck_weight *w,
         CK_BARRIER(nt);
         ck_split(N, nt, id, 16, &lo, &hi);
         float *scratch = ctx->thread_scratch[id].ptr;
-        if (hi > lo) vnni_slice(xs, T, w, int8, bias, y, lo, hi, (uint32_t *)scratch, scratch + VB * 16 * VR);
+        if (hi > lo) slice(xs, T, w, int8, bias, y, lo, hi, (uint32_t *)scratch, scratch + VB * 16 * VR);
     });
     return CK_OK;
+}
+
+int ck_gemm_vnni(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
+                 int team, int exact) {
+    /* exact: the MoE router keeps 16 bits */
+    return ck_gemm_int_tiles(ctx, x, T, w, bias, y, team, !exact && ck_gemm_vnni8_takes(w->dtype), vnni_slice);
 }

@@ -111,6 +111,7 @@ static atomic_int disable_avx512 = 0;
 static atomic_int bf16_dot = 1; /* vdpbf16ps in the BF16 GEMM by default (ck_set_bf16_dot) */
 static atomic_int gemm_override = CK_GEMM_AUTO;
 static atomic_int disable_vnni = 0;
+static atomic_int disable_avx_vnni = 0;
 static atomic_int disable_vbmi = 0;
 static atomic_int avx2_int8_gemv = 1; /* 8-bit x in the AVX2 GEMVs of Q8_0 and the block types (ck_set_avx2_int8_gemv) */
 static atomic_int gemv_max_rows = 0;
@@ -168,6 +169,11 @@ void ck_set_disable_vnni(int on) { atomic_store(&disable_vnni, on ? 1 : 0); }
 int ck_get_disable_vnni(void) { return atomic_load(&disable_vnni); }
 int ck_vnni_enabled(void) {
     return ck_avx512_enabled() && !atomic_load_explicit(&disable_vnni, memory_order_relaxed) && ck_has_vnni();
+}
+void ck_set_disable_avx_vnni(int on) { atomic_store(&disable_avx_vnni, on ? 1 : 0); }
+int ck_get_disable_avx_vnni(void) { return atomic_load(&disable_avx_vnni); }
+int ck_avx_vnni_enabled(void) {
+    return ck_avx2_enabled() && !atomic_load_explicit(&disable_avx_vnni, memory_order_relaxed) && ck_has_avx_vnni();
 }
 int ck_has_vbmi(void) { return cached_feature(&has_vbmi, detect_vbmi); }
 void ck_set_disable_vbmi(int on) { atomic_store(&disable_vbmi, on ? 1 : 0); }

@@ -10,7 +10,8 @@ public enum GEMMPath: String, CaseIterable, Sendable, Codable {
     /// OpenBLAS `cblas_sgemm` (f32 weights directly, other dtypes on decoded float tiles).
     case cblas
     /// Our AVX-512 microkernel (weights decoded straight into packed panels; BF16 through `vdpbf16ps` when
-    /// `BLASBackend.bf16DotProducts` is on). Where AVX-512 is off this falls back to `cblas`.
+    /// `BLASBackend.bf16DotProducts` is on). Where AVX-512 is off: our AVX2 8-bit tiles for MXFP4 and Q4_0 … Q6_K
+    /// (`int8GEMM` and `avx2Int8GEMV` on; they are `auto`'s choice there too), `cblas` for the other dtypes.
     case own
 
     var code: Int32 {
@@ -26,10 +27,14 @@ public enum GEMMPath: String, CaseIterable, Sendable, Codable {
 
 /// The instruction width the BLAS backend's float kernels use (`--simd`).
 public enum SIMDWidth: String, CaseIterable, Sendable {
-    /// The widest the CPU has (AVX-512 where present, else AVX2).
+    /// The widest the CPU has (AVX-512 where present, else AVX2, with AVX-VNNI where present).
     case auto
-    /// 256-bit AVX2 everywhere, as on an AVX2-only CPU (also keeps the integer GEMVs and the GEMM off AVX-512).
+    /// 256-bit AVX2 everywhere, as on an AVX2-only CPU without AVX-VNNI (Haswell … Zen 3): also keeps the integer
+    /// GEMVs and the GEMM off AVX-512, and the AVX2 8-bit GEMM tiles on `vpmaddubsw`.
     case avx2
+    /// AVX2 with AVX-VNNI (`vpdpbusd ymm` in the AVX2 8-bit GEMM tiles), as on Intel client cores since Alder Lake;
+    /// selecting it on a CPU without AVX-VNNI is the same as `avx2`.
+    case avxVNNI = "avx-vnni"
 }
 
 extension BLASBackend {
@@ -39,6 +44,24 @@ extension BLASBackend {
         get { ck_get_disable_avx512() != 0 }
         set { ck_set_disable_avx512(newValue ? 1 : 0) }
     }
+
+    /// Keeps the AVX2 8-bit GEMM tiles on `vpmaddubsw` even where the CPU has AVX-VNNI (process-wide), as on AVX2
+    /// CPUs without it. For tests and measurements (`--simd avx2`).
+    public static var disableAVXVNNI: Bool {
+        get { ck_get_disable_avx_vnni() != 0 }
+        set { ck_set_disable_avx_vnni(newValue ? 1 : 0) }
+    }
+
+    /// Whether the CPU has AVX-VNNI (VEX-encoded 256-bit `vpdpbusd`).
+    public static var cpuHasAVXVNNI: Bool { ck_has_avx_vnni() != 0 }
+
+    /// Whether the AVX2 8-bit GEMM tiles use AVX-VNNI right now (CPU support, `disableAVXVNNI` off).
+    public static var usingAVXVNNIKernels: Bool { ck_avx_vnni_enabled() != 0 }
+
+    /// Whether the AVX2 8-bit GEMM tiles run MXFP4's and Q4_0 … Q6_K's prefill right now (AVX-512 off or absent,
+    /// `int8GEMM` and `avx2Int8GEMV` on; a backend whose tuning profile chose `cblas` for a dtype still decodes float
+    /// tiles for OpenBLAS there).
+    public static var usingAVX2Int8GEMMKernels: Bool { ck_avx2_int8_gemm_active() != 0 }
 
     /// `vdpbf16ps` for the BF16 GEMM (T > 16) where the CPU has AVX512-BF16 (process-wide, default true): twice the
     /// multiply-adds per instruction of the f32 microkernel (1.9–2.0× at T = 512), the activations rounded to bf16
@@ -50,10 +73,11 @@ extension BLASBackend {
         set { ck_set_bf16_dot(newValue ? 1 : 0) }
     }
 
-    /// 8-bit activations in our GEMM for MXFP4 and the GGUF block types Q4_0 … Q6_K on AVX512-VNNI CPUs (process-wide,
-    /// default true): `vpdpbusd` on x rounded per 32-block to int8 (NMSE ≈ 2e-5 per linear, as ggml's Q8_0
-    /// activations), 1.1–1.7× the 16-bit fixed-point tiles that run when it is false (NMSE ≈ 4e-10). See README,
-    /// Numerics.
+    /// 8-bit activations in our GEMM for MXFP4 and the GGUF block types Q4_0 … Q6_K (process-wide, default true): on
+    /// AVX512-VNNI CPUs `vpdpbusd` on x rounded per 32-block to int8 (NMSE ≈ 2e-5 per linear, as ggml's Q8_0
+    /// activations), 1.1–1.7× the 16-bit fixed-point tiles that run when it is false (NMSE ≈ 4e-10); without AVX-512
+    /// the same rounding in the AVX2 8-bit tiles (`vpmaddubsw`, or `vpdpbusd ymm` with AVX-VNNI), which give way to
+    /// float tiles + OpenBLAS sgemm when it is false. See README, Numerics.
     public static var int8GEMM: Bool {
         get { ck_int8_gemm_enabled() != 0 }
         set { ck_set_int8_gemm(newValue ? 1 : 0) }
@@ -161,8 +185,9 @@ extension BLASBackend {
         ck_linear_rounds_x_int8(context, dtype.ckDType, Int64(rows)) != 0
     }
 
-    /// Selects the float kernels' instruction width for the whole process (`disableAVX512`).
+    /// Selects the kernels' instruction width for the whole process (`disableAVX512`, `disableAVXVNNI`).
     public static func selectSIMDWidth(_ width: SIMDWidth) {
-        disableAVX512 = width == .avx2
+        disableAVX512 = width != .auto
+        disableAVXVNNI = width == .avx2
     }
 }

@@ -50,6 +50,13 @@ public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
     /// Q8_0's and the block types' GEMVs run on 8-bit activations through AVX2 `vpmaddubsw` now (VNNI not in use,
     /// `BLASBackend.avx2Int8GEMV` on); nil in records written before it existed.
     public var usingAVX2Int8GEMVKernels: Bool? = false
+    /// The AVX2 8-bit GEMM tiles run MXFP4's and the block types' prefill now (AVX-512 off or absent,
+    /// `BLASBackend.int8GEMM` and `avx2Int8GEMV` on); nil in records written before they existed.
+    public var usingAVX2Int8GEMMKernels: Bool? = false
+    /// CPU has AVX-VNNI (VEX `vpdpbusd ymm`); nil in records written before it was recorded.
+    public var cpuHasAVXVNNI: Bool? = false
+    /// The AVX2 8-bit GEMM tiles use AVX-VNNI now (false without it or with `BLASBackend.disableAVXVNNI`).
+    public var usingAVXVNNIKernels: Bool? = false
     /// The one-vector float GEMV runs 512-bit single rows now (`BLASBackend.floatGEMV512`), not 256-bit rows.
     public var usingFloatGEMV512: Bool = false
     /// GEMM path per weight dtype of a default BLAS backend now (`cblas` or `own`), e.g. `["bf16": "own", …]`.
@@ -91,6 +98,9 @@ public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
             usingInt8GEMMKernels: ck_vnni_enabled() != 0 && ck_int8_gemm_enabled() != 0,
             usingInt8GEMVKernels: ck_vnni_enabled() != 0 && ck_int8_gemv_enabled() != 0,
             usingAVX2Int8GEMVKernels: ck_avx2_int8_gemv_active() != 0,
+            usingAVX2Int8GEMMKernels: ck_avx2_int8_gemm_active() != 0,
+            cpuHasAVXVNNI: ck_has_avx_vnni() != 0,
+            usingAVXVNNIKernels: ck_avx_vnni_enabled() != 0,
             usingFloatGEMV512: ck_float_gemv_512_enabled() != 0,
             gemmPaths: Dictionary(
                 uniqueKeysWithValues: DType.allCases.map {
@@ -122,6 +132,9 @@ public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
             if path == .own && usingVNNIKernels {
                 notes.append(
                     usingInt8GEMMKernels ? "MXFP4, Q4_0…Q6_K int8 vpdpbusd" : "MXFP4, Q4_0…Q6_K int16 vpdpwssd")
+            }
+            if path == .own && !usingAVX512Kernels && usingAVX2Int8GEMMKernels == true {
+                notes.append(usingAVXVNNIKernels == true ? "int8 AVX-VNNI vpdpbusd ymm" : "int8 AVX2 vpmaddubsw")
             }
             let extra = notes.isEmpty ? "" : " (\(notes.joined(separator: "; ")))"
             gemm.append("\(path.rawValue)\(extra) for \(dtypes.joined(separator: ", "))")

@@ -19,9 +19,11 @@ struct KernelOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "Instruction width of the blas backend's kernels: auto (AVX-512 where the CPU has it) or avx2 (256 bits "
-                + "everywhere, as on an AVX2-only CPU).",
-            discussion: "avx2 also keeps the integer GEMVs off VNNI and every GEMM on OpenBLAS."))
+            "Instruction width of the blas backend's kernels: auto (AVX-512 where the CPU has it), avx2 (256 bits "
+                + "everywhere, as on an AVX2-only CPU without AVX-VNNI) or avx-vnni (AVX2 with AVX-VNNI).",
+            discussion: "avx2 and avx-vnni also keep the integer GEMVs off VNNI and the GEMM off AVX-512: MXFP4 and "
+                + "the GGUF block types then run the AVX2 8-bit GEMM tiles (vpmaddubsw, or vpdpbusd ymm with "
+                + "avx-vnni), the other dtypes OpenBLAS."))
     var simd: String = SIMDWidth.auto.rawValue
 
     @Option(

@@ -7,10 +7,13 @@ import SwiftBackend
 enum ConformanceBackends {
     /// Every backend under test, each run with every count in `threadCounts`. `blas-scalar` is the BLAS backend
     /// with its portable scalar C kernels forced instead of the AVX2+FMA ones (switched on around each call only).
-    /// On AVX-512 CPUs `blas` runs the 512-bit kernels, so `blas-avx2` holds every kernel on its 256-bit AVX2 path
-    /// (the path of AVX2-only CPUs: AVX2 MXFP4 GEMV, the 8-bit `vpmaddubsw` GEMVs of Q8_0 and the block types, OpenBLAS
-    /// for every GEMM); `blas-avx2-x16` (every AVX2 CPU) also keeps those GEMVs on unrounded activations (16-bit fixed
-    /// point, Q8_0 in float: `BLASBackend.avx2Int8GEMV` off, the path exact-x callers and `--gemv-path avx2` take); and `blas-own` forces our GEMM for every
+    /// On AVX-512 CPUs `blas` runs the 512-bit kernels, so `blas-avx2` (AVX-512 or AVX-VNNI CPUs) holds every kernel
+    /// on its 256-bit AVX2 path without AVX-VNNI (the path of Haswell … Zen 3: AVX2 MXFP4 GEMV, the 8-bit `vpmaddubsw`
+    /// GEMVs of Q8_0 and the block types, the AVX2 8-bit `vpmaddubsw` GEMM tiles of MXFP4 and the block types, OpenBLAS
+    /// for the other GEMMs) and `blas-avx-vnni` (AVX-512 CPUs with AVX-VNNI) on the AVX2 path with AVX-VNNI (those
+    /// tiles on `vpdpbusd ymm`, as Intel client cores run them); `blas-avx2-x16` (every AVX2 CPU) also keeps those GEMVs on unrounded activations (16-bit fixed
+    /// point, Q8_0 in float: `BLASBackend.avx2Int8GEMV` off, the path exact-x callers and `--gemv-path avx2` take; float
+    /// tiles + OpenBLAS for every GEMM); and `blas-own` forces our GEMM for every
     /// weight dtype (`blas` takes it for f32 only where OpenBLAS lacks an AVX-512 kernel) with VNNI held off (so MXFP4
     /// and Q8_0 run its float32 microkernel, as on AVX-512 CPUs without VNNI, instead of the VNNI tiles `blas` runs)
     /// and BF16 on the float32 microkernel too, where `blas` runs the default `vdpbf16ps` GEMM on AVX512-BF16 CPUs;
@@ -44,12 +47,29 @@ enum ConformanceBackends {
                     }
                 ) { BLASBackend(threads: $0) }
             ] : [])
-        + (BLASBackend.cpuHasAVX512
+        + (BLASBackend.cpuHasAVX512 || BLASBackend.cpuHasAVXVNNI
             ? [
                 BackendFactory(
-                    "blas-avx2", enter: { BLASBackend.disableAVX512 = true },
+                    "blas-avx2",
+                    enter: {
+                        BLASBackend.disableAVX512 = true
+                        BLASBackend.disableAVXVNNI = true
+                    },
+                    leave: {
+                        BLASBackend.disableAVX512 = false
+                        BLASBackend.disableAVXVNNI = false
+                    }
+                ) { BLASBackend(threads: $0) }
+            ] : [])
+        + (BLASBackend.cpuHasAVX512 && BLASBackend.cpuHasAVXVNNI
+            ? [
+                BackendFactory(
+                    "blas-avx-vnni", enter: { BLASBackend.disableAVX512 = true },
                     leave: { BLASBackend.disableAVX512 = false }
-                ) { BLASBackend(threads: $0) },
+                ) { BLASBackend(threads: $0) }
+            ] : [])
+        + (BLASBackend.cpuHasAVX512
+            ? [
                 BackendFactory(
                     "blas-own",
                     enter: {

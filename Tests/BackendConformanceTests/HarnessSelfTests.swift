@@ -79,11 +79,13 @@ final class HarnessSelfTests: XCTestCase {
     /// off and BF16 on the float32 microkernel instead of the default vdpbf16ps one, `blas-int16` the 16-bit GEMM
     /// tiles of MXFP4 and the block types instead of the 8-bit ones, `blas-int8-gemv` MXFP4's GEMV on 8-bit
     /// activations (only it), `blas-gemv256` / `blas-gemv512` the one-vector float GEMV on the other path (only it);
-    /// the block types' GEMVs round x to 8 bits on every AVX2 runner but `blas-avx2-x16`.
+    /// the block types' GEMVs round x to 8 bits on every AVX2 runner but `blas-avx2-x16`, and so does their GEMM wherever
+    /// it runs VNNI's or the AVX2 8-bit tiles; `blas-avx2` holds AVX-VNNI off, every other AVX2 runner uses it where
+    /// the CPU has it.
     func testBLASPathSwitchesTakeEffect() throws {
         let info = BLASRuntimeInfo.current()
         for runner in ConformanceBackends.runners where runner.label.hasPrefix("blas") {
-            let (avx2, avx512, vnni, vbmi, bf16, gemm, int8, mx8, gemv512, gemvInt8) = try runner.run { b in
+            let (avx2, avx512, vnni, vbmi, bf16, gemm, int8, mx8, gemv512, gemvInt8, avxVNNI) = try runner.run { b in
                 (
                     BLASBackend.usingAVX2Kernels, BLASBackend.usingAVX512Kernels, BLASBackend.usingVNNIKernels,
                     BLASBackend.usingVBMIKernels, BLASBackend.usingBF16DotKernels,
@@ -91,7 +93,8 @@ final class HarnessSelfTests: XCTestCase {
                     (b as? BLASBackend)?.linearRoundsActivationsToInt8(dtype: .q4_K, rows: 512) ?? false,
                     (b as? BLASBackend)?.linearRoundsActivationsToInt8(dtype: .mxfp4, rows: 1) ?? false,
                     BLASBackend.usingFloatGEMV512,
-                    (b as? BLASBackend)?.linearRoundsActivationsToInt8(dtype: .q4_K, rows: 1) ?? false
+                    (b as? BLASBackend)?.linearRoundsActivationsToInt8(dtype: .q4_K, rows: 1) ?? false,
+                    BLASBackend.usingAVXVNNIKernels
                 )
             }
             let what = "\(runner.label) threads=\(runner.threads)"
@@ -109,13 +112,17 @@ final class HarnessSelfTests: XCTestCase {
             XCTAssertEqual(vbmi, vnni && runner.label != "blas-vpshufb" && info.cpuHasVBMI, what)
             XCTAssertEqual(bf16, runner.label != "blas-own" && avx512 && info.cpuHasBF16, what)
             if runner.label == "blas-own" { XCTAssertEqual(gemm, avx512 ? .own : .cblas, what) }
-            XCTAssertEqual(int8, vnni && runner.label != "blas-int16", what)
+            // the 8-bit GEMM: VNNI tiles, or without AVX-512 the AVX2 tiles (8-bit AVX2 GEMVs on)
+            XCTAssertEqual(
+                int8, vnni ? runner.label != "blas-int16" : avx2 && !avx512 && runner.label != "blas-avx2-x16", what)
+            XCTAssertEqual(avxVNNI, avx2 && info.cpuHasAVXVNNI == true && runner.label != "blas-avx2", what)
             XCTAssertEqual(mx8, vnni && runner.label == "blas-int8-gemv", what)
             XCTAssertEqual(gemvInt8, avx2 && runner.label != "blas-avx2-x16", what)
             if !avx512 { XCTAssertEqual(gemm, .cblas, what) }
         }
         XCTAssertFalse(BLASBackend.forceScalarKernels, "the scalar switch must be off again after a blas-scalar run")
         XCTAssertFalse(BLASBackend.disableAVX512, "the AVX-512 switch must be off again after a blas-avx2 run")
+        XCTAssertFalse(BLASBackend.disableAVXVNNI, "the AVX-VNNI switch must be off again after a blas-avx2 run")
         XCTAssertFalse(BLASBackend.disableVBMI, "the VBMI switch must be off again after a blas-vpshufb run")
         XCTAssertFalse(BLASBackend.disableVNNI, "the VNNI switch must be off again after a blas-own run")
         XCTAssertTrue(BLASBackend.bf16DotProducts, "the BF16-dot switch must be on again after a blas-own run")

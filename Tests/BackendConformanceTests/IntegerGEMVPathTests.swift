@@ -151,6 +151,69 @@ final class IntegerGEMVPathTests: XCTestCase {
         }
     }
 
+    /// The AVX2 8-bit GEMM tiles of MXFP4 and the block types (AVX-512 off: `vpmaddubsw`, or `vpdpbusd ymm` where the
+    /// CPU has AVX-VNNI) compute the same integer block sums from the same rounded x as the VNNI 8-bit tiles, so their
+    /// outputs agree to float rounding: token counts that leave partial groups of 4, rows of 1–3 and 90 blocks (a
+    /// slice of 8 blocks and a short one), outputs that leave partial 8-row groups and 32-row panels. Edge cases of x
+    /// (a zero block, a tiny one, an outlier; NaN in one row) keep their meaning on each tile.
+    func testAVX2Int8GEMMTilesMatchTheVNNIOnes() throws {
+        try XCTSkipUnless(BLASBackend.cpuHasVNNI && BLASBackend.usingAVX2Kernels, "CPU has no AVX512 VNNI")
+        BLASBackend.gemvMaxRows = 1  // every T ≥ 2 on the GEMM
+        defer {
+            BLASBackend.gemvMaxRows = nil
+            BLASBackend.disableAVX512 = false
+            BLASBackend.disableAVXVNNI = false
+        }
+        let tiles: [(String, avxVNNI: Bool)] =
+            [("vpmaddubsw", false)] + (BLASBackend.cpuHasAVXVNNI ? [("AVX-VNNI", true)] : [])
+        for dtype in [DType.mxfp4, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K] {
+            let shapes = dtype.blockSize == 256 ? [(256, 7), (768, 41)] : [(32, 9), (96, 33), (2880, 70)]
+            for (cols, outs) in shapes {
+                let w = try weight(rows: outs, cols: cols, seed: UInt64(cols * 3 + outs), dtype: dtype)
+                for rows in [2, 5, 11] {
+                    var random = SeededRandom(seed: UInt64(rows * 1000 + cols))
+                    let x = random.floats(rows * cols, scale: 3)
+                    let vnni = try run(x, rows: rows, weight: w)
+                    let scale = vnni.reduce(Float(0)) { max($0, abs($1)) }
+                    for (name, avxVNNI) in tiles {
+                        BLASBackend.disableAVX512 = true
+                        BLASBackend.disableAVXVNNI = !avxVNNI
+                        XCTAssertTrue(BLASBackend.usingAVX2Int8GEMMKernels, name)
+                        XCTAssertEqual(BLASBackend.usingAVXVNNIKernels, avxVNNI, name)
+                        XCTAssertTrue(
+                            BLASBackend(threads: 1).linearRoundsActivationsToInt8(dtype: dtype, rows: rows), name)
+                        let avx2 = try run(x, rows: rows, weight: w)
+                        BLASBackend.disableAVX512 = false
+                        for (a, b) in zip(avx2, vnni) {
+                            XCTAssertEqual(a, b, accuracy: 1e-5 * scale, "\(dtype) \(name) cols \(cols) T \(rows)")
+                        }
+                    }
+                }
+            }
+            // edge cases: row 0 a zero block, a tiny one (below 2^-60) and an outlier; row 1 the same with a NaN
+            let cols = max(96, dtype.blockSize)
+            let w = try weight(rows: 9, cols: cols, seed: 3, dtype: dtype)
+            var random = SeededRandom(seed: 13)
+            var x = [Float](repeating: 0, count: cols)
+            for i in 32..<64 { x[i] = random.floats(1)[0] * 1e-25 }
+            for i in 64..<cols { x[i] = random.floats(1)[0] }
+            x[70] = 1000
+            var withNaN = x
+            withNaN[40] = .nan
+            let decoded = w.decodedArray().map(Double.init)
+            let reference = (0..<9).map { r in (0..<cols).reduce(0.0) { $0 + decoded[r * cols + $1] * Double(x[$1]) } }
+            for (name, avxVNNI) in tiles {
+                BLASBackend.disableAVX512 = true
+                BLASBackend.disableAVXVNNI = !avxVNNI
+                let y = try run(x + withNaN, rows: 2, weight: w)
+                BLASBackend.disableAVX512 = false
+                XCTAssertLessThan(
+                    Comparison.nmse(Array(y[0..<9]), reference), Tolerance.linearInt8, "\(dtype) \(name) edge cases")
+                XCTAssertTrue(y[9...].allSatisfy { !$0.isFinite }, "\(dtype) \(name): a NaN row gave \(y[9...])")
+            }
+        }
+    }
+
     /// On VNNI CPUs the GEMVs of Q8_0 and the block types round x to 8 bits: the K-quants (T ≤ 32) per 256 elements
     /// (quant_k8.c), Q8_0 and the 32-weight types per 32 (quant.c, quant_legacy.c). `linearRoundsActivationsToInt8`
     /// says so exactly there (not with VNNI held off, not for MXFP4's GEMV; past the GEMV's T it is the GEMM's 8-bit

@@ -110,6 +110,13 @@ int ck_get_disable_vnni(void);
 void ck_set_disable_vbmi(int on);
 /** Current value of the disable-VBMI switch. */
 int ck_get_disable_vbmi(void);
+/** Keeps the AVX2 8-bit GEMM tiles on vpmaddubsw (1) even where AVX-VNNI (VEX vpdpbusd ymm) exists, as on AVX2 CPUs
+ *  without it (Haswell … Zen 3). Process-wide. */
+void ck_set_disable_avx_vnni(int on);
+/** Current value of the disable-AVX-VNNI switch. */
+int ck_get_disable_avx_vnni(void);
+/** 1 when the AVX2 8-bit GEMM tiles use AVX-VNNI right now (AVX2 on, AVX-VNNI present and not disabled). */
+int ck_avx_vnni_enabled(void);
 /** 1 when the MXFP4 GEMV will use VNNI right now (AVX2 path on, VNNI present and not disabled). */
 int ck_vnni_enabled(void);
 /** 1 when the VNNI path will also use VBMI's vpermb right now. */
@@ -200,6 +207,9 @@ void ck_set_avx2_int8_gemv(int on);
 int ck_avx2_int8_gemv_enabled(void);
 /** 1 when those AVX2 8-bit GEMVs run now (AVX2 kernels on, VNNI not in use, the switch on). */
 int ck_avx2_int8_gemv_active(void);
+/** 1 when the AVX2 8-bit GEMM tiles (gemm_avx2_int8.c) take MXFP4 and Q4_0 … Q6_K past the GEMV now (AVX-512 off or
+ *  absent, the 8-bit GEMM switch and the AVX2 8-bit GEMV switch on; a context may still choose cblas per dtype). */
+int ck_avx2_int8_gemm_active(void);
 /** 1 when the CPU runs 512-bit loads and FMAs at full width: AVX-512 present and not AMD family 19h (Zen 4, which
  *  splits them into 256-bit halves). */
 int ck_has_full_width_512(void);
