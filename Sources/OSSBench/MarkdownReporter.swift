@@ -102,7 +102,9 @@ public enum MarkdownReporter {
                     + "rep's time (per-op timing of an extra untimed rep). `vs llama.cpp`: our mean tokens/s ÷ the "
                     + "peer's (llama-bench `avg_ts`) for the same test, threads, depth and round; for decode, "
                     + "then `at equal read`: our `vs read` ÷ the peer's, the ratio had both halves of the round met "
-                    + "the same DRAM bandwidth (this VM's moves by up to 2× within minutes).")
+                    + "the same DRAM bandwidth (this VM's moves by up to 2× within minutes). The peer's prefill "
+                    + "`roofline` uses the FP32 FMA width its CPU backend was compiled for (its libggml-cpu.so's "
+                    + "`ggml_cpu_has_avx512`), or the CPU's widest where that cannot be read (`fp32-fma (widest)`).")
             out.append("")
             out.append(
                 "| test | model | dtype | backend | thr | tokens/s | TTFT | median | p10 | p90 | p99 | GFLOP/s | GB/s "

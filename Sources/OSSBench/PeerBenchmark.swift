@@ -14,11 +14,35 @@ public struct PeerBenchmark: Sendable {
     public var model: URL
     /// Extra arguments passed as they are (e.g. `-fa on`).
     public var extraArguments: [String]
+    /// The FP32 FMA width the peer's CPU backend was compiled for (`fp32-fma512` with AVX-512, `fp32-fma256` with
+    /// AVX2 only), the compute ceiling of its prefill rows; nil when it cannot be read (then the widest FP32 FMA peak
+    /// of the CPU, as before).
+    public var fmaClass: KernelClass?
 
-    public init(executable: URL, model: URL, extraArguments: [String] = []) {
+    public init(executable: URL, model: URL, extraArguments: [String] = [], fmaClass: KernelClass? = nil) {
         self.executable = executable
         self.model = model
         self.extraArguments = extraArguments
+        self.fmaClass = fmaClass
+    }
+
+    /// The FP32 FMA width of the ggml CPU backend that `executable` loads: the shared `libggml-cpu.so` beside it
+    /// (llama.cpp's default CMake layout) answers `ggml_cpu_has_avx512()` / `ggml_cpu_has_avx2()` with the flags it
+    /// was compiled with (`GGML_NATIVE`, `GGML_AVX512`, …), not the CPU's. nil without that library (a static build,
+    /// or one with a backend per CPU variant: then the variant depends on the CPU).
+    public static func builtFMAClass(of executable: URL) -> KernelClass? {
+        let library = executable.resolvingSymlinksInPath().deletingLastPathComponent()
+            .appendingPathComponent("libggml-cpu.so")
+        guard FileManager.default.fileExists(atPath: library.path),
+            let handle = dlopen(library.path, RTLD_LAZY | RTLD_LOCAL)
+        else { return nil }
+        defer { dlclose(handle) }
+        typealias Flag = @convention(c) () -> Int32
+        guard let avx512 = dlsym(handle, "ggml_cpu_has_avx512"), let avx2 = dlsym(handle, "ggml_cpu_has_avx2") else {
+            return nil
+        }
+        if unsafeBitCast(avx512, to: Flag.self)() != 0 { return KernelClass(.fma512) }
+        return unsafeBitCast(avx2, to: Flag.self)() != 0 ? KernelClass(.fma256) : nil
     }
 
     /// Parses `--peer llama-bench=PATH`.
@@ -39,7 +63,7 @@ public struct PeerBenchmark: Sendable {
                     "the peer needs a GGUF file of the same weights (--peer-model FILE.gguf, or a preset whose GGUF form can be written)"
             )
         }
-        return PeerBenchmark(executable: exe, model: model)
+        return PeerBenchmark(executable: exe, model: model, fmaClass: builtFMAClass(of: exe))
     }
 
     /// The `llama-bench` command line for these tests: each prompt length as a pp test and each generation length as
@@ -84,13 +108,14 @@ public struct PeerBenchmark: Sendable {
         _ = errData.wait()
         return try Self.rows(
             jsonl: String(decoding: data, as: UTF8.self), label: label, cost: cost, tier: tier,
-            ceiling: ceiling, round: round)
+            ceiling: ceiling, round: round, fmaClass: fmaClass)
     }
 
-    /// Our rows from llama-bench's JSON lines (`n_prompt`, `n_gen`, `n_depth`, `n_threads`, `samples_ns`).
+    /// Our rows from llama-bench's JSON lines (`n_prompt`, `n_gen`, `n_depth`, `n_threads`, `samples_ns`); prefill
+    /// rows are scored against `fmaClass`'s peak when it is known.
     static func rows(
         jsonl: String, label: String, cost: ModelFootprint, tier: MemoryTier,
-        ceiling: (Int) -> Ceiling?, round: Int
+        ceiling: (Int) -> Ceiling?, round: Int, fmaClass: KernelClass? = nil
     ) throws -> [BenchResult] {
         var out: [BenchResult] = []
         for line in jsonl.split(separator: "\n") where line.hasPrefix("{") {
@@ -123,15 +148,15 @@ public struct PeerBenchmark: Sendable {
             let n = isPrompt ? prompt : gen
             let base = isPrompt ? "pp\(n)" : "tg\(n)"
             let perSample = isPrompt ? samples : samples.map { $0 / Double(n) }
+            let opCost = isPrompt ? cost.prefillCost(tokens: n, depth: depth) : cost.decodeCost(tokens: n, depth: depth)
             var r = BenchResult(
                 suite: .e2e, test: E2ESuite.testName(base, depth: depth), op: isPrompt ? "prefill" : "decode",
                 backend: llamaCppName, threads: threads, dtype: cost.dtypes,
                 shape: "\(label) \(isPrompt ? "p" : "g")=\(n)" + (depth > 0 ? " d=\(depth)" : ""), m: n, n: 0, k: 0,
-                reps: samples.count, warmup: 1, samplesNs: perSample,
-                cost: isPrompt ? cost.prefillCost(tokens: n, depth: depth) : cost.decodeCost(tokens: n, depth: depth),
+                reps: samples.count, warmup: 1, samplesNs: perSample, cost: opCost,
                 ceiling: ce, workingSetBytes: cost.totalWeightBytes, tokensPerRep: isPrompt ? n : 1,
                 ttftNs: isPrompt ? SampleStatistics(perSample).median : nil, bound: isPrompt ? .compute : .memory,
-                memoryTier: tier)
+                kernels: isPrompt ? fmaClass.map { [KernelShare($0, flops: opCost.flops)] } : nil, memoryTier: tier)
             r.depth = depth > 0 ? depth : nil
             r.round = round
             out.append(r)

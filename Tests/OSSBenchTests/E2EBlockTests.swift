@@ -46,6 +46,28 @@ final class E2EBlockTests: XCTestCase {
                 tier: .dram, ceiling: { _ in ceiling }, round: 1))
     }
 
+    /// The peer's prefill rows are scored against the FP32 FMA width its CPU backend was built for where that is
+    /// known (an AVX2 build of llama.cpp on an AVX-512 CPU: the 256-bit peak), else the CPU's widest; its decode rows
+    /// against the read either way. A binary without a ggml CPU library beside it gives no width.
+    func testPeerPrefillIsScoredAgainstItsBuildsFMAWidth() throws {
+        let ceiling = Ceiling(
+            threads: 1, fmaGFLOPS: 100, dramGBps: 20,
+            peaks: [InstructionClass.fma256.rawValue: 50, InstructionClass.fma512.rawValue: 100])
+        let avx2 = try PeerBenchmark.rows(
+            jsonl: Self.jsonl, label: "tiny", cost: Self.footprint, tier: .dram,
+            ceiling: { _ in ceiling }, round: 1, fmaClass: KernelClass(.fma256))
+        let unknown = try PeerBenchmark.rows(
+            jsonl: Self.jsonl, label: "tiny", cost: Self.footprint, tier: .dram,
+            ceiling: { _ in ceiling }, round: 1)
+        XCTAssertEqual(avx2[0].ceilingName, "fp32-fma256")
+        XCTAssertEqual(avx2[0].ceiling, 50)
+        XCTAssertEqual(avx2[0].rooflineFraction, 2 * unknown[0].rooflineFraction, accuracy: 1e-12)
+        XCTAssertEqual(unknown[0].ceilingName, "fp32-fma (widest)")
+        XCTAssertEqual(avx2[1].ceilingName, "dram read")
+        XCTAssertEqual(avx2[1].rooflineFraction, unknown[1].rooflineFraction)
+        XCTAssertNil(PeerBenchmark.builtFMAClass(of: URL(fileURLWithPath: "/bin/true")))
+    }
+
     func testPeerArgumentsCoverEveryTestAndAPeerSpecIsChecked() throws {
         let peer = PeerBenchmark(executable: URL(fileURLWithPath: "/bin/true"), model: URL(fileURLWithPath: "/m.gguf"))
         XCTAssertEqual(
