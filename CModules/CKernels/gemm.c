@@ -184,6 +184,11 @@ static linear_path_kind linear_path(const ck_context *ctx, int32_t dtype, int64_
     return dtype == CK_F32 ? PATH_F32_GEMM : PATH_TILED;
 }
 
+int ck_gemm_own_available(int32_t dtype) {
+    if (ck_avx512_enabled()) return 1;
+    return ck_gemv_level() == CK_LEVEL_AVX2_INT8 && ck_gemm_avx2_int8_takes(dtype);
+}
+
 int ck_avx2_int8_gemm_active(void) {
     return ck_gemv_level() == CK_LEVEL_AVX2_INT8 && !ck_avx512_enabled() && ck_int8_gemm_enabled();
 }

@@ -159,6 +159,10 @@ extension BLASBackend {
         _ = ck_context_set_gemm_path(context, dtype.ckDType, path.code)
     }
 
+    /// Whether our GEMM exists for `dtype` right now, so that `.own` and `.cblas` are different paths: every dtype
+    /// where AVX-512 runs, else MXFP4 and Q4_0 … Q6_K while the AVX2 8-bit tiles are on (`usingAVX2Int8GEMMKernels`).
+    public static func hasOwnGEMM(for dtype: DType) -> Bool { ck_gemm_own_available(dtype.ckDType) != 0 }
+
     /// The GEMM path `linear` takes for `dtype` on this backend right now (`.cblas` or `.own`, never `.auto`).
     public func gemmPath(for dtype: DType) -> GEMMPath {
         GEMMPath(code: ck_gemm_path_for(context, dtype.ckDType))

@@ -103,9 +103,10 @@ public struct Tuner {
                     }
                     best[name] = SampleStatistics(samples).min
                 }
-                // the BLAS backend's GEMM paths, where both exist (our microkernel needs AVX-512)
+                // the BLAS backend's GEMM paths, where both exist (our microkernel needs AVX-512; without it the AVX2
+                // 8-bit tiles of MXFP4 and the block types)
                 if cell.key.hasPrefix("linear."), let b = backends["blas/\(t)"] as? BLASBackend,
-                    BLASBackend.usingAVX512Kernels, let dtype = cell.spec.dtype,
+                    let dtype = cell.spec.dtype, BLASBackend.hasOwnGEMM(for: dtype),
                     b.usesGEMM(dtype: dtype, rows: cell.spec.tokens)
                 {
                     for (path, name) in Self.gemmPathNames {

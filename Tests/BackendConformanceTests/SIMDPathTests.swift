@@ -32,6 +32,35 @@ final class SIMDPathTests: XCTestCase {
         return (out.toArray(), reference)
     }
 
+    /// Without AVX-512 our GEMM is the AVX2 8-bit tiles, for MXFP4 and the block types only: `hasOwnGEMM` says so,
+    /// the built-in rule takes them, and a backend's own choice of OpenBLAS for a dtype (a tuning profile's) is
+    /// honoured there, returning that dtype to float tiles (unrounded x).
+    func testAVX2GEMMTilesFollowTheGEMMPath() throws {
+        try XCTSkipUnless(BLASBackend.usingAVX2Kernels, "CPU has no AVX2")
+        BLASBackend.disableAVX512 = true
+        let backend = BLASBackend(threads: 1)
+        XCTAssertTrue(BLASBackend.usingAVX2Int8GEMMKernels)
+        for dtype in [DType.f32, .bf16, .f16, .q8_0] {
+            XCTAssertFalse(BLASBackend.hasOwnGEMM(for: dtype), "\(dtype)")
+            XCTAssertEqual(backend.gemmPath(for: dtype), .cblas, "\(dtype)")
+        }
+        for dtype in [DType.mxfp4, .q4_0, .q4_K, .q6_K] {
+            XCTAssertTrue(BLASBackend.hasOwnGEMM(for: dtype), "\(dtype)")
+            XCTAssertEqual(backend.gemmPath(for: dtype), .own, "\(dtype)")
+            XCTAssertTrue(backend.linearRoundsActivationsToInt8(dtype: dtype, rows: 512), "\(dtype)")
+            backend.setGEMMPath(.cblas, for: dtype)
+            XCTAssertEqual(backend.gemmPath(for: dtype), .cblas, "\(dtype)")
+            XCTAssertFalse(backend.linearRoundsActivationsToInt8(dtype: dtype, rows: 512), "\(dtype) float tiles")
+            let (out, reference) = try linear(dtype, rows: 130, inFeatures: 512, backend: backend)
+            XCTAssertLessThan(Comparison.nmse(out, reference), Tolerance.linearFixedPoint, "\(dtype) float tiles")
+            backend.setGEMMPath(.auto, for: dtype)
+        }
+        BLASBackend.int8GEMM = false
+        defer { BLASBackend.int8GEMM = true }
+        XCTAssertFalse(BLASBackend.hasOwnGEMM(for: .q4_K), "8-bit GEMM off: float tiles")
+        XCTAssertFalse(backend.linearRoundsActivationsToInt8(dtype: .q4_K, rows: 512))
+    }
+
     func testAVX512SwitchTakesEffect() throws {
         try XCTSkipUnless(BLASBackend.cpuHasAVX512 && BLASBackend.usingAVX2Kernels, "CPU has no AVX-512")
         XCTAssertTrue(BLASBackend.usingAVX512Kernels)

@@ -210,6 +210,9 @@ int ck_avx2_int8_gemv_active(void);
 /** 1 when the AVX2 8-bit GEMM tiles (gemm_avx2_int8.c) take MXFP4 and Q4_0 … Q6_K past the GEMV now (AVX-512 off or
  *  absent, the 8-bit GEMM switch and the AVX2 8-bit GEMV switch on; a context may still choose cblas per dtype). */
 int ck_avx2_int8_gemm_active(void);
+/** 1 when our GEMM exists for `dtype` right now, so that CK_GEMM_OWN and CK_GEMM_CBLAS differ: every dtype where
+ *  AVX-512 runs, else the dtypes the AVX2 8-bit tiles take (MXFP4, Q4_0 … Q6_K, while those tiles are active). */
+int ck_gemm_own_available(int32_t dtype);
 /** 1 when the CPU runs 512-bit loads and FMAs at full width: AVX-512 present and not AMD family 19h (Zen 4, which
  *  splits them into 256-bit halves). */
 int ck_has_full_width_512(void);
