@@ -11,8 +11,8 @@
  *               steps of 4 products × 8 rows;
  *   vpdpbusd    with AVX-VNNI (Intel client cores since Alder Lake, Zen 5; ck_avx_vnni_enabled): one per step.
  * Lanes are output rows: a panel of AR = 32 rows over a 256-wide K slice is packed as P[block][quad][32 rows] dwords
- * (8 KB, stays in L1); a tile covers one 8-row group × up to 4 tokens and keeps 4 int32 and 4 float accumulators in
- * registers (16 ymm in all), so the 4 groups of a panel run one after the other on the same 4 tokens' x (1 KB).
+ * (8 KB, stays in L1); a tile covers 8 rows (vpmaddubsw: 4 int32 and 4 float accumulators, 16 ymm in all) or 16 rows
+ * (vpdpbusd) × up to 4 tokens, and the tiles of a panel run one after the other on the same 4 tokens' x (1 KB).
  */
 #include "ck_qblock.h"
 
@@ -52,17 +52,21 @@ __attribute__((target("avx2,fma"), always_inline)) static inline void a_store8(f
 }
 
 #define TILE_DPBUSD 0
+#define TILE_G 1
 #define TILE_TARGET "avx2,fma,f16c"
 #define TILE_FN(NAME) maddubs_##NAME
 #include "gemm_avx2_tile.h"
 #undef TILE_DPBUSD
+#undef TILE_G
 #undef TILE_TARGET
 #undef TILE_FN
 #define TILE_DPBUSD 1
+#define TILE_G 2
 #define TILE_TARGET "avx2,fma,f16c,avxvnni"
 #define TILE_FN(NAME) avxvnni_##NAME
 #include "gemm_avx2_tile.h"
 #undef TILE_DPBUSD
+#undef TILE_G
 #undef TILE_TARGET
 #undef TILE_FN
 
@@ -137,7 +141,8 @@ static void avx2_slice(ck_tile_x xs, int64_t T, const ck_weight *w, int int8, co
     (void)int8; /* always 8-bit */
     const int64_t N = w->rows, nb = w->cols / 32;
     const int kind = w->dtype == CK_Q6_K ? A_K8_SPLIT : ck_gemm_zinit_level(w->dtype) ? A_K8_Z : A_K8;
-    const a_tile_fn *tiles = ck_avx_vnni_enabled() ? avxvnni_tiles[kind] : maddubs_tiles[kind];
+    const int vnni = ck_avx_vnni_enabled(), rows = vnni ? 16 : 8; /* rows per tile (its TILE_G groups) */
+    const a_tile_fn *tiles = vnni ? avxvnni_tiles[kind] : maddubs_tiles[kind];
     for (int64_t n0 = n_lo; n0 < n_hi; n0 += AR) {
         const int64_t nr = n_hi - n0 < AR ? n_hi - n0 : AR;
         for (int64_t b0 = 0; b0 < nb; b0 += AB) {
@@ -152,10 +157,10 @@ static void avx2_slice(ck_tile_x xs, int64_t T, const ck_weight *w, int int8, co
                 const int64_t mt = T - m0 < AT ? T - m0 : AT, blk = m0 * nb + b0;
                 const ck_tile_x x = {xs.q + m0 * xs.ldq + 32 * b0, xs.dx + blk, xs.s + blk, xs.sh + 2 * blk,
                                      xs.zq + blk, xs.ldq, nb};
-                for (int g = 0; g < AG && 8 * g < nr; g++) {
-                    const int nv = nr - 8 * g < 8 ? (int)(nr - 8 * g) : 8;
-                    tiles[mt - 1](nbk, x, P + 8 * g, F + 8 * g, y + m0 * N + n0 + 8 * g, N, nv, first,
-                                  last && bias ? bias + n0 + 8 * g : NULL);
+                for (int r0 = 0; r0 < nr; r0 += rows) {
+                    const int nv = nr - r0 < rows ? (int)(nr - r0) : rows;
+                    tiles[mt - 1](nbk, x, P + r0, F + r0, y + m0 * N + n0 + r0, N, nv, first,
+                                  last && bias ? bias + n0 + r0 : NULL);
                 }
             }
         }
