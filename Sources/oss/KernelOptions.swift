@@ -30,9 +30,10 @@ struct KernelOptions: ParsableArguments {
         name: .long,
         help: ArgumentHelp(
             "Prefill GEMM of the blas backend's linear (past the GEMV: T > 16 for f32/f16/bf16): auto, cblas (OpenBLAS) "
-                + "or own (our AVX-512 microkernel).",
+                + "or own (our AVX-512 microkernel; without AVX-512 the AVX2 8-bit tiles of MXFP4 and Q4_0…Q6_K).",
             discussion: "auto: ours where AVX-512 is on and OpenBLAS's core type has no AVX-512 kernel or the weights "
-                + "are not f32. A tuning profile (`oss tune`) records the faster per dtype for --backend auto."))
+                + "are not f32, and the AVX2 8-bit tiles without AVX-512. A tuning profile (`oss tune`) records the "
+                + "faster per dtype for --backend auto."))
     var gemmPath: String = GEMMPath.auto.rawValue
 
     @Option(
