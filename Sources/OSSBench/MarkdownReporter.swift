@@ -103,8 +103,9 @@ public enum MarkdownReporter {
                     + "peer's (llama-bench `avg_ts`) for the same test, threads, depth and round; for decode, "
                     + "then `at equal read`: our `vs read` ÷ the peer's, the ratio had both halves of the round met "
                     + "the same DRAM bandwidth (this VM's moves by up to 2× within minutes). The peer's prefill "
-                    + "`roofline` uses the FP32 FMA width its CPU backend was compiled for (its libggml-cpu.so's "
-                    + "`ggml_cpu_has_avx512`), or the CPU's widest where that cannot be read (`fp32-fma (widest)`).")
+                    + "`roofline` uses the classes its CPU backend was compiled for (its libggml-cpu.so's "
+                    + "`ggml_cpu_has_*`: the FMA width for float matrices and attention, its 8-bit dot product for "
+                    + "quantised ones), or the CPU's widest FMA where that cannot be read (`fp32-fma (widest)`).")
             out.append("")
             out.append(
                 "| test | model | dtype | backend | thr | tokens/s | TTFT | median | p10 | p90 | p99 | GFLOP/s | GB/s "

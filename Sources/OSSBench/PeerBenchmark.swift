@@ -14,35 +14,15 @@ public struct PeerBenchmark: Sendable {
     public var model: URL
     /// Extra arguments passed as they are (e.g. `-fa on`).
     public var extraArguments: [String]
-    /// The FP32 FMA width the peer's CPU backend was compiled for (`fp32-fma512` with AVX-512, `fp32-fma256` with
-    /// AVX2 only), the compute ceiling of its prefill rows; nil when it cannot be read (then the widest FP32 FMA peak
-    /// of the CPU, as before).
-    public var fmaClass: KernelClass?
+    /// The instruction classes the peer's CPU backend was compiled for, the compute ceilings of its prefill rows;
+    /// nil when they cannot be read (then the widest FP32 FMA peak of the CPU, as before).
+    public var build: PeerBuild?
 
-    public init(executable: URL, model: URL, extraArguments: [String] = [], fmaClass: KernelClass? = nil) {
+    public init(executable: URL, model: URL, extraArguments: [String] = [], build: PeerBuild? = nil) {
         self.executable = executable
         self.model = model
         self.extraArguments = extraArguments
-        self.fmaClass = fmaClass
-    }
-
-    /// The FP32 FMA width of the ggml CPU backend that `executable` loads: the shared `libggml-cpu.so` beside it
-    /// (llama.cpp's default CMake layout) answers `ggml_cpu_has_avx512()` / `ggml_cpu_has_avx2()` with the flags it
-    /// was compiled with (`GGML_NATIVE`, `GGML_AVX512`, …), not the CPU's. nil without that library (a static build,
-    /// or one with a backend per CPU variant: then the variant depends on the CPU).
-    public static func builtFMAClass(of executable: URL) -> KernelClass? {
-        let library = executable.resolvingSymlinksInPath().deletingLastPathComponent()
-            .appendingPathComponent("libggml-cpu.so")
-        guard FileManager.default.fileExists(atPath: library.path),
-            let handle = dlopen(library.path, RTLD_LAZY | RTLD_LOCAL)
-        else { return nil }
-        defer { dlclose(handle) }
-        typealias Flag = @convention(c) () -> Int32
-        guard let avx512 = dlsym(handle, "ggml_cpu_has_avx512"), let avx2 = dlsym(handle, "ggml_cpu_has_avx2") else {
-            return nil
-        }
-        if unsafeBitCast(avx512, to: Flag.self)() != 0 { return KernelClass(.fma512) }
-        return unsafeBitCast(avx2, to: Flag.self)() != 0 ? KernelClass(.fma256) : nil
+        self.build = build
     }
 
     /// Parses `--peer llama-bench=PATH`.
@@ -63,7 +43,7 @@ public struct PeerBenchmark: Sendable {
                     "the peer needs a GGUF file of the same weights (--peer-model FILE.gguf, or a preset whose GGUF form can be written)"
             )
         }
-        return PeerBenchmark(executable: exe, model: model, fmaClass: builtFMAClass(of: exe))
+        return PeerBenchmark(executable: exe, model: model, build: PeerBuild.read(executable: exe))
     }
 
     /// The `llama-bench` command line for these tests: each prompt length as a pp test and each generation length as
@@ -108,14 +88,14 @@ public struct PeerBenchmark: Sendable {
         _ = errData.wait()
         return try Self.rows(
             jsonl: String(decoding: data, as: UTF8.self), label: label, cost: cost, tier: tier,
-            ceiling: ceiling, round: round, fmaClass: fmaClass)
+            ceiling: ceiling, round: round, build: build)
     }
 
     /// Our rows from llama-bench's JSON lines (`n_prompt`, `n_gen`, `n_depth`, `n_threads`, `samples_ns`); prefill
-    /// rows are scored against `fmaClass`'s peak when it is known.
+    /// rows are scored against `build`'s classes when it is known.
     static func rows(
         jsonl: String, label: String, cost: ModelFootprint, tier: MemoryTier,
-        ceiling: (Int) -> Ceiling?, round: Int, fmaClass: KernelClass? = nil
+        ceiling: (Int) -> Ceiling?, round: Int, build: PeerBuild? = nil
     ) throws -> [BenchResult] {
         var out: [BenchResult] = []
         for line in jsonl.split(separator: "\n") where line.hasPrefix("{") {
@@ -156,13 +136,75 @@ public struct PeerBenchmark: Sendable {
                 reps: samples.count, warmup: 1, samplesNs: perSample, cost: opCost,
                 ceiling: ce, workingSetBytes: cost.totalWeightBytes, tokensPerRep: isPrompt ? n : 1,
                 ttftNs: isPrompt ? SampleStatistics(perSample).median : nil, bound: isPrompt ? .compute : .memory,
-                kernels: isPrompt ? fmaClass.map { [KernelShare($0, flops: opCost.flops)] } : nil, memoryTier: tier)
+                kernels: isPrompt ? build?.prefillShares(cost, tokens: n, flops: opCost.flops) : nil, memoryTier: tier)
             r.depth = depth > 0 ? depth : nil
             r.round = round
             out.append(r)
         }
         guard !out.isEmpty else { throw BenchError.measurement(cell: "peer", reason: "llama-bench printed no results") }
         return out
+    }
+}
+
+/// What a peer's ggml CPU backend was compiled for (`GGML_NATIVE`, `GGML_AVX512`, `GGML_AVX_VNNI`, …), as the
+/// instruction classes its prefill runs: FP32 FMAs for the float matrices and attention, 8-bit integer dot products
+/// for the quantised matrices (ggml multiplies them against Q8 activations).
+public struct PeerBuild: Codable, Sendable, Equatable {
+    public var fma: KernelClass
+    public var int8: KernelClass
+
+    public init(fma: KernelClass, int8: KernelClass) {
+        self.fma = fma
+        self.int8 = int8
+    }
+
+    /// The build of the CPU backend that `executable` loads: the shared `libggml-cpu.so` beside it (llama.cpp's
+    /// default CMake layout) answers `ggml_cpu_has_avx512()`, `_avx512_vnni()`, `_avx_vnni()`, `_avx2()` with the
+    /// flags it was compiled with, not the CPU's. nil without that library (a static build, or one with a backend per
+    /// CPU variant: then the variant depends on the CPU) or without AVX2.
+    public static func read(executable: URL) -> PeerBuild? {
+        let library = executable.resolvingSymlinksInPath().deletingLastPathComponent()
+            .appendingPathComponent("libggml-cpu.so")
+        guard FileManager.default.fileExists(atPath: library.path),
+            let handle = dlopen(library.path, RTLD_LAZY | RTLD_LOCAL)
+        else { return nil }
+        defer { dlclose(handle) }
+        typealias Flag = @convention(c) () -> Int32
+        func has(_ feature: String) -> Bool? {
+            dlsym(handle, "ggml_cpu_has_" + feature).map { unsafeBitCast($0, to: Flag.self)() != 0 }
+        }
+        guard let avx2 = has("avx2"), let avx512 = has("avx512") else { return nil }
+        return of(
+            avx2: avx2, avx512: avx512, avx512VNNI: has("avx512_vnni") ?? false, avxVNNI: has("avx_vnni") ?? false)
+    }
+
+    /// The classes of a build with these flags (nil without AVX2). An AVX-512 build without VNNI multiplies its
+    /// integers in 512-bit `vpmaddubsw`, a class not probed: scored against the 512-bit FMA there.
+    public static func of(avx2: Bool, avx512: Bool, avx512VNNI: Bool, avxVNNI: Bool) -> PeerBuild? {
+        guard avx2 else { return nil }
+        let fma = KernelClass(avx512 ? .fma512 : .fma256)
+        let int8: KernelClass
+        if avx512 && avx512VNNI {
+            int8 = KernelClass(.int8VNNI512)
+        } else if avx512 {
+            int8 = fma
+        } else {
+            int8 = KernelClass(avxVNNI ? .int8VNNI256 : .int8Maddubs256)
+        }
+        return PeerBuild(fma: fma, int8: int8)
+    }
+
+    /// The prefill of n tokens (`flops` counted in all) by class: the quantised matrices' FLOPs (dense, experts,
+    /// the unembedding of the last token) on `int8`, the rest (float matrices, attention) on `fma`.
+    func prefillShares(_ cost: ModelFootprint, tokens n: Int, flops: Double) -> [KernelShare] {
+        let quantised = { (d: DType) in d != .f32 && d != .f16 && d != .bf16 }
+        var integer =
+            Double(n)
+            * (cost.denseFLOPsPerToken.merging(cost.expertFLOPsPerToken, uniquingKeysWith: +))
+            .filter { quantised($0.key) }.values.reduce(0, +)
+        if quantised(cost.unembedDType) { integer += cost.unembedFLOPs }
+        integer = min(integer, flops)
+        return [KernelShare(fma, flops: flops - integer), KernelShare(int8, flops: integer)].filter { $0.flops > 0 }
     }
 }
 

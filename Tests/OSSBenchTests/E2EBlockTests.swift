@@ -46,26 +46,43 @@ final class E2EBlockTests: XCTestCase {
                 tier: .dram, ceiling: { _ in ceiling }, round: 1))
     }
 
-    /// The peer's prefill rows are scored against the FP32 FMA width its CPU backend was built for where that is
-    /// known (an AVX2 build of llama.cpp on an AVX-512 CPU: the 256-bit peak), else the CPU's widest; its decode rows
-    /// against the read either way. A binary without a ggml CPU library beside it gives no width.
-    func testPeerPrefillIsScoredAgainstItsBuildsFMAWidth() throws {
+    /// The peer's prefill rows are scored against the classes its CPU backend was built for where they are known
+    /// (an AVX2 build of llama.cpp on an AVX-512 CPU: the 256-bit FMA for float matrices and attention, `vpmaddubsw`
+    /// for quantised ones; AVX-VNNI and AVX512-VNNI builds their `vpdpbusd`), else the CPU's widest FMA; its decode
+    /// rows against the read either way. A binary without a ggml CPU library beside it gives no build.
+    func testPeerPrefillIsScoredAgainstItsBuildsClasses() throws {
         let ceiling = Ceiling(
             threads: 1, fmaGFLOPS: 100, dramGBps: 20,
             peaks: [InstructionClass.fma256.rawValue: 50, InstructionClass.fma512.rawValue: 100])
-        let avx2 = try PeerBenchmark.rows(
+        let avx2 = try XCTUnwrap(PeerBuild.of(avx2: true, avx512: false, avx512VNNI: false, avxVNNI: false))
+        XCTAssertEqual(avx2, PeerBuild(fma: KernelClass(.fma256), int8: KernelClass(.int8Maddubs256)))
+        XCTAssertEqual(
+            PeerBuild.of(avx2: true, avx512: false, avx512VNNI: false, avxVNNI: true)?.int8, KernelClass(.int8VNNI256))
+        XCTAssertEqual(
+            PeerBuild.of(avx2: true, avx512: true, avx512VNNI: true, avxVNNI: true),
+            PeerBuild(fma: KernelClass(.fma512), int8: KernelClass(.int8VNNI512)))
+        XCTAssertNil(PeerBuild.of(avx2: false, avx512: false, avx512VNNI: false, avxVNNI: false))
+        let built = try PeerBenchmark.rows(
             jsonl: Self.jsonl, label: "tiny", cost: Self.footprint, tier: .dram,
-            ceiling: { _ in ceiling }, round: 1, fmaClass: KernelClass(.fma256))
+            ceiling: { _ in ceiling }, round: 1, build: avx2)
         let unknown = try PeerBenchmark.rows(
             jsonl: Self.jsonl, label: "tiny", cost: Self.footprint, tier: .dram,
             ceiling: { _ in ceiling }, round: 1)
-        XCTAssertEqual(avx2[0].ceilingName, "fp32-fma256")
-        XCTAssertEqual(avx2[0].ceiling, 50)
-        XCTAssertEqual(avx2[0].rooflineFraction, 2 * unknown[0].rooflineFraction, accuracy: 1e-12)
+        XCTAssertEqual(built[0].ceilingName, "fp32-fma256", "a bf16 model runs float FMAs only")
+        XCTAssertEqual(built[0].ceiling, 50)
+        XCTAssertEqual(built[0].rooflineFraction, 2 * unknown[0].rooflineFraction, accuracy: 1e-12)
         XCTAssertEqual(unknown[0].ceilingName, "fp32-fma (widest)")
-        XCTAssertEqual(avx2[1].ceilingName, "dram read")
-        XCTAssertEqual(avx2[1].rooflineFraction, unknown[1].rooflineFraction)
-        XCTAssertNil(PeerBenchmark.builtFMAClass(of: URL(fileURLWithPath: "/bin/true")))
+        XCTAssertEqual(built[1].ceilingName, "dram read")
+        XCTAssertEqual(built[1].rooflineFraction, unknown[1].rooflineFraction)
+        // a quantised model: its matrices' FLOPs on the integer class, attention on the FMA
+        var q4 = Self.footprint
+        q4.denseFLOPsPerToken = [.q4_0: q4.denseFLOPsPerToken.values.reduce(0, +)]
+        q4.unembedDType = .q6_K
+        let shares = avx2.prefillShares(q4, tokens: 16, flops: q4.prefillCost(tokens: 16, depth: 0).flops)
+        XCTAssertEqual(shares.map(\.kernel), [KernelClass(.fma256), KernelClass(.int8Maddubs256)])
+        XCTAssertEqual(
+            shares[1].flops, 16 * q4.denseFLOPsPerToken[.q4_0]! + q4.unembedFLOPs, accuracy: 1e-6)
+        XCTAssertNil(PeerBuild.read(executable: URL(fileURLWithPath: "/bin/true")))
     }
 
     func testPeerArgumentsCoverEveryTestAndAPeerSpecIsChecked() throws {
