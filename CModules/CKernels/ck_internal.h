@@ -417,10 +417,17 @@ int64_t ck_gemm_vnni_scratch_floats(void);
 /* The constant level offset z of the 8-bit types whose weights are s·(u − z) and nothing else (MXFP4, Q4_0, Q5_0:
  * their tiles start each block's int32 sums from −z·Σq), else 0. */
 int ck_gemm_zinit_level(int32_t dt);
-/* Prefetch into L2 of what packing rows [n0, n0 + nr) × blocks [b0, b0 + nbk) of w reads (weight bytes, E8M0
- * scales): issued one pack ahead, so the panel's row streams (too many for the hardware prefetcher) arrive while
- * the tiles run. */
-void ck_gemm_prefetch_panel(const ck_weight *w, int64_t n0, int64_t nr, int64_t b0, int64_t nbk);
+/* The tokens' side from token m0 and block b0 on (x of `bytes` per element: 1 int8, 2 int16). */
+static inline ck_tile_x ck_tile_x_at(ck_tile_x xs, int64_t m0, int64_t b0, int bytes) {
+    const int64_t blk = m0 * xs.lddx + b0;
+    return (ck_tile_x){xs.q + m0 * xs.ldq + 32 * bytes * b0, xs.dx + blk, xs.s + blk, xs.sh + 2 * blk, xs.zq + blk,
+                       xs.ldq, xs.lddx};
+}
+/* In a walk over panels of `rows` rows up to n_hi and slices of `blocks` blocks, right after packing rows [n0, n0 + nr)
+ * from block b0: prefetch into L2 what the next pack reads (this panel's next slice, or the next panel's first; weight
+ * bytes, E8M0 scales), so its row streams (too many for the hardware prefetcher) arrive while the tiles run. */
+void ck_gemm_prefetch_next_pack(const ck_weight *w, int64_t n0, int64_t nr, int64_t n_hi, int64_t rows, int64_t b0,
+                                int64_t blocks);
 /* The AVX2 8-bit GEMM tiles of MXFP4 and Q4_0 … Q6_K (gemm_avx2_int8.c; level CK_LEVEL_AVX2_INT8): gemm_vnni.c's
  * 8-bit arithmetic through vpmaddubsw, or vpdpbusd ymm where AVX-VNNI runs (ck_avx_vnni_enabled). */
 int ck_gemm_avx2_int8_takes(int32_t dtype);

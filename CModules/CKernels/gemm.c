@@ -148,11 +148,13 @@ static int gemm_choice(const ck_context *ctx, int32_t dtype) {
 }
 
 /* Whether the AVX2 8-bit tiles (gemm_avx2_int8.c) run `dtype`'s GEMM at GEMV level `level`: AVX-512 off (our AVX-512
- * GEMM runs it otherwise), 8-bit activations on at that level (off for exact-x callers and `--gemv-path avx2`), and
- * OpenBLAS not asked for. */
+ * GEMM runs it otherwise), 8-bit activations on at that level (off for exact-x callers and `--gemv-path avx2`), a
+ * dtype they take (`_run`), and OpenBLAS not asked for on this context. */
+static int avx2_int8_tiles_run(int32_t dtype, int level) {
+    return level == CK_LEVEL_AVX2_INT8 && !ck_avx512_enabled() && ck_gemm_avx2_int8_takes(dtype);
+}
 static int avx2_int8_tiles(const ck_context *ctx, int32_t dtype, int level) {
-    return level == CK_LEVEL_AVX2_INT8 && !ck_avx512_enabled() && ck_gemm_avx2_int8_takes(dtype) &&
-           gemm_choice(ctx, dtype) != CK_GEMM_CBLAS;
+    return avx2_int8_tiles_run(dtype, level) && gemm_choice(ctx, dtype) != CK_GEMM_CBLAS;
 }
 
 /* The largest T the GEMV kernels take for `dtype` at `level` on this context. */
@@ -184,14 +186,9 @@ static linear_path_kind linear_path(const ck_context *ctx, int32_t dtype, int64_
     return dtype == CK_F32 ? PATH_F32_GEMM : PATH_TILED;
 }
 
-int ck_gemm_own_available(int32_t dtype) {
-    if (ck_avx512_enabled()) return 1;
-    return ck_gemv_level() == CK_LEVEL_AVX2_INT8 && ck_gemm_avx2_int8_takes(dtype);
-}
+int ck_gemm_own_available(int32_t dtype) { return ck_avx512_enabled() || avx2_int8_tiles_run(dtype, ck_gemv_level()); }
 
-int ck_avx2_int8_gemm_active(void) {
-    return ck_gemv_level() == CK_LEVEL_AVX2_INT8 && !ck_avx512_enabled() && ck_int8_gemm_enabled();
-}
+int ck_avx2_int8_gemm_active(void) { return avx2_int8_tiles_run(CK_Q4_0, ck_gemv_level()); /* any type they take */ }
 
 int ck_linear_uses_gemm(const ck_context *ctx, int32_t dtype, int64_t T) {
     return linear_path(ctx, dtype, T, ck_gemv_level()) != PATH_GEMV;

@@ -148,15 +148,11 @@ static void avx2_slice(ck_tile_x xs, int64_t T, const ck_weight *w, int int8, co
         for (int64_t b0 = 0; b0 < nb; b0 += AB) {
             const int64_t nbk = nb - b0 < AB ? nb - b0 : AB;
             a_pack_panel(w, n0, nr, b0, nbk, P, F);
-            if (b0 + AB < nb) /* the next pack: this panel's next slice, or the next panel's first */
-                ck_gemm_prefetch_panel(w, n0, nr, b0 + AB, nb - b0 - AB < AB ? nb - b0 - AB : AB);
-            else if (n0 + AR < n_hi)
-                ck_gemm_prefetch_panel(w, n0 + AR, n_hi - n0 - AR < AR ? n_hi - n0 - AR : AR, 0, nb < AB ? nb : AB);
+            ck_gemm_prefetch_next_pack(w, n0, nr, n_hi, AR, b0, AB);
             const int first = b0 == 0, last = b0 + nbk >= nb;
             for (int64_t m0 = 0; m0 < T; m0 += AT) {
-                const int64_t mt = T - m0 < AT ? T - m0 : AT, blk = m0 * nb + b0;
-                const ck_tile_x x = {xs.q + m0 * xs.ldq + 32 * b0, xs.dx + blk, xs.s + blk, xs.sh + 2 * blk,
-                                     xs.zq + blk, xs.ldq, nb};
+                const int64_t mt = T - m0 < AT ? T - m0 : AT;
+                const ck_tile_x x = ck_tile_x_at(xs, m0, b0, 1);
                 for (int r0 = 0; r0 < nr; r0 += rows) {
                     const int nv = nr - r0 < rows ? (int)(nr - r0) : rows;
                     tiles[mt - 1](nbk, x, P + r0, F + r0, y + m0 * N + n0 + r0, N, nv, first,

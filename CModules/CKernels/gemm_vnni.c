@@ -340,7 +340,8 @@ static int tile_kind(int32_t dt, int int8) {
 
 /* ------------------------------------------------------------------ driver */
 
-void ck_gemm_prefetch_panel(const ck_weight *w, int64_t n0, int64_t nr, int64_t b0, int64_t nbk) {
+/* Prefetch into L2 of what packing rows [n0, n0 + nr) × blocks [b0, b0 + nbk) reads (weight bytes, E8M0 scales). */
+static void prefetch_panel(const ck_weight *w, int64_t n0, int64_t nr, int64_t b0, int64_t nbk) {
     const int64_t nb = w->cols / 32, rb = ck_row_bytes(w->dtype, w->cols);
     const int64_t lo = rb * b0 / nb, hi = (rb * (b0 + nbk) + nb - 1) / nb; /* the slice's bytes within a row */
     for (int64_t j = 0; j < nr; j++) { /* every cache line the range touches (rows need not be line-aligned) */
@@ -371,19 +372,24 @@ static void vnni_slice(ck_tile_x xs, int64_t T, const ck_weight *w, int int8, co
             if (!int8) pack_panel16(w, n0, nr, b0, nbk, P, F);
             else if (w->dtype == CK_MXFP4) pack_panel8_mxfp4(w, n0, nr, b0, nbk, P, F);
             else pack_panel8(w, n0, nr, b0, nbk, P, F);
-            if (b0 + VB < nb) /* the next pack: this panel's next slice, or the next panel's first */
-                ck_gemm_prefetch_panel(w, n0, nr, b0 + VB, nb - b0 - VB < VB ? nb - b0 - VB : VB);
-            else if (n0 + VR < n_hi)
-                ck_gemm_prefetch_panel(w, n0 + VR, n_hi - n0 - VR < VR ? n_hi - n0 - VR : VR, 0, nb < VB ? nb : VB);
+            ck_gemm_prefetch_next_pack(w, n0, nr, n_hi, VR, b0, VB);
             const int first = b0 == 0, last = b0 + nbk >= nb;
             for (int64_t m0 = 0; m0 < T; m0 += VT) {
-                const int64_t mt = T - m0 < VT ? T - m0 : VT, blk = m0 * nb + b0;
-                const ck_tile_x x = {xs.q + m0 * xs.ldq + 32 * (int8 ? 1 : 2) * b0, xs.dx + blk, xs.s + blk,
-                                  xs.sh + 2 * blk, xs.zq + blk, xs.ldq, nb};
-                kind[mt - 1](nbk, x, P, F, y + m0 * N + n0, N, nm, first, last && bias ? bias + n0 : NULL);
+                const int64_t mt = T - m0 < VT ? T - m0 : VT;
+                kind[mt - 1](nbk, ck_tile_x_at(xs, m0, b0, int8 ? 1 : 2), P, F, y + m0 * N + n0, N, nm, first,
+                             last && bias ? bias + n0 : NULL);
             }
         }
     }
+}
+
+void ck_gemm_prefetch_next_pack(const ck_weight *w, int64_t n0, int64_t nr, int64_t n_hi, int64_t rows, int64_t b0,
+                                int64_t blocks) {
+    const int64_t nb = w->cols / 32;
+    if (b0 + blocks < nb) /* this panel's next slice */
+        prefetch_panel(w, n0, nr, b0 + blocks, nb - b0 - blocks < blocks ? nb - b0 - blocks : blocks);
+    else if (n0 + rows < n_hi) /* the next panel's first */
+        prefetch_panel(w, n0 + rows, n_hi - n0 - rows < rows ? n_hi - n0 - rows : rows, 0, nb < blocks ? nb : blocks);
 }
 
 int64_t ck_gemm_vnni_scratch_floats(void) { return VB * 16 * VR + VF * VB * VR; }
