@@ -320,6 +320,8 @@ static inline uint16_t ck_load_u16(const uint8_t *p) { uint16_t v; memcpy(&v, p,
 /* MXFP4's E2M1 codes as unsigned integer levels u = 2·value + MX_LEVEL_Z ∈ [0, 24] (the integer GEMVs of quant.c and
  * the 8-bit GEMM tiles of gemm_vnni.c): a byte table for vpshufb / vpermb, code c at index c. */
 #define MX_LEVEL_Z 12
+/* Q8_0's weights as unsigned levels u = w + 128 (the sign bit flipped) for u8 × s8 products. */
+#define Q8_LEVEL_Z 128
 #define MX_LUT_U 12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0
 
 /* GEMV weight prefetch of the AVX2 paths (quant.c, quant_legacy.c, quant_k.c); the VNNI paths take MX_PREFETCH_ROW. */

@@ -68,6 +68,10 @@ enum {
      * 0.6–0.7× at T = 64 on either. */
     AVX2_TILES_GEMV_MAX_T = 64,
     AVX_VNNI_TILES_GEMV_MAX_T = 32,
+    /* Q8_0's 8-bit GEMV against its AVX-VNNI tiles (`--simd avx-vnni`, llama_up / llama_down 2048↔8192, two
+     * threads, 2 runs each): the GEMV 1.3–1.9× faster at T = 8, 0.9–1.3× at T = 12, equal at T = 16, 0.9–1.6× at
+     * T = 24, 1.1–1.6× slower at T = 32, 2× at T = 64. */
+    AVX_VNNI_Q8_TILES_GEMV_MAX_T = 16,
     AVX2_TILES_MXFP4_GEMV_MAX_T = 32,
     TILE_BYTES = 8 << 20,  /* decoded float32 tile per thread in the tiled path (each sgemm call repacks x, so
                               tiles are large: x[T, in] packing is < 3% of a T ≥ 64 tile's FLOPs) */
@@ -162,8 +166,9 @@ static int64_t gemv_max_t(const ck_context *ctx, int32_t dtype, int level) {
     const int forced = ck_get_gemv_max_rows();
     if (forced > 0) return forced;
     if (dtype <= CK_BF16 && level >= CK_LEVEL_AVX2) return FLOAT_GEMV_MAX_T;
-    if (level == CK_LEVEL_AVX2_INT8 && dtype == CK_Q8_0) return AVX2_INT8_Q8_GEMV_MAX_T;
     const int tiles = avx2_int8_tiles(ctx, dtype, level);
+    if (level == CK_LEVEL_AVX2_INT8 && dtype == CK_Q8_0)
+        return tiles ? AVX_VNNI_Q8_TILES_GEMV_MAX_T : AVX2_INT8_Q8_GEMV_MAX_T;
     if (tiles && dtype == CK_MXFP4) return AVX2_TILES_MXFP4_GEMV_MAX_T;
     if (level == CK_LEVEL_AVX2_INT8 && ck_is_qblock(dtype) && dtype != CK_Q5_0 && dtype != CK_Q5_1)
         return !tiles                 ? AVX2_INT8_GEMV_MAX_T

@@ -1,7 +1,7 @@
 /*
- * AVX2 8-bit GEMM tiles for MXFP4 and the GGUF block types Q4_0 … Q6_K: the prefill path of CPUs without AVX512-VNNI
- * (GEMV level CK_LEVEL_AVX2_INT8, past the GEMV limits of gemm.c), where decoding float tiles for OpenBLAS's sgemm
- * ran at the FP32 FMA rate. Same arithmetic as gemm_vnni.c's 8-bit tiles, so the same results up to the float
+ * AVX2 8-bit GEMM tiles for MXFP4, the GGUF block types Q4_0 … Q6_K and (with AVX-VNNI) Q8_0: the prefill path of
+ * CPUs without AVX512-VNNI (GEMV level CK_LEVEL_AVX2_INT8, past the GEMV limits of gemm.c), where decoding float
+ * tiles for OpenBLAS's sgemm ran at the FP32 FMA rate. Same arithmetic as gemm_vnni.c's 8-bit tiles, so the same results up to the float
  * summation order: x rounded per 32-block to int8 (ck_x8_blocks, ggml's Q8_0 activations), the weights' unsigned
  * levels u (qb_block_levels; MXFP4 u = 2·value + 12), exact int32 block sums scaled once per block in float, and the
  * offsets c_w·(d_x·Σq) per block (Q4_1, Q5_1, Q4_K, Q5_K), per 16-element half (Q6_K) or −z·Σq in the integers
@@ -10,6 +10,10 @@
  *               ≤ 32004 without saturating), then vpmaddwd by ones into int32: 2 + 1 + 1 + 1 instructions per two
  *               steps of 4 products × 8 rows;
  *   vpdpbusd    with AVX-VNNI (Intel client cores since Alder Lake, Zen 5; ck_avx_vnni_enabled): one per step.
+ * Q8_0 (w ∈ [−128, 127], s_w = d) takes the vpdpbusd tiles only: its levels u = w + 128 ∈ [0, 255] (the sign bit
+ * flipped, z = 128 through OFF_ZINIT, as the VNNI Q8_0 GEMV) make vpmaddubsw's int16 pairs saturate (2·255·127), and
+ * its usual remedy (|w| × sign(x, w): a vpsignb per step and token, no two-step pairing) costs ~1.7× the 4-bit tile's
+ * instructions, about the float tiles' FMA rate: without AVX-VNNI Q8_0 keeps the float tiles and OpenBLAS.
  * Lanes are output rows: a panel of AR = 32 rows over a 256-wide K slice is packed as P[block][quad][32 rows] dwords
  * (8 KB, stays in L1); a tile covers 8 rows (vpmaddubsw: 4 int32 and 4 float accumulators, 16 ymm in all) or 16 rows
  * (vpdpbusd) × up to 4 tokens, and the tiles of a panel run one after the other on the same 4 tokens' x (1 KB).
@@ -33,7 +37,8 @@ typedef void (*a_tile_fn)(int64_t, ck_tile_x, const uint32_t *, const float *, f
                           const float *);
 
 int ck_gemm_avx2_int8_takes(int32_t dtype) {
-    return (ck_is_qblock(dtype) || dtype == CK_MXFP4) && ck_int8_gemm_enabled();
+    return (ck_is_qblock(dtype) || dtype == CK_MXFP4 || (dtype == CK_Q8_0 && ck_avx_vnni_enabled())) &&
+           ck_int8_gemm_enabled();
 }
 
 /* The store of one 8-output vector of a tile: the first nv lanes of p get v (+ p's old value unless `first`, + bias
@@ -107,6 +112,16 @@ __attribute__((target("avx2,fma"), always_inline)) static inline __m256i a_mxfp4
                             _mm_shuffle_epi8(lut, _mm_unpacklo_epi8(lo, hi)));
 }
 
+/* Q8_0 block b of a row: its 32 levels u = w + 128 and s_w = d in f[0], f[1]; z = 128 in f[3]. */
+__attribute__((target("avx2,fma,f16c"), always_inline)) static inline __m256i a_q8_levels(const ck_weight *w,
+                                                                                          int64_t r, int64_t b,
+                                                                                          float f[4]) {
+    const uint8_t *blk = ck_row_ptr(w, r) + 34 * b;
+    f[0] = f[1] = _cvtsh_ss(ck_load_u16(blk));
+    f[3] = (float)Q8_LEVEL_Z;
+    return _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(blk + 2)), _mm256_set1_epi8((char)0x80));
+}
+
 /* Panel of rows [n0, n0 + nr) × blocks [b0, b0 + nbk): P[b][quad][AR] dwords of levels, F[b][AF][AR] with
  * c_w = m − z·s_w (zeros past nr). */
 __attribute__((target(QB_AVX2_TARGET))) static void a_pack_panel(const ck_weight *w, int64_t n0, int64_t nr, int64_t b0,
@@ -120,7 +135,8 @@ __attribute__((target(QB_AVX2_TARGET))) static void a_pack_panel(const ck_weight
                 __m256i u = _mm256_setzero_si256();
                 if (j < nr)
                     u = w->dtype == CK_MXFP4 ? a_mxfp4_levels(w, n0 + j, b0 + b, f)
-                                             : qb_block_levels(w->dtype, ck_row_ptr(w, n0 + j), b0 + b, f);
+                        : w->dtype == CK_Q8_0 ? a_q8_levels(w, n0 + j, b0 + b, f)
+                                              : qb_block_levels(w->dtype, ck_row_ptr(w, n0 + j), b0 + b, f);
                 r[i] = _mm256_castsi256_ps(u);
                 float *Fb = F + AF * b * AR + j;
                 Fb[0] = f[0];
@@ -165,5 +181,6 @@ static void avx2_slice(ck_tile_x xs, int64_t T, const ck_weight *w, int int8, co
 
 int ck_gemm_avx2_int8(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
                       int team) {
+    if (!ck_gemm_avx2_int8_takes(w->dtype)) return CK_ERR_DTYPE; /* Q8_0 without AVX-VNNI: see the top */
     return ck_gemm_int_tiles(ctx, x, T, w, bias, y, team, 1, avx2_slice);
 }

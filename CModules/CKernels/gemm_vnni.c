@@ -328,7 +328,8 @@ static const tile_fn tiles[KINDS][VT] = {
 };
 
 int ck_gemm_zinit_level(int32_t dt) {
-    if (dt == CK_MXFP4) return MX_LEVEL_Z; /* u = 2·value + 12, see pack_panel8_mxfp4 */
+    if (dt == CK_MXFP4) return MX_LEVEL_Z;  /* u = 2·value + 12, see pack_panel8_mxfp4 */
+    if (dt == CK_Q8_0) return Q8_LEVEL_Z;   /* u = w + 128: the AVX-VNNI tiles (gemm_avx2_int8.c); 16 bits here */
     return dt == CK_Q4_0 || dt == CK_Q5_0 ? lg_layout_of(dt).z : 0;
 }
 
