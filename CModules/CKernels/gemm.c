@@ -60,6 +60,8 @@ enum {
      * 1.0×; Q5_0 / Q5_1 (their fifth bits cost a lookup per pair) T = 64 0.94×, 128 0.9–1.0×; every type at T = 512
      * 0.5–0.8×. One thread, T = 128: Q4_0 1.36×, Q6_K 1.22×. */
     AVX2_INT8_GEMV_MAX_T = 128, /* Q4_0, Q4_1, Q4_K, Q5_K, Q6_K */
+    /* ... and against Q8_0's vpmaddubsw tiles (gemm_avx2_int8.c, same shapes, 2 runs): GEMV ÷ tiles time T = 32
+     * 0.8–1.5, 64 0.8–1.0, 96 0.8–1.0. */
     AVX2_INT8_Q8_GEMV_MAX_T = 64,
     /* ... unless the AVX2 8-bit GEMM tiles take the GEMM (gemm_avx2_int8.c; AVX-512 off): against them (llama_up
      * 2048→8192, `--simd avx2` / `avx-vnni`, two threads, 2 runs each, a noisy VM) the GEMV of Q4_0 / Q4_K / Q6_K is
@@ -168,7 +170,7 @@ static int64_t gemv_max_t(const ck_context *ctx, int32_t dtype, int level) {
     if (dtype <= CK_BF16 && level >= CK_LEVEL_AVX2) return FLOAT_GEMV_MAX_T;
     const int tiles = avx2_int8_tiles(ctx, dtype, level);
     if (level == CK_LEVEL_AVX2_INT8 && dtype == CK_Q8_0)
-        return tiles ? AVX_VNNI_Q8_TILES_GEMV_MAX_T : AVX2_INT8_Q8_GEMV_MAX_T;
+        return tiles && ck_avx_vnni_enabled() ? AVX_VNNI_Q8_TILES_GEMV_MAX_T : AVX2_INT8_Q8_GEMV_MAX_T;
     if (tiles && dtype == CK_MXFP4) return AVX2_TILES_MXFP4_GEMV_MAX_T;
     if (level == CK_LEVEL_AVX2_INT8 && ck_is_qblock(dtype) && dtype != CK_Q5_0 && dtype != CK_Q5_1)
         return !tiles                 ? AVX2_INT8_GEMV_MAX_T

@@ -1,8 +1,8 @@
 /*
- * AVX2 8-bit GEMM tiles for MXFP4, the GGUF block types Q4_0 … Q6_K and (with AVX-VNNI) Q8_0: the prefill path of
- * CPUs without AVX512-VNNI (GEMV level CK_LEVEL_AVX2_INT8, past the GEMV limits of gemm.c), where decoding float
- * tiles for OpenBLAS's sgemm ran at the FP32 FMA rate. Same arithmetic as gemm_vnni.c's 8-bit tiles, so the same results up to the float
- * summation order: x rounded per 32-block to int8 (ck_x8_blocks, ggml's Q8_0 activations), the weights' unsigned
+ * AVX2 8-bit GEMM tiles for MXFP4, Q8_0 and the GGUF block types Q4_0 … Q6_K: the prefill path of CPUs without
+ * AVX512-VNNI (GEMV level CK_LEVEL_AVX2_INT8, past the GEMV limits of gemm.c), where decoding float tiles for
+ * OpenBLAS's sgemm ran at the FP32 FMA rate. Same arithmetic as gemm_vnni.c's 8-bit tiles, so the same results up to
+ * the float summation order: x rounded per 32-block to int8 (ck_x8_blocks, ggml's Q8_0 activations), the weights' unsigned
  * levels u (qb_block_levels; MXFP4 u = 2·value + 12), exact int32 block sums scaled once per block in float, and the
  * offsets c_w·(d_x·Σq) per block (Q4_1, Q5_1, Q4_K, Q5_K), per 16-element half (Q6_K) or −z·Σq in the integers
  * (MXFP4, Q4_0, Q5_0). Products per instruction (one row's 32-block):
@@ -10,10 +10,11 @@
  *               ≤ 32004 without saturating), then vpmaddwd by ones into int32: 2 + 1 + 1 + 1 instructions per two
  *               steps of 4 products × 8 rows;
  *   vpdpbusd    with AVX-VNNI (Intel client cores since Alder Lake, Zen 5; ck_avx_vnni_enabled): one per step.
- * Q8_0 (w ∈ [−128, 127], s_w = d) takes the vpdpbusd tiles only: its levels u = w + 128 ∈ [0, 255] (the sign bit
- * flipped, z = 128 through OFF_ZINIT, as the VNNI Q8_0 GEMV) make vpmaddubsw's int16 pairs saturate (2·255·127), and
- * its usual remedy (|w| × sign(x, w): a vpsignb per step and token, no two-step pairing) costs ~1.7× the 4-bit tile's
- * instructions, about the float tiles' FMA rate: without AVX-VNNI Q8_0 keeps the float tiles and OpenBLAS.
+ * Q8_0 (w ∈ [−128, 127], s_w = d) is packed as levels u = w + 128 ∈ [0, 255] (the sign bit flipped): vpdpbusd takes
+ * them with −128·Σq as each block's starting sum (OFF_ZINIT, as the VNNI Q8_0 GEMV); on vpmaddubsw they would
+ * saturate the int16 pairs (2·255·127), so that tile flips the bit back and multiplies |w| by sign(x, w) (OFF_SIGNED:
+ * a pair ≤ 2·128·127, a vpsignb and a vpmaddwd per step and token, no two-step pairing: ~1.6× the 4-bit tile's
+ * instructions; 1.0–1.4× the float tiles + sgemm at T = 512, llama-1b Q8_0 pp512 1.13–1.16×).
  * Lanes are output rows: a panel of AR = 32 rows over a 256-wide K slice is packed as P[block][quad][32 rows] dwords
  * (8 KB, stays in L1); a tile covers 8 rows (vpmaddubsw: 4 int32 and 4 float accumulators, 16 ymm in all) or 16 rows
  * (vpdpbusd) × up to 4 tokens, and the tiles of a panel run one after the other on the same 4 tokens' x (1 KB).
@@ -29,16 +30,16 @@ enum {
     AF = 4,        /* factors per row and block: s_w of halves 0 and 1, c_w of halves 0 and 1 */
 };
 
-/* Offsets a tile adds (see gemm_vnni.c): c_w·(d_x·Σq) per block, per half, or −z·Σq as the int32 sums' start. */
-enum { OFF_BLOCK, OFF_HALF, OFF_ZINIT };
-enum { A_K8, A_K8_Z, A_K8_SPLIT, A_KINDS };
+/* Offsets a tile adds (see gemm_vnni.c): c_w·(d_x·Σq) per block, per half, or −z·Σq as the int32 sums' start; or
+ * none, Q8_0's signed products on vpmaddubsw (see the top). */
+enum { OFF_BLOCK, OFF_HALF, OFF_ZINIT, OFF_SIGNED };
+enum { A_K8, A_K8_Z, A_K8_SPLIT, A_Q8, A_KINDS };
 
 typedef void (*a_tile_fn)(int64_t, ck_tile_x, const uint32_t *, const float *, float *, int64_t, int, int,
                           const float *);
 
 int ck_gemm_avx2_int8_takes(int32_t dtype) {
-    return (ck_is_qblock(dtype) || dtype == CK_MXFP4 || (dtype == CK_Q8_0 && ck_avx_vnni_enabled())) &&
-           ck_int8_gemm_enabled();
+    return (ck_is_qblock(dtype) || dtype == CK_MXFP4 || dtype == CK_Q8_0) && ck_int8_gemm_enabled();
 }
 
 /* The store of one 8-output vector of a tile: the first nv lanes of p get v (+ p's old value unless `first`, + bias
@@ -156,7 +157,10 @@ static void avx2_slice(ck_tile_x xs, int64_t T, const ck_weight *w, int int8, co
                        int64_t n_lo, int64_t n_hi, uint32_t *P, float *F) {
     (void)int8; /* always 8-bit */
     const int64_t N = w->rows, nb = w->cols / 32;
-    const int kind = w->dtype == CK_Q6_K ? A_K8_SPLIT : ck_gemm_zinit_level(w->dtype) ? A_K8_Z : A_K8;
+    const int kind = w->dtype == CK_Q8_0   ? A_Q8
+                     : w->dtype == CK_Q6_K ? A_K8_SPLIT
+                     : ck_gemm_zinit_level(w->dtype) ? A_K8_Z
+                                                     : A_K8;
     const int vnni = ck_avx_vnni_enabled(), rows = vnni ? 16 : 8; /* rows per tile (its TILE_G groups) */
     const a_tile_fn *tiles = vnni ? avxvnni_tiles[kind] : maddubs_tiles[kind];
     for (int64_t n0 = n_lo; n0 < n_hi; n0 += AR) {
@@ -181,6 +185,5 @@ static void avx2_slice(ck_tile_x xs, int64_t T, const ck_weight *w, int int8, co
 
 int ck_gemm_avx2_int8(ck_context *ctx, const float *x, int64_t T, const ck_weight *w, const float *bias, float *y,
                       int team) {
-    if (!ck_gemm_avx2_int8_takes(w->dtype)) return CK_ERR_DTYPE; /* Q8_0 without AVX-VNNI: see the top */
     return ck_gemm_int_tiles(ctx, x, T, w, bias, y, team, 1, avx2_slice);
 }

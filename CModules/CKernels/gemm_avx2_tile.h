@@ -3,7 +3,8 @@
  * 32-blocks of a packed panel. That file includes this twice, with
  *   TILE_DPBUSD 0, TILE_G 1, TILE_TARGET "avx2,fma,f16c": u8 × s8 through vpmaddubsw (int16 pairs; two steps' pairs
  *                summed in int16, see there), vpmaddwd by ones into int32; 4 int32 and 4 float sums, the weight
- *                vectors and their products fill the 16 ymm registers;
+ *                vectors and their products fill the 16 ymm registers; OFF_SIGNED (Q8_0): |w| × sign(x, w), one
+ *                step per vpmaddwd;
  *   TILE_DPBUSD 1, TILE_G 2, TILE_TARGET + avxvnni: vpdpbusd ymm (AVX-VNNI), one instruction per step, two weight
  *                vectors per broadcast of x, 8 independent int32 chains. Each 32-block still costs a float flush per
  *                8 outputs and token (vcvtdq2ps, vmulps, vfmadd, and the offsets' vfmadd) on the same two pipes as
@@ -55,7 +56,23 @@ __attribute__((target(TILE_TARGET), always_inline)) static inline void TILE_FN(t
                 const __m256i xv = _mm256_set1_epi32(d);
                 for (int g = 0; g < TILE_G; g++) s[g][t] = _mm256_dpbusd_avx_epi32(s[g][t], w[g], xv);
             }
-#else /* two steps: their int16 pairs summed before one vpmaddwd */
+#else
+            if (OFF == OFF_SIGNED) { /* Q8_0: |w| × sign(x, w) per step, pairs ≤ 2·128·127, one vpmaddwd each */
+                for (int k = 0; k < 2; k++)
+                    for (int g = 0; g < TILE_G; g++) {
+                        const __m256i u = _mm256_load_si256((const __m256i *)(pb + (p + k) * AR + 8 * g));
+                        const __m256i ws = _mm256_xor_si256(u, _mm256_set1_epi8((char)0x80)); /* w = u − 128 */
+                        const __m256i a = _mm256_abs_epi8(ws);
+                        for (int t = 0; t < RT; t++) {
+                            int32_t d;
+                            memcpy(&d, x.q + t * x.ldq + 32 * b + 4 * (p + k), 4);
+                            const __m256i m = _mm256_maddubs_epi16(a, _mm256_sign_epi8(_mm256_set1_epi32(d), ws));
+                            s[g][t] = _mm256_add_epi32(s[g][t], _mm256_madd_epi16(m, _mm256_set1_epi16(1)));
+                        }
+                    }
+                continue;
+            }
+            /* two steps: their int16 pairs summed before one vpmaddwd */
             __m256i w0[TILE_G], w1[TILE_G];
             for (int g = 0; g < TILE_G; g++) {
                 w0[g] = _mm256_load_si256((const __m256i *)(pb + p * AR + 8 * g));
@@ -109,6 +126,9 @@ __attribute__((target(TILE_TARGET), always_inline)) static inline void TILE_FN(t
 A_TILES(t8, 0, OFF_BLOCK)
 A_TILES(t8_z, 0, OFF_ZINIT)
 A_TILES(t8_split, 1, OFF_HALF)
+#if !TILE_DPBUSD
+A_TILES(t8_signed, 0, OFF_SIGNED)
+#endif
 #undef A_TILES
 #undef A_TILE
 
@@ -116,4 +136,9 @@ static const a_tile_fn TILE_FN(tiles)[A_KINDS][AT] = {
     [A_K8] = {TILE_FN(t8_1), TILE_FN(t8_2), TILE_FN(t8_3), TILE_FN(t8_4)},
     [A_K8_Z] = {TILE_FN(t8_z_1), TILE_FN(t8_z_2), TILE_FN(t8_z_3), TILE_FN(t8_z_4)},
     [A_K8_SPLIT] = {TILE_FN(t8_split_1), TILE_FN(t8_split_2), TILE_FN(t8_split_3), TILE_FN(t8_split_4)},
+#if TILE_DPBUSD /* Q8_0: u = w + 128 with −128·Σq as the start */
+    [A_Q8] = {TILE_FN(t8_z_1), TILE_FN(t8_z_2), TILE_FN(t8_z_3), TILE_FN(t8_z_4)},
+#else
+    [A_Q8] = {TILE_FN(t8_signed_1), TILE_FN(t8_signed_2), TILE_FN(t8_signed_3), TILE_FN(t8_signed_4)},
+#endif
 };

@@ -58,8 +58,7 @@ extension BLASBackend {
     /// Whether the AVX2 8-bit GEMM tiles use AVX-VNNI right now (CPU support, `disableAVXVNNI` off).
     public static var usingAVXVNNIKernels: Bool { ck_avx_vnni_enabled() != 0 }
 
-    /// Whether the AVX2 8-bit GEMM tiles run MXFP4's and Q4_0 … Q6_K's prefill (Q8_0's too with AVX-VNNI) right now
-    /// (AVX-512 off or absent, `int8GEMM` and `avx2Int8GEMV` on; a backend whose tuning profile chose `cblas` for a
+    /// Whether the AVX2 8-bit GEMM tiles run the prefill of MXFP4, Q8_0 and Q4_0 … Q6_K right now (AVX-512 off or absent, `int8GEMM` and `avx2Int8GEMV` on; a backend whose tuning profile chose `cblas` for a
     /// dtype still decodes float tiles for OpenBLAS there).
     public static var usingAVX2Int8GEMMKernels: Bool { ck_avx2_int8_gemm_active() != 0 }
 

@@ -50,8 +50,7 @@ public struct BLASRuntimeInfo: Sendable, Codable, Equatable {
     /// Q8_0's and the block types' GEMVs run on 8-bit activations through AVX2 `vpmaddubsw` now (VNNI not in use,
     /// `BLASBackend.avx2Int8GEMV` on); nil in records written before it existed.
     public var usingAVX2Int8GEMVKernels: Bool? = false
-    /// The AVX2 8-bit GEMM tiles run MXFP4's and the block types' prefill (Q8_0's too with AVX-VNNI) now (AVX-512
-    /// off or absent, `BLASBackend.int8GEMM` and `avx2Int8GEMV` on); nil in records written before they existed.
+    /// The AVX2 8-bit GEMM tiles run the prefill of MXFP4, Q8_0 and the block types now (AVX-512 off or absent, `BLASBackend.int8GEMM` and `avx2Int8GEMV` on); nil in records written before they existed.
     public var usingAVX2Int8GEMMKernels: Bool? = false
     /// CPU has AVX-VNNI (VEX `vpdpbusd ymm`); nil in records written before it was recorded.
     public var cpuHasAVXVNNI: Bool? = false

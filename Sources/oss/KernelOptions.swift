@@ -23,7 +23,7 @@ struct KernelOptions: ParsableArguments {
                 + "everywhere, as on an AVX2-only CPU without AVX-VNNI) or avx-vnni (AVX2 with AVX-VNNI).",
             discussion: "avx2 and avx-vnni also keep the integer GEMVs off VNNI and the GEMM off AVX-512: MXFP4 and "
                 + "the GGUF block types then run the AVX2 8-bit GEMM tiles (vpmaddubsw, or vpdpbusd ymm with "
-                + "avx-vnni, which also takes Q8_0), the other dtypes OpenBLAS."))
+                + "avx-vnni), Q8_0 too, the other dtypes OpenBLAS."))
     var simd: String = SIMDWidth.auto.rawValue
 
     @Option(

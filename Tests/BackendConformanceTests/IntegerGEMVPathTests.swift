@@ -151,9 +151,10 @@ final class IntegerGEMVPathTests: XCTestCase {
         }
     }
 
-    /// The AVX2 8-bit GEMM tiles of MXFP4 and the block types (AVX-512 off: `vpmaddubsw`, or `vpdpbusd ymm` where the
-    /// CPU has AVX-VNNI) compute the same integer block sums from the same rounded x as the VNNI 8-bit tiles (Q8_0,
-    /// AVX-VNNI only: as its 8-bit GEMV), so their outputs agree to float rounding: token counts that leave partial groups of 4, rows of 1–3 and 90 blocks (a
+    /// The AVX2 8-bit GEMM tiles of MXFP4, Q8_0 and the block types (AVX-512 off: `vpmaddubsw`, or `vpdpbusd ymm`
+    /// where the CPU has AVX-VNNI) compute the same integer block sums from the same rounded x as the VNNI 8-bit tiles
+    /// (Q8_0, which the VNNI GEMM keeps on 16 bits: as its 8-bit GEMV; on `vpmaddubsw` as |w| × sign(x, w)), so their
+    /// outputs agree to float rounding: token counts that leave partial groups of 4, rows of 1–3 and 90 blocks (a
     /// slice of 8 blocks and a short one), outputs that leave partial 8-row groups and 32-row panels. Edge cases of x
     /// (a zero block, a tiny one, an outlier; NaN in one row) keep their meaning on each tile.
     func testAVX2Int8GEMMTilesMatchTheVNNIOnes() throws {
@@ -167,8 +168,6 @@ final class IntegerGEMVPathTests: XCTestCase {
         let tiles: [(String, avxVNNI: Bool)] =
             [("vpmaddubsw", false)] + (BLASBackend.cpuHasAVXVNNI ? [("AVX-VNNI", true)] : [])
         for dtype in [DType.mxfp4, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K, .q8_0] {
-            // Q8_0: AVX-VNNI tiles only, against its 8-bit GEMV (the VNNI GEMM keeps it on 16 bits)
-            let dtypeTiles = dtype == .q8_0 ? tiles.filter(\.avxVNNI) : tiles
             let shapes = dtype.blockSize == 256 ? [(256, 7), (768, 41)] : [(32, 9), (96, 33), (2880, 70)]
             for (cols, outs) in shapes {
                 let w = try weight(rows: outs, cols: cols, seed: UInt64(cols * 3 + outs), dtype: dtype)
@@ -179,7 +178,7 @@ final class IntegerGEMVPathTests: XCTestCase {
                     let vnni = try run(x, rows: rows, weight: w)
                     BLASBackend.gemvMaxRows = 1
                     let scale = vnni.reduce(Float(0)) { max($0, abs($1)) }
-                    for (name, avxVNNI) in dtypeTiles {
+                    for (name, avxVNNI) in tiles {
                         BLASBackend.disableAVX512 = true
                         BLASBackend.disableAVXVNNI = !avxVNNI
                         XCTAssertTrue(BLASBackend.usingAVX2Int8GEMMKernels, name)
@@ -206,7 +205,7 @@ final class IntegerGEMVPathTests: XCTestCase {
             withNaN[40] = .nan
             let decoded = w.decodedArray().map(Double.init)
             let reference = (0..<9).map { r in (0..<cols).reduce(0.0) { $0 + decoded[r * cols + $1] * Double(x[$1]) } }
-            for (name, avxVNNI) in dtypeTiles {
+            for (name, avxVNNI) in tiles {
                 BLASBackend.disableAVX512 = true
                 BLASBackend.disableAVXVNNI = !avxVNNI
                 let y = try run(x + withNaN, rows: 2, weight: w)

@@ -32,28 +32,19 @@ final class SIMDPathTests: XCTestCase {
         return (out.toArray(), reference)
     }
 
-    /// Without AVX-512 our GEMM is the AVX2 8-bit tiles, for MXFP4 and the block types, and Q8_0 where AVX-VNNI runs:
-    /// `hasOwnGEMM` says so, the built-in rule takes them, and a backend's own choice of OpenBLAS for a dtype (a
-    /// tuning profile's) is honoured there, returning that dtype to float tiles (unrounded x).
+    /// Without AVX-512 our GEMM is the AVX2 8-bit tiles, for MXFP4, Q8_0 and the block types: `hasOwnGEMM` says so,
+    /// the built-in rule takes them, and a backend's own choice of OpenBLAS for a dtype (a tuning profile's) is
+    /// honoured there, returning that dtype to float tiles (unrounded x).
     func testAVX2GEMMTilesFollowTheGEMMPath() throws {
         try XCTSkipUnless(BLASBackend.usingAVX2Kernels, "CPU has no AVX2")
         BLASBackend.disableAVX512 = true
-        defer { BLASBackend.disableAVXVNNI = false }
         let backend = BLASBackend(threads: 1)
         XCTAssertTrue(BLASBackend.usingAVX2Int8GEMMKernels)
-        let avxVNNI = BLASBackend.usingAVXVNNIKernels
-        for dtype in [DType.f32, .bf16, .f16] + (avxVNNI ? [] : [.q8_0]) {
+        for dtype in [DType.f32, .bf16, .f16] {
             XCTAssertFalse(BLASBackend.hasOwnGEMM(for: dtype), "\(dtype)")
             XCTAssertEqual(backend.gemmPath(for: dtype), .cblas, "\(dtype)")
         }
-        if avxVNNI {  // Q8_0's tiles are vpdpbusd only
-            BLASBackend.disableAVXVNNI = true
-            XCTAssertFalse(BLASBackend.hasOwnGEMM(for: .q8_0), "Q8_0 without AVX-VNNI")
-            XCTAssertEqual(backend.gemmPath(for: .q8_0), .cblas)
-            XCTAssertFalse(backend.linearRoundsActivationsToInt8(dtype: .q8_0, rows: 512), "Q8_0 float tiles")
-            BLASBackend.disableAVXVNNI = false
-        }
-        for dtype in [DType.mxfp4, .q4_0, .q4_K, .q6_K] + (avxVNNI ? [.q8_0] : []) {
+        for dtype in [DType.mxfp4, .q8_0, .q4_0, .q4_K, .q6_K] {
             XCTAssertTrue(BLASBackend.hasOwnGEMM(for: dtype), "\(dtype)")
             XCTAssertEqual(backend.gemmPath(for: dtype), .own, "\(dtype)")
             XCTAssertTrue(backend.linearRoundsActivationsToInt8(dtype: dtype, rows: 512), "\(dtype)")

@@ -28,7 +28,7 @@ def dtype_block(dtype: str) -> Tuple[int, int, int]:
 def set_gemm_roundings(int8_gemm: bool = True, bf16_dot: bool = True) -> None:
     """Process-wide activation rounding of the BLAS backend's GEMM (linear past its GEMV kernels) where the CPU has the
     instructions: ``int8_gemm`` rounds x to int8 per 32-block for MXFP4 and Q4_0 … Q6_K weights (AVX512-VNNI;
-    without AVX-512 the AVX2 8-bit tiles, Q8_0 too where AVX-VNNI runs),
+    without AVX-512 the AVX2 8-bit tiles, Q8_0 too),
     ``bf16_dot`` to bf16 for BF16 weights (AVX512-BF16). Both default on; off keeps the GEMVs' rounding at every T, so
     a linear's result does not depend on its row count (``oss_set_gemm_roundings``)."""
     check(lib.oss_set_gemm_roundings(int(bool(int8_gemm)), int(bool(bf16_dot))))

@@ -169,7 +169,7 @@ oss_status oss_backend_info(oss_backend *backend, const char **name_out, int32_t
  * Process-wide activation rounding of the BLAS backend's GEMM (linear past its GEMV kernels: T > 12 for MXFP4, T > 16
  * for BF16, T > 32 for the GGUF block types) where the CPU has the instructions. int8_gemm = 1: MXFP4 and Q4_0 … Q6_K
  * weights meet x rounded to int8 per 32-block (AVX512-VNNI, or without AVX-512 the AVX2 8-bit tiles, which also take
- * Q8_0 where AVX-VNNI runs; as ggml's Q8_0 activations; NMSE ≈ 2e-5 per linear).
+ * Q8_0; as ggml's Q8_0 activations; NMSE ≈ 2e-5 per linear).
  * bf16_dot = 1: BF16 weights meet x rounded to bf16 (vdpbf16ps on AVX512-BF16, as the official BF16 reference; NMSE ≈
  * 3e-6). Both default 1 (about twice the prefill speed); 0 keeps the GEMVs' rounding at every T (16-bit fixed point,
  * float32), so a linear's result does not depend on how many rows it gets. Other values: OSS_ERROR_INVALID_ARGUMENT.
