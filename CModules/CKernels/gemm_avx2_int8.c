@@ -2,9 +2,9 @@
  * AVX2 8-bit GEMM tiles for MXFP4, Q8_0 and the GGUF block types Q4_0 … Q6_K: the prefill path of CPUs without
  * AVX512-VNNI (GEMV level CK_LEVEL_AVX2_INT8, past the GEMV limits of gemm.c), where decoding float tiles for
  * OpenBLAS's sgemm ran at the FP32 FMA rate. Same arithmetic as gemm_vnni.c's 8-bit tiles, so the same results up to
- * the float summation order: x rounded per 32-block to int8 (ck_x8_blocks, ggml's Q8_0 activations), the weights' unsigned
- * levels u (qb_block_levels; MXFP4 u = 2·value + 12), exact int32 block sums scaled once per block in float, and the
- * offsets c_w·(d_x·Σq) per block (Q4_1, Q5_1, Q4_K, Q5_K), per 16-element half (Q6_K) or −z·Σq in the integers
+ * the float summation order: x rounded per 32-block to int8 (ck_x8_blocks, ggml's Q8_0 activations), the weights'
+ * unsigned levels u (qb_block_levels; MXFP4 u = 2·value + 12), exact int32 block sums scaled once per block in float,
+ * and the offsets c_w·(d_x·Σq) per block (Q4_1, Q5_1, Q4_K, Q5_K), per 16-element half (Q6_K) or −z·Σq in the integers
  * (MXFP4, Q4_0, Q5_0). Products per instruction (one row's 32-block):
  *   vpmaddubsw  u × x pairs into int16 (u ≤ 63, |x| ≤ 127: a pair is ≤ 16002, so two steps' pairs add in int16 to
  *               ≤ 32004 without saturating), then vpmaddwd by ones into int32: 2 + 1 + 1 + 1 instructions per two
