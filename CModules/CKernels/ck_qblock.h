@@ -11,6 +11,22 @@ enum { QB_NX_MAX = 4 };
 
 #define QB_AVX2_TARGET "avx2,fma,f16c"
 #define QB_VNNI_TARGET "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni"
+/* Row functions of the AVX2_INT8 GEMVs that use AVX-VNNI (ck_avx_vnni_enabled): the shared row bodies are compiled
+ * for QB_AVX2_TARGET and reach vpdpbusd / vpdpwssd ymm through these VEX-encoded asm forms, so one body serves both. */
+#define QB_AVXVNNI_TARGET QB_AVX2_TARGET ",avxvnni"
+
+/* acc + Σ u·x over each dword's 4 byte pairs (u unsigned, x signed; no saturation). */
+__attribute__((target(QB_AVX2_TARGET), always_inline)) static inline __m256i qb_dpbusd_vex(__m256i acc, __m256i u,
+                                                                                          __m256i x) {
+    __asm__("%{vex%} vpdpbusd %2, %1, %0" : "+x"(acc) : "x"(u), "x"(x));
+    return acc;
+}
+/* acc + Σ a·b over each dword's 2 int16 pairs (as vpmaddwd + vpaddd, which clang would also split it into). */
+__attribute__((target(QB_AVX2_TARGET), always_inline)) static inline __m256i qb_dpwssd_vex(__m256i acc, __m256i a,
+                                                                                          __m256i b) {
+    __asm__("%{vex%} vpdpwssd %2, %1, %0" : "+x"(acc) : "x"(a), "x"(b));
+    return acc;
+}
 
 static inline int64_t qb_pairs(int64_t nb) { return (nb + 1) / 2; }
 static inline int64_t qb_pad8(int64_t nb) { return (nb + 7) / 8 * 8; }

@@ -207,9 +207,11 @@ k8_row(const int32_t DT, const uint8_t *row, int64_t ns, const k8_x *x, const in
 
 /* One row against NX prepared vectors on AVX2 (CK_LEVEL_AVX2_INT8): per 32-element group its 32 levels
  * (kq_levels_avx2), then per vector one vpmaddubsw and one vpmaddwd with the group's int16 scale(s) (Q6_K: one per
- * 16-element half) into the super-block's int32 sum: the same integers as k8_row, 8 lanes instead of 16. */
+ * 16-element half) into the super-block's int32 sum: the same integers as k8_row, 8 lanes instead of 16. With
+ * AVX-VNNI (DPWSSD) the vpmaddwd and its vpaddd are one vpdpwssd ymm: the same sums. */
 __attribute__((target(QB_AVX2_TARGET), always_inline)) static inline void
-k8_row_avx2(const int32_t DT, const uint8_t *row, int64_t ns, const k8_x *x, const int NX, float *res) {
+k8_row_avx2(const int32_t DT, const int DPWSSD, const uint8_t *row, int64_t ns, const k8_x *x, const int NX,
+            float *res) {
     __m256 acc[QB_NX_MAX], macc[QB_NX_MAX]; /* macc: Q4_K / Q5_K's mins (lanes 4–7) */
     for (int k = 0; k < NX; k++) acc[k] = macc[k] = _mm256_setzero_ps();
     for (int64_t s = 0; s < ns; s++) {
@@ -247,7 +249,9 @@ k8_row_avx2(const int32_t DT, const uint8_t *row, int64_t ns, const k8_x *x, con
             const int t4 = c % 4, slot = DT == CK_Q6_K ? c : (c & 4) | (t4 & 1) << 1 | t4 >> 1;
             for (int k = 0; k < NX; k++) {
                 const __m256i xq = _mm256_loadu_si256((const __m256i *)(x[k].q + 256 * s + 32 * slot));
-                sumi[k] = _mm256_add_epi32(sumi[k], _mm256_madd_epi16(_mm256_maddubs_epi16(u, xq), S[c]));
+                const __m256i p = _mm256_maddubs_epi16(u, xq);
+                sumi[k] = DPWSSD ? qb_dpwssd_vex(sumi[k], p, S[c])
+                                 : _mm256_add_epi32(sumi[k], _mm256_madd_epi16(p, S[c]));
             }
         }
         for (int k = 0; k < NX; k++) {
@@ -286,14 +290,22 @@ k8_row_avx2(const int32_t DT, const uint8_t *row, int64_t ns, const k8_x *x, con
 K8_ROWS_DTYPE(k8_q4_K, QB_VNNI_TARGET, k8_row, CK_Q4_K)
 K8_ROWS_DTYPE(k8_q5_K, QB_VNNI_TARGET, k8_row, CK_Q5_K)
 K8_ROWS_DTYPE(k8_q6_K, QB_VNNI_TARGET, k8_row, CK_Q6_K)
-K8_ROWS_DTYPE(k8_avx2_q4_K, QB_AVX2_TARGET, k8_row_avx2, CK_Q4_K)
-K8_ROWS_DTYPE(k8_avx2_q5_K, QB_AVX2_TARGET, k8_row_avx2, CK_Q5_K)
-K8_ROWS_DTYPE(k8_avx2_q6_K, QB_AVX2_TARGET, k8_row_avx2, CK_Q6_K)
+#define k8_row_maddwd(DT, ...) k8_row_avx2(DT, 0, __VA_ARGS__)
+#define k8_row_dpwssd(DT, ...) k8_row_avx2(DT, 1, __VA_ARGS__)
+K8_ROWS_DTYPE(k8_avx2_q4_K, QB_AVX2_TARGET, k8_row_maddwd, CK_Q4_K)
+K8_ROWS_DTYPE(k8_avx2_q5_K, QB_AVX2_TARGET, k8_row_maddwd, CK_Q5_K)
+K8_ROWS_DTYPE(k8_avx2_q6_K, QB_AVX2_TARGET, k8_row_maddwd, CK_Q6_K)
+K8_ROWS_DTYPE(k8_avxvnni_q4_K, QB_AVXVNNI_TARGET, k8_row_dpwssd, CK_Q4_K)
+K8_ROWS_DTYPE(k8_avxvnni_q5_K, QB_AVXVNNI_TARGET, k8_row_dpwssd, CK_Q5_K)
+K8_ROWS_DTYPE(k8_avxvnni_q6_K, QB_AVXVNNI_TARGET, k8_row_dpwssd, CK_Q6_K)
 
 void ck_kq8_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xs, int nx,
                       const float *bias, float *y, int64_t ys, int level) {
     static const qb_rows_fn vnni[3][4] = {QB_TABLE(k8_q4_K), QB_TABLE(k8_q5_K), QB_TABLE(k8_q6_K)};
     static const qb_rows_fn avx2[3][4] = {QB_TABLE(k8_avx2_q4_K), QB_TABLE(k8_avx2_q5_K), QB_TABLE(k8_avx2_q6_K)};
+    static const qb_rows_fn avxvnni[3][4] = {QB_TABLE(k8_avxvnni_q4_K), QB_TABLE(k8_avxvnni_q5_K),
+                                             QB_TABLE(k8_avxvnni_q6_K)};
     const int i = w->dtype - CK_Q4_K;
-    qb_run_rows(level >= CK_LEVEL_VNNI ? vnni[i] : avx2[i], w, row0, row1, xp, xs, nx, bias, y, ys);
+    qb_run_rows(level >= CK_LEVEL_VNNI ? vnni[i] : ck_avx_vnni_enabled() ? avxvnni[i] : avx2[i], w, row0, row1, xp, xs,
+                nx, bias, y, ys);
 }

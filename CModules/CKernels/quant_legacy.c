@@ -273,11 +273,19 @@ lg_row_avx2(const int32_t DT, const uint8_t *row, int64_t nb, const qb_x *x, con
     for (int k = 0; k < NX; k++) res[k] = ck_hsum256(_mm256_add_ps(_mm256_add_ps(acc[k][0], acc[k][1]), macc[k]));
 }
 
+/* Σ lo·x0 + hi·x1 per dword lane: vpdpbusd (AVX-VNNI) or vpmaddubsw ×2, vpaddw, vpmaddwd by ones. */
+#define LG_PAIR_SUM_AVX2(DPBUSD, lo, hi, x0, x1)                                                                       \
+    ((DPBUSD) ? qb_dpbusd_vex(qb_dpbusd_vex(_mm256_setzero_si256(), (lo), (x0)), (hi), (x1))                          \
+              : _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16((lo), (x0)), _mm256_maddubs_epi16((hi), (x1))), \
+                                  one))
+
 /* One row against NX vectors of 8-bit x (lg8_x_at) on AVX2 (CK_LEVEL_AVX2_INT8): a pair per step, low nibbles
  * (a0–15 b0–15) against x bytes 0–31 and high ones (a16–31 b16–31) against 32–63, the two vpmaddubsw sums added in
- * int16 (|·| ≤ 2·2·31·127 < 2¹⁵), then one vpmaddwd: lanes 0–3 block a, 4–7 block b, as lg_row_avx2. */
+ * int16 (|·| ≤ 2·2·31·127 < 2¹⁵), then one vpmaddwd: lanes 0–3 block a, 4–7 block b, as lg_row_avx2. With AVX-VNNI
+ * (DPBUSD) two vpdpbusd ymm instead of the four: the same int32 sums. */
 __attribute__((target(QB_AVX2_TARGET), always_inline)) static inline void
-lg_row_avx2_8(const int32_t DT, const uint8_t *row, int64_t nb, const qb_x *x, const int NX, float *res) {
+lg_row_avx2_8(const int32_t DT, const int DPBUSD, const uint8_t *row, int64_t nb, const qb_x *x, const int NX,
+              float *res) {
     const lg_layout L = lg_layout_of(DT);
     __m256 acc[QB_NX_MAX][2], macc[QB_NX_MAX];
     for (int k = 0; k < NX; k++) acc[k][0] = acc[k][1] = macc[k] = _mm256_setzero_ps();
@@ -292,10 +300,9 @@ lg_row_avx2_8(const int32_t DT, const uint8_t *row, int64_t nb, const qb_x *x, c
                                                2 * (p) + 1, 2 * (p) + 1);                                              \
         for (int k = 0; k < NX; k++) {                                                                                 \
             const __m256i *xv_ = (const __m256i *)(x[k].xq + 64 * ((g) / 2 + (p)));                                    \
-            const __m256i s_ = _mm256_add_epi16(_mm256_maddubs_epi16(lo_, _mm256_loadu_si256(xv_)),                    \
-                                                _mm256_maddubs_epi16(hi_, _mm256_loadu_si256(xv_ + 1)));               \
-            acc[k][(p) & 1] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(s_, one)),                          \
-                                              _mm256_permutevar8x32_ps(sd[k], idx_), acc[k][(p) & 1]);                 \
+            const __m256i P_ = LG_PAIR_SUM_AVX2(DPBUSD, lo_, hi_, _mm256_loadu_si256(xv_), _mm256_loadu_si256(xv_ + 1)); \
+            acc[k][(p) & 1] =                                                                                          \
+                _mm256_fmadd_ps(_mm256_cvtepi32_ps(P_), _mm256_permutevar8x32_ps(sd[k], idx_), acc[k][(p) & 1]);       \
         }                                                                                                              \
     } while (0)
     LG_ROW_GROUPS(LG_PAIR_AVX2_8)
@@ -350,7 +357,10 @@ lg_row_vnni8(const int32_t DT, const uint8_t *row, int64_t nb, const qb_x *x, co
     QB_ROWS_DTYPE(lg_##PATH##_q5_1, TARGET, ROW, CK_Q5_1, XAT)
 LG_ROWS_PATH(avx2, QB_AVX2_TARGET, lg_row_avx2, qb_x_at)
 LG_ROWS_PATH(vnni, QB_VNNI_TARGET, lg_row_vnni8, lg8_x_at)
-LG_ROWS_PATH(avx2_8, QB_AVX2_TARGET, lg_row_avx2_8, lg8_x_at)
+#define lg_row_maddubs(DT, ...) lg_row_avx2_8(DT, 0, __VA_ARGS__)
+#define lg_row_dpbusd(DT, ...) lg_row_avx2_8(DT, 1, __VA_ARGS__)
+LG_ROWS_PATH(avx2_8, QB_AVX2_TARGET, lg_row_maddubs, lg8_x_at)
+LG_ROWS_PATH(avxvnni, QB_AVXVNNI_TARGET, lg_row_dpbusd, lg8_x_at)
 
 void ck_legacy_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xs, int nx,
                          const float *bias, float *y, int64_t ys, int level) {
@@ -360,7 +370,10 @@ void ck_legacy_gemv_rows(const ck_weight *w, int64_t row0, int64_t row1, const f
                                           QB_TABLE(lg_vnni_q5_1)};
     static const qb_rows_fn avx2_8[4][4] = {QB_TABLE(lg_avx2_8_q4_0), QB_TABLE(lg_avx2_8_q4_1),
                                             QB_TABLE(lg_avx2_8_q5_0), QB_TABLE(lg_avx2_8_q5_1)};
+    static const qb_rows_fn avxvnni[4][4] = {QB_TABLE(lg_avxvnni_q4_0), QB_TABLE(lg_avxvnni_q4_1),
+                                             QB_TABLE(lg_avxvnni_q5_0), QB_TABLE(lg_avxvnni_q5_1)};
     const int i = w->dtype - CK_Q4_0;
-    qb_gemv_rows(lg_rows_scalar, level == CK_LEVEL_AVX2_INT8 ? avx2_8[i] : avx2[i], vnni[i], w, row0, row1, xp, xs, nx,
-                 bias, y, ys, level);
+    const qb_rows_fn *int8 = ck_avx_vnni_enabled() ? avxvnni[i] : avx2_8[i];
+    qb_gemv_rows(lg_rows_scalar, level == CK_LEVEL_AVX2_INT8 ? int8 : avx2[i], vnni[i], w, row0, row1, xp, xs, nx, bias,
+                 y, ys, level);
 }

@@ -6,7 +6,9 @@
  * 128·(−q)) — then vpmaddwd by 1 into 8 int32 lanes, converted and multiplied by d_w·d_x once per block. The integer
  * sums are exact; the rounding of x costs NMSE ≈ 1.5e-5 per dot product (Tolerance.linearInt8), as on VNNI. The AVX2
  * level's float GEMV (quant.c) is bound by its conversions and multiplies at ~11–24 GB/s per core on a Zen 5 (24–59%
- * of a read); exact-x callers (CK_LINEAR_EXACT_X) keep it.
+ * of a read); exact-x callers (CK_LINEAR_EXACT_X) keep it. With AVX-VNNI (ck_avx_vnni_enabled) one vpdpbusd ymm per
+ * block and vector replaces the three: u = w + 128 (the sign bit flipped, once per block) against q, starting from
+ * the layout's −16·Σq per lane (−128·Σq over the 8 lanes), as the VNNI path does: the same int32 sums.
  */
 #include "ck_qblock.h"
 
@@ -27,8 +29,8 @@ __attribute__((target("avx2,fma,f16c"), always_inline)) static inline __m256 q8a
  * scales are converted at once and multiplied by the vectors' 8 d_x (the last group may be shorter; d_x is 0 past
  * the row). */
 __attribute__((target("avx2,fma,f16c"), always_inline)) static inline void
-q8_row_avx2_int8(const uint8_t *row, int64_t nb, const uint8_t *const xq[], const float *const dsc[], const int NX,
-                 float *res) {
+q8_row_avx2_int8(const int DPBUSD, const uint8_t *row, int64_t nb, const uint8_t *const xq[], const float *const dsc[],
+                 const int NX, float *res) {
     __m256 acc[CK_GEMV_NX_MAX][2];
     for (int k = 0; k < NX; k++) acc[k][0] = acc[k][1] = _mm256_setzero_ps();
     const __m256i one = _mm256_set1_epi16(1);
@@ -39,10 +41,12 @@ q8_row_avx2_int8(const uint8_t *row, int64_t nb, const uint8_t *const xq[], cons
         const uint8_t *blk_ = row + 34 * (g + (i));                                                                    \
         MX_PREFETCH_ROW(blk_);                                                                                         \
         const __m256i w_ = _mm256_loadu_si256((const __m256i *)(blk_ + 2));                                            \
-        const __m256i aw_ = _mm256_sign_epi8(w_, w_);                                                                  \
+        const __m256i aw_ = DPBUSD ? _mm256_xor_si256(w_, _mm256_set1_epi8((char)0x80)) : _mm256_sign_epi8(w_, w_);    \
         for (int k = 0; k < NX; k++) {                                                                                 \
-            const __m256i q_ = _mm256_loadu_si256((const __m256i *)(xq[k] + 128 * ((g + (i)) / 2) + 32 * ((i) % 2))); \
-            const __m256i p_ = _mm256_madd_epi16(_mm256_maddubs_epi16(aw_, _mm256_sign_epi8(q_, w_)), one);            \
+            const uint8_t *xb_ = xq[k] + 128 * ((g + (i)) / 2) + 32 * ((i) % 2);                                       \
+            const __m256i q_ = _mm256_loadu_si256((const __m256i *)xb_);                                               \
+            const __m256i p_ = DPBUSD ? qb_dpbusd_vex(_mm256_loadu_si256((const __m256i *)(xb_ + 64)), aw_, q_)        \
+                                      : _mm256_madd_epi16(_mm256_maddubs_epi16(aw_, _mm256_sign_epi8(q_, w_)), one);   \
             acc[k][(i) % 2] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p_),                                                  \
                                               _mm256_permutevar8x32_ps(sd[k], _mm256_set1_epi32(i)), acc[k][(i) % 2]); \
         }                                                                                                              \
@@ -81,10 +85,9 @@ q8_row_avx2_int8(const uint8_t *row, int64_t nb, const uint8_t *const xq[], cons
 }
 
 /* Rows [row0, row1) against NX_ vectors. */
-#define Q8A_ROWS_FN(NAME, NX_)                                                                                         \
-    __attribute__((target("avx2,fma,f16c"))) static void NAME(const ck_weight *w, int64_t row0, int64_t row1,         \
-                                                              const float *xp, int64_t xs, const float *bias,          \
-                                                              float *y, int64_t ys) {                                  \
+#define Q8A_ROWS_FN(NAME, TARGET, DPBUSD, NX_)                                                                         \
+    __attribute__((target(TARGET))) static void NAME(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, \
+                                                     int64_t xs, const float *bias, float *y, int64_t ys) {            \
         const int64_t nb = w->cols / 32;                                                                               \
         const uint8_t *xq[NX_];                                                                                        \
         const float *dsc[NX_];                                                                                         \
@@ -94,18 +97,23 @@ q8_row_avx2_int8(const uint8_t *row, int64_t nb, const uint8_t *const xq[], cons
         }                                                                                                              \
         for (int64_t r = row0; r < row1; r++) {                                                                        \
             float res[NX_];                                                                                            \
-            q8_row_avx2_int8(ck_row_ptr(w, r), nb, xq, dsc, NX_, res);                                                 \
+            q8_row_avx2_int8(DPBUSD, ck_row_ptr(w, r), nb, xq, dsc, NX_, res);                                         \
             const float b = bias ? bias[r] : 0.f;                                                                      \
             for (int k = 0; k < NX_; k++) y[k * ys + (r - row0)] = res[k] + b;                                         \
         }                                                                                                              \
     }
-Q8A_ROWS_FN(q8a_rows_1, 1)
-Q8A_ROWS_FN(q8a_rows_2, 2)
-Q8A_ROWS_FN(q8a_rows_3, 3)
-Q8A_ROWS_FN(q8a_rows_4, 4)
+Q8A_ROWS_FN(q8a_rows_1, QB_AVX2_TARGET, 0, 1)
+Q8A_ROWS_FN(q8a_rows_2, QB_AVX2_TARGET, 0, 2)
+Q8A_ROWS_FN(q8a_rows_3, QB_AVX2_TARGET, 0, 3)
+Q8A_ROWS_FN(q8a_rows_4, QB_AVX2_TARGET, 0, 4)
+Q8A_ROWS_FN(q8v_rows_1, QB_AVXVNNI_TARGET, 1, 1)
+Q8A_ROWS_FN(q8v_rows_2, QB_AVXVNNI_TARGET, 1, 2)
+Q8A_ROWS_FN(q8v_rows_3, QB_AVXVNNI_TARGET, 1, 3)
+Q8A_ROWS_FN(q8v_rows_4, QB_AVXVNNI_TARGET, 1, 4)
 
 void ck_q8_gemv_rows_avx2_int8(const ck_weight *w, int64_t row0, int64_t row1, const float *xp, int64_t xs, int nx,
                                const float *bias, float *y, int64_t ys) {
     static const qb_rows_fn fns[CK_GEMV_NX_MAX] = {q8a_rows_1, q8a_rows_2, q8a_rows_3, q8a_rows_4};
-    qb_run_rows(fns, w, row0, row1, xp, xs, nx, bias, y, ys); /* four vectors per pass over the rows */
+    static const qb_rows_fn vnni[CK_GEMV_NX_MAX] = {q8v_rows_1, q8v_rows_2, q8v_rows_3, q8v_rows_4};
+    qb_run_rows(ck_avx_vnni_enabled() ? vnni : fns, w, row0, row1, xp, xs, nx, bias, y, ys); /* 4 vectors per pass */
 }

@@ -32,8 +32,8 @@ public enum SIMDWidth: String, CaseIterable, Sendable {
     /// 256-bit AVX2 everywhere, as on an AVX2-only CPU without AVX-VNNI (Haswell … Zen 3): also keeps the integer
     /// GEMVs and the GEMM off AVX-512, and the AVX2 8-bit GEMM tiles on `vpmaddubsw`.
     case avx2
-    /// AVX2 with AVX-VNNI (`vpdpbusd ymm` in the AVX2 8-bit GEMM tiles), as on Intel client cores since Alder Lake;
-    /// selecting it on a CPU without AVX-VNNI is the same as `avx2`.
+    /// AVX2 with AVX-VNNI (`vpdpbusd` / `vpdpwssd ymm` in the AVX2 8-bit GEMM tiles and GEMVs), as on Intel client
+    /// cores since Alder Lake; selecting it on a CPU without AVX-VNNI is the same as `avx2`.
     case avxVNNI = "avx-vnni"
 }
 
@@ -45,8 +45,8 @@ extension BLASBackend {
         set { ck_set_disable_avx512(newValue ? 1 : 0) }
     }
 
-    /// Keeps the AVX2 8-bit GEMM tiles on `vpmaddubsw` even where the CPU has AVX-VNNI (process-wide), as on AVX2
-    /// CPUs without it. For tests and measurements (`--simd avx2`).
+    /// Keeps the AVX2 8-bit GEMM tiles and GEMVs on `vpmaddubsw` even where the CPU has AVX-VNNI (process-wide), as
+    /// on AVX2 CPUs without it. For tests and measurements (`--simd avx2`).
     public static var disableAVXVNNI: Bool {
         get { ck_get_disable_avx_vnni() != 0 }
         set { ck_set_disable_avx_vnni(newValue ? 1 : 0) }
@@ -55,7 +55,7 @@ extension BLASBackend {
     /// Whether the CPU has AVX-VNNI (VEX-encoded 256-bit `vpdpbusd`).
     public static var cpuHasAVXVNNI: Bool { ck_has_avx_vnni() != 0 }
 
-    /// Whether the AVX2 8-bit GEMM tiles use AVX-VNNI right now (CPU support, `disableAVXVNNI` off).
+    /// Whether the AVX2 8-bit GEMM tiles and GEMVs use AVX-VNNI right now (CPU support, `disableAVXVNNI` off).
     public static var usingAVXVNNIKernels: Bool { ck_avx_vnni_enabled() != 0 }
 
     /// Whether the AVX2 8-bit GEMM tiles run the prefill of MXFP4, Q8_0 and Q4_0 … Q6_K right now (AVX-512 off or absent, `int8GEMM` and `avx2Int8GEMV` on; a backend whose tuning profile chose `cblas` for a

@@ -151,6 +151,44 @@ final class IntegerGEMVPathTests: XCTestCase {
         }
     }
 
+    /// With AVX-VNNI the AVX2 8-bit GEMVs (AVX-512 off) take `vpdpbusd` / `vpdpwssd ymm` where they ran `vpmaddubsw`,
+    /// `vpmaddwd` and `vpaddd` (and Q8_0's `vpsignb`): the block types' int32 sums and float steps are the same, so
+    /// their bits are; Q8_0's lanes hold the levels w + 128 against the −128·Σq correction (its VNNI GEMV's form), so
+    /// its bits differ by float rounding only. 1–5 vectors (a second pass over the rows), odd block counts, a
+    /// partial group of 8 Q8_0 blocks.
+    func testAVXVNNIGEMVsMatchTheVPMADDUBSWOnes() throws {
+        try XCTSkipUnless(BLASBackend.cpuHasAVXVNNI && BLASBackend.usingAVX2Kernels, "CPU has no AVX-VNNI")
+        BLASBackend.disableAVX512 = true
+        defer {
+            BLASBackend.disableAVX512 = false
+            BLASBackend.disableAVXVNNI = false
+        }
+        for dtype in [DType.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K] {
+            let cols = dtype.blockSize == 256 ? 768 : 32 * 13
+            let w = try weight(rows: 37, cols: cols, seed: UInt64(cols + 5), dtype: dtype)
+            for rows in [1, 3, 5] {
+                var random = SeededRandom(seed: UInt64(rows * 31 + cols))
+                let x = random.floats(rows * cols, scale: 3)
+                BLASBackend.disableAVXVNNI = false
+                XCTAssertTrue(BLASBackend.usingAVXVNNIKernels)
+                XCTAssertTrue(BLASBackend(threads: 1).linearRoundsActivationsToInt8(dtype: dtype, rows: rows))
+                XCTAssertFalse(BLASBackend(threads: 1).usesGEMM(dtype: dtype, rows: rows), "\(dtype) T \(rows)")
+                let vnni = try run(x, rows: rows, weight: w)
+                BLASBackend.disableAVXVNNI = true
+                let maddubs = try run(x, rows: rows, weight: w)
+                if dtype == .q8_0 {
+                    let scale = maddubs.reduce(Float(0)) { max($0, abs($1)) }
+                    for (a, b) in zip(vnni, maddubs) {
+                        XCTAssertEqual(a, b, accuracy: 1e-5 * scale, "\(dtype) T \(rows)")
+                    }
+                    XCTAssertNotEqual(vnni.map(\.bitPattern), maddubs.map(\.bitPattern), "Q8_0: AVX-VNNI did not run")
+                } else {
+                    XCTAssertEqual(vnni.map(\.bitPattern), maddubs.map(\.bitPattern), "\(dtype) T \(rows)")
+                }
+            }
+        }
+    }
+
     /// The AVX2 8-bit GEMM tiles of MXFP4, Q8_0 and the block types (AVX-512 off: `vpmaddubsw`, or `vpdpbusd ymm`
     /// where the CPU has AVX-VNNI) compute the same integer block sums from the same rounded x as the VNNI 8-bit tiles
     /// (Q8_0, which the VNNI GEMM keeps on 16 bits: as its 8-bit GEMV; on `vpmaddubsw` as |w| × sign(x, w)), so their
