@@ -15,6 +15,18 @@ enum { QB_NX_MAX = 4 };
  * for QB_AVX2_TARGET and reach vpdpbusd / vpdpwssd ymm through these VEX-encoded asm forms, so one body serves both. */
 #define QB_AVXVNNI_TARGET QB_AVX2_TARGET ",avxvnni"
 
+/* Q8_0's signed weight bytes w against signed x, ggml's AVX2 form: |w| (aw, read as unsigned: −128 gives 128) times
+ * sign(x, w) through vpmaddubsw (a pair ≤ 2·128·127, never saturating int16), then vpmaddwd by ones: Σ w·x over each
+ * dword's 4 bytes. */
+__attribute__((target(QB_AVX2_TARGET), always_inline)) static inline __m256i qb_q8_dot_avx2(__m256i aw, __m256i w,
+                                                                                           __m256i x) {
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(aw, _mm256_sign_epi8(x, w)), _mm256_set1_epi16(1));
+}
+/* Q8_0's weight bytes as the unsigned levels u = w + 128 (Q8_LEVEL_Z) and back: the sign bit flipped. */
+__attribute__((target(QB_AVX2_TARGET), always_inline)) static inline __m256i qb_q8_flip(__m256i v) {
+    return _mm256_xor_si256(v, _mm256_set1_epi8((char)0x80));
+}
+
 /* acc + Σ u·x over each dword's 4 byte pairs (u unsigned, x signed; no saturation). */
 __attribute__((target(QB_AVX2_TARGET), always_inline)) static inline __m256i qb_dpbusd_vex(__m256i acc, __m256i u,
                                                                                           __m256i x) {

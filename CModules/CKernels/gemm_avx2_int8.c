@@ -10,11 +10,12 @@
  *               ≤ 32004 without saturating), then vpmaddwd by ones into int32: 2 + 1 + 1 + 1 instructions per two
  *               steps of 4 products × 8 rows;
  *   vpdpbusd    with AVX-VNNI (Intel client cores since Alder Lake, Zen 5; ck_avx_vnni_enabled): one per step.
- * Q8_0 (w ∈ [−128, 127], s_w = d) is packed as levels u = w + 128 ∈ [0, 255] (the sign bit flipped): vpdpbusd takes
- * them with −128·Σq as each block's starting sum (OFF_ZINIT, as the VNNI Q8_0 GEMV); on vpmaddubsw they would
- * saturate the int16 pairs (2·255·127), so that tile flips the bit back and multiplies |w| by sign(x, w) (OFF_SIGNED:
- * a pair ≤ 2·128·127, a vpsignb and a vpmaddwd per step and token, no two-step pairing: ~1.6× the 4-bit tile's
- * instructions; 1.0–1.4× the float tiles + sgemm at T = 512, llama-1b Q8_0 pp512 1.13–1.16×).
+ * Q8_0 (w ∈ [−128, 127], s_w = d) is packed for vpdpbusd as levels u = w + 128 ∈ [0, 255] (the sign bit flipped),
+ * with −128·Σq as each block's starting sum (OFF_ZINIT, as the VNNI Q8_0 GEMV); on vpmaddubsw those levels would
+ * saturate the int16 pairs (2·255·127), so that tile's panels keep the signed bytes w and it multiplies |w| by
+ * sign(x, w) (OFF_SIGNED, qb_q8_dot_avx2: a pair ≤ 2·128·127, a vpsignb and a vpmaddwd per step and token, no
+ * two-step pairing: ~1.6× the 4-bit tile's instructions; 1.0–1.4× the float tiles + sgemm at T = 512, llama-1b Q8_0
+ * pp512 1.13–1.16×).
  * Lanes are output rows: a panel of AR = 32 rows over a 256-wide K slice is packed as P[block][quad][32 rows] dwords
  * (8 KB, stays in L1); a tile covers 8 rows (vpmaddubsw: 4 int32 and 4 float accumulators, 16 ymm in all) or 16 rows
  * (vpdpbusd) × up to 4 tokens, and the tiles of a panel run one after the other on the same 4 tokens' x (1 KB).
@@ -113,20 +114,22 @@ __attribute__((target("avx2,fma"), always_inline)) static inline __m256i a_mxfp4
                             _mm_shuffle_epi8(lut, _mm_unpacklo_epi8(lo, hi)));
 }
 
-/* Q8_0 block b of a row: its 32 levels u = w + 128 and s_w = d in f[0], f[1]; z = 128 in f[3]. */
-__attribute__((target("avx2,fma,f16c"), always_inline)) static inline __m256i a_q8_levels(const ck_weight *w,
-                                                                                          int64_t r, int64_t b,
-                                                                                          float f[4]) {
+/* Q8_0 block b of a row and s_w = d in f[0], f[1]: its 32 levels u = w + 128 (z = 128 in f[3]) for the vpdpbusd
+ * tile, or unless `levels` its signed bytes w for the vpmaddubsw one (OFF_SIGNED). */
+__attribute__((target("avx2,fma,f16c"), always_inline)) static inline __m256i a_q8_block(const ck_weight *w, int64_t r,
+                                                                                         int64_t b, int levels,
+                                                                                         float f[4]) {
     const uint8_t *blk = ck_row_ptr(w, r) + 34 * b;
     f[0] = f[1] = _cvtsh_ss(ck_load_u16(blk));
-    f[3] = (float)Q8_LEVEL_Z;
-    return _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(blk + 2)), _mm256_set1_epi8((char)0x80));
+    f[3] = levels ? (float)Q8_LEVEL_Z : 0.f;
+    const __m256i v = _mm256_loadu_si256((const __m256i *)(blk + 2));
+    return levels ? qb_q8_flip(v) : v;
 }
 
-/* Panel of rows [n0, n0 + nr) × blocks [b0, b0 + nbk): P[b][quad][AR] dwords of levels, F[b][AF][AR] with
- * c_w = m − z·s_w (zeros past nr). */
+/* Panel of rows [n0, n0 + nr) × blocks [b0, b0 + nbk): P[b][quad][AR] dwords of levels (Q8_0 on vpmaddubsw, `vnni`
+ * 0: its signed bytes), F[b][AF][AR] with c_w = m − z·s_w (zeros past nr). */
 __attribute__((target(QB_AVX2_TARGET))) static void a_pack_panel(const ck_weight *w, int64_t n0, int64_t nr, int64_t b0,
-                                                                int64_t nbk, uint32_t *P, float *F) {
+                                                                int64_t nbk, int vnni, uint32_t *P, float *F) {
     for (int g = 0; g < AG; g++) {
         for (int64_t b = 0; b < nbk; b++) {
             __m256 r[8];
@@ -136,7 +139,7 @@ __attribute__((target(QB_AVX2_TARGET))) static void a_pack_panel(const ck_weight
                 __m256i u = _mm256_setzero_si256();
                 if (j < nr)
                     u = w->dtype == CK_MXFP4 ? a_mxfp4_levels(w, n0 + j, b0 + b, f)
-                        : w->dtype == CK_Q8_0 ? a_q8_levels(w, n0 + j, b0 + b, f)
+                        : w->dtype == CK_Q8_0 ? a_q8_block(w, n0 + j, b0 + b, vnni, f)
                                               : qb_block_levels(w->dtype, ck_row_ptr(w, n0 + j), b0 + b, f);
                 r[i] = _mm256_castsi256_ps(u);
                 float *Fb = F + AF * b * AR + j;
@@ -167,7 +170,7 @@ static void avx2_slice(ck_tile_x xs, int64_t T, const ck_weight *w, int int8, co
         const int64_t nr = n_hi - n0 < AR ? n_hi - n0 : AR;
         for (int64_t b0 = 0; b0 < nb; b0 += AB) {
             const int64_t nbk = nb - b0 < AB ? nb - b0 : AB;
-            a_pack_panel(w, n0, nr, b0, nbk, P, F);
+            a_pack_panel(w, n0, nr, b0, nbk, vnni, P, F);
             ck_gemm_prefetch_next_pack(w, n0, nr, n_hi, AR, b0, AB);
             const int first = b0 == 0, last = b0 + nbk >= nb;
             for (int64_t m0 = 0; m0 < T; m0 += AT) {

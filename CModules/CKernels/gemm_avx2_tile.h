@@ -57,17 +57,15 @@ __attribute__((target(TILE_TARGET), always_inline)) static inline void TILE_FN(t
                 for (int g = 0; g < TILE_G; g++) s[g][t] = _mm256_dpbusd_avx_epi32(s[g][t], w[g], xv);
             }
 #else
-            if (OFF == OFF_SIGNED) { /* Q8_0: |w| × sign(x, w) per step, pairs ≤ 2·128·127, one vpmaddwd each */
+            if (OFF == OFF_SIGNED) { /* Q8_0, packed as its signed bytes w: one step per vpmaddwd (qb_q8_dot_avx2) */
                 for (int k = 0; k < 2; k++)
                     for (int g = 0; g < TILE_G; g++) {
-                        const __m256i u = _mm256_load_si256((const __m256i *)(pb + (p + k) * AR + 8 * g));
-                        const __m256i ws = _mm256_xor_si256(u, _mm256_set1_epi8((char)0x80)); /* w = u − 128 */
+                        const __m256i ws = _mm256_load_si256((const __m256i *)(pb + (p + k) * AR + 8 * g));
                         const __m256i a = _mm256_abs_epi8(ws);
                         for (int t = 0; t < RT; t++) {
                             int32_t d;
                             memcpy(&d, x.q + t * x.ldq + 32 * b + 4 * (p + k), 4);
-                            const __m256i m = _mm256_maddubs_epi16(a, _mm256_sign_epi8(_mm256_set1_epi32(d), ws));
-                            s[g][t] = _mm256_add_epi32(s[g][t], _mm256_madd_epi16(m, _mm256_set1_epi16(1)));
+                            s[g][t] = _mm256_add_epi32(s[g][t], qb_q8_dot_avx2(a, ws, _mm256_set1_epi32(d)));
                         }
                     }
                 continue;

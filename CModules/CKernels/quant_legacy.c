@@ -273,11 +273,13 @@ lg_row_avx2(const int32_t DT, const uint8_t *row, int64_t nb, const qb_x *x, con
     for (int k = 0; k < NX; k++) res[k] = ck_hsum256(_mm256_add_ps(_mm256_add_ps(acc[k][0], acc[k][1]), macc[k]));
 }
 
-/* Σ lo·x0 + hi·x1 per dword lane: vpdpbusd (AVX-VNNI) or vpmaddubsw ×2, vpaddw, vpmaddwd by ones. */
-#define LG_PAIR_SUM_AVX2(DPBUSD, lo, hi, x0, x1)                                                                       \
-    ((DPBUSD) ? qb_dpbusd_vex(qb_dpbusd_vex(_mm256_setzero_si256(), (lo), (x0)), (hi), (x1))                          \
-              : _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16((lo), (x0)), _mm256_maddubs_epi16((hi), (x1))), \
-                                  one))
+/* Σ lo·x0 + hi·x1 per dword lane: two vpdpbusd (AVX-VNNI), or vpmaddubsw ×2, vpaddw, vpmaddwd by ones. */
+__attribute__((target(QB_AVX2_TARGET), always_inline)) static inline __m256i
+lg_pair_sum_avx2(const int DPBUSD, __m256i lo, __m256i hi, __m256i x0, __m256i x1) {
+    if (DPBUSD) return qb_dpbusd_vex(qb_dpbusd_vex(_mm256_setzero_si256(), lo, x0), hi, x1);
+    const __m256i s = _mm256_add_epi16(_mm256_maddubs_epi16(lo, x0), _mm256_maddubs_epi16(hi, x1));
+    return _mm256_madd_epi16(s, _mm256_set1_epi16(1));
+}
 
 /* One row against NX vectors of 8-bit x (lg8_x_at) on AVX2 (CK_LEVEL_AVX2_INT8): a pair per step, low nibbles
  * (a0–15 b0–15) against x bytes 0–31 and high ones (a16–31 b16–31) against 32–63, the two vpmaddubsw sums added in
@@ -289,7 +291,6 @@ lg_row_avx2_8(const int32_t DT, const int DPBUSD, const uint8_t *row, int64_t nb
     const lg_layout L = lg_layout_of(DT);
     __m256 acc[QB_NX_MAX][2], macc[QB_NX_MAX];
     for (int k = 0; k < NX; k++) acc[k][0] = acc[k][1] = macc[k] = _mm256_setzero_ps();
-    const __m256i one = _mm256_set1_epi16(1);
 #define LG_PAIR_AVX2_8(g, p, two)                                                                                      \
     do {                                                                                                               \
         const uint8_t *a_ = gb_ + L.bytes * 2 * (p);                                                                   \
@@ -300,7 +301,8 @@ lg_row_avx2_8(const int32_t DT, const int DPBUSD, const uint8_t *row, int64_t nb
                                                2 * (p) + 1, 2 * (p) + 1);                                              \
         for (int k = 0; k < NX; k++) {                                                                                 \
             const __m256i *xv_ = (const __m256i *)(x[k].xq + 64 * ((g) / 2 + (p)));                                    \
-            const __m256i P_ = LG_PAIR_SUM_AVX2(DPBUSD, lo_, hi_, _mm256_loadu_si256(xv_), _mm256_loadu_si256(xv_ + 1)); \
+            const __m256i P_ =                                                                                         \
+                lg_pair_sum_avx2(DPBUSD, lo_, hi_, _mm256_loadu_si256(xv_), _mm256_loadu_si256(xv_ + 1));              \
             acc[k][(p) & 1] =                                                                                          \
                 _mm256_fmadd_ps(_mm256_cvtepi32_ps(P_), _mm256_permutevar8x32_ps(sd[k], idx_), acc[k][(p) & 1]);       \
         }                                                                                                              \

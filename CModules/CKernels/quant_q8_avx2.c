@@ -33,7 +33,6 @@ q8_row_avx2_int8(const int DPBUSD, const uint8_t *row, int64_t nb, const uint8_t
                  const int NX, float *res) {
     __m256 acc[CK_GEMV_NX_MAX][2];
     for (int k = 0; k < NX; k++) acc[k][0] = acc[k][1] = _mm256_setzero_ps();
-    const __m256i one = _mm256_set1_epi16(1);
     __m256 sd[CK_GEMV_NX_MAX];
     /* block i of group g into accumulator i % 2 (constant indices: a runtime one puts acc on the stack) */
 #define Q8A_BLOCK(i)                                                                                                   \
@@ -41,12 +40,12 @@ q8_row_avx2_int8(const int DPBUSD, const uint8_t *row, int64_t nb, const uint8_t
         const uint8_t *blk_ = row + 34 * (g + (i));                                                                    \
         MX_PREFETCH_ROW(blk_);                                                                                         \
         const __m256i w_ = _mm256_loadu_si256((const __m256i *)(blk_ + 2));                                            \
-        const __m256i aw_ = DPBUSD ? _mm256_xor_si256(w_, _mm256_set1_epi8((char)0x80)) : _mm256_sign_epi8(w_, w_);    \
+        const __m256i aw_ = DPBUSD ? qb_q8_flip(w_) : _mm256_abs_epi8(w_); /* the levels w + 128, or |w| */         \
         for (int k = 0; k < NX; k++) {                                                                                 \
             const uint8_t *xb_ = xq[k] + 128 * ((g + (i)) / 2) + 32 * ((i) % 2);                                       \
             const __m256i q_ = _mm256_loadu_si256((const __m256i *)xb_);                                               \
             const __m256i p_ = DPBUSD ? qb_dpbusd_vex(_mm256_loadu_si256((const __m256i *)(xb_ + 64)), aw_, q_)        \
-                                      : _mm256_madd_epi16(_mm256_maddubs_epi16(aw_, _mm256_sign_epi8(q_, w_)), one);   \
+                                      : qb_q8_dot_avx2(aw_, w_, q_);                                                   \
             acc[k][(i) % 2] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p_),                                                  \
                                               _mm256_permutevar8x32_ps(sd[k], _mm256_set1_epi32(i)), acc[k][(i) % 2]); \
         }                                                                                                              \
