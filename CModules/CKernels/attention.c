@@ -21,6 +21,11 @@
  *
  * Portable path (scalar switch, or head_dim not a multiple of 8): (query row, KV head) items, scores for the
  * whole key span of the group, softmax, then Σ p·v, with the run-time-dispatched vector helpers.
+ *
+ * F16 cache (ck_attention_f16): keys and values are IEEE halves, half the bytes of a long span. Every path widens
+ * what it reads to floats first (a key block's K slices, then its V slices, into one KEY_BLOCK × head_dim buffer of
+ * the tile; the portable path one row at a time) and runs the float kernels on them, so the arithmetic is that of
+ * a float cache holding the same halves.
  */
 #include "ck_internal.h"
 #include <float.h>
@@ -37,6 +42,57 @@ enum {
     SPLIT_MIN_CHUNKS = 8 /* decode spans split from this many chunks on */
 };
 
+/* A layer's K and V cache rows: floats, or IEEE halves (half ≠ 0). */
+typedef struct {
+    const void *keys, *values;
+    int half;
+} kv_rows;
+
+/* Bytes per cache element. */
+static inline int64_t kv_elem(kv_rows kv) { return kv.half ? 2 : 4; }
+
+/* Element `at` of the K (or V) rows, as a byte pointer. */
+static inline const char *kv_at(const void *base, kv_rows kv, int64_t at) {
+    return (const char *)base + at * kv_elem(kv);
+}
+
+/* The n cache elements from element `at` of base as floats: the row itself for a float cache, else the halves
+ * widened (exactly) into row[0 ..< n]. */
+static inline const float *kv_row(kv_rows kv, const void *base, int64_t at, int64_t n, float *row) {
+    if (!kv.half) return (const float *)base + at;
+    const uint16_t *h = (const uint16_t *)base + at;
+    for (int64_t i = 0; i < n; i++) row[i] = ck_f16_to_float(h[i]);
+    return row;
+}
+
+/* dst[0 ..< n] = the n halves at src as floats, n a multiple of 8 (F16C). */
+__attribute__((target("avx2,fma,f16c"))) static inline void kv_widen8(const char *src, int64_t n, float *dst) {
+    for (int64_t i = 0; i < n; i += 8)
+        _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(src + 2 * i))));
+}
+
+/* As kv_widen8 for n a multiple of 16, 16 at a time (AVX-512F): half the instructions, which the T = 1 tile of a
+ * cache-resident span feels (20b's sliding layers: 128 keys). */
+__attribute__((target(CK_AVX512_TARGET))) static void kv_widen16_512(const char *src, int64_t n, float *dst) {
+    for (int64_t i = 0; i < n; i += 16)
+        _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(src + 2 * i))));
+}
+
+/* Widens the n-element slices (n a multiple of 8) at element col of the nb cache rows from slot onward (wrapping at
+ * slots; rows kw elements apart) into dst[j·n ..< (j+1)·n]. */
+__attribute__((target("avx2,fma,f16c"))) static void kv_widen_block(const void *base, int64_t slot, int64_t slots,
+                                                                  int64_t kw, int64_t col, int64_t n, int64_t nb,
+                                                                  int wide, float *dst) {
+    for (int64_t j = 0; j < nb; j++) {
+        const char *src = (const char *)base + 2 * (slot * kw + col);
+        if (wide && n % 16 == 0)
+            kv_widen16_512(src, n, dst + j * n);
+        else
+            kv_widen8(src, n, dst + j * n);
+        slot = slot + 1 == slots ? 0 : slot + 1;
+    }
+}
+
 /* Window start of the query at absolute position pos. */
 static inline int64_t first_key(const ck_attention_params *p, int64_t pos) {
     return p->window > 0 && pos - p->window + 1 > 0 ? pos - p->window + 1 : 0;
@@ -44,14 +100,14 @@ static inline int64_t first_key(const ck_attention_params *p, int64_t pos) {
 
 /* ------------------------------------------------------------------------------------------- portable path */
 
-static int attention_portable(ck_context *ctx, const float *q, int64_t T, const float *keys, const float *values,
-                              const float *sinks, const ck_attention_params *p, float *out, int threads) {
+static int attention_portable(ck_context *ctx, const float *q, int64_t T, kv_rows kv, const float *sinks,
+                              const ck_attention_params *p, float *out, int threads) {
     const int64_t H = p->heads, KV = p->kv_heads, D = p->head_dim, slots = p->slots;
     const int64_t G = H / KV, qw = H * D, kw = KV * D;
     const int64_t keys_max = p->window > 0 && p->window < slots ? p->window : slots;
     const int team = ck_team(threads, T * H * keys_max * D, 16384);
     for (int i = 0; i < team; i++)
-        if (!ck_buffer_reserve(&ctx->thread_scratch[i], G * keys_max)) return CK_ERR_NOMEM;
+        if (!ck_buffer_reserve(&ctx->thread_scratch[i], G * keys_max + D)) return CK_ERR_NOMEM;
     /* Cyclic split (item = id, id + nt, …) balances the causal triangle; CK_PARALLEL avoids libomp's per-loop
        allocations (see ck_internal.h). */
     CK_PARALLEL(team, nt, id, {
@@ -63,8 +119,9 @@ static int attention_portable(ck_context *ctx, const float *q, int64_t T, const 
         const float *qg = q + t * qw + g * G * D;
         float *og = out + t * qw + g * G * D;
         float *score = ctx->thread_scratch[id].ptr; /* [G, n] */
+        float *row = score + G * keys_max;          /* [D]: one K or V slice as floats */
         for (int64_t j = 0; j < n; j++) {
-            const float *k = keys + ((lo + j) % slots) * kw + g * D;
+            const float *k = kv_row(kv, kv.keys, ((lo + j) % slots) * kw + g * D, D, row);
             for (int64_t hh = 0; hh < G; hh++) score[hh * n + j] = p->scale * ck_dot_f32(qg + hh * D, k, D);
         }
         for (int64_t hh = 0; hh < G; hh++) {
@@ -78,7 +135,7 @@ static int attention_portable(ck_context *ctx, const float *q, int64_t T, const 
         }
         for (int64_t i = 0; i < G * D; i++) og[i] = 0.f;
         for (int64_t j = 0; j < n; j++) {
-            const float *v = values + ((lo + j) % slots) * kw + g * D;
+            const float *v = kv_row(kv, kv.values, ((lo + j) % slots) * kw + g * D, D, row);
             for (int64_t hh = 0; hh < G; hh++) ck_axpy_f32(score[hh * n + j], v, og + hh * D, D);
         }
     }
@@ -230,11 +287,12 @@ typedef struct {
     float *alpha;     /* [mp] rescale factor of the current block */
     const float **kp; /* [KEY_BLOCK] key row pointers of the block */
     const float **vp; /* [KEY_BLOCK] value row pointers of the block */
+    float *wide_rows; /* [KEY_BLOCK][D] an F16 cache's K slices of the block, then its V slices, as floats */
 } tile_scratch;
 
 static int64_t tile_scratch_floats(int64_t D) {
     /* pointer arrays are counted as 2 floats per pointer */
-    return D * TILE_VECS + KEY_BLOCK * TILE_VECS + TILE_VECS * D + 3 * TILE_VECS + 4 * KEY_BLOCK + 8;
+    return D * TILE_VECS + KEY_BLOCK * TILE_VECS + TILE_VECS * D + 3 * TILE_VECS + 4 * KEY_BLOCK + KEY_BLOCK * D + 8;
 }
 
 static tile_scratch tile_scratch_at(float *base, int64_t D) {
@@ -247,22 +305,23 @@ static tile_scratch tile_scratch_at(float *base, int64_t D) {
     t.alpha = t.l + TILE_VECS;
     t.kp = (const float **)(void *)(t.alpha + TILE_VECS);
     t.vp = t.kp + KEY_BLOCK;
+    t.wide_rows = (float *)(void *)(t.vp + KEY_BLOCK);
     return t;
 }
 
-/* Prefetches the bytes [col, col + width) floats of the K and V rows of up to n keys from absolute position j0 (none
+/* Prefetches the elements [col, col + width) of the K and V rows of up to n keys from absolute position j0 (none
  * past j_end): one KV head's slice (col = g·D, width = D) or whole rows (col = 0, width = kv_heads·D). With the T0 hint
  * (L1 and L2) rather than T1 (L2): ck_attention T = 1, 20b's 64/8 heads × 64, 8 layers cycled from DRAM, 2 threads,
  * interleaved, best / mean of 10: 16384 keys 2.43–2.67 / 2.65–3.21 ms against 2.50–3.86 / 3.16–4.21 ms, 4096 keys
  * 0.64 / 0.72–0.75 against 0.67–0.68 / 0.73–0.83; mini's 8/2 heads the same within noise. */
-static inline void prefetch_keys(const float *keys, const float *values, const ck_attention_params *p, int64_t col,
-                                 int64_t width, int64_t j0, int64_t n, int64_t j_end) {
-    const int64_t kw = p->kv_heads * p->head_dim, slots = p->slots;
+static inline void prefetch_keys(kv_rows kv, const ck_attention_params *p, int64_t col, int64_t width, int64_t j0,
+                                 int64_t n, int64_t j_end) {
+    const int64_t kw = p->kv_heads * p->head_dim, slots = p->slots, bytes = width * kv_elem(kv);
     const int64_t nb = j_end + 1 - j0 < n ? j_end + 1 - j0 : n;
     int64_t slot = j0 % slots;
     for (int64_t j = 0; j < nb; j++) {
-        const char *kr = (const char *)(keys + slot * kw + col), *vr = (const char *)(values + slot * kw + col);
-        for (int64_t b = 0; b < width * 4; b += 64) {
+        const char *kr = kv_at(kv.keys, kv, slot * kw + col), *vr = kv_at(kv.values, kv, slot * kw + col);
+        for (int64_t b = 0; b < bytes; b += 64) {
             _mm_prefetch(kr + b, _MM_HINT_T0);
             _mm_prefetch(vr + b, _MM_HINT_T0);
         }
@@ -323,16 +382,21 @@ __attribute__((target("avx2,fma"))) static tile_shape tile_begin(const float *q,
 
 /* Keys j0 ..< j0+nb (nb ≤ KEY_BLOCK) for a tile whose rows sit at positions pos_first … (window starts lo_first …
  * lo_last): scores, the causal / window edges, the online softmax and Σ p·v. */
-__attribute__((target("avx2,fma"))) static void tile_block(const float *keys, const float *values,
-                                                          const ck_attention_params *p, tile_scratch ts,
+__attribute__((target("avx2,fma,f16c"))) static void tile_block(kv_rows kv, const ck_attention_params *p, tile_scratch ts,
                                                           const tile_shape *sh, int64_t j0, int64_t nb,
                                                           int64_t pos_first, int64_t lo_last, tile_prefetch pf,
                                                           int wide) {
     const int64_t D = p->head_dim, slots = p->slots, kw = p->kv_heads * D, g = sh->g, mp = sh->mp, M = sh->M;
     int64_t slot = j0 % slots;
+    if (kv.half) /* the K slices widened here, the V slices after the scores (same buffer) */
+        kv_widen_block(kv.keys, slot, slots, kw, g * D, D, nb, wide, ts.wide_rows);
     for (int64_t j = 0; j < nb; j++) {
-        ts.kp[j] = keys + slot * kw + g * D;
-        ts.vp[j] = values + slot * kw + g * D;
+        if (kv.half) {
+            ts.kp[j] = ts.vp[j] = ts.wide_rows + j * D;
+        } else {
+            ts.kp[j] = (const float *)kv.keys + slot * kw + g * D;
+            ts.vp[j] = (const float *)kv.values + slot * kw + g * D;
+        }
         slot = slot + 1 == slots ? 0 : slot + 1;
     }
     /* 1. scores, PF_KEYS keys at a time. Before each group the same keys of the next block head for L1/L2, so the
@@ -343,7 +407,7 @@ __attribute__((target("avx2,fma"))) static void tile_block(const float *keys, co
     for (int64_t js = 0; js < nb; js += PF_KEYS) {
         const int64_t ns = nb - js < PF_KEYS ? nb - js : PF_KEYS;
         float *sj = ts.s + js * mp;
-        prefetch_keys(keys, values, p, pf.col, pf.width, pf.base + js / PF_KEYS * pf.step, pf.step, pf.end);
+        prefetch_keys(kv, p, pf.col, pf.width, pf.base + js / PF_KEYS * pf.step, pf.step, pf.end);
         if (sh->q2 || sh->q4) {
             const int64_t done = sh->q2 ? ck_attn_scores8_512(sh->q2, ts.kp + js, ns, D, p->scale, sj)
                                         : ck_attn_scores4_512(sh->q4, ts.kp + js, ns, D, p->scale, sj);
@@ -379,6 +443,7 @@ __attribute__((target("avx2,fma"))) static void tile_block(const float *keys, co
         _mm256_store_ps(ts.m + r, mx);
     }
     /* 4. acc = alpha·acc + P·V */
+    if (kv.half) kv_widen_block(kv.values, j0 % slots, slots, kw, g * D, D, nb, wide, ts.wide_rows);
     if (wide) ck_attn_values_512(ts.s, mp, sh->m4, ts.vp, nb, D, ts.alpha, ts.acc);
     for (int64_t r = 0; !wide && r < sh->m4; r += 4)
         for (int64_t c = 0; c < D; c += 16) values4(ts.s + r, mp, ts.vp, nb, c, D, ts.alpha + r, ts.acc + r * D);
@@ -386,19 +451,19 @@ __attribute__((target("avx2,fma"))) static void tile_block(const float *keys, co
 
 /* One tile: rows t0 ..< t0+rows, heads h0 ..< h0+nh of KV head g (nh·rows ≤ TILE_VECS), over every key its rows
  * see, written to out normalised. */
-__attribute__((target("avx2,fma"))) static void attention_tile(const float *q, const float *keys, const float *values,
-                                                              const float *sinks, const ck_attention_params *p,
+__attribute__((target("avx2,fma"))) static void attention_tile(const float *q, kv_rows kv, const float *sinks,
+                                                              const ck_attention_params *p,
                                                               float *out, int64_t t0, int64_t rows, int64_t g,
                                                               int64_t h0, int64_t nh, tile_scratch ts, int wide) {
     const int64_t D = p->head_dim, qw = p->heads * D;
     const int64_t pos_first = p->first_position + t0, pos_last = pos_first + rows - 1;
     const int64_t lo_first = first_key(p, pos_first), lo_last = first_key(p, pos_last);
     const tile_shape sh = tile_begin(q, sinks, p, t0, rows, g, h0, nh, ts, wide);
-    prefetch_keys(keys, values, p, g * D, D, lo_first, KEY_BLOCK, pos_last); /* the first block's misses at once */
+    prefetch_keys(kv, p, g * D, D, lo_first, KEY_BLOCK, pos_last); /* the first block's misses at once */
     for (int64_t j0 = lo_first; j0 <= pos_last; j0 += KEY_BLOCK) {
         const int64_t nb = pos_last + 1 - j0 < KEY_BLOCK ? pos_last + 1 - j0 : KEY_BLOCK;
         const tile_prefetch pf = {j0 + KEY_BLOCK, PF_KEYS, pos_last, g * D, D}; /* this head's slice, same keys */
-        tile_block(keys, values, p, ts, &sh, j0, nb, pos_first, lo_last, pf, wide);
+        tile_block(kv, p, ts, &sh, j0, nb, pos_first, lo_last, pf, wide);
     }
     for (int64_t r = 0; r < sh.M; r++) {
         float *o = out + (t0 + r / nh) * qw + (h0 + r % nh) * D;
@@ -413,8 +478,7 @@ __attribute__((target("avx2,fma"))) static void attention_tile(const float *q, c
  * hardware prefetcher does not follow; whole rows in order are one stream. Each chunk leaves per query head its
  * running max, denominator and Σ p·v; after a barrier they are merged in chunk order (the sink sits in chunk 0), so
  * the bits do not depend on the thread count. */
-__attribute__((target("avx2,fma"))) static int attention_decode_split(ck_context *ctx, const float *q,
-                                                                      const float *keys, const float *values,
+__attribute__((target("avx2,fma"))) static int attention_decode_split(ck_context *ctx, const float *q, kv_rows kv,
                                                                       const float *sinks, const ck_attention_params *p,
                                                                       float *out, int threads, int wide) {
     const int64_t H = p->heads, KV = p->kv_heads, D = p->head_dim, G = H / KV;
@@ -431,7 +495,10 @@ __attribute__((target("avx2,fma"))) static int attention_decode_split(ck_context
     CK_PARALLEL(team, nt, id, {
         tile_scratch ts[KV]; /* KV head g's tile */
         tile_shape sh[KV];
-        for (int64_t g = 0; g < KV; g++) ts[g] = tile_scratch_at(ctx->thread_scratch[id].ptr + g * tile_scratch_floats(D), D);
+        for (int64_t g = 0; g < KV; g++) {
+            ts[g] = tile_scratch_at(ctx->thread_scratch[id].ptr + g * tile_scratch_floats(D), D);
+            ts[g].wide_rows = ts[0].wide_rows; /* one head's block at a time: the widened rows can share a buffer */
+        }
         for (int64_t c = id; c < chunks; c += nt) {
             const int64_t c0 = lo + c * SPLIT_CHUNK, c1 = c0 + SPLIT_CHUNK < pos + 1 ? c0 + SPLIT_CHUNK : pos + 1;
             for (int64_t g = 0; g < KV; g++) sh[g] = tile_begin(q, c == 0 ? sinks : NULL, p, 0, 1, g, g * G, G, ts[g], wide);
@@ -439,7 +506,7 @@ __attribute__((target("avx2,fma"))) static int attention_decode_split(ck_context
                 const int64_t nb = c1 - j0 < KEY_BLOCK ? c1 - j0 : KEY_BLOCK;
                 for (int64_t g = 0; g < KV; g++) { /* whole rows of the next block, kpp keys per score group */
                     const tile_prefetch pf = {j0 + KEY_BLOCK + g * groups * kpp, kpp, c1 - 1, 0, KV * D};
-                    tile_block(keys, values, p, ts[g], &sh[g], j0, nb, pos, lo, pf, wide);
+                    tile_block(kv, p, ts[g], &sh[g], j0, nb, pos, lo, pf, wide);
                 }
             }
             for (int64_t g = 0; g < KV; g++)
@@ -470,15 +537,15 @@ __attribute__((target("avx2,fma"))) static int attention_decode_split(ck_context
     return CK_OK;
 }
 
-static int attention_avx2(ck_context *ctx, const float *q, int64_t T, const float *keys, const float *values,
-                          const float *sinks, const ck_attention_params *p, float *out, int threads) {
+static int attention_avx2(ck_context *ctx, const float *q, int64_t T, kv_rows kv, const float *sinks,
+                          const ck_attention_params *p, float *out, int threads) {
     const int64_t H = p->heads, KV = p->kv_heads, D = p->head_dim, slots = p->slots;
     const int64_t G = H / KV;
     const int wide = ck_avx512_enabled();
     /* from 8 chunks: 16384 keys, ms per layer on two threads: 20b 3.2–3.8 → 2.5–2.7, mini 0.79–0.85 → 0.56–0.57;
      * one thread within noise; 20b at 4096 keys one thread 8% slower, hence not below 8192 */
     if (T == 1 && G <= TILE_VECS && p->first_position + 1 - first_key(p, p->first_position) >= SPLIT_MIN_CHUNKS * SPLIT_CHUNK)
-        return attention_decode_split(ctx, q, keys, values, sinks, p, out, threads, wide);
+        return attention_decode_split(ctx, q, kv, sinks, p, out, threads, wide);
     /* heads per tile (a group larger than a tile is split) and rows per tile */
     const int64_t nh = G < TILE_VECS ? G : TILE_VECS, head_tiles = (G + nh - 1) / nh;
     const int64_t rows_per_tile = TILE_VECS / nh, row_tiles = (T + rows_per_tile - 1) / rows_per_tile;
@@ -495,22 +562,34 @@ static int attention_avx2(ck_context *ctx, const float *q, int64_t T, const floa
         const int64_t g = rest / head_tiles, ht = rest % head_tiles;
         const int64_t t0 = rt * rows_per_tile, rows = T - t0 < rows_per_tile ? T - t0 : rows_per_tile;
         const int64_t h0 = g * G + ht * nh, n_heads = G - ht * nh < nh ? G - ht * nh : nh;
-        attention_tile(q, keys, values, sinks, p, out, t0, rows, g, h0, n_heads,
+        attention_tile(q, kv, sinks, p, out, t0, rows, g, h0, n_heads,
                        tile_scratch_at(ctx->thread_scratch[id].ptr, D), wide);
     }
     });
     return CK_OK;
 }
 
-int ck_attention(ck_context *ctx, const float *q, int64_t T, const float *keys, const float *values,
-                 const float *sinks, const ck_attention_params *p, float *out, int threads) {
+static int attention_run(ck_context *ctx, const float *q, int64_t T, kv_rows kv, const float *sinks,
+                         const ck_attention_params *p, float *out, int threads) {
     const int64_t H = p->heads, KV = p->kv_heads, D = p->head_dim, slots = p->slots;
     if (H < 1 || KV < 1 || D < 1 || H % KV != 0 || slots < 1 || T < 1) return CK_ERR_ARGUMENT;
     pthread_mutex_lock(&ctx->lock);
     if (threads > ctx->max_threads) threads = ctx->max_threads;
     const int rc = ck_avx2_enabled() && D % 8 == 0
-                       ? attention_avx2(ctx, q, T, keys, values, sinks, p, out, threads)
-                       : attention_portable(ctx, q, T, keys, values, sinks, p, out, threads);
+                       ? attention_avx2(ctx, q, T, kv, sinks, p, out, threads)
+                       : attention_portable(ctx, q, T, kv, sinks, p, out, threads);
     pthread_mutex_unlock(&ctx->lock);
     return rc;
+}
+
+int ck_attention(ck_context *ctx, const float *q, int64_t T, const float *keys, const float *values,
+                 const float *sinks, const ck_attention_params *p, float *out, int threads) {
+    const kv_rows kv = {keys, values, 0};
+    return attention_run(ctx, q, T, kv, sinks, p, out, threads);
+}
+
+int ck_attention_f16(ck_context *ctx, const float *q, int64_t T, const uint16_t *keys, const uint16_t *values,
+                     const float *sinks, const ck_attention_params *p, float *out, int threads) {
+    const kv_rows kv = {keys, values, 1};
+    return attention_run(ctx, q, T, kv, sinks, p, out, threads);
 }

@@ -53,6 +53,13 @@ public final class AutoBackend: Backend, @unchecked Sendable {
             q: q, keys: keys, values: values, sinks: sinks, params: params, out: out)
     }
 
+    public func attention(
+        q: Tensor, keys: HalfTensor, values: HalfTensor, sinks: Tensor?, params: AttentionParams, out: Tensor
+    ) throws {
+        try route(.attention, tokens: q.rows).attention(
+            q: q, keys: keys, values: values, sinks: sinks, params: params, out: out)
+    }
+
     public func softmax(_ x: Tensor, out: Tensor) throws {
         try route(.softmax, tokens: x.rows).softmax(x, out: out)
     }

@@ -41,6 +41,8 @@ public struct BenchConfiguration: Sendable {
     public var peer: PeerBenchmark?
     /// e2e: dense float matrices converted to this dtype at load (`--requant`), nil to keep stored dtypes.
     public var requantize: DType?
+    /// e2e: element type of our KV cache (`--kv-cache`; llama.cpp's default is F16).
+    public var kvCache: KVCacheType = .f32
 
     public init(
         backends: [BackendKind], threads: [Int], suites: [BenchSuite], opSpecs: [OpSpec], prompts: [Int],

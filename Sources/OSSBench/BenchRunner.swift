@@ -146,7 +146,7 @@ public final class BenchRunner {
                 backend: b, contextLength: context,
                 prefillChunk: min(max(c.prompts.max() ?? 512, 1), 2048),
                 rewindRows: longest, residency: residency,
-                requantize: stored ? nil : c.requantize)
+                requantize: stored ? nil : c.requantize, kvCache: c.kvCache)
             do { return try ModelLoader.load(path: url.path, options: options) } catch let e as BenchError {
                 throw e
             } catch {

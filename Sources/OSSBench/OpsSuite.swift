@@ -71,13 +71,18 @@ public enum OpsSuite {
         var out: [OpSpec] = []
         for f in families {
             let ts = f.singleToken ? [1] : tokens
-            let ds: [DType?] = f.naturalDType == nil ? [nil] : (dtypes ?? [f.naturalDType!]).map { Optional($0) }
+            var ds: [DType?] = f.naturalDType == nil ? [nil] : (dtypes ?? [f.naturalDType!]).map { Optional($0) }
+            if f == .attention, let dtypes {
+                // attention's dtype is its KV cache's: f32 (the default) or f16; other dtypes leave it at f32
+                let caches = dtypes.filter { $0 == .f32 || $0 == .f16 }.map { $0 == .f32 ? nil : $0 }
+                ds = caches.isEmpty ? [nil] : caches
+            }
             for d in ds {
                 for t in ts {
                     if f == .attention {
                         for kv in kvLengths where kv >= t {
-                            out.append(OpSpec(f, tokens: t, kvLength: kv))
-                            out.append(OpSpec(f, tokens: t, kvLength: kv, window: slidingWindow))
+                            out.append(OpSpec(f, dtype: d, tokens: t, kvLength: kv))
+                            out.append(OpSpec(f, dtype: d, tokens: t, kvLength: kv, window: slidingWindow))
                         }
                     } else {
                         out.append(OpSpec(f, dtype: d, tokens: t))
@@ -273,6 +278,12 @@ public enum OpsSuite {
         let out = Tensor(zeros: [T, qWidth])
         let keys = Tensor.random([kv, kvWidth], seed: seed + 1)
         let values = Tensor.random([kv, kvWidth], seed: seed + 2)
+        // dtype f16: the same rows in an F16 cache (KVCacheType.f16)
+        let half = spec.dtype == .f16
+        let halfKeys = half ? HalfTensor(zeros: [kv, kvWidth]) : nil
+        let halfValues = half ? HalfTensor(zeros: [kv, kvWidth]) : nil
+        halfKeys?.store(keys.pointer, count: keys.count, at: 0)
+        halfValues?.store(values.pointer, count: values.count, at: 0)
         let sinks = Tensor.random([heads], seed: seed + 3)
         let first = kv - T
         let params = AttentionParams(
@@ -289,14 +300,19 @@ public enum OpsSuite {
         // Keys/values touched: the union of the visible ranges, each KV row read once per KV head.
         let lowest = w > 0 ? max(0, first - w + 1) : 0
         let touched = Double(kv - lowest)
-        let bytes = 4 * (2 * Double(T * qWidth) + 2 * touched * Double(kvWidth) + Double(heads))
+        let cacheBytes = Double(half ? 2 : 4)
+        let bytes = 4 * (2 * Double(T * qWidth) + Double(heads)) + cacheBytes * 2 * touched * Double(kvWidth)
         let label = "T=\(T) kv=\(kv)\(w > 0 ? " w=\(w)" : "")"
         return OpCase(
             spec: spec, op: .attention, shape: label, m: T, n: qWidth, k: kv,
             cost: OpCost(flops: flops, bytes: bytes, writtenBytes: 4 * Double(T * qWidth)),
-            workingSet: 4 * Double(2 * T * qWidth + 2 * kv * kvWidth)
+            workingSet: 4 * Double(2 * T * qWidth) + cacheBytes * Double(2 * kv * kvWidth)
         ) { b, _ in
-            try b.attention(q: q, keys: keys, values: values, sinks: sinks, params: params, out: out)
+            if let halfKeys, let halfValues {
+                try b.attention(q: q, keys: halfKeys, values: halfValues, sinks: sinks, params: params, out: out)
+            } else {
+                try b.attention(q: q, keys: keys, values: values, sinks: sinks, params: params, out: out)
+            }
         }
     }
 

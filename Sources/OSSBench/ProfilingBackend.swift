@@ -100,6 +100,15 @@ public final class ProfilingBackend: Backend, InstructionClassReporting, @unchec
         }
     }
 
+    public func attention(
+        q: Tensor, keys: HalfTensor, values: HalfTensor, sinks: Tensor?, params: AttentionParams,
+        out: Tensor
+    ) throws {
+        try timed(.attention) {
+            try inner.attention(q: q, keys: keys, values: values, sinks: sinks, params: params, out: out)
+        }
+    }
+
     public func softmax(_ x: Tensor, out: Tensor) throws { try timed(.softmax) { try inner.softmax(x, out: out) } }
 
     public func moe(_ x: Tensor, weights: MoEWeights, out: Tensor) throws {

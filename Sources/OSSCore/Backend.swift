@@ -87,7 +87,8 @@ public struct MoEWeights: Sendable {
 
 /// A set of kernels for every transformer op on host memory. The model never does arithmetic itself.
 ///
-/// All tensors are Float32 host buffers owned by the caller; weights stay in their stored dtype.
+/// All tensors are Float32 host buffers owned by the caller (an F16 KV cache: `HalfTensor`); weights stay in their
+/// stored dtype.
 /// Output tensors are written completely; unless stated, they must not alias inputs.
 /// Every op validates shapes and throws `BackendError` naming the op and shapes; it never aborts.
 public protocol Backend: AnyObject, Sendable {
@@ -107,6 +108,11 @@ public protocol Backend: AnyObject, Sendable {
     /// Causal attention with GQA, optional sliding window and optional per-head sink logits `[heads]`.
     /// q, out `[T, heads·headDim]`; keys, values `[slots, kvHeads·headDim]` (see `AttentionParams`).
     func attention(q: Tensor, keys: Tensor, values: Tensor, sinks: Tensor?, params: AttentionParams, out: Tensor) throws
+    /// `attention` over an F16 cache: keys, values `[slots, kvHeads·headDim]` IEEE halves (`KVCache` with `.f16`),
+    /// computed as over a float cache holding the same halves.
+    func attention(
+        q: Tensor, keys: HalfTensor, values: HalfTensor, sinks: Tensor?, params: AttentionParams, out: Tensor
+    ) throws
     /// Row-wise softmax of `x[T, n]`. `out` may be `x`.
     func softmax(_ x: Tensor, out: Tensor) throws
     /// gpt-oss MoE block: router → top-k → softmax over the k → clamped SwiGLU experts → weighted sum.

@@ -47,6 +47,22 @@ public enum OpValidation {
         q: Tensor, keys: Tensor, values: Tensor, sinks: Tensor?, p: AttentionParams,
         out: Tensor
     ) throws {
+        try attention(q: q, keys: keys.shape, values: values.shape, sinks: sinks, p: p, out: out)
+    }
+
+    /// As above, over an F16 cache.
+    public static func attention(
+        q: Tensor, keys: HalfTensor, values: HalfTensor, sinks: Tensor?, p: AttentionParams,
+        out: Tensor
+    ) throws {
+        try attention(q: q, keys: keys.shape, values: values.shape, sinks: sinks, p: p, out: out)
+    }
+
+    /// Attention's checks on the shapes of the cache rows `keys` and `values`.
+    static func attention(
+        q: Tensor, keys: Shape, values: Shape, sinks: Tensor?, p: AttentionParams,
+        out: Tensor
+    ) throws {
         let op = "attention"
         try nonEmpty(op, q, "q")
         guard p.heads > 0, p.kvHeads > 0, p.headDim > 0, p.heads % p.kvHeads == 0 else {
@@ -56,12 +72,12 @@ public enum OpValidation {
         let qw = p.heads * p.headDim
         let kw = p.kvHeads * p.headDim
         guard q.columns == qw, out.columns == qw, out.rows == q.rows,
-            keys.columns == kw, values.columns == kw, keys.rows == values.rows, keys.rows > 0
+            keys.last == kw, values.last == kw, keys.rows == values.rows, keys.rows > 0
         else {
             throw BackendError.shapeMismatch(
                 op: op,
                 detail:
-                    "q \(q.shape), keys \(keys.shape), values \(values.shape), out \(out.shape) for \(p.heads)×\(p.headDim) q, \(p.kvHeads) kv heads"
+                    "q \(q.shape), keys \(keys), values \(values), out \(out.shape) for \(p.heads)×\(p.headDim) q, \(p.kvHeads) kv heads"
             )
         }
         if let s = sinks, s.count != p.heads {

@@ -9,15 +9,7 @@ public final class TensorStorage: @unchecked Sendable {
     private let owned: Bool
 
     public init(count: Int) {
-        let bytes = max(count, 1) * MemoryLayout<Float>.stride
-        let raw: UnsafeMutableRawPointer
-        if bytes >= TensorStorage.hugePageMinimum {
-            let size = (bytes + TensorStorage.hugePage - 1) & ~(TensorStorage.hugePage - 1)
-            raw = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: TensorStorage.hugePage)
-            _ = madvise(raw, size, MADV_HUGEPAGE)  // a hint: without THP the pages stay 4 KiB
-        } else {
-            raw = UnsafeMutableRawPointer.allocate(byteCount: (bytes + 63) & ~63, alignment: 64)
-        }
+        let raw = TensorStorage.allocate(bytes: max(count, 1) * MemoryLayout<Float>.stride)
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         pointer.initialize(repeating: 0, count: max(count, 1))
         self.count = count
@@ -32,6 +24,18 @@ public final class TensorStorage: @unchecked Sendable {
     }
 
     deinit { if owned { UnsafeMutableRawPointer(pointer).deallocate() } }
+
+    /// Uninitialised host memory of `bytes` bytes (free with `deallocate()`): 64-byte aligned, or from
+    /// `hugePageMinimum` bytes on a 2 MiB boundary with a transparent-huge-page hint.
+    static func allocate(bytes: Int) -> UnsafeMutableRawPointer {
+        if bytes >= TensorStorage.hugePageMinimum {
+            let size = (bytes + TensorStorage.hugePage - 1) & ~(TensorStorage.hugePage - 1)
+            let raw = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: TensorStorage.hugePage)
+            _ = madvise(raw, size, MADV_HUGEPAGE)  // a hint: without THP the pages stay 4 KiB
+            return raw
+        }
+        return UnsafeMutableRawPointer.allocate(byteCount: (bytes + 63) & ~63, alignment: 64)
+    }
 
     /// Owned buffers of at least this many bytes (a long context's KV cache, logits of a prompt) start at a 2 MiB
     /// boundary and ask for transparent huge pages: attention reads one KV head's slice of every cache row, a page

@@ -38,9 +38,7 @@ extension GPTOSSModel: ChunkedForward {
                 let params = AttentionParams(
                     heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, scale: scale,
                     window: kv.window, firstPosition: p0)
-                try backend.attention(
-                    q: sq, keys: kv.keys, values: kv.values, sinks: a.sinks, params: params,
-                    out: attn.rows(s.rows))
+                try kv.attention(q: sq, sinks: a.sinks, params: params, out: attn.rows(s.rows), on: backend)
             }
             try backend.linear(attn, weight: a.out, bias: a.outBias, out: sub)
             try backend.add(x, sub, out: x)
@@ -62,6 +60,6 @@ extension GPTOSSModel: ChunkedForward {
     func makeRunState(rows: Int) throws -> RunState { try RunState(config: config, chunk: rows) }
 
     func makeCache(contextLength: Int, chunk: Int, rewindRows: Int) -> KVCache {
-        KVCache(config: config, contextLength: contextLength, chunk: chunk, rewindRows: rewindRows)
+        KVCache(config: config, contextLength: contextLength, chunk: chunk, rewindRows: rewindRows, type: kvCacheType)
     }
 }

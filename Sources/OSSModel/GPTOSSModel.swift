@@ -23,6 +23,8 @@ public final class GPTOSSModel: LanguageModel {
     public internal(set) var position = 0
     /// Extra ring-buffer rows of each sliding layer (see `init`).
     public let rewindRows: Int
+    /// Element type of the KV cache (and of `makeInstance`'s and `ModelBatch`'s caches).
+    public let kvCacheType: KVCacheType
     /// Keeps the mapped files alive as long as the weights are used.
     let archive: SafetensorsArchive?
 
@@ -35,9 +37,10 @@ public final class GPTOSSModel: LanguageModel {
     ///   per sliding layer): after `prefillChunk + rewindRows` positions written past a position p, `truncate(to: p)`
     ///   is still possible (chat passes its per-turn token limit, so the previous prompt's end stays reachable).
     /// - Parameter decodeBackend: the backend of single-token steps (nil = `backend`).
+    /// - Parameter kvCache: element type of the KV cache (`.f16`: half the memory, keys and values rounded).
     public init(
         config: ModelConfig, weights: GPTOSSWeights, backend: any Backend, decodeBackend: (any Backend)? = nil,
-        contextLength: Int? = nil, prefillChunk: Int = 512, rewindRows: Int = 0,
+        contextLength: Int? = nil, prefillChunk: Int = 512, rewindRows: Int = 0, kvCache: KVCacheType = .f32,
         archive: SafetensorsArchive? = nil
     ) throws {
         let context = contextLength ?? min(config.maxPositions, Self.defaultContextLength)
@@ -58,6 +61,7 @@ public final class GPTOSSModel: LanguageModel {
         self.decodeBackend = decodeBackend ?? backend
         self.contextLength = context
         self.rewindRows = rewindRows
+        self.kvCacheType = kvCache
         self.archive = archive
         do {
             if let y = config.yarn {
@@ -72,7 +76,7 @@ public final class GPTOSSModel: LanguageModel {
             throw ModelConfigError.invalidValue(file: "config", key: "rope_scaling", reason: error.description)
         }
         let chunk = min(prefillChunk, context)
-        cache = KVCache(config: config, contextLength: context, chunk: chunk, rewindRows: rewindRows)
+        cache = KVCache(config: config, contextLength: context, chunk: chunk, rewindRows: rewindRows, type: kvCache)
         state = try RunState(config: config, chunk: chunk)
     }
 
@@ -86,11 +90,12 @@ public final class GPTOSSModel: LanguageModel {
     ///   - decodeBackend: the backend of single-token steps (nil = `backend`).
     ///   - residency: how the weight files reach memory (mapped by default; see `WeightResidency`).
     ///   - requantize: converts attention and the unembedding to this dtype once at load (`DenseRequantization`).
+    ///   - kvCache: element type of the KV cache.
     public static func load(
         directory: URL, backend: any Backend, decodeBackend: (any Backend)? = nil,
         contextLength: Int? = nil, prefillChunk: Int = 512,
         rewindRows: Int = 0, residency: WeightResidency = .mmap,
-        requantize: DType? = nil
+        requantize: DType? = nil, kvCache: KVCacheType = .f32
     ) throws -> GPTOSSModel {
         var dir = directory
         let fm = FileManager.default
@@ -105,7 +110,7 @@ public final class GPTOSSModel: LanguageModel {
         if let requantize { weights = try weights.requantized(to: requantize, threads: backend.threads) }
         return try GPTOSSModel(
             config: config, weights: weights, backend: backend, decodeBackend: decodeBackend,
-            contextLength: contextLength, prefillChunk: prefillChunk, rewindRows: rewindRows,
+            contextLength: contextLength, prefillChunk: prefillChunk, rewindRows: rewindRows, kvCache: kvCache,
             archive: archive)
     }
 
@@ -118,7 +123,7 @@ public final class GPTOSSModel: LanguageModel {
         try GPTOSSModel(
             config: config, weights: weights, backend: backend, decodeBackend: decodeBackend,
             contextLength: contextLength ?? self.contextLength, prefillChunk: prefillChunk ?? self.prefillChunk,
-            rewindRows: rewindRows, archive: archive)
+            rewindRows: rewindRows, kvCache: kvCacheType, archive: archive)
     }
 
     /// Empties the KV cache (stale rows are never read: attention only sees positions < `position`).

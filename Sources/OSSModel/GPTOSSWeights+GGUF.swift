@@ -171,7 +171,8 @@ extension GPTOSSModel {
     /// Parameters as `load(directory:…)`.
     public static func load(
         gguf archive: GGUFArchive, backend: any Backend, decodeBackend: (any Backend)? = nil,
-        contextLength: Int? = nil, prefillChunk: Int = 512, rewindRows: Int = 0, requantize: DType? = nil
+        contextLength: Int? = nil, prefillChunk: Int = 512, rewindRows: Int = 0, requantize: DType? = nil,
+        kvCache: KVCacheType = .f32
     ) throws -> GPTOSSModel {
         guard let embedding = archive.info("token_embd.weight") else {
             throw ModelError.missingTensor(name: "token_embd.weight", directory: archive.url.path)
@@ -186,6 +187,6 @@ extension GPTOSSModel {
         if let requantize { weights = try weights.requantized(to: requantize, threads: backend.threads) }
         return try GPTOSSModel(
             config: config, weights: weights, backend: backend, decodeBackend: decodeBackend,
-            contextLength: contextLength, prefillChunk: prefillChunk, rewindRows: rewindRows)
+            contextLength: contextLength, prefillChunk: prefillChunk, rewindRows: rewindRows, kvCache: kvCache)
     }
 }

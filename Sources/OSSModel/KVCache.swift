@@ -1,6 +1,42 @@
 import OSSCore
 
-/// Float32 key/value cache of every layer.
+/// One layer's key or value rows `[rows, kvHeads·headDim]`, of the cache's `KVCacheType`.
+public enum KVRows: @unchecked Sendable {
+    case f32(Tensor)
+    case f16(HalfTensor)
+
+    init(_ type: KVCacheType, rows: Int, width: Int) {
+        switch type {
+        case .f32: self = .f32(Tensor(zeros: [rows, width]))
+        case .f16: self = .f16(HalfTensor(zeros: [rows, width]))
+        }
+    }
+
+    public var rows: Int {
+        switch self {
+        case .f32(let t): return t.rows
+        case .f16(let h): return h.rows
+        }
+    }
+
+    /// Bytes held.
+    public var bytes: Int {
+        switch self {
+        case .f32(let t): return 4 * t.count
+        case .f16(let h): return 2 * h.count
+        }
+    }
+
+    /// Copies (or rounds to halves) `count` floats at `source` into elements `element ..< element + count`.
+    func store(_ source: UnsafePointer<Float>, count: Int, at element: Int) {
+        switch self {
+        case .f32(let t): (t.pointer + element).update(from: source, count: count)
+        case .f16(let h): h.store(source, count: count, at: element)
+        }
+    }
+}
+
+/// Key/value cache of every layer, Float32 or F16 (`KVCacheType`).
 ///
 /// Full-attention layers keep `contextLength` rows of `kvHeads·headDim`; sliding layers keep a ring buffer of
 /// `window + chunk − 1 + rewindRows` rows (capped at `contextLength`): `window + chunk − 1` let one chunk of `chunk`
@@ -13,14 +49,30 @@ import OSSCore
 public final class KVCache {
     /// Keys and values of one layer, `[rows, kvHeads·headDim]` each.
     public struct Layer {
-        public let keys: Tensor
-        public let values: Tensor
+        public let keys: KVRows
+        public let values: KVRows
         /// Sliding window of the layer (0 = full causal attention).
         public let window: Int
         public var rows: Int { keys.rows }
+
+        /// `backend.attention` of queries `q` over this layer's rows (the overload of the cache's type).
+        func attention(
+            q: Tensor, sinks: Tensor?, params: AttentionParams, out: Tensor, on backend: any Backend
+        ) throws {
+            switch (keys, values) {
+            case (.f32(let k), .f32(let v)):
+                try backend.attention(q: q, keys: k, values: v, sinks: sinks, params: params, out: out)
+            case (.f16(let k), .f16(let v)):
+                try backend.attention(q: q, keys: k, values: v, sinks: sinks, params: params, out: out)
+            default:
+                preconditionFailure("a layer's keys and values share the cache's type")
+            }
+        }
     }
 
     public let layers: [Layer]
+    /// Element type of every layer's rows.
+    public let type: KVCacheType
     /// Positions the cache can hold.
     public let contextLength: Int
     /// Per layer: every position in `intactFrom[l]..<position` is still held in its row (positions below were
@@ -29,24 +81,31 @@ public final class KVCache {
 
     /// Allocates (and zero-fills) every layer's cache.
     /// - Parameter rewindRows: extra ring rows of sliding layers (≥ 0), see `GPTOSSModel.init`.
-    public convenience init(config: ModelConfig, contextLength: Int, chunk: Int, rewindRows: Int = 0) {
+    public convenience init(
+        config: ModelConfig, contextLength: Int, chunk: Int, rewindRows: Int = 0, type: KVCacheType = .f32
+    ) {
         self.init(
             windows: (0..<config.layers).map { config.window(layer: $0) }, width: config.kvWidth,
-            contextLength: contextLength, chunk: chunk, rewindRows: rewindRows)
+            contextLength: contextLength, chunk: chunk, rewindRows: rewindRows, type: type)
     }
 
     /// A cache of one layer per entry of `windows` (0 = full causal attention), rows of `width` = kvHeads·headDim.
-    public init(windows: [Int], width: Int, contextLength: Int, chunk: Int, rewindRows: Int = 0) {
+    public init(
+        windows: [Int], width: Int, contextLength: Int, chunk: Int, rewindRows: Int = 0, type: KVCacheType = .f32
+    ) {
         self.contextLength = contextLength
+        self.type = type
         layers = windows.map { window in
             let rows = window > 0 ? min(window + chunk - 1 + max(rewindRows, 0), contextLength) : contextLength
-            return Layer(keys: Tensor(zeros: [rows, width]), values: Tensor(zeros: [rows, width]), window: window)
+            return Layer(
+                keys: KVRows(type, rows: rows, width: width), values: KVRows(type, rows: rows, width: width),
+                window: window)
         }
         intactFrom = Array(repeating: 0, count: windows.count)
     }
 
     /// Total bytes held (keys and values of all layers).
-    public var bytes: Int { layers.reduce(0) { $0 + 2 * $1.keys.count * MemoryLayout<Float>.stride } }
+    public var bytes: Int { layers.reduce(0) { $0 + $1.keys.bytes + $1.values.bytes } }
 
     /// Stores `keys`/`values` `[T, kvWidth]` of positions `position..<position+T` in layer `l`
     /// (rows `p % rows`; at most two contiguous copies per tensor when a ring buffer wraps).
@@ -59,8 +118,8 @@ public final class KVCache {
         while done < t {
             let row = (position + done) % rows
             let n = min(t - done, rows - row)
-            (cache.keys.pointer + row * width).update(from: keys.pointer + done * width, count: n * width)
-            (cache.values.pointer + row * width).update(from: values.pointer + done * width, count: n * width)
+            cache.keys.store(keys.pointer + done * width, count: n * width, at: row * width)
+            cache.values.store(values.pointer + done * width, count: n * width, at: row * width)
             done += n
         }
         // Rows of positions position+T−rows ..< position+T are this write's; positions below lost their rows.

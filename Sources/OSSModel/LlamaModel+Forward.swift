@@ -48,8 +48,7 @@ extension LlamaModel: ChunkedForward {
                 let params = AttentionParams(
                     heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, scale: scale, window: 0,
                     firstPosition: p0)
-                try backend.attention(
-                    q: sq, keys: kv.keys, values: kv.values, sinks: nil, params: params, out: attn.rows(s.rows))
+                try kv.attention(q: sq, sinks: nil, params: params, out: attn.rows(s.rows), on: backend)
             }
             try backend.linear(attn, weight: w.out, bias: w.outBias, out: sub)
             try backend.add(x, sub, out: x)
@@ -75,7 +74,7 @@ extension LlamaModel: ChunkedForward {
 
     /// Every layer keeps every position (no sliding windows), so `rewindRows` has nothing to add.
     func makeCache(contextLength: Int, chunk: Int, rewindRows: Int) -> KVCache {
-        Self.cache(config, contextLength: contextLength, chunk: chunk)
+        Self.cache(config, contextLength: contextLength, chunk: chunk, type: kvCacheType)
     }
 
     static func runState(_ c: LlamaConfig, rows: Int) throws -> RunState {
@@ -84,9 +83,10 @@ extension LlamaModel: ChunkedForward {
             chunk: rows)
     }
 
-    static func cache(_ c: LlamaConfig, contextLength: Int, chunk: Int) -> KVCache {
+    static func cache(_ c: LlamaConfig, contextLength: Int, chunk: Int, type: KVCacheType) -> KVCache {
         KVCache(
-            windows: Array(repeating: 0, count: c.layers), width: c.kvWidth, contextLength: contextLength, chunk: chunk)
+            windows: Array(repeating: 0, count: c.layers), width: c.kvWidth, contextLength: contextLength, chunk: chunk,
+            type: type)
     }
 
     /// Weight bytes and FLOPs per token (for rooflines): every matrix once, the unembedding, one embedding row.

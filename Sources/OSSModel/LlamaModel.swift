@@ -20,6 +20,8 @@ public final class LlamaModel: LanguageModel {
     public let state: RunState
     public let contextLength: Int
     public internal(set) var position = 0
+    /// Element type of the KV cache (and of `makeInstance`'s and `ModelBatch`'s caches).
+    public let kvCacheType: KVCacheType
 
     public var vocabSize: Int { config.vocabSize }
     /// Tokens per forward step (longer prompts are processed in chunks of this many).
@@ -29,9 +31,10 @@ public final class LlamaModel: LanguageModel {
     /// - Parameters:
     ///   - contextLength: KV cache positions, at most the model's own context; nil = min(own, 4096).
     ///   - prefillChunk: tokens per batched step (> 0).
+    ///   - kvCache: element type of the KV cache.
     public init(
         config: LlamaConfig, weights: LlamaWeights, backend: any Backend, decodeBackend: (any Backend)? = nil,
-        contextLength: Int? = nil, prefillChunk: Int = 512
+        contextLength: Int? = nil, prefillChunk: Int = 512, kvCache: KVCacheType = .f32
     ) throws {
         let context = contextLength ?? min(config.contextLength, Self.defaultContextLength)
         guard context > 0, context <= config.contextLength else {
@@ -47,6 +50,7 @@ public final class LlamaModel: LanguageModel {
         self.backend = backend
         self.decodeBackend = decodeBackend ?? backend
         self.contextLength = context
+        self.kvCacheType = kvCache
         do {
             rope = try config.ropeTable(positions: context, freqFactors: weights.ropeFrequencyFactors)
         } catch let error as BackendError {
@@ -54,14 +58,14 @@ public final class LlamaModel: LanguageModel {
                 file: "config", key: "\(config.architecture.rawValue).rope", reason: error.description)
         }
         let chunk = min(prefillChunk, context)
-        cache = Self.cache(config, contextLength: context, chunk: chunk)
+        cache = Self.cache(config, contextLength: context, chunk: chunk, type: kvCache)
         state = try Self.runState(config, rows: chunk)
     }
 
     /// Loads a GGUF model of architecture llama, qwen2 or qwen3 (weights mapped, not copied).
     public static func load(
         gguf archive: GGUFArchive, backend: any Backend, decodeBackend: (any Backend)? = nil,
-        contextLength: Int? = nil, prefillChunk: Int = 512, requantize: DType? = nil
+        contextLength: Int? = nil, prefillChunk: Int = 512, requantize: DType? = nil, kvCache: KVCacheType = .f32
     ) throws -> LlamaModel {
         let name = try archive.string("general.architecture")
         guard let architecture = LlamaArchitecture(rawValue: name) else {
@@ -84,7 +88,7 @@ public final class LlamaModel: LanguageModel {
         if let requantize { weights = try weights.requantized(to: requantize, threads: backend.threads) }
         return try LlamaModel(
             config: config, weights: weights, backend: backend, decodeBackend: decodeBackend,
-            contextLength: contextLength, prefillChunk: prefillChunk)
+            contextLength: contextLength, prefillChunk: prefillChunk, kvCache: kvCache)
     }
 
     /// A new instance over the same weights and backends (nothing is copied: the weights stay mapped once) with its
@@ -95,7 +99,8 @@ public final class LlamaModel: LanguageModel {
     public func makeInstance(contextLength: Int? = nil, prefillChunk: Int? = nil) throws -> LlamaModel {
         try LlamaModel(
             config: config, weights: weights, backend: backend, decodeBackend: decodeBackend,
-            contextLength: contextLength ?? self.contextLength, prefillChunk: prefillChunk ?? self.prefillChunk)
+            contextLength: contextLength ?? self.contextLength, prefillChunk: prefillChunk ?? self.prefillChunk,
+            kvCache: kvCacheType)
     }
 
     public func reset() {

@@ -23,6 +23,8 @@ public struct ModelLoadOptions: Sendable {
     /// Dense float matrices converted to this dtype once at load (`--requant q8_0`; see `DenseRequantization`);
     /// nil keeps every weight in its stored dtype.
     public var requantize: DType?
+    /// Element type of the KV cache (`.f16`: half the memory and half the bytes attention reads at depth).
+    public var kvCache: KVCacheType
     /// Directories searched first for the bundled o200k vocabulary of checkpoints without tokenizer.json (see
     /// `Tokenizer.o200kHarmony(searching:)`), e.g. the directory of a shared library with its resources beside it.
     public var vocabularyDirectories: [URL]
@@ -30,9 +32,11 @@ public struct ModelLoadOptions: Sendable {
     public init(
         backend: any Backend, decodeBackend: (any Backend)? = nil, contextLength: Int? = nil,
         prefillChunk: Int = 512, rewindRows: Int = 0, chatFormat: ChatFormat? = nil,
-        residency: WeightResidency = .mmap, requantize: DType? = nil, vocabularyDirectories: [URL] = []
+        residency: WeightResidency = .mmap, requantize: DType? = nil, kvCache: KVCacheType = .f32,
+        vocabularyDirectories: [URL] = []
     ) {
         self.residency = residency
+        self.kvCache = kvCache
         self.requantize = requantize
         self.vocabularyDirectories = vocabularyDirectories
         self.backend = backend

@@ -42,7 +42,7 @@ public enum ModelLoader {
         let model = try GPTOSSModel.load(
             directory: url, backend: options.backend, decodeBackend: options.decodeBackend,
             contextLength: options.contextLength, prefillChunk: options.prefillChunk, rewindRows: options.rewindRows,
-            residency: options.residency, requantize: options.requantize)
+            residency: options.residency, requantize: options.requantize, kvCache: options.kvCache)
         let tokenizerFile = url.appendingPathComponent("tokenizer.json").path
         let tokenizer =
             FileManager.default.fileExists(atPath: tokenizerFile)
@@ -71,7 +71,7 @@ public enum ModelLoader {
             let m = try GPTOSSModel.load(
                 gguf: archive, backend: options.backend, decodeBackend: options.decodeBackend,
                 contextLength: options.contextLength, prefillChunk: options.prefillChunk,
-                rewindRows: options.rewindRows, requantize: options.requantize)
+                rewindRows: options.rewindRows, requantize: options.requantize, kvCache: options.kvCache)
             model = m
             footprint = m.footprint
             info = ModelInfo(
@@ -82,7 +82,7 @@ public enum ModelLoader {
             let m = try LlamaModel.load(
                 gguf: archive, backend: options.backend, decodeBackend: options.decodeBackend,
                 contextLength: options.contextLength, prefillChunk: options.prefillChunk,
-                requantize: options.requantize)
+                requantize: options.requantize, kvCache: options.kvCache)
             model = m
             footprint = m.footprint
             info = ModelInfo(

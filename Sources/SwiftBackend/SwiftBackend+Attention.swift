@@ -14,19 +14,41 @@ extension SwiftBackend {
         out: Tensor
     ) throws {
         try OpValidation.attention(q: q, keys: keys, values: values, sinks: sinks, p: p, out: out)
+        attention(
+            q: q, keys: UnsafeRawPointer(keys.pointer), values: UnsafeRawPointer(values.pointer), half: false,
+            slots: keys.rows, sinks: sinks, params: p, out: out)
+    }
+
+    /// As above over an F16 cache: each key row a score group reads is widened to floats first (8 at a time), each
+    /// value row in the value pass as it is loaded.
+    public func attention(
+        q: Tensor, keys: HalfTensor, values: HalfTensor, sinks: Tensor?, params p: AttentionParams,
+        out: Tensor
+    ) throws {
+        try OpValidation.attention(q: q, keys: keys, values: values, sinks: sinks, p: p, out: out)
+        attention(
+            q: q, keys: UnsafeRawPointer(keys.pointer), values: UnsafeRawPointer(values.pointer), half: true,
+            slots: keys.rows, sinks: sinks, params: p, out: out)
+    }
+
+    /// Attention over validated cache rows of floats, or halves when `half`.
+    private func attention(
+        q: Tensor, keys: UnsafeRawPointer, values: UnsafeRawPointer, half: Bool, slots: Int, sinks: Tensor?,
+        params p: AttentionParams, out: Tensor
+    ) {
         withScratch { scratch in
             let rows = q.rows
             let heads = p.heads
             let kvHeads = p.kvHeads
             let d = p.headDim
-            let slots = keys.rows
             let group = heads / kvHeads
             let hb = SwiftBackend.attentionHeadBlock
             let geometry = AttentionGeometry(
-                q: q.pointer, keys: keys.pointer, values: values.pointer, out: out.pointer, sinks: sinks?.pointer,
+                q: q.pointer, keys: keys, values: values, half: half, out: out.pointer, sinks: sinks?.pointer,
                 headDim: d, qWidth: heads * d, kvWidth: kvHeads * d, slots: slots, scale: p.scale)
-            // Per worker: scores [hb, slots], probabilities key-major [slots, hb], output accumulators [hb, d].
-            let perWorker = 2 * hb * slots + hb * d
+            // Per worker: scores [hb, slots], probabilities key-major [slots, hb], output accumulators [hb, d],
+            // 8 key rows widened from halves [8, d].
+            let perWorker = 2 * hb * slots + hb * d + 8 * d
             for worker in 0..<threads { _ = scratch.workerRow[worker].floats(perWorker) }
             parallelInterleaved(
                 rows * kvHeads,
@@ -73,8 +95,10 @@ struct AttentionTasks: IndexKernel {
 /// Pointers and sizes of one attention call, and the kernel for a block of ≤ 8 query heads sharing a KV head.
 struct AttentionGeometry {
     let q: UnsafeMutablePointer<Float>
-    let keys: UnsafeMutablePointer<Float>
-    let values: UnsafeMutablePointer<Float>
+    /// Cache rows: floats, or IEEE halves when `half`.
+    let keys: UnsafeRawPointer
+    let values: UnsafeRawPointer
+    let half: Bool
     let out: UnsafeMutablePointer<Float>
     let sinks: UnsafeMutablePointer<Float>?
     let headDim: Int
@@ -84,7 +108,7 @@ struct AttentionGeometry {
     let scale: Float
 
     /// Heads `firstHead ..< firstHead+heads` (heads ≤ 8) of query row `row` over keys at absolute positions
-    /// `firstKey ..< firstKey+keys`, cache row = position mod slots. `buffer`: `16·slots + 8·headDim` floats.
+    /// `firstKey ..< firstKey+keys`, cache row = position mod slots. `buffer`: `16·slots + 16·headDim` floats.
     @inline(__always)
     func headBlock(
         row: Int, kvHead: Int, firstHead: Int, heads: Int, firstKey: Int, keys count: Int,
@@ -94,6 +118,7 @@ struct AttentionGeometry {
         let hb = SwiftBackend.attentionHeadBlock
         let probs = buffer + hb * slots
         let acc = probs + hb * slots
+        let widened = acc + hb * d  // [8, d]: the key rows of a score group, from an F16 cache
         let kvOffset = kvHead * d
         // 1. Scores: 8 keys at a time (their rows stay in L1 across the heads), each head's 8 dots reduced together.
         var j = 0
@@ -104,21 +129,21 @@ struct AttentionGeometry {
                     UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>,
                     UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>
                 )
-            rowsPtr.0 = keyRow(slot, kvOffset)
+            rowsPtr.0 = keyRow(slot, kvOffset, widened + 0 * d)
             slot = next(slot)
-            rowsPtr.1 = keyRow(slot, kvOffset)
+            rowsPtr.1 = keyRow(slot, kvOffset, widened + 1 * d)
             slot = next(slot)
-            rowsPtr.2 = keyRow(slot, kvOffset)
+            rowsPtr.2 = keyRow(slot, kvOffset, widened + 2 * d)
             slot = next(slot)
-            rowsPtr.3 = keyRow(slot, kvOffset)
+            rowsPtr.3 = keyRow(slot, kvOffset, widened + 3 * d)
             slot = next(slot)
-            rowsPtr.4 = keyRow(slot, kvOffset)
+            rowsPtr.4 = keyRow(slot, kvOffset, widened + 4 * d)
             slot = next(slot)
-            rowsPtr.5 = keyRow(slot, kvOffset)
+            rowsPtr.5 = keyRow(slot, kvOffset, widened + 5 * d)
             slot = next(slot)
-            rowsPtr.6 = keyRow(slot, kvOffset)
+            rowsPtr.6 = keyRow(slot, kvOffset, widened + 6 * d)
             slot = next(slot)
-            rowsPtr.7 = keyRow(slot, kvOffset)
+            rowsPtr.7 = keyRow(slot, kvOffset, widened + 7 * d)
             slot = next(slot)
             for h in 0..<heads {
                 let qh = UnsafePointer(q + row * qWidth + (firstHead + h) * d)
@@ -127,7 +152,7 @@ struct AttentionGeometry {
             j += 8
         }
         while j < count {
-            let k = keyRow(slot, kvOffset)
+            let k = keyRow(slot, kvOffset, widened)
             for h in 0..<heads {
                 let qh = UnsafePointer(q + row * qWidth + (firstHead + h) * d)
                 buffer[h * slots + j] = scale * VectorMath.dot(qh, k, d)
@@ -214,14 +239,26 @@ struct AttentionGeometry {
         var a7 = SIMD8<Float>()
         var slot = firstSlot
         for j in keys {
-            let vrow = values + slot * kvWidth + column
+            let element = slot * kvWidth + column
             let v: SIMD8<Float>
-            if lanes == 8 {
-                v = VectorMath.load8(vrow)
+            if half {
+                let vrow = values + 2 * element
+                if lanes == 8 {
+                    v = WeightDecoder.f16x8(vrow)
+                } else {
+                    var t = SIMD8<Float>()
+                    for i in 0..<lanes { t[i] = Codec.f16ToFloat(vrow.load(fromByteOffset: 2 * i, as: UInt16.self)) }
+                    v = t
+                }
             } else {
-                var t = SIMD8<Float>()
-                for i in 0..<lanes { t[i] = vrow[i] }
-                v = t
+                let vrow = values.assumingMemoryBound(to: Float.self) + element
+                if lanes == 8 {
+                    v = VectorMath.load8(vrow)
+                } else {
+                    var t = SIMD8<Float>()
+                    for i in 0..<lanes { t[i] = vrow[i] }
+                    v = t
+                }
             }
             let pj = probs + j * 8
             a0 = a0.addingProduct(SIMD8(repeating: pj[0]), v)
@@ -252,9 +289,23 @@ struct AttentionGeometry {
         addTo(7, a7)
     }
 
+    /// The `headDim` key elements at column `kvOffset` of cache row `slot` as floats: in place for a float cache,
+    /// else widened into `widened[0..<headDim]`.
     @inline(__always)
-    func keyRow(_ slot: Int, _ kvOffset: Int) -> UnsafePointer<Float> {
-        UnsafePointer(keys + slot * kvWidth + kvOffset)
+    func keyRow(_ slot: Int, _ kvOffset: Int, _ widened: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
+        let element = slot * kvWidth + kvOffset
+        guard half else { return keys.assumingMemoryBound(to: Float.self) + element }
+        let row = keys + 2 * element
+        var i = 0
+        while i + 8 <= headDim {
+            VectorMath.store8(WeightDecoder.f16x8(row + 2 * i), widened + i)
+            i += 8
+        }
+        while i < headDim {
+            widened[i] = Codec.f16ToFloat(row.load(fromByteOffset: 2 * i, as: UInt16.self))
+            i += 1
+        }
+        return UnsafePointer(widened)
     }
 
     @inline(__always)

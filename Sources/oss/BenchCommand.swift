@@ -43,7 +43,7 @@ struct BenchRunCommand: ParsableCommand {
         name: .long,
         help: """
             Weight dtypes for linear/moe/embedding: f32, bf16, f16, q8_0, mxfp4, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k \
-            (default: gpt-oss's own per op; the K-quants need 256-multiple rows: attn_out, llama_up, llama_down).
+            (default: gpt-oss's own per op; the K-quants need 256-multiple rows: attn_out, llama_up, llama_down);             for attention, the KV cache's: f32 (default) or f16.
             """)
     var dtype: String?
     @Option(name: .long, help: "Rows T for ops (default 1,512).") var tokens: String?
@@ -98,6 +98,8 @@ struct BenchRunCommand: ParsableCommand {
     @Option(
         name: .long, help: "e2e: convert dense float matrices at load, e.g. q8_0 (gpt-oss: attention and unembedding).")
     var requant: String?
+    @Option(name: .long, help: "e2e: our KV cache's element type, f32 (default) or f16 (llama.cpp's default).")
+    var kvCache: KVCacheType?
     @Flag(name: .long, help: "No progress on stderr.") var quiet = false
     @OptionGroup var kernels: KernelOptions
 
@@ -163,6 +165,7 @@ struct BenchRunCommand: ParsableCommand {
             }
             c.requantize = d
         }
+        if let kvCache { c.kvCache = kvCache }
         if let rounds { c.rounds = try positive(rounds, "rounds") }
         if let peer {
             c.peer = try PeerBenchmark.parse(peer, model: try peerModelURL(for: c.model))

@@ -6,6 +6,8 @@ import OSSFormats
 import OSSModel
 import OSSTokenizer
 
+extension KVCacheType: ExpressibleByArgument {}
+
 /// `--model`, `--context`, `--chat-format` and the backend options: shared by the commands that run a model.
 struct ModelOptions: ParsableArguments {
     @Option(
@@ -67,6 +69,15 @@ struct ModelOptions: ParsableArguments {
             discussion: "Fewer bytes per decoded token; the accuracy cost is in the README."))
     var requant: String?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "KV cache element type: f32 (default, the reference's arithmetic) or f16 (llama.cpp's default).",
+            discussion:
+                "f16 halves the cache's memory and the bytes attention reads per token at long context; keys and "
+                + "values are rounded to the nearest half when stored (the logit difference is in the README)."))
+    var kvCache: KVCacheType = .f32
+
     /// How the weights reach memory: `--no-mmap` (`--no-hugepages`), `--mlock`, else mapped.
     var residency: WeightResidency {
         noMmap ? (noHugepages ? .anonymous4K : .anonymous) : mlock ? .mlock : .mmap
@@ -104,7 +115,7 @@ struct ModelOptions: ParsableArguments {
             backend: try engine.makeBackend(), decodeBackend: decode,
             contextLength: contextLength ?? context, prefillChunk: prefillChunk,
             rewindRows: rewindRows, chatFormat: try chatFormat.map { try ChatFormat(name: $0) },
-            residency: residency, requantize: requantDType)
+            residency: residency, requantize: requantDType, kvCache: kvCache)
         return try ModelLoader.load(path: model, options: options)
     }
 }

@@ -28,6 +28,9 @@ struct LogitsCommand: ParsableCommand {
     @Option(name: .long, help: "Convert dense float matrices once at load, e.g. q8_0 (to measure what it costs).")
     var requant: String?
 
+    @Option(name: .long, help: "KV cache element type, f32 (default) or f16 (to measure what f16 costs).")
+    var kvCache: KVCacheType = .f32
+
     func validate() throws {
         guard top >= 1 else { throw ValidationError("--top must be ≥ 1, got \(top)") }
         try ModelOptions.checkRequant(requant)
@@ -52,7 +55,8 @@ struct LogitsCommand: ParsableCommand {
         let model = try ModelLoader.load(
             path: self.model,
             options: ModelLoadOptions(
-                backend: engine, contextLength: ids.count, requantize: requant.flatMap { DType(name: $0) })
+                backend: engine, contextLength: ids.count, requantize: requant.flatMap { DType(name: $0) },
+                kvCache: kvCache)
         ).model
         let logits = try model.forward(tokens: ids, allLogits: true)
         let k = min(top, model.vocabSize)

@@ -31,16 +31,18 @@ struct AttentionScenario {
 }
 
 final class AttentionConformanceTests: XCTestCase {
-    /// `scale` nil: 1/√headDim, as gpt-oss.
+    /// `scale` nil: 1/√headDim, as gpt-oss. `cache` `.f16`: keys and values in a `HalfTensor`, the reference over the
+    /// same halves.
     static func attentionCase(
         heads: Int, kvHeads: Int, headDim: Int, scenario s: AttentionScenario,
-        sinks hasSinks: Bool, scale: Float? = nil
+        sinks hasSinks: Bool, scale: Float? = nil, cache: KVCacheType = .f32
     ) -> TensorOpCase {
         let scoreScale = scale ?? 1 / Float(headDim).squareRoot()
         var (random, parameters) = SeededRandom.forCase(
             "attention",
             "heads=\(heads),kvHeads=\(kvHeads),headDim=\(headDim),T=\(s.rows),window=\(s.window),"
-                + "firstPosition=\(s.firstPosition),slots=\(s.slots),sinks=\(hasSinks ? 1 : 0),scale=\(scoreScale)")
+                + "firstPosition=\(s.firstPosition),slots=\(s.slots),sinks=\(hasSinks ? 1 : 0),scale=\(scoreScale)"
+                + (cache == .f16 ? ",cache=f16" : ""))
         let params = AttentionParams(
             heads: heads, kvHeads: kvHeads, headDim: headDim,
             scale: scoreScale, window: s.window,
@@ -50,11 +52,28 @@ final class AttentionConformanceTests: XCTestCase {
             random.floats(s.slots * kvHeads * headDim, scale: 2), shape: [s.slots, kvHeads * headDim])
         let values = GuardedTensor(random.floats(s.slots * kvHeads * headDim), shape: [s.slots, kvHeads * headDim])
         let sinks = hasSinks ? GuardedTensor(random.floats(heads, scale: 4), shape: [heads]) : nil
+        let out = GuardedTensor(shape: [s.rows, heads * headDim])
+        if cache == .f16 {
+            let halfKeys = HalfTensor(zeros: [s.slots, kvHeads * headDim])
+            let halfValues = HalfTensor(zeros: [s.slots, kvHeads * headDim])
+            halfKeys.store(keys.view.pointer, count: halfKeys.count, at: 0)
+            halfValues.store(values.view.pointer, count: halfValues.count, at: 0)
+            let expected = Reference.attention(
+                q: Reference.widen(q.view), rows: s.rows, keys: Reference.widen(halfKeys),
+                values: Reference.widen(halfValues), slots: s.slots,
+                sinks: sinks.map { Reference.widen($0.view) }, params: params)
+            return TensorOpCase(
+                OpDescriptor(.attention), parameters, output: out, expected: expected,
+                tolerance: Tolerance.attention, inputs: [q] + (sinks.map { [$0] } ?? [])
+            ) {
+                try $0.attention(
+                    q: q.view, keys: halfKeys, values: halfValues, sinks: sinks?.view, params: params, out: out.view)
+            }
+        }
         let expected = Reference.attention(
             q: Reference.widen(q.view), rows: s.rows, keys: Reference.widen(keys.view),
             values: Reference.widen(values.view), slots: s.slots,
             sinks: sinks.map { Reference.widen($0.view) }, params: params)
-        let out = GuardedTensor(shape: [s.rows, heads * headDim])
         return TensorOpCase(
             OpDescriptor(.attention), parameters, output: out, expected: expected,
             tolerance: Tolerance.attention, inputs: [q, keys, values] + (sinks.map { [$0] } ?? [])
@@ -91,6 +110,30 @@ final class AttentionConformanceTests: XCTestCase {
             Self.attentionCase(
                 heads: 8, kvHeads: 2, headDim: 16, scenario: AttentionScenario.all[5],
                 sinks: true, scale: 0.6))
+    }
+
+    /// An F16 cache (`KVCacheType.f16`) on every path: the scenarios at groups 1, 4 and 8, head sizes 16, 24, 64 and
+    /// 128, gpt-oss's layout on a ring decode step and a 130-row prefill, and a split decode span of 9000 keys.
+    func testAttentionOverAnF16Cache() {
+        for (heads, kvHeads, headDim) in [(1, 1, 16), (8, 2, 64), (8, 1, 24), (4, 2, 128)] {
+            for scenario in AttentionScenario.all {
+                Conformance.check(
+                    Self.attentionCase(
+                        heads: heads, kvHeads: kvHeads, headDim: headDim, scenario: scenario, sinks: heads > 1,
+                        cache: .f16))
+            }
+        }
+        let larger: [(heads: Int, kvHeads: Int, scenario: AttentionScenario)] = [
+            (64, 8, AttentionScenario(rows: 1, window: 128, firstPosition: 300, cache: .ring)),
+            (8, 1, AttentionScenario(rows: 130, window: 128, firstPosition: 0, cache: .full)),
+            (8, 2, AttentionScenario(rows: 1, window: 0, firstPosition: 9000, cache: .full)),
+            (64, 8, AttentionScenario(rows: 1, window: 0, firstPosition: 8200, cache: .full)),
+        ]
+        for c in larger {
+            Conformance.check(
+                Self.attentionCase(
+                    heads: c.heads, kvHeads: c.kvHeads, headDim: 64, scenario: c.scenario, sinks: true, cache: .f16))
+        }
     }
 
     /// gpt-oss's real head layout (64 query heads, 8 KV heads, head_dim 64) on a sliding-window decode step

@@ -84,6 +84,15 @@ final class BrokenBackend: Backend {
         scribble(q)
     }
 
+    func attention(
+        q: Tensor, keys: HalfTensor, values: HalfTensor, sinks: Tensor?, params: AttentionParams, out: Tensor
+    ) throws {
+        try base.attention(
+            q: q, keys: keys, values: values, sinks: fault == .ignoresSinks ? nil : sinks, params: params, out: out)
+        damage(out)
+        scribble(q)
+    }
+
     func softmax(_ x: Tensor, out: Tensor) throws {
         try base.softmax(x, out: out)
         damage(out)

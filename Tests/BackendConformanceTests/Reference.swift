@@ -7,6 +7,7 @@ import OSSCore
 enum Reference {
     /// The elements of a tensor view, widened.
     static func widen(_ t: Tensor) -> [Double] { t.toArray().map(Double.init) }
+    static func widen(_ t: HalfTensor) -> [Double] { (0..<t.count).map { Double(t.float(at: $0)) } }
 
     /// The elements of a Float array, widened.
     static func widen(_ v: [Float]) -> [Double] { v.map(Double.init) }

@@ -44,10 +44,24 @@ final class ReferenceBackend: Backend {
     func attention(q: Tensor, keys: Tensor, values: Tensor, sinks: Tensor?, params: AttentionParams, out: Tensor) throws
     {
         try OpValidation.attention(q: q, keys: keys, values: values, sinks: sinks, p: params, out: out)
+        attention(q, Reference.widen(keys), Reference.widen(values), slots: keys.rows, sinks, params, out)
+    }
+
+    func attention(
+        q: Tensor, keys: HalfTensor, values: HalfTensor, sinks: Tensor?, params: AttentionParams, out: Tensor
+    ) throws {
+        try OpValidation.attention(q: q, keys: keys, values: values, sinks: sinks, p: params, out: out)
+        attention(q, Reference.widen(keys), Reference.widen(values), slots: keys.rows, sinks, params, out)
+    }
+
+    /// The float64 attention over widened cache rows.
+    private func attention(
+        _ q: Tensor, _ keys: [Double], _ values: [Double], slots: Int, _ sinks: Tensor?, _ params: AttentionParams,
+        _ out: Tensor
+    ) {
         store(
             Reference.attention(
-                q: Reference.widen(q), rows: q.rows, keys: Reference.widen(keys),
-                values: Reference.widen(values), slots: keys.rows,
+                q: Reference.widen(q), rows: q.rows, keys: keys, values: values, slots: slots,
                 sinks: sinks.map(Reference.widen), params: params), into: out)
     }
 

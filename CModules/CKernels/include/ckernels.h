@@ -286,6 +286,9 @@ typedef struct {
 /** q, out [T, heads·head_dim]; keys, values [slots, kv_heads·head_dim]; sinks [heads] or NULL. */
 int ck_attention(ck_context *ctx, const float *q, int64_t T, const float *keys, const float *values,
                  const float *sinks, const ck_attention_params *p, float *out, int threads);
+/** As ck_attention over an F16 cache: keys, values [slots, kv_heads·head_dim] IEEE binary16 bits. */
+int ck_attention_f16(ck_context *ctx, const float *q, int64_t T, const uint16_t *keys, const uint16_t *values,
+                     const float *sinks, const ck_attention_params *p, float *out, int threads);
 
 /** gpt-oss MoE weights: router [E, H], gate_up [E·2I, H] (interleaved rows), down [E·H, I]; biases may be NULL. */
 typedef struct {
