@@ -13,7 +13,7 @@ _Static_assert(sizeof(oss_weight) == 48, "oss_weight: dtype, rank, shape[3], dat
 _Static_assert(offsetof(oss_weight, data) == 32, "oss_weight.data at 32");
 _Static_assert(sizeof(oss_attention_params) == 32, "oss_attention_params");
 _Static_assert(sizeof(oss_sampling_params) == 24, "oss_sampling_params");
-_Static_assert(sizeof(oss_model_options) == 20, "oss_model_options");
+_Static_assert(sizeof(oss_model_options) == 24, "oss_model_options: 6 int32 (kv_cache since ABI 3)");
 _Static_assert(sizeof(oss_model_info) == 96, "oss_model_info: 8 fields of 8 bytes, then 4 strings");
 _Static_assert(sizeof(oss_status) == sizeof(int), "oss_status is an int");
 

@@ -40,13 +40,20 @@ final class ModelHandle: HandleObject {
         ] where value < 0 {
             throw ABIError.invalid("options.\(name) must be ≥ 0, got \(value)")
         }
+        let kvCache: KVCacheType
+        switch UInt32(bitPattern: o.kv_cache) {
+        case OSS_KV_CACHE_F32.rawValue: kvCache = .f32
+        case OSS_KV_CACHE_F16.rawValue: kvCache = .f16
+        default:
+            throw ABIError.invalid("options.kv_cache \(o.kv_cache) is not OSS_KV_CACHE_F32 or OSS_KV_CACHE_F16")
+        }
         let backend = try kind.make(threads: threads)
         let decodeThreads = Int(o.decode_threads)
         let decode = decodeThreads == 0 || decodeThreads == threads ? nil : try kind.make(threads: decodeThreads)
         // One position and one-token steps: the prototype reads and checks the file and binds the weights; contexts
         // make their own instances of the sizes they need.
         let options = ModelLoadOptions(
-            backend: backend, decodeBackend: decode, contextLength: 1, prefillChunk: 1,
+            backend: backend, decodeBackend: decode, contextLength: 1, prefillChunk: 1, kvCache: kvCache,
             vocabularyDirectories: TokenizerHandle.libraryDirectory.map { [URL(fileURLWithPath: $0)] } ?? [])
         loaded = try ModelLoader.load(path: path, options: options)
         prototype = loaded.model
@@ -98,7 +105,7 @@ final class ModelHandle: HandleObject {
 public func ossModelOptionsDefault(_ options: UnsafeMutablePointer<oss_model_options>?) {
     options?.pointee = oss_model_options(
         backend: Int32(OSS_BACKEND_BLAS.rawValue), threads: 0, decode_threads: 0,
-        context_length: 0, prefill_chunk: 0)
+        context_length: 0, prefill_chunk: 0, kv_cache: Int32(OSS_KV_CACHE_F32.rawValue))
 }
 
 @_cdecl("oss_model_load")

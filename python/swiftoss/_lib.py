@@ -7,7 +7,7 @@ from ctypes import POINTER, c_char_p, c_double, c_float, c_int32, c_int64, c_siz
 from pathlib import Path
 from typing import Optional
 
-ABI_VERSION = 2
+ABI_VERSION = 3
 LIBRARY_NAME = "libswiftoss.so"
 
 
@@ -98,7 +98,7 @@ class MoEWeights(ctypes.Structure):
 
 class ModelOptions(ctypes.Structure):
     _fields_ = [("backend", c_int32), ("threads", c_int32), ("decode_threads", c_int32),
-                ("context_length", c_int32), ("prefill_chunk", c_int32)]
+                ("context_length", c_int32), ("prefill_chunk", c_int32), ("kv_cache", c_int32)]
 
 
 class ModelInfo(ctypes.Structure):

@@ -14,6 +14,7 @@ from ._lib import (BufferTooSmallError, Handle, InvalidArgumentError, ModelInfo,
                    check, lib)
 from .ops import BACKEND_KINDS
 
+KV_CACHE_TYPES = {"f32": 0, "f16": 1}  # oss_kv_cache_type
 ALLOW_SPECIAL = 1  # OSS_ENCODE_ALLOW_SPECIAL
 ADD_SPECIAL = 2  # OSS_ENCODE_ADD_SPECIAL
 
@@ -92,15 +93,19 @@ class Model(Handle):
 
     ``backend``: ``"swift"``, ``"blas"`` or ``"auto"``; ``threads`` 0 = all cores; ``decode_threads`` for
     single-token steps (0 = ``threads``); ``context_length``: default KV positions of new contexts (0 = min(model's
-    positions, 4096)). A model is shared read-only by its contexts."""
+    positions, 4096)); ``kv_cache``: ``"f32"`` or ``"f16"`` (IEEE halves: half the memory of every context's KV
+    cache, keys and values rounded when stored). A model is shared read-only by its contexts."""
 
     _release_name = "oss_model_release"
 
     def __init__(self, path: str, backend: str = "blas", threads: int = 0, decode_threads: int = 0,
-                 context_length: int = 0, prefill_chunk: int = 0) -> None:
+                 context_length: int = 0, prefill_chunk: int = 0, kv_cache: str = "f32") -> None:
         if backend not in BACKEND_KINDS:
             raise InvalidArgumentError(f"unknown backend {backend!r} (choose from {', '.join(BACKEND_KINDS)})", 1)
-        o = ModelOptions(BACKEND_KINDS[backend], threads, decode_threads, context_length, prefill_chunk)
+        if kv_cache not in KV_CACHE_TYPES:
+            raise InvalidArgumentError(f"unknown kv_cache {kv_cache!r} (choose from {', '.join(KV_CACHE_TYPES)})", 1)
+        o = ModelOptions(BACKEND_KINDS[backend], threads, decode_threads, context_length, prefill_chunk,
+                         KV_CACHE_TYPES[kv_cache])
         h = c_void_p()
         check(lib.oss_model_load(str(path).encode("utf-8"), byref(o), byref(h)))
         super().__init__(h)

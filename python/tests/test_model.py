@@ -23,6 +23,22 @@ def test_goldens_incremental(tiny_dir: str, backend: str) -> None:
     assert ctx.tokens == TINY_TOKENS and ctx.num_tokens == 12 and ctx.max_tokens == 32
 
 
+def test_f16_kv_cache(tiny_dir: str) -> None:
+    """An F16 KV cache moves the logits by its rounding only (NMSE < 1e-5 from the f32 cache's; the max logits by up
+    to ~1e-2): the golden argmaxes hold, and the logits are not the f32 ones."""
+    f32 = swiftoss.Context(swiftoss.Model(tiny_dir, threads=2))
+    f16 = swiftoss.Context(swiftoss.Model(tiny_dir, threads=2, kv_cache="f16"))
+    for t, token in enumerate(TINY_TOKENS):
+        f32.append(token)
+        f16.append(token)
+        a, b = f32.logits.astype(np.float64), f16.logits.astype(np.float64)
+        assert int(np.argmax(b)) == GOLDEN_ARGMAX[t] and abs(b.max() - GOLDEN_MAX[t]) < 2e-2
+        assert np.sum((a - b) ** 2) / np.sum(a * a) < 1e-5
+    assert not np.array_equal(f32.logits, f16.logits)
+    with pytest.raises(swiftoss.InvalidArgumentError, match="kv_cache"):
+        swiftoss.Model(tiny_dir, kv_cache="q8_0")
+
+
 def test_goldens_in_one_prefill(tiny_dir: str) -> None:
     model = swiftoss.Model(tiny_dir, threads=2)
     ctx = swiftoss.Context(model)

@@ -41,7 +41,7 @@ extern "C" {
 #endif
 
 /** Version of this header's ABI; oss_abi_version() returns the library's. They must be equal. */
-#define OSS_ABI_VERSION 2
+#define OSS_ABI_VERSION 3
 
 /* ------------------------------------------------------------------------------------------------------------ */
 /* Status codes and errors                                                                                      */
@@ -302,6 +302,13 @@ typedef struct oss_model oss_model;
 typedef struct oss_tokenizer oss_tokenizer;
 typedef struct oss_context oss_context;
 
+/** KV cache element types: float32 (the reference's arithmetic), or IEEE half (half the memory and the bytes attention
+ *  reads per token at depth; keys and values rounded to nearest even when stored). */
+typedef enum oss_kv_cache_type {
+    OSS_KV_CACHE_F32 = 0,
+    OSS_KV_CACHE_F16 = 1
+} oss_kv_cache_type;
+
 /** Load options; oss_model_options_default() fills the defaults. */
 typedef struct oss_model_options {
     int32_t backend;         /* oss_backend_kind; default OSS_BACKEND_BLAS */
@@ -309,6 +316,7 @@ typedef struct oss_model_options {
     int32_t decode_threads;  /* threads of single-token steps; 0 = threads */
     int32_t context_length;  /* default KV positions of new contexts; 0 = min(model's positions, 4096) */
     int32_t prefill_chunk;   /* tokens per batched forward step; 0 = 512 */
+    int32_t kv_cache;        /* oss_kv_cache_type of every context's KV cache; default OSS_KV_CACHE_F32 (ABI 3) */
 } oss_model_options;
 
 void oss_model_options_default(oss_model_options *options);
