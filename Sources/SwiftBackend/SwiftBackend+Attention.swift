@@ -15,7 +15,7 @@ extension SwiftBackend {
     ) throws {
         try OpValidation.attention(q: q, keys: keys, values: values, sinks: sinks, p: p, out: out)
         attention(
-            q: q, keys: UnsafeRawPointer(keys.pointer), values: UnsafeRawPointer(values.pointer), half: false,
+            FloatCacheRows.self, q: q, keys: UnsafeRawPointer(keys.pointer), values: UnsafeRawPointer(values.pointer),
             slots: keys.rows, sinks: sinks, params: p, out: out)
     }
 
@@ -27,13 +27,13 @@ extension SwiftBackend {
     ) throws {
         try OpValidation.attention(q: q, keys: keys, values: values, sinks: sinks, p: p, out: out)
         attention(
-            q: q, keys: UnsafeRawPointer(keys.pointer), values: UnsafeRawPointer(values.pointer), half: true,
+            HalfCacheRows.self, q: q, keys: UnsafeRawPointer(keys.pointer), values: UnsafeRawPointer(values.pointer),
             slots: keys.rows, sinks: sinks, params: p, out: out)
     }
 
-    /// Attention over validated cache rows of floats, or halves when `half`.
-    private func attention(
-        q: Tensor, keys: UnsafeRawPointer, values: UnsafeRawPointer, half: Bool, slots: Int, sinks: Tensor?,
+    /// Attention over validated cache rows of element type `Rows` (specialised per type: no per-row branch).
+    private func attention<Rows: AttentionRows>(
+        _: Rows.Type, q: Tensor, keys: UnsafeRawPointer, values: UnsafeRawPointer, slots: Int, sinks: Tensor?,
         params p: AttentionParams, out: Tensor
     ) {
         withScratch { scratch in
@@ -43,8 +43,8 @@ extension SwiftBackend {
             let d = p.headDim
             let group = heads / kvHeads
             let hb = SwiftBackend.attentionHeadBlock
-            let geometry = AttentionGeometry(
-                q: q.pointer, keys: keys, values: values, half: half, out: out.pointer, sinks: sinks?.pointer,
+            let geometry = AttentionGeometry<Rows>(
+                q: q.pointer, keys: keys, values: values, out: out.pointer, sinks: sinks?.pointer,
                 headDim: d, qWidth: heads * d, kvWidth: kvHeads * d, slots: slots, scale: p.scale)
             // Per worker: scores [hb, slots], probabilities key-major [slots, hb], output accumulators [hb, d],
             // 8 key rows widened from halves [8, d].
@@ -62,8 +62,8 @@ extension SwiftBackend {
 
 /// One attention task `(query row t, KV head g)` = `t·kvHeads + g`: the query heads of the group, in blocks of
 /// ≤ 8, over the keys the causal (and sliding) window allows; scores in worker `worker`'s row buffer.
-struct AttentionTasks: IndexKernel {
-    let geometry: AttentionGeometry
+struct AttentionTasks<Rows: AttentionRows>: IndexKernel {
+    let geometry: AttentionGeometry<Rows>
     let kvHeads: Int
     /// Query heads per KV head.
     let group: Int
@@ -93,12 +93,11 @@ struct AttentionTasks: IndexKernel {
 }
 
 /// Pointers and sizes of one attention call, and the kernel for a block of ≤ 8 query heads sharing a KV head.
-struct AttentionGeometry {
+struct AttentionGeometry<Rows: AttentionRows> {
     let q: UnsafeMutablePointer<Float>
-    /// Cache rows: floats, or IEEE halves when `half`.
+    /// Cache rows of element type `Rows`.
     let keys: UnsafeRawPointer
     let values: UnsafeRawPointer
-    let half: Bool
     let out: UnsafeMutablePointer<Float>
     let sinks: UnsafeMutablePointer<Float>?
     let headDim: Int
@@ -241,24 +240,12 @@ struct AttentionGeometry {
         for j in keys {
             let element = slot * kvWidth + column
             let v: SIMD8<Float>
-            if half {
-                let vrow = values + 2 * element
-                if lanes == 8 {
-                    v = WeightDecoder.f16x8(vrow)
-                } else {
-                    var t = SIMD8<Float>()
-                    for i in 0..<lanes { t[i] = Codec.f16ToFloat(vrow.load(fromByteOffset: 2 * i, as: UInt16.self)) }
-                    v = t
-                }
+            if lanes == 8 {
+                v = Rows.load8(values, element)
             } else {
-                let vrow = values.assumingMemoryBound(to: Float.self) + element
-                if lanes == 8 {
-                    v = VectorMath.load8(vrow)
-                } else {
-                    var t = SIMD8<Float>()
-                    for i in 0..<lanes { t[i] = vrow[i] }
-                    v = t
-                }
+                var t = SIMD8<Float>()
+                for i in 0..<lanes { t[i] = Rows.load(values, element + i) }
+                v = t
             }
             let pj = probs + j * 8
             a0 = a0.addingProduct(SIMD8(repeating: pj[0]), v)
@@ -289,23 +276,10 @@ struct AttentionGeometry {
         addTo(7, a7)
     }
 
-    /// The `headDim` key elements at column `kvOffset` of cache row `slot` as floats: in place for a float cache,
-    /// else widened into `widened[0..<headDim]`.
+    /// The `headDim` key elements at column `kvOffset` of cache row `slot` as floats (see `AttentionRows.row`).
     @inline(__always)
     func keyRow(_ slot: Int, _ kvOffset: Int, _ widened: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
-        let element = slot * kvWidth + kvOffset
-        guard half else { return keys.assumingMemoryBound(to: Float.self) + element }
-        let row = keys + 2 * element
-        var i = 0
-        while i + 8 <= headDim {
-            VectorMath.store8(WeightDecoder.f16x8(row + 2 * i), widened + i)
-            i += 8
-        }
-        while i < headDim {
-            widened[i] = Codec.f16ToFloat(row.load(fromByteOffset: 2 * i, as: UInt16.self))
-            i += 1
-        }
-        return UnsafePointer(widened)
+        Rows.row(keys, slot * kvWidth + kvOffset, headDim, widened)
     }
 
     @inline(__always)
@@ -365,5 +339,66 @@ struct AttentionGeometry {
             result += tail
         }
         return result
+    }
+}
+
+/// How attention reads a cache's elements as floats: each element type is its own specialisation of the kernels.
+protocol AttentionRows {
+    /// The `count` elements from element `element` of `base`: in place for floats, else widened into `scratch`.
+    static func row(
+        _ base: UnsafeRawPointer, _ element: Int, _ count: Int, _ scratch: UnsafeMutablePointer<Float>
+    ) -> UnsafePointer<Float>
+    /// Elements `element ..< element + 8`.
+    static func load8(_ base: UnsafeRawPointer, _ element: Int) -> SIMD8<Float>
+    /// Element `element`.
+    static func load(_ base: UnsafeRawPointer, _ element: Int) -> Float
+}
+
+/// A Float32 cache.
+enum FloatCacheRows: AttentionRows {
+    @inline(__always)
+    static func row(
+        _ base: UnsafeRawPointer, _ element: Int, _ count: Int, _ scratch: UnsafeMutablePointer<Float>
+    ) -> UnsafePointer<Float> {
+        base.assumingMemoryBound(to: Float.self) + element
+    }
+
+    @inline(__always)
+    static func load8(_ base: UnsafeRawPointer, _ element: Int) -> SIMD8<Float> {
+        VectorMath.load8(base.assumingMemoryBound(to: Float.self) + element)
+    }
+
+    @inline(__always)
+    static func load(_ base: UnsafeRawPointer, _ element: Int) -> Float {
+        base.assumingMemoryBound(to: Float.self)[element]
+    }
+}
+
+/// An F16 cache (`HalfTensor`): 8 halves at a time through `WeightDecoder.f16x8`.
+enum HalfCacheRows: AttentionRows {
+    @inline(__always)
+    static func row(
+        _ base: UnsafeRawPointer, _ element: Int, _ count: Int, _ scratch: UnsafeMutablePointer<Float>
+    ) -> UnsafePointer<Float> {
+        var i = 0
+        while i + 8 <= count {
+            VectorMath.store8(load8(base, element + i), scratch + i)
+            i += 8
+        }
+        while i < count {
+            scratch[i] = load(base, element + i)
+            i += 1
+        }
+        return UnsafePointer(scratch)
+    }
+
+    @inline(__always)
+    static func load8(_ base: UnsafeRawPointer, _ element: Int) -> SIMD8<Float> {
+        WeightDecoder.f16x8(base + 2 * element)
+    }
+
+    @inline(__always)
+    static func load(_ base: UnsafeRawPointer, _ element: Int) -> Float {
+        Codec.f16ToFloat(base.load(fromByteOffset: 2 * element, as: UInt16.self))
     }
 }
