@@ -141,10 +141,12 @@ public final class BenchRunner {
         let longest = max(c.prompts.max() ?? 1, c.gens.max() ?? 1)
         let context = (c.depths.max() ?? 0) + longest + 1
         // Rewinding to the depth after each rep needs sliding layers to keep `longest` more ring rows.
+        // Prompts run in one step each; a depth is filled in steps of at least 512 rows (not of a short prompt's).
+        let chunk = min(max(c.prompts.max() ?? 512, (c.depths.max() ?? 0) > 0 ? 512 : 1), 2048)
         func load(_ b: any Backend, residency: WeightResidency, stored: Bool = false) throws -> LoadedModel {
             let options = ModelLoadOptions(
                 backend: b, contextLength: context,
-                prefillChunk: min(max(c.prompts.max() ?? 512, 1), 2048),
+                prefillChunk: chunk,
                 rewindRows: longest, residency: residency,
                 requantize: stored ? nil : c.requantize, kvCache: c.kvCache)
             do { return try ModelLoader.load(path: url.path, options: options) } catch let e as BenchError {
